@@ -1,0 +1,100 @@
+//! Matrix products on contiguous buffers, with either operand transposed through a strided
+//! view (never a copy), so that every product reaches nalgebra's blocked `gemm`.
+
+use crate::real::Real;
+use nalgebra::{allocator::Allocator, DMatrixView, DMatrixViewMut, DefaultAllocator, Dim, Dyn, MatrixView, OMatrix};
+
+/// An operand of a product: the matrix as stored, or its transpose.
+#[derive(Clone, Copy)]
+pub enum Op {
+    /// Use the matrix as it is.
+    Plain,
+    /// Use the transpose, read through swapped strides.
+    Transposed,
+}
+
+/// A dynamic view of `m` (or of its transpose), sharing its buffer.
+#[inline]
+pub fn view<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>, op: Op) -> MatrixView<'_, T, Dyn, Dyn, Dyn, Dyn>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (r, c) = m.shape();
+    match op {
+        Op::Plain => MatrixView::from_slice_with_strides_generic(m.as_slice(), Dyn(r), Dyn(c), Dyn(1), Dyn(r)),
+        Op::Transposed => MatrixView::from_slice_with_strides_generic(m.as_slice(), Dyn(c), Dyn(r), Dyn(r), Dyn(1)),
+    }
+}
+
+/// The shape of `m` as seen through `op`.
+#[inline]
+pub fn shape_through<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>, op: Op) -> (usize, usize)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (r, c) = m.shape();
+    match op {
+        Op::Plain => (r, c),
+        Op::Transposed => (c, r),
+    }
+}
+
+/// `out = alpha · op_a(a) · op_b(b) + beta · out`, with `out` any contiguous matrix.
+/// Panics with the shapes when they do not fit.
+#[inline]
+#[track_caller]
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_into<T: Real, R0: Dim, C0: Dim, R1: Dim, C1: Dim, R2: Dim, C2: Dim>(
+    out: &mut OMatrix<T, R0, C0>,
+    alpha: T,
+    a: &OMatrix<T, R1, C1>,
+    op_a: Op,
+    b: &OMatrix<T, R2, C2>,
+    op_b: Op,
+    beta: T,
+) where
+    DefaultAllocator: Allocator<R0, C0> + Allocator<R1, C1> + Allocator<R2, C2>,
+{
+    let (ar, ac) = shape_through(a, op_a);
+    let (br, bc) = shape_through(b, op_b);
+    let (or, oc) = out.shape();
+    if ac != br || (or, oc) != (ar, bc) {
+        panic!("matrix product: shapes ({ar}, {ac}) and ({br}, {bc}) do not fit into ({or}, {oc})");
+    }
+    let mut out_view: DMatrixViewMut<'_, T> = DMatrixViewMut::from_slice(out.as_mut_slice(), or, oc);
+    out_view.gemm(alpha, &view(a, op_a), &view(b, op_b), beta);
+}
+
+/// `slot += op_a(a) · op_b(b)`: accumulates in place with `beta = 1` when the slot holds a
+/// value, writes a fresh product otherwise.
+#[inline]
+#[track_caller]
+pub fn gemm_accumulate<T: Real, R0: Dim, C0: Dim, R1: Dim, C1: Dim, R2: Dim, C2: Dim>(
+    slot: &mut Option<OMatrix<T, R0, C0>>,
+    shape: (R0, C0),
+    a: &OMatrix<T, R1, C1>,
+    op_a: Op,
+    b: &OMatrix<T, R2, C2>,
+    op_b: Op,
+) where
+    DefaultAllocator: Allocator<R0, C0> + Allocator<R1, C1> + Allocator<R2, C2>,
+{
+    match slot {
+        Some(acc) => gemm_into(acc, T::one(), a, op_a, b, op_b, T::one()),
+        None => {
+            let mut fresh = OMatrix::zeros_generic(shape.0, shape.1);
+            gemm_into(&mut fresh, T::one(), a, op_a, b, op_b, T::zero());
+            *slot = Some(fresh);
+        }
+    }
+}
+
+/// A dynamic immutable view of a whole matrix, for callers that want nalgebra's own API.
+#[inline]
+pub fn dview<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>) -> DMatrixView<'_, T>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (r, c) = m.shape();
+    DMatrixView::from_slice(m.as_slice(), r, c)
+}

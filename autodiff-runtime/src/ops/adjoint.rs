@@ -1,0 +1,187 @@
+//! Adjoint slots and how contributions flow into them: the plumbing every generated reverse
+//! sweep uses, independent of any particular rule.
+//!
+//! An adjoint lives in an `Option<T>` slot: `None` until the first contribution arrives, so
+//! no zero matrix is ever allocated just to be added to. The first contribution moves in,
+//! later ones are added in place.
+
+use crate::value::Value;
+
+/// The adjoint of an operation's result, handed to one of the operation's pullbacks.
+///
+/// The generated code passes `&slot` to every pullback of an operation but the last, and
+/// the slot itself (moved) to the last one, so that rules can reuse its buffer instead of
+/// allocating a new one.
+pub enum Seed<'a, T> {
+    /// No contribution reached the result (for example, it was used in a branch not taken).
+    Zero,
+    /// The adjoint is still needed by another pullback.
+    Borrowed(&'a T),
+    /// The adjoint's last reader: its buffer may be reused.
+    Owned(T),
+}
+
+impl<'a, T> From<&'a Option<T>> for Seed<'a, T> {
+    #[inline]
+    fn from(slot: &'a Option<T>) -> Self {
+        match slot {
+            Some(v) => Seed::Borrowed(v),
+            None => Seed::Zero,
+        }
+    }
+}
+
+impl<T> From<Option<T>> for Seed<'_, T> {
+    #[inline]
+    fn from(slot: Option<T>) -> Self {
+        match slot {
+            Some(v) => Seed::Owned(v),
+            None => Seed::Zero,
+        }
+    }
+}
+
+impl<T: Clone> Seed<'_, T> {
+    /// The adjoint, borrowed, or `None` when it is zero.
+    #[inline]
+    pub fn get(&self) -> Option<&T> {
+        match self {
+            Seed::Zero => None,
+            Seed::Borrowed(v) => Some(v),
+            Seed::Owned(v) => Some(v),
+        }
+    }
+
+    /// The adjoint as an owned value (cloned only when borrowed), or `None` when zero.
+    #[inline]
+    pub fn into_owned(self) -> Option<T> {
+        match self {
+            Seed::Zero => None,
+            Seed::Borrowed(v) => Some(v.clone()),
+            Seed::Owned(v) => Some(v),
+        }
+    }
+}
+
+/// `slot += value`: the first contribution moves in, later ones are added in place.
+#[inline]
+#[track_caller]
+pub fn accumulate<T: Value>(slot: &mut Option<T>, value: T) {
+    match slot {
+        Some(acc) => acc.add_assign_ref(&value),
+        None => *slot = Some(value),
+    }
+}
+
+/// `slot += seed` for pullbacks that pass the adjoint through unchanged (`+`, `transpose`
+/// of a scalar, …): a moved seed is reused, a borrowed one is cloned only if the slot is empty.
+#[inline]
+#[track_caller]
+pub fn accumulate_seed<T: Value>(slot: &mut Option<T>, seed: Seed<'_, T>) {
+    match (slot.as_mut(), seed) {
+        (_, Seed::Zero) => {}
+        (Some(acc), Seed::Borrowed(g)) => acc.add_assign_ref(g),
+        (Some(acc), Seed::Owned(g)) => acc.add_assign_ref(&g),
+        (None, Seed::Borrowed(g)) => *slot = Some(g.clone()),
+        (None, Seed::Owned(g)) => *slot = Some(g),
+    }
+}
+
+/// `slot[i] += f(seed[i], other[i])` elementwise, reusing the seed's buffer when it is owned
+/// and the slot is empty: the shape of every unary elementwise pullback.
+#[inline]
+#[track_caller]
+pub fn accumulate_elementwise<T: Value>(
+    slot: &mut Option<T>,
+    seed: Seed<'_, T>,
+    other: &T,
+    mut f: impl FnMut(T::Elem, T::Elem) -> T::Elem,
+) {
+    let mut fresh = match (slot.as_mut(), seed) {
+        (_, Seed::Zero) => return,
+        (Some(acc), Seed::Borrowed(g)) => return acc.zip2_apply_elems(g, other, |a, g, o| a + f(g, o)),
+        (Some(acc), Seed::Owned(g)) => return acc.zip2_apply_elems(&g, other, |a, g, o| a + f(g, o)),
+        (None, Seed::Borrowed(g)) => g.clone(),
+        (None, Seed::Owned(g)) => g,
+    };
+    fresh.zip_apply_elems(other, f);
+    *slot = Some(fresh);
+}
+
+/// Moves the adjoint of a merged value (after `if`/`else`) into the adjoint of the version
+/// the taken branch produced.
+#[inline]
+#[track_caller]
+pub fn flow<T: Value>(slot: &mut Option<T>, from: Option<T>) {
+    if let Some(v) = from {
+        accumulate(slot, v);
+    }
+}
+
+/// The final gradient of a parameter: its adjoint, or zeros of its shape when nothing
+/// reached it.
+#[inline]
+pub fn finish<T: Value>(slot: Option<T>, shape: T::Shape) -> T {
+    slot.unwrap_or_else(|| T::zeros(shape))
+}
+
+/// The final gradient of a parameter that the macro has proven always receives a
+/// contribution (so its shape need not be kept on the tape).
+#[inline]
+pub fn finish_reached<T>(slot: Option<T>) -> T {
+    match slot {
+        Some(v) => v,
+        None => unreachable!("autodiff: a parameter's adjoint was proven to be reached"),
+    }
+}
+
+/// The shape of a parameter, kept on the tape when its gradient may be all zeros.
+#[inline]
+pub fn shape_of<T: Value>(value: &T) -> T::Shape {
+    value.shape()
+}
+
+/// The unit seed of a scalar-valued function: `1`.
+#[inline]
+pub fn one<T: crate::real::Real>() -> T {
+    T::one()
+}
+
+/// Records which branch of an `if` ran, with what that branch's reverse sweep needs.
+pub enum Branch<A, B> {
+    /// The `then` block ran.
+    Then(A),
+    /// The `else` block ran.
+    Else(B),
+}
+
+/// The gradient slot of a parameter that the called function does not differentiate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NoGrad;
+
+/// A gradient returned by a differentiated function, to be added into the caller's slot.
+#[diagnostic::on_unimplemented(
+    message = "the called function does not differentiate this argument, but it depends on \
+               a differentiable value",
+    label = "no gradient for this argument",
+    note = "make the parameter differentiable in the called function (its `wrt(..)`), or \
+            pass a constant"
+)]
+pub trait IntoGrad<T> {
+    /// The gradient as a value of the slot's type.
+    fn into_grad(self) -> T;
+}
+
+impl<T: Value> IntoGrad<T> for T {
+    #[inline]
+    fn into_grad(self) -> T {
+        self
+    }
+}
+
+/// Adds the gradient a differentiated callee returned for one argument into its slot.
+#[inline]
+#[track_caller]
+pub fn accumulate_call<T: Value, G: IntoGrad<T>>(slot: &mut Option<T>, grad: G) {
+    accumulate(slot, grad.into_grad());
+}

@@ -1,0 +1,195 @@
+//! What a differentiable value is: a scalar or an owned nalgebra matrix, with the few
+//! operations every rule needs (its shape, zeros of a shape, elementwise traversal).
+
+use crate::real::Real;
+use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
+
+/// A value that has an adjoint of its own type and shape: `f32`, `f64`, or an owned
+/// nalgebra matrix or vector (`DMatrix`, `DVector`, `RowDVector`, `SMatrix`, `SVector`, …).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a differentiable value",
+    label = "not a scalar or an owned nalgebra matrix",
+    note = "differentiable values are `f32`, `f64` and owned nalgebra matrices and vectors; \
+            convert views with `.clone_owned()`"
+)]
+pub trait Value: Clone {
+    /// The scalar type of the elements.
+    type Elem: Real;
+    /// What is needed to make zeros of the same shape: `()` for scalars and static
+    /// matrices, the dimensions for dynamic ones.
+    type Shape: Copy + core::fmt::Debug;
+
+    /// The shape of this value.
+    fn shape(&self) -> Self::Shape;
+    /// A value of the given shape filled with zeros.
+    fn zeros(shape: Self::Shape) -> Self;
+    /// `self += other`, elementwise. Panics with both shapes if they differ.
+    fn add_assign_ref(&mut self, other: &Self);
+    /// `self[i] = f(self[i])` for every element.
+    fn apply_elems(&mut self, f: impl FnMut(Self::Elem) -> Self::Elem);
+    /// `self[i] = f(self[i], other[i])` for every element. Panics with both shapes if they differ.
+    fn zip_apply_elems(&mut self, other: &Self, f: impl FnMut(Self::Elem, Self::Elem) -> Self::Elem);
+    /// `self[i] = f(self[i], a[i], b[i])` for every element. Panics with the shapes if they differ.
+    fn zip2_apply_elems(
+        &mut self,
+        a: &Self,
+        b: &Self,
+        f: impl FnMut(Self::Elem, Self::Elem, Self::Elem) -> Self::Elem,
+    );
+    /// The sum of the elements.
+    fn sum_elems(&self) -> Self::Elem;
+    /// The number of elements.
+    fn count_elems(&self) -> usize;
+}
+
+/// Panics with a message that names both shapes when `a` and `b` differ.
+#[track_caller]
+pub fn assert_same_shape<S: PartialEq + core::fmt::Debug>(op: &str, a: S, b: S) {
+    if a != b {
+        panic!("{op}: shapes {a:?} and {b:?} do not match");
+    }
+}
+
+macro_rules! scalar_value {
+    ($t:ty) => {
+        impl Value for $t {
+            type Elem = $t;
+            type Shape = ();
+            #[inline]
+            fn shape(&self) {}
+            #[inline]
+            fn zeros((): ()) -> Self {
+                0.0
+            }
+            #[inline]
+            fn add_assign_ref(&mut self, other: &Self) {
+                *self += *other;
+            }
+            #[inline]
+            fn apply_elems(&mut self, mut f: impl FnMut($t) -> $t) {
+                *self = f(*self);
+            }
+            #[inline]
+            fn zip_apply_elems(&mut self, other: &Self, mut f: impl FnMut($t, $t) -> $t) {
+                *self = f(*self, *other);
+            }
+            #[inline]
+            fn zip2_apply_elems(&mut self, a: &Self, b: &Self, mut f: impl FnMut($t, $t, $t) -> $t) {
+                *self = f(*self, *a, *b);
+            }
+            #[inline]
+            fn sum_elems(&self) -> $t {
+                *self
+            }
+            #[inline]
+            fn count_elems(&self) -> usize {
+                1
+            }
+        }
+    };
+}
+// The two scalar types are the one place a rule-level impl is written per type: a blanket
+// impl over `T: Real` would overlap with the matrix impl below.
+scalar_value!(f64);
+scalar_value!(f32);
+
+impl<T: Real, R: Dim, C: Dim> Value for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Elem = T;
+    type Shape = (R, C);
+
+    #[inline]
+    fn shape(&self) -> (R, C) {
+        self.shape_generic()
+    }
+    #[inline]
+    fn zeros((r, c): (R, C)) -> Self {
+        OMatrix::zeros_generic(r, c)
+    }
+    #[inline]
+    #[track_caller]
+    fn add_assign_ref(&mut self, other: &Self) {
+        assert_same_shape("add", self.shape(), other.shape());
+        *self += other;
+    }
+    #[inline]
+    fn apply_elems(&mut self, mut f: impl FnMut(T) -> T) {
+        self.apply(|v| *v = f(*v));
+    }
+    #[inline]
+    #[track_caller]
+    fn zip_apply_elems(&mut self, other: &Self, mut f: impl FnMut(T, T) -> T) {
+        assert_same_shape("elementwise", self.shape(), other.shape());
+        for (s, o) in self.as_mut_slice().iter_mut().zip(other.as_slice()) {
+            *s = f(*s, *o);
+        }
+    }
+    #[inline]
+    #[track_caller]
+    fn zip2_apply_elems(&mut self, a: &Self, b: &Self, mut f: impl FnMut(T, T, T) -> T) {
+        assert_same_shape("elementwise", self.shape(), a.shape());
+        assert_same_shape("elementwise", self.shape(), b.shape());
+        let it = self.as_mut_slice().iter_mut().zip(a.as_slice()).zip(b.as_slice());
+        for ((s, x), y) in it {
+            *s = f(*s, *x, *y);
+        }
+    }
+    #[inline]
+    fn sum_elems(&self) -> T {
+        self.as_slice().iter().fold(T::zero(), |acc, v| acc + *v)
+    }
+    #[inline]
+    fn count_elems(&self) -> usize {
+        self.len()
+    }
+}
+
+/// A value or a reference to one: what the public free functions (`relu`, `sigmoid`, …)
+/// accept, so that `relu(x)` and `relu(&x)` both work.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a scalar, an owned nalgebra matrix, or a reference to one",
+    note = "convert views with `.clone_owned()`"
+)]
+pub trait Arg {
+    /// The owned value behind the argument.
+    type Value: Value;
+    /// Borrows the value.
+    fn value(&self) -> &Self::Value;
+}
+
+impl Arg for f64 {
+    type Value = f64;
+    #[inline]
+    fn value(&self) -> &f64 {
+        self
+    }
+}
+
+impl Arg for f32 {
+    type Value = f32;
+    #[inline]
+    fn value(&self) -> &f32 {
+        self
+    }
+}
+
+impl<T: Real, R: Dim, C: Dim> Arg for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Value = Self;
+    #[inline]
+    fn value(&self) -> &Self {
+        self
+    }
+}
+
+impl<A: Arg + ?Sized> Arg for &A {
+    type Value = A::Value;
+    #[inline]
+    fn value(&self) -> &A::Value {
+        (**self).value()
+    }
+}
