@@ -1,1 +1,34 @@
+//! `autodiff`: exact gradients of Rust functions, derived at compile time.
+//!
+//! Put `#[differentiate]` on a function written with scalars and nalgebra matrices and get
+//! its gradient function next to it: no tape at run time, no graph, no nightly compiler.
+//!
+//! ```
+//! use autodiff::prelude::*;
+//!
+//! #[differentiate]
+//! fn f(x: f64, y: f64, z: f64) -> f64 {
+//!     let q = x + y;
+//!     q * z
+//! }
+//!
+//! let (value, grad) = f_grad(-2.0, 5.0, -4.0);
+//! assert_eq!(value, -12.0);
+//! assert_eq!((grad.x, grad.y, grad.z), (-4.0, -4.0, 3.0));
+//! ```
+#![forbid(unsafe_code)]
 
+pub use autodiff_macro::differentiate;
+pub use autodiff_runtime as runtime;
+pub use nalgebra;
+
+/// Everything a differentiated function needs: the attribute, nalgebra's matrix types and
+/// the free functions with derivative rules. It brings no trait into scope, so a glob import
+/// never changes what ordinary nalgebra code means.
+pub mod prelude {
+    pub use autodiff_macro::differentiate;
+    pub use nalgebra::{DMatrix, DVector, Matrix, RowDVector, SMatrix, SVector};
+}
+
+#[doc(hidden)]
+pub use autodiff_runtime::__private;

@@ -1,0 +1,180 @@
+//! Analyses on the lowered body: which values the result depends on (usefulness; with
+//! variedness from lowering this gives activity), and where each value is last read by the
+//! forward sweep (so that a value is moved only when nothing reads it afterwards).
+
+use crate::ir::*;
+use std::collections::HashMap;
+
+/// Calls `f` for every value a block's forward code reads, nested blocks included.
+pub fn block_reads(block: &Block, f: &mut impl FnMut(VarId)) {
+    for stmt in &block.stmts {
+        stmt_reads(stmt, f);
+    }
+}
+
+fn operand_reads(o: &Operand, f: &mut impl FnMut(VarId)) {
+    if let Operand::Var(v) = o {
+        f(*v);
+    }
+}
+
+fn stmt_reads(stmt: &Stmt, f: &mut impl FnMut(VarId)) {
+    match stmt {
+        Stmt::Let { expr, .. } => expr_reads(expr, f),
+        Stmt::If(i) => {
+            i.cond.reads.iter().for_each(|&v| f(v));
+            block_reads(&i.then_block, f);
+            block_reads(&i.else_block, f);
+            for m in &i.merges {
+                operand_reads(&m.then_value, f);
+                operand_reads(&m.else_value, f);
+            }
+        }
+    }
+}
+
+fn expr_reads(expr: &Expr, f: &mut impl FnMut(VarId)) {
+    match expr {
+        Expr::Const(v) => v.reads.iter().for_each(|&v| f(v)),
+        Expr::Op(op) => {
+            op.operands.iter().for_each(|o| operand_reads(o, f));
+            op.consts.iter().flat_map(|c| &c.reads).for_each(|&v| f(v));
+        }
+        Expr::Call(call) => {
+            for a in &call.args {
+                a.value.into_iter().for_each(&mut *f);
+                a.constant.iter().flat_map(|c| &c.reads).for_each(|&v| f(v));
+            }
+        }
+        Expr::Map(map) => {
+            operand_reads(&map.recv, f);
+            block_reads(&map.body, f);
+            operand_reads(&map.result, f);
+        }
+    }
+}
+
+/// Marks every value the result depends on as useful, walking the body backwards.
+pub fn mark_useful(body: &mut Body) {
+    if let Operand::Var(v) = body.result {
+        body.vars[v].useful = true;
+    }
+    let block = std::mem::take(&mut body.block);
+    useful_block(&block, &mut body.vars);
+    body.block = block;
+}
+
+fn useful_block(block: &Block, vars: &mut [Var]) {
+    for stmt in block.stmts.iter().rev() {
+        match stmt {
+            Stmt::Let { var, expr, .. } => {
+                if vars[*var].useful {
+                    useful_expr(expr, vars);
+                }
+            }
+            Stmt::If(i) => {
+                for m in &i.merges {
+                    if vars[m.var].useful {
+                        for o in [&m.then_value, &m.else_value] {
+                            if let Operand::Var(v) = o {
+                                vars[*v].useful = true;
+                            }
+                        }
+                    }
+                }
+                useful_block(&i.then_block, vars);
+                useful_block(&i.else_block, vars);
+            }
+        }
+    }
+}
+
+fn useful_expr(expr: &Expr, vars: &mut [Var]) {
+    let mut mark = |v: VarId| vars[v].useful = true;
+    match expr {
+        Expr::Const(_) => {}
+        Expr::Op(op) => op.operands.iter().filter_map(Operand::var).for_each(&mut mark),
+        Expr::Call(call) => call.args.iter().filter_map(|a| a.value).for_each(&mut mark),
+        Expr::Map(map) => {
+            map.recv.var().into_iter().for_each(&mut mark);
+            map.captures.iter().copied().for_each(&mut mark);
+            // Inside the closure, the element and the captures are the inputs: everything
+            // leading from them to the closure's result is useful.
+            vars[map.param].useful = true;
+            if let Operand::Var(v) = map.result {
+                vars[v].useful = true;
+            }
+            useful_block(&map.body, vars);
+        }
+    }
+}
+
+/// The position of each statement in forward order and, for each value, the last position
+/// at which the forward sweep reads it.
+#[derive(Default)]
+pub struct LastUse {
+    last: HashMap<VarId, usize>,
+    /// For each `if` (by its record), the position of its last statement.
+    if_end: HashMap<VarId, usize>,
+    /// For each call (by its tape), its position.
+    call_at: HashMap<VarId, usize>,
+    counter: usize,
+}
+
+impl LastUse {
+    pub fn of(body: &Body) -> Self {
+        let mut this = LastUse::default();
+        this.block(&body.block);
+        this.counter += 1;
+        if let Operand::Var(v) = body.result {
+            this.last.insert(v, this.counter);
+        }
+        this
+    }
+
+    fn read(&mut self, v: VarId) {
+        self.last.insert(v, self.counter);
+    }
+
+    fn block(&mut self, block: &Block) {
+        for stmt in &block.stmts {
+            self.counter += 1;
+            match stmt {
+                Stmt::Let { expr, .. } => {
+                    if let Expr::Call(c) = expr {
+                        self.call_at.insert(c.tape, self.counter);
+                    }
+                    let mut reads = Vec::new();
+                    expr_reads(expr, &mut |v| reads.push(v));
+                    reads.into_iter().for_each(|v| self.read(v));
+                }
+                Stmt::If(i) => {
+                    i.cond.reads.iter().for_each(|&v| self.read(v));
+                    self.block(&i.then_block);
+                    self.block(&i.else_block);
+                    self.counter += 1;
+                    for m in &i.merges {
+                        for o in [&m.then_value, &m.else_value] {
+                            if let Operand::Var(v) = o {
+                                self.read(*v);
+                            }
+                        }
+                    }
+                    self.if_end.insert(i.record, self.counter);
+                }
+            }
+        }
+    }
+
+    /// Whether the forward sweep reads `v` after the call with this tape.
+    pub fn read_after_call(&self, v: VarId, tape: VarId) -> bool {
+        let at = self.call_at.get(&tape).copied().unwrap_or(0);
+        self.last.get(&v).is_some_and(|&last| last > at)
+    }
+
+    /// Whether the forward sweep reads `v` after the `if` with this record.
+    pub fn read_after_if(&self, v: VarId, record: VarId) -> bool {
+        let end = self.if_end.get(&record).copied().unwrap_or(0);
+        self.last.get(&v).is_some_and(|&last| last > end)
+    }
+}

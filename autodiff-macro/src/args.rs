@@ -1,0 +1,76 @@
+//! The attribute's arguments: `wrt(a, b)` and `crate = path`, in any order.
+
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Ident, Path, Token};
+
+/// Parsed `#[differentiate(...)]` arguments.
+#[derive(Default)]
+pub struct Args {
+    /// The only differentiable parameters, when given.
+    pub wrt: Option<Vec<Ident>>,
+    /// The path under which the `autodiff` crate is reachable.
+    pub krate: Option<Path>,
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut args = Args::default();
+        let items = Punctuated::<Arg, Token![,]>::parse_terminated(input)?;
+        for item in items {
+            match item {
+                Arg::Wrt(keyword, names) => {
+                    if args.wrt.is_some() {
+                        return Err(syn::Error::new_spanned(keyword, "`wrt` is given twice: list every parameter in one `wrt(..)`"));
+                    }
+                    args.wrt = Some(names);
+                }
+                Arg::Crate(keyword, path) => {
+                    if args.krate.is_some() {
+                        return Err(syn::Error::new_spanned(keyword, "`crate` is given twice"));
+                    }
+                    args.krate = Some(path);
+                }
+            }
+        }
+        Ok(args)
+    }
+}
+
+enum Arg {
+    Wrt(Ident, Vec<Ident>),
+    Crate(Token![crate], Path),
+}
+
+impl Parse for Arg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(Token![crate]) {
+            let keyword: Token![crate] = input.parse()?;
+            input.parse::<Token![=]>().map_err(|e| {
+                syn::Error::new(e.span(), "expected `crate = path`, for example `crate = ::autodiff`")
+            })?;
+            if input.peek(syn::LitStr) {
+                let lit: syn::LitStr = input.parse()?;
+                return Err(syn::Error::new_spanned(lit, "`crate` takes a path, not a string: write `crate = my_autodiff`"));
+            }
+            let path = Path::parse_mod_style(input)?;
+            return Ok(Arg::Crate(keyword, path));
+        }
+        let keyword: Ident = input.parse().map_err(|e| {
+            syn::Error::new(e.span(), "expected `wrt(..)` or `crate = path`")
+        })?;
+        if keyword != "wrt" {
+            return Err(syn::Error::new_spanned(
+                &keyword,
+                format!("unknown argument `{keyword}`: expected `wrt(a, b)` or `crate = path`"),
+            ));
+        }
+        let content;
+        syn::parenthesized!(content in input);
+        let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+        if names.is_empty() {
+            return Err(syn::Error::new_spanned(&keyword, "`wrt()` is empty: name at least one parameter to differentiate"));
+        }
+        Ok(Arg::Wrt(keyword, names.into_iter().collect()))
+    }
+}

@@ -1,0 +1,79 @@
+//! Shared pieces of generated code: names of bindings and adjoint slots, operands as the
+//! rules take them, and every path into the runtime, built from one place.
+
+use crate::ir::*;
+use crate::names;
+use crate::rename;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub struct Code<'a> {
+    pub body: &'a Body,
+    /// `::autodiff::__private::rules` (or under the path given by `crate = …`).
+    pub rules: TokenStream,
+}
+
+impl<'a> Code<'a> {
+    pub fn new(body: &'a Body, krate: &TokenStream) -> Self {
+        Code { body, rules: quote!(#krate::__private::rules) }
+    }
+
+    pub fn name(&self, v: VarId) -> syn::Ident {
+        self.body.vars[v].name.clone()
+    }
+
+    /// The adjoint slot of a value.
+    pub fn adjoint(&self, v: VarId) -> syn::Ident {
+        names::adjoint(&self.body.vars[v].name)
+    }
+
+    /// An operand as a rule takes it: one reference (`&h`, a `&T` parameter as is, `&2.0`).
+    pub fn operand_ref(&self, o: &Operand) -> TokenStream {
+        match o {
+            Operand::Var(v) => rename::render(&self.body.vars[*v], 1),
+            Operand::Lit(tokens) => quote!(&#tokens),
+        }
+    }
+
+    /// A value as the user's code has it, `refs` references deep. A value below its
+    /// binding's depth (an owned copy of a borrowed parameter) is cloned.
+    pub fn operand_at(&self, o: &Operand, refs: i32) -> TokenStream {
+        match o {
+            Operand::Lit(tokens) => tokens.clone(),
+            Operand::Var(v) => {
+                let var = &self.body.vars[*v];
+                if refs < var.binding_refs {
+                    let inner = rename::render(var, refs + 1);
+                    quote!(::core::clone::Clone::clone(#inner))
+                } else {
+                    rename::render(var, refs)
+                }
+            }
+        }
+    }
+
+    /// A tuple pattern or expression of bindings: `()`, `(a,)`, `(a, b)`.
+    pub fn tuple_pattern(&self, vars: &[VarId]) -> TokenStream {
+        let names = vars.iter().map(|&v| self.name(v));
+        quote!((#(#names,)*))
+    }
+
+    /// The inputs a `map` closure is differentiated with respect to, in the order of its
+    /// partials: the element (when the receiver is active), then active captured scalars.
+    pub fn map_inputs(&self, map: &MapCall) -> Vec<VarId> {
+        let vars = &self.body.vars;
+        let mut inputs = Vec::new();
+        if let Some(v) = map.recv.var().filter(|&v| vars[v].active()) {
+            inputs.push(v);
+        }
+        inputs.extend(map.captures.iter().copied().filter(|&v| vars[v].active()));
+        inputs
+    }
+}
+
+/// `m::f` → `m::f::item`: what `#[differentiate]` generated for `f`, reached through the
+/// same path as `f` itself (a `use` of `f` brings it along).
+pub fn callee_item(path: &syn::Path, item: &str) -> TokenStream {
+    let ident = syn::Ident::new(item, proc_macro2::Span::call_site());
+    quote!(#path::#ident)
+}

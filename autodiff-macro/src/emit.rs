@@ -1,0 +1,237 @@
+//! The generated items: the gradient struct, the tape, `NAME_fwd` / `NAME_bwd` /
+//! `NAME_vjp` / `NAME_grad`, and the hidden adapter through which other differentiated
+//! functions call this one.
+
+use crate::analyse::LastUse;
+use crate::code::Code;
+use crate::forward::Forward;
+use crate::ir::*;
+use crate::reverse::Reverse;
+use crate::signature::Signature;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::visit_mut::VisitMut;
+
+/// Everything the emitter needs about the function.
+pub struct Function<'a> {
+    pub item: &'a syn::ItemFn,
+    pub sig: &'a Signature,
+    pub body: &'a Body,
+    /// The variable of each parameter, in order.
+    pub param_vars: &'a [VarId],
+    pub krate: TokenStream,
+}
+
+/// `two_layer_loss` → `TwoLayerLoss`.
+pub fn upper_camel(name: &str) -> String {
+    let name = name.strip_prefix("r#").unwrap_or(name);
+    name.split('_')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut chars = p.chars();
+            match chars.next() {
+                Some(c) => c.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+pub fn items(f: &Function) -> TokenStream {
+    let code = Code::new(f.body, &f.krate);
+    let mut reverse = Reverse::new(&code);
+    let sweep = reverse.sweep(&f.body.block, &f.body.result, quote!(__ad_seed), f.param_vars);
+    let needs = reverse.needs;
+    let last_use = LastUse::of(f.body);
+    let forward = Forward { code: &code, needs: &needs, last_use: &last_use };
+    let forward_body = forward.block(&f.body.block);
+    let value = match &f.body.result {
+        Operand::Var(v) if f.body.vars[*v].binding_refs == 0 => {
+            let name = &f.body.vars[*v].name;
+            if needs.reads.contains(v) {
+                quote!(::core::clone::Clone::clone(&#name))
+            } else {
+                quote!(#name)
+            }
+        }
+        other => code.operand_at(other, 0),
+    };
+
+    let fn_name = &f.item.sig.ident;
+    let vis = &f.item.vis;
+    let rules = &code.rules;
+    let camel = upper_camel(&fn_name.to_string());
+    let grad_ty = format_ident!("{}Grad", camel, span = fn_name.span());
+    let tape_ty = format_ident!("{}Tape", camel, span = fn_name.span());
+    let ret = &f.sig.ret;
+
+    // Gradient fields, and the shapes kept for parameters whose gradient may be all zeros.
+    let mut fields = Vec::new();
+    let mut field_values = Vec::new();
+    let mut shapes = Vec::new();
+    for (p, &v) in f.sig.params.iter().zip(f.param_vars) {
+        if !p.differentiable {
+            continue;
+        }
+        let ident = &p.ident;
+        let owned = &p.owned;
+        let doc = format!("The gradient with respect to `{ident}`: the same shape as `{ident}`.");
+        fields.push(quote!(#[doc = #doc] pub #ident: #owned));
+        let var = &f.body.vars[v];
+        let d = code.adjoint(v);
+        let shape = format_ident!("__ad_shape_{}", ident);
+        let value = if var.active() && needs.reached.contains(&v) {
+            quote!(#rules::finish_reached(#d))
+        } else {
+            let param = code.operand_ref(&Operand::Var(v));
+            shapes.push(quote!(let #shape = #rules::shape_of(#param);));
+            if var.active() {
+                quote!(#rules::finish(#d, #shape))
+            } else {
+                quote!(#rules::finish(::core::option::Option::None, #shape))
+            }
+        };
+        field_values.push(quote!(#ident: #value));
+    }
+
+    let params_fwd = params_with_lifetime(f);
+    let params: Vec<TokenStream> = f.sig.params.iter().map(|p| {
+        let (i, t) = (&p.ident, &p.ty);
+        quote!(#i: #t)
+    }).collect();
+    let names: Vec<&syn::Ident> = f.sig.params.iter().map(|p| &p.ident).collect();
+    let seed = if names.iter().any(|n| *n == "seed") { format_ident!("__ad_seed_in") } else { format_ident!("seed") };
+    let fwd = format_ident!("{}_fwd", fn_name);
+    let bwd = format_ident!("{}_bwd", fn_name);
+    let vjp = format_ident!("{}_vjp", fn_name);
+    let grad = format_ident!("{}_grad", fn_name);
+    let closure_ty = quote!(impl ::core::ops::FnOnce(#ret) -> #grad_ty + '__ad);
+    let tape_bound = quote!(__AdReverse: ::core::ops::FnOnce(#ret) -> #grad_ty);
+    let allow = quote!(#[allow(unused_mut, unused_variables, unused_parens, dead_code, clippy::all)]);
+
+    let fn_link = format!("[`{fn_name}`]({fn_name}())");
+    let grad_doc = format!("The gradient of {fn_link}: one field per differentiable parameter, each of that parameter's shape.");
+    let tape_doc = format!("What the reverse sweep of {fn_link} needs, saved by [`{fwd}`]({fwd}()): consumed by [`{bwd}`]({bwd}()).");
+    let fwd_doc = format!("The forward sweep of {fn_link}: its value and the tape that [`{bwd}`]({bwd}()) turns into the gradient.");
+    let bwd_doc = format!("The reverse sweep of {fn_link}: the vector-Jacobian product of `seed` (the shape of the result) from the tape of [`{fwd}`]({fwd}()).");
+    let vjp_doc = format!("The value of {fn_link} and its vector-Jacobian product with `seed`, which has the shape of the result.");
+    let grad_fn_doc = format!("The value of {fn_link} and its gradient.");
+    let adapter_doc = format!("How other differentiated functions call {fn_link}.");
+
+    let grad_fn = f.sig.scalar_result.then(|| quote! {
+        #[doc = #grad_fn_doc]
+        #[inline]
+        #allow
+        #vis fn #grad(#(#params),*) -> (#ret, #grad_ty) {
+            #vjp(#(#names,)* 1.0)
+        }
+    });
+
+    let positional = f.sig.params.iter().map(|p| {
+        let ident = &p.ident;
+        if p.differentiable { quote!(__ad_grad.#ident) } else { quote!(#rules::NoGrad) }
+    });
+    let positional_ty = f.sig.params.iter().map(|p| {
+        let owned = &p.owned;
+        if p.differentiable { quote!(#owned) } else { quote!(#rules::NoGrad) }
+    });
+    let item = f.item;
+
+    quote! {
+        #item
+
+        #[doc = #grad_doc]
+        #[derive(Debug, Clone, PartialEq)]
+        #vis struct #grad_ty {
+            #(#fields,)*
+        }
+
+        #[doc = #tape_doc]
+        #[allow(dead_code)]
+        #vis struct #tape_ty<__AdReverse> {
+            reverse: __AdReverse,
+        }
+
+        #[doc = #fwd_doc]
+        #[inline]
+        #allow
+        #vis fn #fwd<'__ad>(#(#params_fwd),*) -> (#ret, #tape_ty<#closure_ty>) {
+            #(#shapes)*
+            #forward_body
+            let __ad_value = #value;
+            let reverse = move |__ad_seed: #ret| -> #grad_ty {
+                #sweep
+                #grad_ty { #(#field_values,)* }
+            };
+            (__ad_value, #tape_ty { reverse })
+        }
+
+        #[doc = #bwd_doc]
+        #[inline]
+        #allow
+        #vis fn #bwd<#tape_bound>(tape: #tape_ty<__AdReverse>, seed: #ret) -> #grad_ty {
+            (tape.reverse)(seed)
+        }
+
+        #[doc = #vjp_doc]
+        #[inline]
+        #allow
+        #vis fn #vjp(#(#params,)* #seed: #ret) -> (#ret, #grad_ty) {
+            let (value, tape) = #fwd(#(#names),*);
+            (value, #bwd(tape, #seed))
+        }
+
+        #grad_fn
+
+        #[doc = #adapter_doc]
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #fn_name {}
+
+        #allow
+        impl #fn_name {
+            #[doc = #fwd_doc]
+            #[doc(hidden)]
+            #[inline]
+            #vis fn __ad_fwd<'__ad>(#(#params_fwd),*) -> (#ret, #tape_ty<#closure_ty>) {
+                #fwd(#(#names),*)
+            }
+
+            #[doc = #bwd_doc]
+            #[doc(hidden)]
+            #[inline]
+            #vis fn __ad_bwd<#tape_bound>(tape: #tape_ty<__AdReverse>, seed: #ret) -> (#(#positional_ty,)*) {
+                let __ad_grad = #bwd(tape, seed);
+                (#(#positional,)*)
+            }
+        }
+    }
+}
+
+/// The parameters with every elided lifetime named `'__ad`, the lifetime of the tape.
+fn params_with_lifetime(f: &Function) -> Vec<TokenStream> {
+    struct Name;
+    impl VisitMut for Name {
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.is_none() {
+                r.lifetime = Some(syn::Lifetime::new("'__ad", proc_macro2::Span::call_site()));
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+        fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
+            if l.ident == "_" {
+                *l = syn::Lifetime::new("'__ad", l.span());
+            }
+        }
+    }
+    f.sig
+        .params
+        .iter()
+        .map(|p| {
+            let mut ty = p.ty.clone();
+            Name.visit_type_mut(&mut ty);
+            let ident = &p.ident;
+            quote!(#ident: #ty)
+        })
+        .collect()
+}

@@ -1,0 +1,203 @@
+//! The forward sweep: the body again, each operation through its rule, keeping the pullback
+//! handles, call tapes and branch records the reverse sweep asked for.
+
+use crate::analyse::LastUse;
+use crate::code::{callee_item, Code};
+use crate::ir::*;
+use crate::reverse::{Needs, Reverse};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use std::collections::HashMap;
+
+pub struct Forward<'a> {
+    pub code: &'a Code<'a>,
+    pub needs: &'a Needs,
+    pub last_use: &'a LastUse,
+}
+
+impl Forward<'_> {
+    pub fn block(&self, block: &Block) -> TokenStream {
+        block.stmts.iter().map(|s| self.stmt(s)).collect()
+    }
+
+    fn stmt(&self, stmt: &Stmt) -> TokenStream {
+        match stmt {
+            Stmt::Let { var, expr, span } => {
+                let v = &self.code.body.vars[*var];
+                let name = &v.name;
+                let ty = v.ty.as_ref().map(|t| quote!(: #t));
+                match expr {
+                    Expr::Const(c) => {
+                        let tokens = &c.tokens;
+                        quote_spanned!(*span=> let #name #ty = #tokens;)
+                    }
+                    Expr::Op(op) => self.op(*var, op),
+                    Expr::Call(call) => self.call(*var, call),
+                    Expr::Map(map) => self.map(*var, map),
+                }
+            }
+            Stmt::If(i) => self.branch(i),
+        }
+    }
+
+    fn handle_or_wild(&self, var: VarId, handle: VarId) -> TokenStream {
+        if self.code.body.vars[var].active() && self.needs.reads.contains(&handle) {
+            let h = self.code.name(handle);
+            quote!(#h)
+        } else {
+            quote!(_)
+        }
+    }
+
+    fn typed(&self, var: VarId) -> TokenStream {
+        match &self.code.body.vars[var].ty {
+            Some(t) => quote!(: (#t, _)),
+            None => quote!(),
+        }
+    }
+
+    fn op(&self, var: VarId, op: &OpCall) -> TokenStream {
+        let name = self.code.name(var);
+        let handle = self.handle_or_wild(var, op.handle);
+        let rules = &self.code.rules;
+        let rule = syn::Ident::new(op.op.rule, op.span);
+        let operands = op.operands.iter().map(|o| self.code.operand_ref(o));
+        let consts = op.consts.iter().map(|c| &c.tokens);
+        let ty = self.typed(var);
+        quote_spanned!(op.span=> let (#name, #handle) #ty = #rules::#rule(#(#operands,)* #(#consts),*);)
+    }
+
+    /// A moved binding is cloned when something reads it afterwards (the reverse sweep, or
+    /// the forward sweep after this point).
+    fn moved(&self, v: VarId, read_later: bool) -> TokenStream {
+        let var = &self.code.body.vars[v];
+        let name = &var.name;
+        if var.binding_refs == 0 && (read_later || self.needs.reads.contains(&v)) {
+            quote!(::core::clone::Clone::clone(&#name))
+        } else {
+            quote!(#name)
+        }
+    }
+
+    fn value_at(&self, o: &Operand, refs: i32, read_later: bool) -> TokenStream {
+        match o {
+            Operand::Var(v) if refs == self.code.body.vars[*v].binding_refs => self.moved(*v, read_later),
+            _ => self.code.operand_at(o, refs),
+        }
+    }
+
+    fn call(&self, var: VarId, call: &Call) -> TokenStream {
+        let name = self.code.name(var);
+        let mut counts: HashMap<VarId, usize> = HashMap::new();
+        call.args.iter().filter_map(|a| a.value).for_each(|v| *counts.entry(v).or_default() += 1);
+        let args = call.args.iter().map(|a| match (&a.constant, a.value) {
+            (Some(c), _) => c.tokens.clone(),
+            (None, Some(v)) => {
+                let later = self.last_use.read_after_call(v, call.tape) || counts[&v] > 1;
+                self.value_at(&Operand::Var(v), a.refs, later)
+            }
+            (None, None) => quote!(0.0),
+        });
+        let path = &call.path;
+        if self.code.body.vars[var].active() {
+            let tape = self.code.name(call.tape);
+            let fwd = callee_item(path, "__ad_fwd");
+            quote_spanned!(call.span=> let (#name, #tape) = #fwd(#(#args),*);)
+        } else {
+            quote_spanned!(call.span=> let #name = #path(#(#args),*);)
+        }
+    }
+
+    /// `rules::map(&m, |v| { forward; reverse; (value, [partials]) })`: the closure's
+    /// derivative is derived from its body, element by element, in the forward sweep.
+    fn map(&self, var: VarId, map: &MapCall) -> TokenStream {
+        let vars = &self.code.body.vars;
+        let name = self.code.name(var);
+        let param = self.code.name(map.param);
+        let recv = self.code.operand_ref(&map.recv);
+        let rules = &self.code.rules;
+        if !vars[var].active() {
+            let forward = self.inner_forward(&map.body, &Needs::default());
+            let result = self.code.operand_at(&map.result, 0);
+            return quote_spanned!(map.span=> let #name = #recv.map(|#param| { #forward #result }););
+        }
+        let inputs = self.code.map_inputs(map);
+        // The closure's own inputs: its element stands for the receiver.
+        let closure_inputs: Vec<VarId> = inputs.iter().map(|&v| if Some(v) == map.recv.var() { map.param } else { v }).collect();
+        let mut reverse = Reverse::new(self.code);
+        let sweep = reverse.sweep(&map.body, &map.result, quote!(#rules::one()), &closure_inputs);
+        let forward = self.inner_forward(&map.body, &reverse.needs);
+        let result = self.code.operand_at(&map.result, 0);
+        let partials = closure_inputs.iter().map(|&v| {
+            let d = self.code.adjoint(v);
+            let value = self.code.operand_ref(&Operand::Var(v));
+            quote!(#rules::finish(#d, #rules::shape_of(#value)))
+        });
+        let handle = self.handle_or_wild(var, map.handle);
+        quote_spanned! {map.span=>
+            let (#name, #handle) = #rules::map(#recv, |#param| {
+                #forward
+                #sweep
+                (#result, [#(#partials),*])
+            });
+        }
+    }
+
+    fn inner_forward(&self, block: &Block, needs: &Needs) -> TokenStream {
+        let last_use = LastUse::default();
+        Forward { code: self.code, needs, last_use: &last_use }.block(block)
+    }
+
+    /// `let (merged…, record) = if c { …; (values…, Branch::Then((saved…))) } else { … };`
+    fn branch(&self, i: &If) -> TokenStream {
+        let vars = &self.code.body.vars;
+        let cond = &i.cond.tokens;
+        let record = self.needs.saved.get(&i.record);
+        let then_fwd = self.block(&i.then_block);
+        let else_fwd = self.block(&i.else_block);
+        if i.merges.is_empty() && record.is_none() {
+            return quote_spanned!(i.span=> if #cond { #then_fwd } else { #else_fwd });
+        }
+        let rules = &self.code.rules;
+        let mut names: Vec<TokenStream> = i.merges.iter().map(|m| {
+            let n = &vars[m.var].name;
+            quote!(#n)
+        }).collect();
+        let (then_tail, else_tail) = match record {
+            Some((then_saved, else_saved)) => {
+                let r = self.code.name(i.record);
+                names.push(quote!(#r));
+                let then_record = self.code.tuple_pattern(then_saved);
+                let else_record = self.code.tuple_pattern(else_saved);
+                (
+                    self.tail(i, true, Some(quote!(#rules::Branch::Then(#then_record)))),
+                    self.tail(i, false, Some(quote!(#rules::Branch::Else(#else_record)))),
+                )
+            }
+            None => (self.tail(i, true, None), self.tail(i, false, None)),
+        };
+        quote_spanned! {i.span=>
+            let (#(#names,)*) = if #cond { #then_fwd #then_tail } else { #else_fwd #else_tail };
+        }
+    }
+
+    fn tail(&self, i: &If, then: bool, record: Option<TokenStream>) -> TokenStream {
+        let values: Vec<&Operand> = i.merges.iter().map(|m| if then { &m.then_value } else { &m.else_value }).collect();
+        let mut counts: HashMap<VarId, usize> = HashMap::new();
+        values.iter().filter_map(|o| o.var()).for_each(|v| *counts.entry(v).or_default() += 1);
+        let mut seen: HashMap<VarId, usize> = HashMap::new();
+        let items = i.merges.iter().zip(&values).map(|(m, o)| {
+            let later = match o.var() {
+                Some(v) => {
+                    let n = seen.entry(v).or_default();
+                    *n += 1;
+                    *n < counts[&v] || self.last_use.read_after_if(v, i.record)
+                }
+                None => false,
+            };
+            self.value_at(o, m.refs, later)
+        });
+        let record = record.into_iter();
+        quote!((#(#items,)* #(#record,)*))
+    }
+}

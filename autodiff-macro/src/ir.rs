@@ -1,0 +1,166 @@
+//! The intermediate representation: a function body lowered to single-assignment values,
+//! operations on them, and structured branches. Every node keeps the span of the user's code.
+
+use crate::ops::OpDef;
+use proc_macro2::{Span, TokenStream};
+use syn::Ident;
+
+/// Index of a value in [`Body::vars`].
+pub type VarId = usize;
+
+/// What a value is, for naming and for the analyses.
+#[derive(Clone, Debug, PartialEq)]
+pub enum VarKind {
+    /// A parameter of the function; `differentiable` is false for constants.
+    Param { index: usize, differentiable: bool },
+    /// A value of the user's code (a `let`, a temporary, a closure parameter).
+    Local,
+    /// The pullback handle of an operation, the tape of a call, or the record of a branch:
+    /// read only by the reverse sweep.
+    Record,
+}
+
+/// One single-assignment value.
+#[derive(Clone, Debug)]
+pub struct Var {
+    /// The binding's name in the generated code.
+    pub name: Ident,
+    /// How many references the binding itself holds: 1 for a `&T` parameter, else 0.
+    pub binding_refs: i32,
+    /// Whether the value depends on a differentiable parameter (set while lowering).
+    pub varied: bool,
+    /// Whether the result depends on the value (set by the activity analysis).
+    pub useful: bool,
+    pub kind: VarKind,
+    /// The user's type annotation, if any.
+    pub ty: Option<syn::Type>,
+}
+
+impl Var {
+    /// Active values get adjoints: they depend on a differentiable parameter and the
+    /// result depends on them.
+    pub fn active(&self) -> bool {
+        self.varied && self.useful && self.kind != VarKind::Record
+    }
+}
+
+/// An operand of an operation: a value, or a literal inlined where it is used.
+#[derive(Clone, Debug)]
+pub enum Operand {
+    Var(VarId),
+    Lit(TokenStream),
+}
+
+impl Operand {
+    pub fn var(&self) -> Option<VarId> {
+        match self {
+            Operand::Var(v) => Some(*v),
+            Operand::Lit(_) => None,
+        }
+    }
+}
+
+/// Verbatim tokens of the user's code (constants, conditions) after renaming, with the
+/// values they read.
+#[derive(Clone, Debug)]
+pub struct Verbatim {
+    pub tokens: TokenStream,
+    pub reads: Vec<VarId>,
+}
+
+/// A block: statements in order.
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    pub stmts: Vec<Stmt>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    /// `let var = expr`.
+    Let { var: VarId, expr: Expr, span: Span },
+    /// `if cond { … } else { … }` merging values.
+    If(Box<If>),
+}
+
+#[derive(Clone, Debug)]
+pub enum Expr {
+    /// A constant computed by the user's code as written.
+    Const(Verbatim),
+    /// A primitive operation with a derivative rule.
+    Op(OpCall),
+    /// A call to another differentiated function.
+    Call(Call),
+    /// `recv.map(|p| body)` with the closure differentiated from its body.
+    Map(Box<MapCall>),
+}
+
+#[derive(Clone, Debug)]
+pub struct OpCall {
+    pub op: &'static OpDef,
+    pub operands: Vec<Operand>,
+    pub consts: Vec<Verbatim>,
+    /// The pullback handle's value (a [`VarKind::Record`]).
+    pub handle: VarId,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// The callee's path as written (`f`, `m::f`).
+    pub path: syn::Path,
+    pub args: Vec<CallArg>,
+    /// The callee's tape (a [`VarKind::Record`]).
+    pub tape: VarId,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct CallArg {
+    /// The argument as passed: the value it reads (if any) and how many `&` are put before it.
+    pub value: Option<VarId>,
+    pub refs: i32,
+    /// A constant argument, as written.
+    pub constant: Option<Verbatim>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MapCall {
+    pub recv: Operand,
+    /// The closure's parameter.
+    pub param: VarId,
+    pub body: Block,
+    pub result: Operand,
+    /// Values of the enclosing function the closure reads (captures).
+    pub captures: Vec<VarId>,
+    pub handle: VarId,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct If {
+    pub cond: Verbatim,
+    pub then_block: Block,
+    pub else_block: Block,
+    /// Values merged after the branch: `var` is `then_value` or `else_value`.
+    pub merges: Vec<Merge>,
+    /// The record of which branch ran (a [`VarKind::Record`]).
+    pub record: VarId,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Merge {
+    pub var: VarId,
+    /// How many references the merged value holds, as in the user's code.
+    pub refs: i32,
+    pub then_value: Operand,
+    pub else_value: Operand,
+}
+
+/// A lowered function body.
+#[derive(Clone, Debug)]
+pub struct Body {
+    pub vars: Vec<Var>,
+    pub block: Block,
+    pub result: Operand,
+}

@@ -1,0 +1,170 @@
+//! The table of primitive operations the macro recognises: for each, the runtime rule it
+//! calls, its pullback methods and what each pullback reads. The macro knows names only;
+//! rustc picks the rule's implementation from the operand types.
+
+/// What a pullback reads besides the adjoint of the result.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Read {
+    /// The differentiable operand with this index.
+    Operand(usize),
+    /// The operation's result.
+    Output,
+    /// The constant argument with this index.
+    Const(usize),
+}
+
+/// The pullback to one operand: a method of the rule's handle.
+#[derive(Debug)]
+pub struct Pullback {
+    pub method: &'static str,
+    pub reads: &'static [Read],
+}
+
+/// A primitive operation.
+#[derive(Debug)]
+pub struct OpDef {
+    /// The rule's name in `__private::rules`.
+    pub rule: &'static str,
+    /// One pullback per differentiable operand.
+    pub pullbacks: &'static [Pullback],
+    /// Number of constant arguments after the operands.
+    pub consts: usize,
+}
+
+impl OpDef {
+    pub fn operands(&self) -> usize {
+        self.pullbacks.len()
+    }
+}
+
+use Read::{Const, Operand as Op, Output as Out};
+
+macro_rules! unary {
+    ($name:ident, $rule:literal, [$($read:expr),*], $consts:literal) => {
+        pub static $name: OpDef = OpDef {
+            rule: $rule,
+            pullbacks: &[Pullback { method: "arg", reads: &[$($read),*] }],
+            consts: $consts,
+        };
+    };
+}
+
+macro_rules! binary {
+    ($name:ident, $rule:literal, [$($l:expr),*], [$($r:expr),*]) => {
+        pub static $name: OpDef = OpDef {
+            rule: $rule,
+            pullbacks: &[
+                Pullback { method: "lhs", reads: &[$($l),*] },
+                Pullback { method: "rhs", reads: &[$($r),*] },
+            ],
+            consts: 0,
+        };
+    };
+}
+
+binary!(ADD, "add", [], []);
+binary!(SUB, "sub", [], []);
+binary!(MUL, "mul", [Op(1)], [Op(0)]);
+binary!(DIV, "div", [Op(1)], [Op(0), Op(1)]);
+unary!(NEG, "neg", [], 0);
+
+unary!(EXP, "exp", [Out], 0);
+unary!(LN, "ln", [Op(0)], 0);
+unary!(SQRT, "sqrt", [Out], 0);
+unary!(SIN, "sin", [Op(0)], 0);
+unary!(COS, "cos", [Op(0)], 0);
+unary!(TAN, "tan", [Out], 0);
+unary!(TANH, "tanh", [Out], 0);
+unary!(ABS, "abs", [Op(0)], 0);
+unary!(RECIP, "recip", [Out], 0);
+unary!(POWI, "powi", [Op(0), Const(0)], 1);
+binary!(POWF, "powf", [Op(0), Op(1)], [Op(0), Out]);
+binary!(MAX, "max", [Op(0), Op(1)], [Op(0), Op(1)]);
+binary!(MIN, "min", [Op(0), Op(1)], [Op(0), Op(1)]);
+
+unary!(RELU, "relu", [Out], 0);
+unary!(SIGMOID, "sigmoid", [Out], 0);
+unary!(SQUARE, "square", [Op(0)], 0);
+unary!(LEAKY_RELU, "leaky_relu", [Op(0), Const(0)], 1);
+unary!(ELU, "elu", [Op(0), Const(0)], 1);
+binary!(MAXOUT, "maxout", [Op(0), Op(1)], [Op(0), Op(1)]);
+
+binary!(COMPONENT_MUL, "component_mul", [Op(1)], [Op(0)]);
+binary!(COMPONENT_DIV, "component_div", [Op(1)], [Op(0), Op(1)]);
+unary!(TRANSPOSE, "transpose", [], 0);
+unary!(SUM, "sum", [], 0);
+unary!(MEAN, "mean", [], 0);
+unary!(NORM_SQUARED, "norm_squared", [Op(0)], 0);
+unary!(NORM, "norm", [Op(0), Out], 0);
+binary!(DOT, "dot", [Op(1)], [Op(0)]);
+binary!(ADD_SCALAR, "add_scalar", [], []);
+binary!(SCALE, "scale", [Op(1)], [Op(0)]);
+unary!(SOFTMAX, "softmax", [Out], 0);
+unary!(LOG_SOFTMAX, "log_softmax", [Out], 0);
+binary!(ADD_BIAS, "add_bias", [], []);
+unary!(SVM_LOSS, "svm_loss", [Op(0), Const(0)], 1);
+unary!(SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy", [Const(0)], 1);
+
+/// Methods with a derivative rule: `recv.name(args)`; the receiver is operand 0.
+pub fn method(name: &str) -> Option<&'static OpDef> {
+    Some(match name {
+        "exp" => &EXP,
+        "ln" => &LN,
+        "sqrt" => &SQRT,
+        "sin" => &SIN,
+        "cos" => &COS,
+        "tan" => &TAN,
+        "tanh" => &TANH,
+        "abs" => &ABS,
+        "recip" => &RECIP,
+        "powi" => &POWI,
+        "powf" => &POWF,
+        "max" => &MAX,
+        "min" => &MIN,
+        "transpose" => &TRANSPOSE,
+        "component_mul" => &COMPONENT_MUL,
+        "component_div" => &COMPONENT_DIV,
+        "sum" => &SUM,
+        "mean" => &MEAN,
+        "norm_squared" => &NORM_SQUARED,
+        "norm" => &NORM,
+        "dot" => &DOT,
+        "add_scalar" => &ADD_SCALAR,
+        "scale" => &SCALE,
+        _ => return None,
+    })
+}
+
+/// Free functions with a derivative rule: `name(args)`.
+pub fn function(name: &str) -> Option<&'static OpDef> {
+    Some(match name {
+        "relu" => &RELU,
+        "leaky_relu" => &LEAKY_RELU,
+        "sigmoid" => &SIGMOID,
+        "tanh" => &TANH,
+        "elu" => &ELU,
+        "maxout" => &MAXOUT,
+        "square" => &SQUARE,
+        "softmax" => &SOFTMAX,
+        "log_softmax" => &LOG_SOFTMAX,
+        "add_bias" => &ADD_BIAS,
+        "svm_loss" => &SVM_LOSS,
+        "softmax_cross_entropy" => &SOFTMAX_CROSS_ENTROPY,
+        _ => return None,
+    })
+}
+
+/// Methods that read only a value's shape: their results are constants, whatever the value.
+pub fn is_shape_query(name: &str) -> bool {
+    matches!(name, "nrows" | "ncols" | "len" | "shape" | "is_empty" | "is_square")
+}
+
+/// Methods that return the same value (a copy): differentiated as the identity.
+pub fn is_identity_method(name: &str) -> bool {
+    matches!(name, "clone" | "clone_owned" | "into_owned")
+}
+
+/// The methods with a rule, for error messages.
+pub const METHOD_NAMES: &str = "exp, ln, sqrt, powi, powf, sin, cos, tan, tanh, abs, max, min, recip, \
+     transpose, component_mul, component_div, sum, mean, norm_squared, norm, dot, add_scalar, \
+     scale, map";

@@ -1,0 +1,267 @@
+//! The reverse sweep: for each active value, in reverse order, the pullbacks of the
+//! operation that produced it, accumulating into the adjoint slots of its operands.
+//!
+//! While generating, it records which bindings the sweep reads: the forward sweep saves
+//! exactly those (the tape), moving a value only when nothing reads it afterwards.
+
+use crate::code::Code;
+use crate::ir::*;
+use crate::ops::Read;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// What the reverse sweep of a body needs from the forward sweep.
+#[derive(Default)]
+pub struct Needs {
+    /// Every binding the reverse sweep reads.
+    pub reads: HashSet<VarId>,
+    /// For each `if` (by its record): the branch-local bindings each branch saves.
+    pub saved: HashMap<VarId, (Vec<VarId>, Vec<VarId>)>,
+    /// Adjoint slots that always hold a value when the sweep ends.
+    pub reached: HashSet<VarId>,
+}
+
+pub struct Reverse<'a> {
+    code: &'a Code<'a>,
+    pub needs: Needs,
+    /// Reads of the branch arm being generated, innermost last.
+    arm_reads: Vec<BTreeSet<VarId>>,
+}
+
+impl<'a> Reverse<'a> {
+    pub fn new(code: &'a Code<'a>) -> Self {
+        Reverse { code, needs: Needs::default(), arm_reads: Vec::new() }
+    }
+
+    fn read(&mut self, v: VarId) {
+        self.needs.reads.insert(v);
+        if let Some(arm) = self.arm_reads.last_mut() {
+            arm.insert(v);
+        }
+    }
+
+    /// The whole sweep of a block whose result adjoint is `seed`, with slots for `inputs`
+    /// (parameters, or a closure's element and captures) declared first.
+    pub fn sweep(&mut self, block: &Block, result: &Operand, seed: TokenStream, inputs: &[VarId]) -> TokenStream {
+        let vars = &self.code.body.vars;
+        let mut decls: Vec<VarId> = inputs.iter().copied().filter(|&v| vars[v].active()).collect();
+        for v in defined_in(block) {
+            if vars[v].active() && !decls.contains(&v) {
+                decls.push(v);
+            }
+        }
+        let seeded = result.var().filter(|&v| vars[v].active());
+        let declare = decls.iter().map(|&v| {
+            let d = self.code.adjoint(v);
+            if Some(v) == seeded {
+                quote!(let mut #d = ::core::option::Option::Some(#seed);)
+            } else {
+                quote!(let mut #d = ::core::option::Option::None;)
+            }
+        });
+        if let Some(v) = seeded {
+            self.needs.reached.insert(v);
+        }
+        let declare: Vec<TokenStream> = declare.collect();
+        let body = self.block(block);
+        quote!(#(#declare)* #body)
+    }
+
+    fn block(&mut self, block: &Block) -> TokenStream {
+        block.stmts.iter().rev().map(|s| self.stmt(s)).collect()
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) -> TokenStream {
+        let vars = &self.code.body.vars;
+        match stmt {
+            Stmt::Let { var, expr, .. } if vars[*var].active() => match expr {
+                Expr::Op(op) => self.op(*var, op),
+                Expr::Call(call) => self.call(*var, call),
+                Expr::Map(map) => self.map(*var, map),
+                Expr::Const(_) => quote!(),
+            },
+            Stmt::Let { .. } => quote!(),
+            Stmt::If(i) => self.branch(i),
+        }
+    }
+
+    /// `handle.lhs(&mut d_a, &d_c, b); handle.rhs(&mut d_b, d_c, a);`: the last pullback
+    /// takes the result's adjoint by value, so a rule can reuse its buffer.
+    fn op(&mut self, var: VarId, op: &OpCall) -> TokenStream {
+        let vars = &self.code.body.vars;
+        let active: Vec<(usize, VarId)> = op
+            .operands
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| o.var().filter(|&v| vars[v].active()).map(|v| (i, v)))
+            .collect();
+        self.read(op.handle);
+        let handle = self.code.name(op.handle);
+        let d_out = self.code.adjoint(var);
+        let mut out = TokenStream::new();
+        for (n, &(i, v)) in active.iter().enumerate() {
+            let pullback = &op.op.pullbacks[i];
+            let method = format_ident!("{}", pullback.method, span = op.span);
+            let d_in = self.code.adjoint(v);
+            let seed = if n + 1 == active.len() { quote!(#d_out) } else { quote!(&#d_out) };
+            let reads: Vec<TokenStream> = pullback.reads.iter().map(|r| self.read_for(*r, var, op)).collect();
+            out.extend(quote_spanned!(op.span=> #handle.#method(&mut #d_in, #seed #(, #reads)*);));
+            self.reach(var, v);
+        }
+        out
+    }
+
+    fn read_for(&mut self, read: Read, var: VarId, op: &OpCall) -> TokenStream {
+        match read {
+            Read::Operand(j) => {
+                if let Operand::Var(v) = &op.operands[j] {
+                    self.read(*v);
+                }
+                self.code.operand_ref(&op.operands[j])
+            }
+            Read::Output => {
+                self.read(var);
+                self.code.operand_ref(&Operand::Var(var))
+            }
+            Read::Const(k) => {
+                let c = &op.consts[k];
+                c.reads.iter().for_each(|&v| self.read(v));
+                c.tokens.clone()
+            }
+        }
+    }
+
+    fn reach(&mut self, from: VarId, to: VarId) {
+        if self.needs.reached.contains(&from) {
+            self.needs.reached.insert(to);
+        }
+    }
+
+    /// `if let Some(seed) = d_y { let g = f::__ad_bwd(tape, seed); accumulate(&mut d_a, g.0); … }`
+    fn call(&mut self, var: VarId, call: &Call) -> TokenStream {
+        let vars = &self.code.body.vars;
+        self.read(call.tape);
+        let tape = self.code.name(call.tape);
+        let d_out = self.code.adjoint(var);
+        let rules = &self.code.rules;
+        let bwd = crate::code::callee_item(&call.path, "__ad_bwd");
+        let mut accumulate = TokenStream::new();
+        let mut reached = Vec::new();
+        for (i, arg) in call.args.iter().enumerate() {
+            if let Some(v) = arg.value.filter(|&v| vars[v].active()) {
+                let d = self.code.adjoint(v);
+                let index = syn::Index::from(i);
+                accumulate.extend(quote_spanned!(call.span=> #rules::accumulate_call(&mut #d, __ad_grad.#index);));
+                reached.push(v);
+            }
+        }
+        for v in reached {
+            self.reach(var, v);
+        }
+        quote_spanned! {call.span=>
+            if let ::core::option::Option::Some(__ad_seed) = #d_out {
+                let __ad_grad = #bwd(#tape, __ad_seed);
+                #accumulate
+            }
+        }
+    }
+
+    fn map(&mut self, var: VarId, map: &MapCall) -> TokenStream {
+        self.read(map.handle);
+        let handle = self.code.name(map.handle);
+        let d_out = self.code.adjoint(var);
+        let inputs = self.code.map_inputs(map);
+        let mut out = TokenStream::new();
+        for (k, &v) in inputs.iter().enumerate() {
+            let d = self.code.adjoint(v);
+            let seed = if k + 1 == inputs.len() { quote!(#d_out) } else { quote!(&#d_out) };
+            let method = if Some(v) == map.recv.var() { quote!(input) } else { quote!(captured) };
+            out.extend(quote_spanned!(map.span=> #handle.#method(#k, &mut #d, #seed);));
+            self.reach(var, v);
+        }
+        out
+    }
+
+    /// `match record { Branch::Then((saved…)) => { … }, Branch::Else((saved…)) => { … } }`
+    fn branch(&mut self, i: &If) -> TokenStream {
+        let vars = &self.code.body.vars;
+        if !i.merges.iter().any(|m| vars[m.var].active()) {
+            return quote!();
+        }
+        self.read(i.record);
+        let before = self.needs.reached.clone();
+        let (then_arm, then_saved, then_reached) = self.arm(&i.then_block, i, true, &before);
+        let (else_arm, else_saved, else_reached) = self.arm(&i.else_block, i, false, &before);
+        self.needs.reached = then_reached.intersection(&else_reached).copied().collect();
+        let rules = &self.code.rules;
+        let record = self.code.name(i.record);
+        let then_pat = self.code.tuple_pattern(&then_saved);
+        let else_pat = self.code.tuple_pattern(&else_saved);
+        self.needs.saved.insert(i.record, (then_saved, else_saved));
+        quote_spanned! {i.span=>
+            match #record {
+                #rules::Branch::Then(#then_pat) => { #then_arm }
+                #rules::Branch::Else(#else_pat) => { #else_arm }
+            }
+        }
+    }
+
+    fn arm(&mut self, block: &Block, i: &If, then: bool, before: &HashSet<VarId>) -> (TokenStream, Vec<VarId>, HashSet<VarId>) {
+        let vars = &self.code.body.vars;
+        self.needs.reached = before.clone();
+        self.arm_reads.push(BTreeSet::new());
+        let local = defined_in(block);
+        let declare: Vec<TokenStream> = local
+            .iter()
+            .filter(|&&v| vars[v].active())
+            .map(|&v| {
+                let d = self.code.adjoint(v);
+                quote!(let mut #d = ::core::option::Option::None;)
+            })
+            .collect();
+        let rules = &self.code.rules;
+        let mut flows = TokenStream::new();
+        for m in i.merges.iter().filter(|m| vars[m.var].active()) {
+            let value = if then { &m.then_value } else { &m.else_value };
+            if let Operand::Var(v) = value {
+                if vars[*v].active() {
+                    let (d_from, d_to) = (self.code.adjoint(m.var), self.code.adjoint(*v));
+                    flows.extend(quote!(#rules::flow(&mut #d_to, #d_from);));
+                    self.reach(m.var, *v);
+                }
+            }
+        }
+        let body = self.block(block);
+        let reads = self.arm_reads.pop().unwrap_or_default();
+        if let Some(parent) = self.arm_reads.last_mut() {
+            parent.extend(reads.iter().copied());
+        }
+        let saved: Vec<VarId> = reads.into_iter().filter(|v| local.contains(v)).collect();
+        let reached = std::mem::take(&mut self.needs.reached);
+        (quote!(#(#declare)* #flows #body), saved, reached)
+    }
+}
+
+/// The values a block defines at its own level (nested blocks define their own).
+pub fn defined_in(block: &Block) -> Vec<VarId> {
+    let mut out = Vec::new();
+    for stmt in &block.stmts {
+        match stmt {
+            Stmt::Let { var, expr, .. } => {
+                out.push(*var);
+                match expr {
+                    Expr::Op(op) => out.push(op.handle),
+                    Expr::Call(call) => out.push(call.tape),
+                    Expr::Map(map) => out.push(map.handle),
+                    Expr::Const(_) => {}
+                }
+            }
+            Stmt::If(i) => {
+                out.extend(i.merges.iter().map(|m| m.var));
+                out.push(i.record);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,149 @@
+//! The function's signature: which parameters are differentiable, what the result is, and
+//! everything the attribute cannot be put on (methods, generics, `&mut`, no result).
+
+use crate::args::Args;
+use crate::errors::Errors;
+use syn::spanned::Spanned;
+
+/// One parameter of the function.
+pub struct Param {
+    pub ident: syn::Ident,
+    /// The type as written.
+    pub ty: syn::Type,
+    /// The type without its reference: the type of the gradient field.
+    pub owned: syn::Type,
+    /// 1 for `&T`, 0 for `T`.
+    pub refs: i32,
+    pub differentiable: bool,
+}
+
+/// The checked signature.
+pub struct Signature {
+    pub params: Vec<Param>,
+    /// The result type.
+    pub ret: syn::Type,
+    /// Whether the result is `f32` or `f64` (so `NAME_grad` exists).
+    pub scalar_result: bool,
+}
+
+const MATRIX_TYPES: &[&str] = &[
+    "DMatrix", "DVector", "RowDVector", "SMatrix", "SVector", "RowSVector", "Matrix", "OMatrix",
+    "Matrix1", "Matrix2", "Matrix3", "Matrix4", "Matrix5", "Matrix6", "Vector1", "Vector2",
+    "Vector3", "Vector4", "Vector5", "Vector6", "RowVector1", "RowVector2", "RowVector3",
+    "RowVector4", "RowVector5", "RowVector6",
+];
+
+fn last_ident(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Type::Group(g) => last_ident(&g.elem),
+        syn::Type::Paren(p) => last_ident(&p.elem),
+        _ => None,
+    }
+}
+
+/// `f32`/`f64`: differentiable scalars.
+pub fn is_scalar(ty: &syn::Type) -> bool {
+    matches!(last_ident(ty).as_deref(), Some("f32" | "f64"))
+}
+
+/// A nalgebra matrix or vector type, recognised by its name.
+pub fn is_matrix(ty: &syn::Type) -> bool {
+    last_ident(ty).is_some_and(|n| MATRIX_TYPES.contains(&n.as_str()))
+}
+
+pub fn check(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Option<Signature> {
+    if let Some(c) = &sig.constness {
+        errors.push(c, "`const fn` cannot be differentiated: remove `const`");
+    }
+    if let Some(a) = &sig.asyncness {
+        errors.push(a, "`async fn` cannot be differentiated: remove `async`");
+    }
+    if let Some(u) = &sig.unsafety {
+        errors.push(u, "`unsafe fn` cannot be differentiated: remove `unsafe`");
+    }
+    if let Some(abi) = &sig.abi {
+        errors.push(abi, "`extern` functions cannot be differentiated: remove the ABI");
+    }
+    if let Some(v) = &sig.variadic {
+        errors.push(v, "variadic functions cannot be differentiated");
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.push(&sig.generics, "generic functions are not supported yet: write the function for `f64` (or `f32`) and concrete matrix types");
+    }
+    let ret = match &sig.output {
+        syn::ReturnType::Default => {
+            errors.push(&sig.ident, format!("`{}` returns nothing: a differentiated function returns the value to differentiate (`-> f64`, or a nalgebra matrix)", sig.ident));
+            None
+        }
+        syn::ReturnType::Type(_, ty) => {
+            if is_scalar(ty) || is_matrix(ty) {
+                Some((**ty).clone())
+            } else {
+                errors.push(ty, "the result must be `f64`, `f32` or a nalgebra matrix or vector (`DMatrix<f64>`, `SVector<f64, 3>`, …)");
+                None
+            }
+        }
+    };
+    let params = params(sig, args, errors);
+    let ret = ret?;
+    let scalar_result = is_scalar(&ret);
+    Some(Signature { params, ret, scalar_result })
+}
+
+fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> {
+    let mut out = Vec::new();
+    for input in &sig.inputs {
+        let typed = match input {
+            syn::FnArg::Receiver(r) => {
+                errors.push(r, "methods cannot be differentiated: put #[differentiate] on a free function and pass the value as a parameter (`fn f(this: &T, …)`)");
+                continue;
+            }
+            syn::FnArg::Typed(t) => t,
+        };
+        let ident = match &*typed.pat {
+            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
+            other => {
+                errors.push(other, "name each parameter with a plain identifier (`x: f64`): patterns in parameters are not supported");
+                continue;
+            }
+        };
+        let (owned, refs) = match &*typed.ty {
+            syn::Type::Reference(r) if r.mutability.is_some() => {
+                errors.push(&typed.ty, format!("`&mut` parameters are not supported: take `{ident}` by value or by shared reference (`&`)"));
+                continue;
+            }
+            syn::Type::Reference(r) => ((*r.elem).clone(), 1),
+            other => (other.clone(), 0),
+        };
+        let can = is_scalar(&owned) || is_matrix(&owned);
+        out.push(Param { ident, ty: (*typed.ty).clone(), owned, refs, differentiable: can });
+    }
+    if let Some(wrt) = &args.wrt {
+        for p in &mut out {
+            p.differentiable = false;
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for name in wrt {
+            let text = name.to_string();
+            if seen.contains(&text) {
+                errors.push(name, format!("`{name}` is listed twice in `wrt(..)`"));
+                continue;
+            }
+            seen.push(text);
+            match out.iter_mut().find(|p| p.ident == *name) {
+                None => {
+                    let known: Vec<String> = out.iter().map(|p| format!("`{}`", p.ident)).collect();
+                    errors.push(name, format!("`{name}` is not a parameter of this function; its parameters are {}", known.join(", ")));
+                }
+                Some(p) if !(is_scalar(&p.owned) || is_matrix(&p.owned)) => {
+                    let ty = &p.owned;
+                    errors.push(name, format!("`{name}` has type `{}`, which cannot be differentiated: `wrt(..)` takes `f64`, `f32` or nalgebra matrix parameters", quote::quote!(#ty)));
+                }
+                Some(p) => p.differentiable = true,
+            }
+        }
+    }
+    let _ = sig.span();
+    out
+}
