@@ -65,7 +65,8 @@ pub fn items(f: &Function) -> TokenStream {
     let tape_ty = format_ident!("{}Tape", camel, span = fn_name.span());
     let ret = &f.sig.ret;
 
-    // Gradient fields, and the shapes kept for parameters whose gradient may be all zeros.
+    // Gradient fields, and the shapes kept for parameters whose gradient may be all zeros
+    // (a borrowed parameter is passed to the reverse sweep again: its shape is read there).
     let mut fields = Vec::new();
     let mut field_values = Vec::new();
     let mut shapes = Vec::new();
@@ -79,17 +80,18 @@ pub fn items(f: &Function) -> TokenStream {
         fields.push(quote!(#[doc = #doc] pub #ident: #owned));
         let var = &f.body.vars[v];
         let d = code.adjoint(v);
-        let shape = format_ident!("__ad_shape_{}", ident);
         let value = if var.active() && needs.reached.contains(&v) {
             quote!(#rules::finish_reached(#d))
         } else {
-            let param = code.operand_ref(&Operand::Var(v));
-            shapes.push(quote!(let #shape = #rules::shape_of(#param);));
-            if var.active() {
-                quote!(#rules::finish(#d, #shape))
+            let shape = if p.refs >= 1 {
+                quote!(#rules::shape_of(#ident))
             } else {
-                quote!(#rules::finish(::core::option::Option::None, #shape))
-            }
+                let name = format_ident!("__ad_shape_{}", ident);
+                shapes.push(quote!(let #name = #rules::shape_of(&#ident);));
+                quote!(#name)
+            };
+            let slot = if var.active() { quote!(#d) } else { quote!(::core::option::Option::None) };
+            quote!(#rules::finish(#slot, #shape))
         };
         field_values.push(quote!(#ident: #value));
     }
@@ -100,14 +102,20 @@ pub fn items(f: &Function) -> TokenStream {
         quote!(#i: #t)
     }).collect();
     let names: Vec<&syn::Ident> = f.sig.params.iter().map(|p| &p.ident).collect();
+    // Borrowed parameters are not captured by the reverse sweep but passed to it, so that a
+    // tape never borrows from a caller's temporary.
+    let borrowed: Vec<&crate::signature::Param> = f.sig.params.iter().filter(|p| p.refs >= 1).collect();
+    let borrowed_names: Vec<&syn::Ident> = borrowed.iter().map(|p| &p.ident).collect();
+    let borrowed_tys: Vec<&syn::Type> = borrowed.iter().map(|p| &p.ty).collect();
+    let borrowed_fields: Vec<TokenStream> = params_fwd.iter().zip(&f.sig.params).filter(|(_, p)| p.refs >= 1).map(|(t, _)| t.clone()).collect();
     let seed = if names.iter().any(|n| *n == "seed") { format_ident!("__ad_seed_in") } else { format_ident!("seed") };
     let fwd = format_ident!("{}_fwd", fn_name);
     let bwd = format_ident!("{}_bwd", fn_name);
     let vjp = format_ident!("{}_vjp", fn_name);
     let grad = format_ident!("{}_grad", fn_name);
-    let closure_ty = quote!(impl ::core::ops::FnOnce(#ret) -> #grad_ty + '__ad);
-    let tape_bound = quote!(__AdReverse: ::core::ops::FnOnce(#ret) -> #grad_ty);
-    let allow = quote!(#[allow(unused_mut, unused_variables, unused_parens, dead_code, clippy::all)]);
+    let reverse_fn = quote!(::core::ops::FnOnce(#ret #(, #borrowed_tys)*) -> #grad_ty);
+    let closure_ty = quote!(impl #reverse_fn + use<>);
+    let allow = quote!(#[allow(unused_mut, unused_variables, unused_parens, dead_code, non_snake_case, clippy::all)]);
 
     let fn_link = format!("[`{fn_name}`]({fn_name}())");
     let grad_doc = format!("The gradient of {fn_link}: one field per differentiable parameter, each of that parameter's shape.");
@@ -148,29 +156,31 @@ pub fn items(f: &Function) -> TokenStream {
 
         #[doc = #tape_doc]
         #[allow(dead_code)]
-        #vis struct #tape_ty<__AdReverse> {
+        #vis struct #tape_ty<'__ad, __AdReverse> {
             reverse: __AdReverse,
+            #(#borrowed_fields,)*
+            borrows: ::core::marker::PhantomData<&'__ad ()>,
         }
 
         #[doc = #fwd_doc]
         #[inline]
         #allow
-        #vis fn #fwd<'__ad>(#(#params_fwd),*) -> (#ret, #tape_ty<#closure_ty>) {
+        #vis fn #fwd<'__ad>(#(#params_fwd),*) -> (#ret, #tape_ty<'__ad, #closure_ty>) {
             #(#shapes)*
             #forward_body
             let __ad_value = #value;
-            let reverse = move |__ad_seed: #ret| -> #grad_ty {
+            let reverse = move |__ad_seed: #ret #(, #borrowed_names: #borrowed_tys)*| -> #grad_ty {
                 #sweep
                 #grad_ty { #(#field_values,)* }
             };
-            (__ad_value, #tape_ty { reverse })
+            (__ad_value, #tape_ty { reverse, #(#borrowed_names,)* borrows: ::core::marker::PhantomData })
         }
 
         #[doc = #bwd_doc]
         #[inline]
         #allow
-        #vis fn #bwd<#tape_bound>(tape: #tape_ty<__AdReverse>, seed: #ret) -> #grad_ty {
-            (tape.reverse)(seed)
+        #vis fn #bwd<'__ad, __AdReverse: #reverse_fn>(tape: #tape_ty<'__ad, __AdReverse>, seed: #ret) -> #grad_ty {
+            (tape.reverse)(seed #(, tape.#borrowed_names)*)
         }
 
         #[doc = #vjp_doc]
@@ -193,15 +203,16 @@ pub fn items(f: &Function) -> TokenStream {
             #[doc = #fwd_doc]
             #[doc(hidden)]
             #[inline]
-            #vis fn __ad_fwd<'__ad>(#(#params_fwd),*) -> (#ret, #tape_ty<#closure_ty>) {
-                #fwd(#(#names),*)
+            #vis fn __ad_fwd(#(#params),*) -> (#ret, #closure_ty) {
+                let (value, tape) = #fwd(#(#names),*);
+                (value, tape.reverse)
             }
 
             #[doc = #bwd_doc]
             #[doc(hidden)]
             #[inline]
-            #vis fn __ad_bwd<#tape_bound>(tape: #tape_ty<__AdReverse>, seed: #ret) -> (#(#positional_ty,)*) {
-                let __ad_grad = #bwd(tape, seed);
+            #vis fn __ad_bwd<__AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret #(, #borrowed_names: #borrowed_tys)*) -> (#(#positional_ty,)*) {
+                let __ad_grad = reverse(seed #(, #borrowed_names)*);
                 (#(#positional,)*)
             }
         }

@@ -444,7 +444,8 @@ impl<'e> Lowerer<'e> {
                 };
                 args.push(CallArg { value, refs: v.refs, constant: None });
             } else {
-                args.push(CallArg { value: None, refs: 0, constant: Some(rename::verbatim(a, &self.env, &self.vars)) });
+                let refs = self.alias(a).map(|v| v.refs).unwrap_or_else(|| leading_refs(a));
+                args.push(CallArg { value: None, refs, constant: Some(rename::verbatim(a, &self.env, &self.vars)) });
             }
         }
         let var = self.temp(&last.ident.to_string(), c.span(), true);

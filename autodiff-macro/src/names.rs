@@ -2,19 +2,21 @@
 //! and never equal to a name the user's code mentions.
 
 use proc_macro2::Span;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use syn::Ident;
 
 /// Hands out fresh binding names.
 pub struct Names {
     taken: HashSet<String>,
+    /// The last version number given to each base name.
+    versions: HashMap<String, usize>,
     counter: usize,
 }
 
 impl Names {
     /// `mentioned` are every identifier in the user's function: never reused.
     pub fn new(mentioned: HashSet<String>) -> Self {
-        Names { taken: mentioned, counter: 0 }
+        Names { taken: mentioned, versions: HashMap::new(), counter: 0 }
     }
 
     /// A binding for the user's variable `base`: `base` itself the first time (the user's own
@@ -25,9 +27,10 @@ impl Names {
         if first && self.taken.insert(format!("\0{text}")) {
             return Ident::new(&text, base.span());
         }
+        let version = self.versions.entry(text.clone()).or_default();
         loop {
-            self.counter += 1;
-            let candidate = format!("{text}__{}", self.counter);
+            *version += 1;
+            let candidate = format!("{text}__{version}");
             if self.taken.insert(candidate.clone()) {
                 return Ident::new(&candidate, base.span());
             }

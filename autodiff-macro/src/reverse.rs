@@ -159,9 +159,24 @@ impl<'a> Reverse<'a> {
         for v in reached {
             self.reach(var, v);
         }
+        // The callee's reverse sweep borrows its reference parameters again: pass them.
+        let mut borrowed = Vec::new();
+        for arg in call.args.iter().filter(|a| a.refs >= 1) {
+            match (&arg.constant, arg.value) {
+                (Some(c), _) => {
+                    c.reads.iter().for_each(|&v| self.read(v));
+                    borrowed.push(c.tokens.clone());
+                }
+                (None, Some(v)) => {
+                    self.read(v);
+                    borrowed.push(self.code.operand_at(&Operand::Var(v), arg.refs));
+                }
+                (None, None) => {}
+            }
+        }
         quote_spanned! {call.span=>
             if let ::core::option::Option::Some(__ad_seed) = #d_out {
-                let __ad_grad = #bwd(#tape, __ad_seed);
+                let __ad_grad = #bwd(#tape, __ad_seed #(, #borrowed)*);
                 #accumulate
             }
         }
