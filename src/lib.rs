@@ -27,6 +27,10 @@ pub use nalgebra;
 /// never changes what ordinary nalgebra code means.
 pub mod prelude {
     pub use autodiff_macro::differentiate;
+    pub use autodiff_runtime::functions::{
+        add_bias, elu, leaky_relu, log_softmax, maxout, relu, sigmoid, softmax,
+        softmax_cross_entropy, square, svm_loss, tanh,
+    };
     pub use nalgebra::{DMatrix, DVector, Matrix, RowDVector, SMatrix, SVector};
 }
 
