@@ -148,6 +148,11 @@ pub fn items(f: &Function) -> TokenStream {
     quote! {
         #item
 
+        // The function counts as used even when only its gradient is called.
+        const _: () = {
+            let _ = #fn_name;
+        };
+
         #[doc = #grad_doc]
         #[derive(Debug, Clone, PartialEq)]
         #vis struct #grad_ty {

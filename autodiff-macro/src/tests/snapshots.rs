@@ -22,3 +22,31 @@ fn scalar_lecture_example() {
         }
     }));
 }
+
+/// The lecture's two-layer loss with the data as constants: the reverse sweep has one
+/// product per weight gradient and one for the hidden layer's adjoint, none for `x`.
+#[test]
+fn matrix_two_layer_loss() {
+    insta::assert_snapshot!(pretty(quote!(wrt(w1, w2)), quote! {
+        fn two_layer_loss(x: &DMatrix<f64>, y: &DMatrix<f64>, w1: &DMatrix<f64>, w2: &DMatrix<f64>) -> f64 {
+            let h = sigmoid(x * w1);
+            let y_pred = &h * w2;
+            (y_pred - y).norm_squared()
+        }
+    }));
+}
+
+/// Calls to other differentiated functions, a branch and a `map` closure.
+#[test]
+fn composed_call_branch_map() {
+    insta::assert_snapshot!(pretty(quote!(crate = ::my_autodiff), quote! {
+        pub(crate) fn composed(x: &DMatrix<f64>, w: &DMatrix<f64>, b: &RowDVector<f64>, s: f64) -> f64 {
+            let h = layers::dense(x, w, b);
+            let mut scale = s;
+            if s > 1.0 {
+                scale = s.ln() + 1.0;
+            }
+            h.map(|v| v * scale).sum()
+        }
+    }));
+}
