@@ -6,11 +6,17 @@
 
 extern crate self as autodiff_runtime;
 
+pub mod functions;
+pub mod gradcheck;
 pub mod linalg;
 pub mod ops;
 pub mod real;
 pub mod value;
 
+pub use functions::{
+    add_bias, elu, leaky_relu, log_softmax, maxout, relu, sigmoid, softmax, softmax_cross_entropy,
+    square, svm_loss, tanh,
+};
 pub use real::Real;
 pub use value::{Arg, Value};
 
@@ -19,7 +25,15 @@ pub use value::{Arg, Value};
 pub mod __private {
     /// The rules, flat, as the macro names them.
     pub mod rules {
+        pub use crate::ops::activation::*;
         pub use crate::ops::adjoint::*;
         pub use crate::ops::arith::*;
+        pub use crate::ops::binary::*;
+        pub use crate::ops::loss::*;
+        pub use crate::ops::map::*;
+        pub use crate::ops::matrix::*;
+        pub use crate::ops::reduce::*;
+        pub use crate::ops::softmax::*;
+        pub use crate::ops::unary::*;
     }
 }

@@ -2,7 +2,11 @@
 //! view (never a copy), so that every product reaches nalgebra's blocked `gemm`.
 
 use crate::real::Real;
-use nalgebra::{allocator::Allocator, DMatrixView, DMatrixViewMut, DefaultAllocator, Dim, Dyn, MatrixView, OMatrix};
+use core::any::TypeId;
+use nalgebra::{
+    allocator::Allocator, DMatrixView, DMatrixViewMut, DefaultAllocator, Dim, Dyn, MatrixView,
+    OMatrix,
+};
 
 /// An operand of a product: the matrix as stored, or its transpose.
 #[derive(Clone, Copy)]
@@ -15,14 +19,29 @@ pub enum Op {
 
 /// A dynamic view of `m` (or of its transpose), sharing its buffer.
 #[inline]
-pub fn view<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>, op: Op) -> MatrixView<'_, T, Dyn, Dyn, Dyn, Dyn>
+pub fn view<T: Real, R: Dim, C: Dim>(
+    m: &OMatrix<T, R, C>,
+    op: Op,
+) -> MatrixView<'_, T, Dyn, Dyn, Dyn, Dyn>
 where
     DefaultAllocator: Allocator<R, C>,
 {
     let (r, c) = m.shape();
     match op {
-        Op::Plain => MatrixView::from_slice_with_strides_generic(m.as_slice(), Dyn(r), Dyn(c), Dyn(1), Dyn(r)),
-        Op::Transposed => MatrixView::from_slice_with_strides_generic(m.as_slice(), Dyn(c), Dyn(r), Dyn(r), Dyn(1)),
+        Op::Plain => MatrixView::from_slice_with_strides_generic(
+            m.as_slice(),
+            Dyn(r),
+            Dyn(c),
+            Dyn(1),
+            Dyn(r),
+        ),
+        Op::Transposed => MatrixView::from_slice_with_strides_generic(
+            m.as_slice(),
+            Dyn(c),
+            Dyn(r),
+            Dyn(r),
+            Dyn(1),
+        ),
     }
 }
 
@@ -61,8 +80,32 @@ pub fn gemm_into<T: Real, R0: Dim, C0: Dim, R1: Dim, C1: Dim, R2: Dim, C2: Dim>(
     if ac != br || (or, oc) != (ar, bc) {
         panic!("matrix product: shapes ({ar}, {ac}) and ({br}, {bc}) do not fit into ({or}, {oc})");
     }
-    let mut out_view: DMatrixViewMut<'_, T> = DMatrixViewMut::from_slice(out.as_mut_slice(), or, oc);
-    out_view.gemm(alpha, &view(a, op_a), &view(b, op_b), beta);
+    let mut out_view: DMatrixViewMut<'_, T> =
+        DMatrixViewMut::from_slice(out.as_mut_slice(), or, oc);
+    match op_a {
+        Op::Transposed if !reaches_blocked_gemm::<T>(or, oc, ac) => {
+            // nalgebra 0.35's small-matrix `gemm` walks the columns of its left operand with a
+            // loop count taken from the strided slice's bounding box, not from the column's
+            // length (dimforge/nalgebra#1616): with a transposed left operand (row stride > 1)
+            // it writes past the output column. `gemm_tr` reads `a` as stored, through dot
+            // products that honour strides, so it is correct for every shape.
+            out_view.gemm_tr(alpha, &view(a, Op::Plain), &view(b, op_b), beta)
+        }
+        _ => out_view.gemm(alpha, &view(a, op_a), &view(b, op_b), beta),
+    }
+}
+
+/// Whether nalgebra's `gemm` hands an `(m × k) · (k × n)` product of dynamic views to the
+/// blocked `matrixmultiply` kernel, which takes arbitrary strides: `f32` or `f64` and every
+/// one of `m`, `n`, `k` above nalgebra's small-size threshold (5, in `blas_uninit.rs`).
+/// Otherwise `gemm` takes its column-by-column path, which is only sound for a left operand
+/// with unit row stride.
+#[inline]
+fn reaches_blocked_gemm<T: Real>(m: usize, n: usize, k: usize) -> bool {
+    const SMALL_DIM: usize = 5;
+    let float =
+        TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>();
+    float && m > SMALL_DIM && n > SMALL_DIM && k > SMALL_DIM
 }
 
 /// `slot += op_a(a) · op_b(b)`: accumulates in place with `beta = 1` when the slot holds a

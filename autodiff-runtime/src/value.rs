@@ -17,10 +17,12 @@ pub trait Value: Clone {
     type Elem: Real;
     /// What is needed to make zeros of the same shape: `()` for scalars and static
     /// matrices, the dimensions for dynamic ones.
-    type Shape: Copy + core::fmt::Debug;
+    type Shape: Copy + core::fmt::Debug + PartialEq;
 
     /// The shape of this value.
     fn shape(&self) -> Self::Shape;
+    /// The numbers of rows and columns, for messages: `(1, 1)` for a scalar.
+    fn dims(&self) -> (usize, usize);
     /// A value of the given shape filled with zeros.
     fn zeros(shape: Self::Shape) -> Self;
     /// `self += other`, elementwise. Panics with both shapes if they differ.
@@ -28,7 +30,11 @@ pub trait Value: Clone {
     /// `self[i] = f(self[i])` for every element.
     fn apply_elems(&mut self, f: impl FnMut(Self::Elem) -> Self::Elem);
     /// `self[i] = f(self[i], other[i])` for every element. Panics with both shapes if they differ.
-    fn zip_apply_elems(&mut self, other: &Self, f: impl FnMut(Self::Elem, Self::Elem) -> Self::Elem);
+    fn zip_apply_elems(
+        &mut self,
+        other: &Self,
+        f: impl FnMut(Self::Elem, Self::Elem) -> Self::Elem,
+    );
     /// `self[i] = f(self[i], a[i], b[i])` for every element. Panics with the shapes if they differ.
     fn zip2_apply_elems(
         &mut self,
@@ -36,10 +42,25 @@ pub trait Value: Clone {
         b: &Self,
         f: impl FnMut(Self::Elem, Self::Elem, Self::Elem) -> Self::Elem,
     );
+    /// `self[i] = f(self[i], a[i], b[i], c[i])` for every element. Panics with the shapes if
+    /// they differ.
+    fn zip3_apply_elems(
+        &mut self,
+        a: &Self,
+        b: &Self,
+        c: &Self,
+        f: impl FnMut(Self::Elem, Self::Elem, Self::Elem, Self::Elem) -> Self::Elem,
+    );
     /// The sum of the elements.
     fn sum_elems(&self) -> Self::Elem;
     /// The number of elements.
     fn count_elems(&self) -> usize;
+    /// The element at linear index `i` (column-major for matrices; only `0` for a scalar).
+    /// Panics when `i` is out of range.
+    fn elem(&self, i: usize) -> Self::Elem;
+    /// Sets the element at linear index `i` (column-major for matrices; only `0` for a
+    /// scalar). Panics when `i` is out of range.
+    fn set_elem(&mut self, i: usize, v: Self::Elem);
 }
 
 /// Panics with a message that names both shapes when `a` and `b` differ.
@@ -58,6 +79,10 @@ macro_rules! scalar_value {
             #[inline]
             fn shape(&self) {}
             #[inline]
+            fn dims(&self) -> (usize, usize) {
+                (1, 1)
+            }
+            #[inline]
             fn zeros((): ()) -> Self {
                 0.0
             }
@@ -74,8 +99,23 @@ macro_rules! scalar_value {
                 *self = f(*self, *other);
             }
             #[inline]
-            fn zip2_apply_elems(&mut self, a: &Self, b: &Self, mut f: impl FnMut($t, $t, $t) -> $t) {
+            fn zip2_apply_elems(
+                &mut self,
+                a: &Self,
+                b: &Self,
+                mut f: impl FnMut($t, $t, $t) -> $t,
+            ) {
                 *self = f(*self, *a, *b);
+            }
+            #[inline]
+            fn zip3_apply_elems(
+                &mut self,
+                a: &Self,
+                b: &Self,
+                c: &Self,
+                mut f: impl FnMut($t, $t, $t, $t) -> $t,
+            ) {
+                *self = f(*self, *a, *b, *c);
             }
             #[inline]
             fn sum_elems(&self) -> $t {
@@ -84,6 +124,18 @@ macro_rules! scalar_value {
             #[inline]
             fn count_elems(&self) -> usize {
                 1
+            }
+            #[inline]
+            #[track_caller]
+            fn elem(&self, i: usize) -> $t {
+                assert!(i == 0, "index {i} is out of range for a scalar");
+                *self
+            }
+            #[inline]
+            #[track_caller]
+            fn set_elem(&mut self, i: usize, v: $t) {
+                assert!(i == 0, "index {i} is out of range for a scalar");
+                *self = v;
             }
         }
     };
@@ -103,6 +155,10 @@ where
     #[inline]
     fn shape(&self) -> (R, C) {
         self.shape_generic()
+    }
+    #[inline]
+    fn dims(&self) -> (usize, usize) {
+        (self.nrows(), self.ncols())
     }
     #[inline]
     fn zeros((r, c): (R, C)) -> Self {
@@ -131,9 +187,35 @@ where
     fn zip2_apply_elems(&mut self, a: &Self, b: &Self, mut f: impl FnMut(T, T, T) -> T) {
         assert_same_shape("elementwise", self.shape(), a.shape());
         assert_same_shape("elementwise", self.shape(), b.shape());
-        let it = self.as_mut_slice().iter_mut().zip(a.as_slice()).zip(b.as_slice());
+        let it = self
+            .as_mut_slice()
+            .iter_mut()
+            .zip(a.as_slice())
+            .zip(b.as_slice());
         for ((s, x), y) in it {
             *s = f(*s, *x, *y);
+        }
+    }
+    #[inline]
+    #[track_caller]
+    fn zip3_apply_elems(
+        &mut self,
+        a: &Self,
+        b: &Self,
+        c: &Self,
+        mut f: impl FnMut(T, T, T, T) -> T,
+    ) {
+        assert_same_shape("elementwise", self.shape(), a.shape());
+        assert_same_shape("elementwise", self.shape(), b.shape());
+        assert_same_shape("elementwise", self.shape(), c.shape());
+        let it = self
+            .as_mut_slice()
+            .iter_mut()
+            .zip(a.as_slice())
+            .zip(b.as_slice())
+            .zip(c.as_slice());
+        for (((s, x), y), z) in it {
+            *s = f(*s, *x, *y, *z);
         }
     }
     #[inline]
@@ -143,6 +225,26 @@ where
     #[inline]
     fn count_elems(&self) -> usize {
         self.len()
+    }
+    #[inline]
+    #[track_caller]
+    fn elem(&self, i: usize) -> T {
+        match self.as_slice().get(i) {
+            Some(v) => *v,
+            None => panic!(
+                "index {i} is out of range for a matrix of shape {:?}",
+                self.shape()
+            ),
+        }
+    }
+    #[inline]
+    #[track_caller]
+    fn set_elem(&mut self, i: usize, v: T) {
+        let shape = self.shape();
+        match self.as_mut_slice().get_mut(i) {
+            Some(e) => *e = v,
+            None => panic!("index {i} is out of range for a matrix of shape {shape:?}"),
+        }
     }
 }
 

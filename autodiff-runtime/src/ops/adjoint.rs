@@ -99,13 +99,81 @@ pub fn accumulate_elementwise<T: Value>(
 ) {
     let mut fresh = match (slot.as_mut(), seed) {
         (_, Seed::Zero) => return,
-        (Some(acc), Seed::Borrowed(g)) => return acc.zip2_apply_elems(g, other, |a, g, o| a + f(g, o)),
-        (Some(acc), Seed::Owned(g)) => return acc.zip2_apply_elems(&g, other, |a, g, o| a + f(g, o)),
+        (Some(acc), Seed::Borrowed(g)) => {
+            return acc.zip2_apply_elems(g, other, |a, g, o| a + f(g, o))
+        }
+        (Some(acc), Seed::Owned(g)) => {
+            return acc.zip2_apply_elems(&g, other, |a, g, o| a + f(g, o))
+        }
         (None, Seed::Borrowed(g)) => g.clone(),
         (None, Seed::Owned(g)) => g,
     };
     fresh.zip_apply_elems(other, f);
     *slot = Some(fresh);
+}
+
+/// `slot[i] += f(seed[i], a[i], b[i])` elementwise, reusing the seed's buffer when it is owned
+/// and the slot is empty: the shape of a pullback that reads two values (both operands of
+/// `maxout`, `component_div`, …).
+#[inline]
+#[track_caller]
+pub fn accumulate_elementwise2<T: Value>(
+    slot: &mut Option<T>,
+    seed: Seed<'_, T>,
+    a: &T,
+    b: &T,
+    mut f: impl FnMut(T::Elem, T::Elem, T::Elem) -> T::Elem,
+) {
+    let mut fresh = match (slot.as_mut(), seed) {
+        (_, Seed::Zero) => return,
+        (Some(acc), Seed::Borrowed(g)) => {
+            return acc.zip3_apply_elems(g, a, b, |s, g, a, b| s + f(g, a, b))
+        }
+        (Some(acc), Seed::Owned(g)) => {
+            return acc.zip3_apply_elems(&g, a, b, |s, g, a, b| s + f(g, a, b))
+        }
+        (None, Seed::Borrowed(g)) => g.clone(),
+        (None, Seed::Owned(g)) => g,
+    };
+    fresh.zip2_apply_elems(a, b, f);
+    *slot = Some(fresh);
+}
+
+/// `slot += s · value`, for pullbacks whose seed is a scalar and whose contribution is a
+/// multiple of a value they read (`norm`, `dot`, `x * y` with scalar `x`, …). The value is
+/// cloned only when the slot is empty.
+#[inline]
+#[track_caller]
+pub fn accumulate_scaled<T: Value>(slot: &mut Option<T>, value: &T, s: T::Elem) {
+    match slot {
+        Some(acc) => acc.zip_apply_elems(value, |a, v| a + s * v),
+        None => {
+            let mut fresh = value.clone();
+            fresh.apply_elems(|v| s * v);
+            *slot = Some(fresh);
+        }
+    }
+}
+
+/// `slot[i] += s` for every element of a value of the given shape: the pullback of a
+/// reduction to a scalar (`sum`, `mean`).
+#[inline]
+#[track_caller]
+pub fn accumulate_broadcast<T: Value>(slot: &mut Option<T>, shape: T::Shape, s: T::Elem) {
+    match slot {
+        Some(acc) => acc.apply_elems(|a| a + s),
+        None => {
+            let mut fresh = T::zeros(shape);
+            fresh.apply_elems(|_| s);
+            *slot = Some(fresh);
+        }
+    }
+}
+
+/// The seed of a scalar-valued operation as a plain number, or `None` when it is zero.
+#[inline]
+pub fn scalar_seed<T: crate::real::Real>(seed: Seed<'_, T>) -> Option<T> {
+    seed.get().copied()
 }
 
 /// Moves the adjoint of a merged value (after `if`/`else`) into the adjoint of the version

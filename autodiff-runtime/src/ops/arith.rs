@@ -9,7 +9,11 @@ use crate::linalg::{gemm_accumulate, Op};
 use crate::real::Real;
 use crate::value::{assert_same_shape, Value};
 use core::marker::PhantomData;
-use nalgebra::{allocator::Allocator, constraint::{AreMultipliable, ShapeConstraint}, DefaultAllocator, Dim, OMatrix};
+use nalgebra::{
+    allocator::Allocator,
+    constraint::{AreMultipliable, ShapeConstraint},
+    DefaultAllocator, Dim, OMatrix,
+};
 
 /// The pullback handle of `a + b`.
 pub struct Add<A>(PhantomData<fn(&A)>);
@@ -271,13 +275,21 @@ where
     #[track_caller]
     fn mul(a: &Self, b: &OMatrix<T, R2, C2>) -> OMatrix<T, R1, C2> {
         if a.ncols() != b.nrows() {
-            panic!("matrix product: shapes {:?} and {:?} do not fit", a.shape(), b.shape());
+            panic!(
+                "matrix product: shapes {:?} and {:?} do not fit",
+                a.shape(),
+                b.shape()
+            );
         }
         a * b
     }
     #[inline]
     #[track_caller]
-    fn pullback_lhs(d_a: &mut Option<Self>, d_c: Seed<'_, OMatrix<T, R1, C2>>, b: &OMatrix<T, R2, C2>) {
+    fn pullback_lhs(
+        d_a: &mut Option<Self>,
+        d_c: Seed<'_, OMatrix<T, R1, C2>>,
+        b: &OMatrix<T, R2, C2>,
+    ) {
         if let Some(g) = d_c.get() {
             let shape = (g.shape_generic().0, C1::from_usize(b.nrows()));
             gemm_accumulate(d_a, shape, g, Op::Plain, b, Op::Transposed);
@@ -285,7 +297,11 @@ where
     }
     #[inline]
     #[track_caller]
-    fn pullback_rhs(d_b: &mut Option<OMatrix<T, R2, C2>>, d_c: Seed<'_, OMatrix<T, R1, C2>>, a: &Self) {
+    fn pullback_rhs(
+        d_b: &mut Option<OMatrix<T, R2, C2>>,
+        d_c: Seed<'_, OMatrix<T, R1, C2>>,
+        a: &Self,
+    ) {
         if let Some(g) = d_c.get() {
             let shape = (R2::from_usize(a.ncols()), g.shape_generic().1);
             gemm_accumulate(d_b, shape, a, Op::Transposed, g, Op::Plain);

@@ -1,5 +1,71 @@
 //! The primitive operations: each rule's value and pullbacks, written once, generic over the
 //! scalar, and resolved per type combination by rustc's trait system.
 
+use crate::value::Value;
+
+/// A copy of `x` with `f` applied to every element: the value of every elementwise rule.
+#[inline]
+pub(crate) fn map_elems<X: Value>(x: &X, f: impl FnMut(X::Elem) -> X::Elem) -> X {
+    let mut y = x.clone();
+    y.apply_elems(f);
+    y
+}
+
+/// Defines a unary elementwise rule on any `X: Value` with elements `T`: its zero-sized
+/// handle, its forward function and its one pullback `arg(d_x, seed, read)`, where `read` is
+/// `x` or `y`. The value and derivative expressions are written for one element of type `T`.
+macro_rules! unary_rule {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $Handle:ident,
+        value: |$v:ident| $value:expr,
+        pullback reads $read:ident: |$g:ident, $r:ident| $grad:expr $(,)?
+    ) => {
+        #[doc = concat!("The pullback handle of `", stringify!($name), "(x)`.")]
+        pub struct $Handle<X>(core::marker::PhantomData<fn(&X)>);
+
+        $(#[$doc])*
+        #[inline]
+        pub fn $name<T, X>(x: &X) -> (X, $Handle<X>)
+        where
+            T: $crate::real::Real,
+            X: $crate::value::Value<Elem = T>,
+        {
+            ($crate::ops::map_elems(x, |$v: T| $value), $Handle(core::marker::PhantomData))
+        }
+
+        impl<T: $crate::real::Real, X: $crate::value::Value<Elem = T>> $Handle<X> {
+            #[doc = concat!(
+                "Pullback of `", stringify!($name), "(x)` to `x`; reads `", stringify!($read), "`."
+            )]
+            #[inline]
+            #[track_caller]
+            pub fn arg<'s>(
+                &self,
+                d_x: &mut Option<X>,
+                seed: impl Into<$crate::ops::adjoint::Seed<'s, X>>,
+                $read: &X,
+            ) where
+                X: 's,
+            {
+                $crate::ops::adjoint::accumulate_elementwise(
+                    d_x,
+                    seed.into(),
+                    $read,
+                    |$g: T, $r: T| $grad,
+                );
+            }
+        }
+    };
+}
+
+pub mod activation;
 pub mod adjoint;
 pub mod arith;
+pub mod binary;
+pub mod loss;
+pub mod map;
+pub mod matrix;
+pub mod reduce;
+pub mod softmax;
+pub mod unary;

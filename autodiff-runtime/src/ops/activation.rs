@@ -1,0 +1,114 @@
+//! Elementwise activation functions (`relu`, `leaky_relu`, `elu`, `sigmoid`, `square`) on
+//! scalars and matrices: each rule's value and pullback, with the derivative conventions at
+//! the kinks.
+//!
+//! The public functions of the same names in [`crate::functions`] call these forwards, so
+//! ordinary code and differentiated code compute the same values.
+
+use super::adjoint::{accumulate_elementwise, Seed};
+use super::map_elems;
+use crate::real::Real;
+use crate::value::Value;
+use core::marker::PhantomData;
+
+unary_rule! {
+    /// `y = max(0, x)`, elementwise (NaN stays NaN). Derivative `1` for `x > 0`, `0` for
+    /// `x ≤ 0` (including the kink at `0`).
+    relu, Relu,
+    value: |v| relu_value(v),
+    pullback reads y: |g, y| if y > T::zero() { g } else { T::zero() },
+}
+
+unary_rule! {
+    /// `y = 1 / (1 + e⁻ˣ)`, elementwise, evaluated as `eˣ / (1 + eˣ)` for `x < 0` so that
+    /// no exponential overflows: finite (`0` or `1`) even at `x = ±1000`. Derivative
+    /// `y·(1 − y)`.
+    sigmoid, Sigmoid,
+    value: |v| sigmoid_value(v),
+    pullback reads y: |g, y| g * y * (T::one() - y),
+}
+
+unary_rule! {
+    /// `y = x²`, elementwise. Derivative `2x`.
+    square, Square,
+    value: |v| v * v,
+    pullback reads x: |g, x| g * (x + x),
+}
+
+#[inline]
+fn relu_value<T: Real>(v: T) -> T {
+    // NaN fails `v <= 0` and passes through unchanged.
+    if v <= T::zero() {
+        T::zero()
+    } else {
+        v
+    }
+}
+
+#[inline]
+fn sigmoid_value<T: Real>(v: T) -> T {
+    if v >= T::zero() {
+        T::one() / (T::one() + (-v).exp())
+    } else {
+        let e = v.exp();
+        e / (T::one() + e)
+    }
+}
+
+/// The pullback handle of `leaky_relu(x, alpha)`.
+pub struct LeakyRelu<X>(PhantomData<fn(&X)>);
+
+/// `y = x` for `x > 0`, `alpha·x` for `x ≤ 0`, elementwise, with a constant slope `alpha`.
+/// Derivative `1` for `x > 0`, `alpha` for `x ≤ 0` (including the kink at `0`).
+#[inline]
+pub fn leaky_relu<T: Real, X: Value<Elem = T>>(x: &X, alpha: T) -> (X, LeakyRelu<X>) {
+    let value = map_elems(x, |v| if v > T::zero() { v } else { alpha * v });
+    (value, LeakyRelu(PhantomData))
+}
+
+impl<T: Real, X: Value<Elem = T>> LeakyRelu<X> {
+    /// Pullback of `leaky_relu(x, alpha)` to `x`; reads `x` and `alpha`.
+    #[inline]
+    #[track_caller]
+    pub fn arg<'s>(&self, d_x: &mut Option<X>, seed: impl Into<Seed<'s, X>>, x: &X, alpha: T)
+    where
+        X: 's,
+    {
+        accumulate_elementwise(d_x, seed.into(), x, |g, x| {
+            if x > T::zero() {
+                g
+            } else {
+                alpha * g
+            }
+        });
+    }
+}
+
+/// The pullback handle of `elu(x, alpha)`.
+pub struct Elu<X>(PhantomData<fn(&X)>);
+
+/// `y = x` for `x > 0`, `alpha·(eˣ − 1)` for `x ≤ 0` (computed with `exp_m1`), elementwise,
+/// with a constant `alpha`. Derivative `1` for `x > 0`, `alpha·eˣ` for `x ≤ 0`.
+#[inline]
+pub fn elu<T: Real, X: Value<Elem = T>>(x: &X, alpha: T) -> (X, Elu<X>) {
+    let value = map_elems(x, |v| if v > T::zero() { v } else { alpha * v.exp_m1() });
+    (value, Elu(PhantomData))
+}
+
+impl<T: Real, X: Value<Elem = T>> Elu<X> {
+    /// Pullback of `elu(x, alpha)` to `x`; reads `x` and `alpha`.
+    #[inline]
+    #[track_caller]
+    pub fn arg<'s>(&self, d_x: &mut Option<X>, seed: impl Into<Seed<'s, X>>, x: &X, alpha: T)
+    where
+        X: 's,
+    {
+        accumulate_elementwise(d_x, seed.into(), x, |g, x| {
+            if x > T::zero() {
+                g
+            } else {
+                g * alpha * x.exp()
+            }
+        });
+    }
+}
