@@ -11,6 +11,7 @@ pub mod gradcheck;
 pub mod linalg;
 pub mod ops;
 pub mod real;
+pub mod stats;
 pub mod value;
 
 pub use functions::{

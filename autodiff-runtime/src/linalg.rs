@@ -80,6 +80,7 @@ pub fn gemm_into<T: Real, R0: Dim, C0: Dim, R1: Dim, C1: Dim, R2: Dim, C2: Dim>(
     if ac != br || (or, oc) != (ar, bc) {
         panic!("matrix product: shapes ({ar}, {ac}) and ({br}, {bc}) do not fit into ({or}, {oc})");
     }
+    crate::stats::count_product();
     let mut out_view: DMatrixViewMut<'_, T> =
         DMatrixViewMut::from_slice(out.as_mut_slice(), or, oc);
     match op_a {

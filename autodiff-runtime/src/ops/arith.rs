@@ -281,6 +281,7 @@ where
                 b.shape()
             );
         }
+        crate::stats::count_product();
         a * b
     }
     #[inline]
