@@ -116,18 +116,21 @@ pub struct LastUse {
     last: HashMap<VarId, usize>,
     /// For each `if` (by its record), the position of its last statement.
     if_end: HashMap<VarId, usize>,
+    /// For each `let` (by the value it defines), its position.
+    let_at: HashMap<VarId, usize>,
     /// For each call (by its tape), its position.
     call_at: HashMap<VarId, usize>,
     counter: usize,
 }
 
 impl LastUse {
-    pub fn of(body: &Body) -> Self {
+    /// The positions in a block (a function's body or a closure's) whose value is `result`.
+    pub fn of(block: &Block, result: &Operand) -> Self {
         let mut this = LastUse::default();
-        this.block(&body.block);
+        this.block(block);
         this.counter += 1;
-        if let Operand::Var(v) = body.result {
-            this.last.insert(v, this.counter);
+        if let Operand::Var(v) = result {
+            this.last.insert(*v, this.counter);
         }
         this
     }
@@ -140,7 +143,8 @@ impl LastUse {
         for stmt in &block.stmts {
             self.counter += 1;
             match stmt {
-                Stmt::Let { expr, .. } => {
+                Stmt::Let { var, expr, .. } => {
+                    self.let_at.insert(*var, self.counter);
                     if let Expr::Call(c) = expr {
                         self.call_at.insert(c.tape, self.counter);
                     }
@@ -170,6 +174,12 @@ impl LastUse {
     pub fn read_after_call(&self, v: VarId, tape: VarId) -> bool {
         let at = self.call_at.get(&tape).copied().unwrap_or(0);
         self.last.get(&v).is_some_and(|&last| last > at)
+    }
+
+    /// Whether the forward sweep reads `v` after the `let` that defines `var`.
+    pub fn read_after_let(&self, v: VarId, var: VarId) -> bool {
+        let at = self.let_at.get(&var).copied().unwrap_or(0);
+        self.last.get(&v).is_none_or(|&last| last > at)
     }
 
     /// Whether the forward sweep reads `v` after the `if` with this record.

@@ -42,7 +42,7 @@ pub fn items(f: &Function) -> TokenStream {
     let mut reverse = Reverse::new(&code);
     let sweep = reverse.sweep(&f.body.block, &f.body.result, quote!(__ad_seed), f.param_vars);
     let needs = reverse.needs;
-    let last_use = LastUse::of(f.body);
+    let last_use = LastUse::of(&f.body.block, &f.body.result);
     let forward = Forward { code: &code, needs: &needs, last_use: &last_use };
     let forward_body = forward.block(&f.body.block);
     let value = match &f.body.result {

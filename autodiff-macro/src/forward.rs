@@ -61,10 +61,27 @@ impl Forward<'_> {
         let handle = self.handle_or_wild(var, op.handle);
         let rules = &self.code.rules;
         let rule = syn::Ident::new(op.op.rule, op.span);
-        let operands = op.operands.iter().map(|o| self.code.operand_ref(o));
+        let operands = op.operands.iter().enumerate().map(|(i, o)| match o.var() {
+            Some(v) if i == 0 && op.op.moves_first && self.consumable(v, var, op) => {
+                let name = self.code.name(v);
+                quote!(#name)
+            }
+            _ => self.code.operand_ref(o),
+        });
         let consts = op.consts.iter().map(|c| &c.tokens);
         let ty = self.typed(var);
         quote_spanned!(op.span=> let (#name, #handle) #ty = #rules::#rule(#(#operands,)* #(#consts),*);)
+    }
+
+    /// Whether an operation defining `var` may take its operand `v` by value: an owned local
+    /// that neither the reverse sweep nor any later forward statement reads.
+    fn consumable(&self, v: VarId, var: VarId, op: &OpCall) -> bool {
+        let value = &self.code.body.vars[v];
+        value.binding_refs == 0
+            && value.kind == VarKind::Local
+            && !self.needs.reads.contains(&v)
+            && op.operands.iter().filter(|o| o.var() == Some(v)).count() == 1
+            && !self.last_use.read_after_let(v, var)
     }
 
     /// A moved binding is cloned when something reads it afterwards (the reverse sweep, or
@@ -117,7 +134,7 @@ impl Forward<'_> {
         let recv = self.code.operand_ref(&map.recv);
         let rules = &self.code.rules;
         if !vars[var].active() {
-            let forward = self.inner_forward(&map.body, &Needs::default());
+            let forward = self.inner_forward(&map.body, &map.result, &Needs::default());
             let result = self.code.operand_at(&map.result, 0);
             return quote_spanned!(map.span=> let #name = #recv.map(|#param| { #forward #result }););
         }
@@ -126,7 +143,7 @@ impl Forward<'_> {
         let closure_inputs: Vec<VarId> = inputs.iter().map(|&v| if Some(v) == map.recv.var() { map.param } else { v }).collect();
         let mut reverse = Reverse::new(self.code);
         let sweep = reverse.sweep(&map.body, &map.result, quote!(#rules::one()), &closure_inputs);
-        let forward = self.inner_forward(&map.body, &reverse.needs);
+        let forward = self.inner_forward(&map.body, &map.result, &reverse.needs);
         let result = self.code.operand_at(&map.result, 0);
         let partials = closure_inputs.iter().map(|&v| {
             let d = self.code.adjoint(v);
@@ -143,8 +160,8 @@ impl Forward<'_> {
         }
     }
 
-    fn inner_forward(&self, block: &Block, needs: &Needs) -> TokenStream {
-        let last_use = LastUse::default();
+    fn inner_forward(&self, block: &Block, result: &Operand, needs: &Needs) -> TokenStream {
+        let last_use = LastUse::of(block, result);
         Forward { code: self.code, needs, last_use: &last_use }.block(block)
     }
 

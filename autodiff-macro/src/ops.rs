@@ -29,6 +29,9 @@ pub struct OpDef {
     pub pullbacks: &'static [Pullback],
     /// Number of constant arguments after the operands.
     pub consts: usize,
+    /// Whether the first operand may be moved into the rule (its forward takes
+    /// `impl Input<X>`), so the result is computed in that operand's buffer.
+    pub moves_first: bool,
 }
 
 impl OpDef {
@@ -40,17 +43,18 @@ impl OpDef {
 use Read::{Const, Operand as Op, Output as Out};
 
 macro_rules! unary {
-    ($name:ident, $rule:literal, [$($read:expr),*], $consts:literal) => {
+    ($name:ident, $rule:literal, [$($read:expr),*], $consts:literal $(, $moves:ident)?) => {
         pub static $name: OpDef = OpDef {
             rule: $rule,
             pullbacks: &[Pullback { method: "arg", reads: &[$($read),*] }],
             consts: $consts,
+            moves_first: false $(|| stringify!($moves).len() > 0)?,
         };
     };
 }
 
 macro_rules! binary {
-    ($name:ident, $rule:literal, [$($l:expr),*], [$($r:expr),*]) => {
+    ($name:ident, $rule:literal, [$($l:expr),*], [$($r:expr),*] $(, $moves:ident)?) => {
         pub static $name: OpDef = OpDef {
             rule: $rule,
             pullbacks: &[
@@ -58,35 +62,36 @@ macro_rules! binary {
                 Pullback { method: "rhs", reads: &[$($r),*] },
             ],
             consts: 0,
+            moves_first: false $(|| stringify!($moves).len() > 0)?,
         };
     };
 }
 
-binary!(ADD, "add", [], []);
-binary!(SUB, "sub", [], []);
+binary!(ADD, "add", [], [], moves);
+binary!(SUB, "sub", [], [], moves);
 binary!(MUL, "mul", [Op(1)], [Op(0)]);
 binary!(DIV, "div", [Op(1)], [Op(0), Op(1)]);
 unary!(NEG, "neg", [], 0);
 
-unary!(EXP, "exp", [Out], 0);
-unary!(LN, "ln", [Op(0)], 0);
-unary!(SQRT, "sqrt", [Out], 0);
-unary!(SIN, "sin", [Op(0)], 0);
-unary!(COS, "cos", [Op(0)], 0);
-unary!(TAN, "tan", [Out], 0);
-unary!(TANH, "tanh", [Out], 0);
-unary!(ABS, "abs", [Op(0)], 0);
-unary!(RECIP, "recip", [Out], 0);
-unary!(POWI, "powi", [Op(0), Const(0)], 1);
+unary!(EXP, "exp", [Out], 0, moves);
+unary!(LN, "ln", [Op(0)], 0, moves);
+unary!(SQRT, "sqrt", [Out], 0, moves);
+unary!(SIN, "sin", [Op(0)], 0, moves);
+unary!(COS, "cos", [Op(0)], 0, moves);
+unary!(TAN, "tan", [Out], 0, moves);
+unary!(TANH, "tanh", [Out], 0, moves);
+unary!(ABS, "abs", [Op(0)], 0, moves);
+unary!(RECIP, "recip", [Out], 0, moves);
+unary!(POWI, "powi", [Op(0), Const(0)], 1, moves);
 binary!(POWF, "powf", [Op(0), Op(1)], [Op(0), Out]);
 binary!(MAX, "max", [Op(0), Op(1)], [Op(0), Op(1)]);
 binary!(MIN, "min", [Op(0), Op(1)], [Op(0), Op(1)]);
 
-unary!(RELU, "relu", [Out], 0);
-unary!(SIGMOID, "sigmoid", [Out], 0);
-unary!(SQUARE, "square", [Op(0)], 0);
-unary!(LEAKY_RELU, "leaky_relu", [Op(0), Const(0)], 1);
-unary!(ELU, "elu", [Op(0), Const(0)], 1);
+unary!(RELU, "relu", [Out], 0, moves);
+unary!(SIGMOID, "sigmoid", [Out], 0, moves);
+unary!(SQUARE, "square", [Op(0)], 0, moves);
+unary!(LEAKY_RELU, "leaky_relu", [Op(0), Const(0)], 1, moves);
+unary!(ELU, "elu", [Op(0), Const(0)], 1, moves);
 binary!(MAXOUT, "maxout", [Op(0), Op(1)], [Op(0), Op(1)]);
 
 binary!(COMPONENT_MUL, "component_mul", [Op(1)], [Op(0)]);
@@ -101,7 +106,7 @@ binary!(ADD_SCALAR, "add_scalar", [], []);
 binary!(SCALE, "scale", [Op(1)], [Op(0)]);
 unary!(SOFTMAX, "softmax", [Out], 0);
 unary!(LOG_SOFTMAX, "log_softmax", [Out], 0);
-binary!(ADD_BIAS, "add_bias", [], []);
+binary!(ADD_BIAS, "add_bias", [], [], moves);
 unary!(SVM_LOSS, "svm_loss", [Op(0), Const(0)], 1);
 unary!(SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy", [Const(0)], 1);
 

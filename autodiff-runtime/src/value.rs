@@ -27,6 +27,8 @@ pub trait Value: Clone {
     fn zeros(shape: Self::Shape) -> Self;
     /// `self += other`, elementwise. Panics with both shapes if they differ.
     fn add_assign_ref(&mut self, other: &Self);
+    /// A new value with `f` applied to every element.
+    fn mapped(&self, f: impl FnMut(Self::Elem) -> Self::Elem) -> Self;
     /// `self[i] = f(self[i])` for every element.
     fn apply_elems(&mut self, f: impl FnMut(Self::Elem) -> Self::Elem);
     /// `self[i] = f(self[i], other[i])` for every element. Panics with both shapes if they differ.
@@ -89,6 +91,10 @@ macro_rules! scalar_value {
             #[inline]
             fn add_assign_ref(&mut self, other: &Self) {
                 *self += *other;
+            }
+            #[inline]
+            fn mapped(&self, mut f: impl FnMut($t) -> $t) -> Self {
+                f(*self)
             }
             #[inline]
             fn apply_elems(&mut self, mut f: impl FnMut($t) -> $t) {
@@ -169,6 +175,10 @@ where
     fn add_assign_ref(&mut self, other: &Self) {
         assert_same_shape("add", self.shape(), other.shape());
         *self += other;
+    }
+    #[inline]
+    fn mapped(&self, mut f: impl FnMut(T) -> T) -> Self {
+        self.map(|v| f(v))
     }
     #[inline]
     fn apply_elems(&mut self, mut f: impl FnMut(T) -> T) {
@@ -293,5 +303,68 @@ impl<A: Arg + ?Sized> Arg for &A {
     #[inline]
     fn value(&self) -> &A::Value {
         (**self).value()
+    }
+}
+
+/// An operand handed to a rule's forward: borrowed (`&x`), or moved when the generated code
+/// knows nothing reads it afterwards, so that the rule computes its result in the operand's
+/// buffer instead of allocating a new one.
+pub trait Input<X: Value> {
+    /// Whether the operand was moved in (its buffer may be overwritten).
+    const OWNED: bool;
+    /// Borrows the value.
+    fn get(&self) -> &X;
+    /// The value as an owned buffer the rule may overwrite: moved, or cloned when borrowed.
+    fn into_buffer(self) -> X;
+}
+
+impl<X: Value> Input<X> for &X {
+    const OWNED: bool = false;
+    #[inline]
+    fn get(&self) -> &X {
+        self
+    }
+    #[inline]
+    fn into_buffer(self) -> X {
+        self.clone()
+    }
+}
+
+impl Input<f64> for f64 {
+    const OWNED: bool = true;
+    #[inline]
+    fn get(&self) -> &f64 {
+        self
+    }
+    #[inline]
+    fn into_buffer(self) -> f64 {
+        self
+    }
+}
+
+impl Input<f32> for f32 {
+    const OWNED: bool = true;
+    #[inline]
+    fn get(&self) -> &f32 {
+        self
+    }
+    #[inline]
+    fn into_buffer(self) -> f32 {
+        self
+    }
+}
+
+impl<T: Real, R: Dim, C: Dim> Input<OMatrix<T, R, C>> for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    const OWNED: bool = true;
+    #[inline]
+    fn get(&self) -> &Self {
+        self
+    }
+    #[inline]
+    fn into_buffer(self) -> Self {
+        self
     }
 }

@@ -8,7 +8,7 @@
 use super::adjoint::{accumulate_elementwise, Seed};
 use super::map_elems;
 use crate::real::Real;
-use crate::value::Value;
+use crate::value::{Input, Value};
 use core::marker::PhantomData;
 
 unary_rule! {
@@ -47,12 +47,9 @@ fn relu_value<T: Real>(v: T) -> T {
 
 #[inline]
 fn sigmoid_value<T: Real>(v: T) -> T {
-    if v >= T::zero() {
-        T::one() / (T::one() + (-v).exp())
-    } else {
-        let e = v.exp();
-        e / (T::one() + e)
-    }
+    // Stable without a branch: for very negative v, e^-v overflows to +∞ and the quotient is
+    // exactly 0; for very positive v, e^-v underflows to 0 and the quotient is 1.
+    T::one() / (T::one() + (-v).exp())
 }
 
 /// The pullback handle of `leaky_relu(x, alpha)`.
@@ -61,7 +58,7 @@ pub struct LeakyRelu<X>(PhantomData<fn(&X)>);
 /// `y = x` for `x > 0`, `alpha·x` for `x ≤ 0`, elementwise, with a constant slope `alpha`.
 /// Derivative `1` for `x > 0`, `alpha` for `x ≤ 0` (including the kink at `0`).
 #[inline]
-pub fn leaky_relu<T: Real, X: Value<Elem = T>>(x: &X, alpha: T) -> (X, LeakyRelu<X>) {
+pub fn leaky_relu<T: Real, X: Value<Elem = T>>(x: impl Input<X>, alpha: T) -> (X, LeakyRelu<X>) {
     let value = map_elems(x, |v| if v > T::zero() { v } else { alpha * v });
     (value, LeakyRelu(PhantomData))
 }
@@ -90,7 +87,7 @@ pub struct Elu<X>(PhantomData<fn(&X)>);
 /// `y = x` for `x > 0`, `alpha·(eˣ − 1)` for `x ≤ 0` (computed with `exp_m1`), elementwise,
 /// with a constant `alpha`. Derivative `1` for `x > 0`, `alpha·eˣ` for `x ≤ 0`.
 #[inline]
-pub fn elu<T: Real, X: Value<Elem = T>>(x: &X, alpha: T) -> (X, Elu<X>) {
+pub fn elu<T: Real, X: Value<Elem = T>>(x: impl Input<X>, alpha: T) -> (X, Elu<X>) {
     let value = map_elems(x, |v| if v > T::zero() { v } else { alpha * v.exp_m1() });
     (value, Elu(PhantomData))
 }

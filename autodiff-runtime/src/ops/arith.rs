@@ -7,7 +7,7 @@
 use super::adjoint::{accumulate, accumulate_seed, Seed};
 use crate::linalg::{gemm_accumulate, Op};
 use crate::real::Real;
-use crate::value::{assert_same_shape, Value};
+use crate::value::{assert_same_shape, Input, Value};
 use core::marker::PhantomData;
 use nalgebra::{
     allocator::Allocator,
@@ -39,6 +39,10 @@ pub trait AddRule<B>: Value {
     fn add(a: &Self, b: &B) -> Self;
     /// `a - b`. Panics with both shapes when they differ.
     fn sub(a: &Self, b: &B) -> Self;
+    /// `a += b`, in `a`'s buffer.
+    fn add_assign(a: &mut Self, b: &B);
+    /// `a -= b`, in `a`'s buffer.
+    fn sub_assign(a: &mut Self, b: &B);
 }
 
 impl<T: Real + Value> AddRule<T> for T {
@@ -49,6 +53,14 @@ impl<T: Real + Value> AddRule<T> for T {
     #[inline]
     fn sub(a: &T, b: &T) -> T {
         *a - *b
+    }
+    #[inline]
+    fn add_assign(a: &mut T, b: &T) {
+        *a += *b;
+    }
+    #[inline]
+    fn sub_assign(a: &mut T, b: &T) {
+        *a -= *b;
     }
 }
 
@@ -68,20 +80,46 @@ where
         assert_same_shape("`-`", a.shape(), b.shape());
         a - b
     }
+    #[inline]
+    #[track_caller]
+    fn add_assign(a: &mut Self, b: &Self) {
+        assert_same_shape("`+`", a.shape(), b.shape());
+        *a += b;
+    }
+    #[inline]
+    #[track_caller]
+    fn sub_assign(a: &mut Self, b: &Self) {
+        assert_same_shape("`-`", a.shape(), b.shape());
+        *a -= b;
+    }
 }
 
 /// `a + b`: d_a += d_c, d_b += d_c.
 #[inline]
 #[track_caller]
-pub fn add<A: AddRule<A>>(a: &A, b: &A) -> (A, Add<A>) {
-    (A::add(a, b), Add(PhantomData))
+pub fn add<A: AddRule<A>, I: Input<A>>(a: I, b: &A) -> (A, Add<A>) {
+    let value = if I::OWNED {
+        let mut a = a.into_buffer();
+        A::add_assign(&mut a, b);
+        a
+    } else {
+        A::add(a.get(), b)
+    };
+    (value, Add(PhantomData))
 }
 
 /// `a - b`: d_a += d_c, d_b -= d_c.
 #[inline]
 #[track_caller]
-pub fn sub<A: AddRule<A>>(a: &A, b: &A) -> (A, Sub<A>) {
-    (A::sub(a, b), Sub(PhantomData))
+pub fn sub<A: AddRule<A>, I: Input<A>>(a: I, b: &A) -> (A, Sub<A>) {
+    let value = if I::OWNED {
+        let mut a = a.into_buffer();
+        A::sub_assign(&mut a, b);
+        a
+    } else {
+        A::sub(a.get(), b)
+    };
+    (value, Sub(PhantomData))
 }
 
 impl<A: AddRule<A>> Add<A> {

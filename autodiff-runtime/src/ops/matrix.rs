@@ -7,7 +7,7 @@
 use super::adjoint::{accumulate, accumulate_seed, Seed};
 use super::arith::scaled_into;
 use crate::real::Real;
-use crate::value::{assert_same_shape, Value};
+use crate::value::{assert_same_shape, Input, Value};
 use core::marker::PhantomData;
 use nalgebra::{
     allocator::Allocator, DMatrix, DVector, DefaultAllocator, Dim, OMatrix, RowDVector,
@@ -167,7 +167,7 @@ where
 )]
 pub trait AddBiasRule<B>: Value {
     /// `m + b`, with `b` broadcast. Panics with both shapes when `b` does not fit.
-    fn add_bias(m: &Self, b: &B) -> Self;
+    fn add_bias(m: Self, b: &B) -> Self;
     /// `d_b += ` the seed summed over the broadcast direction.
     fn pullback_bias(d_b: &mut Option<B>, seed: Seed<'_, Self>);
 }
@@ -176,7 +176,7 @@ pub trait AddBiasRule<B>: Value {
 impl<T: Real> AddBiasRule<RowDVector<T>> for DMatrix<T> {
     #[inline]
     #[track_caller]
-    fn add_bias(m: &Self, b: &RowDVector<T>) -> Self {
+    fn add_bias(m: Self, b: &RowDVector<T>) -> Self {
         if b.len() != m.ncols() {
             panic!(
                 "add_bias: shapes {:?} and {:?} do not fit: a row bias needs one element per column",
@@ -184,7 +184,7 @@ impl<T: Real> AddBiasRule<RowDVector<T>> for DMatrix<T> {
                 b.shape()
             );
         }
-        let mut y = m.clone();
+        let mut y = m;
         for (mut column, b) in y.column_iter_mut().zip(b.iter()) {
             column.add_scalar_mut(*b);
         }
@@ -203,7 +203,7 @@ impl<T: Real> AddBiasRule<RowDVector<T>> for DMatrix<T> {
 impl<T: Real> AddBiasRule<DVector<T>> for DMatrix<T> {
     #[inline]
     #[track_caller]
-    fn add_bias(m: &Self, b: &DVector<T>) -> Self {
+    fn add_bias(m: Self, b: &DVector<T>) -> Self {
         if b.len() != m.nrows() {
             panic!(
                 "add_bias: shapes {:?} and {:?} do not fit: a column bias needs one element per row",
@@ -211,7 +211,7 @@ impl<T: Real> AddBiasRule<DVector<T>> for DMatrix<T> {
                 b.shape()
             );
         }
-        let mut y = m.clone();
+        let mut y = m;
         for mut column in y.column_iter_mut() {
             column += b;
         }
@@ -235,8 +235,8 @@ pub struct AddBias<M, B>(PhantomData<fn(&M, &B)>);
 /// bias) or over the columns (column bias). Panics with both shapes when `b` does not fit.
 #[inline]
 #[track_caller]
-pub fn add_bias<M: AddBiasRule<B>, B>(m: &M, b: &B) -> (M, AddBias<M, B>) {
-    (M::add_bias(m, b), AddBias(PhantomData))
+pub fn add_bias<M: AddBiasRule<B>, B>(m: impl Input<M>, b: &B) -> (M, AddBias<M, B>) {
+    (M::add_bias(m.into_buffer(), b), AddBias(PhantomData))
 }
 
 impl<M: AddBiasRule<B>, B> AddBias<M, B> {

@@ -1,14 +1,19 @@
 //! The primitive operations: each rule's value and pullbacks, written once, generic over the
 //! scalar, and resolved per type combination by rustc's trait system.
 
-use crate::value::Value;
+use crate::value::{Input, Value};
 
-/// A copy of `x` with `f` applied to every element: the value of every elementwise rule.
+/// `x` with `f` applied to every element, in `x`'s own buffer when it was moved in: the
+/// value of every elementwise rule.
 #[inline]
-pub(crate) fn map_elems<X: Value>(x: &X, f: impl FnMut(X::Elem) -> X::Elem) -> X {
-    let mut y = x.clone();
-    y.apply_elems(f);
-    y
+pub(crate) fn map_elems<X: Value, I: Input<X>>(x: I, f: impl FnMut(X::Elem) -> X::Elem) -> X {
+    if I::OWNED {
+        let mut y = x.into_buffer();
+        y.apply_elems(f);
+        y
+    } else {
+        x.get().mapped(f)
+    }
 }
 
 /// Defines a unary elementwise rule on any `X: Value` with elements `T`: its zero-sized
@@ -26,7 +31,7 @@ macro_rules! unary_rule {
 
         $(#[$doc])*
         #[inline]
-        pub fn $name<T, X>(x: &X) -> (X, $Handle<X>)
+        pub fn $name<T, X>(x: impl $crate::value::Input<X>) -> (X, $Handle<X>)
         where
             T: $crate::real::Real,
             X: $crate::value::Value<Elem = T>,

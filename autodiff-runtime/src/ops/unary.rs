@@ -8,7 +8,7 @@
 use super::adjoint::{accumulate_elementwise, Seed};
 use super::map_elems;
 use crate::real::Real;
-use crate::value::Value;
+use crate::value::{Input, Value};
 use core::marker::PhantomData;
 
 unary_rule! {
@@ -92,7 +92,7 @@ pub struct Powi<X>(PhantomData<fn(&X)>);
 /// `y = xⁿ` for an integer constant `n`, elementwise. Derivative `n·xⁿ⁻¹` (and `0` for
 /// `n = 0`, even at `x = 0`).
 #[inline]
-pub fn powi<T: Real, X: Value<Elem = T>>(x: &X, n: i32) -> (X, Powi<X>) {
+pub fn powi<T: Real, X: Value<Elem = T>>(x: impl Input<X>, n: i32) -> (X, Powi<X>) {
     (map_elems(x, |v| v.powi(n)), Powi(PhantomData))
 }
 
