@@ -34,6 +34,13 @@ pub struct OpDef {
     pub moves_first: bool,
 }
 
+/// Operations whose pullback to the first operand passes the result's adjoint through
+/// unchanged (`+`, `-`, `add_bias`, …): that pullback is emitted last, so it takes the
+/// adjoint by value and reuses its buffer instead of copying it.
+pub fn first_reuses_seed(op: &OpDef) -> bool {
+    matches!(op.rule, "add" | "sub" | "add_bias" | "add_scalar" | "scale" | "div" | "component_mul" | "component_div")
+}
+
 impl OpDef {
     pub fn operands(&self) -> usize {
         self.pullbacks.len()

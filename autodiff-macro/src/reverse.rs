@@ -90,12 +90,15 @@ impl<'a> Reverse<'a> {
     /// takes the result's adjoint by value, so a rule can reuse its buffer.
     fn op(&mut self, var: VarId, op: &OpCall) -> TokenStream {
         let vars = &self.code.body.vars;
-        let active: Vec<(usize, VarId)> = op
+        let mut active: Vec<(usize, VarId)> = op
             .operands
             .iter()
             .enumerate()
             .filter_map(|(i, o)| o.var().filter(|&v| vars[v].active()).map(|v| (i, v)))
             .collect();
+        if crate::ops::first_reuses_seed(op.op) {
+            active.reverse();
+        }
         self.read(op.handle);
         let handle = self.code.name(op.handle);
         let d_out = self.code.adjoint(var);
