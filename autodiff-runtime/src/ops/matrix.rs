@@ -194,7 +194,10 @@ impl<T: Real> AddBiasRule<RowDVector<T>> for DMatrix<T> {
     #[track_caller]
     fn pullback_bias(d_b: &mut Option<RowDVector<T>>, seed: Seed<'_, Self>) {
         if let Some(g) = seed.get() {
-            accumulate(d_b, g.row_sum());
+            // Column sums over contiguous columns.
+            let rows = g.nrows().max(1);
+            let sums = g.as_slice().chunks_exact(rows).map(crate::linalg::sum);
+            accumulate(d_b, RowDVector::from_iterator(g.ncols(), sums));
         }
     }
 }
