@@ -188,3 +188,45 @@ impl LastUse {
         self.last.get(&v).is_some_and(|&last| last > end)
     }
 }
+
+/// For each value, the differentiable parameters (by position) it depends on: a pullback into
+/// a value is needed only when one of them is wanted by the caller.
+pub fn sources(body: &Body) -> Vec<std::collections::BTreeSet<usize>> {
+    let mut sources = vec![std::collections::BTreeSet::new(); body.vars.len()];
+    for (v, var) in body.vars.iter().enumerate() {
+        if let VarKind::Param { index, differentiable: true } = var.kind {
+            sources[v].insert(index);
+        }
+    }
+    sources_block(&body.block, &mut sources);
+    sources
+}
+
+fn sources_block(block: &Block, sources: &mut [std::collections::BTreeSet<usize>]) {
+    for stmt in &block.stmts {
+        match stmt {
+            Stmt::Let { var, expr, .. } => {
+                let mut reads = Vec::new();
+                match expr {
+                    Expr::Map(map) => {
+                        sources_block(&map.body, sources);
+                        reads.extend(map.recv.var());
+                        reads.extend(map.captures.iter().copied());
+                    }
+                    other => expr_reads(other, &mut |v| reads.push(v)),
+                }
+                let union: std::collections::BTreeSet<usize> = reads.iter().flat_map(|&v| sources[v].clone()).collect();
+                sources[*var].extend(union);
+            }
+            Stmt::If(i) => {
+                sources_block(&i.then_block, sources);
+                sources_block(&i.else_block, sources);
+                for m in &i.merges {
+                    let union: std::collections::BTreeSet<usize> =
+                        [&m.then_value, &m.else_value].iter().filter_map(|o| o.var()).flat_map(|v| sources[v].clone()).collect();
+                    sources[m.var].extend(union);
+                }
+            }
+        }
+    }
+}

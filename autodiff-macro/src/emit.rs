@@ -6,7 +6,7 @@ use crate::analyse::LastUse;
 use crate::code::Code;
 use crate::forward::Forward;
 use crate::ir::*;
-use crate::reverse::Reverse;
+use crate::reverse::{Mask, Reverse};
 use crate::signature::Signature;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -39,7 +39,12 @@ pub fn upper_camel(name: &str) -> String {
 
 pub fn items(f: &Function) -> TokenStream {
     let code = Code::new(f.body, &f.krate);
-    let mut reverse = Reverse::new(&code);
+    let all: std::collections::BTreeSet<usize> =
+        f.sig.params.iter().enumerate().filter(|(_, p)| p.differentiable).map(|(i, _)| i).collect();
+    let several = all.len() > 1;
+    let flags: Vec<syn::Ident> = f.sig.params.iter().map(|p| format_ident!("__ad_want_{}", p.ident)).collect();
+    let mask = Mask { sources: crate::analyse::sources(f.body), all, flags: flags.clone() };
+    let mut reverse = Reverse::masked(&code, mask);
     let sweep = reverse.sweep(&f.body.block, &f.body.result, quote!(__ad_seed), f.param_vars);
     let needs = reverse.needs;
     let last_use = LastUse::of(&f.body.block, &f.body.result);
@@ -93,6 +98,13 @@ pub fn items(f: &Function) -> TokenStream {
             let slot = if var.active() { quote!(#d) } else { quote!(::core::option::Option::None) };
             quote!(#rules::finish(#slot, #shape))
         };
+        // A caller that did not ask for this gradient gets a placeholder, computed for free.
+        let flag = format_ident!("__ad_want_{}", p.ident);
+        let value = if several {
+            quote!(if #flag { #value } else { #rules::unwanted() })
+        } else {
+            value
+        };
         field_values.push(quote!(#ident: #value));
     }
 
@@ -113,7 +125,8 @@ pub fn items(f: &Function) -> TokenStream {
     let bwd = format_ident!("{}_bwd", fn_name);
     let vjp = format_ident!("{}_vjp", fn_name);
     let grad = format_ident!("{}_grad", fn_name);
-    let reverse_fn = quote!(::core::ops::FnOnce(#ret #(, #borrowed_tys)*) -> #grad_ty);
+    let param_count = proc_macro2::Literal::usize_unsuffixed(f.sig.params.len());
+    let reverse_fn = quote!(::core::ops::FnOnce(#ret, [bool; #param_count] #(, #borrowed_tys)*) -> #grad_ty);
     let closure_ty = quote!(impl #reverse_fn + use<>);
     let allow = quote!(#[allow(unused_mut, unused_variables, unused_parens, dead_code, non_snake_case, clippy::all)]);
 
@@ -174,7 +187,10 @@ pub fn items(f: &Function) -> TokenStream {
             #(#shapes)*
             #forward_body
             let __ad_value = #value;
-            let reverse = move |__ad_seed: #ret #(, #borrowed_names: #borrowed_tys)*| -> #grad_ty {
+            let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #param_count] #(, #borrowed_names: #borrowed_tys)*| -> #grad_ty {
+                // Which gradients the caller asked for (all, unless another differentiated
+                // function calls this one with constants).
+                let [#(#flags),*] = __ad_wanted;
                 #sweep
                 #grad_ty { #(#field_values,)* }
             };
@@ -185,7 +201,7 @@ pub fn items(f: &Function) -> TokenStream {
         #[inline]
         #allow
         #vis fn #bwd<'__ad, __AdReverse: #reverse_fn>(tape: #tape_ty<'__ad, __AdReverse>, seed: #ret) -> #grad_ty {
-            (tape.reverse)(seed #(, tape.#borrowed_names)*)
+            (tape.reverse)(seed, [true; #param_count] #(, tape.#borrowed_names)*)
         }
 
         #[doc = #vjp_doc]
@@ -216,8 +232,8 @@ pub fn items(f: &Function) -> TokenStream {
             #[doc = #bwd_doc]
             #[doc(hidden)]
             #[inline]
-            #vis fn __ad_bwd<__AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret #(, #borrowed_names: #borrowed_tys)*) -> (#(#positional_ty,)*) {
-                let __ad_grad = reverse(seed #(, #borrowed_names)*);
+            #vis fn __ad_bwd<__AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #borrowed_names: #borrowed_tys)*) -> (#(#positional_ty,)*) {
+                let __ad_grad = reverse(seed, wanted #(, #borrowed_names)*);
                 (#(#positional,)*)
             }
         }

@@ -27,11 +27,49 @@ pub struct Reverse<'a> {
     pub needs: Needs,
     /// Reads of the branch arm being generated, innermost last.
     arm_reads: Vec<BTreeSet<VarId>>,
+    mask: Option<Mask>,
+}
+
+/// Which parameters each value depends on, so that a pullback runs only when its caller
+/// wants the gradient of one of them (`__ad_wanted`, one flag per parameter).
+pub struct Mask {
+    pub sources: Vec<BTreeSet<usize>>,
+    /// Every differentiable parameter.
+    pub all: BTreeSet<usize>,
+    /// The flag of each parameter, by position: `__ad_want_w1`.
+    pub flags: Vec<syn::Ident>,
 }
 
 impl<'a> Reverse<'a> {
+    /// The sweep of a closure body, which runs whole.
     pub fn new(code: &'a Code<'a>) -> Self {
-        Reverse { code, needs: Needs::default(), arm_reads: Vec::new() }
+        Reverse { code, needs: Needs::default(), arm_reads: Vec::new(), mask: None }
+    }
+
+    /// The sweep of a function, whose caller says which gradients it wants.
+    pub fn masked(code: &'a Code<'a>, mask: Mask) -> Self {
+        Reverse { code, needs: Needs::default(), arm_reads: Vec::new(), mask: Some(mask) }
+    }
+
+    /// The condition under which the adjoint of `v` is needed, when it is not always.
+    fn guard(&self, v: VarId) -> Option<TokenStream> {
+        let mask = self.mask.as_ref()?;
+        let sources = &mask.sources[v];
+        if mask.all.is_subset(sources) {
+            return None;
+        }
+        if sources.is_empty() {
+            return Some(quote!(false));
+        }
+        let flags = sources.iter().map(|&i| &mask.flags[i]);
+        Some(quote!(#(#flags)||*))
+    }
+
+    fn guarded(&self, v: VarId, stmt: TokenStream) -> TokenStream {
+        match self.guard(v) {
+            Some(cond) => quote!(if #cond { #stmt }),
+            None => stmt,
+        }
     }
 
     fn read(&mut self, v: VarId) {
@@ -109,7 +147,8 @@ impl<'a> Reverse<'a> {
             let d_in = self.code.adjoint(v);
             let seed = if n + 1 == active.len() { quote!(#d_out) } else { quote!(&#d_out) };
             let reads: Vec<TokenStream> = pullback.reads.iter().map(|r| self.read_for(*r, var, op)).collect();
-            out.extend(quote_spanned!(op.span=> #handle.#method(&mut #d_in, #seed #(, #reads)*);));
+            let stmt = quote_spanned!(op.span=> #handle.#method(&mut #d_in, #seed #(, #reads)*););
+            out.extend(self.guarded(v, stmt));
             self.reach(var, v);
         }
         out
@@ -151,12 +190,18 @@ impl<'a> Reverse<'a> {
         let bwd = crate::code::callee_item(&call.path, "__ad_bwd");
         let mut accumulate = TokenStream::new();
         let mut reached = Vec::new();
+        // The callee computes only the gradients of the arguments this sweep needs.
+        let mut wanted = Vec::new();
         for (i, arg) in call.args.iter().enumerate() {
             if let Some(v) = arg.value.filter(|&v| vars[v].active()) {
                 let d = self.code.adjoint(v);
                 let index = syn::Index::from(i);
-                accumulate.extend(quote_spanned!(call.span=> #rules::accumulate_call(&mut #d, __ad_grad.#index);));
+                let stmt = quote_spanned!(call.span=> #rules::accumulate_call(&mut #d, __ad_grad.#index););
+                accumulate.extend(self.guarded(v, stmt));
+                wanted.push(self.guard(v).unwrap_or_else(|| quote!(true)));
                 reached.push(v);
+            } else {
+                wanted.push(quote!(false));
             }
         }
         for v in reached {
@@ -179,7 +224,7 @@ impl<'a> Reverse<'a> {
         }
         quote_spanned! {call.span=>
             if let ::core::option::Option::Some(__ad_seed) = #d_out {
-                let __ad_grad = #bwd(#tape, __ad_seed #(, #borrowed)*);
+                let __ad_grad = #bwd(#tape, __ad_seed, [#(#wanted),*] #(, #borrowed)*);
                 #accumulate
             }
         }
@@ -195,7 +240,9 @@ impl<'a> Reverse<'a> {
             let d = self.code.adjoint(v);
             let seed = if k + 1 == inputs.len() { quote!(#d_out) } else { quote!(&#d_out) };
             let method = if Some(v) == map.recv.var() { quote!(input) } else { quote!(captured) };
-            out.extend(quote_spanned!(map.span=> #handle.#method(#k, &mut #d, #seed);));
+            let k = proc_macro2::Literal::usize_unsuffixed(k);
+            let stmt = quote_spanned!(map.span=> #handle.#method(#k, &mut #d, #seed););
+            out.extend(self.guarded(v, stmt));
             self.reach(var, v);
         }
         out

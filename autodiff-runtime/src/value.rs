@@ -25,6 +25,9 @@ pub trait Value: Clone {
     fn dims(&self) -> (usize, usize);
     /// A value of the given shape filled with zeros.
     fn zeros(shape: Self::Shape) -> Self;
+    /// The cheapest value of the type: zero, or a matrix with every dynamic dimension 0. What
+    /// a differentiated function returns for a gradient its caller did not ask for.
+    fn placeholder() -> Self;
     /// `self += other`, elementwise. Panics with both shapes if they differ.
     fn add_assign_ref(&mut self, other: &Self);
     /// A new value with `f` applied to every element.
@@ -86,6 +89,10 @@ macro_rules! scalar_value {
             }
             #[inline]
             fn zeros((): ()) -> Self {
+                0.0
+            }
+            #[inline]
+            fn placeholder() -> Self {
                 0.0
             }
             #[inline]
@@ -168,6 +175,12 @@ where
     }
     #[inline]
     fn zeros((r, c): (R, C)) -> Self {
+        OMatrix::zeros_generic(r, c)
+    }
+    #[inline]
+    fn placeholder() -> Self {
+        let r = R::from_usize(R::try_to_usize().unwrap_or(0));
+        let c = C::from_usize(C::try_to_usize().unwrap_or(0));
         OMatrix::zeros_generic(r, c)
     }
     #[inline]

@@ -203,6 +203,13 @@ pub fn finish_reached<T>(slot: Option<T>) -> T {
     }
 }
 
+/// The gradient of a parameter the caller did not ask for: never computed, and cheap to
+/// return (zero, or a matrix whose dynamic dimensions are 0).
+#[inline]
+pub fn unwanted<T: Value>() -> T {
+    T::placeholder()
+}
+
 /// The shape of a parameter, kept on the tape when its gradient may be all zeros.
 #[inline]
 pub fn shape_of<T: Value>(value: &T) -> T::Shape {
