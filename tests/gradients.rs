@@ -335,3 +335,22 @@ fn composed_gradient() {
         composed(&x, &r.matrix(3, 5), &r.row(5), &r.matrix(5, 2), r.scalar())
     });
 }
+
+/// A `map` whose result the gradient does not depend on (used only in a condition) is
+/// computed as written, not differentiated.
+#[differentiate]
+fn inactive_map(m: &DMatrix<f64>, s: f64) -> f64 {
+    let positive = m.map(|v| v * s).sum();
+    if positive > 0.0 {
+        s * 2.0
+    } else {
+        s * 3.0
+    }
+}
+
+#[test]
+fn inactive_map_gradient() {
+    let m = DMatrix::from_element(2, 2, 1.0);
+    assert_eq!(inactive_map_grad(&m, 1.5).1, InactiveMapGrad { m: DMatrix::zeros(2, 2), s: 2.0 });
+    assert_eq!(inactive_map_grad(&m, -1.5).1, InactiveMapGrad { m: DMatrix::zeros(2, 2), s: 3.0 });
+}

@@ -136,7 +136,7 @@ impl Forward<'_> {
         if !vars[var].active() {
             let forward = self.inner_forward(&map.body, &map.result, &Needs::default());
             let result = self.code.operand_at(&map.result, 0);
-            return quote_spanned!(map.span=> let #name = #recv.map(|#param| { #forward #result }););
+            return quote_spanned!(map.span=> let #name = (#recv).map(|#param| { #forward #result }););
         }
         let inputs = self.code.map_inputs(map);
         // The closure's own inputs: its element stands for the receiver.
