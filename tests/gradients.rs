@@ -354,3 +354,30 @@ fn inactive_map_gradient() {
     assert_eq!(inactive_map_grad(&m, 1.5).1, InactiveMapGrad { m: DMatrix::zeros(2, 2), s: 2.0 });
     assert_eq!(inactive_map_grad(&m, -1.5).1, InactiveMapGrad { m: DMatrix::zeros(2, 2), s: 3.0 });
 }
+
+/// The `mod f; pub use f::*;` layout: the path `shapes::dense` names the module `dense` in
+/// the type namespace, and the call still reaches what the macro generated for the function.
+mod shapes {
+    pub mod dense {
+        use autodiff::prelude::*;
+
+        #[differentiate]
+        pub fn dense(x: f64, w: f64) -> f64 {
+            (x * w).tanh()
+        }
+    }
+    pub use dense::*;
+}
+
+#[differentiate]
+fn through_a_same_named_module(x: f64, w: f64) -> f64 {
+    shapes::dense(x, w) * x
+}
+
+#[test]
+fn calls_reach_a_function_re_exported_from_its_own_module() {
+    let mut d = Draw::new(21);
+    let (x, w) = (d.scalar(), d.scalar());
+    let (_, g) = through_a_same_named_module_grad(x, w);
+    check("same_named_module", &d.theta, &[g.x, g.w], |r| through_a_same_named_module(r.scalar(), r.scalar()));
+}

@@ -71,9 +71,21 @@ impl<'a> Code<'a> {
     }
 }
 
-/// `m::f` → `m::f::item`: what `#[differentiate]` generated for `f`, reached through the
-/// same path as `f` itself (a `use` of `f` brings it along).
-pub fn callee_item(path: &syn::Path, item: &str) -> TokenStream {
-    let ident = syn::Ident::new(item, proc_macro2::Span::call_site());
-    quote!(#path::#ident)
+/// The name of a function's adapter for its callers: `__ad_fwd_f`, `__ad_bwd_f`.
+pub fn adapter(function: &syn::Ident, sweep: &str) -> syn::Ident {
+    let name = function.to_string();
+    let name = name.strip_prefix("r#").unwrap_or(&name);
+    syn::Ident::new(&format!("__ad_{sweep}_{name}"), function.span())
+}
+
+/// `m::f` → `m::f::__ad_fwd_f`: what `#[differentiate]` generated for `f`, reached through
+/// the same path as `f` itself (a `use` of `f` brings it along).
+pub fn callee_item(path: &syn::Path, sweep: &str) -> TokenStream {
+    match path.segments.last() {
+        Some(last) => {
+            let item = adapter(&last.ident, sweep);
+            quote!(#path::#item)
+        }
+        None => quote!(#path),
+    }
 }

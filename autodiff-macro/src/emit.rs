@@ -121,6 +121,11 @@ pub fn items(f: &Function) -> TokenStream {
     let borrowed_tys: Vec<&syn::Type> = borrowed.iter().map(|p| &p.ty).collect();
     let borrowed_fields: Vec<TokenStream> = params_fwd.iter().zip(&f.sig.params).filter(|(_, p)| p.refs >= 1).map(|(t, _)| t.clone()).collect();
     let seed = if names.iter().any(|n| *n == "seed") { format_ident!("__ad_seed_in") } else { format_ident!("seed") };
+    // A caller reaches these through the path of the function itself: `m::f` names the
+    // struct `f` below (brought along by `use m::f`), or, when a module `f` shadows it (the
+    // `mod f; pub use f::*;` layout), the module, which holds the free functions.
+    let adapter_fwd = crate::code::adapter(fn_name, "fwd");
+    let adapter_bwd = crate::code::adapter(fn_name, "bwd");
     let fwd = format_ident!("{}_fwd", fn_name);
     let bwd = format_ident!("{}_bwd", fn_name);
     let vjp = format_ident!("{}_vjp", fn_name);
@@ -152,10 +157,10 @@ pub fn items(f: &Function) -> TokenStream {
         let ident = &p.ident;
         if p.differentiable { quote!(__ad_grad.#ident) } else { quote!(#rules::NoGrad) }
     });
-    let positional_ty = f.sig.params.iter().map(|p| {
+    let positional_ty: Vec<TokenStream> = f.sig.params.iter().map(|p| {
         let owned = &p.owned;
         if p.differentiable { quote!(#owned) } else { quote!(#rules::NoGrad) }
-    });
+    }).collect();
     let item = f.item;
 
     quote! {
@@ -214,6 +219,24 @@ pub fn items(f: &Function) -> TokenStream {
 
         #grad_fn
 
+        #[doc = #fwd_doc]
+        #[doc(hidden)]
+        #[inline]
+        #allow
+        #vis fn #adapter_fwd(#(#params),*) -> (#ret, #closure_ty) {
+            let (value, tape) = #fwd(#(#names),*);
+            (value, tape.reverse)
+        }
+
+        #[doc = #bwd_doc]
+        #[doc(hidden)]
+        #[inline]
+        #allow
+        #vis fn #adapter_bwd<__AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #borrowed_names: #borrowed_tys)*) -> (#(#positional_ty,)*) {
+            let __ad_grad = reverse(seed, wanted #(, #borrowed_names)*);
+            (#(#positional,)*)
+        }
+
         #[doc = #adapter_doc]
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code)]
@@ -224,17 +247,15 @@ pub fn items(f: &Function) -> TokenStream {
             #[doc = #fwd_doc]
             #[doc(hidden)]
             #[inline]
-            #vis fn __ad_fwd(#(#params),*) -> (#ret, #closure_ty) {
-                let (value, tape) = #fwd(#(#names),*);
-                (value, tape.reverse)
+            #vis fn #adapter_fwd(#(#params),*) -> (#ret, #closure_ty) {
+                #adapter_fwd(#(#names),*)
             }
 
             #[doc = #bwd_doc]
             #[doc(hidden)]
             #[inline]
-            #vis fn __ad_bwd<__AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #borrowed_names: #borrowed_tys)*) -> (#(#positional_ty,)*) {
-                let __ad_grad = reverse(seed, wanted #(, #borrowed_names)*);
-                (#(#positional,)*)
+            #vis fn #adapter_bwd<__AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #borrowed_names: #borrowed_tys)*) -> (#(#positional_ty,)*) {
+                #adapter_bwd(reverse, seed, wanted #(, #borrowed_names)*)
             }
         }
     }

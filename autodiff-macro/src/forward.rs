@@ -118,7 +118,7 @@ impl Forward<'_> {
         let path = &call.path;
         if self.code.body.vars[var].active() {
             let tape = self.code.name(call.tape);
-            let fwd = callee_item(path, "__ad_fwd");
+            let fwd = callee_item(path, "fwd");
             quote_spanned!(call.span=> let (#name, #tape) = #fwd(#(#args),*);)
         } else {
             quote_spanned!(call.span=> let #name = #path(#(#args),*);)

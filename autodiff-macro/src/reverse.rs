@@ -180,14 +180,14 @@ impl<'a> Reverse<'a> {
         }
     }
 
-    /// `if let Some(seed) = d_y { let g = f::__ad_bwd(tape, seed); accumulate(&mut d_a, g.0); … }`
+    /// `if let Some(seed) = d_y { let g = f::__ad_bwd_f(tape, seed, wanted); accumulate(&mut d_a, g.0); … }`
     fn call(&mut self, var: VarId, call: &Call) -> TokenStream {
         let vars = &self.code.body.vars;
         self.read(call.tape);
         let tape = self.code.name(call.tape);
         let d_out = self.code.adjoint(var);
         let rules = &self.code.rules;
-        let bwd = crate::code::callee_item(&call.path, "__ad_bwd");
+        let bwd = crate::code::callee_item(&call.path, "bwd");
         let mut accumulate = TokenStream::new();
         let mut reached = Vec::new();
         // The callee computes only the gradients of the arguments this sweep needs.
