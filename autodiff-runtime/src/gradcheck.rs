@@ -1,6 +1,8 @@
 //! Gradient checking: central-difference derivatives of functions of [`Value`]s, a relative
 //! error measure, and the dot-product (adjoint) test, to verify derivative rules and
-//! generated reverse sweeps against the functions they differentiate.
+//! generated reverse sweeps against the functions they differentiate; and [`GradCheck`],
+//! which checks a derived gradient parameter by parameter and reports the worst relative
+//! error of each (like PyTorch's `gradcheck`).
 
 use crate::real::Real;
 use crate::value::Value;
@@ -174,3 +176,6 @@ pub fn dot_product_test<T: Real, X: Value<Elem = T>, Y: Value<Elem = T>>(
         adjoint: inner(jt_u, v),
     }
 }
+
+mod check;
+pub use check::{GradCheck, GradCheckError, GradCheckReport, ParamCheck};

@@ -6,12 +6,17 @@
 
 extern crate self as autodiff_runtime;
 
+pub mod data;
 pub mod functions;
 pub mod gradcheck;
+pub mod init;
 pub mod linalg;
+pub mod nn;
 pub mod ops;
+pub mod optim;
 pub mod real;
 pub mod stats;
+pub mod train;
 pub mod value;
 
 pub use functions::{
