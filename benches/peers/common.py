@@ -1,0 +1,240 @@
+"""Shared by the Python peers (numpy, PyTorch, JAX): the fixtures, the portable generator
+of W2's and W4's data, the timing protocol and the JSON lines that report.py reads.
+
+The timing protocol is the one of benches/peers/rust/src/timing.rs: the losses of step 0
+and step 1 are kept for the cross-check, a warm-up of at least 3 steps and WARMUP_S
+seconds follows (JAX compiles there), then rounds of `batch` steps (a batch lasts about
+BATCH_S) until the budget is spent; the result is the median over rounds of
+(round time / batch).
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+WARMUP_S = 0.3
+BATCH_S = 0.01
+MIN_ROUNDS = 7
+MAX_ROUNDS = 1001
+
+FIXTURES = Path(os.environ.get("PEERS_FIXTURES", Path(__file__).resolve().parents[2] / "tests" / "data"))
+
+
+# --- fixtures ---------------------------------------------------------------------------
+
+def read(name):
+    """The values of a fixture as a float64 array of its shape (row-major)."""
+    shape, values = None, []
+    for line in (FIXTURES / f"{name}.txt").read_text().splitlines():
+        if line.startswith("# shape"):
+            shape = tuple(int(d) for d in line[len("# shape"):].split())
+        elif not line.startswith("#"):
+            values.extend(float(v) for v in line.split())
+    assert shape is not None, f"fixture {name} has no shape line"
+    return np.array(values, dtype=np.float64).reshape(shape)
+
+
+def labels(name):
+    return read(name).astype(np.int64)
+
+
+def relative_error(got, want):
+    """max|got - want| / max|want|, as the reference README defines agreement."""
+    got = np.asarray(got, dtype=np.float64).ravel()
+    want = np.asarray(want, dtype=np.float64).ravel()
+    assert got.shape == want.shape, (got.shape, want.shape)
+    scale = max(float(np.max(np.abs(want))), sys.float_info.min)
+    return float(np.max(np.abs(got - want))) / scale
+
+
+def scalar_error(got, want):
+    return abs((float(got) - want) / want)
+
+
+# --- the portable generator (README.md, "Data") -------------------------------------------
+
+GAMMA = np.uint64(0x9E3779B97F4A7C15)
+M1 = np.uint64(0xBF58476D1CE4E5B9)
+M2 = np.uint64(0x94D049BB133111EB)
+
+
+class Stream:
+    """Output i (i = 0, 1, ...) is splitmix64's finaliser of seed + (i + 1)*GAMMA mod 2**64."""
+
+    def __init__(self, seed):
+        self.seed = np.uint64(seed)
+        self.i = 0
+
+    def next_u64(self, n):
+        idx = np.arange(self.i + 1, self.i + n + 1, dtype=np.uint64)
+        self.i += n
+        z = self.seed + idx * GAMMA
+        z = (z ^ (z >> np.uint64(30))) * M1
+        z = (z ^ (z >> np.uint64(27))) * M2
+        return z ^ (z >> np.uint64(31))
+
+    def uniform(self, n):
+        """Uniform on [-1, 1), exactly: (u >> 11) * 2**-52 - 1."""
+        return (self.next_u64(n) >> np.uint64(11)).astype(np.float64) * (1.0 / 4503599627370496.0) - 1.0
+
+    def matrix(self, rows, cols, scale=1.0):
+        return (scale * self.uniform(rows * cols)).reshape(rows, cols)
+
+    def row(self, n, scale=1.0):
+        return scale * self.uniform(n)
+
+    def labels(self, n, classes):
+        return ((self.next_u64(n) >> np.uint64(32)) % np.uint64(classes)).astype(np.int64)
+
+
+def w2_full():
+    """x (64x1000), y (64x10), w1 (1000x100), w2 (100x10), uniform on [-1, 1), stream 2."""
+    s = Stream(2)
+    return s.matrix(64, 1000), s.matrix(64, 10), s.matrix(1000, 100), s.matrix(100, 10)
+
+
+def w4_full():
+    """Stream 4: x (256x784) uniform, labels (256) in 0..10, then per layer W = sqrt(6/fan_in)*uniform
+    and b = uniform/8. Returns x, labels, [W1, W2, W3], [b1, b2, b3]."""
+    s = Stream(4)
+    x = s.matrix(256, 784)
+    y = s.labels(256, 10)
+    ws, bs = [], []
+    for fan_in, fan_out in [(784, 512), (512, 512), (512, 10)]:
+        ws.append(s.matrix(fan_in, fan_out, math.sqrt(6.0 / fan_in)))
+        bs.append(s.row(fan_out, 0.125))
+    return x, y, ws, bs
+
+
+# --- W2 and W4 reduced, W3: the fixture sets --------------------------------------------
+
+def w2_fixture():
+    return [read(n) for n in ("w2s_x", "w2s_y", "w2s_w1", "w2s_w2")]
+
+
+def w3_fixture():
+    return read("w3_X"), labels("w3_y"), [read(n) for n in ("w3_W1", "w3_b1", "w3_W2", "w3_b2")]
+
+
+def w4_fixture():
+    ws = [read(f"w4s_W{k}") for k in (1, 2, 3)]
+    bs = [read(f"w4s_b{k}") for k in (1, 2, 3)]
+    return read("w4s_x"), labels("w4s_y"), ws, bs
+
+
+# --- timing and reporting ---------------------------------------------------------------
+
+def jiffies():
+    """Busy jiffies of the whole machine (/proc/stat) and this process's own CPU time (all
+    threads), both in seconds."""
+    try:
+        with open("/proc/stat") as f:
+            cpu = [float(v) for v in f.readline().split()[1:]]
+        busy = (cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6] + (cpu[7] if len(cpu) > 7 else 0.0)) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return None
+    t = os.times()
+    return busy, t.user + t.system
+
+
+def other_load(before, after, wall):
+    """Cores kept busy by other processes between two readings `wall` seconds apart."""
+    if before is None or after is None:
+        return None
+    return max(0.0, ((after[0] - before[0]) - (after[1] - before[1])) / wall)
+
+
+DISTURBED = 0.25  # other processes' load (cores) above which a measurement counts as disturbed
+
+
+def wait_quiet(deadline):
+    """Sleeps until other processes have kept less than 0.1 core busy for two consecutive
+    seconds, or until `deadline` (time.monotonic())."""
+    quiet = 0
+    while quiet < 2 and time.monotonic() < deadline:
+        j0 = jiffies()
+        time.sleep(1.0)
+        load = other_load(j0, jiffies(), 1.0)
+        quiet = quiet + 1 if load is not None and load < 0.1 else 0
+
+
+def measure(step, budget, sync=lambda result: None):
+    """`step()` runs one step and returns its loss (any object `float()` accepts after
+    `sync`); `sync(result)` waits for asynchronous work (JAX)."""
+    r = step()
+    sync(r)
+    loss0 = float(r)
+    r = step()
+    sync(r)
+    loss1 = float(r)
+    start = time.perf_counter()
+    n = 0
+    while n < 3 or time.perf_counter() - start < WARMUP_S:
+        r = step()
+        n += 1
+    sync(r)
+    per_step = (time.perf_counter() - start) / n
+    batch = max(1, round(BATCH_S / per_step))
+    rounds = min(max(int(budget / (batch * per_step)), MIN_ROUNDS), MAX_ROUNDS)
+    # On a shared machine: wait for a quiet moment before the rounds, and measure them again
+    # if another process was busy meanwhile, within PEERS_WAIT_QUIET seconds per cell.
+    deadline = time.monotonic() + float(os.environ.get("PEERS_WAIT_QUIET", "0"))
+    while True:
+        wait_quiet(deadline)
+        per = []
+        j0, t0 = jiffies(), time.perf_counter()
+        for _ in range(rounds):
+            t = time.perf_counter()
+            for _ in range(batch):
+                r = step()
+            sync(r)
+            per.append((time.perf_counter() - t) / batch)
+        load = other_load(j0, jiffies(), time.perf_counter() - t0)
+        if load is None or load <= DISTURBED or time.monotonic() >= deadline:
+            break
+    per.sort()
+    q = lambda f: per[round((rounds - 1) * f)]
+    return dict(loss0=loss0, loss1=loss1, median_s=q(0.5), q1_s=q(0.25), q3_s=q(0.75), batch=batch, rounds=rounds,
+                other_load=load)
+
+
+def emit(impl, dtype, workload, threads, fixture_err, timing):
+    line = dict(impl=impl, dtype=dtype, workload=workload, threads=threads, fixture_err=fixture_err, **timing)
+    print(json.dumps(line), flush=True)
+    print(f"  {impl:<10} {dtype} {workload}: median {timing['median_s'] * 1e6:12.3f} µs/step  "
+          f"(fixture err {fixture_err:.1e}, loss0 {timing['loss0']:.12e}, other load {timing['other_load'] or 0:.2f} cores)",
+          file=sys.stderr, flush=True)
+
+
+def emit_meta(impl, **info):
+    print(json.dumps(dict(meta=impl, **info)), flush=True)
+
+
+def args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--workloads", default="W1,W2,W3,W4")
+    p.add_argument("--dtypes", default="f64,f32")
+    p.add_argument("--budget", type=float, default=2.0, help="measuring time per cell, seconds")
+    a = p.parse_args()
+    return a.workloads.split(","), a.dtypes.split(","), a.budget
+
+
+def run(impl, threads, table, fail_fast=False):
+    """Runs `table[workload](dtype, budget) -> (fixture_err, timing)` for the selected cells."""
+    workloads, dtypes, budget = args()
+    for d in dtypes:
+        for w in workloads:
+            try:
+                err, timing = table[w](d, budget)
+            except Exception as e:  # report and go on with the other cells
+                if fail_fast:
+                    raise
+                print(f"{impl} {d} {w} failed: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+                continue
+            emit(impl, d, w, threads, err, timing)

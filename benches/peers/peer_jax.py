@@ -1,0 +1,137 @@
+"""JAX on CPU, W1-W4: one jitted function per workload that computes
+jax.value_and_grad of the loss and applies the SGD update (parameters donated, so XLA
+updates their buffers in place). float64 through jax_enable_x64, and float32."""
+
+import os
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+import common as c  # noqa: E402
+
+DT = {"f64": jnp.float64, "f32": jnp.float32}
+
+
+def sync(r):
+    jax.block_until_ready(r)
+
+
+def stepper(loss, lr):
+    """jit(value_and_grad(loss) + SGD): (params, *data) -> (new params, loss)."""
+
+    def step(params, *data):
+        value, grads = jax.value_and_grad(loss)(params, *data)
+        return jax.tree.map(lambda p, g: p - lr * g, params, grads), value
+
+    return jax.jit(step, donate_argnums=0)
+
+
+def timed(step_fn, params, data, budget):
+    state = {"p": params}
+
+    def step():
+        state["p"], value = step_fn(state["p"], *data)
+        return value
+
+    return c.measure(step, budget, sync)
+
+
+def w1(dtype, budget):
+    t = DT[dtype]
+    f = jax.jit(jax.value_and_grad(lambda x, y, z: (x + y) * z, argnums=(0, 1, 2)))
+    x, y, z = (jnp.asarray(v, dtype=t) for v in (-2.0, 5.0, -4.0))
+    v, g = f(x, y, z)
+    err = max(c.scalar_error(v, -12.0), c.relative_error(np.array(g), [-4, -4, 3]))
+
+    def step():
+        value, grads = f(x, y, z)
+        return value
+
+    return err, c.measure(step, budget, sync)
+
+
+def w2_loss(p, x, y):
+    w1, w2 = p
+    h = jax.nn.sigmoid(x @ w1)
+    return jnp.sum((h @ w2 - y) ** 2)
+
+
+def arrays(arrs, t):
+    return [jnp.asarray(a, dtype=t) for a in arrs]
+
+
+def w2(dtype, budget):
+    t = DT[dtype]
+    x, y, w1, w2 = arrays(c.w2_fixture(), t)
+    v, (g1, g2) = jax.value_and_grad(w2_loss)([w1, w2], x, y)
+    err = max(c.scalar_error(v, c.read("w2s_loss")[()]), c.relative_error(g1, c.read("w2s_grad_w1")),
+              c.relative_error(g2, c.read("w2s_grad_w2")))
+    step = stepper(w2_loss, 1e-4)
+    p, _ = step([w1, w2], x, y)
+    err = max(err, c.scalar_error(w2_loss(p, x, y), c.read("w2s_loss_after_1_step")[()]))
+
+    x, y, w1, w2 = arrays(c.w2_full(), t)
+    return err, timed(step, [w1, w2], (x, y), budget)
+
+
+def softmax_ce(scores, y):
+    logp = jax.nn.log_softmax(scores, axis=1)
+    return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
+
+
+def w3_loss(p, x, y, reg=1e-3):
+    w1, b1, w2, b2 = p
+    hidden = jax.nn.relu(x @ w1 + b1)
+    scores = hidden @ w2 + b2
+    return softmax_ce(scores, y) + 0.5 * reg * (jnp.sum(w1 * w1) + jnp.sum(w2 * w2))
+
+
+def w3(dtype, budget):
+    t = DT[dtype]
+    x0, y0, params0 = c.w3_fixture()
+    x, y = jnp.asarray(x0, dtype=t), jnp.asarray(y0, dtype=jnp.int32)
+    v, grads = jax.value_and_grad(w3_loss)(arrays(params0, t), x, y)
+    names = ["w3_grad_W1", "w3_grad_b1", "w3_grad_W2", "w3_grad_b2"]
+    err = max([c.scalar_error(v, c.read("w3_loss")[()])] + [c.relative_error(g, c.read(n)) for g, n in zip(grads, names)])
+    step = stepper(w3_loss, 1.0)
+    trace = c.read("w3_loss_trace")
+    p = arrays(params0, t)
+    for k in range(3):
+        p, v = step(p, x, y)
+        err = max(err, c.scalar_error(v, trace[k, 1]))
+    return err, timed(step, arrays(params0, t), (x, y), budget)
+
+
+def w4_loss(p, x, y):
+    w1, b1, w2, b2, w3, b3 = p
+    h1 = jax.nn.relu(x @ w1 + b1)
+    h2 = jax.nn.relu(h1 @ w2 + b2)
+    return softmax_ce(h2 @ w3 + b3, y)
+
+
+def w4(dtype, budget):
+    t = DT[dtype]
+    x, y, ws, bs = c.w4_fixture()
+    p = arrays([q for pair in zip(ws, bs) for q in pair], t)
+    v, grads = jax.value_and_grad(w4_loss)(p, jnp.asarray(x, dtype=t), jnp.asarray(y, dtype=jnp.int32))
+    names = [f"w4s_grad_{n}{k}" for k in (1, 2, 3) for n in ("W", "b")]
+    err = max([c.scalar_error(v, c.read("w4s_loss")[()])] + [c.relative_error(g, c.read(n)) for g, n in zip(grads, names)])
+
+    x, y, ws, bs = c.w4_full()
+    p = arrays([q for pair in zip(ws, bs) for q in pair], t)
+    step = stepper(w4_loss, 0.01)
+    return err, timed(step, p, (jnp.asarray(x, dtype=t), jnp.asarray(y, dtype=jnp.int32)), budget)
+
+
+if __name__ == "__main__":
+    import jaxlib
+
+    # XLA's CPU client sizes its thread pool by the CPU affinity mask: run.sh pins the process
+    # to one core for PEERS_THREADS=1.
+    threads = int(os.environ.get("PEERS_THREADS", os.cpu_count()))
+    c.emit_meta("jax", version=jax.__version__, jaxlib=jaxlib.__version__, devices=str(jax.devices()),
+                affinity=len(os.sched_getaffinity(0)))
+    c.run("jax", threads, {"W1": w1, "W2": w2, "W3": w3, "W4": w4})

@@ -1,0 +1,175 @@
+"""numpy with hand-written gradients (the lecture's own style: CS231n's two-layer and spiral
+code), on W1-W4. One step = loss, gradients, in-place SGD update."""
+
+import os
+
+import numpy as np
+
+import common as c
+
+DT = {"f64": np.float64, "f32": np.float32}
+
+
+def w1(dtype, budget):
+    # Plain Python floats: numpy adds nothing but overhead to three scalars.
+    def step():
+        x, y, z = -2.0, 5.0, -4.0
+        q = x + y
+        f = q * z
+        dx, dy, dz = z, z, q
+        return f
+
+    x, y, z = -2.0, 5.0, -4.0
+    err = max(c.scalar_error((x + y) * z, -12.0), c.relative_error([z, z, x + y], [-4, -4, 3]))
+    return err, c.measure(step, budget)
+
+
+def w2_grads(x, y, w1, w2):
+    h = 1.0 / (1.0 + np.exp(-(x @ w1)))
+    diff = h @ w2 - y
+    loss = np.sum(diff * diff)
+    grad_y_pred = 2.0 * diff
+    grad_w2 = h.T @ grad_y_pred
+    grad_h = grad_y_pred @ w2.T
+    grad_h *= h * (1.0 - h)
+    grad_w1 = x.T @ grad_h
+    return loss, grad_w1, grad_w2
+
+
+def w2(dtype, budget):
+    t = DT[dtype]
+    x, y, w1, w2 = (a.astype(t) for a in c.w2_fixture())
+    lr = 1e-4
+    loss, g1, g2 = w2_grads(x, y, w1, w2)
+    err = max(c.scalar_error(loss, c.read("w2s_loss")[()]), c.relative_error(g1, c.read("w2s_grad_w1")),
+              c.relative_error(g2, c.read("w2s_grad_w2")))
+    w1 -= lr * g1
+    w2 -= lr * g2
+    err = max(err, c.scalar_error(w2_grads(x, y, w1, w2)[0], c.read("w2s_loss_after_1_step")[()]))
+
+    x, y, w1, w2 = (a.astype(t) for a in c.w2_full())
+
+    def step():
+        loss, g1, g2 = w2_grads(x, y, w1, w2)
+        np.subtract(w1, lr * g1, out=w1)
+        np.subtract(w2, lr * g2, out=w2)
+        return loss
+
+    return err, c.measure(step, budget)
+
+
+def softmax_ce(scores, y):
+    """Mean softmax cross-entropy and its gradient with respect to the scores."""
+    n = scores.shape[0]
+    scores = scores - scores.max(axis=1, keepdims=True)
+    e = np.exp(scores)
+    probs = e / e.sum(axis=1, keepdims=True)
+    loss = -np.log(probs[np.arange(n), y]).sum() / n
+    dscores = probs
+    dscores[np.arange(n), y] -= 1
+    dscores /= n
+    return loss, dscores
+
+
+def w3_grads(x, y, w1, b1, w2, b2, reg):
+    hidden = np.maximum(0, x @ w1 + b1)
+    scores = hidden @ w2 + b2
+    data_loss, dscores = softmax_ce(scores, y)
+    loss = data_loss + 0.5 * reg * (np.sum(w1 * w1) + np.sum(w2 * w2))
+    dw2 = hidden.T @ dscores + reg * w2
+    db2 = dscores.sum(axis=0)
+    dhidden = dscores @ w2.T
+    dhidden[hidden <= 0] = 0
+    dw1 = x.T @ dhidden + reg * w1
+    db1 = dhidden.sum(axis=0)
+    return loss, [dw1, db1, dw2, db2]
+
+
+def w3(dtype, budget):
+    t = DT[dtype]
+    x, y, params = c.w3_fixture()
+    x = x.astype(t)
+    params = [p.astype(t) for p in params]
+    reg, lr = 1e-3, 1.0
+    loss, grads = w3_grads(x, y, *params, reg)
+    names = ["w3_grad_W1", "w3_grad_b1", "w3_grad_W2", "w3_grad_b2"]
+    err = max([c.scalar_error(loss, c.read("w3_loss")[()])] + [c.relative_error(g, c.read(n)) for g, n in zip(grads, names)])
+    trace = c.read("w3_loss_trace")
+    p = [q.copy() for q in params]
+    for k in range(3):
+        loss, grads = w3_grads(x, y, *p, reg)
+        err = max(err, c.scalar_error(loss, trace[k, 1]))
+        for q, g in zip(p, grads):
+            q -= lr * g
+
+    p = [q.copy() for q in params]
+
+    def step():
+        loss, grads = w3_grads(x, y, *p, reg)
+        for q, g in zip(p, grads):
+            q -= lr * g
+        return loss
+
+    return err, c.measure(step, budget)
+
+
+def w4_grads(x, y, ws, bs):
+    h1 = x @ ws[0]
+    h1 += bs[0]
+    np.maximum(h1, 0, out=h1)
+    h2 = h1 @ ws[1]
+    h2 += bs[1]
+    np.maximum(h2, 0, out=h2)
+    scores = h2 @ ws[2] + bs[2]
+    loss, ds = softmax_ce(scores, y)
+    gw3 = h2.T @ ds
+    gb3 = ds.sum(axis=0)
+    dh2 = ds @ ws[2].T
+    dh2[h2 <= 0] = 0
+    gw2 = h1.T @ dh2
+    gb2 = dh2.sum(axis=0)
+    dh1 = dh2 @ ws[1].T
+    dh1[h1 <= 0] = 0
+    gw1 = x.T @ dh1
+    gb1 = dh1.sum(axis=0)
+    return loss, [gw1, gw2, gw3], [gb1, gb2, gb3]
+
+
+def w4(dtype, budget):
+    t = DT[dtype]
+    x, y, ws, bs = c.w4_fixture()
+    loss, gw, gb = w4_grads(x.astype(t), y, [w.astype(t) for w in ws], [b.astype(t) for b in bs])
+    err = c.scalar_error(loss, c.read("w4s_loss")[()])
+    for k in range(3):
+        err = max(err, c.relative_error(gw[k], c.read(f"w4s_grad_W{k + 1}")), c.relative_error(gb[k], c.read(f"w4s_grad_b{k + 1}")))
+
+    x, y, ws, bs = c.w4_full()
+    x = x.astype(t)
+    ws = [w.astype(t) for w in ws]
+    bs = [b.astype(t) for b in bs]
+    lr = 0.01
+
+    def step():
+        loss, gw, gb = w4_grads(x, y, ws, bs)
+        for p, g in zip(ws + bs, gw + gb):
+            p -= lr * g
+        return loss
+
+    return err, c.measure(step, budget)
+
+
+def blas_threads():
+    try:
+        from threadpoolctl import threadpool_info
+        info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        if info:
+            return info[0]["num_threads"], f"{info[0].get('internal_api')} {info[0].get('version')} ({info[0].get('architecture')})"
+    except ImportError:
+        pass
+    return os.cpu_count(), "unknown BLAS"
+
+
+if __name__ == "__main__":
+    threads, blas = blas_threads()
+    c.emit_meta("numpy", version=np.__version__, blas=blas, threads=threads)
+    c.run("numpy", threads, {"W1": w1, "W2": w2, "W3": w3, "W4": w4})

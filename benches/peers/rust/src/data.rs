@@ -1,0 +1,159 @@
+//! The workloads' data: the PyTorch fixtures of `tests/data` (W2 reduced, W3, W4 reduced)
+//! and the portable generator of W2's and W4's full-size random data (README.md, "Data").
+
+use autodiff::prelude::*;
+use std::path::PathBuf;
+
+/// The fixture folder: `$PEERS_FIXTURES`, or the repository's `tests/data`.
+fn path(name: &str) -> PathBuf {
+    let dir = std::env::var_os("PEERS_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../tests/data"));
+    dir.join(format!("{name}.txt"))
+}
+
+/// The shape and the row-major values of a fixture (`# shape d0 d1`, `#` comments, values).
+pub fn read(name: &str) -> (Vec<usize>, Vec<f64>) {
+    let text = std::fs::read_to_string(path(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"));
+    let mut shape = None;
+    let mut values = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# shape") {
+            shape = Some(
+                rest.split_whitespace()
+                    .map(|d| d.parse().expect("shape"))
+                    .collect(),
+            );
+        } else if !line.starts_with('#') {
+            values.extend(line.split_whitespace().map(|v| v.parse::<f64>().expect("value")));
+        }
+    }
+    (
+        shape.unwrap_or_else(|| panic!("fixture {name} has no shape line")),
+        values,
+    )
+}
+
+pub fn matrix(name: &str) -> DMatrix<f64> {
+    let (shape, values) = read(name);
+    assert_eq!(shape.len(), 2, "{name} is not a matrix");
+    DMatrix::from_row_slice(shape[0], shape[1], &values)
+}
+
+pub fn row(name: &str) -> RowDVector<f64> {
+    let (shape, values) = read(name);
+    assert_eq!(shape.len(), 1, "{name} is not a vector");
+    RowDVector::from_row_slice(&values)
+}
+
+pub fn scalar(name: &str) -> f64 {
+    let (shape, values) = read(name);
+    assert!(shape.is_empty() && values.len() == 1, "{name} is not a scalar");
+    values[0]
+}
+
+pub fn labels(name: &str) -> Vec<usize> {
+    read(name).1.into_iter().map(|v| v as usize).collect()
+}
+
+/// max|got − want| / max|want|, as the reference README defines agreement.
+pub fn relative_error(got: &[f64], want: &[f64]) -> f64 {
+    assert_eq!(got.len(), want.len(), "lengths differ");
+    let scale = want
+        .iter()
+        .fold(0.0f64, |m, v| m.max(v.abs()))
+        .max(f64::MIN_POSITIVE);
+    got.iter()
+        .zip(want)
+        .fold(0.0f64, |m, (g, w)| m.max((g - w).abs()))
+        / scale
+}
+
+/// Row-major values of a matrix (the fixtures' order).
+pub fn row_major<T: Copy + Into<f64> + autodiff::nalgebra::Scalar>(m: &DMatrix<T>) -> Vec<f64> {
+    m.transpose().iter().map(|&v| v.into()).collect()
+}
+
+/// The portable generator: output i (i = 0, 1, …) of the stream with seed s is
+/// splitmix64's finaliser applied to s + (i + 1)·0x9E3779B97F4A7C15 (mod 2⁶⁴).
+pub struct Stream {
+    seed: u64,
+    i: u64,
+}
+
+impl Stream {
+    pub fn new(seed: u64) -> Self {
+        Stream { seed, i: 0 }
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.i += 1;
+        let mut z = self.seed.wrapping_add(self.i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform on [-1, 1), exactly: (u >> 11)·2⁻⁵² − 1.
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / 4503599627370496.0) - 1.0
+    }
+
+    /// A rows × cols matrix filled in row-major order with scale·uniform.
+    pub fn matrix(&mut self, rows: usize, cols: usize, scale: f64) -> DMatrix<f64> {
+        let values: Vec<f64> = (0..rows * cols).map(|_| scale * self.uniform()).collect();
+        DMatrix::from_row_slice(rows, cols, &values)
+    }
+
+    pub fn row(&mut self, n: usize, scale: f64) -> RowDVector<f64> {
+        RowDVector::from_iterator(n, (0..n).map(|_| scale * self.uniform()))
+    }
+
+    /// Class labels: (u >> 32) mod classes.
+    pub fn labels(&mut self, n: usize, classes: u64) -> Vec<usize> {
+        (0..n)
+            .map(|_| ((self.next_u64() >> 32) % classes) as usize)
+            .collect()
+    }
+}
+
+/// W2 at full size: x (64×1000), y (64×10), w1 (1000×100), w2 (100×10), all uniform on
+/// [-1, 1), drawn in that order from stream 2.
+pub fn w2_full() -> [DMatrix<f64>; 4] {
+    let mut s = Stream::new(2);
+    let x = s.matrix(64, 1000, 1.0);
+    let y = s.matrix(64, 10, 1.0);
+    let w1 = s.matrix(1000, 100, 1.0);
+    let w2 = s.matrix(100, 10, 1.0);
+    [x, y, w1, w2]
+}
+
+/// W4 at full size, from stream 4: x (256×784) uniform, labels (256) in 0..10, then per
+/// layer (784→512, 512→512, 512→10) W = sqrt(6/fan_in)·uniform and b = uniform/8.
+pub struct W4 {
+    pub x: DMatrix<f64>,
+    pub labels: Vec<usize>,
+    pub w: [DMatrix<f64>; 3],
+    pub b: [RowDVector<f64>; 3],
+}
+
+pub fn w4_full() -> W4 {
+    let mut s = Stream::new(4);
+    let x = s.matrix(256, 784, 1.0);
+    let labels = s.labels(256, 10);
+    let sizes = [(784, 512), (512, 512), (512, 10)];
+    let mut w = Vec::new();
+    let mut b = Vec::new();
+    for (fan_in, fan_out) in sizes {
+        w.push(s.matrix(fan_in, fan_out, (6.0 / fan_in as f64).sqrt()));
+        b.push(s.row(fan_out, 0.125));
+    }
+    let [w1, w2, w3]: [DMatrix<f64>; 3] = w.try_into().unwrap();
+    let [b1, b2, b3]: [RowDVector<f64>; 3] = b.try_into().unwrap();
+    W4 {
+        x,
+        labels,
+        w: [w1, w2, w3],
+        b: [b1, b2, b3],
+    }
+}

@@ -1,0 +1,83 @@
+//! The Rust side of the peer kit: "ours" (`#[differentiate]`), hand-written nalgebra
+//! backprop and (with `--features candle`) candle, on W1–W4 in f64 and f32. Prints one JSON
+//! line per implementation, dtype and workload on stdout (progress on stderr); see
+//! `benches/peers/README.md`.
+//!
+//! Options: `--impls ours,hand,candle` `--workloads W1,W2,W3,W4` `--dtypes f64,f32`
+//! `--budget SECONDS` (measuring time per cell, default 2) `--tag SUFFIX` (appended to the
+//! names of ours and hand, e.g. `+mt` for the build with matrixmultiply's threads).
+
+mod data;
+mod hand;
+mod native;
+mod ours;
+mod timing;
+
+#[cfg(feature = "candle")]
+mod cand;
+
+use native::Imp;
+
+fn list(args: &[String], flag: &str, default: &str) -> Vec<String> {
+    let v = args
+        .iter()
+        .position(|a| a == flag)
+        .map(|i| args[i + 1].clone())
+        .unwrap_or_else(|| default.to_string());
+    v.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let impls = list(&args, "--impls", "ours,hand,candle");
+    let workloads = list(&args, "--workloads", "W1,W2,W3,W4");
+    let dtypes = list(&args, "--dtypes", "f64,f32");
+    let budget: f64 = list(&args, "--budget", "2")[0].parse().expect("--budget SECONDS");
+    let tag = list(&args, "--tag", "").first().cloned().unwrap_or_default();
+    // nalgebra's products run on one thread unless matrixmultiply's `threading` feature is
+    // on; then it uses MATMUL_NUM_THREADS or every core.
+    let native_threads = if cfg!(feature = "mm-threading") {
+        std::env::var("MATMUL_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+    } else {
+        1
+    };
+    for imp in &impls {
+        let native = match imp.as_str() {
+            "ours" => Some(Imp::Ours),
+            "hand" => Some(Imp::Hand),
+            _ => None,
+        };
+        if let Some(which) = native {
+            let name = format!("{imp}{tag}");
+            for d in &dtypes {
+                for w in &workloads {
+                    let run = match (d.as_str(), w.as_str()) {
+                        ("f64", "W1") => native::double::w1,
+                        ("f64", "W2") => native::double::w2,
+                        ("f64", "W3") => native::double::w3,
+                        ("f64", "W4") => native::double::w4,
+                        ("f32", "W1") => native::single::w1,
+                        ("f32", "W2") => native::single::w2,
+                        ("f32", "W3") => native::single::w3,
+                        ("f32", "W4") => native::single::w4,
+                        _ => panic!("unknown dtype/workload {d} {w}"),
+                    };
+                    run(which, native_threads, budget, &name);
+                }
+            }
+        } else if imp == "candle" {
+            #[cfg(feature = "candle")]
+            cand::run(&workloads, &dtypes, budget);
+            #[cfg(not(feature = "candle"))]
+            eprintln!("candle: not built (build with --features candle)");
+        } else {
+            panic!("unknown implementation {imp}");
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! "ours" and "hand" on W1–W4: validation on the fixtures, then the timed steps.
+//! One step = loss and gradients, then the SGD update `p ← p − lr·g` (W1: value and
+//! gradient only).
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Imp {
+    Ours,
+    Hand,
+}
+
+macro_rules! native {
+    ($m:ident, $r:ident) => {
+        pub mod $m {
+            use super::Imp;
+            use crate::data::{self, relative_error};
+            use crate::timing::{emit, measure};
+            use crate::{hand, ours};
+            use autodiff::prelude::*;
+            use std::hint::black_box;
+
+            type R = $r;
+            const DTYPE: &str = stringify!($r);
+
+            fn m(a: &DMatrix<f64>) -> DMatrix<R> {
+                a.map(|v| v as R)
+            }
+            fn r(a: &RowDVector<f64>) -> RowDVector<R> {
+                a.map(|v| v as R)
+            }
+            fn rm(a: &DMatrix<R>) -> Vec<f64> {
+                data::row_major(a)
+            }
+            fn rv(a: &RowDVector<R>) -> Vec<f64> {
+                a.iter().map(|&v| v as f64).collect()
+            }
+            fn err_m(got: &DMatrix<R>, name: &str) -> f64 {
+                relative_error(&rm(got), &data::read(name).1)
+            }
+            fn err_r(got: &RowDVector<R>, name: &str) -> f64 {
+                relative_error(&rv(got), &data::read(name).1)
+            }
+            fn err_s(got: R, want: f64) -> f64 {
+                ((got as f64 - want) / want).abs()
+            }
+
+            pub fn w1(imp: Imp, threads: usize, budget: f64, name: &str) {
+                let (x, y, z): (R, R, R) = (-2.0, 5.0, -4.0);
+                let (v, g) = match imp {
+                    Imp::Ours => {
+                        let (v, g) = ours::$m::graph_grad(x, y, z);
+                        (v, [g.x, g.y, g.z])
+                    }
+                    Imp::Hand => hand::$m::graph(x, y, z),
+                };
+                let err = err_s(v, -12.0).max(relative_error(&g.map(|v| v as f64), &[-4.0, -4.0, 3.0]));
+                let t = match imp {
+                    Imp::Ours => measure(
+                        || {
+                            let (v, g) = ours::$m::graph_grad(black_box(x), black_box(y), black_box(z));
+                            black_box((g.x, g.y, g.z));
+                            v as f64
+                        },
+                        budget,
+                    ),
+                    Imp::Hand => measure(
+                        || {
+                            let (v, g) = hand::$m::graph(black_box(x), black_box(y), black_box(z));
+                            black_box(g);
+                            v as f64
+                        },
+                        budget,
+                    ),
+                };
+                emit(name, DTYPE, "W1", threads, err, &t);
+            }
+
+            struct W2 {
+                x: DMatrix<R>,
+                y: DMatrix<R>,
+                w1: DMatrix<R>,
+                w2: DMatrix<R>,
+            }
+
+            impl W2 {
+                fn grads(&self, imp: Imp) -> (R, DMatrix<R>, DMatrix<R>) {
+                    match imp {
+                        Imp::Ours => {
+                            let (l, g) = ours::$m::two_layer_loss_grad(&self.x, &self.y, &self.w1, &self.w2);
+                            (l, g.w1, g.w2)
+                        }
+                        Imp::Hand => hand::$m::two_layer(&self.x, &self.y, &self.w1, &self.w2),
+                    }
+                }
+                fn step(&mut self, imp: Imp) -> R {
+                    let lr: R = 1e-4;
+                    let (l, g1, g2) = self.grads(imp);
+                    self.w1.zip_apply(&g1, |w, g| *w -= lr * g);
+                    self.w2.zip_apply(&g2, |w, g| *w -= lr * g);
+                    l
+                }
+            }
+
+            pub fn w2(imp: Imp, threads: usize, budget: f64, name: &str) {
+                let mut s = W2 {
+                    x: m(&data::matrix("w2s_x")),
+                    y: m(&data::matrix("w2s_y")),
+                    w1: m(&data::matrix("w2s_w1")),
+                    w2: m(&data::matrix("w2s_w2")),
+                };
+                let (l, g1, g2) = s.grads(imp);
+                let mut err = err_s(l, data::scalar("w2s_loss"))
+                    .max(err_m(&g1, "w2s_grad_w1"))
+                    .max(err_m(&g2, "w2s_grad_w2"));
+                s.step(imp);
+                err = err.max(err_s(s.step(imp), data::scalar("w2s_loss_after_1_step")));
+                let [x, y, w1, w2] = data::w2_full();
+                let mut s = W2 {
+                    x: m(&x),
+                    y: m(&y),
+                    w1: m(&w1),
+                    w2: m(&w2),
+                };
+                let t = measure(|| s.step(imp) as f64, budget);
+                emit(name, DTYPE, "W2", threads, err, &t);
+            }
+
+            struct W3 {
+                x: DMatrix<R>,
+                labels: Vec<usize>,
+                w1: DMatrix<R>,
+                b1: RowDVector<R>,
+                w2: DMatrix<R>,
+                b2: RowDVector<R>,
+            }
+
+            impl W3 {
+                fn fixture() -> Self {
+                    W3 {
+                        x: m(&data::matrix("w3_X")),
+                        labels: data::labels("w3_y"),
+                        w1: m(&data::matrix("w3_W1")),
+                        b1: r(&data::row("w3_b1")),
+                        w2: m(&data::matrix("w3_W2")),
+                        b2: r(&data::row("w3_b2")),
+                    }
+                }
+                fn grads(&self, imp: Imp) -> (R, DMatrix<R>, RowDVector<R>, DMatrix<R>, RowDVector<R>) {
+                    let reg: R = 1e-3;
+                    match imp {
+                        Imp::Ours => {
+                            let (l, g) = ours::$m::spiral_loss_grad(
+                                &self.x,
+                                &self.labels,
+                                &self.w1,
+                                &self.b1,
+                                &self.w2,
+                                &self.b2,
+                                reg,
+                            );
+                            (l, g.w1, g.b1, g.w2, g.b2)
+                        }
+                        Imp::Hand => {
+                            let (l, g) = hand::$m::spiral(
+                                &self.x,
+                                &self.labels,
+                                &self.w1,
+                                &self.b1,
+                                &self.w2,
+                                &self.b2,
+                                reg,
+                            );
+                            (l, g.w1, g.b1, g.w2, g.b2)
+                        }
+                    }
+                }
+                fn step(&mut self, imp: Imp) -> R {
+                    let lr: R = 1.0;
+                    let (l, gw1, gb1, gw2, gb2) = self.grads(imp);
+                    self.w1.zip_apply(&gw1, |w, g| *w -= lr * g);
+                    self.b1.zip_apply(&gb1, |w, g| *w -= lr * g);
+                    self.w2.zip_apply(&gw2, |w, g| *w -= lr * g);
+                    self.b2.zip_apply(&gb2, |w, g| *w -= lr * g);
+                    l
+                }
+            }
+
+            pub fn w3(imp: Imp, threads: usize, budget: f64, name: &str) {
+                let mut s = W3::fixture();
+                let (l, gw1, gb1, gw2, gb2) = s.grads(imp);
+                let trace = data::matrix("w3_loss_trace");
+                let mut err = err_s(l, data::scalar("w3_loss"))
+                    .max(err_m(&gw1, "w3_grad_W1"))
+                    .max(err_r(&gb1, "w3_grad_b1"))
+                    .max(err_m(&gw2, "w3_grad_W2"))
+                    .max(err_r(&gb2, "w3_grad_b2"));
+                for k in 0..3 {
+                    assert_eq!(trace[(k, 0)], k as f64);
+                    err = err.max(err_s(s.step(imp), trace[(k, 1)]));
+                }
+                let mut s = W3::fixture();
+                let t = measure(|| s.step(imp) as f64, budget);
+                emit(name, DTYPE, "W3", threads, err, &t);
+            }
+
+            struct W4 {
+                x: DMatrix<R>,
+                labels: Vec<usize>,
+                w: [DMatrix<R>; 3],
+                b: [RowDVector<R>; 3],
+            }
+
+            impl W4 {
+                fn grads(&self, imp: Imp) -> (R, [DMatrix<R>; 3], [RowDVector<R>; 3]) {
+                    let [w1, w2, w3] = &self.w;
+                    let [b1, b2, b3] = &self.b;
+                    match imp {
+                        Imp::Ours => {
+                            let (l, g) =
+                                ours::$m::wide_loss_grad(&self.x, &self.labels, w1, b1, w2, b2, w3, b3);
+                            (l, [g.w1, g.w2, g.w3], [g.b1, g.b2, g.b3])
+                        }
+                        Imp::Hand => {
+                            let (l, g) = hand::$m::wide(&self.x, &self.labels, [w1, w2, w3], [b1, b2, b3]);
+                            (l, g.w, g.b)
+                        }
+                    }
+                }
+                fn step(&mut self, imp: Imp) -> R {
+                    let lr: R = 0.01;
+                    let (l, gw, gb) = self.grads(imp);
+                    for (w, g) in self.w.iter_mut().zip(&gw) {
+                        w.zip_apply(g, |w, g| *w -= lr * g);
+                    }
+                    for (b, g) in self.b.iter_mut().zip(&gb) {
+                        b.zip_apply(g, |w, g| *w -= lr * g);
+                    }
+                    l
+                }
+            }
+
+            pub fn w4(imp: Imp, threads: usize, budget: f64, name: &str) {
+                let s = W4 {
+                    x: m(&data::matrix("w4s_x")),
+                    labels: data::labels("w4s_y"),
+                    w: [
+                        m(&data::matrix("w4s_W1")),
+                        m(&data::matrix("w4s_W2")),
+                        m(&data::matrix("w4s_W3")),
+                    ],
+                    b: [
+                        r(&data::row("w4s_b1")),
+                        r(&data::row("w4s_b2")),
+                        r(&data::row("w4s_b3")),
+                    ],
+                };
+                let (l, gw, gb) = s.grads(imp);
+                let mut err = err_s(l, data::scalar("w4s_loss"));
+                for k in 0..3 {
+                    err = err.max(err_m(&gw[k], &format!("w4s_grad_W{}", k + 1)));
+                    err = err.max(err_r(&gb[k], &format!("w4s_grad_b{}", k + 1)));
+                }
+                let full = data::w4_full();
+                let mut s = W4 {
+                    x: m(&full.x),
+                    labels: full.labels.clone(),
+                    w: [m(&full.w[0]), m(&full.w[1]), m(&full.w[2])],
+                    b: [r(&full.b[0]), r(&full.b[1]), r(&full.b[2])],
+                };
+                let t = measure(|| s.step(imp) as f64, budget);
+                emit(name, DTYPE, "W4", threads, err, &t);
+            }
+        }
+    };
+}
+
+native!(double, f64);
+native!(single, f32);

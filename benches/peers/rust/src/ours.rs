@@ -1,0 +1,72 @@
+//! "ours": the workloads written as a user writes them with `#[differentiate]`. W2 and W3
+//! are copied from `tests/common/workloads.rs`; W4 is written the same way, inline. Each is
+//! stamped out for `f64` and `f32` (the scalar type is substituted as a plain identifier,
+//! so the macro sees `f64`/`f32` exactly as if written by hand).
+
+macro_rules! ours {
+    ($m:ident, $r:ident) => {
+        pub mod $m {
+            use autodiff::prelude::*;
+
+            /// W1: f = (x + y)·z.
+            #[differentiate]
+            pub fn graph(x: $r, y: $r, z: $r) -> $r {
+                let q = x + y;
+                q * z
+            }
+
+            /// W2: h = sigmoid(x·w1), y_pred = h·w2, loss = Σ(y_pred − y)².
+            #[differentiate(wrt(w1, w2))]
+            pub fn two_layer_loss(
+                x: &DMatrix<$r>,
+                y: &DMatrix<$r>,
+                w1: &DMatrix<$r>,
+                w2: &DMatrix<$r>,
+            ) -> $r {
+                let h = sigmoid(x * w1);
+                let y_pred = &h * w2;
+                (y_pred - y).norm_squared()
+            }
+
+            /// W3: 2 → H → 3, ReLU, biases, mean softmax cross-entropy + 0.5·reg·(‖W1‖² + ‖W2‖²).
+            #[differentiate(wrt(w1, b1, w2, b2))]
+            pub fn spiral_loss(
+                x: &DMatrix<$r>,
+                labels: &[usize],
+                w1: &DMatrix<$r>,
+                b1: &RowDVector<$r>,
+                w2: &DMatrix<$r>,
+                b2: &RowDVector<$r>,
+                reg: $r,
+            ) -> $r {
+                let hidden = relu(add_bias(x * w1, b1));
+                let scores = add_bias(&hidden * w2, b2);
+                let data_loss = softmax_cross_entropy(&scores, labels);
+                let reg_loss = 0.5 * reg * (w1.norm_squared() + w2.norm_squared());
+                data_loss + reg_loss
+            }
+
+            /// W4: two ReLU layers with biases, then scores and mean softmax cross-entropy.
+            #[differentiate(wrt(w1, b1, w2, b2, w3, b3))]
+            #[allow(clippy::too_many_arguments)]
+            pub fn wide_loss(
+                x: &DMatrix<$r>,
+                labels: &[usize],
+                w1: &DMatrix<$r>,
+                b1: &RowDVector<$r>,
+                w2: &DMatrix<$r>,
+                b2: &RowDVector<$r>,
+                w3: &DMatrix<$r>,
+                b3: &RowDVector<$r>,
+            ) -> $r {
+                let h1 = relu(add_bias(x * w1, b1));
+                let h2 = relu(add_bias(&h1 * w2, b2));
+                let scores = add_bias(&h2 * w3, b3);
+                softmax_cross_entropy(&scores, labels)
+            }
+        }
+    };
+}
+
+ours!(double, f64);
+ours!(single, f32);
