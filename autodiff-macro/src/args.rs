@@ -27,7 +27,7 @@ impl Parse for Args {
                 }
                 Arg::Crate(keyword, path) => {
                     if args.krate.is_some() {
-                        return Err(syn::Error::new_spanned(keyword, "`crate` is given twice"));
+                        return Err(syn::Error::new_spanned(keyword, "`crate` is given twice: name the path of the `autodiff` crate once"));
                     }
                     args.krate = Some(path);
                 }

@@ -18,7 +18,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         Err(_) => {
             let error = syn::Error::new_spanned(
                 first_tokens(&item),
-                "#[differentiate] goes on a free function with a body, such as `fn loss(w: &DMatrix<f64>) -> f64 { … }`",
+                format!("#[differentiate] goes on a free function with a body, not on {}: write `fn loss(w: &DMatrix<f64>) -> f64 {{ … }}`", item_kind(&item)),
             );
             let compile_error = error.to_compile_error();
             return quote!(#item #compile_error);
@@ -30,6 +30,26 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             let compile_error = error.to_compile_error();
             quote!(#func #compile_error)
         }
+    }
+}
+
+/// What the attribute was put on, for the message: "a struct", "an `impl` block", …
+fn item_kind(item: &TokenStream) -> &'static str {
+    match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Struct(_)) => "a struct",
+        Ok(syn::Item::Enum(_)) => "an enum",
+        Ok(syn::Item::Union(_)) => "a union",
+        Ok(syn::Item::Const(_)) => "a `const`",
+        Ok(syn::Item::Static(_)) => "a `static`",
+        Ok(syn::Item::Impl(_)) => "an `impl` block (put it on a free function outside the `impl`)",
+        Ok(syn::Item::Trait(_) | syn::Item::TraitAlias(_)) => "a trait",
+        Ok(syn::Item::Mod(_)) => "a module (put it on each function)",
+        Ok(syn::Item::Type(_)) => "a type alias",
+        Ok(syn::Item::Use(_)) => "a `use`",
+        Ok(syn::Item::ExternCrate(_)) => "an `extern crate`",
+        Ok(syn::Item::ForeignMod(_)) => "an `extern` block",
+        Ok(syn::Item::Macro(_)) => "a macro",
+        _ => "this item",
     }
 }
 

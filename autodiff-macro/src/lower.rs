@@ -3,7 +3,7 @@
 //! spanned error that says what to write instead. Variedness (does a value depend on a
 //! differentiable parameter?) is known as values are created, since the body has no loops.
 
-use crate::errors::Errors;
+use crate::errors::{closure_message, forbidden, macro_message, offending, unsupported, Errors};
 use crate::ir::*;
 use crate::names::Names;
 use crate::ops::{self, OpDef};
@@ -37,11 +37,16 @@ pub struct Lowerer<'e> {
     pub errors: &'e mut Errors,
     /// Statements being built, innermost block last.
     blocks: Vec<Vec<Stmt>>,
+    /// How deep the block being lowered is nested (the function body is 1).
+    depth: usize,
+    /// The depth at which `return` may end a block: the function's body, or a `map`
+    /// closure's body (where it returns from the closure).
+    return_depth: usize,
 }
 
 impl<'e> Lowerer<'e> {
     pub fn new(names: Names, errors: &'e mut Errors) -> Self {
-        Lowerer { vars: Vec::new(), env: Env { scopes: vec![HashMap::new()] }, names, errors, blocks: vec![Vec::new()] }
+        Lowerer { vars: Vec::new(), env: Env { scopes: vec![HashMap::new()] }, names, errors, blocks: vec![Vec::new()], depth: 0, return_depth: 1 }
     }
 
     /// Declares a parameter.
@@ -90,7 +95,7 @@ impl<'e> Lowerer<'e> {
 
     fn bind(&mut self, ident: &syn::Ident, b: Binding) {
         if let Some(scope) = self.env.scopes.last_mut() {
-            scope.insert(ident.to_string(), b);
+            scope.insert(key(ident), b);
         }
     }
 
@@ -109,11 +114,15 @@ impl<'e> Lowerer<'e> {
 
     /// Lowers statements in a new scope; returns the block's value (tail or `return`).
     fn block_value(&mut self, stmts: &[syn::Stmt], span: Span) -> Option<Value> {
+        // A stray `;` is an empty statement: it does nothing, and is not "the last statement".
+        let stmts: Vec<&syn::Stmt> = stmts.iter().filter(|s| !is_empty_statement(s)).collect();
+        self.depth += 1;
         let mut value = None;
         for (i, stmt) in stmts.iter().enumerate() {
             let last = i + 1 == stmts.len();
             value = self.stmt(stmt, last);
         }
+        self.depth -= 1;
         let _ = span;
         value
     }
@@ -149,6 +158,12 @@ impl<'e> Lowerer<'e> {
                 None
             }
             syn::Expr::Return(r) => {
+                if self.depth != self.return_depth {
+                    // An early return from a branch or block: the rest of the function would
+                    // still be differentiated as if it ran.
+                    self.errors.push(r, "`return` inside a block or a branch is not supported: give the branch a value instead (`let y = if c { a } else { b };`) and end the function with it");
+                    return None;
+                }
                 if !last {
                     self.errors.push(r, "`return` is supported only as the last statement: make the value the tail expression of the function");
                     return None;
@@ -159,7 +174,14 @@ impl<'e> Lowerer<'e> {
                 }
             }
             syn::Expr::If(i) => {
+                // The branches of an `if` that ends the function may end with `return`: that
+                // is their value (`if c { return a; } else { b }`).
+                let outer_return = self.return_depth;
+                if last && self.depth == self.return_depth {
+                    self.return_depth = self.depth + 1;
+                }
                 let value = self.if_expr(i, !semi && last && i.else_branch.is_some());
+                self.return_depth = outer_return;
                 if semi { None } else { value }
             }
             _ if !semi && last => Some(self.expr(e)),
@@ -182,6 +204,11 @@ impl<'e> Lowerer<'e> {
         };
         if let Some((_, diverge)) = &init.diverge {
             self.errors.push(diverge, "`let … else` is not supported: bind the value with a plain `let`");
+            return;
+        }
+        if let syn::Expr::Closure(c) = strip_parens(&init.expr) {
+            // A stored closure would be called like a function the macro cannot see into.
+            self.errors.push(c, closure_message());
             return;
         }
         let before = self.vars.len();
@@ -216,7 +243,7 @@ impl<'e> Lowerer<'e> {
             return;
         };
         let ident = ident.clone();
-        let Some(depth) = self.env.scopes.iter().rposition(|s| s.contains_key(&ident.to_string())) else {
+        let Some(depth) = self.env.scopes.iter().rposition(|s| s.contains_key(&key(&ident))) else {
             self.errors.push(target, format!("`{ident}` is not a local variable of this function"));
             return;
         };
@@ -278,7 +305,7 @@ impl<'e> Lowerer<'e> {
             }
             other => {
                 let message = unsupported(other);
-                self.error(other, message)
+                self.error(offending(other), message)
             }
         }
     }
@@ -302,7 +329,7 @@ impl<'e> Lowerer<'e> {
             }
             _ => {
                 let ident = rename::plain_ident(e)?;
-                let b = self.env.lookup(&ident.to_string())?;
+                let b = self.env.lookup(&key(ident))?;
                 Some(Value::var(b.var, b.refs))
             }
         }
@@ -314,14 +341,25 @@ impl<'e> Lowerer<'e> {
         if is_literal(e) {
             return Value { operand: Operand::Lit(e.to_token_stream()), refs: 0 };
         }
-        if let Some((span, message)) = forbidden(e) {
-            self.errors.push_error(syn::Error::new(span, message));
+        if let syn::Expr::Closure(c) = strip_parens(e) {
+            self.errors.push(c, closure_message());
             return Value::error();
         }
-        let verbatim = rename::verbatim(e, &self.env, &self.vars);
+        if let Some((tokens, message)) = forbidden(e) {
+            self.errors.push(tokens, message);
+            return Value::error();
+        }
         let refs = leading_refs(e);
+        // `&value(…)` borrows a temporary: the value itself is bound and the binding
+        // borrowed, so that nothing (the reverse sweep in particular) holds a reference to a
+        // temporary of the forward sweep.
+        let (bound, binding_refs) = match without_refs(e) {
+            inner if refs > 0 && !is_place(inner) => (inner, 0),
+            _ => (e, refs),
+        };
+        let verbatim = rename::verbatim(bound, &self.env, &self.vars);
         let id = self.temp("c", e.span(), false);
-        self.vars[id].binding_refs = refs;
+        self.vars[id].binding_refs = binding_refs;
         self.push(Stmt::Let { var: id, expr: Expr::Const(verbatim), span: e.span() });
         Value::var(id, refs)
     }
@@ -349,7 +387,7 @@ impl<'e> Lowerer<'e> {
                 return self.error(b, "compound assignment is a statement: write `x += e;` on its own line");
             }
             _ => {
-                return self.error(&b.op, format!("`{}` on a differentiable value is supported only in `if` conditions; arithmetic supports `+ - * /`", b.op.to_token_stream()));
+                return self.error(b.op, format!("`{}` on a differentiable value is supported only in `if` conditions; arithmetic supports `+ - * /`", b.op.to_token_stream()));
             }
         };
         let lhs = self.expr(&b.left);
@@ -377,7 +415,7 @@ impl<'e> Lowerer<'e> {
     }
 
     fn method(&mut self, m: &syn::ExprMethodCall) -> Value {
-        let name = m.method.to_string();
+        let name = syn::ext::IdentExt::unraw(&m.method).to_string();
         if let Some(turbofish) = &m.turbofish {
             return self.error(turbofish, "type arguments on a method are not supported here: annotate the `let` instead");
         }
@@ -385,7 +423,7 @@ impl<'e> Lowerer<'e> {
             return self.map(m);
         }
         let Some(def) = ops::method(&name) else {
-            return self.error(&m.method, format!("the method `{name}` has no derivative rule; methods with rules: {}. Differentiate a function of your own with #[differentiate] and call it", ops::METHOD_NAMES));
+            return self.error(&m.method, format!("the method `{name}` has no derivative rule: use a method that has one ({}), or write the computation as a #[differentiate] function and call it", ops::METHOD_NAMES));
         };
         let operands_after = def.operands() - 1;
         if m.args.len() != operands_after + def.consts {
@@ -431,7 +469,22 @@ impl<'e> Lowerer<'e> {
         let Some(last) = path.segments.last() else {
             return self.error(&c.func, "empty path");
         };
-        if let Some(def) = ops::function(&last.ident.to_string()) {
+        if let Some(first) = path.segments.first().filter(|_| path.segments.len() > 1) {
+            // `f64::floor(x)`, `std::cmp::max(a, b)`: functions of the standard library have
+            // no derivative rule and cannot be #[differentiate] functions.
+            const STD: &[&str] = &["f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "std", "core", "alloc", "nalgebra"];
+            if STD.contains(&first.ident.to_string().as_str()) {
+                let name = path.to_token_stream().to_string().replace(' ', "");
+                return self.error(&c.func, format!("`{name}` has no derivative rule: call a function with a rule (`relu`, `sigmoid`, `tanh`, …, or a method such as `x.exp()`), or a #[differentiate] function of your own"));
+            }
+        }
+        if let Some(ident) = path.get_ident() {
+            if self.env.lookup(&key(ident)).is_some() {
+                return self.error(&c.func, format!("`{ident}` is a local variable, not a function: a differentiable value can be passed only to a function with a derivative rule or a #[differentiate] function"));
+            }
+        }
+        let callee = syn::ext::IdentExt::unraw(&last.ident).to_string();
+        if let Some(def) = ops::function(&callee) {
             return self.function(def, c, &last.ident);
         }
         let mut args = Vec::new();
@@ -448,7 +501,7 @@ impl<'e> Lowerer<'e> {
                 args.push(CallArg { value: None, refs, constant: Some(rename::verbatim(a, &self.env, &self.vars)) });
             }
         }
-        let var = self.temp(&last.ident.to_string(), c.span(), true);
+        let var = self.temp(&callee, c.span(), true);
         let tape = self.record("tape", var);
         self.push(Stmt::Let { var, expr: Expr::Call(Call { path: path.clone(), args, tape, span: c.span() }), span: c.span() });
         Value::var(var, 0)
@@ -487,7 +540,9 @@ impl<'e> Lowerer<'e> {
         let param = self.new_var(pname, 0, recv_varied, VarKind::Local);
         self.bind(&param_ident, Binding { var: param, refs: 0 });
         self.blocks.push(Vec::new());
+        let outer_return = std::mem::replace(&mut self.return_depth, self.depth + 1);
         let result = self.expr(&closure.body);
+        self.return_depth = outer_return;
         let body = Block { stmts: self.blocks.pop().unwrap_or_default() };
         self.env.scopes.pop();
         if result.refs != 0 {
@@ -521,8 +576,8 @@ impl<'e> Lowerer<'e> {
             self.errors.push(l, "`if let` is not supported: compare values with `if a > b { … }`");
             return None;
         }
-        if let Some((span, message)) = forbidden(&i.cond) {
-            self.errors.push_error(syn::Error::new(span, message));
+        if let Some((tokens, message)) = forbidden(&i.cond) {
+            self.errors.push(tokens, message);
             return None;
         }
         let cond = rename::verbatim(&i.cond, &self.env, &self.vars);
@@ -623,6 +678,24 @@ pub fn local_pattern(pat: &syn::Pat) -> syn::Result<(syn::Ident, Option<&syn::Ty
     }
 }
 
+/// The name of a variable in the environment: `r#x` and `x` are the same variable.
+fn key(ident: &syn::Ident) -> String {
+    syn::ext::IdentExt::unraw(ident).to_string()
+}
+
+fn strip_parens(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => strip_parens(&p.expr),
+        syn::Expr::Group(g) => strip_parens(&g.expr),
+        other => other,
+    }
+}
+
+/// `;` on its own, which syn keeps as an empty verbatim expression.
+fn is_empty_statement(stmt: &syn::Stmt) -> bool {
+    matches!(stmt, syn::Stmt::Expr(syn::Expr::Verbatim(tokens), _) if tokens.is_empty())
+}
+
 fn compound(op: &syn::BinOp) -> Option<syn::BinOp> {
     match op {
         syn::BinOp::AddAssign(_) | syn::BinOp::SubAssign(_) | syn::BinOp::MulAssign(_) | syn::BinOp::DivAssign(_) => Some(*op),
@@ -639,59 +712,31 @@ fn is_literal(e: &syn::Expr) -> bool {
     }
 }
 
+/// `e` without its leading `&`s (and parentheses).
+fn without_refs(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Reference(r) => without_refs(&r.expr),
+        syn::Expr::Paren(p) => without_refs(&p.expr),
+        other => other,
+    }
+}
+
+/// A place expression (a variable, a field, an element, a dereference): borrowing it
+/// borrows what already exists, not a temporary.
+fn is_place(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Path(_) | syn::Expr::Field(_) | syn::Expr::Index(_) => true,
+        syn::Expr::Unary(u) => matches!(u.op, syn::UnOp::Deref(_)),
+        syn::Expr::Paren(p) => is_place(&p.expr),
+        syn::Expr::Group(g) => is_place(&g.expr),
+        _ => false,
+    }
+}
+
 fn leading_refs(e: &syn::Expr) -> i32 {
     match e {
         syn::Expr::Reference(r) => 1 + leading_refs(&r.expr),
         syn::Expr::Paren(p) => leading_refs(&p.expr),
         _ => 0,
-    }
-}
-
-/// Macros are rejected even where they touch no differentiable value: the macro cannot see
-/// inside them, so they could hide a use of a variable it renames.
-fn forbidden(e: &syn::Expr) -> Option<(Span, String)> {
-    let mut finder = Forbidden(None);
-    syn::visit::Visit::visit_expr(&mut finder, e);
-    finder.0
-}
-
-struct Forbidden(Option<(Span, String)>);
-
-impl<'ast> syn::visit::Visit<'ast> for Forbidden {
-    fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        if self.0.is_none() {
-            self.0 = Some((m.span(), macro_message(m)));
-        }
-    }
-}
-
-fn macro_message(m: &syn::Macro) -> String {
-    let name = m.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-    format!("macros are not supported in a differentiated function (`{name}!`): the macro cannot see inside them; compute the value outside the function or write it out")
-}
-
-/// The message for an expression outside the language, naming the construct.
-fn unsupported(e: &syn::Expr) -> String {
-    match e {
-        syn::Expr::While(_) => "`while` loops are not supported: differentiate a fixed number of steps with `for i in 0..n` (a later stage) or unroll the loop".into(),
-        syn::Expr::Loop(_) => "`loop` is not supported: a differentiated function has no unbounded loops; unroll a fixed number of steps".into(),
-        syn::Expr::ForLoop(_) => "`for` loops are not supported yet: unroll the loop, or compute the sum with matrix operations".into(),
-        syn::Expr::Match(_) => "`match` on a value is not supported: use `if … else if … else`".into(),
-        syn::Expr::Closure(_) => "closures are supported only as the argument of `map` (`m.map(|v| …)`): write a #[differentiate] function instead".into(),
-        syn::Expr::Macro(m) => macro_message(&m.mac),
-        syn::Expr::Unsafe(_) => "`unsafe` blocks are not supported in a differentiated function".into(),
-        syn::Expr::Cast(_) => "casting a differentiable value with `as` is not supported: only constants can be cast (`n as f64`)".into(),
-        syn::Expr::Index(_) => "indexing a differentiable value is not supported: use whole-matrix operations (`sum`, `dot`, `component_mul`, …)".into(),
-        syn::Expr::Field(_) => "field access on a differentiable value is not supported".into(),
-        syn::Expr::Tuple(_) | syn::Expr::Array(_) => "tuples and arrays of differentiable values are not supported: bind each value with its own `let`".into(),
-        syn::Expr::Assign(_) => "an assignment is a statement: write `x = …;` on its own line".into(),
-        syn::Expr::Return(_) => "`return` is supported only as the last statement of the function".into(),
-        syn::Expr::Let(_) => "`let` in an expression (`if let`, `while let`) is not supported".into(),
-        syn::Expr::Try(_) => "the `?` operator is not supported in a differentiated function".into(),
-        syn::Expr::Async(_) | syn::Expr::Await(_) => "`async` and `.await` are not supported in a differentiated function".into(),
-        syn::Expr::Struct(_) => "struct expressions holding differentiable values are not supported".into(),
-        syn::Expr::Range(_) => "ranges of differentiable values are not supported".into(),
-        syn::Expr::Break(_) | syn::Expr::Continue(_) => "`break` and `continue` are not supported".into(),
-        _ => format!("this expression is not supported on differentiable values: `{}`", e.to_token_stream()),
     }
 }

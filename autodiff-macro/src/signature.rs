@@ -69,7 +69,9 @@ pub fn check(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Option<S
         errors.push(v, "variadic functions cannot be differentiated");
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        errors.push(&sig.generics, "generic functions are not supported yet: write the function for `f64` (or `f32`) and concrete matrix types");
+        let generics = &sig.generics;
+        let where_clause = &generics.where_clause;
+        errors.push(quote::quote!(#generics #where_clause), "generic functions are not supported yet: write the function for `f64` (or `f32`) and concrete matrix types (`DMatrix<f64>`, `SMatrix<f64, 2, 3>`)");
     }
     let ret = match &sig.output {
         syn::ReturnType::Default => {
@@ -79,8 +81,11 @@ pub fn check(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Option<S
         syn::ReturnType::Type(_, ty) => {
             if is_scalar(ty) || is_matrix(ty) {
                 Some((**ty).clone())
+            } else if names_generic(ty, &sig.generics) {
+                // Already reported with the generics.
+                None
             } else {
-                errors.push(ty, "the result must be `f64`, `f32` or a nalgebra matrix or vector (`DMatrix<f64>`, `SVector<f64, 3>`, …)");
+                errors.push(ty, "the result must be `f64`, `f32` or a nalgebra matrix or vector (`DMatrix<f64>`, `SVector<f64, 3>`, …): return one value, and differentiate each output with a function of its own");
                 None
             }
         }
@@ -89,6 +94,13 @@ pub fn check(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Option<S
     let ret = ret?;
     let scalar_result = is_scalar(&ret);
     Some(Signature { params, ret, scalar_result })
+}
+
+/// Whether `ty` is one of the function's own type parameters (`T`).
+fn names_generic(ty: &syn::Type, generics: &syn::Generics) -> bool {
+    let syn::Type::Path(p) = ty else { return false };
+    let Some(ident) = p.path.get_ident() else { return false };
+    generics.type_params().any(|t| t.ident == *ident)
 }
 
 fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> {

@@ -1,0 +1,322 @@
+//! A seeded generator of random well-formed functions of the stage-1 `#[differentiate]`
+//! language (SPEC §3, §4): scalars, dynamic and static matrices, every operator, method and
+//! free function, `let mut` with reassignment and compound assignment, shadowing, nested
+//! blocks, branches, `map` closures with captures, and calls between generated functions.
+//!
+//! It is used twice: the fuzzer feeds its functions (and mutations of them) to `expand`, and
+//! [`differential_file`] writes `tests/differential/generated.rs`, where each function's
+//! derived gradient is checked against central differences. Values are kept tame, so that
+//! finite differences are accurate: every subexpression carries a bound on its magnitude,
+//! large ones are squashed (`tanh`, `sigmoid`, `sin`), `ln`/`sqrt`/`recip`/`powf` only see
+//! `abs() + 0.5`, and divisors are `square(…) + 0.5`. Dependency-free and deterministic: the
+//! same seed gives the same text on every platform.
+
+mod body;
+mod test_file;
+
+pub use test_file::{differential_file, DIFFERENTIAL_SEED};
+
+/// SplitMix64: small, fast, and the same everywhere.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+    }
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below(hi - lo + 1)
+    }
+    pub fn chance(&mut self, p: f64) -> bool {
+        ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
+    }
+    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+    /// A literal in `lo..hi` with two decimals.
+    pub fn lit(&mut self, lo: f64, hi: f64) -> f64 {
+        let x = lo + (hi - lo) * (self.below(10_000) as f64 / 10_000.0);
+        (x * 100.0).round() / 100.0
+    }
+}
+
+/// The static type of a matrix: which nalgebra alias it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `DMatrix<f64>`
+    Dense,
+    /// `DVector<f64>` (one column)
+    Col,
+    /// `RowDVector<f64>` (one row)
+    Row,
+    /// `SMatrix<f64, R, C>`
+    Static,
+}
+
+/// A value's type and shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ty {
+    Scalar,
+    Mat(Kind, usize, usize),
+}
+
+impl Ty {
+    pub fn rust(self) -> String {
+        match self {
+            Ty::Scalar => "f64".into(),
+            Ty::Mat(Kind::Dense, ..) => "DMatrix<f64>".into(),
+            Ty::Mat(Kind::Col, ..) => "DVector<f64>".into(),
+            Ty::Mat(Kind::Row, ..) => "RowDVector<f64>".into(),
+            Ty::Mat(Kind::Static, r, c) => format!("SMatrix<f64, {r}, {c}>"),
+        }
+    }
+    pub fn transposed(self) -> Ty {
+        match self {
+            Ty::Scalar => Ty::Scalar,
+            Ty::Mat(Kind::Col, r, _) => Ty::Mat(Kind::Row, 1, r),
+            Ty::Mat(Kind::Row, _, c) => Ty::Mat(Kind::Col, c, 1),
+            Ty::Mat(k, r, c) => Ty::Mat(k, c, r),
+        }
+    }
+    pub fn dims(self) -> (usize, usize) {
+        match self {
+            Ty::Scalar => (1, 1),
+            Ty::Mat(_, r, c) => (r, c),
+        }
+    }
+    /// A constant of this type with every element `x`.
+    pub fn constant(self, x: f64) -> String {
+        match self {
+            Ty::Scalar => lit(x),
+            Ty::Mat(Kind::Dense, r, c) => format!("DMatrix::<f64>::from_element({r}, {c}, {})", lit(x)),
+            Ty::Mat(Kind::Col, r, _) => format!("DVector::<f64>::from_element({r}, {})", lit(x)),
+            Ty::Mat(Kind::Row, _, c) => format!("RowDVector::<f64>::from_element({c}, {})", lit(x)),
+            Ty::Mat(Kind::Static, r, c) => format!("SMatrix::<f64, {r}, {c}>::from_element({})", lit(x)),
+        }
+    }
+    /// A constant of this type with the given elements, in row-major order.
+    pub fn literal_rows(self, values: &[f64]) -> String {
+        let list: Vec<String> = values.iter().map(|v| format!("{v:.2}")).collect();
+        let list = list.join(", ");
+        match self {
+            Ty::Scalar => lit(values.first().copied().unwrap_or(0.5)),
+            Ty::Mat(Kind::Dense, r, c) => format!("DMatrix::<f64>::from_row_slice({r}, {c}, &[{list}])"),
+            Ty::Mat(Kind::Col, ..) => format!("DVector::<f64>::from_row_slice(&[{list}])"),
+            Ty::Mat(Kind::Row, ..) => format!("RowDVector::<f64>::from_row_slice(&[{list}])"),
+            Ty::Mat(Kind::Static, r, c) => format!("SMatrix::<f64, {r}, {c}>::from_row_slice(&[{list}])"),
+        }
+    }
+
+    /// Test code turning a `DMatrix` expression of this shape into a value of this type.
+    fn converted_dense(self, dense: &str) -> String {
+        match self {
+            Ty::Scalar => dense.to_string(),
+            Ty::Mat(Kind::Dense, ..) => dense.to_string(),
+            Ty::Mat(Kind::Col, ..) => format!("DVector::from_column_slice({dense}.as_slice())"),
+            Ty::Mat(Kind::Row, ..) => format!("RowDVector::from_row_slice({dense}.as_slice())"),
+            Ty::Mat(Kind::Static, r, c) => format!("SMatrix::<f64, {r}, {c}>::from_column_slice({dense}.as_slice())"),
+        }
+    }
+}
+
+fn lit(x: f64) -> String {
+    if x < 0.0 { format!("({x:.2})") } else { format!("{x:.2}") }
+}
+
+/// A parameter of a generated function.
+#[derive(Clone, Debug)]
+pub enum Param {
+    /// Differentiable: `f64`, or a matrix by value or by reference (`&f64` too).
+    Diff { name: String, ty: Ty, by_ref: bool },
+    /// An `f64` or a `&` matrix left out of `wrt(..)`: a constant.
+    Const { name: String, ty: Ty },
+    /// `usize`
+    Count { name: String, value: usize },
+    /// `&[usize]`: class labels for the rows of a `rows × cols` score matrix.
+    Labels { name: String, rows: usize, cols: usize },
+    /// `bool`
+    Flag { name: String, value: bool },
+}
+
+impl Param {
+    pub fn name(&self) -> &str {
+        match self {
+            Param::Diff { name, .. } | Param::Const { name, .. } | Param::Count { name, .. } | Param::Labels { name, .. } | Param::Flag { name, .. } => name,
+        }
+    }
+    fn rust(&self) -> String {
+        match self {
+            Param::Diff { ty, by_ref: true, .. } => format!("&{}", ty.rust()),
+            Param::Diff { ty, .. } => ty.rust(),
+            Param::Const { ty: Ty::Scalar, .. } => "f64".into(),
+            Param::Const { ty, .. } => format!("&{}", ty.rust()),
+            Param::Count { .. } => "usize".into(),
+            Param::Labels { .. } => "&[usize]".into(),
+            Param::Flag { .. } => "bool".into(),
+        }
+    }
+}
+
+/// A generated function.
+#[derive(Clone, Debug)]
+pub struct GenFn {
+    pub name: String,
+    pub params: Vec<Param>,
+    pub ret: Ty,
+    /// The attribute's arguments, as written between the parentheses (may be empty).
+    pub args: String,
+    pub vis: &'static str,
+    pub doc: bool,
+    /// The body, with braces, indented for the file.
+    pub body: String,
+}
+
+impl GenFn {
+    /// The function without the attribute.
+    pub fn item(&self) -> String {
+        let params: Vec<String> = self.params.iter().map(|p| format!("{}: {}", p.name(), p.rust())).collect();
+        let doc = if self.doc { format!("/// Generated function `{}`.\n", self.name) } else { String::new() };
+        format!("{doc}{}fn {}({}) -> {} {}", self.vis, self.name, params.join(", "), self.ret.rust(), self.body)
+    }
+    /// The function with its `#[differentiate(..)]` attribute.
+    pub fn source(&self) -> String {
+        let attr = if self.args.is_empty() { "#[differentiate]".to_string() } else { format!("#[differentiate({})]", self.args) };
+        format!("{attr}\n{}", self.item())
+    }
+    fn diff_params(&self) -> impl Iterator<Item = (&str, Ty, bool)> {
+        self.params.iter().filter_map(|p| match p {
+            Param::Diff { name, ty, by_ref } => Some((name.as_str(), *ty, *by_ref)),
+            _ => None,
+        })
+    }
+}
+
+const PARAM_NAMES: &[&str] = &["a", "b", "c", "w", "x", "y", "z", "m", "p", "q", "h", "s", "t", "k", "v", "w1", "w2", "b1", "b2", "bias"];
+
+/// One random function, calling only functions among `callees`.
+pub fn function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
+    let statements = rng.range(2, 7);
+    function_with(rng, name, callees, statements)
+}
+
+/// One random function with `statements` top-level statements before its result.
+pub fn function_with(rng: &mut Rng, name: String, callees: &[GenFn], statements: usize) -> GenFn {
+    let (params, shapes, needs_wrt) = params(rng);
+    let ret = if shapes.is_empty() || rng.chance(0.6) { Ty::Scalar } else { *rng.pick(&shapes) };
+    let body = body::body(rng, callees, &params, ret, statements);
+    let args = attribute_args(rng, &params, needs_wrt);
+    let vis = *rng.pick(&["", "", "pub ", "pub(crate) "]);
+    let doc = rng.chance(0.3);
+    GenFn { name, params, ret, args, vis, doc, body }
+}
+
+/// One to four differentiable parameters, maybe constants, in random order; the matrix
+/// types among them, and whether some `f64` or matrix is a constant (so `wrt` is needed).
+fn params(rng: &mut Rng) -> (Vec<Param>, Vec<Ty>, bool) {
+    let mut params: Vec<Param> = Vec::new();
+    let mut names: Vec<&str> = PARAM_NAMES.to_vec();
+    let mut take = |rng: &mut Rng| -> String {
+        let i = rng.below(names.len());
+        names.remove(i).to_string()
+    };
+    let mut shapes: Vec<Ty> = Vec::new();
+    let n_diff = rng.range(1, 4);
+    for _ in 0..n_diff {
+        let ty = if rng.chance(0.4) {
+            Ty::Scalar
+        } else if !shapes.is_empty() && rng.chance(0.4) {
+            let t: Ty = *rng.pick(&shapes);
+            if rng.chance(0.5) { t.transposed() } else { t }
+        } else {
+            let (r, c) = (rng.range(1, 3), rng.range(2, 3));
+            match rng.below(7) {
+                0 => Ty::Mat(Kind::Col, r + 1, 1),
+                1 => Ty::Mat(Kind::Row, 1, c),
+                2 | 3 => Ty::Mat(Kind::Static, r, c),
+                _ => Ty::Mat(Kind::Dense, r, c),
+            }
+        };
+        if ty != Ty::Scalar {
+            shapes.push(ty);
+        }
+        let by_ref = if ty == Ty::Scalar { rng.chance(0.1) } else { rng.chance(0.7) };
+        params.push(Param::Diff { name: take(rng), ty, by_ref });
+    }
+    let mut needs_wrt = false;
+    if rng.chance(0.25) {
+        params.push(Param::Const { name: take(rng), ty: Ty::Scalar });
+        needs_wrt = true;
+    }
+    if rng.chance(0.15) {
+        let ty = if !shapes.is_empty() && rng.chance(0.5) { *rng.pick(&shapes) } else { Ty::Mat(Kind::Dense, rng.range(1, 3), rng.range(2, 3)) };
+        params.push(Param::Const { name: take(rng), ty });
+        needs_wrt = true;
+    }
+    if rng.chance(0.3) {
+        params.push(Param::Count { name: "n".into(), value: rng.range(1, 4) });
+    }
+    if rng.chance(0.2) {
+        let (rows, cols) = match shapes.iter().find(|t| matches!(t, Ty::Mat(Kind::Dense, ..))) {
+            Some(t) => t.dims(),
+            None => (rng.range(1, 3), rng.range(2, 3)),
+        };
+        params.push(Param::Labels { name: "labels".into(), rows, cols });
+    }
+    if rng.chance(0.15) {
+        params.push(Param::Flag { name: "flag".into(), value: rng.chance(0.5) });
+    }
+    // Shuffle, so that constants are not always last.
+    for i in (1..params.len()).rev() {
+        let j = rng.below(i + 1);
+        params.swap(i, j);
+    }
+
+    (params, shapes, needs_wrt)
+}
+
+/// `wrt(..)` (needed when an `f64` or matrix parameter is a constant, sometimes given
+/// anyway, in any order) and sometimes `crate = ::autodiff`.
+fn attribute_args(rng: &mut Rng, params: &[Param], needs_wrt: bool) -> String {
+    let diff: Vec<String> = params.iter().filter_map(|p| match p {
+        Param::Diff { name, .. } => Some(name.clone()),
+        _ => None,
+    }).collect();
+    let mut args = Vec::new();
+    if needs_wrt || rng.chance(0.15) {
+        let mut listed = diff.clone();
+        for i in (1..listed.len()).rev() {
+            let j = rng.below(i + 1);
+            listed.swap(i, j);
+        }
+        args.push(format!("wrt({})", listed.join(", ")));
+    }
+    if rng.chance(0.1) {
+        args.push("crate = ::autodiff".into());
+        if rng.chance(0.5) {
+            args.reverse();
+        }
+    }
+    args.join(", ")
+}
+
+/// `count` functions, each calling only earlier ones.
+pub fn program(seed: u64, count: usize) -> Vec<GenFn> {
+    let mut rng = Rng::new(seed);
+    let mut out: Vec<GenFn> = Vec::new();
+    for i in 0..count {
+        let f = function(&mut rng, format!("f{i:03}"), &out);
+        out.push(f);
+    }
+    out
+}

@@ -1,0 +1,47 @@
+//! Differential testing: random well-formed functions of the stage-1 language, generated
+//! from a fixed seed by `autodiff-macro/src/tests/language.rs`, each with a test that checks
+//! its derived gradient against central differences and its vector-Jacobian product by the
+//! dot-product test. `autodiff-macro`'s test `differential_file_is_up_to_date` fails when
+//! `differential/generated.rs` is not what the generator writes.
+//!
+//! `differential/regressions.rs` keeps the minimal reductions of the bugs the generated
+//! functions found.
+
+mod common;
+
+#[path = "differential/generated.rs"]
+mod generated;
+
+#[path = "differential/regressions.rs"]
+mod regressions;
+
+use autodiff::prelude::*;
+use autodiff::runtime::gradcheck::numerical_gradient;
+use common::check::{check, Read};
+
+/// [`check`], except where the gradient is below what central differences resolve. Their
+/// rounding noise is about `ε·|f|/h ≈ 4e-11·|f|`, so for a gradient much smaller than the
+/// function's value the relative error compares noise with noise:
+///
+/// - flat: both the derived and the numerical gradient below `1e-9·max(1, |f|)` (a
+///   `softmax` of a shifted row, a product with a term that is exactly zero) passes;
+/// - small: a numerical gradient below `1e-5·max(1, |f|)` must agree with the derived one to
+///   `1e-9·max(1, |f|)` in absolute terms, element by element;
+/// - anywhere else, the full [`check`]: relative error and the dot-product test.
+#[track_caller]
+pub fn check_gradient(name: &str, theta: &[f64], derived: &[f64], g: impl Fn(&mut Read) -> f64) {
+    let value = g(&mut Read::new(theta));
+    let numeric = numerical_gradient(&DVector::from_column_slice(theta), |t: &DVector<f64>| g(&mut Read::new(t.as_slice())));
+    let scale = value.abs().max(1.0);
+    let largest = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let numeric = numeric.as_slice();
+    if largest(numeric) <= 1e-9 * scale && largest(derived) <= 1e-9 * scale {
+        return;
+    }
+    if largest(numeric) <= 1e-5 * scale {
+        let diff = numeric.iter().zip(derived).fold(0.0f64, |m, (n, d)| m.max((n - d).abs()));
+        assert!(diff <= 1e-9 * scale, "{name}: a small gradient differs by {diff:e} (value {value})\n derived {derived:?}\n numeric {numeric:?}");
+        return;
+    }
+    check(name, theta, derived, g);
+}

@@ -1,0 +1,8 @@
+use autodiff::prelude::*;
+
+#[differentiate]
+fn f(x: f64) {
+    let _ = x * x;
+}
+
+fn main() {}

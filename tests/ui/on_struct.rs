@@ -1,0 +1,8 @@
+use autodiff::prelude::*;
+
+#[differentiate]
+struct Weights {
+    w: f64,
+}
+
+fn main() {}
