@@ -381,3 +381,17 @@ fn calls_reach_a_function_re_exported_from_its_own_module() {
     let (_, g) = through_a_same_named_module_grad(x, w);
     check("same_named_module", &d.theta, &[g.x, g.w], |r| through_a_same_named_module(r.scalar(), r.scalar()));
 }
+
+/// Raw identifiers: `r#x` and `x` are one variable, and a keyword stays a raw name.
+#[differentiate]
+fn raw_identifiers(r#x: f64, y: f64) -> f64 {
+    let r#type = x * 2.0;
+    r#type * y + r#x
+}
+
+#[test]
+fn raw_identifiers_gradient() {
+    let (v, g) = raw_identifiers_grad(3.0, 5.0);
+    assert_eq!(v, 33.0);
+    assert_eq!((g.x, g.y), (11.0, 6.0));
+}

@@ -25,6 +25,10 @@ impl Names {
         let text = base.to_string();
         let text = text.strip_prefix("r#").unwrap_or(&text).to_string();
         if first && self.taken.insert(format!("\0{text}")) {
+            // A keyword used as a name (`r#type`) stays raw.
+            if syn::parse_str::<Ident>(&text).is_err() {
+                return Ident::new_raw(&text, base.span());
+            }
             return Ident::new(&text, base.span());
         }
         let version = self.versions.entry(text.clone()).or_default();
@@ -51,14 +55,14 @@ impl Names {
 
 /// The adjoint slot of a binding: `__ad_d_h` for `h`, `__ad_d_mul3` for `__ad_mul3`.
 pub fn adjoint(binding: &Ident) -> Ident {
-    let text = binding.to_string();
+    let text = syn::ext::IdentExt::unraw(binding).to_string();
     let base = text.strip_prefix("__ad_").unwrap_or(&text);
     Ident::new(&format!("__ad_d_{base}"), binding.span())
 }
 
 /// The pullback handle of an operation producing `binding`: `__ad_op_h`.
 pub fn handle(binding: &Ident, what: &str) -> Ident {
-    let text = binding.to_string();
+    let text = syn::ext::IdentExt::unraw(binding).to_string();
     let base = text.strip_prefix("__ad_").unwrap_or(&text);
     Ident::new(&format!("__ad_{what}_{base}"), binding.span())
 }

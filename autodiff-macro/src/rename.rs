@@ -72,7 +72,7 @@ struct Finder<'a> {
 impl<'ast> Visit<'ast> for Finder<'_> {
     fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
         if let Some(ident) = p.path.get_ident() {
-            let name = ident.to_string();
+            let name = syn::ext::IdentExt::unraw(ident).to_string();
             if !self.shadowed.contains(&name) {
                 if let Some(b) = self.env.lookup(&name) {
                     self.found |= self.vars[b.var].varied;
@@ -113,7 +113,7 @@ pub fn pattern_names(pat: &syn::Pat, out: &mut Vec<String>) {
     struct Names<'a>(&'a mut Vec<String>);
     impl<'ast> Visit<'ast> for Names<'_> {
         fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-            self.0.push(p.ident.to_string());
+            self.0.push(syn::ext::IdentExt::unraw(&p.ident).to_string());
             syn::visit::visit_pat_ident(self, p);
         }
     }
@@ -138,7 +138,7 @@ struct Renamer<'a> {
 impl Renamer<'_> {
     fn replacement(&mut self, e: &syn::Expr) -> Option<syn::Expr> {
         let ident = plain_ident(e)?;
-        let name = ident.to_string();
+        let name = syn::ext::IdentExt::unraw(ident).to_string();
         if self.shadowed.contains(&name) {
             return None;
         }
