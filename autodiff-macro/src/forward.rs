@@ -59,14 +59,15 @@ impl Forward<'_> {
     fn op(&self, var: VarId, op: &OpCall) -> TokenStream {
         let name = self.code.name(var);
         let handle = self.handle_or_wild(var, op.handle);
-        let rules = &self.code.rules;
+        // Spanned at the operator, so that a missing rule is reported there.
+        let rules = crate::rename::respan(self.code.rules.clone(), op.span);
         let rule = syn::Ident::new(op.op.rule, op.span);
         let operands = op.operands.iter().enumerate().map(|(i, o)| match o.var() {
             Some(v) if i == 0 && op.op.moves_first && self.consumable(v, var, op) => {
                 let name = self.code.name(v);
                 quote!(#name)
             }
-            _ => self.code.operand_ref(o),
+            _ => crate::rename::respan(self.code.operand_ref(o), op.span),
         });
         let consts = op.consts.iter().map(|c| &c.tokens);
         let ty = self.typed(var);

@@ -151,7 +151,8 @@ impl Renamer<'_> {
     }
 }
 
-fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+/// `tokens` with every span set to `span`, so that errors in them point at the user's code.
+pub fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut t| {

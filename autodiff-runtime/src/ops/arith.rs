@@ -94,10 +94,77 @@ where
     }
 }
 
+/// No operand type: the second implementation of [`AddRule`] and [`DivRule`] for every
+/// value, so that rustc does not guess the right-hand type from a single implementation and
+/// reports a missing rule (`DMatrix + DVector`) with the rule's own message. It has no values:
+/// these implementations can never be called.
+#[doc(hidden)]
+pub enum NoRule {}
+
+impl<T: Real + Value> AddRule<NoRule> for T {
+    fn add(_: &T, b: &NoRule) -> T {
+        match *b {}
+    }
+    fn sub(_: &T, b: &NoRule) -> T {
+        match *b {}
+    }
+    fn add_assign(_: &mut T, b: &NoRule) {
+        match *b {}
+    }
+    fn sub_assign(_: &mut T, b: &NoRule) {
+        match *b {}
+    }
+}
+
+impl<T: Real, R: Dim, C: Dim> AddRule<NoRule> for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    fn add(_: &Self, b: &NoRule) -> Self {
+        match *b {}
+    }
+    fn sub(_: &Self, b: &NoRule) -> Self {
+        match *b {}
+    }
+    fn add_assign(_: &mut Self, b: &NoRule) {
+        match *b {}
+    }
+    fn sub_assign(_: &mut Self, b: &NoRule) {
+        match *b {}
+    }
+}
+
+impl<T: Real + Value> DivRule<NoRule> for T {
+    fn div(_: &T, b: &NoRule) -> T {
+        match *b {}
+    }
+    fn pullback_lhs(_: &mut Option<T>, _: Seed<'_, T>, b: &NoRule) {
+        match *b {}
+    }
+    fn pullback_rhs(_: &mut Option<NoRule>, _: Seed<'_, T>, _: &T, b: &NoRule) {
+        match *b {}
+    }
+}
+
+impl<T: Real, R: Dim, C: Dim> DivRule<NoRule> for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    fn div(_: &Self, b: &NoRule) -> Self {
+        match *b {}
+    }
+    fn pullback_lhs(_: &mut Option<Self>, _: Seed<'_, Self>, b: &NoRule) {
+        match *b {}
+    }
+    fn pullback_rhs(_: &mut Option<NoRule>, _: Seed<'_, Self>, _: &Self, b: &NoRule) {
+        match *b {}
+    }
+}
+
 /// `a + b`: d_a += d_c, d_b += d_c.
 #[inline]
 #[track_caller]
-pub fn add<A: AddRule<A>, I: Input<A>>(a: I, b: &A) -> (A, Add<A>) {
+pub fn add<A: AddRule<B>, B, I: Input<A>>(a: I, b: &B) -> (A, Add<A>) {
     let value = if I::OWNED {
         let mut a = a.into_buffer();
         A::add_assign(&mut a, b);
@@ -111,7 +178,7 @@ pub fn add<A: AddRule<A>, I: Input<A>>(a: I, b: &A) -> (A, Add<A>) {
 /// `a - b`: d_a += d_c, d_b -= d_c.
 #[inline]
 #[track_caller]
-pub fn sub<A: AddRule<A>, I: Input<A>>(a: I, b: &A) -> (A, Sub<A>) {
+pub fn sub<A: AddRule<B>, B, I: Input<A>>(a: I, b: &B) -> (A, Sub<A>) {
     let value = if I::OWNED {
         let mut a = a.into_buffer();
         A::sub_assign(&mut a, b);
@@ -394,7 +461,7 @@ pub trait DivRule<B>: Value {
     fn pullback_rhs(d_b: &mut Option<B>, d_c: Seed<'_, Self>, a: &Self, b: &B);
 }
 
-impl<T: Real + Value<Elem = T>> DivRule<T> for T {
+impl<T: Real + Value> DivRule<T> for T {
     #[inline]
     fn div(a: &T, b: &T) -> T {
         *a / *b
