@@ -37,7 +37,15 @@ fn bench_graph(c: &mut Criterion) {
             black_box((v, grad.x, grad.y, grad.z))
         })
     });
-    g.bench_function("hand", |b| b.iter(|| black_box(graph_by_hand(black_box(-2.0), black_box(5.0), black_box(-4.0)))));
+    g.bench_function("hand", |b| {
+        b.iter(|| {
+            black_box(graph_by_hand(
+                black_box(-2.0),
+                black_box(5.0),
+                black_box(-4.0),
+            ))
+        })
+    });
     g.finish();
 }
 
@@ -105,7 +113,11 @@ fn bench_spiral(c: &mut Criterion) {
 
 /// The median time of one benchmark in this run, from criterion's estimates.
 fn median_ns(group: &str, name: &str) -> Option<f64> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion").join(group).join(name).join("new/estimates.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/criterion")
+        .join(group)
+        .join(name)
+        .join("new/estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     json["median"]["point_estimate"].as_f64()
@@ -124,7 +136,9 @@ fn paired_ratio(rounds: usize, mut generated: impl FnMut(), mut hand: impl FnMut
     // A batch of about 2 ms per side.
     let once = time(&mut generated, 1).max(1e-9);
     let batch = ((2e-3 / once) as usize).clamp(1, 1_000_000);
-    let mut ratios: Vec<f64> = (0..rounds).map(|_| time(&mut generated, batch) / time(&mut hand, batch)).collect();
+    let mut ratios: Vec<f64> = (0..rounds)
+        .map(|_| time(&mut generated, batch) / time(&mut hand, batch))
+        .collect();
     ratios.sort_by(f64::total_cmp);
     ratios[rounds / 2]
 }
@@ -138,17 +152,37 @@ fn paired_table() {
     let rounds = 101;
     let a = paired_ratio(
         rounds,
-        || drop(black_box(graph_grad(black_box(-2.0), black_box(5.0), black_box(-4.0)))),
-        || drop(black_box(graph_by_hand(black_box(-2.0), black_box(5.0), black_box(-4.0)))),
+        || {
+            drop(black_box(graph_grad(
+                black_box(-2.0),
+                black_box(5.0),
+                black_box(-4.0),
+            )))
+        },
+        || {
+            drop(black_box(graph_by_hand(
+                black_box(-2.0),
+                black_box(5.0),
+                black_box(-4.0),
+            )))
+        },
     );
     let b = paired_ratio(
         rounds,
-        || drop(black_box(workloads::two_layer_loss_grad(&x2, &y2, &w1, &w2))),
+        || {
+            drop(black_box(workloads::two_layer_loss_grad(
+                &x2, &y2, &w1, &w2,
+            )))
+        },
         || drop(black_box(hand::two_layer(&x2, &y2, &w1, &w2))),
     );
     let c = paired_ratio(
         rounds,
-        || drop(black_box(workloads::spiral_loss_grad(&x3, &y3, &v1, &c1, &v2, &c2, 1e-3))),
+        || {
+            drop(black_box(workloads::spiral_loss_grad(
+                &x3, &y3, &v1, &c1, &v2, &c2, 1e-3,
+            )))
+        },
         || drop(black_box(hand::spiral(&x3, &y3, &v1, &c1, &v2, &c2, 1e-3))),
     );
     println!("\npaired ratios, generated ÷ hand-written (median of {rounds} alternating rounds):");
@@ -169,17 +203,30 @@ fn main() {
     if !benchmarking {
         return;
     }
-    println!("\ncriterion medians (each measured on its own, so drifting load shows in the ratio):");
+    println!(
+        "\ncriterion medians (each measured on its own, so drifting load shows in the ratio):"
+    );
     println!("| workload | generated (median) | hand-written (median) | ratio |");
     println!("| --- | --- | --- | --- |");
     for group in ["a_graph", "b_two_layer_step", "c_spiral_step"] {
         if let (Some(gen), Some(hand)) = (median_ns(group, "generated"), median_ns(group, "hand")) {
-            println!("| {group} | {} | {} | {:.3} |", show(gen), show(hand), gen / hand);
+            println!(
+                "| {group} | {} | {} | {:.3} |",
+                show(gen),
+                show(hand),
+                gen / hand
+            );
         }
     }
     paired_table();
 }
 
 fn show(ns: f64) -> String {
-    if ns < 1e3 { format!("{ns:.2} ns") } else if ns < 1e6 { format!("{:.2} µs", ns / 1e3) } else { format!("{:.3} ms", ns / 1e6) }
+    if ns < 1e3 {
+        format!("{ns:.2} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{:.3} ms", ns / 1e6)
+    }
 }

@@ -46,6 +46,12 @@ fn main() {
     println!("  df/dy = df/dq · ∂q/∂y = {} · 1 = {}", mul.q, add.y);
 
     let (whole, grad) = f_grad(x, y, z);
-    println!("the whole function at once: f = {whole}, gradient (x, y, z) = ({}, {}, {})", grad.x, grad.y, grad.z);
-    assert_eq!((whole, grad.x, grad.y, grad.z), (value, add.x, add.y, mul.z));
+    println!(
+        "the whole function at once: f = {whole}, gradient (x, y, z) = ({}, {}, {})",
+        grad.x, grad.y, grad.z
+    );
+    assert_eq!(
+        (whole, grad.x, grad.y, grad.z),
+        (value, add.x, add.y, mul.z)
+    );
 }

@@ -39,9 +39,15 @@ fn all_differentiable(x: &DMatrix<f64>, w1: &DMatrix<f64>, w2: &DMatrix<f64>) ->
 #[test]
 fn a_differentiable_input_costs_one_more_product() {
     let x = DMatrix::from_element(4, 5, 0.1);
-    let (w1, w2) = (DMatrix::from_element(5, 3, 0.2), DMatrix::from_element(3, 2, 0.3));
+    let (w1, w2) = (
+        DMatrix::from_element(5, 3, 0.2),
+        DMatrix::from_element(3, 2, 0.3),
+    );
     let (_, tape) = all_differentiable_fwd(&x, &w1, &w2);
-    assert_eq!(products_during(|| drop(all_differentiable_bwd(tape, 1.0))), 4);
+    assert_eq!(
+        products_during(|| drop(all_differentiable_bwd(tape, 1.0))),
+        4
+    );
 }
 
 #[test]
@@ -50,9 +56,18 @@ fn a_call_computes_only_the_gradients_its_caller_needs() {
     // callee differentiates x by default, but is told not to spend a product on it.
     let x = DMatrix::from_fn(6, 12, |i, j| ((i * 5 + j) % 7) as f64 * 0.1 - 0.3);
     let labels = [0, 1, 2, 3, 0, 1];
-    let (w1, b1) = (DMatrix::from_fn(12, 8, |i, j| ((i + j) % 5) as f64 * 0.1 - 0.2), RowDVector::from_element(8, 0.1));
-    let (w2, b2) = (DMatrix::from_fn(8, 8, |i, j| ((i * j) % 3) as f64 * 0.1 - 0.1), RowDVector::from_element(8, 0.0));
-    let (w3, b3) = (DMatrix::from_fn(8, 4, |i, j| ((i + 2 * j) % 4) as f64 * 0.1 - 0.15), RowDVector::from_element(4, 0.2));
+    let (w1, b1) = (
+        DMatrix::from_fn(12, 8, |i, j| ((i + j) % 5) as f64 * 0.1 - 0.2),
+        RowDVector::from_element(8, 0.1),
+    );
+    let (w2, b2) = (
+        DMatrix::from_fn(8, 8, |i, j| ((i * j) % 3) as f64 * 0.1 - 0.1),
+        RowDVector::from_element(8, 0.0),
+    );
+    let (w3, b3) = (
+        DMatrix::from_fn(8, 4, |i, j| ((i + 2 * j) % 4) as f64 * 0.1 - 0.15),
+        RowDVector::from_element(4, 0.2),
+    );
     let (_, tape) = workloads::wide_loss_fwd(&x, &labels, &w1, &b1, &w2, &b2, &w3, &b3);
     let reverse = products_during(|| drop(workloads::wide_loss_bwd(tape, 1.0)));
     // ∂w3 and the adjoint of h2; inside the second layer ∂w2 and the adjoint of h1; inside

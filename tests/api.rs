@@ -29,7 +29,11 @@ fn split_sweeps_give_the_joint_result() {
     let (joint_value, joint) = layer_vjp(&x, &w, &b, seed);
     assert_eq!(value, joint_value);
     assert_eq!(split, joint);
-    assert_eq!(value, layer(&x, &w, &b), "the forward sweep computes what the function computes");
+    assert_eq!(
+        value,
+        layer(&x, &w, &b),
+        "the forward sweep computes what the function computes"
+    );
 
     let (v, tape) = graph_fwd(-2.0, 5.0, -4.0);
     assert_eq!((v, graph_bwd(tape, 2.0)), graph_vjp(-2.0, 5.0, -4.0, 2.0));
@@ -38,12 +42,26 @@ fn split_sweeps_give_the_joint_result() {
 #[test]
 fn wrt_leaves_out_the_constants() {
     let (x, y) = (DMatrix::from_element(3, 2, 0.5), vec![0, 1, 2]);
-    let (w1, b1) = (DMatrix::from_element(2, 4, 0.1), RowDVector::from_element(4, 0.0));
-    let (w2, b2) = (DMatrix::from_element(4, 3, -0.2), RowDVector::from_element(3, 0.1));
+    let (w1, b1) = (
+        DMatrix::from_element(2, 4, 0.1),
+        RowDVector::from_element(4, 0.0),
+    );
+    let (w2, b2) = (
+        DMatrix::from_element(4, 3, -0.2),
+        RowDVector::from_element(3, 0.1),
+    );
     let (_, g) = workloads::spiral_loss_grad(&x, &y, &w1, &b1, &w2, &b2, 1e-3);
     // An exhaustive pattern: it would not compile if the struct had a field for `x` or `reg`.
-    let workloads::SpiralLossGrad { w1: g_w1, b1: g_b1, w2: g_w2, b2: g_b2 } = g;
-    assert_eq!((g_w1.shape(), g_b1.len(), g_w2.shape(), g_b2.len()), ((2, 4), 4, (4, 3), 3));
+    let workloads::SpiralLossGrad {
+        w1: g_w1,
+        b1: g_b1,
+        w2: g_w2,
+        b2: g_b2,
+    } = g;
+    assert_eq!(
+        (g_w1.shape(), g_b1.len(), g_w2.shape(), g_b2.len()),
+        ((2, 4), 4, (4, 3), 3)
+    );
 }
 
 #[test]
@@ -54,10 +72,19 @@ fn the_tape_holds_exactly_what_the_reverse_sweep_reads() {
 
     // The two-layer loss keeps the hidden activations and the residual; it borrows its four
     // parameters (one pointer each) instead of cloning them.
-    let (x, y) = (DMatrix::from_element(4, 5, 0.1), DMatrix::from_element(4, 2, 0.3));
-    let (w1, w2) = (DMatrix::from_element(5, 3, 0.2), DMatrix::from_element(3, 2, -0.1));
+    let (x, y) = (
+        DMatrix::from_element(4, 5, 0.1),
+        DMatrix::from_element(4, 2, 0.3),
+    );
+    let (w1, w2) = (
+        DMatrix::from_element(5, 3, 0.2),
+        DMatrix::from_element(3, 2, -0.1),
+    );
     let (_, tape) = workloads::two_layer_loss_fwd(&x, &y, &w1, &w2);
-    assert_eq!(std::mem::size_of_val(&tape), 2 * size_of::<DMatrix<f64>>() + 4 * size_of::<&DMatrix<f64>>());
+    assert_eq!(
+        std::mem::size_of_val(&tape),
+        2 * size_of::<DMatrix<f64>>() + 4 * size_of::<&DMatrix<f64>>()
+    );
 }
 
 mod reexport {
@@ -84,7 +111,11 @@ fn unused_parameter(a: f64, m: &DMatrix<f64>, v: DVector<f64>) -> f64 {
 
 #[test]
 fn unused_parameters_get_zero_gradients_of_their_shape() {
-    let (_, g) = unused_parameter_grad(1.0, &DMatrix::from_element(2, 3, 1.0), DVector::from_element(4, 1.0));
+    let (_, g) = unused_parameter_grad(
+        1.0,
+        &DMatrix::from_element(2, 3, 1.0),
+        DVector::from_element(4, 1.0),
+    );
     assert_eq!(g.a, 2.0);
     assert_eq!(g.m, DMatrix::zeros(2, 3));
     assert_eq!(g.v, DVector::zeros(4));

@@ -9,6 +9,8 @@
 
 mod common;
 
+// Written by the generator (see README, "Long-running checks"); kept exactly as generated.
+#[rustfmt::skip]
 #[path = "differential/generated.rs"]
 mod generated;
 
@@ -31,7 +33,9 @@ use common::check::{check, Read};
 #[track_caller]
 pub fn check_gradient(name: &str, theta: &[f64], derived: &[f64], g: impl Fn(&mut Read) -> f64) {
     let value = g(&mut Read::new(theta));
-    let numeric = numerical_gradient(&DVector::from_column_slice(theta), |t: &DVector<f64>| g(&mut Read::new(t.as_slice())));
+    let numeric = numerical_gradient(&DVector::from_column_slice(theta), |t: &DVector<f64>| {
+        g(&mut Read::new(t.as_slice()))
+    });
     let scale = value.abs().max(1.0);
     let largest = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
     let numeric = numeric.as_slice();
@@ -39,7 +43,10 @@ pub fn check_gradient(name: &str, theta: &[f64], derived: &[f64], g: impl Fn(&mu
         return;
     }
     if largest(numeric) <= 1e-5 * scale {
-        let diff = numeric.iter().zip(derived).fold(0.0f64, |m, (n, d)| m.max((n - d).abs()));
+        let diff = numeric
+            .iter()
+            .zip(derived)
+            .fold(0.0f64, |m, (n, d)| m.max((n - d).abs()));
         assert!(diff <= 1e-9 * scale, "{name}: a small gradient differs by {diff:e} (value {value})\n derived {derived:?}\n numeric {numeric:?}");
         return;
     }

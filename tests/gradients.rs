@@ -15,7 +15,9 @@ fn check_rejects_a_wrong_gradient() {
     let mut d = Draw::new(0);
     let (a, b, c) = (d.scalar(), d.scalar(), d.scalar());
     let (_, g) = scalar_methods_grad(a, b, c);
-    check("wrong", &d.theta, &[g.a, g.b * 1.001, g.c], |r| scalar_methods(r.scalar(), r.scalar(), r.scalar()));
+    check("wrong", &d.theta, &[g.a, g.b * 1.001, g.c], |r| {
+        scalar_methods(r.scalar(), r.scalar(), r.scalar())
+    });
 }
 
 // ------------------------------------------------------------------------------ scalars
@@ -35,7 +37,9 @@ fn scalar_methods_gradient() {
         let mut d = Draw::new(seed);
         let (a, b, c) = (d.scalar(), d.scalar(), d.scalar());
         let (_, g) = scalar_methods_grad(a, b, c);
-        check("scalar_methods", &d.theta, &[g.a, g.b, g.c], |r| scalar_methods(r.scalar(), r.scalar(), r.scalar()));
+        check("scalar_methods", &d.theta, &[g.a, g.b, g.c], |r| {
+            scalar_methods(r.scalar(), r.scalar(), r.scalar())
+        });
     }
 }
 
@@ -51,7 +55,9 @@ fn scalar_free_functions_gradient() {
         let mut d = Draw::new(seed);
         let (x, y) = (d.scalar(), d.scalar());
         let (_, g) = scalar_free_functions_grad(x, y);
-        check("scalar_free_functions", &d.theta, &[g.x, g.y], |r| scalar_free_functions(r.scalar(), r.scalar()));
+        check("scalar_free_functions", &d.theta, &[g.x, g.y], |r| {
+            scalar_free_functions(r.scalar(), r.scalar())
+        });
     }
 }
 
@@ -77,7 +83,9 @@ fn scalar_statements_gradient() {
         let mut d = Draw::new(seed);
         let (x, y) = (d.scalar(), d.scalar());
         let (_, g) = scalar_statements_grad(x, y);
-        check("scalar_statements", &d.theta, &[g.x, g.y], |r| scalar_statements(r.scalar(), r.scalar()));
+        check("scalar_statements", &d.theta, &[g.x, g.y], |r| {
+            scalar_statements(r.scalar(), r.scalar())
+        });
     }
 }
 
@@ -107,8 +115,13 @@ fn branches_gradient() {
         let (x, y) = (d.scalar(), d.scalar());
         let n = (seed % 4) as usize + if seed % 5 == 0 { 10 } else { 0 };
         let (_, g) = branches_grad(x, y, n);
-        assert!(g == BranchesGrad { x: g.x, y: g.y }, "the gradient has exactly the fields x and y");
-        check("branches", &d.theta, &[g.x, g.y], |r| branches(r.scalar(), r.scalar(), n));
+        assert!(
+            g == BranchesGrad { x: g.x, y: g.y },
+            "the gradient has exactly the fields x and y"
+        );
+        check("branches", &d.theta, &[g.x, g.y], |r| {
+            branches(r.scalar(), r.scalar(), n)
+        });
     }
 }
 
@@ -131,10 +144,15 @@ fn matrix_ops_vjp_check() {
         let s = d.scalar();
         let u = d.seed_matrix(3, 2);
         let (_, g) = matrix_ops_vjp(&a, &b, s, u.clone());
-        check("matrix_ops", &d.theta, &flat(&[g.a.as_slice(), g.b.as_slice(), &[g.s]]), |r| {
-            let (a, b, s) = (r.matrix(3, 4), r.matrix(2, 4), r.scalar());
-            inner(&u, &matrix_ops(&a, &b, s))
-        });
+        check(
+            "matrix_ops",
+            &d.theta,
+            &flat(&[g.a.as_slice(), g.b.as_slice(), &[g.s]]),
+            |r| {
+                let (a, b, s) = (r.matrix(3, 4), r.matrix(2, 4), r.scalar());
+                inner(&u, &matrix_ops(&a, &b, s))
+            },
+        );
     }
 }
 
@@ -148,7 +166,12 @@ fn reductions_gradient() {
     let mut d = Draw::new(1);
     let (a, b) = (d.matrix(3, 2), d.matrix(3, 2));
     let (_, g) = reductions_grad(&a, &b);
-    check("reductions", &d.theta, &flat(&[g.a.as_slice(), g.b.as_slice()]), |r| reductions(&r.matrix(3, 2), &r.matrix(3, 2)));
+    check(
+        "reductions",
+        &d.theta,
+        &flat(&[g.a.as_slice(), g.b.as_slice()]),
+        |r| reductions(&r.matrix(3, 2), &r.matrix(3, 2)),
+    );
 }
 
 #[differentiate]
@@ -164,7 +187,12 @@ fn activations_gradient() {
         let mut d = Draw::new(seed);
         let (x, y) = (d.matrix(4, 3), d.matrix(4, 3));
         let (_, g) = activations_grad(&x, &y);
-        check("activations", &d.theta, &flat(&[g.x.as_slice(), g.y.as_slice()]), |r| activations(&r.matrix(4, 3), &r.matrix(4, 3)));
+        check(
+            "activations",
+            &d.theta,
+            &flat(&[g.x.as_slice(), g.y.as_slice()]),
+            |r| activations(&r.matrix(4, 3), &r.matrix(4, 3)),
+        );
     }
 }
 
@@ -183,9 +211,12 @@ fn softmax_family_gradient() {
         let mut d = Draw::new(seed);
         let (m, bias) = (d.matrix(4, 3), d.row(3));
         let (_, g) = softmax_family_grad(&m, &bias, &labels);
-        check("softmax_family", &d.theta, &flat(&[g.m.as_slice(), g.bias.as_slice()]), |r| {
-            softmax_family(&r.matrix(4, 3), &r.row(3), &labels)
-        });
+        check(
+            "softmax_family",
+            &d.theta,
+            &flat(&[g.m.as_slice(), g.bias.as_slice()]),
+            |r| softmax_family(&r.matrix(4, 3), &r.row(3), &labels),
+        );
     }
 }
 
@@ -200,11 +231,16 @@ fn column_bias_by_value() {
     let m = d.matrix(3, 2);
     let b = DVector::from_fn(3, |_, _| d.scalar());
     let (_, g) = column_bias_grad(m, b);
-    check("column_bias", &d.theta, &flat(&[g.m.as_slice(), g.b.as_slice()]), |r| {
-        let m = r.matrix(3, 2);
-        let b = DVector::from_column_slice(r.matrix(3, 1).as_slice());
-        column_bias(m, b)
-    });
+    check(
+        "column_bias",
+        &d.theta,
+        &flat(&[g.m.as_slice(), g.b.as_slice()]),
+        |r| {
+            let m = r.matrix(3, 2);
+            let b = DVector::from_column_slice(r.matrix(3, 1).as_slice());
+            column_bias(m, b)
+        },
+    );
 }
 
 /// A `map` closure written in the language itself: branches inside it, a captured
@@ -231,7 +267,12 @@ fn map_closures_gradient() {
         let m = d.matrix(2, 2);
         let (w, k) = (d.scalar(), d.scalar());
         let (_, g) = map_closures_grad(&m, w, k);
-        check("map_closures", &d.theta, &flat(&[g.m.as_slice(), &[g.w, g.k]]), |r| map_closures(&r.matrix(2, 2), r.scalar(), r.scalar()));
+        check(
+            "map_closures",
+            &d.theta,
+            &flat(&[g.m.as_slice(), &[g.w, g.k]]),
+            |r| map_closures(&r.matrix(2, 2), r.scalar(), r.scalar()),
+        );
     }
 }
 
@@ -249,11 +290,16 @@ fn static_shapes_gradient() {
     let a = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
     let x = SVector::<f64, 3>::from_column_slice(d.matrix(3, 1).as_slice());
     let (_, g) = static_shapes_grad(&a, x);
-    check("static_shapes", &d.theta, &flat(&[g.a.as_slice(), g.x.as_slice()]), |r| {
-        let a = SMatrix::<f64, 2, 3>::from_column_slice(r.matrix(2, 3).as_slice());
-        let x = SVector::<f64, 3>::from_column_slice(r.matrix(3, 1).as_slice());
-        static_shapes(&a, x)
-    });
+    check(
+        "static_shapes",
+        &d.theta,
+        &flat(&[g.a.as_slice(), g.x.as_slice()]),
+        |r| {
+            let a = SMatrix::<f64, 2, 3>::from_column_slice(r.matrix(2, 3).as_slice());
+            let x = SVector::<f64, 3>::from_column_slice(r.matrix(3, 1).as_slice());
+            static_shapes(&a, x)
+        },
+    );
 }
 
 #[differentiate]
@@ -276,15 +322,28 @@ fn single_precision_matches_f64() {
     let x = DVector::from_column_slice(d.matrix(2, 1).as_slice());
     let s = d.scalar();
     let (v64, g64) = double_grad(&w, &x, s);
-    let (v32, g32) = single_precision_grad(&w.clone().cast::<f32>(), &x.clone().cast::<f32>(), s as f32);
+    let (v32, g32) =
+        single_precision_grad(&w.clone().cast::<f32>(), &x.clone().cast::<f32>(), s as f32);
     assert!((v32 as f64 - v64).abs() <= 1e-5 * v64.abs().max(1.0));
-    assert_eq!(v32, single_precision(&w.clone().cast::<f32>(), &x.clone().cast::<f32>(), s as f32));
+    assert_eq!(
+        v32,
+        single_precision(&w.clone().cast::<f32>(), &x.clone().cast::<f32>(), s as f32)
+    );
     let err = (g32.w.cast::<f64>() - &g64.w).amax() / g64.w.amax();
     assert!(err <= 1e-5, "f32 gradient differs from f64 by {err:e}");
     assert!(((g32.s as f64) - g64.s).abs() <= 1e-5 * g64.s.abs().max(1.0));
-    check("double", &[w.as_slice(), x.as_slice(), &[s]].concat(), &flat(&[g64.w.as_slice(), g64.x.as_slice(), &[g64.s]]), |r| {
-        double(&r.matrix(3, 2), &DVector::from_column_slice(r.matrix(2, 1).as_slice()), r.scalar())
-    });
+    check(
+        "double",
+        &[w.as_slice(), x.as_slice(), &[s]].concat(),
+        &flat(&[g64.w.as_slice(), g64.x.as_slice(), &[g64.s]]),
+        |r| {
+            double(
+                &r.matrix(3, 2),
+                &DVector::from_column_slice(r.matrix(2, 1).as_slice()),
+                r.scalar(),
+            )
+        },
+    );
 }
 
 // --------------------------------------------------------------------------------- calls
@@ -318,7 +377,13 @@ use layers::squash;
 /// Calls through every kind of path: `m::f`, a `use` of the function, a glob import, with
 /// arguments by reference, by value, constants and intermediates.
 #[differentiate]
-fn composed(x: &DMatrix<f64>, w1: &DMatrix<f64>, b1: &RowDVector<f64>, w2: &DMatrix<f64>, s: f64) -> f64 {
+fn composed(
+    x: &DMatrix<f64>,
+    w1: &DMatrix<f64>,
+    b1: &RowDVector<f64>,
+    w2: &DMatrix<f64>,
+    s: f64,
+) -> f64 {
     let h = layers::affine(x, w1, b1);
     let a = squash(h);
     let out = layers::affine(&a, w2, &RowDVector::from_element(2, 0.1));
@@ -331,9 +396,12 @@ fn composed_gradient() {
     let x = DMatrix::from_fn(4, 3, |i, j| (i as f64 - j as f64) * 0.3);
     let (w1, b1, w2, s) = (d.matrix(3, 5), d.row(5), d.matrix(5, 2), d.scalar());
     let (_, g) = composed_grad(&x, &w1, &b1, &w2, s);
-    check("composed", &d.theta, &flat(&[g.w1.as_slice(), g.b1.as_slice(), g.w2.as_slice(), &[g.s]]), |r| {
-        composed(&x, &r.matrix(3, 5), &r.row(5), &r.matrix(5, 2), r.scalar())
-    });
+    check(
+        "composed",
+        &d.theta,
+        &flat(&[g.w1.as_slice(), g.b1.as_slice(), g.w2.as_slice(), &[g.s]]),
+        |r| composed(&x, &r.matrix(3, 5), &r.row(5), &r.matrix(5, 2), r.scalar()),
+    );
 }
 
 /// A `map` whose result the gradient does not depend on (used only in a condition) is
@@ -351,8 +419,20 @@ fn inactive_map(m: &DMatrix<f64>, s: f64) -> f64 {
 #[test]
 fn inactive_map_gradient() {
     let m = DMatrix::from_element(2, 2, 1.0);
-    assert_eq!(inactive_map_grad(&m, 1.5).1, InactiveMapGrad { m: DMatrix::zeros(2, 2), s: 2.0 });
-    assert_eq!(inactive_map_grad(&m, -1.5).1, InactiveMapGrad { m: DMatrix::zeros(2, 2), s: 3.0 });
+    assert_eq!(
+        inactive_map_grad(&m, 1.5).1,
+        InactiveMapGrad {
+            m: DMatrix::zeros(2, 2),
+            s: 2.0
+        }
+    );
+    assert_eq!(
+        inactive_map_grad(&m, -1.5).1,
+        InactiveMapGrad {
+            m: DMatrix::zeros(2, 2),
+            s: 3.0
+        }
+    );
 }
 
 /// The `mod f; pub use f::*;` layout: the path `shapes::dense` names the module `dense` in
@@ -379,7 +459,9 @@ fn calls_reach_a_function_re_exported_from_its_own_module() {
     let mut d = Draw::new(21);
     let (x, w) = (d.scalar(), d.scalar());
     let (_, g) = through_a_same_named_module_grad(x, w);
-    check("same_named_module", &d.theta, &[g.x, g.w], |r| through_a_same_named_module(r.scalar(), r.scalar()));
+    check("same_named_module", &d.theta, &[g.x, g.w], |r| {
+        through_a_same_named_module(r.scalar(), r.scalar())
+    });
 }
 
 /// Raw identifiers: `r#x` and `x` are one variable, and a keyword stays a raw name.

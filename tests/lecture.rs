@@ -36,10 +36,16 @@ fn two_layer_net_matches_hand_written_backprop() {
     let w2 = randn(&mut rng, h, d_out);
     let (loss, grad) = workloads::two_layer_loss_grad(&x, &y, &w1, &w2);
     let (hand_loss, hand_w1, hand_w2) = hand::two_layer(&x, &y, &w1, &w2);
-    assert!((loss - hand_loss).abs() <= 1e-12 * hand_loss.abs(), "{loss} vs {hand_loss}");
+    assert!(
+        (loss - hand_loss).abs() <= 1e-12 * hand_loss.abs(),
+        "{loss} vs {hand_loss}"
+    );
     let e1 = (&grad.w1 - &hand_w1).amax() / hand_w1.amax();
     let e2 = (&grad.w2 - &hand_w2).amax() / hand_w2.amax();
-    assert!(e1 <= 1e-12 && e2 <= 1e-12, "relative differences {e1:e} {e2:e}");
+    assert!(
+        e1 <= 1e-12 && e2 <= 1e-12,
+        "relative differences {e1:e} {e2:e}"
+    );
 }
 
 #[test]

@@ -16,13 +16,30 @@ fn agree(what: &str, got: &[f64], want: &[f64]) {
 
 #[test]
 fn reduced_lecture_net() {
-    let (x, y, w1, w2) = (matrix("w2s_x"), matrix("w2s_y"), matrix("w2s_w1"), matrix("w2s_w2"));
+    let (x, y, w1, w2) = (
+        matrix("w2s_x"),
+        matrix("w2s_y"),
+        matrix("w2s_w1"),
+        matrix("w2s_w2"),
+    );
     let (loss, grad) = workloads::two_layer_loss_grad(&x, &y, &w1, &w2);
     agree("loss", &[loss], &[scalar("w2s_loss")]);
-    agree("grad w1", grad.w1.as_slice(), matrix("w2s_grad_w1").as_slice());
-    agree("grad w2", grad.w2.as_slice(), matrix("w2s_grad_w2").as_slice());
+    agree(
+        "grad w1",
+        grad.w1.as_slice(),
+        matrix("w2s_grad_w1").as_slice(),
+    );
+    agree(
+        "grad w2",
+        grad.w2.as_slice(),
+        matrix("w2s_grad_w2").as_slice(),
+    );
     let (w1, w2) = (w1 - 1e-4 * grad.w1, w2 - 1e-4 * grad.w2);
-    agree("loss after one step", &[workloads::two_layer_loss(&x, &y, &w1, &w2)], &[scalar("w2s_loss_after_1_step")]);
+    agree(
+        "loss after one step",
+        &[workloads::two_layer_loss(&x, &y, &w1, &w2)],
+        &[scalar("w2s_loss_after_1_step")],
+    );
 }
 
 #[test]
@@ -41,9 +58,14 @@ fn spiral_net() {
 fn spiral_training_follows_the_reference_trace() {
     // Full-batch SGD at learning rate 1.0; the trace has the loss at steps 0, 1, 2, 10, 100.
     let (x, y) = (matrix("w3_X"), labels("w3_y"));
-    let (mut w1, mut b1, mut w2, mut b2) = (matrix("w3_W1"), row("w3_b1"), matrix("w3_W2"), row("w3_b2"));
+    let (mut w1, mut b1, mut w2, mut b2) =
+        (matrix("w3_W1"), row("w3_b1"), matrix("w3_W2"), row("w3_b2"));
     let trace = matrix("w3_loss_trace");
-    let wanted: Vec<(usize, f64)> = trace.row_iter().map(|r| (r[0] as usize, r[1])).filter(|(s, _)| *s <= 100).collect();
+    let wanted: Vec<(usize, f64)> = trace
+        .row_iter()
+        .map(|r| (r[0] as usize, r[1]))
+        .filter(|(s, _)| *s <= 100)
+        .collect();
     for step in 0..=100 {
         let (loss, g) = workloads::spiral_loss_grad(&x, &y, &w1, &b1, &w2, &b2, 1e-3);
         if let Some((_, want)) = wanted.iter().find(|(s, _)| *s == step) {
@@ -59,7 +81,14 @@ fn spiral_training_follows_the_reference_trace() {
 #[test]
 fn wide_net_reduced() {
     let (x, y) = (matrix("w4s_x"), labels("w4s_y"));
-    let (w1, b1, w2, b2, w3, b3) = (matrix("w4s_W1"), row("w4s_b1"), matrix("w4s_W2"), row("w4s_b2"), matrix("w4s_W3"), row("w4s_b3"));
+    let (w1, b1, w2, b2, w3, b3) = (
+        matrix("w4s_W1"),
+        row("w4s_b1"),
+        matrix("w4s_W2"),
+        row("w4s_b2"),
+        matrix("w4s_W3"),
+        row("w4s_b3"),
+    );
     let (loss, g) = workloads::wide_loss_grad(&x, &y, &w1, &b1, &w2, &b2, &w3, &b3);
     agree("loss", &[loss], &[scalar("w4s_loss")]);
     agree("grad W1", g.w1.as_slice(), matrix("w4s_grad_W1").as_slice());

@@ -93,7 +93,11 @@ fn useful_expr(expr: &Expr, vars: &mut [Var]) {
     let mut mark = |v: VarId| vars[v].useful = true;
     match expr {
         Expr::Const(_) => {}
-        Expr::Op(op) => op.operands.iter().filter_map(Operand::var).for_each(&mut mark),
+        Expr::Op(op) => op
+            .operands
+            .iter()
+            .filter_map(Operand::var)
+            .for_each(&mut mark),
         Expr::Call(call) => call.args.iter().filter_map(|a| a.value).for_each(&mut mark),
         Expr::Map(map) => {
             map.recv.var().into_iter().for_each(&mut mark);
@@ -194,7 +198,11 @@ impl LastUse {
 pub fn sources(body: &Body) -> Vec<std::collections::BTreeSet<usize>> {
     let mut sources = vec![std::collections::BTreeSet::new(); body.vars.len()];
     for (v, var) in body.vars.iter().enumerate() {
-        if let VarKind::Param { index, differentiable: true } = var.kind {
+        if let VarKind::Param {
+            index,
+            differentiable: true,
+        } = var.kind
+        {
             sources[v].insert(index);
         }
     }
@@ -215,15 +223,19 @@ fn sources_block(block: &Block, sources: &mut [std::collections::BTreeSet<usize>
                     }
                     other => expr_reads(other, &mut |v| reads.push(v)),
                 }
-                let union: std::collections::BTreeSet<usize> = reads.iter().flat_map(|&v| sources[v].clone()).collect();
+                let union: std::collections::BTreeSet<usize> =
+                    reads.iter().flat_map(|&v| sources[v].clone()).collect();
                 sources[*var].extend(union);
             }
             Stmt::If(i) => {
                 sources_block(&i.then_block, sources);
                 sources_block(&i.else_block, sources);
                 for m in &i.merges {
-                    let union: std::collections::BTreeSet<usize> =
-                        [&m.then_value, &m.else_value].iter().filter_map(|o| o.var()).flat_map(|v| sources[v].clone()).collect();
+                    let union: std::collections::BTreeSet<usize> = [&m.then_value, &m.else_value]
+                        .iter()
+                        .filter_map(|o| o.var())
+                        .flat_map(|v| sources[v].clone())
+                        .collect();
                     sources[m.var].extend(union);
                 }
             }

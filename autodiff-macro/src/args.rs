@@ -21,13 +21,19 @@ impl Parse for Args {
             match item {
                 Arg::Wrt(keyword, names) => {
                     if args.wrt.is_some() {
-                        return Err(syn::Error::new_spanned(keyword, "`wrt` is given twice: list every parameter in one `wrt(..)`"));
+                        return Err(syn::Error::new_spanned(
+                            keyword,
+                            "`wrt` is given twice: list every parameter in one `wrt(..)`",
+                        ));
                     }
                     args.wrt = Some(names);
                 }
                 Arg::Crate(keyword, path) => {
                     if args.krate.is_some() {
-                        return Err(syn::Error::new_spanned(keyword, "`crate` is given twice: name the path of the `autodiff` crate once"));
+                        return Err(syn::Error::new_spanned(
+                            keyword,
+                            "`crate` is given twice: name the path of the `autodiff` crate once",
+                        ));
                     }
                     args.krate = Some(path);
                 }
@@ -47,18 +53,24 @@ impl Parse for Arg {
         if input.peek(Token![crate]) {
             let keyword: Token![crate] = input.parse()?;
             input.parse::<Token![=]>().map_err(|e| {
-                syn::Error::new(e.span(), "expected `crate = path`, for example `crate = ::autodiff`")
+                syn::Error::new(
+                    e.span(),
+                    "expected `crate = path`, for example `crate = ::autodiff`",
+                )
             })?;
             if input.peek(syn::LitStr) {
                 let lit: syn::LitStr = input.parse()?;
-                return Err(syn::Error::new_spanned(lit, "`crate` takes a path, not a string: write `crate = my_autodiff`"));
+                return Err(syn::Error::new_spanned(
+                    lit,
+                    "`crate` takes a path, not a string: write `crate = my_autodiff`",
+                ));
             }
             let path = Path::parse_mod_style(input)?;
             return Ok(Arg::Crate(keyword, path));
         }
-        let keyword: Ident = input.parse().map_err(|e| {
-            syn::Error::new(e.span(), "expected `wrt(..)` or `crate = path`")
-        })?;
+        let keyword: Ident = input
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), "expected `wrt(..)` or `crate = path`"))?;
         if keyword != "wrt" {
             return Err(syn::Error::new_spanned(
                 &keyword,
@@ -69,7 +81,10 @@ impl Parse for Arg {
         syn::parenthesized!(content in input);
         let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
         if names.is_empty() {
-            return Err(syn::Error::new_spanned(&keyword, "`wrt()` is empty: name at least one parameter to differentiate"));
+            return Err(syn::Error::new_spanned(
+                &keyword,
+                "`wrt()` is empty: name at least one parameter to differentiate",
+            ));
         }
         Ok(Arg::Wrt(keyword, names.into_iter().collect()))
     }

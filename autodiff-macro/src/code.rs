@@ -15,7 +15,10 @@ pub struct Code<'a> {
 
 impl<'a> Code<'a> {
     pub fn new(body: &'a Body, krate: &TokenStream) -> Self {
-        Code { body, rules: quote!(#krate::__private::rules) }
+        Code {
+            body,
+            rules: quote!(#krate::__private::rules),
+        }
     }
 
     pub fn name(&self, v: VarId) -> syn::Ident {

@@ -39,16 +39,40 @@ pub fn upper_camel(name: &str) -> String {
 
 pub fn items(f: &Function) -> TokenStream {
     let code = Code::new(f.body, &f.krate);
-    let all: std::collections::BTreeSet<usize> =
-        f.sig.params.iter().enumerate().filter(|(_, p)| p.differentiable).map(|(i, _)| i).collect();
+    let all: std::collections::BTreeSet<usize> = f
+        .sig
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.differentiable)
+        .map(|(i, _)| i)
+        .collect();
     let several = all.len() > 1;
-    let flags: Vec<syn::Ident> = f.sig.params.iter().map(|p| format_ident!("__ad_want_{}", p.ident)).collect();
-    let mask = Mask { sources: crate::analyse::sources(f.body), all, flags: flags.clone() };
+    let flags: Vec<syn::Ident> = f
+        .sig
+        .params
+        .iter()
+        .map(|p| format_ident!("__ad_want_{}", p.ident))
+        .collect();
+    let mask = Mask {
+        sources: crate::analyse::sources(f.body),
+        all,
+        flags: flags.clone(),
+    };
     let mut reverse = Reverse::masked(&code, mask);
-    let sweep = reverse.sweep(&f.body.block, &f.body.result, quote!(__ad_seed), f.param_vars);
+    let sweep = reverse.sweep(
+        &f.body.block,
+        &f.body.result,
+        quote!(__ad_seed),
+        f.param_vars,
+    );
     let needs = reverse.needs;
     let last_use = LastUse::of(&f.body.block, &f.body.result);
-    let forward = Forward { code: &code, needs: &needs, last_use: &last_use };
+    let forward = Forward {
+        code: &code,
+        needs: &needs,
+        last_use: &last_use,
+    };
     let forward_body = forward.block(&f.body.block);
     let value = match &f.body.result {
         Operand::Var(v) if f.body.vars[*v].binding_refs == 0 => {
@@ -95,7 +119,11 @@ pub fn items(f: &Function) -> TokenStream {
                 shapes.push(quote!(let #name = #rules::shape_of(&#ident);));
                 quote!(#name)
             };
-            let slot = if var.active() { quote!(#d) } else { quote!(::core::option::Option::None) };
+            let slot = if var.active() {
+                quote!(#d)
+            } else {
+                quote!(::core::option::Option::None)
+            };
             quote!(#rules::finish(#slot, #shape))
         };
         // A caller that did not ask for this gradient gets a placeholder, computed for free.
@@ -109,18 +137,33 @@ pub fn items(f: &Function) -> TokenStream {
     }
 
     let params_fwd = params_with_lifetime(f);
-    let params: Vec<TokenStream> = f.sig.params.iter().map(|p| {
-        let (i, t) = (&p.ident, &p.ty);
-        quote!(#i: #t)
-    }).collect();
+    let params: Vec<TokenStream> = f
+        .sig
+        .params
+        .iter()
+        .map(|p| {
+            let (i, t) = (&p.ident, &p.ty);
+            quote!(#i: #t)
+        })
+        .collect();
     let names: Vec<&syn::Ident> = f.sig.params.iter().map(|p| &p.ident).collect();
     // Borrowed parameters are not captured by the reverse sweep but passed to it, so that a
     // tape never borrows from a caller's temporary.
-    let borrowed: Vec<&crate::signature::Param> = f.sig.params.iter().filter(|p| p.refs >= 1).collect();
+    let borrowed: Vec<&crate::signature::Param> =
+        f.sig.params.iter().filter(|p| p.refs >= 1).collect();
     let borrowed_names: Vec<&syn::Ident> = borrowed.iter().map(|p| &p.ident).collect();
     let borrowed_tys: Vec<&syn::Type> = borrowed.iter().map(|p| &p.ty).collect();
-    let borrowed_fields: Vec<TokenStream> = params_fwd.iter().zip(&f.sig.params).filter(|(_, p)| p.refs >= 1).map(|(t, _)| t.clone()).collect();
-    let seed = if names.iter().any(|n| *n == "seed") { format_ident!("__ad_seed_in") } else { format_ident!("seed") };
+    let borrowed_fields: Vec<TokenStream> = params_fwd
+        .iter()
+        .zip(&f.sig.params)
+        .filter(|(_, p)| p.refs >= 1)
+        .map(|(t, _)| t.clone())
+        .collect();
+    let seed = if names.iter().any(|n| *n == "seed") {
+        format_ident!("__ad_seed_in")
+    } else {
+        format_ident!("seed")
+    };
     // A caller reaches these through the path of the function itself: `m::f` names the
     // struct `f` below (brought along by `use m::f`), or, when a module `f` shadows it (the
     // `mod f; pub use f::*;` layout), the module, which holds the free functions.
@@ -131,7 +174,8 @@ pub fn items(f: &Function) -> TokenStream {
     let vjp = format_ident!("{}_vjp", fn_name);
     let grad = format_ident!("{}_grad", fn_name);
     let param_count = proc_macro2::Literal::usize_unsuffixed(f.sig.params.len());
-    let reverse_fn = quote!(::core::ops::FnOnce(#ret, [bool; #param_count] #(, #borrowed_tys)*) -> #grad_ty);
+    let reverse_fn =
+        quote!(::core::ops::FnOnce(#ret, [bool; #param_count] #(, #borrowed_tys)*) -> #grad_ty);
     let closure_ty = quote!(impl #reverse_fn + use<>);
     let allow = quote!(#[allow(unused_mut, unused_variables, unused_parens, dead_code, non_snake_case, clippy::all)]);
 
@@ -144,23 +188,38 @@ pub fn items(f: &Function) -> TokenStream {
     let grad_fn_doc = format!("The value of {fn_link} and its gradient.");
     let adapter_doc = format!("How other differentiated functions call {fn_link}.");
 
-    let grad_fn = f.sig.scalar_result.then(|| quote! {
-        #[doc = #grad_fn_doc]
-        #[inline]
-        #allow
-        #vis fn #grad(#(#params),*) -> (#ret, #grad_ty) {
-            #vjp(#(#names,)* 1.0)
+    let grad_fn = f.sig.scalar_result.then(|| {
+        quote! {
+            #[doc = #grad_fn_doc]
+            #[inline]
+            #allow
+            #vis fn #grad(#(#params),*) -> (#ret, #grad_ty) {
+                #vjp(#(#names,)* 1.0)
+            }
         }
     });
 
     let positional = f.sig.params.iter().map(|p| {
         let ident = &p.ident;
-        if p.differentiable { quote!(__ad_grad.#ident) } else { quote!(#rules::NoGrad) }
+        if p.differentiable {
+            quote!(__ad_grad.#ident)
+        } else {
+            quote!(#rules::NoGrad)
+        }
     });
-    let positional_ty: Vec<TokenStream> = f.sig.params.iter().map(|p| {
-        let owned = &p.owned;
-        if p.differentiable { quote!(#owned) } else { quote!(#rules::NoGrad) }
-    }).collect();
+    let positional_ty: Vec<TokenStream> = f
+        .sig
+        .params
+        .iter()
+        .map(|p| {
+            let owned = &p.owned;
+            if p.differentiable {
+                quote!(#owned)
+            } else {
+                quote!(#rules::NoGrad)
+            }
+        })
+        .collect();
     let item = f.item;
 
     quote! {

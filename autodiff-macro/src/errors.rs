@@ -57,7 +57,10 @@ impl<'ast> syn::visit::Visit<'ast> for Forbidden {
         if self.0.is_some() {
             return;
         }
-        if matches!(e, syn::Expr::While(_) | syn::Expr::Loop(_) | syn::Expr::ForLoop(_) | syn::Expr::Unsafe(_)) {
+        if matches!(
+            e,
+            syn::Expr::While(_) | syn::Expr::Loop(_) | syn::Expr::ForLoop(_) | syn::Expr::Unsafe(_)
+        ) {
             self.0 = Some((offending(e), unsupported(e)));
             return;
         }
@@ -66,7 +69,12 @@ impl<'ast> syn::visit::Visit<'ast> for Forbidden {
 }
 
 pub fn macro_message(m: &syn::Macro) -> String {
-    let name = m.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+    let name = m
+        .path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default();
     format!("macro calls (`{name}!`) are not supported in a differentiated function: #[differentiate] cannot see what a macro expands to; write the expression out, or compute the value outside the function and pass it in")
 }
 
@@ -95,7 +103,8 @@ pub fn offending(e: &syn::Expr) -> TokenStream {
 
 /// The message for an expression outside the language, naming the construct.
 pub fn unsupported(e: &syn::Expr) -> String {
-    const ONE_STEP: &str = "unroll a fixed number of steps, or differentiate one step and loop outside the function";
+    const ONE_STEP: &str =
+        "unroll a fixed number of steps, or differentiate one step and loop outside the function";
     match e {
         syn::Expr::While(_) => format!("`while` loops are not supported in a differentiated function: {ONE_STEP}"),
         syn::Expr::Loop(_) => format!("`loop` is not supported in a differentiated function: {ONE_STEP}"),

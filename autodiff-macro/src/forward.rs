@@ -99,7 +99,9 @@ impl Forward<'_> {
 
     fn value_at(&self, o: &Operand, refs: i32, read_later: bool) -> TokenStream {
         match o {
-            Operand::Var(v) if refs == self.code.body.vars[*v].binding_refs => self.moved(*v, read_later),
+            Operand::Var(v) if refs == self.code.body.vars[*v].binding_refs => {
+                self.moved(*v, read_later)
+            }
             _ => self.code.operand_at(o, refs),
         }
     }
@@ -107,7 +109,10 @@ impl Forward<'_> {
     fn call(&self, var: VarId, call: &Call) -> TokenStream {
         let name = self.code.name(var);
         let mut counts: HashMap<VarId, usize> = HashMap::new();
-        call.args.iter().filter_map(|a| a.value).for_each(|v| *counts.entry(v).or_default() += 1);
+        call.args
+            .iter()
+            .filter_map(|a| a.value)
+            .for_each(|v| *counts.entry(v).or_default() += 1);
         let args = call.args.iter().map(|a| match (&a.constant, a.value) {
             (Some(c), _) => c.tokens.clone(),
             (None, Some(v)) => {
@@ -141,9 +146,23 @@ impl Forward<'_> {
         }
         let inputs = self.code.map_inputs(map);
         // The closure's own inputs: its element stands for the receiver.
-        let closure_inputs: Vec<VarId> = inputs.iter().map(|&v| if Some(v) == map.recv.var() { map.param } else { v }).collect();
+        let closure_inputs: Vec<VarId> = inputs
+            .iter()
+            .map(|&v| {
+                if Some(v) == map.recv.var() {
+                    map.param
+                } else {
+                    v
+                }
+            })
+            .collect();
         let mut reverse = Reverse::new(self.code);
-        let sweep = reverse.sweep(&map.body, &map.result, quote!(#rules::one()), &closure_inputs);
+        let sweep = reverse.sweep(
+            &map.body,
+            &map.result,
+            quote!(#rules::one()),
+            &closure_inputs,
+        );
         let forward = self.inner_forward(&map.body, &map.result, &reverse.needs);
         let result = self.code.operand_at(&map.result, 0);
         let partials = closure_inputs.iter().map(|&v| {
@@ -163,7 +182,12 @@ impl Forward<'_> {
 
     fn inner_forward(&self, block: &Block, result: &Operand, needs: &Needs) -> TokenStream {
         let last_use = LastUse::of(block, result);
-        Forward { code: self.code, needs, last_use: &last_use }.block(block)
+        Forward {
+            code: self.code,
+            needs,
+            last_use: &last_use,
+        }
+        .block(block)
     }
 
     /// `let (merged…, record) = if c { …; (values…, Branch::Then((saved…))) } else { … };`
@@ -177,10 +201,14 @@ impl Forward<'_> {
             return quote_spanned!(i.span=> if #cond { #then_fwd } else { #else_fwd });
         }
         let rules = &self.code.rules;
-        let mut names: Vec<TokenStream> = i.merges.iter().map(|m| {
-            let n = &vars[m.var].name;
-            quote!(#n)
-        }).collect();
+        let mut names: Vec<TokenStream> = i
+            .merges
+            .iter()
+            .map(|m| {
+                let n = &vars[m.var].name;
+                quote!(#n)
+            })
+            .collect();
         let (then_tail, else_tail) = match record {
             Some((then_saved, else_saved)) => {
                 let r = self.code.name(i.record);
@@ -200,9 +228,16 @@ impl Forward<'_> {
     }
 
     fn tail(&self, i: &If, then: bool, record: Option<TokenStream>) -> TokenStream {
-        let values: Vec<&Operand> = i.merges.iter().map(|m| if then { &m.then_value } else { &m.else_value }).collect();
+        let values: Vec<&Operand> = i
+            .merges
+            .iter()
+            .map(|m| if then { &m.then_value } else { &m.else_value })
+            .collect();
         let mut counts: HashMap<VarId, usize> = HashMap::new();
-        values.iter().filter_map(|o| o.var()).for_each(|v| *counts.entry(v).or_default() += 1);
+        values
+            .iter()
+            .filter_map(|o| o.var())
+            .for_each(|v| *counts.entry(v).or_default() += 1);
         let mut seen: HashMap<VarId, usize> = HashMap::new();
         let items = i.merges.iter().zip(&values).map(|(m, o)| {
             let later = match o.var() {

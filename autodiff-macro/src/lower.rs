@@ -22,11 +22,17 @@ pub struct Value {
 
 impl Value {
     fn var(var: VarId, refs: i32) -> Self {
-        Value { operand: Operand::Var(var), refs }
+        Value {
+            operand: Operand::Var(var),
+            refs,
+        }
     }
     /// A placeholder after an error, so that lowering goes on and reports every problem.
     fn error() -> Self {
-        Value { operand: Operand::Lit(quote!(0.0)), refs: 0 }
+        Value {
+            operand: Operand::Lit(quote!(0.0)),
+            refs: 0,
+        }
     }
 }
 
@@ -46,13 +52,37 @@ pub struct Lowerer<'e> {
 
 impl<'e> Lowerer<'e> {
     pub fn new(names: Names, errors: &'e mut Errors) -> Self {
-        Lowerer { vars: Vec::new(), env: Env { scopes: vec![HashMap::new()] }, names, errors, blocks: vec![Vec::new()], depth: 0, return_depth: 1 }
+        Lowerer {
+            vars: Vec::new(),
+            env: Env {
+                scopes: vec![HashMap::new()],
+            },
+            names,
+            errors,
+            blocks: vec![Vec::new()],
+            depth: 0,
+            return_depth: 1,
+        }
     }
 
     /// Declares a parameter.
-    pub fn param(&mut self, ident: &syn::Ident, index: usize, refs: i32, differentiable: bool) -> VarId {
+    pub fn param(
+        &mut self,
+        ident: &syn::Ident,
+        index: usize,
+        refs: i32,
+        differentiable: bool,
+    ) -> VarId {
         let name = self.names.version(ident, true);
-        let id = self.new_var(name, refs, differentiable, VarKind::Param { index, differentiable });
+        let id = self.new_var(
+            name,
+            refs,
+            differentiable,
+            VarKind::Param {
+                index,
+                differentiable,
+            },
+        );
         self.bind(ident, Binding { var: id, refs });
         id
     }
@@ -64,7 +94,14 @@ impl<'e> Lowerer<'e> {
             None => Operand::Lit(quote!(0.0)),
         };
         let stmts = self.blocks.pop().unwrap_or_default();
-        (Body { vars: self.vars, block: Block { stmts }, result }, self.names)
+        (
+            Body {
+                vars: self.vars,
+                block: Block { stmts },
+                result,
+            },
+            self.names,
+        )
     }
 
     fn owned_result(&mut self, v: Value, span: Span) -> Operand {
@@ -78,8 +115,21 @@ impl<'e> Lowerer<'e> {
         v.operand
     }
 
-    fn new_var(&mut self, name: syn::Ident, binding_refs: i32, varied: bool, kind: VarKind) -> VarId {
-        self.vars.push(Var { name, binding_refs, varied, useful: false, kind, ty: None });
+    fn new_var(
+        &mut self,
+        name: syn::Ident,
+        binding_refs: i32,
+        varied: bool,
+        kind: VarKind,
+    ) -> VarId {
+        self.vars.push(Var {
+            name,
+            binding_refs,
+            varied,
+            useful: false,
+            kind,
+            ty: None,
+        });
         self.vars.len() - 1
     }
 
@@ -170,7 +220,10 @@ impl<'e> Lowerer<'e> {
                 }
                 match &r.expr {
                     Some(e) => Some(self.expr(e)),
-                    None => Some(self.error(r, "`return` needs a value: the function returns what it differentiates")),
+                    None => Some(self.error(
+                        r,
+                        "`return` needs a value: the function returns what it differentiates",
+                    )),
                 }
             }
             syn::Expr::If(i) => {
@@ -182,7 +235,11 @@ impl<'e> Lowerer<'e> {
                 }
                 let value = self.if_expr(i, !semi && last && i.else_branch.is_some());
                 self.return_depth = outer_return;
-                if semi { None } else { value }
+                if semi {
+                    None
+                } else {
+                    value
+                }
             }
             _ if !semi && last => Some(self.expr(e)),
             _ => {
@@ -203,7 +260,10 @@ impl<'e> Lowerer<'e> {
             return;
         };
         if let Some((_, diverge)) = &init.diverge {
-            self.errors.push(diverge, "`let … else` is not supported: bind the value with a plain `let`");
+            self.errors.push(
+                diverge,
+                "`let … else` is not supported: bind the value with a plain `let`",
+            );
             return;
         }
         if let syn::Expr::Closure(c) = strip_parens(&init.expr) {
@@ -218,19 +278,43 @@ impl<'e> Lowerer<'e> {
 
     /// Binds `ident` to a lowered value: a value created by this statement takes the user's
     /// name; an existing one is aliased.
-    fn bind_value(&mut self, ident: &syn::Ident, value: Value, before: VarId, ty: Option<syn::Type>, new_name: bool) {
+    fn bind_value(
+        &mut self,
+        ident: &syn::Ident,
+        value: Value,
+        before: VarId,
+        ty: Option<syn::Type>,
+        new_name: bool,
+    ) {
         let binding = match value.operand {
-            Operand::Var(id) if id >= before && value.refs == self.vars[id].binding_refs && self.vars[id].kind == VarKind::Local => {
+            Operand::Var(id)
+                if id >= before
+                    && value.refs == self.vars[id].binding_refs
+                    && self.vars[id].kind == VarKind::Local =>
+            {
                 self.vars[id].name = self.names.version(ident, new_name);
                 self.vars[id].ty = ty;
-                Binding { var: id, refs: value.refs }
+                Binding {
+                    var: id,
+                    refs: value.refs,
+                }
             }
-            Operand::Var(id) => Binding { var: id, refs: value.refs },
+            Operand::Var(id) => Binding {
+                var: id,
+                refs: value.refs,
+            },
             Operand::Lit(tokens) => {
                 let name = self.names.version(ident, new_name);
                 let id = self.new_var(name, 0, false, VarKind::Local);
                 self.vars[id].ty = ty;
-                self.push(Stmt::Let { var: id, expr: Expr::Const(Verbatim { tokens, reads: vec![] }), span: ident.span() });
+                self.push(Stmt::Let {
+                    var: id,
+                    expr: Expr::Const(Verbatim {
+                        tokens,
+                        reads: vec![],
+                    }),
+                    span: ident.span(),
+                });
                 Binding { var: id, refs: 0 }
             }
         };
@@ -243,8 +327,16 @@ impl<'e> Lowerer<'e> {
             return;
         };
         let ident = ident.clone();
-        let Some(depth) = self.env.scopes.iter().rposition(|s| s.contains_key(&key(&ident))) else {
-            self.errors.push(target, format!("`{ident}` is not a local variable of this function"));
+        let Some(depth) = self
+            .env
+            .scopes
+            .iter()
+            .rposition(|s| s.contains_key(&key(&ident)))
+        else {
+            self.errors.push(
+                target,
+                format!("`{ident}` is not a local variable of this function"),
+            );
             return;
         };
         // Rebind in the scope that declared the variable, so the new value outlives inner blocks.
@@ -295,13 +387,18 @@ impl<'e> Lowerer<'e> {
             syn::Expr::Call(c) => self.call(c),
             syn::Expr::If(i) => match self.if_expr(i, true) {
                 Some(v) => v,
-                None => self.error(i, "this `if` gives no value: end both branches with an expression"),
+                None => self.error(
+                    i,
+                    "this `if` gives no value: end both branches with an expression",
+                ),
             },
             syn::Expr::Block(b) if b.label.is_none() => {
                 self.env.scopes.push(HashMap::new());
                 let v = self.block_value(&b.block.stmts, b.span());
                 self.env.scopes.pop();
-                v.unwrap_or_else(|| self.error(b, "this block has no value: end it with an expression"))
+                v.unwrap_or_else(|| {
+                    self.error(b, "this block has no value: end it with an expression")
+                })
             }
             other => {
                 let message = unsupported(other);
@@ -317,13 +414,25 @@ impl<'e> Lowerer<'e> {
             syn::Expr::Group(g) => self.alias(&g.expr),
             syn::Expr::Reference(r) if r.mutability.is_none() => {
                 let v = self.alias(&r.expr)?;
-                Some(Value { refs: v.refs + 1, ..v })
+                Some(Value {
+                    refs: v.refs + 1,
+                    ..v
+                })
             }
-            syn::Expr::Unary(syn::ExprUnary { op: syn::UnOp::Deref(_), expr, .. }) => {
+            syn::Expr::Unary(syn::ExprUnary {
+                op: syn::UnOp::Deref(_),
+                expr,
+                ..
+            }) => {
                 let v = self.alias(expr)?;
-                Some(Value { refs: v.refs - 1, ..v })
+                Some(Value {
+                    refs: v.refs - 1,
+                    ..v
+                })
             }
-            syn::Expr::MethodCall(m) if ops::is_identity_method(&m.method.to_string()) && m.args.is_empty() => {
+            syn::Expr::MethodCall(m)
+                if ops::is_identity_method(&m.method.to_string()) && m.args.is_empty() =>
+            {
                 let v = self.alias(&m.receiver)?;
                 Some(Value { refs: 0, ..v })
             }
@@ -339,7 +448,10 @@ impl<'e> Lowerer<'e> {
     /// inlined, anything else is computed once, as written, into a binding.
     fn constant(&mut self, e: &syn::Expr) -> Value {
         if is_literal(e) {
-            return Value { operand: Operand::Lit(e.to_token_stream()), refs: 0 };
+            return Value {
+                operand: Operand::Lit(e.to_token_stream()),
+                refs: 0,
+            };
         }
         if let syn::Expr::Closure(c) = strip_parens(e) {
             self.errors.push(c, closure_message());
@@ -360,7 +472,11 @@ impl<'e> Lowerer<'e> {
         let verbatim = rename::verbatim(bound, &self.env, &self.vars);
         let id = self.temp("c", e.span(), false);
         self.vars[id].binding_refs = binding_refs;
-        self.push(Stmt::Let { var: id, expr: Expr::Const(verbatim), span: e.span() });
+        self.push(Stmt::Let {
+            var: id,
+            expr: Expr::Const(verbatim),
+            span: e.span(),
+        });
         Value::var(id, refs)
     }
 
@@ -375,7 +491,10 @@ impl<'e> Lowerer<'e> {
                 v.refs -= 1;
                 v
             }
-            _ => self.error(u, "`!` is not differentiable: it is supported only in `if` conditions"),
+            _ => self.error(
+                u,
+                "`!` is not differentiable: it is supported only in `if` conditions",
+            ),
         }
     }
 
@@ -384,7 +503,10 @@ impl<'e> Lowerer<'e> {
         let op = match b.op {
             Add(_) | Sub(_) | Mul(_) | Div(_) => b.op,
             AddAssign(_) | SubAssign(_) | MulAssign(_) | DivAssign(_) => {
-                return self.error(b, "compound assignment is a statement: write `x += e;` on its own line");
+                return self.error(
+                    b,
+                    "compound assignment is a statement: write `x += e;` on its own line",
+                );
             }
             _ => {
                 return self.error(b.op, format!("`{}` on a differentiable value is supported only in `if` conditions; arithmetic supports `+ - * /`", b.op.to_token_stream()));
@@ -395,7 +517,15 @@ impl<'e> Lowerer<'e> {
         self.binary_value(op, lhs, rhs, &b.left, &b.right, b.op.span())
     }
 
-    fn binary_value(&mut self, op: syn::BinOp, lhs: Value, rhs: Value, _l: &syn::Expr, _r: &syn::Expr, span: Span) -> Value {
+    fn binary_value(
+        &mut self,
+        op: syn::BinOp,
+        lhs: Value,
+        rhs: Value,
+        _l: &syn::Expr,
+        _r: &syn::Expr,
+        span: Span,
+    ) -> Value {
         let def = match op {
             syn::BinOp::Add(_) | syn::BinOp::AddAssign(_) => &ops::ADD,
             syn::BinOp::Sub(_) | syn::BinOp::SubAssign(_) => &ops::SUB,
@@ -406,18 +536,39 @@ impl<'e> Lowerer<'e> {
     }
 
     /// Emits a primitive operation and returns its result.
-    fn op(&mut self, def: &'static OpDef, operands: Vec<Operand>, consts: Vec<Verbatim>, span: Span) -> Value {
-        let varied = operands.iter().any(|o| o.var().is_some_and(|v| self.vars[v].varied));
+    fn op(
+        &mut self,
+        def: &'static OpDef,
+        operands: Vec<Operand>,
+        consts: Vec<Verbatim>,
+        span: Span,
+    ) -> Value {
+        let varied = operands
+            .iter()
+            .any(|o| o.var().is_some_and(|v| self.vars[v].varied));
         let var = self.temp(def.rule, span, varied);
         let handle = self.record("op", var);
-        self.push(Stmt::Let { var, expr: Expr::Op(OpCall { op: def, operands, consts, handle, span }), span });
+        self.push(Stmt::Let {
+            var,
+            expr: Expr::Op(OpCall {
+                op: def,
+                operands,
+                consts,
+                handle,
+                span,
+            }),
+            span,
+        });
         Value::var(var, 0)
     }
 
     fn method(&mut self, m: &syn::ExprMethodCall) -> Value {
         let name = syn::ext::IdentExt::unraw(&m.method).to_string();
         if let Some(turbofish) = &m.turbofish {
-            return self.error(turbofish, "type arguments on a method are not supported here: annotate the `let` instead");
+            return self.error(
+                turbofish,
+                "type arguments on a method are not supported here: annotate the `let` instead",
+            );
         }
         if name == "map" {
             return self.map(m);
@@ -427,14 +578,30 @@ impl<'e> Lowerer<'e> {
         };
         let operands_after = def.operands() - 1;
         if m.args.len() != operands_after + def.consts {
-            return self.error(m, format!("`.{name}(..)` takes {} argument{} here", operands_after + def.consts, if operands_after + def.consts == 1 { "" } else { "s" }));
+            return self.error(
+                m,
+                format!(
+                    "`.{name}(..)` takes {} argument{} here",
+                    operands_after + def.consts,
+                    if operands_after + def.consts == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
+                ),
+            );
         }
         let recv = self.expr(&m.receiver);
         let mut operands = vec![recv.operand];
         for a in m.args.iter().take(operands_after) {
             operands.push(self.expr(a).operand);
         }
-        let consts = m.args.iter().skip(operands_after).map(|a| self.const_arg(a)).collect();
+        let consts = m
+            .args
+            .iter()
+            .skip(operands_after)
+            .map(|a| self.const_arg(a))
+            .collect();
         self.op(def, operands, consts, m.method.span())
     }
 
@@ -442,22 +609,37 @@ impl<'e> Lowerer<'e> {
     /// literal or names a binding, computed once into a binding otherwise.
     fn const_arg(&mut self, a: &syn::Expr) -> Verbatim {
         if rename::mentions_varied(a, &self.env, &self.vars) {
-            self.errors.push(a, "this argument must be a constant: it cannot depend on a differentiable parameter");
-            return Verbatim { tokens: quote!(0.0), reads: vec![] };
+            self.errors.push(
+                a,
+                "this argument must be a constant: it cannot depend on a differentiable parameter",
+            );
+            return Verbatim {
+                tokens: quote!(0.0),
+                reads: vec![],
+            };
         }
         if is_literal(a) || self.alias(a).is_some() {
             return rename::verbatim(a, &self.env, &self.vars);
         }
         let v = self.constant(a);
         match v.operand {
-            Operand::Var(id) => Verbatim { tokens: rename::render(&self.vars[id], v.refs), reads: vec![id] },
-            Operand::Lit(tokens) => Verbatim { tokens, reads: vec![] },
+            Operand::Var(id) => Verbatim {
+                tokens: rename::render(&self.vars[id], v.refs),
+                reads: vec![id],
+            },
+            Operand::Lit(tokens) => Verbatim {
+                tokens,
+                reads: vec![],
+            },
         }
     }
 
     fn call(&mut self, c: &syn::ExprCall) -> Value {
         let syn::Expr::Path(func) = &*c.func else {
-            return self.error(&c.func, "only calls of a function by its path are supported (`f(x)` or `m::f(x)`)");
+            return self.error(
+                &c.func,
+                "only calls of a function by its path are supported (`f(x)` or `m::f(x)`)",
+            );
         };
         if func.qself.is_some() {
             return self.error(&c.func, "qualified paths (`<T as Trait>::f`) are not supported: call a #[differentiate] function by its path");
@@ -472,7 +654,10 @@ impl<'e> Lowerer<'e> {
         if let Some(first) = path.segments.first().filter(|_| path.segments.len() > 1) {
             // `f64::floor(x)`, `std::cmp::max(a, b)`: functions of the standard library have
             // no derivative rule and cannot be #[differentiate] functions.
-            const STD: &[&str] = &["f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "std", "core", "alloc", "nalgebra"];
+            const STD: &[&str] = &[
+                "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32",
+                "u64", "u128", "usize", "std", "core", "alloc", "nalgebra",
+            ];
             if STD.contains(&first.ident.to_string().as_str()) {
                 let name = path.to_token_stream().to_string().replace(' ', "");
                 return self.error(&c.func, format!("`{name}` has no derivative rule: call a function with a rule (`relu`, `sigmoid`, `tanh`, …, or a method such as `x.exp()`), or a #[differentiate] function of your own"));
@@ -495,25 +680,61 @@ impl<'e> Lowerer<'e> {
                     Operand::Var(id) => Some(id),
                     Operand::Lit(_) => None,
                 };
-                args.push(CallArg { value, refs: v.refs, constant: None });
+                args.push(CallArg {
+                    value,
+                    refs: v.refs,
+                    constant: None,
+                });
             } else {
-                let refs = self.alias(a).map(|v| v.refs).unwrap_or_else(|| leading_refs(a));
-                args.push(CallArg { value: None, refs, constant: Some(rename::verbatim(a, &self.env, &self.vars)) });
+                let refs = self
+                    .alias(a)
+                    .map(|v| v.refs)
+                    .unwrap_or_else(|| leading_refs(a));
+                args.push(CallArg {
+                    value: None,
+                    refs,
+                    constant: Some(rename::verbatim(a, &self.env, &self.vars)),
+                });
             }
         }
         let var = self.temp(&callee, c.span(), true);
         let tape = self.record("tape", var);
-        self.push(Stmt::Let { var, expr: Expr::Call(Call { path: path.clone(), args, tape, span: c.span() }), span: c.span() });
+        self.push(Stmt::Let {
+            var,
+            expr: Expr::Call(Call {
+                path: path.clone(),
+                args,
+                tape,
+                span: c.span(),
+            }),
+            span: c.span(),
+        });
         Value::var(var, 0)
     }
 
     fn function(&mut self, def: &'static OpDef, c: &syn::ExprCall, name: &syn::Ident) -> Value {
         let expected = def.operands() + def.consts;
         if c.args.len() != expected {
-            return self.error(c, format!("`{name}` takes {expected} argument{}", if expected == 1 { "" } else { "s" }));
+            return self.error(
+                c,
+                format!(
+                    "`{name}` takes {expected} argument{}",
+                    if expected == 1 { "" } else { "s" }
+                ),
+            );
         }
-        let operands = c.args.iter().take(def.operands()).map(|a| self.expr(a).operand).collect();
-        let consts = c.args.iter().skip(def.operands()).map(|a| self.const_arg(a)).collect();
+        let operands = c
+            .args
+            .iter()
+            .take(def.operands())
+            .map(|a| self.expr(a).operand)
+            .collect();
+        let consts = c
+            .args
+            .iter()
+            .skip(def.operands())
+            .map(|a| self.const_arg(a))
+            .collect();
         self.op(def, operands, consts, name.span())
     }
 
@@ -523,7 +744,10 @@ impl<'e> Lowerer<'e> {
             _ => return self.error(m, "`map` takes one closure on a scalar: `m.map(|v| …)`"),
         };
         if closure.inputs.len() != 1 {
-            return self.error(&closure.inputs, "the closure of `map` takes exactly one parameter, the element: `|v| …`");
+            return self.error(
+                &closure.inputs,
+                "the closure of `map` takes exactly one parameter, the element: `|v| …`",
+            );
         }
         let (param_ident, _) = match local_pattern(&closure.inputs[0]) {
             Ok(p) => p,
@@ -538,15 +762,26 @@ impl<'e> Lowerer<'e> {
         self.env.scopes.push(HashMap::new());
         let pname = self.names.version(&param_ident, true);
         let param = self.new_var(pname, 0, recv_varied, VarKind::Local);
-        self.bind(&param_ident, Binding { var: param, refs: 0 });
+        self.bind(
+            &param_ident,
+            Binding {
+                var: param,
+                refs: 0,
+            },
+        );
         self.blocks.push(Vec::new());
         let outer_return = std::mem::replace(&mut self.return_depth, self.depth + 1);
         let result = self.expr(&closure.body);
         self.return_depth = outer_return;
-        let body = Block { stmts: self.blocks.pop().unwrap_or_default() };
+        let body = Block {
+            stmts: self.blocks.pop().unwrap_or_default(),
+        };
         self.env.scopes.pop();
         if result.refs != 0 {
-            self.errors.push(&closure.body, "the closure of `map` must return a scalar value");
+            self.errors.push(
+                &closure.body,
+                "the closure of `map` must return a scalar value",
+            );
         }
         let mut captures = Vec::new();
         crate::analyse::block_reads(&body, &mut |v| {
@@ -562,8 +797,20 @@ impl<'e> Lowerer<'e> {
         let varied = recv_varied || captures.iter().any(|&v| self.vars[v].varied);
         let var = self.temp("map", m.method.span(), varied);
         let handle = self.record("op", var);
-        let call = MapCall { recv: recv.operand, param, body, result: result.operand, captures, handle, span: m.method.span() };
-        self.push(Stmt::Let { var, expr: Expr::Map(Box::new(call)), span: m.span() });
+        let call = MapCall {
+            recv: recv.operand,
+            param,
+            body,
+            result: result.operand,
+            captures,
+            handle,
+            span: m.method.span(),
+        };
+        self.push(Stmt::Let {
+            var,
+            expr: Expr::Map(Box::new(call)),
+            span: m.span(),
+        });
         Value::var(var, 0)
     }
 
@@ -573,7 +820,10 @@ impl<'e> Lowerer<'e> {
     /// (and the value, when the `if` is an expression).
     fn if_expr(&mut self, i: &syn::ExprIf, want_value: bool) -> Option<Value> {
         if let syn::Expr::Let(l) = &*i.cond {
-            self.errors.push(l, "`if let` is not supported: compare values with `if a > b { … }`");
+            self.errors.push(
+                l,
+                "`if let` is not supported: compare values with `if a > b { … }`",
+            );
             return None;
         }
         if let Some((tokens, message)) = forbidden(&i.cond) {
@@ -616,7 +866,12 @@ impl<'e> Lowerer<'e> {
                     let varied = self.varied(&t.operand) || self.varied(&e.operand);
                     let var = self.temp("if", i.span(), varied);
                     self.vars[var].binding_refs = t.refs;
-                    merges.push(Merge { var, refs: t.refs, then_value: t.operand, else_value: e.operand });
+                    merges.push(Merge {
+                        var,
+                        refs: t.refs,
+                        then_value: t.operand,
+                        else_value: e.operand,
+                    });
                     value = Some(Value::var(var, t.refs));
                 }
                 (None, None) if i.else_branch.is_some() => {}
@@ -642,20 +897,37 @@ impl<'e> Lowerer<'e> {
                 let varied = self.vars[t.var].varied || self.vars[e.var].varied;
                 let merged = self.names.version(&ident, false);
                 let var = self.new_var(merged, t.refs, varied, VarKind::Local);
-                merges.push(Merge { var, refs: t.refs, then_value: Operand::Var(t.var), else_value: Operand::Var(e.var) });
+                merges.push(Merge {
+                    var,
+                    refs: t.refs,
+                    then_value: Operand::Var(t.var),
+                    else_value: Operand::Var(e.var),
+                });
                 self.env.scopes[depth].insert(name.clone(), Binding { var, refs: t.refs });
             }
         }
         let name = self.names.temp("if", i.if_token.span);
         let record = self.new_var(name, 0, false, VarKind::Record);
-        self.push(Stmt::If(Box::new(If { cond, then_block, else_block, merges, record, span: i.span() })));
+        self.push(Stmt::If(Box::new(If {
+            cond,
+            then_block,
+            else_block,
+            merges,
+            record,
+            span: i.span(),
+        })));
         value
     }
 
-    fn branch(&mut self, f: impl FnOnce(&mut Self) -> Option<Value>) -> (Block, Option<Value>, Env) {
+    fn branch(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Option<Value>,
+    ) -> (Block, Option<Value>, Env) {
         self.blocks.push(Vec::new());
         let value = f(self);
-        let block = Block { stmts: self.blocks.pop().unwrap_or_default() };
+        let block = Block {
+            stmts: self.blocks.pop().unwrap_or_default(),
+        };
         (block, value, self.env.clone())
     }
 
@@ -698,7 +970,10 @@ fn is_empty_statement(stmt: &syn::Stmt) -> bool {
 
 fn compound(op: &syn::BinOp) -> Option<syn::BinOp> {
     match op {
-        syn::BinOp::AddAssign(_) | syn::BinOp::SubAssign(_) | syn::BinOp::MulAssign(_) | syn::BinOp::DivAssign(_) => Some(*op),
+        syn::BinOp::AddAssign(_)
+        | syn::BinOp::SubAssign(_)
+        | syn::BinOp::MulAssign(_)
+        | syn::BinOp::DivAssign(_) => Some(*op),
         _ => None,
     }
 }
@@ -706,7 +981,11 @@ fn compound(op: &syn::BinOp) -> Option<syn::BinOp> {
 fn is_literal(e: &syn::Expr) -> bool {
     match e {
         syn::Expr::Lit(l) => matches!(l.lit, syn::Lit::Float(_) | syn::Lit::Int(_)),
-        syn::Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. }) => is_literal(expr),
+        syn::Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => is_literal(expr),
         syn::Expr::Paren(p) => is_literal(&p.expr),
         _ => false,
     }

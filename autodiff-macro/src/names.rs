@@ -16,7 +16,11 @@ pub struct Names {
 impl Names {
     /// `mentioned` are every identifier in the user's function: never reused.
     pub fn new(mentioned: HashSet<String>) -> Self {
-        Names { taken: mentioned, versions: HashMap::new(), counter: 0 }
+        Names {
+            taken: mentioned,
+            versions: HashMap::new(),
+            counter: 0,
+        }
     }
 
     /// A binding for the user's variable `base`: `base` itself the first time (the user's own

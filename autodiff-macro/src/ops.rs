@@ -38,7 +38,17 @@ pub struct OpDef {
 /// unchanged (`+`, `-`, `add_bias`, …): that pullback is emitted last, so it takes the
 /// adjoint by value and reuses its buffer instead of copying it.
 pub fn first_reuses_seed(op: &OpDef) -> bool {
-    matches!(op.rule, "add" | "sub" | "add_bias" | "add_scalar" | "scale" | "div" | "component_mul" | "component_div")
+    matches!(
+        op.rule,
+        "add"
+            | "sub"
+            | "add_bias"
+            | "add_scalar"
+            | "scale"
+            | "div"
+            | "component_mul"
+            | "component_div"
+    )
 }
 
 impl OpDef {
@@ -115,7 +125,12 @@ unary!(SOFTMAX, "softmax", [Out], 0);
 unary!(LOG_SOFTMAX, "log_softmax", [Out], 0);
 binary!(ADD_BIAS, "add_bias", [], [], moves);
 unary!(SVM_LOSS, "svm_loss", [Op(0), Const(0)], 1);
-unary!(SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy", [Const(0)], 1);
+unary!(
+    SOFTMAX_CROSS_ENTROPY,
+    "softmax_cross_entropy",
+    [Const(0)],
+    1
+);
 
 /// Methods with a derivative rule: `recv.name(args)`; the receiver is operand 0.
 pub fn method(name: &str) -> Option<&'static OpDef> {
@@ -168,7 +183,10 @@ pub fn function(name: &str) -> Option<&'static OpDef> {
 
 /// Methods that read only a value's shape: their results are constants, whatever the value.
 pub fn is_shape_query(name: &str) -> bool {
-    matches!(name, "nrows" | "ncols" | "len" | "shape" | "is_empty" | "is_square")
+    matches!(
+        name,
+        "nrows" | "ncols" | "len" | "shape" | "is_empty" | "is_square"
+    )
 }
 
 /// Methods that return the same value (a copy): differentiated as the identity.
@@ -177,6 +195,7 @@ pub fn is_identity_method(name: &str) -> bool {
 }
 
 /// The methods with a rule, for error messages.
-pub const METHOD_NAMES: &str = "exp, ln, sqrt, powi, powf, sin, cos, tan, tanh, abs, max, min, recip, \
+pub const METHOD_NAMES: &str =
+    "exp, ln, sqrt, powi, powf, sin, cos, tan, tanh, abs, max, min, recip, \
      transpose, component_mul, component_div, sum, mean, norm_squared, norm, dot, add_scalar, \
      scale, map";

@@ -57,7 +57,12 @@ pub fn plain_ident(e: &syn::Expr) -> Option<&syn::Ident> {
 /// Whether `e` reads a value that depends on a differentiable parameter, other than through
 /// a shape query (`x.nrows()`).
 pub fn mentions_varied(e: &syn::Expr, env: &Env, vars: &[Var]) -> bool {
-    let mut finder = Finder { env, vars, shadowed: Vec::new(), found: false };
+    let mut finder = Finder {
+        env,
+        vars,
+        shadowed: Vec::new(),
+        found: false,
+    };
     finder.visit_expr(e);
     finder.found
 }
@@ -123,9 +128,17 @@ pub fn pattern_names(pat: &syn::Pat, out: &mut Vec<String>) {
 /// The user's expression with locals renamed to their current bindings.
 pub fn verbatim(e: &syn::Expr, env: &Env, vars: &[Var]) -> Verbatim {
     let mut e = e.clone();
-    let mut renamer = Renamer { env, vars, shadowed: Vec::new(), reads: Vec::new() };
+    let mut renamer = Renamer {
+        env,
+        vars,
+        shadowed: Vec::new(),
+        reads: Vec::new(),
+    };
     renamer.visit_expr_mut(&mut e);
-    Verbatim { tokens: e.to_token_stream(), reads: renamer.reads }
+    Verbatim {
+        tokens: e.to_token_stream(),
+        reads: renamer.reads,
+    }
 }
 
 struct Renamer<'a> {

@@ -43,12 +43,22 @@ pub struct Mask {
 impl<'a> Reverse<'a> {
     /// The sweep of a closure body, which runs whole.
     pub fn new(code: &'a Code<'a>) -> Self {
-        Reverse { code, needs: Needs::default(), arm_reads: Vec::new(), mask: None }
+        Reverse {
+            code,
+            needs: Needs::default(),
+            arm_reads: Vec::new(),
+            mask: None,
+        }
     }
 
     /// The sweep of a function, whose caller says which gradients it wants.
     pub fn masked(code: &'a Code<'a>, mask: Mask) -> Self {
-        Reverse { code, needs: Needs::default(), arm_reads: Vec::new(), mask: Some(mask) }
+        Reverse {
+            code,
+            needs: Needs::default(),
+            arm_reads: Vec::new(),
+            mask: Some(mask),
+        }
     }
 
     /// The condition under which the adjoint of `v` is needed, when it is not always.
@@ -81,9 +91,19 @@ impl<'a> Reverse<'a> {
 
     /// The whole sweep of a block whose result adjoint is `seed`, with slots for `inputs`
     /// (parameters, or a closure's element and captures) declared first.
-    pub fn sweep(&mut self, block: &Block, result: &Operand, seed: TokenStream, inputs: &[VarId]) -> TokenStream {
+    pub fn sweep(
+        &mut self,
+        block: &Block,
+        result: &Operand,
+        seed: TokenStream,
+        inputs: &[VarId],
+    ) -> TokenStream {
         let vars = &self.code.body.vars;
-        let mut decls: Vec<VarId> = inputs.iter().copied().filter(|&v| vars[v].active()).collect();
+        let mut decls: Vec<VarId> = inputs
+            .iter()
+            .copied()
+            .filter(|&v| vars[v].active())
+            .collect();
         for v in defined_in(block) {
             if vars[v].active() && !decls.contains(&v) {
                 decls.push(v);
@@ -145,8 +165,16 @@ impl<'a> Reverse<'a> {
             let pullback = &op.op.pullbacks[i];
             let method = format_ident!("{}", pullback.method, span = op.span);
             let d_in = self.code.adjoint(v);
-            let seed = if n + 1 == active.len() { quote!(#d_out) } else { quote!(&#d_out) };
-            let reads: Vec<TokenStream> = pullback.reads.iter().map(|r| self.read_for(*r, var, op)).collect();
+            let seed = if n + 1 == active.len() {
+                quote!(#d_out)
+            } else {
+                quote!(&#d_out)
+            };
+            let reads: Vec<TokenStream> = pullback
+                .reads
+                .iter()
+                .map(|r| self.read_for(*r, var, op))
+                .collect();
             let stmt = quote_spanned!(op.span=> #handle.#method(&mut #d_in, #seed #(, #reads)*););
             out.extend(self.guarded(v, stmt));
             self.reach(var, v);
@@ -196,7 +224,8 @@ impl<'a> Reverse<'a> {
             if let Some(v) = arg.value.filter(|&v| vars[v].active()) {
                 let d = self.code.adjoint(v);
                 let index = syn::Index::from(i);
-                let stmt = quote_spanned!(call.span=> #rules::accumulate_call(&mut #d, __ad_grad.#index););
+                let stmt =
+                    quote_spanned!(call.span=> #rules::accumulate_call(&mut #d, __ad_grad.#index););
                 accumulate.extend(self.guarded(v, stmt));
                 wanted.push(self.guard(v).unwrap_or_else(|| quote!(true)));
                 reached.push(v);
@@ -238,8 +267,16 @@ impl<'a> Reverse<'a> {
         let mut out = TokenStream::new();
         for (k, &v) in inputs.iter().enumerate() {
             let d = self.code.adjoint(v);
-            let seed = if k + 1 == inputs.len() { quote!(#d_out) } else { quote!(&#d_out) };
-            let method = if Some(v) == map.recv.var() { quote!(input) } else { quote!(captured) };
+            let seed = if k + 1 == inputs.len() {
+                quote!(#d_out)
+            } else {
+                quote!(&#d_out)
+            };
+            let method = if Some(v) == map.recv.var() {
+                quote!(input)
+            } else {
+                quote!(captured)
+            };
             let k = proc_macro2::Literal::usize_unsuffixed(k);
             let stmt = quote_spanned!(map.span=> #handle.#method(#k, &mut #d, #seed););
             out.extend(self.guarded(v, stmt));
@@ -272,7 +309,13 @@ impl<'a> Reverse<'a> {
         }
     }
 
-    fn arm(&mut self, block: &Block, i: &If, then: bool, before: &HashSet<VarId>) -> (TokenStream, Vec<VarId>, HashSet<VarId>) {
+    fn arm(
+        &mut self,
+        block: &Block,
+        i: &If,
+        then: bool,
+        before: &HashSet<VarId>,
+    ) -> (TokenStream, Vec<VarId>, HashSet<VarId>) {
         let vars = &self.code.body.vars;
         self.needs.reached = before.clone();
         self.arm_reads.push(BTreeSet::new());

@@ -27,15 +27,39 @@ pub struct Signature {
 }
 
 const MATRIX_TYPES: &[&str] = &[
-    "DMatrix", "DVector", "RowDVector", "SMatrix", "SVector", "RowSVector", "Matrix", "OMatrix",
-    "Matrix1", "Matrix2", "Matrix3", "Matrix4", "Matrix5", "Matrix6", "Vector1", "Vector2",
-    "Vector3", "Vector4", "Vector5", "Vector6", "RowVector1", "RowVector2", "RowVector3",
-    "RowVector4", "RowVector5", "RowVector6",
+    "DMatrix",
+    "DVector",
+    "RowDVector",
+    "SMatrix",
+    "SVector",
+    "RowSVector",
+    "Matrix",
+    "OMatrix",
+    "Matrix1",
+    "Matrix2",
+    "Matrix3",
+    "Matrix4",
+    "Matrix5",
+    "Matrix6",
+    "Vector1",
+    "Vector2",
+    "Vector3",
+    "Vector4",
+    "Vector5",
+    "Vector6",
+    "RowVector1",
+    "RowVector2",
+    "RowVector3",
+    "RowVector4",
+    "RowVector5",
+    "RowVector6",
 ];
 
 fn last_ident(ty: &syn::Type) -> Option<String> {
     match ty {
-        syn::Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            p.path.segments.last().map(|s| s.ident.to_string())
+        }
         syn::Type::Group(g) => last_ident(&g.elem),
         syn::Type::Paren(p) => last_ident(&p.elem),
         _ => None,
@@ -63,7 +87,10 @@ pub fn check(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Option<S
         errors.push(u, "`unsafe fn` cannot be differentiated: remove `unsafe`");
     }
     if let Some(abi) = &sig.abi {
-        errors.push(abi, "`extern` functions cannot be differentiated: remove the ABI");
+        errors.push(
+            abi,
+            "`extern` functions cannot be differentiated: remove the ABI",
+        );
     }
     if let Some(v) = &sig.variadic {
         errors.push(v, "variadic functions cannot be differentiated");
@@ -93,13 +120,19 @@ pub fn check(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Option<S
     let params = params(sig, args, errors);
     let ret = ret?;
     let scalar_result = is_scalar(&ret);
-    Some(Signature { params, ret, scalar_result })
+    Some(Signature {
+        params,
+        ret,
+        scalar_result,
+    })
 }
 
 /// Whether `ty` is one of the function's own type parameters (`T`).
 fn names_generic(ty: &syn::Type, generics: &syn::Generics) -> bool {
     let syn::Type::Path(p) = ty else { return false };
-    let Some(ident) = p.path.get_ident() else { return false };
+    let Some(ident) = p.path.get_ident() else {
+        return false;
+    };
     generics.type_params().any(|t| t.ident == *ident)
 }
 
@@ -129,7 +162,13 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
             other => (other.clone(), 0),
         };
         let can = is_scalar(&owned) || is_matrix(&owned);
-        out.push(Param { ident, ty: (*typed.ty).clone(), owned, refs, differentiable: can });
+        out.push(Param {
+            ident,
+            ty: (*typed.ty).clone(),
+            owned,
+            refs,
+            differentiable: can,
+        });
     }
     if let Some(wrt) = &args.wrt {
         for p in &mut out {
@@ -146,7 +185,13 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
             match out.iter_mut().find(|p| p.ident == *name) {
                 None => {
                     let known: Vec<String> = out.iter().map(|p| format!("`{}`", p.ident)).collect();
-                    errors.push(name, format!("`{name}` is not a parameter of this function; its parameters are {}", known.join(", ")));
+                    errors.push(
+                        name,
+                        format!(
+                            "`{name}` is not a parameter of this function; its parameters are {}",
+                            known.join(", ")
+                        ),
+                    );
                 }
                 Some(p) if !(is_scalar(&p.owned) || is_matrix(&p.owned)) => {
                     let ty = &p.owned;

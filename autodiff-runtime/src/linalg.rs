@@ -90,7 +90,14 @@ pub fn gemm_into<T: Real, R0: Dim, C0: Dim, R1: Dim, C1: Dim, R2: Dim, C2: Dim>(
             // length (dimforge/nalgebra#1616): with a transposed left operand (row stride > 1)
             // it writes past the output column. aᵀ·b is a table of dot products of the
             // contiguous columns of `a` and `b`: computed here, faster than `gemm_tr`.
-            tr_mul_into(out.as_mut_slice(), alpha, a.as_slice(), b.as_slice(), ac, beta)
+            tr_mul_into(
+                out.as_mut_slice(),
+                alpha,
+                a.as_slice(),
+                b.as_slice(),
+                ac,
+                beta,
+            )
         }
         (Op::Transposed, _) if !reaches_blocked_gemm::<T>(or, oc, ac) => {
             out_view.gemm_tr(alpha, &view(a, Op::Plain), &view(b, op_b), beta)
@@ -103,7 +110,13 @@ pub fn gemm_into<T: Real, R0: Dim, C0: Dim, R1: Dim, C1: Dim, R2: Dim, C2: Dim>(
 /// `b` have length `k`: each entry is the dot product of two contiguous columns.
 fn tr_mul_into<T: Real>(out: &mut [T], alpha: T, a: &[T], b: &[T], k: usize, beta: T) {
     if k == 0 {
-        out.iter_mut().for_each(|o| *o = if beta == T::zero() { T::zero() } else { beta * *o });
+        out.iter_mut().for_each(|o| {
+            *o = if beta == T::zero() {
+                T::zero()
+            } else {
+                beta * *o
+            }
+        });
         return;
     }
     let rows = a.len() / k;

@@ -19,12 +19,19 @@ pub struct Draw {
 
 impl Draw {
     pub fn new(seed: u64) -> Self {
-        Draw { rng: ChaCha8Rng::seed_from_u64(seed), theta: Vec::new() }
+        Draw {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            theta: Vec::new(),
+        }
     }
     /// A value in ±[0.2, 1.5]: away from 0, where relu, abs and friends have kinks.
     pub fn value(&mut self) -> f64 {
         let magnitude = self.rng.random_range(0.2..1.5);
-        if self.rng.random_bool(0.5) { magnitude } else { -magnitude }
+        if self.rng.random_bool(0.5) {
+            magnitude
+        } else {
+            -magnitude
+        }
     }
     pub fn positive(&mut self) -> f64 {
         self.rng.random_range(0.5..2.0)
@@ -106,13 +113,23 @@ pub fn inner(u: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
 /// dot-product test along a random direction.
 #[track_caller]
 pub fn check(name: &str, theta: &[f64], derived: &[f64], g: impl Fn(&mut Read) -> f64) {
-    assert_eq!(theta.len(), derived.len(), "{name}: the gradient has {} entries for {} parameters", derived.len(), theta.len());
+    assert_eq!(
+        theta.len(),
+        derived.len(),
+        "{name}: the gradient has {} entries for {} parameters",
+        derived.len(),
+        theta.len()
+    );
     let theta_v = DVector::from_column_slice(theta);
     let derived_v = DVector::from_column_slice(derived);
     let eval = |t: &DVector<f64>| g(&mut Read::new(t.as_slice()));
     let numeric = numerical_gradient(&theta_v, eval);
     let error = relative_error(&derived_v, &numeric);
-    assert!(error <= TOLERANCE, "{name}: relative error {error:e}\n derived {derived:?}\n numeric {:?}", numeric.as_slice());
+    assert!(
+        error <= TOLERANCE,
+        "{name}: relative error {error:e}\n derived {derived:?}\n numeric {:?}",
+        numeric.as_slice()
+    );
 
     // ⟨u, J v⟩ by central differences along v, against ⟨Jᵀu, v⟩ from the derived VJP.
     let mut draw = Draw::new(theta.len() as u64 + 7);
@@ -121,5 +138,8 @@ pub fn check(name: &str, theta: &[f64], derived: &[f64], g: impl Fn(&mut Read) -
     let forward = (eval(&(&theta_v + t * &v)) - eval(&(&theta_v - t * &v))) / (2.0 * t);
     let adjoint = derived_v.dot(&v);
     let dot_error = (forward - adjoint).abs() / forward.abs().max(adjoint.abs()).max(1e-30);
-    assert!(dot_error <= TOLERANCE, "{name}: dot-product test ⟨u, Jv⟩ = {forward} but ⟨Jᵀu, v⟩ = {adjoint}");
+    assert!(
+        dot_error <= TOLERANCE,
+        "{name}: dot-product test ⟨u, Jv⟩ = {forward} but ⟨Jᵀu, v⟩ = {adjoint}"
+    );
 }

@@ -3,8 +3,8 @@
 //! no dot-product loops), no needless clones. The reference the generated code is compared
 //! with, in tests (values) and benchmarks (time).
 
-use autodiff::prelude::*;
 use autodiff::nalgebra::{DMatrixView, Dyn, MatrixView};
+use autodiff::prelude::*;
 
 /// A strided view of `m`ᵀ, sharing its buffer.
 pub fn t(m: &DMatrix<f64>) -> MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn> {
@@ -18,7 +18,10 @@ fn v(m: &DMatrix<f64>) -> DMatrixView<'_, f64> {
 }
 
 /// `a · b` into a new matrix.
-fn mul(a: MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn>, b: MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn>) -> DMatrix<f64> {
+fn mul(
+    a: MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn>,
+    b: MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn>,
+) -> DMatrix<f64> {
     let mut out = DMatrix::zeros(a.nrows(), b.ncols());
     out.gemm(1.0, &a, &b, 0.0);
     out
@@ -30,7 +33,12 @@ fn plain(m: &DMatrix<f64>) -> MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn> {
 }
 
 /// The lecture's two-layer net: loss and gradients for w1 and w2.
-pub fn two_layer(x: &DMatrix<f64>, y: &DMatrix<f64>, w1: &DMatrix<f64>, w2: &DMatrix<f64>) -> (f64, DMatrix<f64>, DMatrix<f64>) {
+pub fn two_layer(
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+    w1: &DMatrix<f64>,
+    w2: &DMatrix<f64>,
+) -> (f64, DMatrix<f64>, DMatrix<f64>) {
     let _ = v;
     let mut h = x * w1;
     h.apply(|z| *z = 1.0 / (1.0 + (-*z).exp()));
@@ -96,9 +104,21 @@ pub fn spiral(
     grad_w2 += reg * w2;
     let b2_grad = d_scores.row_sum();
     let mut d_hidden = mul(plain(&d_scores), t(w2));
-    d_hidden.zip_apply(&hidden, |g, h| if h <= 0.0 { *g = 0.0 });
+    d_hidden.zip_apply(&hidden, |g, h| {
+        if h <= 0.0 {
+            *g = 0.0
+        }
+    });
     let mut grad_w1 = x.tr_mul(&d_hidden);
     grad_w1 += reg * w1;
     let b1_grad = d_hidden.row_sum();
-    (loss, SpiralGrad { w1: grad_w1, b1: b1_grad, w2: grad_w2, b2: b2_grad })
+    (
+        loss,
+        SpiralGrad {
+            w1: grad_w1,
+            b1: b1_grad,
+            w2: grad_w2,
+            b2: b2_grad,
+        },
+    )
 }

@@ -5,7 +5,12 @@ use autodiff::prelude::*;
 
 /// The lecture's two-layer net: h = sigmoid(x·w1), y_pred = h·w2, loss = Σ(y_pred − y)².
 #[differentiate(wrt(w1, w2))]
-pub fn two_layer_loss(x: &DMatrix<f64>, y: &DMatrix<f64>, w1: &DMatrix<f64>, w2: &DMatrix<f64>) -> f64 {
+pub fn two_layer_loss(
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+    w1: &DMatrix<f64>,
+    w2: &DMatrix<f64>,
+) -> f64 {
     let h = sigmoid(x * w1);
     let y_pred = &h * w2;
     (y_pred - y).norm_squared()

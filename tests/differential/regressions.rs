@@ -22,15 +22,17 @@ fn borrowed_temporary_gradient() {
     let k = DMatrix::from_fn(2, 3, |i, j| 0.3 * i as f64 - 0.2 * j as f64 + 0.1);
     let w = d.scalar();
     let (_, g) = borrowed_temporary_grad(&k, w);
-    check("borrowed_temporary", &d.theta, &[g.w], |r| borrowed_temporary(&k, r.scalar()));
+    check("borrowed_temporary", &d.theta, &[g.w], |r| {
+        borrowed_temporary(&k, r.scalar())
+    });
 }
 
 /// A stray `;` (an empty statement, which syn keeps as an empty expression) was lowered to
 /// `let __ad_c1 = ;`, and made a final `return …;` look like it was not the last statement.
 #[differentiate]
 fn stray_semicolon(x: f64, m: &DMatrix<f64>) -> f64 {
-    let y = x * m.sum();;
-    return y * x;;
+    let y = x * m.sum();
+    return y * x;
 }
 
 #[test]
@@ -39,7 +41,12 @@ fn stray_semicolon_gradient() {
     let x = d.scalar();
     let m = d.matrix(2, 2);
     let (_, g) = stray_semicolon_grad(x, &m);
-    check("stray_semicolon", &d.theta, &flat(&[&[g.x], g.m.as_slice()]), |r| stray_semicolon(r.scalar(), &r.matrix(2, 2)));
+    check(
+        "stray_semicolon",
+        &d.theta,
+        &flat(&[&[g.x], g.m.as_slice()]),
+        |r| stray_semicolon(r.scalar(), &r.matrix(2, 2)),
+    );
 }
 
 /// A `map` closure ending in `return`: it returns from the closure, which is the closure's
@@ -59,7 +66,12 @@ fn closure_return_gradient() {
     let m = d.matrix(2, 3);
     let w = d.scalar();
     let (_, g) = closure_return_grad(&m, w);
-    check("closure_return", &d.theta, &flat(&[g.m.as_slice(), &[g.w]]), |r| closure_return(&r.matrix(2, 3), r.scalar()));
+    check(
+        "closure_return",
+        &d.theta,
+        &flat(&[g.m.as_slice(), &[g.w]]),
+        |r| closure_return(&r.matrix(2, 3), r.scalar()),
+    );
 }
 
 /// Raw identifiers (found by the fuzzer): `r#relu(…)` made the macro panic building the
@@ -76,7 +88,12 @@ fn raw_identifiers_gradient() {
     let x = d.scalar();
     let m = d.matrix(2, 2);
     let (_, g) = raw_identifiers_grad(x, &m);
-    check("raw_identifiers", &d.theta, &flat(&[&[g.x], g.m.as_slice()]), |r| raw_identifiers(r.scalar(), &r.matrix(2, 2)));
+    check(
+        "raw_identifiers",
+        &d.theta,
+        &flat(&[&[g.x], g.m.as_slice()]),
+        |r| raw_identifiers(r.scalar(), &r.matrix(2, 2)),
+    );
 }
 
 /// `return` ends the function only as its last statement, or as the last statement of a
@@ -102,6 +119,8 @@ fn tail_returns_gradient() {
         let mut d = Draw::new(10 + seed);
         let (x, y) = (d.scalar(), d.scalar());
         let (_, g) = tail_returns_grad(x, y);
-        check("tail_returns", &d.theta, &[g.x, g.y], |r| tail_returns(r.scalar(), r.scalar()));
+        check("tail_returns", &d.theta, &[g.x, g.y], |r| {
+            tail_returns(r.scalar(), r.scalar())
+        });
     }
 }

@@ -40,6 +40,11 @@ fn generated_functions_expand_cleanly() {
             Err(e) => panic!("generated text does not lex: {e}\n{}", f.source()),
         };
         let out = crate::expand::expand(attr, item).to_string();
-        assert!(!out.contains("compile_error"), "{} is rejected:\n{}\n{out}", f.name, f.source());
+        assert!(
+            !out.contains("compile_error"),
+            "{} is rejected:\n{}\n{out}",
+            f.name,
+            f.source()
+        );
     }
 }

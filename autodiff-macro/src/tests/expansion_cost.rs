@@ -42,7 +42,10 @@ fn measure(lines: usize) {
         Err(e) => panic!("the generated function does not lex: {e}"),
     };
     let out = expand(attr.clone(), item.clone());
-    assert!(!out.to_string().contains("compile_error"), "the long function must expand cleanly");
+    assert!(
+        !out.to_string().contains("compile_error"),
+        "the long function must expand cleanly"
+    );
     let out_lines = match syn::parse2::<syn::File>(out) {
         Ok(file) => prettyplease::unparse(&file).lines().count(),
         Err(_) => 0,

@@ -84,18 +84,33 @@ impl Report {
         match result {
             Err(payload) => {
                 if self.panics.len() < 20 {
-                    self.panics.push(format!("panic `{}` on input:\n{}", message(&*payload), describe()));
+                    self.panics.push(format!(
+                        "panic `{}` on input:\n{}",
+                        message(&*payload),
+                        describe()
+                    ));
                 }
             }
             Ok(out) => {
                 let text = out.to_string();
-                if matches!(kind, Kind::WellFormed) && text.contains("compile_error") && self.rejected.len() < 20 {
-                    self.rejected.push(format!("{}\n--- gives ---\n{}", describe(), errors_of(&text)));
+                if matches!(kind, Kind::WellFormed)
+                    && text.contains("compile_error")
+                    && self.rejected.len() < 20
+                {
+                    self.rejected.push(format!(
+                        "{}\n--- gives ---\n{}",
+                        describe(),
+                        errors_of(&text)
+                    ));
                 }
                 // A function in, items out: whatever the attribute and the body, the output
                 // is well-formed items (the function, plus the generated code or errors).
-                if syn::parse2::<syn::ItemFn>(item.clone()).is_ok() && syn::parse2::<syn::File>(out).is_err() && self.malformed.len() < 20 {
-                    self.malformed.push(format!("{}\n--- gives ---\n{text}", describe()));
+                if syn::parse2::<syn::ItemFn>(item.clone()).is_ok()
+                    && syn::parse2::<syn::File>(out).is_err()
+                    && self.malformed.len() < 20
+                {
+                    self.malformed
+                        .push(format!("{}\n--- gives ---\n{text}", describe()));
                 }
             }
         }
@@ -112,27 +127,113 @@ impl Report {
         for m in &self.malformed {
             problems.push_str(&format!("\n\nexpansion is not valid items:\n{m}"));
         }
-        assert!(problems.is_empty(), "{} inputs, {} panics, {} rejections, {} malformed outputs:{problems}", self.inputs, self.panics.len(), self.rejected.len(), self.malformed.len());
+        assert!(
+            problems.is_empty(),
+            "{} inputs, {} panics, {} rejections, {} malformed outputs:{problems}",
+            self.inputs,
+            self.panics.len(),
+            self.rejected.len(),
+            self.malformed.len()
+        );
     }
 }
 
 fn errors_of(text: &str) -> String {
-    text.match_indices("compile_error").map(|(i, _)| text[i..].chars().take(240).collect::<String>()).collect::<Vec<_>>().join("\n")
+    text.match_indices("compile_error")
+        .map(|(i, _)| text[i..].chars().take(240).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 // ------------------------------------------------------------------------ tokens
 
 const WORDS: &[&str] = &[
-    "fn", "let", "mut", "if", "else", "while", "loop", "match", "return", "for", "in", "unsafe", "async", "await",
-    "move", "ref", "as", "pub", "crate", "self", "Self", "super", "struct", "impl", "const", "static", "where", "dyn",
-    "type", "break", "continue", "x", "y", "w", "m", "f", "f64", "f32", "usize", "i32", "bool", "DMatrix", "DVector",
-    "RowDVector", "SMatrix", "SVector", "Matrix", "map", "sum", "exp", "ln", "sqrt", "powi", "powf", "transpose",
-    "clone", "nrows", "relu", "sigmoid", "tanh", "softmax", "add_bias", "svm_loss", "wrt", "seed", "tape", "_",
-    "__ad_d_x", "__ad_fwd", "T", "Some", "None", "Option", "println", "vec", "a", "b", "Box", "Fn", "abs", "max",
+    "fn",
+    "let",
+    "mut",
+    "if",
+    "else",
+    "while",
+    "loop",
+    "match",
+    "return",
+    "for",
+    "in",
+    "unsafe",
+    "async",
+    "await",
+    "move",
+    "ref",
+    "as",
+    "pub",
+    "crate",
+    "self",
+    "Self",
+    "super",
+    "struct",
+    "impl",
+    "const",
+    "static",
+    "where",
+    "dyn",
+    "type",
+    "break",
+    "continue",
+    "x",
+    "y",
+    "w",
+    "m",
+    "f",
+    "f64",
+    "f32",
+    "usize",
+    "i32",
+    "bool",
+    "DMatrix",
+    "DVector",
+    "RowDVector",
+    "SMatrix",
+    "SVector",
+    "Matrix",
+    "map",
+    "sum",
+    "exp",
+    "ln",
+    "sqrt",
+    "powi",
+    "powf",
+    "transpose",
+    "clone",
+    "nrows",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "add_bias",
+    "svm_loss",
+    "wrt",
+    "seed",
+    "tape",
+    "_",
+    "__ad_d_x",
+    "__ad_fwd",
+    "T",
+    "Some",
+    "None",
+    "Option",
+    "println",
+    "vec",
+    "a",
+    "b",
+    "Box",
+    "Fn",
+    "abs",
+    "max",
 ];
 const PUNCTS: &[&str] = &[
-    "+", "-", "*", "/", "=", "==", "!=", "<", ">", "<=", ">=", "->", "=>", "::", ":", ";", ",", ".", "..", "..=",
-    "&", "&&", "|", "||", "!", "#", "?", "@", "+=", "-=", "*=", "/=", "%", "^", "'", "$", "~",
+    "+", "-", "*", "/", "=", "==", "!=", "<", ">", "<=", ">=", "->", "=>", "::", ":", ";", ",",
+    ".", "..", "..=", "&", "&&", "|", "||", "!", "#", "?", "@", "+=", "-=", "*=", "/=", "%", "^",
+    "'", "$", "~",
 ];
 
 fn punct(text: &str) -> TokenStream {
@@ -141,7 +242,11 @@ fn punct(text: &str) -> TokenStream {
         .iter()
         .enumerate()
         .map(|(i, &c)| {
-            let spacing = if i + 1 < chars.len() { Spacing::Joint } else { Spacing::Alone };
+            let spacing = if i + 1 < chars.len() {
+                Spacing::Joint
+            } else {
+                Spacing::Alone
+            };
             TokenTree::Punct(Punct::new(c, spacing))
         })
         .collect()
@@ -171,7 +276,9 @@ fn word(rng: &mut Rng) -> TokenStream {
         return punct("'");
     }
     let tt = match rng.below(20) {
-        0 if !matches!(w, "self" | "Self" | "super" | "crate" | "_") => TokenTree::Ident(Ident::new_raw(w, Span::call_site())),
+        0 if !matches!(w, "self" | "Self" | "super" | "crate" | "_") => {
+            TokenTree::Ident(Ident::new_raw(w, Span::call_site()))
+        }
         1 => return lifetime(rng),
         _ => TokenTree::Ident(Ident::new(w, Span::call_site())),
     };
@@ -187,7 +294,12 @@ fn lifetime(rng: &mut Rng) -> TokenStream {
 }
 
 fn delimiter(rng: &mut Rng) -> Delimiter {
-    *rng.pick(&[Delimiter::Parenthesis, Delimiter::Brace, Delimiter::Bracket, Delimiter::None])
+    *rng.pick(&[
+        Delimiter::Parenthesis,
+        Delimiter::Brace,
+        Delimiter::Bracket,
+        Delimiter::None,
+    ])
 }
 
 /// A random token stream: words, punctuation, literals and nested groups.
@@ -217,7 +329,10 @@ fn function_shaped(rng: &mut Rng) -> TokenStream {
     let mut ts = TokenStream::new();
     if rng.chance(0.3) {
         ts.extend(punct("#"));
-        ts.extend([TokenTree::Group(Group::new(Delimiter::Bracket, random_tokens(rng, 2, 1)))]);
+        ts.extend([TokenTree::Group(Group::new(
+            Delimiter::Bracket,
+            random_tokens(rng, 2, 1),
+        ))]);
     }
     if rng.chance(0.3) {
         ts.extend(word(rng));
@@ -230,14 +345,20 @@ fn function_shaped(rng: &mut Rng) -> TokenStream {
         ts.extend(punct(">"));
     }
     let n = rng.below(5);
-    ts.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, random_tokens(rng, n, 2)))]);
+    ts.extend([TokenTree::Group(Group::new(
+        Delimiter::Parenthesis,
+        random_tokens(rng, n, 2),
+    ))]);
     if rng.chance(0.8) {
         ts.extend(punct("->"));
         let n = rng.range(1, 3);
         ts.extend(random_tokens(rng, n, 1));
     }
     let n = rng.below(14);
-    ts.extend([TokenTree::Group(Group::new(Delimiter::Brace, random_tokens(rng, n, 3)))]);
+    ts.extend([TokenTree::Group(Group::new(
+        Delimiter::Brace,
+        random_tokens(rng, n, 3),
+    ))]);
     ts
 }
 
@@ -267,13 +388,22 @@ fn trees(ts: TokenStream) -> Vec<TokenTree> {
 /// One random change somewhere in the tree.
 fn mutate(rng: &mut Rng, tokens: &mut Vec<TokenTree>, depth: u32) {
     // Descend into a group now and then.
-    let groups: Vec<usize> = tokens.iter().enumerate().filter(|(_, t)| matches!(t, TokenTree::Group(_))).map(|(i, _)| i).collect();
+    let groups: Vec<usize> = tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| matches!(t, TokenTree::Group(_)))
+        .map(|(i, _)| i)
+        .collect();
     if !groups.is_empty() && depth < 6 && rng.chance(0.6) {
         let i = *rng.pick(&groups);
         if let TokenTree::Group(g) = &tokens[i] {
             let mut inner = trees(g.stream());
             mutate(rng, &mut inner, depth + 1);
-            let delim = if rng.chance(0.05) { delimiter(rng) } else { g.delimiter() };
+            let delim = if rng.chance(0.05) {
+                delimiter(rng)
+            } else {
+                g.delimiter()
+            };
             tokens[i] = TokenTree::Group(Group::new(delim, inner.into_iter().collect()));
         }
         return;
@@ -314,7 +444,9 @@ fn mutate(rng: &mut Rng, tokens: &mut Vec<TokenTree>, depth: u32) {
 }
 
 fn mutated(rng: &mut Rng, source: &str) -> TokenStream {
-    let Ok(ts) = TokenStream::from_str(source) else { return TokenStream::new() };
+    let Ok(ts) = TokenStream::from_str(source) else {
+        return TokenStream::new();
+    };
     let mut tokens = trees(ts);
     for _ in 0..rng.range(1, 4) {
         mutate(rng, &mut tokens, 0);
@@ -342,10 +474,28 @@ fn random_attr(rng: &mut Rng, params: &[&str]) -> TokenStream {
                 let sep = if rng.chance(0.9) { ", " } else { " " };
                 let trailing = if rng.chance(0.1) { "," } else { "" };
                 let open_close = *rng.pick(&[("(", ")"), ("(", ")"), ("[", "]"), ("{", "}")]);
-                format!("wrt{}{}{trailing}{}", open_close.0, names.join(sep), open_close.1)
+                format!(
+                    "wrt{}{}{trailing}{}",
+                    open_close.0,
+                    names.join(sep),
+                    open_close.1
+                )
             }
             4 | 5 => {
-                let path = *rng.pick(&["::autodiff", "autodiff", "my::re::export", "\"autodiff\"", "", "crate", "self", "1", "::", "a::<b>", "a::b::", "(x)"]);
+                let path = *rng.pick(&[
+                    "::autodiff",
+                    "autodiff",
+                    "my::re::export",
+                    "\"autodiff\"",
+                    "",
+                    "crate",
+                    "self",
+                    "1",
+                    "::",
+                    "a::<b>",
+                    "a::b::",
+                    "(x)",
+                ]);
                 let eq = if rng.chance(0.9) { " = " } else { " " };
                 format!("crate{eq}{path}")
             }
@@ -376,17 +526,31 @@ fn fuzz(seed: u64, cases: usize) -> Report {
     while report.inputs < cases {
         match made % 4 {
             0 => {
-                let attr = if rng.chance(0.5) { TokenStream::new() } else { let n = rng.below(6);
+                let attr = if rng.chance(0.5) {
+                    TokenStream::new()
+                } else {
+                    let n = rng.below(6);
                     random_tokens(&mut rng, n, 2)
                 };
-                let item = if rng.chance(0.5) { function_shaped(&mut rng) } else { let n = rng.below(20);
+                let item = if rng.chance(0.5) {
+                    function_shaped(&mut rng)
+                } else {
+                    let n = rng.below(20);
                     random_tokens(&mut rng, n, 3)
                 };
                 report.run(Kind::Tokens, attr, item);
             }
             1 => {
-                let source = if rng.chance(0.4) { rng.pick(SEEDS).to_string() } else { rng.pick(&pool).item() };
-                let attr = if rng.chance(0.8) { TokenStream::new() } else { mutated(&mut rng, "wrt(x, y), crate = ::autodiff") };
+                let source = if rng.chance(0.4) {
+                    rng.pick(SEEDS).to_string()
+                } else {
+                    rng.pick(&pool).item()
+                };
+                let attr = if rng.chance(0.8) {
+                    TokenStream::new()
+                } else {
+                    mutated(&mut rng, "wrt(x, y), crate = ::autodiff")
+                };
                 let item = mutated(&mut rng, &source);
                 report.run(Kind::Mutated, attr, item);
             }
@@ -408,7 +572,9 @@ fn fuzz(seed: u64, cases: usize) -> Report {
                 let f = rng.pick(&pool).clone();
                 let names: Vec<&str> = f.params.iter().map(|p| p.name()).collect();
                 let attr = random_attr(&mut rng, &names);
-                let item = if rng.chance(0.8) { TokenStream::from_str(&f.item()).unwrap_or_default() } else {
+                let item = if rng.chance(0.8) {
+                    TokenStream::from_str(&f.item()).unwrap_or_default()
+                } else {
                     let s: &str = rng.pick::<&str>(SEEDS);
                     TokenStream::from_str(s).unwrap_or_default()
                 };
@@ -421,7 +587,10 @@ fn fuzz(seed: u64, cases: usize) -> Report {
 }
 
 fn cases_from_env(default: usize) -> usize {
-    std::env::var("AUTODIFF_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("AUTODIFF_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// The CI version: a few thousand inputs, a few seconds in debug.
@@ -451,7 +620,11 @@ fn fuzz_long() {
 fn seeds_expand() {
     let mut report = Report::default();
     for s in SEEDS {
-        report.run(Kind::Mutated, TokenStream::new(), TokenStream::from_str(s).unwrap_or_default());
+        report.run(
+            Kind::Mutated,
+            TokenStream::new(),
+            TokenStream::from_str(s).unwrap_or_default(),
+        );
     }
     report.assert_clean();
 }

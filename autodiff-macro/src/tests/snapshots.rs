@@ -15,38 +15,47 @@ pub fn pretty(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) ->
 
 #[test]
 fn scalar_lecture_example() {
-    insta::assert_snapshot!(pretty(quote!(), quote! {
-        pub fn f(x: f64, y: f64, z: f64) -> f64 {
-            let q = x + y;
-            q * z
+    insta::assert_snapshot!(pretty(
+        quote!(),
+        quote! {
+            pub fn f(x: f64, y: f64, z: f64) -> f64 {
+                let q = x + y;
+                q * z
+            }
         }
-    }));
+    ));
 }
 
 /// The lecture's two-layer loss with the data as constants: the reverse sweep has one
 /// product per weight gradient and one for the hidden layer's adjoint, none for `x`.
 #[test]
 fn matrix_two_layer_loss() {
-    insta::assert_snapshot!(pretty(quote!(wrt(w1, w2)), quote! {
-        fn two_layer_loss(x: &DMatrix<f64>, y: &DMatrix<f64>, w1: &DMatrix<f64>, w2: &DMatrix<f64>) -> f64 {
-            let h = sigmoid(x * w1);
-            let y_pred = &h * w2;
-            (y_pred - y).norm_squared()
+    insta::assert_snapshot!(pretty(
+        quote!(wrt(w1, w2)),
+        quote! {
+            fn two_layer_loss(x: &DMatrix<f64>, y: &DMatrix<f64>, w1: &DMatrix<f64>, w2: &DMatrix<f64>) -> f64 {
+                let h = sigmoid(x * w1);
+                let y_pred = &h * w2;
+                (y_pred - y).norm_squared()
+            }
         }
-    }));
+    ));
 }
 
 /// Calls to other differentiated functions, a branch and a `map` closure.
 #[test]
 fn composed_call_branch_map() {
-    insta::assert_snapshot!(pretty(quote!(crate = ::my_autodiff), quote! {
-        pub(crate) fn composed(x: &DMatrix<f64>, w: &DMatrix<f64>, b: &RowDVector<f64>, s: f64) -> f64 {
-            let h = layers::dense(x, w, b);
-            let mut scale = s;
-            if s > 1.0 {
-                scale = s.ln() + 1.0;
+    insta::assert_snapshot!(pretty(
+        quote!(crate = ::my_autodiff),
+        quote! {
+            pub(crate) fn composed(x: &DMatrix<f64>, w: &DMatrix<f64>, b: &RowDVector<f64>, s: f64) -> f64 {
+                let h = layers::dense(x, w, b);
+                let mut scale = s;
+                if s > 1.0 {
+                    scale = s.ln() + 1.0;
+                }
+                h.map(|v| v * scale).sum()
             }
-            h.map(|v| v * scale).sum()
         }
-    }));
+    ));
 }

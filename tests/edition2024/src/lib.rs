@@ -39,7 +39,8 @@ mod tests {
         w_up[(1, 2)] += h;
         let mut w_down = w.clone();
         w_down[(1, 2)] -= h;
-        let numeric = (loss(&x, &w_up, &b, &[0, 2, 1]) - loss(&x, &w_down, &b, &[0, 2, 1])) / (2.0 * h);
+        let numeric =
+            (loss(&x, &w_up, &b, &[0, 2, 1]) - loss(&x, &w_down, &b, &[0, 2, 1])) / (2.0 * h);
         assert!((grad.w[(1, 2)] - numeric).abs() <= 1e-6 * numeric.abs().max(1.0));
     }
 }

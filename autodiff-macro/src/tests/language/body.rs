@@ -10,7 +10,6 @@ mod exprs;
 /// squashed.
 const LIMIT: f64 = 8.0;
 
-
 /// A generated expression.
 #[derive(Clone)]
 struct Ex {
@@ -48,7 +47,6 @@ struct Gen<'a> {
     flag: Option<String>,
     calls: usize,
 }
-
 
 impl<'a> Gen<'a> {
     fn line(&mut self, text: &str) {
@@ -101,8 +99,18 @@ impl<'a> Gen<'a> {
             Ty::Scalar | Ty::Mat(Kind::Static, ..) => l.name.clone(),
             _ => format!("{}.clone()", l.name),
         };
-        let place = if l.ty == Ty::Scalar { None } else { Some((l.name.clone(), l.is_ref)) };
-        Ex { code, bound: l.bound, place, typed: true, ty: l.ty }
+        let place = if l.ty == Ty::Scalar {
+            None
+        } else {
+            Some((l.name.clone(), l.is_ref))
+        };
+        Ex {
+            code,
+            bound: l.bound,
+            place,
+            typed: true,
+            ty: l.ty,
+        }
     }
 
     // ------------------------------------------------------------------- rendering
@@ -137,11 +145,21 @@ impl<'a> Gen<'a> {
     }
     /// Either form, at random: free functions take values and references alike.
     fn any_arg(&mut self, e: &Ex) -> String {
-        if self.rng.chance(0.7) { Self::ref_arg(e) } else { Self::value_arg(e) }
+        if self.rng.chance(0.7) {
+            Self::ref_arg(e)
+        } else {
+            Self::value_arg(e)
+        }
     }
 
     fn temp(code: String, bound: f64, ty: Ty) -> Ex {
-        Ex { code, bound, place: None, typed: true, ty }
+        Ex {
+            code,
+            bound,
+            place: None,
+            typed: true,
+            ty,
+        }
     }
 
     // ------------------------------------------------------------------ statements
@@ -158,19 +176,34 @@ impl<'a> Gen<'a> {
     }
 
     fn expr(&mut self, ty: Ty, depth: u32) -> Ex {
-        if ty == Ty::Scalar { self.scalar(depth) } else { self.matrix(ty, depth) }
+        if ty == Ty::Scalar {
+            self.scalar(depth)
+        } else {
+            self.matrix(ty, depth)
+        }
     }
 
     fn declare(&mut self, name: String, ty: Ty, mutable: bool, bound: f64, code: &str) {
         let varied = self.mentions_varied(code);
-        self.locals.push(Local { name, ty, is_ref: false, mutable, bound, varied });
+        self.locals.push(Local {
+            name,
+            ty,
+            is_ref: false,
+            mutable,
+            bound,
+            varied,
+        });
     }
 
     /// A name for a new `let` of type `ty` and its value: sometimes it shadows a variable of
     /// the same type, and then its value reads the shadowed one.
     fn new_binding(&mut self, ty: Ty, depth: u32) -> (String, Ex) {
         let e = self.expr(ty, depth);
-        let same: Vec<Local> = self.visible().into_iter().filter(|l| l.ty == ty && !l.mutable).collect();
+        let same: Vec<Local> = self
+            .visible()
+            .into_iter()
+            .filter(|l| l.ty == ty && !l.mutable)
+            .collect();
         if !same.is_empty() && self.rng.chance(0.15) {
             let old = self.rng.pick(&same).clone();
             let o = self.place(&old);
@@ -178,16 +211,26 @@ impl<'a> Gen<'a> {
             let code = format!("{} {op} {}", Self::operand(&o), Self::operand(&e));
             let mut shadow = Self::temp(code, o.bound + e.bound, ty);
             if shadow.bound > LIMIT {
-                shadow = if ty == Ty::Scalar { self.squash_scalar(shadow) } else { self.squash_matrix(shadow) };
+                shadow = if ty == Ty::Scalar {
+                    self.squash_scalar(shadow)
+                } else {
+                    self.squash_matrix(shadow)
+                };
             }
             return (old.name, shadow);
         }
-        let base = *self.rng.pick(&["h", "r", "acc", "tmp", "out", "z", "u", "g", "act", "sc"]);
+        let base = *self
+            .rng
+            .pick(&["h", "r", "acc", "tmp", "out", "z", "u", "g", "act", "sc"]);
         (self.fresh(base), e)
     }
 
     fn annotation(&mut self, ty: Ty) -> String {
-        if self.rng.chance(0.15) { format!(": {}", ty.rust()) } else { String::new() }
+        if self.rng.chance(0.15) {
+            format!(": {}", ty.rust())
+        } else {
+            String::new()
+        }
     }
 
     fn statement(&mut self, ret: Ty, nested: bool) {
@@ -230,7 +273,14 @@ impl<'a> Gen<'a> {
                 self.locals.truncate(mark);
                 self.indent -= 1;
                 self.line("};");
-                self.locals.push(Local { name, ty, is_ref: false, mutable: false, bound: tail.bound, varied });
+                self.locals.push(Local {
+                    name,
+                    ty,
+                    is_ref: false,
+                    mutable: false,
+                    bound: tail.bound,
+                    varied,
+                });
             }
             9 if !nested => {
                 // `if` as a value, maybe with `else if`.
@@ -251,7 +301,14 @@ impl<'a> Gen<'a> {
                 bound = bound.max(b);
                 varied |= v;
                 self.line("};");
-                self.locals.push(Local { name, ty, is_ref: false, mutable: false, bound, varied });
+                self.locals.push(Local {
+                    name,
+                    ty,
+                    is_ref: false,
+                    mutable: false,
+                    bound,
+                    varied,
+                });
             }
             10 | 11 if !nested && !mutables.is_empty() => {
                 // `if` as a statement assigning a `let mut` declared before it.
@@ -312,10 +369,24 @@ impl<'a> Gen<'a> {
             0 | 1 => (format!("{} = {};", l.name, rhs.code), rhs.bound),
             2 | 3 if self.reads(&rhs.code, &l.name) => {
                 let target = self.place(l);
-                (format!("{} = {} + {};", l.name, Self::operand(&target), Self::operand(&rhs)), l.bound + rhs.bound)
+                (
+                    format!(
+                        "{} = {} + {};",
+                        l.name,
+                        Self::operand(&target),
+                        Self::operand(&rhs)
+                    ),
+                    l.bound + rhs.bound,
+                )
             }
-            2 => (format!("{} += {};", l.name, self.compound_rhs(&rhs)), l.bound + rhs.bound),
-            3 => (format!("{} -= {};", l.name, self.compound_rhs(&rhs)), l.bound + rhs.bound),
+            2 => (
+                format!("{} += {};", l.name, self.compound_rhs(&rhs)),
+                l.bound + rhs.bound,
+            ),
+            3 => (
+                format!("{} -= {};", l.name, self.compound_rhs(&rhs)),
+                l.bound + rhs.bound,
+            ),
             4 => {
                 let s = self.bounded_scalar(1, 1.2);
                 (format!("{} *= {};", l.name, s.code), l.bound * s.bound)
@@ -326,7 +397,11 @@ impl<'a> Gen<'a> {
             }
         };
         if bound > LIMIT {
-            let arg = if l.ty == Ty::Scalar { l.name.clone() } else { format!("&{}", l.name) };
+            let arg = if l.ty == Ty::Scalar {
+                l.name.clone()
+            } else {
+                format!("&{}", l.name)
+            };
             return format!("{} = tanh({arg});", l.name);
         }
         self.set_bound(&l.name, bound);
@@ -340,7 +415,11 @@ impl<'a> Gen<'a> {
 
     /// The right-hand side of `+=`/`-=`: a matrix operand by reference or by value.
     fn compound_rhs(&mut self, rhs: &Ex) -> String {
-        if rhs.ty == Ty::Scalar { rhs.code.clone() } else { Self::operand(rhs) }
+        if rhs.ty == Ty::Scalar {
+            rhs.code.clone()
+        } else {
+            Self::operand(rhs)
+        }
     }
 
     fn set_bound(&mut self, name: &str, bound: f64) {
@@ -365,10 +444,18 @@ impl<'a> Gen<'a> {
                     let (c, _) = self.const_matrix(ret);
                     Self::temp(format!("{} * {}", paren(&c), e.code), e.bound, ret)
                 }
-                (_, Ty::Scalar) => Self::temp(format!("{}.sum()", Self::receiver(&e)), e.bound * 4.0, Ty::Scalar),
+                (_, Ty::Scalar) => Self::temp(
+                    format!("{}.sum()", Self::receiver(&e)),
+                    e.bound * 4.0,
+                    Ty::Scalar,
+                ),
                 _ => {
                     let (c, _) = self.const_matrix(ret);
-                    Self::temp(format!("{} * {}.mean()", paren(&c), Self::receiver(&e)), e.bound, ret)
+                    Self::temp(
+                        format!("{} * {}.mean()", paren(&c), Self::receiver(&e)),
+                        e.bound,
+                        ret,
+                    )
                 }
             };
             terms.push(term);
@@ -378,7 +465,11 @@ impl<'a> Gen<'a> {
         let code: Vec<String> = terms.iter().map(Self::operand).collect();
         let e = Self::temp(code.join(" + "), bound, ret);
         if bound > 4.0 * LIMIT {
-            if ret == Ty::Scalar { self.squash_scalar(e) } else { self.squash_matrix(e) }
+            if ret == Ty::Scalar {
+                self.squash_scalar(e)
+            } else {
+                self.squash_matrix(e)
+            }
         } else {
             e
         }
@@ -392,7 +483,9 @@ fn scale_for(bound: f64) -> String {
 }
 
 fn paren(code: &str) -> String {
-    let simple = code.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+    let simple = code
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
     if simple && !code.starts_with('-') || (code.starts_with('(') && balanced_outer(code)) {
         code.to_string()
     } else {
@@ -420,7 +513,13 @@ fn balanced_outer(code: &str) -> bool {
 
 /// The body of a function with these parameters and result: `statements` statements, then
 /// the result, with braces.
-pub(super) fn body(rng: &mut Rng, callees: &[GenFn], params: &[Param], ret: Ty, statements: usize) -> String {
+pub(super) fn body(
+    rng: &mut Rng,
+    callees: &[GenFn],
+    params: &[Param],
+    ret: Ty,
+    statements: usize,
+) -> String {
     let mut gen = Gen {
         rng,
         callees,
@@ -436,8 +535,22 @@ pub(super) fn body(rng: &mut Rng, callees: &[GenFn], params: &[Param], ret: Ty, 
     };
     for p in params {
         match p {
-            Param::Diff { name, ty, by_ref } => gen.locals.push(Local { name: name.clone(), ty: *ty, is_ref: *by_ref, mutable: false, bound: 1.5, varied: true }),
-            Param::Const { name, ty } => gen.locals.push(Local { name: name.clone(), ty: *ty, is_ref: *ty != Ty::Scalar, mutable: false, bound: 1.5, varied: false }),
+            Param::Diff { name, ty, by_ref } => gen.locals.push(Local {
+                name: name.clone(),
+                ty: *ty,
+                is_ref: *by_ref,
+                mutable: false,
+                bound: 1.5,
+                varied: true,
+            }),
+            Param::Const { name, ty } => gen.locals.push(Local {
+                name: name.clone(),
+                ty: *ty,
+                is_ref: *ty != Ty::Scalar,
+                mutable: false,
+                bound: 1.5,
+                varied: false,
+            }),
             Param::Count { name, .. } => gen.count = Some(name.clone()),
             Param::Labels { name, rows, cols } => gen.labels = Some((name.clone(), *rows, *cols)),
             Param::Flag { name, .. } => gen.flag = Some(name.clone()),

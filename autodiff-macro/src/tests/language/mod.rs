@@ -32,7 +32,11 @@ impl Rng {
     }
     /// Uniform in `0..n` (0 when `n` is 0).
     pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
     }
     /// Uniform in `lo..=hi`.
     pub fn range(&mut self, lo: usize, hi: usize) -> usize {
@@ -99,10 +103,14 @@ impl Ty {
     pub fn constant(self, x: f64) -> String {
         match self {
             Ty::Scalar => lit(x),
-            Ty::Mat(Kind::Dense, r, c) => format!("DMatrix::<f64>::from_element({r}, {c}, {})", lit(x)),
+            Ty::Mat(Kind::Dense, r, c) => {
+                format!("DMatrix::<f64>::from_element({r}, {c}, {})", lit(x))
+            }
             Ty::Mat(Kind::Col, r, _) => format!("DVector::<f64>::from_element({r}, {})", lit(x)),
             Ty::Mat(Kind::Row, _, c) => format!("RowDVector::<f64>::from_element({c}, {})", lit(x)),
-            Ty::Mat(Kind::Static, r, c) => format!("SMatrix::<f64, {r}, {c}>::from_element({})", lit(x)),
+            Ty::Mat(Kind::Static, r, c) => {
+                format!("SMatrix::<f64, {r}, {c}>::from_element({})", lit(x))
+            }
         }
     }
     /// A constant of this type with the given elements, in row-major order.
@@ -111,10 +119,14 @@ impl Ty {
         let list = list.join(", ");
         match self {
             Ty::Scalar => lit(values.first().copied().unwrap_or(0.5)),
-            Ty::Mat(Kind::Dense, r, c) => format!("DMatrix::<f64>::from_row_slice({r}, {c}, &[{list}])"),
+            Ty::Mat(Kind::Dense, r, c) => {
+                format!("DMatrix::<f64>::from_row_slice({r}, {c}, &[{list}])")
+            }
             Ty::Mat(Kind::Col, ..) => format!("DVector::<f64>::from_row_slice(&[{list}])"),
             Ty::Mat(Kind::Row, ..) => format!("RowDVector::<f64>::from_row_slice(&[{list}])"),
-            Ty::Mat(Kind::Static, r, c) => format!("SMatrix::<f64, {r}, {c}>::from_row_slice(&[{list}])"),
+            Ty::Mat(Kind::Static, r, c) => {
+                format!("SMatrix::<f64, {r}, {c}>::from_row_slice(&[{list}])")
+            }
         }
     }
 
@@ -125,13 +137,19 @@ impl Ty {
             Ty::Mat(Kind::Dense, ..) => dense.to_string(),
             Ty::Mat(Kind::Col, ..) => format!("DVector::from_column_slice({dense}.as_slice())"),
             Ty::Mat(Kind::Row, ..) => format!("RowDVector::from_row_slice({dense}.as_slice())"),
-            Ty::Mat(Kind::Static, r, c) => format!("SMatrix::<f64, {r}, {c}>::from_column_slice({dense}.as_slice())"),
+            Ty::Mat(Kind::Static, r, c) => {
+                format!("SMatrix::<f64, {r}, {c}>::from_column_slice({dense}.as_slice())")
+            }
         }
     }
 }
 
 fn lit(x: f64) -> String {
-    if x < 0.0 { format!("({x:.2})") } else { format!("{x:.2}") }
+    if x < 0.0 {
+        format!("({x:.2})")
+    } else {
+        format!("{x:.2}")
+    }
 }
 
 /// A parameter of a generated function.
@@ -144,7 +162,11 @@ pub enum Param {
     /// `usize`
     Count { name: String, value: usize },
     /// `&[usize]`: class labels for the rows of a `rows × cols` score matrix.
-    Labels { name: String, rows: usize, cols: usize },
+    Labels {
+        name: String,
+        rows: usize,
+        cols: usize,
+    },
     /// `bool`
     Flag { name: String, value: bool },
 }
@@ -152,12 +174,18 @@ pub enum Param {
 impl Param {
     pub fn name(&self) -> &str {
         match self {
-            Param::Diff { name, .. } | Param::Const { name, .. } | Param::Count { name, .. } | Param::Labels { name, .. } | Param::Flag { name, .. } => name,
+            Param::Diff { name, .. }
+            | Param::Const { name, .. }
+            | Param::Count { name, .. }
+            | Param::Labels { name, .. }
+            | Param::Flag { name, .. } => name,
         }
     }
     fn rust(&self) -> String {
         match self {
-            Param::Diff { ty, by_ref: true, .. } => format!("&{}", ty.rust()),
+            Param::Diff {
+                ty, by_ref: true, ..
+            } => format!("&{}", ty.rust()),
             Param::Diff { ty, .. } => ty.rust(),
             Param::Const { ty: Ty::Scalar, .. } => "f64".into(),
             Param::Const { ty, .. } => format!("&{}", ty.rust()),
@@ -185,13 +213,32 @@ pub struct GenFn {
 impl GenFn {
     /// The function without the attribute.
     pub fn item(&self) -> String {
-        let params: Vec<String> = self.params.iter().map(|p| format!("{}: {}", p.name(), p.rust())).collect();
-        let doc = if self.doc { format!("/// Generated function `{}`.\n", self.name) } else { String::new() };
-        format!("{doc}{}fn {}({}) -> {} {}", self.vis, self.name, params.join(", "), self.ret.rust(), self.body)
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| format!("{}: {}", p.name(), p.rust()))
+            .collect();
+        let doc = if self.doc {
+            format!("/// Generated function `{}`.\n", self.name)
+        } else {
+            String::new()
+        };
+        format!(
+            "{doc}{}fn {}({}) -> {} {}",
+            self.vis,
+            self.name,
+            params.join(", "),
+            self.ret.rust(),
+            self.body
+        )
     }
     /// The function with its `#[differentiate(..)]` attribute.
     pub fn source(&self) -> String {
-        let attr = if self.args.is_empty() { "#[differentiate]".to_string() } else { format!("#[differentiate({})]", self.args) };
+        let attr = if self.args.is_empty() {
+            "#[differentiate]".to_string()
+        } else {
+            format!("#[differentiate({})]", self.args)
+        };
         format!("{attr}\n{}", self.item())
     }
     fn diff_params(&self) -> impl Iterator<Item = (&str, Ty, bool)> {
@@ -202,7 +249,10 @@ impl GenFn {
     }
 }
 
-const PARAM_NAMES: &[&str] = &["a", "b", "c", "w", "x", "y", "z", "m", "p", "q", "h", "s", "t", "k", "v", "w1", "w2", "b1", "b2", "bias"];
+const PARAM_NAMES: &[&str] = &[
+    "a", "b", "c", "w", "x", "y", "z", "m", "p", "q", "h", "s", "t", "k", "v", "w1", "w2", "b1",
+    "b2", "bias",
+];
 
 /// One random function, calling only functions among `callees`.
 pub fn function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
@@ -213,12 +263,24 @@ pub fn function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
 /// One random function with `statements` top-level statements before its result.
 pub fn function_with(rng: &mut Rng, name: String, callees: &[GenFn], statements: usize) -> GenFn {
     let (params, shapes, needs_wrt) = params(rng);
-    let ret = if shapes.is_empty() || rng.chance(0.6) { Ty::Scalar } else { *rng.pick(&shapes) };
+    let ret = if shapes.is_empty() || rng.chance(0.6) {
+        Ty::Scalar
+    } else {
+        *rng.pick(&shapes)
+    };
     let body = body::body(rng, callees, &params, ret, statements);
     let args = attribute_args(rng, &params, needs_wrt);
     let vis = *rng.pick(&["", "", "pub ", "pub(crate) "]);
     let doc = rng.chance(0.3);
-    GenFn { name, params, ret, args, vis, doc, body }
+    GenFn {
+        name,
+        params,
+        ret,
+        args,
+        vis,
+        doc,
+        body,
+    }
 }
 
 /// One to four differentiable parameters, maybe constants, in random order; the matrix
@@ -237,7 +299,11 @@ fn params(rng: &mut Rng) -> (Vec<Param>, Vec<Ty>, bool) {
             Ty::Scalar
         } else if !shapes.is_empty() && rng.chance(0.4) {
             let t: Ty = *rng.pick(&shapes);
-            if rng.chance(0.5) { t.transposed() } else { t }
+            if rng.chance(0.5) {
+                t.transposed()
+            } else {
+                t
+            }
         } else {
             let (r, c) = (rng.range(1, 3), rng.range(2, 3));
             match rng.below(7) {
@@ -250,31 +316,62 @@ fn params(rng: &mut Rng) -> (Vec<Param>, Vec<Ty>, bool) {
         if ty != Ty::Scalar {
             shapes.push(ty);
         }
-        let by_ref = if ty == Ty::Scalar { rng.chance(0.1) } else { rng.chance(0.7) };
-        params.push(Param::Diff { name: take(rng), ty, by_ref });
+        let by_ref = if ty == Ty::Scalar {
+            rng.chance(0.1)
+        } else {
+            rng.chance(0.7)
+        };
+        params.push(Param::Diff {
+            name: take(rng),
+            ty,
+            by_ref,
+        });
     }
     let mut needs_wrt = false;
     if rng.chance(0.25) {
-        params.push(Param::Const { name: take(rng), ty: Ty::Scalar });
+        params.push(Param::Const {
+            name: take(rng),
+            ty: Ty::Scalar,
+        });
         needs_wrt = true;
     }
     if rng.chance(0.15) {
-        let ty = if !shapes.is_empty() && rng.chance(0.5) { *rng.pick(&shapes) } else { Ty::Mat(Kind::Dense, rng.range(1, 3), rng.range(2, 3)) };
-        params.push(Param::Const { name: take(rng), ty });
+        let ty = if !shapes.is_empty() && rng.chance(0.5) {
+            *rng.pick(&shapes)
+        } else {
+            Ty::Mat(Kind::Dense, rng.range(1, 3), rng.range(2, 3))
+        };
+        params.push(Param::Const {
+            name: take(rng),
+            ty,
+        });
         needs_wrt = true;
     }
     if rng.chance(0.3) {
-        params.push(Param::Count { name: "n".into(), value: rng.range(1, 4) });
+        params.push(Param::Count {
+            name: "n".into(),
+            value: rng.range(1, 4),
+        });
     }
     if rng.chance(0.2) {
-        let (rows, cols) = match shapes.iter().find(|t| matches!(t, Ty::Mat(Kind::Dense, ..))) {
+        let (rows, cols) = match shapes
+            .iter()
+            .find(|t| matches!(t, Ty::Mat(Kind::Dense, ..)))
+        {
             Some(t) => t.dims(),
             None => (rng.range(1, 3), rng.range(2, 3)),
         };
-        params.push(Param::Labels { name: "labels".into(), rows, cols });
+        params.push(Param::Labels {
+            name: "labels".into(),
+            rows,
+            cols,
+        });
     }
     if rng.chance(0.15) {
-        params.push(Param::Flag { name: "flag".into(), value: rng.chance(0.5) });
+        params.push(Param::Flag {
+            name: "flag".into(),
+            value: rng.chance(0.5),
+        });
     }
     // Shuffle, so that constants are not always last.
     for i in (1..params.len()).rev() {
@@ -288,10 +385,13 @@ fn params(rng: &mut Rng) -> (Vec<Param>, Vec<Ty>, bool) {
 /// `wrt(..)` (needed when an `f64` or matrix parameter is a constant, sometimes given
 /// anyway, in any order) and sometimes `crate = ::autodiff`.
 fn attribute_args(rng: &mut Rng, params: &[Param], needs_wrt: bool) -> String {
-    let diff: Vec<String> = params.iter().filter_map(|p| match p {
-        Param::Diff { name, .. } => Some(name.clone()),
-        _ => None,
-    }).collect();
+    let diff: Vec<String> = params
+        .iter()
+        .filter_map(|p| match p {
+            Param::Diff { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
     let mut args = Vec::new();
     if needs_wrt || rng.chance(0.15) {
         let mut listed = diff.clone();

@@ -11,7 +11,10 @@ pub const DIFFERENTIAL_COUNT: usize = 220;
 /// The whole text of `tests/differential/generated.rs`: the functions, and one test each.
 pub fn differential_file() -> String {
     // Another seed, to explore (the committed file uses DIFFERENTIAL_SEED).
-    let seed = std::env::var("AUTODIFF_DIFFERENTIAL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(DIFFERENTIAL_SEED);
+    let seed = std::env::var("AUTODIFF_DIFFERENTIAL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DIFFERENTIAL_SEED);
     let functions = program(seed, DIFFERENTIAL_COUNT);
     let mut out = String::new();
     let _ = writeln!(
@@ -40,15 +43,22 @@ fn test_for(f: &GenFn, seed: u64) -> String {
     for p in &f.params {
         let line = match p {
             Param::Diff { name, ty, .. } => format!("let {name} = {};", draw(*ty, "d")),
-            Param::Const { name, ty: Ty::Scalar } => format!("let {name} = {};", lit(0.3 + (seed % 7) as f64 * 0.1)),
+            Param::Const {
+                name,
+                ty: Ty::Scalar,
+            } => format!("let {name} = {};", lit(0.3 + (seed % 7) as f64 * 0.1)),
             Param::Const { name, ty } => {
                 let (r, c) = ty.dims();
-                let dense = format!("DMatrix::from_fn({r}, {c}, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64)");
+                let dense = format!(
+                    "DMatrix::from_fn({r}, {c}, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64)"
+                );
                 format!("let {name} = {};", ty.converted_dense(&dense))
             }
             Param::Count { name, value } => format!("let {name}: usize = {value};"),
             Param::Labels { name, rows, cols } => {
-                let values: Vec<String> = (0..*rows).map(|i| ((i + seed as usize) % cols).to_string()).collect();
+                let values: Vec<String> = (0..*rows)
+                    .map(|i| ((i + seed as usize) % cols).to_string())
+                    .collect();
                 format!("let {name}: [usize; {rows}] = [{}];", values.join(", "))
             }
             Param::Flag { name, value } => format!("let {name} = {value};"),
@@ -59,11 +69,24 @@ fn test_for(f: &GenFn, seed: u64) -> String {
         f.params
             .iter()
             .map(|p| match p {
-                Param::Diff { name, ty: Ty::Scalar, by_ref: true } => format!("&{name}"),
-                Param::Diff { name, ty: Ty::Scalar, .. } => name.clone(),
-                Param::Diff { name, by_ref: true, .. } => format!("&{name}"),
+                Param::Diff {
+                    name,
+                    ty: Ty::Scalar,
+                    by_ref: true,
+                } => format!("&{name}"),
+                Param::Diff {
+                    name,
+                    ty: Ty::Scalar,
+                    ..
+                } => name.clone(),
+                Param::Diff {
+                    name, by_ref: true, ..
+                } => format!("&{name}"),
                 Param::Diff { name, .. } => format!("{name}.clone()"),
-                Param::Const { name, ty: Ty::Scalar } => name.clone(),
+                Param::Const {
+                    name,
+                    ty: Ty::Scalar,
+                } => name.clone(),
                 Param::Const { name, .. } => format!("&{name}"),
                 Param::Count { name, .. } | Param::Flag { name, .. } => name.clone(),
                 Param::Labels { name, .. } => format!("&{name}"),
@@ -75,7 +98,11 @@ fn test_for(f: &GenFn, seed: u64) -> String {
     let split = seed % 4 == 1;
     if f.ret == Ty::Scalar {
         if split {
-            let _ = writeln!(t, "    let (value, tape) = {}_fwd({args});\n    let g = {}_bwd(tape, 1.0);", f.name, f.name);
+            let _ = writeln!(
+                t,
+                "    let (value, tape) = {}_fwd({args});\n    let g = {}_bwd(tape, 1.0);",
+                f.name, f.name
+            );
         } else {
             let _ = writeln!(t, "    let (value, g) = {}_grad({args});", f.name);
         }
@@ -84,7 +111,11 @@ fn test_for(f: &GenFn, seed: u64) -> String {
     } else {
         let _ = writeln!(t, "    let u = {};", seed_of(f.ret));
         if split {
-            let _ = writeln!(t, "    let (value, tape) = {}_fwd({args});\n    let g = {}_bwd(tape, u.clone());", f.name, f.name);
+            let _ = writeln!(
+                t,
+                "    let (value, tape) = {}_fwd({args});\n    let g = {}_bwd(tape, u.clone());",
+                f.name, f.name
+            );
         } else {
             let _ = writeln!(t, "    let (value, g) = {}_vjp({args}, u.clone());", f.name);
         }
@@ -93,9 +124,20 @@ fn test_for(f: &GenFn, seed: u64) -> String {
     }
     let parts: Vec<String> = f
         .diff_params()
-        .map(|(name, ty, _)| if ty == Ty::Scalar { format!("&[g.{name}]") } else { format!("g.{name}.as_slice()") })
+        .map(|(name, ty, _)| {
+            if ty == Ty::Scalar {
+                format!("&[g.{name}]")
+            } else {
+                format!("g.{name}.as_slice()")
+            }
+        })
         .collect();
-    let _ = writeln!(t, "    check(\"{}\", &d.theta, &flat(&[{}]), |rd| {{", f.name, parts.join(", "));
+    let _ = writeln!(
+        t,
+        "    check(\"{}\", &d.theta, &flat(&[{}]), |rd| {{",
+        f.name,
+        parts.join(", ")
+    );
     for (name, ty, _) in f.diff_params() {
         let _ = writeln!(t, "        let {name} = {};", read(ty, "rd"));
     }

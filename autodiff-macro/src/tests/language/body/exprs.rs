@@ -11,7 +11,13 @@ impl Gen<'_> {
         let scalars = self.of_type(Ty::Scalar);
         if allow_lit && self.rng.chance(0.12) {
             let x = self.rng.lit(0.2, 1.8);
-            return Ex { code: lit(x), bound: x, place: None, typed: false, ty: Ty::Scalar };
+            return Ex {
+                code: lit(x),
+                bound: x,
+                place: None,
+                typed: false,
+                ty: Ty::Scalar,
+            };
         }
         if !self.closure && self.rng.chance(0.06) {
             if let Some(c) = self.constant_scalar() {
@@ -28,11 +34,21 @@ impl Gen<'_> {
                 return c;
             }
             let x = self.rng.lit(0.2, 1.8);
-            return Ex { code: format!("{}_f64", lit(x)), bound: x, place: None, typed: true, ty: Ty::Scalar };
+            return Ex {
+                code: format!("{}_f64", lit(x)),
+                bound: x,
+                place: None,
+                typed: true,
+                ty: Ty::Scalar,
+            };
         }
         // Prefer values that depend on a differentiable parameter.
         let varied: Vec<&Local> = scalars.iter().filter(|l| l.varied).collect();
-        let l = if !varied.is_empty() && self.rng.chance(0.8) { (*self.rng.pick(&varied)).clone() } else { self.rng.pick(&scalars).clone() };
+        let l = if !varied.is_empty() && self.rng.chance(0.8) {
+            (*self.rng.pick(&varied)).clone()
+        } else {
+            self.rng.pick(&scalars).clone()
+        };
         self.place(&l)
     }
 
@@ -43,18 +59,30 @@ impl Gen<'_> {
             options.push(Self::temp(format!("({n} as f64 * 0.25)"), 1.0, Ty::Scalar));
         }
         if let Some((l, rows, _)) = &self.labels {
-            options.push(Self::temp(format!("({l}.len() as f64 * 0.2)"), *rows as f64 * 0.2, Ty::Scalar));
+            options.push(Self::temp(
+                format!("({l}.len() as f64 * 0.2)"),
+                *rows as f64 * 0.2,
+                Ty::Scalar,
+            ));
         }
         if !self.closure {
             for l in self.visible() {
                 if let Ty::Mat(_, r, _) = l.ty {
-                    options.push(Self::temp(format!("({}.nrows() as f64 * 0.3)", l.name), r as f64 * 0.3, Ty::Scalar));
+                    options.push(Self::temp(
+                        format!("({}.nrows() as f64 * 0.3)", l.name),
+                        r as f64 * 0.3,
+                        Ty::Scalar,
+                    ));
                     break;
                 }
             }
         }
         if let Some(f) = &self.flag {
-            options.push(Self::temp(format!("(if {f} {{ 0.5_f64 }} else {{ 1.5 }})"), 1.5, Ty::Scalar));
+            options.push(Self::temp(
+                format!("(if {f} {{ 0.5_f64 }} else {{ 1.5 }})"),
+                1.5,
+                Ty::Scalar,
+            ));
         }
         if options.is_empty() {
             return None;
@@ -76,7 +104,11 @@ impl Gen<'_> {
 
     pub(super) fn bounded_scalar(&mut self, depth: u32, bound: f64) -> Ex {
         let e = self.typed_scalar(depth);
-        if e.bound <= bound { e } else { self.squash_scalar(e) }
+        if e.bound <= bound {
+            e
+        } else {
+            self.squash_scalar(e)
+        }
     }
 
     /// Brings a large value back to about ±1 without saturating: scaled by the inverse of
@@ -98,7 +130,13 @@ impl Gen<'_> {
     pub(super) fn operand_or_literal(&mut self, depth: u32) -> Ex {
         if self.rng.chance(0.2) {
             let x = self.rng.lit(0.2, 1.8);
-            return Ex { code: lit(x), bound: x, place: None, typed: false, ty: Ty::Scalar };
+            return Ex {
+                code: lit(x),
+                bound: x,
+                place: None,
+                typed: false,
+                ty: Ty::Scalar,
+            };
         }
         self.scalar(depth)
     }
@@ -112,11 +150,23 @@ impl Gen<'_> {
             0 | 1 => {
                 let (a, b) = self.operands(d);
                 let op = if self.rng.chance(0.5) { "+" } else { "-" };
-                Ex { code: format!("{} {op} {}", Self::operand(&a), Self::operand(&b)), bound: a.bound + b.bound, place: None, typed: a.typed || b.typed, ty: Ty::Scalar }
+                Ex {
+                    code: format!("{} {op} {}", Self::operand(&a), Self::operand(&b)),
+                    bound: a.bound + b.bound,
+                    place: None,
+                    typed: a.typed || b.typed,
+                    ty: Ty::Scalar,
+                }
             }
             2 | 3 => {
                 let (a, b) = self.operands(d);
-                Ex { code: format!("{} * {}", Self::operand(&a), Self::operand(&b)), bound: a.bound * b.bound, place: None, typed: a.typed || b.typed, ty: Ty::Scalar }
+                Ex {
+                    code: format!("{} * {}", Self::operand(&a), Self::operand(&b)),
+                    bound: a.bound * b.bound,
+                    place: None,
+                    typed: a.typed || b.typed,
+                    ty: Ty::Scalar,
+                }
             }
             4 => {
                 let (a, b) = (self.operand_or_literal(d), self.scalar(d));
@@ -125,15 +175,31 @@ impl Gen<'_> {
                 } else {
                     format!("(square({}) + 0.5)", b.code)
                 };
-                Ex { code: format!("{} / {den}", Self::operand(&a)), bound: a.bound * 2.0, place: None, typed: a.typed || b.typed, ty: Ty::Scalar }
+                Ex {
+                    code: format!("{} / {den}", Self::operand(&a)),
+                    bound: a.bound * 2.0,
+                    place: None,
+                    typed: a.typed || b.typed,
+                    ty: Ty::Scalar,
+                }
             }
             5 => {
                 let a = self.scalar(d);
-                Ex { code: format!("-{}", Self::operand(&a)), bound: a.bound, place: None, typed: a.typed, ty: Ty::Scalar }
+                Ex {
+                    code: format!("-{}", Self::operand(&a)),
+                    bound: a.bound,
+                    place: None,
+                    typed: a.typed,
+                    ty: Ty::Scalar,
+                }
             }
             6 => {
                 let a = self.bounded_scalar(d, 2.0);
-                Self::temp(format!("{}.exp()", Self::receiver(&a)), a.bound.exp(), Ty::Scalar)
+                Self::temp(
+                    format!("{}.exp()", Self::receiver(&a)),
+                    a.bound.exp(),
+                    Ty::Scalar,
+                )
             }
             7 => {
                 let a = self.typed_scalar(d);
@@ -143,30 +209,54 @@ impl Gen<'_> {
                     "sqrt" => (a.bound + 0.5).sqrt(),
                     _ => 2.0,
                 };
-                Self::temp(format!("({}.abs() + 0.5).{method}()", Self::receiver(&a)), bound, Ty::Scalar)
+                Self::temp(
+                    format!("({}.abs() + 0.5).{method}()", Self::receiver(&a)),
+                    bound,
+                    Ty::Scalar,
+                )
             }
             8 => {
                 let a = self.bounded_scalar(d, 2.0);
                 if self.rng.chance(0.7) {
                     let k = self.rng.range(2, 3) as i32;
-                    Self::temp(format!("{}.powi({k})", Self::receiver(&a)), a.bound.powi(k), Ty::Scalar)
+                    Self::temp(
+                        format!("{}.powi({k})", Self::receiver(&a)),
+                        a.bound.powi(k),
+                        Ty::Scalar,
+                    )
                 } else {
-                    Self::temp(format!("({}.abs() + 0.5).powi(-2)", Self::receiver(&a)), 4.0, Ty::Scalar)
+                    Self::temp(
+                        format!("({}.abs() + 0.5).powi(-2)", Self::receiver(&a)),
+                        4.0,
+                        Ty::Scalar,
+                    )
                 }
             }
             9 => {
                 let a = self.bounded_scalar(d, 3.0);
                 let b = self.bounded_scalar(d, 1.5);
-                Self::temp(format!("({}.abs() + 0.5).powf({})", Self::receiver(&a), b.code), (a.bound + 0.5).powf(1.5).max(2.0f64.powf(1.5)), Ty::Scalar)
+                Self::temp(
+                    format!("({}.abs() + 0.5).powf({})", Self::receiver(&a), b.code),
+                    (a.bound + 0.5).powf(1.5).max(2.0f64.powf(1.5)),
+                    Ty::Scalar,
+                )
             }
             10 => {
                 let a = self.typed_scalar(d);
                 let method = *self.rng.pick(&["sin", "cos", "tanh"]);
-                Self::temp(format!("{}.{method}()", Self::receiver(&a)), 1.0, Ty::Scalar)
+                Self::temp(
+                    format!("{}.{method}()", Self::receiver(&a)),
+                    1.0,
+                    Ty::Scalar,
+                )
             }
             11 => {
                 let a = self.typed_scalar(d);
-                Self::temp(format!("{}.tanh().tan()", Self::receiver(&a)), 1.6, Ty::Scalar)
+                Self::temp(
+                    format!("{}.tanh().tan()", Self::receiver(&a)),
+                    1.6,
+                    Ty::Scalar,
+                )
             }
             12 => {
                 let a = self.typed_scalar(d);
@@ -176,7 +266,11 @@ impl Gen<'_> {
                 let a = self.typed_scalar(d);
                 let b = self.scalar(d);
                 let method = if self.rng.chance(0.5) { "max" } else { "min" };
-                Self::temp(format!("{}.{method}({})", Self::receiver(&a), b.code), a.bound.max(b.bound), Ty::Scalar)
+                Self::temp(
+                    format!("{}.{method}({})", Self::receiver(&a), b.code),
+                    a.bound.max(b.bound),
+                    Ty::Scalar,
+                )
             }
             14 | 15 => {
                 let a = self.scalar(d);
@@ -184,11 +278,19 @@ impl Gen<'_> {
                     0 => Self::temp(format!("sigmoid({})", a.code), 1.0, Ty::Scalar),
                     1 => Self::temp(format!("relu({})", a.code), a.bound, Ty::Scalar),
                     2 => Self::temp(format!("leaky_relu({}, 0.1)", a.code), a.bound, Ty::Scalar),
-                    3 => Self::temp(format!("elu({}, 0.7)", a.code), a.bound.max(0.7), Ty::Scalar),
+                    3 => Self::temp(
+                        format!("elu({}, 0.7)", a.code),
+                        a.bound.max(0.7),
+                        Ty::Scalar,
+                    ),
                     4 => Self::temp(format!("square({})", a.code), a.bound * a.bound, Ty::Scalar),
                     5 => {
                         let b = self.scalar(d);
-                        Self::temp(format!("maxout({}, {})", a.code, b.code), a.bound.max(b.bound), Ty::Scalar)
+                        Self::temp(
+                            format!("maxout({}, {})", a.code, b.code),
+                            a.bound.max(b.bound),
+                            Ty::Scalar,
+                        )
                     }
                     _ => Self::temp(format!("tanh({})", a.code), 1.0, Ty::Scalar),
                 }
@@ -201,24 +303,44 @@ impl Gen<'_> {
             19 => {
                 let cond = self.condition();
                 let (a, b) = (self.scalar(d), self.scalar(d));
-                Ex { code: format!("(if {cond} {{ {} }} else {{ {} }})", a.code, b.code), bound: a.bound.max(b.bound), place: None, typed: a.typed && b.typed, ty: Ty::Scalar }
+                Ex {
+                    code: format!("(if {cond} {{ {} }} else {{ {} }})", a.code, b.code),
+                    bound: a.bound.max(b.bound),
+                    place: None,
+                    typed: a.typed && b.typed,
+                    ty: Ty::Scalar,
+                }
             }
             20 => {
                 let a = self.scalar(d);
                 match self.constant_scalar() {
-                    Some(c) => Ex { code: format!("{} * {}", Self::operand(&a), c.code), bound: a.bound * c.bound, place: None, typed: true, ty: Ty::Scalar },
+                    Some(c) => Ex {
+                        code: format!("{} * {}", Self::operand(&a), c.code),
+                        bound: a.bound * c.bound,
+                        place: None,
+                        typed: true,
+                        ty: Ty::Scalar,
+                    },
                     None => a,
                 }
             }
             _ => self.scalar_atom(false),
         };
-        if e.bound > LIMIT { self.squash_scalar(e) } else { e }
+        if e.bound > LIMIT {
+            self.squash_scalar(e)
+        } else {
+            e
+        }
     }
 
     /// Two operands of a binary operator, at most one of them a bare literal.
     pub(super) fn operands(&mut self, d: u32) -> (Ex, Ex) {
         let a = self.operand_or_literal(d);
-        let b = if a.typed { self.operand_or_literal(d) } else { self.scalar(d) };
+        let b = if a.typed {
+            self.operand_or_literal(d)
+        } else {
+            self.scalar(d)
+        };
         (a, b)
     }
 
@@ -238,22 +360,54 @@ impl Gen<'_> {
         };
         if let Some((labels, rows, cols)) = self.labels.clone() {
             if ty == Ty::Mat(Kind::Dense, rows, cols) && self.rng.chance(0.5) {
-                let f = if self.rng.chance(0.5) { "svm_loss" } else { "softmax_cross_entropy" };
+                let f = if self.rng.chance(0.5) {
+                    "svm_loss"
+                } else {
+                    "softmax_cross_entropy"
+                };
                 let arg = self.any_arg(&m);
-                return Self::temp(format!("{f}({arg}, {labels})"), 2.0 * m.bound + 2.0, Ty::Scalar);
+                return Self::temp(
+                    format!("{f}({arg}, {labels})"),
+                    2.0 * m.bound + 2.0,
+                    Ty::Scalar,
+                );
             }
         }
         let e = match self.rng.below(5) {
-            0 => Self::temp(format!("{}.sum()", Self::receiver(&m)), m.bound * n, Ty::Scalar),
-            1 => Self::temp(format!("{}.mean()", Self::receiver(&m)), m.bound, Ty::Scalar),
-            2 => Self::temp(format!("{}.norm_squared()", Self::receiver(&m)), m.bound * m.bound * n, Ty::Scalar),
-            3 => Self::temp(format!("{}.norm()", Self::receiver(&m)), m.bound * n.sqrt(), Ty::Scalar),
+            0 => Self::temp(
+                format!("{}.sum()", Self::receiver(&m)),
+                m.bound * n,
+                Ty::Scalar,
+            ),
+            1 => Self::temp(
+                format!("{}.mean()", Self::receiver(&m)),
+                m.bound,
+                Ty::Scalar,
+            ),
+            2 => Self::temp(
+                format!("{}.norm_squared()", Self::receiver(&m)),
+                m.bound * m.bound * n,
+                Ty::Scalar,
+            ),
+            3 => Self::temp(
+                format!("{}.norm()", Self::receiver(&m)),
+                m.bound * n.sqrt(),
+                Ty::Scalar,
+            ),
             _ => {
                 let other = self.matrix(ty, depth);
-                Self::temp(format!("{}.dot({})", Self::receiver(&m), Self::ref_arg(&other)), m.bound * other.bound * n, Ty::Scalar)
+                Self::temp(
+                    format!("{}.dot({})", Self::receiver(&m), Self::ref_arg(&other)),
+                    m.bound * other.bound * n,
+                    Ty::Scalar,
+                )
             }
         };
-        if e.bound > LIMIT { self.squash_scalar(e) } else { e }
+        if e.bound > LIMIT {
+            self.squash_scalar(e)
+        } else {
+            e
+        }
     }
 
     // -------------------------------------------------------------------- matrices
@@ -272,7 +426,11 @@ impl Gen<'_> {
         let locals = self.of_type(ty);
         if !locals.is_empty() && self.rng.chance(0.9) {
             let varied: Vec<&Local> = locals.iter().filter(|l| l.varied).collect();
-            let l = if !varied.is_empty() && self.rng.chance(0.85) { (*self.rng.pick(&varied)).clone() } else { self.rng.pick(&locals).clone() };
+            let l = if !varied.is_empty() && self.rng.chance(0.85) {
+                (*self.rng.pick(&varied)).clone()
+            } else {
+                self.rng.pick(&locals).clone()
+            };
             return self.place(&l);
         }
         let transposed = self.of_type(ty.transposed());
@@ -295,7 +453,13 @@ impl Gen<'_> {
         let (r, c) = ty.dims();
         if self.rng.chance(0.3) && matches!(ty, Ty::Mat(Kind::Dense, ..)) {
             // A constant built by a closure: constants may use any Rust.
-            return Self::temp(format!("DMatrix::<f64>::from_fn({r}, {c}, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)"), (r + c) as f64 * 0.25 + 0.1, ty);
+            return Self::temp(
+                format!(
+                    "DMatrix::<f64>::from_fn({r}, {c}, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)"
+                ),
+                (r + c) as f64 * 0.25 + 0.1,
+                ty,
+            );
         }
         let (c, x) = self.const_matrix(ty);
         Self::temp(c, x, ty)
@@ -314,12 +478,17 @@ impl Gen<'_> {
         }
         let l = self.rng.pick(&varied).clone();
         let e = self.place(&l);
-        Some(Self::temp(format!("{}.mean()", Self::receiver(&e)), e.bound, Ty::Scalar))
+        Some(Self::temp(
+            format!("{}.mean()", Self::receiver(&e)),
+            e.bound,
+            Ty::Scalar,
+        ))
     }
 
     /// Whether `code` names `name`.
     pub(super) fn reads(&self, code: &str, name: &str) -> bool {
-        code.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|word| word == name)
+        code.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|word| word == name)
     }
 
     /// Whether `code` names a visible variable that depends on a differentiable value.
@@ -361,12 +530,18 @@ impl Gen<'_> {
             return self.matrix_atom(ty);
         }
         let d = depth - 1;
-        let Ty::Mat(kind, r, c) = ty else { return self.scalar(depth) };
+        let Ty::Mat(kind, r, c) = ty else {
+            return self.scalar(depth);
+        };
         let e = match self.rng.below(18) {
             0 | 1 => {
                 let (a, b) = (self.matrix(ty, d), self.matrix(ty, d));
                 let op = if self.rng.chance(0.5) { "+" } else { "-" };
-                Self::temp(format!("{} {op} {}", Self::operand(&a), Self::operand(&b)), a.bound + b.bound, ty)
+                Self::temp(
+                    format!("{} {op} {}", Self::operand(&a), Self::operand(&b)),
+                    a.bound + b.bound,
+                    ty,
+                )
             }
             2 => {
                 let a = self.matrix(ty, d);
@@ -376,23 +551,51 @@ impl Gen<'_> {
                 let a = self.matrix(ty, d);
                 let s = self.scalar(d);
                 match self.rng.below(3) {
-                    0 if s.typed => Self::temp(format!("{} * {}", Self::operand(&s), Self::operand(&a)), a.bound * s.bound, ty),
-                    1 => Self::temp(format!("{} / (square({}) + 1.0)", Self::operand(&a), s.code), a.bound, ty),
-                    _ => Self::temp(format!("{} * {}", Self::operand(&a), Self::operand(&s)), a.bound * s.bound, ty),
+                    0 if s.typed => Self::temp(
+                        format!("{} * {}", Self::operand(&s), Self::operand(&a)),
+                        a.bound * s.bound,
+                        ty,
+                    ),
+                    1 => Self::temp(
+                        format!("{} / (square({}) + 1.0)", Self::operand(&a), s.code),
+                        a.bound,
+                        ty,
+                    ),
+                    _ => Self::temp(
+                        format!("{} * {}", Self::operand(&a), Self::operand(&s)),
+                        a.bound * s.bound,
+                        ty,
+                    ),
                 }
             }
             4 => {
                 let a = self.matrix(ty, d);
                 let s = self.scalar(d);
                 if self.rng.chance(0.5) {
-                    Self::temp(format!("{}.scale({})", Self::receiver(&a), s.code), a.bound * s.bound, ty)
+                    Self::temp(
+                        format!("{}.scale({})", Self::receiver(&a), s.code),
+                        a.bound * s.bound,
+                        ty,
+                    )
                 } else {
-                    Self::temp(format!("{}.add_scalar({})", Self::receiver(&a), s.code), a.bound + s.bound, ty)
+                    Self::temp(
+                        format!("{}.add_scalar({})", Self::receiver(&a), s.code),
+                        a.bound + s.bound,
+                        ty,
+                    )
                 }
             }
             5 => {
                 let (a, b) = (self.matrix(ty, d), self.matrix(ty, d));
-                Self::temp(format!("{}.component_mul({})", Self::receiver(&a), Self::ref_arg(&b)), a.bound * b.bound, ty)
+                Self::temp(
+                    format!(
+                        "{}.component_mul({})",
+                        Self::receiver(&a),
+                        Self::ref_arg(&b)
+                    ),
+                    a.bound * b.bound,
+                    ty,
+                )
             }
             6 => {
                 let (a, b) = (self.matrix(ty, d), self.matrix(ty, d));
@@ -402,7 +605,11 @@ impl Gen<'_> {
                 } else {
                     format!("&square({}).add_scalar(0.5)", self.any_arg(&b))
                 };
-                Self::temp(format!("{}.component_div({den})", Self::receiver(&a)), a.bound * 2.0, ty)
+                Self::temp(
+                    format!("{}.component_div({den})", Self::receiver(&a)),
+                    a.bound * 2.0,
+                    ty,
+                )
             }
             7 | 8 => self.product(kind, r, c, d),
             9 => {
@@ -429,14 +636,26 @@ impl Gen<'_> {
             }
             13 if kind != Kind::Col => {
                 let a = self.matrix(ty, d);
-                let f = if self.rng.chance(0.5) { "softmax" } else { "log_softmax" };
+                let f = if self.rng.chance(0.5) {
+                    "softmax"
+                } else {
+                    "log_softmax"
+                };
                 let arg = self.any_arg(&a);
-                let bound = if f == "softmax" { 1.0 } else { 2.0 * a.bound + (c as f64).ln() };
+                let bound = if f == "softmax" {
+                    1.0
+                } else {
+                    2.0 * a.bound + (c as f64).ln()
+                };
                 Self::temp(format!("{f}({arg})"), bound, ty)
             }
             14 if kind == Kind::Dense => {
                 let a = self.matrix(ty, d);
-                let bias_ty = if self.rng.chance(0.5) { Ty::Mat(Kind::Row, 1, c) } else { Ty::Mat(Kind::Col, r, 1) };
+                let bias_ty = if self.rng.chance(0.5) {
+                    Ty::Mat(Kind::Row, 1, c)
+                } else {
+                    Ty::Mat(Kind::Col, r, 1)
+                };
                 let b = self.matrix(bias_ty, d);
                 let (arg, brg) = (self.any_arg(&a), self.any_arg(&b));
                 Self::temp(format!("add_bias({arg}, {brg})"), a.bound + b.bound, ty)
@@ -454,14 +673,20 @@ impl Gen<'_> {
             }
             _ => self.matrix_atom(ty),
         };
-        if e.bound > LIMIT { self.squash_matrix(e) } else { e }
+        if e.bound > LIMIT {
+            self.squash_matrix(e)
+        } else {
+            e
+        }
     }
 
     /// A matrix product whose result has the type `kind, r × c`.
     pub(super) fn product(&mut self, kind: Kind, r: usize, c: usize, d: u32) -> Ex {
         let k = self.rng.range(1, 3);
         let (lt, rt) = match kind {
-            Kind::Dense if self.rng.chance(0.2) => (Ty::Mat(Kind::Col, r, 1), Ty::Mat(Kind::Row, 1, c)),
+            Kind::Dense if self.rng.chance(0.2) => {
+                (Ty::Mat(Kind::Col, r, 1), Ty::Mat(Kind::Row, 1, c))
+            }
             Kind::Dense => (Ty::Mat(Kind::Dense, r, k), Ty::Mat(Kind::Dense, k, c)),
             Kind::Col => (Ty::Mat(Kind::Dense, r, k), Ty::Mat(Kind::Col, k, 1)),
             Kind::Row => (Ty::Mat(Kind::Row, 1, k), Ty::Mat(Kind::Dense, k, c)),
@@ -469,7 +694,11 @@ impl Gen<'_> {
         };
         let k = lt.dims().1;
         let (a, b) = (self.matrix(lt, d), self.matrix(rt, d));
-        Self::temp(format!("{} * {}", Self::operand(&a), Self::operand(&b)), a.bound * b.bound * k as f64, Ty::Mat(kind, r, c))
+        Self::temp(
+            format!("{} * {}", Self::operand(&a), Self::operand(&b)),
+            a.bound * b.bound * k as f64,
+            Ty::Mat(kind, r, c),
+        )
     }
 
     /// `m.map(|e| …)`: the closure is written in the language on one scalar, and may capture
@@ -480,12 +709,26 @@ impl Gen<'_> {
         let was = self.closure;
         self.closure = true;
         let mark = self.locals.len();
-        self.locals.push(Local { name: p.clone(), ty: Ty::Scalar, is_ref: false, mutable: false, bound: recv.bound, varied: true });
+        self.locals.push(Local {
+            name: p.clone(),
+            ty: Ty::Scalar,
+            is_ref: false,
+            mutable: false,
+            bound: recv.bound,
+            varied: true,
+        });
         let (body, bound) = if self.rng.chance(0.35) {
             // A block body: a `let`, a `let mut` assigned in a branch, a tail.
             let t = self.fresh("t");
             let first = self.scalar(1);
-            self.locals.push(Local { name: t.clone(), ty: Ty::Scalar, is_ref: false, mutable: true, bound: first.bound, varied: true });
+            self.locals.push(Local {
+                name: t.clone(),
+                ty: Ty::Scalar,
+                is_ref: false,
+                mutable: true,
+                bound: first.bound,
+                varied: true,
+            });
             let cond = self.condition();
             let then = self.bounded_scalar(1, 3.0);
             let other = self.scalar(1);
@@ -495,15 +738,26 @@ impl Gen<'_> {
                 "{{ let mut {t} = {}; if {cond} {{ {t} = {}; }} else {{ {t} += {}; }} {t} * 0.5 + {} }}",
                 first.code, then.code, other.code, tail.code
             );
-            (code, (first.bound + other.bound).max(then.bound) * 0.5 + bound)
+            (
+                code,
+                (first.bound + other.bound).max(then.bound) * 0.5 + bound,
+            )
         } else {
             let e = self.scalar(2);
             (e.code, e.bound)
         };
         self.locals.truncate(mark);
         self.closure = was;
-        let e = Self::temp(format!("{}.map(|{p}| {body})", Self::receiver(&recv)), bound, ty);
-        if e.bound > LIMIT { self.squash_matrix(e) } else { e }
+        let e = Self::temp(
+            format!("{}.map(|{p}| {body})", Self::receiver(&recv)),
+            bound,
+            ty,
+        );
+        if e.bound > LIMIT {
+            self.squash_matrix(e)
+        } else {
+            e
+        }
     }
 
     // ----------------------------------------------------------------------- calls
@@ -523,7 +777,11 @@ impl Gen<'_> {
         for p in &f.params {
             let arg = match p {
                 Param::Diff { ty, by_ref, .. } => {
-                    let e = if *ty == Ty::Scalar { self.scalar(1) } else { self.matrix(*ty, 1) };
+                    let e = if *ty == Ty::Scalar {
+                        self.scalar(1)
+                    } else {
+                        self.matrix(*ty, 1)
+                    };
                     if *by_ref && *ty == Ty::Scalar {
                         format!("&{}", paren(&e.code))
                     } else if *by_ref {
@@ -541,7 +799,9 @@ impl Gen<'_> {
                 Param::Labels { rows, cols, .. } => match &self.labels {
                     Some((l, lr, lc)) if lr == rows && lc == cols => l.clone(),
                     _ => {
-                        let values: Vec<String> = (0..*rows).map(|i| ((i * 2 + 1) % cols).to_string()).collect();
+                        let values: Vec<String> = (0..*rows)
+                            .map(|i| ((i * 2 + 1) % cols).to_string())
+                            .collect();
                         format!("&[{}]", values.join(", "))
                     }
                 },
@@ -553,7 +813,11 @@ impl Gen<'_> {
             args.push(arg);
         }
         let e = Self::temp(format!("{}({})", f.name, args.join(", ")), LIMIT, ret);
-        Some(if ret == Ty::Scalar { self.squash_scalar(e) } else { self.squash_matrix(e) })
+        Some(if ret == Ty::Scalar {
+            self.squash_scalar(e)
+        } else {
+            self.squash_matrix(e)
+        })
     }
 
     // ------------------------------------------------------------------ conditions
@@ -561,7 +825,11 @@ impl Gen<'_> {
     pub(super) fn condition(&mut self) -> String {
         let base = |g: &mut Self| -> String {
             match g.rng.below(6) {
-                0 if g.count.is_some() && !g.closure => format!("{} > {}", g.count.clone().unwrap_or_default(), g.rng.range(1, 3)),
+                0 if g.count.is_some() && !g.closure => format!(
+                    "{} > {}",
+                    g.count.clone().unwrap_or_default(),
+                    g.rng.range(1, 3)
+                ),
                 1 if g.flag.is_some() => g.flag.clone().unwrap_or_default(),
                 2 if !g.closure && !g.matrix_types().is_empty() => {
                     let tys = g.matrix_types();
