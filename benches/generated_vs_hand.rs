@@ -153,18 +153,14 @@ fn paired_table() {
     let a = paired_ratio(
         rounds,
         || {
-            drop(black_box(graph_grad(
-                black_box(-2.0),
-                black_box(5.0),
-                black_box(-4.0),
-            )))
+            black_box(graph_grad(black_box(-2.0), black_box(5.0), black_box(-4.0)));
         },
         || {
-            drop(black_box(graph_by_hand(
+            black_box(graph_by_hand(
                 black_box(-2.0),
                 black_box(5.0),
                 black_box(-4.0),
-            )))
+            ));
         },
     );
     let b = paired_ratio(

@@ -63,6 +63,7 @@ fn scalar_free_functions_gradient() {
 
 /// `let mut`, compound assignment, shadowing, nested blocks, literals on either side.
 #[differentiate]
+#[allow(clippy::needless_return)] // `return` is part of what is tested
 fn scalar_statements(x: f64, y: f64) -> f64 {
     let mut acc = x * 2.0;
     acc += y;
@@ -92,6 +93,7 @@ fn scalar_statements_gradient() {
 /// Branches: `if` as a value, `else if` chains, `if` without `else`, and `if` assigning a
 /// `let mut` declared before it; conditions with `&&`, `||`, `!` and constants.
 #[differentiate]
+#[allow(clippy::assign_op_pattern, clippy::neg_cmp_op_on_partial_ord)] // the forms under test
 fn branches(x: f64, y: f64, n: usize) -> f64 {
     let mut out = x * y;
     if x > 0.0 && !(y < -1.0) {

@@ -190,8 +190,8 @@ where
         *self += other;
     }
     #[inline]
-    fn mapped(&self, mut f: impl FnMut(T) -> T) -> Self {
-        self.map(|v| f(v))
+    fn mapped(&self, f: impl FnMut(T) -> T) -> Self {
+        self.map(f)
     }
     #[inline]
     fn apply_elems(&mut self, mut f: impl FnMut(T) -> T) {

@@ -288,7 +288,7 @@ fn product_shape_mismatch_panics() {
 #[test]
 #[should_panic(expected = "`+`: shapes (3, 4) and (4, 3) do not match")]
 fn sum_shape_mismatch_panics() {
-    let _ = rules::add(&DMatrix::<f64>::zeros(3, 4), &DMatrix::zeros(4, 3));
+    let _ = rules::add(DMatrix::<f64>::zeros(3, 4), &DMatrix::zeros(4, 3));
 }
 
 #[test]

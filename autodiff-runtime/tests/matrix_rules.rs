@@ -244,7 +244,7 @@ fn add_bias() {
     expected = "add_bias: shapes (3, 4) and (1, 5) do not fit: a row bias needs one element per column"
 )]
 fn add_bias_row_mismatch_panics() {
-    let _ = rules::add_bias(&DMatrix::<f64>::zeros(3, 4), &RowDVector::zeros(5));
+    let _ = rules::add_bias(DMatrix::<f64>::zeros(3, 4), &RowDVector::zeros(5));
 }
 
 #[test]
@@ -252,7 +252,7 @@ fn add_bias_row_mismatch_panics() {
     expected = "add_bias: shapes (3, 4) and (4, 1) do not fit: a column bias needs one element per row"
 )]
 fn add_bias_column_mismatch_panics() {
-    let _ = rules::add_bias(&DMatrix::<f64>::zeros(3, 4), &DVector::zeros(4));
+    let _ = rules::add_bias(DMatrix::<f64>::zeros(3, 4), &DVector::zeros(4));
 }
 
 // --------------------------------------------------------------------------------- map

@@ -2,6 +2,9 @@
 //! `component_mul`, `component_div`): pullbacks against central differences and the
 //! dot-product test on every supported type, the derivative conventions at kinks and ties,
 //! stability, shape panics, and an f32 sanity check per family.
+// The rules take `impl Input<X>`: the tests pass references on purpose (as generated code
+// does for values it still needs), which clippy would rather see moved.
+#![allow(clippy::needless_borrows_for_generic_args)]
 
 mod common;
 
