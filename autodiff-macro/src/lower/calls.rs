@@ -1,0 +1,187 @@
+//! Lowering of calls: methods and free functions with derivative rules, their constant
+//! arguments, and calls to other differentiated functions.
+
+use super::*;
+
+impl Lowerer<'_> {
+    pub(super) fn method(&mut self, m: &syn::ExprMethodCall) -> Value {
+        let name = syn::ext::IdentExt::unraw(&m.method).to_string();
+        if let Some(turbofish) = &m.turbofish {
+            return self.error(
+                turbofish,
+                "type arguments on a method are not supported here: annotate the `let` instead",
+            );
+        }
+        if name == "map" {
+            return self.map(m);
+        }
+        let Some(def) = ops::method(&name) else {
+            return self.error(&m.method, format!("the method `{name}` has no derivative rule: use a method that has one ({}), or write the computation as a #[differentiate] function and call it", ops::METHOD_NAMES));
+        };
+        let operands_after = def.operands() - 1;
+        if m.args.len() != operands_after + def.consts {
+            return self.error(
+                m,
+                format!(
+                    "`.{name}(..)` takes {} argument{} here",
+                    operands_after + def.consts,
+                    if operands_after + def.consts == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
+                ),
+            );
+        }
+        let recv = self.expr(&m.receiver);
+        let mut operands = vec![recv.operand];
+        for a in m.args.iter().take(operands_after) {
+            operands.push(self.expr(a).operand);
+        }
+        let consts = m
+            .args
+            .iter()
+            .skip(operands_after)
+            .map(|a| self.const_arg(a))
+            .collect();
+        self.op(def, operands, consts, m.method.span())
+    }
+
+    /// A constant argument of a rule (`alpha`, `labels`, `n`): kept as written when it is a
+    /// literal or names a binding, computed once into a binding otherwise.
+    pub(super) fn const_arg(&mut self, a: &syn::Expr) -> Verbatim {
+        if rename::mentions_varied(a, &self.env, &self.vars) {
+            self.errors.push(
+                a,
+                "this argument must be a constant: it cannot depend on a differentiable parameter",
+            );
+            return Verbatim {
+                tokens: quote!(0.0),
+                reads: vec![],
+            };
+        }
+        if is_literal(a) || self.alias(a).is_some() {
+            return rename::verbatim(a, &self.env, &self.vars);
+        }
+        let v = self.constant(a);
+        match v.operand {
+            Operand::Var(id) => Verbatim {
+                tokens: rename::render(&self.vars[id], v.refs),
+                reads: vec![id],
+            },
+            Operand::Lit(tokens) => Verbatim {
+                tokens,
+                reads: vec![],
+            },
+        }
+    }
+
+    pub(super) fn call(&mut self, c: &syn::ExprCall) -> Value {
+        let syn::Expr::Path(func) = &*c.func else {
+            return self.error(
+                &c.func,
+                "only calls of a function by its path are supported (`f(x)` or `m::f(x)`)",
+            );
+        };
+        if func.qself.is_some() {
+            return self.error(&c.func, "qualified paths (`<T as Trait>::f`) are not supported: call a #[differentiate] function by its path");
+        }
+        let path = &func.path;
+        if let Some(seg) = path.segments.iter().find(|s| !s.arguments.is_none()) {
+            return self.error(&seg.arguments, "calls with type arguments are not supported (generic functions come in a later stage)");
+        }
+        let Some(last) = path.segments.last() else {
+            return self.error(&c.func, "empty path");
+        };
+        if let Some(first) = path.segments.first().filter(|_| path.segments.len() > 1) {
+            // `f64::floor(x)`, `std::cmp::max(a, b)`: functions of the standard library have
+            // no derivative rule and cannot be #[differentiate] functions.
+            const STD: &[&str] = &[
+                "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32",
+                "u64", "u128", "usize", "std", "core", "alloc", "nalgebra",
+            ];
+            if STD.contains(&first.ident.to_string().as_str()) {
+                let name = path.to_token_stream().to_string().replace(' ', "");
+                return self.error(&c.func, format!("`{name}` has no derivative rule: call a function with a rule (`relu`, `sigmoid`, `tanh`, …, or a method such as `x.exp()`), or a #[differentiate] function of your own"));
+            }
+        }
+        if let Some(ident) = path.get_ident() {
+            if self.env.lookup(&key(ident)).is_some() {
+                return self.error(&c.func, format!("`{ident}` is a local variable, not a function: a differentiable value can be passed only to a function with a derivative rule or a #[differentiate] function"));
+            }
+        }
+        let callee = syn::ext::IdentExt::unraw(&last.ident).to_string();
+        if let Some(def) = ops::function(&callee) {
+            return self.function(def, c, &last.ident);
+        }
+        let mut args = Vec::new();
+        for a in &c.args {
+            if rename::mentions_varied(a, &self.env, &self.vars) {
+                let v = self.expr(a);
+                let value = match v.operand {
+                    Operand::Var(id) => Some(id),
+                    Operand::Lit(_) => None,
+                };
+                args.push(CallArg {
+                    value,
+                    refs: v.refs,
+                    constant: None,
+                });
+            } else {
+                let refs = self
+                    .alias(a)
+                    .map(|v| v.refs)
+                    .unwrap_or_else(|| leading_refs(a));
+                args.push(CallArg {
+                    value: None,
+                    refs,
+                    constant: Some(rename::verbatim(a, &self.env, &self.vars)),
+                });
+            }
+        }
+        let var = self.temp(&callee, c.span(), true);
+        let tape = self.record("tape", var);
+        self.push(Stmt::Let {
+            var,
+            expr: Expr::Call(Call {
+                path: path.clone(),
+                args,
+                tape,
+                span: c.span(),
+            }),
+            span: c.span(),
+        });
+        Value::var(var, 0)
+    }
+
+    pub(super) fn function(
+        &mut self,
+        def: &'static OpDef,
+        c: &syn::ExprCall,
+        name: &syn::Ident,
+    ) -> Value {
+        let expected = def.operands() + def.consts;
+        if c.args.len() != expected {
+            return self.error(
+                c,
+                format!(
+                    "`{name}` takes {expected} argument{}",
+                    if expected == 1 { "" } else { "s" }
+                ),
+            );
+        }
+        let operands = c
+            .args
+            .iter()
+            .take(def.operands())
+            .map(|a| self.expr(a).operand)
+            .collect();
+        let consts = c
+            .args
+            .iter()
+            .skip(def.operands())
+            .map(|a| self.const_arg(a))
+            .collect();
+        self.op(def, operands, consts, name.span())
+    }
+}
