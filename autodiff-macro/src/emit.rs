@@ -9,7 +9,7 @@ use crate::ir::*;
 use crate::reverse::{Mask, Reverse};
 use crate::signature::Signature;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::visit_mut::VisitMut;
 
 /// Everything the emitter needs about the function.
@@ -222,7 +222,9 @@ pub fn items(f: &Function) -> TokenStream {
         .collect();
     let item = f.item;
 
-    quote! {
+    // Spanned at the function's name: an item the attribute cannot go on (a method in an
+    // `impl`) is reported there, on the user's code.
+    quote_spanned! {fn_name.span()=>
         #item
 
         // The function counts as used even when only its gradient is called.

@@ -214,7 +214,9 @@ impl<'a> Reverse<'a> {
         self.read(call.tape);
         let tape = self.code.name(call.tape);
         let d_out = self.code.adjoint(var);
-        let rules = &self.code.rules;
+        // Spanned at the call, so that an argument the callee does not differentiate is
+        // reported there.
+        let rules = &crate::rename::respan(self.code.rules.clone(), call.span);
         let bwd = crate::code::callee_item(&call.path, "bwd");
         let mut accumulate = TokenStream::new();
         let mut reached = Vec::new();
@@ -224,8 +226,8 @@ impl<'a> Reverse<'a> {
             if let Some(v) = arg.value.filter(|&v| vars[v].active()) {
                 let d = self.code.adjoint(v);
                 let index = syn::Index::from(i);
-                let stmt =
-                    quote_spanned!(call.span=> #rules::accumulate_call(&mut #d, __ad_grad.#index););
+                let stmt = quote!(#rules::accumulate_call(&mut #d, __ad_grad.#index););
+                let stmt = crate::rename::respan(stmt, call.span);
                 accumulate.extend(self.guarded(v, stmt));
                 wanted.push(self.guard(v).unwrap_or_else(|| quote!(true)));
                 reached.push(v);
