@@ -35,6 +35,10 @@ pub struct Div<A, B>(PhantomData<fn(&A, &B)>);
             add a scalar to a matrix with `.add_scalar(s)`"
 )]
 pub trait AddRule<B>: Value {
+    /// The pullback handle (a projection, so that a missing rule is one error, not a cascade).
+    type Handle;
+    /// The handle of this operation.
+    fn handle() -> Self::Handle;
     /// `a + b`. Panics with both shapes when they differ.
     fn add(a: &Self, b: &B) -> Self;
     /// `a - b`. Panics with both shapes when they differ.
@@ -46,6 +50,11 @@ pub trait AddRule<B>: Value {
 }
 
 impl<T: Real + Value> AddRule<T> for T {
+    type Handle = Add<Self>;
+    #[inline]
+    fn handle() -> Add<Self> {
+        Add(PhantomData)
+    }
     #[inline]
     fn add(a: &T, b: &T) -> T {
         *a + *b
@@ -68,6 +77,11 @@ impl<T: Real, R: Dim, C: Dim> AddRule<OMatrix<T, R, C>> for OMatrix<T, R, C>
 where
     DefaultAllocator: Allocator<R, C>,
 {
+    type Handle = Add<Self>;
+    #[inline]
+    fn handle() -> Add<Self> {
+        Add(PhantomData)
+    }
     #[inline]
     #[track_caller]
     fn add(a: &Self, b: &Self) -> Self {
@@ -102,6 +116,10 @@ where
 pub enum NoRule {}
 
 impl<T: Real + Value> AddRule<NoRule> for T {
+    type Handle = Add<Self>;
+    fn handle() -> Add<Self> {
+        Add(PhantomData)
+    }
     fn add(_: &T, b: &NoRule) -> T {
         match *b {}
     }
@@ -120,6 +138,10 @@ impl<T: Real, R: Dim, C: Dim> AddRule<NoRule> for OMatrix<T, R, C>
 where
     DefaultAllocator: Allocator<R, C>,
 {
+    type Handle = Add<Self>;
+    fn handle() -> Add<Self> {
+        Add(PhantomData)
+    }
     fn add(_: &Self, b: &NoRule) -> Self {
         match *b {}
     }
@@ -135,6 +157,11 @@ where
 }
 
 impl<T: Real + Value> DivRule<NoRule> for T {
+    type Handle = Div<Self, NoRule>;
+    #[inline]
+    fn handle() -> Self::Handle {
+        Div(PhantomData)
+    }
     fn div(_: &T, b: &NoRule) -> T {
         match *b {}
     }
@@ -150,6 +177,11 @@ impl<T: Real, R: Dim, C: Dim> DivRule<NoRule> for OMatrix<T, R, C>
 where
     DefaultAllocator: Allocator<R, C>,
 {
+    type Handle = Div<Self, NoRule>;
+    #[inline]
+    fn handle() -> Self::Handle {
+        Div(PhantomData)
+    }
     fn div(_: &Self, b: &NoRule) -> Self {
         match *b {}
     }
@@ -164,7 +196,7 @@ where
 /// `a + b`: d_a += d_c, d_b += d_c.
 #[inline]
 #[track_caller]
-pub fn add<A: AddRule<B>, B, I: Input<A>>(a: I, b: &B) -> (A, Add<A>) {
+pub fn add<A: AddRule<B>, B, I: Input<A>>(a: I, b: &B) -> (A, A::Handle) {
     let value = if I::OWNED {
         let mut a = a.into_buffer();
         A::add_assign(&mut a, b);
@@ -172,7 +204,7 @@ pub fn add<A: AddRule<B>, B, I: Input<A>>(a: I, b: &B) -> (A, Add<A>) {
     } else {
         A::add(a.get(), b)
     };
-    (value, Add(PhantomData))
+    (value, A::handle())
 }
 
 /// `a - b`: d_a += d_c, d_b -= d_c.
@@ -274,6 +306,10 @@ impl<A: Value> Neg<A> {
             matrix * matrix (owned nalgebra matrices of the same scalar type)"
 )]
 pub trait MulRule<B>: Value {
+    /// The pullback handle (a projection, so that a missing rule is one error, not a cascade).
+    type Handle;
+    /// The handle of this operation.
+    fn handle() -> Self::Handle;
     /// The type of `a * b`.
     type Output: Value;
     /// `a * b`.
@@ -285,6 +321,11 @@ pub trait MulRule<B>: Value {
 }
 
 impl<T: Real + Value<Elem = T>> MulRule<T> for T {
+    type Handle = Mul<Self, T>;
+    #[inline]
+    fn handle() -> Self::Handle {
+        Mul(PhantomData)
+    }
     type Output = T;
     #[inline]
     fn mul(a: &T, b: &T) -> T {
@@ -309,6 +350,11 @@ impl<T: Real + Value<Elem = T>, R: Dim, C: Dim> MulRule<OMatrix<T, R, C>> for T
 where
     DefaultAllocator: Allocator<R, C>,
 {
+    type Handle = Mul<Self, OMatrix<T, R, C>>;
+    #[inline]
+    fn handle() -> Self::Handle {
+        Mul(PhantomData)
+    }
     type Output = OMatrix<T, R, C>;
     #[inline]
     fn mul(a: &T, b: &OMatrix<T, R, C>) -> OMatrix<T, R, C> {
@@ -331,6 +377,11 @@ impl<T: Real + Value<Elem = T>, R: Dim, C: Dim> MulRule<T> for OMatrix<T, R, C>
 where
     DefaultAllocator: Allocator<R, C>,
 {
+    type Handle = Mul<Self, T>;
+    #[inline]
+    fn handle() -> Self::Handle {
+        Mul(PhantomData)
+    }
     type Output = OMatrix<T, R, C>;
     #[inline]
     fn mul(a: &Self, b: &T) -> Self {
@@ -375,6 +426,11 @@ where
     ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
     DefaultAllocator: Allocator<R1, C1> + Allocator<R2, C2> + Allocator<R1, C2>,
 {
+    type Handle = Mul<Self, OMatrix<T, R2, C2>>;
+    #[inline]
+    fn handle() -> Self::Handle {
+        Mul(PhantomData)
+    }
     type Output = OMatrix<T, R1, C2>;
     #[inline]
     #[track_caller]
@@ -418,8 +474,8 @@ where
 /// `a * b`, differentiated according to the operand types.
 #[inline]
 #[track_caller]
-pub fn mul<A: MulRule<B>, B>(a: &A, b: &B) -> (A::Output, Mul<A, B>) {
-    (A::mul(a, b), Mul(PhantomData))
+pub fn mul<A: MulRule<B>, B>(a: &A, b: &B) -> (A::Output, A::Handle) {
+    (A::mul(a, b), A::handle())
 }
 
 impl<A: MulRule<B>, B> Mul<A, B> {
@@ -453,6 +509,10 @@ impl<A: MulRule<B>, B> Mul<A, B> {
             elementwise with `.component_div(&b)`"
 )]
 pub trait DivRule<B>: Value {
+    /// The pullback handle (a projection, so that a missing rule is one error, not a cascade).
+    type Handle;
+    /// The handle of this operation.
+    fn handle() -> Self::Handle;
     /// `a / b`.
     fn div(a: &Self, b: &B) -> Self;
     /// `d_a += d_c / b`.
@@ -461,29 +521,48 @@ pub trait DivRule<B>: Value {
     fn pullback_rhs(d_b: &mut Option<B>, d_c: Seed<'_, Self>, a: &Self, b: &B);
 }
 
-impl<T: Real + Value> DivRule<T> for T {
-    #[inline]
-    fn div(a: &T, b: &T) -> T {
-        *a / *b
-    }
-    #[inline]
-    fn pullback_lhs(d_a: &mut Option<T>, d_c: Seed<'_, T>, b: &T) {
-        if let Some(g) = d_c.get() {
-            accumulate(d_a, *g / *b);
+/// Scalar division, implemented per scalar type rather than for every `T: Real`, so that a
+/// matrix divided by a matrix matches no implementation at all and is reported as one
+/// missing rule (a blanket impl would be picked and fail later, in every pullback).
+macro_rules! scalar_div {
+    ($t:ty) => {
+        impl DivRule<$t> for $t {
+            type Handle = Div<Self, $t>;
+            #[inline]
+            fn handle() -> Self::Handle {
+                Div(PhantomData)
+            }
+            #[inline]
+            fn div(a: &$t, b: &$t) -> $t {
+                *a / *b
+            }
+            #[inline]
+            fn pullback_lhs(d_a: &mut Option<$t>, d_c: Seed<'_, $t>, b: &$t) {
+                if let Some(g) = d_c.get() {
+                    accumulate(d_a, *g / *b);
+                }
+            }
+            #[inline]
+            fn pullback_rhs(d_b: &mut Option<$t>, d_c: Seed<'_, $t>, a: &$t, b: &$t) {
+                if let Some(g) = d_c.get() {
+                    accumulate(d_b, -(*g * *a) / (*b * *b));
+                }
+            }
         }
-    }
-    #[inline]
-    fn pullback_rhs(d_b: &mut Option<T>, d_c: Seed<'_, T>, a: &T, b: &T) {
-        if let Some(g) = d_c.get() {
-            accumulate(d_b, -(*g * *a) / (*b * *b));
-        }
-    }
+    };
 }
+scalar_div!(f64);
+scalar_div!(f32);
 
 impl<T: Real + Value<Elem = T>, R: Dim, C: Dim> DivRule<T> for OMatrix<T, R, C>
 where
     DefaultAllocator: Allocator<R, C>,
 {
+    type Handle = Div<Self, T>;
+    #[inline]
+    fn handle() -> Self::Handle {
+        Div(PhantomData)
+    }
     #[inline]
     fn div(a: &Self, b: &T) -> Self {
         a / *b
@@ -503,8 +582,8 @@ where
 /// `a / b`, differentiated according to the operand types.
 #[inline]
 #[track_caller]
-pub fn div<A: DivRule<B>, B>(a: &A, b: &B) -> (A, Div<A, B>) {
-    (A::div(a, b), Div(PhantomData))
+pub fn div<A: DivRule<B>, B>(a: &A, b: &B) -> (A, A::Handle) {
+    (A::div(a, b), A::handle())
 }
 
 impl<A: DivRule<B>, B> Div<A, B> {
