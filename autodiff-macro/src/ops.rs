@@ -32,23 +32,29 @@ pub struct OpDef {
     /// Whether the first operand may be moved into the rule (its forward takes
     /// `impl Input<X>`), so the result is computed in that operand's buffer.
     pub moves_first: bool,
+    /// Whether the pullback to the first operand can reuse the buffer of the result's
+    /// adjoint (`+`, `-`, `add_bias`, …): it is emitted last, so it takes the adjoint by value
+    /// instead of copying it.
+    pub first_reuses_seed: bool,
 }
 
-/// Operations whose pullback to the first operand passes the result's adjoint through
-/// unchanged (`+`, `-`, `add_bias`, …): that pullback is emitted last, so it takes the
-/// adjoint by value and reuses its buffer instead of copying it.
-pub fn first_reuses_seed(op: &OpDef) -> bool {
-    matches!(
-        op.rule,
-        "add"
-            | "sub"
-            | "add_bias"
-            | "add_scalar"
-            | "scale"
-            | "div"
-            | "component_mul"
-            | "component_div"
-    )
+/// Whether the flag `name` is among `flags` (the table's trailing words).
+const fn has(flags: &[&str], name: &str) -> bool {
+    let mut i = 0;
+    while i < flags.len() {
+        let (a, b) = (flags[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
 }
 
 impl OpDef {
@@ -60,18 +66,19 @@ impl OpDef {
 use Read::{Const, Operand as Op, Output as Out};
 
 macro_rules! unary {
-    ($name:ident, $rule:literal, [$($read:expr),*], $consts:literal $(, $moves:ident)?) => {
+    ($name:ident, $rule:literal, [$($read:expr),*], $consts:literal $(, $flag:ident)*) => {
         pub static $name: OpDef = OpDef {
             rule: $rule,
             pullbacks: &[Pullback { method: "arg", reads: &[$($read),*] }],
             consts: $consts,
-            moves_first: false $(|| stringify!($moves).len() > 0)?,
+            moves_first: has(&[$(stringify!($flag)),*], "moves"),
+            first_reuses_seed: false,
         };
     };
 }
 
 macro_rules! binary {
-    ($name:ident, $rule:literal, [$($l:expr),*], [$($r:expr),*] $(, $moves:ident)?) => {
+    ($name:ident, $rule:literal, [$($l:expr),*], [$($r:expr),*] $(, $flag:ident)*) => {
         pub static $name: OpDef = OpDef {
             rule: $rule,
             pullbacks: &[
@@ -79,15 +86,16 @@ macro_rules! binary {
                 Pullback { method: "rhs", reads: &[$($r),*] },
             ],
             consts: 0,
-            moves_first: false $(|| stringify!($moves).len() > 0)?,
+            moves_first: has(&[$(stringify!($flag)),*], "moves"),
+            first_reuses_seed: has(&[$(stringify!($flag)),*], "reuses_seed"),
         };
     };
 }
 
-binary!(ADD, "add", [], [], moves);
-binary!(SUB, "sub", [], [], moves);
+binary!(ADD, "add", [], [], moves, reuses_seed);
+binary!(SUB, "sub", [], [], moves, reuses_seed);
 binary!(MUL, "mul", [Op(1)], [Op(0)]);
-binary!(DIV, "div", [Op(1)], [Op(0), Op(1)]);
+binary!(DIV, "div", [Op(1)], [Op(0), Op(1)], reuses_seed);
 unary!(NEG, "neg", [], 0);
 
 unary!(EXP, "exp", [Out], 0, moves);
@@ -111,19 +119,31 @@ unary!(LEAKY_RELU, "leaky_relu", [Op(0), Const(0)], 1, moves);
 unary!(ELU, "elu", [Op(0), Const(0)], 1, moves);
 binary!(MAXOUT, "maxout", [Op(0), Op(1)], [Op(0), Op(1)]);
 
-binary!(COMPONENT_MUL, "component_mul", [Op(1)], [Op(0)]);
-binary!(COMPONENT_DIV, "component_div", [Op(1)], [Op(0), Op(1)]);
+binary!(
+    COMPONENT_MUL,
+    "component_mul",
+    [Op(1)],
+    [Op(0)],
+    reuses_seed
+);
+binary!(
+    COMPONENT_DIV,
+    "component_div",
+    [Op(1)],
+    [Op(0), Op(1)],
+    reuses_seed
+);
 unary!(TRANSPOSE, "transpose", [], 0);
 unary!(SUM, "sum", [], 0);
 unary!(MEAN, "mean", [], 0);
 unary!(NORM_SQUARED, "norm_squared", [Op(0)], 0);
 unary!(NORM, "norm", [Op(0), Out], 0);
 binary!(DOT, "dot", [Op(1)], [Op(0)]);
-binary!(ADD_SCALAR, "add_scalar", [], []);
-binary!(SCALE, "scale", [Op(1)], [Op(0)]);
+binary!(ADD_SCALAR, "add_scalar", [], [], reuses_seed);
+binary!(SCALE, "scale", [Op(1)], [Op(0)], reuses_seed);
 unary!(SOFTMAX, "softmax", [Out], 0);
 unary!(LOG_SOFTMAX, "log_softmax", [Out], 0);
-binary!(ADD_BIAS, "add_bias", [], [], moves);
+binary!(ADD_BIAS, "add_bias", [], [], moves, reuses_seed);
 unary!(SVM_LOSS, "svm_loss", [Op(0), Const(0)], 1);
 unary!(
     SOFTMAX_CROSS_ENTROPY,

@@ -154,7 +154,7 @@ impl<'a> Reverse<'a> {
             .enumerate()
             .filter_map(|(i, o)| o.var().filter(|&v| vars[v].active()).map(|v| (i, v)))
             .collect();
-        if crate::ops::first_reuses_seed(op.op) {
+        if op.op.first_reuses_seed {
             active.reverse();
         }
         self.read(op.handle);

@@ -4,8 +4,7 @@
 use crate::real::Real;
 use core::any::TypeId;
 use nalgebra::{
-    allocator::Allocator, DMatrixView, DMatrixViewMut, DefaultAllocator, Dim, Dyn, MatrixView,
-    OMatrix,
+    allocator::Allocator, DMatrixViewMut, DefaultAllocator, Dim, Dyn, MatrixView, OMatrix,
 };
 
 /// An operand of a product: the matrix as stored, or its transpose.
@@ -193,14 +192,4 @@ pub fn gemm_accumulate<T: Real, R0: Dim, C0: Dim, R1: Dim, C1: Dim, R2: Dim, C2:
             *slot = Some(fresh);
         }
     }
-}
-
-/// A dynamic immutable view of a whole matrix, for callers that want nalgebra's own API.
-#[inline]
-pub fn dview<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>) -> DMatrixView<'_, T>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    let (r, c) = m.shape();
-    DMatrixView::from_slice(m.as_slice(), r, c)
 }
