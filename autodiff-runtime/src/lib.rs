@@ -6,6 +6,7 @@
 
 extern crate self as autodiff_runtime;
 
+pub mod buffers;
 pub mod data;
 pub mod functions;
 pub mod gradcheck;

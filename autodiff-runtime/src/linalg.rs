@@ -187,7 +187,8 @@ pub fn gemm_accumulate<T: Real, R0: Dim, C0: Dim, R1: Dim, C1: Dim, R2: Dim, C2:
     match slot {
         Some(acc) => gemm_into(acc, T::one(), a, op_a, b, op_b, T::one()),
         None => {
-            let mut fresh = OMatrix::zeros_generic(shape.0, shape.1);
+            let mut fresh =
+                crate::buffers::matrix(shape.0, shape.1, crate::buffers::Fill::Overwritten);
             gemm_into(&mut fresh, T::one(), a, op_a, b, op_b, T::zero());
             *slot = Some(fresh);
         }

@@ -241,6 +241,7 @@ fn descend(
         return Err(("gradient", norm));
     }
     optimizer.step(model.parameters_mut(), grad.parameters());
+    grad.recycle();
     Ok(loss)
 }
 

@@ -32,6 +32,11 @@ pub trait Value: Clone {
     fn add_assign_ref(&mut self, other: &Self);
     /// A new value with `f` applied to every element.
     fn mapped(&self, f: impl FnMut(Self::Elem) -> Self::Elem) -> Self;
+    /// A copy in reused storage (see [`crate::buffers`]): what rules use instead of `clone`.
+    fn copied(&self) -> Self;
+    /// Gives the value's storage back to the pool of [`crate::buffers`]; scalars and static
+    /// matrices are simply dropped.
+    fn recycle(self);
     /// `self[i] = f(self[i])` for every element.
     fn apply_elems(&mut self, f: impl FnMut(Self::Elem) -> Self::Elem);
     /// `self[i] = f(self[i], other[i])` for every element. Panics with both shapes if they differ.
@@ -104,6 +109,12 @@ macro_rules! scalar_value {
                 f(*self)
             }
             #[inline]
+            fn copied(&self) -> Self {
+                *self
+            }
+            #[inline]
+            fn recycle(self) {}
+            #[inline]
             fn apply_elems(&mut self, mut f: impl FnMut($t) -> $t) {
                 *self = f(*self);
             }
@@ -175,7 +186,7 @@ where
     }
     #[inline]
     fn zeros((r, c): (R, C)) -> Self {
-        OMatrix::zeros_generic(r, c)
+        crate::buffers::matrix(r, c, crate::buffers::Fill::Zeros)
     }
     #[inline]
     fn placeholder() -> Self {
@@ -191,7 +202,15 @@ where
     }
     #[inline]
     fn mapped(&self, f: impl FnMut(T) -> T) -> Self {
-        self.map(f)
+        crate::buffers::map(self, f)
+    }
+    #[inline]
+    fn copied(&self) -> Self {
+        crate::buffers::copy(self)
+    }
+    #[inline]
+    fn recycle(self) {
+        crate::buffers::give_matrix(self)
     }
     #[inline]
     fn apply_elems(&mut self, mut f: impl FnMut(T) -> T) {
@@ -339,7 +358,7 @@ impl<X: Value> Input<X> for &X {
     }
     #[inline]
     fn into_buffer(self) -> X {
-        self.clone()
+        self.copied()
     }
 }
 

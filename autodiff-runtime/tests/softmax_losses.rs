@@ -242,7 +242,12 @@ fn softmax_cross_entropy() {
             rng,
             &m,
             &|m| rules::softmax_cross_entropy(m, &labels).0,
-            &|d, s| h.arg(d, s, &labels),
+            // The pullback consumes its handle: a fresh one for each call.
+            &|d, s| {
+                rules::softmax_cross_entropy(&m, &labels)
+                    .1
+                    .arg(d, s, &labels)
+            },
         );
     }
     let mut rng = rng(29);

@@ -188,7 +188,25 @@ impl LayerGrad {
             LayerGrad::Maxout { w_a, w_b, .. } => vec![w_a, w_b],
         };
         for (target, g) in targets.into_iter().zip(penalty_grads) {
-            *target += g;
+            *target += &g;
+            crate::buffers::recycle(g);
+        }
+    }
+
+    /// Gives every matrix back to the pool of [`crate::buffers`].
+    pub fn recycle(self) {
+        use crate::buffers::recycle;
+        match self {
+            LayerGrad::Dense { w, b } => {
+                recycle(w);
+                recycle(b);
+            }
+            LayerGrad::Maxout { w_a, b_a, w_b, b_b } => {
+                recycle(w_a);
+                recycle(b_a);
+                recycle(w_b);
+                recycle(b_b);
+            }
         }
     }
 }

@@ -189,6 +189,7 @@ impl Mlp {
         }
 
         let (data_loss, mut seed) = loss.value_and_grad(&h, labels);
+        crate::buffers::recycle(h);
         let mut grads = Vec::with_capacity(self.layers.len());
         for tape in tapes.into_iter().rev() {
             let (grad, d_input) = match tape {
@@ -261,6 +262,12 @@ impl Mlp {
 }
 
 impl MlpGrad {
+    /// Gives every gradient matrix back to the pool of [`crate::buffers`], for the next step
+    /// to reuse: what a training loop does once the optimizer has applied the gradient.
+    pub fn recycle(self) {
+        self.layers.into_iter().for_each(LayerGrad::recycle);
+    }
+
     /// Every gradient as a slice, in the order of [`Mlp::parameters`].
     pub fn parameters(&self) -> Vec<&[f64]> {
         self.layers.iter().flat_map(LayerGrad::parameters).collect()

@@ -41,7 +41,7 @@ impl<T> From<Option<T>> for Seed<'_, T> {
     }
 }
 
-impl<T: Clone> Seed<'_, T> {
+impl<T> Seed<'_, T> {
     /// The adjoint, borrowed, or `None` when it is zero.
     #[inline]
     pub fn get(&self) -> Option<&T> {
@@ -51,14 +51,24 @@ impl<T: Clone> Seed<'_, T> {
             Seed::Owned(v) => Some(v),
         }
     }
+}
 
-    /// The adjoint as an owned value (cloned only when borrowed), or `None` when zero.
+impl<T: Value> Seed<'_, T> {
+    /// The adjoint as an owned value (copied only when borrowed), or `None` when zero.
     #[inline]
     pub fn into_owned(self) -> Option<T> {
         match self {
             Seed::Zero => None,
-            Seed::Borrowed(v) => Some(v.clone()),
+            Seed::Borrowed(v) => Some(v.copied()),
             Seed::Owned(v) => Some(v),
+        }
+    }
+
+    /// Ends a pullback that only read the adjoint: an owned one goes back to the pool.
+    #[inline]
+    pub fn done(self) {
+        if let Seed::Owned(v) = self {
+            v.recycle();
         }
     }
 }
@@ -68,7 +78,10 @@ impl<T: Clone> Seed<'_, T> {
 #[track_caller]
 pub fn accumulate<T: Value>(slot: &mut Option<T>, value: T) {
     match slot {
-        Some(acc) => acc.add_assign_ref(&value),
+        Some(acc) => {
+            acc.add_assign_ref(&value);
+            value.recycle();
+        }
         None => *slot = Some(value),
     }
 }
@@ -81,8 +94,11 @@ pub fn accumulate_seed<T: Value>(slot: &mut Option<T>, seed: Seed<'_, T>) {
     match (slot.as_mut(), seed) {
         (_, Seed::Zero) => {}
         (Some(acc), Seed::Borrowed(g)) => acc.add_assign_ref(g),
-        (Some(acc), Seed::Owned(g)) => acc.add_assign_ref(&g),
-        (None, Seed::Borrowed(g)) => *slot = Some(g.clone()),
+        (Some(acc), Seed::Owned(g)) => {
+            acc.add_assign_ref(&g);
+            g.recycle();
+        }
+        (None, Seed::Borrowed(g)) => *slot = Some(g.copied()),
         (None, Seed::Owned(g)) => *slot = Some(g),
     }
 }
@@ -103,9 +119,10 @@ pub fn accumulate_elementwise<T: Value>(
             return acc.zip2_apply_elems(g, other, |a, g, o| a + f(g, o))
         }
         (Some(acc), Seed::Owned(g)) => {
-            return acc.zip2_apply_elems(&g, other, |a, g, o| a + f(g, o))
+            acc.zip2_apply_elems(&g, other, |a, g, o| a + f(g, o));
+            return g.recycle();
         }
-        (None, Seed::Borrowed(g)) => g.clone(),
+        (None, Seed::Borrowed(g)) => g.copied(),
         (None, Seed::Owned(g)) => g,
     };
     fresh.zip_apply_elems(other, f);
@@ -130,9 +147,10 @@ pub fn accumulate_elementwise2<T: Value>(
             return acc.zip3_apply_elems(g, a, b, |s, g, a, b| s + f(g, a, b))
         }
         (Some(acc), Seed::Owned(g)) => {
-            return acc.zip3_apply_elems(&g, a, b, |s, g, a, b| s + f(g, a, b))
+            acc.zip3_apply_elems(&g, a, b, |s, g, a, b| s + f(g, a, b));
+            return g.recycle();
         }
-        (None, Seed::Borrowed(g)) => g.clone(),
+        (None, Seed::Borrowed(g)) => g.copied(),
         (None, Seed::Owned(g)) => g,
     };
     fresh.zip2_apply_elems(a, b, f);
@@ -148,9 +166,7 @@ pub fn accumulate_scaled<T: Value>(slot: &mut Option<T>, value: &T, s: T::Elem) 
     match slot {
         Some(acc) => acc.zip_apply_elems(value, |a, v| a + s * v),
         None => {
-            let mut fresh = value.clone();
-            fresh.apply_elems(|v| s * v);
-            *slot = Some(fresh);
+            *slot = Some(value.mapped(|v| s * v));
         }
     }
 }
@@ -259,4 +275,16 @@ impl<T: Value> IntoGrad<T> for T {
 #[track_caller]
 pub fn accumulate_call<T: Value, G: IntoGrad<T>>(slot: &mut Option<T>, grad: G) {
     accumulate(slot, grad.into_grad());
+}
+
+/// Gives a value the sweep no longer needs back to the pool of [`crate::buffers`].
+#[inline]
+pub fn recycle<T: Value>(value: T) {
+    value.recycle();
+}
+
+/// A copy of a value that the forward sweep both hands on and keeps, in reused storage.
+#[inline]
+pub fn copied<T: Value>(value: &T) -> T {
+    value.copied()
 }

@@ -5,7 +5,8 @@
 //! zero-sized handle that carries the operand types, with one method per operand.
 
 use super::adjoint::{accumulate, accumulate_seed, Seed};
-use crate::linalg::{gemm_accumulate, Op};
+use crate::buffers::Fill;
+use crate::linalg::{gemm_accumulate, gemm_into, Op};
 use crate::real::Real;
 use crate::value::{assert_same_shape, Input, Value};
 use core::marker::PhantomData;
@@ -86,13 +87,17 @@ where
     #[track_caller]
     fn add(a: &Self, b: &Self) -> Self {
         assert_same_shape("`+`", a.shape(), b.shape());
-        a + b
+        let mut c = a.copied();
+        c += b;
+        c
     }
     #[inline]
     #[track_caller]
     fn sub(a: &Self, b: &Self) -> Self {
         assert_same_shape("`-`", a.shape(), b.shape());
-        a - b
+        let mut c = a.copied();
+        c -= b;
+        c
     }
     #[inline]
     #[track_caller]
@@ -269,6 +274,7 @@ fn negate_into<A: Value>(slot: &mut Option<A>, seed: Seed<'_, A>) {
             if let Some(g) = seed.get() {
                 acc.zip_apply_elems(g, |a, g| a - g);
             }
+            seed.done();
         }
         (None, seed) => {
             if let Some(mut g) = seed.into_owned() {
@@ -281,8 +287,8 @@ fn negate_into<A: Value>(slot: &mut Option<A>, seed: Seed<'_, A>) {
 
 /// `-a`: d_a -= d_c.
 #[inline]
-pub fn neg<A: Value + core::ops::Neg<Output = A>>(a: &A) -> (A, Neg<A>) {
-    (-(a.clone()), Neg(PhantomData))
+pub fn neg<A: Value>(a: &A) -> (A, Neg<A>) {
+    (a.mapped(|v| -v), Neg(PhantomData))
 }
 
 impl<A: Value> Neg<A> {
@@ -336,12 +342,14 @@ impl<T: Real + Value<Elem = T>> MulRule<T> for T {
         if let Some(g) = d_c.get() {
             accumulate(d_a, *g * *b);
         }
+        d_c.done();
     }
     #[inline]
     fn pullback_rhs(d_b: &mut Option<T>, d_c: Seed<'_, T>, a: &T) {
         if let Some(g) = d_c.get() {
             accumulate(d_b, *a * *g);
         }
+        d_c.done();
     }
 }
 
@@ -358,13 +366,14 @@ where
     type Output = OMatrix<T, R, C>;
     #[inline]
     fn mul(a: &T, b: &OMatrix<T, R, C>) -> OMatrix<T, R, C> {
-        b * *a
+        b.mapped(|v| *a * v)
     }
     #[inline]
     fn pullback_lhs(d_a: &mut Option<T>, d_c: Seed<'_, OMatrix<T, R, C>>, b: &OMatrix<T, R, C>) {
         if let Some(g) = d_c.get() {
             accumulate(d_a, g.dot(b));
         }
+        d_c.done();
     }
     #[inline]
     fn pullback_rhs(d_b: &mut Option<OMatrix<T, R, C>>, d_c: Seed<'_, OMatrix<T, R, C>>, a: &T) {
@@ -385,7 +394,7 @@ where
     type Output = OMatrix<T, R, C>;
     #[inline]
     fn mul(a: &Self, b: &T) -> Self {
-        a * *b
+        a.mapped(|v| v * *b)
     }
     #[inline]
     fn pullback_lhs(d_a: &mut Option<Self>, d_c: Seed<'_, Self>, b: &T) {
@@ -396,6 +405,7 @@ where
         if let Some(g) = d_c.get() {
             accumulate(d_b, g.dot(a));
         }
+        d_c.done();
     }
 }
 
@@ -409,6 +419,7 @@ pub(crate) fn scaled_into<A: Value>(slot: &mut Option<A>, seed: Seed<'_, A>, s: 
             if let Some(g) = seed.get() {
                 acc.zip_apply_elems(g, |a, g| a + s * g);
             }
+            seed.done();
         }
         (None, seed) => {
             if let Some(mut g) = seed.into_owned() {
@@ -442,8 +453,10 @@ where
                 b.shape()
             );
         }
-        crate::stats::count_product();
-        a * b
+        let mut c =
+            crate::buffers::matrix(a.shape_generic().0, b.shape_generic().1, Fill::Overwritten);
+        gemm_into(&mut c, T::one(), a, Op::Plain, b, Op::Plain, T::zero());
+        c
     }
     #[inline]
     #[track_caller]
@@ -456,6 +469,7 @@ where
             let shape = (g.shape_generic().0, C1::from_usize(b.nrows()));
             gemm_accumulate(d_a, shape, g, Op::Plain, b, Op::Transposed);
         }
+        d_c.done();
     }
     #[inline]
     #[track_caller]
@@ -468,6 +482,7 @@ where
             let shape = (R2::from_usize(a.ncols()), g.shape_generic().1);
             gemm_accumulate(d_b, shape, a, Op::Transposed, g, Op::Plain);
         }
+        d_c.done();
     }
 }
 
@@ -541,12 +556,14 @@ macro_rules! scalar_div {
                 if let Some(g) = d_c.get() {
                     accumulate(d_a, *g / *b);
                 }
+                d_c.done();
             }
             #[inline]
             fn pullback_rhs(d_b: &mut Option<$t>, d_c: Seed<'_, $t>, a: &$t, b: &$t) {
                 if let Some(g) = d_c.get() {
                     accumulate(d_b, -(*g * *a) / (*b * *b));
                 }
+                d_c.done();
             }
         }
     };
@@ -565,7 +582,7 @@ where
     }
     #[inline]
     fn div(a: &Self, b: &T) -> Self {
-        a / *b
+        a.mapped(|v| v / *b)
     }
     #[inline]
     fn pullback_lhs(d_a: &mut Option<Self>, d_c: Seed<'_, Self>, b: &T) {
@@ -576,6 +593,7 @@ where
         if let Some(g) = d_c.get() {
             accumulate(d_b, -g.dot(a) / (*b * *b));
         }
+        d_c.done();
     }
 }
 

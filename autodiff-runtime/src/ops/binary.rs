@@ -169,7 +169,7 @@ pub struct Maxout<X>(PhantomData<fn(&X)>);
 #[track_caller]
 pub fn maxout<T: Real, X: Value<Elem = T>>(a: &X, b: &X) -> (X, Maxout<X>) {
     assert_same_shape("maxout", a.dims(), b.dims());
-    let mut y = a.clone();
+    let mut y = a.copied();
     y.zip_apply_elems(b, |a, b| if first_is_max(a, b) { a } else { b });
     (y, Maxout(PhantomData))
 }
@@ -228,7 +228,9 @@ where
     DefaultAllocator: Allocator<R, C>,
 {
     assert_same_shape("component_mul", a.shape(), b.shape());
-    (a.component_mul(b), ComponentMul(PhantomData))
+    let mut c = a.copied();
+    c.zip_apply_elems(b, |a, b| a * b);
+    (c, ComponentMul(PhantomData))
 }
 
 /// `c = a ⊘ b`, the elementwise quotient of two matrices of the same shape. Derivatives
@@ -243,7 +245,9 @@ where
     DefaultAllocator: Allocator<R, C>,
 {
     assert_same_shape("component_div", a.shape(), b.shape());
-    (a.component_div(b), ComponentDiv(PhantomData))
+    let mut c = a.copied();
+    c.zip_apply_elems(b, |a, b| a / b);
+    (c, ComponentDiv(PhantomData))
 }
 
 impl<M: Value> ComponentMul<M> {

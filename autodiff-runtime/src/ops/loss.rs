@@ -97,9 +97,10 @@ where
                 assert_same_shape("svm_loss", acc.shape(), scores.shape());
                 acc
             }
-            None => d_scores.insert(OMatrix::zeros_generic(
+            None => d_scores.insert(crate::buffers::matrix(
                 scores.shape_generic().0,
                 scores.shape_generic().1,
+                crate::buffers::Fill::Zeros,
             )),
         };
         for (i, &label) in labels.iter().enumerate() {
@@ -140,6 +141,8 @@ where
         total += sums[i].ln() - (scores[(i, label)] - max[i]);
     }
     normalize_rows(&mut e, &sums);
+    crate::buffers::give_scratch(max);
+    crate::buffers::give_scratch(sums);
     (total * inverse_count(labels.len()), e)
 }
 
@@ -173,9 +176,10 @@ where
     }
 
     /// Pullback of `softmax_cross_entropy(scores, labels)` to `scores`; reads `labels`.
+    /// Consumes the handle: the probabilities' buffer becomes the gradient.
     #[track_caller]
     pub fn arg<'s>(
-        &self,
+        self,
         d_scores: &mut Option<OMatrix<T, R, C>>,
         seed: impl Into<Seed<'s, T>>,
         labels: &[usize],
@@ -185,16 +189,20 @@ where
         let Some(g) = scalar_seed(seed.into()) else {
             return;
         };
-        let p = &self.probabilities;
+        let mut p = self.probabilities;
         check_labels("softmax_cross_entropy", p.shape(), labels);
         let step = g * inverse_count::<T>(labels.len());
         let acc = match d_scores {
             Some(acc) => {
                 assert_same_shape("softmax_cross_entropy", acc.shape(), p.shape());
-                acc.zip_apply(p, |a, p| *a += step * p);
+                acc.zip_apply(&p, |a, p| *a += step * p);
+                crate::buffers::give_matrix(p);
                 acc
             }
-            None => d_scores.insert(p * step),
+            None => {
+                p.apply(|v| *v *= step);
+                d_scores.insert(p)
+            }
         };
         for (i, &label) in labels.iter().enumerate() {
             acc[(i, label)] -= step;

@@ -6,6 +6,7 @@
 
 use super::adjoint::{accumulate, accumulate_elementwise, Seed};
 use crate::real::Real;
+use crate::value::Value;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
 /// The pullback handle of `m.map(f)`: `K` matrices of partial derivatives, each of the shape
@@ -27,8 +28,8 @@ pub fn map<T: Real, R: Dim, C: Dim, const K: usize>(
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    let mut y = m.clone();
-    let mut partials: [OMatrix<T, R, C>; K] = core::array::from_fn(|_| m.clone());
+    let mut y = m.copied();
+    let mut partials: [OMatrix<T, R, C>; K] = core::array::from_fn(|_| m.copied());
     for (i, v) in y.as_mut_slice().iter_mut().enumerate() {
         let (value, derivatives) = f(*v);
         *v = value;

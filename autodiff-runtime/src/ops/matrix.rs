@@ -6,6 +6,7 @@
 
 use super::adjoint::{accumulate, accumulate_seed, Seed};
 use super::arith::scaled_into;
+use crate::buffers::{self, Fill};
 use crate::real::Real;
 use crate::value::{assert_same_shape, Input, Value};
 use core::marker::PhantomData;
@@ -26,7 +27,10 @@ pub fn transpose<T: Real, R: Dim, C: Dim>(
 where
     DefaultAllocator: Allocator<R, C> + Allocator<C, R>,
 {
-    (m.transpose(), Transpose(PhantomData))
+    let (r, c) = m.shape_generic();
+    let mut t = buffers::matrix(c, r, Fill::Overwritten);
+    m.transpose_to(&mut t);
+    (t, Transpose(PhantomData))
 }
 
 impl<T: Real, R: Dim, C: Dim> Transpose<OMatrix<T, R, C>>
@@ -54,8 +58,14 @@ where
                     }
                 }
             }
-            None => *d_m = Some(g.transpose()),
+            None => {
+                let (r, c) = g.shape_generic();
+                let mut t = buffers::matrix(c, r, Fill::Overwritten);
+                g.transpose_to(&mut t);
+                *d_m = Some(t);
+            }
         }
+        seed.done();
     }
 }
 
@@ -76,7 +86,7 @@ pub fn add_scalar<T: Real, R: Dim, C: Dim>(
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    (m.add_scalar(*s), AddScalar(PhantomData))
+    (m.mapped(|v| v + *s), AddScalar(PhantomData))
 }
 
 /// `y = s·m`, every element scaled. Derivatives `∂y/∂m = s`, `∂y/∂s = m` (the seed's inner
@@ -89,7 +99,7 @@ pub fn scale<T: Real, R: Dim, C: Dim>(
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    (m.scale(*s), Scale(PhantomData))
+    (m.mapped(|v| v * *s), Scale(PhantomData))
 }
 
 impl<T: Real, R: Dim, C: Dim> AddScalar<OMatrix<T, R, C>>
@@ -114,9 +124,11 @@ where
     where
         T: 's + Value<Elem = T>,
     {
-        if let Some(g) = seed.into().get() {
+        let seed = seed.into();
+        if let Some(g) = seed.get() {
             accumulate(d_s, g.sum());
         }
+        seed.done();
     }
 }
 
@@ -148,10 +160,12 @@ where
     ) where
         T: 's + Value<Elem = T>,
     {
-        if let Some(g) = seed.into().get() {
+        let seed = seed.into();
+        if let Some(g) = seed.get() {
             assert_same_shape("scale", g.shape(), m.shape());
             accumulate(d_s, g.dot(m));
         }
+        seed.done();
     }
 }
 
@@ -194,11 +208,18 @@ impl<T: Real> AddBiasRule<RowDVector<T>> for DMatrix<T> {
     #[track_caller]
     fn pullback_bias(d_b: &mut Option<RowDVector<T>>, seed: Seed<'_, Self>) {
         if let Some(g) = seed.get() {
-            // Column sums over contiguous columns.
+            // Column sums over contiguous columns, added in place.
             let rows = g.nrows().max(1);
             let sums = g.as_slice().chunks_exact(rows).map(crate::linalg::sum);
-            accumulate(d_b, RowDVector::from_iterator(g.ncols(), sums));
+            let d_b = d_b.get_or_insert_with(|| {
+                buffers::matrix(nalgebra::U1, nalgebra::Dyn(g.ncols()), Fill::Zeros)
+            });
+            assert_same_shape("add_bias", d_b.len(), g.ncols());
+            for (d, s) in d_b.iter_mut().zip(sums) {
+                *d += s;
+            }
         }
+        seed.done();
     }
 }
 
@@ -224,8 +245,15 @@ impl<T: Real> AddBiasRule<DVector<T>> for DMatrix<T> {
     #[track_caller]
     fn pullback_bias(d_b: &mut Option<DVector<T>>, seed: Seed<'_, Self>) {
         if let Some(g) = seed.get() {
-            accumulate(d_b, g.column_sum());
+            let d_b = d_b.get_or_insert_with(|| {
+                buffers::matrix(nalgebra::Dyn(g.nrows()), nalgebra::U1, Fill::Zeros)
+            });
+            assert_same_shape("add_bias", d_b.len(), g.nrows());
+            for column in g.column_iter() {
+                *d_b += column;
+            }
         }
+        seed.done();
     }
 }
 

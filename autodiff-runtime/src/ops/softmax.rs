@@ -8,8 +8,9 @@
 #![allow(clippy::type_complexity)]
 
 use super::adjoint::Seed;
+use crate::buffers;
 use crate::real::Real;
-use crate::value::assert_same_shape;
+use crate::value::{assert_same_shape, Value};
 use core::marker::PhantomData;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
@@ -26,10 +27,10 @@ where
 {
     let rows = m.nrows();
     let mut it = columns(m.as_slice(), rows);
-    let mut max = match it.next() {
-        Some(first) => first.to_vec(),
-        None => vec![T::zero(); rows],
-    };
+    let mut max = buffers::scratch(rows);
+    if let Some(first) = it.next() {
+        max.copy_from_slice(first);
+    }
     for column in it {
         for (mx, v) in max.iter_mut().zip(column) {
             if *v > *mx {
@@ -51,8 +52,8 @@ where
 {
     let rows = m.nrows();
     let max = row_max(m);
-    let mut sums = vec![T::zero(); rows];
-    let mut e = m.clone();
+    let mut sums = buffers::scratch(rows);
+    let mut e = m.copied();
     for column in e.as_mut_slice().chunks_exact_mut(rows.max(1)) {
         for ((v, mx), s) in column.iter_mut().zip(&max).zip(sums.iter_mut()) {
             *v = (*v - *mx).exp();
@@ -81,7 +82,7 @@ where
     DefaultAllocator: Allocator<R, C>,
 {
     let rows = a.nrows();
-    let mut dots = vec![T::zero(); rows];
+    let mut dots = buffers::scratch(rows);
     for (k, v) in a.as_slice().iter().enumerate() {
         let w = b.map_or(T::one(), |b| b.as_slice()[k]);
         dots[k % rows] += *v * w;
@@ -113,7 +114,7 @@ pub(crate) fn accumulate_rows<T: Real, R: Dim, C: Dim>(
         for (k, ((a, g), r)) in it.enumerate() {
             *a += f(*g, *r, k % rows);
         }
-        return;
+        return seed.done();
     }
     let Some(mut fresh) = seed.into_owned() else {
         return;
@@ -147,8 +148,10 @@ pub fn softmax<T: Real, R: Dim, C: Dim>(
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    let (mut e, _, sums) = exp_shifted(m);
+    let (mut e, max, sums) = exp_shifted(m);
     normalize_rows(&mut e, &sums);
+    buffers::give_scratch(max);
+    buffers::give_scratch(sums);
     (e, Softmax(PhantomData))
 }
 
@@ -162,12 +165,14 @@ pub fn log_softmax<T: Real, R: Dim, C: Dim>(
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    let (mut y, max, sums) = exp_shifted(m);
-    let log_sums: Vec<T> = sums.iter().map(|s| s.ln()).collect();
+    let (mut y, max, mut sums) = exp_shifted(m);
+    sums.iter_mut().for_each(|s| *s = s.ln());
     let rows = m.nrows();
     for (k, (v, x)) in y.as_mut_slice().iter_mut().zip(m.as_slice()).enumerate() {
-        *v = (*x - max[k % rows]) - log_sums[k % rows];
+        *v = (*x - max[k % rows]) - sums[k % rows];
     }
+    buffers::give_scratch(max);
+    buffers::give_scratch(sums);
     (y, LogSoftmax(PhantomData))
 }
 
@@ -191,6 +196,7 @@ where
         assert_same_shape("softmax", g.shape(), y.shape());
         let dots = row_dots(g, Some(y));
         accumulate_rows("softmax", d_m, seed, y, |g, y, i| y * (g - dots[i]));
+        buffers::give_scratch(dots);
     }
 }
 
@@ -214,5 +220,6 @@ where
         assert_same_shape("log_softmax", g.shape(), y.shape());
         let sums = row_dots(g, None);
         accumulate_rows("log_softmax", d_m, seed, y, |g, y, i| g - y.exp() * sums[i]);
+        buffers::give_scratch(sums);
     }
 }
