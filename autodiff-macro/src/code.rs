@@ -46,12 +46,28 @@ impl<'a> Code<'a> {
             Operand::Var(v) => {
                 let var = &self.body.vars[*v];
                 if refs < var.binding_refs {
-                    let inner = rename::render(var, refs + 1);
-                    quote!(::core::clone::Clone::clone(#inner))
+                    self.copy(*v, rename::render(var, refs + 1))
                 } else {
                     rename::render(var, refs)
                 }
             }
+        }
+    }
+
+    /// A copy of the value behind the reference `inner` to `v`: in storage from the runtime's
+    /// pool when `v` is a differentiable value, by `Clone` otherwise (a constant of any type).
+    pub fn copy(&self, v: VarId, inner: TokenStream) -> TokenStream {
+        let var = &self.body.vars[v];
+        let differentiable = match var.kind {
+            VarKind::Local => var.active(),
+            VarKind::Param { differentiable, .. } => differentiable,
+            VarKind::Record => false,
+        };
+        if differentiable {
+            let rules = &self.rules;
+            quote!(#rules::copied(#inner))
+        } else {
+            quote!(::core::clone::Clone::clone(#inner))
         }
     }
 

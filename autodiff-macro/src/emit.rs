@@ -72,13 +72,16 @@ pub fn items(f: &Function) -> TokenStream {
         code: &code,
         needs: &needs,
         last_use: &last_use,
+        moved: Default::default(),
     };
     let forward_body = forward.block(&f.body.block);
+    let forward_leftovers = forward.recycle_leftovers(&f.body.block, &f.body.result, f.param_vars);
+
     let value = match &f.body.result {
         Operand::Var(v) if f.body.vars[*v].binding_refs == 0 => {
             let name = &f.body.vars[*v].name;
             if needs.reads.contains(v) {
-                quote!(::core::clone::Clone::clone(&#name))
+                code.copy(*v, quote!(&#name))
             } else {
                 quote!(#name)
             }
@@ -253,6 +256,7 @@ pub fn items(f: &Function) -> TokenStream {
             #(#shapes)*
             #forward_body
             let __ad_value = #value;
+            #forward_leftovers
             let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #param_count] #(, #borrowed_names: #borrowed_tys)*| -> #grad_ty {
                 // Which gradients the caller asked for (all, unless another differentiated
                 // function calls this one with constants).

@@ -7,15 +7,46 @@ use crate::ir::*;
 use crate::reverse::{Needs, Reverse};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 pub struct Forward<'a> {
     pub code: &'a Code<'a>,
     pub needs: &'a Needs,
     pub last_use: &'a LastUse,
+    /// Owned bindings moved into an operation, a call or a branch's result.
+    pub moved: RefCell<HashSet<VarId>>,
 }
 
 impl Forward<'_> {
+    /// `recycle(v);` for each owned value (of the top level of `block`, or a parameter) that the forward sweep
+    /// computed but nothing moved, returned or saved for the reverse sweep: its buffer goes
+    /// back to the pool instead of being freed.
+    pub fn recycle_leftovers(
+        &self,
+        block: &Block,
+        result: &Operand,
+        params: &[VarId],
+    ) -> TokenStream {
+        let vars = &self.code.body.vars;
+        let rules = &self.code.rules;
+        let moved = self.moved.borrow();
+        crate::reverse::defined_in(block)
+            .into_iter()
+            .chain(params.iter().copied())
+            .filter(|v| {
+                owned_value(&vars[*v])
+                    && !self.needs.reads.contains(v)
+                    && !moved.contains(v)
+                    && result.var() != Some(*v)
+            })
+            .map(|v| {
+                let name = self.code.name(v);
+                quote!(#rules::recycle(#name);)
+            })
+            .collect()
+    }
+
     pub fn block(&self, block: &Block) -> TokenStream {
         block.stmts.iter().map(|s| self.stmt(s)).collect()
     }
@@ -64,6 +95,7 @@ impl Forward<'_> {
         let rule = syn::Ident::new(op.op.rule, op.span);
         let operands = op.operands.iter().enumerate().map(|(i, o)| match o.var() {
             Some(v) if i == 0 && op.op.moves_first && self.consumable(v, var, op) => {
+                self.moved.borrow_mut().insert(v);
                 let name = self.code.name(v);
                 quote!(#name)
             }
@@ -91,8 +123,11 @@ impl Forward<'_> {
         let var = &self.code.body.vars[v];
         let name = &var.name;
         if var.binding_refs == 0 && (read_later || self.needs.reads.contains(&v)) {
-            quote!(::core::clone::Clone::clone(&#name))
+            self.code.copy(v, quote!(&#name))
         } else {
+            if var.binding_refs == 0 {
+                self.moved.borrow_mut().insert(v);
+            }
             quote!(#name)
         }
     }
@@ -186,6 +221,7 @@ impl Forward<'_> {
             code: self.code,
             needs,
             last_use: &last_use,
+            moved: RefCell::default(),
         }
         .block(block)
     }
@@ -253,4 +289,15 @@ impl Forward<'_> {
         let record = record.into_iter();
         quote!((#(#items,)* #(#record,)*))
     }
+}
+
+/// A value the function owns and whose type is a differentiable value (so the pool takes
+/// it): an active local, or a differentiable parameter taken by value.
+pub fn owned_value(var: &Var) -> bool {
+    let differentiable = match var.kind {
+        VarKind::Local => var.active(),
+        VarKind::Param { differentiable, .. } => differentiable,
+        VarKind::Record => false,
+    };
+    differentiable && var.binding_refs == 0
 }

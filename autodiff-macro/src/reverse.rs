@@ -5,6 +5,7 @@
 //! exactly those (the tape), moving a value only when nothing reads it afterwards.
 
 use crate::code::Code;
+use crate::forward::owned_value;
 use crate::ir::*;
 use crate::ops::Read;
 use proc_macro2::TokenStream;
@@ -122,12 +123,56 @@ impl<'a> Reverse<'a> {
             self.needs.reached.insert(v);
         }
         let declare: Vec<TokenStream> = declare.collect();
-        let body = self.block(block);
+        let body = if self.mask.is_some() {
+            self.block_recycling(block, inputs)
+        } else {
+            self.block(block)
+        };
         quote!(#(#declare)* #body)
     }
 
     fn block(&mut self, block: &Block) -> TokenStream {
         block.stmts.iter().rev().map(|s| self.stmt(s)).collect()
+    }
+
+    /// The sweep of a function's body, giving each matrix of the tape back to the pool right
+    /// after the last pullback that reads it, so that the gradients computed after it can
+    /// reuse its buffer.
+    fn block_recycling(&mut self, block: &Block, params: &[VarId]) -> TokenStream {
+        let mut stmts = Vec::new();
+        for s in block.stmts.iter().rev() {
+            self.arm_reads.push(BTreeSet::new());
+            let tokens = self.stmt(s);
+            let reads = self.arm_reads.pop().unwrap_or_default();
+            if let Some(enclosing) = self.arm_reads.last_mut() {
+                enclosing.extend(reads.iter().copied());
+            }
+            stmts.push((tokens, reads));
+        }
+        let vars = &self.code.body.vars;
+        let rules = &self.code.rules;
+        let mut defined = defined_in(block);
+        defined.extend_from_slice(params);
+        let mut recycled = HashSet::new();
+        // From the sweep's end backwards: the first statement met that reads a value is the
+        // last one to read it.
+        let mut out: Vec<TokenStream> = stmts
+            .into_iter()
+            .rev()
+            .map(|(tokens, reads)| {
+                let after = reads
+                    .into_iter()
+                    .filter(|v| defined.contains(v) && owned_value(&vars[*v]))
+                    .filter(|v| recycled.insert(*v))
+                    .map(|v| {
+                        let name = self.code.name(v);
+                        quote!(#rules::recycle(#name);)
+                    });
+                quote!(#tokens #(#after)*)
+            })
+            .collect();
+        out.reverse();
+        out.into_iter().collect()
     }
 
     fn stmt(&mut self, stmt: &Stmt) -> TokenStream {
@@ -342,7 +387,11 @@ impl<'a> Reverse<'a> {
                 }
             }
         }
-        let body = self.block(block);
+        let body = if self.mask.is_some() {
+            self.block_recycling(block, &[])
+        } else {
+            self.block(block)
+        };
         let reads = self.arm_reads.pop().unwrap_or_default();
         if let Some(parent) = self.arm_reads.last_mut() {
             parent.extend(reads.iter().copied());
