@@ -289,7 +289,11 @@ mod tests {
         recycle(DMatrix::<f64>::zeros(100, 100));
         let small = matrix::<f64, _, _>(Dyn(2), Dyn(2), Fill::Zeros);
         assert_eq!(small.len(), 4);
-        assert_eq!(held_bytes::<f64>(), 100 * 100 * 8, "the large buffer stays pooled");
+        assert_eq!(
+            held_bytes::<f64>(),
+            100 * 100 * 8,
+            "the large buffer stays pooled"
+        );
     }
 
     #[test]

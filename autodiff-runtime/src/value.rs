@@ -198,7 +198,8 @@ where
     #[track_caller]
     fn add_assign_ref(&mut self, other: &Self) {
         assert_same_shape("add", self.shape(), other.shape());
-        *self += other;
+        let it = self.as_mut_slice().iter_mut().zip(other.as_slice());
+        it.for_each(|(s, o)| *s += *o);
     }
     #[inline]
     fn mapped(&self, f: impl FnMut(T) -> T) -> Self {
@@ -214,7 +215,7 @@ where
     }
     #[inline]
     fn apply_elems(&mut self, mut f: impl FnMut(T) -> T) {
-        self.apply(|v| *v = f(*v));
+        self.as_mut_slice().iter_mut().for_each(|v| *v = f(*v));
     }
     #[inline]
     #[track_caller]

@@ -199,8 +199,11 @@ impl<T: Real> AddBiasRule<RowDVector<T>> for DMatrix<T> {
             );
         }
         let mut y = m;
-        for (mut column, b) in y.column_iter_mut().zip(b.iter()) {
-            column.add_scalar_mut(*b);
+        // Contiguous columns, so that the loop vectorises (nalgebra's column iterators are
+        // strided and do not).
+        let rows = y.nrows().max(1);
+        for (column, b) in y.as_mut_slice().chunks_exact_mut(rows).zip(b.iter()) {
+            column.iter_mut().for_each(|v| *v += *b);
         }
         y
     }
@@ -236,8 +239,9 @@ impl<T: Real> AddBiasRule<DVector<T>> for DMatrix<T> {
             );
         }
         let mut y = m;
-        for mut column in y.column_iter_mut() {
-            column += b;
+        let rows = y.nrows().max(1);
+        for column in y.as_mut_slice().chunks_exact_mut(rows) {
+            column.iter_mut().zip(b.iter()).for_each(|(v, b)| *v += *b);
         }
         y
     }
@@ -249,8 +253,9 @@ impl<T: Real> AddBiasRule<DVector<T>> for DMatrix<T> {
                 buffers::matrix(nalgebra::Dyn(g.nrows()), nalgebra::U1, Fill::Zeros)
             });
             assert_same_shape("add_bias", d_b.len(), g.nrows());
-            for column in g.column_iter() {
-                *d_b += column;
+            let rows = g.nrows().max(1);
+            for column in g.as_slice().chunks_exact(rows) {
+                d_b.iter_mut().zip(column).for_each(|(d, g)| *d += *g);
             }
         }
         seed.done();
