@@ -68,6 +68,20 @@ fn training_steps_reuse_their_buffers_and_memory_does_not_grow() {
         .collect();
     report("spiral (300×2 → 100 → 3), generated", &spiral);
     assert_steady("spiral", &spiral, 0);
+    // Peak memory of a step: the parameters (which exist before it) and what the first step
+    // allocates, which is everything the pool then holds. Against the parameters, their
+    // gradients and the activations: the hidden layer, the scores and their softmax.
+    let f64s = |n: usize| n * std::mem::size_of::<f64>();
+    let parameters = f64s(w1.len() + b1.len() + w2.len() + b2.len());
+    let (n, h, c) = (x.nrows(), w1.ncols(), w2.ncols());
+    let activations = f64s(n * h + n * c + n * c);
+    let budget = parameters + parameters + activations;
+    let peak = parameters + spiral[0].bytes_max as usize;
+    println!(
+        "spiral: peak {peak} bytes = {:.3} × parameters + gradients + activations ({budget} bytes)",
+        peak as f64 / budget as f64
+    );
+    assert!(peak as f64 <= 1.1 * budget as f64, "peak {peak} > 1.1 × {budget}");
 
     // The same, dropping the gradients instead: only those four are allocated again.
     let dropped: Vec<AllocationInfo> = (0..STEPS)

@@ -32,10 +32,13 @@ pub struct OpDef {
     /// Whether the first operand may be moved into the rule (its forward takes
     /// `impl Input<X>`), so the result is computed in that operand's buffer.
     pub moves_first: bool,
-    /// Whether the pullback to the first operand can reuse the buffer of the result's
-    /// adjoint (`+`, `-`, `add_bias`, …): it is emitted last, so it takes the adjoint by value
-    /// instead of copying it.
-    pub first_reuses_seed: bool,
+    /// Whether the pullback to the first operand is emitted last. For `+`, `-`, `add_bias`, …
+    /// it can reuse the buffer of the result's adjoint, which the last pullback takes by
+    /// value. For a matrix product, the pullback to the second operand (`d_b = aᵀ·d_c`) is
+    /// the one that reads the first: run first, it lets the first operand's buffer go back
+    /// to the pool before `d_a = d_c·bᵀ` needs one of the same shape (and for `m * s`, the
+    /// pullback to `m` reuses the adjoint's buffer).
+    pub first_runs_last: bool,
 }
 
 /// Whether the flag `name` is among `flags` (the table's trailing words).
@@ -72,7 +75,7 @@ macro_rules! unary {
             pullbacks: &[Pullback { method: "arg", reads: &[$($read),*] }],
             consts: $consts,
             moves_first: has(&[$(stringify!($flag)),*], "moves"),
-            first_reuses_seed: false,
+            first_runs_last: false,
         };
     };
 }
@@ -87,15 +90,15 @@ macro_rules! binary {
             ],
             consts: 0,
             moves_first: has(&[$(stringify!($flag)),*], "moves"),
-            first_reuses_seed: has(&[$(stringify!($flag)),*], "reuses_seed"),
+            first_runs_last: has(&[$(stringify!($flag)),*], "first_last"),
         };
     };
 }
 
-binary!(ADD, "add", [], [], moves, reuses_seed);
-binary!(SUB, "sub", [], [], moves, reuses_seed);
-binary!(MUL, "mul", [Op(1)], [Op(0)]);
-binary!(DIV, "div", [Op(1)], [Op(0), Op(1)], reuses_seed);
+binary!(ADD, "add", [], [], moves, first_last);
+binary!(SUB, "sub", [], [], moves, first_last);
+binary!(MUL, "mul", [Op(1)], [Op(0)], first_last);
+binary!(DIV, "div", [Op(1)], [Op(0), Op(1)], first_last);
 unary!(NEG, "neg", [], 0);
 
 unary!(EXP, "exp", [Out], 0, moves);
@@ -112,26 +115,22 @@ binary!(POWF, "powf", [Op(0), Op(1)], [Op(0), Out]);
 binary!(MAX, "max", [Op(0), Op(1)], [Op(0), Op(1)]);
 binary!(MIN, "min", [Op(0), Op(1)], [Op(0), Op(1)]);
 
-unary!(RELU, "relu", [Out], 0, moves);
+// The pullback of relu reads the sign pattern its handle keeps, not the output: the output
+// can go back to the pool as soon as the product after it has read it.
+unary!(RELU, "relu", [], 0, moves);
 unary!(SIGMOID, "sigmoid", [Out], 0, moves);
 unary!(SQUARE, "square", [Op(0)], 0, moves);
 unary!(LEAKY_RELU, "leaky_relu", [Op(0), Const(0)], 1, moves);
 unary!(ELU, "elu", [Op(0), Const(0)], 1, moves);
 binary!(MAXOUT, "maxout", [Op(0), Op(1)], [Op(0), Op(1)]);
 
-binary!(
-    COMPONENT_MUL,
-    "component_mul",
-    [Op(1)],
-    [Op(0)],
-    reuses_seed
-);
+binary!(COMPONENT_MUL, "component_mul", [Op(1)], [Op(0)], first_last);
 binary!(
     COMPONENT_DIV,
     "component_div",
     [Op(1)],
     [Op(0), Op(1)],
-    reuses_seed
+    first_last
 );
 unary!(TRANSPOSE, "transpose", [], 0);
 unary!(SUM, "sum", [], 0);
@@ -139,11 +138,11 @@ unary!(MEAN, "mean", [], 0);
 unary!(NORM_SQUARED, "norm_squared", [Op(0)], 0);
 unary!(NORM, "norm", [Op(0), Out], 0);
 binary!(DOT, "dot", [Op(1)], [Op(0)]);
-binary!(ADD_SCALAR, "add_scalar", [], [], reuses_seed);
-binary!(SCALE, "scale", [Op(1)], [Op(0)], reuses_seed);
+binary!(ADD_SCALAR, "add_scalar", [], [], first_last);
+binary!(SCALE, "scale", [Op(1)], [Op(0)], first_last);
 unary!(SOFTMAX, "softmax", [Out], 0);
 unary!(LOG_SOFTMAX, "log_softmax", [Out], 0);
-binary!(ADD_BIAS, "add_bias", [], [], moves, reuses_seed);
+binary!(ADD_BIAS, "add_bias", [], [], moves, first_last);
 unary!(SVM_LOSS, "svm_loss", [Op(0), Const(0)], 1);
 unary!(
     SOFTMAX_CROSS_ENTROPY,

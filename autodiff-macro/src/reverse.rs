@@ -139,15 +139,28 @@ impl<'a> Reverse<'a> {
     /// after the last pullback that reads it, so that the gradients computed after it can
     /// reuse its buffer.
     fn block_recycling(&mut self, block: &Block, params: &[VarId]) -> TokenStream {
+        // Each statement, or each pullback of an operation, with the values it reads.
         let mut stmts = Vec::new();
         for s in block.stmts.iter().rev() {
-            self.arm_reads.push(BTreeSet::new());
-            let tokens = self.stmt(s);
-            let reads = self.arm_reads.pop().unwrap_or_default();
-            if let Some(enclosing) = self.arm_reads.last_mut() {
-                enclosing.extend(reads.iter().copied());
+            let vars = &self.code.body.vars;
+            match s {
+                Stmt::Let {
+                    var,
+                    expr: Expr::Op(op),
+                    ..
+                } if vars[*var].active() => {
+                    stmts.extend(self.op_pullbacks(*var, op));
+                }
+                _ => {
+                    self.arm_reads.push(BTreeSet::new());
+                    let tokens = self.stmt(s);
+                    let reads = self.arm_reads.pop().unwrap_or_default();
+                    if let Some(enclosing) = self.arm_reads.last_mut() {
+                        enclosing.extend(reads.iter().copied());
+                    }
+                    stmts.push((tokens, reads));
+                }
             }
-            stmts.push((tokens, reads));
         }
         let vars = &self.code.body.vars;
         let rules = &self.code.rules;
@@ -192,6 +205,15 @@ impl<'a> Reverse<'a> {
     /// `handle.lhs(&mut d_a, &d_c, b); handle.rhs(&mut d_b, d_c, a);`: the last pullback
     /// takes the result's adjoint by value, so a rule can reuse its buffer.
     fn op(&mut self, var: VarId, op: &OpCall) -> TokenStream {
+        self.op_pullbacks(var, op)
+            .into_iter()
+            .map(|(call, _)| call)
+            .collect()
+    }
+
+    /// The pullback calls of `op`, one by one with the values each reads, so that a value
+    /// can go back to the pool between two of them.
+    fn op_pullbacks(&mut self, var: VarId, op: &OpCall) -> Vec<(TokenStream, BTreeSet<VarId>)> {
         let vars = &self.code.body.vars;
         let mut active: Vec<(usize, VarId)> = op
             .operands
@@ -199,13 +221,13 @@ impl<'a> Reverse<'a> {
             .enumerate()
             .filter_map(|(i, o)| o.var().filter(|&v| vars[v].active()).map(|v| (i, v)))
             .collect();
-        if op.op.first_reuses_seed {
+        if op.op.first_runs_last {
             active.reverse();
         }
         self.read(op.handle);
         let handle = self.code.name(op.handle);
         let d_out = self.code.adjoint(var);
-        let mut out = TokenStream::new();
+        let mut out = Vec::new();
         for (n, &(i, v)) in active.iter().enumerate() {
             let pullback = &op.op.pullbacks[i];
             let method = format_ident!("{}", pullback.method, span = op.span);
@@ -215,13 +237,18 @@ impl<'a> Reverse<'a> {
             } else {
                 quote!(&#d_out)
             };
+            self.arm_reads.push(BTreeSet::new());
             let reads: Vec<TokenStream> = pullback
                 .reads
                 .iter()
                 .map(|r| self.read_for(*r, var, op))
                 .collect();
+            let read_values = self.arm_reads.pop().unwrap_or_default();
+            if let Some(enclosing) = self.arm_reads.last_mut() {
+                enclosing.extend(read_values.iter().copied());
+            }
             let stmt = quote_spanned!(op.span=> #handle.#method(&mut #d_in, #seed #(, #reads)*););
-            out.extend(self.guarded(v, stmt));
+            out.push((self.guarded(v, stmt), read_values));
             self.reach(var, v);
         }
         out

@@ -72,6 +72,7 @@ impl<T> Pool<T> {
 thread_local! {
     static F64: RefCell<Pool<f64>> = const { RefCell::new(Pool::new()) };
     static F32: RefCell<Pool<f32>> = const { RefCell::new(Pool::new()) };
+    static WORDS: RefCell<Pool<u64>> = const { RefCell::new(Pool::new()) };
 }
 
 /// Runs `f` on the current thread's pool for `T` (`None` for a scalar type without a pool,
@@ -128,6 +129,75 @@ pub(crate) fn scratch<T: Real>(len: usize) -> Vec<T> {
 #[inline]
 pub(crate) fn give_scratch<T: Real>(v: Vec<T>) {
     give_vec(v);
+}
+
+/// One bit per element of a value (which elements of a `relu` input were positive), in
+/// words from the pool; up to 64 bits need no storage of their own.
+pub struct Bits {
+    words: Words,
+}
+
+enum Words {
+    One(u64),
+    Many(Vec<u64>),
+}
+
+impl Bits {
+    /// `len` bits, all clear.
+    #[inline]
+    pub fn zeros(len: usize) -> Bits {
+        let words = if len <= 64 {
+            Words::One(0)
+        } else {
+            let n = len.div_ceil(64);
+            let taken = WORDS
+                .try_with(|p| p.try_borrow_mut().ok()?.take(n))
+                .ok()
+                .flatten();
+            let mut v = taken.unwrap_or_else(|| vec![0; n]);
+            v.truncate(n);
+            v.fill(0);
+            Words::Many(v)
+        };
+        Bits { words }
+    }
+
+    #[inline]
+    fn slice(&self) -> &[u64] {
+        match &self.words {
+            Words::One(w) => core::slice::from_ref(w),
+            Words::Many(v) => v,
+        }
+    }
+
+    /// Sets bit `i` to `on`. Panics when `i` is out of range.
+    #[inline]
+    pub fn set(&mut self, i: usize, on: bool) {
+        let words = match &mut self.words {
+            Words::One(w) => core::slice::from_mut(w),
+            Words::Many(v) => v.as_mut_slice(),
+        };
+        words[i / 64] |= u64::from(on) << (i % 64);
+    }
+
+    /// Bit `i`. Panics when `i` is out of range.
+    #[inline]
+    pub fn get(&self, i: usize) -> bool {
+        self.slice()[i / 64] >> (i % 64) & 1 == 1
+    }
+}
+
+impl Drop for Bits {
+    fn drop(&mut self) {
+        if let Words::Many(v) = &mut self.words {
+            let v = core::mem::take(v);
+            let _ = WORDS.try_with(|p| {
+                if let Ok(mut pool) = p.try_borrow_mut() {
+                    pool.give(v);
+                }
+            });
+        }
+    }
 }
 
 /// What a new matrix from [`matrix`] holds before the caller writes it.
@@ -252,6 +322,7 @@ pub fn held_bytes<T: Real>() -> usize {
 pub fn release() {
     F64.with_borrow_mut(|p| *p = Pool::new());
     F32.with_borrow_mut(|p| *p = Pool::new());
+    WORDS.with_borrow_mut(|p| *p = Pool::new());
 }
 
 #[cfg(test)]

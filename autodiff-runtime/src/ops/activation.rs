@@ -5,18 +5,57 @@
 //! The public functions of the same names in [`crate::functions`] call these forwards, so
 //! ordinary code and differentiated code compute the same values.
 
-use super::adjoint::{accumulate_elementwise, Seed};
+use super::adjoint::{accumulate_elementwise, accumulate_mapped, Seed};
 use super::map_elems;
+use crate::buffers::Bits;
 use crate::real::Real;
 use crate::value::{Input, Value};
 use core::marker::PhantomData;
 
-unary_rule! {
-    /// `y = max(0, x)`, elementwise (NaN stays NaN). Derivative `1` for `x > 0`, `0` for
-    /// `x ≤ 0` (including the kink at `0`).
-    relu, Relu,
-    value: |v| relu_value(v),
-    pullback reads y: |g, y| if y > T::zero() { g } else { T::zero() },
+/// The pullback handle of `relu(x)`: which elements of `x` were positive, one bit each, so
+/// that the reverse sweep needs neither `x` nor the result.
+pub struct Relu<X> {
+    positive: Bits,
+    value: PhantomData<fn(&X)>,
+}
+
+/// `y = max(0, x)`, elementwise (NaN stays NaN). Derivative `1` for `x > 0`, `0` for
+/// `x ≤ 0` (including the kink at `0`, and NaN).
+#[inline]
+pub fn relu<T: Real, X: Value<Elem = T>>(x: impl Input<X>) -> (X, Relu<X>) {
+    let mut positive = Bits::zeros(x.get().count_elems());
+    let mut i = 0;
+    let value = map_elems(x, |v| {
+        positive.set(i, v > T::zero());
+        i += 1;
+        relu_value(v)
+    });
+    let handle = Relu {
+        positive,
+        value: PhantomData,
+    };
+    (value, handle)
+}
+
+impl<T: Real, X: Value<Elem = T>> Relu<X> {
+    /// Pullback of `relu(x)` to `x`: the seed where `x` was positive, zero elsewhere.
+    #[inline]
+    #[track_caller]
+    pub fn arg<'s>(&self, d_x: &mut Option<X>, seed: impl Into<Seed<'s, X>>)
+    where
+        X: 's,
+    {
+        let mut i = 0;
+        accumulate_mapped(d_x, seed.into(), |g| {
+            let keep = self.positive.get(i);
+            i += 1;
+            if keep {
+                g
+            } else {
+                T::zero()
+            }
+        });
+    }
 }
 
 unary_rule! {
