@@ -98,6 +98,46 @@ fn training_steps_reuse_their_buffers_and_memory_does_not_grow() {
     report("spiral, gradients dropped", &dropped);
     assert_steady("spiral, gradients dropped", &dropped, 4);
 
+    // The wide net (W4's structure at a quarter of its widths: 64×196 → 128 → 128 → 10),
+    // the gradients given back once applied.
+    let mut draw = common::check::Draw::new(4);
+    let (n, d, h, c) = (64, 196, 128, 10);
+    let xw = draw.matrix(n, d);
+    let yw: Vec<usize> = (0..n).map(|i| i % c).collect();
+    let mut w = [draw.matrix(d, h), draw.matrix(h, h), draw.matrix(h, c)];
+    let mut b = [draw.row(h), draw.row(h), draw.row(c)];
+    let wide: Vec<AllocationInfo> = (0..STEPS)
+        .map(|_| {
+            measure(|| {
+                let [w1, w2, w3] = &w;
+                let [b1, b2, b3] = &b;
+                let (_, g) = workloads::wide_loss_grad(&xw, &yw, w1, b1, w2, b2, w3, b3);
+                for (p, g) in w.iter_mut().zip([g.w1, g.w2, g.w3]) {
+                    p.zip_apply(&g, |p, g| *p -= 0.01 * g);
+                    buffers::recycle(g);
+                }
+                for (p, g) in b.iter_mut().zip([g.b1, g.b2, g.b3]) {
+                    p.zip_apply(&g, |p, g| *p -= 0.01 * g);
+                    buffers::recycle(g);
+                }
+            })
+        })
+        .collect();
+    report("wide (64×196 → 128 → 128 → 10), generated", &wide);
+    let parameters = f64s(w.iter().map(|m| m.len()).sum::<usize>() + b.iter().map(|v| v.len()).sum::<usize>());
+    let activations = f64s(n * h + n * h + n * c + n * c);
+    let budget = parameters + parameters + activations;
+    let peak = parameters + wide[0].bytes_max as usize;
+    println!(
+        "wide: peak {peak} bytes = {:.3} × parameters + gradients + activations ({budget} bytes)",
+        peak as f64 / budget as f64
+    );
+    assert!(peak as f64 <= 1.1 * budget as f64, "peak {peak} > 1.1 × {budget}");
+    for (i, s) in wide.iter().enumerate().skip(WARM_UP) {
+        assert_eq!(s.bytes_current, 0, "wide: step {i} changed live memory: {s:?}");
+        assert!(s.bytes_max < 65536, "wide: step {i} allocates matrices: {s:?}");
+    }
+
     // The lecture's two-layer net (reduced fixture).
     let (x2, t) = (matrix("w2s_x"), matrix("w2s_y"));
     let (mut v1, mut v2) = (matrix("w2s_w1"), matrix("w2s_w2"));
