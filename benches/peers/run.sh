@@ -5,10 +5,11 @@
 #
 # 1. creates a Python virtual environment in target/peers/venv (once) with PyTorch (CPU),
 #    JAX (CPU) and numpy; 2. builds benches/peers/rust in release (its own workspace, target
-#    in target/peers/cargo), with candle, and once more with matrixmultiply's threads
-#    (rows ours+mt, hand+mt); 3. runs every implementation, one after the other, each
-#    writing JSON lines to target/peers/results/; 4. prints ONE table (report.py), also
-#    written to target/peers/peers.md. Exit status 1 if a cell does not validate.
+#    in target/peers/cargo or $CARGO_TARGET_DIR), with candle, and once more with
+#    matrixmultiply's threads (rows ours+mt, hand+mt); 3. runs every implementation, one
+#    after the other, each writing JSON lines to target/peers/results/; 4. prints ONE table
+#    (report.py), also written to target/peers/peers.md. Exit status 1 if a cell does not
+#    validate.
 #
 # Environment: PEERS_WAIT_QUIET (seconds per cell to wait for, and retry until, a moment
 # when other processes keep the machine idle; default 0), PEERS_BUDGET (seconds of
@@ -50,7 +51,8 @@ if [ "$THREADS" = 1 ]; then
     PIN+=(taskset -c 0)
     ONLY=${ONLY//rust-mt/}
 fi
-export CARGO_TARGET_DIR=$OUT/cargo
+# The Rust build goes to target/peers/cargo unless CARGO_TARGET_DIR says otherwise.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$OUT/cargo}
 mkdir -p "$OUT" "$RES" "$OUT/bin"
 rm -f "$RES"/*.jsonl
 wanted() { [[ ",$ONLY," == *",$1,"* ]]; }
