@@ -128,6 +128,30 @@ def w4_fixture():
     return read("w4s_x"), labels("w4s_y"), ws, bs
 
 
+# --- the machine's matrix-product peak ---------------------------------------------------
+
+PEAK_N = int(os.environ.get("PEERS_PEAK_N", "2048"))
+NP_DTYPE = {"f64": np.float64, "f32": np.float32}
+
+
+def peak(dtype, budget, prepare):
+    """The workload `peak`: one n x n by n x n product per step (n = PEERS_PEAK_N, 2*n**3
+    floating-point operations), the operands uniform on [-1, 1) from stream 7, as in
+    rust/src/peak.rs. `prepare(a, b)` gets the numpy operands and returns `product()`, which
+    computes a.b into a buffer allocated once and returns that buffer. The check: one entry
+    against its dot product in f64."""
+    n = PEAK_N
+    s = Stream(7)
+    a, b = (s.matrix(n, n).astype(NP_DTYPE[dtype]) for _ in range(2))
+    product = prepare(a, b)
+    c = np.asarray(product())
+    i, j = n // 3, n // 2
+    want = float(np.dot(a[i].astype(np.float64), b[:, j].astype(np.float64)))
+    err = abs(float(c[i, j]) - want) / max(abs(want), 1.0)
+    timing = measure(lambda: product()[0, 0], budget)
+    return err, dict(timing, n=n, gflops=2 * n**3 / timing["median_s"] / 1e9)
+
+
 # --- timing and reporting ---------------------------------------------------------------
 
 def jiffies():
@@ -207,6 +231,11 @@ def measure(step, budget, sync=lambda result: None):
 def emit(impl, dtype, workload, threads, fixture_err, timing):
     line = dict(impl=impl, dtype=dtype, workload=workload, threads=threads, fixture_err=fixture_err, **timing)
     print(json.dumps(line), flush=True)
+    if workload == "peak":
+        print(f"  {impl:<10} {dtype} peak: {timing['n']}³ in {timing['median_s'] * 1e3:9.3f} ms, {timing['gflops']:.1f} "
+              f"GFLOP/s on {threads} thread(s) (check err {fixture_err:.1e}, other load {timing['other_load'] or 0:.2f} cores)",
+              file=sys.stderr, flush=True)
+        return
     print(f"  {impl:<10} {dtype} {workload}: median {timing['median_s'] * 1e6:12.3f} µs/step  "
           f"(fixture err {fixture_err:.1e}, loss0 {timing['loss0']:.12e}, other load {timing['other_load'] or 0:.2f} cores)",
           file=sys.stderr, flush=True)
@@ -230,6 +259,8 @@ def run(impl, threads, table, fail_fast=False):
     workloads, dtypes, budget = args()
     for d in dtypes:
         for w in workloads:
+            if w not in table:  # e.g. `peak`, measured by some implementations only
+                continue
             try:
                 err, timing = table[w](d, budget)
             except Exception as e:  # report and go on with the other cells

@@ -158,6 +158,16 @@ def w4(dtype, budget):
     return err, c.measure(step, budget)
 
 
+def peak(dtype, budget):
+    """np.matmul into a preallocated array (the BLAS numpy links, OpenBLAS)."""
+
+    def prepare(a, b):
+        out = np.empty_like(a)
+        return lambda: np.matmul(a, b, out=out)
+
+    return c.peak(dtype, budget, prepare)
+
+
 def blas_threads():
     try:
         from threadpoolctl import threadpool_info
@@ -172,4 +182,4 @@ def blas_threads():
 if __name__ == "__main__":
     threads, blas = blas_threads()
     c.emit_meta("numpy", version=np.__version__, blas=blas, threads=threads)
-    c.run("numpy", threads, {"W1": w1, "W2": w2, "W3": w3, "W4": w4})
+    c.run("numpy", threads, {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "peak": peak})

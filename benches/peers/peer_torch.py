@@ -140,9 +140,21 @@ def w4(dtype, budget):
     return err, c.measure(step, budget)
 
 
+
+def peak(dtype, budget):
+    """torch.matmul into a preallocated tensor (MKL)."""
+
+    def prepare(a, b):
+        a, b = torch.from_numpy(a), torch.from_numpy(b)
+        out = torch.empty_like(a)
+        return lambda: torch.matmul(a, b, out=out)
+
+    return c.peak(dtype, budget, prepare)
+
+
 if __name__ == "__main__":
     torch.set_num_threads(int(os.environ.get("PEERS_THREADS", os.cpu_count())))
     c.emit_meta("torch", version=torch.__version__, threads=torch.get_num_threads(),
                 parallel=torch.__config__.parallel_info().splitlines()[0:3],
                 mkldnn=torch.backends.mkldnn.is_available(), blas=torch.__config__.show().count("BLAS_INFO=mkl") and "mkl" or "other")
-    c.run("torch", torch.get_num_threads(), {"W1": w1, "W2": w2, "W3": w3, "W4": w4})
+    c.run("torch", torch.get_num_threads(), {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "peak": peak})

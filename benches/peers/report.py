@@ -11,6 +11,12 @@ A cell is valid when
     workload) within CROSS_TOL[dtype].
 An invalid cell is printed as such and gets no ratio; the exit status is then 1.
 
+It also prints the machine's matrix-product peak (the workload `peak`: GFLOP/s of one
+n x n by n x n product per implementation, dtype and thread count; valid when its checked
+entry agrees within FIXTURE_TOL), the GFLOP/s each implementation achieves on W2-W4
+(FLOPS below / time per step) with its fraction of the best peak measured for the same dtype
+and thread count, and the speed of f32 relative to f64 (time f64 / time f32).
+
 Usage: python report.py RESULTS_DIR [--markdown OUT.md]
 """
 
@@ -32,6 +38,24 @@ TITLES = {
     "W3": "W3 spiral 300×2→100→3",
     "W4": "W4 wide 256×784→512→512→10",
 }
+
+# The shapes of W2-W4: N examples, then the widths of the layers (input first).
+SHAPES = {"W2": (64, [1000, 100, 10]), "W3": (300, [2, 100, 3]), "W4": (256, [784, 512, 512, 10])}
+PEAK_ORDER = ["nalgebra", "nalgebra+mt", "gemm", "candle", "torch", "jax", "numpy"]
+
+
+def flops(workload):
+    """Floating-point operations of the matrix products of one step (2*m*n*k each): per layer
+    of widths a -> b, the forward product (2*N*a*b), the weight gradient (2*N*a*b) and, except
+    for the first layer (the data need no gradient), the input gradient (2*N*a*b).
+    Elementwise work (activations, biases, softmax, the update) is not counted."""
+    n, widths = SHAPES[workload]
+    layers = list(zip(widths, widths[1:]))
+    return sum((2 if k == 0 else 3) * 2 * n * a * b for k, (a, b) in enumerate(layers))
+
+
+def show_flops(f):
+    return f"{f / 1e9:.3g} GFLOP" if f >= 1e9 else f"{f / 1e6:.3g} MFLOP"
 
 
 def show(s):
@@ -56,10 +80,72 @@ def rel(a, b):
     return abs(a - b) / max(abs(b), 1e-300)
 
 
+def peak_tables(cells, peaks, impls):
+    """The peak table, the achieved GFLOP/s of W2-W4 and the f32/f64 speed ratios (lines)."""
+    out = []
+    best = {}
+    for (i, d, t), c in peaks.items():
+        if c["valid"]:
+            best[(d, t)] = max(best.get((d, t), 0.0), c["gflops"])
+    if peaks:
+        sizes = sorted({c["n"] for c in peaks.values()})
+        sizes = "/".join(str(n) for n in sorted({c["n"] for c in peaks.values()}))
+        out += ["", f"Matrix-product peak: GFLOP/s of one n×n by n×n product (n = {sizes}; 2·n³ operations), "
+                    f"median over rounds; in bold the best per dtype and thread count; ‡ other processes kept more "
+                    f"than {DISTURBED} core busy.", "",
+                "| peak | threads | f64 | f32 |", "| --- | ---: | ---: | ---: |"]
+        rows = sorted({(i, t) for i, _, t in peaks},
+                      key=lambda r: (r[1], PEAK_ORDER.index(r[0]) if r[0] in PEAK_ORDER else len(PEAK_ORDER), r[0]))
+        for i, t in rows:
+            parts = []
+            for d in DTYPES:
+                c = peaks.get((i, d, t))
+                if c is None:
+                    parts.append("—")
+                elif not c["valid"]:
+                    parts.append(f"{c['gflops']:.1f} **invalid**")
+                else:
+                    g = f"{c['gflops']:.1f}"
+                    parts.append((f"**{g}**" if c["gflops"] == best[(d, t)] else g)
+                                 + (" ‡" if (c.get("other_load") or 0) > DISTURBED else ""))
+            out.append(f"| {i} | {t} | " + " | ".join(parts) + " |")
+    work = [w for w in SHAPES if any(k[2] == w for k in cells)]
+    if work:
+        out += ["", "Achieved GFLOP/s: the workload's matrix-product operations per step ÷ the median time per "
+                    "step; in brackets the fraction of the best peak measured for the same dtype and thread count.", "",
+                "| implementation | threads | " + " | ".join(f"{w} ({show_flops(flops(w))})" for w in work) + " |",
+                "| --- | ---: | " + " | ".join("---:" for _ in work) + " |"]
+        for d in DTYPES:
+            for i in impls:
+                row = [cells.get((i, d, w)) for w in work]
+                if not any(row):
+                    continue
+                t = next(c for c in row if c)["threads"]
+                parts = []
+                for w, c in zip(work, row):
+                    if c is None or not c["valid"]:
+                        parts.append("—")
+                        continue
+                    g = flops(w) / c["median_s"] / 1e9
+                    p = best.get((d, c["threads"]))
+                    parts.append(f"{g:.3g}" + (f" ({100 * g / p:.0f}%)" if p else ""))
+                out.append(f"| {i} {d} | {t} | " + " | ".join(parts) + " |")
+        out += ["", "f32 against f64: time per step in f64 ÷ time per step in f32 (above 1: f32 is faster).", "",
+                "| implementation | " + " | ".join(work) + " |", "| --- | " + " | ".join("---:" for _ in work) + " |"]
+        for i in impls:
+            parts = []
+            for w in work:
+                a, b = cells.get((i, "f64", w)), cells.get((i, "f32", w))
+                parts.append(ratio(a["median_s"] / b["median_s"]) if a and b and a["valid"] and b["valid"] else "—")
+            if any(p != "—" for p in parts):
+                out.append(f"| {i} | " + " | ".join(parts) + " |")
+    return out
+
+
 def main():
     results = Path(sys.argv[1])
     md_out = Path(sys.argv[sys.argv.index("--markdown") + 1]) if "--markdown" in sys.argv else None
-    cells, meta = {}, {}
+    cells, meta, peaks = {}, {}, {}
     for f in sorted(results.glob("*.jsonl")):
         for line in f.read_text().splitlines():
             if not line.startswith("{"):
@@ -67,6 +153,8 @@ def main():
             d = json.loads(line)
             if "meta" in d:
                 meta[d.pop("meta")] = d
+            elif d["workload"] == "peak":
+                peaks[(d["impl"], d["dtype"], d["threads"])] = d
             else:
                 cells[(d["impl"], d["dtype"], d["workload"])] = d
     impls = [i for i in ORDER if any(k[0] == i for k in cells)] + sorted({k[0] for k in cells} - set(ORDER))
@@ -95,6 +183,10 @@ def main():
         c["valid"] = not why
         if why:
             problems.append(f"{i} {d} {w}: " + "; ".join(why))
+    for (i, d, t), c in peaks.items():
+        c["valid"] = c["fixture_err"] is not None and c["fixture_err"] <= FIXTURE_TOL[d]
+        if not c["valid"]:
+            problems.append(f"{i} {d} peak on {t} thread(s): one entry of the product is off by {c['fixture_err']:.1e}")
 
     out = []
     out.append("| implementation | threads | " + " | ".join(TITLES[w] for w in WORKLOADS) + " |")
@@ -149,6 +241,7 @@ def main():
         notes.append(title)
         for d, w, i, factor, to, tc in sorted(group, key=lambda s: (s[1], s[0], -s[3])):
             notes.append(f"- {w} {d}: ours {show(to)} vs {i} {show(tc)}: ours is {factor:.2f}× slower")
+    notes += peak_tables(cells, peaks, impls)
     notes.append("")
     notes.append("Validation: " + ("every cell agrees with the fixtures and with ours in f64 "
                                    f"(f64 within {FIXTURE_TOL['f64']:.0e}, f32 within {FIXTURE_TOL['f32']:.0e} of the fixtures "

@@ -5,27 +5,31 @@
 #
 # 1. creates a Python virtual environment in target/peers/venv (once) with PyTorch (CPU),
 #    JAX (CPU) and numpy; 2. builds benches/peers/rust in release (its own workspace, target
-#    in target/peers/cargo), with candle, and once more with matrixmultiply's threads
-#    (rows ours+mt, hand+mt); 3. runs every implementation, one after the other, each
-#    writing JSON lines to target/peers/results/; 4. prints ONE table (report.py), also
-#    written to target/peers/peers.md. Exit status 1 if a cell does not validate.
+#    in target/peers/cargo or $CARGO_TARGET_DIR), with candle, and once more with
+#    matrixmultiply's threads (rows ours+mt, hand+mt); 3. runs every implementation, one
+#    after the other, each writing JSON lines to target/peers/results/; 4. prints ONE table
+#    (report.py), also written to target/peers/peers.md. Exit status 1 if a cell does not
+#    validate.
 #
 # Environment: PEERS_WAIT_QUIET (seconds per cell to wait for, and retry until, a moment
-# when other processes keep the machine idle; default 0), PEERS_BUDGET (seconds of measurement per cell, default 2), PEERS_ONLY (a
-# comma-separated subset of rust,rust-mt,numpy,torch,jax), PEERS_WORKLOADS (default
-# W1,W2,W3,W4), PEERS_DTYPES (default f64,f32), PEERS_THREADS (threads of the peers, default
-# the number of cores), PEERS_NICE (niceness of the measuring processes, default -15 where
-# allowed; 0 to leave it).
+# when other processes keep the machine idle; default 0), PEERS_BUDGET (seconds of
+# measurement per cell, default 2), PEERS_ONLY (a comma-separated subset of
+# rust,rust-mt,numpy,torch,jax), PEERS_WORKLOADS (default W1,W2,W3,W4,peak; peak = the
+# machine's matrix-product peak), PEERS_PEAK_N (its matrices' size, default 2048),
+# PEERS_DTYPES (default f64,f32), PEERS_THREADS (threads of the peers, default the number of
+# cores), PEERS_NICE (niceness of the measuring processes, default -15 where allowed; 0 to
+# leave it), PEERS_VENV (the Python environment, default target/peers/venv; created there
+# when it lacks a package).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 KIT=$ROOT/benches/peers
 OUT=$ROOT/target/peers
-VENV=$OUT/venv
+VENV=${PEERS_VENV:-$OUT/venv}
 RES=$OUT/results-t${PEERS_THREADS:-$(getconf _NPROCESSORS_ONLN)}
 BUDGET=${PEERS_BUDGET:-2}
 ONLY=${PEERS_ONLY:-rust,rust-mt,numpy,torch,jax}
-WORKLOADS=${PEERS_WORKLOADS:-W1,W2,W3,W4}
+WORKLOADS=${PEERS_WORKLOADS:-W1,W2,W3,W4,peak}
 DTYPES=${PEERS_DTYPES:-f64,f32}
 # Threads for every multi-threaded peer: the machine's cores by default. PEERS_THREADS=1
 # compares one core with one core (ours and hand are single-threaded; the +mt rows are then
@@ -47,7 +51,8 @@ if [ "$THREADS" = 1 ]; then
     PIN+=(taskset -c 0)
     ONLY=${ONLY//rust-mt/}
 fi
-export CARGO_TARGET_DIR=$OUT/cargo
+# The Rust build goes to target/peers/cargo unless CARGO_TARGET_DIR says otherwise.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$OUT/cargo}
 mkdir -p "$OUT" "$RES" "$OUT/bin"
 rm -f "$RES"/*.jsonl
 wanted() { [[ ",$ONLY," == *",$1,"* ]]; }
@@ -93,10 +98,11 @@ fi
 {
     printf '{"meta": "machine", "cpu": "%s", "cores": %s, "peer_threads": %s, "loadavg_before": "%s"}\n' \
         "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" "$CORES" "$THREADS" "$(cut -d' ' -f1-3 /proc/loadavg)"
-    printf '{"meta": "rust", "rustc": "%s", "nalgebra": "%s", "matrixmultiply": "%s", "candle": "%s"}\n' \
+    printf '{"meta": "rust", "rustc": "%s", "nalgebra": "%s", "matrixmultiply": "%s", "gemm": "%s", "candle": "%s"}\n' \
         "$(rustc --version | cut -d' ' -f2)" \
         "$(grep -A1 '^name = "nalgebra"$' "$KIT/rust/Cargo.lock" | sed -n 's/version = "\(.*\)"/\1/p')" \
         "$(grep -A1 '^name = "matrixmultiply"$' "$KIT/rust/Cargo.lock" | sed -n 's/version = "\(.*\)"/\1/p')" \
+        "$(grep -A1 '^name = "gemm"$' "$KIT/rust/Cargo.lock" | sed -n 's/version = "\(.*\)"/\1/p')" \
         "$([ $CANDLE = yes ] && grep -A1 '^name = "candle-core"$' "$KIT/rust/Cargo.lock" | sed -n 's/version = "\(.*\)"/\1/p' || echo 'not built')"
 } > "$RES/meta.jsonl"
 export PEERS_WAIT_QUIET=${PEERS_WAIT_QUIET:-0}

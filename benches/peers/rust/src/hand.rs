@@ -1,40 +1,98 @@
 //! Backpropagation written by hand with nalgebra, the way a performance engineer writes it:
-//! W2 and W3 copied from `tests/common/hand.rs` (every large product through `gemm`,
-//! transposed operands read through strided views, no needless clone); W4 written the same
-//! way (bias and ReLU fused in place, column by column; bias gradients as contiguous column
-//! sums). Stamped out for `f64` and `f32`.
+//! every buffer (activations, intermediate gradients, parameter gradients) is allocated once,
+//! in a workspace built for the workload's shapes, and reused by every step; every product
+//! goes through nalgebra's `gemm` into those buffers, transposed operands read through
+//! strided views (no copy); bias and activation are fused in place, one contiguous column at
+//! a time; the SGD update is in place. A step allocates nothing itself (matrixmultiply, under
+//! nalgebra's large products, allocates its packing buffers on each call). Stamped out for
+//! `f64` and `f32`.
 
 macro_rules! hand {
     ($m:ident, $r:ident) => {
         pub mod $m {
-            use autodiff::nalgebra::{Dyn, MatrixView};
+            use autodiff::nalgebra::{Dim, Dyn, MatrixView, StorageMut};
             use autodiff::prelude::*;
 
             type View<'a> = MatrixView<'a, $r, Dyn, Dyn, Dyn, Dyn>;
 
             /// A strided view of `m`ᵀ, sharing its buffer.
-            pub fn t(m: &DMatrix<$r>) -> View<'_> {
+            fn t(m: &DMatrix<$r>) -> View<'_> {
                 let (r, c) = m.shape();
                 MatrixView::from_slice_with_strides_generic(m.as_slice(), Dyn(c), Dyn(r), Dyn(r), Dyn(1))
             }
 
-            fn plain(m: &DMatrix<$r>) -> View<'_> {
-                let (r, c) = m.shape();
-                MatrixView::from_slice_with_strides_generic(m.as_slice(), Dyn(r), Dyn(c), Dyn(1), Dyn(r))
+            /// `out ← aᵀ·b`. nalgebra 0.35's `gemm` below its blocked kernel (a dimension of 5
+            /// or less) reads a strided left operand out of bounds (dimforge/nalgebra#1616), so
+            /// such products (W3's, with 2 inputs and 3 classes, and the reduced fixtures) take
+            /// `gemm_tr` instead: dot products of contiguous columns, no copy.
+            fn tr_mul(out: &mut DMatrix<$r>, a: &DMatrix<$r>, b: &DMatrix<$r>) {
+                if a.nrows().min(a.ncols()).min(b.ncols()) <= 5 {
+                    out.gemm_tr(1.0, a, b, 0.0);
+                } else {
+                    out.gemm(1.0, &t(a), b, 0.0);
+                }
             }
 
-            /// `a · b` into a new matrix. nalgebra 0.35's `gemm` below its blocked kernel
-            /// (a dimension of 5 or less) is unsound with a strided left operand
-            /// (dimforge/nalgebra#1616): such products (only in the reduced fixtures used for
-            /// validation) copy the left operand first.
-            fn mul(a: View<'_>, b: View<'_>) -> DMatrix<$r> {
-                let mut out = DMatrix::zeros(a.nrows(), b.ncols());
-                if a.nrows().min(a.ncols()).min(b.ncols()) <= 5 {
-                    out.gemm(1.0, &a.clone_owned(), &b, 0.0);
-                } else {
-                    out.gemm(1.0, &a, &b, 0.0);
+            /// `p ← p − lr·g`, in place.
+            fn sgd<D: Dim, C: Dim, S>(p: &mut Matrix<$r, D, C, S>, g: &Matrix<$r, D, C, S>, lr: $r)
+            where
+                S: StorageMut<$r, D, C>,
+            {
+                p.zip_apply(g, |w, g| *w -= lr * g);
+            }
+
+            /// The contiguous columns of `m`.
+            fn columns(m: &mut DMatrix<$r>) -> std::slice::ChunksExactMut<'_, $r> {
+                let n = m.nrows();
+                m.as_mut_slice().chunks_exact_mut(n)
+            }
+
+            /// `m ← max(m + b, 0)` with the row `b` added to every row: bias and ReLU in one
+            /// pass.
+            fn bias_relu(m: &mut DMatrix<$r>, b: &RowDVector<$r>) {
+                for (col, &bj) in columns(m).zip(b.iter()) {
+                    col.iter_mut().for_each(|v| *v = (*v + bj).max(0.0));
                 }
-                out
+            }
+
+            /// `m ← m + b` with the row `b` added to every row.
+            fn add_bias(m: &mut DMatrix<$r>, b: &RowDVector<$r>) {
+                for (col, &bj) in columns(m).zip(b.iter()) {
+                    col.iter_mut().for_each(|v| *v += bj);
+                }
+            }
+
+            /// The gradient through a ReLU whose output is `h`, in place.
+            fn relu_back(g: &mut DMatrix<$r>, h: &DMatrix<$r>) {
+                g.zip_apply(h, |g, h| {
+                    if h <= 0.0 {
+                        *g = 0.0
+                    }
+                });
+            }
+
+            /// `out ← column sums of m` (the gradient of a bias).
+            fn column_sums(out: &mut RowDVector<$r>, m: &DMatrix<$r>) {
+                for (o, col) in out.iter_mut().zip(m.as_slice().chunks_exact(m.nrows())) {
+                    *o = col.iter().sum();
+                }
+            }
+
+            /// The mean softmax cross-entropy of the rows of `scores`; `scores` becomes its
+            /// gradient, (softmax − one-hot)/N.
+            fn softmax_cross_entropy(scores: &mut DMatrix<$r>, labels: &[usize]) -> $r {
+                let n = scores.nrows() as $r;
+                let mut loss = 0.0;
+                for (mut row, &label) in scores.row_iter_mut().zip(labels) {
+                    let max = row.max();
+                    row.apply(|v| *v = (*v - max).exp());
+                    let sum = row.sum();
+                    row /= sum;
+                    loss -= row[label].ln();
+                    row[label] -= 1.0;
+                }
+                *scores /= n;
+                loss / n
             }
 
             /// W1 by hand: q = x + y, f = q·z, df/dx = df/dy = z, df/dz = q.
@@ -44,168 +102,221 @@ macro_rules! hand {
                 (q * z, [z, z, q])
             }
 
-            /// W2: loss and gradients for w1 and w2.
-            pub fn two_layer(
-                x: &DMatrix<$r>,
-                y: &DMatrix<$r>,
-                w1: &DMatrix<$r>,
-                w2: &DMatrix<$r>,
-            ) -> ($r, DMatrix<$r>, DMatrix<$r>) {
-                let mut h = x * w1;
-                h.apply(|z| *z = 1.0 / (1.0 + (-*z).exp()));
-                let mut diff = &h * w2;
-                diff -= y;
-                let loss = diff.norm_squared();
-                diff *= 2.0; // now the gradient of the loss with respect to y_pred
-                let grad_w2 = mul(t(&h), plain(&diff));
-                let mut grad_h = mul(plain(&diff), t(w2));
-                grad_h.zip_apply(&h, |g, s| *g *= s * (1.0 - s));
-                let grad_w1 = mul(t(x), plain(&grad_h));
-                (loss, grad_w1, grad_w2)
+            /// W2's workspace: `h = sigmoid(x·w1)`, `d` (first `y_pred`, then the gradient of
+            /// the loss with respect to it), `dh`, and the gradients.
+            pub struct TwoLayer {
+                h: DMatrix<$r>,
+                d: DMatrix<$r>,
+                dh: DMatrix<$r>,
+                pub gw1: DMatrix<$r>,
+                pub gw2: DMatrix<$r>,
             }
 
-            /// Gradients of the spiral net, in the order W1, b1, W2, b2.
-            pub struct SpiralGrad {
-                pub w1: DMatrix<$r>,
-                pub b1: RowDVector<$r>,
-                pub w2: DMatrix<$r>,
-                pub b2: RowDVector<$r>,
-            }
-
-            /// W3: ReLU hidden layer, biases, mean softmax cross-entropy + L2.
-            pub fn spiral(
-                x: &DMatrix<$r>,
-                labels: &[usize],
-                w1: &DMatrix<$r>,
-                b1: &RowDVector<$r>,
-                w2: &DMatrix<$r>,
-                b2: &RowDVector<$r>,
-                reg: $r,
-            ) -> ($r, SpiralGrad) {
-                let n = x.nrows();
-                let mut hidden = x * w1;
-                for mut row in hidden.row_iter_mut() {
-                    row += b1;
-                    row.apply(|v| *v = v.max(0.0));
-                }
-                let mut scores = &hidden * w2;
-                for mut row in scores.row_iter_mut() {
-                    row += b2;
-                }
-                let mut data_loss = 0.0;
-                for (i, mut row) in scores.row_iter_mut().enumerate() {
-                    let max = row.max();
-                    row.apply(|v| *v = (*v - max).exp());
-                    let sum = row.sum();
-                    row /= sum;
-                    data_loss -= row[labels[i]].ln();
-                }
-                let reg_loss = 0.5 * reg * (w1.norm_squared() + w2.norm_squared());
-                let loss = data_loss / n as $r + reg_loss;
-                let mut d_scores = scores;
-                for (i, &label) in labels.iter().enumerate() {
-                    d_scores[(i, label)] -= 1.0;
-                }
-                d_scores /= n as $r;
-                let mut grad_w2 = hidden.tr_mul(&d_scores);
-                grad_w2 += w2 * reg;
-                let b2_grad = d_scores.row_sum();
-                let mut d_hidden = mul(plain(&d_scores), t(w2));
-                d_hidden.zip_apply(&hidden, |g, h| {
-                    if h <= 0.0 {
-                        *g = 0.0
+            impl TwoLayer {
+                pub fn new(x: &DMatrix<$r>, w1: &DMatrix<$r>, w2: &DMatrix<$r>) -> Self {
+                    let n = x.nrows();
+                    TwoLayer {
+                        h: DMatrix::zeros(n, w1.ncols()),
+                        d: DMatrix::zeros(n, w2.ncols()),
+                        dh: DMatrix::zeros(n, w1.ncols()),
+                        gw1: DMatrix::zeros(w1.nrows(), w1.ncols()),
+                        gw2: DMatrix::zeros(w2.nrows(), w2.ncols()),
                     }
-                });
-                let mut grad_w1 = x.tr_mul(&d_hidden);
-                grad_w1 += w1 * reg;
-                let b1_grad = d_hidden.row_sum();
-                (
-                    loss,
-                    SpiralGrad {
-                        w1: grad_w1,
-                        b1: b1_grad,
-                        w2: grad_w2,
-                        b2: b2_grad,
-                    },
-                )
-            }
-
-            /// Gradients of the wide net.
-            pub struct WideGrad {
-                pub w: [DMatrix<$r>; 3],
-                pub b: [RowDVector<$r>; 3],
-            }
-
-            /// `m += b` row by row and ReLU, in place, one contiguous column at a time.
-            fn bias_relu(m: &mut DMatrix<$r>, b: &RowDVector<$r>) {
-                for (j, mut col) in m.column_iter_mut().enumerate() {
-                    let bj = b[j];
-                    col.apply(|v| *v = (*v + bj).max(0.0));
                 }
-            }
 
-            /// Column sums (the gradient of a bias), each over a contiguous column.
-            fn column_sums(m: &DMatrix<$r>) -> RowDVector<$r> {
-                RowDVector::from_iterator(m.ncols(), m.column_iter().map(|c| c.sum()))
-            }
-
-            /// W4: 784 → 512 → 512 → 10 (any sizes), ReLU, biases, mean softmax cross-entropy.
-            #[allow(clippy::too_many_arguments)]
-            pub fn wide(
-                x: &DMatrix<$r>,
-                labels: &[usize],
-                w: [&DMatrix<$r>; 3],
-                b: [&RowDVector<$r>; 3],
-            ) -> ($r, WideGrad) {
-                let n = x.nrows();
-                let mut h1 = mul(plain(x), plain(w[0]));
-                bias_relu(&mut h1, b[0]);
-                let mut h2 = mul(plain(&h1), plain(w[1]));
-                bias_relu(&mut h2, b[1]);
-                let mut scores = mul(plain(&h2), plain(w[2]));
-                for (j, mut col) in scores.column_iter_mut().enumerate() {
-                    col.add_scalar_mut(b[2][j]);
-                }
-                // Softmax in place, row by row: scores become probabilities.
-                let mut data_loss = 0.0;
-                for (i, mut row) in scores.row_iter_mut().enumerate() {
-                    let max = row.max();
-                    row.apply(|v| *v = (*v - max).exp());
-                    let sum = row.sum();
-                    row /= sum;
-                    data_loss -= row[labels[i]].ln();
-                }
-                let loss = data_loss / n as $r;
-                let mut d_scores = scores;
-                for (i, &label) in labels.iter().enumerate() {
-                    d_scores[(i, label)] -= 1.0;
-                }
-                d_scores /= n as $r;
-                let gw3 = mul(t(&h2), plain(&d_scores));
-                let gb3 = column_sums(&d_scores);
-                let mut dh2 = mul(plain(&d_scores), t(w[2]));
-                dh2.zip_apply(&h2, |g, h| {
-                    if h <= 0.0 {
-                        *g = 0.0
+                /// W2's loss `Σ (sigmoid(x·w1)·w2 − y)²`; the gradients go to `gw1`, `gw2`.
+                pub fn grads(
+                    &mut self,
+                    x: &DMatrix<$r>,
+                    y: &DMatrix<$r>,
+                    w1: &DMatrix<$r>,
+                    w2: &DMatrix<$r>,
+                ) -> $r {
+                    self.h.gemm(1.0, x, w1, 0.0);
+                    self.h.apply(|z| *z = 1.0 / (1.0 + (-*z).exp()));
+                    self.d.gemm(1.0, &self.h, w2, 0.0);
+                    let mut loss = 0.0;
+                    for (d, &y) in self.d.as_mut_slice().iter_mut().zip(y.as_slice()) {
+                        let e = *d - y;
+                        loss += e * e;
+                        *d = 2.0 * e;
                     }
-                });
-                let gw2 = mul(t(&h1), plain(&dh2));
-                let gb2 = column_sums(&dh2);
-                let mut dh1 = mul(plain(&dh2), t(w[1]));
-                dh1.zip_apply(&h1, |g, h| {
-                    if h <= 0.0 {
-                        *g = 0.0
+                    tr_mul(&mut self.gw2, &self.h, &self.d);
+                    self.dh.gemm(1.0, &self.d, &t(w2), 0.0);
+                    self.dh.zip_apply(&self.h, |g, s| *g *= s * (1.0 - s));
+                    tr_mul(&mut self.gw1, x, &self.dh);
+                    loss
+                }
+
+                /// One training step: the loss, the gradients, the SGD update in place.
+                pub fn step(
+                    &mut self,
+                    x: &DMatrix<$r>,
+                    y: &DMatrix<$r>,
+                    w1: &mut DMatrix<$r>,
+                    w2: &mut DMatrix<$r>,
+                    lr: $r,
+                ) -> $r {
+                    let loss = self.grads(x, y, w1, w2);
+                    sgd(w1, &self.gw1, lr);
+                    sgd(w2, &self.gw2, lr);
+                    loss
+                }
+            }
+
+            /// W3's workspace: the hidden layer, the scores (then their gradient), the
+            /// gradient of the hidden layer, and the parameters' gradients.
+            pub struct Spiral {
+                hidden: DMatrix<$r>,
+                scores: DMatrix<$r>,
+                d_hidden: DMatrix<$r>,
+                pub gw1: DMatrix<$r>,
+                pub gb1: RowDVector<$r>,
+                pub gw2: DMatrix<$r>,
+                pub gb2: RowDVector<$r>,
+            }
+
+            impl Spiral {
+                pub fn new(x: &DMatrix<$r>, w1: &DMatrix<$r>, w2: &DMatrix<$r>) -> Self {
+                    let n = x.nrows();
+                    Spiral {
+                        hidden: DMatrix::zeros(n, w1.ncols()),
+                        scores: DMatrix::zeros(n, w2.ncols()),
+                        d_hidden: DMatrix::zeros(n, w1.ncols()),
+                        gw1: DMatrix::zeros(w1.nrows(), w1.ncols()),
+                        gb1: RowDVector::zeros(w1.ncols()),
+                        gw2: DMatrix::zeros(w2.nrows(), w2.ncols()),
+                        gb2: RowDVector::zeros(w2.ncols()),
                     }
-                });
-                let gw1 = mul(t(x), plain(&dh1));
-                let gb1 = column_sums(&dh1);
-                (
-                    loss,
-                    WideGrad {
-                        w: [gw1, gw2, gw3],
-                        b: [gb1, gb2, gb3],
-                    },
-                )
+                }
+
+                /// W3's loss: ReLU hidden layer, biases, mean softmax cross-entropy
+                /// + 0.5·reg·(‖W1‖² + ‖W2‖²); the gradients go to `gw1`, `gb1`, `gw2`, `gb2`.
+                #[allow(clippy::too_many_arguments)]
+                pub fn grads(
+                    &mut self,
+                    x: &DMatrix<$r>,
+                    labels: &[usize],
+                    w1: &DMatrix<$r>,
+                    b1: &RowDVector<$r>,
+                    w2: &DMatrix<$r>,
+                    b2: &RowDVector<$r>,
+                    reg: $r,
+                ) -> $r {
+                    self.hidden.gemm(1.0, x, w1, 0.0);
+                    bias_relu(&mut self.hidden, b1);
+                    self.scores.gemm(1.0, &self.hidden, w2, 0.0);
+                    add_bias(&mut self.scores, b2);
+                    let data_loss = softmax_cross_entropy(&mut self.scores, labels);
+                    let loss = data_loss + 0.5 * reg * (w1.norm_squared() + w2.norm_squared());
+                    let d_scores = &self.scores;
+                    tr_mul(&mut self.gw2, &self.hidden, d_scores);
+                    self.gw2.zip_apply(w2, |g, w| *g += reg * w);
+                    column_sums(&mut self.gb2, d_scores);
+                    self.d_hidden.gemm(1.0, d_scores, &t(w2), 0.0);
+                    relu_back(&mut self.d_hidden, &self.hidden);
+                    tr_mul(&mut self.gw1, x, &self.d_hidden);
+                    self.gw1.zip_apply(w1, |g, w| *g += reg * w);
+                    column_sums(&mut self.gb1, &self.d_hidden);
+                    loss
+                }
+
+                /// One training step: the loss, the gradients, the SGD update in place.
+                #[allow(clippy::too_many_arguments)]
+                pub fn step(
+                    &mut self,
+                    x: &DMatrix<$r>,
+                    labels: &[usize],
+                    w1: &mut DMatrix<$r>,
+                    b1: &mut RowDVector<$r>,
+                    w2: &mut DMatrix<$r>,
+                    b2: &mut RowDVector<$r>,
+                    reg: $r,
+                    lr: $r,
+                ) -> $r {
+                    let loss = self.grads(x, labels, w1, b1, w2, b2, reg);
+                    sgd(w1, &self.gw1, lr);
+                    sgd(b1, &self.gb1, lr);
+                    sgd(w2, &self.gw2, lr);
+                    sgd(b2, &self.gb2, lr);
+                    loss
+                }
+            }
+
+            /// W4's workspace: the two hidden layers, the scores (then their gradient), the
+            /// hidden layers' gradients, and the parameters' gradients.
+            pub struct Wide {
+                h1: DMatrix<$r>,
+                h2: DMatrix<$r>,
+                scores: DMatrix<$r>,
+                dh2: DMatrix<$r>,
+                dh1: DMatrix<$r>,
+                pub gw: [DMatrix<$r>; 3],
+                pub gb: [RowDVector<$r>; 3],
+            }
+
+            impl Wide {
+                pub fn new(x: &DMatrix<$r>, w: &[DMatrix<$r>; 3]) -> Self {
+                    let n = x.nrows();
+                    Wide {
+                        h1: DMatrix::zeros(n, w[0].ncols()),
+                        h2: DMatrix::zeros(n, w[1].ncols()),
+                        scores: DMatrix::zeros(n, w[2].ncols()),
+                        dh2: DMatrix::zeros(n, w[1].ncols()),
+                        dh1: DMatrix::zeros(n, w[0].ncols()),
+                        gw: w.each_ref().map(|w| DMatrix::zeros(w.nrows(), w.ncols())),
+                        gb: w.each_ref().map(|w| RowDVector::zeros(w.ncols())),
+                    }
+                }
+
+                /// W4's loss: two ReLU layers with biases, then scores and mean softmax
+                /// cross-entropy; the gradients go to `gw`, `gb`.
+                pub fn grads(
+                    &mut self,
+                    x: &DMatrix<$r>,
+                    labels: &[usize],
+                    w: &[DMatrix<$r>; 3],
+                    b: &[RowDVector<$r>; 3],
+                ) -> $r {
+                    self.h1.gemm(1.0, x, &w[0], 0.0);
+                    bias_relu(&mut self.h1, &b[0]);
+                    self.h2.gemm(1.0, &self.h1, &w[1], 0.0);
+                    bias_relu(&mut self.h2, &b[1]);
+                    self.scores.gemm(1.0, &self.h2, &w[2], 0.0);
+                    add_bias(&mut self.scores, &b[2]);
+                    let loss = softmax_cross_entropy(&mut self.scores, labels);
+                    let d_scores = &self.scores;
+                    tr_mul(&mut self.gw[2], &self.h2, d_scores);
+                    column_sums(&mut self.gb[2], d_scores);
+                    self.dh2.gemm(1.0, d_scores, &t(&w[2]), 0.0);
+                    relu_back(&mut self.dh2, &self.h2);
+                    tr_mul(&mut self.gw[1], &self.h1, &self.dh2);
+                    column_sums(&mut self.gb[1], &self.dh2);
+                    self.dh1.gemm(1.0, &self.dh2, &t(&w[1]), 0.0);
+                    relu_back(&mut self.dh1, &self.h1);
+                    tr_mul(&mut self.gw[0], x, &self.dh1);
+                    column_sums(&mut self.gb[0], &self.dh1);
+                    loss
+                }
+
+                /// One training step: the loss, the gradients, the SGD update in place.
+                pub fn step(
+                    &mut self,
+                    x: &DMatrix<$r>,
+                    labels: &[usize],
+                    w: &mut [DMatrix<$r>; 3],
+                    b: &mut [RowDVector<$r>; 3],
+                    lr: $r,
+                ) -> $r {
+                    let loss = self.grads(x, labels, w, b);
+                    for (w, g) in w.iter_mut().zip(&self.gw) {
+                        sgd(w, g, lr);
+                    }
+                    for (b, g) in b.iter_mut().zip(&self.gb) {
+                        sgd(b, g, lr);
+                    }
+                    loss
+                }
             }
         }
     };

@@ -6,11 +6,16 @@
 //! Options: `--impls ours,hand,candle` `--workloads W1,W2,W3,W4` `--dtypes f64,f32`
 //! `--budget SECONDS` (measuring time per cell, default 2) `--tag SUFFIX` (appended to the
 //! names of ours and hand, e.g. `+mt` for the build with matrixmultiply's threads).
+//!
+//! The workload `peak` (in `--workloads`, whatever `--impls`) measures the machine's
+//! matrix-product peak (`src/peak.rs`): nalgebra's `gemm` (named `nalgebra`, with the tag),
+//! and, in the build without the tag, the `gemm` crate on one thread and on `PEERS_THREADS`.
 
 mod data;
 mod hand;
 mod native;
 mod ours;
+mod peak;
 mod timing;
 
 #[cfg(feature = "candle")]
@@ -40,10 +45,7 @@ fn main() {
     // nalgebra's products run on one thread unless matrixmultiply's `threading` feature is
     // on; then it uses MATMUL_NUM_THREADS or every core.
     let native_threads = if cfg!(feature = "mm-threading") {
-        std::env::var("MATMUL_NUM_THREADS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+        env_usize("MATMUL_NUM_THREADS").unwrap_or_else(cores)
     } else {
         1
     };
@@ -56,7 +58,7 @@ fn main() {
         if let Some(which) = native {
             let name = format!("{imp}{tag}");
             for d in &dtypes {
-                for w in &workloads {
+                for w in workloads.iter().filter(|w| *w != "peak") {
                     let run = match (d.as_str(), w.as_str()) {
                         ("f64", "W1") => native::double::w1,
                         ("f64", "W2") => native::double::w2,
@@ -80,4 +82,36 @@ fn main() {
             panic!("unknown implementation {imp}");
         }
     }
+    if workloads.iter().any(|w| w == "peak") {
+        let n = env_usize("PEERS_PEAK_N").unwrap_or(2048);
+        let threads = env_usize("PEERS_THREADS").unwrap_or_else(cores);
+        let name = format!("nalgebra{tag}");
+        for d in &dtypes {
+            match d.as_str() {
+                "f64" => peak::double::nalgebra(n, budget, &name, native_threads),
+                "f32" => peak::single::nalgebra(n, budget, &name, native_threads),
+                _ => panic!("unknown dtype {d}"),
+            }
+            // The gemm crate does not depend on the build's features: only in the untagged run.
+            let gemm_threads: &[usize] = match (tag.is_empty(), threads) {
+                (false, _) => &[],
+                (true, 1) => &[1],
+                (true, _) => &[1, threads],
+            };
+            for &t in gemm_threads {
+                match d.as_str() {
+                    "f64" => peak::double::gemm_crate(n, budget, t),
+                    _ => peak::single::gemm_crate(n, budget, t),
+                }
+            }
+        }
+    }
+}
+
+fn env_usize(name: &str) -> Option<usize> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }

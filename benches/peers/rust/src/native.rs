@@ -79,47 +79,52 @@ macro_rules! native {
                 y: DMatrix<R>,
                 w1: DMatrix<R>,
                 w2: DMatrix<R>,
+                hand: hand::$m::TwoLayer,
             }
 
             impl W2 {
-                fn grads(&self, imp: Imp) -> (R, DMatrix<R>, DMatrix<R>) {
+                fn new([x, y, w1, w2]: [DMatrix<f64>; 4]) -> Self {
+                    let (x, y, w1, w2) = (m(&x), m(&y), m(&w1), m(&w2));
+                    let hand = hand::$m::TwoLayer::new(&x, &w1, &w2);
+                    W2 { x, y, w1, w2, hand }
+                }
+                fn grads(&mut self, imp: Imp) -> (R, DMatrix<R>, DMatrix<R>) {
                     match imp {
                         Imp::Ours => {
                             let (l, g) = ours::$m::two_layer_loss_grad(&self.x, &self.y, &self.w1, &self.w2);
                             (l, g.w1, g.w2)
                         }
-                        Imp::Hand => hand::$m::two_layer(&self.x, &self.y, &self.w1, &self.w2),
+                        Imp::Hand => {
+                            let l = self.hand.grads(&self.x, &self.y, &self.w1, &self.w2);
+                            (l, self.hand.gw1.clone(), self.hand.gw2.clone())
+                        }
                     }
                 }
                 fn step(&mut self, imp: Imp) -> R {
                     let lr: R = 1e-4;
-                    let (l, g1, g2) = self.grads(imp);
-                    self.w1.zip_apply(&g1, |w, g| *w -= lr * g);
-                    self.w2.zip_apply(&g2, |w, g| *w -= lr * g);
-                    l
+                    match imp {
+                        Imp::Ours => {
+                            let (l, g) = ours::$m::two_layer_loss_grad(&self.x, &self.y, &self.w1, &self.w2);
+                            self.w1.zip_apply(&g.w1, |w, g| *w -= lr * g);
+                            self.w2.zip_apply(&g.w2, |w, g| *w -= lr * g);
+                            l
+                        }
+                        Imp::Hand => self
+                            .hand
+                            .step(&self.x, &self.y, &mut self.w1, &mut self.w2, lr),
+                    }
                 }
             }
 
             pub fn w2(imp: Imp, threads: usize, budget: f64, name: &str) {
-                let mut s = W2 {
-                    x: m(&data::matrix("w2s_x")),
-                    y: m(&data::matrix("w2s_y")),
-                    w1: m(&data::matrix("w2s_w1")),
-                    w2: m(&data::matrix("w2s_w2")),
-                };
+                let mut s = W2::new(["w2s_x", "w2s_y", "w2s_w1", "w2s_w2"].map(data::matrix));
                 let (l, g1, g2) = s.grads(imp);
                 let mut err = err_s(l, data::scalar("w2s_loss"))
                     .max(err_m(&g1, "w2s_grad_w1"))
                     .max(err_m(&g2, "w2s_grad_w2"));
                 s.step(imp);
                 err = err.max(err_s(s.step(imp), data::scalar("w2s_loss_after_1_step")));
-                let [x, y, w1, w2] = data::w2_full();
-                let mut s = W2 {
-                    x: m(&x),
-                    y: m(&y),
-                    w1: m(&w1),
-                    w2: m(&w2),
-                };
+                let mut s = W2::new(data::w2_full());
                 let t = measure(|| s.step(imp) as f64, budget);
                 emit(name, DTYPE, "W2", threads, err, &t);
             }
@@ -131,56 +136,80 @@ macro_rules! native {
                 b1: RowDVector<R>,
                 w2: DMatrix<R>,
                 b2: RowDVector<R>,
+                hand: hand::$m::Spiral,
             }
+
+            const W3_REG: R = 1e-3;
 
             impl W3 {
                 fn fixture() -> Self {
+                    let (x, w1, w2) = (
+                        m(&data::matrix("w3_X")),
+                        m(&data::matrix("w3_W1")),
+                        m(&data::matrix("w3_W2")),
+                    );
+                    let hand = hand::$m::Spiral::new(&x, &w1, &w2);
                     W3 {
-                        x: m(&data::matrix("w3_X")),
+                        x,
                         labels: data::labels("w3_y"),
-                        w1: m(&data::matrix("w3_W1")),
+                        w1,
                         b1: r(&data::row("w3_b1")),
-                        w2: m(&data::matrix("w3_W2")),
+                        w2,
                         b2: r(&data::row("w3_b2")),
+                        hand,
                     }
                 }
-                fn grads(&self, imp: Imp) -> (R, DMatrix<R>, RowDVector<R>, DMatrix<R>, RowDVector<R>) {
-                    let reg: R = 1e-3;
+                fn grads(&mut self, imp: Imp) -> (R, DMatrix<R>, RowDVector<R>, DMatrix<R>, RowDVector<R>) {
+                    let W3 {
+                        x,
+                        labels,
+                        w1,
+                        b1,
+                        w2,
+                        b2,
+                        hand,
+                    } = self;
                     match imp {
                         Imp::Ours => {
-                            let (l, g) = ours::$m::spiral_loss_grad(
-                                &self.x,
-                                &self.labels,
-                                &self.w1,
-                                &self.b1,
-                                &self.w2,
-                                &self.b2,
-                                reg,
-                            );
+                            let (l, g) = ours::$m::spiral_loss_grad(x, labels, w1, b1, w2, b2, W3_REG);
                             (l, g.w1, g.b1, g.w2, g.b2)
                         }
                         Imp::Hand => {
-                            let (l, g) = hand::$m::spiral(
-                                &self.x,
-                                &self.labels,
-                                &self.w1,
-                                &self.b1,
-                                &self.w2,
-                                &self.b2,
-                                reg,
-                            );
-                            (l, g.w1, g.b1, g.w2, g.b2)
+                            let l = hand.grads(x, labels, w1, b1, w2, b2, W3_REG);
+                            (
+                                l,
+                                hand.gw1.clone(),
+                                hand.gb1.clone(),
+                                hand.gw2.clone(),
+                                hand.gb2.clone(),
+                            )
                         }
                     }
                 }
                 fn step(&mut self, imp: Imp) -> R {
                     let lr: R = 1.0;
-                    let (l, gw1, gb1, gw2, gb2) = self.grads(imp);
-                    self.w1.zip_apply(&gw1, |w, g| *w -= lr * g);
-                    self.b1.zip_apply(&gb1, |w, g| *w -= lr * g);
-                    self.w2.zip_apply(&gw2, |w, g| *w -= lr * g);
-                    self.b2.zip_apply(&gb2, |w, g| *w -= lr * g);
-                    l
+                    match imp {
+                        Imp::Ours => {
+                            let (l, gw1, gb1, gw2, gb2) = self.grads(imp);
+                            self.w1.zip_apply(&gw1, |w, g| *w -= lr * g);
+                            self.b1.zip_apply(&gb1, |w, g| *w -= lr * g);
+                            self.w2.zip_apply(&gw2, |w, g| *w -= lr * g);
+                            self.b2.zip_apply(&gb2, |w, g| *w -= lr * g);
+                            l
+                        }
+                        Imp::Hand => {
+                            let W3 {
+                                x,
+                                labels,
+                                w1,
+                                b1,
+                                w2,
+                                b2,
+                                hand,
+                            } = self;
+                            hand.step(x, labels, w1, b1, w2, b2, W3_REG, lr)
+                        }
+                    }
                 }
             }
 
@@ -207,10 +236,27 @@ macro_rules! native {
                 labels: Vec<usize>,
                 w: [DMatrix<R>; 3],
                 b: [RowDVector<R>; 3],
+                hand: hand::$m::Wide,
             }
 
             impl W4 {
-                fn grads(&self, imp: Imp) -> (R, [DMatrix<R>; 3], [RowDVector<R>; 3]) {
+                fn new(
+                    x: &DMatrix<f64>,
+                    labels: Vec<usize>,
+                    w: &[DMatrix<f64>; 3],
+                    b: &[RowDVector<f64>; 3],
+                ) -> Self {
+                    let (x, w, b) = (m(x), w.each_ref().map(m), b.each_ref().map(r));
+                    let hand = hand::$m::Wide::new(&x, &w);
+                    W4 {
+                        x,
+                        labels,
+                        w,
+                        b,
+                        hand,
+                    }
+                }
+                fn grads(&mut self, imp: Imp) -> (R, [DMatrix<R>; 3], [RowDVector<R>; 3]) {
                     let [w1, w2, w3] = &self.w;
                     let [b1, b2, b3] = &self.b;
                     match imp {
@@ -220,39 +266,38 @@ macro_rules! native {
                             (l, [g.w1, g.w2, g.w3], [g.b1, g.b2, g.b3])
                         }
                         Imp::Hand => {
-                            let (l, g) = hand::$m::wide(&self.x, &self.labels, [w1, w2, w3], [b1, b2, b3]);
-                            (l, g.w, g.b)
+                            let l = self.hand.grads(&self.x, &self.labels, &self.w, &self.b);
+                            (l, self.hand.gw.clone(), self.hand.gb.clone())
                         }
                     }
                 }
                 fn step(&mut self, imp: Imp) -> R {
                     let lr: R = 0.01;
-                    let (l, gw, gb) = self.grads(imp);
-                    for (w, g) in self.w.iter_mut().zip(&gw) {
-                        w.zip_apply(g, |w, g| *w -= lr * g);
+                    match imp {
+                        Imp::Ours => {
+                            let (l, gw, gb) = self.grads(imp);
+                            for (w, g) in self.w.iter_mut().zip(&gw) {
+                                w.zip_apply(g, |w, g| *w -= lr * g);
+                            }
+                            for (b, g) in self.b.iter_mut().zip(&gb) {
+                                b.zip_apply(g, |w, g| *w -= lr * g);
+                            }
+                            l
+                        }
+                        Imp::Hand => self
+                            .hand
+                            .step(&self.x, &self.labels, &mut self.w, &mut self.b, lr),
                     }
-                    for (b, g) in self.b.iter_mut().zip(&gb) {
-                        b.zip_apply(g, |w, g| *w -= lr * g);
-                    }
-                    l
                 }
             }
 
             pub fn w4(imp: Imp, threads: usize, budget: f64, name: &str) {
-                let s = W4 {
-                    x: m(&data::matrix("w4s_x")),
-                    labels: data::labels("w4s_y"),
-                    w: [
-                        m(&data::matrix("w4s_W1")),
-                        m(&data::matrix("w4s_W2")),
-                        m(&data::matrix("w4s_W3")),
-                    ],
-                    b: [
-                        r(&data::row("w4s_b1")),
-                        r(&data::row("w4s_b2")),
-                        r(&data::row("w4s_b3")),
-                    ],
-                };
+                let mut s = W4::new(
+                    &data::matrix("w4s_x"),
+                    data::labels("w4s_y"),
+                    &["w4s_W1", "w4s_W2", "w4s_W3"].map(data::matrix),
+                    &["w4s_b1", "w4s_b2", "w4s_b3"].map(data::row),
+                );
                 let (l, gw, gb) = s.grads(imp);
                 let mut err = err_s(l, data::scalar("w4s_loss"));
                 for k in 0..3 {
@@ -260,12 +305,7 @@ macro_rules! native {
                     err = err.max(err_r(&gb[k], &format!("w4s_grad_b{}", k + 1)));
                 }
                 let full = data::w4_full();
-                let mut s = W4 {
-                    x: m(&full.x),
-                    labels: full.labels.clone(),
-                    w: [m(&full.w[0]), m(&full.w[1]), m(&full.w[2])],
-                    b: [r(&full.b[0]), r(&full.b[1]), r(&full.b[2])],
-                };
+                let mut s = W4::new(&full.x, full.labels.clone(), &full.w, &full.b);
                 let t = measure(|| s.step(imp) as f64, budget);
                 emit(name, DTYPE, "W4", threads, err, &t);
             }

@@ -121,19 +121,21 @@ pub fn measure(mut step: impl FnMut() -> f64, budget_s: f64) -> Timing {
     }
 }
 
-/// One JSON line on stdout: what `benches/peers/report.py` reads.
-pub fn emit(imp: &str, dtype: &str, workload: &str, threads: usize, fixture_err: f64, t: &Timing) {
-    let num = |v: f64| {
-        if v.is_finite() {
-            format!("{v:e}")
-        } else {
-            "null".to_string()
-        }
-    };
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:e}")
+    } else {
+        "null".to_string()
+    }
+}
+
+/// One JSON line on stdout: what `benches/peers/report.py` reads. `extra` holds more fields
+/// (`,"name":value…`) or nothing.
+fn line(imp: &str, dtype: &str, workload: &str, threads: usize, fixture_err: f64, t: &Timing, extra: &str) {
     println!(
         "{{\"impl\":\"{imp}\",\"dtype\":\"{dtype}\",\"workload\":\"{workload}\",\"threads\":{threads},\
          \"fixture_err\":{},\"loss0\":{},\"loss1\":{},\"median_s\":{},\"q1_s\":{},\"q3_s\":{},\
-         \"batch\":{},\"rounds\":{},\"other_load\":{}}}",
+         \"batch\":{},\"rounds\":{},\"other_load\":{}{extra}}}",
         num(fixture_err),
         num(t.loss0),
         num(t.loss1),
@@ -144,11 +146,37 @@ pub fn emit(imp: &str, dtype: &str, workload: &str, threads: usize, fixture_err:
         t.rounds,
         num(t.other_load)
     );
+}
+
+/// The line of one workload cell, and a summary on stderr.
+pub fn emit(imp: &str, dtype: &str, workload: &str, threads: usize, fixture_err: f64, t: &Timing) {
+    line(imp, dtype, workload, threads, fixture_err, t, "");
     eprintln!(
         "  {imp:<10} {dtype} {workload}: median {:>12.3} µs/step  (fixture err {fixture_err:.1e}, loss0 {:.12e}, \
          other load {:.2} cores)",
         t.median_s * 1e6,
         t.loss0,
+        t.other_load
+    );
+}
+
+/// The line of one peak measurement (workload `peak`: one n×n by n×n product per step, its
+/// `fixture_err` the check of one entry), and a summary on stderr.
+pub fn emit_peak(imp: &str, dtype: &str, threads: usize, n: usize, check_err: f64, t: &Timing) {
+    let gflops = 2.0 * (n as f64).powi(3) / t.median_s / 1e9;
+    line(
+        imp,
+        dtype,
+        "peak",
+        threads,
+        check_err,
+        t,
+        &format!(",\"n\":{n},\"gflops\":{}", num(gflops)),
+    );
+    eprintln!(
+        "  {imp:<10} {dtype} peak: {n}³ in {:>9.3} ms, {gflops:.1} GFLOP/s on {threads} thread(s) \
+         (check err {check_err:.1e}, other load {:.2} cores)",
+        t.median_s * 1e3,
         t.other_load
     );
 }
