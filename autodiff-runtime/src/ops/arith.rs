@@ -5,7 +5,7 @@
 //! zero-sized handle that carries the operand types, with one method per operand.
 
 use super::adjoint::{accumulate, accumulate_seed, Seed};
-use crate::linalg::{gemm_accumulate, Op};
+use crate::linalg::{gemm_accumulate, gemm_into, Op};
 use crate::real::Real;
 use crate::value::{assert_same_shape, Input, Value};
 use core::marker::PhantomData;
@@ -442,8 +442,10 @@ where
                 b.shape()
             );
         }
-        crate::stats::count_product();
-        a * b
+        // `gemm_into` rather than nalgebra's `*`: the same kernels as the pullbacks.
+        let mut c = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().1);
+        gemm_into(&mut c, T::one(), a, Op::Plain, b, Op::Plain, T::zero());
+        c
     }
     #[inline]
     #[track_caller]
