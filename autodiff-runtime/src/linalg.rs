@@ -3,7 +3,7 @@
 //!
 //! `f32`/`f64` products run on the `gemm` crate's kernels (AVX-512 or AVX2, chosen at run
 //! time), thin ones included, and on more than one thread once they are large enough for
-//! threads to pay ([`PARALLEL_MIN_WORK`]). Tiny products ([`TINY_MAX_WORK`]) and products of
+//! threads to pay ([`PARALLEL_MIN_WORK`]). Tiny products ([`KERNEL_MIN_WORK`]) and products of
 //! any other scalar type run on the simple loops of this module. The measurements behind
 //! both thresholds are in `BENCHMARKS.md` ("Matrix products").
 //!
@@ -119,20 +119,20 @@ fn product<T: Real>(
     beta: Option<T>,
 ) {
     let work = a.rows.saturating_mul(a.cols).saturating_mul(b.cols);
-    if work < TINY_MAX_WORK || !kernel::supports::<T>() {
+    if work < KERNEL_MIN_WORK || !kernel::supports::<T>() {
         loops_into(out, alpha, a, b, beta);
     } else {
         kernel::gemm(out, alpha, a, b, beta, threads_for::<T>(work));
     }
 }
 
-/// Products with less work than this (m·n·k) run on the loops below, not on the `gemm`
-/// kernel, whose set-up costs more than such a product: static 3×4 matrices, say. Measured
-/// on this crate's machine (BENCHMARKS.md, "Matrix products"), f64, GFLOP/s loops / gemm:
-/// 4×4·4×4 2.1 / 0.7, 6×6·6×6 3.6 / 2.1, 8×8·8×8 6.2 / 10.1. Thin products, even the
-/// spiral net's 300×2·2×100 or 100×300·300×3, are faster on the kernel (23 / 10.5 and
-/// 15 / 14 GFLOP/s), so thinness alone does not choose the loops.
-pub const TINY_MAX_WORK: usize = 512;
+/// The work (m·n·k) from which `f32`/`f64` products run on the `gemm` kernel. Smaller ones
+/// (static 3×4 matrices, say) run on the loops below: the kernel's set-up costs more than
+/// such a product. Measured on two cores (BENCHMARKS.md, "Matrix products"), f64, GFLOP/s
+/// loops / kernel: 4×4·4×4 2.1 / 0.7, 6×6·6×6 3.6 / 2.1, 8×8·8×8 6.2 / 10.1. Thin products,
+/// even the spiral net's, are faster on the kernel: 300×2·2×100 10.5 / 23, 100×300·300×3
+/// 14 / 15, 2×300·300×100 15 / 43; so thinness alone does not choose the loops.
+pub const KERNEL_MIN_WORK: usize = 512;
 
 /// The work (m·n·k) from which an `f64` product runs on more than one thread; `f32`, whose
 /// kernel is twice as fast, from twice as much. Measured on two cores (BENCHMARKS.md), f64,
