@@ -73,7 +73,7 @@ pub(crate) fn gemm<T: Copy + 'static>(
     // `beta`, and `read_dst = false` ignores the old `dst` entirely.
     // (`out_scale` is not read when `read_out` is false.)
     let (read_out, out_scale) = (beta.is_some(), beta.unwrap_or(alpha));
-    // SAFETY: `T` is f32 or f64, the only types `gemm::gemm` reads as such. Every entry
+    // SAFETY: `T` is f32 or f64, and `gemm::gemm` picks its kernel by `T`'s type id. Every entry
     // (i, j) of `a`, `b` lies in its slice at i·row_stride + j·col_stride (checked by
     // `in_bounds`, with all offsets below isize::MAX); `out` holds exactly m·n entries,
     // column-major (row stride 1, column stride m), so no two entries overlap and the
@@ -102,5 +102,73 @@ pub(crate) fn gemm<T: Copy + 'static>(
             false,
             parallelism,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(data: &[f64], rows: usize, cols: usize) -> Strided<'_, f64> {
+        Strided {
+            data,
+            rows,
+            cols,
+            row_stride: 1,
+            col_stride: rows,
+        }
+    }
+
+    #[test]
+    fn a_short_operand_panics_before_the_call() {
+        let (a, b) = ([1.0; 5], [1.0; 6]);
+        let mut out = [0.0; 6];
+        let result = std::panic::catch_unwind(move || {
+            gemm(&mut out, 1.0, plain(&a, 3, 2), plain(&b, 2, 3), None, 1)
+        });
+        assert!(result.is_err());
+    }
+
+    #[test]
+    fn strides_past_the_slice_panic_before_the_call() {
+        let (a, b) = ([1.0; 6], [1.0; 6]);
+        let mut out = [0.0; 9];
+        let wide = Strided {
+            col_stride: 4,
+            ..plain(&a, 3, 2)
+        };
+        let result =
+            std::panic::catch_unwind(move || gemm(&mut out, 1.0, wide, plain(&b, 2, 3), None, 1));
+        assert!(result.is_err());
+    }
+
+    #[test]
+    fn empty_dimensions() {
+        let mut out = [f64::NAN; 6];
+        gemm(&mut out, 1.0, plain(&[], 3, 0), plain(&[], 0, 2), None, 1);
+        assert_eq!(out, [0.0; 6]);
+        let mut none: [f64; 0] = [];
+        gemm(
+            &mut none,
+            1.0,
+            plain(&[], 0, 4),
+            plain(&[1.0; 8], 4, 2),
+            Some(1.0),
+            2,
+        );
+        gemm(
+            &mut none,
+            1.0,
+            plain(&[1.0; 8], 2, 4),
+            plain(&[], 4, 0),
+            None,
+            1,
+        );
+    }
+
+    #[test]
+    fn other_types_are_refused() {
+        assert!(supports::<f32>() && supports::<f64>());
+        assert!(!supports::<i32>());
     }
 }
