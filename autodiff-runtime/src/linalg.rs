@@ -122,7 +122,7 @@ fn product<T: Real>(
     if work < KERNEL_MIN_WORK || !kernel::supports::<T>() {
         loops_into(out, alpha, a, b, beta);
     } else {
-        kernel::gemm(out, alpha, a, b, beta, threads_for::<T>(work));
+        kernel::gemm(out, alpha, a, b, beta, threads_for(work));
     }
 }
 
@@ -134,11 +134,12 @@ fn product<T: Real>(
 /// 14 / 15, 2×300·300×100 15 / 43; so thinness alone does not choose the loops.
 pub const KERNEL_MIN_WORK: usize = 512;
 
-/// The work (m·n·k) from which an `f64` product runs on more than one thread; `f32`, whose
-/// kernel is twice as fast, from twice as much. Measured on two cores (BENCHMARKS.md), f64,
-/// GFLOP/s one thread / two: 64×1000·1000×100 101 / 75, 256×256·256×256 103 / 106,
-/// 300×300·300×300 100 / 134, 256×784·784×512 103 / 181.
-pub const PARALLEL_MIN_WORK: usize = 24_000_000;
+/// The work (m·n·k) from which a product runs on more than one thread. Measured with two
+/// cores (BENCHMARKS.md), GFLOP/s one thread / two, on a quiet machine: f64 100×1000·1000×64
+/// 74 / 40, 200³ 90 / 150 and 96 / 101 (a coin toss), 256³ 97 / 182, 256×512·512×128
+/// 84 / 123; f32 256³ 183 / 243, 320³ 188 / 335. With another job on the second core, threads
+/// lose up to about 25M (f64 256×512·512×128 92 / 86), so small products stay on one thread.
+pub const PARALLEL_MIN_WORK: usize = 16_000_000;
 
 /// The cap set by [`set_max_threads`]; 0 when there is none.
 static MAX_THREADS: AtomicUsize = AtomicUsize::new(0);
@@ -159,11 +160,10 @@ pub fn max_threads() -> usize {
     }
 }
 
-/// The threads for a product of `work` multiply-adds: one below [`PARALLEL_MIN_WORK`] (scaled
-/// to the width of `T`), so that small products never touch (or start) the thread pool.
-fn threads_for<T>(work: usize) -> usize {
-    let min_work = PARALLEL_MIN_WORK * 8 / core::mem::size_of::<T>().max(1);
-    if work < min_work {
+/// The threads for a product of `work` multiply-adds: one below [`PARALLEL_MIN_WORK`], so that
+/// small products never touch (or start) the thread pool.
+fn threads_for(work: usize) -> usize {
+    if work < PARALLEL_MIN_WORK {
         1
     } else {
         max_threads()

@@ -178,7 +178,6 @@ fn threaded_products_match_the_triple_loop() {
     let side = |work: usize| (work as f64).cbrt().ceil() as usize + 1;
     let s = side(PARALLEL_MIN_WORK);
     check::<f64>(&mut rng, (s, s, s), |v| v, 1e-12);
-    let s = side(2 * PARALLEL_MIN_WORK);
     check::<f32>(&mut rng, (s, s, s), |v| v as f32, 1e-4);
 }
 
