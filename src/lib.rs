@@ -20,6 +20,10 @@
 
 pub use autodiff_macro::differentiate;
 pub use autodiff_runtime as runtime;
+/// Low level: the matrix products behind the derivative rules (`gemm_into`, with transposed
+/// operands read through strides), and the cap on the threads a large product uses
+/// (`set_max_threads`).
+pub use autodiff_runtime::linalg;
 /// Networks built on `#[differentiate]`: layers, losses and the `Mlp` (`nn`), initialisation
 /// (`init`), optimizers (`optim`), data sets and minibatches (`data`), the training loop
 /// (`train`) and gradient checking (`gradcheck`).

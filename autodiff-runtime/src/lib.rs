@@ -1,7 +1,7 @@
 //! The runtime of `autodiff`: the derivative rules that generated code calls, gradient
 //! checking, and neural-network building blocks whose backward passes are derived by
 //! `#[differentiate]`.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate self as autodiff_runtime;

@@ -1,14 +1,33 @@
-//! Matrix products on contiguous buffers, with either operand transposed through a strided
-//! view (never a copy), so that every product reaches nalgebra's blocked `gemm`.
+//! Matrix products on contiguous buffers, with either operand transposed through strides
+//! (never a copy). Every product of the derivative rules goes through [`gemm_into`].
+//!
+//! `f32`/`f64` products run on the `gemm` crate's kernels (AVX-512 or AVX2, chosen at run
+//! time), thin ones included, and on more than one thread once they are large enough for
+//! threads to pay ([`PARALLEL_MIN_WORK`]). Tiny products ([`KERNEL_MIN_WORK`]) and products of
+//! any other scalar type run on the simple loops of this module. The measurements behind
+//! both thresholds are in `BENCHMARKS.md` ("Matrix products").
+//!
+//! # Threads
+//!
+//! A large product uses every thread of rayon's global pool: the number of cores
+//! (`std::thread::available_parallelism`), or `RAYON_NUM_THREADS` when that is set.
+//! [`set_max_threads`] caps it for the whole process, e.g. `set_max_threads(1)` when the
+//! caller already runs one training per core.
+
+// The only module allowed `unsafe`: the `gemm` crate's kernel takes raw pointers, and on
+// one core it is 1.15–1.6× faster in f64 than nalgebra's `matrixmultiply` (1.4–5× on thin
+// products), and 1.5–1.9× faster again on two cores (BENCHMARKS.md, "Matrix products").
+// The module checks every bound before the call.
+#[allow(unsafe_code)]
+mod kernel;
 
 use crate::real::Real;
-use core::any::TypeId;
-use nalgebra::{
-    allocator::Allocator, DMatrixViewMut, DefaultAllocator, Dim, Dyn, MatrixView, OMatrix,
-};
+use core::sync::atomic::{AtomicUsize, Ordering};
+use kernel::Strided;
+use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, Dyn, MatrixView, OMatrix};
 
 /// An operand of a product: the matrix as stored, or its transpose.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub enum Op {
     /// Use the matrix as it is.
     Plain,
@@ -58,6 +77,7 @@ where
 }
 
 /// `out = alpha · op_a(a) · op_b(b) + beta · out`, with `out` any contiguous matrix.
+/// With `beta = 0` the old content of `out` is never read (a NaN there does not propagate).
 /// Panics with the shapes when they do not fit.
 #[inline]
 #[track_caller]
@@ -80,50 +100,184 @@ pub fn gemm_into<T: Real, R0: Dim, C0: Dim, R1: Dim, C1: Dim, R2: Dim, C2: Dim>(
         panic!("matrix product: shapes ({ar}, {ac}) and ({br}, {bc}) do not fit into ({or}, {oc})");
     }
     crate::stats::count_product();
-    let mut out_view: DMatrixViewMut<'_, T> =
-        DMatrixViewMut::from_slice(out.as_mut_slice(), or, oc);
-    match (op_a, op_b) {
-        (Op::Transposed, Op::Plain) if !reaches_blocked_gemm::<T>(or, oc, ac) => {
-            // nalgebra 0.35's small-matrix `gemm` walks the columns of its left operand with a
-            // loop count taken from the strided slice's bounding box, not from the column's
-            // length (dimforge/nalgebra#1616): with a transposed left operand (row stride > 1)
-            // it writes past the output column. aᵀ·b is a table of dot products of the
-            // contiguous columns of `a` and `b`: computed here, faster than `gemm_tr`.
-            tr_mul_into(
-                out.as_mut_slice(),
-                alpha,
-                a.as_slice(),
-                b.as_slice(),
-                ac,
-                beta,
-            )
-        }
-        (Op::Transposed, _) if !reaches_blocked_gemm::<T>(or, oc, ac) => {
-            out_view.gemm_tr(alpha, &view(a, Op::Plain), &view(b, op_b), beta)
-        }
-        _ => out_view.gemm(alpha, &view(a, op_a), &view(b, op_b), beta),
+    let beta = (beta != T::zero()).then_some(beta);
+    product(
+        out.as_mut_slice(),
+        alpha,
+        strided(a, op_a),
+        strided(b, op_b),
+        beta,
+    );
+}
+
+/// `out = alpha · a · b + beta · out` (column-major `out`; `beta = None` overwrites it), on
+/// whichever of the `gemm` kernel and the loops is faster for the shape and scalar type.
+fn product<T: Real>(
+    out: &mut [T],
+    alpha: T,
+    a: Strided<'_, T>,
+    b: Strided<'_, T>,
+    beta: Option<T>,
+) {
+    let work = a.rows.saturating_mul(a.cols).saturating_mul(b.cols);
+    if work < KERNEL_MIN_WORK || !kernel::supports::<T>() {
+        loops_into(out, alpha, a, b, beta);
+    } else {
+        kernel::gemm(out, alpha, a, b, beta, threads_for(work));
     }
 }
 
-/// `out = alpha · aᵀ · b + beta · out` on column-major buffers, where the columns of `a` and
-/// `b` have length `k`: each entry is the dot product of two contiguous columns.
-fn tr_mul_into<T: Real>(out: &mut [T], alpha: T, a: &[T], b: &[T], k: usize, beta: T) {
-    if k == 0 {
-        out.iter_mut().for_each(|o| {
-            *o = if beta == T::zero() {
-                T::zero()
-            } else {
-                beta * *o
-            }
-        });
+/// The work (m·n·k) from which `f32`/`f64` products run on the `gemm` kernel. Smaller ones
+/// (static 3×4 matrices, say) run on the loops below: the kernel's set-up costs more than
+/// such a product. Measured on two cores (BENCHMARKS.md, "Matrix products"), f64, GFLOP/s
+/// loops / kernel: 4×4·4×4 2.1 / 0.7, 6×6·6×6 3.6 / 2.1, 8×8·8×8 6.2 / 10.1. Thin products,
+/// even the spiral net's, are faster on the kernel: 300×2·2×100 10.5 / 23, 100×300·300×3
+/// 14 / 15, 2×300·300×100 15 / 43; so thinness alone does not choose the loops.
+pub const KERNEL_MIN_WORK: usize = 512;
+
+/// The work (m·n·k) from which a product runs on more than one thread. Measured with two
+/// cores (BENCHMARKS.md), GFLOP/s one thread / two, on a quiet machine: f64 100×1000·1000×64
+/// 74 / 40, 200³ 90 / 150 and 96 / 101 (a coin toss), 256³ 97 / 182, 256×512·512×128
+/// 84 / 123; f32 256³ 183 / 243, 320³ 188 / 335. With another job on the second core, threads
+/// lose up to about 25M (f64 256×512·512×128 92 / 86), so small products stay on one thread.
+pub const PARALLEL_MIN_WORK: usize = 16_000_000;
+
+/// The cap set by [`set_max_threads`]; 0 when there is none.
+static MAX_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Caps the threads one product may use, for the whole process; `0` removes the cap. Products
+/// smaller than [`PARALLEL_MIN_WORK`] always stay on the calling thread.
+pub fn set_max_threads(n: usize) {
+    MAX_THREADS.store(n, Ordering::Relaxed);
+}
+
+/// The threads a large product uses: rayon's global pool (the number of cores, or
+/// `RAYON_NUM_THREADS`), capped by [`set_max_threads`].
+pub fn max_threads() -> usize {
+    let pool = rayon::current_num_threads();
+    match MAX_THREADS.load(Ordering::Relaxed) {
+        0 => pool,
+        cap => cap.min(pool),
+    }
+}
+
+/// The threads for a product of `work` multiply-adds: one below [`PARALLEL_MIN_WORK`], so that
+/// small products never touch (or start) the thread pool.
+fn threads_for(work: usize) -> usize {
+    if work < PARALLEL_MIN_WORK {
+        1
+    } else {
+        max_threads()
+    }
+}
+
+/// `m` (or its transpose) as a strided matrix over its column-major buffer.
+fn strided<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>, op: Op) -> Strided<'_, T>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (r, c) = m.shape();
+    let (rows, cols, row_stride, col_stride) = match op {
+        Op::Plain => (r, c, 1, r),
+        Op::Transposed => (c, r, r, 1),
+    };
+    Strided {
+        data: m.as_slice(),
+        rows,
+        cols,
+        row_stride,
+        col_stride,
+    }
+}
+
+impl<T: Copy> Strided<'_, T> {
+    /// Entry (i, j).
+    #[inline]
+    fn at(&self, i: usize, j: usize) -> T {
+        self.data[i * self.row_stride + j * self.col_stride]
+    }
+
+    /// Column `j`, when columns are contiguous (row stride 1).
+    #[inline]
+    fn column(&self, j: usize) -> &[T] {
+        &self.data[j * self.col_stride..][..self.rows]
+    }
+
+    /// Row `i`, when rows are contiguous (column stride 1).
+    #[inline]
+    fn row(&self, i: usize) -> &[T] {
+        &self.data[i * self.row_stride..][..self.cols]
+    }
+}
+
+/// `out = alpha · a · b + beta · out` by loops over contiguous slices: one column of `out` at
+/// a time, built from axpys of the columns of `a` when they are contiguous (`a` plain), or as
+/// dot products of the rows of `a` with the column of `b` (`a` transposed).
+fn loops_into<T: Real>(
+    out: &mut [T],
+    alpha: T,
+    a: Strided<'_, T>,
+    b: Strided<'_, T>,
+    beta: Option<T>,
+) {
+    let m = a.rows;
+    if m == 0 {
         return;
     }
-    let rows = a.len() / k;
-    for (b_col, out_col) in b.chunks_exact(k).zip(out.chunks_exact_mut(rows.max(1))) {
-        for (a_col, o) in a.chunks_exact(k).zip(out_col.iter_mut()) {
-            let d = alpha * dot(a_col, b_col);
-            *o = if beta == T::zero() { d } else { beta * *o + d };
+    for (j, out_col) in out.chunks_exact_mut(m).enumerate() {
+        if a.row_stride == 1 {
+            axpy_column(out_col, alpha, a, b, j, beta);
+        } else {
+            dot_column(out_col, alpha, a, b, j, beta);
         }
+    }
+}
+
+/// Column `j` of `alpha · a · b + beta · out` as `beta · out_j + Σ_p (alpha · b_pj) · a_p`,
+/// where `a_p` is a contiguous column of `a`.
+#[inline]
+fn axpy_column<T: Real>(
+    out: &mut [T],
+    alpha: T,
+    a: Strided<'_, T>,
+    b: Strided<'_, T>,
+    j: usize,
+    beta: Option<T>,
+) {
+    match beta {
+        None => out.fill(T::zero()),
+        Some(beta) if beta != T::one() => out.iter_mut().for_each(|o| *o *= beta),
+        Some(_) => {}
+    }
+    for p in 0..a.cols {
+        let s = alpha * b.at(p, j);
+        for (o, x) in out.iter_mut().zip(a.column(p)) {
+            *o += s * *x;
+        }
+    }
+}
+
+/// Column `j` of `alpha · a · b + beta · out`, each entry the dot product of a contiguous row
+/// of `a` with column `j` of `b`.
+#[inline]
+fn dot_column<T: Real>(
+    out: &mut [T],
+    alpha: T,
+    a: Strided<'_, T>,
+    b: Strided<'_, T>,
+    j: usize,
+    beta: Option<T>,
+) {
+    for (i, o) in out.iter_mut().enumerate() {
+        let d = if b.row_stride == 1 {
+            dot(a.row(i), b.column(j))
+        } else {
+            (0..a.cols).fold(T::zero(), |s, p| s + a.at(i, p) * b.at(p, j))
+        };
+        *o = match beta {
+            None => alpha * d,
+            Some(beta) => beta * *o + alpha * d,
+        };
     }
 }
 
@@ -155,19 +309,6 @@ pub(crate) fn dot<T: Real>(a: &[T], b: &[T]) -> T {
     }
     let tail = ra.iter().zip(rb).fold(T::zero(), |s, (x, y)| s + *x * *y);
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
-/// Whether nalgebra's `gemm` hands an `(m × k) · (k × n)` product of dynamic views to the
-/// blocked `matrixmultiply` kernel, which takes arbitrary strides: `f32` or `f64` and every
-/// one of `m`, `n`, `k` above nalgebra's small-size threshold (5, in `blas_uninit.rs`).
-/// Otherwise `gemm` takes its column-by-column path, which is only sound for a left operand
-/// with unit row stride.
-#[inline]
-fn reaches_blocked_gemm<T: Real>(m: usize, n: usize, k: usize) -> bool {
-    const SMALL_DIM: usize = 5;
-    let float =
-        TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>();
-    float && m > SMALL_DIM && n > SMALL_DIM && k > SMALL_DIM
 }
 
 /// `slot += op_a(a) · op_b(b)`: accumulates in place with `beta = 1` when the slot holds a

@@ -1,7 +1,6 @@
 //! The arithmetic rules of `arith.rs` (`+ - * /`, unary `-`) on scalars and matrices, with the
-//! matrix-product pullbacks checked on non-square shapes on both sides of nalgebra's switch
-//! to `matrixmultiply` (all dimensions above 5), and the strided views and products of
-//! `linalg.rs` against nalgebra's own transpose and product.
+//! matrix-product pullbacks checked on non-square shapes, tiny and larger, and the strided
+//! views and products of `linalg.rs` against nalgebra's own transpose and product.
 
 mod common;
 
