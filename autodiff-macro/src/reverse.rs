@@ -83,6 +83,16 @@ impl<'a> Reverse<'a> {
         }
     }
 
+    /// [`Self::guarded`] for a pullback that takes the adjoint `seed` by value: when the
+    /// pullback does not run, the adjoint's buffer goes back to the pool all the same.
+    fn guarded_taking(&self, v: VarId, stmt: TokenStream, seed: &syn::Ident) -> TokenStream {
+        let rules = &self.code.rules;
+        match self.guard(v) {
+            Some(cond) => quote!(if #cond { #stmt } else { #rules::discard(#seed); }),
+            None => stmt,
+        }
+    }
+
     fn read(&mut self, v: VarId) {
         self.needs.reads.insert(v);
         if let Some(arm) = self.arm_reads.last_mut() {
@@ -248,7 +258,12 @@ impl<'a> Reverse<'a> {
                 enclosing.extend(read_values.iter().copied());
             }
             let stmt = quote_spanned!(op.span=> #handle.#method(&mut #d_in, #seed #(, #reads)*););
-            out.push((self.guarded(v, stmt), read_values));
+            let stmt = if n + 1 == active.len() {
+                self.guarded_taking(v, stmt, &d_out)
+            } else {
+                self.guarded(v, stmt)
+            };
+            out.push((stmt, read_values));
             self.reach(var, v);
         }
         out
@@ -351,9 +366,13 @@ impl<'a> Reverse<'a> {
             } else {
                 quote!(captured)
             };
-            let k = proc_macro2::Literal::usize_unsuffixed(k);
-            let stmt = quote_spanned!(map.span=> #handle.#method(#k, &mut #d, #seed););
-            out.extend(self.guarded(v, stmt));
+            let index = proc_macro2::Literal::usize_unsuffixed(k);
+            let stmt = quote_spanned!(map.span=> #handle.#method(#index, &mut #d, #seed););
+            out.extend(if k + 1 == inputs.len() {
+                self.guarded_taking(v, stmt, &d_out)
+            } else {
+                self.guarded(v, stmt)
+            });
             self.reach(var, v);
         }
         out

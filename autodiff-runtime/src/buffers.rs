@@ -18,7 +18,7 @@ use core::any::{Any, TypeId};
 use nalgebra::{
     allocator::Allocator, DMatrix, DVector, DefaultAllocator, Dim, OMatrix, RowDVector,
 };
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 /// The most bytes one thread's pool holds.
 pub const MAX_HELD_BYTES: usize = 512 << 20;
@@ -100,10 +100,43 @@ fn with_pool<T: Real, X>(f: impl FnOnce(&mut Pool<T>) -> X) -> Option<X> {
     }
 }
 
+/// How the current thread's requests for storage were met: reused from the pool, or newly
+/// allocated (the pool had no buffer of a fitting size).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests met with a buffer from the pool.
+    pub reused: u64,
+    /// Requests that allocated.
+    pub allocated: u64,
+}
+
+thread_local! {
+    static STATS: Cell<Stats> = const { Cell::new(Stats { reused: 0, allocated: 0 }) };
+}
+
+/// The counts of the current thread since it started (or since [`release`]).
+pub fn stats() -> Stats {
+    STATS.try_with(Cell::get).unwrap_or_default()
+}
+
+fn count(reused: bool) {
+    let _ = STATS.try_with(|s| {
+        let mut now = s.get();
+        if reused {
+            now.reused += 1;
+        } else {
+            now.allocated += 1;
+        }
+        s.set(now);
+    });
+}
+
 /// A buffer of exactly `len` elements, from the pool when it has one. Its contents are
 /// unspecified (stale values of an earlier matrix, or zeros): the caller overwrites them all.
 fn take_vec<T: Real>(len: usize) -> Vec<T> {
-    match with_pool::<T, _>(|p| p.take(len)).flatten() {
+    let taken = with_pool::<T, _>(|p| p.take(len)).flatten();
+    count(taken.is_some());
+    match taken {
         Some(mut v) => {
             v.truncate(len);
             v
@@ -154,6 +187,7 @@ impl Bits {
                 .try_with(|p| p.try_borrow_mut().ok()?.take(n))
                 .ok()
                 .flatten();
+            count(taken.is_some());
             let mut v = taken.unwrap_or_else(|| vec![0; n]);
             v.truncate(n);
             v.fill(0);
@@ -313,16 +347,39 @@ pub fn recycle<V: Value>(value: V) {
     value.recycle();
 }
 
+/// [`recycle`] for a value of any type: the storage of a dynamic `f32`/`f64` matrix or vector
+/// goes back to the pool; anything else is dropped.
+pub fn recycle_any<V: 'static>(value: V) {
+    fn give<M: Value + 'static>(slot: &mut dyn Any) -> bool {
+        let Some(m) = slot.downcast_mut::<Option<M>>() else {
+            return false;
+        };
+        if let Some(m) = m.take() {
+            m.recycle();
+        }
+        true
+    }
+    let mut slot = Some(value);
+    let any = &mut slot as &mut dyn Any;
+    let _ = give::<DMatrix<f64>>(any)
+        || give::<DVector<f64>>(any)
+        || give::<RowDVector<f64>>(any)
+        || give::<DMatrix<f32>>(any)
+        || give::<DVector<f32>>(any)
+        || give::<RowDVector<f32>>(any);
+}
+
 /// The bytes the current thread's pool holds for scalar type `T`.
 pub fn held_bytes<T: Real>() -> usize {
     with_pool::<T, _>(|p| p.bytes).unwrap_or(0)
 }
 
-/// Frees every buffer the current thread's pool holds.
+/// Frees every buffer the current thread's pool holds, and resets its [`stats`].
 pub fn release() {
     F64.with_borrow_mut(|p| *p = Pool::new());
     F32.with_borrow_mut(|p| *p = Pool::new());
     WORDS.with_borrow_mut(|p| *p = Pool::new());
+    STATS.set(Stats::default());
 }
 
 #[cfg(test)]
@@ -385,6 +442,16 @@ mod tests {
         }
         assert_eq!(held_bytes::<f64>(), MAX_HELD_BUFFERS * 3 * 8);
         release();
+        assert_eq!(held_bytes::<f64>(), 0);
+    }
+
+    #[test]
+    fn values_of_any_type_can_be_given_back() {
+        release();
+        recycle_any(RowDVector::<f32>::zeros(4));
+        recycle_any(String::from("not a matrix"));
+        recycle_any(1.5_f64);
+        assert_eq!(held_bytes::<f32>(), 16);
         assert_eq!(held_bytes::<f64>(), 0);
     }
 

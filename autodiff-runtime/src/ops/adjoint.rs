@@ -312,3 +312,15 @@ pub fn recycle<T: Value>(value: T) {
 pub fn copied<T: Value>(value: &T) -> T {
     value.copied()
 }
+
+/// Gives back the adjoint that a pullback which did not run would have taken by value (the
+/// caller did not want the gradient it leads to).
+///
+/// Bounded by `'static` only, not by [`Value`], so that a type error found elsewhere in the
+/// sweep is not reported here a second time.
+#[inline]
+pub fn discard<T: 'static>(slot: Option<T>) {
+    if let Some(value) = slot {
+        crate::buffers::recycle_any(value);
+    }
+}
