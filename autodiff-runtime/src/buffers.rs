@@ -168,6 +168,7 @@ pub(crate) fn give_scratch<T: Real>(v: Vec<T>) {
 /// words from the pool; up to 64 bits need no storage of their own.
 pub struct Bits {
     words: Words,
+    len: usize,
 }
 
 enum Words {
@@ -193,31 +194,44 @@ impl Bits {
             v.fill(0);
             Words::Many(v)
         };
-        Bits { words }
+        Bits { words, len }
     }
 
+    /// The number of bits.
     #[inline]
-    fn slice(&self) -> &[u64] {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no bits.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The words: bit `i` is bit `i % 64` of word `i / 64`.
+    #[inline]
+    pub fn words(&self) -> &[u64] {
         match &self.words {
             Words::One(w) => core::slice::from_ref(w),
             Words::Many(v) => v,
         }
     }
 
-    /// Sets bit `i` to `on`. Panics when `i` is out of range.
+    /// The words, to write.
     #[inline]
-    pub fn set(&mut self, i: usize, on: bool) {
-        let words = match &mut self.words {
+    pub fn words_mut(&mut self) -> &mut [u64] {
+        match &mut self.words {
             Words::One(w) => core::slice::from_mut(w),
             Words::Many(v) => v.as_mut_slice(),
-        };
-        words[i / 64] |= u64::from(on) << (i % 64);
+        }
     }
 
     /// Bit `i`. Panics when `i` is out of range.
     #[inline]
     pub fn get(&self, i: usize) -> bool {
-        self.slice()[i / 64] >> (i % 64) & 1 == 1
+        assert!(i < self.len, "bit {i} of {}", self.len);
+        self.words()[i / 64] >> (i % 64) & 1 == 1
     }
 }
 
@@ -299,9 +313,15 @@ where
 {
     let (r, c) = m.shape_generic();
     let mut out = matrix(r, c, Fill::Overwritten);
-    for (o, v) in out.as_mut_slice().iter_mut().zip(m.as_slice()) {
-        *o = f(*v);
-    }
+    let (elems, from) = (out.as_mut_slice(), m.as_slice());
+    crate::simd::dispatch(
+        #[inline(always)]
+        || {
+            for (o, v) in elems.iter_mut().zip(from) {
+                *o = f(*v);
+            }
+        },
+    );
     out
 }
 

@@ -16,6 +16,7 @@ pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod real;
+mod simd;
 pub mod stats;
 pub mod train;
 pub mod value;

@@ -61,6 +61,10 @@ pub trait Value: Clone {
         c: &Self,
         f: impl FnMut(Self::Elem, Self::Elem, Self::Elem, Self::Elem) -> Self::Elem,
     );
+    /// The elements, in column-major order for matrices.
+    fn elems(&self) -> &[Self::Elem];
+    /// The elements, mutably, in column-major order for matrices.
+    fn elems_mut(&mut self) -> &mut [Self::Elem];
     /// The sum of the elements.
     fn sum_elems(&self) -> Self::Elem;
     /// The number of elements.
@@ -142,6 +146,14 @@ macro_rules! scalar_value {
                 *self = f(*self, *a, *b, *c);
             }
             #[inline]
+            fn elems(&self) -> &[$t] {
+                core::slice::from_ref(self)
+            }
+            #[inline]
+            fn elems_mut(&mut self) -> &mut [$t] {
+                core::slice::from_mut(self)
+            }
+            #[inline]
             fn sum_elems(&self) -> $t {
                 *self
             }
@@ -198,8 +210,11 @@ where
     #[track_caller]
     fn add_assign_ref(&mut self, other: &Self) {
         assert_same_shape("add", self.shape(), other.shape());
-        let it = self.as_mut_slice().iter_mut().zip(other.as_slice());
-        it.for_each(|(s, o)| *s += *o);
+        let (elems, other) = (self.as_mut_slice(), other.as_slice());
+        crate::simd::dispatch(
+            #[inline(always)]
+            || elems.iter_mut().zip(other).for_each(|(s, o)| *s += *o),
+        );
     }
     #[inline]
     fn mapped(&self, f: impl FnMut(T) -> T) -> Self {
@@ -215,29 +230,40 @@ where
     }
     #[inline]
     fn apply_elems(&mut self, mut f: impl FnMut(T) -> T) {
-        self.as_mut_slice().iter_mut().for_each(|v| *v = f(*v));
+        let elems = self.as_mut_slice();
+        crate::simd::dispatch(
+            #[inline(always)]
+            || elems.iter_mut().for_each(|v| *v = f(*v)),
+        );
     }
     #[inline]
     #[track_caller]
     fn zip_apply_elems(&mut self, other: &Self, mut f: impl FnMut(T, T) -> T) {
         assert_same_shape("elementwise", self.shape(), other.shape());
-        for (s, o) in self.as_mut_slice().iter_mut().zip(other.as_slice()) {
-            *s = f(*s, *o);
-        }
+        let (elems, other) = (self.as_mut_slice(), other.as_slice());
+        crate::simd::dispatch(
+            #[inline(always)]
+            || {
+                for (s, o) in elems.iter_mut().zip(other) {
+                    *s = f(*s, *o);
+                }
+            },
+        );
     }
     #[inline]
     #[track_caller]
     fn zip2_apply_elems(&mut self, a: &Self, b: &Self, mut f: impl FnMut(T, T, T) -> T) {
         assert_same_shape("elementwise", self.shape(), a.shape());
         assert_same_shape("elementwise", self.shape(), b.shape());
-        let it = self
-            .as_mut_slice()
-            .iter_mut()
-            .zip(a.as_slice())
-            .zip(b.as_slice());
-        for ((s, x), y) in it {
-            *s = f(*s, *x, *y);
-        }
+        let (elems, a, b) = (self.as_mut_slice(), a.as_slice(), b.as_slice());
+        crate::simd::dispatch(
+            #[inline(always)]
+            || {
+                for ((s, x), y) in elems.iter_mut().zip(a).zip(b) {
+                    *s = f(*s, *x, *y);
+                }
+            },
+        );
     }
     #[inline]
     #[track_caller]
@@ -260,6 +286,14 @@ where
         for (((s, x), y), z) in it {
             *s = f(*s, *x, *y, *z);
         }
+    }
+    #[inline]
+    fn elems(&self) -> &[T] {
+        self.as_slice()
+    }
+    #[inline]
+    fn elems_mut(&mut self) -> &mut [T] {
+        self.as_mut_slice()
     }
     #[inline]
     fn sum_elems(&self) -> T {

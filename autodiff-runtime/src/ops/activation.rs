@@ -5,11 +5,11 @@
 //! The public functions of the same names in [`crate::functions`] call these forwards, so
 //! ordinary code and differentiated code compute the same values.
 
-use super::adjoint::{accumulate_elementwise, accumulate_mapped, Seed};
+use super::adjoint::{accumulate_elementwise, Seed};
 use super::map_elems;
 use crate::buffers::Bits;
 use crate::real::Real;
-use crate::value::{Input, Value};
+use crate::value::{assert_same_shape, Input, Value};
 use core::marker::PhantomData;
 
 /// The pullback handle of `relu(x)`: which elements of `x` were positive, one bit each, so
@@ -23,18 +23,61 @@ pub struct Relu<X> {
 /// `x ≤ 0` (including the kink at `0`, and NaN).
 #[inline]
 pub fn relu<T: Real, X: Value<Elem = T>>(x: impl Input<X>) -> (X, Relu<X>) {
-    let mut positive = Bits::zeros(x.get().count_elems());
-    let mut i = 0;
-    let value = map_elems(x, |v| {
-        positive.set(i, v > T::zero());
-        i += 1;
-        relu_value(v)
-    });
+    let mut y = x.into_buffer();
+    let mut positive = Bits::zeros(y.count_elems());
+    // 64 elements to a word of the sign pattern: whole words in a loop of constant length,
+    // which the compiler unrolls and vectorises, then the last, partial word.
+    let (words, elems) = (positive.words_mut(), y.elems_mut());
+    crate::simd::dispatch(
+        #[inline(always)]
+        || {
+            let mut chunks = elems.chunks_exact_mut(64);
+            for (word, chunk) in words.iter_mut().zip(&mut chunks) {
+                *word = relu_word(chunk);
+            }
+            let rest = chunks.into_remainder();
+            if let Some(last) = words.last_mut().filter(|_| !rest.is_empty()) {
+                *last = relu_word(rest);
+            }
+        },
+    );
     let handle = Relu {
         positive,
         value: PhantomData,
     };
-    (value, handle)
+    (y, handle)
+}
+
+/// `relu` of up to 64 elements in place, and which of them were positive, as the bits of a
+/// word.
+#[inline(always)]
+fn relu_word<T: Real>(chunk: &mut [T]) -> u64 {
+    let mut bits = 0u64;
+    for (k, v) in chunk.iter_mut().enumerate() {
+        bits |= u64::from(*v > T::zero()) << k;
+        *v = relu_value(*v);
+    }
+    bits
+}
+
+/// Sets to zero the elements of a chunk of up to 64 whose bit in `word` is clear.
+#[inline(always)]
+fn keep_word<T: Real>(chunk: &mut [T], word: u64) {
+    for (k, g) in chunk.iter_mut().enumerate() {
+        if word >> k & 1 == 0 {
+            *g = T::zero();
+        }
+    }
+}
+
+/// Adds into `acc` the elements of `g` whose bit in `word` is set (chunks of up to 64).
+#[inline(always)]
+fn add_word<T: Real>(acc: &mut [T], g: &[T], word: u64) {
+    for (k, (a, g)) in acc.iter_mut().zip(g).enumerate() {
+        if word >> k & 1 == 1 {
+            *a += *g;
+        }
+    }
 }
 
 impl<T: Real, X: Value<Elem = T>> Relu<X> {
@@ -45,16 +88,42 @@ impl<T: Real, X: Value<Elem = T>> Relu<X> {
     where
         X: 's,
     {
-        let mut i = 0;
-        accumulate_mapped(d_x, seed.into(), |g| {
-            let keep = self.positive.get(i);
-            i += 1;
-            if keep {
-                g
-            } else {
-                T::zero()
+        let words = self.positive.words();
+        let n = self.positive.len();
+        match (d_x.as_mut(), seed.into()) {
+            (_, Seed::Zero) => {}
+            (None, seed) => {
+                if let Some(mut g) = seed.into_owned() {
+                    assert_same_shape("relu", g.count_elems(), n);
+                    let elems = g.elems_mut();
+                    crate::simd::dispatch(
+                        #[inline(always)]
+                        || {
+                            let mut chunks = elems.chunks_exact_mut(64);
+                            for (chunk, word) in (&mut chunks).zip(words) {
+                                keep_word(chunk, *word);
+                            }
+                            let rest = chunks.into_remainder();
+                            if let Some(word) = words.last().filter(|_| !rest.is_empty()) {
+                                keep_word(rest, *word);
+                            }
+                        },
+                    );
+                    *d_x = Some(g);
+                }
             }
-        });
+            (Some(acc), seed) => {
+                if let Some(g) = seed.get() {
+                    assert_same_shape("relu", g.count_elems(), n);
+                    assert_same_shape("relu", acc.count_elems(), n);
+                    let chunks = acc.elems_mut().chunks_mut(64).zip(g.elems().chunks(64));
+                    for ((acc, g), word) in chunks.zip(words) {
+                        add_word(acc, g, *word);
+                    }
+                }
+                seed.done();
+            }
+        }
     }
 }
 

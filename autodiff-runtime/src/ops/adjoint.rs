@@ -129,30 +129,6 @@ pub fn accumulate_elementwise<T: Value>(
     *slot = Some(fresh);
 }
 
-/// `slot[i] += f(seed[i])` elementwise, reusing the seed's buffer when it is owned and the
-/// slot is empty. `f` is called once per element, in order.
-#[inline]
-#[track_caller]
-pub fn accumulate_mapped<T: Value>(
-    slot: &mut Option<T>,
-    seed: Seed<'_, T>,
-    mut f: impl FnMut(T::Elem) -> T::Elem,
-) {
-    match (slot.as_mut(), seed) {
-        (_, Seed::Zero) => {}
-        (Some(acc), Seed::Borrowed(g)) => acc.zip_apply_elems(g, |a, g| a + f(g)),
-        (Some(acc), Seed::Owned(g)) => {
-            acc.zip_apply_elems(&g, |a, g| a + f(g));
-            g.recycle();
-        }
-        (None, Seed::Borrowed(g)) => *slot = Some(g.mapped(f)),
-        (None, Seed::Owned(mut g)) => {
-            g.apply_elems(f);
-            *slot = Some(g);
-        }
-    }
-}
-
 /// `slot[i] += f(seed[i], a[i], b[i])` elementwise, reusing the seed's buffer when it is owned
 /// and the slot is empty: the shape of a pullback that reads two values (both operands of
 /// `maxout`, `component_div`, …).

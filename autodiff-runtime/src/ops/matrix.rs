@@ -202,9 +202,15 @@ impl<T: Real> AddBiasRule<RowDVector<T>> for DMatrix<T> {
         // Contiguous columns, so that the loop vectorises (nalgebra's column iterators are
         // strided and do not).
         let rows = y.nrows().max(1);
-        for (column, b) in y.as_mut_slice().chunks_exact_mut(rows).zip(b.iter()) {
-            column.iter_mut().for_each(|v| *v += *b);
-        }
+        let (columns, b) = (y.as_mut_slice(), b.as_slice());
+        crate::simd::dispatch(
+            #[inline(always)]
+            || {
+                for (column, b) in columns.chunks_exact_mut(rows).zip(b) {
+                    column.iter_mut().for_each(|v| *v += *b);
+                }
+            },
+        );
         y
     }
     #[inline]
@@ -218,9 +224,15 @@ impl<T: Real> AddBiasRule<RowDVector<T>> for DMatrix<T> {
                 buffers::matrix(nalgebra::U1, nalgebra::Dyn(g.ncols()), Fill::Zeros)
             });
             assert_same_shape("add_bias", d_b.len(), g.ncols());
-            for (d, s) in d_b.iter_mut().zip(sums) {
-                *d += s;
-            }
+            let d_b = d_b.as_mut_slice();
+            crate::simd::dispatch(
+                #[inline(always)]
+                || {
+                    for (d, s) in d_b.iter_mut().zip(sums) {
+                        *d += s;
+                    }
+                },
+            );
         }
         seed.done();
     }
@@ -240,9 +252,15 @@ impl<T: Real> AddBiasRule<DVector<T>> for DMatrix<T> {
         }
         let mut y = m;
         let rows = y.nrows().max(1);
-        for column in y.as_mut_slice().chunks_exact_mut(rows) {
-            column.iter_mut().zip(b.iter()).for_each(|(v, b)| *v += *b);
-        }
+        let (columns, b) = (y.as_mut_slice(), b.as_slice());
+        crate::simd::dispatch(
+            #[inline(always)]
+            || {
+                for column in columns.chunks_exact_mut(rows) {
+                    column.iter_mut().zip(b).for_each(|(v, b)| *v += *b);
+                }
+            },
+        );
         y
     }
     #[inline]
@@ -254,9 +272,15 @@ impl<T: Real> AddBiasRule<DVector<T>> for DMatrix<T> {
             });
             assert_same_shape("add_bias", d_b.len(), g.nrows());
             let rows = g.nrows().max(1);
-            for column in g.as_slice().chunks_exact(rows) {
-                d_b.iter_mut().zip(column).for_each(|(d, g)| *d += *g);
-            }
+            let (d_b, columns) = (d_b.as_mut_slice(), g.as_slice());
+            crate::simd::dispatch(
+                #[inline(always)]
+                || {
+                    for column in columns.chunks_exact(rows) {
+                        d_b.iter_mut().zip(column).for_each(|(d, g)| *d += *g);
+                    }
+                },
+            );
         }
         seed.done();
     }
