@@ -15,6 +15,7 @@ macro_rules! native {
             use crate::data::{self, relative_error};
             use crate::timing::{emit, measure};
             use crate::{hand, ours};
+            use autodiff::buffers::recycle;
             use autodiff::prelude::*;
             use std::hint::black_box;
 
@@ -107,6 +108,10 @@ macro_rules! native {
                             let (l, g) = ours::$m::two_layer_loss_grad(&self.x, &self.y, &self.w1, &self.w2);
                             self.w1.zip_apply(&g.w1, |w, g| *w -= lr * g);
                             self.w2.zip_apply(&g.w2, |w, g| *w -= lr * g);
+                            // Applied: back to the pool, for the next step (README, "Memory
+                            // across steps").
+                            recycle(g.w1);
+                            recycle(g.w2);
                             l
                         }
                         Imp::Hand => self
@@ -195,6 +200,10 @@ macro_rules! native {
                             self.b1.zip_apply(&gb1, |w, g| *w -= lr * g);
                             self.w2.zip_apply(&gw2, |w, g| *w -= lr * g);
                             self.b2.zip_apply(&gb2, |w, g| *w -= lr * g);
+                            recycle(gw1);
+                            recycle(gb1);
+                            recycle(gw2);
+                            recycle(gb2);
                             l
                         }
                         Imp::Hand => {
@@ -276,11 +285,13 @@ macro_rules! native {
                     match imp {
                         Imp::Ours => {
                             let (l, gw, gb) = self.grads(imp);
-                            for (w, g) in self.w.iter_mut().zip(&gw) {
-                                w.zip_apply(g, |w, g| *w -= lr * g);
+                            for (w, g) in self.w.iter_mut().zip(gw) {
+                                w.zip_apply(&g, |w, g| *w -= lr * g);
+                                recycle(g);
                             }
-                            for (b, g) in self.b.iter_mut().zip(&gb) {
-                                b.zip_apply(g, |w, g| *w -= lr * g);
+                            for (b, g) in self.b.iter_mut().zip(gb) {
+                                b.zip_apply(&g, |w, g| *w -= lr * g);
+                                recycle(g);
                             }
                             l
                         }
