@@ -1,5 +1,26 @@
 //! Optimizers: plain SGD, SGD with momentum, and Adam, updating a model's parameters (as
-//! slices) from gradients of the same layout.
+//! slices) from gradients of the same layout; and [`sgd_update`] for one parameter of a
+//! hand-written training loop.
+
+use crate::value::Value;
+
+/// `param ← param − learning_rate · grad`, elementwise (vectorised for the processor), then
+/// `grad`'s storage goes back to the pool of [`crate::buffers`] for the next step to reuse.
+/// Panics with both shapes when they differ.
+///
+/// ```
+/// use autodiff_runtime::optim::sgd_update;
+/// use nalgebra::DMatrix;
+///
+/// let mut w = DMatrix::from_element(2, 2, 1.0);
+/// sgd_update(&mut w, 0.5, DMatrix::from_element(2, 2, 4.0));
+/// assert_eq!(w, DMatrix::from_element(2, 2, -1.0));
+/// ```
+#[track_caller]
+pub fn sgd_update<V: Value>(param: &mut V, learning_rate: V::Elem, grad: V) {
+    param.zip_apply_elems(&grad, |p, g| p - learning_rate * g);
+    grad.recycle();
+}
 
 /// Updates parameters in place from their gradients, keeping whatever state it needs
 /// (velocities, moment estimates) between steps.

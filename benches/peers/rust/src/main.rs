@@ -57,6 +57,12 @@ fn main() {
         };
         if let Some(which) = native {
             let name = format!("{imp}{tag}");
+            // Ours runs its large products on rayon's pool (`autodiff::linalg`); the
+            // hand-written code on nalgebra's products, threaded only in the `+mt` build.
+            let threads = match which {
+                Imp::Ours => autodiff::linalg::max_threads(),
+                Imp::Hand => native_threads,
+            };
             for d in &dtypes {
                 for w in workloads.iter().filter(|w| *w != "peak") {
                     let run = match (d.as_str(), w.as_str()) {
@@ -70,7 +76,7 @@ fn main() {
                         ("f32", "W4") => native::single::w4,
                         _ => panic!("unknown dtype/workload {d} {w}"),
                     };
-                    run(which, native_threads, budget, &name);
+                    run(which, threads, budget, &name);
                 }
             }
         } else if imp == "candle" {

@@ -15,7 +15,7 @@ macro_rules! native {
             use crate::data::{self, relative_error};
             use crate::timing::{emit, measure};
             use crate::{hand, ours};
-            use autodiff::buffers::recycle;
+            use autodiff::optim::sgd_update;
             use autodiff::prelude::*;
             use std::hint::black_box;
 
@@ -106,12 +106,10 @@ macro_rules! native {
                     match imp {
                         Imp::Ours => {
                             let (l, g) = ours::$m::two_layer_loss_grad(&self.x, &self.y, &self.w1, &self.w2);
-                            self.w1.zip_apply(&g.w1, |w, g| *w -= lr * g);
-                            self.w2.zip_apply(&g.w2, |w, g| *w -= lr * g);
-                            // Applied: back to the pool, for the next step (README, "Memory
-                            // across steps").
-                            recycle(g.w1);
-                            recycle(g.w2);
+                            // Applied, then given back to the pool for the next step (README,
+                            // "Memory across steps").
+                            sgd_update(&mut self.w1, lr, g.w1);
+                            sgd_update(&mut self.w2, lr, g.w2);
                             l
                         }
                         Imp::Hand => self
@@ -196,14 +194,10 @@ macro_rules! native {
                     match imp {
                         Imp::Ours => {
                             let (l, gw1, gb1, gw2, gb2) = self.grads(imp);
-                            self.w1.zip_apply(&gw1, |w, g| *w -= lr * g);
-                            self.b1.zip_apply(&gb1, |w, g| *w -= lr * g);
-                            self.w2.zip_apply(&gw2, |w, g| *w -= lr * g);
-                            self.b2.zip_apply(&gb2, |w, g| *w -= lr * g);
-                            recycle(gw1);
-                            recycle(gb1);
-                            recycle(gw2);
-                            recycle(gb2);
+                            sgd_update(&mut self.w1, lr, gw1);
+                            sgd_update(&mut self.b1, lr, gb1);
+                            sgd_update(&mut self.w2, lr, gw2);
+                            sgd_update(&mut self.b2, lr, gb2);
                             l
                         }
                         Imp::Hand => {
@@ -286,12 +280,10 @@ macro_rules! native {
                         Imp::Ours => {
                             let (l, gw, gb) = self.grads(imp);
                             for (w, g) in self.w.iter_mut().zip(gw) {
-                                w.zip_apply(&g, |w, g| *w -= lr * g);
-                                recycle(g);
+                                sgd_update(w, lr, g);
                             }
                             for (b, g) in self.b.iter_mut().zip(gb) {
-                                b.zip_apply(&g, |w, g| *w -= lr * g);
-                                recycle(g);
+                                sgd_update(b, lr, g);
                             }
                             l
                         }
