@@ -313,15 +313,9 @@ where
 {
     let (r, c) = m.shape_generic();
     let mut out = matrix(r, c, Fill::Overwritten);
-    let (elems, from) = (out.as_mut_slice(), m.as_slice());
-    crate::simd::dispatch(
-        #[inline(always)]
-        || {
-            for (o, v) in elems.iter_mut().zip(from) {
-                *o = f(*v);
-            }
-        },
-    );
+    for (o, v) in out.as_mut_slice().iter_mut().zip(m.as_slice()) {
+        *o = f(*v);
+    }
     out
 }
 

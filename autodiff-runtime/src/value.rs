@@ -230,40 +230,31 @@ where
     }
     #[inline]
     fn apply_elems(&mut self, mut f: impl FnMut(T) -> T) {
-        let elems = self.as_mut_slice();
-        crate::simd::dispatch(
-            #[inline(always)]
-            || elems.iter_mut().for_each(|v| *v = f(*v)),
-        );
+        // Not through `simd::dispatch`: a closure from outside is not inlined into the
+        // vectorised copy, which then calls it once per element (measured 20% slower).
+        self.as_mut_slice().iter_mut().for_each(|v| *v = f(*v));
     }
     #[inline]
     #[track_caller]
     fn zip_apply_elems(&mut self, other: &Self, mut f: impl FnMut(T, T) -> T) {
         assert_same_shape("elementwise", self.shape(), other.shape());
-        let (elems, other) = (self.as_mut_slice(), other.as_slice());
-        crate::simd::dispatch(
-            #[inline(always)]
-            || {
-                for (s, o) in elems.iter_mut().zip(other) {
-                    *s = f(*s, *o);
-                }
-            },
-        );
+        for (s, o) in self.as_mut_slice().iter_mut().zip(other.as_slice()) {
+            *s = f(*s, *o);
+        }
     }
     #[inline]
     #[track_caller]
     fn zip2_apply_elems(&mut self, a: &Self, b: &Self, mut f: impl FnMut(T, T, T) -> T) {
         assert_same_shape("elementwise", self.shape(), a.shape());
         assert_same_shape("elementwise", self.shape(), b.shape());
-        let (elems, a, b) = (self.as_mut_slice(), a.as_slice(), b.as_slice());
-        crate::simd::dispatch(
-            #[inline(always)]
-            || {
-                for ((s, x), y) in elems.iter_mut().zip(a).zip(b) {
-                    *s = f(*s, *x, *y);
-                }
-            },
-        );
+        for ((s, x), y) in self
+            .as_mut_slice()
+            .iter_mut()
+            .zip(a.as_slice())
+            .zip(b.as_slice())
+        {
+            *s = f(*s, *x, *y);
+        }
     }
     #[inline]
     #[track_caller]
