@@ -2,10 +2,12 @@
 //! (never a copy). Every product of the derivative rules goes through [`gemm_into`].
 //!
 //! `f32`/`f64` products run on the `gemm` crate's kernels (AVX-512 or AVX2, chosen at run
-//! time), thin ones included, and on more than one thread once they are large enough for
-//! threads to pay ([`PARALLEL_MIN_WORK`]). Tiny products ([`KERNEL_MIN_WORK`]) and products of
-//! any other scalar type run on the simple loops of this module. The measurements behind
-//! both thresholds are in `BENCHMARKS.md` ("Matrix products").
+//! time), and on more than one thread once they are large enough for threads to pay
+//! ([`PARALLEL_MIN_WORK`]). A fresh product whose left operand has at most four columns runs
+//! on the loops of `thin.rs` (as fast, and without the kernel's packing scratch). Tiny
+//! products ([`KERNEL_MIN_WORK`]) and products of any other scalar type run on the simple
+//! loops of this module. The measurements behind the thresholds are in `BENCHMARKS.md`
+//! ("Matrix products").
 //!
 //! # Threads
 //!
@@ -20,6 +22,7 @@
 // The module checks every bound before the call.
 #[allow(unsafe_code)]
 mod kernel;
+mod thin;
 
 use crate::real::Real;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -120,6 +123,13 @@ fn product<T: Real>(
     beta: Option<T>,
 ) {
     let work = a.rows.saturating_mul(a.cols).saturating_mul(b.cols);
+    if a.cols <= thin::MAX
+        && beta.is_none()
+        && work >= KERNEL_MIN_WORK
+        && thin::product(out, alpha, a, b)
+    {
+        return;
+    }
     if work < KERNEL_MIN_WORK || !kernel::supports::<T>() {
         loops_into(out, alpha, a, b, beta);
     } else {

@@ -1,0 +1,74 @@
+//! Products whose left operand has at most four columns (the spiral net's `X·W1` and
+//! `dS·W2ᵀ`), written into a fresh output: one pass over the output, each column a
+//! combination of the operand's columns, compiled for the processor's widest registers. On
+//! such shapes this is as fast as the general kernel or faster, and allocates nothing (the
+//! kernel packs its operands into scratch it allocates; BENCHMARKS.md, "Matrix products").
+
+use super::Strided;
+use crate::real::Real;
+
+/// The most columns of the left operand for [`product`].
+pub const MAX: usize = 4;
+
+/// `out = alpha · a · b` (the old `out` is not read) when `a` is stored by columns and has at
+/// most [`MAX`] of them; `false`, with nothing written, otherwise.
+pub(super) fn product<T: Real>(
+    out: &mut [T],
+    alpha: T,
+    a: Strided<'_, T>,
+    b: Strided<'_, T>,
+) -> bool {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if m == 0 || n == 0 || k == 0 {
+        return false;
+    }
+    let a_by_columns = a.row_stride == 1 && a.col_stride == m;
+    if a_by_columns && k <= MAX {
+        let (a, b) = (a.data, b);
+        crate::simd::dispatch(
+            #[inline(always)]
+            || few_inner(out, alpha, a, m, k, b),
+        );
+        return true;
+    }
+    false
+}
+
+/// `out[:, j] = alpha · Σ_p b[p, j] · a[:, p]` for `a` (`m × k`, by columns) with `k ≤ 4`:
+/// each column of `out` written once, in one pass.
+#[inline(always)]
+fn few_inner<T: Real>(out: &mut [T], alpha: T, a: &[T], m: usize, k: usize, b: Strided<'_, T>) {
+    let column = |p: usize| &a[p * m..][..m];
+    for (j, out_j) in out.chunks_exact_mut(m).enumerate() {
+        let s = |p: usize| alpha * b.data[p * b.row_stride + j * b.col_stride];
+        match k {
+            1 => {
+                let (s0, a0) = (s(0), column(0));
+                for (o, x0) in out_j.iter_mut().zip(a0) {
+                    *o = s0 * *x0;
+                }
+            }
+            2 => {
+                let (s0, s1, a0, a1) = (s(0), s(1), column(0), column(1));
+                for ((o, x0), x1) in out_j.iter_mut().zip(a0).zip(a1) {
+                    *o = s0 * *x0 + s1 * *x1;
+                }
+            }
+            3 => {
+                let (s0, s1, s2) = (s(0), s(1), s(2));
+                let (a0, a1, a2) = (column(0), column(1), column(2));
+                for (((o, x0), x1), x2) in out_j.iter_mut().zip(a0).zip(a1).zip(a2) {
+                    *o = s0 * *x0 + s1 * *x1 + s2 * *x2;
+                }
+            }
+            _ => {
+                let (s0, s1, s2, s3) = (s(0), s(1), s(2), s(3));
+                let (a0, a1, a2, a3) = (column(0), column(1), column(2), column(3));
+                let it = out_j.iter_mut().zip(a0).zip(a1).zip(a2).zip(a3);
+                for ((((o, x0), x1), x2), x3) in it {
+                    *o = s0 * *x0 + s1 * *x1 + s2 * *x2 + s3 * *x3;
+                }
+            }
+        }
+    }
+}
