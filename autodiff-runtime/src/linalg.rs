@@ -123,10 +123,9 @@ fn product<T: Real>(
     beta: Option<T>,
 ) {
     let work = a.rows.saturating_mul(a.cols).saturating_mul(b.cols);
-    if a.cols <= thin::MAX
-        && beta.is_none()
+    if a.rows.min(a.cols).min(b.cols) <= thin::MAX
         && work >= KERNEL_MIN_WORK
-        && thin::product(out, alpha, a, b)
+        && thin::product(out, alpha, a, b, beta)
     {
         return;
     }

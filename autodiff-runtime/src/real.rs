@@ -9,6 +9,15 @@ use nalgebra::RealField;
 pub trait Real: RealField + Copy + Default {
     /// Converts a count (a number of rows, of elements) into the scalar type.
     fn from_count(n: usize) -> Self;
+    /// The slice as `f64`s, when the scalar is `f64` (for kernels written per type).
+    #[doc(hidden)]
+    fn as_f64s(s: &[Self]) -> Option<&[f64]>;
+    /// The slice as `f32`s, when the scalar is `f32`.
+    #[doc(hidden)]
+    fn as_f32s(s: &[Self]) -> Option<&[f32]>;
+    /// The scalar from an `f64` that came from [`Real::as_f64s`] or [`Real::as_f32s`].
+    #[doc(hidden)]
+    fn from_f64_exact(v: f64) -> Self;
 }
 
 impl Real for f64 {
@@ -16,11 +25,36 @@ impl Real for f64 {
     fn from_count(n: usize) -> Self {
         n as f64
     }
+    #[inline]
+    fn as_f64s(s: &[Self]) -> Option<&[f64]> {
+        Some(s)
+    }
+    #[inline]
+    fn as_f32s(_: &[Self]) -> Option<&[f32]> {
+        None
+    }
+    #[inline]
+    fn from_f64_exact(v: f64) -> Self {
+        v
+    }
 }
 
 impl Real for f32 {
     #[inline]
     fn from_count(n: usize) -> Self {
         n as f32
+    }
+    #[inline]
+    fn as_f64s(_: &[Self]) -> Option<&[f64]> {
+        None
+    }
+    #[inline]
+    fn as_f32s(s: &[Self]) -> Option<&[f32]> {
+        Some(s)
+    }
+    #[inline]
+    fn from_f64_exact(v: f64) -> Self {
+        // Only ever an f32 widened to f64 by the kernels: exact.
+        v as f32
     }
 }
