@@ -1,8 +1,9 @@
-//! Products whose left operand has at most four columns (the spiral net's `X·W1` and
-//! `dS·W2ᵀ`), written into a fresh output: one pass over the output, each column a
-//! combination of the operand's columns, compiled for the processor's widest registers. On
-//! such shapes this is as fast as the general kernel or faster, and allocates nothing (the
-//! kernel packs its operands into scratch it allocates; BENCHMARKS.md, "Matrix products").
+//! Thin products, written into `out` with loops that read each operand once, compiled for the
+//! processor's widest registers: a left operand of at most four columns (the spiral net's
+//! `X·W1` and `dS·W2ᵀ`: each column of the result a combination of them, in one pass), and
+//! `aᵀ·b` into at most four columns (`Hᵀ·dS`: dot products, in `dots.rs`). On these shapes
+//! they are faster than the general kernel and allocate nothing (the kernel packs its
+//! operands into scratch it allocates; BENCHMARKS.md, "Matrix products").
 
 mod dots;
 
