@@ -134,6 +134,10 @@ fn count(reused: bool) {
 /// A buffer of exactly `len` elements, from the pool when it has one. Its contents are
 /// unspecified (stale values of an earlier matrix, or zeros): the caller overwrites them all.
 fn take_vec<T: Real>(len: usize) -> Vec<T> {
+    if len == 0 {
+        // An empty vector owns no memory: nothing to take or to count.
+        return Vec::new();
+    }
     let taken = with_pool::<T, _>(|p| p.take(len)).flatten();
     count(taken.is_some());
     match taken {
