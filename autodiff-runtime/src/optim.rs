@@ -18,7 +18,16 @@ use crate::value::Value;
 /// ```
 #[track_caller]
 pub fn sgd_update<V: Value>(param: &mut V, learning_rate: V::Elem, grad: V) {
-    param.zip_apply_elems(&grad, |p, g| p - learning_rate * g);
+    crate::value::assert_same_shape("sgd_update", param.dims(), grad.dims());
+    let (params, grads) = (param.elems_mut(), grad.elems());
+    crate::simd::dispatch(
+        #[inline(always)]
+        || {
+            for (p, g) in params.iter_mut().zip(grads) {
+                *p -= learning_rate * *g;
+            }
+        },
+    );
     grad.recycle();
 }
 
