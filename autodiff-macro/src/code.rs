@@ -57,13 +57,7 @@ impl<'a> Code<'a> {
     /// A copy of the value behind the reference `inner` to `v`: in storage from the runtime's
     /// pool when `v` is a differentiable value, by `Clone` otherwise (a constant of any type).
     pub fn copy(&self, v: VarId, inner: TokenStream) -> TokenStream {
-        let var = &self.body.vars[v];
-        let differentiable = match var.kind {
-            VarKind::Local => var.active(),
-            VarKind::Param { differentiable, .. } => differentiable,
-            VarKind::Record => false,
-        };
-        if differentiable {
+        if self.body.vars[v].is_value() {
             let rules = &self.rules;
             quote!(#rules::copied(#inner))
         } else {

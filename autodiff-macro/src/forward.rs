@@ -294,10 +294,5 @@ impl Forward<'_> {
 /// A value the function owns and whose type is a differentiable value (so the pool takes
 /// it): an active local, or a differentiable parameter taken by value.
 pub fn owned_value(var: &Var) -> bool {
-    let differentiable = match var.kind {
-        VarKind::Local => var.active(),
-        VarKind::Param { differentiable, .. } => differentiable,
-        VarKind::Record => false,
-    };
-    differentiable && var.binding_refs == 0
+    var.is_value() && var.binding_refs == 0
 }

@@ -42,6 +42,16 @@ impl Var {
     pub fn active(&self) -> bool {
         self.varied && self.useful && self.kind != VarKind::Record
     }
+
+    /// Whether the binding's type is a differentiable value (so the runtime's pool can take
+    /// it): an active local, or a differentiable parameter. Other bindings may be of any type.
+    pub fn is_value(&self) -> bool {
+        match self.kind {
+            VarKind::Local => self.active(),
+            VarKind::Param { differentiable, .. } => differentiable,
+            VarKind::Record => false,
+        }
+    }
 }
 
 /// An operand of an operation: a value, or a literal inlined where it is used.

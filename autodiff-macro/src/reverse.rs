@@ -93,6 +93,18 @@ impl<'a> Reverse<'a> {
         }
     }
 
+    /// Runs `f`, and returns what it produced with the bindings it read (which still count
+    /// as read by every enclosing arm).
+    fn reading<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> (R, BTreeSet<VarId>) {
+        self.arm_reads.push(BTreeSet::new());
+        let out = f(self);
+        let reads = self.arm_reads.pop().unwrap_or_default();
+        if let Some(enclosing) = self.arm_reads.last_mut() {
+            enclosing.extend(reads.iter().copied());
+        }
+        (out, reads)
+    }
+
     fn read(&mut self, v: VarId) {
         self.needs.reads.insert(v);
         if let Some(arm) = self.arm_reads.last_mut() {
@@ -161,15 +173,7 @@ impl<'a> Reverse<'a> {
                 } if vars[*var].active() => {
                     stmts.extend(self.op_pullbacks(*var, op));
                 }
-                _ => {
-                    self.arm_reads.push(BTreeSet::new());
-                    let tokens = self.stmt(s);
-                    let reads = self.arm_reads.pop().unwrap_or_default();
-                    if let Some(enclosing) = self.arm_reads.last_mut() {
-                        enclosing.extend(reads.iter().copied());
-                    }
-                    stmts.push((tokens, reads));
-                }
+                _ => stmts.push(self.reading(|sweep| sweep.stmt(s))),
             }
         }
         let vars = &self.code.body.vars;
@@ -247,16 +251,12 @@ impl<'a> Reverse<'a> {
             } else {
                 quote!(&#d_out)
             };
-            self.arm_reads.push(BTreeSet::new());
-            let reads: Vec<TokenStream> = pullback
-                .reads
-                .iter()
-                .map(|r| self.read_for(*r, var, op))
-                .collect();
-            let read_values = self.arm_reads.pop().unwrap_or_default();
-            if let Some(enclosing) = self.arm_reads.last_mut() {
-                enclosing.extend(read_values.iter().copied());
-            }
+            let (reads, read_values) = self.reading(|sweep| {
+                let reads = pullback.reads.iter();
+                reads
+                    .map(|r| sweep.read_for(*r, var, op))
+                    .collect::<Vec<_>>()
+            });
             let stmt = quote_spanned!(op.span=> #handle.#method(&mut #d_in, #seed #(, #reads)*););
             let stmt = if n + 1 == active.len() {
                 self.guarded_taking(v, stmt, &d_out)
@@ -411,7 +411,6 @@ impl<'a> Reverse<'a> {
     ) -> (TokenStream, Vec<VarId>, HashSet<VarId>) {
         let vars = &self.code.body.vars;
         self.needs.reached = before.clone();
-        self.arm_reads.push(BTreeSet::new());
         let local = defined_in(block);
         let declare: Vec<TokenStream> = local
             .iter()
@@ -433,15 +432,13 @@ impl<'a> Reverse<'a> {
                 }
             }
         }
-        let body = if self.mask.is_some() {
-            self.block_recycling(block, &[])
-        } else {
-            self.block(block)
-        };
-        let reads = self.arm_reads.pop().unwrap_or_default();
-        if let Some(parent) = self.arm_reads.last_mut() {
-            parent.extend(reads.iter().copied());
-        }
+        let (body, reads) = self.reading(|sweep| {
+            if sweep.mask.is_some() {
+                sweep.block_recycling(block, &[])
+            } else {
+                sweep.block(block)
+            }
+        });
         let saved: Vec<VarId> = reads.into_iter().filter(|v| local.contains(v)).collect();
         let reached = std::mem::take(&mut self.needs.reached);
         (quote!(#(#declare)* #flows #body), saved, reached)

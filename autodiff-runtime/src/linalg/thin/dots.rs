@@ -20,16 +20,16 @@ pub(super) fn product<T: Real>(
     beta: Option<T>,
 ) -> bool {
     if let (Some(a), Some(b)) = (T::as_f64s(a), T::as_f64s(b)) {
-        let kernel = Kernel64 { a, b, k };
+        let (kernel, arch) = (Kernel64 { a, b, k }, pulp::Arch::new());
         fill(out, alpha, beta, m, n, |i| {
-            pulp::Arch::new().dispatch(Dots64 { kernel, i, n })
+            arch.dispatch(Dots64 { kernel, i, n })
         });
         return true;
     }
     if let (Some(a), Some(b)) = (T::as_f32s(a), T::as_f32s(b)) {
-        let kernel = Kernel32 { a, b, k };
+        let (kernel, arch) = (Kernel32 { a, b, k }, pulp::Arch::new());
         fill(out, alpha, beta, m, n, |i| {
-            pulp::Arch::new().dispatch(Dots32 { kernel, i, n })
+            arch.dispatch(Dots32 { kernel, i, n })
         });
         return true;
     }
