@@ -36,6 +36,12 @@ use Op::{Plain as N, Transposed as T};
 
 const SHAPES: &[Shape] = &[
     shape("square", 1024, 1024, 1024, N, N),
+    // Around the size from which a product runs on more than one thread.
+    shape("square 96", 96, 96, 96, N, N),
+    shape("square 128", 128, 128, 128, N, N),
+    shape("square 160", 160, 160, 160, N, N),
+    shape("square 200", 200, 200, 200, N, N),
+    shape("square 256", 256, 256, 256, N, N),
     // W2: x (64×1000), w1 (1000×100), w2 (100×10).
     shape("W2 x·w1", 64, 1000, 100, N, N),
     shape("W2 h·w2", 64, 100, 10, N, N),

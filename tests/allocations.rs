@@ -119,6 +119,11 @@ fn f64s(n: usize) -> usize {
 fn training_steps_reuse_their_buffers_and_memory_does_not_grow() {
     // One test: the counter sees every thread's allocations while it measures. Each
     // workload starts from an empty pool, so that what the pool holds is that workload's.
+    // Products stay on this thread: one split between threads hands each other thread its
+    // block as a job (rayon's, about 100 bytes, freed by that thread when the job ends,
+    // which may be after the step) and each block packs its own scratch, so what a step
+    // allocates would depend on whether the other thread was awake.
+    autodiff::linalg::set_max_threads(1);
 
     // The spiral net as a user writes it, SGD by hand, gradients given back once applied.
     buffers::release();

@@ -12,10 +12,18 @@
 //!
 //! # Threads
 //!
-//! A large product uses every thread of rayon's global pool: the number of cores
-//! (`std::thread::available_parallelism`), or `RAYON_NUM_THREADS` when that is set.
-//! [`set_max_threads`] caps it for the whole process, e.g. `set_max_threads(1)` when the
-//! caller already runs one training per core.
+//! A large product is split into blocks of columns of the result, one per thread: the calling
+//! thread computes one block and the workers of the runtime's own pool the others (`split.rs`).
+//! The threads are the number of cores (`std::thread::available_parallelism`), or
+//! `RAYON_NUM_THREADS` when that is set; [`set_max_threads`] caps them for the whole
+//! process, e.g. `set_max_threads(1)` when the caller already runs one training per core.
+//!
+//! Waking a sleeping thread takes longer than such a product (about 0.2 ms on the reference
+//! machine), so a product is split only while a worker is awake. After a product (or a
+//! large [`crate::optim::sgd_update`]) one worker keeps polling for more work for 0.5 ms, as
+//! OpenMP runtimes do, and then sleeps; a product that finds it asleep runs on the calling
+//! thread alone and wakes it for the next one. In a training loop the worker stays awake;
+//! a single product now and then never waits for it.
 
 // The only module allowed `unsafe`: the `gemm` crate's kernel takes raw pointers, and on
 // one core it is 1.15–1.6× faster in f64 than nalgebra's `matrixmultiply` (1.4–5× on thin
@@ -23,7 +31,10 @@
 // The module checks every bound before the call.
 #[allow(unsafe_code)]
 mod kernel;
+mod split;
 mod thin;
+
+pub(crate) use split::zip_chunks;
 
 use crate::real::Real;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -133,7 +144,12 @@ fn product<T: Real>(
     if work < KERNEL_MIN_WORK || !kernel::supports::<T>() {
         loops_into(out, alpha, a, b, beta);
     } else {
-        kernel::gemm(out, alpha, a, b, beta, threads_for(work));
+        let threads = threads_for(work);
+        if threads > 1 {
+            split::by_column_blocks(out, alpha, a, b, beta, threads);
+        } else {
+            kernel::gemm(out, alpha, a, b, beta, 1);
+        }
     }
 }
 
@@ -145,30 +161,45 @@ fn product<T: Real>(
 /// 14 / 15, 2×300·300×100 15 / 43; so thinness alone does not choose the loops.
 pub const KERNEL_MIN_WORK: usize = 512;
 
-/// The work (m·n·k) from which a product runs on more than one thread. Measured with two
-/// cores (BENCHMARKS.md), GFLOP/s one thread / two, on a quiet machine: f64 100×1000·1000×64
-/// 74 / 40, 200³ 90 / 150 and 96 / 101 (a coin toss), 256³ 97 / 182, 256×512·512×128
-/// 84 / 123; f32 256³ 183 / 243, 320³ 188 / 335. With another job on the second core, threads
-/// lose up to about 25M (f64 256×512·512×128 92 / 86), so small products stay on one thread.
-pub const PARALLEL_MIN_WORK: usize = 16_000_000;
+/// The work (m·n·k) from which a product runs on more than one thread (while one is awake,
+/// see the module's documentation). Measured on two cores (BENCHMARKS.md, "Matrix
+/// products"), GFLOP/s one thread / two, f64: 96³ 78 / 123, 128³ 82 / 136, 200³ 81 / 150,
+/// 64×1000·1000×100 81 / 136; f32 96³ 144 / 231. Below about a million multiply-adds a block
+/// takes a few microseconds, and handing it over costs as much.
+pub const PARALLEL_MIN_WORK: usize = 1_000_000;
 
 /// The cap set by [`set_max_threads`]; 0 when there is none.
 static MAX_THREADS: AtomicUsize = AtomicUsize::new(0);
 
-/// Caps the threads one product may use, for the whole process; `0` removes the cap. Products
-/// smaller than [`PARALLEL_MIN_WORK`] always stay on the calling thread.
+/// Caps the threads one product (or parameter update) may use, for the whole process; `0`
+/// removes the cap. Products smaller than [`PARALLEL_MIN_WORK`] always stay on the calling
+/// thread.
 pub fn set_max_threads(n: usize) {
     MAX_THREADS.store(n, Ordering::Relaxed);
 }
 
-/// The threads a large product uses: rayon's global pool (the number of cores, or
-/// `RAYON_NUM_THREADS`), capped by [`set_max_threads`].
+/// The threads a large product uses: the number of cores, or `RAYON_NUM_THREADS` when that is
+/// set, capped by [`set_max_threads`].
 pub fn max_threads() -> usize {
-    let pool = rayon::current_num_threads();
+    let pool = split::available_threads();
     match MAX_THREADS.load(Ordering::Relaxed) {
         0 => pool,
         cap => cap.min(pool),
     }
+}
+
+/// Wakes the threads that large products are split between, and waits until one is ready:
+/// the next large product then runs on all of them (without this, one that comes more than
+/// 0.5 ms after the last runs on the calling thread alone, see the module's documentation).
+/// Returns at once on one core or under `set_max_threads(1)`.
+pub fn wake_threads() {
+    split::wake_threads()
+}
+
+/// How many products ran on more than one thread so far, in the whole process (see
+/// [`PARALLEL_MIN_WORK`] for when they do).
+pub fn products_on_threads() -> usize {
+    split::split_products()
 }
 
 /// The threads for a product of `work` multiply-adds: one below [`PARALLEL_MIN_WORK`], so that

@@ -4,7 +4,12 @@
 
 use crate::value::Value;
 
-/// `param ← param − learning_rate · grad`, elementwise (vectorised for the processor), then
+/// The fewest parameters for which [`sgd_update`] shares the update between threads: below
+/// it, handing half to another thread costs more than it saves.
+const SPLIT_MIN_LEN: usize = 65_536;
+
+/// `param ← param − learning_rate · grad`, elementwise (vectorised for the processor, and on
+/// two threads for a large parameter while the product threads are awake), then
 /// `grad`'s storage goes back to the pool of [`crate::buffers`] for the next step to reuse.
 /// Panics with both shapes when they differ.
 ///
@@ -20,14 +25,16 @@ use crate::value::Value;
 pub fn sgd_update<V: Value>(param: &mut V, learning_rate: V::Elem, grad: V) {
     crate::value::assert_same_shape("sgd_update", param.dims(), grad.dims());
     let (params, grads) = (param.elems_mut(), grad.elems());
-    crate::simd::dispatch(
-        #[inline(always)]
-        || {
-            for (p, g) in params.iter_mut().zip(grads) {
-                *p -= learning_rate * *g;
-            }
-        },
-    );
+    crate::linalg::zip_chunks(params, grads, SPLIT_MIN_LEN, |params, grads| {
+        crate::simd::dispatch(
+            #[inline(always)]
+            || {
+                for (p, g) in params.iter_mut().zip(grads) {
+                    *p -= learning_rate * *g;
+                }
+            },
+        )
+    });
     grad.recycle();
 }
 

@@ -4,7 +4,10 @@
 
 mod common;
 
-use autodiff_runtime::linalg::{gemm_into, max_threads, set_max_threads, Op, PARALLEL_MIN_WORK};
+use autodiff_runtime::linalg::{
+    gemm_into, max_threads, products_on_threads, set_max_threads, wake_threads, Op,
+    PARALLEL_MIN_WORK,
+};
 use autodiff_runtime::Real;
 use common::{dmatrix, rng, Rng};
 use nalgebra::{DMatrix, SMatrix};
@@ -86,6 +89,19 @@ fn check<T: Real>(rng: &mut Rng, (m, k, n): (usize, usize, usize), to: fn(f64) -
 where
     f64: From<T>,
 {
+    check_each(rng, (m, k, n), to, tol, || {})
+}
+
+/// [`check`], calling `prepare` right before each product.
+fn check_each<T: Real>(
+    rng: &mut Rng,
+    (m, k, n): (usize, usize, usize),
+    to: fn(f64) -> T,
+    tol: f64,
+    prepare: fn(),
+) where
+    f64: From<T>,
+{
     let round = |x: &DMatrix<f64>| x.map(|v| f64::from(to(v)));
     for (op_a, op_b) in LAYOUTS {
         let a = round(&operand(rng, m, k, op_a));
@@ -104,16 +120,9 @@ where
             } else {
                 round(&dmatrix(rng, m, n))
             };
-            let mut out = before.map(to);
-            gemm_into(
-                &mut out,
-                to(alpha),
-                &a.map(to),
-                op_a,
-                &b.map(to),
-                op_b,
-                to(beta),
-            );
+            let (mut out, a, b) = (before.map(to), a.map(to), b.map(to));
+            prepare();
+            gemm_into(&mut out, to(alpha), &a, op_a, &b, op_b, to(beta));
             let got = out.map(f64::from);
             let error = relative_error(&got, alpha, &reference, beta, &before);
             assert!(
@@ -179,6 +188,23 @@ fn threaded_products_match_the_triple_loop() {
     let s = side(PARALLEL_MIN_WORK);
     check::<f64>(&mut rng, (s, s, s), |v| v, 1e-12);
     check::<f32>(&mut rng, (s, s, s), |v| v as f32, 1e-4);
+}
+
+/// Products split into column blocks between threads: blocks of unequal widths, widths not a
+/// multiple of the kernel's tiles, transposed operands. A product splits only while a worker
+/// is awake, hence `wake_threads` before each.
+#[test]
+fn split_products_match_the_triple_loop() {
+    if max_threads() < 2 {
+        return; // one core: nothing is split
+    }
+    let mut rng = rng(105);
+    let before = products_on_threads();
+    for shape in [(64, 1000, 100), (40, 800, 33), (1000, 64, 100)] {
+        check_each::<f64>(&mut rng, shape, |v| v, 1e-12, wake_threads);
+        check_each::<f32>(&mut rng, shape, |v| v as f32, 1e-4, wake_threads);
+    }
+    assert!(products_on_threads() > before, "no product was split");
 }
 
 #[test]

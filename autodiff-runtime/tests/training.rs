@@ -4,7 +4,7 @@
 use autodiff_runtime::data::{accuracy, shuffled_batches, Dataset};
 use autodiff_runtime::init::{seeded_rng, Init};
 use autodiff_runtime::nn::{Activation, Layer, Loss, Mlp};
-use autodiff_runtime::optim::{Adam, Momentum, Optimizer, Sgd};
+use autodiff_runtime::optim::{sgd_update, Adam, Momentum, Optimizer, Sgd};
 use autodiff_runtime::train::{train, History, Progress, Record, TrainConfig, TrainError};
 use nalgebra::DMatrix;
 use rand::Rng;
@@ -86,6 +86,29 @@ fn sgd_steps_against_the_gradient() {
         &[&[0.5, -1.0], &[2.0, 0.0]],
     );
     assert_eq!(trace, vec![vec![0.95, -1.9], vec![0.75, -1.9]]);
+}
+
+/// `sgd_update` on a parameter large enough to share between threads (when a worker is
+/// awake) and on a small one: every entry is `p − η·g`, computed the same way either way.
+#[test]
+fn sgd_update_updates_every_entry() {
+    let mut rng = seeded_rng(9);
+    for len in [5, 100_003] {
+        let p = DMatrix::<f64>::from_fn(len, 1, |_, _| rng.random_range(-1.0..1.0));
+        let g = DMatrix::<f64>::from_fn(len, 1, |_, _| rng.random_range(-1.0..1.0));
+        let expected = p.zip_map(&g, |p, g| p - 0.25 * g);
+        for _ in 0..3 {
+            let mut updated = p.clone();
+            autodiff_runtime::linalg::wake_threads();
+            sgd_update(&mut updated, 0.25, g.clone());
+            assert_eq!(updated, expected, "length {len}");
+        }
+    }
+    let mut wrong = DMatrix::<f64>::zeros(2, 3);
+    let refused = std::panic::catch_unwind(move || {
+        sgd_update(&mut wrong, 0.1, DMatrix::zeros(3, 2));
+    });
+    assert!(refused.is_err(), "shapes differ");
 }
 
 #[test]

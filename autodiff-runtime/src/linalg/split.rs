@@ -1,0 +1,221 @@
+//! Large products split into blocks of columns of the result, one per thread: the calling
+//! thread computes the first block while the workers of a small pool of its own compute the
+//! others.
+//!
+//! Waking a sleeping thread takes longer than a product of this size (about 0.2 ms measured
+//! here), so a product is split only while a worker is awake: after a product, one worker
+//! keeps polling for the next for [`KEEP_WARM`] (as OpenMP runtimes do) and then sleeps. A
+//! product that finds it asleep runs on the calling thread alone and wakes it for the next.
+
+use super::{kernel, Strided};
+use crate::real::Real;
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The fewest columns of the result one thread's block has.
+const MIN_COLUMNS: usize = 16;
+
+/// How long a worker keeps polling for the next product after it last ran one.
+const KEEP_WARM: Duration = Duration::from_micros(500);
+
+/// How much of [`KEEP_WARM`] must be left for a product to count on the worker.
+const WARM_MARGIN: Duration = Duration::from_micros(50);
+
+/// The threads products may use: `RAYON_NUM_THREADS` when set, the number of cores otherwise.
+pub(super) fn available_threads() -> usize {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
+            .unwrap_or(1)
+    })
+}
+
+/// The pool of `available_threads() - 1` workers (the calling thread is the other one);
+/// `None` on one core, or when the operating system refuses the threads.
+fn pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let workers = available_threads().checked_sub(1).filter(|&w| w > 0)?;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .thread_name(|i| format!("autodiff-product-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// The products split between threads so far, in the whole process.
+static SPLIT_PRODUCTS: AtomicUsize = AtomicUsize::new(0);
+
+/// The products split between threads so far, in the whole process.
+pub(super) fn split_products() -> usize {
+    SPLIT_PRODUCTS.load(Ordering::Relaxed)
+}
+
+/// `out = alpha · a · b + beta · out` (column-major `out`) computed by up to `threads`
+/// threads, each a block of columns of `out` on a single-threaded kernel call.
+pub(super) fn by_column_blocks<T: Real>(
+    out: &mut [T],
+    alpha: T,
+    a: Strided<'_, T>,
+    b: Strided<'_, T>,
+    beta: Option<T>,
+    threads: usize,
+) {
+    let (m, n) = (a.rows, b.cols);
+    let Some((pool, parts)) = awake_pool(threads.min(n / MIN_COLUMNS)) else {
+        return kernel::gemm(out, alpha, a, b, beta, 1);
+    };
+    SPLIT_PRODUCTS.fetch_add(1, Ordering::Relaxed);
+    // Block boundaries on multiples of 8 columns (the kernel's register tiles).
+    let first_column = |i: usize| ((n * i / parts).div_ceil(8) * 8).min(n);
+    in_parts(
+        pool,
+        out,
+        parts,
+        |i| first_column(i) * m,
+        |i, block| {
+            let (j0, j1) = (first_column(i), first_column(i + 1));
+            let b = Strided {
+                data: &b.data[j0 * b.col_stride..],
+                cols: j1 - j0,
+                ..b
+            };
+            kernel::gemm(block, alpha, a, b, beta, 1)
+        },
+    );
+}
+
+/// `f` over matching chunks of `a` and `b` (of equal length), on as many threads as
+/// products use when the slices are at least `min_len` long and a worker is awake; on the
+/// calling thread alone otherwise. For long elementwise loops, which one core's memory
+/// bandwidth limits.
+pub(crate) fn zip_chunks<A: Send, B: Sync>(
+    a: &mut [A],
+    b: &[B],
+    min_len: usize,
+    f: impl Fn(&mut [A], &[B]) + Sync,
+) {
+    assert_eq!(a.len(), b.len(), "zip_chunks: lengths differ");
+    let len = a.len();
+    let wanted = if len >= min_len {
+        super::max_threads()
+    } else {
+        1
+    };
+    let Some((pool, parts)) = awake_pool(wanted) else {
+        return f(a, b);
+    };
+    // Chunk boundaries on multiples of 64 elements (whole cache lines).
+    let start = |i: usize| ((len * i / parts).div_ceil(64) * 64).min(len);
+    in_parts(pool, a, parts, start, |i, chunk| {
+        f(chunk, &b[start(i)..start(i + 1)])
+    });
+}
+
+/// The pool and the number of parts (at most `wanted`) for work that could use `wanted`
+/// threads, when a worker is awake to take them; `None` when the work should run on the
+/// calling thread, after waking a worker for the next work when one would have helped.
+fn awake_pool(wanted: usize) -> Option<(&'static rayon::ThreadPool, usize)> {
+    let pool = pool().filter(|_| wanted > 1)?;
+    if !warm(WARM_MARGIN) {
+        keep_warm(pool);
+        return None;
+    }
+    Some((pool, wanted.min(pool.current_num_threads() + 1)))
+}
+
+/// `f(i, part)` for each of the `parts` parts of `data`, part `i` starting at element
+/// `start(i)` (`start(0) = 0`, `start(parts) = data.len()`): part 0 on the calling thread,
+/// the others on the pool's workers. Returns when every part is done; a worker then keeps
+/// polling for the next work.
+fn in_parts<A: Send>(
+    pool: &'static rayon::ThreadPool,
+    data: &mut [A],
+    parts: usize,
+    start: impl Fn(usize) -> usize,
+    f: impl Fn(usize, &mut [A]) + Sync,
+) {
+    let pending = AtomicUsize::new(parts - 1);
+    let (f, pending_ref) = (&f, &pending);
+    pool.in_place_scope(|scope| {
+        let (first, mut rest) = data.split_at_mut(start(1));
+        for i in 1..parts {
+            let (part, others) = core::mem::take(&mut rest).split_at_mut(start(i + 1) - start(i));
+            rest = others;
+            scope.spawn(move |_| {
+                f(i, part);
+                pending_ref.fetch_sub(1, Ordering::Release);
+            });
+        }
+        f(0, first);
+        // Poll for the other parts rather than fall asleep at the end of the scope (waking
+        // takes longer than the parts' imbalance), for at most [`KEEP_WARM`].
+        let polling = Instant::now();
+        while pending.load(Ordering::Acquire) > 0 && polling.elapsed() < KEEP_WARM {
+            core::hint::spin_loop();
+        }
+    });
+    keep_warm(pool);
+}
+
+/// The time since the first product, in nanoseconds, until which a worker polls the pool
+/// (0: none does).
+static WARM_UNTIL: AtomicU64 = AtomicU64::new(0);
+
+/// The instant every [`WARM_UNTIL`] counts from.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// Nanoseconds since [`epoch`], plus `ahead`.
+fn now_plus(ahead: Duration) -> u64 {
+    u64::try_from((epoch().elapsed() + ahead).as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Whether a worker polls the pool for at least `margin` more.
+fn warm(margin: Duration) -> bool {
+    WARM_UNTIL.load(Ordering::Acquire) > now_plus(margin)
+}
+
+/// Wakes a worker and waits (at most 50 ms) until it polls, so that the next large product
+/// is split between threads from its start.
+pub(super) fn wake_threads() {
+    let Some(pool) = pool().filter(|_| super::max_threads() > 1) else {
+        return;
+    };
+    let start = Instant::now();
+    while !warm(KEEP_WARM / 2) && start.elapsed() < Duration::from_millis(50) {
+        keep_warm(pool);
+        std::thread::yield_now();
+    }
+}
+
+/// Leaves one worker polling the pool for [`KEEP_WARM`] after its last job, unless one
+/// already is; a product that finds it polling splits without waiting for a wake-up.
+fn keep_warm(pool: &'static rayon::ThreadPool) {
+    static POLLING: AtomicBool = AtomicBool::new(false);
+    if POLLING.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    pool.spawn(move || {
+        WARM_UNTIL.store(now_plus(KEEP_WARM), Ordering::Release);
+        loop {
+            match pool.yield_now() {
+                Some(rayon::Yield::Executed) => {
+                    WARM_UNTIL.store(now_plus(KEEP_WARM), Ordering::Release)
+                }
+                _ if !warm(Duration::ZERO) => break,
+                _ => core::hint::spin_loop(),
+            }
+        }
+        POLLING.store(false, Ordering::Release);
+    });
+}
