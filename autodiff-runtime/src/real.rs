@@ -15,6 +15,12 @@ pub trait Real: RealField + Copy + Default {
     /// The slice as `f32`s, when the scalar is `f32`.
     #[doc(hidden)]
     fn as_f32s(s: &[Self]) -> Option<&[f32]>;
+    /// The slice as `f64`s to write, when the scalar is `f64`.
+    #[doc(hidden)]
+    fn as_f64s_mut(s: &mut [Self]) -> Option<&mut [f64]>;
+    /// The slice as `f32`s to write, when the scalar is `f32`.
+    #[doc(hidden)]
+    fn as_f32s_mut(s: &mut [Self]) -> Option<&mut [f32]>;
     /// The scalar from an `f64` that came from [`Real::as_f64s`] or [`Real::as_f32s`].
     #[doc(hidden)]
     fn from_f64_exact(v: f64) -> Self;
@@ -34,6 +40,14 @@ impl Real for f64 {
         None
     }
     #[inline]
+    fn as_f64s_mut(s: &mut [Self]) -> Option<&mut [f64]> {
+        Some(s)
+    }
+    #[inline]
+    fn as_f32s_mut(_: &mut [Self]) -> Option<&mut [f32]> {
+        None
+    }
+    #[inline]
     fn from_f64_exact(v: f64) -> Self {
         v
     }
@@ -50,6 +64,14 @@ impl Real for f32 {
     }
     #[inline]
     fn as_f32s(s: &[Self]) -> Option<&[f32]> {
+        Some(s)
+    }
+    #[inline]
+    fn as_f64s_mut(_: &mut [Self]) -> Option<&mut [f64]> {
+        None
+    }
+    #[inline]
+    fn as_f32s_mut(s: &mut [Self]) -> Option<&mut [f32]> {
         Some(s)
     }
     #[inline]

@@ -151,6 +151,13 @@ fn shapes(rng: &mut Rng) -> Vec<(usize, usize, usize)> {
         (100, 300, 3),
         (300, 3, 100),
         (2, 300, 100),
+        // At most four result columns from a left operand of more: blocks of rows in
+        // registers, single vectors, a partly filled last vector.
+        (7, 9, 1),
+        (37, 50, 4),
+        (130, 20, 2),
+        (64, 5, 3),
+        (9, 300, 4),
         (33, 65, 17),
         (64, 100, 50),
     ];

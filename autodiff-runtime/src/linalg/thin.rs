@@ -1,10 +1,12 @@
 //! Thin products, written into `out` with loops that read each operand once, compiled for the
 //! processor's widest registers: a left operand of at most four columns (the spiral net's
-//! `X·W1` and `dS·W2ᵀ`: each column of the result a combination of them, in one pass), and
-//! `aᵀ·b` into at most four columns (`Hᵀ·dS`: dot products, in `dots.rs`). On these shapes
+//! `X·W1` and `dS·W2ᵀ`: each column of the result a combination of them, in one pass),
+//! `aᵀ·b` into at most four columns (`Hᵀ·dS`: dot products, in `dots.rs`), and `a·b` into at
+//! most four columns (`H·W2`: blocks of rows in registers, in `columns.rs`). On these shapes
 //! they are faster than the general kernel and allocate nothing (the kernel packs its
 //! operands into scratch it allocates; BENCHMARKS.md, "Matrix products").
 
+mod columns;
 mod dots;
 
 use super::Strided;
@@ -33,6 +35,10 @@ pub(super) fn product<T: Real>(
     // of `a`. (With few rows instead, `Xᵀ·dH`, the kernel is faster: 39 against 23 GFLOP/s.)
     if a_by_rows && b_by_columns && n <= MAX {
         return dots::product(out, alpha, a.data, b.data, m, k, n, beta);
+    }
+    // A few result columns from a long left operand (`H·W2`): blocks of rows in registers.
+    if a_by_columns && n <= MAX && k > MAX {
+        return columns::product(out, alpha, a.data, m, b, beta);
     }
     if a_by_columns && k <= MAX {
         let (a, b) = (a.data, b);
