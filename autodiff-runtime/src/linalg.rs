@@ -148,7 +148,7 @@ fn product<T: Real>(
         if threads > 1 {
             split::by_column_blocks(out, alpha, a, b, beta, threads);
         } else {
-            kernel::gemm(out, alpha, a, b, beta, 1);
+            kernel::gemm(out, alpha, a, b, beta);
         }
     }
 }

@@ -38,8 +38,8 @@ pub(crate) fn supports<T: 'static>() -> bool {
 
 /// `out = alpha · a · b + beta · out`, with `out` column-major and contiguous (`a.rows` rows,
 /// `b.cols` columns). `beta = None` overwrites `out` without reading it, so a NaN left in
-/// the buffer does not propagate. `threads = 1` stays on the calling thread; more spreads
-/// the product over rayon's global pool.
+/// the buffer does not propagate. The product runs on the calling thread (splitting large
+/// ones between threads is `split.rs`'s work).
 ///
 /// Panics when `T` is not `f32` or `f64` (see [`supports`]) or when a shape or a stride does
 /// not fit its slice.
@@ -49,7 +49,6 @@ pub(crate) fn gemm<T: Copy + 'static>(
     a: Strided<'_, T>,
     b: Strided<'_, T>,
     beta: Option<T>,
-    threads: usize,
 ) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert!(supports::<T>(), "gemm kernel: f32 and f64 only");
@@ -64,11 +63,6 @@ pub(crate) fn gemm<T: Copy + 'static>(
         a.in_bounds() && b.in_bounds(),
         "gemm kernel: strides out of bounds"
     );
-    let parallelism = if threads > 1 {
-        gemm::Parallelism::Rayon(threads)
-    } else {
-        gemm::Parallelism::None
-    };
     // The crate's convention is `dst = alpha · dst + beta · lhs · rhs`: its `alpha` is ours
     // `beta`, and `read_dst = false` ignores the old `dst` entirely.
     // (`out_scale` is not read when `read_out` is false.)
@@ -77,9 +71,8 @@ pub(crate) fn gemm<T: Copy + 'static>(
     // (i, j) of `a`, `b` lies in its slice at i·row_stride + j·col_stride (checked by
     // `in_bounds`, with all offsets below isize::MAX); `out` holds exactly m·n entries,
     // column-major (row stride 1, column stride m), so no two entries overlap and the
-    // kernel's threads write disjoint entries. `out` is a `&mut` borrow, so it aliases
-    // neither input. The pointers outlive the call, which returns only when every thread
-    // has finished.
+    // kernel writes each entry once. `out` is a `&mut` borrow, so it aliases neither input.
+    // The pointers outlive the call, which runs on this thread only.
     unsafe {
         gemm::gemm(
             m,
@@ -100,7 +93,7 @@ pub(crate) fn gemm<T: Copy + 'static>(
             false,
             false,
             false,
-            parallelism,
+            gemm::Parallelism::None,
         )
     }
 }
@@ -124,7 +117,7 @@ mod tests {
         let (a, b) = ([1.0; 5], [1.0; 6]);
         let mut out = [0.0; 6];
         let result = std::panic::catch_unwind(move || {
-            gemm(&mut out, 1.0, plain(&a, 3, 2), plain(&b, 2, 3), None, 1)
+            gemm(&mut out, 1.0, plain(&a, 3, 2), plain(&b, 2, 3), None)
         });
         assert!(result.is_err());
     }
@@ -138,14 +131,14 @@ mod tests {
             ..plain(&a, 3, 2)
         };
         let result =
-            std::panic::catch_unwind(move || gemm(&mut out, 1.0, wide, plain(&b, 2, 3), None, 1));
+            std::panic::catch_unwind(move || gemm(&mut out, 1.0, wide, plain(&b, 2, 3), None));
         assert!(result.is_err());
     }
 
     #[test]
     fn empty_dimensions() {
         let mut out = [f64::NAN; 6];
-        gemm(&mut out, 1.0, plain(&[], 3, 0), plain(&[], 0, 2), None, 1);
+        gemm(&mut out, 1.0, plain(&[], 3, 0), plain(&[], 0, 2), None);
         assert_eq!(out, [0.0; 6]);
         let mut none: [f64; 0] = [];
         gemm(
@@ -154,7 +147,6 @@ mod tests {
             plain(&[], 0, 4),
             plain(&[1.0; 8], 4, 2),
             Some(1.0),
-            2,
         );
         gemm(
             &mut none,
@@ -162,7 +154,6 @@ mod tests {
             plain(&[1.0; 8], 2, 4),
             plain(&[], 4, 0),
             None,
-            1,
         );
     }
 

@@ -69,8 +69,12 @@ pub(super) fn by_column_blocks<T: Real>(
     threads: usize,
 ) {
     let (m, n) = (a.rows, b.cols);
-    let Some((pool, parts)) = awake_pool(threads.min(n / MIN_COLUMNS)) else {
-        return kernel::gemm(out, alpha, a, b, beta, 1);
+    // More than the product takes on one core: 4 multiply-adds a nanosecond is a quarter of
+    // the kernel's speed or less.
+    let work = m.saturating_mul(n).saturating_mul(a.cols);
+    let expected = Duration::from_nanos(u64::try_from(work / 4).unwrap_or(u64::MAX));
+    let Some((pool, parts)) = awake_pool(threads.min(n / MIN_COLUMNS), expected) else {
+        return kernel::gemm(out, alpha, a, b, beta);
     };
     SPLIT_PRODUCTS.fetch_add(1, Ordering::Relaxed);
     // Block boundaries on multiples of 8 columns (the kernel's register tiles).
@@ -87,7 +91,7 @@ pub(super) fn by_column_blocks<T: Real>(
                 cols: j1 - j0,
                 ..b
             };
-            kernel::gemm(block, alpha, a, b, beta, 1)
+            kernel::gemm(block, alpha, a, b, beta)
         },
     );
 }
@@ -109,7 +113,11 @@ pub(crate) fn zip_chunks<A: Send, B: Sync>(
     } else {
         1
     };
-    let Some((pool, parts)) = awake_pool(wanted) else {
+    // An element a nanosecond: several times slower than such a loop runs.
+    let Some((pool, parts)) = awake_pool(
+        wanted,
+        Duration::from_nanos(u64::try_from(len).unwrap_or(u64::MAX)),
+    ) else {
         return f(a, b);
     };
     // Chunk boundaries on multiples of 64 elements (whole cache lines).
@@ -120,12 +128,15 @@ pub(crate) fn zip_chunks<A: Send, B: Sync>(
 }
 
 /// The pool and the number of parts (at most `wanted`) for work that could use `wanted`
-/// threads, when a worker is awake to take them; `None` when the work should run on the
-/// calling thread, after waking a worker for the next work when one would have helped.
-fn awake_pool(wanted: usize) -> Option<(&'static rayon::ThreadPool, usize)> {
+/// threads and takes about `expected` on one thread, when a worker is awake to take them;
+/// `None` when the work should run on the calling thread. Then a worker is woken and asked
+/// to poll until [`KEEP_WARM`] after the work's expected end, so that the next work finds it
+/// awake however long this one takes.
+fn awake_pool(wanted: usize, expected: Duration) -> Option<(&'static rayon::ThreadPool, usize)> {
     let pool = pool().filter(|_| wanted > 1)?;
     if !warm(WARM_MARGIN) {
         keep_warm(pool);
+        WARM_UNTIL.fetch_max(now_plus(expected + KEEP_WARM), Ordering::SeqCst);
         return None;
     }
     Some((pool, wanted.min(pool.current_num_threads() + 1)))
@@ -165,9 +176,17 @@ fn in_parts<A: Send>(
     keep_warm(pool);
 }
 
+/// Extends the time until which the polling worker polls to [`KEEP_WARM`] from now.
+fn keep_polling() {
+    WARM_UNTIL.fetch_max(now_plus(KEEP_WARM), Ordering::SeqCst);
+}
+
 /// The time since the first product, in nanoseconds, until which a worker polls the pool
 /// (0: none does).
 static WARM_UNTIL: AtomicU64 = AtomicU64::new(0);
+
+/// Whether a worker polls the pool, or has been asked to and is on its way.
+static POLLING: AtomicBool = AtomicBool::new(false);
 
 /// The instant every [`WARM_UNTIL`] counts from.
 fn epoch() -> Instant {
@@ -182,40 +201,47 @@ fn now_plus(ahead: Duration) -> u64 {
 
 /// Whether a worker polls the pool for at least `margin` more.
 fn warm(margin: Duration) -> bool {
-    WARM_UNTIL.load(Ordering::Acquire) > now_plus(margin)
+    POLLING.load(Ordering::SeqCst) && WARM_UNTIL.load(Ordering::SeqCst) > now_plus(margin)
 }
 
-/// Wakes a worker and waits (at most 50 ms) until it polls, so that the next large product
-/// is split between threads from its start.
+/// Wakes a worker and waits until it runs, so that the next large product is split between
+/// threads from its start.
 pub(super) fn wake_threads() {
     let Some(pool) = pool().filter(|_| super::max_threads() > 1) else {
         return;
     };
-    let start = Instant::now();
-    while !warm(KEEP_WARM / 2) && start.elapsed() < Duration::from_millis(50) {
-        keep_warm(pool);
-        std::thread::yield_now();
-    }
+    // `install` returns once a worker has run the job: awake.
+    pool.install(keep_polling);
+    keep_warm(pool);
 }
 
-/// Leaves one worker polling the pool for [`KEEP_WARM`] after its last job, unless one
-/// already is; a product that finds it polling splits without waiting for a wake-up.
+/// Has one worker poll the pool until [`KEEP_WARM`] after its last job (or later, when a
+/// product asks for it), spawning it unless one already does; a product that finds it
+/// polling splits without waiting for a wake-up.
 fn keep_warm(pool: &'static rayon::ThreadPool) {
-    static POLLING: AtomicBool = AtomicBool::new(false);
-    if POLLING.swap(true, Ordering::AcqRel) {
+    keep_polling();
+    if POLLING.swap(true, Ordering::SeqCst) {
         return;
     }
-    pool.spawn(move || {
-        WARM_UNTIL.store(now_plus(KEEP_WARM), Ordering::Release);
-        loop {
-            match pool.yield_now() {
-                Some(rayon::Yield::Executed) => {
-                    WARM_UNTIL.store(now_plus(KEEP_WARM), Ordering::Release)
+    pool.spawn(move || loop {
+        while let Some(done) = pool.yield_now() {
+            match done {
+                rayon::Yield::Executed => keep_polling(),
+                rayon::Yield::Idle
+                    if WARM_UNTIL.load(Ordering::SeqCst) <= now_plus(Duration::ZERO) =>
+                {
+                    break
                 }
-                _ if !warm(Duration::ZERO) => break,
-                _ => core::hint::spin_loop(),
+                rayon::Yield::Idle => core::hint::spin_loop(),
             }
         }
-        POLLING.store(false, Ordering::Release);
+        POLLING.store(false, Ordering::SeqCst);
+        // A product may have moved the time on after the last look, having seen this worker
+        // still polling: go on, unless another worker has taken over since.
+        if WARM_UNTIL.load(Ordering::SeqCst) <= now_plus(Duration::ZERO)
+            || POLLING.swap(true, Ordering::SeqCst)
+        {
+            break;
+        }
     });
 }
