@@ -1,11 +1,14 @@
 //! Large products split into blocks of columns of the result, one per thread: the calling
 //! thread computes the first block while the workers of a small pool of its own compute the
-//! others.
+//! others; long elementwise loops ([`zip_chunks`]) the same way.
 //!
 //! Waking a sleeping thread takes longer than a product of this size (about 0.2 ms measured
-//! here), so a product is split only while a worker is awake: after a product, one worker
-//! keeps polling for the next for [`KEEP_WARM`] (as OpenMP runtimes do) and then sleeps. A
+//! here), so work is split only while a worker is awake: after a product, one worker keeps
+//! polling for the next for [`KEEP_WARM`] (as OpenMP runtimes do) and then sleeps. A
 //! product that finds it asleep runs on the calling thread alone and wakes it for the next.
+//! The polling worker yields its core between looks (`sched_yield`), so that another
+//! process that wants the core gets it; when that makes the worker's parts late several
+//! times in a row, work stays on the calling thread for [`BACK_OFF`].
 
 use super::{kernel, Strided};
 use crate::real::Real;
@@ -134,6 +137,9 @@ pub(crate) fn zip_chunks<A: Send, B: Sync>(
 /// awake however long this one takes.
 fn awake_pool(wanted: usize, expected: Duration) -> Option<(&'static rayon::ThreadPool, usize)> {
     let pool = pool().filter(|_| wanted > 1)?;
+    if BACKING_OFF_UNTIL.load(Ordering::SeqCst) > now_plus(Duration::ZERO) {
+        return None;
+    }
     if !warm(WARM_MARGIN) {
         keep_warm(pool);
         WARM_UNTIL.fetch_max(now_plus(expected + KEEP_WARM), Ordering::SeqCst);
@@ -165,15 +171,49 @@ fn in_parts<A: Send>(
                 pending_ref.fetch_sub(1, Ordering::Release);
             });
         }
+        let started = Instant::now();
         f(0, first);
+        let (mine, polling) = (started.elapsed(), Instant::now());
         // Poll for the other parts rather than fall asleep at the end of the scope (waking
         // takes longer than the parts' imbalance), for at most [`KEEP_WARM`].
-        let polling = Instant::now();
         while pending.load(Ordering::Acquire) > 0 && polling.elapsed() < KEEP_WARM {
             core::hint::spin_loop();
         }
+        // Parts of equal size end together unless another process holds the worker's core:
+        // then waiting for it costs more than the threads give, so stop splitting a while.
+        note_lateness(polling.elapsed() > mine.max(LATE));
     });
-    keep_warm(pool);
+    if BACKING_OFF_UNTIL.load(Ordering::SeqCst) <= now_plus(Duration::ZERO) {
+        keep_warm(pool);
+    }
+}
+
+/// How late the other parts may end after the calling thread's (and later than the calling
+/// thread's part took) before the split counts as late. On a quiet machine a worker's part
+/// now and then takes twice the calling thread's; a worker whose core another process holds
+/// is milliseconds late.
+const LATE: Duration = Duration::from_micros(200);
+
+/// How many late splits in a row make work stay on the calling thread for [`BACK_OFF`].
+const LATE_IN_A_ROW: usize = 3;
+
+/// How long work stays on the calling thread after [`LATE_IN_A_ROW`] late splits.
+const BACK_OFF: Duration = Duration::from_millis(100);
+
+/// The time since [`epoch`], in nanoseconds, until which work stays on the calling thread.
+static BACKING_OFF_UNTIL: AtomicU64 = AtomicU64::new(0);
+
+/// Counts late splits in a row; at [`LATE_IN_A_ROW`], keeps work on the calling thread for
+/// [`BACK_OFF`] and lets the polling worker sleep.
+fn note_lateness(late: bool) {
+    static LATE_SPLITS: AtomicUsize = AtomicUsize::new(0);
+    if !late {
+        LATE_SPLITS.store(0, Ordering::Relaxed);
+    } else if LATE_SPLITS.fetch_add(1, Ordering::Relaxed) + 1 >= LATE_IN_A_ROW {
+        LATE_SPLITS.store(0, Ordering::Relaxed);
+        BACKING_OFF_UNTIL.fetch_max(now_plus(BACK_OFF), Ordering::SeqCst);
+        WARM_UNTIL.store(0, Ordering::SeqCst);
+    }
 }
 
 /// Extends the time until which the polling worker polls to [`KEEP_WARM`] from now.
@@ -188,6 +228,9 @@ static WARM_UNTIL: AtomicU64 = AtomicU64::new(0);
 /// Whether a worker polls the pool, or has been asked to and is on its way.
 static POLLING: AtomicBool = AtomicBool::new(false);
 
+/// Whether a worker is polling the pool now (it may take a while to wake after it was asked).
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
 /// The instant every [`WARM_UNTIL`] counts from.
 fn epoch() -> Instant {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
@@ -201,7 +244,7 @@ fn now_plus(ahead: Duration) -> u64 {
 
 /// Whether a worker polls the pool for at least `margin` more.
 fn warm(margin: Duration) -> bool {
-    POLLING.load(Ordering::SeqCst) && WARM_UNTIL.load(Ordering::SeqCst) > now_plus(margin)
+    RUNNING.load(Ordering::SeqCst) && WARM_UNTIL.load(Ordering::SeqCst) > now_plus(margin)
 }
 
 /// Wakes a worker and waits until it runs, so that the next large product is split between
@@ -224,6 +267,7 @@ fn keep_warm(pool: &'static rayon::ThreadPool) {
         return;
     }
     pool.spawn(move || loop {
+        RUNNING.store(true, Ordering::SeqCst);
         while let Some(done) = pool.yield_now() {
             match done {
                 rayon::Yield::Executed => keep_polling(),
@@ -232,9 +276,10 @@ fn keep_warm(pool: &'static rayon::ThreadPool) {
                 {
                     break
                 }
-                rayon::Yield::Idle => core::hint::spin_loop(),
+                rayon::Yield::Idle => std::thread::yield_now(),
             }
         }
+        RUNNING.store(false, Ordering::SeqCst);
         POLLING.store(false, Ordering::SeqCst);
         // A product may have moved the time on after the last look, having seen this worker
         // still polling: go on, unless another worker has taken over since.
