@@ -1,5 +1,5 @@
 //! The `#[differentiate]` attribute of `autodiff`: reverse-mode differentiation of a Rust
-//! function at compile time. This file is a shim; the work is in [`expand::expand`].
+//! function at compile time. This file is a shim; the work is in `expand::expand`.
 
 mod analyse;
 mod args;
