@@ -139,7 +139,7 @@ pub(crate) fn zip_chunks<A: Send, B: Sync>(
 /// awake however long this one takes.
 fn awake_pool(wanted: usize, expected: Duration) -> Option<(&'static rayon::ThreadPool, usize)> {
     let pool = pool().filter(|_| wanted > 1)?;
-    if BACKING_OFF_UNTIL.load(Ordering::SeqCst) > now_plus(Duration::ZERO) {
+    if backing_off() {
         return None;
     }
     if !warm(WARM_MARGIN) {
@@ -185,7 +185,7 @@ fn in_parts<A: Send>(
         // then waiting for it costs more than the threads give, so stop splitting a while.
         note_lateness(polling.elapsed() > mine.max(LATE));
     });
-    if BACKING_OFF_UNTIL.load(Ordering::SeqCst) <= now_plus(Duration::ZERO) {
+    if !backing_off() {
         keep_warm(pool);
     }
 }
@@ -205,10 +205,17 @@ const BACK_OFF: Duration = Duration::from_millis(100);
 /// The time since [`epoch`], in nanoseconds, until which work stays on the calling thread.
 static BACKING_OFF_UNTIL: AtomicU64 = AtomicU64::new(0);
 
+/// Late splits in a row so far.
+static LATE_SPLITS: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether work stays on the calling thread now, after late splits.
+fn backing_off() -> bool {
+    BACKING_OFF_UNTIL.load(Ordering::SeqCst) > now_plus(Duration::ZERO)
+}
+
 /// Counts late splits in a row; at [`LATE_IN_A_ROW`], keeps work on the calling thread for
 /// [`BACK_OFF`] and lets the polling worker sleep.
 fn note_lateness(late: bool) {
-    static LATE_SPLITS: AtomicUsize = AtomicUsize::new(0);
     if !late {
         LATE_SPLITS.store(0, Ordering::Relaxed);
     } else if LATE_SPLITS.fetch_add(1, Ordering::Relaxed) + 1 >= LATE_IN_A_ROW {
@@ -291,4 +298,37 @@ fn keep_warm(pool: &'static rayon::ThreadPool) {
             break;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One test, because the state is the process's: shared loops visit every element once
+    /// (shared or not); then late splits back off only when they come [`LATE_IN_A_ROW`] in a
+    /// row, and the back-off ends.
+    #[test]
+    fn shared_loops_and_backing_off() {
+        for len in [0, 1, 63, 64, 65, 1000, 100_003] {
+            let b: Vec<u64> = (0..len as u64).collect();
+            let mut a = vec![0u64; len];
+            wake_threads();
+            zip_chunks(&mut a, &b, 64, |a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y + 1;
+                }
+            });
+            assert!(a.iter().zip(&b).all(|(x, y)| *x == y + 1), "length {len}");
+        }
+
+        for late in [true, true, false, true, true] {
+            note_lateness(late);
+        }
+        assert!(!backing_off(), "an on-time split resets the count");
+        note_lateness(true);
+        assert!(backing_off(), "three late splits in a row");
+        assert!(awake_pool(2, Duration::ZERO).is_none());
+        std::thread::sleep(BACK_OFF + Duration::from_millis(10));
+        assert!(!backing_off(), "the back-off ends");
+    }
 }
