@@ -25,56 +25,34 @@ pub(super) fn product<T: Real>(
 ) -> bool {
     assert!(b.cols <= 4, "at most four columns");
     let (k, n, b_rs, b_cs) = (b.rows, b.cols, b.row_stride, b.col_stride);
-    let arch = pulp::Arch::new();
-    if let (Some(a), Some(b)) = (T::as_f64s(a), T::as_f64s(b.data)) {
-        let Some(out) = T::as_f64s_mut(out) else {
-            return false;
+    // The same call for either scalar type, with `T`'s slices read as that type.
+    macro_rules! run_as {
+        ($Columns:ident, $as:ident, $as_mut:ident) => {
+            let scalar = |v: &T| T::$as(core::slice::from_ref(v)).map(|s| s[0]);
+            if let (Some(out), Some(a), Some(b), Some(alpha)) =
+                (T::$as_mut(out), T::$as(a), T::$as(b.data), scalar(&alpha))
+            {
+                let beta = beta.as_ref().and_then(scalar);
+                let columns = $Columns {
+                    out,
+                    alpha,
+                    beta,
+                    a,
+                    m,
+                    k,
+                    b,
+                    b_rs,
+                    b_cs,
+                    n,
+                };
+                pulp::Arch::new().dispatch(columns);
+                return true;
+            }
         };
-        let (alpha, beta) = (f64s_of(alpha), beta.map(f64s_of));
-        arch.dispatch(Columns64 {
-            out,
-            alpha,
-            beta,
-            a,
-            m,
-            k,
-            b,
-            b_rs,
-            b_cs,
-            n,
-        });
-        return true;
     }
-    if let (Some(a), Some(b)) = (T::as_f32s(a), T::as_f32s(b.data)) {
-        let Some(out) = T::as_f32s_mut(out) else {
-            return false;
-        };
-        let (alpha, beta) = (f32s_of(alpha), beta.map(f32s_of));
-        arch.dispatch(Columns32 {
-            out,
-            alpha,
-            beta,
-            a,
-            m,
-            k,
-            b,
-            b_rs,
-            b_cs,
-            n,
-        });
-        return true;
-    }
+    run_as!(Columns64, as_f64s, as_f64s_mut);
+    run_as!(Columns32, as_f32s, as_f32s_mut);
     false
-}
-
-/// `v` as an `f64`, when `T` is `f64`.
-fn f64s_of<T: Real>(v: T) -> f64 {
-    T::as_f64s(core::slice::from_ref(&v)).map_or(f64::NAN, |s| s[0])
-}
-
-/// `v` as an `f32`, when `T` is `f32`.
-fn f32s_of<T: Real>(v: T) -> f32 {
-    T::as_f32s(core::slice::from_ref(&v)).map_or(f32::NAN, |s| s[0])
 }
 
 macro_rules! columns_kernel {
