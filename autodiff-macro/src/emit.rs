@@ -59,7 +59,18 @@ pub fn items(f: &Function) -> TokenStream {
         all,
         flags: flags.clone(),
     };
-    let mut reverse = Reverse::masked(&code, mask);
+    // Borrowed differentiable parameters reach the reverse sweep as `Lent`: a caller whose own
+    // sweep reads the argument no more gives it, and it goes back to the pool after this
+    // sweep's last read of it, before the gradients computed later take their buffers.
+    let lent: std::collections::HashMap<VarId, syn::Ident> = f
+        .sig
+        .params
+        .iter()
+        .zip(f.param_vars)
+        .filter(|(p, _)| is_lent(p))
+        .map(|(p, &v)| (v, lent_name(&p.ident)))
+        .collect();
+    let mut reverse = Reverse::masked(&code, mask, lent);
     let sweep = reverse.sweep(
         &f.body.block,
         &f.body.result,
@@ -102,6 +113,7 @@ pub fn items(f: &Function) -> TokenStream {
     let mut fields = Vec::new();
     let mut field_values = Vec::new();
     let mut shapes = Vec::new();
+    let mut lent_shapes = Vec::new();
     for (p, &v) in f.sig.params.iter().zip(f.param_vars) {
         if !p.differentiable {
             continue;
@@ -115,7 +127,12 @@ pub fn items(f: &Function) -> TokenStream {
         let value = if var.active() && needs.reached.contains(&v) {
             quote!(#rules::finish_reached(#d))
         } else {
-            let shape = if p.refs >= 1 {
+            let shape = if is_lent(p) {
+                // Read before the sweep, which may give the value back.
+                let name = format_ident!("__ad_shape_{}", ident);
+                lent_shapes.push(quote!(let #name = #rules::shape_of(#ident);));
+                quote!(#name)
+            } else if p.refs >= 1 {
                 quote!(#rules::shape_of(#ident))
             } else {
                 let name = format_ident!("__ad_shape_{}", ident);
@@ -155,7 +172,83 @@ pub fn items(f: &Function) -> TokenStream {
     let borrowed: Vec<&crate::signature::Param> =
         f.sig.params.iter().filter(|p| p.refs >= 1).collect();
     let borrowed_names: Vec<&syn::Ident> = borrowed.iter().map(|p| &p.ident).collect();
-    let borrowed_tys: Vec<&syn::Type> = borrowed.iter().map(|p| &p.ty).collect();
+    // As the reverse sweep takes them: a `Lent` for a differentiable one, the type as written
+    // otherwise.
+    let borrowed_tys: Vec<TokenStream> = borrowed
+        .iter()
+        .map(|p| {
+            let (ty, owned) = (&p.ty, &p.owned);
+            if is_lent(p) {
+                quote!(#rules::Lent<'_, #owned>)
+            } else {
+                quote!(#ty)
+            }
+        })
+        .collect();
+    // The reverse closure's parameters, and the plain references its body reads them as.
+    let closure_params: Vec<TokenStream> = borrowed
+        .iter()
+        .zip(&borrowed_tys)
+        .map(|(p, ty)| {
+            let name = if is_lent(p) {
+                lent_name(&p.ident)
+            } else {
+                p.ident.clone()
+            };
+            quote!(#name: #ty)
+        })
+        .collect();
+    let unlend: Vec<TokenStream> = borrowed
+        .iter()
+        .filter(|p| is_lent(p))
+        .map(|p| {
+            let (name, lent, owned) = (&p.ident, lent_name(&p.ident), &p.owned);
+            quote!(let #name: &#owned = &*#lent;)
+        })
+        .collect();
+    // What `NAME_bwd` passes from the tape, and what the adapter takes and passes on.
+    let tape_args: Vec<TokenStream> = borrowed
+        .iter()
+        .map(|p| {
+            let name = &p.ident;
+            if is_lent(p) {
+                quote!(#rules::Lent::Borrowed(tape.#name))
+            } else {
+                quote!(tape.#name)
+            }
+        })
+        .collect();
+    // The adapter takes any argument that borrows as a scalar or matrix parameter, or a
+    // `Lent` one (only a differentiable parameter is given one, but the caller cannot tell
+    // which are: passing a differentiable value to another parameter is an error of its own).
+    let adapter_params: Vec<TokenStream> = borrowed
+        .iter()
+        .map(|p| {
+            let (name, ty, owned) = (&p.ident, &p.ty, &p.owned);
+            if p.refs == 1 && p.value_type {
+                quote!(#name: impl #rules::Lend<'__ad_lend, #owned>)
+            } else {
+                quote!(#name: #ty)
+            }
+        })
+        .collect();
+    let lend_lifetime = borrowed
+        .iter()
+        .any(|p| p.refs == 1 && p.value_type)
+        .then(|| quote!('__ad_lend,));
+    let adapter_args: Vec<TokenStream> = borrowed
+        .iter()
+        .map(|p| {
+            let name = &p.ident;
+            if is_lent(p) {
+                quote!(#rules::Lend::lend(#name))
+            } else if p.refs == 1 && p.value_type {
+                quote!(&*#rules::Lend::lend(#name))
+            } else {
+                quote!(#name)
+            }
+        })
+        .collect();
     let borrowed_fields: Vec<TokenStream> = params_fwd
         .iter()
         .zip(&f.sig.params)
@@ -257,10 +350,12 @@ pub fn items(f: &Function) -> TokenStream {
             #forward_body
             let __ad_value = #value;
             #forward_leftovers
-            let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #param_count] #(, #borrowed_names: #borrowed_tys)*| -> #grad_ty {
+            let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #param_count] #(, #closure_params)*| -> #grad_ty {
                 // Which gradients the caller asked for (all, unless another differentiated
                 // function calls this one with constants).
                 let [#(#flags),*] = __ad_wanted;
+                #(#unlend)*
+                #(#lent_shapes)*
                 #sweep
                 #grad_ty { #(#field_values,)* }
             };
@@ -271,7 +366,7 @@ pub fn items(f: &Function) -> TokenStream {
         #[inline]
         #allow
         #vis fn #bwd<'__ad, __AdReverse: #reverse_fn>(tape: #tape_ty<'__ad, __AdReverse>, seed: #ret) -> #grad_ty {
-            (tape.reverse)(seed, [true; #param_count] #(, tape.#borrowed_names)*)
+            (tape.reverse)(seed, [true; #param_count] #(, #tape_args)*)
         }
 
         #[doc = #vjp_doc]
@@ -297,8 +392,8 @@ pub fn items(f: &Function) -> TokenStream {
         #[doc(hidden)]
         #[inline]
         #allow
-        #vis fn #adapter_bwd<__AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #borrowed_names: #borrowed_tys)*) -> (#(#positional_ty,)*) {
-            let __ad_grad = reverse(seed, wanted #(, #borrowed_names)*);
+        #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
+            let __ad_grad = reverse(seed, wanted #(, #adapter_args)*);
             (#(#positional,)*)
         }
 
@@ -319,11 +414,23 @@ pub fn items(f: &Function) -> TokenStream {
             #[doc = #bwd_doc]
             #[doc(hidden)]
             #[inline]
-            #vis fn #adapter_bwd<__AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #borrowed_names: #borrowed_tys)*) -> (#(#positional_ty,)*) {
+            #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
                 #adapter_bwd(reverse, seed, wanted #(, #borrowed_names)*)
             }
         }
     }
+}
+
+/// Whether the reverse sweep takes `p` as a `Lent` (a borrowed differentiable parameter,
+/// which a caller may give instead of lending).
+fn is_lent(p: &crate::signature::Param) -> bool {
+    p.refs == 1 && p.differentiable
+}
+
+/// The reverse closure's own name for the `Lent` parameter `x`: `__ad_lent_x`.
+fn lent_name(ident: &syn::Ident) -> syn::Ident {
+    let name = ident.to_string();
+    format_ident!("__ad_lent_{}", name.strip_prefix("r#").unwrap_or(&name))
 }
 
 /// The parameters with every elided lifetime named `'__ad`, the lifetime of the tape.

@@ -29,6 +29,8 @@ pub struct Reverse<'a> {
     /// Reads of the branch arm being generated, innermost last.
     arm_reads: Vec<BTreeSet<VarId>>,
     mask: Option<Mask>,
+    /// The parameters the sweep receives as `Lent`, with the closure's name for each.
+    lent: HashMap<VarId, syn::Ident>,
 }
 
 /// Which parameters each value depends on, so that a pullback runs only when its caller
@@ -49,16 +51,19 @@ impl<'a> Reverse<'a> {
             needs: Needs::default(),
             arm_reads: Vec::new(),
             mask: None,
+            lent: HashMap::new(),
         }
     }
 
-    /// The sweep of a function, whose caller says which gradients it wants.
-    pub fn masked(code: &'a Code<'a>, mask: Mask) -> Self {
+    /// The sweep of a function, whose caller says which gradients it wants, and which
+    /// receives the parameters in `lent` as `Lent` (to give back after their last read).
+    pub fn masked(code: &'a Code<'a>, mask: Mask, lent: HashMap<VarId, syn::Ident>) -> Self {
         Reverse {
             code,
             needs: Needs::default(),
             arm_reads: Vec::new(),
             mask: Some(mask),
+            lent,
         }
     }
 
@@ -159,9 +164,11 @@ impl<'a> Reverse<'a> {
 
     /// The sweep of a function's body, giving each matrix of the tape back to the pool right
     /// after the last pullback that reads it, so that the gradients computed after it can
-    /// reuse its buffer.
+    /// reuse its buffer. A value whose last reader is a call to a differentiated function is
+    /// given to it (`Lent::Given`) instead, to go back to the pool inside the callee's sweep.
     fn block_recycling(&mut self, block: &Block, params: &[VarId]) -> TokenStream {
-        // Each statement, or each pullback of an operation, with the values it reads.
+        // Each statement, or each pullback of an operation, with the values it reads (and,
+        // for a call, the call).
         let mut stmts = Vec::new();
         for s in block.stmts.iter().rev() {
             let vars = &self.code.body.vars;
@@ -171,35 +178,73 @@ impl<'a> Reverse<'a> {
                     expr: Expr::Op(op),
                     ..
                 } if vars[*var].active() => {
-                    stmts.extend(self.op_pullbacks(*var, op));
+                    let pullbacks = self.op_pullbacks(*var, op);
+                    stmts.extend(pullbacks.into_iter().map(|(t, r)| (t, r, None)));
                 }
-                _ => stmts.push(self.reading(|sweep| sweep.stmt(s))),
+                Stmt::Let {
+                    var,
+                    expr: Expr::Call(call),
+                    ..
+                } if vars[*var].active() => {
+                    let (tokens, reads) = self.reading(|sweep| sweep.call(*var, call, &[]));
+                    stmts.push((tokens, reads, Some((*var, call))));
+                }
+                _ => {
+                    let (tokens, reads) = self.reading(|sweep| sweep.stmt(s));
+                    stmts.push((tokens, reads, None));
+                }
             }
         }
         let vars = &self.code.body.vars;
         let rules = &self.code.rules;
         let mut defined = defined_in(block);
         defined.extend_from_slice(params);
+        let lent: HashMap<VarId, syn::Ident> = params
+            .iter()
+            .filter_map(|v| self.lent.get(v).map(|name| (*v, name.clone())))
+            .collect();
         let mut recycled = HashSet::new();
         // From the sweep's end backwards: the first statement met that reads a value is the
         // last one to read it.
-        let mut out: Vec<TokenStream> = stmts
-            .into_iter()
-            .rev()
-            .map(|(tokens, reads)| {
-                let after = reads
-                    .into_iter()
-                    .filter(|v| defined.contains(v) && owned_value(&vars[*v]))
-                    .filter(|v| recycled.insert(*v))
-                    .map(|v| {
-                        let name = self.code.name(v);
-                        quote!(#rules::recycle(#name);)
-                    });
-                quote!(#tokens #(#after)*)
-            })
-            .collect();
+        let mut out = Vec::new();
+        for (tokens, reads, call) in stmts.into_iter().rev() {
+            let last: Vec<VarId> = reads
+                .into_iter()
+                .filter(|v| defined.contains(v) && (owned_value(&vars[*v]) || lent.contains_key(v)))
+                .filter(|v| recycled.insert(*v))
+                .collect();
+            let given: Vec<VarId> = match call {
+                Some((_, call)) => last
+                    .iter()
+                    .copied()
+                    .filter(|&v| {
+                        let ours = owned_value(&vars[v]) || lent.contains_key(&v);
+                        ours && vars[v].active() && givable(call, v)
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
+            let tokens = match call {
+                Some((var, call)) if !given.is_empty() => self.call(var, call, &given),
+                _ => tokens,
+            };
+            let after = last.iter().filter(|v| !given.contains(v)).map(|v| {
+                if let Some(name) = lent.get(v) {
+                    quote!(#rules::give_back(#name);)
+                } else {
+                    let name = self.code.name(*v);
+                    quote!(#rules::recycle(#name);)
+                }
+            });
+            out.push(quote!(#tokens #(#after)*));
+        }
         out.reverse();
-        out.into_iter().collect()
+        // A lent parameter the sweep never reads goes back first.
+        let unread = lent.iter().filter(|(v, _)| !recycled.contains(*v));
+        let unread: Vec<TokenStream> = unread
+            .map(|(_, name)| quote!(#rules::give_back(#name);))
+            .collect();
+        quote!(#(#unread)* #(#out)*)
     }
 
     fn stmt(&mut self, stmt: &Stmt) -> TokenStream {
@@ -207,7 +252,7 @@ impl<'a> Reverse<'a> {
         match stmt {
             Stmt::Let { var, expr, .. } if vars[*var].active() => match expr {
                 Expr::Op(op) => self.op(*var, op),
-                Expr::Call(call) => self.call(*var, call),
+                Expr::Call(call) => self.call(*var, call, &[]),
                 Expr::Map(map) => self.map(*var, map),
                 Expr::Const(_) => quote!(),
             },
@@ -295,8 +340,10 @@ impl<'a> Reverse<'a> {
         }
     }
 
-    /// `if let Some(seed) = d_y { let g = f::__ad_bwd_f(tape, seed, wanted); accumulate(&mut d_a, g.0); … }`
-    fn call(&mut self, var: VarId, call: &Call) -> TokenStream {
+    /// `if let Some(seed) = d_y { let g = f::__ad_bwd_f(tape, seed, wanted); accumulate(&mut d_a, g.0); … }`,
+    /// giving the callee the values in `given` (which nothing reads after this call) rather
+    /// than lending them: an owned value as `Lent::Given`, a `Lent` parameter as it came.
+    fn call(&mut self, var: VarId, call: &Call, given: &[VarId]) -> TokenStream {
         let vars = &self.code.body.vars;
         self.read(call.tape);
         let tape = self.code.name(call.tape);
@@ -333,6 +380,17 @@ impl<'a> Reverse<'a> {
                     c.reads.iter().for_each(|&v| self.read(v));
                     borrowed.push(c.tokens.clone());
                 }
+                (None, Some(v)) if given.contains(&v) => {
+                    self.read(v);
+                    // A parameter this sweep was lent or given itself is passed on as it came.
+                    borrowed.push(match self.lent.get(&v) {
+                        Some(lent) => quote!(#lent),
+                        None => {
+                            let name = self.code.name(v);
+                            quote!(#rules::Lent::Given(#name))
+                        }
+                    });
+                }
                 (None, Some(v)) => {
                     self.read(v);
                     borrowed.push(self.code.operand_at(&Operand::Var(v), arg.refs));
@@ -340,11 +398,22 @@ impl<'a> Reverse<'a> {
                 (None, None) => {}
             }
         }
+        // A given value goes back to the pool all the same when the call does not run.
+        let otherwise = (!given.is_empty()).then(|| {
+            let back = given.iter().map(|&v| match self.lent.get(&v) {
+                Some(lent) => quote!(#rules::give_back(#lent);),
+                None => {
+                    let name = self.code.name(v);
+                    quote!(#rules::recycle(#name);)
+                }
+            });
+            quote!(else { #(#back)* })
+        });
         quote_spanned! {call.span=>
             if let ::core::option::Option::Some(__ad_seed) = #d_out {
                 let __ad_grad = #bwd(#tape, __ad_seed, [#(#wanted),*] #(, #borrowed)*);
                 #accumulate
-            }
+            } #otherwise
         }
     }
 
@@ -443,6 +512,24 @@ impl<'a> Reverse<'a> {
         let reached = std::mem::take(&mut self.needs.reached);
         (quote!(#(#declare)* #flows #body), saved, reached)
     }
+}
+
+/// Whether `call` can be given `v` (rather than lent it) when nothing reads `v` after the
+/// call: `v` is an owned value passed once, by one reference (`&h`), and read by nothing
+/// else in the call. (An active value goes to a differentiable parameter of the callee, which
+/// its reverse sweep takes as a `Lent`: passing it to another is an error of its own.)
+fn givable(call: &Call, v: VarId) -> bool {
+    let passes = call.args.iter().filter(|a| a.value == Some(v)).count();
+    let by_one_ref = call
+        .args
+        .iter()
+        .any(|a| a.value == Some(v) && a.refs == 1 && a.constant.is_none());
+    let in_constant = call
+        .args
+        .iter()
+        .filter_map(|a| a.constant.as_ref())
+        .any(|c| c.reads.contains(&v));
+    passes == 1 && by_one_ref && !in_constant
 }
 
 /// The values a block defines at its own level (nested blocks define their own).

@@ -15,6 +15,9 @@ pub struct Param {
     /// 1 for `&T`, 0 for `T`.
     pub refs: i32,
     pub differentiable: bool,
+    /// Whether the type (without its reference) is a scalar or matrix type, which could be
+    /// differentiated (whether or not `wrt(..)` lists it).
+    pub value_type: bool,
 }
 
 /// The checked signature.
@@ -168,6 +171,7 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
             owned,
             refs,
             differentiable: can,
+            value_type: can,
         });
     }
     if let Some(wrt) = &args.wrt {

@@ -59,3 +59,19 @@ fn composed_call_branch_map() {
         }
     ));
 }
+
+/// A value made by one call and read last by another: the second call is given it
+/// (`Lent::Given`), so that its reverse sweep gives the buffer back to the pool as soon as it
+/// has read it, before the hidden layer's gradient takes one.
+#[test]
+fn hidden_layer_given_to_the_next_call() {
+    insta::assert_snapshot!(pretty(
+        quote!(),
+        quote! {
+            fn stacked(x: &DMatrix<f64>, w1: &DMatrix<f64>, w2: &DMatrix<f64>) -> f64 {
+                let h = layer(x, w1);
+                layer(&h, w2).sum()
+            }
+        }
+    ));
+}

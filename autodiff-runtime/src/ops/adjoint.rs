@@ -289,6 +289,61 @@ pub fn copied<T: Value>(value: &T) -> T {
     value.copied()
 }
 
+/// A reference parameter as a differentiated callee's reverse sweep receives it: borrowed
+/// (from the tape, or from a caller that still needs it), or given by a caller whose own
+/// sweep reads it no more. A given value goes back to the pool right after the callee's last
+/// pullback that reads it ([`give_back`]), so that the gradients computed after it reuse its
+/// buffer, as they would within one function.
+pub enum Lent<'a, T> {
+    /// The caller keeps the value.
+    Borrowed(&'a T),
+    /// The callee owns the value now.
+    Given(T),
+}
+
+impl<T> core::ops::Deref for Lent<'_, T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        match self {
+            Lent::Borrowed(value) => value,
+            Lent::Given(value) => value,
+        }
+    }
+}
+
+/// What a caller may pass for a reference parameter of a differentiated callee's reverse
+/// sweep: a [`Lent`] value, or any reference to it (`&h`, `&&h`, a `&Box<T>`: whatever
+/// borrows as `T`, as the forward call's coercions allow).
+pub trait Lend<'a, T> {
+    /// The argument as the callee's reverse sweep takes it.
+    fn lend(self) -> Lent<'a, T>;
+}
+
+impl<'a, T> Lend<'a, T> for Lent<'a, T> {
+    #[inline]
+    fn lend(self) -> Lent<'a, T> {
+        self
+    }
+}
+
+impl<'a, T, R: core::borrow::Borrow<T> + ?Sized> Lend<'a, T> for &'a R {
+    #[inline]
+    fn lend(self) -> Lent<'a, T> {
+        Lent::Borrowed(self.borrow())
+    }
+}
+
+/// Gives a [`Lent::Given`] parameter back to the pool once the sweep reads it no more (a
+/// borrowed one stays with its owner).
+#[inline]
+pub fn give_back<T: 'static>(lent: Lent<'_, T>) {
+    if let Lent::Given(value) = lent {
+        crate::buffers::recycle_any(value);
+    }
+}
+
 /// Gives back the adjoint that a pullback which did not run would have taken by value (the
 /// caller did not want the gradient it leads to).
 ///
