@@ -392,6 +392,14 @@ pub fn held_bytes<T: Real>() -> usize {
     with_pool::<T, _>(|p| p.bytes).unwrap_or(0)
 }
 
+/// The bytes of the words the current thread's pool holds for [`Bits`] (which elements of a
+/// `relu` input were positive).
+pub fn held_bits_bytes() -> usize {
+    WORDS
+        .try_with(|p| p.try_borrow().map_or(0, |p| p.bytes))
+        .unwrap_or(0)
+}
+
 /// Frees every buffer the current thread's pool holds, and resets its [`stats`].
 pub fn release() {
     F64.with_borrow_mut(|p| *p = Pool::new());

@@ -160,6 +160,12 @@ fn shapes(rng: &mut Rng) -> Vec<(usize, usize, usize)> {
         (9, 300, 4),
         (33, 65, 17),
         (64, 100, 50),
+        // Transposed operands that the kernel takes in blocks of rows (the left) or slices
+        // of the inner dimension (the right), with remainders; rows not a whole number of
+        // vectors.
+        (200, 64, 100),
+        (100, 300, 40),
+        (123, 77, 45),
     ];
     for _ in 0..6 {
         shapes.push((

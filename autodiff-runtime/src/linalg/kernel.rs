@@ -1,6 +1,7 @@
 //! The one call into the `gemm` crate: a safe wrapper around its raw-pointer `gemm::gemm`
 //! that checks every bound first. Nothing else in the crate is allowed `unsafe`.
 
+use crate::real::Real;
 use core::any::TypeId;
 
 /// A matrix read from a slice: entry (i, j) is `data[i * row_stride + j * col_stride]`.
@@ -39,11 +40,13 @@ pub(crate) fn supports<T: 'static>() -> bool {
 /// `out = alpha · a · b + beta · out`, with `out` column-major and contiguous (`a.rows` rows,
 /// `b.cols` columns). `beta = None` overwrites `out` without reading it, so a NaN left in
 /// the buffer does not propagate. The product runs on the calling thread (splitting large
-/// ones between threads is `split.rs`'s work).
+/// ones between threads is `split.rs`'s work), in blocks of rows and slices of the inner
+/// dimension where the kernel would otherwise copy a whole operand into scratch of its own
+/// (see [`blocks`]).
 ///
 /// Panics when `T` is not `f32` or `f64` (see [`supports`]) or when a shape or a stride does
 /// not fit its slice.
-pub(crate) fn gemm<T: Copy + 'static>(
+pub(crate) fn gemm<T: Real>(
     out: &mut [T],
     alpha: T,
     a: Strided<'_, T>,
@@ -58,7 +61,113 @@ pub(crate) fn gemm<T: Copy + 'static>(
         m.checked_mul(n),
         "gemm kernel: output size"
     );
-    assert!(isize::try_from(m).is_ok(), "gemm kernel: output stride");
+    assert!(
+        a.in_bounds() && b.in_bounds(),
+        "gemm kernel: strides out of bounds"
+    );
+    if m == 0 || n == 0 || k == 0 {
+        return call(out, m, alpha, a, b, beta);
+    }
+    let (rows, depth) = blocks::<T>(&a, &b);
+    for first in (0..m).step_by(rows) {
+        let a = Strided {
+            data: &a.data[first * a.row_stride..],
+            rows: rows.min(m - first),
+            ..a
+        };
+        for p in (0..k).step_by(depth) {
+            let cols = depth.min(k - p);
+            let a = Strided {
+                data: &a.data[p * a.col_stride..],
+                cols,
+                ..a
+            };
+            let b = Strided {
+                data: &b.data[p * b.row_stride..],
+                rows: cols,
+                ..b
+            };
+            // Each slice of the inner dimension after the first adds to what it left.
+            let beta = if p == 0 { beta } else { Some(T::one()) };
+            call(&mut out[first..], m, alpha, a, b, beta);
+        }
+    }
+}
+
+/// The part of the larger of the result and the copied operand that the kernel's scratch for
+/// one call may take: an eighth. The result of a backward product is a gradient, which the
+/// step keeps anyway; so the scratch adds at most about 6% to the step's memory.
+const SCRATCH_PART: usize = 8;
+
+/// The deepest slice of the inner dimension the kernel copies at once (its `kc` is at most
+/// this; the scratch for a block of rows is `rows × min(k, KC)`).
+const KC: usize = 512;
+
+/// Rows of the result and depth of the inner dimension per kernel call. The kernel copies
+/// its operands a panel at a time into a buffer it keeps per thread, except in two cases,
+/// where it first copies all of one operand into scratch it allocates for the call:
+/// - the left operand read across its rows (transposed: `Xᵀ·dH` in a backward sweep), or
+///   with a row count that is not a whole number of vectors: all its rows (`m × min(k, 512)`;
+///   1.6 MB for W4's `xᵀ·d1`). A transposed one goes in blocks of rows whose copy is at most
+///   [`SCRATCH_PART`] of the result (or of itself, if larger); a remainder of rows on its own.
+/// - the right operand read across its rows (`dH·Wᵀ`) when the result has more than a few
+///   rows: a `k × n` copy (2 MB for W4's `d2·W2ᵀ`). It goes in slices of the inner
+///   dimension, bounded the same way.
+///
+/// Blocks of 192 rows for W4's `xᵀ·d1` and slices 64 deep for its `d2·W2ᵀ` run at the speed
+/// of the whole product (BENCHMARKS.md, "Matrix products").
+fn blocks<T>(a: &Strided<'_, T>, b: &Strided<'_, T>) -> (usize, usize) {
+    // One 512-bit vector of rows: the kernel's unit (8 f64, 16 f32).
+    let lanes = (64 / core::mem::size_of::<T>()).max(1);
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let result = m.saturating_mul(n);
+    let rows = if a.row_stride == 1 {
+        if m < lanes {
+            m
+        } else {
+            m - m % lanes
+        }
+    } else {
+        let limit = result.max(m.saturating_mul(k)) / SCRATCH_PART;
+        (limit / k.min(KC) / lanes * lanes).max(lanes)
+    };
+    let depth = if b.row_stride == 1 {
+        k
+    } else {
+        let limit = result.max(k.saturating_mul(n)) / SCRATCH_PART;
+        (limit / n).max(lanes)
+    };
+    (rows, depth)
+}
+
+/// `out = alpha · a · b + beta · out` for the `a.rows × b.cols` block of `out` whose entry
+/// (i, j) is `out[i + j · col_stride]`, in one call into the kernel.
+fn call<T: Real>(
+    out: &mut [T],
+    col_stride: usize,
+    alpha: T,
+    a: Strided<'_, T>,
+    b: Strided<'_, T>,
+    beta: Option<T>,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert!(supports::<T>(), "gemm kernel: f32 and f64 only");
+    assert_eq!(k, b.rows, "gemm kernel: inner dimensions differ");
+    assert!(col_stride >= m, "gemm kernel: output columns overlap");
+    let last = match (m, n) {
+        (0, _) | (_, 0) => None,
+        _ => (n - 1)
+            .checked_mul(col_stride)
+            .and_then(|c| c.checked_add(m - 1)),
+    };
+    assert!(
+        last.is_none_or(|l| l < out.len()),
+        "gemm kernel: output block out of bounds"
+    );
+    assert!(
+        isize::try_from(col_stride).is_ok(),
+        "gemm kernel: output stride"
+    );
     assert!(
         a.in_bounds() && b.in_bounds(),
         "gemm kernel: strides out of bounds"
@@ -69,17 +178,18 @@ pub(crate) fn gemm<T: Copy + 'static>(
     let (read_out, out_scale) = (beta.is_some(), beta.unwrap_or(alpha));
     // SAFETY: `T` is f32 or f64, and `gemm::gemm` picks its kernel by `T`'s type id. Every entry
     // (i, j) of `a`, `b` lies in its slice at i·row_stride + j·col_stride (checked by
-    // `in_bounds`, with all offsets below isize::MAX); `out` holds exactly m·n entries,
-    // column-major (row stride 1, column stride m), so no two entries overlap and the
-    // kernel writes each entry once. `out` is a `&mut` borrow, so it aliases neither input.
-    // The pointers outlive the call, which runs on this thread only.
+    // `in_bounds`, with all offsets below isize::MAX). The kernel writes entry (i, j) of the
+    // result, i < m, j < n, at `out[i + j·col_stride]`: inside `out` (the last one is checked
+    // above), and distinct entries at distinct places since `col_stride ≥ m`, so it writes
+    // each once. `out` is a `&mut` borrow, so it aliases neither input. The pointers outlive
+    // the call, which runs on this thread only.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
             out.as_mut_ptr(),
-            m as isize,
+            col_stride as isize,
             1,
             read_out,
             a.data.as_ptr(),
@@ -155,6 +265,38 @@ mod tests {
             plain(&[], 4, 0),
             None,
         );
+    }
+
+    /// A transposed operand goes in pieces whose copy stays within an eighth of the larger of
+    /// the result and the operand (or is one vector of rows, or the whole); a plain one whole.
+    #[test]
+    fn blocks_bound_the_copy_of_a_transposed_operand() {
+        fn transposed(data: &[f64], rows: usize, cols: usize) -> Strided<'_, f64> {
+            Strided {
+                data,
+                rows,
+                cols,
+                row_stride: cols,
+                col_stride: 1,
+            }
+        }
+        let data = vec![0.0; 784 * 512];
+        // W4's `xᵀ·d1` and `d2·W2ᵀ`, as documented on `blocks`.
+        let (x_t, d1) = (transposed(&data, 784, 256), plain(&data, 256, 512));
+        assert_eq!(blocks(&x_t, &d1), (192, 256));
+        let (d2, w2_t) = (plain(&data, 256, 512), transposed(&data, 512, 512));
+        assert_eq!(blocks(&d2, &w2_t), (256, 64));
+        for (m, k, n) in [(200, 64, 100), (100, 300, 40), (123, 77, 45), (9, 5000, 3)] {
+            let (a, b) = (transposed(&data, m, k), transposed(&data, k, n));
+            let (rows, depth) = blocks(&a, &b);
+            let copy_a = rows * k.min(KC);
+            assert!(rows == 8 || rows >= m || copy_a <= (m * n).max(m * k) / SCRATCH_PART);
+            assert!(depth == 8 || depth >= k || depth * n <= (m * n).max(k * n) / SCRATCH_PART);
+            assert!(rows >= 8 && depth >= 8);
+        }
+        // Plain operands whole, but for rows that do not fill a vector.
+        let (a, b) = (plain(&data, 123, 77), plain(&data, 77, 45));
+        assert_eq!(blocks(&a, &b), (120, 77));
     }
 
     #[test]
