@@ -162,10 +162,11 @@ fn shapes(rng: &mut Rng) -> Vec<(usize, usize, usize)> {
         (64, 100, 50),
         // Transposed operands that the kernel takes in blocks of rows (the left) or slices
         // of the inner dimension (the right), with remainders; rows not a whole number of
-        // vectors.
+        // vectors; a thin result (one vector of rows at a time).
         (200, 64, 100),
         (100, 300, 40),
         (123, 77, 45),
+        (37, 50, 12),
     ];
     for _ in 0..6 {
         shapes.push((

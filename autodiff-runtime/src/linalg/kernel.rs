@@ -99,6 +99,17 @@ pub(crate) fn gemm<T: Real>(
 /// step keeps anyway; so the scratch adds at most about 6% to the step's memory.
 const SCRATCH_PART: usize = 8;
 
+/// A copy this small (in bytes) is allowed whatever the product's size: cutting small
+/// products into pieces costs more than their copy takes (`dy·w2ᵀ` in W2, 64×10·10×100, ran
+/// at half speed in slices of 8).
+const SMALL_COPY: usize = 32 << 10;
+
+/// The most result columns for which a transposed left operand goes one vector of rows at a
+/// time: copying more rows for so few columns costs more than it gives (W4's `h2ᵀ·d3`,
+/// 512×256·256×10, f64 / f32: 46 / 114 GFLOP/s in blocks of one vector, 30 / 40 in blocks of
+/// four, 24 / 40 whole).
+const THIN: usize = 16;
+
 /// The deepest slice of the inner dimension the kernel copies at once (its `kc` is at most
 /// this; the scratch for a block of rows is `rows × min(k, KC)`).
 const KC: usize = 512;
@@ -109,7 +120,8 @@ const KC: usize = 512;
 /// - the left operand read across its rows (transposed: `Xᵀ·dH` in a backward sweep), or
 ///   with a row count that is not a whole number of vectors: all its rows (`m × min(k, 512)`;
 ///   1.6 MB for W4's `xᵀ·d1`). A transposed one goes in blocks of rows whose copy is at most
-///   [`SCRATCH_PART`] of the result (or of itself, if larger); a remainder of rows on its own.
+///   [`SCRATCH_PART`] of the result (or of itself, if larger; or [`SMALL_COPY`]), one vector
+///   of rows when the result has at most [`THIN`] columns; a remainder of rows on its own.
 /// - the right operand read across its rows (`dH·Wᵀ`) when the result has more than a few
 ///   rows: a `k × n` copy (2 MB for W4's `d2·W2ᵀ`). It goes in slices of the inner
 ///   dimension, bounded the same way.
@@ -121,20 +133,23 @@ fn blocks<T>(a: &Strided<'_, T>, b: &Strided<'_, T>) -> (usize, usize) {
     let lanes = (64 / core::mem::size_of::<T>()).max(1);
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let result = m.saturating_mul(n);
+    let small = SMALL_COPY / core::mem::size_of::<T>().max(1);
     let rows = if a.row_stride == 1 {
         if m < lanes {
             m
         } else {
             m - m % lanes
         }
+    } else if n <= THIN {
+        lanes
     } else {
-        let limit = result.max(m.saturating_mul(k)) / SCRATCH_PART;
+        let limit = (result.max(m.saturating_mul(k)) / SCRATCH_PART).max(small);
         (limit / k.min(KC) / lanes * lanes).max(lanes)
     };
     let depth = if b.row_stride == 1 {
         k
     } else {
-        let limit = result.max(k.saturating_mul(n)) / SCRATCH_PART;
+        let limit = (result.max(k.saturating_mul(n)) / SCRATCH_PART).max(small);
         (limit / n).max(lanes)
     };
     (rows, depth)
@@ -286,12 +301,13 @@ mod tests {
         assert_eq!(blocks(&x_t, &d1), (192, 256));
         let (d2, w2_t) = (plain(&data, 256, 512), transposed(&data, 512, 512));
         assert_eq!(blocks(&d2, &w2_t), (256, 64));
-        for (m, k, n) in [(200, 64, 100), (100, 300, 40), (123, 77, 45), (9, 5000, 3)] {
+        for (m, k, n) in [(600, 64, 100), (300, 600, 40), (523, 77, 45), (9, 5000, 3)] {
             let (a, b) = (transposed(&data, m, k), transposed(&data, k, n));
             let (rows, depth) = blocks(&a, &b);
             let copy_a = rows * k.min(KC);
-            assert!(rows == 8 || rows >= m || copy_a <= (m * n).max(m * k) / SCRATCH_PART);
-            assert!(depth == 8 || depth >= k || depth * n <= (m * n).max(k * n) / SCRATCH_PART);
+            let bound = |size: usize| (size / SCRATCH_PART).max(SMALL_COPY / 8);
+            assert!(rows == 8 || rows >= m || copy_a <= bound((m * n).max(m * k)));
+            assert!(depth == 8 || depth >= k || depth * n <= bound((m * n).max(k * n)));
             assert!(rows >= 8 && depth >= 8);
         }
         // Plain operands whole, but for rows that do not fill a vector.
