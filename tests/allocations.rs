@@ -123,8 +123,55 @@ fn f64s(n: usize) -> usize {
     n * std::mem::size_of::<f64>()
 }
 
+/// The counter sees every thread's allocations while it measures: one test at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// W4's net at full size (256×784 → 512 → 512 → 10): too slow for a debug build, so run on
+/// demand, `cargo test --release --test allocations -- --ignored --nocapture`.
+#[test]
+#[ignore = "W4 at full size; run in release"]
+fn w4_steps_stay_within_the_memory_bound() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    autodiff::linalg::set_max_threads(1);
+    wide_net(256, 784, 512, 10);
+}
+
+/// Steps of the wide net `n×d → h → h → c` (ReLU, biases, softmax cross-entropy, SGD by
+/// hand, gradients given back), checked as the other workloads are.
+fn wide_net(n: usize, d: usize, h: usize, c: usize) {
+    buffers::release();
+    let mut draw = common::check::Draw::new(4);
+    let xw = draw.matrix(n, d);
+    let yw: Vec<usize> = (0..n).map(|i| i % c).collect();
+    let mut w = [draw.matrix(d, h), draw.matrix(h, h), draw.matrix(h, c)];
+    let mut b = [draw.row(h), draw.row(h), draw.row(c)];
+    let wide = steps(|| {
+        let [w1, w2, w3] = &w;
+        let [b1, b2, b3] = &b;
+        let (_, g) = workloads::wide_loss_grad(&xw, &yw, w1, b1, w2, b2, w3, b3);
+        for (p, g) in w.iter_mut().zip([g.w1, g.w2, g.w3]) {
+            p.zip_apply(&g, |p, g| *p -= 0.01 * g);
+            buffers::recycle(g);
+        }
+        for (p, g) in b.iter_mut().zip([g.b1, g.b2, g.b3]) {
+            p.zip_apply(&g, |p, g| *p -= 0.01 * g);
+            buffers::recycle(g);
+        }
+    });
+    let name = format!("wide ({n}×{d} → {h} → {h} → {c})");
+    report(&format!("{name}, generated"), &wide);
+    assert_steady(&name, &wide);
+    let parameters =
+        f64s(w.iter().map(|m| m.len()).sum::<usize>() + b.iter().map(|v| v.len()).sum::<usize>());
+    // Two hidden layers, the scores and their softmax. The kernel copies transposed operands
+    // in pieces (`linalg/kernel.rs`), and the second layer is given the first's output, so
+    // that the first's gradient reuses its buffer.
+    assert_peak(&name, &wide, parameters, f64s(2 * n * h + 2 * n * c));
+}
+
 #[test]
 fn training_steps_reuse_their_buffers_and_memory_does_not_grow() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // One test: the counter sees every thread's allocations while it measures. Each
     // workload starts from an empty pool, so that what the pool holds is that workload's.
     // Products stay on this thread: one split between threads hands each other thread its
@@ -180,34 +227,7 @@ fn training_steps_reuse_their_buffers_and_memory_does_not_grow() {
     }
 
     // The wide net (W4's structure at a quarter of its widths: 64×196 → 128 → 128 → 10).
-    buffers::release();
-    let mut draw = common::check::Draw::new(4);
-    let (n, d, h, c) = (64, 196, 128, 10);
-    let xw = draw.matrix(n, d);
-    let yw: Vec<usize> = (0..n).map(|i| i % c).collect();
-    let mut w = [draw.matrix(d, h), draw.matrix(h, h), draw.matrix(h, c)];
-    let mut b = [draw.row(h), draw.row(h), draw.row(c)];
-    let wide = steps(|| {
-        let [w1, w2, w3] = &w;
-        let [b1, b2, b3] = &b;
-        let (_, g) = workloads::wide_loss_grad(&xw, &yw, w1, b1, w2, b2, w3, b3);
-        for (p, g) in w.iter_mut().zip([g.w1, g.w2, g.w3]) {
-            p.zip_apply(&g, |p, g| *p -= 0.01 * g);
-            buffers::recycle(g);
-        }
-        for (p, g) in b.iter_mut().zip([g.b1, g.b2, g.b3]) {
-            p.zip_apply(&g, |p, g| *p -= 0.01 * g);
-            buffers::recycle(g);
-        }
-    });
-    report("wide (64×196 → 128 → 128 → 10), generated", &wide);
-    assert_steady("wide", &wide);
-    let parameters =
-        f64s(w.iter().map(|m| m.len()).sum::<usize>() + b.iter().map(|v| v.len()).sum::<usize>());
-    // Two hidden layers, the scores and their softmax. The kernel copies the transposed left
-    // operand of `Xᵀ·dH1` in blocks of rows (`linalg/kernel.rs`), and the second layer is
-    // given the first's output, so that the first's gradient reuses its buffer.
-    assert_peak("wide", &wide, parameters, f64s(2 * n * h + 2 * n * c));
+    wide_net(64, 196, 128, 10);
 
     // The lecture's two-layer net (reduced fixture).
     buffers::release();

@@ -3,9 +3,11 @@
 //!
 //! `f32`/`f64` products run on the `gemm` crate's kernels (AVX-512 or AVX2, chosen at run
 //! time), and on more than one thread once they are large enough for threads to pay
-//! ([`PARALLEL_MIN_WORK`]). Thin products (a left operand of at most four columns; `a·b` or
-//! `aᵀ·b` into at most four columns) run on the loops of `thin.rs`, faster and without the
-//! kernel's packing scratch. Tiny
+//! ([`PARALLEL_MIN_WORK`]). The kernel copies a transposed operand into scratch it allocates;
+//! `kernel.rs` hands it such an operand in pieces (blocks of rows, slices of the inner
+//! dimension) so that the copy stays a small part of the product's memory. Thin products (a
+//! left operand of at most four columns; `a·b` or `aᵀ·b` into at most four columns) run on
+//! the loops of `thin.rs`, faster and without the kernel's packing scratch. Tiny
 //! products ([`KERNEL_MIN_WORK`]) and products of any other scalar type run on the simple
 //! loops of this module. The measurements behind the thresholds are in `BENCHMARKS.md`
 //! ("Matrix products").
