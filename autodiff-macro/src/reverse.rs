@@ -240,9 +240,12 @@ impl<'a> Reverse<'a> {
         }
         out.reverse();
         // A lent parameter the sweep never reads goes back first.
-        let unread = lent.iter().filter(|(v, _)| !recycled.contains(*v));
-        let unread: Vec<TokenStream> = unread
-            .map(|(_, name)| quote!(#rules::give_back(#name);))
+        // (In the parameters' order: the expansion must not depend on a hash map's.)
+        let unread: Vec<TokenStream> = params
+            .iter()
+            .filter(|v| !recycled.contains(*v))
+            .filter_map(|v| lent.get(v))
+            .map(|name| quote!(#rules::give_back(#name);))
             .collect();
         quote!(#(#unread)* #(#out)*)
     }

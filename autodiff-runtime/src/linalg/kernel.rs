@@ -95,8 +95,9 @@ pub(crate) fn gemm<T: Real>(
 }
 
 /// The part of the larger of the result and the copied operand that the kernel's scratch for
-/// one call may take: an eighth. The result of a backward product is a gradient, which the
-/// step keeps anyway; so the scratch adds at most about 6% to the step's memory.
+/// one call may take: an eighth. Both are in memory during the product anyway (in a backward
+/// sweep, a gradient and an activation or a parameter), so the copy adds at most an eighth
+/// of the larger; for W4's step 3% of its memory (BENCHMARKS.md, "Allocations").
 const SCRATCH_PART: usize = 8;
 
 /// A copy this small (in bytes) is allowed whatever the product's size: cutting small
