@@ -126,14 +126,35 @@ fn f64s(n: usize) -> usize {
 /// The counter sees every thread's allocations while it measures: one test at a time.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// W4's net at full size (256×784 → 512 → 512 → 10): too slow for a debug build, so run on
-/// demand, `cargo test --release --test allocations -- --ignored --nocapture`.
+/// W4's net and W2's at full size (256×784 → 512 → 512 → 10, 64×1000 → 100 → 10): a few
+/// seconds in a debug build.
 #[test]
-#[ignore = "W4 at full size; run in release"]
-fn w4_steps_stay_within_the_memory_bound() {
+fn w4_and_w2_at_full_size_stay_within_the_memory_bound() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     autodiff::linalg::set_max_threads(1);
     wide_net(256, 784, 512, 10);
+    two_layer_net(64, 1000, 100, 10);
+}
+
+/// Steps of the lecture's two-layer net at W2's size (`n×d → h → c`, sigmoid, sum of
+/// squares), SGD by hand, gradients given back.
+fn two_layer_net(n: usize, d: usize, h: usize, c: usize) {
+    buffers::release();
+    let mut draw = common::check::Draw::new(5);
+    let (x, y) = (draw.matrix(n, d), draw.matrix(n, c));
+    let (mut w1, mut w2) = (draw.matrix(d, h), draw.matrix(h, c));
+    let steps = steps(|| {
+        let (_, g) = workloads::two_layer_loss_grad(&x, &y, &w1, &w2);
+        w1.zip_apply(&g.w1, |v, g| *v -= 1e-4 * g);
+        w2.zip_apply(&g.w2, |v, g| *v -= 1e-4 * g);
+        buffers::recycle(g.w1);
+        buffers::recycle(g.w2);
+    });
+    let name = format!("two-layer ({n}×{d} → {h} → {c})");
+    report(&format!("{name}, generated"), &steps);
+    assert_steady(&name, &steps);
+    // The hidden layer and the prediction.
+    assert_peak(&name, &steps, f64s(w1.len() + w2.len()), f64s(n * h + n * c));
 }
 
 /// Steps of the wide net `n×d → h → h → c` (ReLU, biases, softmax cross-entropy, SGD by
@@ -242,6 +263,7 @@ fn training_steps_reuse_their_buffers_and_memory_does_not_grow() {
     });
     report("two-layer, reduced (8×20 → 7 → 3), generated", &two_layer);
     assert_steady("two-layer", &two_layer);
+
 
     // The runtime's Mlp (each layer's derived _fwd/_bwd chained) with its SGD.
     buffers::release();
