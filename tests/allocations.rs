@@ -154,7 +154,12 @@ fn two_layer_net(n: usize, d: usize, h: usize, c: usize) {
     report(&format!("{name}, generated"), &steps);
     assert_steady(&name, &steps);
     // The hidden layer and the prediction.
-    assert_peak(&name, &steps, f64s(w1.len() + w2.len()), f64s(n * h + n * c));
+    assert_peak(
+        &name,
+        &steps,
+        f64s(w1.len() + w2.len()),
+        f64s(n * h + n * c),
+    );
 }
 
 /// Steps of the wide net `n×d → h → h → c` (ReLU, biases, softmax cross-entropy, SGD by
@@ -263,7 +268,6 @@ fn training_steps_reuse_their_buffers_and_memory_does_not_grow() {
     });
     report("two-layer, reduced (8×20 → 7 → 3), generated", &two_layer);
     assert_steady("two-layer", &two_layer);
-
 
     // The runtime's Mlp (each layer's derived _fwd/_bwd chained) with its SGD.
     buffers::release();
