@@ -406,6 +406,40 @@ fn composed_gradient() {
     );
 }
 
+/// A value handed to a call (`h`, read last there) whose result the branch taken may not
+/// use: then the call's reverse sweep does not run, and `h` goes back to the pool all the
+/// same; the gradients are those of the branch taken.
+#[differentiate]
+fn call_maybe_unused(x: &DMatrix<f64>, w: &DMatrix<f64>, s: f64) -> f64 {
+    let h = x * w;
+    let e = energy(&h, 2.0);
+    if s > 0.0 {
+        e * s
+    } else {
+        s * 3.0
+    }
+}
+
+#[test]
+fn call_maybe_unused_gradient() {
+    let x = DMatrix::from_fn(3, 4, |i, j| (i as f64 + 1.0) * 0.4 - j as f64 * 0.3);
+    for s in [0.8, -0.8] {
+        let mut d = Draw::new(12);
+        let w = d.matrix(4, 2);
+        d.theta.push(s);
+        let (_, g) = call_maybe_unused_grad(&x, &w, s);
+        check(
+            "call_maybe_unused",
+            &d.theta,
+            &flat(&[g.w.as_slice(), &[g.s]]),
+            |r| call_maybe_unused(&x, &r.matrix(4, 2), r.scalar()),
+        );
+        if s < 0.0 {
+            assert!(g.w.iter().all(|v| *v == 0.0) && g.s == 3.0);
+        }
+    }
+}
+
 /// A `map` whose result the gradient does not depend on (used only in a condition) is
 /// computed as written, not differentiated.
 #[differentiate]
