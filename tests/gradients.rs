@@ -440,6 +440,36 @@ fn call_maybe_unused_gradient() {
     }
 }
 
+/// A static matrix handed to a call (given, as the last read of `m`): it has no pool, so
+/// giving it back drops it.
+#[differentiate]
+fn static_scaled(m: &SMatrix<f64, 3, 2>, s: f64) -> f64 {
+    (m * s).norm_squared()
+}
+
+#[differentiate]
+fn static_through_a_call(a: &SMatrix<f64, 3, 2>, s: f64) -> f64 {
+    let m = a.map(|v| v.tanh());
+    static_scaled(&m, s) + s
+}
+
+#[test]
+fn static_through_a_call_gradient() {
+    let mut d = Draw::new(13);
+    let a = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let s = d.scalar();
+    let (_, g) = static_through_a_call_grad(&a, s);
+    check(
+        "static_through_a_call",
+        &d.theta,
+        &flat(&[g.a.as_slice(), &[g.s]]),
+        |r| {
+            let a = SMatrix::<f64, 3, 2>::from_column_slice(r.matrix(3, 2).as_slice());
+            static_through_a_call(&a, r.scalar())
+        },
+    );
+}
+
 /// A `map` whose result the gradient does not depend on (used only in a condition) is
 /// computed as written, not differentiated.
 #[differentiate]
