@@ -196,12 +196,13 @@ impl<'a> Reverse<'a> {
             }
         }
         let vars = &self.code.body.vars;
-        let rules = &self.code.rules;
         let mut defined = defined_in(block);
         defined.extend_from_slice(params);
-        let lent: HashMap<VarId, syn::Ident> = params
+        // The parameters this sweep holds as `Lent` (none in a branch arm's block).
+        let lent: HashSet<VarId> = params
             .iter()
-            .filter_map(|v| self.lent.get(v).map(|name| (*v, name.clone())))
+            .copied()
+            .filter(|v| self.lent.contains_key(v))
             .collect();
         let mut recycled = HashSet::new();
         // From the sweep's end backwards: the first statement met that reads a value is the
@@ -210,7 +211,7 @@ impl<'a> Reverse<'a> {
         for (tokens, reads, call) in stmts.into_iter().rev() {
             let last: Vec<VarId> = reads
                 .into_iter()
-                .filter(|v| defined.contains(v) && (owned_value(&vars[*v]) || lent.contains_key(v)))
+                .filter(|v| defined.contains(v) && (owned_value(&vars[*v]) || lent.contains(v)))
                 .filter(|v| recycled.insert(*v))
                 .collect();
             let given: Vec<VarId> = match call {
@@ -218,7 +219,7 @@ impl<'a> Reverse<'a> {
                     .iter()
                     .copied()
                     .filter(|&v| {
-                        let ours = owned_value(&vars[v]) || lent.contains_key(&v);
+                        let ours = owned_value(&vars[v]) || lent.contains(&v);
                         ours && vars[v].active() && givable(call, v)
                     })
                     .collect(),
@@ -228,14 +229,8 @@ impl<'a> Reverse<'a> {
                 Some((var, call)) if !given.is_empty() => self.call(var, call, &given),
                 _ => tokens,
             };
-            let after = last.iter().filter(|v| !given.contains(v)).map(|v| {
-                if let Some(name) = lent.get(v) {
-                    quote!(#rules::give_back(#name);)
-                } else {
-                    let name = self.code.name(*v);
-                    quote!(#rules::recycle(#name);)
-                }
-            });
+            let after = last.iter().filter(|v| !given.contains(v));
+            let after: Vec<TokenStream> = after.map(|&v| self.give_back(v)).collect();
             out.push(quote!(#tokens #(#after)*));
         }
         out.reverse();
@@ -243,11 +238,23 @@ impl<'a> Reverse<'a> {
         // (In the parameters' order: the expansion must not depend on a hash map's.)
         let unread: Vec<TokenStream> = params
             .iter()
-            .filter(|v| !recycled.contains(*v))
-            .filter_map(|v| lent.get(v))
-            .map(|name| quote!(#rules::give_back(#name);))
+            .filter(|v| lent.contains(*v) && !recycled.contains(*v))
+            .map(|&v| self.give_back(v))
             .collect();
         quote!(#(#unread)* #(#out)*)
+    }
+
+    /// `v` back to the pool once the sweep reads it no more: `give_back(lent)` for a `Lent`
+    /// parameter, `recycle(v)` for an owned value.
+    fn give_back(&self, v: VarId) -> TokenStream {
+        let rules = &self.code.rules;
+        match self.lent.get(&v) {
+            Some(lent) => quote!(#rules::give_back(#lent);),
+            None => {
+                let name = self.code.name(v);
+                quote!(#rules::recycle(#name);)
+            }
+        }
     }
 
     fn stmt(&mut self, stmt: &Stmt) -> TokenStream {
@@ -403,13 +410,7 @@ impl<'a> Reverse<'a> {
         }
         // A given value goes back to the pool all the same when the call does not run.
         let otherwise = (!given.is_empty()).then(|| {
-            let back = given.iter().map(|&v| match self.lent.get(&v) {
-                Some(lent) => quote!(#rules::give_back(#lent);),
-                None => {
-                    let name = self.code.name(v);
-                    quote!(#rules::recycle(#name);)
-                }
-            });
+            let back = given.iter().map(|&v| self.give_back(v));
             quote!(else { #(#back)* })
         });
         quote_spanned! {call.span=>
