@@ -172,83 +172,15 @@ pub fn items(f: &Function) -> TokenStream {
     let borrowed: Vec<&crate::signature::Param> =
         f.sig.params.iter().filter(|p| p.refs >= 1).collect();
     let borrowed_names: Vec<&syn::Ident> = borrowed.iter().map(|p| &p.ident).collect();
-    // As the reverse sweep takes them: a `Lent` for a differentiable one, the type as written
-    // otherwise.
-    let borrowed_tys: Vec<TokenStream> = borrowed
-        .iter()
-        .map(|p| {
-            let (ty, owned) = (&p.ty, &p.owned);
-            if is_lent(p) {
-                quote!(#rules::Lent<'_, #owned>)
-            } else {
-                quote!(#ty)
-            }
-        })
-        .collect();
-    // The reverse closure's parameters, and the plain references its body reads them as.
-    let closure_params: Vec<TokenStream> = borrowed
-        .iter()
-        .zip(&borrowed_tys)
-        .map(|(p, ty)| {
-            let name = if is_lent(p) {
-                lent_name(&p.ident)
-            } else {
-                p.ident.clone()
-            };
-            quote!(#name: #ty)
-        })
-        .collect();
-    let unlend: Vec<TokenStream> = borrowed
-        .iter()
-        .filter(|p| is_lent(p))
-        .map(|p| {
-            let (name, lent, owned) = (&p.ident, lent_name(&p.ident), &p.owned);
-            quote!(let #name: &#owned = &*#lent;)
-        })
-        .collect();
-    // What `NAME_bwd` passes from the tape, and what the adapter takes and passes on.
-    let tape_args: Vec<TokenStream> = borrowed
-        .iter()
-        .map(|p| {
-            let name = &p.ident;
-            if is_lent(p) {
-                quote!(#rules::Lent::Borrowed(tape.#name))
-            } else {
-                quote!(tape.#name)
-            }
-        })
-        .collect();
-    // The adapter takes any argument that borrows as a scalar or matrix parameter, or a
-    // `Lent` one (only a differentiable parameter is given one, but the caller cannot tell
-    // which are: passing a differentiable value to another parameter is an error of its own).
-    let adapter_params: Vec<TokenStream> = borrowed
-        .iter()
-        .map(|p| {
-            let (name, ty, owned) = (&p.ident, &p.ty, &p.owned);
-            if p.refs == 1 && p.value_type {
-                quote!(#name: impl #rules::Lend<'__ad_lend, #owned>)
-            } else {
-                quote!(#name: #ty)
-            }
-        })
-        .collect();
-    let lend_lifetime = borrowed
-        .iter()
-        .any(|p| p.refs == 1 && p.value_type)
-        .then(|| quote!('__ad_lend,));
-    let adapter_args: Vec<TokenStream> = borrowed
-        .iter()
-        .map(|p| {
-            let name = &p.ident;
-            if is_lent(p) {
-                quote!(#rules::Lend::lend(#name))
-            } else if p.refs == 1 && p.value_type {
-                quote!(&*#rules::Lend::lend(#name))
-            } else {
-                quote!(#name)
-            }
-        })
-        .collect();
+    let Borrowed {
+        tys: borrowed_tys,
+        closure_params,
+        unlend,
+        tape_args,
+        adapter_params,
+        adapter_args,
+        lend_lifetime,
+    } = Borrowed::of(&borrowed, rules);
     let borrowed_fields: Vec<TokenStream> = params_fwd
         .iter()
         .zip(&f.sig.params)
@@ -417,6 +349,116 @@ pub fn items(f: &Function) -> TokenStream {
             #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
                 #adapter_bwd(reverse, seed, wanted #(, #borrowed_names)*)
             }
+        }
+    }
+}
+
+/// The borrowed parameters as each generated item takes or passes them: the reverse sweep
+/// takes a differentiable one as a `Lent` (a caller whose own sweep reads the argument no
+/// more gives it, and it goes back to the pool after the sweep's last read of it).
+struct Borrowed {
+    /// The types the reverse sweep takes.
+    tys: Vec<TokenStream>,
+    /// The reverse closure's parameters.
+    closure_params: Vec<TokenStream>,
+    /// `let x: &T = &*__ad_lent_x;` for each `Lent` one: the plain references the sweep reads.
+    unlend: Vec<TokenStream>,
+    /// What `NAME_bwd` passes from the tape.
+    tape_args: Vec<TokenStream>,
+    /// The adapter's parameters, and what it passes on.
+    adapter_params: Vec<TokenStream>,
+    adapter_args: Vec<TokenStream>,
+    /// `'__ad_lend,` when an adapter parameter needs it.
+    lend_lifetime: Option<TokenStream>,
+}
+
+impl Borrowed {
+    fn of(borrowed: &[&crate::signature::Param], rules: &TokenStream) -> Borrowed {
+        // As the reverse sweep takes them: a `Lent` for a differentiable one, the type as written
+        // otherwise.
+        let borrowed_tys: Vec<TokenStream> = borrowed
+            .iter()
+            .map(|p| {
+                let (ty, owned) = (&p.ty, &p.owned);
+                if is_lent(p) {
+                    quote!(#rules::Lent<'_, #owned>)
+                } else {
+                    quote!(#ty)
+                }
+            })
+            .collect();
+        // The reverse closure's parameters, and the plain references its body reads them as.
+        let closure_params: Vec<TokenStream> = borrowed
+            .iter()
+            .zip(&borrowed_tys)
+            .map(|(p, ty)| {
+                let name = if is_lent(p) {
+                    lent_name(&p.ident)
+                } else {
+                    p.ident.clone()
+                };
+                quote!(#name: #ty)
+            })
+            .collect();
+        let unlend: Vec<TokenStream> = borrowed
+            .iter()
+            .filter(|p| is_lent(p))
+            .map(|p| {
+                let (name, lent, owned) = (&p.ident, lent_name(&p.ident), &p.owned);
+                quote!(let #name: &#owned = &*#lent;)
+            })
+            .collect();
+        // What `NAME_bwd` passes from the tape, and what the adapter takes and passes on.
+        let tape_args: Vec<TokenStream> = borrowed
+            .iter()
+            .map(|p| {
+                let name = &p.ident;
+                if is_lent(p) {
+                    quote!(#rules::Lent::Borrowed(tape.#name))
+                } else {
+                    quote!(tape.#name)
+                }
+            })
+            .collect();
+        // The adapter takes any argument that borrows as a scalar or matrix parameter, or a
+        // `Lent` one (only a differentiable parameter is given one, but the caller cannot tell
+        // which are: passing a differentiable value to another parameter is an error of its own).
+        let adapter_params: Vec<TokenStream> = borrowed
+            .iter()
+            .map(|p| {
+                let (name, ty, owned) = (&p.ident, &p.ty, &p.owned);
+                if p.refs == 1 && p.value_type {
+                    quote!(#name: impl #rules::Lend<'__ad_lend, #owned>)
+                } else {
+                    quote!(#name: #ty)
+                }
+            })
+            .collect();
+        let lend_lifetime = borrowed
+            .iter()
+            .any(|p| p.refs == 1 && p.value_type)
+            .then(|| quote!('__ad_lend,));
+        let adapter_args: Vec<TokenStream> = borrowed
+            .iter()
+            .map(|p| {
+                let name = &p.ident;
+                if is_lent(p) {
+                    quote!(#rules::Lend::lend(#name))
+                } else if p.refs == 1 && p.value_type {
+                    quote!(&*#rules::Lend::lend(#name))
+                } else {
+                    quote!(#name)
+                }
+            })
+            .collect();
+        Borrowed {
+            tys: borrowed_tys,
+            closure_params,
+            unlend,
+            tape_args,
+            adapter_params,
+            adapter_args,
+            lend_lifetime,
         }
     }
 }
