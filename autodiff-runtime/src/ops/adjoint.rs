@@ -337,6 +337,9 @@ impl<'a, T, R: core::borrow::Borrow<T> + ?Sized> Lend<'a, T> for &'a R {
 
 /// Gives a [`Lent::Given`] parameter back to the pool once the sweep reads it no more (a
 /// borrowed one stays with its owner).
+///
+/// Bounded by `'static` only, like [`discard`], so that a parameter type the signature check
+/// let through but the rules reject is reported once, where it is used.
 #[inline]
 pub fn give_back<T: 'static>(lent: Lent<'_, T>) {
     if let Lent::Given(value) = lent {
