@@ -37,6 +37,7 @@ pub mod __private {
         pub use crate::ops::adjoint::*;
         pub use crate::ops::arith::*;
         pub use crate::ops::binary::*;
+        pub use crate::ops::exp::*;
         pub use crate::ops::loss::*;
         pub use crate::ops::map::*;
         pub use crate::ops::matrix::*;

@@ -51,7 +51,103 @@ macro_rules! unary_test {
     };
 }
 
-unary_test!(exp: exp() reads y, domain -2.0, 2.0, keep |_v| true, value |v| v.exp());
+/// `x.exp()` is the exponential of a scalar and nalgebra's *matrix* exponential of a square
+/// matrix: the rule's value is nalgebra's `exp` bit for bit, and its pullback (the Fréchet
+/// derivative at `Aᵀ`, through a 2n×2n block exponential) passes central differences and the
+/// dot-product test, on dynamic and static matrices, at small and large norms (different
+/// Padé degrees and squarings), and on a 1×1 and a 1×n `DMatrix` (nalgebra's elementwise
+/// case).
+#[test]
+fn exp_is_the_exponential_of_a_scalar_and_of_a_square_matrix() {
+    let mut rng = rng(54);
+    for x in [-2.0, -0.3, 0.0, 0.7, 2.0] {
+        let (y, h) = rules::exp::<f64>(x);
+        assert_eq!(y.to_bits(), f64::exp(x).to_bits());
+        check_pullback(
+            "exp::<f64>",
+            &mut rng,
+            &x,
+            &|x| rules::exp::<f64>(*x).0,
+            &|d, s| h.arg(d, s, &y),
+        );
+    }
+    for (n, scale) in [(1, 1.0), (2, 0.01), (3, 0.2), (3, 1.0), (4, 3.0), (5, 0.6)] {
+        let a = dmatrix(&mut rng, n, n) * scale;
+        let (y, h) = rules::exp(&a);
+        assert_eq!(y, a.exp(), "exp of a {n}x{n} matrix is nalgebra's");
+        let name = format!("exp of a {n}x{n} matrix (scale {scale})");
+        check_pullback(&name, &mut rng, &a, &|a| rules::exp(a).0, &|d, s| {
+            h.arg(d, s, &y)
+        });
+        let (y_moved, _) = rules::exp(a.clone());
+        assert_eq!(y_moved, y, "{name}: moved and borrowed operands");
+    }
+    let a = SMatrix::<f64, 3, 3>::from_fn(|i, j| 0.3 * (i as f64) - 0.2 * (j as f64) + 0.1);
+    let (y, h) = rules::exp(&a);
+    assert_eq!(y, a.exp());
+    check_pullback(
+        "exp of an SMatrix<3, 3>",
+        &mut rng,
+        &a,
+        &|a| rules::exp(a).0,
+        &|d, s| h.arg(d, s, &y),
+    );
+    let row = dmatrix(&mut rng, 1, 4);
+    let (y, h) = rules::exp(&row);
+    assert_eq!(y, row.exp(), "a 1x4 DMatrix: nalgebra's elementwise case");
+    assert_eq!(y, row.map(f64::exp));
+    check_pullback(
+        "exp of a 1x4 DMatrix",
+        &mut rng,
+        &row,
+        &|a| rules::exp(a).0,
+        &|d, s| h.arg(d, s, &y),
+    );
+}
+
+/// The pullback of the matrix exponential is not the elementwise one: on a 3×3 matrix the
+/// two gradients differ (so a test of the rule would catch the elementwise mistake).
+#[test]
+fn matrix_exp_gradient_is_not_the_elementwise_one() {
+    let a = DMatrix::from_row_slice(3, 3, &[0.1, 0.5, -0.3, 0.2, -0.4, 0.6, 0.0, 0.3, 0.2]);
+    let (y, h) = rules::exp(&a);
+    let ones = DMatrix::from_element(3, 3, 1.0);
+    let mut d = None;
+    h.arg(&mut d, Seed::Borrowed(&ones), &y);
+    let elementwise = a.map(f64::exp);
+    assert!((d.unwrap() - &elementwise).amax() > 0.1);
+    assert!((a.exp().sum() - elementwise.sum()).abs() > 0.1);
+}
+
+/// The matrix exponential of a non-square matrix has no meaning: the rule says so, naming
+/// the shape, instead of returning what nalgebra's `exp` computes from it.
+#[test]
+#[should_panic(expected = "exp: the matrix exponential needs a square matrix, not (3, 2)")]
+fn matrix_exp_of_a_non_square_matrix_panics() {
+    let _ = rules::exp(&DMatrix::<f64>::zeros(3, 2));
+}
+
+/// A matrix exponential's gradient with a zero seed leaves the slot empty; a huge seed is
+/// scaled before the block exponential and gives the same gradient, scaled.
+#[test]
+fn matrix_exp_pullback_is_linear_in_the_seed() {
+    let mut rng = rng(55);
+    let a = dmatrix(&mut rng, 4, 4);
+    let (y, h) = rules::exp(&a);
+    let mut d = None;
+    h.arg(&mut d, Seed::Owned(DMatrix::zeros(4, 4)), &y);
+    assert!(d.is_none());
+    let g = dmatrix(&mut rng, 4, 4);
+    let (mut small, mut large) = (None, None);
+    h.arg(&mut small, Seed::Borrowed(&g), &y);
+    h.arg(&mut large, Seed::Owned(&g * 1e200), &y);
+    assert_close(
+        "seed 1e200",
+        &(large.unwrap() / 1e200),
+        small.as_ref().unwrap(),
+        1e-13,
+    );
+}
 unary_test!(ln: ln() reads x, domain 0.2, 3.0, keep |_v| true, value |v| v.ln());
 unary_test!(sqrt: sqrt() reads y, domain 0.2, 3.0, keep |_v| true, value |v| v.sqrt());
 unary_test!(sin: sin() reads x, domain -3.0, 3.0, keep |_v| true, value |v| v.sin());
@@ -406,7 +502,7 @@ fn component_div_shape_mismatch_panics() {
 #[should_panic(expected = "elementwise: shapes (2, 2) and (3, 2) do not match")]
 fn elementwise_pullback_with_a_seed_of_the_wrong_shape_panics() {
     let x = DMatrix::<f64>::zeros(3, 2);
-    let (y, h) = rules::exp(&x);
+    let (y, h) = rules::tanh(&x);
     h.arg(&mut None, Seed::Owned(DMatrix::zeros(2, 2)), &y);
 }
 
@@ -475,7 +571,9 @@ fn f32_unary_functions() {
     let pos = |rng: &mut Rng| sample::<DMatrix<f64>>(rng, (Dyn(3), Dyn(2)), 0.3, 2.0, |_| true);
     let any =
         |rng: &mut Rng| sample::<DMatrix<f64>>(rng, (Dyn(3), Dyn(2)), -1.2, 1.2, |v| v.abs() > 0.2);
-    f32_unary!(&mut rng, any(&mut rng), exp() reads y);
+    // A square matrix: its matrix exponential.
+    let square = sample::<DMatrix<f64>>(&mut rng, (Dyn(3), Dyn(3)), -1.2, 1.2, |_| true);
+    f32_unary!(&mut rng, square, exp() reads y);
     f32_unary!(&mut rng, pos(&mut rng), ln() reads x);
     f32_unary!(&mut rng, pos(&mut rng), sqrt() reads y);
     f32_unary!(&mut rng, any(&mut rng), sin() reads x);

@@ -68,6 +68,7 @@ pub mod activation;
 pub mod adjoint;
 pub mod arith;
 pub mod binary;
+pub mod exp;
 pub mod loss;
 pub mod map;
 pub mod matrix;

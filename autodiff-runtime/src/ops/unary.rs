@@ -1,5 +1,6 @@
-//! Elementwise functions of one value (`exp`, `ln`, `sqrt`, `sin`, `cos`, `tan`, `tanh`,
-//! `abs`, `recip`, `powi`) on scalars and matrices: each rule's value and pullback.
+//! Elementwise functions of one value (`ln`, `sqrt`, `sin`, `cos`, `tan`, `tanh`, `abs`,
+//! `recip`, `powi`) on scalars and matrices: each rule's value and pullback. (`exp` has a
+//! module of its own: on a square matrix it is the matrix exponential.)
 //!
 //! Every rule takes any [`Value`] (`f32`, `f64`, an owned nalgebra matrix) and applies the
 //! scalar function to each element; the pullback multiplies the seed by the derivative,
@@ -10,13 +11,6 @@ use super::map_elems;
 use crate::real::Real;
 use crate::value::{Input, Value};
 use core::marker::PhantomData;
-
-unary_rule! {
-    /// `y = eˣ`, elementwise. Derivative `eˣ = y`: the pullback reads the output.
-    exp, Exp,
-    value: |v| v.exp(),
-    pullback reads y: |g, y| g * y,
-}
 
 unary_rule! {
     /// `y = ln x`, elementwise. Derivative `1 / x`.
