@@ -12,6 +12,24 @@ pub fn block_reads(block: &Block, f: &mut impl FnMut(VarId)) {
     }
 }
 
+/// Calls `f` for every `let` of a block, nested blocks (branches, `map` closures) included.
+pub fn for_each_let(block: &Block, f: &mut impl FnMut(VarId, &Expr, proc_macro2::Span)) {
+    for stmt in &block.stmts {
+        match stmt {
+            Stmt::Let { var, expr, span } => {
+                f(*var, expr, *span);
+                if let Expr::Map(map) = expr {
+                    for_each_let(&map.body, f);
+                }
+            }
+            Stmt::If(i) => {
+                for_each_let(&i.then_block, f);
+                for_each_let(&i.else_block, f);
+            }
+        }
+    }
+}
+
 fn operand_reads(o: &Operand, f: &mut impl FnMut(VarId)) {
     if let Operand::Var(v) = o {
         f(*v);

@@ -37,7 +37,7 @@ pub fn upper_camel(name: &str) -> String {
         .collect()
 }
 
-pub fn items(f: &Function) -> TokenStream {
+pub fn items(f: &Function) -> syn::Result<TokenStream> {
     let code = Code::new(f.body, &f.krate);
     let all: std::collections::BTreeSet<usize> = f
         .sig
@@ -78,6 +78,7 @@ pub fn items(f: &Function) -> TokenStream {
         f.param_vars,
     );
     let needs = reverse.needs;
+    kept_borrows(f.body, &needs.reads)?;
     let last_use = LastUse::of(&f.body.block, &f.body.result);
     let forward = Forward {
         code: &code,
@@ -252,7 +253,7 @@ pub fn items(f: &Function) -> TokenStream {
 
     // Spanned at the function's name: an item the attribute cannot go on (a method in an
     // `impl`) is reported there, on the user's code.
-    quote_spanned! {fn_name.span()=>
+    Ok(quote_spanned! {fn_name.span()=>
         #item
 
         // The function counts as used even when only its gradient is called.
@@ -350,7 +351,7 @@ pub fn items(f: &Function) -> TokenStream {
                 #adapter_bwd(reverse, seed, wanted #(, #borrowed_names)*)
             }
         }
-    }
+    })
 }
 
 /// The borrowed parameters as each generated item takes or passes them: the reverse sweep
@@ -501,4 +502,29 @@ fn params_with_lifetime(f: &Function) -> Vec<TokenStream> {
             quote!(#ident: #ty)
         })
         .collect()
+}
+
+/// Rejects a borrow of part of a value (`&labels[..2]`, `&p.w`, `&ws[0]`) that the reverse
+/// sweep reads: the sweep outlives the forward sweep's locals and may not borrow from its
+/// caller beyond the parameters, so it cannot keep such a reference.
+fn kept_borrows(body: &Body, reads: &std::collections::HashSet<VarId>) -> syn::Result<()> {
+    let mut error: Option<syn::Error> = None;
+    crate::analyse::for_each_let(&body.block, &mut |var, expr, _| {
+        let Expr::Const(borrow) = expr else { return };
+        // A borrow that reads no binding (of a `static` or a `const`) lives long enough.
+        if body.vars[var].binding_refs > 0 && !borrow.reads.is_empty() && reads.contains(&var) {
+            let e = syn::Error::new_spanned(
+                &borrow.tokens,
+                "the reverse sweep reads this borrowed part of a value, which it cannot keep: \
+                 bind an owned copy first and pass a reference to it (`let part = \
+                 labels[..2].to_vec();` for part of a slice, `let w = p.w.clone();` for a \
+                 matrix), or pass the part as a parameter of its own",
+            );
+            match &mut error {
+                Some(all) => all.combine(e),
+                None => error = Some(e),
+            }
+        }
+    });
+    error.map_or(Ok(()), Err)
 }

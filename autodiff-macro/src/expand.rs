@@ -96,11 +96,11 @@ fn generate(attr: TokenStream, func: &syn::ItemFn) -> syn::Result<TokenStream> {
         Some(path) => path.to_token_stream(),
         None => quote!(::autodiff),
     };
-    Ok(emit::items(&Function {
+    emit::items(&Function {
         item: func,
         sig: &sig,
         body: &body,
         param_vars: &param_vars,
         krate,
-    }))
+    })
 }

@@ -174,6 +174,15 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
             value_type: can,
         });
     }
+    if args.wrt.is_none() {
+        for (p, input) in out.iter().zip(sig.inputs.iter()) {
+            if let Some(message) = unsupported(p) {
+                if let syn::FnArg::Typed(t) = input {
+                    errors.push(&t.ty, message);
+                }
+            }
+        }
+    }
     if let Some(wrt) = &args.wrt {
         for p in &mut out {
             p.differentiable = false;
@@ -207,4 +216,64 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
     }
     let _ = sig.span();
     out
+}
+
+/// Why a parameter that is differentiable by default (no `wrt(..)`) has a type the macro
+/// cannot differentiate: values inside another type (`&[DMatrix<f64>]`, `Vec<f64>`), or a
+/// reference to a type of the user's own, which may hold matrices the macro cannot see.
+fn unsupported(p: &Param) -> Option<String> {
+    if p.value_type {
+        return None;
+    }
+    let name = &p.ident;
+    let what = if holds_values(&p.owned) {
+        "holds scalars or matrices inside another type, which cannot be differentiated yet"
+    } else if p.refs >= 1 && own_type(&p.owned) {
+        "is a reference to a type of your own, which cannot be differentiated yet (the macro cannot see what it holds)"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "`{name}` {what}; differentiable parameters are `f64`, `f32` and nalgebra matrices and \
+         vectors, by value or by `&`: pass each one to differentiate as a parameter of its own, \
+         or keep `{name}` a constant by listing the parameters to differentiate in `wrt(..)`"
+    ))
+}
+
+/// Whether `ty` mentions `f32`, `f64` or a nalgebra matrix type anywhere inside it.
+fn holds_values(ty: &syn::Type) -> bool {
+    struct Finder(bool);
+    impl<'a> syn::visit::Visit<'a> for Finder {
+        fn visit_type_path(&mut self, t: &'a syn::TypePath) {
+            let ty = syn::Type::Path(t.clone());
+            if is_scalar(&ty) || is_matrix(&ty) {
+                self.0 = true;
+            }
+            syn::visit::visit_type_path(self, t);
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
+}
+
+/// Whether `ty` names a type that is neither a primitive nor one of the standard library's
+/// containers: a struct or enum of the user's own.
+fn own_type(ty: &syn::Type) -> bool {
+    const STD: &[&str] = &[
+        "bool", "char", "str", "String", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16",
+        "i32", "i64", "i128", "isize", "Vec", "VecDeque", "Box", "Option", "HashMap", "BTreeMap",
+        "HashSet", "BTreeSet",
+    ];
+    match ty {
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| !STD.contains(&s.ident.to_string().as_str())),
+        syn::Type::Reference(r) => own_type(&r.elem),
+        syn::Type::Group(g) => own_type(&g.elem),
+        syn::Type::Paren(p) => own_type(&p.elem),
+        _ => false,
+    }
 }

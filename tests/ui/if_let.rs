@@ -1,6 +1,6 @@
 use autodiff::prelude::*;
 
-#[differentiate]
+#[differentiate(wrt(x))]
 fn f(x: f64, scale: Option<f64>) -> f64 {
     if let Some(s) = scale {
         x * s

@@ -32,8 +32,10 @@ pub struct Div<A, B>(PhantomData<fn(&A, &B)>);
 #[diagnostic::on_unimplemented(
     message = "no derivative rule for `{Self} + {B}` or `{Self} - {B}`",
     label = "no rule for these operand types",
-    note = "`+` and `-` are differentiated for two scalars or two matrices of the same type; \
-            add a scalar to a matrix with `.add_scalar(s)`"
+    note = "`+` and `-` are differentiated for two scalars or two matrices of the same type: \
+            add a bias vector to every row or column with `add_bias(m, b)` (a `RowDVector` to \
+            each row, a `DVector` to each column), and a scalar to every element with \
+            `m.add_scalar(s)`"
 )]
 pub trait AddRule<B>: Value {
     /// The pullback handle (a projection, so that a missing rule is one error, not a cascade).
