@@ -1,0 +1,389 @@
+// The cases of `tests/methods.rs`: one function per method and receiver kind, and its test.
+
+// Scalar methods on `f64`.
+#[differentiate]
+fn s_exp(x: f64) -> f64 { x.exp() }
+case!(grad s_exp / s_exp_vjp / s_exp_fwd / s_exp_is_the_primal: (x: f64 = s()) -> f64);
+#[differentiate]
+fn s_sin(x: f64) -> f64 { x.sin() }
+case!(grad s_sin / s_sin_vjp / s_sin_fwd / s_sin_is_the_primal: (x: f64 = s()) -> f64);
+#[differentiate]
+fn s_cos(x: f64) -> f64 { x.cos() }
+case!(grad s_cos / s_cos_vjp / s_cos_fwd / s_cos_is_the_primal: (x: f64 = s()) -> f64);
+#[differentiate]
+fn s_tan(x: f64) -> f64 { x.tan() }
+case!(grad s_tan / s_tan_vjp / s_tan_fwd / s_tan_is_the_primal: (x: f64 = s()) -> f64);
+#[differentiate]
+fn s_tanh(x: f64) -> f64 { x.tanh() }
+case!(grad s_tanh / s_tanh_vjp / s_tanh_fwd / s_tanh_is_the_primal: (x: f64 = s()) -> f64);
+#[differentiate]
+fn s_abs(x: f64) -> f64 { x.abs() }
+case!(grad s_abs / s_abs_vjp / s_abs_fwd / s_abs_is_the_primal: (x: f64 = s()) -> f64);
+#[differentiate]
+fn s_recip(x: f64) -> f64 { x.recip() }
+case!(grad s_recip / s_recip_vjp / s_recip_fwd / s_recip_is_the_primal: (x: f64 = s()) -> f64);
+#[differentiate]
+fn s_clone(x: f64) -> f64 { x.clone() }
+case!(grad s_clone / s_clone_vjp / s_clone_fwd / s_clone_is_the_primal: (x: f64 = s()) -> f64);
+#[differentiate]
+fn s_ln(x: f64) -> f64 { x.ln() }
+case!(grad s_ln / s_ln_vjp / s_ln_fwd / s_ln_is_the_primal: (x: f64 = s(), +) -> f64);
+#[differentiate]
+fn s_sqrt(x: f64) -> f64 { x.sqrt() }
+case!(grad s_sqrt / s_sqrt_vjp / s_sqrt_fwd / s_sqrt_is_the_primal: (x: f64 = s(), +) -> f64);
+#[differentiate]
+fn s_powi(x: f64) -> f64 { x.powi(3) }
+case!(grad s_powi / s_powi_vjp / s_powi_fwd / s_powi_is_the_primal: (x: f64 = s()) -> f64);
+#[differentiate]
+fn s_powf(x: f64, y: f64) -> f64 { x.powf(y) }
+case!(grad s_powf / s_powf_vjp / s_powf_fwd / s_powf_is_the_primal: (x: f64 = s(), +; y: f64 = s()) -> f64);
+#[differentiate]
+fn s_max(x: f64, y: f64) -> f64 { x.max(y) }
+case!(grad s_max / s_max_vjp / s_max_fwd / s_max_is_the_primal: (x: f64 = s(); y: f64 = s()) -> f64);
+#[differentiate]
+fn s_min(x: f64, y: f64) -> f64 { x.min(y) }
+case!(grad s_min / s_min_vjp / s_min_fwd / s_min_is_the_primal: (x: f64 = s(); y: f64 = s()) -> f64);
+
+// Scalar methods on `f32`.
+#[differentiate]
+fn f32_exp(x: f32) -> f32 { x.exp() }
+case!(bits f32_exp / f32_exp_vjp / f32_exp_fwd / f32_exp_is_the_primal: (x: f32 = s32()) -> f32);
+#[differentiate]
+fn f32_sin(x: f32) -> f32 { x.sin() }
+case!(bits f32_sin / f32_sin_vjp / f32_sin_fwd / f32_sin_is_the_primal: (x: f32 = s32()) -> f32);
+#[differentiate]
+fn f32_cos(x: f32) -> f32 { x.cos() }
+case!(bits f32_cos / f32_cos_vjp / f32_cos_fwd / f32_cos_is_the_primal: (x: f32 = s32()) -> f32);
+#[differentiate]
+fn f32_tan(x: f32) -> f32 { x.tan() }
+case!(bits f32_tan / f32_tan_vjp / f32_tan_fwd / f32_tan_is_the_primal: (x: f32 = s32()) -> f32);
+#[differentiate]
+fn f32_tanh(x: f32) -> f32 { x.tanh() }
+case!(bits f32_tanh / f32_tanh_vjp / f32_tanh_fwd / f32_tanh_is_the_primal: (x: f32 = s32()) -> f32);
+#[differentiate]
+fn f32_abs(x: f32) -> f32 { x.abs() }
+case!(bits f32_abs / f32_abs_vjp / f32_abs_fwd / f32_abs_is_the_primal: (x: f32 = s32()) -> f32);
+#[differentiate]
+fn f32_recip(x: f32) -> f32 { x.recip() }
+case!(bits f32_recip / f32_recip_vjp / f32_recip_fwd / f32_recip_is_the_primal: (x: f32 = s32()) -> f32);
+#[differentiate]
+fn f32_clone(x: f32) -> f32 { x.clone() }
+case!(bits f32_clone / f32_clone_vjp / f32_clone_fwd / f32_clone_is_the_primal: (x: f32 = s32()) -> f32);
+#[differentiate]
+fn f32_ln(x: f32) -> f32 { x.ln() }
+case!(bits f32_ln / f32_ln_vjp / f32_ln_fwd / f32_ln_is_the_primal: (x: f32 = s32(), +) -> f32);
+#[differentiate]
+fn f32_sqrt(x: f32) -> f32 { x.sqrt() }
+case!(bits f32_sqrt / f32_sqrt_vjp / f32_sqrt_fwd / f32_sqrt_is_the_primal: (x: f32 = s32(), +) -> f32);
+#[differentiate]
+fn f32_powi(x: f32) -> f32 { x.powi(3) }
+case!(bits f32_powi / f32_powi_vjp / f32_powi_fwd / f32_powi_is_the_primal: (x: f32 = s32()) -> f32);
+#[differentiate]
+fn f32_powf(x: f32, y: f32) -> f32 { x.powf(y) }
+case!(bits f32_powf / f32_powf_vjp / f32_powf_fwd / f32_powf_is_the_primal: (x: f32 = s32(), +; y: f32 = s32()) -> f32);
+#[differentiate]
+fn f32_max(x: f32, y: f32) -> f32 { x.max(y) }
+case!(bits f32_max / f32_max_vjp / f32_max_fwd / f32_max_is_the_primal: (x: f32 = s32(); y: f32 = s32()) -> f32);
+#[differentiate]
+fn f32_min(x: f32, y: f32) -> f32 { x.min(y) }
+case!(bits f32_min / f32_min_vjp / f32_min_fwd / f32_min_is_the_primal: (x: f32 = s32(); y: f32 = s32()) -> f32);
+
+// Matrix methods on `DMatrix<f64>`.
+#[differentiate]
+fn dm_transpose(m: DMatrix<f64>) -> DMatrix<f64> { m.transpose() }
+case!(grad dm_transpose / dm_transpose_vjp / dm_transpose_fwd / dm_transpose_is_the_primal: (m: DMatrix<f64> = dm()) -> DMatrix<f64>);
+#[differentiate]
+fn dm_component_mul(m: DMatrix<f64>, b: DMatrix<f64>) -> DMatrix<f64> { m.component_mul(&b) }
+case!(grad dm_component_mul / dm_component_mul_vjp / dm_component_mul_fwd / dm_component_mul_is_the_primal: (m: DMatrix<f64> = dm(); b: DMatrix<f64> = dm()) -> DMatrix<f64>);
+#[differentiate]
+fn dm_component_div(m: DMatrix<f64>, b: DMatrix<f64>) -> DMatrix<f64> { m.component_div(&b) }
+case!(grad dm_component_div / dm_component_div_vjp / dm_component_div_fwd / dm_component_div_is_the_primal: (m: DMatrix<f64> = dm(); b: DMatrix<f64> = dm(), +) -> DMatrix<f64>);
+#[differentiate]
+fn dm_sum(m: DMatrix<f64>) -> f64 { m.sum() }
+case!(grad dm_sum / dm_sum_vjp / dm_sum_fwd / dm_sum_is_the_primal: (m: DMatrix<f64> = dm()) -> f64);
+#[differentiate]
+fn dm_mean(m: DMatrix<f64>) -> f64 { m.mean() }
+case!(grad dm_mean / dm_mean_vjp / dm_mean_fwd / dm_mean_is_the_primal: (m: DMatrix<f64> = dm()) -> f64);
+#[differentiate]
+fn dm_norm_squared(m: DMatrix<f64>) -> f64 { m.norm_squared() }
+case!(grad dm_norm_squared / dm_norm_squared_vjp / dm_norm_squared_fwd / dm_norm_squared_is_the_primal: (m: DMatrix<f64> = dm()) -> f64);
+#[differentiate]
+fn dm_norm(m: DMatrix<f64>) -> f64 { m.norm() }
+case!(grad dm_norm / dm_norm_vjp / dm_norm_fwd / dm_norm_is_the_primal: (m: DMatrix<f64> = dm()) -> f64);
+#[differentiate]
+fn dm_dot(m: DMatrix<f64>, b: DMatrix<f64>) -> f64 { m.dot(&b) }
+case!(grad dm_dot / dm_dot_vjp / dm_dot_fwd / dm_dot_is_the_primal: (m: DMatrix<f64> = dm(); b: DMatrix<f64> = dm()) -> f64);
+#[differentiate]
+fn dm_add_scalar(m: DMatrix<f64>, c: f64) -> DMatrix<f64> { m.add_scalar(c) }
+case!(grad dm_add_scalar / dm_add_scalar_vjp / dm_add_scalar_fwd / dm_add_scalar_is_the_primal: (m: DMatrix<f64> = dm(); c: f64 = s()) -> DMatrix<f64>);
+#[differentiate]
+fn dm_scale(m: DMatrix<f64>, c: f64) -> DMatrix<f64> { m.scale(c) }
+case!(grad dm_scale / dm_scale_vjp / dm_scale_fwd / dm_scale_is_the_primal: (m: DMatrix<f64> = dm(); c: f64 = s()) -> DMatrix<f64>);
+#[differentiate]
+fn dm_map(m: DMatrix<f64>, c: f64) -> DMatrix<f64> { m.map(|v| v.sin() * c) }
+case!(grad dm_map / dm_map_vjp / dm_map_fwd / dm_map_is_the_primal: (m: DMatrix<f64> = dm(); c: f64 = s()) -> DMatrix<f64>);
+#[differentiate]
+fn dm_abs(m: DMatrix<f64>) -> DMatrix<f64> { m.abs() }
+case!(grad dm_abs / dm_abs_vjp / dm_abs_fwd / dm_abs_is_the_primal: (m: DMatrix<f64> = dm()) -> DMatrix<f64>);
+#[differentiate]
+fn dm_clone(m: DMatrix<f64>) -> DMatrix<f64> { m.clone() }
+case!(grad dm_clone / dm_clone_vjp / dm_clone_fwd / dm_clone_is_the_primal: (m: DMatrix<f64> = dm()) -> DMatrix<f64>);
+#[differentiate]
+fn dm_clone_owned(m: DMatrix<f64>) -> DMatrix<f64> { m.clone_owned() }
+case!(grad dm_clone_owned / dm_clone_owned_vjp / dm_clone_owned_fwd / dm_clone_owned_is_the_primal: (m: DMatrix<f64> = dm()) -> DMatrix<f64>);
+#[differentiate]
+fn dm_into_owned(m: DMatrix<f64>) -> DMatrix<f64> { m.into_owned() }
+case!(grad dm_into_owned / dm_into_owned_vjp / dm_into_owned_fwd / dm_into_owned_is_the_primal: (m: DMatrix<f64> = dm()) -> DMatrix<f64>);
+
+// Matrix methods on `DVector<f64>`.
+#[differentiate]
+fn dv_transpose(m: DVector<f64>) -> RowDVector<f64> { m.transpose() }
+case!(grad dv_transpose / dv_transpose_vjp / dv_transpose_fwd / dv_transpose_is_the_primal: (m: DVector<f64> = dv()) -> RowDVector<f64>);
+#[differentiate]
+fn dv_component_mul(m: DVector<f64>, b: DVector<f64>) -> DVector<f64> { m.component_mul(&b) }
+case!(grad dv_component_mul / dv_component_mul_vjp / dv_component_mul_fwd / dv_component_mul_is_the_primal: (m: DVector<f64> = dv(); b: DVector<f64> = dv()) -> DVector<f64>);
+#[differentiate]
+fn dv_component_div(m: DVector<f64>, b: DVector<f64>) -> DVector<f64> { m.component_div(&b) }
+case!(grad dv_component_div / dv_component_div_vjp / dv_component_div_fwd / dv_component_div_is_the_primal: (m: DVector<f64> = dv(); b: DVector<f64> = dv(), +) -> DVector<f64>);
+#[differentiate]
+fn dv_sum(m: DVector<f64>) -> f64 { m.sum() }
+case!(grad dv_sum / dv_sum_vjp / dv_sum_fwd / dv_sum_is_the_primal: (m: DVector<f64> = dv()) -> f64);
+#[differentiate]
+fn dv_mean(m: DVector<f64>) -> f64 { m.mean() }
+case!(grad dv_mean / dv_mean_vjp / dv_mean_fwd / dv_mean_is_the_primal: (m: DVector<f64> = dv()) -> f64);
+#[differentiate]
+fn dv_norm_squared(m: DVector<f64>) -> f64 { m.norm_squared() }
+case!(grad dv_norm_squared / dv_norm_squared_vjp / dv_norm_squared_fwd / dv_norm_squared_is_the_primal: (m: DVector<f64> = dv()) -> f64);
+#[differentiate]
+fn dv_norm(m: DVector<f64>) -> f64 { m.norm() }
+case!(grad dv_norm / dv_norm_vjp / dv_norm_fwd / dv_norm_is_the_primal: (m: DVector<f64> = dv()) -> f64);
+#[differentiate]
+fn dv_dot(m: DVector<f64>, b: DVector<f64>) -> f64 { m.dot(&b) }
+case!(grad dv_dot / dv_dot_vjp / dv_dot_fwd / dv_dot_is_the_primal: (m: DVector<f64> = dv(); b: DVector<f64> = dv()) -> f64);
+#[differentiate]
+fn dv_add_scalar(m: DVector<f64>, c: f64) -> DVector<f64> { m.add_scalar(c) }
+case!(grad dv_add_scalar / dv_add_scalar_vjp / dv_add_scalar_fwd / dv_add_scalar_is_the_primal: (m: DVector<f64> = dv(); c: f64 = s()) -> DVector<f64>);
+#[differentiate]
+fn dv_scale(m: DVector<f64>, c: f64) -> DVector<f64> { m.scale(c) }
+case!(grad dv_scale / dv_scale_vjp / dv_scale_fwd / dv_scale_is_the_primal: (m: DVector<f64> = dv(); c: f64 = s()) -> DVector<f64>);
+#[differentiate]
+fn dv_map(m: DVector<f64>, c: f64) -> DVector<f64> { m.map(|v| v.sin() * c) }
+case!(grad dv_map / dv_map_vjp / dv_map_fwd / dv_map_is_the_primal: (m: DVector<f64> = dv(); c: f64 = s()) -> DVector<f64>);
+#[differentiate]
+fn dv_abs(m: DVector<f64>) -> DVector<f64> { m.abs() }
+case!(grad dv_abs / dv_abs_vjp / dv_abs_fwd / dv_abs_is_the_primal: (m: DVector<f64> = dv()) -> DVector<f64>);
+#[differentiate]
+fn dv_clone(m: DVector<f64>) -> DVector<f64> { m.clone() }
+case!(grad dv_clone / dv_clone_vjp / dv_clone_fwd / dv_clone_is_the_primal: (m: DVector<f64> = dv()) -> DVector<f64>);
+#[differentiate]
+fn dv_clone_owned(m: DVector<f64>) -> DVector<f64> { m.clone_owned() }
+case!(grad dv_clone_owned / dv_clone_owned_vjp / dv_clone_owned_fwd / dv_clone_owned_is_the_primal: (m: DVector<f64> = dv()) -> DVector<f64>);
+#[differentiate]
+fn dv_into_owned(m: DVector<f64>) -> DVector<f64> { m.into_owned() }
+case!(grad dv_into_owned / dv_into_owned_vjp / dv_into_owned_fwd / dv_into_owned_is_the_primal: (m: DVector<f64> = dv()) -> DVector<f64>);
+
+// Matrix methods on `RowDVector<f64>`.
+#[differentiate]
+fn rv_transpose(m: RowDVector<f64>) -> DVector<f64> { m.transpose() }
+case!(grad rv_transpose / rv_transpose_vjp / rv_transpose_fwd / rv_transpose_is_the_primal: (m: RowDVector<f64> = rv()) -> DVector<f64>);
+#[differentiate]
+fn rv_component_mul(m: RowDVector<f64>, b: RowDVector<f64>) -> RowDVector<f64> { m.component_mul(&b) }
+case!(grad rv_component_mul / rv_component_mul_vjp / rv_component_mul_fwd / rv_component_mul_is_the_primal: (m: RowDVector<f64> = rv(); b: RowDVector<f64> = rv()) -> RowDVector<f64>);
+#[differentiate]
+fn rv_component_div(m: RowDVector<f64>, b: RowDVector<f64>) -> RowDVector<f64> { m.component_div(&b) }
+case!(grad rv_component_div / rv_component_div_vjp / rv_component_div_fwd / rv_component_div_is_the_primal: (m: RowDVector<f64> = rv(); b: RowDVector<f64> = rv(), +) -> RowDVector<f64>);
+#[differentiate]
+fn rv_sum(m: RowDVector<f64>) -> f64 { m.sum() }
+case!(grad rv_sum / rv_sum_vjp / rv_sum_fwd / rv_sum_is_the_primal: (m: RowDVector<f64> = rv()) -> f64);
+#[differentiate]
+fn rv_mean(m: RowDVector<f64>) -> f64 { m.mean() }
+case!(grad rv_mean / rv_mean_vjp / rv_mean_fwd / rv_mean_is_the_primal: (m: RowDVector<f64> = rv()) -> f64);
+#[differentiate]
+fn rv_norm_squared(m: RowDVector<f64>) -> f64 { m.norm_squared() }
+case!(grad rv_norm_squared / rv_norm_squared_vjp / rv_norm_squared_fwd / rv_norm_squared_is_the_primal: (m: RowDVector<f64> = rv()) -> f64);
+#[differentiate]
+fn rv_norm(m: RowDVector<f64>) -> f64 { m.norm() }
+case!(grad rv_norm / rv_norm_vjp / rv_norm_fwd / rv_norm_is_the_primal: (m: RowDVector<f64> = rv()) -> f64);
+#[differentiate]
+fn rv_dot(m: RowDVector<f64>, b: RowDVector<f64>) -> f64 { m.dot(&b) }
+case!(grad rv_dot / rv_dot_vjp / rv_dot_fwd / rv_dot_is_the_primal: (m: RowDVector<f64> = rv(); b: RowDVector<f64> = rv()) -> f64);
+#[differentiate]
+fn rv_add_scalar(m: RowDVector<f64>, c: f64) -> RowDVector<f64> { m.add_scalar(c) }
+case!(grad rv_add_scalar / rv_add_scalar_vjp / rv_add_scalar_fwd / rv_add_scalar_is_the_primal: (m: RowDVector<f64> = rv(); c: f64 = s()) -> RowDVector<f64>);
+#[differentiate]
+fn rv_scale(m: RowDVector<f64>, c: f64) -> RowDVector<f64> { m.scale(c) }
+case!(grad rv_scale / rv_scale_vjp / rv_scale_fwd / rv_scale_is_the_primal: (m: RowDVector<f64> = rv(); c: f64 = s()) -> RowDVector<f64>);
+#[differentiate]
+fn rv_map(m: RowDVector<f64>, c: f64) -> RowDVector<f64> { m.map(|v| v.sin() * c) }
+case!(grad rv_map / rv_map_vjp / rv_map_fwd / rv_map_is_the_primal: (m: RowDVector<f64> = rv(); c: f64 = s()) -> RowDVector<f64>);
+#[differentiate]
+fn rv_abs(m: RowDVector<f64>) -> RowDVector<f64> { m.abs() }
+case!(grad rv_abs / rv_abs_vjp / rv_abs_fwd / rv_abs_is_the_primal: (m: RowDVector<f64> = rv()) -> RowDVector<f64>);
+#[differentiate]
+fn rv_clone(m: RowDVector<f64>) -> RowDVector<f64> { m.clone() }
+case!(grad rv_clone / rv_clone_vjp / rv_clone_fwd / rv_clone_is_the_primal: (m: RowDVector<f64> = rv()) -> RowDVector<f64>);
+#[differentiate]
+fn rv_clone_owned(m: RowDVector<f64>) -> RowDVector<f64> { m.clone_owned() }
+case!(grad rv_clone_owned / rv_clone_owned_vjp / rv_clone_owned_fwd / rv_clone_owned_is_the_primal: (m: RowDVector<f64> = rv()) -> RowDVector<f64>);
+#[differentiate]
+fn rv_into_owned(m: RowDVector<f64>) -> RowDVector<f64> { m.into_owned() }
+case!(grad rv_into_owned / rv_into_owned_vjp / rv_into_owned_fwd / rv_into_owned_is_the_primal: (m: RowDVector<f64> = rv()) -> RowDVector<f64>);
+
+// Matrix methods on `SMatrix<f64, 2, 3>`.
+#[differentiate]
+fn sm_transpose(m: SMatrix<f64, 2, 3>) -> SMatrix<f64, 3, 2> { m.transpose() }
+case!(grad sm_transpose / sm_transpose_vjp / sm_transpose_fwd / sm_transpose_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> SMatrix<f64, 3, 2>);
+#[differentiate]
+fn sm_component_mul(m: SMatrix<f64, 2, 3>, b: SMatrix<f64, 2, 3>) -> SMatrix<f64, 2, 3> { m.component_mul(&b) }
+case!(grad sm_component_mul / sm_component_mul_vjp / sm_component_mul_fwd / sm_component_mul_is_the_primal: (m: SMatrix<f64, 2, 3> = sm(); b: SMatrix<f64, 2, 3> = sm()) -> SMatrix<f64, 2, 3>);
+#[differentiate]
+fn sm_component_div(m: SMatrix<f64, 2, 3>, b: SMatrix<f64, 2, 3>) -> SMatrix<f64, 2, 3> { m.component_div(&b) }
+case!(grad sm_component_div / sm_component_div_vjp / sm_component_div_fwd / sm_component_div_is_the_primal: (m: SMatrix<f64, 2, 3> = sm(); b: SMatrix<f64, 2, 3> = sm(), +) -> SMatrix<f64, 2, 3>);
+#[differentiate]
+fn sm_sum(m: SMatrix<f64, 2, 3>) -> f64 { m.sum() }
+case!(grad sm_sum / sm_sum_vjp / sm_sum_fwd / sm_sum_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> f64);
+#[differentiate]
+fn sm_mean(m: SMatrix<f64, 2, 3>) -> f64 { m.mean() }
+case!(grad sm_mean / sm_mean_vjp / sm_mean_fwd / sm_mean_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> f64);
+#[differentiate]
+fn sm_norm_squared(m: SMatrix<f64, 2, 3>) -> f64 { m.norm_squared() }
+case!(grad sm_norm_squared / sm_norm_squared_vjp / sm_norm_squared_fwd / sm_norm_squared_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> f64);
+#[differentiate]
+fn sm_norm(m: SMatrix<f64, 2, 3>) -> f64 { m.norm() }
+case!(grad sm_norm / sm_norm_vjp / sm_norm_fwd / sm_norm_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> f64);
+#[differentiate]
+fn sm_dot(m: SMatrix<f64, 2, 3>, b: SMatrix<f64, 2, 3>) -> f64 { m.dot(&b) }
+case!(grad sm_dot / sm_dot_vjp / sm_dot_fwd / sm_dot_is_the_primal: (m: SMatrix<f64, 2, 3> = sm(); b: SMatrix<f64, 2, 3> = sm()) -> f64);
+#[differentiate]
+fn sm_add_scalar(m: SMatrix<f64, 2, 3>, c: f64) -> SMatrix<f64, 2, 3> { m.add_scalar(c) }
+case!(grad sm_add_scalar / sm_add_scalar_vjp / sm_add_scalar_fwd / sm_add_scalar_is_the_primal: (m: SMatrix<f64, 2, 3> = sm(); c: f64 = s()) -> SMatrix<f64, 2, 3>);
+#[differentiate]
+fn sm_scale(m: SMatrix<f64, 2, 3>, c: f64) -> SMatrix<f64, 2, 3> { m.scale(c) }
+case!(grad sm_scale / sm_scale_vjp / sm_scale_fwd / sm_scale_is_the_primal: (m: SMatrix<f64, 2, 3> = sm(); c: f64 = s()) -> SMatrix<f64, 2, 3>);
+#[differentiate]
+fn sm_map(m: SMatrix<f64, 2, 3>, c: f64) -> SMatrix<f64, 2, 3> { m.map(|v| v.sin() * c) }
+case!(grad sm_map / sm_map_vjp / sm_map_fwd / sm_map_is_the_primal: (m: SMatrix<f64, 2, 3> = sm(); c: f64 = s()) -> SMatrix<f64, 2, 3>);
+#[differentiate]
+fn sm_abs(m: SMatrix<f64, 2, 3>) -> SMatrix<f64, 2, 3> { m.abs() }
+case!(grad sm_abs / sm_abs_vjp / sm_abs_fwd / sm_abs_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> SMatrix<f64, 2, 3>);
+#[differentiate]
+fn sm_clone(m: SMatrix<f64, 2, 3>) -> SMatrix<f64, 2, 3> { m.clone() }
+case!(grad sm_clone / sm_clone_vjp / sm_clone_fwd / sm_clone_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> SMatrix<f64, 2, 3>);
+#[differentiate]
+fn sm_clone_owned(m: SMatrix<f64, 2, 3>) -> SMatrix<f64, 2, 3> { m.clone_owned() }
+case!(grad sm_clone_owned / sm_clone_owned_vjp / sm_clone_owned_fwd / sm_clone_owned_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> SMatrix<f64, 2, 3>);
+#[differentiate]
+fn sm_into_owned(m: SMatrix<f64, 2, 3>) -> SMatrix<f64, 2, 3> { m.into_owned() }
+case!(grad sm_into_owned / sm_into_owned_vjp / sm_into_owned_fwd / sm_into_owned_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> SMatrix<f64, 2, 3>);
+
+// Matrix methods on `SVector<f64, 3>`.
+#[differentiate]
+fn sv_transpose(m: SVector<f64, 3>) -> nalgebra::RowSVector<f64, 3> { m.transpose() }
+case!(grad sv_transpose / sv_transpose_vjp / sv_transpose_fwd / sv_transpose_is_the_primal: (m: SVector<f64, 3> = sv()) -> nalgebra::RowSVector<f64, 3>);
+#[differentiate]
+fn sv_component_mul(m: SVector<f64, 3>, b: SVector<f64, 3>) -> SVector<f64, 3> { m.component_mul(&b) }
+case!(grad sv_component_mul / sv_component_mul_vjp / sv_component_mul_fwd / sv_component_mul_is_the_primal: (m: SVector<f64, 3> = sv(); b: SVector<f64, 3> = sv()) -> SVector<f64, 3>);
+#[differentiate]
+fn sv_component_div(m: SVector<f64, 3>, b: SVector<f64, 3>) -> SVector<f64, 3> { m.component_div(&b) }
+case!(grad sv_component_div / sv_component_div_vjp / sv_component_div_fwd / sv_component_div_is_the_primal: (m: SVector<f64, 3> = sv(); b: SVector<f64, 3> = sv(), +) -> SVector<f64, 3>);
+#[differentiate]
+fn sv_sum(m: SVector<f64, 3>) -> f64 { m.sum() }
+case!(grad sv_sum / sv_sum_vjp / sv_sum_fwd / sv_sum_is_the_primal: (m: SVector<f64, 3> = sv()) -> f64);
+#[differentiate]
+fn sv_mean(m: SVector<f64, 3>) -> f64 { m.mean() }
+case!(grad sv_mean / sv_mean_vjp / sv_mean_fwd / sv_mean_is_the_primal: (m: SVector<f64, 3> = sv()) -> f64);
+#[differentiate]
+fn sv_norm_squared(m: SVector<f64, 3>) -> f64 { m.norm_squared() }
+case!(grad sv_norm_squared / sv_norm_squared_vjp / sv_norm_squared_fwd / sv_norm_squared_is_the_primal: (m: SVector<f64, 3> = sv()) -> f64);
+#[differentiate]
+fn sv_norm(m: SVector<f64, 3>) -> f64 { m.norm() }
+case!(grad sv_norm / sv_norm_vjp / sv_norm_fwd / sv_norm_is_the_primal: (m: SVector<f64, 3> = sv()) -> f64);
+#[differentiate]
+fn sv_dot(m: SVector<f64, 3>, b: SVector<f64, 3>) -> f64 { m.dot(&b) }
+case!(grad sv_dot / sv_dot_vjp / sv_dot_fwd / sv_dot_is_the_primal: (m: SVector<f64, 3> = sv(); b: SVector<f64, 3> = sv()) -> f64);
+#[differentiate]
+fn sv_add_scalar(m: SVector<f64, 3>, c: f64) -> SVector<f64, 3> { m.add_scalar(c) }
+case!(grad sv_add_scalar / sv_add_scalar_vjp / sv_add_scalar_fwd / sv_add_scalar_is_the_primal: (m: SVector<f64, 3> = sv(); c: f64 = s()) -> SVector<f64, 3>);
+#[differentiate]
+fn sv_scale(m: SVector<f64, 3>, c: f64) -> SVector<f64, 3> { m.scale(c) }
+case!(grad sv_scale / sv_scale_vjp / sv_scale_fwd / sv_scale_is_the_primal: (m: SVector<f64, 3> = sv(); c: f64 = s()) -> SVector<f64, 3>);
+#[differentiate]
+fn sv_map(m: SVector<f64, 3>, c: f64) -> SVector<f64, 3> { m.map(|v| v.sin() * c) }
+case!(grad sv_map / sv_map_vjp / sv_map_fwd / sv_map_is_the_primal: (m: SVector<f64, 3> = sv(); c: f64 = s()) -> SVector<f64, 3>);
+#[differentiate]
+fn sv_abs(m: SVector<f64, 3>) -> SVector<f64, 3> { m.abs() }
+case!(grad sv_abs / sv_abs_vjp / sv_abs_fwd / sv_abs_is_the_primal: (m: SVector<f64, 3> = sv()) -> SVector<f64, 3>);
+#[differentiate]
+fn sv_clone(m: SVector<f64, 3>) -> SVector<f64, 3> { m.clone() }
+case!(grad sv_clone / sv_clone_vjp / sv_clone_fwd / sv_clone_is_the_primal: (m: SVector<f64, 3> = sv()) -> SVector<f64, 3>);
+#[differentiate]
+fn sv_clone_owned(m: SVector<f64, 3>) -> SVector<f64, 3> { m.clone_owned() }
+case!(grad sv_clone_owned / sv_clone_owned_vjp / sv_clone_owned_fwd / sv_clone_owned_is_the_primal: (m: SVector<f64, 3> = sv()) -> SVector<f64, 3>);
+#[differentiate]
+fn sv_into_owned(m: SVector<f64, 3>) -> SVector<f64, 3> { m.into_owned() }
+case!(grad sv_into_owned / sv_into_owned_vjp / sv_into_owned_fwd / sv_into_owned_is_the_primal: (m: SVector<f64, 3> = sv()) -> SVector<f64, 3>);
+
+// Matrix methods on `DMatrix<f32>`.
+#[differentiate]
+fn dm32_transpose(m: DMatrix<f32>) -> DMatrix<f32> { m.transpose() }
+case!(bits dm32_transpose / dm32_transpose_vjp / dm32_transpose_fwd / dm32_transpose_is_the_primal: (m: DMatrix<f32> = dm32()) -> DMatrix<f32>);
+#[differentiate]
+fn dm32_component_mul(m: DMatrix<f32>, b: DMatrix<f32>) -> DMatrix<f32> { m.component_mul(&b) }
+case!(bits dm32_component_mul / dm32_component_mul_vjp / dm32_component_mul_fwd / dm32_component_mul_is_the_primal: (m: DMatrix<f32> = dm32(); b: DMatrix<f32> = dm32()) -> DMatrix<f32>);
+#[differentiate]
+fn dm32_component_div(m: DMatrix<f32>, b: DMatrix<f32>) -> DMatrix<f32> { m.component_div(&b) }
+case!(bits dm32_component_div / dm32_component_div_vjp / dm32_component_div_fwd / dm32_component_div_is_the_primal: (m: DMatrix<f32> = dm32(); b: DMatrix<f32> = dm32(), +) -> DMatrix<f32>);
+#[differentiate]
+fn dm32_sum(m: DMatrix<f32>) -> f32 { m.sum() }
+case!(bits dm32_sum / dm32_sum_vjp / dm32_sum_fwd / dm32_sum_is_the_primal: (m: DMatrix<f32> = dm32()) -> f32);
+#[differentiate]
+fn dm32_mean(m: DMatrix<f32>) -> f32 { m.mean() }
+case!(bits dm32_mean / dm32_mean_vjp / dm32_mean_fwd / dm32_mean_is_the_primal: (m: DMatrix<f32> = dm32()) -> f32);
+#[differentiate]
+fn dm32_norm_squared(m: DMatrix<f32>) -> f32 { m.norm_squared() }
+case!(bits dm32_norm_squared / dm32_norm_squared_vjp / dm32_norm_squared_fwd / dm32_norm_squared_is_the_primal: (m: DMatrix<f32> = dm32()) -> f32);
+#[differentiate]
+fn dm32_norm(m: DMatrix<f32>) -> f32 { m.norm() }
+case!(bits dm32_norm / dm32_norm_vjp / dm32_norm_fwd / dm32_norm_is_the_primal: (m: DMatrix<f32> = dm32()) -> f32);
+#[differentiate]
+fn dm32_dot(m: DMatrix<f32>, b: DMatrix<f32>) -> f32 { m.dot(&b) }
+case!(bits dm32_dot / dm32_dot_vjp / dm32_dot_fwd / dm32_dot_is_the_primal: (m: DMatrix<f32> = dm32(); b: DMatrix<f32> = dm32()) -> f32);
+#[differentiate]
+fn dm32_add_scalar(m: DMatrix<f32>, c: f32) -> DMatrix<f32> { m.add_scalar(c) }
+case!(bits dm32_add_scalar / dm32_add_scalar_vjp / dm32_add_scalar_fwd / dm32_add_scalar_is_the_primal: (m: DMatrix<f32> = dm32(); c: f32 = s32()) -> DMatrix<f32>);
+#[differentiate]
+fn dm32_scale(m: DMatrix<f32>, c: f32) -> DMatrix<f32> { m.scale(c) }
+case!(bits dm32_scale / dm32_scale_vjp / dm32_scale_fwd / dm32_scale_is_the_primal: (m: DMatrix<f32> = dm32(); c: f32 = s32()) -> DMatrix<f32>);
+#[differentiate]
+fn dm32_map(m: DMatrix<f32>, c: f32) -> DMatrix<f32> { m.map(|v| v.sin() * c) }
+case!(bits dm32_map / dm32_map_vjp / dm32_map_fwd / dm32_map_is_the_primal: (m: DMatrix<f32> = dm32(); c: f32 = s32()) -> DMatrix<f32>);
+#[differentiate]
+fn dm32_abs(m: DMatrix<f32>) -> DMatrix<f32> { m.abs() }
+case!(bits dm32_abs / dm32_abs_vjp / dm32_abs_fwd / dm32_abs_is_the_primal: (m: DMatrix<f32> = dm32()) -> DMatrix<f32>);
+#[differentiate]
+fn dm32_clone(m: DMatrix<f32>) -> DMatrix<f32> { m.clone() }
+case!(bits dm32_clone / dm32_clone_vjp / dm32_clone_fwd / dm32_clone_is_the_primal: (m: DMatrix<f32> = dm32()) -> DMatrix<f32>);
+#[differentiate]
+fn dm32_clone_owned(m: DMatrix<f32>) -> DMatrix<f32> { m.clone_owned() }
+case!(bits dm32_clone_owned / dm32_clone_owned_vjp / dm32_clone_owned_fwd / dm32_clone_owned_is_the_primal: (m: DMatrix<f32> = dm32()) -> DMatrix<f32>);
+#[differentiate]
+fn dm32_into_owned(m: DMatrix<f32>) -> DMatrix<f32> { m.into_owned() }
+case!(bits dm32_into_owned / dm32_into_owned_vjp / dm32_into_owned_fwd / dm32_into_owned_is_the_primal: (m: DMatrix<f32> = dm32()) -> DMatrix<f32>);
+
+// `exp` on square matrices: nalgebra's matrix exponential (a matrix of one row is its
+// elementwise case).
+#[differentiate]
+fn sq_exp(m: DMatrix<f64>) -> DMatrix<f64> { m.exp() }
+case!(grad sq_exp / sq_exp_vjp / sq_exp_fwd / sq_exp_is_the_primal: (m: DMatrix<f64> = sq()) -> DMatrix<f64>);
+#[differentiate]
+fn ss_exp(m: SMatrix<f64, 3, 3>) -> SMatrix<f64, 3, 3> { m.exp() }
+case!(grad ss_exp / ss_exp_vjp / ss_exp_fwd / ss_exp_is_the_primal: (m: SMatrix<f64, 3, 3> = ss()) -> SMatrix<f64, 3, 3>);
+#[differentiate]
+fn one_row_exp(m: DMatrix<f64>) -> DMatrix<f64> { m.exp() }
+case!(grad one_row_exp / one_row_exp_vjp / one_row_exp_fwd / one_row_exp_is_the_primal: (m: DMatrix<f64> = one_row()) -> DMatrix<f64>);
+#[differentiate]
+fn sq_exp_sum(m: DMatrix<f64>) -> f64 { m.exp().sum() }
+case!(grad sq_exp_sum / sq_exp_sum_vjp / sq_exp_sum_fwd / sq_exp_sum_is_the_primal: (m: DMatrix<f64> = sq()) -> f64);
+#[differentiate]
+fn sq32_exp(m: DMatrix<f32>) -> DMatrix<f32> { m.exp() }
+case!(bits sq32_exp / sq32_exp_vjp / sq32_exp_fwd / sq32_exp_is_the_primal: (m: DMatrix<f32> = sq32()) -> DMatrix<f32>);
