@@ -132,7 +132,7 @@ macro_rules! case {
     (@positive) => { false };
     // f32: the values only (each rule's f32 derivative is checked in the runtime's tests).
     (@bits $name:ident, $grad:ident, $($rest:tt)*) => {
-        drop($grad)
+        let _ = $grad;
     };
     (@grad $name:ident, $grad:ident, $seed:ident, ($($p:ident: $ty:ty),+)) => {{
         let theta: Vec<f64> = [$($p.elems()),+].concat();
