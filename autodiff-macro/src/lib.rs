@@ -20,8 +20,9 @@ mod tests;
 
 use proc_macro::TokenStream;
 
-/// Differentiates a function at compile time: see the `autodiff` crate for what it
-/// generates and the language it understands.
+// The reference of the language: its examples run as doctests of the `autodiff` crate
+// (src/lib.rs), which this crate cannot depend on.
+#[doc = include_str!("differentiate.md")]
 #[proc_macro_attribute]
 pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(attr.into(), item.into()).into()
