@@ -56,3 +56,8 @@ pub use autodiff_runtime::__private;
 #[cfg(doctest)]
 #[doc = include_str!("../autodiff-macro/src/differentiate.md")]
 pub struct DifferentiateReference;
+
+/// The examples of the README, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct Readme;
