@@ -20,9 +20,10 @@ mod tests;
 
 use proc_macro::TokenStream;
 
-// The reference of the language: its examples run as doctests of the `autodiff` crate
-// (src/lib.rs), which this crate cannot depend on.
-#[doc = include_str!("differentiate.md")]
+// The reference of the language. Its examples use the `autodiff` facade, which this crate
+// cannot depend on: they run as doctests of the facade (its src/lib.rs includes the same
+// file), and are left out when rustdoc collects this crate's doctests.
+#[cfg_attr(not(doctest), doc = include_str!("differentiate.md"))]
 #[proc_macro_attribute]
 pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(attr.into(), item.into()).into()
