@@ -16,6 +16,11 @@
 //! assert_eq!(value, -12.0);
 //! assert_eq!((grad.x, grad.y, grad.z), (-4.0, -4.0, 3.0));
 //! ```
+//!
+//! The reference of the attribute is its own page, [`differentiate`]: the items it generates,
+//! which parameters are differentiated, the language of the body with the derivative of every
+//! operation, and what is rejected and what to write instead. The networks built on it are in
+//! [`nn`], [`train`] and the modules next to them.
 #![forbid(unsafe_code)]
 
 pub use autodiff_macro::differentiate;
@@ -31,7 +36,8 @@ pub use autodiff_runtime::{buffers, data, gradcheck, init, nn, optim, train};
 pub use nalgebra;
 
 /// Everything a differentiated function needs: the attribute, nalgebra's matrix types and
-/// the free functions with derivative rules. It brings no trait into scope, so a glob import
+/// the free functions with derivative rules (their derivatives are listed with the
+/// attribute, [`differentiate`]). It brings no trait into scope, so a glob import
 /// never changes what ordinary nalgebra code means.
 pub mod prelude {
     pub use autodiff_macro::differentiate;
@@ -44,3 +50,14 @@ pub mod prelude {
 
 #[doc(hidden)]
 pub use autodiff_runtime::__private;
+
+/// The examples of the reference of `#[differentiate]` (its documentation, written in the
+/// macro crate, which cannot depend on this one), run as doctests of this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../autodiff-macro/src/differentiate.md")]
+pub struct DifferentiateReference;
+
+/// The examples of the README, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct Readme;

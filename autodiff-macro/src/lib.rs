@@ -20,8 +20,10 @@ mod tests;
 
 use proc_macro::TokenStream;
 
-/// Differentiates a function at compile time: see the `autodiff` crate for what it
-/// generates and the language it understands.
+// The reference of the language. Its examples use the `autodiff` facade, which this crate
+// cannot depend on: they run as doctests of the facade (its src/lib.rs includes the same
+// file), and are left out when rustdoc collects this crate's doctests.
+#[cfg_attr(not(doctest), doc = include_str!("differentiate.md"))]
 #[proc_macro_attribute]
 pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(attr.into(), item.into()).into()
