@@ -251,3 +251,20 @@ fn exp_of_a_borrowed_square_matrix_is_the_matrix_exponential() {
     let eval = |t: &[f64]| matrix_exp_sum(&DMatrix::from_column_slice(3, 3, t));
     check("matrix_exp_sum", &theta, grad.m.as_slice(), eval);
 }
+
+/// A zero seed (or a result multiplied by zero) gives a zero gradient through the matrix
+/// exponential, not a missing one.
+#[differentiate]
+fn matrix_exp_times_zero(m: &DMatrix<f64>) -> f64 {
+    m.exp().sum() * 0.0
+}
+
+#[test]
+fn a_zero_seed_through_the_matrix_exponential_gives_zeros() {
+    let m = DMatrix::from_row_slice(2, 2, &[0.5, -0.2, 0.3, 0.4]);
+    let (_, grad) = matrix_exp_times_zero_grad(&m);
+    assert_eq!(grad.m, DMatrix::zeros(2, 2));
+    let (value, grad) = matrix_exp_sum_vjp(&m, 0.0);
+    assert_eq!(value, m.exp().sum());
+    assert_eq!(grad.m, DMatrix::zeros(2, 2));
+}

@@ -6,7 +6,7 @@
 //! elements would give the gradient of a different function than the primal computes.
 //! Elementwise exponentials of a matrix are written `m.map(|v| v.exp())`.
 
-use super::adjoint::{accumulate, accumulate_elementwise, Seed};
+use super::adjoint::{accumulate, accumulate_elementwise, accumulate_seed, Seed};
 use crate::real::Real;
 use crate::value::{Input, Value};
 use core::marker::PhantomData;
@@ -122,7 +122,9 @@ where
         // The derivative is linear in `G`: scaling it to unit size keeps the block
         // matrix's norm, and so the squarings of the exponential, those of `A` alone.
         let size = match g.amax() {
-            s if s == T::zero() => return seed.done(),
+            // A zero seed still reaches `A` (the generated sweep relies on every present seed
+            // leaving a contribution): it is its own contribution.
+            s if s == T::zero() => return accumulate_seed(d_a, seed),
             s if s.is_finite() => s,
             // An infinite or NaN seed goes through unscaled, as it would through the block.
             _ => T::one(),
