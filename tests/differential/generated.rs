@@ -2,10 +2,12 @@
 // Do not edit: regenerate with
 //     AUTODIFF_REGENERATE=1 cargo test -p autodiff-macro differential_file_is_up_to_date
 // Each function is random well-formed code of the stage-1 language; each test checks its
-// derived gradient against central differences and its VJP by the dot-product test.
+// value against the function's, bit for bit, and its derived gradient against central
+// differences and its VJP by the dot-product test.
 #![allow(unused_variables, unused_mut, unused_parens, unused_assignments, unused_braces, dead_code, clippy::all)]
 
 use crate::check_gradient as check;
+use crate::check_value;
 use crate::common::check::{flat, Draw};
 use autodiff::prelude::*;
 
@@ -29,9 +31,11 @@ fn f000_gradient() {
     let n: usize = 4;
     let c = 0.30;
     let u = d.seed_matrix(2, 1);
-    let (value, g) = f000_vjp(&w1, &w2, n, c, u.clone());
     let primal = f000(&w1, &w2, n, c);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f000: the forward sweep differs from the function");
+    let (value, g) = f000_vjp(&w1, &w2, n, c, u.clone());
+    check_value("f000_vjp", &value, &primal);
+    let (value, tape) = f000_fwd(&w1, &w2, n, c);
+    check_value("f000_fwd", &value, &primal);
     check("f000", &d.theta, &flat(&[g.w1.as_slice(), g.w2.as_slice()]), |rd| {
         let w1 = rd.matrix(2, 1);
         let w2 = rd.matrix(1, 2);
@@ -59,10 +63,12 @@ fn f001_gradient() {
     let b = d.matrix(3, 2);
     let z = d.matrix(1, 3);
     let flag = false;
-    let (value, tape) = f001_fwd(x.clone(), &b, &z, flag);
-    let g = f001_bwd(tape, 1.0);
     let primal = f001(x.clone(), &b, &z, flag);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f001: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f001_grad(x.clone(), &b, &z, flag);
+    check_value("f001_grad", &value, &primal);
+    let (value, tape) = f001_fwd(x.clone(), &b, &z, flag);
+    check_value("f001_fwd", &value, &primal);
+    let g = f001_bwd(tape, 1.0);
     check("f001", &d.theta, &flat(&[g.x.as_slice(), g.b.as_slice(), g.z.as_slice()]), |rd| {
         let x = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
         let b = rd.matrix(3, 2);
@@ -99,9 +105,11 @@ fn f002_gradient() {
     let p = d.matrix(2, 2);
     let b = d.row(3);
     let q = d.row(3);
-    let (value, g) = f002_grad(&b2, p.clone(), b.clone(), q.clone());
     let primal = f002(&b2, p.clone(), b.clone(), q.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f002: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f002_grad(&b2, p.clone(), b.clone(), q.clone());
+    check_value("f002_grad", &value, &primal);
+    let (value, tape) = f002_fwd(&b2, p.clone(), b.clone(), q.clone());
+    check_value("f002_fwd", &value, &primal);
     check("f002", &d.theta, &flat(&[g.b2.as_slice(), g.p.as_slice(), g.b.as_slice(), g.q.as_slice()]), |rd| {
         let b2 = rd.matrix(1, 3);
         let p = rd.matrix(2, 2);
@@ -128,9 +136,11 @@ fn f003_gradient() {
     let k = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
     let flag = false;
     let u = SMatrix::<f64, 3, 2>::from_column_slice(d.seed_matrix(3, 2).as_slice());
-    let (value, g) = f003_vjp(bias, &k, flag, u.clone());
     let primal = f003(bias, &k, flag);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f003: the forward sweep differs from the function");
+    let (value, g) = f003_vjp(bias, &k, flag, u.clone());
+    check_value("f003_vjp", &value, &primal);
+    let (value, tape) = f003_fwd(bias, &k, flag);
+    check_value("f003_fwd", &value, &primal);
     check("f003", &d.theta, &flat(&[g.k.as_slice()]), |rd| {
         let k = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
         u.dot(&f003(bias, &k, flag))
@@ -151,9 +161,11 @@ fn f004_gradient() {
     let h = 0.70;
     let a = d.scalar();
     let b2 = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let (value, g) = f004_grad(&z, h, a, &b2);
     let primal = f004(&z, h, a, &b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f004: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f004_grad(&z, h, a, &b2);
+    check_value("f004_grad", &value, &primal);
+    let (value, tape) = f004_fwd(&z, h, a, &b2);
+    check_value("f004_fwd", &value, &primal);
     check("f004", &d.theta, &flat(&[g.z.as_slice(), &[g.a], g.b2.as_slice()]), |rd| {
         let z = rd.matrix(1, 3);
         let a = rd.scalar();
@@ -179,10 +191,12 @@ fn f005_gradient() {
     let mut d = Draw::new(5);
     let z = d.row(3);
     let flag = true;
-    let (value, tape) = f005_fwd(&z, flag);
-    let g = f005_bwd(tape, 1.0);
     let primal = f005(&z, flag);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f005: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f005_grad(&z, flag);
+    check_value("f005_grad", &value, &primal);
+    let (value, tape) = f005_fwd(&z, flag);
+    check_value("f005_fwd", &value, &primal);
+    let g = f005_bwd(tape, 1.0);
     check("f005", &d.theta, &flat(&[g.z.as_slice()]), |rd| {
         let z = rd.row(3);
         f005(&z, flag)
@@ -217,9 +231,11 @@ fn f006_gradient() {
     let labels: [usize; 2] = [0, 1];
     let w = d.scalar();
     let c = d.scalar();
-    let (value, g) = f006_grad(w1, a.clone(), &labels, w, c);
     let primal = f006(w1, a.clone(), &labels, w, c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f006: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f006_grad(w1, a.clone(), &labels, w, c);
+    check_value("f006_grad", &value, &primal);
+    let (value, tape) = f006_fwd(w1, a.clone(), &labels, w, c);
+    check_value("f006_fwd", &value, &primal);
     check("f006", &d.theta, &flat(&[&[g.w1], g.a.as_slice(), &[g.w], &[g.c]]), |rd| {
         let w1 = rd.scalar();
         let a = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
@@ -249,9 +265,11 @@ fn f007_gradient() {
     let n: usize = 3;
     let h = d.scalar();
     let v = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let (value, g) = f007_grad(b2.clone(), &s, &b1, n, h, &v);
     let primal = f007(b2.clone(), &s, &b1, n, h, &v);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f007: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f007_grad(b2.clone(), &s, &b1, n, h, &v);
+    check_value("f007_grad", &value, &primal);
+    let (value, tape) = f007_fwd(b2.clone(), &s, &b1, n, h, &v);
+    check_value("f007_fwd", &value, &primal);
     check("f007", &d.theta, &flat(&[g.b2.as_slice(), g.s.as_slice(), g.b1.as_slice(), &[g.h]]), |rd| {
         let b2 = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
         let s = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
@@ -299,9 +317,11 @@ fn f008_gradient() {
     let w2 = d.scalar();
     let z = d.scalar();
     let bias = d.matrix(3, 3);
-    let (value, g) = f008_grad(&s, w2, z, &bias);
     let primal = f008(&s, w2, z, &bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f008: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f008_grad(&s, w2, z, &bias);
+    check_value("f008_grad", &value, &primal);
+    let (value, tape) = f008_fwd(&s, w2, z, &bias);
+    check_value("f008_fwd", &value, &primal);
     check("f008", &d.theta, &flat(&[g.s.as_slice(), &[g.w2], &[g.z], g.bias.as_slice()]), |rd| {
         let s = rd.matrix(3, 3);
         let w2 = rd.scalar();
@@ -326,10 +346,12 @@ fn f009_gradient() {
     let z = d.matrix(1, 3);
     let b2 = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
     let t = d.scalar();
-    let (value, tape) = f009_fwd(&z, &b2, t);
-    let g = f009_bwd(tape, 1.0);
     let primal = f009(&z, &b2, t);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f009: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f009_grad(&z, &b2, t);
+    check_value("f009_grad", &value, &primal);
+    let (value, tape) = f009_fwd(&z, &b2, t);
+    check_value("f009_fwd", &value, &primal);
+    let g = f009_bwd(tape, 1.0);
     check("f009", &d.theta, &flat(&[g.z.as_slice(), &[g.t]]), |rd| {
         let z = rd.matrix(1, 3);
         let t = rd.scalar();
@@ -351,9 +373,11 @@ fn f010_gradient() {
     let h = d.scalar();
     let s = DVector::from_column_slice(d.matrix(2, 1).as_slice());
     let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, g) = f010_vjp(w1.clone(), h, s.clone(), u.clone());
     let primal = f010(w1.clone(), h, s.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f010: the forward sweep differs from the function");
+    let (value, g) = f010_vjp(w1.clone(), h, s.clone(), u.clone());
+    check_value("f010_vjp", &value, &primal);
+    let (value, tape) = f010_fwd(w1.clone(), h, s.clone());
+    check_value("f010_fwd", &value, &primal);
     check("f010", &d.theta, &flat(&[g.w1.as_slice(), &[g.h], g.s.as_slice()]), |rd| {
         let w1 = rd.row(2);
         let h = rd.scalar();
@@ -383,9 +407,11 @@ fn f011_gradient() {
     let b1 = DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
     let n: usize = 3;
     let a = d.scalar();
-    let (value, g) = f011_grad(&b1, n, a);
     let primal = f011(&b1, n, a);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f011: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f011_grad(&b1, n, a);
+    check_value("f011_grad", &value, &primal);
+    let (value, tape) = f011_fwd(&b1, n, a);
+    check_value("f011_fwd", &value, &primal);
     check("f011", &d.theta, &flat(&[&[g.a]]), |rd| {
         let a = rd.scalar();
         f011(&b1, n, a)
@@ -406,9 +432,11 @@ fn f012_gradient() {
     let v = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
     let q = d.scalar();
     let w2 = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let (value, g) = f012_grad(a, &v, q, &w2);
     let primal = f012(a, &v, q, &w2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f012: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f012_grad(a, &v, q, &w2);
+    check_value("f012_grad", &value, &primal);
+    let (value, tape) = f012_fwd(a, &v, q, &w2);
+    check_value("f012_fwd", &value, &primal);
     check("f012", &d.theta, &flat(&[g.v.as_slice(), &[g.q], g.w2.as_slice()]), |rd| {
         let v = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
         let q = rd.scalar();
@@ -432,10 +460,12 @@ fn f013_gradient() {
     let mut d = Draw::new(13);
     let n: usize = 2;
     let z = d.scalar();
-    let (value, tape) = f013_fwd(n, z);
-    let g = f013_bwd(tape, 1.0);
     let primal = f013(n, z);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f013: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f013_grad(n, z);
+    check_value("f013_grad", &value, &primal);
+    let (value, tape) = f013_fwd(n, z);
+    check_value("f013_fwd", &value, &primal);
+    let g = f013_bwd(tape, 1.0);
     check("f013", &d.theta, &flat(&[&[g.z]]), |rd| {
         let z = rd.scalar();
         f013(n, z)
@@ -465,9 +495,11 @@ fn f014_gradient() {
     let w2 = d.scalar();
     let w1 = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
     let u = SMatrix::<f64, 2, 3>::from_column_slice(d.seed_matrix(2, 3).as_slice());
-    let (value, g) = f014_vjp(x, w2, &w1, u.clone());
     let primal = f014(x, w2, &w1);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f014: the forward sweep differs from the function");
+    let (value, g) = f014_vjp(x, w2, &w1, u.clone());
+    check_value("f014_vjp", &value, &primal);
+    let (value, tape) = f014_fwd(x, w2, &w1);
+    check_value("f014_fwd", &value, &primal);
     check("f014", &d.theta, &flat(&[&[g.x], &[g.w2], g.w1.as_slice()]), |rd| {
         let x = rd.scalar();
         let w2 = rd.scalar();
@@ -490,9 +522,11 @@ fn f015_gradient() {
     let a = d.scalar();
     let n: usize = 2;
     let h = d.matrix(3, 3);
-    let (value, g) = f015_grad(a, n, h.clone());
     let primal = f015(a, n, h.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f015: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f015_grad(a, n, h.clone());
+    check_value("f015_grad", &value, &primal);
+    let (value, tape) = f015_fwd(a, n, h.clone());
+    check_value("f015_fwd", &value, &primal);
     check("f015", &d.theta, &flat(&[&[g.a], g.h.as_slice()]), |rd| {
         let a = rd.scalar();
         let h = rd.matrix(3, 3);
@@ -530,9 +564,11 @@ fn f016_gradient() {
     let flag = false;
     let a = d.row(2);
     let u = RowDVector::from_row_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, g) = f016_vjp(&b, flag, &a, u.clone());
     let primal = f016(&b, flag, &a);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f016: the forward sweep differs from the function");
+    let (value, g) = f016_vjp(&b, flag, &a, u.clone());
+    check_value("f016_vjp", &value, &primal);
+    let (value, tape) = f016_fwd(&b, flag, &a);
+    check_value("f016_fwd", &value, &primal);
     check("f016", &d.theta, &flat(&[g.b.as_slice(), g.a.as_slice()]), |rd| {
         let b = rd.row(2);
         let a = rd.row(2);
@@ -553,10 +589,12 @@ fn f017_gradient() {
     let n: usize = 4;
     let z = d.matrix(2, 2);
     let x = d.scalar();
-    let (value, tape) = f017_fwd(n, &z, x);
-    let g = f017_bwd(tape, 1.0);
     let primal = f017(n, &z, x);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f017: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f017_grad(n, &z, x);
+    check_value("f017_grad", &value, &primal);
+    let (value, tape) = f017_fwd(n, &z, x);
+    check_value("f017_fwd", &value, &primal);
+    let g = f017_bwd(tape, 1.0);
     check("f017", &d.theta, &flat(&[g.z.as_slice(), &[g.x]]), |rd| {
         let z = rd.matrix(2, 2);
         let x = rd.scalar();
@@ -583,9 +621,11 @@ fn f018_gradient() {
     let mut d = Draw::new(18);
     let t = d.scalar();
     let n: usize = 4;
-    let (value, g) = f018_grad(t, n);
     let primal = f018(t, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f018: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f018_grad(t, n);
+    check_value("f018_grad", &value, &primal);
+    let (value, tape) = f018_fwd(t, n);
+    check_value("f018_fwd", &value, &primal);
     check("f018", &d.theta, &flat(&[&[g.t]]), |rd| {
         let t = rd.scalar();
         f018(t, n)
@@ -619,9 +659,11 @@ fn f019_gradient() {
     let b1 = d.matrix(2, 2);
     let q = d.matrix(2, 2);
     let b2 = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let (value, g) = f019_grad(w, bias, a, b1.clone(), &q, &b2);
     let primal = f019(w, bias, a, b1.clone(), &q, &b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f019: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f019_grad(w, bias, a, b1.clone(), &q, &b2);
+    check_value("f019_grad", &value, &primal);
+    let (value, tape) = f019_fwd(w, bias, a, b1.clone(), &q, &b2);
+    check_value("f019_fwd", &value, &primal);
     check("f019", &d.theta, &flat(&[&[g.bias], &[g.a], g.b1.as_slice(), g.q.as_slice()]), |rd| {
         let bias = rd.scalar();
         let a = rd.scalar();
@@ -660,9 +702,11 @@ fn f020_gradient() {
     let b2 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
     let h = d.row(3);
     let m = d.matrix(1, 3);
-    let (value, g) = f020_grad(s, n, b2.clone(), &h, m.clone());
     let primal = f020(s, n, b2.clone(), &h, m.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f020: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f020_grad(s, n, b2.clone(), &h, m.clone());
+    check_value("f020_grad", &value, &primal);
+    let (value, tape) = f020_fwd(s, n, b2.clone(), &h, m.clone());
+    check_value("f020_fwd", &value, &primal);
     check("f020", &d.theta, &flat(&[&[g.s], g.b2.as_slice(), g.h.as_slice(), g.m.as_slice()]), |rd| {
         let s = rd.scalar();
         let b2 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
@@ -694,10 +738,12 @@ fn f021_gradient() {
     let w2 = d.matrix(3, 3);
     let a = DVector::from_column_slice(d.matrix(4, 1).as_slice());
     let b2 = d.scalar();
-    let (value, tape) = f021_fwd(n, &h, w2.clone(), &a, b2);
-    let g = f021_bwd(tape, 1.0);
     let primal = f021(n, &h, w2.clone(), &a, b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f021: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f021_grad(n, &h, w2.clone(), &a, b2);
+    check_value("f021_grad", &value, &primal);
+    let (value, tape) = f021_fwd(n, &h, w2.clone(), &a, b2);
+    check_value("f021_fwd", &value, &primal);
+    let g = f021_bwd(tape, 1.0);
     check("f021", &d.theta, &flat(&[g.h.as_slice(), g.w2.as_slice(), g.a.as_slice(), &[g.b2]]), |rd| {
         let h = rd.row(4);
         let w2 = rd.matrix(3, 3);
@@ -731,9 +777,11 @@ fn f022_gradient() {
     let x = DVector::from_column_slice(d.matrix(3, 1).as_slice());
     let q = d.scalar();
     let k = d.matrix(2, 2);
-    let (value, g) = f022_grad(h, &x, q, &k);
     let primal = f022(h, &x, q, &k);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f022: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f022_grad(h, &x, q, &k);
+    check_value("f022_grad", &value, &primal);
+    let (value, tape) = f022_fwd(h, &x, q, &k);
+    check_value("f022_fwd", &value, &primal);
     check("f022", &d.theta, &flat(&[&[g.h], g.x.as_slice(), &[g.q], g.k.as_slice()]), |rd| {
         let h = rd.scalar();
         let x = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
@@ -758,9 +806,11 @@ fn f023_gradient() {
     let mut d = Draw::new(23);
     let v = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
     let n: usize = 4;
-    let (value, g) = f023_grad(&v, n);
     let primal = f023(&v, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f023: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f023_grad(&v, n);
+    check_value("f023_grad", &value, &primal);
+    let (value, tape) = f023_fwd(&v, n);
+    check_value("f023_fwd", &value, &primal);
     check("f023", &d.theta, &flat(&[g.v.as_slice()]), |rd| {
         let v = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
         f023(&v, n)
@@ -792,9 +842,11 @@ fn f024_gradient() {
     let w2 = d.row(3);
     let q = 0.60;
     let n: usize = 1;
-    let (value, g) = f024_grad(&bias, b2.clone(), &x, w2.clone(), q, n);
     let primal = f024(&bias, b2.clone(), &x, w2.clone(), q, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f024: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f024_grad(&bias, b2.clone(), &x, w2.clone(), q, n);
+    check_value("f024_grad", &value, &primal);
+    let (value, tape) = f024_fwd(&bias, b2.clone(), &x, w2.clone(), q, n);
+    check_value("f024_fwd", &value, &primal);
     check("f024", &d.theta, &flat(&[g.bias.as_slice(), g.b2.as_slice(), g.x.as_slice(), g.w2.as_slice()]), |rd| {
         let bias = rd.matrix(2, 2);
         let b2 = rd.matrix(2, 2);
@@ -819,10 +871,12 @@ fn f025_gradient() {
     let mut d = Draw::new(25);
     let z = d.matrix(2, 3);
     let b = d.matrix(3, 2);
-    let (value, tape) = f025_fwd(&z, &b);
-    let g = f025_bwd(tape, 1.0);
     let primal = f025(&z, &b);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f025: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f025_grad(&z, &b);
+    check_value("f025_grad", &value, &primal);
+    let (value, tape) = f025_fwd(&z, &b);
+    check_value("f025_fwd", &value, &primal);
+    let g = f025_bwd(tape, 1.0);
     check("f025", &d.theta, &flat(&[g.z.as_slice(), g.b.as_slice()]), |rd| {
         let z = rd.matrix(2, 3);
         let b = rd.matrix(3, 2);
@@ -848,9 +902,11 @@ fn f026_gradient() {
     let mut d = Draw::new(26);
     let n: usize = 2;
     let b = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let (value, g) = f026_grad(n, &b);
     let primal = f026(n, &b);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f026: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f026_grad(n, &b);
+    check_value("f026_grad", &value, &primal);
+    let (value, tape) = f026_fwd(n, &b);
+    check_value("f026_fwd", &value, &primal);
     check("f026", &d.theta, &flat(&[g.b.as_slice()]), |rd| {
         let b = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
         f026(n, &b)
@@ -885,9 +941,11 @@ fn f027_gradient() {
     let w2 = d.scalar();
     let z = d.scalar();
     let x = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let (value, g) = f027_grad(flag, a, n, &q, w2, z, &x);
     let primal = f027(flag, a, n, &q, w2, z, &x);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f027: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f027_grad(flag, a, n, &q, w2, z, &x);
+    check_value("f027_grad", &value, &primal);
+    let (value, tape) = f027_fwd(flag, a, n, &q, w2, z, &x);
+    check_value("f027_fwd", &value, &primal);
     check("f027", &d.theta, &flat(&[&[g.a], &[g.w2], &[g.z], g.x.as_slice()]), |rd| {
         let a = rd.scalar();
         let w2 = rd.scalar();
@@ -928,9 +986,11 @@ fn f028_gradient() {
     let s = d.scalar();
     let p = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
     let c = d.scalar();
-    let (value, g) = f028_grad(k, s, &p, c);
     let primal = f028(k, s, &p, c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f028: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f028_grad(k, s, &p, c);
+    check_value("f028_grad", &value, &primal);
+    let (value, tape) = f028_fwd(k, s, &p, c);
+    check_value("f028_fwd", &value, &primal);
     check("f028", &d.theta, &flat(&[&[g.s], &[g.c]]), |rd| {
         let s = rd.scalar();
         let c = rd.scalar();
@@ -968,10 +1028,12 @@ fn f029_gradient() {
     let bias = 0.40;
     let p = d.matrix(1, 3);
     let w2 = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let (value, tape) = f029_fwd(&a, w1, bias, &p, &w2);
-    let g = f029_bwd(tape, 1.0);
     let primal = f029(&a, w1, bias, &p, &w2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f029: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f029_grad(&a, w1, bias, &p, &w2);
+    check_value("f029_grad", &value, &primal);
+    let (value, tape) = f029_fwd(&a, w1, bias, &p, &w2);
+    check_value("f029_fwd", &value, &primal);
+    let g = f029_bwd(tape, 1.0);
     check("f029", &d.theta, &flat(&[g.a.as_slice(), &[g.w1], g.p.as_slice(), g.w2.as_slice()]), |rd| {
         let a = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
         let w1 = rd.scalar();
@@ -1013,9 +1075,11 @@ fn f030_gradient() {
     let m = d.scalar();
     let b2 = d.row(2);
     let labels: [usize; 1] = [0];
-    let (value, g) = f030_grad(w, &m, &b2, &labels);
     let primal = f030(w, &m, &b2, &labels);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f030: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f030_grad(w, &m, &b2, &labels);
+    check_value("f030_grad", &value, &primal);
+    let (value, tape) = f030_fwd(w, &m, &b2, &labels);
+    check_value("f030_fwd", &value, &primal);
     check("f030", &d.theta, &flat(&[&[g.m], g.b2.as_slice()]), |rd| {
         let m = rd.scalar();
         let b2 = rd.row(2);
@@ -1052,9 +1116,11 @@ fn f031_gradient() {
     let a = d.matrix(1, 2);
     let flag = true;
     let z = d.scalar();
-    let (value, g) = f031_grad(n, b, s, &a, flag, z);
     let primal = f031(n, b, s, &a, flag, z);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f031: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f031_grad(n, b, s, &a, flag, z);
+    check_value("f031_grad", &value, &primal);
+    let (value, tape) = f031_fwd(n, b, s, &a, flag, z);
+    check_value("f031_fwd", &value, &primal);
     check("f031", &d.theta, &flat(&[&[g.b], &[g.s], g.a.as_slice(), &[g.z]]), |rd| {
         let b = rd.scalar();
         let s = rd.scalar();
@@ -1088,9 +1154,11 @@ fn f032_gradient() {
     let w2 = d.scalar();
     let h = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
     let x = 0.70;
-    let (value, g) = f032_grad(w2, &h, x);
     let primal = f032(w2, &h, x);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f032: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f032_grad(w2, &h, x);
+    check_value("f032_grad", &value, &primal);
+    let (value, tape) = f032_fwd(w2, &h, x);
+    check_value("f032_fwd", &value, &primal);
     check("f032", &d.theta, &flat(&[&[g.w2]]), |rd| {
         let w2 = rd.scalar();
         f032(w2, &h, x)
@@ -1116,10 +1184,12 @@ fn f033_gradient() {
     let b2 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
     let b1 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
     let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, tape) = f033_fwd(y, &b2, b1.clone());
-    let g = f033_bwd(tape, u.clone());
     let primal = f033(y, &b2, b1.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f033: the forward sweep differs from the function");
+    let (value, g) = f033_vjp(y, &b2, b1.clone(), u.clone());
+    check_value("f033_vjp", &value, &primal);
+    let (value, tape) = f033_fwd(y, &b2, b1.clone());
+    check_value("f033_fwd", &value, &primal);
+    let g = f033_bwd(tape, u.clone());
     check("f033", &d.theta, &flat(&[g.b2.as_slice(), g.b1.as_slice()]), |rd| {
         let b2 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
         let b1 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
@@ -1141,9 +1211,11 @@ fn f034_gradient() {
     let b1 = d.scalar();
     let h = d.scalar();
     let bias = d.row(3);
-    let (value, g) = f034_grad(q.clone(), b1, h, &bias);
     let primal = f034(q.clone(), b1, h, &bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f034: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f034_grad(q.clone(), b1, h, &bias);
+    check_value("f034_grad", &value, &primal);
+    let (value, tape) = f034_fwd(q.clone(), b1, h, &bias);
+    check_value("f034_fwd", &value, &primal);
     check("f034", &d.theta, &flat(&[g.q.as_slice(), &[g.b1], &[g.h], g.bias.as_slice()]), |rd| {
         let q = rd.matrix(3, 2);
         let b1 = rd.scalar();
@@ -1182,9 +1254,11 @@ fn f035_gradient() {
     let x = d.row(2);
     let v = 0.30;
     let u = d.seed_matrix(1, 2);
-    let (value, g) = f035_vjp(s.clone(), flag, &bias, &w1, &x, v, u.clone());
     let primal = f035(s.clone(), flag, &bias, &w1, &x, v);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f035: the forward sweep differs from the function");
+    let (value, g) = f035_vjp(s.clone(), flag, &bias, &w1, &x, v, u.clone());
+    check_value("f035_vjp", &value, &primal);
+    let (value, tape) = f035_fwd(s.clone(), flag, &bias, &w1, &x, v);
+    check_value("f035_fwd", &value, &primal);
     check("f035", &d.theta, &flat(&[g.s.as_slice(), g.bias.as_slice(), g.w1.as_slice(), g.x.as_slice()]), |rd| {
         let s = rd.matrix(3, 2);
         let bias = rd.matrix(1, 2);
@@ -1206,9 +1280,11 @@ fn f036_gradient() {
     let mut d = Draw::new(36);
     let v = d.matrix(2, 2);
     let w = d.matrix(3, 3);
-    let (value, g) = f036_grad(v.clone(), &w);
     let primal = f036(v.clone(), &w);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f036: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f036_grad(v.clone(), &w);
+    check_value("f036_grad", &value, &primal);
+    let (value, tape) = f036_fwd(v.clone(), &w);
+    check_value("f036_fwd", &value, &primal);
     check("f036", &d.theta, &flat(&[g.v.as_slice(), g.w.as_slice()]), |rd| {
         let v = rd.matrix(2, 2);
         let w = rd.matrix(3, 3);
@@ -1236,10 +1312,12 @@ fn f037(w: &DVector<f64>) -> f64 {
 fn f037_gradient() {
     let mut d = Draw::new(37);
     let w = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let (value, tape) = f037_fwd(&w);
-    let g = f037_bwd(tape, 1.0);
     let primal = f037(&w);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f037: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f037_grad(&w);
+    check_value("f037_grad", &value, &primal);
+    let (value, tape) = f037_fwd(&w);
+    check_value("f037_fwd", &value, &primal);
+    let g = f037_bwd(tape, 1.0);
     check("f037", &d.theta, &flat(&[g.w.as_slice()]), |rd| {
         let w = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
         f037(&w)
@@ -1271,9 +1349,11 @@ fn f038_gradient() {
     let labels: [usize; 3] = [0, 1, 0];
     let n: usize = 1;
     let w1 = d.scalar();
-    let (value, g) = f038_grad(h, &labels, n, w1);
     let primal = f038(h, &labels, n, w1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f038: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f038_grad(h, &labels, n, w1);
+    check_value("f038_grad", &value, &primal);
+    let (value, tape) = f038_fwd(h, &labels, n, w1);
+    check_value("f038_fwd", &value, &primal);
     check("f038", &d.theta, &flat(&[&[g.w1]]), |rd| {
         let w1 = rd.scalar();
         f038(h, &labels, n, w1)
@@ -1296,9 +1376,11 @@ fn f039_gradient() {
     let mut d = Draw::new(39);
     let k = d.row(2);
     let flag = false;
-    let (value, g) = f039_grad(&k, flag);
     let primal = f039(&k, flag);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f039: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f039_grad(&k, flag);
+    check_value("f039_grad", &value, &primal);
+    let (value, tape) = f039_fwd(&k, flag);
+    check_value("f039_fwd", &value, &primal);
     check("f039", &d.theta, &flat(&[g.k.as_slice()]), |rd| {
         let k = rd.row(2);
         f039(&k, flag)
@@ -1339,9 +1421,11 @@ fn f040_gradient() {
     let y = DVector::from_column_slice(d.matrix(4, 1).as_slice());
     let x = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
     let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, g) = f040_vjp(&s, v, &y, x.clone(), u.clone());
     let primal = f040(&s, v, &y, x.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f040: the forward sweep differs from the function");
+    let (value, g) = f040_vjp(&s, v, &y, x.clone(), u.clone());
+    check_value("f040_vjp", &value, &primal);
+    let (value, tape) = f040_fwd(&s, v, &y, x.clone());
+    check_value("f040_fwd", &value, &primal);
     check("f040", &d.theta, &flat(&[g.s.as_slice(), &[g.v], g.y.as_slice(), g.x.as_slice()]), |rd| {
         let s = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
         let v = rd.scalar();
@@ -1365,10 +1449,12 @@ fn f041_gradient() {
     let b2 = DVector::from_column_slice(d.matrix(4, 1).as_slice());
     let n: usize = 4;
     let bias = 0.90;
-    let (value, tape) = f041_fwd(x, &b2, n, bias);
-    let g = f041_bwd(tape, 1.0);
     let primal = f041(x, &b2, n, bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f041: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f041_grad(x, &b2, n, bias);
+    check_value("f041_grad", &value, &primal);
+    let (value, tape) = f041_fwd(x, &b2, n, bias);
+    check_value("f041_fwd", &value, &primal);
+    let g = f041_bwd(tape, 1.0);
     check("f041", &d.theta, &flat(&[&[g.x], g.b2.as_slice()]), |rd| {
         let x = rd.scalar();
         let b2 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
@@ -1405,9 +1491,11 @@ fn f042_gradient() {
     let n: usize = 2;
     let bias = DVector::from_column_slice(d.matrix(3, 1).as_slice());
     let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, g) = f042_vjp(b2, &b, w, n, bias.clone(), u.clone());
     let primal = f042(b2, &b, w, n, bias.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f042: the forward sweep differs from the function");
+    let (value, g) = f042_vjp(b2, &b, w, n, bias.clone(), u.clone());
+    check_value("f042_vjp", &value, &primal);
+    let (value, tape) = f042_fwd(b2, &b, w, n, bias.clone());
+    check_value("f042_fwd", &value, &primal);
     check("f042", &d.theta, &flat(&[&[g.b2], g.bias.as_slice()]), |rd| {
         let b2 = rd.scalar();
         let bias = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
@@ -1438,9 +1526,11 @@ fn f043_gradient() {
     let c = d.scalar();
     let b2 = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
     let n: usize = 2;
-    let (value, g) = f043_grad(z, &labels, &t, c, &b2, n);
     let primal = f043(z, &labels, &t, c, &b2, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f043: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f043_grad(z, &labels, &t, c, &b2, n);
+    check_value("f043_grad", &value, &primal);
+    let (value, tape) = f043_fwd(z, &labels, &t, c, &b2, n);
+    check_value("f043_fwd", &value, &primal);
     check("f043", &d.theta, &flat(&[&[g.z], &[g.c], g.b2.as_slice()]), |rd| {
         let z = rd.scalar();
         let c = rd.scalar();
@@ -1469,9 +1559,11 @@ pub fn f044(w2: f64) -> f64 {
 fn f044_gradient() {
     let mut d = Draw::new(44);
     let w2 = d.scalar();
-    let (value, g) = f044_grad(w2);
     let primal = f044(w2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f044: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f044_grad(w2);
+    check_value("f044_grad", &value, &primal);
+    let (value, tape) = f044_fwd(w2);
+    check_value("f044_fwd", &value, &primal);
     check("f044", &d.theta, &flat(&[&[g.w2]]), |rd| {
         let w2 = rd.scalar();
         f044(w2)
@@ -1494,10 +1586,12 @@ fn f045_gradient() {
     let k = d.matrix(1, 2);
     let w2 = d.matrix(1, 2);
     let w1 = d.matrix(1, 2);
-    let (value, tape) = f045_fwd(k.clone(), &w2, &w1);
-    let g = f045_bwd(tape, 1.0);
     let primal = f045(k.clone(), &w2, &w1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f045: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f045_grad(k.clone(), &w2, &w1);
+    check_value("f045_grad", &value, &primal);
+    let (value, tape) = f045_fwd(k.clone(), &w2, &w1);
+    check_value("f045_fwd", &value, &primal);
+    let g = f045_bwd(tape, 1.0);
     check("f045", &d.theta, &flat(&[g.k.as_slice(), g.w2.as_slice(), g.w1.as_slice()]), |rd| {
         let k = rd.matrix(1, 2);
         let w2 = rd.matrix(1, 2);
@@ -1530,9 +1624,11 @@ fn f046_gradient() {
     let n: usize = 1;
     let y = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
     let t = 0.70;
-    let (value, g) = f046_grad(&x, w2, n, y.clone(), t);
     let primal = f046(&x, w2, n, y.clone(), t);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f046: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f046_grad(&x, w2, n, y.clone(), t);
+    check_value("f046_grad", &value, &primal);
+    let (value, tape) = f046_fwd(&x, w2, n, y.clone(), t);
+    check_value("f046_fwd", &value, &primal);
     check("f046", &d.theta, &flat(&[g.x.as_slice(), &[g.w2], g.y.as_slice()]), |rd| {
         let x = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
         let w2 = rd.scalar();
@@ -1563,9 +1659,11 @@ fn f047_gradient() {
     let mut d = Draw::new(47);
     let n: usize = 4;
     let c = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let (value, g) = f047_grad(n, c.clone());
     let primal = f047(n, c.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f047: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f047_grad(n, c.clone());
+    check_value("f047_grad", &value, &primal);
+    let (value, tape) = f047_fwd(n, c.clone());
+    check_value("f047_fwd", &value, &primal);
     check("f047", &d.theta, &flat(&[g.c.as_slice()]), |rd| {
         let c = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
         f047(n, c.clone())
@@ -1589,9 +1687,11 @@ fn f048_gradient() {
     let y = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
     let k = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
     let b2 = d.scalar();
-    let (value, g) = f048_grad(flag, z, y.clone(), k.clone(), b2);
     let primal = f048(flag, z, y.clone(), k.clone(), b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f048: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f048_grad(flag, z, y.clone(), k.clone(), b2);
+    check_value("f048_grad", &value, &primal);
+    let (value, tape) = f048_fwd(flag, z, y.clone(), k.clone(), b2);
+    check_value("f048_fwd", &value, &primal);
     check("f048", &d.theta, &flat(&[&[g.z], g.y.as_slice(), g.k.as_slice(), &[g.b2]]), |rd| {
         let z = rd.scalar();
         let y = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
@@ -1621,10 +1721,12 @@ pub fn f049(b2: &SMatrix<f64, 3, 2>) -> f64 {
 fn f049_gradient() {
     let mut d = Draw::new(49);
     let b2 = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let (value, tape) = f049_fwd(&b2);
-    let g = f049_bwd(tape, 1.0);
     let primal = f049(&b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f049: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f049_grad(&b2);
+    check_value("f049_grad", &value, &primal);
+    let (value, tape) = f049_fwd(&b2);
+    check_value("f049_fwd", &value, &primal);
+    let g = f049_bwd(tape, 1.0);
     check("f049", &d.theta, &flat(&[g.b2.as_slice()]), |rd| {
         let b2 = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
         f049(&b2)
@@ -1648,9 +1750,11 @@ fn f050_gradient() {
     let p = d.matrix(2, 1);
     let x = d.scalar();
     let u = d.seed_matrix(1, 2);
-    let (value, g) = f050_vjp(&k, y.clone(), &p, x, u.clone());
     let primal = f050(&k, y.clone(), &p, x);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f050: the forward sweep differs from the function");
+    let (value, g) = f050_vjp(&k, y.clone(), &p, x, u.clone());
+    check_value("f050_vjp", &value, &primal);
+    let (value, tape) = f050_fwd(&k, y.clone(), &p, x);
+    check_value("f050_fwd", &value, &primal);
     check("f050", &d.theta, &flat(&[g.k.as_slice(), g.y.as_slice(), g.p.as_slice(), &[g.x]]), |rd| {
         let k = rd.matrix(1, 2);
         let y = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
@@ -1678,9 +1782,11 @@ fn f051_gradient() {
     let p = d.matrix(1, 2);
     let labels: [usize; 1] = [1];
     let z = 0.50;
-    let (value, g) = f051_grad(&x, h, &p, &labels, z);
     let primal = f051(&x, h, &p, &labels, z);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f051: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f051_grad(&x, h, &p, &labels, z);
+    check_value("f051_grad", &value, &primal);
+    let (value, tape) = f051_fwd(&x, h, &p, &labels, z);
+    check_value("f051_fwd", &value, &primal);
     check("f051", &d.theta, &flat(&[g.x.as_slice(), &[g.h], g.p.as_slice()]), |rd| {
         let x = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
         let h = rd.scalar();
@@ -1706,9 +1812,11 @@ fn f052_gradient() {
     let b2 = d.row(3);
     let a = d.scalar();
     let s = 0.60;
-    let (value, g) = f052_grad(v.clone(), h, &b2, a, s);
     let primal = f052(v.clone(), h, &b2, a, s);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f052: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f052_grad(v.clone(), h, &b2, a, s);
+    check_value("f052_grad", &value, &primal);
+    let (value, tape) = f052_fwd(v.clone(), h, &b2, a, s);
+    check_value("f052_fwd", &value, &primal);
     check("f052", &d.theta, &flat(&[g.v.as_slice(), &[g.h], g.b2.as_slice(), &[g.a]]), |rd| {
         let v = rd.row(3);
         let h = rd.scalar();
@@ -1733,10 +1841,12 @@ fn f053_gradient() {
     let t = d.scalar();
     let v = d.row(3);
     let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, tape) = f053_fwd(t, &v);
-    let g = f053_bwd(tape, u.clone());
     let primal = f053(t, &v);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f053: the forward sweep differs from the function");
+    let (value, g) = f053_vjp(t, &v, u.clone());
+    check_value("f053_vjp", &value, &primal);
+    let (value, tape) = f053_fwd(t, &v);
+    check_value("f053_fwd", &value, &primal);
+    let g = f053_bwd(tape, u.clone());
     check("f053", &d.theta, &flat(&[&[g.t], g.v.as_slice()]), |rd| {
         let t = rd.scalar();
         let v = rd.row(3);
@@ -1767,9 +1877,11 @@ fn f054_gradient() {
     let y = d.scalar();
     let b1 = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
     let n: usize = 3;
-    let (value, g) = f054_grad(&z, &y, b1.clone(), n);
     let primal = f054(&z, &y, b1.clone(), n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f054: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f054_grad(&z, &y, b1.clone(), n);
+    check_value("f054_grad", &value, &primal);
+    let (value, tape) = f054_fwd(&z, &y, b1.clone(), n);
+    check_value("f054_fwd", &value, &primal);
     check("f054", &d.theta, &flat(&[g.z.as_slice(), &[g.y], g.b1.as_slice()]), |rd| {
         let z = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
         let y = rd.scalar();
@@ -1806,9 +1918,11 @@ fn f055_gradient() {
     let y = DMatrix::from_fn(2, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
     let b2 = d.scalar();
     let w = d.scalar();
-    let (value, g) = f055_grad(n, a, h, &y, b2, w);
     let primal = f055(n, a, h, &y, b2, w);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f055: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f055_grad(n, a, h, &y, b2, w);
+    check_value("f055_grad", &value, &primal);
+    let (value, tape) = f055_fwd(n, a, h, &y, b2, w);
+    check_value("f055_fwd", &value, &primal);
     check("f055", &d.theta, &flat(&[&[g.a], &[g.h], &[g.b2], &[g.w]]), |rd| {
         let a = rd.scalar();
         let h = rd.scalar();
@@ -1844,9 +1958,11 @@ fn f056_gradient() {
     let t = d.matrix(2, 3);
     let n: usize = 4;
     let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f056_vjp(p, s.clone(), flag, &t, n, u.clone());
     let primal = f056(p, s.clone(), flag, &t, n);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f056: the forward sweep differs from the function");
+    let (value, g) = f056_vjp(p, s.clone(), flag, &t, n, u.clone());
+    check_value("f056_vjp", &value, &primal);
+    let (value, tape) = f056_fwd(p, s.clone(), flag, &t, n);
+    check_value("f056_fwd", &value, &primal);
     check("f056", &d.theta, &flat(&[g.s.as_slice(), g.t.as_slice()]), |rd| {
         let s = rd.row(3);
         let t = rd.matrix(2, 3);
@@ -1876,10 +1992,12 @@ fn f057_gradient() {
     let y = DVector::from_column_slice(d.matrix(3, 1).as_slice());
     let x = d.matrix(3, 2);
     let bias = d.row(3);
-    let (value, tape) = f057_fwd(h, &y, &x, &bias);
-    let g = f057_bwd(tape, 1.0);
     let primal = f057(h, &y, &x, &bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f057: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f057_grad(h, &y, &x, &bias);
+    check_value("f057_grad", &value, &primal);
+    let (value, tape) = f057_fwd(h, &y, &x, &bias);
+    check_value("f057_fwd", &value, &primal);
+    let g = f057_bwd(tape, 1.0);
     check("f057", &d.theta, &flat(&[&[g.h], g.y.as_slice(), g.x.as_slice(), g.bias.as_slice()]), |rd| {
         let h = rd.scalar();
         let y = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
@@ -1903,9 +2021,11 @@ fn f058_gradient() {
     let mut d = Draw::new(58);
     let h = DVector::from_column_slice(d.matrix(4, 1).as_slice());
     let u = DVector::from_column_slice(d.seed_matrix(4, 1).as_slice());
-    let (value, g) = f058_vjp(&h, u.clone());
     let primal = f058(&h);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f058: the forward sweep differs from the function");
+    let (value, g) = f058_vjp(&h, u.clone());
+    check_value("f058_vjp", &value, &primal);
+    let (value, tape) = f058_fwd(&h);
+    check_value("f058_fwd", &value, &primal);
     check("f058", &d.theta, &flat(&[g.h.as_slice()]), |rd| {
         let h = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
         u.dot(&f058(&h))
@@ -1930,9 +2050,11 @@ fn f059_gradient() {
     let w = d.row(2);
     let s = d.scalar();
     let y = d.scalar();
-    let (value, g) = f059_grad(w.clone(), s, y);
     let primal = f059(w.clone(), s, y);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f059: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f059_grad(w.clone(), s, y);
+    check_value("f059_grad", &value, &primal);
+    let (value, tape) = f059_fwd(w.clone(), s, y);
+    check_value("f059_fwd", &value, &primal);
     check("f059", &d.theta, &flat(&[g.w.as_slice(), &[g.s], &[g.y]]), |rd| {
         let w = rd.row(2);
         let s = rd.scalar();
@@ -1970,9 +2092,11 @@ fn f060_gradient() {
     let w = d.matrix(2, 3);
     let p = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
     let u = d.seed_matrix(2, 3);
-    let (value, g) = f060_vjp(&b2, &w, &p, u.clone());
     let primal = f060(&b2, &w, &p);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f060: the forward sweep differs from the function");
+    let (value, g) = f060_vjp(&b2, &w, &p, u.clone());
+    check_value("f060_vjp", &value, &primal);
+    let (value, tape) = f060_fwd(&b2, &w, &p);
+    check_value("f060_fwd", &value, &primal);
     check("f060", &d.theta, &flat(&[&[g.b2], g.w.as_slice(), g.p.as_slice()]), |rd| {
         let b2 = rd.scalar();
         let w = rd.matrix(2, 3);
@@ -2002,10 +2126,12 @@ fn f061_gradient() {
     let s = d.row(2);
     let bias = DVector::from_column_slice(d.matrix(3, 1).as_slice());
     let u = RowDVector::from_row_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, tape) = f061_fwd(&s, &bias);
-    let g = f061_bwd(tape, u.clone());
     let primal = f061(&s, &bias);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f061: the forward sweep differs from the function");
+    let (value, g) = f061_vjp(&s, &bias, u.clone());
+    check_value("f061_vjp", &value, &primal);
+    let (value, tape) = f061_fwd(&s, &bias);
+    check_value("f061_fwd", &value, &primal);
+    let g = f061_bwd(tape, u.clone());
     check("f061", &d.theta, &flat(&[g.s.as_slice(), g.bias.as_slice()]), |rd| {
         let s = rd.row(2);
         let bias = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
@@ -2035,9 +2161,11 @@ fn f062_gradient() {
     let q = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
     let m = d.row(2);
     let u = SMatrix::<f64, 1, 3>::from_column_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f062_vjp(s.clone(), w1, q.clone(), &m, u.clone());
     let primal = f062(s.clone(), w1, q.clone(), &m);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f062: the forward sweep differs from the function");
+    let (value, g) = f062_vjp(s.clone(), w1, q.clone(), &m, u.clone());
+    check_value("f062_vjp", &value, &primal);
+    let (value, tape) = f062_fwd(s.clone(), w1, q.clone(), &m);
+    check_value("f062_fwd", &value, &primal);
     check("f062", &d.theta, &flat(&[g.s.as_slice(), g.q.as_slice(), g.m.as_slice()]), |rd| {
         let s = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
         let q = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
@@ -2071,9 +2199,11 @@ fn f063_gradient() {
     let b2 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
     let w1 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
     let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, g) = f063_vjp(x, &k, v.clone(), &y, &b2, &w1, u.clone());
     let primal = f063(x, &k, v.clone(), &y, &b2, &w1);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f063: the forward sweep differs from the function");
+    let (value, g) = f063_vjp(x, &k, v.clone(), &y, &b2, &w1, u.clone());
+    check_value("f063_vjp", &value, &primal);
+    let (value, tape) = f063_fwd(x, &k, v.clone(), &y, &b2, &w1);
+    check_value("f063_fwd", &value, &primal);
     check("f063", &d.theta, &flat(&[g.k.as_slice(), g.v.as_slice(), g.b2.as_slice(), g.w1.as_slice()]), |rd| {
         let k = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
         let v = rd.row(3);
@@ -2099,9 +2229,11 @@ fn f064_gradient() {
     let q = d.scalar();
     let h = d.matrix(1, 2);
     let u = d.seed_matrix(1, 2);
-    let (value, g) = f064_vjp(p, n, q, &h, u.clone());
     let primal = f064(p, n, q, &h);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f064: the forward sweep differs from the function");
+    let (value, g) = f064_vjp(p, n, q, &h, u.clone());
+    check_value("f064_vjp", &value, &primal);
+    let (value, tape) = f064_fwd(p, n, q, &h);
+    check_value("f064_fwd", &value, &primal);
     check("f064", &d.theta, &flat(&[&[g.p], &[g.q], g.h.as_slice()]), |rd| {
         let p = rd.scalar();
         let q = rd.scalar();
@@ -2129,10 +2261,12 @@ fn f065_gradient() {
     let t = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
     let s = d.matrix(3, 3);
     let u = SMatrix::<f64, 2, 3>::from_column_slice(d.seed_matrix(2, 3).as_slice());
-    let (value, tape) = f065_fwd(&y, &c, &t, &s);
-    let g = f065_bwd(tape, u.clone());
     let primal = f065(&y, &c, &t, &s);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f065: the forward sweep differs from the function");
+    let (value, g) = f065_vjp(&y, &c, &t, &s, u.clone());
+    check_value("f065_vjp", &value, &primal);
+    let (value, tape) = f065_fwd(&y, &c, &t, &s);
+    check_value("f065_fwd", &value, &primal);
+    let g = f065_bwd(tape, u.clone());
     check("f065", &d.theta, &flat(&[g.c.as_slice(), g.t.as_slice(), g.s.as_slice()]), |rd| {
         let c = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
         let t = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
@@ -2154,9 +2288,11 @@ fn f066_gradient() {
     let mut d = Draw::new(66);
     let w1 = d.scalar();
     let n: usize = 1;
-    let (value, g) = f066_grad(w1, n);
     let primal = f066(w1, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f066: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f066_grad(w1, n);
+    check_value("f066_grad", &value, &primal);
+    let (value, tape) = f066_fwd(w1, n);
+    check_value("f066_fwd", &value, &primal);
     check("f066", &d.theta, &flat(&[&[g.w1]]), |rd| {
         let w1 = rd.scalar();
         f066(w1, n)
@@ -2180,9 +2316,11 @@ fn f067_gradient() {
     let b1 = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
     let n: usize = 2;
     let flag = true;
-    let (value, g) = f067_grad(&labels, &q, &b1, n, flag);
     let primal = f067(&labels, &q, &b1, n, flag);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f067: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f067_grad(&labels, &q, &b1, n, flag);
+    check_value("f067_grad", &value, &primal);
+    let (value, tape) = f067_fwd(&labels, &q, &b1, n, flag);
+    check_value("f067_fwd", &value, &primal);
     check("f067", &d.theta, &flat(&[g.b1.as_slice()]), |rd| {
         let b1 = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
         f067(&labels, &q, &b1, n, flag)
@@ -2211,9 +2349,11 @@ fn f068_gradient() {
     let t = d.scalar();
     let w2 = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
     let labels: [usize; 3] = [2, 0, 1];
-    let (value, g) = f068_grad(n, bias, &z, t, &w2, &labels);
     let primal = f068(n, bias, &z, t, &w2, &labels);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f068: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f068_grad(n, bias, &z, t, &w2, &labels);
+    check_value("f068_grad", &value, &primal);
+    let (value, tape) = f068_fwd(n, bias, &z, t, &w2, &labels);
+    check_value("f068_fwd", &value, &primal);
     check("f068", &d.theta, &flat(&[&[g.bias], g.z.as_slice(), &[g.t], g.w2.as_slice()]), |rd| {
         let bias = rd.scalar();
         let z = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
@@ -2238,10 +2378,12 @@ fn f069_gradient() {
     let labels: [usize; 3] = [1, 0, 1];
     let n: usize = 2;
     let s = d.scalar();
-    let (value, tape) = f069_fwd(t, &labels, n, s);
-    let g = f069_bwd(tape, 1.0);
     let primal = f069(t, &labels, n, s);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f069: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f069_grad(t, &labels, n, s);
+    check_value("f069_grad", &value, &primal);
+    let (value, tape) = f069_fwd(t, &labels, n, s);
+    check_value("f069_fwd", &value, &primal);
+    let g = f069_bwd(tape, 1.0);
     check("f069", &d.theta, &flat(&[&[g.s]]), |rd| {
         let s = rd.scalar();
         f069(t, &labels, n, s)
@@ -2271,9 +2413,11 @@ fn f070_gradient() {
     let labels: [usize; 2] = [0, 1];
     let n: usize = 4;
     let u = d.seed_matrix(2, 2);
-    let (value, g) = f070_vjp(a.clone(), &w, w1, &k, z, &labels, n, u.clone());
     let primal = f070(a.clone(), &w, w1, &k, z, &labels, n);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f070: the forward sweep differs from the function");
+    let (value, g) = f070_vjp(a.clone(), &w, w1, &k, z, &labels, n, u.clone());
+    check_value("f070_vjp", &value, &primal);
+    let (value, tape) = f070_fwd(a.clone(), &w, w1, &k, z, &labels, n);
+    check_value("f070_fwd", &value, &primal);
     check("f070", &d.theta, &flat(&[g.a.as_slice(), g.w.as_slice(), g.k.as_slice(), &[g.z]]), |rd| {
         let a = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
         let w = rd.matrix(2, 2);
@@ -2303,9 +2447,11 @@ fn f071_gradient() {
     let n: usize = 2;
     let b2 = DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
     let u = d.seed_matrix(3, 3);
-    let (value, g) = f071_vjp(&b, n, &b2, u.clone());
     let primal = f071(&b, n, &b2);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f071: the forward sweep differs from the function");
+    let (value, g) = f071_vjp(&b, n, &b2, u.clone());
+    check_value("f071_vjp", &value, &primal);
+    let (value, tape) = f071_fwd(&b, n, &b2);
+    check_value("f071_fwd", &value, &primal);
     check("f071", &d.theta, &flat(&[g.b.as_slice()]), |rd| {
         let b = rd.matrix(3, 3);
         u.dot(&f071(&b, n, &b2))
@@ -2334,9 +2480,11 @@ fn f072_gradient() {
     let z = d.matrix(3, 2);
     let t = d.matrix(1, 2);
     let w1 = d.scalar();
-    let (value, g) = f072_grad(a.clone(), z.clone(), t.clone(), w1);
     let primal = f072(a.clone(), z.clone(), t.clone(), w1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f072: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f072_grad(a.clone(), z.clone(), t.clone(), w1);
+    check_value("f072_grad", &value, &primal);
+    let (value, tape) = f072_fwd(a.clone(), z.clone(), t.clone(), w1);
+    check_value("f072_fwd", &value, &primal);
     check("f072", &d.theta, &flat(&[g.a.as_slice(), g.z.as_slice(), g.t.as_slice(), &[g.w1]]), |rd| {
         let a = rd.matrix(1, 2);
         let z = rd.matrix(3, 2);
@@ -2371,10 +2519,12 @@ fn f073_gradient() {
     let labels: [usize; 2] = [1, 0];
     let t = 0.60;
     let z = d.scalar();
-    let (value, tape) = f073_fwd(x, &labels, t, z);
-    let g = f073_bwd(tape, 1.0);
     let primal = f073(x, &labels, t, z);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f073: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f073_grad(x, &labels, t, z);
+    check_value("f073_grad", &value, &primal);
+    let (value, tape) = f073_fwd(x, &labels, t, z);
+    check_value("f073_fwd", &value, &primal);
+    let g = f073_bwd(tape, 1.0);
     check("f073", &d.theta, &flat(&[&[g.x], &[g.z]]), |rd| {
         let x = rd.scalar();
         let z = rd.scalar();
@@ -2400,9 +2550,11 @@ fn f074_gradient() {
     let labels: [usize; 3] = [0, 1, 0];
     let a = d.matrix(3, 2);
     let n: usize = 1;
-    let (value, g) = f074_grad(&s, x, &labels, &a, n);
     let primal = f074(&s, x, &labels, &a, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f074: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f074_grad(&s, x, &labels, &a, n);
+    check_value("f074_grad", &value, &primal);
+    let (value, tape) = f074_fwd(&s, x, &labels, &a, n);
+    check_value("f074_fwd", &value, &primal);
     check("f074", &d.theta, &flat(&[g.s.as_slice(), g.a.as_slice()]), |rd| {
         let s = rd.matrix(3, 3);
         let a = rd.matrix(3, 2);
@@ -2438,9 +2590,11 @@ fn f075_gradient() {
     let w = DVector::from_column_slice(d.matrix(2, 1).as_slice());
     let n: usize = 4;
     let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, g) = f075_vjp(&w, n, u.clone());
     let primal = f075(&w, n);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f075: the forward sweep differs from the function");
+    let (value, g) = f075_vjp(&w, n, u.clone());
+    check_value("f075_vjp", &value, &primal);
+    let (value, tape) = f075_fwd(&w, n);
+    check_value("f075_fwd", &value, &primal);
     check("f075", &d.theta, &flat(&[g.w.as_slice()]), |rd| {
         let w = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
         u.dot(&f075(&w, n))
@@ -2480,9 +2634,11 @@ fn f076_gradient() {
     let flag = true;
     let z = d.scalar();
     let c = d.scalar();
-    let (value, g) = f076_grad(bias, &h, flag, &z, c);
     let primal = f076(bias, &h, flag, &z, c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f076: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f076_grad(bias, &h, flag, &z, c);
+    check_value("f076_grad", &value, &primal);
+    let (value, tape) = f076_fwd(bias, &h, flag, &z, c);
+    check_value("f076_fwd", &value, &primal);
     check("f076", &d.theta, &flat(&[&[g.bias], &[g.h], &[g.z], &[g.c]]), |rd| {
         let bias = rd.scalar();
         let h = rd.scalar();
@@ -2515,10 +2671,12 @@ fn f077_gradient() {
     let n: usize = 2;
     let labels: [usize; 3] = [1, 0, 1];
     let y = d.matrix(3, 2);
-    let (value, tape) = f077_fwd(&w2, k.clone(), n, &labels, y.clone());
-    let g = f077_bwd(tape, 1.0);
     let primal = f077(&w2, k.clone(), n, &labels, y.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f077: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f077_grad(&w2, k.clone(), n, &labels, y.clone());
+    check_value("f077_grad", &value, &primal);
+    let (value, tape) = f077_fwd(&w2, k.clone(), n, &labels, y.clone());
+    check_value("f077_fwd", &value, &primal);
+    let g = f077_bwd(tape, 1.0);
     check("f077", &d.theta, &flat(&[g.k.as_slice(), g.y.as_slice()]), |rd| {
         let k = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
         let y = rd.matrix(3, 2);
@@ -2540,9 +2698,11 @@ fn f078_gradient() {
     let n: usize = 3;
     let q = d.row(3);
     let b2 = 0.40;
-    let (value, g) = f078_grad(&v, n, q.clone(), b2);
     let primal = f078(&v, n, q.clone(), b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f078: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f078_grad(&v, n, q.clone(), b2);
+    check_value("f078_grad", &value, &primal);
+    let (value, tape) = f078_fwd(&v, n, q.clone(), b2);
+    check_value("f078_fwd", &value, &primal);
     check("f078", &d.theta, &flat(&[g.v.as_slice(), g.q.as_slice()]), |rd| {
         let v = rd.row(3);
         let q = rd.row(3);
@@ -2567,9 +2727,11 @@ fn f079_gradient() {
     let labels: [usize; 1] = [1];
     let z = d.matrix(1, 2);
     let flag = true;
-    let (value, g) = f079_grad(&labels, &z, flag);
     let primal = f079(&labels, &z, flag);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f079: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f079_grad(&labels, &z, flag);
+    check_value("f079_grad", &value, &primal);
+    let (value, tape) = f079_fwd(&labels, &z, flag);
+    check_value("f079_fwd", &value, &primal);
     check("f079", &d.theta, &flat(&[g.z.as_slice()]), |rd| {
         let z = rd.matrix(1, 2);
         f079(&labels, &z, flag)
@@ -2596,9 +2758,11 @@ fn f080_gradient() {
     let x = d.scalar();
     let flag = true;
     let u = d.seed_matrix(2, 3);
-    let (value, g) = f080_vjp(b1.clone(), &x, flag, u.clone());
     let primal = f080(b1.clone(), &x, flag);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f080: the forward sweep differs from the function");
+    let (value, g) = f080_vjp(b1.clone(), &x, flag, u.clone());
+    check_value("f080_vjp", &value, &primal);
+    let (value, tape) = f080_fwd(b1.clone(), &x, flag);
+    check_value("f080_fwd", &value, &primal);
     check("f080", &d.theta, &flat(&[g.b1.as_slice(), &[g.x]]), |rd| {
         let b1 = rd.matrix(2, 3);
         let x = rd.scalar();
@@ -2633,10 +2797,12 @@ fn f081_gradient() {
     let b = 0.70;
     let z = DVector::from_column_slice(d.matrix(2, 1).as_slice());
     let h = d.matrix(3, 2);
-    let (value, tape) = f081_fwd(b, z.clone(), &h);
-    let g = f081_bwd(tape, 1.0);
     let primal = f081(b, z.clone(), &h);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f081: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f081_grad(b, z.clone(), &h);
+    check_value("f081_grad", &value, &primal);
+    let (value, tape) = f081_fwd(b, z.clone(), &h);
+    check_value("f081_fwd", &value, &primal);
+    let g = f081_bwd(tape, 1.0);
     check("f081", &d.theta, &flat(&[g.z.as_slice(), g.h.as_slice()]), |rd| {
         let z = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
         let h = rd.matrix(3, 2);
@@ -2678,9 +2844,11 @@ fn f082_gradient() {
     let q = d.scalar();
     let labels: [usize; 3] = [0, 1, 0];
     let u = d.seed_matrix(3, 2);
-    let (value, g) = f082_vjp(z.clone(), n, q, &labels, u.clone());
     let primal = f082(z.clone(), n, q, &labels);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f082: the forward sweep differs from the function");
+    let (value, g) = f082_vjp(z.clone(), n, q, &labels, u.clone());
+    check_value("f082_vjp", &value, &primal);
+    let (value, tape) = f082_fwd(z.clone(), n, q, &labels);
+    check_value("f082_fwd", &value, &primal);
     check("f082", &d.theta, &flat(&[g.z.as_slice(), &[g.q]]), |rd| {
         let z = rd.matrix(3, 2);
         let q = rd.scalar();
@@ -2719,9 +2887,11 @@ fn f083_gradient() {
     let k = d.scalar();
     let v = d.row(3);
     let w1 = d.scalar();
-    let (value, g) = f083_grad(k, &v, w1);
     let primal = f083(k, &v, w1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f083: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f083_grad(k, &v, w1);
+    check_value("f083_grad", &value, &primal);
+    let (value, tape) = f083_fwd(k, &v, w1);
+    check_value("f083_fwd", &value, &primal);
     check("f083", &d.theta, &flat(&[&[g.k], g.v.as_slice(), &[g.w1]]), |rd| {
         let k = rd.scalar();
         let v = rd.row(3);
@@ -2756,9 +2926,11 @@ fn f084_gradient() {
     let c = SMatrix::<f64, 3, 2>::from_column_slice(DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
     let h = 0.30;
     let u = SMatrix::<f64, 3, 2>::from_column_slice(d.seed_matrix(3, 2).as_slice());
-    let (value, g) = f084_vjp(&bias, &c, h, u.clone());
     let primal = f084(&bias, &c, h);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f084: the forward sweep differs from the function");
+    let (value, g) = f084_vjp(&bias, &c, h, u.clone());
+    check_value("f084_vjp", &value, &primal);
+    let (value, tape) = f084_fwd(&bias, &c, h);
+    check_value("f084_fwd", &value, &primal);
     check("f084", &d.theta, &flat(&[g.bias.as_slice()]), |rd| {
         let bias = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
         u.dot(&f084(&bias, &c, h))
@@ -2779,10 +2951,12 @@ fn f085_gradient() {
     let z = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
     let v = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
     let u = SMatrix::<f64, 3, 3>::from_column_slice(d.seed_matrix(3, 3).as_slice());
-    let (value, tape) = f085_fwd(&labels, &z, v.clone());
-    let g = f085_bwd(tape, u.clone());
     let primal = f085(&labels, &z, v.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f085: the forward sweep differs from the function");
+    let (value, g) = f085_vjp(&labels, &z, v.clone(), u.clone());
+    check_value("f085_vjp", &value, &primal);
+    let (value, tape) = f085_fwd(&labels, &z, v.clone());
+    check_value("f085_fwd", &value, &primal);
+    let g = f085_bwd(tape, u.clone());
     check("f085", &d.theta, &flat(&[g.z.as_slice(), g.v.as_slice()]), |rd| {
         let z = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
         let v = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
@@ -2819,9 +2993,11 @@ pub fn f086(w: &DMatrix<f64>) -> f64 {
 fn f086_gradient() {
     let mut d = Draw::new(86);
     let w = d.matrix(2, 3);
-    let (value, g) = f086_grad(&w);
     let primal = f086(&w);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f086: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f086_grad(&w);
+    check_value("f086_grad", &value, &primal);
+    let (value, tape) = f086_fwd(&w);
+    check_value("f086_fwd", &value, &primal);
     check("f086", &d.theta, &flat(&[g.w.as_slice()]), |rd| {
         let w = rd.matrix(2, 3);
         f086(&w)
@@ -2858,9 +3034,11 @@ fn f087_gradient() {
     let mut d = Draw::new(87);
     let v = d.matrix(2, 3);
     let u = d.seed_matrix(2, 3);
-    let (value, g) = f087_vjp(v.clone(), u.clone());
     let primal = f087(v.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f087: the forward sweep differs from the function");
+    let (value, g) = f087_vjp(v.clone(), u.clone());
+    check_value("f087_vjp", &value, &primal);
+    let (value, tape) = f087_fwd(v.clone());
+    check_value("f087_fwd", &value, &primal);
     check("f087", &d.theta, &flat(&[g.v.as_slice()]), |rd| {
         let v = rd.matrix(2, 3);
         u.dot(&f087(v.clone()))
@@ -2880,9 +3058,11 @@ pub(crate) fn f088(x: f64) -> f64 {
 fn f088_gradient() {
     let mut d = Draw::new(88);
     let x = d.scalar();
-    let (value, g) = f088_grad(x);
     let primal = f088(x);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f088: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f088_grad(x);
+    check_value("f088_grad", &value, &primal);
+    let (value, tape) = f088_fwd(x);
+    check_value("f088_fwd", &value, &primal);
     check("f088", &d.theta, &flat(&[&[g.x]]), |rd| {
         let x = rd.scalar();
         f088(x)
@@ -2914,10 +3094,12 @@ fn f089_gradient() {
     let mut d = Draw::new(89);
     let y = 0.80;
     let x = d.matrix(3, 2);
-    let (value, tape) = f089_fwd(y, &x);
-    let g = f089_bwd(tape, 1.0);
     let primal = f089(y, &x);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f089: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f089_grad(y, &x);
+    check_value("f089_grad", &value, &primal);
+    let (value, tape) = f089_fwd(y, &x);
+    check_value("f089_fwd", &value, &primal);
+    let g = f089_bwd(tape, 1.0);
     check("f089", &d.theta, &flat(&[g.x.as_slice()]), |rd| {
         let x = rd.matrix(3, 2);
         f089(y, &x)
@@ -2949,9 +3131,11 @@ fn f090_gradient() {
     let flag = false;
     let y = d.matrix(3, 3);
     let u = d.seed_matrix(3, 3);
-    let (value, g) = f090_vjp(n, flag, y.clone(), u.clone());
     let primal = f090(n, flag, y.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f090: the forward sweep differs from the function");
+    let (value, g) = f090_vjp(n, flag, y.clone(), u.clone());
+    check_value("f090_vjp", &value, &primal);
+    let (value, tape) = f090_fwd(n, flag, y.clone());
+    check_value("f090_fwd", &value, &primal);
     check("f090", &d.theta, &flat(&[g.y.as_slice()]), |rd| {
         let y = rd.matrix(3, 3);
         u.dot(&f090(n, flag, y.clone()))
@@ -2982,9 +3166,11 @@ fn f091_gradient() {
     let flag = false;
     let n: usize = 2;
     let p = d.scalar();
-    let (value, g) = f091_grad(bias, x, &k, flag, n, p);
     let primal = f091(bias, x, &k, flag, n, p);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f091: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f091_grad(bias, x, &k, flag, n, p);
+    check_value("f091_grad", &value, &primal);
+    let (value, tape) = f091_fwd(bias, x, &k, flag, n, p);
+    check_value("f091_fwd", &value, &primal);
     check("f091", &d.theta, &flat(&[&[g.bias], &[g.x], g.k.as_slice(), &[g.p]]), |rd| {
         let bias = rd.scalar();
         let x = rd.scalar();
@@ -3011,9 +3197,11 @@ fn f092_gradient() {
     let k = d.matrix(2, 2);
     let flag = true;
     let u = d.seed_matrix(2, 2);
-    let (value, g) = f092_vjp(n, &z, h, &k, flag, u.clone());
     let primal = f092(n, &z, h, &k, flag);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f092: the forward sweep differs from the function");
+    let (value, g) = f092_vjp(n, &z, h, &k, flag, u.clone());
+    check_value("f092_vjp", &value, &primal);
+    let (value, tape) = f092_fwd(n, &z, h, &k, flag);
+    check_value("f092_fwd", &value, &primal);
     check("f092", &d.theta, &flat(&[g.z.as_slice(), &[g.h], g.k.as_slice()]), |rd| {
         let z = rd.matrix(2, 2);
         let h = rd.scalar();
@@ -3042,10 +3230,12 @@ fn f093_gradient() {
     let a = d.scalar();
     let z = SMatrix::<f64, 2, 1>::from_column_slice(d.matrix(2, 1).as_slice());
     let u = SMatrix::<f64, 2, 1>::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, tape) = f093_fwd(&q, c, v, a, &z);
-    let g = f093_bwd(tape, u.clone());
     let primal = f093(&q, c, v, a, &z);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f093: the forward sweep differs from the function");
+    let (value, g) = f093_vjp(&q, c, v, a, &z, u.clone());
+    check_value("f093_vjp", &value, &primal);
+    let (value, tape) = f093_fwd(&q, c, v, a, &z);
+    check_value("f093_fwd", &value, &primal);
+    let g = f093_bwd(tape, u.clone());
     check("f093", &d.theta, &flat(&[g.q.as_slice(), &[g.c], &[g.a], g.z.as_slice()]), |rd| {
         let q = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
         let c = rd.scalar();
@@ -3089,9 +3279,11 @@ fn f094_gradient() {
     let w2 = d.matrix(2, 3);
     let q = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
     let m = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let (value, g) = f094_grad(&b1, &w2, q.clone(), m.clone());
     let primal = f094(&b1, &w2, q.clone(), m.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f094: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f094_grad(&b1, &w2, q.clone(), m.clone());
+    check_value("f094_grad", &value, &primal);
+    let (value, tape) = f094_fwd(&b1, &w2, q.clone(), m.clone());
+    check_value("f094_fwd", &value, &primal);
     check("f094", &d.theta, &flat(&[g.b1.as_slice(), g.w2.as_slice(), g.q.as_slice(), g.m.as_slice()]), |rd| {
         let b1 = rd.matrix(1, 2);
         let w2 = rd.matrix(2, 3);
@@ -3115,9 +3307,11 @@ fn f095_gradient() {
     let w = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
     let x = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
     let c = d.scalar();
-    let (value, g) = f095_grad(&k, &w, x.clone(), c);
     let primal = f095(&k, &w, x.clone(), c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f095: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f095_grad(&k, &w, x.clone(), c);
+    check_value("f095_grad", &value, &primal);
+    let (value, tape) = f095_fwd(&k, &w, x.clone(), c);
+    check_value("f095_fwd", &value, &primal);
     check("f095", &d.theta, &flat(&[g.k.as_slice(), g.w.as_slice(), g.x.as_slice(), &[g.c]]), |rd| {
         let k = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
         let w = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
@@ -3146,9 +3340,11 @@ fn f096_gradient() {
     let labels: [usize; 1] = [0];
     let t = d.scalar();
     let u = d.seed_matrix(1, 3);
-    let (value, g) = f096_vjp(flag, &bias, w1, w, &labels, &t, u.clone());
     let primal = f096(flag, &bias, w1, w, &labels, &t);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f096: the forward sweep differs from the function");
+    let (value, g) = f096_vjp(flag, &bias, w1, w, &labels, &t, u.clone());
+    check_value("f096_vjp", &value, &primal);
+    let (value, tape) = f096_fwd(flag, &bias, w1, w, &labels, &t);
+    check_value("f096_fwd", &value, &primal);
     check("f096", &d.theta, &flat(&[g.bias.as_slice(), &[g.w1], &[g.w], &[g.t]]), |rd| {
         let bias = rd.matrix(1, 3);
         let w1 = rd.scalar();
@@ -3189,10 +3385,12 @@ fn f097_gradient() {
     let mut d = Draw::new(97);
     let a = d.row(2);
     let u = RowDVector::from_row_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, tape) = f097_fwd(&a);
-    let g = f097_bwd(tape, u.clone());
     let primal = f097(&a);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f097: the forward sweep differs from the function");
+    let (value, g) = f097_vjp(&a, u.clone());
+    check_value("f097_vjp", &value, &primal);
+    let (value, tape) = f097_fwd(&a);
+    check_value("f097_fwd", &value, &primal);
+    let g = f097_bwd(tape, u.clone());
     check("f097", &d.theta, &flat(&[g.a.as_slice()]), |rd| {
         let a = rd.row(2);
         u.dot(&f097(&a))
@@ -3224,9 +3422,11 @@ fn f098_gradient() {
     let k = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
     let v = d.row(3);
     let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, g) = f098_vjp(&t, &labels, b1, &k, &v, u.clone());
     let primal = f098(&t, &labels, b1, &k, &v);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f098: the forward sweep differs from the function");
+    let (value, g) = f098_vjp(&t, &labels, b1, &k, &v, u.clone());
+    check_value("f098_vjp", &value, &primal);
+    let (value, tape) = f098_fwd(&t, &labels, b1, &k, &v);
+    check_value("f098_fwd", &value, &primal);
     check("f098", &d.theta, &flat(&[g.t.as_slice(), &[g.b1], g.k.as_slice(), g.v.as_slice()]), |rd| {
         let t = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
         let b1 = rd.scalar();
@@ -3266,9 +3466,11 @@ fn f099_gradient() {
     let s = 0.40;
     let n: usize = 4;
     let a = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let (value, g) = f099_grad(s, n, &a);
     let primal = f099(s, n, &a);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f099: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f099_grad(s, n, &a);
+    check_value("f099_grad", &value, &primal);
+    let (value, tape) = f099_fwd(s, n, &a);
+    check_value("f099_fwd", &value, &primal);
     check("f099", &d.theta, &flat(&[g.a.as_slice()]), |rd| {
         let a = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
         f099(s, n, &a)
@@ -3293,9 +3495,11 @@ fn f100_gradient() {
     let mut d = Draw::new(100);
     let a = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
     let k = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let (value, g) = f100_grad(&a, &k);
     let primal = f100(&a, &k);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f100: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f100_grad(&a, &k);
+    check_value("f100_grad", &value, &primal);
+    let (value, tape) = f100_fwd(&a, &k);
+    check_value("f100_fwd", &value, &primal);
     check("f100", &d.theta, &flat(&[g.a.as_slice(), g.k.as_slice()]), |rd| {
         let a = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
         let k = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
@@ -3319,10 +3523,12 @@ fn f101_gradient() {
     let n: usize = 2;
     let labels: [usize; 2] = [1, 0];
     let bias = d.scalar();
-    let (value, tape) = f101_fwd(n, &labels, bias);
-    let g = f101_bwd(tape, 1.0);
     let primal = f101(n, &labels, bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f101: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f101_grad(n, &labels, bias);
+    check_value("f101_grad", &value, &primal);
+    let (value, tape) = f101_fwd(n, &labels, bias);
+    check_value("f101_fwd", &value, &primal);
+    let g = f101_bwd(tape, 1.0);
     check("f101", &d.theta, &flat(&[&[g.bias]]), |rd| {
         let bias = rd.scalar();
         f101(n, &labels, bias)
@@ -3345,9 +3551,11 @@ fn f102_gradient() {
     let n: usize = 1;
     let x = d.scalar();
     let p = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let (value, g) = f102_grad(&w2, n, x, p.clone());
     let primal = f102(&w2, n, x, p.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f102: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f102_grad(&w2, n, x, p.clone());
+    check_value("f102_grad", &value, &primal);
+    let (value, tape) = f102_fwd(&w2, n, x, p.clone());
+    check_value("f102_fwd", &value, &primal);
     check("f102", &d.theta, &flat(&[g.w2.as_slice(), &[g.x], g.p.as_slice()]), |rd| {
         let w2 = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
         let x = rd.scalar();
@@ -3376,9 +3584,11 @@ fn f103(h: f64) -> f64 {
 fn f103_gradient() {
     let mut d = Draw::new(103);
     let h = d.scalar();
-    let (value, g) = f103_grad(h);
     let primal = f103(h);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f103: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f103_grad(h);
+    check_value("f103_grad", &value, &primal);
+    let (value, tape) = f103_fwd(h);
+    check_value("f103_fwd", &value, &primal);
     check("f103", &d.theta, &flat(&[&[g.h]]), |rd| {
         let h = rd.scalar();
         f103(h)
@@ -3407,9 +3617,11 @@ fn f104_gradient() {
     let v = d.scalar();
     let labels: [usize; 2] = [0, 1];
     let u = d.seed_matrix(2, 2);
-    let (value, g) = f104_vjp(c.clone(), x, n, s, v, &labels, u.clone());
     let primal = f104(c.clone(), x, n, s, v, &labels);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f104: the forward sweep differs from the function");
+    let (value, g) = f104_vjp(c.clone(), x, n, s, v, &labels, u.clone());
+    check_value("f104_vjp", &value, &primal);
+    let (value, tape) = f104_fwd(c.clone(), x, n, s, v, &labels);
+    check_value("f104_fwd", &value, &primal);
     check("f104", &d.theta, &flat(&[g.c.as_slice(), &[g.x], &[g.s], &[g.v]]), |rd| {
         let c = rd.matrix(2, 2);
         let x = rd.scalar();
@@ -3440,10 +3652,12 @@ fn f105_gradient() {
     let q = d.row(2);
     let n: usize = 4;
     let k = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let (value, tape) = f105_fwd(w.clone(), &z, &t, &q, n, &k);
-    let g = f105_bwd(tape, 1.0);
     let primal = f105(w.clone(), &z, &t, &q, n, &k);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f105: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f105_grad(w.clone(), &z, &t, &q, n, &k);
+    check_value("f105_grad", &value, &primal);
+    let (value, tape) = f105_fwd(w.clone(), &z, &t, &q, n, &k);
+    check_value("f105_fwd", &value, &primal);
+    let g = f105_bwd(tape, 1.0);
     check("f105", &d.theta, &flat(&[g.w.as_slice(), g.t.as_slice(), g.q.as_slice(), g.k.as_slice()]), |rd| {
         let w = rd.matrix(3, 3);
         let t = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
@@ -3467,9 +3681,11 @@ fn f106_gradient() {
     let k = d.scalar();
     let y = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
     let u = SMatrix::<f64, 2, 3>::from_column_slice(d.seed_matrix(2, 3).as_slice());
-    let (value, g) = f106_vjp(&b1, k, y.clone(), u.clone());
     let primal = f106(&b1, k, y.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f106: the forward sweep differs from the function");
+    let (value, g) = f106_vjp(&b1, k, y.clone(), u.clone());
+    check_value("f106_vjp", &value, &primal);
+    let (value, tape) = f106_fwd(&b1, k, y.clone());
+    check_value("f106_fwd", &value, &primal);
     check("f106", &d.theta, &flat(&[&[g.k], g.y.as_slice()]), |rd| {
         let k = rd.scalar();
         let y = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
@@ -3505,9 +3721,11 @@ fn f107_gradient() {
     let w2 = d.row(3);
     let t = d.row(3);
     let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f107_vjp(&w2, &t, u.clone());
     let primal = f107(&w2, &t);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f107: the forward sweep differs from the function");
+    let (value, g) = f107_vjp(&w2, &t, u.clone());
+    check_value("f107_vjp", &value, &primal);
+    let (value, tape) = f107_fwd(&w2, &t);
+    check_value("f107_fwd", &value, &primal);
     check("f107", &d.theta, &flat(&[g.w2.as_slice(), g.t.as_slice()]), |rd| {
         let w2 = rd.row(3);
         let t = rd.row(3);
@@ -3531,9 +3749,11 @@ fn f108_gradient() {
     let b = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
     let v = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
     let u = SMatrix::<f64, 3, 1>::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, g) = f108_vjp(&s, t.clone(), b.clone(), v.clone(), u.clone());
     let primal = f108(&s, t.clone(), b.clone(), v.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f108: the forward sweep differs from the function");
+    let (value, g) = f108_vjp(&s, t.clone(), b.clone(), v.clone(), u.clone());
+    check_value("f108_vjp", &value, &primal);
+    let (value, tape) = f108_fwd(&s, t.clone(), b.clone(), v.clone());
+    check_value("f108_fwd", &value, &primal);
     check("f108", &d.theta, &flat(&[g.s.as_slice(), g.t.as_slice(), g.b.as_slice(), g.v.as_slice()]), |rd| {
         let s = SMatrix::<f64, 3, 1>::from_column_slice(rd.matrix(3, 1).as_slice());
         let t = SMatrix::<f64, 3, 1>::from_column_slice(rd.matrix(3, 1).as_slice());
@@ -3568,10 +3788,12 @@ fn f109_gradient() {
     let mut d = Draw::new(109);
     let w2 = d.scalar();
     let t = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let (value, tape) = f109_fwd(w2, &t);
-    let g = f109_bwd(tape, 1.0);
     let primal = f109(w2, &t);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f109: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f109_grad(w2, &t);
+    check_value("f109_grad", &value, &primal);
+    let (value, tape) = f109_fwd(w2, &t);
+    check_value("f109_fwd", &value, &primal);
+    let g = f109_bwd(tape, 1.0);
     check("f109", &d.theta, &flat(&[&[g.w2], g.t.as_slice()]), |rd| {
         let w2 = rd.scalar();
         let t = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
@@ -3602,9 +3824,11 @@ fn f110_gradient() {
     let m = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
     let x = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
     let v = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let (value, g) = f110_grad(&p, n, &labels, &m, x.clone(), &v);
     let primal = f110(&p, n, &labels, &m, x.clone(), &v);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f110: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f110_grad(&p, n, &labels, &m, x.clone(), &v);
+    check_value("f110_grad", &value, &primal);
+    let (value, tape) = f110_fwd(&p, n, &labels, &m, x.clone(), &v);
+    check_value("f110_fwd", &value, &primal);
     check("f110", &d.theta, &flat(&[g.p.as_slice(), g.m.as_slice(), g.x.as_slice(), g.v.as_slice()]), |rd| {
         let p = rd.matrix(1, 2);
         let m = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
@@ -3642,9 +3866,11 @@ fn f111_gradient() {
     let flag = false;
     let n: usize = 3;
     let v = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let (value, g) = f111_grad(c, &labels, y, flag, n, &v);
     let primal = f111(c, &labels, y, flag, n, &v);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f111: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f111_grad(c, &labels, y, flag, n, &v);
+    check_value("f111_grad", &value, &primal);
+    let (value, tape) = f111_fwd(c, &labels, y, flag, n, &v);
+    check_value("f111_fwd", &value, &primal);
     check("f111", &d.theta, &flat(&[&[g.c], g.v.as_slice()]), |rd| {
         let c = rd.scalar();
         let v = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
@@ -3669,9 +3895,11 @@ fn f112_gradient() {
     let w2 = d.scalar();
     let a = d.scalar();
     let u = d.seed_matrix(2, 3);
-    let (value, g) = f112_vjp(k, &b1, w2, a, u.clone());
     let primal = f112(k, &b1, w2, a);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f112: the forward sweep differs from the function");
+    let (value, g) = f112_vjp(k, &b1, w2, a, u.clone());
+    check_value("f112_vjp", &value, &primal);
+    let (value, tape) = f112_fwd(k, &b1, w2, a);
+    check_value("f112_fwd", &value, &primal);
     check("f112", &d.theta, &flat(&[&[g.k], g.b1.as_slice(), &[g.w2], &[g.a]]), |rd| {
         let k = rd.scalar();
         let b1 = rd.matrix(2, 3);
@@ -3709,10 +3937,12 @@ fn f113_gradient() {
     let k = DVector::from_column_slice(d.matrix(2, 1).as_slice());
     let c = d.scalar();
     let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, tape) = f113_fwd(s, x, &k, &c);
-    let g = f113_bwd(tape, u.clone());
     let primal = f113(s, x, &k, &c);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f113: the forward sweep differs from the function");
+    let (value, g) = f113_vjp(s, x, &k, &c, u.clone());
+    check_value("f113_vjp", &value, &primal);
+    let (value, tape) = f113_fwd(s, x, &k, &c);
+    check_value("f113_fwd", &value, &primal);
+    let g = f113_bwd(tape, u.clone());
     check("f113", &d.theta, &flat(&[&[g.s], &[g.x], g.k.as_slice(), &[g.c]]), |rd| {
         let s = rd.scalar();
         let x = rd.scalar();
@@ -3746,9 +3976,11 @@ fn f114_gradient() {
     let mut d = Draw::new(114);
     let t = d.matrix(2, 2);
     let labels: [usize; 2] = [0, 1];
-    let (value, g) = f114_grad(t.clone(), &labels);
     let primal = f114(t.clone(), &labels);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f114: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f114_grad(t.clone(), &labels);
+    check_value("f114_grad", &value, &primal);
+    let (value, tape) = f114_fwd(t.clone(), &labels);
+    check_value("f114_fwd", &value, &primal);
     check("f114", &d.theta, &flat(&[g.t.as_slice()]), |rd| {
         let t = rd.matrix(2, 2);
         f114(t.clone(), &labels)
@@ -3776,9 +4008,11 @@ fn f115_gradient() {
     let b2 = d.matrix(1, 3);
     let m = d.scalar();
     let u = d.seed_matrix(1, 3);
-    let (value, g) = f115_vjp(&b2, m, u.clone());
     let primal = f115(&b2, m);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f115: the forward sweep differs from the function");
+    let (value, g) = f115_vjp(&b2, m, u.clone());
+    check_value("f115_vjp", &value, &primal);
+    let (value, tape) = f115_fwd(&b2, m);
+    check_value("f115_fwd", &value, &primal);
     check("f115", &d.theta, &flat(&[g.b2.as_slice(), &[g.m]]), |rd| {
         let b2 = rd.matrix(1, 3);
         let m = rd.scalar();
@@ -3805,9 +4039,11 @@ fn f116_gradient() {
     let a = d.row(3);
     let flag = true;
     let k = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let (value, g) = f116_grad(&w, &q, &a, flag, &k);
     let primal = f116(&w, &q, &a, flag, &k);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f116: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f116_grad(&w, &q, &a, flag, &k);
+    check_value("f116_grad", &value, &primal);
+    let (value, tape) = f116_fwd(&w, &q, &a, flag, &k);
+    check_value("f116_fwd", &value, &primal);
     check("f116", &d.theta, &flat(&[g.w.as_slice(), g.q.as_slice(), g.a.as_slice()]), |rd| {
         let w = rd.row(3);
         let q = rd.matrix(1, 2);
@@ -3842,10 +4078,12 @@ fn f117_gradient() {
     let b2 = d.matrix(2, 2);
     let b = d.scalar();
     let u = d.seed_matrix(2, 2);
-    let (value, tape) = f117_fwd(b2.clone(), b);
-    let g = f117_bwd(tape, u.clone());
     let primal = f117(b2.clone(), b);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f117: the forward sweep differs from the function");
+    let (value, g) = f117_vjp(b2.clone(), b, u.clone());
+    check_value("f117_vjp", &value, &primal);
+    let (value, tape) = f117_fwd(b2.clone(), b);
+    check_value("f117_fwd", &value, &primal);
+    let g = f117_bwd(tape, u.clone());
     check("f117", &d.theta, &flat(&[g.b2.as_slice(), &[g.b]]), |rd| {
         let b2 = rd.matrix(2, 2);
         let b = rd.scalar();
@@ -3874,9 +4112,11 @@ fn f118_gradient() {
     let mut d = Draw::new(118);
     let v = d.scalar();
     let n: usize = 1;
-    let (value, g) = f118_grad(v, n);
     let primal = f118(v, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f118: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f118_grad(v, n);
+    check_value("f118_grad", &value, &primal);
+    let (value, tape) = f118_fwd(v, n);
+    check_value("f118_fwd", &value, &primal);
     check("f118", &d.theta, &flat(&[&[g.v]]), |rd| {
         let v = rd.scalar();
         f118(v, n)
@@ -3902,9 +4142,11 @@ fn f119_gradient() {
     let q = d.row(2);
     let n: usize = 3;
     let v = d.scalar();
-    let (value, g) = f119_grad(b, q.clone(), n, v);
     let primal = f119(b, q.clone(), n, v);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f119: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f119_grad(b, q.clone(), n, v);
+    check_value("f119_grad", &value, &primal);
+    let (value, tape) = f119_fwd(b, q.clone(), n, v);
+    check_value("f119_fwd", &value, &primal);
     check("f119", &d.theta, &flat(&[&[g.b], g.q.as_slice(), &[g.v]]), |rd| {
         let b = rd.scalar();
         let q = rd.row(2);
@@ -3948,9 +4190,11 @@ fn f120_gradient() {
     let b2 = DVector::from_column_slice(d.matrix(4, 1).as_slice());
     let b1 = d.scalar();
     let u = DVector::from_column_slice(d.seed_matrix(4, 1).as_slice());
-    let (value, g) = f120_vjp(h, &b2, b1, u.clone());
     let primal = f120(h, &b2, b1);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f120: the forward sweep differs from the function");
+    let (value, g) = f120_vjp(h, &b2, b1, u.clone());
+    check_value("f120_vjp", &value, &primal);
+    let (value, tape) = f120_fwd(h, &b2, b1);
+    check_value("f120_fwd", &value, &primal);
     check("f120", &d.theta, &flat(&[g.b2.as_slice(), &[g.b1]]), |rd| {
         let b2 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
         let b1 = rd.scalar();
@@ -3974,10 +4218,12 @@ fn f121_gradient() {
     let mut d = Draw::new(121);
     let n: usize = 1;
     let x = d.scalar();
-    let (value, tape) = f121_fwd(n, &x);
-    let g = f121_bwd(tape, 1.0);
     let primal = f121(n, &x);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f121: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f121_grad(n, &x);
+    check_value("f121_grad", &value, &primal);
+    let (value, tape) = f121_fwd(n, &x);
+    check_value("f121_fwd", &value, &primal);
+    let g = f121_bwd(tape, 1.0);
     check("f121", &d.theta, &flat(&[&[g.x]]), |rd| {
         let x = rd.scalar();
         f121(n, &x)
@@ -4006,9 +4252,11 @@ fn f122_gradient() {
     let b2 = DVector::from_column_slice(d.matrix(4, 1).as_slice());
     let bias = SMatrix::<f64, 3, 2>::from_column_slice(DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
     let w2 = 0.60;
-    let (value, g) = f122_grad(v.clone(), b2.clone(), &bias, w2);
     let primal = f122(v.clone(), b2.clone(), &bias, w2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f122: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f122_grad(v.clone(), b2.clone(), &bias, w2);
+    check_value("f122_grad", &value, &primal);
+    let (value, tape) = f122_fwd(v.clone(), b2.clone(), &bias, w2);
+    check_value("f122_fwd", &value, &primal);
     check("f122", &d.theta, &flat(&[g.v.as_slice(), g.b2.as_slice()]), |rd| {
         let v = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
         let b2 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
@@ -4038,9 +4286,11 @@ fn f123_gradient() {
     let x = 0.70;
     let c = d.scalar();
     let u = d.seed_matrix(2, 3);
-    let (value, g) = f123_vjp(y.clone(), &w1, n, &a, x, c, u.clone());
     let primal = f123(y.clone(), &w1, n, &a, x, c);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f123: the forward sweep differs from the function");
+    let (value, g) = f123_vjp(y.clone(), &w1, n, &a, x, c, u.clone());
+    check_value("f123_vjp", &value, &primal);
+    let (value, tape) = f123_fwd(y.clone(), &w1, n, &a, x, c);
+    check_value("f123_fwd", &value, &primal);
     check("f123", &d.theta, &flat(&[g.y.as_slice(), g.w1.as_slice(), g.a.as_slice(), &[g.c]]), |rd| {
         let y = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
         let w1 = rd.matrix(2, 3);
@@ -4067,9 +4317,11 @@ fn f124_gradient() {
     let y = d.scalar();
     let s = DVector::from_column_slice(d.matrix(2, 1).as_slice());
     let u = RowDVector::from_row_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, g) = f124_vjp(&h, &b1, &m, z, y, &s, u.clone());
     let primal = f124(&h, &b1, &m, z, y, &s);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f124: the forward sweep differs from the function");
+    let (value, g) = f124_vjp(&h, &b1, &m, z, y, &s, u.clone());
+    check_value("f124_vjp", &value, &primal);
+    let (value, tape) = f124_fwd(&h, &b1, &m, z, y, &s);
+    check_value("f124_fwd", &value, &primal);
     check("f124", &d.theta, &flat(&[g.h.as_slice(), g.b1.as_slice(), &[g.y], g.s.as_slice()]), |rd| {
         let h = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
         let b1 = rd.row(2);
@@ -4095,10 +4347,12 @@ fn f125_gradient() {
     let y = d.scalar();
     let q = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
     let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, tape) = f125_fwd(m.clone(), &a, y, &q);
-    let g = f125_bwd(tape, u.clone());
     let primal = f125(m.clone(), &a, y, &q);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f125: the forward sweep differs from the function");
+    let (value, g) = f125_vjp(m.clone(), &a, y, &q, u.clone());
+    check_value("f125_vjp", &value, &primal);
+    let (value, tape) = f125_fwd(m.clone(), &a, y, &q);
+    check_value("f125_fwd", &value, &primal);
+    let g = f125_bwd(tape, u.clone());
     check("f125", &d.theta, &flat(&[g.m.as_slice(), g.a.as_slice(), &[g.y], g.q.as_slice()]), |rd| {
         let m = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
         let a = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
@@ -4133,9 +4387,11 @@ fn f126_gradient() {
     let bias = d.scalar();
     let z = d.scalar();
     let labels: [usize; 1] = [0];
-    let (value, g) = f126_grad(t, y.clone(), &w1, bias, z, &labels);
     let primal = f126(t, y.clone(), &w1, bias, z, &labels);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f126: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f126_grad(t, y.clone(), &w1, bias, z, &labels);
+    check_value("f126_grad", &value, &primal);
+    let (value, tape) = f126_fwd(t, y.clone(), &w1, bias, z, &labels);
+    check_value("f126_fwd", &value, &primal);
     check("f126", &d.theta, &flat(&[&[g.t], g.y.as_slice(), &[g.bias], &[g.z]]), |rd| {
         let t = rd.scalar();
         let y = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
@@ -4171,9 +4427,11 @@ pub fn f127(b1: f64) -> f64 {
 fn f127_gradient() {
     let mut d = Draw::new(127);
     let b1 = d.scalar();
-    let (value, g) = f127_grad(b1);
     let primal = f127(b1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f127: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f127_grad(b1);
+    check_value("f127_grad", &value, &primal);
+    let (value, tape) = f127_fwd(b1);
+    check_value("f127_fwd", &value, &primal);
     check("f127", &d.theta, &flat(&[&[g.b1]]), |rd| {
         let b1 = rd.scalar();
         f127(b1)
@@ -4194,9 +4452,11 @@ fn f128_gradient() {
     let t = d.scalar();
     let a = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
     let n: usize = 3;
-    let (value, g) = f128_grad(t, &a, n);
     let primal = f128(t, &a, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f128: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f128_grad(t, &a, n);
+    check_value("f128_grad", &value, &primal);
+    let (value, tape) = f128_fwd(t, &a, n);
+    check_value("f128_fwd", &value, &primal);
     check("f128", &d.theta, &flat(&[&[g.t], g.a.as_slice()]), |rd| {
         let t = rd.scalar();
         let a = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
@@ -4233,10 +4493,12 @@ fn f129_gradient() {
     let c = d.matrix(3, 3);
     let b2 = d.matrix(1, 3);
     let u = d.seed_matrix(3, 3);
-    let (value, tape) = f129_fwd(&b1, a.clone(), &c, b2.clone());
-    let g = f129_bwd(tape, u.clone());
     let primal = f129(&b1, a.clone(), &c, b2.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f129: the forward sweep differs from the function");
+    let (value, g) = f129_vjp(&b1, a.clone(), &c, b2.clone(), u.clone());
+    check_value("f129_vjp", &value, &primal);
+    let (value, tape) = f129_fwd(&b1, a.clone(), &c, b2.clone());
+    check_value("f129_fwd", &value, &primal);
+    let g = f129_bwd(tape, u.clone());
     check("f129", &d.theta, &flat(&[g.b1.as_slice(), g.a.as_slice(), g.c.as_slice(), g.b2.as_slice()]), |rd| {
         let b1 = rd.matrix(1, 3);
         let a = rd.matrix(3, 1);
@@ -4267,9 +4529,11 @@ fn f130_gradient() {
     let labels: [usize; 1] = [1];
     let w2 = d.matrix(1, 3);
     let n: usize = 4;
-    let (value, g) = f130_grad(&z, &labels, &w2, n);
     let primal = f130(&z, &labels, &w2, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f130: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f130_grad(&z, &labels, &w2, n);
+    check_value("f130_grad", &value, &primal);
+    let (value, tape) = f130_fwd(&z, &labels, &w2, n);
+    check_value("f130_fwd", &value, &primal);
     check("f130", &d.theta, &flat(&[g.z.as_slice(), g.w2.as_slice()]), |rd| {
         let z = rd.matrix(1, 3);
         let w2 = rd.matrix(1, 3);
@@ -4320,9 +4584,11 @@ fn f131_gradient() {
     let m = d.matrix(2, 2);
     let w1 = d.matrix(2, 3);
     let b2 = d.matrix(3, 2);
-    let (value, g) = f131_grad(n, flag, h, &m, w1.clone(), b2.clone());
     let primal = f131(n, flag, h, &m, w1.clone(), b2.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f131: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f131_grad(n, flag, h, &m, w1.clone(), b2.clone());
+    check_value("f131_grad", &value, &primal);
+    let (value, tape) = f131_fwd(n, flag, h, &m, w1.clone(), b2.clone());
+    check_value("f131_fwd", &value, &primal);
     check("f131", &d.theta, &flat(&[&[g.h], g.m.as_slice(), g.w1.as_slice(), g.b2.as_slice()]), |rd| {
         let h = rd.scalar();
         let m = rd.matrix(2, 2);
@@ -4354,9 +4620,11 @@ fn f132_gradient() {
     let w1 = d.scalar();
     let h = d.matrix(3, 3);
     let q = d.matrix(1, 2);
-    let (value, g) = f132_grad(&k, w1, h.clone(), q.clone());
     let primal = f132(&k, w1, h.clone(), q.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f132: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f132_grad(&k, w1, h.clone(), q.clone());
+    check_value("f132_grad", &value, &primal);
+    let (value, tape) = f132_fwd(&k, w1, h.clone(), q.clone());
+    check_value("f132_fwd", &value, &primal);
     check("f132", &d.theta, &flat(&[g.k.as_slice(), &[g.w1], g.h.as_slice(), g.q.as_slice()]), |rd| {
         let k = rd.row(3);
         let w1 = rd.scalar();
@@ -4380,10 +4648,12 @@ fn f133_gradient() {
     let s = d.scalar();
     let n: usize = 1;
     let bias = d.scalar();
-    let (value, tape) = f133_fwd(s, n, &bias);
-    let g = f133_bwd(tape, 1.0);
     let primal = f133(s, n, &bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f133: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f133_grad(s, n, &bias);
+    check_value("f133_grad", &value, &primal);
+    let (value, tape) = f133_fwd(s, n, &bias);
+    check_value("f133_fwd", &value, &primal);
+    let g = f133_bwd(tape, 1.0);
     check("f133", &d.theta, &flat(&[&[g.s], &[g.bias]]), |rd| {
         let s = rd.scalar();
         let bias = rd.scalar();
@@ -4404,9 +4674,11 @@ fn f134_gradient() {
     let m = d.row(3);
     let labels: [usize; 1] = [2];
     let s = d.scalar();
-    let (value, g) = f134_grad(m.clone(), &labels, s);
     let primal = f134(m.clone(), &labels, s);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f134: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f134_grad(m.clone(), &labels, s);
+    check_value("f134_grad", &value, &primal);
+    let (value, tape) = f134_fwd(m.clone(), &labels, s);
+    check_value("f134_fwd", &value, &primal);
     check("f134", &d.theta, &flat(&[g.m.as_slice(), &[g.s]]), |rd| {
         let m = rd.row(3);
         let s = rd.scalar();
@@ -4437,9 +4709,11 @@ fn f135_gradient() {
     let mut d = Draw::new(135);
     let s = d.matrix(2, 2);
     let u = d.seed_matrix(2, 2);
-    let (value, g) = f135_vjp(&s, u.clone());
     let primal = f135(&s);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f135: the forward sweep differs from the function");
+    let (value, g) = f135_vjp(&s, u.clone());
+    check_value("f135_vjp", &value, &primal);
+    let (value, tape) = f135_fwd(&s);
+    check_value("f135_fwd", &value, &primal);
     check("f135", &d.theta, &flat(&[g.s.as_slice()]), |rd| {
         let s = rd.matrix(2, 2);
         u.dot(&f135(&s))
@@ -4464,9 +4738,11 @@ fn f136(b2: f64) -> f64 {
 fn f136_gradient() {
     let mut d = Draw::new(136);
     let b2 = d.scalar();
-    let (value, g) = f136_grad(b2);
     let primal = f136(b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f136: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f136_grad(b2);
+    check_value("f136_grad", &value, &primal);
+    let (value, tape) = f136_fwd(b2);
+    check_value("f136_fwd", &value, &primal);
     check("f136", &d.theta, &flat(&[&[g.b2]]), |rd| {
         let b2 = rd.scalar();
         f136(b2)
@@ -4490,10 +4766,12 @@ fn f137_gradient() {
     let q = d.matrix(1, 2);
     let labels: [usize; 1] = [1];
     let b = d.scalar();
-    let (value, tape) = f137_fwd(&v, &k, &q, &labels, &b);
-    let g = f137_bwd(tape, 1.0);
     let primal = f137(&v, &k, &q, &labels, &b);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f137: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f137_grad(&v, &k, &q, &labels, &b);
+    check_value("f137_grad", &value, &primal);
+    let (value, tape) = f137_fwd(&v, &k, &q, &labels, &b);
+    check_value("f137_fwd", &value, &primal);
+    let g = f137_bwd(tape, 1.0);
     check("f137", &d.theta, &flat(&[g.v.as_slice(), g.k.as_slice(), g.q.as_slice(), &[g.b]]), |rd| {
         let v = rd.matrix(3, 2);
         let k = rd.row(3);
@@ -4523,9 +4801,11 @@ fn f138_gradient() {
     let w1 = d.scalar();
     let n: usize = 4;
     let s = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let (value, g) = f138_grad(&h, w1, n, s.clone());
     let primal = f138(&h, w1, n, s.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f138: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f138_grad(&h, w1, n, s.clone());
+    check_value("f138_grad", &value, &primal);
+    let (value, tape) = f138_fwd(&h, w1, n, s.clone());
+    check_value("f138_fwd", &value, &primal);
     check("f138", &d.theta, &flat(&[g.h.as_slice(), &[g.w1], g.s.as_slice()]), |rd| {
         let h = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
         let w1 = rd.scalar();
@@ -4552,9 +4832,11 @@ fn f139_gradient() {
     let n: usize = 2;
     let h = d.scalar();
     let p = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let (value, g) = f139_grad(n, &h, &p);
     let primal = f139(n, &h, &p);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f139: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f139_grad(n, &h, &p);
+    check_value("f139_grad", &value, &primal);
+    let (value, tape) = f139_fwd(n, &h, &p);
+    check_value("f139_fwd", &value, &primal);
     check("f139", &d.theta, &flat(&[&[g.h], g.p.as_slice()]), |rd| {
         let h = rd.scalar();
         let p = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
@@ -4585,9 +4867,11 @@ fn f140_gradient() {
     let mut d = Draw::new(140);
     let k = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
     let u = SMatrix::<f64, 1, 2>::from_column_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, g) = f140_vjp(k.clone(), u.clone());
     let primal = f140(k.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f140: the forward sweep differs from the function");
+    let (value, g) = f140_vjp(k.clone(), u.clone());
+    check_value("f140_vjp", &value, &primal);
+    let (value, tape) = f140_fwd(k.clone());
+    check_value("f140_fwd", &value, &primal);
     check("f140", &d.theta, &flat(&[g.k.as_slice()]), |rd| {
         let k = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
         u.dot(&f140(k.clone()))
@@ -4620,10 +4904,12 @@ fn f141_gradient() {
     let n: usize = 2;
     let labels: [usize; 3] = [0, 1, 2];
     let u = SMatrix::<f64, 3, 3>::from_column_slice(d.seed_matrix(3, 3).as_slice());
-    let (value, tape) = f141_fwd(&b1, &w2, p, n, &labels);
-    let g = f141_bwd(tape, u.clone());
     let primal = f141(&b1, &w2, p, n, &labels);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f141: the forward sweep differs from the function");
+    let (value, g) = f141_vjp(&b1, &w2, p, n, &labels, u.clone());
+    check_value("f141_vjp", &value, &primal);
+    let (value, tape) = f141_fwd(&b1, &w2, p, n, &labels);
+    check_value("f141_fwd", &value, &primal);
+    let g = f141_bwd(tape, u.clone());
     check("f141", &d.theta, &flat(&[g.b1.as_slice(), g.w2.as_slice(), &[g.p]]), |rd| {
         let b1 = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
         let w2 = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
@@ -4648,9 +4934,11 @@ fn f142_gradient() {
     let a = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
     let s = d.matrix(3, 2);
     let y = d.matrix(2, 2);
-    let (value, g) = f142_grad(a.clone(), &s, &y);
     let primal = f142(a.clone(), &s, &y);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f142: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f142_grad(a.clone(), &s, &y);
+    check_value("f142_grad", &value, &primal);
+    let (value, tape) = f142_fwd(a.clone(), &s, &y);
+    check_value("f142_fwd", &value, &primal);
     check("f142", &d.theta, &flat(&[g.a.as_slice(), g.s.as_slice(), g.y.as_slice()]), |rd| {
         let a = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
         let s = rd.matrix(3, 2);
@@ -4673,9 +4961,11 @@ fn f143_gradient() {
     let mut d = Draw::new(143);
     let n: usize = 4;
     let y = d.matrix(1, 3);
-    let (value, g) = f143_grad(n, y.clone());
     let primal = f143(n, y.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f143: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f143_grad(n, y.clone());
+    check_value("f143_grad", &value, &primal);
+    let (value, tape) = f143_fwd(n, y.clone());
+    check_value("f143_fwd", &value, &primal);
     check("f143", &d.theta, &flat(&[g.y.as_slice()]), |rd| {
         let y = rd.matrix(1, 3);
         f143(n, y.clone())
@@ -4705,9 +4995,11 @@ fn f144_gradient() {
     let c = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
     let v = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
     let u = SMatrix::<f64, 1, 2>::from_column_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, g) = f144_vjp(n, &labels, flag, &c, &v, u.clone());
     let primal = f144(n, &labels, flag, &c, &v);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f144: the forward sweep differs from the function");
+    let (value, g) = f144_vjp(n, &labels, flag, &c, &v, u.clone());
+    check_value("f144_vjp", &value, &primal);
+    let (value, tape) = f144_fwd(n, &labels, flag, &c, &v);
+    check_value("f144_fwd", &value, &primal);
     check("f144", &d.theta, &flat(&[g.c.as_slice(), g.v.as_slice()]), |rd| {
         let c = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
         let v = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
@@ -4734,10 +5026,12 @@ fn f145_gradient() {
     let s = d.scalar();
     let labels: [usize; 1] = [1];
     let c = d.scalar();
-    let (value, tape) = f145_fwd(s, &labels, c);
-    let g = f145_bwd(tape, 1.0);
     let primal = f145(s, &labels, c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f145: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f145_grad(s, &labels, c);
+    check_value("f145_grad", &value, &primal);
+    let (value, tape) = f145_fwd(s, &labels, c);
+    check_value("f145_fwd", &value, &primal);
+    let g = f145_bwd(tape, 1.0);
     check("f145", &d.theta, &flat(&[&[g.s], &[g.c]]), |rd| {
         let s = rd.scalar();
         let c = rd.scalar();
@@ -4770,9 +5064,11 @@ fn f146_gradient() {
     let a = d.row(3);
     let t = 0.90;
     let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f146_vjp(&h, &a, t, u.clone());
     let primal = f146(&h, &a, t);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f146: the forward sweep differs from the function");
+    let (value, g) = f146_vjp(&h, &a, t, u.clone());
+    check_value("f146_vjp", &value, &primal);
+    let (value, tape) = f146_fwd(&h, &a, t);
+    check_value("f146_fwd", &value, &primal);
     check("f146", &d.theta, &flat(&[g.a.as_slice()]), |rd| {
         let a = rd.row(3);
         u.dot(&f146(&h, &a, t))
@@ -4802,9 +5098,11 @@ fn f147_gradient() {
     let w2 = d.row(3);
     let m = DVector::from_column_slice(d.matrix(3, 1).as_slice());
     let n: usize = 4;
-    let (value, g) = f147_grad(&c, &s, w2.clone(), m.clone(), n);
     let primal = f147(&c, &s, w2.clone(), m.clone(), n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f147: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f147_grad(&c, &s, w2.clone(), m.clone(), n);
+    check_value("f147_grad", &value, &primal);
+    let (value, tape) = f147_fwd(&c, &s, w2.clone(), m.clone(), n);
+    check_value("f147_fwd", &value, &primal);
     check("f147", &d.theta, &flat(&[g.c.as_slice(), g.s.as_slice(), g.w2.as_slice(), g.m.as_slice()]), |rd| {
         let c = rd.matrix(3, 2);
         let s = rd.matrix(2, 2);
@@ -4839,9 +5137,11 @@ fn f148_gradient() {
     let x = d.row(2);
     let b1 = d.matrix(3, 3);
     let u = d.seed_matrix(3, 3);
-    let (value, g) = f148_vjp(n, flag, x.clone(), &b1, u.clone());
     let primal = f148(n, flag, x.clone(), &b1);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f148: the forward sweep differs from the function");
+    let (value, g) = f148_vjp(n, flag, x.clone(), &b1, u.clone());
+    check_value("f148_vjp", &value, &primal);
+    let (value, tape) = f148_fwd(n, flag, x.clone(), &b1);
+    check_value("f148_fwd", &value, &primal);
     check("f148", &d.theta, &flat(&[g.x.as_slice(), g.b1.as_slice()]), |rd| {
         let x = rd.row(2);
         let b1 = rd.matrix(3, 3);
@@ -4871,10 +5171,12 @@ fn f149_gradient() {
     let x = d.row(2);
     let h = 0.50;
     let s = d.scalar();
-    let (value, tape) = f149_fwd(&c, &x, h, &s);
-    let g = f149_bwd(tape, 1.0);
     let primal = f149(&c, &x, h, &s);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f149: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f149_grad(&c, &x, h, &s);
+    check_value("f149_grad", &value, &primal);
+    let (value, tape) = f149_fwd(&c, &x, h, &s);
+    check_value("f149_fwd", &value, &primal);
+    let g = f149_bwd(tape, 1.0);
     check("f149", &d.theta, &flat(&[g.c.as_slice(), g.x.as_slice(), &[g.s]]), |rd| {
         let c = rd.row(2);
         let x = rd.row(2);
@@ -4903,9 +5205,11 @@ fn f150_gradient() {
     let b1 = d.scalar();
     let c = d.scalar();
     let b2 = d.scalar();
-    let (value, g) = f150_grad(q, b1, c, b2);
     let primal = f150(q, b1, c, b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f150: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f150_grad(q, b1, c, b2);
+    check_value("f150_grad", &value, &primal);
+    let (value, tape) = f150_fwd(q, b1, c, b2);
+    check_value("f150_fwd", &value, &primal);
     check("f150", &d.theta, &flat(&[&[g.q], &[g.b1], &[g.c], &[g.b2]]), |rd| {
         let q = rd.scalar();
         let b1 = rd.scalar();
@@ -4935,9 +5239,11 @@ fn f151_gradient() {
     let flag = true;
     let labels: [usize; 2] = [1, 2];
     let u = d.seed_matrix(2, 3);
-    let (value, g) = f151_vjp(&q, flag, &labels, u.clone());
     let primal = f151(&q, flag, &labels);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f151: the forward sweep differs from the function");
+    let (value, g) = f151_vjp(&q, flag, &labels, u.clone());
+    check_value("f151_vjp", &value, &primal);
+    let (value, tape) = f151_fwd(&q, flag, &labels);
+    check_value("f151_fwd", &value, &primal);
     check("f151", &d.theta, &flat(&[g.q.as_slice()]), |rd| {
         let q = rd.matrix(2, 3);
         u.dot(&f151(&q, flag, &labels))
@@ -4968,9 +5274,11 @@ fn f152_gradient() {
     let k = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
     let n: usize = 4;
     let u = SMatrix::<f64, 3, 2>::from_column_slice(d.seed_matrix(3, 2).as_slice());
-    let (value, g) = f152_vjp(&k, n, u.clone());
     let primal = f152(&k, n);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f152: the forward sweep differs from the function");
+    let (value, g) = f152_vjp(&k, n, u.clone());
+    check_value("f152_vjp", &value, &primal);
+    let (value, tape) = f152_fwd(&k, n);
+    check_value("f152_fwd", &value, &primal);
     check("f152", &d.theta, &flat(&[g.k.as_slice()]), |rd| {
         let k = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
         u.dot(&f152(&k, n))
@@ -4994,10 +5302,12 @@ fn f153_gradient() {
     let w2 = d.matrix(1, 2);
     let w1 = d.scalar();
     let u = d.seed_matrix(1, 2);
-    let (value, tape) = f153_fwd(n, &c, s, &k, &w2, w1);
-    let g = f153_bwd(tape, u.clone());
     let primal = f153(n, &c, s, &k, &w2, w1);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f153: the forward sweep differs from the function");
+    let (value, g) = f153_vjp(n, &c, s, &k, &w2, w1, u.clone());
+    check_value("f153_vjp", &value, &primal);
+    let (value, tape) = f153_fwd(n, &c, s, &k, &w2, w1);
+    check_value("f153_fwd", &value, &primal);
+    let g = f153_bwd(tape, u.clone());
     check("f153", &d.theta, &flat(&[&[g.s], g.k.as_slice(), g.w2.as_slice(), &[g.w1]]), |rd| {
         let s = rd.scalar();
         let k = rd.matrix(3, 3);
@@ -5031,9 +5341,11 @@ fn f154_gradient() {
     let h = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
     let y = d.matrix(1, 2);
     let w1 = d.matrix(1, 2);
-    let (value, g) = f154_grad(n, &v, &h, y.clone(), &w1);
     let primal = f154(n, &v, &h, y.clone(), &w1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f154: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f154_grad(n, &v, &h, y.clone(), &w1);
+    check_value("f154_grad", &value, &primal);
+    let (value, tape) = f154_fwd(n, &v, &h, y.clone(), &w1);
+    check_value("f154_fwd", &value, &primal);
     check("f154", &d.theta, &flat(&[g.h.as_slice(), g.y.as_slice(), g.w1.as_slice()]), |rd| {
         let h = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
         let y = rd.matrix(1, 2);
@@ -5058,9 +5370,11 @@ fn f155_gradient() {
     let labels: [usize; 2] = [2, 0];
     let t = d.scalar();
     let a = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let (value, g) = f155_grad(&labels, t, &a);
     let primal = f155(&labels, t, &a);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f155: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f155_grad(&labels, t, &a);
+    check_value("f155_grad", &value, &primal);
+    let (value, tape) = f155_fwd(&labels, t, &a);
+    check_value("f155_fwd", &value, &primal);
     check("f155", &d.theta, &flat(&[&[g.t]]), |rd| {
         let t = rd.scalar();
         f155(&labels, t, &a)
@@ -5090,9 +5404,11 @@ fn f156_gradient() {
     let a = d.scalar();
     let b2 = d.scalar();
     let labels: [usize; 3] = [0, 1, 0];
-    let (value, g) = f156_grad(&t, &a, b2, &labels);
     let primal = f156(&t, &a, b2, &labels);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f156: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f156_grad(&t, &a, b2, &labels);
+    check_value("f156_grad", &value, &primal);
+    let (value, tape) = f156_fwd(&t, &a, b2, &labels);
+    check_value("f156_fwd", &value, &primal);
     check("f156", &d.theta, &flat(&[g.t.as_slice(), &[g.a], &[g.b2]]), |rd| {
         let t = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
         let a = rd.scalar();
@@ -5118,10 +5434,12 @@ fn f157_gradient() {
     let c = d.matrix(3, 2);
     let h = d.matrix(3, 3);
     let n: usize = 4;
-    let (value, tape) = f157_fwd(flag, c.clone(), h.clone(), n);
-    let g = f157_bwd(tape, 1.0);
     let primal = f157(flag, c.clone(), h.clone(), n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f157: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f157_grad(flag, c.clone(), h.clone(), n);
+    check_value("f157_grad", &value, &primal);
+    let (value, tape) = f157_fwd(flag, c.clone(), h.clone(), n);
+    check_value("f157_fwd", &value, &primal);
+    let g = f157_bwd(tape, 1.0);
     check("f157", &d.theta, &flat(&[g.c.as_slice(), g.h.as_slice()]), |rd| {
         let c = rd.matrix(3, 2);
         let h = rd.matrix(3, 3);
@@ -5154,9 +5472,11 @@ fn f158_gradient() {
     let p = d.matrix(2, 2);
     let k = d.scalar();
     let flag = false;
-    let (value, g) = f158_grad(&p, k, flag);
     let primal = f158(&p, k, flag);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f158: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f158_grad(&p, k, flag);
+    check_value("f158_grad", &value, &primal);
+    let (value, tape) = f158_fwd(&p, k, flag);
+    check_value("f158_fwd", &value, &primal);
     check("f158", &d.theta, &flat(&[g.p.as_slice(), &[g.k]]), |rd| {
         let p = rd.matrix(2, 2);
         let k = rd.scalar();
@@ -5186,9 +5506,11 @@ fn f159_gradient() {
     let k = d.scalar();
     let m = d.scalar();
     let v = d.scalar();
-    let (value, g) = f159_grad(k, m, v);
     let primal = f159(k, m, v);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f159: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f159_grad(k, m, v);
+    check_value("f159_grad", &value, &primal);
+    let (value, tape) = f159_fwd(k, m, v);
+    check_value("f159_fwd", &value, &primal);
     check("f159", &d.theta, &flat(&[&[g.k], &[g.m], &[g.v]]), |rd| {
         let k = rd.scalar();
         let m = rd.scalar();
@@ -5210,9 +5532,11 @@ fn f160_gradient() {
     let m = d.row(4);
     let h = DVector::from_column_slice(d.matrix(4, 1).as_slice());
     let u = DVector::from_column_slice(d.seed_matrix(4, 1).as_slice());
-    let (value, g) = f160_vjp(m.clone(), &h, u.clone());
     let primal = f160(m.clone(), &h);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f160: the forward sweep differs from the function");
+    let (value, g) = f160_vjp(m.clone(), &h, u.clone());
+    check_value("f160_vjp", &value, &primal);
+    let (value, tape) = f160_fwd(m.clone(), &h);
+    check_value("f160_fwd", &value, &primal);
     check("f160", &d.theta, &flat(&[g.m.as_slice(), g.h.as_slice()]), |rd| {
         let m = rd.row(4);
         let h = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
@@ -5232,10 +5556,12 @@ fn f161_gradient() {
     let mut d = Draw::new(161);
     let s = DVector::from_column_slice(d.matrix(3, 1).as_slice());
     let n: usize = 4;
-    let (value, tape) = f161_fwd(s.clone(), n);
-    let g = f161_bwd(tape, 1.0);
     let primal = f161(s.clone(), n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f161: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f161_grad(s.clone(), n);
+    check_value("f161_grad", &value, &primal);
+    let (value, tape) = f161_fwd(s.clone(), n);
+    check_value("f161_fwd", &value, &primal);
+    let g = f161_bwd(tape, 1.0);
     check("f161", &d.theta, &flat(&[g.s.as_slice()]), |rd| {
         let s = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
         f161(s.clone(), n)
@@ -5272,9 +5598,11 @@ fn f162_gradient() {
     let q = d.scalar();
     let b2 = d.matrix(1, 3);
     let bias = d.scalar();
-    let (value, g) = f162_grad(&x, &q, b2.clone(), bias);
     let primal = f162(&x, &q, b2.clone(), bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f162: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f162_grad(&x, &q, b2.clone(), bias);
+    check_value("f162_grad", &value, &primal);
+    let (value, tape) = f162_fwd(&x, &q, b2.clone(), bias);
+    check_value("f162_fwd", &value, &primal);
     check("f162", &d.theta, &flat(&[&[g.q], g.b2.as_slice(), &[g.bias]]), |rd| {
         let q = rd.scalar();
         let b2 = rd.matrix(1, 3);
@@ -5301,9 +5629,11 @@ fn f163_gradient() {
     let q = 0.50;
     let w2 = d.matrix(2, 2);
     let labels: [usize; 2] = [1, 0];
-    let (value, g) = f163_grad(q, &w2, &labels);
     let primal = f163(q, &w2, &labels);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f163: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f163_grad(q, &w2, &labels);
+    check_value("f163_grad", &value, &primal);
+    let (value, tape) = f163_fwd(q, &w2, &labels);
+    check_value("f163_fwd", &value, &primal);
     check("f163", &d.theta, &flat(&[g.w2.as_slice()]), |rd| {
         let w2 = rd.matrix(2, 2);
         f163(q, &w2, &labels)
@@ -5330,9 +5660,11 @@ fn f164_gradient() {
     let flag = true;
     let b1 = d.matrix(3, 2);
     let b = d.scalar();
-    let (value, g) = f164_grad(b2, flag, &b1, b);
     let primal = f164(b2, flag, &b1, b);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f164: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f164_grad(b2, flag, &b1, b);
+    check_value("f164_grad", &value, &primal);
+    let (value, tape) = f164_fwd(b2, flag, &b1, b);
+    check_value("f164_fwd", &value, &primal);
     check("f164", &d.theta, &flat(&[&[g.b2], g.b1.as_slice(), &[g.b]]), |rd| {
         let b2 = rd.scalar();
         let b1 = rd.matrix(3, 2);
@@ -5359,10 +5691,12 @@ fn f165_gradient() {
     let w2 = 0.70;
     let h = d.scalar();
     let n: usize = 4;
-    let (value, tape) = f165_fwd(w2, h, n);
-    let g = f165_bwd(tape, 1.0);
     let primal = f165(w2, h, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f165: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f165_grad(w2, h, n);
+    check_value("f165_grad", &value, &primal);
+    let (value, tape) = f165_fwd(w2, h, n);
+    check_value("f165_fwd", &value, &primal);
+    let g = f165_bwd(tape, 1.0);
     check("f165", &d.theta, &flat(&[&[g.h]]), |rd| {
         let h = rd.scalar();
         f165(w2, h, n)
@@ -5394,9 +5728,11 @@ fn f166_gradient() {
     let t = d.matrix(3, 3);
     let p = d.scalar();
     let c = 0.80;
-    let (value, g) = f166_grad(s.clone(), w2, t.clone(), p, c);
     let primal = f166(s.clone(), w2, t.clone(), p, c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f166: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f166_grad(s.clone(), w2, t.clone(), p, c);
+    check_value("f166_grad", &value, &primal);
+    let (value, tape) = f166_fwd(s.clone(), w2, t.clone(), p, c);
+    check_value("f166_fwd", &value, &primal);
     check("f166", &d.theta, &flat(&[g.s.as_slice(), &[g.w2], g.t.as_slice(), &[g.p]]), |rd| {
         let s = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
         let w2 = rd.scalar();
@@ -5427,9 +5763,11 @@ fn f167_gradient() {
     let b2 = d.row(3);
     let z = d.row(2);
     let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, g) = f167_vjp(flag, &c, &q, &labels, b2.clone(), z.clone(), u.clone());
     let primal = f167(flag, &c, &q, &labels, b2.clone(), z.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f167: the forward sweep differs from the function");
+    let (value, g) = f167_vjp(flag, &c, &q, &labels, b2.clone(), z.clone(), u.clone());
+    check_value("f167_vjp", &value, &primal);
+    let (value, tape) = f167_fwd(flag, &c, &q, &labels, b2.clone(), z.clone());
+    check_value("f167_fwd", &value, &primal);
     check("f167", &d.theta, &flat(&[g.c.as_slice(), g.q.as_slice(), g.b2.as_slice(), g.z.as_slice()]), |rd| {
         let c = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
         let q = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
@@ -5461,9 +5799,11 @@ pub(crate) fn f168(k: f64) -> f64 {
 fn f168_gradient() {
     let mut d = Draw::new(168);
     let k = d.scalar();
-    let (value, g) = f168_grad(k);
     let primal = f168(k);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f168: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f168_grad(k);
+    check_value("f168_grad", &value, &primal);
+    let (value, tape) = f168_fwd(k);
+    check_value("f168_fwd", &value, &primal);
     check("f168", &d.theta, &flat(&[&[g.k]]), |rd| {
         let k = rd.scalar();
         f168(k)
@@ -5492,10 +5832,12 @@ fn f169_gradient() {
     let c = d.scalar();
     let y = d.matrix(1, 3);
     let u = d.seed_matrix(1, 3);
-    let (value, tape) = f169_fwd(c, &y);
-    let g = f169_bwd(tape, u.clone());
     let primal = f169(c, &y);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f169: the forward sweep differs from the function");
+    let (value, g) = f169_vjp(c, &y, u.clone());
+    check_value("f169_vjp", &value, &primal);
+    let (value, tape) = f169_fwd(c, &y);
+    check_value("f169_fwd", &value, &primal);
+    let g = f169_bwd(tape, u.clone());
     check("f169", &d.theta, &flat(&[&[g.c], g.y.as_slice()]), |rd| {
         let c = rd.scalar();
         let y = rd.matrix(1, 3);
@@ -5532,9 +5874,11 @@ fn f170_gradient() {
     let a = d.matrix(1, 2);
     let m = 0.50;
     let y = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let (value, g) = f170_grad(&t, &a, m, &y);
     let primal = f170(&t, &a, m, &y);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f170: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f170_grad(&t, &a, m, &y);
+    check_value("f170_grad", &value, &primal);
+    let (value, tape) = f170_fwd(&t, &a, m, &y);
+    check_value("f170_fwd", &value, &primal);
     check("f170", &d.theta, &flat(&[g.t.as_slice(), g.a.as_slice(), g.y.as_slice()]), |rd| {
         let t = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
         let a = rd.matrix(1, 2);
@@ -5559,9 +5903,11 @@ fn f171_gradient() {
     let c = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
     let s = d.scalar();
     let n: usize = 1;
-    let (value, g) = f171_grad(w1, &labels, c.clone(), s, n);
     let primal = f171(w1, &labels, c.clone(), s, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f171: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f171_grad(w1, &labels, c.clone(), s, n);
+    check_value("f171_grad", &value, &primal);
+    let (value, tape) = f171_fwd(w1, &labels, c.clone(), s, n);
+    check_value("f171_fwd", &value, &primal);
     check("f171", &d.theta, &flat(&[&[g.w1], g.c.as_slice(), &[g.s]]), |rd| {
         let w1 = rd.scalar();
         let c = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
@@ -5591,9 +5937,11 @@ fn f172_gradient() {
     let b1 = d.scalar();
     let z = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
     let u = SMatrix::<f64, 3, 3>::from_column_slice(d.seed_matrix(3, 3).as_slice());
-    let (value, g) = f172_vjp(&w, p, t.clone(), b1, &z, u.clone());
     let primal = f172(&w, p, t.clone(), b1, &z);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f172: the forward sweep differs from the function");
+    let (value, g) = f172_vjp(&w, p, t.clone(), b1, &z, u.clone());
+    check_value("f172_vjp", &value, &primal);
+    let (value, tape) = f172_fwd(&w, p, t.clone(), b1, &z);
+    check_value("f172_fwd", &value, &primal);
     check("f172", &d.theta, &flat(&[g.w.as_slice(), g.t.as_slice(), &[g.b1], g.z.as_slice()]), |rd| {
         let w = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
         let t = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
@@ -5617,10 +5965,12 @@ fn f173_gradient() {
     let b2 = 0.80;
     let labels: [usize; 1] = [2];
     let c = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let (value, tape) = f173_fwd(&s, b2, &labels, &c);
-    let g = f173_bwd(tape, 1.0);
     let primal = f173(&s, b2, &labels, &c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f173: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f173_grad(&s, b2, &labels, &c);
+    check_value("f173_grad", &value, &primal);
+    let (value, tape) = f173_fwd(&s, b2, &labels, &c);
+    check_value("f173_fwd", &value, &primal);
+    let g = f173_bwd(tape, 1.0);
     check("f173", &d.theta, &flat(&[g.s.as_slice(), g.c.as_slice()]), |rd| {
         let s = rd.row(3);
         let c = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
@@ -5656,9 +6006,11 @@ fn f174_gradient() {
     let b = d.row(2);
     let x = d.row(2);
     let u = RowDVector::from_row_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, g) = f174_vjp(&bias, q.clone(), &b, &x, u.clone());
     let primal = f174(&bias, q.clone(), &b, &x);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f174: the forward sweep differs from the function");
+    let (value, g) = f174_vjp(&bias, q.clone(), &b, &x, u.clone());
+    check_value("f174_vjp", &value, &primal);
+    let (value, tape) = f174_fwd(&bias, q.clone(), &b, &x);
+    check_value("f174_fwd", &value, &primal);
     check("f174", &d.theta, &flat(&[g.bias.as_slice(), g.q.as_slice(), g.b.as_slice(), g.x.as_slice()]), |rd| {
         let bias = rd.row(2);
         let q = rd.matrix(3, 2);
@@ -5690,9 +6042,11 @@ fn f175_gradient() {
     let s = DVector::from_column_slice(d.matrix(2, 1).as_slice());
     let w = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
     let b = d.scalar();
-    let (value, g) = f175_grad(&c, flag, s.clone(), w.clone(), b);
     let primal = f175(&c, flag, s.clone(), w.clone(), b);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f175: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f175_grad(&c, flag, s.clone(), w.clone(), b);
+    check_value("f175_grad", &value, &primal);
+    let (value, tape) = f175_fwd(&c, flag, s.clone(), w.clone(), b);
+    check_value("f175_fwd", &value, &primal);
     check("f175", &d.theta, &flat(&[g.c.as_slice(), g.s.as_slice(), g.w.as_slice(), &[g.b]]), |rd| {
         let c = rd.row(2);
         let s = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
@@ -5724,9 +6078,11 @@ fn f176_gradient() {
     let labels: [usize; 3] = [0, 1, 0];
     let z = d.row(3);
     let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f176_vjp(n, &labels, &z, u.clone());
     let primal = f176(n, &labels, &z);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f176: the forward sweep differs from the function");
+    let (value, g) = f176_vjp(n, &labels, &z, u.clone());
+    check_value("f176_vjp", &value, &primal);
+    let (value, tape) = f176_fwd(n, &labels, &z);
+    check_value("f176_fwd", &value, &primal);
     check("f176", &d.theta, &flat(&[g.z.as_slice()]), |rd| {
         let z = rd.row(3);
         u.dot(&f176(n, &labels, &z))
@@ -5755,10 +6111,12 @@ fn f177_gradient() {
     let labels: [usize; 1] = [0];
     let w2 = d.matrix(1, 3);
     let u = d.seed_matrix(1, 3);
-    let (value, tape) = f177_fwd(b1, &labels, &w2);
-    let g = f177_bwd(tape, u.clone());
     let primal = f177(b1, &labels, &w2);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f177: the forward sweep differs from the function");
+    let (value, g) = f177_vjp(b1, &labels, &w2, u.clone());
+    check_value("f177_vjp", &value, &primal);
+    let (value, tape) = f177_fwd(b1, &labels, &w2);
+    check_value("f177_fwd", &value, &primal);
+    let g = f177_bwd(tape, u.clone());
     check("f177", &d.theta, &flat(&[&[g.b1], g.w2.as_slice()]), |rd| {
         let b1 = rd.scalar();
         let w2 = rd.matrix(1, 3);
@@ -5779,9 +6137,11 @@ fn f178_gradient() {
     let mut d = Draw::new(178);
     let n: usize = 4;
     let c = d.matrix(2, 3);
-    let (value, g) = f178_grad(n, &c);
     let primal = f178(n, &c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f178: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f178_grad(n, &c);
+    check_value("f178_grad", &value, &primal);
+    let (value, tape) = f178_fwd(n, &c);
+    check_value("f178_fwd", &value, &primal);
     check("f178", &d.theta, &flat(&[g.c.as_slice()]), |rd| {
         let c = rd.matrix(2, 3);
         f178(n, &c)
@@ -5804,9 +6164,11 @@ fn f179_gradient() {
     let mut d = Draw::new(179);
     let q = d.row(3);
     let c = d.scalar();
-    let (value, g) = f179_grad(&q, c);
     let primal = f179(&q, c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f179: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f179_grad(&q, c);
+    check_value("f179_grad", &value, &primal);
+    let (value, tape) = f179_fwd(&q, c);
+    check_value("f179_fwd", &value, &primal);
     check("f179", &d.theta, &flat(&[g.q.as_slice(), &[g.c]]), |rd| {
         let q = rd.row(3);
         let c = rd.scalar();
@@ -5830,9 +6192,11 @@ fn f180_gradient() {
     let labels: [usize; 2] = [0, 1];
     let q = 0.80;
     let m = d.scalar();
-    let (value, g) = f180_grad(&labels, q, m);
     let primal = f180(&labels, q, m);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f180: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f180_grad(&labels, q, m);
+    check_value("f180_grad", &value, &primal);
+    let (value, tape) = f180_fwd(&labels, q, m);
+    check_value("f180_fwd", &value, &primal);
     check("f180", &d.theta, &flat(&[&[g.m]]), |rd| {
         let m = rd.scalar();
         f180(&labels, q, m)
@@ -5852,10 +6216,12 @@ fn f181_gradient() {
     let v = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
     let m = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
     let n: usize = 3;
-    let (value, tape) = f181_fwd(&v, &m, n);
-    let g = f181_bwd(tape, 1.0);
     let primal = f181(&v, &m, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f181: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f181_grad(&v, &m, n);
+    check_value("f181_grad", &value, &primal);
+    let (value, tape) = f181_fwd(&v, &m, n);
+    check_value("f181_fwd", &value, &primal);
+    let g = f181_bwd(tape, 1.0);
     check("f181", &d.theta, &flat(&[g.v.as_slice(), g.m.as_slice()]), |rd| {
         let v = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
         let m = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
@@ -5891,9 +6257,11 @@ fn f182_gradient() {
     let mut d = Draw::new(182);
     let q = DVector::from_column_slice(d.matrix(4, 1).as_slice());
     let s = DVector::from_column_slice(DMatrix::from_fn(4, 1, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
-    let (value, g) = f182_grad(&q, &s);
     let primal = f182(&q, &s);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f182: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f182_grad(&q, &s);
+    check_value("f182_grad", &value, &primal);
+    let (value, tape) = f182_fwd(&q, &s);
+    check_value("f182_fwd", &value, &primal);
     check("f182", &d.theta, &flat(&[g.q.as_slice()]), |rd| {
         let q = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
         f182(&q, &s)
@@ -5919,9 +6287,11 @@ fn f183_gradient() {
     let x = d.scalar();
     let h = DVector::from_column_slice(d.matrix(2, 1).as_slice());
     let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, g) = f183_vjp(n, a, y.clone(), x, &h, u.clone());
     let primal = f183(n, a, y.clone(), x, &h);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f183: the forward sweep differs from the function");
+    let (value, g) = f183_vjp(n, a, y.clone(), x, &h, u.clone());
+    check_value("f183_vjp", &value, &primal);
+    let (value, tape) = f183_fwd(n, a, y.clone(), x, &h);
+    check_value("f183_fwd", &value, &primal);
     check("f183", &d.theta, &flat(&[&[g.a], g.y.as_slice(), &[g.x], g.h.as_slice()]), |rd| {
         let a = rd.scalar();
         let y = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
@@ -5956,9 +6326,11 @@ fn f184_gradient() {
     let v = d.matrix(2, 2);
     let n: usize = 2;
     let u = DVector::from_column_slice(d.seed_matrix(4, 1).as_slice());
-    let (value, g) = f184_vjp(&b2, &bias, &v, n, u.clone());
     let primal = f184(&b2, &bias, &v, n);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f184: the forward sweep differs from the function");
+    let (value, g) = f184_vjp(&b2, &bias, &v, n, u.clone());
+    check_value("f184_vjp", &value, &primal);
+    let (value, tape) = f184_fwd(&b2, &bias, &v, n);
+    check_value("f184_fwd", &value, &primal);
     check("f184", &d.theta, &flat(&[g.b2.as_slice(), g.bias.as_slice(), g.v.as_slice()]), |rd| {
         let b2 = rd.matrix(3, 3);
         let bias = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
@@ -5981,10 +6353,12 @@ fn f185_gradient() {
     let v = d.scalar();
     let n: usize = 3;
     let labels: [usize; 1] = [2];
-    let (value, tape) = f185_fwd(&h, &v, n, &labels);
-    let g = f185_bwd(tape, 1.0);
     let primal = f185(&h, &v, n, &labels);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f185: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f185_grad(&h, &v, n, &labels);
+    check_value("f185_grad", &value, &primal);
+    let (value, tape) = f185_fwd(&h, &v, n, &labels);
+    check_value("f185_fwd", &value, &primal);
+    let g = f185_bwd(tape, 1.0);
     check("f185", &d.theta, &flat(&[g.h.as_slice(), &[g.v]]), |rd| {
         let h = rd.matrix(1, 3);
         let v = rd.scalar();
@@ -6009,9 +6383,11 @@ fn f186_gradient() {
     let w = d.scalar();
     let labels: [usize; 3] = [0, 1, 2];
     let s = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let (value, g) = f186_grad(w, &labels, s.clone());
     let primal = f186(w, &labels, s.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f186: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f186_grad(w, &labels, s.clone());
+    check_value("f186_grad", &value, &primal);
+    let (value, tape) = f186_fwd(w, &labels, s.clone());
+    check_value("f186_fwd", &value, &primal);
     check("f186", &d.theta, &flat(&[&[g.w], g.s.as_slice()]), |rd| {
         let w = rd.scalar();
         let s = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
@@ -6033,9 +6409,11 @@ fn f187_gradient() {
     let bias = d.matrix(2, 3);
     let w2 = DVector::from_column_slice(d.matrix(4, 1).as_slice());
     let x = d.row(3);
-    let (value, g) = f187_grad(p, &bias, &w2, x.clone());
     let primal = f187(p, &bias, &w2, x.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f187: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f187_grad(p, &bias, &w2, x.clone());
+    check_value("f187_grad", &value, &primal);
+    let (value, tape) = f187_fwd(p, &bias, &w2, x.clone());
+    check_value("f187_fwd", &value, &primal);
     check("f187", &d.theta, &flat(&[&[g.p], g.bias.as_slice(), g.w2.as_slice(), g.x.as_slice()]), |rd| {
         let p = rd.scalar();
         let bias = rd.matrix(2, 3);
@@ -6069,9 +6447,11 @@ fn f188_gradient() {
     let c = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
     let p = 0.90;
     let u = SMatrix::<f64, 2, 2>::from_column_slice(d.seed_matrix(2, 2).as_slice());
-    let (value, g) = f188_vjp(&c, p, u.clone());
     let primal = f188(&c, p);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f188: the forward sweep differs from the function");
+    let (value, g) = f188_vjp(&c, p, u.clone());
+    check_value("f188_vjp", &value, &primal);
+    let (value, tape) = f188_fwd(&c, p);
+    check_value("f188_fwd", &value, &primal);
     check("f188", &d.theta, &flat(&[g.c.as_slice()]), |rd| {
         let c = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
         u.dot(&f188(&c, p))
@@ -6110,10 +6490,12 @@ fn f189_gradient() {
     let y = d.matrix(3, 2);
     let x = d.scalar();
     let c = d.matrix(2, 3);
-    let (value, tape) = f189_fwd(w2, &labels, &y, x, c.clone());
-    let g = f189_bwd(tape, 1.0);
     let primal = f189(w2, &labels, &y, x, c.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f189: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f189_grad(w2, &labels, &y, x, c.clone());
+    check_value("f189_grad", &value, &primal);
+    let (value, tape) = f189_fwd(w2, &labels, &y, x, c.clone());
+    check_value("f189_fwd", &value, &primal);
+    let g = f189_bwd(tape, 1.0);
     check("f189", &d.theta, &flat(&[&[g.w2], g.y.as_slice(), &[g.x], g.c.as_slice()]), |rd| {
         let w2 = rd.scalar();
         let y = rd.matrix(3, 2);
@@ -6158,9 +6540,11 @@ fn f190_gradient() {
     let z = d.scalar();
     let h = d.scalar();
     let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f190_vjp(y, &w1, z, &h, u.clone());
     let primal = f190(y, &w1, z, &h);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f190: the forward sweep differs from the function");
+    let (value, g) = f190_vjp(y, &w1, z, &h, u.clone());
+    check_value("f190_vjp", &value, &primal);
+    let (value, tape) = f190_fwd(y, &w1, z, &h);
+    check_value("f190_fwd", &value, &primal);
     check("f190", &d.theta, &flat(&[&[g.y], g.w1.as_slice(), &[g.z], &[g.h]]), |rd| {
         let y = rd.scalar();
         let w1 = rd.row(3);
@@ -6185,9 +6569,11 @@ fn f191_gradient() {
     let mut d = Draw::new(191);
     let p = d.scalar();
     let y = 0.50;
-    let (value, g) = f191_grad(p, y);
     let primal = f191(p, y);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f191: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f191_grad(p, y);
+    check_value("f191_grad", &value, &primal);
+    let (value, tape) = f191_fwd(p, y);
+    check_value("f191_fwd", &value, &primal);
     check("f191", &d.theta, &flat(&[&[g.p]]), |rd| {
         let p = rd.scalar();
         f191(p, y)
@@ -6218,9 +6604,11 @@ fn f192_gradient() {
     let v = d.scalar();
     let q = d.matrix(1, 2);
     let u = d.seed_matrix(1, 2);
-    let (value, g) = f192_vjp(v, &q, u.clone());
     let primal = f192(v, &q);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f192: the forward sweep differs from the function");
+    let (value, g) = f192_vjp(v, &q, u.clone());
+    check_value("f192_vjp", &value, &primal);
+    let (value, tape) = f192_fwd(v, &q);
+    check_value("f192_fwd", &value, &primal);
     check("f192", &d.theta, &flat(&[&[g.v], g.q.as_slice()]), |rd| {
         let v = rd.scalar();
         let q = rd.matrix(1, 2);
@@ -6240,10 +6628,12 @@ fn f193_gradient() {
     let mut d = Draw::new(193);
     let h = d.scalar();
     let p = 0.70;
-    let (value, tape) = f193_fwd(&h, p);
-    let g = f193_bwd(tape, 1.0);
     let primal = f193(&h, p);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f193: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f193_grad(&h, p);
+    check_value("f193_grad", &value, &primal);
+    let (value, tape) = f193_fwd(&h, p);
+    check_value("f193_fwd", &value, &primal);
+    let g = f193_bwd(tape, 1.0);
     check("f193", &d.theta, &flat(&[&[g.h]]), |rd| {
         let h = rd.scalar();
         f193(&h, p)
@@ -6271,9 +6661,11 @@ fn f194_gradient() {
     let q = d.matrix(3, 2);
     let m = d.matrix(3, 2);
     let z = d.matrix(3, 2);
-    let (value, g) = f194_grad(&v, q.clone(), m.clone(), &z);
     let primal = f194(&v, q.clone(), m.clone(), &z);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f194: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f194_grad(&v, q.clone(), m.clone(), &z);
+    check_value("f194_grad", &value, &primal);
+    let (value, tape) = f194_fwd(&v, q.clone(), m.clone(), &z);
+    check_value("f194_fwd", &value, &primal);
     check("f194", &d.theta, &flat(&[g.v.as_slice(), g.q.as_slice(), g.m.as_slice(), g.z.as_slice()]), |rd| {
         let v = rd.matrix(3, 2);
         let q = rd.matrix(3, 2);
@@ -6310,9 +6702,11 @@ fn f195_gradient() {
     let s = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
     let w1 = d.matrix(1, 2);
     let flag = true;
-    let (value, g) = f195_grad(n, y, p.clone(), s.clone(), w1.clone(), flag);
     let primal = f195(n, y, p.clone(), s.clone(), w1.clone(), flag);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f195: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f195_grad(n, y, p.clone(), s.clone(), w1.clone(), flag);
+    check_value("f195_grad", &value, &primal);
+    let (value, tape) = f195_fwd(n, y, p.clone(), s.clone(), w1.clone(), flag);
+    check_value("f195_fwd", &value, &primal);
     check("f195", &d.theta, &flat(&[&[g.y], g.p.as_slice(), g.s.as_slice(), g.w1.as_slice()]), |rd| {
         let y = rd.scalar();
         let p = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
@@ -6344,9 +6738,11 @@ fn f196_gradient() {
     let labels: [usize; 1] = [0];
     let k = DVector::from_column_slice(d.matrix(3, 1).as_slice());
     let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, g) = f196_vjp(&labels, &k, u.clone());
     let primal = f196(&labels, &k);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f196: the forward sweep differs from the function");
+    let (value, g) = f196_vjp(&labels, &k, u.clone());
+    check_value("f196_vjp", &value, &primal);
+    let (value, tape) = f196_fwd(&labels, &k);
+    check_value("f196_fwd", &value, &primal);
     check("f196", &d.theta, &flat(&[g.k.as_slice()]), |rd| {
         let k = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
         u.dot(&f196(&labels, &k))
@@ -6371,10 +6767,12 @@ fn f197_gradient() {
     let w2 = d.scalar();
     let x = d.scalar();
     let q = 0.40;
-    let (value, tape) = f197_fwd(w2, x, q);
-    let g = f197_bwd(tape, 1.0);
     let primal = f197(w2, x, q);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f197: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f197_grad(w2, x, q);
+    check_value("f197_grad", &value, &primal);
+    let (value, tape) = f197_fwd(w2, x, q);
+    check_value("f197_fwd", &value, &primal);
+    let g = f197_bwd(tape, 1.0);
     check("f197", &d.theta, &flat(&[&[g.w2], &[g.x]]), |rd| {
         let w2 = rd.scalar();
         let x = rd.scalar();
@@ -6412,9 +6810,11 @@ fn f198_gradient() {
     let b = d.matrix(1, 2);
     let n: usize = 4;
     let p = 0.50;
-    let (value, g) = f198_grad(b.clone(), n, p);
     let primal = f198(b.clone(), n, p);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f198: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f198_grad(b.clone(), n, p);
+    check_value("f198_grad", &value, &primal);
+    let (value, tape) = f198_fwd(b.clone(), n, p);
+    check_value("f198_fwd", &value, &primal);
     check("f198", &d.theta, &flat(&[g.b.as_slice()]), |rd| {
         let b = rd.matrix(1, 2);
         f198(b.clone(), n, p)
@@ -6433,9 +6833,11 @@ fn f199_gradient() {
     let mut d = Draw::new(199);
     let q = d.row(3);
     let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f199_vjp(q.clone(), u.clone());
     let primal = f199(q.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f199: the forward sweep differs from the function");
+    let (value, g) = f199_vjp(q.clone(), u.clone());
+    check_value("f199_vjp", &value, &primal);
+    let (value, tape) = f199_fwd(q.clone());
+    check_value("f199_fwd", &value, &primal);
     check("f199", &d.theta, &flat(&[g.q.as_slice()]), |rd| {
         let q = rd.row(3);
         u.dot(&f199(q.clone()))
@@ -6464,9 +6866,11 @@ fn f200_gradient() {
     let p = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
     let m = d.scalar();
     let n: usize = 1;
-    let (value, g) = f200_grad(p.clone(), m, n);
     let primal = f200(p.clone(), m, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f200: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f200_grad(p.clone(), m, n);
+    check_value("f200_grad", &value, &primal);
+    let (value, tape) = f200_fwd(p.clone(), m, n);
+    check_value("f200_fwd", &value, &primal);
     check("f200", &d.theta, &flat(&[g.p.as_slice(), &[g.m]]), |rd| {
         let p = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
         let m = rd.scalar();
@@ -6499,10 +6903,12 @@ fn f201_gradient() {
     let c = d.scalar();
     let z = d.scalar();
     let bias = d.matrix(3, 3);
-    let (value, tape) = f201_fwd(&labels, c, z, &bias);
-    let g = f201_bwd(tape, 1.0);
     let primal = f201(&labels, c, z, &bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f201: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f201_grad(&labels, c, z, &bias);
+    check_value("f201_grad", &value, &primal);
+    let (value, tape) = f201_fwd(&labels, c, z, &bias);
+    check_value("f201_fwd", &value, &primal);
+    let g = f201_bwd(tape, 1.0);
     check("f201", &d.theta, &flat(&[&[g.c], &[g.z], g.bias.as_slice()]), |rd| {
         let c = rd.scalar();
         let z = rd.scalar();
@@ -6529,9 +6935,11 @@ fn f202_gradient() {
     let mut d = Draw::new(202);
     let p = 0.90;
     let b = d.scalar();
-    let (value, g) = f202_grad(p, b);
     let primal = f202(p, b);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f202: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f202_grad(p, b);
+    check_value("f202_grad", &value, &primal);
+    let (value, tape) = f202_fwd(p, b);
+    check_value("f202_fwd", &value, &primal);
     check("f202", &d.theta, &flat(&[&[g.b]]), |rd| {
         let b = rd.scalar();
         f202(p, b)
@@ -6572,9 +6980,11 @@ fn f203_gradient() {
     let y = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
     let b = d.scalar();
     let u = SMatrix::<f64, 1, 2>::from_column_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, g) = f203_vjp(&v, m, flag, &s, &y, b, u.clone());
     let primal = f203(&v, m, flag, &s, &y, b);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f203: the forward sweep differs from the function");
+    let (value, g) = f203_vjp(&v, m, flag, &s, &y, b, u.clone());
+    check_value("f203_vjp", &value, &primal);
+    let (value, tape) = f203_fwd(&v, m, flag, &s, &y, b);
+    check_value("f203_fwd", &value, &primal);
     check("f203", &d.theta, &flat(&[&[g.v], g.s.as_slice(), g.y.as_slice(), &[g.b]]), |rd| {
         let v = rd.scalar();
         let s = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
@@ -6610,9 +7020,11 @@ fn f204_gradient() {
     let b2 = d.matrix(1, 2);
     let flag = false;
     let u = d.seed_matrix(1, 2);
-    let (value, g) = f204_vjp(c, &b2, flag, u.clone());
     let primal = f204(c, &b2, flag);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f204: the forward sweep differs from the function");
+    let (value, g) = f204_vjp(c, &b2, flag, u.clone());
+    check_value("f204_vjp", &value, &primal);
+    let (value, tape) = f204_fwd(c, &b2, flag);
+    check_value("f204_fwd", &value, &primal);
     check("f204", &d.theta, &flat(&[g.b2.as_slice()]), |rd| {
         let b2 = rd.matrix(1, 2);
         u.dot(&f204(c, &b2, flag))
@@ -6632,10 +7044,12 @@ fn f205_gradient() {
     let m = d.scalar();
     let b = d.matrix(1, 2);
     let u = d.seed_matrix(1, 2);
-    let (value, tape) = f205_fwd(&m, &b);
-    let g = f205_bwd(tape, u.clone());
     let primal = f205(&m, &b);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f205: the forward sweep differs from the function");
+    let (value, g) = f205_vjp(&m, &b, u.clone());
+    check_value("f205_vjp", &value, &primal);
+    let (value, tape) = f205_fwd(&m, &b);
+    check_value("f205_fwd", &value, &primal);
+    let g = f205_bwd(tape, u.clone());
     check("f205", &d.theta, &flat(&[&[g.m], g.b.as_slice()]), |rd| {
         let m = rd.scalar();
         let b = rd.matrix(1, 2);
@@ -6662,9 +7076,11 @@ fn f206_gradient() {
     let b1 = DVector::from_column_slice(d.matrix(2, 1).as_slice());
     let v = DVector::from_column_slice(d.matrix(2, 1).as_slice());
     let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, g) = f206_vjp(&b1, v.clone(), u.clone());
     let primal = f206(&b1, v.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f206: the forward sweep differs from the function");
+    let (value, g) = f206_vjp(&b1, v.clone(), u.clone());
+    check_value("f206_vjp", &value, &primal);
+    let (value, tape) = f206_fwd(&b1, v.clone());
+    check_value("f206_fwd", &value, &primal);
     check("f206", &d.theta, &flat(&[g.b1.as_slice(), g.v.as_slice()]), |rd| {
         let b1 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
         let v = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
@@ -6690,9 +7106,11 @@ fn f207_gradient() {
     let h = d.matrix(3, 3);
     let y = d.scalar();
     let b1 = d.scalar();
-    let (value, g) = f207_grad(m, &h, y, b1);
     let primal = f207(m, &h, y, b1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f207: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f207_grad(m, &h, y, b1);
+    check_value("f207_grad", &value, &primal);
+    let (value, tape) = f207_fwd(m, &h, y, b1);
+    check_value("f207_fwd", &value, &primal);
     check("f207", &d.theta, &flat(&[&[g.m], g.h.as_slice(), &[g.y], &[g.b1]]), |rd| {
         let m = rd.scalar();
         let h = rd.matrix(3, 3);
@@ -6718,9 +7136,11 @@ fn f208_gradient() {
     let b1 = DVector::from_column_slice(d.matrix(2, 1).as_slice());
     let flag = false;
     let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, g) = f208_vjp(z.clone(), &b1, flag, u.clone());
     let primal = f208(z.clone(), &b1, flag);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f208: the forward sweep differs from the function");
+    let (value, g) = f208_vjp(z.clone(), &b1, flag, u.clone());
+    check_value("f208_vjp", &value, &primal);
+    let (value, tape) = f208_fwd(z.clone(), &b1, flag);
+    check_value("f208_fwd", &value, &primal);
     check("f208", &d.theta, &flat(&[g.z.as_slice(), g.b1.as_slice()]), |rd| {
         let z = rd.row(2);
         let b1 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
@@ -6742,10 +7162,12 @@ pub fn f209(h: &f64) -> f64 {
 fn f209_gradient() {
     let mut d = Draw::new(209);
     let h = d.scalar();
-    let (value, tape) = f209_fwd(&h);
-    let g = f209_bwd(tape, 1.0);
     let primal = f209(&h);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f209: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f209_grad(&h);
+    check_value("f209_grad", &value, &primal);
+    let (value, tape) = f209_fwd(&h);
+    check_value("f209_fwd", &value, &primal);
+    let g = f209_bwd(tape, 1.0);
     check("f209", &d.theta, &flat(&[&[g.h]]), |rd| {
         let h = rd.scalar();
         f209(&h)
@@ -6769,9 +7191,11 @@ fn f210_gradient() {
     let p = d.matrix(3, 2);
     let z = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
     let u = d.seed_matrix(3, 2);
-    let (value, g) = f210_vjp(&p, &z, u.clone());
     let primal = f210(&p, &z);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f210: the forward sweep differs from the function");
+    let (value, g) = f210_vjp(&p, &z, u.clone());
+    check_value("f210_vjp", &value, &primal);
+    let (value, tape) = f210_fwd(&p, &z);
+    check_value("f210_fwd", &value, &primal);
     check("f210", &d.theta, &flat(&[g.p.as_slice()]), |rd| {
         let p = rd.matrix(3, 2);
         u.dot(&f210(&p, &z))
@@ -6793,9 +7217,11 @@ fn f211_gradient() {
     let a = d.matrix(1, 3);
     let w1 = 0.40;
     let b2 = d.scalar();
-    let (value, g) = f211_grad(w.clone(), &a, w1, b2);
     let primal = f211(w.clone(), &a, w1, b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f211: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f211_grad(w.clone(), &a, w1, b2);
+    check_value("f211_grad", &value, &primal);
+    let (value, tape) = f211_fwd(w.clone(), &a, w1, b2);
+    check_value("f211_fwd", &value, &primal);
     check("f211", &d.theta, &flat(&[g.w.as_slice(), g.a.as_slice(), &[g.b2]]), |rd| {
         let w = rd.matrix(2, 3);
         let a = rd.matrix(1, 3);
@@ -6822,9 +7248,11 @@ fn f212_gradient() {
     let n: usize = 3;
     let w1 = d.matrix(2, 2);
     let u = d.seed_matrix(2, 2);
-    let (value, g) = f212_vjp(&a, &b2, n, &w1, u.clone());
     let primal = f212(&a, &b2, n, &w1);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f212: the forward sweep differs from the function");
+    let (value, g) = f212_vjp(&a, &b2, n, &w1, u.clone());
+    check_value("f212_vjp", &value, &primal);
+    let (value, tape) = f212_fwd(&a, &b2, n, &w1);
+    check_value("f212_fwd", &value, &primal);
     check("f212", &d.theta, &flat(&[&[g.a], g.b2.as_slice(), g.w1.as_slice()]), |rd| {
         let a = rd.scalar();
         let b2 = rd.matrix(2, 2);
@@ -6855,10 +7283,12 @@ fn f213_gradient() {
     let mut d = Draw::new(213);
     let h = d.scalar();
     let b1 = d.scalar();
-    let (value, tape) = f213_fwd(h, b1);
-    let g = f213_bwd(tape, 1.0);
     let primal = f213(h, b1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f213: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f213_grad(h, b1);
+    check_value("f213_grad", &value, &primal);
+    let (value, tape) = f213_fwd(h, b1);
+    check_value("f213_fwd", &value, &primal);
+    let g = f213_bwd(tape, 1.0);
     check("f213", &d.theta, &flat(&[&[g.h], &[g.b1]]), |rd| {
         let h = rd.scalar();
         let b1 = rd.scalar();
@@ -6891,9 +7321,11 @@ fn f214_gradient() {
     let q = d.matrix(3, 3);
     let b1 = d.scalar();
     let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, g) = f214_vjp(n, v.clone(), &q, &b1, u.clone());
     let primal = f214(n, v.clone(), &q, &b1);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f214: the forward sweep differs from the function");
+    let (value, g) = f214_vjp(n, v.clone(), &q, &b1, u.clone());
+    check_value("f214_vjp", &value, &primal);
+    let (value, tape) = f214_fwd(n, v.clone(), &q, &b1);
+    check_value("f214_fwd", &value, &primal);
     check("f214", &d.theta, &flat(&[g.v.as_slice(), g.q.as_slice(), &[g.b1]]), |rd| {
         let v = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
         let q = rd.matrix(3, 3);
@@ -6918,9 +7350,11 @@ fn f215_gradient() {
     let bias = 0.80;
     let w2 = d.matrix(2, 2);
     let n: usize = 2;
-    let (value, g) = f215_grad(k, &y, bias, &w2, n);
     let primal = f215(k, &y, bias, &w2, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f215: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f215_grad(k, &y, bias, &w2, n);
+    check_value("f215_grad", &value, &primal);
+    let (value, tape) = f215_fwd(k, &y, bias, &w2, n);
+    check_value("f215_fwd", &value, &primal);
     check("f215", &d.theta, &flat(&[&[g.k], g.y.as_slice(), g.w2.as_slice()]), |rd| {
         let k = rd.scalar();
         let y = rd.matrix(2, 2);
@@ -6942,9 +7376,11 @@ fn f216_gradient() {
     let z = d.matrix(2, 2);
     let n: usize = 4;
     let u = d.seed_matrix(2, 2);
-    let (value, g) = f216_vjp(&z, n, u.clone());
     let primal = f216(&z, n);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f216: the forward sweep differs from the function");
+    let (value, g) = f216_vjp(&z, n, u.clone());
+    check_value("f216_vjp", &value, &primal);
+    let (value, tape) = f216_fwd(&z, n);
+    check_value("f216_fwd", &value, &primal);
     check("f216", &d.theta, &flat(&[g.z.as_slice()]), |rd| {
         let z = rd.matrix(2, 2);
         u.dot(&f216(&z, n))
@@ -6974,10 +7410,12 @@ fn f217_gradient() {
     let w = d.scalar();
     let flag = false;
     let y = d.scalar();
-    let (value, tape) = f217_fwd(w, flag, y);
-    let g = f217_bwd(tape, 1.0);
     let primal = f217(w, flag, y);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f217: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f217_grad(w, flag, y);
+    check_value("f217_grad", &value, &primal);
+    let (value, tape) = f217_fwd(w, flag, y);
+    check_value("f217_fwd", &value, &primal);
+    let g = f217_bwd(tape, 1.0);
     check("f217", &d.theta, &flat(&[&[g.w], &[g.y]]), |rd| {
         let w = rd.scalar();
         let y = rd.scalar();
@@ -7001,9 +7439,11 @@ fn f218_gradient() {
     let v = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
     let y = DVector::from_column_slice(d.matrix(3, 1).as_slice());
     let u = SMatrix::<f64, 1, 3>::from_column_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f218_vjp(t.clone(), &a, s, v.clone(), &y, u.clone());
     let primal = f218(t.clone(), &a, s, v.clone(), &y);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f218: the forward sweep differs from the function");
+    let (value, g) = f218_vjp(t.clone(), &a, s, v.clone(), &y, u.clone());
+    check_value("f218_vjp", &value, &primal);
+    let (value, tape) = f218_fwd(t.clone(), &a, s, v.clone(), &y);
+    check_value("f218_fwd", &value, &primal);
     check("f218", &d.theta, &flat(&[g.t.as_slice(), g.a.as_slice(), g.v.as_slice(), g.y.as_slice()]), |rd| {
         let t = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
         let a = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
@@ -7030,9 +7470,11 @@ fn f219_gradient() {
     let w = d.scalar();
     let a = d.matrix(2, 3);
     let s = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let (value, g) = f219_grad(&k, &b1, w, &a, &s);
     let primal = f219(&k, &b1, w, &a, &s);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f219: the forward sweep gives {value}, the function {primal}");
+    let (value, g) = f219_grad(&k, &b1, w, &a, &s);
+    check_value("f219_grad", &value, &primal);
+    let (value, tape) = f219_fwd(&k, &b1, w, &a, &s);
+    check_value("f219_fwd", &value, &primal);
     check("f219", &d.theta, &flat(&[g.b1.as_slice(), &[g.w], g.a.as_slice(), g.s.as_slice()]), |rd| {
         let b1 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
         let w = rd.scalar();
