@@ -1,7 +1,8 @@
 //! Differential testing: random well-formed functions of the stage-1 language, generated
-//! from a fixed seed by `autodiff-macro/src/tests/language.rs`, each with a test that checks
-//! its derived gradient against central differences and its vector-Jacobian product by the
-//! dot-product test. `autodiff-macro`'s test `differential_file_is_up_to_date` fails when
+//! from a fixed seed by `autodiff-macro/src/tests/language/`, each with a test that checks
+//! the value of each generated item against the function's, bit for bit, its derived
+//! gradient against central differences and its vector-Jacobian product by the dot-product
+//! test. `autodiff-macro`'s test `differential_file_is_up_to_date` fails when
 //! `differential/generated.rs` is not what the generator writes.
 //!
 //! `differential/regressions.rs` keeps the minimal reductions of the bugs the generated
@@ -17,6 +18,7 @@ mod generated;
 #[path = "differential/regressions.rs"]
 mod regressions;
 
+use autodiff::nalgebra::{Dim, Matrix, RawStorage};
 use autodiff::prelude::*;
 use autodiff::runtime::gradcheck::numerical_gradient;
 use common::check::{check, Read};
@@ -51,4 +53,39 @@ pub fn check_gradient(name: &str, theta: &[f64], derived: &[f64], g: impl Fn(&mu
         return;
     }
     check(name, theta, derived, g);
+}
+
+/// A generated function's result, as its shape and elements in column-major order.
+pub trait Elements {
+    fn shape_and_elements(&self) -> ((usize, usize), Vec<f64>);
+}
+
+impl Elements for f64 {
+    fn shape_and_elements(&self) -> ((usize, usize), Vec<f64>) {
+        ((1, 1), vec![*self])
+    }
+}
+
+impl<R: Dim, C: Dim, S: RawStorage<f64, R, C>> Elements for Matrix<f64, R, C, S> {
+    fn shape_and_elements(&self) -> ((usize, usize), Vec<f64>) {
+        (self.shape(), self.iter().copied().collect())
+    }
+}
+
+/// The value a generated item (`_grad`, `_vjp`, `_fwd`) returns is the function's, bit for
+/// bit: the forward sweep must compute the primal exactly as the function does (a rule that
+/// computes another function, or the same one another way, shows up here first).
+#[track_caller]
+pub fn check_value<V: Elements>(item: &str, value: &V, primal: &V) {
+    let (value_shape, value) = value.shape_and_elements();
+    let (primal_shape, primal) = primal.shape_and_elements();
+    let same = value_shape == primal_shape
+        && value
+            .iter()
+            .zip(&primal)
+            .all(|(v, p)| v.to_bits() == p.to_bits());
+    assert!(
+        same,
+        "{item}: the value is not the function's, bit for bit\n value    {value_shape:?} {value:?}\n function {primal_shape:?} {primal:?}"
+    );
 }

@@ -2,23 +2,24 @@
 // Do not edit: regenerate with
 //     AUTODIFF_REGENERATE=1 cargo test -p autodiff-macro differential_file_is_up_to_date
 // Each function is random well-formed code of the stage-1 language; each test checks its
-// derived gradient against central differences and its VJP by the dot-product test.
+// value against the function's, bit for bit, and its derived gradient against central
+// differences and its VJP by the dot-product test.
 #![allow(unused_variables, unused_mut, unused_parens, unused_assignments, unused_braces, dead_code, clippy::all)]
 
 use crate::check_gradient as check;
+use crate::check_value;
 use crate::common::check::{flat, Draw};
 use autodiff::prelude::*;
 
-#[differentiate(wrt(w2, w1))]
-/// Generated function `f000`.
-pub(crate) fn f000(w1: &DMatrix<f64>, w2: &DMatrix<f64>, n: usize, c: f64) -> DMatrix<f64> {
-    let mut acc1 = tanh(((add_bias(w2.clone(), &((DVector::<f64>::from_row_slice(&[0.18])).add_scalar(w2.mean())))).add_scalar(c.exp())) * 0.12);
-    let g2 = -(add_bias(&(acc1.transpose()), &(((RowDVector::<f64>::from_row_slice(&[0.21])).add_scalar(acc1.mean())) - (RowDVector::<f64>::from_row_slice(&[-0.51])))));
-    let mut acc3 = ((acc1.mean()) * (g2.mean())) * w1;
-    let g4: f64 = relu(acc3.mean());
-    let act5 = -&acc1;
-    let act6 = g4;
-    ((DMatrix::<f64>::from_element(2, 1, 0.56)) * g4) + ((DMatrix::<f64>::from_row_slice(2, 1, &[-0.57, 0.16])) * act6) + ((DMatrix::<f64>::from_row_slice(2, 1, &[-0.64, -0.86])) * acc1.mean()) + (((DVector::<f64>::from_element(2, 0.25)) * act6) * ((RowDVector::<f64>::from_row_slice(&[-0.58])).component_div(&square(&((RowDVector::<f64>::from_element(1, 0.49)) * g4)).add_scalar(0.5))))
+#[differentiate(wrt(w1, w2))]
+fn f000(w1: &DMatrix<f64>, w2: &DMatrix<f64>, n: usize, c: f64) -> DMatrix<f64> {
+    let mut acc2 = ((add_bias(&(w2 - w2), ((DMatrix::<f64>::from_row_slice(1, 1, &[-0.87])).add_scalar(w1.mean())) * ((DVector::<f64>::from_row_slice(&[0.45])).add_scalar(w2.mean())))) * 0.12).map(|e1| e1.sin());
+    let tmp3: f64 = (if (w2.mean()) < 0.22 || (c * c) > (-0.41) { w1.mean() } else { ((w1.mean()) * (w1.mean())) / ((if (sigmoid((w1.nrows() as f64 * 0.3))) < 0.50 && (w1.mean()) < 0.60 { acc2.mean() } else { w1.mean() }).abs() + 0.5) });
+    let mut acc4 = (((tmp3 * tmp3) * 0.05).sin()).sin();
+    let mut acc5 = (-acc4).sin();
+    acc5 += sigmoid(acc4 + acc4);
+    acc5 = acc5 + acc5;
+    ((DMatrix::<f64>::from_element(2, 1, 0.19)) * acc4) + ((w1.scale(acc4)).abs())
 }
 
 #[test]
@@ -29,9 +30,11 @@ fn f000_gradient() {
     let n: usize = 4;
     let c = 0.30;
     let u = d.seed_matrix(2, 1);
-    let (value, g) = f000_vjp(&w1, &w2, n, c, u.clone());
     let primal = f000(&w1, &w2, n, c);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f000: the forward sweep differs from the function");
+    let (value, g) = f000_vjp(&w1, &w2, n, c, u.clone());
+    check_value("f000_vjp", &value, &primal);
+    let (value, tape) = f000_fwd(&w1, &w2, n, c);
+    check_value("f000_fwd", &value, &primal);
     check("f000", &d.theta, &flat(&[g.w1.as_slice(), g.w2.as_slice()]), |rd| {
         let w1 = rd.matrix(2, 1);
         let w2 = rd.matrix(1, 2);
@@ -40,7005 +43,7337 @@ fn f000_gradient() {
 }
 
 #[differentiate]
-/// Generated function `f001`.
-fn f001(x: SMatrix<f64, 2, 2>, b: &DMatrix<f64>, z: &DMatrix<f64>, flag: bool) -> f64 {
-    let g3 = ((&x / (square((x.nrows() as f64 * 0.3)) + 1.0)).map(|e1| { let mut t2 = (e1.abs() + 0.5).ln(); if (e1 - t2) > 0.02 { t2 = t2 / (square(t2) + 0.5); } else { t2 += e1 * 1.17; } t2 * 0.5 + t2 + t2 })).component_mul(&x);
-    let r4 = (((x.nrows() as f64 * 0.3).abs() + 0.5).powi(-2)) * (x.nrows() as f64 * 0.3);
-    let g5 = b.clone();
-    let tmp6 = b.norm();
-    let acc7 = ((z.transpose()).scale(0.55 * r4)) * ((DMatrix::<f64>::from_row_slice(1, 2, &[0.59, 0.46])).scale(tmp6));
-    let g8 = square(0.27 * r4);
-    let tmp6 = tmp6 - (((g8.powi(2)).abs() + 0.5).recip());
-    tmp6 + (x.sum()) + ((((tmp6 * r4) * 0.08).sin()).min(tmp6))
+pub(crate) fn f001(labels: &[usize], q: &RowDVector<f64>, x: &RowDVector<f64>, w: f64) -> f64 {
+    let z3 = (((x.transpose()).component_div(&square(&((DVector::<f64>::from_element(2, 0.81)).add_scalar(w))).add_scalar(0.5))).map(|e1| { let mut t2 = w; if (e1.cos()) < 0.48 || (t2 - w) > (-0.07) { t2 = tanh(((e1.abs() + 0.5).powf(t2)) * 0.16); } else { t2 += relu(t2); } t2 * 0.5 + sigmoid(w) })) + (q.transpose());
+    let acc4 = (((&z3 - &z3).dot(&(z3.add_scalar(w)))) * 0.02).sin();
+    let r5 = z3.clone();
+    let u6 = acc4 * w;
+    let sel7 = if ((acc4.abs() + 0.5).recip()) > (-0.60) && x.sum() > (-0.05) {
+        r5.clone()
+    } else if acc4 > 0.23 && (u6 * w) > (-0.22) {
+        relu(&((q.transpose()).map(|e8| { let mut t9 = acc4 * u6; if (acc4.exp()) < (-0.60) && e8 > (-0.08) { t9 = w.max(e8); } else { t9 += acc4; } t9 * 0.5 + w.tanh() })))
+    } else {
+        let mut acc10 = (w.abs() + 0.5).powf(w);
+        &z3 + (sigmoid(&z3))
+    };
+    let u6 = u6 + (if (w.exp()) < (-0.41) { (u6.abs()).max(u6.tanh().tan()) } else { (w.max(w)) / (square((u6.abs() + 0.5).powf(u6)) + 0.5) });
+    let mut acc12 = ((DMatrix::<f64>::from_element(3, 3, 0.24)).scale(w)).dot(&((DMatrix::<f64>::from_fn(3, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)).map(|e11| acc4)));
+    u6 + (if acc12 < 0.43 || (maxout(w, w)) < (-0.53) { u6.sin() } else { x.norm_squared() })
 }
 
 #[test]
 fn f001_gradient() {
     let mut d = Draw::new(1);
-    let x = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let b = d.matrix(3, 2);
-    let z = d.matrix(1, 3);
-    let flag = false;
-    let (value, tape) = f001_fwd(x.clone(), &b, &z, flag);
+    let labels: [usize; 2] = [1, 0];
+    let q = d.row(2);
+    let x = d.row(2);
+    let w = d.scalar();
+    let primal = f001(&labels, &q, &x, w);
+    let (value, g) = f001_grad(&labels, &q, &x, w);
+    check_value("f001_grad", &value, &primal);
+    let (value, tape) = f001_fwd(&labels, &q, &x, w);
+    check_value("f001_fwd", &value, &primal);
     let g = f001_bwd(tape, 1.0);
-    let primal = f001(x.clone(), &b, &z, flag);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f001: the forward sweep gives {value}, the function {primal}");
-    check("f001", &d.theta, &flat(&[g.x.as_slice(), g.b.as_slice(), g.z.as_slice()]), |rd| {
-        let x = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let b = rd.matrix(3, 2);
-        let z = rd.matrix(1, 3);
-        f001(x.clone(), &b, &z, flag)
+    check("f001", &d.theta, &flat(&[g.q.as_slice(), g.x.as_slice(), &[g.w]]), |rd| {
+        let q = rd.row(2);
+        let x = rd.row(2);
+        let w = rd.scalar();
+        f001(&labels, &q, &x, w)
     });
 }
 
-#[differentiate]
-pub fn f002(b2: &DMatrix<f64>, p: DMatrix<f64>, b: RowDVector<f64>, q: RowDVector<f64>) -> f64 {
-    let sel1 = if b.sum() > 0.35 {
-        (b2.transpose()).component_mul(&((b2.transpose()).map(|e2| ((tanh((e2.exp()) * 0.23)).abs() + 0.5).powf(sigmoid((e2 / (square(e2) + 0.5)) * 0.34)))))
-    } else if (0.20 - (b2.nrows() as f64 * 0.3)) > 0.02 && ((b.mean()) * (b2.nrows() as f64 * 0.3)) < 0.55 {
-        let u4 = add_bias(&(p.transpose()), ((RowDVector::<f64>::from_row_slice(&[-0.54, 0.72])).component_mul(&((RowDVector::<f64>::from_row_slice(&[0.60, 0.08])).scale(b2.mean())))).component_div(&(leaky_relu(&((RowDVector::<f64>::from_row_slice(&[-0.34, -0.67])).add_scalar(b.mean())), 0.05)).map(|e3| e3 * e3 + 0.5)));
-        (relu(&(b2.transpose()))).map(|e5| { let mut t6 = e5.powi(2); if (if (e5.powi(3)) > 0.22 { e5 } else { t6 }) < 0.55 || (if e5 < 0.41 && t6 < 0.52 { e5 } else { t6 }) > 0.32 { t6 = (if t6 < (-0.46) { e5 } else { t6 }); } else { t6 += t6.tanh(); } t6 * 0.5 + (if t6 < 0.35 { t6 } else { t6 }) })
-    } else {
-        b2.transpose()
-    };
-    let acc7 = maxout((p.mean()).tanh().tan(), p.mean());
-    let sel8 = if b2.sum() > 0.43 {
-        let r11 = -((b2.transpose()).map(|e9| { let mut t10 = acc7; if (acc7 / (e9.abs() + 0.5)) > (-0.24) { t10 = (acc7.abs() + 0.5).ln(); } else { t10 += e9.min(t10); } t10 * 0.5 + t10.max(acc7) }));
-        tanh(acc7.exp())
-    } else {
-        ((acc7.abs() + 0.5).recip()) / (acc7.abs() + 0.5)
-    };
-    let h12 = ((tanh(((&p + &p).dot(&p)) * 0.06)).abs() + 0.5).powf((sel8 * 0.25).tanh());
-    return (p.sum()) + sel8 + (h12 * (((sel1.dot(&sel1)) * 0.02).sin()));
+#[differentiate(crate = ::autodiff)]
+/// Generated function `f002`.
+pub fn f002(c: f64, flag: bool, x: &DMatrix<f64>) -> f64 {
+    let g1 = (c * (if flag { 0.5_f64 } else { 1.5 })).abs();
+    let out2 = (((tanh(g1 * 0.45)).exp()).abs() + 0.5).powf(sigmoid((c * g1) * 0.30));
+    let r3 = out2;
+    let sc4 = g1 / ((((((out2 / (g1.abs() + 0.5)) * 0.09).tanh()).abs() + 0.5).powf((((r3.abs() + 0.5).recip()) * 0.50).tanh())).abs() + 0.5);
+    (x.sum()) + (tanh((sc4 / (square(((x.sum()) * 0.12).tanh()) + 0.5)) * 0.12))
 }
 
 #[test]
 fn f002_gradient() {
     let mut d = Draw::new(2);
-    let b2 = d.matrix(1, 3);
-    let p = d.matrix(2, 2);
-    let b = d.row(3);
-    let q = d.row(3);
-    let (value, g) = f002_grad(&b2, p.clone(), b.clone(), q.clone());
-    let primal = f002(&b2, p.clone(), b.clone(), q.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f002: the forward sweep gives {value}, the function {primal}");
-    check("f002", &d.theta, &flat(&[g.b2.as_slice(), g.p.as_slice(), g.b.as_slice(), g.q.as_slice()]), |rd| {
-        let b2 = rd.matrix(1, 3);
-        let p = rd.matrix(2, 2);
-        let b = rd.row(3);
-        let q = rd.row(3);
-        f002(&b2, p.clone(), b.clone(), q.clone())
+    let c = d.scalar();
+    let flag = true;
+    let x = d.matrix(2, 3);
+    let primal = f002(c, flag, &x);
+    let (value, g) = f002_grad(c, flag, &x);
+    check_value("f002_grad", &value, &primal);
+    let (value, tape) = f002_fwd(c, flag, &x);
+    check_value("f002_fwd", &value, &primal);
+    check("f002", &d.theta, &flat(&[&[g.c], g.x.as_slice()]), |rd| {
+        let c = rd.scalar();
+        let x = rd.matrix(2, 3);
+        f002(c, flag, &x)
     });
 }
 
-#[differentiate(wrt(k))]
+#[differentiate(wrt(p))]
 /// Generated function `f003`.
-pub fn f003(bias: f64, k: &SMatrix<f64, 3, 2>, flag: bool) -> SMatrix<f64, 3, 2> {
-    let out1 = sigmoid((f001(((SMatrix::<f64, 2, 1>::from_row_slice(&[0.68, -0.44])).scale(k.mean())) * ((SMatrix::<f64, 1, 2>::from_element(0.29)) * (k.mean())), &(add_bias(&((DMatrix::<f64>::from_element(3, 2, 0.44)) * (k.mean())), &((DVector::<f64>::from_row_slice(&[0.60, 0.09, -0.42])).scale(k.mean())))), &(softmax(&((DMatrix::<f64>::from_row_slice(1, 3, &[-0.30, 0.79, 0.75])) * (k.mean())))), flag)) * 0.13);
-    let mut acc2 = -(k.transpose());
-    let out3 = out1;
-    let z4 = (*k);
-    ((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.25, -0.74, -0.06, -0.58, -0.41, -0.78])) * out1) + &z4 + (k.clone())
+fn f003(flag: bool, b2: &DMatrix<f64>, p: f64) -> f64 {
+    let out1: f64 = (p.abs() + 0.5).powf(sigmoid(((p * 0.56) / (square((p.abs() + 0.5).powf(p)) + 0.5)) * 0.60));
+    let blk2 = {
+        let t3 = p.max(out1);
+        (p * out1).min(((b2.sum()) * 0.12).tanh())
+    };
+    let mut acc4 = (blk2.tanh().tan()) + (((square(blk2)) * 0.06).sin());
+    let sel5 = if (relu(acc4)) < 0.55 {
+        ((DMatrix::<f64>::from_row_slice(2, 3, &[0.61, -0.37, 0.76, 0.42, -0.30, 0.79])) * out1).scale((blk2.abs() + 0.5).ln())
+    } else if (p.exp()) < (-0.49) && (b2.nrows() as f64 * 0.3) > 0.49 {
+        let u8 = ((((((DMatrix::<f64>::from_row_slice(2, 3, &[-0.20, -0.25, -0.74, -0.06, -0.58, -0.41])) * p).transpose()).map(|e6| maxout(e6.exp(), e6.powi(3)))).component_mul(&((b2.add_scalar(p)).scale(acc4)))) * 0.04).map(|e7| e7.sin());
+        ((b2.transpose()).add_scalar(out1)) + (u8.transpose())
+    } else {
+        DMatrix::<f64>::from_row_slice(2, 3, &[-0.46, -0.77, 0.69, 0.41, 0.20, 0.18])
+    };
+    out1 + acc4 + blk2 + (out1 + ((p.abs() + 0.5).powf((b2.nrows() as f64 * 0.3))))
 }
 
 #[test]
 fn f003_gradient() {
     let mut d = Draw::new(3);
-    let bias = 0.60;
-    let k = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let flag = false;
-    let u = SMatrix::<f64, 3, 2>::from_column_slice(d.seed_matrix(3, 2).as_slice());
-    let (value, g) = f003_vjp(bias, &k, flag, u.clone());
-    let primal = f003(bias, &k, flag);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f003: the forward sweep differs from the function");
-    check("f003", &d.theta, &flat(&[g.k.as_slice()]), |rd| {
-        let k = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        u.dot(&f003(bias, &k, flag))
+    let flag = true;
+    let b2 = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let p = d.scalar();
+    let primal = f003(flag, &b2, p);
+    let (value, g) = f003_grad(flag, &b2, p);
+    check_value("f003_grad", &value, &primal);
+    let (value, tape) = f003_fwd(flag, &b2, p);
+    check_value("f003_fwd", &value, &primal);
+    check("f003", &d.theta, &flat(&[&[g.p]]), |rd| {
+        let p = rd.scalar();
+        f003(flag, &b2, p)
     });
 }
 
-#[differentiate(wrt(z, b2, a))]
-pub fn f004(z: &DMatrix<f64>, h: f64, a: f64, b2: &DVector<f64>) -> f64 {
-    let b2 = b2 - b2;
-    let mut acc1 = ((((DMatrix::<f64>::from_row_slice(1, 3, &[-0.11, -0.40, -0.42])).scale(a)).sum()).abs() + 0.5).ln();
-    a + acc1 + (((if a < 0.19 || b2.sum() > (-0.05) { a } else { h }).abs() + 0.5).powf(sigmoid(a)))
+#[differentiate(wrt(b, b2))]
+pub(crate) fn f004(b2: f64, p: f64, b: f64, flag: bool) -> f64 {
+    let sel1 = if (b2.cos()) < (-0.18) {
+        let h2 = (DMatrix::<f64>::from_row_slice(3, 2, &[-0.80, -0.16, 0.34, -0.37, 0.50, -0.16])).scale(b);
+        (b / (square(b) + 0.5)).tanh().tan()
+    } else if !((maxout(b2, b)) < (-0.24)) {
+        b2 - ((b.abs() + 0.5).powf(b))
+    } else {
+        let z3 = (0.74 - b) + 1.71;
+        (((b.exp()) * 0.23).tanh()).powi(3)
+    };
+    let z4 = DVector::<f64>::from_row_slice(&[-0.32, -0.63, 0.43, -0.23]);
+    let blk5 = {
+        let t6 = (z4.sum()).sin();
+        (z4.component_div(&square(&((DVector::<f64>::from_element(4, 0.14)).scale(b2))).add_scalar(0.5))).transpose()
+    };
+    let blk7 = {
+        let t8 = (b * sel1).min(b);
+        (b2.abs()) / ((-b2).abs() + 0.5)
+    };
+    sel1 + sel1 + b + b
 }
 
 #[test]
 fn f004_gradient() {
     let mut d = Draw::new(4);
-    let z = d.matrix(1, 3);
-    let h = 0.70;
-    let a = d.scalar();
-    let b2 = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let (value, g) = f004_grad(&z, h, a, &b2);
-    let primal = f004(&z, h, a, &b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f004: the forward sweep gives {value}, the function {primal}");
-    check("f004", &d.theta, &flat(&[g.z.as_slice(), &[g.a], g.b2.as_slice()]), |rd| {
-        let z = rd.matrix(1, 3);
-        let a = rd.scalar();
-        let b2 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        f004(&z, h, a, &b2)
+    let b2 = d.scalar();
+    let p = 0.70;
+    let b = d.scalar();
+    let flag = true;
+    let primal = f004(b2, p, b, flag);
+    let (value, g) = f004_grad(b2, p, b, flag);
+    check_value("f004_grad", &value, &primal);
+    let (value, tape) = f004_fwd(b2, p, b, flag);
+    check_value("f004_fwd", &value, &primal);
+    check("f004", &d.theta, &flat(&[&[g.b2], &[g.b]]), |rd| {
+        let b2 = rd.scalar();
+        let b = rd.scalar();
+        f004(b2, p, b, flag)
     });
 }
 
-#[differentiate]
-/// Generated function `f005`.
-pub fn f005(z: &RowDVector<f64>, flag: bool) -> f64 {
-    let act1 = (z.mean()).max((z.nrows() as f64 * 0.3).abs());
-    let blk2 = {
-        let t3 = act1;
-        z.map(|e4| (e4.cos()).powi(3))
+#[differentiate(wrt(c, v))]
+fn f005(c: &DVector<f64>, v: &DMatrix<f64>, w: f64) -> f64 {
+    let sel1 = if !(((c.mean()).max(w)) > 0.38) {
+        let z2 = c.mean();
+        v.clone()
+    } else if ((DVector::<f64>::from_element(4, 0.43)).scale(v.mean())).sum() > 0.34 && (tanh((f002((w.abs() + 0.5).powf(w), true, &((DMatrix::<f64>::from_element(2, 3, 0.40)).add_scalar(c.mean())))) * 0.13)) > 0.47 {
+        sigmoid((v * (((DMatrix::<f64>::from_row_slice(3, 3, &[0.42, -0.19, 0.75, -0.48, 0.82, -0.75, 0.49, 0.54, -0.74])).add_scalar(v.mean())).component_mul(&((DMatrix::<f64>::from_row_slice(3, 3, &[0.18, -0.28, 0.80, -0.41, -0.33, -0.82, 0.07, 0.81, 0.44])).scale(v.mean()))))) * 0.07)
+    } else {
+        let out3 = v.mean();
+        ((DMatrix::<f64>::from_element(1, 3, 0.43)).add_scalar(out3)).component_mul(v)
     };
-    let z5 = act1;
-    z5 + act1 + ((maxout(act1, z5)).max(maxout(act1, z5)))
+    let mut acc4 = v.mean();
+    acc4 = (c.nrows() as f64 * 0.3);
+    if (if (acc4.max(acc4)) < 0.44 { acc4 } else { acc4 }) < (-0.03) {
+        acc4 *= ((acc4.exp()) * 0.23).sin();
+    } else if (tanh((c.norm_squared()) * 0.12)) > 0.03 || (acc4.min(acc4)) < (-0.44) {
+        acc4 = acc4 + (((acc4.abs() + 0.5).recip()).max(acc4.tanh()));
+    } else {
+        acc4 *= ((acc4.min(acc4)) * 0.29).sin();
+    }
+    let blk5 = {
+        let t6 = tanh(&(sel1.add_scalar(acc4)));
+        t6.clone()
+    };
+    acc4 /= square(acc4.min(acc4)) + 1.0;
+    let mut acc7 = acc4;
+    acc7 + (sel1.sum()) + (((c.nrows() as f64 * 0.3).abs() + 0.5).sqrt())
 }
 
 #[test]
 fn f005_gradient() {
     let mut d = Draw::new(5);
-    let z = d.row(3);
-    let flag = true;
-    let (value, tape) = f005_fwd(&z, flag);
+    let c = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let v = d.matrix(1, 3);
+    let w = 0.80;
+    let primal = f005(&c, &v, w);
+    let (value, g) = f005_grad(&c, &v, w);
+    check_value("f005_grad", &value, &primal);
+    let (value, tape) = f005_fwd(&c, &v, w);
+    check_value("f005_fwd", &value, &primal);
     let g = f005_bwd(tape, 1.0);
-    let primal = f005(&z, flag);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f005: the forward sweep gives {value}, the function {primal}");
-    check("f005", &d.theta, &flat(&[g.z.as_slice()]), |rd| {
-        let z = rd.row(3);
-        f005(&z, flag)
+    check("f005", &d.theta, &flat(&[g.c.as_slice(), g.v.as_slice()]), |rd| {
+        let c = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let v = rd.matrix(1, 3);
+        f005(&c, &v, w)
     });
 }
 
 #[differentiate]
-/// Generated function `f006`.
-fn f006(w1: f64, a: DVector<f64>, labels: &[usize], w: f64, c: f64) -> f64 {
-    let mut acc1 = 0.95 - (w.exp());
-    if (c.max(c)) > (-0.22) {
-        acc1 /= square(1.02 - w1) + 1.0;
-    }
-    if (acc1 - w) > (-0.33) {
-        let mut acc3 = acc1;
-        acc1 *= sigmoid((w1 * (a.nrows() as f64 * 0.3)) * 0.75);
-    }
-    let blk4 = {
-        let t5 = a.clone();
-        (t5.map(|e6| { let mut t7 = (if (-w) > (-0.07) { c } else { w }); if w > 0.16 { t7 = tanh((e6.min(acc1)) * 0.19); } else { t7 += tanh(e6); } t7 * 0.5 + t7 })).component_mul(&t5)
+pub(crate) fn f006(b1: f64) -> f64 {
+    let tmp1 = (b1 * b1) / (square(b1) + 0.5);
+    let tmp2 = (DMatrix::<f64>::from_element(2, 2, 0.39)).add_scalar(tmp1);
+    let acc3 = (tmp2.nrows() as f64 * 0.3);
+    let sel4 = if acc3 > (-0.32) {
+        let out5 = tmp2.clone();
+        sigmoid(tanh((tmp2.norm_squared()) * 0.02))
+    } else if acc3 > (-0.35) {
+        maxout(acc3 * 1.49, b1.abs())
+    } else {
+        let u6 = (&tmp2 * 0.11).exp();
+        -acc3
     };
-    let r8 = c;
-    acc1 /= square(acc1) + 1.0;
-    c + (blk4.norm())
+    sel4 + acc3
 }
 
 #[test]
 fn f006_gradient() {
     let mut d = Draw::new(6);
-    let w1 = d.scalar();
-    let a = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let labels: [usize; 2] = [0, 1];
-    let w = d.scalar();
-    let c = d.scalar();
-    let (value, g) = f006_grad(w1, a.clone(), &labels, w, c);
-    let primal = f006(w1, a.clone(), &labels, w, c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f006: the forward sweep gives {value}, the function {primal}");
-    check("f006", &d.theta, &flat(&[&[g.w1], g.a.as_slice(), &[g.w], &[g.c]]), |rd| {
-        let w1 = rd.scalar();
-        let a = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let w = rd.scalar();
-        let c = rd.scalar();
-        f006(w1, a.clone(), &labels, w, c)
+    let b1 = d.scalar();
+    let primal = f006(b1);
+    let (value, g) = f006_grad(b1);
+    check_value("f006_grad", &value, &primal);
+    let (value, tape) = f006_fwd(b1);
+    check_value("f006_fwd", &value, &primal);
+    check("f006", &d.theta, &flat(&[&[g.b1]]), |rd| {
+        let b1 = rd.scalar();
+        f006(b1)
     });
 }
 
-#[differentiate(wrt(b2, b1, s, h))]
-fn f007(b2: SMatrix<f64, 2, 3>, s: &SMatrix<f64, 1, 3>, b1: &DVector<f64>, n: usize, h: f64, v: &DMatrix<f64>) -> f64 {
-    let mut acc1 = ((maxout(h, h)).abs() + 0.5).recip();
-    let blk2 = {
-        let t3 = h / (square(acc1 * h) + 0.5);
-        (b1.add_scalar(h)).component_div(&square(&(b1 / (square(h) + 1.0))).add_scalar(0.5))
-    };
-    let mut acc4 = h;
-    h + acc1 + ((h * (n as f64 * 0.25)) * (h + acc1))
+#[differentiate(crate = ::autodiff, wrt(q, c))]
+fn f007(flag: bool, p: &DMatrix<f64>, c: f64, q: &DMatrix<f64>) -> f64 {
+    let g1 = q.transpose();
+    let tmp2 = (tanh((p.dot(&g1)) * 0.12)).tanh().tan();
+    let tmp2 = tmp2 + ((((tmp2 * 0.94) + (tmp2 * tmp2)).abs() + 0.5).sqrt());
+    return c + ((c * tmp2).abs());
 }
 
 #[test]
 fn f007_gradient() {
     let mut d = Draw::new(7);
-    let b2 = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let s = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let b1 = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let n: usize = 3;
-    let h = d.scalar();
-    let v = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let (value, g) = f007_grad(b2.clone(), &s, &b1, n, h, &v);
-    let primal = f007(b2.clone(), &s, &b1, n, h, &v);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f007: the forward sweep gives {value}, the function {primal}");
-    check("f007", &d.theta, &flat(&[g.b2.as_slice(), g.s.as_slice(), g.b1.as_slice(), &[g.h]]), |rd| {
-        let b2 = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        let s = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let b1 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let h = rd.scalar();
-        f007(b2.clone(), &s, &b1, n, h, &v)
+    let flag = false;
+    let p = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let c = d.scalar();
+    let q = d.matrix(2, 2);
+    let primal = f007(flag, &p, c, &q);
+    let (value, g) = f007_grad(flag, &p, c, &q);
+    check_value("f007_grad", &value, &primal);
+    let (value, tape) = f007_fwd(flag, &p, c, &q);
+    check_value("f007_fwd", &value, &primal);
+    check("f007", &d.theta, &flat(&[&[g.c], g.q.as_slice()]), |rd| {
+        let c = rd.scalar();
+        let q = rd.matrix(2, 2);
+        f007(flag, &p, c, &q)
     });
 }
 
 #[differentiate]
-/// Generated function `f008`.
-pub fn f008(s: &DMatrix<f64>, w2: f64, z: f64, bias: &DMatrix<f64>) -> f64 {
-    let sel1 = if (w2 * (s.nrows() as f64 * 0.3)) < (-0.41) || (w2.tanh()) > (-0.39) {
-        let acc3 = (add_bias(s, &((RowDVector::<f64>::from_element(3, 0.39)).add_scalar(z)))).map(|e2| e2);
-        acc3.clone()
-    } else if w2 > 0.05 {
-        let act4 = s.clone();
-        -(bias.map(|e5| { let mut t6 = w2; if !(t6 < 0.15) { t6 = (e5.abs() + 0.5).powf(e5); } else { t6 += e5 - e5; } t6 * 0.5 + t6 + w2 }))
-    } else {
-        -(bias.map(|e7| ((w2 * e7).abs() + 0.5).sqrt()))
-    };
-    let sel8 = if (z * (s.nrows() as f64 * 0.3)) < 0.10 {
-        let g9 = (bias.transpose()).transpose();
-        ((z.abs() + 0.5).recip()) * ((bias.transpose()).transpose())
-    } else {
-        add_bias(&(sel1.clone()), &((DVector::<f64>::from_row_slice(&[-0.72, -0.69, -0.28])).scale(z)))
-    };
-    let acc10: DMatrix<f64> = ((DVector::<f64>::from_row_slice(&[0.09, 0.06, -0.25])) * z) * ((leaky_relu(&((RowDVector::<f64>::from_row_slice(&[-0.02, -0.17, -0.60])).add_scalar(z)), 0.05)) - (relu(&((RowDVector::<f64>::from_row_slice(&[0.54, -0.54, -0.27])).add_scalar(z)))));
-    let sel11 = if (w2.exp()) < 0.13 {
-        let act12 = sigmoid(&(tanh(s.clone())));
-        (maxout(&sel1, &acc10)).transpose()
-    } else {
-        s.clone()
-    };
-    let r13 = -(((DMatrix::<f64>::from_element(3, 3, 0.20)) * z).component_mul(&((DMatrix::<f64>::from_row_slice(3, 2, &[-0.81, 0.65, 0.66, 0.14, 0.58, -0.08])) * (DMatrix::<f64>::from_element(2, 3, 0.43)))));
-    let mut acc14 = (w2.tanh()) + z;
-    let sc18 = -(((sel1.transpose()).map(|e15| (w2.powi(2)) / (square(z.abs()) + 0.5))).scale(((f002(&((DMatrix::<f64>::from_row_slice(1, 3, &[0.21, 0.61, 0.26])).scale(acc14)), ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.23, 0.67, 0.04, -0.68])) * z).component_div(&square((DMatrix::<f64>::from_row_slice(2, 2, &[-0.13, -0.02, 0.21, 0.89])).scale(acc14)).add_scalar(0.5)), ((RowDVector::<f64>::from_row_slice(&[-0.84, -0.47, -0.32])) * z).map(|e16| { let mut t17 = acc14; if (acc14.min(t17)) > (-0.53) { t17 = acc14; } else { t17 += z / (acc14.abs() + 0.5); } t17 * 0.5 + (e16.abs() + 0.5).ln() }), (RowDVector::<f64>::from_row_slice(&[-0.10, -0.83, -0.10])).add_scalar(w2))) * 0.13).sin()));
-    return w2 + acc14 + (relu(acc14 * (s.nrows() as f64 * 0.3)));
+pub(crate) fn f008(flag: bool, z: f64) -> f64 {
+    let acc1 = ((DVector::<f64>::from_row_slice(&[0.82, 0.25, -0.44, 0.12])).scale(z)).sum();
+    let sc2 = DMatrix::<f64>::from_row_slice(2, 2, &[0.03, -0.34, 0.30, 0.70]);
+    let r3: f64 = (tanh((((DMatrix::<f64>::from_fn(2, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)) - ((DMatrix::<f64>::from_row_slice(2, 3, &[-0.88, -0.18, -0.32, -0.13, -0.81, 0.65])) * acc1)) * (-(DMatrix::<f64>::from_element(3, 2, 0.43)))) * 0.13)).mean();
+    z + r3 + ((r3.tanh().tan()).sin())
 }
 
 #[test]
 fn f008_gradient() {
     let mut d = Draw::new(8);
-    let s = d.matrix(3, 3);
-    let w2 = d.scalar();
+    let flag = true;
     let z = d.scalar();
-    let bias = d.matrix(3, 3);
-    let (value, g) = f008_grad(&s, w2, z, &bias);
-    let primal = f008(&s, w2, z, &bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f008: the forward sweep gives {value}, the function {primal}");
-    check("f008", &d.theta, &flat(&[g.s.as_slice(), &[g.w2], &[g.z], g.bias.as_slice()]), |rd| {
-        let s = rd.matrix(3, 3);
-        let w2 = rd.scalar();
+    let primal = f008(flag, z);
+    let (value, g) = f008_grad(flag, z);
+    check_value("f008_grad", &value, &primal);
+    let (value, tape) = f008_fwd(flag, z);
+    check_value("f008_fwd", &value, &primal);
+    check("f008", &d.theta, &flat(&[&[g.z]]), |rd| {
         let z = rd.scalar();
-        let bias = rd.matrix(3, 3);
-        f008(&s, w2, z, &bias)
+        f008(flag, z)
     });
 }
 
-#[differentiate(wrt(t, z))]
-fn f009(z: &DMatrix<f64>, b2: &DMatrix<f64>, t: f64) -> f64 {
-    let mut acc1 = (t.tanh().tan()) + t;
-    let u2 = (relu(t)) - 1.60;
-    let out4 = z.map(|e3| e3);
-    let act5 = t;
-    u2 + ((act5 + t).min(acc1.tanh()))
+#[differentiate]
+fn f009(labels: &[usize], c: f64, bias: DMatrix<f64>) -> f64 {
+    let blk1 = {
+        let t4 = ((bias.map(|e2| { let mut t3 = square(e2); if t3 < 0.06 && (tanh(t3)) < (-0.30) { t3 = c; } else { t3 += c + 0.94; } t3 * 0.5 + 0.39 - c })) * 0.12).exp();
+        tanh((&bias * (t4.clone_owned())) * 0.13)
+    };
+    let act6 = bias.map(|e5| (c * c) * 0.24);
+    (blk1.sum()) + (bias.sum()) + (bias.sum()) + (sigmoid((f001(labels, &((RowDVector::<f64>::from_row_slice(&[0.53, 0.06])).add_scalar(c)), &((RowDVector::<f64>::from_element(2, 0.76)).abs()), (if c < (-0.50) || (c / (c.abs() + 0.5)) > 0.54 { c } else { c }))) * 0.13))
 }
 
 #[test]
 fn f009_gradient() {
     let mut d = Draw::new(9);
-    let z = d.matrix(1, 3);
-    let b2 = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let t = d.scalar();
-    let (value, tape) = f009_fwd(&z, &b2, t);
+    let labels: [usize; 2] = [1, 0];
+    let c = d.scalar();
+    let bias = d.matrix(2, 2);
+    let primal = f009(&labels, c, bias.clone());
+    let (value, g) = f009_grad(&labels, c, bias.clone());
+    check_value("f009_grad", &value, &primal);
+    let (value, tape) = f009_fwd(&labels, c, bias.clone());
+    check_value("f009_fwd", &value, &primal);
     let g = f009_bwd(tape, 1.0);
-    let primal = f009(&z, &b2, t);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f009: the forward sweep gives {value}, the function {primal}");
-    check("f009", &d.theta, &flat(&[g.z.as_slice(), &[g.t]]), |rd| {
-        let z = rd.matrix(1, 3);
-        let t = rd.scalar();
-        f009(&z, &b2, t)
+    check("f009", &d.theta, &flat(&[&[g.c], g.bias.as_slice()]), |rd| {
+        let c = rd.scalar();
+        let bias = rd.matrix(2, 2);
+        f009(&labels, c, bias.clone())
     });
 }
 
 #[differentiate]
-fn f010(w1: RowDVector<f64>, h: f64, s: DVector<f64>) -> DVector<f64> {
-    let tmp1 = sigmoid(&w1 * h);
-    let w1 = &w1 + &w1;
-    return ((DVector::<f64>::from_row_slice(&[0.78, 0.27])) * tmp1.mean()) + (sigmoid(((DMatrix::<f64>::from_row_slice(2, 1, &[0.48, -0.34])).add_scalar(h)) * ((DVector::<f64>::from_row_slice(&[0.52])).add_scalar(h))));
+pub(crate) fn f010(labels: &[usize], b: f64) -> f64 {
+    let act1 = ((((DMatrix::<f64>::from_row_slice(3, 1, &[-0.44, -0.27, 0.63])).add_scalar(b)) - ((DMatrix::<f64>::from_row_slice(3, 1, &[-0.85, 0.48, 0.75])).add_scalar(b))).transpose()).add_scalar(b);
+    let sc2 = ((b.powi(2)) - (b.tanh())).min((b.max((act1.nrows() as f64 * 0.3))).cos());
+    let g3 = leaky_relu(sigmoid((f005(&((DVector::<f64>::from_row_slice(&[-0.01, -0.76, 0.73, 0.27])) + ((DVector::<f64>::from_row_slice(&[0.22, -0.07, -0.68, -0.62])) * sc2)), &act1, 1.27)) * 0.13), 0.1);
+    let mut acc4 = (1.28 * sc2) - 0.59;
+    let sel5 = if (((acc4 * 0.22).tanh()).powi(2)) < 0.09 || (if (tanh((act1.norm()) * 0.10)) < 0.01 && (leaky_relu(acc4, 0.1)) < 0.05 { b } else { b }) < 0.40 {
+        let out6 = (if (DMatrix::<f64>::from_row_slice(1, 3, &[0.70, 0.44, 0.18])).sum() > (-0.42) { acc4 } else { (b.abs() + 0.5).powf(b) });
+        (0.68 + b) * (labels.len() as f64 * 0.2)
+    } else {
+        let mut acc7 = (g3 * g3) * (sc2 / (g3.abs() + 0.5));
+        (((f004(((acc7 * 0.16).sin()).powi(2), 1.09, (act1.nrows() as f64 * 0.3), true)) * 0.13).sin()) * acc7
+    };
+    return b + (((((((acc4 * 0.22).tanh()).exp()) * 0.37).tanh()).abs() + 0.5).powi(-2));
 }
 
 #[test]
 fn f010_gradient() {
     let mut d = Draw::new(10);
-    let w1 = d.row(2);
-    let h = d.scalar();
-    let s = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, g) = f010_vjp(w1.clone(), h, s.clone(), u.clone());
-    let primal = f010(w1.clone(), h, s.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f010: the forward sweep differs from the function");
-    check("f010", &d.theta, &flat(&[g.w1.as_slice(), &[g.h], g.s.as_slice()]), |rd| {
-        let w1 = rd.row(2);
-        let h = rd.scalar();
-        let s = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        u.dot(&f010(w1.clone(), h, s.clone()))
+    let labels: [usize; 1] = [0];
+    let b = d.scalar();
+    let primal = f010(&labels, b);
+    let (value, g) = f010_grad(&labels, b);
+    check_value("f010_grad", &value, &primal);
+    let (value, tape) = f010_fwd(&labels, b);
+    check_value("f010_fwd", &value, &primal);
+    check("f010", &d.theta, &flat(&[&[g.b]]), |rd| {
+        let b = rd.scalar();
+        f010(&labels, b)
     });
 }
 
-#[differentiate(wrt(a))]
-pub fn f011(b1: &DMatrix<f64>, n: usize, a: f64) -> f64 {
-    let sel1 = if (maxout(a, a)) < 0.60 && (a - a) < 0.05 {
-        a
-    } else {
-        0.68 - (a * 0.25)
-    };
-    let out2 = leaky_relu(add_bias(b1.clone(), &(DVector::<f64>::from_row_slice(&[-0.89, 0.20, 0.40]))), 0.05);
-    let u3 = out2.clone();
-    let sel1 = sel1 + (tanh(u3.norm()));
-    let sel1 = sel1 - (((((a + 0.50).exp()) * 0.14).tanh()).powi(2));
-    let sel1 = sel1 + ((((u3.transpose()).dot(&out2)) * 0.02).tanh());
-    sel1 + sel1 + ((sel1.abs()).cos())
+#[differentiate(wrt(x, b1), crate = ::autodiff)]
+pub(crate) fn f011(flag: bool, y: f64, x: &DVector<f64>, b1: &RowDVector<f64>) -> f64 {
+    let mut acc1 = (y - y).abs();
+    if flag {
+        acc1 -= b1.norm();
+    }
+    (b1.sum()) + ((sigmoid((acc1 + acc1) * 0.10)) - (if y < 0.50 { acc1 } else { acc1 }))
 }
 
 #[test]
 fn f011_gradient() {
     let mut d = Draw::new(11);
-    let b1 = DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let n: usize = 3;
-    let a = d.scalar();
-    let (value, g) = f011_grad(&b1, n, a);
-    let primal = f011(&b1, n, a);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f011: the forward sweep gives {value}, the function {primal}");
-    check("f011", &d.theta, &flat(&[&[g.a]]), |rd| {
-        let a = rd.scalar();
-        f011(&b1, n, a)
+    let flag = true;
+    let y = 0.70;
+    let x = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let b1 = d.row(2);
+    let primal = f011(flag, y, &x, &b1);
+    let (value, g) = f011_grad(flag, y, &x, &b1);
+    check_value("f011_grad", &value, &primal);
+    let (value, tape) = f011_fwd(flag, y, &x, &b1);
+    check_value("f011_fwd", &value, &primal);
+    check("f011", &d.theta, &flat(&[g.x.as_slice(), g.b1.as_slice()]), |rd| {
+        let x = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let b1 = rd.row(2);
+        f011(flag, y, &x, &b1)
     });
 }
 
-#[differentiate(wrt(q, v, w2))]
-pub(crate) fn f012(a: f64, v: &SMatrix<f64, 2, 3>, q: f64, w2: &SMatrix<f64, 3, 2>) -> f64 {
-    let mut acc1 = q;
-    let z2 = ((if a < 0.50 { (q.abs() + 0.5).powf(a) } else { q.powi(2) }).abs() + 0.5).ln();
-    q + z2
+#[differentiate]
+pub fn f012(labels: &[usize], w1: f64) -> f64 {
+    let mut acc1 = ((w1.exp()).abs() + 0.5).recip();
+    let mut acc2 = ((acc1.tanh().tan()).abs() + 0.5).powf((labels.len() as f64 * 0.2) * (labels.len() as f64 * 0.2));
+    if (w1 + w1) > (-0.15) {
+        acc2 = square((labels.len() as f64 * 0.2) * w1);
+    } else {
+        acc2 += w1;
+    }
+    let sel3 = if (-acc1) > 0.50 {
+        tanh(&(((SMatrix::<f64, 2, 1>::from_element(0.35)).scale(acc1)) * (SMatrix::<f64, 1, 2>::from_row_slice(&[0.69, -0.51]))))
+    } else {
+        ((((SMatrix::<f64, 2, 2>::from_row_slice(&[0.19, 0.64, 0.12, -0.86])).add_scalar(w1)).map(|e4| { let mut t5 = acc1.abs(); if ((acc1.abs() + 0.5).recip()) < 0.25 || (e4 / (square(e4) + 0.5)) > (-0.45) { t5 = w1; } else { t5 += acc2; } t5 * 0.5 + acc2 })) * 0.07).exp()
+    };
+    if (((acc2 * 0.23).tanh()).powi(3)) < (-0.04) && (maxout(acc1, (labels.len() as f64 * 0.2))) > 0.01 {
+        acc1 = (sigmoid((acc2 - acc2) * 0.12)).cos();
+    }
+    let mut acc6 = tanh((((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.11, -0.18, 0.09, 0.33, 0.02, 0.47])).scale(acc1)) * (((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.10, 0.81, 0.87, -0.78, 0.08, 0.40])) * w1) + ((SMatrix::<f64, 3, 2>::from_element(0.13)).scale(w1)))) * 0.12);
+    acc1 + (sigmoid(((acc2 - w1) * (square(acc1))) * 0.05))
 }
 
 #[test]
 fn f012_gradient() {
     let mut d = Draw::new(12);
-    let a = 0.80;
-    let v = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let q = d.scalar();
-    let w2 = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let (value, g) = f012_grad(a, &v, q, &w2);
-    let primal = f012(a, &v, q, &w2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f012: the forward sweep gives {value}, the function {primal}");
-    check("f012", &d.theta, &flat(&[g.v.as_slice(), &[g.q], g.w2.as_slice()]), |rd| {
-        let v = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        let q = rd.scalar();
-        let w2 = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        f012(a, &v, q, &w2)
+    let labels: [usize; 1] = [0];
+    let w1 = d.scalar();
+    let primal = f012(&labels, w1);
+    let (value, g) = f012_grad(&labels, w1);
+    check_value("f012_grad", &value, &primal);
+    let (value, tape) = f012_fwd(&labels, w1);
+    check_value("f012_fwd", &value, &primal);
+    check("f012", &d.theta, &flat(&[&[g.w1]]), |rd| {
+        let w1 = rd.scalar();
+        f012(&labels, w1)
     });
 }
 
 #[differentiate]
-/// Generated function `f013`.
-pub fn f013(n: usize, z: f64) -> f64 {
-    let acc1 = z * (n as f64 * 0.25);
-    let acc3: f64 = ((((acc1 * ((DVector::<f64>::from_row_slice(&[0.86, -0.12])).scale(z))).component_div(&square(&(((DVector::<f64>::from_row_slice(&[-0.74, -0.57])) * z).component_div(&((DVector::<f64>::from_row_slice(&[0.61, -0.19])) * acc1).map(|e2| e2 * e2 + 0.5)))).add_scalar(0.5))).dot(&(-((DMatrix::<f64>::from_row_slice(2, 3, &[-0.48, 0.55, -0.07, -0.62, 0.66, 0.87])) * ((DVector::<f64>::from_row_slice(&[0.89, 0.75, -0.35])).scale(z)))))) * 0.04).tanh();
-    let u6 = ((DVector::<f64>::from_row_slice(&[0.19, 0.64])) * z).map(|e4| { let mut t5 = z; if (e4.sin()) > (-0.36) { t5 = acc3 * e4; } else { t5 += (e4.abs() + 0.5).recip(); } t5 * 0.5 + z });
-    let r7 = acc3;
-    return (u6.sum()) + (((u6.norm_squared()) * 0.05).sin());
+fn f013(q: &RowDVector<f64>, flag: bool, w1: &DMatrix<f64>, b2: &SMatrix<f64, 3, 3>) -> f64 {
+    let acc1 = -(elu(((q.mean()).abs() + 0.5).ln(), 0.7));
+    let z2 = acc1;
+    let h4 = tanh(((log_softmax(b2)).component_div(&b2.map(|e3| e3 * e3 + 0.5))) * 0.13);
+    return (b2.sum()) + (h4.sum()) + z2;
 }
 
 #[test]
 fn f013_gradient() {
     let mut d = Draw::new(13);
-    let n: usize = 2;
-    let z = d.scalar();
-    let (value, tape) = f013_fwd(n, z);
+    let q = d.row(3);
+    let flag = true;
+    let w1 = d.matrix(3, 2);
+    let b2 = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let primal = f013(&q, flag, &w1, &b2);
+    let (value, g) = f013_grad(&q, flag, &w1, &b2);
+    check_value("f013_grad", &value, &primal);
+    let (value, tape) = f013_fwd(&q, flag, &w1, &b2);
+    check_value("f013_fwd", &value, &primal);
     let g = f013_bwd(tape, 1.0);
-    let primal = f013(n, z);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f013: the forward sweep gives {value}, the function {primal}");
-    check("f013", &d.theta, &flat(&[&[g.z]]), |rd| {
-        let z = rd.scalar();
-        f013(n, z)
+    check("f013", &d.theta, &flat(&[g.q.as_slice(), g.w1.as_slice(), g.b2.as_slice()]), |rd| {
+        let q = rd.row(3);
+        let w1 = rd.matrix(3, 2);
+        let b2 = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        f013(&q, flag, &w1, &b2)
     });
 }
 
-#[differentiate]
-/// Generated function `f014`.
-pub fn f014(x: f64, w2: f64, w1: &SMatrix<f64, 2, 3>) -> SMatrix<f64, 2, 3> {
-    let mut acc1 = w1 * ((SMatrix::<f64, 3, 3>::from_row_slice(&[0.47, 0.34, 0.74, 0.38, -0.08, 0.46, -0.47, -0.10, 0.81])).scale(w2));
-    let tmp2 = w1.transpose();
-    let sel3 = if ((w2.abs() + 0.5).ln()) < 0.41 {
-        (*w1)
-    } else {
-        w1.clone()
-    };
-    let acc4 = (((x * 1.19).abs() + 0.5).ln()).abs();
-    let mut acc5 = tmp2;
-    let mut acc6 = -(tmp2.transpose());
-    &sel3 + &sel3 + ((SMatrix::<f64, 2, 3>::from_row_slice(&[0.66, -0.34, -0.82, -0.83, -0.05, 0.36])) * tmp2.mean()) + w1
+#[differentiate(wrt(c, k, p, z))]
+pub(crate) fn f014(k: RowDVector<f64>, labels: &[usize], c: f64, p: &DVector<f64>, n: usize, z: f64) -> DVector<f64> {
+    let z1 = ((c.tanh()).abs() + 0.5).recip();
+    let mut acc2 = p.clone();
+    acc2 *= ((z1.tanh().tan()) * 0.63).tanh();
+    p + ((DVector::<f64>::from_row_slice(&[-0.49, 0.76])) * k.mean()) + (k.transpose())
 }
 
 #[test]
 fn f014_gradient() {
     let mut d = Draw::new(14);
-    let x = d.scalar();
-    let w2 = d.scalar();
-    let w1 = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let u = SMatrix::<f64, 2, 3>::from_column_slice(d.seed_matrix(2, 3).as_slice());
-    let (value, g) = f014_vjp(x, w2, &w1, u.clone());
-    let primal = f014(x, w2, &w1);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f014: the forward sweep differs from the function");
-    check("f014", &d.theta, &flat(&[&[g.x], &[g.w2], g.w1.as_slice()]), |rd| {
-        let x = rd.scalar();
-        let w2 = rd.scalar();
-        let w1 = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        u.dot(&f014(x, w2, &w1))
+    let k = d.row(2);
+    let labels: [usize; 1] = [2];
+    let c = d.scalar();
+    let p = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let n: usize = 1;
+    let z = d.scalar();
+    let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
+    let primal = f014(k.clone(), &labels, c, &p, n, z);
+    let (value, g) = f014_vjp(k.clone(), &labels, c, &p, n, z, u.clone());
+    check_value("f014_vjp", &value, &primal);
+    let (value, tape) = f014_fwd(k.clone(), &labels, c, &p, n, z);
+    check_value("f014_fwd", &value, &primal);
+    check("f014", &d.theta, &flat(&[g.k.as_slice(), &[g.c], g.p.as_slice(), &[g.z]]), |rd| {
+        let k = rd.row(2);
+        let c = rd.scalar();
+        let p = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let z = rd.scalar();
+        u.dot(&f014(k.clone(), &labels, c, &p, n, z))
     });
 }
 
-#[differentiate(wrt(h, a))]
-fn f015(a: f64, n: usize, h: DMatrix<f64>) -> f64 {
-    let h = &h + (add_bias(&((-&h).map(|e1| a)), &((DVector::<f64>::from_row_slice(&[0.41, -0.75, -0.20])).add_scalar(a))));
-    let mut acc2 = a;
-    let z3 = acc2;
-    (h.sum()) + ((sigmoid((acc2 + z3) * 0.34)).exp())
+#[differentiate(crate = ::autodiff, wrt(w1, z, p, a))]
+fn f015(p: &SMatrix<f64, 2, 3>, s: &SMatrix<f64, 1, 2>, w1: DMatrix<f64>, z: &SMatrix<f64, 1, 2>, n: usize, a: f64) -> f64 {
+    let u1 = z - z;
+    let acc2 = (tanh(((w1.abs()).norm_squared()) * 0.08)) * (p.nrows() as f64 * 0.3);
+    let act3 = (*z);
+    let sc4 = (if w1.sum() > 0.02 { acc2 / (square(a) + 0.5) } else { acc2 / (acc2.abs() + 0.5) });
+    let u5 = sigmoid(&((w1.transpose()).transpose()));
+    let act6 = acc2;
+    let blk7 = {
+        let t8 = -(softmax(&(u5.transpose())));
+        (*p)
+    };
+    (z.sum()) + (0.66 - a)
 }
 
 #[test]
 fn f015_gradient() {
     let mut d = Draw::new(15);
+    let p = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let s = SMatrix::<f64, 1, 2>::from_column_slice(DMatrix::from_fn(1, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let w1 = d.matrix(2, 3);
+    let z = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let n: usize = 4;
     let a = d.scalar();
-    let n: usize = 2;
-    let h = d.matrix(3, 3);
-    let (value, g) = f015_grad(a, n, h.clone());
-    let primal = f015(a, n, h.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f015: the forward sweep gives {value}, the function {primal}");
-    check("f015", &d.theta, &flat(&[&[g.a], g.h.as_slice()]), |rd| {
+    let primal = f015(&p, &s, w1.clone(), &z, n, a);
+    let (value, g) = f015_grad(&p, &s, w1.clone(), &z, n, a);
+    check_value("f015_grad", &value, &primal);
+    let (value, tape) = f015_fwd(&p, &s, w1.clone(), &z, n, a);
+    check_value("f015_fwd", &value, &primal);
+    check("f015", &d.theta, &flat(&[g.p.as_slice(), g.w1.as_slice(), g.z.as_slice(), &[g.a]]), |rd| {
+        let p = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let w1 = rd.matrix(2, 3);
+        let z = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
         let a = rd.scalar();
-        let h = rd.matrix(3, 3);
-        f015(a, n, h.clone())
+        f015(&p, &s, w1.clone(), &z, n, a)
     });
 }
 
-#[differentiate]
-/// Generated function `f016`.
-pub(crate) fn f016(b: &RowDVector<f64>, flag: bool, a: &RowDVector<f64>) -> RowDVector<f64> {
-    let mut acc1 = (tanh(&((RowDVector::<f64>::from_row_slice(&[0.15, 0.38, -0.09])) * (b.mean())))).norm_squared();
-    if flag {
-        acc1 *= sigmoid(acc1 * 0.34);
+#[differentiate(wrt(m, z, q))]
+pub(crate) fn f016(z: &SMatrix<f64, 1, 2>, n: usize, labels: &[usize], q: &SMatrix<f64, 2, 1>, m: &SMatrix<f64, 2, 3>) -> f64 {
+    let sel1 = if (0.79 + (n as f64 * 0.25)) < (-0.16) && (((q.mean()).abs() + 0.5).ln()) > 0.34 {
+        z.abs()
     } else {
-        acc1 = acc1 + (maxout(acc1, ((sigmoid(acc1 * 0.34)).abs() + 0.5).powi(-2)));
-    }
-    let sel2 = if (((1.67 - acc1) * 0.12).sin()) < 0.12 || ((((acc1 * 0.15).sin()).abs() + 0.5).powf(sigmoid(acc1 * 0.15))) > 0.20 {
-        ((a.transpose()).transpose()) + (sigmoid((((RowDVector::<f64>::from_row_slice(&[0.09, -0.88])) * acc1).component_div(&square(a).add_scalar(0.5))) * 0.08))
-    } else {
-        let u3 = (log_softmax(a)).component_mul(&(a.component_mul(&(tanh(a)))));
-        softmax(&(a.map(|e4| acc1)))
+        let z2 = z.mean();
+        (*z)
     };
-    let acc5 = sel2.clone();
-    let blk6 = {
-        let t7 = (acc1 * (b.nrows() as f64 * 0.3)).tanh().tan();
-        acc1
-    };
-    ((RowDVector::<f64>::from_row_slice(&[-0.11, 0.19])) * acc1) + a + ((RowDVector::<f64>::from_element(2, 0.32)) * acc1) + ((a.map(|e8| { let mut t9 = e8; if (tanh((blk6 * blk6) * 0.03)) > (-0.03) || flag { t9 = leaky_relu(e8, 0.1); } else { t9 += blk6; } t9 * 0.5 + t9 })).map(|e10| ((square(1.02 * acc1)) * 0.02).tanh()))
+    let h3 = elu((((DMatrix::<f64>::from_row_slice(1, 2, &[-0.39, -0.40])).scale(z.mean())) - ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.40, 0.53])).add_scalar(m.mean()))).dot(&((z.nrows() as f64 * 0.3) * ((DMatrix::<f64>::from_row_slice(1, 2, &[0.01, 0.61])).scale(q.mean())))), 0.7);
+    let tmp4 = (m.abs()).add_scalar(h3);
+    let h5 = (n as f64 * 0.25);
+    (z.sum()) + (q.sum()) + (z.sum()) + (((f012(labels, ((tanh(h3 * 0.33)).abs() + 0.5).powf((h3 * 0.33).sin()))) * 0.13).sin())
 }
 
 #[test]
 fn f016_gradient() {
     let mut d = Draw::new(16);
-    let b = d.row(2);
-    let flag = false;
-    let a = d.row(2);
-    let u = RowDVector::from_row_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, g) = f016_vjp(&b, flag, &a, u.clone());
-    let primal = f016(&b, flag, &a);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f016: the forward sweep differs from the function");
-    check("f016", &d.theta, &flat(&[g.b.as_slice(), g.a.as_slice()]), |rd| {
-        let b = rd.row(2);
-        let a = rd.row(2);
-        u.dot(&f016(&b, flag, &a))
+    let z = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let n: usize = 2;
+    let labels: [usize; 1] = [0];
+    let q = SMatrix::<f64, 2, 1>::from_column_slice(d.matrix(2, 1).as_slice());
+    let m = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let primal = f016(&z, n, &labels, &q, &m);
+    let (value, g) = f016_grad(&z, n, &labels, &q, &m);
+    check_value("f016_grad", &value, &primal);
+    let (value, tape) = f016_fwd(&z, n, &labels, &q, &m);
+    check_value("f016_fwd", &value, &primal);
+    check("f016", &d.theta, &flat(&[g.z.as_slice(), g.q.as_slice(), g.m.as_slice()]), |rd| {
+        let z = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        let q = SMatrix::<f64, 2, 1>::from_column_slice(rd.matrix(2, 1).as_slice());
+        let m = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        f016(&z, n, &labels, &q, &m)
     });
 }
 
 #[differentiate]
-pub fn f017(n: usize, z: &DMatrix<f64>, x: f64) -> f64 {
-    let out1 = z.clone();
-    let acc2 = leaky_relu((out1.scale(x)).norm(), 0.1);
-    (z.sum()) + x + acc2
+fn f017(w1: &DMatrix<f64>, labels: &[usize], n: usize, y: DMatrix<f64>, flag: bool) -> f64 {
+    let act1 = sigmoid((((((w1.nrows() as f64 * 0.3).abs() + 0.5).powf(y.mean())) * (if flag { 0.5_f64 } else { 1.5 })) - ((((w1.mean()).abs() + 0.5).powf(w1.mean())) / ((((y.mean()).abs() + 0.5).sqrt()).abs() + 0.5))) * 0.11);
+    let sel2 = if flag || flag {
+        let mut acc3 = act1;
+        sigmoid(act1)
+    } else if act1 < 0.36 && (act1.tanh().tan()) > (-0.32) {
+        (act1.tanh().tan()).tanh()
+    } else {
+        ((f009(labels, ((w1.nrows() as f64 * 0.3).abs() + 0.5).powf(act1), w1.clone())) * 0.13).sin()
+    };
+    (w1.sum()) + act1 + (w1.sum()) + (((tanh((f016(&((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.85, 0.58])).add_scalar(act1)), n, &[1], &((SMatrix::<f64, 2, 1>::from_row_slice(&[0.56, 0.02])) * sel2), &((SMatrix::<f64, 2, 3>::from_element(0.48)) * act1))) * 0.13)).abs() + 0.5).recip())
 }
 
 #[test]
 fn f017_gradient() {
     let mut d = Draw::new(17);
-    let n: usize = 4;
-    let z = d.matrix(2, 2);
-    let x = d.scalar();
-    let (value, tape) = f017_fwd(n, &z, x);
+    let w1 = d.matrix(2, 2);
+    let labels: [usize; 2] = [1, 0];
+    let n: usize = 2;
+    let y = d.matrix(2, 2);
+    let flag = false;
+    let primal = f017(&w1, &labels, n, y.clone(), flag);
+    let (value, g) = f017_grad(&w1, &labels, n, y.clone(), flag);
+    check_value("f017_grad", &value, &primal);
+    let (value, tape) = f017_fwd(&w1, &labels, n, y.clone(), flag);
+    check_value("f017_fwd", &value, &primal);
     let g = f017_bwd(tape, 1.0);
-    let primal = f017(n, &z, x);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f017: the forward sweep gives {value}, the function {primal}");
-    check("f017", &d.theta, &flat(&[g.z.as_slice(), &[g.x]]), |rd| {
-        let z = rd.matrix(2, 2);
-        let x = rd.scalar();
-        f017(n, &z, x)
+    check("f017", &d.theta, &flat(&[g.w1.as_slice(), g.y.as_slice()]), |rd| {
+        let w1 = rd.matrix(2, 2);
+        let y = rd.matrix(2, 2);
+        f017(&w1, &labels, n, y.clone(), flag)
     });
 }
 
-#[differentiate(crate = ::autodiff)]
-pub(crate) fn f018(t: f64, n: usize) -> f64 {
-    let u1 = ((DMatrix::<f64>::from_element(3, 3, 0.39)).add_scalar(t)) / (square(sigmoid(t)) + 1.0);
-    let mut acc2 = (t * t).min(t / (square(t) + 0.5));
-    let h3 = acc2;
-    acc2 = acc2 + ((((sigmoid(acc2 * 0.34)).exp()).abs() + 0.5).recip());
-    acc2 /= square(acc2) + 1.0;
-    let mut acc6 = u1.map(|e4| { let mut t5 = e4.min(acc2); if t5 < (-0.42) { t5 = (acc2 * 0.20).sin(); } else { t5 += e4 * (n as f64 * 0.25); } t5 * 0.5 + (t.abs() + 0.5).powf((acc2 * 0.20).sin()) });
-    if n > 3 && ((((acc2 * 0.20).tanh()).abs() + 0.5).powf(sigmoid(acc2 * 0.20))) > (-0.13) {
-        acc6 = -&u1;
+#[differentiate(wrt(c))]
+pub(crate) fn f018(c: &f64, b2: f64) -> f64 {
+    let mut acc1 = (*c);
+    acc1 = (b2.cos()) - 1.68;
+    if !(acc1 > 0.15) {
+        acc1 /= square((*c)) + 1.0;
+    } else {
+        acc1 /= square(sigmoid(acc1)) + 1.0;
     }
-    return h3 + (0.73 + (t * (u1.nrows() as f64 * 0.3)));
+    let sel2 = if ((*c).powi(3)) > 0.16 {
+        (((DMatrix::<f64>::from_row_slice(1, 2, &[0.15, 0.62])) * (*c)).abs()) * ((DMatrix::<f64>::from_row_slice(2, 2, &[0.54, -0.85, 0.47, 0.70])) * (*c))
+    } else if (acc1.abs()) > (-0.19) {
+        let sc3 = (DMatrix::<f64>::from_row_slice(3, 2, &[-0.88, 0.20, 0.08, 0.31, -0.46, 0.86])) + (((DMatrix::<f64>::from_row_slice(3, 2, &[0.67, 0.80, -0.69, 0.26, -0.26, 0.84])).add_scalar((*c))).component_mul(&(DMatrix::<f64>::from_fn(3, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1))));
+        DMatrix::<f64>::from_row_slice(1, 2, &[0.25, -0.05])
+    } else {
+        let act4 = (((DMatrix::<f64>::from_row_slice(1, 3, &[-0.30, -0.64, -0.35])).scale((*c))) * (DMatrix::<f64>::from_row_slice(3, 2, &[-0.37, 0.45, 0.32, -0.51, 0.33, 0.83]))).abs();
+        act4.clone_owned()
+    };
+    let sel5 = if (*c) > (-0.09) {
+        sel2.clone()
+    } else if (((*c).abs() + 0.5).ln()) < -0.00 {
+        (sel2.clone_owned()) * (0.46 / ((*c).abs() + 0.5))
+    } else {
+        sel2.clone()
+    };
+    let sel6 = if (DMatrix::<f64>::from_fn(1, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)).sum() > 0.24 {
+        let mut acc8 = sel2.component_div(&sel5.map(|e7| e7 * e7 + 0.5));
+        (b2 * (sel2.nrows() as f64 * 0.3)) * (acc1 * (*c))
+    } else if ((*c).sin()) < (-0.45) {
+        ((acc1.abs() + 0.5).sqrt()) * (sel2.nrows() as f64 * 0.3)
+    } else {
+        ((sigmoid((f008(true, relu((*c)))) * 0.13)).abs() + 0.5).powf(tanh((square(acc1)) * 0.14))
+    };
+    let sc9 = ((sel5.transpose()).transpose()).abs();
+    sigmoid(((sel5.sum()) + (sel2.sum()) + (sel2.sum()) + ((sc9.sum()) * (sel2.nrows() as f64 * 0.3))) * 0.03)
 }
 
 #[test]
 fn f018_gradient() {
     let mut d = Draw::new(18);
-    let t = d.scalar();
-    let n: usize = 4;
-    let (value, g) = f018_grad(t, n);
-    let primal = f018(t, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f018: the forward sweep gives {value}, the function {primal}");
-    check("f018", &d.theta, &flat(&[&[g.t]]), |rd| {
-        let t = rd.scalar();
-        f018(t, n)
+    let c = d.scalar();
+    let b2 = 0.70;
+    let primal = f018(&c, b2);
+    let (value, g) = f018_grad(&c, b2);
+    check_value("f018_grad", &value, &primal);
+    let (value, tape) = f018_fwd(&c, b2);
+    check_value("f018_fwd", &value, &primal);
+    check("f018", &d.theta, &flat(&[&[g.c]]), |rd| {
+        let c = rd.scalar();
+        f018(&c, b2)
     });
 }
 
-#[differentiate(wrt(bias, b1, q, a))]
-fn f019(w: f64, bias: f64, a: f64, b1: DMatrix<f64>, q: &DMatrix<f64>, b2: &DMatrix<f64>) -> f64 {
-    let sel1 = if bias > 0.16 {
-        let w = w - a;
-        ((w * (maxout(a, w))) * 0.12).sin()
+#[differentiate]
+fn f019(y: DMatrix<f64>, k: f64, x: DMatrix<f64>) -> f64 {
+    let sc1 = k.tanh().tan();
+    let mut acc2 = y.clone();
+    let mut acc3 = (x.mean()) / (square(k) + 0.5);
+    let mut acc4 = (((y.dot(&(y.transpose()))) * 0.12).tanh()).min(leaky_relu(acc3, 0.1));
+    if (if ((y.nrows() as f64 * 0.3).powi(2)) < (-0.58) && (k * k) > (-0.58) { acc3 } else { acc4 }) > 0.02 {
+        let mut acc6 = tanh(((y.map(|e5| acc4)) * (if (acc3.sin()) < (-0.25) { acc3 } else { (y.nrows() as f64 * 0.3) })) * 0.12);
+        acc3 = (((sigmoid(acc4 * 0.34)).exp()).abs() + 0.5).sqrt();
     } else {
-        a
-    };
-    let sc2 = softmax(q);
-    let blk3 = {
-        let t4 = (sel1.abs()) / ((bias.powi(2)).abs() + 0.5);
-        ((t4.abs()).abs() + 0.5).sqrt()
-    };
-    let mut acc5 = q.clone();
-    acc5 -= (sigmoid(&(((((DMatrix::<f64>::from_row_slice(2, 3, &[0.14, -0.30, -0.28, -0.86, 0.43, 0.62])) * bias) * ((DMatrix::<f64>::from_row_slice(3, 2, &[-0.51, 0.57, -0.30, -0.28, 0.25, -0.54])).add_scalar(sel1))) * 0.11).map(|e6| e6.sin()))));
-    (q.sum()) + (-(blk3.cos()))
+        acc3 *= tanh((x.dot(&x)) * 0.05);
+    }
+    k + acc3 + sc1 + k
 }
 
 #[test]
 fn f019_gradient() {
     let mut d = Draw::new(19);
-    let w = 0.80;
-    let bias = d.scalar();
-    let a = d.scalar();
-    let b1 = d.matrix(2, 2);
-    let q = d.matrix(2, 2);
-    let b2 = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let (value, g) = f019_grad(w, bias, a, b1.clone(), &q, &b2);
-    let primal = f019(w, bias, a, b1.clone(), &q, &b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f019: the forward sweep gives {value}, the function {primal}");
-    check("f019", &d.theta, &flat(&[&[g.bias], &[g.a], g.b1.as_slice(), g.q.as_slice()]), |rd| {
-        let bias = rd.scalar();
-        let a = rd.scalar();
-        let b1 = rd.matrix(2, 2);
-        let q = rd.matrix(2, 2);
-        f019(w, bias, a, b1.clone(), &q, &b2)
+    let y = d.matrix(2, 2);
+    let k = d.scalar();
+    let x = d.matrix(3, 3);
+    let primal = f019(y.clone(), k, x.clone());
+    let (value, g) = f019_grad(y.clone(), k, x.clone());
+    check_value("f019_grad", &value, &primal);
+    let (value, tape) = f019_fwd(y.clone(), k, x.clone());
+    check_value("f019_fwd", &value, &primal);
+    check("f019", &d.theta, &flat(&[g.y.as_slice(), &[g.k], g.x.as_slice()]), |rd| {
+        let y = rd.matrix(2, 2);
+        let k = rd.scalar();
+        let x = rd.matrix(3, 3);
+        f019(y.clone(), k, x.clone())
     });
 }
 
 #[differentiate]
-pub(crate) fn f020(s: f64, n: usize, b2: DVector<f64>, h: &RowDVector<f64>, m: DMatrix<f64>) -> f64 {
-    let mut acc1 = (s / (s.abs() + 0.5)) * (maxout(s, s));
-    let sel2 = if !((s + s) > -0.00) {
-        let act3 = (s + acc1).abs();
-        ((tanh(act3 * 0.17)).abs() + 0.5).powf(s)
-    } else if (s - acc1) < (-0.15) {
-        (leaky_relu(s, 0.1)).abs()
-    } else {
-        let u4 = acc1;
-        u4
+fn f020(q: f64, w1: &DMatrix<f64>, w2: &DVector<f64>, k: &DVector<f64>) -> f64 {
+    let h1 = ((sigmoid(q)) * q) + ((q.max((w1.nrows() as f64 * 0.3))) * (q - q));
+    let tmp2 = (RowDVector::<f64>::from_row_slice(&[-0.72, 0.88, 0.79])).scale(h1);
+    let blk3 = {
+        let t4 = w2.clone();
+        h1
     };
-    if (acc1 * (b2.nrows() as f64 * 0.3)) > 0.54 && ((((sel2 * 0.23).sin()).abs() + 0.5).powf((acc1 * 0.23).sin())) < 0.55 {
-        acc1 -= 1.28 * (sel2.sin());
-    } else {
-        let z5 = leaky_relu(b2.mean(), 0.1);
-        acc1 /= square(z5 * sel2) + 1.0;
-    }
-    sel2 + acc1 + ((tanh(sel2)).tanh().tan())
+    let z5 = ((sigmoid(((w1.transpose()).scale(h1)) * 0.12)) * ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.79, -0.63, -0.33, -0.88])).scale(q))) + (w1.transpose());
+    let r6 = (blk3.abs() + 0.5).recip();
+    let blk7 = {
+        let t8 = (sigmoid((blk3 * &z5) * 0.04)).norm();
+        q.cos()
+    };
+    (k.sum()) + r6 + (((w1.nrows() as f64 * 0.3).abs()).powi(3))
 }
 
 #[test]
 fn f020_gradient() {
     let mut d = Draw::new(20);
-    let s = d.scalar();
-    let n: usize = 4;
-    let b2 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let h = d.row(3);
-    let m = d.matrix(1, 3);
-    let (value, g) = f020_grad(s, n, b2.clone(), &h, m.clone());
-    let primal = f020(s, n, b2.clone(), &h, m.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f020: the forward sweep gives {value}, the function {primal}");
-    check("f020", &d.theta, &flat(&[&[g.s], g.b2.as_slice(), g.h.as_slice(), g.m.as_slice()]), |rd| {
-        let s = rd.scalar();
-        let b2 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let h = rd.row(3);
-        let m = rd.matrix(1, 3);
-        f020(s, n, b2.clone(), &h, m.clone())
+    let q = d.scalar();
+    let w1 = d.matrix(2, 3);
+    let w2 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let k = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let primal = f020(q, &w1, &w2, &k);
+    let (value, g) = f020_grad(q, &w1, &w2, &k);
+    check_value("f020_grad", &value, &primal);
+    let (value, tape) = f020_fwd(q, &w1, &w2, &k);
+    check_value("f020_fwd", &value, &primal);
+    check("f020", &d.theta, &flat(&[&[g.q], g.w1.as_slice(), g.w2.as_slice(), g.k.as_slice()]), |rd| {
+        let q = rd.scalar();
+        let w1 = rd.matrix(2, 3);
+        let w2 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        let k = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        f020(q, &w1, &w2, &k)
     });
 }
 
-#[differentiate]
-fn f021(n: usize, h: &RowDVector<f64>, w2: DMatrix<f64>, a: &DVector<f64>, b2: f64) -> f64 {
-    let h1 = (((-b2).abs() + 0.5).sqrt()).abs();
-    let h3 = a.map(|e2| (h1 - 0.83).abs());
-    let mut acc4 = 1.74 - (0.91 / (b2.abs() + 0.5));
-    if !(b2 < (-0.32)) {
-        let mut acc5 = (((DMatrix::<f64>::from_element(4, 1, 0.75)).add_scalar(b2)).add_scalar(b2)) * ((DVector::<f64>::from_row_slice(&[0.19])).scale(b2));
-        acc4 -= h1;
+#[differentiate(wrt(q, s, w, p))]
+pub fn f021(p: f64, c: f64, q: f64, s: f64, w: f64) -> f64 {
+    let mut acc1 = (q.exp()) + (-p);
+    acc1 = (((DMatrix::<f64>::from_row_slice(1, 2, &[-0.42, -0.79])).scale(w)) / (square(q) + 1.0)).norm_squared();
+    if (((acc1 * 0.17).tanh()).exp()) > 0.05 && (acc1.tanh().tan()) > (-0.48) {
+        acc1 -= s;
+    } else {
+        acc1 /= square(p) + 1.0;
     }
-    let out6 = h.clone();
-    let mut acc7 = (w2.scale(acc4)).transpose();
-    sigmoid(((acc7.sum()) + (h.sum()) + (a.sum()) + ((((acc4 * 0.21).sin()).powi(2)) / (square(((square(acc4)) * 0.05).sin()) + 0.5))) * 0.03)
+    acc1 *= (w * 0.67).sin();
+    let sel2 = if p < 0.31 && (s.max(c)) < 0.11 {
+        let z3: f64 = (sigmoid((f008(true, (sigmoid(acc1 * 0.14)).exp())) * 0.13)) + (s.min(s / (s.abs() + 0.5)));
+        q
+    } else {
+        p
+    };
+    if !((relu(s)) > 0.59) {
+        acc1 *= ((-p) * 0.67).tanh();
+    }
+    let mut acc4 = q;
+    s + ((((DMatrix::<f64>::from_row_slice(2, 2, &[0.03, -0.05, -0.20, 0.11])) * acc4) * ((DMatrix::<f64>::from_element(2, 3, 0.65)).scale(acc4))).norm())
 }
 
 #[test]
 fn f021_gradient() {
     let mut d = Draw::new(21);
-    let n: usize = 3;
-    let h = d.row(4);
-    let w2 = d.matrix(3, 3);
-    let a = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let b2 = d.scalar();
-    let (value, tape) = f021_fwd(n, &h, w2.clone(), &a, b2);
+    let p = d.scalar();
+    let c = 0.30;
+    let q = d.scalar();
+    let s = d.scalar();
+    let w = d.scalar();
+    let primal = f021(p, c, q, s, w);
+    let (value, g) = f021_grad(p, c, q, s, w);
+    check_value("f021_grad", &value, &primal);
+    let (value, tape) = f021_fwd(p, c, q, s, w);
+    check_value("f021_fwd", &value, &primal);
     let g = f021_bwd(tape, 1.0);
-    let primal = f021(n, &h, w2.clone(), &a, b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f021: the forward sweep gives {value}, the function {primal}");
-    check("f021", &d.theta, &flat(&[g.h.as_slice(), g.w2.as_slice(), g.a.as_slice(), &[g.b2]]), |rd| {
-        let h = rd.row(4);
-        let w2 = rd.matrix(3, 3);
-        let a = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let b2 = rd.scalar();
-        f021(n, &h, w2.clone(), &a, b2)
+    check("f021", &d.theta, &flat(&[&[g.p], &[g.q], &[g.s], &[g.w]]), |rd| {
+        let p = rd.scalar();
+        let q = rd.scalar();
+        let s = rd.scalar();
+        let w = rd.scalar();
+        f021(p, c, q, s, w)
     });
 }
 
-#[differentiate]
-pub fn f022(h: f64, x: &DVector<f64>, q: f64, k: &DMatrix<f64>) -> f64 {
-    let act1 = q;
-    let x = x + x;
-    let sel2 = if (x.norm()) < (-0.33) {
-        (DMatrix::<f64>::from_element(2, 2, 0.24)).add_scalar(h)
-    } else if h < 0.08 {
-        k.clone()
-    } else {
-        let z5 = softmax(((DMatrix::<f64>::from_row_slice(2, 2, &[0.68, 0.23, 0.11, 0.46])).add_scalar(h)).map(|e3| { let mut t4 = q; if (t4 - act1) > (-0.42) || h > 0.41 { t4 = h.abs(); } else { t4 += -act1; } t4 * 0.5 + (q.abs() + 0.5).recip() }));
-        log_softmax(z5.clone())
+#[differentiate(crate = ::autodiff, wrt(p, m, a, v))]
+pub fn f022(p: f64, a: &DMatrix<f64>, w1: f64, m: f64, v: f64) -> DMatrix<f64> {
+    let sc1 = a.clone();
+    let blk2 = {
+        let t3 = (a.component_mul(&sc1)).transpose();
+        sc1.clone()
     };
-    let h = h + ((((sel2.transpose()).norm_squared()) * 0.04).sin());
-    let h8 = ((1.09 + h) - (tanh((f005(&((x.transpose()).map(|e6| { let mut t7 = h.cos(); if (((h * 0.40).tanh()).exp()) < 0.53 { t7 = sigmoid((e6 - q) * 0.23); } else { t7 += e6.tanh().tan(); } t7 * 0.5 + act1 })), true)) * 0.13))) * (k.nrows() as f64 * 0.3);
-    act1 + (q * 0.48)
+    let u4 = ((tanh(((m.tanh().tan()).exp()) * 0.21)).abs() + 0.5).powf(sigmoid((((m.abs() + 0.5).powf((a.nrows() as f64 * 0.3))) * (v.max(w1))) * 0.24));
+    let sc5 = a.transpose();
+    let act6 = (sigmoid(u4 * 0.36)).exp();
+    a + ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.51, 0.72, -0.52, 0.46])) * v) + a
 }
 
 #[test]
 fn f022_gradient() {
     let mut d = Draw::new(22);
-    let h = d.scalar();
-    let x = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let q = d.scalar();
-    let k = d.matrix(2, 2);
-    let (value, g) = f022_grad(h, &x, q, &k);
-    let primal = f022(h, &x, q, &k);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f022: the forward sweep gives {value}, the function {primal}");
-    check("f022", &d.theta, &flat(&[&[g.h], g.x.as_slice(), &[g.q], g.k.as_slice()]), |rd| {
-        let h = rd.scalar();
-        let x = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let q = rd.scalar();
-        let k = rd.matrix(2, 2);
-        f022(h, &x, q, &k)
+    let p = d.scalar();
+    let a = d.matrix(2, 2);
+    let w1 = 0.40;
+    let m = d.scalar();
+    let v = d.scalar();
+    let u = d.seed_matrix(2, 2);
+    let primal = f022(p, &a, w1, m, v);
+    let (value, g) = f022_vjp(p, &a, w1, m, v, u.clone());
+    check_value("f022_vjp", &value, &primal);
+    let (value, tape) = f022_fwd(p, &a, w1, m, v);
+    check_value("f022_fwd", &value, &primal);
+    check("f022", &d.theta, &flat(&[&[g.p], g.a.as_slice(), &[g.m], &[g.v]]), |rd| {
+        let p = rd.scalar();
+        let a = rd.matrix(2, 2);
+        let m = rd.scalar();
+        let v = rd.scalar();
+        u.dot(&f022(p, &a, w1, m, v))
     });
 }
 
 #[differentiate]
-fn f023(v: &SMatrix<f64, 3, 3>, n: usize) -> f64 {
-    let acc1 = (*v);
-    let blk2 = {
-        let t3 = sigmoid(v.mean());
-        (t3.abs() + 0.5).sqrt()
-    };
-    blk2 + blk2 + (v.sum()) + (tanh((((v.transpose()) - &acc1).norm_squared()) * 0.02))
+pub fn f023(k: &DMatrix<f64>, n: usize, v: f64, b: &DMatrix<f64>) -> DMatrix<f64> {
+    let act1 = (DMatrix::<f64>::from_element(2, 3, 0.71)).add_scalar(v);
+    let act1 = &act1 - (act1.map(|e2| e2.sin()));
+    k + k + k
 }
 
 #[test]
 fn f023_gradient() {
     let mut d = Draw::new(23);
-    let v = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let n: usize = 4;
-    let (value, g) = f023_grad(&v, n);
-    let primal = f023(&v, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f023: the forward sweep gives {value}, the function {primal}");
-    check("f023", &d.theta, &flat(&[g.v.as_slice()]), |rd| {
-        let v = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        f023(&v, n)
+    let k = d.matrix(3, 2);
+    let n: usize = 3;
+    let v = d.scalar();
+    let b = d.matrix(3, 2);
+    let u = d.seed_matrix(3, 2);
+    let primal = f023(&k, n, v, &b);
+    let (value, g) = f023_vjp(&k, n, v, &b, u.clone());
+    check_value("f023_vjp", &value, &primal);
+    let (value, tape) = f023_fwd(&k, n, v, &b);
+    check_value("f023_fwd", &value, &primal);
+    check("f023", &d.theta, &flat(&[g.k.as_slice(), &[g.v], g.b.as_slice()]), |rd| {
+        let k = rd.matrix(3, 2);
+        let v = rd.scalar();
+        let b = rd.matrix(3, 2);
+        u.dot(&f023(&k, n, v, &b))
     });
 }
 
-#[differentiate(wrt(b2, bias, x, w2))]
-/// Generated function `f024`.
-fn f024(bias: &DMatrix<f64>, b2: DMatrix<f64>, x: &RowDVector<f64>, w2: RowDVector<f64>, q: f64, n: usize) -> f64 {
-    let sel1 = if !((bias.mean()) > (-0.38)) {
-        let act2 = b2.clone();
-        w2.clone()
-    } else if (q * 0.88) < 0.40 {
-        ((x.transpose()).map(|e3| e3.tanh().tan())).transpose()
-    } else {
-        (((DVector::<f64>::from_row_slice(&[0.14, -0.64, 0.81])).scale(bias.mean())).component_mul(&(w2.transpose()))).transpose()
+#[differentiate(wrt(c, q, w))]
+fn f024(n: usize, q: &DMatrix<f64>, c: f64, w: SMatrix<f64, 1, 2>, m: f64) -> DMatrix<f64> {
+    let blk1 = {
+        let t2 = ((((q.dot(q)) * 0.08).tanh()).abs() + 0.5).powi(-2);
+        q.clone()
     };
-    let sc4 = bias.clone();
-    let act6 = (tanh(&b2)).map(|e5| e5 + 1.30);
-    return (b2.sum()) + q;
+    let sel3 = if (c.powi(2)) < (-0.13) {
+        blk1.clone()
+    } else {
+        let blk1 = &blk1 + ((q.transpose()).transpose());
+        blk1.clone()
+    };
+    let r4: DMatrix<f64> = -q;
+    ((DMatrix::<f64>::from_row_slice(3, 2, &[-0.80, -0.72, 0.08, 0.67, 0.87, -0.22])) * w.mean()) + ((DMatrix::<f64>::from_element(3, 2, 0.30)) * w.mean()) + (sigmoid((((DMatrix::<f64>::from_row_slice(3, 3, &[0.80, -0.58, 0.11, -0.46, -0.66, 0.29, -0.64, 0.03, 0.78])).add_scalar(c)) * q) * 0.10))
 }
 
 #[test]
 fn f024_gradient() {
     let mut d = Draw::new(24);
-    let bias = d.matrix(2, 2);
-    let b2 = d.matrix(2, 2);
-    let x = d.row(3);
-    let w2 = d.row(3);
-    let q = 0.60;
-    let n: usize = 1;
-    let (value, g) = f024_grad(&bias, b2.clone(), &x, w2.clone(), q, n);
-    let primal = f024(&bias, b2.clone(), &x, w2.clone(), q, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f024: the forward sweep gives {value}, the function {primal}");
-    check("f024", &d.theta, &flat(&[g.bias.as_slice(), g.b2.as_slice(), g.x.as_slice(), g.w2.as_slice()]), |rd| {
-        let bias = rd.matrix(2, 2);
-        let b2 = rd.matrix(2, 2);
-        let x = rd.row(3);
-        let w2 = rd.row(3);
-        f024(&bias, b2.clone(), &x, w2.clone(), q, n)
+    let n: usize = 4;
+    let q = d.matrix(3, 2);
+    let c = d.scalar();
+    let w = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let m = 0.60;
+    let u = d.seed_matrix(3, 2);
+    let primal = f024(n, &q, c, w.clone(), m);
+    let (value, g) = f024_vjp(n, &q, c, w.clone(), m, u.clone());
+    check_value("f024_vjp", &value, &primal);
+    let (value, tape) = f024_fwd(n, &q, c, w.clone(), m);
+    check_value("f024_fwd", &value, &primal);
+    check("f024", &d.theta, &flat(&[g.q.as_slice(), &[g.c], g.w.as_slice()]), |rd| {
+        let q = rd.matrix(3, 2);
+        let c = rd.scalar();
+        let w = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        u.dot(&f024(n, &q, c, w.clone(), m))
     });
 }
 
-#[differentiate]
-fn f025(z: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
-    let sc1 = b.clone();
-    let blk2 = {
-        let t3 = (tanh((((DMatrix::<f64>::from_row_slice(3, 3, &[0.46, 0.34, 0.74, 0.20, -0.73, 0.65, -0.87, -0.59, -0.83])).add_scalar(sc1.mean())) * &sc1) * 0.10)) + &sc1;
-        (z.transpose()) * (DMatrix::<f64>::from_element(2, 2, 0.27))
+#[differentiate(wrt(q, b1), crate = ::autodiff)]
+/// Generated function `f025`.
+fn f025(x: f64, q: &DMatrix<f64>, n: usize, b1: f64) -> DMatrix<f64> {
+    let blk1 = {
+        let t2 = ((elu(x, 0.7)).abs() + 0.5).powf(((f015(&(((SMatrix::<f64, 2, 3>::from_element(0.85)).add_scalar(b1)) + ((SMatrix::<f64, 2, 3>::from_row_slice(&[0.87, -0.27, 0.72, 0.40, -0.17, 0.32])).scale(b1))), &SMatrix::<f64, 1, 2>::from_row_slice(&[-0.59, 0.15]), DMatrix::<f64>::from_row_slice(2, 3, &[-0.52, -0.29, -0.42, -0.46, 0.59, -0.83]), &(SMatrix::<f64, 1, 2>::from_element(0.20)), n, -(n as f64 * 0.25))) * 0.13).sin());
+        ((b1.abs() + 0.5).powf(sigmoid(t2 * 0.36))) * (q.nrows() as f64 * 0.3)
     };
-    return (sc1.sum()) + (((z.mean()) * (z.nrows() as f64 * 0.3)) * (z.nrows() as f64 * 0.3));
+    let tmp3 = q.clone();
+    let act4 = q.transpose();
+    let b1 = b1 - b1;
+    &tmp3 + ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.50, -0.85, -0.53, 0.00, -0.43, -0.15, 0.31, -0.10, -0.12])) * blk1) + (add_bias(&tmp3, (DVector::<f64>::from_row_slice(&[-0.85, 0.11, 0.24])).scale(blk1)))
 }
 
 #[test]
 fn f025_gradient() {
     let mut d = Draw::new(25);
-    let z = d.matrix(2, 3);
-    let b = d.matrix(3, 2);
-    let (value, tape) = f025_fwd(&z, &b);
-    let g = f025_bwd(tape, 1.0);
-    let primal = f025(&z, &b);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f025: the forward sweep gives {value}, the function {primal}");
-    check("f025", &d.theta, &flat(&[g.z.as_slice(), g.b.as_slice()]), |rd| {
-        let z = rd.matrix(2, 3);
-        let b = rd.matrix(3, 2);
-        f025(&z, &b)
+    let x = 0.70;
+    let q = d.matrix(3, 3);
+    let n: usize = 4;
+    let b1 = d.scalar();
+    let u = d.seed_matrix(3, 3);
+    let primal = f025(x, &q, n, b1);
+    let (value, g) = f025_vjp(x, &q, n, b1, u.clone());
+    check_value("f025_vjp", &value, &primal);
+    let (value, tape) = f025_fwd(x, &q, n, b1);
+    check_value("f025_fwd", &value, &primal);
+    let g = f025_bwd(tape, u.clone());
+    check("f025", &d.theta, &flat(&[g.q.as_slice(), &[g.b1]]), |rd| {
+        let q = rd.matrix(3, 3);
+        let b1 = rd.scalar();
+        u.dot(&f025(x, &q, n, b1))
     });
 }
 
-#[differentiate(crate = ::autodiff)]
-/// Generated function `f026`.
-pub(crate) fn f026(n: usize, b: &SMatrix<f64, 3, 3>) -> f64 {
-    let act1 = ((((1.79 * ((n as f64 * 0.25).exp())) * 0.21).tanh()).abs() + 0.5).powf(tanh(((n as f64 * 0.25).tanh().tan()) * 0.63));
-    let act2 = ((if b.sum() > 0.03 || (((b.mean()).abs() + 0.5).powf(b.mean())) > 0.12 { b.mean() } else { (b.nrows() as f64 * 0.3) }).abs() + 0.5).powi(-2);
-    let mut acc3 = (*b);
-    let acc6 = (sigmoid(((((SMatrix::<f64, 3, 3>::from_row_slice(&[-0.02, 0.88, -0.30, -0.10, 0.06, -0.58, 0.07, -0.72, -0.55])).scale(act2)) - b).map(|e4| { let mut t5 = e4; if (act2.tanh().tan()) < (-0.41) { t5 = tanh(t5 * 0.20); } else { t5 += e4.tanh(); } t5 * 0.5 + leaky_relu(t5, 0.1) })) * 0.13)) - (acc3.transpose());
-    let u8: f64 = tanh((((acc6.clone()).add_scalar(act2.min(act2))).dot(&((b.clone()) - ((((b.transpose()) * ((SMatrix::<f64, 3, 3>::from_row_slice(&[0.74, 0.76, 0.10, -0.28, 0.37, -0.30, 0.72, 0.41, -0.79])).add_scalar(act2))) * 0.05).map(|e7| e7.sin()))))) * 0.01);
-    let mut acc9 = acc6;
-    let mut acc10 = (1.40 * u8).sin();
-    (acc6.sum()) + (((acc6.mean()).abs() + 0.5).powf(sigmoid(act2 * 0.25)))
+#[differentiate(crate = ::autodiff, wrt(b2, k, x))]
+pub fn f026(x: &DMatrix<f64>, y: f64, b2: &DMatrix<f64>, k: RowDVector<f64>) -> f64 {
+    let mut acc1 = leaky_relu(1.08 * y, 0.1);
+    let mut acc4 = (x.nrows() as f64 * 0.3) * (((DMatrix::<f64>::from_element(1, 2, 0.53)) * (k.mean())).map(|e2| { let mut t3 = leaky_relu(y, 0.1); if e2 < 0.13 { t3 = t3; } else { t3 += y; } t3 * 0.5 + e2 }));
+    let blk5 = {
+        let t6 = (b2.scale(k.mean())).component_div(&(&acc4 + b2).abs().add_scalar(0.5));
+        (x.mean()).exp()
+    };
+    let tmp7 = ((((blk5 / (blk5.abs() + 0.5)) * 0.12).sin()) * (sigmoid((blk5 * blk5) * 0.05))) * ((1.47 * blk5) - 1.17);
+    (acc4.sum()) + (x.sum()) + (((y.abs() + 0.5).powf((x.nrows() as f64 * 0.3))).tanh().tan())
 }
 
 #[test]
 fn f026_gradient() {
     let mut d = Draw::new(26);
-    let n: usize = 2;
-    let b = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let (value, g) = f026_grad(n, &b);
-    let primal = f026(n, &b);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f026: the forward sweep gives {value}, the function {primal}");
-    check("f026", &d.theta, &flat(&[g.b.as_slice()]), |rd| {
-        let b = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        f026(n, &b)
+    let x = d.matrix(2, 2);
+    let y = 0.80;
+    let b2 = d.matrix(1, 2);
+    let k = d.row(3);
+    let primal = f026(&x, y, &b2, k.clone());
+    let (value, g) = f026_grad(&x, y, &b2, k.clone());
+    check_value("f026_grad", &value, &primal);
+    let (value, tape) = f026_fwd(&x, y, &b2, k.clone());
+    check_value("f026_fwd", &value, &primal);
+    check("f026", &d.theta, &flat(&[g.x.as_slice(), g.b2.as_slice(), g.k.as_slice()]), |rd| {
+        let x = rd.matrix(2, 2);
+        let b2 = rd.matrix(1, 2);
+        let k = rd.row(3);
+        f026(&x, y, &b2, k.clone())
     });
 }
 
-#[differentiate(wrt(x, z, a, w2))]
-/// Generated function `f027`.
-fn f027(flag: bool, a: f64, n: usize, q: &DMatrix<f64>, w2: f64, z: f64, x: &SMatrix<f64, 2, 2>) -> f64 {
-    let blk1 = {
-        let t2 = ((elu(z, 0.7)).abs() + 0.5).powf(sigmoid((f018(z + z, n)) * 0.13));
-        -(-a)
-    };
-    let act3 = ((((n as f64 * 0.25) + a).abs() + 0.5).powf((n as f64 * 0.25).abs())).tanh().tan();
-    let g4 = (x.scale(w2)).add_scalar(w2.exp());
-    let blk5 = {
-        let t6 = a;
-        (act3.tanh()) * (q.nrows() as f64 * 0.3)
-    };
-    let u7 = (blk5 * (act3.sin())).cos();
-    let mut acc8 = (act3.max((if flag { 0.5_f64 } else { 1.5 }))).powi(2);
-    a + blk1 + u7 + (if w2 < (-0.52) { (if (w2 * acc8) < (-0.10) { u7 } else { blk5 }) } else { acc8 })
+#[differentiate]
+pub fn f027(flag: bool, t: &DMatrix<f64>, b2: f64) -> f64 {
+    let act1: f64 = 0.55 - ((b2 / (square(b2) + 0.5)) + 1.17);
+    let u2 = ((((maxout(b2, b2)) * (if flag { 0.5_f64 } else { 1.5 })) * 0.45).sin()).powi(3);
+    let acc3 = ((act1 * (t.nrows() as f64 * 0.3)).min(b2 * (t.nrows() as f64 * 0.3))).exp();
+    let z4 = acc3;
+    let mut acc5 = tanh(((((DMatrix::<f64>::from_row_slice(3, 1, &[-0.39, 0.54, 0.58])).scale(act1)).component_mul(&((DMatrix::<f64>::from_row_slice(3, 1, &[-0.52, 0.12, 0.90])).scale(u2)))) * (if (elu(acc3, 0.7)) < 0.37 { u2 } else { z4 })) * 0.07);
+    let mut acc6 = acc5.clone();
+    let tmp7 = (tanh(((add_bias(&acc5, &((DVector::<f64>::from_row_slice(&[-0.83, -0.66, 0.45])).scale(acc3)))).component_div(&acc6.abs().add_scalar(0.5))) * 0.11)) * (((acc3 * 0.25).sin()).exp());
+    b2 + (acc5.sum()) + z4 + (-(u2.max(b2)))
 }
 
 #[test]
 fn f027_gradient() {
     let mut d = Draw::new(27);
     let flag = false;
-    let a = d.scalar();
-    let n: usize = 1;
-    let q = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let w2 = d.scalar();
-    let z = d.scalar();
-    let x = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let (value, g) = f027_grad(flag, a, n, &q, w2, z, &x);
-    let primal = f027(flag, a, n, &q, w2, z, &x);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f027: the forward sweep gives {value}, the function {primal}");
-    check("f027", &d.theta, &flat(&[&[g.a], &[g.w2], &[g.z], g.x.as_slice()]), |rd| {
-        let a = rd.scalar();
-        let w2 = rd.scalar();
-        let z = rd.scalar();
-        let x = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        f027(flag, a, n, &q, w2, z, &x)
+    let t = d.matrix(1, 3);
+    let b2 = d.scalar();
+    let primal = f027(flag, &t, b2);
+    let (value, g) = f027_grad(flag, &t, b2);
+    check_value("f027_grad", &value, &primal);
+    let (value, tape) = f027_fwd(flag, &t, b2);
+    check_value("f027_fwd", &value, &primal);
+    check("f027", &d.theta, &flat(&[g.t.as_slice(), &[g.b2]]), |rd| {
+        let t = rd.matrix(1, 3);
+        let b2 = rd.scalar();
+        f027(flag, &t, b2)
     });
 }
 
-#[differentiate(wrt(s, c))]
-fn f028(k: f64, s: f64, p: &DMatrix<f64>, c: f64) -> f64 {
-    let u1 = ((DVector::<f64>::from_element(2, 0.90)).scale(c)) * ((RowDVector::<f64>::from_element(2, 0.77)).scale(s));
-    let blk2 = {
-        let t3 = (c.abs()).tanh().tan();
-        c
-    };
-    let sc4 = (u1.sum()).tanh().tan();
-    let sel5 = if (tanh(blk2)) < (-0.37) {
-        p.transpose()
-    } else if (p.transpose()).sum() > (-0.11) {
-        (u1.clone()).component_div(&(add_bias(p, &((DVector::<f64>::from_row_slice(&[0.90, 0.19])).add_scalar(sc4)))).map(|e6| e6 * e6 + 0.5))
+#[differentiate(wrt(q, x, s))]
+pub(crate) fn f028(labels: &[usize], p: f64, q: &DMatrix<f64>, x: &DMatrix<f64>, s: &SMatrix<f64, 3, 2>) -> SMatrix<f64, 3, 2> {
+    let h1 = ((q.component_div(&square(q).add_scalar(0.5))) * 0.12).exp();
+    let sel2 = if (s.mean()) > (-0.41) {
+        let r3 = relu(s.clone());
+        (s.component_mul(&r3)).map(|e4| { let mut t5 = e4; if (e4 - t5) > (-0.24) { t5 = e4 * (labels.len() as f64 * 0.2); } else { t5 += t5; } t5 * 0.5 + (sigmoid(e4 * 0.45)).exp() })
+    } else if (p * (labels.len() as f64 * 0.2)) < (-0.20) || ((s.mean()) / (square(h1.mean()) + 0.5)) < 0.13 {
+        (-s).map(|e6| 1.16 * (-e6))
     } else {
-        let h7 = u1.clone();
-        u1.component_div(&(h7.component_mul(&h7)).map(|e8| e8 * e8 + 0.5))
+        let out7 = h1.clone();
+        (s.map(|e8| e8)).map(|e9| { let mut t10 = e9.tanh().tan(); if !(p > (-0.36)) { t10 = (((t10.abs() + 0.5).powf(e9)) * 0.33).sin(); } else { t10 += p / (t10.abs() + 0.5); } t10 * 0.5 + e9 + t10 })
     };
-    let blk9 = {
-        let t12 = (u1.transpose()).map(|e10| { let mut t11 = blk2; if !(k < (-0.27)) { t11 = sigmoid(s); } else { t11 += e10; } t11 * 0.5 + -c });
-        tanh(((((DMatrix::<f64>::from_row_slice(2, 3, &[-0.57, 0.35, 0.89, 0.22, 0.39, 0.55])) * blk2) - ((DMatrix::<f64>::from_element(2, 3, 0.13)) * sc4)) * (((DMatrix::<f64>::from_row_slice(3, 2, &[0.64, -0.76, -0.83, -0.37, 0.30, -0.45])) * sc4) + ((DMatrix::<f64>::from_row_slice(3, 2, &[-0.37, 0.17, -0.50, -0.50, -0.48, 0.44])).scale(blk2)))) * 0.08)
+    let u14 = tanh(((x.map(|e11| (e11 * 0.24) + e11)).map(|e12| { let mut t13 = leaky_relu(p, 0.1); if e12 > 0.14 || e12 > (-0.38) { t13 = (if !(((e12.abs() + 0.5).powf(t13)) < (-0.20)) { e12 } else { e12 }); } else { t13 += e12; } t13 * 0.5 + e12.exp() })) * 0.13);
+    let blk15 = {
+        let t16 = (if (maxout(u14.mean(), q.mean())) < 0.07 || ((p.abs() + 0.5).ln()) > 0.31 { tanh(x.mean()) } else { (q.mean()) - (x.mean()) });
+        0.94 / ((tanh((square(t16)) * 0.12)).abs() + 0.5)
     };
-    let z13 = k;
-    (blk9.sum()) + s + ((sc4 / (square(c) + 0.5)) * 0.56)
+    ((SMatrix::<f64, 3, 2>::from_row_slice(&[0.82, -0.12, 0.58, -0.42, -0.75, -0.66])) * x.mean()) + &sel2 + (softmax(((SMatrix::<f64, 3, 2>::from_element(0.43)).scale(blk15)).map(|e17| (((blk15.exp()) / (blk15.abs() + 0.5)) * 0.08).tanh())))
 }
 
 #[test]
 fn f028_gradient() {
     let mut d = Draw::new(28);
-    let k = 0.30;
-    let s = d.scalar();
-    let p = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let c = d.scalar();
-    let (value, g) = f028_grad(k, s, &p, c);
-    let primal = f028(k, s, &p, c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f028: the forward sweep gives {value}, the function {primal}");
-    check("f028", &d.theta, &flat(&[&[g.s], &[g.c]]), |rd| {
-        let s = rd.scalar();
-        let c = rd.scalar();
-        f028(k, s, &p, c)
+    let labels: [usize; 2] = [0, 1];
+    let p = 0.30;
+    let q = d.matrix(3, 3);
+    let x = d.matrix(2, 2);
+    let s = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let u = SMatrix::<f64, 3, 2>::from_column_slice(d.seed_matrix(3, 2).as_slice());
+    let primal = f028(&labels, p, &q, &x, &s);
+    let (value, g) = f028_vjp(&labels, p, &q, &x, &s, u.clone());
+    check_value("f028_vjp", &value, &primal);
+    let (value, tape) = f028_fwd(&labels, p, &q, &x, &s);
+    check_value("f028_fwd", &value, &primal);
+    check("f028", &d.theta, &flat(&[g.q.as_slice(), g.x.as_slice(), g.s.as_slice()]), |rd| {
+        let q = rd.matrix(3, 3);
+        let x = rd.matrix(2, 2);
+        let s = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        u.dot(&f028(&labels, p, &q, &x, &s))
     });
 }
 
-#[differentiate(wrt(a, p, w1, w2))]
-pub fn f029(a: &SMatrix<f64, 3, 2>, w1: f64, bias: f64, p: &DMatrix<f64>, w2: &SMatrix<f64, 2, 3>) -> f64 {
-    let mut acc1 = w1.exp();
-    let blk2 = {
-        let t3 = softmax(&((SMatrix::<f64, 3, 3>::from_row_slice(&[0.68, 0.85, 0.84, -0.27, -0.34, -0.79, 0.18, -0.02, -0.41])) * a));
-        (t3.clone()) - (t3.clone())
-    };
-    let u5 = softmax((a.transpose()).component_div(&(w2 - w2).map(|e4| e4 * e4 + 0.5)));
-    if !(w2.sum() > 0.15) {
-        acc1 *= (((((acc1 * 0.23).sin()).abs() + 0.5).powf(w1)) * 0.36).tanh();
+#[differentiate(wrt(t))]
+fn f029(flag: bool, t: f64, k: f64) -> f64 {
+    let mut acc1 = sigmoid(((SMatrix::<f64, 2, 3>::from_row_slice(&[0.33, -0.12, -0.82, 0.78, -0.33, -0.33])) * (((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.37, 0.76, -0.08, -0.63, -0.25, -0.64])).add_scalar(t)).scale(t))) * 0.11);
+    let z2 = acc1;
+    if !((t - 1.71) < 0.19) {
+        let z5 = (acc1.clone()) - ((-(acc1.transpose())).map(|e3| { let mut t4 = (t.abs() + 0.5).powf(t); if ((t.abs() + 0.5).recip()) > 0.01 || flag { t4 = maxout(e3, t); } else { t4 += t4 * (if flag { 0.5_f64 } else { 1.5 }); } t4 * 0.5 + t }));
+        acc1 *= (t * 0.67).sin();
+    } else if ((SMatrix::<f64, 2, 2>::from_element(0.61)).scale(t)).sum() > 0.45 {
+        acc1 = (&acc1 * &acc1).component_mul(&(&acc1 - &z2));
     } else {
-        acc1 *= ((a.mean()) * 0.67).tanh();
+        acc1 = maxout(&(tanh((log_softmax(&acc1)) * 0.12)), &(acc1.map(|e6| (e6 * (if flag { 0.5_f64 } else { 1.5 })).abs())));
     }
-    let u6 = w2 + w2;
-    let blk7 = {
-        let t9 = tanh((f003(1.29, &(((&blk2 * ((SMatrix::<f64, 2, 2>::from_row_slice(&[0.77, -0.28, -0.67, -0.70])).add_scalar(acc1))) * 0.05).map(|e8| e8.sin())), true)) * 0.13);
-        ((f003(1.23, &(blk2.map(|e10| { let mut t11 = elu(w1, 0.7); if (-t11) > (-0.26) { t11 = t11 * bias; } else { t11 += (e10.abs() + 0.5).powf(t11); } t11 * 0.5 + acc1.tanh().tan() })), true)) * 0.13).map(|e12| e12.sin())
-    };
-    let sc13 = (acc1 * (a.nrows() as f64 * 0.3)) * (a.nrows() as f64 * 0.3);
-    (p.sum()) + ((((blk7.dot(a)) * 0.12).sin()) / (acc1.abs() + 0.5))
+    if !(((t.abs() + 0.5).sqrt()) < (-0.03)) {
+        let mut acc7 = (if !(acc1.sum() > 0.18) { t.abs() } else { t.abs() });
+        acc1 += ((z2.component_div(&z2.abs().add_scalar(0.5))).abs());
+    } else {
+        acc1 = acc1;
+    }
+    acc1 = (z2.transpose()) / (square(t) + 1.0);
+    (z2.sum()) + (z2.sum()) + (0.66 + (t / (square(k) + 0.5)))
 }
 
 #[test]
 fn f029_gradient() {
     let mut d = Draw::new(29);
-    let a = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let w1 = d.scalar();
-    let bias = 0.40;
-    let p = d.matrix(1, 3);
-    let w2 = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let (value, tape) = f029_fwd(&a, w1, bias, &p, &w2);
+    let flag = true;
+    let t = d.scalar();
+    let k = 0.40;
+    let primal = f029(flag, t, k);
+    let (value, g) = f029_grad(flag, t, k);
+    check_value("f029_grad", &value, &primal);
+    let (value, tape) = f029_fwd(flag, t, k);
+    check_value("f029_fwd", &value, &primal);
     let g = f029_bwd(tape, 1.0);
-    let primal = f029(&a, w1, bias, &p, &w2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f029: the forward sweep gives {value}, the function {primal}");
-    check("f029", &d.theta, &flat(&[g.a.as_slice(), &[g.w1], g.p.as_slice(), g.w2.as_slice()]), |rd| {
-        let a = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let w1 = rd.scalar();
-        let p = rd.matrix(1, 3);
-        let w2 = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        f029(&a, w1, bias, &p, &w2)
+    check("f029", &d.theta, &flat(&[&[g.t]]), |rd| {
+        let t = rd.scalar();
+        f029(flag, t, k)
     });
 }
 
-#[differentiate(wrt(b2, m))]
-/// Generated function `f030`.
-fn f030(w: f64, m: &f64, b2: &RowDVector<f64>, labels: &[usize]) -> f64 {
-    let sc1 = (*m);
-    let acc2 = sc1 - 1.65;
-    let blk3 = {
-        let t4 = b2.clone();
-        sc1
-    };
-    let blk5 = {
-        let t6 = ((b2.nrows() as f64 * 0.3).tanh()).cos();
-        (*m)
-    };
-    let h7 = (*m).min(blk3);
-    let sel8 = if (tanh(sc1)) > 0.37 || (b2.dot(b2)) > 0.02 {
-        (((acc2 * 0.32).tanh()).exp()).abs()
-    } else if (-blk3) < (-0.31) {
-        0.85 * ((h7.abs() + 0.5).powf(h7))
-    } else {
-        let act9 = (if (h7 + 0.41) > 0.51 || b2.sum() > 0.02 { (*m) } else { (tanh((((RowDVector::<f64>::from_row_slice(&[-0.80, 0.33, -0.12])) * (*m)) * ((DMatrix::<f64>::from_row_slice(3, 2, &[0.41, 0.89, -0.71, 0.41, -0.73, -0.37])).add_scalar(h7))) * 0.11)).norm_squared() });
-        svm_loss(&(((DMatrix::<f64>::from_row_slice(1, 3, &[0.68, -0.49, 0.31])).add_scalar(sc1)).component_mul(&(DMatrix::<f64>::from_fn(1, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)))), labels)
-    };
-    return (*m) + ((acc2 * (b2.nrows() as f64 * 0.3)) - 1.65);
+#[differentiate]
+fn f030(b2: &DMatrix<f64>, n: usize, h: &f64) -> f64 {
+    let b2 = b2 + ((b2 - b2).abs());
+    let g1 = (sigmoid((b2.norm_squared()) * 0.02)) * (((b2.norm_squared()) * 0.02).tanh());
+    let mut acc2 = (g1.abs()) + g1;
+    (b2.sum()) + g1 + acc2 + ((acc2.max((b2.nrows() as f64 * 0.3))).exp())
 }
 
 #[test]
 fn f030_gradient() {
     let mut d = Draw::new(30);
-    let w = 0.50;
-    let m = d.scalar();
-    let b2 = d.row(2);
-    let labels: [usize; 1] = [0];
-    let (value, g) = f030_grad(w, &m, &b2, &labels);
-    let primal = f030(w, &m, &b2, &labels);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f030: the forward sweep gives {value}, the function {primal}");
-    check("f030", &d.theta, &flat(&[&[g.m], g.b2.as_slice()]), |rd| {
-        let m = rd.scalar();
-        let b2 = rd.row(2);
-        f030(w, &m, &b2, &labels)
+    let b2 = d.matrix(1, 3);
+    let n: usize = 1;
+    let h = d.scalar();
+    let primal = f030(&b2, n, &h);
+    let (value, g) = f030_grad(&b2, n, &h);
+    check_value("f030_grad", &value, &primal);
+    let (value, tape) = f030_fwd(&b2, n, &h);
+    check_value("f030_fwd", &value, &primal);
+    check("f030", &d.theta, &flat(&[g.b2.as_slice(), &[g.h]]), |rd| {
+        let b2 = rd.matrix(1, 3);
+        let h = rd.scalar();
+        f030(&b2, n, &h)
     });
 }
 
 #[differentiate]
-fn f031(n: usize, b: f64, s: f64, a: &DMatrix<f64>, flag: bool, z: f64) -> f64 {
-    let blk1 = {
-        let t2 = a.clone();
-        log_softmax(softmax(&t2))
-    };
-    let sel3 = if flag || ((s.abs() + 0.5).ln()) > 0.36 {
-        let mut acc4 = (-z).sin();
-        (leaky_relu(&(blk1.transpose()), 0.05)) - ((a.transpose()).map(|e5| { let mut t6 = b * acc4; if flag || (tanh(e5)) < (-0.34) { t6 = t6; } else { t6 += e5 + acc4; } t6 * 0.5 + (z.abs() + 0.5).recip() }))
-    } else {
-        (((((DMatrix::<f64>::from_row_slice(2, 3, &[-0.71, -0.51, 0.41, 0.64, -0.38, 0.01])).add_scalar(s)) * ((DMatrix::<f64>::from_row_slice(3, 1, &[-0.03, 0.89, 0.30])).add_scalar(z))) * 0.06).map(|e7| e7.sin())).map(|e8| { let mut t9 = z; if flag { t9 = b.powi(2); } else { t9 += b; } t9 * 0.5 + (if s > 0.29 && (z * t9) < (-0.31) { b } else { z }) })
-    };
-    let mut acc10 = 0.66 + (z / (square(s) + 0.5));
-    let blk11 = {
-        let t12 = 0.62 * (if flag && s > (-0.16) { b } else { acc10 });
-        (if ((t12.abs() + 0.5).powf(s)) > (-0.24) { (a.nrows() as f64 * 0.3) } else { z }) * acc10
-    };
-    return b + b + (sel3.sum()) + (((s.abs() + 0.5).powf(s)).tanh());
+pub fn f031(b1: &DMatrix<f64>, b: DMatrix<f64>) -> DMatrix<f64> {
+    let sc1 = b1.clone();
+    let h2: DMatrix<f64> = b1.clone();
+    let g3 = sc1.clone();
+    let acc4 = (((b1.nrows() as f64 * 0.3).abs() + 0.5).powf(b.mean())).tanh().tan();
+    let b = &b - &b;
+    &sc1 + b1 + &sc1
 }
 
 #[test]
 fn f031_gradient() {
     let mut d = Draw::new(31);
-    let n: usize = 1;
-    let b = d.scalar();
-    let s = d.scalar();
-    let a = d.matrix(1, 2);
-    let flag = true;
-    let z = d.scalar();
-    let (value, g) = f031_grad(n, b, s, &a, flag, z);
-    let primal = f031(n, b, s, &a, flag, z);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f031: the forward sweep gives {value}, the function {primal}");
-    check("f031", &d.theta, &flat(&[&[g.b], &[g.s], g.a.as_slice(), &[g.z]]), |rd| {
-        let b = rd.scalar();
-        let s = rd.scalar();
-        let a = rd.matrix(1, 2);
-        let z = rd.scalar();
-        f031(n, b, s, &a, flag, z)
+    let b1 = d.matrix(3, 1);
+    let b = d.matrix(1, 3);
+    let u = d.seed_matrix(3, 1);
+    let primal = f031(&b1, b.clone());
+    let (value, g) = f031_vjp(&b1, b.clone(), u.clone());
+    check_value("f031_vjp", &value, &primal);
+    let (value, tape) = f031_fwd(&b1, b.clone());
+    check_value("f031_fwd", &value, &primal);
+    check("f031", &d.theta, &flat(&[g.b1.as_slice(), g.b.as_slice()]), |rd| {
+        let b1 = rd.matrix(3, 1);
+        let b = rd.matrix(1, 3);
+        u.dot(&f031(&b1, b.clone()))
     });
 }
 
-#[differentiate(wrt(w2))]
-fn f032(w2: f64, h: &DMatrix<f64>, x: f64) -> f64 {
-    let r1 = w2.max(x);
-    let acc2 = (DMatrix::<f64>::from_row_slice(2, 2, &[-0.47, 0.02, 0.07, -0.54])) * w2;
-    let blk3 = {
-        let t4 = w2 + w2;
-        ((sigmoid((w2.exp()) * 0.23)).abs() + 0.5).powi(-2)
+#[differentiate]
+pub(crate) fn f032(w: &DMatrix<f64>, c: SMatrix<f64, 1, 2>, v: SMatrix<f64, 1, 2>) -> f64 {
+    let tmp1 = leaky_relu(&(w.transpose()), 0.05);
+    let w = w - ((w.clone_owned()) + (tmp1.transpose()));
+    let z2 = (c.nrows() as f64 * 0.3).sin();
+    let mut acc3 = (z2 * (c.nrows() as f64 * 0.3)).powi(3);
+    let sel4 = if acc3 > (-0.58) {
+        (z2 / (acc3.abs() + 0.5)) * (c.nrows() as f64 * 0.3)
+    } else if w.sum() > 0.41 && tmp1.sum() > (-0.37) {
+        ((f029(true, (z2.abs() + 0.5).powf(acc3), 0.44)) * 0.13).sin()
+    } else {
+        z2
     };
-    let blk5 = {
-        let t6 = acc2.clone();
-        (h.transpose()).component_mul(&(acc2.transpose()))
-    };
-    let h = h - &acc2;
-    let h8 = (((DMatrix::<f64>::from_row_slice(2, 3, &[-0.82, 0.38, -0.00, 0.08, -0.67, 0.10])).add_scalar(r1)) * (DMatrix::<f64>::from_row_slice(3, 2, &[0.87, 0.73, 0.82, 0.12, -0.28, 0.87]))).map(|e7| (r1.abs()) + ((sigmoid(e7 * 0.16)).exp()));
-    let tmp9 = r1;
-    (h.sum()) + w2 + (((w2.abs() + 0.5).sqrt()) - (((f011(&DMatrix::<f64>::from_element(3, 3, 0.79), 4, -r1)) * 0.13).tanh()))
+    let tmp5: f64 = (if !((sel4 * (c.nrows() as f64 * 0.3)) < (-0.28)) { (z2.abs() + 0.5).powf(acc3 / (sel4.abs() + 0.5)) } else { (leaky_relu(sel4, 0.1)) * (-acc3) });
+    (v.sum()) + (tmp1.sum()) + (sigmoid((square((if w.sum() > 0.20 || (-acc3) < (-0.60) { tmp5 } else { acc3 }))) * 0.13))
 }
 
 #[test]
 fn f032_gradient() {
     let mut d = Draw::new(32);
-    let w2 = d.scalar();
-    let h = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let x = 0.70;
-    let (value, g) = f032_grad(w2, &h, x);
-    let primal = f032(w2, &h, x);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f032: the forward sweep gives {value}, the function {primal}");
-    check("f032", &d.theta, &flat(&[&[g.w2]]), |rd| {
-        let w2 = rd.scalar();
-        f032(w2, &h, x)
+    let w = d.matrix(3, 2);
+    let c = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let v = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let primal = f032(&w, c.clone(), v.clone());
+    let (value, g) = f032_grad(&w, c.clone(), v.clone());
+    check_value("f032_grad", &value, &primal);
+    let (value, tape) = f032_fwd(&w, c.clone(), v.clone());
+    check_value("f032_fwd", &value, &primal);
+    check("f032", &d.theta, &flat(&[g.w.as_slice(), g.c.as_slice(), g.v.as_slice()]), |rd| {
+        let w = rd.matrix(3, 2);
+        let c = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        let v = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        f032(&w, c.clone(), v.clone())
     });
 }
 
-#[differentiate(wrt(b2, b1))]
-/// Generated function `f033`.
-pub fn f033(y: f64, b2: &DVector<f64>, b1: DVector<f64>) -> DVector<f64> {
-    let y = y + (b2.mean());
-    let mut acc1 = b2.clone();
-    let out2 = (tanh(((DMatrix::<f64>::from_row_slice(3, 2, &[-0.37, -0.44, 0.58, 0.39, -0.52, -0.87])) * (((DVector::<f64>::from_row_slice(&[0.74, -0.85])).add_scalar(y)) + ((DVector::<f64>::from_row_slice(&[0.73, 0.51])) * y))) * 0.09)).scale(tanh(((y - 1.54) * (y / (y.abs() + 0.5))) * 0.04));
-    let r5 = tanh((((DVector::<f64>::from_row_slice(&[0.77, 0.57, 0.57])) * y).component_mul(&((out2.component_div(&b1.map(|e3| e3 * e3 + 0.5))).map(|e4| ((y.abs() + 0.5).sqrt()) * (1.11 + y))))) * 0.05);
-    let mut acc6 = ((b2.nrows() as f64 * 0.3).exp()).tanh().tan();
-    let tmp7: DVector<f64> = b2.clone();
-    &acc1 + (leaky_relu(acc1.clone(), 0.05))
+#[differentiate]
+fn f033(n: usize, t: DMatrix<f64>, p: &DMatrix<f64>) -> f64 {
+    let sel1 = if (p.mean()) > 0.49 && (((f017(&(&t - p), &[1, 1], n, t.component_div(&square(t.clone()).add_scalar(0.5)), true)) * 0.13).tanh()) < (-0.53) {
+        let sc2 = t.clone_owned();
+        (softmax(&t)).sum()
+    } else if (((t.mean()).abs() + 0.5).sqrt()) > (-0.13) {
+        let out3 = (if (((t.mean()).abs() + 0.5).recip()) > (-0.05) { -(t.mean()) } else { (t.mean()) * (t.nrows() as f64 * 0.3) }) * (((p.mean()).cos()).tanh());
+        (out3.abs() + 0.5).ln()
+    } else {
+        let sc4 = tanh((t.mean()).exp());
+        (if (sc4 + sc4) < (-0.10) || (sc4.abs()) > 0.06 { sc4 } else { sc4 }) + (square(sc4))
+    };
+    let sel5 = if p.sum() > (-0.39) || n > 3 {
+        (((-sel1) - (p.sum())) * 0.10).tanh()
+    } else if (maxout(sel1, sel1)) < 0.22 && (((sel1 * 0.25).tanh()).powi(3)) < 0.55 {
+        relu(sel1 * 1.68)
+    } else {
+        (((sel1 * 0.25).tanh()).exp()) / (square(((sel1 * sel1) * 0.07).sin()) + 0.5)
+    };
+    let mut acc6 = -(sigmoid(p));
+    let sel1 = sel1 + ((((t.nrows() as f64 * 0.3).tanh()) * ((n as f64 * 0.25).powi(3))).sin());
+    if (((f018(&(sel5.tanh().tan()), 0.93)) * 0.13).tanh()) > 0.54 {
+        acc6 = &acc6 - (&t + &acc6);
+    }
+    let out8: DMatrix<f64> = ((((&acc6 * sel5) * 0.05).map(|e7| e7.sin())) * p).add_scalar(sel1);
+    (((t.sum()) + (t.sum()) + (out8.sum()) + (1.78 * (sel5.tanh().tan()))) * 0.03).sin()
 }
 
 #[test]
 fn f033_gradient() {
     let mut d = Draw::new(33);
-    let y = 0.80;
-    let b2 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let b1 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, tape) = f033_fwd(y, &b2, b1.clone());
-    let g = f033_bwd(tape, u.clone());
-    let primal = f033(y, &b2, b1.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f033: the forward sweep differs from the function");
-    check("f033", &d.theta, &flat(&[g.b2.as_slice(), g.b1.as_slice()]), |rd| {
-        let b2 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let b1 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        u.dot(&f033(y, &b2, b1.clone()))
+    let n: usize = 3;
+    let t = d.matrix(2, 2);
+    let p = d.matrix(2, 2);
+    let primal = f033(n, t.clone(), &p);
+    let (value, g) = f033_grad(n, t.clone(), &p);
+    check_value("f033_grad", &value, &primal);
+    let (value, tape) = f033_fwd(n, t.clone(), &p);
+    check_value("f033_fwd", &value, &primal);
+    let g = f033_bwd(tape, 1.0);
+    check("f033", &d.theta, &flat(&[g.t.as_slice(), g.p.as_slice()]), |rd| {
+        let t = rd.matrix(2, 2);
+        let p = rd.matrix(2, 2);
+        f033(n, t.clone(), &p)
     });
 }
 
-#[differentiate]
-fn f034(q: DMatrix<f64>, b1: f64, h: f64, bias: &RowDVector<f64>) -> f64 {
-    let mut acc1 = softmax(log_softmax(&(q.transpose())));
-    let b1 = b1 - (1.03 * ((h.abs() + 0.5).ln()));
-    h + h
+#[differentiate(wrt(b))]
+pub fn f034(b: &RowDVector<f64>, n: usize, w: f64) -> f64 {
+    let h1 = -(((sigmoid((f009(&[1, 1], (b.mean()).max(b.mean()), ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.46, 0.03, -0.31, 0.58])) * (b.mean())) + (DMatrix::<f64>::from_row_slice(2, 2, &[0.45, 0.63, -0.59, -0.90])))) * 0.13)).abs() + 0.5).sqrt());
+    let act2 = (h1.abs() + 0.5).sqrt();
+    let g3 = b.transpose();
+    let mut acc4 = h1.exp();
+    if (act2.tanh().tan()) < (-0.07) && n > 3 {
+        let mut acc6 = (if !((((acc4 * 0.30).tanh()).exp()) < (-0.51)) { sigmoid((f001(&[1, 1], &(RowDVector::<f64>::from_element(2, 0.34)), &((((g3.transpose()) * ((DMatrix::<f64>::from_row_slice(3, 2, &[-0.43, -0.24, 0.25, 0.41, 0.72, 0.76])) * acc4)) * 0.08).map(|e5| e5.sin())), acc4.sin())) * 0.13) } else { 0.83 * act2 });
+        acc4 *= ((b.norm_squared()) * 0.15).sin();
+    }
+    if (g3.mean()) > (-0.18) {
+        acc4 /= square(b.norm_squared()) + 1.0;
+    } else if (act2.cos()) > (-0.49) || g3.sum() > 0.41 {
+        acc4 /= square(maxout((b.nrows() as f64 * 0.3), h1)) + 1.0;
+    } else {
+        let u7 = acc4;
+        acc4 *= ((b.norm_squared()) * 0.15).sin();
+    }
+    act2 + (1.71 * (acc4 - 0.30))
 }
 
 #[test]
 fn f034_gradient() {
     let mut d = Draw::new(34);
-    let q = d.matrix(3, 2);
-    let b1 = d.scalar();
-    let h = d.scalar();
-    let bias = d.row(3);
-    let (value, g) = f034_grad(q.clone(), b1, h, &bias);
-    let primal = f034(q.clone(), b1, h, &bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f034: the forward sweep gives {value}, the function {primal}");
-    check("f034", &d.theta, &flat(&[g.q.as_slice(), &[g.b1], &[g.h], g.bias.as_slice()]), |rd| {
-        let q = rd.matrix(3, 2);
-        let b1 = rd.scalar();
-        let h = rd.scalar();
-        let bias = rd.row(3);
-        f034(q.clone(), b1, h, &bias)
+    let b = d.row(3);
+    let n: usize = 2;
+    let w = 0.90;
+    let primal = f034(&b, n, w);
+    let (value, g) = f034_grad(&b, n, w);
+    check_value("f034_grad", &value, &primal);
+    let (value, tape) = f034_fwd(&b, n, w);
+    check_value("f034_fwd", &value, &primal);
+    check("f034", &d.theta, &flat(&[g.b.as_slice()]), |rd| {
+        let b = rd.row(3);
+        f034(&b, n, w)
     });
 }
 
-#[differentiate(crate = ::autodiff, wrt(w1, bias, s, x))]
-pub(crate) fn f035(s: DMatrix<f64>, flag: bool, bias: &DMatrix<f64>, w1: &RowDVector<f64>, x: &RowDVector<f64>, v: f64) -> DMatrix<f64> {
-    let g1 = sigmoid((square(((x.mean()).abs() + 0.5).powi(-2))) * 0.07);
-    let g2 = ((square(g1 * v)).abs() + 0.5).ln();
-    let r3 = bias.clone();
-    let sel4 = if g2 > (-0.14) || (leaky_relu(g1, 0.1)) > (-0.59) {
-        let h7 = add_bias((bias.transpose()).add_scalar((if flag { 0.5_f64 } else { 1.5 })), (w1.transpose()).map(|e5| { let mut t6 = (if g1 < (-0.50) && flag { g2 } else { g1 }); if (g2 * (if flag { 0.5_f64 } else { 1.5 })) < 0.55 { t6 = sigmoid(g2); } else { t6 += g1 * e5; } t6 * 0.5 + g2 }));
-        h7.clone()
-    } else if flag {
-        (((s.transpose()) * (-((DMatrix::<f64>::from_row_slice(3, 1, &[-0.54, 0.75, -0.34])).add_scalar(g1)))) * 0.12).map(|e8| e8.sin())
-    } else {
-        (square((DMatrix::<f64>::from_element(2, 1, 0.18)) * g2)) + (add_bias(bias.transpose(), &((RowDVector::<f64>::from_element(1, 0.30)) * g2)))
+#[differentiate(wrt(h, x, y, v))]
+fn f035(v: &DMatrix<f64>, h: f64, b2: &SMatrix<f64, 1, 2>, labels: &[usize], x: f64, y: SMatrix<f64, 1, 2>, n: usize) -> f64 {
+    let out1: f64 = (sigmoid(h + 0.39)).powi(2);
+    let acc2 = (x * v).transpose();
+    let blk3 = {
+        let t4 = tanh((f012(&[1], tanh(h))) * 0.13);
+        (((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.59, 0.26, 0.55, -0.61, -0.57, -0.80])).scale(x)) * (SMatrix::<f64, 3, 1>::from_element(0.56))) * (sigmoid((f019((DMatrix::<f64>::from_row_slice(2, 2, &[0.56, -0.41, -0.76, 0.35])).scale(x), t4, v.abs())) * 0.13))
     };
-    let tmp9 = -(bias.component_mul(bias));
-    let out10 = ((DMatrix::<f64>::from_row_slice(2, 3, &[-0.08, -0.33, 0.34, 0.59, -0.26, 0.39])) * g1).transpose();
-    let mut acc11 = -(tanh(x));
-    ((DMatrix::<f64>::from_element(1, 2, 0.80)) * g1) + bias + ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.30, 0.12])).add_scalar(g1))
+    let tmp5 = v.add_scalar(svm_loss(acc2.clone(), labels));
+    (y.sum()) + ((((h.powi(3)) * 0.30).sin()).exp())
 }
 
 #[test]
 fn f035_gradient() {
     let mut d = Draw::new(35);
-    let s = d.matrix(3, 2);
-    let flag = true;
-    let bias = d.matrix(1, 2);
-    let w1 = d.row(2);
-    let x = d.row(2);
-    let v = 0.30;
-    let u = d.seed_matrix(1, 2);
-    let (value, g) = f035_vjp(s.clone(), flag, &bias, &w1, &x, v, u.clone());
-    let primal = f035(s.clone(), flag, &bias, &w1, &x, v);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f035: the forward sweep differs from the function");
-    check("f035", &d.theta, &flat(&[g.s.as_slice(), g.bias.as_slice(), g.w1.as_slice(), g.x.as_slice()]), |rd| {
-        let s = rd.matrix(3, 2);
-        let bias = rd.matrix(1, 2);
-        let w1 = rd.row(2);
-        let x = rd.row(2);
-        u.dot(&f035(s.clone(), flag, &bias, &w1, &x, v))
+    let v = d.matrix(3, 3);
+    let h = d.scalar();
+    let b2 = SMatrix::<f64, 1, 2>::from_column_slice(DMatrix::from_fn(1, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let labels: [usize; 3] = [2, 0, 1];
+    let x = d.scalar();
+    let y = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let n: usize = 2;
+    let primal = f035(&v, h, &b2, &labels, x, y.clone(), n);
+    let (value, g) = f035_grad(&v, h, &b2, &labels, x, y.clone(), n);
+    check_value("f035_grad", &value, &primal);
+    let (value, tape) = f035_fwd(&v, h, &b2, &labels, x, y.clone(), n);
+    check_value("f035_fwd", &value, &primal);
+    check("f035", &d.theta, &flat(&[g.v.as_slice(), &[g.h], &[g.x], g.y.as_slice()]), |rd| {
+        let v = rd.matrix(3, 3);
+        let h = rd.scalar();
+        let x = rd.scalar();
+        let y = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        f035(&v, h, &b2, &labels, x, y.clone(), n)
     });
 }
 
-#[differentiate(wrt(w, v))]
-pub(crate) fn f036(v: DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
-    let w: DMatrix<f64> = w + w;
-    let r1 = (-(((v.mean()).abs() + 0.5).ln())).exp();
-    r1 + (v.sum()) + (w.sum()) + r1
+#[differentiate(wrt(p, q, k, x))]
+fn f036(q: f64, bias: f64, k: &DMatrix<f64>, p: &DMatrix<f64>, x: &DMatrix<f64>) -> f64 {
+    let tmp1 = (if ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.66, 0.67, 0.48])) * q).sum() > (-0.20) || ((q.abs() + 0.5).recip()) > (-0.50) { 0.56 + (((f008(true, (if x.sum() > (-0.32) { q } else { q }))) * 0.13).sin()) } else { (((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.89, 0.49, 0.46, 0.18, -0.53, -0.24])).scale(q)) * q).norm() });
+    let q: f64 = q - ((((((p.sum()) * 0.12).tanh()).abs() + 0.5).powf(sigmoid(q))) / ((0.39 - (tmp1 * 1.51)).abs() + 0.5));
+    let z2 = ((((q * 0.14).tanh()).abs() + 0.5).powf(((((tmp1 * 0.21).sin()).exp()) * 0.37).tanh())).min(tmp1);
+    let z2 = tanh((z2 + q) * 0.09);
+    let acc3 = p.clone();
+    return tmp1 + q + (if ((q.abs() + 0.5).recip()) < (-0.11) || ((DMatrix::<f64>::from_row_slice(1, 3, &[0.62, 0.84, 0.05])).scale(tmp1)).sum() > (-0.49) { q * 0.96 } else { z2.sin() });
 }
 
 #[test]
 fn f036_gradient() {
     let mut d = Draw::new(36);
-    let v = d.matrix(2, 2);
-    let w = d.matrix(3, 3);
-    let (value, g) = f036_grad(v.clone(), &w);
-    let primal = f036(v.clone(), &w);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f036: the forward sweep gives {value}, the function {primal}");
-    check("f036", &d.theta, &flat(&[g.v.as_slice(), g.w.as_slice()]), |rd| {
-        let v = rd.matrix(2, 2);
-        let w = rd.matrix(3, 3);
-        f036(v.clone(), &w)
+    let q = d.scalar();
+    let bias = 0.40;
+    let k = d.matrix(2, 3);
+    let p = d.matrix(3, 2);
+    let x = d.matrix(1, 3);
+    let primal = f036(q, bias, &k, &p, &x);
+    let (value, g) = f036_grad(q, bias, &k, &p, &x);
+    check_value("f036_grad", &value, &primal);
+    let (value, tape) = f036_fwd(q, bias, &k, &p, &x);
+    check_value("f036_fwd", &value, &primal);
+    check("f036", &d.theta, &flat(&[&[g.q], g.k.as_slice(), g.p.as_slice(), g.x.as_slice()]), |rd| {
+        let q = rd.scalar();
+        let k = rd.matrix(2, 3);
+        let p = rd.matrix(3, 2);
+        let x = rd.matrix(1, 3);
+        f036(q, bias, &k, &p, &x)
     });
 }
 
-#[differentiate(wrt(w))]
-/// Generated function `f037`.
-fn f037(w: &DVector<f64>) -> f64 {
-    let mut acc1 = (w.component_mul(w)).mean();
-    let mut acc2 = (((acc1 / (acc1.abs() + 0.5)) - ((acc1.abs() + 0.5).powf(tanh(acc1 * 0.45)))) * 0.12).sin();
-    let mut acc3 = (acc2 / (square(acc1) + 0.5)).tanh().tan();
-    let blk4 = {
-        let t5 = tanh((f021(3, &((RowDVector::<f64>::from_row_slice(&[-0.74, -0.65, 0.06, 0.60])) * acc1), -((DMatrix::<f64>::from_row_slice(3, 3, &[0.72, 0.76, 0.49, 0.00, 0.09, -0.49, -0.55, 0.49, -0.55])).scale(acc1)), &(((DMatrix::<f64>::from_row_slice(4, 1, &[-0.70, -0.88, -0.10, -0.30])) * acc3) * (DVector::<f64>::from_row_slice(&[0.33]))), -acc3)) * 0.13);
-        w.transpose()
+#[differentiate]
+fn f037(z: &SMatrix<f64, 3, 2>, labels: &[usize], w: f64, flag: bool) -> SMatrix<f64, 3, 2> {
+    let z1: f64 = (if flag || (w.tanh()) > (-0.18) { w } else { square(w) }) * (labels.len() as f64 * 0.2);
+    let u2 = -((((w.exp()) * 0.23).sin()).exp());
+    let mut acc3 = z1;
+    let sel4 = if flag {
+        let mut acc5 = ((SMatrix::<f64, 3, 3>::from_row_slice(&[0.04, 0.32, -0.23, 0.11, 0.81, -0.45, -0.14, -0.70, 0.02])) * w) * z;
+        (relu(z1)) * (if flag { 0.5_f64 } else { 1.5 })
+    } else {
+        tanh((z.norm_squared()) * 0.08)
     };
-    if (blk4.mean()) > (-0.18) {
-        acc2 /= square(acc3 * (w.nrows() as f64 * 0.3)) + 1.0;
-    }
-    acc3 + acc3 + acc2 + ((tanh((w.nrows() as f64 * 0.3))) + (acc2 * 1.68))
+    acc3 += (w * (labels.len() as f64 * 0.2)).exp();
+    let sel6 = if z.sum() > (-0.36) && (w * (if flag { 0.5_f64 } else { 1.5 })) < 0.07 {
+        (SMatrix::<f64, 3, 3>::from_row_slice(&[0.03, 0.69, -0.67, 0.77, -0.81, -0.28, -0.07, 0.35, -0.18])) * (z * sel4)
+    } else if !(flag) {
+        (z.component_mul(z)).map(|e7| sel4.tanh())
+    } else {
+        (z + z) + (-z)
+    };
+    let mut acc9 = sel6.map(|e8| (z1.powi(2)) - ((e8.abs() + 0.5).ln()));
+    ((SMatrix::<f64, 3, 2>::from_row_slice(&[0.56, -0.88, -0.53, -0.34, 0.18, 0.41])) * u2) + ((SMatrix::<f64, 3, 2>::from_element(0.33)) * u2) + (elu(&(z / (square(w) + 1.0)), 0.8))
 }
 
 #[test]
 fn f037_gradient() {
     let mut d = Draw::new(37);
-    let w = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let (value, tape) = f037_fwd(&w);
-    let g = f037_bwd(tape, 1.0);
-    let primal = f037(&w);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f037: the forward sweep gives {value}, the function {primal}");
-    check("f037", &d.theta, &flat(&[g.w.as_slice()]), |rd| {
-        let w = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        f037(&w)
+    let z = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let labels: [usize; 1] = [1];
+    let w = d.scalar();
+    let flag = true;
+    let u = SMatrix::<f64, 3, 2>::from_column_slice(d.seed_matrix(3, 2).as_slice());
+    let primal = f037(&z, &labels, w, flag);
+    let (value, g) = f037_vjp(&z, &labels, w, flag, u.clone());
+    check_value("f037_vjp", &value, &primal);
+    let (value, tape) = f037_fwd(&z, &labels, w, flag);
+    check_value("f037_fwd", &value, &primal);
+    let g = f037_bwd(tape, u.clone());
+    check("f037", &d.theta, &flat(&[g.z.as_slice(), &[g.w]]), |rd| {
+        let z = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let w = rd.scalar();
+        u.dot(&f037(&z, &labels, w, flag))
     });
 }
 
-#[differentiate(wrt(w1))]
-fn f038(h: f64, labels: &[usize], n: usize, w1: f64) -> f64 {
-    let out1 = (w1 * w1) + ((w1.abs() + 0.5).powf(w1));
-    let blk2 = {
-        let t3 = ((sigmoid((w1 * w1) * 0.45)).abs() + 0.5).powi(-2);
-        t3
+#[differentiate(wrt(k))]
+pub fn f038(w2: f64, k: f64, flag: bool) -> f64 {
+    let blk1 = {
+        let t4 = (((DMatrix::<f64>::from_element(3, 2, 0.26)) * k).abs()).map(|e2| { let mut t3 = e2.cos(); if !((t3.powi(3)) < 0.40) { t3 = k; } else { t3 += e2 * (if flag { 0.5_f64 } else { 1.5 }); } t3 * 0.5 + t3 * t3 });
+        k.tanh()
     };
-    let g4 = tanh((((SMatrix::<f64, 3, 3>::from_row_slice(&[0.28, -0.89, -0.45, -0.79, 0.70, 0.73, -0.31, -0.76, -0.14])).scale(w1)) * ((SMatrix::<f64, 3, 3>::from_row_slice(&[0.61, -0.17, 0.53, 0.79, 0.15, -0.53, -0.11, -0.88, 0.64])).add_scalar(out1))) * 0.05);
-    let r5 = relu(tanh((out1 * blk2) * 0.05));
-    let g6 = (if n > 3 && g4.sum() > (-0.12) { r5.min(w1) } else { (if (w1 * (g4.nrows() as f64 * 0.3)) < 0.37 { out1 } else { (n as f64 * 0.25) }) });
-    let blk7 = {
-        let t8 = relu(maxout(r5, blk2));
-        softmax(g4.component_div(&square(&g4).add_scalar(0.5)))
-    };
-    let u9 = g4.component_mul(&(-(blk7.transpose())));
-    blk2 + blk2 + (u9.sum()) + blk2
+    let out5 = ((tanh(((blk1.abs() + 0.5).powf(k)) * 0.36)).powi(2)).sin();
+    out5 + k + out5 + out5
 }
 
 #[test]
 fn f038_gradient() {
     let mut d = Draw::new(38);
-    let h = 0.60;
-    let labels: [usize; 3] = [0, 1, 0];
-    let n: usize = 1;
-    let w1 = d.scalar();
-    let (value, g) = f038_grad(h, &labels, n, w1);
-    let primal = f038(h, &labels, n, w1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f038: the forward sweep gives {value}, the function {primal}");
-    check("f038", &d.theta, &flat(&[&[g.w1]]), |rd| {
-        let w1 = rd.scalar();
-        f038(h, &labels, n, w1)
+    let w2 = 0.60;
+    let k = d.scalar();
+    let flag = false;
+    let primal = f038(w2, k, flag);
+    let (value, g) = f038_grad(w2, k, flag);
+    check_value("f038_grad", &value, &primal);
+    let (value, tape) = f038_fwd(w2, k, flag);
+    check_value("f038_fwd", &value, &primal);
+    check("f038", &d.theta, &flat(&[&[g.k]]), |rd| {
+        let k = rd.scalar();
+        f038(w2, k, flag)
     });
 }
 
-#[differentiate(wrt(k))]
-pub(crate) fn f039(k: &RowDVector<f64>, flag: bool) -> f64 {
-    let h1 = (k.norm_squared()).min(k.mean());
-    let mut acc2 = (softmax(k)).dot(&(k.component_mul(k)));
-    let tmp3 = relu(((f011(&DMatrix::<f64>::from_row_slice(3, 3, &[0.74, 0.53, -0.49, -0.82, -0.10, 0.56, -0.77, -0.44, -0.50]), 3, (sigmoid(acc2 * 0.23)).exp())) * 0.13).tanh());
-    acc2 = sigmoid((((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.89, 0.49, 0.46, 0.18, -0.53, -0.24])).scale(acc2)).norm()) * 0.11);
-    let mut acc4 = k.clone();
-    let tmp6: RowDVector<f64> = tmp3 * (sigmoid(((0.39 + acc2) * (k.map(|e5| (h1.abs() + 0.5).sqrt()))) * 0.10));
-    (tmp6.sum()) + (k.sum()) + (tmp6.sum()) + ((((h1 * 0.23).tanh()).abs() + 0.5).powf(((tmp3.exp()) * 0.37).sin()))
+#[differentiate]
+fn f039(w2: f64, t: RowDVector<f64>, b: f64, flag: bool, n: usize) -> RowDVector<f64> {
+    let tmp2: f64 = ((((t.component_div(&t.map(|e1| e1 * e1 + 0.5))).norm()) * 0.20).sin()).powi(2);
+    let w2 = w2 - ((if !(flag) { tmp2 } else { (t.nrows() as f64 * 0.3) }) + (tmp2.min(tmp2)));
+    let tmp4 = t.map(|e3| (tmp2.tanh().tan()) - (e3.powi(3)));
+    let blk5 = {
+        let t6 = (t.abs()).component_div(&(&t - &tmp4).abs().add_scalar(0.5));
+        (((f036(b * w2, 1.14, &(add_bias(&((DMatrix::<f64>::from_row_slice(2, 3, &[-0.89, 0.57, -0.56, 0.84, -0.39, -0.05])).scale(tmp2)), &((DVector::<f64>::from_row_slice(&[0.62, 0.05])).scale(tmp2)))), &(((DMatrix::<f64>::from_element(3, 2, 0.27)).add_scalar(w2)) / (square(tmp2) + 1.0)), &(b * ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.21, -0.44, 0.31])).scale(w2))))) * 0.13).sin()) * (if flag { 0.5_f64 } else { 1.5 })
+    };
+    let tmp7 = t.transpose();
+    let sc8 = t.clone();
+    return &sc8 + (sc8.abs());
 }
 
 #[test]
 fn f039_gradient() {
     let mut d = Draw::new(39);
-    let k = d.row(2);
-    let flag = false;
-    let (value, g) = f039_grad(&k, flag);
-    let primal = f039(&k, flag);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f039: the forward sweep gives {value}, the function {primal}");
-    check("f039", &d.theta, &flat(&[g.k.as_slice()]), |rd| {
-        let k = rd.row(2);
-        f039(&k, flag)
+    let w2 = d.scalar();
+    let t = d.row(3);
+    let b = d.scalar();
+    let flag = true;
+    let n: usize = 2;
+    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
+    let primal = f039(w2, t.clone(), b, flag, n);
+    let (value, g) = f039_vjp(w2, t.clone(), b, flag, n, u.clone());
+    check_value("f039_vjp", &value, &primal);
+    let (value, tape) = f039_fwd(w2, t.clone(), b, flag, n);
+    check_value("f039_fwd", &value, &primal);
+    check("f039", &d.theta, &flat(&[&[g.w2], g.t.as_slice(), &[g.b]]), |rd| {
+        let w2 = rd.scalar();
+        let t = rd.row(3);
+        let b = rd.scalar();
+        u.dot(&f039(w2, t.clone(), b, flag, n))
     });
 }
 
-#[differentiate(wrt(s, y, x, v), crate = ::autodiff)]
-/// Generated function `f040`.
-fn f040(s: &DVector<f64>, v: f64, y: &DVector<f64>, x: SMatrix<f64, 2, 3>) -> DVector<f64> {
-    let mut acc1 = ((SMatrix::<f64, 3, 2>::from_element(0.87)) * ((SMatrix::<f64, 2, 2>::from_element(0.74)) * v)) + (maxout(&(x.transpose()), &(x.transpose())));
-    let blk2 = {
-        let t3 = x.transpose();
-        s.transpose()
-    };
-    if (v.sin()) > (-0.48) || (if v < 0.37 || (acc1.mean()) > (-0.10) { v } else { v }) > 0.56 {
-        acc1 = &acc1 + &acc1;
-    } else if (v.exp()) > (-0.56) {
-        acc1 = (x.map(|e4| v)).transpose();
+#[differentiate]
+fn f040(b1: f64) -> f64 {
+    let acc1 = (1.18 - b1) * (0.48 / ((b1 * b1).abs() + 0.5));
+    let act2 = ((((acc1.abs() + 0.5).powf(b1)).sin()).abs() + 0.5).powf(tanh((-(if !(acc1 > (-0.28)) { acc1 } else { acc1 })) * 0.39));
+    let sc3 = (sigmoid((f030(&((DMatrix::<f64>::from_row_slice(1, 3, &[-0.09, -0.72, 0.45])).scale(acc1)), 4, &b1)) * 0.13)) * b1;
+    let mut acc4 = (b1.sin()) - (((acc1 * 0.39).sin()).exp());
+    if !(acc1 > (-0.58)) {
+        acc4 = (sc3.abs() + 0.5).recip();
+    } else if ((((act2 * 0.36).tanh()).abs() + 0.5).powi(-2)) < 0.09 {
+        acc4 = acc4 + ((maxout(b1, b1)) - (((f019((DMatrix::<f64>::from_row_slice(2, 2, &[-0.04, 0.53, 0.05, -0.74])).add_scalar(acc4), acc1 - b1, (((DMatrix::<f64>::from_row_slice(3, 3, &[-0.21, -0.20, -0.72, -0.17, 0.22, -0.21, 0.55, 0.54, -0.05])).scale(b1)) * 0.25).exp())) * 0.13).sin()));
     } else {
-        acc1 = (-&acc1).map(|e5| (e5.tanh().tan()).tanh().tan());
+        let g5 = maxout(act2 / (act2.abs() + 0.5), (sc3.tanh().tan()).abs());
+        acc4 = (((sc3.abs() + 0.5).powf((g5 * 0.18).tanh())).abs() + 0.5).recip();
     }
-    if (tanh((acc1.norm()) * 0.06)) > 0.30 {
-        let sc6 = (if x.sum() > (-0.33) { v.max(v) } else { maxout(v, v) });
-        acc1 = acc1;
-    } else if (-v) < 0.34 {
-        acc1 *= sigmoid((v + v) * 0.34);
-    } else {
-        acc1 = tanh(&acc1);
-    }
-    ((DVector::<f64>::from_element(2, 0.34)) * y.mean()) + (-(sigmoid((f010(&blk2 * ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.33, -0.55, -0.41, -0.16])).scale(v)), (v.abs() + 0.5).powf(v), blk2.transpose())) * 0.13)))
+    sc3 + (acc1 + 1.57)
 }
 
 #[test]
 fn f040_gradient() {
     let mut d = Draw::new(40);
-    let s = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let v = d.scalar();
-    let y = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let x = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, g) = f040_vjp(&s, v, &y, x.clone(), u.clone());
-    let primal = f040(&s, v, &y, x.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f040: the forward sweep differs from the function");
-    check("f040", &d.theta, &flat(&[g.s.as_slice(), &[g.v], g.y.as_slice(), g.x.as_slice()]), |rd| {
-        let s = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let v = rd.scalar();
-        let y = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let x = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        u.dot(&f040(&s, v, &y, x.clone()))
+    let b1 = d.scalar();
+    let primal = f040(b1);
+    let (value, g) = f040_grad(b1);
+    check_value("f040_grad", &value, &primal);
+    let (value, tape) = f040_fwd(b1);
+    check_value("f040_fwd", &value, &primal);
+    check("f040", &d.theta, &flat(&[&[g.b1]]), |rd| {
+        let b1 = rd.scalar();
+        f040(b1)
     });
 }
 
-#[differentiate(wrt(b2, x))]
-pub fn f041(x: f64, b2: &DVector<f64>, n: usize, bias: f64) -> f64 {
-    let r1 = x;
-    let out4: RowDVector<f64> = (b2.transpose()).component_div(&(((RowDVector::<f64>::from_element(4, 0.48)) * x).component_div(&((RowDVector::<f64>::from_row_slice(&[-0.75])) * ((DMatrix::<f64>::from_row_slice(1, 4, &[-0.85, -0.03, 0.58, 0.38])).add_scalar(r1))).map(|e2| e2 * e2 + 0.5))).map(|e3| e3 * e3 + 0.5));
-    (b2.sum()) + (-((x.abs() + 0.5).powi(-2)))
+#[differentiate]
+pub(crate) fn f041(bias: &DMatrix<f64>, y: &SMatrix<f64, 1, 2>, w2: f64, t: &RowDVector<f64>) -> f64 {
+    let mut acc1 = tanh(1.20 * w2);
+    let mut acc2 = (0.37 + w2).max(acc1);
+    acc1 + w2 + ((((y.add_scalar(w2)).norm_squared()) * 0.06).sin())
 }
 
 #[test]
 fn f041_gradient() {
     let mut d = Draw::new(41);
-    let x = d.scalar();
-    let b2 = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let n: usize = 4;
-    let bias = 0.90;
-    let (value, tape) = f041_fwd(x, &b2, n, bias);
+    let bias = d.matrix(2, 2);
+    let y = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let w2 = d.scalar();
+    let t = d.row(2);
+    let primal = f041(&bias, &y, w2, &t);
+    let (value, g) = f041_grad(&bias, &y, w2, &t);
+    check_value("f041_grad", &value, &primal);
+    let (value, tape) = f041_fwd(&bias, &y, w2, &t);
+    check_value("f041_fwd", &value, &primal);
     let g = f041_bwd(tape, 1.0);
-    let primal = f041(x, &b2, n, bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f041: the forward sweep gives {value}, the function {primal}");
-    check("f041", &d.theta, &flat(&[&[g.x], g.b2.as_slice()]), |rd| {
-        let x = rd.scalar();
-        let b2 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        f041(x, &b2, n, bias)
+    check("f041", &d.theta, &flat(&[g.bias.as_slice(), g.y.as_slice(), &[g.w2], g.t.as_slice()]), |rd| {
+        let bias = rd.matrix(2, 2);
+        let y = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        let w2 = rd.scalar();
+        let t = rd.row(2);
+        f041(&bias, &y, w2, &t)
     });
 }
 
-#[differentiate(wrt(b2, bias))]
-fn f042(b2: f64, b: &DVector<f64>, w: f64, n: usize, bias: DVector<f64>) -> DVector<f64> {
-    let mut acc1 = (DMatrix::<f64>::from_row_slice(3, 2, &[0.44, 0.86, 0.71, 0.39, 0.48, 0.30])) * (((DMatrix::<f64>::from_element(2, 3, 0.34)).scale(b2)) * b);
-    if (b.norm()) < 0.19 {
-        acc1 *= sigmoid(b2 * 0.67);
-    }
-    let tmp4: DVector<f64> = ((-&bias).map(|e2| e2)).map(|e3| ((b2.tanh().tan()).abs() + 0.5).recip());
-    if !(tmp4.sum() > (-0.16)) {
-        acc1 = tmp4.map(|e5| ((e5.abs() + 0.5).powf(sigmoid(e5 * 0.50))).tanh().tan());
-    } else if acc1.sum() > (-0.37) {
-        acc1 = (softmax(&(DMatrix::<f64>::from_fn(3, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)))) * (((RowDVector::<f64>::from_row_slice(&[0.36, -0.82])).add_scalar(b2)).transpose());
+#[differentiate(wrt(x, y, z, b))]
+pub(crate) fn f042(y: &SMatrix<f64, 2, 3>, q: f64, x: &SMatrix<f64, 2, 3>, b: &SMatrix<f64, 2, 3>, z: f64, n: usize) -> SMatrix<f64, 2, 3> {
+    let act1 = z - (if n > 2 { ((SMatrix::<f64, 2, 3>::from_row_slice(&[0.84, -0.43, -0.87, 0.40, 0.38, 0.66])).add_scalar(z)).mean() } else { z / (square(z) + 0.5) });
+    let blk2 = {
+        let t4 = (y.map(|e3| act1)) / (square((y.nrows() as f64 * 0.3).tanh().tan()) + 1.0);
+        (tanh((act1 / (square(act1) + 0.5)) * 0.12)).cos()
+    };
+    let sel5 = if ((z.abs() + 0.5).ln()) > (-0.11) || (blk2.max(act1)) > 0.03 {
+        (((act1 * q) * 0.15).sin()).exp()
+    } else if n > 1 {
+        let tmp6 = (sigmoid((blk2 - 1.38) * 0.43)).powi(3);
+        -tmp6
     } else {
-        acc1 = tmp4.map(|e6| { let mut t7 = e6; if e6 < (-0.06) { t7 = e6; } else { t7 += b2; } t7 * 0.5 + t7 });
-    }
-    let out8 = acc1.clone();
-    let mut acc9 = (b2 * b2) * (b.nrows() as f64 * 0.3);
-    let acc10: DVector<f64> = (tanh(((acc9 * ((DVector::<f64>::from_row_slice(&[-0.87, -0.09, -0.40])).add_scalar(b2))).component_mul(&tmp4)) * 0.11)).component_mul(&out8);
-    return &tmp4 + &tmp4 + (acc10.map(|e11| { let mut t12 = (tanh(e11 * 0.21)).exp(); if t12 < (-0.15) || (b2 * t12) < (-0.33) { t12 = (b2.abs() + 0.5).powf(b2); } else { t12 += 1.18 + b2; } t12 * 0.5 + b2.abs() }));
+        leaky_relu(((y.sum()) * 0.12).tanh(), 0.1)
+    };
+    let tmp7 = (*x);
+    let blk8 = {
+        let t9 = (y + y) - (tmp7.add_scalar(z));
+        maxout(-z, 0.53 / (square(sel5) + 0.5))
+    };
+    let out10 = x.into_owned();
+    &tmp7 + ((blk2 * blk2) * (&tmp7 * act1))
 }
 
 #[test]
 fn f042_gradient() {
     let mut d = Draw::new(42);
-    let b2 = d.scalar();
-    let b = DVector::from_column_slice(DMatrix::from_fn(3, 1, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
-    let w = 0.30;
-    let n: usize = 2;
-    let bias = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, g) = f042_vjp(b2, &b, w, n, bias.clone(), u.clone());
-    let primal = f042(b2, &b, w, n, bias.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f042: the forward sweep differs from the function");
-    check("f042", &d.theta, &flat(&[&[g.b2], g.bias.as_slice()]), |rd| {
-        let b2 = rd.scalar();
-        let bias = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        u.dot(&f042(b2, &b, w, n, bias.clone()))
+    let y = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let q = 0.30;
+    let x = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let b = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let z = d.scalar();
+    let n: usize = 1;
+    let u = SMatrix::<f64, 2, 3>::from_column_slice(d.seed_matrix(2, 3).as_slice());
+    let primal = f042(&y, q, &x, &b, z, n);
+    let (value, g) = f042_vjp(&y, q, &x, &b, z, n, u.clone());
+    check_value("f042_vjp", &value, &primal);
+    let (value, tape) = f042_fwd(&y, q, &x, &b, z, n);
+    check_value("f042_fwd", &value, &primal);
+    check("f042", &d.theta, &flat(&[g.y.as_slice(), g.x.as_slice(), g.b.as_slice(), &[g.z]]), |rd| {
+        let y = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let x = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let b = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let z = rd.scalar();
+        u.dot(&f042(&y, q, &x, &b, z, n))
     });
 }
 
-#[differentiate(wrt(b2, c, z))]
-fn f043(z: f64, labels: &[usize], t: &SMatrix<f64, 2, 2>, c: f64, b2: &SMatrix<f64, 2, 2>, n: usize) -> f64 {
-    let out1 = z;
-    let blk2 = {
-        let t3 = out1;
-        ((SMatrix::<f64, 2, 3>::from_row_slice(&[0.12, -0.49, 0.38, 0.40, -0.39, -0.32])) * t3) * ((SMatrix::<f64, 3, 2>::from_element(0.60)).scale(t3))
-    };
-    let u4 = sigmoid(((b2 * b2).norm_squared()) * 0.02);
-    let acc6: SMatrix<f64, 2, 2> = (((SMatrix::<f64, 2, 1>::from_row_slice(&[-0.25, -0.44])).add_scalar(out1)).map(|e5| leaky_relu(out1 - c, 0.1))) * ((((SMatrix::<f64, 2, 1>::from_row_slice(&[0.56, -0.48])) * u4).transpose()).component_div(&square(&(((SMatrix::<f64, 1, 2>::from_element(0.50)).add_scalar(u4)).add_scalar((n as f64 * 0.25)))).add_scalar(0.5)));
-    let h7 = (z.abs() + 0.5).sqrt();
-    let sc10 = (((f008(&(((DMatrix::<f64>::from_row_slice(3, 3, &[-0.84, -0.21, -0.20, -0.72, -0.17, 0.22, -0.21, 0.55, 0.54])) * c).map(|e8| { let mut t9 = out1; if c < 0.26 && (u4 * (n as f64 * 0.25)) > 0.07 { t9 = elu(out1, 0.7); } else { t9 += h7; } t9 * 0.5 + u4.abs() })), (out1.abs() + 0.5).powf(u4), (u4.abs() + 0.5).sqrt(), &(add_bias(&((DMatrix::<f64>::from_row_slice(3, 3, &[0.52, -0.23, 0.64, 0.15, -0.29, 0.01, -0.56, -0.23, -0.75])).scale(u4)), (RowDVector::<f64>::from_element(3, 0.11)).scale(out1))))) * 0.13).tanh()) - (((blk2.sum()) * 0.07).sin());
-    z + sc10 + z + ((if (svm_loss(DMatrix::<f64>::from_row_slice(1, 2, &[-0.29, 0.23]), labels)) < 0.04 { h7 } else { c }) * (sigmoid(c)))
+#[differentiate(wrt(h, v, z), crate = ::autodiff)]
+/// Generated function `f043`.
+fn f043(z: &SMatrix<f64, 3, 2>, v: &DMatrix<f64>, h: &SMatrix<f64, 2, 3>, flag: bool, b: &DMatrix<f64>) -> f64 {
+    let mut acc1 = (1.33 - (z.nrows() as f64 * 0.3)).abs();
+    if (tanh(acc1)) < (-0.54) || flag {
+        acc1 = (((SMatrix::<f64, 1, 2>::from_element(0.45)) * acc1).component_mul(&((SMatrix::<f64, 1, 2>::from_element(0.71)).scale(acc1)))).norm_squared();
+    } else {
+        acc1 *= (tanh(acc1 * 0.20)).powi(3);
+    }
+    let mut acc2 = (sigmoid((acc1 + acc1) * 0.10)) * ((if flag { 0.5_f64 } else { 1.5 }).min(acc1));
+    (v.sum()) + acc1 + (v.sum()) + (tanh((z.nrows() as f64 * 0.3)))
 }
 
 #[test]
 fn f043_gradient() {
     let mut d = Draw::new(43);
-    let z = d.scalar();
-    let labels: [usize; 1] = [1];
-    let t = SMatrix::<f64, 2, 2>::from_column_slice(DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
-    let c = d.scalar();
-    let b2 = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let n: usize = 2;
-    let (value, g) = f043_grad(z, &labels, &t, c, &b2, n);
-    let primal = f043(z, &labels, &t, c, &b2, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f043: the forward sweep gives {value}, the function {primal}");
-    check("f043", &d.theta, &flat(&[&[g.z], &[g.c], g.b2.as_slice()]), |rd| {
-        let z = rd.scalar();
-        let c = rd.scalar();
-        let b2 = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        f043(z, &labels, &t, c, &b2, n)
+    let z = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let v = d.matrix(3, 2);
+    let h = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let flag = false;
+    let b = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let primal = f043(&z, &v, &h, flag, &b);
+    let (value, g) = f043_grad(&z, &v, &h, flag, &b);
+    check_value("f043_grad", &value, &primal);
+    let (value, tape) = f043_fwd(&z, &v, &h, flag, &b);
+    check_value("f043_fwd", &value, &primal);
+    check("f043", &d.theta, &flat(&[g.z.as_slice(), g.v.as_slice(), g.h.as_slice()]), |rd| {
+        let z = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let v = rd.matrix(3, 2);
+        let h = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        f043(&z, &v, &h, flag, &b)
     });
 }
 
-#[differentiate]
-pub fn f044(w2: f64) -> f64 {
-    let sel1 = if (w2 * 1.74) < (-0.48) || (-w2) < 0.45 {
-        let acc3 = (((w2.abs() + 0.5).sqrt()) * ((DVector::<f64>::from_row_slice(&[-0.87, -0.64, -0.08, -0.84])).scale(w2))).component_div(&((DVector::<f64>::from_row_slice(&[0.88, 0.22, 0.74, 0.67])).add_scalar(w2)).map(|e2| e2 * e2 + 0.5));
-        (((DVector::<f64>::from_row_slice(&[-0.43, -0.87])).add_scalar(w2)).transpose()) + (((RowDVector::<f64>::from_row_slice(&[-0.69, -0.04])) * w2) - ((RowDVector::<f64>::from_row_slice(&[-0.14, 0.57])).add_scalar(w2)))
-    } else if ((w2.abs() + 0.5).powf(w2)) > 0.57 {
-        RowDVector::<f64>::from_element(2, 0.64)
-    } else {
-        let u4 = (w2 / ((-w2).abs() + 0.5)).sin();
-        (elu((RowDVector::<f64>::from_element(2, 0.77)).scale(u4), 0.8)).scale(w2)
-    };
-    let sel1 = tanh((&sel1 + ((tanh((f016(&(((log_softmax(&sel1)) * 0.08).map(|e5| e5.sin())), true, &(leaky_relu(sel1.clone(), 0.05)))) * 0.13)).map(|e6| { let mut t7 = e6 - w2; if w2 < 0.11 { t7 = t7; } else { t7 += (if (if (0.44 * e6) < (-0.54) { w2 } else { t7 }) > 0.34 || (t7 + e6) < 0.06 { e6 } else { e6 }); } t7 * 0.5 + e6 * t7 }))) * 0.10);
-    let tmp9 = (&sel1 * ((DMatrix::<f64>::from_row_slice(2, 2, &[0.03, -0.50, 0.76, -0.84])).scale(w2))).map(|e8| w2);
-    w2 + ((w2 * w2).abs())
+#[differentiate(wrt(bias, m))]
+/// Generated function `f044`.
+fn f044(bias: RowDVector<f64>, m: DVector<f64>, h: &DMatrix<f64>, n: usize) -> f64 {
+    let u1: DMatrix<f64> = ((-(bias.mean())) * (h * (m.mean()))) - h;
+    let out2 = (n as f64 * 0.25) - 1.43;
+    let u3 = -(if bias.sum() > 0.47 { bias.mean() } else { out2 });
+    let out6 = (m.map(|e4| e4)).map(|e5| (tanh(u3)) * (n as f64 * 0.25));
+    let z7 = u3;
+    let mut acc8 = -((((u3 * 0.42).tanh()).abs() + 0.5).powi(-2));
+    if n > 2 && (acc8.max(out2)) < 0.49 {
+        acc8 = acc8 + (acc8.min(z7.abs()));
+    }
+    (m.sum()) + (out6.sum()) + acc8 + (((u1.norm_squared()) * 0.01).sin())
 }
 
 #[test]
 fn f044_gradient() {
     let mut d = Draw::new(44);
-    let w2 = d.scalar();
-    let (value, g) = f044_grad(w2);
-    let primal = f044(w2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f044: the forward sweep gives {value}, the function {primal}");
-    check("f044", &d.theta, &flat(&[&[g.w2]]), |rd| {
-        let w2 = rd.scalar();
-        f044(w2)
+    let bias = d.row(3);
+    let m = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let h = DMatrix::from_fn(2, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let n: usize = 3;
+    let primal = f044(bias.clone(), m.clone(), &h, n);
+    let (value, g) = f044_grad(bias.clone(), m.clone(), &h, n);
+    check_value("f044_grad", &value, &primal);
+    let (value, tape) = f044_fwd(bias.clone(), m.clone(), &h, n);
+    check_value("f044_fwd", &value, &primal);
+    check("f044", &d.theta, &flat(&[g.bias.as_slice(), g.m.as_slice()]), |rd| {
+        let bias = rd.row(3);
+        let m = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        f044(bias.clone(), m.clone(), &h, n)
     });
 }
 
 #[differentiate]
-fn f045(k: DMatrix<f64>, w2: &DMatrix<f64>, w1: &DMatrix<f64>) -> f64 {
-    let out1 = (DMatrix::<f64>::from_row_slice(2, 1, &[-0.87, -0.78])) * (w1.mean());
-    let h2 = (k.nrows() as f64 * 0.3);
-    let tmp3 = (k.nrows() as f64 * 0.3);
-    let tmp4 = tmp3;
-    let tmp4 = tmp4 - (tmp3.powi(2));
-    tmp3 + h2 + (w2.sum()) + ((((RowDVector::<f64>::from_row_slice(&[0.39, -0.63])) * h2).mean()).tanh().tan())
+fn f045(b: f64) -> f64 {
+    let r1 = (DMatrix::<f64>::from_row_slice(1, 3, &[-0.19, 0.62, -0.52])).scale(b);
+    let blk2 = {
+        let t3 = b / (square((b.abs() + 0.5).ln()) + 0.5);
+        ((t3.abs() + 0.5).ln()) / ((b - b).abs() + 0.5)
+    };
+    let mut acc6 = (elu(&r1, 0.8)).map(|e4| { let mut t5 = e4 * b; if !(t5 < (-0.33)) { t5 = e4.abs(); } else { t5 += blk2; } t5 * 0.5 + (b.abs() + 0.5).powf((t5 * 0.50).sin()) });
+    let g7 = r1.scale((((f018(&(tanh((f044(((RowDVector::<f64>::from_row_slice(&[0.11, 0.59, -0.76])).scale(b)).component_div(&square(&((RowDVector::<f64>::from_element(3, 0.19)).scale(blk2))).add_scalar(0.5)), (DVector::<f64>::from_row_slice(&[-0.67, -0.52, 0.64])).scale(b), &DMatrix::<f64>::from_row_slice(2, 3, &[-0.70, 0.17, 0.44, -0.45, -0.51, -0.26]), 4)) * 0.13)), 1.07)) * 0.13).tanh()).max(0.25 * b));
+    let mut acc8 = (((DMatrix::<f64>::from_row_slice(1, 1, &[0.27])).add_scalar(blk2)) * &g7).component_mul(&(softmax(&((DMatrix::<f64>::from_row_slice(1, 3, &[-0.54, -0.88, -0.26])).scale(b)))));
+    let mut acc9 = (softmax(acc6.clone())).norm();
+    return (g7.sum()) + (0.67 / (square(acc9 * b) + 0.5));
 }
 
 #[test]
 fn f045_gradient() {
     let mut d = Draw::new(45);
-    let k = d.matrix(1, 2);
-    let w2 = d.matrix(1, 2);
-    let w1 = d.matrix(1, 2);
-    let (value, tape) = f045_fwd(k.clone(), &w2, &w1);
+    let b = d.scalar();
+    let primal = f045(b);
+    let (value, g) = f045_grad(b);
+    check_value("f045_grad", &value, &primal);
+    let (value, tape) = f045_fwd(b);
+    check_value("f045_fwd", &value, &primal);
     let g = f045_bwd(tape, 1.0);
-    let primal = f045(k.clone(), &w2, &w1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f045: the forward sweep gives {value}, the function {primal}");
-    check("f045", &d.theta, &flat(&[g.k.as_slice(), g.w2.as_slice(), g.w1.as_slice()]), |rd| {
-        let k = rd.matrix(1, 2);
-        let w2 = rd.matrix(1, 2);
-        let w1 = rd.matrix(1, 2);
-        f045(k.clone(), &w2, &w1)
+    check("f045", &d.theta, &flat(&[&[g.b]]), |rd| {
+        let b = rd.scalar();
+        f045(b)
     });
 }
 
-#[differentiate(wrt(x, y, w2))]
-pub(crate) fn f046(x: &DVector<f64>, w2: f64, n: usize, y: SMatrix<f64, 2, 2>, t: f64) -> f64 {
-    let r1 = t;
-    let h2 = &y + ((y.transpose()) + (((SMatrix::<f64, 2, 1>::from_element(0.34)).scale(w2)) * ((SMatrix::<f64, 1, 2>::from_row_slice(&[0.44, 0.15])).add_scalar(w2))));
-    let sel3 = if h2.sum() > 0.06 {
-        w2 * (w2 - w2)
-    } else if ((w2.abs() + 0.5).sqrt()) > (-0.34) || n > 2 {
-        let mut acc4 = (x.nrows() as f64 * 0.3);
-        acc4 * (1.17 * w2)
+#[differentiate]
+fn f046(flag: bool, b: &DMatrix<f64>, z: f64, n: usize) -> f64 {
+    let z1: f64 = (((0.55 * z).abs()).abs() + 0.5).ln();
+    let act2 = b * ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.81, 0.20, -0.10, 0.10])).add_scalar(z));
+    let mut acc3 = (if act2.sum() > (-0.32) { z1 } else { z1 }) * (if flag { 0.5_f64 } else { 1.5 });
+    let sel4 = if z1 < (-0.42) {
+        elu((b.nrows() as f64 * 0.3) * acc3, 0.7)
     } else {
-        ((w2 + w2).abs() + 0.5).sqrt()
+        leaky_relu(z1 * (if flag { 0.5_f64 } else { 1.5 }), 0.1)
     };
-    let tmp5: SMatrix<f64, 2, 2> = ((leaky_relu(w2, 0.1)) * (n as f64 * 0.25)) * &h2;
-    (h2.sum()) + sel3
+    acc3 + acc3 + ((z * (b.nrows() as f64 * 0.3)).abs())
 }
 
 #[test]
 fn f046_gradient() {
     let mut d = Draw::new(46);
-    let x = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let w2 = d.scalar();
-    let n: usize = 1;
-    let y = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let t = 0.70;
-    let (value, g) = f046_grad(&x, w2, n, y.clone(), t);
-    let primal = f046(&x, w2, n, y.clone(), t);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f046: the forward sweep gives {value}, the function {primal}");
-    check("f046", &d.theta, &flat(&[g.x.as_slice(), &[g.w2], g.y.as_slice()]), |rd| {
-        let x = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let w2 = rd.scalar();
-        let y = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        f046(&x, w2, n, y.clone(), t)
+    let flag = false;
+    let b = d.matrix(3, 2);
+    let z = d.scalar();
+    let n: usize = 3;
+    let primal = f046(flag, &b, z, n);
+    let (value, g) = f046_grad(flag, &b, z, n);
+    check_value("f046_grad", &value, &primal);
+    let (value, tape) = f046_fwd(flag, &b, z, n);
+    check_value("f046_fwd", &value, &primal);
+    check("f046", &d.theta, &flat(&[g.b.as_slice(), &[g.z]]), |rd| {
+        let b = rd.matrix(3, 2);
+        let z = rd.scalar();
+        f046(flag, &b, z, n)
     });
 }
 
-#[differentiate]
-/// Generated function `f047`.
-pub fn f047(n: usize, c: SMatrix<f64, 1, 3>) -> f64 {
-    let acc1 = ((c.norm()).abs() + 0.5).recip();
-    let mut acc2 = &c * (acc1 + 1.67);
-    if !((acc1 * acc1) > 0.39) {
-        acc2 += (((c.transpose()).map(|e3| (e3.min(e3)).abs())).transpose());
+#[differentiate(crate = ::autodiff)]
+pub(crate) fn f047(w1: RowDVector<f64>, v: f64, a: DMatrix<f64>) -> f64 {
+    let h2 = (tanh(((a.map(|e1| v)).norm_squared()) * 0.15)).exp();
+    let sel3 = if (h2 * v) < (-0.21) {
+        let mut acc4 = (v.tanh().tan()) * (w1.nrows() as f64 * 0.3);
+        relu(elu(acc4, 0.7))
+    } else if !(a.sum() > (-0.31)) {
+        let h5 = a.component_mul(&(a.clone()));
+        (h2 / (square(v) + 0.5)).abs()
     } else {
-        let act7 = ((c.clone()).map(|e4| ((acc1.abs() + 0.5).recip()) / ((e4.abs()).abs() + 0.5))).map(|e5| { let mut t6 = acc1 - e5; if (acc1.tanh()) < (-0.48) { t6 = acc1; } else { t6 += ((t6 * 0.17).sin()).exp(); } t6 * 0.5 + ((t6 - t6) * 0.09).sin() });
-        acc2 *= tanh((f006(acc1 + acc1, ((((DMatrix::<f64>::from_row_slice(3, 2, &[-0.86, -0.47, -0.71, -0.65, 0.08, 0.08])) * acc1) * ((DVector::<f64>::from_row_slice(&[-0.67, -0.52])).add_scalar(acc1))) * 0.10).map(|e9| e9.sin()), &[1, 1], acc1.max(acc1), (if n > 1 && (sigmoid((f013(n, (acc1.abs() + 0.5).powf(tanh(acc1 * 0.50)))) * 0.13)) > (-0.41) { acc1 } else { (c.nrows() as f64 * 0.3) }))) * 0.13);
-    }
-    let mut acc10 = c;
-    let tmp11: f64 = (sigmoid(((acc1.abs() + 0.5).powi(-2)) * 0.25)).powi(3);
-    let act12: f64 = tmp11;
-    act12 + ((tmp11.max(tmp11)) + (act12 * tmp11))
+        let r6 = (if a.sum() > (-0.16) { (w1.nrows() as f64 * 0.3) } else { v }) * (w1.nrows() as f64 * 0.3);
+        elu((if w1.sum() > 0.20 && (v * (w1.nrows() as f64 * 0.3)) > (-0.59) { h2 } else { h2 }), 0.7)
+    };
+    let u7: f64 = (sigmoid(((((DMatrix::<f64>::from_row_slice(4, 1, &[0.46, 0.81, -0.67, 0.88])).add_scalar(v)) * ((DVector::<f64>::from_element(1, 0.30)) * sel3)) + ((DVector::<f64>::from_row_slice(&[0.78, 0.09, 0.25, 0.22])).add_scalar(sel3))) * 0.10)).sum();
+    let h2 = h2 + (((square((if (w1.norm()) > (-0.44) { u7 * (w1.nrows() as f64 * 0.3) } else { h2 + v }))) * 0.06).sin());
+    (w1.sum()) + ((w1.mean()).tanh().tan())
 }
 
 #[test]
 fn f047_gradient() {
     let mut d = Draw::new(47);
-    let n: usize = 4;
-    let c = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let (value, g) = f047_grad(n, c.clone());
-    let primal = f047(n, c.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f047: the forward sweep gives {value}, the function {primal}");
-    check("f047", &d.theta, &flat(&[g.c.as_slice()]), |rd| {
-        let c = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        f047(n, c.clone())
+    let w1 = d.row(2);
+    let v = d.scalar();
+    let a = d.matrix(1, 3);
+    let primal = f047(w1.clone(), v, a.clone());
+    let (value, g) = f047_grad(w1.clone(), v, a.clone());
+    check_value("f047_grad", &value, &primal);
+    let (value, tape) = f047_fwd(w1.clone(), v, a.clone());
+    check_value("f047_fwd", &value, &primal);
+    check("f047", &d.theta, &flat(&[g.w1.as_slice(), &[g.v], g.a.as_slice()]), |rd| {
+        let w1 = rd.row(2);
+        let v = rd.scalar();
+        let a = rd.matrix(1, 3);
+        f047(w1.clone(), v, a.clone())
     });
 }
 
 #[differentiate]
-pub fn f048(flag: bool, z: f64, y: SMatrix<f64, 3, 3>, k: SMatrix<f64, 3, 3>, b2: f64) -> f64 {
-    let r1 = (((b2 / (square(b2) + 0.5)).cos()).abs() + 0.5).powf(((((z.abs() + 0.5).powi(-2)) * (if flag { 0.5_f64 } else { 1.5 })) * 0.17).tanh());
-    let tmp2 = r1;
-    let tmp3 = (tmp2 * (y.nrows() as f64 * 0.3)).abs();
-    let act4 = (z.abs()) / ((r1.abs()).abs() + 0.5);
-    act4 + tmp2 + (((f030(0.28, &((b2.abs() + 0.5).powi(-2)), &(RowDVector::<f64>::from_row_slice(&[0.84, 0.31])), &[1])) * 0.13).sin())
+pub(crate) fn f048(a: f64, b2: &DMatrix<f64>, flag: bool, b: f64) -> f64 {
+    let z1 = a;
+    let u2 = ((((if (z1 * (b2.nrows() as f64 * 0.3)) > 0.21 || flag { b } else { z1 }) * b2).sum()) * 0.08).sin();
+    let h3 = (DMatrix::<f64>::from_element(3, 2, 0.37)) * u2;
+    let blk4 = {
+        let t5 = (-((DMatrix::<f64>::from_element(3, 2, 0.60)).add_scalar(z1))) - (-&h3);
+        ((((t5.transpose()).transpose()).norm_squared()) * 0.03).sin()
+    };
+    blk4 + b + z1 + (sigmoid(blk4.tanh()))
 }
 
 #[test]
 fn f048_gradient() {
     let mut d = Draw::new(48);
+    let a = d.scalar();
+    let b2 = d.matrix(3, 2);
     let flag = false;
-    let z = d.scalar();
-    let y = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let k = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let b2 = d.scalar();
-    let (value, g) = f048_grad(flag, z, y.clone(), k.clone(), b2);
-    let primal = f048(flag, z, y.clone(), k.clone(), b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f048: the forward sweep gives {value}, the function {primal}");
-    check("f048", &d.theta, &flat(&[&[g.z], g.y.as_slice(), g.k.as_slice(), &[g.b2]]), |rd| {
-        let z = rd.scalar();
-        let y = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        let k = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        let b2 = rd.scalar();
-        f048(flag, z, y.clone(), k.clone(), b2)
+    let b = d.scalar();
+    let primal = f048(a, &b2, flag, b);
+    let (value, g) = f048_grad(a, &b2, flag, b);
+    check_value("f048_grad", &value, &primal);
+    let (value, tape) = f048_fwd(a, &b2, flag, b);
+    check_value("f048_fwd", &value, &primal);
+    check("f048", &d.theta, &flat(&[&[g.a], g.b2.as_slice(), &[g.b]]), |rd| {
+        let a = rd.scalar();
+        let b2 = rd.matrix(3, 2);
+        let b = rd.scalar();
+        f048(a, &b2, flag, b)
     });
 }
 
-#[differentiate]
+#[differentiate(wrt(z, y, b, bias), crate = ::autodiff)]
 /// Generated function `f049`.
-pub fn f049(b2: &SMatrix<f64, 3, 2>) -> f64 {
-    let sc1 = (relu(b2)).add_scalar(b2.mean());
-    let sc2 = (sc1.mean()) / ((b2.mean()).abs() + 0.5);
+fn f049(b: &DMatrix<f64>, b1: f64, z: &DMatrix<f64>, y: &DMatrix<f64>, s: &DMatrix<f64>, bias: &DMatrix<f64>) -> f64 {
+    let u1 = b1;
+    let act2 = (z.mean()) - (-(bias.mean()));
     let blk3 = {
-        let t4 = sc2.min((sc2.abs() + 0.5).sqrt());
-        ((tanh((sc2 / (sc2.abs() + 0.5)) * 0.09)).abs() + 0.5).ln()
+        let t4 = act2;
+        elu(act2 - act2, 0.7)
     };
-    let blk5 = {
-        let t6 = sc2;
-        ((tanh(sc2 * 0.17)).powi(2)) - (b2.nrows() as f64 * 0.3)
-    };
-    (b2.sum()) + blk3 + ((blk5 / (square(blk3) + 0.5)).abs())
+    return (b.sum()) + ((if !((DMatrix::<f64>::from_row_slice(1, 3, &[0.86, 0.30, -0.34])).sum() > 0.43) { blk3 } else { act2 }).cos());
 }
 
 #[test]
 fn f049_gradient() {
     let mut d = Draw::new(49);
-    let b2 = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let (value, tape) = f049_fwd(&b2);
+    let b = d.matrix(1, 3);
+    let b1 = 0.30;
+    let z = d.matrix(1, 3);
+    let y = d.matrix(1, 3);
+    let s = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let bias = d.matrix(1, 3);
+    let primal = f049(&b, b1, &z, &y, &s, &bias);
+    let (value, g) = f049_grad(&b, b1, &z, &y, &s, &bias);
+    check_value("f049_grad", &value, &primal);
+    let (value, tape) = f049_fwd(&b, b1, &z, &y, &s, &bias);
+    check_value("f049_fwd", &value, &primal);
     let g = f049_bwd(tape, 1.0);
-    let primal = f049(&b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f049: the forward sweep gives {value}, the function {primal}");
-    check("f049", &d.theta, &flat(&[g.b2.as_slice()]), |rd| {
-        let b2 = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        f049(&b2)
+    check("f049", &d.theta, &flat(&[g.b.as_slice(), g.z.as_slice(), g.y.as_slice(), g.bias.as_slice()]), |rd| {
+        let b = rd.matrix(1, 3);
+        let z = rd.matrix(1, 3);
+        let y = rd.matrix(1, 3);
+        let bias = rd.matrix(1, 3);
+        f049(&b, b1, &z, &y, &s, &bias)
     });
 }
 
-#[differentiate]
-/// Generated function `f050`.
-pub(crate) fn f050(k: &DMatrix<f64>, y: DVector<f64>, p: &DMatrix<f64>, x: f64) -> DMatrix<f64> {
-    let z1 = y.clone();
-    let h2 = k.clone();
-    let x = x + (((0.59 / (square(x.tanh().tan()) + 0.5)).abs() + 0.5).recip());
-    return ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.60, 0.78])) * z1.mean()) + &h2 + &h2 + (p.transpose());
+#[differentiate(wrt(t, a, y))]
+pub fn f050(s: f64, a: SMatrix<f64, 2, 3>, n: usize, y: f64, t: f64) -> f64 {
+    let s: f64 = s + ((1.18 + (tanh((a.sum()) * 0.12))) - (if n > 2 || (y * (a.nrows() as f64 * 0.3)) < (-0.57) { t } else { sigmoid((a.norm_squared()) * 0.08) }));
+    let z1 = (&a + &a).mean();
+    let h2 = -(relu((a.nrows() as f64 * 0.3)));
+    y + s + h2
 }
 
 #[test]
 fn f050_gradient() {
     let mut d = Draw::new(50);
-    let k = d.matrix(1, 2);
-    let y = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let p = d.matrix(2, 1);
-    let x = d.scalar();
-    let u = d.seed_matrix(1, 2);
-    let (value, g) = f050_vjp(&k, y.clone(), &p, x, u.clone());
-    let primal = f050(&k, y.clone(), &p, x);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f050: the forward sweep differs from the function");
-    check("f050", &d.theta, &flat(&[g.k.as_slice(), g.y.as_slice(), g.p.as_slice(), &[g.x]]), |rd| {
-        let k = rd.matrix(1, 2);
-        let y = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let p = rd.matrix(2, 1);
-        let x = rd.scalar();
-        u.dot(&f050(&k, y.clone(), &p, x))
+    let s = 0.40;
+    let a = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let n: usize = 4;
+    let y = d.scalar();
+    let t = d.scalar();
+    let primal = f050(s, a.clone(), n, y, t);
+    let (value, g) = f050_grad(s, a.clone(), n, y, t);
+    check_value("f050_grad", &value, &primal);
+    let (value, tape) = f050_fwd(s, a.clone(), n, y, t);
+    check_value("f050_fwd", &value, &primal);
+    check("f050", &d.theta, &flat(&[g.a.as_slice(), &[g.y], &[g.t]]), |rd| {
+        let a = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let y = rd.scalar();
+        let t = rd.scalar();
+        f050(s, a.clone(), n, y, t)
     });
 }
 
-#[differentiate(wrt(x, p, h))]
-/// Generated function `f051`.
-pub fn f051(x: &SMatrix<f64, 2, 3>, h: f64, p: &DMatrix<f64>, labels: &[usize], z: f64) -> f64 {
-    let x = x + x;
-    let acc1 = ((((f013(1, h * (labels.len() as f64 * 0.2))) * 0.13).sin()).abs() + 0.5).powf((((p.nrows() as f64 * 0.3).tanh().tan()) * 0.63).tanh());
-    let tmp2 = (h.tanh()).exp();
-    let sc3 = (if acc1 > 0.39 { (maxout(acc1, h)) / (square(sigmoid((((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.85, -0.68, -0.83, 0.45, -0.27, -0.16])) * tmp2).norm_squared()) * 0.03)) + 0.5) } else { sigmoid(z - tmp2) });
-    h + (p.sum()) + (p.sum()) + (softmax_cross_entropy(p - p, labels))
+#[differentiate(wrt(v, b1, c, w1))]
+pub(crate) fn f051(c: &f64, w1: &f64, m: f64, b1: DMatrix<f64>, v: RowDVector<f64>) -> f64 {
+    let g1 = (*c);
+    let z2 = (g1 / ((*c).abs() + 0.5)) * &v;
+    let sel3 = if (*c) < (-0.19) && (((b1.norm_squared()) * 0.05).sin()) > 0.36 {
+        maxout(g1.tanh().tan(), z2.mean())
+    } else {
+        ((*c) * (*w1)) - 1.73
+    };
+    let mut acc4 = g1.cos();
+    let mut acc5 = tanh((b1.nrows() as f64 * 0.3) * (b1.nrows() as f64 * 0.3));
+    (*c) + acc4 + (*c) + acc5
 }
 
 #[test]
 fn f051_gradient() {
     let mut d = Draw::new(51);
-    let x = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let h = d.scalar();
-    let p = d.matrix(1, 2);
-    let labels: [usize; 1] = [1];
-    let z = 0.50;
-    let (value, g) = f051_grad(&x, h, &p, &labels, z);
-    let primal = f051(&x, h, &p, &labels, z);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f051: the forward sweep gives {value}, the function {primal}");
-    check("f051", &d.theta, &flat(&[g.x.as_slice(), &[g.h], g.p.as_slice()]), |rd| {
-        let x = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        let h = rd.scalar();
-        let p = rd.matrix(1, 2);
-        f051(&x, h, &p, &labels, z)
+    let c = d.scalar();
+    let w1 = d.scalar();
+    let m = 0.50;
+    let b1 = d.matrix(3, 3);
+    let v = d.row(3);
+    let primal = f051(&c, &w1, m, b1.clone(), v.clone());
+    let (value, g) = f051_grad(&c, &w1, m, b1.clone(), v.clone());
+    check_value("f051_grad", &value, &primal);
+    let (value, tape) = f051_fwd(&c, &w1, m, b1.clone(), v.clone());
+    check_value("f051_fwd", &value, &primal);
+    check("f051", &d.theta, &flat(&[&[g.c], &[g.w1], g.b1.as_slice(), g.v.as_slice()]), |rd| {
+        let c = rd.scalar();
+        let w1 = rd.scalar();
+        let b1 = rd.matrix(3, 3);
+        let v = rd.row(3);
+        f051(&c, &w1, m, b1.clone(), v.clone())
     });
 }
 
-#[differentiate(wrt(v, h, a, b2))]
+#[differentiate]
 /// Generated function `f052`.
-fn f052(v: RowDVector<f64>, h: f64, b2: &RowDVector<f64>, a: f64, s: f64) -> f64 {
-    let g1 = ((DMatrix::<f64>::from_element(3, 2, 0.48)) * a) * (DVector::<f64>::from_element(2, 0.47));
-    let r2 = (if !(g1.sum() > (-0.39)) { (a.abs() + 0.5).recip() } else { 1.59 * s });
-    let act3 = ((h.max(a * a)).abs() + 0.5).recip();
-    r2 + h + h
+pub(crate) fn f052(bias: &DMatrix<f64>, h: f64, c: &DMatrix<f64>) -> DMatrix<f64> {
+    let g1 = bias.clone();
+    let acc2 = (h.abs()).exp();
+    let z3 = (c * 0.23).exp();
+    bias + &g1 + &z3
 }
 
 #[test]
 fn f052_gradient() {
     let mut d = Draw::new(52);
-    let v = d.row(3);
+    let bias = d.matrix(3, 3);
     let h = d.scalar();
-    let b2 = d.row(3);
-    let a = d.scalar();
-    let s = 0.60;
-    let (value, g) = f052_grad(v.clone(), h, &b2, a, s);
-    let primal = f052(v.clone(), h, &b2, a, s);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f052: the forward sweep gives {value}, the function {primal}");
-    check("f052", &d.theta, &flat(&[g.v.as_slice(), &[g.h], g.b2.as_slice(), &[g.a]]), |rd| {
-        let v = rd.row(3);
+    let c = d.matrix(3, 3);
+    let u = d.seed_matrix(3, 3);
+    let primal = f052(&bias, h, &c);
+    let (value, g) = f052_vjp(&bias, h, &c, u.clone());
+    check_value("f052_vjp", &value, &primal);
+    let (value, tape) = f052_fwd(&bias, h, &c);
+    check_value("f052_fwd", &value, &primal);
+    check("f052", &d.theta, &flat(&[g.bias.as_slice(), &[g.h], g.c.as_slice()]), |rd| {
+        let bias = rd.matrix(3, 3);
         let h = rd.scalar();
-        let b2 = rd.row(3);
-        let a = rd.scalar();
-        f052(v.clone(), h, &b2, a, s)
+        let c = rd.matrix(3, 3);
+        u.dot(&f052(&bias, h, &c))
     });
 }
 
-#[differentiate]
-pub fn f053(t: f64, v: &RowDVector<f64>) -> RowDVector<f64> {
-    let h2 = (sigmoid(&(((RowDVector::<f64>::from_element(2, 0.28)) * t) * ((DMatrix::<f64>::from_element(2, 3, 0.13)).scale(t))))).component_div(&v.map(|e1| e1 * e1 + 0.5));
-    let mut acc3 = (if t < 0.22 || (sigmoid(t)) > 0.31 { tanh(t) } else { t + t });
-    acc3 = (t * (v.nrows() as f64 * 0.3)) + (tanh(t));
-    acc3 /= square(t.abs()) + 1.0;
-    ((RowDVector::<f64>::from_row_slice(&[-0.41, -0.78, 0.45])) * t) + ((RowDVector::<f64>::from_row_slice(&[-0.83, 0.27, -0.34])) * acc3) + &h2 + v
+#[differentiate(wrt(z))]
+pub(crate) fn f053(z: f64, p: &DMatrix<f64>) -> f64 {
+    let z2 = ((p.transpose()).map(|e1| e1)) - ((DMatrix::<f64>::from_element(2, 1, 0.23)).scale(z));
+    let g3 = z;
+    let tmp4 = z2.abs();
+    g3 + (z2.sum()) + ((tmp4.dot(&z2)) * ((g3.abs() + 0.5).ln()))
 }
 
 #[test]
 fn f053_gradient() {
     let mut d = Draw::new(53);
-    let t = d.scalar();
-    let v = d.row(3);
-    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, tape) = f053_fwd(t, &v);
-    let g = f053_bwd(tape, u.clone());
-    let primal = f053(t, &v);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f053: the forward sweep differs from the function");
-    check("f053", &d.theta, &flat(&[&[g.t], g.v.as_slice()]), |rd| {
-        let t = rd.scalar();
-        let v = rd.row(3);
-        u.dot(&f053(t, &v))
+    let z = d.scalar();
+    let p = DMatrix::from_fn(1, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let primal = f053(z, &p);
+    let (value, g) = f053_grad(z, &p);
+    check_value("f053_grad", &value, &primal);
+    let (value, tape) = f053_fwd(z, &p);
+    check_value("f053_fwd", &value, &primal);
+    let g = f053_bwd(tape, 1.0);
+    check("f053", &d.theta, &flat(&[&[g.z]]), |rd| {
+        let z = rd.scalar();
+        f053(z, &p)
     });
 }
 
-#[differentiate]
-/// Generated function `f054`.
-fn f054(z: &SMatrix<f64, 3, 2>, y: &f64, b1: SMatrix<f64, 3, 2>, n: usize) -> f64 {
-    let mut acc2 = ((z.transpose()).transpose()) - (b1.map(|e1| (*y).exp()));
-    let mut acc3 = (*y).tanh().tan();
-    let act4 = acc2.transpose();
-    if (*y) < (-0.25) || ((*y).tanh()) < 0.54 {
-        let r5 = square((if ((*y).max((*y))) > 0.46 { acc3 } else { acc3 }));
-        acc3 = elu((*y).abs(), 0.7);
-    }
-    acc2 *= acc3.tanh();
-    let out6 = (*y);
-    let r7 = (*y) * (n as f64 * 0.25);
-    r7 + (*y) + acc3
+#[differentiate(wrt(y, w))]
+pub fn f054(bias: f64, y: &DVector<f64>, w: &DMatrix<f64>) -> f64 {
+    let u1 = (softmax(&(w - w))).sum();
+    let tmp2 = u1;
+    let z3 = (tanh((((DMatrix::<f64>::from_row_slice(2, 2, &[0.43, -0.00, -0.45, 0.70])).add_scalar(u1)) * y) * 0.12)) / (square(y.sum()) + 1.0);
+    let mut acc4 = softmax(&(w.abs()));
+    let mut acc5 = acc4.transpose();
+    let mut acc6 = (((y.nrows() as f64 * 0.3) + u1).abs() + 0.5).powf(tmp2 * (y.nrows() as f64 * 0.3));
+    (z3.sum()) + (w.sum()) + tmp2 + u1
 }
 
 #[test]
 fn f054_gradient() {
     let mut d = Draw::new(54);
-    let z = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let y = d.scalar();
-    let b1 = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let n: usize = 3;
-    let (value, g) = f054_grad(&z, &y, b1.clone(), n);
-    let primal = f054(&z, &y, b1.clone(), n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f054: the forward sweep gives {value}, the function {primal}");
-    check("f054", &d.theta, &flat(&[g.z.as_slice(), &[g.y], g.b1.as_slice()]), |rd| {
-        let z = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let y = rd.scalar();
-        let b1 = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        f054(&z, &y, b1.clone(), n)
+    let bias = 0.80;
+    let y = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let w = d.matrix(1, 2);
+    let primal = f054(bias, &y, &w);
+    let (value, g) = f054_grad(bias, &y, &w);
+    check_value("f054_grad", &value, &primal);
+    let (value, tape) = f054_fwd(bias, &y, &w);
+    check_value("f054_fwd", &value, &primal);
+    check("f054", &d.theta, &flat(&[g.y.as_slice(), g.w.as_slice()]), |rd| {
+        let y = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let w = rd.matrix(1, 2);
+        f054(bias, &y, &w)
     });
 }
 
-#[differentiate(wrt(h, w, a, b2))]
-fn f055(n: usize, a: f64, h: f64, y: &DMatrix<f64>, b2: f64, w: f64) -> f64 {
-    let blk1 = {
-        let t2 = y.clone();
-        0.64 + (elu((y.nrows() as f64 * 0.3), 0.7))
-    };
-    let mut acc3 = (((y.norm_squared()) * 0.08).tanh()).powi(2);
-    acc3 = (((((RowDVector::<f64>::from_row_slice(&[0.47, -0.51, -0.30])) * w) * ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.41, -0.69, 0.59, -0.22, 0.42, 0.68, -0.46, 0.79, -0.01])).scale(h))).norm_squared()) * 0.02).tanh();
-    let blk4 = {
-        let t5 = (add_bias((DMatrix::<f64>::from_element(2, 3, 0.23)).scale(w), &((DVector::<f64>::from_element(2, 0.35)).scale(acc3)))).component_mul(&(b2 * y));
-        (if !((if n > 1 { acc3 } else { blk1 }) > 0.29) { elu((y.nrows() as f64 * 0.3), 0.7) } else { w.min(h) })
-    };
-    let sc6 = y.transpose();
-    if !((((sc6.norm_squared()) * 0.08).tanh()) < 0.16) {
-        acc3 *= tanh((acc3.tanh().tan()) * 0.63);
-    }
-    h + a + (leaky_relu(h.exp(), 0.1))
+#[differentiate]
+/// Generated function `f055`.
+pub(crate) fn f055(y: f64, v: DMatrix<f64>, k: f64, bias: &DMatrix<f64>) -> f64 {
+    let v = tanh((&v - ((tanh((f022(y * (v.nrows() as f64 * 0.3), &(&v / (square(y) + 1.0)), 0.54, (bias.transpose()).sum(), k)) * 0.13)).exp())) * 0.12);
+    let r2: DMatrix<f64> = ((y.exp()) * &v) - ((v.component_div(&square(v.clone()).add_scalar(0.5))).map(|e1| y));
+    let y = y - (tanh(((((k.abs() + 0.5).powf(k)) * 0.36).tanh()).powi(2)));
+    let tmp4 = (elu(&(bias.component_div(&r2.map(|e3| e3 * e3 + 0.5))), 0.8)) - (elu(&(-bias), 0.8));
+    let tmp5: DMatrix<f64> = (bias * 0.34).exp();
+    let acc6 = (((tmp4.transpose()).norm_squared()) * 0.02).sin();
+    k + (((((DMatrix::<f64>::from_row_slice(3, 2, &[-0.74, -0.46, -0.14, 0.64, 0.70, 0.72])).add_scalar(y)).dot(&((DMatrix::<f64>::from_fn(2, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)).transpose()))) * 0.04).tanh())
 }
 
 #[test]
 fn f055_gradient() {
     let mut d = Draw::new(55);
-    let n: usize = 1;
-    let a = d.scalar();
-    let h = d.scalar();
-    let y = DMatrix::from_fn(2, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let b2 = d.scalar();
-    let w = d.scalar();
-    let (value, g) = f055_grad(n, a, h, &y, b2, w);
-    let primal = f055(n, a, h, &y, b2, w);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f055: the forward sweep gives {value}, the function {primal}");
-    check("f055", &d.theta, &flat(&[&[g.a], &[g.h], &[g.b2], &[g.w]]), |rd| {
-        let a = rd.scalar();
-        let h = rd.scalar();
-        let b2 = rd.scalar();
-        let w = rd.scalar();
-        f055(n, a, h, &y, b2, w)
+    let y = d.scalar();
+    let v = d.matrix(2, 2);
+    let k = d.scalar();
+    let bias = d.matrix(2, 2);
+    let primal = f055(y, v.clone(), k, &bias);
+    let (value, g) = f055_grad(y, v.clone(), k, &bias);
+    check_value("f055_grad", &value, &primal);
+    let (value, tape) = f055_fwd(y, v.clone(), k, &bias);
+    check_value("f055_fwd", &value, &primal);
+    check("f055", &d.theta, &flat(&[&[g.y], g.v.as_slice(), &[g.k], g.bias.as_slice()]), |rd| {
+        let y = rd.scalar();
+        let v = rd.matrix(2, 2);
+        let k = rd.scalar();
+        let bias = rd.matrix(2, 2);
+        f055(y, v.clone(), k, &bias)
     });
 }
 
-#[differentiate(wrt(s, t))]
-fn f056(p: f64, s: RowDVector<f64>, flag: bool, t: &DMatrix<f64>, n: usize) -> RowDVector<f64> {
-    let mut acc1 = (1.48 + (t.mean())) - 0.31;
-    acc1 = acc1 + (((tanh(acc1 * 0.31)).exp()).sin());
-    if n > 2 || (elu(acc1, 0.7)) < 0.15 {
-        acc1 = acc1 + (((acc1 * 0.24).tanh()).powi(3));
+#[differentiate(wrt(y))]
+pub fn f056(y: &SMatrix<f64, 1, 3>, labels: &[usize], m: &SMatrix<f64, 1, 3>) -> f64 {
+    let r1 = ((labels.len() as f64 * 0.2).abs() + 0.5).powf((labels.len() as f64 * 0.2));
+    let out2 = ((((r1 * 0.36).sin()).exp()).abs() + 0.5).sqrt();
+    let sel3 = if y.sum() > 0.09 || (y.mean()) < 0.17 {
+        let mut acc4 = (*y);
+        ((y.mean()).cos()) + 1.68
+    } else if (softmax_cross_entropy(&((DMatrix::<f64>::from_row_slice(3, 2, &[-0.69, 0.13, 0.65, 0.32, 0.86, -0.10])) * (y.mean())), labels)) < 0.25 {
+        0.97 / (square(r1 * (labels.len() as f64 * 0.2)) + 0.5)
     } else {
-        acc1 = (-(if flag { 0.5_f64 } else { 1.5 })) / (square((if flag { 0.5_f64 } else { 1.5 })) + 0.5);
-    }
-    let mut acc2 = (tanh(&s)) - (softmax(&s));
-    let blk3 = {
-        let t4 = tanh((log_softmax(&(t.scale(acc1)))) * 0.06);
-        (((s.component_div(&square(&s).add_scalar(0.5))).sum()) * 0.12).tanh()
+        let acc5 = (*y);
+        -(m.sum())
     };
-    &s + &acc2 + &acc2 + &acc2
+    return (y.sum()) + ((sel3.min(sel3)).tanh().tan());
 }
 
 #[test]
 fn f056_gradient() {
     let mut d = Draw::new(56);
-    let p = 0.30;
-    let s = d.row(3);
-    let flag = true;
-    let t = d.matrix(2, 3);
-    let n: usize = 4;
-    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f056_vjp(p, s.clone(), flag, &t, n, u.clone());
-    let primal = f056(p, s.clone(), flag, &t, n);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f056: the forward sweep differs from the function");
-    check("f056", &d.theta, &flat(&[g.s.as_slice(), g.t.as_slice()]), |rd| {
-        let s = rd.row(3);
-        let t = rd.matrix(2, 3);
-        u.dot(&f056(p, s.clone(), flag, &t, n))
+    let y = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let labels: [usize; 3] = [0, 1, 0];
+    let m = SMatrix::<f64, 1, 3>::from_column_slice(DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let primal = f056(&y, &labels, &m);
+    let (value, g) = f056_grad(&y, &labels, &m);
+    check_value("f056_grad", &value, &primal);
+    let (value, tape) = f056_fwd(&y, &labels, &m);
+    check_value("f056_fwd", &value, &primal);
+    check("f056", &d.theta, &flat(&[g.y.as_slice()]), |rd| {
+        let y = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        f056(&y, &labels, &m)
     });
 }
 
 #[differentiate]
-fn f057(h: f64, y: &DVector<f64>, x: &DMatrix<f64>, bias: &RowDVector<f64>) -> f64 {
-    let blk1 = {
-        let t3 = -(((f033(1.07, &(sigmoid((f042(h * h, &DVector::<f64>::from_element(3, 0.17), 0.59, 4, y.scale(h))) * 0.13)), -y)) * 0.13).map(|e2| e2.sin()));
-        bias.clone()
+pub(crate) fn f057(n: usize, flag: bool, bias: f64) -> f64 {
+    let sc1 = ((bias + bias) + (bias.exp())).tanh().tan();
+    let h2 = bias;
+    let act3 = sc1;
+    let u4 = (RowDVector::<f64>::from_element(3, 0.57)).add_scalar(sc1);
+    let sel5 = if (elu(h2, 0.7)) > (-0.08) {
+        u4.component_div(&square(&(u4.clone_owned())).add_scalar(0.5))
+    } else {
+        (((RowDVector::<f64>::from_row_slice(&[-0.38])) * act3).component_div(&((RowDVector::<f64>::from_row_slice(&[0.06])) * sc1).map(|e6| e6 * e6 + 0.5))) * ((DMatrix::<f64>::from_row_slice(1, 3, &[0.24, 0.00, 0.16])).scale(sc1))
     };
-    let h: f64 = h - h;
-    let tmp4 = maxout(sigmoid((h * ((h.abs() + 0.5).powf(tanh(h * 0.34)))) * 0.06), tanh(((add_bias(x.clone(), y)).norm_squared()) * 0.02));
-    let r5 = ((h.tanh().tan()).abs() + 0.5).powf(((((DMatrix::<f64>::from_element(1, 2, 0.65)).scale(h)).dot(&((DMatrix::<f64>::from_row_slice(1, 2, &[-0.25, -0.36])).add_scalar(tmp4)))) * 0.14).tanh());
-    let h = h - h;
-    let g6 = (maxout(x, tanh((((DMatrix::<f64>::from_row_slice(3, 2, &[-0.72, 0.11, 0.32, -0.23, 0.15, -0.10])).add_scalar(h)) + x) * 0.12))).mean();
-    let acc7 = blk1.transpose();
-    tmp4 + ((y.nrows() as f64 * 0.3).exp())
+    act3 + (((0.80 * act3).abs() + 0.5).powf(tanh((bias / (h2.abs() + 0.5)) * 0.34)))
 }
 
 #[test]
 fn f057_gradient() {
     let mut d = Draw::new(57);
-    let h = d.scalar();
-    let y = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let x = d.matrix(3, 2);
-    let bias = d.row(3);
-    let (value, tape) = f057_fwd(h, &y, &x, &bias);
+    let n: usize = 2;
+    let flag = false;
+    let bias = d.scalar();
+    let primal = f057(n, flag, bias);
+    let (value, g) = f057_grad(n, flag, bias);
+    check_value("f057_grad", &value, &primal);
+    let (value, tape) = f057_fwd(n, flag, bias);
+    check_value("f057_fwd", &value, &primal);
     let g = f057_bwd(tape, 1.0);
-    let primal = f057(h, &y, &x, &bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f057: the forward sweep gives {value}, the function {primal}");
-    check("f057", &d.theta, &flat(&[&[g.h], g.y.as_slice(), g.x.as_slice(), g.bias.as_slice()]), |rd| {
-        let h = rd.scalar();
-        let y = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let x = rd.matrix(3, 2);
-        let bias = rd.row(3);
-        f057(h, &y, &x, &bias)
+    check("f057", &d.theta, &flat(&[&[g.bias]]), |rd| {
+        let bias = rd.scalar();
+        f057(n, flag, bias)
     });
 }
 
-#[differentiate]
-fn f058(h: &DVector<f64>) -> DVector<f64> {
-    let tmp1 = ((h.mean()).powi(3)) + (if (h.nrows() as f64 * 0.3) < 0.41 { ((h.mean()).abs() + 0.5).powi(-2) } else { (h.nrows() as f64 * 0.3) + (h.mean()) });
-    let out2 = tanh((((DMatrix::<f64>::from_row_slice(4, 3, &[-0.76, -0.60, 0.62, -0.37, -0.70, 0.49, 0.21, 0.39, -0.84, -0.86, -0.85, -0.30])).scale(tmp1)) * ((DVector::<f64>::from_element(3, 0.57)).add_scalar(tmp1))) * 0.01);
-    let tmp6 = (h.map(|e3| (((e3 / (square(e3) + 0.5)) * 0.34).tanh()).exp())).map(|e4| { let mut t5 = e4; if (((t5 * 0.37).sin()).exp()) > (-0.49) || (((tmp1 / (tmp1.abs() + 0.5)) * 0.07).sin()) > 0.32 { t5 = (tmp1 * 0.14).sin(); } else { t5 += t5 - t5; } t5 * 0.5 + t5 });
-    let mut acc7 = (tanh((tmp1 * (h.nrows() as f64 * 0.3)) * 0.12)).min(tmp1.abs());
-    &tmp6 + ((DVector::<f64>::from_element(4, 0.33)) * acc7) + ((DVector::<f64>::from_element(4, 0.86)) * tmp1) + h
+#[differentiate(wrt(w2, a))]
+fn f058(a: &DMatrix<f64>, w2: &DMatrix<f64>) -> f64 {
+    let act1 = a.clone();
+    let h2: f64 = ((((if (1.72 + (w2.mean())) > 0.16 { w2.mean() } else { (a.nrows() as f64 * 0.3) }).abs() + 0.5).powf((if (((a.nrows() as f64 * 0.3).abs() + 0.5).recip()) < 0.15 && (tanh(a.mean())) < (-0.12) { act1.mean() } else { act1.mean() }))).abs() + 0.5).powf(w2.mean());
+    let sel3 = if !((tanh((w2.dot(w2)) * 0.12)) < (-0.14)) {
+        (h2 * (a.nrows() as f64 * 0.3)).abs()
+    } else if !(((a.nrows() as f64 * 0.3) / (h2.abs() + 0.5)) < (-0.35)) {
+        (((tanh(h2 * 0.17)).abs() + 0.5).powf(sigmoid(h2 * 0.17))).tanh().tan()
+    } else {
+        -(act1.norm())
+    };
+    (act1.sum()) + (a.sum()) + (if h2 < 0.49 { relu(h2) } else { sel3 })
 }
 
 #[test]
 fn f058_gradient() {
     let mut d = Draw::new(58);
-    let h = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let u = DVector::from_column_slice(d.seed_matrix(4, 1).as_slice());
-    let (value, g) = f058_vjp(&h, u.clone());
-    let primal = f058(&h);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f058: the forward sweep differs from the function");
-    check("f058", &d.theta, &flat(&[g.h.as_slice()]), |rd| {
-        let h = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        u.dot(&f058(&h))
+    let a = d.matrix(1, 3);
+    let w2 = d.matrix(2, 2);
+    let primal = f058(&a, &w2);
+    let (value, g) = f058_grad(&a, &w2);
+    check_value("f058_grad", &value, &primal);
+    let (value, tape) = f058_fwd(&a, &w2);
+    check_value("f058_fwd", &value, &primal);
+    check("f058", &d.theta, &flat(&[g.a.as_slice(), g.w2.as_slice()]), |rd| {
+        let a = rd.matrix(1, 3);
+        let w2 = rd.matrix(2, 2);
+        f058(&a, &w2)
     });
 }
 
-#[differentiate(wrt(w, y, s))]
-/// Generated function `f059`.
-fn f059(w: RowDVector<f64>, s: f64, y: f64) -> f64 {
-    let g1 = (((w.nrows() as f64 * 0.3).tanh().tan()) * s) / (((s.abs()) * (w.nrows() as f64 * 0.3)).abs() + 0.5);
-    let h2 = w.clone();
-    let tmp3 = (if ((s.abs() + 0.5).powf((g1 * 0.21).sin())) > 0.23 || h2.sum() > (-0.35) { s - y } else { s.exp() });
-    let u4 = tmp3;
-    let mut acc5 = 0.92 + (tmp3.abs());
-    let sc6 = h2.clone();
-    (h2.sum()) + u4 + ((y.exp()).abs())
+#[differentiate(wrt(c, b2))]
+pub(crate) fn f059(c: f64, b2: &DMatrix<f64>, p: f64) -> f64 {
+    let out1 = c;
+    let mut acc2 = b2 + (b2.abs());
+    let r3 = ((if c > (-0.55) && (relu(p)) > (-0.50) { out1.abs() } else { out1 * (b2.nrows() as f64 * 0.3) }).abs() + 0.5).recip();
+    if (r3 * (b2.nrows() as f64 * 0.3)) < 0.54 {
+        acc2 = relu(&(-b2));
+    }
+    let blk4 = {
+        let t5 = b2.clone();
+        (leaky_relu((b2.nrows() as f64 * 0.3), 0.1)).tanh()
+    };
+    let blk6 = {
+        let t7 = (r3.tanh().tan()).sin();
+        (acc2.map(|e8| (c.max(e8)) * (out1.abs()))).transpose()
+    };
+    let sel9 = if (1.69 * blk4) < 0.24 || (((f011(true, 0.23, &(((((DMatrix::<f64>::from_row_slice(2, 2, &[-0.67, -0.79, 0.83, 0.34])).add_scalar(blk4)) * ((DVector::<f64>::from_row_slice(&[0.52, 0.57])).add_scalar(r3))) * 0.10).map(|e10| e10.sin())), &(log_softmax(&((RowDVector::<f64>::from_element(2, 0.23)).add_scalar(out1)))))) * 0.13).sin()) < 0.33 {
+        -((DMatrix::<f64>::from_row_slice(3, 3, &[0.75, -0.31, 0.59, -0.78, -0.27, -0.57, 0.49, 0.61, -0.85])) + &acc2)
+    } else if (out1 * (b2.nrows() as f64 * 0.3)) > (-0.50) {
+        ((&acc2 * 0.12).exp()).map(|e11| { let mut t12 = tanh((e11 * e11) * 0.12); if (blk4.sin()) < 0.22 { t12 = blk4; } else { t12 += blk4; } t12 * 0.5 + e11.max(out1) })
+    } else {
+        (((DMatrix::<f64>::from_element(3, 2, 0.61)).add_scalar(r3)) + ((DMatrix::<f64>::from_row_slice(3, 2, &[-0.34, 0.29, 0.17, 0.01, -0.12, -0.66])).scale(c))) * ((DMatrix::<f64>::from_element(2, 3, 0.53)).scale(c))
+    };
+    c + blk4 + r3 + (((b2.norm_squared()) * 0.05).sin())
 }
 
 #[test]
 fn f059_gradient() {
     let mut d = Draw::new(59);
-    let w = d.row(2);
-    let s = d.scalar();
-    let y = d.scalar();
-    let (value, g) = f059_grad(w.clone(), s, y);
-    let primal = f059(w.clone(), s, y);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f059: the forward sweep gives {value}, the function {primal}");
-    check("f059", &d.theta, &flat(&[g.w.as_slice(), &[g.s], &[g.y]]), |rd| {
-        let w = rd.row(2);
-        let s = rd.scalar();
-        let y = rd.scalar();
-        f059(w.clone(), s, y)
+    let c = d.scalar();
+    let b2 = d.matrix(3, 3);
+    let p = 0.60;
+    let primal = f059(c, &b2, p);
+    let (value, g) = f059_grad(c, &b2, p);
+    check_value("f059_grad", &value, &primal);
+    let (value, tape) = f059_fwd(c, &b2, p);
+    check_value("f059_fwd", &value, &primal);
+    check("f059", &d.theta, &flat(&[&[g.c], g.b2.as_slice()]), |rd| {
+        let c = rd.scalar();
+        let b2 = rd.matrix(3, 3);
+        f059(c, &b2, p)
     });
 }
 
-#[differentiate]
+#[differentiate(wrt(m, s, a, b2))]
 /// Generated function `f060`.
-pub(crate) fn f060(b2: &f64, w: &DMatrix<f64>, p: &SMatrix<f64, 3, 3>) -> DMatrix<f64> {
-    let sel1 = if ((*b2) + 1.49) < 0.57 {
-        (*b2).tanh().tan()
-    } else if ((*b2) / (square((*b2)) + 0.5)) > (-0.28) || (-(*b2)) < (-0.24) {
-        let z2 = (if !((sigmoid((f015(0.65 * (*b2), 3, DMatrix::<f64>::from_row_slice(3, 3, &[-0.05, -0.05, -0.47, -0.32, -0.17, -0.15, 0.02, 0.25, -0.47]))) * 0.13)) > 0.58) { (*b2) } else { (*b2) }).exp();
-        ((f051(&(((((SMatrix::<f64, 2, 3>::from_row_slice(&[0.29, -0.63, 0.49, -0.12, -0.22, 0.14])).add_scalar(z2)).scale((*b2))) * 0.13).map(|e3| e3.sin())), -z2, &((DMatrix::<f64>::from_row_slice(1, 2, &[0.81, 0.19])).scale(z2)), &[1], 1.23)) * 0.13).tanh()
-    } else {
-        (square((*b2))) * (w.nrows() as f64 * 0.3)
+pub fn f060(k: f64, a: &RowDVector<f64>, b2: DMatrix<f64>, m: DMatrix<f64>, s: &DVector<f64>, labels: &[usize]) -> f64 {
+    let mut acc1 = (leaky_relu(a.mean(), 0.1)).tanh().tan();
+    let blk2 = {
+        let t3 = (acc1 + acc1) * 1.70;
+        b2.component_div(&square(&b2).add_scalar(0.5))
     };
-    let tmp4 = ((((tanh(((sel1.abs() + 0.5).powi(-2)) * 0.25)).abs() + 0.5).powf(maxout((*b2), (*b2)))).abs() + 0.5).powf(((leaky_relu(sel1, 0.1)) * 0.63).sin());
-    let b2 = (*b2) - (w.nrows() as f64 * 0.3);
-    let sel5 = if (((tmp4 * 0.17).tanh()).exp()) < (-0.34) {
-        let g6 = w.clone();
-        w.clone()
-    } else {
-        w * sel1
-    };
-    w + ((DMatrix::<f64>::from_row_slice(2, 3, &[-0.67, -0.79, 0.83, 0.34, 0.88, -0.18])) * tmp4) + (DMatrix::<f64>::from_fn(2, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1))
+    let h4 = acc1;
+    (b2.sum()) + (s.sum()) + (leaky_relu(((f017(&(DMatrix::<f64>::from_element(2, 2, 0.62)), &[1, 1], 2, ((DMatrix::<f64>::from_element(2, 2, 0.73)).scale(acc1)).map(|e5| e5), true)) * 0.13).sin(), 0.1))
 }
 
 #[test]
 fn f060_gradient() {
     let mut d = Draw::new(60);
-    let b2 = d.scalar();
-    let w = d.matrix(2, 3);
-    let p = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let u = d.seed_matrix(2, 3);
-    let (value, g) = f060_vjp(&b2, &w, &p, u.clone());
-    let primal = f060(&b2, &w, &p);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f060: the forward sweep differs from the function");
-    check("f060", &d.theta, &flat(&[&[g.b2], g.w.as_slice(), g.p.as_slice()]), |rd| {
-        let b2 = rd.scalar();
-        let w = rd.matrix(2, 3);
-        let p = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        u.dot(&f060(&b2, &w, &p))
+    let k = 0.70;
+    let a = d.row(2);
+    let b2 = d.matrix(3, 2);
+    let m = d.matrix(1, 2);
+    let s = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let labels: [usize; 1] = [0];
+    let primal = f060(k, &a, b2.clone(), m.clone(), &s, &labels);
+    let (value, g) = f060_grad(k, &a, b2.clone(), m.clone(), &s, &labels);
+    check_value("f060_grad", &value, &primal);
+    let (value, tape) = f060_fwd(k, &a, b2.clone(), m.clone(), &s, &labels);
+    check_value("f060_fwd", &value, &primal);
+    check("f060", &d.theta, &flat(&[g.a.as_slice(), g.b2.as_slice(), g.m.as_slice(), g.s.as_slice()]), |rd| {
+        let a = rd.row(2);
+        let b2 = rd.matrix(3, 2);
+        let m = rd.matrix(1, 2);
+        let s = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        f060(k, &a, b2.clone(), m.clone(), &s, &labels)
     });
 }
 
-#[differentiate(crate = ::autodiff)]
-fn f061(s: &RowDVector<f64>, bias: &DVector<f64>) -> RowDVector<f64> {
-    let h1 = ((if (-(s.mean())) < (-0.37) { (s.nrows() as f64 * 0.3) } else { s.mean() }).abs() + 0.5).powi(-2);
-    let sel2 = if (((f045(log_softmax(&(DMatrix::<f64>::from_row_slice(1, 2, &[0.21, -0.29]))), &(((((DMatrix::<f64>::from_row_slice(1, 3, &[-0.49, -0.80, -0.42])) * h1) * ((DMatrix::<f64>::from_row_slice(3, 2, &[-0.22, -0.79, -0.15, 0.45, -0.29, -0.59])).add_scalar(h1))) * 0.02).map(|e3| e3.sin())), &((DMatrix::<f64>::from_row_slice(1, 2, &[-0.38, 0.45])) + ((DMatrix::<f64>::from_row_slice(1, 2, &[0.15, 0.42])).scale(h1))))) * 0.13).sin()) < (-0.39) || h1 > 0.30 {
-        let sc4 = h1;
-        tanh(((elu(bias.transpose(), 0.8)) * ((DMatrix::<f64>::from_element(3, 2, 0.53)).add_scalar(h1))) * 0.05)
-    } else {
-        s / (square(h1 * (s.nrows() as f64 * 0.3)) + 1.0)
-    };
-    let r6 = (((RowDVector::<f64>::from_row_slice(&[-0.34])) * h1).map(|e5| e5)) * (tanh((h1 * ((DMatrix::<f64>::from_element(1, 2, 0.22)).add_scalar(h1))) * 0.06));
-    let z9 = (((sigmoid((((bias.transpose()).add_scalar(h1)).component_mul(&((RowDVector::<f64>::from_row_slice(&[0.41, -0.23, 0.79])).component_div(&((RowDVector::<f64>::from_element(3, 0.75)) * h1).map(|e7| e7 * e7 + 0.5))))) * 0.11)) * (add_bias(&(tanh((((DMatrix::<f64>::from_element(3, 3, 0.28)).scale(h1)) * ((DMatrix::<f64>::from_row_slice(3, 2, &[0.01, 0.47, -0.45, 0.24, -0.47, 0.85])).scale(h1))) * 0.09)), &r6))) * 0.08).map(|e8| e8.sin());
-    let z10 = h1;
-    ((RowDVector::<f64>::from_row_slice(&[-0.17, -0.38])) * z10) + (((s.transpose()) + (s.transpose())).transpose())
+#[differentiate(wrt(m, t))]
+pub fn f061(m: f64, labels: &[usize], t: f64, w2: f64, n: usize) -> f64 {
+    let sc1 = (m + t) * (if (leaky_relu(m, 0.1)) > (-0.54) && (((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.59, -0.34])).scale(m)).sum()) < (-0.04) { t } else { m });
+    let r2 = tanh(m.powi(2));
+    let sc1 = tanh((sc1 - (maxout(-((r2.abs() + 0.5).powf(sigmoid(sc1 * 0.23))), (if (softmax_cross_entropy((DMatrix::<f64>::from_row_slice(3, 2, &[-0.05, 0.15, 0.30, -0.47, 0.89, 0.39])).add_scalar(t), labels)) < (-0.19) { sc1 } else { sc1 }) * (-r2)))) * 0.12);
+    let out3 = -(((DMatrix::<f64>::from_element(4, 1, 0.59)).scale(m)) * ((DVector::<f64>::from_row_slice(&[0.48])).add_scalar(r2)));
+    let mut acc4 = -(sigmoid(m));
+    sc1 + sc1 + (leaky_relu(m.tanh(), 0.1))
 }
 
 #[test]
 fn f061_gradient() {
     let mut d = Draw::new(61);
-    let s = d.row(2);
-    let bias = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let u = RowDVector::from_row_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, tape) = f061_fwd(&s, &bias);
-    let g = f061_bwd(tape, u.clone());
-    let primal = f061(&s, &bias);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f061: the forward sweep differs from the function");
-    check("f061", &d.theta, &flat(&[g.s.as_slice(), g.bias.as_slice()]), |rd| {
-        let s = rd.row(2);
-        let bias = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        u.dot(&f061(&s, &bias))
+    let m = d.scalar();
+    let labels: [usize; 3] = [1, 0, 1];
+    let t = d.scalar();
+    let w2 = 0.80;
+    let n: usize = 2;
+    let primal = f061(m, &labels, t, w2, n);
+    let (value, g) = f061_grad(m, &labels, t, w2, n);
+    check_value("f061_grad", &value, &primal);
+    let (value, tape) = f061_fwd(m, &labels, t, w2, n);
+    check_value("f061_fwd", &value, &primal);
+    let g = f061_bwd(tape, 1.0);
+    check("f061", &d.theta, &flat(&[&[g.m], &[g.t]]), |rd| {
+        let m = rd.scalar();
+        let t = rd.scalar();
+        f061(m, &labels, t, w2, n)
     });
 }
 
-#[differentiate(wrt(m, s, q))]
-/// Generated function `f062`.
-fn f062(s: SMatrix<f64, 1, 3>, w1: f64, q: SMatrix<f64, 1, 3>, m: &RowDVector<f64>) -> SMatrix<f64, 1, 3> {
-    let mut acc1 = ((s.mean()).powi(2)) * (s.transpose());
-    acc1 = (((&acc1 * ((SMatrix::<f64, 1, 1>::from_row_slice(&[0.12])).add_scalar(s.mean()))) * 0.13).map(|e2| e2.sin())) + &acc1;
-    let w1 = w1 + ((square(-w1)).abs());
-    let sel3 = if ((tanh(w1 * 0.27)).exp()) > 0.08 {
-        (&s - &q) + &q
-    } else {
-        log_softmax(&s)
-    };
-    return ((SMatrix::<f64, 1, 3>::from_row_slice(&[0.45, 0.34, -0.83])) * m.mean()) + &sel3;
+#[differentiate]
+pub(crate) fn f062(x: DMatrix<f64>, b2: &DMatrix<f64>, z: &DMatrix<f64>, c: &f64) -> DMatrix<f64> {
+    let u1 = (0.83 / ((*c).abs() + 0.5)) * ((*c).exp());
+    let mut acc2 = b2.clone().into_owned();
+    z + (b2.clone())
 }
 
 #[test]
 fn f062_gradient() {
     let mut d = Draw::new(62);
-    let s = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let w1 = 0.90;
-    let q = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let m = d.row(2);
-    let u = SMatrix::<f64, 1, 3>::from_column_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f062_vjp(s.clone(), w1, q.clone(), &m, u.clone());
-    let primal = f062(s.clone(), w1, q.clone(), &m);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f062: the forward sweep differs from the function");
-    check("f062", &d.theta, &flat(&[g.s.as_slice(), g.q.as_slice(), g.m.as_slice()]), |rd| {
-        let s = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let q = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let m = rd.row(2);
-        u.dot(&f062(s.clone(), w1, q.clone(), &m))
+    let x = d.matrix(3, 3);
+    let b2 = d.matrix(2, 2);
+    let z = d.matrix(2, 2);
+    let c = d.scalar();
+    let u = d.seed_matrix(2, 2);
+    let primal = f062(x.clone(), &b2, &z, &c);
+    let (value, g) = f062_vjp(x.clone(), &b2, &z, &c, u.clone());
+    check_value("f062_vjp", &value, &primal);
+    let (value, tape) = f062_fwd(x.clone(), &b2, &z, &c);
+    check_value("f062_fwd", &value, &primal);
+    check("f062", &d.theta, &flat(&[g.x.as_slice(), g.b2.as_slice(), g.z.as_slice(), &[g.c]]), |rd| {
+        let x = rd.matrix(3, 3);
+        let b2 = rd.matrix(2, 2);
+        let z = rd.matrix(2, 2);
+        let c = rd.scalar();
+        u.dot(&f062(x.clone(), &b2, &z, &c))
     });
 }
 
-#[differentiate(wrt(k, b2, w1, v))]
-fn f063(x: f64, k: &SMatrix<f64, 2, 3>, v: RowDVector<f64>, y: &SMatrix<f64, 2, 3>, b2: &DVector<f64>, w1: &DVector<f64>) -> DVector<f64> {
-    let sc1 = x;
-    let out2 = relu(elu(b2.mean(), 0.7));
-    let u3 = ((f055(3, out2.exp(), 0.83 / (out2.abs() + 0.5), &DMatrix::<f64>::from_row_slice(2, 3, &[0.18, 0.44, 0.36, 0.12, -0.08, 0.61]), k.norm(), out2.sin())) * 0.13).tanh();
-    let mut acc4 = (w1.transpose()).transpose();
-    let z5 = w1.clone();
-    let sel6 = if ((out2.abs() + 0.5).recip()) < (-0.29) {
-        z5.clone()
-    } else {
-        sigmoid(&(w1.add_scalar(u3)))
+#[differentiate(wrt(a, p))]
+/// Generated function `f063`.
+fn f063(w1: f64, p: f64, a: &RowDVector<f64>, n: usize) -> f64 {
+    let blk1 = {
+        let t2 = (p * 1.59) - (p.powi(3));
+        ((RowDVector::<f64>::from_row_slice(&[-0.71, -0.80])) * p).norm_squared()
     };
-    ((DVector::<f64>::from_row_slice(&[0.56, -0.68, -0.71])) * u3) + &sel6 + &sel6 + (w1.component_div(&square(&(out2 * &sel6)).add_scalar(0.5)))
+    let w1 = w1 + (((tanh(blk1)) * (tanh((f011(true, 0.52, &(a.transpose()), &(a - a))) * 0.13))) - ((p * (n as f64 * 0.25)) * blk1));
+    let u4 = (sigmoid((((RowDVector::<f64>::from_row_slice(&[-0.54])) * blk1) * ((DMatrix::<f64>::from_row_slice(1, 2, &[0.34, 0.08])).scale(w1))) * 0.05)).component_div(&(tanh((((RowDVector::<f64>::from_row_slice(&[0.52, -0.35])).add_scalar(w1)).component_mul(a)) * 0.08)).map(|e3| e3 * e3 + 0.5));
+    let blk5 = {
+        let t6 = u4.clone();
+        sigmoid(((((w1 - 0.64) * 0.12).tanh()) - w1) * 0.12)
+    };
+    let u7 = a.transpose();
+    let acc8 = (u7.clone().into_owned()).norm();
+    let mut acc9 = u4.clone();
+    w1 + (if a.sum() > (-0.02) { w1.abs() } else { (a.transpose()).norm() })
 }
 
 #[test]
 fn f063_gradient() {
     let mut d = Draw::new(63);
-    let x = 0.30;
-    let k = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let v = d.row(3);
-    let y = SMatrix::<f64, 2, 3>::from_column_slice(DMatrix::from_fn(2, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
-    let b2 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let w1 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, g) = f063_vjp(x, &k, v.clone(), &y, &b2, &w1, u.clone());
-    let primal = f063(x, &k, v.clone(), &y, &b2, &w1);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f063: the forward sweep differs from the function");
-    check("f063", &d.theta, &flat(&[g.k.as_slice(), g.v.as_slice(), g.b2.as_slice(), g.w1.as_slice()]), |rd| {
-        let k = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        let v = rd.row(3);
-        let b2 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let w1 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        u.dot(&f063(x, &k, v.clone(), &y, &b2, &w1))
+    let w1 = 0.30;
+    let p = d.scalar();
+    let a = d.row(2);
+    let n: usize = 1;
+    let primal = f063(w1, p, &a, n);
+    let (value, g) = f063_grad(w1, p, &a, n);
+    check_value("f063_grad", &value, &primal);
+    let (value, tape) = f063_fwd(w1, p, &a, n);
+    check_value("f063_fwd", &value, &primal);
+    check("f063", &d.theta, &flat(&[&[g.p], g.a.as_slice()]), |rd| {
+        let p = rd.scalar();
+        let a = rd.row(2);
+        f063(w1, p, &a, n)
     });
 }
 
 #[differentiate]
-pub fn f064(p: f64, n: usize, q: f64, h: &DMatrix<f64>) -> DMatrix<f64> {
-    let mut acc1 = (leaky_relu(p, 0.1)) * (h.nrows() as f64 * 0.3);
-    acc1 = acc1 + acc1;
-    let mut acc2 = p;
-    h + ((h - h).add_scalar(q * q))
+pub fn f064(a: f64, q: f64, n: usize, m: DMatrix<f64>, v: &DMatrix<f64>) -> f64 {
+    let blk1 = {
+        let t2 = sigmoid(elu(a, 0.7));
+        (((DMatrix::<f64>::from_row_slice(1, 1, &[-0.45])).scale(q)) * v).sum()
+    };
+    let acc3 = (((m.nrows() as f64 * 0.3).abs()).abs() + 0.5).recip();
+    q + acc3
 }
 
 #[test]
 fn f064_gradient() {
     let mut d = Draw::new(64);
-    let p = d.scalar();
-    let n: usize = 1;
+    let a = d.scalar();
     let q = d.scalar();
-    let h = d.matrix(1, 2);
-    let u = d.seed_matrix(1, 2);
-    let (value, g) = f064_vjp(p, n, q, &h, u.clone());
-    let primal = f064(p, n, q, &h);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f064: the forward sweep differs from the function");
-    check("f064", &d.theta, &flat(&[&[g.p], &[g.q], g.h.as_slice()]), |rd| {
-        let p = rd.scalar();
+    let n: usize = 4;
+    let m = d.matrix(1, 2);
+    let v = d.matrix(1, 2);
+    let primal = f064(a, q, n, m.clone(), &v);
+    let (value, g) = f064_grad(a, q, n, m.clone(), &v);
+    check_value("f064_grad", &value, &primal);
+    let (value, tape) = f064_fwd(a, q, n, m.clone(), &v);
+    check_value("f064_fwd", &value, &primal);
+    check("f064", &d.theta, &flat(&[&[g.a], &[g.q], g.m.as_slice(), g.v.as_slice()]), |rd| {
+        let a = rd.scalar();
         let q = rd.scalar();
-        let h = rd.matrix(1, 2);
-        u.dot(&f064(p, n, q, &h))
+        let m = rd.matrix(1, 2);
+        let v = rd.matrix(1, 2);
+        f064(a, q, n, m.clone(), &v)
     });
 }
 
-#[differentiate(wrt(t, s, c))]
-pub(crate) fn f065(y: &SMatrix<f64, 3, 2>, c: &SMatrix<f64, 2, 3>, t: &SMatrix<f64, 3, 2>, s: &DMatrix<f64>) -> SMatrix<f64, 2, 3> {
-    let y = y + t;
-    let act1 = s.clone();
-    let h2 = (((((c.nrows() as f64 * 0.3).abs() + 0.5).powf((c.nrows() as f64 * 0.3))).abs()).abs() + 0.5).powf((((-(t.mean())) / (square(c.mean()) + 0.5)) * 0.34).tanh());
-    let h4 = c.map(|e3| ((h2.abs() + 0.5).ln()).powi(3));
-    let mut acc5 = (if ((SMatrix::<f64, 2, 3>::from_row_slice(&[0.79, -0.01, -0.89, -0.67, 0.62, -0.33])) * h2).sum() > 0.39 { ((h2 * 0.17).sin()).powi(3) } else { 0.31 / (square(h2) + 0.5) });
-    let c = tanh((c - &h4) * 0.13);
-    ((SMatrix::<f64, 2, 3>::from_row_slice(&[0.84, -0.71, 0.40, -0.67, 0.83, 0.40])) * act1.mean()) + ((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.17, -0.57, 0.45, -0.79, -0.19, -0.50])) * s.mean()) + ((SMatrix::<f64, 2, 3>::from_row_slice(&[0.72, 0.69, 0.29, 0.63, -0.48, 0.23])) * act1.mean()) + &h4
+#[differentiate]
+fn f065(c: &DMatrix<f64>, x: RowDVector<f64>, b2: &DVector<f64>) -> f64 {
+    let mut acc1 = c.abs();
+    let sel2 = if ((c.mean()) * (x.mean())) < (-0.30) && (((c.nrows() as f64 * 0.3).abs() + 0.5).powf(x.mean())) > (-0.23) {
+        let h3 = (log_softmax(&acc1)).component_div(&square(&(-c)).add_scalar(0.5));
+        ((h3.dot(&((acc1.transpose()).transpose()))) * 0.05).tanh()
+    } else {
+        b2.mean()
+    };
+    if !((if (sel2.sin()) > (-0.55) { sel2 } else { sel2 }) < 0.15) {
+        acc1 /= square(sel2.exp()) + 1.0;
+    } else {
+        let u4 = b2.clone();
+        acc1 /= square((sel2.abs() + 0.5).sqrt()) + 1.0;
+    }
+    let sel5 = if (((f034(&((RowDVector::<f64>::from_element(3, 0.74)) * sel2), 2, 0.68)) * 0.13).sin()) < (-0.25) && ((sel2.abs() + 0.5).powf(sel2)) > 0.43 {
+        (tanh((f059(sel2.tanh(), &((((DMatrix::<f64>::from_row_slice(3, 3, &[-0.43, -0.15, -0.28, -0.41, -0.45, 0.57, 0.84, -0.59, 0.38])).add_scalar(sel2)) * 0.14).exp()), 1.03)) * 0.13)).abs()
+    } else {
+        elu(sel2.powi(3), 0.7)
+    };
+    let blk6 = {
+        let t7 = -(b2.clone_owned());
+        t7.clone()
+    };
+    return (x.sum()) + (blk6.sum()) + (maxout((if sel5 > (-0.27) { sel5 } else { sel2 }), (c.nrows() as f64 * 0.3) - sel5));
 }
 
 #[test]
 fn f065_gradient() {
     let mut d = Draw::new(65);
-    let y = SMatrix::<f64, 3, 2>::from_column_slice(DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
-    let c = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let t = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let s = d.matrix(3, 3);
-    let u = SMatrix::<f64, 2, 3>::from_column_slice(d.seed_matrix(2, 3).as_slice());
-    let (value, tape) = f065_fwd(&y, &c, &t, &s);
-    let g = f065_bwd(tape, u.clone());
-    let primal = f065(&y, &c, &t, &s);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f065: the forward sweep differs from the function");
-    check("f065", &d.theta, &flat(&[g.c.as_slice(), g.t.as_slice(), g.s.as_slice()]), |rd| {
-        let c = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        let t = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let s = rd.matrix(3, 3);
-        u.dot(&f065(&y, &c, &t, &s))
+    let c = d.matrix(1, 2);
+    let x = d.row(2);
+    let b2 = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let primal = f065(&c, x.clone(), &b2);
+    let (value, g) = f065_grad(&c, x.clone(), &b2);
+    check_value("f065_grad", &value, &primal);
+    let (value, tape) = f065_fwd(&c, x.clone(), &b2);
+    check_value("f065_fwd", &value, &primal);
+    let g = f065_bwd(tape, 1.0);
+    check("f065", &d.theta, &flat(&[g.c.as_slice(), g.x.as_slice(), g.b2.as_slice()]), |rd| {
+        let c = rd.matrix(1, 2);
+        let x = rd.row(2);
+        let b2 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        f065(&c, x.clone(), &b2)
     });
 }
 
-#[differentiate]
-pub fn f066(w1: f64, n: usize) -> f64 {
-    let h1 = (DMatrix::<f64>::from_row_slice(1, 3, &[0.74, 0.73, -0.46])) * w1;
-    let u4 = (((DMatrix::<f64>::from_element(1, 1, 0.10)).scale(w1)) * &h1).map(|e2| { let mut t3 = e2; if !((if t3 > 0.28 { t3 } else { w1 }) > (-0.27)) { t3 = e2.exp(); } else { t3 += t3.tanh().tan(); } t3 * 0.5 + -t3 });
-    let acc5 = h1.clone();
-    (acc5.sum()) + (u4.sum()) + (u4.sum()) + w1
+#[differentiate(wrt(x, b1))]
+fn f066(x: DMatrix<f64>, b1: DMatrix<f64>, v: f64) -> DMatrix<f64> {
+    let blk1 = {
+        let t2 = tanh((((&b1 * 0.34).exp()).dot(&(b1.component_mul(&b1)))) * 0.05);
+        t2
+    };
+    let mut acc3 = blk1;
+    let z4 = maxout(log_softmax(b1.clone()), &(add_bias(&(b1.scale((x.nrows() as f64 * 0.3))), &(-((RowDVector::<f64>::from_element(2, 0.16)).add_scalar(acc3))))));
+    let out5 = acc3;
+    acc3 /= square((out5.abs() + 0.5).powi(-2)) + 1.0;
+    return ((DMatrix::<f64>::from_row_slice(3, 2, &[0.66, 0.51, 0.26, 0.38, 0.59, 0.67])) * out5) + ((DMatrix::<f64>::from_row_slice(3, 2, &[0.67, -0.68, -0.50, -0.77, 0.81, -0.65])) * b1.mean()) + &x;
 }
 
 #[test]
 fn f066_gradient() {
     let mut d = Draw::new(66);
-    let w1 = d.scalar();
-    let n: usize = 1;
-    let (value, g) = f066_grad(w1, n);
-    let primal = f066(w1, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f066: the forward sweep gives {value}, the function {primal}");
-    check("f066", &d.theta, &flat(&[&[g.w1]]), |rd| {
-        let w1 = rd.scalar();
-        f066(w1, n)
+    let x = d.matrix(3, 2);
+    let b1 = d.matrix(2, 2);
+    let v = 0.60;
+    let u = d.seed_matrix(3, 2);
+    let primal = f066(x.clone(), b1.clone(), v);
+    let (value, g) = f066_vjp(x.clone(), b1.clone(), v, u.clone());
+    check_value("f066_vjp", &value, &primal);
+    let (value, tape) = f066_fwd(x.clone(), b1.clone(), v);
+    check_value("f066_fwd", &value, &primal);
+    check("f066", &d.theta, &flat(&[g.x.as_slice(), g.b1.as_slice()]), |rd| {
+        let x = rd.matrix(3, 2);
+        let b1 = rd.matrix(2, 2);
+        u.dot(&f066(x.clone(), b1.clone(), v))
     });
 }
 
-#[differentiate(wrt(b1), crate = ::autodiff)]
-fn f067(labels: &[usize], q: &SMatrix<f64, 3, 3>, b1: &SMatrix<f64, 3, 3>, n: usize, flag: bool) -> f64 {
-    let mut acc1 = (*b1);
-    acc1 /= square(b1.mean()) + 1.0;
-    let mut acc2 = (sigmoid((f038(0.66, labels, n, -(acc1.mean()))) * 0.13)).abs();
-    acc2 /= square(acc2.abs()) + 1.0;
-    acc2 + (b1.sum()) + (((acc2.abs() + 0.5).powf(acc2)).sin())
+#[differentiate(wrt(h, p))]
+fn f067(p: &DVector<f64>, c: f64, n: usize, labels: &[usize], h: &DVector<f64>, flag: bool) -> f64 {
+    let acc1 = (((((DMatrix::<f64>::from_row_slice(1, 3, &[-0.80, 0.59, 0.14])).add_scalar(h.mean())) - ((DMatrix::<f64>::from_row_slice(1, 3, &[0.13, -0.82, 0.86])).add_scalar(p.mean()))).norm_squared()) * 0.02).tanh();
+    let acc2: f64 = (maxout(acc1 * acc1, -c)).tanh().tan();
+    let p = p + (((-((DMatrix::<f64>::from_row_slice(2, 3, &[-0.83, 0.15, 0.18, -0.54, 0.81, 0.82])).add_scalar(acc2))) * ((DVector::<f64>::from_element(3, 0.45)) * acc1)).add_scalar(elu(h.sum(), 0.7)));
+    let h = sigmoid((h + (p.abs())) * 0.11);
+    let act3 = (((f056(&(((SMatrix::<f64, 1, 3>::from_element(0.66)) * acc2) + ((SMatrix::<f64, 1, 3>::from_row_slice(&[0.36, 0.17, 0.42])).scale(acc2))), &[1, 1, 1], &SMatrix::<f64, 1, 3>::from_row_slice(&[-0.20, -0.79, 0.60]))) * 0.13).tanh()) * (((p.sum()) * 0.07).tanh());
+    let mut acc4 = act3;
+    let sc5 = acc1;
+    return acc1 + acc2;
 }
 
 #[test]
 fn f067_gradient() {
     let mut d = Draw::new(67);
-    let labels: [usize; 3] = [1, 0, 1];
-    let q = SMatrix::<f64, 3, 3>::from_column_slice(DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
-    let b1 = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let n: usize = 2;
-    let flag = true;
-    let (value, g) = f067_grad(&labels, &q, &b1, n, flag);
-    let primal = f067(&labels, &q, &b1, n, flag);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f067: the forward sweep gives {value}, the function {primal}");
-    check("f067", &d.theta, &flat(&[g.b1.as_slice()]), |rd| {
-        let b1 = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        f067(&labels, &q, &b1, n, flag)
+    let p = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let c = 0.70;
+    let n: usize = 1;
+    let labels: [usize; 1] = [1];
+    let h = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let flag = false;
+    let primal = f067(&p, c, n, &labels, &h, flag);
+    let (value, g) = f067_grad(&p, c, n, &labels, &h, flag);
+    check_value("f067_grad", &value, &primal);
+    let (value, tape) = f067_fwd(&p, c, n, &labels, &h, flag);
+    check_value("f067_fwd", &value, &primal);
+    check("f067", &d.theta, &flat(&[g.p.as_slice(), g.h.as_slice()]), |rd| {
+        let p = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let h = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        f067(&p, c, n, &labels, &h, flag)
     });
 }
 
 #[differentiate]
-fn f068(n: usize, bias: f64, z: &SMatrix<f64, 2, 2>, t: f64, w2: &SMatrix<f64, 2, 2>, labels: &[usize]) -> f64 {
-    let blk1 = {
-        let t2 = (w2.scale(t)).transpose();
-        (*z)
+pub(crate) fn f068(h: &DMatrix<f64>, v: f64, b2: f64, labels: &[usize], w2: f64) -> f64 {
+    let mut acc1 = (w2.tanh().tan()) * 0.81;
+    let sel2 = if !((v.min(b2)) < (-0.07)) {
+        (acc1.exp()) + 1.02
+    } else {
+        (h.scale(v)).sum()
     };
-    let blk3 = {
-        let t4 = -((labels.len() as f64 * 0.2).sin());
-        (-w2) - (((SMatrix::<f64, 2, 1>::from_row_slice(&[-0.90, -0.41])) * t) * ((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.13, 0.67])).scale(bias)))
-    };
-    return (w2.sum()) + ((((n as f64 * 0.25) * (labels.len() as f64 * 0.2)).abs() + 0.5).sqrt());
+    let out3 = -(h.transpose());
+    let mut acc4 = acc1;
+    b2 + acc1 + ((softmax_cross_entropy(h, labels)) * (h.nrows() as f64 * 0.3))
 }
 
 #[test]
 fn f068_gradient() {
     let mut d = Draw::new(68);
-    let n: usize = 1;
-    let bias = d.scalar();
-    let z = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let t = d.scalar();
-    let w2 = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let labels: [usize; 3] = [2, 0, 1];
-    let (value, g) = f068_grad(n, bias, &z, t, &w2, &labels);
-    let primal = f068(n, bias, &z, t, &w2, &labels);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f068: the forward sweep gives {value}, the function {primal}");
-    check("f068", &d.theta, &flat(&[&[g.bias], g.z.as_slice(), &[g.t], g.w2.as_slice()]), |rd| {
-        let bias = rd.scalar();
-        let z = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let t = rd.scalar();
-        let w2 = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        f068(n, bias, &z, t, &w2, &labels)
+    let h = d.matrix(1, 3);
+    let v = d.scalar();
+    let b2 = d.scalar();
+    let labels: [usize; 1] = [2];
+    let w2 = d.scalar();
+    let primal = f068(&h, v, b2, &labels, w2);
+    let (value, g) = f068_grad(&h, v, b2, &labels, w2);
+    check_value("f068_grad", &value, &primal);
+    let (value, tape) = f068_fwd(&h, v, b2, &labels, w2);
+    check_value("f068_fwd", &value, &primal);
+    check("f068", &d.theta, &flat(&[g.h.as_slice(), &[g.v], &[g.b2], &[g.w2]]), |rd| {
+        let h = rd.matrix(1, 3);
+        let v = rd.scalar();
+        let b2 = rd.scalar();
+        let w2 = rd.scalar();
+        f068(&h, v, b2, &labels, w2)
     });
 }
 
-#[differentiate(wrt(s))]
-pub fn f069(t: f64, labels: &[usize], n: usize, s: f64) -> f64 {
-    let out1: f64 = ((DMatrix::<f64>::from_element(3, 3, 0.85)) * s).mean();
-    let u3 = ((((RowDVector::<f64>::from_row_slice(&[-0.53, -0.71])).scale(s)) * ((DMatrix::<f64>::from_element(2, 2, 0.25)).scale(s))).scale(out1)).map(|e2| ((s + e2).abs() + 0.5).powf(out1.max(e2)));
-    let mut acc6 = u3.map(|e4| { let mut t5 = tanh(s); if (t5.powi(3)) > 0.54 { t5 = tanh(e4 * 0.17); } else { t5 += e4; } t5 * 0.5 + t5 });
-    s + (acc6.sum()) + (elu(out1.tanh(), 0.7))
+#[differentiate]
+/// Generated function `f069`.
+pub fn f069(x: f64, p: SMatrix<f64, 1, 2>) -> f64 {
+    let g1 = (p.nrows() as f64 * 0.3).abs();
+    let r2 = p.into_owned();
+    let blk3 = {
+        let t4 = (g1.abs()).abs();
+        ((SMatrix::<f64, 2, 1>::from_row_slice(&[-0.60, -0.64])) - ((SMatrix::<f64, 2, 1>::from_row_slice(&[-0.07, -0.05])) * t4)).transpose()
+    };
+    (blk3.sum()) + (p.sum()) + (blk3.sum()) + (-(-x))
 }
 
 #[test]
 fn f069_gradient() {
     let mut d = Draw::new(69);
-    let t = 0.90;
-    let labels: [usize; 3] = [1, 0, 1];
-    let n: usize = 2;
-    let s = d.scalar();
-    let (value, tape) = f069_fwd(t, &labels, n, s);
+    let x = d.scalar();
+    let p = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let primal = f069(x, p.clone());
+    let (value, g) = f069_grad(x, p.clone());
+    check_value("f069_grad", &value, &primal);
+    let (value, tape) = f069_fwd(x, p.clone());
+    check_value("f069_fwd", &value, &primal);
     let g = f069_bwd(tape, 1.0);
-    let primal = f069(t, &labels, n, s);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f069: the forward sweep gives {value}, the function {primal}");
-    check("f069", &d.theta, &flat(&[&[g.s]]), |rd| {
-        let s = rd.scalar();
-        f069(t, &labels, n, s)
+    check("f069", &d.theta, &flat(&[&[g.x], g.p.as_slice()]), |rd| {
+        let x = rd.scalar();
+        let p = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        f069(x, p.clone())
     });
 }
 
-#[differentiate(wrt(z, k, w, a))]
-fn f070(a: DVector<f64>, w: &DMatrix<f64>, w1: f64, k: &DMatrix<f64>, z: f64, labels: &[usize], n: usize) -> DMatrix<f64> {
-    let blk1 = {
-        let t3 = (w.map(|e2| z)).add_scalar(z.exp());
-        relu(&t3)
+#[differentiate]
+pub fn f070(p: &DMatrix<f64>, b2: &DMatrix<f64>, n: usize) -> DMatrix<f64> {
+    let acc1 = p.clone_owned();
+    let u2 = (&acc1 - &acc1).component_mul(p);
+    let u3 = (acc1.clone_owned()) - &acc1;
+    let sel4 = if (((p.nrows() as f64 * 0.3).abs() + 0.5).powi(-2)) < (-0.30) || p.sum() > (-0.08) {
+        sigmoid((f000(&u3, &(-b2), n, 1.34)) * 0.13)
+    } else if (((n as f64 * 0.25).abs() + 0.5).powi(-2)) < 0.13 && ((b2.mean()) + (u3.mean())) < (-0.37) {
+        (b2 + b2).transpose()
+    } else {
+        (DMatrix::<f64>::from_row_slice(2, 1, &[0.19, 0.16])).scale(b2.mean())
     };
-    let mut acc4 = ((n as f64 * 0.25) * z).abs();
-    acc4 *= ((acc4 * z) * 0.45).tanh();
-    let act5 = acc4 - acc4;
-    ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.50, -0.87, 0.54, 0.57])) * act5) + &blk1 + ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.08, -0.81, 0.40, 0.07])) * k.mean()) + w
+    let sel5 = if ((acc1.mean()) * 0.25) < (-0.52) {
+        let mut acc6 = acc1.mean();
+        ((f009(&[1, 1], acc6, (DMatrix::<f64>::from_row_slice(2, 2, &[-0.46, -0.39, -0.25, -0.25])).add_scalar(acc6))) * 0.13).sin()
+    } else {
+        leaky_relu(((acc1.mean()).abs() + 0.5).powf(acc1.mean()), 0.1)
+    };
+    let mut acc7 = sel5;
+    ((DMatrix::<f64>::from_element(2, 1, 0.60)) * acc7) + &sel4 + &acc1 + (((DMatrix::<f64>::from_row_slice(2, 1, &[0.62, 0.19])) * acc7).map(|e8| acc7))
 }
 
 #[test]
 fn f070_gradient() {
     let mut d = Draw::new(70);
-    let a = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let w = d.matrix(2, 2);
-    let w1 = 0.30;
-    let k = d.matrix(3, 2);
-    let z = d.scalar();
-    let labels: [usize; 2] = [0, 1];
-    let n: usize = 4;
-    let u = d.seed_matrix(2, 2);
-    let (value, g) = f070_vjp(a.clone(), &w, w1, &k, z, &labels, n, u.clone());
-    let primal = f070(a.clone(), &w, w1, &k, z, &labels, n);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f070: the forward sweep differs from the function");
-    check("f070", &d.theta, &flat(&[g.a.as_slice(), g.w.as_slice(), g.k.as_slice(), &[g.z]]), |rd| {
-        let a = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let w = rd.matrix(2, 2);
-        let k = rd.matrix(3, 2);
-        let z = rd.scalar();
-        u.dot(&f070(a.clone(), &w, w1, &k, z, &labels, n))
+    let p = d.matrix(2, 1);
+    let b2 = d.matrix(1, 2);
+    let n: usize = 3;
+    let u = d.seed_matrix(2, 1);
+    let primal = f070(&p, &b2, n);
+    let (value, g) = f070_vjp(&p, &b2, n, u.clone());
+    check_value("f070_vjp", &value, &primal);
+    let (value, tape) = f070_fwd(&p, &b2, n);
+    check_value("f070_fwd", &value, &primal);
+    check("f070", &d.theta, &flat(&[g.p.as_slice(), g.b2.as_slice()]), |rd| {
+        let p = rd.matrix(2, 1);
+        let b2 = rd.matrix(1, 2);
+        u.dot(&f070(&p, &b2, n))
     });
 }
 
-#[differentiate(wrt(b))]
-/// Generated function `f071`.
-pub fn f071(b: &DMatrix<f64>, n: usize, b2: &DMatrix<f64>) -> DMatrix<f64> {
-    let r1: DMatrix<f64> = b.clone();
-    let z2 = ((1.18 + ((b.nrows() as f64 * 0.3) * (b.mean()))).abs() + 0.5).recip();
-    let sc3 = -((b.component_div(&square(b.clone()).add_scalar(0.5))) * (z2.abs()));
-    let blk4 = {
-        let t5 = (if (tanh(z2)) < (-0.36) { z2 / (z2.abs() + 0.5) } else { z2 });
-        tanh((((DMatrix::<f64>::from_row_slice(3, 2, &[-0.70, -0.10, 0.53, 0.51, 0.01, -0.84])).add_scalar(z2)) * (add_bias((DMatrix::<f64>::from_row_slice(2, 3, &[0.09, 0.11, -0.23, 0.37, 0.78, -0.43])).scale(t5), DVector::<f64>::from_row_slice(&[0.89, -0.54])))) * 0.04)
+#[differentiate(crate = ::autodiff)]
+pub(crate) fn f071(v: &RowDVector<f64>, c: SMatrix<f64, 3, 1>, h: SMatrix<f64, 1, 3>) -> f64 {
+    let g1 = c.mean();
+    let sel2 = if v.sum() > (-0.22) && g1 > 0.56 {
+        (-&c).mean()
+    } else {
+        g1 / ((if v.sum() > (-0.43) || (if h.sum() > (-0.28) { g1 } else { g1 }) < (-0.20) { g1 } else { g1 }).abs() + 0.5)
     };
-    b + (((DMatrix::<f64>::from_row_slice(3, 2, &[-0.23, 0.24, -0.89, -0.27, -0.69, -0.33])).add_scalar(z2)) * (((DMatrix::<f64>::from_element(2, 3, 0.62)).add_scalar(z2)).map(|e6| (-e6).cos())))
+    let sc3 = c;
+    let h4 = 1.78 * g1;
+    return h4 + (sc3.sum()) + ((((f010(&[1], g1)) * 0.13).sin()).max((v.nrows() as f64 * 0.3) * 0.95));
 }
 
 #[test]
 fn f071_gradient() {
     let mut d = Draw::new(71);
-    let b = d.matrix(3, 3);
-    let n: usize = 2;
-    let b2 = DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let u = d.seed_matrix(3, 3);
-    let (value, g) = f071_vjp(&b, n, &b2, u.clone());
-    let primal = f071(&b, n, &b2);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f071: the forward sweep differs from the function");
-    check("f071", &d.theta, &flat(&[g.b.as_slice()]), |rd| {
-        let b = rd.matrix(3, 3);
-        u.dot(&f071(&b, n, &b2))
+    let v = d.row(2);
+    let c = SMatrix::<f64, 3, 1>::from_column_slice(d.matrix(3, 1).as_slice());
+    let h = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let primal = f071(&v, c.clone(), h.clone());
+    let (value, g) = f071_grad(&v, c.clone(), h.clone());
+    check_value("f071_grad", &value, &primal);
+    let (value, tape) = f071_fwd(&v, c.clone(), h.clone());
+    check_value("f071_fwd", &value, &primal);
+    check("f071", &d.theta, &flat(&[g.v.as_slice(), g.c.as_slice(), g.h.as_slice()]), |rd| {
+        let v = rd.row(2);
+        let c = SMatrix::<f64, 3, 1>::from_column_slice(rd.matrix(3, 1).as_slice());
+        let h = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        f071(&v, c.clone(), h.clone())
     });
 }
 
 #[differentiate]
-pub(crate) fn f072(a: DMatrix<f64>, z: DMatrix<f64>, t: DMatrix<f64>, w1: f64) -> f64 {
-    let w1 = w1 + (maxout(w1.abs(), z.norm()));
-    let acc1 = ((t.transpose()).component_div(&square(&(DMatrix::<f64>::from_fn(2, 1, |i, j| (i as f64 - j as f64) * 0.25 + 0.1))).add_scalar(0.5))).transpose();
-    let tmp2 = z.clone();
-    let sel3 = if ((SMatrix::<f64, 2, 2>::from_element(0.47)).sum()) > 0.47 {
-        let act4 = z.transpose();
-        z.map(|e5| e5)
+fn f072(y: SMatrix<f64, 3, 3>, n: usize) -> f64 {
+    let z2 = ((((SMatrix::<f64, 3, 2>::from_row_slice(&[0.39, -0.63, 0.57, 0.47, 0.19, -0.49])) * ((SMatrix::<f64, 2, 3>::from_row_slice(&[0.04, 0.49, 0.88, 0.19, -0.62, -0.08])).add_scalar(y.mean()))) + (((SMatrix::<f64, 3, 1>::from_element(0.61)).add_scalar(y.mean())) * ((SMatrix::<f64, 1, 3>::from_element(0.80)).add_scalar(y.mean())))) * 0.11).map(|e1| e1.sin());
+    let sel3 = if (z2.mean()) > 0.04 {
+        z2
+    } else if (y.mean()) < (-0.27) {
+        let z4 = z2.clone();
+        y.component_mul(&(-&z2))
     } else {
-        sigmoid((log_softmax(z.map(|e6| { let mut t7 = e6 + e6; if e6 > 0.45 { t7 = e6 * e6; } else { t7 += t7 / (e6.abs() + 0.5); } t7 * 0.5 + ((w1 * 0.20).tanh()).powi(3) }))) * 0.09)
+        square(&z2 + &z2)
     };
-    let mut acc8 = (DMatrix::<f64>::from_row_slice(1, 2, &[0.06, 0.21])).add_scalar(w1);
-    (sel3.sum()) + (((if !(w1 > 0.36) { w1 } else { w1 }).abs() + 0.5).sqrt())
+    return (y.sum()) + (z2.sum()) + (z2.sum()) + (sel3.mean());
 }
 
 #[test]
 fn f072_gradient() {
     let mut d = Draw::new(72);
-    let a = d.matrix(1, 2);
-    let z = d.matrix(3, 2);
-    let t = d.matrix(1, 2);
-    let w1 = d.scalar();
-    let (value, g) = f072_grad(a.clone(), z.clone(), t.clone(), w1);
-    let primal = f072(a.clone(), z.clone(), t.clone(), w1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f072: the forward sweep gives {value}, the function {primal}");
-    check("f072", &d.theta, &flat(&[g.a.as_slice(), g.z.as_slice(), g.t.as_slice(), &[g.w1]]), |rd| {
-        let a = rd.matrix(1, 2);
-        let z = rd.matrix(3, 2);
-        let t = rd.matrix(1, 2);
-        let w1 = rd.scalar();
-        f072(a.clone(), z.clone(), t.clone(), w1)
+    let y = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let n: usize = 3;
+    let primal = f072(y.clone(), n);
+    let (value, g) = f072_grad(y.clone(), n);
+    check_value("f072_grad", &value, &primal);
+    let (value, tape) = f072_fwd(y.clone(), n);
+    check_value("f072_fwd", &value, &primal);
+    check("f072", &d.theta, &flat(&[g.y.as_slice()]), |rd| {
+        let y = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        f072(y.clone(), n)
     });
 }
 
-#[differentiate(wrt(x, z))]
-/// Generated function `f073`.
-pub(crate) fn f073(x: f64, labels: &[usize], t: f64, z: f64) -> f64 {
-    let act2 = (((DMatrix::<f64>::from_row_slice(1, 3, &[0.58, 0.13, -0.19])).add_scalar(x)).component_mul(&(softmax((DMatrix::<f64>::from_row_slice(1, 3, &[-0.81, 0.13, -0.77])).scale(z))))).component_div(&square(&((DMatrix::<f64>::from_row_slice(1, 3, &[0.36, 0.49, 0.62])).map(|e1| leaky_relu(z, 0.1)))).add_scalar(0.5));
-    let blk3 = {
-        let t4 = (-(DMatrix::<f64>::from_fn(1, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1))) + (softmax(&act2));
-        (((t4.component_div(&square(&t4).add_scalar(0.5))).dot(&(act2.map(|e5| (x.abs() + 0.5).powf(z))))) * 0.03).sin()
-    };
-    let sel6 = if !((((DMatrix::<f64>::from_row_slice(2, 2, &[-0.59, 0.44, 0.29, -0.90])).add_scalar(blk3)).dot(&(DMatrix::<f64>::from_element(2, 2, 0.79)))) < 0.17) {
-        ((act2.transpose()).map(|e7| { let mut t8 = blk3; if (blk3.powi(2)) < (-0.06) { t8 = blk3; } else { t8 += ((tanh(e7 * 0.21)).abs() + 0.5).powf(x); } t8 * 0.5 + (t8.abs() + 0.5).powf(x) })).transpose()
-    } else {
-        let out9 = sigmoid((((DMatrix::<f64>::from_row_slice(1, 2, &[0.32, 0.09])) * z) * ((DMatrix::<f64>::from_fn(2, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)) + ((DMatrix::<f64>::from_row_slice(2, 3, &[-0.12, -0.59, -0.32, 0.20, -0.39, -0.45])).add_scalar(x)))) * 0.10);
-        (tanh(((act2.transpose()) - (act2.transpose())) * 0.11)).transpose()
-    };
-    let u10 = ((if (relu(z)) > 0.15 && (-t) < (-0.04) { x } else { blk3 }).abs() + 0.5).sqrt();
-    blk3 + (1.78 * (x.tanh().tan()))
+#[differentiate]
+pub(crate) fn f073(z: SMatrix<f64, 2, 3>, m: &SMatrix<f64, 3, 3>, n: usize) -> f64 {
+    let tmp1 = ((m.abs()) * 0.23).exp();
+    let h2 = z;
+    let z3 = (((z.nrows() as f64 * 0.3).min((n as f64 * 0.25))).abs() + 0.5).powi(-2);
+    let g4 = z3;
+    (z.sum()) + (z.sum()) + (h2.sum()) + ((g4.tanh().tan()) / (square(((sigmoid(g4 * 0.25)).abs() + 0.5).powf((z3 * 0.25).sin())) + 0.5))
 }
 
 #[test]
 fn f073_gradient() {
     let mut d = Draw::new(73);
-    let x = d.scalar();
-    let labels: [usize; 2] = [1, 0];
-    let t = 0.60;
-    let z = d.scalar();
-    let (value, tape) = f073_fwd(x, &labels, t, z);
+    let z = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let m = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let n: usize = 3;
+    let primal = f073(z.clone(), &m, n);
+    let (value, g) = f073_grad(z.clone(), &m, n);
+    check_value("f073_grad", &value, &primal);
+    let (value, tape) = f073_fwd(z.clone(), &m, n);
+    check_value("f073_fwd", &value, &primal);
     let g = f073_bwd(tape, 1.0);
-    let primal = f073(x, &labels, t, z);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f073: the forward sweep gives {value}, the function {primal}");
-    check("f073", &d.theta, &flat(&[&[g.x], &[g.z]]), |rd| {
-        let x = rd.scalar();
-        let z = rd.scalar();
-        f073(x, &labels, t, z)
+    check("f073", &d.theta, &flat(&[g.z.as_slice(), g.m.as_slice()]), |rd| {
+        let z = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let m = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        f073(z.clone(), &m, n)
     });
 }
 
-#[differentiate(wrt(s, a))]
-fn f074(s: &DMatrix<f64>, x: f64, labels: &[usize], a: &DMatrix<f64>, n: usize) -> f64 {
-    let act1 = s.mean();
-    let act1 = act1 + ((softmax_cross_entropy(a, labels)).tanh().tan());
-    let x: f64 = x + (0.44 * (maxout(act1.abs(), act1 + act1)));
-    let act2 = -(0.84 - act1);
-    let h3 = x;
-    (s.sum()) + act2 + (1.74 * (x * 1.08))
+#[differentiate]
+fn f074(w2: &DVector<f64>, flag: bool, k: &DVector<f64>, x: &RowDVector<f64>) -> f64 {
+    let h1 = sigmoid(((k.mean()).abs() + 0.5).powf(k.mean()));
+    let tmp2 = h1 - (w2.nrows() as f64 * 0.3);
+    let sc5 = w2.dot(&(tanh(((x.dot(x)) * (k.map(|e3| { let mut t4 = h1; if (e3.abs()) > (-0.16) { t4 = (e3.abs() + 0.5).sqrt(); } else { t4 += e3; } t4 * 0.5 + h1 }))) * 0.10)));
+    h1 + (-h1)
 }
 
 #[test]
 fn f074_gradient() {
     let mut d = Draw::new(74);
-    let s = d.matrix(3, 3);
-    let x = 0.70;
-    let labels: [usize; 3] = [0, 1, 0];
-    let a = d.matrix(3, 2);
-    let n: usize = 1;
-    let (value, g) = f074_grad(&s, x, &labels, &a, n);
-    let primal = f074(&s, x, &labels, &a, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f074: the forward sweep gives {value}, the function {primal}");
-    check("f074", &d.theta, &flat(&[g.s.as_slice(), g.a.as_slice()]), |rd| {
-        let s = rd.matrix(3, 3);
-        let a = rd.matrix(3, 2);
-        f074(&s, x, &labels, &a, n)
+    let w2 = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let flag = true;
+    let k = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let x = d.row(2);
+    let primal = f074(&w2, flag, &k, &x);
+    let (value, g) = f074_grad(&w2, flag, &k, &x);
+    check_value("f074_grad", &value, &primal);
+    let (value, tape) = f074_fwd(&w2, flag, &k, &x);
+    check_value("f074_fwd", &value, &primal);
+    check("f074", &d.theta, &flat(&[g.w2.as_slice(), g.k.as_slice(), g.x.as_slice()]), |rd| {
+        let w2 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let k = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let x = rd.row(2);
+        f074(&w2, flag, &k, &x)
     });
 }
 
-#[differentiate(crate = ::autodiff)]
-pub fn f075(w: &DVector<f64>, n: usize) -> DVector<f64> {
-    let sel1 = if w.sum() > (-0.25) {
-        w.mean()
-    } else {
-        (square(w.mean())).tanh()
-    };
-    let sc7 = (sigmoid(((w.map(|e2| { let mut t3 = e2.exp(); if (-sel1) > (-0.22) { t3 = tanh(t3); } else { t3 += sel1 * (n as f64 * 0.25); } t3 * 0.5 + sel1 })).component_div(&w.map(|e4| e4 * e4 + 0.5))) * 0.12)).map(|e5| { let mut t6 = sigmoid(sel1); if (1.51 * e5) > (-0.57) { t6 = e5.sin(); } else { t6 += t6.exp(); } t6 * 0.5 + sel1 });
-    let r8 = -(sel1.min(sel1));
-    let h9 = sigmoid((f039(&((w.transpose()).add_scalar(sel1)), true)) * 0.13);
-    let mut acc12 = (sigmoid((f000(&(((DMatrix::<f64>::from_row_slice(2, 1, &[-0.45, -0.10])).add_scalar(r8)).component_mul(&((DMatrix::<f64>::from_row_slice(2, 1, &[-0.64, 0.71])) * r8))), &(((DMatrix::<f64>::from_element(1, 2, 0.55)).add_scalar(sel1)).map(|e10| { let mut t11 = sel1; if (e10 * t11) > (-0.35) { t11 = r8.max(r8); } else { t11 += sel1; } t11 * 0.5 + leaky_relu(r8, 0.1) })), n, 1.50)) * 0.13)) * (tanh((DVector::<f64>::from_row_slice(&[0.51])).scale(r8)));
-    let tmp13 = log_softmax(&((RowDVector::<f64>::from_row_slice(&[0.13, 0.85])) * r8));
-    let sel14 = if tmp13.sum() > 0.06 {
-        acc12 -= (sc7.map(|e15| { let mut t16 = e15.max(sel1); if (sel1.sin()) > (-0.37) { t16 = sel1; } else { t16 += e15 * (n as f64 * 0.25); } t16 * 0.5 + r8 - 0.28 }));
-        ((RowDVector::<f64>::from_row_slice(&[0.21])).map(|e17| { let mut t18 = e17 * r8; if (square(t18)) > 0.31 { t18 = r8 * (n as f64 * 0.25); } else { t18 += sigmoid(e17); } t18 * 0.5 + h9 * t18 })) * ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.40, -0.77])).add_scalar(h9))
-    } else {
-        acc12 += w;
-        (sigmoid((acc12.component_div(&((DVector::<f64>::from_element(2, 0.14)) * h9).map(|e19| e19 * e19 + 0.5))) * 0.07)).transpose()
-    };
-    ((DVector::<f64>::from_row_slice(&[0.06, 0.18])) * sel1) + &sc7 + &sc7 + &acc12
+#[differentiate(wrt(x, h))]
+fn f075(x: &DMatrix<f64>, w: &DMatrix<f64>, h: f64, b: f64) -> DMatrix<f64> {
+    let u1 = (maxout(h, ((f010(&[1], h.powi(2))) * 0.13).tanh())).powi(3);
+    let acc2 = (tanh((0.91 - u1) * 0.24)).powi(3);
+    let x = x - ((DVector::<f64>::from_row_slice(&[-0.30, -0.37])) * (RowDVector::<f64>::from_row_slice(&[0.69, 0.65])));
+    let z3 = x.clone();
+    ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.46, 0.06, -0.47, -0.66])) * u1) + &x
 }
 
 #[test]
 fn f075_gradient() {
     let mut d = Draw::new(75);
-    let w = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let n: usize = 4;
-    let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, g) = f075_vjp(&w, n, u.clone());
-    let primal = f075(&w, n);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f075: the forward sweep differs from the function");
-    check("f075", &d.theta, &flat(&[g.w.as_slice()]), |rd| {
-        let w = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        u.dot(&f075(&w, n))
+    let x = d.matrix(2, 2);
+    let w = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let h = d.scalar();
+    let b = 0.80;
+    let u = d.seed_matrix(2, 2);
+    let primal = f075(&x, &w, h, b);
+    let (value, g) = f075_vjp(&x, &w, h, b, u.clone());
+    check_value("f075_vjp", &value, &primal);
+    let (value, tape) = f075_fwd(&x, &w, h, b);
+    check_value("f075_fwd", &value, &primal);
+    check("f075", &d.theta, &flat(&[g.x.as_slice(), &[g.h]]), |rd| {
+        let x = rd.matrix(2, 2);
+        let h = rd.scalar();
+        u.dot(&f075(&x, &w, h, b))
     });
 }
 
-#[differentiate(wrt(c, bias, z, h))]
+#[differentiate]
 /// Generated function `f076`.
-fn f076(bias: f64, h: &f64, flag: bool, z: &f64, c: f64) -> f64 {
-    let sel1 = if (if (bias * (*z)) < 0.30 { (*z) } else { c }) > 0.41 {
-        softmax(log_softmax(DMatrix::<f64>::from_element(2, 3, 0.62)))
-    } else if ((*z).min((*z))) < (-0.35) || ((*z) + c) < 0.18 {
-        let h2 = tanh(&(((DMatrix::<f64>::from_row_slice(2, 3, &[0.82, -0.27, 0.40, 0.72, 0.22, 0.26])).add_scalar((*h))).scale((*h))));
-        (h2.transpose()).transpose()
+pub(crate) fn f076(h: &DVector<f64>, flag: bool, k: f64) -> f64 {
+    let mut acc1 = ((k.powi(3)).abs() + 0.5).sqrt();
+    let act2: f64 = k.exp();
+    if (k.exp()) > 0.39 {
+        acc1 = acc1 + (if (((if flag { 0.5_f64 } else { 1.5 }).abs() + 0.5).powi(-2)) > (-0.30) { ((f027(flag, &((DMatrix::<f64>::from_row_slice(1, 3, &[0.86, -0.46, -0.63])) * act2), acc1)) * 0.13).sin() } else { acc1 * acc1 });
     } else {
-        (((DMatrix::<f64>::from_element(3, 2, 0.74)).scale(bias)) * ((DMatrix::<f64>::from_element(2, 2, 0.37)).add_scalar(bias))).transpose()
-    };
-    let act3 = sigmoid(sel1.clone());
-    let h = (*h) + ((leaky_relu(bias, 0.1)) * (if flag { 0.5_f64 } else { 1.5 }));
-    let mut acc4 = ((sel1.transpose()).mean()) * (sel1.nrows() as f64 * 0.3);
-    let u6 = ((((DMatrix::<f64>::from_row_slice(3, 2, &[0.47, -0.41, 0.88, 0.62, 0.56, 0.08])) * (*z)).transpose()).map(|e5| (*z).max(acc4 + bias))).component_mul(&act3);
-    if !(u6.sum() > 0.32) {
-        acc4 *= (*z).cos();
-        acc4 = acc4 + (if !((h / (square(c) + 0.5)) > (-0.17)) { ((acc4 * 0.41).sin()).exp() } else { c / (square(acc4) + 0.5) });
-    } else {
-        acc4 = ((*z).max((*z))).exp();
+        let g3 = (if (tanh((acc1 * act2) * 0.04)) < (-0.53) || flag { -k } else { k });
+        acc1 += (((h.scale(act2)).sum()) * 0.05).tanh();
     }
-    let out7 = tanh(((((DMatrix::<f64>::from_row_slice(2, 3, &[-0.21, -0.24, -0.72, -0.58, 0.06, -0.80])) * (*z)) - &u6).component_mul(&((log_softmax(DMatrix::<f64>::from_element(3, 2, 0.49))).transpose()))) * 0.12);
-    return tanh(((sel1.sum()) + (sel1.sum()) + h + (sigmoid(bias + c))) * 0.03);
+    let sel4 = if ((DVector::<f64>::from_row_slice(&[0.54, -0.79, 0.23])) * k).sum() > 0.07 || h.sum() > 0.06 {
+        acc1 /= square(tanh((act2 - act2) * 0.12)) + 1.0;
+        h.transpose()
+    } else if (acc1.min(acc1)) < 0.07 && (k.tanh().tan()) < (-0.41) {
+        let acc5 = h.clone();
+        h.transpose()
+    } else {
+        let r6 = h.transpose();
+        r6.clone()
+    };
+    let u7 = ((sigmoid((1.60 * acc1) * 0.11)).tanh()) * &sel4;
+    if h.sum() > (-0.13) {
+        acc1 /= square(acc1.max(acc1)) + 1.0;
+    } else {
+        acc1 = (tanh((f036(act2.abs(), 0.96, &(((DMatrix::<f64>::from_row_slice(2, 3, &[0.69, 0.70, 0.50, 0.07, 0.13, 0.76])).add_scalar(act2)) - (DMatrix::<f64>::from_row_slice(2, 3, &[-0.02, 0.35, 0.64, -0.65, -0.78, 0.46]))), &((DMatrix::<f64>::from_row_slice(3, 2, &[0.67, -0.86, 0.53, 0.29, 0.63, 0.22])).scale(k)), &(DMatrix::<f64>::from_row_slice(1, 3, &[-0.53, 0.73, 0.76])))) * 0.13)) / ((k.exp()).abs() + 0.5);
+    }
+    if !(flag) {
+        let tmp8 = act2.max(act2);
+        acc1 = ((sigmoid(acc1 * 0.18)).exp()) * (tanh((act2 + act2) * 0.12));
+    } else if (act2.abs()) > (-0.48) && ((tanh(acc1 * 0.18)).exp()) > 0.44 {
+        acc1 /= square(k) + 1.0;
+    } else {
+        acc1 = tanh(acc1);
+    }
+    act2 + ((sigmoid(h.clone())).norm_squared())
 }
 
 #[test]
 fn f076_gradient() {
     let mut d = Draw::new(76);
-    let bias = d.scalar();
-    let h = d.scalar();
-    let flag = true;
-    let z = d.scalar();
-    let c = d.scalar();
-    let (value, g) = f076_grad(bias, &h, flag, &z, c);
-    let primal = f076(bias, &h, flag, &z, c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f076: the forward sweep gives {value}, the function {primal}");
-    check("f076", &d.theta, &flat(&[&[g.bias], &[g.h], &[g.z], &[g.c]]), |rd| {
-        let bias = rd.scalar();
-        let h = rd.scalar();
-        let z = rd.scalar();
-        let c = rd.scalar();
-        f076(bias, &h, flag, &z, c)
+    let h = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let flag = false;
+    let k = d.scalar();
+    let primal = f076(&h, flag, k);
+    let (value, g) = f076_grad(&h, flag, k);
+    check_value("f076_grad", &value, &primal);
+    let (value, tape) = f076_fwd(&h, flag, k);
+    check_value("f076_fwd", &value, &primal);
+    check("f076", &d.theta, &flat(&[g.h.as_slice(), &[g.k]]), |rd| {
+        let h = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        let k = rd.scalar();
+        f076(&h, flag, k)
     });
 }
 
-#[differentiate(wrt(k, y))]
-pub fn f077(w2: &DMatrix<f64>, k: DVector<f64>, n: usize, labels: &[usize], y: DMatrix<f64>) -> f64 {
-    let z1 = (y.mean()) * (((k.mean()) + (y.mean())).abs());
-    let act2: DMatrix<f64> = y.component_mul(&y);
-    let sel3 = if (z1.max(z1)) < (-0.40) && ((DVector::<f64>::from_row_slice(&[0.45, -0.76])).add_scalar(z1)).sum() > (-0.26) {
-        let tmp4 = ((labels.len() as f64 * 0.2) / (z1.abs() + 0.5)) * (labels.len() as f64 * 0.2);
-        (((&y - &act2).norm_squared()) * 0.02).sin()
-    } else {
-        let sc5 = z1 + (z1 * 0.75);
-        (z1.sin()) * (n as f64 * 0.25)
-    };
-    let mut acc6 = (0.22 - z1).tanh().tan();
-    (k.sum()) + (act2.sum()) + (acc6 * (w2.nrows() as f64 * 0.3))
+#[differentiate]
+fn f077(a: &DMatrix<f64>, b1: &DMatrix<f64>, c: &f64, b2: f64) -> DMatrix<f64> {
+    let act1 = ((*c).abs() + 0.5).powi(-2);
+    let tmp2 = add_bias(a, (RowDVector::<f64>::from_row_slice(&[0.12, -0.38])).scale((*c)));
+    let mut acc3 = (a.add_scalar(b2)).component_mul(&(softmax(&tmp2)));
+    return &tmp2 + ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.07, 0.16, 0.44, 0.24])) * (*c)) + ((b1.map(|e4| { let mut t5 = b2.min(act1); if !(act1 > 0.33) { t5 = b2.tanh().tan(); } else { t5 += (*c); } t5 * 0.5 + act1 })).abs());
 }
 
 #[test]
 fn f077_gradient() {
     let mut d = Draw::new(77);
-    let w2 = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let k = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let n: usize = 2;
-    let labels: [usize; 3] = [1, 0, 1];
-    let y = d.matrix(3, 2);
-    let (value, tape) = f077_fwd(&w2, k.clone(), n, &labels, y.clone());
-    let g = f077_bwd(tape, 1.0);
-    let primal = f077(&w2, k.clone(), n, &labels, y.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f077: the forward sweep gives {value}, the function {primal}");
-    check("f077", &d.theta, &flat(&[g.k.as_slice(), g.y.as_slice()]), |rd| {
-        let k = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let y = rd.matrix(3, 2);
-        f077(&w2, k.clone(), n, &labels, y.clone())
+    let a = d.matrix(2, 2);
+    let b1 = d.matrix(2, 2);
+    let c = d.scalar();
+    let b2 = d.scalar();
+    let u = d.seed_matrix(2, 2);
+    let primal = f077(&a, &b1, &c, b2);
+    let (value, g) = f077_vjp(&a, &b1, &c, b2, u.clone());
+    check_value("f077_vjp", &value, &primal);
+    let (value, tape) = f077_fwd(&a, &b1, &c, b2);
+    check_value("f077_fwd", &value, &primal);
+    let g = f077_bwd(tape, u.clone());
+    check("f077", &d.theta, &flat(&[g.a.as_slice(), g.b1.as_slice(), &[g.c], &[g.b2]]), |rd| {
+        let a = rd.matrix(2, 2);
+        let b1 = rd.matrix(2, 2);
+        let c = rd.scalar();
+        let b2 = rd.scalar();
+        u.dot(&f077(&a, &b1, &c, b2))
     });
 }
 
-#[differentiate(wrt(v, q))]
-pub(crate) fn f078(v: &RowDVector<f64>, n: usize, q: RowDVector<f64>, b2: f64) -> f64 {
-    let z1 = ((q.transpose()) + (v.transpose())).component_div(&square(&((q.transpose()).component_div(&square(&(v.transpose())).add_scalar(0.5)))).add_scalar(0.5));
-    let mut acc2 = ((v.mean()) / (square(b2) + 0.5)).tanh();
-    acc2 + ((acc2.min(acc2)).abs())
+#[differentiate(wrt(c, s))]
+pub(crate) fn f078(c: &DVector<f64>, s: &DVector<f64>) -> f64 {
+    let z1 = c.clone();
+    let h2 = (0.77 - (s.mean())).sin();
+    let acc4 = (tanh((f039(h2, (s.transpose()).map(|e3| e3), 1.40 / (h2.abs() + 0.5), true, 3)) * 0.13)).scale((h2 / (square(h2) + 0.5)).abs());
+    (z1.sum()) + (s.sum()) + (s.sum()) + (sigmoid((f048(h2, &((DMatrix::<f64>::from_element(3, 2, 0.44)).scale(h2)), true, h2.min((c.nrows() as f64 * 0.3)))) * 0.13))
 }
 
 #[test]
 fn f078_gradient() {
     let mut d = Draw::new(78);
-    let v = d.row(3);
-    let n: usize = 3;
-    let q = d.row(3);
-    let b2 = 0.40;
-    let (value, g) = f078_grad(&v, n, q.clone(), b2);
-    let primal = f078(&v, n, q.clone(), b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f078: the forward sweep gives {value}, the function {primal}");
-    check("f078", &d.theta, &flat(&[g.v.as_slice(), g.q.as_slice()]), |rd| {
-        let v = rd.row(3);
-        let q = rd.row(3);
-        f078(&v, n, q.clone(), b2)
+    let c = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let s = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let primal = f078(&c, &s);
+    let (value, g) = f078_grad(&c, &s);
+    check_value("f078_grad", &value, &primal);
+    let (value, tape) = f078_fwd(&c, &s);
+    check_value("f078_fwd", &value, &primal);
+    check("f078", &d.theta, &flat(&[g.c.as_slice(), g.s.as_slice()]), |rd| {
+        let c = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        let s = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        f078(&c, &s)
     });
 }
 
-#[differentiate]
-/// Generated function `f079`.
-pub(crate) fn f079(labels: &[usize], z: &DMatrix<f64>, flag: bool) -> f64 {
-    let r1 = z.transpose();
-    let r2 = z.clone();
-    let r1 = &r1 - (((((f000(&(r1.component_div(&square(r1.clone()).add_scalar(0.5))), &(softmax(z)), 3, 1.25)) * 0.13).map(|e3| e3.sin())).map(|e4| { let mut t5 = e4.exp(); if t5 > (-0.44) || flag { t5 = e4 * e4; } else { t5 += tanh(e4); } t5 * 0.5 + t5.tanh().tan() })).map(|e6| { let mut t7 = e6; if (if (e6.max(t7)) < (-0.04) { t7 } else { t7 }) > (-0.06) && e6 > 0.30 { t7 = sigmoid((t7 + t7) * 0.15); } else { t7 += t7; } t7 * 0.5 + (tanh(e6 * 0.29)).exp() }));
-    let r1: DMatrix<f64> = ((&r1 - ((((((softmax_cross_entropy(&(r1.transpose()), labels)) * 0.06).sin()).abs() + 0.5).ln()) * &r1)) * 0.08).map(|e8| e8.sin());
-    let out9 = ((0.47 * (z.mean())).abs()) * (((r2.mean()) * (r2.mean())) * (z.nrows() as f64 * 0.3));
-    return out9 + out9;
+#[differentiate(wrt(x, a, y, b))]
+fn f079(x: f64, flag: bool, y: f64, b: &DVector<f64>, a: DMatrix<f64>, v: f64) -> f64 {
+    let sel1 = if flag || flag {
+        elu(((RowDVector::<f64>::from_row_slice(&[-0.55, 0.89])).scale(x)).transpose(), 0.8)
+    } else {
+        let mut acc2 = y / ((y.exp()).abs() + 0.5);
+        (-(b.nrows() as f64 * 0.3)) * b
+    };
+    let mut acc3 = (v.powi(3)).abs();
+    if (if (elu(x, 0.7)) > 0.10 { acc3 } else { y }) < (-0.13) || (y * 0.28) < 0.05 {
+        acc3 = y;
+        acc3 -= (sel1.transpose()).mean();
+    }
+    let z4 = DMatrix::<f64>::from_row_slice(2, 3, &[-0.51, 0.88, 0.52, -0.45, 0.75, 0.82]);
+    let mut acc5 = a.transpose();
+    let mut acc7 = (b.map(|e6| x)).norm_squared();
+    let u8 = (0.46 / (square(x - v) + 0.5)).abs();
+    x + y
 }
 
 #[test]
 fn f079_gradient() {
     let mut d = Draw::new(79);
-    let labels: [usize; 1] = [1];
-    let z = d.matrix(1, 2);
+    let x = d.scalar();
     let flag = true;
-    let (value, g) = f079_grad(&labels, &z, flag);
-    let primal = f079(&labels, &z, flag);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f079: the forward sweep gives {value}, the function {primal}");
-    check("f079", &d.theta, &flat(&[g.z.as_slice()]), |rd| {
-        let z = rd.matrix(1, 2);
-        f079(&labels, &z, flag)
+    let y = d.scalar();
+    let b = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let a = d.matrix(2, 3);
+    let v = 0.50;
+    let primal = f079(x, flag, y, &b, a.clone(), v);
+    let (value, g) = f079_grad(x, flag, y, &b, a.clone(), v);
+    check_value("f079_grad", &value, &primal);
+    let (value, tape) = f079_fwd(x, flag, y, &b, a.clone(), v);
+    check_value("f079_fwd", &value, &primal);
+    check("f079", &d.theta, &flat(&[&[g.x], &[g.y], g.b.as_slice(), g.a.as_slice()]), |rd| {
+        let x = rd.scalar();
+        let y = rd.scalar();
+        let b = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let a = rd.matrix(2, 3);
+        f079(x, flag, y, &b, a.clone(), v)
     });
 }
 
-#[differentiate]
-/// Generated function `f080`.
-pub fn f080(b1: DMatrix<f64>, x: &f64, flag: bool) -> DMatrix<f64> {
-    let sc2 = (softmax(b1.clone())).map(|e1| (if !(flag) { (*x).max((*x)) } else { e1 }));
-    let blk3 = {
-        let t5 = (b1.transpose()).map(|e4| ((*x).powi(2)) + (sigmoid(e4)));
-        (((*x) + 0.74).abs() + 0.5).powf(sigmoid(((*x).tanh().tan()) * 0.63))
-    };
-    let z6 = (sigmoid((f060(&(elu(blk3, 0.7)), &(&sc2 - &sc2), &((SMatrix::<f64, 3, 3>::from_element(0.34)).add_scalar((*x))))) * 0.13)) * (if flag || flag { ((f032((*x).exp(), &DMatrix::<f64>::from_element(2, 2, 0.39), 1.40)) * 0.13).tanh() } else { blk3 });
-    let out7 = sc2.transpose();
-    &b1 + &b1
+#[differentiate(wrt(bias, a, w2), crate = ::autodiff)]
+pub fn f080(m: f64, w2: DMatrix<f64>, a: &RowDVector<f64>, bias: RowDVector<f64>) -> f64 {
+    let sc1 = (&w2 - &w2).scale((if ((bias.mean()) - (a.mean())) < 0.31 || (if (((w2.mean()).abs() + 0.5).powf(w2.mean())) < 0.41 && (m - m) > (-0.17) { a.mean() } else { m }) > (-0.19) { w2.mean() } else { a.mean() }));
+    let out2 = w2.transpose();
+    (out2.sum()) + ((tanh((w2.nrows() as f64 * 0.3))).tanh().tan())
 }
 
 #[test]
 fn f080_gradient() {
     let mut d = Draw::new(80);
-    let b1 = d.matrix(2, 3);
-    let x = d.scalar();
-    let flag = true;
-    let u = d.seed_matrix(2, 3);
-    let (value, g) = f080_vjp(b1.clone(), &x, flag, u.clone());
-    let primal = f080(b1.clone(), &x, flag);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f080: the forward sweep differs from the function");
-    check("f080", &d.theta, &flat(&[g.b1.as_slice(), &[g.x]]), |rd| {
-        let b1 = rd.matrix(2, 3);
-        let x = rd.scalar();
-        u.dot(&f080(b1.clone(), &x, flag))
+    let m = 0.60;
+    let w2 = d.matrix(2, 3);
+    let a = d.row(3);
+    let bias = d.row(2);
+    let primal = f080(m, w2.clone(), &a, bias.clone());
+    let (value, g) = f080_grad(m, w2.clone(), &a, bias.clone());
+    check_value("f080_grad", &value, &primal);
+    let (value, tape) = f080_fwd(m, w2.clone(), &a, bias.clone());
+    check_value("f080_fwd", &value, &primal);
+    check("f080", &d.theta, &flat(&[g.w2.as_slice(), g.a.as_slice(), g.bias.as_slice()]), |rd| {
+        let w2 = rd.matrix(2, 3);
+        let a = rd.row(3);
+        let bias = rd.row(2);
+        f080(m, w2.clone(), &a, bias.clone())
     });
 }
 
-#[differentiate(wrt(z, h))]
-/// Generated function `f081`.
-fn f081(b: f64, z: DVector<f64>, h: &DMatrix<f64>) -> f64 {
-    let mut acc1 = tanh((((DMatrix::<f64>::from_row_slice(3, 2, &[-0.64, -0.63, -0.42, -0.54, -0.47, -0.64])).scale(z.mean())).norm_squared()) * 0.10);
-    let z2: f64 = acc1;
-    let sel3 = if (-z2) > (-0.44) {
-        let g4 = z.clone();
-        z.clone()
-    } else {
-        ((RowDVector::<f64>::from_element(3, 0.49)) * h).transpose()
-    };
-    let sel5 = if !(h.sum() > (-0.47)) {
-        0.35 / (z2.abs() + 0.5)
-    } else {
-        let z2 = z2 - (1.73 + (((sel3.transpose()).transpose()).mean()));
-        (z2 * acc1).tanh().tan()
-    };
-    let mut acc7 = z.component_div(&(sel3.component_div(&square(sel3.clone()).add_scalar(0.5))).map(|e6| e6 * e6 + 0.5));
-    (sel3.sum()) + ((tanh((f040(&((acc7.transpose()).transpose()), sel5 / (sel5.abs() + 0.5), &(-((DVector::<f64>::from_row_slice(&[-0.11, -0.22, 0.24, -0.11])).scale(acc1))), ((SMatrix::<f64, 3, 2>::from_row_slice(&[0.41, 0.07, 0.48, 0.64, -0.21, 0.43])).scale(z2)).transpose())) * 0.13)).norm_squared())
+#[differentiate(wrt(q))]
+fn f081(c: f64, q: f64) -> f64 {
+    let out1 = q;
+    let g2 = tanh(((add_bias(&(DMatrix::<f64>::from_row_slice(4, 3, &[0.86, -0.39, -0.06, -0.55, -0.21, -0.68, 0.54, -0.19, -0.65, -0.28, 0.67, 0.65])), &((DVector::<f64>::from_row_slice(&[-0.16, 0.03, -0.18, -0.32])) * q))) * ((DVector::<f64>::from_row_slice(&[0.24, 0.26, -0.61])).add_scalar(out1))) * 0.07);
+    (g2.sum()) + out1 + q
 }
 
 #[test]
 fn f081_gradient() {
     let mut d = Draw::new(81);
-    let b = 0.70;
-    let z = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let h = d.matrix(3, 2);
-    let (value, tape) = f081_fwd(b, z.clone(), &h);
+    let c = 0.70;
+    let q = d.scalar();
+    let primal = f081(c, q);
+    let (value, g) = f081_grad(c, q);
+    check_value("f081_grad", &value, &primal);
+    let (value, tape) = f081_fwd(c, q);
+    check_value("f081_fwd", &value, &primal);
     let g = f081_bwd(tape, 1.0);
-    let primal = f081(b, z.clone(), &h);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f081: the forward sweep gives {value}, the function {primal}");
-    check("f081", &d.theta, &flat(&[g.z.as_slice(), g.h.as_slice()]), |rd| {
-        let z = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let h = rd.matrix(3, 2);
-        f081(b, z.clone(), &h)
+    check("f081", &d.theta, &flat(&[&[g.q]]), |rd| {
+        let q = rd.scalar();
+        f081(c, q)
     });
 }
 
-#[differentiate]
-fn f082(z: DMatrix<f64>, n: usize, q: f64, labels: &[usize]) -> DMatrix<f64> {
-    let z1 = -(&z + &z);
-    let sel2 = if q < 0.04 && (1.45 + q) < 0.48 {
-        z1.component_div(&(softmax(z1.clone())).map(|e3| e3 * e3 + 0.5))
+#[differentiate(wrt(t))]
+pub fn f082(t: &SMatrix<f64, 3, 2>, b2: &DMatrix<f64>, a: f64) -> SMatrix<f64, 3, 2> {
+    let r1 = ((f004((t.mean()).sin(), 0.44, a * (t.nrows() as f64 * 0.3), true)) * 0.13).sin();
+    let r1 = r1 - r1;
+    let u2 = t.abs();
+    let sel3 = if (0.65 / (r1.abs() + 0.5)) < 0.37 && (-r1) > 0.48 {
+        u2.transpose()
     } else {
-        let z4 = q;
-        -&z
+        t.transpose()
     };
-    let blk5 = {
-        let t6 = (DMatrix::<f64>::from_row_slice(3, 2, &[0.38, -0.48, -0.39, -0.31, -0.72, -0.87])) * q;
-        (t6.component_mul(&z1)).scale(tanh((softmax_cross_entropy(&sel2, labels)) * 0.08))
-    };
-    let sel7 = if (q.abs()) > 0.48 || (if (q - q) < 0.51 { q } else { q }) > 0.42 {
-        q
-    } else if !((q * (n as f64 * 0.25)) > 0.05) {
-        let out10 = (sigmoid((square(&z1)) * 0.12)).component_mul(&(((sel2.component_div(&sel2.map(|e8| e8 * e8 + 0.5))) * 0.09).map(|e9| e9.sin())));
-        (0.47 * q) * (labels.len() as f64 * 0.2)
-    } else {
-        let mut acc11 = sigmoid(((square((DMatrix::<f64>::from_row_slice(3, 1, &[-0.36, 0.57, 0.74])).add_scalar(q))) * (((DMatrix::<f64>::from_row_slice(1, 2, &[0.64, 0.19])) * q) + ((DMatrix::<f64>::from_row_slice(1, 2, &[0.53, 0.07])) * q))) * 0.07);
-        ((q.abs() + 0.5).recip()) * (q * 0.65)
-    };
-    let mut acc12 = (blk5.mean()) * ((q.abs() + 0.5).sqrt());
-    &sel2 + (((DMatrix::<f64>::from_row_slice(3, 2, &[0.74, -0.47, 0.67, -0.59, -0.80, 0.33])).component_div(&sel2.map(|e13| e13 * e13 + 0.5))).scale(sel7 * (labels.len() as f64 * 0.2)))
+    &u2 + ((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.39, 0.69, 0.54, -0.43, -0.81, 0.43])) * r1) + ((SMatrix::<f64, 3, 2>::from_element(0.22)) * r1) + (elu(&u2 + t, 0.8))
 }
 
 #[test]
 fn f082_gradient() {
     let mut d = Draw::new(82);
-    let z = d.matrix(3, 2);
-    let n: usize = 4;
-    let q = d.scalar();
-    let labels: [usize; 3] = [0, 1, 0];
-    let u = d.seed_matrix(3, 2);
-    let (value, g) = f082_vjp(z.clone(), n, q, &labels, u.clone());
-    let primal = f082(z.clone(), n, q, &labels);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f082: the forward sweep differs from the function");
-    check("f082", &d.theta, &flat(&[g.z.as_slice(), &[g.q]]), |rd| {
-        let z = rd.matrix(3, 2);
-        let q = rd.scalar();
-        u.dot(&f082(z.clone(), n, q, &labels))
+    let t = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let b2 = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let a = 0.80;
+    let u = SMatrix::<f64, 3, 2>::from_column_slice(d.seed_matrix(3, 2).as_slice());
+    let primal = f082(&t, &b2, a);
+    let (value, g) = f082_vjp(&t, &b2, a, u.clone());
+    check_value("f082_vjp", &value, &primal);
+    let (value, tape) = f082_fwd(&t, &b2, a);
+    check_value("f082_fwd", &value, &primal);
+    check("f082", &d.theta, &flat(&[g.t.as_slice()]), |rd| {
+        let t = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        u.dot(&f082(&t, &b2, a))
     });
 }
 
 #[differentiate]
-fn f083(k: f64, v: &RowDVector<f64>, w1: f64) -> f64 {
-    let mut acc1 = v.transpose();
-    acc1 = (DMatrix::<f64>::from_element(3, 3, 0.10)) * &acc1;
-    let sc2 = acc1.clone();
-    if (w1.exp()) < (-0.36) {
-        acc1 = (-((DMatrix::<f64>::from_row_slice(3, 3, &[-0.48, 0.27, 0.69, -0.80, 0.02, -0.47, 0.48, 0.02, 0.32])).scale(k))) * (tanh((f033(0.96, &(sc2.add_scalar((v.nrows() as f64 * 0.3))), sc2.clone())) * 0.13));
+pub fn f083(bias: f64) -> f64 {
+    let sel1 = if (bias.tanh().tan()) > (-0.31) {
+        let act2 = bias;
+        (DMatrix::<f64>::from_row_slice(2, 3, &[-0.89, 0.32, -0.21, -0.49, -0.18, -0.05])).add_scalar(bias)
     } else {
-        acc1 = -&sc2;
-    }
-    let blk3 = {
-        let t6 = (((DMatrix::<f64>::from_row_slice(3, 3, &[-0.67, -0.50, -0.45, -0.24, -0.52, -0.30, -0.59, 0.85, -0.33])).scale(w1)).map(|e4| k)) * (((&acc1 + &acc1) * 0.13).map(|e5| e5.sin()));
-        (v + v) * (((DMatrix::<f64>::from_element(3, 3, 0.22)).scale(w1)).component_mul(&(DMatrix::<f64>::from_row_slice(3, 3, &[-0.78, -0.18, -0.42, -0.40, -0.22, -0.07, -0.07, 0.24, 0.22]))))
+        let z3 = tanh(((log_softmax((DMatrix::<f64>::from_row_slice(2, 3, &[0.89, -0.43, -0.18, 0.08, -0.34, -0.88])).add_scalar(bias))).component_mul(&((DMatrix::<f64>::from_row_slice(2, 3, &[0.61, 0.59, -0.60, -0.60, 0.87, -0.42])).add_scalar(bias)))) * 0.08);
+        (tanh((((DMatrix::<f64>::from_row_slice(2, 3, &[0.09, 0.71, 0.32, 0.15, 0.39, 0.79])).add_scalar(bias)) * ((DMatrix::<f64>::from_element(3, 3, 0.81)).add_scalar(bias))) * 0.07)).abs()
     };
-    let sel7 = if (w1 * w1) > (-0.06) {
-        let mut acc8 = sigmoid((f053(k, &blk3)) * 0.13);
-        -(w1.max(k))
+    let blk4 = {
+        let t6 = ((DVector::<f64>::from_row_slice(&[-0.39, -0.31])).add_scalar(bias)) * (((RowDVector::<f64>::from_row_slice(&[-0.45, -0.48, 0.75])).scale(bias)).component_div(&((RowDVector::<f64>::from_row_slice(&[-0.85, 0.76, 0.60])).add_scalar(bias)).map(|e5| e5 * e5 + 0.5)));
+        (log_softmax(sel1.transpose())).transpose()
+    };
+    let sel7 = if (-bias) > 0.45 {
+        bias
+    } else if ((bias.abs() + 0.5).powi(-2)) < 0.51 {
+        bias + bias
     } else {
-        let acc9 = -(1.51 * k);
-        0.77 * (-(v.nrows() as f64 * 0.3))
+        (sigmoid((f010(&[1], square((sel1.nrows() as f64 * 0.3)))) * 0.13)) * (sel1.nrows() as f64 * 0.3)
     };
-    let tmp10 = (k.exp()) * (w1 * (v.nrows() as f64 * 0.3));
-    k + (v.sum()) + k
+    let bias = bias + (-((-(sel1.nrows() as f64 * 0.3)) / ((0.57 / (bias.abs() + 0.5)).abs() + 0.5)));
+    bias + (sel1.sum()) + bias
 }
 
 #[test]
 fn f083_gradient() {
     let mut d = Draw::new(83);
-    let k = d.scalar();
-    let v = d.row(3);
-    let w1 = d.scalar();
-    let (value, g) = f083_grad(k, &v, w1);
-    let primal = f083(k, &v, w1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f083: the forward sweep gives {value}, the function {primal}");
-    check("f083", &d.theta, &flat(&[&[g.k], g.v.as_slice(), &[g.w1]]), |rd| {
-        let k = rd.scalar();
-        let v = rd.row(3);
-        let w1 = rd.scalar();
-        f083(k, &v, w1)
+    let bias = d.scalar();
+    let primal = f083(bias);
+    let (value, g) = f083_grad(bias);
+    check_value("f083_grad", &value, &primal);
+    let (value, tape) = f083_fwd(bias);
+    check_value("f083_fwd", &value, &primal);
+    check("f083", &d.theta, &flat(&[&[g.bias]]), |rd| {
+        let bias = rd.scalar();
+        f083(bias)
     });
 }
 
-#[differentiate(wrt(bias))]
-pub fn f084(bias: &SMatrix<f64, 3, 2>, c: &SMatrix<f64, 3, 2>, h: f64) -> SMatrix<f64, 3, 2> {
-    let out2 = (((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.87, 0.13, 0.28, 0.56, -0.04, 0.11])) * (bias.mean())).transpose()).component_mul(&(bias.map(|e1| (if (1.67 * e1) > 0.58 && (e1 / (e1.abs() + 0.5)) > 0.45 { e1.tanh() } else { e1 }))));
-    let sel3 = if (out2.mean()) > (-0.21) {
-        SMatrix::<f64, 3, 2>::from_element(0.18)
-    } else if (if bias.sum() > 0.10 || bias.sum() > (-0.19) { h } else { bias.mean() }) > (-0.42) {
-        (out2.map(|e4| { let mut t5 = e4.tanh().tan(); if (if (t5 * e4) > 0.16 { t5 } else { t5 }) < 0.55 || (t5 / (e4.abs() + 0.5)) > (-0.28) { t5 = elu(e4, 0.7); } else { t5 += (e4.abs() + 0.5).powf((t5 * 0.63).tanh()); } t5 * 0.5 + t5.min(t5) })).map(|e6| { let mut t7 = e6.max(e6); if !(((((e6 * 0.23).sin()).abs() + 0.5).powf((t7 * 0.23).tanh())) < 0.49) { t7 = t7 * 0.61; } else { t7 += ((sigmoid(t7 * 0.23)).abs() + 0.5).powf(tanh(t7 * 0.23)); } t7 * 0.5 + ((e6 * 0.23).sin()).powi(3) })
-    } else {
-        let sc9 = ((tanh(&out2)) + ((out2.transpose()).transpose())) - (bias.map(|e8| (e8.abs() + 0.5).sqrt()));
-        ((sc9.mean()) * bias).map(|e10| -(((sigmoid(e10 * 0.16)).abs() + 0.5).powf((e10 * 0.16).sin())))
-    };
-    let acc11 = out2.mean();
-    let acc12 = (((acc11.abs() + 0.5).ln()).abs()).exp();
-    let h13 = (bias.nrows() as f64 * 0.3).exp();
-    let act15 = tanh((((sel3.transpose()) - (c.transpose())) - (((SMatrix::<f64, 2, 3>::from_row_slice(&[0.58, 0.77, -0.15, 0.12, 0.23, 0.40])).add_scalar(acc12)).component_div(&(sel3.transpose()).map(|e14| e14 * e14 + 0.5)))) * 0.08);
-    let act16 = (if !(act15.sum() > 0.27) { (((&act15 - &act15).sum()) * 0.09).sin() } else { ((bias.nrows() as f64 * 0.3).exp()) + (h13.tanh()) });
-    bias + ((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.38, 0.01, -0.60, 0.30, -0.89, 0.15])) * act16) + ((tanh((sel3.component_mul(&sel3)) * 0.05)) * ((SMatrix::<f64, 2, 2>::from_element(0.75)) / (square(acc11) + 1.0)))
+#[differentiate(wrt(h, k, m, b1))]
+pub(crate) fn f084(h: SMatrix<f64, 1, 3>, s: f64, m: &DMatrix<f64>, k: DMatrix<f64>, b1: DMatrix<f64>) -> f64 {
+    let mut acc1 = s;
+    acc1 = (((f058(&(log_softmax(&((DMatrix::<f64>::from_element(1, 3, 0.24)) * (h.mean())))), &(-(DMatrix::<f64>::from_element(2, 2, 0.14))))) * 0.13).sin()).max(k.mean());
+    (m.sum()) + ((0.29 / (square(acc1) + 0.5)) / ((acc1 + acc1).abs() + 0.5))
 }
 
 #[test]
 fn f084_gradient() {
     let mut d = Draw::new(84);
-    let bias = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let c = SMatrix::<f64, 3, 2>::from_column_slice(DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
-    let h = 0.30;
-    let u = SMatrix::<f64, 3, 2>::from_column_slice(d.seed_matrix(3, 2).as_slice());
-    let (value, g) = f084_vjp(&bias, &c, h, u.clone());
-    let primal = f084(&bias, &c, h);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f084: the forward sweep differs from the function");
-    check("f084", &d.theta, &flat(&[g.bias.as_slice()]), |rd| {
-        let bias = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        u.dot(&f084(&bias, &c, h))
+    let h = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let s = 0.30;
+    let m = d.matrix(1, 2);
+    let k = d.matrix(3, 2);
+    let b1 = d.matrix(2, 3);
+    let primal = f084(h.clone(), s, &m, k.clone(), b1.clone());
+    let (value, g) = f084_grad(h.clone(), s, &m, k.clone(), b1.clone());
+    check_value("f084_grad", &value, &primal);
+    let (value, tape) = f084_fwd(h.clone(), s, &m, k.clone(), b1.clone());
+    check_value("f084_fwd", &value, &primal);
+    check("f084", &d.theta, &flat(&[g.h.as_slice(), g.m.as_slice(), g.k.as_slice(), g.b1.as_slice()]), |rd| {
+        let h = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let m = rd.matrix(1, 2);
+        let k = rd.matrix(3, 2);
+        let b1 = rd.matrix(2, 3);
+        f084(h.clone(), s, &m, k.clone(), b1.clone())
     });
 }
 
 #[differentiate]
-fn f085(labels: &[usize], z: &SMatrix<f64, 3, 3>, v: SMatrix<f64, 3, 3>) -> SMatrix<f64, 3, 3> {
-    let mut acc1 = (v.component_div(&square(&v).add_scalar(0.5))).mean();
-    let acc2 = v;
-    &v + &v
+fn f085(w: f64, y: &DMatrix<f64>, n: usize, c: DMatrix<f64>, b2: &SMatrix<f64, 3, 3>) -> f64 {
+    let g1 = (w.abs() + 0.5).powf(w);
+    let blk2 = {
+        let t3 = g1;
+        (n as f64 * 0.25).powi(3)
+    };
+    let h4 = elu(((f010(&[1], (w.abs() + 0.5).powf(w))) * 0.13).sin(), 0.7);
+    let sc7 = b2.map(|e5| { let mut t6 = g1.abs(); if !(e5 < (-0.11)) { t6 = (((t6.abs() + 0.5).powf(blk2)) * 0.17).tanh(); } else { t6 += e5 * w; } t6 * 0.5 + (tanh(t6 * 0.36)).exp() });
+    let h8 = ((f006((g1.abs() + 0.5).sqrt())) * 0.13).sin();
+    let sc9 = square(leaky_relu(h8, 0.1));
+    let sel10 = if (if (h4 * (y.nrows() as f64 * 0.3)) > (-0.05) { h8 } else { sc9 }) < (-0.12) {
+        let mut acc11 = -(sc9.min(h8));
+        (h8.abs() + 0.5).recip()
+    } else if (-sc9) > (-0.47) && (sc9.exp()) > 0.32 {
+        1.51 * (n as f64 * 0.25)
+    } else {
+        (h4.exp()).tanh().tan()
+    };
+    return g1 + h4 + g1 + (((n as f64 * 0.25).exp()) * (sel10.max(g1)));
 }
 
 #[test]
 fn f085_gradient() {
     let mut d = Draw::new(85);
-    let labels: [usize; 3] = [1, 2, 0];
-    let z = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let v = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let u = SMatrix::<f64, 3, 3>::from_column_slice(d.seed_matrix(3, 3).as_slice());
-    let (value, tape) = f085_fwd(&labels, &z, v.clone());
-    let g = f085_bwd(tape, u.clone());
-    let primal = f085(&labels, &z, v.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f085: the forward sweep differs from the function");
-    check("f085", &d.theta, &flat(&[g.z.as_slice(), g.v.as_slice()]), |rd| {
-        let z = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        let v = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        u.dot(&f085(&labels, &z, v.clone()))
+    let w = d.scalar();
+    let y = d.matrix(1, 3);
+    let n: usize = 3;
+    let c = d.matrix(3, 2);
+    let b2 = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let primal = f085(w, &y, n, c.clone(), &b2);
+    let (value, g) = f085_grad(w, &y, n, c.clone(), &b2);
+    check_value("f085_grad", &value, &primal);
+    let (value, tape) = f085_fwd(w, &y, n, c.clone(), &b2);
+    check_value("f085_fwd", &value, &primal);
+    let g = f085_bwd(tape, 1.0);
+    check("f085", &d.theta, &flat(&[&[g.w], g.y.as_slice(), g.c.as_slice(), g.b2.as_slice()]), |rd| {
+        let w = rd.scalar();
+        let y = rd.matrix(1, 3);
+        let c = rd.matrix(3, 2);
+        let b2 = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        f085(w, &y, n, c.clone(), &b2)
     });
 }
 
-#[differentiate]
-pub fn f086(w: &DMatrix<f64>) -> f64 {
-    let sel1 = if ((w.nrows() as f64 * 0.3).max((w.nrows() as f64 * 0.3))) > 0.30 {
-        let g2 = (w.transpose()).mean();
-        -(g2 - 1.71)
-    } else {
-        let acc3 = w.mean();
-        (acc3.powi(3)).cos()
-    };
-    let mut acc4 = (softmax(w)).sum();
-    if ((sel1.abs() + 0.5).recip()) > 0.35 {
-        let sel1 = sel1 + (((square(-acc4)) * 0.03).sin());
-        acc4 -= (((sel1 * sel1) * 0.06).sin()).powi(3);
-    }
-    if (acc4.min(acc4)) > 0.16 {
-        let mut acc5 = add_bias(&((w.transpose()).transpose()), &(RowDVector::<f64>::from_row_slice(&[-0.30, -0.83, -0.67])));
-        acc4 = ((f037(&(((RowDVector::<f64>::from_element(4, 0.78)).add_scalar(acc4)).transpose()))) * 0.13).tanh();
-    } else {
-        acc4 = (tanh((w * acc4) * 0.10)).norm_squared();
-    }
-    let h7 = tanh((f067(&[1, 1, 1], &SMatrix::<f64, 3, 3>::from_row_slice(&[0.86, 0.46, -0.25, 0.46, 0.84, -0.59, -0.83, 0.33, -0.62]), &((SMatrix::<f64, 3, 3>::from_row_slice(&[-0.42, 0.33, -0.86, -0.21, -0.37, 0.31, -0.26, 0.58, 0.29])).map(|e6| relu(acc4))), 3, true)) * 0.13);
-    let acc8 = (leaky_relu(h7 * 1.12, 0.1)) / (h7.abs() + 0.5);
-    return (w.sum()) + ((maxout(acc8, h7)).cos());
+#[differentiate(wrt(y, q))]
+pub(crate) fn f086(q: SMatrix<f64, 3, 2>, v: &DMatrix<f64>, y: f64) -> f64 {
+    let g1 = ((DMatrix::<f64>::from_element(2, 1, 0.84)) * y) * (((DMatrix::<f64>::from_row_slice(1, 3, &[0.38, 0.87, 0.35])) * y).component_mul(&(DMatrix::<f64>::from_element(1, 3, 0.48))));
+    let mut acc2 = y / ((1.67 * y).abs() + 0.5);
+    acc2 + ((acc2.tanh()) / (square(acc2.abs()) + 0.5))
 }
 
 #[test]
 fn f086_gradient() {
     let mut d = Draw::new(86);
-    let w = d.matrix(2, 3);
-    let (value, g) = f086_grad(&w);
-    let primal = f086(&w);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f086: the forward sweep gives {value}, the function {primal}");
-    check("f086", &d.theta, &flat(&[g.w.as_slice()]), |rd| {
-        let w = rd.matrix(2, 3);
-        f086(&w)
+    let q = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let v = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let y = d.scalar();
+    let primal = f086(q.clone(), &v, y);
+    let (value, g) = f086_grad(q.clone(), &v, y);
+    check_value("f086_grad", &value, &primal);
+    let (value, tape) = f086_fwd(q.clone(), &v, y);
+    check_value("f086_fwd", &value, &primal);
+    check("f086", &d.theta, &flat(&[g.q.as_slice(), &[g.y]]), |rd| {
+        let q = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let y = rd.scalar();
+        f086(q.clone(), &v, y)
     });
 }
 
 #[differentiate]
-fn f087(v: DMatrix<f64>) -> DMatrix<f64> {
-    let sel1 = if v.sum() > (-0.50) {
-        ((v.mean()).abs() + 0.5).sqrt()
-    } else if (tanh((v.sum()) * 0.12)) > 0.27 {
-        let out2 = v.clone();
-        0.78 / ((0.27 - (out2.mean())).abs() + 0.5)
-    } else {
-        0.28 + ((v.nrows() as f64 * 0.3) * (v.nrows() as f64 * 0.3))
-    };
-    let z3 = v.clone();
-    let sel4 = if !(z3.sum() > (-0.07)) {
-        let r6 = sigmoid(((((DMatrix::<f64>::from_element(3, 3, 0.73)) * sel1).component_div(&(DMatrix::<f64>::from_fn(3, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)).map(|e5| e5 * e5 + 0.5))) * ((DMatrix::<f64>::from_fn(3, 1, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)) * ((DMatrix::<f64>::from_row_slice(1, 2, &[0.31, 0.66])).scale(sel1)))) * 0.10);
-        (((DMatrix::<f64>::from_row_slice(2, 2, &[-0.82, -0.03, 0.11, -0.54])).add_scalar(sel1)).transpose()) * &z3
-    } else if (maxout(sel1, sel1)) > (-0.31) {
-        (((f060(&(sel1 / (sel1.abs() + 0.5)), &z3, &((SMatrix::<f64, 3, 3>::from_element(0.16)) * sel1))) * 0.13).map(|e7| e7.sin())).map(|e8| sel1)
-    } else {
-        DMatrix::<f64>::from_row_slice(2, 3, &[0.67, 0.46, -0.16, 0.41, -0.84, 0.78])
-    };
-    let r9 = (DMatrix::<f64>::from_row_slice(2, 3, &[-0.15, -0.64, -0.20, 0.75, 0.28, -0.69])).add_scalar(sel1);
-    let u10 = sel1;
-    let mut acc12 = (leaky_relu(&sel4, 0.05)).map(|e11| (((((e11 * 0.14).sin()).exp()) * 0.37).sin()).exp());
-    &r9 + ((DMatrix::<f64>::from_row_slice(2, 3, &[-0.58, -0.33, 0.70, 0.90, -0.12, 0.61])) * sel1) + &z3
+/// Generated function `f087`.
+fn f087(w: &DMatrix<f64>, labels: &[usize], b1: &RowDVector<f64>, n: usize) -> DMatrix<f64> {
+    let u1 = ((w.mean()).abs()).max(((b1.mean()).abs() + 0.5).powf(w.mean()));
+    let z2 = ((((-u1).abs() + 0.5).powf(sigmoid((1.43 * u1) * 0.25))).abs() + 0.5).ln();
+    let mut acc3 = tanh(((z2 * w).scale(square(z2))) * 0.10);
+    let mut acc4 = acc3.clone();
+    let z5 = (log_softmax(b1)).mean();
+    let mut acc6 = w.clone_owned();
+    return ((DMatrix::<f64>::from_row_slice(3, 2, &[-0.22, 0.74, 0.35, -0.26, -0.75, 0.30])) * u1) + ((DMatrix::<f64>::from_element(3, 2, 0.59)) * u1) + &acc6;
 }
 
 #[test]
 fn f087_gradient() {
     let mut d = Draw::new(87);
-    let v = d.matrix(2, 3);
-    let u = d.seed_matrix(2, 3);
-    let (value, g) = f087_vjp(v.clone(), u.clone());
-    let primal = f087(v.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f087: the forward sweep differs from the function");
-    check("f087", &d.theta, &flat(&[g.v.as_slice()]), |rd| {
-        let v = rd.matrix(2, 3);
-        u.dot(&f087(v.clone()))
+    let w = d.matrix(3, 2);
+    let labels: [usize; 3] = [1, 0, 1];
+    let b1 = d.row(2);
+    let n: usize = 4;
+    let u = d.seed_matrix(3, 2);
+    let primal = f087(&w, &labels, &b1, n);
+    let (value, g) = f087_vjp(&w, &labels, &b1, n, u.clone());
+    check_value("f087_vjp", &value, &primal);
+    let (value, tape) = f087_fwd(&w, &labels, &b1, n);
+    check_value("f087_fwd", &value, &primal);
+    check("f087", &d.theta, &flat(&[g.w.as_slice(), g.b1.as_slice()]), |rd| {
+        let w = rd.matrix(3, 2);
+        let b1 = rd.row(2);
+        u.dot(&f087(&w, &labels, &b1, n))
     });
 }
 
-#[differentiate(crate = ::autodiff, wrt(x))]
-pub(crate) fn f088(x: f64) -> f64 {
-    let act1 = -x;
-    let h2 = ((DMatrix::<f64>::from_row_slice(2, 2, &[0.03, 0.16, -0.58, -0.58])).add_scalar(act1)).component_mul(&(-((DMatrix::<f64>::from_element(2, 2, 0.19)) * x)));
-    let sc3 = (if (h2.sum()) < 0.31 { x.cos() } else { x });
-    let mut acc4 = -(&h2 - &h2);
-    x + (h2.sum()) + act1
+#[differentiate]
+pub(crate) fn f088(w1: &DMatrix<f64>, n: usize, b2: f64) -> DMatrix<f64> {
+    let u1 = ((w1 + w1).abs()).component_mul(w1);
+    let g3 = ((tanh((&u1 - &u1) * 0.12)).component_div(&(b2 * &u1).abs().add_scalar(0.5))).map(|e2| tanh(b2 / (square(e2) + 0.5)));
+    ((DMatrix::<f64>::from_row_slice(3, 3, &[0.56, 0.06, 0.48, 0.25, -0.69, -0.44, 0.89, 0.27, 0.13])) * b2) + ((w1.component_div(&square(&g3).add_scalar(0.5))).scale(b2.cos()))
 }
 
 #[test]
 fn f088_gradient() {
     let mut d = Draw::new(88);
-    let x = d.scalar();
-    let (value, g) = f088_grad(x);
-    let primal = f088(x);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f088: the forward sweep gives {value}, the function {primal}");
-    check("f088", &d.theta, &flat(&[&[g.x]]), |rd| {
-        let x = rd.scalar();
-        f088(x)
+    let w1 = d.matrix(3, 3);
+    let n: usize = 3;
+    let b2 = d.scalar();
+    let u = d.seed_matrix(3, 3);
+    let primal = f088(&w1, n, b2);
+    let (value, g) = f088_vjp(&w1, n, b2, u.clone());
+    check_value("f088_vjp", &value, &primal);
+    let (value, tape) = f088_fwd(&w1, n, b2);
+    check_value("f088_fwd", &value, &primal);
+    check("f088", &d.theta, &flat(&[g.w1.as_slice(), &[g.b2]]), |rd| {
+        let w1 = rd.matrix(3, 3);
+        let b2 = rd.scalar();
+        u.dot(&f088(&w1, n, b2))
     });
 }
 
-#[differentiate(wrt(x))]
-/// Generated function `f089`.
-fn f089(y: f64, x: &DMatrix<f64>) -> f64 {
-    let blk1 = {
-        let t2 = (((x.mean()).tanh().tan()).abs() + 0.5).powf((if y > (-0.06) { x.mean() } else { x.mean() }));
-        (x + x) - (maxout(DMatrix::<f64>::from_fn(3, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1), x))
-    };
-    let sel3 = if (1.04 / (y.abs() + 0.5)) > 0.25 && (y - 0.60) > (-0.23) {
-        -x
-    } else {
-        let mut acc4 = (x.transpose()).transpose();
-        add_bias(&(sigmoid((((DMatrix::<f64>::from_row_slice(3, 3, &[0.83, -0.24, 0.44, -0.87, -0.84, -0.29, -0.78, 0.51, 0.16])) * (blk1.mean())) * &acc4) * 0.06)), &(((((DMatrix::<f64>::from_row_slice(3, 2, &[-0.70, -0.30, -0.16, 0.44, -0.69, -0.71])).add_scalar(acc4.mean())) * ((DVector::<f64>::from_row_slice(&[0.38, 0.59])) * (blk1.mean()))) * 0.06).map(|e5| e5.sin())))
-    };
-    let sc8 = ((((DMatrix::<f64>::from_row_slice(2, 1, &[-0.39, 0.44])).component_mul(&(((DMatrix::<f64>::from_row_slice(2, 1, &[-0.83, -0.87])) * (sel3.mean())).component_mul(&((DMatrix::<f64>::from_row_slice(2, 1, &[0.73, -0.40])).add_scalar(x.mean())))))) * ((((DMatrix::<f64>::from_row_slice(1, 2, &[-0.54, 0.26])).scale(sel3.mean())).map(|e6| (if e6 > 0.32 && (-e6) > 0.01 { e6 } else { e6 }).abs())) * (tanh(&((DMatrix::<f64>::from_row_slice(2, 3, &[-0.23, 0.29, 0.33, -0.13, -0.56, 0.69])).add_scalar(sel3.mean())))))) * 0.08).map(|e7| e7.sin());
-    let tmp9 = 1.67 * ((x.mean()) / ((x.mean()).abs() + 0.5));
-    let r10 = -(0.58 * tmp9);
-    let sc11: f64 = (((r10 - tmp9).tanh().tan()).abs() + 0.5).ln();
-    return (sel3.sum()) + (x.sum()) + ((tmp9.abs()).tanh().tan());
+#[differentiate(wrt(k, q, x))]
+pub fn f089(w1: f64, k: &DVector<f64>, x: DMatrix<f64>, q: f64) -> DMatrix<f64> {
+    let act1 = ((RowDVector::<f64>::from_row_slice(&[-0.82, 0.13, -0.64, 0.54])).scale(q)) / (square(k.mean()) + 1.0);
+    let tmp2 = (((k.norm_squared()) * 0.12).tanh()) * q;
+    let g3 = k.clone();
+    let sc6 = act1.map(|e4| { let mut t5 = tmp2 - w1; if (t5 + q) < 0.34 { t5 = e4.sin(); } else { t5 += (e4.abs() + 0.5).powf(sigmoid(t5 * 0.34)); } t5 * 0.5 + e4.abs() });
+    ((DMatrix::<f64>::from_row_slice(1, 3, &[0.41, -0.56, 0.29])) * k.mean()) + ((DMatrix::<f64>::from_element(1, 3, 0.49)) * q) + ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.81, -0.13, -0.46])) * q) + (x.clone())
 }
 
 #[test]
 fn f089_gradient() {
     let mut d = Draw::new(89);
-    let y = 0.80;
-    let x = d.matrix(3, 2);
-    let (value, tape) = f089_fwd(y, &x);
-    let g = f089_bwd(tape, 1.0);
-    let primal = f089(y, &x);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f089: the forward sweep gives {value}, the function {primal}");
-    check("f089", &d.theta, &flat(&[g.x.as_slice()]), |rd| {
-        let x = rd.matrix(3, 2);
-        f089(y, &x)
+    let w1 = 0.80;
+    let k = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let x = d.matrix(1, 3);
+    let q = d.scalar();
+    let u = d.seed_matrix(1, 3);
+    let primal = f089(w1, &k, x.clone(), q);
+    let (value, g) = f089_vjp(w1, &k, x.clone(), q, u.clone());
+    check_value("f089_vjp", &value, &primal);
+    let (value, tape) = f089_fwd(w1, &k, x.clone(), q);
+    check_value("f089_fwd", &value, &primal);
+    let g = f089_bwd(tape, u.clone());
+    check("f089", &d.theta, &flat(&[g.k.as_slice(), g.x.as_slice(), &[g.q]]), |rd| {
+        let k = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let x = rd.matrix(1, 3);
+        let q = rd.scalar();
+        u.dot(&f089(w1, &k, x.clone(), q))
     });
 }
 
 #[differentiate]
-fn f090(n: usize, flag: bool, y: DMatrix<f64>) -> DMatrix<f64> {
-    let r1 = ((-(y.mean())).abs() + 0.5).powi(-2);
-    let sel2 = if y.sum() > 0.44 && y.sum() > (-0.26) {
-        y.transpose()
+fn f090(a: f64) -> f64 {
+    let sel1 = if (a.exp()) > 0.30 {
+        let r2 = (square(&(DVector::<f64>::from_row_slice(&[0.27, 0.12, -0.13, -0.32])))).norm_squared();
+        tanh(a)
+    } else if a < (-0.16) && (((((DVector::<f64>::from_row_slice(&[0.21, -0.72, 0.76])).add_scalar(a)).norm_squared()) * 0.06).sin()) < (-0.02) {
+        let h3 = (DMatrix::<f64>::from_element(1, 3, 0.78)).scale(a);
+        ((-(h3.nrows() as f64 * 0.3)).abs() + 0.5).powf(a.cos())
     } else {
-        let out3 = y.clone();
-        tanh((add_bias(sigmoid(&y), &(((DVector::<f64>::from_row_slice(&[-0.09, -0.47, -0.67])) * r1).component_div(&square(&((DVector::<f64>::from_row_slice(&[-0.63, 0.60, 0.30])).scale(r1))).add_scalar(0.5))))) * 0.13)
+        (RowDVector::<f64>::from_row_slice(&[-0.23, 0.67, -0.32])).norm()
     };
-    let mut acc4 = sel2.clone();
-    let blk5 = {
-        let t6 = tanh((((sel2.transpose()) * &sel2).dot(&y)) * 0.02);
-        tanh((f071(&acc4, n, &DMatrix::<f64>::from_row_slice(3, 3, &[-0.43, 0.72, -0.82, 0.33, 0.06, 0.33, 0.05, 0.55, -0.71]))) * 0.13)
+    let sel4 = if (a - a) > (-0.06) && (elu(a, 0.7)) < (-0.58) {
+        let acc5 = a;
+        RowDVector::<f64>::from_row_slice(&[-0.67, -0.43])
+    } else if sel1 > (-0.29) {
+        (((RowDVector::<f64>::from_row_slice(&[-0.37, -0.00])).scale(a)).abs()).abs()
+    } else {
+        (((((RowDVector::<f64>::from_element(2, 0.51)).add_scalar(a)).component_div(&((RowDVector::<f64>::from_row_slice(&[-0.80, 0.77])) * sel1).map(|e6| e6 * e6 + 0.5))) + (((RowDVector::<f64>::from_row_slice(&[0.84, -0.59])).scale(sel1)).map(|e7| sel1 + sel1))) * 0.11).map(|e8| e8.sin())
     };
-    let sel2 = &sel2 - (sigmoid((((add_bias(&y, (DVector::<f64>::from_element(3, 0.59)).scale(r1))) + ((DMatrix::<f64>::from_fn(3, 1, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)) * (DMatrix::<f64>::from_row_slice(1, 3, &[-0.53, 0.33, -0.25])))).add_scalar(-r1)) * 0.12));
-    &sel2 + &sel2 + ((tanh((((DMatrix::<f64>::from_row_slice(3, 2, &[0.43, -0.14, 0.79, 0.70, 0.06, 0.25])).scale(r1)) * ((DMatrix::<f64>::from_row_slice(2, 3, &[0.02, 0.49, 0.64, 0.34, 0.23, -0.73])).scale(r1))) * 0.04)) + (y.clone()))
+    let sel1 = sel1 - (((RowDVector::<f64>::from_element(2, 0.51)) * a).mean());
+    (sel4.sum()) + a + sel1 + (((tanh(sel1 * 0.28)).exp()) * ((sel1.abs() + 0.5).recip()))
 }
 
 #[test]
 fn f090_gradient() {
     let mut d = Draw::new(90);
-    let n: usize = 3;
-    let flag = false;
-    let y = d.matrix(3, 3);
-    let u = d.seed_matrix(3, 3);
-    let (value, g) = f090_vjp(n, flag, y.clone(), u.clone());
-    let primal = f090(n, flag, y.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f090: the forward sweep differs from the function");
-    check("f090", &d.theta, &flat(&[g.y.as_slice()]), |rd| {
-        let y = rd.matrix(3, 3);
-        u.dot(&f090(n, flag, y.clone()))
+    let a = d.scalar();
+    let primal = f090(a);
+    let (value, g) = f090_grad(a);
+    check_value("f090_grad", &value, &primal);
+    let (value, tape) = f090_fwd(a);
+    check_value("f090_fwd", &value, &primal);
+    check("f090", &d.theta, &flat(&[&[g.a]]), |rd| {
+        let a = rd.scalar();
+        f090(a)
     });
 }
 
 #[differentiate]
-pub fn f091(bias: f64, x: f64, k: &SMatrix<f64, 2, 3>, flag: bool, n: usize, p: f64) -> f64 {
-    let blk1 = {
-        let t2 = (k.clone()).scale(bias * x);
-        elu(bias.cos(), 0.7)
-    };
-    let tmp5 = tanh((((k.transpose()) - ((k.transpose()).map(|e3| { let mut t4 = blk1; if blk1 > (-0.32) { t4 = e3.tanh().tan(); } else { t4 += (e3.abs() + 0.5).powf(blk1); } t4 * 0.5 + t4 * e3 }))) * ((SMatrix::<f64, 2, 2>::from_row_slice(&[0.47, -0.78, 0.03, 0.04])).scale(x))) * 0.08);
-    let r6 = tmp5.clone();
-    let g7 = r6;
-    let acc8 = (if !((blk1 / (square(p) + 0.5)) < 0.39) { ((x.abs() + 0.5).powf(blk1)).abs() } else { elu(bias + p, 0.7) });
-    let z9: SMatrix<f64, 2, 3> = ((SMatrix::<f64, 2, 1>::from_element(0.34)) * blk1) * ((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.77, 0.11, -0.46])).scale(bias));
-    let sc10 = tmp5.sum();
-    (tmp5.sum()) + (r6.sum()) + (r6.sum()) + ((sigmoid((k.sum()) * 0.12)).max((n as f64 * 0.25)))
+pub(crate) fn f091(labels: &[usize], bias: DMatrix<f64>, b1: &DMatrix<f64>, b2: &DMatrix<f64>, flag: bool, b: RowDVector<f64>) -> f64 {
+    let sc2 = ((f035(&(((DMatrix::<f64>::from_row_slice(3, 3, &[-0.32, -0.52, -0.10, 0.50, -0.62, -0.27, -0.43, 0.00, -0.12])).add_scalar(b2.mean())) + ((DMatrix::<f64>::from_row_slice(3, 3, &[0.60, 0.47, -0.34, -0.88, 0.36, 0.60, -0.10, 0.39, -0.28])).scale(b1.mean()))), ((f011(flag, 0.22, &(b.transpose()), &(b.map(|e1| (e1 * e1) - e1)))) * 0.13).sin(), &SMatrix::<f64, 1, 2>::from_row_slice(&[-0.38, -0.60]), &[1, 0, 2], (b2.mean()) * (b2.mean()), tanh((((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.50, -0.73, -0.85])).add_scalar(b1.mean())) * ((SMatrix::<f64, 3, 2>::from_element(0.82)) * (b1.mean()))) * 0.12), 3)) * 0.13).sin();
+    let tmp3 = -&b;
+    return (b1.sum()) + sc2 + (b2.sum()) + sc2;
 }
 
 #[test]
 fn f091_gradient() {
     let mut d = Draw::new(91);
-    let bias = d.scalar();
-    let x = d.scalar();
-    let k = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let labels: [usize; 1] = [1];
+    let bias = d.matrix(2, 2);
+    let b1 = d.matrix(2, 2);
+    let b2 = d.matrix(1, 3);
     let flag = false;
-    let n: usize = 2;
-    let p = d.scalar();
-    let (value, g) = f091_grad(bias, x, &k, flag, n, p);
-    let primal = f091(bias, x, &k, flag, n, p);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f091: the forward sweep gives {value}, the function {primal}");
-    check("f091", &d.theta, &flat(&[&[g.bias], &[g.x], g.k.as_slice(), &[g.p]]), |rd| {
-        let bias = rd.scalar();
-        let x = rd.scalar();
-        let k = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        let p = rd.scalar();
-        f091(bias, x, &k, flag, n, p)
+    let b = d.row(2);
+    let primal = f091(&labels, bias.clone(), &b1, &b2, flag, b.clone());
+    let (value, g) = f091_grad(&labels, bias.clone(), &b1, &b2, flag, b.clone());
+    check_value("f091_grad", &value, &primal);
+    let (value, tape) = f091_fwd(&labels, bias.clone(), &b1, &b2, flag, b.clone());
+    check_value("f091_fwd", &value, &primal);
+    check("f091", &d.theta, &flat(&[g.bias.as_slice(), g.b1.as_slice(), g.b2.as_slice(), g.b.as_slice()]), |rd| {
+        let bias = rd.matrix(2, 2);
+        let b1 = rd.matrix(2, 2);
+        let b2 = rd.matrix(1, 3);
+        let b = rd.row(2);
+        f091(&labels, bias.clone(), &b1, &b2, flag, b.clone())
     });
 }
 
-#[differentiate(crate = ::autodiff)]
-/// Generated function `f092`.
-pub fn f092(n: usize, z: &DMatrix<f64>, h: f64, k: &DMatrix<f64>, flag: bool) -> DMatrix<f64> {
-    let tmp1 = k.transpose();
-    let acc2 = h.powi(2);
-    ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.26, -0.48, -0.28, 0.08])) * acc2) + k + z + (add_bias(&(sigmoid(&tmp1)), -((DVector::<f64>::from_row_slice(&[-0.46, -0.57])).add_scalar(h))))
+#[differentiate(wrt(w1, v, w, p))]
+pub fn f092(v: f64, w: &DVector<f64>, flag: bool, p: DMatrix<f64>, w1: f64) -> DVector<f64> {
+    let sc1 = v;
+    let sc2 = w.component_mul(&(DVector::<f64>::from_row_slice(&[0.67, 0.46, -0.16, 0.41])));
+    let acc5 = (softmax(&(DMatrix::<f64>::from_fn(1, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)))).map(|e3| { let mut t4 = (e3.abs() + 0.5).powf(w1); if (w1.abs()) > 0.21 || ((v.abs() + 0.5).powi(-2)) < 0.02 { t4 = relu(t4); } else { t4 += 1.41 * v; } t4 * 0.5 + t4 });
+    let g8 = tanh((((w.map(|e6| v)).component_div(&(&sc2 + w).map(|e7| e7 * e7 + 0.5))).norm_squared()) * 0.03);
+    let sc9 = v;
+    let sc9 = sc9 + ((maxout(v, v)) * (w.nrows() as f64 * 0.3));
+    let sc10 = (if flag && ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.03, 0.46])).add_scalar(g8)).sum() > (-0.04) { sc1.cos() } else { w1 });
+    ((DVector::<f64>::from_row_slice(&[-0.63, 0.79, 0.15, 0.09])) * g8) + ((DVector::<f64>::from_row_slice(&[-0.06, 0.45, -0.44, -0.81])) * acc5.mean()) + ((DVector::<f64>::from_row_slice(&[0.87, -0.80, 0.20, 0.48])) * sc1) + (sc2.scale(sc1.cos()))
 }
 
 #[test]
 fn f092_gradient() {
     let mut d = Draw::new(92);
-    let n: usize = 3;
-    let z = d.matrix(2, 2);
-    let h = d.scalar();
-    let k = d.matrix(2, 2);
+    let v = d.scalar();
+    let w = DVector::from_column_slice(d.matrix(4, 1).as_slice());
     let flag = true;
-    let u = d.seed_matrix(2, 2);
-    let (value, g) = f092_vjp(n, &z, h, &k, flag, u.clone());
-    let primal = f092(n, &z, h, &k, flag);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f092: the forward sweep differs from the function");
-    check("f092", &d.theta, &flat(&[g.z.as_slice(), &[g.h], g.k.as_slice()]), |rd| {
-        let z = rd.matrix(2, 2);
-        let h = rd.scalar();
-        let k = rd.matrix(2, 2);
-        u.dot(&f092(n, &z, h, &k, flag))
+    let p = d.matrix(1, 2);
+    let w1 = d.scalar();
+    let u = DVector::from_column_slice(d.seed_matrix(4, 1).as_slice());
+    let primal = f092(v, &w, flag, p.clone(), w1);
+    let (value, g) = f092_vjp(v, &w, flag, p.clone(), w1, u.clone());
+    check_value("f092_vjp", &value, &primal);
+    let (value, tape) = f092_fwd(v, &w, flag, p.clone(), w1);
+    check_value("f092_fwd", &value, &primal);
+    check("f092", &d.theta, &flat(&[&[g.v], g.w.as_slice(), g.p.as_slice(), &[g.w1]]), |rd| {
+        let v = rd.scalar();
+        let w = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let p = rd.matrix(1, 2);
+        let w1 = rd.scalar();
+        u.dot(&f092(v, &w, flag, p.clone(), w1))
     });
 }
 
-#[differentiate(wrt(a, q, z, c))]
-pub fn f093(q: &SMatrix<f64, 1, 2>, c: f64, v: f64, a: f64, z: &SMatrix<f64, 2, 1>) -> SMatrix<f64, 2, 1> {
-    let u1: SMatrix<f64, 2, 1> = (*z);
-    let blk2 = {
-        let t3 = (u1.transpose()).sum();
-        tanh((t3.abs() + 0.5).powf(c))
-    };
-    let u4 = tanh((((SMatrix::<f64, 2, 2>::from_element(0.78)).add_scalar(a)) * (z.component_div(&square(u1.clone()).add_scalar(0.5)))) * 0.08);
-    &u1 + ((SMatrix::<f64, 2, 1>::from_row_slice(&[0.34, -0.02])) * a) + ((SMatrix::<f64, 2, 1>::from_row_slice(&[0.21, -0.26])) * a) + (q.transpose())
+#[differentiate]
+/// Generated function `f093`.
+pub(crate) fn f093(flag: bool, a: f64, n: usize) -> f64 {
+    let g1 = (((DMatrix::<f64>::from_row_slice(3, 1, &[-0.82, -0.89, -0.51])) * a).transpose()).component_mul(&((DMatrix::<f64>::from_row_slice(1, 3, &[-0.34, 0.61, -0.18])) * a));
+    let u2 = (0.52 * (((f001(&[1, 1], &(RowDVector::<f64>::from_row_slice(&[-0.41, 0.71])), &(RowDVector::<f64>::from_row_slice(&[-0.79, 0.47])), ((DMatrix::<f64>::from_row_slice(1, 3, &[0.61, 0.67, -0.04])) * a).sum())) * 0.13).sin())).min((if (a / (a.abs() + 0.5)) < 0.07 { a.powi(3) } else { (a.abs() + 0.5).sqrt() }));
+    (g1.sum()) + a + (g1.sum()) + ((0.60 / (square(a) + 0.5)) * (n as f64 * 0.25))
 }
 
 #[test]
 fn f093_gradient() {
     let mut d = Draw::new(93);
-    let q = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let c = d.scalar();
-    let v = 0.50;
+    let flag = true;
     let a = d.scalar();
-    let z = SMatrix::<f64, 2, 1>::from_column_slice(d.matrix(2, 1).as_slice());
-    let u = SMatrix::<f64, 2, 1>::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, tape) = f093_fwd(&q, c, v, a, &z);
-    let g = f093_bwd(tape, u.clone());
-    let primal = f093(&q, c, v, a, &z);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f093: the forward sweep differs from the function");
-    check("f093", &d.theta, &flat(&[g.q.as_slice(), &[g.c], &[g.a], g.z.as_slice()]), |rd| {
-        let q = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let c = rd.scalar();
+    let n: usize = 2;
+    let primal = f093(flag, a, n);
+    let (value, g) = f093_grad(flag, a, n);
+    check_value("f093_grad", &value, &primal);
+    let (value, tape) = f093_fwd(flag, a, n);
+    check_value("f093_fwd", &value, &primal);
+    let g = f093_bwd(tape, 1.0);
+    check("f093", &d.theta, &flat(&[&[g.a]]), |rd| {
         let a = rd.scalar();
-        let z = SMatrix::<f64, 2, 1>::from_column_slice(rd.matrix(2, 1).as_slice());
-        u.dot(&f093(&q, c, v, a, &z))
+        f093(flag, a, n)
     });
 }
 
 #[differentiate]
-pub(crate) fn f094(b1: &DMatrix<f64>, w2: &DMatrix<f64>, q: SMatrix<f64, 1, 3>, m: SMatrix<f64, 3, 3>) -> f64 {
-    let m = &m + ((((SMatrix::<f64, 3, 1>::from_element(0.43)).scale(b1.mean())) * (sigmoid(&((SMatrix::<f64, 1, 2>::from_element(0.50)).scale(w2.mean()))))) * ((SMatrix::<f64, 2, 3>::from_element(0.45)).add_scalar(m.mean())));
-    let m = sigmoid((&m - &m) * 0.13);
-    let g2 = (add_bias(b1.clone(), &(log_softmax(&((RowDVector::<f64>::from_row_slice(&[-0.45, -0.21])) * (w2.mean())))))).map(|e1| (e1.abs()) * (((square(e1)) * 0.05).tanh()));
-    let mut acc3 = (b1.nrows() as f64 * 0.3);
-    let sel4 = if !(acc3 > (-0.40)) {
-        acc3 = acc3 + acc3;
-        (acc3.exp()) * (b1.nrows() as f64 * 0.3)
-    } else {
-        ((acc3 + acc3).abs() + 0.5).powf(acc3.min(acc3))
-    };
-    let blk5 = {
-        let t6 = elu(w2, 0.8);
-        (((DVector::<f64>::from_element(2, 0.82)).add_scalar(sel4)) * ((RowDVector::<f64>::from_element(3, 0.36)) * sel4)).component_mul(&(&t6 / (square(acc3) + 1.0)))
-    };
-    let sel7 = if blk5.sum() > 0.17 {
-        acc3
-    } else if !((-acc3) < (-0.42)) {
-        (((sel4 * 0.36).tanh()).abs() + 0.5).powi(-2)
-    } else {
-        let sc8 = (((sel4 * (sel4.abs())) * 0.13).tanh()) / (square((sel4.abs() + 0.5).powf(b1.mean())) + 0.5);
-        maxout(square(acc3), sel4 * 0.77)
-    };
-    return (g2.sum()) + ((((b1.nrows() as f64 * 0.3).abs() + 0.5).recip()).min((sel4.abs() + 0.5).sqrt()));
+fn f094(bias: DMatrix<f64>, t: f64, h: f64, n: usize, w1: &DMatrix<f64>) -> DMatrix<f64> {
+    let bias = &bias + ((((DMatrix::<f64>::from_row_slice(2, 1, &[-0.09, -0.01])) * t).abs()) * (sigmoid(&((DMatrix::<f64>::from_row_slice(1, 3, &[0.26, -0.46, -0.08])) * t))));
+    let out1 = bias.clone();
+    let act3 = ((bias.scale((h * t) * (t.max(t)))) * 0.11).map(|e2| e2.sin());
+    let t = t + ((w1.mean()).abs());
+    let act4 = sigmoid(((((out1.transpose()) + w1).add_scalar(h.tanh().tan())) + (w1 * (sigmoid(&(DMatrix::<f64>::from_element(2, 2, 0.43)))))) * 0.12);
+    let g5 = ((h.abs()).abs()) * &bias;
+    return ((DMatrix::<f64>::from_row_slice(3, 2, &[0.06, 0.13, 0.31, 0.73, 0.26, -0.82])) * act3.mean()) + w1 + &act4 + (add_bias(&(act4.component_div(&square(&(bias.transpose())).add_scalar(0.5))), &((DVector::<f64>::from_row_slice(&[0.80, 0.61, -0.81])).add_scalar(h))));
 }
 
 #[test]
 fn f094_gradient() {
     let mut d = Draw::new(94);
-    let b1 = d.matrix(1, 2);
-    let w2 = d.matrix(2, 3);
-    let q = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let m = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let (value, g) = f094_grad(&b1, &w2, q.clone(), m.clone());
-    let primal = f094(&b1, &w2, q.clone(), m.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f094: the forward sweep gives {value}, the function {primal}");
-    check("f094", &d.theta, &flat(&[g.b1.as_slice(), g.w2.as_slice(), g.q.as_slice(), g.m.as_slice()]), |rd| {
-        let b1 = rd.matrix(1, 2);
-        let w2 = rd.matrix(2, 3);
-        let q = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let m = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        f094(&b1, &w2, q.clone(), m.clone())
+    let bias = d.matrix(2, 3);
+    let t = d.scalar();
+    let h = d.scalar();
+    let n: usize = 3;
+    let w1 = d.matrix(3, 2);
+    let u = d.seed_matrix(3, 2);
+    let primal = f094(bias.clone(), t, h, n, &w1);
+    let (value, g) = f094_vjp(bias.clone(), t, h, n, &w1, u.clone());
+    check_value("f094_vjp", &value, &primal);
+    let (value, tape) = f094_fwd(bias.clone(), t, h, n, &w1);
+    check_value("f094_fwd", &value, &primal);
+    check("f094", &d.theta, &flat(&[g.bias.as_slice(), &[g.t], &[g.h], g.w1.as_slice()]), |rd| {
+        let bias = rd.matrix(2, 3);
+        let t = rd.scalar();
+        let h = rd.scalar();
+        let w1 = rd.matrix(3, 2);
+        u.dot(&f094(bias.clone(), t, h, n, &w1))
     });
 }
 
 #[differentiate]
-pub(crate) fn f095(k: &SMatrix<f64, 3, 2>, w: &SMatrix<f64, 3, 2>, x: SMatrix<f64, 2, 3>, c: f64) -> f64 {
-    let h1 = c * (((k.dot(&(x.transpose()))) * 0.08).sin());
-    let mut acc2 = (&x * ((SMatrix::<f64, 3, 3>::from_element(0.58)) * c)).add_scalar(c + 1.52);
-    (x.sum()) + (x.sum()) + c
+/// Generated function `f095`.
+fn f095(w2: &SMatrix<f64, 1, 2>) -> f64 {
+    let acc1 = ((w2.nrows() as f64 * 0.3).min(w2.mean())).exp();
+    let mut acc2 = (w2 * (w2.nrows() as f64 * 0.3)) - w2;
+    let tmp4 = relu(&(softmax(w2.map(|e3| (-e3) + 1.02))));
+    let mut acc5 = (acc1 * (w2.nrows() as f64 * 0.3)) * acc1;
+    let mut acc6 = (w2.transpose()).abs();
+    acc2 = tanh((((((SMatrix::<f64, 1, 1>::from_row_slice(&[-0.80])) * acc5) * 0.19).exp()) * (&tmp4 - ((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.28, 0.79])).scale(acc1)))) * 0.08);
+    (w2.sum()) + (acc6.sum()) + (tanh((f003(true, &DMatrix::<f64>::from_row_slice(3, 2, &[0.19, 0.44, 0.04, 0.39, -0.33, 0.43]), -acc1)) * 0.13))
 }
 
 #[test]
 fn f095_gradient() {
     let mut d = Draw::new(95);
-    let k = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let w = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let x = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let c = d.scalar();
-    let (value, g) = f095_grad(&k, &w, x.clone(), c);
-    let primal = f095(&k, &w, x.clone(), c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f095: the forward sweep gives {value}, the function {primal}");
-    check("f095", &d.theta, &flat(&[g.k.as_slice(), g.w.as_slice(), g.x.as_slice(), &[g.c]]), |rd| {
-        let k = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let w = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let x = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        let c = rd.scalar();
-        f095(&k, &w, x.clone(), c)
+    let w2 = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let primal = f095(&w2);
+    let (value, g) = f095_grad(&w2);
+    check_value("f095_grad", &value, &primal);
+    let (value, tape) = f095_fwd(&w2);
+    check_value("f095_fwd", &value, &primal);
+    check("f095", &d.theta, &flat(&[g.w2.as_slice()]), |rd| {
+        let w2 = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        f095(&w2)
     });
 }
 
-#[differentiate]
-/// Generated function `f096`.
-fn f096(flag: bool, bias: &DMatrix<f64>, w1: f64, w: f64, labels: &[usize], t: &f64) -> DMatrix<f64> {
-    let w = w + (((((*t).abs() + 0.5).sqrt()).abs() + 0.5).powf(sigmoid((softmax_cross_entropy(bias.clone(), labels)) * 0.20)));
-    let act1: f64 = -((if (*t) > (-0.43) { (*t) } else { (labels.len() as f64 * 0.2) }).cos());
-    let h2 = (((w1 + act1).abs() + 0.5).powf(w1)).tanh().tan();
-    ((DMatrix::<f64>::from_row_slice(1, 3, &[0.87, -0.26, -0.12])) * (*t)) + ((DMatrix::<f64>::from_row_slice(1, 3, &[0.68, 0.80, -0.46])) * (*t)) + ((add_bias(bias.clone(), &(RowDVector::<f64>::from_row_slice(&[-0.66, 0.74, -0.07])))).component_mul(bias))
+#[differentiate(wrt(b1))]
+fn f096(b1: f64, flag: bool) -> f64 {
+    let mut acc1 = ((b1 - 1.04).abs() + 0.5).powf(b1);
+    if !((-b1) > (-0.46)) {
+        acc1 *= ((b1 * acc1) * 0.13).sin();
+    } else {
+        acc1 /= square(sigmoid(b1)) + 1.0;
+    }
+    if acc1 < (-0.36) {
+        acc1 /= square(sigmoid((f073(tanh((((SMatrix::<f64, 2, 3>::from_row_slice(&[0.47, -0.78, 0.03, 0.04, -0.20, 0.47])).add_scalar(acc1)).component_mul(&((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.57, 0.09, 0.41, 0.49, 0.03, 0.27])).add_scalar(acc1)))) * 0.03), &((SMatrix::<f64, 3, 3>::from_element(0.89)) * b1), 2)) * 0.13)) + 1.0;
+    } else {
+        let tmp2 = (if (tanh((acc1 / (square(b1) + 0.5)) * 0.10)) > 0.49 && ((((acc1 * 0.19).sin()).abs() + 0.5).powf(b1)) < 0.36 { (((b1.exp()) / (square(-b1) + 0.5)) * 0.12).tanh() } else { tanh(acc1 + 1.74) });
+        acc1 += ((f030(&(DMatrix::<f64>::from_fn(1, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)), 4, &b1)) * 0.13).tanh();
+    }
+    let r3 = (maxout(acc1.min(acc1), acc1 + 0.59)).tanh();
+    let out4 = (tanh((((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.53, 0.20])).add_scalar(b1)) * (relu(&((SMatrix::<f64, 2, 2>::from_row_slice(&[-0.87, -0.83, -0.49, -0.39])) * acc1)))) * 0.04)).norm_squared();
+    if flag {
+        acc1 = tanh(acc1);
+    }
+    let sc5 = ((((r3 + acc1) / (((out4.abs() + 0.5).powf(b1)).abs() + 0.5)) * 0.07).sin()) * ((((((DMatrix::<f64>::from_row_slice(3, 3, &[0.74, -0.13, -0.56, -0.27, -0.18, -0.82, -0.14, 0.54, 0.42])).scale(out4)).component_mul(&((DMatrix::<f64>::from_row_slice(3, 3, &[0.82, 0.69, -0.50, 0.49, -0.28, -0.01, 0.44, -0.41, -0.40])).scale(b1)))).norm_squared()) * 0.02).tanh());
+    b1 + (out4.exp())
 }
 
 #[test]
 fn f096_gradient() {
     let mut d = Draw::new(96);
+    let b1 = d.scalar();
     let flag = true;
-    let bias = d.matrix(1, 3);
-    let w1 = d.scalar();
-    let w = d.scalar();
-    let labels: [usize; 1] = [0];
-    let t = d.scalar();
-    let u = d.seed_matrix(1, 3);
-    let (value, g) = f096_vjp(flag, &bias, w1, w, &labels, &t, u.clone());
-    let primal = f096(flag, &bias, w1, w, &labels, &t);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f096: the forward sweep differs from the function");
-    check("f096", &d.theta, &flat(&[g.bias.as_slice(), &[g.w1], &[g.w], &[g.t]]), |rd| {
-        let bias = rd.matrix(1, 3);
-        let w1 = rd.scalar();
-        let w = rd.scalar();
-        let t = rd.scalar();
-        u.dot(&f096(flag, &bias, w1, w, &labels, &t))
+    let primal = f096(b1, flag);
+    let (value, g) = f096_grad(b1, flag);
+    check_value("f096_grad", &value, &primal);
+    let (value, tape) = f096_fwd(b1, flag);
+    check_value("f096_fwd", &value, &primal);
+    check("f096", &d.theta, &flat(&[&[g.b1]]), |rd| {
+        let b1 = rd.scalar();
+        f096(b1, flag)
     });
 }
 
 #[differentiate]
-/// Generated function `f097`.
-fn f097(a: &RowDVector<f64>) -> RowDVector<f64> {
-    let sel1 = if ((a.mean()) * (a.mean())) > 0.00 {
-        a.clone()
-    } else if (elu(a.mean(), 0.7)) < 0.11 {
-        let mut acc4 = (a.component_mul(a)).component_div(&square(a.map(|e2| { let mut t3 = e2.cos(); if !((e2.max(e2)) > 0.58) { t3 = t3.tanh(); } else { t3 += 1.33 * t3; } t3 * 0.5 + e2 })).add_scalar(0.5));
-        leaky_relu(((acc4.component_mul(&acc4)) * 0.05).map(|e5| e5.sin()), 0.05)
-    } else {
-        a.clone()
-    };
-    let mut acc7 = (square(a)).map(|e6| (elu(e6, 0.7)).sin());
-    if (((a.nrows() as f64 * 0.3).abs() + 0.5).powf(acc7.mean())) < 0.55 {
-        acc7 = sel1.map(|e8| e8 * e8);
-    }
-    if (acc7.norm()) < 0.10 {
-        acc7 -= (sel1.map(|e9| e9 - e9));
-    }
-    let blk10 = {
-        let t11 = acc7.transpose();
-        sel1.clone()
-    };
-    let u12: f64 = elu((square((a.nrows() as f64 * 0.3))).powi(2), 0.7);
-    a + ((RowDVector::<f64>::from_row_slice(&[-0.64, 0.61])) * u12) + &sel1 + (-(sigmoid((acc7.component_div(&square(acc7.clone()).add_scalar(0.5))) * 0.10)))
+pub(crate) fn f097(v: DMatrix<f64>, b: f64) -> f64 {
+    let r1 = add_bias(&v, &(((DVector::<f64>::from_element(1, 0.78)).add_scalar(b)) / (square(b) + 1.0)));
+    let sc3 = ((f016(&((SMatrix::<f64, 1, 2>::from_element(0.49)) + ((SMatrix::<f64, 1, 2>::from_element(0.38)) * b)), 3, &[1], &((SMatrix::<f64, 2, 1>::from_row_slice(&[0.56, 0.11])).map(|e2| b)), &((SMatrix::<f64, 2, 3>::from_element(0.41)).abs()))) * 0.13).sin();
+    let tmp4: f64 = (sc3.exp()) * (v.nrows() as f64 * 0.3);
+    let mut acc5 = (b / (square(sc3) + 0.5)) * sc3;
+    return acc5 + ((((DMatrix::<f64>::from_row_slice(1, 2, &[0.14, -0.01])).scale(sc3)).component_div(&square(&v).add_scalar(0.5))).norm());
 }
 
 #[test]
 fn f097_gradient() {
     let mut d = Draw::new(97);
-    let a = d.row(2);
-    let u = RowDVector::from_row_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, tape) = f097_fwd(&a);
-    let g = f097_bwd(tape, u.clone());
-    let primal = f097(&a);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f097: the forward sweep differs from the function");
-    check("f097", &d.theta, &flat(&[g.a.as_slice()]), |rd| {
-        let a = rd.row(2);
-        u.dot(&f097(&a))
+    let v = d.matrix(1, 2);
+    let b = d.scalar();
+    let primal = f097(v.clone(), b);
+    let (value, g) = f097_grad(v.clone(), b);
+    check_value("f097_grad", &value, &primal);
+    let (value, tape) = f097_fwd(v.clone(), b);
+    check_value("f097_fwd", &value, &primal);
+    let g = f097_bwd(tape, 1.0);
+    check("f097", &d.theta, &flat(&[g.v.as_slice(), &[g.b]]), |rd| {
+        let v = rd.matrix(1, 2);
+        let b = rd.scalar();
+        f097(v.clone(), b)
     });
 }
 
 #[differentiate]
-fn f098(t: &DVector<f64>, labels: &[usize], b1: f64, k: &SMatrix<f64, 3, 2>, v: &RowDVector<f64>) -> DVector<f64> {
-    let z1 = (b1.exp()).tanh().tan();
-    let sel2 = if (b1.max(z1)) > (-0.39) {
-        ((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.46, 0.08, 0.21, -0.14, 0.86, 0.16])) - ((SMatrix::<f64, 2, 3>::from_row_slice(&[0.06, -0.16, 0.36, -0.57, -0.07, -0.35])) * z1)) + (((SMatrix::<f64, 2, 3>::from_row_slice(&[0.60, -0.53, -0.61, -0.73, 0.24, -0.84])) * b1) * z1)
-    } else {
-        k.transpose()
-    };
-    let mut acc3 = (k * b1).norm();
-    let blk4 = {
-        let t5 = sel2.clone();
-        acc3.cos()
-    };
-    ((DVector::<f64>::from_row_slice(&[-0.21, -0.36, 0.58])) * sel2.mean()) + ((DVector::<f64>::from_row_slice(&[-0.41, -0.39, 0.38])) * b1) + (-(v.transpose()))
+/// Generated function `f098`.
+pub fn f098(n: usize, b1: &SMatrix<f64, 3, 3>) -> f64 {
+    let b1: SMatrix<f64, 3, 3> = b1 - (((b1 * b1).map(|e1| sigmoid(((relu(e1)) * (-e1)) * 0.03))).map(|e2| sigmoid((if (e2 * e2) < (-0.43) { e2 } else { e2 }))));
+    let b1 = &b1 + &b1;
+    let h3 = (b1.nrows() as f64 * 0.3).exp();
+    let sc4 = -h3;
+    h3 + sc4 + sc4 + h3
 }
 
 #[test]
 fn f098_gradient() {
     let mut d = Draw::new(98);
-    let t = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let labels: [usize; 3] = [0, 1, 0];
-    let b1 = d.scalar();
-    let k = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let v = d.row(3);
-    let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, g) = f098_vjp(&t, &labels, b1, &k, &v, u.clone());
-    let primal = f098(&t, &labels, b1, &k, &v);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f098: the forward sweep differs from the function");
-    check("f098", &d.theta, &flat(&[g.t.as_slice(), &[g.b1], g.k.as_slice(), g.v.as_slice()]), |rd| {
-        let t = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let b1 = rd.scalar();
-        let k = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let v = rd.row(3);
-        u.dot(&f098(&t, &labels, b1, &k, &v))
+    let n: usize = 4;
+    let b1 = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let primal = f098(n, &b1);
+    let (value, g) = f098_grad(n, &b1);
+    check_value("f098_grad", &value, &primal);
+    let (value, tape) = f098_fwd(n, &b1);
+    check_value("f098_fwd", &value, &primal);
+    check("f098", &d.theta, &flat(&[g.b1.as_slice()]), |rd| {
+        let b1 = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        f098(n, &b1)
     });
 }
 
-#[differentiate(wrt(a))]
-fn f099(s: f64, n: usize, a: &SMatrix<f64, 1, 2>) -> f64 {
-    let sel1 = if n > 3 {
-        sigmoid(&(a - a))
-    } else if n > 2 && a.sum() > (-0.45) {
-        a.component_mul(&(((SMatrix::<f64, 1, 2>::from_element(0.35)) * (a.mean())).map(|e2| ((if ((e2.abs() + 0.5).powf(e2)) > 0.52 { s } else { e2 }).abs() + 0.5).powi(-2))))
-    } else {
-        (SMatrix::<f64, 1, 2>::from_row_slice(&[0.22, 0.51])) * (a.mean())
-    };
-    let act3 = ((sel1.mean()).abs() + 0.5).ln();
-    let g4 = (*a);
-    let sel5 = if a.sum() > (-0.37) && n > 1 {
-        let acc6: f64 = (act3.abs() + 0.5).powf((((if (((f025(&((DMatrix::<f64>::from_row_slice(2, 3, &[0.31, -0.19, 0.73, -0.82, -0.39, 0.37])).scale(act3)), &(sigmoid((f082(softmax(&((DMatrix::<f64>::from_row_slice(3, 2, &[-0.49, 0.50, 0.06, 0.04, -0.37, -0.39])).scale(act3))), n, s.exp(), &[1, 1, 1])) * 0.13)))) * 0.13).tanh()) < 0.24 && (act3 * (n as f64 * 0.25)) < 0.11 { act3 } else { act3 }).max(sigmoid(act3))) * 0.54).sin());
-        (g4.norm_squared()).abs()
-    } else {
-        let act7 = (act3.tanh().tan()).powi(3);
-        (a.dot(&g4)).cos()
-    };
-    let u8 = (((SMatrix::<f64, 1, 2>::from_row_slice(&[0.74, -0.81])) * act3).norm_squared()) * (a.nrows() as f64 * 0.3);
-    let g9 = ((SMatrix::<f64, 2, 3>::from_row_slice(&[0.53, 0.63, -0.36, 0.68, 0.49, 0.48])) * ((SMatrix::<f64, 3, 1>::from_row_slice(&[0.12, -0.69, 0.68])).scale(u8))) * ((SMatrix::<f64, 1, 1>::from_row_slice(&[0.30])).scale(u8));
-    let h10 = (((((sel1.mean()) * 0.17).sin()).abs() + 0.5).powf(sigmoid((-act3) * 0.54))).min(sigmoid(((if !(g9.sum() > 0.07) { sel5 } else { u8 }) / (square(act3.sin()) + 0.5)) * 0.12));
-    act3 + ((act3.sin()).sin())
+#[differentiate(wrt(y, b1, w2))]
+/// Generated function `f099`.
+pub fn f099(m: f64, flag: bool, b1: f64, y: &DMatrix<f64>, w2: &DMatrix<f64>) -> f64 {
+    let r1 = ((b1.abs() + 0.5).powf(b1)).abs();
+    let h2 = ((-b1) * (b1.cos())) * ((-r1).tanh().tan());
+    let act3 = y.clone();
+    let acc4 = (((y.nrows() as f64 * 0.3).abs() + 0.5).powf((if flag { 0.5_f64 } else { 1.5 }))).tanh().tan();
+    let out5 = (y.nrows() as f64 * 0.3);
+    let sc6 = tanh((f089(1.30, &((DVector::<f64>::from_row_slice(&[-0.14, -0.01, -0.19, 0.60])).scale(acc4)), act3.component_div(&square(y).add_scalar(0.5)), r1 * 0.82)) * 0.13);
+    out5 + out5 + b1
 }
 
 #[test]
 fn f099_gradient() {
     let mut d = Draw::new(99);
-    let s = 0.40;
-    let n: usize = 4;
-    let a = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let (value, g) = f099_grad(s, n, &a);
-    let primal = f099(s, n, &a);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f099: the forward sweep gives {value}, the function {primal}");
-    check("f099", &d.theta, &flat(&[g.a.as_slice()]), |rd| {
-        let a = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        f099(s, n, &a)
+    let m = 0.40;
+    let flag = true;
+    let b1 = d.scalar();
+    let y = d.matrix(1, 3);
+    let w2 = d.matrix(3, 1);
+    let primal = f099(m, flag, b1, &y, &w2);
+    let (value, g) = f099_grad(m, flag, b1, &y, &w2);
+    check_value("f099_grad", &value, &primal);
+    let (value, tape) = f099_fwd(m, flag, b1, &y, &w2);
+    check_value("f099_fwd", &value, &primal);
+    check("f099", &d.theta, &flat(&[&[g.b1], g.y.as_slice(), g.w2.as_slice()]), |rd| {
+        let b1 = rd.scalar();
+        let y = rd.matrix(1, 3);
+        let w2 = rd.matrix(3, 1);
+        f099(m, flag, b1, &y, &w2)
     });
 }
 
 #[differentiate]
-fn f100(a: &SMatrix<f64, 3, 3>, k: &SMatrix<f64, 1, 3>) -> f64 {
-    let r1 = maxout(elu((a.nrows() as f64 * 0.3), 0.7), (a.mean()).max((a.nrows() as f64 * 0.3)));
-    let g2: f64 = (((r1.abs()) * r1).abs() + 0.5).ln();
-    let g2 = g2 + (((a.dot(&(tanh((f085(&[1, 0, 2], &(-a), a.clone())) * 0.13)))) * 0.08).tanh());
-    let acc4 = tanh((((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.80, -0.20, -0.01, 0.82, -0.61, 0.69])) * (SMatrix::<f64, 2, 3>::from_row_slice(&[-0.68, -0.22, -0.28, 0.71, 0.89, 0.53]))) * (a.map(|e3| r1 - (g2 / (square(r1) + 0.5))))) * 0.04);
-    let blk5 = {
-        let t6 = (*k);
-        (r1.cos()).exp()
-    };
-    (k.sum()) + g2
+fn f100(w: &f64, p: &SMatrix<f64, 2, 2>) -> SMatrix<f64, 2, 2> {
+    let out1: f64 = (softmax(p)).norm_squared();
+    let r2 = (*p);
+    let mut acc3 = -(p.component_div(&square(&r2).add_scalar(0.5)));
+    return &r2 + ((p.map(|e4| 0.32 / (e4.abs() + 0.5))).scale(out1));
 }
 
 #[test]
 fn f100_gradient() {
     let mut d = Draw::new(100);
-    let a = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let k = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let (value, g) = f100_grad(&a, &k);
-    let primal = f100(&a, &k);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f100: the forward sweep gives {value}, the function {primal}");
-    check("f100", &d.theta, &flat(&[g.a.as_slice(), g.k.as_slice()]), |rd| {
-        let a = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        let k = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        f100(&a, &k)
+    let w = d.scalar();
+    let p = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let u = SMatrix::<f64, 2, 2>::from_column_slice(d.seed_matrix(2, 2).as_slice());
+    let primal = f100(&w, &p);
+    let (value, g) = f100_vjp(&w, &p, u.clone());
+    check_value("f100_vjp", &value, &primal);
+    let (value, tape) = f100_fwd(&w, &p);
+    check_value("f100_fwd", &value, &primal);
+    check("f100", &d.theta, &flat(&[&[g.w], g.p.as_slice()]), |rd| {
+        let w = rd.scalar();
+        let p = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        u.dot(&f100(&w, &p))
     });
 }
 
-#[differentiate]
-pub(crate) fn f101(n: usize, labels: &[usize], bias: f64) -> f64 {
-    let sc1 = DVector::<f64>::from_row_slice(&[-0.42, -0.47]);
-    let blk2 = {
-        let t3 = sc1.clone();
-        bias.powi(2)
+#[differentiate(crate = ::autodiff)]
+pub fn f101(n: usize, a: &SMatrix<f64, 3, 3>, b2: f64, q: DMatrix<f64>, k: SMatrix<f64, 3, 2>) -> f64 {
+    let q = &q + ((&q * 0.23).exp());
+    let h1 = -((if n > 3 || (b2.tanh().tan()) < (-0.01) { b2 } else { b2 }).cos());
+    let sc2 = (((q.transpose()) * 0.08).exp()) - (((DVector::<f64>::from_row_slice(&[0.39, -0.41, -0.70])) * b2) * ((RowDVector::<f64>::from_row_slice(&[0.87, -0.26, -0.12])) * b2));
+    let sel3 = if !((b2 / (b2.abs() + 0.5)) < 0.49) {
+        ((b2.abs() + 0.5).recip()).max(h1)
+    } else {
+        let r4 = (h1 * h1) * (h1.max(h1));
+        ((h1.abs() + 0.5).sqrt()) + (b2 / (b2.abs() + 0.5))
     };
-    bias + bias
+    let g5 = (((k.norm_squared()) * 0.08).sin()) * ((a.nrows() as f64 * 0.3).tanh().tan());
+    (k.sum()) + (sc2.sum()) + sel3 + (((h1 * h1).abs() + 0.5).recip())
 }
 
 #[test]
 fn f101_gradient() {
     let mut d = Draw::new(101);
-    let n: usize = 2;
-    let labels: [usize; 2] = [1, 0];
-    let bias = d.scalar();
-    let (value, tape) = f101_fwd(n, &labels, bias);
+    let n: usize = 4;
+    let a = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let b2 = d.scalar();
+    let q = d.matrix(3, 3);
+    let k = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let primal = f101(n, &a, b2, q.clone(), k.clone());
+    let (value, g) = f101_grad(n, &a, b2, q.clone(), k.clone());
+    check_value("f101_grad", &value, &primal);
+    let (value, tape) = f101_fwd(n, &a, b2, q.clone(), k.clone());
+    check_value("f101_fwd", &value, &primal);
     let g = f101_bwd(tape, 1.0);
-    let primal = f101(n, &labels, bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f101: the forward sweep gives {value}, the function {primal}");
-    check("f101", &d.theta, &flat(&[&[g.bias]]), |rd| {
-        let bias = rd.scalar();
-        f101(n, &labels, bias)
+    check("f101", &d.theta, &flat(&[g.a.as_slice(), &[g.b2], g.q.as_slice(), g.k.as_slice()]), |rd| {
+        let a = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        let b2 = rd.scalar();
+        let q = rd.matrix(3, 3);
+        let k = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        f101(n, &a, b2, q.clone(), k.clone())
     });
 }
 
-#[differentiate]
-pub(crate) fn f102(w2: &SMatrix<f64, 3, 3>, n: usize, x: f64, p: SMatrix<f64, 3, 3>) -> f64 {
-    let h1 = (x / (x.abs() + 0.5)) * (maxout((w2.nrows() as f64 * 0.3), x));
-    let h2 = (*w2);
-    let x = x + (h1.abs());
-    let h2 = &h2 + &p;
-    x + x + (((f025(&((DMatrix::<f64>::from_row_slice(2, 3, &[0.54, -0.58, 0.35, -0.18, -0.05, -0.54])).add_scalar(x)), &((DMatrix::<f64>::from_element(3, 2, 0.50)).add_scalar(x)))) * 0.13).tanh())
+#[differentiate(wrt(w1, w2, w, t))]
+fn f102(t: RowDVector<f64>, w: DMatrix<f64>, w1: &DMatrix<f64>, q: f64, w2: DMatrix<f64>) -> f64 {
+    let sel1 = if ((q.abs() + 0.5).powf(w1.mean())) < 0.55 {
+        t.clone()
+    } else if ((t.mean()) * (t.nrows() as f64 * 0.3)) > (-0.38) || (((t.mean()).abs() + 0.5).powf(w.mean())) < 0.03 {
+        t.clone()
+    } else {
+        t.clone()
+    };
+    let h2 = ((if t.sum() > 0.15 || w.sum() > (-0.31) { sel1.mean() } else { (t.nrows() as f64 * 0.3) }).abs()).powi(3);
+    let blk3 = {
+        let t4 = h2;
+        t.clone()
+    };
+    let u5 = (if (((square(h2)) * 0.09).sin()) < (-0.28) && h2 < 0.29 { h2 } else { tanh((h2 * h2) * 0.09) });
+    let blk6 = {
+        let t7 = blk3.clone();
+        (-h2) / (square(u5.tanh().tan()) + 0.5)
+    };
+    return h2 + (blk3.sum()) + blk6 + ((((f027(true, &(((DMatrix::<f64>::from_row_slice(3, 1, &[-0.20, -0.01, 0.26])) * blk6).transpose()), ((f045((blk6.abs() + 0.5).sqrt())) * 0.13).sin())) * 0.13).sin()).exp());
 }
 
 #[test]
 fn f102_gradient() {
     let mut d = Draw::new(102);
-    let w2 = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let n: usize = 1;
-    let x = d.scalar();
-    let p = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let (value, g) = f102_grad(&w2, n, x, p.clone());
-    let primal = f102(&w2, n, x, p.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f102: the forward sweep gives {value}, the function {primal}");
-    check("f102", &d.theta, &flat(&[g.w2.as_slice(), &[g.x], g.p.as_slice()]), |rd| {
-        let w2 = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        let x = rd.scalar();
-        let p = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        f102(&w2, n, x, p.clone())
+    let t = d.row(2);
+    let w = d.matrix(3, 3);
+    let w1 = d.matrix(3, 3);
+    let q = 0.70;
+    let w2 = d.matrix(3, 3);
+    let primal = f102(t.clone(), w.clone(), &w1, q, w2.clone());
+    let (value, g) = f102_grad(t.clone(), w.clone(), &w1, q, w2.clone());
+    check_value("f102_grad", &value, &primal);
+    let (value, tape) = f102_fwd(t.clone(), w.clone(), &w1, q, w2.clone());
+    check_value("f102_fwd", &value, &primal);
+    check("f102", &d.theta, &flat(&[g.t.as_slice(), g.w.as_slice(), g.w1.as_slice(), g.w2.as_slice()]), |rd| {
+        let t = rd.row(2);
+        let w = rd.matrix(3, 3);
+        let w1 = rd.matrix(3, 3);
+        let w2 = rd.matrix(3, 3);
+        f102(t.clone(), w.clone(), &w1, q, w2.clone())
     });
 }
 
 #[differentiate]
-/// Generated function `f103`.
-fn f103(h: f64) -> f64 {
-    let act1 = (((RowDVector::<f64>::from_row_slice(&[-0.59, -0.21])) * h).add_scalar(((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.19, 0.04, -0.20])).scale(h)).mean())) * ((((h.abs() + 0.5).sqrt()).abs() + 0.5).ln());
-    let sel2 = if !((h.exp()) < (-0.49)) {
-        let h3 = act1.clone();
-        h * 0.31
-    } else {
-        (act1.map(|e4| { let mut t5 = e4 / (e4.abs() + 0.5); if e4 < (-0.10) { t5 = ((t5 - t5) * 0.14).tanh(); } else { t5 += e4 + h; } t5 * 0.5 + e4 })).norm()
-    };
-    let act6 = &act1 + (log_softmax(&(tanh((f061(&act1, &((DMatrix::<f64>::from_row_slice(3, 1, &[-0.82, 0.21, -0.30])) * ((DVector::<f64>::from_row_slice(&[-0.07])) * sel2)))) * 0.13))));
-    let sel2 = sigmoid((sel2 + (act1.nrows() as f64 * 0.3)) * 0.13);
-    let h7 = h;
-    h + ((h7.sin()).tanh().tan())
+pub(crate) fn f103(w1: f64, c: f64, y: &SMatrix<f64, 3, 3>, w: f64) -> SMatrix<f64, 3, 3> {
+    let h1 = ((y.component_div(&y.abs().add_scalar(0.5))).component_mul(&(y.clone()))) * (y.mean());
+    let y = y + ((((y * 0.23).exp()) * 0.12).exp());
+    let mut acc2 = (SMatrix::<f64, 3, 3>::from_row_slice(&[-0.79, -0.41, -0.39, 0.38, -0.43, -0.38, 0.28, 0.18, 0.28])).add_scalar(w1);
+    if (w.abs()) > (-0.42) && y.sum() > 0.39 {
+        acc2 *= sigmoid(w * 0.67);
+        acc2 *= tanh((h1.nrows() as f64 * 0.3));
+    }
+    ((SMatrix::<f64, 3, 3>::from_row_slice(&[0.24, -0.82, -0.51, -0.85, -0.33, -0.43, 0.37, -0.71, -0.37])) * c) + (acc2.transpose())
 }
 
 #[test]
 fn f103_gradient() {
     let mut d = Draw::new(103);
-    let h = d.scalar();
-    let (value, g) = f103_grad(h);
-    let primal = f103(h);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f103: the forward sweep gives {value}, the function {primal}");
-    check("f103", &d.theta, &flat(&[&[g.h]]), |rd| {
-        let h = rd.scalar();
-        f103(h)
+    let w1 = d.scalar();
+    let c = d.scalar();
+    let y = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let w = d.scalar();
+    let u = SMatrix::<f64, 3, 3>::from_column_slice(d.seed_matrix(3, 3).as_slice());
+    let primal = f103(w1, c, &y, w);
+    let (value, g) = f103_vjp(w1, c, &y, w, u.clone());
+    check_value("f103_vjp", &value, &primal);
+    let (value, tape) = f103_fwd(w1, c, &y, w);
+    check_value("f103_fwd", &value, &primal);
+    check("f103", &d.theta, &flat(&[&[g.w1], &[g.c], g.y.as_slice(), &[g.w]]), |rd| {
+        let w1 = rd.scalar();
+        let c = rd.scalar();
+        let y = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        let w = rd.scalar();
+        u.dot(&f103(w1, c, &y, w))
     });
 }
 
 #[differentiate]
-/// Generated function `f104`.
-pub(crate) fn f104(c: DMatrix<f64>, x: f64, n: usize, s: f64, v: f64, labels: &[usize]) -> DMatrix<f64> {
-    let u1 = v;
-    let acc2 = (((DMatrix::<f64>::from_row_slice(2, 3, &[-0.06, 0.70, -0.49, 0.26, -0.62, -0.28])) * x) * ((DMatrix::<f64>::from_row_slice(3, 2, &[0.49, -0.57, -0.36, 0.01, -0.77, 0.14])) * v)).transpose();
-    let out6 = (sigmoid((f070(((DVector::<f64>::from_element(4, 0.55)).add_scalar(v)).map(|e3| (if (x.exp()) < (-0.27) { s * v } else { u1 })), &(x * &c), 0.43, &(((DMatrix::<f64>::from_element(3, 2, 0.70)) * x).map(|e4| { let mut t5 = s; if (if !((sigmoid(e4)) < (-0.06)) { u1 } else { v }) < 0.49 { t5 = s.tanh().tan(); } else { t5 += v.max(u1); } t5 * 0.5 + u1 })), sigmoid(s), labels, n)) * 0.13)) + (&acc2 - &c);
-    let g9 = softmax((c.map(|e7| ((u1.sin()).abs() + 0.5).recip())).map(|e8| (tanh(v)) * (labels.len() as f64 * 0.2)));
-    let out10 = tanh((add_bias(&(&acc2 + &g9), &((RowDVector::<f64>::from_row_slice(&[-0.13, -0.78])).component_div(&square(&((RowDVector::<f64>::from_row_slice(&[-0.82, 0.44])).add_scalar(v))).add_scalar(0.5))))) * 0.13);
-    let s = s - (((u1.tanh().tan()) * 0.82).max((if (c.sum()) < 0.01 { s.min(v) } else { leaky_relu(v, 0.1) })));
-    ((DMatrix::<f64>::from_element(2, 2, 0.50)) * x) + ((DMatrix::<f64>::from_element(2, 2, 0.79)) * s) + &g9 + (acc2.component_mul(&(((f092(n, &(add_bias(&c, &((RowDVector::<f64>::from_row_slice(&[-0.44, 0.76])) * s))), u1, &(c.component_mul(&c)), true)) * 0.13).map(|e11| e11.sin()))))
+fn f104(n: usize, bias: f64) -> f64 {
+    let mut acc1 = -(if (square(bias)) < 0.34 && ((bias.abs() + 0.5).ln()) < 0.42 { bias } else { bias });
+    let sc2 = ((((DVector::<f64>::from_row_slice(&[-0.89, 0.64, 0.56])).add_scalar(bias)).transpose()).scale(acc1)).component_mul(&(RowDVector::<f64>::from_row_slice(&[0.55, -0.45, 0.41])));
+    let blk3 = {
+        let t4 = (&sc2 * acc1).abs();
+        sc2.clone()
+    };
+    let mut acc5 = (bias.abs() + 0.5).recip();
+    acc1 = acc1 + (acc1 * (elu((sc2.nrows() as f64 * 0.3), 0.7)));
+    if sc2.sum() > 0.23 {
+        acc1 = (sc2.mean()) + (tanh((blk3.norm_squared()) * 0.04));
+    }
+    acc1 + ((maxout(bias, bias)).tanh().tan())
 }
 
 #[test]
 fn f104_gradient() {
     let mut d = Draw::new(104);
-    let c = d.matrix(2, 2);
-    let x = d.scalar();
-    let n: usize = 3;
-    let s = d.scalar();
-    let v = d.scalar();
-    let labels: [usize; 2] = [0, 1];
-    let u = d.seed_matrix(2, 2);
-    let (value, g) = f104_vjp(c.clone(), x, n, s, v, &labels, u.clone());
-    let primal = f104(c.clone(), x, n, s, v, &labels);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f104: the forward sweep differs from the function");
-    check("f104", &d.theta, &flat(&[g.c.as_slice(), &[g.x], &[g.s], &[g.v]]), |rd| {
-        let c = rd.matrix(2, 2);
-        let x = rd.scalar();
-        let s = rd.scalar();
-        let v = rd.scalar();
-        u.dot(&f104(c.clone(), x, n, s, v, &labels))
+    let n: usize = 4;
+    let bias = d.scalar();
+    let primal = f104(n, bias);
+    let (value, g) = f104_grad(n, bias);
+    check_value("f104_grad", &value, &primal);
+    let (value, tape) = f104_fwd(n, bias);
+    check_value("f104_fwd", &value, &primal);
+    check("f104", &d.theta, &flat(&[&[g.bias]]), |rd| {
+        let bias = rd.scalar();
+        f104(n, bias)
     });
 }
 
-#[differentiate(wrt(t, w, q, k))]
-fn f105(w: DMatrix<f64>, z: &DMatrix<f64>, t: &DVector<f64>, q: &RowDVector<f64>, n: usize, k: &DVector<f64>) -> f64 {
-    let out1 = (-((w.mean()).abs())).sin();
-    let blk2 = {
-        let t3 = ((leaky_relu(out1, 0.1)).abs() + 0.5).ln();
-        k.clone()
+#[differentiate]
+pub fn f105(bias: f64, w: f64, b: SMatrix<f64, 3, 2>, w2: f64) -> f64 {
+    let sc2 = (b.transpose()).component_div(&(b.transpose()).map(|e1| e1 * e1 + 0.5));
+    let mut acc3 = ((f091(&[1], (((DMatrix::<f64>::from_row_slice(2, 2, &[0.68, 0.64, 0.37, -0.52])).add_scalar(w2)) * 0.21).exp(), &(DMatrix::<f64>::from_fn(2, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)), &((DMatrix::<f64>::from_element(1, 3, 0.54)).scale(bias)), true, (RowDVector::<f64>::from_row_slice(&[-0.10, 0.33])).scale(w2))) * 0.13).sin();
+    let sc4 = w;
+    let g5: f64 = relu(b.norm());
+    let acc6 = -(1.75 * sc4);
+    let blk7 = {
+        let t8 = (if (w * 0.57) < (-0.58) { w2 } else { w2 }).powi(2);
+        b.clone()
     };
-    let out4 = out1 - (out1 * (relu(out1)));
-    let out4 = out4 - out4;
-    return (k.sum()) + (q.sum()) + (blk2.sum()) + out1;
+    acc6 + g5 + acc3 + (((f005(&((DVector::<f64>::from_row_slice(&[0.89, -0.45, -0.26, 0.40])) * acc6), &(relu(&((DMatrix::<f64>::from_row_slice(1, 3, &[0.25, 0.09, 0.71])) * w2))), 1.40)) * 0.13).sin())
 }
 
 #[test]
 fn f105_gradient() {
     let mut d = Draw::new(105);
-    let w = d.matrix(3, 3);
-    let z = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let t = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let q = d.row(2);
-    let n: usize = 4;
-    let k = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let (value, tape) = f105_fwd(w.clone(), &z, &t, &q, n, &k);
+    let bias = d.scalar();
+    let w = d.scalar();
+    let b = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let w2 = d.scalar();
+    let primal = f105(bias, w, b.clone(), w2);
+    let (value, g) = f105_grad(bias, w, b.clone(), w2);
+    check_value("f105_grad", &value, &primal);
+    let (value, tape) = f105_fwd(bias, w, b.clone(), w2);
+    check_value("f105_fwd", &value, &primal);
     let g = f105_bwd(tape, 1.0);
-    let primal = f105(w.clone(), &z, &t, &q, n, &k);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f105: the forward sweep gives {value}, the function {primal}");
-    check("f105", &d.theta, &flat(&[g.w.as_slice(), g.t.as_slice(), g.q.as_slice(), g.k.as_slice()]), |rd| {
-        let w = rd.matrix(3, 3);
-        let t = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let q = rd.row(2);
-        let k = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        f105(w.clone(), &z, &t, &q, n, &k)
+    check("f105", &d.theta, &flat(&[&[g.bias], &[g.w], g.b.as_slice(), &[g.w2]]), |rd| {
+        let bias = rd.scalar();
+        let w = rd.scalar();
+        let b = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let w2 = rd.scalar();
+        f105(bias, w, b.clone(), w2)
     });
 }
 
-#[differentiate(wrt(k, y))]
-fn f106(b1: &DMatrix<f64>, k: f64, y: SMatrix<f64, 2, 3>) -> SMatrix<f64, 2, 3> {
-    let out1 = (y.transpose()).transpose();
-    let sc3 = (y.transpose()).map(|e2| ((e2.abs() + 0.5).recip()).tanh());
-    &out1 + &y
+#[differentiate]
+/// Generated function `f106`.
+fn f106(s: &DMatrix<f64>) -> f64 {
+    let h1 = square(&(s.clone().into_owned()));
+    let g2 = h1.mean();
+    let sel3 = if (s.nrows() as f64 * 0.3) > (-0.09) {
+        let sc4: DMatrix<f64> = sigmoid(((((sigmoid((f088(&((&h1 * 0.15).exp()), 3, 0.28 * g2)) * 0.13)) * 0.34).exp()) + ((softmax(s)).add_scalar(s.norm()))) * 0.13);
+        (g2 * g2).cos()
+    } else if (g2.max(g2)) < (-0.02) || (g2.tanh().tan()) < (-0.37) {
+        let sc5 = g2;
+        (sc5.abs()) * g2
+    } else {
+        let mut acc6 = h1.clone();
+        ((sigmoid(g2 * 0.45)).powi(2)).tanh()
+    };
+    let sc7 = g2.tanh().tan();
+    let mut acc8 = s.clone();
+    (s.sum()) + (s.sum()) + ((((sel3 / (sc7.abs() + 0.5)) * 0.10).sin()).tanh().tan())
 }
 
 #[test]
 fn f106_gradient() {
     let mut d = Draw::new(106);
-    let b1 = DMatrix::from_fn(2, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let k = d.scalar();
-    let y = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let u = SMatrix::<f64, 2, 3>::from_column_slice(d.seed_matrix(2, 3).as_slice());
-    let (value, g) = f106_vjp(&b1, k, y.clone(), u.clone());
-    let primal = f106(&b1, k, y.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f106: the forward sweep differs from the function");
-    check("f106", &d.theta, &flat(&[&[g.k], g.y.as_slice()]), |rd| {
-        let k = rd.scalar();
-        let y = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        u.dot(&f106(&b1, k, y.clone()))
+    let s = d.matrix(3, 3);
+    let primal = f106(&s);
+    let (value, g) = f106_grad(&s);
+    check_value("f106_grad", &value, &primal);
+    let (value, tape) = f106_fwd(&s);
+    check_value("f106_fwd", &value, &primal);
+    check("f106", &d.theta, &flat(&[g.s.as_slice()]), |rd| {
+        let s = rd.matrix(3, 3);
+        f106(&s)
     });
 }
 
-#[differentiate]
-/// Generated function `f107`.
-fn f107(w2: &RowDVector<f64>, t: &RowDVector<f64>) -> RowDVector<f64> {
-    let blk1 = {
-        let t2 = (w2.nrows() as f64 * 0.3).abs();
-        t2.tanh().tan()
-    };
-    let blk3 = {
-        let t5 = (w2.map(|e4| -blk1)) * ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.23, -0.14, -0.11, 0.27, -0.45, 0.88, -0.15, 0.72, 0.23])).scale(blk1));
-        (if blk1 > 0.35 { tanh((f074(&(((DMatrix::<f64>::from_row_slice(3, 1, &[0.26, -0.16, -0.32])).scale(blk1)) * ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.11, 0.70, -0.63])).add_scalar(blk1))), 1.02, &[1, 1, 1], &((DMatrix::<f64>::from_element(3, 2, 0.38)).add_scalar(blk1)), 2)) * 0.13) } else { blk1.exp() })
-    };
-    let r6 = blk3;
-    let r7 = (((w2 - w2).sum()) * 0.12).sin();
-    let w2 = w2 - ((((((w2.nrows() as f64 * 0.3) * w2) * ((DMatrix::<f64>::from_row_slice(3, 3, &[0.57, 0.77, 0.15, -0.08, 0.86, 0.16, 0.26, -0.16, -0.45])) + ((DMatrix::<f64>::from_row_slice(3, 3, &[0.63, -0.29, -0.43, -0.49, 0.16, 0.80, 0.17, -0.31, -0.31])).scale(r6)))) + (sigmoid(((t + t) * (((DMatrix::<f64>::from_row_slice(3, 3, &[-0.39, -0.01, -0.63, 0.79, 0.36, 0.35, -0.78, -0.44, 0.86])) * blk3) - (DMatrix::<f64>::from_row_slice(3, 3, &[0.85, -0.78, 0.84, 0.62, -0.61, -0.61, -0.39, -0.29, 0.53])))) * 0.03))) * 0.13).map(|e8| e8.sin()));
-    let z11 = ((tanh((((RowDVector::<f64>::from_element(2, 0.67)).add_scalar(blk3)).component_mul(&((RowDVector::<f64>::from_element(2, 0.22)).add_scalar(blk1)))) * 0.10)) * ((DMatrix::<f64>::from_element(2, 3, 0.38)) * blk3)) - ((t.map(|e9| r7)).map(|e10| sigmoid(e10)));
-    let blk12 = {
-        let t13 = ((sigmoid((((tanh(blk3 * 0.21)).abs() + 0.5).powf(tanh(blk1 * 0.63))) * 0.36)).abs() + 0.5).powi(-2);
-        t * (tanh((((DMatrix::<f64>::from_row_slice(3, 3, &[0.80, 0.50, -0.43, 0.06, 0.47, -0.41, 0.66, 0.67, -0.30])).scale(t13)) + ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.46, 0.19, -0.46, -0.56, -0.33, 0.87, 0.63, -0.61, -0.50])) * r6)) * 0.13))
-    };
-    ((RowDVector::<f64>::from_row_slice(&[0.78, 0.87, -0.56])) * blk3) + (w2.add_scalar((if (-blk3) < 0.16 { r6 } else { r6 })))
+#[differentiate(wrt(b))]
+pub fn f107(a: &DMatrix<f64>, b: f64) -> f64 {
+    let a = a + ((DMatrix::<f64>::from_element(3, 3, 0.28)) * (a.clone_owned()));
+    let act1 = a.clone();
+    let h2 = (((f045(b)) * 0.13).sin()) - (a.mean());
+    h2 + h2 + (b.exp())
 }
 
 #[test]
 fn f107_gradient() {
     let mut d = Draw::new(107);
-    let w2 = d.row(3);
-    let t = d.row(3);
-    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f107_vjp(&w2, &t, u.clone());
-    let primal = f107(&w2, &t);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f107: the forward sweep differs from the function");
-    check("f107", &d.theta, &flat(&[g.w2.as_slice(), g.t.as_slice()]), |rd| {
-        let w2 = rd.row(3);
-        let t = rd.row(3);
-        u.dot(&f107(&w2, &t))
+    let a = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let b = d.scalar();
+    let primal = f107(&a, b);
+    let (value, g) = f107_grad(&a, b);
+    check_value("f107_grad", &value, &primal);
+    let (value, tape) = f107_fwd(&a, b);
+    check_value("f107_fwd", &value, &primal);
+    check("f107", &d.theta, &flat(&[&[g.b]]), |rd| {
+        let b = rd.scalar();
+        f107(&a, b)
     });
 }
 
-#[differentiate]
-pub(crate) fn f108(s: &SMatrix<f64, 3, 1>, t: SMatrix<f64, 3, 1>, b: SMatrix<f64, 1, 3>, v: SMatrix<f64, 2, 3>) -> SMatrix<f64, 3, 1> {
-    let out1 = t;
-    let s = s - (sigmoid(&(s.scale(t.mean()))));
-    let z2 = tanh(((log_softmax(&(((SMatrix::<f64, 2, 1>::from_row_slice(&[-0.62, 0.65])).scale(v.mean())) * &b))).dot(&v)) * 0.03);
-    return ((SMatrix::<f64, 3, 1>::from_row_slice(&[-0.46, 0.37, 0.25])) * v.mean()) + &t + ((SMatrix::<f64, 3, 1>::from_row_slice(&[0.23, 0.81, 0.75])) * v.mean()) + (t.clone());
+#[differentiate(wrt(bias, t, a, q))]
+fn f108(q: DVector<f64>, bias: &DVector<f64>, t: f64, y: f64, a: f64) -> DVector<f64> {
+    let act1 = bias.clone();
+    let sel2 = if (1.16 - t) > (-0.06) {
+        q.clone()
+    } else {
+        bias.clone()
+    };
+    let act3 = (act1.abs()).component_mul(&(-((DVector::<f64>::from_row_slice(&[-0.38, -0.02, -0.81])).scale(t))));
+    &act1 + &q + (&act1 * ((t.abs() + 0.5).powf(a)))
 }
 
 #[test]
 fn f108_gradient() {
     let mut d = Draw::new(108);
-    let s = SMatrix::<f64, 3, 1>::from_column_slice(d.matrix(3, 1).as_slice());
-    let t = SMatrix::<f64, 3, 1>::from_column_slice(d.matrix(3, 1).as_slice());
-    let b = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let v = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let u = SMatrix::<f64, 3, 1>::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, g) = f108_vjp(&s, t.clone(), b.clone(), v.clone(), u.clone());
-    let primal = f108(&s, t.clone(), b.clone(), v.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f108: the forward sweep differs from the function");
-    check("f108", &d.theta, &flat(&[g.s.as_slice(), g.t.as_slice(), g.b.as_slice(), g.v.as_slice()]), |rd| {
-        let s = SMatrix::<f64, 3, 1>::from_column_slice(rd.matrix(3, 1).as_slice());
-        let t = SMatrix::<f64, 3, 1>::from_column_slice(rd.matrix(3, 1).as_slice());
-        let b = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let v = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        u.dot(&f108(&s, t.clone(), b.clone(), v.clone()))
+    let q = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let bias = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let t = d.scalar();
+    let y = 0.60;
+    let a = d.scalar();
+    let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
+    let primal = f108(q.clone(), &bias, t, y, a);
+    let (value, g) = f108_vjp(q.clone(), &bias, t, y, a, u.clone());
+    check_value("f108_vjp", &value, &primal);
+    let (value, tape) = f108_fwd(q.clone(), &bias, t, y, a);
+    check_value("f108_fwd", &value, &primal);
+    check("f108", &d.theta, &flat(&[g.q.as_slice(), g.bias.as_slice(), &[g.t], &[g.a]]), |rd| {
+        let q = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        let bias = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        let t = rd.scalar();
+        let a = rd.scalar();
+        u.dot(&f108(q.clone(), &bias, t, y, a))
     });
 }
 
-#[differentiate]
+#[differentiate(wrt(s))]
 /// Generated function `f109`.
-fn f109(w2: f64, t: &DVector<f64>) -> f64 {
-    let w2: f64 = w2 + (maxout(w2 - (w2.powi(2)), (w2 / (w2.abs() + 0.5)).tanh().tan()));
-    let h1 = tanh((f033(1.36, t, t.clone())) * 0.13);
-    let sel2 = if (1.70 - w2) < (-0.54) {
-        let sc5: RowDVector<f64> = (((RowDVector::<f64>::from_row_slice(&[0.32, 0.83])).component_div(&square(&((RowDVector::<f64>::from_row_slice(&[0.31, -0.43])).add_scalar(w2))).add_scalar(0.5))).map(|e3| ((sigmoid((w2 - w2) * 0.10)).abs() + 0.5).ln())) * (((f060(&(w2 * (t.nrows() as f64 * 0.3)), &((DMatrix::<f64>::from_element(2, 3, 0.84)) * w2), &(((SMatrix::<f64, 3, 3>::from_row_slice(&[-0.27, -0.45, 0.70, 0.41, -0.52, 0.22, -0.00, -0.12, -0.82])) * w2).transpose()))) * 0.13).map(|e4| e4.sin()));
-        h1.clone()
-    } else if w2 < (-0.22) || ((w2.abs() + 0.5).recip()) > (-0.13) {
-        sigmoid((((DMatrix::<f64>::from_row_slice(3, 3, &[0.25, 0.76, 0.67, -0.64, -0.25, 0.61, -0.29, -0.87, 0.35])).scale(w2)) * (-&h1)) * 0.08)
-    } else {
-        (sigmoid(&((DVector::<f64>::from_element(3, 0.81)) * w2))) * (tanh((w2 * w2) * 0.04))
-    };
-    let tmp6 = (if ((DVector::<f64>::from_row_slice(&[0.48, 0.09, -0.86])) * w2).sum() > (-0.04) { w2.tanh().tan() } else { (((w2 + w2) * 0.10).tanh()).abs() });
-    let act7 = ((w2.tanh().tan()).abs() + 0.5).sqrt();
-    let mut acc8 = (leaky_relu(act7, 0.1)).powi(3);
-    let g9 = sigmoid((((elu(&((DMatrix::<f64>::from_row_slice(2, 3, &[0.38, 0.17, -0.46, 0.00, 0.03, 0.22])) * act7), 0.8)) - (log_softmax(&(DMatrix::<f64>::from_row_slice(2, 3, &[0.44, 0.47, 0.69, 0.27, -0.14, 0.77]))))).norm()) * 0.10);
-    w2 + (t.sum()) + (sel2.sum()) + (t.mean())
+pub(crate) fn f109(s: &DMatrix<f64>, w1: f64) -> DMatrix<f64> {
+    let s = s - (log_softmax(&((s.clone_owned()).scale((if ((w1.abs() + 0.5).ln()) < 0.14 || ((s.mean()).abs()) > 0.00 { s.mean() } else { s.mean() })))));
+    let h1 = s.mean();
+    let z2: f64 = ((h1.abs()).tanh()).tanh().tan();
+    ((DMatrix::<f64>::from_element(1, 3, 0.27)) * z2) + ((DMatrix::<f64>::from_row_slice(1, 3, &[0.26, 0.59, 0.26])) * h1) + &s
 }
 
 #[test]
 fn f109_gradient() {
     let mut d = Draw::new(109);
-    let w2 = d.scalar();
-    let t = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let (value, tape) = f109_fwd(w2, &t);
-    let g = f109_bwd(tape, 1.0);
-    let primal = f109(w2, &t);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f109: the forward sweep gives {value}, the function {primal}");
-    check("f109", &d.theta, &flat(&[&[g.w2], g.t.as_slice()]), |rd| {
-        let w2 = rd.scalar();
-        let t = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        f109(w2, &t)
+    let s = d.matrix(1, 3);
+    let w1 = 0.70;
+    let u = d.seed_matrix(1, 3);
+    let primal = f109(&s, w1);
+    let (value, g) = f109_vjp(&s, w1, u.clone());
+    check_value("f109_vjp", &value, &primal);
+    let (value, tape) = f109_fwd(&s, w1);
+    check_value("f109_fwd", &value, &primal);
+    let g = f109_bwd(tape, u.clone());
+    check("f109", &d.theta, &flat(&[g.s.as_slice()]), |rd| {
+        let s = rd.matrix(1, 3);
+        u.dot(&f109(&s, w1))
     });
 }
 
 #[differentiate]
-/// Generated function `f110`.
-pub fn f110(p: &DMatrix<f64>, n: usize, labels: &[usize], m: &SMatrix<f64, 1, 2>, x: SMatrix<f64, 3, 2>, v: &SMatrix<f64, 2, 2>) -> f64 {
-    let blk1 = {
-        let t2 = (-(p.nrows() as f64 * 0.3)) * (labels.len() as f64 * 0.2);
-        (t2 * (labels.len() as f64 * 0.2)) * m
-    };
-    let act3 = (((p.mean()).tanh().tan()).abs() + 0.5).powi(-2);
-    let act4 = (*v);
-    let out5 = (log_softmax(&(&blk1 * (labels.len() as f64 * 0.2)))).norm();
-    let act3: f64 = sigmoid((act3 - ((((tanh(act3 * 0.25)).exp()) - (if (out5.tanh().tan()) < (-0.25) || (act3 * out5) > 0.05 { act3 } else { act3 })) * ((out5 * (labels.len() as f64 * 0.2)).cos()))) * 0.10);
-    (p.sum()) + (act3 - out5)
+fn f110(w: f64, w2: &DVector<f64>, k: &DMatrix<f64>) -> DVector<f64> {
+    let g1 = tanh((if !(w > (-0.19)) { w } else { (w.abs() + 0.5).sqrt() }));
+    let w: f64 = w - (leaky_relu(w2.sum(), 0.1));
+    let tmp2 = ((tanh((((DMatrix::<f64>::from_element(4, 3, 0.87)).scale(g1)) * ((DVector::<f64>::from_row_slice(&[0.24, 0.05, 0.79])).add_scalar(w))) * 0.05)).norm_squared()).cos();
+    let mut acc3 = (DMatrix::<f64>::from_fn(2, 1, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)) / (square((if (leaky_relu(g1, 0.1)) > (-0.43) { tmp2 } else { g1 })) + 1.0);
+    acc3 /= square(1.39 * tmp2) + 1.0;
+    ((DVector::<f64>::from_element(4, 0.21)) * acc3.mean()) + (w2 - (w2.clone().into_owned()))
 }
 
 #[test]
 fn f110_gradient() {
     let mut d = Draw::new(110);
-    let p = d.matrix(1, 2);
-    let n: usize = 3;
-    let labels: [usize; 1] = [0];
-    let m = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let x = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let v = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let (value, g) = f110_grad(&p, n, &labels, &m, x.clone(), &v);
-    let primal = f110(&p, n, &labels, &m, x.clone(), &v);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f110: the forward sweep gives {value}, the function {primal}");
-    check("f110", &d.theta, &flat(&[g.p.as_slice(), g.m.as_slice(), g.x.as_slice(), g.v.as_slice()]), |rd| {
-        let p = rd.matrix(1, 2);
-        let m = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let x = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let v = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        f110(&p, n, &labels, &m, x.clone(), &v)
+    let w = d.scalar();
+    let w2 = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let k = d.matrix(1, 2);
+    let u = DVector::from_column_slice(d.seed_matrix(4, 1).as_slice());
+    let primal = f110(w, &w2, &k);
+    let (value, g) = f110_vjp(w, &w2, &k, u.clone());
+    check_value("f110_vjp", &value, &primal);
+    let (value, tape) = f110_fwd(w, &w2, &k);
+    check_value("f110_fwd", &value, &primal);
+    check("f110", &d.theta, &flat(&[&[g.w], g.w2.as_slice(), g.k.as_slice()]), |rd| {
+        let w = rd.scalar();
+        let w2 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let k = rd.matrix(1, 2);
+        u.dot(&f110(w, &w2, &k))
     });
 }
 
-#[differentiate(wrt(c, v))]
-/// Generated function `f111`.
-fn f111(c: f64, labels: &[usize], y: f64, flag: bool, n: usize, v: &DVector<f64>) -> f64 {
-    let blk1 = {
-        let t3 = (v.map(|e2| (((c + e2) * 0.34).tanh()).powi(3))).mean();
-        (sigmoid((f099(0.26, n, &(((SMatrix::<f64, 1, 2>::from_element(0.63)).add_scalar(t3)).component_mul(&((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.84, -0.60])).scale(c)))))) * 0.13)) + (t3.tanh().tan())
-    };
-    let act4 = c;
-    let out5 = tanh((f058(v)) * 0.13);
-    let r6 = v.clone();
-    let blk7 = {
-        let t8 = v / (square(y) + 1.0);
-        softmax_cross_entropy((DMatrix::<f64>::from_element(3, 2, 0.78)).transpose(), labels)
-    };
-    let out9: RowDVector<f64> = (tanh(((act4 + (n as f64 * 0.25)) * (((RowDVector::<f64>::from_element(4, 0.85)) * blk1) * act4)) * 0.13)) / (square((relu(act4)).min(1.50 * y)) + 1.0);
-    let blk7 = blk7 - (((tanh(((blk1 * ((DMatrix::<f64>::from_row_slice(2, 3, &[0.55, -0.32, 0.39, 0.44, 0.22, -0.09])).scale(c))).sum()) * 0.05)).abs() + 0.5).powi(-2));
-    blk1 + ((act4.abs()).min(relu(blk7)))
+#[differentiate]
+fn f111(y: &DMatrix<f64>, x: DVector<f64>, v: &DMatrix<f64>, n: usize) -> DVector<f64> {
+    let mut acc1 = ((y.mean()) + 1.78) / ((((v.mean()).abs() + 0.5).powf((y.nrows() as f64 * 0.3))).abs() + 0.5);
+    let mut acc2 = ((((acc1 * 0.16).tanh()).abs() + 0.5).powf(tanh(acc1 * 0.16))).abs();
+    let act4 = v.map(|e3| e3);
+    let mut acc6 = (elu(&act4, 0.8)).map(|e5| e5);
+    let g7 = acc1;
+    let mut acc8 = x.clone();
+    ((DVector::<f64>::from_row_slice(&[0.31, -0.47, -0.04, -0.18])) * acc6.mean()) + ((DVector::<f64>::from_element(4, 0.56)) * y.mean()) + &acc8 + (acc8.component_div(&square(&((DVector::<f64>::from_row_slice(&[-0.57, -0.90, -0.58, 0.65])).component_mul(&acc8))).add_scalar(0.5)))
 }
 
 #[test]
 fn f111_gradient() {
     let mut d = Draw::new(111);
-    let c = d.scalar();
-    let labels: [usize; 2] = [0, 1];
-    let y = 0.90;
-    let flag = false;
-    let n: usize = 3;
-    let v = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let (value, g) = f111_grad(c, &labels, y, flag, n, &v);
-    let primal = f111(c, &labels, y, flag, n, &v);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f111: the forward sweep gives {value}, the function {primal}");
-    check("f111", &d.theta, &flat(&[&[g.c], g.v.as_slice()]), |rd| {
-        let c = rd.scalar();
-        let v = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        f111(c, &labels, y, flag, n, &v)
+    let y = d.matrix(2, 2);
+    let x = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let v = d.matrix(1, 2);
+    let n: usize = 2;
+    let u = DVector::from_column_slice(d.seed_matrix(4, 1).as_slice());
+    let primal = f111(&y, x.clone(), &v, n);
+    let (value, g) = f111_vjp(&y, x.clone(), &v, n, u.clone());
+    check_value("f111_vjp", &value, &primal);
+    let (value, tape) = f111_fwd(&y, x.clone(), &v, n);
+    check_value("f111_fwd", &value, &primal);
+    check("f111", &d.theta, &flat(&[g.y.as_slice(), g.x.as_slice(), g.v.as_slice()]), |rd| {
+        let y = rd.matrix(2, 2);
+        let x = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let v = rd.matrix(1, 2);
+        u.dot(&f111(&y, x.clone(), &v, n))
     });
 }
 
-#[differentiate]
-/// Generated function `f112`.
-pub fn f112(k: f64, b1: &DMatrix<f64>, w2: f64, a: f64) -> DMatrix<f64> {
-    let mut acc1 = (if !(a > 0.20) { k * k } else { a.min(a) });
-    let z2 = log_softmax(&(tanh(((b1 * w2).component_mul(&(b1 * (DMatrix::<f64>::from_fn(3, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1))))) * 0.07)));
-    let mut acc3 = -(&z2 - &z2);
-    ((DMatrix::<f64>::from_row_slice(2, 3, &[0.80, -0.55, 0.22, -0.85, -0.37, 0.46])) * w2) + (add_bias(&(softmax(b1)), &(DVector::<f64>::from_element(2, 0.40))))
+#[differentiate(wrt(bias))]
+fn f112(bias: DVector<f64>, m: &DVector<f64>) -> DVector<f64> {
+    let sc1 = bias.clone();
+    let mut acc3 = (&bias / (square(sc1.mean()) + 1.0)).component_div(&square(&(((DVector::<f64>::from_element(4, 0.13)).scale(bias.mean())).map(|e2| (-e2).tanh()))).add_scalar(0.5));
+    acc3 = tanh(&acc3);
+    let sc7 = tanh((f001(&[1, 1], &(((RowDVector::<f64>::from_row_slice(&[-0.86, 0.54])) * (sc1.mean())).map(|e6| ((e6 - e6).abs() + 0.5).ln())), &(log_softmax(&((RowDVector::<f64>::from_row_slice(&[-0.11, -0.25])).add_scalar(sc1.mean())))), ((acc3.mean()).abs() + 0.5).sqrt())) * 0.13);
+    let mut acc8 = sc7 + 0.88;
+    let acc9 = m.transpose();
+    &sc1 + ((&bias - &sc1).component_div(&bias.abs().add_scalar(0.5)))
 }
 
 #[test]
 fn f112_gradient() {
     let mut d = Draw::new(112);
-    let k = d.scalar();
-    let b1 = d.matrix(2, 3);
-    let w2 = d.scalar();
-    let a = d.scalar();
-    let u = d.seed_matrix(2, 3);
-    let (value, g) = f112_vjp(k, &b1, w2, a, u.clone());
-    let primal = f112(k, &b1, w2, a);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f112: the forward sweep differs from the function");
-    check("f112", &d.theta, &flat(&[&[g.k], g.b1.as_slice(), &[g.w2], &[g.a]]), |rd| {
-        let k = rd.scalar();
-        let b1 = rd.matrix(2, 3);
-        let w2 = rd.scalar();
-        let a = rd.scalar();
-        u.dot(&f112(k, &b1, w2, a))
+    let bias = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let m = DVector::from_column_slice(DMatrix::from_fn(4, 1, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let u = DVector::from_column_slice(d.seed_matrix(4, 1).as_slice());
+    let primal = f112(bias.clone(), &m);
+    let (value, g) = f112_vjp(bias.clone(), &m, u.clone());
+    check_value("f112_vjp", &value, &primal);
+    let (value, tape) = f112_fwd(bias.clone(), &m);
+    check_value("f112_fwd", &value, &primal);
+    check("f112", &d.theta, &flat(&[g.bias.as_slice()]), |rd| {
+        let bias = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        u.dot(&f112(bias.clone(), &m))
     });
 }
 
 #[differentiate]
 /// Generated function `f113`.
-fn f113(s: f64, x: f64, k: &DVector<f64>, c: &f64) -> DVector<f64> {
-    let mut acc1 = -(x * (k.nrows() as f64 * 0.3));
-    let blk2 = {
-        let t3 = (x * (k.nrows() as f64 * 0.3)).exp();
-        (s.exp()).abs()
-    };
-    acc1 += ((((*c) * blk2) * (((DVector::<f64>::from_row_slice(&[-0.38, 0.14])).scale(blk2)).norm())) * 0.03).tanh();
-    let mut acc4 = k.clone();
-    let acc5: RowDVector<f64> = k.transpose();
-    let mut acc6 = s.max(acc5.mean());
-    if !(s > 0.00) {
-        acc6 += blk2;
+pub fn f113(c: f64, n: usize, m: &RowDVector<f64>, h: &RowDVector<f64>, x: f64) -> RowDVector<f64> {
+    let tmp1 = tanh(c);
+    let sc3 = (m * tmp1) - (h.map(|e2| tmp1));
+    let act4 = m.clone_owned();
+    let tmp5 = (m.nrows() as f64 * 0.3).cos();
+    let sc6 = elu(sc3.abs(), 0.8);
+    let sel7 = if (if (c + tmp1) < 0.43 { tmp5 } else { (m.nrows() as f64 * 0.3) }) > (-0.09) && (elu(tmp5, 0.7)) > (-0.15) {
+        tmp5
     } else {
-        acc6 = acc6 + (if (sigmoid((blk2 / ((*c).abs() + 0.5)) * 0.12)) > (-0.47) { acc6.tanh().tan() } else { (if (acc1.cos()) < 0.16 && acc4.sum() > 0.20 { acc1 } else { s }) });
-    }
-    ((DVector::<f64>::from_row_slice(&[0.90, -0.49])) * acc6) + ((DVector::<f64>::from_row_slice(&[0.67, 0.37])) * acc6) + ((DVector::<f64>::from_row_slice(&[-0.47, -0.80])) * blk2) + k
+        (square(tmp5)) + 0.81
+    };
+    let blk8 = {
+        let t9 = ((m.nrows() as f64 * 0.3).exp()).cos();
+        sc6.clone()
+    };
+    return &sc6 + ((softmax(&blk8)) / (square((if (1.23 - c) < (-0.01) { c } else { tmp5 })) + 1.0));
 }
 
 #[test]
 fn f113_gradient() {
     let mut d = Draw::new(113);
-    let s = d.scalar();
-    let x = d.scalar();
-    let k = DVector::from_column_slice(d.matrix(2, 1).as_slice());
     let c = d.scalar();
-    let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, tape) = f113_fwd(s, x, &k, &c);
+    let n: usize = 2;
+    let m = d.row(2);
+    let h = d.row(2);
+    let x = d.scalar();
+    let u = RowDVector::from_row_slice(d.seed_matrix(1, 2).as_slice());
+    let primal = f113(c, n, &m, &h, x);
+    let (value, g) = f113_vjp(c, n, &m, &h, x, u.clone());
+    check_value("f113_vjp", &value, &primal);
+    let (value, tape) = f113_fwd(c, n, &m, &h, x);
+    check_value("f113_fwd", &value, &primal);
     let g = f113_bwd(tape, u.clone());
-    let primal = f113(s, x, &k, &c);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f113: the forward sweep differs from the function");
-    check("f113", &d.theta, &flat(&[&[g.s], &[g.x], g.k.as_slice(), &[g.c]]), |rd| {
-        let s = rd.scalar();
-        let x = rd.scalar();
-        let k = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+    check("f113", &d.theta, &flat(&[&[g.c], g.m.as_slice(), g.h.as_slice(), &[g.x]]), |rd| {
         let c = rd.scalar();
-        u.dot(&f113(s, x, &k, &c))
+        let m = rd.row(2);
+        let h = rd.row(2);
+        let x = rd.scalar();
+        u.dot(&f113(c, n, &m, &h, x))
     });
 }
 
-#[differentiate]
-fn f114(t: DMatrix<f64>, labels: &[usize]) -> f64 {
-    let out1 = t.mean();
-    let acc2 = out1;
-    let sel3 = if (out1.cos()) < 0.38 || (tanh((f005(&(((RowDVector::<f64>::from_element(2, 0.15)).scale(out1)) * (DMatrix::<f64>::from_row_slice(2, 3, &[-0.61, 0.82, -0.55, 0.45, -0.41, -0.23]))), true)) * 0.13)) > (-0.44) {
-        (out1.powi(3)) * (labels.len() as f64 * 0.2)
-    } else if !((acc2 / (square(acc2) + 0.5)) > 0.18) {
-        let mut acc4 = (tanh((f080((DMatrix::<f64>::from_element(2, 3, 0.85)) * acc2, &(((labels.len() as f64 * 0.2).abs() + 0.5).powf(out1)), true)) * 0.13)) * (DMatrix::<f64>::from_element(3, 2, 0.25));
-        (out1 + acc2).min(out1 - acc2)
+#[differentiate(wrt(m, q))]
+/// Generated function `f114`.
+fn f114(b1: f64, m: f64, q: DVector<f64>) -> DVector<f64> {
+    let u1 = q.clone();
+    let tmp2 = ((((RowDVector::<f64>::from_row_slice(&[0.78, 0.02, 0.67])).add_scalar(m)).component_div(&(q.transpose()).abs().add_scalar(0.5))).transpose()).transpose();
+    let sel3 = if m > (-0.43) || (elu(m, 0.7)) > 0.59 {
+        b1
+    } else if (((f001(&[1, 1], &((RowDVector::<f64>::from_row_slice(&[0.70, -0.46])).scale(m)), &(((DVector::<f64>::from_row_slice(&[-0.73, -0.18])).scale(m)).transpose()), tanh((f005(&((DVector::<f64>::from_row_slice(&[0.84, 0.19, 0.89, -0.64])).add_scalar(m)), &((DMatrix::<f64>::from_row_slice(1, 3, &[0.15, -0.14, 0.37])).scale(m)), 1.45)) * 0.13))) * 0.13).tanh()) < 0.53 && q.sum() > (-0.17) {
+        let r4 = u1.clone();
+        ((sigmoid(((m.abs() + 0.5).powf(m)) * 0.36)).abs() + 0.5).powi(-2)
     } else {
-        let acc5 = (((&t * &t).norm_squared()) * 0.02).sin();
-        -out1
+        b1
     };
-    let t = &t + &t;
-    let t = &t + (&t / (square(((((sel3 * sel3) * 0.12).tanh()).abs() + 0.5).powf(acc2)) + 1.0));
-    let h6 = ((((t.norm()) * 0.09).tanh()) / (out1.abs() + 0.5)).tanh();
-    out1 + ((sel3.tanh()) + ((out1.abs() + 0.5).recip()))
+    let u1 = &u1 + ((tanh(((q.component_div(&square(&u1).add_scalar(0.5))).component_mul(&((DMatrix::<f64>::from_row_slice(3, 1, &[-0.84, -0.39, -0.51])) * ((DVector::<f64>::from_row_slice(&[-0.58])).scale(sel3))))) * 0.11)) / (square((0.92 * m) * (q.nrows() as f64 * 0.3)) + 1.0));
+    let mut acc5 = (((DMatrix::<f64>::from_row_slice(3, 1, &[0.84, 0.02, -0.40])) * sel3) * ((DVector::<f64>::from_row_slice(&[0.26])).scale(m))) + &q;
+    &acc5 + ((DVector::<f64>::from_row_slice(&[-0.50, -0.66, 0.61])) * m) + ((DVector::<f64>::from_row_slice(&[-0.89, -0.20, -0.72])) * sel3) + &q
 }
 
 #[test]
 fn f114_gradient() {
     let mut d = Draw::new(114);
-    let t = d.matrix(2, 2);
-    let labels: [usize; 2] = [0, 1];
-    let (value, g) = f114_grad(t.clone(), &labels);
-    let primal = f114(t.clone(), &labels);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f114: the forward sweep gives {value}, the function {primal}");
-    check("f114", &d.theta, &flat(&[g.t.as_slice()]), |rd| {
-        let t = rd.matrix(2, 2);
-        f114(t.clone(), &labels)
+    let b1 = 0.50;
+    let m = d.scalar();
+    let q = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
+    let primal = f114(b1, m, q.clone());
+    let (value, g) = f114_vjp(b1, m, q.clone(), u.clone());
+    check_value("f114_vjp", &value, &primal);
+    let (value, tape) = f114_fwd(b1, m, q.clone());
+    check_value("f114_fwd", &value, &primal);
+    check("f114", &d.theta, &flat(&[&[g.m], g.q.as_slice()]), |rd| {
+        let m = rd.scalar();
+        let q = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        u.dot(&f114(b1, m, q.clone()))
     });
 }
 
-#[differentiate(crate = ::autodiff)]
-/// Generated function `f115`.
-fn f115(b2: &DMatrix<f64>, m: f64) -> DMatrix<f64> {
-    let tmp1 = (b2.clone()).component_div(&square(&(b2.component_mul(b2))).add_scalar(0.5));
-    let sel2 = if (m - m) < 0.53 {
-        log_softmax(&(sigmoid(&tmp1)))
-    } else {
-        tmp1.clone()
+#[differentiate(wrt(t, s))]
+pub fn f115(s: f64, t: &SMatrix<f64, 1, 2>, w1: &SMatrix<f64, 1, 2>) -> f64 {
+    let blk1 = {
+        let t3 = -(t.component_div(&t.map(|e2| e2 * e2 + 0.5)));
+        (relu(s)) * (t.nrows() as f64 * 0.3)
     };
-    let tmp3 = (-(m - m)).tanh().tan();
-    let g4 = (sigmoid(((-m) + (elu(tmp3, 0.7))) * 0.33)).exp();
-    let mut acc5 = (&tmp1 * (DMatrix::<f64>::from_element(3, 3, 0.57))).add_scalar(m);
-    &tmp1 + b2 + &sel2 + ((-((DVector::<f64>::from_row_slice(&[-0.47])).add_scalar(m))) * (softmax((RowDVector::<f64>::from_row_slice(&[0.53, -0.24, 0.80])).add_scalar(tmp3))))
+    let z4 = 0.88 * (-(s.powi(2)));
+    let mut acc5 = (-s).cos();
+    let z6 = s;
+    s + ((acc5.tanh().tan()).abs())
 }
 
 #[test]
 fn f115_gradient() {
     let mut d = Draw::new(115);
-    let b2 = d.matrix(1, 3);
-    let m = d.scalar();
-    let u = d.seed_matrix(1, 3);
-    let (value, g) = f115_vjp(&b2, m, u.clone());
-    let primal = f115(&b2, m);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f115: the forward sweep differs from the function");
-    check("f115", &d.theta, &flat(&[g.b2.as_slice(), &[g.m]]), |rd| {
-        let b2 = rd.matrix(1, 3);
-        let m = rd.scalar();
-        u.dot(&f115(&b2, m))
+    let s = d.scalar();
+    let t = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let w1 = SMatrix::<f64, 1, 2>::from_column_slice(DMatrix::from_fn(1, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let primal = f115(s, &t, &w1);
+    let (value, g) = f115_grad(s, &t, &w1);
+    check_value("f115_grad", &value, &primal);
+    let (value, tape) = f115_fwd(s, &t, &w1);
+    check_value("f115_fwd", &value, &primal);
+    check("f115", &d.theta, &flat(&[&[g.s], g.t.as_slice()]), |rd| {
+        let s = rd.scalar();
+        let t = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        f115(s, &t, &w1)
     });
 }
 
-#[differentiate(wrt(q, a, w))]
-fn f116(w: &RowDVector<f64>, q: &DMatrix<f64>, a: &RowDVector<f64>, flag: bool, k: &DMatrix<f64>) -> f64 {
-    let mut acc1 = (if flag { 0.5_f64 } else { 1.5 });
-    acc1 = ((if flag { 0.5_f64 } else { 1.5 }).sin()).tanh().tan();
-    let blk2 = {
-        let t3 = (tanh((((a.mean()).abs() + 0.5).powf(q.mean())) * 0.36)).powi(3);
-        q.norm_squared()
-    };
-    (w.sum()) + (a.sum()) + (elu(tanh((blk2 * blk2) * 0.05), 0.7))
+#[differentiate(wrt(q, x, b1))]
+pub fn f116(s: f64, b1: f64, x: f64, q: f64) -> f64 {
+    let sc2 = ((DMatrix::<f64>::from_fn(3, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)).scale(x)).component_div(&((DMatrix::<f64>::from_row_slice(3, 2, &[0.42, 0.78, -0.27, 0.27, -0.03, -0.64])).add_scalar(x)).map(|e1| e1 * e1 + 0.5));
+    let tmp4 = (sc2.transpose()).map(|e3| b1);
+    let mut acc5 = tanh(((sc2.transpose()) - (sc2.transpose())) * 0.13);
+    acc5 *= ((-b1) * 0.67).tanh();
+    let sc6: DMatrix<f64> = tmp4.clone();
+    return (tmp4.sum()) + x;
 }
 
 #[test]
 fn f116_gradient() {
     let mut d = Draw::new(116);
-    let w = d.row(3);
-    let q = d.matrix(1, 2);
-    let a = d.row(3);
-    let flag = true;
-    let k = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let (value, g) = f116_grad(&w, &q, &a, flag, &k);
-    let primal = f116(&w, &q, &a, flag, &k);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f116: the forward sweep gives {value}, the function {primal}");
-    check("f116", &d.theta, &flat(&[g.w.as_slice(), g.q.as_slice(), g.a.as_slice()]), |rd| {
-        let w = rd.row(3);
-        let q = rd.matrix(1, 2);
-        let a = rd.row(3);
-        f116(&w, &q, &a, flag, &k)
+    let s = 0.70;
+    let b1 = d.scalar();
+    let x = d.scalar();
+    let q = d.scalar();
+    let primal = f116(s, b1, x, q);
+    let (value, g) = f116_grad(s, b1, x, q);
+    check_value("f116_grad", &value, &primal);
+    let (value, tape) = f116_fwd(s, b1, x, q);
+    check_value("f116_fwd", &value, &primal);
+    check("f116", &d.theta, &flat(&[&[g.b1], &[g.x], &[g.q]]), |rd| {
+        let b1 = rd.scalar();
+        let x = rd.scalar();
+        let q = rd.scalar();
+        f116(s, b1, x, q)
     });
 }
 
 #[differentiate]
-/// Generated function `f117`.
-pub fn f117(b2: DMatrix<f64>, b: f64) -> DMatrix<f64> {
-    let sel1 = if (b - b) > 0.26 || (sigmoid(b)) < 0.51 {
-        (((square(b)) * (b2.map(|e2| { let mut t3 = (b.abs() + 0.5).powf(b); if !((if (1.05 + e2) > (-0.30) { e2 } else { t3 }) < (-0.23)) { t3 = t3; } else { t3 += ((square(t3)) * 0.13).tanh(); } t3 * 0.5 + t3 - b }))) * 0.08).map(|e4| e4.sin())
+fn f117(t: &RowDVector<f64>, h: DMatrix<f64>, x: f64) -> f64 {
+    let acc1 = x;
+    let acc3 = ((((DMatrix::<f64>::from_row_slice(2, 2, &[-0.22, -0.40, 0.59, 0.44])).scale(x)) * (((h.transpose()).component_div(&((DMatrix::<f64>::from_row_slice(2, 1, &[0.76, 0.52])) * acc1).abs().add_scalar(0.5))).add_scalar(0.36 * acc1))) * 0.11).map(|e2| e2.sin());
+    let sel4 = if (x.tanh()) < (-0.58) && (-x) < (-0.09) {
+        (-acc1) + (x.abs())
+    } else if (-acc1) < (-0.49) || (maxout(x, acc1)) > (-0.01) {
+        ((((x.abs() + 0.5).powf(acc1)) * 0.36).sin()).exp()
     } else {
-        (&b2 * &b2).map(|e5| b)
+        (x.powi(3)) + 0.93
     };
-    let mut acc6 = b.abs();
-    let tmp9 = ((sel1.map(|e7| { let mut t8 = tanh(acc6); if (e7.powi(2)) > 0.18 { t8 = ((e7.exp()) * 0.23).sin(); } else { t8 += 0.86 * acc6; } t8 * 0.5 + b.tanh().tan() })).mean()) * (b2.clone());
-    let tmp10 = sigmoid(0.47 + b);
-    let out11: DMatrix<f64> = b2.clone();
-    if (acc6 * b) > 0.32 {
-        let g12: f64 = ((tanh((f104(&sel1 * tmp10, out11.mean(), 1, tmp10, (acc6.abs() + 0.5).powi(-2), &[1, 1])) * 0.13)).norm()).abs();
-        acc6 -= tmp10;
-    }
-    let g13 = acc6;
-    ((DMatrix::<f64>::from_row_slice(2, 2, &[0.14, 0.55, 0.78, -0.11])) * b) + &sel1 + &tmp9 + ((maxout(&b2, &out11)).map(|e14| g13))
+    let r5 = x;
+    let g6 = softmax(&(((DMatrix::<f64>::from_row_slice(1, 3, &[0.67, 0.83, -0.77])).scale(x)) * (tanh((((DMatrix::<f64>::from_element(3, 3, 0.23)).add_scalar(x)) * ((DMatrix::<f64>::from_row_slice(3, 2, &[-0.09, -0.09, 0.03, -0.31, -0.03, 0.19])).add_scalar(x))) * 0.09))));
+    let blk7 = {
+        let t8 = (if !(r5 < 0.11) { t.mean() } else { x.powi(2) });
+        ((g6.transpose()).map(|e9| x)).component_mul(&(-&acc3))
+    };
+    let tmp10 = r5;
+    return sel4 + (g6.sum()) + x + ((blk7.abs()).sum());
 }
 
 #[test]
 fn f117_gradient() {
     let mut d = Draw::new(117);
-    let b2 = d.matrix(2, 2);
-    let b = d.scalar();
-    let u = d.seed_matrix(2, 2);
-    let (value, tape) = f117_fwd(b2.clone(), b);
-    let g = f117_bwd(tape, u.clone());
-    let primal = f117(b2.clone(), b);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f117: the forward sweep differs from the function");
-    check("f117", &d.theta, &flat(&[g.b2.as_slice(), &[g.b]]), |rd| {
-        let b2 = rd.matrix(2, 2);
-        let b = rd.scalar();
-        u.dot(&f117(b2.clone(), b))
+    let t = d.row(3);
+    let h = d.matrix(1, 2);
+    let x = d.scalar();
+    let primal = f117(&t, h.clone(), x);
+    let (value, g) = f117_grad(&t, h.clone(), x);
+    check_value("f117_grad", &value, &primal);
+    let (value, tape) = f117_fwd(&t, h.clone(), x);
+    check_value("f117_fwd", &value, &primal);
+    let g = f117_bwd(tape, 1.0);
+    check("f117", &d.theta, &flat(&[g.t.as_slice(), g.h.as_slice(), &[g.x]]), |rd| {
+        let t = rd.row(3);
+        let h = rd.matrix(1, 2);
+        let x = rd.scalar();
+        f117(&t, h.clone(), x)
     });
 }
 
-#[differentiate]
-pub(crate) fn f118(v: f64, n: usize) -> f64 {
-    let v = v - (v * v);
-    let blk1 = {
-        let t3 = ((((DVector::<f64>::from_row_slice(&[-0.62, 0.20])).transpose()).add_scalar(v - v)) * 0.12).map(|e2| e2.sin());
-        (v + v).max(1.53 * v)
-    };
-    let blk4 = {
-        let t5 = (v.abs() + 0.5).sqrt();
-        (sigmoid((v * (n as f64 * 0.25)) * 0.27)).powi(3)
-    };
-    let acc6 = (DMatrix::<f64>::from_row_slice(2, 3, &[0.48, -0.36, 0.76, 0.44, 0.29, -0.06])).scale(blk1);
-    let v = v - ((tanh((add_bias(&acc6, &((RowDVector::<f64>::from_row_slice(&[-0.46, -0.51, 0.03])) * blk1))) * 0.08)).norm());
-    blk1 + blk1 + ((if (tanh((blk1 * v) * 0.03)) > 0.19 { blk1 } else { v }).abs())
+#[differentiate(wrt(t, b))]
+pub(crate) fn f118(labels: &[usize], p: f64, b2: &DMatrix<f64>, b: DMatrix<f64>, t: RowDVector<f64>) -> f64 {
+    let mut acc1 = b2.clone();
+    acc1 *= ((-(b.mean())) * 0.67).tanh();
+    let h2 = acc1.clone().into_owned();
+    let mut acc3 = (tanh((f012(&[1], 0.76 * p)) * 0.13)) + (p + 0.96);
+    (b.sum()) + (tanh((t.dot(&((RowDVector::<f64>::from_row_slice(&[0.05, -0.16, 0.85])).add_scalar(acc1.mean())))) * 0.10))
 }
 
 #[test]
 fn f118_gradient() {
     let mut d = Draw::new(118);
-    let v = d.scalar();
-    let n: usize = 1;
-    let (value, g) = f118_grad(v, n);
-    let primal = f118(v, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f118: the forward sweep gives {value}, the function {primal}");
-    check("f118", &d.theta, &flat(&[&[g.v]]), |rd| {
-        let v = rd.scalar();
-        f118(v, n)
+    let labels: [usize; 3] = [0, 1, 0];
+    let p = 0.90;
+    let b2 = DMatrix::from_fn(2, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let b = d.matrix(3, 2);
+    let t = d.row(3);
+    let primal = f118(&labels, p, &b2, b.clone(), t.clone());
+    let (value, g) = f118_grad(&labels, p, &b2, b.clone(), t.clone());
+    check_value("f118_grad", &value, &primal);
+    let (value, tape) = f118_fwd(&labels, p, &b2, b.clone(), t.clone());
+    check_value("f118_fwd", &value, &primal);
+    check("f118", &d.theta, &flat(&[g.b.as_slice(), g.t.as_slice()]), |rd| {
+        let b = rd.matrix(3, 2);
+        let t = rd.row(3);
+        f118(&labels, p, &b2, b.clone(), t.clone())
     });
 }
 
-#[differentiate(crate = ::autodiff)]
-fn f119(b: f64, q: RowDVector<f64>, n: usize, v: f64) -> f64 {
-    let tmp1 = (q.norm()) / (v.abs() + 0.5);
-    let g2 = (q.nrows() as f64 * 0.3);
-    let mut acc3 = (((RowDVector::<f64>::from_element(1, 0.11)).scale(v)).add_scalar(b)) * ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.27, -0.39])).scale(b));
-    let tmp4: f64 = b;
-    let mut acc5 = ((sigmoid(tmp1 * 0.24)).exp()) - (-b);
-    let mut acc6 = (((((RowDVector::<f64>::from_row_slice(&[-0.40, 0.76])).add_scalar(tmp4)).norm_squared()) * 0.09).sin()) / ((tmp4.cos()).abs() + 0.5);
-    let z7 = (g2 * (n as f64 * 0.25)).min((g2.exp()).exp());
-    tmp1 + acc5 + (if acc3.sum() > 0.27 { v } else { ((z7 * tmp1) * 0.07).tanh() })
+#[differentiate(wrt(x, q, y, b), crate = ::autodiff)]
+/// Generated function `f119`.
+fn f119(n: usize, q: DMatrix<f64>, y: f64, b1: &DMatrix<f64>, x: &SMatrix<f64, 3, 3>, flag: bool, labels: &[usize], b: SMatrix<f64, 3, 3>) -> SMatrix<f64, 3, 3> {
+    let mut acc1 = y;
+    let sc2 = acc1;
+    let b = &b + (x.abs());
+    if n > 2 || (if q.sum() > (-0.41) && ((if flag { 0.5_f64 } else { 1.5 }).tanh().tan()) > (-0.22) { y } else { (q.nrows() as f64 * 0.3) }) < 0.21 {
+        acc1 = -(b1.norm_squared());
+    } else {
+        acc1 = y;
+    }
+    &b + ((SMatrix::<f64, 3, 3>::from_row_slice(&[0.26, 0.46, 0.62, 0.61, 0.46, 0.62, -0.90, 0.12, -0.51])) * sc2) + ((SMatrix::<f64, 3, 3>::from_row_slice(&[-0.32, 0.87, -0.19, 0.78, -0.84, -0.29, -0.75, -0.71, 0.28])) * acc1) + ((x.component_mul(x)) - &b)
 }
 
 #[test]
 fn f119_gradient() {
     let mut d = Draw::new(119);
-    let b = d.scalar();
-    let q = d.row(2);
-    let n: usize = 3;
-    let v = d.scalar();
-    let (value, g) = f119_grad(b, q.clone(), n, v);
-    let primal = f119(b, q.clone(), n, v);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f119: the forward sweep gives {value}, the function {primal}");
-    check("f119", &d.theta, &flat(&[&[g.b], g.q.as_slice(), &[g.v]]), |rd| {
-        let b = rd.scalar();
-        let q = rd.row(2);
-        let v = rd.scalar();
-        f119(b, q.clone(), n, v)
+    let n: usize = 2;
+    let q = d.matrix(3, 3);
+    let y = d.scalar();
+    let b1 = DMatrix::from_fn(1, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let x = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let flag = true;
+    let labels: [usize; 3] = [2, 0, 1];
+    let b = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let u = SMatrix::<f64, 3, 3>::from_column_slice(d.seed_matrix(3, 3).as_slice());
+    let primal = f119(n, q.clone(), y, &b1, &x, flag, &labels, b.clone());
+    let (value, g) = f119_vjp(n, q.clone(), y, &b1, &x, flag, &labels, b.clone(), u.clone());
+    check_value("f119_vjp", &value, &primal);
+    let (value, tape) = f119_fwd(n, q.clone(), y, &b1, &x, flag, &labels, b.clone());
+    check_value("f119_fwd", &value, &primal);
+    check("f119", &d.theta, &flat(&[g.q.as_slice(), &[g.y], g.x.as_slice(), g.b.as_slice()]), |rd| {
+        let q = rd.matrix(3, 3);
+        let y = rd.scalar();
+        let x = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        let b = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        u.dot(&f119(n, q.clone(), y, &b1, &x, flag, &labels, b.clone()))
     });
 }
 
-#[differentiate(wrt(b2, b1))]
-/// Generated function `f120`.
-pub(crate) fn f120(h: f64, b2: &DVector<f64>, b1: f64) -> DVector<f64> {
-    let sel1 = if b2.sum() > 0.05 {
-        let out2 = (if b2.sum() > 0.17 || (b2.norm()) < 0.10 { (if (((b2.norm_squared()) * 0.12).tanh()) > (-0.56) && ((b2.nrows() as f64 * 0.3).exp()) < 0.22 { b1.abs() } else { -b1 }) } else { 0.41 / (square(((b2.dot(b2)) * 0.12).sin()) + 0.5) });
-        b2.clone()
-    } else if (tanh((b2.norm_squared()) * 0.12)) < 0.40 {
-        b2.clone()
-    } else {
-        DVector::<f64>::from_row_slice(&[0.65, -0.52, 0.23, 0.18])
-    };
-    let h3 = (b1 * 0.62) * b1;
-    let mut acc4 = sigmoid((((b1.abs() + 0.5).powf(h)) * (h3 + b1)) * 0.13);
-    let z5 = sel1.clone();
-    acc4 -= h3;
-    if z5.sum() > 0.44 || b2.sum() > (-0.31) {
-        acc4 = acc4 + ((tanh(((h3.abs() + 0.5).powf(tanh(acc4 * 0.42))) * 0.36)).exp());
-    } else {
-        let r6 = ((h.abs() + 0.5).powf(h3)) * (b2.nrows() as f64 * 0.3);
-        acc4 /= square(tanh((r6 - acc4) * 0.12)) + 1.0;
-    }
-    let blk7 = {
-        let t8 = ((f009(&(((DMatrix::<f64>::from_element(1, 3, 0.60)) * acc4) * h), &DMatrix::<f64>::from_row_slice(1, 3, &[0.01, -0.69, -0.15]), 1.13 + b1)) * 0.13).sin();
-        ((acc4.abs() + 0.5).ln()) + (b1.tanh())
-    };
-    return &z5 + b2 + b2;
+#[differentiate]
+fn f120(h: &RowDVector<f64>, a: &SMatrix<f64, 3, 3>, w: DMatrix<f64>, labels: &[usize], c: &DMatrix<f64>) -> f64 {
+    let sc1 = ((w.mean()).abs()).min(relu(c.mean()));
+    let mut acc2 = (maxout(sc1, sc1)).abs();
+    let sc3 = (acc2.abs() + 0.5).powi(-2);
+    acc2 /= square(tanh(sc1)) + 1.0;
+    acc2 *= sigmoid(sc1 * 0.67);
+    let mut acc4 = c.clone();
+    sc1 + (((((sc3 * 0.25).tanh()).exp()).abs() + 0.5).ln())
 }
 
 #[test]
 fn f120_gradient() {
     let mut d = Draw::new(120);
-    let h = 0.40;
-    let b2 = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let b1 = d.scalar();
-    let u = DVector::from_column_slice(d.seed_matrix(4, 1).as_slice());
-    let (value, g) = f120_vjp(h, &b2, b1, u.clone());
-    let primal = f120(h, &b2, b1);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f120: the forward sweep differs from the function");
-    check("f120", &d.theta, &flat(&[g.b2.as_slice(), &[g.b1]]), |rd| {
-        let b2 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let b1 = rd.scalar();
-        u.dot(&f120(h, &b2, b1))
+    let h = d.row(3);
+    let a = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let w = d.matrix(2, 3);
+    let labels: [usize; 3] = [0, 1, 0];
+    let c = d.matrix(3, 2);
+    let primal = f120(&h, &a, w.clone(), &labels, &c);
+    let (value, g) = f120_grad(&h, &a, w.clone(), &labels, &c);
+    check_value("f120_grad", &value, &primal);
+    let (value, tape) = f120_fwd(&h, &a, w.clone(), &labels, &c);
+    check_value("f120_fwd", &value, &primal);
+    check("f120", &d.theta, &flat(&[g.h.as_slice(), g.a.as_slice(), g.w.as_slice(), g.c.as_slice()]), |rd| {
+        let h = rd.row(3);
+        let a = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        let w = rd.matrix(2, 3);
+        let c = rd.matrix(3, 2);
+        f120(&h, &a, w.clone(), &labels, &c)
     });
 }
 
 #[differentiate]
-fn f121(n: usize, x: &f64) -> f64 {
-    let blk1 = {
-        let t2 = (leaky_relu((*x), 0.1)) * ((*x) * (n as f64 * 0.25));
-        tanh((*x) / ((n as f64 * 0.25).abs() + 0.5))
+/// Generated function `f121`.
+pub(crate) fn f121(q: &DMatrix<f64>, bias: DMatrix<f64>, labels: &[usize], k: &DMatrix<f64>, n: usize, w1: f64) -> DMatrix<f64> {
+    let sel1 = if w1 > (-0.19) {
+        let out3 = (((f084(sigmoid(&((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.58, -0.16, 0.78])) * w1)), 0.63, &(bias.clone_owned()), q.clone(), k.map(|e2| (elu(e2, 0.7)).powi(2)))) * 0.13).sin()).exp();
+        (w1 * out3) * (if ((n as f64 * 0.25).tanh()) > 0.19 { (n as f64 * 0.25) } else { w1 })
+    } else {
+        w1
     };
-    let z3 = (DMatrix::<f64>::from_row_slice(1, 2, &[-0.04, -0.16])).add_scalar(blk1);
-    let g4 = (if ((blk1.abs() + 0.5).powf((*x))) < 0.55 && (square(blk1)) > 0.55 { blk1 } else { ((blk1.abs() + 0.5).powf(blk1)) * (((*x).abs() + 0.5).ln()) });
-    return (z3.sum()) + (1.18 + (blk1 * g4));
+    let acc4: f64 = (((((w1.abs() + 0.5).powf((sel1 * 0.17).tanh())) * 0.36).tanh()).exp()).sin();
+    let out5 = (sigmoid((sel1 / (square(sel1) + 0.5)) * 0.09)) * (1.05 - w1);
+    let mut acc6 = acc4;
+    if acc6 > 0.13 {
+        acc6 += ((f098(n, &((SMatrix::<f64, 3, 3>::from_element(0.48)).scale(w1)))) * 0.13).sin();
+    } else {
+        acc6 = acc6 + (if n > 1 && k.sum() > (-0.27) { (((sel1 * 0.17).sin()).abs() + 0.5).powf((out5 * 0.40).sin()) } else { acc6.min(out5) });
+    }
+    let tmp7 = -(bias.clone_owned());
+    let z8 = q.clone();
+    ((DMatrix::<f64>::from_row_slice(2, 3, &[0.64, 0.43, -0.21, -0.80, -0.40, -0.63])) * z8.mean()) + ((DMatrix::<f64>::from_element(2, 3, 0.75)) * q.mean()) + (-k)
 }
 
 #[test]
 fn f121_gradient() {
     let mut d = Draw::new(121);
-    let n: usize = 1;
-    let x = d.scalar();
-    let (value, tape) = f121_fwd(n, &x);
-    let g = f121_bwd(tape, 1.0);
-    let primal = f121(n, &x);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f121: the forward sweep gives {value}, the function {primal}");
-    check("f121", &d.theta, &flat(&[&[g.x]]), |rd| {
-        let x = rd.scalar();
-        f121(n, &x)
+    let q = d.matrix(3, 2);
+    let bias = d.matrix(1, 2);
+    let labels: [usize; 3] = [1, 0, 1];
+    let k = d.matrix(2, 3);
+    let n: usize = 4;
+    let w1 = d.scalar();
+    let u = d.seed_matrix(2, 3);
+    let primal = f121(&q, bias.clone(), &labels, &k, n, w1);
+    let (value, g) = f121_vjp(&q, bias.clone(), &labels, &k, n, w1, u.clone());
+    check_value("f121_vjp", &value, &primal);
+    let (value, tape) = f121_fwd(&q, bias.clone(), &labels, &k, n, w1);
+    check_value("f121_fwd", &value, &primal);
+    let g = f121_bwd(tape, u.clone());
+    check("f121", &d.theta, &flat(&[g.q.as_slice(), g.bias.as_slice(), g.k.as_slice(), &[g.w1]]), |rd| {
+        let q = rd.matrix(3, 2);
+        let bias = rd.matrix(1, 2);
+        let k = rd.matrix(2, 3);
+        let w1 = rd.scalar();
+        u.dot(&f121(&q, bias.clone(), &labels, &k, n, w1))
     });
 }
 
-#[differentiate(wrt(v, b2))]
-/// Generated function `f122`.
-fn f122(v: SMatrix<f64, 3, 2>, b2: DVector<f64>, bias: &SMatrix<f64, 3, 2>, w2: f64) -> f64 {
-    let h1 = tanh(&((v.transpose()).add_scalar(v.mean())));
-    let z2 = b2.clone();
-    let acc3: f64 = ((tanh((v.sum()) * 0.12)).powi(2)) * 0.56;
-    let mut acc4 = (acc3 * acc3).exp();
-    let u5: SMatrix<f64, 3, 2> = ((&v * ((SMatrix::<f64, 2, 2>::from_element(0.45)).scale(acc3))) + (h1.transpose())) - (&v / (square(tanh((f059(((RowDVector::<f64>::from_row_slice(&[0.16, -0.04, 0.88])) * acc3) * ((DMatrix::<f64>::from_row_slice(3, 2, &[0.31, 0.26, -0.32, -0.89, -0.67, -0.60])) * acc4), elu(acc4, 0.7), -acc3)) * 0.13)) + 1.0));
-    if (tanh((z2.dot(&z2)) * 0.12)) > (-0.55) {
-        acc4 /= square((acc4.abs() + 0.5).sqrt()) + 1.0;
-    }
-    let acc6 = b2.clone();
-    (h1.sum()) + (u5.sum()) + (square(acc3.tanh().tan()))
+#[differentiate(wrt(y))]
+fn f122(y: &SMatrix<f64, 2, 2>) -> f64 {
+    let out1: SMatrix<f64, 2, 2> = ((((y.transpose()).add_scalar(y.mean())).abs()) * 0.17).exp();
+    let r2 = (y.nrows() as f64 * 0.3).tanh().tan();
+    let sel3 = if ((r2.abs() + 0.5).recip()) < (-0.51) {
+        let out1: SMatrix<f64, 2, 2> = &out1 - &out1;
+        (((out1.clone_owned()) - &out1) * 0.10).map(|e4| e4.sin())
+    } else {
+        let g5 = (((&out1 + &out1).norm()) * 0.10).tanh();
+        y.transpose()
+    };
+    let blk6 = {
+        let t7 = sigmoid((f100(&(0.92 * r2), &(y.transpose()))) * 0.13);
+        ((y.nrows() as f64 * 0.3) * r2) * 1.11
+    };
+    let blk8 = {
+        let t9 = sel3;
+        (-y).transpose()
+    };
+    return (blk8.sum()) + (y.sum()) + (sel3.sum()) + ((r2.abs() + 0.5).sqrt());
 }
 
 #[test]
 fn f122_gradient() {
     let mut d = Draw::new(122);
-    let v = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let b2 = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let bias = SMatrix::<f64, 3, 2>::from_column_slice(DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
-    let w2 = 0.60;
-    let (value, g) = f122_grad(v.clone(), b2.clone(), &bias, w2);
-    let primal = f122(v.clone(), b2.clone(), &bias, w2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f122: the forward sweep gives {value}, the function {primal}");
-    check("f122", &d.theta, &flat(&[g.v.as_slice(), g.b2.as_slice()]), |rd| {
-        let v = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let b2 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        f122(v.clone(), b2.clone(), &bias, w2)
+    let y = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let primal = f122(&y);
+    let (value, g) = f122_grad(&y);
+    check_value("f122_grad", &value, &primal);
+    let (value, tape) = f122_fwd(&y);
+    check_value("f122_fwd", &value, &primal);
+    check("f122", &d.theta, &flat(&[g.y.as_slice()]), |rd| {
+        let y = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        f122(&y)
     });
 }
 
-#[differentiate(wrt(a, c, w1, y))]
-/// Generated function `f123`.
-pub(crate) fn f123(y: DVector<f64>, w1: &DMatrix<f64>, n: usize, a: &DMatrix<f64>, x: f64, c: f64) -> DMatrix<f64> {
-    let blk1 = {
-        let t2 = c;
-        sigmoid(((((DMatrix::<f64>::from_row_slice(3, 1, &[-0.71, -0.83, -0.73])).add_scalar(c)).component_div(&square(&((DMatrix::<f64>::from_element(3, 1, 0.29)).add_scalar(c))).add_scalar(0.5))) * (((DVector::<f64>::from_row_slice(&[0.18])).scale(t2)).add_scalar(c))) * 0.08)
+#[differentiate]
+fn f123(v: &SMatrix<f64, 3, 2>, n: usize) -> f64 {
+    let act1 = sigmoid((((v.clone()) - (v + ((SMatrix::<f64, 3, 2>::from_row_slice(&[0.77, -0.61, -0.61, 0.47, 0.16, -0.36])).add_scalar(v.mean())))).sum()) * 0.04);
+    let sel2 = if (act1.abs()) > 0.20 && ((act1.abs() + 0.5).powi(-2)) < (-0.21) {
+        let act1 = act1 - ((sigmoid((v.sum()) * 0.12)) - (tanh((f105(((v.sum()) * 0.12).sin(), act1 - act1, log_softmax(v.clone()), act1)) * 0.13)));
+        act1.cos()
+    } else if n > 2 {
+        act1
+    } else {
+        (act1.min(act1)).max(-act1)
     };
-    let mut acc3 = (c * c).abs();
-    let mut acc4 = (((acc3 + c) * 0.27).sin()).powi(2);
-    w1 + ((DMatrix::<f64>::from_row_slice(2, 3, &[0.34, 0.71, 0.10, 0.29, 0.09, 0.68])) * c) + ((DMatrix::<f64>::from_element(2, 3, 0.33)) * a.mean()) + (((DMatrix::<f64>::from_row_slice(2, 1, &[0.49, 0.05])).add_scalar(acc4)) * (add_bias(&(DMatrix::<f64>::from_row_slice(1, 3, &[0.06, 0.44, -0.54])), &(blk1.transpose()))))
+    let mut acc4 = (((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.90, -0.48, 0.74, -0.21, -0.77, 0.23])) * sel2).scale(act1)).map(|e3| act1 * (n as f64 * 0.25));
+    let u5 = (((f065(&(((DMatrix::<f64>::from_row_slice(1, 2, &[0.24, 0.38])).scale(sel2)) + ((DMatrix::<f64>::from_row_slice(1, 2, &[0.26, -0.08])).add_scalar(sel2))), ((RowDVector::<f64>::from_row_slice(&[-0.42, -0.81])).scale(sel2)).component_mul(&((RowDVector::<f64>::from_element(2, 0.34)).scale(act1))), &(((DMatrix::<f64>::from_row_slice(2, 1, &[-0.62, -0.33])) * sel2) * (DVector::<f64>::from_row_slice(&[0.38]))))) * 0.13).sin()).exp();
+    acc4 /= square(sel2 * act1) + 1.0;
+    acc4 = &acc4 + &acc4;
+    act1 + ((acc4.transpose()).norm())
 }
 
 #[test]
 fn f123_gradient() {
     let mut d = Draw::new(123);
-    let y = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let w1 = d.matrix(2, 3);
-    let n: usize = 3;
-    let a = d.matrix(2, 2);
-    let x = 0.70;
-    let c = d.scalar();
-    let u = d.seed_matrix(2, 3);
-    let (value, g) = f123_vjp(y.clone(), &w1, n, &a, x, c, u.clone());
-    let primal = f123(y.clone(), &w1, n, &a, x, c);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f123: the forward sweep differs from the function");
-    check("f123", &d.theta, &flat(&[g.y.as_slice(), g.w1.as_slice(), g.a.as_slice(), &[g.c]]), |rd| {
-        let y = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let w1 = rd.matrix(2, 3);
-        let a = rd.matrix(2, 2);
-        let c = rd.scalar();
-        u.dot(&f123(y.clone(), &w1, n, &a, x, c))
+    let v = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let n: usize = 4;
+    let primal = f123(&v, n);
+    let (value, g) = f123_grad(&v, n);
+    check_value("f123_grad", &value, &primal);
+    let (value, tape) = f123_fwd(&v, n);
+    check_value("f123_fwd", &value, &primal);
+    check("f123", &d.theta, &flat(&[g.v.as_slice()]), |rd| {
+        let v = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        f123(&v, n)
     });
 }
 
-#[differentiate(wrt(b1, h, y, s))]
-pub fn f124(h: &DVector<f64>, b1: &RowDVector<f64>, m: &RowDVector<f64>, z: f64, y: f64, s: &DVector<f64>) -> RowDVector<f64> {
-    let acc1 = b1.clone();
-    let acc1 = &acc1 + ((square(acc1.clone())).component_div(&(log_softmax(b1)).map(|e2| e2 * e2 + 0.5)));
-    ((RowDVector::<f64>::from_row_slice(&[0.12, 0.83])) * s.mean()) + ((RowDVector::<f64>::from_row_slice(&[-0.79, 0.80])) * h.mean()) + (s.transpose())
+#[differentiate]
+pub fn f124(labels: &[usize], w: f64) -> f64 {
+    let sel1 = if (w.abs()) > 0.16 && (w.min(w)) > (-0.25) {
+        1.15 / (((w.abs() + 0.5).powf(w)).abs() + 0.5)
+    } else {
+        let h2 = (w.abs()).tanh().tan();
+        h2
+    };
+    let act3: RowDVector<f64> = (tanh((((sigmoid(sel1 * 0.44)).exp()) * ((DVector::<f64>::from_row_slice(&[-0.25, 0.67, 0.71])).add_scalar(sel1))) * 0.12)).transpose();
+    let sel4 = if ((sel1.abs() + 0.5).powf(sigmoid(sel1 * 0.44))) > 0.55 {
+        let mut acc5 = tanh((f008(true, w)) * 0.13);
+        (0.27 * sel1).tanh()
+    } else if (sel1.tanh()) > 0.50 && (square(sel1)) > 0.24 {
+        (if ((act3.nrows() as f64 * 0.3).tanh().tan()) > (-0.10) { w.tanh().tan() } else { w.abs() })
+    } else {
+        sel1
+    };
+    let u6 = ((((f065(&((DMatrix::<f64>::from_element(1, 2, 0.78)) * sel4), (RowDVector::<f64>::from_element(2, 0.77)).add_scalar(sel1), &(DVector::<f64>::from_row_slice(&[-0.83, 0.81])))) * 0.13).sin()).cos()).tanh().tan();
+    let sel7 = if (((sel1 * 0.44).tanh()).powi(3)) < (-0.36) && act3.sum() > (-0.50) {
+        let tmp8 = (sigmoid(sel4 * (act3.nrows() as f64 * 0.3))).tanh().tan();
+        act3.component_div(&(relu(&act3)).map(|e9| e9 * e9 + 0.5))
+    } else if (if (sel1.tanh().tan()) > 0.05 || (sel4.abs()) > 0.32 { sel4 } else { sel1 }) > 0.12 {
+        &act3 + &act3
+    } else {
+        (&act3 * ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.50, -0.47, 0.55, -0.69, 0.36, -0.65, 0.21, -0.36, 0.47])) * u6)).add_scalar(w)
+    };
+    let z10 = sel4 * (((((DMatrix::<f64>::from_row_slice(2, 2, &[0.13, 0.17, 0.68, -0.33])).add_scalar(sel1)).dot(&(DMatrix::<f64>::from_row_slice(2, 2, &[-0.77, 0.01, -0.48, 0.26])))) * 0.09).sin());
+    let h11 = DVector::<f64>::from_row_slice(&[-0.20, 0.02, -0.02]);
+    (act3.sum()) + (((sigmoid(z10 * 0.44)).powi(3)) / (sel1.abs() + 0.5))
 }
 
 #[test]
 fn f124_gradient() {
     let mut d = Draw::new(124);
-    let h = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let b1 = d.row(2);
-    let m = RowDVector::from_row_slice(DMatrix::from_fn(1, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
-    let z = 0.80;
-    let y = d.scalar();
-    let s = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let u = RowDVector::from_row_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, g) = f124_vjp(&h, &b1, &m, z, y, &s, u.clone());
-    let primal = f124(&h, &b1, &m, z, y, &s);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f124: the forward sweep differs from the function");
-    check("f124", &d.theta, &flat(&[g.h.as_slice(), g.b1.as_slice(), &[g.y], g.s.as_slice()]), |rd| {
-        let h = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let b1 = rd.row(2);
-        let y = rd.scalar();
-        let s = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        u.dot(&f124(&h, &b1, &m, z, y, &s))
+    let labels: [usize; 2] = [0, 1];
+    let w = d.scalar();
+    let primal = f124(&labels, w);
+    let (value, g) = f124_grad(&labels, w);
+    check_value("f124_grad", &value, &primal);
+    let (value, tape) = f124_fwd(&labels, w);
+    check_value("f124_fwd", &value, &primal);
+    check("f124", &d.theta, &flat(&[&[g.w]]), |rd| {
+        let w = rd.scalar();
+        f124(&labels, w)
     });
 }
 
-#[differentiate(crate = ::autodiff)]
-fn f125(m: DVector<f64>, a: &SMatrix<f64, 2, 2>, y: f64, q: &SMatrix<f64, 2, 2>) -> DVector<f64> {
-    let r1 = -(y.abs());
-    let r2 = (((0.89 - r1) * 0.42).sin()).powi(3);
-    let tmp3 = m.clone();
-    ((DVector::<f64>::from_row_slice(&[0.04, -0.17, -0.75])) * r2) + (sigmoid(((((DMatrix::<f64>::from_element(3, 3, 0.78)).add_scalar(y)).component_div(&square(&((DMatrix::<f64>::from_row_slice(3, 3, &[0.43, -0.52, 0.77, 0.55, 0.55, 0.50, 0.43, 0.26, -0.69])).add_scalar(r2))).add_scalar(0.5))) * &m) * 0.05))
+#[differentiate]
+pub(crate) fn f125(h: f64) -> f64 {
+    let acc1 = h;
+    let z2 = (square(h.tanh().tan())) + (if h > 0.23 { -h } else { acc1 - 0.83 });
+    let sc3 = acc1;
+    let mut acc4 = ((h.abs() + 0.5).recip()).tanh().tan();
+    if (acc4.cos()) > (-0.42) {
+        acc4 = (z2.abs()).abs();
+    } else if (z2.sin()) < (-0.17) {
+        acc4 = (h.abs() + 0.5).powf(sigmoid((acc4 * sc3) * 0.14));
+    } else {
+        let out5: DVector<f64> = (DVector::<f64>::from_row_slice(&[0.14, -0.77])) * z2;
+        acc4 /= square(sc3 - acc1) + 1.0;
+    }
+    z2 + sc3 + (-z2)
 }
 
 #[test]
 fn f125_gradient() {
     let mut d = Draw::new(125);
-    let m = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let a = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let y = d.scalar();
-    let q = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, tape) = f125_fwd(m.clone(), &a, y, &q);
-    let g = f125_bwd(tape, u.clone());
-    let primal = f125(m.clone(), &a, y, &q);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f125: the forward sweep differs from the function");
-    check("f125", &d.theta, &flat(&[g.m.as_slice(), g.a.as_slice(), &[g.y], g.q.as_slice()]), |rd| {
-        let m = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let a = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let y = rd.scalar();
-        let q = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        u.dot(&f125(m.clone(), &a, y, &q))
+    let h = d.scalar();
+    let primal = f125(h);
+    let (value, g) = f125_grad(h);
+    check_value("f125_grad", &value, &primal);
+    let (value, tape) = f125_fwd(h);
+    check_value("f125_fwd", &value, &primal);
+    let g = f125_bwd(tape, 1.0);
+    check("f125", &d.theta, &flat(&[&[g.h]]), |rd| {
+        let h = rd.scalar();
+        f125(h)
     });
 }
 
-#[differentiate(wrt(t, bias, y, z))]
-fn f126(t: f64, y: DVector<f64>, w1: &DVector<f64>, bias: f64, z: f64, labels: &[usize]) -> f64 {
-    let mut acc2 = ((y.transpose()).component_div(&(y.transpose()).map(|e1| e1 * e1 + 0.5))).component_mul(&((RowDVector::<f64>::from_element(3, 0.49)) + (RowDVector::<f64>::from_row_slice(&[0.54, 0.55, 0.45]))));
-    let z3: DVector<f64> = y.clone();
-    let act4 = ((t.powi(2)).cos()) - t;
-    let sel5 = if (t.tanh().tan()) < 0.24 {
-        1.41 + (softmax_cross_entropy(&((DMatrix::<f64>::from_row_slice(1, 2, &[0.21, 0.20])).scale(t)), labels))
-    } else {
-        let mut acc6 = (act4.abs()) + (t - t);
-        (0.57 * bias) - 0.90
-    };
-    let mut acc7 = 1.43 * (bias * act4);
-    let t = t - (square(relu(act4)));
-    sel5 + bias
+#[differentiate]
+pub(crate) fn f126(w: &DMatrix<f64>, b: DMatrix<f64>, y: f64, labels: &[usize]) -> f64 {
+    let z2 = (b.component_mul(&b)).component_div(&(b.component_div(&(b.transpose()).abs().add_scalar(0.5))).map(|e1| e1 * e1 + 0.5));
+    let y = y + (-(w.norm()));
+    let y: f64 = y + ((((y.abs() + 0.5).ln()).cos()).cos());
+    return (b.sum()) + y;
 }
 
 #[test]
 fn f126_gradient() {
     let mut d = Draw::new(126);
-    let t = d.scalar();
-    let y = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let w1 = DVector::from_column_slice(DMatrix::from_fn(3, 1, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
-    let bias = d.scalar();
-    let z = d.scalar();
-    let labels: [usize; 1] = [0];
-    let (value, g) = f126_grad(t, y.clone(), &w1, bias, z, &labels);
-    let primal = f126(t, y.clone(), &w1, bias, z, &labels);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f126: the forward sweep gives {value}, the function {primal}");
-    check("f126", &d.theta, &flat(&[&[g.t], g.y.as_slice(), &[g.bias], &[g.z]]), |rd| {
-        let t = rd.scalar();
-        let y = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let bias = rd.scalar();
-        let z = rd.scalar();
-        f126(t, y.clone(), &w1, bias, z, &labels)
+    let w = d.matrix(2, 2);
+    let b = d.matrix(2, 2);
+    let y = d.scalar();
+    let labels: [usize; 2] = [0, 1];
+    let primal = f126(&w, b.clone(), y, &labels);
+    let (value, g) = f126_grad(&w, b.clone(), y, &labels);
+    check_value("f126_grad", &value, &primal);
+    let (value, tape) = f126_fwd(&w, b.clone(), y, &labels);
+    check_value("f126_fwd", &value, &primal);
+    check("f126", &d.theta, &flat(&[g.w.as_slice(), g.b.as_slice(), &[g.y]]), |rd| {
+        let w = rd.matrix(2, 2);
+        let b = rd.matrix(2, 2);
+        let y = rd.scalar();
+        f126(&w, b.clone(), y, &labels)
     });
 }
 
-#[differentiate]
-/// Generated function `f127`.
-pub fn f127(b1: f64) -> f64 {
-    let blk1 = {
-        let t2 = (log_softmax((SMatrix::<f64, 1, 2>::from_element(0.12)) * b1)).component_mul(&((SMatrix::<f64, 1, 2>::from_row_slice(&[0.84, -0.09])).add_scalar(b1)));
-        sigmoid(b1 + b1)
+#[differentiate(wrt(w2, c, w1, h))]
+pub(crate) fn f127(h: &SMatrix<f64, 2, 2>, c: &SMatrix<f64, 2, 2>, w2: f64, w1: &SMatrix<f64, 1, 3>) -> f64 {
+    let sel1 = if (((((DMatrix::<f64>::from_row_slice(2, 2, &[-0.61, 0.89, -0.73, 0.05])).add_scalar(w2)).norm_squared()) * 0.05).tanh()) < 0.14 || (w2.powi(2)) < 0.13 {
+        let h4 = (w1.abs()).map(|e2| { let mut t3 = e2; if ((e2.abs() + 0.5).powf(e2)) < (-0.12) { t3 = (if e2 < 0.11 { t3 } else { w2 }); } else { t3 += e2 - w2; } t3 * 0.5 + t3 - t3 });
+        w2
+    } else {
+        (w2.exp()).tanh().tan()
     };
-    let h3 = (DMatrix::<f64>::from_row_slice(3, 3, &[0.59, 0.34, 0.52, -0.01, -0.50, 0.12, 0.25, -0.64, -0.36])).add_scalar(b1);
-    let u5 = h3.component_div(&(&h3 + &h3).map(|e4| e4 * e4 + 0.5));
-    let blk6 = {
-        let t7 = sigmoid((log_softmax(&(((DMatrix::<f64>::from_row_slice(3, 2, &[-0.24, -0.89, 0.22, -0.12, 0.84, 0.17])).scale(b1)) * ((DMatrix::<f64>::from_row_slice(2, 3, &[-0.31, 0.66, -0.82, -0.37, 0.84, -0.45])).scale(b1))))) * 0.12);
-        (&u5 / (square(blk1) + 1.0)) + (&t7 / (square(b1) + 1.0))
-    };
-    let blk8 = {
-        let t10 = blk6.map(|e9| blk1);
-        (sigmoid((f090(1, true, -&blk6)) * 0.13)).add_scalar((if (b1 * b1) > (-0.15) { b1 } else { b1 }))
-    };
-    let g13 = (((DMatrix::<f64>::from_row_slice(3, 1, &[-0.10, 0.23, -0.32])).scale(b1)).map(|e11| b1 - blk1)) * (((DMatrix::<f64>::from_element(1, 3, 0.85)).map(|e12| e12)) + (tanh((f096(true, &((DMatrix::<f64>::from_row_slice(1, 3, &[-0.35, 0.25, 0.02])).component_mul(&((DMatrix::<f64>::from_row_slice(1, 3, &[-0.68, -0.21, 0.48])) * blk1))), -b1, b1, &[1], &b1)) * 0.13)));
-    let tmp14 = -(blk1 + blk1);
-    (h3.sum()) + (b1 * (((blk6.dot(&((DMatrix::<f64>::from_row_slice(3, 3, &[0.40, 0.55, 0.87, 0.57, 0.01, 0.27, -0.77, -0.15, -0.88])).add_scalar(blk1)))) * 0.02).sin()))
+    let acc5 = (if w1.sum() > (-0.39) { sel1 } else { sel1 }).exp();
+    let mut acc6 = sel1;
+    let mut acc7 = ((f097(-((DMatrix::<f64>::from_row_slice(1, 2, &[-0.52, 0.23])).add_scalar(w2)), leaky_relu(w2, 0.1))) * 0.13).sin();
+    let mut acc8 = sel1;
+    acc7 = -(if w1.sum() > (-0.48) { acc8 } else { acc6 });
+    acc6 + ((acc7.max(w2)).sin())
 }
 
 #[test]
 fn f127_gradient() {
     let mut d = Draw::new(127);
-    let b1 = d.scalar();
-    let (value, g) = f127_grad(b1);
-    let primal = f127(b1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f127: the forward sweep gives {value}, the function {primal}");
-    check("f127", &d.theta, &flat(&[&[g.b1]]), |rd| {
-        let b1 = rd.scalar();
-        f127(b1)
+    let h = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let c = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let w2 = d.scalar();
+    let w1 = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let primal = f127(&h, &c, w2, &w1);
+    let (value, g) = f127_grad(&h, &c, w2, &w1);
+    check_value("f127_grad", &value, &primal);
+    let (value, tape) = f127_fwd(&h, &c, w2, &w1);
+    check_value("f127_fwd", &value, &primal);
+    check("f127", &d.theta, &flat(&[g.h.as_slice(), g.c.as_slice(), &[g.w2], g.w1.as_slice()]), |rd| {
+        let h = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let c = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let w2 = rd.scalar();
+        let w1 = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        f127(&h, &c, w2, &w1)
     });
 }
 
-#[differentiate(wrt(t, a))]
-/// Generated function `f128`.
-fn f128(t: f64, a: &SMatrix<f64, 1, 2>, n: usize) -> f64 {
-    let z1 = t;
-    let act2 = a + (a.scale(t));
-    z1 + (if !((tanh((((DMatrix::<f64>::from_row_slice(3, 2, &[0.65, 0.83, -0.37, -0.21, -0.32, 0.70])) * z1).dot(&((DMatrix::<f64>::from_row_slice(3, 2, &[0.22, -0.53, -0.11, 0.56, -0.72, -0.04])).add_scalar(t)))) * 0.06)) < 0.43) { t * 1.28 } else { -t })
+#[differentiate]
+fn f128(flag: bool, y: f64, s: &DVector<f64>, m: &f64) -> DVector<f64> {
+    let blk1 = {
+        let t3 = s.map(|e2| y);
+        ((RowDVector::<f64>::from_row_slice(&[-0.38, -0.74, 0.09])).add_scalar(y)).transpose()
+    };
+    let blk4 = {
+        let t5 = s.clone();
+        (blk1.clone()).scale((*m).powi(2))
+    };
+    return ((DVector::<f64>::from_row_slice(&[0.74, 0.86, -0.05])) * (*m)) + &blk4 + ((DVector::<f64>::from_row_slice(&[-0.83, 0.32, 0.56])) * y) + (s.map(|e6| (((*m).abs() + 0.5).ln()).exp()));
 }
 
 #[test]
 fn f128_gradient() {
     let mut d = Draw::new(128);
-    let t = d.scalar();
-    let a = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let n: usize = 3;
-    let (value, g) = f128_grad(t, &a, n);
-    let primal = f128(t, &a, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f128: the forward sweep gives {value}, the function {primal}");
-    check("f128", &d.theta, &flat(&[&[g.t], g.a.as_slice()]), |rd| {
-        let t = rd.scalar();
-        let a = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        f128(t, &a, n)
+    let flag = false;
+    let y = d.scalar();
+    let s = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let m = d.scalar();
+    let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
+    let primal = f128(flag, y, &s, &m);
+    let (value, g) = f128_vjp(flag, y, &s, &m, u.clone());
+    check_value("f128_vjp", &value, &primal);
+    let (value, tape) = f128_fwd(flag, y, &s, &m);
+    check_value("f128_fwd", &value, &primal);
+    check("f128", &d.theta, &flat(&[&[g.y], g.s.as_slice(), &[g.m]]), |rd| {
+        let y = rd.scalar();
+        let s = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        let m = rd.scalar();
+        u.dot(&f128(flag, y, &s, &m))
     });
 }
 
-#[differentiate(crate = ::autodiff)]
-/// Generated function `f129`.
-fn f129(b1: &DMatrix<f64>, a: DMatrix<f64>, c: &DMatrix<f64>, b2: DMatrix<f64>) -> DMatrix<f64> {
-    let sel1 = if ((b1.nrows() as f64 * 0.3) + (b1.mean())) > 0.30 && (((a.mean()).abs() + 0.5).ln()) < (-0.44) {
-        -(sigmoid((f015((b1.mean()) - (a.mean()), 1, c - c)) * 0.13))
+#[differentiate(wrt(y, b2, w2))]
+pub(crate) fn f129(bias: f64, labels: &[usize], b2: f64, y: f64, w2: f64) -> f64 {
+    let blk1 = {
+        let t2 = ((f099(1.27, true, (labels.len() as f64 * 0.2) * bias, &((DMatrix::<f64>::from_row_slice(1, 3, &[-0.08, 0.54, 0.11])).add_scalar(w2)), &(DMatrix::<f64>::from_row_slice(3, 1, &[0.40, -0.27, -0.03])))) * 0.13).sin();
+        (if !((t2 * 0.76) < 0.14) { bias } else { bias }) * (t2 * t2)
+    };
+    let sc3 = -(-((DVector::<f64>::from_row_slice(&[-0.16, -0.65, 0.85, 0.17])) * w2));
+    let blk4 = {
+        let t5 = tanh(blk1 / ((labels.len() as f64 * 0.2).abs() + 0.5));
+        ((blk1.tanh()).abs() + 0.5).powf(tanh(b2))
+    };
+    let g6 = (if ((w2.abs() + 0.5).powf(w2)) < 0.55 && (square(blk1)) > 0.55 { b2 } else { ((b2.abs() + 0.5).powf(y)) * ((b2.abs() + 0.5).ln()) });
+    let sel7 = if ((blk1.abs() + 0.5).sqrt()) < 0.55 {
+        let g8 = sc3.clone();
+        sc3.transpose()
+    } else if !(((blk1.abs() + 0.5).powf((g6 * 0.51).sin())) > 0.43) {
+        let mut acc9 = sc3.component_div(&sc3.abs().add_scalar(0.5));
+        (sc3.transpose()) - ((RowDVector::<f64>::from_element(4, 0.57)).add_scalar(b2))
     } else {
-        let a: DMatrix<f64> = &a - ((((DVector::<f64>::from_row_slice(&[-0.13, -0.56, 0.42])).scale(a.mean())) / (square(-(c.mean())) + 1.0)) * ((RowDVector::<f64>::from_row_slice(&[-0.39])) * ((DMatrix::<f64>::from_element(1, 1, 0.46)).scale(b2.mean()))));
-        ((((b2.mean()).powi(2)) * 0.45).tanh()).exp()
+        (sc3.transpose()) / (square(g6.tanh()) + 1.0)
     };
-    let blk2 = {
-        let t5 = add_bias(a.map(|e3| e3), &(((((RowDVector::<f64>::from_row_slice(&[0.75])).add_scalar(sel1)) * ((DMatrix::<f64>::from_row_slice(1, 1, &[0.57])) * sel1)) * 0.12).map(|e4| e4.sin())));
-        (((f082(((DMatrix::<f64>::from_element(3, 2, 0.52)).add_scalar(sel1)) - ((DMatrix::<f64>::from_row_slice(3, 2, &[-0.41, 0.41, 0.15, 0.71, -0.18, 0.83])).scale(sel1)), 1, elu(sel1, 0.7), &[1, 1, 1])) * 0.13).map(|e6| e6.sin())) * (((DMatrix::<f64>::from_row_slice(2, 1, &[-0.85, 0.30])).add_scalar(sel1)) / (square(sel1) + 1.0))
-    };
-    let sel7 = if !(b1.sum() > (-0.31)) {
-        sigmoid(((blk2.map(|e8| ((sel1.tanh()).abs() + 0.5).powf((e8 * 0.14).tanh()))).norm_squared()) * 0.05)
-    } else {
-        (((((((DMatrix::<f64>::from_row_slice(2, 2, &[-0.48, -0.50, -0.89, 0.44])).scale(sel1)).sum()) * 0.11).tanh()) - (sel1 * sel1)) * 0.12).tanh()
-    };
-    ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.76, -0.74, 0.12, 0.54, -0.53, -0.06, -0.07, -0.02, 0.56])) * sel1) + ((DMatrix::<f64>::from_row_slice(3, 3, &[0.73, -0.20, 0.81, -0.10, 0.68, 0.27, -0.09, -0.07, 0.79])) * blk2.mean()) + ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.27, -0.82, 0.89, 0.21, 0.32, 0.37, 0.69, 0.11, -0.37])) * sel7) + (-c)
+    let act10 = 1.20 / ((maxout(g6 * blk1, g6.powi(3))).abs() + 0.5);
+    let mut acc11 = sel7.clone();
+    g6 + (y.exp())
 }
 
 #[test]
 fn f129_gradient() {
     let mut d = Draw::new(129);
-    let b1 = d.matrix(1, 3);
-    let a = d.matrix(3, 1);
-    let c = d.matrix(3, 3);
-    let b2 = d.matrix(1, 3);
-    let u = d.seed_matrix(3, 3);
-    let (value, tape) = f129_fwd(&b1, a.clone(), &c, b2.clone());
-    let g = f129_bwd(tape, u.clone());
-    let primal = f129(&b1, a.clone(), &c, b2.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f129: the forward sweep differs from the function");
-    check("f129", &d.theta, &flat(&[g.b1.as_slice(), g.a.as_slice(), g.c.as_slice(), g.b2.as_slice()]), |rd| {
-        let b1 = rd.matrix(1, 3);
-        let a = rd.matrix(3, 1);
-        let c = rd.matrix(3, 3);
-        let b2 = rd.matrix(1, 3);
-        u.dot(&f129(&b1, a.clone(), &c, b2.clone()))
+    let bias = 0.60;
+    let labels: [usize; 2] = [0, 1];
+    let b2 = d.scalar();
+    let y = d.scalar();
+    let w2 = d.scalar();
+    let primal = f129(bias, &labels, b2, y, w2);
+    let (value, g) = f129_grad(bias, &labels, b2, y, w2);
+    check_value("f129_grad", &value, &primal);
+    let (value, tape) = f129_fwd(bias, &labels, b2, y, w2);
+    check_value("f129_fwd", &value, &primal);
+    let g = f129_bwd(tape, 1.0);
+    check("f129", &d.theta, &flat(&[&[g.b2], &[g.y], &[g.w2]]), |rd| {
+        let b2 = rd.scalar();
+        let y = rd.scalar();
+        let w2 = rd.scalar();
+        f129(bias, &labels, b2, y, w2)
     });
 }
 
 #[differentiate]
-fn f130(z: &DMatrix<f64>, labels: &[usize], w2: &DMatrix<f64>, n: usize) -> f64 {
-    let mut acc1 = sigmoid(z.mean());
-    let mut acc2 = acc1.abs();
-    let g3: f64 = square(((labels.len() as f64 * 0.2) * (labels.len() as f64 * 0.2)).tanh().tan());
-    let g6 = ((((DMatrix::<f64>::from_row_slice(1, 2, &[0.68, -0.38])) * acc2) * ((DMatrix::<f64>::from_row_slice(2, 2, &[0.75, 0.31, 0.29, 0.18])).add_scalar(acc1))) * (((DMatrix::<f64>::from_row_slice(3, 2, &[-0.29, -0.82, 0.69, 0.54, 0.39, 0.81])) * acc2).transpose())).map(|e4| { let mut t5 = e4.tanh(); if !(t5 < (-0.44)) { t5 = acc2 + acc2; } else { t5 += acc1.cos(); } t5 * 0.5 + t5.min(acc1) });
-    let blk7 = {
-        let t9 = ((z.transpose()).map(|e8| acc2)).transpose();
-        w2.clone()
+pub fn f130(c: f64, b2: f64, w: f64) -> f64 {
+    let w = w + b2;
+    let c: f64 = c - (((b2 + b2).cos()) / (square(c * 1.62) + 0.5));
+    let blk1 = {
+        let t2 = (sigmoid((w * c) * 0.10)) / (square(w.abs()) + 0.5);
+        (DMatrix::<f64>::from_row_slice(1, 2, &[0.81, 0.18])).scale(c)
     };
-    let h10 = acc2;
-    return h10 + ((n as f64 * 0.25) * (n as f64 * 0.25));
+    let out3 = (if ((b2.abs() + 0.5).sqrt()) > 0.52 { w } else { ((f006(sigmoid((f096(w, true)) * 0.13))) * 0.13).sin() }).tanh().tan();
+    let sel4 = if blk1.sum() > (-0.27) && blk1.sum() > 0.25 {
+        let blk1 = sigmoid((&blk1 + ((blk1.map(|e5| (b2 / (c.abs() + 0.5)) / (square(w) + 0.5))).scale(((w * 0.34).tanh()).powi(3)))) * 0.11);
+        (DMatrix::<f64>::from_element(1, 2, 0.87)).scale(w)
+    } else if (0.57 + b2) > (-0.20) {
+        (blk1.map(|e6| { let mut t7 = elu(out3, 0.7); if (out3.exp()) > 0.06 { t7 = (e6 * 0.32).tanh(); } else { t7 += e6; } t7 * 0.5 + (b2.abs() + 0.5).sqrt() })).map(|e8| (out3.tanh()) * (if (b2.abs()) < (-0.15) || (if (0.35 + w) < (-0.31) || (if w > 0.54 { b2 } else { e8 }) < (-0.15) { out3 } else { w }) > 0.30 { c } else { c }))
+    } else {
+        tanh(blk1.clone())
+    };
+    let act9 = out3.exp();
+    c + w + ((-b2).exp())
 }
 
 #[test]
 fn f130_gradient() {
     let mut d = Draw::new(130);
-    let z = d.matrix(1, 3);
-    let labels: [usize; 1] = [1];
-    let w2 = d.matrix(1, 3);
-    let n: usize = 4;
-    let (value, g) = f130_grad(&z, &labels, &w2, n);
-    let primal = f130(&z, &labels, &w2, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f130: the forward sweep gives {value}, the function {primal}");
-    check("f130", &d.theta, &flat(&[g.z.as_slice(), g.w2.as_slice()]), |rd| {
-        let z = rd.matrix(1, 3);
-        let w2 = rd.matrix(1, 3);
-        f130(&z, &labels, &w2, n)
+    let c = d.scalar();
+    let b2 = d.scalar();
+    let w = d.scalar();
+    let primal = f130(c, b2, w);
+    let (value, g) = f130_grad(c, b2, w);
+    check_value("f130_grad", &value, &primal);
+    let (value, tape) = f130_fwd(c, b2, w);
+    check_value("f130_fwd", &value, &primal);
+    check("f130", &d.theta, &flat(&[&[g.c], &[g.b2], &[g.w]]), |rd| {
+        let c = rd.scalar();
+        let b2 = rd.scalar();
+        let w = rd.scalar();
+        f130(c, b2, w)
     });
 }
 
-#[differentiate]
-pub(crate) fn f131(n: usize, flag: bool, h: f64, m: &DMatrix<f64>, w1: DMatrix<f64>, b2: DMatrix<f64>) -> f64 {
-    let g1 = (if flag { 0.5_f64 } else { 1.5 }).tanh().tan();
-    let mut acc2 = h - 0.74;
-    let sel3 = if n > 2 || m.sum() > 0.06 {
-        w1.clone()
-    } else if (-h) > 0.08 {
-        w1.component_mul(&(m * (b2.transpose())))
-    } else {
-        let tmp4 = ((h * h).max(acc2 * h)) + ((((m - m).norm_squared()) * 0.03).sin());
-        w1.clone()
+#[differentiate(wrt(h, z))]
+/// Generated function `f131`.
+pub(crate) fn f131(n: usize, a: f64, z: &SMatrix<f64, 3, 2>, h: SMatrix<f64, 2, 3>) -> f64 {
+    let out1 = maxout((z.mean()).cos(), z.mean());
+    let sc3 = ((f028(&[1, 1], 1.29, &((((DMatrix::<f64>::from_row_slice(3, 3, &[0.63, 0.25, 0.20, 0.58, -0.78, -0.59, 0.73, -0.33, 0.62])) * out1) * 0.25).exp()), &(DMatrix::<f64>::from_element(2, 2, 0.72)), z)) * 0.13).map(|e2| e2.sin());
+    let blk4 = {
+        let t5 = out1;
+        1.02 - (out1.powi(2))
     };
-    if ((sigmoid(acc2 * 0.45)).exp()) > 0.40 || h > 0.29 {
-        let r5 = sigmoid((f036(sigmoid(m), &(((DMatrix::<f64>::from_row_slice(3, 3, &[-0.03, 0.51, 0.21, -0.14, -0.28, -0.53, -0.67, -0.39, 0.49])).scale(h)) - ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.02, -0.27, 0.79, -0.22, 0.58, -0.03, 0.75, -0.66, 0.66])).scale(h))))) * 0.13);
-        acc2 = acc2 + (if flag { sigmoid((f030(1.33, &(square(h)), &(((RowDVector::<f64>::from_element(2, 0.75)).add_scalar(acc2)) + ((RowDVector::<f64>::from_element(2, 0.68)) * acc2)), &[1])) * 0.13) } else { acc2 * (n as f64 * 0.25) });
-    }
-    if acc2 < (-0.29) {
-        acc2 = ((((h.abs() + 0.5).powi(-2)) * acc2) * 0.06).tanh();
-    }
-    let blk6 = {
-        let t7 = (w1.add_scalar(h)).component_div(&square(&(((DMatrix::<f64>::from_row_slice(2, 1, &[0.29, -0.37])) * h) * ((DMatrix::<f64>::from_element(1, 3, 0.71)) * acc2))).add_scalar(0.5));
-        (acc2 * (m.nrows() as f64 * 0.3)).cos()
-    };
-    let sel8 = if (tanh((b2.dot(&(sel3.transpose()))) * 0.02)) < (-0.37) {
-        (acc2 * (if flag { 0.5_f64 } else { 1.5 })).tanh().tan()
-    } else if b2.sum() > (-0.29) {
-        let g1 = g1 - ((h * 1.33) * (if flag { 0.5_f64 } else { 1.5 }));
-        (g1.tanh().tan()).sin()
-    } else {
-        (acc2.abs() + 0.5).recip()
-    };
-    return (((w1.sum()) + (sel3.sum()) + (acc2 * g1)) * 0.03).sin();
+    let z6 = tanh((f126(&(tanh((((DMatrix::<f64>::from_element(2, 2, 0.78)).add_scalar(blk4)).component_div(&square((DMatrix::<f64>::from_row_slice(2, 2, &[0.43, -0.52, 0.77, 0.55])).scale(out1)).add_scalar(0.5))) * 0.13)), ((DMatrix::<f64>::from_element(2, 2, 0.43)).scale(blk4)).abs(), blk4, &[1, 1])) * 0.13);
+    let mut acc7 = (tanh(blk4 * 0.31)).exp();
+    let mut acc8 = h.clone_owned();
+    return (h.sum()) + acc7;
 }
 
 #[test]
 fn f131_gradient() {
     let mut d = Draw::new(131);
-    let n: usize = 4;
-    let flag = true;
-    let h = d.scalar();
-    let m = d.matrix(2, 2);
-    let w1 = d.matrix(2, 3);
-    let b2 = d.matrix(3, 2);
-    let (value, g) = f131_grad(n, flag, h, &m, w1.clone(), b2.clone());
-    let primal = f131(n, flag, h, &m, w1.clone(), b2.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f131: the forward sweep gives {value}, the function {primal}");
-    check("f131", &d.theta, &flat(&[&[g.h], g.m.as_slice(), g.w1.as_slice(), g.b2.as_slice()]), |rd| {
-        let h = rd.scalar();
-        let m = rd.matrix(2, 2);
-        let w1 = rd.matrix(2, 3);
-        let b2 = rd.matrix(3, 2);
-        f131(n, flag, h, &m, w1.clone(), b2.clone())
+    let n: usize = 1;
+    let a = 0.80;
+    let z = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let h = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let primal = f131(n, a, &z, h.clone());
+    let (value, g) = f131_grad(n, a, &z, h.clone());
+    check_value("f131_grad", &value, &primal);
+    let (value, tape) = f131_fwd(n, a, &z, h.clone());
+    check_value("f131_fwd", &value, &primal);
+    check("f131", &d.theta, &flat(&[g.z.as_slice(), g.h.as_slice()]), |rd| {
+        let z = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let h = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        f131(n, a, &z, h.clone())
     });
 }
 
-#[differentiate(wrt(k, q, h, w1))]
-pub(crate) fn f132(k: &RowDVector<f64>, w1: f64, h: DMatrix<f64>, q: DMatrix<f64>) -> f64 {
-    let g1: RowDVector<f64> = -k;
-    let u2: f64 = (w1.abs() + 0.5).sqrt();
-    let u2 = u2 - w1;
-    let blk3 = {
-        let t4 = maxout((if (w1.tanh().tan()) < 0.27 || (((u2 * 0.35).tanh()).exp()) < 0.31 { u2 } else { w1 }), w1.abs());
-        tanh((t4 + (t4 + t4)) * 0.12)
-    };
-    let act5 = (((k.nrows() as f64 * 0.3).abs() + 0.5).powf(w1)) * (k.nrows() as f64 * 0.3);
-    let z6 = (((RowDVector::<f64>::from_element(3, 0.73)).add_scalar(act5)) + &g1).component_mul(k);
-    let z7 = q.transpose();
-    (z6.sum()) + blk3 + w1 + (((w1 * (k.nrows() as f64 * 0.3)).abs() + 0.5).powi(-2))
+#[differentiate]
+/// Generated function `f132`.
+fn f132(labels: &[usize], k: &DMatrix<f64>) -> f64 {
+    let g1 = (k * 0.34).exp();
+    let sc2 = (((g1.mean()).abs() + 0.5).recip()) * (k.nrows() as f64 * 0.3);
+    sc2 + (g1.sum()) + (k.sum()) + ((sc2.powi(2)).cos())
 }
 
 #[test]
 fn f132_gradient() {
     let mut d = Draw::new(132);
-    let k = d.row(3);
-    let w1 = d.scalar();
-    let h = d.matrix(3, 3);
-    let q = d.matrix(1, 2);
-    let (value, g) = f132_grad(&k, w1, h.clone(), q.clone());
-    let primal = f132(&k, w1, h.clone(), q.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f132: the forward sweep gives {value}, the function {primal}");
-    check("f132", &d.theta, &flat(&[g.k.as_slice(), &[g.w1], g.h.as_slice(), g.q.as_slice()]), |rd| {
-        let k = rd.row(3);
-        let w1 = rd.scalar();
-        let h = rd.matrix(3, 3);
-        let q = rd.matrix(1, 2);
-        f132(&k, w1, h.clone(), q.clone())
+    let labels: [usize; 2] = [0, 1];
+    let k = d.matrix(2, 2);
+    let primal = f132(&labels, &k);
+    let (value, g) = f132_grad(&labels, &k);
+    check_value("f132_grad", &value, &primal);
+    let (value, tape) = f132_fwd(&labels, &k);
+    check_value("f132_fwd", &value, &primal);
+    check("f132", &d.theta, &flat(&[g.k.as_slice()]), |rd| {
+        let k = rd.matrix(2, 2);
+        f132(&labels, &k)
     });
 }
 
 #[differentiate]
-pub fn f133(s: f64, n: usize, bias: &f64) -> f64 {
-    let tmp1 = (*bias) / ((s * 0.26).abs() + 0.5);
-    let z2 = (((*bias) + tmp1).abs() + 0.5).sqrt();
-    let out3 = (((((((DVector::<f64>::from_row_slice(&[-0.50, 0.87, -0.87])).scale((*bias))).transpose()).norm()) * 0.43).tanh()).abs() + 0.5).powi(-2);
-    s + out3 + ((((*bias).sin()).abs() + 0.5).powi(-2))
+pub fn f133(x: f64, w1: &DVector<f64>) -> DVector<f64> {
+    let act1 = w1 - ((x.tanh()) * w1);
+    let mut acc2 = sigmoid((square(&(act1.transpose()))) * 0.12);
+    w1 + w1 + (act1.clone_owned())
 }
 
 #[test]
 fn f133_gradient() {
     let mut d = Draw::new(133);
-    let s = d.scalar();
-    let n: usize = 1;
-    let bias = d.scalar();
-    let (value, tape) = f133_fwd(s, n, &bias);
-    let g = f133_bwd(tape, 1.0);
-    let primal = f133(s, n, &bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f133: the forward sweep gives {value}, the function {primal}");
-    check("f133", &d.theta, &flat(&[&[g.s], &[g.bias]]), |rd| {
-        let s = rd.scalar();
-        let bias = rd.scalar();
-        f133(s, n, &bias)
+    let x = d.scalar();
+    let w1 = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let u = DVector::from_column_slice(d.seed_matrix(4, 1).as_slice());
+    let primal = f133(x, &w1);
+    let (value, g) = f133_vjp(x, &w1, u.clone());
+    check_value("f133_vjp", &value, &primal);
+    let (value, tape) = f133_fwd(x, &w1);
+    check_value("f133_fwd", &value, &primal);
+    let g = f133_bwd(tape, u.clone());
+    check("f133", &d.theta, &flat(&[&[g.x], g.w1.as_slice()]), |rd| {
+        let x = rd.scalar();
+        let w1 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        u.dot(&f133(x, &w1))
     });
 }
 
 #[differentiate]
-pub fn f134(m: RowDVector<f64>, labels: &[usize], s: f64) -> f64 {
-    let z1 = ((if (s.abs()) < (-0.07) || s < (-0.08) { s } else { s }).sin()) / ((relu(tanh((labels.len() as f64 * 0.2)))).abs() + 0.5);
-    let mut acc2 = (s - s).abs();
-    return acc2 + (m.sum()) + z1 + z1;
+/// Generated function `f134`.
+fn f134(x: f64) -> f64 {
+    let h1 = (DVector::<f64>::from_row_slice(&[-0.35, 0.01, 0.37, -0.21])).add_scalar(x);
+    let x = x + x;
+    let sel2 = if x > (-0.18) && h1.sum() > 0.20 {
+        h1.transpose()
+    } else if (((x * 0.34).tanh()).powi(3)) > 0.45 {
+        -(h1.transpose())
+    } else {
+        ((h1.transpose()) + (h1.transpose())) + (h1.transpose())
+    };
+    let h3 = (((((x * x) * 0.12).tanh()) * (h1.nrows() as f64 * 0.3)).abs() + 0.5).recip();
+    let act4 = sel2.clone().into_owned();
+    let tmp5 = h1.clone();
+    let blk6 = {
+        let t7 = sigmoid(((h1.component_mul(&tmp5)) + &h1) * 0.13);
+        (t7.abs()).scale(((h1.norm_squared()) * 0.05).sin())
+    };
+    (tmp5.sum()) + (tmp5.sum()) + (h3 + (h3 / (square(x) + 0.5)))
 }
 
 #[test]
 fn f134_gradient() {
     let mut d = Draw::new(134);
-    let m = d.row(3);
-    let labels: [usize; 1] = [2];
-    let s = d.scalar();
-    let (value, g) = f134_grad(m.clone(), &labels, s);
-    let primal = f134(m.clone(), &labels, s);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f134: the forward sweep gives {value}, the function {primal}");
-    check("f134", &d.theta, &flat(&[g.m.as_slice(), &[g.s]]), |rd| {
-        let m = rd.row(3);
-        let s = rd.scalar();
-        f134(m.clone(), &labels, s)
+    let x = d.scalar();
+    let primal = f134(x);
+    let (value, g) = f134_grad(x);
+    check_value("f134_grad", &value, &primal);
+    let (value, tape) = f134_fwd(x);
+    check_value("f134_fwd", &value, &primal);
+    check("f134", &d.theta, &flat(&[&[g.x]]), |rd| {
+        let x = rd.scalar();
+        f134(x)
     });
 }
 
-#[differentiate(wrt(s))]
-/// Generated function `f135`.
-fn f135(s: &DMatrix<f64>) -> DMatrix<f64> {
-    let sc1 = s.clone();
-    let sel2 = if ((s.nrows() as f64 * 0.3) * (sc1.mean())) < 0.43 {
-        s.mean()
-    } else if ((sc1.mean()).powi(3)) > 0.59 {
-        let mut acc3 = (((DMatrix::<f64>::from_row_slice(2, 1, &[0.00, -0.75])).scale(s.mean())) * (DMatrix::<f64>::from_element(1, 2, 0.71))).transpose();
-        ((s.nrows() as f64 * 0.3).tanh().tan()) * ((acc3.mean()) * (s.nrows() as f64 * 0.3))
+#[differentiate(wrt(p, b2, bias, k))]
+fn f135(a: f64, p: SMatrix<f64, 2, 2>, b2: DMatrix<f64>, c: &SMatrix<f64, 2, 2>, bias: &DVector<f64>, k: &DVector<f64>) -> f64 {
+    let mut acc1 = (tanh((f081(0.84, (if (((k.mean()).abs() + 0.5).powf(bias.mean())) < (-0.37) { bias.mean() } else { p.mean() }))) * 0.13)) + (square(a));
+    let mut acc2 = SMatrix::<f64, 2, 2>::from_element(0.51);
+    if (acc1 - acc1) < (-0.56) {
+        acc1 += ((b2.norm_squared()) * 0.08).sin();
+        acc2 = (p.abs()).abs();
     } else {
-        sigmoid((f111((s.nrows() as f64 * 0.3) * (s.nrows() as f64 * 0.3), &[1, 0], 1.29, true, 3, &(((RowDVector::<f64>::from_row_slice(&[-0.62, 0.15, -0.55, 0.50])).scale(sc1.mean())).transpose()))) * 0.13)
+        acc2 /= square(acc1) + 1.0;
+    }
+    let mut acc3 = ((f012(&[1], (a.abs() + 0.5).ln())) * 0.13).tanh();
+    let r4 = tanh((tanh((acc1 - acc1) * 0.12)).sin());
+    let sel5 = if (acc1 * r4) > 0.31 && r4 < 0.13 {
+        bias.transpose()
+    } else if (-r4) < (-0.23) {
+        let g6 = square(r4.cos());
+        ((bias.transpose()) - (bias.transpose())).component_div(&((RowDVector::<f64>::from_row_slice(&[-0.29, -0.89, 0.35])).add_scalar(g6)).abs().add_scalar(0.5))
+    } else {
+        let mut acc7 = bias.transpose();
+        -(acc7.component_div(&square(&acc7).add_scalar(0.5)))
     };
-    let r4 = sel2;
-    let r5 = r4;
-    let sc7 = (s * &sc1).map(|e6| sel2);
-    &sc7 + ((DVector::<f64>::from_row_slice(&[0.66, 0.83])) * ((RowDVector::<f64>::from_row_slice(&[-0.41, -0.25])).add_scalar(sel2)))
+    let r4 = r4 - acc1;
+    r4 + r4
 }
 
 #[test]
 fn f135_gradient() {
     let mut d = Draw::new(135);
-    let s = d.matrix(2, 2);
-    let u = d.seed_matrix(2, 2);
-    let (value, g) = f135_vjp(&s, u.clone());
-    let primal = f135(&s);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f135: the forward sweep differs from the function");
-    check("f135", &d.theta, &flat(&[g.s.as_slice()]), |rd| {
-        let s = rd.matrix(2, 2);
-        u.dot(&f135(&s))
+    let a = 0.50;
+    let p = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let b2 = d.matrix(3, 2);
+    let c = SMatrix::<f64, 2, 2>::from_column_slice(DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let bias = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let k = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let primal = f135(a, p.clone(), b2.clone(), &c, &bias, &k);
+    let (value, g) = f135_grad(a, p.clone(), b2.clone(), &c, &bias, &k);
+    check_value("f135_grad", &value, &primal);
+    let (value, tape) = f135_fwd(a, p.clone(), b2.clone(), &c, &bias, &k);
+    check_value("f135_fwd", &value, &primal);
+    check("f135", &d.theta, &flat(&[g.p.as_slice(), g.b2.as_slice(), g.bias.as_slice(), g.k.as_slice()]), |rd| {
+        let p = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let b2 = rd.matrix(3, 2);
+        let bias = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        let k = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        f135(a, p.clone(), b2.clone(), &c, &bias, &k)
     });
 }
 
-#[differentiate(crate = ::autodiff)]
-fn f136(b2: f64) -> f64 {
-    let sel1 = if (b2.exp()) < (-0.13) {
-        (((SMatrix::<f64, 3, 1>::from_row_slice(&[0.00, 0.19, 0.14])).scale(b2)) + (SMatrix::<f64, 3, 1>::from_row_slice(&[0.19, 0.82, 0.79]))).transpose()
-    } else if (b2.powi(3)) > (-0.07) && (0.35 + b2) < (-0.17) {
-        let tmp2 = -((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.04, 0.31, 0.73, -0.56, 0.84, 0.47])) - ((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.57, -0.75, -0.22, 0.76, -0.62, 0.06])).scale(b2)));
-        -((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.21, 0.89, 0.01])) * b2)
-    } else {
-        (((SMatrix::<f64, 1, 3>::from_element(0.40)).add_scalar(b2)).component_div(&square((SMatrix::<f64, 1, 3>::from_row_slice(&[0.33, 0.25, -0.73])).scale(b2)).add_scalar(0.5))) + (SMatrix::<f64, 1, 3>::from_element(0.18))
+#[differentiate]
+fn f136(c: f64) -> f64 {
+    let sc1 = -(c.min(c));
+    let blk2 = {
+        let t3 = elu(tanh((f053(tanh((f130((sc1.abs() + 0.5).ln(), maxout(sc1, c), c.tanh())) * 0.13), &DMatrix::<f64>::from_row_slice(1, 2, &[0.71, 0.66]))) * 0.13), 0.7);
+        ((DMatrix::<f64>::from_element(2, 2, 0.89)).scale(t3)).exp()
     };
-    let z4 = tanh((f062(tanh((((SMatrix::<f64, 1, 1>::from_row_slice(&[-0.30])).add_scalar(b2)) * &sel1) * 0.11), 0.49, sel1.map(|e3| elu(e3.tanh().tan(), 0.7)), &((RowDVector::<f64>::from_row_slice(&[-0.37, -0.79])) / (square(b2) + 1.0)))) * 0.13);
-    (z4.sum()) + b2 + b2 + b2
+    let blk4 = {
+        let t5 = (sigmoid((blk2.component_mul(&blk2)) * 0.03)).abs();
+        sc1.tanh().tan()
+    };
+    let mut acc6 = (sc1 / (square(sc1) + 0.5)).max(sc1 + (blk2.nrows() as f64 * 0.3));
+    let tmp7 = ((sigmoid((&blk2 + &blk2) * 0.09)).component_mul(&blk2)).transpose();
+    return sc1 + (sc1 * (blk2.nrows() as f64 * 0.3));
 }
 
 #[test]
 fn f136_gradient() {
     let mut d = Draw::new(136);
-    let b2 = d.scalar();
-    let (value, g) = f136_grad(b2);
-    let primal = f136(b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f136: the forward sweep gives {value}, the function {primal}");
-    check("f136", &d.theta, &flat(&[&[g.b2]]), |rd| {
-        let b2 = rd.scalar();
-        f136(b2)
+    let c = d.scalar();
+    let primal = f136(c);
+    let (value, g) = f136_grad(c);
+    check_value("f136_grad", &value, &primal);
+    let (value, tape) = f136_fwd(c);
+    check_value("f136_fwd", &value, &primal);
+    check("f136", &d.theta, &flat(&[&[g.c]]), |rd| {
+        let c = rd.scalar();
+        f136(c)
     });
 }
 
-#[differentiate]
-/// Generated function `f137`.
-fn f137(v: &DMatrix<f64>, k: &RowDVector<f64>, q: &DMatrix<f64>, labels: &[usize], b: &f64) -> f64 {
-    let r1 = sigmoid((add_bias(&((q.transpose()).component_div(&square(&(q.transpose())).add_scalar(0.5))), ((DMatrix::<f64>::from_row_slice(2, 3, &[-0.59, -0.40, -0.87, -0.38, 0.53, 0.39])) * (*b)) * (k.transpose()))) * 0.12);
-    let h2 = q.clone();
-    let acc3 = tanh(&((DMatrix::<f64>::from_row_slice(1, 1, &[-0.66])) * q));
-    (acc3.sum()) + (r1.sum()) + (k.sum()) + (*b)
+#[differentiate(wrt(bias, q))]
+pub(crate) fn f137(bias: &DMatrix<f64>, n: usize, flag: bool, q: f64) -> DMatrix<f64> {
+    let mut acc2 = (add_bias(bias.clone(), (DVector::<f64>::from_row_slice(&[-0.16, -0.64])).scale(q))) - (bias.map(|e1| (tanh(((q.abs() + 0.5).powi(-2)) * 0.25)).exp()));
+    if !((q * q) < 0.00) {
+        acc2 *= sigmoid((acc2.mean()) * 0.18);
+    }
+    if (q.min(q)) < (-0.17) && (((bias.norm_squared()) * 0.12).tanh()) < (-0.26) {
+        acc2 -= (tanh(((add_bias(bias, &((RowDVector::<f64>::from_row_slice(&[0.81, -0.10])).add_scalar(q)))) * (bias.component_div(&bias.map(|e3| e3 * e3 + 0.5)))) * 0.05));
+    } else {
+        acc2 = tanh(&acc2);
+    }
+    acc2 *= ((maxout(q, q)) * 0.67).sin();
+    let g4: f64 = ((leaky_relu(q.tanh().tan(), 0.1)).abs() + 0.5).powi(-2);
+    let sc5 = (tanh((&acc2 * (sigmoid((((DVector::<f64>::from_row_slice(&[-0.08, 0.75])).add_scalar(q)) * ((RowDVector::<f64>::from_row_slice(&[0.59, -0.50])) * g4)) * 0.12))) * 0.08)) * g4;
+    if q < (-0.53) {
+        acc2 = tanh(&acc2);
+    } else if !(((if flag { 0.5_f64 } else { 1.5 }) * (n as f64 * 0.25)) > 0.12) {
+        acc2 = tanh(&acc2);
+    } else {
+        acc2 /= square((tanh(g4 * 0.25)).exp()) + 1.0;
+    }
+    &acc2 + &acc2 + ((DMatrix::<f64>::from_row_slice(2, 2, &[0.20, -0.00, 0.86, 0.18])) * q) + ((add_bias(bias, &(RowDVector::<f64>::from_element(2, 0.40)))).component_mul(&sc5))
 }
 
 #[test]
 fn f137_gradient() {
     let mut d = Draw::new(137);
-    let v = d.matrix(3, 2);
-    let k = d.row(3);
-    let q = d.matrix(1, 2);
-    let labels: [usize; 1] = [1];
-    let b = d.scalar();
-    let (value, tape) = f137_fwd(&v, &k, &q, &labels, &b);
-    let g = f137_bwd(tape, 1.0);
-    let primal = f137(&v, &k, &q, &labels, &b);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f137: the forward sweep gives {value}, the function {primal}");
-    check("f137", &d.theta, &flat(&[g.v.as_slice(), g.k.as_slice(), g.q.as_slice(), &[g.b]]), |rd| {
-        let v = rd.matrix(3, 2);
-        let k = rd.row(3);
-        let q = rd.matrix(1, 2);
-        let b = rd.scalar();
-        f137(&v, &k, &q, &labels, &b)
+    let bias = d.matrix(2, 2);
+    let n: usize = 4;
+    let flag = true;
+    let q = d.scalar();
+    let u = d.seed_matrix(2, 2);
+    let primal = f137(&bias, n, flag, q);
+    let (value, g) = f137_vjp(&bias, n, flag, q, u.clone());
+    check_value("f137_vjp", &value, &primal);
+    let (value, tape) = f137_fwd(&bias, n, flag, q);
+    check_value("f137_fwd", &value, &primal);
+    let g = f137_bwd(tape, u.clone());
+    check("f137", &d.theta, &flat(&[g.bias.as_slice(), &[g.q]]), |rd| {
+        let bias = rd.matrix(2, 2);
+        let q = rd.scalar();
+        u.dot(&f137(&bias, n, flag, q))
     });
 }
 
-#[differentiate]
-/// Generated function `f138`.
-pub(crate) fn f138(h: &DVector<f64>, w1: f64, n: usize, s: DVector<f64>) -> f64 {
-    let out1 = (s.norm()).tanh().tan();
-    let blk2 = {
-        let t3 = (((s.norm_squared()) * 0.15).sin()).exp();
-        (h.add_scalar(w1)).map(|e4| (e4.abs()) / ((maxout(out1, w1)).abs() + 0.5))
+#[differentiate(crate = ::autodiff, wrt(a))]
+pub(crate) fn f138(a: f64, q: f64) -> f64 {
+    let out1 = (a.powi(2)).tanh().tan();
+    let acc3 = ((DVector::<f64>::from_row_slice(&[0.20, -0.03, 0.32])) * a).map(|e2| (a * e2).abs());
+    let z4 = acc3.clone();
+    let tmp5 = -(if acc3.sum() > 0.44 { a - 0.30 } else { ((acc3.nrows() as f64 * 0.3).abs() + 0.5).sqrt() });
+    let sel6 = if out1 < 0.50 {
+        (0.71 - a) + 1.45
+    } else {
+        (((DVector::<f64>::from_row_slice(&[0.79, -0.22, 0.58])).scale(out1)).sum()) * (acc3.nrows() as f64 * 0.3)
     };
-    let acc6 = ((blk2.component_div(&square(tanh((((DMatrix::<f64>::from_element(3, 2, 0.73)).add_scalar(w1)) * (((DVector::<f64>::from_row_slice(&[-0.45, -0.74])).scale(w1)) + ((DVector::<f64>::from_row_slice(&[0.65, 0.74])) * w1))) * 0.09)).add_scalar(0.5))) * 0.09).map(|e5| e5.sin());
-    let g7 = &s - (sigmoid(((add_bias(&((DMatrix::<f64>::from_row_slice(3, 1, &[0.42, -0.54, 0.14])).add_scalar(w1)), h.clone())) * ((DVector::<f64>::from_row_slice(&[0.29])).add_scalar(out1))) * 0.11));
-    (s.sum()) + out1 + (w1 / (square(w1) + 0.5))
+    let h7 = -((out1.abs() + 0.5).recip());
+    a + (tanh((acc3.nrows() as f64 * 0.3) - a))
 }
 
 #[test]
 fn f138_gradient() {
     let mut d = Draw::new(138);
-    let h = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let w1 = d.scalar();
-    let n: usize = 4;
-    let s = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let (value, g) = f138_grad(&h, w1, n, s.clone());
-    let primal = f138(&h, w1, n, s.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f138: the forward sweep gives {value}, the function {primal}");
-    check("f138", &d.theta, &flat(&[g.h.as_slice(), &[g.w1], g.s.as_slice()]), |rd| {
-        let h = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let w1 = rd.scalar();
-        let s = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        f138(&h, w1, n, s.clone())
+    let a = d.scalar();
+    let q = 0.80;
+    let primal = f138(a, q);
+    let (value, g) = f138_grad(a, q);
+    check_value("f138_grad", &value, &primal);
+    let (value, tape) = f138_fwd(a, q);
+    check_value("f138_fwd", &value, &primal);
+    check("f138", &d.theta, &flat(&[&[g.a]]), |rd| {
+        let a = rd.scalar();
+        f138(a, q)
     });
 }
 
-#[differentiate]
-pub(crate) fn f139(n: usize, h: &f64, p: &SMatrix<f64, 2, 3>) -> f64 {
-    let blk1 = {
-        let t2 = (1.76 * (*h)).abs();
-        ((SMatrix::<f64, 2, 3>::from_row_slice(&[0.06, 0.87, 0.43, 0.14, 0.71, -0.37])).scale((*h))) - (p.component_mul(p))
-    };
-    let h = (*h) + (*h);
-    let tmp3 = relu(h);
-    let sc4 = h;
-    (blk1.sum()) + (p.sum()) + sc4 + tmp3
+#[differentiate(wrt(b2, a))]
+pub(crate) fn f139(s: f64, b2: DVector<f64>, a: DVector<f64>) -> DVector<f64> {
+    let s = s - ((tanh((((b2.mean()).abs() + 0.5).powi(-2)) * 0.25)).exp());
+    let mut acc2 = (((a.component_mul(&b2)).scale(s)) * 0.11).map(|e1| e1.sin());
+    if a.sum() > (-0.01) {
+        let tmp3 = s.abs();
+        acc2 = a.clone();
+    } else {
+        acc2 += (b2.clone());
+    }
+    let mut acc4 = (tanh(a.transpose())).transpose();
+    let tmp5 = (if !((((s + s) * 0.12).sin()) < 0.37) { (s * 1.14) * (s.cos()) } else { ((s.abs() + 0.5).sqrt()) + 1.04 });
+    &a + (&b2 + &a)
 }
 
 #[test]
 fn f139_gradient() {
     let mut d = Draw::new(139);
-    let n: usize = 2;
-    let h = d.scalar();
-    let p = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let (value, g) = f139_grad(n, &h, &p);
-    let primal = f139(n, &h, &p);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f139: the forward sweep gives {value}, the function {primal}");
-    check("f139", &d.theta, &flat(&[&[g.h], g.p.as_slice()]), |rd| {
-        let h = rd.scalar();
-        let p = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        f139(n, &h, &p)
+    let s = 0.90;
+    let b2 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let a = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
+    let primal = f139(s, b2.clone(), a.clone());
+    let (value, g) = f139_vjp(s, b2.clone(), a.clone(), u.clone());
+    check_value("f139_vjp", &value, &primal);
+    let (value, tape) = f139_fwd(s, b2.clone(), a.clone());
+    check_value("f139_fwd", &value, &primal);
+    check("f139", &d.theta, &flat(&[g.b2.as_slice(), g.a.as_slice()]), |rd| {
+        let b2 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        let a = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        u.dot(&f139(s, b2.clone(), a.clone()))
     });
 }
 
-#[differentiate]
-pub(crate) fn f140(k: SMatrix<f64, 1, 2>) -> SMatrix<f64, 1, 2> {
-    let r2 = ((((SMatrix::<f64, 2, 1>::from_row_slice(&[0.34, -0.55])) * (k.mean())).component_div(&(k.transpose()).map(|e1| e1 * e1 + 0.5))).add_scalar(tanh((f021(1, &((RowDVector::<f64>::from_element(4, 0.52)).add_scalar(k.mean())), relu((DMatrix::<f64>::from_row_slice(3, 3, &[0.10, -0.23, 0.39, 0.50, 0.07, -0.86, -0.75, 0.49, 0.46])).add_scalar(k.mean())), &(((RowDVector::<f64>::from_row_slice(&[-0.27, -0.87, 0.72, 0.52])) * (k.mean())).transpose()), maxout((k.nrows() as f64 * 0.3), k.mean()))) * 0.13))).transpose();
-    let tmp3 = k.norm_squared();
-    let out4 = r2;
-    let sel5 = if out4.sum() > 0.19 || (sigmoid((tmp3 * tmp3) * 0.05)) < 0.02 {
-        let tmp6 = sigmoid((square(r2.transpose())) * 0.08);
-        tmp6
-    } else if (if tmp3 > 0.04 || k.sum() > 0.03 { tmp3 } else { tmp3 }) > 0.20 && ((sigmoid(tmp3 * 0.23)).exp()) > 0.37 {
-        let acc7 = (if !(((k.nrows() as f64 * 0.3) / (square(tmp3) + 0.5)) > (-0.53)) { tmp3 } else { ((r2.dot(&r2)) * 0.04).sin() });
-        r2.transpose()
-    } else {
-        let r8 = out4;
-        -(out4.transpose())
-    };
-    &k + &k
+#[differentiate(crate = ::autodiff)]
+fn f140(h: DVector<f64>, n: usize) -> f64 {
+    let acc1 = h.clone();
+    let g2 = tanh((acc1.mean()).abs());
+    g2 + g2
 }
 
 #[test]
 fn f140_gradient() {
     let mut d = Draw::new(140);
-    let k = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let u = SMatrix::<f64, 1, 2>::from_column_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, g) = f140_vjp(k.clone(), u.clone());
-    let primal = f140(k.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f140: the forward sweep differs from the function");
-    check("f140", &d.theta, &flat(&[g.k.as_slice()]), |rd| {
-        let k = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        u.dot(&f140(k.clone()))
+    let h = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let n: usize = 4;
+    let primal = f140(h.clone(), n);
+    let (value, g) = f140_grad(h.clone(), n);
+    check_value("f140_grad", &value, &primal);
+    let (value, tape) = f140_fwd(h.clone(), n);
+    check_value("f140_fwd", &value, &primal);
+    check("f140", &d.theta, &flat(&[g.h.as_slice()]), |rd| {
+        let h = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        f140(h.clone(), n)
     });
 }
 
-#[differentiate]
-/// Generated function `f141`.
-fn f141(b1: &SMatrix<f64, 3, 3>, w2: &SMatrix<f64, 3, 2>, p: f64, n: usize, labels: &[usize]) -> SMatrix<f64, 3, 3> {
-    let act1 = (-b1) * w2;
-    let p = p + p;
-    let u2 = leaky_relu(sigmoid(((DMatrix::<f64>::from_fn(3, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)).dot(&((DMatrix::<f64>::from_element(3, 3, 0.89)).scale(p)))) * 0.03), 0.1);
-    let sel3 = if (tanh((((SMatrix::<f64, 3, 3>::from_row_slice(&[0.45, 0.21, 0.17, 0.16, -0.30, 0.50, 0.61, 0.60, 0.72])).add_scalar(p)).norm_squared()) * 0.01)) < 0.07 && u2 < (-0.12) {
-        tanh(((((SMatrix::<f64, 3, 2>::from_element(0.63)) * p).component_div(&square(&act1).add_scalar(0.5))) - &act1) * 0.10)
+#[differentiate(wrt(z))]
+pub(crate) fn f141(x: f64, z: f64, flag: bool) -> f64 {
+    let sel1 = if flag {
+        ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.74, -0.41, 0.61])).add_scalar(z)).norm()
     } else {
-        sigmoid(((log_softmax(&((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.47, -0.39, 0.29, 0.87, -0.13, 0.52])) * u2))) * (1.77 - p)) * 0.09)
+        let acc2: f64 = (z * 1.50) * (if flag { 0.5_f64 } else { 1.5 });
+        (-acc2).min((tanh(acc2 * 0.30)).powi(3))
     };
-    let sc4 = (p.tanh().tan()).cos();
-    let mut acc6 = tanh(((&act1 * (n as f64 * 0.25)).component_div(&(sigmoid(((b1.transpose()) * &act1) * 0.04)).map(|e5| e5 * e5 + 0.5))) * 0.08);
-    let out7 = (relu(((SMatrix::<f64, 3, 3>::from_element(0.42)).add_scalar(sc4)).transpose())) + b1;
-    &out7 + ((SMatrix::<f64, 3, 3>::from_element(0.24)) * sc4) + ((SMatrix::<f64, 3, 3>::from_row_slice(&[-0.75, 0.79, 0.76, -0.26, -0.56, -0.12, -0.54, 0.83, 0.15])) * acc6.mean()) + ((relu(b1)).map(|e8| p))
+    let g3 = z.min((if flag { 0.5_f64 } else { 1.5 }));
+    let r5 = (((RowDVector::<f64>::from_row_slice(&[-0.85, -0.30])).add_scalar(g3)).map(|e4| ((tanh(((((e4 * 0.42).tanh()).abs() + 0.5).powi(-2)) * 0.25)).abs() + 0.5).powf(((sel1 * (if flag { 0.5_f64 } else { 1.5 })) * 0.17).sin()))).component_mul(&((RowDVector::<f64>::from_row_slice(&[0.22, 0.28])).scale(g3)));
+    return g3 + sel1 + g3 + (-sel1);
 }
 
 #[test]
 fn f141_gradient() {
     let mut d = Draw::new(141);
-    let b1 = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let w2 = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let p = d.scalar();
-    let n: usize = 2;
-    let labels: [usize; 3] = [0, 1, 2];
-    let u = SMatrix::<f64, 3, 3>::from_column_slice(d.seed_matrix(3, 3).as_slice());
-    let (value, tape) = f141_fwd(&b1, &w2, p, n, &labels);
-    let g = f141_bwd(tape, u.clone());
-    let primal = f141(&b1, &w2, p, n, &labels);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f141: the forward sweep differs from the function");
-    check("f141", &d.theta, &flat(&[g.b1.as_slice(), g.w2.as_slice(), &[g.p]]), |rd| {
-        let b1 = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        let w2 = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let p = rd.scalar();
-        u.dot(&f141(&b1, &w2, p, n, &labels))
+    let x = 0.40;
+    let z = d.scalar();
+    let flag = false;
+    let primal = f141(x, z, flag);
+    let (value, g) = f141_grad(x, z, flag);
+    check_value("f141_grad", &value, &primal);
+    let (value, tape) = f141_fwd(x, z, flag);
+    check_value("f141_fwd", &value, &primal);
+    let g = f141_bwd(tape, 1.0);
+    check("f141", &d.theta, &flat(&[&[g.z]]), |rd| {
+        let z = rd.scalar();
+        f141(x, z, flag)
     });
 }
 
-#[differentiate]
-fn f142(a: SMatrix<f64, 3, 2>, s: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
-    let sc1: f64 = ((if !(y.sum() > (-0.10)) { y.mean() } else { (a.nrows() as f64 * 0.3) }) * (a.nrows() as f64 * 0.3)).exp();
-    let mut acc2 = (if (sc1.tanh().tan()) < (-0.29) || (sigmoid(sc1)) > 0.34 { ((sigmoid(sc1 * 0.26)).abs() + 0.5).powf((sc1 * 0.26).sin()) } else { sc1 });
-    acc2 = (a.nrows() as f64 * 0.3);
-    let h3 = y.clone();
-    let acc4 = (softmax(&(y.component_div(&square(&h3).add_scalar(0.5))))).transpose();
-    acc2 + (a.sum()) + acc2 + acc2
+#[differentiate(wrt(k, s, bias, v))]
+/// Generated function `f142`.
+pub fn f142(v: SMatrix<f64, 2, 2>, k: f64, n: usize, bias: &f64, s: &RowDVector<f64>) -> f64 {
+    let u1: f64 = k;
+    let blk2 = {
+        let t3 = (&v + &v) * (((SMatrix::<f64, 2, 2>::from_element(0.71)).scale((*bias))).transpose());
+        t3.clone_owned()
+    };
+    let sc4 = (((*bias).tanh()).abs() + 0.5).powf(tanh((n as f64 * 0.25)));
+    let g5 = (tanh(&(((SMatrix::<f64, 2, 1>::from_row_slice(&[0.13, 0.85])).scale((*bias))) * ((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.63, -0.83])) * (*bias))))) - (tanh((&blk2 - &blk2) * 0.08));
+    let sc7 = (g5.map(|e6| e6.tanh())).component_mul(&(((SMatrix::<f64, 2, 1>::from_row_slice(&[0.31, -0.10])).scale(sc4)) * ((SMatrix::<f64, 1, 2>::from_row_slice(&[0.44, -0.12])) * u1)));
+    (blk2.sum()) + (((tanh(sc4 * 0.36)).exp()) - k)
 }
 
 #[test]
 fn f142_gradient() {
     let mut d = Draw::new(142);
-    let a = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let s = d.matrix(3, 2);
-    let y = d.matrix(2, 2);
-    let (value, g) = f142_grad(a.clone(), &s, &y);
-    let primal = f142(a.clone(), &s, &y);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f142: the forward sweep gives {value}, the function {primal}");
-    check("f142", &d.theta, &flat(&[g.a.as_slice(), g.s.as_slice(), g.y.as_slice()]), |rd| {
-        let a = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let s = rd.matrix(3, 2);
-        let y = rd.matrix(2, 2);
-        f142(a.clone(), &s, &y)
+    let v = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let k = d.scalar();
+    let n: usize = 1;
+    let bias = d.scalar();
+    let s = d.row(3);
+    let primal = f142(v.clone(), k, n, &bias, &s);
+    let (value, g) = f142_grad(v.clone(), k, n, &bias, &s);
+    check_value("f142_grad", &value, &primal);
+    let (value, tape) = f142_fwd(v.clone(), k, n, &bias, &s);
+    check_value("f142_fwd", &value, &primal);
+    check("f142", &d.theta, &flat(&[g.v.as_slice(), &[g.k], &[g.bias], g.s.as_slice()]), |rd| {
+        let v = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let k = rd.scalar();
+        let bias = rd.scalar();
+        let s = rd.row(3);
+        f142(v.clone(), k, n, &bias, &s)
     });
 }
 
-#[differentiate]
-/// Generated function `f143`.
-fn f143(n: usize, y: DMatrix<f64>) -> f64 {
-    let g1 = ((y.mean()).tanh().tan()) / (((y.mean()).exp()).abs() + 0.5);
-    let act2 = y.clone();
-    let h3 = elu(1.71 + g1, 0.7);
-    (y.sum()) + (relu(y.sum()))
+#[differentiate(wrt(w2, b))]
+pub fn f143(v: &DMatrix<f64>, b: &SMatrix<f64, 3, 3>, y: f64, w2: SMatrix<f64, 1, 2>) -> f64 {
+    let blk1 = {
+        let t2 = (w2.mean()).abs();
+        (t2 * t2).tanh().tan()
+    };
+    let sel3 = if blk1 > 0.46 {
+        let r4 = (blk1.tanh().tan()) * (blk1 / (square(blk1) + 0.5));
+        r4
+    } else {
+        0.94 * (y * (v.nrows() as f64 * 0.3))
+    };
+    return blk1 + (1.15 - (sel3.max(sel3)));
 }
 
 #[test]
 fn f143_gradient() {
     let mut d = Draw::new(143);
-    let n: usize = 4;
-    let y = d.matrix(1, 3);
-    let (value, g) = f143_grad(n, y.clone());
-    let primal = f143(n, y.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f143: the forward sweep gives {value}, the function {primal}");
-    check("f143", &d.theta, &flat(&[g.y.as_slice()]), |rd| {
-        let y = rd.matrix(1, 3);
-        f143(n, y.clone())
+    let v = DMatrix::from_fn(2, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let b = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let y = 0.60;
+    let w2 = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let primal = f143(&v, &b, y, w2.clone());
+    let (value, g) = f143_grad(&v, &b, y, w2.clone());
+    check_value("f143_grad", &value, &primal);
+    let (value, tape) = f143_fwd(&v, &b, y, w2.clone());
+    check_value("f143_fwd", &value, &primal);
+    check("f143", &d.theta, &flat(&[g.b.as_slice(), g.w2.as_slice()]), |rd| {
+        let b = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        let w2 = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        f143(&v, &b, y, w2.clone())
     });
 }
 
-#[differentiate]
+#[differentiate(wrt(y, b1, w))]
 /// Generated function `f144`.
-pub(crate) fn f144(n: usize, labels: &[usize], flag: bool, c: &SMatrix<f64, 1, 2>, v: &SMatrix<f64, 1, 2>) -> SMatrix<f64, 1, 2> {
-    let z3 = ((c.transpose()).transpose()).map(|e1| { let mut t2 = (e1.abs() + 0.5).ln(); if t2 < (-0.57) && flag { t2 = e1.tanh().tan(); } else { t2 += t2; } t2 * 0.5 + t2.abs() });
-    let h4 = (v.clone()) * (((SMatrix::<f64, 2, 2>::from_element(0.52)) * (z3.mean())).component_div(&square(&((SMatrix::<f64, 2, 2>::from_element(0.68)).scale(v.mean()))).add_scalar(0.5)));
+pub(crate) fn f144(flag: bool, y: RowDVector<f64>, w: &DMatrix<f64>, b1: &DMatrix<f64>, w2: f64) -> f64 {
+    let r1 = b1.clone();
+    let mut acc4 = (((RowDVector::<f64>::from_row_slice(&[0.54, -0.78])).scale(y.mean())).transpose()).map(|e2| { let mut t3 = e2 / (square(e2) + 0.5); if !(e2 > (-0.15)) { t3 = t3.tanh(); } else { t3 += e2 / (e2.abs() + 0.5); } t3 * 0.5 + e2.powi(2) });
     let blk5 = {
-        let t6 = log_softmax(c);
-        t6
+        let t6 = acc4.clone();
+        t6.mean()
     };
-    let sc9 = -(tanh(((((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.50, -0.51, -0.31])).scale(h4.mean())) - ((SMatrix::<f64, 1, 3>::from_element(0.35)).add_scalar(v.mean()))) * (((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.22, -0.86, 0.31, -0.24, -0.27, -0.18])).add_scalar(v.mean())).map(|e7| { let mut t8 = -e7; if (e7 * t8) < (-0.47) { t8 = tanh(((t8.abs() + 0.5).powf((t8 * 0.42).sin())) * 0.21); } else { t8 += e7; } t8 * 0.5 + elu(t8, 0.7) }))) * 0.02));
-    let act12 = (c.map(|e10| (e10 - e10) + 1.63)).map(|e11| (if e11 > (-0.10) { 0.82 * e11 } else { e11 }));
-    &z3 + (((SMatrix::<f64, 1, 2>::from_element(0.37)) / (square(sc9.mean()) + 1.0)) + &z3)
+    let z7 = leaky_relu(tanh(0.35 + blk5), 0.1);
+    acc4 = sigmoid(((w * blk5) * (((DVector::<f64>::from_row_slice(&[-0.57, -0.75, -0.22])).add_scalar(z7)).component_mul(&((DVector::<f64>::from_row_slice(&[-0.67, 0.42, 0.71])) * blk5)))) * 0.01);
+    let z8 = tanh(&((DMatrix::<f64>::from_row_slice(3, 2, &[-0.46, -0.78, -0.66, 0.86, -0.23, -0.50])).scale(blk5)));
+    acc4 *= (blk5 * 0.23).tanh();
+    (w.sum()) + (z7.exp())
 }
 
 #[test]
 fn f144_gradient() {
     let mut d = Draw::new(144);
-    let n: usize = 2;
-    let labels: [usize; 2] = [0, 1];
     let flag = false;
-    let c = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let v = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let u = SMatrix::<f64, 1, 2>::from_column_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, g) = f144_vjp(n, &labels, flag, &c, &v, u.clone());
-    let primal = f144(n, &labels, flag, &c, &v);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f144: the forward sweep differs from the function");
-    check("f144", &d.theta, &flat(&[g.c.as_slice(), g.v.as_slice()]), |rd| {
-        let c = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let v = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        u.dot(&f144(n, &labels, flag, &c, &v))
+    let y = d.row(2);
+    let w = d.matrix(2, 3);
+    let b1 = d.matrix(3, 3);
+    let w2 = 0.70;
+    let primal = f144(flag, y.clone(), &w, &b1, w2);
+    let (value, g) = f144_grad(flag, y.clone(), &w, &b1, w2);
+    check_value("f144_grad", &value, &primal);
+    let (value, tape) = f144_fwd(flag, y.clone(), &w, &b1, w2);
+    check_value("f144_fwd", &value, &primal);
+    check("f144", &d.theta, &flat(&[g.y.as_slice(), g.w.as_slice(), g.b1.as_slice()]), |rd| {
+        let y = rd.row(2);
+        let w = rd.matrix(2, 3);
+        let b1 = rd.matrix(3, 3);
+        f144(flag, y.clone(), &w, &b1, w2)
     });
 }
 
-#[differentiate]
-fn f145(s: f64, labels: &[usize], c: f64) -> f64 {
-    let blk1 = {
-        let t2 = (DMatrix::<f64>::from_element(2, 3, 0.29)).scale(c);
-        sigmoid((f030(1.48, &(((DMatrix::<f64>::from_element(1, 3, 0.71)).scale(s)).norm()), &((RowDVector::<f64>::from_row_slice(&[-0.11, -0.61])).scale(c)), labels)) * 0.13)
-    };
-    let blk3 = {
-        let t5 = (maxout(&((DMatrix::<f64>::from_row_slice(1, 3, &[0.45, 0.81, -0.48])).add_scalar(c)), &((DMatrix::<f64>::from_row_slice(1, 3, &[-0.03, -0.46, 0.11])).scale(blk1)))).component_div(&(((DMatrix::<f64>::from_row_slice(1, 3, &[-0.53, -0.20, -0.90])) * blk1).component_div(&square(&((DMatrix::<f64>::from_row_slice(1, 3, &[-0.84, 0.39, 0.74])).scale(s))).add_scalar(0.5))).map(|e4| e4 * e4 + 0.5));
-        (-(t5.nrows() as f64 * 0.3)).exp()
-    };
-    return blk1 + c + blk1 + ((blk3.sin()).abs());
+#[differentiate(wrt(x, b2))]
+pub fn f145(b2: f64, v: &DMatrix<f64>, x: f64) -> f64 {
+    let out1 = (DMatrix::<f64>::from_row_slice(2, 3, &[0.63, 0.86, -0.79, -0.64, 0.81, 0.26])).scale(x);
+    let v = v + (tanh((((b2.exp()) * &out1).component_div(&square(&(add_bias(&(out1.map(|e2| (elu(e2, 0.7)) * (-x))), (DVector::<f64>::from_row_slice(&[0.47, -0.76])) * x))).add_scalar(0.5))) * 0.09));
+    let mut acc3 = (x + x).abs();
+    acc3 *= 0.60 + (out1.nrows() as f64 * 0.3);
+    if !((x.abs()) < (-0.20)) {
+        acc3 = leaky_relu(b2 / (b2.abs() + 0.5), 0.1);
+    } else if out1.sum() > (-0.18) || b2 < 0.08 {
+        acc3 = (b2.abs()).abs();
+    } else {
+        acc3 /= square(v.norm()) + 1.0;
+    }
+    let mut acc4 = (out1.nrows() as f64 * 0.3);
+    b2 + x + (acc3 * (leaky_relu((out1.nrows() as f64 * 0.3), 0.1)))
 }
 
 #[test]
 fn f145_gradient() {
     let mut d = Draw::new(145);
-    let s = d.scalar();
-    let labels: [usize; 1] = [1];
-    let c = d.scalar();
-    let (value, tape) = f145_fwd(s, &labels, c);
+    let b2 = d.scalar();
+    let v = DMatrix::from_fn(2, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let x = d.scalar();
+    let primal = f145(b2, &v, x);
+    let (value, g) = f145_grad(b2, &v, x);
+    check_value("f145_grad", &value, &primal);
+    let (value, tape) = f145_fwd(b2, &v, x);
+    check_value("f145_fwd", &value, &primal);
     let g = f145_bwd(tape, 1.0);
-    let primal = f145(s, &labels, c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f145: the forward sweep gives {value}, the function {primal}");
-    check("f145", &d.theta, &flat(&[&[g.s], &[g.c]]), |rd| {
-        let s = rd.scalar();
-        let c = rd.scalar();
-        f145(s, &labels, c)
+    check("f145", &d.theta, &flat(&[&[g.b2], &[g.x]]), |rd| {
+        let b2 = rd.scalar();
+        let x = rd.scalar();
+        f145(b2, &v, x)
     });
 }
 
-#[differentiate(crate = ::autodiff, wrt(a))]
-/// Generated function `f146`.
-fn f146(h: &RowDVector<f64>, a: &RowDVector<f64>, t: f64) -> RowDVector<f64> {
+#[differentiate(crate = ::autodiff)]
+pub(crate) fn f146(s: &DMatrix<f64>) -> f64 {
     let blk1 = {
-        let t2 = a - a;
-        softmax(t2.clone())
+        let t2 = (0.38 - (s.nrows() as f64 * 0.3)).cos();
+        ((1.45 * t2).abs() + 0.5).sqrt()
     };
-    let sel3 = if !(((RowDVector::<f64>::from_element(3, 0.37)).add_scalar(blk1.mean())).sum() > (-0.18)) {
-        (blk1.component_div(&square(&blk1).add_scalar(0.5))).map(|e4| ((t.abs()).abs() + 0.5).recip())
-    } else {
-        (h.scale(blk1.mean())).component_mul(&blk1)
+    let blk3 = {
+        let t4 = (if !((blk1.tanh()) < (-0.39)) { (blk1.abs() + 0.5).powi(-2) } else { -blk1 });
+        (softmax(s)).component_mul(&(add_bias(s.clone(), (RowDVector::<f64>::from_row_slice(&[0.23, 0.76, -0.79])) * blk1)))
     };
-    let tmp6 = (sel3.map(|e5| e5.cos())).scale(tanh(a.mean()));
-    let tmp7 = tmp6.clone();
-    let r8 = tmp7.clone();
-    &sel3 + &r8 + &tmp7 + &tmp6
+    let u6: DMatrix<f64> = ((s.clone_owned()).scale(1.00 * blk1)).map(|e5| e5);
+    (blk3.sum()) + (if blk3.sum() > 0.34 || s.sum() > (-0.35) { (s.nrows() as f64 * 0.3) / (square(blk1) + 0.5) } else { -blk1 })
 }
 
 #[test]
 fn f146_gradient() {
     let mut d = Draw::new(146);
-    let h = RowDVector::from_row_slice(DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
-    let a = d.row(3);
-    let t = 0.90;
-    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f146_vjp(&h, &a, t, u.clone());
-    let primal = f146(&h, &a, t);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f146: the forward sweep differs from the function");
-    check("f146", &d.theta, &flat(&[g.a.as_slice()]), |rd| {
-        let a = rd.row(3);
-        u.dot(&f146(&h, &a, t))
+    let s = d.matrix(3, 3);
+    let primal = f146(&s);
+    let (value, g) = f146_grad(&s);
+    check_value("f146_grad", &value, &primal);
+    let (value, tape) = f146_fwd(&s);
+    check_value("f146_fwd", &value, &primal);
+    check("f146", &d.theta, &flat(&[g.s.as_slice()]), |rd| {
+        let s = rd.matrix(3, 3);
+        f146(&s)
     });
 }
 
 #[differentiate]
-pub fn f147(c: &DMatrix<f64>, s: &DMatrix<f64>, w2: RowDVector<f64>, m: DVector<f64>, n: usize) -> f64 {
-    let sel1 = if ((w2.mean()).powi(2)) > 0.60 || n > 2 {
-        let g2 = (leaky_relu(&(s.transpose()), 0.05)) + s;
-        (s.mean()) - (tanh((c.norm_squared()) * 0.08))
-    } else {
-        ((c.nrows() as f64 * 0.3).min(w2.mean())).min(m.mean())
+fn f147(a: DMatrix<f64>, q: DMatrix<f64>, n: usize, w1: &DMatrix<f64>) -> DMatrix<f64> {
+    let blk1 = {
+        let t2 = (((a.norm()) * ((w1.mean()) / (square(w1.mean()) + 0.5))) * 0.08).sin();
+        (if q.sum() > 0.02 { t2.exp() } else { t2.sin() })
     };
-    let g3 = maxout((((sel1 * 0.40).tanh()).exp()) * (sigmoid(sel1)), (((w2.scale(sel1)).dot(&w2)) * 0.06).sin());
-    let act4 = g3;
-    let out6 = (s.map(|e5| (tanh((elu(act4, 0.7)) * 0.37)).exp())).transpose();
-    let act7: DMatrix<f64> = c.clone();
-    sel1 + ((elu(g3, 0.7)) + sel1)
+    let g3 = ((&q + w1) * 0.12).exp();
+    let sc4 = a.clone();
+    let sc4 = tanh((&sc4 + (((&a * 0.23).exp()) - (q.component_mul(&g3)))) * 0.12);
+    let sel5 = if n > 3 {
+        let g6 = a.clone();
+        tanh(blk1 / (blk1.abs() + 0.5))
+    } else {
+        let out7 = g3.clone();
+        sigmoid(blk1.tanh())
+    };
+    let g3 = &g3 + ((&q + &sc4) * ((a.nrows() as f64 * 0.3).abs()));
+    &a + ((DMatrix::<f64>::from_row_slice(3, 3, &[0.50, -0.20, -0.09, -0.48, 0.12, -0.84, 0.08, -0.45, -0.32])) * blk1) + ((&g3 * 0.07).exp())
 }
 
 #[test]
 fn f147_gradient() {
     let mut d = Draw::new(147);
-    let c = d.matrix(3, 2);
-    let s = d.matrix(2, 2);
-    let w2 = d.row(3);
-    let m = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let n: usize = 4;
-    let (value, g) = f147_grad(&c, &s, w2.clone(), m.clone(), n);
-    let primal = f147(&c, &s, w2.clone(), m.clone(), n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f147: the forward sweep gives {value}, the function {primal}");
-    check("f147", &d.theta, &flat(&[g.c.as_slice(), g.s.as_slice(), g.w2.as_slice(), g.m.as_slice()]), |rd| {
-        let c = rd.matrix(3, 2);
-        let s = rd.matrix(2, 2);
-        let w2 = rd.row(3);
-        let m = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        f147(&c, &s, w2.clone(), m.clone(), n)
+    let a = d.matrix(3, 3);
+    let q = d.matrix(3, 3);
+    let n: usize = 1;
+    let w1 = d.matrix(3, 3);
+    let u = d.seed_matrix(3, 3);
+    let primal = f147(a.clone(), q.clone(), n, &w1);
+    let (value, g) = f147_vjp(a.clone(), q.clone(), n, &w1, u.clone());
+    check_value("f147_vjp", &value, &primal);
+    let (value, tape) = f147_fwd(a.clone(), q.clone(), n, &w1);
+    check_value("f147_fwd", &value, &primal);
+    check("f147", &d.theta, &flat(&[g.a.as_slice(), g.q.as_slice(), g.w1.as_slice()]), |rd| {
+        let a = rd.matrix(3, 3);
+        let q = rd.matrix(3, 3);
+        let w1 = rd.matrix(3, 3);
+        u.dot(&f147(a.clone(), q.clone(), n, &w1))
     });
 }
 
-#[differentiate(wrt(b1, x))]
-fn f148(n: usize, flag: bool, x: RowDVector<f64>, b1: &DMatrix<f64>) -> DMatrix<f64> {
-    let g1 = ((((f072((DMatrix::<f64>::from_fn(1, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)).component_mul(&((DMatrix::<f64>::from_row_slice(1, 2, &[0.89, 0.65])) * (x.mean()))), (DMatrix::<f64>::from_row_slice(3, 2, &[-0.69, -0.32, 0.06, -0.43, 0.11, -0.71])).scale(b1.mean()), (DMatrix::<f64>::from_row_slice(1, 2, &[0.61, -0.53])).add_scalar(b1.mean()), (x.mean()).exp())) * 0.13).tanh()).powi(3)).tanh().tan();
-    let x = &x - (log_softmax(&x));
-    let blk2 = {
-        let t3 = ((g1.max(g1)).abs() + 0.5).recip();
-        (sigmoid((f090(n, flag, b1.clone())) * 0.13)) / (square(t3.tanh()) + 1.0)
-    };
-    let h5 = softmax(&(((&x * (maxout(g1, g1))) * 0.13).map(|e4| e4.sin())));
-    let r6 = (if flag { g1.powi(2) } else { g1 + g1 });
-    let blk7 = {
-        let t8 = g1;
-        (((RowDVector::<f64>::from_element(1, 0.20)) * g1).component_mul(&(RowDVector::<f64>::from_row_slice(&[0.36])))) * (log_softmax(&((DMatrix::<f64>::from_row_slice(1, 2, &[-0.32, -0.74])) * r6)))
-    };
-    ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.49, 0.70, 0.25, 0.25, -0.82, -0.77, -0.09, 0.76, -0.58])) * r6) + &blk2 + ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.13, -0.23, 0.42, 0.09, -0.72, 0.62, -0.00, -0.73, 0.72])) * h5.mean()) + (b1.transpose())
+#[differentiate(wrt(k, x, w))]
+pub fn f148(x: &DMatrix<f64>, k: &SMatrix<f64, 2, 2>, w: f64, v: f64) -> SMatrix<f64, 2, 2> {
+    let mut acc1 = (((w.exp()) * 0.23).sin()).powi(2);
+    if (1.08 * acc1) > (-0.34) && (x.norm()) < (-0.19) {
+        acc1 /= square(k.mean()) + 1.0;
+    } else {
+        let sc2 = (acc1 * (x.nrows() as f64 * 0.3)) * (sigmoid(acc1));
+        acc1 += (elu(sc2, 0.7)) * (0.26 - sc2);
+    }
+    acc1 -= (relu(w)) - 1.70;
+    acc1 -= x.sum();
+    acc1 = ((f097(x.clone(), ((acc1 - acc1) * 0.07).tanh())) * 0.13).tanh();
+    ((SMatrix::<f64, 2, 2>::from_row_slice(&[0.21, 0.17, 0.16, -0.30])) * x.mean()) + (tanh((f100(&(sigmoid((((DMatrix::<f64>::from_element(1, 3, 0.44)).scale(acc1)).sum()) * 0.10)), &(k.clone_owned()))) * 0.13))
 }
 
 #[test]
 fn f148_gradient() {
     let mut d = Draw::new(148);
-    let n: usize = 4;
-    let flag = true;
-    let x = d.row(2);
-    let b1 = d.matrix(3, 3);
-    let u = d.seed_matrix(3, 3);
-    let (value, g) = f148_vjp(n, flag, x.clone(), &b1, u.clone());
-    let primal = f148(n, flag, x.clone(), &b1);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f148: the forward sweep differs from the function");
-    check("f148", &d.theta, &flat(&[g.x.as_slice(), g.b1.as_slice()]), |rd| {
-        let x = rd.row(2);
-        let b1 = rd.matrix(3, 3);
-        u.dot(&f148(n, flag, x.clone(), &b1))
+    let x = d.matrix(1, 2);
+    let k = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let w = d.scalar();
+    let v = 0.40;
+    let u = SMatrix::<f64, 2, 2>::from_column_slice(d.seed_matrix(2, 2).as_slice());
+    let primal = f148(&x, &k, w, v);
+    let (value, g) = f148_vjp(&x, &k, w, v, u.clone());
+    check_value("f148_vjp", &value, &primal);
+    let (value, tape) = f148_fwd(&x, &k, w, v);
+    check_value("f148_fwd", &value, &primal);
+    check("f148", &d.theta, &flat(&[g.x.as_slice(), g.k.as_slice(), &[g.w]]), |rd| {
+        let x = rd.matrix(1, 2);
+        let k = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let w = rd.scalar();
+        u.dot(&f148(&x, &k, w, v))
     });
 }
 
-#[differentiate(wrt(s, c, x))]
-fn f149(c: &RowDVector<f64>, x: &RowDVector<f64>, h: f64, s: &f64) -> f64 {
-    let mut acc1 = ((*s) - (*s)) + (((f102(&(square(&(SMatrix::<f64, 3, 3>::from_row_slice(&[0.70, 0.75, 0.65, 0.61, -0.73, 0.88, -0.66, -0.33, 0.74])))), 3, (c.nrows() as f64 * 0.3) + 0.81, (SMatrix::<f64, 3, 3>::from_element(0.16)).scale((*s)))) * 0.13).sin());
-    if acc1 < (-0.42) {
-        acc1 = acc1 + acc1;
+#[differentiate]
+pub fn f149(a: &DMatrix<f64>, w: &DMatrix<f64>, n: usize) -> DMatrix<f64> {
+    let mut acc1 = -(1.77 - (a.mean()));
+    let r7: DMatrix<f64> = ((((w.map(|e2| (acc1.max(e2)) * (e2.abs()))).map(|e3| { let mut t4 = e3 * (n as f64 * 0.25); if (e3.tanh().tan()) < 0.16 || (if acc1 > (-0.34) { acc1 } else { e3 }) > (-0.16) { t4 = (t4 * 0.21).sin(); } else { t4 += elu(t4, 0.7); } t4 * 0.5 + e3 })) * 0.11).map(|e5| e5.sin())).map(|e6| e6);
+    let mut acc8 = (acc1.min(acc1)).max(acc1);
+    let sel9 = if (tanh((f122(&(((SMatrix::<f64, 2, 2>::from_row_slice(&[0.49, 0.47, -0.51, -0.64])) * acc1).component_div(&((SMatrix::<f64, 2, 2>::from_element(0.64)) * acc8).map(|e10| e10 * e10 + 0.5))))) * 0.13)) < 0.18 {
+        acc8 /= square(-acc8) + 1.0;
+        sigmoid(((r7.map(|e11| (acc8 - acc8) * (-e11))).sum()) * 0.03)
     } else {
-        acc1 = tanh(((-acc1) * acc1) * 0.02);
-    }
-    acc1 = tanh(acc1);
-    if ((c.nrows() as f64 * 0.3) / (square((*s)) + 0.5)) > (-0.51) {
-        acc1 *= tanh((-acc1) * 0.13);
-    }
-    (x.sum()) + (tanh(((((*s).abs() + 0.5).powf(h)) * ((((acc1 * 0.13).sin()).abs() + 0.5).powf(tanh(acc1 * 0.13)))) * 0.13))
+        (tanh(((n as f64 * 0.25) * acc1) * 0.31)).exp()
+    };
+    &r7 + &r7
 }
 
 #[test]
 fn f149_gradient() {
     let mut d = Draw::new(149);
-    let c = d.row(2);
-    let x = d.row(2);
-    let h = 0.50;
-    let s = d.scalar();
-    let (value, tape) = f149_fwd(&c, &x, h, &s);
-    let g = f149_bwd(tape, 1.0);
-    let primal = f149(&c, &x, h, &s);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f149: the forward sweep gives {value}, the function {primal}");
-    check("f149", &d.theta, &flat(&[g.c.as_slice(), g.x.as_slice(), &[g.s]]), |rd| {
-        let c = rd.row(2);
-        let x = rd.row(2);
-        let s = rd.scalar();
-        f149(&c, &x, h, &s)
+    let a = d.matrix(1, 2);
+    let w = d.matrix(2, 3);
+    let n: usize = 4;
+    let u = d.seed_matrix(2, 3);
+    let primal = f149(&a, &w, n);
+    let (value, g) = f149_vjp(&a, &w, n, u.clone());
+    check_value("f149_vjp", &value, &primal);
+    let (value, tape) = f149_fwd(&a, &w, n);
+    check_value("f149_fwd", &value, &primal);
+    let g = f149_bwd(tape, u.clone());
+    check("f149", &d.theta, &flat(&[g.a.as_slice(), g.w.as_slice()]), |rd| {
+        let a = rd.matrix(1, 2);
+        let w = rd.matrix(2, 3);
+        u.dot(&f149(&a, &w, n))
     });
 }
 
-#[differentiate]
-pub fn f150(q: f64, b1: f64, c: f64, b2: f64) -> f64 {
-    let acc2 = ((((((DMatrix::<f64>::from_element(2, 1, 0.82)) * b2) * ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.90, 0.46, 0.36])) * q)) - ((DMatrix::<f64>::from_element(2, 3, 0.77)).scale(b1))) - ((((DMatrix::<f64>::from_row_slice(2, 3, &[-0.65, -0.10, 0.30, 0.72, -0.82, -0.10])).add_scalar(q)) - ((DMatrix::<f64>::from_element(2, 3, 0.55)).add_scalar(b2))).add_scalar(q))) * 0.12).map(|e1| e1.sin());
-    let blk3 = {
-        let t4 = -c;
-        ((acc2.nrows() as f64 * 0.3).abs()).abs()
+#[differentiate(wrt(h, c, t, p))]
+fn f150(t: DVector<f64>, v: f64, c: f64, h: &RowDVector<f64>, p: &DMatrix<f64>) -> RowDVector<f64> {
+    let blk1 = {
+        let t4 = ((((h.transpose()).map(|e2| { let mut t3 = c; if (sigmoid(c)) > (-0.18) && ((e2.abs() + 0.5).powi(-2)) > 0.54 { t3 = c; } else { t3 += c; } t3 * 0.5 + (c.abs() + 0.5).ln() })).norm_squared()) * 0.07).sin();
+        p.clone()
     };
-    let sc5 = relu((if acc2.sum() > (-0.25) { q } else { c }));
-    let act6 = &acc2 - (acc2.clone());
-    let mut acc8 = ((DMatrix::<f64>::from_element(2, 3, 0.64)).scale(c)).map(|e7| ((sc5 / (square(blk3) + 0.5)).abs() + 0.5).powf(tanh((q / (b1.abs() + 0.5)) * 0.34)));
-    return (acc8.sum()) + b1;
+    let u5 = sigmoid(c - c);
+    let out6 = (if (if (tanh((f132(&[1, 1], &(((DMatrix::<f64>::from_row_slice(2, 2, &[0.35, -0.23, -0.52, 0.58])).scale(c)) - (DMatrix::<f64>::from_fn(2, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1))))) * 0.13)) > (-0.57) { v } else { u5 }) > 0.03 { u5.exp() } else { maxout(u5, c) }).abs();
+    let mut acc7 = h.clone();
+    acc7 /= square(u5.abs()) + 1.0;
+    let mut acc8 = u5 * (acc7.add_scalar(out6));
+    let mut acc10 = tanh(((((DMatrix::<f64>::from_row_slice(1, 1, &[0.15])).add_scalar(out6)) * &blk1).component_div(&((DMatrix::<f64>::from_element(1, 2, 0.16)).abs()).map(|e9| e9 * e9 + 0.5))) * 0.10);
+    ((RowDVector::<f64>::from_row_slice(&[-0.40, 0.10, -0.33])) * acc10.mean()) + ((RowDVector::<f64>::from_row_slice(&[-0.86, 0.31, -0.24])) * out6) + (acc7.component_div(&square(&(h + &acc8)).add_scalar(0.5)))
 }
 
 #[test]
 fn f150_gradient() {
     let mut d = Draw::new(150);
-    let q = d.scalar();
-    let b1 = d.scalar();
+    let t = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let v = 0.60;
     let c = d.scalar();
-    let b2 = d.scalar();
-    let (value, g) = f150_grad(q, b1, c, b2);
-    let primal = f150(q, b1, c, b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f150: the forward sweep gives {value}, the function {primal}");
-    check("f150", &d.theta, &flat(&[&[g.q], &[g.b1], &[g.c], &[g.b2]]), |rd| {
-        let q = rd.scalar();
-        let b1 = rd.scalar();
+    let h = d.row(3);
+    let p = d.matrix(1, 2);
+    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
+    let primal = f150(t.clone(), v, c, &h, &p);
+    let (value, g) = f150_vjp(t.clone(), v, c, &h, &p, u.clone());
+    check_value("f150_vjp", &value, &primal);
+    let (value, tape) = f150_fwd(t.clone(), v, c, &h, &p);
+    check_value("f150_fwd", &value, &primal);
+    check("f150", &d.theta, &flat(&[g.t.as_slice(), &[g.c], g.h.as_slice(), g.p.as_slice()]), |rd| {
+        let t = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
         let c = rd.scalar();
-        let b2 = rd.scalar();
-        f150(q, b1, c, b2)
+        let h = rd.row(3);
+        let p = rd.matrix(1, 2);
+        u.dot(&f150(t.clone(), v, c, &h, &p))
     });
 }
 
-#[differentiate]
-fn f151(q: &DMatrix<f64>, flag: bool, labels: &[usize]) -> DMatrix<f64> {
-    let h3 = ((q.map(|e1| (e1.abs() + 0.5).powf(e1))).map(|e2| e2.min(e2 * (if flag { 0.5_f64 } else { 1.5 })))) - ((DMatrix::<f64>::from_element(2, 3, 0.81)).add_scalar(q.mean()));
-    let tmp6 = ((DMatrix::<f64>::from_element(2, 3, 0.42)).scale(q.mean())).map(|e4| { let mut t5 = e4 * e4; if e4 > 0.47 { t5 = (t5.abs() + 0.5).ln(); } else { t5 += t5; } t5 * 0.5 + t5 / (square(t5) + 0.5) });
-    let sel7 = if ((h3.mean()).tanh().tan()) > (-0.38) {
-        maxout((if flag { 0.5_f64 } else { 1.5 }) * (q.nrows() as f64 * 0.3), ((h3.norm()) * 0.07).sin())
+#[differentiate(wrt(w, k, q))]
+pub fn f151(q: f64, v: f64, w: &f64, n: usize, k: DMatrix<f64>) -> f64 {
+    let g1: f64 = -(sigmoid(((add_bias(k.clone(), &((DVector::<f64>::from_row_slice(&[0.74, 0.77])).add_scalar((*w))))).sum()) * 0.05));
+    let r2 = (k.nrows() as f64 * 0.3);
+    let sel3 = if (v + r2) > 0.31 && k.sum() > 0.47 {
+        ((k.transpose()) + ((DMatrix::<f64>::from_row_slice(3, 2, &[-0.40, 0.65, 0.24, 0.66, -0.04, -0.08])) * r2)).transpose()
+    } else if k.sum() > (-0.27) {
+        let out4 = square(tanh((f040(g1 * 1.42)) * 0.13));
+        k.clone()
     } else {
-        maxout((labels.len() as f64 * 0.2) + (tmp6.mean()), ((q.mean()).abs() + 0.5).sqrt())
+        (k.map(|e5| { let mut t6 = (r2.abs() + 0.5).sqrt(); if !(((e5.abs() + 0.5).ln()) > 0.20) { t6 = q.sin(); } else { t6 += e5 * (n as f64 * 0.25); } t6 * 0.5 + -(*w) })).component_div(&k.map(|e7| e7 * e7 + 0.5))
     };
-    let sc8 = tmp6.add_scalar(tanh((f095(&(((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.25, 0.61, 0.50, 0.11, 0.76, 0.18])).scale(sel7)).component_mul(&((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.65, -0.11, 0.54, -0.66, -0.32, -0.11])) * sel7))), &((SMatrix::<f64, 3, 2>::from_element(0.32)) * sel7), (SMatrix::<f64, 2, 3>::from_element(0.66)).add_scalar(sel7), sel7 - sel7)) * 0.13));
-    return ((DMatrix::<f64>::from_row_slice(2, 3, &[0.01, -0.09, -0.06, 0.41, 0.71, 0.68])) * sel7) + (tanh((log_softmax(&(&h3 + ((DMatrix::<f64>::from_row_slice(2, 3, &[0.81, -0.49, -0.68, -0.08, 0.87, 0.43])) * sel7)))) * 0.06));
+    let u8 = sel3.clone();
+    let q = q + g1;
+    q + q + g1
 }
 
 #[test]
 fn f151_gradient() {
     let mut d = Draw::new(151);
-    let q = d.matrix(2, 3);
-    let flag = true;
-    let labels: [usize; 2] = [1, 2];
-    let u = d.seed_matrix(2, 3);
-    let (value, g) = f151_vjp(&q, flag, &labels, u.clone());
-    let primal = f151(&q, flag, &labels);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f151: the forward sweep differs from the function");
-    check("f151", &d.theta, &flat(&[g.q.as_slice()]), |rd| {
-        let q = rd.matrix(2, 3);
-        u.dot(&f151(&q, flag, &labels))
+    let q = d.scalar();
+    let v = 0.70;
+    let w = d.scalar();
+    let n: usize = 1;
+    let k = d.matrix(2, 3);
+    let primal = f151(q, v, &w, n, k.clone());
+    let (value, g) = f151_grad(q, v, &w, n, k.clone());
+    check_value("f151_grad", &value, &primal);
+    let (value, tape) = f151_fwd(q, v, &w, n, k.clone());
+    check_value("f151_fwd", &value, &primal);
+    check("f151", &d.theta, &flat(&[&[g.q], &[g.w], g.k.as_slice()]), |rd| {
+        let q = rd.scalar();
+        let w = rd.scalar();
+        let k = rd.matrix(2, 3);
+        f151(q, v, &w, n, k.clone())
     });
 }
 
-#[differentiate(wrt(k))]
-fn f152(k: &SMatrix<f64, 3, 2>, n: usize) -> SMatrix<f64, 3, 2> {
-    let blk1 = {
-        let t2 = -(((SMatrix::<f64, 2, 3>::from_element(0.62)).add_scalar(k.mean())).transpose());
-        sigmoid((f003(1.10, &(&t2 + k), true)) * 0.13)
+#[differentiate]
+fn f152(k: &SMatrix<f64, 3, 3>, y: f64, a: &f64, b: SMatrix<f64, 1, 2>, n: usize) -> SMatrix<f64, 1, 2> {
+    let u1 = (SMatrix::<f64, 1, 2>::from_row_slice(&[-0.01, -0.44])) * (*a);
+    let sel2 = if ((y.abs() + 0.5).powf(y)) > (-0.19) {
+        let mut acc4 = ((u1.transpose()) - (SMatrix::<f64, 2, 1>::from_row_slice(&[-0.14, -0.59]))).map(|e3| 1.20 * y);
+        acc4.component_div(&acc4.abs().add_scalar(0.5))
+    } else if n > 3 {
+        maxout(&((SMatrix::<f64, 2, 1>::from_element(0.73)).scale(y)), &((b.transpose()) + (b.transpose())))
+    } else {
+        (SMatrix::<f64, 2, 1>::from_row_slice(&[-0.66, -0.57])) * (*a)
     };
-    let blk3 = {
-        let t5 = blk1.map(|e4| sigmoid(e4));
-        k * ((blk1.mean()).tanh().tan())
-    };
-    let mut acc6 = (*k);
-    if (sigmoid((blk1.dot(k)) * 0.12)) > 0.06 {
-        let tmp7 = (((SMatrix::<f64, 2, 3>::from_row_slice(&[0.38, 0.69, -0.34, -0.66, 0.30, -0.03])).scale(blk3.mean())).component_mul(&(acc6.transpose()))) + (tanh(&(blk3.transpose())));
-        acc6 = acc6;
-    }
-    &blk3 + k
+    let y = y - ((y.max(-y)).tanh());
+    let act5 = -(leaky_relu(y * y, 0.1));
+    let sc8 = (((((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.27, -0.89])).add_scalar(y)) * ((SMatrix::<f64, 2, 2>::from_row_slice(&[0.01, -0.06, 0.80, 0.15])).scale((*a)))) * 0.11).map(|e6| e6.sin())).map(|e7| leaky_relu(e7.abs(), 0.1));
+    &sc8 + ((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.11, -0.15])) * (*a)) + (softmax(&u1))
 }
 
 #[test]
 fn f152_gradient() {
     let mut d = Draw::new(152);
-    let k = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let k = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let y = d.scalar();
+    let a = d.scalar();
+    let b = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
     let n: usize = 4;
-    let u = SMatrix::<f64, 3, 2>::from_column_slice(d.seed_matrix(3, 2).as_slice());
-    let (value, g) = f152_vjp(&k, n, u.clone());
-    let primal = f152(&k, n);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f152: the forward sweep differs from the function");
-    check("f152", &d.theta, &flat(&[g.k.as_slice()]), |rd| {
-        let k = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        u.dot(&f152(&k, n))
+    let u = SMatrix::<f64, 1, 2>::from_column_slice(d.seed_matrix(1, 2).as_slice());
+    let primal = f152(&k, y, &a, b.clone(), n);
+    let (value, g) = f152_vjp(&k, y, &a, b.clone(), n, u.clone());
+    check_value("f152_vjp", &value, &primal);
+    let (value, tape) = f152_fwd(&k, y, &a, b.clone(), n);
+    check_value("f152_fwd", &value, &primal);
+    check("f152", &d.theta, &flat(&[g.k.as_slice(), &[g.y], &[g.a], g.b.as_slice()]), |rd| {
+        let k = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        let y = rd.scalar();
+        let a = rd.scalar();
+        let b = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        u.dot(&f152(&k, y, &a, b.clone(), n))
     });
 }
 
-#[differentiate(wrt(k, w2, s, w1))]
-pub(crate) fn f153(n: usize, c: &DMatrix<f64>, s: f64, k: &DMatrix<f64>, w2: &DMatrix<f64>, w1: f64) -> DMatrix<f64> {
-    let acc1 = w2.clone();
-    let z3 = softmax(k.map(|e2| 1.51 - ((s.abs() + 0.5).powf(s))));
-    ((DMatrix::<f64>::from_row_slice(1, 2, &[0.76, -0.45])) * s) + ((DMatrix::<f64>::from_element(1, 2, 0.59)) * k.mean()) + (softmax(w2))
+#[differentiate(wrt(w, s))]
+/// Generated function `f153`.
+pub(crate) fn f153(s: &SMatrix<f64, 2, 3>, m: &SMatrix<f64, 2, 3>, w: f64) -> SMatrix<f64, 2, 3> {
+    let g1 = ((s.abs()).abs()) * ((w.abs() + 0.5).powf(((w * w) * 0.45).sin()));
+    let g2 = (((square(s)).dot(&(s.clone()))) * 0.05).sin();
+    let act3 = g2;
+    let z5 = (((SMatrix::<f64, 2, 2>::from_row_slice(&[-0.68, 0.64, 0.50, 0.43])).add_scalar(g2)).map(|e4| (0.59 * act3).powi(2))) * (g1.scale(g2));
+    s + (z5.map(|e6| { let mut t7 = act3 + w; if (t7 * e6) < (-0.50) { t7 = e6; } else { t7 += (e6.abs() + 0.5).powf(w); } t7 * 0.5 + e6 }))
 }
 
 #[test]
 fn f153_gradient() {
     let mut d = Draw::new(153);
-    let n: usize = 2;
-    let c = DMatrix::from_fn(1, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let s = d.scalar();
-    let k = d.matrix(3, 3);
-    let w2 = d.matrix(1, 2);
-    let w1 = d.scalar();
-    let u = d.seed_matrix(1, 2);
-    let (value, tape) = f153_fwd(n, &c, s, &k, &w2, w1);
+    let s = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let m = SMatrix::<f64, 2, 3>::from_column_slice(DMatrix::from_fn(2, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let w = d.scalar();
+    let u = SMatrix::<f64, 2, 3>::from_column_slice(d.seed_matrix(2, 3).as_slice());
+    let primal = f153(&s, &m, w);
+    let (value, g) = f153_vjp(&s, &m, w, u.clone());
+    check_value("f153_vjp", &value, &primal);
+    let (value, tape) = f153_fwd(&s, &m, w);
+    check_value("f153_fwd", &value, &primal);
     let g = f153_bwd(tape, u.clone());
-    let primal = f153(n, &c, s, &k, &w2, w1);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f153: the forward sweep differs from the function");
-    check("f153", &d.theta, &flat(&[&[g.s], g.k.as_slice(), g.w2.as_slice(), &[g.w1]]), |rd| {
-        let s = rd.scalar();
-        let k = rd.matrix(3, 3);
-        let w2 = rd.matrix(1, 2);
-        let w1 = rd.scalar();
-        u.dot(&f153(n, &c, s, &k, &w2, w1))
+    check("f153", &d.theta, &flat(&[g.s.as_slice(), &[g.w]]), |rd| {
+        let s = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let w = rd.scalar();
+        u.dot(&f153(&s, &m, w))
     });
 }
 
-#[differentiate(wrt(y, h, w1))]
-/// Generated function `f154`.
-fn f154(n: usize, v: &DMatrix<f64>, h: &SMatrix<f64, 2, 2>, y: DMatrix<f64>, w1: &DMatrix<f64>) -> f64 {
-    let g1 = ((h.mean()) * (h.mean())) * ((h.mean()).abs());
-    let y: DMatrix<f64> = &y - ((elu(&(-w1), 0.8)).component_div(&square(&((sigmoid((f035((v.transpose()).transpose(), true, &(add_bias(w1.clone(), &((RowDVector::<f64>::from_row_slice(&[-0.52, -0.83])).add_scalar(g1)))), &((RowDVector::<f64>::from_row_slice(&[0.72, 0.75])) * g1), &((RowDVector::<f64>::from_element(2, 0.13)) * g1), 0.99)) * 0.13)).scale(g1))).add_scalar(0.5)));
-    let acc2 = ((g1.tanh().tan()) * (v + ((DMatrix::<f64>::from_row_slice(3, 2, &[0.77, -0.49, -0.12, 0.16, 0.68, -0.32])) * g1))).transpose();
-    let z3 = (w1.transpose()).transpose();
-    let blk4 = {
-        let t5 = tanh((((z3.transpose()).component_mul(&((DMatrix::<f64>::from_row_slice(2, 1, &[0.14, -0.76])).add_scalar(g1)))).component_mul(&(z3.transpose()))) * 0.11);
-        &t5 + (z3.transpose())
-    };
-    let acc6 = (((g1 * 0.30).sin()).abs() + 0.5).powf((((g1.tanh().tan()) - (maxout((v.nrows() as f64 * 0.3), g1))) * 0.21).sin());
-    let acc9 = sigmoid((((DMatrix::<f64>::from_row_slice(1, 3, &[-0.63, -0.90, 0.73])).add_scalar(g1)) * (((((acc2.transpose()).component_div(&v.map(|e7| e7 * e7 + 0.5))) * 0.07).map(|e8| e8.sin())).component_mul(v))) * 0.06);
-    tanh(((y.sum()) + (w1.sum()) + (blk4.sum()) + (tanh(((g1.max(g1)) * (elu(g1, 0.7))) * 0.09))) * 0.03)
+#[differentiate]
+fn f154(w2: f64, b2: &RowDVector<f64>, c: f64, k: f64) -> RowDVector<f64> {
+    let z1 = b2.clone().into_owned();
+    let acc2 = (DVector::<f64>::from_row_slice(&[-0.28, 0.38, -0.43])).add_scalar(c);
+    ((RowDVector::<f64>::from_element(3, 0.50)) * c) + (b2.component_div(&(b2 + b2).abs().add_scalar(0.5)))
 }
 
 #[test]
 fn f154_gradient() {
     let mut d = Draw::new(154);
-    let n: usize = 3;
-    let v = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let h = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let y = d.matrix(1, 2);
-    let w1 = d.matrix(1, 2);
-    let (value, g) = f154_grad(n, &v, &h, y.clone(), &w1);
-    let primal = f154(n, &v, &h, y.clone(), &w1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f154: the forward sweep gives {value}, the function {primal}");
-    check("f154", &d.theta, &flat(&[g.h.as_slice(), g.y.as_slice(), g.w1.as_slice()]), |rd| {
-        let h = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let y = rd.matrix(1, 2);
-        let w1 = rd.matrix(1, 2);
-        f154(n, &v, &h, y.clone(), &w1)
+    let w2 = d.scalar();
+    let b2 = d.row(3);
+    let c = d.scalar();
+    let k = d.scalar();
+    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
+    let primal = f154(w2, &b2, c, k);
+    let (value, g) = f154_vjp(w2, &b2, c, k, u.clone());
+    check_value("f154_vjp", &value, &primal);
+    let (value, tape) = f154_fwd(w2, &b2, c, k);
+    check_value("f154_fwd", &value, &primal);
+    check("f154", &d.theta, &flat(&[&[g.w2], g.b2.as_slice(), &[g.c], &[g.k]]), |rd| {
+        let w2 = rd.scalar();
+        let b2 = rd.row(3);
+        let c = rd.scalar();
+        let k = rd.scalar();
+        u.dot(&f154(w2, &b2, c, k))
     });
 }
 
-#[differentiate(wrt(t))]
-/// Generated function `f155`.
-pub fn f155(labels: &[usize], t: f64, a: &DMatrix<f64>) -> f64 {
-    let u1 = add_bias(&(-a), &((DVector::<f64>::from_row_slice(&[0.36])).add_scalar(t)));
-    let mut acc2 = (-&u1) + &u1;
-    let mut acc3 = (t.max(t)) / (square(t / (t.abs() + 0.5)) + 0.5);
-    acc2 *= (t * 0.67).tanh();
-    t + t + ((t.abs()) / (t.abs() + 0.5))
+#[differentiate]
+fn f155(labels: &[usize], p: &DMatrix<f64>, c: f64, x: &SMatrix<f64, 2, 3>) -> f64 {
+    let sel1 = if (c.min(c)) > 0.02 {
+        (if (if (c.tanh().tan()) < (-0.58) || (c / (c.abs() + 0.5)) > (-0.49) { (p.nrows() as f64 * 0.3) } else { c }) > 0.28 || (-c) > (-0.45) { square(c) } else { (labels.len() as f64 * 0.2) })
+    } else {
+        let u2 = p.scale((c.tanh()).abs());
+        c
+    };
+    let mut acc3 = ((c.min(c)).abs() + 0.5).powi(-2);
+    acc3 *= ((sel1 * c) * 0.30).tanh();
+    (x.sum()) + ((0.97 - c) / ((sel1 * (p.nrows() as f64 * 0.3)).abs() + 0.5))
 }
 
 #[test]
 fn f155_gradient() {
     let mut d = Draw::new(155);
-    let labels: [usize; 2] = [2, 0];
-    let t = d.scalar();
-    let a = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let (value, g) = f155_grad(&labels, t, &a);
-    let primal = f155(&labels, t, &a);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f155: the forward sweep gives {value}, the function {primal}");
-    check("f155", &d.theta, &flat(&[&[g.t]]), |rd| {
-        let t = rd.scalar();
-        f155(&labels, t, &a)
+    let labels: [usize; 1] = [1];
+    let p = d.matrix(1, 2);
+    let c = d.scalar();
+    let x = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let primal = f155(&labels, &p, c, &x);
+    let (value, g) = f155_grad(&labels, &p, c, &x);
+    check_value("f155_grad", &value, &primal);
+    let (value, tape) = f155_fwd(&labels, &p, c, &x);
+    check_value("f155_fwd", &value, &primal);
+    check("f155", &d.theta, &flat(&[g.p.as_slice(), &[g.c], g.x.as_slice()]), |rd| {
+        let p = rd.matrix(1, 2);
+        let c = rd.scalar();
+        let x = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        f155(&labels, &p, c, &x)
     });
 }
 
 #[differentiate]
-fn f156(t: &SMatrix<f64, 3, 2>, a: &f64, b2: f64, labels: &[usize]) -> f64 {
-    let h3 = (((t.map(|e1| { let mut t2 = (*a); if (square(t2)) > 0.23 || ((*a).powi(2)) > 0.49 { t2 = ((*a).abs() + 0.5).recip(); } else { t2 += (*a); } t2 * 0.5 + t2 * (labels.len() as f64 * 0.2) })).norm_squared()) * 0.03).tanh();
-    let sel4 = if !((((f111(-h3, &[1, 0], 0.93, true, 4, &((DVector::<f64>::from_row_slice(&[-0.71, 0.37, -0.21, 0.50])).add_scalar(h3)))) * 0.13).sin()) < 0.19) {
-        (maxout(h3, h3)) - (h3 / (square(b2) + 0.5))
-    } else {
-        sigmoid((*a).sin())
-    };
-    let u5 = (1.73 / ((0.50 / ((*a).abs() + 0.5)).abs() + 0.5)).max((((*a).abs() + 0.5).powf(b2)) * (t.nrows() as f64 * 0.3));
-    let blk6 = {
-        let t7 = (t.scale(u5)).mean();
-        (t7 + (*a)).sin()
-    };
-    b2 + sel4
+pub fn f156(m: &DMatrix<f64>, q: &f64) -> f64 {
+    let q = (*q) + (-((m.nrows() as f64 * 0.3) * (m.nrows() as f64 * 0.3)));
+    let mut acc1 = (((1.51 * q) - (((RowDVector::<f64>::from_row_slice(&[0.50, -0.40, -0.44])).scale(q)).norm_squared())) * 0.12).tanh();
+    let tmp2 = -(acc1.exp());
+    let mut acc3 = 0.64 + q;
+    acc1 *= sigmoid(((acc1.abs() + 0.5).powi(-2)) * 0.25);
+    let z9 = ((((((DMatrix::<f64>::from_row_slice(2, 3, &[-0.42, 0.31, -0.50, -0.73, -0.52, -0.76])).add_scalar(acc3)).transpose()) * (((DMatrix::<f64>::from_row_slice(2, 1, &[0.03, -0.04])).scale(tmp2)).map(|e4| { let mut t5 = tmp2 / (e4.abs() + 0.5); if e4 > (-0.28) { t5 = q.tanh().tan(); } else { t5 += tmp2 + q; } t5 * 0.5 + maxout(acc3, acc1) }))) * 0.03).map(|e6| e6.sin())).map(|e7| { let mut t8 = acc3; if ((sigmoid(tmp2 * 0.37)).powi(2)) < 0.38 || q < (-0.24) { t8 = tmp2.tanh().tan(); } else { t8 += 0.90 - acc1; } t8 * 0.5 + ((acc3 * 0.45).tanh()).powi(2) });
+    acc1 + (tanh(acc1.exp()))
 }
 
 #[test]
 fn f156_gradient() {
     let mut d = Draw::new(156);
-    let t = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let a = d.scalar();
-    let b2 = d.scalar();
-    let labels: [usize; 3] = [0, 1, 0];
-    let (value, g) = f156_grad(&t, &a, b2, &labels);
-    let primal = f156(&t, &a, b2, &labels);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f156: the forward sweep gives {value}, the function {primal}");
-    check("f156", &d.theta, &flat(&[g.t.as_slice(), &[g.a], &[g.b2]]), |rd| {
-        let t = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let a = rd.scalar();
-        let b2 = rd.scalar();
-        f156(&t, &a, b2, &labels)
+    let m = d.matrix(1, 3);
+    let q = d.scalar();
+    let primal = f156(&m, &q);
+    let (value, g) = f156_grad(&m, &q);
+    check_value("f156_grad", &value, &primal);
+    let (value, tape) = f156_fwd(&m, &q);
+    check_value("f156_fwd", &value, &primal);
+    check("f156", &d.theta, &flat(&[g.m.as_slice(), &[g.q]]), |rd| {
+        let m = rd.matrix(1, 3);
+        let q = rd.scalar();
+        f156(&m, &q)
     });
 }
 
-#[differentiate(crate = ::autodiff)]
-pub fn f157(flag: bool, c: DMatrix<f64>, h: DMatrix<f64>, n: usize) -> f64 {
-    let mut acc1 = (((n as f64 * 0.25).abs() + 0.5).recip()) / ((maxout(c.mean(), c.mean())).abs() + 0.5);
-    let mut acc2 = ((acc1.cos()).abs() + 0.5).powf(acc1.tanh());
-    if !(flag) {
-        acc2 = acc1;
-    }
-    acc1 + (h.sum()) + acc2 + (((acc1 / (square(acc2) + 0.5)).abs() + 0.5).ln())
+#[differentiate(wrt(w, k, c, m))]
+/// Generated function `f157`.
+fn f157(k: &RowDVector<f64>, n: usize, c: f64, w2: f64, w: f64, m: f64) -> RowDVector<f64> {
+    let act1 = ((DVector::<f64>::from_row_slice(&[-0.33, -0.70, 0.02])) * c).component_div(&square(&(k.transpose())).add_scalar(0.5));
+    let z2 = k.clone();
+    let u3 = ((((w + m) * 0.34).tanh()).exp()).max(w);
+    let z2 = &z2 + k;
+    let z4 = act1.clone();
+    let z5 = -(u3.tanh());
+    ((RowDVector::<f64>::from_row_slice(&[0.77, -0.22, 0.09])) * w) + ((RowDVector::<f64>::from_row_slice(&[0.04, 0.81, 0.28])) * act1.mean()) + (softmax(z2.clone().into_owned()))
 }
 
 #[test]
 fn f157_gradient() {
     let mut d = Draw::new(157);
-    let flag = false;
-    let c = d.matrix(3, 2);
-    let h = d.matrix(3, 3);
-    let n: usize = 4;
-    let (value, tape) = f157_fwd(flag, c.clone(), h.clone(), n);
-    let g = f157_bwd(tape, 1.0);
-    let primal = f157(flag, c.clone(), h.clone(), n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f157: the forward sweep gives {value}, the function {primal}");
-    check("f157", &d.theta, &flat(&[g.c.as_slice(), g.h.as_slice()]), |rd| {
-        let c = rd.matrix(3, 2);
-        let h = rd.matrix(3, 3);
-        f157(flag, c.clone(), h.clone(), n)
+    let k = d.row(3);
+    let n: usize = 2;
+    let c = d.scalar();
+    let w2 = 0.60;
+    let w = d.scalar();
+    let m = d.scalar();
+    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
+    let primal = f157(&k, n, c, w2, w, m);
+    let (value, g) = f157_vjp(&k, n, c, w2, w, m, u.clone());
+    check_value("f157_vjp", &value, &primal);
+    let (value, tape) = f157_fwd(&k, n, c, w2, w, m);
+    check_value("f157_fwd", &value, &primal);
+    let g = f157_bwd(tape, u.clone());
+    check("f157", &d.theta, &flat(&[g.k.as_slice(), &[g.c], &[g.w], &[g.m]]), |rd| {
+        let k = rd.row(3);
+        let c = rd.scalar();
+        let w = rd.scalar();
+        let m = rd.scalar();
+        u.dot(&f157(&k, n, c, w2, w, m))
     });
 }
 
 #[differentiate]
 /// Generated function `f158`.
-pub(crate) fn f158(p: &DMatrix<f64>, k: f64, flag: bool) -> f64 {
-    let sel1 = if (k * 0.44) > 0.50 && flag {
-        (tanh((p.norm()) * 0.34)).exp()
-    } else if !((p.transpose()).sum() > (-0.36)) {
-        square(tanh((f143(1, (DMatrix::<f64>::from_element(1, 3, 0.67)).add_scalar(k))) * 0.13))
-    } else {
-        -(k.exp())
-    };
-    let mut acc2 = (k.tanh().tan()) - k;
-    let blk3 = {
-        let t4 = (-sel1) * (p / (square(sel1) + 1.0));
-        k
-    };
-    let mut acc5 = acc2 * 1.01;
-    (p.sum()) + blk3 + (p.sum()) + (((0.69 - acc2).abs() + 0.5).recip())
+fn f158(p: &DMatrix<f64>, b: DMatrix<f64>, w1: f64) -> DMatrix<f64> {
+    let w1 = w1 - ((&b - p).mean());
+    let g1 = softmax(&(b.add_scalar(w1)));
+    let out2 = (((w1 * w1) * 0.05).tanh()).tanh().tan();
+    let mut acc3 = maxout(w1 + out2, (w1.abs() + 0.5).sqrt());
+    ((DMatrix::<f64>::from_row_slice(2, 3, &[0.61, 0.08, -0.66, 0.58, 0.89, -0.17])) * w1) + ((DMatrix::<f64>::from_row_slice(2, 3, &[0.58, 0.48, -0.67, 0.78, 0.58, 0.43])) * w1) + p + (add_bias(&g1, &(((log_softmax(&((RowDVector::<f64>::from_element(3, 0.36)).add_scalar(w1)))) * 0.10).map(|e4| e4.sin()))))
 }
 
 #[test]
 fn f158_gradient() {
     let mut d = Draw::new(158);
-    let p = d.matrix(2, 2);
-    let k = d.scalar();
-    let flag = false;
-    let (value, g) = f158_grad(&p, k, flag);
-    let primal = f158(&p, k, flag);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f158: the forward sweep gives {value}, the function {primal}");
-    check("f158", &d.theta, &flat(&[g.p.as_slice(), &[g.k]]), |rd| {
-        let p = rd.matrix(2, 2);
-        let k = rd.scalar();
-        f158(&p, k, flag)
+    let p = d.matrix(2, 3);
+    let b = d.matrix(2, 3);
+    let w1 = d.scalar();
+    let u = d.seed_matrix(2, 3);
+    let primal = f158(&p, b.clone(), w1);
+    let (value, g) = f158_vjp(&p, b.clone(), w1, u.clone());
+    check_value("f158_vjp", &value, &primal);
+    let (value, tape) = f158_fwd(&p, b.clone(), w1);
+    check_value("f158_fwd", &value, &primal);
+    check("f158", &d.theta, &flat(&[g.p.as_slice(), g.b.as_slice(), &[g.w1]]), |rd| {
+        let p = rd.matrix(2, 3);
+        let b = rd.matrix(2, 3);
+        let w1 = rd.scalar();
+        u.dot(&f158(&p, b.clone(), w1))
     });
 }
 
 #[differentiate]
-fn f159(k: f64, m: f64, v: f64) -> f64 {
-    let blk1 = {
-        let t2 = sigmoid((DMatrix::<f64>::from_element(2, 2, 0.25)) * k);
-        (if !((k.sin()) < 0.57) { m } else { k }) * (v + k)
+pub fn f159(k: &SMatrix<f64, 2, 3>, n: usize, b: f64, labels: &[usize], b1: &RowDVector<f64>, w: f64) -> f64 {
+    let out1 = tanh(((((SMatrix::<f64, 2, 1>::from_row_slice(&[0.85, 0.11])).add_scalar(w)) * (SMatrix::<f64, 1, 3>::from_row_slice(&[-0.73, 0.69, 0.40]))).norm_squared()) * 0.04);
+    let blk2 = {
+        let t3 = (*k);
+        ((w / (square(b) + 0.5)).abs() + 0.5).ln()
     };
-    let mut acc3 = m;
-    acc3 = maxout(blk1, k);
-    let g4: f64 = acc3;
-    let acc5 = leaky_relu(((DMatrix::<f64>::from_row_slice(1, 2, &[-0.88, -0.77])).scale(v)).norm(), 0.1);
-    if (1.33 / (g4.abs() + 0.5)) < 0.00 || (((acc3 * acc5) * 0.12).tanh()) > 0.27 {
-        acc3 = tanh(acc3);
-    }
-    k + v + (((((DMatrix::<f64>::from_row_slice(1, 3, &[-0.37, 0.64, -0.71])).dot(&((DMatrix::<f64>::from_row_slice(1, 3, &[0.46, 0.02, -0.03])) * acc3))) * 0.10).tanh()) / (square(((acc3 * 0.23).sin()).exp()) + 0.5))
+    let tmp4 = ((b.abs() + 0.5).powf(b)).tanh();
+    let tmp5: f64 = 0.30 - ((((b.abs() + 0.5).powi(-2)).abs() + 0.5).sqrt());
+    let acc10 = (k.map(|e6| { let mut t7 = b * (labels.len() as f64 * 0.2); if b < 0.35 { t7 = (if (-t7) < 0.14 && t7 > (-0.15) { tmp4 } else { t7 }); } else { t7 += out1.powi(2); } t7 * 0.5 + e6 / (square(b) + 0.5) })).map(|e8| { let mut t9 = sigmoid(blk2); if (if (blk2 * out1) > (-0.35) || (t9.powi(3)) < (-0.53) { out1 } else { t9 }) < (-0.09) && (blk2.max(e8)) > (-0.35) { t9 = tmp4; } else { t9 += t9; } t9 * 0.5 + (tmp4.abs() + 0.5).powf(b) });
+    (acc10.sum()) + tmp4 + tmp4
 }
 
 #[test]
 fn f159_gradient() {
     let mut d = Draw::new(159);
-    let k = d.scalar();
-    let m = d.scalar();
-    let v = d.scalar();
-    let (value, g) = f159_grad(k, m, v);
-    let primal = f159(k, m, v);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f159: the forward sweep gives {value}, the function {primal}");
-    check("f159", &d.theta, &flat(&[&[g.k], &[g.m], &[g.v]]), |rd| {
-        let k = rd.scalar();
-        let m = rd.scalar();
-        let v = rd.scalar();
-        f159(k, m, v)
+    let k = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let n: usize = 4;
+    let b = d.scalar();
+    let labels: [usize; 3] = [0, 1, 2];
+    let b1 = d.row(3);
+    let w = d.scalar();
+    let primal = f159(&k, n, b, &labels, &b1, w);
+    let (value, g) = f159_grad(&k, n, b, &labels, &b1, w);
+    check_value("f159_grad", &value, &primal);
+    let (value, tape) = f159_fwd(&k, n, b, &labels, &b1, w);
+    check_value("f159_fwd", &value, &primal);
+    check("f159", &d.theta, &flat(&[g.k.as_slice(), &[g.b], g.b1.as_slice(), &[g.w]]), |rd| {
+        let k = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let b = rd.scalar();
+        let b1 = rd.row(3);
+        let w = rd.scalar();
+        f159(&k, n, b, &labels, &b1, w)
     });
 }
 
 #[differentiate]
-fn f160(m: RowDVector<f64>, h: &DVector<f64>) -> DVector<f64> {
-    let out1 = ((m.nrows() as f64 * 0.3) * (DMatrix::<f64>::from_row_slice(4, 3, &[-0.11, 0.84, -0.02, 0.00, -0.80, -0.70, -0.03, -0.63, -0.88, 0.28, 0.55, -0.10]))) * ((DVector::<f64>::from_element(3, 0.87)) - ((DVector::<f64>::from_row_slice(&[-0.46, 0.00, 0.67])).add_scalar(h.mean())));
-    let sc2 = m.clone();
-    &out1 + ((DMatrix::<f64>::from_row_slice(4, 3, &[0.71, -0.24, -0.71, -0.68, -0.66, 0.73, 0.08, -0.20, 0.03, -0.70, 0.78, 0.73])) * (square(&(DVector::<f64>::from_row_slice(&[0.61, -0.70, -0.25])))))
+fn f160(w2: f64, x: DMatrix<f64>, n: usize, b: &DMatrix<f64>) -> f64 {
+    let b = b - (b.abs());
+    let blk1 = {
+        let t2 = (-w2) - 0.96;
+        w2 - 0.32
+    };
+    let mut acc3 = (-blk1).max(sigmoid((f076(&(-(DVector::<f64>::from_row_slice(&[-0.68, -0.51, 0.15]))), true, sigmoid(w2))) * 0.13));
+    acc3 + (b.sum()) + (((blk1 + acc3).abs() + 0.5).ln())
 }
 
 #[test]
 fn f160_gradient() {
     let mut d = Draw::new(160);
-    let m = d.row(4);
-    let h = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let u = DVector::from_column_slice(d.seed_matrix(4, 1).as_slice());
-    let (value, g) = f160_vjp(m.clone(), &h, u.clone());
-    let primal = f160(m.clone(), &h);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f160: the forward sweep differs from the function");
-    check("f160", &d.theta, &flat(&[g.m.as_slice(), g.h.as_slice()]), |rd| {
-        let m = rd.row(4);
-        let h = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        u.dot(&f160(m.clone(), &h))
+    let w2 = d.scalar();
+    let x = d.matrix(1, 3);
+    let n: usize = 4;
+    let b = d.matrix(2, 3);
+    let primal = f160(w2, x.clone(), n, &b);
+    let (value, g) = f160_grad(w2, x.clone(), n, &b);
+    check_value("f160_grad", &value, &primal);
+    let (value, tape) = f160_fwd(w2, x.clone(), n, &b);
+    check_value("f160_fwd", &value, &primal);
+    check("f160", &d.theta, &flat(&[&[g.w2], g.x.as_slice(), g.b.as_slice()]), |rd| {
+        let w2 = rd.scalar();
+        let x = rd.matrix(1, 3);
+        let b = rd.matrix(2, 3);
+        f160(w2, x.clone(), n, &b)
     });
 }
 
 #[differentiate]
-fn f161(s: DVector<f64>, n: usize) -> f64 {
-    let h1 = s.mean();
-    let g2 = s.clone();
-    (s.sum()) + (g2.sum()) + (-(h1.sin()))
+fn f161(v: &SMatrix<f64, 1, 3>) -> SMatrix<f64, 1, 3> {
+    let z1 = (*v);
+    let mut acc2 = (*v);
+    let g3: SMatrix<f64, 1, 3> = acc2;
+    let sc4: f64 = (z1.mean()).min(g3.mean());
+    let g7 = (z1.map(|e5| { let mut t6 = (sc4.abs() + 0.5).powi(-2); if (sc4.sin()) < (-0.05) { t6 = e5; } else { t6 += t6.sin(); } t6 * 0.5 + t6 })).transpose();
+    &acc2 + &acc2 + &z1 + v
 }
 
 #[test]
 fn f161_gradient() {
     let mut d = Draw::new(161);
-    let s = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let n: usize = 4;
-    let (value, tape) = f161_fwd(s.clone(), n);
-    let g = f161_bwd(tape, 1.0);
-    let primal = f161(s.clone(), n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f161: the forward sweep gives {value}, the function {primal}");
-    check("f161", &d.theta, &flat(&[g.s.as_slice()]), |rd| {
-        let s = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        f161(s.clone(), n)
+    let v = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let u = SMatrix::<f64, 1, 3>::from_column_slice(d.seed_matrix(1, 3).as_slice());
+    let primal = f161(&v);
+    let (value, g) = f161_vjp(&v, u.clone());
+    check_value("f161_vjp", &value, &primal);
+    let (value, tape) = f161_fwd(&v);
+    check_value("f161_fwd", &value, &primal);
+    let g = f161_bwd(tape, u.clone());
+    check("f161", &d.theta, &flat(&[g.v.as_slice()]), |rd| {
+        let v = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        u.dot(&f161(&v))
     });
 }
 
-#[differentiate(wrt(q, b2, bias))]
-pub(crate) fn f162(x: &DMatrix<f64>, q: &f64, b2: DMatrix<f64>, bias: f64) -> f64 {
-    let sel1 = if (((*q).abs() + 0.5).sqrt()) > 0.33 {
-        let acc3 = (((*q) * ((DMatrix::<f64>::from_element(3, 1, 0.68)).scale(bias))).transpose()).map(|e2| (*q));
-        b2.transpose()
-    } else if (-bias) < 0.17 {
-        let mut acc4 = b2.clone();
-        (((DMatrix::<f64>::from_row_slice(3, 1, &[-0.62, 0.26, -0.25])).add_scalar(bias)).add_scalar(bias)).map(|e5| { let mut t6 = (*q); if ((bias.abs() + 0.5).powf((e5 * 0.26).sin())) > (-0.22) || ((*q) + t6) > (-0.43) { t6 = e5 * 0.59; } else { t6 += 0.98 + e5; } t6 * 0.5 + (*q) })
-    } else {
-        (((DMatrix::<f64>::from_row_slice(3, 1, &[-0.69, -0.37, 0.03])) * bias) - ((DMatrix::<f64>::from_element(3, 1, 0.14)).scale((*q)))).map(|e7| { let mut t8 = e7; if (if (bias.abs()) > 0.29 || e7 < (-0.59) { t8 } else { t8 }) < (-0.04) { t8 = t8; } else { t8 += bias.powi(3); } t8 * 0.5 + e7 })
+#[differentiate(wrt(q))]
+fn f162(w: f64, b: &DMatrix<f64>, q: f64, n: usize) -> f64 {
+    let z1 = tanh((f158(&(elu(&(b.transpose()), 0.8)), b.transpose(), q.tanh().tan())) * 0.13);
+    let h2 = (q / (square(q) + 0.5)) * (b.nrows() as f64 * 0.3);
+    let blk3 = {
+        let t4 = (((h2 * 0.38).tanh()).exp()).tanh().tan();
+        add_bias((b.transpose()).transpose(), sigmoid((f113((h2.abs() + 0.5).recip(), n, &((RowDVector::<f64>::from_row_slice(&[-0.77, 0.86])).add_scalar(q)), &((RowDVector::<f64>::from_element(2, 0.28)).add_scalar(h2)), q)) * 0.13))
     };
-    let z10 = ((f115(&b2, 1.07 + bias)) * 0.13).map(|e9| e9.sin());
-    let tmp11 = sel1.clone();
-    let sc14 = ((add_bias(&(tmp11.transpose()), &((((RowDVector::<f64>::from_row_slice(&[-0.88, -0.39, -0.77])).add_scalar(bias)).component_div(&((RowDVector::<f64>::from_row_slice(&[-0.65, -0.24, 0.71])).scale((*q))).map(|e12| e12 * e12 + 0.5))) + (((RowDVector::<f64>::from_row_slice(&[0.66, -0.32, -0.08])).scale(bias)) - ((RowDVector::<f64>::from_element(3, 0.24)).scale(bias)))))) * 0.09).map(|e13| e13.sin());
-    let blk15 = {
-        let t16 = (0.44 * (*q)).sin();
-        (tanh((&sel1 + &sel1) * 0.11)).sum()
-    };
-    let acc17 = bias;
-    let mut acc20 = sigmoid(((&z10 - &b2).component_mul(&(b2.map(|e18| { let mut t19 = blk15 - 1.40; if !(((*q).exp()) < (-0.37)) { t19 = (t19 * 0.23).tanh(); } else { t19 += e18.max(t19); } t19 * 0.5 + 0.36 * (*q) })))) * 0.09);
-    return (b2.sum()) + bias + (*q);
+    let r5 = (q.abs() + 0.5).powf(((if n > 1 { q } else { (h2.abs() + 0.5).powf(q) }) * 0.18).tanh());
+    r5 + h2 + (sigmoid(q.tanh().tan()))
 }
 
 #[test]
 fn f162_gradient() {
     let mut d = Draw::new(162);
-    let x = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let w = 0.40;
+    let b = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
     let q = d.scalar();
-    let b2 = d.matrix(1, 3);
-    let bias = d.scalar();
-    let (value, g) = f162_grad(&x, &q, b2.clone(), bias);
-    let primal = f162(&x, &q, b2.clone(), bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f162: the forward sweep gives {value}, the function {primal}");
-    check("f162", &d.theta, &flat(&[&[g.q], g.b2.as_slice(), &[g.bias]]), |rd| {
+    let n: usize = 4;
+    let primal = f162(w, &b, q, n);
+    let (value, g) = f162_grad(w, &b, q, n);
+    check_value("f162_grad", &value, &primal);
+    let (value, tape) = f162_fwd(w, &b, q, n);
+    check_value("f162_fwd", &value, &primal);
+    check("f162", &d.theta, &flat(&[&[g.q]]), |rd| {
         let q = rd.scalar();
-        let b2 = rd.matrix(1, 3);
-        let bias = rd.scalar();
-        f162(&x, &q, b2.clone(), bias)
+        f162(w, &b, q, n)
     });
 }
 
-#[differentiate(wrt(w2))]
-fn f163(q: f64, w2: &DMatrix<f64>, labels: &[usize]) -> f64 {
-    let sel1 = if (w2.mean()) < (-0.04) {
-        sigmoid((f073((w2.mean()) * (w2.nrows() as f64 * 0.3), labels, 0.41, (w2.mean()).tanh())) * 0.13)
-    } else {
-        (q * (w2.mean())) * (w2.mean())
-    };
-    let z2 = (sigmoid(sel1)) - ((labels.len() as f64 * 0.2).exp());
-    let sc3 = sel1;
-    sel1 + ((sel1.tanh()) + ((w2.nrows() as f64 * 0.3) + z2))
+#[differentiate(wrt(w1, x))]
+/// Generated function `f163`.
+pub fn f163(x: RowDVector<f64>, w1: &DMatrix<f64>, t: f64) -> f64 {
+    let mut acc1 = w1.transpose();
+    let act3 = (((((DMatrix::<f64>::from_fn(2, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)) * ((DMatrix::<f64>::from_row_slice(3, 1, &[0.27, 0.42, 0.25])).scale(w1.mean()))).scale(w1.mean())) * 0.13).map(|e2| e2.sin())) - &acc1;
+    return (act3.sum()) + (x.sum()) + (w1.sum()) + ((x.norm_squared()).abs());
 }
 
 #[test]
 fn f163_gradient() {
     let mut d = Draw::new(163);
-    let q = 0.50;
-    let w2 = d.matrix(2, 2);
-    let labels: [usize; 2] = [1, 0];
-    let (value, g) = f163_grad(q, &w2, &labels);
-    let primal = f163(q, &w2, &labels);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f163: the forward sweep gives {value}, the function {primal}");
-    check("f163", &d.theta, &flat(&[g.w2.as_slice()]), |rd| {
-        let w2 = rd.matrix(2, 2);
-        f163(q, &w2, &labels)
+    let x = d.row(2);
+    let w1 = d.matrix(1, 2);
+    let t = 0.50;
+    let primal = f163(x.clone(), &w1, t);
+    let (value, g) = f163_grad(x.clone(), &w1, t);
+    check_value("f163_grad", &value, &primal);
+    let (value, tape) = f163_fwd(x.clone(), &w1, t);
+    check_value("f163_fwd", &value, &primal);
+    check("f163", &d.theta, &flat(&[g.x.as_slice(), g.w1.as_slice()]), |rd| {
+        let x = rd.row(2);
+        let w1 = rd.matrix(1, 2);
+        f163(x.clone(), &w1, t)
     });
 }
 
-#[differentiate(wrt(b2, b, b1))]
-fn f164(b2: f64, flag: bool, b1: &DMatrix<f64>, b: f64) -> f64 {
-    let mut acc2 = (relu(b1)) - (b1.map(|e1| (e1 * (if flag { 0.5_f64 } else { 1.5 })).abs()));
-    if flag || (tanh(b2)) > 0.41 {
-        acc2 = (tanh((f082(sigmoid((f082(b1.clone(), 4, b2.tanh().tan(), &[1, 1, 1])) * 0.13), 2, (b.abs() + 0.5).ln(), &[1, 1, 1])) * 0.13)).map(|e3| { let mut t4 = b; if (t4.min(b)) > 0.53 || (b2.cos()) > 0.11 { t4 = 1.75 * b2; } else { t4 += e3; } t4 * 0.5 + leaky_relu(b, 0.1) });
-    } else if (b.powi(2)) > 0.58 {
-        acc2 -= (log_softmax(&(b1.clone())));
-    } else {
-        acc2 /= square(b * (b1.nrows() as f64 * 0.3)) + 1.0;
-    }
-    ((b2 + (acc2.sum()) + b2 + (-(b2.exp()))) * 0.03).sin()
+#[differentiate]
+fn f164(t: &SMatrix<f64, 3, 2>, a: &f64, b2: f64, labels: &[usize]) -> f64 {
+    let a = (*a) - (t.norm());
+    let mut acc1 = (t.transpose()).transpose();
+    acc1 -= ((sigmoid((((SMatrix::<f64, 3, 1>::from_row_slice(&[-0.16, -0.75, 0.35])) * b2) * ((SMatrix::<f64, 1, 1>::from_row_slice(&[-0.17])).add_scalar(a))) * 0.13)) * ((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.10, -0.33])).scale(b2)));
+    let mut acc2 = tanh((&acc1 * a) * 0.07);
+    (acc2.sum()) + (t.sum()) + (acc1.sum()) + (b2.tanh().tan())
 }
 
 #[test]
 fn f164_gradient() {
     let mut d = Draw::new(164);
+    let t = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let a = d.scalar();
     let b2 = d.scalar();
-    let flag = true;
-    let b1 = d.matrix(3, 2);
-    let b = d.scalar();
-    let (value, g) = f164_grad(b2, flag, &b1, b);
-    let primal = f164(b2, flag, &b1, b);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f164: the forward sweep gives {value}, the function {primal}");
-    check("f164", &d.theta, &flat(&[&[g.b2], g.b1.as_slice(), &[g.b]]), |rd| {
+    let labels: [usize; 3] = [0, 1, 0];
+    let primal = f164(&t, &a, b2, &labels);
+    let (value, g) = f164_grad(&t, &a, b2, &labels);
+    check_value("f164_grad", &value, &primal);
+    let (value, tape) = f164_fwd(&t, &a, b2, &labels);
+    check_value("f164_fwd", &value, &primal);
+    check("f164", &d.theta, &flat(&[g.t.as_slice(), &[g.a], &[g.b2]]), |rd| {
+        let t = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let a = rd.scalar();
         let b2 = rd.scalar();
-        let b1 = rd.matrix(3, 2);
-        let b = rd.scalar();
-        f164(b2, flag, &b1, b)
+        f164(&t, &a, b2, &labels)
     });
 }
 
-#[differentiate(wrt(h))]
-fn f165(w2: f64, h: f64, n: usize) -> f64 {
-    let act1 = ((SMatrix::<f64, 3, 2>::from_element(0.54)).add_scalar(h)) + (-(((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.90, 0.62, -0.64, 0.73, 0.24, 0.77])).scale(h)) + ((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.54, -0.14, -0.82, 0.69, -0.37, -0.07])).add_scalar(h))));
-    let u2: SMatrix<f64, 3, 2> = act1.component_mul(&(tanh((&act1 + &act1) * 0.09)));
-    let h3 = (h * w2) * (h.max(h));
-    let g4 = u2;
-    let h3 = h3 + (act1.nrows() as f64 * 0.3);
-    let act5 = g4;
-    let w2 = w2 - (maxout(-(h.sin()), tanh((f066(sigmoid((f138(&(((DVector::<f64>::from_row_slice(&[0.83, 0.68, 0.62])) * h) - ((DVector::<f64>::from_row_slice(&[0.86, -0.52, 0.00])).add_scalar(h3))), h, n, (DVector::<f64>::from_row_slice(&[-0.89, 0.02, 0.34])).scale(h3))) * 0.13), n)) * 0.13)));
-    tanh((h + (u2.sum()) + (u2.sum()) + (leaky_relu((w2.abs() + 0.5).recip(), 0.1))) * 0.03)
+#[differentiate]
+fn f165(w2: &DMatrix<f64>) -> DMatrix<f64> {
+    let act1: DMatrix<f64> = w2.clone();
+    let blk2 = {
+        let t3 = (act1.abs()).abs();
+        act1.add_scalar(w2.mean())
+    };
+    &blk2 + w2 + ((-w2) - (DMatrix::<f64>::from_row_slice(1, 2, &[0.59, 0.57])))
 }
 
 #[test]
 fn f165_gradient() {
     let mut d = Draw::new(165);
-    let w2 = 0.70;
-    let h = d.scalar();
-    let n: usize = 4;
-    let (value, tape) = f165_fwd(w2, h, n);
-    let g = f165_bwd(tape, 1.0);
-    let primal = f165(w2, h, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f165: the forward sweep gives {value}, the function {primal}");
-    check("f165", &d.theta, &flat(&[&[g.h]]), |rd| {
-        let h = rd.scalar();
-        f165(w2, h, n)
+    let w2 = d.matrix(1, 2);
+    let u = d.seed_matrix(1, 2);
+    let primal = f165(&w2);
+    let (value, g) = f165_vjp(&w2, u.clone());
+    check_value("f165_vjp", &value, &primal);
+    let (value, tape) = f165_fwd(&w2);
+    check_value("f165_fwd", &value, &primal);
+    let g = f165_bwd(tape, u.clone());
+    check("f165", &d.theta, &flat(&[g.w2.as_slice()]), |rd| {
+        let w2 = rd.matrix(1, 2);
+        u.dot(&f165(&w2))
     });
 }
 
-#[differentiate(wrt(w2, t, s, p))]
-pub fn f166(s: SMatrix<f64, 1, 3>, w2: f64, t: DMatrix<f64>, p: f64, c: f64) -> f64 {
-    let out1 = ((p.exp()).abs() + 0.5).ln();
-    let acc2 = t.clone();
-    let sel3 = if (out1 * (s.nrows() as f64 * 0.3)) < (-0.13) || (out1.tanh().tan()) < 0.41 {
-        let z4 = ((p.tanh()).tanh()) * w2;
-        &t / (square(((s.nrows() as f64 * 0.3).abs() + 0.5).recip()) + 1.0)
-    } else {
-        elu(t.clone(), 0.8)
+#[differentiate]
+pub fn f166(w2: &DMatrix<f64>, a: f64) -> DMatrix<f64> {
+    let blk1 = {
+        let t2 = w2.clone();
+        (w2.abs()).mean()
     };
-    let mut acc5 = (((DVector::<f64>::from_row_slice(&[0.30, -0.58, 0.33])).scale(p)) + ((DVector::<f64>::from_row_slice(&[0.15, 0.20, 0.38])) * p)) * (((RowDVector::<f64>::from_element(3, 0.38)).scale(w2)) * &t);
-    let w2 = w2 - (sigmoid(-p));
-    let mut acc6 = -(out1 / (square(p) + 0.5));
-    acc6 /= square((if (acc6.max(p)) < 0.04 { out1 } else { out1 })) + 1.0;
-    out1 + (s.sum()) + (((s.nrows() as f64 * 0.3).abs() + 0.5).sqrt())
+    let mut acc5 = w2.map(|e3| { let mut t4 = e3 - 1.76; if (0.49 * a) > (-0.17) { t4 = (blk1.abs() + 0.5).powf(e3); } else { t4 += (if (blk1 * 0.25) < 0.23 && (blk1.min(a)) > (-0.44) { e3 } else { t4 }); } t4 * 0.5 + t4 });
+    let tmp7 = acc5.map(|e6| a.exp());
+    let sel8 = if (w2.nrows() as f64 * 0.3) > (-0.56) || (((DMatrix::<f64>::from_row_slice(1, 2, &[-0.53, 0.48])).add_scalar(blk1)).mean()) < 0.56 {
+        1.04 + (if (((w2.nrows() as f64 * 0.3).abs() + 0.5).powf(a)) < 0.40 || (blk1.exp()) > 0.41 { blk1 } else { a })
+    } else {
+        ((blk1.abs() + 0.5).powf(a)).cos()
+    };
+    let r9 = sel8;
+    let h11 = (acc5.abs()).map(|e10| r9);
+    let act12 = ((tanh(r9)).exp()) * ((((a - sel8) / (((blk1.abs() + 0.5).powi(-2)).abs() + 0.5)) * 0.13).sin());
+    ((DMatrix::<f64>::from_row_slice(1, 2, &[0.56, 0.46])) * sel8) + (tanh((((DMatrix::<f64>::from_row_slice(1, 1, &[0.52])).scale(r9)) * (add_bias(&h11, &((RowDVector::<f64>::from_row_slice(&[0.50, 0.51])).scale(blk1))))) * 0.12))
 }
 
 #[test]
 fn f166_gradient() {
     let mut d = Draw::new(166);
-    let s = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let w2 = d.scalar();
-    let t = d.matrix(3, 3);
-    let p = d.scalar();
-    let c = 0.80;
-    let (value, g) = f166_grad(s.clone(), w2, t.clone(), p, c);
-    let primal = f166(s.clone(), w2, t.clone(), p, c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f166: the forward sweep gives {value}, the function {primal}");
-    check("f166", &d.theta, &flat(&[g.s.as_slice(), &[g.w2], g.t.as_slice(), &[g.p]]), |rd| {
-        let s = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let w2 = rd.scalar();
-        let t = rd.matrix(3, 3);
-        let p = rd.scalar();
-        f166(s.clone(), w2, t.clone(), p, c)
+    let w2 = d.matrix(1, 2);
+    let a = d.scalar();
+    let u = d.seed_matrix(1, 2);
+    let primal = f166(&w2, a);
+    let (value, g) = f166_vjp(&w2, a, u.clone());
+    check_value("f166_vjp", &value, &primal);
+    let (value, tape) = f166_fwd(&w2, a);
+    check_value("f166_fwd", &value, &primal);
+    check("f166", &d.theta, &flat(&[g.w2.as_slice(), &[g.a]]), |rd| {
+        let w2 = rd.matrix(1, 2);
+        let a = rd.scalar();
+        u.dot(&f166(&w2, a))
     });
 }
 
-#[differentiate]
-pub(crate) fn f167(flag: bool, c: &DVector<f64>, q: &DVector<f64>, labels: &[usize], b2: RowDVector<f64>, z: RowDVector<f64>) -> DVector<f64> {
-    let blk1 = {
-        let t2 = sigmoid((f055(4, sigmoid(c.mean()), ((b2.mean()).abs() + 0.5).powf(q.mean()), &DMatrix::<f64>::from_row_slice(2, 3, &[0.18, 0.45, -0.25, 0.50, -0.54, -0.13]), tanh((f008(&(-((DMatrix::<f64>::from_row_slice(3, 3, &[0.79, -0.49, -0.75, 0.77, -0.36, -0.22, -0.84, -0.52, -0.75])).add_scalar(z.mean()))), ((DVector::<f64>::from_row_slice(&[-0.23, 0.52, 0.14, -0.45])).add_scalar(c.mean())).mean(), (labels.len() as f64 * 0.2), &(((DMatrix::<f64>::from_row_slice(3, 3, &[0.75, -0.14, 0.58, -0.26, -0.63, 0.80, -0.58, 0.89, 0.11])) * (z.mean())) / (square(c.mean()) + 1.0)))) * 0.13), square(b2.mean()))) * 0.13);
-        c.clone()
+#[differentiate(wrt(c))]
+pub(crate) fn f167(c: &SMatrix<f64, 2, 2>, b1: f64) -> SMatrix<f64, 2, 2> {
+    let mut acc1 = ((SMatrix::<f64, 2, 1>::from_row_slice(&[-0.09, 0.90])).add_scalar(c.mean())) * ((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.77, -0.07])).scale(c.mean()));
+    if !((elu(acc1.mean(), 0.7)) > 0.23) {
+        acc1 /= square((if !((((acc1.dot(&acc1)) * 0.03).sin()) > (-0.57)) { c.mean() } else { acc1.mean() })) + 1.0;
+        acc1 *= (((c.mean()) * (acc1.mean())) * 0.21).sin();
+    }
+    let sel2 = if acc1.sum() > 0.28 && (b1 * (c.nrows() as f64 * 0.3)) > 0.06 {
+        ((b1.abs() + 0.5).recip()) * (c.nrows() as f64 * 0.3)
+    } else {
+        ((f081(0.46, b1)) * 0.13).tanh()
     };
-    let mut acc3 = (c.add_scalar(blk1.mean())).scale((q.mean()).abs());
-    let u4 = ((-(b2.mean())).abs() + 0.5).ln();
-    ((DVector::<f64>::from_row_slice(&[0.59, 0.85, -0.32])) * z.mean()) + ((DVector::<f64>::from_row_slice(&[-0.55, 0.10, 0.79])) * b2.mean()) + c + (c.add_scalar(u4.sin()))
+    ((SMatrix::<f64, 2, 2>::from_row_slice(&[0.02, -0.03, -0.07, -0.34])) * sel2) + ((SMatrix::<f64, 2, 2>::from_element(0.75)) * sel2) + ((SMatrix::<f64, 2, 2>::from_element(0.75)) * sel2) + (acc1.into_owned())
 }
 
 #[test]
 fn f167_gradient() {
     let mut d = Draw::new(167);
-    let flag = true;
-    let c = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let q = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let labels: [usize; 2] = [2, 0];
-    let b2 = d.row(3);
-    let z = d.row(2);
-    let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, g) = f167_vjp(flag, &c, &q, &labels, b2.clone(), z.clone(), u.clone());
-    let primal = f167(flag, &c, &q, &labels, b2.clone(), z.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f167: the forward sweep differs from the function");
-    check("f167", &d.theta, &flat(&[g.c.as_slice(), g.q.as_slice(), g.b2.as_slice(), g.z.as_slice()]), |rd| {
-        let c = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let q = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let b2 = rd.row(3);
-        let z = rd.row(2);
-        u.dot(&f167(flag, &c, &q, &labels, b2.clone(), z.clone()))
+    let c = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let b1 = 0.90;
+    let u = SMatrix::<f64, 2, 2>::from_column_slice(d.seed_matrix(2, 2).as_slice());
+    let primal = f167(&c, b1);
+    let (value, g) = f167_vjp(&c, b1, u.clone());
+    check_value("f167_vjp", &value, &primal);
+    let (value, tape) = f167_fwd(&c, b1);
+    check_value("f167_fwd", &value, &primal);
+    check("f167", &d.theta, &flat(&[g.c.as_slice()]), |rd| {
+        let c = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        u.dot(&f167(&c, b1))
     });
 }
 
 #[differentiate]
-/// Generated function `f168`.
-pub(crate) fn f168(k: f64) -> f64 {
-    let k = k + (k / ((((DMatrix::<f64>::from_row_slice(1, 3, &[0.70, 0.37, 0.58])).scale(k)).norm_squared()).abs() + 0.5));
-    let sel1 = if (((k - k) * 0.12).tanh()) > 0.09 || k > (-0.41) {
-        ((DVector::<f64>::from_row_slice(&[0.29, 0.74, 0.32])).add_scalar(k)).map(|e2| { let mut t3 = tanh((e2 / (square(e2) + 0.5)) * 0.10); if !((e2 * 1.28) > (-0.13)) { t3 = t3 + 1.42; } else { t3 += e2 + t3; } t3 * 0.5 + t3.powi(3) })
-    } else if k > 0.51 {
-        (DVector::<f64>::from_row_slice(&[-0.78, -0.19, -0.01])) * k
+pub fn f168(k: &DMatrix<f64>, q: f64, m: f64, y: &DMatrix<f64>) -> DMatrix<f64> {
+    let mut acc1 = ((DVector::<f64>::from_row_slice(&[-0.60, -0.47, 0.65, 0.44])).norm()) * 1.74;
+    acc1 = (m / (m.abs() + 0.5)) * (k.nrows() as f64 * 0.3);
+    let m: f64 = m - (sigmoid((f038(1.28, acc1.min(acc1), true)) * 0.13));
+    if (((f050(1.19, (SMatrix::<f64, 2, 3>::from_row_slice(&[-0.25, -0.16, -0.17, 0.45, -0.52, 0.20])).abs(), 2, m / (square(q) + 0.5), m)) * 0.13).tanh()) > 0.48 {
+        let tmp2 = square((y.mean()).max(elu(m, 0.7)));
+        acc1 /= square(q.powi(2)) + 1.0;
+    } else if (if (((square(acc1)) * 0.11).tanh()) < (-0.15) { q } else { q }) < 0.35 {
+        acc1 -= tanh(((m * q) * (m.min(m))) * 0.11);
     } else {
-        let act4 = (RowDVector::<f64>::from_row_slice(&[-0.25])) * (add_bias(&((DMatrix::<f64>::from_row_slice(1, 3, &[0.27, -0.31, 0.84])) * k), &(DVector::<f64>::from_row_slice(&[0.03]))));
-        DVector::<f64>::from_row_slice(&[-0.89, 0.08, -0.54])
-    };
-    let u5 = k;
-    let g6 = sigmoid(((u5 * k) * 0.05).tanh());
-    let u7 = (square(g6)).exp();
-    sigmoid(((sel1.sum()) + (sel1.sum()) + (if (u7.min(u7)) < (-0.24) { tanh((f099(1.21, 4, &(SMatrix::<f64, 1, 2>::from_element(0.11)))) * 0.13) } else { (sigmoid(k * 0.23)).powi(3) })) * 0.03)
+        acc1 = acc1 + (acc1 * (k.nrows() as f64 * 0.3));
+    }
+    k + y + ((DMatrix::<f64>::from_row_slice(3, 2, &[0.38, -0.33, 0.42, -0.45, 0.74, 0.26])) * q) + y
 }
 
 #[test]
 fn f168_gradient() {
     let mut d = Draw::new(168);
-    let k = d.scalar();
-    let (value, g) = f168_grad(k);
-    let primal = f168(k);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f168: the forward sweep gives {value}, the function {primal}");
-    check("f168", &d.theta, &flat(&[&[g.k]]), |rd| {
-        let k = rd.scalar();
-        f168(k)
+    let k = d.matrix(3, 2);
+    let q = d.scalar();
+    let m = d.scalar();
+    let y = d.matrix(3, 2);
+    let u = d.seed_matrix(3, 2);
+    let primal = f168(&k, q, m, &y);
+    let (value, g) = f168_vjp(&k, q, m, &y, u.clone());
+    check_value("f168_vjp", &value, &primal);
+    let (value, tape) = f168_fwd(&k, q, m, &y);
+    check_value("f168_fwd", &value, &primal);
+    check("f168", &d.theta, &flat(&[g.k.as_slice(), &[g.q], &[g.m], g.y.as_slice()]), |rd| {
+        let k = rd.matrix(3, 2);
+        let q = rd.scalar();
+        let m = rd.scalar();
+        let y = rd.matrix(3, 2);
+        u.dot(&f168(&k, q, m, &y))
     });
 }
 
-#[differentiate]
-pub(crate) fn f169(c: f64, y: &DMatrix<f64>) -> DMatrix<f64> {
-    let u4 = ((y * c).map(|e1| { let mut t2 = c; if (t2 / (e1.abs() + 0.5)) > (-0.19) { t2 = e1; } else { t2 += (e1.abs() + 0.5).powf(c); } t2 * 0.5 + e1 })).map(|e3| c);
-    let z5: f64 = ((c - (((y.nrows() as f64 * 0.3).abs() + 0.5).ln())).abs() + 0.5).powf(c);
-    let sel6 = if (tanh(c)) < 0.33 {
-        (((DMatrix::<f64>::from_row_slice(1, 3, &[-0.05, -0.67, -0.64])).scale(c)).component_div(&u4.map(|e7| e7 * e7 + 0.5))).mean()
-    } else if (((z5 - z5) * 0.12).tanh()) > 0.31 {
-        let y = y - (((-y) + (u4.map(|e8| (c.min(e8)).abs()))).add_scalar(tanh(-z5)));
-        z5
+#[differentiate(wrt(y, a))]
+/// Generated function `f169`.
+pub fn f169(a: f64, q: f64, y: &DMatrix<f64>) -> DMatrix<f64> {
+    let sel1 = if (1.12 + a) < (-0.53) {
+        -(((DMatrix::<f64>::from_row_slice(3, 1, &[0.48, -0.90, -0.46])) * a) * ((DMatrix::<f64>::from_row_slice(1, 3, &[0.61, 0.44, -0.02])).scale(a)))
+    } else if a < 0.59 {
+        let y = y - (add_bias(y, &((RowDVector::<f64>::from_element(3, 0.57)).map(|e2| { let mut t3 = e2; if (q.abs()) > 0.29 || a < (-0.59) { t3 = a; } else { t3 += elu(q, 0.7); } t3 * 0.5 + e2.tanh().tan() }))));
+        ((&y * 0.06).exp()) - (tanh((&y * a) * 0.12))
     } else {
-        let mut acc9 = tanh((f115(&(-y), ((z5 * 0.23).tanh()).exp())) * 0.13);
-        (acc9.map(|e10| { let mut t11 = e10; if (1.28 + t11) > 0.48 && (e10.tanh().tan()) < (-0.10) { t11 = e10; } else { t11 += c; } t11 * 0.5 + ((z5 * 0.23).tanh()).powi(2) })).mean()
+        let z4 = a;
+        y.clone()
     };
-    return y + ((DMatrix::<f64>::from_element(1, 3, 0.65)) * z5) + ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.13, 0.47, 0.83])) * sel6) + y;
+    let sc5 = 1.72 * (1.72 + a);
+    let sel6 = if y.sum() > (-0.36) {
+        ((square(a)).abs() + 0.5).powf((y.nrows() as f64 * 0.3) - 0.49)
+    } else {
+        let tmp7 = sigmoid((y.norm_squared()) * 0.05);
+        ((a.abs() + 0.5).powi(-2)) / ((sigmoid((f057(3, true, a * (y.nrows() as f64 * 0.3))) * 0.13)).abs() + 0.5)
+    };
+    let h8 = ((-(tanh((((DVector::<f64>::from_row_slice(&[0.33, -0.63, -0.59])).add_scalar(sel6)) * ((RowDVector::<f64>::from_row_slice(&[0.71, 0.46, 0.71])) * a)) * 0.09))) * 0.34).exp();
+    let act9 = ((y.clone()) * 0.23).exp();
+    ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.61, 0.43, -0.04, 0.84, -0.40, 0.14, 0.18, -0.54, -0.70])) * sel6) + ((softmax(act9.clone())).abs())
 }
 
 #[test]
 fn f169_gradient() {
     let mut d = Draw::new(169);
-    let c = d.scalar();
-    let y = d.matrix(1, 3);
-    let u = d.seed_matrix(1, 3);
-    let (value, tape) = f169_fwd(c, &y);
+    let a = d.scalar();
+    let q = 0.40;
+    let y = d.matrix(3, 3);
+    let u = d.seed_matrix(3, 3);
+    let primal = f169(a, q, &y);
+    let (value, g) = f169_vjp(a, q, &y, u.clone());
+    check_value("f169_vjp", &value, &primal);
+    let (value, tape) = f169_fwd(a, q, &y);
+    check_value("f169_fwd", &value, &primal);
     let g = f169_bwd(tape, u.clone());
-    let primal = f169(c, &y);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f169: the forward sweep differs from the function");
-    check("f169", &d.theta, &flat(&[&[g.c], g.y.as_slice()]), |rd| {
-        let c = rd.scalar();
-        let y = rd.matrix(1, 3);
-        u.dot(&f169(c, &y))
+    check("f169", &d.theta, &flat(&[&[g.a], g.y.as_slice()]), |rd| {
+        let a = rd.scalar();
+        let y = rd.matrix(3, 3);
+        u.dot(&f169(a, q, &y))
     });
 }
 
-#[differentiate(wrt(a, t, y))]
-fn f170(t: &DVector<f64>, a: &DMatrix<f64>, m: f64, y: &DVector<f64>) -> f64 {
-    let h1 = ((SMatrix::<f64, 1, 3>::from_element(0.79)).scale(y.mean())).dot(&(SMatrix::<f64, 1, 3>::from_element(0.62)));
-    let sel2 = if (h1 - h1) < 0.17 {
-        let r3 = h1;
-        ((f160(t.transpose(), t)) * 0.13).map(|e4| e4.sin())
-    } else if !(((t.nrows() as f64 * 0.3).exp()) < 0.22) {
-        (sigmoid((f160(((RowDVector::<f64>::from_row_slice(&[-0.53, 0.53, 0.27, 0.30])).scale(h1)).component_mul(&(t.transpose())), t)) * 0.13)).map(|e5| { let mut t6 = e5; if !(t6 > 0.10) { t6 = ((t6 + h1) * 0.32).sin(); } else { t6 += e5.exp(); } t6 * 0.5 + t6 / (t6.abs() + 0.5) })
+#[differentiate(crate = ::autodiff)]
+pub fn f170(c: &f64, flag: bool, m: DMatrix<f64>) -> f64 {
+    let z1 = m.clone();
+    let mut acc2 = ((*c) * &z1) * (-(*c));
+    let mut acc3 = ((*c) / (square((*c)) + 0.5)) * ((*c).tanh().tan());
+    if (acc3 * (*c)) > 0.19 {
+        acc2 = z1.clone();
+    } else if ((*c).tanh().tan()) < (-0.18) || ((*c) + acc3) > 0.05 {
+        acc2 /= square(((*c).abs() + 0.5).powf(sigmoid(acc3 * 0.21))) + 1.0;
     } else {
-        t.clone()
-    };
-    let m = m - h1;
-    let m: f64 = m + (m.cos());
-    let u7 = &sel2 - t;
-    let tmp8 = ((DMatrix::<f64>::from_element(1, 3, 0.36)).scale(h1)) * (sigmoid(((((DMatrix::<f64>::from_row_slice(3, 2, &[0.27, -0.35, 0.69, 0.14, 0.71, -0.01])) * m) + ((DMatrix::<f64>::from_row_slice(3, 2, &[-0.61, 0.31, -0.86, 0.07, 0.01, 0.63])).scale(h1))).scale(m)) * 0.04));
-    let blk9 = {
-        let t10 = (sigmoid((m.abs()) * 0.22)).exp();
-        sigmoid(h1.tanh().tan())
-    };
-    return (t.sum()) + ((m.tanh()) * 1.36);
+        acc2 += (m.clone_owned());
+    }
+    if (leaky_relu((if flag { 0.5_f64 } else { 1.5 }), 0.1)) < (-0.16) && ((acc3.abs() + 0.5).ln()) > 0.01 {
+        acc2 *= tanh((acc3 + acc3) * 0.11);
+        acc2 += (&z1 - (sigmoid((((DVector::<f64>::from_row_slice(&[0.23, -0.24, -0.01])).scale(acc3)) * ((RowDVector::<f64>::from_element(3, 0.56)).add_scalar((*c)))) * 0.12)));
+    }
+    acc2 = -&m;
+    (m.sum()) + (m.sum()) + ((m.mean()) - acc3)
 }
 
 #[test]
 fn f170_gradient() {
     let mut d = Draw::new(170);
-    let t = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let a = d.matrix(1, 2);
-    let m = 0.50;
-    let y = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let (value, g) = f170_grad(&t, &a, m, &y);
-    let primal = f170(&t, &a, m, &y);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f170: the forward sweep gives {value}, the function {primal}");
-    check("f170", &d.theta, &flat(&[g.t.as_slice(), g.a.as_slice(), g.y.as_slice()]), |rd| {
-        let t = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let a = rd.matrix(1, 2);
-        let y = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        f170(&t, &a, m, &y)
+    let c = d.scalar();
+    let flag = true;
+    let m = d.matrix(3, 3);
+    let primal = f170(&c, flag, m.clone());
+    let (value, g) = f170_grad(&c, flag, m.clone());
+    check_value("f170_grad", &value, &primal);
+    let (value, tape) = f170_fwd(&c, flag, m.clone());
+    check_value("f170_fwd", &value, &primal);
+    check("f170", &d.theta, &flat(&[&[g.c], g.m.as_slice()]), |rd| {
+        let c = rd.scalar();
+        let m = rd.matrix(3, 3);
+        f170(&c, flag, m.clone())
     });
 }
 
 #[differentiate]
 /// Generated function `f171`.
-pub fn f171(w1: f64, labels: &[usize], c: SMatrix<f64, 3, 3>, s: f64, n: usize) -> f64 {
-    let sc1: f64 = (0.58 / ((s * 0.41).abs() + 0.5)).exp();
-    let h2 = c.component_mul(&(((SMatrix::<f64, 3, 3>::from_row_slice(&[-0.65, 0.87, 0.31, -0.84, -0.01, -0.68, -0.16, 0.52, 0.17])).add_scalar(s)) + (c.transpose())));
-    w1 + sc1 + w1 + (if sc1 < 0.32 && sc1 > (-0.03) { w1.max(s) } else { w1.exp() })
+pub fn f171(w1: &DVector<f64>, labels: &[usize]) -> f64 {
+    let u1 = sigmoid((w1.mean()) / (square(w1.mean()) + 0.5));
+    let mut acc2 = sigmoid(((f085(u1, &(((DMatrix::<f64>::from_element(1, 3, 0.14)).add_scalar(u1)) + ((DMatrix::<f64>::from_row_slice(1, 3, &[0.30, -0.29, -0.45])) * u1)), 1, ((DMatrix::<f64>::from_row_slice(3, 2, &[0.41, -0.31, 0.76, -0.78, -0.27, -0.28])).add_scalar(u1)).add_scalar(u1), &((((SMatrix::<f64, 3, 3>::from_element(0.67)).add_scalar(u1)) * 0.20).exp()))) * 0.13).tanh());
+    let tmp3 = DVector::<f64>::from_row_slice(&[0.26, -0.08, 0.76]);
+    let blk4 = {
+        let t5 = (tanh(u1)) / (square(sigmoid((f072(((SMatrix::<f64, 3, 3>::from_row_slice(&[0.62, -0.64, 0.73, 0.24, 0.77, -0.83, -0.73, -0.68, 0.50])).add_scalar(u1)).abs(), 4)) * 0.13)) + 0.5);
+        u1.min((if ((t5.abs() + 0.5).powi(-2)) < (-0.09) { t5 } else { acc2 }))
+    };
+    let r6 = (blk4 - (tmp3.norm())) * (labels.len() as f64 * 0.2);
+    let z7 = ((svm_loss(&((DMatrix::<f64>::from_element(2, 2, 0.73)) * r6), labels)).abs() + 0.5).sqrt();
+    let act8: DVector<f64> = (w1.clone()).component_mul(w1);
+    u1 + (w1.sum()) + z7 + u1
 }
 
 #[test]
 fn f171_gradient() {
     let mut d = Draw::new(171);
-    let w1 = d.scalar();
+    let w1 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
     let labels: [usize; 2] = [1, 0];
-    let c = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let s = d.scalar();
-    let n: usize = 1;
-    let (value, g) = f171_grad(w1, &labels, c.clone(), s, n);
-    let primal = f171(w1, &labels, c.clone(), s, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f171: the forward sweep gives {value}, the function {primal}");
-    check("f171", &d.theta, &flat(&[&[g.w1], g.c.as_slice(), &[g.s]]), |rd| {
-        let w1 = rd.scalar();
-        let c = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        let s = rd.scalar();
-        f171(w1, &labels, c.clone(), s, n)
+    let primal = f171(&w1, &labels);
+    let (value, g) = f171_grad(&w1, &labels);
+    check_value("f171_grad", &value, &primal);
+    let (value, tape) = f171_fwd(&w1, &labels);
+    check_value("f171_fwd", &value, &primal);
+    check("f171", &d.theta, &flat(&[g.w1.as_slice()]), |rd| {
+        let w1 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        f171(&w1, &labels)
     });
 }
 
-#[differentiate(wrt(t, b1, w, z))]
-pub(crate) fn f172(w: &SMatrix<f64, 3, 3>, p: f64, t: SMatrix<f64, 3, 3>, b1: f64, z: &SMatrix<f64, 3, 3>) -> SMatrix<f64, 3, 3> {
+#[differentiate(wrt(b1, c))]
+fn f172(z: f64, c: f64, b1: &RowDVector<f64>) -> RowDVector<f64> {
+    let b1 = b1 - b1;
     let blk1 = {
-        let t2 = ((b1.abs() + 0.5).powf(b1)) - 0.55;
-        1.31 / (square((tanh(t2 * 0.30)).exp()) + 0.5)
+        let t2 = (RowDVector::<f64>::from_row_slice(&[-0.73, 0.30])).add_scalar(c);
+        leaky_relu((c.abs() + 0.5).recip(), 0.1)
     };
-    let h3: f64 = blk1;
-    let r4 = -(if t.sum() > 0.29 && (tanh(blk1)) < 0.14 { blk1 } else { b1 });
-    let z5 = w.transpose();
-    return ((SMatrix::<f64, 3, 3>::from_row_slice(&[-0.47, 0.15, -0.89, -0.39, 0.52, -0.48, 0.35, -0.33, 0.17])) * r4) + (w.clone());
+    ((RowDVector::<f64>::from_row_slice(&[0.53, 0.59])) * blk1) + ((RowDVector::<f64>::from_row_slice(&[0.82, -0.01])) * blk1) + (b1.clone().into_owned())
 }
 
 #[test]
 fn f172_gradient() {
     let mut d = Draw::new(172);
-    let w = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let p = 0.70;
-    let t = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let b1 = d.scalar();
-    let z = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let u = SMatrix::<f64, 3, 3>::from_column_slice(d.seed_matrix(3, 3).as_slice());
-    let (value, g) = f172_vjp(&w, p, t.clone(), b1, &z, u.clone());
-    let primal = f172(&w, p, t.clone(), b1, &z);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f172: the forward sweep differs from the function");
-    check("f172", &d.theta, &flat(&[g.w.as_slice(), g.t.as_slice(), &[g.b1], g.z.as_slice()]), |rd| {
-        let w = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        let t = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        let b1 = rd.scalar();
-        let z = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        u.dot(&f172(&w, p, t.clone(), b1, &z))
+    let z = 0.70;
+    let c = d.scalar();
+    let b1 = d.row(2);
+    let u = RowDVector::from_row_slice(d.seed_matrix(1, 2).as_slice());
+    let primal = f172(z, c, &b1);
+    let (value, g) = f172_vjp(z, c, &b1, u.clone());
+    check_value("f172_vjp", &value, &primal);
+    let (value, tape) = f172_fwd(z, c, &b1);
+    check_value("f172_fwd", &value, &primal);
+    check("f172", &d.theta, &flat(&[&[g.c], g.b1.as_slice()]), |rd| {
+        let c = rd.scalar();
+        let b1 = rd.row(2);
+        u.dot(&f172(z, c, &b1))
     });
 }
 
-#[differentiate(wrt(s, c))]
-pub fn f173(s: &RowDVector<f64>, b2: f64, labels: &[usize], c: &DVector<f64>) -> f64 {
-    let z1 = (leaky_relu(&(DVector::<f64>::from_row_slice(&[0.71, 0.07, -0.45])), 0.05)).transpose();
-    let mut acc2 = b2;
-    (s.sum()) + (s.sum()) + ((-(s.mean())).tanh().tan())
+#[differentiate]
+pub(crate) fn f173(z: &DMatrix<f64>, k: &DMatrix<f64>, t: f64, b: &DMatrix<f64>) -> f64 {
+    let tmp1 = b.clone();
+    let out2 = elu(((t.abs() + 0.5).powf(t)).tanh().tan(), 0.7);
+    let g4 = leaky_relu(tanh((f035(&(leaky_relu(k.clone(), 0.05)), t * 1.47, &SMatrix::<f64, 1, 2>::from_row_slice(&[-0.72, -0.70]), &[1, 0, 2], out2, (SMatrix::<f64, 1, 2>::from_row_slice(&[0.15, -0.67])).map(|e3| e3), 3)) * 0.13), 0.1);
+    let mut acc6 = (b.transpose()).component_div(&square((tmp1.transpose()).component_div(&((DMatrix::<f64>::from_row_slice(3, 2, &[-0.69, -0.10, 0.12, 0.15, 0.20, 0.38])) * t).map(|e5| e5 * e5 + 0.5))).add_scalar(0.5));
+    let z7 = k.clone();
+    let k = k - (k.component_mul(&((softmax((DMatrix::<f64>::from_row_slice(3, 3, &[0.22, -0.28, 0.16, 0.57, -0.07, 0.15, -0.01, -0.55, -0.04])).add_scalar(g4))).component_mul(&((DMatrix::<f64>::from_row_slice(3, 3, &[-0.63, -0.49, 0.30, -0.59, 0.70, 0.02, 0.28, -0.76, 0.55])).add_scalar(g4))))));
+    let r8 = ((g4 / (square(t) + 0.5)) * (z.nrows() as f64 * 0.3)) + ((elu(out2, 0.7)).powi(3));
+    t + r8 + (sigmoid((r8 * (t.abs())) * 0.12))
 }
 
 #[test]
 fn f173_gradient() {
     let mut d = Draw::new(173);
-    let s = d.row(3);
-    let b2 = 0.80;
-    let labels: [usize; 1] = [2];
-    let c = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let (value, tape) = f173_fwd(&s, b2, &labels, &c);
+    let z = d.matrix(3, 3);
+    let k = d.matrix(3, 3);
+    let t = d.scalar();
+    let b = d.matrix(2, 3);
+    let primal = f173(&z, &k, t, &b);
+    let (value, g) = f173_grad(&z, &k, t, &b);
+    check_value("f173_grad", &value, &primal);
+    let (value, tape) = f173_fwd(&z, &k, t, &b);
+    check_value("f173_fwd", &value, &primal);
     let g = f173_bwd(tape, 1.0);
-    let primal = f173(&s, b2, &labels, &c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f173: the forward sweep gives {value}, the function {primal}");
-    check("f173", &d.theta, &flat(&[g.s.as_slice(), g.c.as_slice()]), |rd| {
-        let s = rd.row(3);
-        let c = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        f173(&s, b2, &labels, &c)
+    check("f173", &d.theta, &flat(&[g.z.as_slice(), g.k.as_slice(), &[g.t], g.b.as_slice()]), |rd| {
+        let z = rd.matrix(3, 3);
+        let k = rd.matrix(3, 3);
+        let t = rd.scalar();
+        let b = rd.matrix(2, 3);
+        f173(&z, &k, t, &b)
     });
 }
 
-#[differentiate(wrt(x, q, bias, b))]
-fn f174(bias: &RowDVector<f64>, q: DMatrix<f64>, b: &RowDVector<f64>, x: &RowDVector<f64>) -> RowDVector<f64> {
-    let act1 = -(leaky_relu(x.mean(), 0.1));
-    let out2 = act1;
-    let u3: RowDVector<f64> = bias.clone();
-    let mut acc4 = (if (sigmoid((q.sum()) * 0.12)) > (-0.29) { act1.tanh() } else { leaky_relu(act1, 0.1) });
-    let tmp5 = b.clone();
-    acc4 = act1;
-    let sel6 = if ((DMatrix::<f64>::from_row_slice(3, 2, &[0.19, -0.78, 0.52, -0.54, -0.04, -0.28])).scale(out2)).sum() > 0.12 && (if (acc4 * acc4) > (-0.20) { (bias.nrows() as f64 * 0.3) } else { out2 }) < 0.54 {
-        (softmax(q.clone())).component_mul(&q)
-    } else if !(out2 > 0.56) {
-        let out2 = out2 + (((-act1).abs() + 0.5).powf(out2.max((bias.nrows() as f64 * 0.3))));
-        q.clone()
+#[differentiate]
+fn f174(m: &SMatrix<f64, 3, 2>, x: &DMatrix<f64>, c: &DMatrix<f64>, labels: &[usize], flag: bool) -> f64 {
+    let acc1 = c.mean();
+    let sel2 = if flag {
+        relu(&(x + x))
+    } else if ((acc1.abs() + 0.5).powf(acc1)) < 0.33 || (-(if flag { 0.5_f64 } else { 1.5 })) < (-0.05) {
+        x.map(|e3| acc1 - (1.14 * e3))
     } else {
-        let g8 = q.map(|e7| (if (out2 + e7) > (-0.53) || (act1.max(act1)) > 0.26 { act1 } else { out2 }) / ((out2.powi(3)).abs() + 0.5));
-        &q * (((DMatrix::<f64>::from_row_slice(2, 2, &[-0.80, -0.08, -0.14, 0.10])) * acc4).scale(out2))
+        tanh((square(&(x.component_div(&x.map(|e4| e4 * e4 + 0.5))))) * 0.12)
     };
-    &u3 + (softmax(bias.clone()))
+    let sel5 = if acc1 > 0.50 || flag {
+        ((-acc1).abs() + 0.5).ln()
+    } else {
+        (x.mean()).abs()
+    };
+    let blk6 = {
+        let t7 = (c / (square((labels.len() as f64 * 0.2)) + 1.0)).transpose();
+        (c.abs()).map(|e8| { let mut t9 = sel5; if (t9.powi(2)) < 0.38 { t9 = t9 * acc1; } else { t9 += e8.exp(); } t9 * 0.5 + 0.80 * sel5 })
+    };
+    let g10 = (SMatrix::<f64, 2, 3>::from_element(0.54)).scale(sel5);
+    tanh((acc1 + (sel2.sum()) + (blk6.sum()) + ((square(sel5)) / (square(leaky_relu(acc1, 0.1)) + 0.5))) * 0.03)
 }
 
 #[test]
 fn f174_gradient() {
     let mut d = Draw::new(174);
-    let bias = d.row(2);
-    let q = d.matrix(3, 2);
-    let b = d.row(2);
-    let x = d.row(2);
-    let u = RowDVector::from_row_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, g) = f174_vjp(&bias, q.clone(), &b, &x, u.clone());
-    let primal = f174(&bias, q.clone(), &b, &x);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f174: the forward sweep differs from the function");
-    check("f174", &d.theta, &flat(&[g.bias.as_slice(), g.q.as_slice(), g.b.as_slice(), g.x.as_slice()]), |rd| {
-        let bias = rd.row(2);
-        let q = rd.matrix(3, 2);
-        let b = rd.row(2);
-        let x = rd.row(2);
-        u.dot(&f174(&bias, q.clone(), &b, &x))
+    let m = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let x = d.matrix(1, 2);
+    let c = d.matrix(2, 1);
+    let labels: [usize; 1] = [0];
+    let flag = false;
+    let primal = f174(&m, &x, &c, &labels, flag);
+    let (value, g) = f174_grad(&m, &x, &c, &labels, flag);
+    check_value("f174_grad", &value, &primal);
+    let (value, tape) = f174_fwd(&m, &x, &c, &labels, flag);
+    check_value("f174_fwd", &value, &primal);
+    check("f174", &d.theta, &flat(&[g.m.as_slice(), g.x.as_slice(), g.c.as_slice()]), |rd| {
+        let m = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let x = rd.matrix(1, 2);
+        let c = rd.matrix(2, 1);
+        f174(&m, &x, &c, &labels, flag)
     });
 }
 
-#[differentiate]
-pub fn f175(c: &RowDVector<f64>, flag: bool, s: DVector<f64>, w: SMatrix<f64, 2, 3>, b: f64) -> f64 {
-    let acc1 = b - (if b > (-0.42) || flag { b.exp() } else { b - b });
-    let tmp2 = acc1.max((&s + &s).norm());
-    let blk3 = {
-        let t4 = (-c).component_mul(&(c.component_mul(c)));
-        &w * (((tmp2 * (if flag { 0.5_f64 } else { 1.5 })) * 0.12).sin())
+#[differentiate(wrt(y, b1, m))]
+fn f175(b: &RowDVector<f64>, y: &RowDVector<f64>, b1: &RowDVector<f64>, m: RowDVector<f64>) -> f64 {
+    let mut acc1 = elu(&(-y), 0.8);
+    let blk2 = {
+        let t3 = m.clone();
+        m.clone()
     };
-    let acc5 = s.clone();
-    let blk3 = &blk3 + ((SMatrix::<f64, 2, 3>::from_row_slice(&[0.73, -0.03, -0.85, 0.13, 0.35, 0.02])).scale(acc1));
-    let mut acc6 = 0.79 - (acc1.cos());
-    (acc5.sum()) + (w.sum()) + ((b.abs()) * ((tmp2.abs() + 0.5).sqrt()))
+    return (m.sum()) + (b.nrows() as f64 * 0.3);
 }
 
 #[test]
 fn f175_gradient() {
     let mut d = Draw::new(175);
-    let c = d.row(2);
-    let flag = false;
-    let s = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let w = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let b = d.scalar();
-    let (value, g) = f175_grad(&c, flag, s.clone(), w.clone(), b);
-    let primal = f175(&c, flag, s.clone(), w.clone(), b);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f175: the forward sweep gives {value}, the function {primal}");
-    check("f175", &d.theta, &flat(&[g.c.as_slice(), g.s.as_slice(), g.w.as_slice(), &[g.b]]), |rd| {
-        let c = rd.row(2);
-        let s = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let w = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        let b = rd.scalar();
-        f175(&c, flag, s.clone(), w.clone(), b)
+    let b = RowDVector::from_row_slice(DMatrix::from_fn(1, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let y = d.row(2);
+    let b1 = d.row(2);
+    let m = d.row(2);
+    let primal = f175(&b, &y, &b1, m.clone());
+    let (value, g) = f175_grad(&b, &y, &b1, m.clone());
+    check_value("f175_grad", &value, &primal);
+    let (value, tape) = f175_fwd(&b, &y, &b1, m.clone());
+    check_value("f175_fwd", &value, &primal);
+    check("f175", &d.theta, &flat(&[g.y.as_slice(), g.b1.as_slice(), g.m.as_slice()]), |rd| {
+        let y = rd.row(2);
+        let b1 = rd.row(2);
+        let m = rd.row(2);
+        f175(&b, &y, &b1, m.clone())
     });
 }
 
 #[differentiate]
-/// Generated function `f176`.
-fn f176(n: usize, labels: &[usize], z: &RowDVector<f64>) -> RowDVector<f64> {
-    let z = z + z;
-    let g1 = (((DMatrix::<f64>::from_row_slice(3, 2, &[-0.29, -0.48, 0.73, 0.48, 0.80, 0.89])) * (z.mean())).transpose()).mean();
-    let act2 = g1 * (labels.len() as f64 * 0.2);
-    let h3 = -&z;
-    let mut acc4 = act2 + (tanh((z.dot(&z)) * 0.04));
-    let blk5 = {
-        let t6 = (((-g1) * 0.38).tanh()).exp();
-        (h3.map(|e7| ((sigmoid((t6.abs()) * 0.37)).abs() + 0.5).powi(-2))).map(|e8| { let mut t9 = acc4; if ((g1.abs() + 0.5).ln()) > 0.58 { t9 = t9; } else { t9 += (tanh(acc4 * 0.39)).exp(); } t9 * 0.5 + acc4 })
-    };
-    ((RowDVector::<f64>::from_element(3, 0.35)) * acc4) + &blk5 + &h3 + ((tanh((&blk5 - &z) * 0.13)) - (h3.component_div(&square(&blk5).add_scalar(0.5))))
+fn f176(n: usize, m: &f64, labels: &[usize]) -> f64 {
+    let g1 = softmax_cross_entropy(&(((DVector::<f64>::from_row_slice(&[-0.65])) * (*m)) * (RowDVector::<f64>::from_row_slice(&[0.08, -0.54]))), labels);
+    let z2: DMatrix<f64> = DMatrix::<f64>::from_row_slice(3, 2, &[0.10, 0.13, 0.36, 0.74, -0.56, 0.15]);
+    g1 + (((*m) + 0.75).min((*m).tanh()))
 }
 
 #[test]
 fn f176_gradient() {
     let mut d = Draw::new(176);
-    let n: usize = 2;
-    let labels: [usize; 3] = [0, 1, 0];
-    let z = d.row(3);
-    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f176_vjp(n, &labels, &z, u.clone());
-    let primal = f176(n, &labels, &z);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f176: the forward sweep differs from the function");
-    check("f176", &d.theta, &flat(&[g.z.as_slice()]), |rd| {
-        let z = rd.row(3);
-        u.dot(&f176(n, &labels, &z))
+    let n: usize = 1;
+    let m = d.scalar();
+    let labels: [usize; 1] = [0];
+    let primal = f176(n, &m, &labels);
+    let (value, g) = f176_grad(n, &m, &labels);
+    check_value("f176_grad", &value, &primal);
+    let (value, tape) = f176_fwd(n, &m, &labels);
+    check_value("f176_fwd", &value, &primal);
+    check("f176", &d.theta, &flat(&[&[g.m]]), |rd| {
+        let m = rd.scalar();
+        f176(n, &m, &labels)
     });
 }
 
 #[differentiate]
 /// Generated function `f177`.
-pub(crate) fn f177(b1: f64, labels: &[usize], w2: &DMatrix<f64>) -> DMatrix<f64> {
-    let z2 = (-(w2.map(|e1| e1.tanh()))) * ((DMatrix::<f64>::from_element(3, 3, 0.51)).scale(b1));
-    let z3 = b1;
-    let tmp4 = (w2.nrows() as f64 * 0.3).exp();
-    let blk5 = {
-        let t6 = w2.mean();
-        (if (z3.min(z3)) > 0.45 { (labels.len() as f64 * 0.2) } else { tmp4 }) + (svm_loss(z2.clone(), labels))
-    };
-    let g7 = (tmp4.tanh().tan()).max((blk5.abs() + 0.5).recip());
-    let out8 = tanh((z3.abs() + 0.5).powf(b1));
-    ((DMatrix::<f64>::from_element(1, 3, 0.15)) * tmp4) + (log_softmax(&(z2.map(|e9| sigmoid(1.71 * e9)))))
+fn f177(v: SMatrix<f64, 1, 3>, h: f64, a: f64, b1: &SMatrix<f64, 3, 1>) -> f64 {
+    let h1 = -(v.nrows() as f64 * 0.3);
+    let g2 = b1.norm_squared();
+    let mut acc4 = (tanh((((SMatrix::<f64, 1, 1>::from_row_slice(&[0.10])).add_scalar(g2)) * &v) * 0.09)).map(|e3| (h1.abs()).tanh().tan());
+    let u5: f64 = h1 * 0.69;
+    let h6 = 1.46 * (tanh((f123(&((SMatrix::<f64, 3, 2>::from_row_slice(&[0.23, -0.58, -0.04, -0.31, -0.82, 0.14])) * a), 2)) * 0.13));
+    (v.sum()) + (if (u5.cos()) > 0.27 || (u5 / (square(g2) + 0.5)) < (-0.52) { (b1.transpose()).norm() } else { (v.nrows() as f64 * 0.3) - 0.63 })
 }
 
 #[test]
 fn f177_gradient() {
     let mut d = Draw::new(177);
-    let b1 = d.scalar();
-    let labels: [usize; 1] = [0];
-    let w2 = d.matrix(1, 3);
-    let u = d.seed_matrix(1, 3);
-    let (value, tape) = f177_fwd(b1, &labels, &w2);
-    let g = f177_bwd(tape, u.clone());
-    let primal = f177(b1, &labels, &w2);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f177: the forward sweep differs from the function");
-    check("f177", &d.theta, &flat(&[&[g.b1], g.w2.as_slice()]), |rd| {
-        let b1 = rd.scalar();
-        let w2 = rd.matrix(1, 3);
-        u.dot(&f177(b1, &labels, &w2))
+    let v = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let h = d.scalar();
+    let a = d.scalar();
+    let b1 = SMatrix::<f64, 3, 1>::from_column_slice(d.matrix(3, 1).as_slice());
+    let primal = f177(v.clone(), h, a, &b1);
+    let (value, g) = f177_grad(v.clone(), h, a, &b1);
+    check_value("f177_grad", &value, &primal);
+    let (value, tape) = f177_fwd(v.clone(), h, a, &b1);
+    check_value("f177_fwd", &value, &primal);
+    let g = f177_bwd(tape, 1.0);
+    check("f177", &d.theta, &flat(&[g.v.as_slice(), &[g.h], &[g.a], g.b1.as_slice()]), |rd| {
+        let v = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let h = rd.scalar();
+        let a = rd.scalar();
+        let b1 = SMatrix::<f64, 3, 1>::from_column_slice(rd.matrix(3, 1).as_slice());
+        f177(v.clone(), h, a, &b1)
     });
 }
 
-#[differentiate]
-/// Generated function `f178`.
-pub(crate) fn f178(n: usize, c: &DMatrix<f64>) -> f64 {
-    let sc2 = (c.component_mul(c)).map(|e1| -e1);
-    let c = c - (tanh(&((((DMatrix::<f64>::from_row_slice(2, 1, &[0.66, -0.05])).add_scalar(sc2.mean())) - (DMatrix::<f64>::from_row_slice(2, 1, &[0.19, 0.71]))) * (((f096(true, &(((DMatrix::<f64>::from_row_slice(1, 3, &[-0.67, 0.61, 0.50])).scale(sc2.mean())).component_div(&square(&((DMatrix::<f64>::from_element(1, 3, 0.66)).scale(c.mean()))).add_scalar(0.5))), (sc2.mean()).abs(), (sigmoid((sc2.mean()) * 0.45)).exp(), &[1], &((c.mean()).abs()))) * 0.13).map(|e3| e3.sin())))));
-    (c.sum()) + (sc2.sum()) + (sc2.sum()) + ((((f060(&((sc2.mean()) * (c.mean())), &(&sc2 - &sc2), &((SMatrix::<f64, 3, 3>::from_row_slice(&[-0.89, 0.30, -0.37, -0.54, -0.79, 0.03, -0.09, 0.57, 0.59])) * (sc2.mean())))) * 0.13).map(|e4| e4.sin())).mean())
+#[differentiate(wrt(p, q, k, b2))]
+fn f178(n: usize, p: &DMatrix<f64>, b2: f64, q: &DMatrix<f64>, k: f64) -> f64 {
+    let mut acc3 = ((q.dot(&(q.map(|e1| { let mut t2 = e1; if k < (-0.33) { t2 = -b2; } else { t2 += b2; } t2 * 0.5 + (e1.abs() + 0.5).powf(k) })))) * 0.03).sin();
+    let tmp4 = tanh((f158(&(p.component_mul(p)), p.clone(), -b2)) * 0.13);
+    let mut acc5 = maxout(p, p);
+    let z6 = ((-acc3) + 1.31).abs();
+    if (1.30 * acc3) > 0.07 {
+        let sc7 = (-((DMatrix::<f64>::from_row_slice(2, 2, &[0.44, -0.65, 0.57, -0.82])).add_scalar(acc3))) * &acc5;
+        acc3 = acc3 + ((acc3.abs()).tanh().tan());
+    } else {
+        acc3 = (if ((n as f64 * 0.25).tanh().tan()) > (-0.40) { tanh(b2) } else { z6.min(acc3) });
+    }
+    let u8 = z6;
+    b2 + (0.96 * (elu((p.nrows() as f64 * 0.3), 0.7)))
 }
 
 #[test]
 fn f178_gradient() {
     let mut d = Draw::new(178);
     let n: usize = 4;
-    let c = d.matrix(2, 3);
-    let (value, g) = f178_grad(n, &c);
-    let primal = f178(n, &c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f178: the forward sweep gives {value}, the function {primal}");
-    check("f178", &d.theta, &flat(&[g.c.as_slice()]), |rd| {
-        let c = rd.matrix(2, 3);
-        f178(n, &c)
+    let p = d.matrix(2, 3);
+    let b2 = d.scalar();
+    let q = d.matrix(3, 2);
+    let k = d.scalar();
+    let primal = f178(n, &p, b2, &q, k);
+    let (value, g) = f178_grad(n, &p, b2, &q, k);
+    check_value("f178_grad", &value, &primal);
+    let (value, tape) = f178_fwd(n, &p, b2, &q, k);
+    check_value("f178_fwd", &value, &primal);
+    check("f178", &d.theta, &flat(&[g.p.as_slice(), &[g.b2], g.q.as_slice(), &[g.k]]), |rd| {
+        let p = rd.matrix(2, 3);
+        let b2 = rd.scalar();
+        let q = rd.matrix(3, 2);
+        let k = rd.scalar();
+        f178(n, &p, b2, &q, k)
     });
 }
 
-#[differentiate(crate = ::autodiff)]
-pub fn f179(q: &RowDVector<f64>, c: f64) -> f64 {
-    let r1 = q.transpose();
-    let blk2 = {
-        let t3 = tanh((f036((DMatrix::<f64>::from_row_slice(2, 2, &[0.12, -0.47, 0.37, 0.83])) - (DMatrix::<f64>::from_fn(2, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)), &((DMatrix::<f64>::from_row_slice(3, 3, &[0.79, -0.64, 0.68, -0.00, -0.24, 0.52, 0.22, 0.75, 0.03])).scale(c)))) * 0.13);
-        (t3 * t3) / (square(c.abs()) + 0.5)
-    };
-    let tmp4 = (((c * (q.nrows() as f64 * 0.3)).abs() + 0.5).powi(-2)) / ((if (elu(blk2, 0.7)) < (-0.38) { blk2.abs() } else { blk2 + blk2 }).abs() + 0.5);
-    return tmp4 + c + ((q.sum()) * (q.nrows() as f64 * 0.3));
+#[differentiate]
+/// Generated function `f179`.
+pub(crate) fn f179(c: &DVector<f64>, b1: DVector<f64>, a: f64, b: f64) -> f64 {
+    let act1 = b1.clone();
+    let mut acc4 = (c.map(|e2| { let mut t3 = e2; if e2 > (-0.20) { t3 = t3; } else { t3 += (e2.abs() + 0.5).powf(e2); } t3 * 0.5 + a.cos() })).norm();
+    let h5 = c.clone();
+    let h5 = &h5 - &h5;
+    acc4 + (c.sum()) + ((leaky_relu(acc4, 0.1)) * (c.nrows() as f64 * 0.3))
 }
 
 #[test]
 fn f179_gradient() {
     let mut d = Draw::new(179);
-    let q = d.row(3);
-    let c = d.scalar();
-    let (value, g) = f179_grad(&q, c);
-    let primal = f179(&q, c);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f179: the forward sweep gives {value}, the function {primal}");
-    check("f179", &d.theta, &flat(&[g.q.as_slice(), &[g.c]]), |rd| {
-        let q = rd.row(3);
-        let c = rd.scalar();
-        f179(&q, c)
+    let c = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let b1 = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let a = d.scalar();
+    let b = d.scalar();
+    let primal = f179(&c, b1.clone(), a, b);
+    let (value, g) = f179_grad(&c, b1.clone(), a, b);
+    check_value("f179_grad", &value, &primal);
+    let (value, tape) = f179_fwd(&c, b1.clone(), a, b);
+    check_value("f179_fwd", &value, &primal);
+    check("f179", &d.theta, &flat(&[g.c.as_slice(), g.b1.as_slice(), &[g.a], &[g.b]]), |rd| {
+        let c = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let b1 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let a = rd.scalar();
+        let b = rd.scalar();
+        f179(&c, b1.clone(), a, b)
     });
 }
 
-#[differentiate(wrt(m))]
-/// Generated function `f180`.
-fn f180(labels: &[usize], q: f64, m: f64) -> f64 {
-    let out2 = ((DMatrix::<f64>::from_fn(3, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)).component_mul(&((DMatrix::<f64>::from_row_slice(3, 2, &[-0.58, -0.35, -0.61, 0.24, -0.15, -0.20])).add_scalar(m)))).map(|e1| e1);
-    let mut acc3 = (m.tanh().tan()).abs();
-    let sc4 = m;
-    let mut acc5 = leaky_relu(&out2 + &out2, 0.05);
-    return sc4 + m + acc3 + ((acc3.cos()) * (sc4 + (out2.nrows() as f64 * 0.3)));
+#[differentiate]
+pub fn f180(w: f64, flag: bool, p: DMatrix<f64>) -> DMatrix<f64> {
+    let g1: DMatrix<f64> = p.clone();
+    let blk2 = {
+        let t3 = g1.clone();
+        p.clone()
+    };
+    return ((DMatrix::<f64>::from_element(1, 3, 0.44)) * w) + &p + ((g1.component_div(&p.abs().add_scalar(0.5))) - ((p.transpose()).transpose()));
 }
 
 #[test]
 fn f180_gradient() {
     let mut d = Draw::new(180);
-    let labels: [usize; 2] = [0, 1];
-    let q = 0.80;
-    let m = d.scalar();
-    let (value, g) = f180_grad(&labels, q, m);
-    let primal = f180(&labels, q, m);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f180: the forward sweep gives {value}, the function {primal}");
-    check("f180", &d.theta, &flat(&[&[g.m]]), |rd| {
-        let m = rd.scalar();
-        f180(&labels, q, m)
+    let w = d.scalar();
+    let flag = false;
+    let p = d.matrix(1, 3);
+    let u = d.seed_matrix(1, 3);
+    let primal = f180(w, flag, p.clone());
+    let (value, g) = f180_vjp(w, flag, p.clone(), u.clone());
+    check_value("f180_vjp", &value, &primal);
+    let (value, tape) = f180_fwd(w, flag, p.clone());
+    check_value("f180_fwd", &value, &primal);
+    check("f180", &d.theta, &flat(&[&[g.w], g.p.as_slice()]), |rd| {
+        let w = rd.scalar();
+        let p = rd.matrix(1, 3);
+        u.dot(&f180(w, flag, p.clone()))
     });
 }
 
 #[differentiate]
-fn f181(v: &SMatrix<f64, 2, 2>, m: &SMatrix<f64, 2, 2>, n: usize) -> f64 {
-    let sc1 = sigmoid((square(((v.nrows() as f64 * 0.3).abs() + 0.5).powf((v.nrows() as f64 * 0.3)))) * 0.13);
-    let acc2 = (((if ((n as f64 * 0.25).cos()) < (-0.58) { sc1 } else { sc1 }) * (n as f64 * 0.25)).abs() + 0.5).sqrt();
-    (v.sum()) + acc2
+fn f181(v: f64, s: f64, k: &SMatrix<f64, 2, 3>, labels: &[usize], b1: SMatrix<f64, 2, 3>, flag: bool) -> f64 {
+    let out1 = s;
+    let out1 = out1 + ((((out1.abs() + 0.5).powf(s)).abs() + 0.5).powf(v));
+    let u2 = (*k);
+    let r3 = (((((v.abs() + 0.5).powf(tanh(out1 * 0.14))) * 0.36).tanh()).abs() + 0.5).powi(-2);
+    return (b1.sum()) + (k.sum()) + (((f142(((SMatrix::<f64, 2, 1>::from_row_slice(&[0.39, -0.60])).scale(v)) * ((SMatrix::<f64, 1, 2>::from_row_slice(&[0.50, -0.18])).add_scalar(v)), (if (v.max(r3)) < 0.05 { s } else { out1 }), 2, &v, &((RowDVector::<f64>::from_row_slice(&[-0.32, -0.60, -0.35])) * v))) * 0.13).tanh());
 }
 
 #[test]
 fn f181_gradient() {
     let mut d = Draw::new(181);
-    let v = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let m = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let n: usize = 3;
-    let (value, tape) = f181_fwd(&v, &m, n);
+    let v = d.scalar();
+    let s = d.scalar();
+    let k = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let labels: [usize; 1] = [1];
+    let b1 = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let flag = false;
+    let primal = f181(v, s, &k, &labels, b1.clone(), flag);
+    let (value, g) = f181_grad(v, s, &k, &labels, b1.clone(), flag);
+    check_value("f181_grad", &value, &primal);
+    let (value, tape) = f181_fwd(v, s, &k, &labels, b1.clone(), flag);
+    check_value("f181_fwd", &value, &primal);
     let g = f181_bwd(tape, 1.0);
-    let primal = f181(&v, &m, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f181: the forward sweep gives {value}, the function {primal}");
-    check("f181", &d.theta, &flat(&[g.v.as_slice(), g.m.as_slice()]), |rd| {
-        let v = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let m = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        f181(&v, &m, n)
+    check("f181", &d.theta, &flat(&[&[g.v], &[g.s], g.k.as_slice(), g.b1.as_slice()]), |rd| {
+        let v = rd.scalar();
+        let s = rd.scalar();
+        let k = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let b1 = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        f181(v, s, &k, &labels, b1.clone(), flag)
     });
 }
 
-#[differentiate(wrt(q))]
-/// Generated function `f182`.
-fn f182(q: &DVector<f64>, s: &DVector<f64>) -> f64 {
-    let mut acc1 = 0.23 + ((q.nrows() as f64 * 0.3).abs());
-    let blk2 = {
-        let t3 = tanh((acc1.abs() + 0.5).powf(acc1));
-        q + (q.scale(acc1))
-    };
-    if (1.30 / (square(acc1) + 0.5)) > (-0.52) {
-        acc1 /= square(acc1) + 1.0;
-    } else if q.sum() > (-0.32) {
-        acc1 = acc1;
+#[differentiate(crate = ::autodiff, wrt(x, w1, h, t))]
+fn f182(x: SMatrix<f64, 2, 1>, w1: &SMatrix<f64, 2, 1>, flag: bool, h: &SMatrix<f64, 1, 2>, c: f64, t: &RowDVector<f64>) -> f64 {
+    let c = c - (if (-(x.mean())) > (-0.15) && c > 0.04 { x.mean() } else { (w1.mean()).cos() });
+    let acc1 = ((f123(&((SMatrix::<f64, 3, 2>::from_row_slice(&[0.29, -0.40, 0.64, -0.35, 0.02, 0.36])).add_scalar(c)), 1)) * 0.13).sin();
+    let sel2 = if (c * acc1) < 0.37 || (acc1 - acc1) < 0.43 {
+        let c = ((c - ((c.abs()) + (1.57 / (square(c) + 0.5)))) * 0.11).sin();
+        softmax(&((SMatrix::<f64, 1, 2>::from_element(0.53)).add_scalar(c)))
     } else {
-        let mut acc4 = (relu(q)).mean();
-        acc1 *= sigmoid((acc1 / (square(acc1) + 0.5)) * 0.35);
-    }
-    let tmp5: f64 = (((acc1.abs() + 0.5).powf(acc1)) * (acc1 * (q.nrows() as f64 * 0.3))).abs();
-    let u6 = blk2.transpose();
-    acc1 = acc1 + (acc1 - ((acc1.abs() + 0.5).powf(acc1)));
-    let tmp5 = tmp5 + (if (((u6.sum()) * 0.07).tanh()) > 0.11 || acc1 > 0.01 { ((acc1.sin()).abs() + 0.5).sqrt() } else { ((if (q.nrows() as f64 * 0.3) > (-0.15) || u6.sum() > (-0.03) { (q.nrows() as f64 * 0.3) } else { tmp5 }).abs() + 0.5).sqrt() });
-    acc1 + (q.sum()) + acc1 + (sigmoid(((maxout((q.nrows() as f64 * 0.3), tmp5)) * acc1) * 0.03))
+        let mut acc3 = c;
+        (*h)
+    };
+    let r4 = c;
+    let t = t - (sigmoid(((tanh((((RowDVector::<f64>::from_element(3, 0.36)).add_scalar(r4)) * ((DMatrix::<f64>::from_row_slice(3, 2, &[-0.62, -0.89, 0.20, 0.24, 0.51, 0.19])).scale(acc1))) * 0.12)) * (((DMatrix::<f64>::from_row_slice(2, 2, &[0.32, -0.54, -0.03, -0.39])).scale(c)) * (DMatrix::<f64>::from_row_slice(2, 2, &[0.15, -0.21, 0.13, 0.60])))) * 0.11));
+    c + (h.sum()) + ((acc1.abs() + 0.5).sqrt())
 }
 
 #[test]
 fn f182_gradient() {
     let mut d = Draw::new(182);
-    let q = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let s = DVector::from_column_slice(DMatrix::from_fn(4, 1, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
-    let (value, g) = f182_grad(&q, &s);
-    let primal = f182(&q, &s);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f182: the forward sweep gives {value}, the function {primal}");
-    check("f182", &d.theta, &flat(&[g.q.as_slice()]), |rd| {
-        let q = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        f182(&q, &s)
+    let x = SMatrix::<f64, 2, 1>::from_column_slice(d.matrix(2, 1).as_slice());
+    let w1 = SMatrix::<f64, 2, 1>::from_column_slice(d.matrix(2, 1).as_slice());
+    let flag = true;
+    let h = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let c = 0.30;
+    let t = d.row(2);
+    let primal = f182(x.clone(), &w1, flag, &h, c, &t);
+    let (value, g) = f182_grad(x.clone(), &w1, flag, &h, c, &t);
+    check_value("f182_grad", &value, &primal);
+    let (value, tape) = f182_fwd(x.clone(), &w1, flag, &h, c, &t);
+    check_value("f182_fwd", &value, &primal);
+    check("f182", &d.theta, &flat(&[g.x.as_slice(), g.w1.as_slice(), g.h.as_slice(), g.t.as_slice()]), |rd| {
+        let x = SMatrix::<f64, 2, 1>::from_column_slice(rd.matrix(2, 1).as_slice());
+        let w1 = SMatrix::<f64, 2, 1>::from_column_slice(rd.matrix(2, 1).as_slice());
+        let h = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        let t = rd.row(2);
+        f182(x.clone(), &w1, flag, &h, c, &t)
     });
 }
 
 #[differentiate]
 /// Generated function `f183`.
-fn f183(n: usize, a: f64, y: DVector<f64>, x: f64, h: &DVector<f64>) -> DVector<f64> {
-    let sc1 = y.clone();
-    let tmp2 = (((x * 1.57).abs() + 0.5).powf(((a * a) * 0.45).tanh())).abs();
-    let mut acc3 = (n as f64 * 0.25);
-    let mut acc4 = (RowDVector::<f64>::from_row_slice(&[-0.41, -0.49])).scale(tmp2);
-    ((DVector::<f64>::from_row_slice(&[-0.41, -0.33])) * acc4.mean()) + &sc1 + (-(leaky_relu(&(acc4.transpose()), 0.05)))
+pub fn f183(t: f64) -> f64 {
+    let sel1 = if !((((f054(0.54, &((DVector::<f64>::from_row_slice(&[0.54, -0.52])).map(|e2| t * ((e2.abs() + 0.5).powf(e2)))), &(((DMatrix::<f64>::from_row_slice(1, 2, &[-0.68, -0.63])).add_scalar(t)) - ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.33, 0.15])).add_scalar(t))))) * 0.13).tanh()) < (-0.52)) {
+        let t = t + (t / (square(t) + 0.5));
+        (DVector::<f64>::from_element(4, 0.61)).add_scalar(t)
+    } else {
+        tanh((f112((DVector::<f64>::from_element(4, 0.61)).scale(t), &DVector::<f64>::from_element(4, 0.82))) * 0.13)
+    };
+    let sel3 = if ((sel1.nrows() as f64 * 0.3) - t) < (-0.46) {
+        RowDVector::<f64>::from_row_slice(&[-0.02, -0.71, -0.00, -0.66])
+    } else if (1.42 * t) > 0.51 {
+        sel1.transpose()
+    } else {
+        let out4 = (if (t + t) < (-0.26) || t > 0.26 { t } else { t }).min(t.min(t));
+        sel1.transpose()
+    };
+    let blk5 = {
+        let t6 = ((t * t).abs() + 0.5).ln();
+        -((t6.abs() + 0.5).ln())
+    };
+    let sc7 = blk5;
+    let g8: f64 = (leaky_relu(sc7, 0.1)) - (t.tanh().tan());
+    t + sc7 + (sel1.nrows() as f64 * 0.3)
 }
 
 #[test]
 fn f183_gradient() {
     let mut d = Draw::new(183);
-    let n: usize = 3;
-    let a = d.scalar();
-    let y = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let x = d.scalar();
-    let h = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, g) = f183_vjp(n, a, y.clone(), x, &h, u.clone());
-    let primal = f183(n, a, y.clone(), x, &h);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f183: the forward sweep differs from the function");
-    check("f183", &d.theta, &flat(&[&[g.a], g.y.as_slice(), &[g.x], g.h.as_slice()]), |rd| {
-        let a = rd.scalar();
-        let y = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let x = rd.scalar();
-        let h = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        u.dot(&f183(n, a, y.clone(), x, &h))
+    let t = d.scalar();
+    let primal = f183(t);
+    let (value, g) = f183_grad(t);
+    check_value("f183_grad", &value, &primal);
+    let (value, tape) = f183_fwd(t);
+    check_value("f183_fwd", &value, &primal);
+    check("f183", &d.theta, &flat(&[&[g.t]]), |rd| {
+        let t = rd.scalar();
+        f183(t)
     });
 }
 
-#[differentiate(crate = ::autodiff)]
-pub fn f184(b2: &DMatrix<f64>, bias: &DVector<f64>, v: &DMatrix<f64>, n: usize) -> DVector<f64> {
-    let mut acc1 = ((bias.mean()).abs()).abs();
-    let h2 = -(b2.clone());
-    let mut acc3 = bias.clone();
-    let sel4 = if acc1 > 0.55 {
-        let mut acc5 = acc3.clone();
-        v.transpose()
-    } else {
-        let r6 = (sigmoid((acc1 + acc1) * 0.34)).exp();
-        (v.map(|e7| 0.61 + (e7 + 0.26))).map(|e8| 1.63 * (e8.min(acc1)))
-    };
-    acc1 = acc1 + (acc1.min(((DVector::<f64>::from_row_slice(&[0.88, 0.47, 0.60, 0.76])) * acc1).mean()));
-    let out9 = (sigmoid(((acc1 * ((DMatrix::<f64>::from_element(3, 2, 0.84)).scale(acc1))) - (add_bias(&((DMatrix::<f64>::from_row_slice(3, 2, &[-0.45, 0.21, -0.88, -0.87, 0.26, -0.53])).scale(acc1)), &(RowDVector::<f64>::from_element(2, 0.49))))) * 0.10)) * ((DMatrix::<f64>::from_row_slice(2, 3, &[0.66, 0.49, 0.50, 0.76, 0.56, 0.31])) * acc1);
-    ((DVector::<f64>::from_element(4, 0.66)) * sel4.mean()) + ((DVector::<f64>::from_element(4, 0.45)) * v.mean()) + bias + (bias.component_div(&square(&(bias + &acc3)).add_scalar(0.5)))
+#[differentiate(wrt(p))]
+/// Generated function `f184`.
+pub fn f184(p: f64, v: f64) -> f64 {
+    let out1 = relu(v.abs());
+    let act2 = (((((p.abs() + 0.5).recip()).exp()) - p) * 0.12).tanh();
+    let z3 = (out1.max(p)).tanh();
+    let u4 = z3;
+    return u4 + p + p + ((((SMatrix::<f64, 3, 3>::from_row_slice(&[0.47, 0.30, 0.24, -0.25, 0.28, 0.43, -0.09, -0.58, -0.54])).scale(u4)).mean()).abs());
 }
 
 #[test]
 fn f184_gradient() {
     let mut d = Draw::new(184);
-    let b2 = d.matrix(3, 3);
-    let bias = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let v = d.matrix(2, 2);
-    let n: usize = 2;
-    let u = DVector::from_column_slice(d.seed_matrix(4, 1).as_slice());
-    let (value, g) = f184_vjp(&b2, &bias, &v, n, u.clone());
-    let primal = f184(&b2, &bias, &v, n);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f184: the forward sweep differs from the function");
-    check("f184", &d.theta, &flat(&[g.b2.as_slice(), g.bias.as_slice(), g.v.as_slice()]), |rd| {
-        let b2 = rd.matrix(3, 3);
-        let bias = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let v = rd.matrix(2, 2);
-        u.dot(&f184(&b2, &bias, &v, n))
+    let p = d.scalar();
+    let v = 0.50;
+    let primal = f184(p, v);
+    let (value, g) = f184_grad(p, v);
+    check_value("f184_grad", &value, &primal);
+    let (value, tape) = f184_fwd(p, v);
+    check_value("f184_fwd", &value, &primal);
+    check("f184", &d.theta, &flat(&[&[g.p]]), |rd| {
+        let p = rd.scalar();
+        f184(p, v)
     });
 }
 
-#[differentiate]
-fn f185(h: &DMatrix<f64>, v: &f64, n: usize, labels: &[usize]) -> f64 {
-    let g1 = h.clone();
-    let mut acc2 = (g1.scale((*v))) + ((g1.transpose()).transpose());
-    (h.sum()) + (acc2.sum()) + (elu((*v), 0.7))
+#[differentiate(wrt(w1, z, x, w2))]
+/// Generated function `f185`.
+fn f185(x: f64, z: &DMatrix<f64>, k: f64, w2: &DMatrix<f64>, w1: &DMatrix<f64>) -> DMatrix<f64> {
+    let z1 = w2.clone_owned();
+    let act2 = w1.clone_owned();
+    let k = k + ((x.cos()).abs());
+    let x = x + k;
+    let mut acc3 = w1 + &act2;
+    let tmp4: DMatrix<f64> = w1.clone();
+    let z5 = z.clone();
+    return ((DMatrix::<f64>::from_element(1, 3, 0.18)) * z.mean()) + ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.41, -0.11, -0.09])) * k) + ((acc3.scale(k)).abs());
 }
 
 #[test]
 fn f185_gradient() {
     let mut d = Draw::new(185);
-    let h = d.matrix(1, 3);
-    let v = d.scalar();
-    let n: usize = 3;
-    let labels: [usize; 1] = [2];
-    let (value, tape) = f185_fwd(&h, &v, n, &labels);
-    let g = f185_bwd(tape, 1.0);
-    let primal = f185(&h, &v, n, &labels);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f185: the forward sweep gives {value}, the function {primal}");
-    check("f185", &d.theta, &flat(&[g.h.as_slice(), &[g.v]]), |rd| {
-        let h = rd.matrix(1, 3);
-        let v = rd.scalar();
-        f185(&h, &v, n, &labels)
+    let x = d.scalar();
+    let z = d.matrix(3, 2);
+    let k = 0.60;
+    let w2 = d.matrix(2, 3);
+    let w1 = d.matrix(1, 3);
+    let u = d.seed_matrix(1, 3);
+    let primal = f185(x, &z, k, &w2, &w1);
+    let (value, g) = f185_vjp(x, &z, k, &w2, &w1, u.clone());
+    check_value("f185_vjp", &value, &primal);
+    let (value, tape) = f185_fwd(x, &z, k, &w2, &w1);
+    check_value("f185_fwd", &value, &primal);
+    let g = f185_bwd(tape, u.clone());
+    check("f185", &d.theta, &flat(&[&[g.x], g.z.as_slice(), g.w2.as_slice(), g.w1.as_slice()]), |rd| {
+        let x = rd.scalar();
+        let z = rd.matrix(3, 2);
+        let w2 = rd.matrix(2, 3);
+        let w1 = rd.matrix(1, 3);
+        u.dot(&f185(x, &z, k, &w2, &w1))
     });
 }
 
-#[differentiate(wrt(w, s))]
-/// Generated function `f186`.
-pub fn f186(w: f64, labels: &[usize], s: DVector<f64>) -> f64 {
-    let r1 = ((0.58 * w).tanh().tan()).exp();
-    let sc2 = ((square(w.max(r1))) * 0.05).sin();
-    let mut acc3 = ((r1 * ((sc2.abs() + 0.5).powi(-2))) * 0.06).sin();
-    acc3 = (w / (r1.abs() + 0.5)).abs();
-    let g4 = r1;
-    sc2 + sc2 + ((if !((((f068(4, g4, &((SMatrix::<f64, 2, 2>::from_row_slice(&[0.58, 0.63, -0.88, -0.25])).scale(g4)), tanh((f021(3, &(s.transpose()), (DMatrix::<f64>::from_element(3, 3, 0.15)).scale(sc2), &(s.add_scalar(g4)), w.sin())) * 0.13), &(log_softmax(SMatrix::<f64, 2, 2>::from_row_slice(&[0.07, 0.27, 0.48, 0.76]))), labels)) * 0.13).sin()) < 0.47) { sc2 } else { sc2 }).tanh().tan())
+#[differentiate]
+fn f186(w1: f64, x: &f64, t: f64, b1: &DMatrix<f64>) -> f64 {
+    let r1 = b1.component_mul(b1);
+    let u2 = (if ((*x).sin()) > 0.30 || (-(*x)) < 0.30 { t } else { t }).abs();
+    let g3 = r1.clone();
+    let mut acc4 = ((f173(&(((DMatrix::<f64>::from_row_slice(3, 3, &[-0.50, -0.66, -0.86, 0.89, 0.28, 0.51, 0.74, 0.51, -0.50])) * w1).transpose()), &((((DMatrix::<f64>::from_row_slice(3, 3, &[-0.65, 0.03, -0.72, -0.58, -0.40, -0.26, -0.74, -0.40, -0.03])) * w1) * 0.25).exp()), (*x) * (b1.nrows() as f64 * 0.3), &(b1.component_mul(&(DMatrix::<f64>::from_fn(2, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)))))) * 0.13).tanh();
+    acc4 *= sigmoid((b1.norm_squared()) * 0.08);
+    if !(r1.sum() > (-0.23)) {
+        acc4 *= tanh((if ((*x).min(t)) > 0.45 { (b1.nrows() as f64 * 0.3) } else { t }) * 0.67);
+    } else {
+        acc4 *= ((elu(u2, 0.7)) * 0.67).sin();
+    }
+    let mut acc5 = acc4;
+    (r1.sum()) + ((((*x).abs() + 0.5).powi(-2)) * (if ((*x).cos()) > (-0.57) || (t.max(acc4)) < (-0.55) { t } else { t }))
 }
 
 #[test]
 fn f186_gradient() {
     let mut d = Draw::new(186);
-    let w = d.scalar();
-    let labels: [usize; 3] = [0, 1, 2];
-    let s = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let (value, g) = f186_grad(w, &labels, s.clone());
-    let primal = f186(w, &labels, s.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f186: the forward sweep gives {value}, the function {primal}");
-    check("f186", &d.theta, &flat(&[&[g.w], g.s.as_slice()]), |rd| {
-        let w = rd.scalar();
-        let s = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        f186(w, &labels, s.clone())
+    let w1 = d.scalar();
+    let x = d.scalar();
+    let t = d.scalar();
+    let b1 = d.matrix(2, 3);
+    let primal = f186(w1, &x, t, &b1);
+    let (value, g) = f186_grad(w1, &x, t, &b1);
+    check_value("f186_grad", &value, &primal);
+    let (value, tape) = f186_fwd(w1, &x, t, &b1);
+    check_value("f186_fwd", &value, &primal);
+    check("f186", &d.theta, &flat(&[&[g.w1], &[g.x], &[g.t], g.b1.as_slice()]), |rd| {
+        let w1 = rd.scalar();
+        let x = rd.scalar();
+        let t = rd.scalar();
+        let b1 = rd.matrix(2, 3);
+        f186(w1, &x, t, &b1)
     });
 }
 
 #[differentiate]
-fn f187(p: f64, bias: &DMatrix<f64>, w2: &DVector<f64>, x: RowDVector<f64>) -> f64 {
-    let u1 = ((f118(p, 1)) * 0.13).tanh();
-    let mut acc2 = p;
-    return p + acc2 + u1;
+/// Generated function `f187`.
+fn f187(bias: SMatrix<f64, 2, 3>) -> f64 {
+    let g1 = bias.clone();
+    let mut acc2 = (bias.mean()) * ((bias.mean()) / ((g1.mean()).abs() + 0.5));
+    let blk3 = {
+        let t4 = acc2;
+        tanh(((acc2 * (bias.nrows() as f64 * 0.3)) * (g1.component_div(&(SMatrix::<f64, 2, 3>::from_row_slice(&[-0.11, 0.54, 0.05, -0.37, -0.46, 0.58])).map(|e5| e5 * e5 + 0.5)))) * 0.13)
+    };
+    let out6 = ((sigmoid((f181(((acc2 / (acc2.abs() + 0.5)) * 0.12).sin(), acc2 * 1.13, &g1, &[1], log_softmax(&blk3), true)) * 0.13)) * (bias.nrows() as f64 * 0.3)).min(1.13 * (acc2 + 1.59));
+    if (if out6 < 0.07 || bias.sum() > (-0.30) { acc2 } else { out6 }) < (-0.31) {
+        acc2 /= square(tanh((out6 + out6) * 0.08)) + 1.0;
+    }
+    acc2 = (((f126(&(square(&(DMatrix::<f64>::from_row_slice(2, 2, &[0.07, 0.47, -0.71, 0.68])))), (DMatrix::<f64>::from_row_slice(2, 2, &[-0.83, 0.47, -0.63, 0.70])) * acc2, ((out6 / (acc2.abs() + 0.5)) * 0.08).tanh(), &[1, 1])) * 0.13).tanh()) * acc2;
+    if (((out6 + out6) * 0.08).tanh()) < (-0.24) {
+        acc2 = ((bias.nrows() as f64 * 0.3).tanh()) - 0.60;
+    } else if acc2 < (-0.20) {
+        acc2 = 0.53 * (((out6 * 0.15).sin()).exp());
+    } else {
+        let acc7 = bias;
+        acc2 = tanh(acc2);
+    }
+    (bias.sum()) + (-acc2)
 }
 
 #[test]
 fn f187_gradient() {
     let mut d = Draw::new(187);
-    let p = d.scalar();
-    let bias = d.matrix(2, 3);
-    let w2 = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let x = d.row(3);
-    let (value, g) = f187_grad(p, &bias, &w2, x.clone());
-    let primal = f187(p, &bias, &w2, x.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f187: the forward sweep gives {value}, the function {primal}");
-    check("f187", &d.theta, &flat(&[&[g.p], g.bias.as_slice(), g.w2.as_slice(), g.x.as_slice()]), |rd| {
-        let p = rd.scalar();
-        let bias = rd.matrix(2, 3);
-        let w2 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let x = rd.row(3);
-        f187(p, &bias, &w2, x.clone())
+    let bias = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let primal = f187(bias.clone());
+    let (value, g) = f187_grad(bias.clone());
+    check_value("f187_grad", &value, &primal);
+    let (value, tape) = f187_fwd(bias.clone());
+    check_value("f187_fwd", &value, &primal);
+    check("f187", &d.theta, &flat(&[g.bias.as_slice()]), |rd| {
+        let bias = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        f187(bias.clone())
     });
 }
 
-#[differentiate(wrt(c))]
-/// Generated function `f188`.
-fn f188(c: &SMatrix<f64, 2, 2>, p: f64) -> SMatrix<f64, 2, 2> {
-    let g1 = (c.component_mul(c)).norm();
-    let sc2 = (-g1) + 0.20;
-    let r3 = (*c);
-    let blk4 = {
-        let t6 = (c.component_mul(&r3)).component_div(&(&r3 * c).map(|e5| e5 * e5 + 0.5));
-        tanh((square(&(c - &t6))) * 0.03)
-    };
-    let blk7 = {
-        let t8 = blk4.clone();
-        (blk4.component_mul(c)) + (blk4.component_mul(c))
-    };
-    let acc9 = ((sigmoid((g1 / (sc2.abs() + 0.5)) * 0.12)).exp()).min((if !(c.sum() > 0.31) { ((g1 * g1) * 0.05).tanh() } else { tanh(sc2) }));
-    &r3 + ((SMatrix::<f64, 2, 2>::from_row_slice(&[0.09, 0.68, 0.67, -0.51])) * acc9) + &r3 + (r3.clone())
+#[differentiate(crate = ::autodiff)]
+fn f188(b: &DVector<f64>, x: RowDVector<f64>, z: &RowDVector<f64>, b1: &DVector<f64>) -> f64 {
+    let acc1 = (z.transpose()).component_div(&square(&(b1.clone().into_owned())).add_scalar(0.5));
+    let out2 = tanh((f020(((DMatrix::<f64>::from_element(1, 2, 0.85)).add_scalar(b.mean())).sum(), &(((DMatrix::<f64>::from_row_slice(2, 3, &[-0.47, -0.16, 0.90, 0.02, -0.16, -0.40])).add_scalar(z.mean())) / (square(b1.mean()) + 1.0)), &(((DVector::<f64>::from_element(3, 0.72)).add_scalar(b.mean())).component_mul(&((DVector::<f64>::from_row_slice(&[0.61, 0.27, -0.24])).scale(acc1.mean())))), &(relu(&((DVector::<f64>::from_element(3, 0.13)).add_scalar(x.mean())))))) * 0.13);
+    let mut acc3 = b.clone();
+    let sc4: f64 = out2;
+    acc3 = &acc3 + &acc3;
+    let h5 = (b1 + (b1.clone())).scale(sigmoid((f117(&((RowDVector::<f64>::from_row_slice(&[-0.63])) * ((DMatrix::<f64>::from_row_slice(1, 3, &[0.42, 0.42, -0.81])) * sc4)), ((DMatrix::<f64>::from_element(1, 2, 0.40)).add_scalar(out2)).component_mul(&((DMatrix::<f64>::from_element(1, 2, 0.68)).add_scalar(out2))), sc4 - sc4)) * 0.13));
+    (x.sum()) + out2
 }
 
 #[test]
 fn f188_gradient() {
     let mut d = Draw::new(188);
-    let c = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let p = 0.90;
-    let u = SMatrix::<f64, 2, 2>::from_column_slice(d.seed_matrix(2, 2).as_slice());
-    let (value, g) = f188_vjp(&c, p, u.clone());
-    let primal = f188(&c, p);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f188: the forward sweep differs from the function");
-    check("f188", &d.theta, &flat(&[g.c.as_slice()]), |rd| {
-        let c = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        u.dot(&f188(&c, p))
+    let b = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let x = d.row(4);
+    let z = d.row(4);
+    let b1 = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let primal = f188(&b, x.clone(), &z, &b1);
+    let (value, g) = f188_grad(&b, x.clone(), &z, &b1);
+    check_value("f188_grad", &value, &primal);
+    let (value, tape) = f188_fwd(&b, x.clone(), &z, &b1);
+    check_value("f188_fwd", &value, &primal);
+    check("f188", &d.theta, &flat(&[g.b.as_slice(), g.x.as_slice(), g.z.as_slice(), g.b1.as_slice()]), |rd| {
+        let b = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let x = rd.row(4);
+        let z = rd.row(4);
+        let b1 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        f188(&b, x.clone(), &z, &b1)
     });
 }
 
-#[differentiate]
-fn f189(w2: f64, labels: &[usize], y: &DMatrix<f64>, x: f64, c: DMatrix<f64>) -> f64 {
-    let mut acc1 = x;
-    let sel2 = if y.sum() > (-0.14) {
-        let h3 = c.clone();
-        add_bias(add_bias(&c, &((RowDVector::<f64>::from_row_slice(&[-0.66, -0.05, 0.42])).add_scalar(x))), ((RowDVector::<f64>::from_row_slice(&[0.22, -0.51, 0.14])).scale(acc1)).scale(w2))
-    } else {
-        let act4 = w2;
-        (c.component_mul(&c)).map(|e5| { let mut t6 = e5; if e5 > 0.01 || ((e5.abs() + 0.5).ln()) < 0.21 { t6 = x; } else { t6 += -x; } t6 * 0.5 + acc1 / (square(w2) + 0.5) })
+#[differentiate(wrt(b1, k))]
+pub(crate) fn f189(b1: &DVector<f64>, k: DMatrix<f64>) -> f64 {
+    let sc1: f64 = -((maxout((b1.nrows() as f64 * 0.3), k.mean())).tanh().tan());
+    let blk2 = {
+        let t3 = sigmoid(((&k - &k) * ((((DMatrix::<f64>::from_row_slice(2, 2, &[0.27, 0.56, -0.76, -0.34])).scale(sc1)) * 0.35).exp())) * 0.07);
+        (if (square(sc1)) > (-0.27) && sc1 > 0.35 { sc1 / ((b1.nrows() as f64 * 0.3).abs() + 0.5) } else { (if ((sc1.abs() + 0.5).powf((sc1 * 0.63).sin())) > (-0.23) { sc1 } else { sc1 }) })
     };
-    if (w2.sin()) > 0.10 {
-        let z7 = w2;
-        acc1 += (x * z7) * (labels.len() as f64 * 0.2);
-    } else {
-        acc1 = acc1 + (if (if (x.sin()) > 0.15 { x } else { acc1 }) < (-0.58) { square(w2) } else { maxout(w2, (labels.len() as f64 * 0.2)) });
-    }
-    let r8 = x;
-    let blk9 = {
-        let t10 = acc1;
-        -(x / (square(w2) + 0.5))
-    };
-    r8 + ((((acc1 * r8) * (x.max(w2))) * 0.12).tanh())
+    let u4 = ((tanh(blk2 * 0.32)).exp()) * &k;
+    let u5 = (sigmoid((f096(blk2 * 0.75, true)) * 0.13)).sin();
+    let k = &k - &k;
+    let z6 = u5;
+    z6 + ((u5.powi(2)) * (if (z6 * z6) > 0.34 { sc1 } else { (b1.nrows() as f64 * 0.3) }))
 }
 
 #[test]
 fn f189_gradient() {
     let mut d = Draw::new(189);
-    let w2 = d.scalar();
-    let labels: [usize; 2] = [0, 1];
-    let y = d.matrix(3, 2);
-    let x = d.scalar();
-    let c = d.matrix(2, 3);
-    let (value, tape) = f189_fwd(w2, &labels, &y, x, c.clone());
+    let b1 = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let k = d.matrix(1, 2);
+    let primal = f189(&b1, k.clone());
+    let (value, g) = f189_grad(&b1, k.clone());
+    check_value("f189_grad", &value, &primal);
+    let (value, tape) = f189_fwd(&b1, k.clone());
+    check_value("f189_fwd", &value, &primal);
     let g = f189_bwd(tape, 1.0);
-    let primal = f189(w2, &labels, &y, x, c.clone());
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f189: the forward sweep gives {value}, the function {primal}");
-    check("f189", &d.theta, &flat(&[&[g.w2], g.y.as_slice(), &[g.x], g.c.as_slice()]), |rd| {
-        let w2 = rd.scalar();
-        let y = rd.matrix(3, 2);
-        let x = rd.scalar();
-        let c = rd.matrix(2, 3);
-        f189(w2, &labels, &y, x, c.clone())
+    check("f189", &d.theta, &flat(&[g.b1.as_slice(), g.k.as_slice()]), |rd| {
+        let b1 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let k = rd.matrix(1, 2);
+        f189(&b1, k.clone())
     });
 }
 
-#[differentiate]
-fn f190(y: f64, w1: &RowDVector<f64>, z: f64, h: &f64) -> RowDVector<f64> {
-    let mut acc1 = ((*h) * (*h)).tanh().tan();
-    let sel2 = if (if (z - y) > (-0.02) { (*h) } else { y }) > 0.60 {
-        (y.exp()).abs()
-    } else {
-        (acc1.sin()) - 0.40
-    };
-    if ((*h).tanh()) > 0.00 {
-        acc1 -= 1.70 / (square((*h)) + 0.5);
-    }
-    let blk3 = {
-        let t5 = (tanh((((DMatrix::<f64>::from_row_slice(3, 2, &[0.27, -0.35, -0.31, -0.04, 0.59, -0.77])).scale(acc1)).component_div(&(DMatrix::<f64>::from_fn(3, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)).map(|e4| e4 * e4 + 0.5))) * 0.12)) * (tanh((((DVector::<f64>::from_row_slice(&[0.01, -0.71])).add_scalar(y)).scale(sel2)) * 0.10));
-        -&t5
-    };
-    if (z.max((*h))) < (-0.33) && ((y.abs() + 0.5).sqrt()) > 0.45 {
-        let mut acc6 = (*h);
-        acc1 = acc1 + ((sigmoid((acc1 * z) * 0.14)).exp());
-    } else if !(((*h).tanh().tan()) > 0.44) {
-        acc1 += w1.mean();
-    } else {
-        let mut acc7 = (((z * acc1) * 0.09).sin()) + ((acc1.abs() + 0.5).ln());
-        acc1 = sigmoid(y.exp());
-    }
-    ((RowDVector::<f64>::from_row_slice(&[-0.05, -0.46, 0.78])) * z) + ((RowDVector::<f64>::from_element(3, 0.53)) * sel2) + w1 + ((w1 * ((DMatrix::<f64>::from_row_slice(3, 3, &[0.24, -0.26, 0.29, 0.10, -0.17, -0.31, -0.70, 0.71, -0.28])) * (*h))) - (((RowDVector::<f64>::from_element(2, 0.48)).scale(y)) * (DMatrix::<f64>::from_element(2, 3, 0.71))))
+#[differentiate(wrt(s))]
+fn f190(b: f64, labels: &[usize], s: DMatrix<f64>, n: usize) -> f64 {
+    let r1 = 1.72 * (tanh((s.mean()).abs()));
+    let act2 = s.clone();
+    return (s.sum()) + r1 + r1 + (sigmoid(r1));
 }
 
 #[test]
 fn f190_gradient() {
     let mut d = Draw::new(190);
-    let y = d.scalar();
-    let w1 = d.row(3);
-    let z = d.scalar();
-    let h = d.scalar();
-    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f190_vjp(y, &w1, z, &h, u.clone());
-    let primal = f190(y, &w1, z, &h);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f190: the forward sweep differs from the function");
-    check("f190", &d.theta, &flat(&[&[g.y], g.w1.as_slice(), &[g.z], &[g.h]]), |rd| {
-        let y = rd.scalar();
-        let w1 = rd.row(3);
-        let z = rd.scalar();
-        let h = rd.scalar();
-        u.dot(&f190(y, &w1, z, &h))
+    let b = 0.40;
+    let labels: [usize; 2] = [0, 1];
+    let s = d.matrix(2, 2);
+    let n: usize = 3;
+    let primal = f190(b, &labels, s.clone(), n);
+    let (value, g) = f190_grad(b, &labels, s.clone(), n);
+    check_value("f190_grad", &value, &primal);
+    let (value, tape) = f190_fwd(b, &labels, s.clone(), n);
+    check_value("f190_fwd", &value, &primal);
+    check("f190", &d.theta, &flat(&[g.s.as_slice()]), |rd| {
+        let s = rd.matrix(2, 2);
+        f190(b, &labels, s.clone(), n)
     });
 }
 
-#[differentiate(wrt(p))]
-fn f191(p: f64, y: f64) -> f64 {
-    let mut acc1 = tanh((f006(sigmoid((((DMatrix::<f64>::from_row_slice(2, 3, &[-0.77, -0.27, -0.49, 0.71, 0.57, -0.61])) * p).dot(&((DMatrix::<f64>::from_row_slice(2, 3, &[0.44, -0.01, -0.43, 0.04, 0.35, 0.26])) * p))) * 0.10), (DVector::<f64>::from_element(3, 0.38)) * p, &[1, 1], p, (y.abs() + 0.5).powi(-2))) * 0.13);
-    let blk2 = {
-        let t3 = (acc1 * p).tanh();
-        (t3.powi(2)).powi(2)
-    };
-    blk2 + p + acc1 + (tanh((f175(&(((RowDVector::<f64>::from_element(2, 0.41)) * acc1).map(|e4| y.exp())), true, ((DVector::<f64>::from_row_slice(&[-0.55, -0.11])).add_scalar(acc1)).map(|e5| { let mut t6 = (p.abs() + 0.5).powi(-2); if p < (-0.40) && p < 0.03 { t6 = (if (t6 + t6) > (-0.49) { acc1 } else { e5 }); } else { t6 += (if p > (-0.24) { t6 } else { acc1 }); } t6 * 0.5 + p }), ((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.87, -0.28, 0.87, -0.37, -0.53, 0.52])).add_scalar(acc1)) + (SMatrix::<f64, 2, 3>::from_element(0.19)), p.max(p))) * 0.13))
+#[differentiate]
+fn f191(flag: bool, k: SMatrix<f64, 2, 2>) -> SMatrix<f64, 2, 2> {
+    let u1 = k;
+    let h2 = sigmoid(((((k.mean()).abs() + 0.5).recip()) * ((-(k.mean())).exp())) * 0.12);
+    let g3 = (&u1 * 0.34).exp();
+    ((SMatrix::<f64, 2, 2>::from_row_slice(&[0.78, -0.33, -0.26, -0.55])) * h2) + (-((k.transpose()) - &k))
 }
 
 #[test]
 fn f191_gradient() {
     let mut d = Draw::new(191);
-    let p = d.scalar();
-    let y = 0.50;
-    let (value, g) = f191_grad(p, y);
-    let primal = f191(p, y);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f191: the forward sweep gives {value}, the function {primal}");
-    check("f191", &d.theta, &flat(&[&[g.p]]), |rd| {
-        let p = rd.scalar();
-        f191(p, y)
+    let flag = false;
+    let k = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let u = SMatrix::<f64, 2, 2>::from_column_slice(d.seed_matrix(2, 2).as_slice());
+    let primal = f191(flag, k.clone());
+    let (value, g) = f191_vjp(flag, k.clone(), u.clone());
+    check_value("f191_vjp", &value, &primal);
+    let (value, tape) = f191_fwd(flag, k.clone());
+    check_value("f191_fwd", &value, &primal);
+    check("f191", &d.theta, &flat(&[g.k.as_slice()]), |rd| {
+        let k = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        u.dot(&f191(flag, k.clone()))
     });
 }
 
-#[differentiate]
-fn f192(v: f64, q: &DMatrix<f64>) -> DMatrix<f64> {
-    let sc2 = sigmoid((f034(((DMatrix::<f64>::from_element(3, 2, 0.47)) * v) * v, v.abs(), ((f131(1, true, v.exp(), &(((DMatrix::<f64>::from_row_slice(2, 2, &[0.03, -0.25, 0.80, -0.89])).add_scalar(v)).map(|e1| e1)), log_softmax(&((DMatrix::<f64>::from_row_slice(2, 3, &[-0.62, 0.13, -0.27, -0.00, 0.88, -0.07])).scale(v))), ((DMatrix::<f64>::from_row_slice(3, 2, &[0.08, -0.53, -0.54, 0.49, 0.28, 0.60])) * v).add_scalar(v))) * 0.13).tanh(), &((RowDVector::<f64>::from_row_slice(&[0.64, 0.69, 0.63])).scale(v)))) * 0.13);
-    let sel3 = if (if (sc2.cos()) > 0.56 { sc2 } else { sc2 }) < 0.09 {
-        ((v * sc2).abs() + 0.5).sqrt()
-    } else if (sc2.sin()) < 0.08 {
-        v
-    } else {
-        (relu(v)).tanh().tan()
-    };
-    let out4 = softmax(&(q.component_div(&square(q).add_scalar(0.5))));
-    let mut acc8 = (out4.map(|e5| { let mut t6 = sc2; if !(t6 > (-0.15)) { t6 = (e5.abs() + 0.5).powf(tanh(sel3 * 0.63)); } else { t6 += e5; } t6 * 0.5 + (if (sc2 + sc2) > 0.27 { sel3 } else { v }) })) + ((DMatrix::<f64>::from_element(1, 2, 0.23)).map(|e7| -(0.58 + e7)));
-    acc8 -= (q * (elu(v, 0.7)));
-    let mut acc9 = q.clone();
-    let out10 = add_bias(&acc8, &((RowDVector::<f64>::from_row_slice(&[0.06, -0.44])).scale(sc2)));
-    &acc9 + ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.52, -0.54])) * sc2) + ((DMatrix::<f64>::from_row_slice(1, 2, &[0.49, -0.72])) * sel3) + (softmax(&(((DVector::<f64>::from_row_slice(&[0.44])).add_scalar(v)) * ((RowDVector::<f64>::from_row_slice(&[0.30, 0.49])).add_scalar(sc2)))))
+#[differentiate(wrt(q))]
+fn f192(q: &DMatrix<f64>, labels: &[usize]) -> DMatrix<f64> {
+    let act1 = (q.scale((labels.len() as f64 * 0.2))) - (q.scale((q.nrows() as f64 * 0.3)));
+    let mut acc2 = 0.34 / (square(tanh((q.dot(q)) * 0.05)) + 0.5);
+    ((DMatrix::<f64>::from_row_slice(3, 3, &[0.22, -0.83, -0.12, -0.21, 0.56, -0.56, -0.61, 0.86, 0.71])) * acc2) + (softmax(&(((q * &act1) * 0.10).map(|e3| e3.sin()))))
 }
 
 #[test]
 fn f192_gradient() {
     let mut d = Draw::new(192);
-    let v = d.scalar();
-    let q = d.matrix(1, 2);
-    let u = d.seed_matrix(1, 2);
-    let (value, g) = f192_vjp(v, &q, u.clone());
-    let primal = f192(v, &q);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f192: the forward sweep differs from the function");
-    check("f192", &d.theta, &flat(&[&[g.v], g.q.as_slice()]), |rd| {
-        let v = rd.scalar();
-        let q = rd.matrix(1, 2);
-        u.dot(&f192(v, &q))
+    let q = d.matrix(3, 3);
+    let labels: [usize; 3] = [0, 1, 2];
+    let u = d.seed_matrix(3, 3);
+    let primal = f192(&q, &labels);
+    let (value, g) = f192_vjp(&q, &labels, u.clone());
+    check_value("f192_vjp", &value, &primal);
+    let (value, tape) = f192_fwd(&q, &labels);
+    check_value("f192_fwd", &value, &primal);
+    check("f192", &d.theta, &flat(&[g.q.as_slice()]), |rd| {
+        let q = rd.matrix(3, 3);
+        u.dot(&f192(&q, &labels))
     });
 }
 
-#[differentiate(wrt(h))]
-fn f193(h: &f64, p: f64) -> f64 {
-    let r2 = sigmoid(((SMatrix::<f64, 1, 2>::from_row_slice(&[0.24, 0.79])) * (((SMatrix::<f64, 2, 2>::from_row_slice(&[0.87, 0.14, -0.08, -0.18])).add_scalar((*h))).component_div(&(SMatrix::<f64, 2, 2>::from_row_slice(&[-0.79, -0.15, 0.61, 0.69])).map(|e1| e1 * e1 + 0.5)))) * 0.12);
-    let r3 = (r2.add_scalar((*h))).add_scalar(1.69 + (*h));
-    (*h) + (*h) + (((*h) / (square((*h)) + 0.5)).abs())
+#[differentiate]
+/// Generated function `f193`.
+pub fn f193(n: usize, k: f64) -> f64 {
+    let sel1 = if !((k.powi(3)) < (-0.21)) {
+        ((RowDVector::<f64>::from_element(2, 0.59)).norm_squared()) / ((0.84 / (square((n as f64 * 0.25)) + 0.5)).abs() + 0.5)
+    } else if (k * k) < 0.33 && k < (-0.43) {
+        let u2 = tanh((((((DMatrix::<f64>::from_element(2, 2, 0.44)).add_scalar(k)).sum()).abs()) + 0.98) * 0.12);
+        u2
+    } else {
+        let tmp3 = k;
+        (relu(k)).tanh()
+    };
+    let u4 = k;
+    let tmp5 = (u4.exp()) * 0.32;
+    tmp5 + k + k
 }
 
 #[test]
 fn f193_gradient() {
     let mut d = Draw::new(193);
-    let h = d.scalar();
-    let p = 0.70;
-    let (value, tape) = f193_fwd(&h, p);
+    let n: usize = 3;
+    let k = d.scalar();
+    let primal = f193(n, k);
+    let (value, g) = f193_grad(n, k);
+    check_value("f193_grad", &value, &primal);
+    let (value, tape) = f193_fwd(n, k);
+    check_value("f193_fwd", &value, &primal);
     let g = f193_bwd(tape, 1.0);
-    let primal = f193(&h, p);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f193: the forward sweep gives {value}, the function {primal}");
-    check("f193", &d.theta, &flat(&[&[g.h]]), |rd| {
-        let h = rd.scalar();
-        f193(&h, p)
+    check("f193", &d.theta, &flat(&[&[g.k]]), |rd| {
+        let k = rd.scalar();
+        f193(n, k)
     });
 }
 
-#[differentiate(wrt(v, z, q, m))]
-/// Generated function `f194`.
-pub fn f194(v: &DMatrix<f64>, q: DMatrix<f64>, m: DMatrix<f64>, z: &DMatrix<f64>) -> f64 {
-    let sel1 = if ((z.mean()).abs()) < 0.03 {
-        let sc2 = (v.nrows() as f64 * 0.3);
-        (sc2 * (v.nrows() as f64 * 0.3)) - (leaky_relu(sc2, 0.1))
-    } else {
-        let out3 = (leaky_relu(z.mean(), 0.1)).abs();
-        0.39 - (out3 / (out3.abs() + 0.5))
-    };
-    let acc4 = sel1;
-    sel1 + (sel1.min(acc4.abs()))
+#[differentiate(wrt(a, w1), crate = ::autodiff)]
+pub(crate) fn f194(t: f64, n: usize, w1: &DMatrix<f64>, a: &DVector<f64>) -> DVector<f64> {
+    let g1 = ((t.tanh().tan()) / (square((w1.mean()).max(t)) + 0.5)) * 1.43;
+    let r3 = (sigmoid((f087(&(w1.map(|e2| ((leaky_relu(e2, 0.1)).abs() + 0.5).powf((((((g1 * 0.22).sin()).abs() + 0.5).powf(sigmoid(g1 * 0.22))) * 0.36).sin()))), &[1, 1, 1], &((a.transpose()).add_scalar(g1)), n)) * 0.13)).norm();
+    let r4 = a.clone();
+    ((DVector::<f64>::from_row_slice(&[-0.87, -0.28])) * w1.mean()) + &r4
 }
 
 #[test]
 fn f194_gradient() {
     let mut d = Draw::new(194);
-    let v = d.matrix(3, 2);
-    let q = d.matrix(3, 2);
-    let m = d.matrix(3, 2);
-    let z = d.matrix(3, 2);
-    let (value, g) = f194_grad(&v, q.clone(), m.clone(), &z);
-    let primal = f194(&v, q.clone(), m.clone(), &z);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f194: the forward sweep gives {value}, the function {primal}");
-    check("f194", &d.theta, &flat(&[g.v.as_slice(), g.q.as_slice(), g.m.as_slice(), g.z.as_slice()]), |rd| {
-        let v = rd.matrix(3, 2);
-        let q = rd.matrix(3, 2);
-        let m = rd.matrix(3, 2);
-        let z = rd.matrix(3, 2);
-        f194(&v, q.clone(), m.clone(), &z)
+    let t = 0.80;
+    let n: usize = 1;
+    let w1 = d.matrix(3, 2);
+    let a = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
+    let primal = f194(t, n, &w1, &a);
+    let (value, g) = f194_vjp(t, n, &w1, &a, u.clone());
+    check_value("f194_vjp", &value, &primal);
+    let (value, tape) = f194_fwd(t, n, &w1, &a);
+    check_value("f194_fwd", &value, &primal);
+    check("f194", &d.theta, &flat(&[g.w1.as_slice(), g.a.as_slice()]), |rd| {
+        let w1 = rd.matrix(3, 2);
+        let a = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        u.dot(&f194(t, n, &w1, &a))
     });
 }
 
 #[differentiate]
-fn f195(n: usize, y: f64, p: SMatrix<f64, 2, 3>, s: SMatrix<f64, 2, 3>, w1: DMatrix<f64>, flag: bool) -> f64 {
-    let blk1 = {
-        let t2 = w1.transpose();
-        y
-    };
-    let tmp3 = add_bias(&(w1.transpose()), (RowDVector::<f64>::from_row_slice(&[0.38, 0.38])).transpose());
-    let sel4 = if n > 1 {
-        s
-    } else if !(n > 3) {
-        (p.clone()).scale(sigmoid(blk1))
-    } else {
-        (((SMatrix::<f64, 2, 1>::from_element(0.33)) * blk1) * (SMatrix::<f64, 1, 3>::from_element(0.63))).component_mul(&(((SMatrix::<f64, 2, 1>::from_element(0.30)).scale(y)) * ((SMatrix::<f64, 1, 3>::from_row_slice(&[0.83, 0.25, 0.13])) * y)))
-    };
-    let blk1 = blk1 + (1.75 - (tanh(blk1)));
-    (w1.sum()) + ((y * (p.nrows() as f64 * 0.3)) * blk1)
+pub fn f195(b2: RowDVector<f64>, n: usize) -> f64 {
+    let u1 = b2.clone();
+    let mut acc3 = (DVector::<f64>::from_row_slice(&[-0.86, 0.76, 0.32])).map(|e2| (e2.tanh()).abs());
+    let out4 = (((f045((u1.mean()) + (u1.mean()))) * 0.13).sin()) - 1.01;
+    let acc6 = ((DMatrix::<f64>::from_row_slice(3, 1, &[0.86, -0.38, 0.79])) * out4) * (((DVector::<f64>::from_row_slice(&[-0.32])).component_div(&((DVector::<f64>::from_row_slice(&[-0.90])).add_scalar(out4)).map(|e5| e5 * e5 + 0.5))).scale(-out4));
+    (u1.sum()) + out4 + ((((acc6.transpose()).dot(&(&u1 + &u1))) * 0.02).tanh())
 }
 
 #[test]
 fn f195_gradient() {
     let mut d = Draw::new(195);
-    let n: usize = 4;
-    let y = d.scalar();
-    let p = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let s = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
-    let w1 = d.matrix(1, 2);
-    let flag = true;
-    let (value, g) = f195_grad(n, y, p.clone(), s.clone(), w1.clone(), flag);
-    let primal = f195(n, y, p.clone(), s.clone(), w1.clone(), flag);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f195: the forward sweep gives {value}, the function {primal}");
-    check("f195", &d.theta, &flat(&[&[g.y], g.p.as_slice(), g.s.as_slice(), g.w1.as_slice()]), |rd| {
-        let y = rd.scalar();
-        let p = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        let s = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
-        let w1 = rd.matrix(1, 2);
-        f195(n, y, p.clone(), s.clone(), w1.clone(), flag)
+    let b2 = d.row(3);
+    let n: usize = 1;
+    let primal = f195(b2.clone(), n);
+    let (value, g) = f195_grad(b2.clone(), n);
+    check_value("f195_grad", &value, &primal);
+    let (value, tape) = f195_fwd(b2.clone(), n);
+    check_value("f195_fwd", &value, &primal);
+    check("f195", &d.theta, &flat(&[g.b2.as_slice()]), |rd| {
+        let b2 = rd.row(3);
+        f195(b2.clone(), n)
     });
 }
 
-#[differentiate]
-fn f196(labels: &[usize], k: &DVector<f64>) -> DVector<f64> {
-    let act1 = k.clone();
-    let sel2 = if ((labels.len() as f64 * 0.2) * 0.31) > 0.12 {
-        let act5 = ((k * (k.mean())).component_mul(&(k.map(|e3| e3)))).map(|e4| e4);
-        act1.add_scalar((k.nrows() as f64 * 0.3) + (act5.mean()))
-    } else {
-        let r6 = (if (elu((labels.len() as f64 * 0.2), 0.7)) > (-0.52) { (act1.mean()) - (k.nrows() as f64 * 0.3) } else { act1.mean() });
-        k.clone()
+#[differentiate(wrt(k, p, b2))]
+pub(crate) fn f196(m: &DMatrix<f64>, k: DMatrix<f64>, b2: f64, p: &DMatrix<f64>) -> f64 {
+    let r3 = (maxout(&((p.transpose()).component_mul(p)), &(k.map(|e1| { let mut t2 = 1.59 - b2; if (b2.exp()) > (-0.34) { t2 = ((t2 + t2) * 0.17).tanh(); } else { t2 += (t2.abs() + 0.5).sqrt(); } t2 * 0.5 + e1 })))).component_mul(&(((DVector::<f64>::from_row_slice(&[0.83, -0.89, 0.67])) * ((RowDVector::<f64>::from_row_slice(&[-0.32, 0.86])).scale(b2))) * ((DMatrix::<f64>::from_element(2, 3, 0.19)).scale(b2))));
+    let r4 = (b2 * (m.nrows() as f64 * 0.3)).sin();
+    let blk5 = {
+        let t6 = log_softmax(m.abs());
+        (b2 * (m.nrows() as f64 * 0.3)) + (b2 * r4)
     };
-    let acc7 = square((k.nrows() as f64 * 0.3) / ((sel2.mean()).abs() + 0.5));
-    let acc7 = acc7 - ((acc7.tanh().tan()).sin());
-    let z8 = tanh((f042(acc7, &DVector::<f64>::from_element(3, 0.47), 0.42, 2, &act1 * acc7)) * 0.13);
-    return ((DVector::<f64>::from_row_slice(&[0.76, -0.81, -0.58])) * acc7) + &z8 + ((tanh((f033(0.34, &act1, act1.scale(acc7))) * 0.13)).map(|e9| { let mut t10 = sigmoid((acc7 * acc7) * 0.06); if !(t10 > 0.45) { t10 = t10; } else { t10 += e9; } t10 * 0.5 + acc7 }));
+    let mut acc7 = (m.component_div(&square(m.clone()).add_scalar(0.5))) + (add_bias(&(DMatrix::<f64>::from_fn(1, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)), &((RowDVector::<f64>::from_row_slice(&[0.43, -0.61])).scale(r4))));
+    let acc8 = ((DVector::<f64>::from_row_slice(&[0.60, -0.84])) * ((RowDVector::<f64>::from_row_slice(&[-0.21])) * blk5)).abs();
+    acc7 = &acc7 + (((DVector::<f64>::from_row_slice(&[0.07])) * blk5) * (RowDVector::<f64>::from_element(2, 0.63)));
+    (acc7.sum()) + ((square(r4)) / (b2.abs() + 0.5))
 }
 
 #[test]
 fn f196_gradient() {
     let mut d = Draw::new(196);
-    let labels: [usize; 1] = [0];
-    let k = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, g) = f196_vjp(&labels, &k, u.clone());
-    let primal = f196(&labels, &k);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f196: the forward sweep differs from the function");
-    check("f196", &d.theta, &flat(&[g.k.as_slice()]), |rd| {
-        let k = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        u.dot(&f196(&labels, &k))
+    let m = DMatrix::from_fn(1, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let k = d.matrix(3, 3);
+    let b2 = d.scalar();
+    let p = d.matrix(3, 3);
+    let primal = f196(&m, k.clone(), b2, &p);
+    let (value, g) = f196_grad(&m, k.clone(), b2, &p);
+    check_value("f196_grad", &value, &primal);
+    let (value, tape) = f196_fwd(&m, k.clone(), b2, &p);
+    check_value("f196_fwd", &value, &primal);
+    check("f196", &d.theta, &flat(&[g.k.as_slice(), &[g.b2], g.p.as_slice()]), |rd| {
+        let k = rd.matrix(3, 3);
+        let b2 = rd.scalar();
+        let p = rd.matrix(3, 3);
+        f196(&m, k.clone(), b2, &p)
     });
 }
 
-#[differentiate(wrt(x, w2))]
-/// Generated function `f197`.
-fn f197(w2: f64, x: f64, q: f64) -> f64 {
-    let r1 = w2.abs();
-    let u2 = -(((DMatrix::<f64>::from_row_slice(2, 2, &[0.20, -0.19, 0.87, -0.31])) * r1) + ((DMatrix::<f64>::from_element(2, 2, 0.79)).scale(r1)));
-    let r3 = (maxout(w2, r1)).powi(2);
-    let mut acc4 = sigmoid((f135(&(u2.clone()))) * 0.13);
-    acc4 *= ((if u2.sum() > (-0.20) || ((q.abs() + 0.5).powf(r1)) > (-0.20) { r3 } else { r1 }) * 0.45).sin();
-    let mut acc5 = u2.component_mul(&acc4);
-    x + (acc4.sum()) + ((x - r1).min(w2))
+#[differentiate]
+fn f197(c: &DMatrix<f64>, labels: &[usize], z: DVector<f64>, n: usize, a: f64) -> f64 {
+    let sc1 = ((DMatrix::<f64>::from_element(3, 1, 0.77)).scale(a)) * ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.30, 0.01])).scale(a));
+    let act2 = z.transpose();
+    a + (act2.sum()) + (sc1.sum()) + (-(a.min(a)))
 }
 
 #[test]
 fn f197_gradient() {
     let mut d = Draw::new(197);
-    let w2 = d.scalar();
-    let x = d.scalar();
-    let q = 0.40;
-    let (value, tape) = f197_fwd(w2, x, q);
+    let c = d.matrix(2, 3);
+    let labels: [usize; 2] = [2, 0];
+    let z = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let n: usize = 1;
+    let a = d.scalar();
+    let primal = f197(&c, &labels, z.clone(), n, a);
+    let (value, g) = f197_grad(&c, &labels, z.clone(), n, a);
+    check_value("f197_grad", &value, &primal);
+    let (value, tape) = f197_fwd(&c, &labels, z.clone(), n, a);
+    check_value("f197_fwd", &value, &primal);
     let g = f197_bwd(tape, 1.0);
-    let primal = f197(w2, x, q);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f197: the forward sweep gives {value}, the function {primal}");
-    check("f197", &d.theta, &flat(&[&[g.w2], &[g.x]]), |rd| {
-        let w2 = rd.scalar();
-        let x = rd.scalar();
-        f197(w2, x, q)
+    check("f197", &d.theta, &flat(&[g.c.as_slice(), g.z.as_slice(), &[g.a]]), |rd| {
+        let c = rd.matrix(2, 3);
+        let z = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let a = rd.scalar();
+        f197(&c, &labels, z.clone(), n, a)
     });
 }
 
-#[differentiate(wrt(b))]
-/// Generated function `f198`.
-pub(crate) fn f198(b: DMatrix<f64>, n: usize, p: f64) -> f64 {
-    let sel1 = if n > 1 {
-        &b * ((DMatrix::<f64>::from_row_slice(2, 2, &[0.38, 0.19, -0.58, -0.87])).add_scalar(b.mean()))
-    } else if n > 1 && (square(b.mean())) < 0.52 {
-        let p = p - (0.94 + ((b.mean()) * (n as f64 * 0.25)));
-        sigmoid(((b.scale(p)) - (((DMatrix::<f64>::from_row_slice(1, 2, &[-0.24, 0.17])).add_scalar(p)) - &b)) * 0.09)
-    } else {
-        b.clone()
-    };
-    let z2 = (sigmoid((((DMatrix::<f64>::from_row_slice(1, 3, &[0.20, -0.10, -0.75])) * (sel1.mean())) * ((DMatrix::<f64>::from_element(3, 2, 0.21)).add_scalar(sel1.mean()))) * 0.01)).scale(((sel1.mean()).abs() + 0.5).sqrt());
-    let sel3 = if n > 2 || n > 1 {
-        sel1.clone()
-    } else {
-        (((f050(&sel1, ((DVector::<f64>::from_element(4, 0.33)) * (sel1.mean())).scale(p), &((b.transpose()).map(|e4| e4)), b.mean())) * 0.13).map(|e5| e5.sin())).component_mul(&((b.transpose()).transpose()))
-    };
-    let out6 = (tanh((f128((sel3.mean()).cos(), &(SMatrix::<f64, 1, 2>::from_row_slice(&[-0.78, 0.19])), n)) * 0.13)).min((((((DMatrix::<f64>::from_element(1, 1, 0.37)) * (sel3.mean())) * &b).norm_squared()) * 0.04).sin());
-    let p = p - (out6 - 1.06);
-    let tmp7 = out6.tanh().tan();
-    let tmp8 = z2.clone();
-    return (sel1.sum()) + tmp7 + ((b.nrows() as f64 * 0.3) * (n as f64 * 0.25));
+#[differentiate(wrt(x, b1))]
+pub(crate) fn f198(k: f64, s: &DVector<f64>, x: f64, b1: DVector<f64>) -> DVector<f64> {
+    let h1 = b1.clone();
+    let g2 = (DMatrix::<f64>::from_element(3, 3, 0.18)) * (tanh(((DMatrix::<f64>::from_fn(3, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)) * ((DMatrix::<f64>::from_row_slice(3, 3, &[0.21, 0.37, -0.78, 0.82, -0.42, -0.50, -0.80, 0.72, 0.78])) * &b1)) * 0.06));
+    let mut acc3 = 1.46 * (x + (s.nrows() as f64 * 0.3));
+    let z4 = h1.transpose();
+    acc3 *= tanh((acc3.tanh().tan()) * 0.63);
+    let mut acc5 = -((g2.transpose()).scale(x));
+    &g2 + ((DVector::<f64>::from_row_slice(&[0.24, 0.74, 0.52])) * acc5.mean()) + ((((DMatrix::<f64>::from_row_slice(3, 3, &[-0.80, -0.39, 0.13, -0.82, 0.65, 0.83, -0.40, 0.47, -0.78])).scale(x)) * &g2) * (elu(acc3, 0.7)))
 }
 
 #[test]
 fn f198_gradient() {
     let mut d = Draw::new(198);
-    let b = d.matrix(1, 2);
-    let n: usize = 4;
-    let p = 0.50;
-    let (value, g) = f198_grad(b.clone(), n, p);
-    let primal = f198(b.clone(), n, p);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f198: the forward sweep gives {value}, the function {primal}");
-    check("f198", &d.theta, &flat(&[g.b.as_slice()]), |rd| {
-        let b = rd.matrix(1, 2);
-        f198(b.clone(), n, p)
+    let k = 0.50;
+    let s = DVector::from_column_slice(DMatrix::from_fn(3, 1, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let x = d.scalar();
+    let b1 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
+    let primal = f198(k, &s, x, b1.clone());
+    let (value, g) = f198_vjp(k, &s, x, b1.clone(), u.clone());
+    check_value("f198_vjp", &value, &primal);
+    let (value, tape) = f198_fwd(k, &s, x, b1.clone());
+    check_value("f198_fwd", &value, &primal);
+    check("f198", &d.theta, &flat(&[&[g.x], g.b1.as_slice()]), |rd| {
+        let x = rd.scalar();
+        let b1 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        u.dot(&f198(k, &s, x, b1.clone()))
     });
 }
 
-#[differentiate]
-fn f199(q: RowDVector<f64>) -> RowDVector<f64> {
-    let u3 = (q.transpose()).map(|e1| { let mut t2 = e1.exp(); if (if e1 > (-0.28) { e1 } else { e1 }) < 0.55 { t2 = tanh((-t2) * 0.23); } else { t2 += t2; } t2 * 0.5 + e1 });
-    let tmp6 = (u3.transpose()).map(|e4| { let mut t5 = ((tanh(e4 * 0.17)).abs() + 0.5).powi(-2); if (((t5 * t5) * 0.07).sin()) > (-0.41) || t5 < 0.59 { t5 = (t5 * 0.25).sin(); } else { t5 += sigmoid((e4 - e4) * 0.09); } t5 * 0.5 + ((e4 * e4) * 0.03).tanh() });
-    return &q + &tmp6 + &q + &q;
+#[differentiate(crate = ::autodiff)]
+fn f199(w: &DMatrix<f64>, n: usize) -> f64 {
+    let u1 = ((((f086(SMatrix::<f64, 3, 2>::from_row_slice(&[0.05, 0.44, -0.19, -0.04, 0.87, -0.66]), &DMatrix::<f64>::from_row_slice(3, 2, &[0.02, 0.82, -0.24, 0.25, 0.44, 0.23]), (w.mean()).powi(2))) * 0.13).tanh()) * (w.nrows() as f64 * 0.3)) / (square(((f005(&((DVector::<f64>::from_element(4, 0.73)).scale(w.mean())), &((DMatrix::<f64>::from_row_slice(1, 3, &[0.31, 0.72, 0.14])) * (w.mean())), 0.81)) * 0.13).tanh()) + 0.5);
+    let z2 = u1.abs();
+    let r3 = z2.exp();
+    let z2 = z2 + (maxout((if (((RowDVector::<f64>::from_element(2, 0.21)).add_scalar(u1)).sum()) > (-0.59) || w.sum() > 0.38 { r3 } else { u1 }) * (w.nrows() as f64 * 0.3), -(z2.min(z2))));
+    let sel4 = if w.sum() > (-0.38) {
+        (-w).map(|e5| z2)
+    } else if (if (u1 + z2) < 0.03 { r3 } else { r3 }) < 0.34 && (z2 * (n as f64 * 0.25)) > (-0.21) {
+        (maxout(w.transpose(), (DMatrix::<f64>::from_row_slice(3, 2, &[0.05, 0.39, 0.41, 0.30, -0.14, -0.83])).add_scalar(u1))).transpose()
+    } else {
+        w.clone()
+    };
+    (sel4.sum()) + ((softmax(w)).norm())
 }
 
 #[test]
 fn f199_gradient() {
     let mut d = Draw::new(199);
-    let q = d.row(3);
-    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f199_vjp(q.clone(), u.clone());
-    let primal = f199(q.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f199: the forward sweep differs from the function");
-    check("f199", &d.theta, &flat(&[g.q.as_slice()]), |rd| {
-        let q = rd.row(3);
-        u.dot(&f199(q.clone()))
+    let w = d.matrix(2, 3);
+    let n: usize = 2;
+    let primal = f199(&w, n);
+    let (value, g) = f199_grad(&w, n);
+    check_value("f199_grad", &value, &primal);
+    let (value, tape) = f199_fwd(&w, n);
+    check_value("f199_fwd", &value, &primal);
+    check("f199", &d.theta, &flat(&[g.w.as_slice()]), |rd| {
+        let w = rd.matrix(2, 3);
+        f199(&w, n)
     });
 }
 
 #[differentiate]
-/// Generated function `f200`.
-pub(crate) fn f200(p: SMatrix<f64, 1, 2>, m: f64, n: usize) -> f64 {
-    let acc1 = -(m.tanh().tan());
-    let u2 = relu(m.abs());
-    let mut acc3 = &p * (u2.tanh());
-    if (u2.exp()) > 0.49 || (if ((acc1.abs() + 0.5).ln()) < 0.52 { m } else { m }) > (-0.03) {
-        acc3 = acc3;
-    } else {
-        acc3 -= (-(maxout(p.clone(), &p)));
-    }
-    acc3 += (((((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.37, 0.78, -0.24])) - (SMatrix::<f64, 1, 3>::from_row_slice(&[-0.89, -0.34, -0.50]))) * ((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.39, 0.39, 0.45, 0.78, 0.17, 0.25])) + ((SMatrix::<f64, 3, 2>::from_element(0.79)) * acc1))) * 0.09).map(|e4| e4.sin()));
-    acc3 -= &p;
-    m + (p.sum()) + (acc3.sum()) + (m.tanh())
+pub fn f200(y: &SMatrix<f64, 1, 3>, v: f64) -> f64 {
+    let u1 = y.transpose();
+    let u2 = (tanh((v.exp()) * 0.23)).powi(3);
+    let v = v + (((u2 - (u2.powi(2))).abs() + 0.5).powi(-2));
+    let z5 = ((sigmoid((f099(1.14, true, (y.nrows() as f64 * 0.3) + u2, &(((DMatrix::<f64>::from_row_slice(1, 3, &[-0.87, 0.01, -0.64])).add_scalar(v)).map(|e3| { let mut t4 = e3; if u2 > 0.59 || e3 > (-0.57) { t4 = sigmoid((relu(t4)) * 0.16); } else { t4 += v.sin(); } t4 * 0.5 + ((v - t4) * 0.09).tanh() })), &((DMatrix::<f64>::from_element(3, 1, 0.29)) * v))) * 0.13)) * (((v + v) * 0.10).tanh())).cos();
+    v + (z5 + z5)
 }
 
 #[test]
 fn f200_gradient() {
     let mut d = Draw::new(200);
-    let p = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let m = d.scalar();
-    let n: usize = 1;
-    let (value, g) = f200_grad(p.clone(), m, n);
-    let primal = f200(p.clone(), m, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f200: the forward sweep gives {value}, the function {primal}");
-    check("f200", &d.theta, &flat(&[g.p.as_slice(), &[g.m]]), |rd| {
-        let p = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let m = rd.scalar();
-        f200(p.clone(), m, n)
+    let y = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let v = d.scalar();
+    let primal = f200(&y, v);
+    let (value, g) = f200_grad(&y, v);
+    check_value("f200_grad", &value, &primal);
+    let (value, tape) = f200_fwd(&y, v);
+    check_value("f200_fwd", &value, &primal);
+    check("f200", &d.theta, &flat(&[g.y.as_slice(), &[g.v]]), |rd| {
+        let y = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let v = rd.scalar();
+        f200(&y, v)
     });
 }
 
-#[differentiate]
-/// Generated function `f201`.
-fn f201(labels: &[usize], c: f64, z: f64, bias: &DMatrix<f64>) -> f64 {
-    let z = z + ((1.76 / (square(c) + 0.5)).abs());
-    let mut acc1 = (((bias.norm_squared()) * 0.05).sin()) + (((z / (square(z) + 0.5)) * 0.10).sin());
-    let z2: f64 = (((f029(&(((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.57, -0.06, 0.89, -0.43, 0.59, -0.68])).scale(c)) + ((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.43, 0.77, 0.55, 0.69, -0.20, 0.53])).scale(z))), acc1.abs(), 1.45, &(tanh((((DMatrix::<f64>::from_element(1, 2, 0.76)).add_scalar(c)) * ((DMatrix::<f64>::from_element(2, 3, 0.85)).add_scalar(z))) * 0.04)), &((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.07, 0.82, -0.48, -0.75, -0.08, 0.14])).scale(z)))) * 0.13).tanh()).tanh().tan();
-    acc1 = acc1;
-    let g3 = -((z.cos()).tanh().tan());
-    if ((bias.nrows() as f64 * 0.3) * (labels.len() as f64 * 0.2)) < (-0.29) || (c.exp()) > (-0.46) {
-        acc1 = (DMatrix::<f64>::from_element(1, 2, 0.82)).mean();
+#[differentiate(wrt(p))]
+fn f201(flag: bool, p: DMatrix<f64>) -> f64 {
+    let acc1 = ((p.clone_owned()) * 0.23).exp();
+    let mut acc2 = ((if flag { 0.5_f64 } else { 1.5 }) * (if flag { 0.5_f64 } else { 1.5 })) / (((acc1.mean()) * (p.mean())).abs() + 0.5);
+    if (((acc2 * 0.23).sin()).exp()) > (-0.08) || (acc2.abs()) > 0.21 {
+        acc2 *= ((acc2.abs()) * 0.23).sin();
     }
-    let blk4 = {
-        let t5 = (tanh((acc1.exp()) * 0.14)).exp();
-        (g3 / (square(t5) + 0.5)).abs()
-    };
-    return c + c + z + (((tanh((blk4.min(z)) * 0.20)).abs() + 0.5).powf((labels.len() as f64 * 0.2)));
+    acc2 = acc2;
+    acc2 = tanh(acc2);
+    (p.sum()) + (acc1.sum()) + (acc2.abs())
 }
 
 #[test]
 fn f201_gradient() {
     let mut d = Draw::new(201);
-    let labels: [usize; 3] = [0, 1, 2];
-    let c = d.scalar();
-    let z = d.scalar();
-    let bias = d.matrix(3, 3);
-    let (value, tape) = f201_fwd(&labels, c, z, &bias);
+    let flag = false;
+    let p = d.matrix(3, 3);
+    let primal = f201(flag, p.clone());
+    let (value, g) = f201_grad(flag, p.clone());
+    check_value("f201_grad", &value, &primal);
+    let (value, tape) = f201_fwd(flag, p.clone());
+    check_value("f201_fwd", &value, &primal);
     let g = f201_bwd(tape, 1.0);
-    let primal = f201(&labels, c, z, &bias);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f201: the forward sweep gives {value}, the function {primal}");
-    check("f201", &d.theta, &flat(&[&[g.c], &[g.z], g.bias.as_slice()]), |rd| {
-        let c = rd.scalar();
-        let z = rd.scalar();
-        let bias = rd.matrix(3, 3);
-        f201(&labels, c, z, &bias)
+    check("f201", &d.theta, &flat(&[g.p.as_slice()]), |rd| {
+        let p = rd.matrix(3, 3);
+        f201(flag, p.clone())
     });
 }
 
-#[differentiate(crate = ::autodiff, wrt(b))]
-pub(crate) fn f202(p: f64, b: f64) -> f64 {
+#[differentiate(wrt(x, b))]
+pub fn f202(b: &SMatrix<f64, 1, 3>, x: f64) -> f64 {
     let blk1 = {
-        let t2 = log_softmax(log_softmax((DMatrix::<f64>::from_row_slice(1, 2, &[-0.49, 0.17])) * b));
-        sigmoid((f142(-((SMatrix::<f64, 3, 2>::from_element(0.36)) * b), &((DMatrix::<f64>::from_row_slice(3, 2, &[-0.69, -0.64, 0.08, -0.70, -0.12, 0.70])).add_scalar(b)), &(softmax((DMatrix::<f64>::from_element(2, 2, 0.56)) * b)))) * 0.13)
+        let t2 = (x.max(x)).abs();
+        (*b)
     };
-    let mut acc3 = ((tanh((f138(&(-((DVector::<f64>::from_row_slice(&[0.12, 0.22, -0.22])) * b)), blk1, 4, (DVector::<f64>::from_row_slice(&[-0.06, 0.06, -0.03])).scale(blk1))) * 0.13)).abs() + 0.5).recip();
-    let tmp4 = ((((b / (square(acc3) + 0.5)) * (acc3 + b)) * 0.10).tanh()).tanh().tan();
-    let mut acc5 = ((DMatrix::<f64>::from_row_slice(2, 3, &[-0.36, 0.04, 0.50, -0.52, -0.28, -0.79])).scale(blk1)) - (add_bias(&((DMatrix::<f64>::from_row_slice(2, 3, &[0.74, 0.35, -0.11, -0.78, 0.76, 0.89])) * b), &((RowDVector::<f64>::from_row_slice(&[0.80, -0.33, -0.22])) * tmp4)));
-    acc5 /= square(((acc5.sum()) * 0.05).sin()) + 1.0;
-    return (acc5.sum()) + acc3 + tmp4 + b;
+    let x = x - ((((x.tanh().tan()).tanh()).abs() + 0.5).ln());
+    let sel3 = if ((x.abs() + 0.5).powf((x * 0.46).sin())) < (-0.27) {
+        let z6 = tanh(((blk1.map(|e4| { let mut t5 = -x; if t5 > (-0.21) { t5 = t5; } else { t5 += e4; } t5 * 0.5 + (if (x + t5) > 0.27 { x } else { x }) })) * (-(SMatrix::<f64, 3, 3>::from_row_slice(&[-0.55, -0.60, 0.10, -0.87, 0.78, -0.68, -0.78, 0.57, -0.47])))) * 0.10);
+        (*b)
+    } else if (SMatrix::<f64, 1, 3>::from_row_slice(&[-0.03, 0.85, 0.39])).sum() > 0.17 {
+        blk1
+    } else {
+        let out7 = (0.49 / ((x.abs()).abs() + 0.5)).abs();
+        (*b)
+    };
+    let tmp8 = tanh((f034(&((RowDVector::<f64>::from_row_slice(&[0.49, -0.72, -0.81])).scale(x)), 2, 1.07)) * 0.13);
+    let mut acc9 = tanh((f034(&((RowDVector::<f64>::from_row_slice(&[0.22, 0.54, -0.43])).add_scalar(tmp8)), 4, 1.03)) * 0.13);
+    let g10 = x.tanh().tan();
+    tmp8 + g10
 }
 
 #[test]
 fn f202_gradient() {
     let mut d = Draw::new(202);
-    let p = 0.90;
-    let b = d.scalar();
-    let (value, g) = f202_grad(p, b);
-    let primal = f202(p, b);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f202: the forward sweep gives {value}, the function {primal}");
-    check("f202", &d.theta, &flat(&[&[g.b]]), |rd| {
-        let b = rd.scalar();
-        f202(p, b)
+    let b = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let x = d.scalar();
+    let primal = f202(&b, x);
+    let (value, g) = f202_grad(&b, x);
+    check_value("f202_grad", &value, &primal);
+    let (value, tape) = f202_fwd(&b, x);
+    check_value("f202_fwd", &value, &primal);
+    check("f202", &d.theta, &flat(&[g.b.as_slice(), &[g.x]]), |rd| {
+        let b = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let x = rd.scalar();
+        f202(&b, x)
     });
 }
 
-#[differentiate(wrt(v, s, b, y))]
-fn f203(v: &f64, m: f64, flag: bool, s: &SMatrix<f64, 1, 2>, y: &SMatrix<f64, 1, 2>, b: f64) -> SMatrix<f64, 1, 2> {
-    let mut acc1 = (((*v).abs() + 0.5).ln()) * 0.33;
-    let sel2 = if (acc1.abs()) < 0.26 || (acc1.tanh().tan()) < (-0.18) {
-        s.clone()
-    } else if !((-(*v)) > (-0.49)) {
-        let z3 = tanh(&(y + y));
-        tanh((f140(y.clone())) * 0.13)
-    } else {
-        let tmp4 = (sigmoid((f036((DMatrix::<f64>::from_element(2, 2, 0.74)) * b, &((DMatrix::<f64>::from_element(3, 3, 0.72)).scale(b)))) * 0.13)).min(acc1);
-        (y.clone()).component_mul(&(softmax(s)))
-    };
-    if ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.19, -0.12, -0.14, -0.46, 0.69, -0.02, -0.44, 0.52, -0.88])).norm_squared()) < (-0.51) {
-        acc1 = (s.norm_squared()).cos();
-    } else {
-        acc1 *= ((acc1.max((*v))) * 0.67).tanh();
-    }
-    let mut acc5 = (b.min((s.nrows() as f64 * 0.3))) / ((acc1 * (*v)).abs() + 0.5);
-    if (((*v).abs() + 0.5).powf((*v))) > (-0.48) && (*v) > 0.54 {
-        acc1 = ((*v).powi(2)) / ((*v).abs() + 0.5);
-    }
-    ((SMatrix::<f64, 1, 2>::from_row_slice(&[0.13, -0.48])) * acc1) + (sigmoid(&((SMatrix::<f64, 1, 2>::from_row_slice(&[0.70, -0.10])).scale((*v)))))
+#[differentiate(wrt(b2, z), crate = ::autodiff)]
+pub fn f203(b2: &SMatrix<f64, 1, 2>, k: &SMatrix<f64, 1, 2>, z: f64, labels: &[usize], n: usize) -> f64 {
+    let mut acc1 = (*b2);
+    let u2 = (((1.69 - (z * (labels.len() as f64 * 0.2))) * 0.44).tanh()).exp();
+    u2 + (square((if (u2 + 1.01) < (-0.23) { z } else { z })))
 }
 
 #[test]
 fn f203_gradient() {
     let mut d = Draw::new(203);
-    let v = d.scalar();
-    let m = 0.30;
-    let flag = false;
-    let s = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let y = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let b = d.scalar();
-    let u = SMatrix::<f64, 1, 2>::from_column_slice(d.seed_matrix(1, 2).as_slice());
-    let (value, g) = f203_vjp(&v, m, flag, &s, &y, b, u.clone());
-    let primal = f203(&v, m, flag, &s, &y, b);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f203: the forward sweep differs from the function");
-    check("f203", &d.theta, &flat(&[&[g.v], g.s.as_slice(), g.y.as_slice(), &[g.b]]), |rd| {
-        let v = rd.scalar();
-        let s = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let y = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let b = rd.scalar();
-        u.dot(&f203(&v, m, flag, &s, &y, b))
+    let b2 = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let k = SMatrix::<f64, 1, 2>::from_column_slice(DMatrix::from_fn(1, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let z = d.scalar();
+    let labels: [usize; 2] = [1, 0];
+    let n: usize = 4;
+    let primal = f203(&b2, &k, z, &labels, n);
+    let (value, g) = f203_grad(&b2, &k, z, &labels, n);
+    check_value("f203_grad", &value, &primal);
+    let (value, tape) = f203_fwd(&b2, &k, z, &labels, n);
+    check_value("f203_fwd", &value, &primal);
+    check("f203", &d.theta, &flat(&[g.b2.as_slice(), &[g.z]]), |rd| {
+        let b2 = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        let z = rd.scalar();
+        f203(&b2, &k, z, &labels, n)
     });
 }
 
-#[differentiate(wrt(b2))]
-fn f204(c: f64, b2: &DMatrix<f64>, flag: bool) -> DMatrix<f64> {
-    let mut acc1 = ((DMatrix::<f64>::from_element(2, 1, 0.13)).add_scalar(b2.mean())).transpose();
-    let acc2 = (tanh(((acc1.mean()) * ((acc1.mean()).exp())) * 0.13)) * 1.62;
-    let mut acc5 = tanh((((b2.transpose()).map(|e3| { let mut t4 = (acc2.abs() + 0.5).powi(-2); if (acc2.tanh().tan()) < 0.57 { t4 = c; } else { t4 += acc2; } t4 * 0.5 + (((t4 * 0.25).tanh()).abs() + 0.5).powf(e3) })) * acc2) * 0.11);
-    acc1 /= square(acc5.mean()) + 1.0;
-    let mut acc6 = ((-acc2).abs() + 0.5).recip();
-    acc5 -= (b2.transpose());
-    if (acc2.powi(2)) > (-0.32) || acc6 < 0.45 {
-        acc6 *= acc6 * (b2.nrows() as f64 * 0.3);
-    } else if !(b2.sum() > 0.44) {
-        acc6 = c + (-(if flag { 0.5_f64 } else { 1.5 }));
-    } else {
-        let sc7 = acc5.clone();
-        acc6 *= tanh(acc2 * 0.62);
-    }
-    ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.58, 0.20])) * acc5.mean()) + ((DMatrix::<f64>::from_element(1, 2, 0.53)) * acc6) + (sigmoid(((&acc1 - b2) * (((DMatrix::<f64>::from_row_slice(2, 2, &[0.28, 0.28, -0.53, -0.71])) * acc2).component_div(&square((DMatrix::<f64>::from_row_slice(2, 2, &[0.71, -0.23, -0.58, -0.18])) * acc6).add_scalar(0.5)))) * 0.06))
+#[differentiate(wrt(y))]
+/// Generated function `f204`.
+pub fn f204(x: f64, y: DMatrix<f64>) -> f64 {
+    let x = x + (square(((f018(&(leaky_relu(y.mean(), 0.1)), 0.24)) * 0.13).tanh()));
+    let tmp1: f64 = (((relu(x)) * (y.nrows() as f64 * 0.3)).abs() + 0.5).powf(((x.abs()) * 0.40).sin());
+    let mut acc2 = log_softmax(&(y.clone()));
+    (((acc2.sum()) + (acc2.sum()) + (if !(x > 0.49) { tmp1 } else { tmp1 - 1.55 })) * 0.03).sin()
 }
 
 #[test]
 fn f204_gradient() {
     let mut d = Draw::new(204);
-    let c = 0.40;
-    let b2 = d.matrix(1, 2);
-    let flag = false;
-    let u = d.seed_matrix(1, 2);
-    let (value, g) = f204_vjp(c, &b2, flag, u.clone());
-    let primal = f204(c, &b2, flag);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f204: the forward sweep differs from the function");
-    check("f204", &d.theta, &flat(&[g.b2.as_slice()]), |rd| {
-        let b2 = rd.matrix(1, 2);
-        u.dot(&f204(c, &b2, flag))
+    let x = 0.40;
+    let y = d.matrix(1, 2);
+    let primal = f204(x, y.clone());
+    let (value, g) = f204_grad(x, y.clone());
+    check_value("f204_grad", &value, &primal);
+    let (value, tape) = f204_fwd(x, y.clone());
+    check_value("f204_fwd", &value, &primal);
+    check("f204", &d.theta, &flat(&[g.y.as_slice()]), |rd| {
+        let y = rd.matrix(1, 2);
+        f204(x, y.clone())
     });
 }
 
 #[differentiate]
-fn f205(m: &f64, b: &DMatrix<f64>) -> DMatrix<f64> {
-    let h1: DMatrix<f64> = -((DMatrix::<f64>::from_row_slice(2, 1, &[-0.44, -0.20])).add_scalar((*m)));
-    let acc2 = tanh(sigmoid(((((*m).abs() + 0.5).powi(-2)) * (((*m).abs() + 0.5).powf((*m)))) * 0.09));
-    ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.26, 0.06])) * h1.mean()) + ((((DMatrix::<f64>::from_row_slice(1, 2, &[-0.14, 0.63])).scale((*m))).map(|e3| { let mut t4 = -acc2; if (if !(acc2 < 0.28) { acc2 } else { e3 }) > 0.45 || (acc2 + e3) < (-0.04) { t4 = acc2.exp(); } else { t4 += ((*m).abs() + 0.5).powf(t4); } t4 * 0.5 + e3 })).component_mul(&(h1.transpose())))
+pub fn f205(w2: RowDVector<f64>, w1: &RowDVector<f64>, a: RowDVector<f64>) -> f64 {
+    let u1: f64 = w1.mean();
+    let u1 = u1 - u1;
+    let z2 = (RowDVector::<f64>::from_row_slice(&[-0.62])) * ((u1.cos()) * ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.82, 0.56])) * u1));
+    return (z2.sum()) + (z2.mean());
 }
 
 #[test]
 fn f205_gradient() {
     let mut d = Draw::new(205);
-    let m = d.scalar();
-    let b = d.matrix(1, 2);
-    let u = d.seed_matrix(1, 2);
-    let (value, tape) = f205_fwd(&m, &b);
-    let g = f205_bwd(tape, u.clone());
-    let primal = f205(&m, &b);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f205: the forward sweep differs from the function");
-    check("f205", &d.theta, &flat(&[&[g.m], g.b.as_slice()]), |rd| {
-        let m = rd.scalar();
-        let b = rd.matrix(1, 2);
-        u.dot(&f205(&m, &b))
+    let w2 = d.row(2);
+    let w1 = d.row(2);
+    let a = d.row(2);
+    let primal = f205(w2.clone(), &w1, a.clone());
+    let (value, g) = f205_grad(w2.clone(), &w1, a.clone());
+    check_value("f205_grad", &value, &primal);
+    let (value, tape) = f205_fwd(w2.clone(), &w1, a.clone());
+    check_value("f205_fwd", &value, &primal);
+    let g = f205_bwd(tape, 1.0);
+    check("f205", &d.theta, &flat(&[g.w2.as_slice(), g.w1.as_slice(), g.a.as_slice()]), |rd| {
+        let w2 = rd.row(2);
+        let w1 = rd.row(2);
+        let a = rd.row(2);
+        f205(w2.clone(), &w1, a.clone())
     });
 }
 
-#[differentiate(crate = ::autodiff)]
-pub(crate) fn f206(b1: &DVector<f64>, v: DVector<f64>) -> DVector<f64> {
-    let sel1 = if (1.59 / ((v.mean()).abs() + 0.5)) < (-0.01) || ((b1.nrows() as f64 * 0.3).tanh().tan()) > (-0.43) {
-        let mut acc2 = (if !(b1.sum() > (-0.31)) { (if b1.sum() > 0.23 { v.mean() } else { (b1.nrows() as f64 * 0.3) }) } else { v.dot(b1) });
-        sigmoid((f181(&((SMatrix::<f64, 2, 1>::from_row_slice(&[-0.22, 0.42])) * ((SMatrix::<f64, 1, 2>::from_element(0.63)).scale(acc2))), &(((SMatrix::<f64, 2, 2>::from_row_slice(&[-0.39, -0.72, -0.35, 0.05])).add_scalar(acc2)) / (square(acc2) + 1.0)), 2)) * 0.13)
-    } else {
-        (b1.map(|e3| elu(e3, 0.7))).sum()
-    };
-    let act4 = (b1.transpose()).transpose();
-    let mut acc5 = tanh((f174(&(log_softmax(&(act4.transpose()))), log_softmax(&((DMatrix::<f64>::from_row_slice(3, 2, &[-0.51, 0.55, 0.87, 0.37, -0.19, -0.58])).scale(sel1))), &(((RowDVector::<f64>::from_row_slice(&[-0.18, -0.76])) * sel1).add_scalar(sel1)), &(((DVector::<f64>::from_element(2, 0.43)) * sel1).transpose()))) * 0.13);
-    b1 + ((DVector::<f64>::from_row_slice(&[-0.21, -0.13])) * sel1) + &v + (act4.map(|e6| (e6.powi(3)) / (square(1.72 * sel1) + 0.5)))
+#[differentiate]
+pub fn f206(x: &DVector<f64>, b1: f64, p: &DMatrix<f64>) -> f64 {
+    let act1 = x.transpose();
+    let h2: DMatrix<f64> = p + (log_softmax(&(relu(p.clone()))));
+    let g3 = (x.nrows() as f64 * 0.3);
+    let act4 = (((g3 * (x.nrows() as f64 * 0.3)).tanh().tan()).abs() + 0.5).powf(b1);
+    let mut acc5 = p.transpose();
+    let tmp6 = maxout(((tanh((act1.sum()) * 0.17)).abs() + 0.5).powf(act1.mean()), (act4 * (x.nrows() as f64 * 0.3)) / ((g3.abs()).abs() + 0.5));
+    let r7 = sigmoid(((tmp6 - 0.45) / (square(((act1.dot(&act1)) * 0.12).tanh()) + 0.5)) * 0.07);
+    return (acc5.sum()) + (act1.sum()) + (x.sum()) + (sigmoid(((x.map(|e8| { let mut t9 = tanh((tmp6 * tmp6) * 0.02); if !((b1.powi(3)) < (-0.48)) { t9 = r7 + 0.70; } else { t9 += (if act4 < (-0.30) || (tanh((tmp6 * 1.35) * 0.11)) > 0.25 { g3 } else { b1 }); } t9 * 0.5 + ((act4 * 0.33).tanh()).powi(3) })).norm_squared()) * 0.05));
 }
 
 #[test]
 fn f206_gradient() {
     let mut d = Draw::new(206);
-    let b1 = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let v = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, g) = f206_vjp(&b1, v.clone(), u.clone());
-    let primal = f206(&b1, v.clone());
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f206: the forward sweep differs from the function");
-    check("f206", &d.theta, &flat(&[g.b1.as_slice(), g.v.as_slice()]), |rd| {
-        let b1 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let v = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        u.dot(&f206(&b1, v.clone()))
+    let x = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let b1 = d.scalar();
+    let p = d.matrix(1, 2);
+    let primal = f206(&x, b1, &p);
+    let (value, g) = f206_grad(&x, b1, &p);
+    check_value("f206_grad", &value, &primal);
+    let (value, tape) = f206_fwd(&x, b1, &p);
+    check_value("f206_fwd", &value, &primal);
+    check("f206", &d.theta, &flat(&[g.x.as_slice(), &[g.b1], g.p.as_slice()]), |rd| {
+        let x = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let b1 = rd.scalar();
+        let p = rd.matrix(1, 2);
+        f206(&x, b1, &p)
     });
 }
 
-#[differentiate(wrt(h, y, b1, m))]
-pub fn f207(m: f64, h: &DMatrix<f64>, y: f64, b1: f64) -> f64 {
-    let h1 = relu(y.powi(2));
-    let r2 = elu(h + h, 0.8);
-    let acc3 = -((DMatrix::<f64>::from_row_slice(3, 3, &[0.80, -0.33, -0.44, 0.61, 0.11, -0.42, 0.15, 0.56, -0.62])) * y);
-    let act4 = h.clone();
-    let mut acc5 = (r2.scale(y)) + (&acc3 + &act4);
-    let mut acc6 = b1 * (y.max((h.nrows() as f64 * 0.3)));
-    (acc3.sum()) + (tanh((f059(((RowDVector::<f64>::from_row_slice(&[-0.54, -0.50])).add_scalar(b1)) + ((RowDVector::<f64>::from_row_slice(&[-0.78, 0.29])).scale(h1)), h1.tanh().tan(), b1)) * 0.13))
+#[differentiate]
+/// Generated function `f207`.
+fn f207(labels: &[usize], b2: f64, a: &f64, n: usize) -> f64 {
+    let blk1 = {
+        let t2 = ((DMatrix::<f64>::from_element(3, 2, 0.18)).add_scalar((*a))) + ((DMatrix::<f64>::from_element(3, 2, 0.39)).scale((*a)));
+        RowDVector::<f64>::from_row_slice(&[-0.33, -0.40, -0.37])
+    };
+    let g4 = (blk1.map(|e3| e3)).add_scalar(b2);
+    let r5 = b2;
+    let act8 = ((((g4.component_mul(&g4)).component_div(&(-&g4).map(|e6| e6 * e6 + 0.5))) * 0.09).map(|e7| e7.sin())) - &blk1;
+    (*a) + (g4.sum()) + (r5.tanh())
 }
 
 #[test]
 fn f207_gradient() {
     let mut d = Draw::new(207);
-    let m = d.scalar();
-    let h = d.matrix(3, 3);
-    let y = d.scalar();
-    let b1 = d.scalar();
-    let (value, g) = f207_grad(m, &h, y, b1);
-    let primal = f207(m, &h, y, b1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f207: the forward sweep gives {value}, the function {primal}");
-    check("f207", &d.theta, &flat(&[&[g.m], g.h.as_slice(), &[g.y], &[g.b1]]), |rd| {
-        let m = rd.scalar();
-        let h = rd.matrix(3, 3);
-        let y = rd.scalar();
-        let b1 = rd.scalar();
-        f207(m, &h, y, b1)
+    let labels: [usize; 1] = [1];
+    let b2 = d.scalar();
+    let a = d.scalar();
+    let n: usize = 3;
+    let primal = f207(&labels, b2, &a, n);
+    let (value, g) = f207_grad(&labels, b2, &a, n);
+    check_value("f207_grad", &value, &primal);
+    let (value, tape) = f207_fwd(&labels, b2, &a, n);
+    check_value("f207_fwd", &value, &primal);
+    check("f207", &d.theta, &flat(&[&[g.b2], &[g.a]]), |rd| {
+        let b2 = rd.scalar();
+        let a = rd.scalar();
+        f207(&labels, b2, &a, n)
     });
 }
 
-#[differentiate]
-pub fn f208(z: RowDVector<f64>, b1: &DVector<f64>, flag: bool) -> DVector<f64> {
-    let acc1 = (if flag { tanh((z.mean()) * (b1.mean())) } else { (((if flag { 0.5_f64 } else { 1.5 }) * (z.nrows() as f64 * 0.3)).abs() + 0.5).recip() });
-    let sc3 = -((b1.clone()).map(|e2| relu(acc1 + acc1)));
-    let u4 = (-acc1).tanh().tan();
-    let out6 = z.map(|e5| ((u4.abs() + 0.5).powf(sigmoid(u4 * 0.63))).abs());
-    b1 + ((DVector::<f64>::from_row_slice(&[0.38, -0.64])) * out6.mean()) + b1
+#[differentiate(wrt(w1, a, p, s))]
+pub fn f208(n: usize, a: &RowDVector<f64>, y: f64, p: f64, w1: DVector<f64>, s: &RowDVector<f64>) -> RowDVector<f64> {
+    let u1 = (((if w1.sum() > (-0.20) || ((y.abs() + 0.5).powf(p)) > (-0.20) { y * 1.73 } else { p.abs() }) * 0.39).sin()).exp();
+    let blk2 = {
+        let t3 = u1.min(((f146(&(sigmoid((f052(&(p * ((DMatrix::<f64>::from_row_slice(3, 3, &[0.27, 0.64, -0.18, 0.86, -0.54, -0.23, -0.23, 0.61, 0.68])).add_scalar(u1))), u1, &((DMatrix::<f64>::from_element(3, 3, 0.73)) * p))) * 0.13)))) * 0.13).sin());
+        (((DMatrix::<f64>::from_row_slice(1, 2, &[0.61, -0.64])) * u1).map(|e4| t3)).norm()
+    };
+    let p = p + (tanh(((p - 1.68) * ((p.tanh().tan()) / ((0.94 - blk2).abs() + 0.5))) * 0.10));
+    let acc5 = (sigmoid((u1 - (blk2 - u1)) * 0.11)) / (((sigmoid(p * 0.40)).exp()).abs() + 0.5);
+    let blk6 = {
+        let t7 = blk2;
+        maxout((n as f64 * 0.25), (u1.abs() + 0.5).sqrt())
+    };
+    let w1 = &w1 - (sigmoid((((a.transpose()).map(|e8| { let mut t9 = u1 * (n as f64 * 0.25); if (blk6.cos()) < 0.54 || (u1 - 1.58) > 0.35 { t9 = e8; } else { t9 += acc5.exp(); } t9 * 0.5 + u1 })).component_mul(&(w1.clone()))) * 0.09));
+    let tmp10 = (acc5 / ((elu(u1, 0.7)).abs() + 0.5)).abs();
+    ((RowDVector::<f64>::from_row_slice(&[-0.72, -0.59, 0.16])) * blk6) + ((RowDVector::<f64>::from_row_slice(&[-0.29, 0.21, -0.07])) * blk2) + ((s.clone_owned()).component_div(&square(&(a + (w1.transpose()))).add_scalar(0.5)))
 }
 
 #[test]
 fn f208_gradient() {
     let mut d = Draw::new(208);
-    let z = d.row(2);
-    let b1 = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let flag = false;
-    let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let (value, g) = f208_vjp(z.clone(), &b1, flag, u.clone());
-    let primal = f208(z.clone(), &b1, flag);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f208: the forward sweep differs from the function");
-    check("f208", &d.theta, &flat(&[g.z.as_slice(), g.b1.as_slice()]), |rd| {
-        let z = rd.row(2);
-        let b1 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        u.dot(&f208(z.clone(), &b1, flag))
+    let n: usize = 1;
+    let a = d.row(3);
+    let y = 0.80;
+    let p = d.scalar();
+    let w1 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let s = d.row(3);
+    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
+    let primal = f208(n, &a, y, p, w1.clone(), &s);
+    let (value, g) = f208_vjp(n, &a, y, p, w1.clone(), &s, u.clone());
+    check_value("f208_vjp", &value, &primal);
+    let (value, tape) = f208_fwd(n, &a, y, p, w1.clone(), &s);
+    check_value("f208_fwd", &value, &primal);
+    check("f208", &d.theta, &flat(&[g.a.as_slice(), &[g.p], g.w1.as_slice(), g.s.as_slice()]), |rd| {
+        let a = rd.row(3);
+        let p = rd.scalar();
+        let w1 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        let s = rd.row(3);
+        u.dot(&f208(n, &a, y, p, w1.clone(), &s))
     });
 }
 
-#[differentiate(wrt(h), crate = ::autodiff)]
-pub fn f209(h: &f64) -> f64 {
-    let mut acc1 = -(((*h).abs() + 0.5).sqrt());
-    let z2 = DMatrix::<f64>::from_element(2, 2, 0.60);
-    let tmp3 = -(sigmoid((f104(log_softmax(&z2), 0.93 / (square((*h)) + 0.5), 3, ((*h).abs() + 0.5).sqrt(), (*h) + acc1, &[1, 1])) * 0.13));
-    let g4 = acc1;
-    let r5 = g4;
-    (*h) + (((f101(4, &[1, 1], g4)) * 0.13).tanh())
+#[differentiate]
+fn f209(labels: &[usize], k: &SMatrix<f64, 3, 2>, n: usize, s: f64, a: f64, flag: bool, w: f64) -> f64 {
+    let z1 = a;
+    let u2 = tanh((log_softmax(&(k * ((SMatrix::<f64, 2, 2>::from_row_slice(&[-0.26, -0.49, 0.22, -0.75])) * z1)))) * 0.12);
+    let blk3 = {
+        let t4 = (k.abs()) * ((SMatrix::<f64, 2, 2>::from_row_slice(&[0.23, -0.14, -0.08, 0.69])) * w);
+        (((SMatrix::<f64, 3, 2>::from_element(0.40)).scale(z1)).norm_squared()).abs()
+    };
+    w + (tanh((svm_loss(&(add_bias((DMatrix::<f64>::from_row_slice(2, 2, &[-0.82, 0.67, 0.02, -0.61])) * s, &((DVector::<f64>::from_element(2, 0.51)).add_scalar(a)))), labels)) * 0.12))
 }
 
 #[test]
 fn f209_gradient() {
     let mut d = Draw::new(209);
-    let h = d.scalar();
-    let (value, tape) = f209_fwd(&h);
+    let labels: [usize; 2] = [1, 0];
+    let k = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let n: usize = 2;
+    let s = d.scalar();
+    let a = d.scalar();
+    let flag = true;
+    let w = d.scalar();
+    let primal = f209(&labels, &k, n, s, a, flag, w);
+    let (value, g) = f209_grad(&labels, &k, n, s, a, flag, w);
+    check_value("f209_grad", &value, &primal);
+    let (value, tape) = f209_fwd(&labels, &k, n, s, a, flag, w);
+    check_value("f209_fwd", &value, &primal);
     let g = f209_bwd(tape, 1.0);
-    let primal = f209(&h);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f209: the forward sweep gives {value}, the function {primal}");
-    check("f209", &d.theta, &flat(&[&[g.h]]), |rd| {
-        let h = rd.scalar();
-        f209(&h)
+    check("f209", &d.theta, &flat(&[g.k.as_slice(), &[g.s], &[g.a], &[g.w]]), |rd| {
+        let k = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let s = rd.scalar();
+        let a = rd.scalar();
+        let w = rd.scalar();
+        f209(&labels, &k, n, s, a, flag, w)
     });
 }
 
-#[differentiate(wrt(p))]
-pub(crate) fn f210(p: &DMatrix<f64>, z: &DMatrix<f64>) -> DMatrix<f64> {
-    let blk1 = {
-        let t2 = tanh(p);
-        (((t2.mean()).tanh().tan()).abs() + 0.5).powf((p.nrows() as f64 * 0.3))
-    };
-    let r3 = (if ((tanh(blk1 * 0.33)).powi(3)) < 0.49 && (-blk1) > 0.08 { (tanh(blk1)) * 1.79 } else { ((blk1.sin()).abs() + 0.5).ln() });
-    let u4 = p.clone();
-    p + ((DMatrix::<f64>::from_row_slice(3, 2, &[0.07, -0.04, 0.30, -0.52, 0.04, -0.57])) * r3) + ((u4.map(|e5| (r3 * blk1).min(e5))) / (square(((blk1 * 0.33).tanh()).powi(2)) + 1.0))
+#[differentiate(wrt(t, a, z))]
+pub(crate) fn f210(v: f64, a: &SMatrix<f64, 2, 2>, n: usize, t: f64, flag: bool, z: f64) -> SMatrix<f64, 2, 2> {
+    let mut acc1 = (a + a).component_mul(&(-a));
+    let r2 = (*a);
+    let z3 = sigmoid((r2.norm_squared()) * 0.12);
+    &r2 + (leaky_relu(&(a.map(|e4| z.tanh())), 0.05))
 }
 
 #[test]
 fn f210_gradient() {
     let mut d = Draw::new(210);
-    let p = d.matrix(3, 2);
-    let z = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let u = d.seed_matrix(3, 2);
-    let (value, g) = f210_vjp(&p, &z, u.clone());
-    let primal = f210(&p, &z);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f210: the forward sweep differs from the function");
-    check("f210", &d.theta, &flat(&[g.p.as_slice()]), |rd| {
-        let p = rd.matrix(3, 2);
-        u.dot(&f210(&p, &z))
+    let v = 0.30;
+    let a = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let n: usize = 2;
+    let t = d.scalar();
+    let flag = false;
+    let z = d.scalar();
+    let u = SMatrix::<f64, 2, 2>::from_column_slice(d.seed_matrix(2, 2).as_slice());
+    let primal = f210(v, &a, n, t, flag, z);
+    let (value, g) = f210_vjp(v, &a, n, t, flag, z, u.clone());
+    check_value("f210_vjp", &value, &primal);
+    let (value, tape) = f210_fwd(v, &a, n, t, flag, z);
+    check_value("f210_fwd", &value, &primal);
+    check("f210", &d.theta, &flat(&[g.a.as_slice(), &[g.t], &[g.z]]), |rd| {
+        let a = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let t = rd.scalar();
+        let z = rd.scalar();
+        u.dot(&f210(v, &a, n, t, flag, z))
     });
 }
 
-#[differentiate(wrt(a, b2, w))]
-pub(crate) fn f211(w: DMatrix<f64>, a: &DMatrix<f64>, w1: f64, b2: f64) -> f64 {
-    let sc1 = b2;
-    let acc2 = tanh((f105(((DMatrix::<f64>::from_row_slice(3, 3, &[0.15, -0.27, -0.64, -0.10, -0.15, -0.71, -0.06, -0.21, 0.52])) * b2).component_mul(&((DMatrix::<f64>::from_row_slice(3, 3, &[-0.79, 0.38, 0.62, -0.89, 0.74, -0.82, -0.65, -0.14, -0.05])).scale(sc1))), &DMatrix::<f64>::from_row_slice(2, 2, &[0.60, 0.38, -0.16, 0.37]), &(tanh((((DMatrix::<f64>::from_row_slice(2, 3, &[0.40, -0.56, 0.71, -0.14, -0.22, 0.56])).add_scalar(sc1)) * ((DVector::<f64>::from_row_slice(&[-0.69, 0.24, 0.85])).scale(sc1))) * 0.11)), &(((DVector::<f64>::from_row_slice(&[0.67, 0.51])).scale(sc1)).transpose()), 4, &(DVector::<f64>::from_row_slice(&[-0.64, 0.56, 0.31])))) * 0.13);
-    let b2 = b2 - (0.70 * (1.11 - acc2));
-    (a.sum()) + (w.nrows() as f64 * 0.3)
+#[differentiate(wrt(y, h))]
+pub fn f211(y: &SMatrix<f64, 2, 2>, z: &DMatrix<f64>, h: &DMatrix<f64>) -> f64 {
+    let u1 = z.clone();
+    let h2 = ((if y.sum() > (-0.34) || ((h.mean()).tanh()) < (-0.37) { (y.nrows() as f64 * 0.3) } else { y.mean() }).abs() + 0.5).powf(tanh((f202(&((SMatrix::<f64, 1, 3>::from_row_slice(&[0.24, -0.39, 0.39])) * (h.mean())), ((h.mean()).abs() + 0.5).recip())) * 0.13));
+    (h.sum()) + ((-h2) * (h2.tanh()))
 }
 
 #[test]
 fn f211_gradient() {
     let mut d = Draw::new(211);
-    let w = d.matrix(2, 3);
-    let a = d.matrix(1, 3);
-    let w1 = 0.40;
-    let b2 = d.scalar();
-    let (value, g) = f211_grad(w.clone(), &a, w1, b2);
-    let primal = f211(w.clone(), &a, w1, b2);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f211: the forward sweep gives {value}, the function {primal}");
-    check("f211", &d.theta, &flat(&[g.w.as_slice(), g.a.as_slice(), &[g.b2]]), |rd| {
-        let w = rd.matrix(2, 3);
-        let a = rd.matrix(1, 3);
-        let b2 = rd.scalar();
-        f211(w.clone(), &a, w1, b2)
+    let y = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let z = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let h = d.matrix(2, 2);
+    let primal = f211(&y, &z, &h);
+    let (value, g) = f211_grad(&y, &z, &h);
+    check_value("f211_grad", &value, &primal);
+    let (value, tape) = f211_fwd(&y, &z, &h);
+    check_value("f211_fwd", &value, &primal);
+    check("f211", &d.theta, &flat(&[g.y.as_slice(), g.h.as_slice()]), |rd| {
+        let y = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let h = rd.matrix(2, 2);
+        f211(&y, &z, &h)
     });
 }
 
-#[differentiate(wrt(w1, b2, a))]
-fn f212(a: &f64, b2: &DMatrix<f64>, n: usize, w1: &DMatrix<f64>) -> DMatrix<f64> {
-    let mut acc1 = ((*a).cos()).tanh().tan();
-    acc1 = acc1 + ((acc1.abs()).abs());
-    let r4 = (((b2.transpose()).map(|e2| (if (-(*a)) < 0.33 && (sigmoid(acc1)) > (-0.23) { e2 / (e2.abs() + 0.5) } else { elu(e2, 0.7) }))) + w1).map(|e3| (((acc1 * 0.32).sin()).exp()).max((*a)));
-    let tmp5 = acc1;
-    let sc6 = (softmax(b2.add_scalar(acc1))) + ((softmax(&r4)) / (square((*a) * tmp5) + 1.0));
-    return w1 + ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.86, -0.37, -0.74, -0.80])) * (*a)) + &r4 + (tanh((((DMatrix::<f64>::from_element(2, 3, 0.88)).scale(tmp5)) * (((DMatrix::<f64>::from_row_slice(3, 2, &[-0.53, -0.79, 0.68, -0.01, 0.02, -0.63])).scale(tmp5)).map(|e7| acc1))) * 0.04));
+#[differentiate]
+/// Generated function `f212`.
+fn f212(labels: &[usize], c: &SMatrix<f64, 3, 3>) -> f64 {
+    let blk1 = {
+        let t2 = (*c);
+        ((c.mean()) - 1.46) * (c.map(|e3| e3))
+    };
+    let c = c - (((c * 0.23).exp()).abs());
+    let blk1 = &blk1 + ((((SMatrix::<f64, 3, 1>::from_element(0.22)) * (c.mean())) * ((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.63, -0.29, -0.39])).scale(c.mean()))).map(|e4| (sigmoid((-e4) * 0.28)).powi(2)));
+    (((c.sum()) + (c.sum()) + (blk1.sum()) + (tanh((c.mean()).min(c.mean())))) * 0.02).sin()
 }
 
 #[test]
 fn f212_gradient() {
     let mut d = Draw::new(212);
-    let a = d.scalar();
-    let b2 = d.matrix(2, 2);
-    let n: usize = 3;
-    let w1 = d.matrix(2, 2);
-    let u = d.seed_matrix(2, 2);
-    let (value, g) = f212_vjp(&a, &b2, n, &w1, u.clone());
-    let primal = f212(&a, &b2, n, &w1);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f212: the forward sweep differs from the function");
-    check("f212", &d.theta, &flat(&[&[g.a], g.b2.as_slice(), g.w1.as_slice()]), |rd| {
-        let a = rd.scalar();
-        let b2 = rd.matrix(2, 2);
-        let w1 = rd.matrix(2, 2);
-        u.dot(&f212(&a, &b2, n, &w1))
+    let labels: [usize; 1] = [0];
+    let c = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let primal = f212(&labels, &c);
+    let (value, g) = f212_grad(&labels, &c);
+    check_value("f212_grad", &value, &primal);
+    let (value, tape) = f212_fwd(&labels, &c);
+    check_value("f212_fwd", &value, &primal);
+    check("f212", &d.theta, &flat(&[g.c.as_slice()]), |rd| {
+        let c = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        f212(&labels, &c)
     });
 }
 
-#[differentiate]
-/// Generated function `f213`.
-pub(crate) fn f213(h: f64, b1: f64) -> f64 {
-    let acc1 = (DMatrix::<f64>::from_row_slice(1, 3, &[-0.47, 0.37, -0.40])) * h;
-    let sel2 = if b1 < 0.30 {
-        let act3 = softmax((DMatrix::<f64>::from_row_slice(3, 1, &[-0.50, 0.68, 0.57])) * h);
-        (sigmoid((h * h) * 0.45)).exp()
-    } else {
-        let b1 = b1 - ((h.cos()).abs());
-        acc1.dot(&(acc1.component_mul(&acc1)))
-    };
-    let z4 = (DMatrix::<f64>::from_row_slice(3, 1, &[0.63, -0.75, 0.57])).add_scalar(h);
-    let acc5 = ((z4.norm()).min(1.29 + b1)).abs();
-    let h6 = ((((h + 1.24) * 0.37).tanh()).exp()) * (sigmoid(b1.abs()));
-    h6 + acc5 + acc5 + (if (sigmoid((f200(((SMatrix::<f64, 1, 1>::from_row_slice(&[-0.26])).scale(h)) * (SMatrix::<f64, 1, 2>::from_row_slice(&[0.16, -0.84])), sel2, 2)) * 0.13)) > 0.38 && (((sel2 * 0.14).tanh()).exp()) < 0.25 { z4.mean() } else { tanh(h6) })
+#[differentiate(wrt(z, bias, b1, s))]
+pub fn f213(z: f64, bias: &DVector<f64>, b2: &SMatrix<f64, 3, 3>, s: &SMatrix<f64, 3, 3>, w: f64, b1: f64) -> SMatrix<f64, 3, 3> {
+    let sc1 = (((s + b2).norm()) * 0.12).sin();
+    let out2 = (leaky_relu(b1.min(b1), 0.1)).exp();
+    ((SMatrix::<f64, 3, 3>::from_element(0.34)) * bias.mean()) + ((SMatrix::<f64, 3, 3>::from_row_slice(&[0.84, -0.88, -0.68, -0.31, 0.33, -0.04, 0.84, 0.28, -0.77])) * z) + ((SMatrix::<f64, 3, 3>::from_element(0.20)) * b1) + (tanh((f103(b1 * (bias.nrows() as f64 * 0.3), out2.max(out2), &((s * 0.23).exp()), -sc1)) * 0.13))
 }
 
 #[test]
 fn f213_gradient() {
     let mut d = Draw::new(213);
-    let h = d.scalar();
+    let z = d.scalar();
+    let bias = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let b2 = SMatrix::<f64, 3, 3>::from_column_slice(DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let s = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let w = 0.60;
     let b1 = d.scalar();
-    let (value, tape) = f213_fwd(h, b1);
-    let g = f213_bwd(tape, 1.0);
-    let primal = f213(h, b1);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f213: the forward sweep gives {value}, the function {primal}");
-    check("f213", &d.theta, &flat(&[&[g.h], &[g.b1]]), |rd| {
-        let h = rd.scalar();
+    let u = SMatrix::<f64, 3, 3>::from_column_slice(d.seed_matrix(3, 3).as_slice());
+    let primal = f213(z, &bias, &b2, &s, w, b1);
+    let (value, g) = f213_vjp(z, &bias, &b2, &s, w, b1, u.clone());
+    check_value("f213_vjp", &value, &primal);
+    let (value, tape) = f213_fwd(z, &bias, &b2, &s, w, b1);
+    check_value("f213_fwd", &value, &primal);
+    let g = f213_bwd(tape, u.clone());
+    check("f213", &d.theta, &flat(&[&[g.z], g.bias.as_slice(), g.s.as_slice(), &[g.b1]]), |rd| {
+        let z = rd.scalar();
+        let bias = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        let s = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
         let b1 = rd.scalar();
-        f213(h, b1)
+        u.dot(&f213(z, &bias, &b2, &s, w, b1))
     });
 }
 
 #[differentiate]
-fn f214(n: usize, v: DVector<f64>, q: &DMatrix<f64>, b1: &f64) -> DVector<f64> {
-    let z1 = (((*b1).exp()) * (v.nrows() as f64 * 0.3)) + ((((*b1).powi(3)).abs() + 0.5).recip());
-    let h2 = &v - &v;
-    let blk3 = {
-        let t4 = ((0.80 / (square((*b1)) + 0.5)).abs() + 0.5).ln();
-        (v.norm()).min(z1.tanh())
-    };
-    let q = q - (add_bias(&(-(add_bias(q.clone(), &(h2.transpose())))), &v));
-    let blk5 = {
-        let t6 = (((blk3.abs() + 0.5).recip()).abs() + 0.5).sqrt();
-        q.clone()
-    };
-    let out7 = ((((((DMatrix::<f64>::from_row_slice(3, 3, &[-0.55, 0.82, 0.35, -0.78, -0.27, 0.41, -0.16, 0.72, -0.74])).add_scalar((*b1))).norm_squared()) * 0.02).tanh()).powi(3)).tanh().tan();
-    return &h2 + ((DVector::<f64>::from_row_slice(&[0.01, 0.36, -0.19])) * z1) + &v + (leaky_relu(v.clone(), 0.05));
+/// Generated function `f214`.
+pub fn f214(t: &DMatrix<f64>, y: RowDVector<f64>, flag: bool, bias: f64, q: f64) -> RowDVector<f64> {
+    let u1 = softmax(&y);
+    let h2 = (tanh(&(u1.transpose()))).transpose();
+    &u1 + &h2 + &h2 + &h2
 }
 
 #[test]
 fn f214_gradient() {
     let mut d = Draw::new(214);
-    let n: usize = 4;
-    let v = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let q = d.matrix(3, 3);
-    let b1 = d.scalar();
-    let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let (value, g) = f214_vjp(n, v.clone(), &q, &b1, u.clone());
-    let primal = f214(n, v.clone(), &q, &b1);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f214: the forward sweep differs from the function");
-    check("f214", &d.theta, &flat(&[g.v.as_slice(), g.q.as_slice(), &[g.b1]]), |rd| {
-        let v = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let q = rd.matrix(3, 3);
-        let b1 = rd.scalar();
-        u.dot(&f214(n, v.clone(), &q, &b1))
+    let t = d.matrix(3, 3);
+    let y = d.row(3);
+    let flag = false;
+    let bias = d.scalar();
+    let q = d.scalar();
+    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
+    let primal = f214(&t, y.clone(), flag, bias, q);
+    let (value, g) = f214_vjp(&t, y.clone(), flag, bias, q, u.clone());
+    check_value("f214_vjp", &value, &primal);
+    let (value, tape) = f214_fwd(&t, y.clone(), flag, bias, q);
+    check_value("f214_fwd", &value, &primal);
+    check("f214", &d.theta, &flat(&[g.t.as_slice(), g.y.as_slice(), &[g.bias], &[g.q]]), |rd| {
+        let t = rd.matrix(3, 3);
+        let y = rd.row(3);
+        let bias = rd.scalar();
+        let q = rd.scalar();
+        u.dot(&f214(&t, y.clone(), flag, bias, q))
     });
 }
 
-#[differentiate(wrt(k, w2, y))]
-pub fn f215(k: f64, y: &DMatrix<f64>, bias: f64, w2: &DMatrix<f64>, n: usize) -> f64 {
-    let u1 = (k.tanh().tan()) + (k.abs());
-    let sc2 = (u1.tanh().tan()) * 0.44;
-    let u3 = ((sigmoid(((k + k) + (sc2.exp())) * 0.20)).abs() + 0.5).powf((((maxout(k, sc2)).exp()) * 0.23).tanh());
-    u3 + (y.sum()) + u1 + (((k.abs() + 0.5).powf(k)) + bias)
+#[differentiate(wrt(h))]
+pub(crate) fn f215(h: DVector<f64>, labels: &[usize], b1: f64) -> f64 {
+    let out1 = h.clone();
+    let mut acc2 = out1.clone();
+    (acc2.sum()) + (h.sum()) + (acc2.sum())
 }
 
 #[test]
 fn f215_gradient() {
     let mut d = Draw::new(215);
-    let k = d.scalar();
-    let y = d.matrix(2, 2);
-    let bias = 0.80;
-    let w2 = d.matrix(2, 2);
-    let n: usize = 2;
-    let (value, g) = f215_grad(k, &y, bias, &w2, n);
-    let primal = f215(k, &y, bias, &w2, n);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f215: the forward sweep gives {value}, the function {primal}");
-    check("f215", &d.theta, &flat(&[&[g.k], g.y.as_slice(), g.w2.as_slice()]), |rd| {
-        let k = rd.scalar();
-        let y = rd.matrix(2, 2);
-        let w2 = rd.matrix(2, 2);
-        f215(k, &y, bias, &w2, n)
+    let h = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+    let labels: [usize; 2] = [2, 0];
+    let b1 = 0.80;
+    let primal = f215(h.clone(), &labels, b1);
+    let (value, g) = f215_grad(h.clone(), &labels, b1);
+    check_value("f215_grad", &value, &primal);
+    let (value, tape) = f215_fwd(h.clone(), &labels, b1);
+    check_value("f215_fwd", &value, &primal);
+    check("f215", &d.theta, &flat(&[g.h.as_slice()]), |rd| {
+        let h = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
+        f215(h.clone(), &labels, b1)
     });
 }
 
-#[differentiate(wrt(z))]
-pub fn f216(z: &DMatrix<f64>, n: usize) -> DMatrix<f64> {
-    let u3 = (-z).map(|e1| { let mut t2 = e1.cos(); if (e1 * (n as f64 * 0.25)) > 0.57 { t2 = t2; } else { t2 += t2 + e1; } t2 * 0.5 + t2.abs() });
-    let mut acc4 = ((z.mean()) * (u3.mean())).tanh();
-    ((DMatrix::<f64>::from_row_slice(2, 2, &[0.16, 0.27, -0.63, -0.15])) * acc4) + &u3 + ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.69, -0.88, 0.41, 0.03])) * acc4) + (((DMatrix::<f64>::from_row_slice(2, 1, &[-0.36, 0.62])).add_scalar(acc4)) * (add_bias(&((DMatrix::<f64>::from_element(1, 2, 0.22)) * acc4), &(DVector::<f64>::from_row_slice(&[0.32])))))
+#[differentiate(wrt(k, p))]
+/// Generated function `f216`.
+fn f216(p: &SMatrix<f64, 1, 3>, k: f64, m: &DMatrix<f64>) -> SMatrix<f64, 1, 3> {
+    let mut acc1 = (*p);
+    acc1 *= (((k.abs() + 0.5).recip()) * 0.50).tanh();
+    if ((k.abs() + 0.5).recip()) < (-0.46) {
+        let acc2 = (*p);
+        acc1 = acc1;
+    } else if !((k + k) > (-0.59)) {
+        acc1 = &acc1 + (acc1.clone());
+    } else {
+        let tmp3 = 1.36 - ((0.26 * k).powi(2));
+        acc1 *= ((f081(0.54, tmp3)) * 0.13).sin();
+    }
+    let g4: SMatrix<f64, 3, 1> = log_softmax(&(acc1.transpose()));
+    let k = k + k;
+    return &acc1 + &acc1 + ((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.82, -0.47, -0.74])) * g4.mean()) + (p.component_mul(&(p.clone())));
 }
 
 #[test]
 fn f216_gradient() {
     let mut d = Draw::new(216);
-    let z = d.matrix(2, 2);
-    let n: usize = 4;
-    let u = d.seed_matrix(2, 2);
-    let (value, g) = f216_vjp(&z, n, u.clone());
-    let primal = f216(&z, n);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f216: the forward sweep differs from the function");
-    check("f216", &d.theta, &flat(&[g.z.as_slice()]), |rd| {
-        let z = rd.matrix(2, 2);
-        u.dot(&f216(&z, n))
+    let p = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let k = d.scalar();
+    let m = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let u = SMatrix::<f64, 1, 3>::from_column_slice(d.seed_matrix(1, 3).as_slice());
+    let primal = f216(&p, k, &m);
+    let (value, g) = f216_vjp(&p, k, &m, u.clone());
+    check_value("f216_vjp", &value, &primal);
+    let (value, tape) = f216_fwd(&p, k, &m);
+    check_value("f216_fwd", &value, &primal);
+    check("f216", &d.theta, &flat(&[g.p.as_slice(), &[g.k]]), |rd| {
+        let p = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let k = rd.scalar();
+        u.dot(&f216(&p, k, &m))
     });
 }
 
-#[differentiate]
-fn f217(w: f64, flag: bool, y: f64) -> f64 {
-    let z1: DMatrix<f64> = -(((DVector::<f64>::from_row_slice(&[-0.70])).scale(y)) * ((RowDVector::<f64>::from_row_slice(&[-0.59, -0.26, -0.85])) * ((DMatrix::<f64>::from_row_slice(3, 2, &[0.59, -0.33, -0.32, -0.53, 0.10, -0.66])).scale(w))));
-    let tmp2: DMatrix<f64> = z1.clone();
-    let w = w - (-(sigmoid((tmp2.dot(&z1)) * 0.03)));
-    let r3 = (maxout(w, w)).abs();
-    let out6 = (tanh((((DMatrix::<f64>::from_row_slice(2, 3, &[0.34, 0.78, 0.49, -0.02, -0.16, 0.89])).add_scalar(w)).map(|e4| { let mut t5 = r3 - y; if flag && flag { t5 = ((leaky_relu(t5, 0.1)) * 0.25).tanh(); } else { t5 += w - e4; } t5 * 0.5 + r3 * w })) * 0.09)) * ((DMatrix::<f64>::from_row_slice(3, 1, &[0.62, -0.78, -0.66])).scale(y));
-    let sel7 = if (leaky_relu(w, 0.1)) < 0.04 {
-        let tmp8 = y;
-        square(w)
-    } else {
-        let tmp11: DMatrix<f64> = (sigmoid(((((DMatrix::<f64>::from_row_slice(2, 3, &[-0.02, -0.82, 0.32, -0.28, -0.54, 0.44])) * y).map(|e9| r3)) * (((DMatrix::<f64>::from_row_slice(3, 1, &[-0.31, 0.03, 0.84])).add_scalar(r3)).map(|e10| y * (r3.tanh().tan())))) * 0.06)).transpose();
-        ((r3 + (w * r3)) * 0.12).sin()
-    };
-    return (((out6.sum()) + r3 + (z1.sum()) + y) * 0.03).tanh();
+#[differentiate(wrt(q, v, m, b1))]
+/// Generated function `f217`.
+pub(crate) fn f217(m: &f64, p: &DMatrix<f64>, q: &f64, b1: f64, v: f64, labels: &[usize]) -> f64 {
+    let q = (*q) + (sigmoid((f126(&((DMatrix::<f64>::from_element(2, 2, 0.59)).scale(b1)), (DMatrix::<f64>::from_row_slice(2, 2, &[0.35, 0.20, -0.07, 0.26])).add_scalar(v), (*m).tanh().tan(), &[1, 1])) * 0.13));
+    let tmp1 = p.clone();
+    let q = q - b1;
+    let g3 = (((add_bias(p, &((DVector::<f64>::from_row_slice(&[-0.19, -0.59, 0.79])).add_scalar(v)))).component_div(&(p.map(|e2| -((v.abs() + 0.5).powf(e2)))).abs().add_scalar(0.5))) * 0.05).exp();
+    (*m) + v + v + (tanh((f050(0.73, (SMatrix::<f64, 2, 3>::from_row_slice(&[-0.38, 0.15, 0.22, 0.72, -0.73, -0.16])).scale(v), 1, (*m), -(*m))) * 0.13))
 }
 
 #[test]
 fn f217_gradient() {
     let mut d = Draw::new(217);
-    let w = d.scalar();
-    let flag = false;
-    let y = d.scalar();
-    let (value, tape) = f217_fwd(w, flag, y);
+    let m = d.scalar();
+    let p = DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let q = d.scalar();
+    let b1 = d.scalar();
+    let v = d.scalar();
+    let labels: [usize; 3] = [1, 0, 1];
+    let primal = f217(&m, &p, &q, b1, v, &labels);
+    let (value, g) = f217_grad(&m, &p, &q, b1, v, &labels);
+    check_value("f217_grad", &value, &primal);
+    let (value, tape) = f217_fwd(&m, &p, &q, b1, v, &labels);
+    check_value("f217_fwd", &value, &primal);
     let g = f217_bwd(tape, 1.0);
-    let primal = f217(w, flag, y);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f217: the forward sweep gives {value}, the function {primal}");
-    check("f217", &d.theta, &flat(&[&[g.w], &[g.y]]), |rd| {
-        let w = rd.scalar();
-        let y = rd.scalar();
-        f217(w, flag, y)
+    check("f217", &d.theta, &flat(&[&[g.m], &[g.q], &[g.b1], &[g.v]]), |rd| {
+        let m = rd.scalar();
+        let q = rd.scalar();
+        let b1 = rd.scalar();
+        let v = rd.scalar();
+        f217(&m, &p, &q, b1, v, &labels)
     });
 }
 
-#[differentiate(wrt(a, y, v, t))]
-fn f218(t: SMatrix<f64, 1, 3>, a: &DVector<f64>, s: f64, v: SMatrix<f64, 1, 3>, y: &DVector<f64>) -> SMatrix<f64, 1, 3> {
-    let r1 = -(y.mean());
-    let y = y - ((a.map(|e2| 1.23 - e2)).map(|e3| r1.tanh()));
-    ((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.26, -0.67, -0.90])) * a.mean()) + (t.component_mul(&t))
+#[differentiate(wrt(b2, h, c))]
+pub(crate) fn f218(c: DVector<f64>, b2: &DMatrix<f64>, b: &DMatrix<f64>, h: f64) -> f64 {
+    let acc1: f64 = (((c.nrows() as f64 * 0.3).cos()).tanh()) * ((h + h).tanh().tan());
+    let z2 = DMatrix::<f64>::from_row_slice(2, 2, &[-0.66, 0.79, 0.19, -0.46]);
+    let z3 = sigmoid(acc1);
+    let z4 = (sigmoid((c.norm_squared()) * 0.12)) - (z3.tanh().tan());
+    let out5 = ((c.transpose()).transpose()).sum();
+    let z6 = (DMatrix::<f64>::from_row_slice(3, 1, &[0.24, 0.35, -0.23])).add_scalar(h);
+    (b2.sum()) + (c.sum()) + z4 + (0.93 * (sigmoid(z4)))
 }
 
 #[test]
 fn f218_gradient() {
     let mut d = Draw::new(218);
-    let t = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let a = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let s = 0.40;
-    let v = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let y = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let u = SMatrix::<f64, 1, 3>::from_column_slice(d.seed_matrix(1, 3).as_slice());
-    let (value, g) = f218_vjp(t.clone(), &a, s, v.clone(), &y, u.clone());
-    let primal = f218(t.clone(), &a, s, v.clone(), &y);
-    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), "f218: the forward sweep differs from the function");
-    check("f218", &d.theta, &flat(&[g.t.as_slice(), g.a.as_slice(), g.v.as_slice(), g.y.as_slice()]), |rd| {
-        let t = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let a = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let v = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let y = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        u.dot(&f218(t.clone(), &a, s, v.clone(), &y))
+    let c = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let b2 = d.matrix(2, 2);
+    let b = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let h = d.scalar();
+    let primal = f218(c.clone(), &b2, &b, h);
+    let (value, g) = f218_grad(c.clone(), &b2, &b, h);
+    check_value("f218_grad", &value, &primal);
+    let (value, tape) = f218_fwd(c.clone(), &b2, &b, h);
+    check_value("f218_fwd", &value, &primal);
+    check("f218", &d.theta, &flat(&[g.c.as_slice(), g.b2.as_slice(), &[g.h]]), |rd| {
+        let c = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let b2 = rd.matrix(2, 2);
+        let h = rd.scalar();
+        f218(c.clone(), &b2, &b, h)
     });
 }
 
-#[differentiate(wrt(s, w, a, b1))]
-fn f219(k: &SMatrix<f64, 3, 3>, b1: &DVector<f64>, w: f64, a: &DMatrix<f64>, s: &SMatrix<f64, 3, 3>) -> f64 {
-    let mut acc1 = w;
-    acc1 *= (((acc1.abs() + 0.5).powf(w)) * 0.36).sin();
-    let act2 = 1.11 - w;
-    acc1 *= tanh((w.abs()) * 0.67);
-    (s.sum()) + act2 + acc1 + w
+#[differentiate]
+fn f219(b1: RowDVector<f64>, labels: &[usize]) -> f64 {
+    let blk1 = {
+        let t2 = b1.clone();
+        -(&t2 * (labels.len() as f64 * 0.2))
+    };
+    let blk3 = {
+        let t4 = (((b1.mean()).abs() + 0.5).powf((labels.len() as f64 * 0.2))) * ((b1.nrows() as f64 * 0.3) * (labels.len() as f64 * 0.2));
+        (if !(b1.sum() > 0.44) { -t4 } else { t4.tanh() })
+    };
+    let sel5 = if (blk3.tanh()) < (-0.54) {
+        sigmoid(((DMatrix::<f64>::from_row_slice(3, 3, &[0.61, 0.49, -0.65, 0.60, -0.88, 0.28, -0.40, 0.11, -0.16])).scale(blk3)).norm())
+    } else {
+        (((blk3.exp()) * 0.37).sin()).powi(2)
+    };
+    let mut acc6 = blk3;
+    return sel5 + blk3 + sel5 + (-((acc6.abs() + 0.5).ln()));
 }
 
 #[test]
 fn f219_gradient() {
     let mut d = Draw::new(219);
-    let k = SMatrix::<f64, 3, 3>::from_column_slice(DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
-    let b1 = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let w = d.scalar();
-    let a = d.matrix(2, 3);
-    let s = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let (value, g) = f219_grad(&k, &b1, w, &a, &s);
-    let primal = f219(&k, &b1, w, &a, &s);
-    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), "f219: the forward sweep gives {value}, the function {primal}");
-    check("f219", &d.theta, &flat(&[g.b1.as_slice(), &[g.w], g.a.as_slice(), g.s.as_slice()]), |rd| {
-        let b1 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let w = rd.scalar();
-        let a = rd.matrix(2, 3);
-        let s = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        f219(&k, &b1, w, &a, &s)
+    let b1 = d.row(3);
+    let labels: [usize; 3] = [0, 1, 2];
+    let primal = f219(b1.clone(), &labels);
+    let (value, g) = f219_grad(b1.clone(), &labels);
+    check_value("f219_grad", &value, &primal);
+    let (value, tape) = f219_fwd(b1.clone(), &labels);
+    check_value("f219_fwd", &value, &primal);
+    check("f219", &d.theta, &flat(&[g.b1.as_slice()]), |rd| {
+        let b1 = rd.row(3);
+        f219(b1.clone(), &labels)
     });
 }
 

@@ -478,8 +478,13 @@ impl<'a> Gen<'a> {
 
 /// A literal that brings a value of magnitude up to `bound` to about ±1.
 fn scale_for(bound: f64) -> String {
+    format!("{:.2}", scale_factor(bound))
+}
+
+/// The factor [`scale_for`] writes: about `1 / bound`, rounded up to two decimals.
+fn scale_factor(bound: f64) -> f64 {
     let k = (1.0 / bound.max(1.0)).clamp(0.01, 1.0);
-    format!("{:.2}", (k * 100.0).ceil() / 100.0)
+    (k * 100.0).ceil() / 100.0
 }
 
 fn paren(code: &str) -> String {

@@ -3,12 +3,22 @@
 //! free function, `let mut` with reassignment and compound assignment, shadowing, nested
 //! blocks, branches, `map` closures with captures, and calls between generated functions.
 //!
+//! Methods go on the receivers nalgebra gives them to, so that the primal compiles and means
+//! what rustc makes of it: on a matrix, `transpose component_mul component_div sum mean
+//! norm_squared norm dot add_scalar scale map abs` (elementwise `abs`), `clone clone_owned
+//! into_owned` of a local, and `exp` on a square `DMatrix` or `SMatrix` only, where it is the
+//! *matrix* exponential. The scalar-only methods (`ln sqrt powi powf sin cos tan tanh recip`,
+//! `max`/`min` of two values) go on scalars only.
+//!
 //! It is used twice: the fuzzer feeds its functions (and mutations of them) to `expand`, and
-//! [`differential_file`] writes `tests/differential/generated.rs`, where each function's
-//! derived gradient is checked against central differences. Values are kept tame, so that
+//! [`differential_file`] writes `tests/differential/generated.rs`, where the value of each
+//! function's generated items is checked against the function's, bit for bit, and its
+//! derived gradient against central differences. Values are kept tame, so that
 //! finite differences are accurate: every subexpression carries a bound on its magnitude,
 //! large ones are squashed (`tanh`, `sigmoid`, `sin`), `ln`/`sqrt`/`recip`/`powf` only see
-//! `abs() + 0.5`, and divisors are `square(…) + 0.5`. Dependency-free and deterministic: the
+//! `abs() + 0.5`, divisors are `square(…) + 0.5` or `abs() + 0.5`, `exp` sees scalars below
+//! 2, and an `n × n` matrix whose elements are below `2 / n` (else scaled to about `1 / n`),
+//! so that its matrix exponential stays tame. Dependency-free and deterministic: the
 //! same seed gives the same text on every platform.
 
 mod body;
@@ -92,6 +102,11 @@ impl Ty {
             Ty::Mat(Kind::Row, _, c) => Ty::Mat(Kind::Col, c, 1),
             Ty::Mat(k, r, c) => Ty::Mat(k, c, r),
         }
+    }
+    /// Whether nalgebra gives this type its matrix exponential `exp`: a square `DMatrix` or
+    /// `SMatrix` (vectors have no `exp`, whatever their length).
+    pub fn is_square(self) -> bool {
+        matches!(self, Ty::Mat(Kind::Dense | Kind::Static, r, c) if r == c)
     }
     pub fn dims(self) -> (usize, usize) {
         match self {

@@ -1,5 +1,5 @@
 //! The text of `tests/differential/generated.rs`: the functions of [`super::program`] and a
-//! gradient test for each.
+//! test for each, of the value of every generated item (bit for bit) and of the gradient.
 
 use super::{lit, program, GenFn, Kind, Param, Ty};
 use std::fmt::Write;
@@ -23,9 +23,11 @@ pub fn differential_file() -> String {
          // Do not edit: regenerate with\n\
          //     AUTODIFF_REGENERATE=1 cargo test -p autodiff-macro differential_file_is_up_to_date\n\
          // Each function is random well-formed code of the stage-1 language; each test checks its\n\
-         // derived gradient against central differences and its VJP by the dot-product test.\n\
+         // value against the function's, bit for bit, and its derived gradient against central\n\
+         // differences and its VJP by the dot-product test.\n\
          #![allow(unused_variables, unused_mut, unused_parens, unused_assignments, unused_braces, dead_code, clippy::all)]\n\n\
          use crate::check_gradient as check;\n\
+         use crate::check_value;\n\
          use crate::common::check::{{flat, Draw}};\n\
          use autodiff::prelude::*;\n"
     );
@@ -95,32 +97,28 @@ fn test_for(f: &GenFn, seed: u64) -> String {
             .join(", ")
     };
     let args = call_args(f);
+    // Every item's value is the function's, bit for bit; the gradient checked is the one of
+    // `_grad`/`_vjp` or, for a quarter of the tests, of `_fwd` then `_bwd`.
+    let name = &f.name;
     let split = seed % 4 == 1;
-    if f.ret == Ty::Scalar {
-        if split {
-            let _ = writeln!(
-                t,
-                "    let (value, tape) = {}_fwd({args});\n    let g = {}_bwd(tape, 1.0);",
-                f.name, f.name
-            );
-        } else {
-            let _ = writeln!(t, "    let (value, g) = {}_grad({args});", f.name);
-        }
-        let _ = writeln!(t, "    let primal = {}({args});", f.name);
-        let _ = writeln!(t, "    assert!((value - primal).abs() <= 1e-12 * (1.0 + primal.abs()), \"{}: the forward sweep gives {{value}}, the function {{primal}}\");", f.name);
+    let seed_arg = if f.ret == Ty::Scalar {
+        "1.0".to_string()
     } else {
         let _ = writeln!(t, "    let u = {};", seed_of(f.ret));
-        if split {
-            let _ = writeln!(
-                t,
-                "    let (value, tape) = {}_fwd({args});\n    let g = {}_bwd(tape, u.clone());",
-                f.name, f.name
-            );
-        } else {
-            let _ = writeln!(t, "    let (value, g) = {}_vjp({args}, u.clone());", f.name);
-        }
-        let _ = writeln!(t, "    let primal = {}({args});", f.name);
-        let _ = writeln!(t, "    assert!((&value - &primal).amax() <= 1e-12 * (1.0 + primal.amax()), \"{}: the forward sweep differs from the function\");", f.name);
+        "u.clone()".to_string()
+    };
+    let _ = writeln!(t, "    let primal = {name}({args});");
+    let (whole, whole_args) = if f.ret == Ty::Scalar {
+        (format!("{name}_grad"), args.clone())
+    } else {
+        (format!("{name}_vjp"), format!("{args}, {seed_arg}"))
+    };
+    let _ = writeln!(t, "    let (value, g) = {whole}({whole_args});");
+    let _ = writeln!(t, "    check_value(\"{whole}\", &value, &primal);");
+    let _ = writeln!(t, "    let (value, tape) = {name}_fwd({args});");
+    let _ = writeln!(t, "    check_value(\"{name}_fwd\", &value, &primal);");
+    if split {
+        let _ = writeln!(t, "    let g = {name}_bwd(tape, {seed_arg});");
     }
     let parts: Vec<String> = f
         .diff_params()

@@ -1,7 +1,7 @@
 //! Expressions of a given type: scalars, matrices (with their shapes), reductions, `map`
 //! closures, calls of earlier functions and branch conditions.
 
-use super::{paren, scale_for, Ex, Gen, Local, LIMIT};
+use super::{paren, scale_factor, scale_for, Ex, Gen, Local, LIMIT};
 use crate::tests::language::{lit, GenFn, Kind, Param, Ty};
 
 impl Gen<'_> {
@@ -533,7 +533,7 @@ impl Gen<'_> {
         let Ty::Mat(kind, r, c) = ty else {
             return self.scalar(depth);
         };
-        let e = match self.rng.below(18) {
+        let e = match self.rng.below(22) {
             0 | 1 => {
                 let (a, b) = (self.matrix(ty, d), self.matrix(ty, d));
                 let op = if self.rng.chance(0.5) { "+" } else { "-" };
@@ -599,11 +599,13 @@ impl Gen<'_> {
             }
             6 => {
                 let (a, b) = (self.matrix(ty, d), self.matrix(ty, d));
-                let den = if self.rng.chance(0.5) {
-                    let p = self.fresh("e");
-                    format!("&{}.map(|{p}| {p} * {p} + 0.5)", Self::receiver(&b))
-                } else {
-                    format!("&square({}).add_scalar(0.5)", self.any_arg(&b))
+                let den = match self.rng.below(3) {
+                    0 => {
+                        let p = self.fresh("e");
+                        format!("&{}.map(|{p}| {p} * {p} + 0.5)", Self::receiver(&b))
+                    }
+                    1 => format!("&{}.abs().add_scalar(0.5)", Self::receiver(&b)),
+                    _ => format!("&square({}).add_scalar(0.5)", self.any_arg(&b)),
                 };
                 Self::temp(
                     format!("{}.component_div({den})", Self::receiver(&a)),
@@ -671,6 +673,12 @@ impl Gen<'_> {
                     None => a,
                 }
             }
+            17 | 18 if ty.is_square() => self.matrix_exp(ty, d),
+            19 => {
+                let a = self.matrix(ty, d);
+                Self::temp(format!("{}.abs()", Self::receiver(&a)), a.bound, ty)
+            }
+            20 => self.owned_copy(ty),
             _ => self.matrix_atom(ty),
         };
         if e.bound > LIMIT {
@@ -678,6 +686,44 @@ impl Gen<'_> {
         } else {
             e
         }
+    }
+
+    /// `a.exp()` on a square `n × n` matrix: nalgebra's matrix exponential, whose elements are
+    /// at most `e^(n·b)` when those of `a` are at most `b`. An operand with `n·b` above 2 is
+    /// scaled to about 1 first, so that the result, and finite differences of it, stay tame.
+    pub(super) fn matrix_exp(&mut self, ty: Ty, d: u32) -> Ex {
+        let a = self.matrix(ty, d);
+        let n = ty.dims().0 as f64;
+        if a.bound * n <= 2.0 {
+            return Self::temp(
+                format!("{}.exp()", Self::receiver(&a)),
+                (a.bound * n).exp(),
+                ty,
+            );
+        }
+        let k = scale_factor(a.bound * n);
+        Self::temp(
+            format!("({} * {k:.2}).exp()", Self::operand(&a)),
+            (k * a.bound * n).exp(),
+            ty,
+        )
+    }
+
+    /// `x.clone_owned()` or `x.into_owned()` of a named matrix: like `clone`, the macro
+    /// differentiates them as the identity, on a local only. `into_owned` takes its receiver
+    /// by value: a static matrix is copied, any other is cloned first (else it would be moved,
+    /// or, behind a reference, could not be).
+    pub(super) fn owned_copy(&mut self, ty: Ty) -> Ex {
+        let a = self.matrix_atom(ty);
+        let Some((name, _)) = &a.place else {
+            return a;
+        };
+        let code = match ty {
+            _ if self.rng.chance(0.5) => format!("{name}.clone_owned()"),
+            Ty::Mat(Kind::Static, ..) => format!("{name}.into_owned()"),
+            _ => format!("{name}.clone().into_owned()"),
+        };
+        Self::temp(code, a.bound, ty)
     }
 
     /// A matrix product whose result has the type `kind, r × c`.
