@@ -253,7 +253,7 @@ pub fn items(f: &Function) -> syn::Result<TokenStream> {
 
     // Spanned at the function's name: an item the attribute cannot go on (a method in an
     // `impl`) is reported there, on the user's code.
-    Ok(quote_spanned! {fn_name.span()=>
+    Ok(quote_spanned! {crate::rename::at(fn_name.span())=>
         #item
 
         // The function counts as used even when only its gradient is called.

@@ -181,6 +181,15 @@ pub fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
         .collect()
 }
 
+/// A span located at `span` in the user's code that resolves names where the attribute was
+/// called, as the generated names of `quote!` do: the generated items are reported at the
+/// function's name, but the names they share with the sweeps (`__ad_seed`, `tape`) must
+/// resolve alike even when a `macro_rules!` macro wrote the attribute and its caller wrote
+/// the function.
+pub fn at(span: proc_macro2::Span) -> proc_macro2::Span {
+    proc_macro2::Span::call_site().located_at(span)
+}
+
 impl VisitMut for Renamer<'_> {
     fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
         if let Some(new) = self.replacement(e) {

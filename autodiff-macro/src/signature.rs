@@ -69,6 +69,16 @@ fn last_ident(ty: &syn::Type) -> Option<String> {
     }
 }
 
+/// `ty` without the invisible group a `macro_rules!` macro puts around a `$t:ty` it passes on
+/// (and without parentheses), so that `&DMatrix<f64>` is seen as a reference either way.
+fn ungrouped(ty: &syn::Type) -> &syn::Type {
+    match ty {
+        syn::Type::Group(g) => ungrouped(&g.elem),
+        syn::Type::Paren(p) => ungrouped(&p.elem),
+        other => other,
+    }
+}
+
 /// `f32`/`f64`: differentiable scalars.
 pub fn is_scalar(ty: &syn::Type) -> bool {
     matches!(last_ident(ty).as_deref(), Some("f32" | "f64"))
@@ -156,7 +166,7 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
                 continue;
             }
         };
-        let (owned, refs) = match &*typed.ty {
+        let (owned, refs) = match ungrouped(&typed.ty) {
             syn::Type::Reference(r) if r.mutability.is_some() => {
                 errors.push(&typed.ty, format!("`&mut` parameters are not supported: take `{ident}` by value or by shared reference (`&`)"));
                 continue;
