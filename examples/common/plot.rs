@@ -1,7 +1,7 @@
 //! Plots shared by the examples: decision regions of a 2-D classifier with its data on top,
-//! and loss curves. PNGs through plotters' bitmap backend; text is drawn with DejaVu Sans
-//! from the `dejavu` crate (registered with plotters' `ab_glyph` feature), so the plots
-//! render on a machine without any system font.
+//! and loss curves. Drawn by plotters into a pixel buffer and written as PNG by the `png`
+//! crate; text is drawn with DejaVu Sans from the `dejavu` crate (registered with plotters'
+//! `ab_glyph` feature), so the plots render on a machine without any system font.
 #![allow(dead_code)]
 
 use autodiff::data::Dataset;
@@ -10,12 +10,16 @@ use autodiff::prelude::*;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 use std::error::Error;
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 /// Where the examples write their pictures: `target/plots/` under the workspace.
 pub fn plots_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the examples are a folder of the workspace")
         .join("target")
         .join("plots");
     std::fs::create_dir_all(&dir).expect("target/plots can be created");
@@ -114,10 +118,20 @@ pub fn png(
     draw: impl FnOnce(&DrawingArea<BitMapBackend, plotters::coord::Shift>) -> Result<(), Box<dyn Error>>,
 ) -> Result<(), Box<dyn Error>> {
     register_fonts();
-    let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
-    root.fill(&WHITE)?;
-    draw(&root)?;
-    root.present()?;
+    // Three bytes per pixel: red, green, blue.
+    let mut pixels = vec![0u8; 3 * width as usize * height as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw(&root)?;
+        root.present()?;
+    }
+    let mut encoder = ::png::Encoder::new(BufWriter::new(File::create(path)?), width, height);
+    encoder.set_color(::png::ColorType::Rgb);
+    encoder.set_depth(::png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(&pixels)?;
+    writer.finish()?;
     Ok(())
 }
 
