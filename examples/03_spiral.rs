@@ -4,7 +4,9 @@
 //! pictures:
 //!
 //! - `target/plots/spiral_regions.png`: the decision regions with the points on top;
-//! - `target/plots/spiral_loss.png`: the loss, step by step.
+//! - `target/plots/spiral_loss.png`: the loss, step by step (on a log scale).
+//!
+//! (`$CARGO_TARGET_DIR/plots/` instead of `target/plots/` when that variable is set.)
 //!
 //! Run with `cargo run --release --example spiral`.
 

@@ -3,7 +3,8 @@
 //! way. No line separates the arms, so the linear classifier stays near chance (1/3 for
 //! three balanced classes, about half with the best lines), while the network fits them.
 //!
-//! Writes `target/plots/nonlinearity.png`: both decision regions side by side.
+//! Writes `target/plots/nonlinearity.png` (`$CARGO_TARGET_DIR/plots/` when that variable is
+//! set): both decision regions side by side.
 //!
 //! Run with `cargo run --release --example nonlinearity`.
 
@@ -62,13 +63,16 @@ fn main() -> Result<(), Box<dyn Error>> {
             &left,
             &linear,
             &data,
-            &format!("linear: {:.1}%", 100.0 * linear_acc),
+            &format!(
+                "linear classifier: {:.1}% training accuracy",
+                100.0 * linear_acc
+            ),
         )?;
         plot::decision_regions(
             &right,
             &mlp,
             &data,
-            &format!("ReLU net: {:.1}%", 100.0 * mlp_acc),
+            &format!("ReLU net: {:.1}% training accuracy", 100.0 * mlp_acc),
         )
     })?;
     println!("wrote {}", path.display());

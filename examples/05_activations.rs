@@ -2,7 +2,7 @@
 //! hidden activation (sigmoid, tanh, ReLU, leaky ReLU, ELU, maxout), the same data, seeds and
 //! optimizer (Adam, full batch). Prints a table of the steps each needed to reach 95%
 //! training accuracy and the final accuracy, and writes the loss curves to
-//! `target/plots/activations.png`.
+//! `target/plots/activations.png` (`$CARGO_TARGET_DIR/plots/` when that variable is set).
 //!
 //! Run with `cargo run --release --example activations`.
 

@@ -1,5 +1,7 @@
-//! The one call into the `gemm` crate: a safe wrapper around its raw-pointer `gemm::gemm`
-//! that checks every bound first. Nothing else in the crate is allowed `unsafe`.
+//! The one call into the `gemm` kernels (of the `gemm-f64` and `gemm-f32` crates, the ones
+//! the `gemm` crate's `gemm::gemm` dispatches to for these types; its complex and
+//! half-precision kernels are not built): a safe wrapper around the raw-pointer kernel that
+//! checks every bound first. Nothing else in the crate is allowed `unsafe`.
 
 use crate::real::Real;
 use core::any::TypeId;
@@ -14,7 +16,18 @@ pub(crate) struct Strided<'a, T> {
     pub col_stride: usize,
 }
 
-impl<T> Strided<'_, T> {
+impl<'a, T> Strided<'a, T> {
+    /// The same matrix over `cast(data)`: `T` seen as the kernel's scalar type `U`, which it is.
+    fn cast<U>(self, cast: fn(&'a [T]) -> Option<&'a [U]>) -> Strided<'a, U> {
+        Strided {
+            data: cast(self.data).expect(SAME_TYPE),
+            rows: self.rows,
+            cols: self.cols,
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+        }
+    }
+
     /// Whether every entry lies inside `data` and every offset the kernel computes from the
     /// strides fits in `isize`.
     fn in_bounds(&self) -> bool {
@@ -32,7 +45,7 @@ impl<T> Strided<'_, T> {
     }
 }
 
-/// Whether the `gemm` crate has kernels for `T`: `f32` and `f64` (the `Real` types).
+/// Whether there are `gemm` kernels for `T`: `f32` and `f64` (the `Real` types).
 pub(crate) fn supports<T: 'static>() -> bool {
     TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>()
 }
@@ -184,22 +197,113 @@ fn call<T: Real>(
         a.in_bounds() && b.in_bounds(),
         "gemm kernel: strides out of bounds"
     );
-    // The crate's convention is `dst = alpha · dst + beta · lhs · rhs`: its `alpha` is ours
-    // `beta`, and `read_dst = false` ignores the old `dst` entirely.
+    if m == 0 || n == 0 {
+        // No entry to write. (Past this point `col_stride ≥ m ≥ 1`: the output's rows are
+        // closer together than its columns, the layout the kernels take as it is.)
+        return;
+    }
+    // The kernels' convention is `dst = alpha · dst + beta · lhs · rhs`: their `alpha` is
+    // ours `beta`, and `read_dst = false` ignores the old `dst` entirely.
     // (`out_scale` is not read when `read_out` is false.)
     let (read_out, out_scale) = (beta.is_some(), beta.unwrap_or(alpha));
-    // SAFETY: `T` is f32 or f64, and `gemm::gemm` picks its kernel by `T`'s type id. Every entry
-    // (i, j) of `a`, `b` lies in its slice at i·row_stride + j·col_stride (checked by
-    // `in_bounds`, with all offsets below isize::MAX). The kernel writes entry (i, j) of the
-    // result, i < m, j < n, at `out[i + j·col_stride]`: inside `out` (the last one is checked
-    // above), and distinct entries at distinct places since `col_stride ≥ m`, so it writes
-    // each once. `out` is a `&mut` borrow, so it aliases neither input. The pointers outlive
-    // the call, which runs on this thread only.
+    // SAFETY (both calls): every entry (i, j) of `a`, `b` lies in its slice at
+    // i·row_stride + j·col_stride (checked by `in_bounds`, with all offsets below
+    // isize::MAX). The kernel writes entry (i, j) of the result, i < m, j < n, at
+    // `out[i + j·col_stride]`: inside `out` (the last one is checked above), and distinct
+    // entries at distinct places since `col_stride ≥ m`, so it writes each once. `out` is a
+    // `&mut` borrow, so it aliases neither input.
+    if let Some(out) = T::as_f64s_mut(out) {
+        let (a, b) = (a.cast(T::as_f64s), b.cast(T::as_f64s));
+        let scalar = |x: T| T::as_f64s(core::slice::from_ref(&x)).expect(SAME_TYPE)[0];
+        let kernel = gemm_f64::gemm::f64::get_gemm_fn();
+        unsafe {
+            run(
+                kernel,
+                out,
+                col_stride,
+                read_out,
+                a,
+                b,
+                scalar(out_scale),
+                scalar(alpha),
+            )
+        }
+    } else if let Some(out) = T::as_f32s_mut(out) {
+        let (a, b) = (a.cast(T::as_f32s), b.cast(T::as_f32s));
+        let scalar = |x: T| T::as_f32s(core::slice::from_ref(&x)).expect(SAME_TYPE)[0];
+        let kernel = gemm_f32::gemm::f32::get_gemm_fn();
+        unsafe {
+            run(
+                kernel,
+                out,
+                col_stride,
+                read_out,
+                a,
+                b,
+                scalar(out_scale),
+                scalar(alpha),
+            )
+        }
+    }
+}
+
+const SAME_TYPE: &str = "gemm kernel: `a`, `b` and the scalars are of the type of `out`";
+
+/// The kernels of the `gemm-f64` and `gemm-f32` crates (`gemm_common::gemm_def!`), the ones
+/// the `gemm` crate's `gemm::gemm` dispatches to for `f64` and `f32`: AVX-512, AVX2+FMA or
+/// scalar, picked at run time. Arguments: `m, n, k`; the result `dst` with its column and
+/// row strides and `read_dst`; `lhs` and `rhs`, each with its column and row strides;
+/// `alpha, beta` of `dst = alpha · dst + beta · lhs · rhs`; three conjugation flags (for
+/// complex types; false); the threads to use.
+type Kernel<U> = unsafe fn(
+    usize,
+    usize,
+    usize,
+    *mut U,
+    isize,
+    isize,
+    bool,
+    *const U,
+    isize,
+    isize,
+    *const U,
+    isize,
+    isize,
+    U,
+    U,
+    bool,
+    bool,
+    bool,
+    gemm_common::Parallelism,
+);
+
+/// `out = out_scale · out + alpha · a · b` (`out` read only when `read_out`) on the calling
+/// thread, through `kernel`, for the `a.rows × b.cols` block of `out` whose entry (i, j) is
+/// `out[i + j · col_stride]`.
+///
+/// # Safety
+///
+/// What [`call`] checks: the shapes agree, the strides reach only entries inside each slice
+/// (the output's last entry included), every offset fits in `isize`, `col_stride ≥ m ≥ 1`
+/// and `n ≥ 1`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn run<U>(
+    kernel: Kernel<U>,
+    out: &mut [U],
+    col_stride: usize,
+    read_out: bool,
+    a: Strided<'_, U>,
+    b: Strided<'_, U>,
+    out_scale: U,
+    alpha: U,
+) {
+    // SAFETY: the caller's contract; the pointers outlive the call, which runs on this
+    // thread only.
     unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
+        kernel(
+            a.rows,
+            b.cols,
+            a.cols,
             out.as_mut_ptr(),
             col_stride as isize,
             1,
@@ -215,7 +319,7 @@ fn call<T: Real>(
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            gemm_common::Parallelism::None,
         )
     }
 }
