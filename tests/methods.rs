@@ -230,6 +230,60 @@ fn one_row() -> DMatrix<f64> {
 mod cases {
     use super::*;
     include!("methods/cases.rs");
+
+    /// The scalar methods keep the primal's value bit for bit where rules are easy to get
+    /// wrong: signed zeros, infinities, NaN, subnormals, overflow and underflow.
+    #[test]
+    fn scalar_methods_are_the_primal_at_special_values() {
+        let special = [
+            0.0,
+            -0.0,
+            1.5,
+            -2.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            1e-310,
+            710.0,
+            -745.5,
+        ];
+        let same = |what: &str, got: f64, want: f64| {
+            assert_eq!(
+                got.to_bits(),
+                want.to_bits(),
+                "{what}: {got} is not the primal's {want}"
+            );
+        };
+        for &x in &special {
+            same(&format!("exp({x})"), s_exp_vjp(x, 1.0).0, s_exp(x));
+            same(&format!("sin({x})"), s_sin_vjp(x, 1.0).0, s_sin(x));
+            same(&format!("cos({x})"), s_cos_vjp(x, 1.0).0, s_cos(x));
+            same(&format!("tan({x})"), s_tan_vjp(x, 1.0).0, s_tan(x));
+            same(&format!("tanh({x})"), s_tanh_vjp(x, 1.0).0, s_tanh(x));
+            same(&format!("abs({x})"), s_abs_vjp(x, 1.0).0, s_abs(x));
+            same(&format!("recip({x})"), s_recip_vjp(x, 1.0).0, s_recip(x));
+            same(&format!("ln({x})"), s_ln_vjp(x, 1.0).0, s_ln(x));
+            same(&format!("sqrt({x})"), s_sqrt_vjp(x, 1.0).0, s_sqrt(x));
+            same(&format!("powi({x}, 3)"), s_powi_vjp(x, 1.0).0, s_powi(x));
+            for &y in &special {
+                same(
+                    &format!("max({x}, {y})"),
+                    s_max_vjp(x, y, 1.0).0,
+                    s_max(x, y),
+                );
+                same(
+                    &format!("min({x}, {y})"),
+                    s_min_vjp(x, y, 1.0).0,
+                    s_min(x, y),
+                );
+                same(
+                    &format!("powf({x}, {y})"),
+                    s_powf_vjp(x, y, 1.0).0,
+                    s_powf(x, y),
+                );
+            }
+        }
+    }
 }
 
 /// The function a user wrote on day one: `exp` of a borrowed square matrix, summed. Its value
