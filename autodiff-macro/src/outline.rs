@@ -1,5 +1,7 @@
 //! The generated items as the signature decides them: their names, visibility, parameters,
-//! types and doc comments, printed around the two sweeps that the body decides.
+//! types and doc comments, printed around the two sweeps that the body decides. A function
+//! whose signature is valid but whose body is rejected gets the same items around stub
+//! sweeps, so that its callers type-check and the body's error is the only one they see.
 
 use crate::signature::{Param, Signature};
 use proc_macro2::TokenStream;
@@ -15,6 +17,20 @@ pub struct Sweeps {
     /// The body of the reverse closure: from `__ad_seed`, the flags `__ad_wanted` and the
     /// borrowed parameters, the gradient struct.
     pub reverse: TokenStream,
+}
+
+/// The stub sweeps of a function whose body was rejected. They never run: the crate does not
+/// compile, the body's error being reported with them. The forward sweep's value is a
+/// placeholder of the result's type (not a call of the function, which a parameter of the
+/// same name would shadow), and the reverse sweep is never reached.
+pub fn stub_sweeps(sig: &Signature, krate: &TokenStream) -> Sweeps {
+    let ret = &sig.ret;
+    Sweeps {
+        forward: quote!(let __ad_value: #ret = #krate::__private::rules::unwanted();),
+        reverse: quote!(::core::unreachable!(
+            "#[differentiate] rejected the body of this function"
+        )),
+    }
 }
 
 /// `two_layer_loss` → `TwoLayerLoss`.
