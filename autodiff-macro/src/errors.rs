@@ -23,6 +23,11 @@ impl Errors {
         self.errors.push(error);
     }
 
+    /// Whether no error was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
     /// All errors combined into one, or `Ok` when there are none.
     pub fn finish(self) -> syn::Result<()> {
         let mut iter = self.errors.into_iter();

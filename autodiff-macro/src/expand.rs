@@ -1,13 +1,16 @@
 //! The pipeline: parse the attribute and the function, lower the body, analyse activity,
-//! and emit the generated items. On any error: the user's function unchanged, plus every
-//! error found, so that callers do not get a cascade of follow-on errors.
+//! and emit the generated items. On any error: every error found, with the user's function
+//! unchanged, so that callers do not get a cascade of follow-on errors. When the signature is
+//! valid and only the body is rejected, the generated items come too, as stubs with the real
+//! signatures: a caller of `NAME_grad`, of `NameGrad` or of the function from another
+//! differentiated function sees the body's error alone.
 
 use crate::args::Args;
 use crate::emit::{self, Function};
 use crate::errors::Errors;
 use crate::lower::Lowerer;
 use crate::names::Names;
-use crate::{analyse, rename, signature};
+use crate::{analyse, outline, rename, signature};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 
@@ -26,9 +29,9 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     match generate(attr, &func) {
         Ok(tokens) => tokens,
-        Err(error) => {
+        Err(Rejected { error, items }) => {
             let compile_error = error.to_compile_error();
-            quote!(#func #compile_error)
+            quote!(#items #compile_error)
         }
     }
 }
@@ -70,15 +73,46 @@ fn first_tokens(item: &TokenStream) -> TokenStream {
     }
 }
 
-fn generate(attr: TokenStream, func: &syn::ItemFn) -> syn::Result<TokenStream> {
-    let args: Args = syn::parse2(attr)?;
+/// A function the macro rejects: every error found, and the items emitted with them.
+struct Rejected {
+    error: syn::Error,
+    /// The function unchanged, plus the generated items as stubs when the signature is valid.
+    items: TokenStream,
+}
+
+fn generate(attr: TokenStream, func: &syn::ItemFn) -> Result<TokenStream, Rejected> {
+    let function_alone = |error| Rejected {
+        error,
+        items: func.to_token_stream(),
+    };
+    let args: Args = syn::parse2(attr).map_err(function_alone)?;
     let mut errors = Errors::default();
     let sig = signature::check(&func.sig, &args, &mut errors);
-    let Some(sig) = sig else {
-        errors.finish()?;
-        return Err(syn::Error::new_spanned(&func.sig, "unsupported signature"));
+    let Some(sig) = sig.filter(|_| errors.is_empty()) else {
+        let error = match errors.finish() {
+            Err(error) => error,
+            Ok(()) => syn::Error::new_spanned(&func.sig, "unsupported signature"),
+        };
+        return Err(function_alone(error));
     };
+    let krate = match &args.krate {
+        Some(path) => path.to_token_stream(),
+        None => quote!(::autodiff),
+    };
+    differentiate(func, &sig, krate.clone(), errors).map_err(|error| Rejected {
+        error,
+        items: outline::items(func, &sig, &krate, &outline::stub_sweeps(&sig, &krate)),
+    })
+}
 
+/// The generated items of a function whose signature is valid: lowers the body, analyses it
+/// and emits the sweeps.
+fn differentiate(
+    func: &syn::ItemFn,
+    sig: &signature::Signature,
+    krate: TokenStream,
+    mut errors: Errors,
+) -> syn::Result<TokenStream> {
     let mut mentioned = std::collections::HashSet::new();
     rename::mentioned_idents(func.to_token_stream(), &mut mentioned);
     let mut lowerer = Lowerer::new(Names::new(mentioned), &mut errors);
@@ -92,13 +126,9 @@ fn generate(attr: TokenStream, func: &syn::ItemFn) -> syn::Result<TokenStream> {
     errors.finish()?;
 
     analyse::mark_useful(&mut body);
-    let krate = match &args.krate {
-        Some(path) => path.to_token_stream(),
-        None => quote!(::autodiff),
-    };
     emit::items(&Function {
         item: func,
-        sig: &sig,
+        sig,
         body: &body,
         param_vars: &param_vars,
         krate,

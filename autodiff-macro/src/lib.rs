@@ -12,6 +12,7 @@ mod ir;
 mod lower;
 mod names;
 mod ops;
+mod outline;
 mod rename;
 mod reverse;
 mod signature;

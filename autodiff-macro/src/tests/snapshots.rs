@@ -75,3 +75,21 @@ fn hidden_layer_given_to_the_next_call() {
         }
     ));
 }
+
+/// A rejected body: the error, and every generated item with its real signature around stub
+/// sweeps (a placeholder value, a reverse sweep never reached).
+#[test]
+fn rejected_body_stubs() {
+    insta::assert_snapshot!(pretty(
+        quote!(),
+        quote! {
+            pub fn scaled(x: f64, w: &DMatrix<f64>) -> f64 {
+                let mut y = x;
+                while y < 10.0 {
+                    y = y * w.sum();
+                }
+                y
+            }
+        }
+    ));
+}

@@ -1,0 +1,498 @@
+//! The generated items as the signature decides them: their names, visibility, parameters,
+//! types and doc comments, printed around the two sweeps that the body decides. A function
+//! whose signature is valid but whose body is rejected gets the same items around stub
+//! sweeps, so that its callers type-check and the body's error is the only one they see.
+
+use crate::signature::{Param, Signature};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::visit_mut::VisitMut;
+
+/// The code of the two sweeps, which the body decides; the items around it come from the
+/// signature alone.
+pub struct Sweeps {
+    /// The statements of `NAME_fwd` that compute the result into `__ad_value` (and what the
+    /// reverse closure captures).
+    pub forward: TokenStream,
+    /// The body of the reverse closure: from `__ad_seed`, the flags `__ad_wanted` and the
+    /// borrowed parameters, the gradient struct.
+    pub reverse: TokenStream,
+}
+
+/// The stub sweeps of a function whose body was rejected. They never run: the crate does not
+/// compile, the body's error being reported with them. The forward sweep's value is a
+/// placeholder of the result's type (not a call of the function, which a parameter of the
+/// same name would shadow), and the reverse sweep is never reached.
+pub fn stub_sweeps(sig: &Signature, krate: &TokenStream) -> Sweeps {
+    let ret = &sig.ret;
+    Sweeps {
+        forward: quote!(let __ad_value: #ret = #krate::__private::rules::unwanted();),
+        reverse: quote!(::core::unreachable!(
+            "#[differentiate] rejected the body of this function"
+        )),
+    }
+}
+
+/// `two_layer_loss` → `TwoLayerLoss`.
+pub fn upper_camel(name: &str) -> String {
+    let name = name.strip_prefix("r#").unwrap_or(name);
+    name.split('_')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut chars = p.chars();
+            match chars.next() {
+                Some(c) => c.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// The gradient struct of `fn_name`: `NameGrad`.
+pub fn grad_ty(fn_name: &syn::Ident) -> syn::Ident {
+    let camel = upper_camel(&fn_name.to_string());
+    format_ident!("{}Grad", camel, span = fn_name.span())
+}
+
+/// The names of the generated items.
+struct Names {
+    grad_ty: syn::Ident,
+    tape_ty: syn::Ident,
+    fwd: syn::Ident,
+    bwd: syn::Ident,
+    vjp: syn::Ident,
+    grad: syn::Ident,
+    /// A caller reaches these through the path of the function itself: `m::f` names the
+    /// struct `f` (brought along by `use m::f`), or, when a module `f` shadows it (the
+    /// `mod f; pub use f::*;` layout), the module, which holds the free functions.
+    adapter_fwd: syn::Ident,
+    adapter_bwd: syn::Ident,
+}
+
+impl Names {
+    fn of(fn_name: &syn::Ident) -> Names {
+        let camel = upper_camel(&fn_name.to_string());
+        Names {
+            grad_ty: grad_ty(fn_name),
+            tape_ty: format_ident!("{}Tape", camel, span = fn_name.span()),
+            fwd: format_ident!("{}_fwd", fn_name),
+            bwd: format_ident!("{}_bwd", fn_name),
+            vjp: format_ident!("{}_vjp", fn_name),
+            grad: format_ident!("{}_grad", fn_name),
+            adapter_fwd: crate::code::adapter(fn_name, "fwd"),
+            adapter_bwd: crate::code::adapter(fn_name, "bwd"),
+        }
+    }
+}
+
+/// The doc comment of each generated item.
+struct Docs {
+    grad: String,
+    tape: String,
+    fwd: String,
+    bwd: String,
+    vjp: String,
+    grad_fn: String,
+    adapter: String,
+}
+
+impl Docs {
+    fn of(fn_name: &syn::Ident, n: &Names) -> Docs {
+        let fn_link = format!("[`{fn_name}`]({fn_name}())");
+        let (fwd, bwd) = (&n.fwd, &n.bwd);
+        Docs {
+            grad: format!("The gradient of {fn_link}: one field per differentiable parameter, each of that parameter's shape."),
+            tape: format!("What the reverse sweep of {fn_link} needs, saved by [`{fwd}`]({fwd}()): consumed by [`{bwd}`]({bwd}())."),
+            fwd: format!("The forward sweep of {fn_link}: its value and the tape that [`{bwd}`]({bwd}()) turns into the gradient."),
+            bwd: format!("The reverse sweep of {fn_link}: the vector-Jacobian product of `seed` (the shape of the result) from the tape of [`{fwd}`]({fwd}())."),
+            vjp: format!("The value of {fn_link} and its vector-Jacobian product with `seed`, which has the shape of the result."),
+            grad_fn: format!("The value of {fn_link} and its gradient."),
+            adapter: format!("How other differentiated functions call {fn_link}."),
+        }
+    }
+}
+
+/// The fields of the gradient struct: one per differentiable parameter, of its owned type.
+fn fields(sig: &Signature) -> Vec<TokenStream> {
+    sig.params
+        .iter()
+        .filter(|p| p.differentiable)
+        .map(|p| {
+            let (ident, owned) = (&p.ident, &p.owned);
+            let doc =
+                format!("The gradient with respect to `{ident}`: the same shape as `{ident}`.");
+            quote!(#[doc = #doc] pub #ident: #owned)
+        })
+        .collect()
+}
+
+/// What the adapter's reverse sweep gives its caller, one per parameter: the gradient of a
+/// differentiable one, `NoGrad` for a constant; and the types of these.
+fn positional(sig: &Signature, rules: &TokenStream) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    sig.params
+        .iter()
+        .map(|p| {
+            let (ident, owned) = (&p.ident, &p.owned);
+            if p.differentiable {
+                (quote!(__ad_grad.#ident), quote!(#owned))
+            } else {
+                (quote!(#rules::NoGrad), quote!(#rules::NoGrad))
+            }
+        })
+        .unzip()
+}
+
+/// The generated items of `item` (whose checked signature is `sig`) around `sweeps`: the
+/// function as written, the gradient struct, the tape, `NAME_fwd`, `NAME_bwd`, `NAME_vjp`,
+/// `NAME_grad` where the result is a scalar, and the hidden adapter for other
+/// differentiated functions.
+pub fn items(
+    item: &syn::ItemFn,
+    sig: &Signature,
+    krate: &TokenStream,
+    sweeps: &Sweeps,
+) -> TokenStream {
+    let fn_name = &item.sig.ident;
+    let vis = &item.vis;
+    let rules = quote!(#krate::__private::rules);
+    let ret = &sig.ret;
+    let item_names = Names::of(fn_name);
+    let docs = Docs::of(fn_name, &item_names);
+    let Names {
+        grad_ty,
+        tape_ty,
+        fwd,
+        bwd,
+        vjp,
+        grad,
+        adapter_fwd,
+        adapter_bwd,
+    } = item_names;
+    let (grad_doc, tape_doc, fwd_doc, bwd_doc) = (&docs.grad, &docs.tape, &docs.fwd, &docs.bwd);
+    let (vjp_doc, grad_fn_doc, adapter_doc) = (&docs.vjp, &docs.grad_fn, &docs.adapter);
+    let fields = fields(sig);
+    let (positional, positional_ty) = positional(sig, &rules);
+    let Sweeps { forward, reverse } = sweeps;
+
+    let Params {
+        typed: params,
+        with_lifetime: params_fwd,
+        names,
+        borrowed_names,
+        borrowed_fields,
+        seed,
+        count: param_count,
+    } = Params::of(sig);
+    let Borrowed {
+        tys: borrowed_tys,
+        closure_params,
+        tape_args,
+        adapter_params,
+        adapter_args,
+        lend_lifetime,
+    } = Borrowed::of(sig, &rules);
+    let reverse_fn =
+        quote!(::core::ops::FnOnce(#ret, [bool; #param_count] #(, #borrowed_tys)*) -> #grad_ty);
+    let closure_ty = quote!(impl #reverse_fn + use<>);
+    let allow = quote!(#[allow(unused_mut, unused_variables, unused_parens, dead_code, non_snake_case, clippy::all)]);
+
+    let grad_fn = sig.scalar_result.then(|| {
+        quote! {
+            #[doc = #grad_fn_doc]
+            #[inline]
+            #allow
+            #vis fn #grad(#(#params),*) -> (#ret, #grad_ty) {
+                #vjp(#(#names,)* 1.0)
+            }
+        }
+    });
+
+    // Spanned at the function's name: an item the attribute cannot go on (a method in an
+    // `impl`) is reported there, on the user's code.
+    quote_spanned! {crate::rename::at(fn_name.span())=>
+        #item
+
+        // The function counts as used even when only its gradient is called.
+        const _: () = {
+            let _ = #fn_name;
+        };
+
+        #[doc = #grad_doc]
+        #[derive(Debug, Clone, PartialEq)]
+        #vis struct #grad_ty {
+            #(#fields,)*
+        }
+
+        #[doc = #tape_doc]
+        #[allow(dead_code)]
+        #vis struct #tape_ty<'__ad, __AdReverse> {
+            reverse: __AdReverse,
+            #(#borrowed_fields,)*
+            borrows: ::core::marker::PhantomData<&'__ad ()>,
+        }
+
+        #[doc = #fwd_doc]
+        #[inline]
+        #allow
+        #vis fn #fwd<'__ad>(#(#params_fwd),*) -> (#ret, #tape_ty<'__ad, #closure_ty>) {
+            #forward
+            let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #param_count] #(, #closure_params)*| -> #grad_ty {
+                #reverse
+            };
+            (__ad_value, #tape_ty { reverse, #(#borrowed_names,)* borrows: ::core::marker::PhantomData })
+        }
+
+        #[doc = #bwd_doc]
+        #[inline]
+        #allow
+        #vis fn #bwd<'__ad, __AdReverse: #reverse_fn>(tape: #tape_ty<'__ad, __AdReverse>, seed: #ret) -> #grad_ty {
+            (tape.reverse)(seed, [true; #param_count] #(, #tape_args)*)
+        }
+
+        #[doc = #vjp_doc]
+        #[inline]
+        #allow
+        #vis fn #vjp(#(#params,)* #seed: #ret) -> (#ret, #grad_ty) {
+            let (value, tape) = #fwd(#(#names),*);
+            (value, #bwd(tape, #seed))
+        }
+
+        #grad_fn
+
+        #[doc = #fwd_doc]
+        #[doc(hidden)]
+        #[inline]
+        #allow
+        #vis fn #adapter_fwd(#(#params),*) -> (#ret, #closure_ty) {
+            let (value, tape) = #fwd(#(#names),*);
+            (value, tape.reverse)
+        }
+
+        #[doc = #bwd_doc]
+        #[doc(hidden)]
+        #[inline]
+        #allow
+        #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
+            let __ad_grad = reverse(seed, wanted #(, #adapter_args)*);
+            (#(#positional,)*)
+        }
+
+        #[doc = #adapter_doc]
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #fn_name {}
+
+        #allow
+        impl #fn_name {
+            #[doc = #fwd_doc]
+            #[doc(hidden)]
+            #[inline]
+            #vis fn #adapter_fwd(#(#params),*) -> (#ret, #closure_ty) {
+                #adapter_fwd(#(#names),*)
+            }
+
+            #[doc = #bwd_doc]
+            #[doc(hidden)]
+            #[inline]
+            #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
+                #adapter_bwd(reverse, seed, wanted #(, #borrowed_names)*)
+            }
+        }
+    }
+}
+
+/// The parameters as the generated items take and pass them.
+struct Params {
+    /// `x: T`, as written.
+    typed: Vec<TokenStream>,
+    /// `x: T` with every elided lifetime named `'__ad`, the lifetime of the tape.
+    with_lifetime: Vec<TokenStream>,
+    names: Vec<syn::Ident>,
+    /// The borrowed parameters, which are not captured by the reverse sweep but passed to it,
+    /// so that a tape never borrows from a caller's temporary: their names, and their fields
+    /// in the tape.
+    borrowed_names: Vec<syn::Ident>,
+    borrowed_fields: Vec<TokenStream>,
+    /// The name of `NAME_vjp`'s seed, which a parameter `seed` pushes aside.
+    seed: syn::Ident,
+    count: proc_macro2::Literal,
+}
+
+impl Params {
+    fn of(sig: &Signature) -> Params {
+        let typed = sig
+            .params
+            .iter()
+            .map(|p| {
+                let (i, t) = (&p.ident, &p.ty);
+                quote!(#i: #t)
+            })
+            .collect();
+        let with_lifetime = params_with_lifetime(sig);
+        let borrowed_fields = with_lifetime
+            .iter()
+            .zip(&sig.params)
+            .filter(|(_, p)| p.refs >= 1)
+            .map(|(t, _)| t.clone())
+            .collect();
+        let names: Vec<syn::Ident> = sig.params.iter().map(|p| p.ident.clone()).collect();
+        let seed = if names.iter().any(|n| n == "seed") {
+            format_ident!("__ad_seed_in")
+        } else {
+            format_ident!("seed")
+        };
+        Params {
+            typed,
+            with_lifetime,
+            borrowed_names: borrowed(sig).map(|p| p.ident.clone()).collect(),
+            borrowed_fields,
+            names,
+            seed,
+            count: proc_macro2::Literal::usize_unsuffixed(sig.params.len()),
+        }
+    }
+}
+
+/// The parameters taken by reference.
+fn borrowed(sig: &Signature) -> impl Iterator<Item = &Param> {
+    sig.params.iter().filter(|p| p.refs >= 1)
+}
+
+/// The borrowed parameters as each generated item takes or passes them: the reverse sweep
+/// takes a differentiable one as a `Lent` (a caller whose own sweep reads the argument no
+/// more gives it, and it goes back to the pool after the sweep's last read of it).
+struct Borrowed {
+    /// The types the reverse sweep takes.
+    tys: Vec<TokenStream>,
+    /// The reverse closure's parameters.
+    closure_params: Vec<TokenStream>,
+    /// What `NAME_bwd` passes from the tape.
+    tape_args: Vec<TokenStream>,
+    /// The adapter's parameters, and what it passes on.
+    adapter_params: Vec<TokenStream>,
+    adapter_args: Vec<TokenStream>,
+    /// `'__ad_lend,` when an adapter parameter needs it.
+    lend_lifetime: Option<TokenStream>,
+}
+
+impl Borrowed {
+    fn of(sig: &Signature, rules: &TokenStream) -> Borrowed {
+        let borrowed: Vec<&Param> = borrowed(sig).collect();
+        // As the reverse sweep takes them: a `Lent` for a differentiable one, the type as written
+        // otherwise.
+        let tys: Vec<TokenStream> = borrowed
+            .iter()
+            .map(|p| {
+                let (ty, owned) = (&p.ty, &p.owned);
+                if is_lent(p) {
+                    quote!(#rules::Lent<'_, #owned>)
+                } else {
+                    quote!(#ty)
+                }
+            })
+            .collect();
+        // The reverse closure's parameters; its body reads a `Lent` one as a plain reference.
+        let closure_params: Vec<TokenStream> = borrowed
+            .iter()
+            .zip(&tys)
+            .map(|(p, ty)| {
+                let name = if is_lent(p) {
+                    lent_name(&p.ident)
+                } else {
+                    p.ident.clone()
+                };
+                quote!(#name: #ty)
+            })
+            .collect();
+        // What `NAME_bwd` passes from the tape.
+        let tape_args: Vec<TokenStream> = borrowed
+            .iter()
+            .map(|p| {
+                let name = &p.ident;
+                if is_lent(p) {
+                    quote!(#rules::Lent::Borrowed(tape.#name))
+                } else {
+                    quote!(tape.#name)
+                }
+            })
+            .collect();
+        let (adapter_params, adapter_args) = Borrowed::adapter(&borrowed, rules);
+        let lend_lifetime = borrowed
+            .iter()
+            .any(|p| p.refs == 1 && p.value_type)
+            .then(|| quote!('__ad_lend,));
+        Borrowed {
+            tys,
+            closure_params,
+            tape_args,
+            adapter_params,
+            adapter_args,
+            lend_lifetime,
+        }
+    }
+
+    /// What the adapter takes and passes on. It takes any argument that borrows as a scalar or
+    /// matrix parameter, or a `Lent` one (only a differentiable parameter is given one, but the
+    /// caller cannot tell which are: passing a differentiable value to another parameter is an
+    /// error of its own).
+    fn adapter(borrowed: &[&Param], rules: &TokenStream) -> (Vec<TokenStream>, Vec<TokenStream>) {
+        borrowed
+            .iter()
+            .map(|p| {
+                let (name, ty, owned) = (&p.ident, &p.ty, &p.owned);
+                if is_lent(p) {
+                    (
+                        quote!(#name: impl #rules::Lend<'__ad_lend, #owned>),
+                        quote!(#rules::Lend::lend(#name)),
+                    )
+                } else if p.refs == 1 && p.value_type {
+                    (
+                        quote!(#name: impl #rules::Lend<'__ad_lend, #owned>),
+                        quote!(&*#rules::Lend::lend(#name)),
+                    )
+                } else {
+                    (quote!(#name: #ty), quote!(#name))
+                }
+            })
+            .unzip()
+    }
+}
+
+/// Whether the reverse sweep takes `p` as a `Lent` (a borrowed differentiable parameter,
+/// which a caller may give instead of lending).
+pub fn is_lent(p: &Param) -> bool {
+    p.refs == 1 && p.differentiable
+}
+
+/// The reverse closure's own name for the `Lent` parameter `x`: `__ad_lent_x`.
+pub fn lent_name(ident: &syn::Ident) -> syn::Ident {
+    let name = ident.to_string();
+    format_ident!("__ad_lent_{}", name.strip_prefix("r#").unwrap_or(&name))
+}
+
+/// The parameters with every elided lifetime named `'__ad`, the lifetime of the tape.
+fn params_with_lifetime(sig: &Signature) -> Vec<TokenStream> {
+    struct Name;
+    impl VisitMut for Name {
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.is_none() {
+                r.lifetime = Some(syn::Lifetime::new("'__ad", proc_macro2::Span::call_site()));
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+        fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
+            if l.ident == "_" {
+                *l = syn::Lifetime::new("'__ad", l.span());
+            }
+        }
+    }
+    sig.params
+        .iter()
+        .map(|p| {
+            let mut ty = p.ty.clone();
+            Name.visit_type_mut(&mut ty);
+            let ident = &p.ident;
+            quote!(#ident: #ty)
+        })
+        .collect()
+}
