@@ -5,7 +5,7 @@
 
 mod common;
 
-use autodiff_runtime::__private::rules::{self, Seed};
+use autodiff_runtime::__private::rules::{self, Operand, Output, Seed};
 use common::{
     assert_f32, assert_f32_scalar, check_pullback, dmatrix, f32_of, kind, rng, sample, uniform, Rng,
 };
@@ -69,7 +69,7 @@ fn norms_and_dot() {
             rng,
             &m,
             &|m| rules::norm_squared(m).0,
-            &|d, s| h.arg(d, s, &m),
+            &|d, s| h.arg(d, s, Operand(&m)),
         );
         let (y, h) = rules::norm(&m);
         assert_eq!(y, m.norm());
@@ -78,7 +78,7 @@ fn norms_and_dot() {
             rng,
             &m,
             &|m| rules::norm(m).0,
-            &|d, s| h.arg(d, s, &m, &y),
+            &|d, s| h.arg(d, s, Operand(&m), Output(&y)),
         );
         let b: OMatrix<f64, R, C> = uniform(rng, shape);
         let (y, h) = rules::dot(&m, &b);
@@ -88,14 +88,14 @@ fn norms_and_dot() {
             rng,
             &m,
             &|a| rules::dot(a, &b).0,
-            &|d, s| h.lhs(d, s, &b),
+            &|d, s| h.lhs(d, s, Operand(&b)),
         );
         check_pullback(
             &format!("dot rhs {name}"),
             rng,
             &b,
             &|b| rules::dot(&m, b).0,
-            &|d, s| h.rhs(d, s, &m),
+            &|d, s| h.rhs(d, s, Operand(&m)),
         );
     }
     matrix_types!(case, &mut rng(22));
@@ -107,7 +107,7 @@ fn norm_at_zero_has_zero_derivative() {
     let (y, h) = rules::norm(&m);
     assert_eq!(y, 0.0);
     let mut d = None;
-    h.arg(&mut d, Seed::Owned(1.0), &m, &y);
+    h.arg(&mut d, Seed::Owned(1.0), Operand(&m), Output(&y));
     assert_eq!(d.unwrap(), DVector::zeros(3));
 }
 
@@ -179,14 +179,14 @@ fn add_scalar_and_scale() {
             rng,
             &m,
             &|m| rules::scale(m, &s).0,
-            &|d, g| h.lhs(d, g, &s),
+            &|d, g| h.lhs(d, g, Operand(&s)),
         );
         check_pullback(
             &format!("scale rhs {name}"),
             rng,
             &s,
             &|s| rules::scale(&m, s).0,
-            &|d, g| h.rhs(d, g, &m),
+            &|d, g| h.rhs(d, g, Operand(&m)),
         );
     }
     matrix_types!(case, &mut rng(24));
@@ -319,8 +319,8 @@ fn f32_reductions_and_matrix_operations() {
     let (y, h) = rules::norm(&m);
     assert_f32_scalar("norm f32", y32, y);
     let (mut d32, mut d) = (None, None);
-    h32.arg(&mut d32, Seed::Owned(1.0f32), &m32, &y32);
-    h.arg(&mut d, Seed::Owned(1.0), &m, &y);
+    h32.arg(&mut d32, Seed::Owned(1.0f32), Operand(&m32), Output(&y32));
+    h.arg(&mut d, Seed::Owned(1.0), Operand(&m), Output(&y));
     assert_f32("norm f32 pullback", &d32.unwrap(), &d.unwrap());
     let (y32, h32) = rules::mean(&m32);
     assert_f32_scalar("mean f32", y32, m.mean());
