@@ -6,6 +6,7 @@
 mod common;
 
 use autodiff_runtime::__private::rules::{self, Operand, Output, Seed};
+use autodiff_runtime::buffers;
 use common::{
     assert_f32, assert_f32_scalar, check_pullback, dmatrix, f32_of, kind, rng, sample, uniform, Rng,
 };
@@ -298,6 +299,32 @@ fn map_with_one_partial_and_with_none() {
     assert_eq!(d.unwrap(), m.map(|v| 1.0 + v));
     let (y, _) = rules::map(&m, |v| (v + 1.0, []));
     assert_eq!(y, m.add_scalar(1.0));
+}
+
+/// The pullback to a captured scalar only reads its seed: a seed given by value goes back to
+/// the pool, and the next matrix of its size is made in its buffer instead of a new one.
+#[test]
+fn map_captured_gives_an_owned_seed_back_to_the_pool() {
+    buffers::release();
+    let m = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    let (_, h) = rules::map(&m, |v| (v * v, [2.0 * v]));
+    let seed = DMatrix::repeat(2, 3, 1.0);
+    let buffer = seed.as_ptr();
+    let mut d = None;
+    h.captured(0, &mut d, Seed::Owned(seed));
+    assert_eq!(d, Some(2.0 * m.sum()));
+    let before = buffers::stats();
+    let next = buffers::matrix::<f64, _, _>(Dyn(2), Dyn(3), buffers::Fill::Zeros);
+    let after = buffers::stats();
+    assert_eq!(
+        (
+            after.reused - before.reused,
+            after.allocated - before.allocated
+        ),
+        (1, 0),
+        "the next 2×3 matrix comes from the pool"
+    );
+    assert_eq!(next.as_ptr(), buffer, "in the seed's buffer");
 }
 
 #[test]
