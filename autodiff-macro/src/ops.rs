@@ -1,8 +1,22 @@
 //! The table of primitive operations the macro recognises: for each, the runtime rule it
 //! calls, its pullback methods and what each pullback reads. The macro knows names only;
 //! rustc picks the rule's implementation from the operand types.
+//!
+//! The table restates what each rule's pullbacks read, and it cannot drift from the rules
+//! unnoticed: the reverse sweep passes every read in a wrapper of the runtime's `ops::reads`
+//! that names it (`Operand::<1, _>(&b)`, `Output(&y)`, `Const::<0, _>(n)`), and each pullback
+//! method declares the same wrappers in its signature. An entry that says `Out` where the
+//! rule reads its operand, or `Op(0)` where it reads `Op(1)`, is a type error at the
+//! generated call (`tests/ui/rule_read_mismatch.rs` shows the message); a missing or extra
+//! read is one too (a wrong number of arguments). The macro crate cannot depend on the
+//! runtime to generate the table from it, so rustc checks the two against each other.
+//!
+//! `moves` is checked the same way in one direction: marking a rule whose forward borrows its
+//! operand (`&X`) makes the generated call pass an owned value, a type error. A rule whose
+//! forward takes `impl Input<X>` but is not marked only computes its result in a new buffer.
 
-/// What a pullback reads besides the adjoint of the result.
+/// What a pullback reads besides the adjoint of the result: the runtime's wrapper of the
+/// same name (`Operand<I, _>`, `Output<_>`, `Const<I, _>`) in the pullback's signature.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Read {
     /// The differentiable operand with this index.

@@ -324,22 +324,31 @@ impl<'a> Reverse<'a> {
         out
     }
 
+    /// One value a pullback reads, in the wrapper that says what it is
+    /// (`Operand::<0, _>(&x)`, `Output(&y)`, `Const::<0, _>(n)`): the rule's signature names
+    /// the same wrapper, so a table entry that disagrees with the rule does not compile.
     fn read_for(&mut self, read: Read, var: VarId, op: &OpCall) -> TokenStream {
+        let rules = crate::rename::respan(self.code.rules.clone(), op.span);
         match read {
             Read::Operand(j) => {
                 if let Operand::Var(v) = &op.operands[j] {
                     self.read(*v);
                 }
-                self.code.operand_ref(&op.operands[j])
+                let value = self.code.operand_ref(&op.operands[j]);
+                let j = proc_macro2::Literal::usize_unsuffixed(j);
+                quote_spanned!(op.span=> #rules::Operand::<#j, _>(#value))
             }
             Read::Output => {
                 self.read(var);
-                self.code.operand_ref(&Operand::Var(var))
+                let value = self.code.operand_ref(&Operand::Var(var));
+                quote_spanned!(op.span=> #rules::Output(#value))
             }
             Read::Const(k) => {
                 let c = &op.consts[k];
                 c.reads.iter().for_each(|&v| self.read(v));
-                c.tokens.clone()
+                let value = &c.tokens;
+                let k = proc_macro2::Literal::usize_unsuffixed(k);
+                quote_spanned!(op.span=> #rules::Const::<#k, _>(#value))
             }
         }
     }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use autodiff_runtime::__private::rules::{self, Seed};
+use autodiff_runtime::__private::rules::{self, Operand, Seed};
 use autodiff_runtime::linalg::{gemm_accumulate, gemm_into, view, Op};
 use common::{assert_close, check_pullback, dmatrix, rng, uniform, Rng};
 use nalgebra::{Const, DMatrix, DVector, Dyn, RowDVector, SMatrix, U1};
@@ -21,14 +21,14 @@ fn check_product(rng: &mut Rng, m: usize, k: usize, n: usize) {
         rng,
         &a,
         &|a| rules::mul(a, &b).0,
-        &|d, s| h.lhs(d, s, &b),
+        &|d, s| h.lhs(d, s, Operand(&b)),
     );
     check_pullback(
         &format!("mul rhs {name}"),
         rng,
         &b,
         &|b| rules::mul(&a, b).0,
-        &|d, s| h.rhs(d, s, &a),
+        &|d, s| h.rhs(d, s, Operand(&a)),
     );
 }
 
@@ -69,14 +69,14 @@ fn matrix_vector_products() {
             &mut rng,
             &a,
             &|a| rules::mul(a, &x).0,
-            &|d, s| h.lhs(d, s, &x),
+            &|d, s| h.lhs(d, s, Operand(&x)),
         );
         check_pullback(
             "matrix·vector rhs",
             &mut rng,
             &x,
             &|x| rules::mul(&a, x).0,
-            &|d, s| h.rhs(d, s, &a),
+            &|d, s| h.rhs(d, s, Operand(&a)),
         );
         let r: RowDVector<f64> = uniform(&mut rng, (U1, Dyn(m)));
         let (_, h) = rules::mul(&r, &a);
@@ -85,14 +85,14 @@ fn matrix_vector_products() {
             &mut rng,
             &r,
             &|r| rules::mul(r, &a).0,
-            &|d, s| h.lhs(d, s, &a),
+            &|d, s| h.lhs(d, s, Operand(&a)),
         );
         check_pullback(
             "row·matrix rhs",
             &mut rng,
             &a,
             &|a| rules::mul(&r, a).0,
-            &|d, s| h.rhs(d, s, &r),
+            &|d, s| h.rhs(d, s, Operand(&r)),
         );
         // The outer product x·r: a (k × 1)·(1 × m) product.
         let (_, h) = rules::mul(&x, &r);
@@ -101,14 +101,14 @@ fn matrix_vector_products() {
             &mut rng,
             &x,
             &|x| rules::mul(x, &r).0,
-            &|d, s| h.lhs(d, s, &r),
+            &|d, s| h.lhs(d, s, Operand(&r)),
         );
         check_pullback(
             "outer rhs",
             &mut rng,
             &r,
             &|r| rules::mul(&x, r).0,
-            &|d, s| h.rhs(d, s, &x),
+            &|d, s| h.rhs(d, s, Operand(&x)),
         );
     }
 }
@@ -125,14 +125,14 @@ fn static_matrix_products() {
         &mut rng,
         &a,
         &|a| rules::mul(a, &b).0,
-        &|d, s| h.lhs(d, s, &b),
+        &|d, s| h.lhs(d, s, Operand(&b)),
     );
     check_pullback(
         "static rhs",
         &mut rng,
         &b,
         &|b| rules::mul(&a, b).0,
-        &|d, s| h.rhs(d, s, &a),
+        &|d, s| h.rhs(d, s, Operand(&a)),
     );
     let a: SMatrix<f64, 7, 6> = uniform(&mut rng, (Const, Const));
     let b: SMatrix<f64, 6, 8> = uniform(&mut rng, (Const, Const));
@@ -142,14 +142,14 @@ fn static_matrix_products() {
         &mut rng,
         &a,
         &|a| rules::mul(a, &b).0,
-        &|d, s| h.lhs(d, s, &b),
+        &|d, s| h.lhs(d, s, Operand(&b)),
     );
     check_pullback(
         "static large rhs",
         &mut rng,
         &b,
         &|b| rules::mul(&a, b).0,
-        &|d, s| h.rhs(d, s, &a),
+        &|d, s| h.rhs(d, s, Operand(&a)),
     );
 }
 
@@ -163,14 +163,14 @@ fn scalar_and_scaling_products() {
         &mut rng,
         &a,
         &|a| rules::mul(a, &b).0,
-        &|d, s| h.lhs(d, s, &b),
+        &|d, s| h.lhs(d, s, Operand(&b)),
     );
     check_pullback(
         "scalar rhs",
         &mut rng,
         &b,
         &|b| rules::mul(&a, b).0,
-        &|d, s| h.rhs(d, s, &a),
+        &|d, s| h.rhs(d, s, Operand(&a)),
     );
     let m = dmatrix(&mut rng, 3, 4);
     let (_, h) = rules::mul(&a, &m);
@@ -179,14 +179,14 @@ fn scalar_and_scaling_products() {
         &mut rng,
         &a,
         &|a| rules::mul(a, &m).0,
-        &|d, s| h.lhs(d, s, &m),
+        &|d, s| h.lhs(d, s, Operand(&m)),
     );
     check_pullback(
         "s·m rhs",
         &mut rng,
         &m,
         &|m| rules::mul(&a, m).0,
-        &|d, s| h.rhs(d, s, &a),
+        &|d, s| h.rhs(d, s, Operand(&a)),
     );
     let (_, h) = rules::mul(&m, &a);
     check_pullback(
@@ -194,14 +194,14 @@ fn scalar_and_scaling_products() {
         &mut rng,
         &m,
         &|m| rules::mul(m, &a).0,
-        &|d, s| h.lhs(d, s, &a),
+        &|d, s| h.lhs(d, s, Operand(&a)),
     );
     check_pullback(
         "m·s rhs",
         &mut rng,
         &a,
         &|a| rules::mul(&m, a).0,
-        &|d, s| h.rhs(d, s, &m),
+        &|d, s| h.rhs(d, s, Operand(&m)),
     );
 }
 
@@ -251,14 +251,14 @@ fn sums_differences_negation_and_quotients() {
         &mut rng,
         &a,
         &|a| rules::div(a, &s).0,
-        &|d, g| h.lhs(d, g, &s),
+        &|d, g| h.lhs(d, g, Operand(&s)),
     );
     check_pullback(
         "m/s rhs",
         &mut rng,
         &s,
         &|s| rules::div(&a, s).0,
-        &|d, g| h.rhs(d, g, &a, &s),
+        &|d, g| h.rhs(d, g, Operand(&a), Operand(&s)),
     );
     let t = -0.6;
     let (_, h) = rules::div(&t, &s);
@@ -267,14 +267,14 @@ fn sums_differences_negation_and_quotients() {
         &mut rng,
         &t,
         &|t| rules::div(t, &s).0,
-        &|d, g| h.lhs(d, g, &s),
+        &|d, g| h.lhs(d, g, Operand(&s)),
     );
     check_pullback(
         "s/s rhs",
         &mut rng,
         &s,
         &|s| rules::div(&t, s).0,
-        &|d, g| h.rhs(d, g, &t, &s),
+        &|d, g| h.rhs(d, g, Operand(&t), Operand(&s)),
     );
 }
 
@@ -296,7 +296,7 @@ fn product_pullback_into_a_slot_of_the_wrong_shape_panics() {
     let a = DMatrix::<f64>::zeros(3, 2);
     let b = DMatrix::<f64>::zeros(2, 4);
     let (c, h) = rules::mul(&a, &b);
-    h.lhs(&mut Some(DMatrix::zeros(3, 3)), Seed::Owned(c), &b);
+    h.lhs(&mut Some(DMatrix::zeros(3, 3)), Seed::Owned(c), Operand(&b));
 }
 
 // ------------------------------------------------------------------------------ linalg

@@ -5,7 +5,8 @@
 
 mod common;
 
-use autodiff_runtime::__private::rules::{self, Seed};
+use autodiff_runtime::__private::rules::{self, Operand, Output, Seed};
+use autodiff_runtime::buffers;
 use common::{
     assert_f32, assert_f32_scalar, check_pullback, dmatrix, f32_of, kind, rng, sample, uniform, Rng,
 };
@@ -69,7 +70,7 @@ fn norms_and_dot() {
             rng,
             &m,
             &|m| rules::norm_squared(m).0,
-            &|d, s| h.arg(d, s, &m),
+            &|d, s| h.arg(d, s, Operand(&m)),
         );
         let (y, h) = rules::norm(&m);
         assert_eq!(y, m.norm());
@@ -78,7 +79,7 @@ fn norms_and_dot() {
             rng,
             &m,
             &|m| rules::norm(m).0,
-            &|d, s| h.arg(d, s, &m, &y),
+            &|d, s| h.arg(d, s, Operand(&m), Output(&y)),
         );
         let b: OMatrix<f64, R, C> = uniform(rng, shape);
         let (y, h) = rules::dot(&m, &b);
@@ -88,14 +89,14 @@ fn norms_and_dot() {
             rng,
             &m,
             &|a| rules::dot(a, &b).0,
-            &|d, s| h.lhs(d, s, &b),
+            &|d, s| h.lhs(d, s, Operand(&b)),
         );
         check_pullback(
             &format!("dot rhs {name}"),
             rng,
             &b,
             &|b| rules::dot(&m, b).0,
-            &|d, s| h.rhs(d, s, &m),
+            &|d, s| h.rhs(d, s, Operand(&m)),
         );
     }
     matrix_types!(case, &mut rng(22));
@@ -107,7 +108,7 @@ fn norm_at_zero_has_zero_derivative() {
     let (y, h) = rules::norm(&m);
     assert_eq!(y, 0.0);
     let mut d = None;
-    h.arg(&mut d, Seed::Owned(1.0), &m, &y);
+    h.arg(&mut d, Seed::Owned(1.0), Operand(&m), Output(&y));
     assert_eq!(d.unwrap(), DVector::zeros(3));
 }
 
@@ -179,14 +180,14 @@ fn add_scalar_and_scale() {
             rng,
             &m,
             &|m| rules::scale(m, &s).0,
-            &|d, g| h.lhs(d, g, &s),
+            &|d, g| h.lhs(d, g, Operand(&s)),
         );
         check_pullback(
             &format!("scale rhs {name}"),
             rng,
             &s,
             &|s| rules::scale(&m, s).0,
-            &|d, g| h.rhs(d, g, &m),
+            &|d, g| h.rhs(d, g, Operand(&m)),
         );
     }
     matrix_types!(case, &mut rng(24));
@@ -300,6 +301,32 @@ fn map_with_one_partial_and_with_none() {
     assert_eq!(y, m.add_scalar(1.0));
 }
 
+/// The pullback to a captured scalar only reads its seed: a seed given by value goes back to
+/// the pool, and the next matrix of its size is made in its buffer instead of a new one.
+#[test]
+fn map_captured_gives_an_owned_seed_back_to_the_pool() {
+    buffers::release();
+    let m = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    let (_, h) = rules::map(&m, |v| (v * v, [2.0 * v]));
+    let seed = DMatrix::repeat(2, 3, 1.0);
+    let buffer = seed.as_ptr();
+    let mut d = None;
+    h.captured(0, &mut d, Seed::Owned(seed));
+    assert_eq!(d, Some(2.0 * m.sum()));
+    let before = buffers::stats();
+    let next = buffers::matrix::<f64, _, _>(Dyn(2), Dyn(3), buffers::Fill::Zeros);
+    let after = buffers::stats();
+    assert_eq!(
+        (
+            after.reused - before.reused,
+            after.allocated - before.allocated
+        ),
+        (1, 0),
+        "the next 2×3 matrix comes from the pool"
+    );
+    assert_eq!(next.as_ptr(), buffer, "in the seed's buffer");
+}
+
 #[test]
 #[should_panic(expected = "map: partial derivative 2 requested, but the closure returns 2")]
 fn map_partial_out_of_range_panics() {
@@ -319,8 +346,8 @@ fn f32_reductions_and_matrix_operations() {
     let (y, h) = rules::norm(&m);
     assert_f32_scalar("norm f32", y32, y);
     let (mut d32, mut d) = (None, None);
-    h32.arg(&mut d32, Seed::Owned(1.0f32), &m32, &y32);
-    h.arg(&mut d, Seed::Owned(1.0), &m, &y);
+    h32.arg(&mut d32, Seed::Owned(1.0f32), Operand(&m32), Output(&y32));
+    h.arg(&mut d, Seed::Owned(1.0), Operand(&m), Output(&y));
     assert_f32("norm f32 pullback", &d32.unwrap(), &d.unwrap());
     let (y32, h32) = rules::mean(&m32);
     assert_f32_scalar("mean f32", y32, m.mean());

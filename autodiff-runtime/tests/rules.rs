@@ -8,9 +8,20 @@
 
 mod common;
 
-use autodiff_runtime::__private::rules::{self, Seed};
+use autodiff_runtime::__private::rules::{self, Const, Operand, Output, Seed};
 use common::{assert_close, assert_f32, check_pullback, dmatrix, rng, sample, Rng, Shaped};
 use nalgebra::{DMatrix, DVector, Dyn, RowDVector, SMatrix};
+
+/// What a unary pullback reads, wrapped as its signature names it: the operand `x`
+/// (`reads x`) or the result `y` (`reads y`).
+macro_rules! read {
+    (x, $x:expr, $y:expr) => {
+        Operand($x)
+    };
+    (y, $x:expr, $y:expr) => {
+        Output($y)
+    };
+}
 
 /// One test per unary rule on every [`Shaped`] type: the forward equals the scalar function
 /// elementwise, and the pullback passes [`check_pullback`]. `$read` is what `arg` reads.
@@ -43,8 +54,8 @@ macro_rules! unary_test {
                 let mut want = x.clone();
                 want.apply_elems(|$r: f64| $value);
                 assert_close(&format!("{name} value"), &y, &want, 1e-15);
-                let read = if stringify!($read) == "x" { &x } else { &y };
-                check_pullback(&name, rng, &x, &|x| rules::$rule(x $(, $extra)*).0, &|d, s| h.arg(d, s, read $(, $extra)*));
+                let read = read!($read, &x, &y);
+                check_pullback(&name, rng, &x, &|x| rules::$rule(x $(, $extra)*).0, &|d, s| h.arg(d, s, read $(, Const($extra))*));
             }
             all_types!(case, &mut rng(line!() as u64));
         }
@@ -68,7 +79,7 @@ fn exp_is_the_exponential_of_a_scalar_and_of_a_square_matrix() {
             &mut rng,
             &x,
             &|x| rules::exp::<f64>(*x).0,
-            &|d, s| h.arg(d, s, &y),
+            &|d, s| h.arg(d, s, Output(&y)),
         );
     }
     for (n, scale) in [(1, 1.0), (2, 0.01), (3, 0.2), (3, 1.0), (4, 3.0), (5, 0.6)] {
@@ -77,7 +88,7 @@ fn exp_is_the_exponential_of_a_scalar_and_of_a_square_matrix() {
         assert_eq!(y, a.exp(), "exp of a {n}x{n} matrix is nalgebra's");
         let name = format!("exp of a {n}x{n} matrix (scale {scale})");
         check_pullback(&name, &mut rng, &a, &|a| rules::exp(a).0, &|d, s| {
-            h.arg(d, s, &y)
+            h.arg(d, s, Output(&y))
         });
         let (y_moved, _) = rules::exp(a.clone());
         assert_eq!(y_moved, y, "{name}: moved and borrowed operands");
@@ -90,7 +101,7 @@ fn exp_is_the_exponential_of_a_scalar_and_of_a_square_matrix() {
         &mut rng,
         &a,
         &|a| rules::exp(a).0,
-        &|d, s| h.arg(d, s, &y),
+        &|d, s| h.arg(d, s, Output(&y)),
     );
     let row = dmatrix(&mut rng, 1, 4);
     let (y, h) = rules::exp(&row);
@@ -101,7 +112,7 @@ fn exp_is_the_exponential_of_a_scalar_and_of_a_square_matrix() {
         &mut rng,
         &row,
         &|a| rules::exp(a).0,
-        &|d, s| h.arg(d, s, &y),
+        &|d, s| h.arg(d, s, Output(&y)),
     );
 }
 
@@ -113,7 +124,7 @@ fn matrix_exp_gradient_is_not_the_elementwise_one() {
     let (y, h) = rules::exp(&a);
     let ones = DMatrix::from_element(3, 3, 1.0);
     let mut d = None;
-    h.arg(&mut d, Seed::Borrowed(&ones), &y);
+    h.arg(&mut d, Seed::Borrowed(&ones), Output(&y));
     let elementwise = a.map(f64::exp);
     assert!((d.unwrap() - &elementwise).amax() > 0.1);
     assert!((a.exp().sum() - elementwise.sum()).abs() > 0.1);
@@ -136,7 +147,7 @@ fn matrix_exp_pullback_is_linear_in_the_seed() {
     let a = dmatrix(&mut rng, 4, 4);
     let (y, h) = rules::exp(&a);
     let mut d = None;
-    h.arg(&mut d, Seed::Owned(DMatrix::zeros(4, 4)), &y);
+    h.arg(&mut d, Seed::Owned(DMatrix::zeros(4, 4)), Output(&y));
     assert_eq!(
         d,
         Some(DMatrix::zeros(4, 4)),
@@ -144,8 +155,8 @@ fn matrix_exp_pullback_is_linear_in_the_seed() {
     );
     let g = dmatrix(&mut rng, 4, 4);
     let (mut small, mut large) = (None, None);
-    h.arg(&mut small, Seed::Borrowed(&g), &y);
-    h.arg(&mut large, Seed::Owned(&g * 1e200), &y);
+    h.arg(&mut small, Seed::Borrowed(&g), Output(&y));
+    h.arg(&mut large, Seed::Owned(&g * 1e200), Output(&y));
     assert_close(
         "seed 1e200",
         &(large.unwrap() / 1e200),
@@ -178,12 +189,12 @@ fn powi_zero_has_zero_derivative_everywhere() {
         let (y, h) = rules::powi(&x, 0);
         assert_eq!(y, 1.0);
         let mut d = None;
-        h.arg(&mut d, Seed::Borrowed(&3.0), &x, 0);
+        h.arg(&mut d, Seed::Borrowed(&3.0), Operand(&x), Const(0));
         assert_eq!(d, Some(0.0));
     }
     let (_, h) = rules::powi(&i32::MAX.into(), i32::MIN);
     let mut d = None;
-    h.arg(&mut d, Seed::Owned(1.0), &1.0_f64, i32::MIN);
+    h.arg(&mut d, Seed::Owned(1.0), Operand(&1.0_f64), Const(i32::MIN));
     assert_eq!(d, Some(f64::from(i32::MIN)));
 }
 
@@ -203,13 +214,19 @@ fn kinks_take_the_stated_derivative() {
     assert_eq!(unit_pullback(0.0, |d, s| h.arg(d, s)), 0.0);
     let (y, h) = rules::abs(&0.0);
     assert_eq!(y, 0.0);
-    assert_eq!(unit_pullback(0.0, |d, s| h.arg(d, s, &0.0)), 0.0);
+    assert_eq!(unit_pullback(0.0, |d, s| h.arg(d, s, Operand(&0.0))), 0.0);
     let (y, h) = rules::leaky_relu(&0.0, 0.2);
     assert_eq!(y, 0.0);
-    assert_eq!(unit_pullback(0.0, |d, s| h.arg(d, s, &0.0, 0.2)), 0.2);
+    assert_eq!(
+        unit_pullback(0.0, |d, s| h.arg(d, s, Operand(&0.0), Const(0.2))),
+        0.2
+    );
     let (y, h) = rules::elu(&0.0, 0.5);
     assert_eq!(y, 0.0);
-    assert_eq!(unit_pullback(0.0, |d, s| h.arg(d, s, &0.0, 0.5)), 0.5);
+    assert_eq!(
+        unit_pullback(0.0, |d, s| h.arg(d, s, Operand(&0.0), Const(0.5))),
+        0.5
+    );
 
     // The same conventions elementwise on a matrix that holds the kink.
     let m = DMatrix::from_row_slice(2, 2, &[0.0, 1.0, -1.0, 0.0]);
@@ -222,7 +239,7 @@ fn kinks_take_the_stated_derivative() {
     );
     let (_, h) = rules::abs(&m);
     let mut d = None;
-    h.arg(&mut d, Seed::Owned(DMatrix::repeat(2, 2, 1.0)), &m);
+    h.arg(&mut d, Seed::Owned(DMatrix::repeat(2, 2, 1.0)), Operand(&m));
     assert_eq!(
         d.unwrap(),
         DMatrix::from_row_slice(2, 2, &[0.0, 1.0, -1.0, 0.0])
@@ -248,7 +265,7 @@ fn sigmoid_is_stable_at_large_magnitudes() {
             (y - want).abs() <= 1e-15 * want.max(1e-300),
             "sigmoid({x}) = {y}, want {want}"
         );
-        let d = unit_pullback(x, |d, s| h.arg(d, s, &y));
+        let d = unit_pullback(x, |d, s| h.arg(d, s, Output(&y)));
         assert!(
             d.is_finite() && d >= 0.0 && d <= want.min(1.0 - want) + 1e-300,
             "sigmoid'({x}) = {d}"
@@ -258,7 +275,7 @@ fn sigmoid_is_stable_at_large_magnitudes() {
     let (y, h) = rules::sigmoid(&m);
     assert_eq!(y, DVector::from_vec(vec![0.0, 0.5, 1.0]));
     let mut d = None;
-    h.arg(&mut d, Seed::Owned(DVector::repeat(3, 1.0)), &y);
+    h.arg(&mut d, Seed::Owned(DVector::repeat(3, 1.0)), Output(&y));
     assert_eq!(d.unwrap(), DVector::from_vec(vec![0.0, 0.25, 0.0]));
 }
 
@@ -277,20 +294,26 @@ fn powf() {
             &mut rng,
             &x,
             &|x| rules::powf(x, &e).0,
-            &|d, s| h.lhs(d, s, &x, &e),
+            &|d, s| h.lhs(d, s, Operand(&x), Operand(&e)),
         );
         check_pullback(
             "powf rhs",
             &mut rng,
             &e,
             &|e| rules::powf(&x, e).0,
-            &|d, s| h.rhs(d, s, &x, &y),
+            &|d, s| h.rhs(d, s, Operand(&x), Output(&y)),
         );
     }
     // At x = 0 the derivative with respect to the exponent is 0, not NaN.
     let (y, h) = rules::powf(&0.0, &2.5);
-    assert_eq!(unit_pullback(0.0, |d, s| h.rhs(d, s, &0.0, &y)), 0.0);
-    assert_eq!(unit_pullback(0.0, |d, s| h.lhs(d, s, &0.0, &2.5)), 0.0);
+    assert_eq!(
+        unit_pullback(0.0, |d, s| h.rhs(d, s, Operand(&0.0), Output(&y))),
+        0.0
+    );
+    assert_eq!(
+        unit_pullback(0.0, |d, s| h.lhs(d, s, Operand(&0.0), Operand(&2.5))),
+        0.0
+    );
 }
 
 #[test]
@@ -306,14 +329,14 @@ fn max_and_min() {
             &mut rng,
             &a,
             &|a| rules::max(a, &b).0,
-            &|d, s| h.lhs(d, s, &a, &b),
+            &|d, s| h.lhs(d, s, Operand(&a), Operand(&b)),
         );
         check_pullback(
             "max rhs",
             &mut rng,
             &b,
             &|b| rules::max(&a, b).0,
-            &|d, s| h.rhs(d, s, &a, &b),
+            &|d, s| h.rhs(d, s, Operand(&a), Operand(&b)),
         );
         let (y, h) = rules::min(&a, &b);
         assert_eq!(y, a.min(b));
@@ -322,14 +345,14 @@ fn max_and_min() {
             &mut rng,
             &a,
             &|a| rules::min(a, &b).0,
-            &|d, s| h.lhs(d, s, &a, &b),
+            &|d, s| h.lhs(d, s, Operand(&a), Operand(&b)),
         );
         check_pullback(
             "min rhs",
             &mut rng,
             &b,
             &|b| rules::min(&a, b).0,
-            &|d, s| h.rhs(d, s, &a, &b),
+            &|d, s| h.rhs(d, s, Operand(&a), Operand(&b)),
         );
     }
 }
@@ -338,16 +361,31 @@ fn max_and_min() {
 fn max_and_min_ties_go_to_the_receiver() {
     let (y, h) = rules::max(&1.5, &1.5);
     assert_eq!(y, 1.5);
-    assert_eq!(unit_pullback(1.5, |d, s| h.lhs(d, s, &1.5, &1.5)), 1.0);
-    assert_eq!(unit_pullback(1.5, |d, s| h.rhs(d, s, &1.5, &1.5)), 0.0);
+    assert_eq!(
+        unit_pullback(1.5, |d, s| h.lhs(d, s, Operand(&1.5), Operand(&1.5))),
+        1.0
+    );
+    assert_eq!(
+        unit_pullback(1.5, |d, s| h.rhs(d, s, Operand(&1.5), Operand(&1.5))),
+        0.0
+    );
     let (y, h) = rules::min(&1.5, &1.5);
     assert_eq!(y, 1.5);
-    assert_eq!(unit_pullback(1.5, |d, s| h.lhs(d, s, &1.5, &1.5)), 1.0);
-    assert_eq!(unit_pullback(1.5, |d, s| h.rhs(d, s, &1.5, &1.5)), 0.0);
+    assert_eq!(
+        unit_pullback(1.5, |d, s| h.lhs(d, s, Operand(&1.5), Operand(&1.5))),
+        1.0
+    );
+    assert_eq!(
+        unit_pullback(1.5, |d, s| h.rhs(d, s, Operand(&1.5), Operand(&1.5))),
+        0.0
+    );
     // A NaN operand loses, as with `f64::max`, and the derivative follows the value.
     let (y, h) = rules::max(&f64::NAN, &2.0);
     assert_eq!(y, 2.0);
-    assert_eq!(unit_pullback(2.0, |d, s| h.rhs(d, s, &f64::NAN, &2.0)), 1.0);
+    assert_eq!(
+        unit_pullback(2.0, |d, s| h.rhs(d, s, Operand(&f64::NAN), Operand(&2.0))),
+        1.0
+    );
     let (y, _) = rules::min(&2.0, &f64::NAN);
     assert_eq!(y, 2.0);
 }
@@ -375,14 +413,14 @@ fn maxout() {
             rng,
             &a,
             &|a| rules::maxout(a, &b).0,
-            &|d, s| h.lhs(d, s, &a, &b),
+            &|d, s| h.lhs(d, s, Operand(&a), Operand(&b)),
         );
         check_pullback(
             &format!("{name} rhs"),
             rng,
             &b,
             &|b| rules::maxout(&a, b).0,
-            &|d, s| h.rhs(d, s, &a, &b),
+            &|d, s| h.rhs(d, s, Operand(&a), Operand(&b)),
         );
     }
     all_types!(case, &mut rng(13));
@@ -396,13 +434,19 @@ fn maxout_ties_go_to_the_first_operand() {
     assert_eq!(y, RowDVector::from_row_slice(&[1.0, 5.0, 3.0]));
     let seed = RowDVector::from_row_slice(&[10.0, 20.0, 30.0]);
     let (mut da, mut db) = (None, None);
-    h.lhs(&mut da, Seed::Borrowed(&seed), &a, &b);
-    h.rhs(&mut db, Seed::Owned(seed), &a, &b);
+    h.lhs(&mut da, Seed::Borrowed(&seed), Operand(&a), Operand(&b));
+    h.rhs(&mut db, Seed::Owned(seed), Operand(&a), Operand(&b));
     assert_eq!(da.unwrap(), RowDVector::from_row_slice(&[10.0, 0.0, 30.0]));
     assert_eq!(db.unwrap(), RowDVector::from_row_slice(&[0.0, 20.0, 0.0]));
     let (_, h) = rules::maxout(&2.0, &2.0);
-    assert_eq!(unit_pullback(2.0, |d, s| h.lhs(d, s, &2.0, &2.0)), 1.0);
-    assert_eq!(unit_pullback(2.0, |d, s| h.rhs(d, s, &2.0, &2.0)), 0.0);
+    assert_eq!(
+        unit_pullback(2.0, |d, s| h.lhs(d, s, Operand(&2.0), Operand(&2.0))),
+        1.0
+    );
+    assert_eq!(
+        unit_pullback(2.0, |d, s| h.rhs(d, s, Operand(&2.0), Operand(&2.0))),
+        0.0
+    );
 }
 
 #[test]
@@ -426,14 +470,14 @@ fn component_case<M: Shaped + MatrixValue>(rng: &mut Rng) {
         rng,
         &a,
         &|a| component_mul(a, &b).0,
-        &|d, s| h.lhs(d, s, &b),
+        &|d, s| h.lhs(d, s, Operand(&b)),
     );
     check_pullback(
         &format!("component_mul::<{name}> rhs"),
         rng,
         &b,
         &|b| component_mul(&a, b).0,
-        &|d, s| h.rhs(d, s, &a),
+        &|d, s| h.rhs(d, s, Operand(&a)),
     );
     let mut want = a.clone();
     want.zip_apply_elems(&b, |a, b| a / b);
@@ -444,14 +488,14 @@ fn component_case<M: Shaped + MatrixValue>(rng: &mut Rng) {
         rng,
         &a,
         &|a| component_div(a, &b).0,
-        &|d, s| h.lhs(d, s, &b),
+        &|d, s| h.lhs(d, s, Operand(&b)),
     );
     check_pullback(
         &format!("component_div::<{name}> rhs"),
         rng,
         &b,
         &|b| component_div(&a, b).0,
-        &|d, s| h.rhs(d, s, &a, &b),
+        &|d, s| h.rhs(d, s, Operand(&a), Operand(&b)),
     );
 }
 
@@ -508,7 +552,7 @@ fn component_div_shape_mismatch_panics() {
 fn elementwise_pullback_with_a_seed_of_the_wrong_shape_panics() {
     let x = DMatrix::<f64>::zeros(3, 2);
     let (y, h) = rules::tanh(&x);
-    h.arg(&mut None, Seed::Owned(DMatrix::zeros(2, 2)), &y);
+    h.arg(&mut None, Seed::Owned(DMatrix::zeros(2, 2)), Output(&y));
 }
 
 #[test]
@@ -519,7 +563,7 @@ fn accumulating_into_a_slot_of_the_wrong_shape_panics() {
     h.arg(
         &mut Some(DMatrix::zeros(2, 2)),
         Seed::Owned(DMatrix::zeros(3, 2)),
-        &x,
+        Operand(&x),
     );
 }
 
@@ -556,16 +600,17 @@ macro_rules! f32_unary {
         let (y64, h64) = rules::$rule(&x64 $(, $extra as f64)*);
         let (y32, h32) = rules::$rule(&x32 $(, $extra as f32)*);
         assert_f32(concat!(stringify!($rule), " f32 value"), &y32, &y64);
-        let (r64, r32) = if stringify!($read) == "x" { (&x64, &x32) } else { (&y64, &y32) };
         let (mut d64, mut d32) = (None, None);
-        h64.arg(&mut d64, Seed::Owned(u64_), r64 $(, $extra as f64)*);
-        h32.arg(&mut d32, Seed::Owned(u32_), r32 $(, $extra as f32)*);
+        h64.arg(&mut d64, Seed::Owned(u64_), read!($read, &x64, &y64) $(, Const($extra as f64))*);
+        h32.arg(&mut d32, Seed::Owned(u32_), read!($read, &x32, &y32) $(, Const($extra as f32))*);
         assert_f32(concat!(stringify!($rule), " f32 pullback"), &d32.unwrap(), &d64.unwrap());
         // And a plain f32 scalar.
         let s = x32[0];
+        // `y` is read only by the pullbacks that read the result.
+        #[allow(unused_variables)]
         let (y, h) = rules::$rule(&s $(, $extra as f32)*);
         let mut d = None;
-        h.arg(&mut d, Seed::Owned(1.0f32), if stringify!($read) == "x" { &s } else { &y } $(, $extra as f32)*);
+        h.arg(&mut d, Seed::Owned(1.0f32), read!($read, &s, &y) $(, Const($extra as f32))*);
         assert!(d.unwrap().is_finite());
     }};
 }
@@ -592,12 +637,17 @@ fn f32_unary_functions() {
     let (y32, h32) = rules::powi(&x.map(|v| v as f32), -3);
     assert_f32("powi f32 value", &y32, &y64);
     let (mut d64, mut d32) = (None, None);
-    h64.arg(&mut d64, Seed::Owned(DMatrix::repeat(3, 2, 1.0)), &x, -3);
+    h64.arg(
+        &mut d64,
+        Seed::Owned(DMatrix::repeat(3, 2, 1.0)),
+        Operand(&x),
+        Const(-3),
+    );
     h32.arg(
         &mut d32,
         Seed::Owned(DMatrix::repeat(3, 2, 1.0f32)),
-        &x.map(|v| v as f32),
-        -3,
+        Operand(&x.map(|v| v as f32)),
+        Const(-3),
     );
     assert_close(
         "powi f32 pullback",
@@ -626,12 +676,12 @@ fn f32_binary_functions() {
     let (y, h) = rules::powf(&2.0f32, &1.5f32);
     assert!((f64::from(y) - 2f64.powf(1.5)).abs() < 1e-6);
     let mut d = None;
-    h.rhs(&mut d, Seed::Owned(1.0f32), &2.0, &y);
+    h.rhs(&mut d, Seed::Owned(1.0f32), Operand(&2.0), Output(&y));
     assert!((f64::from(d.unwrap()) - 2f64.powf(1.5) * 2f64.ln()).abs() < 1e-5);
     let (y, h) = rules::max(&1.0f32, &3.0f32);
     assert_eq!(y, 3.0);
     let mut d = None;
-    h.rhs(&mut d, Seed::Owned(2.0f32), &1.0, &3.0);
+    h.rhs(&mut d, Seed::Owned(2.0f32), Operand(&1.0), Operand(&3.0));
     assert_eq!(d, Some(2.0));
     let mut rng = rng(17);
     let a = dmatrix(&mut rng, 3, 3);
@@ -642,12 +692,17 @@ fn f32_binary_functions() {
     let (y32, h32) = rules::component_div(&a32, &b32);
     assert_f32("component_div f32 value", &y32, &y64);
     let (mut d64, mut d32) = (None, None);
-    h64.rhs(&mut d64, Seed::Owned(DMatrix::repeat(3, 3, 1.0)), &a, &b);
+    h64.rhs(
+        &mut d64,
+        Seed::Owned(DMatrix::repeat(3, 3, 1.0)),
+        Operand(&a),
+        Operand(&b),
+    );
     h32.rhs(
         &mut d32,
         Seed::Owned(DMatrix::repeat(3, 3, 1.0f32)),
-        &a32,
-        &b32,
+        Operand(&a32),
+        Operand(&b32),
     );
     assert_f32("component_div f32 pullback", &d32.unwrap(), &d64.unwrap());
     let (y32, h32) = rules::maxout(&a32, &b32);
@@ -656,8 +711,8 @@ fn f32_binary_functions() {
     h32.lhs(
         &mut d32,
         Seed::Owned(DMatrix::repeat(3, 3, 1.0f32)),
-        &a32,
-        &b32,
+        Operand(&a32),
+        Operand(&b32),
     );
     assert_eq!(
         d32.unwrap(),

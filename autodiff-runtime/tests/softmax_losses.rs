@@ -5,7 +5,7 @@
 
 mod common;
 
-use autodiff_runtime::__private::rules::{self, Seed};
+use autodiff_runtime::__private::rules::{self, Const, Operand, Output, Seed};
 use common::{
     assert_close, assert_f32, assert_f32_scalar, assert_rows_close, check_pullback, dmatrix,
     f32_of, kind, rng, row_of, sample, Rng,
@@ -38,7 +38,7 @@ fn softmax_and_log_softmax() {
             rng,
             &m,
             &|m| rules::softmax(m).0,
-            &|d, s| h.arg(d, s, &y),
+            &|d, s| h.arg(d, s, Output(&y)),
         );
         let (y, h) = rules::log_softmax(&m);
         for i in 0..m.nrows() {
@@ -56,7 +56,7 @@ fn softmax_and_log_softmax() {
             rng,
             &m,
             &|m| rules::log_softmax(m).0,
-            &|d, s| h.arg(d, s, &y),
+            &|d, s| h.arg(d, s, Output(&y)),
         );
     }
     matrix_types!(case, &mut rng(26));
@@ -94,7 +94,7 @@ fn softmax_is_stable_at_large_scores() {
     h.arg(
         &mut d,
         Seed::Owned(DMatrix::from_fn(3, 3, |i, j| (i + 2 * j) as f64)),
-        &y,
+        Output(&y),
     );
     let d = d.unwrap();
     assert!(
@@ -123,7 +123,7 @@ fn softmax_is_stable_at_large_scores() {
     );
     assert_close("log_softmax at ±1000", &y, &want, 1e-15);
     let mut d = None;
-    h.arg(&mut d, Seed::Owned(DMatrix::repeat(3, 3, 1.0)), &y);
+    h.arg(&mut d, Seed::Owned(DMatrix::repeat(3, 3, 1.0)), Output(&y));
     // Each row of the derivative of Σⱼ log_softmax is 1 − 3·softmax.
     assert_close(
         "log_softmax pullback at ±1000",
@@ -137,7 +137,7 @@ fn softmax_is_stable_at_large_scores() {
 #[should_panic(expected = "softmax: shapes (2, 2) and (2, 3) do not match")]
 fn softmax_seed_shape_mismatch_panics() {
     let (y, h) = rules::softmax(&DMatrix::<f64>::zeros(2, 3));
-    h.arg(&mut None, Seed::Owned(DMatrix::zeros(2, 2)), &y);
+    h.arg(&mut None, Seed::Owned(DMatrix::zeros(2, 2)), Output(&y));
 }
 
 // ------------------------------------------------------------------------------ losses
@@ -189,7 +189,7 @@ fn svm_loss() {
             rng,
             &m,
             &|m| rules::svm_loss(m, &labels).0,
-            &|d, s| h.arg(d, s, &m, &labels),
+            &|d, s| h.arg(d, s, Operand(&m), Const(&labels)),
         );
     }
     let mut rng = rng(28);
@@ -205,7 +205,7 @@ fn svm_margin_of_exactly_zero_is_inactive() {
     let (y, h) = rules::svm_loss(&m, &labels);
     assert_eq!(y, 0.25);
     let mut d = None;
-    h.arg(&mut d, Seed::Owned(1.0), &m, &labels);
+    h.arg(&mut d, Seed::Owned(1.0), Operand(&m), Const(&labels));
     assert_eq!(
         d.unwrap(),
         DMatrix::from_row_slice(2, 3, &[0.0, 0.0, 0.0, 0.5, -0.5, 0.0])
@@ -246,7 +246,7 @@ fn softmax_cross_entropy() {
             &|d, s| {
                 rules::softmax_cross_entropy(&m, &labels)
                     .1
-                    .arg(d, s, &labels)
+                    .arg(d, s, Const(&labels))
             },
         );
     }
@@ -263,7 +263,7 @@ fn softmax_cross_entropy_is_stable_at_large_scores() {
     // Row 0: −ln 1 = 0; row 1: 1000 − (−1000) = 2000.
     assert_eq!(y, 1000.0);
     let mut d = None;
-    h.arg(&mut d, Seed::Owned(2.0), &labels);
+    h.arg(&mut d, Seed::Owned(2.0), Const(&labels));
     assert_eq!(
         d.unwrap(),
         DMatrix::from_row_slice(2, 3, &[0.0, 0.0, 0.0, 0.0, -1.0, 1.0])
@@ -310,7 +310,7 @@ fn softmax_cross_entropy_label_out_of_range_panics() {
 )]
 fn softmax_cross_entropy_pullback_checks_the_labels() {
     let (_, h) = rules::softmax_cross_entropy(&DMatrix::<f64>::zeros(2, 2), &[0, 1]);
-    h.arg(&mut None, Seed::Owned(1.0), &[0]);
+    h.arg(&mut None, Seed::Owned(1.0), Const(&[0]));
 }
 
 // -------------------------------------------------------------------- f32 sanity checks
@@ -327,15 +327,15 @@ fn f32_softmax_and_losses() {
     let (y, h) = rules::softmax(&s);
     assert_f32("softmax f32", &y32, &y);
     let (mut d32, mut d) = (None, None);
-    h32.arg(&mut d32, Seed::Borrowed(&u32_), &y32);
-    h.arg(&mut d, Seed::Borrowed(&u), &y);
+    h32.arg(&mut d32, Seed::Borrowed(&u32_), Output(&y32));
+    h.arg(&mut d, Seed::Borrowed(&u), Output(&y));
     assert_f32("softmax f32 pullback", &d32.unwrap(), &d.unwrap());
     let (y32, h32) = rules::log_softmax(&s32);
     let (y, h) = rules::log_softmax(&s);
     assert_f32("log_softmax f32", &y32, &y);
     let (mut d32, mut d) = (None, None);
-    h32.arg(&mut d32, Seed::Borrowed(&u32_), &y32);
-    h.arg(&mut d, Seed::Borrowed(&u), &y);
+    h32.arg(&mut d32, Seed::Borrowed(&u32_), Output(&y32));
+    h.arg(&mut d, Seed::Borrowed(&u), Output(&y));
     assert_f32("log_softmax f32 pullback", &d32.unwrap(), &d.unwrap());
     for (y32, y) in [
         (
@@ -352,8 +352,8 @@ fn f32_softmax_and_losses() {
     let (_, h32) = rules::softmax_cross_entropy(&s32, &labels);
     let (_, h) = rules::softmax_cross_entropy(&s, &labels);
     let (mut d32, mut d) = (None, None);
-    h32.arg(&mut d32, Seed::Owned(1.0f32), &labels);
-    h.arg(&mut d, Seed::Owned(1.0), &labels);
+    h32.arg(&mut d32, Seed::Owned(1.0f32), Const(&labels));
+    h.arg(&mut d, Seed::Owned(1.0), Const(&labels));
     assert_f32(
         "softmax_cross_entropy f32 pullback",
         &d32.unwrap(),

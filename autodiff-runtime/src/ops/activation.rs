@@ -7,6 +7,7 @@
 
 use super::adjoint::{accumulate_elementwise, Seed};
 use super::map_elems;
+use super::reads::{Const, Operand};
 use crate::buffers::Bits;
 use crate::real::Real;
 use crate::value::{assert_same_shape, Input, Value};
@@ -133,14 +134,14 @@ unary_rule! {
     /// `y·(1 − y)`.
     sigmoid, Sigmoid,
     value: |v| sigmoid_value(v),
-    pullback reads y: |g, y| g * y * (T::one() - y),
+    pullback reads Output(y): |g, y| g * y * (T::one() - y),
 }
 
 unary_rule! {
     /// `y = x²`, elementwise. Derivative `2x`.
     square, Square,
     value: |v| v * v,
-    pullback reads x: |g, x| g * (x + x),
+    pullback reads Operand::<0>(x): |g, x| g * (x + x),
 }
 
 #[inline]
@@ -175,8 +176,13 @@ impl<T: Real, X: Value<Elem = T>> LeakyRelu<X> {
     /// Pullback of `leaky_relu(x, alpha)` to `x`; reads `x` and `alpha`.
     #[inline]
     #[track_caller]
-    pub fn arg<'s>(&self, d_x: &mut Option<X>, seed: impl Into<Seed<'s, X>>, x: &X, alpha: T)
-    where
+    pub fn arg<'s>(
+        &self,
+        d_x: &mut Option<X>,
+        seed: impl Into<Seed<'s, X>>,
+        Operand(x): Operand<0, &X>,
+        Const(alpha): Const<0, T>,
+    ) where
         X: 's,
     {
         accumulate_elementwise(d_x, seed.into(), x, |g, x| {
@@ -204,8 +210,13 @@ impl<T: Real, X: Value<Elem = T>> Elu<X> {
     /// Pullback of `elu(x, alpha)` to `x`; reads `x` and `alpha`.
     #[inline]
     #[track_caller]
-    pub fn arg<'s>(&self, d_x: &mut Option<X>, seed: impl Into<Seed<'s, X>>, x: &X, alpha: T)
-    where
+    pub fn arg<'s>(
+        &self,
+        d_x: &mut Option<X>,
+        seed: impl Into<Seed<'s, X>>,
+        Operand(x): Operand<0, &X>,
+        Const(alpha): Const<0, T>,
+    ) where
         X: 's,
     {
         accumulate_elementwise(d_x, seed.into(), x, |g, x| {

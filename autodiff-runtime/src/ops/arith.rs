@@ -5,6 +5,7 @@
 //! zero-sized handle that carries the operand types, with one method per operand.
 
 use super::adjoint::{accumulate, accumulate_seed, Seed};
+use super::reads::Operand;
 use crate::buffers::Fill;
 use crate::linalg::{gemm_accumulate, gemm_into, Op};
 use crate::real::Real;
@@ -499,8 +500,12 @@ impl<A: MulRule<B>, B> Mul<A, B> {
     /// Pullback of `a * b` to `a`; reads `b`.
     #[inline]
     #[track_caller]
-    pub fn lhs<'s>(&self, d_a: &mut Option<A>, seed: impl Into<Seed<'s, A::Output>>, b: &B)
-    where
+    pub fn lhs<'s>(
+        &self,
+        d_a: &mut Option<A>,
+        seed: impl Into<Seed<'s, A::Output>>,
+        Operand(b): Operand<1, &B>,
+    ) where
         A::Output: 's,
     {
         A::pullback_lhs(d_a, seed.into(), b);
@@ -508,8 +513,12 @@ impl<A: MulRule<B>, B> Mul<A, B> {
     /// Pullback of `a * b` to `b`; reads `a`.
     #[inline]
     #[track_caller]
-    pub fn rhs<'s>(&self, d_b: &mut Option<B>, seed: impl Into<Seed<'s, A::Output>>, a: &A)
-    where
+    pub fn rhs<'s>(
+        &self,
+        d_b: &mut Option<B>,
+        seed: impl Into<Seed<'s, A::Output>>,
+        Operand(a): Operand<0, &A>,
+    ) where
         A::Output: 's,
     {
         A::pullback_rhs(d_b, seed.into(), a);
@@ -609,16 +618,25 @@ pub fn div<A: DivRule<B>, B>(a: &A, b: &B) -> (A, A::Handle) {
 impl<A: DivRule<B>, B> Div<A, B> {
     /// Pullback of `a / b` to `a`; reads `b`.
     #[inline]
-    pub fn lhs<'s>(&self, d_a: &mut Option<A>, seed: impl Into<Seed<'s, A>>, b: &B)
-    where
+    pub fn lhs<'s>(
+        &self,
+        d_a: &mut Option<A>,
+        seed: impl Into<Seed<'s, A>>,
+        Operand(b): Operand<1, &B>,
+    ) where
         A: 's,
     {
         A::pullback_lhs(d_a, seed.into(), b);
     }
     /// Pullback of `a / b` to `b`; reads `a` and `b`.
     #[inline]
-    pub fn rhs<'s>(&self, d_b: &mut Option<B>, seed: impl Into<Seed<'s, A>>, a: &A, b: &B)
-    where
+    pub fn rhs<'s>(
+        &self,
+        d_b: &mut Option<B>,
+        seed: impl Into<Seed<'s, A>>,
+        Operand(a): Operand<0, &A>,
+        Operand(b): Operand<1, &B>,
+    ) where
         A: 's,
     {
         A::pullback_rhs(d_b, seed.into(), a, b);

@@ -7,6 +7,7 @@
 use super::adjoint::{
     accumulate, accumulate_elementwise, accumulate_elementwise2, scalar_seed, Seed,
 };
+use super::reads::{Operand, Output};
 use crate::real::Real;
 use crate::value::{assert_same_shape, Value};
 use core::marker::PhantomData;
@@ -55,8 +56,13 @@ pub fn powf<T: PowfRule>(x: &T, e: &T) -> (T, Powf<T>) {
 impl<T: PowfRule> Powf<T> {
     /// Pullback of `x.powf(e)` to `x`; reads `x` and `e`.
     #[inline]
-    pub fn lhs<'s>(&self, d_x: &mut Option<T>, seed: impl Into<Seed<'s, T>>, x: &T, e: &T)
-    where
+    pub fn lhs<'s>(
+        &self,
+        d_x: &mut Option<T>,
+        seed: impl Into<Seed<'s, T>>,
+        Operand(x): Operand<0, &T>,
+        Operand(e): Operand<1, &T>,
+    ) where
         T: 's,
     {
         if let Some(g) = scalar_seed(seed.into()) {
@@ -65,8 +71,13 @@ impl<T: PowfRule> Powf<T> {
     }
     /// Pullback of `x.powf(e)` to `e`; reads `x` and `y`.
     #[inline]
-    pub fn rhs<'s>(&self, d_e: &mut Option<T>, seed: impl Into<Seed<'s, T>>, x: &T, y: &T)
-    where
+    pub fn rhs<'s>(
+        &self,
+        d_e: &mut Option<T>,
+        seed: impl Into<Seed<'s, T>>,
+        Operand(x): Operand<0, &T>,
+        Output(y): Output<&T>,
+    ) where
         T: 's,
     {
         if let Some(g) = scalar_seed(seed.into()) {
@@ -122,16 +133,26 @@ fn select_into<T: Real + Value<Elem = T>>(slot: &mut Option<T>, seed: Seed<'_, T
 impl<T: MinMaxRule> Max<T> {
     /// Pullback of `a.max(b)` to `a`; reads `a` and `b`.
     #[inline]
-    pub fn lhs<'s>(&self, d_a: &mut Option<T>, seed: impl Into<Seed<'s, T>>, a: &T, b: &T)
-    where
+    pub fn lhs<'s>(
+        &self,
+        d_a: &mut Option<T>,
+        seed: impl Into<Seed<'s, T>>,
+        Operand(a): Operand<0, &T>,
+        Operand(b): Operand<1, &T>,
+    ) where
         T: 's,
     {
         select_into(d_a, seed.into(), first_is_max(*a, *b));
     }
     /// Pullback of `a.max(b)` to `b`; reads `a` and `b`.
     #[inline]
-    pub fn rhs<'s>(&self, d_b: &mut Option<T>, seed: impl Into<Seed<'s, T>>, a: &T, b: &T)
-    where
+    pub fn rhs<'s>(
+        &self,
+        d_b: &mut Option<T>,
+        seed: impl Into<Seed<'s, T>>,
+        Operand(a): Operand<0, &T>,
+        Operand(b): Operand<1, &T>,
+    ) where
         T: 's,
     {
         select_into(d_b, seed.into(), !first_is_max(*a, *b));
@@ -141,16 +162,26 @@ impl<T: MinMaxRule> Max<T> {
 impl<T: MinMaxRule> Min<T> {
     /// Pullback of `a.min(b)` to `a`; reads `a` and `b`.
     #[inline]
-    pub fn lhs<'s>(&self, d_a: &mut Option<T>, seed: impl Into<Seed<'s, T>>, a: &T, b: &T)
-    where
+    pub fn lhs<'s>(
+        &self,
+        d_a: &mut Option<T>,
+        seed: impl Into<Seed<'s, T>>,
+        Operand(a): Operand<0, &T>,
+        Operand(b): Operand<1, &T>,
+    ) where
         T: 's,
     {
         select_into(d_a, seed.into(), first_is_min(*a, *b));
     }
     /// Pullback of `a.min(b)` to `b`; reads `a` and `b`.
     #[inline]
-    pub fn rhs<'s>(&self, d_b: &mut Option<T>, seed: impl Into<Seed<'s, T>>, a: &T, b: &T)
-    where
+    pub fn rhs<'s>(
+        &self,
+        d_b: &mut Option<T>,
+        seed: impl Into<Seed<'s, T>>,
+        Operand(a): Operand<0, &T>,
+        Operand(b): Operand<1, &T>,
+    ) where
         T: 's,
     {
         select_into(d_b, seed.into(), !first_is_min(*a, *b));
@@ -178,8 +209,13 @@ impl<T: Real, X: Value<Elem = T>> Maxout<X> {
     /// Pullback of `maxout(a, b)` to `a`; reads `a` and `b`.
     #[inline]
     #[track_caller]
-    pub fn lhs<'s>(&self, d_a: &mut Option<X>, seed: impl Into<Seed<'s, X>>, a: &X, b: &X)
-    where
+    pub fn lhs<'s>(
+        &self,
+        d_a: &mut Option<X>,
+        seed: impl Into<Seed<'s, X>>,
+        Operand(a): Operand<0, &X>,
+        Operand(b): Operand<1, &X>,
+    ) where
         X: 's,
     {
         let zero = T::zero();
@@ -194,8 +230,13 @@ impl<T: Real, X: Value<Elem = T>> Maxout<X> {
     /// Pullback of `maxout(a, b)` to `b`; reads `a` and `b`.
     #[inline]
     #[track_caller]
-    pub fn rhs<'s>(&self, d_b: &mut Option<X>, seed: impl Into<Seed<'s, X>>, a: &X, b: &X)
-    where
+    pub fn rhs<'s>(
+        &self,
+        d_b: &mut Option<X>,
+        seed: impl Into<Seed<'s, X>>,
+        Operand(a): Operand<0, &X>,
+        Operand(b): Operand<1, &X>,
+    ) where
         X: 's,
     {
         let zero = T::zero();
@@ -254,8 +295,12 @@ impl<M: Value> ComponentMul<M> {
     /// Pullback of `a.component_mul(&b)` to `a`; reads `b`.
     #[inline]
     #[track_caller]
-    pub fn lhs<'s>(&self, d_a: &mut Option<M>, seed: impl Into<Seed<'s, M>>, b: &M)
-    where
+    pub fn lhs<'s>(
+        &self,
+        d_a: &mut Option<M>,
+        seed: impl Into<Seed<'s, M>>,
+        Operand(b): Operand<1, &M>,
+    ) where
         M: 's,
     {
         accumulate_elementwise(d_a, seed.into(), b, |g, b| g * b);
@@ -263,8 +308,12 @@ impl<M: Value> ComponentMul<M> {
     /// Pullback of `a.component_mul(&b)` to `b`; reads `a`.
     #[inline]
     #[track_caller]
-    pub fn rhs<'s>(&self, d_b: &mut Option<M>, seed: impl Into<Seed<'s, M>>, a: &M)
-    where
+    pub fn rhs<'s>(
+        &self,
+        d_b: &mut Option<M>,
+        seed: impl Into<Seed<'s, M>>,
+        Operand(a): Operand<0, &M>,
+    ) where
         M: 's,
     {
         accumulate_elementwise(d_b, seed.into(), a, |g, a| g * a);
@@ -275,8 +324,12 @@ impl<M: Value> ComponentDiv<M> {
     /// Pullback of `a.component_div(&b)` to `a`; reads `b`.
     #[inline]
     #[track_caller]
-    pub fn lhs<'s>(&self, d_a: &mut Option<M>, seed: impl Into<Seed<'s, M>>, b: &M)
-    where
+    pub fn lhs<'s>(
+        &self,
+        d_a: &mut Option<M>,
+        seed: impl Into<Seed<'s, M>>,
+        Operand(b): Operand<1, &M>,
+    ) where
         M: 's,
     {
         accumulate_elementwise(d_a, seed.into(), b, |g, b| g / b);
@@ -284,8 +337,13 @@ impl<M: Value> ComponentDiv<M> {
     /// Pullback of `a.component_div(&b)` to `b`; reads `a` and `b`.
     #[inline]
     #[track_caller]
-    pub fn rhs<'s>(&self, d_b: &mut Option<M>, seed: impl Into<Seed<'s, M>>, a: &M, b: &M)
-    where
+    pub fn rhs<'s>(
+        &self,
+        d_b: &mut Option<M>,
+        seed: impl Into<Seed<'s, M>>,
+        Operand(a): Operand<0, &M>,
+        Operand(b): Operand<1, &M>,
+    ) where
         M: 's,
     {
         accumulate_elementwise2(d_b, seed.into(), a, b, |g, a, b| -(g * a) / (b * b));

@@ -7,6 +7,7 @@
 //! Elementwise exponentials of a matrix are written `m.map(|v| v.exp())`.
 
 use super::adjoint::{accumulate, accumulate_elementwise, accumulate_seed, Seed};
+use super::reads::Output;
 use crate::real::Real;
 use crate::value::{Input, Value};
 use core::marker::PhantomData;
@@ -54,7 +55,7 @@ scalar_exponential!(f32);
 impl<T: Real + Value<Elem = T>> Exp<T> {
     /// Pullback of `x.exp()` to a scalar `x`: derivative `eˣ = y`; reads `y`.
     #[inline]
-    pub fn arg<'s>(&self, d_x: &mut Option<T>, seed: impl Into<Seed<'s, T>>, y: &T)
+    pub fn arg<'s>(&self, d_x: &mut Option<T>, seed: impl Into<Seed<'s, T>>, Output(y): Output<&T>)
     where
         T: 's,
     {
@@ -110,7 +111,7 @@ where
         &self,
         d_a: &mut Option<OMatrix<T, D, D>>,
         seed: impl Into<Seed<'s, OMatrix<T, D, D>>>,
-        y: &OMatrix<T, D, D>,
+        Output(y): Output<&OMatrix<T, D, D>>,
     ) where
         T: 's,
     {

@@ -3,6 +3,7 @@
 //! `softmax_cross_entropy`. Each rule's value and pullback; the labels are constants.
 
 use super::adjoint::{scalar_seed, Seed};
+use super::reads::{Const, Operand};
 use super::softmax::{exp_shifted, normalize_rows};
 use crate::real::Real;
 use crate::value::assert_same_shape;
@@ -82,8 +83,8 @@ where
         &self,
         d_scores: &mut Option<OMatrix<T, R, C>>,
         seed: impl Into<Seed<'s, T>>,
-        scores: &OMatrix<T, R, C>,
-        labels: &[usize],
+        Operand(scores): Operand<0, &OMatrix<T, R, C>>,
+        Const(labels): Const<0, &[usize]>,
     ) where
         T: 's,
     {
@@ -182,7 +183,7 @@ where
         self,
         d_scores: &mut Option<OMatrix<T, R, C>>,
         seed: impl Into<Seed<'s, T>>,
-        labels: &[usize],
+        Const(labels): Const<0, &[usize]>,
     ) where
         T: 's,
     {

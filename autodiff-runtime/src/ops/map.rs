@@ -69,7 +69,7 @@ where
     }
 
     /// Pullback of `m.map(f)` to a scalar the closure captured, through the `k`-th partial:
-    /// `d_c += Σᵢ seed[i]·partials[k][i]`.
+    /// `d_c += Σᵢ seed[i]·partials[k][i]`. A seed given by value goes back to the pool.
     #[inline]
     #[track_caller]
     pub fn captured<'s>(
@@ -81,9 +81,11 @@ where
         T: 's + crate::value::Value<Elem = T>,
     {
         let partial = self.partial(k);
-        if let Some(g) = seed.into().get() {
+        let seed = seed.into();
+        if let Some(g) = seed.get() {
             crate::value::assert_same_shape("map", g.shape(), partial.shape());
             accumulate(d_c, g.dot(partial));
         }
+        seed.done();
     }
 }

@@ -6,6 +6,7 @@
 
 use super::adjoint::{accumulate, accumulate_seed, Seed};
 use super::arith::scaled_into;
+use super::reads::Operand;
 use crate::buffers::{self, Fill};
 use crate::real::Real;
 use crate::value::{assert_same_shape, Input, Value};
@@ -143,7 +144,7 @@ where
         &self,
         d_m: &mut Option<OMatrix<T, R, C>>,
         seed: impl Into<Seed<'s, OMatrix<T, R, C>>>,
-        s: &T,
+        Operand(s): Operand<1, &T>,
     ) where
         T: 's,
     {
@@ -156,7 +157,7 @@ where
         &self,
         d_s: &mut Option<T>,
         seed: impl Into<Seed<'s, OMatrix<T, R, C>>>,
-        m: &OMatrix<T, R, C>,
+        Operand(m): Operand<0, &OMatrix<T, R, C>>,
     ) where
         T: 's + Value<Elem = T>,
     {

@@ -18,13 +18,15 @@ pub(crate) fn map_elems<X: Value, I: Input<X>>(x: I, f: impl FnMut(X::Elem) -> X
 
 /// Defines a unary elementwise rule on any `X: Value` with elements `T`: its zero-sized
 /// handle, its forward function and its one pullback `arg(d_x, seed, read)`, where `read` is
-/// `x` or `y`. The value and derivative expressions are written for one element of type `T`.
+/// the operand, `Operand::<0>(x)`, or the result, `Output(y)` (see [`reads`]). The value and
+/// derivative expressions are written for one element of type `T`.
 macro_rules! unary_rule {
     (
         $(#[$doc:meta])*
         $name:ident, $Handle:ident,
         value: |$v:ident| $value:expr,
-        pullback reads $read:ident: |$g:ident, $r:ident| $grad:expr $(,)?
+        pullback reads $Read:ident $(::<$index:literal>)? ($read:ident):
+            |$g:ident, $r:ident| $grad:expr $(,)?
     ) => {
         #[doc = concat!("The pullback handle of `", stringify!($name), "(x)`.")]
         pub struct $Handle<X>(core::marker::PhantomData<fn(&X)>);
@@ -41,7 +43,8 @@ macro_rules! unary_rule {
 
         impl<T: $crate::real::Real, X: $crate::value::Value<Elem = T>> $Handle<X> {
             #[doc = concat!(
-                "Pullback of `", stringify!($name), "(x)` to `x`; reads `", stringify!($read), "`."
+                "Pullback of `", stringify!($name), "(x)` to `x`; reads `", stringify!($read), "` (`",
+                stringify!($Read), "`)."
             )]
             #[inline]
             #[track_caller]
@@ -49,7 +52,7 @@ macro_rules! unary_rule {
                 &self,
                 d_x: &mut Option<X>,
                 seed: impl Into<$crate::ops::adjoint::Seed<'s, X>>,
-                $read: &X,
+                $crate::ops::reads::$Read($read): $crate::ops::reads::$Read<$($index,)? &X>,
             ) where
                 X: 's,
             {
@@ -72,6 +75,7 @@ pub mod exp;
 pub mod loss;
 pub mod map;
 pub mod matrix;
+pub mod reads;
 pub mod reduce;
 pub mod softmax;
 pub mod unary;

@@ -2,6 +2,7 @@
 //! rule's value, as nalgebra computes it, and its pullback, whose seed is a scalar.
 
 use super::adjoint::{accumulate_broadcast, accumulate_scaled, scalar_seed, Seed};
+use super::reads::{Operand, Output};
 use crate::real::Real;
 use crate::value::{assert_same_shape, Value};
 use core::marker::PhantomData;
@@ -122,8 +123,12 @@ impl<T: Real, M: Value<Elem = T>> NormSquared<M> {
     /// Pullback of `m.norm_squared()` to `m`; reads `m`.
     #[inline]
     #[track_caller]
-    pub fn arg<'s>(&self, d_m: &mut Option<M>, seed: impl Into<Seed<'s, M::Elem>>, m: &M)
-    where
+    pub fn arg<'s>(
+        &self,
+        d_m: &mut Option<M>,
+        seed: impl Into<Seed<'s, M::Elem>>,
+        Operand(m): Operand<0, &M>,
+    ) where
         M::Elem: 's,
     {
         if let Some(g) = scalar_seed(seed.into()) {
@@ -140,8 +145,8 @@ impl<T: Real, M: Value<Elem = T>> Norm<M> {
         &self,
         d_m: &mut Option<M>,
         seed: impl Into<Seed<'s, M::Elem>>,
-        m: &M,
-        y: &M::Elem,
+        Operand(m): Operand<0, &M>,
+        Output(y): Output<&M::Elem>,
     ) where
         M::Elem: 's,
     {
@@ -156,8 +161,12 @@ impl<T: Real, M: Value<Elem = T>> Dot<M> {
     /// Pullback of `a.dot(&b)` to `a`; reads `b`.
     #[inline]
     #[track_caller]
-    pub fn lhs<'s>(&self, d_a: &mut Option<M>, seed: impl Into<Seed<'s, M::Elem>>, b: &M)
-    where
+    pub fn lhs<'s>(
+        &self,
+        d_a: &mut Option<M>,
+        seed: impl Into<Seed<'s, M::Elem>>,
+        Operand(b): Operand<1, &M>,
+    ) where
         M::Elem: 's,
     {
         if let Some(g) = scalar_seed(seed.into()) {
@@ -167,8 +176,12 @@ impl<T: Real, M: Value<Elem = T>> Dot<M> {
     /// Pullback of `a.dot(&b)` to `b`; reads `a`.
     #[inline]
     #[track_caller]
-    pub fn rhs<'s>(&self, d_b: &mut Option<M>, seed: impl Into<Seed<'s, M::Elem>>, a: &M)
-    where
+    pub fn rhs<'s>(
+        &self,
+        d_b: &mut Option<M>,
+        seed: impl Into<Seed<'s, M::Elem>>,
+        Operand(a): Operand<0, &M>,
+    ) where
         M::Elem: 's,
     {
         if let Some(g) = scalar_seed(seed.into()) {

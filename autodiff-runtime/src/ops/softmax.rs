@@ -8,6 +8,7 @@
 #![allow(clippy::type_complexity)]
 
 use super::adjoint::Seed;
+use super::reads::Output;
 use crate::buffers;
 use crate::real::Real;
 use crate::value::{assert_same_shape, Value};
@@ -187,7 +188,7 @@ where
         &self,
         d_m: &mut Option<OMatrix<T, R, C>>,
         seed: impl Into<Seed<'s, OMatrix<T, R, C>>>,
-        y: &OMatrix<T, R, C>,
+        Output(y): Output<&OMatrix<T, R, C>>,
     ) where
         T: 's,
     {
@@ -211,7 +212,7 @@ where
         &self,
         d_m: &mut Option<OMatrix<T, R, C>>,
         seed: impl Into<Seed<'s, OMatrix<T, R, C>>>,
-        y: &OMatrix<T, R, C>,
+        Output(y): Output<&OMatrix<T, R, C>>,
     ) where
         T: 's,
     {

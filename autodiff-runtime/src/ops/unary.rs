@@ -8,6 +8,7 @@
 
 use super::adjoint::{accumulate_elementwise, Seed};
 use super::map_elems;
+use super::reads::{Const, Operand};
 use crate::real::Real;
 use crate::value::{Input, Value};
 use core::marker::PhantomData;
@@ -16,56 +17,56 @@ unary_rule! {
     /// `y = ln x`, elementwise. Derivative `1 / x`.
     ln, Ln,
     value: |v| v.ln(),
-    pullback reads x: |g, x| g / x,
+    pullback reads Operand::<0>(x): |g, x| g / x,
 }
 
 unary_rule! {
     /// `y = √x`, elementwise. Derivative `1 / (2√x) = 1 / (2y)` (infinite at `x = 0`).
     sqrt, Sqrt,
     value: |v| v.sqrt(),
-    pullback reads y: |g, y| g / (y + y),
+    pullback reads Output(y): |g, y| g / (y + y),
 }
 
 unary_rule! {
     /// `y = sin x`, elementwise. Derivative `cos x`.
     sin, Sin,
     value: |v| v.sin(),
-    pullback reads x: |g, x| g * x.cos(),
+    pullback reads Operand::<0>(x): |g, x| g * x.cos(),
 }
 
 unary_rule! {
     /// `y = cos x`, elementwise. Derivative `−sin x`.
     cos, Cos,
     value: |v| v.cos(),
-    pullback reads x: |g, x| -(g * x.sin()),
+    pullback reads Operand::<0>(x): |g, x| -(g * x.sin()),
 }
 
 unary_rule! {
     /// `y = tan x`, elementwise. Derivative `1 + tan² x = 1 + y²`.
     tan, Tan,
     value: |v| v.tan(),
-    pullback reads y: |g, y| g * (T::one() + y * y),
+    pullback reads Output(y): |g, y| g * (T::one() + y * y),
 }
 
 unary_rule! {
     /// `y = tanh x`, elementwise. Derivative `1 − tanh² x = 1 − y²`.
     tanh, Tanh,
     value: |v| v.tanh(),
-    pullback reads y: |g, y| g * (T::one() - y * y),
+    pullback reads Output(y): |g, y| g * (T::one() - y * y),
 }
 
 unary_rule! {
     /// `y = |x|`, elementwise. Derivative `sign x`, taken as `0` at `x = 0`.
     abs, Abs,
     value: |v| v.abs(),
-    pullback reads x: |g, x| sign(x) * g,
+    pullback reads Operand::<0>(x): |g, x| sign(x) * g,
 }
 
 unary_rule! {
     /// `y = 1 / x`, elementwise. Derivative `−1 / x² = −y²`.
     recip, Recip,
     value: |v| v.recip(),
-    pullback reads y: |g, y| -(g * y * y),
+    pullback reads Output(y): |g, y| -(g * y * y),
 }
 
 /// `−1`, `0` or `1`: the derivative of `|x|`, with `0` at `x = 0` (and for NaN).
@@ -94,8 +95,13 @@ impl<T: Real, X: Value<Elem = T>> Powi<X> {
     /// Pullback of `powi(x, n)` to `x`; reads `x` and `n`.
     #[inline]
     #[track_caller]
-    pub fn arg<'s>(&self, d_x: &mut Option<X>, seed: impl Into<Seed<'s, X>>, x: &X, n: i32)
-    where
+    pub fn arg<'s>(
+        &self,
+        d_x: &mut Option<X>,
+        seed: impl Into<Seed<'s, X>>,
+        Operand(x): Operand<0, &X>,
+        Const(n): Const<0, i32>,
+    ) where
         X: 's,
     {
         let scale: X::Elem = nalgebra::convert(f64::from(n));
