@@ -3,74 +3,8 @@
 //! forward sweep (so that a value is moved only when nothing reads it afterwards).
 
 use crate::ir::*;
+use crate::walk::expr_reads;
 use std::collections::HashMap;
-
-/// Calls `f` for every value a block's forward code reads, nested blocks included.
-pub fn block_reads(block: &Block, f: &mut impl FnMut(VarId)) {
-    for stmt in &block.stmts {
-        stmt_reads(stmt, f);
-    }
-}
-
-/// Calls `f` for every `let` of a block, nested blocks (branches, `map` closures) included.
-pub fn for_each_let(block: &Block, f: &mut impl FnMut(VarId, &Expr, proc_macro2::Span)) {
-    for stmt in &block.stmts {
-        match stmt {
-            Stmt::Let { var, expr, span } => {
-                f(*var, expr, *span);
-                if let Expr::Map(map) = expr {
-                    for_each_let(&map.body, f);
-                }
-            }
-            Stmt::If(i) => {
-                for_each_let(&i.then_block, f);
-                for_each_let(&i.else_block, f);
-            }
-        }
-    }
-}
-
-fn operand_reads(o: &Operand, f: &mut impl FnMut(VarId)) {
-    if let Operand::Var(v) = o {
-        f(*v);
-    }
-}
-
-fn stmt_reads(stmt: &Stmt, f: &mut impl FnMut(VarId)) {
-    match stmt {
-        Stmt::Let { expr, .. } => expr_reads(expr, f),
-        Stmt::If(i) => {
-            i.cond.reads.iter().for_each(|&v| f(v));
-            block_reads(&i.then_block, f);
-            block_reads(&i.else_block, f);
-            for m in &i.merges {
-                operand_reads(&m.then_value, f);
-                operand_reads(&m.else_value, f);
-            }
-        }
-    }
-}
-
-fn expr_reads(expr: &Expr, f: &mut impl FnMut(VarId)) {
-    match expr {
-        Expr::Const(v) => v.reads.iter().for_each(|&v| f(v)),
-        Expr::Op(op) => {
-            op.operands.iter().for_each(|o| operand_reads(o, f));
-            op.consts.iter().flat_map(|c| &c.reads).for_each(|&v| f(v));
-        }
-        Expr::Call(call) => {
-            for a in &call.args {
-                a.value.into_iter().for_each(&mut *f);
-                a.constant.iter().flat_map(|c| &c.reads).for_each(|&v| f(v));
-            }
-        }
-        Expr::Map(map) => {
-            operand_reads(&map.recv, f);
-            block_reads(&map.body, f);
-            operand_reads(&map.result, f);
-        }
-    }
-}
 
 /// Marks every value the result depends on as useful, walking the body backwards.
 pub fn mark_useful(body: &mut Body) {

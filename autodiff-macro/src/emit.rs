@@ -7,8 +7,9 @@ use crate::analyse::LastUse;
 use crate::code::Code;
 use crate::forward::Forward;
 use crate::ir::*;
+use crate::needs::Needs;
 use crate::outline::{self, is_lent, lent_name, Sweeps};
-use crate::reverse::{Mask, Needs, Reverse};
+use crate::reverse::{closure_sweeps, Mask, Reverse};
 use crate::signature::Signature;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -59,9 +60,11 @@ fn sweeps(f: &Function) -> syn::Result<Sweeps> {
     let needs = reverse.needs;
     kept_borrows(f.body, &needs.reads)?;
     let last_use = LastUse::of(&f.body.block, &f.body.result);
+    let closures = closure_sweeps(&code);
     let forward = Forward {
         code: &code,
         needs: &needs,
+        closures: &closures,
         last_use: &last_use,
         moved: Default::default(),
     };
@@ -209,7 +212,7 @@ fn unlend(sig: &Signature) -> Vec<TokenStream> {
 /// caller beyond the parameters, so it cannot keep such a reference.
 fn kept_borrows(body: &Body, reads: &std::collections::HashSet<VarId>) -> syn::Result<()> {
     let mut error: Option<syn::Error> = None;
-    crate::analyse::for_each_let(&body.block, &mut |var, expr, _| {
+    crate::walk::for_each_let(&body.block, &mut |var, expr, _| {
         let Expr::Const(borrow) = expr else { return };
         // A borrow that reads no binding (of a `static` or a `const`) lives long enough.
         if body.vars[var].binding_refs > 0 && !borrow.reads.is_empty() && reads.contains(&var) {

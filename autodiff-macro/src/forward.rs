@@ -4,7 +4,8 @@
 use crate::analyse::LastUse;
 use crate::code::{callee_item, Code};
 use crate::ir::*;
-use crate::reverse::{Needs, Reverse};
+use crate::needs::{ClosureSweeps, Needs};
+use crate::walk::{defined_in, owned_value};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use std::cell::RefCell;
@@ -13,6 +14,8 @@ use std::collections::{HashMap, HashSet};
 pub struct Forward<'a> {
     pub code: &'a Code<'a>,
     pub needs: &'a Needs,
+    /// The reverse sweeps of the body's active `map` closures.
+    pub closures: &'a ClosureSweeps,
     pub last_use: &'a LastUse,
     /// Owned bindings moved into an operation, a call or a branch's result.
     pub moved: RefCell<HashSet<VarId>>,
@@ -31,7 +34,7 @@ impl Forward<'_> {
         let vars = &self.code.body.vars;
         let rules = &self.code.rules;
         let moved = self.moved.borrow();
-        crate::reverse::defined_in(block)
+        defined_in(block)
             .into_iter()
             .chain(params.iter().copied())
             .filter(|v| {
@@ -179,26 +182,11 @@ impl Forward<'_> {
             let result = self.code.operand_at(&map.result, 0);
             return quote_spanned!(map.span=> let #name = (#recv).map(|#param| { #forward #result }););
         }
-        let inputs = self.code.map_inputs(map);
-        // The closure's own inputs: its element stands for the receiver.
-        let closure_inputs: Vec<VarId> = inputs
-            .iter()
-            .map(|&v| {
-                if Some(v) == map.recv.var() {
-                    map.param
-                } else {
-                    v
-                }
-            })
-            .collect();
-        let mut reverse = Reverse::new(self.code);
-        let sweep = reverse.sweep(
-            &map.body,
-            &map.result,
-            quote!(#rules::one()),
-            &closure_inputs,
-        );
-        let forward = self.inner_forward(&map.body, &map.result, &reverse.needs);
+        let Some(closure) = self.closures.get(&var) else {
+            unreachable!("the reverse sweep of every active closure is generated first")
+        };
+        let (closure_inputs, sweep) = (&closure.inputs, &closure.sweep);
+        let forward = self.inner_forward(&map.body, &map.result, &closure.needs);
         let result = self.code.operand_at(&map.result, 0);
         let partials = closure_inputs.iter().map(|&v| {
             let d = self.code.adjoint(v);
@@ -220,6 +208,7 @@ impl Forward<'_> {
         Forward {
             code: self.code,
             needs,
+            closures: self.closures,
             last_use: &last_use,
             moved: RefCell::default(),
         }
@@ -289,10 +278,4 @@ impl Forward<'_> {
         let record = record.into_iter();
         quote!((#(#items,)* #(#record,)*))
     }
-}
-
-/// A value the function owns and whose type is a differentiable value (so the pool takes
-/// it): an active local, or a differentiable parameter taken by value.
-pub fn owned_value(var: &Var) -> bool {
-    var.is_value() && var.binding_refs == 0
 }

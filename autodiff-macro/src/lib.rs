@@ -11,6 +11,7 @@ mod forward;
 mod ir;
 mod lower;
 mod names;
+mod needs;
 mod ops;
 mod outline;
 mod rename;
@@ -18,6 +19,7 @@ mod reverse;
 mod signature;
 #[cfg(test)]
 mod tests;
+mod walk;
 
 use proc_macro::TokenStream;
 

@@ -5,23 +5,13 @@
 //! exactly those (the tape), moving a value only when nothing reads it afterwards.
 
 use crate::code::Code;
-use crate::forward::owned_value;
 use crate::ir::*;
+use crate::needs::{ClosureSweep, ClosureSweeps, Needs};
 use crate::ops::Read;
+use crate::walk::{defined_in, for_each_let, owned_value};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap, HashSet};
-
-/// What the reverse sweep of a body needs from the forward sweep.
-#[derive(Default)]
-pub struct Needs {
-    /// Every binding the reverse sweep reads.
-    pub reads: HashSet<VarId>,
-    /// For each `if` (by its record): the branch-local bindings each branch saves.
-    pub saved: HashMap<VarId, (Vec<VarId>, Vec<VarId>)>,
-    /// Adjoint slots that always hold a value when the sweep ends.
-    pub reached: HashSet<VarId>,
-}
 
 pub struct Reverse<'a> {
     code: &'a Code<'a>,
@@ -545,25 +535,39 @@ fn givable(call: &Call, v: VarId) -> bool {
     passes == 1 && by_one_ref && !in_constant
 }
 
-/// The values a block defines at its own level (nested blocks define their own).
-pub fn defined_in(block: &Block) -> Vec<VarId> {
-    let mut out = Vec::new();
-    for stmt in &block.stmts {
-        match stmt {
-            Stmt::Let { var, expr, .. } => {
-                out.push(*var);
-                match expr {
-                    Expr::Op(op) => out.push(op.handle),
-                    Expr::Call(call) => out.push(call.tape),
-                    Expr::Map(map) => out.push(map.handle),
-                    Expr::Const(_) => {}
-                }
-            }
-            Stmt::If(i) => {
-                out.extend(i.merges.iter().map(|m| m.var));
-                out.push(i.record);
-            }
+/// The reverse sweep of every active `map` closure of `body`, generated before the forward
+/// sweep, which embeds each in its closure and saves what it reads.
+pub fn closure_sweeps(code: &Code) -> ClosureSweeps {
+    let mut out = ClosureSweeps::new();
+    for_each_let(&code.body.block, &mut |var, expr, _| {
+        let Expr::Map(map) = expr else { return };
+        if !code.body.vars[var].active() {
+            return;
         }
-    }
+        // The closure's own inputs: its element stands for the receiver.
+        let inputs: Vec<VarId> = code
+            .map_inputs(map)
+            .into_iter()
+            .map(|v| {
+                if Some(v) == map.recv.var() {
+                    map.param
+                } else {
+                    v
+                }
+            })
+            .collect();
+        let rules = &code.rules;
+        let mut reverse = Reverse::new(code);
+        let sweep = reverse.sweep(&map.body, &map.result, quote!(#rules::one()), &inputs);
+        let needs = reverse.needs;
+        out.insert(
+            var,
+            ClosureSweep {
+                inputs,
+                sweep,
+                needs,
+            },
+        );
+    });
     out
 }

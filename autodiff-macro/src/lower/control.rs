@@ -50,7 +50,7 @@ impl Lowerer<'_> {
             );
         }
         let mut captures = Vec::new();
-        crate::analyse::block_reads(&body, &mut |v| {
+        crate::walk::block_reads(&body, &mut |v| {
             if v < first_inner && !captures.contains(&v) {
                 captures.push(v);
             }
