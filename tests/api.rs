@@ -180,3 +180,15 @@ fn a_function_written_through_a_macro_rules_macro_is_differentiated() {
     let want = m.map(|v| 0.5 * (1.0 - (0.5 * v).tanh().powi(2)));
     assert!((grad.m - want).amax() < 1e-12);
 }
+
+/// A function that applies no rule at all (its result is a parameter): the generated code
+/// compiles without warnings (the crate denies them in CI) and its gradient is the identity.
+#[differentiate]
+fn identity(x: f64) -> f64 {
+    x
+}
+
+#[test]
+fn a_function_without_any_rule_is_differentiated() {
+    assert_eq!(identity_grad(2.5), (2.5, IdentityGrad { x: 1.0 }));
+}

@@ -9,16 +9,27 @@ use quote::quote;
 
 pub struct Code<'a> {
     pub body: &'a Body,
-    /// `::autodiff::__private::rules` (or under the path given by `crate = …`).
+    /// `__ad`: the name the sweeps give the rules (see [`Code::rules_alias`]).
     pub rules: TokenStream,
+    /// `::autodiff::__private::rules` (or under the path given by `crate = …`).
+    rules_path: TokenStream,
 }
 
 impl<'a> Code<'a> {
     pub fn new(body: &'a Body, krate: &TokenStream) -> Self {
         Code {
             body,
-            rules: quote!(#krate::__private::rules),
+            rules: quote!(__ad),
+            rules_path: quote!(#krate::__private::rules),
         }
+    }
+
+    /// `use ::autodiff::__private::rules as __ad;`, at the top of `NAME_fwd`, whose body holds
+    /// both sweeps: each rule is then named `__ad::mul`, which keeps every line of the sweeps
+    /// short enough to read.
+    pub fn rules_alias(&self) -> TokenStream {
+        let path = &self.rules_path;
+        quote!(use #path as __ad;)
     }
 
     pub fn name(&self, v: VarId) -> syn::Ident {

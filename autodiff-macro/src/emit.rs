@@ -80,8 +80,10 @@ fn sweeps(f: &Function) -> syn::Result<Sweeps> {
     let fn_name = &f.item.sig.ident;
     let grad_ty = outline::grad_ty(fn_name);
     let span = crate::rename::at(fn_name.span());
+    let alias = code.rules_alias();
     Ok(Sweeps {
         forward: quote_spanned! {span=>
+            #alias
             #(#shapes)*
             #forward_body
             let __ad_value = #value;

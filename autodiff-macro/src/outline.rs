@@ -194,7 +194,7 @@ pub fn items(
     let reverse_fn =
         quote!(::core::ops::FnOnce(#ret, [bool; #param_count] #(, #borrowed_tys)*) -> #grad_ty);
     let closure_ty = quote!(impl #reverse_fn + use<>);
-    let allow = quote!(#[allow(unused_mut, unused_variables, unused_parens, dead_code, non_snake_case, clippy::all)]);
+    let allow = quote!(#[allow(unused_mut, unused_variables, unused_imports, unused_parens, dead_code, non_snake_case, clippy::all)]);
 
     let grad_fn = sig.scalar_result.then(|| {
         quote! {
