@@ -194,7 +194,9 @@ pub fn items(
     let reverse_fn =
         quote!(::core::ops::FnOnce(#ret, [bool; #param_count] #(, #borrowed_tys)*) -> #grad_ty);
     let closure_ty = quote!(impl #reverse_fn + use<>);
-    let allow = quote!(#[allow(unused_mut, unused_variables, unused_imports, unused_parens, dead_code, non_snake_case, clippy::all)]);
+    // `unused` covers the lints generated code may trip (an unused binding, `mut` or import,
+    // parentheses kept for precedence, an item only another function calls).
+    let allow = quote!(#[allow(unused, non_snake_case, clippy::all)]);
 
     let grad_fn = sig.scalar_result.then(|| {
         quote! {
