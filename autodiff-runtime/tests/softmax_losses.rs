@@ -363,3 +363,32 @@ fn f32_softmax_and_losses() {
         rules::softmax_cross_entropy(&DMatrix::from_row_slice(1, 2, &[1000.0f32, -1000.0]), &[1]);
     assert_eq!(y32, 2000.0);
 }
+
+/// A zero seed (the loss's result reached no output) leaves the gradient empty and gives
+/// the probabilities' buffer back to the pool, where the next matrix of that shape finds it.
+#[test]
+fn softmax_cross_entropy_with_a_zero_seed_gives_its_buffer_back() {
+    autodiff_runtime::buffers::release();
+    let scores = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 0.5, -1.0, 0.0, 3.0]);
+    let labels = [2usize, 0];
+    let (_, h) = rules::softmax_cross_entropy(&scores, &labels);
+    let buffer = h.probabilities().as_ptr();
+    let mut d = None;
+    h.arg(&mut d, Seed::Zero, Const(&labels[..]));
+    assert!(d.is_none());
+    let before = autodiff_runtime::buffers::stats();
+    let next = autodiff_runtime::buffers::matrix::<f64, _, _>(
+        Dyn(2),
+        Dyn(3),
+        autodiff_runtime::buffers::Fill::Zeros,
+    );
+    let after = autodiff_runtime::buffers::stats();
+    assert_eq!(
+        (
+            after.reused - before.reused,
+            after.allocated - before.allocated
+        ),
+        (1, 0)
+    );
+    assert_eq!(next.as_ptr(), buffer, "in the probabilities' buffer");
+}

@@ -188,7 +188,8 @@ where
         T: 's,
     {
         let Some(g) = scalar_seed(seed.into()) else {
-            return;
+            // No gradient to compute: the probabilities' buffer goes back to the pool.
+            return crate::buffers::give_matrix(self.probabilities);
         };
         let mut p = self.probabilities;
         check_labels("softmax_cross_entropy", p.shape(), labels);
