@@ -40,6 +40,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         lambda: 1e-3,
         seed: 0,
         progress: Progress::Auto,
+        // Each step as one batch (the default; see `TrainConfig::shards`).
+        shards: 1,
     };
     let start = Instant::now();
     let history = train(&mut model, &data, &mut Sgd::new(1.0), &config)?;

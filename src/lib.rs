@@ -32,7 +32,7 @@ pub use autodiff_runtime::linalg;
 /// Networks built on `#[differentiate]`: layers, losses and the `Mlp` (`nn`), initialisation
 /// (`init`), optimizers (`optim`), data sets and minibatches (`data`), the training loop
 /// (`train`) and gradient checking (`gradcheck`).
-pub use autodiff_runtime::{buffers, data, gradcheck, init, nn, optim, train};
+pub use autodiff_runtime::{buffers, data, gradcheck, init, nn, optim, parallel, train};
 pub use nalgebra;
 
 /// Everything a differentiated function needs: the attribute, nalgebra's matrix types and

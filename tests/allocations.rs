@@ -305,3 +305,75 @@ fn training_steps_reuse_their_buffers_and_memory_does_not_grow() {
         assert_eq!(s.all.bytes_current, 0);
     }
 }
+
+/// Steps of the `Mlp` with each minibatch cut into shards on several threads
+/// (`parallel::sharded_grad`): after the warm-up, no thread allocates a matrix (each shard
+/// reports its own thread's pool), and what a step still allocates on the calling thread
+/// is small: the list of the shards' results, the `Mlp`'s and the optimizer's lists, the
+/// records of the jobs handed to the workers.
+#[test]
+fn sharded_steps_reuse_every_threads_buffers() {
+    use autodiff::parallel::sharded_grad;
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // Shards on as many threads as there are cores (the other tests cap products at one).
+    autodiff::linalg::set_max_threads(0);
+    buffers::release();
+    let mut rng = autodiff::init::seeded_rng(3);
+    let data = autodiff::data::spiral(100, 3, &mut rng);
+    let mut mlp = Mlp::new(
+        &[2, 100, 3],
+        Activation::Relu,
+        autodiff::init::Init::He,
+        &mut rng,
+    );
+    let mut sgd = Sgd::new(1.0);
+    let shards = 4;
+    // What each shard's thread took from its pool, and allocated, in the last step.
+    let pools = std::sync::Mutex::new(vec![
+        buffers::Stats {
+            reused: 0,
+            allocated: 0
+        };
+        shards
+    ]);
+    let sharded = steps(|| {
+        let (_, grad) = sharded_grad(data.len(), shards, |rows| {
+            let before = buffers::stats();
+            let x = buffers::copy(&data.x.rows(rows.start, rows.len()).clone_owned());
+            let result = mlp.loss_and_grad(&x, &data.labels[rows.clone()], Loss::Hinge, 0.0);
+            buffers::recycle(x);
+            let after = buffers::stats();
+            pools.lock().unwrap()[rows.start * shards / data.len()] = buffers::Stats {
+                reused: after.reused - before.reused,
+                allocated: after.allocated - before.allocated,
+            };
+            result
+        });
+        sgd.step(mlp.parameters_mut(), grad.parameters());
+        grad.recycle();
+    });
+    report("Mlp 2 → 100 → 3, 4 shards, SGD", &sharded);
+    for (i, s) in sharded.iter().enumerate().skip(WARM_UP) {
+        assert_eq!(s.pool.allocated, 0, "sharded: step {i} allocated matrices");
+        // The `Mlp`'s and the optimizer's lists, the shards' results, the pool's jobs.
+        assert!(s.all.count_total <= 32, "sharded: step {i}: {:?}", s.all);
+        assert!(s.all.bytes_total <= 8192, "sharded: step {i}: {:?}", s.all);
+        // The counter counts this thread's allocations and frees only: what a step leaves
+        // live here are the records of the jobs handed to the pool's workers (the shards',
+        // and the polling worker's when it had stopped polling), which the workers free.
+        assert!(s.all.count_current <= 2, "sharded: step {i}: {:?}", s.all);
+        assert!(s.all.bytes_current <= 128, "sharded: step {i}: {:?}", s.all);
+    }
+    for (i, pool) in pools.lock().unwrap().iter().enumerate() {
+        println!(
+            "  its shard {i}, last step: matrices {} reused, {} allocated",
+            pool.reused, pool.allocated
+        );
+        assert_eq!(
+            pool.allocated, 0,
+            "shard {i} allocated matrices in the last step"
+        );
+        assert!(pool.reused > 0, "shard {i} did not use its thread's pool");
+    }
+    autodiff::linalg::set_max_threads(1);
+}

@@ -15,6 +15,7 @@ pub mod linalg;
 pub mod nn;
 pub mod ops;
 pub mod optim;
+pub mod parallel;
 pub mod real;
 mod simd;
 pub mod stats;

@@ -38,9 +38,10 @@ mod kernel;
 mod split;
 mod thin;
 
-pub(crate) use split::zip_chunks;
+pub(crate) use split::{on_threads, threads_for_shards, zip_chunks};
 
 use crate::real::Real;
+use core::cell::Cell;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::Strided;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, Dyn, MatrixView, OMatrix};
@@ -183,13 +184,37 @@ pub fn set_max_threads(n: usize) {
 }
 
 /// The threads a large product uses: the number of cores, or `RAYON_NUM_THREADS` when that is
-/// set, capped by [`set_max_threads`].
+/// set, capped by [`set_max_threads`]; 1 inside a shard of [`crate::parallel::sharded_grad`],
+/// whose shards already keep every core busy.
 pub fn max_threads() -> usize {
+    if ONE_THREAD_HERE.with(Cell::get) {
+        return 1;
+    }
     let pool = split::available_threads();
     match MAX_THREADS.load(Ordering::Relaxed) {
         0 => pool,
         cap => cap.min(pool),
     }
+}
+
+thread_local! {
+    /// Whether products (and shared loops) started on this thread stay on it.
+    static ONE_THREAD_HERE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with every product and shared loop it starts on the current thread alone (what
+/// [`max_threads`] returns there is 1), whatever the process-wide cap: the shards of
+/// [`crate::parallel::sharded_grad`] run this way, one per thread, so that their products
+/// do not hand blocks to threads that are busy with other shards.
+pub(crate) fn on_this_thread<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ONE_THREAD_HERE.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(ONE_THREAD_HERE.with(|c| c.replace(true)));
+    f()
 }
 
 /// Wakes the threads that large products are split between, and waits until one is ready:

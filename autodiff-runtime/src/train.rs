@@ -41,11 +41,18 @@ pub struct TrainConfig {
     pub seed: u64,
     /// How progress is shown.
     pub progress: Progress,
+    /// The number of shards each minibatch is cut into, their gradients derived on as many
+    /// threads at once ([`Mlp::loss_and_grad_sharded`]). `1` (the default) computes each
+    /// step as one batch, whose large matrix products still use every core; more shards
+    /// keep the cores busy when the products are too small to split (a small or medium
+    /// network). A run depends on the number of shards, not on the number of threads, and
+    /// equals the one-shard run to rounding. `0` counts as 1.
+    pub shards: usize,
 }
 
 impl Default for TrainConfig {
     /// 100 full-batch epochs of softmax cross-entropy without regularization, seed 0,
-    /// automatic progress.
+    /// automatic progress, one shard.
     fn default() -> Self {
         TrainConfig {
             epochs: 100,
@@ -54,6 +61,7 @@ impl Default for TrainConfig {
             lambda: 0.0,
             seed: 0,
             progress: Progress::Auto,
+            shards: 1,
         }
     }
 }
@@ -155,7 +163,8 @@ impl std::error::Error for TrainError {}
 ///
 /// Each epoch shuffles the samples with a generator seeded from `config.seed` (drawn once
 /// per run, so epochs differ), cuts them into minibatches, and for each takes the derived
-/// gradient of the objective ([`Mlp::loss_and_grad`]) and one optimizer step.
+/// gradient of the objective ([`Mlp::loss_and_grad`], or [`Mlp::loss_and_grad_sharded`] on
+/// several threads when `config.shards` is above 1) and one optimizer step.
 ///
 /// ```
 /// use autodiff_runtime::data::spiral;
@@ -232,7 +241,13 @@ fn descend(
     optimizer: &mut impl Optimizer,
     config: &TrainConfig,
 ) -> Result<f64, (&'static str, f64)> {
-    let (loss, grad) = model.loss_and_grad(&batch.x, &batch.labels, config.loss, config.lambda);
+    let (loss, grad) = model.loss_and_grad_sharded(
+        &batch.x,
+        &batch.labels,
+        config.loss,
+        config.lambda,
+        config.shards,
+    );
     if !loss.is_finite() {
         return Err(("loss", loss));
     }

@@ -132,6 +132,50 @@ pub(crate) fn zip_chunks<A: Send, B: Sync>(
     });
 }
 
+/// The number of threads [`on_threads`] runs on when asked for `wanted`: at most the
+/// threads products may use ([`super::max_threads`]), and at least 1.
+pub(crate) fn threads_for_shards(wanted: usize) -> usize {
+    let pool = pool().map_or(0, rayon::ThreadPool::current_num_threads);
+    wanted.min(super::max_threads()).min(pool + 1).max(1)
+}
+
+/// `f(i)` for every `i` below `threads` (as given by [`threads_for_shards`]), each on its own
+/// thread: `f(0)` on the calling thread, `f(i)` on the pool's worker `i − 1`, always the
+/// same one, so that what a thread takes from its buffer pool in one call it gets back in
+/// the next. Returns when every `f(i)` has returned; a worker then keeps polling for the
+/// next call (see the module's documentation).
+///
+/// The `f(i)` may wait for each other (the threads run at the same time), but must not wait
+/// for work given to the pool otherwise.
+pub(crate) fn on_threads(threads: usize, f: impl Fn(usize) + Sync) {
+    let Some(pool) = pool().filter(|_| threads > 1) else {
+        return f(0);
+    };
+    assert!(
+        threads <= pool.current_num_threads() + 1,
+        "on_threads: {threads} threads asked of a pool of {} workers",
+        pool.current_num_threads()
+    );
+    let pending = AtomicUsize::new(threads - 1);
+    let (f, pending_ref) = (&f, &pending);
+    pool.in_place_scope(|scope| {
+        scope.spawn_broadcast(move |_, ctx| {
+            let i = ctx.index() + 1;
+            if i < threads {
+                f(i);
+                pending_ref.fetch_sub(1, Ordering::Release);
+            }
+        });
+        f(0);
+        // As in [`in_parts`]: poll for the workers a while rather than fall asleep at once.
+        let polling = Instant::now();
+        while pending.load(Ordering::Acquire) > 0 && polling.elapsed() < KEEP_WARM {
+            std::thread::yield_now();
+        }
+    });
+    keep_warm(pool);
+}
+
 /// The pool and the number of parts (at most `wanted`) for work that could use `wanted`
 /// threads and takes about `expected` on one thread, when a worker is awake to take them;
 /// `None` when the work should run on the calling thread. Then a worker is woken and asked

@@ -210,3 +210,49 @@ impl LayerGrad {
         }
     }
 }
+
+impl crate::parallel::Gradient for LayerGrad {
+    fn scale_by(&mut self, factor: f64) {
+        match self {
+            LayerGrad::Dense { w, b } => {
+                w.scale_by(factor);
+                b.scale_by(factor);
+            }
+            LayerGrad::Maxout { w_a, b_a, w_b, b_b } => {
+                w_a.scale_by(factor);
+                b_a.scale_by(factor);
+                w_b.scale_by(factor);
+                b_b.scale_by(factor);
+            }
+        }
+    }
+
+    #[track_caller]
+    fn add_scaled(&mut self, factor: f64, other: &Self) {
+        match (self, other) {
+            (LayerGrad::Dense { w, b }, LayerGrad::Dense { w: ow, b: ob }) => {
+                w.add_scaled(factor, ow);
+                b.add_scaled(factor, ob);
+            }
+            (
+                LayerGrad::Maxout { w_a, b_a, w_b, b_b },
+                LayerGrad::Maxout {
+                    w_a: owa,
+                    b_a: oba,
+                    w_b: owb,
+                    b_b: obb,
+                },
+            ) => {
+                w_a.add_scaled(factor, owa);
+                b_a.add_scaled(factor, oba);
+                w_b.add_scaled(factor, owb);
+                b_b.add_scaled(factor, obb);
+            }
+            _ => panic!("add_scaled: the gradients of a dense and of a maxout layer"),
+        }
+    }
+
+    fn recycle_buffers(self) {
+        LayerGrad::recycle(self);
+    }
+}

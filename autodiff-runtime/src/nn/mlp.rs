@@ -235,6 +235,35 @@ impl Mlp {
         (data_loss + penalty, MlpGrad { layers: grads })
     }
 
+    /// [`Mlp::loss_and_grad`] with the batch cut into `shards` shards of rows whose
+    /// gradients are derived on several threads at once and summed in the order of the
+    /// shards ([`crate::parallel::sharded_grad`]); the L2 penalty is added once, to the sum.
+    ///
+    /// The result depends on `shards` only (not on the number of threads or on timing), and
+    /// equals [`Mlp::loss_and_grad`] to rounding; with `shards` 0 or 1 it is
+    /// [`Mlp::loss_and_grad`] itself. Each shard copies its rows of `x` into a buffer of its
+    /// thread's pool.
+    pub fn loss_and_grad_sharded(
+        &self,
+        x: &DMatrix<f64>,
+        labels: &[usize],
+        loss: Loss,
+        lambda: f64,
+        shards: usize,
+    ) -> (f64, MlpGrad) {
+        if shards <= 1 || x.nrows() <= 1 {
+            return self.loss_and_grad(x, labels, loss, lambda);
+        }
+        let (data_loss, mut grad) = crate::parallel::sharded_grad(x.nrows(), shards, |rows| {
+            let shard = rows_of(x, rows.clone());
+            let result = self.loss_and_grad(&shard, &labels[rows], loss, 0.0);
+            crate::buffers::recycle(shard);
+            result
+        });
+        let penalty = self.add_penalty_grads(&mut grad.layers, lambda);
+        (data_loss + penalty, grad)
+    }
+
     /// Adds the gradient of each weight matrix's `½·λ·‖W‖²` to `grads` and returns the sum
     /// of the penalties, in the order of [`Mlp::penalty`].
     fn add_penalty_grads(&self, grads: &mut [LayerGrad], lambda: f64) -> f64 {
@@ -282,6 +311,35 @@ impl MlpGrad {
             .sum::<f64>()
             .sqrt()
     }
+}
+
+impl crate::parallel::Gradient for MlpGrad {
+    fn scale_by(&mut self, factor: f64) {
+        self.layers.iter_mut().for_each(|g| g.scale_by(factor));
+    }
+
+    #[track_caller]
+    fn add_scaled(&mut self, factor: f64, other: &Self) {
+        self.layers.add_scaled(factor, &other.layers);
+    }
+
+    fn recycle_buffers(self) {
+        self.recycle();
+    }
+}
+
+/// The rows `rows` of `x`, in a buffer of the current thread's pool.
+fn rows_of(x: &DMatrix<f64>, rows: core::ops::Range<usize>) -> DMatrix<f64> {
+    let mut out: DMatrix<f64> = crate::buffers::matrix(
+        nalgebra::Dyn(rows.len()),
+        nalgebra::Dyn(x.ncols()),
+        crate::buffers::Fill::Overwritten,
+    );
+    for (mut to, from) in out.column_iter_mut().zip(x.column_iter()) {
+        to.as_mut_slice()
+            .copy_from_slice(&from.as_slice()[rows.clone()]);
+    }
+    out
 }
 
 /// The index of the largest element of each row (the first one on ties).
