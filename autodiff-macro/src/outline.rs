@@ -67,6 +67,9 @@ struct Names {
     /// `mod f; pub use f::*;` layout), the module, which holds the free functions.
     adapter_fwd: syn::Ident,
     adapter_bwd: syn::Ident,
+    /// The trait of the reverse closure (`FnOnce(seed, wanted, borrowed…) -> NameGrad`), so
+    /// that the signatures that take or return it name it in one word.
+    reverse_trait: syn::Ident,
 }
 
 impl Names {
@@ -81,6 +84,11 @@ impl Names {
             grad: format_ident!("{}_grad", fn_name),
             adapter_fwd: crate::code::adapter(fn_name, "fwd"),
             adapter_bwd: crate::code::adapter(fn_name, "bwd"),
+            reverse_trait: {
+                let name = fn_name.to_string();
+                let name = name.strip_prefix("r#").unwrap_or(&name);
+                format_ident!("__AdReverse_{}", name, span = fn_name.span())
+            },
         }
     }
 }
@@ -167,6 +175,7 @@ pub fn items(
         grad,
         adapter_fwd,
         adapter_bwd,
+        reverse_trait,
     } = item_names;
     let (grad_doc, tape_doc, fwd_doc, bwd_doc) = (&docs.grad, &docs.tape, &docs.fwd, &docs.bwd);
     let (vjp_doc, grad_fn_doc, adapter_doc) = (&docs.vjp, &docs.grad_fn, &docs.adapter);
@@ -193,7 +202,7 @@ pub fn items(
     } = Borrowed::of(sig, &rules);
     let reverse_fn =
         quote!(::core::ops::FnOnce(#ret, [bool; #param_count] #(, #borrowed_tys)*) -> #grad_ty);
-    let closure_ty = quote!(impl #reverse_fn + use<>);
+    let closure_ty = quote!(impl #reverse_trait + use<>);
     // `unused` covers the lints generated code may trip (an unused binding, `mut` or import,
     // parentheses kept for precedence, an item only another function calls).
     let allow = quote!(#[allow(unused, non_snake_case, clippy::all)]);
@@ -225,6 +234,11 @@ pub fn items(
             #(#fields,)*
         }
 
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis trait #reverse_trait: #reverse_fn {}
+        impl<__AdF: #reverse_fn> #reverse_trait for __AdF {}
+
         #[doc = #tape_doc]
         #[allow(dead_code)]
         #vis struct #tape_ty<'__ad, __AdReverse> {
@@ -247,7 +261,7 @@ pub fn items(
         #[doc = #bwd_doc]
         #[inline]
         #allow
-        #vis fn #bwd<'__ad, __AdReverse: #reverse_fn>(tape: #tape_ty<'__ad, __AdReverse>, seed: #ret) -> #grad_ty {
+        #vis fn #bwd<'__ad, __AdReverse: #reverse_trait>(tape: #tape_ty<'__ad, __AdReverse>, seed: #ret) -> #grad_ty {
             (tape.reverse)(seed, [true; #param_count] #(, #tape_args)*)
         }
 
@@ -274,7 +288,7 @@ pub fn items(
         #[doc(hidden)]
         #[inline]
         #allow
-        #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
+        #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_trait>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
             let __ad_grad = reverse(seed, wanted #(, #adapter_args)*);
             (#(#positional,)*)
         }
@@ -296,7 +310,7 @@ pub fn items(
             #[doc = #bwd_doc]
             #[doc(hidden)]
             #[inline]
-            #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_fn>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
+            #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_trait>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
                 #adapter_bwd(reverse, seed, wanted #(, #borrowed_names)*)
             }
         }
