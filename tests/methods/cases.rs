@@ -508,5 +508,5 @@ case!(grad ss_trace / ss_trace_vjp / ss_trace_fwd / ss_trace_is_the_primal: (m: 
 fn sq32_trace(m: DMatrix<f32>) -> f32 { m.trace() }
 case!(bits sq32_trace / sq32_trace_vjp / sq32_trace_fwd / sq32_trace_is_the_primal: (m: DMatrix<f32> = sq32()) -> f32);
 #[differentiate]
-fn dm_max_then_scalar_max(m: DMatrix<f64>, c: f64) -> f64 { m.max().max(c) - (&m).min().min(c * c) }
+fn dm_max_then_scalar_max(m: DMatrix<f64>, c: f64) -> f64 { m.max().max(c) - m.min().min(c * c) }
 case!(grad dm_max_then_scalar_max / dm_max_then_scalar_max_vjp / dm_max_then_scalar_max_fwd / dm_max_then_scalar_max_is_the_primal: (m: DMatrix<f64> = dm(); c: f64 = s()) -> f64);
