@@ -128,6 +128,10 @@ unary!(POWI, "powi", [Op(0), Const(0)], 1, moves);
 binary!(POWF, "powf", [Op(0), Op(1)], [Op(0), Out]);
 binary!(MAX, "max", [Op(0), Op(1)], [Op(0), Op(1)]);
 binary!(MIN, "min", [Op(0), Op(1)], [Op(0), Op(1)]);
+// `m.max()`, `m.min()` with no argument: the largest, the smallest element of a matrix. The
+// handle keeps which element it was; the pullback reads nothing else.
+unary!(MAX_ELEMENT, "max_element", [], 0);
+unary!(MIN_ELEMENT, "min_element", [], 0);
 
 // The pullback of relu reads the sign pattern its handle keeps, not the output: the output
 // can go back to the pool as soon as the product after it has read it.
@@ -149,6 +153,11 @@ binary!(
 unary!(TRANSPOSE, "transpose", [], 0);
 unary!(SUM, "sum", [], 0);
 unary!(MEAN, "mean", [], 0);
+unary!(TRACE, "trace", [], 0);
+unary!(ROW_SUM, "row_sum", [], 0);
+unary!(COLUMN_SUM, "column_sum", [], 0);
+unary!(ROW_MEAN, "row_mean", [], 0);
+unary!(COLUMN_MEAN, "column_mean", [], 0);
 unary!(NORM_SQUARED, "norm_squared", [Op(0)], 0);
 unary!(NORM, "norm", [Op(0), Out], 0);
 binary!(DOT, "dot", [Op(1)], [Op(0)]);
@@ -165,9 +174,13 @@ unary!(
     1
 );
 
-/// Methods with a derivative rule: `recv.name(args)`; the receiver is operand 0.
-pub fn method(name: &str) -> Option<&'static OpDef> {
+/// Methods with a derivative rule: `recv.name(args)` with `args` arguments; the receiver is
+/// operand 0. `max` and `min` are two methods: with no argument, the largest or smallest
+/// element of a matrix; with one, the larger or smaller of two scalars.
+pub fn method(name: &str, args: usize) -> Option<&'static OpDef> {
     Some(match name {
+        "max" if args == 0 => &MAX_ELEMENT,
+        "min" if args == 0 => &MIN_ELEMENT,
         "exp" => &EXP,
         "ln" => &LN,
         "sqrt" => &SQRT,
@@ -186,6 +199,11 @@ pub fn method(name: &str) -> Option<&'static OpDef> {
         "component_div" => &COMPONENT_DIV,
         "sum" => &SUM,
         "mean" => &MEAN,
+        "trace" => &TRACE,
+        "row_sum" => &ROW_SUM,
+        "column_sum" => &COLUMN_SUM,
+        "row_mean" => &ROW_MEAN,
+        "column_mean" => &COLUMN_MEAN,
         "norm_squared" => &NORM_SQUARED,
         "norm" => &NORM,
         "dot" => &DOT,
@@ -230,5 +248,5 @@ pub fn is_identity_method(name: &str) -> bool {
 /// The methods with a rule, for error messages.
 pub const METHOD_NAMES: &str =
     "exp, ln, sqrt, powi, powf, sin, cos, tan, tanh, abs, max, min, recip, \
-     transpose, component_mul, component_div, sum, mean, norm_squared, norm, dot, add_scalar, \
-     scale, map";
+     transpose, component_mul, component_div, sum, mean, row_sum, column_sum, row_mean, \
+     column_mean, trace, norm_squared, norm, dot, add_scalar, scale, map";

@@ -37,8 +37,10 @@ pub mod __private {
         pub use crate::ops::activation::*;
         pub use crate::ops::adjoint::*;
         pub use crate::ops::arith::*;
+        pub use crate::ops::axis::*;
         pub use crate::ops::binary::*;
         pub use crate::ops::exp::*;
+        pub use crate::ops::extremes::*;
         pub use crate::ops::loss::*;
         pub use crate::ops::map::*;
         pub use crate::ops::matrix::*;

@@ -387,3 +387,126 @@ case!(grad sq_exp_sum / sq_exp_sum_vjp / sq_exp_sum_fwd / sq_exp_sum_is_the_prim
 #[differentiate]
 fn sq32_exp(m: DMatrix<f32>) -> DMatrix<f32> { m.exp() }
 case!(bits sq32_exp / sq32_exp_vjp / sq32_exp_fwd / sq32_exp_is_the_primal: (m: DMatrix<f32> = sq32()) -> DMatrix<f32>);
+
+// Reductions: the largest and smallest element (`max`, `min` without an argument), the
+// sums and means along rows or columns, and the trace of square matrices.
+#[differentiate]
+fn dm_max(m: DMatrix<f64>) -> f64 { m.max() }
+case!(grad dm_max / dm_max_vjp / dm_max_fwd / dm_max_is_the_primal: (m: DMatrix<f64> = dm()) -> f64);
+#[differentiate]
+fn dm_min(m: DMatrix<f64>) -> f64 { m.min() }
+case!(grad dm_min / dm_min_vjp / dm_min_fwd / dm_min_is_the_primal: (m: DMatrix<f64> = dm()) -> f64);
+#[differentiate]
+fn dm_row_sum(m: DMatrix<f64>) -> RowDVector<f64> { m.row_sum() }
+case!(grad dm_row_sum / dm_row_sum_vjp / dm_row_sum_fwd / dm_row_sum_is_the_primal: (m: DMatrix<f64> = dm()) -> RowDVector<f64>);
+#[differentiate]
+fn dm_column_sum(m: DMatrix<f64>) -> DVector<f64> { m.column_sum() }
+case!(grad dm_column_sum / dm_column_sum_vjp / dm_column_sum_fwd / dm_column_sum_is_the_primal: (m: DMatrix<f64> = dm()) -> DVector<f64>);
+#[differentiate]
+fn dm_row_mean(m: DMatrix<f64>) -> RowDVector<f64> { m.row_mean() }
+case!(grad dm_row_mean / dm_row_mean_vjp / dm_row_mean_fwd / dm_row_mean_is_the_primal: (m: DMatrix<f64> = dm()) -> RowDVector<f64>);
+#[differentiate]
+fn dm_column_mean(m: DMatrix<f64>) -> DVector<f64> { m.column_mean() }
+case!(grad dm_column_mean / dm_column_mean_vjp / dm_column_mean_fwd / dm_column_mean_is_the_primal: (m: DMatrix<f64> = dm()) -> DVector<f64>);
+#[differentiate]
+fn dv_max(m: DVector<f64>) -> f64 { m.max() }
+case!(grad dv_max / dv_max_vjp / dv_max_fwd / dv_max_is_the_primal: (m: DVector<f64> = dv()) -> f64);
+#[differentiate]
+fn dv_min(m: DVector<f64>) -> f64 { m.min() }
+case!(grad dv_min / dv_min_vjp / dv_min_fwd / dv_min_is_the_primal: (m: DVector<f64> = dv()) -> f64);
+#[differentiate]
+fn dv_row_sum(m: DVector<f64>) -> SMatrix<f64, 1, 1> { m.row_sum() }
+case!(grad dv_row_sum / dv_row_sum_vjp / dv_row_sum_fwd / dv_row_sum_is_the_primal: (m: DVector<f64> = dv()) -> SMatrix<f64, 1, 1>);
+#[differentiate]
+fn dv_column_sum(m: DVector<f64>) -> DVector<f64> { m.column_sum() }
+case!(grad dv_column_sum / dv_column_sum_vjp / dv_column_sum_fwd / dv_column_sum_is_the_primal: (m: DVector<f64> = dv()) -> DVector<f64>);
+#[differentiate]
+fn dv_row_mean(m: DVector<f64>) -> SMatrix<f64, 1, 1> { m.row_mean() }
+case!(grad dv_row_mean / dv_row_mean_vjp / dv_row_mean_fwd / dv_row_mean_is_the_primal: (m: DVector<f64> = dv()) -> SMatrix<f64, 1, 1>);
+#[differentiate]
+fn dv_column_mean(m: DVector<f64>) -> DVector<f64> { m.column_mean() }
+case!(grad dv_column_mean / dv_column_mean_vjp / dv_column_mean_fwd / dv_column_mean_is_the_primal: (m: DVector<f64> = dv()) -> DVector<f64>);
+#[differentiate]
+fn rv_max(m: RowDVector<f64>) -> f64 { m.max() }
+case!(grad rv_max / rv_max_vjp / rv_max_fwd / rv_max_is_the_primal: (m: RowDVector<f64> = rv()) -> f64);
+#[differentiate]
+fn rv_min(m: RowDVector<f64>) -> f64 { m.min() }
+case!(grad rv_min / rv_min_vjp / rv_min_fwd / rv_min_is_the_primal: (m: RowDVector<f64> = rv()) -> f64);
+#[differentiate]
+fn rv_row_sum(m: RowDVector<f64>) -> RowDVector<f64> { m.row_sum() }
+case!(grad rv_row_sum / rv_row_sum_vjp / rv_row_sum_fwd / rv_row_sum_is_the_primal: (m: RowDVector<f64> = rv()) -> RowDVector<f64>);
+#[differentiate]
+fn rv_column_sum(m: RowDVector<f64>) -> SMatrix<f64, 1, 1> { m.column_sum() }
+case!(grad rv_column_sum / rv_column_sum_vjp / rv_column_sum_fwd / rv_column_sum_is_the_primal: (m: RowDVector<f64> = rv()) -> SMatrix<f64, 1, 1>);
+#[differentiate]
+fn rv_row_mean(m: RowDVector<f64>) -> RowDVector<f64> { m.row_mean() }
+case!(grad rv_row_mean / rv_row_mean_vjp / rv_row_mean_fwd / rv_row_mean_is_the_primal: (m: RowDVector<f64> = rv()) -> RowDVector<f64>);
+#[differentiate]
+fn rv_column_mean(m: RowDVector<f64>) -> SMatrix<f64, 1, 1> { m.column_mean() }
+case!(grad rv_column_mean / rv_column_mean_vjp / rv_column_mean_fwd / rv_column_mean_is_the_primal: (m: RowDVector<f64> = rv()) -> SMatrix<f64, 1, 1>);
+#[differentiate]
+fn sm_max(m: SMatrix<f64, 2, 3>) -> f64 { m.max() }
+case!(grad sm_max / sm_max_vjp / sm_max_fwd / sm_max_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> f64);
+#[differentiate]
+fn sm_min(m: SMatrix<f64, 2, 3>) -> f64 { m.min() }
+case!(grad sm_min / sm_min_vjp / sm_min_fwd / sm_min_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> f64);
+#[differentiate]
+fn sm_row_sum(m: SMatrix<f64, 2, 3>) -> SMatrix<f64, 1, 3> { m.row_sum() }
+case!(grad sm_row_sum / sm_row_sum_vjp / sm_row_sum_fwd / sm_row_sum_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> SMatrix<f64, 1, 3>);
+#[differentiate]
+fn sm_column_sum(m: SMatrix<f64, 2, 3>) -> SMatrix<f64, 2, 1> { m.column_sum() }
+case!(grad sm_column_sum / sm_column_sum_vjp / sm_column_sum_fwd / sm_column_sum_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> SMatrix<f64, 2, 1>);
+#[differentiate]
+fn sm_row_mean(m: SMatrix<f64, 2, 3>) -> SMatrix<f64, 1, 3> { m.row_mean() }
+case!(grad sm_row_mean / sm_row_mean_vjp / sm_row_mean_fwd / sm_row_mean_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> SMatrix<f64, 1, 3>);
+#[differentiate]
+fn sm_column_mean(m: SMatrix<f64, 2, 3>) -> SMatrix<f64, 2, 1> { m.column_mean() }
+case!(grad sm_column_mean / sm_column_mean_vjp / sm_column_mean_fwd / sm_column_mean_is_the_primal: (m: SMatrix<f64, 2, 3> = sm()) -> SMatrix<f64, 2, 1>);
+#[differentiate]
+fn sv_max(m: SVector<f64, 3>) -> f64 { m.max() }
+case!(grad sv_max / sv_max_vjp / sv_max_fwd / sv_max_is_the_primal: (m: SVector<f64, 3> = sv()) -> f64);
+#[differentiate]
+fn sv_min(m: SVector<f64, 3>) -> f64 { m.min() }
+case!(grad sv_min / sv_min_vjp / sv_min_fwd / sv_min_is_the_primal: (m: SVector<f64, 3> = sv()) -> f64);
+#[differentiate]
+fn sv_row_sum(m: SVector<f64, 3>) -> SMatrix<f64, 1, 1> { m.row_sum() }
+case!(grad sv_row_sum / sv_row_sum_vjp / sv_row_sum_fwd / sv_row_sum_is_the_primal: (m: SVector<f64, 3> = sv()) -> SMatrix<f64, 1, 1>);
+#[differentiate]
+fn sv_column_sum(m: SVector<f64, 3>) -> SVector<f64, 3> { m.column_sum() }
+case!(grad sv_column_sum / sv_column_sum_vjp / sv_column_sum_fwd / sv_column_sum_is_the_primal: (m: SVector<f64, 3> = sv()) -> SVector<f64, 3>);
+#[differentiate]
+fn sv_row_mean(m: SVector<f64, 3>) -> SMatrix<f64, 1, 1> { m.row_mean() }
+case!(grad sv_row_mean / sv_row_mean_vjp / sv_row_mean_fwd / sv_row_mean_is_the_primal: (m: SVector<f64, 3> = sv()) -> SMatrix<f64, 1, 1>);
+#[differentiate]
+fn sv_column_mean(m: SVector<f64, 3>) -> SVector<f64, 3> { m.column_mean() }
+case!(grad sv_column_mean / sv_column_mean_vjp / sv_column_mean_fwd / sv_column_mean_is_the_primal: (m: SVector<f64, 3> = sv()) -> SVector<f64, 3>);
+#[differentiate]
+fn dm32_max(m: DMatrix<f32>) -> f32 { m.max() }
+case!(bits dm32_max / dm32_max_vjp / dm32_max_fwd / dm32_max_is_the_primal: (m: DMatrix<f32> = dm32()) -> f32);
+#[differentiate]
+fn dm32_min(m: DMatrix<f32>) -> f32 { m.min() }
+case!(bits dm32_min / dm32_min_vjp / dm32_min_fwd / dm32_min_is_the_primal: (m: DMatrix<f32> = dm32()) -> f32);
+#[differentiate]
+fn dm32_row_sum(m: DMatrix<f32>) -> RowDVector<f32> { m.row_sum() }
+case!(bits dm32_row_sum / dm32_row_sum_vjp / dm32_row_sum_fwd / dm32_row_sum_is_the_primal: (m: DMatrix<f32> = dm32()) -> RowDVector<f32>);
+#[differentiate]
+fn dm32_column_sum(m: DMatrix<f32>) -> DVector<f32> { m.column_sum() }
+case!(bits dm32_column_sum / dm32_column_sum_vjp / dm32_column_sum_fwd / dm32_column_sum_is_the_primal: (m: DMatrix<f32> = dm32()) -> DVector<f32>);
+#[differentiate]
+fn dm32_row_mean(m: DMatrix<f32>) -> RowDVector<f32> { m.row_mean() }
+case!(bits dm32_row_mean / dm32_row_mean_vjp / dm32_row_mean_fwd / dm32_row_mean_is_the_primal: (m: DMatrix<f32> = dm32()) -> RowDVector<f32>);
+#[differentiate]
+fn dm32_column_mean(m: DMatrix<f32>) -> DVector<f32> { m.column_mean() }
+case!(bits dm32_column_mean / dm32_column_mean_vjp / dm32_column_mean_fwd / dm32_column_mean_is_the_primal: (m: DMatrix<f32> = dm32()) -> DVector<f32>);
+#[differentiate]
+fn sq_trace(m: DMatrix<f64>) -> f64 { m.trace() }
+case!(grad sq_trace / sq_trace_vjp / sq_trace_fwd / sq_trace_is_the_primal: (m: DMatrix<f64> = sq()) -> f64);
+#[differentiate]
+fn ss_trace(m: SMatrix<f64, 3, 3>) -> f64 { m.trace() }
+case!(grad ss_trace / ss_trace_vjp / ss_trace_fwd / ss_trace_is_the_primal: (m: SMatrix<f64, 3, 3> = ss()) -> f64);
+#[differentiate]
+fn sq32_trace(m: DMatrix<f32>) -> f32 { m.trace() }
+case!(bits sq32_trace / sq32_trace_vjp / sq32_trace_fwd / sq32_trace_is_the_primal: (m: DMatrix<f32> = sq32()) -> f32);
+#[differentiate]
+fn dm_max_then_scalar_max(m: DMatrix<f64>, c: f64) -> f64 { m.max().max(c) - m.min().min(c * c) }
+case!(grad dm_max_then_scalar_max / dm_max_then_scalar_max_vjp / dm_max_then_scalar_max_fwd / dm_max_then_scalar_max_is_the_primal: (m: DMatrix<f64> = dm(); c: f64 = s()) -> f64);

@@ -15,23 +15,13 @@ impl Lowerer<'_> {
         if name == "map" {
             return self.map(m);
         }
-        let Some(def) = ops::method(&name) else {
+        let Some(def) = ops::method(&name, m.args.len()) else {
             // `m.try_inverse().unwrap()`: the method without a rule is the innermost one.
             let m = innermost_without_rule(m);
             let name = syn::ext::IdentExt::unraw(&m.method).to_string();
             return self.error(&m.method, format!("the method `{name}` has no derivative rule: use a method that has one ({}), or write the computation as a #[differentiate] function and call it", ops::METHOD_NAMES));
         };
         let operands_after = def.operands() - 1;
-        if m.args.is_empty() && matches!(name.as_str(), "max" | "min") {
-            let which = if name == "max" { "largest" } else { "smallest" };
-            return self.error(
-                m,
-                format!(
-                    "`.{name}()` with no argument, the {which} element of a matrix, has no \
-                     derivative rule yet: `a.{name}(b)` is the {name}imum of two scalars"
-                ),
-            );
-        }
         if m.args.len() != operands_after + def.consts {
             return self.error(
                 m,
@@ -206,7 +196,7 @@ fn innermost_without_rule(m: &syn::ExprMethodCall) -> &syn::ExprMethodCall {
     let mut at = m;
     while let syn::Expr::MethodCall(inner) = strip_parens(&at.receiver) {
         let name = syn::ext::IdentExt::unraw(&inner.method).to_string();
-        let handled = ops::method(&name).is_some()
+        let handled = ops::method(&name, inner.args.len()).is_some()
             || name == "map"
             || ops::is_identity_method(&name)
             || ops::is_shape_query(&name);

@@ -70,8 +70,10 @@ macro_rules! unary_rule {
 pub mod activation;
 pub mod adjoint;
 pub mod arith;
+pub mod axis;
 pub mod binary;
 pub mod exp;
+pub mod extremes;
 pub mod loss;
 pub mod map;
 pub mod matrix;

@@ -1,8 +1,0 @@
-use autodiff::prelude::*;
-
-#[differentiate]
-fn f(m: &DMatrix<f64>) -> f64 {
-    m.max() - m.min()
-}
-
-fn main() {}
