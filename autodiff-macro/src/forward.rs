@@ -182,8 +182,10 @@ impl Forward<'_> {
             let result = self.code.operand_at(&map.result, 0);
             return quote_spanned!(map.span=> let #name = (#recv).map(|#param| { #forward #result }););
         }
+        // `reverse::closure_sweeps` walks the same blocks, so every active closure has its
+        // sweep; were one missing, the expansion says so instead of the macro panicking.
         let Some(closure) = self.closures.get(&var) else {
-            unreachable!("the reverse sweep of every active closure is generated first")
+            return quote_spanned!(map.span=> ::core::compile_error!("#[differentiate]: no reverse sweep was generated for this `map` closure"););
         };
         let (closure_inputs, sweep) = (&closure.inputs, &closure.sweep);
         let forward = self.inner_forward(&map.body, &map.result, &closure.needs);

@@ -59,12 +59,10 @@ const MATRIX_TYPES: &[&str] = &[
 ];
 
 fn last_ident(ty: &syn::Type) -> Option<String> {
-    match ty {
+    match ungrouped(ty) {
         syn::Type::Path(p) if p.qself.is_none() => {
             p.path.segments.last().map(|s| s.ident.to_string())
         }
-        syn::Type::Group(g) => last_ident(&g.elem),
-        syn::Type::Paren(p) => last_ident(&p.elem),
         _ => None,
     }
 }
@@ -185,11 +183,9 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
         });
     }
     if args.wrt.is_none() {
-        for (p, input) in out.iter().zip(sig.inputs.iter()) {
+        for p in &out {
             if let Some(message) = unsupported(p) {
-                if let syn::FnArg::Typed(t) = input {
-                    errors.push(&t.ty, message);
-                }
+                errors.push(&p.ty, message);
             }
         }
     }
@@ -256,9 +252,7 @@ fn holds_values(ty: &syn::Type) -> bool {
     impl<'a> syn::visit::Visit<'a> for Finder {
         fn visit_type_path(&mut self, t: &'a syn::TypePath) {
             let ty = syn::Type::Path(t.clone());
-            if is_scalar(&ty) || is_matrix(&ty) {
-                self.0 = true;
-            }
+            self.0 |= is_scalar(&ty) || is_matrix(&ty);
             syn::visit::visit_type_path(self, t);
         }
     }
@@ -275,15 +269,13 @@ fn own_type(ty: &syn::Type) -> bool {
         "i32", "i64", "i128", "isize", "Vec", "VecDeque", "Box", "Option", "HashMap", "BTreeMap",
         "HashSet", "BTreeSet",
     ];
-    match ty {
+    match ungrouped(ty) {
         syn::Type::Path(p) => p
             .path
             .segments
             .last()
             .is_some_and(|s| !STD.contains(&s.ident.to_string().as_str())),
         syn::Type::Reference(r) => own_type(&r.elem),
-        syn::Type::Group(g) => own_type(&g.elem),
-        syn::Type::Paren(p) => own_type(&p.elem),
         _ => false,
     }
 }
