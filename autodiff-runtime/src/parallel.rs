@@ -34,7 +34,6 @@
 
 use crate::buffers;
 use crate::linalg;
-use crate::real::Real;
 use crate::value::Value;
 use core::ops::Range;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -59,27 +58,18 @@ pub trait Gradient: Send {
 impl<V: Value + Send> Gradient for V {
     fn scale_by(&mut self, factor: f64) {
         let factor: V::Elem = nalgebra::convert(factor);
-        for a in self.elems_mut() {
-            *a *= factor;
-        }
+        self.apply_elems(|a| a * factor);
     }
 
     #[track_caller]
     fn add_scaled(&mut self, factor: f64, other: &Self) {
         crate::value::assert_same_shape("add_scaled", self.dims(), other.dims());
         let factor: V::Elem = nalgebra::convert(factor);
-        add_scaled_elems(self.elems_mut(), factor, other.elems());
+        self.zip_apply_elems(other, |a, b| a + factor * b);
     }
 
     fn recycle_buffers(self) {
         buffers::recycle(self);
-    }
-}
-
-/// `a ← a + factor · b`, elementwise (equal lengths).
-fn add_scaled_elems<T: Real>(a: &mut [T], factor: T, b: &[T]) {
-    for (a, &b) in a.iter_mut().zip(b) {
-        *a += factor * b;
     }
 }
 

@@ -315,7 +315,7 @@ impl MlpGrad {
 
 impl crate::parallel::Gradient for MlpGrad {
     fn scale_by(&mut self, factor: f64) {
-        self.layers.iter_mut().for_each(|g| g.scale_by(factor));
+        self.layers.scale_by(factor);
     }
 
     #[track_caller]

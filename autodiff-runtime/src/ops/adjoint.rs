@@ -5,7 +5,10 @@
 //! no zero matrix is ever allocated just to be added to. The first contribution moves in,
 //! later ones are added in place.
 
-use crate::value::Value;
+use crate::buffers::{self, Fill};
+use crate::real::Real;
+use crate::value::{assert_same_shape, Value};
+use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
 /// The adjoint of an operation's result, handed to one of the operation's pullbacks.
 ///
@@ -184,6 +187,24 @@ pub fn accumulate_broadcast<T: Value>(slot: &mut Option<T>, shape: T::Shape, s: 
             *slot = Some(fresh);
         }
     }
+}
+
+/// The adjoint in `slot`, created as zeros of shape `(r, c)` (from the pool) when empty: for
+/// a pullback that adds to some elements only (`m.max()`, `m.trace()`, a row sum). A filled
+/// slot must have that shape; `op` names the operation in the panic otherwise.
+#[inline]
+#[track_caller]
+pub fn slot_or_zeros<'a, T: Real, R: Dim, C: Dim>(
+    op: &str,
+    slot: &'a mut Option<OMatrix<T, R, C>>,
+    (r, c): (R, C),
+) -> &'a mut OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let acc = slot.get_or_insert_with(|| buffers::matrix(r, c, Fill::Zeros));
+    assert_same_shape(op, acc.shape(), (r.value(), c.value()));
+    acc
 }
 
 /// The seed of a scalar-valued operation as a plain number, or `None` when it is zero.

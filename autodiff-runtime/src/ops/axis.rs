@@ -7,7 +7,7 @@
 // The forwards return `(value, handle)` pairs of generic nalgebra matrices, spelled out.
 #![allow(clippy::type_complexity)]
 
-use super::adjoint::Seed;
+use super::adjoint::{slot_or_zeros, Seed};
 use crate::buffers::{self, Fill};
 use crate::real::Real;
 use crate::value::assert_same_shape;
@@ -137,23 +137,6 @@ where
     )
 }
 
-/// The adjoint slot of `m`, created as zeros of `shape` (from the pool) when empty; a filled
-/// one must have that shape.
-#[inline]
-#[track_caller]
-fn slot<'a, T: Real, R: Dim, C: Dim>(
-    op: &str,
-    d_m: &'a mut Option<OMatrix<T, R, C>>,
-    (r, c): (R, C),
-) -> &'a mut OMatrix<T, R, C>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    let acc = d_m.get_or_insert_with(|| buffers::matrix(r, c, Fill::Zeros));
-    assert_same_shape(op, acc.shape(), (r.value(), c.value()));
-    acc
-}
-
 impl<T: Real, R: Dim, C: Dim> AlongRows<T, R, C>
 where
     DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
@@ -174,7 +157,7 @@ where
         let Some(g) = seed.get() else { return };
         assert_same_shape("row reduction", g.ncols(), self.shape.1.value());
         let f = self.factor;
-        let acc = slot("row reduction", d_m, self.shape);
+        let acc = slot_or_zeros("row reduction", d_m, self.shape);
         for (mut column, &g) in acc.column_iter_mut().zip(g.iter()) {
             let s = g * f;
             column.apply(|a| *a += s);
@@ -203,7 +186,7 @@ where
         let Some(g) = seed.get() else { return };
         assert_same_shape("column reduction", g.nrows(), self.shape.0.value());
         let f = self.factor;
-        let acc = slot("column reduction", d_m, self.shape);
+        let acc = slot_or_zeros("column reduction", d_m, self.shape);
         for mut column in acc.column_iter_mut() {
             column.zip_apply(g, |a, g| *a += g * f);
         }

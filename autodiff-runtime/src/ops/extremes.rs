@@ -3,8 +3,7 @@
 //! computes it, and its pullback, whose seed is a scalar and whose contribution reaches
 //! some elements only.
 
-use super::adjoint::{scalar_seed, Seed};
-use crate::buffers::{self, Fill};
+use super::adjoint::{scalar_seed, slot_or_zeros, Seed};
 use crate::real::Real;
 use core::marker::PhantomData;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
@@ -26,18 +25,23 @@ pub struct Trace<T, D: Dim> {
 /// The element `keep` selects among those of `m`, folded in nalgebra's iteration order
 /// (column-major): the accumulator stays while `keep(acc, v)` holds and becomes `v`
 /// otherwise. Returns the value (`0` for an empty matrix, as nalgebra's `max`/`min`) and the
-/// index of the element it came from.
+/// handle, which keeps the index of the element the value came from.
 #[inline]
-fn fold_extreme<T: Real, R: Dim, C: Dim>(
+fn extreme<T: Real, R: Dim, C: Dim>(
     m: &OMatrix<T, R, C>,
     keep: impl Fn(T, T) -> bool,
-) -> (T, Option<usize>)
+) -> (T, Extreme<T, R, C>)
 where
     DefaultAllocator: Allocator<R, C>,
 {
+    let handle = |index| Extreme {
+        shape: m.shape_generic(),
+        index,
+        of: PhantomData,
+    };
     let mut elems = m.iter().copied().enumerate();
     let Some((_, first)) = elems.next() else {
-        return (T::zero(), None);
+        return (T::zero(), handle(None));
     };
     let (mut acc, mut at) = (first, 0);
     for (i, v) in elems {
@@ -45,7 +49,7 @@ where
             (acc, at) = (v, i);
         }
     }
-    (acc, Some(at))
+    (acc, handle(Some(at)))
 }
 
 /// `s = maxᵢ mᵢ`, the largest element, as nalgebra's `Matrix::max`: folded in column-major
@@ -57,10 +61,7 @@ pub fn max_element<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>) -> (T, Extreme
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    let (value, index) = fold_extreme(m, |acc, v| acc >= v);
-    let shape = m.shape_generic();
-    let of = PhantomData;
-    (value, Extreme { shape, index, of })
+    extreme(m, |acc, v| acc >= v)
 }
 
 /// `s = minᵢ mᵢ`, the smallest element, as nalgebra's `Matrix::min`: folded in column-major
@@ -72,10 +73,7 @@ pub fn min_element<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>) -> (T, Extreme
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    let (value, index) = fold_extreme(m, |acc, v| acc <= v);
-    let shape = m.shape_generic();
-    let of = PhantomData;
-    (value, Extreme { shape, index, of })
+    extreme(m, |acc, v| acc <= v)
 }
 
 impl<T: Real, R: Dim, C: Dim> Extreme<T, R, C>
@@ -92,18 +90,17 @@ where
         let Some(g) = scalar_seed(seed.into()) else {
             return;
         };
-        let acc =
-            d_m.get_or_insert_with(|| buffers::matrix(self.shape.0, self.shape.1, Fill::Zeros));
+        let acc = slot_or_zeros("max/min", d_m, self.shape);
         if let Some(k) = self.index {
             acc[k] += g;
         }
     }
 }
 
-/// `s = Σᵢ mᵢᵢ`, the sum of the diagonal of a square matrix, as nalgebra's `Matrix::trace`
-/// (in the order of the diagonal, from `0`). Derivative `∂s/∂mᵢⱼ = 1` for `i = j`, `0`
-/// elsewhere. The matrix is square by its type (`DMatrix`, `SMatrix<T, N, N>`); a dynamic
-/// one whose dimensions differ panics with its shape.
+/// `s = Σᵢ mᵢᵢ`, the sum of the diagonal of a square matrix: nalgebra's `Matrix::trace`.
+/// Derivative `∂s/∂mᵢⱼ = 1` for `i = j`, `0` elsewhere. The matrix is square by its type
+/// (`DMatrix`, `SMatrix<T, N, N>`); a dynamic one whose dimensions differ panics with its
+/// shape.
 #[inline]
 #[track_caller]
 pub fn trace<T: Real, D: Dim>(m: &OMatrix<T, D, D>) -> (T, Trace<T, D>)
@@ -114,17 +111,8 @@ where
         panic!("trace: shape {:?} is not square", m.shape());
     }
     let dim = m.shape_generic().0;
-    let mut s = T::zero();
-    for i in 0..dim.value() {
-        s += m[(i, i)];
-    }
-    (
-        s,
-        Trace {
-            dim,
-            of: PhantomData,
-        },
-    )
+    let of = PhantomData;
+    (m.trace(), Trace { dim, of })
 }
 
 impl<T: Real, D: Dim> Trace<T, D>
@@ -140,7 +128,7 @@ where
         let Some(g) = scalar_seed(seed.into()) else {
             return;
         };
-        let acc = d_m.get_or_insert_with(|| buffers::matrix(self.dim, self.dim, Fill::Zeros));
+        let acc = slot_or_zeros("trace", d_m, (self.dim, self.dim));
         for i in 0..self.dim.value() {
             acc[(i, i)] += g;
         }
