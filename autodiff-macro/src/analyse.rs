@@ -37,6 +37,30 @@ fn useful_block(block: &Block, vars: &mut [Var]) {
                 useful_block(&i.then_block, vars);
                 useful_block(&i.else_block, vars);
             }
+            Stmt::Loop(l) => useful_loop(l, vars),
+        }
+    }
+}
+
+/// A carried value is useful in every iteration when it is after the loop or when the
+/// next iteration reads it: walks the body until no carried value becomes useful.
+fn useful_loop(l: &Loop, vars: &mut [Var]) {
+    loop {
+        let mut changed = false;
+        for c in &l.carried {
+            if vars[c.out].useful || vars[c.phi].useful {
+                for v in [Some(c.out), Some(c.phi), c.init.var(), c.next.var()]
+                    .into_iter()
+                    .flatten()
+                {
+                    changed |= !vars[v].useful;
+                    vars[v].useful = true;
+                }
+            }
+        }
+        useful_block(&l.body, vars);
+        if !changed {
+            return;
         }
     }
 }
@@ -76,6 +100,8 @@ pub struct LastUse {
     let_at: HashMap<VarId, usize>,
     /// For each call (by its tape), its position.
     call_at: HashMap<VarId, usize>,
+    /// For each loop (by its record), the position where it starts.
+    loop_at: HashMap<VarId, usize>,
     counter: usize,
 }
 
@@ -122,6 +148,32 @@ impl LastUse {
                     }
                     self.if_end.insert(i.record, self.counter);
                 }
+                Stmt::Loop(l) => {
+                    self.loop_at.insert(l.record, self.counter);
+                    for c in &l.carried {
+                        if let Operand::Var(v) = c.init {
+                            self.read(v);
+                        }
+                    }
+                    crate::walk::head_reads(&l.head, &mut |v| self.read(v));
+                    self.block(&l.body);
+                    self.counter += 1;
+                    // What an iteration reads from before the loop, the next one reads again.
+                    let mut locals = crate::walk::defined_within(&l.body);
+                    locals.extend(l.bindings.iter().copied());
+                    locals.extend(l.carried.iter().map(|c| c.phi));
+                    let mut reads = Vec::new();
+                    crate::walk::head_reads(&l.head, &mut |v| reads.push(v));
+                    crate::walk::block_reads(&l.body, &mut |v| reads.push(v));
+                    reads.extend(l.carried.iter().filter_map(|c| c.next.var()));
+                    reads
+                        .into_iter()
+                        .filter(|v| !locals.contains(v))
+                        .for_each(|v| self.read(v));
+                    for c in &l.carried {
+                        self.let_at.insert(c.out, self.counter);
+                    }
+                }
             }
         }
     }
@@ -136,6 +188,13 @@ impl LastUse {
     pub fn read_after_let(&self, v: VarId, var: VarId) -> bool {
         let at = self.let_at.get(&var).copied().unwrap_or(0);
         self.last.get(&v).is_none_or(|&last| last > at)
+    }
+
+    /// Whether the forward sweep reads `v` after the loop with this record has read its
+    /// carried values' first values.
+    pub fn read_after_loop_starts(&self, v: VarId, record: VarId) -> bool {
+        let at = self.loop_at.get(&record).copied().unwrap_or(0);
+        self.last.get(&v).is_some_and(|&last| last > at)
     }
 
     /// Whether the forward sweep reads `v` after the `if` with this record.
@@ -191,6 +250,25 @@ fn sources_block(block: &Block, sources: &mut [std::collections::BTreeSet<usize>
                     sources[m.var].extend(union);
                 }
             }
+            Stmt::Loop(l) => loop {
+                sources_block(&l.body, sources);
+                let mut changed = false;
+                for c in &l.carried {
+                    let union: std::collections::BTreeSet<usize> = [&c.init, &c.next]
+                        .iter()
+                        .filter_map(|o| o.var())
+                        .flat_map(|v| sources[v].clone())
+                        .collect();
+                    for v in [c.phi, c.out] {
+                        let before = sources[v].len();
+                        sources[v].extend(union.iter().copied());
+                        changed |= sources[v].len() != before;
+                    }
+                }
+                if !changed {
+                    break;
+                }
+            },
         }
     }
 }

@@ -23,6 +23,16 @@ impl Errors {
         self.errors.push(error);
     }
 
+    /// How many errors were recorded.
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// Forgets the errors recorded after the first `len` (a part lowered again).
+    pub fn truncate(&mut self, len: usize) {
+        self.errors.truncate(len);
+    }
+
     /// Whether no error was recorded.
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()

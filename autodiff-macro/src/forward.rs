@@ -71,6 +71,130 @@ impl Forward<'_> {
                 }
             }
             Stmt::If(i) => self.branch(i),
+            Stmt::Loop(l) => self.iterations(l),
+        }
+    }
+
+    /// `let mut h = h0; let mut record = Vec::new(); for … { body; record.push((saved…)); h = h_next; }
+    /// let h_out = h;`: the carried values are the loop's mutable bindings, and each
+    /// iteration pushes what its reverse reads.
+    fn iterations(&self, l: &Loop) -> TokenStream {
+        let vars = &self.code.body.vars;
+        let rules = &self.code.rules;
+        let mut counts: HashMap<VarId, usize> = HashMap::new();
+        l.carried
+            .iter()
+            .filter_map(|c| c.init.var())
+            .for_each(|v| *counts.entry(v).or_default() += 1);
+        let mut seen: HashMap<VarId, usize> = HashMap::new();
+        let enter: TokenStream = l
+            .carried
+            .iter()
+            .map(|c| {
+                let phi = self.code.name(c.phi);
+                let later = c.init.var().is_some_and(|v| {
+                    let n = seen.entry(v).or_default();
+                    *n += 1;
+                    *n < counts[&v] || self.last_use.read_after_loop_starts(v, l.record)
+                });
+                let init = self.value_at(&c.init, 0, later);
+                quote!(let mut #phi = #init;)
+            })
+            .collect();
+        let saved = self.needs.iterations.get(&l.record);
+        let record = self.code.name(l.record);
+        let head = match &l.head {
+            LoopHead::For { pattern, iter } => {
+                let iter = &iter.tokens;
+                quote!(for #pattern in #iter)
+            }
+            LoopHead::While(cond) => {
+                let cond = &cond.tokens;
+                quote!(while #cond)
+            }
+            LoopHead::Loop => quote!(loop),
+        };
+        let body = self.block(&l.body);
+        let locals = l.locals();
+        // The values each iteration hands to the next: a value of the iteration moves, one
+        // from before the loop is copied (the next iteration reads it again).
+        let next_vars: Vec<VarId> = l.carried.iter().filter_map(|c| c.next.var()).collect();
+        let mut next_seen: HashMap<VarId, usize> = HashMap::new();
+        let nexts: Vec<TokenStream> = l
+            .carried
+            .iter()
+            .map(|c| match c.next.var() {
+                Some(v) if locals.contains(&v) && vars[v].binding_refs == 0 => {
+                    let n = next_seen.entry(v).or_default();
+                    *n += 1;
+                    let name = self.code.name(v);
+                    if *n < next_vars.iter().filter(|&&w| w == v).count() {
+                        self.code.copy(v, quote!(&#name))
+                    } else {
+                        self.moved.borrow_mut().insert(v);
+                        quote!(#name)
+                    }
+                }
+                _ => self.value_at(&c.next, 0, true),
+            })
+            .collect();
+        let push = saved.map(|saved| {
+            let items = saved.iter().map(|&v| {
+                let name = self.code.name(v);
+                if next_vars.contains(&v) {
+                    self.code.copy(v, quote!(&#name))
+                } else if crate::reverse::kept_owned(&vars[v]) {
+                    // The reverse sweep may not borrow from the forward sweep's iterator.
+                    quote!(::core::clone::Clone::clone(#name))
+                } else {
+                    quote!(#name)
+                }
+            });
+            quote!(#record.push((#(#items,)*));)
+        });
+        let declare_record = saved.map(|_| quote!(let mut #record = ::std::vec::Vec::new();));
+        let phis: Vec<syn::Ident> = l.carried.iter().map(|c| self.code.name(c.phi)).collect();
+        let assign = match (phis.as_slice(), nexts.as_slice()) {
+            ([], _) => quote!(),
+            ([phi], [next]) => quote!(#phi = #next;),
+            _ => quote!((#(#phis),*) = (#(#nexts),*);),
+        };
+        // A carried value nothing moved or saved goes back to the pool before it is replaced.
+        let moved = self.moved.borrow().clone();
+        let replaced: TokenStream = l
+            .carried
+            .iter()
+            .filter(|c| {
+                owned_value(&vars[c.phi])
+                    && !moved.contains(&c.phi)
+                    && !saved.is_some_and(|s| s.contains(&c.phi))
+            })
+            .map(|c| {
+                let phi = self.code.name(c.phi);
+                quote!(#rules::recycle(#phi);)
+            })
+            .collect();
+        let leftovers = self.recycle_leftovers(&l.body, &Operand::Lit(quote!()), &[]);
+        let exit = l.exit.map(|e| {
+            let e = self.code.name(e);
+            quote!(if #e { break; })
+        });
+        let outs = l.carried.iter().map(|c| {
+            let (out, phi) = (self.code.name(c.out), self.code.name(c.phi));
+            quote!(let #out = #phi;)
+        });
+        quote_spanned! {l.span=>
+            #enter
+            #declare_record
+            #head {
+                #body
+                #leftovers
+                #push
+                #replaced
+                #assign
+                #exit
+            }
+            #(#outs)*
         }
     }
 

@@ -90,6 +90,8 @@ pub enum Stmt {
     Let { var: VarId, expr: Expr, span: Span },
     /// `if cond { … } else { … }` merging values.
     If(Box<If>),
+    /// `for`, `while` or `loop`, carrying values from one iteration to the next.
+    Loop(Box<Loop>),
 }
 
 #[derive(Clone, Debug)]
@@ -165,6 +167,59 @@ pub struct Merge {
     pub refs: i32,
     pub then_value: Operand,
     pub else_value: Operand,
+}
+
+/// A loop. Its body runs to its end in every iteration: the statements after a `break` or a
+/// `continue` are lowered under a branch on the exit flags, so that the values each
+/// iteration hands to the next are the body's values at its end.
+#[derive(Clone, Debug)]
+pub struct Loop {
+    pub head: LoopHead,
+    /// The constant values the head binds in each iteration (`i` of `for i in 0..n`).
+    pub bindings: Vec<VarId>,
+    /// The variables assigned in the body and declared before the loop.
+    pub carried: Vec<Carried>,
+    pub body: Block,
+    /// The `break` flag's value at the end of the body, when the body has a `break`.
+    pub exit: Option<VarId>,
+    /// The per-iteration record of what the reverse sweep reads (a [`VarKind::Record`]).
+    pub record: VarId,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum LoopHead {
+    /// `for PATTERN in ITERATOR`: the pattern renamed to the bindings, the iterator constant.
+    For {
+        pattern: TokenStream,
+        iter: Verbatim,
+    },
+    /// `while COND`.
+    While(Verbatim),
+    /// `loop`.
+    Loop,
+}
+
+/// A variable carried from one iteration to the next: `phi` is its value when an iteration
+/// starts (`init` in the first), `next` its value when the iteration ends, `out` its value
+/// after the loop.
+#[derive(Clone, Debug)]
+pub struct Carried {
+    pub phi: VarId,
+    pub init: Operand,
+    pub next: Operand,
+    pub out: VarId,
+}
+
+impl Loop {
+    /// The values that live in one iteration: the head's bindings, the carried values as
+    /// the iteration starts, and what the body defines.
+    pub fn locals(&self) -> Vec<VarId> {
+        let mut out = self.bindings.clone();
+        out.extend(self.carried.iter().map(|c| c.phi));
+        out.extend(crate::walk::defined_in(&self.body));
+        out
+    }
 }
 
 /// A lowered function body.

@@ -5,6 +5,7 @@
 
 mod calls;
 mod control;
+mod loops;
 
 use crate::errors::{closure_message, forbidden, macro_message, offending, unsupported, Errors};
 use crate::ir::*;
@@ -51,6 +52,8 @@ pub struct Lowerer<'e> {
     /// The depth at which `return` may end a block: the function's body, or a `map`
     /// closure's body (where it returns from the closure).
     return_depth: usize,
+    /// For each loop being lowered, innermost last: the scope that holds its exit flags.
+    loops: Vec<usize>,
 }
 
 impl<'e> Lowerer<'e> {
@@ -65,6 +68,7 @@ impl<'e> Lowerer<'e> {
             blocks: vec![Vec::new()],
             depth: 0,
             return_depth: 1,
+            loops: Vec::new(),
         }
     }
 
@@ -170,13 +174,31 @@ impl<'e> Lowerer<'e> {
         // A stray `;` is an empty statement: it does nothing, and is not "the last statement".
         let stmts: Vec<&syn::Stmt> = stmts.iter().filter(|s| !is_empty_statement(s)).collect();
         self.depth += 1;
+        let value = self.stmts(&stmts);
+        self.depth -= 1;
+        let _ = span;
+        value
+    }
+
+    /// Lowers statements in order; in a loop, the statements after one that may `break` or
+    /// `continue` are lowered under a branch on the loop's exit flags.
+    fn stmts(&mut self, stmts: &[&syn::Stmt]) -> Option<Value> {
         let mut value = None;
         for (i, stmt) in stmts.iter().enumerate() {
             let last = i + 1 == stmts.len();
             value = self.stmt(stmt, last);
+            if !last && self.exits_in(stmt) {
+                if is_exit(stmt) {
+                    self.errors.push(
+                        stmts[i + 1],
+                        "this code never runs: it comes after a `break` or a `continue`; remove it",
+                    );
+                } else {
+                    self.rest_unless_exited(&stmts[i + 1..], stmts[i + 1].span());
+                }
+                return None;
+            }
         }
-        self.depth -= 1;
-        let _ = span;
         value
     }
 
@@ -200,6 +222,22 @@ impl<'e> Lowerer<'e> {
 
     fn expr_stmt(&mut self, e: &syn::Expr, semi: bool, last: bool) -> Option<Value> {
         match e {
+            syn::Expr::ForLoop(f) => {
+                self.for_loop(f);
+                None
+            }
+            syn::Expr::While(w) => {
+                self.while_loop(w);
+                None
+            }
+            syn::Expr::Loop(l) => {
+                self.plain_loop(l);
+                None
+            }
+            syn::Expr::Break(_) | syn::Expr::Continue(_) => {
+                self.exit(e);
+                None
+            }
             syn::Expr::Assign(a) => {
                 let before = self.vars.len();
                 let value = self.expr(&a.right);
@@ -351,12 +389,31 @@ impl<'e> Lowerer<'e> {
         self.env.scopes.extend(inner);
     }
 
+    /// `x op= e` is `x = x op e`: an operation when either side is differentiable, else a
+    /// constant computed as written (`i += 1` on a counter).
     fn compound_assign(&mut self, b: &syn::ExprBinary) {
         let Some(op) = compound(&b.op) else { return };
         let before = self.vars.len();
-        let lhs = self.expr(&b.left);
-        let rhs = self.expr(&b.right);
-        let value = self.binary_value(op, lhs, rhs, &b.left, &b.right, b.op.span());
+        let varied = rename::mentions_varied(&b.left, &self.env, &self.vars)
+            || rename::mentions_varied(&b.right, &self.env, &self.vars);
+        let value = if varied {
+            let lhs = self.expr(&b.left);
+            let rhs = self.expr(&b.right);
+            self.binary_value(op, lhs, rhs, &b.left, &b.right, b.op.span())
+        } else {
+            let (left, right) = (&b.left, &b.right);
+            let op = match b.op {
+                syn::BinOp::AddAssign(t) => quote::quote_spanned!(t.span()=> +),
+                syn::BinOp::SubAssign(t) => quote::quote_spanned!(t.span()=> -),
+                syn::BinOp::MulAssign(t) => quote::quote_spanned!(t.span()=> *),
+                syn::BinOp::DivAssign(t) => quote::quote_spanned!(t.span()=> /),
+                _ => return,
+            };
+            match syn::parse2::<syn::Expr>(quote!((#left) #op (#right))) {
+                Ok(e) => self.constant(&e),
+                Err(e) => return self.errors.push_error(e),
+            }
+        };
         self.assign(&b.left, value, before);
     }
 
@@ -591,6 +648,14 @@ fn strip_parens(e: &syn::Expr) -> &syn::Expr {
         syn::Expr::Group(g) => strip_parens(&g.expr),
         other => other,
     }
+}
+
+/// `break;` or `continue;` as a statement.
+fn is_exit(stmt: &syn::Stmt) -> bool {
+    matches!(
+        stmt,
+        syn::Stmt::Expr(syn::Expr::Break(_) | syn::Expr::Continue(_), _)
+    )
 }
 
 /// `;` on its own, which syn keeps as an empty verbatim expression.

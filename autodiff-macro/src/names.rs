@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use syn::Ident;
 
 /// Hands out fresh binding names.
+#[derive(Clone)]
 pub struct Names {
     taken: HashSet<String>,
     /// The last version number given to each base name.

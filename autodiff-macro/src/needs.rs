@@ -13,6 +13,9 @@ pub struct Needs {
     pub reads: HashSet<VarId>,
     /// For each `if` (by its record): the branch-local bindings each branch saves.
     pub saved: HashMap<VarId, (Vec<VarId>, Vec<VarId>)>,
+    /// For each loop (by its record): the values of an iteration its reverse reads, which the
+    /// forward sweep pushes to the record at the end of each iteration.
+    pub iterations: HashMap<VarId, Vec<VarId>>,
     /// Adjoint slots that always hold a value when the sweep ends.
     pub reached: HashSet<VarId>,
 }

@@ -258,6 +258,99 @@ impl<'a> Reverse<'a> {
             },
             Stmt::Let { .. } => quote!(),
             Stmt::If(i) => self.branch(i),
+            Stmt::Loop(l) => self.iterations(l),
+        }
+    }
+
+    /// The iterations of a loop in reverse order, each from its record:
+    /// `let mut d_h = d_h_out; for (saved…) in record.into_iter().rev() { … } flow(&mut d_h0, d_h);`
+    /// where each iteration hands the adjoint of a carried value at its end to the value the
+    /// body assigned, and its pullbacks leave the adjoint at its start in the carried slot.
+    fn iterations(&mut self, l: &Loop) -> TokenStream {
+        let vars = &self.code.body.vars;
+        let active: Vec<&Carried> = l.carried.iter().filter(|c| vars[c.phi].active()).collect();
+        if active.is_empty() {
+            return quote!();
+        }
+        self.read(l.record);
+        let rules = &self.code.rules;
+        let is_active = |o: &Operand| o.var().filter(|&v| vars[v].active());
+        let mut enter = TokenStream::new();
+        let mut take = TokenStream::new();
+        let mut flows = TokenStream::new();
+        let mut leave = TokenStream::new();
+        for c in &active {
+            let (d_phi, d_out) = (self.code.adjoint(c.phi), self.code.adjoint(c.out));
+            let end = crate::names::handle(&vars[c.phi].name, "end");
+            enter.extend(quote!(let mut #d_phi = #d_out;));
+            take.extend(quote!(let #end = #d_phi.take();));
+            flows.extend(match is_active(&c.next) {
+                Some(v) => {
+                    let d = self.code.adjoint(v);
+                    quote!(#rules::flow(&mut #d, #end);)
+                }
+                None => quote!(#rules::discard(#end);),
+            });
+            leave.extend(match is_active(&c.init) {
+                Some(v) => {
+                    let d = self.code.adjoint(v);
+                    quote!(#rules::flow(&mut #d, #d_phi);)
+                }
+                None => quote!(#rules::discard(#d_phi);),
+            });
+        }
+        let declare: TokenStream = defined_in(&l.body)
+            .into_iter()
+            .filter(|&v| vars[v].active())
+            .map(|v| {
+                let d = self.code.adjoint(v);
+                quote!(let mut #d = ::core::option::Option::None;)
+            })
+            .collect();
+        // How many iterations ran is known only when the function runs: nothing the body
+        // reaches is certain to be reached.
+        let reached = self.needs.reached.clone();
+        let locals = l.locals();
+        let start: Vec<VarId> = locals
+            .iter()
+            .copied()
+            .filter(|v| l.bindings.contains(v) || l.carried.iter().any(|c| c.phi == *v))
+            .collect();
+        let (body, reads) = self.reading(|sweep| {
+            if sweep.mask.is_some() {
+                sweep.block_recycling(&l.body, &start)
+            } else {
+                sweep.block(&l.body)
+            }
+        });
+        self.needs.reached = reached;
+        let saved: Vec<VarId> = reads.into_iter().filter(|v| locals.contains(v)).collect();
+        // A borrowed constant of the iteration (`x` of `for x in xs.iter()`) is kept as an
+        // owned copy and borrowed again here.
+        let mut reborrow = TokenStream::new();
+        let names = saved.iter().map(|&v| {
+            let name = self.code.name(v);
+            if kept_owned(&vars[v]) {
+                let owned = crate::names::handle(&name, "owned");
+                reborrow.extend(quote!(let #name = &#owned;));
+                owned
+            } else {
+                name
+            }
+        });
+        let pattern = quote!((#(#names,)*));
+        self.needs.iterations.insert(l.record, saved);
+        let record = self.code.name(l.record);
+        quote_spanned! {l.span=>
+            #enter
+            for #pattern in #record.into_iter().rev() {
+                #reborrow
+                #take
+                #declare
+                #flows
+                #body
+            }
+            #leave
         }
     }
 
@@ -515,6 +608,12 @@ impl<'a> Reverse<'a> {
         let reached = std::mem::take(&mut self.needs.reached);
         (quote!(#(#declare)* #flows #body), saved, reached)
     }
+}
+
+/// Whether an iteration's record keeps an owned copy of `var` rather than the binding: a
+/// borrowed constant, which would borrow from the forward sweep.
+pub fn kept_owned(var: &Var) -> bool {
+    var.binding_refs == 1 && var.kind == VarKind::Local && !var.is_value()
 }
 
 /// Whether `call` can be given `v` (rather than lent it) when nothing reads `v` after the

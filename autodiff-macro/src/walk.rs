@@ -24,6 +24,7 @@ pub fn for_each_let(block: &Block, f: &mut impl FnMut(VarId, &Expr, proc_macro2:
                 for_each_let(&i.then_block, f);
                 for_each_let(&i.else_block, f);
             }
+            Stmt::Loop(l) => for_each_let(&l.body, f),
         }
     }
 }
@@ -46,6 +47,24 @@ fn stmt_reads(stmt: &Stmt, f: &mut impl FnMut(VarId)) {
                 operand_reads(&m.else_value, f);
             }
         }
+        Stmt::Loop(l) => {
+            head_reads(&l.head, f);
+            for c in &l.carried {
+                operand_reads(&c.init, f);
+                operand_reads(&c.next, f);
+            }
+            block_reads(&l.body, f);
+            l.exit.into_iter().for_each(&mut *f);
+        }
+    }
+}
+
+/// Calls `f` for every value a loop's head reads (its iterator or its condition).
+pub fn head_reads(head: &LoopHead, f: &mut impl FnMut(VarId)) {
+    match head {
+        LoopHead::For { iter, .. } => iter.reads.iter().for_each(|&v| f(v)),
+        LoopHead::While(cond) => cond.reads.iter().for_each(|&v| f(v)),
+        LoopHead::Loop => {}
     }
 }
 
@@ -88,6 +107,37 @@ pub fn defined_in(block: &Block) -> Vec<VarId> {
             Stmt::If(i) => {
                 out.extend(i.merges.iter().map(|m| m.var));
                 out.push(i.record);
+            }
+            Stmt::Loop(l) => {
+                out.extend(l.carried.iter().map(|c| c.out));
+                out.push(l.record);
+            }
+        }
+    }
+    out
+}
+
+/// Every value a block defines, nested blocks (branches, loops, `map` closures) included.
+pub fn defined_within(block: &Block) -> Vec<VarId> {
+    let mut out = defined_in(block);
+    for stmt in &block.stmts {
+        match stmt {
+            Stmt::Let {
+                expr: Expr::Map(map),
+                ..
+            } => {
+                out.push(map.param);
+                out.extend(defined_within(&map.body));
+            }
+            Stmt::Let { .. } => {}
+            Stmt::If(i) => {
+                out.extend(defined_within(&i.then_block));
+                out.extend(defined_within(&i.else_block));
+            }
+            Stmt::Loop(l) => {
+                out.extend(l.bindings.iter().copied());
+                out.extend(l.carried.iter().map(|c| c.phi));
+                out.extend(defined_within(&l.body));
             }
         }
     }

@@ -147,6 +147,36 @@ impl Lowerer<'_> {
                 }
             }
         }
+        self.merge_assigned(
+            &outer,
+            &then_env,
+            &else_env,
+            i,
+            i.if_token.span,
+            &mut merges,
+        );
+        self.push_if(
+            cond,
+            then_block,
+            else_block,
+            merges,
+            i.if_token.span,
+            i.span(),
+        );
+        value
+    }
+
+    /// Merges the variables of `outer` that either branch assigned: after the branch, each
+    /// holds the value of the branch that ran.
+    pub(super) fn merge_assigned(
+        &mut self,
+        outer: &Env,
+        then_env: &Env,
+        else_env: &Env,
+        at: &dyn ToTokens,
+        span: Span,
+        merges: &mut Vec<Merge>,
+    ) {
         for (depth, scope) in outer.scopes.iter().enumerate() {
             let mut names: Vec<_> = scope.iter().collect();
             names.sort_by_key(|(n, _)| n.as_str());
@@ -157,11 +187,14 @@ impl Lowerer<'_> {
                     continue;
                 }
                 if t.refs != e.refs {
-                    self.errors.push(i, format!("`{name}` is assigned values of different kinds in the two branches (owned and borrowed)"));
+                    self.errors.push(at, format!("`{name}` is assigned values of different kinds in the two branches (owned and borrowed)"));
                 }
-                let ident = syn::Ident::new(name, i.if_token.span);
                 let varied = self.vars[t.var].varied || self.vars[e.var].varied;
-                let merged = self.names.version(&ident, false);
+                // A loop's exit flags are not the user's variables: they get a generated name.
+                let merged = match super::loops::flag_name(name) {
+                    Some(what) => self.names.temp(what, span),
+                    None => self.names.version(&syn::Ident::new(name, span), false),
+                };
                 let var = self.new_var(merged, t.refs, varied, VarKind::Local);
                 merges.push(Merge {
                     var,
@@ -172,7 +205,19 @@ impl Lowerer<'_> {
                 self.env.scopes[depth].insert(name.clone(), Binding { var, refs: t.refs });
             }
         }
-        let name = self.names.temp("if", i.if_token.span);
+    }
+
+    /// Pushes the branch, with the record of which arm ran.
+    pub(super) fn push_if(
+        &mut self,
+        cond: Verbatim,
+        then_block: Block,
+        else_block: Block,
+        merges: Vec<Merge>,
+        name_span: Span,
+        span: Span,
+    ) {
+        let name = self.names.temp("if", name_span);
         let record = self.new_var(name, 0, false, VarKind::Record);
         self.push(Stmt::If(Box::new(If {
             cond,
@@ -180,9 +225,8 @@ impl Lowerer<'_> {
             else_block,
             merges,
             record,
-            span: i.span(),
+            span,
         })));
-        value
     }
 
     pub(super) fn branch(

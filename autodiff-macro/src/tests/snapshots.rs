@@ -85,10 +85,52 @@ fn rejected_body_stubs() {
         quote! {
             pub fn scaled(x: f64, w: &DMatrix<f64>) -> f64 {
                 let mut y = x;
-                while y < 10.0 {
+                while let Some(k) = w.get(0) {
                     y = y * w.sum();
                 }
                 y
+            }
+        }
+    ));
+}
+
+/// A loop over a constant collection carrying a scalar: the forward sweep pushes what each
+/// iteration's reverse reads, and the reverse runs the iterations backwards.
+#[test]
+fn loop_horner() {
+    insta::assert_snapshot!(pretty(
+        quote!(wrt(x)),
+        quote! {
+            fn horner(x: f64, coefficients: &[f64]) -> f64 {
+                let mut acc = 0.0;
+                for c in coefficients.iter() {
+                    acc = acc * x + c;
+                }
+                acc
+            }
+        }
+    ));
+}
+
+/// An RNN over the columns of a data matrix: a loop-carried matrix, `break` and `continue`.
+#[test]
+fn loop_rnn_with_exits() {
+    insta::assert_snapshot!(pretty(
+        quote!(wrt(wx, wh)),
+        quote! {
+            fn rnn(xs: &DMatrix<f64>, wx: &DMatrix<f64>, wh: &DMatrix<f64>, h0: &DMatrix<f64>) -> f64 {
+                let mut h = h0.clone();
+                for t in 0..xs.ncols() {
+                    if t == 3 {
+                        continue;
+                    }
+                    let x = xs.column(t).into_owned();
+                    h = tanh(wx * x + wh * &h);
+                    if h.sum() > 100.0 {
+                        break;
+                    }
+                }
+                h.norm_squared()
             }
         }
     ));
