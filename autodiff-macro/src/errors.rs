@@ -52,8 +52,9 @@ impl Errors {
 }
 
 /// Constructs rejected even where they touch no differentiable value: macros (the macro
-/// cannot see inside them, so they could hide a use of a variable it renames), loops and
-/// `unsafe` (outside the language whatever they compute).
+/// cannot see inside them, so they could hide a use of a variable it renames), loops inside
+/// an expression (a loop is a statement of the body) and `unsafe` (outside the language
+/// whatever they compute).
 pub fn forbidden(e: &syn::Expr) -> Option<(TokenStream, String)> {
     let mut finder = Forbidden(None);
     syn::visit::Visit::visit_expr(&mut finder, e);
@@ -118,12 +119,11 @@ pub fn offending(e: &syn::Expr) -> TokenStream {
 
 /// The message for an expression outside the language, naming the construct.
 pub fn unsupported(e: &syn::Expr) -> String {
-    const ONE_STEP: &str =
-        "unroll a fixed number of steps, or differentiate one step and loop outside the function";
+    const STATEMENT: &str = "is a statement, not a value, in a differentiated function: assign a variable declared before the loop (`found = v; break;`) and read it after the loop";
     match e {
-        syn::Expr::While(_) => format!("`while` loops are not supported in a differentiated function: {ONE_STEP}"),
-        syn::Expr::Loop(_) => format!("`loop` is not supported in a differentiated function: {ONE_STEP}"),
-        syn::Expr::ForLoop(_) => format!("`for` loops are not supported yet: use whole-matrix operations (`sum`, `*`, `map`), or {ONE_STEP}"),
+        syn::Expr::While(_) => format!("a `while` loop {STATEMENT}"),
+        syn::Expr::Loop(_) => format!("a `loop` {STATEMENT}"),
+        syn::Expr::ForLoop(_) => format!("a `for` loop {STATEMENT}"),
         syn::Expr::Match(_) => "`match` on a value is not supported: write `if … else if … else`".into(),
         syn::Expr::Closure(_) => closure_message().into(),
         syn::Expr::Macro(m) => macro_message(&m.mac),
@@ -139,7 +139,7 @@ pub fn unsupported(e: &syn::Expr) -> String {
         syn::Expr::Async(_) | syn::Expr::Await(_) => "`async` and `.await` are not supported in a differentiated function: compute the value outside the function and pass it in".into(),
         syn::Expr::Struct(_) => "struct expressions holding differentiable values are not supported: return a scalar or a matrix".into(),
         syn::Expr::Range(_) => "ranges of differentiable values are not supported: ranges may hold constants only".into(),
-        syn::Expr::Break(_) | syn::Expr::Continue(_) => "`break` and `continue` are not supported: a differentiated function has no loops".into(),
+        syn::Expr::Break(_) | syn::Expr::Continue(_) => "`break` and `continue` are statements of a loop's body (`if … { break; }`), not values".into(),
         _ => format!("this expression is not supported on differentiable values: `{}`; see the language of #[differentiate] in the `autodiff` documentation", e.to_token_stream()),
     }
 }

@@ -249,6 +249,10 @@ impl<'e> Lowerer<'e> {
                 None
             }
             syn::Expr::Return(r) => {
+                if !self.loops.is_empty() {
+                    self.errors.push(r, "`return` inside a loop is not supported: assign a variable declared before the loop, `break`, and end the function with that variable");
+                    return None;
+                }
                 if self.depth != self.return_depth {
                     // An early return from a branch or block: the rest of the function would
                     // still be differentiated as if it ran.

@@ -3,7 +3,7 @@ use autodiff::prelude::*;
 #[differentiate]
 fn f(x: f64, n: usize) -> f64 {
     let mut y = x;
-    while y < 10.0 {
+    'grow: while y < 10.0 {
         y *= 2.0;
     }
     let z = match n {

@@ -37,7 +37,10 @@ impl Lowerer<'_> {
         );
         self.blocks.push(Vec::new());
         let outer_return = std::mem::replace(&mut self.return_depth, self.depth + 1);
+        // The closure's body is not the loop's: `return` there returns from the closure.
+        let outer_loops = std::mem::take(&mut self.loops);
         let result = self.expr(&closure.body);
+        self.loops = outer_loops;
         self.return_depth = outer_return;
         let body = Block {
             stmts: self.blocks.pop().unwrap_or_default(),

@@ -53,7 +53,7 @@ impl Lowerer<'_> {
             return self.errors.push(tokens, message);
         }
         if rename::mentions_varied(&f.expr, &self.env, &self.vars) {
-            return self.errors.push(&f.expr, "the loop iterates over values that depend on a differentiable parameter: iterate over indices (`for i in 0..x.len()`) and read `x[i]` in the body");
+            return self.errors.push(&f.expr, "a loop over the elements of a differentiable value is not supported: the loop's iterator must be constant (a range such as `0..n`, or a constant collection); use whole-matrix operations on the value (`w.sum()`, `w.norm_squared()`, `w.map(|v| …)`)");
         }
         self.lower_loop(Head::For(&f.pat, &f.expr), &f.body, f.span());
     }
