@@ -143,7 +143,7 @@ impl Forward<'_> {
                 let name = self.code.name(v);
                 if next_vars.contains(&v) {
                     self.code.copy(v, quote!(&#name))
-                } else if crate::reverse::kept_owned(&vars[v]) {
+                } else if vars[v].kept_owned() {
                     // The reverse sweep may not borrow from the forward sweep's iterator.
                     quote!(::core::clone::Clone::clone(#name))
                 } else {

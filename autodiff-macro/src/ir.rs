@@ -52,6 +52,13 @@ impl Var {
             VarKind::Record => false,
         }
     }
+
+    /// Whether a loop's record keeps an owned copy of the value rather than the binding: a
+    /// borrowed constant (`x` of `for x in xs.iter()`), which would borrow from the forward
+    /// sweep.
+    pub fn kept_owned(&self) -> bool {
+        self.binding_refs == 1 && self.kind == VarKind::Local && !self.is_value()
+    }
 }
 
 /// An operand of an operation: a value, or a literal inlined where it is used.

@@ -330,7 +330,7 @@ impl<'a> Reverse<'a> {
         let mut reborrow = TokenStream::new();
         let names = saved.iter().map(|&v| {
             let name = self.code.name(v);
-            if kept_owned(&vars[v]) {
+            if vars[v].kept_owned() {
                 let owned = crate::names::handle(&name, "owned");
                 reborrow.extend(quote!(let #name = &#owned;));
                 owned
@@ -608,12 +608,6 @@ impl<'a> Reverse<'a> {
         let reached = std::mem::take(&mut self.needs.reached);
         (quote!(#(#declare)* #flows #body), saved, reached)
     }
-}
-
-/// Whether an iteration's record keeps an owned copy of `var` rather than the binding: a
-/// borrowed constant, which would borrow from the forward sweep.
-pub fn kept_owned(var: &Var) -> bool {
-    var.binding_refs == 1 && var.kind == VarKind::Local && !var.is_value()
 }
 
 /// Whether `call` can be given `v` (rather than lent it) when nothing reads `v` after the
