@@ -1,24 +1,32 @@
-//! The sweeps of a lowered body: the forward sweep of `NAME_fwd` and the reverse closure it
-//! returns, printed into the generated items of `outline` (the gradient struct, the tape,
-//! `NAME_fwd` / `NAME_bwd` / `NAME_vjp` / `NAME_grad`, and the hidden adapter through which
-//! other differentiated functions call this one).
+//! The emission stage, tokens only: the forward sweep of `NAME_fwd` and the reverse closure
+//! it returns, printed from the lowered body and its plan into the generated items of
+//! `outline` (the gradient struct, the tape, `NAME_fwd` / `NAME_bwd` / `NAME_vjp` /
+//! `NAME_grad`, and the hidden adapter through which other differentiated functions call
+//! this one).
+
+mod code;
+mod forward;
+pub mod outline;
+mod reverse;
 
 use crate::analyse::LastUse;
-use crate::code::Code;
-use crate::forward::Forward;
 use crate::ir::*;
-use crate::needs::Needs;
-use crate::outline::{self, is_lent, lent_name, Sweeps};
-use crate::reverse::{closure_sweeps, Mask, Reverse};
+use crate::plan::{Plan, Tape};
 use crate::signature::Signature;
+use code::Code;
+use forward::Forward;
+use outline::{lent_name, Sweeps};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
+use reverse::Printer;
+use std::collections::{HashMap, HashSet};
 
 /// Everything the emitter needs about the function.
 pub struct Function<'a> {
     pub item: &'a syn::ItemFn,
     pub sig: &'a Signature,
     pub body: &'a Body,
+    pub plan: &'a Plan<'a>,
     /// The variable of each parameter, in order.
     pub param_vars: &'a [VarId],
     pub krate: TokenStream,
@@ -26,62 +34,59 @@ pub struct Function<'a> {
 
 /// The generated items: the sweeps of the body, and the items around them.
 pub fn items(f: &Function) -> syn::Result<TokenStream> {
-    let sweeps = sweeps(f)?;
+    kept_borrows(f.body, &f.plan.tape.reads)?;
+    let sweeps = sweeps(f);
     Ok(outline::items(f.item, f.sig, &f.krate, &sweeps))
 }
 
-/// The forward sweep and the reverse closure's body, printed from the lowered body.
-fn sweeps(f: &Function) -> syn::Result<Sweeps> {
+/// The parameters the reverse sweep receives as `Lent`: a caller whose own sweep reads the
+/// argument no more gives it, and it goes back to the pool after this sweep's last read of
+/// it, before the gradients computed later take their buffers.
+pub fn lent(sig: &Signature, param_vars: &[VarId]) -> HashSet<VarId> {
+    let params = sig.params.iter().zip(param_vars);
+    params.filter(|(p, _)| p.lent()).map(|(_, &v)| v).collect()
+}
+
+/// The forward sweep and the reverse closure's body.
+fn sweeps(f: &Function) -> Sweeps {
     let code = Code::new(f.body, &f.krate);
     let flags: Vec<syn::Ident> = f.sig.params.iter().map(|p| want_flag(&p.ident)).collect();
-    let mask = Mask {
-        sources: crate::analyse::sources(f.body),
-        all: differentiable(f.sig),
-        flags: flags.clone(),
-    };
-    // Borrowed differentiable parameters reach the reverse sweep as `Lent`: a caller whose own
-    // sweep reads the argument no more gives it, and it goes back to the pool after this
-    // sweep's last read of it, before the gradients computed later take their buffers.
-    let lent: std::collections::HashMap<VarId, syn::Ident> = f
+    let lent: HashMap<VarId, syn::Ident> = f
         .sig
         .params
         .iter()
         .zip(f.param_vars)
-        .filter(|(p, _)| is_lent(p))
+        .filter(|(p, _)| p.lent())
         .map(|(p, &v)| (v, lent_name(&p.ident)))
         .collect();
-    let mut reverse = Reverse::masked(&code, mask, lent);
-    let sweep = reverse.sweep(
-        &f.body.block,
-        &f.body.result,
-        quote!(__ad_seed),
-        f.param_vars,
-    );
-    let needs = reverse.needs;
-    kept_borrows(f.body, &needs.reads)?;
+    let printer = Printer {
+        code: &code,
+        flags: &flags,
+        lent: &lent,
+    };
+    let sweep = printer.sweep(&f.plan.sweep, quote!(__ad_seed));
     let last_use = LastUse::of(&f.body.block, &f.body.result);
-    let closures = closure_sweeps(&code);
     let forward = Forward {
         code: &code,
-        needs: &needs,
-        closures: &closures,
+        tape: &f.plan.tape,
+        closures: &f.plan.closures,
         last_use: &last_use,
         moved: Default::default(),
     };
     let forward_body = forward.block(&f.body.block);
     let forward_leftovers = forward.recycle_leftovers(&f.body.block, &f.body.result, f.param_vars);
-    let value = result_value(f, &code, &needs);
+    let value = result_value(f, &code, &f.plan.tape);
     let Gradient {
         values,
         shapes,
         lent_shapes,
-    } = gradient(f, &code, &needs);
+    } = gradient(f, &code);
     let unlend = unlend(f.sig);
     let fn_name = &f.item.sig.ident;
     let grad_ty = outline::grad_ty(fn_name);
     let span = crate::rename::at(fn_name.span());
     let alias = code.rules_alias();
-    Ok(Sweeps {
+    Sweeps {
         forward: quote_spanned! {span=>
             #alias
             #(#shapes)*
@@ -98,17 +103,7 @@ fn sweeps(f: &Function) -> syn::Result<Sweeps> {
             #sweep
             #grad_ty { #(#values,)* }
         },
-    })
-}
-
-/// The positions of the differentiable parameters.
-fn differentiable(sig: &Signature) -> std::collections::BTreeSet<usize> {
-    sig.params
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.differentiable)
-        .map(|(i, _)| i)
-        .collect()
+    }
 }
 
 /// The flag that says whether the caller wants the gradient of parameter `x`: `__ad_want_x`.
@@ -118,11 +113,11 @@ fn want_flag(ident: &syn::Ident) -> syn::Ident {
 
 /// The function's value as the forward sweep returns it: the result binding (copied when the
 /// reverse sweep still reads it), or the result operand.
-fn result_value(f: &Function, code: &Code, needs: &Needs) -> TokenStream {
+fn result_value(f: &Function, code: &Code, tape: &Tape) -> TokenStream {
     match &f.body.result {
         Operand::Var(v) if f.body.vars[*v].binding_refs == 0 => {
             let name = &f.body.vars[*v].name;
-            if needs.reads.contains(v) {
+            if tape.reads.contains(v) {
                 code.copy(*v, quote!(&#name))
             } else {
                 quote!(#name)
@@ -145,7 +140,7 @@ struct Gradient {
 /// The value of each gradient field: the adjoint of the parameter, or zeros of its shape
 /// where the adjoint may be empty (kept for parameters whose gradient may be all zeros; a
 /// borrowed parameter is passed to the reverse sweep again: its shape is read there).
-fn gradient(f: &Function, code: &Code, needs: &Needs) -> Gradient {
+fn gradient(f: &Function, code: &Code) -> Gradient {
     let rules = &code.rules;
     let several = f.sig.params.iter().filter(|p| p.differentiable).count() > 1;
     let mut out = Gradient {
@@ -160,10 +155,10 @@ fn gradient(f: &Function, code: &Code, needs: &Needs) -> Gradient {
         let ident = &p.ident;
         let var = &f.body.vars[v];
         let d = code.adjoint(v);
-        let value = if var.active() && needs.reached.contains(&v) {
+        let value = if var.active() && f.plan.reached.contains(&v) {
             quote!(#rules::finish_reached(#d))
         } else {
-            let shape = if is_lent(p) {
+            let shape = if p.lent() {
                 // Read before the sweep, which may give the value back.
                 let name = format_ident!("__ad_shape_{}", ident);
                 out.lent_shapes
@@ -201,7 +196,7 @@ fn gradient(f: &Function, code: &Code, needs: &Needs) -> Gradient {
 fn unlend(sig: &Signature) -> Vec<TokenStream> {
     sig.params
         .iter()
-        .filter(|p| is_lent(p))
+        .filter(|p| p.lent())
         .map(|p| {
             let (name, lent, owned) = (&p.ident, lent_name(&p.ident), &p.owned);
             quote!(let #name: &#owned = &*#lent;)

@@ -6,11 +6,12 @@
 //! differentiated function sees the body's error alone.
 
 use crate::args::Args;
-use crate::emit::{self, Function};
+use crate::differentiate::{self, Mask};
+use crate::emit::{self, outline, Function};
 use crate::errors::Errors;
 use crate::lower::Lowerer;
 use crate::names::Names;
-use crate::{analyse, outline, rename, signature};
+use crate::{analyse, rename, signature};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 
@@ -105,8 +106,8 @@ fn generate(attr: TokenStream, func: &syn::ItemFn) -> Result<TokenStream, Reject
     })
 }
 
-/// The generated items of a function whose signature is valid: lowers the body, analyses it
-/// and emits the sweeps.
+/// The generated items of a function whose signature is valid, stage by stage: lower the
+/// body to the IR, analyse which values are active, plan the reverse sweep, emit the items.
 fn differentiate(
     func: &syn::ItemFn,
     sig: &signature::Signature,
@@ -126,10 +127,17 @@ fn differentiate(
     errors.finish()?;
 
     analyse::mark_useful(&mut body);
+    let mask = Mask {
+        sources: analyse::sources(&body),
+        all: sig.differentiable(),
+    };
+    let lent = emit::lent(sig, &param_vars);
+    let plan = differentiate::function(&body, &param_vars, mask, &lent);
     emit::items(&Function {
         item: func,
         sig,
         body: &body,
+        plan: &plan,
         param_vars: &param_vars,
         krate,
     })

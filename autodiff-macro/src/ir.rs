@@ -155,6 +155,19 @@ pub struct MapCall {
     pub span: Span,
 }
 
+impl MapCall {
+    /// The inputs the closure is differentiated with respect to, in the order of its
+    /// partials: the element (when the receiver is active), then active captured values.
+    pub fn inputs(&self, vars: &[Var]) -> Vec<VarId> {
+        let mut inputs = Vec::new();
+        if let Some(v) = self.recv.var().filter(|&v| vars[v].active()) {
+            inputs.push(v);
+        }
+        inputs.extend(self.captures.iter().copied().filter(|&v| vars[v].active()));
+        inputs
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct If {
     pub cond: Verbatim,
@@ -216,17 +229,6 @@ pub struct Carried {
     pub init: Operand,
     pub next: Operand,
     pub out: VarId,
-}
-
-impl Loop {
-    /// The values that live in one iteration: the head's bindings, the carried values as
-    /// the iteration starts, and what the body defines.
-    pub fn locals(&self) -> Vec<VarId> {
-        let mut out = self.bindings.clone();
-        out.extend(self.carried.iter().map(|c| c.phi));
-        out.extend(crate::walk::defined_in(&self.body));
-        out
-    }
 }
 
 /// A lowered function body.

@@ -1,21 +1,23 @@
 //! The `#[differentiate]` attribute of `autodiff`: reverse-mode differentiation of a Rust
 //! function at compile time. This file is a shim; the work is in `expand::expand`.
 
+// The stages, in the order `expand` runs them: `signature` checks the signature, `lower`
+// turns the body into the single-assignment IR of `ir`, `analyse` finds the active values,
+// `differentiate` plans the reverse sweep (`plan`, with `recycle`'s buffer reuse), and
+// `emit` prints the generated items.
 mod analyse;
 mod args;
-mod code;
+mod differentiate;
 mod emit;
 mod errors;
 mod expand;
-mod forward;
 mod ir;
 mod lower;
 mod names;
-mod needs;
 mod ops;
-mod outline;
+mod plan;
+mod recycle;
 mod rename;
-mod reverse;
 mod signature;
 #[cfg(test)]
 mod tests;

@@ -20,6 +20,14 @@ pub struct Param {
     pub value_type: bool,
 }
 
+impl Param {
+    /// Whether the reverse sweep takes the parameter as a `Lent` (a borrowed differentiable
+    /// parameter, which a caller may give instead of lending).
+    pub fn lent(&self) -> bool {
+        self.refs == 1 && self.differentiable
+    }
+}
+
 /// The checked signature.
 pub struct Signature {
     pub params: Vec<Param>,
@@ -27,6 +35,17 @@ pub struct Signature {
     pub ret: syn::Type,
     /// Whether the result is `f32` or `f64` (so `NAME_grad` exists).
     pub scalar_result: bool,
+}
+
+impl Signature {
+    /// The positions of the differentiable parameters.
+    pub fn differentiable(&self) -> std::collections::BTreeSet<usize> {
+        let params = self.params.iter().enumerate();
+        params
+            .filter(|(_, p)| p.differentiable)
+            .map(|(i, _)| i)
+            .collect()
+    }
 }
 
 const MATRIX_TYPES: &[&str] = &[

@@ -11,7 +11,7 @@ pub fn block_reads(block: &Block, f: &mut impl FnMut(VarId)) {
 }
 
 /// Calls `f` for every `let` of a block, nested blocks (branches, `map` closures) included.
-pub fn for_each_let(block: &Block, f: &mut impl FnMut(VarId, &Expr, proc_macro2::Span)) {
+pub fn for_each_let<'a>(block: &'a Block, f: &mut impl FnMut(VarId, &'a Expr, proc_macro2::Span)) {
     for stmt in &block.stmts {
         match stmt {
             Stmt::Let { var, expr, span } => {
@@ -114,6 +114,15 @@ pub fn defined_in(block: &Block) -> Vec<VarId> {
             }
         }
     }
+    out
+}
+
+/// The values that live in one iteration of a loop: the head's bindings, the carried values
+/// as the iteration starts, and what the body defines at its own level.
+pub fn loop_locals(l: &Loop) -> Vec<VarId> {
+    let mut out = l.bindings.clone();
+    out.extend(l.carried.iter().map(|c| c.phi));
+    out.extend(defined_in(&l.body));
     out
 }
 

@@ -81,18 +81,6 @@ impl<'a> Code<'a> {
         let names = vars.iter().map(|&v| self.name(v));
         quote!((#(#names,)*))
     }
-
-    /// The inputs a `map` closure is differentiated with respect to, in the order of its
-    /// partials: the element (when the receiver is active), then active captured scalars.
-    pub fn map_inputs(&self, map: &MapCall) -> Vec<VarId> {
-        let vars = &self.body.vars;
-        let mut inputs = Vec::new();
-        if let Some(v) = map.recv.var().filter(|&v| vars[v].active()) {
-            inputs.push(v);
-        }
-        inputs.extend(map.captures.iter().copied().filter(|&v| vars[v].active()));
-        inputs
-    }
 }
 
 /// The name of a function's adapter for its callers: `__ad_fwd_f`, `__ad_bwd_f`.

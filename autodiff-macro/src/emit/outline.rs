@@ -82,8 +82,8 @@ impl Names {
             bwd: format_ident!("{}_bwd", fn_name),
             vjp: format_ident!("{}_vjp", fn_name),
             grad: format_ident!("{}_grad", fn_name),
-            adapter_fwd: crate::code::adapter(fn_name, "fwd"),
-            adapter_bwd: crate::code::adapter(fn_name, "bwd"),
+            adapter_fwd: super::code::adapter(fn_name, "fwd"),
+            adapter_bwd: super::code::adapter(fn_name, "bwd"),
             reverse_trait: {
                 let name = fn_name.to_string();
                 let name = name.strip_prefix("r#").unwrap_or(&name);
@@ -400,7 +400,7 @@ impl Borrowed {
             .iter()
             .map(|p| {
                 let (ty, owned) = (&p.ty, &p.owned);
-                if is_lent(p) {
+                if p.lent() {
                     quote!(#rules::Lent<'_, #owned>)
                 } else {
                     quote!(#ty)
@@ -412,7 +412,7 @@ impl Borrowed {
             .iter()
             .zip(&tys)
             .map(|(p, ty)| {
-                let name = if is_lent(p) {
+                let name = if p.lent() {
                     lent_name(&p.ident)
                 } else {
                     p.ident.clone()
@@ -425,7 +425,7 @@ impl Borrowed {
             .iter()
             .map(|p| {
                 let name = &p.ident;
-                if is_lent(p) {
+                if p.lent() {
                     quote!(#rules::Lent::Borrowed(tape.#name))
                 } else {
                     quote!(tape.#name)
@@ -456,7 +456,7 @@ impl Borrowed {
             .iter()
             .map(|p| {
                 let (name, ty, owned) = (&p.ident, &p.ty, &p.owned);
-                if is_lent(p) {
+                if p.lent() {
                     (
                         quote!(#name: impl #rules::Lend<'__ad_lend, #owned>),
                         quote!(#rules::Lend::lend(#name)),
@@ -472,12 +472,6 @@ impl Borrowed {
             })
             .unzip()
     }
-}
-
-/// Whether the reverse sweep takes `p` as a `Lent` (a borrowed differentiable parameter,
-/// which a caller may give instead of lending).
-pub fn is_lent(p: &Param) -> bool {
-    p.refs == 1 && p.differentiable
 }
 
 /// The reverse closure's own name for the `Lent` parameter `x`: `__ad_lent_x`.

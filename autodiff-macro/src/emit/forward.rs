@@ -1,10 +1,11 @@
 //! The forward sweep: the body again, each operation through its rule, keeping the pullback
 //! handles, call tapes and branch records the reverse sweep asked for.
 
+use super::code::{callee_item, Code};
+use super::reverse::Printer;
 use crate::analyse::LastUse;
-use crate::code::{callee_item, Code};
 use crate::ir::*;
-use crate::needs::{ClosureSweeps, Needs};
+use crate::plan::{ClosurePlan, Tape};
 use crate::walk::{defined_in, owned_value};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -13,9 +14,10 @@ use std::collections::{HashMap, HashSet};
 
 pub struct Forward<'a> {
     pub code: &'a Code<'a>,
-    pub needs: &'a Needs,
-    /// The reverse sweeps of the body's active `map` closures.
-    pub closures: &'a ClosureSweeps,
+    /// What the reverse sweep reads: the forward sweep keeps it.
+    pub tape: &'a Tape,
+    /// The plans of the body's active `map` closures.
+    pub closures: &'a HashMap<VarId, ClosurePlan<'a>>,
     pub last_use: &'a LastUse,
     /// Owned bindings moved into an operation, a call or a branch's result.
     pub moved: RefCell<HashSet<VarId>>,
@@ -39,7 +41,7 @@ impl Forward<'_> {
             .chain(params.iter().copied())
             .filter(|v| {
                 owned_value(&vars[*v])
-                    && !self.needs.reads.contains(v)
+                    && !self.tape.reads.contains(v)
                     && !moved.contains(v)
                     && result.var() != Some(*v)
             })
@@ -101,7 +103,7 @@ impl Forward<'_> {
                 quote!(let mut #phi = #init;)
             })
             .collect();
-        let saved = self.needs.iterations.get(&l.record);
+        let saved = self.tape.iterations.get(&l.record);
         let record = self.code.name(l.record);
         let head = match &l.head {
             LoopHead::For { pattern, iter } => {
@@ -115,7 +117,7 @@ impl Forward<'_> {
             LoopHead::Loop => quote!(loop),
         };
         let body = self.block(&l.body);
-        let locals = l.locals();
+        let locals = crate::walk::loop_locals(l);
         // The values each iteration hands to the next: a value of the iteration moves, one
         // from before the loop is copied (the next iteration reads it again).
         let next_vars: Vec<VarId> = l.carried.iter().filter_map(|c| c.next.var()).collect();
@@ -199,7 +201,7 @@ impl Forward<'_> {
     }
 
     fn handle_or_wild(&self, var: VarId, handle: VarId) -> TokenStream {
-        if self.code.body.vars[var].active() && self.needs.reads.contains(&handle) {
+        if self.code.body.vars[var].active() && self.tape.reads.contains(&handle) {
             let h = self.code.name(handle);
             quote!(#h)
         } else {
@@ -239,7 +241,7 @@ impl Forward<'_> {
         let value = &self.code.body.vars[v];
         value.binding_refs == 0
             && value.kind == VarKind::Local
-            && !self.needs.reads.contains(&v)
+            && !self.tape.reads.contains(&v)
             && op.operands.iter().filter(|o| o.var() == Some(v)).count() == 1
             && !self.last_use.read_after_let(v, var)
     }
@@ -249,7 +251,7 @@ impl Forward<'_> {
     fn moved(&self, v: VarId, read_later: bool) -> TokenStream {
         let var = &self.code.body.vars[v];
         let name = &var.name;
-        if var.binding_refs == 0 && (read_later || self.needs.reads.contains(&v)) {
+        if var.binding_refs == 0 && (read_later || self.tape.reads.contains(&v)) {
             self.code.copy(v, quote!(&#name))
         } else {
             if var.binding_refs == 0 {
@@ -302,17 +304,23 @@ impl Forward<'_> {
         let recv = self.code.operand_ref(&map.recv);
         let rules = &self.code.rules;
         if !vars[var].active() {
-            let forward = self.inner_forward(&map.body, &map.result, &Needs::default());
+            let forward = self.inner_forward(&map.body, &map.result, &Tape::default());
             let result = self.code.operand_at(&map.result, 0);
             return quote_spanned!(map.span=> let #name = (#recv).map(|#param| { #forward #result }););
         }
-        // `reverse::closure_sweeps` walks the same blocks, so every active closure has its
-        // sweep; were one missing, the expansion says so instead of the macro panicking.
+        // `differentiate` plans the closures of the same blocks, so every active closure has
+        // its plan; were one missing, the expansion says so instead of the macro panicking.
         let Some(closure) = self.closures.get(&var) else {
             return quote_spanned!(map.span=> ::core::compile_error!("#[differentiate]: no reverse sweep was generated for this `map` closure"););
         };
-        let (closure_inputs, sweep) = (&closure.inputs, &closure.sweep);
-        let forward = self.inner_forward(&map.body, &map.result, &closure.needs);
+        let closure_inputs = &closure.inputs;
+        let printer = Printer {
+            code: self.code,
+            flags: &[],
+            lent: &HashMap::new(),
+        };
+        let sweep = printer.sweep(&closure.sweep, quote!(#rules::one()));
+        let forward = self.inner_forward(&map.body, &map.result, &closure.tape);
         let result = self.code.operand_at(&map.result, 0);
         let partials = closure_inputs.iter().map(|&v| {
             let d = self.code.adjoint(v);
@@ -329,11 +337,11 @@ impl Forward<'_> {
         }
     }
 
-    fn inner_forward(&self, block: &Block, result: &Operand, needs: &Needs) -> TokenStream {
+    fn inner_forward(&self, block: &Block, result: &Operand, tape: &Tape) -> TokenStream {
         let last_use = LastUse::of(block, result);
         Forward {
             code: self.code,
-            needs,
+            tape,
             closures: self.closures,
             last_use: &last_use,
             moved: RefCell::default(),
@@ -345,7 +353,7 @@ impl Forward<'_> {
     fn branch(&self, i: &If) -> TokenStream {
         let vars = &self.code.body.vars;
         let cond = &i.cond.tokens;
-        let record = self.needs.saved.get(&i.record);
+        let record = self.tape.saved.get(&i.record);
         let then_fwd = self.block(&i.then_block);
         let else_fwd = self.block(&i.else_block);
         if i.merges.is_empty() && record.is_none() {
