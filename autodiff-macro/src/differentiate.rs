@@ -18,7 +18,7 @@ pub struct Mask {
 
 /// The plan of a function's body: its sweep (with `params`' adjoints declared first, and
 /// the give-backs of buffer reuse, `lent` being the parameters the sweep receives as `Lent`),
-/// its tape, and the plans of its `map` closures.
+/// its tape, the plans of its `map` closures, and the moves of its forward sweep.
 pub fn function<'a>(
     body: &'a Body,
     params: &[VarId],
@@ -32,11 +32,15 @@ pub fn function<'a>(
     };
     let mut sweep = builder.sweep(&body.block, &body.result, params);
     crate::recycle::function(&mut sweep, body, params, lent);
+    let tape = Tape::of(&sweep.steps);
+    let closures = closures(body);
+    let moves = crate::recycle::forward(body, &tape, &closures, params);
     Plan {
-        tape: Tape::of(&sweep.steps),
+        tape,
+        moves,
         sweep,
         reached: builder.reached,
-        closures: closures(body),
+        closures,
     }
 }
 

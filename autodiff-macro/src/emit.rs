@@ -9,7 +9,6 @@ mod forward;
 pub mod outline;
 mod reverse;
 
-use crate::analyse::LastUse;
 use crate::ir::*;
 use crate::plan::{Plan, Tape};
 use crate::signature::Signature;
@@ -65,16 +64,14 @@ fn sweeps(f: &Function) -> Sweeps {
         lent: &lent,
     };
     let sweep = printer.sweep(&f.plan.sweep, quote!(__ad_seed));
-    let last_use = LastUse::of(&f.body.block, &f.body.result);
     let forward = Forward {
         code: &code,
         tape: &f.plan.tape,
         closures: &f.plan.closures,
-        last_use: &last_use,
-        moved: Default::default(),
+        moves: &f.plan.moves,
     };
     let forward_body = forward.block(&f.body.block);
-    let forward_leftovers = forward.recycle_leftovers(&f.body.block, &f.body.result, f.param_vars);
+    let forward_leftovers = forward.give_back(&f.plan.moves.leftovers);
     let value = result_value(f, &code, &f.plan.tape);
     let Gradient {
         values,

@@ -219,11 +219,12 @@ impl Tape {
     }
 }
 
-/// The plan of a whole function: its sweep, what its tape keeps, and which adjoints hold a
-/// value when the sweep ends.
+/// The plan of a whole function: its sweep, what its tape keeps, which adjoints hold a
+/// value when the sweep ends, and how the forward sweep hands its values over.
 pub struct Plan<'a> {
     pub sweep: Sweep<'a>,
     pub tape: Tape,
+    pub moves: crate::recycle::Moves,
     pub reached: HashSet<VarId>,
     /// The plan of each active `map` closure, by the closure's result.
     pub closures: HashMap<VarId, ClosurePlan<'a>>,

@@ -1,16 +1,15 @@
-//! The forward sweep: the body again, each operation through its rule, keeping the pullback
-//! handles, call tapes and branch records the reverse sweep asked for.
+//! The forward sweep printed: the body again, each operation through its rule, keeping the
+//! pullback handles, call tapes, branch and iteration records the plan's tape lists, and
+//! moving or copying each value as the plan's [`Moves`] say.
 
 use super::code::{callee_item, Code};
 use super::reverse::Printer;
-use crate::analyse::LastUse;
 use crate::ir::*;
 use crate::plan::{ClosurePlan, Tape};
-use crate::walk::{defined_in, owned_value};
+use crate::recycle::{Moves, Site};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 pub struct Forward<'a> {
     pub code: &'a Code<'a>,
@@ -18,34 +17,17 @@ pub struct Forward<'a> {
     pub tape: &'a Tape,
     /// The plans of the body's active `map` closures.
     pub closures: &'a HashMap<VarId, ClosurePlan<'a>>,
-    pub last_use: &'a LastUse,
-    /// Owned bindings moved into an operation, a call or a branch's result.
-    pub moved: RefCell<HashSet<VarId>>,
+    pub moves: &'a Moves,
 }
 
 impl Forward<'_> {
-    /// `recycle(v);` for each owned value (of the top level of `block`, or a parameter) that the forward sweep
-    /// computed but nothing moved, returned or saved for the reverse sweep: its buffer goes
-    /// back to the pool instead of being freed.
-    pub fn recycle_leftovers(
-        &self,
-        block: &Block,
-        result: &Operand,
-        params: &[VarId],
-    ) -> TokenStream {
-        let vars = &self.code.body.vars;
+    /// `recycle(v);` for each value the plan gives back unused: its buffer goes back to the
+    /// pool instead of being freed.
+    pub fn give_back(&self, values: &[VarId]) -> TokenStream {
         let rules = &self.code.rules;
-        let moved = self.moved.borrow();
-        defined_in(block)
-            .into_iter()
-            .chain(params.iter().copied())
-            .filter(|v| {
-                owned_value(&vars[*v])
-                    && !self.tape.reads.contains(v)
-                    && !moved.contains(v)
-                    && result.var() != Some(*v)
-            })
-            .map(|v| {
+        values
+            .iter()
+            .map(|&v| {
                 let name = self.code.name(v);
                 quote!(#rules::recycle(#name);)
             })
@@ -82,27 +64,11 @@ impl Forward<'_> {
     /// iteration pushes what its reverse reads.
     fn iterations(&self, l: &Loop) -> TokenStream {
         let vars = &self.code.body.vars;
-        let rules = &self.code.rules;
-        let mut counts: HashMap<VarId, usize> = HashMap::new();
-        l.carried
-            .iter()
-            .filter_map(|c| c.init.var())
-            .for_each(|v| *counts.entry(v).or_default() += 1);
-        let mut seen: HashMap<VarId, usize> = HashMap::new();
-        let enter: TokenStream = l
-            .carried
-            .iter()
-            .map(|c| {
-                let phi = self.code.name(c.phi);
-                let later = c.init.var().is_some_and(|v| {
-                    let n = seen.entry(v).or_default();
-                    *n += 1;
-                    *n < counts[&v] || self.last_use.read_after_loop_starts(v, l.record)
-                });
-                let init = self.value_at(&c.init, 0, later);
-                quote!(let mut #phi = #init;)
-            })
-            .collect();
+        let enter = l.carried.iter().enumerate().map(|(k, c)| {
+            let phi = self.code.name(c.phi);
+            let init = self.hand_over(&c.init, 0, Site::Init(l.record, k));
+            quote!(let mut #phi = #init;)
+        });
         let saved = self.tape.iterations.get(&l.record);
         let record = self.code.name(l.record);
         let head = match &l.head {
@@ -117,33 +83,15 @@ impl Forward<'_> {
             LoopHead::Loop => quote!(loop),
         };
         let body = self.block(&l.body);
-        let locals = crate::walk::loop_locals(l);
-        // The values each iteration hands to the next: a value of the iteration moves, one
-        // from before the loop is copied (the next iteration reads it again).
-        let next_vars: Vec<VarId> = l.carried.iter().filter_map(|c| c.next.var()).collect();
-        let mut next_seen: HashMap<VarId, usize> = HashMap::new();
-        let nexts: Vec<TokenStream> = l
-            .carried
-            .iter()
-            .map(|c| match c.next.var() {
-                Some(v) if locals.contains(&v) && vars[v].binding_refs == 0 => {
-                    let n = next_seen.entry(v).or_default();
-                    *n += 1;
-                    let name = self.code.name(v);
-                    if *n < next_vars.iter().filter(|&&w| w == v).count() {
-                        self.code.copy(v, quote!(&#name))
-                    } else {
-                        self.moved.borrow_mut().insert(v);
-                        quote!(#name)
-                    }
-                }
-                _ => self.value_at(&c.next, 0, true),
-            })
+        let nexts: Vec<TokenStream> = (l.carried.iter().enumerate())
+            .map(|(k, c)| self.hand_over(&c.next, 0, Site::Next(l.record, k)))
             .collect();
+        let next_vars: Vec<VarId> = l.carried.iter().filter_map(|c| c.next.var()).collect();
         let push = saved.map(|saved| {
             let items = saved.iter().map(|&v| {
                 let name = self.code.name(v);
                 if next_vars.contains(&v) {
+                    // The next iteration takes the value itself.
                     self.code.copy(v, quote!(&#name))
                 } else if vars[v].kept_owned() {
                     // The reverse sweep may not borrow from the forward sweep's iterator.
@@ -161,22 +109,8 @@ impl Forward<'_> {
             ([phi], [next]) => quote!(#phi = #next;),
             _ => quote!((#(#phis),*) = (#(#nexts),*);),
         };
-        // A carried value nothing moved or saved goes back to the pool before it is replaced.
-        let moved = self.moved.borrow().clone();
-        let replaced: TokenStream = l
-            .carried
-            .iter()
-            .filter(|c| {
-                owned_value(&vars[c.phi])
-                    && !moved.contains(&c.phi)
-                    && !saved.is_some_and(|s| s.contains(&c.phi))
-            })
-            .map(|c| {
-                let phi = self.code.name(c.phi);
-                quote!(#rules::recycle(#phi);)
-            })
-            .collect();
-        let leftovers = self.recycle_leftovers(&l.body, &Operand::Lit(quote!()), &[]);
+        let leftovers = self.give_back(&self.moves.loop_leftovers[&l.record]);
+        let replaced = self.give_back(&self.moves.replaced[&l.record]);
         let exit = l.exit.map(|e| {
             let e = self.code.name(e);
             quote!(if #e { break; })
@@ -186,7 +120,7 @@ impl Forward<'_> {
             quote!(let #out = #phi;)
         });
         quote_spanned! {l.span=>
-            #enter
+            #(#enter)*
             #declare_record
             #head {
                 #body
@@ -223,8 +157,7 @@ impl Forward<'_> {
         let rules = crate::rename::respan(self.code.rules.clone(), op.span);
         let rule = syn::Ident::new(op.op.rule, op.span);
         let operands = op.operands.iter().enumerate().map(|(i, o)| match o.var() {
-            Some(v) if i == 0 && op.op.moves_first && self.consumable(v, var, op) => {
-                self.moved.borrow_mut().insert(v);
+            Some(v) if i == 0 && self.moves.consumed.contains(&var) => {
                 let name = self.code.name(v);
                 quote!(#name)
             }
@@ -235,36 +168,18 @@ impl Forward<'_> {
         quote_spanned!(op.span=> let (#name, #handle) #ty = #rules::#rule(#(#operands,)* #(#consts),*);)
     }
 
-    /// Whether an operation defining `var` may take its operand `v` by value: an owned local
-    /// that neither the reverse sweep nor any later forward statement reads.
-    fn consumable(&self, v: VarId, var: VarId, op: &OpCall) -> bool {
-        let value = &self.code.body.vars[v];
-        value.binding_refs == 0
-            && value.kind == VarKind::Local
-            && !self.tape.reads.contains(&v)
-            && op.operands.iter().filter(|o| o.var() == Some(v)).count() == 1
-            && !self.last_use.read_after_let(v, var)
-    }
-
-    /// A moved binding is cloned when something reads it afterwards (the reverse sweep, or
-    /// the forward sweep after this point).
-    fn moved(&self, v: VarId, read_later: bool) -> TokenStream {
-        let var = &self.code.body.vars[v];
-        let name = &var.name;
-        if var.binding_refs == 0 && (read_later || self.tape.reads.contains(&v)) {
-            self.code.copy(v, quote!(&#name))
-        } else {
-            if var.binding_refs == 0 {
-                self.moved.borrow_mut().insert(v);
-            }
-            quote!(#name)
-        }
-    }
-
-    fn value_at(&self, o: &Operand, refs: i32, read_later: bool) -> TokenStream {
+    /// A value handed over by value at `site`: moved, or copied where the plan says
+    /// something reads it afterwards. A value below its binding's depth (an owned copy of a
+    /// borrowed parameter) is cloned.
+    fn hand_over(&self, o: &Operand, refs: i32, site: Site) -> TokenStream {
         match o {
             Operand::Var(v) if refs == self.code.body.vars[*v].binding_refs => {
-                self.moved(*v, read_later)
+                let name = self.code.name(*v);
+                if self.moves.copies.contains(&site) {
+                    self.code.copy(*v, quote!(&#name))
+                } else {
+                    quote!(#name)
+                }
             }
             _ => self.code.operand_at(o, refs),
         }
@@ -272,19 +187,17 @@ impl Forward<'_> {
 
     fn call(&self, var: VarId, call: &Call) -> TokenStream {
         let name = self.code.name(var);
-        let mut counts: HashMap<VarId, usize> = HashMap::new();
-        call.args
+        let args = call
+            .args
             .iter()
-            .filter_map(|a| a.value)
-            .for_each(|v| *counts.entry(v).or_default() += 1);
-        let args = call.args.iter().map(|a| match (&a.constant, a.value) {
-            (Some(c), _) => c.tokens.clone(),
-            (None, Some(v)) => {
-                let later = self.last_use.read_after_call(v, call.tape) || counts[&v] > 1;
-                self.value_at(&Operand::Var(v), a.refs, later)
-            }
-            (None, None) => quote!(0.0),
-        });
+            .enumerate()
+            .map(|(i, a)| match (&a.constant, a.value) {
+                (Some(c), _) => c.tokens.clone(),
+                (None, Some(v)) => {
+                    self.hand_over(&Operand::Var(v), a.refs, Site::Arg(call.tape, i))
+                }
+                (None, None) => quote!(0.0),
+            });
         let path = &call.path;
         if self.code.body.vars[var].active() {
             let tape = self.code.name(call.tape);
@@ -304,7 +217,7 @@ impl Forward<'_> {
         let recv = self.code.operand_ref(&map.recv);
         let rules = &self.code.rules;
         if !vars[var].active() {
-            let forward = self.inner_forward(&map.body, &map.result, &Tape::default());
+            let forward = self.inner_forward(&map.body, &Tape::default());
             let result = self.code.operand_at(&map.result, 0);
             return quote_spanned!(map.span=> let #name = (#recv).map(|#param| { #forward #result }););
         }
@@ -320,7 +233,7 @@ impl Forward<'_> {
             lent: &HashMap::new(),
         };
         let sweep = printer.sweep(&closure.sweep, quote!(#rules::one()));
-        let forward = self.inner_forward(&map.body, &map.result, &closure.tape);
+        let forward = self.inner_forward(&map.body, &closure.tape);
         let result = self.code.operand_at(&map.result, 0);
         let partials = closure_inputs.iter().map(|&v| {
             let d = self.code.adjoint(v);
@@ -337,16 +250,8 @@ impl Forward<'_> {
         }
     }
 
-    fn inner_forward(&self, block: &Block, result: &Operand, tape: &Tape) -> TokenStream {
-        let last_use = LastUse::of(block, result);
-        Forward {
-            code: self.code,
-            tape,
-            closures: self.closures,
-            last_use: &last_use,
-            moved: RefCell::default(),
-        }
-        .block(block)
+    fn inner_forward(&self, block: &Block, tape: &Tape) -> TokenStream {
+        Forward { tape, ..*self }.block(block)
     }
 
     /// `let (merged…, record) = if c { …; (values…, Branch::Then((saved…))) } else { … };`
@@ -387,27 +292,9 @@ impl Forward<'_> {
     }
 
     fn tail(&self, i: &If, then: bool, record: Option<TokenStream>) -> TokenStream {
-        let values: Vec<&Operand> = i
-            .merges
-            .iter()
-            .map(|m| if then { &m.then_value } else { &m.else_value })
-            .collect();
-        let mut counts: HashMap<VarId, usize> = HashMap::new();
-        values
-            .iter()
-            .filter_map(|o| o.var())
-            .for_each(|v| *counts.entry(v).or_default() += 1);
-        let mut seen: HashMap<VarId, usize> = HashMap::new();
-        let items = i.merges.iter().zip(&values).map(|(m, o)| {
-            let later = match o.var() {
-                Some(v) => {
-                    let n = seen.entry(v).or_default();
-                    *n += 1;
-                    *n < counts[&v] || self.last_use.read_after_if(v, i.record)
-                }
-                None => false,
-            };
-            self.value_at(o, m.refs, later)
+        let items = i.merges.iter().enumerate().map(|(k, m)| {
+            let value = if then { &m.then_value } else { &m.else_value };
+            self.hand_over(value, m.refs, Site::Merge(i.record, k, then))
         });
         let record = record.into_iter();
         quote!((#(#items,)* #(#record,)*))
