@@ -179,7 +179,7 @@ fn gradient(f: &Function, code: &Code) -> Gradient {
         // A caller that did not ask for this gradient gets a placeholder, computed for free.
         let flag = want_flag(ident);
         let value = if several {
-            quote!(if #flag { #value } else { #rules::unwanted() })
+            quote!(#rules::wanted(#flag, || #value))
         } else {
             value
         };

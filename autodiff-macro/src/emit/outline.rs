@@ -203,6 +203,14 @@ pub fn items(
     let reverse_fn =
         quote!(::core::ops::FnOnce(#ret, [bool; #param_count] #(, #borrowed_tys)*) -> #grad_ty);
     let closure_ty = quote!(impl #reverse_trait + use<>);
+    // The tape's lifetime is that of its borrowed parameters; without one, a marker holds it.
+    let (phantom_field, phantom_value) = match borrowed_fields.is_empty() {
+        true => (
+            quote!(borrows: ::core::marker::PhantomData<&'__ad ()>,),
+            quote!(borrows: ::core::marker::PhantomData),
+        ),
+        false => (quote!(), quote!()),
+    };
     // `unused` covers the lints generated code may trip (an unused binding, `mut` or import,
     // parentheses kept for precedence, an item only another function calls).
     let allow = quote!(#[allow(unused, non_snake_case, clippy::all)]);
@@ -244,7 +252,7 @@ pub fn items(
         #vis struct #tape_ty<'__ad, __AdReverse> {
             reverse: __AdReverse,
             #(#borrowed_fields,)*
-            borrows: ::core::marker::PhantomData<&'__ad ()>,
+            #phantom_field
         }
 
         #[doc = #fwd_doc]
@@ -255,7 +263,7 @@ pub fn items(
             let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #param_count] #(, #closure_params)*| -> #grad_ty {
                 #reverse
             };
-            (__ad_value, #tape_ty { reverse, #(#borrowed_names,)* borrows: ::core::marker::PhantomData })
+            (__ad_value, #tape_ty { reverse, #(#borrowed_names,)* #phantom_value })
         }
 
         #[doc = #bwd_doc]
@@ -426,7 +434,7 @@ impl Borrowed {
             .map(|p| {
                 let name = &p.ident;
                 if p.lent() {
-                    quote!(#rules::Lent::Borrowed(tape.#name))
+                    quote!(tape.#name.into())
                 } else {
                     quote!(tape.#name)
                 }

@@ -247,6 +247,17 @@ pub fn unwanted<T: Value>() -> T {
     T::placeholder()
 }
 
+/// The gradient of a parameter when the caller asked for it, a placeholder otherwise
+/// ([`unwanted`]): `gradient` runs only when wanted.
+#[inline]
+pub fn wanted<T: Value>(want: bool, gradient: impl FnOnce() -> T) -> T {
+    if want {
+        gradient()
+    } else {
+        unwanted()
+    }
+}
+
 /// The shape of a parameter, kept on the tape when its gradient may be all zeros.
 #[inline]
 pub fn shape_of<T: Value>(value: &T) -> T::Shape {
@@ -331,6 +342,13 @@ impl<T> core::ops::Deref for Lent<'_, T> {
             Lent::Borrowed(value) => value,
             Lent::Given(value) => value,
         }
+    }
+}
+
+impl<'a, T> From<&'a T> for Lent<'a, T> {
+    #[inline]
+    fn from(value: &'a T) -> Self {
+        Lent::Borrowed(value)
     }
 }
 
