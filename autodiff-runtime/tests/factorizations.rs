@@ -22,18 +22,24 @@ where
     m.iter().map(|v| v.to_bits()).collect()
 }
 
-/// A random square matrix with elements in `[-1, 1)` plus `n` on the diagonal: diagonally
-/// dominant, so invertible and well conditioned.
+/// A random well-conditioned square matrix whose LU factorization pivots: a diagonally
+/// dominant one (elements in `[-1, 1)` plus `n` on the diagonal), its rows rotated by one, so
+/// that the dominant element of column `j` is in row `j − 1` (a cycle: a pullback that
+/// applied the permutation instead of its inverse fails).
 fn well_conditioned<D: Dim>(rng: &mut Rng, d: D) -> OMatrix<f64, D, D>
 where
     DefaultAllocator: Allocator<D, D>,
 {
     let mut m: OMatrix<f64, D, D> = uniform(rng, (d, d));
-    let n = d.value() as f64;
-    for i in 0..d.value() {
-        m[(i, i)] += n;
+    let n = d.value();
+    for i in 0..n {
+        m[(i, i)] += n as f64;
     }
-    m
+    let mut rotated = m.clone();
+    for i in 0..n {
+        rotated.set_row(i, &m.row((i + 1) % n));
+    }
+    rotated
 }
 
 /// A random symmetric positive-definite matrix, `M·Mᵀ + I`.
