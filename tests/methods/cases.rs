@@ -554,7 +554,7 @@ case!(bits sq32_lu_solve / sq32_lu_solve_vjp / sq32_lu_solve_fwd / sq32_lu_solve
 fn sq_cholesky_l(m: DMatrix<f64>) -> DMatrix<f64> { (&m * m.transpose() + DMatrix::identity(3, 3)).cholesky().unwrap().l() }
 case!(grad sq_cholesky_l / sq_cholesky_l_vjp / sq_cholesky_l_fwd / sq_cholesky_l_is_the_primal: (m: DMatrix<f64> = sq()) -> DMatrix<f64>);
 #[differentiate]
-fn ss_cholesky_l(m: SMatrix<f64, 3, 3>) -> SMatrix<f64, 3, 3> { (&m * m.transpose() + SMatrix::<f64, 3, 3>::identity()).cholesky().expect("positive definite").l() }
+fn ss_cholesky_l(m: SMatrix<f64, 3, 3>) -> SMatrix<f64, 3, 3> { (m * m.transpose() + SMatrix::<f64, 3, 3>::identity()).cholesky().expect("positive definite").l() }
 case!(grad ss_cholesky_l / ss_cholesky_l_vjp / ss_cholesky_l_fwd / ss_cholesky_l_is_the_primal: (m: SMatrix<f64, 3, 3> = ss()) -> SMatrix<f64, 3, 3>);
 #[differentiate]
 fn sq32_cholesky_l(m: DMatrix<f32>) -> DMatrix<f32> { (&m * m.transpose() + DMatrix::identity(3, 3)).cholesky().unwrap().l() }
@@ -563,7 +563,7 @@ case!(bits sq32_cholesky_l / sq32_cholesky_l_vjp / sq32_cholesky_l_fwd / sq32_ch
 fn sq_cholesky_solve(m: DMatrix<f64>, b: DVector<f64>) -> DVector<f64> { (&m * m.transpose() + DMatrix::identity(3, 3)).cholesky().unwrap().solve(&b) }
 case!(grad sq_cholesky_solve / sq_cholesky_solve_vjp / sq_cholesky_solve_fwd / sq_cholesky_solve_is_the_primal: (m: DMatrix<f64> = sq(); b: DVector<f64> = dv3()) -> DVector<f64>);
 #[differentiate]
-fn ss_cholesky_solve(m: SMatrix<f64, 3, 3>, b: SMatrix<f64, 3, 2>) -> SMatrix<f64, 3, 2> { (&m * m.transpose() + SMatrix::<f64, 3, 3>::identity()).cholesky().expect("positive definite").solve(&b) }
+fn ss_cholesky_solve(m: SMatrix<f64, 3, 3>, b: SMatrix<f64, 3, 2>) -> SMatrix<f64, 3, 2> { (m * m.transpose() + SMatrix::<f64, 3, 3>::identity()).cholesky().expect("positive definite").solve(&b) }
 case!(grad ss_cholesky_solve / ss_cholesky_solve_vjp / ss_cholesky_solve_fwd / ss_cholesky_solve_is_the_primal: (m: SMatrix<f64, 3, 3> = ss(); b: SMatrix<f64, 3, 2> = sm32()) -> SMatrix<f64, 3, 2>);
 #[differentiate]
 fn sq32_cholesky_solve(m: DMatrix<f32>, b: DVector<f32>) -> DVector<f32> { (&m * m.transpose() + DMatrix::identity(3, 3)).cholesky().unwrap().solve(&b) }
