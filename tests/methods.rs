@@ -225,6 +225,18 @@ fn sq32() -> DMatrix<f32> {
 fn one_row() -> DMatrix<f64> {
     DMatrix::zeros(1, 4)
 }
+fn sq5() -> DMatrix<f64> {
+    DMatrix::zeros(5, 5)
+}
+fn dv3() -> DVector<f64> {
+    DVector::zeros(3)
+}
+fn sm32() -> SMatrix<f64, 3, 2> {
+    SMatrix::zeros()
+}
+fn dv32() -> DVector<f32> {
+    DVector::zeros(3)
+}
 
 #[allow(clippy::clone_on_copy, clippy::redundant_clone)]
 mod cases {
@@ -321,4 +333,45 @@ fn a_zero_seed_through_the_matrix_exponential_gives_zeros() {
     let (value, grad) = matrix_exp_sum_vjp(&m, 0.0);
     assert_eq!(value, m.exp().sum());
     assert_eq!(grad.m, DMatrix::zeros(2, 2));
+}
+
+/// `expect`'s message is the panic's, as it is the primal's.
+#[differentiate]
+fn inverse_sum_or_message(m: &DMatrix<f64>) -> f64 {
+    m.clone()
+        .try_inverse()
+        .expect("the metric must be invertible")
+        .sum()
+}
+
+#[test]
+#[should_panic(expected = "the metric must be invertible")]
+fn expect_in_a_chain_panics_with_its_message() {
+    let _ = inverse_sum_or_message_grad(&DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 2.0, 4.0]));
+}
+
+/// A solve with a constant matrix: only the right-hand side has a gradient, `A⁻ᵀ·(2x)`.
+#[differentiate(wrt(b))]
+fn solve_with_a_constant_matrix(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let x = a.clone().lu().solve(b).unwrap();
+    x.norm_squared()
+}
+
+#[test]
+fn a_solve_with_a_constant_matrix_differentiates_the_right_hand_side() {
+    let a = DMatrix::from_row_slice(3, 3, &[0.5, 2.0, 0.1, 1.5, 0.3, -0.4, 0.2, -0.6, 1.8]);
+    let b = DVector::from_column_slice(&[0.3, -0.7, 1.1]);
+    let (value, grad) = solve_with_a_constant_matrix_grad(&a, &b);
+    assert_eq!(
+        value.to_bits(),
+        solve_with_a_constant_matrix(&a, &b).to_bits()
+    );
+    let theta: Vec<f64> = b.iter().copied().collect();
+    let eval = |t: &[f64]| solve_with_a_constant_matrix(&a, &DVector::from_column_slice(t));
+    check(
+        "solve_with_a_constant_matrix",
+        &theta,
+        grad.b.as_slice(),
+        eval,
+    );
 }

@@ -174,6 +174,28 @@ unary!(
     1
 );
 
+// Linear algebra. Each value is nalgebra's own; a handle keeps the factor (LU, Cholesky) its
+// pullbacks solve with. `determinant` and `kronecker` are methods; the others are chains of
+// methods (`chain`), whose `expect` variant takes the message as its constant.
+unary!(DETERMINANT, "determinant", [], 0);
+binary!(KRONECKER, "kronecker", [Op(1)], [Op(0)]);
+unary!(INVERSE, "inverse", [Out], 0);
+unary!(INVERSE_EXPECT, "inverse_expect", [Out], 1);
+unary!(CHOLESKY_L, "cholesky_l", [Out], 0);
+unary!(CHOLESKY_L_EXPECT, "cholesky_l_expect", [Out], 1);
+binary!(LU_SOLVE, "lu_solve", [Out], []);
+binary!(CHOLESKY_SOLVE, "cholesky_solve", [Out], []);
+pub static LU_SOLVE_EXPECT: OpDef = OpDef {
+    rule: "lu_solve_expect",
+    consts: 1,
+    ..LU_SOLVE
+};
+pub static CHOLESKY_SOLVE_EXPECT: OpDef = OpDef {
+    rule: "cholesky_solve_expect",
+    consts: 1,
+    ..CHOLESKY_SOLVE
+};
+
 /// Methods with a derivative rule: `recv.name(args)` with `args` arguments; the receiver is
 /// operand 0. `max` and `min` are two methods: with no argument, the largest or smallest
 /// element of a matrix; with one, the larger or smaller of two scalars.
@@ -209,8 +231,38 @@ pub fn method(name: &str, args: usize) -> Option<&'static OpDef> {
         "dot" => &DOT,
         "add_scalar" => &ADD_SCALAR,
         "scale" => &SCALE,
+        "determinant" => &DETERMINANT,
+        "kronecker" => &KRONECKER,
         _ => return None,
     })
+}
+
+/// Chains of methods with one derivative rule, given as each method's name and number of
+/// arguments from the innermost out: `a.lu().solve(&b).unwrap()` is
+/// `[("lu", 0), ("solve", 1), ("unwrap", 0)]`. The receiver of the innermost method is
+/// operand 0; the arguments of the others are the next operands, except those of `expect`
+/// ([`is_chain_constant`]), the rule's constant.
+pub fn chain(methods: &[(&str, usize)]) -> Option<&'static OpDef> {
+    Some(match methods {
+        [("try_inverse", 0), ("unwrap", 0)] => &INVERSE,
+        [("try_inverse", 0), ("expect", 1)] => &INVERSE_EXPECT,
+        [("lu", 0), ("solve", 1), ("unwrap", 0)] => &LU_SOLVE,
+        [("lu", 0), ("solve", 1), ("expect", 1)] => &LU_SOLVE_EXPECT,
+        [("cholesky", 0), ("unwrap", 0), ("l", 0)] => &CHOLESKY_L,
+        [("cholesky", 0), ("expect", 1), ("l", 0)] => &CHOLESKY_L_EXPECT,
+        [("cholesky", 0), ("unwrap", 0), ("solve", 1)] => &CHOLESKY_SOLVE,
+        [("cholesky", 0), ("expect", 1), ("solve", 1)] => &CHOLESKY_SOLVE_EXPECT,
+        _ => return None,
+    })
+}
+
+/// The most methods a chain of [`chain`] has.
+pub const LONGEST_CHAIN: usize = 3;
+
+/// Whether the arguments of a method in a chain are the rule's constants (the message of
+/// `expect`), not operands.
+pub fn is_chain_constant(name: &str) -> bool {
+    name == "expect"
 }
 
 /// Free functions with a derivative rule: `name(args)`.
@@ -249,4 +301,6 @@ pub fn is_identity_method(name: &str) -> bool {
 pub const METHOD_NAMES: &str =
     "exp, ln, sqrt, powi, powf, sin, cos, tan, tanh, abs, max, min, recip, \
      transpose, component_mul, component_div, sum, mean, row_sum, column_sum, row_mean, \
-     column_mean, trace, norm_squared, norm, dot, add_scalar, scale, map";
+     column_mean, trace, norm_squared, norm, dot, add_scalar, scale, map, determinant, \
+     kronecker, try_inverse().unwrap(), lu().solve(&b).unwrap(), cholesky().unwrap().l(), \
+     cholesky().unwrap().solve(&b)";

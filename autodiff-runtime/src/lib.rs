@@ -39,8 +39,11 @@ pub mod __private {
         pub use crate::ops::arith::*;
         pub use crate::ops::axis::*;
         pub use crate::ops::binary::*;
+        pub use crate::ops::cholesky::*;
         pub use crate::ops::exp::*;
         pub use crate::ops::extremes::*;
+        pub use crate::ops::inverse::*;
+        pub use crate::ops::kronecker::*;
         pub use crate::ops::loss::*;
         pub use crate::ops::map::*;
         pub use crate::ops::matrix::*;

@@ -510,3 +510,73 @@ case!(bits sq32_trace / sq32_trace_vjp / sq32_trace_fwd / sq32_trace_is_the_prim
 #[differentiate]
 fn dm_max_then_scalar_max(m: DMatrix<f64>, c: f64) -> f64 { m.max().max(c) - m.min().min(c * c) }
 case!(grad dm_max_then_scalar_max / dm_max_then_scalar_max_vjp / dm_max_then_scalar_max_fwd / dm_max_then_scalar_max_is_the_primal: (m: DMatrix<f64> = dm(); c: f64 = s()) -> f64);
+
+// Linear algebra: `determinant`, `try_inverse`, `lu().solve`, `cholesky()` and `kronecker`.
+// Each function makes its own matrix well conditioned whatever the draw: `m + 3·I` is
+// diagonally dominant (elements are at most 0.9), `m·mᵀ + I` positive definite.
+#[differentiate]
+fn sq_determinant(m: DMatrix<f64>) -> f64 { m.determinant() }
+case!(grad sq_determinant / sq_determinant_vjp / sq_determinant_fwd / sq_determinant_is_the_primal: (m: DMatrix<f64> = sq()) -> f64);
+#[differentiate]
+fn sq5_determinant(m: DMatrix<f64>) -> f64 { m.determinant() }
+case!(grad sq5_determinant / sq5_determinant_vjp / sq5_determinant_fwd / sq5_determinant_is_the_primal: (m: DMatrix<f64> = sq5()) -> f64);
+#[differentiate]
+fn ss_determinant(m: SMatrix<f64, 3, 3>) -> f64 { m.determinant() }
+case!(grad ss_determinant / ss_determinant_vjp / ss_determinant_fwd / ss_determinant_is_the_primal: (m: SMatrix<f64, 3, 3> = ss()) -> f64);
+#[differentiate]
+fn sq32_determinant(m: DMatrix<f32>) -> f32 { m.determinant() }
+case!(bits sq32_determinant / sq32_determinant_vjp / sq32_determinant_fwd / sq32_determinant_is_the_primal: (m: DMatrix<f32> = sq32()) -> f32);
+#[differentiate]
+fn sq_inverse(m: DMatrix<f64>) -> DMatrix<f64> { (m + DMatrix::identity(3, 3) * 3.0).try_inverse().unwrap() }
+case!(grad sq_inverse / sq_inverse_vjp / sq_inverse_fwd / sq_inverse_is_the_primal: (m: DMatrix<f64> = sq()) -> DMatrix<f64>);
+#[differentiate]
+fn sq5_inverse(m: DMatrix<f64>) -> DMatrix<f64> { (m + DMatrix::identity(5, 5) * 5.0).try_inverse().expect("invertible") }
+case!(grad sq5_inverse / sq5_inverse_vjp / sq5_inverse_fwd / sq5_inverse_is_the_primal: (m: DMatrix<f64> = sq5()) -> DMatrix<f64>);
+#[differentiate]
+fn ss_inverse(m: SMatrix<f64, 3, 3>) -> SMatrix<f64, 3, 3> { (m + SMatrix::<f64, 3, 3>::identity() * 3.0).try_inverse().unwrap() }
+case!(grad ss_inverse / ss_inverse_vjp / ss_inverse_fwd / ss_inverse_is_the_primal: (m: SMatrix<f64, 3, 3> = ss()) -> SMatrix<f64, 3, 3>);
+#[differentiate]
+fn sq32_inverse(m: DMatrix<f32>) -> DMatrix<f32> { (m + DMatrix::identity(3, 3) * 3.0).try_inverse().unwrap() }
+case!(bits sq32_inverse / sq32_inverse_vjp / sq32_inverse_fwd / sq32_inverse_is_the_primal: (m: DMatrix<f32> = sq32()) -> DMatrix<f32>);
+#[differentiate]
+fn sq_lu_solve(a: DMatrix<f64>, b: DVector<f64>) -> DVector<f64> { (a + DMatrix::identity(3, 3) * 3.0).lu().solve(&b).unwrap() }
+case!(grad sq_lu_solve / sq_lu_solve_vjp / sq_lu_solve_fwd / sq_lu_solve_is_the_primal: (a: DMatrix<f64> = sq(); b: DVector<f64> = dv3()) -> DVector<f64>);
+#[differentiate]
+fn sq_lu_solve_matrix(a: DMatrix<f64>, b: DMatrix<f64>) -> DMatrix<f64> { (a + DMatrix::identity(3, 3) * 3.0).lu().solve(&b).expect("invertible") }
+case!(grad sq_lu_solve_matrix / sq_lu_solve_matrix_vjp / sq_lu_solve_matrix_fwd / sq_lu_solve_matrix_is_the_primal: (a: DMatrix<f64> = sq(); b: DMatrix<f64> = dm()) -> DMatrix<f64>);
+#[differentiate]
+fn ss_lu_solve(a: SMatrix<f64, 3, 3>, b: SVector<f64, 3>) -> SVector<f64, 3> { (a + SMatrix::<f64, 3, 3>::identity() * 3.0).lu().solve(&b).unwrap() }
+case!(grad ss_lu_solve / ss_lu_solve_vjp / ss_lu_solve_fwd / ss_lu_solve_is_the_primal: (a: SMatrix<f64, 3, 3> = ss(); b: SVector<f64, 3> = sv()) -> SVector<f64, 3>);
+#[differentiate]
+fn sq32_lu_solve(a: DMatrix<f32>, b: DVector<f32>) -> DVector<f32> { (a + DMatrix::identity(3, 3) * 3.0).lu().solve(&b).unwrap() }
+case!(bits sq32_lu_solve / sq32_lu_solve_vjp / sq32_lu_solve_fwd / sq32_lu_solve_is_the_primal: (a: DMatrix<f32> = sq32(); b: DVector<f32> = dv32()) -> DVector<f32>);
+#[differentiate]
+fn sq_cholesky_l(m: DMatrix<f64>) -> DMatrix<f64> { (&m * m.transpose() + DMatrix::identity(3, 3)).cholesky().unwrap().l() }
+case!(grad sq_cholesky_l / sq_cholesky_l_vjp / sq_cholesky_l_fwd / sq_cholesky_l_is_the_primal: (m: DMatrix<f64> = sq()) -> DMatrix<f64>);
+#[differentiate]
+fn ss_cholesky_l(m: SMatrix<f64, 3, 3>) -> SMatrix<f64, 3, 3> { (m * m.transpose() + SMatrix::<f64, 3, 3>::identity()).cholesky().expect("positive definite").l() }
+case!(grad ss_cholesky_l / ss_cholesky_l_vjp / ss_cholesky_l_fwd / ss_cholesky_l_is_the_primal: (m: SMatrix<f64, 3, 3> = ss()) -> SMatrix<f64, 3, 3>);
+#[differentiate]
+fn sq32_cholesky_l(m: DMatrix<f32>) -> DMatrix<f32> { (&m * m.transpose() + DMatrix::identity(3, 3)).cholesky().unwrap().l() }
+case!(bits sq32_cholesky_l / sq32_cholesky_l_vjp / sq32_cholesky_l_fwd / sq32_cholesky_l_is_the_primal: (m: DMatrix<f32> = sq32()) -> DMatrix<f32>);
+#[differentiate]
+fn sq_cholesky_solve(m: DMatrix<f64>, b: DVector<f64>) -> DVector<f64> { (&m * m.transpose() + DMatrix::identity(3, 3)).cholesky().unwrap().solve(&b) }
+case!(grad sq_cholesky_solve / sq_cholesky_solve_vjp / sq_cholesky_solve_fwd / sq_cholesky_solve_is_the_primal: (m: DMatrix<f64> = sq(); b: DVector<f64> = dv3()) -> DVector<f64>);
+#[differentiate]
+fn ss_cholesky_solve(m: SMatrix<f64, 3, 3>, b: SMatrix<f64, 3, 2>) -> SMatrix<f64, 3, 2> { (m * m.transpose() + SMatrix::<f64, 3, 3>::identity()).cholesky().expect("positive definite").solve(&b) }
+case!(grad ss_cholesky_solve / ss_cholesky_solve_vjp / ss_cholesky_solve_fwd / ss_cholesky_solve_is_the_primal: (m: SMatrix<f64, 3, 3> = ss(); b: SMatrix<f64, 3, 2> = sm32()) -> SMatrix<f64, 3, 2>);
+#[differentiate]
+fn sq32_cholesky_solve(m: DMatrix<f32>, b: DVector<f32>) -> DVector<f32> { (&m * m.transpose() + DMatrix::identity(3, 3)).cholesky().unwrap().solve(&b) }
+case!(bits sq32_cholesky_solve / sq32_cholesky_solve_vjp / sq32_cholesky_solve_fwd / sq32_cholesky_solve_is_the_primal: (m: DMatrix<f32> = sq32(); b: DVector<f32> = dv32()) -> DVector<f32>);
+#[differentiate]
+fn dm_kronecker(a: DMatrix<f64>, b: DMatrix<f64>) -> DMatrix<f64> { a.kronecker(&b) }
+case!(grad dm_kronecker / dm_kronecker_vjp / dm_kronecker_fwd / dm_kronecker_is_the_primal: (a: DMatrix<f64> = dm(); b: DMatrix<f64> = sq()) -> DMatrix<f64>);
+#[differentiate]
+fn dv_kronecker(a: DVector<f64>, b: RowDVector<f64>) -> DMatrix<f64> { a.kronecker(&b) }
+case!(grad dv_kronecker / dv_kronecker_vjp / dv_kronecker_fwd / dv_kronecker_is_the_primal: (a: DVector<f64> = dv(); b: RowDVector<f64> = rv()) -> DMatrix<f64>);
+#[differentiate]
+fn sm_kronecker(a: SMatrix<f64, 2, 3>, b: SVector<f64, 3>) -> SMatrix<f64, 6, 3> { a.kronecker(&b) }
+case!(grad sm_kronecker / sm_kronecker_vjp / sm_kronecker_fwd / sm_kronecker_is_the_primal: (a: SMatrix<f64, 2, 3> = sm(); b: SVector<f64, 3> = sv()) -> SMatrix<f64, 6, 3>);
+#[differentiate]
+fn dm32_kronecker(a: DMatrix<f32>, b: DMatrix<f32>) -> DMatrix<f32> { a.kronecker(&b) }
+case!(bits dm32_kronecker / dm32_kronecker_vjp / dm32_kronecker_fwd / dm32_kronecker_is_the_primal: (a: DMatrix<f32> = dm32(); b: DMatrix<f32> = sq32()) -> DMatrix<f32>);

@@ -1,9 +1,9 @@
 use autodiff::prelude::*;
 
-// Reported at `try_inverse`, the method without a rule, not at the `unwrap` after it.
+// Reported at `qr`, the method without a rule, not at the `r` after it.
 #[differentiate]
 fn f(m: &DMatrix<f64>) -> f64 {
-    m.clone().try_inverse().unwrap().sum()
+    m.clone().qr().r().sum()
 }
 
 fn main() {}

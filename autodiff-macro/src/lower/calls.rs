@@ -15,8 +15,11 @@ impl Lowerer<'_> {
         if name == "map" {
             return self.map(m);
         }
+        if let Some(value) = self.method_chain(m) {
+            return value;
+        }
         let Some(def) = ops::method(&name, m.args.len()) else {
-            // `m.try_inverse().unwrap()`: the method without a rule is the innermost one.
+            // `m.qr().r()`: the method without a rule is the innermost one.
             let m = innermost_without_rule(m);
             let name = syn::ext::IdentExt::unraw(&m.method).to_string();
             return self.error(&m.method, format!("the method `{name}` has no derivative rule: use a method that has one ({}), or write the computation as a #[differentiate] function and call it", ops::METHOD_NAMES));
@@ -48,6 +51,30 @@ impl Lowerer<'_> {
             .map(|a| self.const_arg(a))
             .collect();
         self.op(def, operands, consts, m.method.span())
+    }
+
+    /// A chain of methods with one derivative rule (`m.try_inverse().unwrap()`,
+    /// `a.lu().solve(&b).expect("…")`, `a.cholesky().unwrap().l()`: [`ops::chain`]), lowered
+    /// as that rule: the innermost receiver is operand 0, the other methods' arguments the
+    /// next operands, `expect`'s message the constant. `None` when `m` ends no such chain.
+    fn method_chain(&mut self, m: &syn::ExprMethodCall) -> Option<Value> {
+        let (def, calls) = chain_at(m)?;
+        let innermost = calls[0];
+        let recv = self.expr(&innermost.receiver);
+        let mut operands = vec![recv.operand];
+        let mut consts = Vec::new();
+        for call in &calls[1..] {
+            let name = syn::ext::IdentExt::unraw(&call.method).to_string();
+            let constant = ops::is_chain_constant(&name);
+            for a in &call.args {
+                if constant {
+                    consts.push(self.const_arg(a));
+                } else {
+                    operands.push(self.expr(a).operand);
+                }
+            }
+        }
+        Some(self.op(def, operands, consts, innermost.method.span()))
     }
 
     /// A constant argument of a rule (`alpha`, `labels`, `n`): kept as written when it is a
@@ -190,13 +217,14 @@ impl Lowerer<'_> {
 }
 
 /// The innermost method of a chain `m.a().b().c()` whose receiver is a method call without a
-/// derivative rule, so that an error names the method that needs one (`try_inverse`), not a
-/// method applied to its result (`unwrap`).
+/// derivative rule, so that an error names the method that needs one (`qr`), not a method
+/// applied to its result (`r`).
 fn innermost_without_rule(m: &syn::ExprMethodCall) -> &syn::ExprMethodCall {
     let mut at = m;
     while let syn::Expr::MethodCall(inner) = strip_parens(&at.receiver) {
         let name = syn::ext::IdentExt::unraw(&inner.method).to_string();
         let handled = ops::method(&name, inner.args.len()).is_some()
+            || chain_at(inner).is_some()
             || name == "map"
             || ops::is_identity_method(&name)
             || ops::is_shape_query(&name);
@@ -206,4 +234,32 @@ fn innermost_without_rule(m: &syn::ExprMethodCall) -> &syn::ExprMethodCall {
         at = inner;
     }
     at
+}
+
+/// The rule of the chain of methods that `m` ends, with the chain's calls from the innermost
+/// out (`[lu(), solve(&b), unwrap()]`), or `None` when `m` ends no chain of [`ops::chain`].
+fn chain_at(m: &syn::ExprMethodCall) -> Option<(&'static OpDef, Vec<&syn::ExprMethodCall>)> {
+    let mut calls = vec![m];
+    while calls.len() < ops::LONGEST_CHAIN {
+        match strip_parens(&calls[calls.len() - 1].receiver) {
+            syn::Expr::MethodCall(inner) => calls.push(inner),
+            _ => break,
+        }
+    }
+    calls.reverse();
+    // The longest chain first: `x.f().try_inverse().unwrap()` is `try_inverse` of `x.f()`.
+    (0..calls.len()).find_map(|skip| {
+        let chain = &calls[skip..];
+        let names: Vec<(String, usize)> = chain
+            .iter()
+            .map(|c| {
+                (
+                    syn::ext::IdentExt::unraw(&c.method).to_string(),
+                    c.args.len(),
+                )
+            })
+            .collect();
+        let names: Vec<(&str, usize)> = names.iter().map(|(n, a)| (n.as_str(), *a)).collect();
+        ops::chain(&names).map(|def| (def, chain.to_vec()))
+    })
 }

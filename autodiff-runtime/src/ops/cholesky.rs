@@ -1,0 +1,243 @@
+//! Rules of the Cholesky factorization `A = L·Lᵀ` of a symmetric positive-definite matrix
+//! (nalgebra's `Cholesky`, which reads the lower triangle of `A` only):
+//! `a.cholesky().unwrap().l()` and `a.cholesky().unwrap().solve(&b)` (each also with
+//! `.expect(..)` in place of `.unwrap()`). The values are nalgebra's own, bit for bit.
+//!
+//! `A` is taken as symmetric: the gradient to `A` is the symmetric matrix whose inner product
+//! with every symmetric perturbation `dA` is the derivative along it (the rule for a
+//! symmetric input, as Murray, "Differentiation of the Cholesky decomposition", 2016, and
+//! the major frameworks state it). Through a symmetric construction (`m·mᵀ + c·I`) the
+//! gradient to `m` is then exact; for a parameter `A` itself, each off-diagonal pair
+//! `(i, j)`, `(j, i)` gets half the derivative along the pair each.
+// The forwards return `(value, handle)` pairs of generic nalgebra matrices, spelled out.
+#![allow(clippy::type_complexity)]
+
+use super::adjoint::{accumulate, Seed};
+use super::inverse::add_product;
+use super::reads::Output;
+use crate::buffers::{self, Fill};
+use crate::linalg::{gemm_into, Op};
+use crate::real::Real;
+use core::marker::PhantomData;
+use nalgebra::{allocator::Allocator, Cholesky, DefaultAllocator, Dim, OMatrix};
+
+/// The Cholesky factor of `a`, or `None` when `a` is not positive definite.
+#[track_caller]
+fn factorize<T: Real, D: Dim>(what: &str, a: &OMatrix<T, D, D>) -> Option<Cholesky<T, D>>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    if !a.is_square() {
+        panic!("{what}: shape {:?} is not square", a.shape());
+    }
+    Cholesky::new(buffers::copy(a))
+}
+
+const NOT_DEFINITE: &str = "the matrix is not positive definite (`.unwrap()` on `None`)";
+
+// ------------------------------------------------------------------------------ factor
+
+/// The pullback handle of `a.cholesky().unwrap().l()`: nothing; the pullback reads the
+/// factor `L`, the operation's result.
+pub struct CholeskyL<T, D>(PhantomData<fn() -> (T, D)>);
+
+/// `L`, the lower-triangular factor of `A = L·Lᵀ` (zeros above the diagonal), as
+/// nalgebra's `a.cholesky().unwrap().l()`; panics as `.unwrap()` when `A` is not positive
+/// definite. Derivative `dL = L·Φ(L⁻¹·dA·L⁻ᵀ)`, where `Φ` keeps the lower triangle and halves
+/// the diagonal.
+#[track_caller]
+pub fn cholesky_l<T: Real, D: Dim>(a: &OMatrix<T, D, D>) -> (OMatrix<T, D, D>, CholeskyL<T, D>)
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    let Some(chol) = factorize("cholesky", a) else {
+        panic!("cholesky: {NOT_DEFINITE}")
+    };
+    (chol.unpack(), CholeskyL(PhantomData))
+}
+
+/// `a.cholesky().expect(msg).l()`: [`cholesky_l`], panicking with `msg` when `A` is not
+/// positive definite.
+#[track_caller]
+pub fn cholesky_l_expect<T: Real, D: Dim>(
+    a: &OMatrix<T, D, D>,
+    msg: &str,
+) -> (OMatrix<T, D, D>, CholeskyL<T, D>)
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    let Some(chol) = factorize("cholesky", a) else {
+        panic!("{msg}")
+    };
+    (chol.unpack(), CholeskyL(PhantomData))
+}
+
+impl<T: Real, D: Dim> CholeskyL<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    /// Pullback of `L = chol(A)` to `A`: with `P = Φ(Lᵀ·Ḡ)` and `S = L⁻ᵀ·P·L⁻¹` (two
+    /// triangular solves with `Lᵀ`), `d_A += (S + Sᵀ)/2`. Only the lower triangle of the
+    /// seed matters (`L` has zeros above its diagonal). Reads `L`.
+    #[track_caller]
+    pub fn arg<'s>(
+        &self,
+        d_a: &mut Option<OMatrix<T, D, D>>,
+        seed: impl Into<Seed<'s, OMatrix<T, D, D>>>,
+        Output(l): Output<&OMatrix<T, D, D>>,
+    ) where
+        T: 's,
+    {
+        let seed = seed.into();
+        let Some(g) = seed.get() else { return };
+        let (r, c) = l.shape_generic();
+        let n = l.nrows();
+        // P = Φ(Lᵀ·G), with G's upper triangle dropped (it does not reach L).
+        let mut g_low = buffers::copy(g);
+        g_low.fill_upper_triangle(T::zero(), 1);
+        seed.done();
+        let mut p = buffers::matrix(r, c, Fill::Overwritten);
+        gemm_into(
+            &mut p,
+            T::one(),
+            l,
+            Op::Transposed,
+            &g_low,
+            Op::Plain,
+            T::zero(),
+        );
+        buffers::give_matrix(g_low);
+        p.fill_upper_triangle(T::zero(), 1);
+        let half = T::one() / (T::one() + T::one());
+        for i in 0..n {
+            p[(i, i)] *= half;
+        }
+        // Z = L⁻ᵀ·P, then Sᵀ = L⁻ᵀ·Zᵀ.
+        l.tr_solve_lower_triangular_mut(&mut p);
+        let mut st = buffers::matrix(r, c, Fill::Overwritten);
+        p.transpose_to(&mut st);
+        buffers::give_matrix(p);
+        l.tr_solve_lower_triangular_mut(&mut st);
+        // (S + Sᵀ)/2, in Sᵀ's buffer.
+        for j in 0..n {
+            for i in 0..j {
+                let v = (st[(i, j)] + st[(j, i)]) * half;
+                st[(i, j)] = v;
+                st[(j, i)] = v;
+            }
+        }
+        accumulate(d_a, st);
+    }
+}
+
+// ------------------------------------------------------------------------------- solve
+
+/// The pullback handle of `a.cholesky().unwrap().solve(&b)`: the Cholesky factor of `a`.
+pub struct CholeskySolve<T: Real, D: Dim>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    chol: Cholesky<T, D>,
+}
+
+/// `X = A⁻¹B` by the Cholesky factor of `A`, as nalgebra's `a.cholesky().unwrap().solve(&b)`
+/// (the factor is kept in the handle); panics as `.unwrap()` when `A` is not positive
+/// definite. `b` has `a`'s row dimension type. Derivatives `dX = A⁻¹(dB − dA·X)`.
+#[track_caller]
+pub fn cholesky_solve<T: Real, D: Dim, C: Dim>(
+    a: &OMatrix<T, D, D>,
+    b: &OMatrix<T, D, C>,
+) -> (OMatrix<T, D, C>, CholeskySolve<T, D>)
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    let Some(chol) = factorize("cholesky().solve", a) else {
+        panic!("cholesky: {NOT_DEFINITE}")
+    };
+    solve_with(chol, b)
+}
+
+/// `a.cholesky().expect(msg).solve(&b)`: [`cholesky_solve`], panicking with `msg` when `A`
+/// is not positive definite.
+#[track_caller]
+pub fn cholesky_solve_expect<T: Real, D: Dim, C: Dim>(
+    a: &OMatrix<T, D, D>,
+    b: &OMatrix<T, D, C>,
+    msg: &str,
+) -> (OMatrix<T, D, C>, CholeskySolve<T, D>)
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    let Some(chol) = factorize("cholesky().solve", a) else {
+        panic!("{msg}")
+    };
+    solve_with(chol, b)
+}
+
+fn solve_with<T: Real, D: Dim, C: Dim>(
+    chol: Cholesky<T, D>,
+    b: &OMatrix<T, D, C>,
+) -> (OMatrix<T, D, C>, CholeskySolve<T, D>)
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    let mut x = buffers::copy(b);
+    chol.solve_mut(&mut x);
+    (x, CholeskySolve { chol })
+}
+
+impl<T: Real, D: Dim> CholeskySolve<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    /// `A⁻¹G` by the kept factor: two triangular solves (`A` is symmetric, so `A⁻ᵀ = A⁻¹`).
+    fn adjoint_solve<C: Dim>(&self, g: &OMatrix<T, D, C>) -> OMatrix<T, D, C>
+    where
+        DefaultAllocator: Allocator<D, C>,
+    {
+        let mut w = buffers::copy(g);
+        self.chol.solve_mut(&mut w);
+        w
+    }
+
+    /// Pullback of `X = A⁻¹B` to `A`: with `W = A⁻¹G`, `d_A += −(W·Xᵀ + X·Wᵀ)/2` (the
+    /// symmetric part of `−W·Xᵀ`); reads `X`.
+    #[track_caller]
+    pub fn lhs<'s, C: Dim>(
+        &self,
+        d_a: &mut Option<OMatrix<T, D, D>>,
+        seed: impl Into<Seed<'s, OMatrix<T, D, C>>>,
+        Output(x): Output<&OMatrix<T, D, C>>,
+    ) where
+        T: 's,
+        DefaultAllocator: Allocator<D, C>,
+    {
+        let seed = seed.into();
+        let Some(g) = seed.get() else { return };
+        let w = self.adjoint_solve(g);
+        seed.done();
+        let n = self.chol.l_dirty().shape_generic();
+        let minus_half = -T::one() / (T::one() + T::one());
+        add_product(d_a, n, minus_half, (&w, Op::Plain), (x, Op::Transposed));
+        add_product(d_a, n, minus_half, (x, Op::Plain), (&w, Op::Transposed));
+        buffers::give_matrix(w);
+    }
+
+    /// Pullback of `X = A⁻¹B` to `B`: `d_B += A⁻¹G`, by two triangular solves with the kept
+    /// factor.
+    #[track_caller]
+    pub fn rhs<'s, C: Dim>(
+        &self,
+        d_b: &mut Option<OMatrix<T, D, C>>,
+        seed: impl Into<Seed<'s, OMatrix<T, D, C>>>,
+    ) where
+        T: 's,
+        DefaultAllocator: Allocator<D, C>,
+    {
+        let seed = seed.into();
+        let Some(g) = seed.get() else { return };
+        let w = self.adjoint_solve(g);
+        seed.done();
+        accumulate(d_b, w);
+    }
+}
