@@ -248,29 +248,7 @@ impl<'e> Lowerer<'e> {
                 self.compound_assign(b);
                 None
             }
-            syn::Expr::Return(r) => {
-                if !self.loops.is_empty() {
-                    self.errors.push(r, "`return` inside a loop is not supported: assign a variable declared before the loop, `break`, and end the function with that variable");
-                    return None;
-                }
-                if self.depth != self.return_depth {
-                    // An early return from a branch or block: the rest of the function would
-                    // still be differentiated as if it ran.
-                    self.errors.push(r, "`return` inside a block or a branch is not supported: give the branch a value instead (`let y = if c { a } else { b };`) and end the function with it");
-                    return None;
-                }
-                if !last {
-                    self.errors.push(r, "`return` is supported only as the last statement: make the value the tail expression of the function");
-                    return None;
-                }
-                match &r.expr {
-                    Some(e) => Some(self.expr(e)),
-                    None => Some(self.error(
-                        r,
-                        "`return` needs a value: the function returns what it differentiates",
-                    )),
-                }
-            }
+            syn::Expr::Return(r) => self.return_stmt(r, last),
             syn::Expr::If(i) => {
                 // The branches of an `if` that ends the function may end with `return`: that
                 // is their value (`if c { return a; } else { b }`).
@@ -292,6 +270,31 @@ impl<'e> Lowerer<'e> {
                 let _ = self.expr(e);
                 None
             }
+        }
+    }
+
+    /// `return e;`: only as the last statement of the function (or of a branch that ends it).
+    fn return_stmt(&mut self, r: &syn::ExprReturn, last: bool) -> Option<Value> {
+        if !self.loops.is_empty() {
+            self.errors.push(r, "`return` inside a loop is not supported: assign a variable declared before the loop, `break`, and end the function with that variable");
+            return None;
+        }
+        if self.depth != self.return_depth {
+            // An early return from a branch or block: the rest of the function would
+            // still be differentiated as if it ran.
+            self.errors.push(r, "`return` inside a block or a branch is not supported: give the branch a value instead (`let y = if c { a } else { b };`) and end the function with it");
+            return None;
+        }
+        if !last {
+            self.errors.push(r, "`return` is supported only as the last statement: make the value the tail expression of the function");
+            return None;
+        }
+        match &r.expr {
+            Some(e) => Some(self.expr(e)),
+            None => Some(self.error(
+                r,
+                "`return` needs a value: the function returns what it differentiates",
+            )),
         }
     }
 

@@ -209,38 +209,44 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
         }
     }
     if let Some(wrt) = &args.wrt {
-        for p in &mut out {
-            p.differentiable = false;
-        }
-        let mut seen: Vec<String> = Vec::new();
-        for name in wrt {
-            let text = name.to_string();
-            if seen.contains(&text) {
-                errors.push(name, format!("`{name}` is listed twice in `wrt(..)`"));
-                continue;
-            }
-            seen.push(text);
-            match out.iter_mut().find(|p| p.ident == *name) {
-                None => {
-                    let known: Vec<String> = out.iter().map(|p| format!("`{}`", p.ident)).collect();
-                    errors.push(
-                        name,
-                        format!(
-                            "`{name}` is not a parameter of this function; its parameters are {}",
-                            known.join(", ")
-                        ),
-                    );
-                }
-                Some(p) if !(is_scalar(&p.owned) || is_matrix(&p.owned)) => {
-                    let ty = &p.owned;
-                    errors.push(name, format!("`{name}` has type `{}`, which cannot be differentiated: `wrt(..)` takes `f64`, `f32` or nalgebra matrix parameters", quote::quote!(#ty)));
-                }
-                Some(p) => p.differentiable = true,
-            }
-        }
+        apply_wrt(wrt, &mut out, errors);
     }
     let _ = sig.span();
     out
+}
+
+/// `wrt(..)`: only the parameters it names are differentiable; each name must be a
+/// parameter of a type that can be differentiated, listed once.
+fn apply_wrt(wrt: &[syn::Ident], out: &mut [Param], errors: &mut Errors) {
+    for p in out.iter_mut() {
+        p.differentiable = false;
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for name in wrt {
+        let text = name.to_string();
+        if seen.contains(&text) {
+            errors.push(name, format!("`{name}` is listed twice in `wrt(..)`"));
+            continue;
+        }
+        seen.push(text);
+        match out.iter_mut().find(|p| p.ident == *name) {
+            None => {
+                let known: Vec<String> = out.iter().map(|p| format!("`{}`", p.ident)).collect();
+                errors.push(
+                    name,
+                    format!(
+                        "`{name}` is not a parameter of this function; its parameters are {}",
+                        known.join(", ")
+                    ),
+                );
+            }
+            Some(p) if !(is_scalar(&p.owned) || is_matrix(&p.owned)) => {
+                let ty = &p.owned;
+                errors.push(name, format!("`{name}` has type `{}`, which cannot be differentiated: `wrt(..)` takes `f64`, `f32` or nalgebra matrix parameters", quote::quote!(#ty)));
+            }
+            Some(p) => p.differentiable = true,
+        }
+    }
 }
 
 /// Why a parameter that is differentiable by default (no `wrt(..)`) has a type the macro

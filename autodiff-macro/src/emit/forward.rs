@@ -63,7 +63,6 @@ impl Forward<'_> {
     /// let h_out = h;`: the carried values are the loop's mutable bindings, and each
     /// iteration pushes what its reverse reads.
     fn iterations(&self, l: &Loop) -> TokenStream {
-        let vars = &self.code.body.vars;
         let enter = l.carried.iter().enumerate().map(|(k, c)| {
             let phi = self.code.name(c.phi);
             let init = self.hand_over(&c.init, 0, Site::Init(l.record, k));
@@ -83,32 +82,8 @@ impl Forward<'_> {
             LoopHead::Loop => quote!(loop),
         };
         let body = self.block(&l.body);
-        let nexts: Vec<TokenStream> = (l.carried.iter().enumerate())
-            .map(|(k, c)| self.hand_over(&c.next, 0, Site::Next(l.record, k)))
-            .collect();
-        let next_vars: Vec<VarId> = l.carried.iter().filter_map(|c| c.next.var()).collect();
-        let push = saved.map(|saved| {
-            let items = saved.iter().map(|&v| {
-                let name = self.code.name(v);
-                if next_vars.contains(&v) {
-                    // The next iteration takes the value itself.
-                    self.code.copy(v, quote!(&#name))
-                } else if vars[v].kept_owned() {
-                    // The reverse sweep may not borrow from the forward sweep's iterator.
-                    quote!(::core::clone::Clone::clone(#name))
-                } else {
-                    quote!(#name)
-                }
-            });
-            quote!(#record.push((#(#items,)*));)
-        });
+        let (push, assign) = self.iteration_end(l);
         let declare_record = saved.map(|_| quote!(let mut #record = ::std::vec::Vec::new();));
-        let phis: Vec<syn::Ident> = l.carried.iter().map(|c| self.code.name(c.phi)).collect();
-        let assign = match (phis.as_slice(), nexts.as_slice()) {
-            ([], _) => quote!(),
-            ([phi], [next]) => quote!(#phi = #next;),
-            _ => quote!((#(#phis),*) = (#(#nexts),*);),
-        };
         let leftovers = self.give_back(&self.moves.loop_leftovers[&l.record]);
         let replaced = self.give_back(&self.moves.replaced[&l.record]);
         let exit = l.exit.map(|e| {
@@ -132,6 +107,39 @@ impl Forward<'_> {
             }
             #(#outs)*
         }
+    }
+
+    /// How an iteration ends: it pushes its record, and hands its values to the next.
+    fn iteration_end(&self, l: &Loop) -> (Option<TokenStream>, TokenStream) {
+        let vars = &self.code.body.vars;
+        let saved = self.tape.iterations.get(&l.record);
+        let record = self.code.name(l.record);
+        let nexts: Vec<TokenStream> = (l.carried.iter().enumerate())
+            .map(|(k, c)| self.hand_over(&c.next, 0, Site::Next(l.record, k)))
+            .collect();
+        let next_vars: Vec<VarId> = l.carried.iter().filter_map(|c| c.next.var()).collect();
+        let push = saved.map(|saved| {
+            let items = saved.iter().map(|&v| {
+                let name = self.code.name(v);
+                if next_vars.contains(&v) {
+                    // The next iteration takes the value itself.
+                    self.code.copy(v, quote!(&#name))
+                } else if vars[v].kept_owned() {
+                    // The reverse sweep may not borrow from the forward sweep's iterator.
+                    quote!(::core::clone::Clone::clone(#name))
+                } else {
+                    quote!(#name)
+                }
+            });
+            quote!(#record.push((#(#items,)*));)
+        });
+        let phis: Vec<syn::Ident> = l.carried.iter().map(|c| self.code.name(c.phi)).collect();
+        let assign = match (phis.as_slice(), nexts.as_slice()) {
+            ([], _) => quote!(),
+            ([phi], [next]) => quote!(#phi = #next;),
+            _ => quote!((#(#phis),*) = (#(#nexts),*);),
+        };
+        (push, assign)
     }
 
     fn handle_or_wild(&self, var: VarId, handle: VarId) -> TokenStream {

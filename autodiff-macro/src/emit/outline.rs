@@ -160,75 +160,14 @@ pub fn items(
     krate: &TokenStream,
     sweeps: &Sweeps,
 ) -> TokenStream {
+    let outline = Outline::new(item, sig, krate);
     let fn_name = &item.sig.ident;
-    let vis = &item.vis;
-    let rules = quote!(#krate::__private::rules);
-    let ret = &sig.ret;
-    let item_names = Names::of(fn_name);
-    let docs = Docs::of(fn_name, &item_names);
-    let Names {
-        grad_ty,
-        tape_ty,
-        fwd,
-        bwd,
-        vjp,
-        grad,
-        adapter_fwd,
-        adapter_bwd,
-        reverse_trait,
-    } = item_names;
-    let (grad_doc, tape_doc, fwd_doc, bwd_doc) = (&docs.grad, &docs.tape, &docs.fwd, &docs.bwd);
-    let (vjp_doc, grad_fn_doc, adapter_doc) = (&docs.vjp, &docs.grad_fn, &docs.adapter);
-    let fields = fields(sig);
-    let (positional, positional_ty) = positional(sig, &rules);
-    let Sweeps { forward, reverse } = sweeps;
-
-    let Params {
-        typed: params,
-        with_lifetime: params_fwd,
-        names,
-        borrowed_names,
-        borrowed_fields,
-        seed,
-        count: param_count,
-    } = Params::of(sig);
-    let Borrowed {
-        tys: borrowed_tys,
-        closure_params,
-        tape_args,
-        adapter_params,
-        adapter_args,
-        lend_lifetime,
-    } = Borrowed::of(sig, &rules);
-    let reverse_fn =
-        quote!(::core::ops::FnOnce(#ret, [bool; #param_count] #(, #borrowed_tys)*) -> #grad_ty);
-    let closure_ty = quote!(impl #reverse_trait + use<>);
-    // The tape's lifetime is that of its borrowed parameters; without one, a marker holds it.
-    let (phantom_field, phantom_value) = match borrowed_fields.is_empty() {
-        true => (
-            quote!(borrows: ::core::marker::PhantomData<&'__ad ()>,),
-            quote!(borrows: ::core::marker::PhantomData),
-        ),
-        false => (quote!(), quote!()),
-    };
-    // `unused` covers the lints generated code may trip (an unused binding, `mut` or import,
-    // parentheses kept for precedence, an item only another function calls).
-    let allow = quote!(#[allow(unused, non_snake_case, clippy::all)]);
-
-    let grad_fn = sig.scalar_result.then(|| {
-        quote! {
-            #[doc = #grad_fn_doc]
-            #[inline]
-            #allow
-            #vis fn #grad(#(#params),*) -> (#ret, #grad_ty) {
-                #vjp(#(#names,)* 1.0)
-            }
-        }
-    });
-
+    let types = outline.types();
+    let sweep_fns = outline.sweep_fns(sweeps);
+    let adapters = outline.adapters();
     // Spanned at the function's name: an item the attribute cannot go on (a method in an
     // `impl`) is reported there, on the user's code.
-    quote_spanned! {crate::rename::at(fn_name.span())=>
+    quote_spanned! {outline.span=>
         #item
 
         // The function counts as used even when only its gradient is called.
@@ -236,90 +175,305 @@ pub fn items(
             let _ = #fn_name;
         };
 
-        #[doc = #grad_doc]
-        #[derive(Debug, Clone, PartialEq)]
-        #vis struct #grad_ty {
-            #(#fields,)*
+        #types
+        #sweep_fns
+        #adapters
+    }
+}
+
+/// What the generated items are made of, from the signature.
+struct Outline<'a> {
+    fn_name: &'a syn::Ident,
+    sig: &'a Signature,
+    vis: &'a syn::Visibility,
+    span: proc_macro2::Span,
+    rules: TokenStream,
+    names: Names,
+    docs: Docs,
+    params: Params,
+    borrowed: Borrowed,
+    /// `FnOnce(seed, wanted, borrowed…) -> NameGrad`: what the reverse closure is.
+    reverse_fn: TokenStream,
+    /// `impl __AdReverse_f + use<>`: the reverse closure as a signature names it.
+    closure_ty: TokenStream,
+    /// `#[allow(…)]` for the lints generated code may trip (an unused binding, `mut` or
+    /// import, parentheses kept for precedence, an item only another function calls).
+    allow: TokenStream,
+}
+
+impl<'a> Outline<'a> {
+    fn new(item: &'a syn::ItemFn, sig: &'a Signature, krate: &TokenStream) -> Self {
+        let fn_name = &item.sig.ident;
+        let rules = quote!(#krate::__private::rules);
+        let names = Names::of(fn_name);
+        let docs = Docs::of(fn_name, &names);
+        let params = Params::of(sig);
+        let borrowed = Borrowed::of(sig, &rules);
+        let (ret, grad_ty, reverse_trait) = (&sig.ret, &names.grad_ty, &names.reverse_trait);
+        let (count, tys) = (&params.count, &borrowed.tys);
+        Outline {
+            reverse_fn: quote!(::core::ops::FnOnce(#ret, [bool; #count] #(, #tys)*) -> #grad_ty),
+            closure_ty: quote!(impl #reverse_trait + use<>),
+            allow: quote!(#[allow(unused, non_snake_case, clippy::all)]),
+            fn_name,
+            sig,
+            vis: &item.vis,
+            span: crate::rename::at(fn_name.span()),
+            rules,
+            names,
+            docs,
+            params,
+            borrowed,
         }
+    }
 
-        #[doc(hidden)]
-        #[allow(non_camel_case_types)]
-        #vis trait #reverse_trait: #reverse_fn {}
-        impl<__AdF: #reverse_fn> #reverse_trait for __AdF {}
+    /// The gradient struct, the trait of the reverse closure, and the tape.
+    fn types(&self) -> TokenStream {
+        let Outline {
+            vis,
+            names,
+            docs,
+            reverse_fn,
+            ..
+        } = self;
+        let (grad_ty, tape_ty, reverse_trait) =
+            (&names.grad_ty, &names.tape_ty, &names.reverse_trait);
+        let (grad_doc, tape_doc) = (&docs.grad, &docs.tape);
+        let fields = fields(self.sig);
+        let borrowed_fields = &self.params.borrowed_fields;
+        // The tape's lifetime is that of its borrowed parameters; without one, a marker holds it.
+        let phantom = borrowed_fields
+            .is_empty()
+            .then(|| quote!(borrows: ::core::marker::PhantomData<&'__ad ()>,));
+        quote_spanned! {self.span=>
+            #[doc = #grad_doc]
+            #[derive(Debug, Clone, PartialEq)]
+            #vis struct #grad_ty {
+                #(#fields,)*
+            }
 
-        #[doc = #tape_doc]
-        #[allow(dead_code)]
-        #vis struct #tape_ty<'__ad, __AdReverse> {
-            reverse: __AdReverse,
-            #(#borrowed_fields,)*
-            #phantom_field
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            #vis trait #reverse_trait: #reverse_fn {}
+            impl<__AdF: #reverse_fn> #reverse_trait for __AdF {}
+
+            #[doc = #tape_doc]
+            #[allow(dead_code)]
+            #vis struct #tape_ty<'__ad, __AdReverse> {
+                reverse: __AdReverse,
+                #(#borrowed_fields,)*
+                #phantom
+            }
         }
+    }
 
-        #[doc = #fwd_doc]
-        #[inline]
-        #allow
-        #vis fn #fwd<'__ad>(#(#params_fwd),*) -> (#ret, #tape_ty<'__ad, #closure_ty>) {
-            #forward
-            let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #param_count] #(, #closure_params)*| -> #grad_ty {
-                #reverse
-            };
-            (__ad_value, #tape_ty { reverse, #(#borrowed_names,)* #phantom_value })
+    /// `NAME_fwd` around the sweeps, `NAME_bwd`, `NAME_vjp` and `NAME_grad`.
+    fn sweep_fns(&self, sweeps: &Sweeps) -> TokenStream {
+        let Outline {
+            vis,
+            names,
+            docs,
+            allow,
+            closure_ty,
+            ..
+        } = self;
+        let Names {
+            grad_ty,
+            tape_ty,
+            fwd,
+            bwd,
+            vjp,
+            reverse_trait,
+            ..
+        } = names;
+        let ret = &self.sig.ret;
+        let Params {
+            typed: params,
+            with_lifetime: params_fwd,
+            names: args,
+            borrowed_names,
+            seed,
+            count,
+            ..
+        } = &self.params;
+        let (closure_params, tape_args) = (&self.borrowed.closure_params, &self.borrowed.tape_args);
+        let Sweeps { forward, reverse } = sweeps;
+        let phantom = borrowed_names
+            .is_empty()
+            .then(|| quote!(borrows: ::core::marker::PhantomData));
+        let grad_fn = self.grad_fn();
+        let (fwd_doc, bwd_doc, vjp_doc) = (&docs.fwd, &docs.bwd, &docs.vjp);
+        quote_spanned! {self.span=>
+            #[doc = #fwd_doc]
+            #[inline]
+            #allow
+            #vis fn #fwd<'__ad>(#(#params_fwd),*) -> (#ret, #tape_ty<'__ad, #closure_ty>) {
+                #forward
+                let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #count] #(, #closure_params)*| -> #grad_ty {
+                    #reverse
+                };
+                (__ad_value, #tape_ty { reverse, #(#borrowed_names,)* #phantom })
+            }
+
+            #[doc = #bwd_doc]
+            #[inline]
+            #allow
+            #vis fn #bwd<'__ad, __AdReverse: #reverse_trait>(tape: #tape_ty<'__ad, __AdReverse>, seed: #ret) -> #grad_ty {
+                (tape.reverse)(seed, [true; #count] #(, #tape_args)*)
+            }
+
+            #[doc = #vjp_doc]
+            #[inline]
+            #allow
+            #vis fn #vjp(#(#params,)* #seed: #ret) -> (#ret, #grad_ty) {
+                let (value, tape) = #fwd(#(#args),*);
+                (value, #bwd(tape, #seed))
+            }
+
+            #grad_fn
         }
+    }
 
-        #[doc = #bwd_doc]
-        #[inline]
-        #allow
-        #vis fn #bwd<'__ad, __AdReverse: #reverse_trait>(tape: #tape_ty<'__ad, __AdReverse>, seed: #ret) -> #grad_ty {
-            (tape.reverse)(seed, [true; #param_count] #(, #tape_args)*)
-        }
+    /// `NAME_grad`, where the result is a scalar: `NAME_vjp` with the seed 1.
+    fn grad_fn(&self) -> Option<TokenStream> {
+        let Outline {
+            vis,
+            names,
+            docs,
+            allow,
+            ..
+        } = self;
+        let Names { grad_ty, vjp, .. } = names;
+        let ret = &self.sig.ret;
+        let Params {
+            typed: params,
+            names: args,
+            ..
+        } = &self.params;
+        self.sig.scalar_result.then(|| {
+            let (grad, grad_fn_doc) = (&names.grad, &docs.grad_fn);
+            quote_spanned! {self.span=>
+                #[doc = #grad_fn_doc]
+                #[inline]
+                #allow
+                #vis fn #grad(#(#params),*) -> (#ret, #grad_ty) {
+                    #vjp(#(#args,)* 1.0)
+                }
+            }
+        })
+    }
 
-        #[doc = #vjp_doc]
-        #[inline]
-        #allow
-        #vis fn #vjp(#(#params,)* #seed: #ret) -> (#ret, #grad_ty) {
-            let (value, tape) = #fwd(#(#names),*);
-            (value, #bwd(tape, #seed))
-        }
-
-        #grad_fn
-
-        #[doc = #fwd_doc]
-        #[doc(hidden)]
-        #[inline]
-        #allow
-        #vis fn #adapter_fwd(#(#params),*) -> (#ret, #closure_ty) {
-            let (value, tape) = #fwd(#(#names),*);
-            (value, tape.reverse)
-        }
-
-        #[doc = #bwd_doc]
-        #[doc(hidden)]
-        #[inline]
-        #allow
-        #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_trait>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
-            let __ad_grad = reverse(seed, wanted #(, #adapter_args)*);
-            (#(#positional,)*)
-        }
-
-        #[doc = #adapter_doc]
-        #[doc(hidden)]
-        #[allow(non_camel_case_types, dead_code)]
-        #vis struct #fn_name {}
-
-        #allow
-        impl #fn_name {
+    /// The hidden adapter through which other differentiated functions call this one: free
+    /// functions, and the same as associated functions of a struct named as the function.
+    fn adapters(&self) -> TokenStream {
+        let Outline {
+            vis,
+            names,
+            docs,
+            allow,
+            closure_ty,
+            ..
+        } = self;
+        let Names {
+            fwd,
+            adapter_fwd,
+            adapter_bwd,
+            reverse_trait,
+            ..
+        } = names;
+        let ret = &self.sig.ret;
+        let Params {
+            typed: params,
+            names: args,
+            count,
+            ..
+        } = &self.params;
+        let Borrowed {
+            adapter_params,
+            adapter_args,
+            lend_lifetime,
+            ..
+        } = &self.borrowed;
+        let (positional, positional_ty) = positional(self.sig, &self.rules);
+        let (fwd_doc, bwd_doc) = (&docs.fwd, &docs.bwd);
+        let adapter_struct = self.adapter_struct();
+        quote_spanned! {self.span=>
             #[doc = #fwd_doc]
             #[doc(hidden)]
             #[inline]
+            #allow
             #vis fn #adapter_fwd(#(#params),*) -> (#ret, #closure_ty) {
-                #adapter_fwd(#(#names),*)
+                let (value, tape) = #fwd(#(#args),*);
+                (value, tape.reverse)
             }
 
             #[doc = #bwd_doc]
             #[doc(hidden)]
             #[inline]
-            #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_trait>(reverse: __AdReverse, seed: #ret, wanted: [bool; #param_count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
-                #adapter_bwd(reverse, seed, wanted #(, #borrowed_names)*)
+            #allow
+            #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_trait>(reverse: __AdReverse, seed: #ret, wanted: [bool; #count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
+                let __ad_grad = reverse(seed, wanted #(, #adapter_args)*);
+                (#(#positional,)*)
+            }
+
+            #adapter_struct
+        }
+    }
+
+    /// The adapter's functions again, as associated functions of a struct named as the
+    /// function: `m::f::__ad_fwd_f` reaches them wherever `m::f` reaches the function.
+    fn adapter_struct(&self) -> TokenStream {
+        let Outline {
+            vis,
+            names,
+            docs,
+            allow,
+            closure_ty,
+            fn_name,
+            ..
+        } = self;
+        let Names {
+            adapter_fwd,
+            adapter_bwd,
+            reverse_trait,
+            ..
+        } = names;
+        let ret = &self.sig.ret;
+        let Params {
+            typed: params,
+            names: args,
+            borrowed_names,
+            count,
+            ..
+        } = &self.params;
+        let Borrowed {
+            adapter_params,
+            lend_lifetime,
+            ..
+        } = &self.borrowed;
+        let (_, positional_ty) = positional(self.sig, &self.rules);
+        let (fwd_doc, bwd_doc, adapter_doc) = (&docs.fwd, &docs.bwd, &docs.adapter);
+        quote_spanned! {self.span=>
+            #[doc = #adapter_doc]
+            #[doc(hidden)]
+            #[allow(non_camel_case_types, dead_code)]
+            #vis struct #fn_name {}
+
+            #allow
+            impl #fn_name {
+                #[doc = #fwd_doc]
+                #[doc(hidden)]
+                #[inline]
+                #vis fn #adapter_fwd(#(#params),*) -> (#ret, #closure_ty) {
+                    #adapter_fwd(#(#args),*)
+                }
+
+                #[doc = #bwd_doc]
+                #[doc(hidden)]
+                #[inline]
+                #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_trait>(reverse: __AdReverse, seed: #ret, wanted: [bool; #count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
+                    #adapter_bwd(reverse, seed, wanted #(, #borrowed_names)*)
+                }
             }
         }
     }

@@ -211,31 +211,7 @@ impl Printer<'_> {
     /// body assigned, and its pullbacks leave the adjoint at its start in the carried slot.
     fn iterations(&self, l: &Iterations) -> TokenStream {
         let vars = &self.code.body.vars;
-        let rules = &self.code.rules;
-        let mut enter = TokenStream::new();
-        let mut take = TokenStream::new();
-        let mut flows = TokenStream::new();
-        let mut leave = TokenStream::new();
-        for c in &l.carried {
-            let (d_phi, d_out) = (self.slot(c.phi), self.slot(c.out));
-            let end = crate::names::handle(&vars[c.phi].name, "end");
-            enter.extend(quote!(let mut #d_phi = #d_out;));
-            take.extend(quote!(let #end = #d_phi.take();));
-            flows.extend(match c.next {
-                Some(v) => {
-                    let d = self.slot(v);
-                    quote!(#rules::flow(&mut #d, #end);)
-                }
-                None => quote!(#rules::discard(#end);),
-            });
-            leave.extend(match c.init {
-                Some(v) => {
-                    let d = self.slot(v);
-                    quote!(#rules::flow(&mut #d, #d_phi);)
-                }
-                None => quote!(#rules::discard(#d_phi);),
-            });
-        }
+        let [enter, take, flows, leave] = self.carried(l);
         let declare = l.declare.iter().map(|&v| {
             let d = self.slot(v);
             quote!(let mut #d = ::core::option::Option::None;)
@@ -271,6 +247,39 @@ impl Printer<'_> {
             }
             #leave
         }
+    }
+
+    /// For each active carried value: its adjoint entering the loop (the adjoint after it),
+    /// taken as an iteration's end, handed to the value the body assigned, and leaving the loop
+    /// to the value before it.
+    fn carried(&self, l: &Iterations) -> [TokenStream; 4] {
+        let vars = &self.code.body.vars;
+        let rules = &self.code.rules;
+        let mut enter = TokenStream::new();
+        let mut take = TokenStream::new();
+        let mut flows = TokenStream::new();
+        let mut leave = TokenStream::new();
+        for c in &l.carried {
+            let (d_phi, d_out) = (self.slot(c.phi), self.slot(c.out));
+            let end = crate::names::handle(&vars[c.phi].name, "end");
+            enter.extend(quote!(let mut #d_phi = #d_out;));
+            take.extend(quote!(let #end = #d_phi.take();));
+            flows.extend(match c.next {
+                Some(v) => {
+                    let d = self.slot(v);
+                    quote!(#rules::flow(&mut #d, #end);)
+                }
+                None => quote!(#rules::discard(#end);),
+            });
+            leave.extend(match c.init {
+                Some(v) => {
+                    let d = self.slot(v);
+                    quote!(#rules::flow(&mut #d, #d_phi);)
+                }
+                None => quote!(#rules::discard(#d_phi);),
+            });
+        }
+        [enter, take, flows, leave]
     }
 
     /// `v` back to the pool once the sweep reads it no more: `give_back(lent)` for a `Lent`

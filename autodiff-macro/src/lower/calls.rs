@@ -144,6 +144,25 @@ impl Lowerer<'_> {
         if let Some(def) = ops::function(&callee) {
             return self.function(def, c, &last.ident);
         }
+        let args = self.call_args(c);
+        let var = self.temp(&callee, c.span(), true);
+        let tape = self.record("tape", var);
+        self.push(Stmt::Let {
+            var,
+            expr: Expr::Call(Call {
+                path: path.clone(),
+                args,
+                tape,
+                span: c.span(),
+            }),
+            span: c.span(),
+        });
+        Value::var(var, 0)
+    }
+
+    /// The arguments of a call to a differentiated function: a differentiable value
+    /// lowered, a constant as written (with how many references it is passed by).
+    fn call_args(&mut self, c: &syn::ExprCall) -> Vec<CallArg> {
         let mut args = Vec::new();
         for a in &c.args {
             if rename::mentions_varied(a, &self.env, &self.vars) {
@@ -169,19 +188,7 @@ impl Lowerer<'_> {
                 });
             }
         }
-        let var = self.temp(&callee, c.span(), true);
-        let tape = self.record("tape", var);
-        self.push(Stmt::Let {
-            var,
-            expr: Expr::Call(Call {
-                path: path.clone(),
-                args,
-                tape,
-                span: c.span(),
-            }),
-            span: c.span(),
-        });
-        Value::var(var, 0)
+        args
     }
 
     pub(super) fn function(

@@ -25,44 +25,14 @@ impl Lowerer<'_> {
         let recv = self.expr(&m.receiver);
         let recv_varied = recv.operand.var().is_some_and(|v| self.vars[v].varied);
         let first_inner = self.vars.len();
-        self.env.scopes.push(HashMap::new());
-        let pname = self.names.version(&param_ident, true);
-        let param = self.new_var(pname, 0, recv_varied, VarKind::Local);
-        self.bind(
-            &param_ident,
-            Binding {
-                var: param,
-                refs: 0,
-            },
-        );
-        self.blocks.push(Vec::new());
-        let outer_return = std::mem::replace(&mut self.return_depth, self.depth + 1);
-        // The closure's body is not the loop's: `return` there returns from the closure.
-        let outer_loops = std::mem::take(&mut self.loops);
-        let result = self.expr(&closure.body);
-        self.loops = outer_loops;
-        self.return_depth = outer_return;
-        let body = Block {
-            stmts: self.blocks.pop().unwrap_or_default(),
-        };
-        self.env.scopes.pop();
+        let (param, body, result) = self.closure_body(&param_ident, closure, recv_varied);
         if result.refs != 0 {
             self.errors.push(
                 &closure.body,
                 "the closure of `map` must return a scalar value",
             );
         }
-        let mut captures = Vec::new();
-        crate::walk::block_reads(&body, &mut |v| {
-            if v < first_inner && !captures.contains(&v) {
-                captures.push(v);
-            }
-        });
-        if let Operand::Var(v) = result.operand {
-            if v < first_inner && !captures.contains(&v) {
-                captures.push(v);
-            }
-        }
+        let captures = captures(&body, &result.operand, first_inner);
         let varied = recv_varied || captures.iter().any(|&v| self.vars[v].varied);
         let var = self.temp("map", m.method.span(), varied);
         let handle = self.record("op", var);
@@ -81,6 +51,37 @@ impl Lowerer<'_> {
             span: m.span(),
         });
         Value::var(var, 0)
+    }
+
+    /// The closure of `map` lowered in a scope of its own, its parameter bound to the element.
+    fn closure_body(
+        &mut self,
+        param_ident: &syn::Ident,
+        closure: &syn::ExprClosure,
+        recv_varied: bool,
+    ) -> (VarId, Block, Value) {
+        self.env.scopes.push(HashMap::new());
+        let pname = self.names.version(param_ident, true);
+        let param = self.new_var(pname, 0, recv_varied, VarKind::Local);
+        self.bind(
+            param_ident,
+            Binding {
+                var: param,
+                refs: 0,
+            },
+        );
+        self.blocks.push(Vec::new());
+        let outer_return = std::mem::replace(&mut self.return_depth, self.depth + 1);
+        // The closure's body is not the loop's: `return` there returns from the closure.
+        let outer_loops = std::mem::take(&mut self.loops);
+        let result = self.expr(&closure.body);
+        self.loops = outer_loops;
+        self.return_depth = outer_return;
+        let body = Block {
+            stmts: self.blocks.pop().unwrap_or_default(),
+        };
+        self.env.scopes.pop();
+        (param, body, result)
     }
 
     // ---------------------------------------------------------------------------- branches
@@ -125,31 +126,10 @@ impl Lowerer<'_> {
         self.env = outer.clone();
 
         let mut merges = Vec::new();
-        let mut value = None;
-        if want_value {
-            match (then_value, else_value) {
-                (Some(t), Some(e)) => {
-                    if t.refs != e.refs {
-                        self.errors.push(i, "both branches must give a value of the same kind (both owned or both borrowed)");
-                    }
-                    let varied = self.varied(&t.operand) || self.varied(&e.operand);
-                    let var = self.temp("if", i.span(), varied);
-                    self.vars[var].binding_refs = t.refs;
-                    merges.push(Merge {
-                        var,
-                        refs: t.refs,
-                        then_value: t.operand,
-                        else_value: e.operand,
-                    });
-                    value = Some(Value::var(var, t.refs));
-                }
-                (None, None) if i.else_branch.is_some() => {}
-                _ => {
-                    self.errors.push(i, "an `if` used as a value needs an `else` branch, and both branches need a value");
-                    value = Some(Value::error());
-                }
-            }
-        }
+        let value = match want_value {
+            true => self.merge_value(i, then_value, else_value, &mut merges),
+            false => None,
+        };
         self.merge_assigned(
             &outer,
             &then_env,
@@ -167,6 +147,38 @@ impl Lowerer<'_> {
             i.span(),
         );
         value
+    }
+
+    /// The value of an `if` used as a value: the merge of its branches' values.
+    fn merge_value(
+        &mut self,
+        i: &syn::ExprIf,
+        then_value: Option<Value>,
+        else_value: Option<Value>,
+        merges: &mut Vec<Merge>,
+    ) -> Option<Value> {
+        match (then_value, else_value) {
+            (Some(t), Some(e)) => {
+                if t.refs != e.refs {
+                    self.errors.push(i, "both branches must give a value of the same kind (both owned or both borrowed)");
+                }
+                let varied = self.varied(&t.operand) || self.varied(&e.operand);
+                let var = self.temp("if", i.span(), varied);
+                self.vars[var].binding_refs = t.refs;
+                merges.push(Merge {
+                    var,
+                    refs: t.refs,
+                    then_value: t.operand,
+                    else_value: e.operand,
+                });
+                Some(Value::var(var, t.refs))
+            }
+            (None, None) if i.else_branch.is_some() => None,
+            _ => {
+                self.errors.push(i, "an `if` used as a value needs an `else` branch, and both branches need a value");
+                Some(Value::error())
+            }
+        }
     }
 
     /// Merges the variables of `outer` that either branch assigned: after the branch, each
@@ -247,4 +259,18 @@ impl Lowerer<'_> {
     pub(super) fn varied(&self, o: &Operand) -> bool {
         o.var().is_some_and(|v| self.vars[v].varied)
     }
+}
+
+/// The values of the enclosing function a closure's body reads: those defined before the
+/// closure's first value.
+fn captures(body: &Block, result: &Operand, first_inner: VarId) -> Vec<VarId> {
+    let mut captures = Vec::new();
+    let mut capture = |v: VarId| {
+        if v < first_inner && !captures.contains(&v) {
+            captures.push(v);
+        }
+    };
+    crate::walk::block_reads(body, &mut capture);
+    result.var().into_iter().for_each(&mut capture);
+    captures
 }

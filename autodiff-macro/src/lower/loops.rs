@@ -26,6 +26,9 @@ enum Head<'a> {
     Loop,
 }
 
+/// A loop's head, its bindings, its body and the `break` flag at the body's end, lowered.
+type LoweredLoop = (LoopHead, Vec<VarId>, Block, Option<VarId>);
+
 /// A variable of the enclosing code the body assigns.
 struct CarriedName {
     key: String,
@@ -131,44 +134,7 @@ impl Lowerer<'_> {
     }
 
     fn lower_loop(&mut self, head: Head, body: &syn::Block, span: Span) {
-        let mut carried = self.carried_names(body);
-        let exits = Exits::of_block(body);
-        let (vars, names, errors, env) = (
-            self.vars.len(),
-            self.names.clone(),
-            self.errors.len(),
-            self.env.clone(),
-        );
-        // Lowered again until the carried values are known: a value is carried when the body
-        // assigns it, and varied when its first value or the body's value is.
-        let lowered = loop {
-            let phis: Vec<VarId> = carried.iter().map(|c| self.carried_phi(c)).collect();
-            let lowered = self.loop_body(&head, body, &exits, span);
-            let mut again = false;
-            let mut kept = Vec::new();
-            for (c, &phi) in carried.drain(..).zip(&phis) {
-                let next = self.env.scopes[c.depth].get(&c.key).copied();
-                match next {
-                    Some(next) if next.var != phi => {
-                        if self.vars[next.var].varied && !self.vars[phi].varied {
-                            again = true;
-                            kept.push(CarriedName { varied: true, ..c });
-                        } else {
-                            kept.push(c);
-                        }
-                    }
-                    _ => again = true,
-                }
-            }
-            carried = kept;
-            if !again {
-                break lowered.map(|l| (l, phis));
-            }
-            self.vars.truncate(vars);
-            self.names = names.clone();
-            self.errors.truncate(errors);
-            self.env = env.clone();
-        };
+        let (carried, lowered) = self.lower_until_stable(&head, body, span);
         let Some(((head, bindings, block, exit), phis)) = lowered else {
             return;
         };
@@ -199,6 +165,55 @@ impl Lowerer<'_> {
             record,
             span,
         })));
+    }
+
+    /// Lowers the loop again until the carried values are known: a value is carried when
+    /// the body assigns it, and varied when its first value or the body's value is. Returns
+    /// them with the lowered loop and the value of each as an iteration starts.
+    #[allow(clippy::type_complexity)]
+    fn lower_until_stable(
+        &mut self,
+        head: &Head,
+        body: &syn::Block,
+        span: Span,
+    ) -> (Vec<CarriedName>, Option<(LoweredLoop, Vec<VarId>)>) {
+        let mut carried = self.carried_names(body);
+        let exits = Exits::of_block(body);
+        let (vars, names, errors, env) = (
+            self.vars.len(),
+            self.names.clone(),
+            self.errors.len(),
+            self.env.clone(),
+        );
+        let lowered = loop {
+            let phis: Vec<VarId> = carried.iter().map(|c| self.carried_phi(c)).collect();
+            let lowered = self.loop_body(head, body, &exits, span);
+            let mut again = false;
+            let mut kept = Vec::new();
+            for (c, &phi) in carried.drain(..).zip(&phis) {
+                let next = self.env.scopes[c.depth].get(&c.key).copied();
+                match next {
+                    Some(next) if next.var != phi => {
+                        if self.vars[next.var].varied && !self.vars[phi].varied {
+                            again = true;
+                            kept.push(CarriedName { varied: true, ..c });
+                        } else {
+                            kept.push(c);
+                        }
+                    }
+                    _ => again = true,
+                }
+            }
+            carried = kept;
+            if !again {
+                break lowered.map(|l| (l, phis));
+            }
+            self.vars.truncate(vars);
+            self.names = names.clone();
+            self.errors.truncate(errors);
+            self.env = env.clone();
+        };
+        (carried, lowered)
     }
 
     /// The variables of the enclosing code the body assigns (`x = …`, `x += …`), in the
@@ -240,14 +255,13 @@ impl Lowerer<'_> {
     }
 
     /// Lowers the head and the body once, in a scope of their own.
-    #[allow(clippy::type_complexity)]
     fn loop_body(
         &mut self,
         head: &Head,
         body: &syn::Block,
         exits: &Exits,
         span: Span,
-    ) -> Option<(LoopHead, Vec<VarId>, Block, Option<VarId>)> {
+    ) -> Option<LoweredLoop> {
         self.env.scopes.push(HashMap::new());
         self.blocks.push(Vec::new());
         let mut bindings = Vec::new();
