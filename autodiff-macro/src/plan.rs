@@ -1,8 +1,9 @@
 //! The reverse sweep as a typed plan, between the analyses and the emitted tokens: which
 //! adjoint slots exist, the pullbacks in the order they run with what each reads, the
-//! branches and loops, and where a buffer goes back to the pool. `differentiate` builds it,
-//! `recycle` adds the give-backs, and `emit` prints it; what the forward sweep keeps for it
-//! (the tape) is read off the plan by [`Tape::of`].
+//! branches and loops, and where a buffer goes back to the pool; and how the forward sweep
+//! hands its values over ([`Moves`]). `differentiate` builds it, `recycle` adds the
+//! give-backs and the moves, and `emit` prints it; what the forward sweep keeps for it (the
+//! tape) is read off the plan by [`Tape::of`].
 
 use crate::ir::*;
 use proc_macro2::Span;
@@ -224,7 +225,7 @@ impl Tape {
 pub struct Plan<'a> {
     pub sweep: Sweep<'a>,
     pub tape: Tape,
-    pub moves: crate::recycle::Moves,
+    pub moves: Moves,
     pub reached: HashSet<VarId>,
     /// The plan of each active `map` closure, by the closure's result.
     pub closures: HashMap<VarId, ClosurePlan<'a>>,
@@ -236,4 +237,36 @@ pub struct ClosurePlan<'a> {
     pub inputs: Vec<VarId>,
     pub sweep: Sweep<'a>,
     pub tape: Tape,
+}
+
+/// Where the forward sweep hands a value over by value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Site {
+    /// Argument `i` of the call with this tape.
+    Arg(VarId, usize),
+    /// Merged value `i` of the branch with this record, from its `then` arm (or its `else`).
+    Merge(VarId, usize, bool),
+    /// The first value of carried value `i` of the loop with this record.
+    Init(VarId, usize),
+    /// The value carried value `i` of the loop with this record takes as an iteration ends.
+    Next(VarId, usize),
+}
+
+/// The forward sweep's half of buffer reuse: which values move into what reads them last,
+/// and which go back to the pool because nothing reads them.
+#[derive(Default)]
+pub struct Moves {
+    /// Operations (by the value they define) that take their first operand by value, so that
+    /// the result is computed in its buffer.
+    pub consumed: HashSet<VarId>,
+    /// Hand-overs by value that copy the value, because something reads it afterwards.
+    pub copies: HashSet<Site>,
+    /// The function's values nothing moved, returned or kept: back to the pool at its end.
+    pub leftovers: Vec<VarId>,
+    /// For each loop (by its record): the body's values nothing moved or kept, back to the
+    /// pool as an iteration ends.
+    pub loop_leftovers: HashMap<VarId, Vec<VarId>>,
+    /// For each loop: the carried values nothing moved or kept, back to the pool before the
+    /// next iteration's values replace them.
+    pub replaced: HashMap<VarId, Vec<VarId>>,
 }

@@ -100,38 +100,6 @@ fn givable(call: &Call, v: VarId) -> bool {
 
 // ------------------------------------------------------------------------- forward sweep
 
-/// Where the forward sweep hands a value over by value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Site {
-    /// Argument `i` of the call with this tape.
-    Arg(VarId, usize),
-    /// Merged value `i` of the branch with this record, from its `then` arm (or its `else`).
-    Merge(VarId, usize, bool),
-    /// The first value of carried value `i` of the loop with this record.
-    Init(VarId, usize),
-    /// The value carried value `i` of the loop with this record takes as an iteration ends.
-    Next(VarId, usize),
-}
-
-/// The forward sweep's half of buffer reuse: which values move into what reads them last,
-/// and which go back to the pool because nothing reads them.
-#[derive(Default)]
-pub struct Moves {
-    /// Operations (by the value they define) that take their first operand by value, so that
-    /// the result is computed in its buffer.
-    pub consumed: HashSet<VarId>,
-    /// Hand-overs by value that copy the value, because something reads it afterwards.
-    pub copies: HashSet<Site>,
-    /// The function's values nothing moved, returned or kept: back to the pool at its end.
-    pub leftovers: Vec<VarId>,
-    /// For each loop (by its record): the body's values nothing moved or kept, back to the
-    /// pool as an iteration ends.
-    pub loop_leftovers: HashMap<VarId, Vec<VarId>>,
-    /// For each loop: the carried values nothing moved or kept, back to the pool before the
-    /// next iteration's values replace them.
-    pub replaced: HashMap<VarId, Vec<VarId>>,
-}
-
 /// Decides the moves of the function's forward sweep (and of its `map` closures').
 pub fn forward(
     body: &Body,

@@ -5,8 +5,7 @@
 use super::code::{callee_item, Code};
 use super::reverse::Printer;
 use crate::ir::*;
-use crate::plan::{ClosurePlan, Tape};
-use crate::recycle::{Moves, Site};
+use crate::plan::{ClosurePlan, Moves, Site, Tape};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use std::collections::HashMap;
