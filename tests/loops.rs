@@ -573,3 +573,128 @@ fn rnn_like(x: f64, steps: usize) -> f64 {
     }
     h
 }
+
+/// A gated recurrence carrying two matrices, each iteration reading both.
+#[differentiate(wrt(wf, wc))]
+fn gated(xs: &DMatrix<f64>, wf: &DMatrix<f64>, wc: &DMatrix<f64>) -> f64 {
+    let mut c = DMatrix::zeros(wf.nrows(), 1);
+    let mut h = DMatrix::zeros(wf.nrows(), 1);
+    for t in 0..xs.ncols() {
+        let x = xs.columns(t, 1).into_owned();
+        let f = sigmoid(wf * &x + &h);
+        c = f.component_mul(&c) + tanh(wc * &x);
+        h = tanh(&c).component_mul(&f);
+    }
+    h.sum() + c.norm_squared()
+}
+
+#[test]
+fn gated_gradient() {
+    for seed in 0..3 {
+        let mut d = Draw::new(seed);
+        let xs = d.seed_matrix(3, 5);
+        let wf = d.matrix(4, 3);
+        let wc = d.matrix(4, 3);
+        let (value, g) = gated_grad(&xs, &wf, &wc);
+        assert_eq!(value, gated(&xs, &wf, &wc));
+        check(
+            "gated",
+            &d.theta,
+            &flat(&[g.wf.as_slice(), g.wc.as_slice()]),
+            |r| gated(&xs, &r.matrix(4, 3), &r.matrix(4, 3)),
+        );
+    }
+}
+
+/// Static shapes carried through a loop.
+#[differentiate]
+fn rotations(a: &SMatrix<f64, 2, 2>, v: SVector<f64, 2>) -> f64 {
+    let mut u = v;
+    for _ in 0..5 {
+        u = tanh(a * u);
+    }
+    u.norm_squared()
+}
+
+#[test]
+fn rotations_gradient() {
+    for seed in 0..5 {
+        let mut d = Draw::new(seed);
+        let a = SMatrix::<f64, 2, 2>::from_iterator(d.matrix(2, 2).iter().copied());
+        let v = SVector::<f64, 2>::from_iterator(d.matrix(2, 1).iter().copied());
+        let (value, g) = rotations_grad(&a, v);
+        assert_eq!(value, rotations(&a, v));
+        let derived = flat(&[g.a.as_slice(), g.v.as_slice()]);
+        check("rotations", &d.theta, &derived, |r| {
+            let a = SMatrix::<f64, 2, 2>::from_iterator(r.matrix(2, 2).iter().copied());
+            rotations(
+                &a,
+                SVector::<f64, 2>::from_iterator(r.matrix(2, 1).iter().copied()),
+            )
+        });
+    }
+}
+
+/// A loop in `f32`: the value equals the function's bit for bit, and the gradient agrees with
+/// the same loop in `f64` to `f32` precision.
+#[differentiate]
+fn horner_f32(x: f32) -> f32 {
+    let mut acc = 0.0f32;
+    for k in 0..4 {
+        acc = acc * x + (k as f32) * 0.5 - 0.75;
+    }
+    acc.tanh()
+}
+
+#[differentiate]
+fn horner_f64(x: f64) -> f64 {
+    let mut acc = 0.0f64;
+    for k in 0..4 {
+        acc = acc * x + (k as f64) * 0.5 - 0.75;
+    }
+    acc.tanh()
+}
+
+#[test]
+fn loop_in_f32_agrees_with_f64() {
+    for seed in 0..5 {
+        let mut d = Draw::new(seed);
+        let x = d.scalar();
+        let (value, g) = horner_f32_grad(x as f32);
+        assert_eq!(value, horner_f32(x as f32));
+        let (_, g64) = horner_f64_grad(x);
+        check("horner_f64", &d.theta, &[g64.x], |r| horner_f64(r.scalar()));
+        assert!(
+            (g.x as f64 - g64.x).abs() <= 1e-5 * g64.x.abs().max(1.0),
+            "{} vs {}",
+            g.x,
+            g64.x
+        );
+    }
+}
+
+/// The value just assigned to a carried variable, read again by an operation that could
+/// compute its result in that value's buffer: the value must stay for the next iteration.
+#[differentiate]
+fn assigned_then_read(m: &DMatrix<f64>) -> f64 {
+    let mut c = m.clone();
+    let mut s = 0.0;
+    for _ in 0..3 {
+        c = &c * 0.5 + m;
+        s += tanh(c.clone()).sum();
+    }
+    s + c.sum()
+}
+
+#[test]
+fn assigned_then_read_gradient() {
+    for seed in 0..3 {
+        let mut d = Draw::new(seed);
+        let m = d.matrix(2, 3);
+        let (value, g) = assigned_then_read_grad(&m);
+        assert_eq!(value, assigned_then_read(&m));
+        check("assigned_then_read", &d.theta, g.m.as_slice(), |r| {
+            assigned_then_read(&r.matrix(2, 3))
+        });
+    }
+}

@@ -165,10 +165,14 @@ impl LastUse {
                     let mut reads = Vec::new();
                     crate::walk::head_reads(&l.head, &mut |v| reads.push(v));
                     crate::walk::block_reads(&l.body, &mut |v| reads.push(v));
-                    reads.extend(l.carried.iter().filter_map(|c| c.next.var()));
                     reads
                         .into_iter()
                         .filter(|v| !locals.contains(v))
+                        .for_each(|v| self.read(v));
+                    // Each iteration ends by handing its values to the next one.
+                    l.carried
+                        .iter()
+                        .filter_map(|c| c.next.var())
                         .for_each(|v| self.read(v));
                     for c in &l.carried {
                         self.let_at.insert(c.out, self.counter);

@@ -408,15 +408,15 @@ impl<'e> Lowerer<'e> {
             let rhs = self.expr(&b.right);
             self.binary_value(op, lhs, rhs, &b.left, &b.right, b.op.span())
         } else {
-            let (left, right) = (&b.left, &b.right);
-            let op = match b.op {
-                syn::BinOp::AddAssign(t) => quote::quote_spanned!(t.span()=> +),
-                syn::BinOp::SubAssign(t) => quote::quote_spanned!(t.span()=> -),
-                syn::BinOp::MulAssign(t) => quote::quote_spanned!(t.span()=> *),
-                syn::BinOp::DivAssign(t) => quote::quote_spanned!(t.span()=> /),
-                _ => return,
-            };
-            match syn::parse2::<syn::Expr>(quote!((#left) #op (#right))) {
+            // As written, the right side first: it may read the variable (`h += &h * 0.2`).
+            let (left, op, right) = (&b.left, &b.op, &b.right);
+            let block = quote!({
+                let __ad_rhs = #right;
+                let mut __ad_lhs = #left;
+                __ad_lhs #op __ad_rhs;
+                __ad_lhs
+            });
+            match syn::parse2::<syn::Expr>(block) {
                 Ok(e) => self.constant(&e),
                 Err(e) => return self.errors.push_error(e),
             }

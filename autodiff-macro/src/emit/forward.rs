@@ -69,10 +69,23 @@ impl Forward<'_> {
         });
         let saved = self.tape.iterations.get(&l.record);
         let record = self.code.name(l.record);
+        // A `for` loop's record takes the iterator's lower bound of iterations at once (all of
+        // them for a range), so that pushing never reallocates.
+        let mut declare_record = saved.map(|_| quote!(let mut #record = ::std::vec::Vec::new();));
         let head = match &l.head {
             LoopHead::For { pattern, iter } => {
                 let iter = &iter.tokens;
-                quote!(for #pattern in #iter)
+                match saved {
+                    Some(_) => {
+                        let it = crate::names::handle(&record, "iter");
+                        declare_record = Some(quote! {
+                            let #it = ::core::iter::IntoIterator::into_iter(#iter);
+                            let mut #record = ::std::vec::Vec::with_capacity(#it.size_hint().0);
+                        });
+                        quote!(for #pattern in #it)
+                    }
+                    None => quote!(for #pattern in #iter),
+                }
             }
             LoopHead::While(cond) => {
                 let cond = &cond.tokens;
@@ -82,7 +95,6 @@ impl Forward<'_> {
         };
         let body = self.block(&l.body);
         let (push, assign) = self.iteration_end(l);
-        let declare_record = saved.map(|_| quote!(let mut #record = ::std::vec::Vec::new();));
         let leftovers = self.give_back(&self.moves.loop_leftovers[&l.record]);
         let replaced = self.give_back(&self.moves.replaced[&l.record]);
         let exit = l.exit.map(|e| {
