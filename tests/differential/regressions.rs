@@ -124,3 +124,23 @@ fn tail_returns_gradient() {
         });
     }
 }
+
+/// A constant matrix compound-assigned with a right side that reads it (`h += &h * 0.2`, `h
+/// *= 0.3 - h.nrows() as f64`): the expansion moves `h` and then borrows it (E0382), inside a
+/// loop or not. The generated loop functions write such updates `h = &h * k + …` instead.
+#[test]
+#[ignore = "macro bug: E0382 in the expansion of a constant matrix compound-assigned with a right side that reads it"]
+fn constant_compound_reading_itself() {
+    trybuild::TestCases::new()
+        .pass("tests/differential/regressions/constant_compound_reading_itself.rs");
+}
+
+/// A matrix carried by a loop, assigned in the body and then read again in the same iteration
+/// (`m = &m * x; let z = &m + v;`): the expansion moves the new value into the record of the
+/// later operation although it is also the value the next iteration starts from (E0382).
+#[test]
+#[ignore = "macro bug: E0382 in the expansion of a carried matrix read after its assignment in the same iteration"]
+fn carried_matrix_read_after_assignment() {
+    trybuild::TestCases::new()
+        .pass("tests/differential/regressions/carried_matrix_read_after_assignment.rs");
+}

@@ -32,7 +32,31 @@ fn differential_file_is_up_to_date() {
 fn generated_functions_expand_cleanly() {
     let a = language::program(language::DIFFERENTIAL_SEED, 30);
     let b = language::program(language::DIFFERENTIAL_SEED, 30);
-    for (f, g) in a.iter().zip(&b) {
+    expand_cleanly(&a, &b);
+}
+
+/// The same of the functions with loops, every one of which has a loop.
+#[test]
+fn generated_loop_functions_expand_cleanly() {
+    let callees = language::program(language::DIFFERENTIAL_SEED, 30);
+    let a = language::loop_program(language::LOOP_SEED, 60, &callees);
+    let b = language::loop_program(language::LOOP_SEED, 60, &callees);
+    for f in &a {
+        let body = f.body.as_str();
+        assert!(
+            ["for ", "while ", "loop {"]
+                .iter()
+                .any(|w| body.contains(w)),
+            "{} has no loop:\n{}",
+            f.name,
+            f.source()
+        );
+    }
+    expand_cleanly(&a, &b);
+}
+
+fn expand_cleanly(a: &[language::GenFn], b: &[language::GenFn]) {
+    for (f, g) in a.iter().zip(b) {
         assert_eq!(f.source(), g.source());
         let attr: proc_macro2::TokenStream = f.args.parse().unwrap_or_default();
         let item: proc_macro2::TokenStream = match f.item().parse() {

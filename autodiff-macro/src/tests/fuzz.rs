@@ -4,8 +4,8 @@
 //! - arbitrary token streams, as attribute and as item;
 //! - valid functions with random mutations (token trees deleted, duplicated, swapped,
 //!   replaced, inserted, regrouped);
-//! - random well-formed functions of the language (from [`super::language`]), which must
-//!   also expand without any error;
+//! - random well-formed functions of the language (from [`super::language`]), half of them
+//!   with loops, which must also expand without any error;
 //! - random attribute arguments on a valid function.
 //!
 //! `fuzz_short` runs in CI; `fuzz_long` (ignored) runs at least 100,000 inputs:
@@ -229,6 +229,18 @@ const WORDS: &[&str] = &[
     "Fn",
     "abs",
     "max",
+    "iter",
+    "enumerate",
+    "zip",
+    "rev",
+    "step_by",
+    "into_iter",
+    "len",
+    "ncols",
+    "i",
+    "xs",
+    "labels",
+    "'outer",
 ];
 const PUNCTS: &[&str] = &[
     "+", "-", "*", "/", "=", "==", "!=", "<", ">", "<=", ">=", "->", "=>", "::", ":", ";", ",",
@@ -274,6 +286,14 @@ fn word(rng: &mut Rng) -> TokenStream {
     let w = *rng.pick(WORDS);
     if w == "'" {
         return punct("'");
+    }
+    if let Some(label) = w.strip_prefix('\'') {
+        let mut ts = TokenStream::new();
+        ts.extend([
+            TokenTree::Punct(Punct::new('\'', Spacing::Joint)),
+            TokenTree::Ident(Ident::new(label, Span::call_site())),
+        ]);
+        return ts;
     }
     let tt = match rng.below(20) {
         0 if !matches!(w, "self" | "Self" | "super" | "crate" | "_") => {
@@ -379,6 +399,18 @@ const SEEDS: &[&str] = &[
     "fn bad3<T: Copy>(&self, x: T) { if let Some(v) = x { return v; } x.floor() }",
     "fn m(a: DMatrix<f64>, b: DVector<f64>) -> DMatrix<f64> { let r: DMatrix<f64> = add_bias(&a, &b).map(|v| v * v); -r.scale(2.0).add_scalar(1.0) / 3.0 }",
     "fn r(x: &f64, y: f64) -> f64 { let a = *x * y; let b = a.powi(2).max(y.min(a)).recip(); (b.abs() + 0.5).ln().powf(y).tan() }",
+    // Loops (SPEC §6), valid:
+    "fn l1(x: f64, xs: &[f64], n: usize) -> f64 { let mut acc = 0.0; for c in xs.iter() { acc = acc * x + c; } for (i, c) in xs.iter().enumerate() { if i % 2 == 1 { continue; } acc += c * x; } for i in (0..n).rev() { acc = (acc * 0.5 + i as f64).tanh(); } for i in (1..=n).step_by(2) { acc -= x * i as f64; } acc }",
+    "fn l2(m: &DMatrix<f64>, w: &DMatrix<f64>, s: f64) -> f64 { let mut h = m.clone(); let mut k = 0; while h.sum() < 3.0 { h = tanh(w * &h) + m; k += 1; if k > 5 { break; } } let mut t = 0.0; loop { t = t * 0.5 + s; if t > 1.0 { break; } } for _ in 0..m.ncols() { for j in 0..=2 { h = h.map(|v| (v * s).sin()) * (j as f64); } } h.sum() + t }",
+    "fn l3(x: f64, ys: &[f64], zs: &[f64], labels: &[usize]) -> f64 { let mut e = 0.0; for (y, z) in ys.iter().zip(zs.iter()) { let d = x * y - z; e += d * d; } for &l in labels.iter() { if l == 0 { e *= 0.5; } } for _ in 0..0 { e = cell(e, x); } e }",
+    // Loops, rejected: labels, `while let`, `break` with a value, a loop as a value, `return`
+    // in a loop, a loop over a differentiable value, a loop that never ends, code after
+    // `break`, a carried reference, a pattern other than names and tuples.
+    "fn e1(x: f64) -> f64 { let mut y = x; 'rows: for i in 0..3 { for j in 0..3 { y = y * x; if i + j > 3 { break 'rows; } if j == 1 { continue 'rows; } } } y }",
+    "fn e2(x: f64, steps: &[f64]) -> f64 { let mut y = x; let mut rest = steps; while let Some((first, tail)) = rest.split_first() { y = y * first; rest = tail; } y }",
+    "fn e3(x: f64) -> f64 { let mut y = x; let z = loop { y = y * 2.0; if y > 10.0 { break y; } }; let w = for i in 0..2 { y += 1.0; }; z + y }",
+    "fn e4(x: f64, w: &DVector<f64>) -> f64 { let mut y = x; for v in w.iter() { y = y * v; if y > 4.0 { return y; } } for v in w { y += v; } loop { y = y * 0.5; } y }",
+    "fn e5(x: f64, a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 { let mut larger = a; let mut y = x; for [p, q] in [[1.0, 2.0]].iter() { if b.sum() > larger.sum() { larger = b; } if y > 4.0 { break; y = y * 0.5; } } 'l: loop { break 'l; } larger.sum() + y }",
 ];
 
 fn trees(ts: TokenStream) -> Vec<TokenTree> {
@@ -522,6 +554,8 @@ fn fuzz(seed: u64, cases: usize) -> Report {
     let mut report = Report::default();
     // A pool of well-formed functions to mutate and to decorate with random attributes.
     let mut pool: Vec<language::GenFn> = language::program(seed ^ 0x5eed, 24);
+    let loops = language::loop_program(seed ^ 0x100b, 12, &pool);
+    pool.extend(loops);
     let mut made = 0;
     while report.inputs < cases {
         match made % 4 {
@@ -556,7 +590,12 @@ fn fuzz(seed: u64, cases: usize) -> Report {
             }
             2 => {
                 let name = format!("g{}", made);
-                let f = language::function(&mut rng, name, &pool);
+                // Half of them with loops (SPEC §6).
+                let f = if rng.chance(0.5) {
+                    language::loop_function(&mut rng, name, &pool)
+                } else {
+                    language::function(&mut rng, name, &pool)
+                };
                 let attr = TokenStream::from_str(&f.args).unwrap_or_default();
                 let item = TokenStream::from_str(&f.item()).unwrap_or_default();
                 report.run(Kind::WellFormed, attr, item);

@@ -5,6 +5,7 @@ use super::{GenFn, Kind, Param, Rng, Ty};
 use std::fmt::Write;
 
 mod exprs;
+mod loops;
 
 /// Functions whose bodies stay below this magnitude bound are left alone; larger ones are
 /// squashed.
@@ -30,6 +31,9 @@ struct Local {
     mutable: bool,
     bound: f64,
     varied: bool,
+    /// How many loops enclose its declaration: in a loop nested deeper, assigning it carries
+    /// it from one iteration to the next.
+    level: usize,
 }
 
 /// The state of one function body being generated.
@@ -46,6 +50,16 @@ struct Gen<'a> {
     count: Option<String>,
     flag: Option<String>,
     calls: usize,
+    /// Whether loops are generated (SPEC §6).
+    loops: bool,
+    /// How many loops enclose the code being generated.
+    loop_depth: usize,
+    /// Constant scalars the enclosing loops' variables give (`(i as f64 * 0.25)`, `(*x)`).
+    loop_scalars: Vec<Ex>,
+    /// Conditions on the enclosing loops' variables (`i % 2 == 0`).
+    loop_conds: Vec<String>,
+    /// The `&[f64]` parameters: names and lengths.
+    data: Vec<(String, usize)>,
 }
 
 impl<'a> Gen<'a> {
@@ -192,6 +206,7 @@ impl<'a> Gen<'a> {
             mutable,
             bound,
             varied,
+            level: self.loop_depth,
         });
     }
 
@@ -234,6 +249,12 @@ impl<'a> Gen<'a> {
     }
 
     fn statement(&mut self, ret: Ty, nested: bool) {
+        if self.loops && self.loop_depth < 2 {
+            let p = if self.loop_depth == 0 { 0.3 } else { 0.12 };
+            if self.rng.chance(p) {
+                return self.loop_statement(ret, nested);
+            }
+        }
         let mutables: Vec<Local> = self.visible().into_iter().filter(|l| l.mutable).collect();
         match self.rng.below(12) {
             0..=3 => {
@@ -280,6 +301,7 @@ impl<'a> Gen<'a> {
                     mutable: false,
                     bound: tail.bound,
                     varied,
+                    level: self.loop_depth,
                 });
             }
             9 if !nested => {
@@ -308,6 +330,7 @@ impl<'a> Gen<'a> {
                     mutable: false,
                     bound,
                     varied,
+                    level: self.loop_depth,
                 });
             }
             10 | 11 if !nested && !mutables.is_empty() => {
@@ -364,6 +387,9 @@ impl<'a> Gen<'a> {
 
     /// `x = …;`, `x += …;`, `x -= …;`, `x *= …;` or `x /= …;`, keeping `x` tame.
     fn assignment(&mut self, l: &Local) -> String {
+        if l.level < self.loop_depth {
+            return self.carried_update(l);
+        }
         let rhs = self.expr(l.ty, 2);
         let (text, bound) = match self.rng.below(6) {
             0 | 1 => (format!("{} = {};", l.name, rhs.code), rhs.bound),
@@ -524,6 +550,7 @@ pub(super) fn body(
     params: &[Param],
     ret: Ty,
     statements: usize,
+    loops: bool,
 ) -> String {
     let mut gen = Gen {
         rng,
@@ -537,6 +564,11 @@ pub(super) fn body(
         count: None,
         flag: None,
         calls: 0,
+        loops,
+        loop_depth: 0,
+        loop_scalars: Vec::new(),
+        loop_conds: Vec::new(),
+        data: Vec::new(),
     };
     for p in params {
         match p {
@@ -547,6 +579,7 @@ pub(super) fn body(
                 mutable: false,
                 bound: 1.5,
                 varied: true,
+                level: gen.loop_depth,
             }),
             Param::Const { name, ty } => gen.locals.push(Local {
                 name: name.clone(),
@@ -555,14 +588,26 @@ pub(super) fn body(
                 mutable: false,
                 bound: 1.5,
                 varied: false,
+                level: gen.loop_depth,
             }),
             Param::Count { name, .. } => gen.count = Some(name.clone()),
             Param::Labels { name, rows, cols } => gen.labels = Some((name.clone(), *rows, *cols)),
             Param::Flag { name, .. } => gen.flag = Some(name.clone()),
+            Param::Data { name, values } => gen.data.push((name.clone(), values.len())),
         }
     }
-    for _ in 0..statements {
-        gen.statement(ret, false);
+    // With loops, one statement at least is a loop.
+    let looped = if loops {
+        gen.rng.below(statements.max(1))
+    } else {
+        usize::MAX
+    };
+    for i in 0..statements {
+        if i == looped {
+            gen.loop_statement(ret, false);
+        } else {
+            gen.statement(ret, false);
+        }
     }
     let result = gen.result(ret);
     if gen.rng.chance(0.2) {

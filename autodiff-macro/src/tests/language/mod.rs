@@ -24,7 +24,7 @@
 mod body;
 mod test_file;
 
-pub use test_file::{differential_file, DIFFERENTIAL_SEED};
+pub use test_file::{differential_file, DIFFERENTIAL_SEED, LOOP_SEED};
 
 /// SplitMix64: small, fast, and the same everywhere.
 pub struct Rng(u64);
@@ -184,6 +184,8 @@ pub enum Param {
     },
     /// `bool`
     Flag { name: String, value: bool },
+    /// `&[f64]` left out of `wrt(..)`: a constant collection for loops to run over.
+    Data { name: String, values: Vec<f64> },
 }
 
 impl Param {
@@ -193,7 +195,8 @@ impl Param {
             | Param::Const { name, .. }
             | Param::Count { name, .. }
             | Param::Labels { name, .. }
-            | Param::Flag { name, .. } => name,
+            | Param::Flag { name, .. }
+            | Param::Data { name, .. } => name,
         }
     }
     fn rust(&self) -> String {
@@ -207,6 +210,7 @@ impl Param {
             Param::Count { .. } => "usize".into(),
             Param::Labels { .. } => "&[usize]".into(),
             Param::Flag { .. } => "bool".into(),
+            Param::Data { .. } => "&[f64]".into(),
         }
     }
 }
@@ -277,13 +281,31 @@ pub fn function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
 
 /// One random function with `statements` top-level statements before its result.
 pub fn function_with(rng: &mut Rng, name: String, callees: &[GenFn], statements: usize) -> GenFn {
-    let (params, shapes, needs_wrt) = params(rng);
+    generate(rng, name, callees, statements, false)
+}
+
+/// One random function with at least one loop (SPEC §6) among its statements, and loops
+/// possibly anywhere else: `for` over ranges and constant collections, `while`, `loop`,
+/// `break`/`continue` under `if`, nested loops, carried scalars and matrices.
+pub fn loop_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
+    let statements = rng.range(1, 5);
+    generate(rng, name, callees, statements, true)
+}
+
+fn generate(
+    rng: &mut Rng,
+    name: String,
+    callees: &[GenFn],
+    statements: usize,
+    loops: bool,
+) -> GenFn {
+    let (params, shapes, needs_wrt) = params(rng, loops);
     let ret = if shapes.is_empty() || rng.chance(0.6) {
         Ty::Scalar
     } else {
         *rng.pick(&shapes)
     };
-    let body = body::body(rng, callees, &params, ret, statements);
+    let body = body::body(rng, callees, &params, ret, statements, loops);
     let args = attribute_args(rng, &params, needs_wrt);
     let vis = *rng.pick(&["", "", "pub ", "pub(crate) "]);
     let doc = rng.chance(0.3);
@@ -300,7 +322,7 @@ pub fn function_with(rng: &mut Rng, name: String, callees: &[GenFn], statements:
 
 /// One to four differentiable parameters, maybe constants, in random order; the matrix
 /// types among them, and whether some `f64` or matrix is a constant (so `wrt` is needed).
-fn params(rng: &mut Rng) -> (Vec<Param>, Vec<Ty>, bool) {
+fn params(rng: &mut Rng, loops: bool) -> (Vec<Param>, Vec<Ty>, bool) {
     let mut params: Vec<Param> = Vec::new();
     let mut names: Vec<&str> = PARAM_NAMES.to_vec();
     let mut take = |rng: &mut Rng| -> String {
@@ -388,6 +410,25 @@ fn params(rng: &mut Rng) -> (Vec<Param>, Vec<Ty>, bool) {
             value: rng.chance(0.5),
         });
     }
+    // Constant collections for loops: `&[f64]` is differentiable by default, so `wrt` is
+    // needed; sometimes empty (the loops over it run no iteration), a second one of the same
+    // length to `zip` with.
+    if loops && rng.chance(0.35) {
+        let len = if rng.chance(0.1) { 0 } else { rng.range(1, 5) };
+        let xs = (0..len).map(|_| rng.lit(-0.9, 0.9)).collect();
+        params.push(Param::Data {
+            name: "xs".into(),
+            values: xs,
+        });
+        if rng.chance(0.3) {
+            let ys = (0..len).map(|_| rng.lit(-0.9, 0.9)).collect();
+            params.push(Param::Data {
+                name: "ys".into(),
+                values: ys,
+            });
+        }
+        needs_wrt = true;
+    }
     // Shuffle, so that constants are not always last.
     for i in (1..params.len()).rev() {
         let j = rng.below(i + 1);
@@ -423,6 +464,17 @@ fn attribute_args(rng: &mut Rng, params: &[Param], needs_wrt: bool) -> String {
         }
     }
     args.join(", ")
+}
+
+/// `count` functions with loops, each calling functions among `callees` and earlier ones.
+pub fn loop_program(seed: u64, count: usize, callees: &[GenFn]) -> Vec<GenFn> {
+    let mut rng = Rng::new(seed);
+    let mut out: Vec<GenFn> = callees.to_vec();
+    for i in 0..count {
+        let f = loop_function(&mut rng, format!("l{i:03}"), &out);
+        out.push(f);
+    }
+    out.split_off(callees.len())
 }
 
 /// `count` functions, each calling only earlier ones.

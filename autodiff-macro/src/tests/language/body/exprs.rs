@@ -19,6 +19,12 @@ impl Gen<'_> {
                 ty: Ty::Scalar,
             };
         }
+        if !self.loop_scalars.is_empty() && self.rng.chance(0.08) {
+            // What the enclosing loops' variables give (only in loops: other functions'
+            // draws are unchanged).
+            let scalars = self.loop_scalars.clone();
+            return self.rng.pick(&scalars).clone();
+        }
         if !self.closure && self.rng.chance(0.06) {
             if let Some(c) = self.constant_scalar() {
                 return c;
@@ -77,6 +83,7 @@ impl Gen<'_> {
                 }
             }
         }
+        options.extend(self.loop_scalars.iter().cloned());
         if let Some(f) = &self.flag {
             options.push(Self::temp(
                 format!("(if {f} {{ 0.5_f64 }} else {{ 1.5 }})"),
@@ -762,6 +769,7 @@ impl Gen<'_> {
             mutable: false,
             bound: recv.bound,
             varied: true,
+            level: self.loop_depth,
         });
         let (body, bound) = if self.rng.chance(0.35) {
             // A block body: a `let`, a `let mut` assigned in a branch, a tail.
@@ -774,6 +782,7 @@ impl Gen<'_> {
                 mutable: true,
                 bound: first.bound,
                 varied: true,
+                level: self.loop_depth,
             });
             let cond = self.condition();
             let then = self.bounded_scalar(1, 3.0);
@@ -855,6 +864,15 @@ impl Gen<'_> {
                     Some(f) => f.clone(),
                     None => "true".into(),
                 },
+                Param::Data { values, .. } => {
+                    match self.data.iter().find(|(_, n)| *n == values.len()) {
+                        Some((name, _)) if self.rng.chance(0.5) => name.clone(),
+                        _ => {
+                            let values: Vec<String> = values.iter().map(|v| lit(-*v)).collect();
+                            format!("&[{}]", values.join(", "))
+                        }
+                    }
+                }
             };
             args.push(arg);
         }
@@ -870,6 +888,10 @@ impl Gen<'_> {
 
     pub(super) fn condition(&mut self) -> String {
         let base = |g: &mut Self| -> String {
+            if !g.loop_conds.is_empty() && g.rng.chance(0.3) {
+                let conds = g.loop_conds.clone();
+                return g.rng.pick(&conds).clone();
+            }
             match g.rng.below(6) {
                 0 if g.count.is_some() && !g.closure => format!(
                     "{} > {}",
