@@ -125,22 +125,44 @@ fn tail_returns_gradient() {
     }
 }
 
-/// A constant matrix compound-assigned with a right side that reads it (`h += &h * 0.2`, `h
-/// *= 0.3 - h.nrows() as f64`): the expansion moves `h` and then borrows it (E0382), inside a
-/// loop or not. The generated loop functions write such updates `h = &h * k + …` instead.
-#[test]
-#[ignore = "macro bug: E0382 in the expansion of a constant matrix compound-assigned with a right side that reads it"]
-fn constant_compound_reading_itself() {
-    trybuild::TestCases::new()
-        .pass("tests/differential/regressions/constant_compound_reading_itself.rs");
+/// A constant matrix compound-assigned with a right side that reads it (`h += &h * 0.2`): the
+/// expansion moved `h` before the right side borrowed it (E0382), inside a loop or not.
+#[differentiate]
+fn constant_compound_reading_itself(x: f64) -> f64 {
+    let mut h = DMatrix::<f64>::from_element(2, 2, 0.5);
+    h += &h * 0.2;
+    h *= 0.3 - h.nrows() as f64 * 0.3 + 1.0;
+    h.sum() * x
 }
 
-/// A matrix carried by a loop, assigned in the body and then read again in the same iteration
-/// (`m = &m * x; let z = &m + v;`): the expansion moves the new value into the record of the
-/// later operation although it is also the value the next iteration starts from (E0382).
 #[test]
-#[ignore = "macro bug: E0382 in the expansion of a carried matrix read after its assignment in the same iteration"]
-fn carried_matrix_read_after_assignment() {
-    trybuild::TestCases::new()
-        .pass("tests/differential/regressions/carried_matrix_read_after_assignment.rs");
+fn constant_compound_reading_itself_gradient() {
+    // h = 0.6 everywhere, then times 0.7: f = 4 · 0.42 · x.
+    let (value, g) = constant_compound_reading_itself_grad(0.5);
+    assert_eq!(value, constant_compound_reading_itself(0.5));
+    assert!((g.x - 1.68).abs() < 1e-12, "{}", g.x);
+}
+
+/// A matrix carried by a loop, assigned in the body and read again in the same iteration
+/// (`m = &m * x; let z = &m + v;`): the new value was moved into the later operation although
+/// it is also the value the next iteration starts from (E0382).
+#[differentiate(wrt(x))]
+fn carried_matrix_read_after_assignment(x: f64, v: &DMatrix<f64>) -> f64 {
+    let mut m = v.clone();
+    let mut s = 0.0;
+    for _ in 0..2 {
+        m = &m * x;
+        let z = &m + v;
+        s += z.sum();
+    }
+    m.sum() + s
+}
+
+#[test]
+fn carried_matrix_read_after_assignment_gradient() {
+    // With v all ones: f = 8x² + 4x + 8, f' = 16x + 4.
+    let v = DMatrix::from_element(2, 2, 1.0);
+    let (value, g) = carried_matrix_read_after_assignment_grad(0.5, &v);
+    assert_eq!(value, carried_matrix_read_after_assignment(0.5, &v));
+    assert!((g.x - 12.0).abs() < 1e-12, "{}", g.x);
 }

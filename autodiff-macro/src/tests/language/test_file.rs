@@ -16,11 +16,7 @@ pub const LOOP_COUNT: usize = 220;
 /// with the test of `tests/differential/regressions.rs` that reproduces it: each is written
 /// to the file as a comment (as is any function calling it), so that the rest compiles.
 /// Remove an entry when its bug is fixed.
-pub const KNOWN_BUGS: &[(&str, &str)] = &[
-    ("l020", "constant_compound_reading_itself"),
-    ("l151", "carried_matrix_read_after_assignment"),
-    ("l182", "carried_matrix_read_after_assignment"),
-];
+pub const KNOWN_BUGS: &[(&str, &str)] = &[];
 
 /// Generated tests ignored because a check cannot resolve them, not because the macro is wrong:
 /// the dot-product test compares ⟨u, Jv⟩ by central differences with ⟨Jᵀu, v⟩ relatively,

@@ -512,13 +512,6 @@ impl Gen<'_> {
                 };
                 format!("{c} = {half} + {term};")
             }
-            // A matrix compound-assigned with a term that reads it is written `c = &c * k + …`
-            // (see `constant_compound_reading_itself` in tests/differential/regressions.rs).
-            4 if l.ty != Ty::Scalar && self.reads(&e.code, c) => {
-                let term = Self::scaled(&e, 0.5 * b);
-                let k = self.rng.lit(0.3, 0.5);
-                format!("{c} = &{c} * {k:.2} + {term};")
-            }
             4 => {
                 let term = Self::scaled(&e, 0.5 * b);
                 let op = *self.rng.pick(&["+=", "-="]);
@@ -568,12 +561,7 @@ impl Gen<'_> {
         let varied = self.mentions_varied(&e.code);
         let op = if self.rng.chance(0.7) { "+" } else { "-" };
         let term = Self::scaled(&e, INCREMENT);
-        let text = if l.ty != Ty::Scalar && self.reads(&e.code, &l.name) {
-            // As in `carried_update`: not compound, for a matrix read by the term.
-            format!("{0} = &{0} {op} {term};", l.name)
-        } else {
-            format!("{} {op}= {term};", l.name)
-        };
+        let text = format!("{} {op}= {term};", l.name);
         if varied {
             self.mark_varied(&l.name);
         }
