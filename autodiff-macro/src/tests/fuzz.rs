@@ -632,7 +632,7 @@ fn cases_from_env(default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// The CI version: a few thousand inputs, a few seconds in debug.
+/// The CI version: a few thousand inputs, under half a minute in debug.
 #[test]
 fn fuzz_short() {
     let report = fuzz(1, 4_000);
