@@ -83,20 +83,21 @@ impl<'a> Code<'a> {
     }
 }
 
-/// The name of a function's adapter for its callers: `__ad_fwd_f`, `__ad_bwd_f`.
-pub fn adapter(function: &syn::Ident, sweep: &str) -> syn::Ident {
+/// The name of a function's adapter for its callers: `__ad_sweeps_f`.
+pub fn adapter(function: &syn::Ident) -> syn::Ident {
     let name = function.to_string();
     let name = name.strip_prefix("r#").unwrap_or(&name);
-    syn::Ident::new(&format!("__ad_{sweep}_{name}"), function.span())
+    syn::Ident::new(&format!("__ad_sweeps_{name}"), function.span())
 }
 
-/// `m::f` → `m::f::__ad_fwd_f`: what `#[differentiate]` generated for `f`, reached through
-/// the same path as `f` itself (a `use` of `f` brings it along).
+/// `m::f` → `m::f::__ad_sweeps_f.fwd`: a sweep of what `#[differentiate]` generated for `f`,
+/// reached through the same path as `f` itself (a `use` of `f` brings it along).
 pub fn callee_item(path: &syn::Path, sweep: &str) -> TokenStream {
+    let sweep = syn::Ident::new(sweep, proc_macro2::Span::call_site());
     match path.segments.last() {
         Some(last) => {
-            let item = adapter(&last.ident, sweep);
-            quote!(#path::#item)
+            let item = adapter(&last.ident);
+            quote!(#path::#item.#sweep)
         }
         None => quote!(#path),
     }

@@ -62,11 +62,13 @@ struct Names {
     bwd: syn::Ident,
     vjp: syn::Ident,
     grad: syn::Ident,
-    /// A caller reaches these through the path of the function itself: `m::f` names the
-    /// struct `f` (brought along by `use m::f`), or, when a module `f` shadows it (the
-    /// `mod f; pub use f::*;` layout), the module, which holds the free functions.
-    adapter_fwd: syn::Ident,
-    adapter_bwd: syn::Ident,
+    /// The adapter's type, whose methods `fwd` and `bwd` other differentiated functions call.
+    adapter_ty: syn::Ident,
+    /// The adapter's value. A caller reaches it through the path of the function itself:
+    /// `m::f` names the struct `f` (brought along by `use m::f`), which has it as an
+    /// associated constant, or, when a module `f` shadows the struct (the
+    /// `mod f; pub use f::*;` layout), the module, which has it as a constant.
+    adapter: syn::Ident,
     /// The trait of the reverse closure (`FnOnce(seed, wanted, borrowed…) -> NameGrad`), so
     /// that the signatures that take or return it name it in one word.
     reverse_trait: syn::Ident,
@@ -82,8 +84,12 @@ impl Names {
             bwd: format_ident!("{}_bwd", fn_name),
             vjp: format_ident!("{}_vjp", fn_name),
             grad: format_ident!("{}_grad", fn_name),
-            adapter_fwd: super::code::adapter(fn_name, "fwd"),
-            adapter_bwd: super::code::adapter(fn_name, "bwd"),
+            adapter_ty: {
+                let name = fn_name.to_string();
+                let name = name.strip_prefix("r#").unwrap_or(&name);
+                format_ident!("__AdSweeps_{}", name, span = fn_name.span())
+            },
+            adapter: super::code::adapter(fn_name),
             reverse_trait: {
                 let name = fn_name.to_string();
                 let name = name.strip_prefix("r#").unwrap_or(&name);
@@ -363,8 +369,9 @@ impl<'a> Outline<'a> {
         })
     }
 
-    /// The hidden adapter through which other differentiated functions call this one: free
-    /// functions, and the same as associated functions of a struct named as the function.
+    /// The hidden adapter through which other differentiated functions call this one: a value
+    /// whose methods run the sweeps (`fwd`, and `bwd` with the flags of the gradients wanted
+    /// and the borrowed arguments lent or given), reachable wherever the function is.
     fn adapters(&self) -> TokenStream {
         let Outline {
             vis,
@@ -372,12 +379,13 @@ impl<'a> Outline<'a> {
             docs,
             allow,
             closure_ty,
+            fn_name,
             ..
         } = self;
         let Names {
             fwd,
-            adapter_fwd,
-            adapter_bwd,
+            adapter_ty,
+            adapter,
             reverse_trait,
             ..
         } = names;
@@ -395,85 +403,45 @@ impl<'a> Outline<'a> {
             ..
         } = &self.borrowed;
         let (positional, positional_ty) = positional(self.sig, &self.rules);
-        let (fwd_doc, bwd_doc) = (&docs.fwd, &docs.bwd);
-        let adapter_struct = self.adapter_struct();
-        quote_spanned! {self.span=>
-            #[doc = #fwd_doc]
-            #[doc(hidden)]
-            #[inline]
-            #allow
-            #vis fn #adapter_fwd(#(#params),*) -> (#ret, #closure_ty) {
-                let (value, tape) = #fwd(#(#args),*);
-                (value, tape.reverse)
-            }
-
-            #[doc = #bwd_doc]
-            #[doc(hidden)]
-            #[inline]
-            #allow
-            #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_trait>(reverse: __AdReverse, seed: #ret, wanted: [bool; #count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
-                let __ad_grad = reverse(seed, wanted #(, #adapter_args)*);
-                (#(#positional,)*)
-            }
-
-            #adapter_struct
-        }
-    }
-
-    /// The adapter's functions again, as associated functions of a struct named as the
-    /// function: `m::f::__ad_fwd_f` reaches them wherever `m::f` reaches the function.
-    fn adapter_struct(&self) -> TokenStream {
-        let Outline {
-            vis,
-            names,
-            docs,
-            allow,
-            closure_ty,
-            fn_name,
-            ..
-        } = self;
-        let Names {
-            adapter_fwd,
-            adapter_bwd,
-            reverse_trait,
-            ..
-        } = names;
-        let ret = &self.sig.ret;
-        let Params {
-            typed: params,
-            names: args,
-            borrowed_names,
-            count,
-            ..
-        } = &self.params;
-        let Borrowed {
-            adapter_params,
-            lend_lifetime,
-            ..
-        } = &self.borrowed;
-        let (_, positional_ty) = positional(self.sig, &self.rules);
         let (fwd_doc, bwd_doc, adapter_doc) = (&docs.fwd, &docs.bwd, &docs.adapter);
         quote_spanned! {self.span=>
+            #[doc = #adapter_doc]
+            #[doc(hidden)]
+            #[derive(Clone, Copy)]
+            #[allow(non_camel_case_types)]
+            #vis struct #adapter_ty;
+
+            #allow
+            impl #adapter_ty {
+                #[doc = #fwd_doc]
+                #[inline]
+                #vis fn fwd(self, #(#params),*) -> (#ret, #closure_ty) {
+                    let (value, tape) = #fwd(#(#args),*);
+                    (value, tape.reverse)
+                }
+
+                #[doc = #bwd_doc]
+                #[inline]
+                #vis fn bwd<#lend_lifetime __AdReverse: #reverse_trait>(self, reverse: __AdReverse, seed: #ret, wanted: [bool; #count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
+                    let __ad_grad = reverse(seed, wanted #(, #adapter_args)*);
+                    (#(#positional,)*)
+                }
+            }
+
+            #[doc = #adapter_doc]
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals)]
+            #vis const #adapter: #adapter_ty = #adapter_ty;
+
             #[doc = #adapter_doc]
             #[doc(hidden)]
             #[allow(non_camel_case_types, dead_code)]
             #vis struct #fn_name {}
 
-            #allow
+            #[allow(non_upper_case_globals)]
             impl #fn_name {
-                #[doc = #fwd_doc]
-                #[doc(hidden)]
-                #[inline]
-                #vis fn #adapter_fwd(#(#params),*) -> (#ret, #closure_ty) {
-                    #adapter_fwd(#(#args),*)
-                }
-
-                #[doc = #bwd_doc]
-                #[doc(hidden)]
-                #[inline]
-                #vis fn #adapter_bwd<#lend_lifetime __AdReverse: #reverse_trait>(reverse: __AdReverse, seed: #ret, wanted: [bool; #count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
-                    #adapter_bwd(reverse, seed, wanted #(, #borrowed_names)*)
-                }
+                #[doc = #adapter_doc]
+                #vis const #adapter: #adapter_ty = #adapter_ty;
             }
         }
     }
