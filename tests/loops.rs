@@ -323,8 +323,9 @@ fn nested_gradient() {
 }
 
 /// Carried values exchanged: the values an iteration hands over are read before any is
-/// replaced.
+/// replaced. (Written out on purpose: `q += …` and `std::mem::swap` are not what is tested.)
 #[differentiate]
+#[allow(clippy::assign_op_pattern, clippy::manual_swap)]
 fn exchange(a: f64, b: f64) -> f64 {
     let mut p = a;
     let mut q = b;
