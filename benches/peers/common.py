@@ -1,5 +1,5 @@
 """Shared by the Python peers (numpy, PyTorch, JAX): the fixtures, the portable generator
-of W2's and W4's data, the timing protocol and the JSON lines that report.py reads.
+of W2's, W4's and W5's data, the timing protocol and the JSON lines that report.py reads.
 
 The timing protocol is the one of benches/peers/rust/src/timing.rs: the losses of step 0
 and step 1 are kept for the cross-check, a warm-up of at least 3 steps and WARMUP_S
@@ -112,7 +112,36 @@ def w4_full():
     return x, y, ws, bs
 
 
-# --- W2 and W4 reduced, W3: the fixture sets --------------------------------------------
+def w5_data(seed, steps, n, d, h):
+    """A tanh RNN's data and starting point from stream `seed`: x (steps*n x d) uniform, the
+    input of step t (t = 1..steps) in rows (t-1)*n .. t*n-1; y (n x h) uniform; Wx (d x h) =
+    sqrt(3/d)*uniform, Wh (h x h) = sqrt(3/h)*uniform (variance 1/fan_in); b (h) = uniform/8.
+    Returns x, y, [Wx, Wh, b]."""
+    s = Stream(seed)
+    x = s.matrix(steps * n, d)
+    y = s.matrix(n, h)
+    wx = s.matrix(d, h, math.sqrt(3.0 / d))
+    wh = s.matrix(h, h, math.sqrt(3.0 / h))
+    b = s.row(h, 0.125)
+    return x, y, [wx, wh, b]
+
+
+W5_STEPS, W5_N, W5_D, W5_H = 50, 64, 32, 128
+
+
+def w5_full():
+    """Stream 5: 50 steps of a batch of 64, 32 inputs, 128 hidden units."""
+    return w5_data(5, W5_STEPS, W5_N, W5_D, W5_H)
+
+
+def steps_of(x, y):
+    """The input x (steps*n x d) as an array of the steps' inputs (steps x n x d)."""
+    n = y.shape[0]
+    assert x.shape[0] % n == 0, (x.shape, y.shape)
+    return x.reshape(x.shape[0] // n, n, x.shape[1])
+
+
+# --- W2, W4 and W5 reduced, W3: the fixture sets --------------------------------------------
 
 def w2_fixture():
     return [read(n) for n in ("w2s_x", "w2s_y", "w2s_w1", "w2s_w2")]
@@ -126,6 +155,15 @@ def w4_fixture():
     ws = [read(f"w4s_W{k}") for k in (1, 2, 3)]
     bs = [read(f"w4s_b{k}") for k in (1, 2, 3)]
     return read("w4s_x"), labels("w4s_y"), ws, bs
+
+
+W5_FIXTURE_PARAMS = ["w5s_Wx", "w5s_Wh", "w5s_b"]
+W5_FIXTURE_GRADS = ["w5s_grad_Wx", "w5s_grad_Wh", "w5s_grad_b"]
+
+
+def w5_fixture():
+    """x, y, [Wx, Wh, b] of the reduced W5 (fixture_w5.py)."""
+    return read("w5s_x"), read("w5s_y"), [read(n) for n in W5_FIXTURE_PARAMS]
 
 
 # --- the machine's matrix-product peak ---------------------------------------------------
@@ -247,7 +285,7 @@ def emit_meta(impl, **info):
 
 def args():
     p = argparse.ArgumentParser()
-    p.add_argument("--workloads", default="W1,W2,W3,W4")
+    p.add_argument("--workloads", default="W1,W2,W3,W4,W5")
     p.add_argument("--dtypes", default="f64,f32")
     p.add_argument("--budget", type=float, default=2.0, help="measuring time per cell, seconds")
     a = p.parse_args()

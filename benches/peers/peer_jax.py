@@ -1,4 +1,4 @@
-"""JAX on CPU, W1-W4: one jitted function per workload that computes
+"""JAX on CPU, W1-W5: one jitted function per workload that computes
 jax.value_and_grad of the loss and applies the SGD update (parameters donated, so XLA
 updates their buffers in place). float64 through jax_enable_x64, and float32."""
 
@@ -126,6 +126,35 @@ def w4(dtype, budget):
     return err, timed(step, p, (jnp.asarray(x, dtype=t), jnp.asarray(y, dtype=jnp.int32)), budget)
 
 
+def w5_loss(p, xs, y):
+    """The tanh RNN: the recurrence h_t = tanh(x_t·Wx + h_{t-1}·Wh + b) as a lax.scan over the
+    steps' inputs xs (steps x N x D)."""
+    wx, wh, b = p
+
+    def cell(h, x):
+        return jnp.tanh(x @ wx + h @ wh + b), None
+
+    h, _ = jax.lax.scan(cell, jnp.zeros_like(y), xs)
+    return jnp.sum((h - y) ** 2)
+
+
+def w5(dtype, budget):
+    t = DT[dtype]
+    lr = 1e-3
+    x, y, params = c.w5_fixture()
+    xs, y = jnp.asarray(c.steps_of(x, y), dtype=t), jnp.asarray(y, dtype=t)
+    v, grads = jax.value_and_grad(w5_loss)(arrays(params, t), xs, y)
+    err = max([c.scalar_error(v, c.read("w5s_loss")[()])]
+              + [c.relative_error(g, c.read(n)) for g, n in zip(grads, c.W5_FIXTURE_GRADS)])
+    step = stepper(w5_loss, lr)
+    p, _ = step(arrays(params, t), xs, y)
+    err = max(err, c.scalar_error(w5_loss(p, xs, y), c.read("w5s_loss_after_1_step")[()]))
+
+    x, y, params = c.w5_full()
+    xs, y = jnp.asarray(c.steps_of(x, y), dtype=t), jnp.asarray(y, dtype=t)
+    return err, timed(step, arrays(params, t), (xs, y), budget)
+
+
 if __name__ == "__main__":
     import jaxlib
 
@@ -134,4 +163,4 @@ if __name__ == "__main__":
     threads = int(os.environ.get("PEERS_THREADS", os.cpu_count()))
     c.emit_meta("jax", version=jax.__version__, jaxlib=jaxlib.__version__, devices=str(jax.devices()),
                 affinity=len(os.sched_getaffinity(0)))
-    c.run("jax", threads, {"W1": w1, "W2": w2, "W3": w3, "W4": w4})
+    c.run("jax", threads, {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5})

@@ -1,5 +1,5 @@
 """numpy with hand-written gradients (the lecture's own style: CS231n's two-layer and spiral
-code), on W1-W4. One step = loss, gradients, in-place SGD update."""
+code, and its RNN assignment's backpropagation through time), on W1-W5. One step = loss, gradients, in-place SGD update."""
 
 import os
 
@@ -158,6 +158,51 @@ def w4(dtype, budget):
     return err, c.measure(step, budget)
 
 
+def w5_grads(xs, y, wx, wh, b):
+    """The tanh RNN over the steps' inputs xs (steps x N x D): the forward pass keeps every
+    hidden state, the backward pass walks the steps in reverse (backpropagation through time)."""
+    hs = [np.zeros_like(y)]
+    for x in xs:
+        hs.append(np.tanh(x @ wx + hs[-1] @ wh + b))
+    diff = hs[-1] - y
+    loss = np.sum(diff * diff)
+    dh = 2.0 * diff
+    dwx, dwh, db = np.zeros_like(wx), np.zeros_like(wh), np.zeros_like(b)
+    for t in range(len(xs), 0, -1):
+        dz = dh * (1.0 - hs[t] * hs[t])
+        dwx += xs[t - 1].T @ dz
+        dwh += hs[t - 1].T @ dz
+        db += dz.sum(axis=0)
+        dh = dz @ wh.T
+    return loss, [dwx, dwh, db]
+
+
+def w5(dtype, budget):
+    t = DT[dtype]
+    lr = 1e-3
+    x, y, params = c.w5_fixture()
+    xs, y = c.steps_of(x, y).astype(t), y.astype(t)
+    p = [q.astype(t) for q in params]
+    loss, grads = w5_grads(xs, y, *p)
+    err = max([c.scalar_error(loss, c.read("w5s_loss")[()])]
+              + [c.relative_error(g, c.read(n)) for g, n in zip(grads, c.W5_FIXTURE_GRADS)])
+    for q, g in zip(p, grads):
+        q -= lr * g
+    err = max(err, c.scalar_error(w5_grads(xs, y, *p)[0], c.read("w5s_loss_after_1_step")[()]))
+
+    x, y, params = c.w5_full()
+    xs, y = c.steps_of(x, y).astype(t), y.astype(t)
+    p = [q.astype(t) for q in params]
+
+    def step():
+        loss, grads = w5_grads(xs, y, *p)
+        for q, g in zip(p, grads):
+            q -= lr * g
+        return loss
+
+    return err, c.measure(step, budget)
+
+
 def peak(dtype, budget):
     """np.matmul into a preallocated array (the BLAS numpy links, OpenBLAS)."""
 
@@ -182,4 +227,4 @@ def blas_threads():
 if __name__ == "__main__":
     threads, blas = blas_threads()
     c.emit_meta("numpy", version=np.__version__, blas=blas, threads=threads)
-    c.run("numpy", threads, {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "peak": peak})
+    c.run("numpy", threads, {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "peak": peak})

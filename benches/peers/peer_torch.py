@@ -1,4 +1,4 @@
-"""PyTorch CPU, eager autograd, on W1-W4: the loss built from tensor ops on leaf tensors
+"""PyTorch CPU, eager autograd, on W1-W5: the loss built from tensor ops on leaf tensors
 with requires_grad, loss.backward(), then the SGD update in place under no_grad with the
 gradients set to None (what torch.optim.SGD does, without its bookkeeping).
 torch.set_num_threads(cores)."""
@@ -140,6 +140,39 @@ def w4(dtype, budget):
     return err, c.measure(step, budget)
 
 
+def w5_loss(xs, y, wx, wh, b):
+    """The tanh RNN, a plain Python loop over the steps: h_t = tanh(x_t·Wx + h_{t-1}·Wh + b)."""
+    h = torch.zeros_like(y)
+    for t in range(xs.shape[0]):
+        h = torch.tanh(xs[t] @ wx + h @ wh + b)
+    return (h - y).pow(2).sum()
+
+
+def w5(dtype, budget):
+    t = DT[dtype]
+    lr = 1e-3
+    x, y, params = c.w5_fixture()
+    xs, y = const(c.steps_of(x, y), t), const(y, t)
+    p = [leaf(q, t) for q in params]
+    loss = w5_loss(xs, y, *p)
+    grads = grads_of(loss, p)
+    err = max([c.scalar_error(loss.item(), c.read("w5s_loss")[()])]
+              + [c.relative_error(g, c.read(n)) for g, n in zip(grads, c.W5_FIXTURE_GRADS)])
+    sgd(p, lr)
+    err = max(err, c.scalar_error(w5_loss(xs, y, *p).item(), c.read("w5s_loss_after_1_step")[()]))
+
+    x, y, params = c.w5_full()
+    xs, y = const(c.steps_of(x, y), t), const(y, t)
+    p = [leaf(q, t) for q in params]
+
+    def step():
+        loss = w5_loss(xs, y, *p)
+        loss.backward()
+        sgd(p, lr)
+        return loss.detach()
+
+    return err, c.measure(step, budget)
+
 
 def peak(dtype, budget):
     """torch.matmul into a preallocated tensor (MKL)."""
@@ -157,4 +190,4 @@ if __name__ == "__main__":
     c.emit_meta("torch", version=torch.__version__, threads=torch.get_num_threads(),
                 parallel=torch.__config__.parallel_info().splitlines()[0:3],
                 mkldnn=torch.backends.mkldnn.is_available(), blas=torch.__config__.show().count("BLAS_INFO=mkl") and "mkl" or "other")
-    c.run("torch", torch.get_num_threads(), {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "peak": peak})
+    c.run("torch", torch.get_num_threads(), {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "peak": peak})

@@ -1,5 +1,6 @@
-//! The workloads' data: the PyTorch fixtures of `tests/data` (W2 reduced, W3, W4 reduced)
-//! and the portable generator of W2's and W4's full-size random data (README.md, "Data").
+//! The workloads' data: the PyTorch fixtures of `tests/data` (W2 reduced, W3, W4 reduced, W5
+//! reduced) and the portable generator of W2's, W4's and W5's full-size random data
+//! (README.md, "Data").
 
 use autodiff::prelude::*;
 use std::path::PathBuf;
@@ -155,5 +156,43 @@ pub fn w4_full() -> W4 {
         labels,
         w: [w1, w2, w3],
         b: [b1, b2, b3],
+    }
+}
+
+/// A tanh RNN's data and starting point (W5), as `benches/peers/common.py` draws them.
+pub struct W5 {
+    /// The inputs of every step stacked by rows: step t's (t = 1, 2, …) in rows (t − 1)·n … t·n − 1.
+    pub x: DMatrix<f64>,
+    pub y: DMatrix<f64>,
+    pub wx: DMatrix<f64>,
+    pub wh: DMatrix<f64>,
+    pub b: RowDVector<f64>,
+}
+
+/// From stream `seed`: x (steps·n × d) uniform, y (n × h) uniform, Wx (d × h) =
+/// sqrt(3/d)·uniform, Wh (h × h) = sqrt(3/h)·uniform, b (h) = uniform/8.
+pub fn w5_data(seed: u64, steps: usize, n: usize, d: usize, h: usize) -> W5 {
+    let mut s = Stream::new(seed);
+    let x = s.matrix(steps * n, d, 1.0);
+    let y = s.matrix(n, h, 1.0);
+    let wx = s.matrix(d, h, (3.0 / d as f64).sqrt());
+    let wh = s.matrix(h, h, (3.0 / h as f64).sqrt());
+    let b = s.row(h, 0.125);
+    W5 { x, y, wx, wh, b }
+}
+
+/// W5 at full size, from stream 5: 50 steps of a batch of 64, 32 inputs, 128 hidden units.
+pub fn w5_full() -> W5 {
+    w5_data(5, 50, 64, 32, 128)
+}
+
+/// W5's reduced fixture (`benches/peers/fixture_w5.py`).
+pub fn w5_fixture() -> W5 {
+    W5 {
+        x: matrix("w5s_x"),
+        y: matrix("w5s_y"),
+        wx: matrix("w5s_Wx"),
+        wh: matrix("w5s_Wh"),
+        b: row("w5s_b"),
     }
 }

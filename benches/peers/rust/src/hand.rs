@@ -17,8 +17,19 @@ macro_rules! hand {
 
             /// A strided view of `m`ᵀ, sharing its buffer.
             fn t(m: &DMatrix<$r>) -> View<'_> {
+                t_rows(m, 0, m.nrows())
+            }
+
+            /// A strided view of (rows `first` … `first + count − 1` of `m`)ᵀ, sharing its buffer.
+            fn t_rows(m: &DMatrix<$r>, first: usize, count: usize) -> View<'_> {
                 let (r, c) = m.shape();
-                MatrixView::from_slice_with_strides_generic(m.as_slice(), Dyn(c), Dyn(r), Dyn(r), Dyn(1))
+                MatrixView::from_slice_with_strides_generic(
+                    &m.as_slice()[first..],
+                    Dyn(c),
+                    Dyn(count),
+                    Dyn(r),
+                    Dyn(1),
+                )
             }
 
             /// `out ← aᵀ·b`. nalgebra 0.35's `gemm` below its blocked kernel (a dimension of 5
@@ -30,6 +41,23 @@ macro_rules! hand {
                     out.gemm_tr(1.0, a, b, 0.0);
                 } else {
                     out.gemm(1.0, &t(a), b, 0.0);
+                }
+            }
+
+            /// `out ← aᵀ·b` over rows `first` … `first + count − 1` of `a` and of `b` (as
+            /// `tr_mul`: `gemm_tr` below nalgebra's blocked kernel).
+            fn tr_mul_rows(
+                out: &mut DMatrix<$r>,
+                a: &DMatrix<$r>,
+                b: &DMatrix<$r>,
+                first: usize,
+                count: usize,
+            ) {
+                let bv = b.rows(first, count);
+                if a.ncols().min(count).min(b.ncols()) <= 5 {
+                    out.gemm_tr(1.0, &a.rows(first, count), &bv, 0.0);
+                } else {
+                    out.gemm(1.0, &t_rows(a, first, count), &bv, 0.0);
                 }
             }
 
@@ -45,6 +73,15 @@ macro_rules! hand {
             fn columns(m: &mut DMatrix<$r>) -> std::slice::ChunksExactMut<'_, $r> {
                 let n = m.nrows();
                 m.as_mut_slice().chunks_exact_mut(n)
+            }
+
+            /// Rows `first` … `first + count − 1` of every column of `m`, contiguous slices.
+            fn block_columns(
+                m: &mut DMatrix<$r>,
+                first: usize,
+                count: usize,
+            ) -> impl Iterator<Item = &mut [$r]> {
+                columns(m).map(move |c| &mut c[first..first + count])
             }
 
             /// `m ← max(m + b, 0)` with the row `b` added to every row: bias and ReLU in one
@@ -315,6 +352,140 @@ macro_rules! hand {
                     for (b, g) in b.iter_mut().zip(&self.gb) {
                         sgd(b, g, lr);
                     }
+                    loss
+                }
+            }
+
+            /// W5's workspace: every hidden state h_0 … h_T stacked by rows (h_t in rows t·N …
+            /// (t + 1)·N − 1; h_0 = 0 is never written), the gradients of every step's
+            /// pre-activation stacked the same way (step t's in rows (t − 1)·N … t·N − 1), the
+            /// gradient of the hidden state being walked back, and the parameters' gradients.
+            /// Stacked, the products that do not depend on the recurrence are one product each
+            /// over all steps: x·Wx, the gradient of Wx and the gradient of Wh.
+            pub struct Rnn {
+                n: usize,
+                hs: DMatrix<$r>,
+                dz: DMatrix<$r>,
+                dh: DMatrix<$r>,
+                pub gwx: DMatrix<$r>,
+                pub gwh: DMatrix<$r>,
+                pub gb: RowDVector<$r>,
+            }
+
+            impl Rnn {
+                /// For inputs `x` (T·N × D, step t's in rows (t − 1)·N … t·N − 1) and targets
+                /// `y` (N × H).
+                pub fn new(x: &DMatrix<$r>, y: &DMatrix<$r>) -> Self {
+                    let (n, h) = y.shape();
+                    assert!(
+                        n > 0 && x.nrows() % n == 0,
+                        "x holds whole steps of y's batch"
+                    );
+                    let steps = x.nrows() / n;
+                    Rnn {
+                        n,
+                        hs: DMatrix::zeros((steps + 1) * n, h),
+                        dz: DMatrix::zeros(steps * n, h),
+                        dh: DMatrix::zeros(n, h),
+                        gwx: DMatrix::zeros(x.ncols(), h),
+                        gwh: DMatrix::zeros(h, h),
+                        gb: RowDVector::zeros(h),
+                    }
+                }
+
+                /// W5's loss `Σ (h_T − y)²` with h_0 = 0 and h_t = tanh(x_t·Wx + h_{t−1}·Wh + b);
+                /// the gradients go to `gwx`, `gwh`, `gb`.
+                pub fn grads(
+                    &mut self,
+                    x: &DMatrix<$r>,
+                    y: &DMatrix<$r>,
+                    wx: &DMatrix<$r>,
+                    wh: &DMatrix<$r>,
+                    b: &RowDVector<$r>,
+                ) -> $r {
+                    let n = self.n;
+                    let steps = self.dz.nrows() / n;
+                    // Forward. Every step's x_t·Wx + b at once, into h_1 … h_T.
+                    self.hs.rows_mut(n, steps * n).gemm(1.0, x, wx, 0.0);
+                    for (col, &bj) in block_columns(&mut self.hs, n, steps * n).zip(b.iter()) {
+                        col.iter_mut().for_each(|v| *v += bj);
+                    }
+                    // Then the recurrence (h_0 = 0: step 1 has no recurrent product).
+                    for k in 1..=steps {
+                        if k > 1 {
+                            let (prev, mut cur) = self
+                                .hs
+                                .rows_range_pair_mut((k - 1) * n..k * n, k * n..(k + 1) * n);
+                            cur.gemm(1.0, &prev, wh, 1.0);
+                        }
+                        for col in block_columns(&mut self.hs, k * n, n) {
+                            col.iter_mut().for_each(|v| *v = v.tanh());
+                        }
+                    }
+                    // The loss; dh ← its gradient with respect to h_T, 2·(h_T − y).
+                    let rows = self.hs.nrows();
+                    let last = self
+                        .hs
+                        .as_slice()
+                        .chunks_exact(rows)
+                        .map(|c| &c[steps * n..]);
+                    let mut loss = 0.0;
+                    for ((d, h), y) in columns(&mut self.dh)
+                        .zip(last)
+                        .zip(y.as_slice().chunks_exact(n))
+                    {
+                        for ((d, &h), &y) in d.iter_mut().zip(h).zip(y) {
+                            let e = h - y;
+                            loss += e * e;
+                            *d = 2.0 * e;
+                        }
+                    }
+                    // Backward through time: dz_t = dh ⊙ (1 − h_t²), then dh ← dz_t·Whᵀ, the
+                    // gradient of h_{t−1} (not needed for h_0).
+                    for k in (1..=steps).rev() {
+                        let h = self
+                            .hs
+                            .as_slice()
+                            .chunks_exact(rows)
+                            .map(|c| &c[k * n..(k + 1) * n]);
+                        let dh = self.dh.as_slice().chunks_exact(n);
+                        for ((dz, h), dh) in block_columns(&mut self.dz, (k - 1) * n, n).zip(h).zip(dh) {
+                            for ((dz, &h), &dh) in dz.iter_mut().zip(h).zip(dh) {
+                                *dz = dh * (1.0 - h * h);
+                            }
+                        }
+                        if k > 1 {
+                            self.dh
+                                .gemm(1.0, &self.dz.rows((k - 1) * n, n), &t(wh), 0.0);
+                        }
+                    }
+                    // The parameters' gradients, each one product over the stacked steps:
+                    // Σ_t x_tᵀ·dz_t, Σ_{t≥2} h_{t−1}ᵀ·dz_t (h_0 = 0), Σ_t column sums of dz_t.
+                    tr_mul(&mut self.gwx, x, &self.dz);
+                    if steps > 1 {
+                        // Rows N … T·N − 1: h_1 … h_{T−1} in `hs`, dz_2 … dz_T in `dz`.
+                        tr_mul_rows(&mut self.gwh, &self.hs, &self.dz, n, (steps - 1) * n);
+                    } else {
+                        self.gwh.fill(0.0);
+                    }
+                    column_sums(&mut self.gb, &self.dz);
+                    loss
+                }
+
+                /// One training step: the loss, the gradients, the SGD update in place.
+                pub fn step(
+                    &mut self,
+                    x: &DMatrix<$r>,
+                    y: &DMatrix<$r>,
+                    wx: &mut DMatrix<$r>,
+                    wh: &mut DMatrix<$r>,
+                    b: &mut RowDVector<$r>,
+                    lr: $r,
+                ) -> $r {
+                    let loss = self.grads(x, y, wx, wh, b);
+                    sgd(wx, &self.gwx, lr);
+                    sgd(wh, &self.gwh, lr);
+                    sgd(b, &self.gb, lr);
                     loss
                 }
             }

@@ -1,4 +1,5 @@
-//! "ours" and "hand" on W1–W4: validation on the fixtures, then the timed steps.
+//! "ours" and "hand" on W1–W4, and "hand" on W5: validation on the fixtures, then the timed
+//! steps.
 //! One step = loss and gradients, then the SGD update `p ← p − lr·g` (W1: value and
 //! gradient only).
 
@@ -311,6 +312,64 @@ macro_rules! native {
                 let mut s = W4::new(&full.x, full.labels.clone(), &full.w, &full.b);
                 let t = measure(|| s.step(imp) as f64, budget);
                 emit(name, DTYPE, "W4", threads, err, &t);
+            }
+
+            struct W5 {
+                x: DMatrix<R>,
+                y: DMatrix<R>,
+                wx: DMatrix<R>,
+                wh: DMatrix<R>,
+                b: RowDVector<R>,
+                hand: hand::$m::Rnn,
+            }
+
+            const W5_LR: R = 1e-3;
+
+            impl W5 {
+                fn new(d: &data::W5) -> Self {
+                    let (x, y) = (m(&d.x), m(&d.y));
+                    let hand = hand::$m::Rnn::new(&x, &y);
+                    W5 {
+                        x,
+                        y,
+                        wx: m(&d.wx),
+                        wh: m(&d.wh),
+                        b: r(&d.b),
+                        hand,
+                    }
+                }
+                fn grads(&mut self) -> R {
+                    self.hand
+                        .grads(&self.x, &self.y, &self.wx, &self.wh, &self.b)
+                }
+                fn step(&mut self) -> R {
+                    let W5 {
+                        x,
+                        y,
+                        wx,
+                        wh,
+                        b,
+                        hand,
+                    } = self;
+                    hand.step(x, y, wx, wh, b, W5_LR)
+                }
+            }
+
+            /// W5, the tanh RNN: the hand-written backpropagation through time only (`imp` is
+            /// `Hand`; see `main.rs` for ours).
+            pub fn w5(imp: Imp, threads: usize, budget: f64, name: &str) {
+                assert!(imp == Imp::Hand, "W5 is written by hand only");
+                let mut s = W5::new(&data::w5_fixture());
+                let l = s.grads();
+                let err = err_s(l, data::scalar("w5s_loss"))
+                    .max(err_m(&s.hand.gwx, "w5s_grad_Wx"))
+                    .max(err_m(&s.hand.gwh, "w5s_grad_Wh"))
+                    .max(err_r(&s.hand.gb, "w5s_grad_b"));
+                s.step();
+                let err = err.max(err_s(s.step(), data::scalar("w5s_loss_after_1_step")));
+                let mut s = W5::new(&data::w5_full());
+                let t = measure(|| s.step() as f64, budget);
+                emit(name, DTYPE, "W5", threads, err, &t);
             }
         }
     };

@@ -102,7 +102,7 @@ pub fn measure(mut step: impl FnMut() -> f64, budget_s: f64) -> Timing {
             })
             .collect();
         let load = other_load(j0, jiffies(), t0.elapsed().as_secs_f64());
-        if !(load > DISTURBED) || Instant::now() >= deadline {
+        if load.is_nan() || load <= DISTURBED || Instant::now() >= deadline {
             break (per, load);
         }
     };
