@@ -1,5 +1,5 @@
 //! The Rust side of the peer kit: "ours" (`#[differentiate]`), hand-written nalgebra
-//! backprop and (with `--features candle`) candle, on W1–W5 in f64 and f32 (W5: hand only). Prints one JSON
+//! backprop and (with `--features candle`) candle, on W1–W5 in f64 and f32. Prints one JSON
 //! line per implementation, dtype and workload on stdout (progress on stderr); see
 //! `benches/peers/README.md`.
 //!
@@ -65,15 +65,6 @@ fn main() {
             };
             for d in &dtypes {
                 for w in workloads.iter().filter(|w| *w != "peak") {
-                    // W5 (the tanh RNN): ours is not written yet. Its `#[differentiate]`
-                    // version comes here once the macro takes `for` loops (README, "The
-                    // implementations"); until then W5 runs by hand only.
-                    if which == Imp::Ours && w == "W5" {
-                        eprintln!(
-                            "  {name:<10} {d} W5: not written yet (needs `for` loops in #[differentiate])"
-                        );
-                        continue;
-                    }
                     let run = match (d.as_str(), w.as_str()) {
                         ("f64", "W1") => native::double::w1,
                         ("f64", "W2") => native::double::w2,

@@ -1,4 +1,4 @@
-//! "ours" and "hand" on W1–W4, and "hand" on W5: validation on the fixtures, then the timed
+//! "ours" and "hand" on W1–W5: validation on the fixtures, then the timed
 //! steps.
 //! One step = loss and gradients, then the SGD update `p ← p − lr·g` (W1: value and
 //! gradient only).
@@ -316,6 +316,8 @@ macro_rules! native {
 
             struct W5 {
                 x: DMatrix<R>,
+                /// Each step's input, for ours (the loop iterates over them).
+                xs: Vec<DMatrix<R>>,
                 y: DMatrix<R>,
                 wx: DMatrix<R>,
                 wh: DMatrix<R>,
@@ -328,9 +330,14 @@ macro_rules! native {
             impl W5 {
                 fn new(d: &data::W5) -> Self {
                     let (x, y) = (m(&d.x), m(&d.y));
+                    let n = y.nrows();
+                    let xs = (0..x.nrows() / n)
+                        .map(|t| x.rows(t * n, n).into_owned())
+                        .collect();
                     let hand = hand::$m::Rnn::new(&x, &y);
                     W5 {
                         x,
+                        xs,
                         y,
                         wx: m(&d.wx),
                         wh: m(&d.wh),
@@ -338,37 +345,58 @@ macro_rules! native {
                         hand,
                     }
                 }
-                fn grads(&mut self) -> R {
-                    self.hand
-                        .grads(&self.x, &self.y, &self.wx, &self.wh, &self.b)
+                fn grads(&mut self, imp: Imp) -> (R, DMatrix<R>, DMatrix<R>, RowDVector<R>) {
+                    match imp {
+                        Imp::Ours => {
+                            let (l, g) =
+                                ours::$m::rnn_loss_grad(&self.xs, &self.y, &self.wx, &self.wh, &self.b);
+                            (l, g.wx, g.wh, g.b)
+                        }
+                        Imp::Hand => {
+                            let l = self
+                                .hand
+                                .grads(&self.x, &self.y, &self.wx, &self.wh, &self.b);
+                            let hand = &self.hand;
+                            (l, hand.gwx.clone(), hand.gwh.clone(), hand.gb.clone())
+                        }
+                    }
                 }
-                fn step(&mut self) -> R {
+                fn step(&mut self, imp: Imp) -> R {
                     let W5 {
                         x,
+                        xs,
                         y,
                         wx,
                         wh,
                         b,
                         hand,
                     } = self;
-                    hand.step(x, y, wx, wh, b, W5_LR)
+                    match imp {
+                        Imp::Ours => {
+                            let (l, g) = ours::$m::rnn_loss_grad(xs, y, wx, wh, b);
+                            sgd_update(wx, W5_LR, g.wx);
+                            sgd_update(wh, W5_LR, g.wh);
+                            sgd_update(b, W5_LR, g.b);
+                            l
+                        }
+                        Imp::Hand => hand.step(x, y, wx, wh, b, W5_LR),
+                    }
                 }
             }
 
-            /// W5, the tanh RNN: the hand-written backpropagation through time only (`imp` is
-            /// `Hand`; see `main.rs` for ours).
+            /// W5, the tanh RNN: ours (a `for` loop inside `#[differentiate]`) and the
+            /// hand-written backpropagation through time.
             pub fn w5(imp: Imp, threads: usize, budget: f64, name: &str) {
-                assert!(imp == Imp::Hand, "W5 is written by hand only");
                 let mut s = W5::new(&data::w5_fixture());
-                let l = s.grads();
+                let (l, gwx, gwh, gb) = s.grads(imp);
                 let err = err_s(l, data::scalar("w5s_loss"))
-                    .max(err_m(&s.hand.gwx, "w5s_grad_Wx"))
-                    .max(err_m(&s.hand.gwh, "w5s_grad_Wh"))
-                    .max(err_r(&s.hand.gb, "w5s_grad_b"));
-                s.step();
-                let err = err.max(err_s(s.step(), data::scalar("w5s_loss_after_1_step")));
+                    .max(err_m(&gwx, "w5s_grad_Wx"))
+                    .max(err_m(&gwh, "w5s_grad_Wh"))
+                    .max(err_r(&gb, "w5s_grad_b"));
+                s.step(imp);
+                let err = err.max(err_s(s.step(imp), data::scalar("w5s_loss_after_1_step")));
                 let mut s = W5::new(&data::w5_full());
-                let t = measure(|| s.step() as f64, budget);
+                let t = measure(|| s.step(imp) as f64, budget);
                 emit(name, DTYPE, "W5", threads, err, &t);
             }
         }

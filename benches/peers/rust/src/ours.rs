@@ -1,5 +1,5 @@
 //! "ours": the workloads written as a user writes them with `#[differentiate]`. W2 and W3
-//! are copied from `tests/common/workloads.rs`; W4 is written the same way, inline. Each is
+//! are copied from `tests/common/workloads.rs`; W4 and W5 are written the same way, inline. Each is
 //! stamped out for `f64` and `f32` (the scalar type is substituted as a plain identifier,
 //! so the macro sees `f64`/`f32` exactly as if written by hand).
 
@@ -63,6 +63,23 @@ macro_rules! ours {
                 let h2 = relu(add_bias(&h1 * w2, b2));
                 let scores = add_bias(&h2 * w3, b3);
                 softmax_cross_entropy(&scores, labels)
+            }
+
+            /// W5: `h_t = tanh(x_t·Wx + h_{t−1}·Wh + b)` from `h_0 = 0`, the recurrence a plain
+            /// `for` loop over the steps' inputs, then `loss = Σ(h_T − y)²`.
+            #[differentiate(wrt(wx, wh, b))]
+            pub fn rnn_loss(
+                xs: &[DMatrix<$r>],
+                y: &DMatrix<$r>,
+                wx: &DMatrix<$r>,
+                wh: &DMatrix<$r>,
+                b: &RowDVector<$r>,
+            ) -> $r {
+                let mut h: DMatrix<$r> = DMatrix::zeros(y.nrows(), y.ncols());
+                for x in xs.iter() {
+                    h = tanh(add_bias(x * wx + &h * wh, b));
+                }
+                (h - y).norm_squared()
             }
         }
     };
