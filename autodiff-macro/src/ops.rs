@@ -318,5 +318,5 @@ pub const METHOD_NAMES: &str =
     "exp, ln, sqrt, powi, powf, sin, cos, tan, tanh, abs, max, min, recip, \
      transpose, component_mul, component_div, sum, mean, row_sum, column_sum, row_mean, \
      column_mean, trace, norm_squared, norm, dot, add_scalar, scale, map, determinant, \
-     kronecker, row, column, rows, columns, view, try_inverse().unwrap(), lu().solve(&b).unwrap(), cholesky().unwrap().l(), \
-     cholesky().unwrap().solve(&b)";
+     kronecker, row, column, rows, columns, view, try_inverse().unwrap(), \
+     lu().solve(&b).unwrap(), cholesky().unwrap().l(), cholesky().unwrap().solve(&b)";

@@ -67,7 +67,7 @@ impl Lowerer<'_> {
             return self.error(r, "a range of elements (`v[a..b]`) is not supported: write `v.rows(a, n)` for the `n` elements of a column vector from `a`, `v.columns(a, n)` for a row vector, or `m.view((i, j), (r, c))` for a block of a matrix");
         }
         if rename::mentions_varied(&ix.index, &self.env, &self.vars) {
-            return self.error(&ix.index, "the index must be a constant: it cannot depend on a differentiable value (constants are literals, loop variables, shapes such as `x.len()`, and parameters that are not differentiated)");
+            return self.error(&ix.index, "the index must be a constant: it cannot depend on a differentiable value (constants are literals, loop variables, shapes such as `x.len()`, and parameters that are not differentiated); to choose an element by a comparison, branch on it: `if y > 0.0 { v[0] } else { v[1] }`");
         }
         let source = self.expr(&ix.expr);
         let index = self.const_arg(&ix.index);
