@@ -447,3 +447,54 @@ fn reading_n_elements_takes_as_many_buffers_whatever_n() {
     assert_eq!(buffers_taken(1000), few);
     assert!(few <= 1, "{few} buffers for one adjoint");
 }
+
+// ------------------------------------------------------------- other places of a part
+
+/// Parts in a branch, in a `while` loop, of a value passed by value, captured by a `map`
+/// closure, and passed to another differentiated function.
+#[differentiate]
+fn weighted_row(r: &RowDVector<f64>, w: &DVector<f64>) -> f64 {
+    (r * w)[0]
+}
+
+#[differentiate]
+fn elsewhere(m: &DMatrix<f64>, v: SVector<f64, 3>, w: &DVector<f64>) -> f64 {
+    let first = if v[0] > 0.0 {
+        m[(0, 0)] * v[1]
+    } else {
+        m.row(1).sum()
+    };
+    let mut k = 0;
+    let mut s = first;
+    while k < 3 {
+        s += v[k] * m[(1, k)];
+        k += 1;
+    }
+    // A `map` closure captures scalars: the element is read outside it.
+    let w1 = w[1];
+    let scaled = m.map(|x| x * w1);
+    s + scaled[(1, 2)] + weighted_row(&m.row(0).into_owned(), &w.rows(0, 3).clone_owned())
+}
+
+#[test]
+fn parts_elsewhere_gradient() {
+    for seed in 0..6 {
+        let mut d = Draw::new(seed);
+        let m = d.matrix(2, 3);
+        let v = SVector::<f64, 3>::from_column_slice(d.matrix(3, 1).as_slice());
+        let w = vector(&mut d, 4);
+        let (value, g) = elsewhere_grad(&m, v, &w);
+        assert_eq!(value, elsewhere(&m, v, &w));
+        check(
+            "elsewhere",
+            &d.theta,
+            &flat(&[g.m.as_slice(), g.v.as_slice(), g.w.as_slice()]),
+            |r| {
+                let m = r.matrix(2, 3);
+                let v = SVector::<f64, 3>::from_column_slice(r.matrix(3, 1).as_slice());
+                let w = DVector::from_column_slice(r.matrix(4, 1).as_slice());
+                elsewhere(&m, v, &w)
+            },
+        );
+    }
+}
