@@ -248,7 +248,7 @@ fn blocks(m: &DMatrix<f64>, v: &DVector<f64>) -> f64 {
     let right = m.columns(2, 2);
     let corner = m.view((1, 1), (2, 3));
     let head = v.rows(1, 3);
-    (&right * &top).sum() + corner.norm_squared() * head.dot(&m.column(0)) + head[2]
+    (right * top).sum() + corner.norm_squared() * head.dot(&m.column(0)) + head[2]
 }
 
 #[test]

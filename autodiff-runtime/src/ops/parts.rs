@@ -23,6 +23,9 @@ use nalgebra::{
     allocator::Allocator, storage::Storage, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, U1,
 };
 
+/// A part read from an `R × C` matrix: its value, a `PR × PC` matrix, and its pullback handle.
+pub type PartRead<T, R, C, PR, PC> = (OMatrix<T, PR, PC>, Part<T, R, C, PR, PC>);
+
 /// An index of one element, as nalgebra's `Index` takes it: `i` (column-major, for a
 /// vector) or `(i, j)` (row, column).
 pub trait ElementIndex: Copy {
@@ -69,7 +72,8 @@ pub struct Part<T, R: Dim, C: Dim, PR: Dim, PC: Dim> {
     shape: (R, C),
     at: (usize, usize),
     op: &'static str,
-    of: PhantomData<fn() -> (T, PR, PC)>,
+    of: PhantomData<fn() -> T>,
+    part: PhantomData<(PR, PC)>,
 }
 
 /// `s = m[i]` or `s = m[(i, j)]`: one element, as nalgebra's indexing reads it. Derivative
@@ -131,6 +135,7 @@ impl<T, R: Dim, C: Dim, PR: Dim, PC: Dim> Part<T, R, C, PR, PC> {
             at,
             op,
             of: PhantomData,
+            part: PhantomData,
         }
     }
 }
@@ -139,10 +144,7 @@ impl<T, R: Dim, C: Dim, PR: Dim, PC: Dim> Part<T, R, C, PR, PC> {
 /// `i` of `m`'s adjoint.
 #[inline]
 #[track_caller]
-pub fn part_row<T: Real, R: Dim, C: Dim>(
-    m: &OMatrix<T, R, C>,
-    i: usize,
-) -> (OMatrix<T, U1, C>, Part<T, R, C, U1, C>)
+pub fn part_row<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>, i: usize) -> PartRead<T, R, C, U1, C>
 where
     DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
 {
@@ -159,7 +161,7 @@ where
 pub fn part_column<T: Real, R: Dim, C: Dim>(
     m: &OMatrix<T, R, C>,
     j: usize,
-) -> (OMatrix<T, R, U1>, Part<T, R, C, R, U1>)
+) -> PartRead<T, R, C, R, U1>
 where
     DefaultAllocator: Allocator<R, C> + Allocator<R, U1>,
 {
@@ -178,7 +180,7 @@ pub fn part_rows<T: Real, R: Dim, C: Dim>(
     m: &OMatrix<T, R, C>,
     i: usize,
     n: usize,
-) -> (OMatrix<T, Dyn, C>, Part<T, R, C, Dyn, C>)
+) -> PartRead<T, R, C, Dyn, C>
 where
     DefaultAllocator: Allocator<R, C> + Allocator<Dyn, C>,
 {
@@ -196,7 +198,7 @@ pub fn part_columns<T: Real, R: Dim, C: Dim>(
     m: &OMatrix<T, R, C>,
     j: usize,
     n: usize,
-) -> (OMatrix<T, R, Dyn>, Part<T, R, C, R, Dyn>)
+) -> PartRead<T, R, C, R, Dyn>
 where
     DefaultAllocator: Allocator<R, C> + Allocator<R, Dyn>,
 {
@@ -214,7 +216,7 @@ pub fn part_view<T: Real, R: Dim, C: Dim>(
     m: &OMatrix<T, R, C>,
     start: (usize, usize),
     shape: (usize, usize),
-) -> (OMatrix<T, Dyn, Dyn>, Part<T, R, C, Dyn, Dyn>)
+) -> PartRead<T, R, C, Dyn, Dyn>
 where
     DefaultAllocator: Allocator<R, C> + Allocator<Dyn, Dyn>,
 {
