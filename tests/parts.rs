@@ -429,13 +429,22 @@ fn squares_by_elements(x: &DVector<f64>) -> f64 {
     s
 }
 
-/// How many buffers the pool hands out for one gradient of `squares_by_elements`.
-fn buffers_taken(n: usize) -> u64 {
-    let x = DVector::from_fn(n, |i, _| i as f64 * 0.5 - 1.0);
+/// The same of a vector computed before the loop, and a row of a matrix per iteration.
+#[differentiate]
+fn squares_of_computed(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
+    let y = x * 3.0;
+    let mut s = 0.0;
+    for i in 0..y.len() {
+        s += y[i] * y[i] + m.row(i % m.nrows()).sum();
+    }
+    s
+}
+
+/// How many buffers the pool hands out for `f`.
+fn buffers_taken(f: impl FnOnce()) -> u64 {
     let before = buffers::stats();
-    let (_, g) = squares_by_elements_grad(&x);
+    f();
     let after = buffers::stats();
-    assert_eq!(g.x, &x * 2.0);
     (after.reused + after.allocated) - (before.reused + before.allocated)
 }
 
@@ -443,9 +452,32 @@ fn buffers_taken(n: usize) -> u64 {
 /// matrix per read: the buffers taken from the pool do not grow with `n`.
 #[test]
 fn reading_n_elements_takes_as_many_buffers_whatever_n() {
-    let few = buffers_taken(4);
-    assert_eq!(buffers_taken(1000), few);
-    assert!(few <= 1, "{few} buffers for one adjoint");
+    let squares = |n: usize| {
+        let x = DVector::from_fn(n, |i, _| i as f64 * 0.5 - 1.0);
+        buffers_taken(|| {
+            let (_, g) = squares_by_elements_grad(&x);
+            assert_eq!(g.x, &x * 2.0);
+        })
+    };
+    let few = squares(4);
+    assert_eq!(squares(1000), few);
+    // The adjoint of `x`, and nothing else.
+    assert_eq!(few, 1);
+
+    // A computed vector: its value, its adjoint and the adjoint of `x`, and the one adjoint
+    // of `m`; and per iteration, the row of `m` it reads (a `RowDVector` from the pool) and
+    // that row's adjoint, which its pullback adds into the adjoint of `m`.
+    let computed = |n: usize| {
+        let x = DVector::from_fn(n, |i, _| i as f64 * 0.25 - 0.5);
+        let m = DMatrix::from_fn(3, 2, |i, j| (i + 2 * j) as f64);
+        buffers_taken(|| {
+            let (_, g) = squares_of_computed_grad(&x, &m);
+            assert_eq!(g.x, &x * 18.0);
+        }) - 2 * n as u64
+    };
+    let few = computed(4);
+    assert_eq!(computed(1000), few);
+    assert!(few <= 4, "{few} buffers besides those of the rows");
 }
 
 // ------------------------------------------------------------- other places of a part
