@@ -302,6 +302,55 @@ fn static_views_gradient() {
     }
 }
 
+/// The views of `rows_and_columns` and `blocks` in f32.
+#[differentiate]
+fn views32(m: &DMatrix<f32>, w: &DVector<f32>) -> f32 {
+    let a = m.row(0) * w;
+    let c = (m.row(0) - m.row(2)).norm_squared();
+    let block = m.view((1, 1), (2, 3));
+    a[0] + c + block.sum() * m.column(1).dot(&w.rows(0, 3)) + m.columns(2, 2).norm()
+}
+
+#[differentiate]
+fn views64(m: &DMatrix<f64>, w: &DVector<f64>) -> f64 {
+    let a = m.row(0) * w;
+    let c = (m.row(0) - m.row(2)).norm_squared();
+    let block = m.view((1, 1), (2, 3));
+    a[0] + c + block.sum() * m.column(1).dot(&w.rows(0, 3)) + m.columns(2, 2).norm()
+}
+
+#[test]
+fn views_in_f32() {
+    for seed in 0..3 {
+        let mut d = Draw::new(seed);
+        let m = d.matrix(3, 4);
+        let w = vector(&mut d, 4);
+        let (m32, w32) = (m.clone().cast::<f32>(), w.clone().cast::<f32>());
+        let (value, g) = views32_grad(&m32, &w32);
+        assert_eq!(value, views32(&m32, &w32));
+        let (v64, g64) = views64_grad(&m32.cast::<f64>(), &w32.cast::<f64>());
+        assert!((f64::from(value) - v64).abs() <= 1e-5 * v64.abs().max(1.0));
+        let err = (g.m.cast::<f64>() - &g64.m)
+            .amax()
+            .max((g.w.cast::<f64>() - &g64.w).amax());
+        assert!(
+            err <= 1e-5 * g64.m.amax().max(g64.w.amax()),
+            "f32 differs from f64 by {err:e}"
+        );
+        let (_, g_at_m) = views64_grad(&m, &w);
+        check(
+            "views64",
+            &d.theta,
+            &flat(&[g_at_m.m.as_slice(), g_at_m.w.as_slice()]),
+            |r| {
+                let m = r.matrix(3, 4);
+                let w = DVector::from_column_slice(r.matrix(4, 1).as_slice());
+                views64(&m, &w)
+            },
+        );
+    }
+}
+
 // ------------------------------------------------------------------------ in loops
 
 /// Rows of a matrix in turn, against each other: `Σᵢ<ₖ exp(−‖mᵢ − mₖ‖²)`.
