@@ -129,7 +129,6 @@ pub fn unsupported(e: &syn::Expr) -> String {
         syn::Expr::Macro(m) => macro_message(&m.mac),
         syn::Expr::Unsafe(_) => "`unsafe` blocks are not supported in a differentiated function: compute the value outside the function and pass it in as a constant parameter".into(),
         syn::Expr::Cast(_) => "`as` on a differentiable value is not supported: only constants can be cast (`n as f64`); keep the value in its own float type (write the function for `f32` to compute in `f32`)".into(),
-        syn::Expr::Index(_) => "indexing a differentiable value is not supported: use whole-matrix operations (`sum`, `dot`, `component_mul`, `map`, …)".into(),
         syn::Expr::Field(_) => "field access on a differentiable value is not supported: pass the field as a parameter of its own".into(),
         syn::Expr::Tuple(_) | syn::Expr::Array(_) => "tuples and arrays of differentiable values are not supported: bind each value with its own `let`".into(),
         syn::Expr::Assign(_) => "an assignment is a statement: write `x = …;` on its own line".into(),

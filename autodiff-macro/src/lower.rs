@@ -370,6 +370,9 @@ impl<'e> Lowerer<'e> {
     }
 
     fn assign(&mut self, target: &syn::Expr, value: Value, before: VarId) {
+        if let syn::Expr::Index(ix) = strip_parens(target) {
+            return self.errors.push(ix, ELEMENT_WRITE);
+        }
         let Some(ident) = rename::plain_ident(target) else {
             self.errors.push(target, "assign to a whole variable (`x = …`): assigning to a field, an element or through a reference is not supported");
             return;
@@ -400,6 +403,9 @@ impl<'e> Lowerer<'e> {
     /// constant computed as written (`i += 1` on a counter).
     fn compound_assign(&mut self, b: &syn::ExprBinary) {
         let Some(op) = compound(&b.op) else { return };
+        if let syn::Expr::Index(ix) = strip_parens(&b.left) {
+            return self.errors.push(ix, ELEMENT_WRITE);
+        }
         let before = self.vars.len();
         let varied = rename::mentions_varied(&b.left, &self.env, &self.vars)
             || rename::mentions_varied(&b.right, &self.env, &self.vars);
@@ -452,6 +458,7 @@ impl<'e> Lowerer<'e> {
             syn::Expr::Binary(b) => self.binary(b),
             syn::Expr::MethodCall(m) => self.method(m),
             syn::Expr::Call(c) => self.call(c),
+            syn::Expr::Index(ix) => self.index(ix),
             syn::Expr::If(i) => match self.if_expr(i, true) {
                 Some(v) => v,
                 None => self.error(
@@ -631,6 +638,9 @@ impl<'e> Lowerer<'e> {
 }
 
 // ------------------------------------------------------------------------------- helpers
+
+/// The message for `y[i] = e` and `y[i] += e`.
+const ELEMENT_WRITE: &str = "writing an element (`y[i] = …`, `y[(i, j)] += …`) is not supported yet: build the value with whole-matrix operations instead (`a.component_mul(&mask)`, `&a + &b`, `m.map(|v| …)`), or compute it in a #[differentiate] function of its own and call it";
 
 /// `x`, `mut x`, `x: T`: the one identifier a `let` or closure parameter binds.
 pub fn local_pattern(pat: &syn::Pat) -> syn::Result<(syn::Ident, Option<&syn::Type>)> {

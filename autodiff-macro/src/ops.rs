@@ -174,6 +174,17 @@ unary!(
     1
 );
 
+// Parts of a value: `v[i]`, `m[(i, j)]` (`element`, whose constant is the index) and the
+// views `m.row(i)`, `m.column(j)`, `m.rows(i, n)`, `m.columns(j, n)`, `m.view((i, j), (r, c))`,
+// each an owned matrix. The handle keeps where the part is and the source's shape; the
+// pullback adds the seed into that part of the source's adjoint and reads nothing else.
+unary!(ELEMENT, "element", [], 1);
+unary!(ROW, "part_row", [], 1);
+unary!(COLUMN, "part_column", [], 1);
+unary!(ROWS, "part_rows", [], 2);
+unary!(COLUMNS, "part_columns", [], 2);
+unary!(VIEW, "part_view", [], 2);
+
 // Linear algebra. Each value is nalgebra's own; a handle keeps the factor (LU, Cholesky) its
 // pullbacks solve with. `determinant` and `kronecker` are methods; the others are chains of
 // methods (`chain`), whose `expect` variant takes the message as its constant.
@@ -203,6 +214,11 @@ pub fn method(name: &str, args: usize) -> Option<&'static OpDef> {
     Some(match name {
         "max" if args == 0 => &MAX_ELEMENT,
         "min" if args == 0 => &MIN_ELEMENT,
+        "row" if args == 1 => &ROW,
+        "column" if args == 1 => &COLUMN,
+        "rows" if args == 2 => &ROWS,
+        "columns" if args == 2 => &COLUMNS,
+        "view" if args == 2 => &VIEW,
         "exp" => &EXP,
         "ln" => &LN,
         "sqrt" => &SQRT,
@@ -302,5 +318,5 @@ pub const METHOD_NAMES: &str =
     "exp, ln, sqrt, powi, powf, sin, cos, tan, tanh, abs, max, min, recip, \
      transpose, component_mul, component_div, sum, mean, row_sum, column_sum, row_mean, \
      column_mean, trace, norm_squared, norm, dot, add_scalar, scale, map, determinant, \
-     kronecker, try_inverse().unwrap(), lu().solve(&b).unwrap(), cholesky().unwrap().l(), \
-     cholesky().unwrap().solve(&b)";
+     kronecker, row, column, rows, columns, view, try_inverse().unwrap(), \
+     lu().solve(&b).unwrap(), cholesky().unwrap().l(), cholesky().unwrap().solve(&b)";

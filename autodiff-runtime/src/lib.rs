@@ -47,6 +47,7 @@ pub mod __private {
         pub use crate::ops::loss::*;
         pub use crate::ops::map::*;
         pub use crate::ops::matrix::*;
+        pub use crate::ops::parts::*;
         pub use crate::ops::reads::*;
         pub use crate::ops::reduce::*;
         pub use crate::ops::softmax::*;

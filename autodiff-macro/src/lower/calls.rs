@@ -15,6 +15,12 @@ impl Lowerer<'_> {
         if name == "map" {
             return self.map(m);
         }
+        if ops::is_identity_method(&name) && m.args.is_empty() {
+            // A copy of a value computed here (`m.row(i).into_owned()`): the same value, no
+            // operation (a copy of a variable is an alias, see `alias`).
+            let v = self.expr(&m.receiver);
+            return Value { refs: 0, ..v };
+        }
         if let Some(value) = self.method_chain(m) {
             return value;
         }
@@ -51,6 +57,21 @@ impl Lowerer<'_> {
             .map(|a| self.const_arg(a))
             .collect();
         self.op(def, operands, consts, m.method.span())
+    }
+
+    /// `v[i]` or `m[(i, j)]` on a differentiable value: the element, an operation whose
+    /// constant is the index. The index must be a constant; a range of elements is written
+    /// with a view method.
+    pub(super) fn index(&mut self, ix: &syn::ExprIndex) -> Value {
+        if let syn::Expr::Range(r) = strip_parens(&ix.index) {
+            return self.error(r, "a range of elements (`v[a..b]`) is not supported: write `v.rows(a, n)` for the `n` elements of a column vector from `a`, `v.columns(a, n)` for a row vector, or `m.view((i, j), (r, c))` for a block of a matrix");
+        }
+        if rename::mentions_varied(&ix.index, &self.env, &self.vars) {
+            return self.error(&ix.index, "the index must be a constant: it cannot depend on a differentiable value (constants are literals, loop variables, shapes such as `x.len()`, and parameters that are not differentiated); to choose an element by a comparison, branch on it: `if y > 0.0 { v[0] } else { v[1] }`");
+        }
+        let source = self.expr(&ix.expr);
+        let index = self.const_arg(&ix.index);
+        self.op(&ops::ELEMENT, vec![source.operand], vec![index], ix.span())
     }
 
     /// A chain of methods with one derivative rule (`m.try_inverse().unwrap()`,

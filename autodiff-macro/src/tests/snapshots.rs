@@ -135,3 +135,24 @@ fn loop_rnn_with_exits() {
         }
     ));
 }
+
+/// Parts of a differentiable vector in a loop (Rosenbrock) and a row as a receiver: each read
+/// keeps its handle (where the part is), the reverse sweep reads nothing else of `x` or `m`,
+/// and adds into one adjoint of each.
+#[test]
+fn parts_in_a_loop() {
+    insta::assert_snapshot!(pretty(
+        quote!(),
+        quote! {
+            fn rosenbrock(x: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
+                let mut s = m.row(0).sum();
+                for i in 0..x.len() - 1 {
+                    let a = x[i + 1] - x[i] * x[i];
+                    let b = 1.0 - x[i];
+                    s += 100.0 * a * a + b * b;
+                }
+                s
+            }
+        }
+    ));
+}

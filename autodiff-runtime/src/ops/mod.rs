@@ -80,6 +80,7 @@ pub mod kronecker;
 pub mod loss;
 pub mod map;
 pub mod matrix;
+pub mod parts;
 pub mod reads;
 pub mod reduce;
 pub mod softmax;
