@@ -1,7 +1,8 @@
 //! Lowering of the body: syn's statements and expressions to single-assignment IR values.
 //! This is the fence of the language: every construct it does not understand becomes a
 //! spanned error that says what to write instead. Variedness (does a value depend on a
-//! differentiable parameter?) is known as values are created, since the body has no loops.
+//! differentiable parameter?) is known as values are created; a loop's body is lowered again
+//! until its carried values' variedness is stable (`lower/loops.rs`).
 
 mod calls;
 mod control;
