@@ -698,3 +698,40 @@ fn assigned_then_read_gradient() {
         });
     }
 }
+
+/// A `while` whose condition reads the carried matrix, a `continue` after an operation that
+/// reads it, and the carried value unchanged on that path.
+#[differentiate]
+fn while_on_carried(m: &DMatrix<f64>, s: f64) -> f64 {
+    let mut h = m.clone();
+    let mut k = 0;
+    while h.norm_squared() < 50.0 {
+        k += 1;
+        let t = tanh(&h * s) + &h;
+        if k % 3 == 0 {
+            continue;
+        }
+        h = t * 1.5;
+        if k > 20 {
+            break;
+        }
+    }
+    h.sum()
+}
+
+#[test]
+fn while_on_carried_gradient() {
+    for seed in 0..4 {
+        let mut d = Draw::new(seed);
+        let m = d.matrix(2, 2);
+        let s = d.scalar();
+        let (value, g) = while_on_carried_grad(&m, s);
+        assert_eq!(value, while_on_carried(&m, s));
+        check(
+            "while_on_carried",
+            &d.theta,
+            &flat(&[g.m.as_slice(), &[g.s]]),
+            |r| while_on_carried(&r.matrix(2, 2), r.scalar()),
+        );
+    }
+}
