@@ -159,9 +159,7 @@ impl LastUse {
                     self.block(&l.body);
                     self.counter += 1;
                     // What an iteration reads from before the loop, the next one reads again.
-                    let mut locals = crate::walk::defined_within(&l.body);
-                    locals.extend(l.bindings.iter().copied());
-                    locals.extend(l.carried.iter().map(|c| c.phi));
+                    let locals = crate::walk::defined_within_loop(l);
                     let mut reads = Vec::new();
                     crate::walk::head_reads(&l.head, &mut |v| reads.push(v));
                     crate::walk::block_reads(&l.body, &mut |v| reads.push(v));

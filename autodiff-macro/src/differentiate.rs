@@ -191,15 +191,10 @@ impl<'a> Builder<'a> {
 
     /// The callee's reverse sweep, computing only the gradients this sweep needs.
     fn call(&mut self, var: VarId, call: &'a Call) -> CallBack<'a> {
-        let mut wanted = Vec::new();
         let mut accumulate = Vec::new();
         for (i, arg) in call.args.iter().enumerate() {
-            match arg.value.filter(|&v| self.active(v)) {
-                Some(v) => {
-                    accumulate.push((i, v, self.guard(v)));
-                    wanted.push(Some(self.guard(v)));
-                }
-                None => wanted.push(None),
+            if let Some(v) = arg.value.filter(|&v| self.active(v)) {
+                accumulate.push((i, v, self.guard(v)));
             }
         }
         for &(_, v, _) in &accumulate {
@@ -208,7 +203,6 @@ impl<'a> Builder<'a> {
         CallBack {
             var,
             call,
-            wanted,
             accumulate,
             given: Vec::new(),
         }

@@ -73,9 +73,8 @@ pub enum Read<'a> {
 pub struct CallBack<'a> {
     pub var: VarId,
     pub call: &'a Call,
-    /// For each argument: whether the callee computes its gradient (`None`: never).
-    pub wanted: Vec<Option<Guard>>,
-    /// The arguments whose adjoints receive a gradient: (position, value, guard).
+    /// The arguments whose adjoints receive a gradient: (position, value, guard); the callee
+    /// computes the gradient of these only, when their guard holds.
     pub accumulate: Vec<(usize, VarId, Guard)>,
     /// The values given to the callee (to go back to the pool in its sweep) rather than lent.
     pub given: Vec<VarId>,

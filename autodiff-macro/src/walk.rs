@@ -143,13 +143,18 @@ pub fn defined_within(block: &Block) -> Vec<VarId> {
                 out.extend(defined_within(&i.then_block));
                 out.extend(defined_within(&i.else_block));
             }
-            Stmt::Loop(l) => {
-                out.extend(l.bindings.iter().copied());
-                out.extend(l.carried.iter().map(|c| c.phi));
-                out.extend(defined_within(&l.body));
-            }
+            Stmt::Loop(l) => out.extend(defined_within_loop(l)),
         }
     }
+    out
+}
+
+/// Every value that lives inside a loop: its head's bindings, its carried values as an
+/// iteration starts, and everything its body defines, nested blocks included.
+pub fn defined_within_loop(l: &Loop) -> Vec<VarId> {
+    let mut out = l.bindings.clone();
+    out.extend(l.carried.iter().map(|c| c.phi));
+    out.extend(defined_within(&l.body));
     out
 }
 

@@ -95,8 +95,9 @@ impl Forward<'_> {
         };
         let body = self.block(&l.body);
         let (push, assign) = self.iteration_end(l);
-        let leftovers = self.give_back(&self.moves.loop_leftovers[&l.record]);
-        let replaced = self.give_back(&self.moves.replaced[&l.record]);
+        let none = Vec::new();
+        let leftovers = self.give_back(self.moves.loop_leftovers.get(&l.record).unwrap_or(&none));
+        let replaced = self.give_back(self.moves.replaced.get(&l.record).unwrap_or(&none));
         let exit = l.exit.map(|e| {
             let e = self.code.name(e);
             quote!(if #e { break; })

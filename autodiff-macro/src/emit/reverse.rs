@@ -146,10 +146,11 @@ impl Printer<'_> {
                 }
             })
             .collect();
-        let wanted = c.wanted.iter().map(|w| match w {
-            Some(guard) => self.condition(guard).unwrap_or_else(|| quote!(true)),
-            None => quote!(false),
-        });
+        let wanted =
+            (0..call.args.len()).map(|i| match c.accumulate.iter().find(|(at, _, _)| *at == i) {
+                Some((_, _, guard)) => self.condition(guard).unwrap_or_else(|| quote!(true)),
+                None => quote!(false),
+            });
         let borrowed = call.args.iter().filter(|a| a.refs >= 1).filter_map(|arg| {
             match (&arg.constant, arg.value) {
                 (Some(constant), _) => Some(constant.tokens.clone()),

@@ -140,7 +140,10 @@ impl Lowerer<'_> {
         };
         let mut out_carried = Vec::new();
         for (c, phi) in carried.iter().zip(phis) {
-            let next = self.env.scopes[c.depth][&c.key];
+            // Lowering until stable kept only the variables the body assigned.
+            let Some(next) = self.env.scopes[c.depth].get(&c.key).copied() else {
+                continue;
+            };
             if c.init.refs != 0 || next.refs != 0 {
                 self.errors.push_error(syn::Error::new(c.ident.span(), format!("`{}` is assigned in the loop but holds a reference: a value carried from one iteration to the next must be owned (`let mut {} = x.clone();`)", c.key, c.key)));
             }
