@@ -16,22 +16,26 @@ pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod parallel;
+pub mod params;
 pub mod real;
 mod simd;
 pub mod stats;
 pub mod train;
 pub mod value;
 
+pub use autodiff_macro::Parameters;
 pub use functions::{
     add_bias, elu, leaky_relu, log_softmax, maxout, relu, sigmoid, softmax, softmax_cross_entropy,
     square, svm_loss, tanh,
 };
+pub use params::Parameters;
 pub use real::Real;
 pub use value::{Arg, Value};
 
 /// What generated code reaches. Not a stable API: only `#[differentiate]` should name it.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::params::{describe_field, Parameters, ZipLeaves};
     /// The rules, flat, as the macro names them.
     pub mod rules {
         pub use crate::ops::activation::*;
