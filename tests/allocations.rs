@@ -377,3 +377,50 @@ fn sharded_steps_reuse_every_threads_buffers() {
     }
     autodiff::linalg::set_max_threads(1);
 }
+
+/// The optimizers' `update` on a `#[derive(Parameters)]` struct: the first step allocates
+/// the optimizer's state, every later step allocates nothing at all.
+#[test]
+fn optimizers_update_structured_parameters_without_allocating() {
+    use autodiff::optim::{Adam, Momentum};
+    use autodiff::prelude::*;
+
+    #[derive(Parameters, Clone, Debug, PartialEq)]
+    struct Net {
+        w: DMatrix<f64>,
+        b: RowDVector<f64>,
+        layers: Vec<SMatrix<f64, 3, 3>>,
+        #[parameters(skip)]
+        name: String,
+    }
+
+    let mut p = Net {
+        w: DMatrix::from_element(20, 30, 0.5),
+        b: RowDVector::from_element(30, -0.5),
+        layers: vec![SMatrix::from_element(1.0); 3],
+        name: "net".into(),
+    };
+    let mut g = p.zeros_like();
+    g.w.fill(0.25);
+    g.layers[2].fill(-1.0);
+    fn run(name: &str, optimizer: &mut impl Optimizer, p: &mut Net, g: &Net) {
+        let counts: Vec<AllocationInfo> =
+            (0..4).map(|_| measure(|| optimizer.update(p, g))).collect();
+        println!(
+            "{name}: allocations per update {:?}",
+            counts.iter().map(|c| c.count_total).collect::<Vec<_>>()
+        );
+        for (i, c) in counts.iter().enumerate().skip(1) {
+            assert_eq!(c.count_total, 0, "{name}: update {i} allocated: {c:?}");
+        }
+    }
+    run("Sgd", &mut Sgd::new(0.1), &mut p, &g);
+    let mut momentum = Momentum::new(0.1, 0.9);
+    run("Momentum", &mut momentum, &mut p, &g);
+    let mut adam = Adam::new(0.1);
+    run("Adam", &mut adam, &mut p, &g);
+    // The first Momentum and Adam steps allocate their state: the counter sees allocations.
+    let mut fresh = Adam::new(0.1);
+    assert!(measure(|| fresh.update(&mut p, &g)).count_total > 0);
+    assert_eq!(p.name, "net");
+}
