@@ -11,7 +11,7 @@ use crate::emit::{self, outline, Function};
 use crate::errors::Errors;
 use crate::lower::Lowerer;
 use crate::names::Names;
-use crate::{analyse, rename, signature};
+use crate::{analyse, fields, rename, signature};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 
@@ -116,14 +116,21 @@ fn differentiate(
 ) -> syn::Result<TokenStream> {
     let mut mentioned = std::collections::HashSet::new();
     rename::mentioned_idents(func.to_token_stream(), &mut mentioned);
+    let (block, leaves) = fields::rewrite(&func.block, sig, &mut errors);
     let mut lowerer = Lowerer::new(Names::new(mentioned), &mut errors);
     let param_vars: Vec<_> = sig
         .params
         .iter()
         .enumerate()
-        .map(|(i, p)| lowerer.param(&p.ident, i, p.refs, p.differentiable))
+        // A structured parameter is read through its leaves only: the value itself is a
+        // constant that carries no adjoint.
+        .map(|(i, p)| lowerer.param(&p.ident, i, p.refs, p.differentiable && !p.structured))
         .collect();
-    let (mut body, _names) = lowerer.body(&func.block);
+    let leaf_vars: Vec<_> = leaves
+        .iter()
+        .map(|l| lowerer.param(&l.ident, l.param, 1, true))
+        .collect();
+    let (mut body, _names) = lowerer.body(&block);
     errors.finish()?;
 
     analyse::mark_useful(&mut body);
@@ -132,13 +139,15 @@ fn differentiate(
         all: sig.differentiable(),
     };
     let lent = emit::lent(sig, &param_vars);
-    let plan = differentiate::function(&body, &param_vars, mask, &lent);
+    let inputs: Vec<_> = param_vars.iter().chain(&leaf_vars).copied().collect();
+    let plan = differentiate::function(&body, &inputs, mask, &lent);
     emit::items(&Function {
         item: func,
         sig,
         body: &body,
         plan: &plan,
         param_vars: &param_vars,
+        leaves: &leaves.into_iter().zip(leaf_vars).collect::<Vec<_>>(),
         krate,
     })
 }

@@ -12,6 +12,7 @@ mod differentiate;
 mod emit;
 mod errors;
 mod expand;
+mod fields;
 mod ir;
 mod lower;
 mod names;

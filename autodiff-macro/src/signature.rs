@@ -18,13 +18,17 @@ pub struct Param {
     /// Whether the type (without its reference) is a scalar or matrix type, which could be
     /// differentiated (whether or not `wrt(..)` lists it).
     pub value_type: bool,
+    /// Whether the parameter is a reference to a type of the user's own (`p: &Model`), taken
+    /// to be a `#[derive(Parameters)]` struct whose fields the body reads (`fields.rs`).
+    pub structured: bool,
 }
 
 impl Param {
     /// Whether the reverse sweep takes the parameter as a `Lent` (a borrowed differentiable
-    /// parameter, which a caller may give instead of lending).
+    /// parameter, which a caller may give instead of lending). A structured parameter is
+    /// passed as the reference it is: its fields are read through it.
     pub fn lent(&self) -> bool {
-        self.refs == 1 && self.differentiable
+        self.refs == 1 && self.differentiable && !self.structured
     }
 }
 
@@ -192,13 +196,15 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
             other => (other.clone(), 0),
         };
         let can = is_scalar(&owned) || is_matrix(&owned);
+        let structured = refs == 1 && !can && own_type(&owned) && !holds_values(&owned);
         out.push(Param {
             ident,
             ty: (*typed.ty).clone(),
             owned,
             refs,
-            differentiable: can,
+            differentiable: can || structured,
             value_type: can,
+            structured,
         });
     }
     if args.wrt.is_none() {
@@ -240,9 +246,15 @@ fn apply_wrt(wrt: &[syn::Ident], out: &mut [Param], errors: &mut Errors) {
                     ),
                 );
             }
-            Some(p) if !(is_scalar(&p.owned) || is_matrix(&p.owned)) => {
+            // A struct of the user's own taken by value is a constant unless `wrt(..)` names it
+            // (an enum such as an activation is passed that way).
+            Some(p) if p.refs == 0 && own_type(&p.owned) && !holds_values(&p.owned) => {
+                p.structured = true;
+                p.differentiable = true;
+            }
+            Some(p) if !(p.value_type || p.structured) => {
                 let ty = &p.owned;
-                errors.push(name, format!("`{name}` has type `{}`, which cannot be differentiated: `wrt(..)` takes `f64`, `f32` or nalgebra matrix parameters", quote::quote!(#ty)));
+                errors.push(name, format!("`{name}` has type `{}`, which cannot be differentiated: `wrt(..)` takes `f64`, `f32`, nalgebra matrices and vectors, and `#[derive(Parameters)]` structs", quote::quote!(#ty)));
             }
             Some(p) => p.differentiable = true,
         }
@@ -250,24 +262,21 @@ fn apply_wrt(wrt: &[syn::Ident], out: &mut [Param], errors: &mut Errors) {
 }
 
 /// Why a parameter that is differentiable by default (no `wrt(..)`) has a type the macro
-/// cannot differentiate: values inside another type (`&[DMatrix<f64>]`, `Vec<f64>`), or a
-/// reference to a type of the user's own, which may hold matrices the macro cannot see.
+/// cannot differentiate: values inside another type (`&[DMatrix<f64>]`, `Vec<f64>`).
 fn unsupported(p: &Param) -> Option<String> {
-    if p.value_type {
+    if p.value_type || p.structured {
         return None;
     }
     let name = &p.ident;
-    let what = if holds_values(&p.owned) {
-        "holds scalars or matrices inside another type, which cannot be differentiated yet"
-    } else if p.refs >= 1 && own_type(&p.owned) {
-        "is a reference to a type of your own, which cannot be differentiated yet (the macro cannot see what it holds)"
-    } else {
+    if !holds_values(&p.owned) {
         return None;
-    };
+    }
     Some(format!(
-        "`{name}` {what}; differentiable parameters are `f64`, `f32` and nalgebra matrices and \
-         vectors, by value or by `&`: pass each one to differentiate as a parameter of its own, \
-         or keep `{name}` a constant by listing the parameters to differentiate in `wrt(..)`"
+        "`{name}` holds scalars or matrices inside another type, which cannot be differentiated \
+         yet; differentiable parameters are `f64`, `f32`, nalgebra matrices and vectors, by \
+         value or by `&`, and references to `#[derive(Parameters)]` structs (`p: &Model`): put \
+         the values in such a struct or pass each one as a parameter of its own, or keep \
+         `{name}` a constant by listing the parameters to differentiate in `wrt(..)`"
     ))
 }
 

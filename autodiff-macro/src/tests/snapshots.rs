@@ -156,3 +156,19 @@ fn parts_in_a_loop() {
         }
     ));
 }
+
+/// A `Parameters` struct by reference: each field read is bound to a leaf at the start of
+/// both sweeps (`let p__w = &p.w;`), and the gradient of `p` is assembled from the leaves'
+/// adjoints; the field read only in the condition keeps what `zeros_except` gives it.
+#[test]
+fn structured_parameter() {
+    insta::assert_snapshot!(pretty(
+        quote!(),
+        quote! {
+            pub fn dense(p: &Dense, x: &DMatrix<f64>) -> DMatrix<f64> {
+                let z = add_bias(x * &p.w, &p.inner.b);
+                if p.activation { tanh(z) } else { z }
+            }
+        }
+    ));
+}
