@@ -296,3 +296,115 @@ fn a_struct_by_value_named_in_wrt() {
         .run()
         .assert_passed();
 }
+
+/// A stack of layers as a slice: `ws[i]` in a loop over the layers, and the length.
+#[differentiate(wrt(ws, b))]
+fn stack(x: &DMatrix<f64>, ws: &[DMatrix<f64>], b: &Vec<f64>) -> f64 {
+    let mut h = x.clone();
+    for i in 0..ws.len() {
+        h = tanh(&h * &ws[i]).add_scalar(b[i]);
+    }
+    h.norm_squared() + ws[0].sum()
+}
+
+#[test]
+fn a_slice_of_matrices_has_a_vec_of_gradients() {
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let x = DMatrix::from_fn(4, 3, |_, _| value(&mut rng));
+    let shapes = vec![
+        DMatrix::zeros(3, 5),
+        DMatrix::zeros(5, 5),
+        DMatrix::zeros(5, 2),
+    ];
+    let ws = random(&shapes, &mut rng);
+    let b = random(&vec![0.0; 3], &mut rng);
+    let (value, grad): (f64, StackGrad) = stack_grad(&x, &ws, &b);
+    assert_eq!(value, stack(&x, &ws, &b));
+    let shapes: Vec<(usize, usize)> = grad.ws.iter().map(|g| g.shape()).collect();
+    assert_eq!(shapes, [(3, 5), (5, 5), (5, 2)]);
+    GradCheck::new()
+        .wrt_params("ws", &ws, &grad.ws, |ws| stack(&x, ws, &b))
+        .wrt_params("b", &b, &grad.b, |b| stack(&x, &ws, b))
+        .run()
+        .assert_passed();
+}
+
+/// A `Vec` field of matrices read by index, and an element of a vector field.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct Stack {
+    ws: Vec<DMatrix<f64>>,
+    v: DVector<f64>,
+}
+
+#[differentiate]
+fn stack_field(p: &Stack, x: &DMatrix<f64>) -> DMatrix<f64> {
+    let mut h = x * &p.ws[0];
+    for i in 1..p.ws.len() {
+        h = tanh(&h * &p.ws[i]) * p.v[i];
+    }
+    h
+}
+
+#[test]
+fn a_vec_field_read_by_index() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let x = DMatrix::from_fn(4, 3, |_, _| value(&mut rng));
+    let shapes = Stack {
+        ws: vec![
+            DMatrix::zeros(3, 4),
+            DMatrix::zeros(4, 4),
+            DMatrix::zeros(4, 2),
+        ],
+        v: DVector::zeros(3),
+    };
+    let p = random(&shapes, &mut rng);
+    let u = DMatrix::from_fn(4, 2, |_, _| value(&mut rng));
+    let (y, grad) = stack_field_vjp(&p, &x, u.clone());
+    assert_eq!(y, stack_field(&p, &x));
+    assert_eq!(grad.p.v[0], 0.0, "v[0] is never read");
+    dot_product_test(&p, &u, &grad.p, |p| stack_field(p, &x), &mut rng);
+    GradCheck::new()
+        .wrt_params("p", &p, &grad.p, |p| {
+            (stack_field(p, &x).component_mul(&u)).sum()
+        })
+        .run()
+        .assert_passed();
+}
+
+/// Loops over the elements of differentiable collections: a slice parameter with `iter()`,
+/// a `Vec` field by reference, with `enumerate()`, and a vector field's scalars.
+#[differentiate]
+fn loops_over_collections(ws: &[DMatrix<f64>], p: &Stack, x: &DMatrix<f64>) -> f64 {
+    let mut h = x.clone();
+    for w in ws.iter() {
+        h = tanh(&h * w);
+    }
+    let mut total = h.sum();
+    for (i, w) in p.ws.iter().enumerate() {
+        total += w.norm_squared() * (i as f64 + 1.0);
+    }
+    for v in &p.v {
+        total += v * v * v;
+    }
+    total
+}
+
+#[test]
+fn loops_over_differentiable_collections() {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let x = DMatrix::from_fn(4, 3, |_, _| value(&mut rng));
+    let ws = random(&vec![DMatrix::zeros(3, 4), DMatrix::zeros(4, 2)], &mut rng);
+    let shapes = Stack {
+        ws: vec![DMatrix::zeros(2, 2), DMatrix::zeros(1, 3)],
+        v: DVector::zeros(3),
+    };
+    let p = random(&shapes, &mut rng);
+    let (value, grad) = loops_over_collections_grad(&ws, &p, &x);
+    assert_eq!(value, loops_over_collections(&ws, &p, &x));
+    GradCheck::new()
+        .wrt_params("ws", &ws, &grad.ws, |ws| loops_over_collections(ws, &p, &x))
+        .wrt_params("p", &p, &grad.p, |p| loops_over_collections(&ws, p, &x))
+        .wrt("x", &x, &grad.x, |x| loops_over_collections(&ws, &p, x))
+        .run()
+        .assert_passed();
+}

@@ -156,6 +156,14 @@ fn gradient(f: &Function, code: &Code) -> Gradient {
             continue;
         }
         let ident = &p.ident;
+        if p.collection {
+            let value = collection_gradient(f, code, v);
+            let flag = want_flag(ident);
+            let unwanted = quote!(::std::vec::Vec::new());
+            out.values
+                .push(quote!(#ident: if #flag { #value } else { #unwanted }));
+            continue;
+        }
         if p.structured {
             let value = structured_gradient(f, code, index);
             let (flag, krate) = (want_flag(ident), &f.krate);
@@ -284,7 +292,23 @@ fn leaf_gradient(f: &Function, code: &Code, leaf: &Leaf, v: VarId) -> TokenStrea
     if f.plan.reached.contains(&v) {
         quote!(#rules::finish_reached(#d))
     } else {
-        quote!(#rules::finish(#d, #rules::shape_of(#ident)))
+        quote!(#rules::finish_like(#d, #ident))
+    }
+}
+
+/// The gradient of a collection parameter (`ws: &[M]`): its adjoint, or zeros of its lengths
+/// and shapes.
+fn collection_gradient(f: &Function, code: &Code, v: VarId) -> TokenStream {
+    let rules = &code.rules;
+    let ident = &f.body.vars[v].name;
+    if !f.body.vars[v].active() {
+        return quote!(#rules::finish_items(::core::option::Option::None, #ident));
+    }
+    let d = code.adjoint(v);
+    if f.plan.reached.contains(&v) {
+        quote!(#rules::finish_reached(#d))
+    } else {
+        quote!(#rules::finish_items(#d, #ident))
     }
 }
 

@@ -130,6 +130,15 @@ fn differentiate(
         .iter()
         .map(|l| lowerer.param(&l.ident, l.param, 1, true))
         .collect();
+    let collections = sig
+        .params
+        .iter()
+        .zip(&param_vars)
+        .filter(|(p, _)| p.collection);
+    lowerer.items = collections
+        .map(|(_, &v)| v)
+        .chain(leaf_vars.iter().copied())
+        .collect();
     let (mut body, _names) = lowerer.body(&block);
     errors.finish()?;
 

@@ -43,12 +43,19 @@ pub fn rewrite(
         .filter(|(_, p)| p.structured && p.differentiable)
         .map(|(i, p)| (i, p.ident.clone()))
         .collect();
+    let collections: Vec<syn::Ident> = sig
+        .params
+        .iter()
+        .filter(|p| p.collection && p.differentiable)
+        .map(|p| p.ident.clone())
+        .collect();
     let mut block = block.clone();
-    if structured.is_empty() {
+    if structured.is_empty() && collections.is_empty() {
         return (block, Vec::new());
     }
     let mut rewriter = Rewriter {
         structured,
+        collections,
         leaves: Vec::new(),
         errors,
         shadowed: Vec::new(),
@@ -60,6 +67,8 @@ pub fn rewrite(
 
 struct Rewriter<'e> {
     structured: Vec<(usize, syn::Ident)>,
+    /// The collection parameters (`ws: &[M]`), whose loops are rewritten too.
+    collections: Vec<syn::Ident>,
     leaves: Vec<Leaf>,
     errors: &'e mut Errors,
     /// The parameters a binding of the body shadows (reported once, at the binding).
@@ -139,6 +148,11 @@ impl Rewriter<'_> {
 }
 
 impl VisitMut for Rewriter<'_> {
+    fn visit_expr_for_loop_mut(&mut self, f: &mut syn::ExprForLoop) {
+        self.by_index(f);
+        syn::visit_mut::visit_expr_for_loop_mut(self, f);
+    }
+
     fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
         if self.constant && self.field_path(e).is_some() {
             return;
@@ -176,6 +190,81 @@ impl VisitMut for Rewriter<'_> {
         }
         syn::visit_mut::visit_pat_ident_mut(self, p);
     }
+}
+
+impl Rewriter<'_> {
+    /// Whether `c` is a differentiable collection: a collection parameter, or a field of a
+    /// structured one (a `Vec` field, or a vector, whose elements are then scalars).
+    fn is_collection(&self, c: &syn::Expr) -> bool {
+        let param = crate::rename::plain_ident(c);
+        param.is_some_and(|p| self.collections.contains(p)) || self.field_path(c).is_some()
+    }
+
+    /// `for w in ws.iter()`, `for w in &ws` and `for (i, w) in ws.iter().enumerate()` over a
+    /// differentiable collection, as a loop over its positions that reads each element:
+    /// `for i in 0..ws.len() { let w = &ws[i]; … }`, which the loops of the language take.
+    fn by_index(&mut self, f: &mut syn::ExprForLoop) {
+        let (collection, index_pat) = match over_elements(&f.expr) {
+            Some((c, enumerated)) if self.is_collection(c) => {
+                let index = if enumerated {
+                    split_pair(&mut f.pat)
+                } else {
+                    None
+                };
+                (c.clone(), index)
+            }
+            _ => return,
+        };
+        let index = match &index_pat {
+            Some(syn::Pat::Ident(i)) if i.by_ref.is_none() && i.subpat.is_none() => i.ident.clone(),
+            Some(other) => {
+                self.errors.push(
+                    other,
+                    "bind the position to a name: `for (i, w) in ws.iter().enumerate()`",
+                );
+                return;
+            }
+            None => format_ident!("__ad_position", span = f.expr.span()),
+        };
+        let element = &f.pat;
+        let stmt: syn::Stmt =
+            syn::parse_quote_spanned!(f.pat.span()=> let #element = &#collection[#index];);
+        f.body.stmts.insert(0, stmt);
+        *f.pat = syn::parse_quote!(#index);
+        f.expr = syn::parse_quote_spanned!(f.expr.span()=> 0..#collection.len());
+    }
+}
+
+/// The collection `c` of `c.iter()`, `&c` or `c.iter().enumerate()`, and whether the loop
+/// enumerates it.
+fn over_elements(e: &syn::Expr) -> Option<(&syn::Expr, bool)> {
+    match e {
+        syn::Expr::Paren(p) => over_elements(&p.expr),
+        syn::Expr::Reference(r) if r.mutability.is_none() => Some((&r.expr, false)),
+        syn::Expr::MethodCall(m) if m.method == "iter" && m.args.is_empty() => {
+            Some((&m.receiver, false))
+        }
+        syn::Expr::MethodCall(m) if m.method == "enumerate" && m.args.is_empty() => {
+            match over_elements(&m.receiver)? {
+                (c, false) => Some((c, true)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `(i, w)` split: the position's pattern returned, the element's left in `pat`.
+fn split_pair(pat: &mut Box<syn::Pat>) -> Option<syn::Pat> {
+    let syn::Pat::Tuple(t) = &**pat else {
+        return None;
+    };
+    if t.elems.len() != 2 {
+        return None;
+    }
+    let (index, element) = (t.elems[0].clone(), t.elems[1].clone());
+    **pat = element;
+    Some(index)
 }
 
 /// The subexpressions of `e` that can only be constants (`true`) and the others (`false`),

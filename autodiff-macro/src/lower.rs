@@ -55,6 +55,9 @@ pub struct Lowerer<'e> {
     return_depth: usize,
     /// For each loop being lowered, innermost last: the scope that holds its exit flags.
     loops: Vec<usize>,
+    /// The collections and fields of `Parameters` structs (`ws: &[M]`, `p.layers`), whose
+    /// elements `ws[i]` reads by the rule `item`, which tells a `Vec` from a matrix by type.
+    pub items: std::collections::HashSet<VarId>,
 }
 
 impl<'e> Lowerer<'e> {
@@ -70,6 +73,7 @@ impl<'e> Lowerer<'e> {
             depth: 0,
             return_depth: 1,
             loops: Vec::new(),
+            items: std::collections::HashSet::new(),
         }
     }
 

@@ -10,8 +10,10 @@ pub struct Param {
     pub ident: syn::Ident,
     /// The type as written.
     pub ty: syn::Type,
-    /// The type without its reference: the type of the gradient field.
+    /// The type without its reference.
     pub owned: syn::Type,
+    /// The type of the gradient field: `owned`, but `Vec<M>` for a collection `&[M]`.
+    pub grad_ty: syn::Type,
     /// 1 for `&T`, 0 for `T`.
     pub refs: i32,
     pub differentiable: bool,
@@ -21,6 +23,9 @@ pub struct Param {
     /// Whether the parameter is a reference to a type of the user's own (`p: &Model`), taken
     /// to be a `#[derive(Parameters)]` struct whose fields the body reads (`fields.rs`).
     pub structured: bool,
+    /// Whether the parameter is a borrowed slice or `Vec` of scalars or matrices
+    /// (`ws: &[DMatrix<f64>]`), read by element (`ws[i]`); its gradient is a `Vec`.
+    pub collection: bool,
 }
 
 impl Param {
@@ -28,7 +33,7 @@ impl Param {
     /// parameter, which a caller may give instead of lending). A structured parameter is
     /// passed as the reference it is: its fields are read through it.
     pub fn lent(&self) -> bool {
-        self.refs == 1 && self.differentiable && !self.structured
+        self.refs == 1 && self.differentiable && !self.structured && !self.collection
     }
 }
 
@@ -197,14 +202,21 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
         };
         let can = is_scalar(&owned) || is_matrix(&owned);
         let structured = refs == 1 && !can && own_type(&owned) && !holds_values(&owned);
+        let element = collection_element(&owned).filter(|_| refs == 1);
+        let grad_ty = match &element {
+            Some(m) => syn::parse_quote!(::std::vec::Vec<#m>),
+            None => owned.clone(),
+        };
         out.push(Param {
             ident,
             ty: (*typed.ty).clone(),
             owned,
+            grad_ty,
             refs,
-            differentiable: can || structured,
+            differentiable: can || structured || element.is_some(),
             value_type: can,
             structured,
+            collection: element.is_some(),
         });
     }
     if args.wrt.is_none() {
@@ -252,7 +264,7 @@ fn apply_wrt(wrt: &[syn::Ident], out: &mut [Param], errors: &mut Errors) {
                 p.structured = true;
                 p.differentiable = true;
             }
-            Some(p) if !(p.value_type || p.structured) => {
+            Some(p) if !(p.value_type || p.structured || p.collection) => {
                 let ty = &p.owned;
                 errors.push(name, format!("`{name}` has type `{}`, which cannot be differentiated: `wrt(..)` takes `f64`, `f32`, nalgebra matrices and vectors, and `#[derive(Parameters)]` structs", quote::quote!(#ty)));
             }
@@ -264,20 +276,49 @@ fn apply_wrt(wrt: &[syn::Ident], out: &mut [Param], errors: &mut Errors) {
 /// Why a parameter that is differentiable by default (no `wrt(..)`) has a type the macro
 /// cannot differentiate: values inside another type (`&[DMatrix<f64>]`, `Vec<f64>`).
 fn unsupported(p: &Param) -> Option<String> {
-    if p.value_type || p.structured {
+    if p.value_type || p.structured || p.collection {
         return None;
     }
     let name = &p.ident;
     if !holds_values(&p.owned) {
         return None;
     }
+    if let Some(m) = collection_element(&p.owned) {
+        return Some(format!(
+            "`{name}` is a `Vec` taken by value, which cannot be differentiated yet: take it by \
+             reference, `{name}: &[{}]` (its gradient is a `Vec` of the same lengths and \
+             shapes), or keep it a constant by listing the parameters to differentiate in \
+             `wrt(..)`",
+            quote::quote!(#m).to_string().replace(' ', "")
+        ));
+    }
     Some(format!(
         "`{name}` holds scalars or matrices inside another type, which cannot be differentiated \
-         yet; differentiable parameters are `f64`, `f32`, nalgebra matrices and vectors, by \
-         value or by `&`, and references to `#[derive(Parameters)]` structs (`p: &Model`): put \
-         the values in such a struct or pass each one as a parameter of its own, or keep \
-         `{name}` a constant by listing the parameters to differentiate in `wrt(..)`"
+         yet; differentiable parameters are `f64`, `f32`, nalgebra matrices and vectors (by \
+         value or by `&`), slices of those (`ws: &[DMatrix<f64>]`) and references to \
+         `#[derive(Parameters)]` structs (`p: &Model`): put the values in such a struct or \
+         pass each one as a parameter of its own, or keep `{name}` a constant by listing the \
+         parameters to differentiate in `wrt(..)`"
     ))
+}
+
+/// `M` of a slice `[M]` or a `Vec<M>` whose elements are scalars or matrices.
+fn collection_element(ty: &syn::Type) -> Option<syn::Type> {
+    let element = match ungrouped(ty) {
+        syn::Type::Slice(s) => (*s.elem).clone(),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            match (last.ident == "Vec", args.args.first(), args.args.len()) {
+                (true, Some(syn::GenericArgument::Type(m)), 1) => m.clone(),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    (is_scalar(&element) || is_matrix(&element)).then_some(element)
 }
 
 /// Whether `ty` mentions `f32`, `f64` or a nalgebra matrix type anywhere inside it.

@@ -47,6 +47,7 @@ pub mod __private {
         pub use crate::ops::exp::*;
         pub use crate::ops::extremes::*;
         pub use crate::ops::inverse::*;
+        pub use crate::ops::items::*;
         pub use crate::ops::kronecker::*;
         pub use crate::ops::loss::*;
         pub use crate::ops::map::*;

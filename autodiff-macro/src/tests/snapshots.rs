@@ -172,3 +172,21 @@ fn structured_parameter() {
         }
     ));
 }
+
+/// A slice of weights: the loop over its elements runs over its positions and reads each
+/// element with `item`, whose pullback adds into that element of the `Vec` gradient.
+#[test]
+fn collection_parameter() {
+    insta::assert_snapshot!(pretty(
+        quote!(wrt(ws)),
+        quote! {
+            pub fn stack(x: &DMatrix<f64>, ws: &[DMatrix<f64>]) -> f64 {
+                let mut h = x.clone();
+                for w in ws.iter() {
+                    h = tanh(&h * w);
+                }
+                h.sum()
+            }
+        }
+    ));
+}
