@@ -299,6 +299,7 @@ fn a_struct_by_value_named_in_wrt() {
 
 /// A stack of layers as a slice: `ws[i]` in a loop over the layers, and the length.
 #[differentiate(wrt(ws, b))]
+#[allow(clippy::ptr_arg)] // `&Vec<f64>` on purpose: the macro accepts it as it accepts `&[f64]`
 fn stack(x: &DMatrix<f64>, ws: &[DMatrix<f64>], b: &Vec<f64>) -> f64 {
     let mut h = x.clone();
     for i in 0..ws.len() {
