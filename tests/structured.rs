@@ -409,3 +409,36 @@ fn loops_over_differentiable_collections() {
         .run()
         .assert_passed();
 }
+
+/// A `Vec` of scalars and one of vectors taken by value: both sweeps read them through the
+/// reverse sweep's own copy.
+#[differentiate]
+fn owned_collections(cs: Vec<f64>, vs: Vec<DVector<f64>>, x: &DVector<f64>) -> f64 {
+    let mut total = 0.0;
+    for (i, v) in vs.iter().enumerate() {
+        total += cs[i] * v.dot(x).tanh();
+    }
+    total * cs[0]
+}
+
+#[test]
+fn vecs_by_value() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let x = DVector::from_fn(3, |_, _| value(&mut rng));
+    let cs = random(&vec![0.0; 2], &mut rng);
+    let vs = random(&vec![DVector::zeros(3); 2], &mut rng);
+    let (value, grad) = owned_collections_grad(cs.clone(), vs.clone(), &x);
+    assert_eq!(value, owned_collections(cs.clone(), vs.clone(), &x));
+    GradCheck::new()
+        .wrt_params("cs", &cs, &grad.cs, |cs| {
+            owned_collections(cs.clone(), vs.clone(), &x)
+        })
+        .wrt_params("vs", &vs, &grad.vs, |vs| {
+            owned_collections(cs.clone(), vs.clone(), &x)
+        })
+        .wrt("x", &x, &grad.x, |x| {
+            owned_collections(cs.clone(), vs.clone(), x)
+        })
+        .run()
+        .assert_passed();
+}

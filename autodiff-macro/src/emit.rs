@@ -83,6 +83,7 @@ fn sweeps(f: &Function) -> Sweeps {
     } = gradient(f, &code);
     let unlend = unlend(f.sig);
     let leaves = bind_leaves(f);
+    let (owned, reborrowed) = owned_collections(f.sig);
     let fn_name = &f.item.sig.ident;
     let grad_ty = outline::grad_ty(fn_name);
     let span = crate::rename::at(fn_name.span());
@@ -90,6 +91,7 @@ fn sweeps(f: &Function) -> Sweeps {
     Sweeps {
         forward: quote_spanned! {span=>
             #alias
+            #(#owned)*
             #(#leaves)*
             #(#shapes)*
             #forward_body
@@ -101,6 +103,7 @@ fn sweeps(f: &Function) -> Sweeps {
             // function calls this one with constants).
             let [#(#flags),*] = __ad_wanted;
             #(#unlend)*
+            #(#reborrowed)*
             #(#leaves)*
             #(#lent_shapes)*
             #sweep
@@ -210,6 +213,22 @@ fn gradient(f: &Function, code: &Code) -> Gradient {
         out.values.push(quote!(#ident: #value));
     }
     out
+}
+
+/// A collection taken by value (`ws: Vec<M>`) is moved into a binding of its own that the
+/// reverse sweep captures, and both sweeps read it through a reference of the parameter's
+/// name: `let __ad_owned_ws = ws; let ws = &__ad_owned_ws;` in the forward sweep, the second
+/// again in the reverse sweep.
+fn owned_collections(sig: &Signature) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    sig.params
+        .iter()
+        .filter(|p| p.collection && p.refs == 0)
+        .map(|p| {
+            let (name, owned) = (&p.ident, format_ident!("__ad_owned_{}", p.ident));
+            let reborrow = quote!(let #name = &#owned;);
+            (quote!(let #owned = #name; #reborrow), reborrow)
+        })
+        .unzip()
 }
 
 /// `let p__w1 = &p.w1;` for each field read of a structured parameter: both sweeps start

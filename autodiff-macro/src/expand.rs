@@ -124,7 +124,11 @@ fn differentiate(
         .enumerate()
         // A structured parameter is read through its leaves only: the value itself is a
         // constant that carries no adjoint.
-        .map(|(i, p)| lowerer.param(&p.ident, i, p.refs, p.differentiable && !p.structured))
+        // A collection taken by value is read through a reference to it (`emit::owned_collections`).
+        .map(|(i, p)| {
+            let refs = if p.collection { 1 } else { p.refs };
+            lowerer.param(&p.ident, i, refs, p.differentiable && !p.structured)
+        })
         .collect();
     let leaf_vars: Vec<_> = leaves
         .iter()

@@ -23,8 +23,9 @@ pub struct Param {
     /// Whether the parameter is a reference to a type of the user's own (`p: &Model`), taken
     /// to be a `#[derive(Parameters)]` struct whose fields the body reads (`fields.rs`).
     pub structured: bool,
-    /// Whether the parameter is a borrowed slice or `Vec` of scalars or matrices
-    /// (`ws: &[DMatrix<f64>]`), read by element (`ws[i]`); its gradient is a `Vec`.
+    /// Whether the parameter is a slice or `Vec` of scalars or matrices (`ws: &[DMatrix<f64>]`,
+    /// `ws: Vec<DMatrix<f64>>`), read by element (`ws[i]`); its gradient is a `Vec`. One taken
+    /// by value is borrowed by both sweeps from the one the reverse sweep owns.
     pub collection: bool,
 }
 
@@ -202,7 +203,7 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
         };
         let can = is_scalar(&owned) || is_matrix(&owned);
         let structured = refs == 1 && !can && own_type(&owned) && !holds_values(&owned);
-        let element = collection_element(&owned).filter(|_| refs == 1);
+        let element = collection_element(&owned);
         let grad_ty = match &element {
             Some(m) => syn::parse_quote!(::std::vec::Vec<#m>),
             None => owned.clone(),
@@ -282,15 +283,6 @@ fn unsupported(p: &Param) -> Option<String> {
     let name = &p.ident;
     if !holds_values(&p.owned) {
         return None;
-    }
-    if let Some(m) = collection_element(&p.owned) {
-        return Some(format!(
-            "`{name}` is a `Vec` taken by value, which cannot be differentiated yet: take it by \
-             reference, `{name}: &[{}]` (its gradient is a `Vec` of the same lengths and \
-             shapes), or keep it a constant by listing the parameters to differentiate in \
-             `wrt(..)`",
-            quote::quote!(#m).to_string().replace(' ', "")
-        ));
     }
     Some(format!(
         "`{name}` holds scalars or matrices inside another type, which cannot be differentiated \
