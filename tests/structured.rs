@@ -442,3 +442,53 @@ fn vecs_by_value() {
         .run()
         .assert_passed();
 }
+
+/// Constant fields: a `#[parameters(skip)]` count read in a cast and in a range bound, and a
+/// flag in a condition; a scalar field captured by a `map` closure.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct Poly {
+    coefficients: Vec<f64>,
+    k: f64,
+    #[parameters(skip)]
+    degree: usize,
+    #[parameters(skip)]
+    squash: bool,
+}
+
+#[differentiate]
+fn poly(p: &Poly, m: &DMatrix<f64>) -> f64 {
+    let mut total = 0.0;
+    for i in 0..p.degree {
+        total += p.coefficients[i] * (i as f64 + 1.0);
+    }
+    let scaled = m.map(|v| (v * p.k).sin()).sum() / p.degree as f64;
+    if p.squash {
+        (total + scaled).tanh()
+    } else {
+        total + scaled
+    }
+}
+
+#[test]
+fn constant_fields_and_a_captured_field() {
+    let mut rng = ChaCha8Rng::seed_from_u64(10);
+    let m = DMatrix::from_fn(2, 3, |_, _| value(&mut rng));
+    for squash in [false, true] {
+        let shapes = Poly {
+            coefficients: vec![0.0; 4],
+            k: 0.0,
+            degree: 3,
+            squash,
+        };
+        let p = random(&shapes, &mut rng);
+        let (value, grad) = poly_grad(&p, &m);
+        assert_eq!(value, poly(&p, &m));
+        assert_eq!((grad.p.degree, grad.p.squash), (3, squash));
+        assert_eq!(grad.p.coefficients[3], 0.0, "beyond the degree: never read");
+        GradCheck::new()
+            .wrt_params("p", &p, &grad.p, |p| poly(p, &m))
+            .wrt("m", &m, &grad.m, |m| poly(&p, m))
+            .run()
+            .assert_passed();
+    }
+}

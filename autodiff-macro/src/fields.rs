@@ -106,6 +106,16 @@ impl Rewriter<'_> {
         }
     }
 
+    /// `p.layers[i].w`, a field of an element of a field of a structured parameter, as written.
+    fn field_of_element(&self, e: &syn::Expr) -> Option<String> {
+        let syn::Expr::Field(f) = e else { return None };
+        let syn::Expr::Index(ix) = strip_parens(&f.base) else {
+            return None;
+        };
+        self.field_path(strip_parens(&ix.expr))?;
+        Some(quote!(#e).to_string().replace(' ', ""))
+    }
+
     /// The leaf of `path` on parameter `param`, declared the first time it is read.
     fn leaf(
         &mut self,
@@ -164,6 +174,11 @@ impl VisitMut for Rewriter<'_> {
                 self.visit_expr_mut(part);
             }
             self.constant = outer;
+            return;
+        }
+        if let Some(element) = self.field_of_element(e) {
+            let message = format!("a field of an element of a `Vec` (`{element}`) is not supported yet: keep one `Vec` per kind of weight in the struct (`ws: Vec<DMatrix<f64>>`, `bs: Vec<RowDVector<f64>>`) and read `p.ws[i]`");
+            self.errors.push(&*e, message);
             return;
         }
         if let Some((param, path)) = self.field_path(e) {
@@ -278,5 +293,13 @@ fn constant_parts(e: &mut syn::Expr) -> Option<Vec<(&mut syn::Expr, bool)>> {
         }
         syn::Expr::Index(i) => Some(vec![(&mut *i.expr, false), (&mut *i.index, true)]),
         _ => None,
+    }
+}
+
+/// `e` without the parentheses around it.
+fn strip_parens(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => strip_parens(&p.expr),
+        other => other,
     }
 }
