@@ -492,3 +492,31 @@ fn constant_fields_and_a_captured_field() {
             .assert_passed();
     }
 }
+
+/// Raw field names.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct Raw {
+    r#type: f64,
+    r#inner: Inner,
+}
+
+#[differentiate]
+fn raw_names(p: &Raw) -> f64 {
+    p.r#type * p.r#inner.s + p.r#inner.w.sum()
+}
+
+#[test]
+fn raw_field_names() {
+    let p = Raw {
+        r#type: 2.0,
+        r#inner: Inner {
+            w: DMatrix::from_element(1, 2, 0.5),
+            s: 3.0,
+            unread: DVector::zeros(1),
+        },
+    };
+    let (value, grad) = raw_names_grad(&p);
+    assert_eq!(value, 7.0);
+    assert_eq!((grad.p.r#type, grad.p.r#inner.s), (3.0, 2.0));
+    assert_eq!(grad.p.r#inner.w, DMatrix::from_element(1, 2, 1.0));
+}

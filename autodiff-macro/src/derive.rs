@@ -161,7 +161,7 @@ fn emit(
             call(f, quote!(placeholder_like)),
             call(f, quote!(zeros_like)),
         );
-        let text = i.to_string();
+        let text = syn::ext::IdentExt::unraw(i).to_string();
         quote!(#i: if taken.contains(&#text) { #placeholder(&self.#i) } else { #zeros(&self.#i) })
     });
     let placeholders = params.iter().map(|f| {
@@ -191,7 +191,7 @@ fn emit(
     let visit_mut = each("for_each_leaf_mut", &|i| quote!(&mut self.#i, f));
     let zip = each("zip_leaves_mut", &|i| quote!(&mut self.#i, &other.#i, f));
     let describe = params.iter().map(|f| {
-        let (i, text, ty) = (f.ident, f.ident.to_string(), f.ty);
+        let (i, text, ty) = (f.ident, syn::ext::IdentExt::unraw(f.ident).to_string(), f.ty);
         quote_spanned!(ty.span()=> #krate::__private::describe_field::<#ty>(&self.#i, #text, path, f))
     });
     quote! {

@@ -299,7 +299,10 @@ fn assemble(
             }
         }
     }
-    children.iter().map(|c| c.to_string()).collect()
+    children
+        .iter()
+        .map(|c| syn::ext::IdentExt::unraw(*c).to_string())
+        .collect()
 }
 
 /// The adjoint of an active leaf as its gradient: the adjoint when the sweep reached it, zeros

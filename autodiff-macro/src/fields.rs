@@ -146,7 +146,11 @@ impl Rewriter<'_> {
             self.errors.push(at, format!("`{outer}` is read whole and `{inner}` inside it: read a `Parameters` struct by its leaves only, the scalar and matrix fields (`{inner}`), not a field that holds a struct"));
             return None;
         }
-        let names: Vec<String> = path.iter().map(|f| f.to_string()).collect();
+        // Raw names (`r#type`) lose their prefix: `p__type`.
+        let names: Vec<String> = path
+            .iter()
+            .map(|f| syn::ext::IdentExt::unraw(f).to_string())
+            .collect();
         let ident = format_ident!("{}__{}", param, names.join("__"), span = at.span());
         self.leaves.push(Leaf {
             param: index,
