@@ -234,16 +234,16 @@ impl Rewriter<'_> {
             }
             _ => return,
         };
+        let position = format_ident!("__ad_position", span = f.expr.span());
         let index = match &index_pat {
             Some(syn::Pat::Ident(i)) if i.by_ref.is_none() && i.subpat.is_none() => i.ident.clone(),
+            Some(syn::Pat::Wild(_)) | None => position,
             Some(other) => {
-                self.errors.push(
-                    other,
-                    "bind the position to a name: `for (i, w) in ws.iter().enumerate()`",
-                );
-                return;
+                // Reported here; the loop is still rewritten, so no other error follows.
+                let message = "bind the position to a name: `for (i, w) in ws.iter().enumerate()`";
+                self.errors.push(other, message);
+                position
             }
-            None => format_ident!("__ad_position", span = f.expr.span()),
         };
         let element = &f.pat;
         let stmt: syn::Stmt =
