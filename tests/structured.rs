@@ -520,3 +520,33 @@ fn raw_field_names() {
     assert_eq!((grad.p.r#type, grad.p.r#inner.s), (3.0, 2.0));
     assert_eq!(grad.p.r#inner.w, DMatrix::from_element(1, 2, 1.0));
 }
+
+/// A collection passed on whole to another differentiated function, twice: the callee's
+/// gradient of it is added into the caller's.
+#[differentiate]
+fn weighted_total(ws: &[DMatrix<f64>], c: f64) -> f64 {
+    let mut total = 0.0;
+    for (i, w) in ws.iter().enumerate() {
+        total += c * (i as f64 + 1.0) * w.map(|v| v * v).sum();
+    }
+    total
+}
+
+#[differentiate]
+fn passes_collection_on(ws: &[DMatrix<f64>], x: f64) -> f64 {
+    weighted_total(ws, x) * x + weighted_total(ws, 2.0) + ws[1].sum()
+}
+
+#[test]
+fn a_collection_passed_to_another_differentiated_function() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let ws = random(&vec![DMatrix::zeros(2, 2), DMatrix::zeros(1, 3)], &mut rng);
+    let x = 0.7;
+    let (value, grad) = passes_collection_on_grad(&ws, x);
+    assert_eq!(value, passes_collection_on(&ws, x));
+    GradCheck::new()
+        .wrt_params("ws", &ws, &grad.ws, |ws| passes_collection_on(ws, x))
+        .wrt("x", &x, &grad.x, |&x| passes_collection_on(&ws, x))
+        .run()
+        .assert_passed();
+}

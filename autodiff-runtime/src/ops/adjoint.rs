@@ -305,8 +305,8 @@ impl<T: Value> IntoGrad<T> for T {
 /// Adds the gradient a differentiated callee returned for one argument into its slot.
 #[inline]
 #[track_caller]
-pub fn accumulate_call<T: Value, G: IntoGrad<T>>(slot: &mut Option<T>, grad: G) {
-    accumulate(slot, grad.into_grad());
+pub fn accumulate_call<T: super::items::CallSlot, G: IntoGrad<T>>(slot: &mut Option<T>, grad: G) {
+    T::add_call(slot, grad.into_grad());
 }
 
 /// Gives a value the sweep no longer needs back to the pool of [`crate::buffers`].

@@ -4,7 +4,7 @@
 //! `Vec` of the same length and shapes. On a matrix (a matrix field read `p.v[i]`, which the
 //! macro cannot tell from a `Vec` field) it is the element of [`super::parts::element`].
 
-use super::adjoint::Seed;
+use super::adjoint::{accumulate, IntoGrad, Seed};
 use super::parts::{element, Element, ElementIndex};
 use super::reads::Operand;
 use crate::params::Parameters;
@@ -124,4 +124,39 @@ pub fn finish_items<M: Parameters>(slot: Option<Vec<M>>, like: &[M]) -> Vec<M> {
 #[inline]
 pub fn finish_like<P: Parameters>(slot: Option<P>, like: &P) -> P {
     slot.unwrap_or_else(|| like.zeros_like())
+}
+
+/// A slot that a differentiated callee's gradient for one argument is added into: a value's,
+/// or a collection's (an argument `ws` passed on whole to a callee taking `&[M]`).
+pub trait CallSlot: Sized {
+    /// `slot += grad`; an empty slot takes `grad` as it is.
+    fn add_call(slot: &mut Option<Self>, grad: Self);
+}
+
+impl<T: Value> CallSlot for T {
+    #[inline]
+    #[track_caller]
+    fn add_call(slot: &mut Option<T>, grad: T) {
+        accumulate(slot, grad);
+    }
+}
+
+impl<M: Value + Parameters> CallSlot for Vec<M> {
+    #[track_caller]
+    fn add_call(slot: &mut Option<Vec<M>>, grad: Vec<M>) {
+        match slot {
+            Some(acc) => {
+                acc.add_scaled(nalgebra::one(), &grad);
+                grad.into_iter().for_each(M::recycle);
+            }
+            None => *slot = Some(grad),
+        }
+    }
+}
+
+impl<M: Value + Parameters> IntoGrad<Vec<M>> for Vec<M> {
+    #[inline]
+    fn into_grad(self) -> Vec<M> {
+        self
+    }
 }
