@@ -550,3 +550,24 @@ fn a_collection_passed_to_another_differentiated_function() {
         .run()
         .assert_passed();
 }
+
+/// A `Vec` field passed on whole to a function that takes a slice.
+#[differentiate]
+fn passes_field_on(p: &Stack) -> f64 {
+    weighted_total(&p.ws, 1.5) + p.v.norm_squared()
+}
+
+#[test]
+fn a_vec_field_passed_to_another_differentiated_function() {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let shapes = Stack {
+        ws: vec![DMatrix::zeros(2, 3), DMatrix::zeros(3, 1)],
+        v: DVector::zeros(2),
+    };
+    let p = random(&shapes, &mut rng);
+    let (_, grad) = passes_field_on_grad(&p);
+    GradCheck::new()
+        .wrt_params("p", &p, &grad.p, passes_field_on)
+        .run()
+        .assert_passed();
+}
