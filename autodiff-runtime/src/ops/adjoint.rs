@@ -5,6 +5,7 @@
 //! no zero matrix is ever allocated just to be added to. The first contribution moves in,
 //! later ones are added in place.
 
+use super::items::CallSlot;
 use crate::buffers::{self, Fill};
 use crate::real::Real;
 use crate::value::{assert_same_shape, Value};
@@ -305,7 +306,7 @@ impl<T: Value> IntoGrad<T> for T {
 /// Adds the gradient a differentiated callee returned for one argument into its slot.
 #[inline]
 #[track_caller]
-pub fn accumulate_call<T: super::items::CallSlot, G: IntoGrad<T>>(slot: &mut Option<T>, grad: G) {
+pub fn accumulate_call<T: CallSlot, G: IntoGrad<T>>(slot: &mut Option<T>, grad: G) {
     T::add_call(slot, grad.into_grad());
 }
 
