@@ -10,6 +10,7 @@ pub mod buffers;
 pub mod data;
 pub mod functions;
 pub mod gradcheck;
+pub mod graph;
 pub mod init;
 pub mod linalg;
 pub mod nn;
