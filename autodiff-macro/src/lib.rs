@@ -12,6 +12,7 @@ mod emit;
 mod errors;
 mod expand;
 mod ir;
+mod label;
 mod lower;
 mod names;
 mod ops;

@@ -55,6 +55,8 @@ pub struct Lowerer<'e> {
     return_depth: usize,
     /// For each loop being lowered, innermost last: the scope that holds its exit flags.
     loops: Vec<usize>,
+    /// The source text of each value, for `NAME_graph`'s labels (kept only when asked for).
+    labels: Option<HashMap<VarId, String>>,
 }
 
 impl<'e> Lowerer<'e> {
@@ -70,7 +72,13 @@ impl<'e> Lowerer<'e> {
             depth: 0,
             return_depth: 1,
             loops: Vec::new(),
+            labels: None,
         }
+    }
+
+    /// Keeps the source text of each value computed (for `NAME_graph`).
+    pub fn keep_labels(&mut self) {
+        self.labels = Some(HashMap::new());
     }
 
     /// Declares a parameter.
@@ -107,6 +115,7 @@ impl<'e> Lowerer<'e> {
                 vars: self.vars,
                 block: Block { stmts },
                 result,
+                labels: self.labels.unwrap_or_default(),
             },
             self.names,
         )
@@ -435,6 +444,18 @@ impl<'e> Lowerer<'e> {
 
     /// Lowers an expression to a value.
     pub fn expr(&mut self, e: &syn::Expr) -> Value {
+        let first_new = self.vars.len();
+        let value = self.expr_value(e);
+        if let Some(labels) = &mut self.labels {
+            // The innermost expression that computed the value names it: `(x + y)` is `x + y`.
+            if let Some(v) = value.operand.var().filter(|&v| v >= first_new) {
+                labels.entry(v).or_insert_with(|| crate::label::text(e));
+            }
+        }
+        value
+    }
+
+    fn expr_value(&mut self, e: &syn::Expr) -> Value {
         if let Some(v) = self.alias(e) {
             return v;
         }

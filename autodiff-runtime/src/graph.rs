@@ -8,6 +8,8 @@ mod layout;
 mod summary;
 mod svg;
 
+use std::cell::RefCell;
+use std::rc::Rc;
 pub use summary::{Summarize, Summary};
 
 /// What a node of a [`Graph`] stands for.
@@ -90,10 +92,12 @@ impl Graph {
     }
 }
 
-/// Fills a [`Graph`] node by node: what `NAME_graph` calls. Not a stable API.
+/// Fills a [`Graph`] node by node: what `NAME_graph` calls. A handle: its clones fill the
+/// same graph (the forward sweep's and the reverse closure's). Not a stable API.
 #[doc(hidden)]
+#[derive(Clone)]
 pub struct Builder {
-    graph: Graph,
+    graph: Rc<RefCell<Graph>>,
 }
 
 impl Builder {
@@ -104,11 +108,13 @@ impl Builder {
             nodes: Vec::new(),
             output: 0,
         };
-        Builder { graph }
+        Builder {
+            graph: Rc::new(RefCell::new(graph)),
+        }
     }
 
     /// A parameter; a constant one gets no gradient.
-    pub fn input(&mut self, name: &str, value: &impl Summarize, differentiable: bool) -> usize {
+    pub fn input(&self, name: &str, value: &impl Summarize, differentiable: bool) -> usize {
         let kind = if differentiable {
             NodeKind::Input
         } else {
@@ -120,7 +126,7 @@ impl Builder {
     /// An operation reading the given nodes (constants and literals among its operands
     /// are part of its label).
     pub fn operation(
-        &mut self,
+        &self,
         kind: NodeKind,
         text: &str,
         inputs: &[usize],
@@ -129,36 +135,41 @@ impl Builder {
         self.push(kind, text, inputs, value)
     }
 
-    fn push(
-        &mut self,
-        kind: NodeKind,
-        label: &str,
-        inputs: &[usize],
-        value: &impl Summarize,
-    ) -> usize {
-        self.graph.nodes.push(Node {
+    fn push(&self, kind: NodeKind, label: &str, inputs: &[usize], value: &impl Summarize) -> usize {
+        let mut graph = self.graph.borrow_mut();
+        graph.nodes.push(Node {
             label: label.to_owned(),
             kind,
             inputs: inputs.to_vec(),
             value: value.summary(),
             gradient: None,
         });
-        self.graph.nodes.len() - 1
+        graph.nodes.len() - 1
     }
 
     /// The gradient of the result with respect to a node's value, once it is complete.
-    pub fn gradient(&mut self, node: usize, gradient: &impl Summarize) {
-        if let Some(n) = self.graph.nodes.get_mut(node) {
+    pub fn gradient(&self, node: usize, gradient: &impl Summarize) {
+        if let Some(n) = self.graph.borrow_mut().nodes.get_mut(node) {
             n.gradient = Some(gradient.summary());
         }
     }
 
-    /// The finished graph, whose result is the value of `output` (its gradient is 1).
-    pub fn finish(mut self, output: usize) -> Graph {
-        self.graph.output = output;
-        if let Some(n) = self.graph.nodes.get_mut(output) {
+    /// The node whose value the function returns.
+    pub fn output(&self, node: usize) {
+        self.graph.borrow_mut().output = node;
+    }
+
+    /// The finished graph (the result's gradient is 1).
+    pub fn finish(&self) -> Graph {
+        let mut graph = self.graph.replace(Graph {
+            name: String::new(),
+            nodes: Vec::new(),
+            output: 0,
+        });
+        let output = graph.output;
+        if let Some(n) = graph.nodes.get_mut(output) {
             n.gradient.get_or_insert(Summary::Scalar(1.0));
         }
-        self.graph
+        graph
     }
 }

@@ -33,6 +33,8 @@ pub use value::{Arg, Value};
 /// What generated code reaches. Not a stable API: only `#[differentiate]` should name it.
 #[doc(hidden)]
 pub mod __private {
+    /// What `NAME_graph` fills.
+    pub use crate::graph::{Builder as GraphBuilder, NodeKind as GraphNodeKind};
     /// The rules, flat, as the macro names them.
     pub mod rules {
         pub use crate::ops::activation::*;

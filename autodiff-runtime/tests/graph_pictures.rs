@@ -10,7 +10,7 @@ use nalgebra::DMatrix;
 /// here by the chain rule node by node (the numbers of the slide).
 fn neuron() -> Graph {
     let (w0, x0, w1, x1, w2) = (2.0f64, -1.0, -3.0, -2.0, -3.0);
-    let mut b = Builder::new("neuron");
+    let b = Builder::new("neuron");
     let inputs = [("w0", w0), ("x0", x0), ("w1", w1), ("x1", x1), ("w2", w2)];
     let [n_w0, n_x0, n_w1, n_x1, n_w2] = inputs.map(|(name, v)| b.input(name, &v, true));
     let op = NodeKind::Operation;
@@ -33,7 +33,10 @@ fn neuron() -> Graph {
     ] {
         b.gradient(node, &d);
     }
-    b.finish(n_f)
+    {
+        b.output(n_f);
+        b.finish()
+    }
 }
 
 #[test]
@@ -136,7 +139,7 @@ fn the_svg_renders_wires_values_and_gradients() {
 
 #[test]
 fn a_matrix_shows_its_shape_and_summary() {
-    let mut b = Builder::new("norm");
+    let b = Builder::new("norm");
     let m = DMatrix::from_fn(64, 100, |i, j| (i as f64 - j as f64) / 50.0);
     let n_m = b.input("m", &m, true);
     let n_s = b.operation(
@@ -146,7 +149,10 @@ fn a_matrix_shows_its_shape_and_summary() {
         &m.norm_squared(),
     );
     b.gradient(n_m, &(&m * 2.0));
-    let graph = b.finish(n_s);
+    let graph = {
+        b.output(n_s);
+        b.finish()
+    };
     let value = graph.nodes()[n_m].value.to_string();
     assert!(
         value.starts_with("64×100 min -1.98 max 1.26 ‖·‖ "),
@@ -160,12 +166,15 @@ fn a_matrix_shows_its_shape_and_summary() {
 
 #[test]
 fn a_constant_says_it_has_no_gradient() {
-    let mut b = Builder::new("scaled");
+    let b = Builder::new("scaled");
     let x = b.input("x", &3.0, true);
     let c = b.input("c", &2.0, false);
     let y = b.operation(NodeKind::Operation, "c * x", &[c, x], &6.0);
     b.gradient(x, &2.0);
-    let graph = b.finish(y);
+    let graph = {
+        b.output(y);
+        b.finish()
+    };
     assert_eq!(graph.nodes()[c].kind, NodeKind::Constant);
     assert_eq!(graph.nodes()[c].gradient, None);
     assert!(graph.to_dot().contains("no gradient"));

@@ -26,6 +26,22 @@ fn scalar_lecture_example() {
     ));
 }
 
+/// The lecture's circuit with its picture: `circuit_graph` runs the same sweeps as
+/// `circuit_fwd`, with a node added after each value and each gradient given before its
+/// pullbacks.
+#[test]
+fn scalar_lecture_example_with_graph() {
+    insta::assert_snapshot!(pretty(
+        quote!(graph),
+        quote! {
+            pub fn circuit(x: f64, y: f64, z: f64) -> f64 {
+                let q = x + y;
+                q * z
+            }
+        }
+    ));
+}
+
 /// The lecture's two-layer loss with the data as constants: the reverse sweep has one
 /// product per weight gradient and one for the hidden layer's adjoint, none for `x`.
 #[test]

@@ -82,13 +82,17 @@ mod tests {
 
     #[test]
     fn every_edge_carries_its_value_and_gradient() {
-        let mut b = Builder::new("f");
+        let b = Builder::new("f");
         let x = b.input("x", &-2.0, true);
         let y = b.input("y", &5.0, true);
         let q = b.operation(NodeKind::Operation, "x + y", &[x, y], &3.0);
         b.gradient(x, &-4.0);
         b.gradient(y, &-4.0);
-        let dot = b.finish(q).to_dot();
+        let dot = {
+            b.output(q);
+            b.finish()
+        }
+        .to_dot();
         assert!(dot.contains("n0 -> n2 [label=<<font color=\"#2e7d32\">-2</font><br/><font color=\"#c62828\">-4</font>>];"), "{dot}");
         assert!(dot.contains("n2 -> result [label=<<font color=\"#2e7d32\">3</font><br/><font color=\"#c62828\">1</font>>];"), "{dot}");
         assert!(

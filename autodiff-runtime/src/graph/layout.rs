@@ -84,39 +84,66 @@ pub(crate) fn lay_out(graph: &Graph, edge_label_width: impl Fn(usize) -> f64) ->
     }
 }
 
-/// Inputs in layer 0, every other node one right of the rightmost node it reads.
+/// Every node one layer right of the rightmost node it reads; then each input one layer
+/// left of its first reader, so that no wire from an input crosses the whole picture.
 fn layers(graph: &Graph) -> Vec<usize> {
-    let mut layer = vec![0; graph.nodes().len()];
-    for (i, node) in graph.nodes().iter().enumerate() {
+    let nodes = graph.nodes();
+    let mut layer = vec![0usize; nodes.len()];
+    for (i, node) in nodes.iter().enumerate() {
         layer[i] = node.inputs.iter().map(|j| layer[*j] + 1).max().unwrap_or(0);
+    }
+    for i in (0..nodes.len()).filter(|i| nodes[*i].inputs.is_empty()) {
+        let readers = nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.inputs.contains(&i));
+        if let Some(first) = readers.map(|(r, _)| layer[r]).min() {
+            layer[i] = first.saturating_sub(1);
+        }
     }
     layer
 }
 
-/// The vertical centre of each node: inputs in rows, each later node at the mean height
-/// of what it reads, then pushed apart within its layer to one row at least.
+/// The vertical centre of each node: each node at the mean height of what it reads (an
+/// input: next to the other values its first reader reads, else in rows from the top),
+/// then pushed apart within its layer to one row at least.
 fn heights(graph: &Graph, layer: &[usize], layers: usize) -> Vec<f64> {
     let nodes = graph.nodes();
     let top = MARGIN + ROW / 2.0;
     let mut y = vec![top; nodes.len()];
+    let mean = |of: &mut dyn Iterator<Item = f64>| {
+        let (sum, count) = of.fold((0.0, 0), |(s, c), v| (s + v, c + 1));
+        (count > 0).then(|| sum / count as f64)
+    };
     for l in 0..layers {
         let members: Vec<usize> = (0..nodes.len()).filter(|i| layer[*i] == l).collect();
-        let mut wanted: Vec<(f64, usize)> = members
+        let mut wanted: Vec<(f64, usize)> = Vec::new();
+        for &i in members.iter().filter(|i| !nodes[**i].inputs.is_empty()) {
+            let at = mean(&mut nodes[i].inputs.iter().map(|j| y[*j])).unwrap_or(top);
+            wanted.push((at, i));
+        }
+        // The computed nodes of this layer take their wanted heights first.
+        for (at, i) in &wanted {
+            y[*i] = *at;
+        }
+        let placed: Vec<usize> = wanted.iter().map(|(_, i)| *i).collect();
+        for (row, &i) in members
             .iter()
+            .filter(|i| nodes[**i].inputs.is_empty())
             .enumerate()
-            .map(|(row, &i)| {
-                let reads = &nodes[i].inputs;
-                let mean = reads.iter().map(|j| y[*j]).sum::<f64>() / reads.len().max(1) as f64;
-                (
-                    if reads.is_empty() {
-                        top + row as f64 * ROW
-                    } else {
-                        mean
-                    },
-                    i,
-                )
-            })
-            .collect();
+        {
+            // Beside the values the first reader also reads, when they are further left.
+            let reader = nodes.iter().find(|n| n.inputs.contains(&i));
+            let others = reader.map(|r| {
+                r.inputs
+                    .iter()
+                    .filter(|j| layer[**j] < l || placed.contains(j))
+            });
+            let at = others
+                .and_then(|o| mean(&mut o.map(|j| y[*j])))
+                .map(|m| m + ROW * 0.75);
+            wanted.push((at.unwrap_or(top + row as f64 * ROW), i));
+        }
         wanted.sort_by(|a, b| a.0.total_cmp(&b.0));
         let mut floor = top;
         for (want, i) in wanted {

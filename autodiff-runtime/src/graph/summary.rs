@@ -13,8 +13,9 @@ const FEW: usize = 4;
 pub enum Summary {
     /// A scalar.
     Scalar(f64),
-    /// A matrix or vector.
-    Matrix {
+    /// A matrix or vector (not named `Matrix`, which would make rustc spell out
+    /// `nalgebra::Matrix` in full in every error message that names the type).
+    Dense {
         /// Its number of rows.
         rows: usize,
         /// Its number of columns.
@@ -35,7 +36,7 @@ impl Summary {
     pub fn as_scalar(&self) -> Option<f64> {
         match self {
             Summary::Scalar(v) => Some(*v),
-            Summary::Matrix { .. } => None,
+            Summary::Dense { .. } => None,
         }
     }
 }
@@ -66,7 +67,7 @@ impl<T: Real, R: Dim, C: Dim, S: RawStorage<T, R, C>> Summarize for Matrix<T, R,
         let max = elements.iter().copied().fold(f64::NAN, f64::max);
         let norm = elements.iter().map(|v| v * v).sum::<f64>().sqrt();
         let few = elements.len() <= FEW;
-        Summary::Matrix {
+        Summary::Dense {
             rows: self.nrows(),
             cols: self.ncols(),
             elements: if few { elements } else { Vec::new() },
@@ -105,7 +106,7 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Summary::Scalar(v) => f.write_str(&number(*v)),
-            Summary::Matrix {
+            Summary::Dense {
                 rows,
                 cols,
                 elements,
@@ -144,7 +145,7 @@ mod tests {
         let v = DVector::from_vec(vec![1.0, -2.5, 3.0]);
         assert_eq!(v.summary().to_string(), "3×1 [1, -2.50, 3]");
         let m = DMatrix::from_fn(10, 20, |i, j| i as f64 - j as f64);
-        let Summary::Matrix { min, max, norm, .. } = m.summary() else {
+        let Summary::Dense { min, max, norm, .. } = m.summary() else {
             panic!("a matrix summarizes as a matrix")
         };
         assert_eq!((min, max), (-19.0, 9.0));
