@@ -28,13 +28,22 @@ pub fn text(expr: &syn::Expr) -> String {
 fn print(tokens: TokenStream, out: &mut String) {
     let mut last = Last::Start;
     let mut operator = String::new();
+    // Between a closure's two bars (`|s| s.tanh()`), the second bar closes the parameters.
+    let mut closure_parameters = false;
     for token in tokens {
         if let TokenTree::Punct(p) = &token {
             operator.push(p.as_char());
             if p.spacing() == Spacing::Joint {
                 continue;
             }
-            last = punct(&std::mem::take(&mut operator), last, out);
+            let op = std::mem::take(&mut operator);
+            if op == "|" && closure_parameters {
+                out.push_str("| ");
+                (closure_parameters, last) = (false, Last::Start);
+                continue;
+            }
+            closure_parameters = op == "|" && last != Last::Word;
+            last = punct(&op, last, out);
             continue;
         }
         if last == Last::Word {
@@ -110,5 +119,7 @@ mod tests {
         assert_eq!(of("m[(i, j)] * v[i]"), "m[(i, j)] * v[i]");
         assert_eq!(of("a.dot(&b) - c"), "a.dot(&b) - c");
         assert_eq!(of("x.powi(2) * -y"), "x.powi(2) * -y");
+        assert_eq!(of("(x * w).map(|s| s.tanh())"), "(x * w).map(|s| s.tanh())");
+        assert_eq!(of("a | b"), "a | b");
     }
 }
