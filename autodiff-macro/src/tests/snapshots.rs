@@ -156,3 +156,24 @@ fn parts_in_a_loop() {
         }
     ));
 }
+
+/// A vector built in a loop, one element written and one compound-written per iteration: the
+/// forward sweep moves the carried vector into each write (no copy), the record keeps only
+/// the writes' handles (where the element is), and the reverse sweep hands the one adjoint
+/// of the vector from write to write.
+#[test]
+fn writes_in_a_loop() {
+    insta::assert_snapshot!(pretty(
+        quote!(),
+        quote! {
+            fn build(x: &DVector<f64>) -> f64 {
+                let mut y = DVector::zeros(x.len());
+                for i in 0..x.len() {
+                    y[i] = x[i] * 2.0;
+                    y[i] += x[i];
+                }
+                y.sum()
+            }
+        }
+    ));
+}
