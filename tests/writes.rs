@@ -330,6 +330,43 @@ fn writes_in_branches() {
     }
 }
 
+/// A copy taken before a write keeps the value before it: of a constant (computed as
+/// written), of a differentiable value (the write goes to a copy, since `z` is read later).
+#[differentiate]
+fn copies_before_writes(x: &DVector<f64>) -> f64 {
+    let mut mask = DVector::zeros(x.len());
+    let zeros = mask.clone();
+    mask[0] = 1.0;
+    let mut y = x * 2.0;
+    let z = y.clone();
+    y[0] = x[1] * 5.0;
+    x.dot(&mask) + x.dot(&zeros) + z.sum() + y.sum()
+}
+
+/// Constant writes in a loop and a constant row written, then read with differentiable values.
+#[differentiate]
+fn constant_writes_in_a_loop(x: &DVector<f64>) -> f64 {
+    let mut weights = DVector::zeros(x.len());
+    for i in 0..x.len() {
+        weights[i] = i as f64;
+    }
+    let mut m = DMatrix::zeros(2, x.len());
+    m.set_row(1, &weights.transpose());
+    x.dot(&weights) + (m * x).sum()
+}
+
+#[test]
+fn copies_and_constant_writes() {
+    let x = DVector::from_column_slice(&[1.0, 3.0, 0.5]);
+    let (value, g) = copies_before_writes_grad(&x);
+    assert_eq!(value, copies_before_writes(&x));
+    // x₀ + 2Σx + (15 + 2x₁ + 2x₂): the first element of y, 2x₀, was written over.
+    assert_eq!(g.x, DVector::from_column_slice(&[1.0 + 2.0, 2.0 + 5.0 + 2.0, 2.0 + 2.0]));
+    let (value, g) = constant_writes_in_a_loop_grad(&x);
+    assert_eq!(value, constant_writes_in_a_loop(&x));
+    assert_eq!(g.x, DVector::from_column_slice(&[0.0, 2.0, 4.0]));
+}
+
 // --------------------------------------------------------------------------------- f32
 
 #[differentiate]

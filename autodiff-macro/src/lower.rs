@@ -521,7 +521,13 @@ impl<'e> Lowerer<'e> {
                 if ops::is_identity_method(&m.method.to_string()) && m.args.is_empty() =>
             {
                 let v = self.alias(&m.receiver)?;
-                Some(Value { refs: 0, ..v })
+                // A copy of a constant local is a copy, as written: a later write into the
+                // variable (`y[i] = c`, computed as written) moves the original.
+                let constant_local = v.operand.var().is_some_and(|id| {
+                    let var = &self.vars[id];
+                    !var.varied && var.kind == VarKind::Local && var.binding_refs == 0
+                });
+                (!constant_local).then_some(Value { refs: 0, ..v })
             }
             _ => {
                 let ident = rename::plain_ident(e)?;
