@@ -361,7 +361,10 @@ fn copies_and_constant_writes() {
     let (value, g) = copies_before_writes_grad(&x);
     assert_eq!(value, copies_before_writes(&x));
     // x₀ + 2Σx + (15 + 2x₁ + 2x₂): the first element of y, 2x₀, was written over.
-    assert_eq!(g.x, DVector::from_column_slice(&[1.0 + 2.0, 2.0 + 5.0 + 2.0, 2.0 + 2.0]));
+    assert_eq!(
+        g.x,
+        DVector::from_column_slice(&[1.0 + 2.0, 2.0 + 5.0 + 2.0, 2.0 + 2.0])
+    );
     let (value, g) = constant_writes_in_a_loop_grad(&x);
     assert_eq!(value, constant_writes_in_a_loop(&x));
     assert_eq!(g.x, DVector::from_column_slice(&[0.0, 2.0, 4.0]));
