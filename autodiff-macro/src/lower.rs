@@ -386,8 +386,11 @@ impl<'e> Lowerer<'e> {
     }
 
     fn assign(&mut self, target: &syn::Expr, value: Value, before: VarId) {
+        if writes::through_view(target) {
+            return self.errors.push(target, writes::VIEW_WRITE);
+        }
         let Some(ident) = rename::plain_ident(target) else {
-            self.errors.push(target, "assign to a whole variable (`x = …`): assigning to a field, an element or through a reference is not supported");
+            self.errors.push(target, "assign to a whole variable (`x = …`) or to an element (`y[i] = …`): assigning to a field or through a reference is not supported");
             return;
         };
         let ident = ident.clone();

@@ -144,7 +144,11 @@ impl Lowerer<'_> {
                 .last()
                 .is_some_and(|s| s.ident == "from_element")
         {
-            return self.from_element(c, path);
+            return self.filled(c, path);
+        }
+        if let Some(constructor) = matrix_constructor(path) {
+            // `DVector::zeros(n)` whose shape depends on a differentiable value, `DVector::from_vec(…)`.
+            return self.error(c, format!("`{constructor}(..)` with a differentiable argument has no derivative rule: give it constant arguments (shapes such as `x.len()` are constants), then write the elements (`y[i] = e`), or fill it with `from_element(.., e)`"));
         }
         if let Some(seg) = path.segments.iter().find(|s| !s.arguments.is_none()) {
             return self.error(&seg.arguments, "calls with type arguments are not supported (generic functions come in a later stage)");
@@ -191,7 +195,7 @@ impl Lowerer<'_> {
 
     /// `P::from_element(.., e)` with a differentiable element `e`: `P::zeros(..)` (the same
     /// type and shape, a constant) filled with `e`. The shape must be constant.
-    fn from_element(&mut self, c: &syn::ExprCall, path: &syn::Path) -> Value {
+    fn filled(&mut self, c: &syn::ExprCall, path: &syn::Path) -> Value {
         let Some(element) = c.args.last() else {
             return self.error(c, "`from_element` takes the element as its last argument");
         };
@@ -282,6 +286,17 @@ impl Lowerer<'_> {
             .collect();
         self.op(def, operands, consts, name.span())
     }
+}
+
+/// `DVector::zeros`, `SMatrix::<f64, 2, 2>::new`, …: a function of a nalgebra matrix type, as
+/// written (without type arguments), if `path` names one.
+fn matrix_constructor(path: &syn::Path) -> Option<String> {
+    let n = path.segments.len();
+    let ty = path.segments.iter().nth(n.checked_sub(2)?)?;
+    let name = ty.ident.to_string();
+    crate::signature::MATRIX_TYPES
+        .contains(&name.as_str())
+        .then(|| format!("{name}::{}", path.segments[n - 1].ident))
 }
 
 /// The innermost method of a chain `m.a().b().c()` whose receiver is a method call without a

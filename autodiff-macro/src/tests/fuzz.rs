@@ -5,7 +5,8 @@
 //! - valid functions with random mutations (token trees deleted, duplicated, swapped,
 //!   replaced, inserted, regrouped);
 //! - random well-formed functions of the language (from [`super::language`]), half of them
-//!   with loops, which must also expand without any error;
+//!   with loops and a quarter of those reading and building values by parts, which must also
+//!   expand without any error;
 //! - random attribute arguments on a valid function.
 //!
 //! `fuzz_short` runs in CI; `fuzz_long` (ignored) runs at least 100,000 inputs:

@@ -1,7 +1,9 @@
 //! A seeded generator of random well-formed functions of the stage-1 `#[differentiate]`
 //! language (SPEC §3, §4): scalars, dynamic and static matrices, every operator, method and
 //! free function, `let mut` with reassignment and compound assignment, shadowing, nested
-//! blocks, branches, `map` closures with captures, and calls between generated functions.
+//! blocks, branches, `map` closures with captures, and calls between generated functions;
+//! then functions with loops (SPEC §6, `body/loops.rs`) and functions that read parts of
+//! values and build matrices by parts (SPEC §7, `body/parts.rs`).
 //!
 //! Methods go on the receivers nalgebra gives them to, so that the primal compiles and means
 //! what rustc makes of it: on a matrix, `transpose component_mul component_div sum mean
