@@ -370,6 +370,48 @@ fn copies_and_constant_writes() {
     assert_eq!(g.x, DVector::from_column_slice(&[0.0, 2.0, 4.0]));
 }
 
+/// A value the reverse sweep reads is not written over: the write goes to a copy. Before a
+/// loop (the product reads `y` as it was), and in a loop (each iteration's record keeps the
+/// `y` that `dot` read, and the write of that iteration makes the next `y`).
+#[differentiate]
+fn read_by_the_reverse_sweep(x: &DVector<f64>) -> f64 {
+    let mut y = x * 2.0;
+    let p = y.component_mul(&y);
+    y[0] = x[1] * 3.0;
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += y.dot(x) * 0.5;
+        y[i] = x[i] * s;
+    }
+    p.sum() + y.norm_squared() + s
+}
+
+#[test]
+fn values_the_reverse_sweep_reads_are_not_written_over() {
+    for (seed, n) in [(0, 2), (1, 4)] {
+        let mut d = Draw::new(seed);
+        let x = vector(&mut d, n);
+        let (value, g) = read_by_the_reverse_sweep_grad(&x);
+        assert_eq!(value, read_by_the_reverse_sweep(&x));
+        check("read_by_the_reverse_sweep", &d.theta, g.x.as_slice(), |r| {
+            read_by_the_reverse_sweep(&read_vector(r, n))
+        });
+    }
+}
+
+/// The split sweeps of a function that builds a vector: `_fwd` then `_bwd` is `_vjp`.
+#[test]
+fn split_sweeps_of_writes() {
+    let mut d = Draw::new(21);
+    let x = vector(&mut d, 5);
+    let a = d.scalar();
+    let (value, tape) = recurrence_fwd(&x, a);
+    assert_eq!(value, recurrence(&x, a));
+    let g = recurrence_bwd(tape, 0.5);
+    let (_, whole) = recurrence_vjp(&x, a, 0.5);
+    assert_eq!(g, whole);
+}
+
 // --------------------------------------------------------------------------------- f32
 
 #[differentiate]
