@@ -138,15 +138,10 @@ impl Lowerer<'_> {
             return self.error(&c.func, "qualified paths (`<T as Trait>::f`) are not supported: call a #[differentiate] function by its path");
         }
         let path = &func.path;
-        if path.segments.len() > 1
-            && path
-                .segments
-                .last()
-                .is_some_and(|s| s.ident == "from_element")
-        {
-            return self.filled(c, path);
-        }
         if let Some(constructor) = matrix_constructor(path) {
+            if constructor.ends_with("::from_element") {
+                return self.filled(c, path);
+            }
             // `DVector::zeros(n)` whose shape depends on a differentiable value, `DVector::from_vec(…)`.
             return self.error(c, format!("`{constructor}(..)` with a differentiable argument has no derivative rule: give it constant arguments (shapes such as `x.len()` are constants), then write the elements (`y[i] = e`), or fill it with `from_element(.., e)`"));
         }
