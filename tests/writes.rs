@@ -269,6 +269,35 @@ fn static_shapes_built() {
     }
 }
 
+/// Every constructor of the reference, the types of static ones from an annotation; a row
+/// vector built in a loop and read whole.
+#[differentiate]
+fn constructors(x: &DVector<f64>) -> f64 {
+    let mut r = RowDVector::zeros(x.len());
+    for j in 0..x.len() {
+        r[j] = x[j] * (j + 1) as f64;
+    }
+    let mut v: SVector<f64, 2> = SVector::zeros();
+    v[1] = x[0] * x[1];
+    let mut m: SMatrix<f64, 2, 2> = SMatrix::zeros();
+    m.set_column(0, &v);
+    m[(0, 1)] = r[0];
+    (r * x)[0] + m.sum() + v.norm_squared()
+}
+
+#[test]
+fn every_constructor() {
+    for seed in 0..3 {
+        let mut d = Draw::new(seed);
+        let x = vector(&mut d, 3);
+        let (value, g) = constructors_grad(&x);
+        assert_eq!(value, constructors(&x));
+        check("constructors", &d.theta, g.x.as_slice(), |r| {
+            constructors(&read_vector(r, 3))
+        });
+    }
+}
+
 // ------------------------------------------------------------------------ from_element
 
 /// `from_element` with a differentiable element: every element of the matrix is `s`.
