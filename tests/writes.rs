@@ -441,6 +441,28 @@ fn split_sweeps_of_writes() {
     assert_eq!(g, whole);
 }
 
+/// A small vector built inside a `map` closure, whose derivative is derived from its body.
+#[differentiate]
+fn built_in_a_closure(m: &DMatrix<f64>, s: f64) -> f64 {
+    m.map(|v| {
+        let mut a = SVector::<f64, 2>::zeros();
+        a[0] = v * s;
+        a[1] = v;
+        a.norm_squared()
+    })
+    .sum()
+}
+
+#[test]
+fn writes_in_a_map_closure() {
+    let m = DMatrix::from_row_slice(1, 2, &[1.0, 2.0]);
+    let (value, g) = built_in_a_closure_grad(&m, 3.0);
+    assert_eq!(value, built_in_a_closure(&m, 3.0));
+    // Σ v²(s² + 1): d/dv = 2v(s² + 1), d/ds = 2s·Σ v².
+    assert_eq!(g.m, DMatrix::from_row_slice(1, 2, &[20.0, 40.0]));
+    assert_eq!(g.s, 2.0 * 3.0 * 5.0);
+}
+
 // --------------------------------------------------------------------------------- f32
 
 #[differentiate]
