@@ -331,7 +331,8 @@ fn from_element_of_a_differentiable_element() {
 
 // ------------------------------------------------------------ branches and constants
 
-/// Writes in the arms of a branch; a constant vector built by constant writes.
+/// Writes in the arms of a branch, a constant written into a differentiable vector, and a
+/// constant vector built by constant writes.
 #[differentiate]
 fn branches(x: &DVector<f64>) -> f64 {
     let mut mask = DVector::zeros(x.len());
@@ -343,6 +344,7 @@ fn branches(x: &DVector<f64>) -> f64 {
     } else {
         y[1] = x[0] * 3.0;
     }
+    y[2] = 0.25;
     y.dot(&mask) + y.sum()
 }
 

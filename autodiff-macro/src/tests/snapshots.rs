@@ -177,3 +177,21 @@ fn writes_in_a_loop() {
         }
     ));
 }
+
+/// Rows and columns written, an element compound-written, and `from_element` of a
+/// differentiable element: each write's handle is all the reverse sweep keeps of it.
+#[test]
+fn writes_of_rows_columns_and_fill() {
+    insta::assert_snapshot!(pretty(
+        quote!(),
+        quote! {
+            fn assemble(r: &RowDVector<f64>, c: &DVector<f64>, s: f64) -> DMatrix<f64> {
+                let mut m = DMatrix::from_element(2, 2, s);
+                m.set_row(0, r);
+                m.set_column(1, &(c * 2.0));
+                m[(1, 0)] *= s;
+                m
+            }
+        }
+    ));
+}
