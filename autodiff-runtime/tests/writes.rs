@@ -94,7 +94,7 @@ fn row_and_column_writes() {
 
     let s: SMatrix<f64, 2, 3> = uniform(&mut rng, (Const::<2>, Const::<3>));
     let c: SMatrix<f64, 2, 1> = uniform(&mut rng, (Const::<2>, Const::<1>));
-    let (y, h) = rules::write_column(&s, &c, 2);
+    let (y, h) = rules::write_column(s, &c, 2);
     let mut want = s;
     want.set_column(2, &c);
     assert_eq!(y, want);
@@ -109,7 +109,7 @@ fn row_and_column_writes() {
         "write_column: the column",
         &mut rng,
         &c,
-        &|c| rules::write_column(&s, c, 2).0,
+        &|c| rules::write_column(s, c, 2).0,
         &|d, g| h.part(d, g),
     );
     assert_eq!(g, u.column(2));
