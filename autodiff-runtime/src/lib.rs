@@ -55,5 +55,6 @@ pub mod __private {
         pub use crate::ops::reduce::*;
         pub use crate::ops::softmax::*;
         pub use crate::ops::unary::*;
+        pub use crate::ops::writes::*;
     }
 }

@@ -172,3 +172,42 @@ fn parts_in_a_loop() {
         }
     ));
 }
+
+/// A vector built in a loop, one element written and one compound-written per iteration: the
+/// forward sweep moves the carried vector into each write (no copy), the record keeps only
+/// the writes' handles (where the element is), and the reverse sweep hands the one adjoint
+/// of the vector from write to write.
+#[test]
+fn writes_in_a_loop() {
+    insta::assert_snapshot!(pretty(
+        quote!(),
+        quote! {
+            fn build(x: &DVector<f64>) -> f64 {
+                let mut y = DVector::zeros(x.len());
+                for i in 0..x.len() {
+                    y[i] = x[i] * 2.0;
+                    y[i] += x[i];
+                }
+                y.sum()
+            }
+        }
+    ));
+}
+
+/// Rows and columns written, an element compound-written, and `from_element` of a
+/// differentiable element: each write's handle is all the reverse sweep keeps of it.
+#[test]
+fn writes_of_rows_columns_and_fill() {
+    insta::assert_snapshot!(pretty(
+        quote!(),
+        quote! {
+            fn assemble(r: &RowDVector<f64>, c: &DVector<f64>, s: f64) -> DMatrix<f64> {
+                let mut m = DMatrix::from_element(2, 2, s);
+                m.set_row(0, r);
+                m.set_column(1, &(c * 2.0));
+                m[(1, 0)] *= s;
+                m
+            }
+        }
+    ));
+}

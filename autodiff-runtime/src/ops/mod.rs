@@ -85,3 +85,4 @@ pub mod reads;
 pub mod reduce;
 pub mod softmax;
 pub mod unary;
+pub mod writes;
