@@ -25,6 +25,9 @@
 
 pub use autodiff_macro::differentiate;
 pub use autodiff_runtime as runtime;
+/// Pictures of a computation as the lecture draws its circuits: [`graph::Graph`], with the
+/// forward value and the gradient of every node, as Graphviz text or SVG.
+pub use autodiff_runtime::graph;
 /// Low level: the matrix products behind the derivative rules (`gemm_into`, with transposed
 /// operands read through strides), and the cap on the threads a large product uses
 /// (`set_max_threads`).

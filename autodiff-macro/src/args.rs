@@ -1,4 +1,4 @@
-//! The attribute's arguments: `wrt(a, b)` and `crate = path`, in any order.
+//! The attribute's arguments: `wrt(a, b)`, `graph` and `crate = path`, in any order.
 
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -11,6 +11,8 @@ pub struct Args {
     pub wrt: Option<Vec<Ident>>,
     /// The path under which the `autodiff` crate is reachable.
     pub krate: Option<Path>,
+    /// `graph`: also generate `NAME_graph`, the picture of the computation.
+    pub graph: Option<Ident>,
 }
 
 impl Parse for Args {
@@ -27,6 +29,12 @@ impl Parse for Args {
                         ));
                     }
                     args.wrt = Some(names);
+                }
+                Arg::Graph(keyword) => {
+                    if args.graph.is_some() {
+                        return Err(syn::Error::new_spanned(keyword, "`graph` is given twice"));
+                    }
+                    args.graph = Some(keyword);
                 }
                 Arg::Crate(keyword, path) => {
                     if args.krate.is_some() {
@@ -45,6 +53,7 @@ impl Parse for Args {
 
 enum Arg {
     Wrt(Ident, Vec<Ident>),
+    Graph(Ident),
     Crate(Token![crate], Path),
 }
 
@@ -68,13 +77,18 @@ impl Parse for Arg {
             let path = Path::parse_mod_style(input)?;
             return Ok(Arg::Crate(keyword, path));
         }
-        let keyword: Ident = input
-            .parse()
-            .map_err(|e| syn::Error::new(e.span(), "expected `wrt(..)` or `crate = path`"))?;
+        let keyword: Ident = input.parse().map_err(|e| {
+            syn::Error::new(e.span(), "expected `wrt(..)`, `graph` or `crate = path`")
+        })?;
+        if keyword == "graph" {
+            return Ok(Arg::Graph(keyword));
+        }
         if keyword != "wrt" {
             return Err(syn::Error::new_spanned(
                 &keyword,
-                format!("unknown argument `{keyword}`: expected `wrt(a, b)` or `crate = path`"),
+                format!(
+                    "unknown argument `{keyword}`: expected `wrt(a, b)`, `graph` or `crate = path`"
+                ),
             ));
         }
         let content;

@@ -6,6 +6,7 @@
 
 mod code;
 mod forward;
+mod graph;
 pub mod outline;
 mod reverse;
 
@@ -15,6 +16,7 @@ use crate::plan::{Plan, Tape};
 use crate::signature::Signature;
 use code::Code;
 use forward::Forward;
+use graph::Hooks;
 use outline::{lent_name, Sweeps};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -32,13 +34,32 @@ pub struct Function<'a> {
     /// The fields read of structured parameters, each with its variable.
     pub leaves: &'a [(Leaf, VarId)],
     pub krate: TokenStream,
+    /// Whether `NAME_graph` is generated too (`#[differentiate(graph)]`).
+    pub graph: bool,
 }
 
 /// The generated items: the sweeps of the body, and the items around them.
 pub fn items(f: &Function) -> syn::Result<TokenStream> {
     kept_borrows(f.body, &f.plan.tape.reads)?;
-    let sweeps = sweeps(f);
-    Ok(outline::items(f.item, f.sig, &f.krate, &sweeps))
+    let plain = sweeps(f, None);
+    let graph = f.graph.then(|| {
+        let hooks = Hooks::of(f.body, f.sig, f.param_vars, &f.krate);
+        let Sweeps { forward, reverse } = sweeps(f, Some(&hooks));
+        let (inputs, output) = (hooks.inputs(), hooks.output(&f.body.result));
+        let forward = quote!(#inputs #forward #output);
+        let gradients = hooks.gradients;
+        outline::GraphSweeps {
+            sweeps: Sweeps { forward, reverse },
+            gradients,
+        }
+    });
+    Ok(outline::items(
+        f.item,
+        f.sig,
+        &f.krate,
+        &plain,
+        graph.as_ref(),
+    ))
 }
 
 /// The parameters the reverse sweep receives as `Lent`: a caller whose own sweep reads the
@@ -49,8 +70,8 @@ pub fn lent(sig: &Signature, param_vars: &[VarId]) -> HashSet<VarId> {
     params.filter(|(p, _)| p.lent()).map(|(_, &v)| v).collect()
 }
 
-/// The forward sweep and the reverse closure's body.
-fn sweeps(f: &Function) -> Sweeps {
+/// The forward sweep and the reverse closure's body (with `NAME_graph`'s hooks, when given).
+fn sweeps(f: &Function, graph: Option<&Hooks>) -> Sweeps {
     let code = Code::new(f.body, &f.krate);
     let flags: Vec<syn::Ident> = f.sig.params.iter().map(|p| want_flag(&p.ident)).collect();
     let lent: HashMap<VarId, syn::Ident> = f
@@ -65,6 +86,7 @@ fn sweeps(f: &Function) -> Sweeps {
         code: &code,
         flags: &flags,
         lent: &lent,
+        graph,
     };
     let sweep = printer.sweep(&f.plan.sweep, quote!(__ad_seed));
     let forward = Forward {
@@ -72,6 +94,7 @@ fn sweeps(f: &Function) -> Sweeps {
         tape: &f.plan.tape,
         closures: &f.plan.closures,
         moves: &f.plan.moves,
+        graph,
     };
     let forward_body = forward.block(&f.body.block);
     let forward_leftovers = forward.give_back(&f.plan.moves.leftovers);

@@ -100,9 +100,27 @@ fn generate(attr: TokenStream, func: &syn::ItemFn) -> Result<TokenStream, Reject
         Some(path) => path.to_token_stream(),
         None => quote!(::autodiff),
     };
-    differentiate(func, &sig, krate.clone(), errors).map_err(|error| Rejected {
-        error,
-        items: outline::items(func, &sig, &krate, &outline::stub_sweeps(&sig, &krate)),
+    if let Some(keyword) = args.graph.as_ref().filter(|_| !sig.scalar_result) {
+        let error = syn::Error::new_spanned(
+            keyword,
+            "`graph` draws a function whose result is a scalar (`f32` or `f64`), as the \
+             gradient of that result is what its pictures show: draw a scalar loss of this \
+             result instead",
+        );
+        return Err(function_alone(error));
+    }
+    let graph = args.graph.is_some();
+    differentiate(func, &sig, krate.clone(), graph, errors).map_err(|error| {
+        let stub = || outline::GraphSweeps {
+            sweeps: outline::stub_sweeps(&sig, &krate),
+            gradients: Vec::new(),
+        };
+        let graph = graph.then(stub);
+        let sweeps = outline::stub_sweeps(&sig, &krate);
+        Rejected {
+            error,
+            items: outline::items(func, &sig, &krate, &sweeps, graph.as_ref()),
+        }
     })
 }
 
@@ -112,6 +130,7 @@ fn differentiate(
     func: &syn::ItemFn,
     sig: &signature::Signature,
     krate: TokenStream,
+    graph: bool,
     mut errors: Errors,
 ) -> syn::Result<TokenStream> {
     let mut mentioned = std::collections::HashSet::new();
@@ -143,7 +162,13 @@ fn differentiate(
         .map(|(_, &v)| v)
         .chain(leaf_vars.iter().copied())
         .collect();
+    if graph {
+        lowerer.keep_labels();
+    }
     let (mut body, _names) = lowerer.body(&block);
+    if graph {
+        reject_control_flow_in_graph(&body, &mut errors);
+    }
     errors.finish()?;
 
     analyse::mark_useful(&mut body);
@@ -162,5 +187,24 @@ fn differentiate(
         param_vars: &param_vars,
         leaves: &leaves.into_iter().zip(leaf_vars).collect::<Vec<_>>(),
         krate,
+        graph,
     })
+}
+
+/// `graph` draws each value once: a branch or a loop, whose values differ from call to call
+/// and from iteration to iteration, is rejected at its keyword.
+fn reject_control_flow_in_graph(body: &crate::ir::Body, errors: &mut Errors) {
+    for stmt in &body.block.stmts {
+        let span = match stmt {
+            crate::ir::Stmt::If(i) => i.span,
+            crate::ir::Stmt::Loop(l) => l.span,
+            crate::ir::Stmt::Let { .. } => continue,
+        };
+        errors.push_error(syn::Error::new(
+            span,
+            "`graph` draws functions without `if` or loops (each value is one node): move the \
+             straight-line part into a function of its own with `#[differentiate(graph)]`, \
+             or draw the function without this branch or loop",
+        ));
+    }
 }

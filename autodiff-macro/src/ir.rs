@@ -237,4 +237,6 @@ pub struct Body {
     pub vars: Vec<Var>,
     pub block: Block,
     pub result: Operand,
+    /// The user's text of each value (`x + y`), when `NAME_graph` is generated.
+    pub labels: std::collections::HashMap<VarId, String>,
 }

@@ -14,6 +14,7 @@ mod errors;
 mod expand;
 mod fields;
 mod ir;
+mod label;
 mod lower;
 mod names;
 mod ops;

@@ -7,6 +7,7 @@
 mod calls;
 mod control;
 mod loops;
+mod writes;
 
 use crate::errors::{closure_message, forbidden, macro_message, offending, unsupported, Errors};
 use crate::ir::*;
@@ -58,6 +59,8 @@ pub struct Lowerer<'e> {
     /// The collections and fields of `Parameters` structs (`ws: &[M]`, `p.layers`), whose
     /// elements `ws[i]` reads by the rule `item`, which tells a `Vec` from a matrix by type.
     pub items: std::collections::HashSet<VarId>,
+    /// The source text of each value, for `NAME_graph`'s labels (kept only when asked for).
+    labels: Option<HashMap<VarId, String>>,
 }
 
 impl<'e> Lowerer<'e> {
@@ -74,7 +77,13 @@ impl<'e> Lowerer<'e> {
             return_depth: 1,
             loops: Vec::new(),
             items: std::collections::HashSet::new(),
+            labels: None,
         }
+    }
+
+    /// Keeps the source text of each value computed (for `NAME_graph`).
+    pub fn keep_labels(&mut self) {
+        self.labels = Some(HashMap::new());
     }
 
     /// Declares a parameter.
@@ -111,6 +120,7 @@ impl<'e> Lowerer<'e> {
                 vars: self.vars,
                 block: Block { stmts },
                 result,
+                labels: self.labels.unwrap_or_default(),
             },
             self.names,
         )
@@ -244,6 +254,10 @@ impl<'e> Lowerer<'e> {
                 None
             }
             syn::Expr::Assign(a) => {
+                if let syn::Expr::Index(ix) = strip_parens(&a.left) {
+                    self.element_write(ix, None, &a.right, e);
+                    return None;
+                }
                 let before = self.vars.len();
                 let value = self.expr(&a.right);
                 self.assign(&a.left, value, before);
@@ -251,6 +265,16 @@ impl<'e> Lowerer<'e> {
             }
             syn::Expr::Binary(b) if compound(&b.op).is_some() => {
                 self.compound_assign(b);
+                None
+            }
+            syn::Expr::MethodCall(m) if semi || !last => {
+                if let Some(def) = writes::part_write(m) {
+                    self.part_write(m, def);
+                } else if writes::through_view(e) {
+                    self.errors.push(e, writes::VIEW_WRITE);
+                } else {
+                    let _ = self.expr(e);
+                }
                 None
             }
             syn::Expr::Return(r) => self.return_stmt(r, last),
@@ -375,11 +399,11 @@ impl<'e> Lowerer<'e> {
     }
 
     fn assign(&mut self, target: &syn::Expr, value: Value, before: VarId) {
-        if let syn::Expr::Index(ix) = strip_parens(target) {
-            return self.errors.push(ix, ELEMENT_WRITE);
+        if writes::through_view(target) {
+            return self.errors.push(target, writes::VIEW_WRITE);
         }
         let Some(ident) = rename::plain_ident(target) else {
-            self.errors.push(target, "assign to a whole variable (`x = …`): assigning to a field, an element or through a reference is not supported");
+            self.errors.push(target, "assign to a whole variable (`x = …`) or to an element (`y[i] = …`): assigning to a field or through a reference is not supported");
             return;
         };
         let ident = ident.clone();
@@ -409,7 +433,7 @@ impl<'e> Lowerer<'e> {
     fn compound_assign(&mut self, b: &syn::ExprBinary) {
         let Some(op) = compound(&b.op) else { return };
         if let syn::Expr::Index(ix) = strip_parens(&b.left) {
-            return self.errors.push(ix, ELEMENT_WRITE);
+            return self.element_write(ix, Some(op), &b.right, &syn::Expr::Binary(b.clone()));
         }
         let before = self.vars.len();
         let varied = rename::mentions_varied(&b.left, &self.env, &self.vars)
@@ -439,6 +463,18 @@ impl<'e> Lowerer<'e> {
 
     /// Lowers an expression to a value.
     pub fn expr(&mut self, e: &syn::Expr) -> Value {
+        let first_new = self.vars.len();
+        let value = self.expr_value(e);
+        if let Some(labels) = &mut self.labels {
+            // The innermost expression that computed the value names it: `(x + y)` is `x + y`.
+            if let Some(v) = value.operand.var().filter(|&v| v >= first_new) {
+                labels.entry(v).or_insert_with(|| crate::label::text(e));
+            }
+        }
+        value
+    }
+
+    fn expr_value(&mut self, e: &syn::Expr) -> Value {
         if let Some(v) = self.alias(e) {
             return v;
         }
@@ -513,7 +549,13 @@ impl<'e> Lowerer<'e> {
                 if ops::is_identity_method(&m.method.to_string()) && m.args.is_empty() =>
             {
                 let v = self.alias(&m.receiver)?;
-                Some(Value { refs: 0, ..v })
+                // A copy of a constant local is a copy, as written: a later write into the
+                // variable (`y[i] = c`, computed as written) moves the original.
+                let constant_local = v.operand.var().is_some_and(|id| {
+                    let var = &self.vars[id];
+                    !var.varied && var.kind == VarKind::Local && var.binding_refs == 0
+                });
+                (!constant_local).then_some(Value { refs: 0, ..v })
             }
             _ => {
                 let ident = rename::plain_ident(e)?;
@@ -643,9 +685,6 @@ impl<'e> Lowerer<'e> {
 }
 
 // ------------------------------------------------------------------------------- helpers
-
-/// The message for `y[i] = e` and `y[i] += e`.
-const ELEMENT_WRITE: &str = "writing an element (`y[i] = …`, `y[(i, j)] += …`) is not supported yet: build the value with whole-matrix operations instead (`a.component_mul(&mask)`, `&a + &b`, `m.map(|v| …)`), or compute it in a #[differentiate] function of its own and call it";
 
 /// `x`, `mut x`, `x: T`: the one identifier a `let` or closure parameter binds.
 pub fn local_pattern(pat: &syn::Pat) -> syn::Result<(syn::Ident, Option<&syn::Type>)> {

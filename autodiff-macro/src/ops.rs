@@ -189,6 +189,40 @@ unary!(ROWS, "part_rows", [], 2);
 unary!(COLUMNS, "part_columns", [], 2);
 unary!(VIEW, "part_view", [], 2);
 
+// Writes: `y[i] = e` and `y[(i, j)] = e` (`write_element`, whose constant is the index),
+// `y.set_row(i, &r)` and `y.set_column(j, &c)` (the constant is `i` or `j`): operand 0 is the
+// matrix written into, moved in when nothing reads it afterwards, so that the write happens in
+// its buffer. The handle keeps where the part is; the pullback to the value written (`part`)
+// runs first and reads the seed, the one to the matrix (`matrix`) runs last and zeroes the part
+// in the seed's own buffer. Neither reads anything else.
+macro_rules! write {
+    ($name:ident, $rule:literal) => {
+        pub static $name: OpDef = OpDef {
+            rule: $rule,
+            pullbacks: &[
+                Pullback {
+                    method: "matrix",
+                    reads: &[],
+                },
+                Pullback {
+                    method: "part",
+                    reads: &[],
+                },
+            ],
+            consts: 1,
+            moves_first: true,
+            first_runs_last: true,
+        };
+    };
+}
+
+write!(WRITE_ELEMENT, "write_element");
+write!(WRITE_ROW, "write_row");
+write!(WRITE_COLUMN, "write_column");
+// `P::from_element(.., e)` with a differentiable `e`: `e` is the operand, `P::zeros(..)` the
+// constant (a matrix of the same shape and type) that the rule fills with it.
+unary!(FILL, "fill", [], 1);
+
 // Linear algebra. Each value is nalgebra's own; a handle keeps the factor (LU, Cholesky) its
 // pullbacks solve with. `determinant` and `kronecker` are methods; the others are chains of
 // methods (`chain`), whose `expect` variant takes the message as its constant.

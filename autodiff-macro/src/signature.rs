@@ -58,7 +58,7 @@ impl Signature {
     }
 }
 
-const MATRIX_TYPES: &[&str] = &[
+pub const MATRIX_TYPES: &[&str] = &[
     "DMatrix",
     "DVector",
     "RowDVector",

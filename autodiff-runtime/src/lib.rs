@@ -10,6 +10,7 @@ pub mod buffers;
 pub mod data;
 pub mod functions;
 pub mod gradcheck;
+pub mod graph;
 pub mod init;
 pub mod linalg;
 pub mod nn;
@@ -35,6 +36,8 @@ pub use value::{Arg, Value};
 /// What generated code reaches. Not a stable API: only `#[differentiate]` should name it.
 #[doc(hidden)]
 pub mod __private {
+    /// What `NAME_graph` fills.
+    pub use crate::graph::{Builder as GraphBuilder, NodeKind as GraphNodeKind};
     pub use crate::params::{describe_field, Parameters, ZipLeaves};
     /// The rules, flat, as the macro names them.
     pub mod rules {
@@ -57,5 +60,6 @@ pub mod __private {
         pub use crate::ops::reduce::*;
         pub use crate::ops::softmax::*;
         pub use crate::ops::unary::*;
+        pub use crate::ops::writes::*;
     }
 }

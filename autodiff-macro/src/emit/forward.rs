@@ -3,6 +3,7 @@
 //! moving or copying each value as the plan's [`Moves`] say.
 
 use super::code::{callee_item, Code};
+use super::graph::Hooks;
 use super::reverse::Printer;
 use crate::ir::*;
 use crate::plan::{ClosurePlan, Moves, Site, Tape};
@@ -17,6 +18,8 @@ pub struct Forward<'a> {
     /// The plans of the body's active `map` closures.
     pub closures: &'a HashMap<VarId, ClosurePlan<'a>>,
     pub moves: &'a Moves,
+    /// In `NAME_graph`: the node of each value, added after it is computed.
+    pub graph: Option<&'a Hooks>,
 }
 
 impl Forward<'_> {
@@ -43,7 +46,8 @@ impl Forward<'_> {
                 let v = &self.code.body.vars[*var];
                 let name = &v.name;
                 let ty = v.ty.as_ref().map(|t| quote!(: #t));
-                match expr {
+                let node = self.graph.map(|g| g.forward(self.code.body, *var, expr));
+                let stmt = match expr {
                     Expr::Const(c) => {
                         let tokens = &c.tokens;
                         quote_spanned!(*span=> let #name #ty = #tokens;)
@@ -51,7 +55,8 @@ impl Forward<'_> {
                     Expr::Op(op) => self.op(*var, op),
                     Expr::Call(call) => self.call(*var, call),
                     Expr::Map(map) => self.map(*var, map),
-                }
+                };
+                quote!(#stmt #node)
             }
             Stmt::If(i) => self.branch(i),
             Stmt::Loop(l) => self.iterations(l),
@@ -251,6 +256,7 @@ impl Forward<'_> {
             code: self.code,
             flags: &[],
             lent: &HashMap::new(),
+            graph: None,
         };
         let sweep = printer.sweep(&closure.sweep, quote!(#rules::one()));
         let forward = self.inner_forward(&map.body, &closure.tape);

@@ -23,6 +23,13 @@ pub struct Sweeps {
 /// compile, the body's error being reported with them. The forward sweep's value is a
 /// placeholder of the result's type (not a call of the function, which a parameter of the
 /// same name would shadow), and the reverse sweep is never reached.
+/// `NAME_graph`'s sweeps (with the nodes and gradients added), and for each differentiable
+/// parameter drawn, its node's index.
+pub struct GraphSweeps {
+    pub sweeps: Sweeps,
+    pub gradients: Vec<(syn::Ident, usize)>,
+}
+
 pub fn stub_sweeps(sig: &Signature, krate: &TokenStream) -> Sweeps {
     let ret = &sig.ret;
     Sweeps {
@@ -165,11 +172,13 @@ pub fn items(
     sig: &Signature,
     krate: &TokenStream,
     sweeps: &Sweeps,
+    graph: Option<&GraphSweeps>,
 ) -> TokenStream {
     let outline = Outline::new(item, sig, krate);
     let fn_name = &item.sig.ident;
     let types = outline.types();
     let sweep_fns = outline.sweep_fns(sweeps);
+    let graph_fns = graph.map(|g| outline.graph_fns(g, krate));
     let adapters = outline.adapters();
     // Spanned at the function's name: an item the attribute cannot go on (a method in an
     // `impl`) is reported there, on the user's code.
@@ -183,6 +192,7 @@ pub fn items(
 
         #types
         #sweep_fns
+        #graph_fns
         #adapters
     }
 }
@@ -337,6 +347,72 @@ impl<'a> Outline<'a> {
             }
 
             #grad_fn
+        }
+    }
+
+    /// `NAME_graph`: the forward sweep with a node added after each value, the reverse
+    /// sweep with each value's gradient given to its node, run with the seed 1 (a hidden
+    /// `NAME_fwd` of its own fills the graph, `NAME_bwd` runs its reverse closure).
+    fn graph_fns(&self, graph: &GraphSweeps, krate: &TokenStream) -> TokenStream {
+        let Outline {
+            vis,
+            names,
+            allow,
+            closure_ty,
+            fn_name,
+            ..
+        } = self;
+        let Names {
+            grad_ty,
+            tape_ty,
+            bwd,
+            ..
+        } = names;
+        let ret = &self.sig.ret;
+        let Params {
+            typed: params,
+            with_lifetime: params_fwd,
+            names: args,
+            borrowed_names,
+            count,
+            ..
+        } = &self.params;
+        let closure_params = &self.borrowed.closure_params;
+        let Sweeps { forward, reverse } = &graph.sweeps;
+        let phantom = borrowed_names
+            .is_empty()
+            .then(|| quote!(borrows: ::core::marker::PhantomData));
+        let (graph_fn, graph_fwd) = (
+            format_ident!("{}_graph", fn_name),
+            format_ident!("__ad_graph_fwd_{}", fn_name),
+        );
+        let label = fn_name.to_string();
+        let gradients = graph
+            .gradients
+            .iter()
+            .map(|(ident, node)| quote!(__ad_graph.gradient(#node, &__ad_grad.#ident);));
+        let doc = format!("The computational graph of [`{fn_name}`]({fn_name}()) at these arguments: each input and operation with its value and the gradient of the result with respect to it, computed by the same sweeps as its gradient. Draw it with `to_svg`, `write_svg` or `to_dot`.");
+        quote_spanned! {self.span=>
+            #[doc(hidden)]
+            #[inline]
+            #allow
+            #vis fn #graph_fwd<'__ad>(#(#params_fwd,)* __ad_graph: #krate::__private::GraphBuilder) -> (#ret, #tape_ty<'__ad, #closure_ty>) {
+                #forward
+                let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #count] #(, #closure_params)*| -> #grad_ty {
+                    #reverse
+                };
+                (__ad_value, #tape_ty { reverse, #(#borrowed_names,)* #phantom })
+            }
+
+            #[doc = #doc]
+            #allow
+            #vis fn #graph_fn(#(#params),*) -> #krate::graph::Graph {
+                let __ad_graph = #krate::__private::GraphBuilder::new(#label);
+                let (_, tape) = #graph_fwd(#(#args,)* __ad_graph.clone());
+                let __ad_grad = #bwd(tape, 1.0);
+                #(#gradients)*
+                __ad_graph.finish()
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 //! of the reverse closure (or of a `map` closure's body).
 
 use super::code::{callee_item, Code};
+use super::graph::Hooks;
 use crate::ir::*;
 use crate::plan::*;
 use crate::rename::respan;
@@ -16,6 +17,8 @@ pub struct Printer<'a> {
     pub flags: &'a [syn::Ident],
     /// The parameters the sweep receives as `Lent`, with the closure's name for each.
     pub lent: &'a HashMap<VarId, syn::Ident>,
+    /// In `NAME_graph`: the gradient of each drawn value, given before its pullbacks.
+    pub graph: Option<&'a Hooks>,
 }
 
 impl Printer<'_> {
@@ -89,13 +92,19 @@ impl Printer<'_> {
             }
         };
         let rules = &self.code.rules;
-        match self.condition(&p.guard) {
+        // Before the operation's last pullback, which takes the adjoint: it is complete.
+        let gradient = self
+            .graph
+            .filter(|_| p.takes_seed)
+            .map(|g| g.gradient(p.output, &d_out));
+        let stmt = match self.condition(&p.guard) {
             None => stmt,
             Some(cond) if p.takes_seed => {
                 quote!(if #cond { #stmt } else { #rules::discard(#d_out); })
             }
             Some(cond) => quote!(if #cond { #stmt }),
-        }
+        };
+        quote!(#gradient #stmt)
     }
 
     /// One value a pullback reads, in the wrapper that says what it is
@@ -170,7 +179,9 @@ impl Printer<'_> {
             let back = c.given.iter().map(|&v| self.give_back(v));
             quote!(else { #(#back)* })
         });
+        let gradient = self.graph.map(|g| g.gradient(c.var, &d_out));
         quote_spanned! {call.span=>
+            #gradient
             if let ::core::option::Option::Some(__ad_seed) = #d_out {
                 let __ad_grad = #bwd(#tape, __ad_seed, [#(#wanted),*] #(, #borrowed)*);
                 #accumulate

@@ -142,6 +142,13 @@ impl Lowerer<'_> {
             return self.error(&c.func, "qualified paths (`<T as Trait>::f`) are not supported: call a #[differentiate] function by its path");
         }
         let path = &func.path;
+        if let Some(constructor) = matrix_constructor(path) {
+            if constructor.ends_with("::from_element") {
+                return self.filled(c, path);
+            }
+            // `DVector::zeros(n)` whose shape depends on a differentiable value, `DVector::from_vec(…)`.
+            return self.error(c, format!("`{constructor}(..)` with a differentiable argument has no derivative rule: give it constant arguments (shapes such as `x.len()` are constants), then write the elements (`y[i] = e`), or fill it with `from_element(.., e)`"));
+        }
         if let Some(seg) = path.segments.iter().find(|s| !s.arguments.is_none()) {
             return self.error(&seg.arguments, "calls with type arguments are not supported (generic functions come in a later stage)");
         }
@@ -183,6 +190,38 @@ impl Lowerer<'_> {
             span: c.span(),
         });
         Value::var(var, 0)
+    }
+
+    /// `P::from_element(.., e)` with a differentiable element `e`: `P::zeros(..)` (the same
+    /// type and shape, a constant) filled with `e`. The shape must be constant.
+    fn filled(&mut self, c: &syn::ExprCall, path: &syn::Path) -> Value {
+        let Some(element) = c.args.last() else {
+            return self.error(c, "`from_element` takes the element as its last argument");
+        };
+        let shape: Vec<&syn::Expr> = c.args.iter().take(c.args.len() - 1).collect();
+        if let Some(a) = shape
+            .iter()
+            .find(|a| rename::mentions_varied(a, &self.env, &self.vars))
+        {
+            return self.error(
+                a,
+                "the shape must be a constant: it cannot depend on a differentiable value",
+            );
+        }
+        let mut zeros = path.clone();
+        if let Some(last) = zeros.segments.last_mut() {
+            last.ident = syn::Ident::new("zeros", last.ident.span());
+        }
+        let template = match syn::parse2::<syn::Expr>(quote!(#zeros(#(#shape),*))) {
+            Ok(e) => self.const_arg(&e),
+            Err(e) => {
+                self.errors.push_error(e);
+                return Value::error();
+            }
+        };
+        let value = self.expr(element);
+        let name = path.segments.last().map_or(c.span(), |s| s.ident.span());
+        self.op(&ops::FILL, vec![value.operand], vec![template], name)
     }
 
     /// The arguments of a call to a differentiated function: a differentiable value
@@ -246,6 +285,17 @@ impl Lowerer<'_> {
             .collect();
         self.op(def, operands, consts, name.span())
     }
+}
+
+/// `DVector::zeros`, `SMatrix::<f64, 2, 2>::new`, …: a function of a nalgebra matrix type, as
+/// written (without type arguments), if `path` names one.
+fn matrix_constructor(path: &syn::Path) -> Option<String> {
+    let n = path.segments.len();
+    let ty = path.segments.iter().nth(n.checked_sub(2)?)?;
+    let name = ty.ident.to_string();
+    crate::signature::MATRIX_TYPES
+        .contains(&name.as_str())
+        .then(|| format!("{name}::{}", path.segments[n - 1].ident))
 }
 
 /// The innermost method of a chain `m.a().b().c()` whose receiver is a method call without a

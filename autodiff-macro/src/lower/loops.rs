@@ -405,18 +405,26 @@ struct Assigned {
 
 impl<'ast> Visit<'ast> for Assigned {
     fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
-        if let Some(ident) = rename::plain_ident(&a.left) {
+        if let Some(ident) = super::writes::written_name(&a.left) {
             self.idents.push(ident.clone());
         }
         syn::visit::visit_expr_assign(self, a);
     }
     fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
         if compound(&b.op).is_some() {
-            if let Some(ident) = rename::plain_ident(&b.left) {
+            if let Some(ident) = super::writes::written_name(&b.left) {
                 self.idents.push(ident.clone());
             }
         }
         syn::visit::visit_expr_binary(self, b);
+    }
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        if super::writes::part_write(m).is_some() {
+            if let Some(ident) = rename::plain_ident(&m.receiver) {
+                self.idents.push(ident.clone());
+            }
+        }
+        syn::visit::visit_expr_method_call(self, m);
     }
     fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
 }

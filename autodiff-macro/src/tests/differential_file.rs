@@ -55,6 +55,24 @@ fn generated_loop_functions_expand_cleanly() {
     expand_cleanly(&a, &b);
 }
 
+/// The same of the functions reading and building parts of values, every one of which
+/// writes into a matrix.
+#[test]
+fn generated_parts_functions_expand_cleanly() {
+    let callees = language::program(language::DIFFERENTIAL_SEED, 30);
+    let a = language::parts_program(language::PARTS_SEED, 40, &callees);
+    let b = language::parts_program(language::PARTS_SEED, 40, &callees);
+    for f in &a {
+        assert!(
+            f.body.contains("let mut bv"),
+            "{} builds no matrix:\n{}",
+            f.name,
+            f.source()
+        );
+    }
+    expand_cleanly(&a, &b);
+}
+
 fn expand_cleanly(a: &[language::GenFn], b: &[language::GenFn]) {
     for (f, g) in a.iter().zip(b) {
         assert_eq!(f.source(), g.source());

@@ -5,7 +5,8 @@
 //! - valid functions with random mutations (token trees deleted, duplicated, swapped,
 //!   replaced, inserted, regrouped);
 //! - random well-formed functions of the language (from [`super::language`]), half of them
-//!   with loops, which must also expand without any error;
+//!   with loops and a quarter of those reading and building values by parts, which must also
+//!   expand without any error;
 //! - random attribute arguments on a valid function.
 //!
 //! `fuzz_short` runs in CI; `fuzz_long` (ignored) runs at least 100,000 inputs:
@@ -241,6 +242,16 @@ const WORDS: &[&str] = &[
     "xs",
     "labels",
     "'outer",
+    "row",
+    "column",
+    "rows",
+    "view",
+    "into_owned",
+    "zeros",
+    "from_element",
+    "set_row",
+    "set_column",
+    "row_mut",
 ];
 const PUNCTS: &[&str] = &[
     "+", "-", "*", "/", "=", "==", "!=", "<", ">", "<=", ">=", "->", "=>", "::", ":", ";", ",",
@@ -411,6 +422,14 @@ const SEEDS: &[&str] = &[
     "fn e3(x: f64) -> f64 { let mut y = x; let z = loop { y = y * 2.0; if y > 10.0 { break y; } }; let w = for i in 0..2 { y += 1.0; }; z + y }",
     "fn e4(x: f64, w: &DVector<f64>) -> f64 { let mut y = x; for v in w.iter() { y = y * v; if y > 4.0 { return y; } } for v in w { y += v; } loop { y = y * 0.5; } y }",
     "fn e5(x: f64, a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 { let mut larger = a; let mut y = x; for [p, q] in [[1.0, 2.0]].iter() { if b.sum() > larger.sum() { larger = b; } if y > 4.0 { break; y = y * 0.5; } } 'l: loop { break 'l; } larger.sum() + y }",
+    // Parts of values (SPEC §7), valid: reads, views, writes in and out of loops, compound
+    // writes, rows and columns set, `from_element` of a differentiable element.
+    "fn p1(x: &DVector<f64>, m: &DMatrix<f64>, s: f64) -> f64 { let mut y = DVector::zeros(x.len()); y[0] = x[0]; for i in 1..x.len() { y[i] = y[i - 1] * x[i] + m[(0, i % m.ncols())]; } y[1] += s; y[0] *= s; let r = m.row(0).into_owned(); let v = m.view((0, 0), (1, 1)).clone_owned(); y.sum() + r.sum() + v[(0, 0)] + x.rows(1, 1)[0] }",
+    "fn p2(m: &DMatrix<f64>, r: &RowDVector<f64>, s: f64) -> DMatrix<f64> { let mut z = DMatrix::from_element(2, m.ncols(), s); z.set_row(0, r); z.set_column(1, &m.column(0)); for j in 0..z.ncols() { z[(1, j)] -= s * m[(0, j)]; } z }",
+    "fn p3(mut v: SVector<f64, 3>, s: f64) -> f64 { let mut b = SMatrix::<f64, 2, 3>::zeros(); b.set_row(1, &v.transpose()); v[2] = s; if s > 0.0 { b[(0, 0)] = v[1]; } else { b[(0, 1)] /= s; } b.sum() + v.sum() }",
+    // Parts, rejected: writes through views, into a borrowed parameter, at a
+    // differentiable index, of a range.
+    "fn q1(x: &DVector<f64>, s: f64) -> f64 { let mut y = DMatrix::zeros(2, 2); y.row_mut(0).fill(s); y.column_mut(1)[0] = s; *y.get_mut(0).unwrap() = s; x[0] = s; y[if s > 0.0 { 0 } else { 1 }] = s; y[0..2] = s; y.sum() }",
 ];
 
 fn trees(ts: TokenStream) -> Vec<TokenTree> {
@@ -556,6 +575,8 @@ fn fuzz(seed: u64, cases: usize) -> Report {
     let mut pool: Vec<language::GenFn> = language::program(seed ^ 0x5eed, 24);
     let loops = language::loop_program(seed ^ 0x100b, 12, &pool);
     pool.extend(loops);
+    let parts = language::parts_program(seed ^ 0x9a27, 8, &pool);
+    pool.extend(parts);
     let mut made = 0;
     while report.inputs < cases {
         match made % 4 {
@@ -590,11 +611,12 @@ fn fuzz(seed: u64, cases: usize) -> Report {
             }
             2 => {
                 let name = format!("g{}", made);
-                // Half of them with loops (SPEC §6).
-                let f = if rng.chance(0.5) {
-                    language::loop_function(&mut rng, name, &pool)
-                } else {
-                    language::function(&mut rng, name, &pool)
+                // Half of them with loops (SPEC §6), a quarter of those reading and building
+                // parts of values (SPEC §7).
+                let f = match rng.below(8) {
+                    0..=2 => language::loop_function(&mut rng, name, &pool),
+                    3 => language::parts_function(&mut rng, name, &pool),
+                    _ => language::function(&mut rng, name, &pool),
                 };
                 let attr = TokenStream::from_str(&f.args).unwrap_or_default();
                 let item = TokenStream::from_str(&f.item()).unwrap_or_default();

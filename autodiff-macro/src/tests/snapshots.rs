@@ -26,6 +26,22 @@ fn scalar_lecture_example() {
     ));
 }
 
+/// The lecture's circuit with its picture: `circuit_graph` runs the same sweeps as
+/// `circuit_fwd`, with a node added after each value and each gradient given before its
+/// pullbacks.
+#[test]
+fn scalar_lecture_example_with_graph() {
+    insta::assert_snapshot!(pretty(
+        quote!(graph),
+        quote! {
+            pub fn circuit(x: f64, y: f64, z: f64) -> f64 {
+                let q = x + y;
+                q * z
+            }
+        }
+    ));
+}
+
 /// The lecture's two-layer loss with the data as constants: the reverse sweep has one
 /// product per weight gradient and one for the hidden layer's adjoint, none for `x`.
 #[test]
@@ -152,6 +168,45 @@ fn parts_in_a_loop() {
                     s += 100.0 * a * a + b * b;
                 }
                 s
+            }
+        }
+    ));
+}
+
+/// A vector built in a loop, one element written and one compound-written per iteration: the
+/// forward sweep moves the carried vector into each write (no copy), the record keeps only
+/// the writes' handles (where the element is), and the reverse sweep hands the one adjoint
+/// of the vector from write to write.
+#[test]
+fn writes_in_a_loop() {
+    insta::assert_snapshot!(pretty(
+        quote!(),
+        quote! {
+            fn build(x: &DVector<f64>) -> f64 {
+                let mut y = DVector::zeros(x.len());
+                for i in 0..x.len() {
+                    y[i] = x[i] * 2.0;
+                    y[i] += x[i];
+                }
+                y.sum()
+            }
+        }
+    ));
+}
+
+/// Rows and columns written, an element compound-written, and `from_element` of a
+/// differentiable element: each write's handle is all the reverse sweep keeps of it.
+#[test]
+fn writes_of_rows_columns_and_fill() {
+    insta::assert_snapshot!(pretty(
+        quote!(),
+        quote! {
+            fn assemble(r: &RowDVector<f64>, c: &DVector<f64>, s: f64) -> DMatrix<f64> {
+                let mut m = DMatrix::from_element(2, 2, s);
+                m.set_row(0, r);
+                m.set_column(1, &(c * 2.0));
+                m[(1, 0)] *= s;
+                m
             }
         }
     ));

@@ -86,3 +86,4 @@ pub mod reads;
 pub mod reduce;
 pub mod softmax;
 pub mod unary;
+pub mod writes;

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 mod exprs;
 mod loops;
+mod parts;
 
 /// Functions whose bodies stay below this magnitude bound are left alone; larger ones are
 /// squashed.
@@ -60,6 +61,8 @@ struct Gen<'a> {
     loop_conds: Vec<String>,
     /// The `&[f64]` parameters: names and lengths.
     data: Vec<(String, usize)>,
+    /// Whether parts of values are generated (SPEC §7): elements, views, built matrices.
+    parts: bool,
 }
 
 impl<'a> Gen<'a> {
@@ -249,6 +252,9 @@ impl<'a> Gen<'a> {
     }
 
     fn statement(&mut self, ret: Ty, nested: bool) {
+        if self.parts && self.rng.chance(0.25) {
+            return self.build_statement(ret);
+        }
         if self.loops && self.loop_depth < 2 {
             let p = if self.loop_depth == 0 { 0.3 } else { 0.12 };
             if self.rng.chance(p) {
@@ -551,6 +557,7 @@ pub(super) fn body(
     ret: Ty,
     statements: usize,
     loops: bool,
+    parts: bool,
 ) -> String {
     let mut gen = Gen {
         rng,
@@ -569,6 +576,7 @@ pub(super) fn body(
         loop_scalars: Vec::new(),
         loop_conds: Vec::new(),
         data: Vec::new(),
+        parts,
     };
     for p in params {
         match p {
@@ -602,8 +610,16 @@ pub(super) fn body(
     } else {
         usize::MAX
     };
+    // With parts, one statement at least builds a matrix by parts.
+    let built = if parts {
+        gen.rng.below(statements.max(1))
+    } else {
+        usize::MAX
+    };
     for i in 0..statements {
-        if i == looped {
+        if i == built {
+            gen.build_statement(ret);
+        } else if i == looped {
             gen.loop_statement(ret, false);
         } else {
             gen.statement(ret, false);

@@ -1,7 +1,9 @@
 //! A seeded generator of random well-formed functions of the stage-1 `#[differentiate]`
 //! language (SPEC §3, §4): scalars, dynamic and static matrices, every operator, method and
 //! free function, `let mut` with reassignment and compound assignment, shadowing, nested
-//! blocks, branches, `map` closures with captures, and calls between generated functions.
+//! blocks, branches, `map` closures with captures, and calls between generated functions;
+//! then functions with loops (SPEC §6, `body/loops.rs`) and functions that read parts of
+//! values and build matrices by parts (SPEC §7, `body/parts.rs`).
 //!
 //! Methods go on the receivers nalgebra gives them to, so that the primal compiles and means
 //! what rustc makes of it: on a matrix, `transpose component_mul component_div sum mean
@@ -24,7 +26,7 @@
 mod body;
 mod test_file;
 
-pub use test_file::{differential_file, DIFFERENTIAL_SEED, LOOP_SEED};
+pub use test_file::{differential_file, DIFFERENTIAL_SEED, LOOP_SEED, PARTS_SEED};
 
 /// SplitMix64: small, fast, and the same everywhere.
 pub struct Rng(u64);
@@ -281,7 +283,7 @@ pub fn function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
 
 /// One random function with `statements` top-level statements before its result.
 pub fn function_with(rng: &mut Rng, name: String, callees: &[GenFn], statements: usize) -> GenFn {
-    generate(rng, name, callees, statements, false)
+    generate(rng, name, callees, statements, false, false)
 }
 
 /// One random function with at least one loop (SPEC §6) among its statements, and loops
@@ -289,7 +291,15 @@ pub fn function_with(rng: &mut Rng, name: String, callees: &[GenFn], statements:
 /// `break`/`continue` under `if`, nested loops, carried scalars and matrices.
 pub fn loop_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
     let statements = rng.range(1, 5);
-    generate(rng, name, callees, statements, true)
+    generate(rng, name, callees, statements, true, false)
+}
+
+/// One random function with loops that reads parts of values and builds values by parts
+/// (SPEC §7): elements and views read, a matrix written element by element (in a loop, often
+/// a recurrence), by compound writes, rows and columns, then read.
+pub fn parts_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
+    let statements = rng.range(2, 5);
+    generate(rng, name, callees, statements, true, true)
 }
 
 fn generate(
@@ -298,6 +308,7 @@ fn generate(
     callees: &[GenFn],
     statements: usize,
     loops: bool,
+    parts: bool,
 ) -> GenFn {
     let (params, shapes, needs_wrt) = params(rng, loops);
     let ret = if shapes.is_empty() || rng.chance(0.6) {
@@ -305,7 +316,7 @@ fn generate(
     } else {
         *rng.pick(&shapes)
     };
-    let body = body::body(rng, callees, &params, ret, statements, loops);
+    let body = body::body(rng, callees, &params, ret, statements, loops, parts);
     let args = attribute_args(rng, &params, needs_wrt);
     let vis = *rng.pick(&["", "", "pub ", "pub(crate) "]);
     let doc = rng.chance(0.3);
@@ -472,6 +483,18 @@ pub fn loop_program(seed: u64, count: usize, callees: &[GenFn]) -> Vec<GenFn> {
     let mut out: Vec<GenFn> = callees.to_vec();
     for i in 0..count {
         let f = loop_function(&mut rng, format!("l{i:03}"), &out);
+        out.push(f);
+    }
+    out.split_off(callees.len())
+}
+
+/// `count` functions reading and building parts of values, each calling functions among
+/// `callees` and earlier ones.
+pub fn parts_program(seed: u64, count: usize, callees: &[GenFn]) -> Vec<GenFn> {
+    let mut rng = Rng::new(seed);
+    let mut out: Vec<GenFn> = callees.to_vec();
+    for i in 0..count {
+        let f = parts_function(&mut rng, format!("p{i:03}"), &out);
         out.push(f);
     }
     out.split_off(callees.len())

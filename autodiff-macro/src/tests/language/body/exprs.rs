@@ -149,6 +149,11 @@ impl Gen<'_> {
     }
 
     pub(super) fn scalar(&mut self, depth: u32) -> Ex {
+        if self.parts && self.rng.chance(0.15) {
+            if let Some(e) = self.element_read() {
+                return e;
+            }
+        }
         if depth == 0 || self.rng.chance(0.15) {
             return self.scalar_atom(false);
         }
@@ -533,6 +538,11 @@ impl Gen<'_> {
     }
 
     pub(super) fn matrix(&mut self, ty: Ty, depth: u32) -> Ex {
+        if self.parts && self.rng.chance(0.15) {
+            if let Some(e) = self.view_of(ty) {
+                return e;
+            }
+        }
         if depth == 0 || self.rng.chance(0.2) {
             return self.matrix_atom(ty);
         }
