@@ -168,6 +168,7 @@ fn differentiate(
     let (mut body, _names) = lowerer.body(&block);
     if graph {
         reject_control_flow_in_graph(&body, &mut errors);
+        reject_structured_in_graph(sig, &mut errors);
     }
     errors.finish()?;
 
@@ -189,6 +190,19 @@ fn differentiate(
         krate,
         graph,
     })
+}
+
+/// `graph` draws scalars and matrices: a structured or collection parameter, whose value is
+/// neither, is rejected at its type.
+fn reject_structured_in_graph(sig: &signature::Signature, errors: &mut Errors) {
+    for p in sig
+        .params
+        .iter()
+        .filter(|p| p.differentiable && (p.structured || p.collection))
+    {
+        let name = &p.ident;
+        errors.push(&p.ty, format!("`graph` draws scalar and matrix parameters, not `{name}`, a struct or a collection of them: draw a function that takes the values it reads as parameters of its own, or leave `{name}` out of `wrt(..)`"));
+    }
 }
 
 /// `graph` draws each value once: a branch or a loop, whose values differ from call to call
