@@ -187,6 +187,7 @@ fn emit(
     };
     let add = each("add_scaled", &|i| quote!(&mut self.#i, alpha, &g.#i));
     let count = each("scalar_count", &|i| quote!(&self.#i));
+    let give_back = each("give_back", &|i| quote!(self.#i));
     let visit = each("for_each_leaf", &|i| quote!(&self.#i, f));
     let visit_mut = each("for_each_leaf_mut", &|i| quote!(&mut self.#i, f));
     let zip = each("zip_leaves_mut", &|i| quote!(&mut self.#i, &other.#i, f));
@@ -209,6 +210,9 @@ fn emit(
             }
             fn add_scaled(&mut self, alpha: Self::Scalar, g: &Self) {
                 #(#add;)*
+            }
+            fn give_back(self) {
+                #(#give_back;)*
             }
             fn scalar_count(&self) -> usize {
                 0 #(+ #count)*

@@ -3,6 +3,7 @@
 //! optimizers and gradient checking need written once against it.
 
 use crate::real::Real;
+use crate::value::Value;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
 /// A tree of differentiable values: `f32`, `f64`, an owned nalgebra matrix or vector
@@ -79,6 +80,14 @@ pub trait Parameters: Clone {
     /// Calls `f` with each leaf of `self`, mutably, beside the same leaf of `other`. Panics
     /// when a shape or a length differs.
     fn zip_leaves_mut(&mut self, other: &Self, f: &mut ZipLeaves<'_, Self::Scalar>);
+    /// Gives every leaf's storage back to the pool of [`crate::buffers`], for the next
+    /// gradient to reuse (what a training loop does with a gradient once the optimizer has
+    /// read it); scalars and static matrices are simply dropped.
+    fn give_back(self)
+    where
+        Self: Sized,
+    {
+    }
     /// Calls `f` with each leaf's path below `path` (`.w1`, `.layers[2].b`; `path` itself
     /// for a leaf) and its `(rows, columns)`, in the order of the leaves: for reports.
     fn describe_leaves(&self, path: &mut String, f: &mut dyn FnMut(&str, (usize, usize)));
@@ -137,8 +146,11 @@ where
 {
     type Scalar = T;
     fn zeros_like(&self) -> Self {
-        let (r, c) = self.shape_generic();
-        OMatrix::zeros_generic(r, c)
+        // From the pool, as every gradient the generated code makes.
+        <Self as Value>::zeros(self.shape_generic())
+    }
+    fn give_back(self) {
+        <Self as Value>::recycle(self)
     }
     fn placeholder_like(&self) -> Self {
         <Self as crate::value::Value>::placeholder()
@@ -177,6 +189,9 @@ impl<P: Parameters> Parameters for Vec<P> {
     }
     fn placeholder_like(&self) -> Self {
         Vec::new()
+    }
+    fn give_back(self) {
+        self.into_iter().for_each(P::give_back);
     }
     #[track_caller]
     fn add_scaled(&mut self, alpha: P::Scalar, g: &Self) {
