@@ -128,3 +128,41 @@ fn a_matrix_function_agrees_with_its_gradient() {
     assert_eq!(call.label, "scaled_norm(&h, c)");
     assert!(graph.to_svg().contains("4×2"));
 }
+
+/// A vector built element by element, then read: each write is a node, and the gradients
+/// on the inputs are the gradient function's.
+#[differentiate(graph)]
+fn built(x: f64, y: f64) -> f64 {
+    let mut v = DVector::zeros(2);
+    v[0] = x * y;
+    v[1] = x + 1.0;
+    v.norm_squared() + v[0]
+}
+
+#[test]
+fn writes_and_reads_of_parts_are_nodes() {
+    let graph = built_graph(1.5, -2.0);
+    let (value, grad) = built_grad(1.5, -2.0);
+    assert_eq!(graph.nodes()[graph.output()].value.as_scalar(), Some(value));
+    assert_eq!(scalar(&graph, "x").1, Some(grad.x));
+    assert_eq!(scalar(&graph, "y").1, Some(grad.y));
+    let product = graph.node("x * y").expect("the product");
+    assert_eq!(
+        product.gradient.as_ref().and_then(|g| g.as_scalar()),
+        Some(2.0 * -3.0 + 1.0)
+    );
+    let written = [
+        "v[0] = ..",
+        "v[1] = ..",
+        "v.norm_squared()",
+        "v[0]",
+        ".. + ..",
+    ];
+    for label in written {
+        assert!(
+            graph.node(label).is_some(),
+            "no node {label}: {:?}",
+            labels(&graph)
+        );
+    }
+}

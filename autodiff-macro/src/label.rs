@@ -18,10 +18,10 @@ enum Last {
     Prefix,
 }
 
-/// The expression's text on one line.
-pub fn text(expr: &syn::Expr) -> String {
+/// The code's text on one line.
+pub fn text(code: &impl ToTokens) -> String {
     let mut out = String::new();
-    print(expr.to_token_stream(), &mut out);
+    print(code.to_token_stream(), &mut out);
     out
 }
 
@@ -106,7 +106,7 @@ mod tests {
     use super::text;
 
     fn of(code: &str) -> String {
-        text(&syn::parse_str(code).unwrap())
+        text(&syn::parse_str::<syn::Expr>(code).unwrap())
     }
 
     #[test]
@@ -121,5 +121,6 @@ mod tests {
         assert_eq!(of("x.powi(2) * -y"), "x.powi(2) * -y");
         assert_eq!(of("(x * w).map(|s| s.tanh())"), "(x * w).map(|s| s.tanh())");
         assert_eq!(of("a | b"), "a | b");
+        assert_eq!(of("v[0] += x*y"), "v[0] += x * y");
     }
 }

@@ -465,13 +465,18 @@ impl<'e> Lowerer<'e> {
     pub fn expr(&mut self, e: &syn::Expr) -> Value {
         let first_new = self.vars.len();
         let value = self.expr_value(e);
-        if let Some(labels) = &mut self.labels {
-            // The innermost expression that computed the value names it: `(x + y)` is `x + y`.
-            if let Some(v) = value.operand.var().filter(|&v| v >= first_new) {
-                labels.entry(v).or_insert_with(|| crate::label::text(e));
-            }
+        // The innermost expression that computed the value names it: `(x + y)` is `x + y`.
+        if value.operand.var().is_some_and(|v| v >= first_new) {
+            self.label(&value, e);
         }
         value
+    }
+
+    /// Names a value by the user's code that computed it, when labels are kept.
+    fn label(&mut self, value: &Value, code: &impl quote::ToTokens) {
+        if let (Some(labels), Some(v)) = (&mut self.labels, value.operand.var()) {
+            labels.entry(v).or_insert_with(|| crate::label::text(code));
+        }
     }
 
     fn expr_value(&mut self, e: &syn::Expr) -> Value {

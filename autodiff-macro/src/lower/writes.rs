@@ -95,6 +95,7 @@ impl Lowerer<'_> {
             vec![index],
             span,
         );
+        self.label(&written, whole);
         self.assign(&ix.expr, written, before);
     }
 
@@ -119,6 +120,7 @@ impl Lowerer<'_> {
         let at = self.const_arg(at);
         let value = self.expr(part);
         let written = self.op(def, vec![target.operand, value.operand], vec![at], m.span());
+        self.label(&written, m);
         self.assign(&m.receiver, written, before);
     }
 
