@@ -35,19 +35,22 @@ pub use autodiff_runtime::linalg;
 /// Networks built on `#[differentiate]`: layers, losses and the `Mlp` (`nn`), initialisation
 /// (`init`), optimizers (`optim`), data sets and minibatches (`data`), the training loop
 /// (`train`) and gradient checking (`gradcheck`).
-pub use autodiff_runtime::{buffers, data, gradcheck, init, nn, optim, parallel, train};
+pub use autodiff_runtime::{buffers, data, gradcheck, init, nn, optim, parallel, params, train};
 pub use nalgebra;
 
 /// Everything a differentiated function needs: the attribute, nalgebra's matrix types and
 /// the free functions with derivative rules (their derivatives are listed with the
-/// attribute, [`differentiate`]). It brings no trait into scope, so a glob import
-/// never changes what ordinary nalgebra code means.
+/// attribute, [`differentiate`]), and `Parameters` (the trait of structured parameters and
+/// its derive). The one trait it brings into scope, `Parameters`, has no method named like
+/// one of nalgebra's, so a glob import never changes what ordinary nalgebra code means.
 pub mod prelude {
     pub use autodiff_macro::differentiate;
     pub use autodiff_runtime::functions::{
         add_bias, elu, leaky_relu, log_softmax, maxout, relu, sigmoid, softmax,
         softmax_cross_entropy, square, svm_loss, tanh,
     };
+    /// The trait of structured parameters and its derive, `#[derive(Parameters)]`.
+    pub use autodiff_runtime::Parameters;
     pub use nalgebra::{DMatrix, DVector, Matrix, RowDVector, SMatrix, SVector};
 }
 

@@ -377,3 +377,101 @@ fn sharded_steps_reuse_every_threads_buffers() {
     }
     autodiff::linalg::set_max_threads(1);
 }
+
+/// The optimizers' `update` on a `#[derive(Parameters)]` struct: the first step allocates
+/// the optimizer's state, every later step allocates nothing at all.
+#[test]
+fn optimizers_update_structured_parameters_without_allocating() {
+    use autodiff::optim::{Adam, Momentum};
+    use autodiff::prelude::*;
+    // The counter sees every thread's allocations while it measures.
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+
+    #[derive(Parameters, Clone, Debug, PartialEq)]
+    struct Net {
+        w: DMatrix<f64>,
+        b: RowDVector<f64>,
+        layers: Vec<SMatrix<f64, 3, 3>>,
+        #[parameters(skip)]
+        name: String,
+    }
+
+    let mut p = Net {
+        w: DMatrix::from_element(20, 30, 0.5),
+        b: RowDVector::from_element(30, -0.5),
+        layers: vec![SMatrix::from_element(1.0); 3],
+        name: "net".into(),
+    };
+    let mut g = p.zeros_like();
+    g.w.fill(0.25);
+    g.layers[2].fill(-1.0);
+    fn run(name: &str, optimizer: &mut impl Optimizer, p: &mut Net, g: &Net) {
+        let counts: Vec<AllocationInfo> =
+            (0..4).map(|_| measure(|| optimizer.update(p, g))).collect();
+        println!(
+            "{name}: allocations per update {:?}",
+            counts.iter().map(|c| c.count_total).collect::<Vec<_>>()
+        );
+        for (i, c) in counts.iter().enumerate().skip(1) {
+            assert_eq!(c.count_total, 0, "{name}: update {i} allocated: {c:?}");
+        }
+    }
+    run("Sgd", &mut Sgd::new(0.1), &mut p, &g);
+    let mut momentum = Momentum::new(0.1, 0.9);
+    run("Momentum", &mut momentum, &mut p, &g);
+    let mut adam = Adam::new(0.1);
+    run("Adam", &mut adam, &mut p, &g);
+    // The first Momentum and Adam steps allocate their state: the counter sees allocations.
+    let mut fresh = Adam::new(0.1);
+    assert!(measure(|| fresh.update(&mut p, &g)).count_total > 0);
+    assert_eq!(p.name, "net");
+}
+
+/// Training steps of a loss whose weights are a `#[derive(Parameters)]` struct with `Vec`
+/// fields read in a loop: after the warm-up, the gradient's matrices all come from the pool
+/// (each element read, each adjoint, the gradient itself, given back after the update) and
+/// memory does not grow.
+#[test]
+fn structured_parameters_reuse_the_pool_step_after_step() {
+    use autodiff::optim::Adam;
+    use autodiff::prelude::*;
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    autodiff::linalg::set_max_threads(1);
+    buffers::release();
+
+    #[derive(Parameters, Clone, Debug, PartialEq)]
+    pub struct Deep {
+        layers: Vec<DMatrix<f64>>,
+        biases: Vec<RowDVector<f64>>,
+        head: DMatrix<f64>,
+    }
+
+    #[differentiate(wrt(p))]
+    fn deep_loss(x: &DMatrix<f64>, labels: &[usize], p: &Deep) -> f64 {
+        let mut h = relu(add_bias(x * &p.layers[0], &p.biases[0]));
+        for i in 1..p.layers.len() {
+            h = relu(add_bias(&h * &p.layers[i], &p.biases[i]));
+        }
+        softmax_cross_entropy(&h * &p.head, labels)
+    }
+
+    let mut rng = autodiff::init::seeded_rng(4);
+    let data = autodiff::data::spiral(50, 3, &mut rng);
+    let he = autodiff::init::Init::He;
+    let mut p = Deep {
+        layers: vec![he.weights(2, 32, &mut rng), he.weights(32, 32, &mut rng)],
+        biases: vec![RowDVector::zeros(32), RowDVector::zeros(32)],
+        head: he.weights(32, 3, &mut rng),
+    };
+    let mut adam = Adam::new(1e-2);
+    let (first, _) = deep_loss_grad(&data.x, &data.labels, &p);
+    let measured = steps(|| {
+        let (_, grad) = deep_loss_grad(&data.x, &data.labels, &p);
+        adam.update(&mut p, &grad.p);
+        grad.p.give_back();
+    });
+    report("Deep (Vec fields), Adam", &measured);
+    assert_steady("Deep", &measured);
+    let (last, _) = deep_loss_grad(&data.x, &data.labels, &p);
+    assert!(last < first, "the loss went down: {first} → {last}");
+}

@@ -10,6 +10,7 @@ mod graph;
 pub mod outline;
 mod reverse;
 
+use crate::fields::Leaf;
 use crate::ir::*;
 use crate::plan::{Plan, Tape};
 use crate::signature::Signature;
@@ -30,6 +31,8 @@ pub struct Function<'a> {
     pub plan: &'a Plan<'a>,
     /// The variable of each parameter, in order.
     pub param_vars: &'a [VarId],
+    /// The fields read of structured parameters, each with its variable.
+    pub leaves: &'a [(Leaf, VarId)],
     pub krate: TokenStream,
     /// Whether `NAME_graph` is generated too (`#[differentiate(graph)]`).
     pub graph: bool,
@@ -102,6 +105,8 @@ fn sweeps(f: &Function, graph: Option<&Hooks>) -> Sweeps {
         lent_shapes,
     } = gradient(f, &code);
     let unlend = unlend(f.sig);
+    let leaves = bind_leaves(f);
+    let (owned, reborrowed) = owned_collections(f.sig);
     let fn_name = &f.item.sig.ident;
     let grad_ty = outline::grad_ty(fn_name);
     let span = crate::rename::at(fn_name.span());
@@ -109,6 +114,8 @@ fn sweeps(f: &Function, graph: Option<&Hooks>) -> Sweeps {
     Sweeps {
         forward: quote_spanned! {span=>
             #alias
+            #(#owned)*
+            #(#leaves)*
             #(#shapes)*
             #forward_body
             let __ad_value = #value;
@@ -119,6 +126,8 @@ fn sweeps(f: &Function, graph: Option<&Hooks>) -> Sweeps {
             // function calls this one with constants).
             let [#(#flags),*] = __ad_wanted;
             #(#unlend)*
+            #(#reborrowed)*
+            #(#leaves)*
             #(#lent_shapes)*
             #sweep
             #grad_ty { #(#values,)* }
@@ -168,11 +177,29 @@ fn gradient(f: &Function, code: &Code) -> Gradient {
         shapes: Vec::new(),
         lent_shapes: Vec::new(),
     };
-    for (p, &v) in f.sig.params.iter().zip(f.param_vars) {
+    for (index, (p, &v)) in f.sig.params.iter().zip(f.param_vars).enumerate() {
         if !p.differentiable {
             continue;
         }
         let ident = &p.ident;
+        if p.collection {
+            let value = collection_gradient(f, code, v);
+            let flag = want_flag(ident);
+            let unwanted = quote!(::std::vec::Vec::new());
+            out.values
+                .push(quote!(#ident: if #flag { #value } else { #unwanted }));
+            continue;
+        }
+        if p.structured {
+            let value = structured_gradient(f, code, index);
+            let (flag, krate) = (want_flag(ident), &f.krate);
+            let owned = &p.owned;
+            let unwanted =
+                quote!(<#owned as #krate::__private::Parameters>::placeholder_like(&#ident));
+            out.values
+                .push(quote!(#ident: if #flag { #value } else { #unwanted }));
+            continue;
+        }
         let var = &f.body.vars[v];
         let d = code.adjoint(v);
         let value = if var.active() && f.plan.reached.contains(&v) {
@@ -209,6 +236,125 @@ fn gradient(f: &Function, code: &Code) -> Gradient {
         out.values.push(quote!(#ident: #value));
     }
     out
+}
+
+/// A collection taken by value (`ws: Vec<M>`) is moved into a binding of its own that the
+/// reverse sweep captures, and both sweeps read it through a reference of the parameter's
+/// name: `let __ad_owned_ws = ws; let ws = &__ad_owned_ws;` in the forward sweep, the second
+/// again in the reverse sweep.
+fn owned_collections(sig: &Signature) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    sig.params
+        .iter()
+        .filter(|p| p.collection && p.refs == 0)
+        .map(|p| {
+            let (name, owned) = (&p.ident, format_ident!("__ad_owned_{}", p.ident));
+            let reborrow = quote!(let #name = &#owned;);
+            (quote!(let #owned = #name; #reborrow), reborrow)
+        })
+        .unzip()
+}
+
+/// `let p__w1 = &p.w1;` for each field read of a structured parameter: both sweeps start
+/// with these, so that a leaf is a borrowed value like a parameter taken by reference.
+fn bind_leaves(f: &Function) -> Vec<TokenStream> {
+    f.leaves
+        .iter()
+        .filter_map(|(leaf, _)| {
+            let param = &f.sig.params.get(leaf.param)?.ident;
+            let (ident, borrow) = (&leaf.ident, leaf.borrow(param));
+            Some(quote!(let #ident = #borrow;))
+        })
+        .collect()
+}
+
+/// The gradient of a structured parameter, of its own type: zeros of its structure, but for
+/// the fields read, which take their leaves' adjoints (`g.w1 = …; g.inner = zeros but b;
+/// g.inner.b = …;`).
+fn structured_gradient(f: &Function, code: &Code, index: usize) -> TokenStream {
+    let (param, owned) = (&f.sig.params[index].ident, &f.sig.params[index].owned);
+    let leaves: Vec<(&[syn::Ident], TokenStream)> = f
+        .leaves
+        .iter()
+        // A leaf the result does not depend on (a constant field read in a condition) keeps
+        // the zeros, or the copy of a skipped field, that `zeros_except` gives it.
+        .filter(|(leaf, v)| leaf.param == index && f.body.vars[*v].active())
+        .map(|(leaf, v)| (leaf.path.as_slice(), leaf_gradient(f, code, leaf, *v)))
+        .collect();
+    let krate = &f.krate;
+    let trait_ = quote!(#krate::__private::Parameters);
+    let mut stmts = Vec::new();
+    let taken = assemble(&trait_, param, &[], &leaves, &mut stmts);
+    quote!({
+        let mut __ad_g = <#owned as #trait_>::zeros_except(&#param, &[#(#taken),*]);
+        #(#stmts)*
+        __ad_g
+    })
+}
+
+/// The statements that fill the fields of the gradient below `prefix` from the leaves; returns
+/// the names of the fields at that level that they assign.
+fn assemble(
+    trait_: &TokenStream,
+    param: &syn::Ident,
+    prefix: &[syn::Ident],
+    leaves: &[(&[syn::Ident], TokenStream)],
+    stmts: &mut Vec<TokenStream>,
+) -> Vec<String> {
+    let mut children: Vec<&syn::Ident> = Vec::new();
+    for (path, _) in leaves {
+        if path.len() > prefix.len()
+            && path.starts_with(prefix)
+            && !children.contains(&&path[prefix.len()])
+        {
+            children.push(&path[prefix.len()]);
+        }
+    }
+    for &child in &children {
+        let mut sub = prefix.to_vec();
+        sub.push(child.clone());
+        match leaves.iter().find(|(path, _)| *path == sub.as_slice()) {
+            Some((_, value)) => stmts.push(quote!(__ad_g #(.#sub)* = #value;)),
+            None => {
+                let mut inner = Vec::new();
+                let taken = assemble(trait_, param, &sub, leaves, &mut inner);
+                stmts.push(quote!(__ad_g #(.#sub)* = #trait_::zeros_except(&#param #(.#sub)*, &[#(#taken),*]);));
+                stmts.extend(inner);
+            }
+        }
+    }
+    children
+        .iter()
+        .map(|c| syn::ext::IdentExt::unraw(*c).to_string())
+        .collect()
+}
+
+/// The adjoint of an active leaf as its gradient: the adjoint when the sweep reached it, zeros
+/// of the leaf's shape otherwise.
+fn leaf_gradient(f: &Function, code: &Code, leaf: &Leaf, v: VarId) -> TokenStream {
+    let rules = &code.rules;
+    let d = code.adjoint(v);
+    let ident = &leaf.ident;
+    if f.plan.reached.contains(&v) {
+        quote!(#rules::finish_reached(#d))
+    } else {
+        quote!(#rules::finish_like(#d, #ident))
+    }
+}
+
+/// The gradient of a collection parameter (`ws: &[M]`): its adjoint, or zeros of its lengths
+/// and shapes.
+fn collection_gradient(f: &Function, code: &Code, v: VarId) -> TokenStream {
+    let rules = &code.rules;
+    let ident = &f.body.vars[v].name;
+    if !f.body.vars[v].active() {
+        return quote!(#rules::finish_items(::core::option::Option::None, #ident));
+    }
+    let d = code.adjoint(v);
+    if f.plan.reached.contains(&v) {
+        quote!(#rules::finish_reached(#d))
+    } else {
+        quote!(#rules::finish_items(#d, #ident))
+    }
 }
 
 /// `let x: &T = &*__ad_lent_x;` for each `Lent` parameter: the plain references the reverse

@@ -11,7 +11,7 @@ use crate::emit::{self, outline, Function};
 use crate::errors::Errors;
 use crate::lower::Lowerer;
 use crate::names::Names;
-use crate::{analyse, rename, signature};
+use crate::{analyse, fields, rename, signature};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 
@@ -135,19 +135,40 @@ fn differentiate(
 ) -> syn::Result<TokenStream> {
     let mut mentioned = std::collections::HashSet::new();
     rename::mentioned_idents(func.to_token_stream(), &mut mentioned);
+    let (block, leaves) = fields::rewrite(&func.block, sig, &mut errors);
     let mut lowerer = Lowerer::new(Names::new(mentioned), &mut errors);
     let param_vars: Vec<_> = sig
         .params
         .iter()
         .enumerate()
-        .map(|(i, p)| lowerer.param(&p.ident, i, p.refs, p.differentiable))
+        // A structured parameter is read through its leaves only: the value itself is a
+        // constant that carries no adjoint.
+        // A collection taken by value is read through a reference to it (`emit::owned_collections`).
+        .map(|(i, p)| {
+            let refs = if p.collection { 1 } else { p.refs };
+            lowerer.param(&p.ident, i, refs, p.differentiable && !p.structured)
+        })
+        .collect();
+    let leaf_vars: Vec<_> = leaves
+        .iter()
+        .map(|l| lowerer.param(&l.ident, l.param, 1, true))
+        .collect();
+    let collections = sig
+        .params
+        .iter()
+        .zip(&param_vars)
+        .filter(|(p, _)| p.collection);
+    lowerer.items = collections
+        .map(|(_, &v)| v)
+        .chain(leaf_vars.iter().copied())
         .collect();
     if graph {
         lowerer.keep_labels();
     }
-    let (mut body, _names) = lowerer.body(&func.block);
+    let (mut body, _names) = lowerer.body(&block);
     if graph {
         reject_control_flow_in_graph(&body, &mut errors);
+        reject_structured_in_graph(sig, &mut errors);
     }
     errors.finish()?;
 
@@ -157,16 +178,31 @@ fn differentiate(
         all: sig.differentiable(),
     };
     let lent = emit::lent(sig, &param_vars);
-    let plan = differentiate::function(&body, &param_vars, mask, &lent);
+    let inputs: Vec<_> = param_vars.iter().chain(&leaf_vars).copied().collect();
+    let plan = differentiate::function(&body, &inputs, mask, &lent);
     emit::items(&Function {
         item: func,
         sig,
         body: &body,
         plan: &plan,
         param_vars: &param_vars,
+        leaves: &leaves.into_iter().zip(leaf_vars).collect::<Vec<_>>(),
         krate,
         graph,
     })
+}
+
+/// `graph` draws scalars and matrices: a structured or collection parameter, whose value is
+/// neither, is rejected at its type.
+fn reject_structured_in_graph(sig: &signature::Signature, errors: &mut Errors) {
+    for p in sig
+        .params
+        .iter()
+        .filter(|p| p.differentiable && (p.structured || p.collection))
+    {
+        let name = &p.ident;
+        errors.push(&p.ty, format!("`graph` draws scalar and matrix parameters, not `{name}`, a struct or a collection of them: draw a function that takes the values it reads as parameters of its own, or leave `{name}` out of `wrt(..)`"));
+    }
 }
 
 /// `graph` draws each value once: a branch or a loop, whose values differ from call to call

@@ -7,10 +7,12 @@
 // `emit` prints the generated items.
 mod analyse;
 mod args;
+mod derive;
 mod differentiate;
 mod emit;
 mod errors;
 mod expand;
+mod fields;
 mod ir;
 mod label;
 mod lower;
@@ -33,4 +35,15 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(attr.into(), item.into()).into()
+}
+
+/// Derives the runtime's `Parameters` trait (zeros of the same structure, `p += α·g`, the
+/// number of scalars, every leaf as a slice) for a struct with named fields, each a scalar,
+/// a nalgebra matrix or vector, a `Vec` of those or another `Parameters` struct. A field
+/// marked `#[parameters(skip)]` may be of any `Clone` type: a constant, copied into zeros
+/// and gradients unchanged. `#[parameters(crate = path)]` on the struct names the path of
+/// the `autodiff` crate. See the trait's documentation in the runtime.
+#[proc_macro_derive(Parameters, attributes(parameters))]
+pub fn derive_parameters(item: TokenStream) -> TokenStream {
+    derive::derive(item.into()).into()
 }

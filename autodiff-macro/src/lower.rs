@@ -56,6 +56,9 @@ pub struct Lowerer<'e> {
     return_depth: usize,
     /// For each loop being lowered, innermost last: the scope that holds its exit flags.
     loops: Vec<usize>,
+    /// The collections and fields of `Parameters` structs (`ws: &[M]`, `p.layers`), whose
+    /// elements `ws[i]` reads by the rule `item`, which tells a `Vec` from a matrix by type.
+    pub items: std::collections::HashSet<VarId>,
     /// The source text of each value, for `NAME_graph`'s labels (kept only when asked for).
     labels: Option<HashMap<VarId, String>>,
 }
@@ -73,6 +76,7 @@ impl<'e> Lowerer<'e> {
             depth: 0,
             return_depth: 1,
             loops: Vec::new(),
+            items: std::collections::HashSet::new(),
             labels: None,
         }
     }

@@ -179,6 +179,10 @@ unary!(
 // each an owned matrix. The handle keeps where the part is and the source's shape; the
 // pullback adds the seed into that part of the source's adjoint and reads nothing else.
 unary!(ELEMENT, "element", [], 1);
+// `ws[i]` on a differentiable collection or a field of a `Parameters` struct (a `Vec` or a
+// matrix: the rule tells them apart by type); its pullback reads the source, whose lengths
+// and shapes the collection's adjoint takes.
+unary!(ITEM, "item", [Op(0)], 1);
 unary!(ROW, "part_row", [], 1);
 unary!(COLUMN, "part_column", [], 1);
 unary!(ROWS, "part_rows", [], 2);

@@ -10,21 +10,31 @@ pub struct Param {
     pub ident: syn::Ident,
     /// The type as written.
     pub ty: syn::Type,
-    /// The type without its reference: the type of the gradient field.
+    /// The type without its reference.
     pub owned: syn::Type,
+    /// The type of the gradient field: `owned`, but `Vec<M>` for a collection `&[M]`.
+    pub grad_ty: syn::Type,
     /// 1 for `&T`, 0 for `T`.
     pub refs: i32,
     pub differentiable: bool,
     /// Whether the type (without its reference) is a scalar or matrix type, which could be
     /// differentiated (whether or not `wrt(..)` lists it).
     pub value_type: bool,
+    /// Whether the parameter is a reference to a type of the user's own (`p: &Model`), taken
+    /// to be a `#[derive(Parameters)]` struct whose fields the body reads (`fields.rs`).
+    pub structured: bool,
+    /// Whether the parameter is a slice or `Vec` of scalars or matrices (`ws: &[DMatrix<f64>]`,
+    /// `ws: Vec<DMatrix<f64>>`), read by element (`ws[i]`); its gradient is a `Vec`. One taken
+    /// by value is borrowed by both sweeps from the one the reverse sweep owns.
+    pub collection: bool,
 }
 
 impl Param {
     /// Whether the reverse sweep takes the parameter as a `Lent` (a borrowed differentiable
-    /// parameter, which a caller may give instead of lending).
+    /// parameter, which a caller may give instead of lending). A structured parameter is
+    /// passed as the reference it is: its fields are read through it.
     pub fn lent(&self) -> bool {
-        self.refs == 1 && self.differentiable
+        self.refs == 1 && self.differentiable && !self.structured && !self.collection
     }
 }
 
@@ -192,13 +202,22 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
             other => (other.clone(), 0),
         };
         let can = is_scalar(&owned) || is_matrix(&owned);
+        let structured = refs == 1 && !can && own_type(&owned) && !holds_values(&owned);
+        let element = collection_element(&owned);
+        let grad_ty = match &element {
+            Some(m) => syn::parse_quote!(::std::vec::Vec<#m>),
+            None => owned.clone(),
+        };
         out.push(Param {
             ident,
             ty: (*typed.ty).clone(),
             owned,
+            grad_ty,
             refs,
-            differentiable: can,
+            differentiable: can || structured || element.is_some(),
             value_type: can,
+            structured,
+            collection: element.is_some(),
         });
     }
     if args.wrt.is_none() {
@@ -240,9 +259,15 @@ fn apply_wrt(wrt: &[syn::Ident], out: &mut [Param], errors: &mut Errors) {
                     ),
                 );
             }
-            Some(p) if !(is_scalar(&p.owned) || is_matrix(&p.owned)) => {
+            // A struct of the user's own taken by value is a constant unless `wrt(..)` names it
+            // (an enum such as an activation is passed that way).
+            Some(p) if p.refs == 0 && own_type(&p.owned) && !holds_values(&p.owned) => {
+                p.structured = true;
+                p.differentiable = true;
+            }
+            Some(p) if !(p.value_type || p.structured || p.collection) => {
                 let ty = &p.owned;
-                errors.push(name, format!("`{name}` has type `{}`, which cannot be differentiated: `wrt(..)` takes `f64`, `f32` or nalgebra matrix parameters", quote::quote!(#ty)));
+                errors.push(name, format!("`{name}` has type `{}`, which cannot be differentiated: `wrt(..)` takes `f64`, `f32`, nalgebra matrices and vectors, and `#[derive(Parameters)]` structs", quote::quote!(#ty)));
             }
             Some(p) => p.differentiable = true,
         }
@@ -250,25 +275,42 @@ fn apply_wrt(wrt: &[syn::Ident], out: &mut [Param], errors: &mut Errors) {
 }
 
 /// Why a parameter that is differentiable by default (no `wrt(..)`) has a type the macro
-/// cannot differentiate: values inside another type (`&[DMatrix<f64>]`, `Vec<f64>`), or a
-/// reference to a type of the user's own, which may hold matrices the macro cannot see.
+/// cannot differentiate: values inside another type (`&[DMatrix<f64>]`, `Vec<f64>`).
 fn unsupported(p: &Param) -> Option<String> {
-    if p.value_type {
+    if p.value_type || p.structured || p.collection {
         return None;
     }
     let name = &p.ident;
-    let what = if holds_values(&p.owned) {
-        "holds scalars or matrices inside another type, which cannot be differentiated yet"
-    } else if p.refs >= 1 && own_type(&p.owned) {
-        "is a reference to a type of your own, which cannot be differentiated yet (the macro cannot see what it holds)"
-    } else {
+    if !holds_values(&p.owned) {
         return None;
-    };
+    }
     Some(format!(
-        "`{name}` {what}; differentiable parameters are `f64`, `f32` and nalgebra matrices and \
-         vectors, by value or by `&`: pass each one to differentiate as a parameter of its own, \
-         or keep `{name}` a constant by listing the parameters to differentiate in `wrt(..)`"
+        "`{name}` holds scalars or matrices inside another type, which cannot be differentiated \
+         yet; differentiable parameters are `f64`, `f32`, nalgebra matrices and vectors (by \
+         value or by `&`), slices of those (`ws: &[DMatrix<f64>]`) and references to \
+         `#[derive(Parameters)]` structs (`p: &Model`): put the values in such a struct or \
+         pass each one as a parameter of its own, or keep `{name}` a constant by listing the \
+         parameters to differentiate in `wrt(..)`"
     ))
+}
+
+/// `M` of a slice `[M]` or a `Vec<M>` whose elements are scalars or matrices.
+fn collection_element(ty: &syn::Type) -> Option<syn::Type> {
+    let element = match ungrouped(ty) {
+        syn::Type::Slice(s) => (*s.elem).clone(),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            match (last.ident == "Vec", args.args.first(), args.args.len()) {
+                (true, Some(syn::GenericArgument::Type(m)), 1) => m.clone(),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    (is_scalar(&element) || is_matrix(&element)).then_some(element)
 }
 
 /// Whether `ty` mentions `f32`, `f64` or a nalgebra matrix type anywhere inside it.

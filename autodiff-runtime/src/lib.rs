@@ -17,16 +17,19 @@ pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod parallel;
+pub mod params;
 pub mod real;
 mod simd;
 pub mod stats;
 pub mod train;
 pub mod value;
 
+pub use autodiff_macro::Parameters;
 pub use functions::{
     add_bias, elu, leaky_relu, log_softmax, maxout, relu, sigmoid, softmax, softmax_cross_entropy,
     square, svm_loss, tanh,
 };
+pub use params::Parameters;
 pub use real::Real;
 pub use value::{Arg, Value};
 
@@ -35,6 +38,7 @@ pub use value::{Arg, Value};
 pub mod __private {
     /// What `NAME_graph` fills.
     pub use crate::graph::{Builder as GraphBuilder, NodeKind as GraphNodeKind};
+    pub use crate::params::{describe_field, Parameters, ZipLeaves};
     /// The rules, flat, as the macro names them.
     pub mod rules {
         pub use crate::ops::activation::*;
@@ -46,6 +50,7 @@ pub mod __private {
         pub use crate::ops::exp::*;
         pub use crate::ops::extremes::*;
         pub use crate::ops::inverse::*;
+        pub use crate::ops::items::*;
         pub use crate::ops::kronecker::*;
         pub use crate::ops::loss::*;
         pub use crate::ops::map::*;

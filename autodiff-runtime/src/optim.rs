@@ -1,7 +1,9 @@
 //! Optimizers: plain SGD, SGD with momentum, and Adam, updating a model's parameters (as
-//! slices) from gradients of the same layout; and [`sgd_update`] for one parameter of a
-//! hand-written training loop.
+//! slices, or any [`Parameters`] value) from gradients of the same layout; and
+//! [`sgd_update`] for one parameter of a hand-written training loop.
 
+use crate::params::Parameters;
+use crate::real::Real;
 use crate::value::Value;
 
 /// The fewest parameters for which [`sgd_update`] shares the update between threads: below
@@ -41,13 +43,123 @@ pub fn sgd_update<V: Value>(param: &mut V, learning_rate: V::Elem, grad: V) {
 /// Updates parameters in place from their gradients, keeping whatever state it needs
 /// (velocities, moment estimates) between steps.
 ///
-/// `params` and `grads` list the same parameters in the same order (such as
+/// Two ways to give the parameters: [`Optimizer::update`] takes any [`Parameters`] value (a
+/// matrix, a `Vec` of them, a `#[derive(Parameters)]` struct) and its gradient of the same
+/// structure; [`Optimizer::step`] takes them as lists of slices (such as
 /// [`Mlp::parameters_mut`](crate::nn::Mlp::parameters_mut) and
-/// [`MlpGrad::parameters`](crate::nn::MlpGrad::parameters)). Panics when their layouts
-/// differ from each other or from the first step's.
+/// [`MlpGrad::parameters`](crate::nn::MlpGrad::parameters)). Either way the leaves are
+/// updated in order and the state is kept per leaf; after the first step, a step allocates
+/// nothing. Panics when the layouts differ from each other or from the first step's.
+///
+/// ```
+/// use autodiff_runtime::optim::{Adam, Optimizer};
+/// use autodiff_runtime::Parameters;
+/// use nalgebra::{DMatrix, RowDVector};
+///
+/// #[derive(Parameters, Clone, Debug, PartialEq)]
+/// #[parameters(crate = autodiff_runtime)] // not needed with `autodiff::prelude::*`
+/// struct Linear {
+///     w: DMatrix<f64>,
+///     b: RowDVector<f64>,
+/// }
+///
+/// let mut p = Linear { w: DMatrix::from_element(2, 2, 1.0), b: RowDVector::zeros(2) };
+/// let mut g = p.zeros_like();
+/// g.w.fill(0.5);
+/// let mut adam = Adam::new(0.1);
+/// adam.update(&mut p, &g);
+/// assert!((p.w[(0, 0)] - 0.9).abs() < 1e-6);   // the first step of Adam: about η·sign(g)
+/// assert_eq!(p.b, RowDVector::zeros(2));       // a zero gradient moves nothing
+/// ```
 pub trait Optimizer {
-    /// One update of every parameter.
+    /// One update of every parameter, given as slices.
     fn step(&mut self, params: Vec<&mut [f64]>, grads: Vec<&[f64]>);
+
+    /// One update of every leaf of `params` from the same leaf of `grads` (any scalar type:
+    /// the update is computed in `f64`). The default copies the leaves into slices for
+    /// [`Optimizer::step`]; the optimizers of this module update them in place.
+    #[track_caller]
+    fn update<P: Parameters>(&mut self, params: &mut P, grads: &P)
+    where
+        Self: Sized,
+    {
+        let mut flat_params = Vec::new();
+        params.for_each_leaf(&mut |p| {
+            flat_params.push(p.iter().map(|&v| to_f64(v)).collect::<Vec<f64>>())
+        });
+        let mut flat_grads = Vec::new();
+        grads.for_each_leaf(&mut |g| {
+            flat_grads.push(g.iter().map(|&v| to_f64(v)).collect::<Vec<f64>>())
+        });
+        self.step(
+            flat_params.iter_mut().map(|p| &mut p[..]).collect(),
+            flat_grads.iter().map(|g| &g[..]).collect(),
+        );
+        let mut leaves = flat_params.iter();
+        params.for_each_leaf_mut(&mut |p| {
+            if let Some(new) = leaves.next() {
+                for (p, &v) in p.iter_mut().zip(new) {
+                    *p = nalgebra::convert(v);
+                }
+            }
+        });
+    }
+}
+
+/// `v` as an `f64` (exact for `f32` and `f64`).
+#[inline(always)]
+fn to_f64<T: Real>(v: T) -> f64 {
+    nalgebra::try_convert(v).unwrap_or(f64::NAN)
+}
+
+/// Walks the leaves of `params` beside those of `grads`: `f(k, p, g)` for the `k`-th leaf.
+#[track_caller]
+fn for_each_leaf<P: Parameters>(
+    params: &mut P,
+    grads: &P,
+    mut f: impl FnMut(usize, &mut [P::Scalar], &[P::Scalar]),
+) {
+    let mut k = 0;
+    params.zip_leaves_mut(grads, &mut |p, g| {
+        f(k, p, g);
+        k += 1;
+    });
+}
+
+/// The per-leaf state of an optimizer (a velocity, a moment estimate): one `Vec` per leaf,
+/// zeros on the first step, the same layout after.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct LeafState {
+    leaves: Vec<Vec<f64>>,
+    /// Whether the layout is known (after the first step).
+    known: bool,
+}
+
+impl LeafState {
+    /// The state of leaf `k`, which has `len` elements.
+    #[track_caller]
+    fn leaf(&mut self, k: usize, len: usize) -> &mut [f64] {
+        if !self.known && k == self.leaves.len() {
+            self.leaves.push(vec![0.0; len]);
+        }
+        let same = self.leaves.get(k).is_some_and(|s| s.len() == len);
+        assert!(
+            same,
+            "the optimizer was given parameters of a different layout than on its first step"
+        );
+        &mut self.leaves[k]
+    }
+
+    /// After a step that visited `count` leaves: the layout is now known, and must have had
+    /// that many leaves.
+    #[track_caller]
+    fn finish(&mut self, count: usize) {
+        self.known = true;
+        assert!(
+            self.leaves.len() == count,
+            "the optimizer was given parameters of a different layout than on its first step"
+        );
+    }
 }
 
 /// Stochastic gradient descent: `p ← p − η·g`.
@@ -66,7 +178,21 @@ impl Sgd {
 
 impl Optimizer for Sgd {
     fn step(&mut self, params: Vec<&mut [f64]>, grads: Vec<&[f64]>) {
-        for_each(params, grads, |_, _, p, g| *p -= self.learning_rate * g);
+        for_each(params, grads, |_, p, g| self.leaf(p, g));
+    }
+
+    #[track_caller]
+    fn update<P: Parameters>(&mut self, params: &mut P, grads: &P) {
+        for_each_leaf(params, grads, |_, p, g| self.leaf(p, g));
+    }
+}
+
+impl Sgd {
+    fn leaf<T: Real>(&self, params: &mut [T], grads: &[T]) {
+        let eta: T = nalgebra::convert(self.learning_rate);
+        for (p, &g) in params.iter_mut().zip(grads) {
+            *p -= eta * g;
+        }
     }
 }
 
@@ -77,7 +203,7 @@ pub struct Momentum {
     pub learning_rate: f64,
     /// The momentum `μ` (commonly `0.9`).
     pub momentum: f64,
-    velocity: Vec<Vec<f64>>,
+    velocity: LeafState,
 }
 
 impl Momentum {
@@ -86,20 +212,37 @@ impl Momentum {
         Momentum {
             learning_rate,
             momentum,
-            velocity: Vec::new(),
+            velocity: LeafState::default(),
+        }
+    }
+
+    #[track_caller]
+    fn leaf<T: Real>(&mut self, k: usize, params: &mut [T], grads: &[T]) {
+        let (eta, mu) = (self.learning_rate, self.momentum);
+        let velocity = self.velocity.leaf(k, params.len());
+        for ((p, &g), v) in params.iter_mut().zip(grads).zip(velocity) {
+            *v = mu * *v - eta * to_f64(g);
+            *p = nalgebra::convert(to_f64(*p) + *v);
         }
     }
 }
 
 impl Optimizer for Momentum {
+    #[track_caller]
     fn step(&mut self, params: Vec<&mut [f64]>, grads: Vec<&[f64]>) {
-        init_state(&mut self.velocity, &grads);
-        let (eta, mu, velocity) = (self.learning_rate, self.momentum, &mut self.velocity);
-        for_each(params, grads, |k, i, p, g| {
-            let v = &mut velocity[k][i];
-            *v = mu * *v - eta * g;
-            *p += *v;
+        let count = params.len();
+        for_each(params, grads, |k, p, g| self.leaf(k, p, g));
+        self.velocity.finish(count);
+    }
+
+    #[track_caller]
+    fn update<P: Parameters>(&mut self, params: &mut P, grads: &P) {
+        let mut count = 0;
+        for_each_leaf(params, grads, |k, p, g| {
+            self.leaf(k, p, g);
+            count = k + 1;
         });
+        self.velocity.finish(count);
     }
 }
 
@@ -117,8 +260,8 @@ pub struct Adam {
     /// The `ε` that keeps the division finite (default `1e-8`).
     pub epsilon: f64,
     t: i32,
-    m: Vec<Vec<f64>>,
-    v: Vec<Vec<f64>>,
+    m: LeafState,
+    v: LeafState,
 }
 
 impl Adam {
@@ -131,8 +274,8 @@ impl Adam {
             beta2: 0.999,
             epsilon: 1e-8,
             t: 0,
-            m: Vec::new(),
-            v: Vec::new(),
+            m: LeafState::default(),
+            v: LeafState::default(),
         }
     }
 
@@ -140,45 +283,55 @@ impl Adam {
     pub fn steps(&self) -> i32 {
         self.t
     }
+
+    #[track_caller]
+    fn leaf<T: Real>(&mut self, k: usize, params: &mut [T], grads: &[T]) {
+        let (b1, b2, eta, eps) = (self.beta1, self.beta2, self.learning_rate, self.epsilon);
+        let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
+        let m = self.m.leaf(k, params.len());
+        let v = self.v.leaf(k, params.len());
+        for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(m).zip(v) {
+            let g = to_f64(g);
+            *m = b1 * *m + (1.0 - b1) * g;
+            *v = b2 * *v + (1.0 - b2) * g * g;
+            *p = nalgebra::convert(to_f64(*p) - eta * (*m / c1) / ((*v / c2).sqrt() + eps));
+        }
+    }
+
+    #[track_caller]
+    fn finish(&mut self, count: usize) {
+        self.m.finish(count);
+        self.v.finish(count);
+    }
 }
 
 impl Optimizer for Adam {
+    #[track_caller]
     fn step(&mut self, params: Vec<&mut [f64]>, grads: Vec<&[f64]>) {
-        init_state(&mut self.m, &grads);
-        init_state(&mut self.v, &grads);
         self.t += 1;
-        let (b1, b2, eta, eps) = (self.beta1, self.beta2, self.learning_rate, self.epsilon);
-        let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
-        let (m, v) = (&mut self.m, &mut self.v);
-        for_each(params, grads, |k, i, p, g| {
-            let (m, v) = (&mut m[k][i], &mut v[k][i]);
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
-            *p -= eta * (*m / c1) / ((*v / c2).sqrt() + eps);
+        let count = params.len();
+        for_each(params, grads, |k, p, g| self.leaf(k, p, g));
+        self.finish(count);
+    }
+
+    #[track_caller]
+    fn update<P: Parameters>(&mut self, params: &mut P, grads: &P) {
+        self.t += 1;
+        let mut count = 0;
+        for_each_leaf(params, grads, |k, p, g| {
+            self.leaf(k, p, g);
+            count = k + 1;
         });
+        self.finish(count);
     }
 }
 
-/// Zeros shaped like `grads` on the first step; a check that the layout is unchanged after.
-#[track_caller]
-fn init_state(state: &mut Vec<Vec<f64>>, grads: &[&[f64]]) {
-    if state.is_empty() {
-        *state = grads.iter().map(|g| vec![0.0; g.len()]).collect();
-    }
-    let same =
-        state.len() == grads.len() && state.iter().zip(grads).all(|(s, g)| s.len() == g.len());
-    assert!(
-        same,
-        "the optimizer was given parameters of a different layout than on its first step"
-    );
-}
-
-/// Calls `f(k, i, &mut params[k][i], grads[k][i])` for every element.
+/// Calls `f(k, params[k], grads[k])` for every parameter.
 #[track_caller]
 fn for_each(
     params: Vec<&mut [f64]>,
     grads: Vec<&[f64]>,
-    mut f: impl FnMut(usize, usize, &mut f64, f64),
+    mut f: impl FnMut(usize, &mut [f64], &[f64]),
 ) {
     assert_eq!(
         params.len(),
@@ -195,8 +348,6 @@ fn for_each(
             p.len(),
             g.len()
         );
-        for (i, (p, &g)) in p.iter_mut().zip(g).enumerate() {
-            f(k, i, p, g);
-        }
+        f(k, p, g);
     }
 }

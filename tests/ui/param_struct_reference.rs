@@ -1,5 +1,7 @@
 use autodiff::prelude::*;
 
+// Not `#[derive(Parameters)]`: the macro takes `&Params` to be a struct of parameters, and
+// rustc says what is missing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Params {
     pub w: DMatrix<f64>,

@@ -139,10 +139,10 @@ fn fields(sig: &Signature) -> Vec<TokenStream> {
         .iter()
         .filter(|p| p.differentiable)
         .map(|p| {
-            let (ident, owned) = (&p.ident, &p.owned);
+            let (ident, grad_ty) = (&p.ident, &p.grad_ty);
             let doc =
                 format!("The gradient with respect to `{ident}`: the same shape as `{ident}`.");
-            quote!(#[doc = #doc] pub #ident: #owned)
+            quote!(#[doc = #doc] pub #ident: #grad_ty)
         })
         .collect()
 }
@@ -153,9 +153,9 @@ fn positional(sig: &Signature, rules: &TokenStream) -> (Vec<TokenStream>, Vec<To
     sig.params
         .iter()
         .map(|p| {
-            let (ident, owned) = (&p.ident, &p.owned);
+            let (ident, grad_ty) = (&p.ident, &p.grad_ty);
             if p.differentiable {
-                (quote!(__ad_grad.#ident), quote!(#owned))
+                (quote!(__ad_grad.#ident), quote!(#grad_ty))
             } else {
                 (quote!(#rules::NoGrad), quote!(#rules::NoGrad))
             }

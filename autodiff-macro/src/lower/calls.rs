@@ -71,7 +71,11 @@ impl Lowerer<'_> {
         }
         let source = self.expr(&ix.expr);
         let index = self.const_arg(&ix.index);
-        self.op(&ops::ELEMENT, vec![source.operand], vec![index], ix.span())
+        let def = match source.operand.var() {
+            Some(v) if self.items.contains(&v) => &ops::ITEM,
+            _ => &ops::ELEMENT,
+        };
+        self.op(def, vec![source.operand], vec![index], ix.span())
     }
 
     /// A chain of methods with one derivative rule (`m.try_inverse().unwrap()`,

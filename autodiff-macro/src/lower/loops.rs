@@ -56,7 +56,7 @@ impl Lowerer<'_> {
             return self.errors.push(tokens, message);
         }
         if rename::mentions_varied(&f.expr, &self.env, &self.vars) {
-            return self.errors.push(&f.expr, "a loop over the elements of a differentiable value is not supported: the loop's iterator must be constant (a range such as `0..n`, or a constant collection); use whole-matrix operations on the value (`w.sum()`, `w.norm_squared()`, `w.map(|v| …)`)");
+            return self.errors.push(&f.expr, "a loop over the elements of a differentiable value is not supported here: the loop's iterator must be constant (a range such as `0..n`, or a constant collection), or a differentiable slice or `Vec` alone (`ws.iter()`, `&ws`, `ws.iter().enumerate()`); loop over positions (`for i in 0..w.len()`, reading `w[i]`), or use whole-matrix operations on the value (`w.sum()`, `w.norm_squared()`, `w.map(|v| …)`)");
         }
         self.lower_loop(Head::For(&f.pat, &f.expr), &f.body, f.span());
     }

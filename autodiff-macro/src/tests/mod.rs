@@ -10,3 +10,4 @@ mod fallback;
 mod fuzz;
 mod language;
 mod snapshots;
+mod structured;

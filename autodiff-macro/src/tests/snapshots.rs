@@ -211,3 +211,37 @@ fn writes_of_rows_columns_and_fill() {
         }
     ));
 }
+
+/// A `Parameters` struct by reference: each field read is bound to a leaf at the start of
+/// both sweeps (`let p__w = &p.w;`), and the gradient of `p` is assembled from the leaves'
+/// adjoints; the field read only in the condition keeps what `zeros_except` gives it.
+#[test]
+fn structured_parameter() {
+    insta::assert_snapshot!(pretty(
+        quote!(),
+        quote! {
+            pub fn dense(p: &Dense, x: &DMatrix<f64>) -> DMatrix<f64> {
+                let z = add_bias(x * &p.w, &p.inner.b);
+                if p.activation { tanh(z) } else { z }
+            }
+        }
+    ));
+}
+
+/// A slice of weights: the loop over its elements runs over its positions and reads each
+/// element with `item`, whose pullback adds into that element of the `Vec` gradient.
+#[test]
+fn collection_parameter() {
+    insta::assert_snapshot!(pretty(
+        quote!(wrt(ws)),
+        quote! {
+            pub fn stack(x: &DMatrix<f64>, ws: &[DMatrix<f64>]) -> f64 {
+                let mut h = x.clone();
+                for w in ws.iter() {
+                    h = tanh(&h * w);
+                }
+                h.sum()
+            }
+        }
+    ));
+}

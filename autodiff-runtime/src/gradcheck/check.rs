@@ -3,6 +3,7 @@
 //! `torch.autograd.gradcheck`).
 
 use super::{default_step, inner, numerical_gradient_with_step};
+use crate::params::Parameters;
 use crate::real::Real;
 use crate::value::Value;
 use std::fmt;
@@ -136,7 +137,68 @@ impl<'a, T: Real> GradCheck<'a, T> {
             x.dims()
         );
         let numerical = numerical_gradient_with_step(x, self.step, f);
-        self.checks.push(compare(name, derived, &numerical));
+        let dims = derived.dims();
+        let check = compare(name, dims, derived.elems(), numerical.elems());
+        self.checks.push(check);
+        self
+    }
+
+    /// Checks `derived` as the gradient of the scalar function `f` at `x`, any
+    /// [`Parameters`] value (a `#[derive(Parameters)]` struct, a `Vec` of matrices, …) with
+    /// its gradient of the same structure: one check per leaf, named after its path
+    /// (`name.w1`, `name.layers[2]`).
+    ///
+    /// Panics when `derived` has another structure than `x`.
+    ///
+    /// ```
+    /// use autodiff_runtime::gradcheck::GradCheck;
+    /// use autodiff_runtime::Parameters;
+    /// use nalgebra::DVector;
+    ///
+    /// #[derive(Parameters, Clone, Debug, PartialEq)]
+    /// #[parameters(crate = autodiff_runtime)] // not needed with `autodiff::prelude::*`
+    /// struct Quadratic {
+    ///     a: f64,
+    ///     v: DVector<f64>,
+    /// }
+    ///
+    /// // f(p) = a·‖v‖²: ∂f/∂a = ‖v‖², ∂f/∂v = 2a·v.
+    /// let p = Quadratic { a: 1.5, v: DVector::from_vec(vec![1.0, -2.0]) };
+    /// let grad = Quadratic { a: p.v.norm_squared(), v: &p.v * (2.0 * p.a) };
+    /// let report = GradCheck::new()
+    ///     .wrt_params("p", &p, &grad, |p: &Quadratic| p.a * p.v.norm_squared())
+    ///     .run();
+    /// assert!(report.passed());
+    /// assert_eq!(report.params[1].name, "p.v");
+    /// ```
+    #[track_caller]
+    pub fn wrt_params<P: Parameters<Scalar = T>>(
+        mut self,
+        name: &str,
+        x: &P,
+        derived: &P,
+        f: impl FnMut(&P) -> T,
+    ) -> Self {
+        let numerical = numerical_parameters(x, self.step, f);
+        let (derived, numerical) = (leaves(derived), leaves(&numerical));
+        let mut names = Vec::new();
+        let mut path = name.to_string();
+        x.describe_leaves(&mut path, &mut |path, dims| {
+            names.push((path.to_string(), dims))
+        });
+        let same = derived.len() == names.len()
+            && derived
+                .iter()
+                .zip(&names)
+                .all(|(d, (_, dims))| d.len() == dims.0 * dims.1);
+        assert!(
+            same,
+            "gradcheck `{name}`: the gradient has another structure than the parameters"
+        );
+        for ((leaf, dims), (derived, numerical)) in names.iter().zip(derived.iter().zip(&numerical))
+        {
+            self.checks.push(compare(leaf, *dims, derived, numerical));
+        }
         self
     }
 
@@ -163,13 +225,63 @@ impl<'a, T: Real> GradCheck<'a, T> {
     }
 }
 
-fn compare<T: Real, X: Value<Elem = T>>(name: &str, derived: &X, numerical: &X) -> ParamCheck<T> {
+/// Each leaf's elements, copied.
+fn leaves<P: Parameters>(p: &P) -> Vec<Vec<P::Scalar>> {
+    let mut out = Vec::new();
+    p.for_each_leaf(&mut |leaf| out.push(leaf.to_vec()));
+    out
+}
+
+/// The gradient of `f` at `x` by central differences, scalar by scalar over every leaf, with
+/// the relative step `h` (as [`numerical_gradient_with_step`]).
+fn numerical_parameters<P: Parameters>(
+    x: &P,
+    h: P::Scalar,
+    mut f: impl FnMut(&P) -> P::Scalar,
+) -> P {
+    let mut gradient = x.zeros_like();
+    let mut probe = x.clone();
+    for i in 0..x.scalar_count() {
+        let v = scalar_at(&mut probe, i, None);
+        let step = super::step_at(h, v);
+        let (up, down) = (v + step, v - step);
+        scalar_at(&mut probe, i, Some(up));
+        let f_up = f(&probe);
+        scalar_at(&mut probe, i, Some(down));
+        let f_down = f(&probe);
+        scalar_at(&mut probe, i, Some(v));
+        scalar_at(&mut gradient, i, Some((f_up - f_down) / (up - down)));
+    }
+    gradient
+}
+
+/// The `i`-th scalar of `p` over all its leaves in order, set to `value` when given; returns
+/// what it held.
+fn scalar_at<P: Parameters>(p: &mut P, i: usize, value: Option<P::Scalar>) -> P::Scalar {
+    let (mut offset, mut old) = (0, nalgebra::zero());
+    p.for_each_leaf_mut(&mut |leaf| {
+        if (offset..offset + leaf.len()).contains(&i) {
+            old = leaf[i - offset];
+            if let Some(v) = value {
+                leaf[i - offset] = v;
+            }
+        }
+        offset += leaf.len();
+    });
+    old
+}
+
+fn compare<T: Real>(
+    name: &str,
+    dims: (usize, usize),
+    derived: &[T],
+    numerical: &[T],
+) -> ParamCheck<T> {
     let mut worst = 0;
     let mut worst_diff = T::zero();
     let mut scale = T::zero();
     let mut nan = false;
-    for i in 0..derived.count_elems() {
-        let (d, n) = (derived.elem(i), numerical.elem(i));
+    for (i, (&d, &n)) in derived.iter().zip(numerical).enumerate() {
         let diff = (d - n).abs();
         nan |= is_nan(diff);
         if diff > worst_diff {
@@ -183,23 +295,14 @@ fn compare<T: Real, X: Value<Elem = T>>(name: &str, derived: &X, numerical: &X) 
     } else {
         worst_diff / scale.max(tiny)
     };
-    let dims = derived.dims();
     let rows = dims.0.max(1);
     ParamCheck {
         name: name.to_string(),
         dims,
         relative_error,
         worst_at: (worst % rows, worst / rows),
-        derived: if derived.count_elems() > 0 {
-            derived.elem(worst)
-        } else {
-            T::zero()
-        },
-        numerical: if numerical.count_elems() > 0 {
-            numerical.elem(worst)
-        } else {
-            T::zero()
-        },
+        derived: derived.get(worst).copied().unwrap_or_else(T::zero),
+        numerical: numerical.get(worst).copied().unwrap_or_else(T::zero),
     }
 }
 

@@ -5,6 +5,7 @@
 //! no zero matrix is ever allocated just to be added to. The first contribution moves in,
 //! later ones are added in place.
 
+use super::items::CallSlot;
 use crate::buffers::{self, Fill};
 use crate::real::Real;
 use crate::value::{assert_same_shape, Value};
@@ -305,8 +306,8 @@ impl<T: Value> IntoGrad<T> for T {
 /// Adds the gradient a differentiated callee returned for one argument into its slot.
 #[inline]
 #[track_caller]
-pub fn accumulate_call<T: Value, G: IntoGrad<T>>(slot: &mut Option<T>, grad: G) {
-    accumulate(slot, grad.into_grad());
+pub fn accumulate_call<T: CallSlot, G: IntoGrad<T>>(slot: &mut Option<T>, grad: G) {
+    T::add_call(slot, grad.into_grad());
 }
 
 /// Gives a value the sweep no longer needs back to the pool of [`crate::buffers`].

@@ -76,6 +76,7 @@ pub mod cholesky;
 pub mod exp;
 pub mod extremes;
 pub mod inverse;
+pub mod items;
 pub mod kronecker;
 pub mod loss;
 pub mod map;

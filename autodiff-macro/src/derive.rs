@@ -1,0 +1,234 @@
+//! `#[derive(Parameters)]`: the runtime's `Parameters` trait for a struct with named fields,
+//! each field a tree of parameters in its own right, visited in declaration order; fields
+//! marked `#[parameters(skip)]` are constants, cloned into zeros and gradients unchanged.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+/// The field of the derived struct and whether it is a constant (`#[parameters(skip)]`).
+struct Field<'a> {
+    ident: &'a syn::Ident,
+    ty: &'a syn::Type,
+    skip: bool,
+}
+
+/// What the attributes of the struct say: the path of the `autodiff` crate.
+struct Options {
+    krate: TokenStream,
+}
+
+pub fn derive(input: TokenStream) -> TokenStream {
+    let input: syn::DeriveInput = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(e) => return e.to_compile_error(),
+    };
+    match expand(&input) {
+        Ok(tokens) => tokens,
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
+    let options = options(&input.attrs)?;
+    check_generics(&input.generics)?;
+    let fields = fields(input)?;
+    let Some(first) = fields.iter().find(|f| !f.skip) else {
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "a `Parameters` struct needs at least one field that is not `#[parameters(skip)]`: \
+             a scalar, a nalgebra matrix, a `Vec` of those or another `Parameters` struct",
+        ));
+    };
+    Ok(emit(&input.ident, &fields, first.ty, &options.krate))
+}
+
+fn options(attrs: &[syn::Attribute]) -> syn::Result<Options> {
+    let mut krate = quote!(::autodiff);
+    for attr in attrs.iter().filter(|a| a.path().is_ident("parameters")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("crate") {
+                let path: syn::Path = meta.value()?.parse()?;
+                krate = quote!(#path);
+                Ok(())
+            } else {
+                Err(meta.error(
+                    "unknown argument: on the struct, `#[parameters(crate = path)]` names the path \
+                     of the `autodiff` crate; `#[parameters(skip)]` goes on a field",
+                ))
+            }
+        })?;
+    }
+    Ok(Options { krate })
+}
+
+fn check_generics(generics: &syn::Generics) -> syn::Result<()> {
+    if generics.params.is_empty() && generics.where_clause.is_none() {
+        return Ok(());
+    }
+    let where_clause = &generics.where_clause;
+    Err(syn::Error::new_spanned(
+        quote!(#generics #where_clause),
+        "`#[derive(Parameters)]` on a generic struct is not supported yet: write the struct with \
+         concrete types (`DMatrix<f64>`, `SMatrix<f32, 2, 3>`)",
+    ))
+}
+
+fn fields(input: &syn::DeriveInput) -> syn::Result<Vec<Field<'_>>> {
+    let named = match &input.data {
+        syn::Data::Struct(s) => match &s.fields {
+            syn::Fields::Named(named) => named,
+            syn::Fields::Unnamed(u) => return Err(syn::Error::new_spanned(u, "`#[derive(Parameters)]` needs named fields: write `struct Name { w: DMatrix<f64>, … }`, each field named as the gradient's field will be")),
+            syn::Fields::Unit => return Err(syn::Error::new_spanned(&input.ident, "`#[derive(Parameters)]` on a struct without fields: give it named fields that are scalars, matrices, `Vec`s of those or other `Parameters` structs")),
+        },
+        syn::Data::Enum(e) => return Err(syn::Error::new_spanned(e.enum_token, "`#[derive(Parameters)]` on an enum is not supported: parameters have one structure; use a struct with named fields (and keep a choice such as an activation in a `#[parameters(skip)]` field)")),
+        syn::Data::Union(u) => return Err(syn::Error::new_spanned(u.union_token, "`#[derive(Parameters)]` on a union is not supported: use a struct with named fields")),
+    };
+    let mut errors: Option<syn::Error> = None;
+    let mut out = Vec::new();
+    for field in &named.named {
+        let Some(ident) = field.ident.as_ref() else {
+            continue;
+        };
+        match skipped(&field.attrs) {
+            Ok(skip) => out.push(Field {
+                ident,
+                ty: &field.ty,
+                skip,
+            }),
+            Err(e) => match &mut errors {
+                Some(all) => all.combine(e),
+                None => errors = Some(e),
+            },
+        }
+    }
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// Whether the field has `#[parameters(skip)]`.
+fn skipped(attrs: &[syn::Attribute]) -> syn::Result<bool> {
+    let mut skip = false;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("parameters")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("skip") {
+                skip = true;
+                Ok(())
+            } else {
+                Err(meta.error(
+                    "unknown argument: a field takes `#[parameters(skip)]`, which makes it a \
+                     constant copied into zeros and gradients",
+                ))
+            }
+        })?;
+    }
+    Ok(skip)
+}
+
+/// The `impl Parameters for NAME`, each field's call spanned at its type, so that a field
+/// that is not a parameter is reported there.
+fn emit(
+    name: &syn::Ident,
+    fields: &[Field],
+    first: &syn::Type,
+    krate: &TokenStream,
+) -> TokenStream {
+    let trait_ = quote!(#krate::__private::Parameters);
+    let (params, skips): (Vec<&Field>, Vec<&Field>) = fields.iter().partition(|f| !f.skip);
+    // Every call on a field is spanned at the field's type: a field that is not a parameter,
+    // or whose scalar type differs from the first field's, is reported there.
+    let call = |f: &Field, method: TokenStream| {
+        let ty = f.ty;
+        quote_spanned!(ty.span()=> <#ty as #trait_>::#method)
+    };
+    let at = |f: &Field, tokens: TokenStream| {
+        let mut out = TokenStream::new();
+        for mut tt in tokens {
+            tt.set_span(f.ty.span());
+            out.extend([tt]);
+        }
+        out
+    };
+    let zeros = params.iter().map(|f| {
+        let (i, c) = (f.ident, call(f, quote!(zeros_like)));
+        quote!(#i: #c(&self.#i))
+    });
+    let zeros_except = params.iter().map(|f| {
+        let i = f.ident;
+        let (placeholder, zeros) = (
+            call(f, quote!(placeholder_like)),
+            call(f, quote!(zeros_like)),
+        );
+        let text = syn::ext::IdentExt::unraw(i).to_string();
+        quote!(#i: if taken.contains(&#text) { #placeholder(&self.#i) } else { #zeros(&self.#i) })
+    });
+    let placeholders = params.iter().map(|f| {
+        let (i, c) = (f.ident, call(f, quote!(placeholder_like)));
+        quote!(#i: #c(&self.#i))
+    });
+    let copies: Vec<TokenStream> = skips
+        .iter()
+        .map(|f| {
+            let (i, ty) = (f.ident, f.ty);
+            quote_spanned!(ty.span()=> #i: <#ty as ::core::clone::Clone>::clone(&self.#i))
+        })
+        .collect();
+    let each = |method: &str, args: &dyn Fn(&syn::Ident) -> TokenStream| -> Vec<TokenStream> {
+        let method = syn::Ident::new(method, proc_macro2::Span::call_site());
+        params
+            .iter()
+            .map(|f| {
+                let (c, a) = (call(f, quote!(#method)), at(f, args(f.ident)));
+                quote!(#c(#a))
+            })
+            .collect()
+    };
+    let add = each("add_scaled", &|i| quote!(&mut self.#i, alpha, &g.#i));
+    let count = each("scalar_count", &|i| quote!(&self.#i));
+    let give_back = each("give_back", &|i| quote!(self.#i));
+    let visit = each("for_each_leaf", &|i| quote!(&self.#i, f));
+    let visit_mut = each("for_each_leaf_mut", &|i| quote!(&mut self.#i, f));
+    let zip = each("zip_leaves_mut", &|i| quote!(&mut self.#i, &other.#i, f));
+    let describe = params.iter().map(|f| {
+        let (i, text, ty) = (f.ident, syn::ext::IdentExt::unraw(f.ident).to_string(), f.ty);
+        quote_spanned!(ty.span()=> #krate::__private::describe_field::<#ty>(&self.#i, #text, path, f))
+    });
+    quote! {
+        #[automatically_derived]
+        impl #trait_ for #name {
+            type Scalar = <#first as #trait_>::Scalar;
+            fn zeros_like(&self) -> Self {
+                #name { #(#zeros,)* #(#copies,)* }
+            }
+            fn placeholder_like(&self) -> Self {
+                #name { #(#placeholders,)* #(#copies,)* }
+            }
+            fn zeros_except(&self, taken: &[&str]) -> Self {
+                #name { #(#zeros_except,)* #(#copies,)* }
+            }
+            fn add_scaled(&mut self, alpha: Self::Scalar, g: &Self) {
+                #(#add;)*
+            }
+            fn give_back(self) {
+                #(#give_back;)*
+            }
+            fn scalar_count(&self) -> usize {
+                0 #(+ #count)*
+            }
+            fn for_each_leaf(&self, f: &mut dyn ::core::ops::FnMut(&[Self::Scalar])) {
+                #(#visit;)*
+            }
+            fn for_each_leaf_mut(&mut self, f: &mut dyn ::core::ops::FnMut(&mut [Self::Scalar])) {
+                #(#visit_mut;)*
+            }
+            fn zip_leaves_mut(&mut self, other: &Self, f: &mut #krate::__private::ZipLeaves<'_, Self::Scalar>) {
+                #(#zip;)*
+            }
+            fn describe_leaves(&self, path: &mut ::std::string::String, f: &mut dyn ::core::ops::FnMut(&str, (usize, usize))) {
+                #(#describe;)*
+            }
+        }
+    }
+}

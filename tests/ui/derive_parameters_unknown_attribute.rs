@@ -1,0 +1,10 @@
+use autodiff::prelude::*;
+
+#[derive(Parameters, Clone)]
+struct Layer {
+    w: DMatrix<f64>,
+    #[parameters(constant)]
+    labels: Vec<usize>,
+}
+
+fn main() {}
