@@ -40,7 +40,7 @@ mod thin;
 mod triangular;
 
 pub(crate) use split::{on_threads, threads_for_shards, zip_chunks};
-pub(crate) use triangular::solve_lower_right;
+pub(crate) use triangular::{lower_t_mul_lower, solve_lower_right};
 
 use crate::real::Real;
 use core::cell::Cell;

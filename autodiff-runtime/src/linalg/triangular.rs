@@ -1,7 +1,8 @@
-//! `C ← C·L⁻¹` for a lower-triangular `L`, blocked so that most of the work is matrix
-//! products: the reverse sweep of the Cholesky factor solves with `L` against an n×n
-//! right-hand side, where solving one column at a time (nalgebra's triangular solves) runs at
-//! a small fraction of the product kernel's speed.
+//! Triangular work of the Cholesky factor's reverse sweep, blocked so that most of it is
+//! matrix products: `C ← C·L⁻¹` for a lower-triangular `L` against an n×n right-hand side,
+//! where solving one column at a time (nalgebra's triangular solves) runs at a small fraction
+//! of the product kernel's speed, and `Lᵀ·G` of two lower-triangular matrices at half a full
+//! product's work.
 
 use super::kernel::Strided;
 use super::product;
@@ -50,6 +51,35 @@ pub(crate) fn solve_lower_right<T: Real>(c: &mut [T], rows: usize, l: &[T], n: u
     }
 }
 
+/// `out ← Lᵀ·G` for lower-triangular `L` and `G` (`n × n`, column-major, zeros above their
+/// diagonals). Column `j` of `G` is zero above row `j`, so the block of result columns from
+/// `j₀` needs only rows `j₀..n` of `G` and columns `j₀..n` of `Lᵀ`: one product per block,
+/// half the work of the full product.
+pub(crate) fn lower_t_mul_lower<T: Real>(out: &mut [T], l: &[T], g: &[T], n: usize) {
+    assert!(
+        out.len() == n * n && l.len() == n * n && g.len() == n * n,
+        "n × n"
+    );
+    for (b, block) in out.chunks_mut(n * BLOCK).enumerate() {
+        let j0 = b * BLOCK;
+        let lt = Strided {
+            data: &l[j0..],
+            rows: n,
+            cols: n - j0,
+            row_stride: n,
+            col_stride: 1,
+        };
+        let g_rows = Strided {
+            data: &g[j0 + j0 * n..],
+            rows: n - j0,
+            cols: block.len() / n,
+            row_stride: 1,
+            col_stride: n,
+        };
+        product(block, T::one(), lt, g_rows, None);
+    }
+}
+
 /// `C_b ← C_b·L_bb⁻¹` for the block of columns `start..start + width` (`block` holds them):
 /// from the last column to the first, subtract the solved columns to its right times `L`'s
 /// entries below the diagonal, then divide by the diagonal entry.
@@ -87,6 +117,31 @@ fn axpy<T: Real>(y: &mut [T], a: T, x: &[T]) {
 mod tests {
     use super::*;
     use nalgebra::DMatrix;
+
+    /// Against the full product, for sizes below, at and across the block size.
+    #[test]
+    fn lower_t_mul_lower_matches_the_full_product() {
+        for n in [1, 5, 64, 65, 200] {
+            let l = DMatrix::from_fn(n, n, |i, j| {
+                if i >= j {
+                    (i * 7 + j * 3) as f64 % 5.0 - 2.0
+                } else {
+                    0.0
+                }
+            });
+            let g = DMatrix::from_fn(n, n, |i, j| {
+                if i >= j {
+                    (i * 5 + j * 11) as f64 % 7.0 - 3.0
+                } else {
+                    0.0
+                }
+            });
+            let mut got = DMatrix::from_element(n, n, f64::NAN);
+            lower_t_mul_lower(got.as_mut_slice(), l.as_slice(), g.as_slice(), n);
+            // Integers: both products are exact.
+            assert_eq!(got, l.transpose() * &g, "n {n}");
+        }
+    }
 
     /// Against nalgebra's own solve, `(C·L⁻¹)ᵀ = L⁻ᵀ·Cᵀ`, for sizes below, at and across
     /// the block size, with garbage above `L`'s diagonal (never read).

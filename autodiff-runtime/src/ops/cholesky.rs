@@ -16,7 +16,7 @@ use super::adjoint::{accumulate, Seed};
 use super::inverse::add_product;
 use super::reads::Output;
 use crate::buffers::{self, Fill};
-use crate::linalg::{gemm_into, solve_lower_right, Op};
+use crate::linalg::{lower_t_mul_lower, solve_lower_right, Op};
 use crate::real::Real;
 use core::marker::PhantomData;
 use nalgebra::{allocator::Allocator, Cholesky, DefaultAllocator, Dim, OMatrix};
@@ -97,15 +97,7 @@ where
         g_low.fill_upper_triangle(T::zero(), 1);
         seed.done();
         let mut p = buffers::matrix(r, c, Fill::Overwritten);
-        gemm_into(
-            &mut p,
-            T::one(),
-            l,
-            Op::Transposed,
-            &g_low,
-            Op::Plain,
-            T::zero(),
-        );
+        lower_t_mul_lower(p.as_mut_slice(), l.as_slice(), g_low.as_slice(), n);
         buffers::give_matrix(g_low);
         p.fill_upper_triangle(T::zero(), 1);
         let half = T::one() / (T::one() + T::one());
