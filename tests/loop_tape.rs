@@ -23,6 +23,18 @@ fn scalar_loop(a: f64, s0: f64, xs: &[f64]) -> f64 {
     s
 }
 
+/// The n-dimensional Rosenbrock function of the example, a loop reading `x[i]` and `x[i + 1]`.
+#[differentiate]
+fn rosenbrock(x: &DVector<f64>) -> f64 {
+    let mut f = 0.0;
+    for i in 0..x.len() - 1 {
+        let a = x[i + 1] - x[i] * x[i];
+        let b = 1.0 - x[i];
+        f += 100.0 * a * a + b * b;
+    }
+    f
+}
+
 /// The RNN of the loop benchmark.
 #[differentiate(wrt(wh, wx, h0))]
 fn rnn_loop(xs: &[DMatrix<f64>], wh: &DMatrix<f64>, wx: &DMatrix<f64>, h0: &DMatrix<f64>) -> f64 {
@@ -118,6 +130,53 @@ fn scalar_loop_tape_grows_linearly() {
     assert!(
         per_iteration >= reads as f64 && per_iteration <= 2.0 * reads as f64,
         "{per_iteration} bytes per iteration against {reads} read"
+    );
+}
+
+/// The Rosenbrock loop in n = 1,000, 10,000 and 100,000 dimensions: its tape grows by the
+/// same bytes per iteration, between what an iteration's pullbacks read and twice that, and
+/// the whole gradient call's peak memory is linear in n too (the tape, the argument's
+/// adjoint, and the gradient returned).
+#[test]
+fn rosenbrock_memory_is_linear() {
+    let start = |n: usize| DVector::from_fn(n, |i, _| if i % 2 == 0 { -1.2 } else { 1.0 });
+    let run = |n: usize| {
+        let x = start(n);
+        let (bytes, (value, tape)) = tape_bytes(|| rosenbrock_fwd(&x));
+        let g = rosenbrock_bwd(tape, 1.0);
+        assert_eq!((value, g), rosenbrock_grad(&x));
+        buffers::release();
+        let peak = measure(|| drop(rosenbrock_grad(&x))).bytes_max;
+        (bytes, peak as usize)
+    };
+    let sizes = [1_000, 10_000, 100_000];
+    let [(t1, p1), (t2, p2), (t3, p3)] = sizes.map(run);
+    // n − 1 iterations each.
+    let per_iteration = (t2 - t1) as f64 / (sizes[1] - sizes[0]) as f64;
+    let peak_per_element = (p3 - p2) as f64 / (sizes[2] - sizes[1]) as f64;
+    println!(
+        "Rosenbrock loop: tape {t1}, {t2}, {t3} bytes for n = {:?}: {per_iteration} bytes per \
+         iteration; peak of a gradient call {p1}, {p2}, {p3} bytes: {peak_per_element} bytes \
+         per element",
+        sizes
+    );
+    assert_eq!(
+        (t3 - t2) * (sizes[1] - sizes[0]),
+        (t2 - t1) * (sizes[2] - sizes[1]),
+        "the tape grows linearly"
+    );
+    // Counted per operation: the two operands of each product (`x[i] * x[i]`,
+    // `100.0 * a * a`'s second product, `b * b`), `a` for the scaling by 100, and the index
+    // of each of the four reads of `x`, which their pullbacks add into.
+    let reads = 7 * F64 + 4 * std::mem::size_of::<usize>();
+    assert!(
+        per_iteration >= reads as f64 && per_iteration <= 2.0 * reads as f64,
+        "{per_iteration} bytes per iteration against {reads} read"
+    );
+    // The peak: the tape, plus the adjoint of x and the gradient (n f64 each) at most.
+    assert!(
+        peak_per_element <= per_iteration + 2.0 * F64 as f64,
+        "peak {peak_per_element} bytes per element against a tape of {per_iteration}"
     );
 }
 

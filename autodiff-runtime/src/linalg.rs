@@ -37,8 +37,10 @@
 mod kernel;
 mod split;
 mod thin;
+mod triangular;
 
 pub(crate) use split::{on_threads, threads_for_shards, zip_chunks};
+pub(crate) use triangular::{lower_t_mul_lower, solve_lower_right};
 
 use crate::real::Real;
 use core::cell::Cell;

@@ -1,5 +1,5 @@
 """Shared by the Python peers (numpy, PyTorch, JAX): the fixtures, the portable generator
-of W2's, W4's and W5's data, the timing protocol and the JSON lines that report.py reads.
+of W2's, W4's, W5's and W6's data, the timing protocol and the JSON lines that report.py reads.
 
 The timing protocol is the one of benches/peers/rust/src/timing.rs: the losses of step 0
 and step 1 are kept for the cross-check, a warm-up of at least 3 steps and WARMUP_S
@@ -132,6 +132,36 @@ W5_STEPS, W5_N, W5_D, W5_H = 50, 64, 32, 128
 def w5_full():
     """Stream 5: 50 steps of a batch of 64, 32 inputs, 128 hidden units."""
     return w5_data(5, W5_STEPS, W5_N, W5_D, W5_H)
+
+
+def w6_data(seed, n):
+    """A Gaussian process's data and starting point from stream `seed`: x (n) = 3*uniform, e (n)
+    uniform, y = x - x*x*x/6 + 0.1*e (left to right). Returns the squared distances
+    (x_i - x_j)^2 (n x n), y, and theta = [log l, log sf2, log sn2] = [0, 0, -2]."""
+    s = Stream(seed)
+    x = s.row(n, 3.0)
+    e = s.row(n)
+    y = x - x * x * x / 6.0 + 0.1 * e
+    return x, y, np.array([0.0, 0.0, -2.0])
+
+
+def squared_distances(x):
+    return (x[:, None] - x[None, :]) ** 2
+
+
+W6_N = 500
+W6_LR = 1e-3
+
+
+def w6_full():
+    """Stream 6: 500 points. Returns d2, y, theta."""
+    x, y, theta = w6_data(6, W6_N)
+    return squared_distances(x), y, theta
+
+
+def w6_fixture():
+    """d2, y, theta of the reduced W6 (fixture_w6.py)."""
+    return squared_distances(read("w6s_x")), read("w6s_y"), read("w6s_theta")
 
 
 def steps_of(x, y):
@@ -285,7 +315,7 @@ def emit_meta(impl, **info):
 
 def args():
     p = argparse.ArgumentParser()
-    p.add_argument("--workloads", default="W1,W2,W3,W4,W5")
+    p.add_argument("--workloads", default="W1,W2,W3,W4,W5,W6")
     p.add_argument("--dtypes", default="f64,f32")
     p.add_argument("--budget", type=float, default=2.0, help="measuring time per cell, seconds")
     a = p.parse_args()

@@ -1,10 +1,12 @@
-"""JAX on CPU, W1-W5: one jitted function per workload that computes
+"""JAX on CPU, W1-W6: one jitted function per workload that computes
 jax.value_and_grad of the loss and applies the SGD update (parameters donated, so XLA
 updates their buffers in place). float64 through jax_enable_x64, and float32."""
 
+import math
 import os
 
 import jax
+import jax.scipy.linalg  # noqa: F401
 
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
@@ -155,6 +157,29 @@ def w5(dtype, budget):
     return err, timed(step, arrays(params, t), (xs, y), budget)
 
 
+def w6_loss(theta, d2, y):
+    """The GP's negative log marginal likelihood: K = sf2 exp(-d2 / 2 l^2) + sn2 I = L L^T,
+    0.5 y^T K^-1 y (jax.scipy.linalg.cho_solve) + sum log diag L + (n/2) log 2 pi."""
+    n = y.shape[0]
+    k = jnp.exp(theta[1]) * jnp.exp(-0.5 * jnp.exp(-2 * theta[0]) * d2) + jnp.exp(theta[2]) * jnp.eye(n, dtype=y.dtype)
+    l = jnp.linalg.cholesky(k)
+    alpha = jax.scipy.linalg.cho_solve((l, True), y)
+    return 0.5 * (y @ alpha) + jnp.sum(jnp.log(jnp.diagonal(l))) + 0.5 * n * math.log(2 * math.pi)
+
+
+def w6(dtype, budget):
+    t = DT[dtype]
+    d2, y, theta = arrays(c.w6_fixture(), t)
+    v, g = jax.value_and_grad(w6_loss)(theta, d2, y)
+    err = max(c.scalar_error(v, c.read("w6s_loss")[()]), c.relative_error(g, c.read("w6s_grad")))
+    step = stepper(w6_loss, c.W6_LR)
+    p, _ = step(theta, d2, y)
+    err = max(err, c.scalar_error(w6_loss(p, d2, y), c.read("w6s_loss_after_1_step")[()]))
+
+    d2, y, theta = arrays(c.w6_full(), t)
+    return err, timed(step, theta, (d2, y), budget)
+
+
 if __name__ == "__main__":
     import jaxlib
 
@@ -163,4 +188,4 @@ if __name__ == "__main__":
     threads = int(os.environ.get("PEERS_THREADS", os.cpu_count()))
     c.emit_meta("jax", version=jax.__version__, jaxlib=jaxlib.__version__, devices=str(jax.devices()),
                 affinity=len(os.sched_getaffinity(0)))
-    c.run("jax", threads, {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5})
+    c.run("jax", threads, {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6})

@@ -1,6 +1,8 @@
 """numpy with hand-written gradients (the lecture's own style: CS231n's two-layer and spiral
-code, and its RNN assignment's backpropagation through time), on W1-W5. One step = loss, gradients, in-place SGD update."""
+code, and its RNN assignment's backpropagation through time), on W1-W6 (W6 by the
+textbook formula of the Gaussian process's gradient). One step = loss, gradients, in-place SGD update."""
 
+import math
 import os
 
 import numpy as np
@@ -203,6 +205,43 @@ def w5(dtype, budget):
     return err, c.measure(step, budget)
 
 
+def w6_grads(d2, y, theta):
+    """The GP's negative log marginal likelihood and its gradient in theta = (log l, log sf2,
+    log sn2): K = L L^T by np.linalg.cholesky, K^-1 = L^-T L^-1 (numpy has no triangular
+    solve), alpha = K^-1 y, and d/dtheta_j = 0.5 tr((K^-1 - alpha alpha^T) dK/dtheta_j)."""
+    n = y.shape[0]
+    inv_l2, sf2, sn2 = np.exp(-2 * theta[0]), np.exp(theta[1]), np.exp(theta[2])
+    kf = sf2 * np.exp(-0.5 * inv_l2 * d2)
+    k = kf + sn2 * np.eye(n, dtype=y.dtype)
+    l = np.linalg.cholesky(k)
+    l_inv = np.linalg.inv(l)
+    k_inv = l_inv.T @ l_inv
+    alpha = k_inv @ y
+    loss = 0.5 * (y @ alpha) + np.sum(np.log(np.diagonal(l))) + 0.5 * n * math.log(2 * math.pi)
+    w = k_inv - np.outer(alpha, alpha)
+    wk = w * kf
+    grad = np.array([0.5 * inv_l2 * np.sum(wk * d2), 0.5 * np.sum(wk), 0.5 * sn2 * np.trace(w)], dtype=y.dtype)
+    return loss, grad
+
+
+def w6(dtype, budget):
+    t = DT[dtype]
+    d2, y, theta = (a.astype(t) for a in c.w6_fixture())
+    loss, g = w6_grads(d2, y, theta)
+    err = max(c.scalar_error(loss, c.read("w6s_loss")[()]), c.relative_error(g, c.read("w6s_grad")))
+    theta -= c.W6_LR * g
+    err = max(err, c.scalar_error(w6_grads(d2, y, theta)[0], c.read("w6s_loss_after_1_step")[()]))
+
+    d2, y, theta = (a.astype(t) for a in c.w6_full())
+
+    def step():
+        loss, g = w6_grads(d2, y, theta)
+        theta[:] -= c.W6_LR * g
+        return loss
+
+    return err, c.measure(step, budget)
+
+
 def peak(dtype, budget):
     """np.matmul into a preallocated array (the BLAS numpy links, OpenBLAS)."""
 
@@ -227,4 +266,4 @@ def blas_threads():
 if __name__ == "__main__":
     threads, blas = blas_threads()
     c.emit_meta("numpy", version=np.__version__, blas=blas, threads=threads)
-    c.run("numpy", threads, {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "peak": peak})
+    c.run("numpy", threads, {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "peak": peak})

@@ -1,8 +1,9 @@
-"""PyTorch CPU, eager autograd, on W1-W5: the loss built from tensor ops on leaf tensors
+"""PyTorch CPU, eager autograd, on W1-W6: the loss built from tensor ops on leaf tensors
 with requires_grad, loss.backward(), then the SGD update in place under no_grad with the
 gradients set to None (what torch.optim.SGD does, without its bookkeeping).
 torch.set_num_threads(cores)."""
 
+import math
 import os
 
 import torch
@@ -174,6 +175,38 @@ def w5(dtype, budget):
     return err, c.measure(step, budget)
 
 
+def w6_loss(d2, y, theta):
+    """The GP's negative log marginal likelihood: K = sf2 exp(-d2 / 2 l^2) + sn2 I = L L^T,
+    0.5 y^T K^-1 y (torch.cholesky_solve) + sum log diag L + (n/2) log 2 pi."""
+    n = y.shape[0]
+    k = theta[1].exp() * torch.exp(-0.5 * (-2 * theta[0]).exp() * d2) + theta[2].exp() * torch.eye(n, dtype=y.dtype)
+    l = torch.linalg.cholesky(k)
+    alpha = torch.cholesky_solve(y[:, None], l)[:, 0]
+    return 0.5 * (y @ alpha) + torch.log(torch.diagonal(l)).sum() + 0.5 * n * math.log(2 * math.pi)
+
+
+def w6(dtype, budget):
+    t = DT[dtype]
+    d2, y, theta = c.w6_fixture()
+    d2, y, theta = const(d2, t), const(y, t), leaf(theta, t)
+    loss = w6_loss(d2, y, theta)
+    (g,) = grads_of(loss, [theta])
+    err = max(c.scalar_error(loss.item(), c.read("w6s_loss")[()]), c.relative_error(g, c.read("w6s_grad")))
+    sgd([theta], c.W6_LR)
+    err = max(err, c.scalar_error(w6_loss(d2, y, theta).item(), c.read("w6s_loss_after_1_step")[()]))
+
+    d2, y, theta = c.w6_full()
+    d2, y, theta = const(d2, t), const(y, t), leaf(theta, t)
+
+    def step():
+        loss = w6_loss(d2, y, theta)
+        loss.backward()
+        sgd([theta], c.W6_LR)
+        return loss.detach()
+
+    return err, c.measure(step, budget)
+
+
 def peak(dtype, budget):
     """torch.matmul into a preallocated tensor (MKL)."""
 
@@ -190,4 +223,4 @@ if __name__ == "__main__":
     c.emit_meta("torch", version=torch.__version__, threads=torch.get_num_threads(),
                 parallel=torch.__config__.parallel_info().splitlines()[0:3],
                 mkldnn=torch.backends.mkldnn.is_available(), blas=torch.__config__.show().count("BLAS_INFO=mkl") and "mkl" or "other")
-    c.run("torch", torch.get_num_threads(), {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "peak": peak})
+    c.run("torch", torch.get_num_threads(), {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "peak": peak})

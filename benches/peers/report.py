@@ -4,8 +4,8 @@ of each implementation and workload, and its ratio to ours (same dtype, same run
 
 A cell is valid when
   * its own check against the fixtures passed: max relative error of the loss and of every
-    gradient (W1: the exact values; W2, W4, W5: the reduced PyTorch fixtures w2s_*, w4s_*,
-    w5s_*, and for W2 and W5 the loss after one SGD step; W3: the full fixture and the losses
+    gradient (W1: the exact values; W2, W4, W5, W6: the reduced PyTorch fixtures w2s_*, w4s_*,
+    w5s_*, w6s_*, and for W2, W5 and W6 the loss after one SGD step; W3: the full fixture and the losses
     of steps 0-2 of the reference trace) at most FIXTURE_TOL[dtype];
   * its loss at step 0 and at step 1 of the timed run agree with ours in f64 (the full-size
     workload; where ours is missing, W5 for now, the median of the f64 cells) within
@@ -31,7 +31,7 @@ DISTURBED = 0.25  # cores used by other processes during a cell's rounds: marked
 FIXTURE_TOL = {"f64": 1e-10, "f32": 5e-3}
 CROSS_TOL = {"f64": 1e-10, "f32": 1e-4}
 ORDER = ["ours", "hand", "ours+mt", "hand+mt", "candle", "torch", "jax", "numpy"]
-WORKLOADS = ["W1", "W2", "W3", "W4", "W5"]
+WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6"]
 DTYPES = ["f64", "f32"]
 TITLES = {
     "W1": "W1 (x+y)·z",
@@ -39,6 +39,7 @@ TITLES = {
     "W3": "W3 spiral 300×2→100→3",
     "W4": "W4 wide 256×784→512→512→10",
     "W5": "W5 tanh RNN 64×32→128, 50 steps",
+    "W6": "W6 GP likelihood n=500, 3 hyperparameters",
 }
 
 # The shapes of W2-W4: N examples, then the widths of the layers (input first).

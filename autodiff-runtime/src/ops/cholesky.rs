@@ -16,7 +16,7 @@ use super::adjoint::{accumulate, Seed};
 use super::inverse::add_product;
 use super::reads::Output;
 use crate::buffers::{self, Fill};
-use crate::linalg::{gemm_into, Op};
+use crate::linalg::{lower_t_mul_lower, solve_lower_right, Op};
 use crate::real::Real;
 use core::marker::PhantomData;
 use nalgebra::{allocator::Allocator, Cholesky, DefaultAllocator, Dim, OMatrix};
@@ -77,8 +77,8 @@ where
     DefaultAllocator: Allocator<D, D>,
 {
     /// Pullback of `L = chol(A)` to `A`: with `P = Φ(Lᵀ·Ḡ)` and `S = L⁻ᵀ·P·L⁻¹` (two
-    /// triangular solves with `Lᵀ`), `d_A += (S + Sᵀ)/2`. Only the lower triangle of the
-    /// seed matters (`L` has zeros above its diagonal). Reads `L`.
+    /// triangular solves with `L` from the right), `d_A += (S + Sᵀ)/2`. Only the lower
+    /// triangle of the seed matters (`L` has zeros above its diagonal). Reads `L`.
     #[track_caller]
     pub fn arg<'s>(
         &self,
@@ -97,27 +97,20 @@ where
         g_low.fill_upper_triangle(T::zero(), 1);
         seed.done();
         let mut p = buffers::matrix(r, c, Fill::Overwritten);
-        gemm_into(
-            &mut p,
-            T::one(),
-            l,
-            Op::Transposed,
-            &g_low,
-            Op::Plain,
-            T::zero(),
-        );
+        lower_t_mul_lower(p.as_mut_slice(), l.as_slice(), g_low.as_slice(), n);
         buffers::give_matrix(g_low);
         p.fill_upper_triangle(T::zero(), 1);
         let half = T::one() / (T::one() + T::one());
         for i in 0..n {
             p[(i, i)] *= half;
         }
-        // Z = L⁻ᵀ·P, then Sᵀ = L⁻ᵀ·Zᵀ.
-        l.tr_solve_lower_triangular_mut(&mut p);
+        // M = P·L⁻¹, then Sᵀ = Mᵀ·L⁻¹ (= L⁻ᵀ·Pᵀ·L⁻¹), by blocked solves whose work is
+        // mostly matrix products.
+        solve_lower_right(p.as_mut_slice(), n, l.as_slice(), n);
         let mut st = buffers::matrix(r, c, Fill::Overwritten);
         p.transpose_to(&mut st);
         buffers::give_matrix(p);
-        l.tr_solve_lower_triangular_mut(&mut st);
+        solve_lower_right(st.as_mut_slice(), n, l.as_slice(), n);
         // (S + Sᵀ)/2, in Sᵀ's buffer.
         for j in 0..n {
             for i in 0..j {

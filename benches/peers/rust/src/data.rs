@@ -1,6 +1,6 @@
 //! The workloads' data: the PyTorch fixtures of `tests/data` (W2 reduced, W3, W4 reduced, W5
-//! reduced) and the portable generator of W2's, W4's and W5's full-size random data
-//! (README.md, "Data").
+//! reduced, W6 reduced) and the portable generator of W2's, W4's, W5's and W6's full-size
+//! random data (README.md, "Data").
 
 use autodiff::prelude::*;
 use std::path::PathBuf;
@@ -195,4 +195,44 @@ pub fn w5_fixture() -> W5 {
         wh: matrix("w5s_Wh"),
         b: row("w5s_b"),
     }
+}
+
+/// A Gaussian process's data and starting point (W6), as `benches/peers/common.py` draws them.
+pub struct W6 {
+    /// The squared distances `(xᵢ − xⱼ)²` of the inputs.
+    pub d2: DMatrix<f64>,
+    pub y: DVector<f64>,
+    /// `log ℓ`, `log σ²_f`, `log σ²_n`.
+    pub theta: [f64; 3],
+}
+
+impl W6 {
+    /// From inputs `x`, targets `y` and the log-hyperparameters.
+    pub fn new(x: &[f64], y: DVector<f64>, theta: [f64; 3]) -> Self {
+        let d2 = DMatrix::from_fn(x.len(), x.len(), |i, j| (x[i] - x[j]) * (x[i] - x[j]));
+        W6 { d2, y, theta }
+    }
+}
+
+/// From stream `seed`: x (n) = 3·uniform, e (n) uniform, then y = x − x·x·x/6 + 0.1·e
+/// (evaluated left to right); θ = (0, 0, −2): ℓ = 1, σ²_f = 1, σ²_n = e⁻².
+pub fn w6_data(seed: u64, n: usize) -> W6 {
+    let mut s = Stream::new(seed);
+    let x: Vec<f64> = (0..n).map(|_| 3.0 * s.uniform()).collect();
+    let e: Vec<f64> = (0..n).map(|_| s.uniform()).collect();
+    let y = DVector::from_iterator(n, x.iter().zip(&e).map(|(&x, &e)| x - x * x * x / 6.0 + 0.1 * e));
+    W6::new(&x, y, [0.0, 0.0, -2.0])
+}
+
+/// W6 at full size, from stream 6: 500 points.
+pub fn w6_full() -> W6 {
+    w6_data(6, 500)
+}
+
+/// W6's reduced fixture (`benches/peers/fixture_w6.py`).
+pub fn w6_fixture() -> W6 {
+    let x = read("w6s_x").1;
+    let y = DVector::from_vec(read("w6s_y").1);
+    let t = read("w6s_theta").1;
+    W6::new(&x, y, [t[0], t[1], t[2]])
 }

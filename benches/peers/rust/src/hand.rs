@@ -489,6 +489,40 @@ macro_rules! hand {
                     loss
                 }
             }
+
+            /// W6 by hand: the Gaussian process's negative log marginal likelihood and its
+            /// gradient in the log-hyperparameters `θ = (log ℓ, log σ²_f, log σ²_n)` by the
+            /// textbook formula `∂/∂θⱼ = ½ tr((K⁻¹ − ααᵀ)·∂K/∂θⱼ)`, `α = K⁻¹y`: one Cholesky
+            /// factorization, `K⁻¹` from it, and one pass over the n² entries for the three
+            /// traces (`∂K/∂log ℓ = K_f ⊙ D / ℓ²`, `∂K/∂log σ²_f = K_f`, `∂K/∂log σ²_n = σ²_n·I`).
+            /// The kernel matrices are allocated per step (n² each, against the n³ work).
+            pub fn gp(d2: &DMatrix<$r>, y: &DVector<$r>, theta: [$r; 3]) -> ($r, [$r; 3]) {
+                let n = y.len();
+                let inv_l2 = (-2.0 * theta[0]).exp();
+                let (sf2, sn2) = (theta[1].exp(), theta[2].exp());
+                let kf = d2.map(|v| sf2 * (-0.5 * inv_l2 * v).exp());
+                let mut k = kf.clone();
+                for i in 0..n {
+                    k[(i, i)] += sn2;
+                }
+                let chol = k.cholesky().expect("K is positive definite");
+                let alpha = chol.solve(y);
+                let half_log_det: $r = chol.l_dirty().diagonal().iter().map(|v| v.ln()).sum();
+                let two_pi: $r = 2.0 * std::$r::consts::PI;
+                let loss = 0.5 * y.dot(&alpha) + half_log_det + 0.5 * n as $r * two_pi.ln();
+                let kinv = chol.inverse();
+                let (mut g_l, mut g_f, mut g_n) = (0.0, 0.0, 0.0);
+                for j in 0..n {
+                    for i in 0..n {
+                        let w = kinv[(i, j)] - alpha[i] * alpha[j];
+                        let f = w * kf[(i, j)];
+                        g_f += f;
+                        g_l += f * d2[(i, j)];
+                    }
+                    g_n += kinv[(j, j)] - alpha[j] * alpha[j];
+                }
+                (loss, [0.5 * inv_l2 * g_l, 0.5 * g_f, 0.5 * sn2 * g_n])
+            }
         }
     };
 }

@@ -1,4 +1,4 @@
-//! "ours" and "hand" on W1–W5: validation on the fixtures, then the timed
+//! "ours" and "hand" on W1–W6: validation on the fixtures, then the timed
 //! steps.
 //! One step = loss and gradients, then the SGD update `p ← p − lr·g` (W1: value and
 //! gradient only).
@@ -398,6 +398,58 @@ macro_rules! native {
                 let mut s = W5::new(&data::w5_full());
                 let t = measure(|| s.step(imp) as f64, budget);
                 emit(name, DTYPE, "W5", threads, err, &t);
+            }
+
+            /// W6's data, cast to the dtype, and its log-hyperparameters.
+            struct W6 {
+                d2: DMatrix<R>,
+                y: DVector<R>,
+                theta: [R; 3],
+            }
+
+            const W6_LR: R = 1e-3;
+
+            impl W6 {
+                fn new(d: &data::W6) -> Self {
+                    W6 {
+                        d2: m(&d.d2),
+                        y: d.y.map(|v| v as R),
+                        theta: d.theta.map(|v| v as R),
+                    }
+                }
+                fn grads(&self, imp: Imp) -> (R, [R; 3]) {
+                    let [log_l, log_sf2, log_sn2] = self.theta;
+                    match imp {
+                        Imp::Ours => {
+                            let (l, g) = ours::$m::gp_loss_grad(&self.d2, &self.y, log_l, log_sf2, log_sn2);
+                            (l, [g.log_l, g.log_sf2, g.log_sn2])
+                        }
+                        Imp::Hand => hand::$m::gp(&self.d2, &self.y, self.theta),
+                    }
+                }
+                fn step(&mut self, imp: Imp) -> R {
+                    let (l, g) = self.grads(imp);
+                    for (t, g) in self.theta.iter_mut().zip(g) {
+                        *t -= W6_LR * g;
+                    }
+                    l
+                }
+            }
+
+            /// W6, the Gaussian process's negative log marginal likelihood: ours (Cholesky
+            /// rules inside `#[differentiate]`) and the textbook gradient by hand.
+            pub fn w6(imp: Imp, threads: usize, budget: f64, name: &str) {
+                let mut s = W6::new(&data::w6_fixture());
+                let (l, g) = s.grads(imp);
+                let err = err_s(l, data::scalar("w6s_loss")).max(relative_error(
+                    &g.map(|v| v as f64),
+                    &data::read("w6s_grad").1,
+                ));
+                s.step(imp);
+                let err = err.max(err_s(s.step(imp), data::scalar("w6s_loss_after_1_step")));
+                let mut s = W6::new(&data::w6_full());
+                let t = measure(|| s.step(imp) as f64, budget);
+                emit(name, DTYPE, "W6", threads, err, &t);
             }
         }
     };

@@ -1,5 +1,5 @@
 //! "ours": the workloads written as a user writes them with `#[differentiate]`. W2 and W3
-//! are copied from `tests/common/workloads.rs`; W4 and W5 are written the same way, inline. Each is
+//! are copied from `tests/common/workloads.rs`; W4, W5 and W6 are written the same way, inline. Each is
 //! stamped out for `f64` and `f32` (the scalar type is substituted as a plain identifier,
 //! so the macro sees `f64`/`f32` exactly as if written by hand).
 
@@ -80,6 +80,26 @@ macro_rules! ours {
                     h = tanh(add_bias(x * wx + &h * wh, b));
                 }
                 (h - y).norm_squared()
+            }
+
+            /// W6: the negative log marginal likelihood of a Gaussian process with a squared
+            /// exponential kernel, `½ yᵀK⁻¹y + Σ log Lᵢᵢ + (n/2) log 2π` with `K = σ²_f ·
+            /// exp(−D / 2ℓ²) + σ²_n·I = L·Lᵀ`, `D` the squared distances of the inputs (data),
+            /// in the log-hyperparameters `log ℓ`, `log σ²_f`, `log σ²_n`.
+            #[differentiate(wrt(log_l, log_sf2, log_sn2))]
+            pub fn gp_loss(d2: &DMatrix<$r>, y: &DVector<$r>, log_l: $r, log_sf2: $r, log_sn2: $r) -> $r {
+                let n = y.len();
+                let sf2 = log_sf2.exp();
+                let rate = -0.5 * (-2.0 * log_l).exp(); // −1 / 2ℓ²
+                let k = d2.map(|v| sf2 * (rate * v).exp()) + DMatrix::identity(n, n) * log_sn2.exp();
+                let alpha = k.clone().cholesky().unwrap().solve(y);
+                let l = k.cholesky().unwrap().l();
+                let mut half_log_det = 0.0;
+                for i in 0..n {
+                    half_log_det += l[(i, i)].ln();
+                }
+                let two_pi: $r = 2.0 * std::$r::consts::PI;
+                0.5 * y.dot(&alpha) + half_log_det + 0.5 * n as $r * two_pi.ln()
             }
         }
     };
