@@ -1,4 +1,5 @@
-//! The attribute's arguments: `wrt(a, b)`, `graph` and `crate = path`, in any order.
+//! The attribute's arguments: `wrt(a, b)`, `graph`, `vjp = rule` and `crate = path`, in any
+//! order.
 
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -13,6 +14,8 @@ pub struct Args {
     pub krate: Option<Path>,
     /// `graph`: also generate `NAME_graph`, the picture of the computation.
     pub graph: Option<Ident>,
+    /// `vjp = rule`: the reverse sweep calls the user's rule; the body is not read.
+    pub vjp: Option<(Ident, Path)>,
 }
 
 impl Parse for Args {
@@ -29,6 +32,15 @@ impl Parse for Args {
                         ));
                     }
                     args.wrt = Some(names);
+                }
+                Arg::Vjp(keyword, rule) => {
+                    if args.vjp.is_some() {
+                        return Err(syn::Error::new_spanned(
+                            keyword,
+                            "`vjp` is given twice: name one rule",
+                        ));
+                    }
+                    args.vjp = Some((keyword, rule));
                 }
                 Arg::Graph(keyword) => {
                     if args.graph.is_some() {
@@ -54,6 +66,7 @@ impl Parse for Args {
 enum Arg {
     Wrt(Ident, Vec<Ident>),
     Graph(Ident),
+    Vjp(Ident, Path),
     Crate(Token![crate], Path),
 }
 
@@ -83,11 +96,21 @@ impl Parse for Arg {
         if keyword == "graph" {
             return Ok(Arg::Graph(keyword));
         }
+        if keyword == "vjp" {
+            input.parse::<Token![=]>().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected `vjp = rule`, the function that gives the gradient",
+                )
+            })?;
+            return Ok(Arg::Vjp(keyword, Path::parse_mod_style(input)?));
+        }
         if keyword != "wrt" {
             return Err(syn::Error::new_spanned(
                 &keyword,
                 format!(
-                    "unknown argument `{keyword}`: expected `wrt(a, b)`, `graph` or `crate = path`"
+                    "unknown argument `{keyword}`: expected `wrt(a, b)`, `graph`, `vjp = rule` or \
+                     `crate = path`"
                 ),
             ));
         }

@@ -5,6 +5,7 @@
 //! this one).
 
 mod code;
+pub mod custom;
 mod forward;
 mod graph;
 pub mod outline;

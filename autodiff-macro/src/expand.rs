@@ -109,6 +109,19 @@ fn generate(attr: TokenStream, func: &syn::ItemFn) -> Result<TokenStream, Reject
         );
         return Err(function_alone(error));
     }
+    if let Some((_, rule)) = &args.vjp {
+        if let Some(keyword) = &args.graph {
+            let error = syn::Error::new_spanned(
+                keyword,
+                "`graph` draws the operations of a body the macro differentiates; with `vjp = \
+                 rule` the body is not read: remove one of the two",
+            );
+            return Err(function_alone(error));
+        }
+        emit::custom::check_rule_name(func, rule).map_err(function_alone)?;
+        let sweeps = emit::custom::sweeps(func, &sig, rule, &krate);
+        return Ok(outline::items(func, &sig, &krate, &sweeps, None));
+    }
     let graph = args.graph.is_some();
     differentiate(func, &sig, krate.clone(), graph, errors).map_err(|error| {
         let stub = || outline::GraphSweeps {

@@ -42,6 +42,20 @@ fn scalar_lecture_example_with_graph() {
     ));
 }
 
+/// A rule of the user's own: the forward sweep calls the function as written, the reverse
+/// sweep the rule, through a function pointer of the signature it must have.
+#[test]
+fn custom_rule() {
+    insta::assert_snapshot!(pretty(
+        quote!(vjp = softplus_rule),
+        quote! {
+            pub fn softplus(x: f64) -> f64 {
+                x.exp().ln_1p()
+            }
+        }
+    ));
+}
+
 /// The lecture's two-layer loss with the data as constants: the reverse sweep has one
 /// product per weight gradient and one for the hidden layer's adjoint, none for `x`.
 #[test]

@@ -1,0 +1,91 @@
+//! The sweeps of a function with a rule of the user's own, `#[differentiate(vjp = RULE)]`:
+//! the forward sweep calls the function as written (its body is never read), and the reverse
+//! sweep calls `RULE(PARAMS, &value, seed)` for the gradient, through a function pointer of
+//! that signature spanned at `RULE`, so that rustc reports a rule whose parameters do not
+//! mirror the function's there.
+
+use super::outline::{lent_name, Sweeps};
+use crate::signature::Signature;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+
+/// The forward sweep and the reverse closure's body of `func` with the rule `rule`.
+pub fn sweeps(
+    func: &syn::ItemFn,
+    sig: &Signature,
+    rule: &syn::Path,
+    krate: &TokenStream,
+) -> Sweeps {
+    let name = &func.sig.ident;
+    // The function takes its by-value parameters: it gets copies, and the reverse sweep,
+    // which hands the rule the same parameters, keeps the originals.
+    let args = sig.params.iter().map(|p| {
+        let ident = &p.ident;
+        if p.refs == 0 {
+            quote!(::core::clone::Clone::clone(&#ident))
+        } else {
+            quote!(#ident)
+        }
+    });
+    let flags = sig
+        .params
+        .iter()
+        .map(|p| format_ident!("__ad_want_{}", p.ident));
+    let unlend = sig.params.iter().filter(|p| p.lent()).map(|p| {
+        let (ident, lent, owned) = (&p.ident, lent_name(&p.ident), &p.owned);
+        quote!(let #ident: &#owned = &*#lent;)
+    });
+    let give_back = sig.params.iter().filter(|p| p.lent()).map(|p| {
+        let lent = lent_name(&p.ident);
+        quote!(#krate::__private::rules::give_back(#lent);)
+    });
+    let params = sig.params.iter().map(|p| &p.ident);
+    let grad_ty = super::outline::grad_ty(name);
+    let (tys, ret) = (sig.params.iter().map(|p| &p.ty), &sig.ret);
+    // The rule as a function pointer of the signature it must have: a rule that differs is
+    // reported here, at its name, with both signatures (and the call below stays well typed).
+    let rule_fn = quote_spanned! {rule_span(rule)=>
+        let __ad_rule: fn(#(#tys,)* &#ret, #ret) -> #grad_ty = #rule;
+    };
+    Sweeps {
+        forward: quote! {
+            let __ad_value = #name(#(#args),*);
+            let __ad_kept_value = ::core::clone::Clone::clone(&__ad_value);
+        },
+        reverse: quote! {
+            // The rule gives every gradient: which ones the caller wants does not matter.
+            let [#(#flags),*] = __ad_wanted;
+            #(#unlend)*
+            #rule_fn
+            let __ad_grad = __ad_rule(#(#params,)* &__ad_kept_value, __ad_seed);
+            #(#give_back)*
+            __ad_grad
+        },
+    }
+}
+
+/// A rule named like one of the items generated next to it (`f_vjp`, `f_grad`, …) would be
+/// defined twice: said at the rule's name, with a name to use instead.
+pub fn check_rule_name(func: &syn::ItemFn, rule: &syn::Path) -> syn::Result<()> {
+    let name = func.sig.ident.to_string();
+    let Some(rule_name) = rule.get_ident().map(ToString::to_string) else {
+        return Ok(());
+    };
+    let generated = ["vjp", "grad", "fwd", "bwd", "graph"].map(|s| format!("{name}_{s}"));
+    if generated.contains(&rule_name) || rule_name == name {
+        return Err(syn::Error::new_spanned(
+            rule,
+            format!(
+                "the rule cannot be named `{rule_name}`: #[differentiate] generates an item of \
+                 that name next to `{name}`; name the rule `{name}_rule`, for instance"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn rule_span(rule: &syn::Path) -> proc_macro2::Span {
+    rule.segments
+        .last()
+        .map_or_else(proc_macro2::Span::call_site, |s| s.ident.span())
+}
