@@ -510,7 +510,7 @@ fn mutated(rng: &mut Rng, source: &str) -> TokenStream {
 fn random_attr(rng: &mut Rng, params: &[&str]) -> TokenStream {
     let mut parts: Vec<String> = Vec::new();
     for _ in 0..rng.below(4) {
-        let part = match rng.below(10) {
+        let part = match rng.below(12) {
             0..=3 => {
                 let names: Vec<String> = (0..rng.below(4))
                     .map(|_| match rng.below(6) {
@@ -553,6 +553,23 @@ fn random_attr(rng: &mut Rng, params: &[&str]) -> TokenStream {
             6 => "wrt".into(),
             7 => "wrt = x".into(),
             8 => format!("{} = 1", rng.pick(&["with", "grad", "name", "r#crate"])),
+            // `graph` and `vjp = rule` (SPEC §11, §12), well formed or not; a rule named like
+            // a generated item, or like the function.
+            9 | 10 => rng
+                .pick(&[
+                    "graph",
+                    "graph(x)",
+                    "graph = 1",
+                    "vjp = rule",
+                    "vjp = m::rule",
+                    "vjp",
+                    "vjp = ",
+                    "vjp = 1",
+                    "vjp(rule)",
+                    "vjp = f_vjp",
+                    "vjp = f",
+                ])
+                .to_string(),
             _ => {
                 let n = rng.range(1, 3);
                 random_tokens(rng, n, 1).to_string()
