@@ -151,17 +151,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let (squared, periodic) = gp::distances(&times, &times);
     let nll = |theta: &DVector<f64>| gp::negative_log_likelihood(&squared, &periodic, &y, theta);
 
-    // Start: slow variations of 2 ppm over 20 years, irregularities of 0.5 ppm over a
-    // year, a smooth cycle of 1 ppm, noise of 0.3 ppm.
-    let mut theta = DVector::from_column_slice(&[
-        4f64.ln(),
-        20f64.ln(),
-        0.25f64.ln(),
-        0.0,
-        0.0,
-        0.0,
-        0.09f64.ln(),
-    ]);
+    let mut theta = gp::starting_hyperparameters();
 
     // The derived gradient against central differences, at the start.
     let timer = Instant::now();

@@ -25,23 +25,15 @@ fn data(months: usize) -> (Vec<f64>, DVector<f64>) {
 /// Hyperparameters at the example's start and away from it: short and long trends, weak
 /// and strong cycles, little and much noise.
 fn thetas() -> Vec<DVector<f64>> {
-    [
-        [
-            4f64.ln(),
-            20f64.ln(),
-            0.25f64.ln(),
-            0.0,
-            0.0,
-            0.0,
-            0.09f64.ln(),
-        ],
+    let away = [
         [1.2, 0.3, -0.7, 0.4, 0.9, -0.2, -1.0],
         [-0.5, 2.5, 1.5, -0.6, 0.3, 0.8, -3.0],
         [2.0, 3.5, -1.0, -1.5, -0.7, 1.1, 0.5],
-    ]
-    .iter()
-    .map(|t| DVector::from_column_slice(t))
-    .collect()
+    ];
+    let away = away.iter().map(|t| DVector::from_column_slice(t));
+    std::iter::once(gp::starting_hyperparameters())
+        .chain(away)
+        .collect()
 }
 
 #[test]

@@ -24,6 +24,20 @@ pub const NAMES: [&str; HYPERPARAMETERS] = [
     "noise variance",
 ];
 
+/// Where the fit starts: slow variations of 2 ppm over 20 years, irregularities of 0.5 ppm
+/// over a year, a smooth cycle of 1 ppm, noise of 0.3 ppm.
+pub fn starting_hyperparameters() -> DVector<f64> {
+    DVector::from_column_slice(&[
+        4f64.ln(),
+        20f64.ln(),
+        0.25f64.ln(),
+        0.0,
+        0.0,
+        0.0,
+        0.09f64.ln(),
+    ])
+}
+
 /// The monthly means of the weekly series, as (time in years, CO₂ in ppm); the time of a
 /// month is its middle (1958 + (month − 0.5)/12 for January 1958, …). Months without any
 /// measurement are left out.

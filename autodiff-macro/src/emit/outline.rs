@@ -290,7 +290,6 @@ impl<'a> Outline<'a> {
             names,
             docs,
             allow,
-            closure_ty,
             ..
         } = self;
         let Names {
@@ -305,31 +304,18 @@ impl<'a> Outline<'a> {
         let ret = &self.sig.ret;
         let Params {
             typed: params,
-            with_lifetime: params_fwd,
             names: args,
-            borrowed_names,
             seed,
             count,
             ..
         } = &self.params;
-        let (closure_params, tape_args) = (&self.borrowed.closure_params, &self.borrowed.tape_args);
-        let Sweeps { forward, reverse } = sweeps;
-        let phantom = borrowed_names
-            .is_empty()
-            .then(|| quote!(borrows: ::core::marker::PhantomData));
+        let tape_args = &self.borrowed.tape_args;
+        let fwd_doc = &docs.fwd;
+        let fwd_fn = self.fwd_fn(quote!(#[doc = #fwd_doc]), fwd, None, sweeps);
         let grad_fn = self.grad_fn();
-        let (fwd_doc, bwd_doc, vjp_doc) = (&docs.fwd, &docs.bwd, &docs.vjp);
+        let (bwd_doc, vjp_doc) = (&docs.bwd, &docs.vjp);
         quote_spanned! {self.span=>
-            #[doc = #fwd_doc]
-            #[inline]
-            #allow
-            #vis fn #fwd<'__ad>(#(#params_fwd),*) -> (#ret, #tape_ty<'__ad, #closure_ty>) {
-                #forward
-                let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #count] #(, #closure_params)*| -> #grad_ty {
-                    #reverse
-                };
-                (__ad_value, #tape_ty { reverse, #(#borrowed_names,)* #phantom })
-            }
+            #fwd_fn
 
             #[doc = #bwd_doc]
             #[inline]
@@ -350,6 +336,51 @@ impl<'a> Outline<'a> {
         }
     }
 
+    /// A forward sweep as a function named `name` (`NAME_fwd`, or `NAME_graph`'s own, which
+    /// takes one more parameter): the sweep, then the reverse closure in the tape.
+    fn fwd_fn(
+        &self,
+        doc: TokenStream,
+        name: &syn::Ident,
+        extra_param: Option<TokenStream>,
+        sweeps: &Sweeps,
+    ) -> TokenStream {
+        let Outline {
+            vis,
+            names,
+            allow,
+            closure_ty,
+            ..
+        } = self;
+        let Names {
+            grad_ty, tape_ty, ..
+        } = names;
+        let ret = &self.sig.ret;
+        let Params {
+            with_lifetime: params,
+            borrowed_names,
+            count,
+            ..
+        } = &self.params;
+        let closure_params = &self.borrowed.closure_params;
+        let Sweeps { forward, reverse } = sweeps;
+        let phantom = borrowed_names
+            .is_empty()
+            .then(|| quote!(borrows: ::core::marker::PhantomData));
+        quote_spanned! {self.span=>
+            #doc
+            #[inline]
+            #allow
+            #vis fn #name<'__ad>(#(#params,)* #extra_param) -> (#ret, #tape_ty<'__ad, #closure_ty>) {
+                #forward
+                let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #count] #(, #closure_params)*| -> #grad_ty {
+                    #reverse
+                };
+                (__ad_value, #tape_ty { reverse, #(#borrowed_names,)* #phantom })
+            }
+        }
+    }
+
     /// `NAME_graph`: the forward sweep with a node added after each value, the reverse
     /// sweep with each value's gradient given to its node, run with the seed 1 (a hidden
     /// `NAME_fwd` of its own fills the graph, `NAME_bwd` runs its reverse closure).
@@ -358,34 +389,26 @@ impl<'a> Outline<'a> {
             vis,
             names,
             allow,
-            closure_ty,
             fn_name,
             ..
         } = self;
-        let Names {
-            grad_ty,
-            tape_ty,
-            bwd,
-            ..
-        } = names;
-        let ret = &self.sig.ret;
         let Params {
             typed: params,
-            with_lifetime: params_fwd,
             names: args,
-            borrowed_names,
-            count,
             ..
         } = &self.params;
-        let closure_params = &self.borrowed.closure_params;
-        let Sweeps { forward, reverse } = &graph.sweeps;
-        let phantom = borrowed_names
-            .is_empty()
-            .then(|| quote!(borrows: ::core::marker::PhantomData));
         let (graph_fn, graph_fwd) = (
             format_ident!("{}_graph", fn_name),
             format_ident!("__ad_graph_fwd_{}", fn_name),
         );
+        let builder = quote!(__ad_graph: #krate::__private::GraphBuilder);
+        let fwd_fn = self.fwd_fn(
+            quote!(#[doc(hidden)]),
+            &graph_fwd,
+            Some(builder),
+            &graph.sweeps,
+        );
+        let bwd = &names.bwd;
         let label = fn_name.to_string();
         let gradients = graph
             .gradients
@@ -393,16 +416,7 @@ impl<'a> Outline<'a> {
             .map(|(ident, node)| quote!(__ad_graph.gradient(#node, &__ad_grad.#ident);));
         let doc = format!("The computational graph of [`{fn_name}`]({fn_name}()) at these arguments: each input and operation with its value and the gradient of the result with respect to it, computed by the same sweeps as its gradient. Draw it with `to_svg`, `write_svg` or `to_dot`.");
         quote_spanned! {self.span=>
-            #[doc(hidden)]
-            #[inline]
-            #allow
-            #vis fn #graph_fwd<'__ad>(#(#params_fwd,)* __ad_graph: #krate::__private::GraphBuilder) -> (#ret, #tape_ty<'__ad, #closure_ty>) {
-                #forward
-                let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #count] #(, #closure_params)*| -> #grad_ty {
-                    #reverse
-                };
-                (__ad_value, #tape_ty { reverse, #(#borrowed_names,)* #phantom })
-            }
+            #fwd_fn
 
             #[doc = #doc]
             #allow

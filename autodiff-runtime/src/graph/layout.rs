@@ -43,38 +43,32 @@ pub(crate) fn text_width(text: &str) -> f64 {
     text.chars().count() as f64 * CHAR_WIDTH
 }
 
-pub(crate) fn lay_out(graph: &Graph, edge_label_width: impl Fn(usize) -> f64) -> Layout {
+/// Where each node goes, given the length of the straight, labelled wire out of each.
+pub(crate) fn lay_out(graph: &Graph, stub_length: impl Fn(usize) -> f64) -> Layout {
     let nodes = graph.nodes();
     let layer: Vec<usize> = layers(graph);
     let layers = layer.iter().max().map_or(0, |l| l + 1);
     let width: Vec<f64> = nodes.iter().map(|n| text_width(&n.label) + 20.0).collect();
-    // Each layer's column: as wide as its widest node, then a gap as wide as the widest
-    // label on an edge leaving it.
+    // Each layer's column: as wide as its widest node, then a gap as long as the longest
+    // wire leaving it, and room for the wires to bend.
     let mut column_x = vec![MARGIN; layers + 1];
+    let mut column_width = vec![0.0; layers];
     for l in 0..layers {
         let members = (0..nodes.len()).filter(|i| layer[*i] == l);
-        let widest = members.clone().map(|i| width[i]).fold(0.0, f64::max);
-        let label = members.map(&edge_label_width).fold(0.0, f64::max);
-        column_x[l + 1] = column_x[l] + widest + (label + 16.0 + 50.0).max(MIN_GAP);
+        column_width[l] = members.clone().map(|i| width[i]).fold(0.0, f64::max);
+        let stub = members.map(&stub_length).fold(0.0, f64::max);
+        column_x[l + 1] = column_x[l] + column_width[l] + (stub + 50.0).max(MIN_GAP);
     }
     let y = heights(graph, &layer, layers);
     let placed: Vec<Placed> = (0..nodes.len())
-        .map(|i| {
-            let column_width = (0..nodes.len())
-                .filter(|j| layer[*j] == layer[i])
-                .map(|j| width[j])
-                .fold(0.0, f64::max);
-            let x = column_x[layer[i]] + column_width / 2.0;
-            Placed {
-                x,
-                y: y[i],
-                width: width[i],
-            }
+        .map(|i| Placed {
+            x: column_x[layer[i]] + column_width[layer[i]] / 2.0,
+            y: y[i],
+            width: width[i],
         })
         .collect();
-    let label = edge_label_width(graph.output());
     let last = placed.get(graph.output()).map_or(MARGIN, |p| p.right());
-    let result_x = last + label + 16.0 + 40.0;
+    let result_x = last + stub_length(graph.output()) + 40.0;
     let height = y.iter().fold(0.0, |a: f64, b| a.max(*b)) + ROW / 2.0 + MARGIN;
     Layout {
         nodes: placed,

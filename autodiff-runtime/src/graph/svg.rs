@@ -12,10 +12,7 @@ const HALO: &str = "stroke=\"white\" stroke-width=\"4\" paint-order=\"stroke\"";
 pub(crate) fn draw(graph: &Graph) -> String {
     let nodes = graph.nodes();
     let labels: Vec<(String, String)> = nodes.iter().map(edge_texts).collect();
-    let layout = lay_out(graph, |i| {
-        let (value, gradient) = &labels[i];
-        text_width(value).max(text_width(gradient))
-    });
+    let layout = lay_out(graph, |i| stub_length(&labels[i]));
     let mut svg = String::new();
     let (w, h) = (layout.width, layout.height);
     let _ = writeln!(
@@ -63,7 +60,7 @@ fn edge_texts(node: &Node) -> (String, String) {
 }
 
 /// The straight wire out of a node: long enough for its two labels.
-pub(crate) fn stub_length((value, gradient): &(String, String)) -> f64 {
+fn stub_length((value, gradient): &(String, String)) -> f64 {
     text_width(value).max(text_width(gradient)) + 16.0
 }
 

@@ -9,60 +9,43 @@
 //! the reduction carried along), then `eᵘ − 1 = 2ᵏ·(eʳ − 1) + (2ᵏ − 1)`. The sign of `x` is
 //! copied back at the end, so `−0` stays `−0`; NaN stays NaN and `±∞` gives `±1`.
 
-/// Replaces every element by its hyperbolic tangent, within 3 ulp of [`f64::tanh`].
-#[inline(always)]
-pub(crate) fn tanh_f64(elems: &mut [f64]) {
-    super::dispatch(
+/// `tanh` of a slice and of one element for one scalar type, around its `expm1`: the same
+/// code for `f64` and `f32`, only the types and the `expm1` differ.
+macro_rules! tanh_of {
+    ($t:ident, $slice:ident, $one:ident, $expm1:ident) => {
+        #[doc = concat!("Replaces every element by its hyperbolic tangent, within 3 ulp of [`", stringify!($t), "::tanh`].")]
         #[inline(always)]
-        || elems.iter_mut().for_each(|v| *v = tanh_one_f64(*v)),
-    );
-}
+        pub(crate) fn $slice(elems: &mut [$t]) {
+            super::dispatch(
+                #[inline(always)]
+                || elems.iter_mut().for_each(|v| *v = $one(*v)),
+            );
+        }
 
-/// Replaces every element by its hyperbolic tangent, within 3 ulp of [`f32::tanh`].
-#[inline(always)]
-pub(crate) fn tanh_f32(elems: &mut [f32]) {
-    super::dispatch(
         #[inline(always)]
-        || elems.iter_mut().for_each(|v| *v = tanh_one_f32(*v)),
-    );
+        fn $one(x: $t) -> $t {
+            let a = x.abs();
+            // Not `min`: a NaN must stay NaN.
+            let a = if a > 20.0 { 20.0 } else { a };
+            // musl's three forms, each free of cancellation in its range: one `expm1`, no
+            // branch.
+            let (small, large) = (0.2554, 0.5493); // log(5/3) / 2 and log(3) / 2
+            let u = if a > small { 2.0 * a } else { -2.0 * a };
+            let t = $expm1(u);
+            let y = if a > large {
+                1.0 - 2.0 / (t + 2.0)
+            } else if a > small {
+                t / (t + 2.0)
+            } else {
+                -t / (t + 2.0)
+            };
+            y.copysign(x)
+        }
+    };
 }
 
-#[inline(always)]
-fn tanh_one_f64(x: f64) -> f64 {
-    let a = x.abs();
-    // Not `min`: a NaN must stay NaN.
-    let a = if a > 20.0 { 20.0 } else { a };
-    // musl's three forms, each free of cancellation in its range: one `expm1`, no branch.
-    let (small, large) = (0.2554, 0.5493); // log(5/3) / 2 and log(3) / 2
-    let u = if a > small { 2.0 * a } else { -2.0 * a };
-    let t = expm1_f64(u);
-    let y = if a > large {
-        1.0 - 2.0 / (t + 2.0)
-    } else if a > small {
-        t / (t + 2.0)
-    } else {
-        -t / (t + 2.0)
-    };
-    y.copysign(x)
-}
-
-#[inline(always)]
-fn tanh_one_f32(x: f32) -> f32 {
-    let a = x.abs();
-    let a = if a > 20.0 { 20.0 } else { a };
-    // musl's three forms, each free of cancellation in its range: one `expm1`, no branch.
-    let (small, large) = (0.2554, 0.5493); // log(5/3) / 2 and log(3) / 2
-    let u = if a > small { 2.0 * a } else { -2.0 * a };
-    let t = expm1_f32(u);
-    let y = if a > large {
-        1.0 - 2.0 / (t + 2.0)
-    } else if a > small {
-        t / (t + 2.0)
-    } else {
-        -t / (t + 2.0)
-    };
-    y.copysign(x)
-}
+tanh_of!(f64, tanh_f64, tanh_one_f64, expm1_f64);
+tanh_of!(f32, tanh_f32, tanh_one_f32, expm1_f32);
 
 /// `eᵘ − 1` for `u ∈ [−40, 40]` (fdlibm's `s_expm1.c`, constants and all).
 #[inline(always)]
