@@ -22,10 +22,12 @@ pub struct Leaf {
 }
 
 impl Leaf {
-    /// `&p.inner.b`: how both sweeps bind the leaf.
+    /// `p.inner.__ad_field_b()`: how both sweeps bind the leaf, through the read that
+    /// `#[derive(Parameters)]` generates (a reference, or `Skipped` for a skipped field).
     pub fn borrow(&self, param: &syn::Ident) -> proc_macro2::TokenStream {
-        let path = &self.path;
-        quote!(&#param #(.#path)*)
+        let (last, path) = self.path.split_last().expect("a leaf has a field");
+        let read = format_ident!("__ad_field_{}", syn::ext::IdentExt::unraw(last));
+        quote!(#param #(.#path)*.#read())
     }
 }
 
