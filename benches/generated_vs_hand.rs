@@ -8,13 +8,13 @@ mod common;
 
 use autodiff::prelude::*;
 use common::fixtures::{labels, matrix, row};
+use common::paired::paired_ratio;
 use common::{hand, workloads};
 use criterion::Criterion;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use std::hint::black_box;
-use std::time::Instant;
 
 #[differentiate]
 fn graph(x: f64, y: f64, z: f64) -> f64 {
@@ -121,26 +121,6 @@ fn median_ns(group: &str, name: &str) -> Option<f64> {
     let text = std::fs::read_to_string(path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     json["median"]["point_estimate"].as_f64()
-}
-
-/// Times `generated` and `hand` alternately, batch against batch, and returns the median of
-/// the per-round ratios: load that drifts during the run slows both sides of a round alike.
-fn paired_ratio(rounds: usize, mut generated: impl FnMut(), mut hand: impl FnMut()) -> f64 {
-    let time = |f: &mut dyn FnMut(), n: usize| {
-        let start = Instant::now();
-        for _ in 0..n {
-            f();
-        }
-        start.elapsed().as_secs_f64()
-    };
-    // A batch of about 2 ms per side.
-    let once = time(&mut generated, 1).max(1e-9);
-    let batch = ((2e-3 / once) as usize).clamp(1, 1_000_000);
-    let mut ratios: Vec<f64> = (0..rounds)
-        .map(|_| time(&mut generated, batch) / time(&mut hand, batch))
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    ratios[rounds / 2]
 }
 
 fn paired_table() {

@@ -32,7 +32,7 @@ pub fn function<'a>(
     };
     let mut sweep = builder.sweep(&body.block, &body.result, params);
     crate::recycle::function(&mut sweep, body, params, lent);
-    let tape = Tape::of(&sweep.steps);
+    let tape = Tape::of(&sweep.steps, &body.vars);
     let closures = closures(body);
     let moves = crate::recycle::forward(body, &tape, &closures, params);
     Plan {
@@ -71,7 +71,7 @@ fn closures(body: &Body) -> HashMap<VarId, ClosurePlan<'_>> {
             reached: HashSet::new(),
         };
         let sweep = builder.sweep(&map.body, &map.result, &inputs);
-        let tape = Tape::of(&sweep.steps);
+        let tape = Tape::of(&sweep.steps, &body.vars);
         out.insert(
             var,
             ClosurePlan {
@@ -271,7 +271,7 @@ impl<'a> Builder<'a> {
         }
         let steps = self.steps(block);
         let saved = steps
-            .read_set()
+            .kept_set(&self.body.vars)
             .into_iter()
             .filter(|v| locals.contains(v))
             .collect();
@@ -312,7 +312,7 @@ impl<'a> Builder<'a> {
         let steps = self.steps(&l.body);
         self.reached = reached;
         let saved = steps
-            .read_set()
+            .kept_set(&self.body.vars)
             .into_iter()
             .filter(|v| locals.contains(v))
             .collect();

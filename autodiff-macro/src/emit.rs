@@ -107,6 +107,8 @@ fn sweeps(f: &Function, graph: Option<&Hooks>) -> Sweeps {
     } = gradient(f, &code);
     let unlend = unlend(f.sig);
     let leaves = bind_leaves(f);
+    let top_level = crate::walk::defined_in(&f.body.block);
+    let rereads = code.rereads(&top_level, |h| f.plan.tape.reads.contains(&h));
     let (owned, reborrowed) = owned_collections(f.sig);
     let fn_name = &f.item.sig.ident;
     let grad_ty = outline::grad_ty(fn_name);
@@ -130,6 +132,7 @@ fn sweeps(f: &Function, graph: Option<&Hooks>) -> Sweeps {
             #(#reborrowed)*
             #(#leaves)*
             #(#lent_shapes)*
+            #rereads
             #sweep
             #grad_ty { #(#values,)* }
         },
@@ -349,12 +352,9 @@ fn collection_gradient(f: &Function, code: &Code, v: VarId) -> TokenStream {
     if !f.body.vars[v].active() {
         return quote!(#rules::finish_items(::core::option::Option::None, #ident));
     }
+    // Always through `finish_items`: an element no derivative reached is still a placeholder.
     let d = code.adjoint(v);
-    if f.plan.reached.contains(&v) {
-        quote!(#rules::finish_reached(#d))
-    } else {
-        quote!(#rules::finish_items(#d, #ident))
-    }
+    quote!(#rules::finish_items(#d, #ident))
 }
 
 /// `let x: &T = &*__ad_lent_x;` for each `Lent` parameter: the plain references the reverse

@@ -34,6 +34,18 @@ pub struct Var {
     pub kind: VarKind,
     /// The user's type annotation, if any.
     pub ty: Option<syn::Type>,
+    /// For an element `ws[i]` of a differentiable collection, borrowed: how the reverse sweep
+    /// borrows it again, so that no record keeps it.
+    pub reread: Option<Reread>,
+}
+
+/// How the reverse sweep borrows an element again: `handle.element_of(source)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Reread {
+    /// The handle of the read, which keeps the position.
+    pub handle: VarId,
+    /// The collection (a parameter or a field of one), bound in both sweeps.
+    pub source: VarId,
 }
 
 impl Var {

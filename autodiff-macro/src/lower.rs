@@ -56,6 +56,8 @@ pub struct Lowerer<'e> {
     return_depth: usize,
     /// For each loop being lowered, innermost last: the scope that holds its exit flags.
     loops: Vec<usize>,
+    /// How many `map` closures enclose the expression being lowered.
+    closures: usize,
     /// The collections and fields of `Parameters` structs (`ws: &[M]`, `p.layers`), whose
     /// elements `ws[i]` reads by the rule `item`, which tells a `Vec` from a matrix by type.
     pub items: std::collections::HashSet<VarId>,
@@ -75,6 +77,7 @@ impl<'e> Lowerer<'e> {
             blocks: vec![Vec::new()],
             depth: 0,
             return_depth: 1,
+            closures: 0,
             loops: Vec::new(),
             items: std::collections::HashSet::new(),
             labels: None,
@@ -151,6 +154,7 @@ impl<'e> Lowerer<'e> {
             useful: false,
             kind,
             ty: None,
+            reread: None,
         });
         self.vars.len() - 1
     }
@@ -669,6 +673,17 @@ impl<'e> Lowerer<'e> {
         consts: Vec<Verbatim>,
         span: Span,
     ) -> Value {
+        self.op_with_handle(def, operands, consts, span).0
+    }
+
+    /// [`Lowerer::op`], and the operation's handle.
+    fn op_with_handle(
+        &mut self,
+        def: &'static OpDef,
+        operands: Vec<Operand>,
+        consts: Vec<Verbatim>,
+        span: Span,
+    ) -> (Value, VarId) {
         let varied = operands
             .iter()
             .any(|o| o.var().is_some_and(|v| self.vars[v].varied));
@@ -685,7 +700,13 @@ impl<'e> Lowerer<'e> {
             }),
             span,
         });
-        Value::var(var, 0)
+        (Value::var(var, 0), handle)
+    }
+
+    /// Whether a `map` closure's body is being lowered (its reverse sweep runs inside the
+    /// closure, from a tape of its own).
+    pub(crate) fn in_closure(&self) -> bool {
+        self.closures > 0
     }
 }
 

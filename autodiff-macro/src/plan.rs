@@ -139,6 +139,16 @@ impl Steps<'_> {
         });
         out
     }
+
+    /// What the forward sweep must keep for the steps: the values they read, but for an
+    /// element the reverse sweep borrows again ([`Reread`]), its handle.
+    pub fn kept_set(&self, vars: &[Var]) -> BTreeSet<VarId> {
+        let mut out = BTreeSet::new();
+        self.reads(&mut |v| {
+            out.insert(vars[v].reread.map_or(v, |r| r.handle));
+        });
+        out
+    }
 }
 
 impl Step<'_> {
@@ -191,11 +201,11 @@ pub struct Tape {
 }
 
 impl Tape {
-    pub fn of(steps: &Steps) -> Tape {
-        let mut tape = Tape::default();
-        steps.reads(&mut |v| {
-            tape.reads.insert(v);
-        });
+    pub fn of(steps: &Steps, vars: &[Var]) -> Tape {
+        let mut tape = Tape {
+            reads: steps.kept_set(vars).into_iter().collect(),
+            ..Tape::default()
+        };
         tape.records(steps);
         tape
     }

@@ -62,6 +62,12 @@ pub trait Parameters: Clone {
     fn placeholder_like(&self) -> Self {
         self.zeros_like()
     }
+    /// Replaces what is still a placeholder (a value of the wrong shape, left by a reverse
+    /// sweep for an element no derivative reached) with zeros of `like`'s shape.
+    #[doc(hidden)]
+    fn fill_placeholders(&mut self, like: &Self) {
+        let _ = like;
+    }
     /// [`Parameters::zeros_like`], but the fields named in `taken` (of a derived struct)
     /// hold placeholders: the generated reverse sweep assigns them next.
     #[doc(hidden)]
@@ -155,6 +161,11 @@ where
     fn placeholder_like(&self) -> Self {
         <Self as crate::value::Value>::placeholder()
     }
+    fn fill_placeholders(&mut self, like: &Self) {
+        if self.shape() != like.shape() {
+            *self = like.zeros_like();
+        }
+    }
     #[track_caller]
     fn add_scaled(&mut self, alpha: T, g: &Self) {
         assert_same_dims(self.shape(), g.shape());
@@ -189,6 +200,15 @@ impl<P: Parameters> Parameters for Vec<P> {
     }
     fn placeholder_like(&self) -> Self {
         Vec::new()
+    }
+    fn fill_placeholders(&mut self, like: &Self) {
+        if self.len() != like.len() {
+            *self = like.zeros_like();
+        } else {
+            self.iter_mut()
+                .zip(like)
+                .for_each(|(p, like)| p.fill_placeholders(like));
+        }
     }
     fn give_back(self) {
         self.into_iter().for_each(P::give_back);

@@ -68,12 +68,29 @@ impl<'a> Code<'a> {
     /// A copy of the value behind the reference `inner` to `v`: in storage from the runtime's
     /// pool when `v` is a differentiable value, by `Clone` otherwise (a constant of any type).
     pub fn copy(&self, v: VarId, inner: TokenStream) -> TokenStream {
-        if self.body.vars[v].is_value() {
+        let var = &self.body.vars[v];
+        // An element read is copied by the runtime whatever it is: a skipped field's by
+        // `Clone`, out of its `Skipped` wrapper.
+        if var.is_value() || var.reread.is_some() {
             let rules = &self.rules;
             quote!(#rules::copied(#inner))
         } else {
             quote!(::core::clone::Clone::clone(#inner))
         }
+    }
+
+    /// `let w = handle.element_of(ws);` for each element among `vars` that the reverse sweep
+    /// borrows again ([`Reread`]), where `has_handle` says its handle is at hand.
+    pub fn rereads(&self, vars: &[VarId], has_handle: impl Fn(VarId) -> bool) -> TokenStream {
+        vars.iter()
+            .filter_map(|&v| Some((v, self.body.vars[v].reread?)))
+            .filter(|(_, r)| has_handle(r.handle))
+            .map(|(v, r)| {
+                let (name, handle) = (self.name(v), self.name(r.handle));
+                let source = self.operand_ref(&Operand::Var(r.source));
+                quote!(let #name = #handle.element_of(#source);)
+            })
+            .collect()
     }
 
     /// A tuple pattern or expression of bindings: `()`, `(a,)`, `(a, b)`.

@@ -215,7 +215,8 @@ impl Printer<'_> {
             quote!(#rules::flow(&mut #d_to, #d_from);)
         });
         let steps = self.steps(&arm.steps);
-        quote!(#(#declare)* #(#flows)* #steps)
+        let rereads = self.code.rereads(&arm.locals, |h| arm.saved.contains(&h));
+        quote!(#rereads #(#declare)* #(#flows)* #steps)
     }
 
     /// `let mut d_h = d_h_out; for (saved…) in record.into_iter().rev() { … } flow(&mut d_h0, d_h);`
@@ -248,10 +249,12 @@ impl Printer<'_> {
         let pattern = quote!((#(#names,)*));
         let record = self.code.name(l.record);
         let steps = self.steps(&l.steps);
+        let rereads = self.code.rereads(&l.locals, |h| l.saved.contains(&h));
         quote_spanned! {l.span=>
             #enter
             for #pattern in #record.into_iter().rev() {
                 #reborrow
+                #rereads
                 #take
                 #(#declare)*
                 #flows

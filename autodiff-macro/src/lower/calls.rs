@@ -71,11 +71,24 @@ impl Lowerer<'_> {
         }
         let source = self.expr(&ix.expr);
         let index = self.const_arg(&ix.index);
-        let def = match source.operand.var() {
-            Some(v) if self.items.contains(&v) => &ops::ITEM,
-            _ => &ops::ELEMENT,
-        };
-        self.op(def, vec![source.operand], vec![index], ix.span())
+        match source.operand.var() {
+            Some(collection) if self.items.contains(&collection) => {
+                let operands = vec![source.operand];
+                let (value, handle) =
+                    self.op_with_handle(&ops::ITEM, operands, vec![index], ix.span());
+                // The element is borrowed, and borrowed again by the reverse sweep (outside
+                // `map` closures, whose sweep keeps what it reads).
+                if let (Some(v), false) = (value.operand.var(), self.in_closure()) {
+                    self.vars[v].binding_refs = 1;
+                    self.vars[v].reread = Some(Reread {
+                        handle,
+                        source: collection,
+                    });
+                }
+                value
+            }
+            _ => self.op(&ops::ELEMENT, vec![source.operand], vec![index], ix.span()),
+        }
     }
 
     /// A chain of methods with one derivative rule (`m.try_inverse().unwrap()`,

@@ -74,7 +74,9 @@ impl Lowerer<'_> {
         let outer_return = std::mem::replace(&mut self.return_depth, self.depth + 1);
         // The closure's body is not the loop's: `return` there returns from the closure.
         let outer_loops = std::mem::take(&mut self.loops);
+        self.closures += 1;
         let result = self.expr(&closure.body);
+        self.closures -= 1;
         self.loops = outer_loops;
         self.return_depth = outer_return;
         let body = Block {

@@ -1,8 +1,12 @@
 //! `ws[i]` on a differentiable collection (a slice or `Vec` of scalars or matrices, such as a
-//! parameter `ws: &[DMatrix<f64>]` or a `Vec` field of a `Parameters` struct): the element, an
-//! owned copy, whose pullback adds the seed into element `i` of the collection's adjoint, a
+//! parameter `ws: &[DMatrix<f64>]` or a `Vec` field of a `Parameters` struct): the element,
+//! borrowed, whose pullback adds the seed into element `i` of the collection's adjoint, a
 //! `Vec` of the same length and shapes. On a matrix (a matrix field read `p.v[i]`, which the
 //! macro cannot tell from a `Vec` field) it is the element of [`super::parts::element`].
+//!
+//! The element is never copied: the reverse sweep borrows it again from the collection
+//! through the handle (`element_of`), which keeps the position, so a loop's record keeps the
+//! handle, not the element.
 
 use super::adjoint::{accumulate, IntoGrad, Seed};
 use super::parts::{element, Element, ElementIndex};
@@ -12,21 +16,20 @@ use crate::real::Real;
 use crate::value::Value;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
-/// What `ws[i]` reads from: a slice or `Vec` of values (their element, copied) or a matrix
-/// (a scalar element).
+/// What `ws[i]` reads from: a slice or `Vec` of values or a matrix (a scalar element).
 pub trait ItemSource<I> {
     /// What one element is.
     type Item;
     /// The pullback handle of a read.
     type Handle;
     /// The element at `index` (panicking as indexing does out of range) and the handle.
-    fn read_item(&self, index: I) -> (Self::Item, Self::Handle);
+    fn read_item(&self, index: I) -> (&Self::Item, Self::Handle);
 }
 
 /// What `item` reads from, as the generated code holds it: a borrowed [`ItemSource`], or a
 /// skipped field ([`super::skipped::Skipped`]).
 pub trait ItemRead<I> {
-    /// What one element is.
+    /// The element as the generated code holds it.
     type Item;
     /// The pullback handle of a read.
     type Handle;
@@ -34,18 +37,21 @@ pub trait ItemRead<I> {
     fn read(self, index: I) -> (Self::Item, Self::Handle);
 }
 
-impl<S: ItemSource<I> + ?Sized, I> ItemRead<I> for &S {
-    type Item = S::Item;
+impl<'a, S: ItemSource<I> + ?Sized, I> ItemRead<I> for &'a S
+where
+    S::Item: 'a,
+{
+    type Item = &'a S::Item;
     type Handle = S::Handle;
     #[inline]
     #[track_caller]
-    fn read(self, index: I) -> (S::Item, S::Handle) {
+    fn read(self, index: I) -> (&'a S::Item, S::Handle) {
         self.read_item(index)
     }
 }
 
-/// `y = ws[i]`, `ws` a slice or `Vec` of values, or a matrix. Derivative: the identity from
-/// `y` to element `i` of `ws`, nothing to the other elements.
+/// `y = ws[i]`, `ws` a slice or `Vec` of values, or a matrix: `y` borrowed. Derivative: the
+/// identity from `y` to element `i` of `ws`, nothing to the other elements.
 #[inline]
 #[track_caller]
 pub fn item<S: ItemRead<I>, I>(source: S, index: I) -> (S::Item, S::Handle) {
@@ -62,8 +68,8 @@ impl<M: Value + Parameters> ItemSource<usize> for [M] {
     type Handle = CollectionItem;
     #[inline]
     #[track_caller]
-    fn read_item(&self, index: usize) -> (M, CollectionItem) {
-        (self[index].copied(), CollectionItem { at: index })
+    fn read_item(&self, index: usize) -> (&M, CollectionItem) {
+        (&self[index], CollectionItem { at: index })
     }
 }
 
@@ -72,14 +78,23 @@ impl<M: Value + Parameters> ItemSource<usize> for Vec<M> {
     type Handle = CollectionItem;
     #[inline]
     #[track_caller]
-    fn read_item(&self, index: usize) -> (M, CollectionItem) {
+    fn read_item(&self, index: usize) -> (&M, CollectionItem) {
         self.as_slice().read_item(index)
     }
 }
 
 impl CollectionItem {
-    /// Pullback of `ws[i]` to `ws`: the seed added into element `i` of `d_ws`, which starts as
-    /// zeros of `ws`'s lengths and shapes the first time a read of it receives a derivative.
+    /// The element read, borrowed again from the collection: what the reverse sweep reads
+    /// instead of a copy kept by the forward sweep.
+    #[inline]
+    pub fn element_of<'a, M: 'a, S: AsRef<[M]> + ?Sized>(&self, source: &'a S) -> &'a M {
+        &source.as_ref()[self.at]
+    }
+
+    /// Pullback of `ws[i]` to `ws`: the seed added into element `i` of `d_ws`. The first time
+    /// a read of `ws` receives a derivative, `d_ws` starts with placeholders of no size, and
+    /// the first derivative of each element moves in; an element no derivative reaches
+    /// becomes zeros when the gradient is finished ([`finish_items`], [`finish_like`]).
     #[inline]
     #[track_caller]
     pub fn arg<'s, M: Value + Parameters + 's, S: AsRef<[M]> + ?Sized>(
@@ -89,12 +104,18 @@ impl CollectionItem {
         source: Operand<0, &S>,
     ) {
         let seed = seed.into();
-        let Some(g) = seed.get() else {
+        if seed.get().is_none() {
             return;
-        };
-        let acc = d_ws.get_or_insert_with(|| source.0.as_ref().iter().map(M::zeros_like).collect());
-        acc[self.at].add_assign_ref(g);
-        seed.done();
+        }
+        let like = source.0.as_ref();
+        let acc = d_ws.get_or_insert_with(|| like.iter().map(|_| M::placeholder()).collect());
+        let element = &mut acc[self.at];
+        if element.dims() != like[self.at].dims() {
+            *element = seed.into_owned().expect("a seed that is not zero");
+        } else {
+            element.add_assign_ref(seed.get().expect("a seed that is not zero"));
+            seed.done();
+        }
     }
 }
 
@@ -106,9 +127,9 @@ where
     type Handle = MatrixItem<T, R, C>;
     #[inline]
     #[track_caller]
-    fn read_item(&self, index: I) -> (T, MatrixItem<T, R, C>) {
-        let (value, handle) = element(self, index);
-        (value, MatrixItem(handle))
+    fn read_item(&self, index: I) -> (&T, MatrixItem<T, R, C>) {
+        let (_, handle) = element(self, index);
+        (&self.as_slice()[handle.position()], MatrixItem(handle))
     }
 }
 
@@ -119,6 +140,12 @@ impl<T: Real, R: Dim, C: Dim> MatrixItem<T, R, C>
 where
     DefaultAllocator: Allocator<R, C>,
 {
+    /// The element read, borrowed again from `m`.
+    #[inline]
+    pub fn element_of<'a>(&self, m: &'a OMatrix<T, R, C>) -> &'a T {
+        &m.as_slice()[self.0.position()]
+    }
+
     /// Pullback of `m[i]` to `m`: the seed added to that element (the source is not read).
     #[inline]
     #[track_caller]
@@ -135,10 +162,18 @@ where
 }
 
 /// The gradient of a collection: its adjoint, or zeros of its lengths and shapes when no
-/// derivative reached it.
+/// derivative reached it (or reached one of its elements).
 #[inline]
 pub fn finish_items<M: Parameters>(slot: Option<Vec<M>>, like: &[M]) -> Vec<M> {
-    slot.unwrap_or_else(|| like.iter().map(M::zeros_like).collect())
+    match slot {
+        Some(mut acc) => {
+            for (element, like) in acc.iter_mut().zip(like) {
+                element.fill_placeholders(like);
+            }
+            acc
+        }
+        None => like.iter().map(M::zeros_like).collect(),
+    }
 }
 
 /// A field of a `Parameters` struct as the generated code reads it, and what its gradient is.
@@ -157,7 +192,13 @@ impl<P: Parameters> FieldGradient for &P {
     type Gradient = P;
     #[inline]
     fn finish(self, slot: Option<P>) -> P {
-        slot.unwrap_or_else(|| self.zeros_like())
+        match slot {
+            Some(mut acc) => {
+                acc.fill_placeholders(self);
+                acc
+            }
+            None => self.zeros_like(),
+        }
     }
 }
 
@@ -197,8 +238,20 @@ impl<M: Value + Parameters> CallSlot for Vec<M> {
     fn add_call(slot: &mut Option<Vec<M>>, grad: Vec<M>) {
         match slot {
             Some(acc) => {
-                acc.add_scaled(nalgebra::one(), &grad);
-                grad.into_iter().for_each(M::recycle);
+                assert_eq!(
+                    acc.len(),
+                    grad.len(),
+                    "gradients of collections of different lengths"
+                );
+                for (element, g) in acc.iter_mut().zip(grad) {
+                    if element.dims() != g.dims() {
+                        // A placeholder of `CollectionItem::arg`: no derivative reached it yet.
+                        *element = g;
+                    } else {
+                        element.add_assign_ref(&g);
+                        g.recycle();
+                    }
+                }
             }
             None => *slot = Some(grad),
         }

@@ -93,6 +93,14 @@ where
     (value, Element { shape, at, of })
 }
 
+impl<T, R: Dim, C: Dim> Element<T, R, C> {
+    /// The column-major position of the element read.
+    #[inline]
+    pub(crate) fn position(&self) -> usize {
+        self.at
+    }
+}
+
 impl<T: Real, R: Dim, C: Dim> Element<T, R, C>
 where
     DefaultAllocator: Allocator<R, C>,

@@ -41,10 +41,19 @@ impl<T: Clone> CopySource for Skipped<'_, T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SkippedSlot;
 
-/// The pullback handle of an element of a skipped field: nothing to pull back into.
-pub struct SkippedItem;
+/// The pullback handle of an element of a skipped field: its position, and nothing to pull
+/// back into.
+pub struct SkippedItem {
+    at: usize,
+}
 
 impl SkippedItem {
+    /// The element read, borrowed again from the field.
+    #[inline]
+    pub fn element_of<'a, T, C: AsRef<[T]>>(&self, field: Skipped<'a, C>) -> Skipped<'a, T> {
+        Skipped(&field.0.as_ref()[self.at])
+    }
+
     /// A constant's pullback: nothing.
     #[inline(always)]
     pub fn arg<X>(
@@ -56,23 +65,23 @@ impl SkippedItem {
     }
 }
 
-impl<T: Clone> ItemRead<usize> for Skipped<'_, Vec<T>> {
-    type Item = T;
+impl<'a, T> ItemRead<usize> for Skipped<'a, Vec<T>> {
+    type Item = Skipped<'a, T>;
     type Handle = SkippedItem;
     #[inline]
     #[track_caller]
-    fn read(self, index: usize) -> (T, SkippedItem) {
-        (self.0[index].clone(), SkippedItem)
+    fn read(self, index: usize) -> (Skipped<'a, T>, SkippedItem) {
+        (Skipped(&self.0[index]), SkippedItem { at: index })
     }
 }
 
-impl<T: Clone, const N: usize> ItemRead<usize> for Skipped<'_, [T; N]> {
-    type Item = T;
+impl<'a, T, const N: usize> ItemRead<usize> for Skipped<'a, [T; N]> {
+    type Item = Skipped<'a, T>;
     type Handle = SkippedItem;
     #[inline]
     #[track_caller]
-    fn read(self, index: usize) -> (T, SkippedItem) {
-        (self.0[index].clone(), SkippedItem)
+    fn read(self, index: usize) -> (Skipped<'a, T>, SkippedItem) {
+        (Skipped(&self.0[index]), SkippedItem { at: index })
     }
 }
 
