@@ -41,13 +41,16 @@ fn dense_on_data(
     activate(add_bias(x * w, b), activation)
 }
 
-/// The loss and its gradient `(dW, db)` per layer, the layers chained by hand.
+/// The gradient of one layer: `(dW, db)`.
+type LayerGradient = (DMatrix<f64>, RowDVector<f64>);
+
+/// The loss and its gradient per layer, the layers chained by hand.
 fn chained_by_hand(
     mlp: &Mlp,
     x: &DMatrix<f64>,
     labels: &[usize],
     lambda: f64,
-) -> (f64, Vec<(DMatrix<f64>, RowDVector<f64>)>) {
+) -> (f64, Vec<LayerGradient>) {
     let (ws, bs, acts) = (&mlp.weights, &mlp.biases, &mlp.activations);
     let (mut h, first_tape) = dense_on_data_fwd(x, &ws[0], &bs[0], acts[0]);
     let mut tapes = Vec::with_capacity(ws.len() - 1);
