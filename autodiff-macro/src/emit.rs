@@ -40,7 +40,7 @@ pub struct Function<'a> {
 }
 
 /// The generated items: the sweeps of the body, and the items around them.
-pub fn items(f: &Function) -> syn::Result<TokenStream> {
+pub fn items(f: &Function) -> syn::Result<outline::Generated> {
     kept_borrows(f.body, &f.plan.tape.reads)?;
     let plain = sweeps(f, None);
     let graph = f.graph.then(|| {
@@ -109,7 +109,7 @@ fn sweeps(f: &Function, graph: Option<&Hooks>) -> Sweeps {
     let leaves = bind_leaves(f);
     let (owned, reborrowed) = owned_collections(f.sig);
     let fn_name = &f.item.sig.ident;
-    let grad_ty = outline::grad_ty(fn_name);
+    let grad_ty = outline::grad_ty_of(f.sig.owner.as_ref(), fn_name);
     let span = crate::rename::at(fn_name.span());
     let alias = code.rules_alias();
     Sweeps {
@@ -192,7 +192,12 @@ fn gradient(f: &Function, code: &Code) -> Gradient {
             continue;
         }
         if p.structured {
-            let value = structured_gradient(f, code, index);
+            let mut value = structured_gradient(f, code, index);
+            if f.body.vars[v].active() && f.plan.reached.contains(&v) {
+                // A method's receiver, passed whole to the methods it calls.
+                let (rules, d) = (&code.rules, code.adjoint(v));
+                value = quote!(#rules::finish_whole(#value, #d));
+            }
             let (flag, krate) = (want_flag(ident), &f.krate);
             let owned = &p.owned;
             let unwanted =

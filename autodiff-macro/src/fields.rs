@@ -53,7 +53,9 @@ pub fn rewrite(
     if structured.is_empty() && collections.is_empty() {
         return (block, Vec::new());
     }
+    let receiver = sig.params.iter().find(|p| p.receiver && p.differentiable);
     let mut rewriter = Rewriter {
+        receiver: receiver.map(|p| p.ident.clone()),
         structured,
         collections,
         leaves: Vec::new(),
@@ -67,6 +69,9 @@ pub fn rewrite(
 
 struct Rewriter<'e> {
     structured: Vec<(usize, syn::Ident)>,
+    /// The receiver of a method (`self_`), which may also be passed whole to a call
+    /// (`Self::f(self_, x)`, what `self.f(x)` is).
+    receiver: Option<syn::Ident>,
     /// The collection parameters (`ws: &[M]`), whose loops are rewritten too.
     collections: Vec<syn::Ident>,
     leaves: Vec<Leaf>,
@@ -179,6 +184,17 @@ impl VisitMut for Rewriter<'_> {
             }
             self.constant = outer;
             return;
+        }
+        if let syn::Expr::Call(call) = e {
+            if let Some(receiver) = self.receiver.clone() {
+                self.visit_expr_mut(&mut call.func);
+                for arg in call.args.iter_mut() {
+                    if crate::rename::plain_ident(arg) != Some(&receiver) {
+                        self.visit_expr_mut(arg);
+                    }
+                }
+                return;
+            }
         }
         if let Some(element) = self.field_of_element(e) {
             let message = format!("a field of an element of a `Vec` (`{element}`) is not supported yet: keep one `Vec` per kind of weight in the struct (`ws: Vec<DMatrix<f64>>`, `bs: Vec<RowDVector<f64>>`) and read `p.ws[i]`");
