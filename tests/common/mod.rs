@@ -5,4 +5,5 @@
 pub mod check;
 pub mod fixtures;
 pub mod hand;
+pub mod params;
 pub mod workloads;
