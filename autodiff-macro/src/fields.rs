@@ -85,6 +85,16 @@ struct Rewriter<'e> {
 }
 
 impl Rewriter<'_> {
+    /// Reports `message` at `at`; in a method, the receiver the sweeps name `self_` is
+    /// called `self`, as the user wrote it.
+    fn say<T: quote::ToTokens>(&mut self, at: T, message: String) {
+        let message = match self.receiver.is_some() {
+            true => message.replace("`self_", "`self").replace("&self_.", "&self."),
+            false => message,
+        };
+        self.errors.push(at, message);
+    }
+
     /// The structured parameter `e` names, if it is one.
     fn param_of(&self, e: &syn::Expr) -> Option<(usize, syn::Ident)> {
         let ident = crate::rename::plain_ident(e)?;
@@ -148,7 +158,7 @@ impl Rewriter<'_> {
             } else {
                 (&other, &this)
             };
-            self.errors.push(at, format!("`{outer}` is read whole and `{inner}` inside it: read a `Parameters` struct by its leaves only, the scalar and matrix fields (`{inner}`), not a field that holds a struct"));
+            self.say(at, format!("`{outer}` is read whole and `{inner}` inside it: read a `Parameters` struct by its leaves only, the scalar and matrix fields (`{inner}`), not a field that holds a struct"));
             return None;
         }
         // Raw names (`r#type`) lose their prefix: `p__type`.
@@ -198,7 +208,7 @@ impl VisitMut for Rewriter<'_> {
         }
         if let Some(element) = self.field_of_element(e) {
             let message = format!("a field of an element of a `Vec` (`{element}`) is not supported yet: keep one `Vec` per kind of weight in the struct (`ws: Vec<DMatrix<f64>>`, `bs: Vec<RowDVector<f64>>`) and read `p.ws[i]`");
-            self.errors.push(&*e, message);
+            self.say(&*e, message);
             return;
         }
         if let Some((param, path)) = self.field_path(e) {
@@ -211,7 +221,12 @@ impl VisitMut for Rewriter<'_> {
             if self.shadowed.contains(&param) {
                 return;
             }
-            self.errors.push(&*e, format!("`{param}` is a `Parameters` struct: read its fields (`{param}.w`, `&{param}.w`, `{param}.inner.b`); using it whole (passing it on, calling a method on it) is not supported yet: pass the fields the callee needs"));
+            let message = match self.receiver.is_some() {
+                // `self_` is what the sweeps call `self`.
+                true => "`self` is a `Parameters` struct: read its fields (`self.w`, `&self.w`, `self.inner.b`), or pass it whole to a differentiated method (`self.f(..)`, `Self::f(self, ..)`); using it otherwise (a binding, a function without #[differentiate], a method of another type) is not supported yet".to_string(),
+                false => format!("`{param}` is a `Parameters` struct: read its fields (`{param}.w`, `&{param}.w`, `{param}.inner.b`); using it whole (passing it on, calling a method on it) is not supported yet: pass the fields the callee needs"),
+            };
+            self.errors.push(&*e, message);
             return;
         }
         syn::visit_mut::visit_expr_mut(self, e);
