@@ -187,8 +187,13 @@ fn fields(sig: &Signature) -> Vec<TokenStream> {
         .filter(|p| p.differentiable)
         .map(|p| {
             let (ident, grad_ty) = (&p.ident, &p.grad_ty);
-            let doc =
-                format!("The gradient with respect to `{ident}`: the same shape as `{ident}`.");
+            let doc = match p.receiver {
+                true => "The gradient with respect to `self`: of its type, a field per field."
+                    .to_string(),
+                false => {
+                    format!("The gradient with respect to `{ident}`: the same shape as `{ident}`.")
+                }
+            };
             quote!(#[doc = #doc] pub #ident: #grad_ty)
         })
         .collect()
