@@ -89,7 +89,9 @@ impl Rewriter<'_> {
     /// called `self`, as the user wrote it.
     fn say<T: quote::ToTokens>(&mut self, at: T, message: String) {
         let message = match self.receiver.is_some() {
-            true => message.replace("`self_", "`self").replace("&self_.", "&self."),
+            true => message
+                .replace("`self_", "`self")
+                .replace("&self_.", "&self."),
             false => message,
         };
         self.errors.push(at, message);
