@@ -84,6 +84,14 @@ impl Net {
         t * y.norm_squared() + (x * &self.w1).sum() * self.head.reg
     }
 
+    /// `self` a constant: its fields and the methods called with it cost no derivative work
+    /// (as for any constant, the reverse sweep keeps an owned copy of a part it reads).
+    #[differentiate(wrt(x))]
+    pub fn data_term(&self, x: &DMatrix<f64>) -> f64 {
+        let w1 = self.w1.clone();
+        (x * &w1).sum() + self.scores(x).sum()
+    }
+
     /// A method without the attribute stays as it is.
     pub fn width(&self) -> usize {
         self.w1.ncols()
@@ -188,6 +196,20 @@ fn associated_functions_without_self() {
     assert!((&grad.w - want * 3.0).norm() < 1e-12);
     GradCheck::new()
         .wrt("k", &3.0, &grad.k, |k| free_penalty(&w, *k))
+        .run()
+        .assert_passed();
+}
+
+#[test]
+fn self_left_out_of_wrt_is_a_constant() {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let (p, x) = (net(&mut rng), data(&mut rng));
+    let (value, grad) = p.data_term_grad(&x);
+    assert_eq!(value, p.data_term(&x));
+    // The gradient has the field `x` alone.
+    let NetDataTermGrad { x: dx } = grad;
+    GradCheck::new()
+        .wrt("x", &x, &dx, |x| p.data_term(x))
         .run()
         .assert_passed();
 }
