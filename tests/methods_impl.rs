@@ -37,6 +37,11 @@ fn dense(x: &DMatrix<f64>, w: &DMatrix<f64>, b: &RowDVector<f64>) -> DMatrix<f64
     add_bias(x * w, b)
 }
 
+/// A module named like a differentiated method (`Net::hidden`): unlike a free function, a
+/// method may share its name with a module or a type.
+#[allow(dead_code)]
+mod hidden {}
+
 #[differentiate]
 impl Net {
     /// The hidden layers: a free function, then a loop over a `Vec` field.
@@ -90,6 +95,12 @@ impl Net {
     pub fn data_term(&self, x: &DMatrix<f64>) -> f64 {
         let w1 = self.w1.clone();
         (x * &w1).sum() + self.scores(x).sum()
+    }
+
+    /// Another value of the same type, `&Self`: a structured parameter too.
+    #[differentiate]
+    pub fn distance(&self, other: &Self) -> f64 {
+        (&self.w1 - &other.w1).norm_squared() + self.head.reg * other.head.reg
     }
 
     /// A method without the attribute stays as it is.
@@ -210,6 +221,21 @@ fn self_left_out_of_wrt_is_a_constant() {
     let NetDataTermGrad { x: dx } = grad;
     GradCheck::new()
         .wrt("x", &x, &dx, |x| p.data_term(x))
+        .run()
+        .assert_passed();
+}
+
+#[test]
+fn another_value_of_the_type() {
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    let (p, q) = (net(&mut rng), net(&mut rng));
+    let (value, grad) = p.distance_grad(&q);
+    assert_eq!(value, p.distance(&q));
+    let other: Net = grad.other.clone();
+    assert_eq!(other.w1, (&q.w1 - &p.w1) * 2.0);
+    GradCheck::new()
+        .wrt_params("self", &p, &grad.self_, |p| p.distance(&q))
+        .wrt_params("other", &q, &grad.other, |q| p.distance(q))
         .run()
         .assert_passed();
 }
