@@ -29,6 +29,8 @@ pub struct Net {
     unread: DVector<f64>,
     #[parameters(skip)]
     name: String,
+    #[parameters(skip)]
+    depth: usize,
 }
 
 /// A free differentiated function, called from a method with fields of `self`.
@@ -67,7 +69,7 @@ impl Net {
         let scores = Self::scores(self, x);
         let hidden = Net::hidden(self, x);
         softmax_cross_entropy(&scores, labels)
-            + 0.1 * hidden.norm_squared()
+            + 0.1 * hidden.norm_squared() / self.depth as f64
             + self.head.reg * Net::penalty(&self.w1)
     }
 
@@ -109,11 +111,17 @@ impl Net {
     }
 }
 
-/// A free differentiated function calling a method of a struct passed to it by fields: the
-/// associated function `Net::penalty`.
+/// A free differentiated function calling an associated function.
 #[differentiate]
 fn free_penalty(w: &DMatrix<f64>, k: f64) -> f64 {
     k * Net::penalty(w)
+}
+
+/// A free differentiated function calling a method with structured parameters, by the path
+/// of their type.
+#[differentiate(wrt(p, q))]
+fn ensemble(p: &Net, q: &Net, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
+    Net::loss(p, x, labels) + Net::loss(q, x, labels) * p.head.reg
 }
 
 fn net(rng: &mut ChaCha8Rng) -> Net {
@@ -127,6 +135,7 @@ fn net(rng: &mut ChaCha8Rng) -> Net {
         },
         unread: DVector::zeros(2),
         name: "net".into(),
+        depth: 2,
     };
     random(&shapes, rng)
 }
@@ -236,6 +245,37 @@ fn another_value_of_the_type() {
     GradCheck::new()
         .wrt_params("self", &p, &grad.self_, |p| p.distance(&q))
         .wrt_params("other", &q, &grad.other, |q| p.distance(q))
+        .run()
+        .assert_passed();
+}
+
+/// The same with a struct taken by value.
+#[differentiate(wrt(p))]
+fn owned_loss(p: Net, x: &DMatrix<f64>) -> f64 {
+    Net::loss(&p, x, &LABELS) * p.head.reg
+}
+
+#[test]
+fn a_struct_by_value_passed_to_a_method() {
+    let mut rng = ChaCha8Rng::seed_from_u64(15);
+    let (p, x) = (net(&mut rng), data(&mut rng));
+    let (value, grad) = owned_loss_grad(p.clone(), &x);
+    assert_eq!(value, owned_loss(p.clone(), &x));
+    GradCheck::new()
+        .wrt_params("p", &p, &grad.p, |p| owned_loss(p.clone(), &x))
+        .run()
+        .assert_passed();
+}
+
+#[test]
+fn a_free_function_calls_methods() {
+    let mut rng = ChaCha8Rng::seed_from_u64(14);
+    let (p, q, x) = (net(&mut rng), net(&mut rng), data(&mut rng));
+    let (value, grad) = ensemble_grad(&p, &q, &x, &LABELS);
+    assert_eq!(value, ensemble(&p, &q, &x, &LABELS));
+    GradCheck::new()
+        .wrt_params("p", &p, &grad.p, |p| ensemble(p, &q, &x, &LABELS))
+        .wrt_params("q", &q, &grad.q, |q| ensemble(&p, q, &x, &LABELS))
         .run()
         .assert_passed();
 }

@@ -192,10 +192,7 @@ fn differentiate(
         // A collection taken by value is read through a reference to it (`emit::owned_collections`).
         .map(|(i, p)| {
             let refs = if p.collection { 1 } else { p.refs };
-            // The receiver of a method is also passed whole to the methods it calls
-            // (`self.f(..)`): its adjoint sums their gradients of it.
-            let whole = !p.structured || p.receiver;
-            lowerer.param(&p.ident, i, refs, p.differentiable && whole)
+            lowerer.param(&p.ident, i, refs, p.differentiable && !p.structured)
         })
         .collect();
     let leaf_vars: Vec<_> = leaves
