@@ -285,8 +285,8 @@ fn rename_self(tokens: TokenStream) -> TokenStream {
         .collect()
 }
 
-/// What a method cannot have yet: `graph`, `vjp = rule`, and a parameter named like the
-/// receiver's field `self_`.
+/// What a method cannot have yet: `graph`, `vjp = rule`, and the name `self_`, which its
+/// generated code gives the receiver (a parameter or a binding of that name).
 pub fn reject_args(
     func: &syn::ItemFn,
     args: &crate::args::Args,
@@ -302,11 +302,27 @@ pub fn reject_args(
     if let Some((keyword, _)) = &args.vjp {
         errors.push(keyword, "`vjp = rule` is for free functions only: write the function with its rule as a free function and call it from the method");
     }
+    if func.sig.receiver().is_none() {
+        return;
+    }
     for input in &func.sig.inputs {
         if let syn::FnArg::Typed(t) = input {
             if matches!(&*t.pat, syn::Pat::Ident(p) if p.ident == RECEIVER) {
                 errors.push(&t.pat, "a parameter of a differentiated method cannot be named `self_`, the field of the gradient of `self`: rename it");
+                return;
             }
         }
     }
+    if let Some(taken) = find_ident(func.block.to_token_stream(), RECEIVER) {
+        errors.push(taken, "a differentiated method cannot use the name `self_`, which its generated code gives `self` (the field of the gradient of `self`): rename it");
+    }
+}
+
+/// The first identifier `name` in `tokens`.
+fn find_ident(tokens: TokenStream, name: &str) -> Option<proc_macro2::Ident> {
+    tokens.into_iter().find_map(|t| match t {
+        proc_macro2::TokenTree::Ident(i) if i == name => Some(i),
+        proc_macro2::TokenTree::Group(g) => find_ident(g.stream(), name),
+        _ => None,
+    })
 }
