@@ -450,6 +450,79 @@ fn constant_fields_and_a_captured_field() {
     }
 }
 
+/// A choice of nonlinearity, kept in skipped fields.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Squash {
+    Tanh,
+    Sigmoid,
+    Identity,
+}
+
+#[differentiate]
+fn squash(z: &DMatrix<f64>, how: Squash) -> DMatrix<f64> {
+    if how == Squash::Tanh {
+        tanh(z)
+    } else if how == Squash::Sigmoid {
+        sigmoid(z)
+    } else {
+        z.clone()
+    }
+}
+
+/// Layers whose nonlinearities are skipped fields, an element of a `Vec` of them and one
+/// whole, handed to a differentiated callee's constant parameter.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct Squashed {
+    ws: Vec<DMatrix<f64>>,
+    #[parameters(skip)]
+    kinds: Vec<Squash>,
+    #[parameters(skip)]
+    last: Squash,
+}
+
+#[differentiate(wrt(p))]
+fn squashed(p: &Squashed, x: &DMatrix<f64>) -> DMatrix<f64> {
+    let z = x * &p.ws[0];
+    let mut h = squash(&z, p.kinds[0]);
+    for i in 1..p.ws.len() {
+        let z = &h * &p.ws[i];
+        h = squash(&z, p.kinds[i]);
+    }
+    squash(&h, p.last)
+}
+
+#[test]
+fn skipped_fields_passed_to_a_callee_are_constants() {
+    let mut rng = ChaCha8Rng::seed_from_u64(14);
+    let x = DMatrix::from_fn(4, 3, |_, _| value(&mut rng));
+    let kinds = vec![Squash::Tanh, Squash::Identity, Squash::Sigmoid];
+    for last in [Squash::Sigmoid, Squash::Identity] {
+        let shapes = Squashed {
+            ws: vec![
+                DMatrix::zeros(3, 5),
+                DMatrix::zeros(5, 5),
+                DMatrix::zeros(5, 2),
+            ],
+            kinds: kinds.clone(),
+            last,
+        };
+        let p = random(&shapes, &mut rng);
+        let u = DMatrix::from_fn(4, 2, |_, _| value(&mut rng));
+        let (y, grad) = squashed_vjp(&p, &x, u.clone());
+        assert_eq!(y, squashed(&p, &x));
+        assert_eq!(
+            (&grad.p.kinds, grad.p.last),
+            (&kinds, last),
+            "copied unchanged"
+        );
+        dot_product_test(&p, &u, &grad.p, |p| squashed(p, &x), &mut rng);
+        GradCheck::new()
+            .wrt_params("p", &p, &grad.p, |p| squashed(p, &x).dot(&u))
+            .run()
+            .assert_passed();
+    }
+}
+
 /// Raw field names.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct Raw {

@@ -10,6 +10,7 @@ use syn::spanned::Spanned;
 struct Field<'a> {
     ident: &'a syn::Ident,
     ty: &'a syn::Type,
+    vis: &'a syn::Visibility,
     skip: bool,
 }
 
@@ -40,7 +41,43 @@ fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
              a scalar, a nalgebra matrix, a `Vec` of those or another `Parameters` struct",
         ));
     };
-    Ok(emit(&input.ident, &fields, first.ty, &options.krate))
+    let mut tokens = emit(&input.ident, &fields, first.ty, &options.krate);
+    tokens.extend(field_reads(&input.ident, &fields, &options.krate));
+    Ok(tokens)
+}
+
+/// How a differentiated function reads each field (`p.w` becomes `p.__ad_field_w()`): a
+/// parameter field by reference, a `#[parameters(skip)]` field wrapped as `Skipped`, so
+/// that rustc's trait resolution treats it as the constant it is wherever it goes.
+fn field_reads(name: &syn::Ident, fields: &[Field], krate: &TokenStream) -> TokenStream {
+    let reads = fields.iter().map(|f| {
+        let (ident, ty, vis) = (f.ident, f.ty, f.vis);
+        let method = quote::format_ident!("__ad_field_{}", syn::ext::IdentExt::unraw(ident));
+        if f.skip {
+            quote! {
+                #[doc(hidden)]
+                #[inline(always)]
+                #vis fn #method(&self) -> #krate::__private::Skipped<'_, #ty> {
+                    #krate::__private::Skipped(&self.#ident)
+                }
+            }
+        } else {
+            quote! {
+                #[doc(hidden)]
+                #[inline(always)]
+                #vis fn #method(&self) -> &#ty {
+                    &self.#ident
+                }
+            }
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        #[allow(non_snake_case)]
+        impl #name {
+            #(#reads)*
+        }
+    }
 }
 
 fn options(attrs: &[syn::Attribute]) -> syn::Result<Options> {
@@ -94,6 +131,7 @@ fn fields(input: &syn::DeriveInput) -> syn::Result<Vec<Field<'_>>> {
             Ok(skip) => out.push(Field {
                 ident,
                 ty: &field.ty,
+                vis: &field.vis,
                 skip,
             }),
             Err(e) => match &mut errors {

@@ -284,7 +284,7 @@ fn structured_gradient(f: &Function, code: &Code, index: usize) -> TokenStream {
         // A leaf the result does not depend on (a constant field read in a condition) keeps
         // the zeros, or the copy of a skipped field, that `zeros_except` gives it.
         .filter(|(leaf, v)| leaf.param == index && !leaf.whole && f.body.vars[*v].active())
-        .map(|(leaf, v)| (leaf.path.as_slice(), leaf_gradient(f, code, leaf, *v)))
+        .map(|(leaf, v)| (leaf.path.as_slice(), leaf_gradient(code, leaf, *v)))
         .collect();
     let krate = &f.krate;
     let trait_ = quote!(#krate::__private::Parameters);
@@ -347,15 +347,14 @@ fn assemble(
 
 /// The adjoint of an active leaf as its gradient: the adjoint when the sweep reached it, zeros
 /// of the leaf's shape otherwise.
-fn leaf_gradient(f: &Function, code: &Code, leaf: &Leaf, v: VarId) -> TokenStream {
+///
+/// Always through `finish_like`, even where a derivative surely reached the leaf: the leaf's
+/// type decides what its gradient is (a skipped field's is the field itself, copied).
+fn leaf_gradient(code: &Code, leaf: &Leaf, v: VarId) -> TokenStream {
     let rules = &code.rules;
     let d = code.adjoint(v);
     let ident = &leaf.ident;
-    if f.plan.reached.contains(&v) {
-        quote!(#rules::finish_reached(#d))
-    } else {
-        quote!(#rules::finish_like(#d, #ident))
-    }
+    quote!(#rules::finish_like(#d, #ident))
 }
 
 /// The gradient of a collection parameter (`ws: &[M]`): its adjoint, or zeros of its lengths

@@ -28,13 +28,15 @@ pub struct Leaf {
 }
 
 impl Leaf {
-    /// `&p.inner.b`, or `p` for the parameter whole: how both sweeps bind the leaf.
+    /// `p.inner.__ad_field_b()`: how both sweeps bind the leaf, through the read that
+    /// `#[derive(Parameters)]` generates (a reference, or `Skipped` for a skipped field);
+    /// `p` itself for the parameter whole.
     pub fn borrow(&self, param: &syn::Ident) -> proc_macro2::TokenStream {
-        let path = &self.path;
-        match self.whole {
-            true => quote!(#param),
-            false => quote!(&#param #(.#path)*),
-        }
+        let Some((last, path)) = self.path.split_last().filter(|_| !self.whole) else {
+            return quote!(#param);
+        };
+        let read = format_ident!("__ad_field_{}", syn::ext::IdentExt::unraw(last));
+        quote!(#param #(.#path)*.#read())
     }
 }
 

@@ -38,6 +38,7 @@ pub use value::{Arg, Value};
 pub mod __private {
     /// What `NAME_graph` fills.
     pub use crate::graph::{Builder as GraphBuilder, NodeKind as GraphNodeKind};
+    pub use crate::ops::skipped::Skipped;
     pub use crate::params::{describe_field, Parameters, ZipLeaves};
     /// The rules, flat, as the macro names them.
     pub mod rules {
@@ -58,6 +59,7 @@ pub mod __private {
         pub use crate::ops::parts::*;
         pub use crate::ops::reads::*;
         pub use crate::ops::reduce::*;
+        pub use crate::ops::skipped::*;
         pub use crate::ops::softmax::*;
         pub use crate::ops::unary::*;
         pub use crate::ops::writes::*;

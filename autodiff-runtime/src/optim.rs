@@ -47,7 +47,7 @@ pub fn sgd_update<V: Value>(param: &mut V, learning_rate: V::Elem, grad: V) {
 /// matrix, a `Vec` of them, a `#[derive(Parameters)]` struct) and its gradient of the same
 /// structure; [`Optimizer::step`] takes them as lists of slices (such as
 /// [`Mlp::parameters_mut`](crate::nn::Mlp::parameters_mut) and
-/// [`MlpGrad::parameters`](crate::nn::MlpGrad::parameters)). Either way the leaves are
+/// [`Mlp::parameters`](crate::nn::Mlp::parameters) of its gradient). Either way the leaves are
 /// updated in order and the state is kept per leaf; after the first step, a step allocates
 /// nothing. Panics when the layouts differ from each other or from the first step's.
 ///

@@ -255,7 +255,7 @@ fn descend(
     if !norm.is_finite() {
         return Err(("gradient", norm));
     }
-    optimizer.step(model.parameters_mut(), grad.parameters());
+    optimizer.update(model, &grad);
     grad.recycle();
     Ok(loss)
 }

@@ -142,12 +142,12 @@ fn vector_valued_functions_are_checked_through_a_seed() {
     );
     let seed = dmatrix(&mut rng, 4, 2);
     let act = Activation::Tanh;
-    let (_, g) = dense_vjp(x.clone(), &w, &b, act, seed.clone());
+    let (_, g) = dense_vjp(&x, &w, &b, act, seed.clone());
     let report = GradCheck::new()
-        .wrt_vjp("x", &x, &g.x, &seed, |x| dense(x.clone(), &w, &b, act))
-        .wrt_vjp("w", &w, &g.w, &seed, |w| dense(x.clone(), w, &b, act))
+        .wrt_vjp("x", &x, &g.x, &seed, |x| dense(x, &w, &b, act))
+        .wrt_vjp("w", &w, &g.w, &seed, |w| dense(&x, w, &b, act))
         .wrt_vjp("b", &b, &g.b, &seed, |b: &RowDVector<f64>| {
-            dense(x.clone(), &w, b, act)
+            dense(&x, &w, b, act)
         })
         .run();
     report.assert_passed();

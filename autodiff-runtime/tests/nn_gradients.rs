@@ -90,24 +90,18 @@ fn dense_layers_have_the_gradient_of_their_function_in_every_argument() {
             row(&mut rng, 3),
         );
         let u = dmatrix(&mut rng, 6, 3);
-        let (_, g) = dense_vjp(x.clone(), &w, &b, activation, u.clone());
+        let (value, g) = dense_vjp(&x, &w, &b, activation, u.clone());
+        assert_eq!(value, dense(&x, &w, &b, activation));
         let name = activation.name();
         assert_gradient(&format!("{name}: x"), &x, &g.x, |x| {
-            inner(&u, &dense(x.clone(), &w, &b, activation))
+            inner(&u, &dense(x, &w, &b, activation))
         });
         assert_gradient(&format!("{name}: w"), &w, &g.w, |w| {
-            inner(&u, &dense(x.clone(), w, &b, activation))
+            inner(&u, &dense(&x, w, &b, activation))
         });
         assert_gradient(&format!("{name}: b"), &b, &g.b, |b| {
-            inner(&u, &dense(x.clone(), &w, b, activation))
+            inner(&u, &dense(&x, &w, b, activation))
         });
-
-        // The first layer's form: the same value and weight gradients, and no field for x
-        // (the exhaustive pattern would not compile if there were one).
-        let (value, g_input) = dense_input_vjp(&x, &w, &b, activation, u.clone());
-        assert_eq!(value, dense(x.clone(), &w, &b, activation));
-        let DenseInputGrad { w: g_w, b: g_b } = g_input;
-        assert_eq!((g_w, g_b), (g.w, g.b));
     }
 }
 
@@ -121,13 +115,12 @@ fn maxout_layers_have_the_gradient_of_their_function_in_every_argument() {
     );
     let (w_b, b_b) = (dmatrix(&mut rng, 4, 3), row(&mut rng, 3));
     let u = dmatrix(&mut rng, 6, 3);
-    let f =
-        |x: &DMatrix<f64>,
-         w_a: &DMatrix<f64>,
-         b_a: &RowDVector<f64>,
-         w_b: &DMatrix<f64>,
-         b_b: &RowDVector<f64>| { inner(&u, &maxout_dense(x.clone(), w_a, b_a, w_b, b_b)) };
-    let (value, g) = maxout_dense_vjp(x.clone(), &w_a, &b_a, &w_b, &b_b, u.clone());
+    let f = |x: &DMatrix<f64>,
+             w_a: &DMatrix<f64>,
+             b_a: &RowDVector<f64>,
+             w_b: &DMatrix<f64>,
+             b_b: &RowDVector<f64>| { inner(&u, &maxout_dense(x, w_a, b_a, w_b, b_b)) };
+    let (value, g) = maxout_dense_vjp(&x, &w_a, &b_a, &w_b, &b_b, u.clone());
     let a = autodiff_runtime::add_bias(&x * &w_a, &b_a);
     let b = autodiff_runtime::add_bias(&x * &w_b, &b_b);
     assert_eq!(value, a.zip_map(&b, f64::max));
@@ -144,16 +137,6 @@ fn maxout_layers_have_the_gradient_of_their_function_in_every_argument() {
     assert_gradient("b_a", &b_a, &g.b_a, |b| f(&x, &w_a, b, &w_b, &b_b));
     assert_gradient("w_b", &w_b, &g.w_b, |w| f(&x, &w_a, &b_a, w, &b_b));
     assert_gradient("b_b", &b_b, &g.b_b, |b| f(&x, &w_a, &b_a, &w_b, b));
-
-    let (value_input, g_input) = maxout_dense_input_vjp(&x, &w_a, &b_a, &w_b, &b_b, u.clone());
-    assert_eq!(value_input, value);
-    let MaxoutDenseInputGrad {
-        w_a: gwa,
-        b_a: gba,
-        w_b: gwb,
-        b_b: gbb,
-    } = g_input;
-    assert_eq!((gwa, gba, gwb, gbb), (g.w_a, g.b_a, g.w_b, g.b_b));
 }
 
 #[test]
@@ -327,7 +310,8 @@ fn the_forward_pass_is_the_layers_applied_in_order() {
     let mut rng = rng(10);
     let mlp = random_mlp(&mut rng, &[3, 4, 2], Activation::Tanh);
     let x = dmatrix(&mut rng, 5, 3);
-    let (l0, l1) = match mlp.layers() {
+    let layers = mlp.layers();
+    let (l0, l1) = match layers.as_slice() {
         [Layer::Dense { w: w0, b: b0, .. }, Layer::Dense { w: w1, b: b1, .. }] => {
             ((w0, b0), (w1, b1))
         }
@@ -371,8 +355,8 @@ fn two_layers_by_path(
     b2: &RowDVector<f64>,
     activation: Activation,
 ) -> f64 {
-    let h = autodiff_runtime::nn::dense_input(x, w1, b1, activation);
-    let scores = autodiff_runtime::nn::dense(h, w2, b2, Activation::Identity);
+    let h = autodiff_runtime::nn::dense(x, w1, b1, activation);
+    let scores = autodiff_runtime::nn::dense(&h, w2, b2, Activation::Identity);
     cross_entropy_loss(&scores, labels) + l2_penalty(w1, 0.1)
 }
 

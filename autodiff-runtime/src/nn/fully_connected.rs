@@ -1,12 +1,10 @@
 //! Dense (fully connected) layers `activation(x·W + b)` and maxout layers, as
 //! `#[differentiate]` functions: their backward passes are derived, not written.
 //!
-//! Each layer comes in two forms. The plain one (`dense`, `maxout_dense`) takes the layer's
-//! input by value and differentiates with respect to it too, so that a network can pass the
-//! adjoint of a layer's input to the layer before it; taking it by value moves it into the
-//! tape instead of borrowing it, so tapes of successive layers can sit in one `Vec`. The
-//! `_input` form is for the first layer, whose input is the data: it differentiates with
-//! respect to the weights only (`wrt(..)`), so no `dX = dZ·Wᵀ` product is computed.
+//! Each takes its input by reference and is differentiable in it, so that a network passes
+//! the adjoint of a layer's input to the layer before it. A caller that is itself
+//! differentiated and gives a layer a constant input (the data) gets no `dX = dZ·Wᵀ` product:
+//! the reverse sweep of a call computes only the adjoints its caller wants.
 
 use super::activation::{activate, Activation};
 use crate::functions::{add_bias, maxout};
@@ -17,17 +15,6 @@ use nalgebra::{DMatrix, RowDVector};
 /// `d_in × d_out`, `b` has `d_out` elements. Differentiable in `x`, `w` and `b`.
 #[differentiate(crate = autodiff_runtime)]
 pub fn dense(
-    x: DMatrix<f64>,
-    w: &DMatrix<f64>,
-    b: &RowDVector<f64>,
-    activation: Activation,
-) -> DMatrix<f64> {
-    activate(add_bias(x * w, b), activation)
-}
-
-/// [`dense`] on data: the same value, differentiable in `w` and `b` only.
-#[differentiate(crate = autodiff_runtime, wrt(w, b))]
-pub fn dense_input(
     x: &DMatrix<f64>,
     w: &DMatrix<f64>,
     b: &RowDVector<f64>,
@@ -41,20 +28,6 @@ pub fn dense_input(
 /// goes to the larger of the two maps (to `a` on ties).
 #[differentiate(crate = autodiff_runtime)]
 pub fn maxout_dense(
-    x: DMatrix<f64>,
-    w_a: &DMatrix<f64>,
-    b_a: &RowDVector<f64>,
-    w_b: &DMatrix<f64>,
-    b_b: &RowDVector<f64>,
-) -> DMatrix<f64> {
-    let a = add_bias(&x * w_a, b_a);
-    let b = add_bias(&x * w_b, b_b);
-    maxout(a, b)
-}
-
-/// [`maxout_dense`] on data: the same value, differentiable in the four parameters only.
-#[differentiate(crate = autodiff_runtime, wrt(w_a, b_a, w_b, b_b))]
-pub fn maxout_dense_input(
     x: &DMatrix<f64>,
     w_a: &DMatrix<f64>,
     b_a: &RowDVector<f64>,
@@ -64,4 +37,23 @@ pub fn maxout_dense_input(
     let a = add_bias(x * w_a, b_a);
     let b = add_bias(x * w_b, b_b);
     maxout(a, b)
+}
+
+/// One layer of an [`Mlp`](super::Mlp): [`maxout_dense`] when `activation` is
+/// [`Activation::Maxout`] (`w_b` and `b_b` its second map), else [`dense`] (`w_b` and `b_b`
+/// unread, empty in an `Mlp`).
+#[differentiate(crate = autodiff_runtime)]
+pub fn mlp_layer(
+    x: &DMatrix<f64>,
+    w: &DMatrix<f64>,
+    b: &RowDVector<f64>,
+    w_b: &DMatrix<f64>,
+    b_b: &RowDVector<f64>,
+    activation: Activation,
+) -> DMatrix<f64> {
+    if activation == Activation::Maxout {
+        maxout_dense(x, w, b, w_b, b_b)
+    } else {
+        dense(x, w, b, activation)
+    }
 }

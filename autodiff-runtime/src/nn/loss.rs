@@ -19,35 +19,31 @@ pub enum Loss {
 }
 
 impl Loss {
-    /// The loss of `scores` for `labels` and its gradient with respect to the scores, both
-    /// from the `#[differentiate]` functions of this module.
+    /// The loss of `scores` for `labels` and its gradient with respect to the scores: the
+    /// derived gradient of [`classifier_loss`].
     ///
     /// Panics unless there is one label per row, each below the number of columns.
     pub fn value_and_grad(self, scores: &DMatrix<f64>, labels: &[usize]) -> (f64, DMatrix<f64>) {
-        match self {
-            Loss::SoftmaxCrossEntropy => {
-                let (value, grad) = cross_entropy_loss_grad(scores, labels);
-                (value, grad.scores)
-            }
-            Loss::Hinge => {
-                let (value, grad) = hinge_loss_grad(scores, labels);
-                (value, grad.scores)
-            }
-            Loss::SumOfSquares => {
-                let targets = one_hot(labels, scores.ncols());
-                let (value, grad) = sum_of_squares_loss_grad(scores, &targets);
-                (value, grad.scores)
-            }
-        }
+        let (value, grad) = classifier_loss_grad(scores, labels, self);
+        (value, grad.scores)
     }
 
-    /// The loss of `scores` for `labels`, without a gradient.
+    /// The loss of `scores` for `labels`, without a gradient: [`classifier_loss`].
     pub fn value(self, scores: &DMatrix<f64>, labels: &[usize]) -> f64 {
-        match self {
-            Loss::SoftmaxCrossEntropy => cross_entropy_loss(scores, labels),
-            Loss::Hinge => hinge_loss(scores, labels),
-            Loss::SumOfSquares => sum_of_squares_loss(scores, &one_hot(labels, scores.ncols())),
-        }
+        classifier_loss(scores, labels, self)
+    }
+}
+
+/// The loss `loss` of a classifier's `scores` for `labels`: [`cross_entropy_loss`],
+/// [`hinge_loss`], or [`sum_of_squares_loss`] against the one-hot encoding of the labels.
+#[differentiate(crate = autodiff_runtime, wrt(scores))]
+pub fn classifier_loss(scores: &DMatrix<f64>, labels: &[usize], loss: Loss) -> f64 {
+    if loss == Loss::SoftmaxCrossEntropy {
+        cross_entropy_loss(scores, labels)
+    } else if loss == Loss::Hinge {
+        hinge_loss(scores, labels)
+    } else {
+        sum_of_squares_loss(scores, &one_hot(labels, scores.ncols()))
     }
 }
 
@@ -93,4 +89,14 @@ pub fn sum_of_squares_loss(scores: &DMatrix<f64>, targets: &DMatrix<f64>) -> f64
 #[differentiate(crate = autodiff_runtime, wrt(w))]
 pub fn l2_penalty(w: &DMatrix<f64>, lambda: f64) -> f64 {
     0.5 * lambda * w.norm_squared()
+}
+
+/// The sum of [`l2_penalty`] over the weight matrices `weights`: `Σ_W ½·λ·‖W‖²`.
+#[differentiate(crate = autodiff_runtime, wrt(weights))]
+pub fn l2_penalties(weights: &[DMatrix<f64>], lambda: f64) -> f64 {
+    let mut total = 0.0;
+    for w in weights.iter() {
+        total += l2_penalty(w, lambda);
+    }
+    total
 }

@@ -1,27 +1,81 @@
-//! The multilayer perceptron: layers chained at run time through the split sweeps of their
-//! `#[differentiate]` functions.
+//! The multilayer perceptron: a `#[derive(Parameters)]` struct of its layers' weights and
+//! biases, and its training objective as one `#[differentiate]` function, a loop over the
+//! layers, whose gradient is an `Mlp` of the same shapes.
 
-use super::fully_connected::{
-    dense_bwd, dense_fwd, dense_input, dense_input_bwd, dense_input_fwd, maxout_dense_bwd,
-    maxout_dense_fwd, maxout_dense_input, maxout_dense_input_bwd, maxout_dense_input_fwd,
-};
-use super::layer::{Layer, LayerGrad};
-use super::loss::{l2_penalty, l2_penalty_grad, Loss};
-use nalgebra::DMatrix;
+use super::activation::Activation;
+use super::fully_connected::mlp_layer;
+use super::layer::Layer;
+use super::loss::{classifier_loss, l2_penalties, l2_penalties_grad, Loss};
+use crate::Parameters;
+use autodiff_macro::differentiate;
+use nalgebra::{DMatrix, RowDVector};
 use std::fmt;
 
-/// A multilayer perceptron: [`Layer`]s applied in order to a batch (one sample a row); the
-/// last layer's outputs are the class scores.
-#[derive(Debug, Clone, PartialEq)]
+/// A multilayer perceptron: layers applied in order to a batch (one sample a row); the last
+/// layer's outputs are the class scores.
+///
+/// Layer `i` is `activations[i](x·weights[i] + biases[i])`, or for a maxout layer
+/// (`activations[i]` is [`Activation::Maxout`]) the elementwise maximum of that affine map
+/// (without activation) and `x·maxout_weights[i] + maxout_biases[i]`. The other layers'
+/// `maxout_weights` are `0 × 0` and their `maxout_biases` empty. [`Mlp::from_layers`] checks
+/// that the shapes fit together; [`Mlp::layers`] gives the same layers back.
+///
+/// An `Mlp` is a [`Parameters`] value: the optimizers update it in place
+/// ([`Optimizer::update`](crate::optim::Optimizer::update)), and the gradient of its
+/// [`objective`] is an `Mlp` of the same shapes (whose `activations` are copied unchanged).
+#[derive(Parameters, Debug, Clone, PartialEq)]
+#[parameters(crate = autodiff_runtime)]
 pub struct Mlp {
-    layers: Vec<Layer>,
+    /// Each layer's weights, `inputs × outputs` (a maxout layer's first map).
+    pub weights: Vec<DMatrix<f64>>,
+    /// Each layer's bias, one element per output (a maxout layer's first map).
+    pub biases: Vec<RowDVector<f64>>,
+    /// A maxout layer's second weights; `0 × 0` for the other layers.
+    pub maxout_weights: Vec<DMatrix<f64>>,
+    /// A maxout layer's second bias; empty for the other layers.
+    pub maxout_biases: Vec<RowDVector<f64>>,
+    /// Each layer's activation: constants, not parameters.
+    #[parameters(skip)]
+    pub activations: Vec<Activation>,
 }
 
-/// The gradient of a loss with respect to every parameter of an [`Mlp`], layer by layer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MlpGrad {
-    /// One gradient per layer, in the order of [`Mlp::layers`].
-    pub layers: Vec<LayerGrad>,
+/// The gradient of a loss with respect to the parameters of an [`Mlp`]: an `Mlp` of the same
+/// shapes.
+pub type MlpGrad = Mlp;
+
+/// The training objective of `mlp` on the batch `x` (one sample a row) with `labels`:
+/// `loss(scores, labels) + Σ_W ½·λ·‖W‖²` over every weight matrix (not the biases).
+///
+/// Its derived gradient ([`objective_grad`]) is what [`Mlp::loss_and_grad`] returns: the
+/// layers run forward in a loop, and its reverse sweep runs them backwards, the adjoint of a
+/// layer's input being the seed of the layer before it. The first layer reads the data, a
+/// constant, so no adjoint of `x` is computed.
+#[differentiate(crate = autodiff_runtime, wrt(mlp))]
+pub fn objective(mlp: &Mlp, x: &DMatrix<f64>, labels: &[usize], loss: Loss, lambda: f64) -> f64 {
+    let mut h = mlp_layer(
+        x,
+        &mlp.weights[0],
+        &mlp.biases[0],
+        &mlp.maxout_weights[0],
+        &mlp.maxout_biases[0],
+        mlp.activations[0],
+    );
+    for i in 1..mlp.weights.len() {
+        h = mlp_layer(
+            &h,
+            &mlp.weights[i],
+            &mlp.biases[i],
+            &mlp.maxout_weights[i],
+            &mlp.maxout_biases[i],
+            mlp.activations[i],
+        );
+    }
+    let data_loss = classifier_loss(&h, labels, loss);
+    if lambda == 0.0 {
+        data_loss
+    } else {
+        data_loss + l2_penalties(&mlp.weights, lambda) + l2_penalties(&mlp.maxout_weights, lambda)
+    }
 }
 
 /// Layers that do not fit together: which layer, and what is wrong.
@@ -40,12 +94,6 @@ impl fmt::Display for ShapeError {
 }
 
 impl std::error::Error for ShapeError {}
-
-/// A tape of one layer: the two kinds of layer have tapes of different (unnameable) types.
-enum Tape<D, M> {
-    Dense(D),
-    Maxout(M),
-}
 
 impl Mlp {
     /// An `Mlp` of the given layers, after checking that each one's inputs are the previous
@@ -71,37 +119,87 @@ impl Mlp {
                 return Err(ShapeError { layer: i, message });
             }
         }
-        Ok(Mlp { layers })
+        let mut mlp = Mlp {
+            weights: Vec::with_capacity(layers.len()),
+            biases: Vec::with_capacity(layers.len()),
+            maxout_weights: Vec::with_capacity(layers.len()),
+            maxout_biases: Vec::with_capacity(layers.len()),
+            activations: Vec::with_capacity(layers.len()),
+        };
+        for layer in layers {
+            let activation = layer.activation();
+            let (w, b, w_b, b_b) = match layer {
+                Layer::Dense { w, b, .. } => (w, b, DMatrix::zeros(0, 0), RowDVector::zeros(0)),
+                Layer::Maxout { w_a, b_a, w_b, b_b } => (w_a, b_a, w_b, b_b),
+            };
+            mlp.weights.push(w);
+            mlp.biases.push(b);
+            mlp.maxout_weights.push(w_b);
+            mlp.maxout_biases.push(b_b);
+            mlp.activations.push(activation);
+        }
+        Ok(mlp)
     }
 
-    /// The layers, first to last.
-    pub fn layers(&self) -> &[Layer] {
-        &self.layers
+    /// The layers, first to last (copies of the parameters).
+    pub fn layers(&self) -> Vec<Layer> {
+        (0..self.weights.len())
+            .map(|i| match self.activations[i] {
+                Activation::Maxout => Layer::Maxout {
+                    w_a: self.weights[i].clone(),
+                    b_a: self.biases[i].clone(),
+                    w_b: self.maxout_weights[i].clone(),
+                    b_b: self.maxout_biases[i].clone(),
+                },
+                activation => Layer::Dense {
+                    w: self.weights[i].clone(),
+                    b: self.biases[i].clone(),
+                    activation,
+                },
+            })
+            .collect()
     }
 
     /// The layer sizes: the number of inputs, then each layer's number of outputs.
     pub fn sizes(&self) -> Vec<usize> {
-        let mut sizes = vec![self.layers[0].inputs()];
-        sizes.extend(self.layers.iter().map(Layer::outputs));
+        let mut sizes = vec![self.weights[0].nrows()];
+        sizes.extend(self.weights.iter().map(DMatrix::ncols));
         sizes
     }
 
-    /// Every parameter as a slice, layer by layer, in the order of [`MlpGrad::parameters`].
+    /// Every parameter as a slice, layer by layer in the order of [`Layer::parameters`]
+    /// (`w`, `b`, then `w_b`, `b_b` for a maxout layer).
     pub fn parameters(&self) -> Vec<&[f64]> {
-        self.layers.iter().flat_map(Layer::parameters).collect()
+        let mut all: Vec<&[f64]> = Vec::with_capacity(4 * self.weights.len());
+        for i in 0..self.weights.len() {
+            all.extend([self.weights[i].as_slice(), self.biases[i].as_slice()]);
+            if self.activations[i] == Activation::Maxout {
+                all.extend([
+                    self.maxout_weights[i].as_slice(),
+                    self.maxout_biases[i].as_slice(),
+                ]);
+            }
+        }
+        all
     }
 
-    /// [`Mlp::parameters`], mutable: what an optimizer updates.
+    /// [`Mlp::parameters`], mutable.
     pub fn parameters_mut(&mut self) -> Vec<&mut [f64]> {
-        self.layers
-            .iter_mut()
-            .flat_map(Layer::parameters_mut)
-            .collect()
+        let mut all: Vec<&mut [f64]> = Vec::with_capacity(4 * self.weights.len());
+        let layers = self.weights.iter_mut().zip(&mut self.biases);
+        let maxout = self.maxout_weights.iter_mut().zip(&mut self.maxout_biases);
+        for (((w, b), (w_b, b_b)), activation) in layers.zip(maxout).zip(&self.activations) {
+            all.extend([w.as_mut_slice(), b.as_mut_slice()]);
+            if *activation == Activation::Maxout {
+                all.extend([w_b.as_mut_slice(), b_b.as_mut_slice()]);
+            }
+        }
+        all
     }
 
     /// The number of scalar parameters.
     pub fn parameter_count(&self) -> usize {
-        self.parameters().iter().map(|p| p.len()).sum()
+        self.scalar_count()
     }
 
     /// The scores of a batch `x` (`n × inputs`): `n × outputs`.
@@ -109,13 +207,15 @@ impl Mlp {
     /// Panics with both shapes when `x` does not have [`sizes`](Mlp::sizes)`[0]` columns.
     #[track_caller]
     pub fn forward(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
-        let (first, rest) = self.split();
-        let mut h = match first {
-            Layer::Dense { w, b, activation } => dense_input(x, w, b, *activation),
-            Layer::Maxout { w_a, b_a, w_b, b_b } => maxout_dense_input(x, w_a, b_a, w_b, b_b),
+        let layer = |i: usize, x: &DMatrix<f64>| {
+            let (w, b) = (&self.weights[i], &self.biases[i]);
+            let (w_b, b_b) = (&self.maxout_weights[i], &self.maxout_biases[i]);
+            mlp_layer(x, w, b, w_b, b_b, self.activations[i])
         };
-        for layer in rest {
-            h = layer.forward(h);
+        let mut h = layer(0, x);
+        for i in 1..self.weights.len() {
+            let next = layer(i, &h);
+            crate::buffers::recycle(core::mem::replace(&mut h, next));
         }
         h
     }
@@ -131,29 +231,13 @@ impl Mlp {
     }
 
     /// The training objective: `loss(scores, labels) + Σ_W ½·λ·‖W‖²` over every weight
-    /// matrix (not the biases).
+    /// matrix (not the biases): [`objective`].
     pub fn loss(&self, x: &DMatrix<f64>, labels: &[usize], loss: Loss, lambda: f64) -> f64 {
-        loss.value(&self.forward(x), labels) + self.penalty(lambda)
+        objective(self, x, labels, loss, lambda)
     }
 
-    /// The sum of `½·λ·‖W‖²` over every weight matrix.
-    pub fn penalty(&self, lambda: f64) -> f64 {
-        if lambda == 0.0 {
-            return 0.0;
-        }
-        self.layers
-            .iter()
-            .flat_map(Layer::weights)
-            .map(|w| l2_penalty(w, lambda))
-            .sum()
-    }
-
-    /// [`Mlp::loss`] and its gradient with respect to every parameter.
-    ///
-    /// Runs each layer's derived forward sweep in order, keeping the tapes, then the loss's
-    /// gradient, then each layer's derived reverse sweep in the opposite order: the adjoint
-    /// of a layer's input is the seed of the layer before it. The first layer's input is
-    /// the data, so its function differentiates with respect to its weights only.
+    /// [`Mlp::loss`] and its gradient with respect to every parameter: the derived gradient
+    /// of [`objective`], an `Mlp` of the same shapes.
     pub fn loss_and_grad(
         &self,
         x: &DMatrix<f64>,
@@ -161,78 +245,8 @@ impl Mlp {
         loss: Loss,
         lambda: f64,
     ) -> (f64, MlpGrad) {
-        let (first, rest) = self.split();
-        let (mut h, first_tape) = match first {
-            Layer::Dense { w, b, activation } => {
-                let (h, tape) = dense_input_fwd(x, w, b, *activation);
-                (h, Tape::Dense(tape))
-            }
-            Layer::Maxout { w_a, b_a, w_b, b_b } => {
-                let (h, tape) = maxout_dense_input_fwd(x, w_a, b_a, w_b, b_b);
-                (h, Tape::Maxout(tape))
-            }
-        };
-        let mut tapes = Vec::with_capacity(rest.len());
-        for layer in rest {
-            let (out, tape) = match layer {
-                Layer::Dense { w, b, activation } => {
-                    let (out, tape) = dense_fwd(h, w, b, *activation);
-                    (out, Tape::Dense(tape))
-                }
-                Layer::Maxout { w_a, b_a, w_b, b_b } => {
-                    let (out, tape) = maxout_dense_fwd(h, w_a, b_a, w_b, b_b);
-                    (out, Tape::Maxout(tape))
-                }
-            };
-            tapes.push(tape);
-            h = out;
-        }
-
-        let (data_loss, mut seed) = loss.value_and_grad(&h, labels);
-        crate::buffers::recycle(h);
-        let mut grads = Vec::with_capacity(self.layers.len());
-        for tape in tapes.into_iter().rev() {
-            let (grad, d_input) = match tape {
-                Tape::Dense(tape) => {
-                    let g = dense_bwd(tape, seed);
-                    (LayerGrad::Dense { w: g.w, b: g.b }, g.x)
-                }
-                Tape::Maxout(tape) => {
-                    let g = maxout_dense_bwd(tape, seed);
-                    (
-                        LayerGrad::Maxout {
-                            w_a: g.w_a,
-                            b_a: g.b_a,
-                            w_b: g.w_b,
-                            b_b: g.b_b,
-                        },
-                        g.x,
-                    )
-                }
-            };
-            grads.push(grad);
-            seed = d_input;
-        }
-        grads.push(match first_tape {
-            Tape::Dense(tape) => {
-                let g = dense_input_bwd(tape, seed);
-                LayerGrad::Dense { w: g.w, b: g.b }
-            }
-            Tape::Maxout(tape) => {
-                let g = maxout_dense_input_bwd(tape, seed);
-                LayerGrad::Maxout {
-                    w_a: g.w_a,
-                    b_a: g.b_a,
-                    w_b: g.w_b,
-                    b_b: g.b_b,
-                }
-            }
-        });
-        grads.reverse();
-
-        let penalty = self.add_penalty_grads(&mut grads, lambda);
-        // The same sum in the same order as `loss`, so the two agree exactly.
-        (data_loss + penalty, MlpGrad { layers: grads })
+        let (value, grad) = objective_grad(self, x, labels, loss, lambda);
+        (value, grad.mlp)
     }
 
     /// [`Mlp::loss_and_grad`] with the batch cut into `shards` shards of rows whose
@@ -260,71 +274,45 @@ impl Mlp {
             crate::buffers::recycle(shard);
             result
         });
-        let penalty = self.add_penalty_grads(&mut grad.layers, lambda);
-        (data_loss + penalty, grad)
-    }
-
-    /// Adds the gradient of each weight matrix's `½·λ·‖W‖²` to `grads` and returns the sum
-    /// of the penalties, in the order of [`Mlp::penalty`].
-    fn add_penalty_grads(&self, grads: &mut [LayerGrad], lambda: f64) -> f64 {
-        let mut penalty = 0.0;
         if lambda == 0.0 {
-            return penalty;
+            return (data_loss, grad);
         }
-        for (layer, grad) in self.layers.iter().zip(grads) {
-            let mut penalty_grads = Vec::new();
-            for w in layer.weights() {
-                let (value, g) = l2_penalty_grad(w, lambda);
-                penalty += value;
-                penalty_grads.push(g.w);
-            }
-            grad.add_to_weights(penalty_grads);
-        }
-        penalty
+        // The penalties' gradients, added once; the sum in the order of `objective`.
+        let (first, first_grad) = l2_penalties_grad(&self.weights, lambda);
+        let (second, second_grad) = l2_penalties_grad(&self.maxout_weights, lambda);
+        grad.weights.add_scaled(1.0, &first_grad.weights);
+        grad.maxout_weights.add_scaled(1.0, &second_grad.weights);
+        first_grad.weights.give_back();
+        second_grad.weights.give_back();
+        (data_loss + first + second, grad)
     }
 
-    fn split(&self) -> (&Layer, &[Layer]) {
-        self.layers
-            .split_first()
-            .expect("an Mlp has at least one layer")
-    }
-}
-
-impl MlpGrad {
-    /// Gives every gradient matrix back to the pool of [`crate::buffers`], for the next step
-    /// to reuse: what a training loop does once the optimizer has applied the gradient.
+    /// Gives every matrix back to the pool of [`crate::buffers`], for the next step to reuse:
+    /// what a training loop does with a gradient once the optimizer has applied it.
     pub fn recycle(self) {
-        self.layers.into_iter().for_each(LayerGrad::recycle);
+        self.give_back();
     }
 
-    /// Every gradient as a slice, in the order of [`Mlp::parameters`].
-    pub fn parameters(&self) -> Vec<&[f64]> {
-        self.layers.iter().flat_map(LayerGrad::parameters).collect()
-    }
-
-    /// The Euclidean norm of the whole gradient.
+    /// The Euclidean norm of all the parameters together (of a gradient: its length).
     pub fn norm(&self) -> f64 {
-        self.parameters()
-            .iter()
-            .flat_map(|p| p.iter())
-            .map(|g| g * g)
-            .sum::<f64>()
-            .sqrt()
+        let mut sum = 0.0;
+        self.for_each_leaf(&mut |leaf| sum += leaf.iter().map(|g| g * g).sum::<f64>());
+        sum.sqrt()
     }
 }
 
-impl crate::parallel::Gradient for MlpGrad {
+impl crate::parallel::Gradient for Mlp {
     fn scale_by(&mut self, factor: f64) {
-        self.layers.scale_by(factor);
+        self.for_each_leaf_mut(&mut |leaf| leaf.iter_mut().for_each(|g| *g *= factor));
     }
 
     #[track_caller]
     fn add_scaled(&mut self, factor: f64, other: &Self) {
-        self.layers.add_scaled(factor, &other.layers);
+        Parameters::add_scaled(self, factor, other);
     }
 
     fn recycle_buffers(self) {
-        self.recycle();
+        self.give_back();
     }
 }
 

@@ -2,10 +2,9 @@
 //! activations, dense and maxout layers, losses, L2 regularization and the [`Mlp`].
 //!
 //! No gradient here is written by hand. Each layer and loss is a differentiated function
-//! (with the generated `_grad`, `_vjp`, `_fwd` and `_bwd` next to it); the [`Mlp`] runs the
-//! forward sweep (`_fwd`) of each layer in turn, keeps the tapes, and runs the reverse
-//! sweeps (`_bwd`) in the opposite order, passing the adjoint of each layer's input to the
-//! layer before it.
+//! (with the generated `_grad`, `_vjp`, `_fwd` and `_bwd` next to it); the [`Mlp`] is a
+//! `#[derive(Parameters)]` struct whose training objective is one differentiated function,
+//! a loop over its layers ([`objective`]).
 
 mod activation;
 pub mod file;
@@ -17,6 +16,6 @@ mod mlp;
 pub use activation::*;
 pub use file::{ModelFileError, FORMAT, VERSION};
 pub use fully_connected::*;
-pub use layer::{Layer, LayerGrad};
+pub use layer::Layer;
 pub use loss::*;
-pub use mlp::{argmax_rows, Mlp, MlpGrad, ShapeError};
+pub use mlp::*;

@@ -316,10 +316,33 @@ pub fn recycle<T: Value>(value: T) {
     value.recycle();
 }
 
+/// What [`copied`] copies: a borrowed value (into reused storage), or a skipped field of a
+/// `Parameters` struct (by `Clone`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a differentiable value",
+    label = "not a scalar or an owned nalgebra matrix",
+    note = "differentiable values are `f32`, `f64` and owned nalgebra matrices and vectors; \
+            convert views with `.clone_owned()`"
+)]
+pub trait CopySource {
+    /// The copy's type.
+    type Owned;
+    /// The copy.
+    fn copy_out(self) -> Self::Owned;
+}
+
+impl<T: Value> CopySource for &T {
+    type Owned = T;
+    #[inline]
+    fn copy_out(self) -> T {
+        self.copied()
+    }
+}
+
 /// A copy of a value that the forward sweep both hands on and keeps, in reused storage.
 #[inline]
-pub fn copied<T: Value>(value: &T) -> T {
-    value.copied()
+pub fn copied<S: CopySource>(value: S) -> S::Owned {
+    value.copy_out()
 }
 
 /// A reference parameter as a differentiated callee's reverse sweep receives it: borrowed

@@ -23,12 +23,33 @@ pub trait ItemSource<I> {
     fn read_item(&self, index: I) -> (Self::Item, Self::Handle);
 }
 
+/// What `item` reads from, as the generated code holds it: a borrowed [`ItemSource`], or a
+/// skipped field ([`super::skipped::Skipped`]).
+pub trait ItemRead<I> {
+    /// What one element is.
+    type Item;
+    /// The pullback handle of a read.
+    type Handle;
+    /// The element at `index` and the handle.
+    fn read(self, index: I) -> (Self::Item, Self::Handle);
+}
+
+impl<S: ItemSource<I> + ?Sized, I> ItemRead<I> for &S {
+    type Item = S::Item;
+    type Handle = S::Handle;
+    #[inline]
+    #[track_caller]
+    fn read(self, index: I) -> (S::Item, S::Handle) {
+        self.read_item(index)
+    }
+}
+
 /// `y = ws[i]`, `ws` a slice or `Vec` of values, or a matrix. Derivative: the identity from
 /// `y` to element `i` of `ws`, nothing to the other elements.
 #[inline]
 #[track_caller]
-pub fn item<S: ItemSource<I> + ?Sized, I>(source: &S, index: I) -> (S::Item, S::Handle) {
-    source.read_item(index)
+pub fn item<S: ItemRead<I>, I>(source: S, index: I) -> (S::Item, S::Handle) {
+    source.read(index)
 }
 
 /// The pullback handle of `ws[i]` on a collection: the position read.
@@ -120,10 +141,40 @@ pub fn finish_items<M: Parameters>(slot: Option<Vec<M>>, like: &[M]) -> Vec<M> {
     slot.unwrap_or_else(|| like.iter().map(M::zeros_like).collect())
 }
 
-/// The gradient of a field of a `Parameters` struct: its adjoint, or zeros of its structure.
+/// A field of a `Parameters` struct as the generated code reads it, and what its gradient is.
+pub trait FieldGradient {
+    /// The adjoint the reverse sweep accumulates for it.
+    type Slot;
+    /// The field's value in the gradient.
+    type Gradient;
+    /// The gradient from the adjoint.
+    fn finish(self, slot: Option<Self::Slot>) -> Self::Gradient;
+}
+
+/// A parameter field: its adjoint, or zeros of its structure when no derivative reached it.
+impl<P: Parameters> FieldGradient for &P {
+    type Slot = P;
+    type Gradient = P;
+    #[inline]
+    fn finish(self, slot: Option<P>) -> P {
+        slot.unwrap_or_else(|| self.zeros_like())
+    }
+}
+
+/// A skipped field: a constant, copied into the gradient unchanged.
+impl<T: Clone> FieldGradient for super::skipped::Skipped<'_, T> {
+    type Slot = super::skipped::SkippedSlot;
+    type Gradient = T;
+    #[inline]
+    fn finish(self, _slot: Option<super::skipped::SkippedSlot>) -> T {
+        self.0.clone()
+    }
+}
+
+/// The gradient of a field of a `Parameters` struct ([`FieldGradient`]).
 #[inline]
-pub fn finish_like<P: Parameters>(slot: Option<P>, like: &P) -> P {
-    slot.unwrap_or_else(|| like.zeros_like())
+pub fn finish_like<F: FieldGradient>(slot: Option<F::Slot>, like: F) -> F::Gradient {
+    like.finish(slot)
 }
 
 /// Adds the gradient of a whole `Parameters` struct (what a differentiated method returns for

@@ -84,6 +84,7 @@ pub mod matrix;
 pub mod parts;
 pub mod reads;
 pub mod reduce;
+pub mod skipped;
 pub mod softmax;
 pub mod unary;
 pub mod writes;
