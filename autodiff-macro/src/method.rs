@@ -248,8 +248,7 @@ impl VisitMut for ReceiverCalls {
             return;
         }
         let span = m.method.span();
-        let path: syn::Path = syn::Ident::new("Self", span).into();
-        let mut path = path;
+        let mut path = syn::Path::from(syn::Ident::new("Self", span));
         path.segments.push(m.method.clone().into());
         let mut args = syn::punctuated::Punctuated::new();
         args.push((*m.receiver).clone());
