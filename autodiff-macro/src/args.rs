@@ -116,7 +116,11 @@ impl Parse for Arg {
         }
         let content;
         syn::parenthesized!(content in input);
-        let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+        // `self` too: the receiver of a method.
+        let names = Punctuated::<Ident, Token![,]>::parse_terminated_with(
+            &content,
+            syn::ext::IdentExt::parse_any,
+        )?;
         if names.is_empty() {
             return Err(syn::Error::new_spanned(
                 &keyword,

@@ -268,5 +268,21 @@ fn emit(
                 #(#describe;)*
             }
         }
+
+        // A gradient of the whole struct, which a differentiated method returns for its
+        // receiver, is added into its caller's.
+        #[automatically_derived]
+        impl #krate::__private::rules::CallSlot for #name {
+            fn add_call(slot: &mut ::core::option::Option<Self>, grad: Self) {
+                #krate::__private::rules::add_whole(slot, grad)
+            }
+        }
+
+        #[automatically_derived]
+        impl #krate::__private::rules::IntoGrad<#name> for #name {
+            fn into_grad(self) -> Self {
+                self
+            }
+        }
     }
 }

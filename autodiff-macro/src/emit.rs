@@ -40,7 +40,7 @@ pub struct Function<'a> {
 }
 
 /// The generated items: the sweeps of the body, and the items around them.
-pub fn items(f: &Function) -> syn::Result<TokenStream> {
+pub fn items(f: &Function) -> syn::Result<outline::Generated> {
     kept_borrows(f.body, &f.plan.tape.reads)?;
     let plain = sweeps(f, None);
     let graph = f.graph.then(|| {
@@ -111,7 +111,7 @@ fn sweeps(f: &Function, graph: Option<&Hooks>) -> Sweeps {
     let rereads = code.rereads(&top_level, |h| f.plan.tape.reads.contains(&h));
     let (owned, reborrowed) = owned_collections(f.sig);
     let fn_name = &f.item.sig.ident;
-    let grad_ty = outline::grad_ty(fn_name);
+    let grad_ty = outline::grad_ty_of(f.sig.owner.as_ref(), fn_name);
     let span = crate::rename::at(fn_name.span());
     let alias = code.rules_alias();
     Sweeps {
@@ -264,8 +264,13 @@ fn bind_leaves(f: &Function) -> Vec<TokenStream> {
     f.leaves
         .iter()
         .filter_map(|(leaf, _)| {
-            let param = &f.sig.params.get(leaf.param)?.ident;
-            let (ident, borrow) = (&leaf.ident, leaf.borrow(param));
+            let param = f.sig.params.get(leaf.param)?;
+            let (ident, borrow) = (&leaf.ident, leaf.borrow(&param.ident));
+            // The whole of a parameter taken by value is borrowed too.
+            let borrow = match leaf.whole && param.refs == 0 {
+                true => quote!(&#borrow),
+                false => borrow,
+            };
             Some(quote!(let #ident = #borrow;))
         })
         .collect()
@@ -281,18 +286,29 @@ fn structured_gradient(f: &Function, code: &Code, index: usize) -> TokenStream {
         .iter()
         // A leaf the result does not depend on (a constant field read in a condition) keeps
         // the zeros, or the copy of a skipped field, that `zeros_except` gives it.
-        .filter(|(leaf, v)| leaf.param == index && f.body.vars[*v].active())
+        .filter(|(leaf, v)| leaf.param == index && !leaf.whole && f.body.vars[*v].active())
         .map(|(leaf, v)| (leaf.path.as_slice(), leaf_gradient(code, leaf, *v)))
         .collect();
     let krate = &f.krate;
     let trait_ = quote!(#krate::__private::Parameters);
     let mut stmts = Vec::new();
     let taken = assemble(&trait_, param, &[], &leaves, &mut stmts);
-    quote!({
+    let fields = quote!({
         let mut __ad_g = <#owned as #trait_>::zeros_except(&#param, &[#(#taken),*]);
         #(#stmts)*
         __ad_g
-    })
+    });
+    // The parameter passed whole to methods: their gradients of it are added.
+    let whole = f.leaves.iter().find(|(leaf, v)| {
+        leaf.param == index && leaf.whole && f.body.vars[*v].active() && f.plan.reached.contains(v)
+    });
+    match whole {
+        Some((_, v)) => {
+            let (rules, d) = (&code.rules, code.adjoint(*v));
+            quote!(#rules::finish_whole(#fields, #d))
+        }
+        None => fields,
+    }
 }
 
 /// The statements that fill the fields of the gradient below `prefix` from the leaves; returns

@@ -17,6 +17,9 @@ use quote::{quote, ToTokens};
 
 /// Expands `#[differentiate(attr)] item`. Never panics; errors become `compile_error!`s.
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    if let Ok(block) = syn::parse2::<syn::ItemImpl>(item.clone()) {
+        return crate::method::expand_impl(attr, block);
+    }
     let func: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(_) => {
@@ -28,11 +31,26 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#item #compile_error);
         }
     };
-    match generate(attr, &func) {
-        Ok(tokens) => tokens,
+    generate_item(attr, &func, None).into_token_stream()
+}
+
+/// The generated items of `func` (a method or an associated function of `owner`'s `impl`
+/// block when given), or the function unchanged (with stubs of the items when only its body
+/// is rejected) and every error.
+pub fn generate_item(
+    attr: TokenStream,
+    func: &syn::ItemFn,
+    owner: Option<&crate::method::Owner>,
+) -> outline::Generated {
+    match generate(attr, func, owner) {
+        Ok(generated) => generated,
         Err(Rejected { error, items }) => {
             let compile_error = error.to_compile_error();
-            quote!(#items #compile_error)
+            let outer = items.outer;
+            outline::Generated {
+                inner: items.inner,
+                outer: quote!(#outer #compile_error),
+            }
         }
     }
 }
@@ -45,7 +63,6 @@ fn item_kind(item: &TokenStream) -> &'static str {
         Ok(syn::Item::Union(_)) => "a union",
         Ok(syn::Item::Const(_)) => "a `const`",
         Ok(syn::Item::Static(_)) => "a `static`",
-        Ok(syn::Item::Impl(_)) => "an `impl` block (put it on a free function outside the `impl`)",
         Ok(syn::Item::Trait(_) | syn::Item::TraitAlias(_)) => "a trait",
         Ok(syn::Item::Mod(_)) => "a module (put it on each function)",
         Ok(syn::Item::Type(_)) => "a type alias",
@@ -78,17 +95,26 @@ fn first_tokens(item: &TokenStream) -> TokenStream {
 struct Rejected {
     error: syn::Error,
     /// The function unchanged, plus the generated items as stubs when the signature is valid.
-    items: TokenStream,
+    items: outline::Generated,
 }
 
-fn generate(attr: TokenStream, func: &syn::ItemFn) -> Result<TokenStream, Rejected> {
+fn generate(
+    attr: TokenStream,
+    func: &syn::ItemFn,
+    owner: Option<&crate::method::Owner>,
+) -> Result<outline::Generated, Rejected> {
     let function_alone = |error| Rejected {
         error,
-        items: func.to_token_stream(),
+        items: outline::Generated {
+            inner: func.to_token_stream(),
+            outer: TokenStream::new(),
+        },
     };
     let args: Args = syn::parse2(attr).map_err(function_alone)?;
     let mut errors = Errors::default();
-    let sig = signature::check(&func.sig, &args, &mut errors);
+    crate::method::reject_args(func, &args, owner, &mut errors);
+    let method_sig = crate::method::signature(&func.sig, owner);
+    let sig = signature::check(&method_sig, &args, owner, &mut errors);
     let Some(sig) = sig.filter(|_| errors.is_empty()) else {
         let error = match errors.finish() {
             Err(error) => error,
@@ -145,10 +171,17 @@ fn differentiate(
     krate: TokenStream,
     graph: bool,
     mut errors: Errors,
-) -> syn::Result<TokenStream> {
+) -> syn::Result<outline::Generated> {
     let mut mentioned = std::collections::HashSet::new();
     rename::mentioned_idents(func.to_token_stream(), &mut mentioned);
-    let (block, leaves) = fields::rewrite(&func.block, sig, &mut errors);
+    let block = match &sig.owner {
+        Some(_) => {
+            mentioned.insert(crate::method::RECEIVER.to_string());
+            crate::method::body(&func.block)
+        }
+        None => (*func.block).clone(),
+    };
+    let (block, leaves) = fields::rewrite(&block, sig, &mut errors);
     let mut lowerer = Lowerer::new(Names::new(mentioned), &mut errors);
     let param_vars: Vec<_> = sig
         .params

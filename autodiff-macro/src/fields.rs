@@ -2,7 +2,9 @@
 //! reads (`p.w1`, `&p.w1`, `p.inner.b`) becomes a leaf, a borrowed differentiable value of its
 //! own (`p__w1`, bound to `&p.w1` at the start of both sweeps), so that the rest of the pass
 //! treats it like a borrowed parameter; the gradient struct is assembled from the leaves'
-//! adjoints, with zeros for the fields never read.
+//! adjoints, with zeros for the fields never read. Passed whole to a method (`Self::f(self,
+//! x)`, `Model::f(p, x)`), the parameter is one more leaf, `__ad_whole_p`, whose adjoint (the
+//! method's gradient of it) is added to the gradient of the fields.
 
 use crate::errors::Errors;
 use crate::signature::Signature;
@@ -19,13 +21,20 @@ pub struct Leaf {
     pub path: Vec<syn::Ident>,
     /// The leaf's binding: `p__inner__b`.
     pub ident: syn::Ident,
+    /// Whether this is the parameter whole (`path` empty), as passed to a method or an
+    /// associated function (`Self::f(self, x)`, `Model::f(p, x)`): `__ad_whole_p`, a
+    /// differentiable value whose adjoint is added to the gradient of the fields read.
+    pub whole: bool,
 }
 
 impl Leaf {
     /// `p.inner.__ad_field_b()`: how both sweeps bind the leaf, through the read that
-    /// `#[derive(Parameters)]` generates (a reference, or `Skipped` for a skipped field).
+    /// `#[derive(Parameters)]` generates (a reference, or `Skipped` for a skipped field);
+    /// `p` itself for the parameter whole.
     pub fn borrow(&self, param: &syn::Ident) -> proc_macro2::TokenStream {
-        let (last, path) = self.path.split_last().expect("a leaf has a field");
+        let Some((last, path)) = self.path.split_last().filter(|_| !self.whole) else {
+            return quote!(#param);
+        };
         let read = format_ident!("__ad_field_{}", syn::ext::IdentExt::unraw(last));
         quote!(#param #(.#path)*.#read())
     }
@@ -55,7 +64,9 @@ pub fn rewrite(
     if structured.is_empty() && collections.is_empty() {
         return (block, Vec::new());
     }
+    let receiver = sig.params.iter().find(|p| p.receiver && p.differentiable);
     let mut rewriter = Rewriter {
+        receiver: receiver.map(|p| p.ident.clone()),
         structured,
         collections,
         leaves: Vec::new(),
@@ -69,6 +80,8 @@ pub fn rewrite(
 
 struct Rewriter<'e> {
     structured: Vec<(usize, syn::Ident)>,
+    /// The receiver of a method (`self_`), named `self` in messages.
+    receiver: Option<syn::Ident>,
     /// The collection parameters (`ws: &[M]`), whose loops are rewritten too.
     collections: Vec<syn::Ident>,
     leaves: Vec<Leaf>,
@@ -82,6 +95,33 @@ struct Rewriter<'e> {
 }
 
 impl Rewriter<'_> {
+    /// The parameter whole, as passed to a method: `__ad_whole_p`, declared the first time.
+    fn whole(&mut self, (index, param): (usize, syn::Ident), span: proc_macro2::Span) -> syn::Expr {
+        let name = syn::ext::IdentExt::unraw(&param).to_string();
+        let ident = format_ident!("__ad_whole_{}", name, span = span);
+        if !self.leaves.iter().any(|l| l.whole && l.param == index) {
+            self.leaves.push(Leaf {
+                param: index,
+                path: Vec::new(),
+                ident: ident.clone(),
+                whole: true,
+            });
+        }
+        syn::parse_quote_spanned!(span=> #ident)
+    }
+
+    /// Reports `message` at `at`; in a method, the receiver the sweeps name `self_` is
+    /// called `self`, as the user wrote it.
+    fn say<T: quote::ToTokens>(&mut self, at: T, message: String) {
+        let message = match self.receiver.is_some() {
+            true => message
+                .replace("`self_", "`self")
+                .replace("&self_.", "&self."),
+            false => message,
+        };
+        self.errors.push(at, message);
+    }
+
     /// The structured parameter `e` names, if it is one.
     fn param_of(&self, e: &syn::Expr) -> Option<(usize, syn::Ident)> {
         let ident = crate::rename::plain_ident(e)?;
@@ -128,14 +168,13 @@ impl Rewriter<'_> {
         if let Some(leaf) = self
             .leaves
             .iter()
-            .find(|l| l.param == index && l.path == path)
+            .find(|l| l.param == index && l.path == path && !l.whole)
         {
             return Some(leaf.ident.clone());
         }
-        let nested = self
-            .leaves
-            .iter()
-            .find(|l| l.param == index && (l.path.starts_with(&path) || path.starts_with(&l.path)));
+        let nested = self.leaves.iter().find(|l| {
+            l.param == index && !l.whole && (l.path.starts_with(&path) || path.starts_with(&l.path))
+        });
         if let Some(other) = nested {
             let (fields, longer) = (&other.path, other.path.len() > path.len());
             let other = quote!(#param #(.#fields)*).to_string().replace(' ', "");
@@ -145,7 +184,7 @@ impl Rewriter<'_> {
             } else {
                 (&other, &this)
             };
-            self.errors.push(at, format!("`{outer}` is read whole and `{inner}` inside it: read a `Parameters` struct by its leaves only, the scalar and matrix fields (`{inner}`), not a field that holds a struct"));
+            self.say(at, format!("`{outer}` is read whole and `{inner}` inside it: read a `Parameters` struct by its leaves only, the scalar and matrix fields (`{inner}`), not a field that holds a struct"));
             return None;
         }
         // Raw names (`r#type`) lose their prefix: `p__type`.
@@ -158,6 +197,7 @@ impl Rewriter<'_> {
             param: index,
             path,
             ident: ident.clone(),
+            whole: false,
         });
         Some(ident)
     }
@@ -182,9 +222,27 @@ impl VisitMut for Rewriter<'_> {
             self.constant = outer;
             return;
         }
+        if let syn::Expr::Call(call) = e {
+            if names_method(&call.func) {
+                for arg in call.args.iter_mut() {
+                    // `p` or `&p`: the parameter whole, by reference.
+                    let whole = match strip_parens(arg) {
+                        syn::Expr::Reference(r) if r.mutability.is_none() => self.param_of(&r.expr),
+                        other => self.param_of(other),
+                    };
+                    match whole {
+                        Some(param) if !self.shadowed.contains(&param.1) => {
+                            *arg = self.whole(param, arg.span());
+                        }
+                        _ => self.visit_expr_mut(arg),
+                    }
+                }
+                return;
+            }
+        }
         if let Some(element) = self.field_of_element(e) {
             let message = format!("a field of an element of a `Vec` (`{element}`) is not supported yet: keep one `Vec` per kind of weight in the struct (`ws: Vec<DMatrix<f64>>`, `bs: Vec<RowDVector<f64>>`) and read `p.ws[i]`");
-            self.errors.push(&*e, message);
+            self.say(&*e, message);
             return;
         }
         if let Some((param, path)) = self.field_path(e) {
@@ -197,7 +255,12 @@ impl VisitMut for Rewriter<'_> {
             if self.shadowed.contains(&param) {
                 return;
             }
-            self.errors.push(&*e, format!("`{param}` is a `Parameters` struct: read its fields (`{param}.w`, `&{param}.w`, `{param}.inner.b`); using it whole (passing it on, calling a method on it) is not supported yet: pass the fields the callee needs"));
+            let message = match self.receiver.is_some() {
+                // `self_` is what the sweeps call `self`.
+                true => "`self` is a `Parameters` struct: read its fields (`self.w`, `&self.w`, `self.inner.b`), or pass it whole to a differentiated method (`self.f(..)`, `Self::f(self, ..)`); using it otherwise (a binding, a free function) is not supported yet: pass the fields the callee needs".to_string(),
+                false => format!("`{param}` is a `Parameters` struct: read its fields (`{param}.w`, `&{param}.w`, `{param}.inner.b`), or pass it to a differentiated method by the path of its type (`Model::f({param}, ..)`); using it otherwise (passing it to a free function, calling a method on it) is not supported yet: pass the fields the callee needs"),
+            };
+            self.errors.push(&*e, message);
             return;
         }
         syn::visit_mut::visit_expr_mut(self, e);
@@ -300,6 +363,18 @@ fn constant_parts(e: &mut syn::Expr) -> Option<Vec<(&mut syn::Expr, bool)>> {
         syn::Expr::Index(i) => Some(vec![(&mut *i.expr, false), (&mut *i.index, true)]),
         _ => None,
     }
+}
+
+/// Whether `func` names a method or an associated function: `Self::f`, `Model::f` (the
+/// segment before the name in UpperCamelCase), as `emit::code::callee_item` reaches it.
+fn names_method(func: &syn::Expr) -> bool {
+    let syn::Expr::Path(p) = func else {
+        return false;
+    };
+    let mut segments = p.path.segments.iter().rev();
+    segments.next();
+    let owner = segments.next().map(|s| s.ident.to_string());
+    owner.is_some_and(|o| o.chars().next().is_some_and(char::is_uppercase))
 }
 
 /// `e` without the parentheses around it.

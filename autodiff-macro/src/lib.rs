@@ -16,6 +16,7 @@ mod fields;
 mod ir;
 mod label;
 mod lower;
+mod method;
 mod names;
 mod ops;
 mod plan;

@@ -27,6 +27,9 @@ pub struct Param {
     /// `ws: Vec<DMatrix<f64>>`), read by element (`ws[i]`); its gradient is a `Vec`. One taken
     /// by value is borrowed by both sweeps from the one the reverse sweep owns.
     pub collection: bool,
+    /// Whether this is the receiver `&self` of a method, a structured parameter named `self_`
+    /// in the generated code (the field of the gradient of `self`).
+    pub receiver: bool,
 }
 
 impl Param {
@@ -45,6 +48,9 @@ pub struct Signature {
     pub ret: syn::Type,
     /// Whether the result is `f32` or `f64` (so `NAME_grad` exists).
     pub scalar_result: bool,
+    /// The type whose `impl` block the function is in, for a method or an associated
+    /// function (`crate::method`).
+    pub owner: Option<crate::method::Owner>,
 }
 
 impl Signature {
@@ -116,7 +122,12 @@ pub fn is_matrix(ty: &syn::Type) -> bool {
     last_ident(ty).is_some_and(|n| MATRIX_TYPES.contains(&n.as_str()))
 }
 
-pub fn check(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Option<Signature> {
+pub fn check(
+    sig: &syn::Signature,
+    args: &Args,
+    owner: Option<&crate::method::Owner>,
+    errors: &mut Errors,
+) -> Option<Signature> {
     if let Some(c) = &sig.constness {
         errors.push(c, "`const fn` cannot be differentiated: remove `const`");
     }
@@ -157,13 +168,14 @@ pub fn check(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Option<S
             }
         }
     };
-    let params = params(sig, args, errors);
+    let params = params(sig, args, owner, errors);
     let ret = ret?;
     let scalar_result = is_scalar(&ret);
     Some(Signature {
         params,
         ret,
         scalar_result,
+        owner: owner.cloned(),
     })
 }
 
@@ -176,12 +188,19 @@ fn names_generic(ty: &syn::Type, generics: &syn::Generics) -> bool {
     generics.type_params().any(|t| t.ident == *ident)
 }
 
-fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> {
+fn params(
+    sig: &syn::Signature,
+    args: &Args,
+    owner: Option<&crate::method::Owner>,
+    errors: &mut Errors,
+) -> Vec<Param> {
     let mut out = Vec::new();
     for input in &sig.inputs {
         let typed = match input {
             syn::FnArg::Receiver(r) => {
-                errors.push(r, "methods cannot be differentiated: put #[differentiate] on a free function and pass the value as a parameter (`fn f(this: &T, …)`)");
+                if let Some(p) = crate::method::receiver(r, owner, errors) {
+                    out.push(p);
+                }
                 continue;
             }
             syn::FnArg::Typed(t) => t,
@@ -218,6 +237,7 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
             value_type: can,
             structured,
             collection: element.is_some(),
+            receiver: false,
         });
     }
     if args.wrt.is_none() {
@@ -248,9 +268,16 @@ fn apply_wrt(wrt: &[syn::Ident], out: &mut [Param], errors: &mut Errors) {
             continue;
         }
         seen.push(text);
-        match out.iter_mut().find(|p| p.ident == *name) {
+        let named = |p: &Param| p.ident == *name || (p.receiver && name == "self");
+        match out.iter_mut().find(|p| named(p)) {
             None => {
-                let known: Vec<String> = out.iter().map(|p| format!("`{}`", p.ident)).collect();
+                let known: Vec<String> = out
+                    .iter()
+                    .map(|p| match p.receiver {
+                        true => "`self`".to_string(),
+                        false => format!("`{}`", p.ident),
+                    })
+                    .collect();
                 errors.push(
                     name,
                     format!(

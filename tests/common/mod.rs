@@ -6,4 +6,5 @@ pub mod check;
 pub mod fixtures;
 pub mod hand;
 pub mod paired;
+pub mod params;
 pub mod workloads;

@@ -109,13 +109,30 @@ pub fn adapter(function: &syn::Ident) -> syn::Ident {
 
 /// `m::f` → `m::f::__ad_sweeps_f.fwd`: a sweep of what `#[differentiate]` generated for `f`,
 /// reached through the same path as `f` itself (a `use` of `f` brings it along).
+/// A method or an associated function (`Self::f`, `Model::f`: the segment before the name is
+/// `Self` or a type, named in UpperCamelCase) is reached through its type:
+/// `Self::__ad_sweeps_f.fwd`.
 pub fn callee_item(path: &syn::Path, sweep: &str) -> TokenStream {
     let sweep = syn::Ident::new(sweep, proc_macro2::Span::call_site());
-    match path.segments.last() {
-        Some(last) => {
+    let mut segments = path.segments.iter().rev();
+    match (segments.next(), segments.next()) {
+        (Some(last), Some(owner)) if names_type(&owner.ident) => {
+            let item = adapter(&last.ident);
+            let mut owner_path = path.clone();
+            owner_path.segments.pop();
+            owner_path.segments.pop_punct();
+            quote!(#owner_path::#item.#sweep)
+        }
+        (Some(last), _) => {
             let item = adapter(&last.ident);
             quote!(#path::#item.#sweep)
         }
-        None => quote!(#path),
+        (None, _) => quote!(#path),
     }
+}
+
+/// `Self`, or a name in UpperCamelCase: a type rather than a module.
+fn names_type(ident: &syn::Ident) -> bool {
+    let name = ident.to_string();
+    name.chars().next().is_some_and(char::is_uppercase)
 }

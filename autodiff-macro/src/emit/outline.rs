@@ -3,6 +3,7 @@
 //! whose signature is valid but whose body is rejected gets the same items around stub
 //! sweeps, so that its callers type-check and the body's error is the only one they see.
 
+use crate::method::Owner;
 use crate::signature::{Param, Signature};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -57,8 +58,33 @@ pub fn upper_camel(name: &str) -> String {
 
 /// The gradient struct of `fn_name`: `NameGrad`.
 pub fn grad_ty(fn_name: &syn::Ident) -> syn::Ident {
-    let camel = upper_camel(&fn_name.to_string());
-    format_ident!("{}Grad", camel, span = fn_name.span())
+    grad_ty_of(None, fn_name)
+}
+
+/// The gradient struct of `fn_name`, a method of `owner` when given: `ModelNameGrad`.
+pub fn grad_ty_of(owner: Option<&Owner>, fn_name: &syn::Ident) -> syn::Ident {
+    format_ident!("{}Grad", camel(owner, fn_name), span = fn_name.span())
+}
+
+/// `two_layer_loss` → `TwoLayerLoss`; for a method of `Model`, `ModelTwoLayerLoss`.
+fn camel(owner: Option<&Owner>, fn_name: &syn::Ident) -> String {
+    let prefix = owner.map_or(String::new(), |o| upper_camel(&o.name.to_string()));
+    prefix + &upper_camel(&fn_name.to_string())
+}
+
+/// The generated items: for a free function all of them, side by side; for a method, the
+/// functions associated to its `impl` (`inner`) and the types the `impl` cannot hold
+/// (`outer`), emitted next to it.
+pub struct Generated {
+    pub inner: TokenStream,
+    pub outer: TokenStream,
+}
+
+impl quote::ToTokens for Generated {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.inner.to_tokens(tokens);
+        self.outer.to_tokens(tokens);
+    }
 }
 
 /// The names of the generated items.
@@ -79,29 +105,44 @@ struct Names {
     /// The trait of the reverse closure (`FnOnce(seed, wanted, borrowed…) -> NameGrad`), so
     /// that the signatures that take or return it name it in one word.
     reverse_trait: syn::Ident,
+    /// How the generated functions call each other: by name, or `Self::` before it for a
+    /// method.
+    inner_path: TokenStream,
+    /// How the adapter, outside a method's `impl`, calls its sweeps: `<Model>::`.
+    outer_path: TokenStream,
 }
 
 impl Names {
-    fn of(fn_name: &syn::Ident) -> Names {
-        let camel = upper_camel(&fn_name.to_string());
+    fn of(fn_name: &syn::Ident, owner: Option<&Owner>) -> Names {
+        let camel = camel(owner, fn_name);
+        // The hidden items of a method are named after its type too: `__AdSweeps_Model_loss`.
+        let hidden = {
+            let name = fn_name.to_string();
+            let name = name.strip_prefix("r#").unwrap_or(&name).to_string();
+            match owner {
+                Some(o) => format!("{}_{name}", o.name),
+                None => name,
+            }
+        };
+        let (inner_path, outer_path) = match owner {
+            Some(o) => {
+                let ty = &o.ty;
+                (quote!(Self::), quote!(<#ty>::))
+            }
+            None => (TokenStream::new(), TokenStream::new()),
+        };
         Names {
-            grad_ty: grad_ty(fn_name),
+            inner_path,
+            outer_path,
+            grad_ty: grad_ty_of(owner, fn_name),
             tape_ty: format_ident!("{}Tape", camel, span = fn_name.span()),
             fwd: format_ident!("{}_fwd", fn_name),
             bwd: format_ident!("{}_bwd", fn_name),
             vjp: format_ident!("{}_vjp", fn_name),
             grad: format_ident!("{}_grad", fn_name),
-            adapter_ty: {
-                let name = fn_name.to_string();
-                let name = name.strip_prefix("r#").unwrap_or(&name);
-                format_ident!("__AdSweeps_{}", name, span = fn_name.span())
-            },
+            adapter_ty: format_ident!("__AdSweeps_{}", hidden, span = fn_name.span()),
             adapter: super::code::adapter(fn_name),
-            reverse_trait: {
-                let name = fn_name.to_string();
-                let name = name.strip_prefix("r#").unwrap_or(&name);
-                format_ident!("__AdReverse_{}", name, span = fn_name.span())
-            },
+            reverse_trait: format_ident!("__AdReverse_{}", hidden, span = fn_name.span()),
         }
     }
 }
@@ -118,9 +159,15 @@ struct Docs {
 }
 
 impl Docs {
-    fn of(fn_name: &syn::Ident, n: &Names) -> Docs {
-        let fn_link = format!("[`{fn_name}`]({fn_name}())");
-        let (fwd, bwd) = (&n.fwd, &n.bwd);
+    fn of(fn_name: &syn::Ident, n: &Names, owner: Option<&Owner>) -> Docs {
+        let fn_link = match owner {
+            Some(o) => format!("[`{0}::{fn_name}`]({0}::{fn_name}())", o.name),
+            None => format!("[`{fn_name}`]({fn_name}())"),
+        };
+        // A method's sweeps are linked as `Self::NAME_fwd` from inside its `impl` and
+        // `Model::NAME_fwd` from outside it: `Model::` names both.
+        let prefix = owner.map_or(String::new(), |o| format!("{}::", o.name));
+        let (fwd, bwd) = (format!("{prefix}{}", n.fwd), format!("{prefix}{}", n.bwd));
         Docs {
             grad: format!("The gradient of {fn_link}: one field per differentiable parameter, each of that parameter's shape."),
             tape: format!("What the reverse sweep of {fn_link} needs, saved by [`{fwd}`]({fwd}()): consumed by [`{bwd}`]({bwd}())."),
@@ -140,8 +187,13 @@ fn fields(sig: &Signature) -> Vec<TokenStream> {
         .filter(|p| p.differentiable)
         .map(|p| {
             let (ident, grad_ty) = (&p.ident, &p.grad_ty);
-            let doc =
-                format!("The gradient with respect to `{ident}`: the same shape as `{ident}`.");
+            let doc = match p.receiver {
+                true => "The gradient with respect to `self`: of its type, a field per field."
+                    .to_string(),
+                false => {
+                    format!("The gradient with respect to `{ident}`: the same shape as `{ident}`.")
+                }
+            };
             quote!(#[doc = #doc] pub #ident: #grad_ty)
         })
         .collect()
@@ -173,27 +225,52 @@ pub fn items(
     krate: &TokenStream,
     sweeps: &Sweeps,
     graph: Option<&GraphSweeps>,
-) -> TokenStream {
+) -> Generated {
     let outline = Outline::new(item, sig, krate);
     let fn_name = &item.sig.ident;
     let types = outline.types();
     let sweep_fns = outline.sweep_fns(sweeps);
     let graph_fns = graph.map(|g| outline.graph_fns(g, krate));
-    let adapters = outline.adapters();
-    // Spanned at the function's name: an item the attribute cannot go on (a method in an
-    // `impl`) is reported there, on the user's code.
-    quote_spanned! {outline.span=>
-        #item
+    let (adapter, reached) = outline.adapters();
+    let Some(owner) = &sig.owner else {
+        // Spanned at the function's name: an item the attribute cannot go on (an associated
+        // function in an `impl` without the attribute) is reported there, on the user's code.
+        let inner = quote_spanned! {outline.span=>
+            #item
 
-        // The function counts as used even when only its gradient is called.
-        const _: () = {
-            let _ = #fn_name;
+            // The function counts as used even when only its gradient is called.
+            const _: () = {
+                let _ = #fn_name;
+            };
+
+            #types
+            #sweep_fns
+            #graph_fns
+            #adapter
+            #reached
         };
+        return Generated {
+            inner,
+            outer: TokenStream::new(),
+        };
+    };
+    let ty = &owner.ty;
+    Generated {
+        inner: quote_spanned! {outline.span=>
+            #item
+            #sweep_fns
+            #graph_fns
+            #reached
+        },
+        outer: quote_spanned! {outline.span=>
+            // The method counts as used even when only its gradient is called.
+            const _: () = {
+                let _ = <#ty>::#fn_name;
+            };
 
-        #types
-        #sweep_fns
-        #graph_fns
-        #adapters
+            #types
+            #adapter
+        },
     }
 }
 
@@ -221,8 +298,9 @@ impl<'a> Outline<'a> {
     fn new(item: &'a syn::ItemFn, sig: &'a Signature, krate: &TokenStream) -> Self {
         let fn_name = &item.sig.ident;
         let rules = quote!(#krate::__private::rules);
-        let names = Names::of(fn_name);
-        let docs = Docs::of(fn_name, &names);
+        let owner = sig.owner.as_ref();
+        let names = Names::of(fn_name, owner);
+        let docs = Docs::of(fn_name, &names, owner);
         let params = Params::of(sig);
         let borrowed = Borrowed::of(sig, &rules);
         let (ret, grad_ty, reverse_trait) = (&sig.ret, &names.grad_ty, &names.reverse_trait);
@@ -314,6 +392,7 @@ impl<'a> Outline<'a> {
         let fwd_fn = self.fwd_fn(quote!(#[doc = #fwd_doc]), fwd, None, sweeps);
         let grad_fn = self.grad_fn();
         let (bwd_doc, vjp_doc) = (&docs.bwd, &docs.vjp);
+        let path = &names.inner_path;
         quote_spanned! {self.span=>
             #fwd_fn
 
@@ -328,8 +407,8 @@ impl<'a> Outline<'a> {
             #[inline]
             #allow
             #vis fn #vjp(#(#params,)* #seed: #ret) -> (#ret, #grad_ty) {
-                let (value, tape) = #fwd(#(#args),*);
-                (value, #bwd(tape, #seed))
+                let (value, tape) = #path #fwd(#(#args),*);
+                (value, #path #bwd(tape, #seed))
             }
 
             #grad_fn
@@ -364,6 +443,14 @@ impl<'a> Outline<'a> {
         } = &self.params;
         let closure_params = &self.borrowed.closure_params;
         let Sweeps { forward, reverse } = sweeps;
+        // The sweeps of a method name its receiver `self_`, the field of its gradient.
+        let receiver = self.sig.owner.is_some().then(|| {
+            let receiver = self.sig.params.iter().find(|p| p.receiver);
+            receiver.map(|p| {
+                let ident = &p.ident;
+                quote!(let #ident = self;)
+            })
+        });
         let phantom = borrowed_names
             .is_empty()
             .then(|| quote!(borrows: ::core::marker::PhantomData));
@@ -372,6 +459,7 @@ impl<'a> Outline<'a> {
             #[inline]
             #allow
             #vis fn #name<'__ad>(#(#params,)* #extra_param) -> (#ret, #tape_ty<'__ad, #closure_ty>) {
+                #receiver
                 #forward
                 let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #count] #(, #closure_params)*| -> #grad_ty {
                     #reverse
@@ -408,7 +496,7 @@ impl<'a> Outline<'a> {
             Some(builder),
             &graph.sweeps,
         );
-        let bwd = &names.bwd;
+        let (bwd, path) = (&names.bwd, &names.inner_path);
         let label = fn_name.to_string();
         let gradients = graph
             .gradients
@@ -422,8 +510,8 @@ impl<'a> Outline<'a> {
             #allow
             #vis fn #graph_fn(#(#params),*) -> #krate::graph::Graph {
                 let __ad_graph = #krate::__private::GraphBuilder::new(#label);
-                let (_, tape) = #graph_fwd(#(#args,)* __ad_graph.clone());
-                let __ad_grad = #bwd(tape, 1.0);
+                let (_, tape) = #path #graph_fwd(#(#args,)* __ad_graph.clone());
+                let __ad_grad = #path #bwd(tape, 1.0);
                 #(#gradients)*
                 __ad_graph.finish()
             }
@@ -439,7 +527,12 @@ impl<'a> Outline<'a> {
             allow,
             ..
         } = self;
-        let Names { grad_ty, vjp, .. } = names;
+        let Names {
+            grad_ty,
+            vjp,
+            inner_path,
+            ..
+        } = names;
         let ret = &self.sig.ret;
         let Params {
             typed: params,
@@ -453,7 +546,7 @@ impl<'a> Outline<'a> {
                 #[inline]
                 #allow
                 #vis fn #grad(#(#params),*) -> (#ret, #grad_ty) {
-                    #vjp(#(#args,)* 1.0)
+                    #inner_path #vjp(#(#args,)* 1.0)
                 }
             }
         })
@@ -461,8 +554,10 @@ impl<'a> Outline<'a> {
 
     /// The hidden adapter through which other differentiated functions call this one: a value
     /// whose methods run the sweeps (`fwd`, and `bwd` with the flags of the gradients wanted
-    /// and the borrowed arguments lent or given), reachable wherever the function is.
-    fn adapters(&self) -> TokenStream {
+    /// and the borrowed arguments lent or given); and how it is reached, wherever the function
+    /// is: a constant and a struct named like the function for a free function, an associated
+    /// constant for a method (`Self::__ad_sweeps_loss`, `Model::__ad_sweeps_loss`).
+    fn adapters(&self) -> (TokenStream, TokenStream) {
         let Outline {
             vis,
             names,
@@ -477,12 +572,13 @@ impl<'a> Outline<'a> {
             adapter_ty,
             adapter,
             reverse_trait,
+            outer_path,
             ..
         } = names;
         let ret = &self.sig.ret;
         let Params {
-            typed: params,
-            names: args,
+            outer_typed: params,
+            outer_names: args,
             count,
             ..
         } = &self.params;
@@ -494,7 +590,7 @@ impl<'a> Outline<'a> {
         } = &self.borrowed;
         let (positional, positional_ty) = positional(self.sig, &self.rules);
         let (fwd_doc, bwd_doc, adapter_doc) = (&docs.fwd, &docs.bwd, &docs.adapter);
-        quote_spanned! {self.span=>
+        let adapter_items = quote_spanned! {self.span=>
             #[doc = #adapter_doc]
             #[doc(hidden)]
             #[derive(Clone, Copy)]
@@ -506,7 +602,7 @@ impl<'a> Outline<'a> {
                 #[doc = #fwd_doc]
                 #[inline]
                 #vis fn fwd(self, #(#params),*) -> (#ret, #closure_ty) {
-                    let (value, tape) = #fwd(#(#args),*);
+                    let (value, tape) = #outer_path #fwd(#(#args),*);
                     (value, tape.reverse)
                 }
 
@@ -517,7 +613,17 @@ impl<'a> Outline<'a> {
                     (#(#positional,)*)
                 }
             }
-
+        };
+        if self.sig.owner.is_some() {
+            let reached = quote_spanned! {self.span=>
+                #[doc = #adapter_doc]
+                #[doc(hidden)]
+                #[allow(non_upper_case_globals)]
+                #vis const #adapter: #adapter_ty = #adapter_ty;
+            };
+            return (adapter_items, reached);
+        }
+        let reached = quote_spanned! {self.span=>
             #[doc = #adapter_doc]
             #[doc(hidden)]
             #[allow(non_upper_case_globals)]
@@ -533,7 +639,8 @@ impl<'a> Outline<'a> {
                 #[doc = #adapter_doc]
                 #vis const #adapter: #adapter_ty = #adapter_ty;
             }
-        }
+        };
+        (adapter_items, reached)
     }
 }
 
@@ -552,11 +659,14 @@ struct Params {
     /// The name of `NAME_vjp`'s seed, which a parameter `seed` pushes aside.
     seed: syn::Ident,
     count: proc_macro2::Literal,
+    /// `typed` and `names` outside a method's `impl`, where its receiver is `self_: &Model`.
+    outer_typed: Vec<TokenStream>,
+    outer_names: Vec<syn::Ident>,
 }
 
 impl Params {
     fn of(sig: &Signature) -> Params {
-        let typed = sig
+        let outer_typed: Vec<TokenStream> = sig
             .params
             .iter()
             .map(|p| {
@@ -564,14 +674,39 @@ impl Params {
                 quote!(#i: #t)
             })
             .collect();
-        let with_lifetime = params_with_lifetime(sig);
+        let outer_names: Vec<syn::Ident> = sig.params.iter().map(|p| p.ident.clone()).collect();
+        // A method's own items take its receiver as `&self`.
+        let receiver = |p: &Param, other: &TokenStream, lifetime: TokenStream| match p.receiver {
+            true => quote!(&#lifetime self),
+            false => other.clone(),
+        };
+        let typed = sig
+            .params
+            .iter()
+            .zip(&outer_typed)
+            .map(|(p, t)| receiver(p, t, TokenStream::new()))
+            .collect();
+        let with_lifetime: Vec<TokenStream> = params_with_lifetime(sig);
+        let with_lifetime_self = sig
+            .params
+            .iter()
+            .zip(&with_lifetime)
+            .map(|(p, t)| receiver(p, t, quote!('__ad)))
+            .collect();
         let borrowed_fields = with_lifetime
             .iter()
             .zip(&sig.params)
             .filter(|(_, p)| p.refs >= 1)
             .map(|(t, _)| t.clone())
             .collect();
-        let names: Vec<syn::Ident> = sig.params.iter().map(|p| p.ident.clone()).collect();
+        let names: Vec<syn::Ident> = sig
+            .params
+            .iter()
+            .map(|p| match p.receiver {
+                true => syn::Ident::new("self", p.ident.span()),
+                false => p.ident.clone(),
+            })
+            .collect();
         let seed = if names.iter().any(|n| n == "seed") {
             format_ident!("__ad_seed_in")
         } else {
@@ -579,7 +714,9 @@ impl Params {
         };
         Params {
             typed,
-            with_lifetime,
+            with_lifetime: with_lifetime_self,
+            outer_typed,
+            outer_names,
             borrowed_names: borrowed(sig).map(|p| p.ident.clone()).collect(),
             borrowed_fields,
             names,

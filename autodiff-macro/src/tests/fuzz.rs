@@ -408,6 +408,8 @@ const SEEDS: &[&str] = &[
     "fn bad(x: f64) -> f64 { let mut y = x; while y < 10.0 { y = y * 2.0; } loop { break; } match y { _ => y } }",
     "fn bad2(x: &mut DMatrix<f64>, n: usize) -> f64 { let c = |v: f64| v * 2.0; println!(\"{}\", n); unsafe { x[(0, 0)] as f32 } }",
     "fn bad3<T: Copy>(&self, x: T) { if let Some(v) = x { return v; } x.floor() }",
+    "impl Model { #[differentiate] pub fn score(&self, x: &DMatrix<f64>) -> f64 { (x * &self.w).sum() * self.s } #[differentiate(wrt(self))] fn loss(&self, x: &DMatrix<f64>) -> f64 { let a = self.score(x); Self::sq(a) + Model::score(self, x) } #[differentiate] fn sq(v: f64) -> f64 { v * v } fn plain(&mut self) {} }",
+    "impl<T> Trait for Model<T> where T: Copy { #[differentiate] fn f(&mut self, x: f64) -> f64 { let s = self; x } #[differentiate(graph, vjp = r)] fn g(self, self_: f64) -> f64 { self.f(self_) } }",
     "fn m(a: DMatrix<f64>, b: DVector<f64>) -> DMatrix<f64> { let r: DMatrix<f64> = add_bias(&a, &b).map(|v| v * v); -r.scale(2.0).add_scalar(1.0) / 3.0 }",
     "fn r(x: &f64, y: f64) -> f64 { let a = *x * y; let b = a.powi(2).max(y.min(a)).recip(); (b.abs() + 0.5).ln().powf(y).tan() }",
     // Loops (SPEC §6), valid:

@@ -259,3 +259,32 @@ fn collection_parameter() {
         }
     ));
 }
+
+/// A method and the method it calls through `self.f(..)`: the generated functions are
+/// associated to the `impl`, take `&self`, and name the receiver `self_`, the field of the
+/// gradient of `self`; the types go next to the `impl`. The call reaches the callee's sweeps
+/// through `Self::__ad_sweeps_score`, and its gradient of `self` is added to the fields read.
+#[test]
+fn method_calling_a_method() {
+    insta::assert_snapshot!(pretty(
+        quote!(),
+        quote! {
+            impl Model {
+                #[differentiate]
+                pub fn score(&self, x: f64) -> f64 {
+                    self.w * x
+                }
+
+                #[differentiate(wrt(self))]
+                pub fn loss(&self, x: f64) -> f64 {
+                    let s = self.score(x);
+                    s * s + self.b
+                }
+
+                pub fn untouched(&self) -> f64 {
+                    self.w
+                }
+            }
+        }
+    ));
+}

@@ -218,6 +218,30 @@ pub fn finish_like<F: FieldGradient>(slot: Option<F::Slot>, like: F) -> F::Gradi
     like.finish(slot)
 }
 
+/// Adds the gradient of a whole `Parameters` struct (what a differentiated method returns for
+/// its receiver `self`) into its slot; an empty slot takes it as it is.
+#[track_caller]
+pub fn add_whole<P: Parameters>(slot: &mut Option<P>, grad: P) {
+    match slot {
+        Some(acc) => {
+            acc.add_scaled(nalgebra::one(), &grad);
+            grad.give_back();
+        }
+        None => *slot = Some(grad),
+    }
+}
+
+/// The gradient of a method's receiver: what its fields read gave, plus what the methods it
+/// called gave for `self` whole.
+#[track_caller]
+pub fn finish_whole<P: Parameters>(mut fields: P, whole: Option<P>) -> P {
+    if let Some(whole) = whole {
+        fields.add_scaled(nalgebra::one(), &whole);
+        whole.give_back();
+    }
+    fields
+}
+
 /// A slot that a differentiated callee's gradient for one argument is added into: a value's,
 /// or a collection's (an argument `ws` passed on whole to a callee taking `&[M]`).
 pub trait CallSlot: Sized {

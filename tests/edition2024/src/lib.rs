@@ -1,4 +1,5 @@
-//! A crate of edition 2024 with `#![deny(missing_docs)]` that uses `#[differentiate]`: it
+//! A crate of edition 2024 with `#![deny(missing_docs)]` that uses `#[differentiate]` (on
+//! free functions and on the methods of an `impl` block): it
 //! compiles only if every generated item is documented and the generated code is valid in
 //! this edition.
 #![deny(missing_docs)]
@@ -23,9 +24,51 @@ pub fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>, b: &RowDVector<f64>, labels: &[u
     softmax_cross_entropy(&h, labels) + h.map(|v| v * v * scale).sum()
 }
 
+/// Weights with a differentiated method.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct Model {
+    w: DMatrix<f64>,
+    b: RowDVector<f64>,
+}
+
+#[differentiate]
+impl Model {
+    /// The loss of the layer with these weights, through a method and a free function.
+    #[differentiate(wrt(self))]
+    pub fn loss(&self, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
+        softmax_cross_entropy(&self.scores(x), labels)
+    }
+
+    /// The layer's output.
+    #[differentiate]
+    pub fn scores(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
+        layer(x, &self.w, &self.b)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn methods_in_edition_2024() {
+        let x = DMatrix::from_fn(3, 2, |i, j| (i + 2 * j) as f64 * 0.1);
+        let w = DMatrix::from_fn(2, 3, |i, j| (i as f64 - j as f64) * 0.2);
+        let b = RowDVector::from_element(3, 0.1);
+        let model = Model {
+            w: w.clone(),
+            b: b.clone(),
+        };
+        let (value, grad) = model.loss_grad(&x, &[0, 2, 1]);
+        assert_eq!(value, softmax_cross_entropy(&layer(&x, &w, &b), &[0, 2, 1]));
+        let h = 1e-6;
+        let mut up = model.clone();
+        up.w[(1, 2)] += h;
+        let mut down = model.clone();
+        down.w[(1, 2)] -= h;
+        let numeric = (up.loss(&x, &[0, 2, 1]) - down.loss(&x, &[0, 2, 1])) / (2.0 * h);
+        assert!((grad.self_.w[(1, 2)] - numeric).abs() <= 1e-6 * numeric.abs().max(1.0));
+    }
 
     #[test]
     fn gradients_in_edition_2024() {

@@ -1,0 +1,16 @@
+use autodiff::prelude::*;
+
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct Model {
+    w: f64,
+}
+
+#[differentiate]
+impl Model {
+    #[differentiate(graph, wrt(x))]
+    fn loss(&self, x: f64) -> f64 {
+        self.w * x
+    }
+}
+
+fn main() {}

@@ -1,0 +1,20 @@
+use autodiff::prelude::*;
+
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct Model {
+    w: f64,
+}
+
+trait Loss {
+    fn loss(&self, x: f64) -> f64;
+}
+
+#[differentiate]
+impl Loss for Model {
+    #[differentiate]
+    fn loss(&self, x: f64) -> f64 {
+        self.w * x
+    }
+}
+
+fn main() {}
