@@ -109,6 +109,14 @@ fn generate(attr: TokenStream, func: &syn::ItemFn) -> Result<TokenStream, Reject
         );
         return Err(function_alone(error));
     }
+    if let Some(keyword) = args.graph.as_ref().filter(|_| sig.generics.is_some()) {
+        let error = syn::Error::new_spanned(
+            keyword,
+            "`graph` draws a function written for `f64`: remove `graph` here, and draw a \
+             function written for `f64` that does the same",
+        );
+        return Err(function_alone(error));
+    }
     if let Some((_, rule)) = &args.vjp {
         if let Some(keyword) = &args.graph {
             let error = syn::Error::new_spanned(

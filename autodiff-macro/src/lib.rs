@@ -13,6 +13,7 @@ mod emit;
 mod errors;
 mod expand;
 mod fields;
+mod generics;
 mod ir;
 mod label;
 mod lower;

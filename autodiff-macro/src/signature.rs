@@ -1,5 +1,6 @@
 //! The function's signature: which parameters are differentiable, what the result is, and
-//! everything the attribute cannot be put on (methods, generics, `&mut`, no result).
+//! everything the attribute cannot be put on (methods, `&mut`, no result, generics other than
+//! one scalar type parameter).
 
 use crate::args::Args;
 use crate::errors::Errors;
@@ -43,8 +44,19 @@ pub struct Signature {
     pub params: Vec<Param>,
     /// The result type.
     pub ret: syn::Type,
-    /// Whether the result is `f32` or `f64` (so `NAME_grad` exists).
+    /// Whether the result is `f32`, `f64` or the scalar type parameter (so `NAME_grad` exists).
     pub scalar_result: bool,
+    /// The function's generics when it is generic over its scalar (`<T: RealField>`, with
+    /// its `where` clause): the generated items are generic the same way.
+    pub generics: Option<Generics>,
+}
+
+/// The generics of a function generic over its scalar: one type parameter, the scalar.
+pub struct Generics {
+    /// The scalar type parameter, `T`.
+    pub scalar: syn::Ident,
+    /// The generics as written, bounds and `where` clause included.
+    pub written: syn::Generics,
 }
 
 impl Signature {
@@ -106,8 +118,13 @@ fn ungrouped(ty: &syn::Type) -> &syn::Type {
     }
 }
 
-/// `f32`/`f64`: differentiable scalars.
-pub fn is_scalar(ty: &syn::Type) -> bool {
+/// `f32`/`f64`, or the function's scalar type parameter `T`: differentiable scalars.
+pub fn is_scalar(ty: &syn::Type, scalar: Option<&syn::Ident>) -> bool {
+    if let (Some(t), syn::Type::Path(p)) = (scalar, ungrouped(ty)) {
+        if p.qself.is_none() && p.path.is_ident(t) {
+            return true;
+        }
+    }
     matches!(last_ident(ty).as_deref(), Some("f32" | "f64"))
 }
 
@@ -135,18 +152,15 @@ pub fn check(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Option<S
     if let Some(v) = &sig.variadic {
         errors.push(v, "variadic functions cannot be differentiated");
     }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        let generics = &sig.generics;
-        let where_clause = &generics.where_clause;
-        errors.push(quote::quote!(#generics #where_clause), "generic functions are not supported yet: write the function for `f64` (or `f32`) and concrete matrix types (`DMatrix<f64>`, `SMatrix<f64, 2, 3>`)");
-    }
+    let generics = crate::generics::check(&sig.generics, errors);
+    let scalar = generics.as_ref().map(|g| &g.scalar);
     let ret = match &sig.output {
         syn::ReturnType::Default => {
             errors.push(&sig.ident, format!("`{}` returns nothing: a differentiated function returns the value to differentiate (`-> f64`, or a nalgebra matrix)", sig.ident));
             None
         }
         syn::ReturnType::Type(_, ty) => {
-            if is_scalar(ty) || is_matrix(ty) {
+            if is_scalar(ty, scalar) || is_matrix(ty) {
                 Some((**ty).clone())
             } else if names_generic(ty, &sig.generics) {
                 // Already reported with the generics.
@@ -157,13 +171,14 @@ pub fn check(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Option<S
             }
         }
     };
-    let params = params(sig, args, errors);
+    let params = params(sig, args, scalar, errors);
     let ret = ret?;
-    let scalar_result = is_scalar(&ret);
+    let scalar_result = is_scalar(&ret, scalar);
     Some(Signature {
         params,
         ret,
         scalar_result,
+        generics,
     })
 }
 
@@ -176,7 +191,12 @@ fn names_generic(ty: &syn::Type, generics: &syn::Generics) -> bool {
     generics.type_params().any(|t| t.ident == *ident)
 }
 
-fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> {
+fn params(
+    sig: &syn::Signature,
+    args: &Args,
+    scalar: Option<&syn::Ident>,
+    errors: &mut Errors,
+) -> Vec<Param> {
     let mut out = Vec::new();
     for input in &sig.inputs {
         let typed = match input {
@@ -201,9 +221,13 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
             syn::Type::Reference(r) => ((*r.elem).clone(), 1),
             other => (other.clone(), 0),
         };
-        let can = is_scalar(&owned) || is_matrix(&owned);
-        let structured = refs == 1 && !can && own_type(&owned) && !holds_values(&owned);
-        let element = collection_element(&owned);
+        let can = is_scalar(&owned, scalar) || is_matrix(&owned);
+        let structured = refs == 1 && !can && own_type(&owned) && !holds_values(&owned, scalar);
+        if let Some(t) = scalar.filter(|t| structured && crate::generics::mentions(&owned, t)) {
+            errors.push(&typed.ty, crate::generics::structured_message(&ident, t));
+            continue;
+        }
+        let element = collection_element(&owned, scalar);
         let grad_ty = match &element {
             Some(m) => syn::parse_quote!(::std::vec::Vec<#m>),
             None => owned.clone(),
@@ -222,13 +246,13 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
     }
     if args.wrt.is_none() {
         for p in &out {
-            if let Some(message) = unsupported(p) {
+            if let Some(message) = unsupported(p, scalar) {
                 errors.push(&p.ty, message);
             }
         }
     }
     if let Some(wrt) = &args.wrt {
-        apply_wrt(wrt, &mut out, errors);
+        apply_wrt(wrt, &mut out, scalar, errors);
     }
     let _ = sig.span();
     out
@@ -236,7 +260,12 @@ fn params(sig: &syn::Signature, args: &Args, errors: &mut Errors) -> Vec<Param> 
 
 /// `wrt(..)`: only the parameters it names are differentiable; each name must be a
 /// parameter of a type that can be differentiated, listed once.
-fn apply_wrt(wrt: &[syn::Ident], out: &mut [Param], errors: &mut Errors) {
+fn apply_wrt(
+    wrt: &[syn::Ident],
+    out: &mut [Param],
+    scalar: Option<&syn::Ident>,
+    errors: &mut Errors,
+) {
     for p in out.iter_mut() {
         p.differentiable = false;
     }
@@ -261,7 +290,7 @@ fn apply_wrt(wrt: &[syn::Ident], out: &mut [Param], errors: &mut Errors) {
             }
             // A struct of the user's own taken by value is a constant unless `wrt(..)` names it
             // (an enum such as an activation is passed that way).
-            Some(p) if p.refs == 0 && own_type(&p.owned) && !holds_values(&p.owned) => {
+            Some(p) if p.refs == 0 && own_type(&p.owned) && !holds_values(&p.owned, scalar) => {
                 p.structured = true;
                 p.differentiable = true;
             }
@@ -276,12 +305,12 @@ fn apply_wrt(wrt: &[syn::Ident], out: &mut [Param], errors: &mut Errors) {
 
 /// Why a parameter that is differentiable by default (no `wrt(..)`) has a type the macro
 /// cannot differentiate: values inside another type (`&[DMatrix<f64>]`, `Vec<f64>`).
-fn unsupported(p: &Param) -> Option<String> {
+fn unsupported(p: &Param, scalar: Option<&syn::Ident>) -> Option<String> {
     if p.value_type || p.structured || p.collection {
         return None;
     }
     let name = &p.ident;
-    if !holds_values(&p.owned) {
+    if !holds_values(&p.owned, scalar) {
         return None;
     }
     Some(format!(
@@ -295,7 +324,7 @@ fn unsupported(p: &Param) -> Option<String> {
 }
 
 /// `M` of a slice `[M]` or a `Vec<M>` whose elements are scalars or matrices.
-fn collection_element(ty: &syn::Type) -> Option<syn::Type> {
+fn collection_element(ty: &syn::Type, scalar: Option<&syn::Ident>) -> Option<syn::Type> {
     let element = match ungrouped(ty) {
         syn::Type::Slice(s) => (*s.elem).clone(),
         syn::Type::Path(p) if p.qself.is_none() => {
@@ -310,20 +339,20 @@ fn collection_element(ty: &syn::Type) -> Option<syn::Type> {
         }
         _ => return None,
     };
-    (is_scalar(&element) || is_matrix(&element)).then_some(element)
+    (is_scalar(&element, scalar) || is_matrix(&element)).then_some(element)
 }
 
 /// Whether `ty` mentions `f32`, `f64` or a nalgebra matrix type anywhere inside it.
-fn holds_values(ty: &syn::Type) -> bool {
-    struct Finder(bool);
-    impl<'a> syn::visit::Visit<'a> for Finder {
+fn holds_values(ty: &syn::Type, scalar: Option<&syn::Ident>) -> bool {
+    struct Finder<'s>(bool, Option<&'s syn::Ident>);
+    impl<'a> syn::visit::Visit<'a> for Finder<'_> {
         fn visit_type_path(&mut self, t: &'a syn::TypePath) {
             let ty = syn::Type::Path(t.clone());
-            self.0 |= is_scalar(&ty) || is_matrix(&ty);
+            self.0 |= is_scalar(&ty, self.1) || is_matrix(&ty);
             syn::visit::visit_type_path(self, t);
         }
     }
-    let mut finder = Finder(false);
+    let mut finder = Finder(false, scalar);
     syn::visit::Visit::visit_type(&mut finder, ty);
     finder.0
 }

@@ -91,13 +91,24 @@ pub fn adapter(function: &syn::Ident) -> syn::Ident {
 }
 
 /// `m::f` → `m::f::__ad_sweeps_f.fwd`: a sweep of what `#[differentiate]` generated for `f`,
-/// reached through the same path as `f` itself (a `use` of `f` brings it along).
+/// reached through the same path as `f` itself (a `use` of `f` brings it along). The scalar
+/// of a generic callee (`g::<T>`) goes to the forward sweep (`g::__ad_sweeps_g.fwd::<T>`);
+/// the reverse sweep infers it from its tape.
 pub fn callee_item(path: &syn::Path, sweep: &str) -> TokenStream {
     let sweep = syn::Ident::new(sweep, proc_macro2::Span::call_site());
-    match path.segments.last() {
+    let mut path = path.clone();
+    match path.segments.last_mut() {
         Some(last) => {
             let item = adapter(&last.ident);
-            quote!(#path::#item.#sweep)
+            let arguments = std::mem::take(&mut last.arguments);
+            let turbofish = match arguments {
+                syn::PathArguments::AngleBracketed(mut a) if sweep == "fwd" => {
+                    a.colon2_token = Some(Default::default());
+                    Some(a)
+                }
+                _ => None,
+            };
+            quote!(#path::#item.#sweep #turbofish)
         }
         None => quote!(#path),
     }

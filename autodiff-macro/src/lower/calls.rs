@@ -149,8 +149,13 @@ impl Lowerer<'_> {
             // `DVector::zeros(n)` whose shape depends on a differentiable value, `DVector::from_vec(…)`.
             return self.error(c, format!("`{constructor}(..)` with a differentiable argument has no derivative rule: give it constant arguments (shapes such as `x.len()` are constants), then write the elements (`y[i] = e`), or fill it with `from_element(.., e)`"));
         }
-        if let Some(seg) = path.segments.iter().find(|s| !s.arguments.is_none()) {
-            return self.error(&seg.arguments, "calls with type arguments are not supported (generic functions come in a later stage)");
+        let last_args = path.segments.last().map(|s| &s.arguments);
+        let leading = path.segments.iter().take(path.segments.len().saturating_sub(1));
+        if let Some(seg) = leading.into_iter().find(|s| !s.arguments.is_none()) {
+            return self.error(&seg.arguments, "type arguments are supported on the function's name only (`m::g::<T>(x)`): remove these");
+        }
+        if let Some(args @ syn::PathArguments::Parenthesized(_)) = last_args {
+            return self.error(args, "call a #[differentiate] function by its path, with its scalar in angle brackets if any (`g::<T>(x)`)");
         }
         let Some(last) = path.segments.last() else {
             return self.error(&c.func, "empty path");

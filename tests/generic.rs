@@ -1,0 +1,311 @@
+//! Functions generic over their scalar (`T: RealField`): derived once, used at `f64` against
+//! central differences and the dot-product test, and at `f32` against the `f64` gradient.
+//!
+//! At `f32` the sweeps run the same operations in single precision, so the gradient differs
+//! from the `f64` one by rounding alone: [`F32_TOLERANCE`] bounds that relative difference
+//! (a few hundred times `f32::EPSILON` ≈ 1.2e-7, for sums of a few dozen terms).
+
+mod common;
+
+use autodiff::nalgebra;
+use autodiff::prelude::*;
+use common::check::{check, flat, inner, Draw};
+
+/// The relative difference allowed between a gradient computed at `f32` and the same
+/// gradient at `f64` (norm of the difference over norm of the `f64` gradient).
+const F32_TOLERANCE: f64 = 1e-4;
+
+/// `‖a − b‖ / ‖b‖` of a gradient at `f32` against the one at `f64`.
+fn f32_error(got: &[f32], want: &[f64]) -> f64 {
+    assert_eq!(got.len(), want.len());
+    let diff: f64 = got
+        .iter()
+        .zip(want)
+        .map(|(g, w)| (f64::from(*g) - w).powi(2))
+        .sum();
+    let norm: f64 = want.iter().map(|w| w * w).sum();
+    diff.sqrt() / norm.sqrt().max(1e-30)
+}
+
+#[track_caller]
+fn assert_f32_close(name: &str, got: &[f32], want: &[f64]) {
+    let error = f32_error(got, want);
+    assert!(
+        error <= F32_TOLERANCE,
+        "{name}: f32 gradient {got:?} differs from f64 gradient {want:?} by {error:e}"
+    );
+}
+
+fn to_f32(m: &DMatrix<f64>) -> DMatrix<f32> {
+    m.map(|v| v as f32)
+}
+
+/// A scalar function with constants of `T` written each supported way.
+#[differentiate]
+fn scalar<T: RealField + Copy>(x: T, y: T) -> T {
+    let half: T = nalgebra::convert(0.5);
+    let two = T::from_f64(2.0).unwrap();
+    let s = x * y + half * x.sin() - (y / two).exp();
+    s * s + T::one() - T::zero() * x
+}
+
+#[test]
+fn scalar_gradient_at_f64() {
+    for seed in 0..3 {
+        let mut d = Draw::new(seed);
+        let (x, y) = (d.scalar(), d.scalar());
+        let (value, g) = scalar_grad(x, y);
+        assert_eq!(value, scalar(x, y));
+        check("scalar", &d.theta, &[g.x, g.y], |r| {
+            scalar(r.scalar(), r.scalar())
+        });
+    }
+}
+
+#[test]
+fn scalar_gradient_at_f32() {
+    let (x, y) = (0.7_f64, -1.3_f64);
+    let (_, want) = scalar_grad(x, y);
+    let (value, got) = scalar_grad(x as f32, y as f32);
+    assert_eq!(value, scalar(x as f32, y as f32));
+    assert_f32_close("scalar", &[got.x, got.y], &[want.x, want.y]);
+}
+
+/// `T: RealField` without `Copy`, bound in a `where` clause: the body clones what it reads
+/// twice, as the primal must.
+#[differentiate]
+fn without_copy<T>(x: T, w: &DVector<T>) -> T
+where
+    T: RealField,
+{
+    let scaled = w * x.clone();
+    scaled.norm_squared() * x.clone() + x.sin()
+}
+
+#[test]
+fn without_copy_gradient() {
+    for seed in 0..3 {
+        let mut d = Draw::new(seed);
+        let x = d.scalar();
+        let w = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+        let (value, g) = without_copy_grad(x, &w);
+        assert_eq!(value, without_copy(x, &w));
+        check("without_copy", &d.theta, &flat(&[&[g.x], g.w.as_slice()]), |r| {
+            let x = r.scalar();
+            let w = DVector::from_column_slice(r.matrix(3, 1).as_slice());
+            without_copy(x, &w)
+        });
+        let wf = w.map(|v| v as f32);
+        let (_, gf) = without_copy_grad(x as f32, &wf);
+        assert_f32_close(
+            "without_copy",
+            &flat32(&[&[gf.x], gf.w.as_slice()]),
+            &flat(&[&[g.x], g.w.as_slice()]),
+        );
+    }
+}
+
+fn flat32(parts: &[&[f32]]) -> Vec<f32> {
+    parts.iter().flat_map(|p| p.iter().copied()).collect()
+}
+
+/// One dense layer, generic, called by the net below with its scalar named (`dense::<T>`)
+/// and inferred (`dense(..)`). Its body calls a free function (`add_bias`), written for
+/// `f32` and `f64`: the bound is `RealScalar`.
+#[differentiate]
+fn dense<T: RealScalar>(x: &DMatrix<T>, w: &DMatrix<T>, b: &RowDVector<T>) -> DMatrix<T> {
+    add_bias(x * w, b)
+}
+
+/// The lecture's two-layer net, generic: sigmoid hidden layer, squared error, an L2 penalty
+/// whose weight is a constant of `T`.
+#[differentiate(wrt(w1, b1, w2, b2))]
+fn two_layer<T: RealScalar>(
+    x: &DMatrix<T>,
+    y: &DMatrix<T>,
+    w1: &DMatrix<T>,
+    b1: &RowDVector<T>,
+    w2: &DMatrix<T>,
+    b2: &RowDVector<T>,
+) -> T {
+    let h = sigmoid(dense::<T>(x, w1, b1));
+    let y_pred = dense(&h, w2, b2);
+    let reg: T = nalgebra::convert(0.01);
+    (y_pred - y).norm_squared() + reg * (w1.norm_squared() + w2.norm_squared())
+}
+
+/// The same net with `RealField` alone: the logistic function written in a `map` closure
+/// with constants of `T`, no biases.
+#[differentiate(wrt(w1, w2))]
+fn two_layer_real_field<T: RealField + Copy>(
+    x: &DMatrix<T>,
+    y: &DMatrix<T>,
+    w1: &DMatrix<T>,
+    w2: &DMatrix<T>,
+) -> T {
+    let h = (x * w1).map(|v| T::one() / (T::one() + (-v).exp()));
+    let y_pred = &h * w2;
+    (y_pred - y).norm_squared() / T::from_usize(x.nrows()).unwrap()
+}
+
+#[test]
+fn two_layer_real_field_gradient() {
+    let Net { x, y } = net();
+    for seed in 0..3 {
+        let mut d = Draw::new(seed);
+        let (w1, w2) = (d.matrix(3, 4), d.matrix(4, 2));
+        let (value, g) = two_layer_real_field_grad(&x, &y, &w1, &w2);
+        assert_eq!(value, two_layer_real_field(&x, &y, &w1, &w2));
+        let derived = flat(&[g.w1.as_slice(), g.w2.as_slice()]);
+        check("two_layer_real_field", &d.theta, &derived, |r| {
+            let (w1, w2) = (r.matrix(3, 4), r.matrix(4, 2));
+            two_layer_real_field(&x, &y, &w1, &w2)
+        });
+        let (xf, yf, w1f, w2f) = (to_f32(&x), to_f32(&y), to_f32(&w1), to_f32(&w2));
+        let (_, gf) = two_layer_real_field_grad(&xf, &yf, &w1f, &w2f);
+        let derived_f = flat32(&[gf.w1.as_slice(), gf.w2.as_slice()]);
+        assert_f32_close("two_layer_real_field", &derived_f, &derived);
+    }
+}
+
+struct Net {
+    x: DMatrix<f64>,
+    y: DMatrix<f64>,
+}
+
+fn net() -> Net {
+    let mut d = Draw::new(99);
+    Net {
+        x: d.matrix(5, 3),
+        y: d.matrix(5, 2),
+    }
+}
+
+#[test]
+fn two_layer_gradient() {
+    let Net { x, y } = net();
+    for seed in 0..3 {
+        let mut d = Draw::new(seed);
+        let (w1, b1, w2, b2) = (d.matrix(3, 4), d.row(4), d.matrix(4, 2), d.row(2));
+        let (value, g) = two_layer_grad(&x, &y, &w1, &b1, &w2, &b2);
+        assert_eq!(value, two_layer(&x, &y, &w1, &b1, &w2, &b2));
+        let derived = flat(&[
+            g.w1.as_slice(),
+            g.b1.as_slice(),
+            g.w2.as_slice(),
+            g.b2.as_slice(),
+        ]);
+        check("two_layer", &d.theta, &derived, |r| {
+            let (w1, b1, w2, b2) = (r.matrix(3, 4), r.row(4), r.matrix(4, 2), r.row(2));
+            two_layer(&x, &y, &w1, &b1, &w2, &b2)
+        });
+
+        let (xf, yf, w1f, w2f) = (to_f32(&x), to_f32(&y), to_f32(&w1), to_f32(&w2));
+        let (b1f, b2f) = (b1.map(|v| v as f32), b2.map(|v| v as f32));
+        let (value_f, gf) = two_layer_grad(&xf, &yf, &w1f, &b1f, &w2f, &b2f);
+        assert_eq!(value_f, two_layer(&xf, &yf, &w1f, &b1f, &w2f, &b2f));
+        let derived_f = flat32(&[
+            gf.w1.as_slice(),
+            gf.b1.as_slice(),
+            gf.w2.as_slice(),
+            gf.b2.as_slice(),
+        ]);
+        assert_f32_close("two_layer", &derived_f, &derived);
+    }
+}
+
+/// A matrix result: the vector-Jacobian product of the generic layer, checked through
+/// ⟨u, f(θ)⟩ at `f64` and against `f64` at `f32`.
+#[test]
+fn dense_layer_vjp() {
+    for seed in 0..3 {
+        let mut d = Draw::new(seed);
+        let (x, w, b) = (d.matrix(4, 3), d.matrix(3, 2), d.row(2));
+        let u = d.seed_matrix(4, 2);
+        let (value, g) = dense_vjp(&x, &w, &b, u.clone());
+        assert_eq!(value, dense(&x, &w, &b));
+        let derived = flat(&[g.x.as_slice(), g.w.as_slice(), g.b.as_slice()]);
+        check("dense", &d.theta, &derived, |r| {
+            let (x, w, b) = (r.matrix(4, 3), r.matrix(3, 2), r.row(2));
+            inner(&u, &dense(&x, &w, &b))
+        });
+        let (_, gf) = dense_vjp(&to_f32(&x), &to_f32(&w), &b.map(|v| v as f32), to_f32(&u));
+        let derived_f = flat32(&[gf.x.as_slice(), gf.w.as_slice(), gf.b.as_slice()]);
+        assert_f32_close("dense", &derived_f, &derived);
+    }
+}
+
+/// A loop carrying a scalar and a matrix, `map` closures capturing a differentiable scalar,
+/// `if` on values, and a static matrix.
+#[differentiate]
+fn recurrence<T: RealField + Copy>(h0: &SMatrix<T, 2, 1>, w: &SMatrix<T, 2, 2>, s: T, steps: usize) -> T {
+    let mut h = *h0;
+    let mut total = T::zero();
+    for _ in 0..steps {
+        h = (w * h).map(|v| v.tanh() * s);
+        let e = h.norm_squared();
+        if e > T::one() {
+            total += e.sqrt();
+        } else {
+            total += e;
+        }
+    }
+    total
+}
+
+#[test]
+fn recurrence_gradient() {
+    for seed in 0..3 {
+        let mut d = Draw::new(seed);
+        let h0 = SMatrix::<f64, 2, 1>::from_column_slice(d.matrix(2, 1).as_slice());
+        let w = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+        let s = d.scalar();
+        let (value, g) = recurrence_grad(&h0, &w, s, 4);
+        assert_eq!(value, recurrence(&h0, &w, s, 4));
+        let derived = flat(&[g.h0.as_slice(), g.w.as_slice(), &[g.s]]);
+        check("recurrence", &d.theta, &derived, |r| {
+            let h0 = SMatrix::<f64, 2, 1>::from_column_slice(r.matrix(2, 1).as_slice());
+            let w = SMatrix::<f64, 2, 2>::from_column_slice(r.matrix(2, 2).as_slice());
+            recurrence(&h0, &w, r.scalar(), 4)
+        });
+        let (_, gf) = recurrence_grad(&h0.map(|v| v as f32), &w.map(|v| v as f32), s as f32, 4);
+        let derived_f = flat32(&[gf.h0.as_slice(), gf.w.as_slice(), &[gf.s]]);
+        assert_f32_close("recurrence", &derived_f, &derived);
+    }
+}
+
+/// A generic function called from one written for `f64`: the scalar is inferred.
+#[differentiate]
+fn concrete_caller(x: &DMatrix<f64>, w: &DMatrix<f64>, b: &RowDVector<f64>) -> f64 {
+    let y = dense(x, w, b);
+    y.map(|v| v * v).sum()
+}
+
+#[test]
+fn concrete_caller_gradient() {
+    let mut d = Draw::new(5);
+    let (x, w, b) = (d.matrix(3, 2), d.matrix(2, 2), d.row(2));
+    let (value, g) = concrete_caller_grad(&x, &w, &b);
+    assert_eq!(value, concrete_caller(&x, &w, &b));
+    let derived = flat(&[g.x.as_slice(), g.w.as_slice(), g.b.as_slice()]);
+    check("concrete_caller", &d.theta, &derived, |r| {
+        let (x, w, b) = (r.matrix(3, 2), r.matrix(2, 2), r.row(2));
+        concrete_caller(&x, &w, &b)
+    });
+}
+
+/// `NAME_fwd` then `NAME_bwd` gives what `NAME_vjp` gives, at both scalar types.
+#[test]
+fn split_sweeps_match_vjp() {
+    let Net { x, y } = net();
+    let mut d = Draw::new(3);
+    let (w1, b1, w2, b2) = (d.matrix(3, 4), d.row(4), d.matrix(4, 2), d.row(2));
+    let (value, tape) = two_layer_fwd(&x, &y, &w1, &b1, &w2, &b2);
+    let split = two_layer_bwd(tape, 0.5);
+    let (joint_value, joint) = two_layer_vjp(&x, &y, &w1, &b1, &w2, &b2, 0.5);
+    assert_eq!((value, &split), (joint_value, &joint));
+    let (_, tape) = scalar_fwd(0.3_f32, 0.9_f32);
+    let split = scalar_bwd(tape, 2.0_f32);
+    let (_, joint) = scalar_vjp(0.3_f32, 0.9_f32, 2.0_f32);
+    assert_eq!(split, joint);
+}
