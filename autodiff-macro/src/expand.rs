@@ -112,8 +112,8 @@ fn generate(attr: TokenStream, func: &syn::ItemFn) -> Result<TokenStream, Reject
     if let Some(keyword) = args.graph.as_ref().filter(|_| sig.generics.is_some()) {
         let error = syn::Error::new_spanned(
             keyword,
-            "`graph` draws a function written for `f64`: remove `graph` here, and draw a \
-             function written for `f64` that does the same",
+            "`graph` draws a function written for `f64`, not one generic over its scalar: \
+             remove `graph` here, and draw a copy of this function written for `f64`",
         );
         return Err(function_alone(error));
     }
@@ -158,6 +158,7 @@ fn differentiate(
     rename::mentioned_idents(func.to_token_stream(), &mut mentioned);
     let (block, leaves) = fields::rewrite(&func.block, sig, &mut errors);
     let mut lowerer = Lowerer::new(Names::new(mentioned), &mut errors);
+    lowerer.scalar = sig.generics.as_ref().map(|g| g.scalar.clone());
     let param_vars: Vec<_> = sig
         .params
         .iter()

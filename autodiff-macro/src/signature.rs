@@ -223,9 +223,21 @@ fn params(
         };
         let can = is_scalar(&owned, scalar) || is_matrix(&owned);
         let structured = refs == 1 && !can && own_type(&owned) && !holds_values(&owned, scalar);
-        if let Some(t) = scalar.filter(|t| structured && crate::generics::mentions(&owned, t)) {
-            errors.push(&typed.ty, crate::generics::structured_message(&ident, t));
-            continue;
+        // `p: &Model<T>`: a struct of the user's own generic over the scalar, which the
+        // derive of `Parameters` does not support; reported unless `wrt(..)` leaves it out.
+        let generic_struct = scalar.filter(|t| {
+            refs == 1
+                && !can
+                && own_type(&owned)
+                && !holds_values(&owned, None)
+                && crate::generics::mentions(&owned, t)
+        });
+        if let Some(t) = generic_struct {
+            let listed = args.wrt.as_ref().is_none_or(|w| w.contains(&ident));
+            if listed {
+                errors.push(&typed.ty, crate::generics::structured_message(&ident, t));
+                continue;
+            }
         }
         let element = collection_element(&owned, scalar);
         let grad_ty = match &element {

@@ -18,6 +18,11 @@ use crate::value::{Arg, Input, Value};
 /// Its supertraits are what the rules implement for `f32` and `f64` one by one rather than
 /// for every `T: Real` (so that a rule missing for a matrix is one error, not a blanket
 /// implementation that fails later). It has no methods of its own.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not `f32` or `f64`, the scalar types of the derivative rules",
+    note = "the items `#[differentiate]` generates for a function generic over its scalar work \
+            at `f32` and `f64`"
+)]
 pub trait RealScalar:
     Real
     + Value<Elem = Self, Shape = ()>

@@ -183,7 +183,7 @@ pub fn items(
     let adapters = outline.adapters();
     // A generic function is named by `NAME_fwd`, which knows its type parameter.
     let used = sig.generics.is_none().then(|| {
-        quote! {
+        quote_spanned! {outline.span=>
             // The function counts as used even when only its gradient is called.
             const _: () = {
                 let _ = #fn_name;
