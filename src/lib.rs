@@ -53,14 +53,14 @@ pub mod prelude {
     };
     /// The trait of structured parameters and its derive, `#[derive(Parameters)]`.
     pub use autodiff_runtime::Parameters;
-    pub use nalgebra::{DMatrix, DVector, Matrix, RowDVector, SMatrix, SVector};
+    /// The bound of a generic function whose body calls the free functions (`relu`,
+    /// `sigmoid`, `add_bias`, …): `f32` and `f64`. It has no methods.
+    pub use autodiff_runtime::RealScalar;
     /// The bound of a function generic over its scalar (`fn f<T: RealField>(x: T) -> T`).
     /// Its methods are implemented for scalars only, never for matrices, and a scalar's own
     /// methods of the same names (`f64::max`) are picked before them.
     pub use nalgebra::RealField;
-    /// The bound of a generic function whose body calls the free functions (`relu`,
-    /// `sigmoid`, `add_bias`, …): `f32` and `f64`. It has no methods.
-    pub use autodiff_runtime::RealScalar;
+    pub use nalgebra::{DMatrix, DVector, Matrix, RowDVector, SMatrix, SVector};
 }
 
 #[doc(hidden)]

@@ -90,11 +90,16 @@ fn without_copy_gradient() {
         let w = DVector::from_column_slice(d.matrix(3, 1).as_slice());
         let (value, g) = without_copy_grad(x, &w);
         assert_eq!(value, without_copy(x, &w));
-        check("without_copy", &d.theta, &flat(&[&[g.x], g.w.as_slice()]), |r| {
-            let x = r.scalar();
-            let w = DVector::from_column_slice(r.matrix(3, 1).as_slice());
-            without_copy(x, &w)
-        });
+        check(
+            "without_copy",
+            &d.theta,
+            &flat(&[&[g.x], g.w.as_slice()]),
+            |r| {
+                let x = r.scalar();
+                let w = DVector::from_column_slice(r.matrix(3, 1).as_slice());
+                without_copy(x, &w)
+            },
+        );
         let wf = w.map(|v| v as f32);
         let (_, gf) = without_copy_grad(x as f32, &wf);
         assert_f32_close(
@@ -238,7 +243,12 @@ fn dense_layer_vjp() {
 /// A loop carrying a scalar and a matrix, `map` closures capturing a differentiable scalar,
 /// `if` on values, and a static matrix.
 #[differentiate]
-fn recurrence<T: RealField + Copy>(h0: &SMatrix<T, 2, 1>, w: &SMatrix<T, 2, 2>, s: T, steps: usize) -> T {
+fn recurrence<T: RealField + Copy>(
+    h0: &SMatrix<T, 2, 1>,
+    w: &SMatrix<T, 2, 2>,
+    s: T,
+    steps: usize,
+) -> T {
     let mut h = *h0;
     let mut total = T::zero();
     for _ in 0..steps {
@@ -308,4 +318,49 @@ fn split_sweeps_match_vjp() {
     let split = scalar_bwd(tape, 2.0_f32);
     let (_, joint) = scalar_vjp(0.3_f32, 0.9_f32, 2.0_f32);
     assert_eq!(split, joint);
+}
+
+/// A rule of the user's own, generic like its function: `softplus(x) = ln(1 + eˣ)`, whose
+/// derivative is the logistic function.
+#[differentiate(vjp = softplus_rule)]
+fn softplus<T: RealField + Copy>(x: T) -> T {
+    (T::one() + x.exp()).ln()
+}
+
+fn softplus_rule<T: RealField + Copy>(x: T, _value: &T, seed: T) -> SoftplusGrad<T>
+where
+    T: RealScalar,
+{
+    SoftplusGrad {
+        x: seed / (T::one() + (-x).exp()),
+    }
+}
+
+/// A slice of weights of `T` (its gradient a `Vec`), and a call of the rule above.
+#[differentiate(wrt(ws))]
+fn layered<T: RealField + Copy>(x: &DVector<T>, ws: &[DMatrix<T>]) -> T {
+    let mut h = x.clone();
+    for w in ws.iter() {
+        h = (w * h).map(|v| softplus(v));
+    }
+    h.sum()
+}
+
+#[test]
+fn rule_and_collection_gradient() {
+    for seed in 0..3 {
+        let mut d = Draw::new(seed);
+        let x = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
+        let ws = vec![d.matrix(2, 3), d.matrix(2, 2)];
+        let (value, g) = layered_grad(&x, &ws);
+        assert_eq!(value, layered(&x, &ws));
+        let derived = flat(&[g.ws[0].as_slice(), g.ws[1].as_slice()]);
+        check("layered", &d.theta, &derived, |r| {
+            layered(&x, &[r.matrix(2, 3), r.matrix(2, 2)])
+        });
+        let wsf: Vec<DMatrix<f32>> = ws.iter().map(to_f32).collect();
+        let (_, gf) = layered_grad(&x.map(|v| v as f32), &wsf);
+        let derived_f = flat32(&[gf.ws[0].as_slice(), gf.ws[1].as_slice()]);
+        assert_f32_close("layered", &derived_f, &derived);
+    }
 }

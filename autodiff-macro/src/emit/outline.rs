@@ -280,7 +280,8 @@ impl<'a> Outline<'a> {
         let (grad_ty, tape_ty, reverse_trait) =
             (&names.grad_ty, &names.tape_ty, &names.reverse_trait);
         let (grad_doc, tape_doc) = (&docs.grad, &docs.tape);
-        let (decl, args, where_clause) = (&self.decl, &self.generics.args, &self.generics.where_clause);
+        let (decl, args, where_clause) =
+            (&self.decl, &self.generics.args, &self.generics.where_clause);
         let params_after = self.generics.params_after();
         let fields = fields(self.sig);
         let borrowed_fields = &self.params.borrowed_fields;
@@ -408,7 +409,8 @@ impl<'a> Outline<'a> {
         // parameter (unless a parameter of the same name shadows it).
         let fn_name = self.fn_name;
         let shadowed = self.sig.params.iter().any(|p| p.ident == *fn_name);
-        let used = (self.sig.generics.is_some() && !shadowed).then(|| quote!(let _ = #fn_name::<#captures>;));
+        let used = (self.sig.generics.is_some() && !shadowed)
+            .then(|| quote!(let _ = #fn_name::<#captures>;));
         let ret = &self.sig.ret;
         let Params {
             with_lifetime: params,

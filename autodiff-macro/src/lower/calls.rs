@@ -150,7 +150,10 @@ impl Lowerer<'_> {
             return self.error(c, format!("`{constructor}(..)` with a differentiable argument has no derivative rule: give it constant arguments (shapes such as `x.len()` are constants), then write the elements (`y[i] = e`), or fill it with `from_element(.., e)`"));
         }
         let last_args = path.segments.last().map(|s| &s.arguments);
-        let leading = path.segments.iter().take(path.segments.len().saturating_sub(1));
+        let leading = path
+            .segments
+            .iter()
+            .take(path.segments.len().saturating_sub(1));
         if let Some(seg) = leading.into_iter().find(|s| !s.arguments.is_none()) {
             return self.error(&seg.arguments, "type arguments are supported on the function's name only (`m::g::<T>(x)`): remove these");
         }
