@@ -198,6 +198,8 @@ fn params(
     errors: &mut Errors,
 ) -> Vec<Param> {
     let mut out = Vec::new();
+    // Parameters already reported, which `wrt(..)` may name without a second error.
+    let mut rejected: Vec<syn::Ident> = Vec::new();
     for input in &sig.inputs {
         let typed = match input {
             syn::FnArg::Receiver(r) => {
@@ -236,6 +238,7 @@ fn params(
             let listed = args.wrt.as_ref().is_none_or(|w| w.contains(&ident));
             if listed {
                 errors.push(&typed.ty, crate::generics::structured_message(&ident, t));
+                rejected.push(ident);
                 continue;
             }
         }
@@ -264,7 +267,12 @@ fn params(
         }
     }
     if let Some(wrt) = &args.wrt {
-        apply_wrt(wrt, &mut out, scalar, errors);
+        let wrt: Vec<syn::Ident> = wrt
+            .iter()
+            .filter(|n| !rejected.contains(n))
+            .cloned()
+            .collect();
+        apply_wrt(&wrt, &mut out, scalar, errors);
     }
     let _ = sig.span();
     out

@@ -165,12 +165,18 @@ impl Lowerer<'_> {
         };
         if let Some(first) = path.segments.first().filter(|_| path.segments.len() > 1) {
             // `f64::floor(x)`, `std::cmp::max(a, b)`: functions of the standard library have
-            // no derivative rule and cannot be #[differentiate] functions.
+            // no derivative rule and cannot be #[differentiate] functions; nor have the
+            // scalar type parameter's (`T::exp(x)`) and nalgebra's traits' functions.
             const STD: &[&str] = &[
                 "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32",
                 "u64", "u128", "usize", "std", "core", "alloc", "nalgebra",
             ];
-            if STD.contains(&first.ident.to_string().as_str()) {
+            let scalar = self.scalar.as_ref().is_some_and(|t| first.ident == *t);
+            let first_name = first.ident.to_string();
+            if STD.contains(&first_name.as_str())
+                || scalar
+                || ["RealField", "ComplexField"].contains(&first_name.as_str())
+            {
                 let name = path.to_token_stream().to_string().replace(' ', "");
                 return self.error(&c.func, format!("`{name}` has no derivative rule: call a function with a rule (`relu`, `sigmoid`, `tanh`, …, or a method such as `x.exp()`), or a #[differentiate] function of your own"));
             }
