@@ -363,3 +363,46 @@ fn rule_and_collection_gradient() {
         assert_f32_close("layered", &derived_f, &derived);
     }
 }
+
+/// Parts of values and linear algebra at `T`: elements read and written, a row, a `while`
+/// loop with `break`, a determinant and an inverse.
+#[differentiate]
+fn parts<T: RealField + Copy>(a: &DMatrix<T>, v: &DVector<T>) -> T {
+    let mut y = DVector::zeros(v.len());
+    y[0] = v[0] * a[(0, 0)];
+    for i in 1..v.len() {
+        y[i] = y[i - 1] * v[i] + a[(i % a.nrows(), 0)];
+    }
+    let mut s = y.sum();
+    let mut k = 0;
+    while k < 3 {
+        s = s * a.row(0).sum();
+        k += 1;
+        if s.abs() > T::from_f64(10.0).unwrap() {
+            break;
+        }
+    }
+    let inverse = a.clone().try_inverse().unwrap();
+    s + a.determinant() + inverse.trace()
+}
+
+#[test]
+fn parts_gradient() {
+    for seed in 0..3 {
+        let mut d = Draw::new(seed);
+        let a = d.matrix(2, 2) + DMatrix::identity(2, 2) * 2.0;
+        let v = DVector::from_column_slice(d.matrix(3, 1).as_slice());
+        // θ holds the drawn values; the identity added to `a` is a constant shift.
+        let (value, g) = parts_grad(&a, &v);
+        assert_eq!(value, parts(&a, &v));
+        let derived = flat(&[g.a.as_slice(), g.v.as_slice()]);
+        check("parts", &d.theta, &derived, |r| {
+            let a = r.matrix(2, 2) + DMatrix::identity(2, 2) * 2.0;
+            let v = DVector::from_column_slice(r.matrix(3, 1).as_slice());
+            parts(&a, &v)
+        });
+        let (_, gf) = parts_grad(&to_f32(&a), &v.map(|x| x as f32));
+        let derived_f = flat32(&[gf.a.as_slice(), gf.v.as_slice()]);
+        assert_f32_close("parts", &derived_f, &derived);
+    }
+}
