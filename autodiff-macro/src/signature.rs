@@ -223,6 +223,10 @@ fn params(
             syn::Type::Reference(r) => ((*r.elem).clone(), 1),
             other => (other.clone(), 0),
         };
+        if let syn::Type::ImplTrait(_) = ungrouped(&owned) {
+            errors.push(&typed.ty, format!("`impl Trait` parameters are not supported: for a scalar, write one type parameter (`fn f<T: RealField>({ident}: T, …)`); otherwise give `{ident}` a concrete type"));
+            continue;
+        }
         let can = is_scalar(&owned, scalar) || is_matrix(&owned);
         let structured = refs == 1 && !can && own_type(&owned) && !holds_values(&owned, scalar);
         // `p: &Model<T>`: a struct of the user's own generic over the scalar, which the
