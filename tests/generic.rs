@@ -376,7 +376,7 @@ fn parts<T: RealField + Copy>(a: &DMatrix<T>, v: &DVector<T>) -> T {
     let mut s = y.sum();
     let mut k = 0;
     while k < 3 {
-        s = s * a.row(0).sum();
+        s *= a.row(0).sum();
         k += 1;
         if s.abs() > T::from_f64(10.0).unwrap() {
             break;
