@@ -406,3 +406,82 @@ fn parts_gradient() {
         assert_f32_close("parts", &derived_f, &derived);
     }
 }
+
+/// A `#[derive(Parameters)]` struct generic over its scalar, with a scalar field, a `Vec` of
+/// weights and a skipped constant.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+struct Model<T: RealField + Copy> {
+    w: DMatrix<T>,
+    layers: Vec<DMatrix<T>>,
+    s: T,
+    #[parameters(skip)]
+    name: String,
+}
+
+/// A loss that reads the struct's fields, and a scalar of `T` by value.
+#[differentiate(wrt(p, scale))]
+fn model_loss<T: RealField + Copy>(p: &Model<T>, x: &DMatrix<T>, scale: T) -> T {
+    let mut h = (x * &p.w).map(|v| v.tanh());
+    for i in 0..p.layers.len() {
+        h = &h * &p.layers[i];
+    }
+    h.norm_squared() * p.s * scale
+}
+
+fn draw_model(d: &mut Draw) -> Model<f64> {
+    Model {
+        w: d.matrix(3, 2),
+        layers: vec![d.matrix(2, 2), d.matrix(2, 1)],
+        s: d.scalar(),
+        name: "net".to_string(),
+    }
+}
+
+fn read_model(r: &mut common::check::Read) -> Model<f64> {
+    Model {
+        w: r.matrix(3, 2),
+        layers: vec![r.matrix(2, 2), r.matrix(2, 1)],
+        s: r.scalar(),
+        name: "net".to_string(),
+    }
+}
+
+fn model_f32(m: &Model<f64>) -> Model<f32> {
+    Model {
+        w: to_f32(&m.w),
+        layers: m.layers.iter().map(to_f32).collect(),
+        s: m.s as f32,
+        name: m.name.clone(),
+    }
+}
+
+#[test]
+fn structured_gradient() {
+    for seed in 0..3 {
+        let mut d = Draw::new(seed);
+        let p = draw_model(&mut d);
+        let scale = d.scalar();
+        let x = d.seed_matrix(4, 3);
+        let (value, g) = model_loss_grad(&p, &x, scale);
+        assert_eq!(value, model_loss(&p, &x, scale));
+        assert_eq!(g.p.name, "net");
+        let derived = flat(&[
+            g.p.w.as_slice(),
+            g.p.layers[0].as_slice(),
+            g.p.layers[1].as_slice(),
+            &[g.p.s, g.scale],
+        ]);
+        check("model_loss", &d.theta, &derived, |r| {
+            let p = read_model(r);
+            model_loss(&p, &x, r.scalar())
+        });
+        let (_, gf) = model_loss_grad(&model_f32(&p), &to_f32(&x), scale as f32);
+        let derived_f = flat32(&[
+            gf.p.w.as_slice(),
+            gf.p.layers[0].as_slice(),
+            gf.p.layers[1].as_slice(),
+            &[gf.p.s, gf.scale],
+        ]);
+        assert_f32_close("model_loss", &derived_f, &derived);
+    }
+}

@@ -1,6 +1,8 @@
 //! `#[derive(Parameters)]`: the runtime's `Parameters` trait for a struct with named fields,
 //! each field a tree of parameters in its own right, visited in declaration order; fields
-//! marked `#[parameters(skip)]` are constants, cloned into zeros and gradients unchanged.
+//! marked `#[parameters(skip)]` are constants, cloned into zeros and gradients unchanged. A
+//! struct generic over its scalar (`struct Layer<T: RealField> { w: DMatrix<T> }`) gets the
+//! trait wherever its fields have it.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -40,7 +42,14 @@ fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
              a scalar, a nalgebra matrix, a `Vec` of those or another `Parameters` struct",
         ));
     };
-    Ok(emit(&input.ident, &fields, first.ty, &options.krate))
+    let generics = impl_generics(&input.generics, &fields, first.ty, &options.krate);
+    Ok(emit(
+        &input.ident,
+        &fields,
+        first.ty,
+        &options.krate,
+        generics,
+    ))
 }
 
 fn options(attrs: &[syn::Attribute]) -> syn::Result<Options> {
@@ -62,16 +71,55 @@ fn options(attrs: &[syn::Attribute]) -> syn::Result<Options> {
     Ok(Options { krate })
 }
 
+/// One type parameter, the scalar (`struct Layer<T: RealField>`), is supported; lifetimes,
+/// const parameters and more type parameters are not.
 fn check_generics(generics: &syn::Generics) -> syn::Result<()> {
-    if generics.params.is_empty() && generics.where_clause.is_none() {
-        return Ok(());
+    let mut types = 0;
+    for param in &generics.params {
+        let message = match param {
+            syn::GenericParam::Type(_) if types == 0 => {
+                types += 1;
+                continue;
+            }
+            syn::GenericParam::Type(_) => "`#[derive(Parameters)]` takes one type parameter, the scalar (`struct Layer<T: RealField>`): write a concrete type for this one",
+            syn::GenericParam::Lifetime(_) => "`#[derive(Parameters)]` on a struct with a lifetime is not supported: parameters own their values",
+            syn::GenericParam::Const(_) => "`#[derive(Parameters)]` on a struct with a const parameter is not supported: write the dimensions as literals (`SMatrix<T, 2, 3>`) or use `DMatrix<T>`",
+        };
+        return Err(syn::Error::new_spanned(param, message));
     }
-    let where_clause = &generics.where_clause;
-    Err(syn::Error::new_spanned(
-        quote!(#generics #where_clause),
-        "`#[derive(Parameters)]` on a generic struct is not supported yet: write the struct with \
-         concrete types (`DMatrix<f64>`, `SMatrix<f32, 2, 3>`)",
-    ))
+    Ok(())
+}
+
+/// The generics of the implementation for a struct generic over its scalar: the struct's
+/// own, and its `where` clause extended by what the fields need (each a `Parameters` of the
+/// first field's scalar, each skipped field `Clone`). Empty for a struct without generics.
+fn impl_generics(
+    generics: &syn::Generics,
+    fields: &[Field],
+    first: &syn::Type,
+    krate: &TokenStream,
+) -> (TokenStream, TokenStream, TokenStream) {
+    if generics.params.is_empty() {
+        return (quote!(), quote!(), quote!());
+    }
+    let trait_ = quote!(#krate::__private::Parameters);
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let predicates = where_clause.map(|w| &w.predicates).into_iter().flatten();
+    let scalar = quote!(<#first as #trait_>::Scalar);
+    let others = fields.iter().filter(|f| !std::ptr::eq(f.ty, first));
+    let needs = others.map(|f| {
+        let ty = f.ty;
+        if f.skip {
+            quote!(#ty: ::core::clone::Clone)
+        } else {
+            quote!(#ty: #trait_<Scalar = #scalar>)
+        }
+    });
+    (
+        quote!(#impl_generics),
+        quote!(#ty_generics),
+        quote!(where #(#predicates,)* #first: #trait_, #(#needs,)*),
+    )
 }
 
 fn fields(input: &syn::DeriveInput) -> syn::Result<Vec<Field<'_>>> {
@@ -134,6 +182,7 @@ fn emit(
     fields: &[Field],
     first: &syn::Type,
     krate: &TokenStream,
+    (impl_generics, ty_generics, where_clause): (TokenStream, TokenStream, TokenStream),
 ) -> TokenStream {
     let trait_ = quote!(#krate::__private::Parameters);
     let (params, skips): (Vec<&Field>, Vec<&Field>) = fields.iter().partition(|f| !f.skip);
@@ -197,7 +246,7 @@ fn emit(
     });
     quote! {
         #[automatically_derived]
-        impl #trait_ for #name {
+        impl #impl_generics #trait_ for #name #ty_generics #where_clause {
             type Scalar = <#first as #trait_>::Scalar;
             fn zeros_like(&self) -> Self {
                 #name { #(#zeros,)* #(#copies,)* }

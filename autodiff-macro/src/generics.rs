@@ -101,28 +101,6 @@ fn type_predicate(p: &syn::WherePredicate) -> Option<&syn::PredicateType> {
     }
 }
 
-/// Whether `ty` names the type parameter `t` anywhere inside it.
-pub fn mentions(ty: &syn::Type, t: &syn::Ident) -> bool {
-    struct Finder<'t>(bool, &'t syn::Ident);
-    impl<'a> syn::visit::Visit<'a> for Finder<'_> {
-        fn visit_ident(&mut self, i: &'a syn::Ident) {
-            self.0 |= i == self.1;
-        }
-    }
-    let mut finder = Finder(false, t);
-    syn::visit::Visit::visit_type(&mut finder, ty);
-    finder.0
-}
-
-/// Why a structured parameter of a generic function is rejected.
-pub fn structured_message(param: &syn::Ident, t: &syn::Ident) -> String {
-    format!(
-        "a `#[derive(Parameters)]` struct generic over the scalar `{t}` is not supported: \
-         write the struct and this function for `f64` (or `f32`), or pass the struct's \
-         matrices to this function as parameters of their own instead of `{param}`"
-    )
-}
-
 /// The generics of a generated item: the function's type parameter with its bounds (after
 /// `lifetimes`, when given), and the `where` clause with the runtime's scalar bound added.
 pub struct Printed {

@@ -198,8 +198,6 @@ fn params(
     errors: &mut Errors,
 ) -> Vec<Param> {
     let mut out = Vec::new();
-    // Parameters already reported, which `wrt(..)` may name without a second error.
-    let mut rejected: Vec<syn::Ident> = Vec::new();
     for input in &sig.inputs {
         let typed = match input {
             syn::FnArg::Receiver(r) => {
@@ -228,24 +226,9 @@ fn params(
             continue;
         }
         let can = is_scalar(&owned, scalar) || is_matrix(&owned);
-        let structured = refs == 1 && !can && own_type(&owned) && !holds_values(&owned, scalar);
-        // `p: &Model<T>`: a struct of the user's own generic over the scalar, which the
-        // derive of `Parameters` does not support; reported unless `wrt(..)` leaves it out.
-        let generic_struct = scalar.filter(|t| {
-            refs == 1
-                && !can
-                && own_type(&owned)
-                && !holds_values(&owned, None)
-                && crate::generics::mentions(&owned, t)
-        });
-        if let Some(t) = generic_struct {
-            let listed = args.wrt.as_ref().is_none_or(|w| w.contains(&ident));
-            if listed {
-                errors.push(&typed.ty, crate::generics::structured_message(&ident, t));
-                rejected.push(ident);
-                continue;
-            }
-        }
+        // A struct of the user's own, generic over the scalar or not (`p: &Model<T>`); one
+        // that holds `f64` or matrices in another type parameter (`Foo<DMatrix<f64>>`) is not.
+        let structured = refs == 1 && !can && own_type(&owned) && !holds_values(&owned, None);
         let element = collection_element(&owned, scalar);
         let grad_ty = match &element {
             Some(m) => syn::parse_quote!(::std::vec::Vec<#m>),
@@ -271,12 +254,7 @@ fn params(
         }
     }
     if let Some(wrt) = &args.wrt {
-        let wrt: Vec<syn::Ident> = wrt
-            .iter()
-            .filter(|n| !rejected.contains(n))
-            .cloned()
-            .collect();
-        apply_wrt(&wrt, &mut out, scalar, errors);
+        apply_wrt(wrt, &mut out, errors);
     }
     let _ = sig.span();
     out
@@ -284,12 +262,7 @@ fn params(
 
 /// `wrt(..)`: only the parameters it names are differentiable; each name must be a
 /// parameter of a type that can be differentiated, listed once.
-fn apply_wrt(
-    wrt: &[syn::Ident],
-    out: &mut [Param],
-    scalar: Option<&syn::Ident>,
-    errors: &mut Errors,
-) {
+fn apply_wrt(wrt: &[syn::Ident], out: &mut [Param], errors: &mut Errors) {
     for p in out.iter_mut() {
         p.differentiable = false;
     }
@@ -314,7 +287,12 @@ fn apply_wrt(
             }
             // A struct of the user's own taken by value is a constant unless `wrt(..)` names it
             // (an enum such as an activation is passed that way).
-            Some(p) if p.refs == 0 && own_type(&p.owned) && !holds_values(&p.owned, scalar) => {
+            Some(p)
+                if p.refs == 0
+                    && !p.value_type
+                    && own_type(&p.owned)
+                    && !holds_values(&p.owned, None) =>
+            {
                 p.structured = true;
                 p.differentiable = true;
             }

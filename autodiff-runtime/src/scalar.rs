@@ -3,6 +3,7 @@
 
 use crate::ops::arith::{Div, DivRule};
 use crate::ops::exp::{Exp, Exponential};
+use crate::params::Parameters;
 use crate::real::Real;
 use crate::value::{Arg, Input, Value};
 
@@ -30,6 +31,7 @@ pub trait RealScalar:
     + Arg<Value = Self>
     + DivRule<Self, Handle = Div<Self, Self>>
     + Exponential<Handle = Exp<Self>>
+    + Parameters<Scalar = Self>
 {
 }
 
@@ -40,5 +42,6 @@ impl<T> RealScalar for T where
         + Arg<Value = T>
         + DivRule<T, Handle = Div<T, T>>
         + Exponential<Handle = Exp<T>>
+        + Parameters<Scalar = T>
 {
 }

@@ -10,8 +10,3 @@ fn f<T: RealField + Copy>(p: &Model<T>) -> T {
 }
 
 fn main() {}
-
-#[differentiate(wrt(p, s))]
-fn g<T: RealField + Copy>(p: &Model<T>, s: T) -> T {
-    p.w.norm_squared() * s
-}
