@@ -106,6 +106,8 @@ fn type_predicate(p: &syn::WherePredicate) -> Option<&syn::PredicateType> {
 pub struct Printed {
     /// `T: RealField + Copy`: what goes inside `<…>` of an item's declaration.
     pub params: TokenStream,
+    /// `<T: RealField + Copy>`: the generics of an item that has no others.
+    pub decl: TokenStream,
     /// `<T>`: the arguments of a generated type.
     pub args: TokenStream,
     /// `T,`: the type parameter, for `use<…>`.
@@ -119,6 +121,7 @@ impl Printed {
     pub fn none() -> Printed {
         Printed {
             params: TokenStream::new(),
+            decl: TokenStream::new(),
             args: TokenStream::new(),
             captures: TokenStream::new(),
             where_clause: TokenStream::new(),
@@ -139,6 +142,7 @@ impl Printed {
         let params = quote!(#(#params),*);
         let predicates = g.written.where_clause.iter().flat_map(|w| &w.predicates);
         Printed {
+            decl: quote!(<#params>),
             params,
             args: quote!(<#t>),
             captures: quote!(#t),
@@ -154,5 +158,28 @@ impl Printed {
         } else {
             quote!(#params,)
         }
+    }
+
+    /// `T,` for a type's arguments after others; empty without generics.
+    pub fn captures_after(&self) -> TokenStream {
+        let captures = &self.captures;
+        if captures.is_empty() {
+            quote!()
+        } else {
+            quote!(#captures,)
+        }
+    }
+
+    /// The field of a tape that marks the type parameter, which no other field may hold
+    /// (`__ad_scalar: PhantomData<fn() -> T>`), and its value; nothing without generics.
+    pub fn marker(&self) -> (TokenStream, TokenStream) {
+        let captures = &self.captures;
+        if captures.is_empty() {
+            return (quote!(), quote!());
+        }
+        (
+            quote!(__ad_scalar: ::core::marker::PhantomData<fn() -> #captures>,),
+            quote!(__ad_scalar: ::core::marker::PhantomData,),
+        )
     }
 }

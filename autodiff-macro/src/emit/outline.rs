@@ -224,8 +224,6 @@ struct Outline<'a> {
     allow: TokenStream,
     /// The generics of the items, for a function generic over its scalar.
     generics: Printed,
-    /// `<T: RealField>`, or nothing: the generics of an item that has no others.
-    decl: TokenStream,
     /// `NameGrad<T>`, or `NameGrad`: the gradient struct as a type.
     grad: TokenStream,
 }
@@ -243,17 +241,10 @@ impl<'a> Outline<'a> {
         let generics = Printed::of(sig.generics.as_ref(), krate);
         let (args, captures) = (&generics.args, &generics.captures);
         let grad = quote!(#grad_ty #args);
-        let decl = if sig.generics.is_some() {
-            let params = &generics.params;
-            quote!(<#params>)
-        } else {
-            quote!()
-        };
         Outline {
             reverse_fn: quote!(::core::ops::FnOnce(#ret, [bool; #count] #(, #tys)*) -> #grad),
             closure_ty: quote!(impl #reverse_trait #args + use<#captures>),
             generics,
-            decl,
             grad,
             allow: quote!(#[allow(unused, non_snake_case, clippy::all)]),
             fn_name,
@@ -280,8 +271,12 @@ impl<'a> Outline<'a> {
         let (grad_ty, tape_ty, reverse_trait) =
             (&names.grad_ty, &names.tape_ty, &names.reverse_trait);
         let (grad_doc, tape_doc) = (&docs.grad, &docs.tape);
-        let (decl, args, where_clause) =
-            (&self.decl, &self.generics.args, &self.generics.where_clause);
+        let Printed {
+            decl,
+            args,
+            where_clause,
+            ..
+        } = &self.generics;
         let params_after = self.generics.params_after();
         let fields = fields(self.sig);
         let borrowed_fields = &self.params.borrowed_fields;
@@ -289,13 +284,7 @@ impl<'a> Outline<'a> {
         let phantom = borrowed_fields
             .is_empty()
             .then(|| quote!(borrows: ::core::marker::PhantomData<&'__ad ()>,));
-        // The scalar type parameter, which no field may hold.
-        let captures = &self.generics.captures;
-        let scalar = self
-            .sig
-            .generics
-            .is_some()
-            .then(|| quote!(__ad_scalar: ::core::marker::PhantomData<fn() -> #captures>,));
+        let (scalar, _) = self.generics.marker();
         quote_spanned! {self.span=>
             #[doc = #grad_doc]
             #[derive(Debug, Clone, PartialEq)]
@@ -336,15 +325,15 @@ impl<'a> Outline<'a> {
             reverse_trait,
             ..
         } = names;
-        let (grad_ty, decl) = (&self.grad, &self.decl);
+        let grad_ty = &self.grad;
         let Printed {
+            decl,
             args: generic_args,
-            captures,
             where_clause,
             ..
         } = &self.generics;
-        let params_after = self.generics.params_after();
-        let captures_after = (!captures.is_empty()).then(|| quote!(#captures,));
+        let (params_after, captures_after) =
+            (self.generics.params_after(), self.generics.captures_after());
         let ret = &self.sig.ret;
         let Params {
             typed: params,
@@ -403,8 +392,8 @@ impl<'a> Outline<'a> {
             where_clause,
             ..
         } = &self.generics;
-        let params_after = self.generics.params_after();
-        let captures_after = (!captures.is_empty()).then(|| quote!(#captures,));
+        let (params_after, captures_after) =
+            (self.generics.params_after(), self.generics.captures_after());
         // A generic function counts as used where its forward sweep is, which names its type
         // parameter (unless a parameter of the same name shadows it).
         let fn_name = self.fn_name;
@@ -423,11 +412,7 @@ impl<'a> Outline<'a> {
         let phantom = borrowed_names
             .is_empty()
             .then(|| quote!(borrows: ::core::marker::PhantomData,));
-        let scalar = self
-            .sig
-            .generics
-            .is_some()
-            .then(|| quote!(__ad_scalar: ::core::marker::PhantomData,));
+        let (_, scalar) = self.generics.marker();
         quote_spanned! {self.span=>
             #doc
             #[inline]
@@ -502,7 +487,8 @@ impl<'a> Outline<'a> {
             ..
         } = self;
         let Names { vjp, .. } = names;
-        let (grad_ty, decl, where_clause) = (&self.grad, &self.decl, &self.generics.where_clause);
+        let (grad_ty, decl, where_clause) =
+            (&self.grad, &self.generics.decl, &self.generics.where_clause);
         let ret = &self.sig.ret;
         let Params {
             typed: params,
@@ -562,8 +548,12 @@ impl<'a> Outline<'a> {
         } = &self.borrowed;
         let (positional, positional_ty) = positional(self.sig, &self.rules);
         let (fwd_doc, bwd_doc, adapter_doc) = (&docs.fwd, &docs.bwd, &docs.adapter);
-        let (decl, generic_args, where_clause) =
-            (&self.decl, &self.generics.args, &self.generics.where_clause);
+        let Printed {
+            decl,
+            args: generic_args,
+            where_clause,
+            ..
+        } = &self.generics;
         let params_after = self.generics.params_after();
         quote_spanned! {self.span=>
             #[doc = #adapter_doc]
