@@ -485,3 +485,28 @@ fn structured_gradient() {
         assert_f32_close("model_loss", &derived_f, &derived);
     }
 }
+
+/// A generic `Parameters` struct at `f32` is a `Parameters` like any other: Adam trains it
+/// with the gradient of the generic loss.
+#[test]
+fn structured_training_at_f32() {
+    use autodiff::optim::{Adam, Optimizer};
+    let mut d = Draw::new(11);
+    let mut p = model_f32(&draw_model(&mut d));
+    p.s = 1.0;
+    let x = to_f32(&d.seed_matrix(4, 3));
+    let scale = 1.0_f32;
+    let start = model_loss(&p, &x, scale);
+    assert!(start > 0.0);
+    let mut adam = Adam::new(0.01);
+    for _ in 0..50 {
+        let (_, g) = model_loss_grad(&p, &x, scale);
+        adam.update(&mut p, &g.p);
+    }
+    let end = model_loss(&p, &x, scale);
+    assert!(
+        end < 0.5 * start,
+        "Adam did not bring the loss from {start} towards its minimum: {end}"
+    );
+    assert_eq!(p.name, "net");
+}
