@@ -40,9 +40,11 @@ pub use nalgebra;
 
 /// Everything a differentiated function needs: the attribute, nalgebra's matrix types and
 /// the free functions with derivative rules (their derivatives are listed with the
-/// attribute, [`differentiate`]), and `Parameters` (the trait of structured parameters and
-/// its derive). The one trait it brings into scope, `Parameters`, has no method named like
-/// one of nalgebra's, so a glob import never changes what ordinary nalgebra code means.
+/// attribute, [`differentiate`]), `Parameters` (the trait of structured parameters and its
+/// derive), nalgebra's `RealField` and the runtime's `RealScalar` (the bounds of a function
+/// generic over its scalar).
+/// The traits it brings into scope have no method that nalgebra's matrices could pick
+/// instead of their own, so a glob import never changes what ordinary nalgebra code means.
 pub mod prelude {
     pub use autodiff_macro::differentiate;
     pub use autodiff_runtime::functions::{
@@ -51,6 +53,13 @@ pub mod prelude {
     };
     /// The trait of structured parameters and its derive, `#[derive(Parameters)]`.
     pub use autodiff_runtime::Parameters;
+    /// The bound of a generic function whose body calls the free functions (`relu`,
+    /// `sigmoid`, `add_bias`, …): `f32` and `f64`. It has no methods.
+    pub use autodiff_runtime::RealScalar;
+    /// The bound of a function generic over its scalar (`fn f<T: RealField>(x: T) -> T`).
+    /// Its methods are implemented for scalars only, never for matrices, and a scalar's own
+    /// methods of the same names (`f64::max`) are picked before them.
+    pub use nalgebra::RealField;
     pub use nalgebra::{DMatrix, DVector, Matrix, RowDVector, SMatrix, SVector};
 }
 

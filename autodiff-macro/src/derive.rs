@@ -1,6 +1,8 @@
 //! `#[derive(Parameters)]`: the runtime's `Parameters` trait for a struct with named fields,
 //! each field a tree of parameters in its own right, visited in declaration order; fields
-//! marked `#[parameters(skip)]` are constants, cloned into zeros and gradients unchanged.
+//! marked `#[parameters(skip)]` are constants, cloned into zeros and gradients unchanged. A
+//! struct generic over its scalar (`struct Layer<T: RealField> { w: DMatrix<T> }`) gets the
+//! trait wherever its fields have it.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -41,15 +43,27 @@ fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
              a scalar, a nalgebra matrix, a `Vec` of those or another `Parameters` struct",
         ));
     };
-    let mut tokens = emit(&input.ident, &fields, first.ty, &options.krate);
-    tokens.extend(field_reads(&input.ident, &fields, &options.krate));
+    let generics = impl_generics(&input.generics, &fields, first.ty, &options.krate);
+    let mut tokens = emit(
+        &input.ident,
+        &fields,
+        first.ty,
+        &options.krate,
+        generics.clone(),
+    );
+    tokens.extend(field_reads(&input.ident, &fields, &options.krate, generics));
     Ok(tokens)
 }
 
 /// How a differentiated function reads each field (`p.w` becomes `p.__ad_field_w()`): a
 /// parameter field by reference, a `#[parameters(skip)]` field wrapped as `Skipped`, so
 /// that rustc's trait resolution treats it as the constant it is wherever it goes.
-fn field_reads(name: &syn::Ident, fields: &[Field], krate: &TokenStream) -> TokenStream {
+fn field_reads(
+    name: &syn::Ident,
+    fields: &[Field],
+    krate: &TokenStream,
+    (impl_generics, ty_generics, where_clause): (TokenStream, TokenStream, TokenStream),
+) -> TokenStream {
     let reads = fields.iter().map(|f| {
         let (ident, ty, vis) = (f.ident, f.ty, f.vis);
         let method = quote::format_ident!("__ad_field_{}", syn::ext::IdentExt::unraw(ident));
@@ -74,7 +88,7 @@ fn field_reads(name: &syn::Ident, fields: &[Field], krate: &TokenStream) -> Toke
     quote! {
         #[automatically_derived]
         #[allow(non_snake_case)]
-        impl #name {
+        impl #impl_generics #name #ty_generics #where_clause {
             #(#reads)*
         }
     }
@@ -99,16 +113,55 @@ fn options(attrs: &[syn::Attribute]) -> syn::Result<Options> {
     Ok(Options { krate })
 }
 
+/// One type parameter, the scalar (`struct Layer<T: RealField>`), is supported; lifetimes,
+/// const parameters and more type parameters are not.
 fn check_generics(generics: &syn::Generics) -> syn::Result<()> {
-    if generics.params.is_empty() && generics.where_clause.is_none() {
-        return Ok(());
+    let mut types = 0;
+    for param in &generics.params {
+        let message = match param {
+            syn::GenericParam::Type(_) if types == 0 => {
+                types += 1;
+                continue;
+            }
+            syn::GenericParam::Type(_) => "`#[derive(Parameters)]` takes one type parameter, the scalar (`struct Layer<T: RealField>`): write a concrete type for this one",
+            syn::GenericParam::Lifetime(_) => "`#[derive(Parameters)]` on a struct with a lifetime is not supported: parameters own their values",
+            syn::GenericParam::Const(_) => "`#[derive(Parameters)]` on a struct with a const parameter is not supported: write the dimensions as literals (`SMatrix<T, 2, 3>`) or use `DMatrix<T>`",
+        };
+        return Err(syn::Error::new_spanned(param, message));
     }
-    let where_clause = &generics.where_clause;
-    Err(syn::Error::new_spanned(
-        quote!(#generics #where_clause),
-        "`#[derive(Parameters)]` on a generic struct is not supported yet: write the struct with \
-         concrete types (`DMatrix<f64>`, `SMatrix<f32, 2, 3>`)",
-    ))
+    Ok(())
+}
+
+/// The generics of the implementation for a struct generic over its scalar: the struct's
+/// own, and its `where` clause extended by what the fields need (each a `Parameters` of the
+/// first field's scalar, each skipped field `Clone`). Empty for a struct without generics.
+fn impl_generics(
+    generics: &syn::Generics,
+    fields: &[Field],
+    first: &syn::Type,
+    krate: &TokenStream,
+) -> (TokenStream, TokenStream, TokenStream) {
+    if generics.params.is_empty() {
+        return (quote!(), quote!(), quote!());
+    }
+    let trait_ = quote!(#krate::__private::Parameters);
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let predicates = where_clause.map(|w| &w.predicates).into_iter().flatten();
+    let scalar = quote!(<#first as #trait_>::Scalar);
+    let others = fields.iter().filter(|f| !std::ptr::eq(f.ty, first));
+    let needs = others.map(|f| {
+        let ty = f.ty;
+        if f.skip {
+            quote!(#ty: ::core::clone::Clone)
+        } else {
+            quote!(#ty: #trait_<Scalar = #scalar>)
+        }
+    });
+    (
+        quote!(#impl_generics),
+        quote!(#ty_generics),
+        quote!(where #(#predicates,)* #first: #trait_, #(#needs,)*),
+    )
 }
 
 fn fields(input: &syn::DeriveInput) -> syn::Result<Vec<Field<'_>>> {
@@ -172,6 +225,7 @@ fn emit(
     fields: &[Field],
     first: &syn::Type,
     krate: &TokenStream,
+    (impl_generics, ty_generics, where_clause): (TokenStream, TokenStream, TokenStream),
 ) -> TokenStream {
     let trait_ = quote!(#krate::__private::Parameters);
     let (params, skips): (Vec<&Field>, Vec<&Field>) = fields.iter().partition(|f| !f.skip);
@@ -235,7 +289,7 @@ fn emit(
     });
     quote! {
         #[automatically_derived]
-        impl #trait_ for #name {
+        impl #impl_generics #trait_ for #name #ty_generics #where_clause {
             type Scalar = <#first as #trait_>::Scalar;
             fn zeros_like(&self) -> Self {
                 #name { #(#zeros,)* #(#copies,)* }
@@ -272,14 +326,14 @@ fn emit(
         // A gradient of the whole struct, which a differentiated method returns for its
         // receiver, is added into its caller's.
         #[automatically_derived]
-        impl #krate::__private::rules::CallSlot for #name {
+        impl #impl_generics #krate::__private::rules::CallSlot for #name #ty_generics #where_clause {
             fn add_call(slot: &mut ::core::option::Option<Self>, grad: Self) {
                 #krate::__private::rules::add_whole(slot, grad)
             }
         }
 
         #[automatically_derived]
-        impl #krate::__private::rules::IntoGrad<#name> for #name {
+        impl #impl_generics #krate::__private::rules::IntoGrad<#name #ty_generics> for #name #ty_generics #where_clause {
             fn into_grad(self) -> Self {
                 self
             }

@@ -135,6 +135,14 @@ fn generate(
         );
         return Err(function_alone(error));
     }
+    if let Some(keyword) = args.graph.as_ref().filter(|_| sig.generics.is_some()) {
+        let error = syn::Error::new_spanned(
+            keyword,
+            "`graph` draws a function written for `f64`, not one generic over its scalar: \
+             remove `graph` here, and draw a copy of this function written for `f64`",
+        );
+        return Err(function_alone(error));
+    }
     if let Some((_, rule)) = &args.vjp {
         if let Some(keyword) = &args.graph {
             let error = syn::Error::new_spanned(
@@ -183,6 +191,7 @@ fn differentiate(
     };
     let (block, leaves) = fields::rewrite(&block, sig, &mut errors);
     let mut lowerer = Lowerer::new(Names::new(mentioned), &mut errors);
+    lowerer.scalar = sig.generics.as_ref().map(|g| g.scalar.clone());
     let param_vars: Vec<_> = sig
         .params
         .iter()

@@ -13,6 +13,7 @@ mod emit;
 mod errors;
 mod expand;
 mod fields;
+mod generics;
 mod ir;
 mod label;
 mod lower;
@@ -43,7 +44,9 @@ pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// a nalgebra matrix or vector, a `Vec` of those or another `Parameters` struct. A field
 /// marked `#[parameters(skip)]` may be of any `Clone` type: a constant, copied into zeros
 /// and gradients unchanged. `#[parameters(crate = path)]` on the struct names the path of
-/// the `autodiff` crate. See the trait's documentation in the runtime.
+/// the `autodiff` crate. The struct may be generic over its scalar, with one type parameter
+/// (`struct Model<T: RealField> { w: DMatrix<T> }`). See the trait's documentation in the
+/// runtime.
 #[proc_macro_derive(Parameters, attributes(parameters))]
 pub fn derive_parameters(item: TokenStream) -> TokenStream {
     derive::derive(item.into()).into()

@@ -63,6 +63,10 @@ pub struct Lowerer<'e> {
     pub items: std::collections::HashSet<VarId>,
     /// The source text of each value, for `NAME_graph`'s labels (kept only when asked for).
     labels: Option<HashMap<VarId, String>>,
+    /// The scalar type parameter of a function generic over its scalar (`T`).
+    pub scalar: Option<syn::Ident>,
+    /// How many of the errors recorded are literals reported as operands of `T`.
+    literal_errors: usize,
 }
 
 impl<'e> Lowerer<'e> {
@@ -81,6 +85,8 @@ impl<'e> Lowerer<'e> {
             loops: Vec::new(),
             items: std::collections::HashSet::new(),
             labels: None,
+            scalar: None,
+            literal_errors: 0,
         }
     }
 
@@ -684,6 +690,7 @@ impl<'e> Lowerer<'e> {
         consts: Vec<Verbatim>,
         span: Span,
     ) -> (Value, VarId) {
+        self.reject_literal_operands(&operands);
         let varied = operands
             .iter()
             .any(|o| o.var().is_some_and(|v| self.vars[v].varied));
@@ -757,6 +764,34 @@ fn compound(op: &syn::BinOp) -> Option<syn::BinOp> {
         | syn::BinOp::MulAssign(_)
         | syn::BinOp::DivAssign(_) => Some(*op),
         _ => None,
+    }
+}
+
+impl Lowerer<'_> {
+    /// In a function generic over its scalar `T`, a number literal is never a `T`: an operand
+    /// written as one (`x * 2.0`) is reported with the ways to write a constant of `T`.
+    /// After any other error, an operand may be the placeholder `0.0` of [`Value::error`]:
+    /// the check stops there (rustc still reports the literals in the function itself).
+    fn reject_literal_operands(&mut self, operands: &[Operand]) {
+        let Some(t) = &self.scalar else { return };
+        if self.errors.len() > self.literal_errors {
+            return;
+        }
+        for o in operands {
+            let Operand::Lit(tokens) = o else { continue };
+            let Ok(e) = syn::parse2::<syn::Expr>(tokens.clone()) else {
+                continue;
+            };
+            if is_literal(&e) {
+                let mut text = tokens.to_string().replace(' ', "");
+                if !text.contains(['.', 'e', '_']) {
+                    text.push_str(".0");
+                }
+                let message = format!("a number literal is not a `{t}`: in a function generic over its scalar, write the constant `{text}` as `nalgebra::convert({text})` (with `let c: {t} = …` when its type is not inferred), `{t}::from_f64({text}).unwrap()`, or `{t}::one()`/`{t}::zero()`");
+                self.errors.push(tokens, message);
+                self.literal_errors += 1;
+            }
+        }
     }
 }
 

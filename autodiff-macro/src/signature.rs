@@ -1,5 +1,6 @@
 //! The function's signature: which parameters are differentiable, what the result is, and
-//! everything the attribute cannot be put on (methods, generics, `&mut`, no result).
+//! everything the attribute cannot be put on (methods, `&mut`, no result, generics other than
+//! one scalar type parameter).
 
 use crate::args::Args;
 use crate::errors::Errors;
@@ -46,11 +47,22 @@ pub struct Signature {
     pub params: Vec<Param>,
     /// The result type.
     pub ret: syn::Type,
-    /// Whether the result is `f32` or `f64` (so `NAME_grad` exists).
+    /// Whether the result is `f32`, `f64` or the scalar type parameter (so `NAME_grad` exists).
     pub scalar_result: bool,
     /// The type whose `impl` block the function is in, for a method or an associated
     /// function (`crate::method`).
     pub owner: Option<crate::method::Owner>,
+    /// The function's generics when it is generic over its scalar (`<T: RealField>`, with
+    /// its `where` clause): the generated items are generic the same way.
+    pub generics: Option<Generics>,
+}
+
+/// The generics of a function generic over its scalar: one type parameter, the scalar.
+pub struct Generics {
+    /// The scalar type parameter, `T`.
+    pub scalar: syn::Ident,
+    /// The generics as written, bounds and `where` clause included.
+    pub written: syn::Generics,
 }
 
 impl Signature {
@@ -112,8 +124,13 @@ fn ungrouped(ty: &syn::Type) -> &syn::Type {
     }
 }
 
-/// `f32`/`f64`: differentiable scalars.
-pub fn is_scalar(ty: &syn::Type) -> bool {
+/// `f32`/`f64`, or the function's scalar type parameter `T`: differentiable scalars.
+pub fn is_scalar(ty: &syn::Type, scalar: Option<&syn::Ident>) -> bool {
+    if let (Some(t), syn::Type::Path(p)) = (scalar, ungrouped(ty)) {
+        if p.qself.is_none() && p.path.is_ident(t) {
+            return true;
+        }
+    }
     matches!(last_ident(ty).as_deref(), Some("f32" | "f64"))
 }
 
@@ -146,18 +163,22 @@ pub fn check(
     if let Some(v) = &sig.variadic {
         errors.push(v, "variadic functions cannot be differentiated");
     }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        let generics = &sig.generics;
-        let where_clause = &generics.where_clause;
-        errors.push(quote::quote!(#generics #where_clause), "generic functions are not supported yet: write the function for `f64` (or `f32`) and concrete matrix types (`DMatrix<f64>`, `SMatrix<f64, 2, 3>`)");
+    let generics = crate::generics::check(&sig.generics, errors);
+    if let (Some(_), Some(owner)) = (&generics, owner) {
+        let ty = &owner.ty;
+        errors.push(
+            &sig.generics,
+            format!("a method generic over its scalar is not supported yet: write the method for `f64` (or `f32`), or make it a free generic function taking `&{}`", quote::quote!(#ty)),
+        );
     }
+    let scalar = generics.as_ref().map(|g| &g.scalar);
     let ret = match &sig.output {
         syn::ReturnType::Default => {
             errors.push(&sig.ident, format!("`{}` returns nothing: a differentiated function returns the value to differentiate (`-> f64`, or a nalgebra matrix)", sig.ident));
             None
         }
         syn::ReturnType::Type(_, ty) => {
-            if is_scalar(ty) || is_matrix(ty) {
+            if is_scalar(ty, scalar) || is_matrix(ty) {
                 Some((**ty).clone())
             } else if names_generic(ty, &sig.generics) {
                 // Already reported with the generics.
@@ -168,14 +189,15 @@ pub fn check(
             }
         }
     };
-    let params = params(sig, args, owner, errors);
+    let params = params(sig, args, owner, scalar, errors);
     let ret = ret?;
-    let scalar_result = is_scalar(&ret);
+    let scalar_result = is_scalar(&ret, scalar);
     Some(Signature {
         params,
         ret,
         scalar_result,
         owner: owner.cloned(),
+        generics,
     })
 }
 
@@ -192,6 +214,7 @@ fn params(
     sig: &syn::Signature,
     args: &Args,
     owner: Option<&crate::method::Owner>,
+    scalar: Option<&syn::Ident>,
     errors: &mut Errors,
 ) -> Vec<Param> {
     let mut out = Vec::new();
@@ -220,9 +243,15 @@ fn params(
             syn::Type::Reference(r) => ((*r.elem).clone(), 1),
             other => (other.clone(), 0),
         };
-        let can = is_scalar(&owned) || is_matrix(&owned);
-        let structured = refs == 1 && !can && own_type(&owned) && !holds_values(&owned);
-        let element = collection_element(&owned);
+        if let syn::Type::ImplTrait(_) = ungrouped(&owned) {
+            errors.push(&typed.ty, format!("`impl Trait` parameters are not supported: for a scalar, write one type parameter (`fn f<T: RealField>({ident}: T, …)`); otherwise give `{ident}` a concrete type"));
+            continue;
+        }
+        let can = is_scalar(&owned, scalar) || is_matrix(&owned);
+        // A struct of the user's own, generic over the scalar or not (`p: &Model<T>`); one
+        // that holds `f64` or matrices in another type parameter (`Foo<DMatrix<f64>>`) is not.
+        let structured = refs == 1 && !can && own_type(&owned) && !holds_values(&owned, None);
+        let element = collection_element(&owned, scalar);
         let grad_ty = match &element {
             Some(m) => syn::parse_quote!(::std::vec::Vec<#m>),
             None => owned.clone(),
@@ -242,7 +271,7 @@ fn params(
     }
     if args.wrt.is_none() {
         for p in &out {
-            if let Some(message) = unsupported(p) {
+            if let Some(message) = unsupported(p, scalar) {
                 errors.push(&p.ty, message);
             }
         }
@@ -288,7 +317,12 @@ fn apply_wrt(wrt: &[syn::Ident], out: &mut [Param], errors: &mut Errors) {
             }
             // A struct of the user's own taken by value is a constant unless `wrt(..)` names it
             // (an enum such as an activation is passed that way).
-            Some(p) if p.refs == 0 && own_type(&p.owned) && !holds_values(&p.owned) => {
+            Some(p)
+                if p.refs == 0
+                    && !p.value_type
+                    && own_type(&p.owned)
+                    && !holds_values(&p.owned, None) =>
+            {
                 p.structured = true;
                 p.differentiable = true;
             }
@@ -303,12 +337,12 @@ fn apply_wrt(wrt: &[syn::Ident], out: &mut [Param], errors: &mut Errors) {
 
 /// Why a parameter that is differentiable by default (no `wrt(..)`) has a type the macro
 /// cannot differentiate: values inside another type (`&[DMatrix<f64>]`, `Vec<f64>`).
-fn unsupported(p: &Param) -> Option<String> {
+fn unsupported(p: &Param, scalar: Option<&syn::Ident>) -> Option<String> {
     if p.value_type || p.structured || p.collection {
         return None;
     }
     let name = &p.ident;
-    if !holds_values(&p.owned) {
+    if !holds_values(&p.owned, scalar) {
         return None;
     }
     Some(format!(
@@ -322,7 +356,7 @@ fn unsupported(p: &Param) -> Option<String> {
 }
 
 /// `M` of a slice `[M]` or a `Vec<M>` whose elements are scalars or matrices.
-fn collection_element(ty: &syn::Type) -> Option<syn::Type> {
+fn collection_element(ty: &syn::Type, scalar: Option<&syn::Ident>) -> Option<syn::Type> {
     let element = match ungrouped(ty) {
         syn::Type::Slice(s) => (*s.elem).clone(),
         syn::Type::Path(p) if p.qself.is_none() => {
@@ -337,20 +371,20 @@ fn collection_element(ty: &syn::Type) -> Option<syn::Type> {
         }
         _ => return None,
     };
-    (is_scalar(&element) || is_matrix(&element)).then_some(element)
+    (is_scalar(&element, scalar) || is_matrix(&element)).then_some(element)
 }
 
 /// Whether `ty` mentions `f32`, `f64` or a nalgebra matrix type anywhere inside it.
-fn holds_values(ty: &syn::Type) -> bool {
-    struct Finder(bool);
-    impl<'a> syn::visit::Visit<'a> for Finder {
+fn holds_values(ty: &syn::Type, scalar: Option<&syn::Ident>) -> bool {
+    struct Finder<'s>(bool, Option<&'s syn::Ident>);
+    impl<'a> syn::visit::Visit<'a> for Finder<'_> {
         fn visit_type_path(&mut self, t: &'a syn::TypePath) {
             let ty = syn::Type::Path(t.clone());
-            self.0 |= is_scalar(&ty) || is_matrix(&ty);
+            self.0 |= is_scalar(&ty, self.1) || is_matrix(&ty);
             syn::visit::visit_type_path(self, t);
         }
     }
-    let mut finder = Finder(false);
+    let mut finder = Finder(false, scalar);
     syn::visit::Visit::visit_type(&mut finder, ty);
     finder.0
 }

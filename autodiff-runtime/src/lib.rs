@@ -19,6 +19,7 @@ pub mod optim;
 pub mod parallel;
 pub mod params;
 pub mod real;
+pub mod scalar;
 mod simd;
 pub mod stats;
 pub mod train;
@@ -31,6 +32,7 @@ pub use functions::{
 };
 pub use params::Parameters;
 pub use real::Real;
+pub use scalar::RealScalar;
 pub use value::{Arg, Value};
 
 /// What generated code reaches. Not a stable API: only `#[differentiate]` should name it.
@@ -40,6 +42,8 @@ pub mod __private {
     pub use crate::graph::{Builder as GraphBuilder, NodeKind as GraphNodeKind};
     pub use crate::ops::skipped::Skipped;
     pub use crate::params::{describe_field, Parameters, ZipLeaves};
+    /// The scalar bound of the items generated for a function generic over its scalar.
+    pub use crate::scalar::RealScalar;
     /// The rules, flat, as the macro names them.
     pub mod rules {
         pub use crate::ops::activation::*;

@@ -6,6 +6,12 @@ use nalgebra::RealField;
 ///
 /// The trait is local so that rules can be written once for "a scalar" and once for "a
 /// matrix of scalars" without the two blanket implementations overlapping.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not `f32` or `f64`, the scalar types of the derivative rules and free functions",
+    note = "a function generic over its scalar whose body calls the free functions (`relu`, \
+            `sigmoid`, `add_bias`, …) is bound by `RealScalar` (in the prelude) instead of \
+            `RealField`: `fn f<T: RealScalar>(m: &DMatrix<T>) -> T`"
+)]
 pub trait Real: RealField + Copy + Default {
     /// Converts a count (a number of rows, of elements) into the scalar type.
     fn from_count(n: usize) -> Self;

@@ -111,24 +111,32 @@ pub fn adapter(function: &syn::Ident) -> syn::Ident {
 /// reached through the same path as `f` itself (a `use` of `f` brings it along).
 /// A method or an associated function (`Self::f`, `Model::f`: the segment before the name is
 /// `Self` or a type, named in UpperCamelCase) is reached through its type:
-/// `Self::__ad_sweeps_f.fwd`.
+/// `Self::__ad_sweeps_f.fwd`. The scalar of a generic callee (`g::<T>`) goes to the forward
+/// sweep (`g::__ad_sweeps_g.fwd::<T>`); the reverse sweep infers it from its tape.
 pub fn callee_item(path: &syn::Path, sweep: &str) -> TokenStream {
     let sweep = syn::Ident::new(sweep, proc_macro2::Span::call_site());
-    let mut segments = path.segments.iter().rev();
-    match (segments.next(), segments.next()) {
-        (Some(last), Some(owner)) if names_type(&owner.ident) => {
-            let item = adapter(&last.ident);
-            let mut owner_path = path.clone();
-            owner_path.segments.pop();
-            owner_path.segments.pop_punct();
-            quote!(#owner_path::#item.#sweep)
+    let mut path = path.clone();
+    let Some(mut last) = path.segments.pop().map(syn::punctuated::Pair::into_value) else {
+        return quote!(#path);
+    };
+    let item = adapter(&last.ident);
+    let turbofish = match std::mem::take(&mut last.arguments) {
+        syn::PathArguments::AngleBracketed(mut a) if sweep == "fwd" => {
+            a.colon2_token = Some(Default::default());
+            Some(a)
         }
-        (Some(last), _) => {
-            let item = adapter(&last.ident);
-            quote!(#path::#item.#sweep)
-        }
-        (None, _) => quote!(#path),
+        _ => None,
+    };
+    if path
+        .segments
+        .last()
+        .is_some_and(|owner| names_type(&owner.ident))
+    {
+        path.segments.pop_punct();
+    } else {
+        path.segments.push(last);
     }
+    quote!(#path::#item.#sweep #turbofish)
 }
 
 /// `Self`, or a name in UpperCamelCase: a type rather than a module.

@@ -41,11 +41,16 @@ pub fn sweeps(
     });
     let params = sig.params.iter().map(|p| &p.ident);
     let grad_ty = super::outline::grad_ty(name);
+    // `NameGrad<T>` for a function generic over its scalar.
+    let grad_args = sig.generics.as_ref().map(|g| {
+        let t = &g.scalar;
+        quote!(<#t>)
+    });
     let (tys, ret) = (sig.params.iter().map(|p| &p.ty), &sig.ret);
     // The rule as a function pointer of the signature it must have: a rule that differs is
     // reported here, at its name, with both signatures (and the call below stays well typed).
     let rule_fn = quote_spanned! {rule_span(rule)=>
-        let __ad_rule: fn(#(#tys,)* &#ret, #ret) -> #grad_ty = #rule;
+        let __ad_rule: fn(#(#tys,)* &#ret, #ret) -> #grad_ty #grad_args = #rule;
     };
     Sweeps {
         forward: quote! {

@@ -3,6 +3,7 @@
 //! whose signature is valid but whose body is rejected gets the same items around stub
 //! sweeps, so that its callers type-check and the body's error is the only one they see.
 
+use crate::generics::Printed;
 use crate::method::Owner;
 use crate::signature::{Param, Signature};
 use proc_macro2::TokenStream;
@@ -233,15 +234,21 @@ pub fn items(
     let graph_fns = graph.map(|g| outline.graph_fns(g, krate));
     let (adapter, reached) = outline.adapters();
     let Some(owner) = &sig.owner else {
+        // A generic function is named by `NAME_fwd`, which knows its type parameter.
+        let used = sig.generics.is_none().then(|| {
+            quote_spanned! {outline.span=>
+                // The function counts as used even when only its gradient is called.
+                const _: () = {
+                    let _ = #fn_name;
+                };
+            }
+        });
         // Spanned at the function's name: an item the attribute cannot go on (an associated
         // function in an `impl` without the attribute) is reported there, on the user's code.
         let inner = quote_spanned! {outline.span=>
             #item
 
-            // The function counts as used even when only its gradient is called.
-            const _: () = {
-                let _ = #fn_name;
-            };
+            #used
 
             #types
             #sweep_fns
@@ -292,6 +299,10 @@ struct Outline<'a> {
     /// `#[allow(…)]` for the lints generated code may trip (an unused binding, `mut` or
     /// import, parentheses kept for precedence, an item only another function calls).
     allow: TokenStream,
+    /// The generics of the items, for a function generic over its scalar.
+    generics: Printed,
+    /// `NameGrad<T>`, or `NameGrad`: the gradient struct as a type.
+    grad: TokenStream,
 }
 
 impl<'a> Outline<'a> {
@@ -305,9 +316,14 @@ impl<'a> Outline<'a> {
         let borrowed = Borrowed::of(sig, &rules);
         let (ret, grad_ty, reverse_trait) = (&sig.ret, &names.grad_ty, &names.reverse_trait);
         let (count, tys) = (&params.count, &borrowed.tys);
+        let generics = Printed::of(sig.generics.as_ref(), krate);
+        let (args, captures) = (&generics.args, &generics.captures);
+        let grad = quote!(#grad_ty #args);
         Outline {
-            reverse_fn: quote!(::core::ops::FnOnce(#ret, [bool; #count] #(, #tys)*) -> #grad_ty),
-            closure_ty: quote!(impl #reverse_trait + use<>),
+            reverse_fn: quote!(::core::ops::FnOnce(#ret, [bool; #count] #(, #tys)*) -> #grad),
+            closure_ty: quote!(impl #reverse_trait #args + use<#captures>),
+            generics,
+            grad,
             allow: quote!(#[allow(unused, non_snake_case, clippy::all)]),
             fn_name,
             sig,
@@ -333,30 +349,39 @@ impl<'a> Outline<'a> {
         let (grad_ty, tape_ty, reverse_trait) =
             (&names.grad_ty, &names.tape_ty, &names.reverse_trait);
         let (grad_doc, tape_doc) = (&docs.grad, &docs.tape);
+        let Printed {
+            decl,
+            args,
+            where_clause,
+            ..
+        } = &self.generics;
+        let params_after = self.generics.params_after();
         let fields = fields(self.sig);
         let borrowed_fields = &self.params.borrowed_fields;
         // The tape's lifetime is that of its borrowed parameters; without one, a marker holds it.
         let phantom = borrowed_fields
             .is_empty()
             .then(|| quote!(borrows: ::core::marker::PhantomData<&'__ad ()>,));
+        let (scalar, _) = self.generics.marker();
         quote_spanned! {self.span=>
             #[doc = #grad_doc]
             #[derive(Debug, Clone, PartialEq)]
-            #vis struct #grad_ty {
+            #vis struct #grad_ty #decl #where_clause {
                 #(#fields,)*
             }
 
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
-            #vis trait #reverse_trait: #reverse_fn {}
-            impl<__AdF: #reverse_fn> #reverse_trait for __AdF {}
+            #vis trait #reverse_trait #decl: #reverse_fn #where_clause {}
+            impl<#params_after __AdF: #reverse_fn> #reverse_trait #args for __AdF #where_clause {}
 
             #[doc = #tape_doc]
             #[allow(dead_code)]
-            #vis struct #tape_ty<'__ad, __AdReverse> {
+            #vis struct #tape_ty<'__ad, #params_after __AdReverse> #where_clause {
                 reverse: __AdReverse,
                 #(#borrowed_fields,)*
                 #phantom
+                #scalar
             }
         }
     }
@@ -371,7 +396,6 @@ impl<'a> Outline<'a> {
             ..
         } = self;
         let Names {
-            grad_ty,
             tape_ty,
             fwd,
             bwd,
@@ -379,6 +403,15 @@ impl<'a> Outline<'a> {
             reverse_trait,
             ..
         } = names;
+        let grad_ty = &self.grad;
+        let Printed {
+            decl,
+            args: generic_args,
+            where_clause,
+            ..
+        } = &self.generics;
+        let (params_after, captures_after) =
+            (self.generics.params_after(), self.generics.captures_after());
         let ret = &self.sig.ret;
         let Params {
             typed: params,
@@ -399,14 +432,14 @@ impl<'a> Outline<'a> {
             #[doc = #bwd_doc]
             #[inline]
             #allow
-            #vis fn #bwd<'__ad, __AdReverse: #reverse_trait>(tape: #tape_ty<'__ad, __AdReverse>, seed: #ret) -> #grad_ty {
+            #vis fn #bwd<'__ad, #params_after __AdReverse: #reverse_trait #generic_args>(tape: #tape_ty<'__ad, #captures_after __AdReverse>, seed: #ret) -> #grad_ty #where_clause {
                 (tape.reverse)(seed, [true; #count] #(, #tape_args)*)
             }
 
             #[doc = #vjp_doc]
             #[inline]
             #allow
-            #vis fn #vjp(#(#params,)* #seed: #ret) -> (#ret, #grad_ty) {
+            #vis fn #vjp #decl (#(#params,)* #seed: #ret) -> (#ret, #grad_ty) #where_clause {
                 let (value, tape) = #path #fwd(#(#args),*);
                 (value, #path #bwd(tape, #seed))
             }
@@ -431,9 +464,21 @@ impl<'a> Outline<'a> {
             closure_ty,
             ..
         } = self;
-        let Names {
-            grad_ty, tape_ty, ..
-        } = names;
+        let Names { tape_ty, .. } = names;
+        let grad_ty = &self.grad;
+        let Printed {
+            captures,
+            where_clause,
+            ..
+        } = &self.generics;
+        let (params_after, captures_after) =
+            (self.generics.params_after(), self.generics.captures_after());
+        // A generic function counts as used where its forward sweep is, which names its type
+        // parameter (unless a parameter of the same name shadows it).
+        let fn_name = self.fn_name;
+        let shadowed = self.sig.params.iter().any(|p| p.ident == *fn_name);
+        let used = (self.sig.generics.is_some() && !shadowed)
+            .then(|| quote!(let _ = #fn_name::<#captures>;));
         let ret = &self.sig.ret;
         let Params {
             with_lifetime: params,
@@ -453,18 +498,20 @@ impl<'a> Outline<'a> {
         });
         let phantom = borrowed_names
             .is_empty()
-            .then(|| quote!(borrows: ::core::marker::PhantomData));
+            .then(|| quote!(borrows: ::core::marker::PhantomData,));
+        let (_, scalar) = self.generics.marker();
         quote_spanned! {self.span=>
             #doc
             #[inline]
             #allow
-            #vis fn #name<'__ad>(#(#params,)* #extra_param) -> (#ret, #tape_ty<'__ad, #closure_ty>) {
+            #vis fn #name<'__ad, #params_after>(#(#params,)* #extra_param) -> (#ret, #tape_ty<'__ad, #captures_after #closure_ty>) #where_clause {
                 #receiver
+                #used
                 #forward
                 let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #count] #(, #closure_params)*| -> #grad_ty {
                     #reverse
                 };
-                (__ad_value, #tape_ty { reverse, #(#borrowed_names,)* #phantom })
+                (__ad_value, #tape_ty { reverse, #(#borrowed_names,)* #phantom #scalar })
             }
         }
     }
@@ -528,25 +575,29 @@ impl<'a> Outline<'a> {
             ..
         } = self;
         let Names {
-            grad_ty,
-            vjp,
-            inner_path,
-            ..
+            vjp, inner_path, ..
         } = names;
+        let (grad_ty, decl, where_clause) =
+            (&self.grad, &self.generics.decl, &self.generics.where_clause);
         let ret = &self.sig.ret;
         let Params {
             typed: params,
             names: args,
             ..
         } = &self.params;
+        let rules = &self.rules;
+        let one = match &self.sig.generics {
+            Some(_) => quote!(#rules::one()),
+            None => quote!(1.0),
+        };
         self.sig.scalar_result.then(|| {
             let (grad, grad_fn_doc) = (&names.grad, &docs.grad_fn);
             quote_spanned! {self.span=>
                 #[doc = #grad_fn_doc]
                 #[inline]
                 #allow
-                #vis fn #grad(#(#params),*) -> (#ret, #grad_ty) {
-                    #inner_path #vjp(#(#args,)* 1.0)
+                #vis fn #grad #decl (#(#params),*) -> (#ret, #grad_ty) #where_clause {
+                    #inner_path #vjp(#(#args,)* #one)
                 }
             }
         })
@@ -590,6 +641,13 @@ impl<'a> Outline<'a> {
         } = &self.borrowed;
         let (positional, positional_ty) = positional(self.sig, &self.rules);
         let (fwd_doc, bwd_doc, adapter_doc) = (&docs.fwd, &docs.bwd, &docs.adapter);
+        let Printed {
+            decl,
+            args: generic_args,
+            where_clause,
+            ..
+        } = &self.generics;
+        let params_after = self.generics.params_after();
         let adapter_items = quote_spanned! {self.span=>
             #[doc = #adapter_doc]
             #[doc(hidden)]
@@ -601,14 +659,14 @@ impl<'a> Outline<'a> {
             impl #adapter_ty {
                 #[doc = #fwd_doc]
                 #[inline]
-                #vis fn fwd(self, #(#params),*) -> (#ret, #closure_ty) {
+                #vis fn fwd #decl (self, #(#params),*) -> (#ret, #closure_ty) #where_clause {
                     let (value, tape) = #outer_path #fwd(#(#args),*);
                     (value, tape.reverse)
                 }
 
                 #[doc = #bwd_doc]
                 #[inline]
-                #vis fn bwd<#lend_lifetime __AdReverse: #reverse_trait>(self, reverse: __AdReverse, seed: #ret, wanted: [bool; #count] #(, #adapter_params)*) -> (#(#positional_ty,)*) {
+                #vis fn bwd<#lend_lifetime #params_after __AdReverse: #reverse_trait #generic_args>(self, reverse: __AdReverse, seed: #ret, wanted: [bool; #count] #(, #adapter_params)*) -> (#(#positional_ty,)*) #where_clause {
                     let __ad_grad = reverse(seed, wanted #(, #adapter_args)*);
                     (#(#positional,)*)
                 }

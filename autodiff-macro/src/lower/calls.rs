@@ -162,20 +162,34 @@ impl Lowerer<'_> {
             // `DVector::zeros(n)` whose shape depends on a differentiable value, `DVector::from_vec(…)`.
             return self.error(c, format!("`{constructor}(..)` with a differentiable argument has no derivative rule: give it constant arguments (shapes such as `x.len()` are constants), then write the elements (`y[i] = e`), or fill it with `from_element(.., e)`"));
         }
-        if let Some(seg) = path.segments.iter().find(|s| !s.arguments.is_none()) {
-            return self.error(&seg.arguments, "calls with type arguments are not supported (generic functions come in a later stage)");
+        let last_args = path.segments.last().map(|s| &s.arguments);
+        let leading = path
+            .segments
+            .iter()
+            .take(path.segments.len().saturating_sub(1));
+        if let Some(seg) = leading.into_iter().find(|s| !s.arguments.is_none()) {
+            return self.error(&seg.arguments, "type arguments are supported on the function's name only (`m::g::<T>(x)`): remove these");
+        }
+        if let Some(args @ syn::PathArguments::Parenthesized(_)) = last_args {
+            return self.error(args, "call a #[differentiate] function by its path, with its scalar in angle brackets if any (`g::<T>(x)`)");
         }
         let Some(last) = path.segments.last() else {
             return self.error(&c.func, "empty path");
         };
         if let Some(first) = path.segments.first().filter(|_| path.segments.len() > 1) {
             // `f64::floor(x)`, `std::cmp::max(a, b)`: functions of the standard library have
-            // no derivative rule and cannot be #[differentiate] functions.
+            // no derivative rule and cannot be #[differentiate] functions; nor have the
+            // scalar type parameter's (`T::exp(x)`) and nalgebra's traits' functions.
             const STD: &[&str] = &[
                 "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32",
                 "u64", "u128", "usize", "std", "core", "alloc", "nalgebra",
             ];
-            if STD.contains(&first.ident.to_string().as_str()) {
+            let scalar = self.scalar.as_ref().is_some_and(|t| first.ident == *t);
+            let first_name = first.ident.to_string();
+            if STD.contains(&first_name.as_str())
+                || scalar
+                || ["RealField", "ComplexField"].contains(&first_name.as_str())
+            {
                 let name = path.to_token_stream().to_string().replace(' ', "");
                 return self.error(&c.func, format!("`{name}` has no derivative rule: call a function with a rule (`relu`, `sigmoid`, `tanh`, …, or a method such as `x.exp()`), or a #[differentiate] function of your own"));
             }

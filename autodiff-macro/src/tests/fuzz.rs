@@ -432,6 +432,12 @@ const SEEDS: &[&str] = &[
     // Parts, rejected: writes through views, into a borrowed parameter, at a
     // differentiable index, of a range.
     "fn q1(x: &DVector<f64>, s: f64) -> f64 { let mut y = DMatrix::zeros(2, 2); y.row_mut(0).fill(s); y.column_mut(1)[0] = s; *y.get_mut(0).unwrap() = s; x[0] = s; y[if s > 0.0 { 0 } else { 1 }] = s; y[0..2] = s; y.sum() }",
+    // Generic scalars (SPEC §9), valid: bounds inline or in a `where` clause, constants of
+    // `T`, calls with the scalar named or inferred; rejected: more type parameters, const and
+    // lifetime parameters, literals as operands.
+    "fn g1<T: RealField + Copy>(x: T, m: &DMatrix<T>, n: usize) -> T { let half: T = nalgebra::convert(0.5); let mut acc = T::zero(); for _ in 0..n { acc += dense::<T>(m, x).sum() * half; } if acc > T::one() { acc = acc.sqrt(); } acc + m.map(|v| v * x).sum() * T::from_f64(0.5).unwrap() }",
+    "fn g2<T>(w: &[DMatrix<T>], b: &RowDVector<T>) -> DMatrix<T> where T: RealScalar { add_bias(layer(&w[0]), b) }",
+    "fn g3<'a, T: RealField, U, const N: usize>(x: &'a SMatrix<T, N, N>, u: U) -> T where 'a: 'a, T: Copy { x.sum() * 2.0 + g::<T, U>(x) }",
 ];
 
 fn trees(ts: TokenStream) -> Vec<TokenTree> {

@@ -288,3 +288,24 @@ fn method_calling_a_method() {
         }
     ));
 }
+
+/// A function generic over its scalar: every generated item carries `T` with the function's
+/// bounds and `T: RealScalar`, the tape holds a marker of `T`, the reverse closure is
+/// `impl __AdReverse_f<T> + use<T>`, the call of a generic function passes its scalar to the
+/// callee's forward sweep, and `NAME_grad` seeds with the rules' `one()`.
+#[test]
+fn generic_scalar() {
+    insta::assert_snapshot!(pretty(
+        quote!(wrt(w, s)),
+        quote! {
+            pub fn generic_layer<T>(x: &DMatrix<T>, w: &DMatrix<T>, s: T) -> T
+            where
+                T: RealField + Copy,
+            {
+                let h = dense::<T>(x, w);
+                let half: T = nalgebra::convert(0.5);
+                half * h.map(|v| v * s).sum()
+            }
+        }
+    ));
+}

@@ -46,9 +46,28 @@ impl Model {
     }
 }
 
+/// An energy generic over its scalar: its generated items are generic and documented too.
+#[differentiate]
+pub fn energy<T: RealField + Copy>(x: &DMatrix<T>, s: T) -> T {
+    let half: T = autodiff::nalgebra::convert(0.5);
+    half * x.map(|v| v * s).norm_squared()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `½ s² Σ x²`: the gradient is `s² x` and `s Σ x²`, at both scalar types.
+    #[test]
+    fn generic_gradients_in_edition_2024() {
+        let x = DMatrix::from_fn(2, 2, |i, j| (i + 2 * j) as f64 * 0.5 - 0.5);
+        let (value, grad) = energy_grad(&x, 1.5);
+        assert!((value - 0.5 * 2.25 * x.norm_squared()).abs() < 1e-12);
+        assert!((grad.x - &x * 2.25).norm() < 1e-12);
+        assert!((grad.s - 1.5 * x.norm_squared()).abs() < 1e-12);
+        let (_, grad32) = energy_grad(&x.map(|v| v as f32), 1.5_f32);
+        assert!((grad32.s - 1.5 * x.norm_squared() as f32).abs() < 1e-5);
+    }
 
     #[test]
     fn methods_in_edition_2024() {

@@ -1,7 +1,10 @@
 use autodiff::prelude::*;
 
 #[differentiate]
-fn f<T: autodiff::nalgebra::RealField + Copy>(x: T) -> T {
+fn f(x: f64) -> f64
+where
+    f64: Copy,
+{
     x * x
 }
 

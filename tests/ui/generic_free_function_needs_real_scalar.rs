@@ -1,0 +1,8 @@
+use autodiff::prelude::*;
+
+#[differentiate]
+fn f<T: RealField + Copy>(m: &DMatrix<T>) -> T {
+    relu(m).sum()
+}
+
+fn main() {}
