@@ -7,7 +7,6 @@
 //!
 //! Run with `cargo run --release --example digits`.
 
-use autodiff::data::Dataset;
 use autodiff::init::{seeded_rng, Init};
 use autodiff::nn::{Activation, Mlp};
 use autodiff::optim::Adam;
@@ -16,17 +15,9 @@ use autodiff::train::{train, Progress, TrainConfig};
 use std::error::Error;
 use std::time::Instant;
 
-/// The digits as a data set: pixel intensities 0..=16 scaled to [0, 1], labels 0..=9.
-fn load_digits() -> Result<Dataset, Box<dyn Error>> {
-    let raw = smartcore::dataset::digits::load_dataset();
-    let x = DMatrix::from_row_iterator(
-        raw.num_samples,
-        raw.num_features,
-        raw.data.iter().map(|&v| f64::from(v) / 16.0),
-    );
-    let labels = raw.target.iter().map(|&y| y as usize).collect();
-    Ok(Dataset::new(x, labels)?)
-}
+#[path = "common/digits.rs"]
+mod digits;
+use digits::load_digits;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let digits = load_digits()?;
