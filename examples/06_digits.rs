@@ -10,7 +10,6 @@
 use autodiff::init::{seeded_rng, Init};
 use autodiff::nn::{Activation, Mlp};
 use autodiff::optim::Adam;
-use autodiff::prelude::*;
 use autodiff::train::{train, Progress, TrainConfig};
 use std::error::Error;
 use std::time::Instant;
