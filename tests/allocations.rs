@@ -271,7 +271,8 @@ fn training_steps_reuse_their_buffers_and_memory_does_not_grow() {
     let name = "two-layer, reduced (8×20 → 7 → 3)";
     two_layer_steps(name, &x2, &t, matrix("w2s_w1"), matrix("w2s_w2"));
 
-    // The runtime's Mlp (each layer's derived _fwd/_bwd chained) with its SGD.
+    // The runtime's Mlp, a `Parameters` model whose objective loops over its layers, with
+    // SGD through slices and with Adam through `update`.
     buffers::release();
     let mut rng = autodiff::init::seeded_rng(3);
     let data = autodiff::data::spiral(100, 3, &mut rng);
@@ -289,6 +290,14 @@ fn training_steps_reuse_their_buffers_and_memory_does_not_grow() {
     });
     report("Mlp 2 → 100 → 3, full batch, SGD", &mlp_steps);
     assert_steady("Mlp", &mlp_steps);
+    let mut adam = autodiff::optim::Adam::new(1e-3);
+    let adam_steps = steps(|| {
+        let (_, grad) = mlp.loss_and_grad(&data.x, &data.labels, Loss::SoftmaxCrossEntropy, 1e-3);
+        adam.update(&mut mlp, &grad);
+        grad.recycle();
+    });
+    report("Mlp 2 → 100 → 3, full batch, Adam", &adam_steps);
+    assert_steady("Mlp with Adam", &adam_steps);
 
     // The hand-written spiral backprop of the tests allocates its matrices every step.
     let (mut w1, mut b1, mut w2, mut b2) =
