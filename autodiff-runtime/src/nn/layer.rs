@@ -180,6 +180,19 @@ impl LayerGrad {
         }
     }
 
+    /// Every gradient as a mutable slice, in the order of [`Layer::parameters`].
+    pub fn parameters_mut(&mut self) -> Vec<&mut [f64]> {
+        match self {
+            LayerGrad::Dense { w, b } => vec![w.as_mut_slice(), b.as_mut_slice()],
+            LayerGrad::Maxout { w_a, b_a, w_b, b_b } => vec![
+                w_a.as_mut_slice(),
+                b_a.as_mut_slice(),
+                w_b.as_mut_slice(),
+                b_b.as_mut_slice(),
+            ],
+        }
+    }
+
     /// Adds `λ·W` (the gradient of `½·λ·‖W‖²`, given as `penalty_grads` in the order of
     /// [`Layer::weights`]) to the weight gradients.
     pub(super) fn add_to_weights(&mut self, penalty_grads: Vec<DMatrix<f64>>) {

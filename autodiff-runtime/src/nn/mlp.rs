@@ -266,7 +266,7 @@ impl Mlp {
 
     /// Adds the gradient of each weight matrix's `½·λ·‖W‖²` to `grads` and returns the sum
     /// of the penalties, in the order of [`Mlp::penalty`].
-    fn add_penalty_grads(&self, grads: &mut [LayerGrad], lambda: f64) -> f64 {
+    pub(crate) fn add_penalty_grads(&self, grads: &mut [LayerGrad], lambda: f64) -> f64 {
         let mut penalty = 0.0;
         if lambda == 0.0 {
             return penalty;
@@ -300,6 +300,14 @@ impl MlpGrad {
     /// Every gradient as a slice, in the order of [`Mlp::parameters`].
     pub fn parameters(&self) -> Vec<&[f64]> {
         self.layers.iter().flat_map(LayerGrad::parameters).collect()
+    }
+
+    /// Every gradient as a mutable slice, in the order of [`Mlp::parameters`].
+    pub fn parameters_mut(&mut self) -> Vec<&mut [f64]> {
+        self.layers
+            .iter_mut()
+            .flat_map(LayerGrad::parameters_mut)
+            .collect()
     }
 
     /// The Euclidean norm of the whole gradient.
