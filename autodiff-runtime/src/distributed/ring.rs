@@ -4,7 +4,7 @@
 //!
 //! The buffer is cut into `N` chunks ([`crate::parallel::shard_range`]). In `N − 1` steps of
 //! the reduce-scatter, rank `r` sends a chunk to rank `r + 1` and adds the chunk it receives
-//! from rank `r − 1` to its own (received first, its own second), so that chunk `c` becomes
+//! from rank `r − 1` to its own, so that chunk `c` becomes
 //! `((g_c + g_{c+1}) + …) + g_{c−1}` (ranks modulo `N`) on rank `c − 1`: an order that
 //! depends on `N` only. In `N − 1` steps of the all-gather, each finished chunk travels round
 //! the ring and is copied, not added, so every rank ends with the bits its owner computed.
@@ -86,7 +86,7 @@ pub(super) fn all_reduce(
             buf[range].copy_from_slice(arrived);
         } else {
             for (b, x) in buf[range].iter_mut().zip(arrived.iter()) {
-                *b = *x + *b;
+                *b += *x;
             }
         }
     }
