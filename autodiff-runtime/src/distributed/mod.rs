@@ -61,6 +61,10 @@ use std::time::Duration;
 
 pub use training::train;
 
+/// The MPI bindings ([rsmpi](https://docs.rs/mpi)) that [`Cluster::world`] belongs to, for
+/// messages and collectives of one's own.
+pub use mpi;
+
 /// The exit code of a job that a rank ended because an all-reduce timed out.
 pub const TIMEOUT_EXIT_CODE: i32 = 75;
 
