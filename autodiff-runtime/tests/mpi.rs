@@ -168,6 +168,7 @@ fn equal(cluster: &mut Cluster) {
         &mut seeded_rng(1),
     );
     one_step(cluster, &model, &data, &mine);
+    a_rank_without_samples(cluster);
     full_batch_training(cluster, &model, &data, &mine);
     minibatches(cluster, &model, &mine);
     if cluster.size() > 1 {
@@ -217,6 +218,32 @@ fn one_step(cluster: &mut Cluster, model: &Mlp, data: &Dataset, mine: &Dataset) 
             );
         }
     }
+}
+
+/// Rank 1 has no samples: what it passes (NaN) does not reach the mean of the others.
+fn a_rank_without_samples(cluster: &mut Cluster) {
+    let r = cluster.rank();
+    let count = |r: usize| if r == 1 { 0 } else { r + 1 };
+    let (value, mut grad) = if r == 1 {
+        (f64::NAN, vec![f64::NAN; 3])
+    } else {
+        (1.0, vec![r as f64 + 10.0; 3])
+    };
+    let (mean, total) = cluster.mean_of_slices(count(r), value, &mut [grad.as_mut_slice()]);
+    let weights: Vec<usize> = (0..cluster.size()).map(count).collect();
+    let expected_total: usize = weights.iter().sum();
+    let expected = (0..cluster.size())
+        .filter(|&r| r != 1)
+        .map(|r| weights[r] as f64 * (r as f64 + 10.0))
+        .sum::<f64>()
+        / expected_total as f64;
+    assert_eq!(total, expected_total);
+    assert_eq!(mean, 1.0);
+    assert!(
+        grad.iter()
+            .all(|g| (g - expected).abs() <= 1e-15 * expected),
+        "{grad:?}"
+    );
 }
 
 fn config(batch_size: usize, shards: usize) -> TrainConfig {

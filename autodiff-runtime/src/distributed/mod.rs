@@ -209,33 +209,29 @@ impl Cluster {
     /// `grads` over its `count` samples, the mean value and gradient over all ranks' samples
     /// (into `grads`, the same bits on every rank), and the number of samples of all ranks.
     ///
-    /// One all-reduce of one buffer holding `count·grads`, `count·value` and `count`. A rank
-    /// with no samples passes `count` 0 (its `value` and `grads` are then ignored); when no
-    /// rank has a sample the result is NaN.
+    /// One all-reduce of one buffer holding `count·grads`, `count·value` and `count`, kept
+    /// by the cluster from call to call. A rank with no samples passes `count` 0 (its `value`
+    /// and `grads` are then ignored); when no rank has a sample the result is NaN.
     pub fn mean_of_slices(
         &mut self,
         count: usize,
         value: f64,
         grads: &mut [&mut [f64]],
     ) -> (f64, usize) {
-        let mut fused = std::mem::take(&mut self.fused);
+        let (mut fused, weight) = (std::mem::take(&mut self.fused), count as f64);
         fused.clear();
-        let weight = count as f64;
         for g in grads.iter() {
-            fused.extend(g.iter().map(|x| if count == 0 { 0.0 } else { weight * x }));
+            fused.extend(g.iter().map(|x| weight * x));
         }
-        fused.push(if count == 0 { 0.0 } else { weight * value });
-        fused.push(weight);
-        self.all_reduce_sum(&mut fused);
-        let total = fused[fused.len() - 1];
-        let mut at = 0;
+        let (mean, total) = self.sum_fused(&mut fused, count, value);
+        let mut sums = &fused[..];
         for g in grads.iter_mut() {
-            for (x, s) in g.iter_mut().zip(&fused[at..]) {
+            let (mine, rest) = sums.split_at(g.len());
+            for (x, s) in g.iter_mut().zip(mine) {
                 *x = s / total;
             }
-            at += g.len();
+            sums = rest;
         }
-        let mean = fused[at] / total;
         self.fused = fused;
         (mean, total as usize)
     }
@@ -248,15 +244,36 @@ impl Cluster {
         value: f64,
         grads: &mut P,
     ) -> (f64, usize) {
-        let mut leaves: Vec<Vec<f64>> = Vec::new();
-        grads.for_each_leaf(&mut |leaf| leaves.push(leaf.to_vec()));
-        let mut slices: Vec<&mut [f64]> = leaves.iter_mut().map(Vec::as_mut_slice).collect();
-        let result = self.mean_of_slices(count, value, &mut slices);
-        let mut next = leaves.iter();
+        let (mut fused, weight) = (std::mem::take(&mut self.fused), count as f64);
+        fused.clear();
+        grads.for_each_leaf(&mut |leaf| fused.extend(leaf.iter().map(|x| weight * x)));
+        let (mean, total) = self.sum_fused(&mut fused, count, value);
+        let mut sums = &fused[..];
         grads.for_each_leaf_mut(&mut |leaf| {
-            leaf.copy_from_slice(next.next().expect("the same leaves"));
+            let (mine, rest) = sums.split_at(leaf.len());
+            for (x, s) in leaf.iter_mut().zip(mine) {
+                *x = s / total;
+            }
+            sums = rest;
         });
-        result
+        self.fused = fused;
+        (mean, total as usize)
+    }
+
+    /// Appends `count·value` and `count` to `fused` (which holds `count·gradient`) and sums
+    /// it over the ranks; returns the mean value and the total count (as `f64`).
+    fn sum_fused(&mut self, fused: &mut Vec<f64>, count: usize, value: f64) -> (f64, f64) {
+        let weight = count as f64;
+        if count == 0 {
+            // What this rank computed on no samples (NaN, say) must not reach the sum.
+            fused.iter_mut().for_each(|x| *x = 0.0);
+        }
+        fused.push(if count == 0 { 0.0 } else { weight * value });
+        fused.push(weight);
+        self.all_reduce_sum(fused);
+        let total = fused.pop().expect("the count");
+        let sum = fused.pop().expect("the value");
+        (sum / total, total)
     }
 
     /// Whether every rank passed the same bits (the parameters after training, say): one
