@@ -87,6 +87,16 @@ pub struct Cluster {
     _universe: Universe,
 }
 
+impl fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cluster")
+            .field("rank", &self.rank())
+            .field("size", &self.size())
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Why [`Cluster::init`] failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InitError {
