@@ -47,6 +47,7 @@
 //! The ranks on one machine share its cores: [`Cluster::init`] caps the threads of the
 //! runtime's products ([`crate::linalg::set_max_threads`]) at the cores divided by the ranks
 //! on this machine, at least 1, so that two ranks on two cores do not fight over them.
+#![forbid(unsafe_code)]
 
 mod ring;
 mod training;
