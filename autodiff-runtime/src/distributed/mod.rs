@@ -75,6 +75,28 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// This process's place among the processes of an MPI job, and the all-reduce they share.
 ///
 /// Created once per process ([`Cluster::init`]); MPI is finalized when it is dropped.
+///
+/// ```no_run
+/// use autodiff_runtime::data::spiral;
+/// use autodiff_runtime::distributed::{self, Cluster};
+/// use autodiff_runtime::init::{seeded_rng, Init};
+/// use autodiff_runtime::nn::{Activation, Mlp};
+/// use autodiff_runtime::optim::Adam;
+/// use autodiff_runtime::train::TrainConfig;
+///
+/// let mut cluster = Cluster::init()?;
+/// let all = spiral(100, 3, &mut seeded_rng(0)); // the same data on every rank…
+/// let rows: Vec<usize> = cluster.shard(all.len()).collect();
+/// let mine = all.select(&rows); // …of which each keeps its rows
+/// // The same model on every rank: the same seed.
+/// let mut model = Mlp::new(&[2, 100, 3], Activation::Relu, Init::He, &mut seeded_rng(1));
+/// let config = TrainConfig { epochs: 100, batch_size: 60, ..TrainConfig::default() };
+/// distributed::train(&mut cluster, &mut model, &mine, &mut Adam::new(0.01), &config)?;
+/// if cluster.is_root() {
+///     model.save("spiral.json")?;
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Cluster {
     world: SimpleCommunicator,
     timeout: Duration,
