@@ -25,6 +25,11 @@
 
 pub use autodiff_macro::differentiate;
 pub use autodiff_runtime as runtime;
+/// Data-parallel training on several processes over MPI (feature `mpi`): a `Cluster` of
+/// ranks, each training on its shard of the data, the gradients summed at every step by a
+/// ring all-reduce that gives every rank the same bits and times out instead of hanging.
+#[cfg(feature = "mpi")]
+pub use autodiff_runtime::distributed;
 /// Pictures of a computation as the lecture draws its circuits: [`graph::Graph`], with the
 /// forward value and the gradient of every node, as Graphviz text or SVG.
 pub use autodiff_runtime::graph;

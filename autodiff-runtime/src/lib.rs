@@ -8,6 +8,8 @@ extern crate self as autodiff_runtime;
 
 pub mod buffers;
 pub mod data;
+#[cfg(feature = "mpi")]
+pub mod distributed;
 pub mod functions;
 pub mod gradcheck;
 pub mod graph;

@@ -260,7 +260,8 @@ fn descend(
     Ok(loss)
 }
 
-fn check_data(model: &Mlp, data: &Dataset) -> Result<(), TrainError> {
+/// Whether `data` fits `model`: samples, one label each, the model's inputs and classes.
+pub(crate) fn check_data(model: &Mlp, data: &Dataset) -> Result<(), TrainError> {
     let sizes = model.sizes();
     let (inputs, classes) = (sizes[0], sizes[sizes.len() - 1]);
     if data.is_empty() {
@@ -288,14 +289,14 @@ fn check_data(model: &Mlp, data: &Dataset) -> Result<(), TrainError> {
 }
 
 /// Shows progress: a bar, lines, or nothing.
-enum Reporter {
+pub(crate) enum Reporter {
     Bar(ProgressBar),
     Lines { every: usize, epochs: usize },
     Silent,
 }
 
 impl Reporter {
-    fn new(progress: Progress, epochs: usize) -> Reporter {
+    pub(crate) fn new(progress: Progress, epochs: usize) -> Reporter {
         let progress = match progress {
             Progress::Auto if std::io::stdout().is_terminal() => Progress::Bar,
             Progress::Auto => Progress::Lines,
@@ -323,7 +324,7 @@ impl Reporter {
         }
     }
 
-    fn epoch(&mut self, record: &Record) {
+    pub(crate) fn epoch(&mut self, record: &Record) {
         match self {
             Reporter::Bar(bar) => {
                 bar.set_message(format!(
@@ -342,14 +343,14 @@ impl Reporter {
         }
     }
 
-    fn fail(&mut self, error: TrainError) -> TrainError {
+    pub(crate) fn fail(&mut self, error: TrainError) -> TrainError {
         if let Reporter::Bar(bar) = self {
             bar.abandon_with_message(error.to_string());
         }
         error
     }
 
-    fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         if let Reporter::Bar(bar) = self {
             bar.finish();
         }

@@ -274,17 +274,23 @@ impl Mlp {
             crate::buffers::recycle(shard);
             result
         });
+        let loss = self.add_penalty(data_loss, &mut grad, lambda);
+        (loss, grad)
+    }
+
+    /// `data_loss` plus the L2 penalties of the weights, their gradients added to `grad`
+    /// once: the sum in the order of [`objective`], so that the two agree exactly.
+    pub(crate) fn add_penalty(&self, data_loss: f64, grad: &mut Mlp, lambda: f64) -> f64 {
         if lambda == 0.0 {
-            return (data_loss, grad);
+            return data_loss;
         }
-        // The penalties' gradients, added once; the sum in the order of `objective`.
         let (first, first_grad) = l2_penalties_grad(&self.weights, lambda);
         let (second, second_grad) = l2_penalties_grad(&self.maxout_weights, lambda);
         grad.weights.add_scaled(1.0, &first_grad.weights);
         grad.maxout_weights.add_scaled(1.0, &second_grad.weights);
         first_grad.weights.give_back();
         second_grad.weights.give_back();
-        (data_loss + first + second, grad)
+        data_loss + first + second
     }
 
     /// Gives every matrix back to the pool of [`crate::buffers`], for the next step to reuse:

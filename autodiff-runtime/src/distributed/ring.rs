@@ -1,0 +1,128 @@
+//! The ring all-reduce behind [`super::Cluster`]: one buffer summed over the ranks in an
+//! order fixed by the number of ranks, the same bits on every rank, each exchange polled
+//! against a deadline.
+//!
+//! The buffer is cut into `N` chunks ([`crate::parallel::shard_range`]). In `N − 1` steps of
+//! the reduce-scatter, rank `r` sends a chunk to rank `r + 1` and adds the chunk it receives
+//! from rank `r − 1` to its own, so that chunk `c` becomes
+//! `((g_c + g_{c+1}) + …) + g_{c−1}` (ranks modulo `N`) on rank `c − 1`: an order that
+//! depends on `N` only. In `N − 1` steps of the all-gather, each finished chunk travels round
+//! the ring and is copied, not added, so every rank ends with the bits its owner computed.
+//! Each rank sends and receives `2·(N − 1)/N` times the buffer: the bandwidth-optimal
+//! all-reduce, as MPI libraries do it for large buffers, written here so that the order of
+//! the sum is ours and every wait can time out.
+
+use crate::parallel::shard_range;
+use mpi::point_to_point::{Destination, Source};
+use mpi::topology::{Communicator, SimpleCommunicator};
+use std::convert::Infallible;
+use std::time::{Duration, Instant};
+
+/// A message that did not arrive, or could not leave, within the deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Stalled {
+    /// The rank that sends to this one in the ring.
+    pub from: usize,
+    /// The rank this one sends to.
+    pub to: usize,
+    /// Whether the message from `from` had arrived (then the send to `to` is what waited).
+    pub received: bool,
+    /// The step of the ring, from 1 to `2·(N − 1)`.
+    pub step: usize,
+}
+
+/// `buf ← Σ_ranks buf`, in the order the module describes, with `scratch` (grown to the
+/// largest chunk, kept for the next call) for what arrives. `stalled` is called when one
+/// exchange takes longer than `timeout`, and must end the process (it cannot return).
+pub(super) fn all_reduce(
+    world: &SimpleCommunicator,
+    buf: &mut [f64],
+    scratch: &mut Vec<f64>,
+    timeout: Duration,
+    stalled: &dyn Fn(Stalled) -> Infallible,
+) {
+    let (n, r) = (world.size() as usize, world.rank() as usize);
+    if n == 1 {
+        return;
+    }
+    let (next, prev) = ((r + 1) % n, (r + n - 1) % n);
+    let len = buf.len();
+    let chunk = |c: usize| shard_range(len, n, c);
+    if scratch.len() < chunk(0).len() {
+        scratch.resize(chunk(0).len(), 0.0);
+    }
+    // With s counted from 0 in each half: the reduce-scatter's step s + 1 sends chunk r − s
+    // and adds the chunk r − s − 1 that arrives; then rank r owns the finished chunk r + 1,
+    // and the all-gather's step n + s sends chunk r + 1 − s and copies the chunk r − s that
+    // arrives.
+    for step in 1..=2 * (n - 1) {
+        let s = (step - 1) % (n - 1);
+        let gather = step >= n;
+        let (send, recv) = if gather {
+            ((r + 1 + n - s) % n, (r + n - s) % n)
+        } else {
+            ((r + n - s) % n, (r + 2 * n - s - 1) % n)
+        };
+        let range = chunk(recv);
+        let arrived = &mut scratch[..range.len()];
+        let on_timeout = |received| {
+            stalled(Stalled {
+                from: prev,
+                to: next,
+                received,
+                step,
+            })
+        };
+        exchange(
+            world,
+            &buf[chunk(send)],
+            next,
+            arrived,
+            prev,
+            timeout,
+            &on_timeout,
+        );
+        if gather {
+            buf[range].copy_from_slice(arrived);
+        } else {
+            for (b, x) in buf[range].iter_mut().zip(arrived.iter()) {
+                *b += *x;
+            }
+        }
+    }
+}
+
+/// Sends `send` to rank `to` while receiving `recv` from rank `from`, polling both until done
+/// or until `timeout` has passed; then calls `on_timeout(whether recv had arrived)`, which
+/// must end the job: a pending request can be neither dropped nor forgotten (rsmpi aborts
+/// the process when its scope ends with one), and MPI may still write into `recv`.
+fn exchange(
+    world: &SimpleCommunicator,
+    send: &[f64],
+    to: usize,
+    recv: &mut [f64],
+    from: usize,
+    timeout: Duration,
+    on_timeout: &dyn Fn(bool) -> Infallible,
+) {
+    let start = Instant::now();
+    mpi::request::scope(|scope| {
+        let mut sending = Some(world.process_at_rank(to as i32).immediate_send(scope, send));
+        let mut receiving = Some(
+            world
+                .process_at_rank(from as i32)
+                .immediate_receive_into(scope, recv),
+        );
+        loop {
+            sending = sending.and_then(|request| request.test().err());
+            receiving = receiving.and_then(|request| request.test().err());
+            if sending.is_none() && receiving.is_none() {
+                return;
+            }
+            if start.elapsed() > timeout {
+                match on_timeout(receiving.is_none()) {}
+            }
+            std::thread::yield_now();
+        }
+    })
+}
