@@ -126,23 +126,7 @@ fn generate(
         Some(path) => path.to_token_stream(),
         None => quote!(::autodiff),
     };
-    if let Some(keyword) = args.graph.as_ref().filter(|_| !sig.scalar_result) {
-        let error = syn::Error::new_spanned(
-            keyword,
-            "`graph` draws a function whose result is a scalar (`f32` or `f64`), as the \
-             gradient of that result is what its pictures show: draw a scalar loss of this \
-             result instead",
-        );
-        return Err(function_alone(error));
-    }
-    if let Some(keyword) = args.graph.as_ref().filter(|_| sig.generics.is_some()) {
-        let error = syn::Error::new_spanned(
-            keyword,
-            "`graph` draws a function written for `f64`, not one generic over its scalar: \
-             remove `graph` here, and draw a copy of this function written for `f64`",
-        );
-        return Err(function_alone(error));
-    }
+    reject_graph_of(&args, &sig).map_err(function_alone)?;
     if let Some((_, rule)) = &args.vjp {
         if let Some(keyword) = &args.graph {
             let error = syn::Error::new_spanned(
@@ -173,13 +157,20 @@ fn generate(
 
 /// The generated items of a function whose signature is valid, stage by stage: lower the
 /// body to the IR, analyse which values are active, plan the reverse sweep, emit the items.
-fn differentiate(
+/// The body lowered to the IR, with the values of the parameters and of the structured
+/// parameters' field reads (leaves).
+struct Lowered {
+    body: crate::ir::Body,
+    param_vars: Vec<crate::ir::VarId>,
+    leaves: Vec<(fields::Leaf, crate::ir::VarId)>,
+}
+
+fn lower(
     func: &syn::ItemFn,
     sig: &signature::Signature,
-    krate: TokenStream,
     graph: bool,
-    mut errors: Errors,
-) -> syn::Result<outline::Generated> {
+    errors: &mut Errors,
+) -> Lowered {
     let mut mentioned = std::collections::HashSet::new();
     rename::mentioned_idents(func.to_token_stream(), &mut mentioned);
     let block = match &sig.owner {
@@ -189,8 +180,8 @@ fn differentiate(
         }
         None => (*func.block).clone(),
     };
-    let (block, leaves) = fields::rewrite(&block, sig, &mut errors);
-    let mut lowerer = Lowerer::new(Names::new(mentioned), &mut errors);
+    let (block, leaves) = fields::rewrite(&block, sig, errors);
+    let mut lowerer = Lowerer::new(Names::new(mentioned), errors);
     lowerer.scalar = sig.generics.as_ref().map(|g| g.scalar.clone());
     let param_vars: Vec<_> = sig
         .params
@@ -220,7 +211,50 @@ fn differentiate(
     if graph {
         lowerer.keep_labels();
     }
-    let (mut body, _names) = lowerer.body(&block);
+    let (body, _names) = lowerer.body(&block);
+    Lowered {
+        body,
+        param_vars,
+        leaves: leaves.into_iter().zip(leaf_vars).collect(),
+    }
+}
+
+/// `graph` on a function it cannot draw: a matrix result, or a function generic over its
+/// scalar.
+fn reject_graph_of(args: &Args, sig: &signature::Signature) -> Result<(), syn::Error> {
+    let Some(keyword) = &args.graph else {
+        return Ok(());
+    };
+    if !sig.scalar_result {
+        return Err(syn::Error::new_spanned(
+            keyword,
+            "`graph` draws a function whose result is a scalar (`f32` or `f64`), as the \
+             gradient of that result is what its pictures show: draw a scalar loss of this \
+             result instead",
+        ));
+    }
+    if sig.generics.is_some() {
+        return Err(syn::Error::new_spanned(
+            keyword,
+            "`graph` draws a function written for `f64`, not one generic over its scalar: \
+             remove `graph` here, and draw a copy of this function written for `f64`",
+        ));
+    }
+    Ok(())
+}
+
+fn differentiate(
+    func: &syn::ItemFn,
+    sig: &signature::Signature,
+    krate: TokenStream,
+    graph: bool,
+    mut errors: Errors,
+) -> syn::Result<outline::Generated> {
+    let Lowered {
+        mut body,
+        param_vars,
+        leaves,
+    } = lower(func, sig, graph, &mut errors);
     if graph {
         reject_control_flow_in_graph(&body, &mut errors);
         reject_structured_in_graph(sig, &mut errors);
@@ -233,7 +267,8 @@ fn differentiate(
         all: sig.differentiable(),
     };
     let lent = emit::lent(sig, &param_vars);
-    let inputs: Vec<_> = param_vars.iter().chain(&leaf_vars).copied().collect();
+    let leaf_vars = leaves.iter().map(|(_, v)| *v);
+    let inputs: Vec<_> = param_vars.iter().copied().chain(leaf_vars).collect();
     let plan = differentiate::function(&body, &inputs, mask, &lent);
     emit::items(&Function {
         item: func,
@@ -241,7 +276,7 @@ fn differentiate(
         body: &body,
         plan: &plan,
         param_vars: &param_vars,
-        leaves: &leaves.into_iter().zip(leaf_vars).collect::<Vec<_>>(),
+        leaves: &leaves,
         krate,
         graph,
     })

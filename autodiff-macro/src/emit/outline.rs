@@ -615,13 +615,11 @@ impl<'a> Outline<'a> {
             docs,
             allow,
             closure_ty,
-            fn_name,
             ..
         } = self;
         let Names {
             fwd,
             adapter_ty,
-            adapter,
             reverse_trait,
             outer_path,
             ..
@@ -672,20 +670,32 @@ impl<'a> Outline<'a> {
                 }
             }
         };
-        if self.sig.owner.is_some() {
-            let reached = quote_spanned! {self.span=>
-                #[doc = #adapter_doc]
-                #[doc(hidden)]
-                #[allow(non_upper_case_globals)]
-                #vis const #adapter: #adapter_ty = #adapter_ty;
-            };
-            return (adapter_items, reached);
-        }
-        let reached = quote_spanned! {self.span=>
+        (adapter_items, self.adapter_reached())
+    }
+
+    /// How callers reach the adapter: an associated constant for a method (`Self::…`,
+    /// `Model::…`); for a free function, a constant, and a struct named like the function
+    /// whose associated constant a `use` of the function brings along.
+    fn adapter_reached(&self) -> TokenStream {
+        let Outline {
+            vis,
+            names,
+            docs,
+            fn_name,
+            ..
+        } = self;
+        let (adapter, adapter_ty, adapter_doc) = (&names.adapter, &names.adapter_ty, &docs.adapter);
+        let constant = quote_spanned! {self.span=>
             #[doc = #adapter_doc]
             #[doc(hidden)]
             #[allow(non_upper_case_globals)]
             #vis const #adapter: #adapter_ty = #adapter_ty;
+        };
+        if self.sig.owner.is_some() {
+            return constant;
+        }
+        quote_spanned! {self.span=>
+            #constant
 
             #[doc = #adapter_doc]
             #[doc(hidden)]
@@ -697,8 +707,7 @@ impl<'a> Outline<'a> {
                 #[doc = #adapter_doc]
                 #vis const #adapter: #adapter_ty = #adapter_ty;
             }
-        };
-        (adapter_items, reached)
+        }
     }
 }
 

@@ -162,43 +162,12 @@ impl Lowerer<'_> {
             // `DVector::zeros(n)` whose shape depends on a differentiable value, `DVector::from_vec(…)`.
             return self.error(c, format!("`{constructor}(..)` with a differentiable argument has no derivative rule: give it constant arguments (shapes such as `x.len()` are constants), then write the elements (`y[i] = e`), or fill it with `from_element(.., e)`"));
         }
-        let last_args = path.segments.last().map(|s| &s.arguments);
-        let leading = path
-            .segments
-            .iter()
-            .take(path.segments.len().saturating_sub(1));
-        if let Some(seg) = leading.into_iter().find(|s| !s.arguments.is_none()) {
-            return self.error(&seg.arguments, "type arguments are supported on the function's name only (`m::g::<T>(x)`): remove these");
-        }
-        if let Some(args @ syn::PathArguments::Parenthesized(_)) = last_args {
-            return self.error(args, "call a #[differentiate] function by its path, with its scalar in angle brackets if any (`g::<T>(x)`)");
+        if let Some(rejected) = self.reject_call_path(c, path) {
+            return rejected;
         }
         let Some(last) = path.segments.last() else {
             return self.error(&c.func, "empty path");
         };
-        if let Some(first) = path.segments.first().filter(|_| path.segments.len() > 1) {
-            // `f64::floor(x)`, `std::cmp::max(a, b)`: functions of the standard library have
-            // no derivative rule and cannot be #[differentiate] functions; nor have the
-            // scalar type parameter's (`T::exp(x)`) and nalgebra's traits' functions.
-            const STD: &[&str] = &[
-                "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32",
-                "u64", "u128", "usize", "std", "core", "alloc", "nalgebra",
-            ];
-            let scalar = self.scalar.as_ref().is_some_and(|t| first.ident == *t);
-            let first_name = first.ident.to_string();
-            if STD.contains(&first_name.as_str())
-                || scalar
-                || ["RealField", "ComplexField"].contains(&first_name.as_str())
-            {
-                let name = path.to_token_stream().to_string().replace(' ', "");
-                return self.error(&c.func, format!("`{name}` has no derivative rule: call a function with a rule (`relu`, `sigmoid`, `tanh`, …, or a method such as `x.exp()`), or a #[differentiate] function of your own"));
-            }
-        }
-        if let Some(ident) = path.get_ident() {
-            if self.env.lookup(&key(ident)).is_some() {
-                return self.error(&c.func, format!("`{ident}` is a local variable, not a function: a differentiable value can be passed only to a function with a derivative rule or a #[differentiate] function"));
-            }
-        }
         let callee = syn::ext::IdentExt::unraw(&last.ident).to_string();
         if let Some(def) = ops::function(&callee) {
             return self.function(def, c, &last.ident);
@@ -217,6 +186,47 @@ impl Lowerer<'_> {
             span: c.span(),
         });
         Value::var(var, 0)
+    }
+
+    /// The error for a call by a path that cannot name a differentiated function: type
+    /// arguments before the name, `f(..)`-style arguments, a function of the standard library,
+    /// the scalar's or nalgebra's, or a local variable called.
+    fn reject_call_path(&mut self, c: &syn::ExprCall, path: &syn::Path) -> Option<Value> {
+        let last_args = path.segments.last().map(|s| &s.arguments);
+        let leading = path
+            .segments
+            .iter()
+            .take(path.segments.len().saturating_sub(1));
+        if let Some(seg) = leading.into_iter().find(|s| !s.arguments.is_none()) {
+            return Some(self.error(&seg.arguments, "type arguments are supported on the function's name only (`m::g::<T>(x)`): remove these"));
+        }
+        if let Some(args @ syn::PathArguments::Parenthesized(_)) = last_args {
+            return Some(self.error(args, "call a #[differentiate] function by its path, with its scalar in angle brackets if any (`g::<T>(x)`)"));
+        }
+        if let Some(first) = path.segments.first().filter(|_| path.segments.len() > 1) {
+            // `f64::floor(x)`, `std::cmp::max(a, b)`: functions of the standard library have
+            // no derivative rule and cannot be #[differentiate] functions; nor have the
+            // scalar type parameter's (`T::exp(x)`) and nalgebra's traits' functions.
+            const STD: &[&str] = &[
+                "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32",
+                "u64", "u128", "usize", "std", "core", "alloc", "nalgebra",
+            ];
+            let scalar = self.scalar.as_ref().is_some_and(|t| first.ident == *t);
+            let first_name = first.ident.to_string();
+            if STD.contains(&first_name.as_str())
+                || scalar
+                || ["RealField", "ComplexField"].contains(&first_name.as_str())
+            {
+                let name = path.to_token_stream().to_string().replace(' ', "");
+                return Some(self.error(&c.func, format!("`{name}` has no derivative rule: call a function with a rule (`relu`, `sigmoid`, `tanh`, …, or a method such as `x.exp()`), or a #[differentiate] function of your own")));
+            }
+        }
+        if let Some(ident) = path.get_ident() {
+            if self.env.lookup(&key(ident)).is_some() {
+                return Some(self.error(&c.func, format!("`{ident}` is a local variable, not a function: a differentiable value can be passed only to a function with a derivative rule or a #[differentiate] function")));
+            }
+        }
+        None
     }
 
     /// `P::from_element(.., e)` with a differentiable element `e`: `P::zeros(..)` (the same
