@@ -1,7 +1,7 @@
 //! The body of a generated function: expressions of a given type and shape, statements,
 //! branches and `map` closures, each value carrying a bound on its magnitude.
 
-use super::{GenFn, Kind, Param, Rng, Ty};
+use super::{Field, GenFn, Kind, Param, Rng, Ty};
 use std::fmt::Write;
 
 mod exprs;
@@ -63,12 +63,24 @@ struct Gen<'a> {
     data: Vec<(String, usize)>,
     /// Whether parts of values are generated (SPEC §7): elements, views, built matrices.
     parts: bool,
+    /// Whether the function is generic over its scalar `T`: casts of constants are converted.
+    generic: bool,
 }
 
 impl<'a> Gen<'a> {
     fn line(&mut self, text: &str) {
         let pad = "    ".repeat(self.indent);
         let _ = writeln!(self.out, "{pad}{text}");
+    }
+
+    /// A cast of constants to `f64`, `(n as f64 * 0.25)`: in a generic function, converted
+    /// to `T`.
+    fn cast(&self, code: String) -> String {
+        if self.generic {
+            format!("nalgebra::convert::<f64, T>{code}")
+        } else {
+            code
+        }
     }
 
     fn fresh(&mut self, base: &str) -> String {
@@ -220,7 +232,7 @@ impl<'a> Gen<'a> {
         let same: Vec<Local> = self
             .visible()
             .into_iter()
-            .filter(|l| l.ty == ty && !l.mutable)
+            .filter(|l| l.ty == ty && !l.mutable && !is_field(&l.name))
             .collect();
         if !same.is_empty() && self.rng.chance(0.15) {
             let old = self.rng.pick(&same).clone();
@@ -508,6 +520,12 @@ impl<'a> Gen<'a> {
     }
 }
 
+/// Whether a local is a field of a structured parameter (`p.a`, `p.ws[1]`): read, never
+/// bound.
+fn is_field(name: &str) -> bool {
+    name.contains('.')
+}
+
 /// A literal that brings a value of magnitude up to `bound` to about ±1.
 fn scale_for(bound: f64) -> String {
     format!("{:.2}", scale_factor(bound))
@@ -558,6 +576,7 @@ pub(super) fn body(
     statements: usize,
     loops: bool,
     parts: bool,
+    generic: bool,
 ) -> String {
     let mut gen = Gen {
         rng,
@@ -577,6 +596,7 @@ pub(super) fn body(
         loop_conds: Vec::new(),
         data: Vec::new(),
         parts,
+        generic,
     };
     for p in params {
         match p {
@@ -602,6 +622,31 @@ pub(super) fn body(
             Param::Labels { name, rows, cols } => gen.labels = Some((name.clone(), *rows, *cols)),
             Param::Flag { name, .. } => gen.flag = Some(name.clone()),
             Param::Data { name, values } => gen.data.push((name.clone(), values.len())),
+            Param::Struct { name, fields, .. } => {
+                for f in fields {
+                    let field = |ty: Ty, name: String| Local {
+                        name,
+                        ty,
+                        is_ref: false,
+                        mutable: false,
+                        bound: 1.5,
+                        varied: true,
+                        level: 0,
+                    };
+                    match f {
+                        Field::Leaf { name: f, ty } => {
+                            gen.locals.push(field(*ty, format!("{name}.{f}")))
+                        }
+                        Field::Vec { name: f, tys } => {
+                            for (i, ty) in tys.iter().enumerate() {
+                                gen.locals.push(field(*ty, format!("{name}.{f}[{i}]")));
+                            }
+                        }
+                        Field::Count { name: f, .. } => gen.count = Some(format!("{name}.{f}")),
+                        Field::Flag { name: f, .. } => gen.flag = Some(format!("{name}.{f}")),
+                    }
+                }
+            }
         }
     }
     // With loops, one statement at least is a loop.
