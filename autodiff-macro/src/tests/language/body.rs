@@ -566,6 +566,17 @@ fn balanced_outer(code: &str) -> bool {
     code.ends_with(')')
 }
 
+/// What a body may hold beyond the statements of the language's first stage.
+#[derive(Clone, Copy)]
+pub(super) struct Mode {
+    /// Loops (SPEC §6).
+    pub loops: bool,
+    /// Parts of values read and built (SPEC §7).
+    pub parts: bool,
+    /// Casts of constants converted to the scalar `T` of a generic function (SPEC §11).
+    pub generic: bool,
+}
+
 /// The body of a function with these parameters and result: `statements` statements, then
 /// the result, with braces.
 pub(super) fn body(
@@ -574,10 +585,13 @@ pub(super) fn body(
     params: &[Param],
     ret: Ty,
     statements: usize,
-    loops: bool,
-    parts: bool,
-    generic: bool,
+    mode: Mode,
 ) -> String {
+    let Mode {
+        loops,
+        parts,
+        generic,
+    } = mode;
     let mut gen = Gen {
         rng,
         callees,

@@ -408,7 +408,18 @@ fn generate(
     } else {
         *rng.pick(&shapes)
     };
-    let body = body::body(rng, callees, &params, ret, statements, loops, parts, false);
+    let body = body::body(
+        rng,
+        callees,
+        &params,
+        ret,
+        statements,
+        body::Mode {
+            loops,
+            parts,
+            generic: false,
+        },
+    );
     let args = attribute_args(rng, &params, needs_wrt);
     let vis = *rng.pick(&["", "", "pub ", "pub(crate) "]);
     let doc = rng.chance(0.3);
@@ -441,7 +452,18 @@ pub fn generic_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn
         *rng.pick(&shapes)
     };
     let callees: Vec<GenFn> = callees.iter().filter(|f| f.generic).cloned().collect();
-    let body = body::body(rng, &callees, &params, ret, statements, loops, false, true);
+    let body = body::body(
+        rng,
+        &callees,
+        &params,
+        ret,
+        statements,
+        body::Mode {
+            loops,
+            parts: false,
+            generic: true,
+        },
+    );
     let args = attribute_args(rng, &params, needs_wrt);
     let vis = *rng.pick(&["", "pub ", "pub(crate) "]);
     let doc = rng.chance(0.3);
@@ -560,7 +582,18 @@ pub fn struct_function(rng: &mut Rng, name: String, callees: &[GenFn], method: b
         .filter(|f| f.struct_param().is_none())
         .cloned()
         .collect();
-    let body = body::body(rng, &callees, &params, ret, statements, loops, false, false);
+    let body = body::body(
+        rng,
+        &callees,
+        &params,
+        ret,
+        statements,
+        body::Mode {
+            loops,
+            parts: false,
+            generic: false,
+        },
+    );
     // `wrt(..)`: the struct and the other differentiable parameters, when a constant needs it.
     let mut args = Vec::new();
     if needs_wrt || rng.chance(0.15) {
