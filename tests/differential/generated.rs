@@ -21550,7 +21550,7 @@ pub struct S000 {
 }
 #[differentiate]
 /// Generated function `s000`.
-pub(crate) fn s000(labels: &[usize], p: &S000) -> f64 {
+fn s000(labels: &[usize], p: &S000) -> f64 {
     let sel1 = if (maxout(p.w1, p.w1)) > (-0.28) {
         let mut acc2 = (DVector::<f64>::from_row_slice(&[0.36, -0.79])).add_scalar(p.w1);
         relu(p.w1 * p.w1)
@@ -21563,423 +21563,359 @@ pub(crate) fn s000(labels: &[usize], p: &S000) -> f64 {
         (((SMatrix::<f64, 3, 3>::from_element(0.14)) * p.w1) + ((SMatrix::<f64, 3, 3>::from_element(0.49)).add_scalar(sel1))).abs()
     };
     let acc6 = 1.68 + (((sel1.abs() + 0.5).powf((sel1 * 0.45).tanh())).min(p.w1));
-    return (blk4.sum()) + (tanh((p055(((((DMatrix::<f64>::from_row_slice(3, 3, &[0.41, 0.64, -0.22, 0.40, 0.78, -0.29, 0.09, 0.04, -0.29])).add_scalar(acc6)).component_div(&square(&((DMatrix::<f64>::from_element(3, 3, 0.50)).add_scalar(p.w1))).add_scalar(0.5))) * 0.08).map(|e7| e7.sin()), p.steps, acc6, -p.w1, &[0.82, 0.70, 0.57, 0.39, (-0.52)], &[0.10, (-0.19), (-0.03), (-0.72), (-0.25)], &((DMatrix::<f64>::from_row_slice(3, 2, &[-0.12, 0.43, -0.34, 0.05, -0.37, 0.81])).scale(sel1)))) * 0.13));
+    (blk4.sum()) + (((g003(&(sigmoid((((SMatrix::<f64, 2, 3>::from_row_slice(&[0.41, 0.64, -0.22, 0.40, 0.78, -0.29])) * acc6).component_div(&((SMatrix::<f64, 2, 3>::from_element(0.56)).scale(p.w1)).abs().add_scalar(0.5))) * 0.09)), &(((SMatrix::<f64, 2, 3>::from_element(0.87)).scale(sel1)).map(|e7| -p.w1)), (labels.len() as f64 * 0.2), (SMatrix::<f64, 2, 2>::from_row_slice(&[-0.37, 0.81, 0.12, -0.62])).exp())) * 0.13).tanh())
 }
 
 #[test]
 fn s000_gradient() {
     let mut d = Draw::new(530);
     let labels: [usize; 1] = [0];
-    let p = S000 { w1: d.scalar(), steps: 1 };
-    let primal = s000(&labels, &p);
-    let (value, g) = s000_grad(&labels, &p);
+    let params = S000 { w1: d.scalar(), steps: 1 };
+    let primal = s000(&labels, &params);
+    let (value, g) = s000_grad(&labels, &params);
     check_value("s000_grad", &value, &primal);
-    let (value, tape) = s000_fwd(&labels, &p);
+    let (value, tape) = s000_fwd(&labels, &params);
     check_value("s000_fwd", &value, &primal);
-    assert_eq!(g.p.steps, p.steps);
+    assert_eq!(g.p.steps, params.steps);
     check("s000", &d.theta, &flat(&[&[g.p.w1]]), |rd| {
-        let p = S000 { w1: rd.scalar(), steps: 1 };
-        s000(&labels, &p)
+        let params = S000 { w1: rd.scalar(), steps: 1 };
+        s000(&labels, &params)
     });
 }
 
 /// The parameters of `s001`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S001 {
+    b1: f64,
     ws: Vec<DMatrix<f64>>,
-    x: f64,
+    a: f64,
     #[parameters(skip)]
     steps: usize,
-    #[parameters(skip)]
-    on: bool,
 }
 #[differentiate(wrt(p))]
-/// Generated function `s001`.
-pub(crate) fn s001(w2: &DMatrix<f64>, p: &S001, t: f64) -> f64 {
-    let tmp1 = (&p.ws[0] * 0.23).exp();
-    let h2 = (p.x / (t.abs() + 0.5)) * (w2.nrows() as f64 * 0.3);
-    let g3 = tanh(((p.ws[1].transpose()) * (add_bias(&p.ws[1], &((DVector::<f64>::from_row_slice(&[0.69, -0.12])).add_scalar(p.x))))) * 0.09);
-    p.x + (p.ws[2].sum()) + (p.ws[1].sum()) + (tanh(((h2 * p.x) * (if (-p.x) > 0.00 { p.x } else { h2 })) * 0.10))
+pub fn s001(w2: &DMatrix<f64>, p: &S001) -> DMatrix<f64> {
+    let blk1 = {
+        let t2 = (p.b1 * (p.steps as f64 * 0.25)).powi(3);
+        (((t2 / (square(t2) + 0.5)) * 0.15).sin()).exp()
+    };
+    let sel3 = if (p.b1.tanh()) > 0.05 || (p.a.cos()) < (-0.08) {
+        let w2 = w2 + ((w2.abs()).abs());
+        tanh(&p.ws[2] + &p.ws[2])
+    } else {
+        let z5 = log_softmax(&(tanh((g029(&(((DMatrix::<f64>::from_element(1, 3, 0.63)) * blk1).map(|e4| (e4.powi(3)).sin())), 1.27, -(DVector::<f64>::from_row_slice(&[-0.35, 0.32, -0.32, -0.40])), &(log_softmax(p.ws[1].clone())))) * 0.13)));
+        p.ws[2].clone_owned()
+    };
+    let blk6 = {
+        let t7 = (DMatrix::<f64>::from_fn(3, 1, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)) * ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.89, 0.67])).add_scalar(blk1));
+        (p.ws[1].abs()).abs()
+    };
+    ((DMatrix::<f64>::from_row_slice(2, 2, &[0.75, 0.01, 0.39, -0.28])) * p.a) + (((&p.ws[0] * &p.ws[0]) * 0.12).exp())
 }
 
 #[test]
 fn s001_gradient() {
     let mut d = Draw::new(531);
-    let w2 = DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let p = S001 { ws: vec![d.matrix(3, 3), d.matrix(2, 3), d.matrix(1, 3)], x: d.scalar(), steps: 3, on: true };
-    let t = 0.90;
-    let primal = s001(&w2, &p, t);
-    let (value, g) = s001_grad(&w2, &p, t);
-    check_value("s001_grad", &value, &primal);
-    let (value, tape) = s001_fwd(&w2, &p, t);
+    let w2 = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let params = S001 { b1: d.scalar(), ws: vec![d.matrix(2, 2), d.matrix(2, 3), d.matrix(3, 3)], a: d.scalar(), steps: 2 };
+    let u = d.seed_matrix(2, 2);
+    let primal = s001(&w2, &params);
+    let (value, g) = s001_vjp(&w2, &params, u.clone());
+    check_value("s001_vjp", &value, &primal);
+    let (value, tape) = s001_fwd(&w2, &params);
     check_value("s001_fwd", &value, &primal);
-    assert_eq!(g.p.steps, p.steps);
-    assert_eq!(g.p.on, p.on);
-    check("s001", &d.theta, &flat(&[g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), &[g.p.x]]), |rd| {
-        let p = S001 { ws: vec![rd.matrix(3, 3), rd.matrix(2, 3), rd.matrix(1, 3)], x: rd.scalar(), steps: 3, on: true };
-        s001(&w2, &p, t)
+    assert_eq!(g.p.steps, params.steps);
+    check("s001", &d.theta, &flat(&[&[g.p.b1], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), &[g.p.a]]), |rd| {
+        let params = S001 { b1: rd.scalar(), ws: vec![rd.matrix(2, 2), rd.matrix(2, 3), rd.matrix(3, 3)], a: rd.scalar(), steps: 2 };
+        u.dot(&s001(&w2, &params))
     });
 }
 
 /// The parameters of `s002`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S002 {
-    v: RowDVector<f64>,
+    c: DVector<f64>,
+    b1: SMatrix<f64, 1, 2>,
     ws: Vec<DMatrix<f64>>,
 }
 #[differentiate]
 impl S002 {
 #[differentiate]
-fn s002(&self) -> DMatrix<f64> {
-    let mut hm2 = DMatrix::<f64>::from_element(3, 2, 0.00);
-    let mut it1 = 0;
-    while (1.30 + (self.ws[2].mean())) < 0.36 {
-        it1 += 1;
-        if it1 > 0 { break; }
-        hm2 -= (add_bias(self.ws[2].abs(), tanh(&(RowDVector::<f64>::from_row_slice(&[0.01, 0.39]))))) * 0.12;
-        let h3 = hm2.mean();
+pub fn s002(&self, labels: &[usize]) -> DMatrix<f64> {
+    let mut acc1 = (square(self.c.mean())).tanh();
+    let mut acc3 = (self.b1.transpose()).map(|e2| e2 * (acc1 / (square(acc1) + 0.5)));
+    let mut acc4 = self.ws[2].clone_owned();
+    if !(acc1 < 0.40) {
+        acc3 = &acc3 + ((self.b1.transpose()).component_mul(&(maxout(&acc3, &acc3))));
+    } else {
+        let r5 = maxout((acc1.abs() + 0.5).powi(-2), acc1 * (labels.len() as f64 * 0.2));
+        acc3 = tanh(&acc3);
     }
-    let mut s5 = tanh(((self.ws[0].mean()).tanh().tan()) * 0.63);
-    for i4 in (0..4).rev() {
-        let mut s6 = (((s5.abs()).tanh().tan()) * 0.63).tanh();
-        let mut hm7 = ((self.ws[1].transpose()).transpose()) * (-s6);
-        for _ in 1..5 {
-            let acc8 = (if ((s5.abs() + 0.5).sqrt()) < 0.55 { s5 * (self.v.nrows() as f64 * 0.3) } else { -s5 });
-            if i4 % 2 == 0 {
-                s6 = s6.min((acc8 * (i4 as f64 * 0.2)) * 0.50);
-                break;
-            }
-            hm7 = sigmoid((self.ws[1].clone()) * 0.67);
-            hm2 = hm2.component_mul(&sigmoid(&((maxout(&hm2, &hm2)) * (i4 as f64 * 0.2))));
-            s6 = s6.min((square(1.40 * s6)) * 0.51);
-            let z9 = self.v.clone();
-        }
-        let g10 = self.ws[2].clone();
-        if i4 % 2 == 0 {
-            s5 = tanh((self.v.nrows() as f64 * 0.3) * 1.00);
-            break;
-        }
-        s5 += (s6 * (i4 as f64 * 0.2)) * 0.37;
-    }
-    ((DMatrix::<f64>::from_element(3, 2, 0.64)) * s5) + ((log_softmax(hm2.clone())) - (&hm2 - &self.ws[2]))
+    let mut acc6 = acc1;
+    &self.ws[2] + ((DMatrix::<f64>::from_element(1, 3, 0.84)) * acc1) + &self.ws[2]
 }
 }
 
 #[test]
 fn s002_gradient() {
     let mut d = Draw::new(532);
-    let p = S002 { v: d.row(3), ws: vec![d.matrix(1, 2), d.matrix(1, 3), d.matrix(3, 2)] };
-    let u = d.seed_matrix(3, 2);
-    let primal = p.s002();
-    let (value, g) = p.s002_vjp(u.clone());
+    let params = S002 { c: DVector::from_column_slice(d.matrix(4, 1).as_slice()), b1: SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice()), ws: vec![d.matrix(1, 2), d.matrix(3, 3), d.matrix(1, 3)] };
+    let labels: [usize; 2] = [0, 1];
+    let u = d.seed_matrix(1, 3);
+    let primal = params.s002(&labels);
+    let (value, g) = params.s002_vjp(&labels, u.clone());
     check_value("s002_vjp", &value, &primal);
-    let (value, tape) = p.s002_fwd();
+    let (value, tape) = params.s002_fwd(&labels);
     check_value("s002_fwd", &value, &primal);
-    check("s002", &d.theta, &flat(&[g.self_.v.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), |rd| {
-        let p = S002 { v: rd.row(3), ws: vec![rd.matrix(1, 2), rd.matrix(1, 3), rd.matrix(3, 2)] };
-        u.dot(&p.s002())
+    check("s002", &d.theta, &flat(&[g.self_.c.as_slice(), g.self_.b1.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), |rd| {
+        let params = S002 { c: DVector::from_column_slice(rd.matrix(4, 1).as_slice()), b1: SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice()), ws: vec![rd.matrix(1, 2), rd.matrix(3, 3), rd.matrix(1, 3)] };
+        u.dot(&params.s002(&labels))
     });
 }
 
 /// The parameters of `s003`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S003 {
-    #[parameters(skip)]
-    on: bool,
-    k: DMatrix<f64>,
-    s: DMatrix<f64>,
+    h: DMatrix<f64>,
+    ws: Vec<DMatrix<f64>>,
+    m: SMatrix<f64, 1, 3>,
     #[parameters(skip)]
     steps: usize,
 }
-#[differentiate(wrt(p))]
-/// Generated function `s003`.
-pub fn s003(b: &DMatrix<f64>, p: &S003) -> DMatrix<f64> {
-    let tmp1 = p.s.clone();
-    let mut acc2 = (DMatrix::<f64>::from_row_slice(2, 1, &[-0.82, -0.22])).scale(p.s.mean());
-    let mut acc3 = p.k.mean();
-    let mut acc4 = acc3 * (((DMatrix::<f64>::from_row_slice(1, 3, &[-0.63, 0.79, -0.34])).scale(acc3)) * (DMatrix::<f64>::from_row_slice(3, 2, &[-0.80, 0.77, -0.51, 0.84, -0.71, -0.34])));
-    &acc4 + ((DMatrix::<f64>::from_element(1, 2, 0.65)) * acc2.mean()) + &tmp1 + &tmp1
+#[differentiate]
+fn s003(w: f64, p: &S003) -> f64 {
+    let mut acc1 = sigmoid((w.abs() + 0.5).powf(w));
+    if (sigmoid((g021((SMatrix::<f64, 3, 2>::from_element(0.21)).add_scalar(acc1), &(softmax(&p.ws[0])), &[1, 0], &((DVector::<f64>::from_row_slice(&[-0.85, 0.04, -0.24])).add_scalar(acc1)), p.steps, &(((RowDVector::<f64>::from_element(3, 0.67)) * acc1) + ((RowDVector::<f64>::from_element(3, 0.40)).add_scalar(w))))) * 0.13)) > 0.39 {
+        acc1 *= ((g008(&(&p.ws[0] * ((DVector::<f64>::from_element(3, 0.74)) * w)), &((DVector::<f64>::from_row_slice(&[0.80, 0.85])).scale(acc1)), w, &((RowDVector::<f64>::from_row_slice(&[-0.05, -0.80])) * w))) * 0.13).sin();
+    } else {
+        acc1 = w;
+    }
+    let mut acc2 = p.ws[0].clone();
+    (acc2.sum()) + (p.h.sum()) + acc1 + ((acc1.tanh().tan()).powi(2))
 }
 
 #[test]
 fn s003_gradient() {
     let mut d = Draw::new(533);
-    let b = DMatrix::from_fn(1, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let p = S003 { on: false, k: d.matrix(1, 2), s: d.matrix(1, 2), steps: 3 };
-    let u = d.seed_matrix(1, 2);
-    let primal = s003(&b, &p);
-    let (value, g) = s003_vjp(&b, &p, u.clone());
-    check_value("s003_vjp", &value, &primal);
-    let (value, tape) = s003_fwd(&b, &p);
+    let w = d.scalar();
+    let params = S003 { h: d.matrix(1, 3), ws: vec![d.matrix(2, 3), d.matrix(1, 2)], m: SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice()), steps: 1 };
+    let primal = s003(w, &params);
+    let (value, g) = s003_grad(w, &params);
+    check_value("s003_grad", &value, &primal);
+    let (value, tape) = s003_fwd(w, &params);
     check_value("s003_fwd", &value, &primal);
-    let g = s003_bwd(tape, u.clone());
-    assert_eq!(g.p.on, p.on);
-    assert_eq!(g.p.steps, p.steps);
-    check("s003", &d.theta, &flat(&[g.p.k.as_slice(), g.p.s.as_slice()]), |rd| {
-        let p = S003 { on: false, k: rd.matrix(1, 2), s: rd.matrix(1, 2), steps: 3 };
-        u.dot(&s003(&b, &p))
+    let g = s003_bwd(tape, 1.0);
+    assert_eq!(g.p.steps, params.steps);
+    check("s003", &d.theta, &flat(&[&[g.w], g.p.h.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.m.as_slice()]), |rd| {
+        let w = rd.scalar();
+        let params = S003 { h: rd.matrix(1, 3), ws: vec![rd.matrix(2, 3), rd.matrix(1, 2)], m: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), steps: 1 };
+        s003(w, &params)
     });
 }
 
 /// The parameters of `s004`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S004 {
-    b: DMatrix<f64>,
-    ws: Vec<DMatrix<f64>>,
-    z: f64,
+    s: DMatrix<f64>,
+    #[parameters(skip)]
+    steps: usize,
 }
 #[differentiate]
-pub(crate) fn s004(p: &S004) -> f64 {
-    let h1 = elu(sigmoid((f098(2, &((SMatrix::<f64, 3, 3>::from_row_slice(&[-0.60, -0.16, -0.26, -0.48, -0.64, 0.86, 0.59, 0.77, -0.23])).add_scalar(p.z)))) * 0.13), 0.7);
-    let tmp2 = p.ws[1].clone();
-    let g3 = p.ws[1].clone();
-    let acc4 = p.z;
-    (g3.sum()) + (p.b.sum()) + (((acc4.tanh().tan()).abs() + 0.5).powf(tanh((p.z.powi(3)) * 0.30)))
+/// Generated function `s004`.
+fn s004(p: &S004) -> f64 {
+    let sc3 = elu(tanh((g026(&(((DMatrix::<f64>::from_row_slice(1, 2, &[-0.60, -0.16])).scale(p.s.mean())).map(|e1| { let mut t2 = e1.exp(); if t2 < 0.19 { t2 = e1 - e1; } else { t2 += e1; } t2 * 0.5 + (if (t2 / (square(e1) + 0.5)) < 0.20 || t2 > 0.14 { e1 } else { t2 }) })))) * 0.13), 0.7);
+    let u4 = (DMatrix::<f64>::from_row_slice(3, 2, &[0.78, -0.07, 0.30, 0.78, -0.72, 0.13])).scale(sc3);
+    let acc5 = (if (-sc3) > (-0.25) { sc3 } else { sc3 }) / (square(sc3) + 0.5);
+    let out6 = acc5.cos();
+    let g7: f64 = (tanh(&(u4.add_scalar((p.s.nrows() as f64 * 0.3))))).dot(&(softmax(&(u4.abs()))));
+    return acc5 + (u4.sum()) + out6 + ((-sc3) * (p.s.nrows() as f64 * 0.3));
 }
 
 #[test]
 fn s004_gradient() {
     let mut d = Draw::new(534);
-    let p = S004 { b: d.matrix(1, 3), ws: vec![d.matrix(1, 3), d.matrix(3, 2)], z: d.scalar() };
-    let primal = s004(&p);
-    let (value, g) = s004_grad(&p);
+    let params = S004 { s: d.matrix(2, 3), steps: 1 };
+    let primal = s004(&params);
+    let (value, g) = s004_grad(&params);
     check_value("s004_grad", &value, &primal);
-    let (value, tape) = s004_fwd(&p);
+    let (value, tape) = s004_fwd(&params);
     check_value("s004_fwd", &value, &primal);
-    check("s004", &d.theta, &flat(&[g.p.b.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), &[g.p.z]]), |rd| {
-        let p = S004 { b: rd.matrix(1, 3), ws: vec![rd.matrix(1, 3), rd.matrix(3, 2)], z: rd.scalar() };
-        s004(&p)
+    assert_eq!(g.p.steps, params.steps);
+    check("s004", &d.theta, &flat(&[g.p.s.as_slice()]), |rd| {
+        let params = S004 { s: rd.matrix(2, 3), steps: 1 };
+        s004(&params)
     });
 }
 
 /// The parameters of `s005`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S005 {
-    ws: Vec<DMatrix<f64>>,
-    bias: f64,
-    t: f64,
+    s: SMatrix<f64, 1, 3>,
     #[parameters(skip)]
-    steps: usize,
+    on: bool,
+    b1: SMatrix<f64, 1, 3>,
+    ws: Vec<DMatrix<f64>>,
+    c: SMatrix<f64, 1, 3>,
+    q: SMatrix<f64, 3, 1>,
 }
 #[differentiate]
 impl S005 {
-#[differentiate]
-pub(crate) fn s005(&self) -> f64 {
-    let g1 = (&self.ws[0] + &self.ws[0]).sum();
-    let g1 = ((g1 - ((((DMatrix::<f64>::from_element(2, 3, 0.28)).scale(self.t)).sum()).abs())) * 0.12).tanh();
-    let mut acc2 = (if ((self.steps as f64 * 0.25).tanh().tan()) < 0.06 || self.ws[1].sum() > (-0.10) { self.t } else { self.t }).max(self.bias);
-    let acc3 = self.ws[1].abs();
-    acc2 + self.bias + g1 + ((acc2 + g1).tanh().tan())
+#[differentiate(crate = ::autodiff)]
+pub(crate) fn s005(&self) -> DMatrix<f64> {
+    let r1 = ((self.ws[1].transpose()).component_mul(&self.ws[0])).scale(((self.s.nrows() as f64 * 0.3).abs() + 0.5).powf(self.ws[2].mean()));
+    let out4 = ((((DVector::<f64>::from_element(2, 0.34)).scale(self.ws[2].mean())).abs()) - (((DVector::<f64>::from_row_slice(&[-0.36, 0.06])).scale(self.ws[1].mean())).map(|e2| { let mut t3 = (e2.abs() + 0.5).powf(e2); if (if (((tanh(t3 * 0.36)).abs() + 0.5).powi(-2)) < (-0.52) && t3 > (-0.36) { e2 } else { e2 }) < (-0.36) && (1.08 * e2) > (-0.09) { t3 = (t3.abs() + 0.5).ln(); } else { t3 += t3.cos(); } t3 * 0.5 + t3 }))) * (softmax(&(RowDVector::<f64>::from_element(3, 0.42))));
+    ((DMatrix::<f64>::from_row_slice(1, 2, &[0.12, 0.58])) * self.ws[0].mean()) + ((DMatrix::<f64>::from_row_slice(1, 2, &[0.72, -0.82])) * self.c.mean()) + (softmax(&(self.ws[2].clone().into_owned())))
 }
 }
 
 #[test]
 fn s005_gradient() {
     let mut d = Draw::new(535);
-    let p = S005 { ws: vec![d.matrix(1, 2), d.matrix(2, 3), d.matrix(2, 3)], bias: d.scalar(), t: d.scalar(), steps: 3 };
-    let primal = p.s005();
-    let (value, g) = p.s005_grad();
-    check_value("s005_grad", &value, &primal);
-    let (value, tape) = p.s005_fwd();
+    let params = S005 { s: SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice()), on: true, b1: SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice()), ws: vec![d.matrix(3, 2), d.matrix(2, 3), d.matrix(1, 2)], c: SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice()), q: SMatrix::<f64, 3, 1>::from_column_slice(d.matrix(3, 1).as_slice()) };
+    let u = d.seed_matrix(1, 2);
+    let primal = params.s005();
+    let (value, g) = params.s005_vjp(u.clone());
+    check_value("s005_vjp", &value, &primal);
+    let (value, tape) = params.s005_fwd();
     check_value("s005_fwd", &value, &primal);
-    assert_eq!(g.self_.steps, p.steps);
-    check("s005", &d.theta, &flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), &[g.self_.bias], &[g.self_.t]]), |rd| {
-        let p = S005 { ws: vec![rd.matrix(1, 2), rd.matrix(2, 3), rd.matrix(2, 3)], bias: rd.scalar(), t: rd.scalar(), steps: 3 };
-        p.s005()
+    assert_eq!(g.self_.on, params.on);
+    check("s005", &d.theta, &flat(&[g.self_.s.as_slice(), g.self_.b1.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.self_.c.as_slice(), g.self_.q.as_slice()]), |rd| {
+        let params = S005 { s: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), on: true, b1: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), ws: vec![rd.matrix(3, 2), rd.matrix(2, 3), rd.matrix(1, 2)], c: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), q: SMatrix::<f64, 3, 1>::from_column_slice(rd.matrix(3, 1).as_slice()) };
+        u.dot(&params.s005())
     });
 }
 
 /// The parameters of `s006`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S006 {
-    bias: SMatrix<f64, 3, 2>,
+    w: SMatrix<f64, 2, 2>,
+    c: f64,
+    q: SMatrix<f64, 1, 3>,
     #[parameters(skip)]
     on: bool,
+    a: SMatrix<f64, 2, 2>,
     #[parameters(skip)]
     steps: usize,
 }
 #[differentiate(wrt(p))]
-fn s006(p: &S006, k: f64) -> f64 {
-    let sel1 = if p.steps > 3 || ((k.abs() + 0.5).powf(p.bias.mean())) > (-0.50) {
-        (((p.bias.nrows() as f64 * 0.3).abs() + 0.5).sqrt()).tanh().tan()
-    } else if !((((p.bias.mean()).abs() + 0.5).ln()) < 0.43) {
-        relu(k.powi(2))
-    } else {
-        (k.max(p.bias.mean())).tanh().tan()
-    };
-    let tmp2 = ((((sel1 / ((p.bias.nrows() as f64 * 0.3).abs() + 0.5)) * 0.23).sin()).abs() + 0.5).powf(p.bias.mean());
-    let acc3 = p.bias;
-    let mut acc4 = 0.98 - (sel1.max(tmp2));
-    return tmp2 + (tanh(tmp2 * (if p.on { 0.5_f64 } else { 1.5 })));
+fn s006(p: &S006, y: &SMatrix<f64, 2, 2>) -> f64 {
+    let mut acc3 = (p.w.component_mul(&p.a)).map(|e1| { let mut t2 = p.c; if (leaky_relu(p.c, 0.1)) < (-0.02) && (t2.abs()) < (-0.59) { t2 = e1.max(p.c); } else { t2 += t2 * p.c; } t2 * 0.5 + p.c });
+    let mut acc4 = p.q;
+    let out5 = p.c;
+    let mut acc6 = (out5.min(p.c)) * (if p.on { 0.5_f64 } else { 1.5 });
+    return (p.a.sum()) + (((out5.tanh()).abs() + 0.5).ln());
 }
 
 #[test]
 fn s006_gradient() {
     let mut d = Draw::new(536);
-    let p = S006 { bias: SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice()), on: false, steps: 4 };
-    let k = 0.70;
-    let primal = s006(&p, k);
-    let (value, g) = s006_grad(&p, k);
+    let params = S006 { w: SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice()), c: d.scalar(), q: SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice()), on: true, a: SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice()), steps: 3 };
+    let y = SMatrix::<f64, 2, 2>::from_column_slice(DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let primal = s006(&params, &y);
+    let (value, g) = s006_grad(&params, &y);
     check_value("s006_grad", &value, &primal);
-    let (value, tape) = s006_fwd(&p, k);
+    let (value, tape) = s006_fwd(&params, &y);
     check_value("s006_fwd", &value, &primal);
-    assert_eq!(g.p.on, p.on);
-    assert_eq!(g.p.steps, p.steps);
-    check("s006", &d.theta, &flat(&[g.p.bias.as_slice()]), |rd| {
-        let p = S006 { bias: SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice()), on: false, steps: 4 };
-        s006(&p, k)
+    assert_eq!(g.p.on, params.on);
+    assert_eq!(g.p.steps, params.steps);
+    check("s006", &d.theta, &flat(&[g.p.w.as_slice(), &[g.p.c], g.p.q.as_slice(), g.p.a.as_slice()]), |rd| {
+        let params = S006 { w: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), c: rd.scalar(), q: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), on: true, a: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), steps: 3 };
+        s006(&params, &y)
     });
 }
 
 /// The parameters of `s007`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S007 {
-    k: SMatrix<f64, 1, 3>,
+    w: SMatrix<f64, 3, 3>,
     ws: Vec<DMatrix<f64>>,
-    b: SMatrix<f64, 2, 3>,
-    s: f64,
-    w2: SMatrix<f64, 2, 3>,
-    #[parameters(skip)]
-    on: bool,
     #[parameters(skip)]
     steps: usize,
 }
-#[differentiate(wrt(p))]
-pub fn s007(v: &SMatrix<f64, 2, 3>, p: &S007) -> SMatrix<f64, 2, 3> {
-    let u1 = p.s.tanh();
-    let u1 = u1 + ((p.s.abs()) + (1.38 - u1));
-    ((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.87, -0.58, 0.19, 0.33, -0.20, -0.63])) * p.k.mean()) + ((SMatrix::<f64, 2, 3>::from_element(0.20)) * p.ws[0].mean()) + ((SMatrix::<f64, 2, 3>::from_row_slice(&[0.59, 0.87, -0.53, -0.13, 0.25, -0.70])) * p.ws[0].mean()) + ((((l154(&(p.b.map(|e2| u1.abs())))) * 0.13).map(|e3| e3.sin())).add_scalar(u1))
+#[differentiate]
+pub fn s007(p: &S007) -> f64 {
+    let h1 = p.w;
+    let tmp2 = sigmoid(((((p.ws[0].transpose()).scale(p.ws[0].mean())).transpose()).norm_squared()) * 0.10);
+    let mut hm6 = tanh(&(p.w.transpose()));
+    let mut s7 = sigmoid(((tmp2.cos()) + ((tmp2.abs() + 0.5).powf(tmp2))) * 0.27);
+    let cs3: [f64; 3] = [0.72, 0.28, (-0.19)];
+    for (i5, x4) in cs3.iter().enumerate() {
+        let mut s10 = 1.44 * (-tmp2);
+        let cs8: [f64; 4] = [0.34, (-0.49), 0.82, 0.70];
+        for x9 in &cs8 {
+            hm6 = sigmoid(((p.w.map(|e11| (s7 * s7) / ((e11.exp()).abs() + 0.5))) * (*x9)) * 0.56);
+            if ((s7.abs() + 0.5).powf((*x9))) < (-0.57) { continue; }
+            s10 = s10.min((((i5 as f64 * 0.2) - s7).min(s10.tanh().tan())) * 0.89);
+            let sc12 = (((s7 + (*x4)).abs() + 0.5).powi(-2)) * 1.08;
+        }
+        s7 = ((p.ws[0].component_div(&((DMatrix::<f64>::from_element(1, 2, 0.43)) * s10).map(|e13| e13 * e13 + 0.5))).sum()) * 0.16;
+        hm6 += ((&hm6 - &h1).map(|e14| tmp2.max((e14.abs() + 0.5).recip()))) * 0.15;
+        if tmp2 < 0.56 { continue; }
+    }
+    (h1.sum()) + (p.ws[1].sum()) + (((sigmoid((p.ws[1].sum()) * 0.08)).abs() + 0.5).sqrt())
 }
 
 #[test]
 fn s007_gradient() {
     let mut d = Draw::new(537);
-    let v = SMatrix::<f64, 2, 3>::from_column_slice(DMatrix::from_fn(2, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
-    let p = S007 { k: SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice()), ws: vec![d.matrix(3, 2), d.matrix(3, 2)], b: SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice()), s: d.scalar(), w2: SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice()), on: false, steps: 1 };
-    let u = SMatrix::<f64, 2, 3>::from_column_slice(d.seed_matrix(2, 3).as_slice());
-    let primal = s007(&v, &p);
-    let (value, g) = s007_vjp(&v, &p, u.clone());
-    check_value("s007_vjp", &value, &primal);
-    let (value, tape) = s007_fwd(&v, &p);
+    let params = S007 { w: SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice()), ws: vec![d.matrix(1, 2), d.matrix(3, 3)], steps: 1 };
+    let primal = s007(&params);
+    let (value, g) = s007_grad(&params);
+    check_value("s007_grad", &value, &primal);
+    let (value, tape) = s007_fwd(&params);
     check_value("s007_fwd", &value, &primal);
-    let g = s007_bwd(tape, u.clone());
-    assert_eq!(g.p.on, p.on);
-    assert_eq!(g.p.steps, p.steps);
-    check("s007", &d.theta, &flat(&[g.p.k.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.b.as_slice(), &[g.p.s], g.p.w2.as_slice()]), |rd| {
-        let p = S007 { k: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), ws: vec![rd.matrix(3, 2), rd.matrix(3, 2)], b: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), s: rd.scalar(), w2: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), on: false, steps: 1 };
-        u.dot(&s007(&v, &p))
+    let g = s007_bwd(tape, 1.0);
+    assert_eq!(g.p.steps, params.steps);
+    check("s007", &d.theta, &flat(&[g.p.w.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice()]), |rd| {
+        let params = S007 { w: SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice()), ws: vec![rd.matrix(1, 2), rd.matrix(3, 3)], steps: 1 };
+        s007(&params)
     });
 }
 
 /// The parameters of `s008`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S008 {
-    a: RowDVector<f64>,
-    t: DMatrix<f64>,
-    p: RowDVector<f64>,
     ws: Vec<DMatrix<f64>>,
-    bias: RowDVector<f64>,
+    #[parameters(skip)]
+    on: bool,
+    x: SMatrix<f64, 2, 2>,
+    m: RowDVector<f64>,
+    a: f64,
+    z: SMatrix<f64, 2, 2>,
     #[parameters(skip)]
     steps: usize,
 }
 #[differentiate]
 impl S008 {
-#[differentiate(wrt(self))]
-/// Generated function `s008`.
-pub fn s008(&self) -> f64 {
-    let blk1 = {
-        let t2 = (DVector::<f64>::from_row_slice(&[0.53, -0.10, -0.25])) * (self.ws[0].mean());
-        (self.ws[1].norm()) / (square(1.64 / ((t2.mean()).abs() + 0.5)) + 0.5)
-    };
-    let blk3 = {
-        let t4 = ((tanh(blk1 * 0.24)).exp()) * (tanh((p017(((DMatrix::<f64>::from_row_slice(2, 3, &[-0.78, -0.51, -0.62, -0.26, -0.42, 0.10])).scale(blk1)).transpose(), true)) * 0.13));
-        (blk1.tanh().tan()).tanh().tan()
-    };
-    (self.bias.sum()) + blk1
+#[differentiate]
+fn s008(&self) -> SMatrix<f64, 2, 2> {
+    let out1: f64 = 1.29 + self.a;
+    let r2 = (RowDVector::<f64>::from_row_slice(&[-0.89, 0.11])).add_scalar(out1);
+    let out5 = (((RowDVector::<f64>::from_row_slice(&[0.48, 0.45])).scale(out1)).map(|e3| { let mut t4 = (e3.abs() + 0.5).sqrt(); if (t4 * t4) < 0.27 { t4 = (out1.abs() + 0.5).recip(); } else { t4 += -e3; } t4 * 0.5 + t4.exp() })).abs();
+    return ((SMatrix::<f64, 2, 2>::from_row_slice(&[0.60, 0.47, 0.30, 0.68])) * self.ws[0].mean()) + &self.x + &self.z;
 }
 }
 
 #[test]
 fn s008_gradient() {
     let mut d = Draw::new(538);
-    let p = S008 { a: d.row(3), t: d.matrix(1, 2), p: d.row(3), ws: vec![d.matrix(1, 2), d.matrix(1, 2)], bias: d.row(3), steps: 3 };
-    let primal = p.s008();
-    let (value, g) = p.s008_grad();
-    check_value("s008_grad", &value, &primal);
-    let (value, tape) = p.s008_fwd();
+    let params = S008 { ws: vec![d.matrix(1, 2), d.matrix(2, 2)], on: false, x: SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice()), m: d.row(2), a: d.scalar(), z: SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice()), steps: 1 };
+    let u = SMatrix::<f64, 2, 2>::from_column_slice(d.seed_matrix(2, 2).as_slice());
+    let primal = params.s008();
+    let (value, g) = params.s008_vjp(u.clone());
+    check_value("s008_vjp", &value, &primal);
+    let (value, tape) = params.s008_fwd();
     check_value("s008_fwd", &value, &primal);
-    assert_eq!(g.self_.steps, p.steps);
-    check("s008", &d.theta, &flat(&[g.self_.a.as_slice(), g.self_.t.as_slice(), g.self_.p.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.bias.as_slice()]), |rd| {
-        let p = S008 { a: rd.row(3), t: rd.matrix(1, 2), p: rd.row(3), ws: vec![rd.matrix(1, 2), rd.matrix(1, 2)], bias: rd.row(3), steps: 3 };
-        p.s008()
+    assert_eq!(g.self_.on, params.on);
+    assert_eq!(g.self_.steps, params.steps);
+    check("s008", &d.theta, &flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.x.as_slice(), g.self_.m.as_slice(), &[g.self_.a], g.self_.z.as_slice()]), |rd| {
+        let params = S008 { ws: vec![rd.matrix(1, 2), rd.matrix(2, 2)], on: false, x: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), m: rd.row(2), a: rd.scalar(), z: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), steps: 1 };
+        u.dot(&params.s008())
     });
 }
 
 /// The parameters of `s009`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S009 {
-    v: SMatrix<f64, 1, 2>,
-    bias: f64,
-    ws: Vec<DMatrix<f64>>,
-    #[parameters(skip)]
-    steps: usize,
-}
-#[differentiate]
-fn s009(p: &S009) -> f64 {
-    let mut s2 = ((relu((p.bias.abs() + 0.5).powf(p.bias))) * 0.36).tanh();
-    let mut it1 = 0;
-    while it1 < 1 {
-        it1 += 1;
-        let mut acc3 = p.ws[1].clone();
-        s2 += ((s2.tanh()) * 1.16) * 0.25;
-        let mut hm7 = tanh(p.v.map(|e5| { let mut t6 = square(s2); if !((p.bias.min(p.bias)) > (-0.50)) { t6 = p.bias * p.bias; } else { t6 += sigmoid(e5); } t6 * 0.5 + t6 }));
-        let mut hm8 = p.v.transpose();
-        let mut it4 = 0;
-        loop {
-            if it1 % 2 == 1 { break; }
-            hm7 = &hm7 * 0.5 + (p.v.map(|e9| relu(s2))) * 0.38;
-            hm8 -= (sigmoid((&hm8 * (&p.v * &hm8)) * 0.08)) * 0.30;
-            it4 += 1;
-            if it4 >= 2 { break; }
-        }
-    }
-    if (p.bias.tanh().tan()) < 0.42 || ((p.bias.abs() + 0.5).recip()) > (-0.01) {
-        let sc10 = square(p.bias.tanh());
-        s2 = ((p.v.dot(&(&p.v - &p.v))) * 0.12).sin();
-    }
-    s2 += elu(p.bias, 0.7);
-    let mut s12 = sigmoid(s2 * 0.36);
-    let mut s13 = 0.0_f64;
-    if ((p.bias.abs() + 0.5).sqrt()) > 0.50 {
-        for i11 in (0..=p.steps).step_by(1) {
-            s12 = 0.5 * s12 + (s12 * (i11 as f64 * 0.2)) * 0.62;
-            s13 += s12 * 0.30;
-            s2 = (((s12.max(s2)) * 1.55) * 0.24).tanh();
-        }
-    }
-    let tmp14 = s12;
-    return p.bias + (-(s12.powi(3)));
-}
-
-#[test]
-fn s009_gradient() {
-    let mut d = Draw::new(539);
-    let p = S009 { v: SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice()), bias: d.scalar(), ws: vec![d.matrix(1, 3), d.matrix(2, 3)], steps: 4 };
-    let primal = s009(&p);
-    let (value, g) = s009_grad(&p);
-    check_value("s009_grad", &value, &primal);
-    let (value, tape) = s009_fwd(&p);
-    check_value("s009_fwd", &value, &primal);
-    assert_eq!(g.p.steps, p.steps);
-    check("s009", &d.theta, &flat(&[g.p.v.as_slice(), &[g.p.bias], g.p.ws[0].as_slice(), g.p.ws[1].as_slice()]), |rd| {
-        let p = S009 { v: SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice()), bias: rd.scalar(), ws: vec![rd.matrix(1, 3), rd.matrix(2, 3)], steps: 4 };
-        s009(&p)
-    });
-}
-
-/// The parameters of `s010`.
-#[derive(Parameters, Clone, Debug, PartialEq)]
-pub struct S010 {
     v: SMatrix<f64, 2, 3>,
     s: SMatrix<f64, 2, 3>,
     z: f64,
@@ -21988,8 +21924,8 @@ pub struct S010 {
     #[parameters(skip)]
     steps: usize,
 }
-#[differentiate(wrt(p))]
-fn s010(p: &S010, b2: &DMatrix<f64>) -> f64 {
+#[differentiate(wrt(p), crate = ::autodiff)]
+pub fn s009(p: &S009, b2: &DMatrix<f64>) -> f64 {
     let act1 = p.w;
     let tmp2 = (if (act1.powi(2)) > 0.30 { act1 } else { p.z });
     let mut hm6 = (((p.v.map(|e4| tmp2 * (p.steps as f64 * 0.25))) - &p.v) * 0.34).map(|e5| e5.sin());
@@ -21999,568 +21935,644 @@ fn s010(p: &S010, b2: &DMatrix<f64>) -> f64 {
         if it3 > 0 { break; }
         if (p.w.powi(3)) < (-0.34) || it3 == 2 { break; }
         let act7 = (-(add_bias(&((DMatrix::<f64>::from_row_slice(1, 1, &[-0.83])).scale(tmp2)), &((DVector::<f64>::from_row_slice(&[-0.19])).add_scalar(act1))))) * (p.ws[0].clone());
-        let act7 = &act7 - ((((((f185(relu(act1), &(&p.ws[2] - &p.ws[2]), 1.28, &p.ws[1], &p.ws[0])) * 0.13).map(|e8| e8.sin())) * (((DMatrix::<f64>::from_row_slice(3, 3, &[0.85, -0.20, -0.47, -0.54, -0.53, 0.12, 0.26, 0.88, 0.57])) * tmp2) * ((DMatrix::<f64>::from_element(3, 3, 0.84)).component_mul(&((DMatrix::<f64>::from_element(3, 3, 0.69)).scale(tmp2)))))) * 0.10).map(|e9| e9.sin()));
-        hm6 = sigmoid((p.v.component_mul(&(p.v.clone_owned()))) * 0.45);
+        let g9: DMatrix<f64> = (((tanh((g019(&(add_bias(p.ws[0].clone(), &((DVector::<f64>::from_row_slice(&[-0.66])) * act1))))) * 0.13)) * (((DMatrix::<f64>::from_row_slice(3, 3, &[0.13, -0.10, 0.83, -0.02, 0.24, 0.69, 0.16, -0.78, 0.86])).scale(act1)) + (((DMatrix::<f64>::from_row_slice(3, 3, &[-0.47, -0.54, -0.53, 0.12, 0.26, 0.88, 0.57, -0.78, 0.11])).add_scalar(act1)) + (DMatrix::<f64>::from_element(3, 3, 0.84))))) * 0.08).map(|e8| e8.sin());
+        hm6 = &hm6 * 0.5 + &p.v * 0.33;
     }
-    let acc10 = maxout(p.w, p.z);
-    p.z + (p.ws[0].sum()) + tmp2 + act1
+    let mut hm12 = p.ws[2].clone();
+    let cs10: [f64; 2] = [(-0.17), (-0.88)];
+    for x11 in cs10.iter() {
+        let mut acc13 = p.z.powi(3);
+        hm12 = tanh((((p.ws[2].component_mul(&hm12)) / (square(p.z / ((*x11).abs() + 0.5)) + 1.0)) * (*x11)) * 0.50);
+        if (*x11) > 0.10 { continue; }
+        let z14 = ((p.z.exp()) * act1).abs();
+        hm6 = tanh((((p.s.scale(p.w)) / (square(z14) + 1.0)) * (*x11)) * 0.50);
+    }
+    (hm12.sum()) + (0.22 - (p.z.tanh()))
+}
+
+#[test]
+fn s009_gradient() {
+    let mut d = Draw::new(539);
+    let params = S009 { v: SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice()), s: SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice()), z: d.scalar(), ws: vec![d.matrix(1, 3), d.matrix(2, 3), d.matrix(3, 2)], w: d.scalar(), steps: 1 };
+    let b2 = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let primal = s009(&params, &b2);
+    let (value, g) = s009_grad(&params, &b2);
+    check_value("s009_grad", &value, &primal);
+    let (value, tape) = s009_fwd(&params, &b2);
+    check_value("s009_fwd", &value, &primal);
+    assert_eq!(g.p.steps, params.steps);
+    check("s009", &d.theta, &flat(&[g.p.v.as_slice(), g.p.s.as_slice(), &[g.p.z], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), &[g.p.w]]), |rd| {
+        let params = S009 { v: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), s: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), z: rd.scalar(), ws: vec![rd.matrix(1, 3), rd.matrix(2, 3), rd.matrix(3, 2)], w: rd.scalar(), steps: 1 };
+        s009(&params, &b2)
+    });
+}
+
+/// The parameters of `s010`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct S010 {
+    q: DMatrix<f64>,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate(wrt(p))]
+/// Generated function `s010`.
+fn s010(p: &S010) -> f64 {
+    let acc1 = elu(&(&p.q + &p.q), 0.8);
+    let mut acc2 = acc1.clone();
+    let out3: DMatrix<f64> = acc2.clone();
+    (acc1.sum()) + (((acc2.mean()) * (p.q.nrows() as f64 * 0.3)) / (square(0.85 + (acc1.mean())) + 0.5))
 }
 
 #[test]
 fn s010_gradient() {
     let mut d = Draw::new(540);
-    let p = S010 { v: SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice()), s: SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice()), z: d.scalar(), ws: vec![d.matrix(1, 3), d.matrix(2, 3), d.matrix(3, 2)], w: d.scalar(), steps: 1 };
-    let b2 = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let primal = s010(&p, &b2);
-    let (value, g) = s010_grad(&p, &b2);
+    let params = S010 { q: d.matrix(2, 3), steps: 2 };
+    let primal = s010(&params);
+    let (value, g) = s010_grad(&params);
     check_value("s010_grad", &value, &primal);
-    let (value, tape) = s010_fwd(&p, &b2);
+    let (value, tape) = s010_fwd(&params);
     check_value("s010_fwd", &value, &primal);
-    assert_eq!(g.p.steps, p.steps);
-    check("s010", &d.theta, &flat(&[g.p.v.as_slice(), g.p.s.as_slice(), &[g.p.z], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), &[g.p.w]]), |rd| {
-        let p = S010 { v: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), s: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), z: rd.scalar(), ws: vec![rd.matrix(1, 3), rd.matrix(2, 3), rd.matrix(3, 2)], w: rd.scalar(), steps: 1 };
-        s010(&p, &b2)
+    assert_eq!(g.p.steps, params.steps);
+    check("s010", &d.theta, &flat(&[g.p.q.as_slice()]), |rd| {
+        let params = S010 { q: rd.matrix(2, 3), steps: 2 };
+        s010(&params)
     });
 }
 
 /// The parameters of `s011`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S011 {
-    #[parameters(skip)]
-    on: bool,
-    c: f64,
     ws: Vec<DMatrix<f64>>,
+    w1: DVector<f64>,
     #[parameters(skip)]
     steps: usize,
+    #[parameters(skip)]
+    on: bool,
 }
 #[differentiate]
 impl S011 {
 #[differentiate]
-/// Generated function `s011`.
-pub fn s011(&self, labels: &[usize], t: &RowDVector<f64>) -> f64 {
-    let g1 = (self.c * self.c).abs();
-    let sc2 = self.ws[2].transpose();
-    let acc3: f64 = self.c;
-    let acc4 = tanh(self.c);
-    let sel5 = if !(sc2.sum() > (-0.44)) {
-        let u6: f64 = g1;
-        ((DMatrix::<f64>::from_element(3, 1, 0.59)).add_scalar(u6)) * ((DVector::<f64>::from_row_slice(&[0.63])) * u6)
-    } else {
-        t.transpose()
+pub(crate) fn s011(&self) -> DMatrix<f64> {
+    let mut acc1 = self.ws[1].clone();
+    let blk2 = {
+        let t5 = ((self.w1.transpose()).map(|e3| e3)).map(|e4| (e4 / (e4.abs() + 0.5)) * (if self.on { 0.5_f64 } else { 1.5 }));
+        (-(self.w1.mean())).min(self.w1.mean())
     };
-    return tanh(((self.ws[1].sum()) + (sel5.sum()) + (sel5.sum()) + (((f160(g1, self.ws[0].clone(), self.steps, &(add_bias(&self.ws[2], (DVector::<f64>::from_row_slice(&[0.61, -0.60])).scale(acc3))))) * 0.13).tanh())) * 0.02);
+    let mut acc6 = self.ws[0].clone();
+    acc6 *= tanh(blk2);
+    if self.on {
+        acc6 = &acc6 + ((acc6.component_mul(&self.ws[0])).transpose());
+    } else {
+        acc6 *= ((g008(&(&self.w1 - &self.w1), &(self.w1.map(|e7| { let mut t8 = elu(blk2, 0.7); if self.on || (-e7) > (-0.26) { t8 = e7; } else { t8 += -t8; } t8 * 0.5 + (blk2.abs() + 0.5).recip() })), blk2, &(RowDVector::<f64>::from_row_slice(&[-0.00, 0.90])))) * 0.13).sin();
+    }
+    &self.ws[1] + &self.ws[1] + (acc1.map(|e9| { let mut t10 = blk2; if self.on || blk2 < 0.07 { t10 = blk2; } else { t10 += t10 * t10; } t10 * 0.5 + (t10.abs() + 0.5).powf(blk2) }))
 }
 }
 
 #[test]
 fn s011_gradient() {
     let mut d = Draw::new(541);
-    let p = S011 { on: true, c: d.scalar(), ws: vec![d.matrix(1, 3), d.matrix(2, 2), d.matrix(2, 3)], steps: 3 };
-    let labels: [usize; 2] = [1, 0];
-    let t = d.row(3);
-    let primal = p.s011(&labels, &t);
-    let (value, g) = p.s011_grad(&labels, &t);
-    check_value("s011_grad", &value, &primal);
-    let (value, tape) = p.s011_fwd(&labels, &t);
+    let params = S011 { ws: vec![d.matrix(2, 2), d.matrix(1, 3)], w1: DVector::from_column_slice(d.matrix(2, 1).as_slice()), steps: 4, on: false };
+    let u = d.seed_matrix(1, 3);
+    let primal = params.s011();
+    let (value, g) = params.s011_vjp(u.clone());
+    check_value("s011_vjp", &value, &primal);
+    let (value, tape) = params.s011_fwd();
     check_value("s011_fwd", &value, &primal);
-    let g = S011::s011_bwd(tape, 1.0);
-    assert_eq!(g.self_.on, p.on);
-    assert_eq!(g.self_.steps, p.steps);
-    check("s011", &d.theta, &flat(&[&[g.self_.c], g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.t.as_slice()]), |rd| {
-        let p = S011 { on: true, c: rd.scalar(), ws: vec![rd.matrix(1, 3), rd.matrix(2, 2), rd.matrix(2, 3)], steps: 3 };
-        let t = rd.row(3);
-        p.s011(&labels, &t)
+    let g = S011::s011_bwd(tape, u.clone());
+    assert_eq!(g.self_.steps, params.steps);
+    assert_eq!(g.self_.on, params.on);
+    check("s011", &d.theta, &flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.w1.as_slice()]), |rd| {
+        let params = S011 { ws: vec![rd.matrix(2, 2), rd.matrix(1, 3)], w1: DVector::from_column_slice(rd.matrix(2, 1).as_slice()), steps: 4, on: false };
+        u.dot(&params.s011())
     });
 }
 
 /// The parameters of `s012`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S012 {
+    bias: f64,
+    z: DMatrix<f64>,
     ws: Vec<DMatrix<f64>>,
-    p: f64,
-    a: f64,
+    x: DMatrix<f64>,
     #[parameters(skip)]
     steps: usize,
 }
-#[differentiate]
-pub fn s012(p: &S012, v: f64) -> f64 {
-    let mut acc1 = square(square(p.a));
-    let u6 = (p.ws[1].map(|e2| { let mut t3 = (p.a.abs() + 0.5).sqrt(); if acc1 < (-0.24) || (acc1.abs()) > (-0.53) { t3 = 1.06 / (square(v) + 0.5); } else { t3 += p.a.cos(); } t3 * 0.5 + p.p })).map(|e4| { let mut t5 = p.p; if (v + t5) > 0.14 { t5 = t5.max(t5); } else { t5 += t5; } t5 * 0.5 + ((e4 * 0.37).sin()).powi(3) });
-    if p.ws[1].sum() > (-0.43) {
-        acc1 = (v * acc1).max(p.a / (square(v) + 0.5));
-    }
-    let sc7 = p.ws[1].clone();
-    let mut acc8 = p.p;
-    return acc8 + p.p + (((f097(((DMatrix::<f64>::from_row_slice(1, 2, &[-0.53, 0.18])).add_scalar(acc8)).component_mul(&((DMatrix::<f64>::from_element(1, 2, 0.46)).scale(v))), acc8 - 0.28)) * 0.13).sin());
+#[differentiate(wrt(p, w2))]
+pub(crate) fn s012(q: f64, p: &S012, w2: &DMatrix<f64>) -> DMatrix<f64> {
+    let g1 = p.ws[1].clone();
+    let q = q + (maxout(p.x.mean(), p.bias));
+    let h2 = ((p.x.clone().into_owned()) * 0.34).exp();
+    let blk3 = {
+        let t4 = 1.69 * (p.bias * 0.89);
+        ((if (p.z.nrows() as f64 * 0.3) > (-0.31) || p.x.sum() > (-0.40) { t4 } else { (p.steps as f64 * 0.25) }).abs() + 0.5).powf(square((p.z.nrows() as f64 * 0.3)))
+    };
+    let h5: f64 = ((p.z.nrows() as f64 * 0.3).abs() + 0.5).sqrt();
+    return ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.27, -0.41, -0.21])) * p.x.mean()) + w2 + (p.ws[2].add_scalar(((blk3 * blk3) * 0.05).sin()));
 }
 
 #[test]
 fn s012_gradient() {
     let mut d = Draw::new(542);
-    let p = S012 { ws: vec![d.matrix(3, 2), d.matrix(2, 2)], p: d.scalar(), a: d.scalar(), steps: 4 };
-    let v = d.scalar();
-    let primal = s012(&p, v);
-    let (value, g) = s012_grad(&p, v);
-    check_value("s012_grad", &value, &primal);
-    let (value, tape) = s012_fwd(&p, v);
+    let q = 0.60;
+    let params = S012 { bias: d.scalar(), z: d.matrix(1, 3), ws: vec![d.matrix(1, 3), d.matrix(1, 3), d.matrix(1, 3)], x: d.matrix(2, 2), steps: 1 };
+    let w2 = d.matrix(1, 3);
+    let u = d.seed_matrix(1, 3);
+    let primal = s012(q, &params, &w2);
+    let (value, g) = s012_vjp(q, &params, &w2, u.clone());
+    check_value("s012_vjp", &value, &primal);
+    let (value, tape) = s012_fwd(q, &params, &w2);
     check_value("s012_fwd", &value, &primal);
-    assert_eq!(g.p.steps, p.steps);
-    check("s012", &d.theta, &flat(&[g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), &[g.p.p], &[g.p.a], &[g.v]]), |rd| {
-        let p = S012 { ws: vec![rd.matrix(3, 2), rd.matrix(2, 2)], p: rd.scalar(), a: rd.scalar(), steps: 4 };
-        let v = rd.scalar();
-        s012(&p, v)
+    assert_eq!(g.p.steps, params.steps);
+    check("s012", &d.theta, &flat(&[&[g.p.bias], g.p.z.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), g.p.x.as_slice(), g.w2.as_slice()]), |rd| {
+        let params = S012 { bias: rd.scalar(), z: rd.matrix(1, 3), ws: vec![rd.matrix(1, 3), rd.matrix(1, 3), rd.matrix(1, 3)], x: rd.matrix(2, 2), steps: 1 };
+        let w2 = rd.matrix(1, 3);
+        u.dot(&s012(q, &params, &w2))
     });
 }
 
 /// The parameters of `s013`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S013 {
-    b: f64,
-    ws: Vec<DMatrix<f64>>,
-    m: DMatrix<f64>,
+    h: DMatrix<f64>,
+    #[parameters(skip)]
+    steps: usize,
 }
-#[differentiate]
-/// Generated function `s013`.
-pub(crate) fn s013(p: &S013) -> f64 {
-    let mut acc1 = p.b.tanh().tan();
-    let z2 = p.ws[0].clone().into_owned();
-    let blk3 = {
-        let t4 = (p.b.sin()).powi(3);
-        (t4.abs()) * (p.m.add_scalar((p.ws[0].nrows() as f64 * 0.3)))
-    };
-    let mut acc5 = ((p.ws[0].nrows() as f64 * 0.3) * &z2).mean();
-    let act6 = ((leaky_relu(acc1, 0.1)).min(p.b.powi(3))) * 1.69;
-    act6 + (blk3.sum()) + acc1 + ((z2.abs()).sum())
+#[differentiate(wrt(p))]
+fn s013(p: &S013) -> DMatrix<f64> {
+    let r2 = p.h.component_div(&((DMatrix::<f64>::from_row_slice(1, 3, &[0.28, 0.42, 0.24])).add_scalar(p.h.mean())).map(|e1| e1 * e1 + 0.5));
+    let r3 = r2.transpose();
+    let tmp4: f64 = -(p.h.mean());
+    return &p.h + ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.18, -0.18, 0.12])) * tmp4) + (-&p.h);
 }
 
 #[test]
 fn s013_gradient() {
     let mut d = Draw::new(543);
-    let p = S013 { b: d.scalar(), ws: vec![d.matrix(2, 2), d.matrix(2, 2)], m: d.matrix(2, 2) };
-    let primal = s013(&p);
-    let (value, g) = s013_grad(&p);
-    check_value("s013_grad", &value, &primal);
-    let (value, tape) = s013_fwd(&p);
+    let params = S013 { h: d.matrix(1, 3), steps: 1 };
+    let u = d.seed_matrix(1, 3);
+    let primal = s013(&params);
+    let (value, g) = s013_vjp(&params, u.clone());
+    check_value("s013_vjp", &value, &primal);
+    let (value, tape) = s013_fwd(&params);
     check_value("s013_fwd", &value, &primal);
-    check("s013", &d.theta, &flat(&[&[g.p.b], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.m.as_slice()]), |rd| {
-        let p = S013 { b: rd.scalar(), ws: vec![rd.matrix(2, 2), rd.matrix(2, 2)], m: rd.matrix(2, 2) };
-        s013(&p)
+    assert_eq!(g.p.steps, params.steps);
+    check("s013", &d.theta, &flat(&[g.p.h.as_slice()]), |rd| {
+        let params = S013 { h: rd.matrix(1, 3), steps: 1 };
+        u.dot(&s013(&params))
     });
 }
 
 /// The parameters of `s014`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S014 {
-    w: f64,
-    #[parameters(skip)]
-    on: bool,
     ws: Vec<DMatrix<f64>>,
+    w: f64,
+    t: RowDVector<f64>,
     #[parameters(skip)]
     steps: usize,
 }
 #[differentiate]
 impl S014 {
-#[differentiate(wrt(self), crate = ::autodiff)]
-pub fn s014(&self, labels: &[usize], w1: &DMatrix<f64>) -> DMatrix<f64> {
-    let sc1 = sigmoid(((self.w * self.w) * (self.w.exp())) * 0.10);
-    let r2 = ((self.w.abs() + 0.5).sqrt()).tanh().tan();
-    let mut acc3 = ((self.ws[2].transpose()) - (self.ws[2].transpose())) - (((DMatrix::<f64>::from_element(3, 2, 0.83)).add_scalar(self.w)).abs());
-    return ((DMatrix::<f64>::from_row_slice(2, 2, &[0.28, 0.42, 0.24, 0.75])) * sc1) + ((leaky_relu(&self.ws[0], 0.05)).component_mul(&(&self.ws[0] - &self.ws[0])));
+#[differentiate(wrt(self))]
+/// Generated function `s014`.
+pub fn s014(&self) -> f64 {
+    let sel1 = if (relu(self.w)) > 0.39 {
+        let act2 = self.t.transpose();
+        self.w
+    } else {
+        let out3 = (if self.ws[0].sum() > 0.48 { leaky_relu(1.59 * self.w, 0.1) } else { -(-self.w) });
+        ((out3.max(self.w)).abs() + 0.5).sqrt()
+    };
+    let mut acc4 = ((self.w.abs()).abs() + 0.5).powi(-2);
+    let mut acc5 = maxout((if self.ws[0].sum() > (-0.24) || self.w < (-0.14) { sel1 } else { sel1 }), ((RowDVector::<f64>::from_row_slice(&[0.15, -0.18, 0.57])).scale(sel1)).norm());
+    sel1 + acc4 + acc5
 }
 }
 
 #[test]
 fn s014_gradient() {
     let mut d = Draw::new(544);
-    let p = S014 { w: d.scalar(), on: false, ws: vec![d.matrix(2, 2), d.matrix(3, 3), d.matrix(2, 3)], steps: 4 };
-    let labels: [usize; 3] = [0, 1, 0];
-    let w1 = DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let u = d.seed_matrix(2, 2);
-    let primal = p.s014(&labels, &w1);
-    let (value, g) = p.s014_vjp(&labels, &w1, u.clone());
-    check_value("s014_vjp", &value, &primal);
-    let (value, tape) = p.s014_fwd(&labels, &w1);
+    let params = S014 { ws: vec![d.matrix(2, 3), d.matrix(2, 3)], w: d.scalar(), t: d.row(3), steps: 3 };
+    let primal = params.s014();
+    let (value, g) = params.s014_grad();
+    check_value("s014_grad", &value, &primal);
+    let (value, tape) = params.s014_fwd();
     check_value("s014_fwd", &value, &primal);
-    assert_eq!(g.self_.on, p.on);
-    assert_eq!(g.self_.steps, p.steps);
-    check("s014", &d.theta, &flat(&[&[g.self_.w], g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), |rd| {
-        let p = S014 { w: rd.scalar(), on: false, ws: vec![rd.matrix(2, 2), rd.matrix(3, 3), rd.matrix(2, 3)], steps: 4 };
-        u.dot(&p.s014(&labels, &w1))
+    assert_eq!(g.self_.steps, params.steps);
+    check("s014", &d.theta, &flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), &[g.self_.w], g.self_.t.as_slice()]), |rd| {
+        let params = S014 { ws: vec![rd.matrix(2, 3), rd.matrix(2, 3)], w: rd.scalar(), t: rd.row(3), steps: 3 };
+        params.s014()
     });
 }
 
 /// The parameters of `s015`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S015 {
-    bias: DMatrix<f64>,
+    c: DMatrix<f64>,
+    w1: f64,
     #[parameters(skip)]
     on: bool,
+    #[parameters(skip)]
+    steps: usize,
 }
 #[differentiate(wrt(p))]
-fn s015(p: &S015, labels: &[usize]) -> DMatrix<f64> {
-    let sel1 = if (((p.bias.mean()).abs() + 0.5).powi(-2)) < (-0.44) {
-        p.bias.clone()
-    } else {
-        let sc2 = ((p.bias.nrows() as f64 * 0.3) * (labels.len() as f64 * 0.2)) + (p.bias.mean());
-        p.bias.clone()
-    };
-    let sel3 = if (softmax_cross_entropy(&p.bias, labels)) < (-0.03) {
-        sel1.mean()
-    } else if (sel1.mean()) < 0.59 {
-        -(if p.on { 0.5_f64 } else { 1.5 })
-    } else {
-        ((f196(&DMatrix::<f64>::from_row_slice(1, 2, &[0.82, 0.86]), softmax(&sel1), ((sel1.mean()).abs() + 0.5).powi(-2), &(sel1.add_scalar(sel1.mean())))) * 0.13).sin()
-    };
-    let mut acc5 = ((l169(sel3, &[], p.bias.clone(), &(-((SMatrix::<f64, 2, 2>::from_row_slice(&[-0.49, 0.67, 0.31, -0.27])).scale(sel3))))) * 0.13).map(|e4| e4.sin());
-    let mut acc6 = (if (sel3.abs()) < 0.18 { sel3.exp() } else { sel3.exp() });
-    acc6 /= square(((p.bias.dot(&p.bias)) * 0.05).sin()) + 1.0;
-    return &acc5 + &sel1 + ((DMatrix::<f64>::from_row_slice(3, 1, &[-0.78, -0.58, 0.81])) * (((DMatrix::<f64>::from_row_slice(3, 1, &[-0.86, 0.18, 0.01])).add_scalar(sel3)).transpose()));
+fn s015(p: &S015, labels: &[usize], h: &DMatrix<f64>) -> DMatrix<f64> {
+    let sc1 = p.c.clone();
+    let z2: DMatrix<f64> = (-(-&p.c)) - (p.c.add_scalar(p.w1.exp()));
+    &sc1 + &p.c + ((DMatrix::<f64>::from_element(1, 2, 0.73)) * p.w1) + (-(p.c.component_div(&square(&sc1).add_scalar(0.5))))
 }
 
 #[test]
 fn s015_gradient() {
     let mut d = Draw::new(545);
-    let p = S015 { bias: d.matrix(3, 3), on: false };
-    let labels: [usize; 3] = [2, 0, 1];
-    let u = d.seed_matrix(3, 3);
-    let primal = s015(&p, &labels);
-    let (value, g) = s015_vjp(&p, &labels, u.clone());
+    let params = S015 { c: d.matrix(1, 2), w1: d.scalar(), on: false, steps: 3 };
+    let labels: [usize; 1] = [1];
+    let h = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let u = d.seed_matrix(1, 2);
+    let primal = s015(&params, &labels, &h);
+    let (value, g) = s015_vjp(&params, &labels, &h, u.clone());
     check_value("s015_vjp", &value, &primal);
-    let (value, tape) = s015_fwd(&p, &labels);
+    let (value, tape) = s015_fwd(&params, &labels, &h);
     check_value("s015_fwd", &value, &primal);
     let g = s015_bwd(tape, u.clone());
-    assert_eq!(g.p.on, p.on);
-    check("s015", &d.theta, &flat(&[g.p.bias.as_slice()]), |rd| {
-        let p = S015 { bias: rd.matrix(3, 3), on: false };
-        u.dot(&s015(&p, &labels))
+    assert_eq!(g.p.on, params.on);
+    assert_eq!(g.p.steps, params.steps);
+    check("s015", &d.theta, &flat(&[g.p.c.as_slice(), &[g.p.w1]]), |rd| {
+        let params = S015 { c: rd.matrix(1, 2), w1: rd.scalar(), on: false, steps: 3 };
+        u.dot(&s015(&params, &labels, &h))
     });
 }
 
 /// The parameters of `s016`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S016 {
-    h: RowDVector<f64>,
-    #[parameters(skip)]
-    steps: usize,
+    ws: Vec<DMatrix<f64>>,
+    a: f64,
+    bias: f64,
+    c: SMatrix<f64, 2, 2>,
 }
-#[differentiate]
-fn s016(p: &S016) -> f64 {
-    let sc1 = -(((DMatrix::<f64>::from_element(3, 1, 0.89)).add_scalar(p.h.mean())) * (((DVector::<f64>::from_row_slice(&[0.10])).scale(p.h.mean())).component_mul(&((DVector::<f64>::from_row_slice(&[-0.20])) * (p.h.mean())))));
-    let act2 = p.h.clone_owned();
-    let g3 = (((((((sc1.mean()).abs() + 0.5).recip()).abs() + 0.5).powi(-2)) - ((-(act2.mean())).exp())) * 0.12).tanh();
-    g3 + (act2.sum()) + (tanh(g3))
+#[differentiate(wrt(p))]
+/// Generated function `s016`.
+pub fn s016(p: &S016) -> f64 {
+    let mut hm2 = tanh((((&p.c * p.bias) * 0.23).exp()) * 0.36);
+    for i1 in (0..=5).step_by(2) {
+        let u3 = (if (relu((i1 as f64 * 0.2))) < 0.03 && i1 > 2 { p.bias * p.a } else { p.a }).abs();
+        let tmp4 = ((1.70 + p.bias) * (p.ws[0].nrows() as f64 * 0.3)) * (i1 as f64 * 0.2);
+        hm2 /= square((u3.abs() + 0.5).recip()) + 1.0;
+    }
+    let blk5 = {
+        let t6 = ((g014(p.a + p.bias, 1)) * 0.13).tanh();
+        (p.a - p.a).min(p.a + p.bias)
+    };
+    let mut hm8 = p.ws[1].clone();
+    let mut s9 = (((blk5.abs() + 0.5).powf(sigmoid((p.ws[0].norm_squared()) * 0.05))) * 0.16).sin();
+    for i7 in 0..3 {
+        s9 *= 0.30; s9 += ((p.ws[0].nrows() as f64 * 0.3) * (i7 as f64 * 0.2)) * 0.92;
+        if (blk5 * p.a) < (-0.22) && hm8.sum() > (-0.06) { continue; }
+        hm8 = ((p.bias * &p.ws[1]).map(|e10| { let mut t11 = (if !(e10 > 0.32) { blk5 } else { s9 }); if (blk5.max(t11)) < 0.48 && ((t11.abs() + 0.5).powf(p.a)) > 0.19 { t11 = blk5; } else { t11 += p.bias; } t11 * 0.5 + maxout(p.a, e10) })) * 0.33;
+    }
+    let mut s13 = -(0.40 * blk5);
+    for i12 in 0..=1 {
+        s9 *= 0.32; s9 += (sigmoid(((p.c.transpose()).norm_squared()) * 0.12)) * 0.50;
+        s13 /= square(p.ws[0].norm()) + 1.0;
+    }
+    p.bias + ((if (-s9) > 0.11 && (sigmoid(p.bias)) < 0.31 { blk5 } else { p.a }) - blk5)
 }
 
 #[test]
 fn s016_gradient() {
     let mut d = Draw::new(546);
-    let p = S016 { h: d.row(3), steps: 3 };
-    let primal = s016(&p);
-    let (value, g) = s016_grad(&p);
+    let params = S016 { ws: vec![d.matrix(3, 3), d.matrix(1, 2)], a: d.scalar(), bias: d.scalar(), c: SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice()) };
+    let primal = s016(&params);
+    let (value, g) = s016_grad(&params);
     check_value("s016_grad", &value, &primal);
-    let (value, tape) = s016_fwd(&p);
+    let (value, tape) = s016_fwd(&params);
     check_value("s016_fwd", &value, &primal);
-    assert_eq!(g.p.steps, p.steps);
-    check("s016", &d.theta, &flat(&[g.p.h.as_slice()]), |rd| {
-        let p = S016 { h: rd.row(3), steps: 3 };
-        s016(&p)
+    check("s016", &d.theta, &flat(&[g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), &[g.p.a], &[g.p.bias], g.p.c.as_slice()]), |rd| {
+        let params = S016 { ws: vec![rd.matrix(3, 3), rd.matrix(1, 2)], a: rd.scalar(), bias: rd.scalar(), c: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()) };
+        s016(&params)
     });
 }
 
 /// The parameters of `s017`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S017 {
-    b1: f64,
+    ws: Vec<DMatrix<f64>>,
+    a: f64,
+    b2: DMatrix<f64>,
     #[parameters(skip)]
     on: bool,
-    b2: RowDVector<f64>,
-    ws: Vec<DMatrix<f64>>,
-    t: DMatrix<f64>,
-    q: DVector<f64>,
+    m: DMatrix<f64>,
+    p: RowDVector<f64>,
     #[parameters(skip)]
     steps: usize,
 }
 #[differentiate]
 impl S017 {
-#[differentiate]
-pub(crate) fn s017(&self) -> DMatrix<f64> {
-    let mut hm3 = ((DMatrix::<f64>::from_element(2, 1, 0.31)).scale(self.b1)) * ((DVector::<f64>::from_element(1, 0.12)).add_scalar(self.b1));
-    let mut hm4 = (hm3.transpose()).component_mul(&self.b2);
-    let cs1: [f64; 1] = [(-0.16)];
-    for x2 in cs1.iter() {
-        if (*x2) > (-0.07) {
-            let h5 = -(self.b1.min(self.b1));
-            hm3 = hm3.component_mul(&sigmoid(hm4.transpose()));
-        }
-        hm3 = hm3.component_mul(&sigmoid(&self.q + &hm3));
-        hm4 = hm4.component_mul(&sigmoid(&((((&hm4 * ((DMatrix::<f64>::from_element(2, 2, 0.78)).add_scalar(self.b1))).component_div(&square(&(((RowDVector::<f64>::from_row_slice(&[0.80, 0.86])).scale(self.b1)).component_mul(&self.b2))).add_scalar(0.5))) * 0.08).map(|e6| e6.sin()))));
-    }
-    hm3 *= tanh((self.b1 + self.b1) * 0.34);
-    let mut hm10 = tanh(((&self.ws[0] / (square(self.b1) + 1.0)).map(|e8| { let mut t9 = e8; if !((-self.b1) < 0.50) { t9 = (((t9.abs() + 0.5).powi(-2)) * 0.25).sin(); } else { t9 += t9; } t9 * 0.5 + t9 })) * 0.34);
-    let mut s11 = ((((hm4.norm_squared()).abs() + 0.5).recip()) * 0.50).tanh();
-    for i7 in 0..4 {
-        s11 += (self.b1.cos()) * 0.30;
-        if (self.b1 + s11) > 0.19 { break; }
-        hm4 /= square(s11.tanh().tan()) + 1.0;
-        hm10 /= square(((i7 as f64 * 0.2).abs() + 0.5).recip()) + 1.0;
-    }
-    s11 = ((l174((if self.on { 0.5_f64 } else { 1.5 }).exp(), &(self.b1 + s11))) * 0.13).sin();
-    let sel13 = if !(((DMatrix::<f64>::from_row_slice(1, 3, &[0.08, -0.58, 0.53])).scale(s11)).sum() > 0.23) {
-        hm3.clone()
-    } else {
-        hm4.transpose()
-    };
-    ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.75, -0.60, -0.17])) * sel13.mean()) + &hm10 + ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.61, 0.86, 0.44])) * self.b2.mean()) + (self.ws[0].clone().into_owned())
+#[differentiate(wrt(self))]
+pub(crate) fn s017(&self, y: f64, bias: &DMatrix<f64>) -> f64 {
+    let act1 = &self.ws[0] / (square((self.a.powi(3)).tanh()) + 1.0);
+    let z2: RowDVector<f64> = self.p.component_mul(&(&self.p * y));
+    let mut acc3 = (((g026(&self.ws[2])) * 0.13).tanh()).tanh().tan();
+    (z2.sum()) + (act1.sum()) + (self.b2.sum()) + (1.51 + (acc3.min(self.a)))
 }
 }
 
 #[test]
 fn s017_gradient() {
     let mut d = Draw::new(547);
-    let p = S017 { b1: d.scalar(), on: false, b2: d.row(2), ws: vec![d.matrix(1, 3), d.matrix(1, 3)], t: d.matrix(1, 3), q: DVector::from_column_slice(d.matrix(2, 1).as_slice()), steps: 4 };
-    let u = d.seed_matrix(1, 3);
-    let primal = p.s017();
-    let (value, g) = p.s017_vjp(u.clone());
-    check_value("s017_vjp", &value, &primal);
-    let (value, tape) = p.s017_fwd();
+    let params = S017 { ws: vec![d.matrix(3, 3), d.matrix(2, 2), d.matrix(1, 2)], a: d.scalar(), b2: d.matrix(3, 3), on: true, m: d.matrix(3, 3), p: d.row(2), steps: 1 };
+    let y = 0.40;
+    let bias = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let primal = params.s017(y, &bias);
+    let (value, g) = params.s017_grad(y, &bias);
+    check_value("s017_grad", &value, &primal);
+    let (value, tape) = params.s017_fwd(y, &bias);
     check_value("s017_fwd", &value, &primal);
-    assert_eq!(g.self_.on, p.on);
-    assert_eq!(g.self_.steps, p.steps);
-    check("s017", &d.theta, &flat(&[&[g.self_.b1], g.self_.b2.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.t.as_slice(), g.self_.q.as_slice()]), |rd| {
-        let p = S017 { b1: rd.scalar(), on: false, b2: rd.row(2), ws: vec![rd.matrix(1, 3), rd.matrix(1, 3)], t: rd.matrix(1, 3), q: DVector::from_column_slice(rd.matrix(2, 1).as_slice()), steps: 4 };
-        u.dot(&p.s017())
+    assert_eq!(g.self_.on, params.on);
+    assert_eq!(g.self_.steps, params.steps);
+    check("s017", &d.theta, &flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), &[g.self_.a], g.self_.b2.as_slice(), g.self_.m.as_slice(), g.self_.p.as_slice()]), |rd| {
+        let params = S017 { ws: vec![rd.matrix(3, 3), rd.matrix(2, 2), rd.matrix(1, 2)], a: rd.scalar(), b2: rd.matrix(3, 3), on: true, m: rd.matrix(3, 3), p: rd.row(2), steps: 1 };
+        params.s017(y, &bias)
     });
 }
 
 /// The parameters of `s018`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S018 {
-    b2: f64,
+    y: DVector<f64>,
+    bias: RowDVector<f64>,
     ws: Vec<DMatrix<f64>>,
+    m: RowDVector<f64>,
+    #[parameters(skip)]
+    on: bool,
 }
 #[differentiate]
-/// Generated function `s018`.
-fn s018(p: &S018) -> DMatrix<f64> {
-    let mut acc1 = p.ws[0].clone();
-    let sc2 = ((p.b2.tanh()) * &p.ws[1]) / (square(p.b2) + 1.0);
-    let tmp3 = -p.b2;
-    let z4 = (p.ws[0].nrows() as f64 * 0.3);
-    ((DMatrix::<f64>::from_row_slice(1, 2, &[0.86, -0.29])) * p.ws[2].mean()) + ((DMatrix::<f64>::from_row_slice(1, 2, &[0.10, 0.42])) * p.ws[2].mean()) + ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.20, 0.62])) * p.b2) + (log_softmax(&(maxout(&sc2, &sc2))))
+pub fn s018(p: &S018) -> f64 {
+    let sel1 = if (((p.ws[1].sum()) * 0.08).sin()) < 0.06 {
+        let r2 = maxout((p.m.mean()).powi(2), (((if p.on { 0.5_f64 } else { 1.5 }).abs() + 0.5).sqrt()) * (if p.on { 0.5_f64 } else { 1.5 }));
+        (((g011(&DMatrix::<f64>::from_row_slice(3, 2, &[0.39, -0.59, -0.19, 0.84, 0.84, 0.68]), (DMatrix::<f64>::from_row_slice(3, 2, &[0.03, 0.84, 0.75, 0.08, 0.23, -0.86])).scale(r2), &((r2.abs() + 0.5).powf(sigmoid(r2 * 0.45))))) * 0.13).tanh()).exp()
+    } else {
+        ((p.ws[0].mean()) / (square(p.ws[0].mean()) + 0.5)) * (if p.ws[0].sum() > 0.44 { (p.y.nrows() as f64 * 0.3) } else { p.m.mean() })
+    };
+    let tmp3 = tanh((relu(sel1)).min(((tanh(sel1 * 0.23)).abs() + 0.5).powf(tanh(sel1 * 0.23))));
+    (p.bias.sum()) + sel1 + (relu(leaky_relu(sel1, 0.1)))
 }
 
 #[test]
 fn s018_gradient() {
     let mut d = Draw::new(548);
-    let p = S018 { b2: d.scalar(), ws: vec![d.matrix(3, 3), d.matrix(1, 2), d.matrix(2, 2)] };
-    let u = d.seed_matrix(1, 2);
-    let primal = s018(&p);
-    let (value, g) = s018_vjp(&p, u.clone());
-    check_value("s018_vjp", &value, &primal);
-    let (value, tape) = s018_fwd(&p);
+    let params = S018 { y: DVector::from_column_slice(d.matrix(2, 1).as_slice()), bias: d.row(3), ws: vec![d.matrix(1, 3), d.matrix(3, 3)], m: d.row(3), on: true };
+    let primal = s018(&params);
+    let (value, g) = s018_grad(&params);
+    check_value("s018_grad", &value, &primal);
+    let (value, tape) = s018_fwd(&params);
     check_value("s018_fwd", &value, &primal);
-    check("s018", &d.theta, &flat(&[&[g.p.b2], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice()]), |rd| {
-        let p = S018 { b2: rd.scalar(), ws: vec![rd.matrix(3, 3), rd.matrix(1, 2), rd.matrix(2, 2)] };
-        u.dot(&s018(&p))
+    assert_eq!(g.p.on, params.on);
+    check("s018", &d.theta, &flat(&[g.p.y.as_slice(), g.p.bias.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.m.as_slice()]), |rd| {
+        let params = S018 { y: DVector::from_column_slice(rd.matrix(2, 1).as_slice()), bias: rd.row(3), ws: vec![rd.matrix(1, 3), rd.matrix(3, 3)], m: rd.row(3), on: true };
+        s018(&params)
     });
 }
 
 /// The parameters of `s019`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S019 {
-    q: DMatrix<f64>,
-    bias: DMatrix<f64>,
-    w2: DVector<f64>,
+    c: f64,
+    bias: f64,
+    k: f64,
+    w2: DMatrix<f64>,
     #[parameters(skip)]
     steps: usize,
 }
-#[differentiate(wrt(p))]
-pub fn s019(p: &S019) -> f64 {
-    let sel1 = if ((p.q.mean()) * (p.q.nrows() as f64 * 0.3)) < 0.49 {
-        let g2: DVector<f64> = tanh(((add_bias(&((DMatrix::<f64>::from_row_slice(4, 2, &[-0.28, 0.58, -0.59, -0.89, 0.33, 0.18, -0.09, 0.25])).add_scalar(p.q.mean())), &(((RowDVector::<f64>::from_row_slice(&[0.53, 0.69])).scale(p.bias.mean())).component_div(&(RowDVector::<f64>::from_row_slice(&[-0.82, 0.40])).abs().add_scalar(0.5))))) * (sigmoid((DVector::<f64>::from_element(2, 0.80)).add_scalar(p.q.mean())))) * 0.10);
-        &g2 / (square((p.q.mean()) * (p.steps as f64 * 0.25)) + 1.0)
+#[differentiate]
+pub(crate) fn s019(p: &S019) -> DMatrix<f64> {
+    let act1 = (((DMatrix::<f64>::from_element(2, 1, 0.63)).add_scalar(p.k)).component_mul(&(DMatrix::<f64>::from_row_slice(2, 1, &[0.81, -0.63])))) * (((DMatrix::<f64>::from_row_slice(1, 3, &[-0.36, 0.74, -0.60])) * p.k).add_scalar(p.bias));
+    let mut acc2 = (-p.k) * (p.steps as f64 * 0.25);
+    let mut acc3 = leaky_relu(acc2, 0.1);
+    let r4: DMatrix<f64> = p.w2.clone();
+    if (acc2 / (square(acc2) + 0.5)) < 0.39 {
+        let mut acc5 = r4.transpose();
+        acc2 += p.bias;
     } else {
-        ((p.q.mean()) * (p.w2.transpose())).transpose()
-    };
-    let act3 = (if p.q.sum() > 0.44 { (p.steps as f64 * 0.25) } else { p.w2.mean() }) + (sel1.mean());
-    let mut acc4 = (tanh((p016(p.w2.component_div(&square(&p.w2).add_scalar(0.5)), &(p.w2.transpose()))) * 0.13)).abs();
-    let h5 = acc4.clone().into_owned();
-    (p.bias.sum()) + (p.bias.sum()) + (if sel1.sum() > (-0.12) { -act3 } else { act3 })
+        acc2 *= sigmoid((0.93 * p.k) * 0.72);
+    }
+    ((DMatrix::<f64>::from_row_slice(2, 3, &[-0.86, 0.56, 0.36, 0.17, 0.29, -0.77])) * p.bias) + ((DMatrix::<f64>::from_row_slice(2, 3, &[-0.25, 0.16, -0.06, 0.70, 0.87, -0.48])) * p.c) + &p.w2
 }
 
 #[test]
 fn s019_gradient() {
     let mut d = Draw::new(549);
-    let p = S019 { q: d.matrix(3, 2), bias: d.matrix(3, 2), w2: DVector::from_column_slice(d.matrix(4, 1).as_slice()), steps: 2 };
-    let primal = s019(&p);
-    let (value, g) = s019_grad(&p);
-    check_value("s019_grad", &value, &primal);
-    let (value, tape) = s019_fwd(&p);
+    let params = S019 { c: d.scalar(), bias: d.scalar(), k: d.scalar(), w2: d.matrix(2, 3), steps: 2 };
+    let u = d.seed_matrix(2, 3);
+    let primal = s019(&params);
+    let (value, g) = s019_vjp(&params, u.clone());
+    check_value("s019_vjp", &value, &primal);
+    let (value, tape) = s019_fwd(&params);
     check_value("s019_fwd", &value, &primal);
-    let g = s019_bwd(tape, 1.0);
-    assert_eq!(g.p.steps, p.steps);
-    check("s019", &d.theta, &flat(&[g.p.q.as_slice(), g.p.bias.as_slice(), g.p.w2.as_slice()]), |rd| {
-        let p = S019 { q: rd.matrix(3, 2), bias: rd.matrix(3, 2), w2: DVector::from_column_slice(rd.matrix(4, 1).as_slice()), steps: 2 };
-        s019(&p)
+    let g = s019_bwd(tape, u.clone());
+    assert_eq!(g.p.steps, params.steps);
+    check("s019", &d.theta, &flat(&[&[g.p.c], &[g.p.bias], &[g.p.k], g.p.w2.as_slice()]), |rd| {
+        let params = S019 { c: rd.scalar(), bias: rd.scalar(), k: rd.scalar(), w2: rd.matrix(2, 3), steps: 2 };
+        u.dot(&s019(&params))
     });
 }
 
 /// The parameters of `s020`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S020 {
-    ws: Vec<DMatrix<f64>>,
-    a: f64,
-    bias: DMatrix<f64>,
-    m: f64,
-    w1: DMatrix<f64>,
+    t: SMatrix<f64, 3, 2>,
+    b2: f64,
+    c: f64,
+    p: f64,
     #[parameters(skip)]
     steps: usize,
 }
 #[differentiate]
 impl S020 {
-#[differentiate(wrt(self))]
-pub fn s020(&self, w2: f64) -> f64 {
-    let mut s2 = tanh((maxout(self.a.tanh().tan(), self.a)) * 0.63);
-    let mut s3 = tanh(((self.m - s2) / (square(s2 * (self.steps as f64 * 0.25)) + 0.5)) * 0.20);
-    let mut it1 = 0;
-    while it1 < 6 {
-        it1 += 1;
-        s2 = ((((s2 + s3).abs() + 0.5).sqrt()) * 0.49).sin();
-        let mut s5 = sigmoid((if self.w1.sum() > 0.41 { (((s3 * 0.36).tanh()).abs() + 0.5).powi(-2) } else { 0.74 / (square(self.m) + 0.5) }) * 0.25);
-        for i4 in (1..self.steps).rev() {
-            s5 = (((((if self.steps > 1 { s3 } else { s2 }).abs() + 0.5).powf(s2.cos())) * (i4 as f64 * 0.2)) * 0.21).sin();
-            s3 = s3.max(self.a * 1.00);
+#[differentiate]
+pub fn s020(&self) -> SMatrix<f64, 3, 2> {
+    let mut s2 = sigmoid(elu(self.c, 0.7));
+    let mut s3 = tanh(((((g010(self.b2.exp(), &(self.b2.abs()), self.c, &[1, 0], sigmoid((((DVector::<f64>::from_element(3, 0.64)).add_scalar(s2)).dot(&((DVector::<f64>::from_row_slice(&[0.54, -0.84, -0.43])) * s2))) * 0.05))) * 0.13).tanh()) - 1.05) * 0.49);
+    if (square(s3)) > (-0.35) {
+        for i1 in (0..4).rev() {
+            let mut hm5 = SMatrix::<f64, 3, 2>::from_element(0.00);
+            for i4 in (0..1).rev() {
+                let mut acc6 = ((s2.min(self.c)).abs() + 0.5).ln();
+                if (((g002(&((DMatrix::<f64>::from_row_slice(3, 3, &[0.04, 0.30, 0.86, -0.64, -0.17, 0.62, -0.38, 0.47, 0.53])).map(|e7| ((((self.b2.abs() + 0.5).powf((i1 as f64 * 0.2))) * 0.36).tanh()).exp())), ((DMatrix::<f64>::from_element(1, 2, 0.69)) * acc6).add_scalar(acc6), (i1 as f64 * 0.2) - s2)) * 0.13).tanh()) > (-0.27) || self.t.sum() > (-0.08) { break; }
+                s3 = s3.max(((((self.b2.powi(3)) * 0.30).sin()).powi(2)) * 1.00);
+                hm5 += (&hm5 * ((SMatrix::<f64, 2, 2>::from_row_slice(&[0.90, 0.16, 0.41, 0.49])).scale(s2))) * 0.11;
+            }
+            if self.steps > 3 || (s2.min(s3)) > (-0.02) {
+                s2 = 0.5 * s2 + (if !(i1 == 1) { sigmoid(self.c) } else { self.b2 }) * 0.83;
+            }
+            s3 = 0.5 * s3 + (((((&hm5 - &self.t).dot(&(SMatrix::<f64, 3, 2>::from_row_slice(&[-0.41, -0.49, 0.74, -0.35, 0.11, 0.89])))) * 0.09).tanh()) * (i1 as f64 * 0.2)) * 0.62;
+            s2 += (self.c / (square(s2) + 0.5)) * 0.10;
         }
-        s3 += (sigmoid(self.a + s5)) * 0.30;
-        if (square(self.a)) > (-0.39) { break; }
     }
-    s3 *= relu(s2);
-    (self.ws[0].sum()) + s3 + (0.78 * (self.a + 0.75))
+    let mut hm9 = self.t;
+    let mut it8 = 0;
+    while hm9.sum() < 2.56 {
+        it8 += 1;
+        if it8 >= 5 { break; }
+        hm9 /= square(self.p) + 1.0;
+        let g10 = self.t;
+        hm9 *= 0.34; hm9 -= ((g10.component_mul(&hm9)) / (square(self.b2) + 1.0)) * 0.33;
+    }
+    hm9 *= tanh(((s2.abs() + 0.5).recip()) * 0.50);
+    if !(self.steps > 2) {
+        s3 -= (tanh(s2 * 0.40)).powi(3);
+    } else if (if (-s2) < 0.35 { self.p } else { self.p }) > 0.31 && (self.c * s2) < 0.08 {
+        s3 /= square(s3 * (self.t.nrows() as f64 * 0.3)) + 1.0;
+    } else {
+        s3 += self.p;
+    }
+    &hm9 + (((self.t.transpose()).component_div(&(hm9.transpose()).map(|e11| e11 * e11 + 0.5))).transpose())
 }
 }
 
 #[test]
 fn s020_gradient() {
     let mut d = Draw::new(550);
-    let p = S020 { ws: vec![d.matrix(3, 3), d.matrix(3, 2), d.matrix(1, 2)], a: d.scalar(), bias: d.matrix(3, 1), m: d.scalar(), w1: d.matrix(1, 3), steps: 3 };
-    let w2 = 0.70;
-    let primal = p.s020(w2);
-    let (value, g) = p.s020_grad(w2);
-    check_value("s020_grad", &value, &primal);
-    let (value, tape) = p.s020_fwd(w2);
+    let params = S020 { t: SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice()), b2: d.scalar(), c: d.scalar(), p: d.scalar(), steps: 2 };
+    let u = SMatrix::<f64, 3, 2>::from_column_slice(d.seed_matrix(3, 2).as_slice());
+    let primal = params.s020();
+    let (value, g) = params.s020_vjp(u.clone());
+    check_value("s020_vjp", &value, &primal);
+    let (value, tape) = params.s020_fwd();
     check_value("s020_fwd", &value, &primal);
-    assert_eq!(g.self_.steps, p.steps);
-    check("s020", &d.theta, &flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), &[g.self_.a], g.self_.bias.as_slice(), &[g.self_.m], g.self_.w1.as_slice()]), |rd| {
-        let p = S020 { ws: vec![rd.matrix(3, 3), rd.matrix(3, 2), rd.matrix(1, 2)], a: rd.scalar(), bias: rd.matrix(3, 1), m: rd.scalar(), w1: rd.matrix(1, 3), steps: 3 };
-        p.s020(w2)
+    assert_eq!(g.self_.steps, params.steps);
+    check("s020", &d.theta, &flat(&[g.self_.t.as_slice(), &[g.self_.b2], &[g.self_.c], &[g.self_.p]]), |rd| {
+        let params = S020 { t: SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice()), b2: rd.scalar(), c: rd.scalar(), p: rd.scalar(), steps: 2 };
+        u.dot(&params.s020())
     });
 }
 
 /// The parameters of `s021`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S021 {
-    #[parameters(skip)]
-    on: bool,
-    p: f64,
+    p: SMatrix<f64, 3, 2>,
     ws: Vec<DMatrix<f64>>,
-    h: RowDVector<f64>,
-    x: f64,
+    m: f64,
+    w: SMatrix<f64, 3, 2>,
 }
-#[differentiate]
-pub fn s021(p: &S021) -> f64 {
-    let blk1 = {
-        let t4 = (add_bias(&p.ws[2], &((DVector::<f64>::from_row_slice(&[-0.80])).add_scalar(p.p)))).map(|e2| { let mut t3 = p.p.abs(); if p.on { t3 = leaky_relu(t3, 0.1); } else { t3 += t3.powi(3); } t3 * 0.5 + p.p - p.p });
-        ((p.h.transpose()).component_div(&(p.h.transpose()).map(|e5| e5 * e5 + 0.5))).map(|e6| { let mut t7 = (if !((p.x.abs()) > 0.54) { p.p } else { p.p }); if (e6 / (square(e6) + 0.5)) > (-0.49) && (sigmoid(p.x)) < 0.60 { t7 = ((e6 - t7) * 0.23).sin(); } else { t7 += -p.x; } t7 * 0.5 + p.x.max(p.p) })
+#[differentiate(wrt(p), crate = ::autodiff)]
+fn s021(b: f64, p: &S021) -> f64 {
+    let out1 = p.m.abs();
+    let mut s3 = (p.p.nrows() as f64 * 0.3);
+    for i2 in (0..=p.ws[2].nrows()).step_by(1) {
+        s3 = s3.max((if (out1 * out1) < 0.11 { out1 } else { p.m + 0.59 }) * 0.47);
+    }
+    if (s3 * p.m) < 0.10 {
+        s3 *= ((square(out1)) * 0.45).tanh();
+    } else {
+        let u4 = ((g001(p.m.tanh().tan(), 0.96 + s3, out1, true, &[1, 0, 2])) * 0.13).sin();
+        s3 = p.m;
+    }
+    let sel5 = if (((g021(&p.w - &p.w, &(&p.ws[1] * s3), &[1, 0], &(elu(&((DVector::<f64>::from_row_slice(&[-0.47, 0.36, -0.17])).scale(out1)), 0.8)), 2, &((RowDVector::<f64>::from_row_slice(&[0.10, -0.81, 0.84])).add_scalar(s3)))) * 0.13).tanh()) < 0.12 {
+        p.ws[1].clone()
+    } else {
+        let mut acc6 = sigmoid(((-&p.ws[2]).norm_squared()) * 0.08);
+        (((DMatrix::<f64>::from_element(2, 1, 0.64)).add_scalar(acc6)).abs()) * ((DMatrix::<f64>::from_fn(1, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)).map(|e7| e7))
     };
-    let act8: f64 = square(p.x);
-    let blk1 = &blk1 - (((l140(blk1.clone())) * 0.13).map(|e9| e9.sin()));
-    let tmp10 = act8;
-    let mut acc11 = p.ws[1].clone();
-    (p.ws[0].sum()) + (sigmoid((f117(&((RowDVector::<f64>::from_element(3, 0.90)) * p.x), p.ws[2].clone(), p.ws[0].mean())) * 0.13))
+    p.m + (sel5.sum()) + out1 + ((tanh(p.m)).max((p.m.abs() + 0.5).powf(p.m)))
 }
 
 #[test]
 fn s021_gradient() {
     let mut d = Draw::new(551);
-    let p = S021 { on: false, p: d.scalar(), ws: vec![d.matrix(1, 3), d.matrix(2, 2), d.matrix(1, 2)], h: d.row(2), x: d.scalar() };
-    let primal = s021(&p);
-    let (value, g) = s021_grad(&p);
+    let b = 0.80;
+    let params = S021 { p: SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice()), ws: vec![d.matrix(1, 2), d.matrix(2, 3), d.matrix(3, 2)], m: d.scalar(), w: SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice()) };
+    let primal = s021(b, &params);
+    let (value, g) = s021_grad(b, &params);
     check_value("s021_grad", &value, &primal);
-    let (value, tape) = s021_fwd(&p);
+    let (value, tape) = s021_fwd(b, &params);
     check_value("s021_fwd", &value, &primal);
-    assert_eq!(g.p.on, p.on);
-    check("s021", &d.theta, &flat(&[&[g.p.p], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), g.p.h.as_slice(), &[g.p.x]]), |rd| {
-        let p = S021 { on: false, p: rd.scalar(), ws: vec![rd.matrix(1, 3), rd.matrix(2, 2), rd.matrix(1, 2)], h: rd.row(2), x: rd.scalar() };
-        s021(&p)
+    check("s021", &d.theta, &flat(&[g.p.p.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), &[g.p.m], g.p.w.as_slice()]), |rd| {
+        let params = S021 { p: SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice()), ws: vec![rd.matrix(1, 2), rd.matrix(2, 3), rd.matrix(3, 2)], m: rd.scalar(), w: SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice()) };
+        s021(b, &params)
     });
 }
 
 /// The parameters of `s022`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S022 {
-    w1: f64,
-    h: f64,
-    v: DVector<f64>,
+    w: RowDVector<f64>,
+    ws: Vec<DMatrix<f64>>,
+    k: f64,
+    b: DMatrix<f64>,
+    t: f64,
 }
-#[differentiate]
-fn s022(p: &S022) -> f64 {
-    let sc1: f64 = p.w1;
-    let act4 = (p.v.transpose()) - (((RowDVector::<f64>::from_row_slice(&[0.14, 0.59])) * sc1).map(|e2| { let mut t3 = -p.w1; if p.h < (-0.48) { t3 = (p.h.abs() + 0.5).powf(e2); } else { t3 += sc1; } t3 * 0.5 + (t3.abs() + 0.5).recip() }));
-    let g6 = (act4.transpose()).map(|e5| (sc1 * 0.84) - 0.74);
-    return p.h + p.w1 + (g6.sum()) + (-p.w1);
+#[differentiate(wrt(p))]
+pub(crate) fn s022(y: &DMatrix<f64>, p: &S022) -> f64 {
+    let act1 = &p.ws[0] * (-((DVector::<f64>::from_row_slice(&[-0.56, -0.45])) * p.k));
+    let g2 = ((RowDVector::<f64>::from_row_slice(&[-0.80, -0.58])).scale(p.k)) * ((p.ws[0].transpose()).component_mul(&((DMatrix::<f64>::from_row_slice(2, 3, &[0.52, -0.85, -0.14, 0.19, -0.51, 0.09])).scale(p.k))));
+    return p.t + (act1.sum()) + ((sigmoid(p.t)).min(p.t.exp()));
 }
 
 #[test]
 fn s022_gradient() {
     let mut d = Draw::new(552);
-    let p = S022 { w1: d.scalar(), h: d.scalar(), v: DVector::from_column_slice(d.matrix(2, 1).as_slice()) };
-    let primal = s022(&p);
-    let (value, g) = s022_grad(&p);
+    let y = DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let params = S022 { w: d.row(3), ws: vec![d.matrix(3, 2), d.matrix(1, 2)], k: d.scalar(), b: d.matrix(1, 2), t: d.scalar() };
+    let primal = s022(&y, &params);
+    let (value, g) = s022_grad(&y, &params);
     check_value("s022_grad", &value, &primal);
-    let (value, tape) = s022_fwd(&p);
+    let (value, tape) = s022_fwd(&y, &params);
     check_value("s022_fwd", &value, &primal);
-    check("s022", &d.theta, &flat(&[&[g.p.w1], &[g.p.h], g.p.v.as_slice()]), |rd| {
-        let p = S022 { w1: rd.scalar(), h: rd.scalar(), v: DVector::from_column_slice(rd.matrix(2, 1).as_slice()) };
-        s022(&p)
+    check("s022", &d.theta, &flat(&[g.p.w.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), &[g.p.k], g.p.b.as_slice(), &[g.p.t]]), |rd| {
+        let params = S022 { w: rd.row(3), ws: vec![rd.matrix(3, 2), rd.matrix(1, 2)], k: rd.scalar(), b: rd.matrix(1, 2), t: rd.scalar() };
+        s022(&y, &params)
     });
 }
 
 /// The parameters of `s023`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S023 {
+    b: SMatrix<f64, 2, 3>,
+    ws: Vec<DMatrix<f64>>,
     #[parameters(skip)]
     on: bool,
-    b: f64,
+    #[parameters(skip)]
+    steps: usize,
 }
 #[differentiate]
 impl S023 {
 #[differentiate]
-pub fn s023(&self) -> f64 {
-    let mut acc1 = self.b;
-    let blk2 = {
-        let t3 = (((DMatrix::<f64>::from_row_slice(2, 3, &[0.35, 0.76, 0.37, -0.34, 0.53, -0.03])).add_scalar(acc1)).component_mul(&((DMatrix::<f64>::from_row_slice(2, 3, &[0.73, -0.17, -0.14, 0.06, 0.24, 0.10])) * acc1))) - ((DMatrix::<f64>::from_row_slice(2, 3, &[0.09, -0.35, 0.77, -0.87, 0.29, -0.58])) * self.b);
-        leaky_relu(self.b + acc1, 0.1)
+fn s023(&self) -> DMatrix<f64> {
+    let u1 = (self.b.transpose()) + (self.b.transpose());
+    let u2 = elu((self.b.mean()) + (self.b.mean()), 0.7);
+    let sel3 = if (((g009(&(DMatrix::<f64>::from_fn(3, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)), (self.steps as f64 * 0.25) * u2, sigmoid(u2), relu(u2))) * 0.13).tanh()) < (-0.18) {
+        ((u2.abs() + 0.5).powf((u2 * 0.34).tanh())).abs()
+    } else if self.steps > 3 || ((self.b.nrows() as f64 * 0.3).abs()) > (-0.21) {
+        let tmp4 = (-(u2.sin())).cos();
+        ((tmp4.abs() + 0.5).recip()).exp()
+    } else {
+        let tmp5 = (tanh((&u1 * ((SMatrix::<f64, 2, 2>::from_element(0.48)) * u2)) * 0.12)).component_div(&(tanh((u1.component_mul(&u1)) * 0.12)).abs().add_scalar(0.5));
+        u2
     };
-    let blk2 = sigmoid((blk2 + (if (acc1.abs()) < (-0.57) && (((RowDVector::<f64>::from_row_slice(&[-0.32, -0.17])) * acc1).dot(&(RowDVector::<f64>::from_row_slice(&[0.88, 0.48])))) < 0.02 { (acc1.tanh().tan()).cos() } else { (self.b.exp()) + acc1 })) * 0.12);
-    let mut acc4 = -(sigmoid(&((DMatrix::<f64>::from_row_slice(2, 3, &[-0.90, 0.07, 0.12, -0.06, -0.79, 0.17])) * acc1)));
-    acc1 = acc1 + ((acc1.sin()) * 0.59);
-    return (acc4.sum()) + blk2 + blk2 + ((blk2 * self.b) + (if blk2 < 0.02 { acc1 } else { self.b }));
+    let sc6 = -(sel3.tanh());
+    return ((DMatrix::<f64>::from_element(2, 3, 0.78)) * self.ws[1].mean()) + ((self.ws[0].component_div(&square(&self.ws[0]).add_scalar(0.5))).abs());
 }
 }
 
 #[test]
 fn s023_gradient() {
     let mut d = Draw::new(553);
-    let p = S023 { on: false, b: d.scalar() };
-    let primal = p.s023();
-    let (value, g) = p.s023_grad();
-    check_value("s023_grad", &value, &primal);
-    let (value, tape) = p.s023_fwd();
+    let params = S023 { b: SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice()), ws: vec![d.matrix(2, 3), d.matrix(2, 2), d.matrix(1, 3)], on: true, steps: 1 };
+    let u = d.seed_matrix(2, 3);
+    let primal = params.s023();
+    let (value, g) = params.s023_vjp(u.clone());
+    check_value("s023_vjp", &value, &primal);
+    let (value, tape) = params.s023_fwd();
     check_value("s023_fwd", &value, &primal);
-    let g = S023::s023_bwd(tape, 1.0);
-    assert_eq!(g.self_.on, p.on);
-    check("s023", &d.theta, &flat(&[&[g.self_.b]]), |rd| {
-        let p = S023 { on: false, b: rd.scalar() };
-        p.s023()
+    let g = S023::s023_bwd(tape, u.clone());
+    assert_eq!(g.self_.on, params.on);
+    assert_eq!(g.self_.steps, params.steps);
+    check("s023", &d.theta, &flat(&[g.self_.b.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), |rd| {
+        let params = S023 { b: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), ws: vec![rd.matrix(2, 3), rd.matrix(2, 2), rd.matrix(1, 3)], on: true, steps: 1 };
+        u.dot(&params.s023())
     });
 }
 
@@ -22568,267 +22580,273 @@ fn s023_gradient() {
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S024 {
     ws: Vec<DMatrix<f64>>,
-    bias: DVector<f64>,
-    #[parameters(skip)]
-    steps: usize,
     #[parameters(skip)]
     on: bool,
+    m: f64,
+    b1: f64,
+    #[parameters(skip)]
+    steps: usize,
 }
 #[differentiate(wrt(p))]
 /// Generated function `s024`.
-pub(crate) fn s024(h: f64, p: &S024) -> f64 {
-    let g1 = ((l194(&(((RowDVector::<f64>::from_element(3, 0.69)).add_scalar(p.ws[1].mean())) - ((RowDVector::<f64>::from_row_slice(&[-0.23, 0.67, 0.04])).add_scalar(p.bias.mean()))), p.steps)) * 0.13).tanh();
-    let act3 = (add_bias(&(p.ws[2].transpose()), (RowDVector::<f64>::from_element(1, 0.68)) * g1)).map(|e2| (((g1.abs() + 0.5).powf((e2 * 0.46).sin())).abs() + 0.5).powf(g1));
-    let z4 = ((g1.min(g1)).abs()).min((g1.exp()).abs());
-    let acc6 = ((f194(0.59, p.steps, &(add_bias(&((DMatrix::<f64>::from_row_slice(3, 2, &[-0.86, -0.00, -0.88, 0.56, -0.17, -0.09])).scale(z4)), &(DVector::<f64>::from_row_slice(&[0.62, -0.43, 0.39])))), &p.bias)) * 0.13).map(|e5| e5.sin());
-    (acc6.sum()) + (-(z4 * (if p.on { 0.5_f64 } else { 1.5 })))
+pub(crate) fn s024(c: f64, p: &S024) -> DMatrix<f64> {
+    let u1 = &p.ws[1] + &p.ws[1];
+    let mut acc2 = (p.ws[2].abs()).transpose();
+    let mut acc3 = tanh(((p.m * (p.steps as f64 * 0.25)) * (p.ws[1].norm_squared())) * 0.10);
+    let acc4 = p.b1 * (square(sigmoid((u1.dot(&((DMatrix::<f64>::from_element(1, 3, 0.26)).add_scalar(p.b1)))) * 0.07)));
+    let c = c - ((tanh(((acc4 - acc4) * (p.ws[0].norm())) * 0.10)) * (p.ws[0].nrows() as f64 * 0.3));
+    return ((DMatrix::<f64>::from_row_slice(1, 3, &[0.54, 0.51, 0.37])) * acc4) + (&u1 + (add_bias(u1.clone(), &(RowDVector::<f64>::from_row_slice(&[0.39, -0.15, -0.41])))));
 }
 
 #[test]
 fn s024_gradient() {
     let mut d = Draw::new(554);
-    let h = 0.40;
-    let p = S024 { ws: vec![d.matrix(3, 3), d.matrix(1, 3), d.matrix(1, 3)], bias: DVector::from_column_slice(d.matrix(2, 1).as_slice()), steps: 1, on: false };
-    let primal = s024(h, &p);
-    let (value, g) = s024_grad(h, &p);
-    check_value("s024_grad", &value, &primal);
-    let (value, tape) = s024_fwd(h, &p);
+    let c = 0.40;
+    let params = S024 { ws: vec![d.matrix(3, 2), d.matrix(1, 3), d.matrix(3, 3)], on: false, m: d.scalar(), b1: d.scalar(), steps: 2 };
+    let u = d.seed_matrix(1, 3);
+    let primal = s024(c, &params);
+    let (value, g) = s024_vjp(c, &params, u.clone());
+    check_value("s024_vjp", &value, &primal);
+    let (value, tape) = s024_fwd(c, &params);
     check_value("s024_fwd", &value, &primal);
-    assert_eq!(g.p.steps, p.steps);
-    assert_eq!(g.p.on, p.on);
-    check("s024", &d.theta, &flat(&[g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), g.p.bias.as_slice()]), |rd| {
-        let p = S024 { ws: vec![rd.matrix(3, 3), rd.matrix(1, 3), rd.matrix(1, 3)], bias: DVector::from_column_slice(rd.matrix(2, 1).as_slice()), steps: 1, on: false };
-        s024(h, &p)
+    assert_eq!(g.p.on, params.on);
+    assert_eq!(g.p.steps, params.steps);
+    check("s024", &d.theta, &flat(&[g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), &[g.p.m], &[g.p.b1]]), |rd| {
+        let params = S024 { ws: vec![rd.matrix(3, 2), rd.matrix(1, 3), rd.matrix(3, 3)], on: false, m: rd.scalar(), b1: rd.scalar(), steps: 2 };
+        u.dot(&s024(c, &params))
     });
 }
 
 /// The parameters of `s025`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S025 {
-    ws: Vec<DMatrix<f64>>,
-    c: SMatrix<f64, 1, 3>,
-    b: DMatrix<f64>,
-    w2: f64,
-    w1: DMatrix<f64>,
+    m: f64,
+    b2: SMatrix<f64, 1, 2>,
+    #[parameters(skip)]
+    steps: usize,
 }
-#[differentiate(wrt(p), crate = ::autodiff)]
-pub(crate) fn s025(p: &S025, bias: &DMatrix<f64>) -> f64 {
-    let mut hm2 = p.c.clone();
-    let mut it1 = 0;
-    loop {
-        if it1 == 2 { break; }
-        hm2 = &hm2 * 0.5 + &p.c * 0.50;
-        it1 += 1;
-        if it1 > 5 { break; }
-    }
-    if (-p.w2) < 0.38 || ((p.w2.abs() + 0.5).powi(-2)) < (-0.15) {
-        let act3 = p.c;
-        hm2 = hm2.clone_owned();
+#[differentiate]
+pub(crate) fn s025(p: &S025) -> f64 {
+    let blk1 = {
+        let t3 = (p.b2.map(|e2| (p.m + e2).abs())).add_scalar(p.m);
+        ((p.m.abs() + 0.5).recip()) / ((p.m * (p.b2.nrows() as f64 * 0.3)).abs() + 0.5)
+    };
+    let z4 = ((p.b2.abs()).norm()) + (p.b2.norm_squared());
+    let sel5 = if p.m > 0.28 {
+        let r6 = p.b2;
+        p.b2
     } else {
-        hm2 -= &p.c;
-    }
-    let mut s4 = 0.0_f64;
-    let mut hm5 = SMatrix::<f64, 1, 3>::from_element(0.00);
-    for _ in (0..1).step_by(3) {
-        s4 -= (((((s4.abs() + 0.5).powf(p.w2)) * 0.36).sin()).exp()) * 0.11;
-        hm2 = ((SMatrix::<f64, 1, 3>::from_element(0.20)) * s4) * 1.00;
-        if ((s4.abs() + 0.5).sqrt()) > (-0.26) { continue; }
-        if (p.ws[0].norm()) < 0.04 {
-            s4 /= square(-p.w2) + 1.0;
-        }
-        let g6 = p.ws[2].clone();
-        hm5 -= &p.c * 0.20;
-    }
-    let mut hm12 = (((((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.24, -0.72])).add_scalar(s4)) * ((SMatrix::<f64, 2, 3>::from_element(0.52)).add_scalar(s4))).map(|e9| { let mut t10 = e9; if s4 < 0.46 { t10 = sigmoid(t10 * 0.30); } else { t10 += e9; } t10 * 0.5 + p.w2 })) * 0.21).map(|e11| e11.sin());
-    let cs7: [f64; 3] = [(-0.89), (-0.51), (-0.69)];
-    for x8 in cs7.iter() {
-        let sel13 = if (*x8) > 0.20 {
-            hm5 = ((&hm12 * (*x8)) * 1.00).map(|e14| e14.sin());
-            (if (*x8) > 0.20 && (*x8) > 0.20 { (*x8).tanh().tan() } else { p.w2 * 1.74 })
-        } else {
-            ((p.ws[0].nrows() as f64 * 0.3).tanh().tan()).exp()
-        };
-        let mut acc15 = (((SMatrix::<f64, 3, 1>::from_row_slice(&[-0.39, 0.30, -0.86])) * sel13).abs()).transpose();
-        hm12 = &hm12 * 0.5 + (p.c.into_owned()) * 0.33;
-    }
-    (hm2.sum()) + (p.ws[1].sum()) + (if s4 > 0.37 { p.w2 } else { (p.w2.abs() + 0.5).powf(p.w2) })
+        (((SMatrix::<f64, 1, 2>::from_element(0.83)).add_scalar(blk1)) - &p.b2).add_scalar(((z4 + z4) * 0.08).tanh())
+    };
+    let blk7 = {
+        let t8 = sel5.transpose();
+        (((blk1.abs() + 0.5).recip()).abs() + 0.5).powi(-2)
+    };
+    let blk9 = {
+        let t10 = leaky_relu(SMatrix::<f64, 1, 2>::from_row_slice(&[0.33, -0.68]), 0.05);
+        sel5
+    };
+    return blk1 + blk1 + ((((blk7 * 0.25).tanh()).powi(2)).cos());
 }
 
 #[test]
 fn s025_gradient() {
     let mut d = Draw::new(555);
-    let p = S025 { ws: vec![d.matrix(3, 2), d.matrix(3, 2), d.matrix(3, 3)], c: SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice()), b: d.matrix(3, 3), w2: d.scalar(), w1: d.matrix(3, 2) };
-    let bias = DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let primal = s025(&p, &bias);
-    let (value, g) = s025_grad(&p, &bias);
+    let params = S025 { m: d.scalar(), b2: SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice()), steps: 1 };
+    let primal = s025(&params);
+    let (value, g) = s025_grad(&params);
     check_value("s025_grad", &value, &primal);
-    let (value, tape) = s025_fwd(&p, &bias);
+    let (value, tape) = s025_fwd(&params);
     check_value("s025_fwd", &value, &primal);
-    check("s025", &d.theta, &flat(&[g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), g.p.c.as_slice(), g.p.b.as_slice(), &[g.p.w2], g.p.w1.as_slice()]), |rd| {
-        let p = S025 { ws: vec![rd.matrix(3, 2), rd.matrix(3, 2), rd.matrix(3, 3)], c: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), b: rd.matrix(3, 3), w2: rd.scalar(), w1: rd.matrix(3, 2) };
-        s025(&p, &bias)
+    assert_eq!(g.p.steps, params.steps);
+    check("s025", &d.theta, &flat(&[&[g.p.m], g.p.b2.as_slice()]), |rd| {
+        let params = S025 { m: rd.scalar(), b2: SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice()), steps: 1 };
+        s025(&params)
     });
 }
 
 /// The parameters of `s026`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S026 {
-    w2: DMatrix<f64>,
+    m: f64,
+    w: f64,
+    k: f64,
+    #[parameters(skip)]
+    on: bool,
+    p: f64,
     ws: Vec<DMatrix<f64>>,
-    b1: DMatrix<f64>,
-    w: DMatrix<f64>,
+    #[parameters(skip)]
+    steps: usize,
 }
 #[differentiate]
 impl S026 {
-#[differentiate]
-pub(crate) fn s026(&self, t: &DMatrix<f64>) -> f64 {
-    let sel1 = if ((self.w2.mean()).min(self.b1.mean())) < (-0.49) {
-        let tmp2 = (self.ws[0].mean()).tanh().tan();
-        t.clone()
+#[differentiate(wrt(self))]
+/// Generated function `s026`.
+pub(crate) fn s026(&self, a: &DMatrix<f64>) -> f64 {
+    let mut s2 = 0.0_f64;
+    let mut it1 = 0;
+    if (if (self.p.tanh().tan()) < -0.00 && (self.m / ((self.ws[0].nrows() as f64 * 0.3).abs() + 0.5)) > (-0.50) { self.m } else { self.m }) < (-0.24) || self.on {
+        while self.on || ((self.w.abs() + 0.5).powf((if self.on { 0.5_f64 } else { 1.5 }))) < 0.02 {
+            it1 += 1;
+            if it1 >= 1 { break; }
+            s2 += (self.m.min(sigmoid(self.w))) * 0.20;
+            let u3 = (((a.transpose()) + (self.ws[2].transpose())).component_mul(&(self.ws[2].transpose()))).transpose();
+            if self.ws[0].sum() > (-0.01) || s2 > (-0.55) {
+                s2 = 0.5 * s2 + (sigmoid(s2.min(s2))) * 0.50;
+            }
+        }
+    }
+    let sel4 = if (-(if self.on { 0.5_f64 } else { 1.5 })) < (-0.58) {
+        let mut s8 = ((((self.ws[0].nrows() as f64 * 0.3) / (self.w.abs() + 0.5)) - (1.59 * s2)) * 0.60).sin();
+        let mut s9 = (s8.tanh()).min(((self.ws[2].norm_squared()) * 0.08).sin());
+        let cs5: [f64; 4] = [0.88, (-0.06), 0.77, 0.33];
+        for (i7, x6) in cs5.iter().enumerate() {
+            let u10 = s2;
+            s8 -= (((s9.abs() + 0.5).ln()) + 0.80) * 0.20;
+            s2 = 0.5 * s2 + ((sigmoid(relu(self.k))) * (i7 as f64 * 0.2)) * 0.62;
+            s9 = sigmoid(((self.p.tanh().tan()).powi(3)) * 0.25);
+            let out11 = 1.04 * ((s9.powi(3)) / ((s2.exp()).abs() + 0.5));
+        }
+        sigmoid(s9 * 1.04)
     } else {
-        let h3 = self.w2.mean();
-        self.ws[1].clone()
+        ((g011(&DMatrix::<f64>::from_row_slice(3, 2, &[-0.27, 0.56, 0.37, -0.73, 0.44, -0.77]), a.clone(), &((self.m.abs() + 0.5).powf(self.m)))) * 0.13).tanh()
     };
-    let sc4 = (DMatrix::<f64>::from_row_slice(1, 2, &[-0.15, -0.38])) * (self.w2.mean());
-    let g5 = (self.w.mean()).exp();
-    let sel6 = if g5 < 0.43 || ((g5.abs() + 0.5).recip()) < 0.06 {
-        (if (-g5) > 0.57 { (if self.ws[2].sum() > (-0.17) || (0.99 * g5) < 0.11 { g5 } else { g5 }) } else { g5 - 0.63 })
-    } else {
-        (tanh(((self.w2.transpose()).norm_squared()) * 0.08)).abs()
-    };
-    let acc7 = ((g5 / (square(sel6) + 0.5)) * 0.12).sin();
-    (self.ws[0].sum()) + (tanh(((sc4.map(|e8| { let mut t9 = e8; if !((-t9) > (-0.28)) { t9 = e8; } else { t9 += t9; } t9 * 0.5 + e8 })).norm_squared()) * 0.07))
+    sel4 + self.p + ((-self.m).tanh().tan())
 }
 }
 
 #[test]
 fn s026_gradient() {
     let mut d = Draw::new(556);
-    let p = S026 { w2: d.matrix(3, 2), ws: vec![d.matrix(2, 3), d.matrix(2, 3), d.matrix(1, 2)], b1: d.matrix(3, 2), w: d.matrix(2, 3) };
-    let t = d.matrix(2, 3);
-    let primal = p.s026(&t);
-    let (value, g) = p.s026_grad(&t);
+    let params = S026 { m: d.scalar(), w: d.scalar(), k: d.scalar(), on: false, p: d.scalar(), ws: vec![d.matrix(2, 2), d.matrix(3, 2), d.matrix(3, 2)], steps: 3 };
+    let a = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let primal = params.s026(&a);
+    let (value, g) = params.s026_grad(&a);
     check_value("s026_grad", &value, &primal);
-    let (value, tape) = p.s026_fwd(&t);
+    let (value, tape) = params.s026_fwd(&a);
     check_value("s026_fwd", &value, &primal);
-    check("s026", &d.theta, &flat(&[g.self_.w2.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.self_.b1.as_slice(), g.self_.w.as_slice(), g.t.as_slice()]), |rd| {
-        let p = S026 { w2: rd.matrix(3, 2), ws: vec![rd.matrix(2, 3), rd.matrix(2, 3), rd.matrix(1, 2)], b1: rd.matrix(3, 2), w: rd.matrix(2, 3) };
-        let t = rd.matrix(2, 3);
-        p.s026(&t)
+    assert_eq!(g.self_.on, params.on);
+    assert_eq!(g.self_.steps, params.steps);
+    check("s026", &d.theta, &flat(&[&[g.self_.m], &[g.self_.w], &[g.self_.k], &[g.self_.p], g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), |rd| {
+        let params = S026 { m: rd.scalar(), w: rd.scalar(), k: rd.scalar(), on: false, p: rd.scalar(), ws: vec![rd.matrix(2, 2), rd.matrix(3, 2), rd.matrix(3, 2)], steps: 3 };
+        params.s026(&a)
     });
 }
 
 /// The parameters of `s027`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S027 {
-    w: f64,
-    ws: Vec<DMatrix<f64>>,
-    m: f64,
+    t: f64,
+    m: DMatrix<f64>,
     #[parameters(skip)]
     steps: usize,
+    #[parameters(skip)]
+    on: bool,
 }
 #[differentiate]
-pub fn s027(p: &S027, labels: &[usize]) -> DMatrix<f64> {
-    let acc1: DMatrix<f64> = (p.ws[0].transpose()).transpose();
-    let mut acc2 = p.m;
-    ((DMatrix::<f64>::from_row_slice(1, 3, &[0.41, 0.88, -0.56])) * p.ws[1].mean()) + &p.ws[0] + (sigmoid(((&p.ws[0] * ((DMatrix::<f64>::from_element(3, 3, 0.67)) * acc2)).component_div(&p.ws[0].map(|e3| e3 * e3 + 0.5))) * 0.12))
+pub(crate) fn s027(a: f64, labels: &[usize], p: &S027) -> f64 {
+    let sc1 = (-a).abs();
+    let r2 = (((p.t.min(sc1)).abs() + 0.5).powf(((a.tanh().tan()) * 0.63).tanh())).max((tanh((sc1 * a) * 0.45)).exp());
+    let sc3 = sigmoid(((&p.m + &p.m).norm_squared()) * 0.06);
+    a + (p.m.sum()) + a + (a * (sc1.sin()))
 }
 
 #[test]
 fn s027_gradient() {
     let mut d = Draw::new(557);
-    let p = S027 { w: d.scalar(), ws: vec![d.matrix(1, 3), d.matrix(1, 2)], m: d.scalar(), steps: 4 };
+    let a = d.scalar();
     let labels: [usize; 1] = [1];
-    let u = d.seed_matrix(1, 3);
-    let primal = s027(&p, &labels);
-    let (value, g) = s027_vjp(&p, &labels, u.clone());
-    check_value("s027_vjp", &value, &primal);
-    let (value, tape) = s027_fwd(&p, &labels);
+    let params = S027 { t: d.scalar(), m: d.matrix(1, 2), steps: 4, on: true };
+    let primal = s027(a, &labels, &params);
+    let (value, g) = s027_grad(a, &labels, &params);
+    check_value("s027_grad", &value, &primal);
+    let (value, tape) = s027_fwd(a, &labels, &params);
     check_value("s027_fwd", &value, &primal);
-    let g = s027_bwd(tape, u.clone());
-    assert_eq!(g.p.steps, p.steps);
-    check("s027", &d.theta, &flat(&[&[g.p.w], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), &[g.p.m]]), |rd| {
-        let p = S027 { w: rd.scalar(), ws: vec![rd.matrix(1, 3), rd.matrix(1, 2)], m: rd.scalar(), steps: 4 };
-        u.dot(&s027(&p, &labels))
+    let g = s027_bwd(tape, 1.0);
+    assert_eq!(g.p.steps, params.steps);
+    assert_eq!(g.p.on, params.on);
+    check("s027", &d.theta, &flat(&[&[g.a], &[g.p.t], g.p.m.as_slice()]), |rd| {
+        let a = rd.scalar();
+        let params = S027 { t: rd.scalar(), m: rd.matrix(1, 2), steps: 4, on: true };
+        s027(a, &labels, &params)
     });
 }
 
 /// The parameters of `s028`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S028 {
-    #[parameters(skip)]
-    on: bool,
-    h: SMatrix<f64, 1, 3>,
-    t: SMatrix<f64, 1, 3>,
-    y: f64,
-    p: DMatrix<f64>,
+    c: f64,
     #[parameters(skip)]
     steps: usize,
 }
-#[differentiate]
-pub(crate) fn s028(p: &S028) -> f64 {
-    let r1 = ((f160(((((RowDVector::<f64>::from_row_slice(&[0.43, -0.90, -0.83])).scale(p.y)).dot(&((RowDVector::<f64>::from_row_slice(&[-0.87, -0.56, 0.48])).add_scalar(p.y)))) * 0.11).tanh(), ((DMatrix::<f64>::from_row_slice(3, 1, &[-0.75, 0.11, 0.73])).scale(p.y)).transpose(), p.steps, &((DMatrix::<f64>::from_row_slice(2, 3, &[0.04, -0.47, 0.72, -0.83, -0.41, 0.11])) * p.y))) * 0.13).sin();
-    let sc2 = maxout(p.y, r1);
-    let sel3 = if p.y < (-0.28) && sc2 > 0.32 {
-        (tanh(p.y)) * ((sc2.abs() + 0.5).powi(-2))
-    } else if p.steps > 2 {
-        p.y / (((sc2.abs() + 0.5).ln()).abs() + 0.5)
-    } else {
-        (relu(r1)).powi(2)
-    };
-    (p.p.sum()) + (p.t.sum()) + sc2 + (p.p.mean())
+#[differentiate(wrt(b, p))]
+fn s028(p: &S028, x: &DMatrix<f64>, b: f64) -> f64 {
+    let r1 = (x.transpose()).transpose();
+    let mut s3 = p.c;
+    let mut it2 = 0;
+    loop {
+        it2 += 1;
+        if it2 >= 6 { break; }
+        if p.steps > 3 && it2 == 2 { break; }
+        s3 /= square(sigmoid(p.c)) + 1.0;
+    }
+    s3 + p.c
 }
 
 #[test]
 fn s028_gradient() {
     let mut d = Draw::new(558);
-    let p = S028 { on: true, h: SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice()), t: SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice()), y: d.scalar(), p: d.matrix(3, 3), steps: 2 };
-    let primal = s028(&p);
-    let (value, g) = s028_grad(&p);
+    let params = S028 { c: d.scalar(), steps: 4 };
+    let x = DMatrix::from_fn(2, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let b = d.scalar();
+    let primal = s028(&params, &x, b);
+    let (value, g) = s028_grad(&params, &x, b);
     check_value("s028_grad", &value, &primal);
-    let (value, tape) = s028_fwd(&p);
+    let (value, tape) = s028_fwd(&params, &x, b);
     check_value("s028_fwd", &value, &primal);
-    assert_eq!(g.p.on, p.on);
-    assert_eq!(g.p.steps, p.steps);
-    check("s028", &d.theta, &flat(&[g.p.h.as_slice(), g.p.t.as_slice(), &[g.p.y], g.p.p.as_slice()]), |rd| {
-        let p = S028 { on: true, h: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), t: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), y: rd.scalar(), p: rd.matrix(3, 3), steps: 2 };
-        s028(&p)
+    assert_eq!(g.p.steps, params.steps);
+    check("s028", &d.theta, &flat(&[&[g.p.c], &[g.b]]), |rd| {
+        let params = S028 { c: rd.scalar(), steps: 4 };
+        let b = rd.scalar();
+        s028(&params, &x, b)
     });
 }
 
 /// The parameters of `s029`.
 #[derive(Parameters, Clone, Debug, PartialEq)]
 pub struct S029 {
-    m: SMatrix<f64, 1, 3>,
+    x: DMatrix<f64>,
     ws: Vec<DMatrix<f64>>,
     #[parameters(skip)]
     steps: usize,
 }
 #[differentiate]
 impl S029 {
-#[differentiate(wrt(self))]
-pub(crate) fn s029(&self, k: f64, s: &DMatrix<f64>) -> f64 {
-    let act1 = maxout((self.ws[1].mean()) * (self.ws[2].mean()), (k.abs() + 0.5).sqrt());
-    let out2 = 1.04 * ((((act1 * 0.45).sin()).powi(3)) / (((tanh(act1 * 0.45)).exp()).abs() + 0.5));
-    (self.ws[0].sum()) + (self.ws[2].sum()) + (if (1.04 * act1) > (-0.13) { out2 / (square(act1) + 0.5) } else { out2.min(act1) })
+#[differentiate]
+pub fn s029(&self, p: &SMatrix<f64, 1, 3>) -> DMatrix<f64> {
+    let r1 = (((self.x.nrows() as f64 * 0.3).cos()).tanh().tan()).powi(3);
+    let out2 = -((((r1 * 0.25).tanh()).powi(2)) * 0.87);
+    let sc3 = self.ws[0].clone();
+    ((DMatrix::<f64>::from_row_slice(2, 2, &[0.58, 0.29, 0.89, 0.13])) * out2) + &sc3
 }
 }
 
 #[test]
 fn s029_gradient() {
     let mut d = Draw::new(559);
-    let p = S029 { m: SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice()), ws: vec![d.matrix(1, 2), d.matrix(1, 3), d.matrix(3, 2)], steps: 4 };
-    let k = 0.90;
-    let s = DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let primal = p.s029(k, &s);
-    let (value, g) = p.s029_grad(k, &s);
-    check_value("s029_grad", &value, &primal);
-    let (value, tape) = p.s029_fwd(k, &s);
+    let params = S029 { x: d.matrix(3, 3), ws: vec![d.matrix(2, 2), d.matrix(3, 2)], steps: 3 };
+    let p = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let u = d.seed_matrix(2, 2);
+    let primal = params.s029(&p);
+    let (value, g) = params.s029_vjp(&p, u.clone());
+    check_value("s029_vjp", &value, &primal);
+    let (value, tape) = params.s029_fwd(&p);
     check_value("s029_fwd", &value, &primal);
-    assert_eq!(g.self_.steps, p.steps);
-    check("s029", &d.theta, &flat(&[g.self_.m.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), |rd| {
-        let p = S029 { m: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), ws: vec![rd.matrix(1, 2), rd.matrix(1, 3), rd.matrix(3, 2)], steps: 4 };
-        p.s029(k, &s)
+    assert_eq!(g.self_.steps, params.steps);
+    check("s029", &d.theta, &flat(&[g.self_.x.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.p.as_slice()]), |rd| {
+        let params = S029 { x: rd.matrix(3, 3), ws: vec![rd.matrix(2, 2), rd.matrix(3, 2)], steps: 3 };
+        let p = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        u.dot(&params.s029(&p))
     });
 }
 

@@ -23,8 +23,8 @@ pub const PARTS_COUNT: usize = 60;
 pub const GENERIC_SEED: u64 = 20_261_203;
 pub const GENERIC_COUNT: usize = 30;
 /// The seed and number of the functions of a `#[derive(Parameters)]` struct of their own
-/// that follow (`s000`, …; every third a method of it), which may call any earlier function
-/// of plain parameters (the generic ones at `f64`).
+/// that follow (`s000`, …; every third a method of it), which may call the generic functions
+/// (at `f64`).
 pub const STRUCT_SEED: u64 = 20_261_204;
 pub const STRUCT_COUNT: usize = 30;
 /// The seed and number of the functions with a derivative rule of their own (`r000`, …),
@@ -60,9 +60,11 @@ pub fn differential_file() -> String {
     let parts_seed = seed ^ DIFFERENTIAL_SEED ^ PARTS_SEED;
     functions.extend(parts_program(parts_seed, PARTS_COUNT, &functions));
     let generic_seed = seed ^ DIFFERENTIAL_SEED ^ GENERIC_SEED;
-    functions.extend(generic_program(generic_seed, GENERIC_COUNT, &functions));
+    let generic = generic_program(generic_seed, GENERIC_COUNT, &functions);
     let struct_seed = seed ^ DIFFERENTIAL_SEED ^ STRUCT_SEED;
-    functions.extend(struct_program(struct_seed, STRUCT_COUNT, &functions));
+    let structs = struct_program(struct_seed, STRUCT_COUNT, &generic);
+    functions.extend(generic);
+    functions.extend(structs);
     let rule_seed = seed ^ DIFFERENTIAL_SEED ^ RULE_SEED;
     functions.extend(rule_program(rule_seed, RULE_COUNT, &functions));
     let mut out = String::new();
@@ -155,7 +157,7 @@ fn test_for(f: &GenFn, seed: u64) -> String {
             Param::Struct {
                 ty_name, fields, ..
             } => {
-                format!("let p = {};", struct_value(ty_name, fields, "d"))
+                format!("let params = {};", struct_value(ty_name, fields, "d"))
             }
         };
         let _ = writeln!(t, "    {line}");
@@ -185,17 +187,17 @@ fn test_for(f: &GenFn, seed: u64) -> String {
                 Param::Const { name, .. } => format!("&{name}"),
                 Param::Count { name, .. } | Param::Flag { name, .. } => name.clone(),
                 Param::Labels { name, .. } | Param::Data { name, .. } => format!("&{name}"),
-                Param::Struct { .. } => "&p".into(),
+                Param::Struct { .. } => "&params".into(),
             })
-            .filter(|a| !(f.method && a == "&p"))
+            .filter(|a| !(f.method && a == "&params"))
             .collect::<Vec<_>>()
             .join(", ")
     };
     let args = call_args(f);
-    // A method is called on `p`, its `_bwd` through its type.
+    // A method is called on the struct `params`, its `_bwd` through its type.
     let name = &f.name;
     let (call, bwd) = match f.struct_param() {
-        Some((_, ty_name, _)) if f.method => (format!("p.{name}"), format!("{ty_name}::{name}")),
+        Some((_, ty_name, _)) if f.method => (format!("params.{name}"), format!("{ty_name}::{name}")),
         _ => (name.clone(), name.clone()),
     };
     let with = |a: &str, b: &str| {
@@ -236,7 +238,7 @@ fn test_for(f: &GenFn, seed: u64) -> String {
         for fl in fields {
             match fl {
                 Field::Count { name, .. } | Field::Flag { name, .. } => {
-                    let _ = writeln!(t, "    assert_eq!(g.{field}.{name}, p.{name});");
+                    let _ = writeln!(t, "    assert_eq!(g.{field}.{name}, params.{name});");
                 }
                 _ => {}
             }
@@ -258,7 +260,7 @@ fn test_for(f: &GenFn, seed: u64) -> String {
             } => {
                 let _ = writeln!(
                     t,
-                    "        let p = {};",
+                    "        let params = {};",
                     struct_value(ty_name, fields, "rd")
                 );
             }
