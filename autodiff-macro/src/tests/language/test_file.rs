@@ -197,7 +197,9 @@ fn test_for(f: &GenFn, seed: u64) -> String {
     // A method is called on the struct `params`, its `_bwd` through its type.
     let name = &f.name;
     let (call, bwd) = match f.struct_param() {
-        Some((_, ty_name, _)) if f.method => (format!("params.{name}"), format!("{ty_name}::{name}")),
+        Some((_, ty_name, _)) if f.method => {
+            (format!("params.{name}"), format!("{ty_name}::{name}"))
+        }
         _ => (name.clone(), name.clone()),
     };
     let with = |a: &str, b: &str| {
