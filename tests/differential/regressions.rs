@@ -185,7 +185,7 @@ fn skipped_flag_in_closure(p: &Flagged) -> f64 {
     let m = p.w.map(|e| if p.on { e * p.s } else { -e });
     let mut t = p.s;
     while t < 1.0 && p.s > 0.0 {
-        t = t * 2.0;
+        t *= 2.0;
     }
     m.sum() + if p.s > 0.0 { t } else { 0.0 }
 }
