@@ -89,3 +89,39 @@ pub fn check_value<V: Elements>(item: &str, value: &V, primal: &V) {
         "{item}: the value is not the function's, bit for bit\n value    {value_shape:?} {value:?}\n function {primal_shape:?} {primal:?}"
     );
 }
+
+/// A generic function called at `f32` gives the value and the gradient it gives at `f64`, up
+/// to the rounding of single precision: every element within `F32_TOLERANCE` times the
+/// largest magnitude of the `f64` one (or 1, if that is smaller). `f32::EPSILON` is 1.2e-7;
+/// the generated functions compose up to a few dozen operations, and the largest difference
+/// they show is about one `f32::EPSILON` of that scale (`AUTODIFF_F32_REPORT=1` prints each):
+/// the tolerance leaves a factor of 80 for amplification.
+pub const F32_TOLERANCE: f64 = 1e-5;
+
+#[track_caller]
+pub fn check_f32<V: Elements>(name: &str, value: &V, value32: &V, grad: &[f64], grad32: &[f64]) {
+    let ((shape, value), (shape32, value32)) =
+        (value.shape_and_elements(), value32.shape_and_elements());
+    assert_eq!(shape, shape32, "{name}: the value at f32 has another shape");
+    assert_eq!(
+        grad.len(),
+        grad32.len(),
+        "{name}: the gradient at f32 has another length"
+    );
+    let close = |what: &str, a: &[f64], b: &[f64]| {
+        let scale = a.iter().fold(1.0f64, |m, x| m.max(x.abs()));
+        let diff = a
+            .iter()
+            .zip(b)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        if std::env::var_os("AUTODIFF_F32_REPORT").is_some() {
+            eprintln!("f32 {name} {what}: {:e}", diff / scale);
+        }
+        assert!(
+            diff <= F32_TOLERANCE * scale,
+            "{name}: the {what} at f32 differs from the f64 one by {diff:e} (scale {scale:e})\n f64 {a:?}\n f32 {b:?}"
+        );
+    };
+    close("value", &value, &value32);
+    close("gradient", grad, grad32);
+}

@@ -213,6 +213,31 @@ impl VisitMut for Rewriter<'_> {
         if self.constant && self.field_path(e).is_some() {
             return;
         }
+        // A condition is only read, never differentiated: a field read there is a constant
+        // read, as in a cast (a `#[parameters(skip)]` flag, `if p.on`, is no value a `map`
+        // closure could capture).
+        let cond = match e {
+            syn::Expr::If(i) => Some(&mut *i.cond),
+            syn::Expr::While(w) => Some(&mut *w.cond),
+            _ => None,
+        };
+        if let Some(cond) = cond {
+            let outer = self.constant;
+            self.constant = true;
+            self.visit_expr_mut(cond);
+            self.constant = outer;
+            match e {
+                syn::Expr::If(i) => {
+                    self.visit_block_mut(&mut i.then_branch);
+                    if let Some((_, other)) = &mut i.else_branch {
+                        self.visit_expr_mut(other);
+                    }
+                }
+                syn::Expr::While(w) => self.visit_block_mut(&mut w.body),
+                _ => {}
+            }
+            return;
+        }
         if let Some(parts) = constant_parts(e) {
             let outer = self.constant;
             for (part, constant) in parts {

@@ -166,3 +166,56 @@ fn carried_matrix_read_after_assignment_gradient() {
     assert_eq!(value, carried_matrix_read_after_assignment(0.5, &v));
     assert!((g.x - 12.0).abs() < 1e-12, "{}", g.x);
 }
+
+/// A `#[parameters(skip)]` field read in the condition of an `if` inside a `map` closure
+/// (`p.w.map(|e| if p.on { e } else { -e })`): its read was a leaf the closure captured as a
+/// differentiable scalar, and the expansion did not compile (E0308, `Skipped<bool>` where a
+/// reference was expected; E0271 on its gradient slot). A field read in a condition is now
+/// a constant read, as in a cast; also in a method (`self.on`).
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct Flagged {
+    w: DMatrix<f64>,
+    s: f64,
+    #[parameters(skip)]
+    on: bool,
+}
+
+#[differentiate]
+fn skipped_flag_in_closure(p: &Flagged) -> f64 {
+    let m = p.w.map(|e| if p.on { e * p.s } else { -e });
+    let mut t = p.s;
+    while t < 1.0 && p.s > 0.0 {
+        t *= 2.0;
+    }
+    m.sum() + if p.s > 0.0 { t } else { 0.0 }
+}
+
+#[differentiate]
+impl Flagged {
+    #[differentiate]
+    fn skipped_flag_in_method(&self) -> f64 {
+        self.w.map(|e| if self.on { e * e } else { e }).sum()
+    }
+}
+
+#[test]
+fn skipped_flag_in_closure_gradient() {
+    for on in [true, false] {
+        let p = Flagged {
+            w: DMatrix::from_row_slice(1, 2, &[0.5, -1.5]),
+            s: 0.3,
+            on,
+        };
+        // t: 0.3 → 0.6 → 1.2, so f = Σ(e·s or −e) + 4s.
+        let (value, g) = skipped_flag_in_closure_grad(&p);
+        assert_eq!(value, skipped_flag_in_closure(&p));
+        assert_eq!(g.p.on, on);
+        let (dw, ds) = if on { (0.3, -1.0 + 4.0) } else { (-1.0, 4.0) };
+        assert!(g.p.w.iter().all(|&x| (x - dw).abs() < 1e-12), "{}", g.p.w);
+        assert!((g.p.s - ds).abs() < 1e-12, "{}", g.p.s);
+        let (value, g) = p.skipped_flag_in_method_grad();
+        assert_eq!(value, p.skipped_flag_in_method());
+        let want = if on { [1.0, -3.0] } else { [1.0, 1.0] };
+        assert_eq!(g.self_.w.as_slice(), &want);
+    }
+}

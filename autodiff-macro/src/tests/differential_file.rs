@@ -73,10 +73,54 @@ fn generated_parts_functions_expand_cleanly() {
     expand_cleanly(&a, &b);
 }
 
+/// The same of the functions generic over their scalar, of those of a `#[derive(Parameters)]`
+/// struct (methods among them) and of those with a rule of their own and their callers.
+#[test]
+fn generated_generic_struct_and_rule_functions_expand_cleanly() {
+    let callees = language::program(language::DIFFERENTIAL_SEED, 30);
+    let generic = |seed| language::generic_program(seed, 20, &callees);
+    let (a, b) = (
+        generic(language::GENERIC_SEED),
+        generic(language::GENERIC_SEED),
+    );
+    for f in &a {
+        assert!(
+            f.generic && f.item().contains("<T: RealScalar>") && !f.item().contains("f64>"),
+            "{} is not generic:\n{}",
+            f.name,
+            f.source()
+        );
+    }
+    expand_cleanly(&a, &b);
+    let structs = |seed| language::struct_program(seed, 20, &callees);
+    let (a, b) = (
+        structs(language::STRUCT_SEED),
+        structs(language::STRUCT_SEED),
+    );
+    for f in &a {
+        let (p, ty_name, _) = f.struct_param().expect("a structured parameter");
+        assert!(
+            f.extra.contains(&format!("pub struct {ty_name}"))
+                && f.body.contains(&format!("{p}."))
+                && (p == "self") == f.method,
+            "{} reads no field of its struct:\n{}{}",
+            f.name,
+            f.extra,
+            f.source()
+        );
+    }
+    assert!(a.iter().any(|f| f.method) && a.iter().any(|f| !f.method));
+    expand_cleanly(&a, &b);
+    let rules = |seed| language::rule_program(seed, 4, &callees);
+    let (a, b) = (rules(language::RULE_SEED), rules(language::RULE_SEED));
+    assert!(a.iter().any(|f| f.args.contains("vjp = ")));
+    expand_cleanly(&a, &b);
+}
+
 fn expand_cleanly(a: &[language::GenFn], b: &[language::GenFn]) {
     for (f, g) in a.iter().zip(b) {
         assert_eq!(f.source(), g.source());
-        let attr: proc_macro2::TokenStream = f.args.parse().unwrap_or_default();
+        let attr: proc_macro2::TokenStream = f.outer_args().parse().unwrap_or_default();
         let item: proc_macro2::TokenStream = match f.item().parse() {
             Ok(t) => t,
             Err(e) => panic!("generated text does not lex: {e}\n{}", f.source()),

@@ -4,9 +4,11 @@
 //! - arbitrary token streams, as attribute and as item;
 //! - valid functions with random mutations (token trees deleted, duplicated, swapped,
 //!   replaced, inserted, regrouped);
-//! - random well-formed functions of the language (from [`super::language`]), half of them
-//!   with loops and a quarter of those reading and building values by parts, which must also
-//!   expand without any error;
+//! - random well-formed functions of the language (from [`super::language`]): with loops,
+//!   reading and building values by parts, generic over their scalar, of a
+//!   `#[derive(Parameters)]` struct (methods of it among them), with a rule of their own
+//!   (`vjp = rule`, in the pool mutated and decorated), which must also expand without any
+//!   error;
 //! - random attribute arguments on a valid function.
 //!
 //! `fuzz_short` runs in CI; `fuzz_long` (ignored) runs at least 100,000 inputs:
@@ -602,6 +604,12 @@ fn fuzz(seed: u64, cases: usize) -> Report {
     pool.extend(loops);
     let parts = language::parts_program(seed ^ 0x9a27, 8, &pool);
     pool.extend(parts);
+    let generic = language::generic_program(seed ^ 0x6e1c, 8, &pool);
+    pool.extend(generic);
+    let structs = language::struct_program(seed ^ 0x57c7, 9, &pool);
+    pool.extend(structs);
+    let rules = language::rule_program(seed ^ 0x7b1e, 3, &pool);
+    pool.extend(rules);
     let mut made = 0;
     while report.inputs < cases {
         match made % 4 {
@@ -636,14 +644,20 @@ fn fuzz(seed: u64, cases: usize) -> Report {
             }
             2 => {
                 let name = format!("g{}", made);
-                // Half of them with loops (SPEC §6), a quarter of those reading and building
-                // parts of values (SPEC §7).
-                let f = match rng.below(8) {
+                // Of ten: three with loops (SPEC §6), one reading and building parts of values
+                // (SPEC §7), one generic over its scalar (SPEC §11), one of a
+                // `#[derive(Parameters)]` struct, a method of it or not (SPEC §8).
+                let f = match rng.below(10) {
                     0..=2 => language::loop_function(&mut rng, name, &pool),
                     3 => language::parts_function(&mut rng, name, &pool),
+                    4 => language::generic_function(&mut rng, name, &pool),
+                    5 => {
+                        let method = rng.chance(0.4);
+                        language::struct_function(&mut rng, name, &pool, method)
+                    }
                     _ => language::function(&mut rng, name, &pool),
                 };
-                let attr = TokenStream::from_str(&f.args).unwrap_or_default();
+                let attr = TokenStream::from_str(f.outer_args()).unwrap_or_default();
                 let item = TokenStream::from_str(&f.item()).unwrap_or_default();
                 report.run(Kind::WellFormed, attr, item);
                 // Keep the pool fresh, so that calls and mutations see new functions.

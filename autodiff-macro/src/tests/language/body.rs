@@ -1,7 +1,7 @@
 //! The body of a generated function: expressions of a given type and shape, statements,
 //! branches and `map` closures, each value carrying a bound on its magnitude.
 
-use super::{GenFn, Kind, Param, Rng, Ty};
+use super::{Field, GenFn, Kind, Param, Rng, Ty};
 use std::fmt::Write;
 
 mod exprs;
@@ -63,12 +63,24 @@ struct Gen<'a> {
     data: Vec<(String, usize)>,
     /// Whether parts of values are generated (SPEC §7): elements, views, built matrices.
     parts: bool,
+    /// Whether the function is generic over its scalar `T`: casts of constants are converted.
+    generic: bool,
 }
 
 impl<'a> Gen<'a> {
     fn line(&mut self, text: &str) {
         let pad = "    ".repeat(self.indent);
         let _ = writeln!(self.out, "{pad}{text}");
+    }
+
+    /// A cast of constants to `f64`, `(n as f64 * 0.25)`: in a generic function, converted
+    /// to `T`.
+    fn cast(&self, code: String) -> String {
+        if self.generic {
+            format!("nalgebra::convert::<f64, T>{code}")
+        } else {
+            code
+        }
     }
 
     fn fresh(&mut self, base: &str) -> String {
@@ -220,7 +232,7 @@ impl<'a> Gen<'a> {
         let same: Vec<Local> = self
             .visible()
             .into_iter()
-            .filter(|l| l.ty == ty && !l.mutable)
+            .filter(|l| l.ty == ty && !l.mutable && !is_field(&l.name))
             .collect();
         if !same.is_empty() && self.rng.chance(0.15) {
             let old = self.rng.pick(&same).clone();
@@ -508,6 +520,12 @@ impl<'a> Gen<'a> {
     }
 }
 
+/// Whether a local is a field of a structured parameter (`p.a`, `p.ws[1]`): read, never
+/// bound.
+fn is_field(name: &str) -> bool {
+    name.contains('.')
+}
+
 /// A literal that brings a value of magnitude up to `bound` to about ±1.
 fn scale_for(bound: f64) -> String {
     format!("{:.2}", scale_factor(bound))
@@ -548,6 +566,17 @@ fn balanced_outer(code: &str) -> bool {
     code.ends_with(')')
 }
 
+/// What a body may hold beyond the statements of the language's first stage.
+#[derive(Clone, Copy)]
+pub(super) struct Mode {
+    /// Loops (SPEC §6).
+    pub loops: bool,
+    /// Parts of values read and built (SPEC §7).
+    pub parts: bool,
+    /// Casts of constants converted to the scalar `T` of a generic function (SPEC §11).
+    pub generic: bool,
+}
+
 /// The body of a function with these parameters and result: `statements` statements, then
 /// the result, with braces.
 pub(super) fn body(
@@ -556,9 +585,13 @@ pub(super) fn body(
     params: &[Param],
     ret: Ty,
     statements: usize,
-    loops: bool,
-    parts: bool,
+    mode: Mode,
 ) -> String {
+    let Mode {
+        loops,
+        parts,
+        generic,
+    } = mode;
     let mut gen = Gen {
         rng,
         callees,
@@ -577,6 +610,7 @@ pub(super) fn body(
         loop_conds: Vec::new(),
         data: Vec::new(),
         parts,
+        generic,
     };
     for p in params {
         match p {
@@ -602,6 +636,31 @@ pub(super) fn body(
             Param::Labels { name, rows, cols } => gen.labels = Some((name.clone(), *rows, *cols)),
             Param::Flag { name, .. } => gen.flag = Some(name.clone()),
             Param::Data { name, values } => gen.data.push((name.clone(), values.len())),
+            Param::Struct { name, fields, .. } => {
+                for f in fields {
+                    let field = |ty: Ty, name: String| Local {
+                        name,
+                        ty,
+                        is_ref: false,
+                        mutable: false,
+                        bound: 1.5,
+                        varied: true,
+                        level: 0,
+                    };
+                    match f {
+                        Field::Leaf { name: f, ty } => {
+                            gen.locals.push(field(*ty, format!("{name}.{f}")))
+                        }
+                        Field::Vec { name: f, tys } => {
+                            for (i, ty) in tys.iter().enumerate() {
+                                gen.locals.push(field(*ty, format!("{name}.{f}[{i}]")));
+                            }
+                        }
+                        Field::Count { name: f, .. } => gen.count = Some(format!("{name}.{f}")),
+                        Field::Flag { name: f, .. } => gen.flag = Some(format!("{name}.{f}")),
+                    }
+                }
+            }
         }
     }
     // With loops, one statement at least is a loop.

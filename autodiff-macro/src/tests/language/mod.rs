@@ -3,7 +3,16 @@
 //! free function, `let mut` with reassignment and compound assignment, shadowing, nested
 //! blocks, branches, `map` closures with captures, and calls between generated functions;
 //! then functions with loops (SPEC §6, `body/loops.rs`) and functions that read parts of
-//! values and build matrices by parts (SPEC §7, `body/parts.rs`).
+//! values and build matrices by parts (SPEC §7, `body/parts.rs`); then functions generic over
+//! their scalar (`T: RealScalar`, SPEC §11: the same language, every `f64` written `T`, its
+//! constants `nalgebra::convert::<f64, T>(0.5)`, `T::one()`, `T::zero()`, calling earlier
+//! generic functions), functions whose differentiable parameters are the fields of a
+//! `#[derive(Parameters)]` struct of their own taken by reference (SPEC §8: scalar and
+//! matrix fields read as `p.a`, `&p.a`, `p.a.sum()`, a `Vec<DMatrix<f64>>` field read by
+//! index, `#[parameters(skip)]` fields read as constants; a third of them methods
+//! `fn NAME(&self, …)` in a `#[differentiate] impl` block), and functions with a derivative
+//! rule of their own (`vjp = rule`, SPEC §9: the body of another generated function, the
+//! rule returning that function's derived gradient), each with a differentiated caller.
 //!
 //! Methods go on the receivers nalgebra gives them to, so that the primal compiles and means
 //! what rustc makes of it: on a matrix, `transpose component_mul component_div sum mean
@@ -15,7 +24,9 @@
 //! It is used twice: the fuzzer feeds its functions (and mutations of them) to `expand`, and
 //! [`differential_file`] writes `tests/differential/generated.rs`, where the value of each
 //! function's generated items is checked against the function's, bit for bit, and its
-//! derived gradient against central differences. Values are kept tame, so that
+//! derived gradient against central differences (a struct's leaf by leaf, its skipped fields
+//! copied unchanged); a generic function is called at `f64` so, and at `f32`, where its value
+//! and gradient must be the `f64` ones up to single-precision rounding. Values are kept tame, so that
 //! finite differences are accurate: every subexpression carries a bound on its magnitude,
 //! large ones are squashed (`tanh`, `sigmoid`, `sin`), `ln`/`sqrt`/`recip`/`powf` only see
 //! `abs() + 0.5`, divisors are `square(…) + 0.5` or `abs() + 0.5`, `exp` sees scalars below
@@ -26,7 +37,10 @@
 mod body;
 mod test_file;
 
-pub use test_file::{differential_file, DIFFERENTIAL_SEED, LOOP_SEED, PARTS_SEED};
+pub use test_file::{
+    differential_file, DIFFERENTIAL_SEED, GENERIC_SEED, LOOP_SEED, PARTS_SEED, RULE_SEED,
+    STRUCT_SEED,
+};
 
 /// SplitMix64: small, fast, and the same everywhere.
 pub struct Rng(u64);
@@ -161,6 +175,14 @@ impl Ty {
     }
 }
 
+fn attribute(args: &str) -> String {
+    if args.is_empty() {
+        "#[differentiate]".to_string()
+    } else {
+        format!("#[differentiate({args})]")
+    }
+}
+
 fn lit(x: f64) -> String {
     if x < 0.0 {
         format!("({x:.2})")
@@ -188,6 +210,37 @@ pub enum Param {
     Flag { name: String, value: bool },
     /// `&[f64]` left out of `wrt(..)`: a constant collection for loops to run over.
     Data { name: String, values: Vec<f64> },
+    /// `&S017`: a `#[derive(Parameters)]` struct of its own (SPEC §8), whose fields the body
+    /// reads (`p.a`, `&p.a`, `p.ws[1]`, `p.k`); `self` in a method.
+    Struct {
+        name: String,
+        ty_name: String,
+        fields: Vec<Field>,
+    },
+}
+
+/// A field of a generated `#[derive(Parameters)]` struct.
+#[derive(Clone, Debug)]
+pub enum Field {
+    /// A scalar or a matrix: differentiable.
+    Leaf { name: String, ty: Ty },
+    /// `Vec<DMatrix<f64>>`, its elements of these shapes, read by index.
+    Vec { name: String, tys: Vec<Ty> },
+    /// `#[parameters(skip)] usize`: a constant.
+    Count { name: String, value: usize },
+    /// `#[parameters(skip)] bool`: a constant.
+    Flag { name: String, value: bool },
+}
+
+impl Field {
+    fn rust(&self) -> String {
+        match self {
+            Field::Leaf { name, ty } => format!("{name}: {}", ty.rust()),
+            Field::Vec { name, .. } => format!("{name}: Vec<DMatrix<f64>>"),
+            Field::Count { name, .. } => format!("#[parameters(skip)]\n    {name}: usize"),
+            Field::Flag { name, .. } => format!("#[parameters(skip)]\n    {name}: bool"),
+        }
+    }
 }
 
 impl Param {
@@ -198,7 +251,8 @@ impl Param {
             | Param::Count { name, .. }
             | Param::Labels { name, .. }
             | Param::Flag { name, .. }
-            | Param::Data { name, .. } => name,
+            | Param::Data { name, .. }
+            | Param::Struct { name, .. } => name,
         }
     }
     fn rust(&self) -> String {
@@ -213,6 +267,7 @@ impl Param {
             Param::Labels { .. } => "&[usize]".into(),
             Param::Flag { .. } => "bool".into(),
             Param::Data { .. } => "&[f64]".into(),
+            Param::Struct { ty_name, .. } => format!("&{ty_name}"),
         }
     }
 }
@@ -229,38 +284,75 @@ pub struct GenFn {
     pub doc: bool,
     /// The body, with braces, indented for the file.
     pub body: String,
+    /// Generic over its scalar `T: RealScalar` (SPEC §11): every `f64` of its text is `T`.
+    pub generic: bool,
+    /// A method `fn NAME(&self, …)` of the struct of its first parameter, in a
+    /// `#[differentiate] impl` block of its own.
+    pub method: bool,
+    /// Items written before it in the test file: its struct, its derivative rule.
+    pub extra: String,
 }
 
 impl GenFn {
-    /// The function without the attribute.
+    /// The function without the attribute (a method: its `impl` block, the method's
+    /// attribute included).
     pub fn item(&self) -> String {
         let params: Vec<String> = self
             .params
             .iter()
-            .map(|p| format!("{}: {}", p.name(), p.rust()))
+            .map(|p| match p {
+                Param::Struct { .. } if self.method => "&self".to_string(),
+                _ if self.generic => format!("{}: {}", p.name(), p.rust().replace("f64", "T")),
+                _ => format!("{}: {}", p.name(), p.rust()),
+            })
             .collect();
         let doc = if self.doc {
             format!("/// Generated function `{}`.\n", self.name)
         } else {
             String::new()
         };
-        format!(
-            "{doc}{}fn {}({}) -> {} {}",
+        let (generics, ret) = if self.generic {
+            ("<T: RealScalar>", self.ret.rust().replace("f64", "T"))
+        } else {
+            ("", self.ret.rust())
+        };
+        let f = format!(
+            "{doc}{}fn {}{generics}({}) -> {ret} {}",
             self.vis,
             self.name,
             params.join(", "),
-            self.ret.rust(),
             self.body
-        )
+        );
+        match self.struct_param() {
+            Some((_, ty_name, _)) if self.method => {
+                format!("impl {ty_name} {{\n{}\n{f}\n}}", attribute(&self.args))
+            }
+            _ => f,
+        }
+    }
+    /// The arguments of the attribute on the item: none on a method's `impl` block (the
+    /// method's own are inside it).
+    pub fn outer_args(&self) -> &str {
+        if self.method {
+            ""
+        } else {
+            &self.args
+        }
     }
     /// The function with its `#[differentiate(..)]` attribute.
     pub fn source(&self) -> String {
-        let attr = if self.args.is_empty() {
-            "#[differentiate]".to_string()
-        } else {
-            format!("#[differentiate({})]", self.args)
-        };
-        format!("{attr}\n{}", self.item())
+        format!("{}\n{}", attribute(self.outer_args()), self.item())
+    }
+    /// The structured parameter: its name, type and fields.
+    pub fn struct_param(&self) -> Option<(&str, &str, &[Field])> {
+        self.params.iter().find_map(|p| match p {
+            Param::Struct {
+                name,
+                ty_name,
+                fields,
+            } => Some((name.as_str(), ty_name.as_str(), fields.as_slice())),
+            _ => None,
+        })
     }
     fn diff_params(&self) -> impl Iterator<Item = (&str, Ty, bool)> {
         self.params.iter().filter_map(|p| match p {
@@ -316,7 +408,18 @@ fn generate(
     } else {
         *rng.pick(&shapes)
     };
-    let body = body::body(rng, callees, &params, ret, statements, loops, parts);
+    let body = body::body(
+        rng,
+        callees,
+        &params,
+        ret,
+        statements,
+        body::Mode {
+            loops,
+            parts,
+            generic: false,
+        },
+    );
     let args = attribute_args(rng, &params, needs_wrt);
     let vis = *rng.pick(&["", "", "pub ", "pub(crate) "]);
     let doc = rng.chance(0.3);
@@ -328,7 +431,284 @@ fn generate(
         vis,
         doc,
         body,
+        generic: false,
+        method: false,
+        extra: String::new(),
     }
+}
+
+/// One random function generic over its scalar, `fn NAME<T: RealScalar>(…)` (SPEC §11):
+/// the language of [`function`] (loops sometimes), every `f64` written `T`, its constants
+/// `nalgebra::convert::<f64, T>(0.5)`, `T::one()` and `T::zero()`, casts of constants
+/// converted the same way; it calls only generic functions among `callees`.
+pub fn generic_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
+    let statements = rng.range(2, 5);
+    let loops = rng.chance(0.3);
+    // No `&[f64]` data: the same tests call it at `f32`.
+    let (params, shapes, needs_wrt) = params(rng, false);
+    let ret = if shapes.is_empty() || rng.chance(0.6) {
+        Ty::Scalar
+    } else {
+        *rng.pick(&shapes)
+    };
+    let callees: Vec<GenFn> = callees.iter().filter(|f| f.generic).cloned().collect();
+    let body = body::body(
+        rng,
+        &callees,
+        &params,
+        ret,
+        statements,
+        body::Mode {
+            loops,
+            parts: false,
+            generic: true,
+        },
+    );
+    let args = attribute_args(rng, &params, needs_wrt);
+    let vis = *rng.pick(&["", "pub ", "pub(crate) "]);
+    let doc = rng.chance(0.3);
+    GenFn {
+        name,
+        params,
+        ret,
+        args,
+        vis,
+        doc,
+        body: to_generic(&body),
+        generic: true,
+        method: false,
+        extra: String::new(),
+    }
+}
+
+/// One random function whose differentiable parameters are, all or all but one, the fields
+/// of a `#[derive(Parameters)]` struct of its own (SPEC §8), taken by reference: scalars and
+/// matrices, often a `Vec<DMatrix<f64>>` read by index and `#[parameters(skip)]` fields read
+/// as constants (a count, a flag). With `method`, it is a method `fn NAME(&self, …)` in a
+/// `#[differentiate] impl` block of its own, reading `self.a`.
+pub fn struct_function(rng: &mut Rng, name: String, callees: &[GenFn], method: bool) -> GenFn {
+    let statements = rng.range(2, 5);
+    let loops = rng.chance(0.3);
+    let (mut params, mut shapes, needs_wrt) = params(rng, false);
+    let ty_name = name.to_uppercase();
+    // The fields: the differentiable parameters, maybe all but one.
+    let diff: Vec<usize> = (0..params.len())
+        .filter(|&i| matches!(params[i], Param::Diff { .. }))
+        .collect();
+    let keep_out = if diff.len() >= 2 && rng.chance(0.3) {
+        Some(diff[rng.below(diff.len())])
+    } else {
+        None
+    };
+    let mut fields: Vec<Field> = Vec::new();
+    let mut rest: Vec<Param> = Vec::new();
+    let mut count = None;
+    let mut flag = None;
+    for (i, p) in params.drain(..).enumerate() {
+        match p {
+            Param::Diff { name, ty, .. } if Some(i) != keep_out => {
+                fields.push(Field::Leaf { name, ty })
+            }
+            Param::Count { value, .. } => count = Some(value),
+            Param::Flag { value, .. } => flag = Some(value),
+            p => rest.push(p),
+        }
+    }
+    if rng.chance(0.6) {
+        let n = rng.range(2, 3);
+        let tys: Vec<Ty> = (0..n)
+            .map(|_| {
+                match shapes
+                    .iter()
+                    .find(|t| matches!(t, Ty::Mat(Kind::Dense, ..)))
+                {
+                    Some(t) if rng.chance(0.4) => *t,
+                    _ => Ty::Mat(Kind::Dense, rng.range(1, 3), rng.range(2, 3)),
+                }
+            })
+            .collect();
+        shapes.extend(tys.iter().copied());
+        let at = rng.below(fields.len() + 1);
+        fields.insert(
+            at,
+            Field::Vec {
+                name: "ws".into(),
+                tys,
+            },
+        );
+    }
+    if count.is_some() || rng.chance(0.5) {
+        let value = count.unwrap_or_else(|| rng.range(1, 4));
+        fields.push(Field::Count {
+            name: "steps".into(),
+            value,
+        });
+    }
+    if flag.is_some() || rng.chance(0.3) {
+        let value = flag.unwrap_or_else(|| rng.chance(0.5));
+        let at = rng.below(fields.len() + 1);
+        fields.insert(
+            at,
+            Field::Flag {
+                name: "on".into(),
+                value,
+            },
+        );
+    }
+    let struct_name = if method {
+        "self"
+    } else if rest.iter().any(|p| p.name() == "p") {
+        "sp"
+    } else {
+        "p"
+    };
+    let at = if method { 0 } else { rng.below(rest.len() + 1) };
+    rest.insert(
+        at,
+        Param::Struct {
+            name: struct_name.into(),
+            ty_name: ty_name.clone(),
+            fields: fields.clone(),
+        },
+    );
+    let params = rest;
+    let ret = if shapes.is_empty() || rng.chance(0.6) {
+        Ty::Scalar
+    } else {
+        *rng.pick(&shapes)
+    };
+    let callees: Vec<GenFn> = callees
+        .iter()
+        .filter(|f| f.struct_param().is_none())
+        .cloned()
+        .collect();
+    let body = body::body(
+        rng,
+        &callees,
+        &params,
+        ret,
+        statements,
+        body::Mode {
+            loops,
+            parts: false,
+            generic: false,
+        },
+    );
+    // `wrt(..)`: the struct and the other differentiable parameters, when a constant needs it.
+    let mut args = Vec::new();
+    if needs_wrt || rng.chance(0.15) {
+        let mut listed: Vec<&str> = params
+            .iter()
+            .filter(|p| matches!(p, Param::Diff { .. } | Param::Struct { .. }))
+            .map(Param::name)
+            .collect();
+        for i in (1..listed.len()).rev() {
+            let j = rng.below(i + 1);
+            listed.swap(i, j);
+        }
+        args.push(format!("wrt({})", listed.join(", ")));
+    }
+    if rng.chance(0.1) {
+        args.push("crate = ::autodiff".into());
+    }
+    let vis = *rng.pick(&["", "pub ", "pub(crate) "]);
+    let doc = rng.chance(0.3);
+    let list: Vec<String> = fields
+        .iter()
+        .map(|f| format!("    {},", f.rust()))
+        .collect();
+    let extra = format!(
+        "/// The parameters of `{name}`.\n#[derive(Parameters, Clone, Debug, PartialEq)]\npub struct {ty_name} {{\n{}\n}}\n",
+        list.join("\n")
+    );
+    GenFn {
+        name,
+        params,
+        ret,
+        args: args.join(", "),
+        vis,
+        doc,
+        body,
+        generic: false,
+        method,
+        extra,
+    }
+}
+
+/// The text of a body written for `f64`, for a function generic over `T`: the type `f64`
+/// becomes `T`; a float literal becomes `T::one()`, `T::zero()` or
+/// `nalgebra::convert::<f64, T>(x)`; conversions already written are kept as they are.
+fn to_generic(body: &str) -> String {
+    const CONVERT: &str = "nalgebra::convert::<f64, T>(";
+    let chars: Vec<char> = body.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let rest: String = chars[i..chars.len().min(i + CONVERT.len())]
+            .iter()
+            .collect();
+        if rest == CONVERT {
+            // Copied through to its closing parenthesis.
+            let mut depth = 0;
+            while i < chars.len() {
+                let c = chars[i];
+                out.push(c);
+                i += 1;
+                if c == '(' {
+                    depth += 1;
+                } else if c == ')' {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        let c = chars[i];
+        if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            out.push_str(if word == "f64" { "T" } else { &word });
+        } else if c.is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            let float = i + 1 < chars.len() && chars[i] == '.' && chars[i + 1].is_ascii_digit();
+            if !float {
+                // An integer, with any suffix.
+                while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                    i += 1;
+                }
+                out.extend(&chars[start..i]);
+                continue;
+            }
+            i += 1;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            let number: String = chars[start..i].iter().collect();
+            if chars[i..].starts_with(&['_', 'f', '6', '4']) {
+                i += 4;
+            }
+            let x: f64 = number.parse().unwrap_or(0.5);
+            if x == 1.0 {
+                out.push_str("T::one()");
+            } else if x == 0.0 {
+                out.push_str("T::zero()");
+            } else {
+                out.push_str(&format!("{CONVERT}{number})"));
+            }
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
 }
 
 /// One to four differentiable parameters, maybe constants, in random order; the matrix
@@ -498,6 +878,91 @@ pub fn parts_program(seed: u64, count: usize, callees: &[GenFn]) -> Vec<GenFn> {
         out.push(f);
     }
     out.split_off(callees.len())
+}
+
+/// `count` functions generic over their scalar, each calling generic functions among
+/// `callees` and earlier ones.
+pub fn generic_program(seed: u64, count: usize, callees: &[GenFn]) -> Vec<GenFn> {
+    let mut rng = Rng::new(seed);
+    let mut out: Vec<GenFn> = callees.to_vec();
+    for i in 0..count {
+        let f = generic_function(&mut rng, format!("g{i:03}"), &out);
+        out.push(f);
+    }
+    out.split_off(callees.len())
+}
+
+/// `count` functions of structured parameters, every third a method, each calling functions
+/// among `callees` (their own parameters plain).
+pub fn struct_program(seed: u64, count: usize, callees: &[GenFn]) -> Vec<GenFn> {
+    let mut rng = Rng::new(seed);
+    (0..count)
+        .map(|i| struct_function(&mut rng, format!("s{i:03}"), callees, i % 3 == 2))
+        .collect()
+}
+
+/// `count` pairs: a function with a derivative rule of its own (`vjp = RULE`, SPEC §9),
+/// `r000`, whose body is that of a function among `callees` taken at random and whose rule
+/// returns that function's derived gradient (the same derivative by another route), then a
+/// differentiated function that calls it, `rc000`.
+pub fn rule_program(seed: u64, count: usize, callees: &[GenFn]) -> Vec<GenFn> {
+    let mut rng = Rng::new(seed);
+    let plain: Vec<&GenFn> = callees
+        .iter()
+        .filter(|f| !f.generic && f.struct_param().is_none() && !f.args.contains("crate"))
+        .collect();
+    let mut out = Vec::new();
+    for i in 0..count {
+        let twin = (*rng.pick(&plain)).clone();
+        let name = format!("r{i:03}");
+        let grad = format!("R{i:03}Grad");
+        let rule = format!("{name}_rule");
+        let names: Vec<&str> = twin.params.iter().map(Param::name).collect();
+        let fields: Vec<String> = twin
+            .diff_params()
+            .map(|(n, _, _)| format!("{n}: g.{n}"))
+            .collect();
+        let params: Vec<String> = twin
+            .params
+            .iter()
+            .map(|p| format!("{}: {}", p.name(), p.rust()))
+            .collect();
+        let ret = twin.ret.rust();
+        let extra = format!(
+            "/// The derivative of `{name}`: that of `{}`, whose body it has.\nfn {rule}({}, _value: &{ret}, seed: {ret}) -> {grad} {{\n    let (_, g) = {}_vjp({}, seed);\n    {grad} {{ {} }}\n}}\n",
+            twin.name,
+            params.join(", "),
+            twin.name,
+            names.join(", "),
+            fields.join(", ")
+        );
+        let mut args = vec![format!("vjp = {rule}")];
+        if !twin.args.is_empty() {
+            args.push(twin.args.clone());
+        }
+        if rng.chance(0.5) {
+            args.reverse();
+        }
+        let f = GenFn {
+            name: name.clone(),
+            args: args.join(", "),
+            extra,
+            doc: true,
+            ..twin
+        };
+        // The caller: drawn until its body calls the function with the rule.
+        let mut caller = None;
+        for _ in 0..400 {
+            let g = function_with(&mut rng, format!("rc{i:03}"), std::slice::from_ref(&f), 3);
+            if g.body.contains(&format!("{name}(")) {
+                caller = Some(g);
+                break;
+            }
+        }
+        out.push(f);
+        out.extend(caller);
+    }
+    out
 }
 
 /// `count` functions, each calling only earlier ones.

@@ -62,11 +62,12 @@ impl Gen<'_> {
     pub(super) fn constant_scalar(&mut self) -> Option<Ex> {
         let mut options: Vec<Ex> = Vec::new();
         if let Some(n) = &self.count {
-            options.push(Self::temp(format!("({n} as f64 * 0.25)"), 1.0, Ty::Scalar));
+            let code = self.cast(format!("({n} as f64 * 0.25)"));
+            options.push(Self::temp(code, 1.0, Ty::Scalar));
         }
         if let Some((l, rows, _)) = &self.labels {
             options.push(Self::temp(
-                format!("({l}.len() as f64 * 0.2)"),
+                self.cast(format!("({l}.len() as f64 * 0.2)")),
                 *rows as f64 * 0.2,
                 Ty::Scalar,
             ));
@@ -75,7 +76,7 @@ impl Gen<'_> {
             for l in self.visible() {
                 if let Ty::Mat(_, r, _) = l.ty {
                     options.push(Self::temp(
-                        format!("({}.nrows() as f64 * 0.3)", l.name),
+                        self.cast(format!("({}.nrows() as f64 * 0.3)", l.name)),
                         r as f64 * 0.3,
                         Ty::Scalar,
                     ));
@@ -465,10 +466,13 @@ impl Gen<'_> {
         let (r, c) = ty.dims();
         if self.rng.chance(0.3) && matches!(ty, Ty::Mat(Kind::Dense, ..)) {
             // A constant built by a closure: constants may use any Rust.
+            let element = if self.generic {
+                self.cast("((i as f64 - j as f64) * 0.25 + 0.1)".into())
+            } else {
+                "(i as f64 - j as f64) * 0.25 + 0.1".into()
+            };
             return Self::temp(
-                format!(
-                    "DMatrix::<f64>::from_fn({r}, {c}, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)"
-                ),
+                format!("DMatrix::<f64>::from_fn({r}, {c}, |i, j| {element})"),
                 (r + c) as f64 * 0.25 + 0.1,
                 ty,
             );
@@ -503,11 +507,17 @@ impl Gen<'_> {
             .any(|word| word == name)
     }
 
-    /// Whether `code` names a visible variable that depends on a differentiable value.
+    /// Whether `code` names a visible variable that depends on a differentiable value (a
+    /// field of a structured parameter, `p.a`, by its text).
     pub(super) fn mentions_varied(&self, code: &str) -> bool {
         let visible = self.visible();
-        code.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .any(|word| visible.iter().any(|l| l.varied && l.name == word))
+        let field = visible
+            .iter()
+            .any(|l| l.varied && super::is_field(&l.name) && code.contains(&l.name));
+        field
+            || code
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|word| visible.iter().any(|l| l.varied && l.name == word))
     }
 
     /// A constant matrix: usually of distinct elements (so that no row is constant, which
@@ -568,7 +578,8 @@ impl Gen<'_> {
                 let a = self.matrix(ty, d);
                 let s = self.scalar(d);
                 match self.rng.below(3) {
-                    0 if s.typed => Self::temp(
+                    // `T * matrix` is not defined for a generic `T`: `matrix * T` is.
+                    0 if s.typed && !self.generic => Self::temp(
                         format!("{} * {}", Self::operand(&s), Self::operand(&a)),
                         a.bound * s.bound,
                         ty,
@@ -832,7 +843,12 @@ impl Gen<'_> {
         if self.calls >= 2 {
             return None;
         }
-        let candidates: Vec<&GenFn> = self.callees.iter().filter(|f| f.ret == ret).collect();
+        // Not the functions of a structured parameter: a struct is not passed whole.
+        let candidates: Vec<&GenFn> = self
+            .callees
+            .iter()
+            .filter(|f| f.ret == ret && f.struct_param().is_none())
+            .collect();
         if candidates.is_empty() {
             return None;
         }
@@ -874,6 +890,7 @@ impl Gen<'_> {
                     Some(f) => f.clone(),
                     None => "true".into(),
                 },
+                Param::Struct { .. } => unreachable!("no struct is passed whole"),
                 Param::Data { values, .. } => {
                     match self.data.iter().find(|(_, n)| *n == values.len()) {
                         Some((name, _)) if self.rng.chance(0.5) => name.clone(),

@@ -373,7 +373,7 @@ impl Gen<'_> {
         head.iterations = max_i + 1;
         if var != "_" {
             head.scalars.push(Self::temp(
-                format!("({var} as f64 * 0.2)"),
+                self.cast(format!("({var} as f64 * 0.2)")),
                 0.2 * max_i as f64,
                 Ty::Scalar,
             ));
@@ -396,7 +396,7 @@ impl Gen<'_> {
             let (pattern, iter) = if self.rng.chance(0.5) {
                 let i = self.fresh("i");
                 head.scalars.push(Self::temp(
-                    format!("({i} as f64 * 0.2)"),
+                    self.cast(format!("({i} as f64 * 0.2)")),
                     0.2 * *rows as f64,
                     Ty::Scalar,
                 ));
@@ -405,8 +405,11 @@ impl Gen<'_> {
                 (x.clone(), format!("{l}.iter()"))
             };
             head.text = Some(format!("for {pattern} in {iter}"));
-            head.scalars
-                .push(Self::temp(format!("(*{x} as f64 * 0.3)"), 0.9, Ty::Scalar));
+            head.scalars.push(Self::temp(
+                self.cast(format!("(*{x} as f64 * 0.3)")),
+                0.9,
+                Ty::Scalar,
+            ));
             head.conds.push(format!("*{x} == 0"));
             head.iterations = *rows;
             return;
@@ -452,7 +455,7 @@ impl Gen<'_> {
             0 => {
                 let i = self.fresh("i");
                 head.scalars.push(Self::temp(
-                    format!("({i} as f64 * 0.2)"),
+                    self.cast(format!("({i} as f64 * 0.2)")),
                     0.2 * len as f64,
                     Ty::Scalar,
                 ));

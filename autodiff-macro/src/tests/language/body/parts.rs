@@ -143,7 +143,7 @@ impl Gen<'_> {
         self.indent += 1;
         self.loop_depth += 1;
         self.loop_scalars.push(Self::temp(
-            format!("({k} as f64 * 0.25)"),
+            self.cast(format!("({k} as f64 * 0.25)")),
             len as f64 * 0.25,
             Ty::Scalar,
         ));
