@@ -5,7 +5,8 @@
 //! became a `Parameters` model). Two networks: the spiral's (2 → 100 → 3, ReLU, 300 samples)
 //! and W4's (784 → 512 → 512 → 10, ReLU, minibatch 256); softmax cross-entropy, L2 1e-3.
 //!
-//! `cargo bench --bench model_step` prints the ratios (see BENCHMARKS.md).
+//! `cargo bench --bench model_step` prints the paired ratios, then criterion times both steps
+//! of each network (see BENCHMARKS.md).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -16,6 +17,7 @@ use autodiff::nn::{activate, l2_penalty_grad, Activation, Loss, Mlp};
 use autodiff::optim::{Optimizer, Sgd};
 use autodiff::prelude::*;
 use common::paired::paired_ratio;
+use criterion::Criterion;
 use rand::Rng;
 use std::hint::black_box;
 
@@ -101,6 +103,28 @@ fn step_derived(mlp: &mut Mlp, sgd: &mut Sgd, x: &DMatrix<f64>, labels: &[usize]
     grad.recycle();
 }
 
+/// Criterion's timing of both steps for a network of `sizes` on `x`, in the group `name`.
+fn criterion_group(
+    c: &mut Criterion,
+    name: &str,
+    sizes: &[usize],
+    x: &DMatrix<f64>,
+    labels: &[usize],
+) {
+    let mlp = Mlp::new(sizes, Activation::Relu, Init::He, &mut seeded_rng(1));
+    let mut group = c.benchmark_group(name);
+    group.sample_size(20);
+    let (mut a, mut b) = (mlp.clone(), mlp);
+    let (mut sgd_a, mut sgd_b) = (Sgd::new(1e-3), Sgd::new(1e-3));
+    group.bench_function("parameters_model", |bench| {
+        bench.iter(|| step_derived(&mut a, &mut sgd_a, x, labels))
+    });
+    group.bench_function("chained_by_hand", |bench| {
+        bench.iter(|| step_by_hand(&mut b, &mut sgd_b, x, labels))
+    });
+    group.finish();
+}
+
 /// The paired ratio derived ÷ by hand for a network of `sizes` on `x`, after checking that
 /// both compute the same gradient.
 fn ratio(sizes: &[usize], x: &DMatrix<f64>, labels: &[usize], rounds: usize) -> f64 {
@@ -146,6 +170,17 @@ fn main() {
     let x = DMatrix::from_fn(256, 784, |_, _| rng.random_range(0.0..1.0));
     let labels: Vec<usize> = (0..256).map(|_| rng.random_range(0..10)).collect();
     let w4_ratio = ratio(&[784, 512, 512, 10], &x, &labels, 31);
+
+    let mut c = Criterion::default().configure_from_args();
+    criterion_group(
+        &mut c,
+        "model_step_spiral",
+        &[2, 100, 3],
+        &data.x,
+        &data.labels,
+    );
+    criterion_group(&mut c, "model_step_w4", &[784, 512, 512, 10], &x, &labels);
+    c.final_summary();
 
     println!("training step, Parameters model ÷ layers chained by hand (median of paired rounds):");
     println!("| network | ratio |");
