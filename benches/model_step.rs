@@ -104,13 +104,7 @@ fn step_derived(mlp: &mut Mlp, sgd: &mut Sgd, x: &DMatrix<f64>, labels: &[usize]
 }
 
 /// Criterion's timing of both steps for a network of `sizes` on `x`, in the group `name`.
-fn criterion_group(
-    c: &mut Criterion,
-    name: &str,
-    sizes: &[usize],
-    x: &DMatrix<f64>,
-    labels: &[usize],
-) {
+fn time_both(c: &mut Criterion, name: &str, sizes: &[usize], x: &DMatrix<f64>, labels: &[usize]) {
     let mlp = Mlp::new(sizes, Activation::Relu, Init::He, &mut seeded_rng(1));
     let mut group = c.benchmark_group(name);
     group.sample_size(20);
@@ -172,14 +166,14 @@ fn main() {
     let w4_ratio = ratio(&[784, 512, 512, 10], &x, &labels, 31);
 
     let mut c = Criterion::default().configure_from_args();
-    criterion_group(
+    time_both(
         &mut c,
         "model_step_spiral",
         &[2, 100, 3],
         &data.x,
         &data.labels,
     );
-    criterion_group(&mut c, "model_step_w4", &[784, 512, 512, 10], &x, &labels);
+    time_both(&mut c, "model_step_w4", &[784, 512, 512, 10], &x, &labels);
     c.final_summary();
 
     println!("training step, Parameters model ÷ layers chained by hand (median of paired rounds):");

@@ -248,6 +248,17 @@ fn descend(
         config.lambda,
         config.shards,
     );
+    apply(model, grad, loss, optimizer)
+}
+
+/// The optimizer's step from `grad`, unless the loss or the gradient is not finite: the
+/// loss, or what was not finite (and no step). The gradient's buffers go back to the pool.
+pub(crate) fn apply(
+    model: &mut Mlp,
+    grad: Mlp,
+    loss: f64,
+    optimizer: &mut impl Optimizer,
+) -> Result<f64, (&'static str, f64)> {
     if !loss.is_finite() {
         return Err(("loss", loss));
     }

@@ -159,14 +159,5 @@ fn descend(
         model.loss_and_grad_sharded(&batch.x, &batch.labels, config.loss, 0.0, config.shards);
     let (data_loss, _) = cluster.mean_of_slices(batch.len(), local, &mut grad.parameters_mut());
     let loss = model.add_penalty(data_loss, &mut grad, config.lambda);
-    if !loss.is_finite() {
-        return Err(("loss", loss));
-    }
-    let norm = grad.norm();
-    if !norm.is_finite() {
-        return Err(("gradient", norm));
-    }
-    optimizer.update(model, &grad);
-    grad.recycle();
-    Ok(loss)
+    crate::train::apply(model, grad, loss, optimizer)
 }
