@@ -74,7 +74,12 @@ pub fn lent(sig: &Signature, param_vars: &[VarId]) -> HashSet<VarId> {
 /// The forward sweep and the reverse closure's body (with `NAME_graph`'s hooks, when given).
 fn sweeps(f: &Function, graph: Option<&Hooks>) -> Sweeps {
     let code = Code::new(f.body, &f.krate);
-    let flags: Vec<syn::Ident> = f.sig.params.iter().map(|p| want_flag(&p.ident)).collect();
+    let flags: Vec<syn::Ident> = f
+        .sig
+        .params
+        .iter()
+        .map(|p| want_flag(&p.ident, f.body))
+        .collect();
     let lent: HashMap<VarId, syn::Ident> = f
         .sig
         .params
@@ -111,7 +116,6 @@ fn sweeps(f: &Function, graph: Option<&Hooks>) -> Sweeps {
     let rereads = code.rereads(&top_level, |h| f.plan.tape.reads.contains(&h));
     let (owned, reborrowed) = owned_collections(f.sig);
     let fn_name = &f.item.sig.ident;
-    let grad_ty = outline::grad_ty_of(f.sig.owner.as_ref(), fn_name);
     let span = crate::rename::at(fn_name.span());
     let alias = code.rules_alias();
     Sweeps {
@@ -134,14 +138,19 @@ fn sweeps(f: &Function, graph: Option<&Hooks>) -> Sweeps {
             #(#lent_shapes)*
             #rereads
             #sweep
-            #grad_ty { #(#values,)* }
+            (#(#values,)*)
         },
     }
 }
 
-/// The flag that says whether the caller wants the gradient of parameter `x`: `__ad_want_x`.
-fn want_flag(ident: &syn::Ident) -> syn::Ident {
-    format_ident!("__ad_want_{}", ident)
+/// The flag that says whether the caller wants the gradient of parameter `x`: `want_x`
+/// (`__ad_want_x` where the user's code mentions such names: `names`).
+fn want_flag(ident: &syn::Ident, body: &Body) -> syn::Ident {
+    let name = syn::ext::IdentExt::unraw(ident);
+    match body.short_names {
+        true => format_ident!("want_{}", name),
+        false => format_ident!("__ad_want_{}", name),
+    }
 }
 
 /// The function's value as the forward sweep returns it: the result binding (copied when the
@@ -160,9 +169,10 @@ fn result_value(f: &Function, code: &Code, tape: &Tape) -> TokenStream {
     }
 }
 
-/// The gradient struct's field values, and the shapes read for them before the sweeps.
+/// The gradients the reverse sweep returns, and the shapes read for them before the sweeps.
 struct Gradient {
-    /// `x: …` for each differentiable parameter.
+    /// One per parameter, in order: the gradient of a differentiable one, `NoGrad` for a
+    /// constant.
     values: Vec<TokenStream>,
     /// The shapes of owned parameters, read by the forward sweep before it moves them.
     shapes: Vec<TokenStream>,
@@ -183,25 +193,26 @@ fn gradient(f: &Function, code: &Code) -> Gradient {
     };
     for (index, (p, &v)) in f.sig.params.iter().zip(f.param_vars).enumerate() {
         if !p.differentiable {
+            out.values.push(quote!(#rules::NoGrad));
             continue;
         }
         let ident = &p.ident;
         if p.collection {
             let value = collection_gradient(f, code, v);
-            let flag = want_flag(ident);
+            let flag = want_flag(ident, f.body);
             let unwanted = quote!(::std::vec::Vec::new());
             out.values
-                .push(quote!(#ident: if #flag { #value } else { #unwanted }));
+                .push(quote!(if #flag { #value } else { #unwanted }));
             continue;
         }
         if p.structured {
             let value = structured_gradient(f, code, index);
-            let (flag, krate) = (want_flag(ident), &f.krate);
+            let (flag, krate) = (want_flag(ident, f.body), &f.krate);
             let owned = &p.owned;
             let unwanted =
                 quote!(<#owned as #krate::__private::Parameters>::placeholder_like(&#ident));
             out.values
-                .push(quote!(#ident: if #flag { #value } else { #unwanted }));
+                .push(quote!(if #flag { #value } else { #unwanted }));
             continue;
         }
         let var = &f.body.vars[v];
@@ -231,13 +242,13 @@ fn gradient(f: &Function, code: &Code) -> Gradient {
             quote!(#rules::finish(#slot, #shape))
         };
         // A caller that did not ask for this gradient gets a placeholder, computed for free.
-        let flag = want_flag(ident);
+        let flag = want_flag(ident, f.body);
         let value = if several {
             quote!(#rules::wanted(#flag, || #value))
         } else {
             value
         };
-        out.values.push(quote!(#ident: #value));
+        out.values.push(value);
     }
     out
 }
@@ -373,12 +384,12 @@ fn collection_gradient(f: &Function, code: &Code, v: VarId) -> TokenStream {
     quote!(#rules::finish_items(#d, #ident))
 }
 
-/// `let x: &T = &*__ad_lent_x;` for each `Lent` parameter: the plain references the reverse
-/// sweep reads.
+/// `let x: &T = &*__ad_lent_x;` for each parameter passed as a `Lent`: the plain references
+/// the reverse sweep reads.
 fn unlend(sig: &Signature) -> Vec<TokenStream> {
     sig.params
         .iter()
-        .filter(|p| p.lent())
+        .filter(|p| p.passed_as_lent())
         .map(|p| {
             let (name, lent, owned) = (&p.ident, lent_name(&p.ident), &p.owned);
             quote!(let #name: &#owned = &*#lent;)

@@ -171,15 +171,15 @@ impl Printed {
     }
 
     /// The field of a tape that marks the type parameter, which no other field may hold
-    /// (`__ad_scalar: PhantomData<fn() -> T>`), and its value; nothing without generics.
+    /// (`PhantomData<fn() -> T>`), and its value; nothing without generics.
     pub fn marker(&self) -> (TokenStream, TokenStream) {
         let captures = &self.captures;
         if captures.is_empty() {
             return (quote!(), quote!());
         }
         (
-            quote!(__ad_scalar: ::core::marker::PhantomData<fn() -> #captures>,),
-            quote!(__ad_scalar: ::core::marker::PhantomData,),
+            quote!(::core::marker::PhantomData<fn() -> #captures>,),
+            quote!(::core::marker::PhantomData,),
         )
     }
 }

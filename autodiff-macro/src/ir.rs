@@ -37,6 +37,8 @@ pub struct Var {
     /// For an element `ws[i]` of a differentiable collection, borrowed: how the reverse sweep
     /// borrows it again, so that no record keeps it.
     pub reread: Option<Reread>,
+    /// Whether the macro introduced the value (a sub-expression), rather than the user's code.
+    pub introduced: bool,
 }
 
 /// How the reverse sweep borrows an element again: `handle.element_of(source)`.
@@ -251,4 +253,6 @@ pub struct Body {
     pub result: Operand,
     /// The user's text of each value (`x + y`), when `NAME_graph` is generated.
     pub labels: std::collections::HashMap<VarId, String>,
+    /// Whether generated names go without the prefix `__ad_` (`names`).
+    pub short_names: bool,
 }

@@ -130,6 +130,7 @@ impl<'e> Lowerer<'e> {
                 block: Block { stmts },
                 result,
                 labels: self.labels.unwrap_or_default(),
+                short_names: self.names.short(),
             },
             self.names,
         )
@@ -153,6 +154,7 @@ impl<'e> Lowerer<'e> {
         varied: bool,
         kind: VarKind,
     ) -> VarId {
+        let introduced = self.names.is_temp(&name);
         self.vars.push(Var {
             name,
             binding_refs,
@@ -161,6 +163,7 @@ impl<'e> Lowerer<'e> {
             kind,
             ty: None,
             reread: None,
+            introduced,
         });
         self.vars.len() - 1
     }
@@ -171,7 +174,7 @@ impl<'e> Lowerer<'e> {
     }
 
     fn record(&mut self, what: &str, of: VarId) -> VarId {
-        let name = crate::names::handle(&self.vars[of].name, what);
+        let name = crate::names::handle(&self.vars[of].name, what, self.names.short());
         self.new_var(name, 0, false, VarKind::Record)
     }
 

@@ -1,5 +1,7 @@
-//! Names of generated bindings: readable (`h`, `h__1`, `__ad_d_h`), unique in the function,
-//! and never equal to a name the user's code mentions.
+//! Names of generated bindings: readable (`h`, `h__1`, `mul3`, `d_h`, `op_mul3`), unique in
+//! the function, and never equal to a name the user's code mentions. Where the user's code
+//! mentions a name that a short generated name could take (`d_x`, `op_y`, …), every generated
+//! name of the function carries the prefix `__ad_` instead (`__ad_mul3`, `__ad_d_h`).
 
 use proc_macro2::Span;
 use std::collections::{HashMap, HashSet};
@@ -12,16 +14,40 @@ pub struct Names {
     /// The last version number given to each base name.
     versions: HashMap<String, usize>,
     counter: usize,
+    /// Whether generated names go without the prefix `__ad_`.
+    short: bool,
+    /// The temporaries handed out: values the macro introduced, not the user's bindings.
+    temps: HashSet<String>,
 }
+
+/// The beginnings of the names derived from a binding's or a parameter's (its adjoint `d_h`,
+/// its pullback handle `op_h`, the tape of a call `tape_h`, the flag `want_x`, …): a user's
+/// name that begins so could be one.
+const DERIVED: [&str; 7] = ["d_", "op_", "tape_", "iter_", "owned_", "end_", "want_"];
 
 impl Names {
     /// `mentioned` are every identifier in the user's function: never reused.
     pub fn new(mentioned: HashSet<String>) -> Self {
+        let short = !mentioned
+            .iter()
+            .any(|m| DERIVED.iter().any(|d| m.starts_with(d)));
         Names {
             taken: mentioned,
             versions: HashMap::new(),
             counter: 0,
+            short,
+            temps: HashSet::new(),
         }
+    }
+
+    /// Whether `name` is a temporary's: a value the macro introduced.
+    pub fn is_temp(&self, name: &Ident) -> bool {
+        self.temps.contains(&name.to_string())
+    }
+
+    /// Whether generated names go without the prefix `__ad_` (see the module's docs).
+    pub fn short(&self) -> bool {
+        self.short
     }
 
     /// A binding for the user's variable `base`: `base` itself the first time (the user's own
@@ -46,28 +72,42 @@ impl Names {
         }
     }
 
-    /// A temporary named after what it holds: `__ad_mul3`.
+    /// A temporary named after what it holds: `mul3`.
     pub fn temp(&mut self, what: &str, span: Span) -> Ident {
+        let prefix = prefix(self.short);
         loop {
             self.counter += 1;
-            let candidate = format!("__ad_{what}{}", self.counter);
+            let candidate = format!("{prefix}{what}{}", self.counter);
             if self.taken.insert(candidate.clone()) {
+                self.temps.insert(candidate.clone());
                 return Ident::new(&candidate, span);
             }
         }
     }
 }
 
-/// The adjoint slot of a binding: `__ad_d_h` for `h`, `__ad_d_mul3` for `__ad_mul3`.
-pub fn adjoint(binding: &Ident) -> Ident {
-    let text = syn::ext::IdentExt::unraw(binding).to_string();
-    let base = text.strip_prefix("__ad_").unwrap_or(&text);
-    Ident::new(&format!("__ad_d_{base}"), binding.span())
+fn prefix(short: bool) -> &'static str {
+    if short {
+        ""
+    } else {
+        "__ad_"
+    }
 }
 
-/// The pullback handle of an operation producing `binding`: `__ad_op_h`.
-pub fn handle(binding: &Ident, what: &str) -> Ident {
+/// The adjoint slot of a binding: `d_h` for `h`, `d_mul3` for `mul3`.
+pub fn adjoint(binding: &Ident, short: bool) -> Ident {
+    derived(binding, "d", short)
+}
+
+/// The pullback handle of an operation producing `binding`: `op_h` (`what` is `op`), or
+/// another name derived from it the same way (`tape_h`, `iter_h`).
+pub fn handle(binding: &Ident, what: &str, short: bool) -> Ident {
+    derived(binding, what, short)
+}
+
+fn derived(binding: &Ident, what: &str, short: bool) -> Ident {
     let text = syn::ext::IdentExt::unraw(binding).to_string();
     let base = text.strip_prefix("__ad_").unwrap_or(&text);
-    Ident::new(&format!("__ad_{what}_{base}"), binding.span())
+    let prefix = prefix(short);
+    Ident::new(&format!("{prefix}{what}_{base}"), binding.span())
 }

@@ -34,11 +34,19 @@ pub struct Param {
 }
 
 impl Param {
-    /// Whether the reverse sweep takes the parameter as a `Lent` (a borrowed differentiable
-    /// parameter, which a caller may give instead of lending). A structured parameter is
-    /// passed as the reference it is: its fields are read through it.
+    /// Whether the parameter may be given to the reverse sweep, which then gives it back to
+    /// the pool (a borrowed differentiable parameter, which a caller may give instead of
+    /// lending). A structured parameter is passed as the reference it is: its fields are read
+    /// through it.
     pub fn lent(&self) -> bool {
         self.refs == 1 && self.differentiable && !self.structured && !self.collection
+    }
+
+    /// Whether the reverse sweep takes the parameter as a `Lent`: a borrowed scalar or matrix,
+    /// differentiable or not (a caller cannot tell which, and may give either a value of its
+    /// own; only a differentiable one goes back to the pool, through [`Param::lent`]).
+    pub fn passed_as_lent(&self) -> bool {
+        self.lent() || (self.refs == 1 && self.value_type && !self.structured && !self.collection)
     }
 }
 

@@ -38,7 +38,7 @@ impl<'a> Code<'a> {
 
     /// The adjoint slot of a value.
     pub fn adjoint(&self, v: VarId) -> syn::Ident {
-        names::adjoint(&self.body.vars[v].name)
+        names::adjoint(&self.body.vars[v].name, self.body.short_names)
     }
 
     /// An operand as a rule takes it: one reference (`&h`, a `&T` parameter as is, `&2.0`).

@@ -31,7 +31,7 @@ pub fn sweeps(
         .params
         .iter()
         .map(|p| format_ident!("__ad_want_{}", p.ident));
-    let unlend = sig.params.iter().filter(|p| p.lent()).map(|p| {
+    let unlend = sig.params.iter().filter(|p| p.passed_as_lent()).map(|p| {
         let (ident, lent, owned) = (&p.ident, lent_name(&p.ident), &p.owned);
         quote!(let #ident: &#owned = &*#lent;)
     });
@@ -40,6 +40,14 @@ pub fn sweeps(
         quote!(#krate::__private::rules::give_back(#lent);)
     });
     let params = sig.params.iter().map(|p| &p.ident);
+    // The gradients by position, as every reverse sweep returns them.
+    let positional = sig.params.iter().map(|p| {
+        let ident = &p.ident;
+        match p.differentiable {
+            true => quote!(__ad_grad.#ident),
+            false => quote!(#krate::__private::rules::NoGrad),
+        }
+    });
     let grad_ty = super::outline::grad_ty(name);
     // `NameGrad<T>` for a function generic over its scalar.
     let grad_args = sig.generics.as_ref().map(|g| {
@@ -64,7 +72,7 @@ pub fn sweeps(
             #rule_fn
             let __ad_grad = __ad_rule(#(#params,)* &__ad_kept_value, __ad_seed);
             #(#give_back)*
-            __ad_grad
+            (#(#positional,)*)
         },
     }
 }

@@ -82,7 +82,7 @@ impl Forward<'_> {
                 let iter = &iter.tokens;
                 match saved {
                     Some(_) => {
-                        let it = crate::names::handle(&record, "iter");
+                        let it = crate::names::handle(&record, "iter", self.code.body.short_names);
                         declare_record = Some(quote! {
                             let #it = ::core::iter::IntoIterator::into_iter(#iter);
                             let mut #record = ::std::vec::Vec::with_capacity(#it.size_hint().0);

@@ -127,7 +127,7 @@ impl Hooks {
     fn label(&self, body: &Body, var: VarId, reads: &[VarId]) -> Option<String> {
         let mut text = body.labels.get(&var)?.clone();
         for read in reads {
-            let introduced = body.vars[*read].name.to_string().starts_with("__ad_");
+            let introduced = body.vars[*read].introduced;
             if let Some(inner) = body.labels.get(read).filter(|_| introduced) {
                 text = text.replacen(inner.as_str(), "..", 1);
             }

@@ -106,6 +106,10 @@ struct Names {
     /// The trait of the reverse closure (`FnOnce(seed, wanted, borrowed…) -> NameGrad`), so
     /// that the signatures that take or return it name it in one word.
     reverse_trait: syn::Ident,
+    /// The tuple of gradients the reverse closure returns, one per parameter in order
+    /// (`NoGrad` for a constant): a caller knows the position of each argument, not the name
+    /// of the parameter.
+    grads_ty: syn::Ident,
     /// How the generated functions call each other: by name, or `Self::` before it for a
     /// method.
     inner_path: TokenStream,
@@ -143,7 +147,8 @@ impl Names {
             grad: format_ident!("{}_grad", fn_name),
             adapter_ty: format_ident!("__AdSweeps_{}", hidden, span = fn_name.span()),
             adapter: super::code::adapter(fn_name),
-            reverse_trait: format_ident!("__AdReverse_{}", hidden, span = fn_name.span()),
+            reverse_trait: format_ident!("__AdReverse{}", camel, span = fn_name.span()),
+            grads_ty: format_ident!("__AdGrads{}", camel, span = fn_name.span()),
         }
     }
 }
@@ -200,20 +205,37 @@ fn fields(sig: &Signature) -> Vec<TokenStream> {
         .collect()
 }
 
-/// What the adapter's reverse sweep gives its caller, one per parameter: the gradient of a
-/// differentiable one, `NoGrad` for a constant; and the types of these.
-fn positional(sig: &Signature, rules: &TokenStream) -> (Vec<TokenStream>, Vec<TokenStream>) {
+/// What the reverse sweep gives its caller, one per parameter, as types: the gradient of a
+/// differentiable one, `NoGrad` for a constant (a caller knows the position of each argument,
+/// not the name of the parameter).
+fn positional_types(sig: &Signature, rules: &TokenStream) -> Vec<TokenStream> {
     sig.params
         .iter()
-        .map(|p| {
-            let (ident, grad_ty) = (&p.ident, &p.grad_ty);
-            if p.differentiable {
-                (quote!(__ad_grad.#ident), quote!(#grad_ty))
-            } else {
-                (quote!(#rules::NoGrad), quote!(#rules::NoGrad))
-            }
+        .map(|p| match p.differentiable {
+            true => quote::ToTokens::to_token_stream(&p.grad_ty),
+            false => quote!(#rules::NoGrad),
         })
-        .unzip()
+        .collect()
+}
+
+/// The gradient struct's values from the reverse sweep's positional gradients: the pattern
+/// that binds them (`(_, w)`) and the fields (`w`).
+fn positional_pattern(sig: &Signature) -> (Vec<TokenStream>, Vec<&syn::Ident>) {
+    let pattern = sig
+        .params
+        .iter()
+        .map(|p| match p.differentiable {
+            true => quote::ToTokens::to_token_stream(&p.ident),
+            false => quote!(_),
+        })
+        .collect();
+    let fields = sig
+        .params
+        .iter()
+        .filter(|p| p.differentiable)
+        .map(|p| &p.ident)
+        .collect();
+    (pattern, fields)
 }
 
 /// The generated items of `item` (whose checked signature is `sig`) around `sweeps`: the
@@ -234,21 +256,10 @@ pub fn items(
     let graph_fns = graph.map(|g| outline.graph_fns(g, krate));
     let (adapter, reached) = outline.adapters();
     let Some(owner) = &sig.owner else {
-        // A generic function is named by `NAME_fwd`, which knows its type parameter.
-        let used = sig.generics.is_none().then(|| {
-            quote_spanned! {outline.span=>
-                // The function counts as used even when only its gradient is called.
-                const _: () = {
-                    let _ = #fn_name;
-                };
-            }
-        });
         // Spanned at the function's name: an item the attribute cannot go on (an associated
         // function in an `impl` without the attribute) is reported there, on the user's code.
         let inner = quote_spanned! {outline.span=>
             #item
-
-            #used
 
             #types
             #sweep_fns
@@ -292,9 +303,9 @@ struct Outline<'a> {
     docs: Docs,
     params: Params,
     borrowed: Borrowed,
-    /// `FnOnce(seed, wanted, borrowed…) -> NameGrad`: what the reverse closure is.
+    /// `FnOnce(seed, wanted, borrowed…) -> (gradients…)`: what the reverse closure is.
     reverse_fn: TokenStream,
-    /// `impl __AdReverse_f + use<>`: the reverse closure as a signature names it.
+    /// `impl __AdReverseF + use<>`: the reverse closure as a signature names it.
     closure_ty: TokenStream,
     /// `#[allow(…)]` for the lints generated code may trip (an unused binding, `mut` or
     /// import, parentheses kept for precedence, an item only another function calls).
@@ -319,8 +330,9 @@ impl<'a> Outline<'a> {
         let generics = Printed::of(sig.generics.as_ref(), krate);
         let (args, captures) = (&generics.args, &generics.captures);
         let grad = quote!(#grad_ty #args);
+        let grads_ty = &names.grads_ty;
         Outline {
-            reverse_fn: quote!(::core::ops::FnOnce(#ret, [bool; #count] #(, #tys)*) -> #grad),
+            reverse_fn: quote!(::core::ops::FnOnce(#ret, [bool; #count] #(, #tys)*) -> #grads_ty #args),
             closure_ty: quote!(impl #reverse_trait #args + use<#captures>),
             generics,
             grad,
@@ -361,8 +373,10 @@ impl<'a> Outline<'a> {
         // The tape's lifetime is that of its borrowed parameters; without one, a marker holds it.
         let phantom = borrowed_fields
             .is_empty()
-            .then(|| quote!(borrows: ::core::marker::PhantomData<&'__ad ()>,));
+            .then(|| quote!(::core::marker::PhantomData<&'__ad ()>,));
         let (scalar, _) = self.generics.marker();
+        let grads_ty = &names.grads_ty;
+        let positional = positional_types(self.sig, &self.rules);
         quote_spanned! {self.span=>
             #[doc = #grad_doc]
             #[derive(Debug, Clone, PartialEq)]
@@ -370,19 +384,14 @@ impl<'a> Outline<'a> {
                 #(#fields,)*
             }
 
+            type #grads_ty #args = (#(#positional,)*);
             #[doc(hidden)]
-            #[allow(non_camel_case_types)]
             #vis trait #reverse_trait #decl: #reverse_fn #where_clause {}
             impl<#params_after __AdF: #reverse_fn> #reverse_trait #args for __AdF #where_clause {}
 
             #[doc = #tape_doc]
             #[allow(dead_code)]
-            #vis struct #tape_ty<'__ad, #params_after __AdReverse> #where_clause {
-                reverse: __AdReverse,
-                #(#borrowed_fields,)*
-                #phantom
-                #scalar
-            }
+            #vis struct #tape_ty<'__ad, #params_after __AdReverse>(__AdReverse, #(#borrowed_fields,)* #phantom #scalar) #where_clause;
         }
     }
 
@@ -421,6 +430,8 @@ impl<'a> Outline<'a> {
             ..
         } = &self.params;
         let tape_args = &self.borrowed.tape_args;
+        let (pattern, fields) = positional_pattern(self.sig);
+        let grad_name = &names.grad_ty;
         let fwd_doc = &docs.fwd;
         let fwd_fn = self.fwd_fn(quote!(#[doc = #fwd_doc]), fwd, None, sweeps);
         let grad_fn = self.grad_fn();
@@ -433,7 +444,8 @@ impl<'a> Outline<'a> {
             #[inline]
             #allow
             #vis fn #bwd<'__ad, #params_after __AdReverse: #reverse_trait #generic_args>(tape: #tape_ty<'__ad, #captures_after __AdReverse>, seed: #ret) -> #grad_ty #where_clause {
-                (tape.reverse)(seed, [true; #count] #(, #tape_args)*)
+                let (#(#pattern,)*) = (tape.0)(seed, [true; #count] #(, #tape_args)*);
+                #grad_name { #(#fields),* }
             }
 
             #[doc = #vjp_doc]
@@ -465,7 +477,6 @@ impl<'a> Outline<'a> {
             ..
         } = self;
         let Names { tape_ty, .. } = names;
-        let grad_ty = &self.grad;
         let Printed {
             captures,
             where_clause,
@@ -473,12 +484,15 @@ impl<'a> Outline<'a> {
         } = &self.generics;
         let (params_after, captures_after) =
             (self.generics.params_after(), self.generics.captures_after());
-        // A generic function counts as used where its forward sweep is, which names its type
-        // parameter (unless a parameter of the same name shadows it).
+        // A free function counts as used where its forward sweep is (when only its gradient
+        // is called), unless a parameter of the same name shadows it; a method, by a constant
+        // next to its `impl` (`items`).
         let fn_name = self.fn_name;
         let shadowed = self.sig.params.iter().any(|p| p.ident == *fn_name);
-        let used = (self.sig.generics.is_some() && !shadowed)
-            .then(|| quote!(let _ = #fn_name::<#captures>;));
+        let used = (self.sig.owner.is_none() && !shadowed).then(|| match self.sig.generics {
+            Some(_) => quote!(let _ = #fn_name::<#captures>;),
+            None => quote!(let _ = #fn_name;),
+        });
         let ret = &self.sig.ret;
         let Params {
             with_lifetime: params,
@@ -498,7 +512,7 @@ impl<'a> Outline<'a> {
         });
         let phantom = borrowed_names
             .is_empty()
-            .then(|| quote!(borrows: ::core::marker::PhantomData,));
+            .then(|| quote!(::core::marker::PhantomData,));
         let (_, scalar) = self.generics.marker();
         quote_spanned! {self.span=>
             #doc
@@ -508,10 +522,10 @@ impl<'a> Outline<'a> {
                 #receiver
                 #used
                 #forward
-                let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #count] #(, #closure_params)*| -> #grad_ty {
+                let reverse = move |__ad_seed: #ret, __ad_wanted: [bool; #count] #(, #closure_params)*| {
                     #reverse
                 };
-                (__ad_value, #tape_ty { reverse, #(#borrowed_names,)* #phantom #scalar })
+                (__ad_value, #tape_ty(reverse, #(#borrowed_names,)* #phantom #scalar))
             }
         }
     }
@@ -605,9 +619,8 @@ impl<'a> Outline<'a> {
 
     /// The hidden adapter through which other differentiated functions call this one: a value
     /// whose methods run the sweeps (`fwd`, and `bwd` with the flags of the gradients wanted
-    /// and the borrowed arguments lent or given); and how it is reached, wherever the function
-    /// is: a constant and a struct named like the function for a free function, an associated
-    /// constant for a method (`Self::__ad_sweeps_loss`, `Model::__ad_sweeps_loss`).
+    /// and the borrowed arguments lent or given); and, for a method, the associated constant
+    /// that reaches it.
     fn adapters(&self) -> (TokenStream, TokenStream) {
         let Outline {
             vis,
@@ -620,7 +633,7 @@ impl<'a> Outline<'a> {
         let Names {
             fwd,
             adapter_ty,
-            reverse_trait,
+
             outer_path,
             ..
         } = names;
@@ -628,86 +641,66 @@ impl<'a> Outline<'a> {
         let Params {
             outer_typed: params,
             outer_names: args,
-            count,
             ..
         } = &self.params;
-        let Borrowed {
-            adapter_params,
-            adapter_args,
-            lend_lifetime,
-            ..
-        } = &self.borrowed;
-        let (positional, positional_ty) = positional(self.sig, &self.rules);
-        let (fwd_doc, bwd_doc, adapter_doc) = (&docs.fwd, &docs.bwd, &docs.adapter);
+        let (fwd_doc, adapter_doc) = (&docs.fwd, &docs.adapter);
         let Printed {
-            decl,
-            args: generic_args,
-            where_clause,
-            ..
+            decl, where_clause, ..
         } = &self.generics;
-        let params_after = self.generics.params_after();
-        let adapter_items = quote_spanned! {self.span=>
+        // The reverse sweep it returns is what callers run: `tape_y(seed, wanted, args…)`.
+        let fns = quote_spanned! {self.span=>
+            #[doc = #fwd_doc]
+            #[inline]
+            #vis fn fwd #decl (self, #(#params),*) -> (#ret, #closure_ty) #where_clause {
+                let (value, tape) = #outer_path #fwd(#(#args),*);
+                (value, tape.0)
+            }
+        };
+        let adapter = &names.adapter;
+        let Some(_) = self.sig.owner else {
+            // A free function's adapter is the struct named like it, reached through a
+            // constant of the same name both next to it and in it: `m::f::__ad_sweeps_f`
+            // finds one whether `m::f` names the struct or a module `f` that holds the function.
+            let ty = self.fn_name;
+            let items = quote_spanned! {self.span=>
+                #[doc(hidden)]
+                #[allow(non_camel_case_types, dead_code)]
+                #vis struct #ty {}
+
+                #[doc(hidden)]
+                #[allow(non_upper_case_globals)]
+                #vis const #adapter: #ty = #ty {};
+
+                #[allow(unused, non_snake_case, non_upper_case_globals, clippy::all)]
+                impl #ty {
+                    #[doc(hidden)]
+                    #vis const #adapter: #ty = #ty {};
+
+                    #fns
+                }
+            };
+            return (items, TokenStream::new());
+        };
+        // A method's, a unit struct reached through an associated constant of its type
+        // (`Self::__ad_sweeps_loss`, `Model::__ad_sweeps_loss`).
+        let items = quote_spanned! {self.span=>
             #[doc = #adapter_doc]
             #[doc(hidden)]
-            #[derive(Clone, Copy)]
             #[allow(non_camel_case_types)]
             #vis struct #adapter_ty;
 
             #allow
             impl #adapter_ty {
-                #[doc = #fwd_doc]
-                #[inline]
-                #vis fn fwd #decl (self, #(#params),*) -> (#ret, #closure_ty) #where_clause {
-                    let (value, tape) = #outer_path #fwd(#(#args),*);
-                    (value, tape.reverse)
-                }
-
-                #[doc = #bwd_doc]
-                #[inline]
-                #vis fn bwd<#lend_lifetime #params_after __AdReverse: #reverse_trait #generic_args>(self, reverse: __AdReverse, seed: #ret, wanted: [bool; #count] #(, #adapter_params)*) -> (#(#positional_ty,)*) #where_clause {
-                    let __ad_grad = reverse(seed, wanted #(, #adapter_args)*);
-                    (#(#positional,)*)
-                }
+                #fns
             }
         };
-        (adapter_items, self.adapter_reached())
-    }
-
-    /// How callers reach the adapter: an associated constant for a method (`Self::…`,
-    /// `Model::…`); for a free function, a constant, and a struct named like the function
-    /// whose associated constant a `use` of the function brings along.
-    fn adapter_reached(&self) -> TokenStream {
-        let Outline {
-            vis,
-            names,
-            docs,
-            fn_name,
-            ..
-        } = self;
-        let (adapter, adapter_ty, adapter_doc) = (&names.adapter, &names.adapter_ty, &docs.adapter);
-        let constant = quote_spanned! {self.span=>
+        let reached = quote_spanned! {self.span=>
             #[doc = #adapter_doc]
             #[doc(hidden)]
             #[allow(non_upper_case_globals)]
             #vis const #adapter: #adapter_ty = #adapter_ty;
         };
-        if self.sig.owner.is_some() {
-            return constant;
-        }
-        quote_spanned! {self.span=>
-            #constant
-
-            #[doc = #adapter_doc]
-            #[doc(hidden)]
-            #[allow(non_camel_case_types, dead_code)]
-            #vis struct #fn_name {}
-
-            #[allow(non_upper_case_globals)]
-            impl #fn_name {
-                #[doc = #adapter_doc]
-                #vis const #adapter: #adapter_ty = #adapter_ty;
-            }
-        }
+        (items, reached)
     }
 }
 
@@ -722,7 +715,7 @@ struct Params {
     /// so that a tape never borrows from a caller's temporary: their names, and their fields
     /// in the tape.
     borrowed_names: Vec<syn::Ident>,
-    borrowed_fields: Vec<TokenStream>,
+    borrowed_fields: Vec<syn::Type>,
     /// The name of `NAME_vjp`'s seed, which a parameter `seed` pushes aside.
     seed: syn::Ident,
     count: proc_macro2::Literal,
@@ -760,11 +753,11 @@ impl Params {
             .zip(&with_lifetime)
             .map(|(p, t)| receiver(p, t, quote!('__ad)))
             .collect();
-        let borrowed_fields = with_lifetime
-            .iter()
+        let borrowed_fields = types_with_lifetime(sig)
+            .into_iter()
             .zip(&sig.params)
             .filter(|(_, p)| p.refs >= 1)
-            .map(|(t, _)| t.clone())
+            .map(|(t, _)| t)
             .collect();
         let names: Vec<syn::Ident> = sig
             .params
@@ -799,32 +792,25 @@ fn borrowed(sig: &Signature) -> impl Iterator<Item = &Param> {
 }
 
 /// The borrowed parameters as each generated item takes or passes them: the reverse sweep
-/// takes a differentiable one as a `Lent` (a caller whose own sweep reads the argument no
-/// more gives it, and it goes back to the pool after the sweep's last read of it).
+/// takes a scalar or matrix as a `Lent` (a caller whose own sweep reads the argument no more
+/// gives it, and a differentiable one goes back to the pool after the sweep's last read of it).
 struct Borrowed {
     /// The types the reverse sweep takes.
     tys: Vec<TokenStream>,
     /// The reverse closure's parameters.
     closure_params: Vec<TokenStream>,
-    /// What `NAME_bwd` passes from the tape.
+    /// What `NAME_bwd` passes from the tape (`tape.1`, `tape.2.into()`).
     tape_args: Vec<TokenStream>,
-    /// The adapter's parameters, and what it passes on.
-    adapter_params: Vec<TokenStream>,
-    adapter_args: Vec<TokenStream>,
-    /// `'__ad_lend,` when an adapter parameter needs it.
-    lend_lifetime: Option<TokenStream>,
 }
 
 impl Borrowed {
     fn of(sig: &Signature, rules: &TokenStream) -> Borrowed {
         let borrowed: Vec<&Param> = borrowed(sig).collect();
-        // As the reverse sweep takes them: a `Lent` for a differentiable one, the type as written
-        // otherwise.
         let tys: Vec<TokenStream> = borrowed
             .iter()
             .map(|p| {
                 let (ty, owned) = (&p.ty, &p.owned);
-                if p.lent() {
+                if p.passed_as_lent() {
                     quote!(#rules::Lent<'_, #owned>)
                 } else {
                     quote!(#ty)
@@ -836,7 +822,7 @@ impl Borrowed {
             .iter()
             .zip(&tys)
             .map(|(p, ty)| {
-                let name = if p.lent() {
+                let name = if p.passed_as_lent() {
                     lent_name(&p.ident)
                 } else {
                     p.ident.clone()
@@ -844,57 +830,23 @@ impl Borrowed {
                 quote!(#name: #ty)
             })
             .collect();
-        // What `NAME_bwd` passes from the tape.
         let tape_args: Vec<TokenStream> = borrowed
             .iter()
-            .map(|p| {
-                let name = &p.ident;
-                if p.lent() {
-                    quote!(tape.#name.into())
+            .enumerate()
+            .map(|(i, p)| {
+                let field = syn::Index::from(i + 1);
+                if p.passed_as_lent() {
+                    quote!(tape.#field.into())
                 } else {
-                    quote!(tape.#name)
+                    quote!(tape.#field)
                 }
             })
             .collect();
-        let (adapter_params, adapter_args) = Borrowed::adapter(&borrowed, rules);
-        let lend_lifetime = borrowed
-            .iter()
-            .any(|p| p.refs == 1 && p.value_type)
-            .then(|| quote!('__ad_lend,));
         Borrowed {
             tys,
             closure_params,
             tape_args,
-            adapter_params,
-            adapter_args,
-            lend_lifetime,
         }
-    }
-
-    /// What the adapter takes and passes on. It takes any argument that borrows as a scalar or
-    /// matrix parameter, or a `Lent` one (only a differentiable parameter is given one, but the
-    /// caller cannot tell which are: passing a differentiable value to another parameter is an
-    /// error of its own).
-    fn adapter(borrowed: &[&Param], rules: &TokenStream) -> (Vec<TokenStream>, Vec<TokenStream>) {
-        borrowed
-            .iter()
-            .map(|p| {
-                let (name, ty, owned) = (&p.ident, &p.ty, &p.owned);
-                if p.lent() {
-                    (
-                        quote!(#name: impl #rules::Lend<'__ad_lend, #owned>),
-                        quote!(#rules::Lend::lend(#name)),
-                    )
-                } else if p.refs == 1 && p.value_type {
-                    (
-                        quote!(#name: impl #rules::Lend<'__ad_lend, #owned>),
-                        quote!(&*#rules::Lend::lend(#name)),
-                    )
-                } else {
-                    (quote!(#name: #ty), quote!(#name))
-                }
-            })
-            .unzip()
     }
 }
 
@@ -906,6 +858,18 @@ pub fn lent_name(ident: &syn::Ident) -> syn::Ident {
 
 /// The parameters with every elided lifetime named `'__ad`, the lifetime of the tape.
 fn params_with_lifetime(sig: &Signature) -> Vec<TokenStream> {
+    sig.params
+        .iter()
+        .zip(types_with_lifetime(sig))
+        .map(|(p, ty)| {
+            let ident = &p.ident;
+            quote!(#ident: #ty)
+        })
+        .collect()
+}
+
+/// The parameters' types with every elided lifetime named `'__ad`.
+fn types_with_lifetime(sig: &Signature) -> Vec<syn::Type> {
     struct Name;
     impl VisitMut for Name {
         fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
@@ -925,8 +889,7 @@ fn params_with_lifetime(sig: &Signature) -> Vec<TokenStream> {
         .map(|p| {
             let mut ty = p.ty.clone();
             Name.visit_type_mut(&mut ty);
-            let ident = &p.ident;
-            quote!(#ident: #ty)
+            ty
         })
         .collect()
 }

@@ -1,7 +1,7 @@
 //! The reverse sweep printed from its plan: each step as the rule calls, branches and loops
 //! of the reverse closure (or of a `map` closure's body).
 
-use super::code::{callee_item, Code};
+use super::code::Code;
 use super::graph::Hooks;
 use crate::ir::*;
 use crate::plan::*;
@@ -67,7 +67,7 @@ impl Printer<'_> {
     }
 
     /// `handle.lhs(&mut d_a, &d_c, b);`: the last pullback of an operation takes the result's
-    /// adjoint by value; when it does not run, that adjoint's buffer goes back to the pool.
+    /// adjoint by value (`only` gives it back to the pool when the pullback is not wanted).
     fn pullback(&self, p: &Pullback) -> TokenStream {
         let handle = self.code.name(p.handle);
         let (d_in, d_out) = (self.slot(p.input), self.slot(p.output));
@@ -75,6 +75,15 @@ impl Printer<'_> {
             quote!(#d_out)
         } else {
             quote!(&#d_out)
+        };
+        // A pullback that leads only to gradients the caller may not want gets its seed
+        // through `only(flags, seed)`: zero when none is wanted (the pullback does nothing).
+        let seed = match self.condition(&p.guard) {
+            None => seed,
+            Some(cond) => {
+                let rules = &self.code.rules;
+                quote!(#rules::only(#cond, #seed))
+            }
         };
         let stmt = match p.method {
             Method::Rule(method) => {
@@ -91,19 +100,11 @@ impl Printer<'_> {
                 quote_spanned!(p.span=> #handle.#method(#index, &mut #d_in, #seed);)
             }
         };
-        let rules = &self.code.rules;
         // Before the operation's last pullback, which takes the adjoint: it is complete.
         let gradient = self
             .graph
             .filter(|_| p.takes_seed)
             .map(|g| g.gradient(p.output, &d_out));
-        let stmt = match self.condition(&p.guard) {
-            None => stmt,
-            Some(cond) if p.takes_seed => {
-                quote!(if #cond { #stmt } else { #rules::discard(#d_out); })
-            }
-            Some(cond) => quote!(if #cond { #stmt }),
-        };
         quote!(#gradient #stmt)
     }
 
@@ -130,9 +131,10 @@ impl Printer<'_> {
         }
     }
 
-    /// `if let Some(seed) = d_y { let g = f::__ad_bwd_f(tape, seed, wanted, borrowed…);
-    /// accumulate(&mut d_a, g.0); … }`, the given values passed as `Lent::Given` (and given
-    /// back all the same when the call does not run).
+    /// `if let Some(seed) = d_y { let g = tape_y(seed, wanted, lend(borrowed)…);
+    /// accumulate(&mut d_a, g.0); … }`: the callee's reverse sweep, run with the flags of the
+    /// gradients wanted, its borrowed arguments lent or (when this sweep reads them no more)
+    /// given as `Lent::Given`, and given back all the same when the call does not run.
     fn call(&self, c: &CallBack) -> TokenStream {
         let call = c.call;
         let tape = self.code.name(call.tape);
@@ -140,7 +142,7 @@ impl Printer<'_> {
         // Spanned at the call, so that an argument the callee does not differentiate is
         // reported there.
         let rules = &respan(self.code.rules.clone(), call.span);
-        let bwd = callee_item(&call.path, "bwd");
+
         let accumulate: TokenStream = c
             .accumulate
             .iter()
@@ -162,7 +164,10 @@ impl Printer<'_> {
             });
         let borrowed = call.args.iter().filter(|a| a.refs >= 1).filter_map(|arg| {
             match (&arg.constant, arg.value) {
-                (Some(constant), _) => Some(constant.tokens.clone()),
+                (Some(constant), _) => {
+                    let constant = &constant.tokens;
+                    Some(quote!(#rules::lend(#constant)))
+                }
                 // A parameter this sweep was lent or given itself is passed on as it came.
                 (None, Some(v)) if c.given.contains(&v) => Some(match self.lent.get(&v) {
                     Some(lent) => quote!(#lent),
@@ -171,7 +176,11 @@ impl Printer<'_> {
                         quote!(#rules::Lent::Given(#name))
                     }
                 }),
-                (None, Some(v)) => Some(self.code.operand_at(&Operand::Var(v), arg.refs)),
+                // A borrowed value, as the callee takes it (`Lent::Borrowed`, or the reference).
+                (None, Some(v)) => {
+                    let value = self.code.operand_at(&Operand::Var(v), arg.refs);
+                    Some(quote!(#rules::lend(#value)))
+                }
                 (None, None) => None,
             }
         });
@@ -183,7 +192,7 @@ impl Printer<'_> {
         quote_spanned! {call.span=>
             #gradient
             if let ::core::option::Option::Some(__ad_seed) = #d_out {
-                let __ad_grad = #bwd(#tape, __ad_seed, [#(#wanted),*] #(, #borrowed)*);
+                let __ad_grad = #tape(__ad_seed, [#(#wanted),*] #(, #borrowed)*);
                 #accumulate
             } #otherwise
         }
@@ -238,7 +247,7 @@ impl Printer<'_> {
             .map(|&v| {
                 let name = self.code.name(v);
                 if vars[v].kept_owned() {
-                    let owned = crate::names::handle(&name, "owned");
+                    let owned = crate::names::handle(&name, "owned", self.code.body.short_names);
                     reborrow.extend(quote!(let #name = &#owned;));
                     owned
                 } else {
@@ -276,7 +285,7 @@ impl Printer<'_> {
         let mut leave = TokenStream::new();
         for c in &l.carried {
             let (d_phi, d_out) = (self.slot(c.phi), self.slot(c.out));
-            let end = crate::names::handle(&vars[c.phi].name, "end");
+            let end = crate::names::handle(&vars[c.phi].name, "end", self.code.body.short_names);
             enter.extend(quote!(let mut #d_phi = #d_out;));
             take.extend(quote!(let #end = #d_phi.take();));
             flows.extend(match c.next {

@@ -57,6 +57,21 @@ impl<T> Seed<'_, T> {
     }
 }
 
+/// The seed of a pullback that runs only when the caller wants a gradient it leads to: the
+/// seed itself, or zero (the pullback then does nothing, and an owned seed goes back to the
+/// pool, as the pullback would have given it).
+#[inline]
+pub fn only<'a, T: 'static>(wanted: bool, seed: impl Into<Seed<'a, T>>) -> Seed<'a, T> {
+    match (wanted, seed.into()) {
+        (true, seed) => seed,
+        (false, Seed::Owned(v)) => {
+            crate::buffers::recycle_any(v);
+            Seed::Zero
+        }
+        (false, _) => Seed::Zero,
+    }
+}
+
 impl<T: Value> Seed<'_, T> {
     /// The adjoint as an owned value (copied only when borrowed), or `None` when zero.
     #[inline]
@@ -376,26 +391,40 @@ impl<'a, T> From<&'a T> for Lent<'a, T> {
     }
 }
 
-/// What a caller may pass for a reference parameter of a differentiated callee's reverse
-/// sweep: a [`Lent`] value, or any reference to it (`&h`, `&&h`, a `&Box<T>`: whatever
-/// borrows as `T`, as the forward call's coercions allow).
-pub trait Lend<'a, T> {
+/// What a caller passes for a reference parameter of a differentiated callee's reverse sweep,
+/// as that sweep takes it (`Out`): a scalar or matrix as a [`Lent`] (from a `Lent`, or from any
+/// reference that borrows as one: `&h`, `&&h`, a `&Box<T>`, as the forward call's coercions
+/// allow), anything else as a plain reference.
+pub trait Lend<Out> {
     /// The argument as the callee's reverse sweep takes it.
-    fn lend(self) -> Lent<'a, T>;
+    fn lend(self) -> Out;
 }
 
-impl<'a, T> Lend<'a, T> for Lent<'a, T> {
+impl<'a, T> Lend<Lent<'a, T>> for Lent<'a, T> {
     #[inline]
     fn lend(self) -> Lent<'a, T> {
         self
     }
 }
 
-impl<'a, T, R: core::borrow::Borrow<T> + ?Sized> Lend<'a, T> for &'a R {
+impl<'a, T, R: core::borrow::Borrow<T> + ?Sized> Lend<Lent<'a, T>> for &'a R {
     #[inline]
     fn lend(self) -> Lent<'a, T> {
         Lent::Borrowed(self.borrow())
     }
+}
+
+impl<'a, T: ?Sized, R: core::borrow::Borrow<T> + ?Sized> Lend<&'a T> for &'a R {
+    #[inline]
+    fn lend(self) -> &'a T {
+        self.borrow()
+    }
+}
+
+/// An argument of a differentiated callee's reverse sweep, as the sweep takes it ([`Lend`]).
+#[inline]
+pub fn lend<Out, A: Lend<Out>>(argument: A) -> Out {
+    argument.lend()
 }
 
 /// Gives a [`Lent::Given`] parameter back to the pool once the sweep reads it no more (a
