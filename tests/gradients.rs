@@ -530,6 +530,29 @@ fn calls_reach_a_function_re_exported_from_its_own_module() {
     });
 }
 
+/// Names that the short generated names could take (`d_x`, `op_y`, `want_w`, and `mul1`, the
+/// name a product's temporary would get): every generated name of the function carries the
+/// prefix `__ad_` instead, and the gradient is that of the code as written.
+#[differentiate]
+fn names_like_generated_ones(x: f64, d_x: f64, w: &DMatrix<f64>) -> f64 {
+    let mul1 = x * d_x;
+    let op_y = (w * mul1).map(|v| v.sin()).sum();
+    let want_w = op_y * x;
+    want_w * d_x
+}
+
+#[test]
+fn names_like_generated_ones_gradient() {
+    let mut d = Draw::new(22);
+    let (x, d_x, w) = (d.scalar(), d.scalar(), d.matrix(2, 3));
+    let (_, g) = names_like_generated_ones_grad(x, d_x, &w);
+    let mut derived = vec![g.x, g.d_x];
+    derived.extend(g.w.iter());
+    check("names_like_generated_ones", &d.theta, &derived, |r| {
+        names_like_generated_ones(r.scalar(), r.scalar(), &r.matrix(2, 3))
+    });
+}
+
 /// Raw identifiers: `r#x` and `x` are one variable, and a keyword stays a raw name.
 #[differentiate]
 fn raw_identifiers(r#x: f64, y: f64) -> f64 {

@@ -309,3 +309,29 @@ fn generic_scalar() {
         }
     ));
 }
+
+/// Generated names are short (`d_h`, `op_mul1`) unless the user's code uses a name of that
+/// form (`d_x` here): then all of them carry the prefix `__ad_`.
+#[test]
+fn generated_names_step_aside_for_the_users_own() {
+    let short = pretty(
+        quote!(),
+        quote!(
+            fn f(x: f64, y: f64) -> f64 {
+                x * y
+            }
+        ),
+    );
+    assert!(short.contains("let (mul1, op_mul1)"), "{short}");
+    let long = pretty(
+        quote!(),
+        quote!(
+            fn f(x: f64, d_x: f64) -> f64 {
+                x * d_x
+            }
+        ),
+    );
+    assert!(long.contains("let (__ad_mul1, __ad_op_mul1)"), "{long}");
+    assert!(long.contains("let mut __ad_d_x ="), "{long}");
+    assert!(!long.contains("let mut d_"), "{long}");
+}
