@@ -219,7 +219,8 @@ fn skipped(attrs: &[syn::Attribute]) -> syn::Result<bool> {
 }
 
 /// The `impl Parameters for NAME`, each field's call spanned at its type, so that a field
-/// that is not a parameter is reported there.
+/// that is not a parameter is reported there, followed by the implementations that let the
+/// whole struct be a gradient.
 fn emit(
     name: &syn::Ident,
     fields: &[Field],
@@ -229,53 +230,57 @@ fn emit(
 ) -> TokenStream {
     let trait_ = quote!(#krate::__private::Parameters);
     let (params, skips): (Vec<&Field>, Vec<&Field>) = fields.iter().partition(|f| !f.skip);
-    // Every call on a field is spanned at the field's type: a field that is not a parameter,
-    // or whose scalar type differs from the first field's, is reported there.
-    let call = |f: &Field, method: TokenStream| {
-        let ty = f.ty;
-        quote_spanned!(ty.span()=> <#ty as #trait_>::#method)
-    };
-    let at = |f: &Field, tokens: TokenStream| {
-        let mut out = TokenStream::new();
-        for mut tt in tokens {
-            tt.set_span(f.ty.span());
-            out.extend([tt]);
+    let constructors = constructor_fns(name, &params, &skips, &trait_);
+    let leaf_fns = leaf_fns(&params, &trait_, krate);
+    let whole = whole_gradient_impls(name, krate, (&impl_generics, &ty_generics, &where_clause));
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #trait_ for #name #ty_generics #where_clause {
+            type Scalar = <#first as #trait_>::Scalar;
+            #constructors
+            #leaf_fns
         }
-        out
-    };
+
+        #whole
+    }
+}
+
+/// `zeros_like`, `placeholder_like` and `zeros_except`: each a new struct whose parameter
+/// fields are made by the method of the same name, its skipped fields cloned.
+fn constructor_fns(
+    name: &syn::Ident,
+    params: &[&Field],
+    skips: &[&Field],
+    trait_: &TokenStream,
+) -> TokenStream {
     let zeros = params.iter().map(|f| {
-        let (i, c) = (f.ident, call(f, quote!(zeros_like)));
+        let (i, c) = (f.ident, field_call(f, trait_, quote!(zeros_like)));
         quote!(#i: #c(&self.#i))
     });
-    let zeros_except = params.iter().map(|f| {
-        let i = f.ident;
-        let (placeholder, zeros) = (
-            call(f, quote!(placeholder_like)),
-            call(f, quote!(zeros_like)),
-        );
-        let text = syn::ext::IdentExt::unraw(i).to_string();
-        quote!(#i: if taken.contains(&#text) { #placeholder(&self.#i) } else { #zeros(&self.#i) })
-    });
+    let zeros_except = params.iter().map(|f| zeros_except_field(f, trait_));
     let placeholders = params.iter().map(|f| {
-        let (i, c) = (f.ident, call(f, quote!(placeholder_like)));
+        let (i, c) = (f.ident, field_call(f, trait_, quote!(placeholder_like)));
         quote!(#i: #c(&self.#i))
     });
-    let copies: Vec<TokenStream> = skips
-        .iter()
-        .map(|f| {
-            let (i, ty) = (f.ident, f.ty);
-            quote_spanned!(ty.span()=> #i: <#ty as ::core::clone::Clone>::clone(&self.#i))
-        })
-        .collect();
-    let each = |method: &str, args: &dyn Fn(&syn::Ident) -> TokenStream| -> Vec<TokenStream> {
-        let method = syn::Ident::new(method, proc_macro2::Span::call_site());
-        params
-            .iter()
-            .map(|f| {
-                let (c, a) = (call(f, quote!(#method)), at(f, args(f.ident)));
-                quote!(#c(#a))
-            })
-            .collect()
+    let copies: Vec<TokenStream> = skips.iter().map(|f| copy_field(f)).collect();
+    quote! {
+        fn zeros_like(&self) -> Self {
+            #name { #(#zeros,)* #(#copies,)* }
+        }
+        fn placeholder_like(&self) -> Self {
+            #name { #(#placeholders,)* #(#copies,)* }
+        }
+        fn zeros_except(&self, taken: &[&str]) -> Self {
+            #name { #(#zeros_except,)* #(#copies,)* }
+        }
+    }
+}
+
+/// The methods that go through every parameter field: `add_scaled`, `give_back`,
+/// `scalar_count`, the leaf visitors and `describe_leaves`.
+fn leaf_fns(params: &[&Field], trait_: &TokenStream, krate: &TokenStream) -> TokenStream {
+    let each = |method: &str, args: &dyn Fn(&syn::Ident) -> TokenStream| {
+        param_calls(params, trait_, method, args)
     };
     let add = each("add_scaled", &|i| quote!(&mut self.#i, alpha, &g.#i));
     let count = each("scalar_count", &|i| quote!(&self.#i));
@@ -283,46 +288,105 @@ fn emit(
     let visit = each("for_each_leaf", &|i| quote!(&self.#i, f));
     let visit_mut = each("for_each_leaf_mut", &|i| quote!(&mut self.#i, f));
     let zip = each("zip_leaves_mut", &|i| quote!(&mut self.#i, &other.#i, f));
-    let describe = params.iter().map(|f| {
-        let (i, text, ty) = (f.ident, syn::ext::IdentExt::unraw(f.ident).to_string(), f.ty);
-        quote_spanned!(ty.span()=> #krate::__private::describe_field::<#ty>(&self.#i, #text, path, f))
-    });
+    let describe = params.iter().map(|f| describe_field(f, krate));
     quote! {
-        #[automatically_derived]
-        impl #impl_generics #trait_ for #name #ty_generics #where_clause {
-            type Scalar = <#first as #trait_>::Scalar;
-            fn zeros_like(&self) -> Self {
-                #name { #(#zeros,)* #(#copies,)* }
-            }
-            fn placeholder_like(&self) -> Self {
-                #name { #(#placeholders,)* #(#copies,)* }
-            }
-            fn zeros_except(&self, taken: &[&str]) -> Self {
-                #name { #(#zeros_except,)* #(#copies,)* }
-            }
-            fn add_scaled(&mut self, alpha: Self::Scalar, g: &Self) {
-                #(#add;)*
-            }
-            fn give_back(self) {
-                #(#give_back;)*
-            }
-            fn scalar_count(&self) -> usize {
-                0 #(+ #count)*
-            }
-            fn for_each_leaf(&self, f: &mut dyn ::core::ops::FnMut(&[Self::Scalar])) {
-                #(#visit;)*
-            }
-            fn for_each_leaf_mut(&mut self, f: &mut dyn ::core::ops::FnMut(&mut [Self::Scalar])) {
-                #(#visit_mut;)*
-            }
-            fn zip_leaves_mut(&mut self, other: &Self, f: &mut #krate::__private::ZipLeaves<'_, Self::Scalar>) {
-                #(#zip;)*
-            }
-            fn describe_leaves(&self, path: &mut ::std::string::String, f: &mut dyn ::core::ops::FnMut(&str, (usize, usize))) {
-                #(#describe;)*
-            }
+        fn add_scaled(&mut self, alpha: Self::Scalar, g: &Self) {
+            #(#add;)*
         }
+        fn give_back(self) {
+            #(#give_back;)*
+        }
+        fn scalar_count(&self) -> usize {
+            0 #(+ #count)*
+        }
+        fn for_each_leaf(&self, f: &mut dyn ::core::ops::FnMut(&[Self::Scalar])) {
+            #(#visit;)*
+        }
+        fn for_each_leaf_mut(&mut self, f: &mut dyn ::core::ops::FnMut(&mut [Self::Scalar])) {
+            #(#visit_mut;)*
+        }
+        fn zip_leaves_mut(&mut self, other: &Self, f: &mut #krate::__private::ZipLeaves<'_, Self::Scalar>) {
+            #(#zip;)*
+        }
+        fn describe_leaves(&self, path: &mut ::std::string::String, f: &mut dyn ::core::ops::FnMut(&str, (usize, usize))) {
+            #(#describe;)*
+        }
+    }
+}
 
+/// The path `<TYPE as Parameters>::METHOD` of a call on the field, spanned at the field's
+/// type: a field that is not a parameter, or whose scalar type differs from the first
+/// field's, is reported there.
+fn field_call(f: &Field, trait_: &TokenStream, method: TokenStream) -> TokenStream {
+    let ty = f.ty;
+    quote_spanned!(ty.span()=> <#ty as #trait_>::#method)
+}
+
+/// The tokens with every span set to the field's type.
+fn spanned_at_type(f: &Field, tokens: TokenStream) -> TokenStream {
+    let mut out = TokenStream::new();
+    for mut tt in tokens {
+        tt.set_span(f.ty.span());
+        out.extend([tt]);
+    }
+    out
+}
+
+/// For each parameter field, the call `<TYPE as Parameters>::METHOD(ARGS)`, the arguments
+/// made by `args` from the field's name.
+fn param_calls(
+    params: &[&Field],
+    trait_: &TokenStream,
+    method: &str,
+    args: &dyn Fn(&syn::Ident) -> TokenStream,
+) -> Vec<TokenStream> {
+    let method = syn::Ident::new(method, proc_macro2::Span::call_site());
+    params
+        .iter()
+        .map(|f| {
+            let c = field_call(f, trait_, quote!(#method));
+            let a = spanned_at_type(f, args(f.ident));
+            quote!(#c(#a))
+        })
+        .collect()
+}
+
+/// The field's initialiser in `zeros_except`: a placeholder when its name is taken, zeros
+/// otherwise.
+fn zeros_except_field(f: &Field, trait_: &TokenStream) -> TokenStream {
+    let i = f.ident;
+    let (placeholder, zeros) = (
+        field_call(f, trait_, quote!(placeholder_like)),
+        field_call(f, trait_, quote!(zeros_like)),
+    );
+    let text = syn::ext::IdentExt::unraw(i).to_string();
+    quote!(#i: if taken.contains(&#text) { #placeholder(&self.#i) } else { #zeros(&self.#i) })
+}
+
+/// The initialiser of a `#[parameters(skip)]` field: a clone of the constant.
+fn copy_field(f: &Field) -> TokenStream {
+    let (i, ty) = (f.ident, f.ty);
+    quote_spanned!(ty.span()=> #i: <#ty as ::core::clone::Clone>::clone(&self.#i))
+}
+
+/// The field's call in `describe_leaves`, which names its leaves by the field's name.
+fn describe_field(f: &Field, krate: &TokenStream) -> TokenStream {
+    let (i, text, ty) = (
+        f.ident,
+        syn::ext::IdentExt::unraw(f.ident).to_string(),
+        f.ty,
+    );
+    quote_spanned!(ty.span()=> #krate::__private::describe_field::<#ty>(&self.#i, #text, path, f))
+}
+
+/// `CallSlot` and `IntoGrad` for the struct, so that a gradient of the whole struct, which a
+/// differentiated method returns for its receiver, is added into its caller's.
+fn whole_gradient_impls(
+    name: &syn::Ident,
+    krate: &TokenStream,
+    (impl_generics, ty_generics, where_clause): (&TokenStream, &TokenStream, &TokenStream),
+) -> TokenStream {
+    quote! {
         // A gradient of the whole struct, which a differentiated method returns for its
         // receiver, is added into its caller's.
         #[automatically_derived]
