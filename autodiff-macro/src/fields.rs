@@ -203,6 +203,95 @@ impl Rewriter<'_> {
     }
 }
 
+impl Rewriter<'_> {
+    /// Visits an `if` or `while` with its condition read as a constant; false (nothing
+    /// visited) for any other expression.
+    fn visit_condition(&mut self, e: &mut syn::Expr) -> bool {
+        // A condition is only read, never differentiated: a field read there is a constant
+        // read, as in a cast (a `#[parameters(skip)]` flag, `if p.on`, is no value a `map`
+        // closure could capture).
+        let cond = match e {
+            syn::Expr::If(i) => &mut *i.cond,
+            syn::Expr::While(w) => &mut *w.cond,
+            _ => return false,
+        };
+        let outer = self.constant;
+        self.constant = true;
+        self.visit_expr_mut(cond);
+        self.constant = outer;
+        match e {
+            syn::Expr::If(i) => {
+                self.visit_block_mut(&mut i.then_branch);
+                if let Some((_, other)) = &mut i.else_branch {
+                    self.visit_expr_mut(other);
+                }
+            }
+            syn::Expr::While(w) => self.visit_block_mut(&mut w.body),
+            _ => {}
+        }
+        true
+    }
+
+    /// Visits the parts of an expression some of whose parts are only read as constants
+    /// (see `constant_parts`); false (nothing visited) for any other expression.
+    fn visit_constant_parts(&mut self, e: &mut syn::Expr) -> bool {
+        let Some(parts) = constant_parts(e) else {
+            return false;
+        };
+        let outer = self.constant;
+        for (part, constant) in parts {
+            self.constant = constant || outer;
+            self.visit_expr_mut(part);
+        }
+        self.constant = outer;
+        true
+    }
+
+    /// Rewrites the arguments of a call to a differentiated method: a parameter passed whole
+    /// (`p` or `&p`) becomes the whole parameter, any other argument is visited; false
+    /// (nothing visited) for any other expression.
+    fn visit_method_args(&mut self, e: &mut syn::Expr) -> bool {
+        let syn::Expr::Call(call) = e else {
+            return false;
+        };
+        if !names_method(&call.func) {
+            return false;
+        }
+        for arg in call.args.iter_mut() {
+            // `p` or `&p`: the parameter whole, by reference.
+            let whole = match strip_parens(arg) {
+                syn::Expr::Reference(r) if r.mutability.is_none() => self.param_of(&r.expr),
+                other => self.param_of(other),
+            };
+            match whole {
+                Some(param) if !self.shadowed.contains(&param.1) => {
+                    *arg = self.whole(param, arg.span());
+                }
+                _ => self.visit_expr_mut(arg),
+            }
+        }
+        true
+    }
+
+    /// Reports a `Parameters` parameter used whole other than as a differentiated method's
+    /// argument; true when `e` is such a parameter (reported, or shadowed and left alone).
+    fn reject_whole_param(&mut self, e: &syn::Expr) -> bool {
+        let Some((_, param)) = self.param_of(e) else {
+            return false;
+        };
+        if self.shadowed.contains(&param) {
+            return true;
+        }
+        let message = match self.receiver.is_some() {
+            // `self_` is what the sweeps call `self`.
+            true => "`self` is a `Parameters` struct: read its fields (`self.w`, `&self.w`, `self.inner.b`), or pass it whole to a differentiated method (`self.f(..)`, `Self::f(self, ..)`); using it otherwise (a binding, a free function) is not supported yet: pass the fields the callee needs".to_string(),
+            false => format!("`{param}` is a `Parameters` struct: read its fields (`{param}.w`, `&{param}.w`, `{param}.inner.b`), or pass it to a differentiated method by the path of its type (`Model::f({param}, ..)`); using it otherwise (passing it to a free function, calling a method on it) is not supported yet: pass the fields the callee needs"),
+        };
+        self.errors.push(e, message);
+        true
+    }
+}
+
 impl VisitMut for Rewriter<'_> {
     fn visit_expr_for_loop_mut(&mut self, f: &mut syn::ExprForLoop) {
         self.by_index(f);
@@ -213,57 +302,8 @@ impl VisitMut for Rewriter<'_> {
         if self.constant && self.field_path(e).is_some() {
             return;
         }
-        // A condition is only read, never differentiated: a field read there is a constant
-        // read, as in a cast (a `#[parameters(skip)]` flag, `if p.on`, is no value a `map`
-        // closure could capture).
-        let cond = match e {
-            syn::Expr::If(i) => Some(&mut *i.cond),
-            syn::Expr::While(w) => Some(&mut *w.cond),
-            _ => None,
-        };
-        if let Some(cond) = cond {
-            let outer = self.constant;
-            self.constant = true;
-            self.visit_expr_mut(cond);
-            self.constant = outer;
-            match e {
-                syn::Expr::If(i) => {
-                    self.visit_block_mut(&mut i.then_branch);
-                    if let Some((_, other)) = &mut i.else_branch {
-                        self.visit_expr_mut(other);
-                    }
-                }
-                syn::Expr::While(w) => self.visit_block_mut(&mut w.body),
-                _ => {}
-            }
+        if self.visit_condition(e) || self.visit_constant_parts(e) || self.visit_method_args(e) {
             return;
-        }
-        if let Some(parts) = constant_parts(e) {
-            let outer = self.constant;
-            for (part, constant) in parts {
-                self.constant = constant || outer;
-                self.visit_expr_mut(part);
-            }
-            self.constant = outer;
-            return;
-        }
-        if let syn::Expr::Call(call) = e {
-            if names_method(&call.func) {
-                for arg in call.args.iter_mut() {
-                    // `p` or `&p`: the parameter whole, by reference.
-                    let whole = match strip_parens(arg) {
-                        syn::Expr::Reference(r) if r.mutability.is_none() => self.param_of(&r.expr),
-                        other => self.param_of(other),
-                    };
-                    match whole {
-                        Some(param) if !self.shadowed.contains(&param.1) => {
-                            *arg = self.whole(param, arg.span());
-                        }
-                        _ => self.visit_expr_mut(arg),
-                    }
-                }
-                return;
-            }
         }
         if let Some(element) = self.field_of_element(e) {
             let message = format!("a field of an element of a `Vec` (`{element}`) is not supported yet: keep one `Vec` per kind of weight in the struct (`ws: Vec<DMatrix<f64>>`, `bs: Vec<RowDVector<f64>>`) and read `p.ws[i]`");
@@ -276,16 +316,7 @@ impl VisitMut for Rewriter<'_> {
             }
             return;
         }
-        if let Some((_, param)) = self.param_of(e) {
-            if self.shadowed.contains(&param) {
-                return;
-            }
-            let message = match self.receiver.is_some() {
-                // `self_` is what the sweeps call `self`.
-                true => "`self` is a `Parameters` struct: read its fields (`self.w`, `&self.w`, `self.inner.b`), or pass it whole to a differentiated method (`self.f(..)`, `Self::f(self, ..)`); using it otherwise (a binding, a free function) is not supported yet: pass the fields the callee needs".to_string(),
-                false => format!("`{param}` is a `Parameters` struct: read its fields (`{param}.w`, `&{param}.w`, `{param}.inner.b`), or pass it to a differentiated method by the path of its type (`Model::f({param}, ..)`); using it otherwise (passing it to a free function, calling a method on it) is not supported yet: pass the fields the callee needs"),
-            };
-            self.errors.push(&*e, message);
+        if self.reject_whole_param(e) {
             return;
         }
         syn::visit_mut::visit_expr_mut(self, e);
