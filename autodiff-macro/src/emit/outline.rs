@@ -397,24 +397,34 @@ impl<'a> Outline<'a> {
 
     /// `NAME_fwd` around the sweeps, `NAME_bwd`, `NAME_vjp` and `NAME_grad`.
     fn sweep_fns(&self, sweeps: &Sweeps) -> TokenStream {
+        let fwd_doc = &self.docs.fwd;
+        let fwd_fn = self.fwd_fn(quote!(#[doc = #fwd_doc]), &self.names.fwd, None, sweeps);
+        let (bwd_fn, vjp_fn, grad_fn) = (self.bwd_fn(), self.vjp_fn(), self.grad_fn());
+        quote_spanned! {self.span=>
+            #fwd_fn
+
+            #bwd_fn
+
+            #vjp_fn
+
+            #grad_fn
+        }
+    }
+
+    /// `NAME_bwd`: the tape's reverse closure run with the seed, its gradients gathered into
+    /// the gradient struct.
+    fn bwd_fn(&self) -> TokenStream {
         let Outline {
-            vis,
-            names,
-            docs,
-            allow,
-            ..
+            vis, names, allow, ..
         } = self;
         let Names {
             tape_ty,
-            fwd,
             bwd,
-            vjp,
             reverse_trait,
             ..
         } = names;
         let grad_ty = &self.grad;
         let Printed {
-            decl,
             args: generic_args,
             where_clause,
             ..
@@ -422,24 +432,11 @@ impl<'a> Outline<'a> {
         let (params_after, captures_after) =
             (self.generics.params_after(), self.generics.captures_after());
         let ret = &self.sig.ret;
-        let Params {
-            typed: params,
-            names: args,
-            seed,
-            count,
-            ..
-        } = &self.params;
+        let count = &self.params.count;
         let tape_args = &self.borrowed.tape_args;
         let (pattern, fields) = positional_pattern(self.sig);
-        let grad_name = &names.grad_ty;
-        let fwd_doc = &docs.fwd;
-        let fwd_fn = self.fwd_fn(quote!(#[doc = #fwd_doc]), fwd, None, sweeps);
-        let grad_fn = self.grad_fn();
-        let (bwd_doc, vjp_doc) = (&docs.bwd, &docs.vjp);
-        let path = &names.inner_path;
+        let (grad_name, bwd_doc) = (&names.grad_ty, &self.docs.bwd);
         quote_spanned! {self.span=>
-            #fwd_fn
-
             #[doc = #bwd_doc]
             #[inline]
             #allow
@@ -447,7 +444,28 @@ impl<'a> Outline<'a> {
                 let (#(#pattern,)*) = (tape.0)(seed, [true; #count] #(, #tape_args)*);
                 #grad_name { #(#fields),* }
             }
+        }
+    }
 
+    /// `NAME_vjp`: `NAME_fwd`, then `NAME_bwd` with the given seed.
+    fn vjp_fn(&self) -> TokenStream {
+        let Outline {
+            vis, names, allow, ..
+        } = self;
+        let Names { fwd, bwd, vjp, .. } = names;
+        let grad_ty = &self.grad;
+        let Printed {
+            decl, where_clause, ..
+        } = &self.generics;
+        let ret = &self.sig.ret;
+        let Params {
+            typed: params,
+            names: args,
+            seed,
+            ..
+        } = &self.params;
+        let (vjp_doc, path) = (&self.docs.vjp, &names.inner_path);
+        quote_spanned! {self.span=>
             #[doc = #vjp_doc]
             #[inline]
             #allow
@@ -455,8 +473,6 @@ impl<'a> Outline<'a> {
                 let (value, tape) = #path #fwd(#(#args),*);
                 (value, #path #bwd(tape, #seed))
             }
-
-            #grad_fn
         }
     }
 
@@ -477,22 +493,10 @@ impl<'a> Outline<'a> {
             ..
         } = self;
         let Names { tape_ty, .. } = names;
-        let Printed {
-            captures,
-            where_clause,
-            ..
-        } = &self.generics;
+        let where_clause = &self.generics.where_clause;
         let (params_after, captures_after) =
             (self.generics.params_after(), self.generics.captures_after());
-        // A free function counts as used where its forward sweep is (when only its gradient
-        // is called), unless a parameter of the same name shadows it; a method, by a constant
-        // next to its `impl` (`items`).
-        let fn_name = self.fn_name;
-        let shadowed = self.sig.params.iter().any(|p| p.ident == *fn_name);
-        let used = (self.sig.owner.is_none() && !shadowed).then(|| match self.sig.generics {
-            Some(_) => quote!(let _ = #fn_name::<#captures>;),
-            None => quote!(let _ = #fn_name;),
-        });
+        let used = self.mark_used();
         let ret = &self.sig.ret;
         let Params {
             with_lifetime: params,
@@ -502,14 +506,7 @@ impl<'a> Outline<'a> {
         } = &self.params;
         let closure_params = &self.borrowed.closure_params;
         let Sweeps { forward, reverse } = sweeps;
-        // The sweeps of a method name its receiver `self_`, the field of its gradient.
-        let receiver = self.sig.owner.is_some().then(|| {
-            let receiver = self.sig.params.iter().find(|p| p.receiver);
-            receiver.map(|p| {
-                let ident = &p.ident;
-                quote!(let #ident = self;)
-            })
-        });
+        let receiver = self.receiver_binding();
         let phantom = borrowed_names
             .is_empty()
             .then(|| quote!(::core::marker::PhantomData,));
@@ -528,6 +525,28 @@ impl<'a> Outline<'a> {
                 (__ad_value, #tape_ty(reverse, #(#borrowed_names,)* #phantom #scalar))
             }
         }
+    }
+
+    /// `let _ = NAME;` (with its generic arguments): a free function counts as used where its
+    /// forward sweep is (when only its gradient is called), unless a parameter of the same
+    /// name shadows it; none for a method, used by a constant next to its `impl` (`items`).
+    fn mark_used(&self) -> Option<TokenStream> {
+        let fn_name = self.fn_name;
+        let shadowed = self.sig.params.iter().any(|p| p.ident == *fn_name);
+        let captures = &self.generics.captures;
+        (self.sig.owner.is_none() && !shadowed).then(|| match self.sig.generics {
+            Some(_) => quote!(let _ = #fn_name::<#captures>;),
+            None => quote!(let _ = #fn_name;),
+        })
+    }
+
+    /// `let self_ = self;` for a method: its sweeps name its receiver `self_`, the field of
+    /// its gradient. None for a free function or a method without a receiver.
+    fn receiver_binding(&self) -> Option<TokenStream> {
+        self.sig.owner.as_ref()?;
+        let receiver = self.sig.params.iter().find(|p| p.receiver)?;
+        let ident = &receiver.ident;
+        Some(quote!(let #ident = self;))
     }
 
     /// `NAME_graph`: the forward sweep with a node added after each value, the reverse
@@ -622,20 +641,25 @@ impl<'a> Outline<'a> {
     /// and the borrowed arguments lent or given); and, for a method, the associated constant
     /// that reaches it.
     fn adapters(&self) -> (TokenStream, TokenStream) {
+        let fns = self.adapter_fns();
+        match self.sig.owner {
+            None => (self.free_fn_adapter(fns), TokenStream::new()),
+            Some(_) => self.method_adapter(fns),
+        }
+    }
+
+    /// The adapter's method `fwd`, which returns the value and the reverse sweep callers
+    /// run: `tape_y(seed, wanted, args…)`.
+    fn adapter_fns(&self) -> TokenStream {
         let Outline {
             vis,
             names,
             docs,
-            allow,
             closure_ty,
             ..
         } = self;
         let Names {
-            fwd,
-            adapter_ty,
-
-            outer_path,
-            ..
+            fwd, outer_path, ..
         } = names;
         let ret = &self.sig.ret;
         let Params {
@@ -643,46 +667,52 @@ impl<'a> Outline<'a> {
             outer_names: args,
             ..
         } = &self.params;
-        let (fwd_doc, adapter_doc) = (&docs.fwd, &docs.adapter);
+        let fwd_doc = &docs.fwd;
         let Printed {
             decl, where_clause, ..
         } = &self.generics;
-        // The reverse sweep it returns is what callers run: `tape_y(seed, wanted, args…)`.
-        let fns = quote_spanned! {self.span=>
+        quote_spanned! {self.span=>
             #[doc = #fwd_doc]
             #[inline]
             #vis fn fwd #decl (self, #(#params),*) -> (#ret, #closure_ty) #where_clause {
                 let (value, tape) = #outer_path #fwd(#(#args),*);
                 (value, tape.0)
             }
-        };
-        let adapter = &names.adapter;
-        let Some(_) = self.sig.owner else {
-            // A free function's adapter is the struct named like it, reached through a
-            // constant of the same name both next to it and in it: `m::f::__ad_sweeps_f`
-            // finds one whether `m::f` names the struct or a module `f` that holds the function.
-            let ty = self.fn_name;
-            let items = quote_spanned! {self.span=>
-                #[doc(hidden)]
-                #[allow(non_camel_case_types, dead_code)]
-                #vis struct #ty {}
+        }
+    }
 
+    /// A free function's adapter: the struct named like it, reached through a constant of
+    /// the same name both next to it and in it: `m::f::__ad_sweeps_f` finds one whether
+    /// `m::f` names the struct or a module `f` that holds the function.
+    fn free_fn_adapter(&self, fns: TokenStream) -> TokenStream {
+        let (vis, adapter, ty) = (self.vis, &self.names.adapter, self.fn_name);
+        quote_spanned! {self.span=>
+            #[doc(hidden)]
+            #[allow(non_camel_case_types, dead_code)]
+            #vis struct #ty {}
+
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals)]
+            #vis const #adapter: #ty = #ty {};
+
+            #[allow(unused, non_snake_case, non_upper_case_globals, clippy::all)]
+            impl #ty {
                 #[doc(hidden)]
-                #[allow(non_upper_case_globals)]
                 #vis const #adapter: #ty = #ty {};
 
-                #[allow(unused, non_snake_case, non_upper_case_globals, clippy::all)]
-                impl #ty {
-                    #[doc(hidden)]
-                    #vis const #adapter: #ty = #ty {};
+                #fns
+            }
+        }
+    }
 
-                    #fns
-                }
-            };
-            return (items, TokenStream::new());
-        };
-        // A method's, a unit struct reached through an associated constant of its type
-        // (`Self::__ad_sweeps_loss`, `Model::__ad_sweeps_loss`).
+    /// A method's adapter, a unit struct, and the associated constant of its type that
+    /// reaches it (`Self::__ad_sweeps_loss`, `Model::__ad_sweeps_loss`).
+    fn method_adapter(&self, fns: TokenStream) -> (TokenStream, TokenStream) {
+        let Outline {
+            vis, names, allow, ..
+        } = self;
+        let (adapter, adapter_ty, adapter_doc) =
+            (&names.adapter, &names.adapter_ty, &self.docs.adapter);
         let items = quote_spanned! {self.span=>
             #[doc = #adapter_doc]
             #[doc(hidden)]
