@@ -153,6 +153,32 @@ pub fn check(
     owner: Option<&crate::method::Owner>,
     errors: &mut Errors,
 ) -> Option<Signature> {
+    check_qualifiers(sig, errors);
+    let generics = crate::generics::check(&sig.generics, errors);
+    if let (Some(_), Some(owner)) = (&generics, owner) {
+        let ty = &owner.ty;
+        errors.push(
+            &sig.generics,
+            format!("a method generic over its scalar is not supported yet: write the method for `f64` (or `f32`), or make it a free generic function taking `&{}`", quote::quote!(#ty)),
+        );
+    }
+    let scalar = generics.as_ref().map(|g| &g.scalar);
+    let ret = result_type(sig, scalar, errors);
+    let params = params(sig, args, owner, scalar, errors);
+    let ret = ret?;
+    let scalar_result = is_scalar(&ret, scalar);
+    Some(Signature {
+        params,
+        ret,
+        scalar_result,
+        owner: owner.cloned(),
+        generics,
+    })
+}
+
+/// Reports the qualifiers a differentiated function cannot have: `const`, `async`,
+/// `unsafe`, an ABI, variadic parameters.
+fn check_qualifiers(sig: &syn::Signature, errors: &mut Errors) {
     if let Some(c) = &sig.constness {
         errors.push(c, "`const fn` cannot be differentiated: remove `const`");
     }
@@ -171,16 +197,16 @@ pub fn check(
     if let Some(v) = &sig.variadic {
         errors.push(v, "variadic functions cannot be differentiated");
     }
-    let generics = crate::generics::check(&sig.generics, errors);
-    if let (Some(_), Some(owner)) = (&generics, owner) {
-        let ty = &owner.ty;
-        errors.push(
-            &sig.generics,
-            format!("a method generic over its scalar is not supported yet: write the method for `f64` (or `f32`), or make it a free generic function taking `&{}`", quote::quote!(#ty)),
-        );
-    }
-    let scalar = generics.as_ref().map(|g| &g.scalar);
-    let ret = match &sig.output {
+}
+
+/// The result type, or None (an error reported) when the function returns nothing or
+/// something other than a scalar or a matrix.
+fn result_type(
+    sig: &syn::Signature,
+    scalar: Option<&syn::Ident>,
+    errors: &mut Errors,
+) -> Option<syn::Type> {
+    match &sig.output {
         syn::ReturnType::Default => {
             errors.push(&sig.ident, format!("`{}` returns nothing: a differentiated function returns the value to differentiate (`-> f64`, or a nalgebra matrix)", sig.ident));
             None
@@ -196,17 +222,7 @@ pub fn check(
                 None
             }
         }
-    };
-    let params = params(sig, args, owner, scalar, errors);
-    let ret = ret?;
-    let scalar_result = is_scalar(&ret, scalar);
-    Some(Signature {
-        params,
-        ret,
-        scalar_result,
-        owner: owner.cloned(),
-        generics,
-    })
+    }
 }
 
 /// Whether `ty` is one of the function's own type parameters (`T`).
@@ -236,46 +252,9 @@ fn params(
             }
             syn::FnArg::Typed(t) => t,
         };
-        let ident = match &*typed.pat {
-            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
-            other => {
-                errors.push(other, "name each parameter with a plain identifier (`x: f64`): patterns in parameters are not supported");
-                continue;
-            }
-        };
-        let (owned, refs) = match ungrouped(&typed.ty) {
-            syn::Type::Reference(r) if r.mutability.is_some() => {
-                errors.push(&typed.ty, format!("`&mut` parameters are not supported: take `{ident}` by value or by shared reference (`&`)"));
-                continue;
-            }
-            syn::Type::Reference(r) => ((*r.elem).clone(), 1),
-            other => (other.clone(), 0),
-        };
-        if let syn::Type::ImplTrait(_) = ungrouped(&owned) {
-            errors.push(&typed.ty, format!("`impl Trait` parameters are not supported: for a scalar, write one type parameter (`fn f<T: RealField>({ident}: T, …)`); otherwise give `{ident}` a concrete type"));
-            continue;
+        if let Some(p) = typed_param(typed, scalar, errors) {
+            out.push(p);
         }
-        let can = is_scalar(&owned, scalar) || is_matrix(&owned);
-        // A struct of the user's own, generic over the scalar or not (`p: &Model<T>`); one
-        // that holds `f64` or matrices in another type parameter (`Foo<DMatrix<f64>>`) is not.
-        let structured = refs == 1 && !can && own_type(&owned) && !holds_values(&owned, None);
-        let element = collection_element(&owned, scalar);
-        let grad_ty = match &element {
-            Some(m) => syn::parse_quote!(::std::vec::Vec<#m>),
-            None => owned.clone(),
-        };
-        out.push(Param {
-            ident,
-            ty: (*typed.ty).clone(),
-            owned,
-            grad_ty,
-            refs,
-            differentiable: can || structured || element.is_some(),
-            value_type: can,
-            structured,
-            collection: element.is_some(),
-            receiver: false,
-        });
     }
     if args.wrt.is_none() {
         for p in &out {
@@ -289,6 +268,55 @@ fn params(
     }
     let _ = sig.span();
     out
+}
+
+/// The parameter a typed input declares, or None (an error reported) for a pattern, a
+/// `&mut` or an `impl Trait` parameter.
+fn typed_param(
+    typed: &syn::PatType,
+    scalar: Option<&syn::Ident>,
+    errors: &mut Errors,
+) -> Option<Param> {
+    let ident = match &*typed.pat {
+        syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
+        other => {
+            errors.push(other, "name each parameter with a plain identifier (`x: f64`): patterns in parameters are not supported");
+            return None;
+        }
+    };
+    let (owned, refs) = match ungrouped(&typed.ty) {
+        syn::Type::Reference(r) if r.mutability.is_some() => {
+            errors.push(&typed.ty, format!("`&mut` parameters are not supported: take `{ident}` by value or by shared reference (`&`)"));
+            return None;
+        }
+        syn::Type::Reference(r) => ((*r.elem).clone(), 1),
+        other => (other.clone(), 0),
+    };
+    if let syn::Type::ImplTrait(_) = ungrouped(&owned) {
+        errors.push(&typed.ty, format!("`impl Trait` parameters are not supported: for a scalar, write one type parameter (`fn f<T: RealField>({ident}: T, …)`); otherwise give `{ident}` a concrete type"));
+        return None;
+    }
+    let can = is_scalar(&owned, scalar) || is_matrix(&owned);
+    // A struct of the user's own, generic over the scalar or not (`p: &Model<T>`); one
+    // that holds `f64` or matrices in another type parameter (`Foo<DMatrix<f64>>`) is not.
+    let structured = refs == 1 && !can && own_type(&owned) && !holds_values(&owned, None);
+    let element = collection_element(&owned, scalar);
+    let grad_ty = match &element {
+        Some(m) => syn::parse_quote!(::std::vec::Vec<#m>),
+        None => owned.clone(),
+    };
+    Some(Param {
+        ident,
+        ty: (*typed.ty).clone(),
+        owned,
+        grad_ty,
+        refs,
+        differentiable: can || structured || element.is_some(),
+        value_type: can,
+        structured,
+        collection: element.is_some(),
+        receiver: false,
+    })
 }
 
 /// `wrt(..)`: only the parameters it names are differentiable; each name must be a
