@@ -14,7 +14,7 @@ mod reverse;
 use crate::fields::Leaf;
 use crate::ir::*;
 use crate::plan::{Plan, Tape};
-use crate::signature::Signature;
+use crate::signature::{Param, Signature};
 use code::Code;
 use forward::Forward;
 use graph::Hooks;
@@ -74,20 +74,7 @@ pub fn lent(sig: &Signature, param_vars: &[VarId]) -> HashSet<VarId> {
 /// The forward sweep and the reverse closure's body (with `NAME_graph`'s hooks, when given).
 fn sweeps(f: &Function, graph: Option<&Hooks>) -> Sweeps {
     let code = Code::new(f.body, &f.krate);
-    let flags: Vec<syn::Ident> = f
-        .sig
-        .params
-        .iter()
-        .map(|p| want_flag(&p.ident, f.body))
-        .collect();
-    let lent: HashMap<VarId, syn::Ident> = f
-        .sig
-        .params
-        .iter()
-        .zip(f.param_vars)
-        .filter(|(p, _)| p.lent())
-        .map(|(p, &v)| (v, lent_name(&p.ident)))
-        .collect();
+    let (flags, lent) = (want_flags(f), lent_names(f));
     let printer = Printer {
         code: &code,
         flags: &flags,
@@ -105,18 +92,14 @@ fn sweeps(f: &Function, graph: Option<&Hooks>) -> Sweeps {
     let forward_body = forward.block(&f.body.block);
     let forward_leftovers = forward.give_back(&f.plan.moves.leftovers);
     let value = result_value(f, &code, &f.plan.tape);
-    let Gradient {
-        values,
-        shapes,
-        lent_shapes,
-    } = gradient(f, &code);
+    let gradient = gradient(f, &code);
+    let (values, shapes, lent_shapes) = (&gradient.values, &gradient.shapes, &gradient.lent_shapes);
     let unlend = unlend(f.sig);
     let leaves = bind_leaves(f);
     let top_level = crate::walk::defined_in(&f.body.block);
     let rereads = code.rereads(&top_level, |h| f.plan.tape.reads.contains(&h));
     let (owned, reborrowed) = owned_collections(f.sig);
-    let fn_name = &f.item.sig.ident;
-    let span = crate::rename::at(fn_name.span());
+    let span = crate::rename::at(f.item.sig.ident.span());
     let alias = code.rules_alias();
     Sweeps {
         forward: quote_spanned! {span=>
@@ -141,6 +124,19 @@ fn sweeps(f: &Function, graph: Option<&Hooks>) -> Sweeps {
             (#(#values,)*)
         },
     }
+}
+
+/// The flag of each parameter that says whether the caller wants its gradient, in order.
+fn want_flags(f: &Function) -> Vec<syn::Ident> {
+    let params = f.sig.params.iter();
+    params.map(|p| want_flag(&p.ident, f.body)).collect()
+}
+
+/// The name the reverse sweep gives each parameter it receives as `Lent`, by variable.
+fn lent_names(f: &Function) -> HashMap<VarId, syn::Ident> {
+    let params = f.sig.params.iter().zip(f.param_vars);
+    let lent = params.filter(|(p, _)| p.lent());
+    lent.map(|(p, &v)| (v, lent_name(&p.ident))).collect()
 }
 
 /// The flag that says whether the caller wants the gradient of parameter `x`: `want_x`
@@ -192,65 +188,83 @@ fn gradient(f: &Function, code: &Code) -> Gradient {
         lent_shapes: Vec::new(),
     };
     for (index, (p, &v)) in f.sig.params.iter().zip(f.param_vars).enumerate() {
-        if !p.differentiable {
-            out.values.push(quote!(#rules::NoGrad));
-            continue;
-        }
-        let ident = &p.ident;
-        if p.collection {
-            let value = collection_gradient(f, code, v);
-            let flag = want_flag(ident, f.body);
-            let unwanted = quote!(::std::vec::Vec::new());
-            out.values
-                .push(quote!(if #flag { #value } else { #unwanted }));
-            continue;
-        }
-        if p.structured {
-            let value = structured_gradient(f, code, index);
-            let (flag, krate) = (want_flag(ident, f.body), &f.krate);
-            let owned = &p.owned;
-            let unwanted =
-                quote!(<#owned as #krate::__private::Parameters>::placeholder_like(&#ident));
-            out.values
-                .push(quote!(if #flag { #value } else { #unwanted }));
-            continue;
-        }
-        let var = &f.body.vars[v];
-        let d = code.adjoint(v);
-        let value = if var.active() && f.plan.reached.contains(&v) {
-            quote!(#rules::finish_reached(#d))
+        let value = if !p.differentiable {
+            quote!(#rules::NoGrad)
+        } else if p.collection {
+            wanted_collection_gradient(f, code, p, v)
+        } else if p.structured {
+            wanted_structured_gradient(f, code, p, index)
         } else {
-            let shape = if p.lent() {
-                // Read before the sweep, which may give the value back.
-                let name = format_ident!("__ad_shape_{}", ident);
-                out.lent_shapes
-                    .push(quote!(let #name = #rules::shape_of(#ident);));
-                quote!(#name)
-            } else if p.refs >= 1 {
-                quote!(#rules::shape_of(#ident))
+            let value = out.value_gradient(f, code, p, v);
+            // A caller that did not ask for this gradient gets a placeholder, computed for free.
+            let flag = want_flag(&p.ident, f.body);
+            if several {
+                quote!(#rules::wanted(#flag, || #value))
             } else {
-                let name = format_ident!("__ad_shape_{}", ident);
-                out.shapes
-                    .push(quote!(let #name = #rules::shape_of(&#ident);));
-                quote!(#name)
-            };
-            let slot = if var.active() {
-                quote!(#d)
-            } else {
-                quote!(::core::option::Option::None)
-            };
-            quote!(#rules::finish(#slot, #shape))
-        };
-        // A caller that did not ask for this gradient gets a placeholder, computed for free.
-        let flag = want_flag(ident, f.body);
-        let value = if several {
-            quote!(#rules::wanted(#flag, || #value))
-        } else {
-            value
+                value
+            }
         };
         out.values.push(value);
     }
     out
+}
+
+/// The gradient of a collection parameter where the caller wants it, an empty `Vec` where not.
+fn wanted_collection_gradient(f: &Function, code: &Code, p: &Param, v: VarId) -> TokenStream {
+    let value = collection_gradient(f, code, v);
+    let flag = want_flag(&p.ident, f.body);
+    let unwanted = quote!(::std::vec::Vec::new());
+    quote!(if #flag { #value } else { #unwanted })
+}
+
+/// The gradient of a structured parameter where the caller wants it, a placeholder of its
+/// shape where not.
+fn wanted_structured_gradient(f: &Function, code: &Code, p: &Param, index: usize) -> TokenStream {
+    let value = structured_gradient(f, code, index);
+    let (ident, owned, krate) = (&p.ident, &p.owned, &f.krate);
+    let flag = want_flag(ident, f.body);
+    let unwanted = quote!(<#owned as #krate::__private::Parameters>::placeholder_like(&#ident));
+    quote!(if #flag { #value } else { #unwanted })
+}
+
+impl Gradient {
+    /// The gradient of a scalar or matrix parameter: its adjoint, finished with zeros of its
+    /// shape where it may be empty (the shape read in the sweep that can still see it).
+    fn value_gradient(&mut self, f: &Function, code: &Code, p: &Param, v: VarId) -> TokenStream {
+        let rules = &code.rules;
+        let var = &f.body.vars[v];
+        let d = code.adjoint(v);
+        if var.active() && f.plan.reached.contains(&v) {
+            return quote!(#rules::finish_reached(#d));
+        }
+        let shape = self.shape(code, p);
+        let slot = if var.active() {
+            quote!(#d)
+        } else {
+            quote!(::core::option::Option::None)
+        };
+        quote!(#rules::finish(#slot, #shape))
+    }
+
+    /// The shape of parameter `p`: read where needed, or bound before a sweep that may move
+    /// or give back the value (the binding added to `shapes` or `lent_shapes`).
+    fn shape(&mut self, code: &Code, p: &Param) -> TokenStream {
+        let (rules, ident) = (&code.rules, &p.ident);
+        if p.lent() {
+            // Read before the sweep, which may give the value back.
+            let name = format_ident!("__ad_shape_{}", ident);
+            self.lent_shapes
+                .push(quote!(let #name = #rules::shape_of(#ident);));
+            quote!(#name)
+        } else if p.refs >= 1 {
+            quote!(#rules::shape_of(#ident))
+        } else {
+            let name = format_ident!("__ad_shape_{}", ident);
+            self.shapes
+                .push(quote!(let #name = #rules::shape_of(&#ident);));
+            quote!(#name)
+        }
+    }
 }
 
 /// A collection taken by value (`ws: Vec<M>`) is moved into a binding of its own that the
