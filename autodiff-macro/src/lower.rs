@@ -267,13 +267,7 @@ impl<'e> Lowerer<'e> {
                 None
             }
             syn::Expr::Assign(a) => {
-                if let syn::Expr::Index(ix) = strip_parens(&a.left) {
-                    self.element_write(ix, None, &a.right, e);
-                    return None;
-                }
-                let before = self.vars.len();
-                let value = self.expr(&a.right);
-                self.assign(&a.left, value, before);
+                self.assign_stmt(a, e);
                 None
             }
             syn::Expr::Binary(b) if compound(&b.op).is_some() => {
@@ -281,31 +275,11 @@ impl<'e> Lowerer<'e> {
                 None
             }
             syn::Expr::MethodCall(m) if semi || !last => {
-                if let Some(def) = writes::part_write(m) {
-                    self.part_write(m, def);
-                } else if writes::through_view(e) {
-                    self.errors.push(e, writes::VIEW_WRITE);
-                } else {
-                    let _ = self.expr(e);
-                }
+                self.method_call_stmt(m, e);
                 None
             }
             syn::Expr::Return(r) => self.return_stmt(r, last),
-            syn::Expr::If(i) => {
-                // The branches of an `if` that ends the function may end with `return`: that
-                // is their value (`if c { return a; } else { b }`).
-                let outer_return = self.return_depth;
-                if last && self.depth == self.return_depth {
-                    self.return_depth = self.depth + 1;
-                }
-                let value = self.if_expr(i, !semi && last && i.else_branch.is_some());
-                self.return_depth = outer_return;
-                if semi {
-                    None
-                } else {
-                    value
-                }
-            }
+            syn::Expr::If(i) => self.if_stmt(i, semi, last),
             _ if !semi && last => Some(self.expr(e)),
             _ => {
                 // An expression statement: its value is computed and dropped.
@@ -316,6 +290,47 @@ impl<'e> Lowerer<'e> {
     }
 
     /// `return e;`: only as the last statement of the function (or of a branch that ends it).
+    /// Lowers an assignment statement: a write to an element (`v[i] = x`), or to a binding
+    /// or a part of one.
+    fn assign_stmt(&mut self, a: &syn::ExprAssign, e: &syn::Expr) {
+        if let syn::Expr::Index(ix) = strip_parens(&a.left) {
+            self.element_write(ix, None, &a.right, e);
+            return;
+        }
+        let before = self.vars.len();
+        let value = self.expr(&a.right);
+        self.assign(&a.left, value, before);
+    }
+
+    /// Lowers a method call whose value is not used: a write to a part of a matrix, an
+    /// error for a write through a view, otherwise the call computed and dropped.
+    fn method_call_stmt(&mut self, m: &syn::ExprMethodCall, e: &syn::Expr) {
+        if let Some(def) = writes::part_write(m) {
+            self.part_write(m, def);
+        } else if writes::through_view(e) {
+            self.errors.push(e, writes::VIEW_WRITE);
+        } else {
+            let _ = self.expr(e);
+        }
+    }
+
+    /// Lowers an `if` statement; its value when it is the block's last expression.
+    fn if_stmt(&mut self, i: &syn::ExprIf, semi: bool, last: bool) -> Option<Value> {
+        // The branches of an `if` that ends the function may end with `return`: that
+        // is their value (`if c { return a; } else { b }`).
+        let outer_return = self.return_depth;
+        if last && self.depth == self.return_depth {
+            self.return_depth = self.depth + 1;
+        }
+        let value = self.if_expr(i, !semi && last && i.else_branch.is_some());
+        self.return_depth = outer_return;
+        if semi {
+            None
+        } else {
+            value
+        }
+    }
+
     fn return_stmt(&mut self, r: &syn::ExprReturn, last: bool) -> Option<Value> {
         if !self.loops.is_empty() {
             self.errors.push(r, "`return` inside a loop is not supported: assign a variable declared before the loop, `break`, and end the function with that variable");
