@@ -17,16 +17,7 @@ pub fn sweeps(
     krate: &TokenStream,
 ) -> Sweeps {
     let name = &func.sig.ident;
-    // The function takes its by-value parameters: it gets copies, and the reverse sweep,
-    // which hands the rule the same parameters, keeps the originals.
-    let args = sig.params.iter().map(|p| {
-        let ident = &p.ident;
-        if p.refs == 0 {
-            quote!(::core::clone::Clone::clone(&#ident))
-        } else {
-            quote!(#ident)
-        }
-    });
+    let args = call_args(sig);
     let flags = sig
         .params
         .iter()
@@ -40,26 +31,8 @@ pub fn sweeps(
         quote!(#krate::__private::rules::give_back(#lent);)
     });
     let params = sig.params.iter().map(|p| &p.ident);
-    // The gradients by position, as every reverse sweep returns them.
-    let positional = sig.params.iter().map(|p| {
-        let ident = &p.ident;
-        match p.differentiable {
-            true => quote!(__ad_grad.#ident),
-            false => quote!(#krate::__private::rules::NoGrad),
-        }
-    });
-    let grad_ty = super::outline::grad_ty(name);
-    // `NameGrad<T>` for a function generic over its scalar.
-    let grad_args = sig.generics.as_ref().map(|g| {
-        let t = &g.scalar;
-        quote!(<#t>)
-    });
-    let (tys, ret) = (sig.params.iter().map(|p| &p.ty), &sig.ret);
-    // The rule as a function pointer of the signature it must have: a rule that differs is
-    // reported here, at its name, with both signatures (and the call below stays well typed).
-    let rule_fn = quote_spanned! {rule_span(rule)=>
-        let __ad_rule: fn(#(#tys,)* &#ret, #ret) -> #grad_ty #grad_args = #rule;
-    };
+    let positional = positional_gradients(sig, krate);
+    let rule_fn = rule_fn(name, sig, rule);
     Sweeps {
         forward: quote! {
             let __ad_value = #name(#(#args),*);
@@ -74,6 +47,50 @@ pub fn sweeps(
             #(#give_back)*
             (#(#positional,)*)
         },
+    }
+}
+
+/// The arguments the forward sweep calls the function with. The function takes its by-value
+/// parameters: it gets copies, and the reverse sweep, which hands the rule the same
+/// parameters, keeps the originals.
+fn call_args(sig: &Signature) -> Vec<TokenStream> {
+    let args = sig.params.iter().map(|p| {
+        let ident = &p.ident;
+        if p.refs == 0 {
+            quote!(::core::clone::Clone::clone(&#ident))
+        } else {
+            quote!(#ident)
+        }
+    });
+    args.collect()
+}
+
+/// The rule's gradients by position, as every reverse sweep returns them (`NoGrad` for a
+/// constant parameter).
+fn positional_gradients(sig: &Signature, krate: &TokenStream) -> Vec<TokenStream> {
+    let positional = sig.params.iter().map(|p| {
+        let ident = &p.ident;
+        match p.differentiable {
+            true => quote!(__ad_grad.#ident),
+            false => quote!(#krate::__private::rules::NoGrad),
+        }
+    });
+    positional.collect()
+}
+
+/// `let __ad_rule: fn(PARAMS, &RET, RET) -> NameGrad = RULE;`: the rule as a function
+/// pointer of the signature it must have, so that a rule that differs is reported at its
+/// name, with both signatures (and the call to it stays well typed).
+fn rule_fn(name: &syn::Ident, sig: &Signature, rule: &syn::Path) -> TokenStream {
+    let grad_ty = super::outline::grad_ty(name);
+    // `NameGrad<T>` for a function generic over its scalar.
+    let grad_args = sig.generics.as_ref().map(|g| {
+        let t = &g.scalar;
+        quote!(<#t>)
+    });
+    let (tys, ret) = (sig.params.iter().map(|p| &p.ty), &sig.ret);
+    quote_spanned! {rule_span(rule)=>
+        let __ad_rule: fn(#(#tys,)* &#ret, #ret) -> #grad_ty #grad_args = #rule;
     }
 }
 
