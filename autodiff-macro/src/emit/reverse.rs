@@ -142,28 +142,59 @@ impl Printer<'_> {
         // Spanned at the call, so that an argument the callee does not differentiate is
         // reported there.
         let rules = &respan(self.code.rules.clone(), call.span);
+        let accumulate = self.accumulate_call(c, rules);
+        let wanted = self.wanted_of_call(c);
+        let borrowed = self.borrowed_of_call(c, rules);
+        let otherwise = (!c.given.is_empty()).then(|| {
+            let back = c.given.iter().map(|&v| self.give_back(v));
+            quote!(else { #(#back)* })
+        });
+        let gradient = self.graph.map(|g| g.gradient(c.var, &d_out));
+        quote_spanned! {call.span=>
+            #gradient
+            if let ::core::option::Option::Some(__ad_seed) = #d_out {
+                let __ad_grad = #tape(__ad_seed, [#(#wanted),*] #(, #borrowed)*);
+                #accumulate
+            } #otherwise
+        }
+    }
 
-        let accumulate: TokenStream = c
-            .accumulate
+    /// The callee's gradients added into the adjoints of the arguments that receive one, each
+    /// under its guard.
+    fn accumulate_call(&self, c: &CallBack, rules: &TokenStream) -> TokenStream {
+        let span = c.call.span;
+        c.accumulate
             .iter()
             .map(|(i, v, guard)| {
                 let d = self.slot(*v);
                 let index = syn::Index::from(*i);
                 let stmt = quote!(#rules::accumulate_call(&mut #d, __ad_grad.#index););
-                let stmt = respan(stmt, call.span);
+                let stmt = respan(stmt, span);
                 match self.condition(guard) {
                     Some(cond) => quote!(if #cond { #stmt }),
                     None => stmt,
                 }
             })
-            .collect();
-        let wanted =
-            (0..call.args.len()).map(|i| match c.accumulate.iter().find(|(at, _, _)| *at == i) {
+            .collect()
+    }
+
+    /// The flag of each argument of the call, by position: whether its gradient is wanted
+    /// (its guard, `true` without one), `false` for an argument that receives none.
+    fn wanted_of_call(&self, c: &CallBack) -> Vec<TokenStream> {
+        (0..c.call.args.len())
+            .map(|i| match c.accumulate.iter().find(|(at, _, _)| *at == i) {
                 Some((_, _, guard)) => self.condition(guard).unwrap_or_else(|| quote!(true)),
                 None => quote!(false),
-            });
-        let borrowed = call.args.iter().filter(|a| a.refs >= 1).filter_map(|arg| {
-            match (&arg.constant, arg.value) {
+            })
+            .collect()
+    }
+
+    /// The borrowed arguments of the call as the callee's reverse sweep takes them: lent, or
+    /// passed on as given.
+    fn borrowed_of_call(&self, c: &CallBack, rules: &TokenStream) -> Vec<TokenStream> {
+        let borrowed = c.call.args.iter().filter(|a| a.refs >= 1);
+        borrowed
+            .filter_map(|arg| match (&arg.constant, arg.value) {
                 (Some(constant), _) => {
                     let constant = &constant.tokens;
                     Some(quote!(#rules::lend(#constant)))
@@ -182,20 +213,8 @@ impl Printer<'_> {
                     Some(quote!(#rules::lend(#value)))
                 }
                 (None, None) => None,
-            }
-        });
-        let otherwise = (!c.given.is_empty()).then(|| {
-            let back = c.given.iter().map(|&v| self.give_back(v));
-            quote!(else { #(#back)* })
-        });
-        let gradient = self.graph.map(|g| g.gradient(c.var, &d_out));
-        quote_spanned! {call.span=>
-            #gradient
-            if let ::core::option::Option::Some(__ad_seed) = #d_out {
-                let __ad_grad = #tape(__ad_seed, [#(#wanted),*] #(, #borrowed)*);
-                #accumulate
-            } #otherwise
-        }
+            })
+            .collect()
     }
 
     /// `match record { Branch::Then((saved…)) => { … }, Branch::Else((saved…)) => { … } }`
