@@ -1,7 +1,16 @@
 //! Rules of the Cholesky factorization `A = L·Lᵀ` of a symmetric positive-definite matrix
 //! (nalgebra's `Cholesky`, which reads the lower triangle of `A` only):
 //! `a.cholesky().unwrap().l()` and `a.cholesky().unwrap().solve(&b)` (each also with
-//! `.expect(..)` in place of `.unwrap()`). The values are nalgebra's own, bit for bit.
+//! `.expect(..)` in place of `.unwrap()`), and a factorization named once,
+//! `let c = a.cholesky().unwrap();`, then used as `c.l()` and `c.solve(&b)` any number of
+//! times. The values are nalgebra's own, bit for bit.
+//!
+//! A named factorization is the factor `L` itself (the rule [`cholesky_l`]): `c.l()` is that
+//! value, and `c.solve(&b)` ([`cholesky_factor_solve`]) solves with it, its pullbacks giving
+//! `A` its gradient directly (`O(n²)` per column of `b`) rather than through `L`. So the
+//! forward sweep factorizes once, and the reverse sweep runs the `O(n³)` pullback of the
+//! factorization once, for the sum of the adjoints of every `c.l()`, and only when some
+//! `c.l()` reaches the result.
 //!
 //! `A` is taken as symmetric: the gradient to `A` is the symmetric matrix whose inner product
 //! with every symmetric perturbation `dA` is the derivative along it (the rule for a
@@ -14,7 +23,7 @@
 
 use super::adjoint::{accumulate, Seed};
 use super::inverse::add_product;
-use super::reads::Output;
+use super::reads::{Const, Output};
 use crate::buffers::{self, Fill};
 use crate::linalg::{lower_t_mul_lower, solve_lower_right, Op};
 use crate::real::Real;
@@ -230,6 +239,101 @@ where
         let seed = seed.into();
         let Some(g) = seed.get() else { return };
         let w = self.adjoint_solve(g);
+        seed.done();
+        accumulate(d_b, w);
+    }
+}
+
+// ------------------------------------------------------------- a named factorization
+
+/// The pullback handle of `c.solve(&b)` on a factorization named by
+/// `let c = a.cholesky().unwrap();`: nothing; the pullbacks read the factor `L` (the
+/// constant the macro passes) and the solution.
+pub struct CholeskyFactorSolve<T, D>(PhantomData<fn() -> (T, D)>);
+
+/// `L⁻ᵀ·L⁻¹·G`: two triangular solves with the lower-triangular factor, as nalgebra's
+/// `Cholesky::solve_mut` does them (so the bits are nalgebra's: it reads the lower triangle
+/// only, which `L` shares with the factorization's own storage).
+fn solve_with_factor<T: Real, D: Dim, C: Dim>(
+    l: &OMatrix<T, D, D>,
+    g: &OMatrix<T, D, C>,
+) -> OMatrix<T, D, C>
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    let mut w = buffers::copy(g);
+    l.solve_lower_triangular_unchecked_mut(&mut w);
+    l.ad_solve_lower_triangular_unchecked_mut(&mut w);
+    w
+}
+
+/// `X = A⁻¹B` for `c.solve(&b)`, where `c` is the named factorization of `a`, given as its
+/// factor `l` (`A = L·Lᵀ`): the value of nalgebra's `c.solve(&b)`. `a` is the operand the
+/// gradient goes to; its values are not read (the factor was computed from them). Derivatives
+/// `dX = A⁻¹(dB − dA·X)`.
+#[track_caller]
+pub fn cholesky_factor_solve<T: Real, D: Dim, C: Dim>(
+    a: &OMatrix<T, D, D>,
+    b: &OMatrix<T, D, C>,
+    l: &OMatrix<T, D, D>,
+) -> (OMatrix<T, D, C>, CholeskyFactorSolve<T, D>)
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    crate::value::assert_same_shape("cholesky().solve", a.shape(), l.shape());
+    if b.nrows() != l.nrows() {
+        panic!(
+            "cholesky().solve: the right-hand side has {} rows, the matrix {}",
+            b.nrows(),
+            l.nrows()
+        );
+    }
+    (solve_with_factor(l, b), CholeskyFactorSolve(PhantomData))
+}
+
+impl<T: Real, D: Dim> CholeskyFactorSolve<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    /// Pullback of `X = A⁻¹B` to `A`: with `W = A⁻¹G`, `d_A += −(W·Xᵀ + X·Wᵀ)/2` (the
+    /// symmetric part of `−W·Xᵀ`); reads `X` and the factor.
+    #[track_caller]
+    pub fn lhs<'s, C: Dim>(
+        &self,
+        d_a: &mut Option<OMatrix<T, D, D>>,
+        seed: impl Into<Seed<'s, OMatrix<T, D, C>>>,
+        Output(x): Output<&OMatrix<T, D, C>>,
+        Const(l): Const<0, &OMatrix<T, D, D>>,
+    ) where
+        T: 's,
+        DefaultAllocator: Allocator<D, C>,
+    {
+        let seed = seed.into();
+        let Some(g) = seed.get() else { return };
+        let w = solve_with_factor(l, g);
+        seed.done();
+        let n = l.shape_generic();
+        let minus_half = -T::one() / (T::one() + T::one());
+        add_product(d_a, n, minus_half, (&w, Op::Plain), (x, Op::Transposed));
+        add_product(d_a, n, minus_half, (x, Op::Plain), (&w, Op::Transposed));
+        buffers::give_matrix(w);
+    }
+
+    /// Pullback of `X = A⁻¹B` to `B`: `d_B += A⁻¹G`, by two triangular solves with the
+    /// factor.
+    #[track_caller]
+    pub fn rhs<'s, C: Dim>(
+        &self,
+        d_b: &mut Option<OMatrix<T, D, C>>,
+        seed: impl Into<Seed<'s, OMatrix<T, D, C>>>,
+        Const(l): Const<0, &OMatrix<T, D, D>>,
+    ) where
+        T: 's,
+        DefaultAllocator: Allocator<D, C>,
+    {
+        let seed = seed.into();
+        let Some(g) = seed.get() else { return };
+        let w = solve_with_factor(l, g);
         seed.done();
         accumulate(d_b, w);
     }
