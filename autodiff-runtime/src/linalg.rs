@@ -35,10 +35,13 @@
 // The module checks every bound before the call.
 #[allow(unsafe_code)]
 mod kernel;
+
+mod cholesky;
 mod split;
 mod thin;
 mod triangular;
 
+pub(crate) use cholesky::factorize_in_place;
 pub(crate) use split::{on_threads, threads_for_shards, zip_chunks};
 pub(crate) use triangular::{lower_t_mul_lower, solve_lower_right};
 

@@ -25,7 +25,7 @@ use super::adjoint::{accumulate, Seed};
 use super::inverse::add_product;
 use super::reads::{Const, Output};
 use crate::buffers::{self, Fill};
-use crate::linalg::{lower_t_mul_lower, solve_lower_right, Op};
+use crate::linalg::{factorize_in_place, lower_t_mul_lower, solve_lower_right, Op};
 use crate::real::Real;
 use core::marker::PhantomData;
 use nalgebra::{allocator::Allocator, Cholesky, DefaultAllocator, Dim, OMatrix};
@@ -39,7 +39,15 @@ where
     if !a.is_square() {
         panic!("{what}: shape {:?} is not square", a.shape());
     }
-    Cholesky::new(buffers::copy(a))
+    // nalgebra's factorization, blocked and on the threads, bit for bit (`linalg::cholesky`).
+    let mut factor = buffers::copy(a);
+    let n = factor.nrows();
+    if factorize_in_place(factor.as_mut_slice(), n) {
+        Some(Cholesky::pack_dirty(factor))
+    } else {
+        buffers::give_matrix(factor);
+        None
+    }
 }
 
 const NOT_DEFINITE: &str = "the matrix is not positive definite (`.unwrap()` on `None`)";
