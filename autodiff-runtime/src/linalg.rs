@@ -43,7 +43,7 @@ mod triangular;
 
 pub(crate) use cholesky::factorize_in_place;
 pub(crate) use split::{on_threads, threads_for_shards, zip_chunks};
-pub(crate) use triangular::{lower_t_mul_lower, solve_lower_right};
+pub(crate) use triangular::{lower_t_mul_lower, solve_lower_right_by_rows};
 
 use crate::real::Real;
 use core::cell::Cell;

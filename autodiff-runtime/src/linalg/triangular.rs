@@ -5,9 +5,13 @@
 //! product's work.
 
 use super::kernel::Strided;
-use super::product;
+use super::split::each_part;
+use super::{max_threads, on_this_thread, product, threads_for_shards};
+use crate::buffers::{self, Fill};
 use crate::real::Real;
 use crate::simd;
+use nalgebra::Dyn;
+use std::time::Duration;
 
 /// Columns per diagonal block: solved by column operations inside the block, the rest of the
 /// work (the update of the columns to the left) by one product per block.
@@ -48,6 +52,58 @@ pub(crate) fn solve_lower_right<T: Real>(c: &mut [T], rows: usize, l: &[T], n: u
             product(left, -T::one(), y2, l21, Some(T::one()));
         }
         end = start;
+    }
+}
+
+/// The fewest rows of `C` whose solve [`solve_lower_right_by_rows`] splits between threads.
+const THREADED_ROWS: usize = 128;
+
+/// `C ← C·L⁻¹` as [`solve_lower_right`], with the rows of `C` (each solved on its own) cut
+/// into one part per thread: each part is copied out, solved on a thread of its own (its
+/// products too), and copied back, so that all of the solve runs on every thread, not its
+/// products only. The parts are the same however the threads are given, so the result does
+/// not depend on whether a worker was awake.
+pub(crate) fn solve_lower_right_by_rows<T: Real>(c: &mut [T], rows: usize, l: &[T], n: usize) {
+    let threads = if rows >= THREADED_ROWS {
+        threads_for_shards(max_threads())
+    } else {
+        1
+    };
+    if threads == 1 {
+        return solve_lower_right(c, rows, l, n);
+    }
+    // Row boundaries on multiples of 8 (whole vectors of the column operations).
+    let bound = |t: usize| ((rows * t / threads).div_ceil(8) * 8).min(rows);
+    let mut parts: Vec<_> = (0..threads)
+        .map(|t| {
+            let (r0, r1) = (bound(t), bound(t + 1));
+            let mut part = buffers::matrix::<T, _, _>(Dyn(r1 - r0), Dyn(n), Fill::Overwritten);
+            for (to, from) in part
+                .as_mut_slice()
+                .chunks_exact_mut(r1 - r0)
+                .zip(c.chunks_exact(rows))
+            {
+                to.copy_from_slice(&from[r0..r1]);
+            }
+            part
+        })
+        .collect();
+    // About a quarter of a nanosecond per multiply-add, as products run.
+    let work = rows * n * n / 2;
+    let expected = Duration::from_nanos(u64::try_from(work / 4).unwrap_or(u64::MAX));
+    each_part(&mut parts, expected, |_, part| {
+        let part_rows = part.nrows();
+        on_this_thread(|| solve_lower_right(part.as_mut_slice(), part_rows, l, n));
+    });
+    for (t, part) in parts.into_iter().enumerate() {
+        let (r0, r1) = (bound(t), bound(t + 1));
+        for (to, from) in c
+            .chunks_exact_mut(rows)
+            .zip(part.as_slice().chunks_exact(r1 - r0))
+        {
+            to[r0..r1].copy_from_slice(from);
+        }
+        buffers::give_matrix(part);
     }
 }
 
@@ -147,7 +203,15 @@ mod tests {
     /// the block size, with garbage above `L`'s diagonal (never read).
     #[test]
     fn matches_nalgebra() {
-        for (rows, n) in [(1, 1), (3, 5), (7, 64), (64, 65), (130, 200), (5, 129)] {
+        for (rows, n) in [
+            (1, 1),
+            (3, 5),
+            (7, 64),
+            (64, 65),
+            (130, 200),
+            (5, 129),
+            (300, 150),
+        ] {
             let mut seed = 1u64;
             let mut draw = || {
                 seed = seed
@@ -168,6 +232,20 @@ mod tests {
             });
             let mut got = c.clone();
             solve_lower_right(got.as_mut_slice(), rows, l.as_slice(), n);
+            // By rows, on the threads or not: the same parts, the same bits.
+            let mut by_rows = c.clone();
+            crate::linalg::wake_threads();
+            solve_lower_right_by_rows(by_rows.as_mut_slice(), rows, l.as_slice(), n);
+            let mut by_rows_alone = c.clone();
+            crate::linalg::on_this_thread(|| {
+                solve_lower_right_by_rows(by_rows_alone.as_mut_slice(), rows, l.as_slice(), n)
+            });
+            assert_eq!(by_rows, by_rows_alone, "rows {rows}, n {n}: by rows");
+            let err = (&by_rows - &got).amax() / got.amax();
+            assert!(
+                err < 1e-12,
+                "rows {rows}, n {n}: by rows, relative error {err:e}"
+            );
             let want = l
                 .lower_triangle()
                 .tr_solve_lower_triangular(&c.transpose())

@@ -25,7 +25,7 @@ use super::adjoint::{accumulate, Seed};
 use super::inverse::add_product;
 use super::reads::{Const, Output};
 use crate::buffers::{self, Fill};
-use crate::linalg::{factorize_in_place, lower_t_mul_lower, solve_lower_right, Op};
+use crate::linalg::{factorize_in_place, lower_t_mul_lower, solve_lower_right_by_rows, Op};
 use crate::real::Real;
 use core::marker::PhantomData;
 use nalgebra::{allocator::Allocator, Cholesky, DefaultAllocator, Dim, OMatrix};
@@ -122,12 +122,12 @@ where
             p[(i, i)] *= half;
         }
         // M = P·L⁻¹, then Sᵀ = Mᵀ·L⁻¹ (= L⁻ᵀ·Pᵀ·L⁻¹), by blocked solves whose work is
-        // mostly matrix products.
-        solve_lower_right(p.as_mut_slice(), n, l.as_slice(), n);
+        // mostly matrix products, their rows split between threads.
+        solve_lower_right_by_rows(p.as_mut_slice(), n, l.as_slice(), n);
         let mut st = buffers::matrix(r, c, Fill::Overwritten);
         p.transpose_to(&mut st);
         buffers::give_matrix(p);
-        solve_lower_right(st.as_mut_slice(), n, l.as_slice(), n);
+        solve_lower_right_by_rows(st.as_mut_slice(), n, l.as_slice(), n);
         // (S + Sᵀ)/2, in Sᵀ's buffer.
         for j in 0..n {
             for i in 0..j {
