@@ -334,6 +334,39 @@ fn cholesky_solve() {
     case(rng, Const::<2>, Const::<3>);
 }
 
+/// A seed on the diagonal of `L` alone (a log-determinant's) takes the pullback's shortcut
+/// (no product `Lᵀ·Ḡ`): against central differences of `Σᵢ dᵢ·Lᵢᵢ`, and equal to the general
+/// path's result for the same seed with a zero below the diagonal made nonzero and back.
+#[test]
+fn cholesky_factor_with_a_diagonal_seed() {
+    let rng = &mut rng(76);
+    for n in [1, 3, 7] {
+        let a = spd(rng, Dyn(n));
+        let d: DVector<f64> = uniform(rng, (Dyn(n), U1));
+        let (l, h) = rules::cholesky_l(&a);
+        let seed = DMatrix::from_diagonal(&d);
+        let mut got = None;
+        h.arg(&mut got, Seed::Borrowed(&seed), Output(&l));
+        let got = got.unwrap();
+        let f = |x: &DMatrix<f64>| {
+            let l = rules::cholesky_l(&sym(x)).0;
+            (0..n).map(|i| d[i] * l[(i, i)]).sum::<f64>()
+        };
+        let numeric = numerical_gradient_with_step(&a, 1e-6, f);
+        let err = relative_error(&got, &numeric);
+        assert!(err < 1e-6, "n {n}: relative error {err:e}");
+        // The general path: a seed with a tiny entry below the diagonal, whose contribution
+        // is linear in it, so that the two agree to that entry's size.
+        if n > 1 {
+            let mut general = seed.clone();
+            general[(n - 1, 0)] = 1e-300;
+            let mut want = None;
+            h.arg(&mut want, Seed::Borrowed(&general), Output(&l));
+            assert_close(&format!("n {n}"), &got, &want.unwrap(), 1e-14);
+        }
+    }
+}
+
 /// `c.solve(&b)` on a named factorization `c` (given as its factor `L`): nalgebra's
 /// `c.solve(&b)` bit for bit, and its pullbacks to `A` (direct, not through `L`) and to `b`.
 #[test]

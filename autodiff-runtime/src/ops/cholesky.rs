@@ -109,14 +109,26 @@ where
         let Some(g) = seed.get() else { return };
         let (r, c) = l.shape_generic();
         let n = l.nrows();
-        // P = Φ(Lᵀ·G), with G's upper triangle dropped (it does not reach L).
-        let mut g_low = buffers::copy(g);
-        g_low.fill_upper_triangle(T::zero(), 1);
-        seed.done();
+        // P = Φ(Lᵀ·G), with G's upper triangle dropped (it does not reach L). A seed that is
+        // diagonal below its upper triangle (from the diagonal of `L` alone: a log-determinant)
+        // makes `Lᵀ·G` upper-triangular with diagonal `Lᵢᵢ·Gᵢᵢ`: `P` is then diagonal, with no
+        // product to compute.
+        let diagonal = (0..n).all(|j| g.column(j).iter().skip(j + 1).all(|v| v.is_zero()));
         let mut p = buffers::matrix(r, c, Fill::Overwritten);
-        lower_t_mul_lower(p.as_mut_slice(), l.as_slice(), g_low.as_slice(), n);
-        buffers::give_matrix(g_low);
-        p.fill_upper_triangle(T::zero(), 1);
+        if diagonal {
+            p.fill(T::zero());
+            for i in 0..n {
+                p[(i, i)] = l[(i, i)] * g[(i, i)];
+            }
+            seed.done();
+        } else {
+            let mut g_low = buffers::copy(g);
+            g_low.fill_upper_triangle(T::zero(), 1);
+            seed.done();
+            lower_t_mul_lower(p.as_mut_slice(), l.as_slice(), g_low.as_slice(), n);
+            buffers::give_matrix(g_low);
+            p.fill_upper_triangle(T::zero(), 1);
+        }
         let half = T::one() / (T::one() + T::one());
         for i in 0..n {
             p[(i, i)] *= half;
