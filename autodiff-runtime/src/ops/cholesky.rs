@@ -133,13 +133,13 @@ where
         for i in 0..n {
             p[(i, i)] *= half;
         }
-        // M = P·L⁻¹, then Sᵀ = Mᵀ·L⁻¹ (= L⁻ᵀ·Pᵀ·L⁻¹), by blocked solves whose work is
-        // mostly matrix products, their rows split between threads.
-        solve_lower_right_by_rows(p.as_mut_slice(), n, l.as_slice(), n);
+        // M = P·L⁻¹ (lower-triangular, as P is), then Sᵀ = Mᵀ·L⁻¹ (= L⁻ᵀ·Pᵀ·L⁻¹), by blocked
+        // solves whose work is mostly matrix products, their rows split between threads.
+        solve_lower_right_by_rows(p.as_mut_slice(), n, l.as_slice(), n, true);
         let mut st = buffers::matrix(r, c, Fill::Overwritten);
         p.transpose_to(&mut st);
         buffers::give_matrix(p);
-        solve_lower_right_by_rows(st.as_mut_slice(), n, l.as_slice(), n);
+        solve_lower_right_by_rows(st.as_mut_slice(), n, l.as_slice(), n, false);
         // (S + Sᵀ)/2, in Sᵀ's buffer.
         for j in 0..n {
             for i in 0..j {
