@@ -141,14 +141,26 @@ where
         buffers::give_matrix(p);
         solve_lower_right_by_rows(st.as_mut_slice(), n, l.as_slice(), n, false);
         // (S + Sᵀ)/2, in Sᵀ's buffer.
-        for j in 0..n {
-            for i in 0..j {
-                let v = (st[(i, j)] + st[(j, i)]) * half;
-                st[(i, j)] = v;
-                st[(j, i)] = v;
+        symmetrize(st.as_mut_slice(), n, half);
+        accumulate(d_a, st);
+    }
+}
+
+/// `M ← (M + Mᵀ)·half` for the column-major `n × n` `m`, by tiles of 32 × 32 and their
+/// mirror tiles, so that the transposed reads stay in cache (element by element, every read
+/// of a row missed it: a tenth of W6's step).
+fn symmetrize<T: Real>(m: &mut [T], n: usize, half: T) {
+    const TILE: usize = 32;
+    for j0 in (0..n).step_by(TILE) {
+        for i0 in (0..=j0).step_by(TILE) {
+            for j in j0..(j0 + TILE).min(n) {
+                for i in i0..(i0 + TILE).min(j) {
+                    let v = (m[j * n + i] + m[i * n + j]) * half;
+                    m[j * n + i] = v;
+                    m[i * n + j] = v;
+                }
             }
         }
-        accumulate(d_a, st);
     }
 }
 
@@ -356,5 +368,23 @@ where
         let w = solve_with_factor(l, g);
         seed.done();
         accumulate(d_b, w);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// By tiles, the same as pair by pair, across and within tiles.
+    #[test]
+    fn symmetrize_by_tiles() {
+        for n in [0, 1, 31, 32, 33, 70] {
+            let m: Vec<f64> = (0..n * n).map(|k| (k * 7 % 13) as f64 - 6.0).collect();
+            let mut got = m.clone();
+            super::symmetrize(&mut got, n, 0.5);
+            for j in 0..n {
+                for i in 0..n {
+                    assert_eq!(got[j * n + i], (m[j * n + i] + m[i * n + j]) * 0.5, "n {n}");
+                }
+            }
+        }
     }
 }
