@@ -126,17 +126,16 @@ fn update_part<T: Real>(part: &mut [&mut [T]], left: &[T], n: usize, j0: usize, 
         for i in (0..whole_rows).step_by(TILE_ROWS) {
             tile(&mut part[c..c + TILE_COLS], left, n, j0, j0 + c, r0, i);
         }
-        for column in 0..TILE_COLS {
-            for i in whole_rows..rows {
-                part[c + column][i] =
-                    dot_update(part[c + column][i], left, n, j0 + c + column, r0 + i, 0..j0);
+        for (k, column) in part[c..c + TILE_COLS].iter_mut().enumerate() {
+            for (i, y) in column.iter_mut().enumerate().skip(whole_rows) {
+                *y = dot_update(*y, left, n, j0 + c + k, r0 + i, 0..j0);
             }
         }
         c += TILE_COLS;
     }
-    for column in c..part.len() {
-        for i in 0..rows {
-            part[column][i] = dot_update(part[column][i], left, n, j0 + column, r0 + i, 0..j0);
+    for (k, column) in part.iter_mut().enumerate().skip(c) {
+        for (i, y) in column.iter_mut().enumerate() {
+            *y = dot_update(*y, left, n, j0 + k, r0 + i, 0..j0);
         }
     }
 }
