@@ -61,6 +61,10 @@ pub struct Lowerer<'e> {
     /// The collections and fields of `Parameters` structs (`ws: &[M]`, `p.layers`), whose
     /// elements `ws[i]` reads by the rule `item`, which tells a `Vec` from a matrix by type.
     pub items: std::collections::HashSet<VarId>,
+    /// The factorizations named by `let c = a.cholesky().unwrap();`: the name `c` (a value
+    /// never defined nor read), the factor `L` and the matrix `a` it factorizes (where
+    /// `c.solve(&b)` sends its gradient).
+    factors: HashMap<VarId, (VarId, Operand)>,
     /// The source text of each value, for `NAME_graph`'s labels (kept only when asked for).
     labels: Option<HashMap<VarId, String>>,
     /// The scalar type parameter of a function generic over its scalar (`T`).
@@ -84,6 +88,7 @@ impl<'e> Lowerer<'e> {
             closures: 0,
             loops: Vec::new(),
             items: std::collections::HashSet::new(),
+            factors: HashMap::new(),
             labels: None,
             scalar: None,
             literal_errors: 0,
@@ -297,6 +302,10 @@ impl<'e> Lowerer<'e> {
             self.element_write(ix, None, &a.right, e);
             return;
         }
+        if let Some(message) = self.reassigned_factor(&a.left) {
+            self.errors.push(&a.left, message);
+            return;
+        }
         let before = self.vars.len();
         let value = self.expr(&a.right);
         self.assign(&a.left, value, before);
@@ -377,6 +386,17 @@ impl<'e> Lowerer<'e> {
             return;
         }
         let before = self.vars.len();
+        if let Some(value) = self.factorization(&init.expr) {
+            // No annotation: it names nalgebra's `Cholesky`, which the plain function checks;
+            // the generated code holds the factor `L`, under the user's name.
+            self.bind_value(&ident, value.clone(), before, None, true);
+            if let Some(c) = value.operand.var() {
+                if let Some(&(l, _)) = self.factors.get(&c) {
+                    self.vars[l].name = self.vars[c].name.clone();
+                }
+            }
+            return;
+        }
         let value = self.expr(&init.expr);
         self.bind_value(&ident, value, before, ty.cloned(), true);
     }
@@ -454,6 +474,13 @@ impl<'e> Lowerer<'e> {
         self.env.scopes = scopes;
         self.bind_value(&ident, value, before, None, false);
         self.env.scopes.extend(inner);
+    }
+
+    /// The error for assigning to a named Cholesky factorization, if `target` is one.
+    fn reassigned_factor(&self, target: &syn::Expr) -> Option<String> {
+        let ident = rename::plain_ident(target)?;
+        let b = self.env.lookup(&key(ident))?;
+        self.factors.contains_key(&b.var).then(|| format!("`{ident}` names a Cholesky factorization, which cannot be assigned again: bind the new one to a new name (`let {ident}2 = a.cholesky().unwrap();`)"))
     }
 
     /// `x op= e` is `x = x op e`: an operation when either side is differentiable, else a
@@ -593,6 +620,9 @@ impl<'e> Lowerer<'e> {
             _ => {
                 let ident = rename::plain_ident(e)?;
                 let b = self.env.lookup(&key(ident))?;
+                if self.factors.contains_key(&b.var) {
+                    return Some(self.error(ident, factor_use(ident)));
+                }
                 Some(Value::var(b.var, b.refs))
             }
         }
@@ -623,7 +653,7 @@ impl<'e> Lowerer<'e> {
             inner if refs > 0 && !is_place(inner) => (inner, 0),
             _ => (e, refs),
         };
-        let verbatim = rename::verbatim(bound, &self.env, &self.vars);
+        let verbatim = self.verbatim(bound);
         let id = self.temp("c", e.span(), false);
         self.vars[id].binding_refs = binding_refs;
         self.push(Stmt::Let {
@@ -736,6 +766,11 @@ impl<'e> Lowerer<'e> {
 }
 
 // ------------------------------------------------------------------------------- helpers
+
+/// The error for a named Cholesky factorization used otherwise than by its two methods.
+pub(crate) fn factor_use(ident: &syn::Ident) -> String {
+    format!("`{ident}` names a Cholesky factorization: use it as `{ident}.l()` (the factor `L`) or `{ident}.solve(&b)` (`A⁻¹b`); to pass the factor on, pass `{ident}.l()`")
+}
 
 /// `x`, `mut x`, `x: T`: the one identifier a `let` or closure parameter binds.
 pub fn local_pattern(pat: &syn::Pat) -> syn::Result<(syn::Ident, Option<&syn::Type>)> {

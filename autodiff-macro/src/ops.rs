@@ -245,6 +245,37 @@ pub static CHOLESKY_SOLVE_EXPECT: OpDef = OpDef {
     ..CHOLESKY_SOLVE
 };
 
+// A factorization named by `let c = a.cholesky().unwrap();` is the factor `L` (the rule
+// `cholesky_l`): `c.l()` is that value, and `c.solve(&b)` reads it as its constant. The
+// operands of the solve are `a` (its gradient goes there directly, at `O(n²)` per column of
+// `b`, not through `L`) and `b`.
+pub static CHOLESKY_FACTOR_SOLVE: OpDef = OpDef {
+    rule: "cholesky_factor_solve",
+    pullbacks: &[
+        Pullback {
+            method: "lhs",
+            reads: &[Out, Const(0)],
+        },
+        Pullback {
+            method: "rhs",
+            reads: &[Const(0)],
+        },
+    ],
+    consts: 1,
+    moves_first: false,
+    first_runs_last: false,
+};
+
+/// The factorization a `let` may name, `a.cholesky().unwrap()` or `.expect(..)`, as the
+/// methods of [`chain`] (`[("cholesky", 0), ("unwrap", 0)]`): the rule of its factor `L`.
+pub fn factorization(methods: &[(&str, usize)]) -> Option<&'static OpDef> {
+    Some(match methods {
+        [("cholesky", 0), ("unwrap", 0)] => &CHOLESKY_L,
+        [("cholesky", 0), ("expect", 1)] => &CHOLESKY_L_EXPECT,
+        _ => return None,
+    })
+}
+
 /// Methods with a derivative rule: `recv.name(args)` with `args` arguments; the receiver is
 /// operand 0. `max` and `min` are two methods: with no argument, the largest or smallest
 /// element of a matrix; with one, the larger or smaller of two scalars.

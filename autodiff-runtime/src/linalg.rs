@@ -35,12 +35,15 @@
 // The module checks every bound before the call.
 #[allow(unsafe_code)]
 mod kernel;
+
+mod cholesky;
 mod split;
 mod thin;
 mod triangular;
 
+pub(crate) use cholesky::factorize_in_place;
 pub(crate) use split::{on_threads, threads_for_shards, zip_chunks};
-pub(crate) use triangular::{lower_t_mul_lower, solve_lower_right};
+pub(crate) use triangular::{lower_t_mul_lower, solve_lower_right_by_rows};
 
 use crate::real::Real;
 use core::cell::Cell;

@@ -7,7 +7,7 @@
 
 mod common;
 
-use autodiff_runtime::__private::rules::{self, Operand, Output, Seed};
+use autodiff_runtime::__private::rules::{self, Const as ConstRead, Operand, Output, Seed};
 use autodiff_runtime::gradcheck::{inner, numerical_gradient_with_step, relative_error};
 use common::{assert_close, check_pullback, kind, rng, uniform, Rng};
 use nalgebra::{
@@ -334,6 +334,90 @@ fn cholesky_solve() {
     case(rng, Const::<2>, Const::<3>);
 }
 
+/// A seed on the diagonal of `L` alone (a log-determinant's) takes the pullback's shortcut
+/// (no product `Lᵀ·Ḡ`): against central differences of `Σᵢ dᵢ·Lᵢᵢ`, and equal to the general
+/// path's result for the same seed with a zero below the diagonal made nonzero and back.
+#[test]
+fn cholesky_factor_with_a_diagonal_seed() {
+    let rng = &mut rng(76);
+    for n in [1, 3, 7] {
+        let a = spd(rng, Dyn(n));
+        let d: DVector<f64> = uniform(rng, (Dyn(n), U1));
+        let (l, h) = rules::cholesky_l(&a);
+        let seed = DMatrix::from_diagonal(&d);
+        let mut got = None;
+        h.arg(&mut got, Seed::Borrowed(&seed), Output(&l));
+        let got = got.unwrap();
+        let f = |x: &DMatrix<f64>| {
+            let l = rules::cholesky_l(&sym(x)).0;
+            (0..n).map(|i| d[i] * l[(i, i)]).sum::<f64>()
+        };
+        let numeric = numerical_gradient_with_step(&a, 1e-6, f);
+        let err = relative_error(&got, &numeric);
+        assert!(err < 1e-6, "n {n}: relative error {err:e}");
+        // The general path: a seed with a tiny entry below the diagonal, whose contribution
+        // is linear in it, so that the two agree to that entry's size.
+        if n > 1 {
+            let mut general = seed.clone();
+            general[(n - 1, 0)] = 1e-300;
+            let mut want = None;
+            h.arg(&mut want, Seed::Borrowed(&general), Output(&l));
+            assert_close(&format!("n {n}"), &got, &want.unwrap(), 1e-14);
+        }
+    }
+}
+
+/// `c.solve(&b)` on a named factorization `c` (given as its factor `L`): nalgebra's
+/// `c.solve(&b)` bit for bit, and its pullbacks to `A` (direct, not through `L`) and to `b`.
+#[test]
+fn cholesky_factor_solve() {
+    fn case<D: Dim, C: Dim>(rng: &mut Rng, d: D, c: C)
+    where
+        DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+    {
+        let what = format!("c.solve {} {}", kind::<D, D>(), kind::<D, C>());
+        let a = spd(rng, d);
+        let b: OMatrix<f64, D, C> = uniform(rng, (d, c));
+        let (l, _) = rules::cholesky_l(&a);
+        let (x, h) = rules::cholesky_factor_solve(&a, &b, &l);
+        let want = a.clone().cholesky().unwrap().solve(&b);
+        assert_eq!(bits(&x), bits(&want), "{what}");
+        let (g, _) = check_pullback(
+            &format!("{what}, to a"),
+            rng,
+            &a,
+            &|x| {
+                let x = sym(x);
+                let l = rules::cholesky_l(&x).0;
+                rules::cholesky_factor_solve(&x, &b, &l).0
+            },
+            &|d, s| h.lhs(d, s, Output(&x), ConstRead(&l)),
+        );
+        assert_close(&format!("{what}: symmetric"), &g, &g.transpose(), 1e-15);
+        check_pullback(
+            &format!("{what}, to b"),
+            rng,
+            &b,
+            &|b| rules::cholesky_factor_solve(&a, b, &l).0,
+            &|d, s| h.rhs(d, s, ConstRead(&l)),
+        );
+    }
+    let rng = &mut rng(74);
+    case(rng, Dyn(4), U1);
+    case(rng, Dyn(3), Dyn(2));
+    case(rng, Dyn(1), U1);
+    case(rng, Const::<3>, U1);
+    case(rng, Const::<2>, Const::<3>);
+}
+
+#[test]
+#[should_panic(expected = "cholesky().solve: the right-hand side has 2 rows, the matrix 3")]
+fn cholesky_factor_solve_of_a_wrong_right_hand_side_panics() {
+    let a = spd(&mut rng(75), Dyn(3));
+    let (l, _) = rules::cholesky_l(&a);
+    let _ = rules::cholesky_factor_solve(&a, &DVector::from_column_slice(&[1.0, 1.0]), &l);
+}
+
 #[test]
 #[should_panic(expected = "cholesky: the matrix is not positive definite")]
 fn cholesky_of_an_indefinite_matrix_panics() {
@@ -536,6 +620,27 @@ fn f32_values_and_pullbacks() {
     h.lhs(&mut d, Seed::Borrowed(&w), Output(&x));
     h64.lhs(&mut d64, Seed::Borrowed(&w64), Output(&x64));
     close("cholesky().solve f32", &d.unwrap(), &d64.unwrap());
+
+    let (l, _) = rules::cholesky_l(&s);
+    let (x, h) = rules::cholesky_factor_solve(&s, &b, &l);
+    assert_eq!(x, s.clone().cholesky().unwrap().solve(&b));
+    let (l64, _) = rules::cholesky_l(&s64);
+    let (x64, h64) = rules::cholesky_factor_solve(&s64, &b64, &l64);
+    let (mut d, mut d64) = (None, None);
+    h.lhs(&mut d, Seed::Borrowed(&w), Output(&x), ConstRead(&l));
+    h64.lhs(
+        &mut d64,
+        Seed::Borrowed(&w64),
+        Output(&x64),
+        ConstRead(&l64),
+    );
+    close("c.solve f32, to a", &d.unwrap(), &d64.unwrap());
+    let (mut d, mut d64) = (None, None);
+    h.rhs(&mut d, Seed::Borrowed(&w), ConstRead(&l));
+    h64.rhs(&mut d64, Seed::Borrowed(&w64), ConstRead(&l64));
+    let d = DMatrix::from_column_slice(4, 1, d.unwrap().as_slice());
+    let d64 = DMatrix::from_column_slice(4, 1, d64.unwrap().as_slice());
+    close("c.solve f32, to b", &d, &d64);
 
     let (k, h) = rules::kronecker(&a, &b);
     assert_eq!(k, a.kronecker(&b));

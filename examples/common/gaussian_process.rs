@@ -151,8 +151,9 @@ pub fn negative_log_likelihood(
         .map(|v| slow_variance * (slow_rate * v).exp() + wiggle_variance * (wiggle_rate * v).exp())
         + periodic.map(|v| season_variance * (season_rate * v).exp())
         + DMatrix::identity(n, n) * noise_variance;
-    let alpha = k.clone().cholesky().unwrap().solve(y);
-    let l = k.cholesky().unwrap().l();
+    let c = k.cholesky().unwrap();
+    let alpha = c.solve(y);
+    let l = c.l();
     let mut half_log_det = 0.0;
     for i in 0..n {
         half_log_det += l[(i, i)].ln();

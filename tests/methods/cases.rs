@@ -568,6 +568,57 @@ case!(grad ss_cholesky_solve / ss_cholesky_solve_vjp / ss_cholesky_solve_fwd / s
 #[differentiate]
 fn sq32_cholesky_solve(m: DMatrix<f32>, b: DVector<f32>) -> DVector<f32> { (&m * m.transpose() + DMatrix::identity(3, 3)).cholesky().unwrap().solve(&b) }
 case!(bits sq32_cholesky_solve / sq32_cholesky_solve_vjp / sq32_cholesky_solve_fwd / sq32_cholesky_solve_is_the_primal: (m: DMatrix<f32> = sq32(); b: DVector<f32> = dv32()) -> DVector<f32>);
+// A factorization named once and used any number of times: `c.l()` and `c.solve(&b)`.
+#[differentiate]
+fn sq_named_cholesky(m: DMatrix<f64>, b: DVector<f64>) -> f64 {
+    let c = (&m * m.transpose() + DMatrix::identity(3, 3)).cholesky().unwrap();
+    let x = c.solve(&b);
+    let l = c.l();
+    let mut half_log_det = 0.0;
+    for i in 0..3 {
+        half_log_det += l[(i, i)].ln();
+    }
+    x.dot(&b) + half_log_det + c.l().sum() + c.solve(&(&b * 2.0)).sum()
+}
+case!(grad sq_named_cholesky / sq_named_cholesky_vjp / sq_named_cholesky_fwd / sq_named_cholesky_is_the_primal: (m: DMatrix<f64> = sq(); b: DVector<f64> = dv3()) -> f64);
+#[differentiate]
+fn sq_named_cholesky_solve(m: DMatrix<f64>, b: DVector<f64>) -> DVector<f64> {
+    let c = (&m * m.transpose() + DMatrix::identity(3, 3)).cholesky().expect("positive definite");
+    c.solve(&b) + c.solve(&m.column(0).into_owned())
+}
+case!(grad sq_named_cholesky_solve / sq_named_cholesky_solve_vjp / sq_named_cholesky_solve_fwd / sq_named_cholesky_solve_is_the_primal: (m: DMatrix<f64> = sq(); b: DVector<f64> = dv3()) -> DVector<f64>);
+#[differentiate]
+fn sq_named_cholesky_l(m: DMatrix<f64>) -> DMatrix<f64> {
+    let c = (&m * m.transpose() + DMatrix::identity(3, 3)).cholesky().unwrap();
+    c.l() * 2.0 + c.l().transpose()
+}
+case!(grad sq_named_cholesky_l / sq_named_cholesky_l_vjp / sq_named_cholesky_l_fwd / sq_named_cholesky_l_is_the_primal: (m: DMatrix<f64> = sq()) -> DMatrix<f64>);
+#[differentiate]
+fn sq_named_cholesky_branch(m: DMatrix<f64>, b: DVector<f64>, t: f64) -> f64 {
+    let c = (&m * m.transpose() + DMatrix::identity(3, 3) * t.exp()).cholesky().unwrap();
+    let mut s = 0.0;
+    for j in 0..2 {
+        if b[j] > 0.0 {
+            s += c.solve(&(&b * t)).sum();
+        } else {
+            s += c.l()[(j, j)] * t;
+        }
+    }
+    s
+}
+case!(grad sq_named_cholesky_branch / sq_named_cholesky_branch_vjp / sq_named_cholesky_branch_fwd / sq_named_cholesky_branch_is_the_primal: (m: DMatrix<f64> = sq(); b: DVector<f64> = dv3(); t: f64 = s()) -> f64);
+#[differentiate]
+fn ss_named_cholesky(m: SMatrix<f64, 3, 3>, b: SMatrix<f64, 3, 2>) -> SMatrix<f64, 3, 2> {
+    let c = (m * m.transpose() + SMatrix::<f64, 3, 3>::identity()).cholesky().expect("positive definite");
+    c.solve(&b) + c.l() * b
+}
+case!(grad ss_named_cholesky / ss_named_cholesky_vjp / ss_named_cholesky_fwd / ss_named_cholesky_is_the_primal: (m: SMatrix<f64, 3, 3> = ss(); b: SMatrix<f64, 3, 2> = sm32()) -> SMatrix<f64, 3, 2>);
+#[differentiate]
+fn sq32_named_cholesky(m: DMatrix<f32>, b: DVector<f32>) -> DVector<f32> {
+    let c = (&m * m.transpose() + DMatrix::identity(3, 3)).cholesky().unwrap();
+    c.solve(&b) + c.l() * &b
+}
+case!(bits sq32_named_cholesky / sq32_named_cholesky_vjp / sq32_named_cholesky_fwd / sq32_named_cholesky_is_the_primal: (m: DMatrix<f32> = sq32(); b: DVector<f32> = dv32()) -> DVector<f32>);
 #[differentiate]
 fn dm_kronecker(a: DMatrix<f64>, b: DMatrix<f64>) -> DMatrix<f64> { a.kronecker(&b) }
 case!(grad dm_kronecker / dm_kronecker_vjp / dm_kronecker_fwd / dm_kronecker_is_the_primal: (a: DMatrix<f64> = dm(); b: DMatrix<f64> = sq()) -> DMatrix<f64>);

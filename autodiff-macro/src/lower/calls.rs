@@ -21,8 +21,15 @@ impl Lowerer<'_> {
             let v = self.expr(&m.receiver);
             return Value { refs: 0, ..v };
         }
+        if let Some(factor) = self.factor_receiver(&m.receiver) {
+            return self.factor_method(m, factor);
+        }
         if let Some(value) = self.method_chain(m) {
             return value;
+        }
+        if let Some((_, calls)) = factorization_at(m) {
+            let a = calls[0].receiver.to_token_stream().to_string();
+            return self.error(m, format!("name the Cholesky factorization to use it: `let c = {a}.cholesky().unwrap();`, then `c.l()` and `c.solve(&b)` (or write the chains `{a}.cholesky().unwrap().l()` and `{a}.cholesky().unwrap().solve(&b)`)"));
         }
         let Some(def) = ops::method(&name, m.args.len()) else {
             // `m.qr().r()`: the method without a rule is the innermost one.
@@ -115,6 +122,76 @@ impl Lowerer<'_> {
         Some(self.op(def, operands, consts, innermost.method.span()))
     }
 
+    /// `a.cholesky().unwrap()` (or `.expect(..)`) with a differentiable `a`, bound by a `let`:
+    /// the factor `L` (the rule of `.l()`), and a name for the factorization that holds no
+    /// value of its own (it is never read; [`Lowerer::factors`] maps it to `L` and `a`), so
+    /// that `c` and `let l = c.l();` are told apart. `None` when `e` is not that chain, or is
+    /// constant (then computed as written).
+    pub(in crate::lower) fn factorization(&mut self, e: &syn::Expr) -> Option<Value> {
+        let syn::Expr::MethodCall(m) = strip_parens(e) else {
+            return None;
+        };
+        let (def, calls) = factorization_at(m)?;
+        if !rename::mentions_varied(e, &self.env, &self.vars) {
+            return None;
+        }
+        let a = self.expr(&calls[0].receiver);
+        let consts = calls[1].args.iter().map(|a| self.const_arg(a)).collect();
+        let value = self.op(def, vec![a.operand.clone()], consts, calls[0].method.span());
+        let l = value.operand.var()?;
+        let name = self.temp("factorization", m.span(), true);
+        self.factors.insert(name, (l, a.operand));
+        Some(Value::var(name, 0))
+    }
+
+    /// The named factorization `recv` is (`c` in `c.solve(&b)`), if it is one.
+    fn factor_receiver(&self, recv: &syn::Expr) -> Option<VarId> {
+        let ident = rename::plain_ident(strip_parens(recv))?;
+        let b = self.env.lookup(&key(ident))?;
+        self.factors.contains_key(&b.var).then_some(b.var)
+    }
+
+    /// `c.l()` (the factor `L`) or `c.solve(&b)` on a named factorization `c`; any other
+    /// method is an error.
+    fn factor_method(&mut self, m: &syn::ExprMethodCall, factor: VarId) -> Value {
+        let name = syn::ext::IdentExt::unraw(&m.method).to_string();
+        let Some((l, a)) = self.factors.get(&factor).cloned() else {
+            return Value::error();
+        };
+        match (name.as_str(), m.args.len()) {
+            ("l", 0) => Value::var(l, 0),
+            ("solve", 1) => {
+                let b = self.expr(&m.args[0]);
+                let l = Verbatim {
+                    tokens: rename::render(&self.vars[l], self.vars[l].binding_refs + 1),
+                    reads: vec![l],
+                };
+                self.op(
+                    &ops::CHOLESKY_FACTOR_SOLVE,
+                    vec![a, b.operand],
+                    vec![l],
+                    m.method.span(),
+                )
+            }
+            _ => {
+                let c = rename::plain_ident(strip_parens(&m.receiver))
+                    .map_or_else(|| self.vars[factor].name.to_string(), ToString::to_string);
+                self.error(&m.method, format!("`.{name}(..)` of a named Cholesky factorization has no derivative rule: use `{c}.l()` (the factor `L`) or `{c}.solve(&b)` (`A⁻¹b`)"))
+            }
+        }
+    }
+
+    /// The user's expression, renamed, as a constant; an error where it reads a named
+    /// factorization, whose binding holds the factor `L`, not nalgebra's `Cholesky`.
+    pub(in crate::lower) fn verbatim(&mut self, e: &syn::Expr) -> Verbatim {
+        let verbatim = rename::verbatim(e, &self.env, &self.vars);
+        if let Some(&v) = verbatim.reads.iter().find(|v| self.factors.contains_key(v)) {
+            let message = factor_use(&self.vars[v].name);
+            self.errors.push(e, message);
+        }
+        verbatim
+    }
+
     /// A constant argument of a rule (`alpha`, `labels`, `n`): kept as written when it is a
     /// literal or names a binding, computed once into a binding otherwise.
     pub(super) fn const_arg(&mut self, a: &syn::Expr) -> Verbatim {
@@ -129,7 +206,7 @@ impl Lowerer<'_> {
             };
         }
         if is_literal(a) || self.alias(a).is_some() {
-            return rename::verbatim(a, &self.env, &self.vars);
+            return self.verbatim(a);
         }
         let v = self.constant(a);
         match v.operand {
@@ -285,7 +362,7 @@ impl Lowerer<'_> {
                 args.push(CallArg {
                     value: None,
                     refs,
-                    constant: Some(rename::verbatim(a, &self.env, &self.vars)),
+                    constant: Some(self.verbatim(a)),
                 });
             }
         }
@@ -381,4 +458,18 @@ fn chain_at(m: &syn::ExprMethodCall) -> Option<(&'static OpDef, Vec<&syn::ExprMe
         let names: Vec<(&str, usize)> = names.iter().map(|(n, a)| (n.as_str(), *a)).collect();
         ops::chain(&names).map(|def| (def, chain.to_vec()))
     })
+}
+
+/// The factorization `m` is, `a.cholesky().unwrap()` or `.expect(..)` ([`ops::factorization`]),
+/// with its two calls from the innermost out.
+fn factorization_at(
+    m: &syn::ExprMethodCall,
+) -> Option<(&'static OpDef, [&syn::ExprMethodCall; 2])> {
+    let syn::Expr::MethodCall(inner) = strip_parens(&m.receiver) else {
+        return None;
+    };
+    let name = |c: &syn::ExprMethodCall| syn::ext::IdentExt::unraw(&c.method).to_string();
+    let (a, b) = (name(inner), name(m));
+    let def = ops::factorization(&[(&a, inner.args.len()), (&b, m.args.len())])?;
+    Some((def, [inner, m]))
 }

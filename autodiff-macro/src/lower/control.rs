@@ -102,7 +102,7 @@ impl Lowerer<'_> {
             self.errors.push(tokens, message);
             return None;
         }
-        let cond = rename::verbatim(&i.cond, &self.env, &self.vars);
+        let cond = self.verbatim(&i.cond);
         let outer = self.env.clone();
 
         let (then_block, then_value, then_env) = self.branch(|this| {

@@ -335,3 +335,25 @@ fn generated_names_step_aside_for_the_users_own() {
     assert!(long.contains("let mut __ad_d_x ="), "{long}");
     assert!(!long.contains("let mut d_"), "{long}");
 }
+
+/// A Gaussian process's likelihood with its factorization named once: one `cholesky_l` in
+/// the forward sweep, `c.solve(y)` reading its factor, and the factorization's pullback
+/// reached only from `c.l()`.
+#[test]
+fn named_cholesky_factorization() {
+    insta::assert_snapshot!(pretty(
+        quote!(wrt(k)),
+        quote! {
+            fn nll(k: DMatrix<f64>, y: &DVector<f64>) -> f64 {
+                let c = k.cholesky().unwrap();
+                let alpha = c.solve(y);
+                let l = c.l();
+                let mut half_log_det = 0.0;
+                for i in 0..y.len() {
+                    half_log_det += l[(i, i)].ln();
+                }
+                0.5 * y.dot(&alpha) + half_log_det
+            }
+        }
+    ));
+}

@@ -132,6 +132,26 @@ pub(crate) fn zip_chunks<A: Send, B: Sync>(
     });
 }
 
+/// `f(i, &mut parts[i])` for every part: each on a thread of its own when a worker is awake
+/// (part 0 on the calling thread), as products are split, else one after the other on the
+/// calling thread. For work cut into independent parts of about equal size that takes about
+/// `expected` on one thread; late parts count towards backing off, as a product's do.
+pub(crate) fn each_part<A: Send>(
+    parts: &mut [A],
+    expected: Duration,
+    f: impl Fn(usize, &mut A) + Sync,
+) {
+    match awake_pool(parts.len(), expected) {
+        Some((pool, threads)) if threads == parts.len() => {
+            in_parts(pool, parts, threads, |i| i, |i, part| f(i, &mut part[0]));
+        }
+        _ => parts
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, part)| f(i, part)),
+    }
+}
+
 /// The number of threads [`on_threads`] runs on when asked for `wanted`: at most the
 /// threads products may use ([`super::max_threads`]), and at least 1.
 pub(crate) fn threads_for_shards(wanted: usize) -> usize {

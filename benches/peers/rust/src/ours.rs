@@ -92,8 +92,9 @@ macro_rules! ours {
                 let sf2 = log_sf2.exp();
                 let rate = -0.5 * (-2.0 * log_l).exp(); // −1 / 2ℓ²
                 let k = d2.map(|v| sf2 * (rate * v).exp()) + DMatrix::identity(n, n) * log_sn2.exp();
-                let alpha = k.clone().cholesky().unwrap().solve(y);
-                let l = k.cholesky().unwrap().l();
+                let c = k.cholesky().unwrap();
+                let alpha = c.solve(y);
+                let l = c.l();
                 let mut half_log_det = 0.0;
                 for i in 0..n {
                     half_log_det += l[(i, i)].ln();
