@@ -224,8 +224,9 @@ pub(crate) fn on_this_thread<R>(f: impl FnOnce() -> R) -> R {
 
 /// Wakes the threads that large products are split between, and waits until one is ready:
 /// the next large product then runs on all of them (without this, one that comes more than
-/// 0.5 ms after the last runs on the calling thread alone, see the module's documentation).
-/// Returns at once on one core or under `set_max_threads(1)`.
+/// 0.5 ms after the last runs on the calling thread alone, see the module's documentation),
+/// and ends a back-off that late splits started. Returns at once on one core or under
+/// `set_max_threads(1)`.
 pub fn wake_threads() {
     split::wake_threads()
 }

@@ -326,6 +326,9 @@ pub(super) fn wake_threads() {
     let Some(pool) = pool().filter(|_| super::max_threads() > 1) else {
         return;
     };
+    // An explicit wake-up ends a back-off after late splits: the caller wants the threads now.
+    LATE_SPLITS.store(0, Ordering::SeqCst);
+    BACKING_OFF_UNTIL.store(0, Ordering::SeqCst);
     // `install` returns once a worker has run the job: awake.
     pool.install(keep_polling);
     keep_warm(pool);
