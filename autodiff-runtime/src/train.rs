@@ -201,16 +201,9 @@ pub fn train(
         };
         let count = batches.len().max(1);
         for k in 0..count {
-            let owned;
-            let batch = match batches.get(k) {
-                None => data,
-                Some(indices) => {
-                    owned = data.select(indices);
-                    &owned
-                }
-            };
+            let rows = batches.get(k).map(Vec::as_slice);
             let step = history.step_losses.len() + 1;
-            let loss = descend(model, batch, optimizer, config)
+            let loss = descend(model, data, rows, optimizer, config)
                 .map_err(|(what, value)| TrainError::NonFinite {
                     what,
                     value,
@@ -225,7 +218,7 @@ pub fn train(
             epoch,
             step: history.step_losses.len(),
             loss: epoch_loss / count as f64,
-            accuracy: model.accuracy(&data.x, &data.labels),
+            accuracy: model.correct_rows(&data.x, &data.labels) as f64 / data.len() as f64,
         };
         reporter.epoch(&record);
         history.epochs.push(record);
@@ -234,35 +227,39 @@ pub fn train(
     Ok(history)
 }
 
-/// One optimizer step on `batch`: its objective, or what was not finite (and no step).
+/// One optimizer step on the minibatch `rows` of `data` (every row when `None`): its
+/// objective, or what was not finite (and no step).
 fn descend(
     model: &mut Mlp,
-    batch: &Dataset,
+    data: &Dataset,
+    rows: Option<&[usize]>,
     optimizer: &mut impl Optimizer,
     config: &TrainConfig,
 ) -> Result<f64, (&'static str, f64)> {
-    let (loss, grad) = model.loss_and_grad_sharded(
-        &batch.x,
-        &batch.labels,
+    let step = model.batch_grad(
+        &data.x,
+        &data.labels,
+        rows,
         config.loss,
-        config.lambda,
+        Some(config.lambda),
         config.shards,
     );
-    apply(model, grad, loss, optimizer)
+    apply(model, step.grad, step.loss, step.norm, optimizer)
 }
 
-/// The optimizer's step from `grad`, unless the loss or the gradient is not finite: the
-/// loss, or what was not finite (and no step). The gradient's buffers go back to the pool.
+/// The optimizer's step from `grad`, unless the loss or the gradient's `norm` is not finite:
+/// the loss, or what was not finite (and no step). The gradient's buffers go back to the
+/// pool.
 pub(crate) fn apply(
     model: &mut Mlp,
     grad: Mlp,
     loss: f64,
+    norm: f64,
     optimizer: &mut impl Optimizer,
 ) -> Result<f64, (&'static str, f64)> {
     if !loss.is_finite() {
         return Err(("loss", loss));
     }
-    let norm = grad.norm();
     if !norm.is_finite() {
         return Err(("gradient", norm));
     }

@@ -60,15 +60,9 @@ pub fn train(
         }
         for k in 0..plan.steps {
             let part = &order[shard_range(data.len(), plan.steps, k)];
-            let owned;
-            let batch = if plan.steps == 1 {
-                data
-            } else {
-                owned = data.select(part);
-                &owned
-            };
+            let rows = (plan.steps > 1).then_some(part);
             let step = history.step_losses.len() + 1;
-            let loss = descend(cluster, model, batch, optimizer, config)
+            let loss = descend(cluster, model, data, rows, optimizer, config)
                 .map_err(|(what, value)| TrainError::NonFinite {
                     what,
                     value,
@@ -79,8 +73,7 @@ pub fn train(
             history.step_losses.push(loss);
             epoch_loss += loss;
         }
-        let correct = (model.accuracy(&data.x, &data.labels) * data.len() as f64).round();
-        let mut sum = [correct];
+        let mut sum = [model.correct_rows(&data.x, &data.labels) as f64];
         cluster.all_reduce_sum(&mut sum);
         let record = Record {
             epoch,
@@ -146,18 +139,27 @@ fn agree_on_the_data(
     Ok(Plan { samples, steps })
 }
 
-/// One step: this rank's part of the minibatch, the sum over the ranks, the penalty, the
-/// update; the objective, or what was not finite (and no update).
+/// One step: this rank's part `rows` of the minibatch (its whole shard when `None`), the
+/// sum over the ranks, the penalty and the gradient's norm in one pass, the update; the
+/// objective, or what was not finite (and no update).
 fn descend(
     cluster: &mut Cluster,
     model: &mut Mlp,
-    batch: &Dataset,
+    data: &Dataset,
+    rows: Option<&[usize]>,
     optimizer: &mut impl Optimizer,
     config: &TrainConfig,
 ) -> Result<f64, (&'static str, f64)> {
-    let (local, mut grad) =
-        model.loss_and_grad_sharded(&batch.x, &batch.labels, config.loss, 0.0, config.shards);
-    let (data_loss, _) = cluster.mean_of_slices(batch.len(), local, &mut grad.parameters_mut());
-    let loss = model.add_penalty(data_loss, &mut grad, config.lambda);
-    crate::train::apply(model, grad, loss, optimizer)
+    let count = rows.map_or(data.len(), <[usize]>::len);
+    let mut step = model.batch_grad(
+        &data.x,
+        &data.labels,
+        rows,
+        config.loss,
+        None,
+        config.shards,
+    );
+    let (data_loss, _) = cluster.mean_of_slices(count, step.loss, &mut step.grad.parameters_mut());
+    let (loss, norm) = model.add_penalty_and_norm(data_loss, &mut step.grad, config.lambda);
+    crate::train::apply(model, step.grad, loss, norm, optimizer)
 }
