@@ -31,7 +31,8 @@ use rand::seq::SliceRandom;
 ///   [`crate::train::train`]; the L2 penalty is added once, after the sum over the ranks.
 /// - Progress is shown by rank 0 only; the other ranks are silent.
 /// - The accuracy of each epoch's [`Record`] is over all ranks' samples (one more
-///   all-reduce, of one number, per epoch).
+///   all-reduce, of one number, per epoch that measures it: see
+///   [`TrainConfig::evaluate_every`]).
 ///
 /// A rank that fails or hangs makes the others abort after [`Cluster::timeout`]; see the
 /// module's documentation.
@@ -73,13 +74,18 @@ pub fn train(
             history.step_losses.push(loss);
             epoch_loss += loss;
         }
-        let mut sum = [model.correct_rows(&data.x, &data.labels) as f64];
-        cluster.all_reduce_sum(&mut sum);
+        let accuracy = if config.evaluates_after(epoch) {
+            let mut sum = [model.correct_rows(&data.x, &data.labels) as f64];
+            cluster.all_reduce_sum(&mut sum);
+            sum[0] / plan.samples as f64
+        } else {
+            f64::NAN
+        };
         let record = Record {
             epoch,
             step: history.step_losses.len(),
             loss: epoch_loss / plan.steps as f64,
-            accuracy: sum[0] / plan.samples as f64,
+            accuracy,
         };
         reporter.epoch(&record);
         history.epochs.push(record);
