@@ -176,8 +176,8 @@ impl Mlp {
         self.totals(data_loss, grad, &partials, lambda)
     }
 
-    /// The combining pass on `threads` threads: `grad ← weights[0]·grad + Σₛ weights[s]·gₛ
-    /// + λ·W`, `gₛ` the gradients of `others` (shards 1, 2, … on the threads that computed
+    /// The combining pass on `threads` threads, `grad ← weights[0]·grad + Σₛ weights[s]·gₛ +
+    /// λ·W` with `gₛ` the gradients of `others` (shards 1, 2, … on the threads that computed
     /// them, which give them back to their pools at the end); the per-block sums of squares,
     /// in the order of the blocks.
     fn combine(
