@@ -42,6 +42,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         progress: Progress::Auto,
         // Each step as one batch (the default; see `TrainConfig::shards`).
         shards: 1,
+        // The accuracy after every epoch (the default): `steps_to_reach` below reads it.
+        evaluate_every: 1,
     };
     let start = Instant::now();
     let history = train(&mut model, &data, &mut Sgd::new(1.0), &config)?;

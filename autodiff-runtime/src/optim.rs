@@ -188,11 +188,20 @@ impl Optimizer for Sgd {
 }
 
 impl Sgd {
+    /// `p ← p − η·g`, on two threads for a large leaf while the product threads are awake
+    /// (as after the shards of a training step), as [`sgd_update`] does.
     fn leaf<T: Real>(&self, params: &mut [T], grads: &[T]) {
         let eta: T = nalgebra::convert(self.learning_rate);
-        for (p, &g) in params.iter_mut().zip(grads) {
-            *p -= eta * g;
-        }
+        crate::linalg::zip_chunks(params, grads, SPLIT_MIN_LEN, |params, grads| {
+            crate::simd::dispatch(
+                #[inline(always)]
+                || {
+                    for (p, &g) in params.iter_mut().zip(grads) {
+                        *p -= eta * g;
+                    }
+                },
+            )
+        });
     }
 }
 

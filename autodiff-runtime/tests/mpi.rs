@@ -167,12 +167,33 @@ fn equal(cluster: &mut Cluster) {
         Init::He,
         &mut seeded_rng(1),
     );
+    all_reduce_sums(cluster);
     one_step(cluster, &model, &data, &mine);
     a_rank_without_samples(cluster);
     full_batch_training(cluster, &model, &data, &mine);
     minibatches(cluster, &model, &mine);
     if cluster.size() > 1 {
         different_models_are_refused(cluster, &mine);
+    }
+}
+
+/// Buffers small enough for recursive doubling (on two ranks) and larger ones (the ring),
+/// of lengths the ranks do not divide: the sum over the ranks, the same bits on every rank.
+fn all_reduce_sums(cluster: &mut Cluster) {
+    let (r, n) = (cluster.rank(), cluster.size());
+    let value =
+        |rank: usize, i: usize| ((i * 7 + rank * 13) % 101) as f64 / 3.0 + 0.1 * rank as f64;
+    for len in [1, 7, 32_768, 32_769, 100_003] {
+        let mut buf: Vec<f64> = (0..len).map(|i| value(r, i)).collect();
+        cluster.all_reduce_sum(&mut buf);
+        for (i, b) in buf.iter().enumerate() {
+            let expected: f64 = (0..n).map(|rank| value(rank, i)).sum();
+            assert!(
+                (b - expected).abs() <= 1e-14 * expected,
+                "length {len}, element {i}: {b} against {expected}"
+            );
+        }
+        assert!(cluster.agree(&buf), "length {len}: the ranks differ");
     }
 }
 

@@ -300,6 +300,37 @@ fn full_batch_training_takes_one_step_an_epoch() {
     assert_eq!(history.epochs[0].loss, history.step_losses[0]);
 }
 
+/// Measuring the accuracy less often changes nothing else: the same parameters and losses,
+/// the accuracy of the measured epochs (every third and the last), NaN for the others.
+#[test]
+fn the_accuracy_measured_every_few_epochs_leaves_training_unchanged() {
+    let data = blobs(1);
+    let start = Mlp::new(&[2, 8, 3], Activation::Relu, Init::He, &mut seeded_rng(2));
+    let fit = |evaluate_every: usize| {
+        let mut mlp = start.clone();
+        let config = TrainConfig {
+            evaluate_every,
+            ..config(10, 16, 4)
+        };
+        let history = train(&mut mlp, &data, &mut Sgd::new(0.1), &config).unwrap();
+        (mlp, history)
+    };
+    let (every, all) = fit(1);
+    let (some, few) = fit(3);
+    assert_eq!(every, some);
+    assert_eq!(all.step_losses, few.step_losses);
+    for (a, b) in all.epochs.iter().zip(&few.epochs) {
+        assert_eq!((a.epoch, a.step, a.loss), (b.epoch, b.step, b.loss));
+        if b.epoch % 3 == 0 || b.epoch == 10 {
+            assert_eq!(a.accuracy, b.accuracy, "epoch {}", b.epoch);
+        } else {
+            assert!(b.accuracy.is_nan(), "epoch {}", b.epoch);
+            assert!(b.to_string().ends_with("accuracy     -"), "{b}");
+        }
+    }
+    assert_eq!(fit(0).1, all, "0 counts as 1");
+}
+
 #[test]
 fn a_nan_in_the_data_stops_training_at_the_first_step_with_the_model_untouched() {
     let mut data = blobs(1);

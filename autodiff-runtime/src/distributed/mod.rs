@@ -25,7 +25,10 @@
 //! depends on the number of ranks only, then an all-gather that copies each finished chunk
 //! from its owner to every rank. Every rank gets the same bits, and a run is reproduced bit
 //! for bit with the same number of ranks; it costs what MPI's own ring costs, `2·(N − 1)/N`
-//! times the buffer sent and received per rank. (An all-gather of every rank's gradient
+//! times the buffer sent and received per rank. A small buffer on a power-of-two number of ranks
+//! (two, say) is summed by recursive doubling instead, pairs of ranks swapping whole
+//! buffers: fewer messages, each partner adding the same two numbers, so again the same
+//! bits everywhere (see `ring.rs`). (An all-gather of every rank's gradient
 //! summed in rank order would also be deterministic but sends `N − 1` times the buffer; a
 //! reduce to rank 0 followed by a broadcast would be two collectives of a buffer each.)
 //!
@@ -227,8 +230,8 @@ impl Cluster {
                 format!("got nothing from rank {}", s.from)
             };
             eprintln!(
-                "autodiff: rank {rank} of {size}: all-reduce {reduction} (of {len} numbers, ring \
-                 step {}) {waited} within {timeout:?}: a rank failed, hangs or left the job \
+                "autodiff: rank {rank} of {size}: all-reduce {reduction} (of {len} numbers, \
+                 exchange {}) {waited} within {timeout:?}: a rank failed, hangs or left the job \
                  early; aborting every rank (MPI_Abort, exit code {TIMEOUT_EXIT_CODE}). The \
                  timeout is AUTODIFF_MPI_TIMEOUT (seconds).",
                 s.step

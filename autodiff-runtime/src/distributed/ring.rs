@@ -11,12 +11,24 @@
 //! Each rank sends and receives `2·(N − 1)/N` times the buffer: the bandwidth-optimal
 //! all-reduce, as MPI libraries do it for large buffers, written here so that the order of
 //! the sum is ours and every wait can time out.
+//!
+//! A small buffer (at most [`EXCHANGE_MAX_LEN`] numbers) on a power-of-two number of ranks
+//! goes by recursive doubling instead: in step `k`, rank `r` swaps its whole buffer with
+//! rank `r XOR 2ᵏ` and both add the two; after `log₂ N` steps every rank holds the sum.
+//! Both partners of a swap compute `a + b` from the same two numbers, and floating-point
+//! addition is commutative, so they hold the same bits, and the order of the sum depends on
+//! `N` only. That is `log₂ N` messages per rank instead of `2·(N − 1)`: on two ranks one
+//! exchange instead of two, which is what a step of a small model waits for.
 
 use crate::parallel::shard_range;
 use mpi::point_to_point::{Destination, Source};
 use mpi::topology::{Communicator, SimpleCommunicator};
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
+
+/// The largest buffer (in numbers) that goes by recursive doubling: above it, the ring's
+/// halved messages and halved additions cost less than the messages saved.
+pub(super) const EXCHANGE_MAX_LEN: usize = 32_768;
 
 /// A message that did not arrive, or could not leave, within the deadline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +39,8 @@ pub(super) struct Stalled {
     pub to: usize,
     /// Whether the message from `from` had arrived (then the send to `to` is what waited).
     pub received: bool,
-    /// The step of the ring, from 1 to `2·(N − 1)`.
+    /// The exchange that waited: of the ring, from 1 to `2·(N − 1)`; of recursive doubling,
+    /// from 1 to `log₂ N`.
     pub step: usize,
 }
 
@@ -44,6 +57,9 @@ pub(super) fn all_reduce(
     let (n, r) = (world.size() as usize, world.rank() as usize);
     if n == 1 {
         return;
+    }
+    if n.is_power_of_two() && buf.len() <= EXCHANGE_MAX_LEN {
+        return recursive_doubling(world, buf, scratch, timeout, stalled);
     }
     let (next, prev) = ((r + 1) % n, (r + n - 1) % n);
     let len = buf.len();
@@ -88,6 +104,37 @@ pub(super) fn all_reduce(
             for (b, x) in buf[range].iter_mut().zip(arrived.iter()) {
                 *b += *x;
             }
+        }
+    }
+}
+
+/// `buf ← Σ_ranks buf` by recursive doubling (see the module's documentation), on a
+/// power-of-two number of ranks.
+fn recursive_doubling(
+    world: &SimpleCommunicator,
+    buf: &mut [f64],
+    scratch: &mut Vec<f64>,
+    timeout: Duration,
+    stalled: &dyn Fn(Stalled) -> Infallible,
+) {
+    let (n, r) = (world.size() as usize, world.rank() as usize);
+    if scratch.len() < buf.len() {
+        scratch.resize(buf.len(), 0.0);
+    }
+    let arrived = &mut scratch[..buf.len()];
+    for k in 0..n.trailing_zeros() as usize {
+        let partner = r ^ (1 << k);
+        let on_timeout = |received| {
+            stalled(Stalled {
+                from: partner,
+                to: partner,
+                received,
+                step: k + 1,
+            })
+        };
+        exchange(world, buf, partner, arrived, partner, timeout, &on_timeout);
+        for (b, x) in buf.iter_mut().zip(arrived.iter()) {
+            *b += *x;
         }
     }
 }

@@ -31,7 +31,8 @@ use rand::seq::SliceRandom;
 ///   [`crate::train::train`]; the L2 penalty is added once, after the sum over the ranks.
 /// - Progress is shown by rank 0 only; the other ranks are silent.
 /// - The accuracy of each epoch's [`Record`] is over all ranks' samples (one more
-///   all-reduce, of one number, per epoch).
+///   all-reduce, of one number, per epoch that measures it: see
+///   [`TrainConfig::evaluate_every`]).
 ///
 /// A rank that fails or hangs makes the others abort after [`Cluster::timeout`]; see the
 /// module's documentation.
@@ -60,15 +61,9 @@ pub fn train(
         }
         for k in 0..plan.steps {
             let part = &order[shard_range(data.len(), plan.steps, k)];
-            let owned;
-            let batch = if plan.steps == 1 {
-                data
-            } else {
-                owned = data.select(part);
-                &owned
-            };
+            let rows = (plan.steps > 1).then_some(part);
             let step = history.step_losses.len() + 1;
-            let loss = descend(cluster, model, batch, optimizer, config)
+            let loss = descend(cluster, model, data, rows, optimizer, config)
                 .map_err(|(what, value)| TrainError::NonFinite {
                     what,
                     value,
@@ -79,14 +74,18 @@ pub fn train(
             history.step_losses.push(loss);
             epoch_loss += loss;
         }
-        let correct = (model.accuracy(&data.x, &data.labels) * data.len() as f64).round();
-        let mut sum = [correct];
-        cluster.all_reduce_sum(&mut sum);
+        let accuracy = if config.evaluates_after(epoch) {
+            let mut sum = [model.correct_rows(&data.x, &data.labels) as f64];
+            cluster.all_reduce_sum(&mut sum);
+            sum[0] / plan.samples as f64
+        } else {
+            f64::NAN
+        };
         let record = Record {
             epoch,
             step: history.step_losses.len(),
             loss: epoch_loss / plan.steps as f64,
-            accuracy: sum[0] / plan.samples as f64,
+            accuracy,
         };
         reporter.epoch(&record);
         history.epochs.push(record);
@@ -146,18 +145,27 @@ fn agree_on_the_data(
     Ok(Plan { samples, steps })
 }
 
-/// One step: this rank's part of the minibatch, the sum over the ranks, the penalty, the
-/// update; the objective, or what was not finite (and no update).
+/// One step: this rank's part `rows` of the minibatch (its whole shard when `None`), the
+/// sum over the ranks, the penalty and the gradient's norm in one pass, the update; the
+/// objective, or what was not finite (and no update).
 fn descend(
     cluster: &mut Cluster,
     model: &mut Mlp,
-    batch: &Dataset,
+    data: &Dataset,
+    rows: Option<&[usize]>,
     optimizer: &mut impl Optimizer,
     config: &TrainConfig,
 ) -> Result<f64, (&'static str, f64)> {
-    let (local, mut grad) =
-        model.loss_and_grad_sharded(&batch.x, &batch.labels, config.loss, 0.0, config.shards);
-    let (data_loss, _) = cluster.mean_of_slices(batch.len(), local, &mut grad.parameters_mut());
-    let loss = model.add_penalty(data_loss, &mut grad, config.lambda);
-    crate::train::apply(model, grad, loss, optimizer)
+    let count = rows.map_or(data.len(), <[usize]>::len);
+    let mut step = model.batch_grad(
+        &data.x,
+        &data.labels,
+        rows,
+        config.loss,
+        None,
+        config.shards,
+    );
+    let (data_loss, _) = cluster.mean_of_slices(count, step.loss, &mut step.grad.parameters_mut());
+    let (loss, norm) = model.add_penalty_and_norm(data_loss, &mut step.grad, config.lambda);
+    crate::train::apply(model, step.grad, loss, norm, optimizer)
 }

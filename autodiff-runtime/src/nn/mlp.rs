@@ -5,7 +5,7 @@
 use super::activation::Activation;
 use super::fully_connected::mlp_layer;
 use super::layer::Layer;
-use super::loss::{classifier_loss, l2_penalties, l2_penalties_grad, Loss};
+use super::loss::{classifier_loss, l2_penalties, Loss};
 use crate::Parameters;
 use autodiff_macro::differentiate;
 use nalgebra::{DMatrix, RowDVector};
@@ -251,7 +251,9 @@ impl Mlp {
 
     /// [`Mlp::loss_and_grad`] with the batch cut into `shards` shards of rows whose
     /// gradients are derived on several threads at once and summed in the order of the
-    /// shards ([`crate::parallel::sharded_grad`]); the L2 penalty is added once, to the sum.
+    /// shards (as [`crate::parallel::sharded_grad`] sums them); the L2 penalty is added once,
+    /// to the sum, in the same pass, which the threads share block by block of the
+    /// parameters.
     ///
     /// The result depends on `shards` only (not on the number of threads or on timing), and
     /// equals [`Mlp::loss_and_grad`] to rounding; with `shards` 0 or 1 it is
@@ -268,29 +270,8 @@ impl Mlp {
         if shards <= 1 || x.nrows() <= 1 {
             return self.loss_and_grad(x, labels, loss, lambda);
         }
-        let (data_loss, mut grad) = crate::parallel::sharded_grad(x.nrows(), shards, |rows| {
-            let shard = rows_of(x, rows.clone());
-            let result = self.loss_and_grad(&shard, &labels[rows], loss, 0.0);
-            crate::buffers::recycle(shard);
-            result
-        });
-        let loss = self.add_penalty(data_loss, &mut grad, lambda);
-        (loss, grad)
-    }
-
-    /// `data_loss` plus the L2 penalties of the weights, their gradients added to `grad`
-    /// once: the sum in the order of [`objective`], so that the two agree exactly.
-    pub(crate) fn add_penalty(&self, data_loss: f64, grad: &mut Mlp, lambda: f64) -> f64 {
-        if lambda == 0.0 {
-            return data_loss;
-        }
-        let (first, first_grad) = l2_penalties_grad(&self.weights, lambda);
-        let (second, second_grad) = l2_penalties_grad(&self.maxout_weights, lambda);
-        grad.weights.add_scaled(1.0, &first_grad.weights);
-        grad.maxout_weights.add_scaled(1.0, &second_grad.weights);
-        first_grad.weights.give_back();
-        second_grad.weights.give_back();
-        data_loss + first + second
+        let step = self.batch_grad(x, labels, None, loss, Some(lambda), shards);
+        (step.loss, step.grad)
     }
 
     /// Gives every matrix back to the pool of [`crate::buffers`], for the next step to reuse:
@@ -320,20 +301,6 @@ impl crate::parallel::Gradient for Mlp {
     fn recycle_buffers(self) {
         self.give_back();
     }
-}
-
-/// The rows `rows` of `x`, in a buffer of the current thread's pool.
-fn rows_of(x: &DMatrix<f64>, rows: core::ops::Range<usize>) -> DMatrix<f64> {
-    let mut out: DMatrix<f64> = crate::buffers::matrix(
-        nalgebra::Dyn(rows.len()),
-        nalgebra::Dyn(x.ncols()),
-        crate::buffers::Fill::Overwritten,
-    );
-    for (mut to, from) in out.column_iter_mut().zip(x.column_iter()) {
-        to.as_mut_slice()
-            .copy_from_slice(&from.as_slice()[rows.clone()]);
-    }
-    out
 }
 
 /// The index of the largest element of each row (the first one on ties).

@@ -7,6 +7,7 @@
 //! a loop over its layers ([`objective`]).
 
 mod activation;
+mod batch;
 pub mod file;
 mod fully_connected;
 mod layer;
