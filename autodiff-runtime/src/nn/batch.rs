@@ -6,14 +6,15 @@
 //! a thread of its own, each shard copying its rows out of the data set on its thread (no
 //! copy of the whole minibatch). The second combines them, block by block of the
 //! parameters, the blocks split between the threads: the shards' gradients weighted by
-//! their sizes and summed in the order of the shards, the L2 penalty's gradient `λ·W` added,
+//! their sizes and summed in the order of the shards, the L2 penalty's gradient (derived by
+//! the macro from [`super::l2_penalty`], for each weight matrix on one of the threads) added,
 //! and the sums of squares of the gradient (for its norm) and of the weights (for the
 //! penalty's value) taken per block. Every element is computed as
 //! [`crate::parallel::sharded_grad`] and [`Mlp::loss_and_grad_sharded`] compute it, and the
 //! per-block sums are added in the order of the blocks, whose size is fixed: a result depends
 //! on the number of shards only, never on the number of threads.
 
-use super::loss::Loss;
+use super::loss::{l2_penalty_grad, Loss};
 use super::mlp::Mlp;
 use super::Activation;
 use crate::buffers::{self, Fill};
@@ -156,7 +157,7 @@ impl Mlp {
         BatchGrad { loss, grad, norm }
     }
 
-    /// `data_loss` plus the L2 penalty, its gradient `λ·W` added to `grad` (the mean
+    /// `data_loss` plus the L2 penalty, its derived gradient added to `grad` (the mean
     /// gradient of the data), and the norm of the result: the second pass of
     /// [`Mlp::batch_grad`] for a gradient summed elsewhere (over MPI ranks), on the
     /// runtime's threads for a large model.
@@ -177,9 +178,10 @@ impl Mlp {
     }
 
     /// The combining pass on `threads` threads, `grad ← weights[0]·grad + Σₛ weights[s]·gₛ +
-    /// λ·W` with `gₛ` the gradients of `others` (shards 1, 2, … on the threads that computed
-    /// them, which give them back to their pools at the end); the per-block sums of squares,
-    /// in the order of the blocks.
+    /// ∇penalty` with `gₛ` the gradients of `others` (shards 1, 2, … on the threads that
+    /// computed them, which give them back to their pools at the end) and `∇penalty` the
+    /// derived gradient of [`super::l2_penalty`] of each weight matrix (the leaves split between the
+    /// threads first); the per-block sums of squares, in the order of the blocks.
     fn combine(
         &self,
         grad: &mut Mlp,
@@ -189,6 +191,9 @@ impl Mlp {
         threads: usize,
     ) -> Vec<Partial> {
         let penalised = self.penalised_leaves();
+        let leaf_count = penalised.len();
+        let penalty: Vec<RwLock<Option<DMatrix<f64>>>> =
+            (0..leaf_count).map(|_| RwLock::new(None)).collect();
         let blocks = blocks_of(grad.parameters_mut());
         let count = blocks.len();
         let mut parts: Vec<Mutex<Vec<Block<'_>>>> = Vec::with_capacity(threads);
@@ -204,16 +209,26 @@ impl Mlp {
         let sums: Vec<Mutex<Vec<Partial>>> = (0..threads).map(|_| Mutex::new(Vec::new())).collect();
         let params = self.parameters();
         let shards = others.len() + 1;
-        let done = AtomicUsize::new(0);
+        let (ready, done) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let failed = AtomicBool::new(false);
         linalg::on_threads(threads, |thread| {
             let _failed = OnPanic(&failed);
+            // The penalty's gradient of this thread's weight matrices, by the derived rule.
+            let my_leaves = shard_range(leaf_count, threads, thread);
+            for leaf in my_leaves.clone() {
+                if let (Some(w), true) = (penalised[leaf], lambda != 0.0) {
+                    *write(&penalty[leaf]) = Some(l2_penalty_grad(w, lambda).1.w);
+                }
+            }
+            ready.fetch_add(1, Ordering::Release);
+            wait_for(&failed, || ready.load(Ordering::Acquire) == threads);
             let mine = std::mem::take(&mut *lock(&parts[thread]));
             let guards: Vec<_> = others.iter().map(read).collect();
             let leaves: Vec<Vec<&[f64]>> = guards
                 .iter()
                 .map(|g| g.as_ref().expect("published").1.parameters())
                 .collect();
+            let penalties: Vec<_> = penalty.iter().map(read).collect();
             let mut partials = Vec::with_capacity(mine.len());
             for block in mine {
                 let range = block.start..block.start + block.out.len();
@@ -221,12 +236,12 @@ impl Mlp {
                     .iter()
                     .map(|l| &l[block.leaf][range.clone()])
                     .collect();
-                let w = &params[block.leaf][range];
-                let lambda = if penalised[block.leaf] { lambda } else { 0.0 };
-                partials.push(combine_block(block.out, &from, weights, w, lambda));
+                let w = &params[block.leaf][range.clone()];
+                let p = penalties[block.leaf].as_ref().map(|p| &p.as_slice()[range]);
+                partials.push(combine_block(block.out, &from, weights, w, p));
             }
             *lock(&sums[thread]) = partials;
-            drop(guards);
+            drop((guards, penalties));
             // Every thread has read every shard: each gives back the ones it computed.
             done.fetch_add(1, Ordering::Release);
             wait_for(&failed, || done.load(Ordering::Acquire) == threads);
@@ -235,20 +250,25 @@ impl Mlp {
                     g.recycle();
                 }
             }
+            for leaf in my_leaves {
+                if let Some(p) = write(&penalty[leaf]).take() {
+                    buffers::recycle(p);
+                }
+            }
         });
         sums.into_iter()
             .flat_map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()))
             .collect()
     }
 
-    /// Whether each leaf (in the order of [`Mlp::parameters`]) is a weight matrix, which the
-    /// L2 penalty covers.
-    fn penalised_leaves(&self) -> Vec<bool> {
+    /// The weight matrix of each leaf (in the order of [`Mlp::parameters`]) that the L2
+    /// penalty covers; `None` for a bias.
+    fn penalised_leaves(&self) -> Vec<Option<&DMatrix<f64>>> {
         let mut penalised = Vec::with_capacity(4 * self.weights.len());
-        for activation in &self.activations {
-            penalised.extend([true, false]);
+        for (i, activation) in self.activations.iter().enumerate() {
+            penalised.extend([Some(&self.weights[i]), None]);
             if *activation == Activation::Maxout {
-                penalised.extend([true, false]);
+                penalised.extend([Some(&self.maxout_weights[i]), None]);
             }
         }
         penalised
@@ -345,15 +365,16 @@ impl Mlp {
     }
 }
 
-/// `out ← weights[0]·out + Σₛ weights[s + 1]·from[s] + λ·w` (terms added in that order, as
-/// the serial combination and penalty add them), and the sums of squares of the new `out`
-/// and of `w` (0 without a penalty).
+/// `out ← weights[0]·out + Σₛ weights[s + 1]·from[s] + penalty` (terms added in that order,
+/// as the serial combination and penalty add them; `penalty` the derived gradient of the L2
+/// penalty over the block of the weights `w`), and the sums of squares of the new `out` and
+/// of `w` (0 without a penalty).
 fn combine_block(
     out: &mut [f64],
     from: &[&[f64]],
     weights: &[f64],
     w: &[f64],
-    lambda: f64,
+    penalty: Option<&[f64]>,
 ) -> Partial {
     crate::simd::dispatch(
         #[inline(always)]
@@ -368,9 +389,9 @@ fn combine_block(
                 }
             }
             let mut weights_squared = 0.0;
-            if lambda != 0.0 {
-                for (o, w) in out.iter_mut().zip(w) {
-                    *o += lambda * w;
+            if let Some(penalty) = penalty {
+                for (o, p) in out.iter_mut().zip(penalty) {
+                    *o += p;
                 }
                 weights_squared = linalg::dot(w, w);
             }
