@@ -234,24 +234,24 @@ fn combine<G: Gradient>(
 }
 
 /// Locks `m`, going on after a panic elsewhere (which the scope then reports).
-fn lock<X>(m: &Mutex<X>) -> std::sync::MutexGuard<'_, X> {
+pub(crate) fn lock<X>(m: &Mutex<X>) -> std::sync::MutexGuard<'_, X> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Waits until `done()`, giving the core to other threads between looks; panics when a
-/// shard has panicked instead.
-fn wait_for(failed: &AtomicBool, done: impl Fn() -> bool) {
+/// Waits until `done()`, giving the core to other threads between looks; panics when
+/// another thread of the same work has panicked instead.
+pub(crate) fn wait_for(failed: &AtomicBool, done: impl Fn() -> bool) {
     while !done() {
         assert!(
             !failed.load(Ordering::Acquire),
-            "sharded_grad: another shard panicked"
+            "another thread of this step panicked"
         );
         std::thread::yield_now();
     }
 }
 
 /// Sets its flag when dropped during a panic.
-struct OnPanic<'a>(&'a AtomicBool);
+pub(crate) struct OnPanic<'a>(pub(crate) &'a AtomicBool);
 
 impl Drop for OnPanic<'_> {
     fn drop(&mut self) {

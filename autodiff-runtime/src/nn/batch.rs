@@ -19,7 +19,7 @@ use super::mlp::Mlp;
 use super::Activation;
 use crate::buffers::{self, Fill};
 use crate::linalg::{self, Op};
-use crate::parallel::shard_range;
+use crate::parallel::{lock, shard_range, wait_for, OnPanic};
 use core::ops::Range;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use nalgebra::DMatrix;
@@ -443,39 +443,12 @@ fn gather_rows(x: &DMatrix<f64>, rows: Rows<'_>, range: Range<usize>) -> DMatrix
     out
 }
 
-fn lock<X>(m: &Mutex<X>) -> std::sync::MutexGuard<'_, X> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn read<X>(m: &RwLock<X>) -> std::sync::RwLockReadGuard<'_, X> {
     m.read().unwrap_or_else(|e| e.into_inner())
 }
 
 fn write<X>(m: &RwLock<X>) -> std::sync::RwLockWriteGuard<'_, X> {
     m.write().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Waits until `done()`, giving the core to other threads between looks; panics when
-/// another thread has panicked instead.
-fn wait_for(failed: &AtomicBool, done: impl Fn() -> bool) {
-    while !done() {
-        assert!(
-            !failed.load(Ordering::Acquire),
-            "batch_grad: another thread panicked"
-        );
-        std::thread::yield_now();
-    }
-}
-
-/// Sets its flag when dropped during a panic.
-struct OnPanic<'a>(&'a AtomicBool);
-
-impl Drop for OnPanic<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.store(true, Ordering::Release);
-        }
-    }
 }
 
 #[cfg(test)]
