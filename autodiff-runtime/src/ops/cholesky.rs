@@ -250,11 +250,7 @@ where
         let Some(g) = seed.get() else { return };
         let w = self.adjoint_solve(g);
         seed.done();
-        let n = self.chol.l_dirty().shape_generic();
-        let minus_half = -T::one() / (T::one() + T::one());
-        add_product(d_a, n, minus_half, (&w, Op::Plain), (x, Op::Transposed));
-        add_product(d_a, n, minus_half, (x, Op::Plain), (&w, Op::Transposed));
-        buffers::give_matrix(w);
+        add_solve_adjoint(d_a, self.chol.l_dirty().shape_generic(), w, x);
     }
 
     /// Pullback of `X = A⁻¹B` to `B`: `d_B += A⁻¹G`, by two triangular solves with the kept
@@ -274,6 +270,22 @@ where
         seed.done();
         accumulate(d_b, w);
     }
+}
+
+/// `d_A += −(W·Xᵀ + X·Wᵀ)/2`, the pullback to a symmetric `A` of `X = A⁻¹B` with
+/// `W = A⁻¹G` (the chained and the named factorization's solve alike); gives `W` back.
+fn add_solve_adjoint<T: Real, D: Dim, C: Dim>(
+    d_a: &mut Option<OMatrix<T, D, D>>,
+    n: (D, D),
+    w: OMatrix<T, D, C>,
+    x: &OMatrix<T, D, C>,
+) where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    let minus_half = -T::one() / (T::one() + T::one());
+    add_product(d_a, n, minus_half, (&w, Op::Plain), (x, Op::Transposed));
+    add_product(d_a, n, minus_half, (x, Op::Plain), (&w, Op::Transposed));
+    buffers::give_matrix(w);
 }
 
 // ------------------------------------------------------------- a named factorization
@@ -344,11 +356,7 @@ where
         let Some(g) = seed.get() else { return };
         let w = solve_with_factor(l, g);
         seed.done();
-        let n = l.shape_generic();
-        let minus_half = -T::one() / (T::one() + T::one());
-        add_product(d_a, n, minus_half, (&w, Op::Plain), (x, Op::Transposed));
-        add_product(d_a, n, minus_half, (x, Op::Plain), (&w, Op::Transposed));
-        buffers::give_matrix(w);
+        add_solve_adjoint(d_a, l.shape_generic(), w, x);
     }
 
     /// Pullback of `X = A⁻¹B` to `B`: `d_B += A⁻¹G`, by two triangular solves with the
