@@ -157,6 +157,18 @@ pub enum TrainError {
     Data(String),
 }
 
+impl TrainError {
+    /// A loss or gradient norm (`what`) that is not finite, at `step` of `epoch`.
+    pub(crate) fn non_finite(what: &'static str, value: f64, step: usize, epoch: usize) -> Self {
+        TrainError::NonFinite {
+            what,
+            value,
+            step,
+            epoch,
+        }
+    }
+}
+
 impl fmt::Display for TrainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -224,12 +236,7 @@ pub fn train(
             let rows = batches.get(k).map(Vec::as_slice);
             let step = history.step_losses.len() + 1;
             let loss = descend(model, data, rows, optimizer, config)
-                .map_err(|(what, value)| TrainError::NonFinite {
-                    what,
-                    value,
-                    step,
-                    epoch,
-                })
+                .map_err(|(what, value)| TrainError::non_finite(what, value, step, epoch))
                 .map_err(|e| reporter.fail(e))?;
             history.step_losses.push(loss);
             epoch_loss += loss;

@@ -64,12 +64,7 @@ pub fn train(
             let rows = (plan.steps > 1).then_some(part);
             let step = history.step_losses.len() + 1;
             let loss = descend(cluster, model, data, rows, optimizer, config)
-                .map_err(|(what, value)| TrainError::NonFinite {
-                    what,
-                    value,
-                    step,
-                    epoch,
-                })
+                .map_err(|(what, value)| TrainError::non_finite(what, value, step, epoch))
                 .map_err(|e| reporter.fail(e))?;
             history.step_losses.push(loss);
             epoch_loss += loss;
