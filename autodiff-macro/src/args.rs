@@ -1,5 +1,5 @@
-//! The attribute's arguments: `wrt(a, b)`, `graph`, `vjp = rule` and `crate = path`, in any
-//! order.
+//! The attribute's arguments: `wrt(a, b)`, `graph`, `jvp`, `hvp`, `vjp = rule` and
+//! `crate = path`, in any order.
 
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -16,6 +16,10 @@ pub struct Args {
     pub graph: Option<Ident>,
     /// `vjp = rule`: the reverse sweep calls the user's rule; the body is not read.
     pub vjp: Option<(Ident, Path)>,
+    /// `jvp`: also generate `NAME_jvp`, forward mode.
+    pub jvp: Option<Ident>,
+    /// `hvp`: also generate `NAME_hvp`, the Hessian-vector product.
+    pub hvp: Option<Ident>,
 }
 
 impl Parse for Args {
@@ -42,11 +46,17 @@ impl Parse for Args {
                     }
                     args.vjp = Some((keyword, rule));
                 }
-                Arg::Graph(keyword) => {
-                    if args.graph.is_some() {
-                        return Err(syn::Error::new_spanned(keyword, "`graph` is given twice"));
+                Arg::Word(keyword) => {
+                    let slot = match keyword.to_string().as_str() {
+                        "jvp" => &mut args.jvp,
+                        "hvp" => &mut args.hvp,
+                        _ => &mut args.graph,
+                    };
+                    if slot.is_some() {
+                        let message = format!("`{keyword}` is given twice");
+                        return Err(syn::Error::new_spanned(keyword, message));
                     }
-                    args.graph = Some(keyword);
+                    *slot = Some(keyword);
                 }
                 Arg::Crate(keyword, path) => {
                     if args.krate.is_some() {
@@ -65,7 +75,8 @@ impl Parse for Args {
 
 enum Arg {
     Wrt(Ident, Vec<Ident>),
-    Graph(Ident),
+    /// A word on its own: `graph`, `jvp` or `hvp`.
+    Word(Ident),
     Vjp(Ident, Path),
     Crate(Token![crate], Path),
 }
@@ -91,10 +102,13 @@ impl Parse for Arg {
             return Ok(Arg::Crate(keyword, path));
         }
         let keyword: Ident = input.parse().map_err(|e| {
-            syn::Error::new(e.span(), "expected `wrt(..)`, `graph` or `crate = path`")
+            syn::Error::new(
+                e.span(),
+                "expected `wrt(..)`, `graph`, `jvp`, `hvp`, `vjp = rule` or `crate = path`",
+            )
         })?;
-        if keyword == "graph" {
-            return Ok(Arg::Graph(keyword));
+        if keyword == "graph" || keyword == "jvp" || keyword == "hvp" {
+            return Ok(Arg::Word(keyword));
         }
         if keyword == "vjp" {
             input.parse::<Token![=]>().map_err(|e| {
@@ -109,8 +123,8 @@ impl Parse for Arg {
             return Err(syn::Error::new_spanned(
                 &keyword,
                 format!(
-                    "unknown argument `{keyword}`: expected `wrt(a, b)`, `graph`, `vjp = rule` or \
-                     `crate = path`"
+                    "unknown argument `{keyword}`: expected `wrt(a, b)`, `graph`, `jvp`, `hvp`, \
+                     `vjp = rule` or `crate = path`"
                 ),
             ));
         }

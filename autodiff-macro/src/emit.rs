@@ -7,6 +7,7 @@
 mod code;
 pub mod custom;
 mod forward;
+pub mod forward_mode;
 mod graph;
 pub mod outline;
 mod reverse;

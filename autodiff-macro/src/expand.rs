@@ -141,7 +141,7 @@ fn generate(
         return Ok(outline::items(func, &sig, &krate, &sweeps, None));
     }
     let graph = args.graph.is_some();
-    differentiate(func, &sig, krate.clone(), graph, errors).map_err(|error| {
+    differentiate(func, &sig, krate.clone(), &args, errors).map_err(|error| {
         let stub = || outline::GraphSweeps {
             sweeps: outline::stub_sweeps(&sig, &krate),
             gradients: Vec::new(),
@@ -163,6 +163,8 @@ struct Lowered {
     body: crate::ir::Body,
     param_vars: Vec<crate::ir::VarId>,
     leaves: Vec<(fields::Leaf, crate::ir::VarId)>,
+    /// The names given out, for the names forward mode adds.
+    names: Names,
 }
 
 fn lower(
@@ -211,11 +213,12 @@ fn lower(
     if graph {
         lowerer.keep_labels();
     }
-    let (body, _names) = lowerer.body(&block);
+    let (body, names) = lowerer.body(&block);
     Lowered {
         body,
         param_vars,
         leaves: leaves.into_iter().zip(leaf_vars).collect(),
+        names,
     }
 }
 
@@ -247,19 +250,34 @@ fn differentiate(
     func: &syn::ItemFn,
     sig: &signature::Signature,
     krate: TokenStream,
-    graph: bool,
+    args: &Args,
     mut errors: Errors,
 ) -> syn::Result<outline::Generated> {
+    let graph = args.graph.is_some();
     let Lowered {
         mut body,
         param_vars,
         leaves,
+        names,
     } = lower(func, sig, graph, &mut errors);
     if graph {
         reject_control_flow_in_graph(&body, &mut errors);
         reject_structured_in_graph(sig, &mut errors);
     }
     errors.finish()?;
+    let forward_mode = match args.jvp.is_some() || args.hvp.is_some() {
+        true => Some(emit::forward_mode::items(emit::forward_mode::Request {
+            func,
+            sig,
+            body: body.clone(),
+            names,
+            param_vars: &param_vars,
+            krate: &krate,
+            jvp: args.jvp.as_ref(),
+            hvp: args.hvp.as_ref(),
+        })?),
+        false => None,
+    };
 
     analyse::mark_useful(&mut body);
     let mask = Mask {
@@ -270,7 +288,7 @@ fn differentiate(
     let leaf_vars = leaves.iter().map(|(_, v)| *v);
     let inputs: Vec<_> = param_vars.iter().copied().chain(leaf_vars).collect();
     let plan = differentiate::function(&body, &inputs, mask, &lent);
-    emit::items(&Function {
+    let mut generated = emit::items(&Function {
         item: func,
         sig,
         body: &body,
@@ -279,7 +297,9 @@ fn differentiate(
         leaves: &leaves,
         krate,
         graph,
-    })
+    })?;
+    generated.inner.extend(forward_mode);
+    Ok(generated)
 }
 
 /// `graph` draws scalars and matrices: a structured or collection parameter, whose value is

@@ -24,6 +24,7 @@ mod plan;
 mod recycle;
 mod rename;
 mod signature;
+mod tangent;
 #[cfg(test)]
 mod tests;
 mod walk;

@@ -174,6 +174,12 @@ unary!(
     1
 );
 
+// Forward mode only (`tangent.rs`): the elementwise product of two values of any kind
+// (scalars too), and each element of a matrix replaced by its row's sum (the softmax's
+// tangent). No user syntax reaches them.
+binary!(EMUL, "emul", [Op(1)], [Op(0)], first_last);
+unary!(SPREAD_ROW_SUMS, "spread_row_sums", [], 0);
+
 // Parts of a value: `v[i]`, `m[(i, j)]` (`element`, whose constant is the index) and the
 // views `m.row(i)`, `m.column(j)`, `m.rows(i, n)`, `m.columns(j, n)`, `m.view((i, j), (r, c))`,
 // each an owned matrix. The handle keeps where the part is and the source's shape; the

@@ -67,6 +67,7 @@ pub mod __private {
         pub use crate::ops::reduce::*;
         pub use crate::ops::skipped::*;
         pub use crate::ops::softmax::*;
+        pub use crate::ops::tangent::*;
         pub use crate::ops::unary::*;
         pub use crate::ops::writes::*;
     }

@@ -16,13 +16,13 @@ use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 /// Whether `a` is the maximum of `a` and `b`: on a tie, and when `b` is NaN (the value is
 /// then `a`, as with `f64::max`).
 #[inline]
-fn first_is_max<T: Real>(a: T, b: T) -> bool {
+pub(crate) fn first_is_max<T: Real>(a: T, b: T) -> bool {
     a >= b || is_nan(b)
 }
 
 /// Whether `a` is the minimum of `a` and `b`: on a tie, and when `b` is NaN.
 #[inline]
-fn first_is_min<T: Real>(a: T, b: T) -> bool {
+pub(crate) fn first_is_min<T: Real>(a: T, b: T) -> bool {
     a <= b || is_nan(b)
 }
 

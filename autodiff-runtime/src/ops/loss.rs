@@ -26,7 +26,7 @@ pub(crate) fn check_labels(op: &str, (rows, classes): (usize, usize), labels: &[
 
 /// `1 / n` for a mean over `n` rows (`1` for an empty batch, whose loss is `0`).
 #[inline]
-fn inverse_count<T: Real>(rows: usize) -> T {
+pub(crate) fn inverse_count<T: Real>(rows: usize) -> T {
     T::one() / T::from_count(rows.max(1))
 }
 

@@ -86,5 +86,6 @@ pub mod reads;
 pub mod reduce;
 pub mod skipped;
 pub mod softmax;
+pub mod tangent;
 pub mod unary;
 pub mod writes;

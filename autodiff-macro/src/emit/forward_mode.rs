@@ -1,0 +1,392 @@
+//! `NAME_jvp` and `NAME_hvp`: the body with its tangents (`tangent.rs`) printed as plain
+//! code for the directional derivative; and, for the Hessian-vector product, given to the
+//! reverse mode as a hidden function of the parameters, their tangents `v` and a weight `s`,
+//! `s·f(x) + ∇f(x)·v`, whose gradient is `H·v` with respect to `x`, `∇f(x)` with respect
+//! to `v` and `f(x)` with respect to `s` (reverse over forward: one forward sweep and one
+//! reverse sweep give all three).
+
+use super::code::Code;
+use super::forward::Forward;
+use super::outline;
+use super::Function;
+use crate::args::Args;
+use crate::errors::Errors;
+use crate::generics::Printed;
+use crate::ir::*;
+use crate::names::Names;
+use crate::plan::Tape;
+use crate::signature::Signature;
+use crate::tangent::Tangents;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use std::collections::HashMap;
+
+/// What `NAME_jvp` and `NAME_hvp` are generated from.
+pub struct Request<'a> {
+    pub func: &'a syn::ItemFn,
+    pub sig: &'a Signature,
+    /// The lowered body, before the analyses.
+    pub body: Body,
+    pub names: Names,
+    pub param_vars: &'a [VarId],
+    pub krate: &'a TokenStream,
+    pub jvp: Option<&'a syn::Ident>,
+    pub hvp: Option<&'a syn::Ident>,
+}
+
+/// The body with tangents, and what it was built with.
+struct Transformed {
+    body: Body,
+    names: Names,
+    /// The tangent of the result.
+    tangent: Operand,
+    /// Each differentiable parameter's index, and the value of its tangent.
+    tangents: Vec<(usize, VarId)>,
+}
+
+/// `NAME_jvp` and `NAME_hvp` as asked for, with the hidden items the latter calls.
+pub fn items(r: Request) -> syn::Result<TokenStream> {
+    check_supported(&r)?;
+    let t = transform(&r)?;
+    let jvp = r.jvp.map(|_| jvp(&r, &t));
+    let hvp = match r.hvp {
+        Some(_) => Some(hvp(&r, t)?),
+        None => None,
+    };
+    Ok(quote!(#jvp #hvp))
+}
+
+/// Methods and structured or collection parameters are not differentiated in forward mode
+/// yet; `hvp` needs a scalar result.
+fn check_supported(r: &Request) -> syn::Result<()> {
+    let keyword = r.jvp.or(r.hvp).expect("jvp or hvp was asked for");
+    if r.sig.owner.is_some() {
+        return Err(syn::Error::new_spanned(
+            keyword,
+            format!("`{keyword}` is not supported on methods yet: write a free function that takes the value as a parameter"),
+        ));
+    }
+    for p in r.sig.params.iter().filter(|p| p.differentiable) {
+        if p.structured || p.collection {
+            let name = &p.ident;
+            return Err(syn::Error::new_spanned(
+                &p.ty,
+                format!("`{keyword}` takes scalar and matrix parameters, not `{name}`, a struct or a collection of them, yet: pass the values it reads as parameters of their own, or leave `{name}` out of `wrt(..)`"),
+            ));
+        }
+    }
+    if let (Some(hvp), false) = (r.hvp, r.sig.scalar_result) {
+        return Err(syn::Error::new_spanned(
+            hvp,
+            "`hvp` is the Hessian-vector product of a function whose result is a scalar (`f32` or `f64`): take `hvp` of a scalar loss of this result",
+        ));
+    }
+    Ok(())
+}
+
+fn transform(r: &Request) -> syn::Result<Transformed> {
+    let mut body = r.body.clone();
+    let mut names = r.names.clone();
+    let mut errors = Errors::default();
+    let count = r.sig.params.len();
+    let mut tangents = Vec::new();
+    for (i, p) in r
+        .sig
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.differentiable)
+    {
+        let base = syn::ext::IdentExt::unraw(&p.ident).to_string();
+        let name = names.temp(&format!("tan_{base}"), p.ident.span());
+        body.vars.push(Var {
+            name,
+            binding_refs: p.refs,
+            varied: true,
+            useful: false,
+            kind: VarKind::Param {
+                index: count + tangents.len(),
+                differentiable: true,
+            },
+            ty: None,
+            reread: None,
+            introduced: true,
+        });
+        tangents.push((i, body.vars.len() - 1));
+    }
+    let seeds: Vec<(VarId, VarId)> = tangents
+        .iter()
+        .map(|&(i, t)| (r.param_vars[i], t))
+        .collect();
+    let block = std::mem::take(&mut body.block);
+    let span = r.func.sig.ident.span();
+    let mut pass = Tangents::new(&mut body.vars, &mut names, &mut errors, &seeds);
+    let (block, tangent) = pass.body(block, &body.result, span);
+    body.block = block;
+    errors.finish()?;
+    Ok(Transformed {
+        body,
+        names,
+        tangent,
+        tangents,
+    })
+}
+
+/// The statements of `body` as plain code (no tape, nothing differentiated), and each of
+/// `results` as an owned value.
+fn plain(
+    body: &Body,
+    krate: &TokenStream,
+    params: &[VarId],
+    results: &[&Operand],
+) -> (TokenStream, Vec<TokenStream>) {
+    let mut quiet = body.clone();
+    for v in &mut quiet.vars {
+        v.useful = false;
+    }
+    let tape = Tape::default();
+    let closures = HashMap::new();
+    let moves = crate::recycle::forward(&quiet, &tape, &closures, params);
+    let code = Code::new(&quiet, krate);
+    let forward = Forward {
+        code: &code,
+        tape: &tape,
+        closures: &closures,
+        moves: &moves,
+        graph: None,
+    };
+    let alias = code.rules_alias();
+    let stmts = forward.block(&quiet.block);
+    let values = results.iter().map(|o| code.operand_at(o, 0)).collect();
+    (quote!(#alias #stmts), values)
+}
+
+/// A name for a generated parameter that no parameter of the function has.
+fn free_name(sig: &Signature, wanted: &str) -> syn::Ident {
+    if sig.params.iter().any(|p| p.ident == wanted) {
+        format_ident!("__ad_{}", wanted)
+    } else {
+        format_ident!("{}", wanted)
+    }
+}
+
+/// The pieces both items are written with.
+struct Outline {
+    typed: Vec<TokenStream>,
+    generics: Printed,
+    grad: TokenStream,
+    grad_name: syn::Ident,
+}
+
+impl Outline {
+    fn of(r: &Request) -> Self {
+        let typed = r
+            .sig
+            .params
+            .iter()
+            .map(|p| {
+                let (i, t) = (&p.ident, &p.ty);
+                quote!(#i: #t)
+            })
+            .collect();
+        let generics = Printed::of(r.sig.generics.as_ref(), r.krate);
+        let grad_name = outline::grad_ty(&r.func.sig.ident);
+        let args = &generics.args;
+        Outline {
+            typed,
+            grad: quote!(#grad_name #args),
+            grad_name,
+            generics,
+        }
+    }
+}
+
+/// `NAME_jvp(PARAMS, tangent) -> (value, directional derivative)`.
+fn jvp(r: &Request, t: &Transformed) -> TokenStream {
+    let o = Outline::of(r);
+    let (name, vis, ret) = (&r.func.sig.ident, &r.func.vis, &r.sig.ret);
+    let jvp_name = format_ident!("{}_jvp", name);
+    let tangent = free_name(r.sig, "tangent");
+    let bind = t.tangents.iter().map(|&(i, var)| {
+        let p = &r.sig.params[i];
+        let (field, local) = (&p.ident, &t.body.vars[var].name);
+        if p.refs == 1 {
+            quote!(let #local = &#tangent.#field;)
+        } else {
+            quote!(let #local = #tangent.#field;)
+        }
+    });
+    let params: Vec<VarId> = r
+        .param_vars
+        .iter()
+        .copied()
+        .chain(t.tangents.iter().map(|t| t.1))
+        .collect();
+    let (stmts, values) = plain(&t.body, r.krate, &params, &[&t.body.result, &t.tangent]);
+    let (value, derivative) = (&values[0], &values[1]);
+    let Printed {
+        decl, where_clause, ..
+    } = &o.generics;
+    let (typed, grad) = (&o.typed, &o.grad);
+    let doc = format!(
+        "The value of [`{name}`]({name}()) and its directional derivative along `{tangent}` (one field per differentiable parameter): the Jacobian-vector product, in forward mode."
+    );
+    let span = crate::rename::at(name.span());
+    quote_spanned! {span=>
+        #[doc = #doc]
+        #[allow(unused, non_snake_case, clippy::all)]
+        #vis fn #jvp_name #decl (#(#typed,)* #tangent: #grad) -> (#ret, #ret) #where_clause {
+            #(#bind)*
+            #stmts
+            (#value, #derivative)
+        }
+    }
+}
+
+/// `NAME_hvp(PARAMS, v) -> (value, gradient, H·v)` and the hidden function it differentiates.
+fn hvp(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
+    let Transformed {
+        mut body,
+        mut names,
+        tangent,
+        tangents,
+    } = t;
+    let o = Outline::of(r);
+    let (name, vis, ret) = (&r.func.sig.ident, &r.func.vis, &r.sig.ret);
+    let span = name.span();
+    // The weight `s` of the value: the hidden function is `s·f(x) + ∇f(x)·v`.
+    let weight = names.temp("weight", span);
+    body.vars.push(Var {
+        name: weight.clone(),
+        binding_refs: 0,
+        varied: true,
+        useful: false,
+        kind: VarKind::Param {
+            index: r.sig.params.len() + tangents.len(),
+            differentiable: true,
+        },
+        ty: None,
+        reread: None,
+        introduced: true,
+    });
+    let weight_var = body.vars.len() - 1;
+    let mut errors = Errors::default();
+    let mut block = std::mem::take(&mut body.block);
+    let result = body.result.clone();
+    let mut pass = Tangents::new(&mut body.vars, &mut names, &mut errors, &[]);
+    body.result = pass.weighted(&mut block, Operand::Var(weight_var), result, tangent, span);
+    body.block = block;
+    let param_vars: Vec<VarId> = (r.param_vars.iter().copied())
+        .chain(tangents.iter().map(|t| t.1))
+        .chain([weight_var])
+        .collect();
+    let hidden = hidden_item(r, &body, &tangents, &weight, &param_vars)?;
+    let mut wrt: Vec<syn::Ident> = (r.sig.params.iter().filter(|p| p.differentiable))
+        .map(|p| p.ident.clone())
+        .collect();
+    wrt.extend(tangents.iter().map(|&(_, v)| body.vars[v].name.clone()));
+    wrt.push(weight.clone());
+    let args = Args {
+        wrt: Some(wrt),
+        ..Args::default()
+    };
+    let sig = crate::signature::check(&hidden.sig, &args, None, &mut errors);
+    errors.finish()?;
+    let Some(sig) = sig else {
+        return Err(syn::Error::new(
+            span,
+            "`hvp`: the hidden function's signature was rejected",
+        ));
+    };
+    crate::analyse::mark_useful(&mut body);
+    let mask = crate::differentiate::Mask {
+        sources: crate::analyse::sources(&body),
+        all: sig.differentiable(),
+    };
+    let lent = super::lent(&sig, &param_vars);
+    let plan = crate::differentiate::function(&body, &param_vars, mask, &lent);
+    let generated = super::items(&Function {
+        item: &hidden,
+        sig: &sig,
+        body: &body,
+        plan: &plan,
+        param_vars: &param_vars,
+        leaves: &[],
+        krate: r.krate.clone(),
+        graph: false,
+    })?;
+    let inner = generated.inner;
+    let hvp_name = format_ident!("{}_hvp", name);
+    let grad_fn = format_ident!("{}_grad", hidden.sig.ident);
+    let v = free_name(r.sig, "v");
+    let names_in: Vec<&syn::Ident> = r.sig.params.iter().map(|p| &p.ident).collect();
+    let tangent_args = tangents.iter().map(|&(i, _)| {
+        let p = &r.sig.params[i];
+        let field = &p.ident;
+        if p.refs == 1 {
+            quote!(&#v.#field)
+        } else {
+            quote!(#v.#field)
+        }
+    });
+    let fields: Vec<syn::Ident> = (tangents.iter())
+        .map(|&(i, _)| r.sig.params[i].ident.clone())
+        .collect();
+    let tangent_fields = tangents.iter().map(|&(_, var)| &body.vars[var].name);
+    let weight_field = &weight;
+    let Printed {
+        decl, where_clause, ..
+    } = &o.generics;
+    let (typed, grad, grad_name) = (&o.typed, &o.grad, &o.grad_name);
+    let krate = r.krate;
+    let doc = format!(
+        "The value of [`{name}`]({name}()), its gradient and the Hessian-vector product `H·{v}`, `{v}` having one field per differentiable parameter (reverse mode over forward mode)."
+    );
+    let span = crate::rename::at(span);
+    Ok(quote_spanned! {span=>
+        #inner
+
+        #[doc = #doc]
+        #[allow(unused, non_snake_case, clippy::all)]
+        #vis fn #hvp_name #decl (#(#typed,)* #v: #grad) -> (#ret, #grad, #grad) #where_clause {
+            let (_, __ad_h) = #grad_fn(
+                #(#names_in,)*
+                #(#tangent_args,)*
+                #krate::__private::rules::zero(),
+            );
+            (
+                __ad_h.#weight_field,
+                #grad_name { #(#fields: __ad_h.#tangent_fields,)* },
+                #grad_name { #(#fields: __ad_h.#fields,)* },
+            )
+        }
+    })
+}
+
+/// The hidden function `__ad_hvp_NAME(PARAMS, tangents…, weight) -> RET`, its body the
+/// weighted sum printed as plain code.
+fn hidden_item(
+    r: &Request,
+    body: &Body,
+    tangents: &[(usize, VarId)],
+    weight: &syn::Ident,
+    params: &[VarId],
+) -> syn::Result<syn::ItemFn> {
+    let mut item = r.func.clone();
+    item.sig.ident = format_ident!("__ad_hvp_{}", r.func.sig.ident);
+    item.vis = syn::Visibility::Inherited;
+    item.attrs = vec![
+        syn::parse_quote!(#[doc(hidden)]),
+        syn::parse_quote!(#[allow(unused, non_snake_case, clippy::all)]),
+    ];
+    for &(i, var) in tangents {
+        let (name, ty) = (&body.vars[var].name, &r.sig.params[i].ty);
+        item.sig.inputs.push(syn::parse_quote!(#name: #ty));
+    }
+    let ret = &r.sig.ret;
+    item.sig.inputs.push(syn::parse_quote!(#weight: #ret));
+    let (stmts, values) = plain(body, r.krate, params, &[&body.result]);
+    let value = &values[0];
+    item.block = Box::new(syn::parse2(quote!({ #stmts #value }))?);
+    Ok(item)
+}

@@ -1,0 +1,773 @@
+//! Forward mode as a transformation of the IR: after each operation on a value that has a
+//! tangent, the operations that compute the tangent of its result (`t_y = t_a·b + a·t_b`
+//! after `y = a * b`), written with the same rules the body uses, so that the transformed
+//! body is a body like any other. `NAME_jvp` prints it as plain code; `NAME_hvp` gives it to
+//! the reverse mode, whose gradient of the directional derivative is the Hessian-vector
+//! product (reverse over forward).
+//!
+//! A value has a tangent when it depends on a parameter that has one; a value without one
+//! has the tangent zero, which is never built except where a branch or a loop must hand a
+//! tangent on (`zeros_like`). Piecewise rules (`relu`, `abs`, `max`) take their slope as a
+//! constant computed from the forward values; every other slope is computed by rules, so
+//! that its own derivative is there for the reverse mode.
+
+use crate::errors::Errors;
+use crate::ir::*;
+use crate::names::Names;
+use crate::ops::{self, OpDef};
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use std::collections::HashMap;
+
+/// The forward-mode transformation of one body.
+pub struct Tangents<'a> {
+    pub vars: &'a mut Vec<Var>,
+    pub names: &'a mut Names,
+    pub errors: &'a mut Errors,
+    /// The tangent of each value that has one.
+    tangent: HashMap<VarId, Operand>,
+}
+
+/// An optional tangent of an operand.
+type Tan = Option<Operand>;
+
+impl<'a> Tangents<'a> {
+    /// `seeds`: each parameter with a tangent, and the value holding its tangent.
+    pub fn new(
+        vars: &'a mut Vec<Var>,
+        names: &'a mut Names,
+        errors: &'a mut Errors,
+        seeds: &[(VarId, VarId)],
+    ) -> Self {
+        let tangent = seeds.iter().map(|&(p, t)| (p, Operand::Var(t))).collect();
+        Tangents {
+            vars,
+            names,
+            errors,
+            tangent,
+        }
+    }
+
+    /// The body with its tangents, and the tangent of `result` (a zero of its shape when it
+    /// has none).
+    pub fn body(&mut self, block: Block, result: &Operand, span: Span) -> (Block, Operand) {
+        let mut out = self.block(block);
+        let t = match self.tan(result) {
+            Some(t) => t,
+            None => self.zeros_like(&mut out, result, span),
+        };
+        (out, t)
+    }
+
+    fn tan(&self, o: &Operand) -> Tan {
+        o.var().and_then(|v| self.tangent.get(&v).cloned())
+    }
+
+    fn block(&mut self, block: Block) -> Block {
+        let mut out = Block::default();
+        for stmt in block.stmts {
+            self.stmt(stmt, &mut out);
+        }
+        out
+    }
+
+    fn stmt(&mut self, stmt: Stmt, out: &mut Block) {
+        match stmt {
+            Stmt::Let { var, expr, span } => {
+                let tangent = match &expr {
+                    Expr::Const(_) => None,
+                    Expr::Call(call) => {
+                        self.reject_call(call);
+                        None
+                    }
+                    Expr::Op(op) => {
+                        let op = op.clone();
+                        out.stmts.push(Stmt::Let { var, expr, span });
+                        return self.record(var, |this| this.op(out, var, &op));
+                    }
+                    Expr::Map(map) => {
+                        let map = (**map).clone();
+                        out.stmts.push(Stmt::Let { var, expr, span });
+                        return self.record(var, |this| this.map(out, &map));
+                    }
+                };
+                out.stmts.push(Stmt::Let { var, expr, span });
+                if let Some(t) = tangent {
+                    self.tangent.insert(var, t);
+                }
+            }
+            Stmt::If(i) => self.branch(*i, out),
+            Stmt::Loop(l) => self.iterations(*l, out),
+        }
+    }
+
+    /// `s·y + t`, at the end of `out`: the function `NAME_hvp` differentiates.
+    pub fn weighted(
+        &mut self,
+        out: &mut Block,
+        s: Operand,
+        y: Operand,
+        t: Operand,
+        span: Span,
+    ) -> Operand {
+        let sy = self.bin(out, &ops::MUL, s, y, span);
+        self.bin(out, &ops::ADD, sy, t, span)
+    }
+
+    /// Keeps the tangent `f` computes as `var`'s.
+    fn record(&mut self, var: VarId, f: impl FnOnce(&mut Self) -> Tan) {
+        if let Some(t) = f(self) {
+            self.tangent.insert(var, t);
+        }
+    }
+
+    /// A call whose arguments have tangents: not differentiated in forward mode yet.
+    fn reject_call(&mut self, call: &Call) {
+        let varied = call
+            .args
+            .iter()
+            .any(|a| a.value.is_some_and(|v| self.tangent.contains_key(&v)));
+        if varied {
+            let callee = &call.path;
+            self.errors.push_error(syn::Error::new(
+                call.span,
+                format!(
+                    "`jvp` and `hvp` do not reach into calls of other differentiated functions \
+                     yet: write the body of `{}` here instead of calling it",
+                    quote!(#callee)
+                ),
+            ));
+        }
+    }
+
+    // ------------------------------------------------------------------ building blocks
+
+    fn local(&mut self, what: &str, span: Span) -> VarId {
+        let name = self.names.temp(what, span);
+        self.vars.push(Var {
+            name,
+            binding_refs: 0,
+            varied: true,
+            useful: false,
+            kind: VarKind::Local,
+            ty: None,
+            reread: None,
+            introduced: true,
+        });
+        self.vars.len() - 1
+    }
+
+    /// `let v = rule(operands…, consts…);`, a new value with a tangent's name.
+    fn rule(
+        &mut self,
+        out: &mut Block,
+        def: &'static OpDef,
+        operands: Vec<Operand>,
+        consts: Vec<Verbatim>,
+        span: Span,
+    ) -> Operand {
+        let var = self.local("tan", span);
+        // Varied when an operand is: a slope of constants (inside a closure's partial
+        // derivative) is a constant.
+        let varied = operands
+            .iter()
+            .any(|o| o.var().is_some_and(|v| self.vars[v].varied));
+        self.vars[var].varied = varied;
+        let handle_name = crate::names::handle(&self.vars[var].name, "op", self.names.short());
+        self.vars.push(Var {
+            name: handle_name,
+            binding_refs: 0,
+            varied: false,
+            useful: false,
+            kind: VarKind::Record,
+            ty: None,
+            reread: None,
+            introduced: true,
+        });
+        let handle = self.vars.len() - 1;
+        out.stmts.push(Stmt::Let {
+            var,
+            expr: Expr::Op(OpCall {
+                op: def,
+                operands,
+                consts,
+                handle,
+                span,
+            }),
+            span,
+        });
+        Operand::Var(var)
+    }
+
+    /// `let c = __ad::helper(reads…);`: a constant computed from values of the forward sweep.
+    fn constant(
+        &mut self,
+        out: &mut Block,
+        tokens: TokenStream,
+        reads: Vec<VarId>,
+        span: Span,
+    ) -> Operand {
+        let var = self.local("slope", span);
+        self.vars[var].varied = false;
+        out.stmts.push(Stmt::Let {
+            var,
+            expr: Expr::Const(Verbatim { tokens, reads }),
+            span,
+        });
+        Operand::Var(var)
+    }
+
+    /// An operand as a helper's argument: a reference to it.
+    fn arg(&self, o: &Operand) -> (TokenStream, Vec<VarId>) {
+        match o {
+            Operand::Var(v) => (crate::rename::render(&self.vars[*v], 1), vec![*v]),
+            Operand::Lit(tokens) => (quote!(&#tokens), Vec::new()),
+        }
+    }
+
+    fn helper(
+        &mut self,
+        out: &mut Block,
+        name: &str,
+        args: &[&Operand],
+        extra: TokenStream,
+        span: Span,
+    ) -> Operand {
+        let helper = syn::Ident::new(name, span);
+        let mut reads = Vec::new();
+        let mut tokens = Vec::new();
+        for a in args {
+            let (t, r) = self.arg(a);
+            tokens.push(t);
+            reads.extend(r);
+        }
+        self.constant(out, quote!(__ad::#helper(#(#tokens,)* #extra)), reads, span)
+    }
+
+    fn zeros_like(&mut self, out: &mut Block, o: &Operand, span: Span) -> Operand {
+        self.helper(out, "zeros_like", &[o], quote!(), span)
+    }
+
+    /// `n` in the scalar type of `like`'s elements.
+    fn count(&mut self, out: &mut Block, like: &Operand, n: i32, span: Span) -> Operand {
+        self.helper(out, "count_like", &[like], quote!(#n), span)
+    }
+
+    fn bin(
+        &mut self,
+        out: &mut Block,
+        def: &'static OpDef,
+        a: Operand,
+        b: Operand,
+        span: Span,
+    ) -> Operand {
+        self.rule(out, def, vec![a, b], Vec::new(), span)
+    }
+
+    fn un(&mut self, out: &mut Block, def: &'static OpDef, a: Operand, span: Span) -> Operand {
+        self.rule(out, def, vec![a], Vec::new(), span)
+    }
+
+    /// The sum of the terms present (none: no tangent).
+    fn sum(&mut self, out: &mut Block, terms: Vec<Tan>, span: Span) -> Tan {
+        let mut acc: Tan = None;
+        for t in terms.into_iter().flatten() {
+            acc = Some(match acc {
+                None => t,
+                Some(a) => self.bin(out, &ops::ADD, a, t, span),
+            });
+        }
+        acc
+    }
+
+    /// `a − b` for tangents that may be absent.
+    fn difference(&mut self, out: &mut Block, a: Tan, b: Tan, span: Span) -> Tan {
+        match (a, b) {
+            (a, None) => a,
+            (None, Some(b)) => Some(self.un(out, &ops::NEG, b, span)),
+            (Some(a), Some(b)) => Some(self.bin(out, &ops::SUB, a, b, span)),
+        }
+    }
+
+    /// `t ⊙ y ⊙ y`.
+    fn times_square(&mut self, out: &mut Block, t: Operand, y: &Operand, span: Span) -> Operand {
+        let ty = self.bin(out, &ops::EMUL, t, y.clone(), span);
+        self.bin(out, &ops::EMUL, ty, y.clone(), span)
+    }
+}
+
+// ------------------------------------------------------------------------------ operations
+
+impl Tangents<'_> {
+    /// The tangent of `y = op(operands…)`.
+    fn op(&mut self, out: &mut Block, y: VarId, op: &OpCall) -> Tan {
+        let t: Vec<Tan> = op.operands.iter().map(|o| self.tan(o)).collect();
+        if t.iter().all(Option::is_none) {
+            return None;
+        }
+        let span = op.span;
+        let a = op.operands[0].clone();
+        let b = op.operands.get(1).cloned();
+        let (ta, tb) = (t[0].clone(), t.get(1).cloned().flatten());
+        let y = Operand::Var(y);
+        let same = |this: &mut Self, out: &mut Block, ts: Vec<Operand>| {
+            Some(this.rule(out, op.op, ts, op.consts.clone(), span))
+        };
+        let rule = op.op.rule;
+        match rule {
+            "add" => self.sum(out, vec![ta, tb], span),
+            "sub" => self.difference(out, ta, tb, span),
+            "neg" | "transpose" | "sum" | "mean" | "trace" | "row_sum" | "column_sum"
+            | "row_mean" | "column_mean" | "element" | "part_row" | "part_column" | "part_rows"
+            | "part_columns" | "part_view" | "fill" => same(self, out, vec![ta?]),
+            "mul" | "component_mul" | "dot" | "kronecker" | "emul" | "scale" => {
+                let b = b?;
+                let left =
+                    ta.map(|ta| self.rule(out, op.op, vec![ta, b.clone()], Vec::new(), span));
+                let right =
+                    tb.map(|tb| self.rule(out, op.op, vec![a.clone(), tb], Vec::new(), span));
+                self.sum(out, vec![left, right], span)
+            }
+            "div" | "component_div" => {
+                // (t_a − y·t_b) / b
+                let b = b?;
+                let product = if rule == "div" {
+                    &ops::MUL
+                } else {
+                    &ops::COMPONENT_MUL
+                };
+                let ytb = tb.map(|tb| self.bin(out, product, y.clone(), tb, span));
+                let top = self.difference(out, ta, ytb, span)?;
+                Some(self.bin(out, op.op, top, b, span))
+            }
+            "add_scalar" | "add_bias" => {
+                let b = b?;
+                match (ta, tb) {
+                    (ta, None) => ta,
+                    (ta, Some(tb)) => {
+                        let base = match ta {
+                            Some(ta) => ta,
+                            None => self.zeros_like(out, &a, span),
+                        };
+                        let _ = b;
+                        Some(self.bin(out, op.op, base, tb, span))
+                    }
+                }
+            }
+            "max" | "min" | "maxout" => {
+                // The slope of the operand each element came from: 1 there, 0 in the other.
+                let b = b?;
+                let (first, second) = if rule == "min" {
+                    ("picks_first_min", "picks_second_min")
+                } else {
+                    ("picks_first_max", "picks_second_max")
+                };
+                let left = match ta {
+                    Some(ta) => {
+                        let m = self.helper(out, first, &[&a, &b], quote!(), span);
+                        Some(self.bin(out, &ops::EMUL, m, ta, span))
+                    }
+                    None => None,
+                };
+                let right = match tb {
+                    Some(tb) => {
+                        let m = self.helper(out, second, &[&a, &b], quote!(), span);
+                        Some(self.bin(out, &ops::EMUL, m, tb, span))
+                    }
+                    None => None,
+                };
+                self.sum(out, vec![left, right], span)
+            }
+            "powf" => {
+                // e·x^(e−1)·t_x + y·ln(x)·t_e, for scalars.
+                let e = b?;
+                let left = match ta {
+                    Some(ta) => {
+                        let one = self.count(out, &a, 1, span);
+                        let lower = self.bin(out, &ops::SUB, e.clone(), one, span);
+                        let p = self.bin(out, &ops::POWF, a.clone(), lower, span);
+                        let ep = self.bin(out, &ops::MUL, e.clone(), p, span);
+                        Some(self.bin(out, &ops::MUL, ta, ep, span))
+                    }
+                    None => None,
+                };
+                let right = match tb {
+                    Some(tb) => {
+                        let ln = self.un(out, &ops::LN, a.clone(), span);
+                        let yl = self.bin(out, &ops::MUL, y.clone(), ln, span);
+                        Some(self.bin(out, &ops::MUL, tb, yl, span))
+                    }
+                    None => None,
+                };
+                self.sum(out, vec![left, right], span)
+            }
+            "write_element" | "write_row" | "write_column" => {
+                let b = b?;
+                let base = match ta {
+                    Some(ta) => ta,
+                    None => self.zeros_like(out, &a, span),
+                };
+                let part = match tb {
+                    Some(tb) => tb,
+                    None => self.zeros_like(out, &b, span),
+                };
+                same(self, out, vec![base, part])
+            }
+            "lu_solve"
+            | "lu_solve_expect"
+            | "cholesky_solve"
+            | "cholesky_solve_expect"
+            | "cholesky_factor_solve" => {
+                // x = a⁻¹·b: t_x = a⁻¹·(t_b − t_a·x), by the same solve.
+                let tax = ta.map(|ta| self.bin(out, &ops::MUL, ta, y.clone(), span));
+                let rhs = self.difference(out, tb, tax, span)?;
+                same(self, out, vec![a.clone(), rhs])
+            }
+            _ => self.elementwise(out, y, op, &a, ta?, span),
+        }
+    }
+
+    /// The tangent of a function of one value (or of a loss of one matrix), `t` the
+    /// operand's tangent.
+    fn elementwise(
+        &mut self,
+        out: &mut Block,
+        y: Operand,
+        op: &OpCall,
+        x: &Operand,
+        t: Operand,
+        span: Span,
+    ) -> Tan {
+        let tangent = match op.op.rule {
+            "exp" => {
+                // A matrix's `exp` is the matrix exponential: the helper takes scalars only.
+                self.helper(out, "elementwise_exp", &[x], quote!(), span);
+                self.bin(out, &ops::EMUL, t, y, span)
+            }
+            "ln" => {
+                let r = self.un(out, &ops::RECIP, x.clone(), span);
+                self.bin(out, &ops::EMUL, t, r, span)
+            }
+            "sqrt" => {
+                let r = self.un(out, &ops::RECIP, y, span);
+                let half = self.bin(out, &ops::EMUL, t, r, span);
+                let two = self.count(out, x, 2, span);
+                self.bin(out, &ops::DIV, half, two, span)
+            }
+            "sin" => {
+                let c = self.un(out, &ops::COS, x.clone(), span);
+                self.bin(out, &ops::EMUL, t, c, span)
+            }
+            "cos" => {
+                let s = self.un(out, &ops::SIN, x.clone(), span);
+                let ts = self.bin(out, &ops::EMUL, t, s, span);
+                self.un(out, &ops::NEG, ts, span)
+            }
+            "tan" => {
+                let tyy = self.times_square(out, t.clone(), &y, span);
+                self.bin(out, &ops::ADD, t, tyy, span)
+            }
+            "tanh" => {
+                let tyy = self.times_square(out, t.clone(), &y, span);
+                self.bin(out, &ops::SUB, t, tyy, span)
+            }
+            "sigmoid" => {
+                let ty = self.bin(out, &ops::EMUL, t, y.clone(), span);
+                let tyy = self.bin(out, &ops::EMUL, ty.clone(), y, span);
+                self.bin(out, &ops::SUB, ty, tyy, span)
+            }
+            "recip" => {
+                let tyy = self.times_square(out, t, &y, span);
+                self.un(out, &ops::NEG, tyy, span)
+            }
+            "square" => {
+                let tx = self.bin(out, &ops::EMUL, t, x.clone(), span);
+                self.bin(out, &ops::ADD, tx.clone(), tx, span)
+            }
+            "powi" => {
+                // n·x^(n−1)·t
+                let n = &op.consts[0];
+                let tokens = &n.tokens;
+                let lower = Verbatim {
+                    tokens: quote!((#tokens) - 1),
+                    reads: n.reads.clone(),
+                };
+                let p = self.rule(out, &ops::POWI, vec![x.clone()], vec![lower], span);
+                let tp = self.bin(out, &ops::EMUL, t, p, span);
+                let count = self.helper(out, "count_like", &[x], quote!(#tokens), span);
+                self.bin(out, &ops::MUL, tp, count, span)
+            }
+            "abs" => {
+                let s = self.helper(out, "sign_of", &[x], quote!(), span);
+                self.bin(out, &ops::EMUL, t, s, span)
+            }
+            "relu" => {
+                let s = self.helper(out, "step_of", &[&y], quote!(), span);
+                self.bin(out, &ops::EMUL, t, s, span)
+            }
+            "leaky_relu" => {
+                let alpha = &op.consts[0].tokens;
+                let s = self.helper(out, "slope_of_positive", &[&y], quote!(#alpha), span);
+                self.bin(out, &ops::EMUL, t, s, span)
+            }
+            "elu" => {
+                // t where y > 0, t·(y + α) elsewhere: t ⊙ slope(α) + t ⊙ [y ≤ 0] ⊙ y.
+                let alpha = &op.consts[0].tokens;
+                let s = self.helper(out, "slope_of_positive", &[&y], quote!(#alpha), span);
+                let below = self.helper(out, "nonpositive", &[&y], quote!(), span);
+                let ts = self.bin(out, &ops::EMUL, t.clone(), s, span);
+                let tb = self.bin(out, &ops::EMUL, t, below, span);
+                let tby = self.bin(out, &ops::EMUL, tb, y, span);
+                self.bin(out, &ops::ADD, ts, tby, span)
+            }
+            "norm_squared" => {
+                let d = self.bin(out, &ops::DOT, x.clone(), t, span);
+                self.bin(out, &ops::ADD, d.clone(), d, span)
+            }
+            "norm" => {
+                let d = self.bin(out, &ops::DOT, x.clone(), t, span);
+                self.bin(out, &ops::DIV, d, y, span)
+            }
+            "softmax" | "log_softmax" => {
+                // y ⊙ (t − rows(y ⊙ t)) for the softmax; t − rows(p ⊙ t) for its log, with
+                // rows(m) each row's sum spread over the row.
+                let p = if op.op.rule == "softmax" {
+                    y.clone()
+                } else {
+                    self.un(out, &ops::SOFTMAX, x.clone(), span)
+                };
+                let pt = self.bin(out, &ops::EMUL, p.clone(), t.clone(), span);
+                let spread = self.un(out, &ops::SPREAD_ROW_SUMS, pt, span);
+                if op.op.rule == "softmax" {
+                    let centred = self.bin(out, &ops::SUB, t, spread, span);
+                    self.bin(out, &ops::EMUL, p, centred, span)
+                } else {
+                    self.bin(out, &ops::SUB, t, spread, span)
+                }
+            }
+            "softmax_cross_entropy" => {
+                // ⟨softmax(s) − onehot, t⟩ / n
+                let labels = &op.consts[0].tokens;
+                let p = self.un(out, &ops::SOFTMAX, x.clone(), span);
+                let pt = self.bin(out, &ops::DOT, p, t.clone(), span);
+                let weight = self.helper(out, "row_weight", &[x], quote!(#labels), span);
+                let mean = self.bin(out, &ops::MUL, pt, weight, span);
+                let target = self.helper(out, "label_weights", &[x], quote!(#labels), span);
+                let tt = self.bin(out, &ops::DOT, target, t, span);
+                self.bin(out, &ops::SUB, mean, tt, span)
+            }
+            "svm_loss" => {
+                let labels = &op.consts[0].tokens;
+                let slope = self.helper(out, "svm_slope", &[x], quote!(#labels), span);
+                self.bin(out, &ops::DOT, slope, t, span)
+            }
+            "inverse" | "inverse_expect" => {
+                // −y·t·y
+                let yt = self.bin(out, &ops::MUL, y.clone(), t, span);
+                let yty = self.bin(out, &ops::MUL, yt, y, span);
+                self.un(out, &ops::NEG, yty, span)
+            }
+            "determinant" => {
+                // y·tr(x⁻¹·t)
+                let inv = self.un(out, &ops::INVERSE, x.clone(), span);
+                let it = self.bin(out, &ops::MUL, inv, t, span);
+                let tr = self.un(out, &ops::TRACE, it, span);
+                self.bin(out, &ops::MUL, y, tr, span)
+            }
+            other => {
+                self.errors.push_error(syn::Error::new(
+                    span,
+                    format!(
+                        "`jvp` and `hvp` have no tangent for `{other}` yet: write it with \
+                         the elementwise functions, products and sums they know"
+                    ),
+                ));
+                return None;
+            }
+        };
+        Some(tangent)
+    }
+}
+
+// ----------------------------------------------------------------- closures, branches, loops
+
+impl Tangents<'_> {
+    /// The tangent of `y = m.map(|v| body)`: for the element and each captured value with a
+    /// tangent, the closure's partial derivative with respect to it, mapped over `m` the same
+    /// way (forward mode inside the closure, seeded with 1), times that tangent.
+    fn map(&mut self, out: &mut Block, map: &MapCall) -> Tan {
+        let mut terms = Vec::new();
+        if let Some(t_recv) = self.tan(&map.recv) {
+            let d = self.partial(out, map, map.param)?;
+            terms.push(Some(self.bin(out, &ops::EMUL, t_recv, d, map.span)));
+        }
+        for &c in &map.captures {
+            let Some(t_c) = self.tan(&Operand::Var(c)) else {
+                continue;
+            };
+            let d = self.partial(out, map, c)?;
+            terms.push(Some(self.bin(out, &ops::MUL, d, t_c, map.span)));
+        }
+        self.sum(out, terms, map.span)
+    }
+
+    /// `m.map(|v| ∂body/∂input)`.
+    fn partial(&mut self, out: &mut Block, map: &MapCall, input: VarId) -> Option<Operand> {
+        let outer = std::mem::take(&mut self.tangent);
+        let mut seed_block = Block::default();
+        let seed = self.count(&mut seed_block, &Operand::Var(input), 1, map.span);
+        self.tangent.insert(input, seed);
+        let mut body = self.block(map.body.clone());
+        let mut stmts = seed_block.stmts;
+        stmts.append(&mut body.stmts);
+        let mut body = Block { stmts };
+        let result = match self.tan(&map.result) {
+            Some(t) => t,
+            None => self.zeros_like(&mut body, &map.result, map.span),
+        };
+        self.tangent = outer;
+        let var = self.local("slope", map.span);
+        let handle_name = crate::names::handle(&self.vars[var].name, "op", self.names.short());
+        self.vars.push(Var {
+            name: handle_name,
+            binding_refs: 0,
+            varied: false,
+            useful: false,
+            kind: VarKind::Record,
+            ty: None,
+            reread: None,
+            introduced: true,
+        });
+        let handle = self.vars.len() - 1;
+        // The partial derivative varies when the closure's does (not when it is constant).
+        self.vars[var].varied = result.var().is_some_and(|v| self.vars[v].varied);
+        out.stmts.push(Stmt::Let {
+            var,
+            expr: Expr::Map(Box::new(MapCall {
+                recv: map.recv.clone(),
+                param: map.param,
+                body,
+                result,
+                captures: map.captures.clone(),
+                handle,
+                span: map.span,
+            })),
+            span: map.span,
+        });
+        Some(Operand::Var(var))
+    }
+
+    /// A branch: each arm with its tangents, and a merged tangent for each merged value that
+    /// has one in either arm (a zero of its shape in the other).
+    fn branch(&mut self, mut i: If, out: &mut Block) {
+        let before = self.tangent.clone();
+        let then_block = self.block(std::mem::take(&mut i.then_block));
+        let then_tangents = std::mem::replace(&mut self.tangent, before.clone());
+        let else_block = self.block(std::mem::take(&mut i.else_block));
+        let else_tangents = std::mem::replace(&mut self.tangent, before);
+        let (mut then_block, mut else_block) = (then_block, else_block);
+        let mut merged = Vec::new();
+        let primal_merges = i.merges.clone();
+        for m in &primal_merges {
+            let t_then = m
+                .then_value
+                .var()
+                .and_then(|v| then_tangents.get(&v).cloned());
+            let t_else = m
+                .else_value
+                .var()
+                .and_then(|v| else_tangents.get(&v).cloned());
+            if t_then.is_none() && t_else.is_none() {
+                continue;
+            }
+            let then_value = match t_then {
+                Some(t) => t,
+                None => self.zeros_like(&mut then_block, &m.then_value, i.span),
+            };
+            let else_value = match t_else {
+                Some(t) => t,
+                None => self.zeros_like(&mut else_block, &m.else_value, i.span),
+            };
+            let var = self.local("tan", i.span);
+            merged.push((m.var, var));
+            let merge = Merge {
+                var,
+                refs: 0,
+                then_value,
+                else_value,
+            };
+            i.merges.push(merge);
+        }
+        i.then_block = then_block;
+        i.else_block = else_block;
+        for (v, t) in merged {
+            self.tangent.insert(v, Operand::Var(t));
+        }
+        out.stmts.push(Stmt::If(Box::new(i)));
+    }
+
+    /// A loop: each carried value whose first or next value has a tangent carries its
+    /// tangent too (a zero of its shape where one of the two has none).
+    fn iterations(&mut self, mut l: Loop, out: &mut Block) {
+        let original = std::mem::take(&mut l.body);
+        let mut with: Vec<bool> = l
+            .carried
+            .iter()
+            .map(|c| self.tan(&c.init).is_some())
+            .collect();
+        let before = self.tangent.clone();
+        let (body, phis) = loop {
+            self.tangent = before.clone();
+            let phis: Vec<Option<VarId>> = (l.carried.iter().zip(&with))
+                .map(|(c, &w)| {
+                    w.then(|| {
+                        let t = self.local("tan", l.span);
+                        self.tangent.insert(c.phi, Operand::Var(t));
+                        t
+                    })
+                })
+                .collect();
+            let body = self.block(original.clone());
+            let grown: Vec<bool> = (l.carried.iter().zip(&with))
+                .map(|(c, &w)| w || self.tan(&c.next).is_some())
+                .collect();
+            if grown == with {
+                break (body, phis);
+            }
+            with = grown;
+        };
+        let mut body = body;
+        let mut carried = Vec::new();
+        let mut outs = Vec::new();
+        for (c, phi) in l.carried.iter().zip(&phis) {
+            let Some(phi) = *phi else { continue };
+            let init = match before_tan(&before, &c.init) {
+                Some(t) => t,
+                None => self.zeros_like(out, &c.init, l.span),
+            };
+            let next = match self.tan(&c.next) {
+                Some(t) => t,
+                None => self.zeros_like(&mut body, &c.next, l.span),
+            };
+            let t_out = self.local("tan", l.span);
+            outs.push((c.out, t_out));
+            carried.push(Carried {
+                phi,
+                init,
+                next,
+                out: t_out,
+            });
+        }
+        self.tangent = before;
+        l.carried.extend(carried);
+        l.body = body;
+        for (v, t) in outs {
+            self.tangent.insert(v, Operand::Var(t));
+        }
+        out.stmts.push(Stmt::Loop(Box::new(l)));
+    }
+}
+
+fn before_tan(tangents: &HashMap<VarId, Operand>, o: &Operand) -> Tan {
+    o.var().and_then(|v| tangents.get(&v).cloned())
+}

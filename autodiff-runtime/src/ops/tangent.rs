@@ -1,0 +1,314 @@
+//! What forward mode (`#[differentiate(jvp)]`, `#[differentiate(hvp)]`) adds to the rules:
+//! the elementwise product of two values of any kind, [`emul`], a rule like the others; and
+//! the constants a tangent is built from (a zero of a value's shape, the sign or the active
+//! pattern of a piecewise rule, a count as a scalar), computed from values of the forward
+//! sweep and never differentiated.
+//!
+//! The macro writes the tangent of each operation with the existing rules and these (the
+//! tangent of `tanh(x)` is `t − t ⊙ y ⊙ y`), so that the tangent is itself code the reverse
+//! mode differentiates: a Hessian-vector product is the gradient of a directional
+//! derivative.
+// A rule on `OMatrix<T, R, C>` returns the matrix and its handle.
+#![allow(clippy::type_complexity)]
+
+use super::adjoint::{accumulate, accumulate_elementwise, Seed};
+use super::binary::{first_is_max, first_is_min};
+use super::loss::{check_labels, inverse_count, svm_loss};
+use super::reads::{Const, Operand};
+use crate::real::Real;
+use crate::value::Value;
+use core::marker::PhantomData;
+use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
+
+/// The pullback handle of `emul(a, b)`.
+pub struct Emul<X>(PhantomData<fn(&X)>);
+
+/// `c = a ⊙ b`, the elementwise product of two values of the same shape: two scalars, or
+/// two matrices (then `a.component_mul(&b)`). Derivatives `∂c/∂a = b`, `∂c/∂b = a`.
+/// Panics with both shapes when they differ.
+#[inline]
+#[track_caller]
+pub fn emul<X: Value>(a: &X, b: &X) -> (X, Emul<X>) {
+    crate::value::assert_same_shape("emul", a.dims(), b.dims());
+    let mut c = a.copied();
+    c.zip_apply_elems(b, |a, b| a * b);
+    (c, Emul(PhantomData))
+}
+
+impl<X: Value> Emul<X> {
+    /// Pullback of `emul(a, b)` to `a`; reads `b`.
+    #[inline]
+    #[track_caller]
+    pub fn lhs<'s>(
+        &self,
+        d_a: &mut Option<X>,
+        seed: impl Into<Seed<'s, X>>,
+        Operand(b): Operand<1, &X>,
+    ) where
+        X: 's,
+    {
+        accumulate_elementwise(d_a, seed.into(), b, |g, b| g * b);
+    }
+
+    /// Pullback of `emul(a, b)` to `b`; reads `a`.
+    #[inline]
+    #[track_caller]
+    pub fn rhs<'s>(
+        &self,
+        d_b: &mut Option<X>,
+        seed: impl Into<Seed<'s, X>>,
+        Operand(a): Operand<0, &X>,
+    ) where
+        X: 's,
+    {
+        accumulate_elementwise(d_b, seed.into(), a, |g, a| g * a);
+    }
+}
+
+/// A zero of `x`'s shape: the tangent of a value that does not depend on the direction.
+#[inline]
+pub fn zeros_like<X: Value>(x: &X) -> X {
+    X::zeros(x.shape())
+}
+
+/// The sign of each element of `x` (`1`, `−1`, or `0` at zero): the slope of `abs`.
+#[inline]
+pub fn sign_of<T: Real, X: Value<Elem = T>>(x: &X) -> X {
+    x.mapped(|v| {
+        if v > T::zero() {
+            T::one()
+        } else if v < T::zero() {
+            -T::one()
+        } else {
+            T::zero()
+        }
+    })
+}
+
+/// `1` where `x > 0`, else `below`: the slope of `relu` (`below = 0`) and of `leaky_relu`
+/// (`below = α`).
+#[inline]
+pub fn slope_of_positive<T: Real, X: Value<Elem = T>>(x: &X, below: T) -> X {
+    x.mapped(|v| if v > T::zero() { T::one() } else { below })
+}
+
+/// `1` where `x > 0`, else `0`: the slope of `relu`, read from its output.
+#[inline]
+pub fn step_of<T: Real, X: Value<Elem = T>>(x: &X) -> X {
+    slope_of_positive(x, T::zero())
+}
+
+/// `1` where `x ≤ 0`, else `0`: where `elu` follows its exponential, read from its output.
+#[inline]
+pub fn nonpositive<T: Real, X: Value<Elem = T>>(x: &X) -> X {
+    x.mapped(|v| if v > T::zero() { T::zero() } else { T::one() })
+}
+
+/// `1` where `pick(a, b)`, else `0`.
+#[inline]
+fn mask<T: Real, X: Value<Elem = T>>(a: &X, b: &X, pick: impl Fn(T, T) -> bool) -> X {
+    let mut m = a.copied();
+    m.zip_apply_elems(b, |a, b| if pick(a, b) { T::one() } else { T::zero() });
+    m
+}
+
+/// `1` where `max(a, b)` (or `maxout`) takes `a`, as the rule decides (ties go to `a`).
+#[inline]
+pub fn picks_first_max<T: Real, X: Value<Elem = T>>(a: &X, b: &X) -> X {
+    mask(a, b, first_is_max)
+}
+
+/// `1` where `max(a, b)` (or `maxout`) takes `b`.
+#[inline]
+pub fn picks_second_max<T: Real, X: Value<Elem = T>>(a: &X, b: &X) -> X {
+    mask(a, b, |a, b| !first_is_max(a, b))
+}
+
+/// `1` where `min(a, b)` takes `a`, as the rule decides (ties go to `a`).
+#[inline]
+pub fn picks_first_min<T: Real, X: Value<Elem = T>>(a: &X, b: &X) -> X {
+    mask(a, b, first_is_min)
+}
+
+/// `1` where `min(a, b)` takes `b`.
+#[inline]
+pub fn picks_second_min<T: Real, X: Value<Elem = T>>(a: &X, b: &X) -> X {
+    mask(a, b, |a, b| !first_is_min(a, b))
+}
+
+/// The values whose `exp` is the exponential of each element (scalars): a matrix's `exp`
+/// is the matrix exponential, whose tangent is not `t ⊙ eˣ`.
+#[diagnostic::on_unimplemented(
+    message = "`jvp` and `hvp` differentiate `exp` of a scalar, not of `{Self}`",
+    label = "the matrix exponential has no tangent rule",
+    note = "for the exponential of each element write `m.map(|v| v.exp())`"
+)]
+pub trait ElementwiseExp {}
+impl ElementwiseExp for f32 {}
+impl ElementwiseExp for f64 {}
+
+/// Checks that `exp` of `x` is elementwise (see [`ElementwiseExp`]).
+#[inline]
+pub fn elementwise_exp<X: ElementwiseExp>(_x: &X) {}
+
+/// `1/n` for the mean over the `n` rows of `scores`: the weight of each row of a loss.
+#[inline]
+#[track_caller]
+pub fn row_weight<T: Real, R: Dim, C: Dim>(scores: &OMatrix<T, R, C>, labels: &[usize]) -> T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    check_labels("softmax_cross_entropy", scores.shape(), labels);
+    inverse_count(labels.len())
+}
+
+/// `onehot(labels) / n`: the target of `softmax_cross_entropy`, weighted by row.
+#[track_caller]
+pub fn label_weights<T: Real, R: Dim, C: Dim>(
+    scores: &OMatrix<T, R, C>,
+    labels: &[usize],
+) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let w: T = row_weight(scores, labels);
+    let mut m =
+        OMatrix::<T, R, C>::zeros_generic(scores.shape_generic().0, scores.shape_generic().1);
+    for (i, &label) in labels.iter().enumerate() {
+        m[(i, label)] = w;
+    }
+    m
+}
+
+/// The gradient of `svm_loss(scores, labels)`, constant between the kinks: the slope its
+/// tangent is taken along.
+#[track_caller]
+pub fn svm_slope<T: Real, R: Dim, C: Dim>(
+    scores: &OMatrix<T, R, C>,
+    labels: &[usize],
+) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (_, handle) = svm_loss(scores, labels);
+    let mut slope = None;
+    handle.arg(
+        &mut slope,
+        Some(T::one()),
+        Operand::<0, _>(scores),
+        Const::<0, _>(labels),
+    );
+    slope.unwrap_or_else(|| {
+        OMatrix::<T, R, C>::zeros_generic(scores.shape_generic().0, scores.shape_generic().1)
+    })
+}
+
+/// The pullback handle of `spread_row_sums(m)`.
+pub struct Spread<M>(PhantomData<fn(&M)>);
+
+/// `m·J` with `J` all ones: each element replaced by the sum of its row. The tangent of a
+/// softmax subtracts it. Linear and self-adjoint: its pullback is the same operation.
+#[track_caller]
+pub fn spread_row_sums<T: Real, R: Dim, C: Dim>(
+    m: &OMatrix<T, R, C>,
+) -> (OMatrix<T, R, C>, Spread<OMatrix<T, R, C>>)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    (spread(m), Spread(PhantomData))
+}
+
+fn spread<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let mut out = m.clone();
+    for i in 0..m.nrows() {
+        let s = m.row(i).iter().fold(T::zero(), |acc, &v| acc + v);
+        out.row_mut(i).fill(s);
+    }
+    out
+}
+
+impl<T: Real, R: Dim, C: Dim> Spread<OMatrix<T, R, C>>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    /// Pullback of `spread_row_sums(m)`: `seed·J`, the same operation.
+    #[track_caller]
+    pub fn arg<'s>(
+        &self,
+        d_m: &mut Option<OMatrix<T, R, C>>,
+        seed: impl Into<Seed<'s, OMatrix<T, R, C>>>,
+    ) where
+        T: 's,
+    {
+        let seed = seed.into();
+        if let Some(g) = seed.get() {
+            accumulate(d_m, spread(g));
+        }
+        seed.done();
+    }
+}
+
+/// Zero in any scalar type.
+#[inline]
+pub fn zero<T: Real>() -> T {
+    T::zero()
+}
+
+/// `n` in the scalar type of `x`'s elements (the count of `powi`, a number of rows).
+#[inline]
+pub fn count_like<T: Real, X: Value<Elem = T>>(_x: &X, n: i32) -> T {
+    let magnitude = T::from_count(n.unsigned_abs() as usize);
+    if n < 0 {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::DMatrix;
+
+    #[test]
+    fn emul_multiplies_elementwise_and_its_pullbacks_pass_the_dot_product_test() {
+        let a = DMatrix::from_row_slice(2, 2, &[1.0, -2.0, 3.0, 0.5]);
+        let b = DMatrix::from_row_slice(2, 2, &[0.25, 4.0, -1.0, 2.0]);
+        let (c, h) = emul(&a, &b);
+        assert_eq!(c, a.component_mul(&b));
+        let u: DMatrix<f64> = DMatrix::from_row_slice(2, 2, &[0.3, -0.7, 1.1, 0.9]);
+        let (va, vb) = (
+            DMatrix::from_row_slice(2, 2, &[0.2, 0.1, -0.4, 0.6]),
+            DMatrix::from_row_slice(2, 2, &[-0.5, 0.8, 0.3, -0.2]),
+        );
+        // ⟨u, J·(va, vb)⟩ = ⟨Jᵀ·u, (va, vb)⟩, J·(va, vb) = va ⊙ b + a ⊙ vb.
+        let forward = u.dot(&(va.component_mul(&b) + a.component_mul(&vb)));
+        let (mut d_a, mut d_b) = (None, None);
+        let seed = Some(u.clone());
+        h.lhs(&mut d_a, &seed, Operand::<1, _>(&b));
+        h.rhs(&mut d_b, &seed, Operand::<0, _>(&a));
+        let backward = d_a.unwrap().dot(&va) + d_b.unwrap().dot(&vb);
+        assert!((forward - backward).abs() < 1e-14);
+        let (s, _) = emul(&3.0, &-2.0);
+        assert_eq!(s, -6.0);
+    }
+
+    #[test]
+    fn constants_of_tangents() {
+        let x = DMatrix::from_row_slice(1, 3, &[-2.0, 0.0, 5.0]);
+        assert_eq!(zeros_like(&x), DMatrix::zeros(1, 3));
+        assert_eq!(sign_of(&x).as_slice(), &[-1.0, 0.0, 1.0]);
+        assert_eq!(slope_of_positive(&x, 0.1).as_slice(), &[0.1, 0.1, 1.0]);
+        let y = DMatrix::from_row_slice(1, 3, &[1.0, 0.0, 6.0]);
+        assert_eq!(picks_first_max(&x, &y).as_slice(), &[0.0, 1.0, 0.0]);
+        assert_eq!(picks_second_max(&x, &y).as_slice(), &[1.0, 0.0, 1.0]);
+        assert_eq!(picks_first_min(&x, &y).as_slice(), &[1.0, 1.0, 1.0]);
+        assert_eq!(picks_second_min(&x, &y).as_slice(), &[0.0, 0.0, 0.0]);
+        assert_eq!(step_of(&x).as_slice(), &[0.0, 0.0, 1.0]);
+        assert_eq!(nonpositive(&x).as_slice(), &[1.0, 1.0, 0.0]);
+        assert_eq!(count_like(&2.0f32, -3), -3.0f32);
+    }
+}

@@ -1,0 +1,562 @@
+//! Forward mode and second order (`#[differentiate(jvp)]`, `#[differentiate(hvp)]`), each
+//! function checked at a random point away from kinks:
+//!
+//! - `NAME_jvp`: its value is the function's; its directional derivative along a random v
+//!   matches central differences of the function along v, and ⟨u, J v⟩ matches ⟨Jᵀu, v⟩
+//!   from `NAME_vjp` (the dot-product identity, from both sides);
+//! - `NAME_hvp`: its value and gradient are `NAME_grad`'s; `H·v` matches central differences
+//!   of the gradient along v; and ⟨u, H v⟩ = ⟨v, H u⟩ (symmetry).
+
+mod common;
+
+use autodiff::prelude::*;
+use common::check::{Draw, Read};
+
+/// Central differences of the function along v, relative error allowed.
+const FD_TOLERANCE: f64 = 1e-6;
+/// Identities that hold up to rounding (jvp against vjp, symmetry).
+const EXACT_TOLERANCE: f64 = 1e-9;
+
+fn relative(a: f64, b: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs()).max(1e-12)
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn along(theta: &[f64], v: &[f64], t: f64) -> Vec<f64> {
+    theta.iter().zip(v).map(|(a, b)| a + t * b).collect()
+}
+
+/// A function of θ with `jvp` and `hvp`, each adapted to flat vectors: `f(θ)`,
+/// `jvp(θ, v) = (f, ∇f·v)`, `grad(θ) = (f, ∇f)`, `hvp(θ, v) = (f, ∇f, H·v)`.
+struct Scalar<'a> {
+    name: &'a str,
+    theta: Vec<f64>,
+    f: &'a dyn Fn(&[f64]) -> f64,
+    jvp: &'a dyn Fn(&[f64], &[f64]) -> (f64, f64),
+    grad: &'a dyn Fn(&[f64]) -> (f64, Vec<f64>),
+    hvp: &'a dyn Fn(&[f64], &[f64]) -> (f64, Vec<f64>, Vec<f64>),
+}
+
+impl Scalar<'_> {
+    #[track_caller]
+    fn check(&self) {
+        let n = self.theta.len();
+        let mut draw = Draw::new(n as u64 + 11);
+        let v = draw.direction(n);
+        let u = draw.direction(n);
+        let name = self.name;
+        let theta = &self.theta;
+
+        let (value, derivative) = (self.jvp)(theta, &v);
+        assert_eq!(value, (self.f)(theta), "{name}: jvp's value");
+        let h = 1e-5;
+        let fd = ((self.f)(&along(theta, &v, h)) - (self.f)(&along(theta, &v, -h))) / (2.0 * h);
+        let e = relative(derivative, fd);
+        assert!(
+            e < FD_TOLERANCE,
+            "{name}: jvp {derivative} against central differences {fd} ({e:e})"
+        );
+        let (g_value, gradient) = (self.grad)(theta);
+        let e = relative(derivative, dot(&gradient, &v));
+        assert!(
+            e < EXACT_TOLERANCE,
+            "{name}: ⟨∇f, v⟩ from jvp {derivative} and from the gradient {} ({e:e})",
+            dot(&gradient, &v)
+        );
+
+        let (h_value, h_gradient, hv) = (self.hvp)(theta, &v);
+        assert_eq!(h_value.to_bits(), g_value.to_bits(), "{name}: hvp's value");
+        for (a, b) in h_gradient.iter().zip(&gradient) {
+            assert!(
+                relative(*a, *b) < 1e-12,
+                "{name}: hvp's gradient {h_gradient:?} against {gradient:?}"
+            );
+        }
+        let plus = (self.grad)(&along(theta, &v, h)).1;
+        let minus = (self.grad)(&along(theta, &v, -h)).1;
+        let fd: Vec<f64> = plus
+            .iter()
+            .zip(&minus)
+            .map(|(p, m)| (p - m) / (2.0 * h))
+            .collect();
+        let scale = fd.iter().chain(&hv).fold(1e-12f64, |m, x| m.max(x.abs()));
+        for (i, (a, b)) in hv.iter().zip(&fd).enumerate() {
+            assert!((a - b).abs() / scale < 1e-5, "{name}: (H·v)[{i}] = {a} against central differences of the gradient {b}\n H·v {hv:?}\n fd {fd:?}");
+        }
+        let hu = (self.hvp)(theta, &u).2;
+        let e = relative(dot(&u, &hv), dot(&v, &hu));
+        assert!(
+            e < EXACT_TOLERANCE,
+            "{name}: ⟨u, Hv⟩ = {} but ⟨v, Hu⟩ = {} ({e:e})",
+            dot(&u, &hv),
+            dot(&v, &hu)
+        );
+    }
+}
+
+fn flat(parts: &[&[f64]]) -> Vec<f64> {
+    parts.iter().flat_map(|p| p.iter().copied()).collect()
+}
+
+// ------------------------------------------------------------------------- scalars
+
+#[differentiate(jvp, hvp)]
+fn scalars(x: f64, y: f64, z: f64) -> f64 {
+    let q = x + y;
+    let a = (q * z).tanh() + x * x * y - z / y;
+    let b = x.sin() * y.cos() + (x * x + 1.0).ln() + (y * y + 2.0).sqrt();
+    let c = x.powi(3) - y.recip() + z.abs() * x.exp() + x.max(z) * y.min(z);
+    a * b + c + z.powf(x * x)
+}
+
+#[test]
+fn scalar_rules() {
+    let mut d = Draw::new(1);
+    let (x, y) = (d.scalar(), d.scalar());
+    let z = d.positive_scalar();
+    let read = |t: &[f64]| (t[0], t[1], t[2]);
+    Scalar {
+        name: "scalars",
+        theta: vec![x, y, z],
+        f: &|t| {
+            let (x, y, z) = read(t);
+            scalars(x, y, z)
+        },
+        jvp: &|t, v| {
+            let (x, y, z) = read(t);
+            scalars_jvp(
+                x,
+                y,
+                z,
+                ScalarsGrad {
+                    x: v[0],
+                    y: v[1],
+                    z: v[2],
+                },
+            )
+        },
+        grad: &|t| {
+            let (x, y, z) = read(t);
+            let (f, g) = scalars_grad(x, y, z);
+            (f, vec![g.x, g.y, g.z])
+        },
+        hvp: &|t, v| {
+            let (x, y, z) = read(t);
+            let (f, g, h) = scalars_hvp(
+                x,
+                y,
+                z,
+                ScalarsGrad {
+                    x: v[0],
+                    y: v[1],
+                    z: v[2],
+                },
+            );
+            (f, vec![g.x, g.y, g.z], vec![h.x, h.y, h.z])
+        },
+    }
+    .check();
+}
+
+// ------------------------------------------------------------------------- matrices
+
+/// The lecture's two-layer net: sigmoid, sum of squares.
+#[differentiate(wrt(w1, w2), jvp, hvp)]
+fn two_layer(w1: &DMatrix<f64>, w2: &DMatrix<f64>, x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+    let h = sigmoid(x * w1);
+    let y_pred = &h * w2;
+    (y_pred - y).norm_squared()
+}
+
+/// Two layers with biases, relu, softmax cross-entropy and an L2 penalty.
+#[differentiate(wrt(w1, b1, w2, b2), jvp, hvp)]
+fn classifier(
+    w1: &DMatrix<f64>,
+    b1: &RowDVector<f64>,
+    w2: &DMatrix<f64>,
+    b2: &RowDVector<f64>,
+    x: &DMatrix<f64>,
+    labels: &[usize],
+    lambda: f64,
+) -> f64 {
+    let h = relu(add_bias(x * w1, b1));
+    let scores = add_bias(&h * w2, b2);
+    softmax_cross_entropy(&scores, labels) + 0.5 * lambda * (w1.norm_squared() + w2.norm_squared())
+}
+
+/// The other activations and the hinge loss.
+#[differentiate(wrt(w1, w2), jvp, hvp)]
+fn activations(w1: &DMatrix<f64>, w2: &DMatrix<f64>, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
+    let a = x * w1;
+    let h = tanh(&a) + elu(&a, 0.7) + leaky_relu(&a, 0.1) + maxout(&a, &(&a * 0.5));
+    let scores = &h * w2;
+    svm_loss(&scores, labels) + softmax(&scores).sum() * log_softmax(&scores).mean()
+}
+
+/// Elementwise and linear-algebra methods.
+#[differentiate(jvp, hvp)]
+fn methods(a: &DMatrix<f64>, b: &DMatrix<f64>, s: f64) -> f64 {
+    let c = a.component_mul(b).component_div(&b.map(|v| v * v + 1.0));
+    let d = a.transpose() * b + a.scale(s).transpose() * b.add_scalar(s);
+    let square = d.transpose() * &d + DMatrix::identity(3, 3) * 10.0;
+    let inv = square.clone().try_inverse().unwrap();
+    let solved = square.clone().lu().solve(&b.transpose()).unwrap();
+    c.sum()
+        + d.norm()
+        + inv.trace()
+        + square.determinant().ln()
+        + solved.mean()
+        + a.dot(b) * s
+        + c.row_sum().sum()
+        + c.column_mean().norm_squared()
+        + c.map(|v| (v * s).sin() + v * v).sum()
+}
+
+/// Branches and loops.
+#[differentiate(wrt(w, s), jvp, hvp)]
+fn control(w: &DMatrix<f64>, s: f64, xs: &[DMatrix<f64>], n: usize) -> f64 {
+    let mut h = w.rows(0, 2).map(|v| v * 0.5);
+    let mut total = 0.0;
+    for x in xs.iter() {
+        h = tanh(&h * w + x * s);
+        let r = h.sum();
+        total += if r > 0.0 { r * s } else { r.powi(2) };
+    }
+    let mut k = 0;
+    let mut p = s;
+    while k < n {
+        p = p * s + 0.5;
+        k += 1;
+        if p > 100.0 {
+            break;
+        }
+    }
+    total + p + h.norm_squared()
+}
+
+fn read_matrices(t: &[f64], shapes: &[(usize, usize)]) -> Vec<DMatrix<f64>> {
+    let mut r = Read::new(t);
+    shapes
+        .iter()
+        .map(|&(rows, cols)| r.matrix(rows, cols))
+        .collect()
+}
+
+#[test]
+fn two_layer_net() {
+    let mut d = Draw::new(2);
+    let (w1, w2) = (d.matrix(5, 4), d.matrix(4, 3));
+    let theta = d.theta.clone();
+    let x = d.seed_matrix(6, 5);
+    let y = d.seed_matrix(6, 3);
+    let shapes = [(5, 4), (4, 3)];
+    let m = |t: &[f64]| read_matrices(t, &shapes);
+    let _ = (w1, w2);
+    Scalar {
+        name: "two_layer",
+        theta,
+        f: &|t| {
+            let w = m(t);
+            two_layer(&w[0], &w[1], &x, &y)
+        },
+        jvp: &|t, v| {
+            let (w, v) = (m(t), m(v));
+            let tangent = TwoLayerGrad {
+                w1: v[0].clone(),
+                w2: v[1].clone(),
+            };
+            two_layer_jvp(&w[0], &w[1], &x, &y, tangent)
+        },
+        grad: &|t| {
+            let w = m(t);
+            let (f, g) = two_layer_grad(&w[0], &w[1], &x, &y);
+            (f, flat(&[g.w1.as_slice(), g.w2.as_slice()]))
+        },
+        hvp: &|t, v| {
+            let (w, v) = (m(t), m(v));
+            let tangent = TwoLayerGrad {
+                w1: v[0].clone(),
+                w2: v[1].clone(),
+            };
+            let (f, g, h) = two_layer_hvp(&w[0], &w[1], &x, &y, tangent);
+            (
+                f,
+                flat(&[g.w1.as_slice(), g.w2.as_slice()]),
+                flat(&[h.w1.as_slice(), h.w2.as_slice()]),
+            )
+        },
+    }
+    .check();
+}
+
+#[test]
+fn classifier_with_penalty() {
+    let mut d = Draw::new(3);
+    let _ = (d.matrix(4, 5), d.row(5), d.matrix(5, 3), d.row(3));
+    let theta = d.theta.clone();
+    let x = d.seed_matrix(7, 4);
+    let labels = [0, 2, 1, 1, 0, 2, 2];
+    let read = |t: &[f64]| {
+        let mut r = Read::new(t);
+        (r.matrix(4, 5), r.row(5), r.matrix(5, 3), r.row(3))
+    };
+    let grad_of = |v: &[f64]| {
+        let (w1, b1, w2, b2) = read(v);
+        ClassifierGrad { w1, b1, w2, b2 }
+    };
+    let flatten = |g: &ClassifierGrad| {
+        flat(&[
+            g.w1.as_slice(),
+            g.b1.as_slice(),
+            g.w2.as_slice(),
+            g.b2.as_slice(),
+        ])
+    };
+    Scalar {
+        name: "classifier",
+        theta,
+        f: &|t| {
+            let (w1, b1, w2, b2) = read(t);
+            classifier(&w1, &b1, &w2, &b2, &x, &labels, 0.3)
+        },
+        jvp: &|t, v| {
+            let (w1, b1, w2, b2) = read(t);
+            classifier_jvp(&w1, &b1, &w2, &b2, &x, &labels, 0.3, grad_of(v))
+        },
+        grad: &|t| {
+            let (w1, b1, w2, b2) = read(t);
+            let (f, g) = classifier_grad(&w1, &b1, &w2, &b2, &x, &labels, 0.3);
+            (f, flatten(&g))
+        },
+        hvp: &|t, v| {
+            let (w1, b1, w2, b2) = read(t);
+            let (f, g, h) = classifier_hvp(&w1, &b1, &w2, &b2, &x, &labels, 0.3, grad_of(v));
+            (f, flatten(&g), flatten(&h))
+        },
+    }
+    .check();
+}
+
+#[test]
+fn activations_and_hinge() {
+    let mut d = Draw::new(4);
+    let _ = (d.matrix(4, 5), d.matrix(5, 3));
+    let theta = d.theta.clone();
+    let x = d.seed_matrix(6, 4);
+    let labels = [0, 2, 1, 1, 0, 2];
+    let shapes = [(4, 5), (5, 3)];
+    let m = |t: &[f64]| read_matrices(t, &shapes);
+    Scalar {
+        name: "activations",
+        theta,
+        f: &|t| {
+            let w = m(t);
+            activations(&w[0], &w[1], &x, &labels)
+        },
+        jvp: &|t, v| {
+            let (w, v) = (m(t), m(v));
+            activations_jvp(
+                &w[0],
+                &w[1],
+                &x,
+                &labels,
+                ActivationsGrad {
+                    w1: v[0].clone(),
+                    w2: v[1].clone(),
+                },
+            )
+        },
+        grad: &|t| {
+            let w = m(t);
+            let (f, g) = activations_grad(&w[0], &w[1], &x, &labels);
+            (f, flat(&[g.w1.as_slice(), g.w2.as_slice()]))
+        },
+        hvp: &|t, v| {
+            let (w, v) = (m(t), m(v));
+            let (f, g, h) = activations_hvp(
+                &w[0],
+                &w[1],
+                &x,
+                &labels,
+                ActivationsGrad {
+                    w1: v[0].clone(),
+                    w2: v[1].clone(),
+                },
+            );
+            (
+                f,
+                flat(&[g.w1.as_slice(), g.w2.as_slice()]),
+                flat(&[h.w1.as_slice(), h.w2.as_slice()]),
+            )
+        },
+    }
+    .check();
+}
+
+#[test]
+fn methods_and_linear_algebra() {
+    let mut d = Draw::new(5);
+    let _ = (d.matrix(4, 3), d.matrix(4, 3), d.scalar());
+    let theta = d.theta.clone();
+    let read = |t: &[f64]| {
+        let mut r = Read::new(t);
+        (r.matrix(4, 3), r.matrix(4, 3), r.scalar())
+    };
+    let grad_of = |v: &[f64]| {
+        let (a, b, s) = read(v);
+        MethodsGrad { a, b, s }
+    };
+    let flatten = |g: &MethodsGrad| flat(&[g.a.as_slice(), g.b.as_slice(), &[g.s]]);
+    Scalar {
+        name: "methods",
+        theta,
+        f: &|t| {
+            let (a, b, s) = read(t);
+            methods(&a, &b, s)
+        },
+        jvp: &|t, v| {
+            let (a, b, s) = read(t);
+            methods_jvp(&a, &b, s, grad_of(v))
+        },
+        grad: &|t| {
+            let (a, b, s) = read(t);
+            let (f, g) = methods_grad(&a, &b, s);
+            (f, flatten(&g))
+        },
+        hvp: &|t, v| {
+            let (a, b, s) = read(t);
+            let (f, g, h) = methods_hvp(&a, &b, s, grad_of(v));
+            (f, flatten(&g), flatten(&h))
+        },
+    }
+    .check();
+}
+
+#[test]
+fn branches_and_loops() {
+    let mut d = Draw::new(6);
+    let _ = (d.matrix(3, 3), d.scalar());
+    let theta = d.theta.clone();
+    let xs: Vec<DMatrix<f64>> = (0..4).map(|_| d.seed_matrix(2, 3)).collect();
+    let read = |t: &[f64]| {
+        let mut r = Read::new(t);
+        (r.matrix(3, 3), r.scalar())
+    };
+    let m = read;
+    Scalar {
+        name: "control",
+        theta,
+        f: &|t| {
+            let (w, s) = m(t);
+            control(&w, s, &xs, 5)
+        },
+        jvp: &|t, v| {
+            let (w, s) = m(t);
+            let (tw, ts) = read(v);
+            control_jvp(&w, s, &xs, 5, ControlGrad { w: tw, s: ts })
+        },
+        grad: &|t| {
+            let (w, s) = m(t);
+            let (f, g) = control_grad(&w, s, &xs, 5);
+            (f, flat(&[g.w.as_slice(), &[g.s]]))
+        },
+        hvp: &|t, v| {
+            let (w, s) = m(t);
+            let (tw, ts) = read(v);
+            let (f, g, h) = control_hvp(&w, s, &xs, 5, ControlGrad { w: tw, s: ts });
+            (
+                f,
+                flat(&[g.w.as_slice(), &[g.s]]),
+                flat(&[h.w.as_slice(), &[h.s]]),
+            )
+        },
+    }
+    .check();
+}
+
+// -------------------------------------------------------------- matrix results, generics
+
+/// A layer: its jvp is a matrix, checked against the vjp from both sides.
+#[differentiate(wrt(w, b), jvp)]
+fn layer(w: &DMatrix<f64>, b: &RowDVector<f64>, x: &DMatrix<f64>) -> DMatrix<f64> {
+    sigmoid(add_bias(x * w, b)).component_mul(&(x * w))
+}
+
+#[test]
+fn matrix_result_against_vjp() {
+    let mut d = Draw::new(7);
+    let (w, b) = (d.matrix(3, 4), d.row(4));
+    let x = d.seed_matrix(5, 3);
+    let (tw, tb) = (d.seed_matrix(3, 4), RowDVector::from_fn(4, |_, _| d.seed()));
+    let u = d.seed_matrix(5, 4);
+    let (value, jv) = layer_jvp(
+        &w,
+        &b,
+        &x,
+        LayerGrad {
+            w: tw.clone(),
+            b: tb.clone(),
+        },
+    );
+    assert_eq!(value, layer(&w, &b, &x));
+    let (_, g) = layer_vjp(&w, &b, &x, u.clone());
+    let (left, right) = (u.dot(&jv), g.w.dot(&tw) + g.b.dot(&tb));
+    assert!(
+        relative(left, right) < EXACT_TOLERANCE,
+        "⟨u, Jv⟩ = {left}, ⟨Jᵀu, v⟩ = {right}"
+    );
+    let h = 1e-6;
+    let plus = layer(&(&w + &tw * h), &(&b + &tb * h), &x);
+    let minus = layer(&(&w - &tw * h), &(&b - &tb * h), &x);
+    let fd = (plus - minus) / (2.0 * h);
+    assert!(
+        (&fd - &jv).amax() < 1e-6 * fd.amax().max(1.0),
+        "jvp {jv} against {fd}"
+    );
+}
+
+/// Generic over its scalar: the same items for f32 and f64.
+#[differentiate(jvp, hvp)]
+fn generic<T: RealScalar>(w: &DMatrix<T>, s: T) -> T {
+    let h = tanh(w * w) * s;
+    h.norm_squared() + s * s * s
+}
+
+#[test]
+fn generic_scalars() {
+    let w = DMatrix::from_row_slice(2, 2, &[0.3, -0.2, 0.5, 0.1]);
+    let (v, d) = generic_jvp(
+        &w,
+        0.7,
+        GenericGrad {
+            w: DMatrix::identity(2, 2),
+            s: 1.0,
+        },
+    );
+    let (_, g) = generic_grad(&w, 0.7);
+    assert!(relative(d, g.w.trace() + g.s) < EXACT_TOLERANCE);
+    let wf = w.map(|v| v as f32);
+    let (vf, df) = generic_jvp(
+        &wf,
+        0.7f32,
+        GenericGrad {
+            w: DMatrix::identity(2, 2),
+            s: 1.0f32,
+        },
+    );
+    assert!(((vf as f64) - v).abs() < 1e-5 && ((df as f64) - d).abs() < 1e-4);
+    let (_, _, hv) = generic_hvp(
+        &wf,
+        0.7f32,
+        GenericGrad {
+            w: DMatrix::zeros(2, 2),
+            s: 1.0f32,
+        },
+    );
+    let (_, gp) = generic_grad(&w, 0.7 + 1e-6);
+    let (_, gm) = generic_grad(&w, 0.7 - 1e-6);
+    assert!(((hv.s as f64) - (gp.s - gm.s) / 2e-6).abs() < 1e-3);
+}
