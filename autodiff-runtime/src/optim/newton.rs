@@ -254,7 +254,7 @@ impl NewtonCg {
         step.negative_curvature = found.negative_curvature;
         let mut direction = found.direction;
         let mut slope = dot(&mut grad, &direction);
-        if !(slope < 0.0) {
+        if slope >= 0.0 || slope.is_nan() {
             // Rounding (or a broken product) left no descent: fall back on steepest descent.
             direction = negated(&grad);
             slope = -gradient_norm * gradient_norm;
@@ -317,7 +317,7 @@ impl NewtonCg {
                 product.add_scaled(damping, &conjugate);
             }
             let curvature = dot(&mut product, &conjugate);
-            if !(curvature > 0.0) {
+            if curvature <= 0.0 || curvature.is_nan() {
                 found.negative_curvature = curvature <= 0.0;
                 product.give_back();
                 break;
