@@ -396,3 +396,59 @@ fn epsilon<S: Real>() -> f64 {
         f64::EPSILON
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::{DMatrix, DVector};
+
+    #[test]
+    fn dot_products_and_norms_are_summed_in_f64() {
+        // 30001² = 900 060 001 is exact in f64 but not in f32 (900 060 032).
+        let mut a = vec![
+            DMatrix::from_element(1, 1, 30001.0_f32),
+            DMatrix::zeros(2, 2),
+        ];
+        let b = a.clone();
+        assert_eq!(dot(&mut a, &b), 900_060_001.0);
+        assert_eq!(norm_squared(&a), 900_060_001.0);
+        assert_eq!(norm(&DVector::from_vec(vec![3.0_f64, 4.0])), 5.0);
+        assert_eq!(a, b, "dot leaves its first operand unchanged");
+        assert_eq!(negated(&b)[0][(0, 0)], -30001.0);
+    }
+
+    #[test]
+    fn epsilon_is_the_scalar_types() {
+        assert_eq!(epsilon::<f32>(), f64::from(f32::EPSILON));
+        assert_eq!(epsilon::<f64>(), f64::EPSILON);
+    }
+
+    /// `H = diag(1, 10)` at any point, gradient `(1, 1)`.
+    fn diagonal(_: &DVector<f64>, v: &DVector<f64>) -> (f64, DVector<f64>, DVector<f64>) {
+        let g = DVector::from_element(2, 1.0);
+        (0.0, g, DVector::from_vec(vec![v[0], 10.0 * v[1]]))
+    }
+
+    #[test]
+    fn conjugate_gradients_stop_at_the_iteration_limit() {
+        let (x, g) = (DVector::zeros(2), DVector::from_element(2, 1.0));
+        let limited = |max_cg_iterations| NewtonCg {
+            max_cg_iterations,
+            cg_tolerance: 1e-12,
+            ..NewtonCg::new()
+        };
+        // No iteration allowed: steepest descent.
+        let found = limited(0).direction(&x, &g, g.norm(), &mut diagonal);
+        assert_eq!((found.iterations, found.hvp_calls), (0, 0));
+        assert_eq!(found.direction, -&g);
+        // One: the minimum along −g, −(gᵀg / gᵀHg)·g = −(2/11)·g.
+        let found = limited(1).direction(&x, &g, g.norm(), &mut diagonal);
+        assert_eq!((found.iterations, found.hvp_calls), (1, 1));
+        assert!((found.direction + &g * (2.0 / 11.0)).amax() < 1e-15);
+        // Two: the Newton direction −H⁻¹g, exactly (up to rounding) in n = 2 iterations.
+        let found = limited(100).direction(&x, &g, g.norm(), &mut diagonal);
+        assert_eq!((found.iterations, found.hvp_calls), (2, 2));
+        assert!((found.direction - DVector::from_vec(vec![-1.0, -0.1])).amax() < 1e-15);
+        assert!(!found.negative_curvature);
+    }
+}
