@@ -76,7 +76,11 @@ pub struct NewtonCg {
     /// the parameters.
     pub max_cg_iterations: usize,
     /// The largest forcing term `η`: the conjugate gradients stop when their residual is at
-    /// most `min(cg_tolerance, √‖g‖)·‖g‖` (default `0.5`, Nocedal & Wright's choice).
+    /// most `min(cg_tolerance, √‖g‖)·‖g‖` (default `0.5`, Nocedal & Wright's choice). Where
+    /// the Hessian is indefinite a loose tolerance stops the conjugate gradients early and the
+    /// steps are short: with few parameters, where a product is cheap, a tighter one can take
+    /// far fewer outer steps (Rosenbrock's function from `(−1.2, 1)`: 64 with `0.5`, 23 with
+    /// `0.01`).
     pub cg_tolerance: f64,
     /// A Levenberg-style `λ ≥ 0` added to the Hessian (`H + λI`), which shortens the steps
     /// and makes the curvature positive where `H`'s smallest eigenvalue is above `−λ`
