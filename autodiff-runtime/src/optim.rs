@@ -1,6 +1,11 @@
 //! Optimizers: plain SGD, SGD with momentum, and Adam, updating a model's parameters (as
-//! slices, or any [`Parameters`] value) from gradients of the same layout; and
-//! [`sgd_update`] for one parameter of a hand-written training loop.
+//! slices, or any [`Parameters`] value) from gradients of the same layout;
+//! [`sgd_update`] for one parameter of a hand-written training loop; and the Newton-CG
+//! minimiser [`NewtonCg`], driven by gradients and Hessian-vector products.
+
+mod newton;
+
+pub use newton::{NewtonCg, NewtonReport, NewtonStep};
 
 use crate::params::Parameters;
 use crate::real::Real;
