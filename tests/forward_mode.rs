@@ -29,15 +29,21 @@ fn along(theta: &[f64], v: &[f64], t: f64) -> Vec<f64> {
     theta.iter().zip(v).map(|(a, b)| a + t * b).collect()
 }
 
-/// A function of θ with `jvp` and `hvp`, each adapted to flat vectors: `f(θ)`,
-/// `jvp(θ, v) = (f, ∇f·v)`, `grad(θ) = (f, ∇f)`, `hvp(θ, v) = (f, ∇f, H·v)`.
+/// `jvp(θ, v) = (f, ∇f·v)`.
+type Jvp<'a> = &'a dyn Fn(&[f64], &[f64]) -> (f64, f64);
+/// `grad(θ) = (f, ∇f)`.
+type Grad<'a> = &'a dyn Fn(&[f64]) -> (f64, Vec<f64>);
+/// `hvp(θ, v) = (f, ∇f, H·v)`.
+type Hvp<'a> = &'a dyn Fn(&[f64], &[f64]) -> (f64, Vec<f64>, Vec<f64>);
+
+/// A function of θ with `jvp` and `hvp`, each adapted to flat vectors.
 struct Scalar<'a> {
     name: &'a str,
     theta: Vec<f64>,
     f: &'a dyn Fn(&[f64]) -> f64,
-    jvp: &'a dyn Fn(&[f64], &[f64]) -> (f64, f64),
-    grad: &'a dyn Fn(&[f64]) -> (f64, Vec<f64>),
-    hvp: &'a dyn Fn(&[f64], &[f64]) -> (f64, Vec<f64>, Vec<f64>),
+    jvp: Jvp<'a>,
+    grad: Grad<'a>,
+    hvp: Hvp<'a>,
 }
 
 impl Scalar<'_> {
@@ -213,6 +219,57 @@ fn methods(a: &DMatrix<f64>, b: &DMatrix<f64>, s: f64) -> f64 {
         + c.row_sum().sum()
         + c.column_mean().norm_squared()
         + c.map(|v| (v * s).sin() + v * v).sum()
+        + c.max() * 2.0
+        - c.min()
+}
+
+/// A Cholesky factorization named once and solved with: the factor's own tangent is not
+/// needed.
+#[differentiate(wrt(a, b), jvp, hvp)]
+fn gaussian(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    let k = a * a.transpose() + DMatrix::identity(3, 3);
+    let c = k.cholesky().unwrap();
+    let alpha = c.solve(b);
+    b.dot(&alpha)
+}
+
+#[test]
+fn named_cholesky_solve() {
+    let mut d = Draw::new(8);
+    let _ = (d.matrix(3, 3), d.matrix(3, 2));
+    let theta = d.theta.clone();
+    let read = |t: &[f64]| {
+        let mut r = Read::new(t);
+        (r.matrix(3, 3), r.matrix(3, 2))
+    };
+    let grad_of = |v: &[f64]| {
+        let (a, b) = read(v);
+        GaussianGrad { a, b }
+    };
+    let flatten = |g: &GaussianGrad| flat(&[g.a.as_slice(), g.b.as_slice()]);
+    Scalar {
+        name: "gaussian",
+        theta,
+        f: &|t| {
+            let (a, b) = read(t);
+            gaussian(&a, &b)
+        },
+        jvp: &|t, v| {
+            let (a, b) = read(t);
+            gaussian_jvp(&a, &b, grad_of(v))
+        },
+        grad: &|t| {
+            let (a, b) = read(t);
+            let (f, g) = gaussian_grad(&a, &b);
+            (f, flatten(&g))
+        },
+        hvp: &|t, v| {
+            let (a, b) = read(t);
+            let (f, g, h) = gaussian_hvp(&a, &b, grad_of(v));
+            (f, flatten(&g), flatten(&h))
+        },
+    }
+    .check();
 }
 
 /// Branches and loops.

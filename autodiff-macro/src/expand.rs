@@ -128,6 +128,16 @@ fn generate(
     };
     reject_graph_of(&args, &sig).map_err(function_alone)?;
     if let Some((_, rule)) = &args.vjp {
+        if let Some(keyword) = args.jvp.as_ref().or(args.hvp.as_ref()) {
+            let error = syn::Error::new_spanned(
+                keyword,
+                format!(
+                    "`{keyword}` differentiates a body the macro reads; with `vjp = rule` the \
+                     body is not read: remove one of the two"
+                ),
+            );
+            return Err(function_alone(error));
+        }
         if let Some(keyword) = &args.graph {
             let error = syn::Error::new_spanned(
                 keyword,
@@ -148,10 +158,11 @@ fn generate(
         };
         let graph = graph.then(stub);
         let sweeps = outline::stub_sweeps(&sig, &krate);
-        Rejected {
-            error,
-            items: outline::items(func, &sig, &krate, &sweeps, graph.as_ref()),
-        }
+        let mut items = outline::items(func, &sig, &krate, &sweeps, graph.as_ref());
+        items
+            .inner
+            .extend(emit::forward_mode::stubs(func, &sig, &krate, &args));
+        Rejected { error, items }
     })
 }
 

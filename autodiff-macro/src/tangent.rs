@@ -26,6 +26,9 @@ pub struct Tangents<'a> {
     pub errors: &'a mut Errors,
     /// The tangent of each value that has one.
     tangent: HashMap<VarId, Operand>,
+    /// Values whose tangent has no rule yet: what they are, reported where a tangent reads
+    /// them (a Cholesky factor used only through `c.solve(&b)` needs none).
+    missing: HashMap<VarId, (&'static str, &'static str)>,
 }
 
 /// An optional tangent of an operand.
@@ -45,6 +48,7 @@ impl<'a> Tangents<'a> {
             names,
             errors,
             tangent,
+            missing: HashMap::new(),
         }
     }
 
@@ -52,6 +56,7 @@ impl<'a> Tangents<'a> {
     /// has none).
     pub fn body(&mut self, block: Block, result: &Operand, span: Span) -> (Block, Operand) {
         let mut out = self.block(block);
+        self.check_missing(std::slice::from_ref(result), span);
         let t = match self.tan(result) {
             Some(t) => t,
             None => self.zeros_like(&mut out, result, span),
@@ -61,6 +66,17 @@ impl<'a> Tangents<'a> {
 
     fn tan(&self, o: &Operand) -> Tan {
         o.var().and_then(|v| self.tangent.get(&v).cloned())
+    }
+
+    /// Reports each operand of an operation at `span` whose tangent has no rule.
+    fn check_missing(&mut self, operands: &[Operand], span: Span) {
+        for v in operands.iter().filter_map(Operand::var) {
+            if let Some((what, instead)) = self.missing.remove(&v) {
+                self.errors.push_error(syn::Error::new(span, format!(
+                    "`jvp` and `hvp` have no tangent for {what} yet, and this operation needs it: {instead}"
+                )));
+            }
+        }
     }
 
     fn block(&mut self, block: Block) -> Block {
@@ -238,6 +254,8 @@ impl<'a> Tangents<'a> {
         let mut tokens = Vec::new();
         for a in args {
             let (t, r) = self.arg(a);
+            // Spanned at the operation: a helper's type error points at the user's code there.
+            let t = crate::rename::respan(t, span);
             tokens.push(t);
             reads.extend(r);
         }
@@ -301,6 +319,7 @@ impl<'a> Tangents<'a> {
 impl Tangents<'_> {
     /// The tangent of `y = op(operands…)`.
     fn op(&mut self, out: &mut Block, y: VarId, op: &OpCall) -> Tan {
+        self.check_missing(&op.operands, op.span);
         let t: Vec<Tan> = op.operands.iter().map(|o| self.tan(o)).collect();
         if t.iter().all(Option::is_none) {
             return None;
@@ -422,6 +441,15 @@ impl Tangents<'_> {
                 let tax = ta.map(|ta| self.bin(out, &ops::MUL, ta, y.clone(), span));
                 let rhs = self.difference(out, tb, tax, span)?;
                 same(self, out, vec![a.clone(), rhs])
+            }
+            "cholesky_l" | "cholesky_l_expect" => {
+                if let Some(v) = y.var() {
+                    self.missing.insert(v, (
+                        "the Cholesky factor `l()`",
+                        "solve with the factorization instead, `let c = a.cholesky().unwrap();` then `c.solve(&b)`, which has one",
+                    ));
+                }
+                None
             }
             _ => self.elementwise(out, y, op, &a, ta?, span),
         }
@@ -556,6 +584,15 @@ impl Tangents<'_> {
                 let tt = self.bin(out, &ops::DOT, target, t, span);
                 self.bin(out, &ops::SUB, mean, tt, span)
             }
+            "max_element" | "min_element" => {
+                let helper = if op.op.rule == "max_element" {
+                    "max_slope"
+                } else {
+                    "min_slope"
+                };
+                let slope = self.helper(out, helper, &[x], quote!(), span);
+                self.bin(out, &ops::DOT, slope, t, span)
+            }
             "svm_loss" => {
                 let labels = &op.consts[0].tokens;
                 let slope = self.helper(out, "svm_slope", &[x], quote!(#labels), span);
@@ -575,11 +612,15 @@ impl Tangents<'_> {
                 self.bin(out, &ops::MUL, y, tr, span)
             }
             other => {
+                let what = match other {
+                    "item" => "`ws[i]` of a collection".to_string(),
+                    _ => format!("`{other}`"),
+                };
                 self.errors.push_error(syn::Error::new(
                     span,
                     format!(
-                        "`jvp` and `hvp` have no tangent for `{other}` yet: write it with \
-                         the elementwise functions, products and sums they know"
+                        "`jvp` and `hvp` have no tangent for {what} yet: write it with the \
+                         elementwise functions, products and sums they know"
                     ),
                 ));
                 return None;
@@ -596,6 +637,9 @@ impl Tangents<'_> {
     /// tangent, the closure's partial derivative with respect to it, mapped over `m` the same
     /// way (forward mode inside the closure, seeded with 1), times that tangent.
     fn map(&mut self, out: &mut Block, map: &MapCall) -> Tan {
+        let mut read: Vec<Operand> = map.captures.iter().map(|&c| Operand::Var(c)).collect();
+        read.push(map.recv.clone());
+        self.check_missing(&read, map.span);
         let mut terms = Vec::new();
         if let Some(t_recv) = self.tan(&map.recv) {
             let d = self.partial(out, map, map.param)?;

@@ -175,13 +175,11 @@ struct Outline {
     typed: Vec<TokenStream>,
     generics: Printed,
     grad: TokenStream,
-    grad_name: syn::Ident,
 }
 
 impl Outline {
-    fn of(r: &Request) -> Self {
-        let typed = r
-            .sig
+    fn of(func: &syn::ItemFn, sig: &Signature, krate: &TokenStream) -> Self {
+        let typed = sig
             .params
             .iter()
             .map(|p| {
@@ -189,13 +187,12 @@ impl Outline {
                 quote!(#i: #t)
             })
             .collect();
-        let generics = Printed::of(r.sig.generics.as_ref(), r.krate);
-        let grad_name = outline::grad_ty(&r.func.sig.ident);
+        let generics = Printed::of(sig.generics.as_ref(), krate);
+        let grad_name = outline::grad_ty(&func.sig.ident);
         let args = &generics.args;
         Outline {
             typed,
             grad: quote!(#grad_name #args),
-            grad_name,
             generics,
         }
     }
@@ -203,9 +200,6 @@ impl Outline {
 
 /// `NAME_jvp(PARAMS, tangent) -> (value, directional derivative)`.
 fn jvp(r: &Request, t: &Transformed) -> TokenStream {
-    let o = Outline::of(r);
-    let (name, vis, ret) = (&r.func.sig.ident, &r.func.vis, &r.sig.ret);
-    let jvp_name = format_ident!("{}_jvp", name);
     let tangent = free_name(r.sig, "tangent");
     let bind = t.tangents.iter().map(|&(i, var)| {
         let p = &r.sig.params[i];
@@ -216,14 +210,34 @@ fn jvp(r: &Request, t: &Transformed) -> TokenStream {
             quote!(let #local = #tangent.#field;)
         }
     });
-    let params: Vec<VarId> = r
-        .param_vars
-        .iter()
-        .copied()
+    let params: Vec<VarId> = (r.param_vars.iter().copied())
         .chain(t.tangents.iter().map(|t| t.1))
         .collect();
     let (stmts, values) = plain(&t.body, r.krate, &params, &[&t.body.result, &t.tangent]);
     let (value, derivative) = (&values[0], &values[1]);
+    jvp_item(
+        r.func,
+        r.sig,
+        r.krate,
+        quote! {
+            #(#bind)*
+            #stmts
+            (#value, #derivative)
+        },
+    )
+}
+
+/// `NAME_jvp` with `body`.
+fn jvp_item(
+    func: &syn::ItemFn,
+    sig: &Signature,
+    krate: &TokenStream,
+    body: TokenStream,
+) -> TokenStream {
+    let o = Outline::of(func, sig, krate);
+    let (name, vis, ret) = (&func.sig.ident, &func.vis, &sig.ret);
+    let jvp_name = format_ident!("{}_jvp", name);
+    let tangent = free_name(sig, "tangent");
     let Printed {
         decl, where_clause, ..
     } = &o.generics;
@@ -236,11 +250,52 @@ fn jvp(r: &Request, t: &Transformed) -> TokenStream {
         #[doc = #doc]
         #[allow(unused, non_snake_case, clippy::all)]
         #vis fn #jvp_name #decl (#(#typed,)* #tangent: #grad) -> (#ret, #ret) #where_clause {
-            #(#bind)*
-            #stmts
-            (#value, #derivative)
+            #body
         }
     }
+}
+
+/// `NAME_hvp` with `body`.
+fn hvp_item(
+    func: &syn::ItemFn,
+    sig: &Signature,
+    krate: &TokenStream,
+    body: TokenStream,
+) -> TokenStream {
+    let o = Outline::of(func, sig, krate);
+    let (name, vis, ret) = (&func.sig.ident, &func.vis, &sig.ret);
+    let hvp_name = format_ident!("{}_hvp", name);
+    let v = free_name(sig, "v");
+    let Printed {
+        decl, where_clause, ..
+    } = &o.generics;
+    let (typed, grad) = (&o.typed, &o.grad);
+    let doc = format!(
+        "The value of [`{name}`]({name}()), its gradient and the Hessian-vector product `H·{v}`, `{v}` having one field per differentiable parameter (reverse mode over forward mode)."
+    );
+    let span = crate::rename::at(name.span());
+    quote_spanned! {span=>
+        #[doc = #doc]
+        #[allow(unused, non_snake_case, clippy::all)]
+        #vis fn #hvp_name #decl (#(#typed,)* #v: #grad) -> (#ret, #grad, #grad) #where_clause {
+            #body
+        }
+    }
+}
+
+/// The items asked for, with bodies that are never run: what a caller sees when the
+/// function's body is rejected, so that the body's error is the only one.
+pub fn stubs(func: &syn::ItemFn, sig: &Signature, krate: &TokenStream, args: &Args) -> TokenStream {
+    let unreachable = quote!(::core::unreachable!(
+        "#[differentiate] rejected the body of this function"
+    ));
+    let jvp = args
+        .jvp
+        .as_ref()
+        .map(|_| jvp_item(func, sig, krate, unreachable.clone()));
+    let hvp = (args.hvp.as_ref().filter(|_| sig.scalar_result))
+        .map(|_| hvp_item(func, sig, krate, unreachable.clone()));
+    quote!(#jvp #hvp)
 }
 
 /// `NAME_hvp(PARAMS, v) -> (value, gradient, H·v)` and the hidden function it differentiates.
@@ -251,9 +306,7 @@ fn hvp(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
         tangent,
         tangents,
     } = t;
-    let o = Outline::of(r);
-    let (name, vis, ret) = (&r.func.sig.ident, &r.func.vis, &r.sig.ret);
-    let span = name.span();
+    let span = r.func.sig.ident.span();
     // The weight `s` of the value: the hidden function is `s·f(x) + ∇f(x)·v`.
     let weight = names.temp("weight", span);
     body.vars.push(Var {
@@ -316,7 +369,6 @@ fn hvp(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
         graph: false,
     })?;
     let inner = generated.inner;
-    let hvp_name = format_ident!("{}_hvp", name);
     let grad_fn = format_ident!("{}_grad", hidden.sig.ident);
     let v = free_name(r.sig, "v");
     let names_in: Vec<&syn::Ident> = r.sig.params.iter().map(|p| &p.ident).collect();
@@ -333,34 +385,26 @@ fn hvp(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
         .map(|&(i, _)| r.sig.params[i].ident.clone())
         .collect();
     let tangent_fields = tangents.iter().map(|&(_, var)| &body.vars[var].name);
-    let weight_field = &weight;
-    let Printed {
-        decl, where_clause, ..
-    } = &o.generics;
-    let (typed, grad, grad_name) = (&o.typed, &o.grad, &o.grad_name);
+    let grad_name = outline::grad_ty(&r.func.sig.ident);
     let krate = r.krate;
-    let doc = format!(
-        "The value of [`{name}`]({name}()), its gradient and the Hessian-vector product `H·{v}`, `{v}` having one field per differentiable parameter (reverse mode over forward mode)."
-    );
-    let span = crate::rename::at(span);
-    Ok(quote_spanned! {span=>
-        #inner
-
-        #[doc = #doc]
-        #[allow(unused, non_snake_case, clippy::all)]
-        #vis fn #hvp_name #decl (#(#typed,)* #v: #grad) -> (#ret, #grad, #grad) #where_clause {
+    let item = hvp_item(
+        r.func,
+        r.sig,
+        krate,
+        quote! {
             let (_, __ad_h) = #grad_fn(
                 #(#names_in,)*
                 #(#tangent_args,)*
                 #krate::__private::rules::zero(),
             );
             (
-                __ad_h.#weight_field,
+                __ad_h.#weight,
                 #grad_name { #(#fields: __ad_h.#tangent_fields,)* },
                 #grad_name { #(#fields: __ad_h.#fields,)* },
             )
-        }
-    })
+        },
+    );
+    Ok(quote!(#inner #item))
 }
 
 /// The hidden function `__ad_hvp_NAME(PARAMS, tangents…, weight) -> RET`, its body the

@@ -203,6 +203,35 @@ where
     })
 }
 
+/// The gradient of `m.max()`: `1` at the element it takes (the first of equal largest ones,
+/// as the rule), `0` elsewhere.
+pub fn max_slope<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let mut slope = None;
+    super::extremes::max_element(m)
+        .1
+        .arg(&mut slope, Some(T::one()));
+    slope.unwrap_or_else(|| {
+        OMatrix::<T, R, C>::zeros_generic(m.shape_generic().0, m.shape_generic().1)
+    })
+}
+
+/// The gradient of `m.min()`: `1` at the element it takes, `0` elsewhere.
+pub fn min_slope<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let mut slope = None;
+    super::extremes::min_element(m)
+        .1
+        .arg(&mut slope, Some(T::one()));
+    slope.unwrap_or_else(|| {
+        OMatrix::<T, R, C>::zeros_generic(m.shape_generic().0, m.shape_generic().1)
+    })
+}
+
 /// The pullback handle of `spread_row_sums(m)`.
 pub struct Spread<M>(PhantomData<fn(&M)>);
 
@@ -294,6 +323,36 @@ mod tests {
         assert!((forward - backward).abs() < 1e-14);
         let (s, _) = emul(&3.0, &-2.0);
         assert_eq!(s, -6.0);
+    }
+
+    #[test]
+    fn spread_row_sums_is_self_adjoint() {
+        let m = DMatrix::from_row_slice(2, 3, &[1.0, -2.0, 0.5, 3.0, 0.25, -1.0]);
+        let (s, h) = spread_row_sums(&m);
+        assert_eq!(s.as_slice(), &[-0.5, 2.25, -0.5, 2.25, -0.5, 2.25]);
+        let u: DMatrix<f64> = DMatrix::from_row_slice(2, 3, &[0.3, -0.7, 1.1, 0.9, 0.2, -0.4]);
+        let mut d = None;
+        h.arg(&mut d, &Some(u.clone()));
+        assert!((u.dot(&s) - d.unwrap().dot(&m)).abs() < 1e-14);
+    }
+
+    #[test]
+    fn slopes_of_extremes_and_losses_match_their_pullbacks() {
+        let m = DMatrix::from_row_slice(2, 2, &[1.0, 4.0, 4.0, -2.0]);
+        // Column-major [1, 4, 4, −2]: the first 4 is at index 1, (1, 0); the smallest at 3.
+        assert_eq!(max_slope(&m).as_slice(), &[0.0, 1.0, 0.0, 0.0]);
+        assert_eq!(min_slope(&m).as_slice(), &[0.0, 0.0, 0.0, 1.0]);
+        let labels = [1, 0];
+        assert_eq!(label_weights(&m, &labels).as_slice(), &[0.0, 0.5, 0.5, 0.0]);
+        assert_eq!(row_weight(&m, &labels), 0.5);
+        // Row 0 (label 1): 1 − 4 + 1 < 0, inactive; row 1 (label 0): −2 − 4 + 1 < 0.
+        assert_eq!(svm_slope(&m, &labels), DMatrix::zeros(2, 2));
+        let close = DMatrix::from_row_slice(2, 2, &[3.5, 4.0, 4.0, 3.8]);
+        // Row 0: 3.5 − 4 + 1 > 0: +1/2 at (0, 0), −1/2 at (0, 1); row 1: 3.8 − 4 + 1 > 0.
+        assert_eq!(
+            svm_slope(&close, &labels).as_slice(),
+            &[0.5, -0.5, -0.5, 0.5]
+        );
     }
 
     #[test]

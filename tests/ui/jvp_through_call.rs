@@ -1,0 +1,18 @@
+use autodiff::prelude::*;
+
+#[differentiate]
+fn inner(w: &DMatrix<f64>) -> f64 {
+    w.norm_squared()
+}
+
+// Forward mode does not go into calls of other differentiated functions yet.
+#[differentiate(jvp)]
+fn outer(w: &DMatrix<f64>) -> f64 {
+    inner(w) * 2.0
+}
+
+fn main() {
+    // The error above is the only one: `outer_jvp` exists for its callers.
+    let w = DMatrix::<f64>::zeros(2, 2);
+    let _ = outer_jvp(&w, OuterGrad { w: w.clone() });
+}
