@@ -617,3 +617,71 @@ fn generic_scalars() {
     let (_, gm) = generic_grad(&w, 0.7 - 1e-6);
     assert!(((hv.s as f64) - (gp.s - gm.s) / 2e-6).abs() < 1e-3);
 }
+
+// ------------------------------------------------------------------------------- calls
+
+mod layers {
+    use autodiff::prelude::*;
+
+    /// A layer with forward mode, called from other functions with it.
+    #[differentiate(jvp)]
+    pub fn dense(x: &DMatrix<f64>, w: &DMatrix<f64>, b: &RowDVector<f64>) -> DMatrix<f64> {
+        tanh(add_bias(x * w, b))
+    }
+}
+
+/// A scalar helper with forward mode, one of whose arguments is a constant at the call.
+#[differentiate(jvp)]
+fn penalty(w: &DMatrix<f64>, scale: f64) -> f64 {
+    scale * w.norm_squared()
+}
+
+/// Calls: a matrix-valued function in a module, a scalar one with a constant argument, and
+/// one called with an argument that has no tangent.
+#[differentiate(wrt(w1, b1, w2), jvp, hvp)]
+fn stacked(x: &DMatrix<f64>, w1: &DMatrix<f64>, b1: &RowDVector<f64>, w2: &DMatrix<f64>) -> f64 {
+    let h = layers::dense(x, w1, b1);
+    let zero = RowDVector::zeros(w2.ncols());
+    let y = layers::dense(&h, w2, &zero);
+    y.norm_squared() + penalty(w1, 0.5) + penalty(x, 2.0) * penalty(w2, 0.25)
+}
+
+#[test]
+fn calls_of_functions_with_forward_mode() {
+    let mut d = Draw::new(9);
+    let _ = (d.matrix(3, 4), d.row(4), d.matrix(4, 2));
+    let theta = d.theta.clone();
+    let x = d.seed_matrix(5, 3);
+    let read = |t: &[f64]| {
+        let mut r = Read::new(t);
+        (r.matrix(3, 4), r.row(4), r.matrix(4, 2))
+    };
+    let grad_of = |v: &[f64]| {
+        let (w1, b1, w2) = read(v);
+        StackedGrad { w1, b1, w2 }
+    };
+    let flatten = |g: &StackedGrad| flat(&[g.w1.as_slice(), g.b1.as_slice(), g.w2.as_slice()]);
+    Scalar {
+        name: "stacked",
+        theta,
+        f: &|t| {
+            let (w1, b1, w2) = read(t);
+            stacked(&x, &w1, &b1, &w2)
+        },
+        jvp: &|t, v| {
+            let (w1, b1, w2) = read(t);
+            stacked_jvp(&x, &w1, &b1, &w2, grad_of(v))
+        },
+        grad: &|t| {
+            let (w1, b1, w2) = read(t);
+            let (f, g) = stacked_grad(&x, &w1, &b1, &w2);
+            (f, flatten(&g))
+        },
+        hvp: &|t, v| {
+            let (w1, b1, w2) = read(t);
+            let (f, g, h) = stacked_hvp(&x, &w1, &b1, &w2, grad_of(v));
+            (f, flatten(&g), flatten(&h))
+        },
+    }
+    .check();
+}

@@ -93,8 +93,9 @@ impl<'a> Tangents<'a> {
                 let tangent = match &expr {
                     Expr::Const(_) => None,
                     Expr::Call(call) => {
-                        self.reject_call(call);
-                        None
+                        let call = call.clone();
+                        out.stmts.push(Stmt::Let { var, expr, span });
+                        return self.record(var, |this| this.call(out, &call));
                     }
                     Expr::Op(op) => {
                         let op = op.clone();
@@ -117,6 +118,35 @@ impl<'a> Tangents<'a> {
         }
     }
 
+    /// Starts `param`'s tangent at `tangent`.
+    pub fn seed(&mut self, param: VarId, tangent: Operand) {
+        self.tangent.insert(param, tangent);
+    }
+
+    /// `tangent_if(tangent, given[position])`: the tangent the caller gave for the parameter
+    /// at `position`, or zero.
+    pub fn given(
+        &mut self,
+        out: &mut Block,
+        tangent: VarId,
+        given: VarId,
+        position: usize,
+        span: Span,
+    ) -> Operand {
+        let name = &self.vars[given].name;
+        let flag = Verbatim {
+            tokens: quote!(#name[#position]),
+            reads: vec![given],
+        };
+        self.rule(
+            out,
+            &ops::TANGENT_IF,
+            vec![Operand::Var(tangent)],
+            vec![flag],
+            span,
+        )
+    }
+
     /// `s·y + t`, at the end of `out`: the function `NAME_hvp` differentiates.
     pub fn weighted(
         &mut self,
@@ -137,26 +167,93 @@ impl<'a> Tangents<'a> {
         }
     }
 
-    /// A call whose arguments have tangents: not differentiated in forward mode yet.
-    fn reject_call(&mut self, call: &Call) {
-        let varied = call
+    /// The tangent of `y = f(args…)`: `__ad_tangent_f(args…, tangents…, given, 0)`, the
+    /// hidden function that `jvp` or `hvp` on `f` generates (its value is `0·f + ∇f·t`),
+    /// with a tangent for every argument: the argument's own where it has one, the argument
+    /// itself (marked as not given, so that `f` takes a zero) where it has none. A callee
+    /// without forward mode is a compile error at the call that names it.
+    fn call(&mut self, out: &mut Block, call: &Call) -> Tan {
+        let read: Vec<Operand> = call
             .args
             .iter()
-            .any(|a| a.value.is_some_and(|v| self.tangent.contains_key(&v)));
-        if varied {
+            .filter_map(|a| a.value)
+            .map(Operand::Var)
+            .collect();
+        self.check_missing(&read, call.span);
+        let tangents: Vec<Tan> = (call.args.iter())
+            .map(|a| a.value.and_then(|v| self.tan(&Operand::Var(v))))
+            .collect();
+        if tangents.iter().all(Option::is_none) {
+            return None;
+        }
+        let Some((adapter, hidden)) = hidden_paths(&call.path) else {
             let callee = &call.path;
             self.errors.push_error(syn::Error::new(
                 call.span,
                 format!(
-                    "`jvp` and `hvp` do not reach into calls of other differentiated functions \
-                     yet: write the body of `{}` here instead of calling it",
+                    "`jvp` and `hvp` call free functions with forward mode, not `{}`: call a \
+                     free function with `#[differentiate(jvp)]` here",
                     quote!(#callee)
                 ),
             ));
+            return None;
+        };
+        let check = crate::rename::respan(quote!(__ad::forward_mode::<#adapter>()), call.span);
+        self.constant(out, check, Vec::new(), call.span);
+        let mut args = call.args.clone();
+        for (a, t) in call.args.iter().zip(&tangents) {
+            args.push(match t {
+                Some(Operand::Var(t)) => CallArg {
+                    value: Some(*t),
+                    refs: a.refs,
+                    constant: None,
+                },
+                _ => a.clone(),
+            });
         }
+        let given = tangents.iter().map(Option::is_some);
+        let constant = |tokens: TokenStream| CallArg {
+            value: None,
+            refs: 0,
+            constant: Some(Verbatim {
+                tokens,
+                reads: Vec::new(),
+            }),
+        };
+        args.push(constant(quote!([#(#given),*])));
+        args.push(constant(quote!(__ad::zero())));
+        let var = self.local("tan", call.span);
+        let tape_name = crate::names::handle(&self.vars[var].name, "tape", self.names.short());
+        let tape = self.record_var(tape_name);
+        out.stmts.push(Stmt::Let {
+            var,
+            expr: Expr::Call(Call {
+                path: hidden,
+                args,
+                tape,
+                span: call.span,
+            }),
+            span: call.span,
+        });
+        Some(Operand::Var(var))
     }
 
     // ------------------------------------------------------------------ building blocks
+
+    /// A value only the reverse sweep reads (a pullback handle, a call's tape).
+    fn record_var(&mut self, name: syn::Ident) -> VarId {
+        self.vars.push(Var {
+            name,
+            binding_refs: 0,
+            varied: false,
+            useful: false,
+            kind: VarKind::Record,
+            ty: None,
+            reread: None,
+            introduced: true,
+        });
+        self.vars.len() - 1
+    }
 
     fn local(&mut self, what: &str, span: Span) -> VarId {
         let name = self.names.temp(what, span);
@@ -190,17 +287,7 @@ impl<'a> Tangents<'a> {
             .any(|o| o.var().is_some_and(|v| self.vars[v].varied));
         self.vars[var].varied = varied;
         let handle_name = crate::names::handle(&self.vars[var].name, "op", self.names.short());
-        self.vars.push(Var {
-            name: handle_name,
-            binding_refs: 0,
-            varied: false,
-            useful: false,
-            kind: VarKind::Record,
-            ty: None,
-            reread: None,
-            introduced: true,
-        });
-        let handle = self.vars.len() - 1;
+        let handle = self.record_var(handle_name);
         out.stmts.push(Stmt::Let {
             var,
             expr: Expr::Op(OpCall {
@@ -672,17 +759,7 @@ impl Tangents<'_> {
         self.tangent = outer;
         let var = self.local("slope", map.span);
         let handle_name = crate::names::handle(&self.vars[var].name, "op", self.names.short());
-        self.vars.push(Var {
-            name: handle_name,
-            binding_refs: 0,
-            varied: false,
-            useful: false,
-            kind: VarKind::Record,
-            ty: None,
-            reread: None,
-            introduced: true,
-        });
-        let handle = self.vars.len() - 1;
+        let handle = self.record_var(handle_name);
         // The partial derivative varies when the closure's does (not when it is constant).
         self.vars[var].varied = result.var().is_some_and(|v| self.vars[v].varied);
         out.stmts.push(Stmt::Let {
@@ -814,4 +891,38 @@ impl Tangents<'_> {
 
 fn before_tan(tangents: &HashMap<VarId, Operand>, o: &Operand) -> Tan {
     o.var().and_then(|v| tangents.get(&v).cloned())
+}
+
+/// For a call of `m::f` (or `f`, `f::<T>`): the callee's adapter type `m::f` and its hidden
+/// tangent function `m::__ad_tangent_f` (with the call's generic arguments); `None` for a
+/// path through a type (`Self::f`, `Model::f`), a method's.
+pub fn hidden_paths(path: &syn::Path) -> Option<(syn::Path, syn::Path)> {
+    let typed = |s: &syn::PathSegment| {
+        let name = s.ident.to_string();
+        name == "Self" || name.starts_with(|c: char| c.is_ascii_uppercase())
+    };
+    let (last, modules) = path
+        .segments
+        .iter()
+        .collect::<Vec<_>>()
+        .split_last()
+        .map(|(l, m)| (*l, m.to_vec()))?;
+    if modules.iter().any(|s| typed(s) || !s.arguments.is_none()) {
+        return None;
+    }
+    let mut adapter = path.clone();
+    if let Some(mut segment) = adapter
+        .segments
+        .pop()
+        .map(syn::punctuated::Pair::into_value)
+    {
+        segment.arguments = syn::PathArguments::None;
+        adapter.segments.push(segment);
+    }
+    let mut hidden = path.clone();
+    if let Some(mut segment) = hidden.segments.pop().map(syn::punctuated::Pair::into_value) {
+        segment.ident = quote::format_ident!("__ad_tangent_{}", last.ident);
+        hidden.segments.push(segment);
+    }
+    Some((adapter, hidden))
 }

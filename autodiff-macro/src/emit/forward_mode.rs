@@ -40,20 +40,38 @@ struct Transformed {
     names: Names,
     /// The tangent of the result.
     tangent: Operand,
-    /// Each differentiable parameter's index, and the value of its tangent.
+    /// Each parameter with a tangent parameter: its index, and the tangent's value.
     tangents: Vec<(usize, VarId)>,
+    /// The hidden function's parameter that says which tangents its caller gave.
+    given: Option<VarId>,
 }
 
-/// `NAME_jvp` and `NAME_hvp` as asked for, with the hidden items the latter calls.
+/// How the body's tangents start.
+#[derive(Clone, Copy, PartialEq)]
+enum Seeds {
+    /// `NAME_jvp`: one tangent parameter per differentiable parameter, taken as it is.
+    Direct,
+    /// The hidden function: a tangent parameter per parameter (its caller's argument's
+    /// tangent, or the argument itself), and `given[i]` saying which are tangents.
+    Given,
+}
+
+/// `NAME_jvp` and `NAME_hvp` as asked for, and the hidden function both differentiated
+/// callers and `NAME_hvp` call.
 pub fn items(r: Request) -> syn::Result<TokenStream> {
     check_supported(&r)?;
-    let t = transform(&r)?;
-    let jvp = r.jvp.map(|_| jvp(&r, &t));
-    let hvp = match r.hvp {
-        Some(_) => Some(hvp(&r, t)?),
+    let jvp = match r.jvp {
+        Some(_) => Some(jvp(&r, &transform(&r, Seeds::Direct)?)),
         None => None,
     };
-    Ok(quote!(#jvp #hvp))
+    let hidden = hidden(&r, transform(&r, Seeds::Given)?)?;
+    let name = &r.func.sig.ident;
+    let krate = r.krate;
+    Ok(quote! {
+        #jvp
+        #hidden
+        impl #krate::__private::rules::ForwardMode for #name {}
+    })
 }
 
 /// Methods and structured or collection parameters are not differentiated in forward mode
@@ -84,52 +102,73 @@ fn check_supported(r: &Request) -> syn::Result<()> {
     Ok(())
 }
 
-fn transform(r: &Request) -> syn::Result<Transformed> {
+fn transform(r: &Request, seeds: Seeds) -> syn::Result<Transformed> {
     let mut body = r.body.clone();
     let mut names = r.names.clone();
     let mut errors = Errors::default();
     let count = r.sig.params.len();
     let mut tangents = Vec::new();
-    for (i, p) in r
-        .sig
-        .params
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.differentiable)
-    {
+    let params = r.sig.params.iter().enumerate();
+    for (i, p) in params.filter(|(_, p)| seeds == Seeds::Given || p.differentiable) {
         let base = syn::ext::IdentExt::unraw(&p.ident).to_string();
         let name = names.temp(&format!("tan_{base}"), p.ident.span());
-        body.vars.push(Var {
-            name,
-            binding_refs: p.refs,
-            varied: true,
-            useful: false,
-            kind: VarKind::Param {
-                index: count + tangents.len(),
-                differentiable: true,
-            },
-            ty: None,
-            reread: None,
-            introduced: true,
-        });
-        tangents.push((i, body.vars.len() - 1));
+        let index = count + tangents.len();
+        let var = new_param(&mut body, name, p.refs, index, p.differentiable);
+        tangents.push((i, var));
     }
-    let seeds: Vec<(VarId, VarId)> = tangents
-        .iter()
-        .map(|&(i, t)| (r.param_vars[i], t))
-        .collect();
+    let given = (seeds == Seeds::Given).then(|| {
+        let name = names.temp("given", r.func.sig.ident.span());
+        new_param(&mut body, name, 0, 2 * count, false)
+    });
     let block = std::mem::take(&mut body.block);
     let span = r.func.sig.ident.span();
-    let mut pass = Tangents::new(&mut body.vars, &mut names, &mut errors, &seeds);
-    let (block, tangent) = pass.body(block, &body.result, span);
-    body.block = block;
+    let mut pass = Tangents::new(&mut body.vars, &mut names, &mut errors, &[]);
+    let mut start = Block::default();
+    for &(i, t) in tangents
+        .iter()
+        .filter(|(i, _)| r.sig.params[*i].differentiable)
+    {
+        let seed = match given {
+            Some(given) => pass.given(&mut start, t, given, i, span),
+            None => Operand::Var(t),
+        };
+        pass.seed(r.param_vars[i], seed);
+    }
+    let (mut block, tangent) = pass.body(block, &body.result, span);
+    start.stmts.append(&mut block.stmts);
+    body.block = start;
     errors.finish()?;
     Ok(Transformed {
         body,
         names,
         tangent,
         tangents,
+        given,
     })
+}
+
+/// A parameter of the function forward mode builds.
+fn new_param(
+    body: &mut Body,
+    name: syn::Ident,
+    refs: i32,
+    index: usize,
+    differentiable: bool,
+) -> VarId {
+    body.vars.push(Var {
+        name,
+        binding_refs: refs,
+        varied: differentiable,
+        useful: false,
+        kind: VarKind::Param {
+            index,
+            differentiable,
+        },
+        ty: None,
+        reread: None,
+        introduced: true,
+    });
+    body.vars.len() - 1
 }
 
 /// The statements of `body` as plain code (no tape, nothing differentiated), and each of
@@ -298,31 +337,26 @@ pub fn stubs(func: &syn::ItemFn, sig: &Signature, krate: &TokenStream, args: &Ar
     quote!(#jvp #hvp)
 }
 
-/// `NAME_hvp(PARAMS, v) -> (value, gradient, H·v)` and the hidden function it differentiates.
-fn hvp(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
+/// The hidden function `__ad_tangent_NAME(PARAMS, tangents…, given, weight) -> RET`, the
+/// weighted `weight·NAME(PARAMS) + ∇NAME·tangents` (its tangents those `given` says), with
+/// the items of the reverse mode; and `NAME_hvp`, which takes its gradient.
+fn hidden(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
     let Transformed {
         mut body,
         mut names,
         tangent,
         tangents,
+        given,
     } = t;
     let span = r.func.sig.ident.span();
-    // The weight `s` of the value: the hidden function is `s·f(x) + ∇f(x)·v`.
     let weight = names.temp("weight", span);
-    body.vars.push(Var {
-        name: weight.clone(),
-        binding_refs: 0,
-        varied: true,
-        useful: false,
-        kind: VarKind::Param {
-            index: r.sig.params.len() + tangents.len(),
-            differentiable: true,
-        },
-        ty: None,
-        reread: None,
-        introduced: true,
-    });
-    let weight_var = body.vars.len() - 1;
+    let weight_var = new_param(
+        &mut body,
+        weight.clone(),
+        0,
+        2 * r.sig.params.len() + 1,
+        true,
+    );
     let mut errors = Errors::default();
     let mut block = std::mem::take(&mut body.block);
     let result = body.result.clone();
@@ -331,24 +365,28 @@ fn hvp(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
     body.block = block;
     let param_vars: Vec<VarId> = (r.param_vars.iter().copied())
         .chain(tangents.iter().map(|t| t.1))
+        .chain(given)
         .chain([weight_var])
         .collect();
-    let hidden = hidden_item(r, &body, &tangents, &weight, &param_vars)?;
+    let item = hidden_item(r, &body, &tangents, given, &weight, &param_vars)?;
     let mut wrt: Vec<syn::Ident> = (r.sig.params.iter().filter(|p| p.differentiable))
         .map(|p| p.ident.clone())
         .collect();
-    wrt.extend(tangents.iter().map(|&(_, v)| body.vars[v].name.clone()));
+    let differentiable = tangents
+        .iter()
+        .filter(|(i, _)| r.sig.params[*i].differentiable);
+    wrt.extend(differentiable.map(|&(_, v)| body.vars[v].name.clone()));
     wrt.push(weight.clone());
     let args = Args {
         wrt: Some(wrt),
         ..Args::default()
     };
-    let sig = crate::signature::check(&hidden.sig, &args, None, &mut errors);
+    let sig = crate::signature::check(&item.sig, &args, None, &mut errors);
     errors.finish()?;
     let Some(sig) = sig else {
         return Err(syn::Error::new(
             span,
-            "`hvp`: the hidden function's signature was rejected",
+            "forward mode: the hidden function's signature was rejected",
         ));
     };
     crate::analyse::mark_useful(&mut body);
@@ -359,7 +397,7 @@ fn hvp(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
     let lent = super::lent(&sig, &param_vars);
     let plan = crate::differentiate::function(&body, &param_vars, mask, &lent);
     let generated = super::items(&Function {
-        item: &hidden,
+        item: &item,
         sig: &sig,
         body: &body,
         plan: &plan,
@@ -368,26 +406,67 @@ fn hvp(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
         krate: r.krate.clone(),
         graph: false,
     })?;
-    let inner = generated.inner;
-    let grad_fn = format_ident!("{}_grad", hidden.sig.ident);
+    let inner = hide(generated.inner)?;
+    let hvp = r
+        .hvp
+        .map(|_| hvp(r, &item.sig.ident, &body, &tangents, &weight));
+    Ok(quote!(#inner #hvp))
+}
+
+/// Every item `#[doc(hidden)]`: the hidden function's are not the user's API.
+fn hide(tokens: TokenStream) -> syn::Result<TokenStream> {
+    let mut file: syn::File = syn::parse2(tokens)?;
+    for item in &mut file.items {
+        let attrs = match item {
+            syn::Item::Fn(i) => &mut i.attrs,
+            syn::Item::Struct(i) => &mut i.attrs,
+            syn::Item::Type(i) => &mut i.attrs,
+            syn::Item::Trait(i) => &mut i.attrs,
+            syn::Item::Impl(i) => &mut i.attrs,
+            syn::Item::Const(i) => &mut i.attrs,
+            _ => continue,
+        };
+        attrs.push(syn::parse_quote!(#[doc(hidden)]));
+    }
+    Ok(quote!(#file))
+}
+
+/// `NAME_hvp(PARAMS, v)`: the gradient of the hidden function with every tangent given and
+/// weight 0 (its value with respect to the weight, the gradient with respect to the
+/// tangents, `H·v` with respect to the parameters).
+fn hvp(
+    r: &Request,
+    hidden: &syn::Ident,
+    body: &Body,
+    tangents: &[(usize, VarId)],
+    weight: &syn::Ident,
+) -> TokenStream {
+    let grad_fn = format_ident!("{}_grad", hidden);
     let v = free_name(r.sig, "v");
     let names_in: Vec<&syn::Ident> = r.sig.params.iter().map(|p| &p.ident).collect();
     let tangent_args = tangents.iter().map(|&(i, _)| {
         let p = &r.sig.params[i];
         let field = &p.ident;
-        if p.refs == 1 {
-            quote!(&#v.#field)
-        } else {
-            quote!(#v.#field)
+        match (p.differentiable, p.refs) {
+            (true, 1) => quote!(&#v.#field),
+            (true, _) => quote!(#v.#field),
+            // Not a tangent (`given` says so): the argument again.
+            (false, 1) => quote!(#field),
+            (false, _) => quote!(::core::clone::Clone::clone(&#field)),
         }
     });
-    let fields: Vec<syn::Ident> = (tangents.iter())
-        .map(|&(i, _)| r.sig.params[i].ident.clone())
+    let differentiable: Vec<(usize, VarId)> = (tangents.iter().copied())
+        .filter(|(i, _)| r.sig.params[*i].differentiable)
         .collect();
-    let tangent_fields = tangents.iter().map(|&(_, var)| &body.vars[var].name);
+    let fields: Vec<&syn::Ident> = differentiable
+        .iter()
+        .map(|&(i, _)| &r.sig.params[i].ident)
+        .collect();
+    let tangent_fields = differentiable.iter().map(|&(_, var)| &body.vars[var].name);
     let grad_name = outline::grad_ty(&r.func.sig.ident);
     let krate = r.krate;
-    let item = hvp_item(
+    let count = r.sig.params.len();
+    hvp_item(
         r.func,
         r.sig,
         krate,
@@ -395,6 +474,7 @@ fn hvp(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
             let (_, __ad_h) = #grad_fn(
                 #(#names_in,)*
                 #(#tangent_args,)*
+                [true; #count],
                 #krate::__private::rules::zero(),
             );
             (
@@ -403,22 +483,20 @@ fn hvp(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
                 #grad_name { #(#fields: __ad_h.#fields,)* },
             )
         },
-    );
-    Ok(quote!(#inner #item))
+    )
 }
 
-/// The hidden function `__ad_hvp_NAME(PARAMS, tangents…, weight) -> RET`, its body the
-/// weighted sum printed as plain code.
+/// The hidden function's item: its signature, and its body printed as plain code.
 fn hidden_item(
     r: &Request,
     body: &Body,
     tangents: &[(usize, VarId)],
+    given: Option<VarId>,
     weight: &syn::Ident,
     params: &[VarId],
 ) -> syn::Result<syn::ItemFn> {
     let mut item = r.func.clone();
-    item.sig.ident = format_ident!("__ad_hvp_{}", r.func.sig.ident);
-    item.vis = syn::Visibility::Inherited;
+    item.sig.ident = format_ident!("__ad_tangent_{}", r.func.sig.ident);
     item.attrs = vec![
         syn::parse_quote!(#[doc(hidden)]),
         syn::parse_quote!(#[allow(unused, non_snake_case, clippy::all)]),
@@ -427,10 +505,34 @@ fn hidden_item(
         let (name, ty) = (&body.vars[var].name, &r.sig.params[i].ty);
         item.sig.inputs.push(syn::parse_quote!(#name: #ty));
     }
-    let ret = &r.sig.ret;
-    item.sig.inputs.push(syn::parse_quote!(#weight: #ret));
+    if let Some(given) = given {
+        let (name, count) = (&body.vars[given].name, r.sig.params.len());
+        item.sig
+            .inputs
+            .push(syn::parse_quote!(#name: [bool; #count]));
+    }
+    let scalar = scalar_of(r.sig)?;
+    item.sig.inputs.push(syn::parse_quote!(#weight: #scalar));
     let (stmts, values) = plain(body, r.krate, params, &[&body.result]);
     let value = &values[0];
     item.block = Box::new(syn::parse2(quote!({ #stmts #value }))?);
     Ok(item)
+}
+
+/// The scalar type of the result: the result itself, or a matrix's element type (the first
+/// type argument of nalgebra's matrix types).
+fn scalar_of(sig: &Signature) -> syn::Result<syn::Type> {
+    if sig.scalar_result {
+        return Ok(sig.ret.clone());
+    }
+    if let syn::Type::Path(p) = &sig.ret {
+        if let Some(syn::PathArguments::AngleBracketed(a)) =
+            p.path.segments.last().map(|s| &s.arguments)
+        {
+            if let Some(syn::GenericArgument::Type(t)) = a.args.first() {
+                return Ok(t.clone());
+            }
+        }
+    }
+    Err(syn::Error::new_spanned(&sig.ret, "forward mode: the element type of this result is not known; write it as `DMatrix<f64>` or another nalgebra type with its scalar first"))
 }

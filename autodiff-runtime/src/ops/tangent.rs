@@ -11,7 +11,7 @@
 // A rule on `OMatrix<T, R, C>` returns the matrix and its handle.
 #![allow(clippy::type_complexity)]
 
-use super::adjoint::{accumulate, accumulate_elementwise, Seed};
+use super::adjoint::{accumulate, accumulate_elementwise, accumulate_seed, Seed};
 use super::binary::{first_is_max, first_is_min};
 use super::loss::{check_labels, inverse_count, svm_loss};
 use super::reads::{Const, Operand};
@@ -279,6 +279,55 @@ where
         seed.done();
     }
 }
+
+/// The pullback handle of `tangent_if(x, given)`.
+pub struct TangentIf<X>(PhantomData<fn(&X)>);
+
+/// The tangent a caller gave for a parameter (`given`), or a zero of its shape: the hidden
+/// function that differentiated callers call for a tangent takes a tangent for every
+/// argument, and says which ones are real. Linear in `x`.
+#[inline]
+pub fn tangent_if<X: Value>(x: &X, given: bool) -> (X, TangentIf<X>) {
+    let t = if given {
+        x.copied()
+    } else {
+        X::zeros(x.shape())
+    };
+    (t, TangentIf(PhantomData))
+}
+
+impl<X: Value> TangentIf<X> {
+    /// Pullback of `tangent_if(x, given)` to `x`: the seed where the tangent was given.
+    #[inline]
+    pub fn arg<'s>(
+        &self,
+        d_x: &mut Option<X>,
+        seed: impl Into<Seed<'s, X>>,
+        Const(given): Const<0, bool>,
+    ) where
+        X: 's,
+    {
+        let seed = seed.into();
+        if given {
+            accumulate_seed(d_x, seed);
+        } else {
+            seed.done();
+        }
+    }
+}
+
+/// The differentiated functions with forward mode (`jvp` or `hvp`): the only ones a function
+/// with forward mode can call.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no forward mode, and a function with `jvp` or `hvp` calls it",
+    label = "called here",
+    note = "add `jvp` (or `hvp`) to the `#[differentiate(..)]` of `{Self}`"
+)]
+pub trait ForwardMode {}
+
+/// Checks that the callee `F` has forward mode (see [`ForwardMode`]).
+#[inline]
+pub fn forward_mode<F: ForwardMode>() {}
 
 /// Zero in any scalar type.
 #[inline]
