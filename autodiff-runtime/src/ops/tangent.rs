@@ -381,7 +381,7 @@ mod tests {
         assert_eq!(s.as_slice(), &[-0.5, 2.25, -0.5, 2.25, -0.5, 2.25]);
         let u: DMatrix<f64> = DMatrix::from_row_slice(2, 3, &[0.3, -0.7, 1.1, 0.9, 0.2, -0.4]);
         let mut d = None;
-        h.arg(&mut d, &Some(u.clone()));
+        h.arg(&mut d, Some(u.clone()));
         assert!((u.dot(&s) - d.unwrap().dot(&m)).abs() < 1e-14);
     }
 
