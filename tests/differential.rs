@@ -125,3 +125,90 @@ pub fn check_f32<V: Elements>(name: &str, value: &V, value32: &V, grad: &[f64], 
     close("value", &value, &value32);
     close("gradient", grad, grad32);
 }
+
+/// `NAME_jvp` along `v`, seen through the VJP's seed `u`: ⟨u, J v⟩ from the JVP (`u_jv`)
+/// equals ⟨Jᵀu, v⟩ from the VJP (`jtu`, flat) to rounding, and the central difference of
+/// g(θ) = ⟨u, f(θ)⟩ along v to the differences' accuracy. Both compare against the scale
+/// |Jᵀu|·|v| (and the value), so that a derivative that cancels to noise is not compared
+/// relatively.
+#[track_caller]
+pub fn check_jvp(
+    name: &str,
+    theta: &[f64],
+    v: &[f64],
+    u_jv: f64,
+    jtu: &[f64],
+    g: impl Fn(&mut Read) -> f64,
+) {
+    let dot: f64 = jtu.iter().zip(v).map(|(a, b)| a * b).sum();
+    let norm = |x: &[f64]| x.iter().map(|a| a * a).sum::<f64>().sqrt();
+    let scale = (norm(jtu) * norm(v)).max(1e-300);
+    assert!(
+        (u_jv - dot).abs() <= 1e-9 * scale.max(u_jv.abs()),
+        "{name}: ⟨u, Jv⟩ = {u_jv} from the JVP but ⟨Jᵀu, v⟩ = {dot} from the VJP"
+    );
+    let at = |t: f64| {
+        let moved: Vec<f64> = theta.iter().zip(v).map(|(a, b)| a + t * b).collect();
+        g(&mut Read::new(&moved))
+    };
+    let value = at(0.0);
+    let h = 1e-5 / v.iter().fold(1e-12f64, |m, x| m.max(x.abs()));
+    let fd = (at(h) - at(-h)) / (2.0 * h);
+    let noise = 1e-9 * value.abs().max(1.0) / h;
+    assert!(
+        (u_jv - fd).abs() <= 1e-6 * scale.max(u_jv.abs()) + noise,
+        "{name}: the JVP gives {u_jv}, central differences along v {fd}"
+    );
+}
+
+/// `NAME_hvp` along `v` and `w`: its gradient is `NAME_grad`'s (`grad`) to rounding; `H·v`
+/// is the central difference of the gradient along v; and ⟨w, H v⟩ = ⟨v, H w⟩.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+pub fn check_hvp(
+    name: &str,
+    theta: &[f64],
+    v: &[f64],
+    w: &[f64],
+    grad: &[f64],
+    hvp_grad: &[f64],
+    hv: &[f64],
+    hw: &[f64],
+    gradient_at: impl Fn(&[f64]) -> Vec<f64>,
+) {
+    let largest = |x: &[f64]| x.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+    let scale = largest(grad).max(1e-300);
+    for (a, b) in hvp_grad.iter().zip(grad) {
+        assert!(
+            (a - b).abs() <= 1e-12 * scale,
+            "{name}: the HVP's gradient {hvp_grad:?} is not the gradient {grad:?}"
+        );
+    }
+    let h = 1e-5 / v.iter().fold(1e-12f64, |m, x| m.max(x.abs()));
+    let moved = |t: f64| -> Vec<f64> { theta.iter().zip(v).map(|(a, b)| a + t * b).collect() };
+    let (plus, minus) = (gradient_at(&moved(h)), gradient_at(&moved(-h)));
+    let fd: Vec<f64> = plus
+        .iter()
+        .zip(&minus)
+        .map(|(p, m)| (p - m) / (2.0 * h))
+        .collect();
+    let hscale = largest(&fd).max(largest(hv));
+    let noise = 1e-9 * scale.max(1.0) / h;
+    for (i, (a, b)) in hv.iter().zip(&fd).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-5 * hscale + noise,
+            "{name}: (H·v)[{i}] = {a}, central differences of the gradient {b}\n H·v {hv:?}\n fd  {fd:?}"
+        );
+    }
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let (whv, vhw) = (dot(w, hv), dot(v, hw));
+    let norm = |x: &[f64]| dot(x, x).sqrt();
+    let sym = norm(w) * norm(hv).max(norm(hw)) * norm(v).max(1.0);
+    // Where H is zero (a piecewise linear function) both sides are rounding noise, of the
+    // order of ε times the gradient's scale.
+    let floor = 1e-13 * scale.max(1.0) * norm(v) * norm(w);
+    assert!(
+        (whv - vhw).abs() <= 1e-9 * sym + floor,
+        "{name}: ⟨w, Hv⟩ = {whv} but ⟨v, Hw⟩ = {vhw}"
+    );
+}

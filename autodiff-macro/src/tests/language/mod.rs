@@ -375,7 +375,7 @@ pub fn function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
 
 /// One random function with `statements` top-level statements before its result.
 pub fn function_with(rng: &mut Rng, name: String, callees: &[GenFn], statements: usize) -> GenFn {
-    generate(rng, name, callees, statements, false, false)
+    generate(rng, name, callees, statements, false, false, false)
 }
 
 /// One random function with at least one loop (SPEC §6) among its statements, and loops
@@ -383,7 +383,7 @@ pub fn function_with(rng: &mut Rng, name: String, callees: &[GenFn], statements:
 /// `break`/`continue` under `if`, nested loops, carried scalars and matrices.
 pub fn loop_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
     let statements = rng.range(1, 5);
-    generate(rng, name, callees, statements, true, false)
+    generate(rng, name, callees, statements, true, false, false)
 }
 
 /// One random function with loops that reads parts of values and builds values by parts
@@ -391,7 +391,7 @@ pub fn loop_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
 /// a recurrence), by compound writes, rows and columns, then read.
 pub fn parts_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
     let statements = rng.range(2, 5);
-    generate(rng, name, callees, statements, true, true)
+    generate(rng, name, callees, statements, true, true, false)
 }
 
 fn generate(
@@ -401,6 +401,7 @@ fn generate(
     statements: usize,
     loops: bool,
     parts: bool,
+    forward: bool,
 ) -> GenFn {
     let (params, shapes, needs_wrt) = params(rng, loops);
     let ret = if shapes.is_empty() || rng.chance(0.6) {
@@ -418,6 +419,7 @@ fn generate(
             loops,
             parts,
             generic: false,
+            forward,
         },
     );
     let args = attribute_args(rng, &params, needs_wrt);
@@ -462,6 +464,7 @@ pub fn generic_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn
             loops,
             parts: false,
             generic: true,
+            forward: false,
         },
     );
     let args = attribute_args(rng, &params, needs_wrt);
@@ -592,6 +595,7 @@ pub fn struct_function(rng: &mut Rng, name: String, callees: &[GenFn], method: b
             loops,
             parts: false,
             generic: false,
+            forward: false,
         },
     );
     // `wrt(..)`: the struct and the other differentiable parameters, when a constant needs it.
@@ -961,6 +965,36 @@ pub fn rule_program(seed: u64, count: usize, callees: &[GenFn]) -> Vec<GenFn> {
         }
         out.push(f);
         out.extend(caller);
+    }
+    out
+}
+
+/// One random function with forward mode (SPEC §10): `jvp`, and `hvp` for a scalar result,
+/// a loop in every other one; it calls only functions among `callees`, which have forward
+/// mode too.
+pub fn forward_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
+    let loops = rng.chance(0.5);
+    let statements = rng.range(2, 6);
+    let mut f = generate(rng, name, callees, statements, loops, false, true);
+    let mut args: Vec<&str> = Vec::new();
+    if !f.args.is_empty() {
+        args.push(&f.args);
+    }
+    args.push("jvp");
+    if f.ret == Ty::Scalar {
+        args.push("hvp");
+    }
+    f.args = args.join(", ");
+    f
+}
+
+/// `count` functions with forward mode, each calling only earlier ones.
+pub fn forward_program(seed: u64, count: usize) -> Vec<GenFn> {
+    let mut rng = Rng::new(seed);
+    let mut out: Vec<GenFn> = Vec::new();
+    for i in 0..count {
+        let f = forward_function(&mut rng, format!("j{i:03}"), &out);
+        out.push(f);
     }
     out
 }

@@ -2,8 +2,8 @@
 //! test for each, of the value of every generated item (bit for bit) and of the gradient.
 
 use super::{
-    generic_program, lit, loop_program, parts_program, program, rule_program, struct_program,
-    Field, GenFn, Kind, Param, Ty,
+    forward_program, generic_program, lit, loop_program, parts_program, program, rule_program,
+    struct_program, Field, GenFn, Kind, Param, Ty,
 };
 use std::fmt::Write;
 
@@ -31,6 +31,10 @@ pub const STRUCT_COUNT: usize = 30;
 /// each followed by a function that calls it (`rc000`, …).
 pub const RULE_SEED: u64 = 20_261_205;
 pub const RULE_COUNT: usize = 6;
+/// The seed and number of the functions with forward mode (`j000`, …; `jvp`, and `hvp` for a
+/// scalar result), which call only each other.
+pub const FORWARD_SEED: u64 = 20_261_206;
+pub const FORWARD_COUNT: usize = 60;
 
 /// Generated functions whose expansion does not compile because of a known bug of the macro,
 /// with the test of `tests/differential/regressions.rs` that reproduces it: each is written
@@ -67,6 +71,8 @@ pub fn differential_file() -> String {
     functions.extend(structs);
     let rule_seed = seed ^ DIFFERENTIAL_SEED ^ RULE_SEED;
     functions.extend(rule_program(rule_seed, RULE_COUNT, &functions));
+    let forward_seed = seed ^ DIFFERENTIAL_SEED ^ FORWARD_SEED;
+    functions.extend(forward_program(forward_seed, FORWARD_COUNT));
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -75,15 +81,17 @@ pub fn differential_file() -> String {
          // {PARTS_COUNT} functions reading and building parts of values, then seed {generic_seed},\n\
          // {GENERIC_COUNT} functions generic over their scalar, then seed {struct_seed}, {STRUCT_COUNT} functions\n\
          // of a `#[derive(Parameters)]` struct (every third a method), then seed {rule_seed},\n\
-         // {RULE_COUNT} functions with a rule of their own, each with a function calling it).\n\
+         // {RULE_COUNT} functions with a rule of their own, each with a function calling it,\n\
+         // then seed {forward_seed}, {FORWARD_COUNT} functions with forward mode).\n\
          // Do not edit: regenerate with\n\
          //     AUTODIFF_REGENERATE=1 cargo test -p autodiff-macro differential_file_is_up_to_date\n\
          // Each function is random well-formed code of the language; each test checks its\n\
          // value against the function's, bit for bit, and its derived gradient against central\n\
-         // differences and its VJP by the dot-product test; a generic function's, at f32 too.\n\
+         // differences and its VJP by the dot-product test; a generic function's, at f32 too;\n\
+         // a function with forward mode's JVP and HVP too.\n\
          #![allow(unused_variables, unused_mut, unused_parens, unused_assignments, unused_braces, dead_code, clippy::all)]\n\n\
          use crate::check_gradient as check;\n\
-         use crate::{{check_f32, check_value}};\n\
+         use crate::{{check_f32, check_hvp, check_jvp, check_value}};\n\
          use crate::common::check::{{flat, Draw}};\n\
          use autodiff::nalgebra;\n\
          use autodiff::prelude::*;\n"
@@ -278,8 +286,121 @@ fn test_for(f: &GenFn, seed: u64) -> String {
     if f.generic {
         at_f32(&mut t, f, &args);
     }
+    if f.args.contains("jvp") {
+        forward_mode(&mut t, f, &args, &parts);
+    }
     let _ = writeln!(t, "}}");
     t
+}
+
+/// `NAME_jvp` along a direction `v` (`check_jvp`) and, for a scalar result, `NAME_hvp` along
+/// `v` and `w` (`check_hvp`).
+fn forward_mode(t: &mut String, f: &GenFn, args: &str, parts: &[String]) {
+    let name = &f.name;
+    let grad_ty = format!("{}Grad", upper_first(name));
+    let _ = writeln!(t, "    // Forward mode.");
+    let directions = ["v", "w"];
+    for (k, dir) in directions.iter().enumerate() {
+        let _ = writeln!(
+            t,
+            "    let mut d{dir} = Draw::new({});",
+            1000 + 17 * k + name.len()
+        );
+        let mut fields = Vec::new();
+        for p in &f.params {
+            if let Param::Diff {
+                name: pname, ty, ..
+            } = p
+            {
+                let _ = writeln!(
+                    t,
+                    "    let {dir}_{pname} = {};",
+                    draw(*ty, &format!("d{dir}"))
+                );
+                fields.push(format!("{pname}: {dir}_{pname}.clone()"));
+            }
+        }
+        let _ = writeln!(
+            t,
+            "    let {dir}_dir = {grad_ty} {{ {} }};",
+            fields.join(", ")
+        );
+    }
+    let with_dir = |dir: &str| {
+        if args.is_empty() {
+            format!("{dir}_dir.clone()")
+        } else {
+            format!("{args}, {dir}_dir.clone()")
+        }
+    };
+    let _ = writeln!(t, "    let (value, jv) = {name}_jvp({});", with_dir("v"));
+    let _ = writeln!(t, "    check_value(\"{name}_jvp\", &value, &primal);");
+    let u_jv = if f.ret == Ty::Scalar {
+        "jv"
+    } else {
+        "u.dot(&jv)"
+    };
+    let _ = writeln!(
+        t,
+        "    check_jvp(\"{name}\", &d.theta, &dv.theta, {u_jv}, &flat(&[{}]), |rd| {{",
+        parts.join(", ")
+    );
+    let reads = |t: &mut String, indent: &str| {
+        for p in &f.params {
+            if let Param::Diff { name, ty, .. } = p {
+                let _ = writeln!(t, "{indent}let {name} = {};", read(*ty, "rd"));
+            }
+        }
+    };
+    reads(t, "        ");
+    if f.ret == Ty::Scalar {
+        let _ = writeln!(t, "        {name}({args})");
+    } else {
+        let _ = writeln!(t, "        u.dot(&{name}({args}))");
+    }
+    let _ = writeln!(t, "    }});");
+    if !f.args.contains("hvp") {
+        return;
+    }
+    let _ = writeln!(
+        t,
+        "    let (value, hg, hv) = {name}_hvp({});",
+        with_dir("v")
+    );
+    let _ = writeln!(t, "    check_value(\"{name}_hvp\", &value, &primal);");
+    let _ = writeln!(t, "    let (_, _, hw) = {name}_hvp({});", with_dir("w"));
+    let flat_of = |g: &str| {
+        let parts: Vec<String> = parts
+            .iter()
+            .map(|p| p.replacen("g.", &format!("{g}."), 1))
+            .collect();
+        format!("flat(&[{}])", parts.join(", "))
+    };
+    let _ = writeln!(
+        t,
+        "    check_hvp(\"{name}\", &d.theta, &dv.theta, &dw.theta, &flat(&[{}]), &{}, &{}, &{}, |theta| {{",
+        parts.join(", "),
+        flat_of("hg"),
+        flat_of("hv"),
+        flat_of("hw"),
+    );
+    let _ = writeln!(
+        t,
+        "        let mut rd = crate::common::check::Read::new(theta);"
+    );
+    reads(t, "        ");
+    let _ = writeln!(t, "        let (_, g) = {name}_grad({args});");
+    let _ = writeln!(t, "        {}", flat_of("g"));
+    let _ = writeln!(t, "    }});");
+}
+
+/// `j000` → `J000`: the start of the gradient struct's name.
+fn upper_first(name: &str) -> String {
+    let mut c = name.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 /// The leaves of the gradient `g`, as slices in the order of the parameters (a struct's in
