@@ -7,7 +7,8 @@
 //! copy of the whole minibatch). The second combines them, block by block of the
 //! parameters, the blocks split between the threads: the shards' gradients weighted by
 //! their sizes and summed in the order of the shards, the L2 penalty's gradient (derived by
-//! the macro from [`super::l2_penalty`], for each weight matrix on one of the threads) added,
+//! the macro from [`super::l2_penalty`], block by block on the thread that combines the
+//! block) added,
 //! and the sums of squares of the gradient (for its norm) and of the weights (for the
 //! penalty's value) taken per block. Every element is computed as
 //! [`crate::parallel::sharded_grad`] and [`Mlp::loss_and_grad_sharded`] compute it, and the
@@ -180,8 +181,9 @@ impl Mlp {
     /// The combining pass on `threads` threads, `grad ← weights[0]·grad + Σₛ weights[s]·gₛ +
     /// ∇penalty` with `gₛ` the gradients of `others` (shards 1, 2, … on the threads that
     /// computed them, which give them back to their pools at the end) and `∇penalty` the
-    /// derived gradient of [`super::l2_penalty`] of each weight matrix (the leaves split between the
-    /// threads first); the per-block sums of squares, in the order of the blocks.
+    /// derived gradient of [`super::l2_penalty`] of each block of a weight matrix, computed
+    /// by the thread that combines the block (so the penalty's work is split as evenly as the
+    /// blocks); the per-block sums of squares, in the order of the blocks.
     fn combine(
         &self,
         grad: &mut Mlp,
@@ -191,9 +193,6 @@ impl Mlp {
         threads: usize,
     ) -> Vec<Partial> {
         let penalised = self.penalised_leaves();
-        let leaf_count = penalised.len();
-        let penalty: Vec<RwLock<Option<DMatrix<f64>>>> =
-            (0..leaf_count).map(|_| RwLock::new(None)).collect();
         let blocks = blocks_of(grad.parameters_mut());
         let count = blocks.len();
         let mut parts: Vec<Mutex<Vec<Block<'_>>>> = Vec::with_capacity(threads);
@@ -209,26 +208,16 @@ impl Mlp {
         let sums: Vec<Mutex<Vec<Partial>>> = (0..threads).map(|_| Mutex::new(Vec::new())).collect();
         let params = self.parameters();
         let shards = others.len() + 1;
-        let (ready, done) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let done = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
         linalg::on_threads(threads, |thread| {
             let _failed = OnPanic(&failed);
-            // The penalty's gradient of this thread's weight matrices, by the derived rule.
-            let my_leaves = shard_range(leaf_count, threads, thread);
-            for leaf in my_leaves.clone() {
-                if let (Some(w), true) = (penalised[leaf], lambda != 0.0) {
-                    *write(&penalty[leaf]) = Some(l2_penalty_grad(w, lambda).1.w);
-                }
-            }
-            ready.fetch_add(1, Ordering::Release);
-            wait_for(&failed, || ready.load(Ordering::Acquire) == threads);
             let mine = std::mem::take(&mut *lock(&parts[thread]));
             let guards: Vec<_> = others.iter().map(read).collect();
             let leaves: Vec<Vec<&[f64]>> = guards
                 .iter()
                 .map(|g| g.as_ref().expect("published").1.parameters())
                 .collect();
-            let penalties: Vec<_> = penalty.iter().map(read).collect();
             let mut partials = Vec::with_capacity(mine.len());
             for block in mine {
                 let range = block.start..block.start + block.out.len();
@@ -236,23 +225,23 @@ impl Mlp {
                     .iter()
                     .map(|l| &l[block.leaf][range.clone()])
                     .collect();
-                let w = &params[block.leaf][range.clone()];
-                let p = penalties[block.leaf].as_ref().map(|p| &p.as_slice()[range]);
+                let w = &params[block.leaf][range];
+                let penalty = (penalised[block.leaf].is_some() && lambda != 0.0)
+                    .then(|| block_penalty(w, lambda));
+                let p = penalty.as_ref().map(|p| p.as_slice());
                 partials.push(combine_block(block.out, &from, weights, w, p));
+                if let Some(p) = penalty {
+                    buffers::recycle(p);
+                }
             }
             *lock(&sums[thread]) = partials;
-            drop((guards, penalties));
+            drop(guards);
             // Every thread has read every shard: each gives back the ones it computed.
             done.fetch_add(1, Ordering::Release);
             wait_for(&failed, || done.load(Ordering::Acquire) == threads);
             for s in shard_range(shards, threads, thread).filter(|&s| s > 0) {
                 if let Some((_, g)) = write(&others[s - 1]).take() {
                     g.recycle();
-                }
-            }
-            for leaf in my_leaves {
-                if let Some(p) = write(&penalty[leaf]).take() {
-                    buffers::recycle(p);
                 }
             }
         });
@@ -398,6 +387,17 @@ fn combine_block(
             (linalg::dot(out, out), weights_squared)
         },
     )
+}
+
+/// The derived gradient of [`super::l2_penalty`] (`λ·W`, elementwise) of one block of a
+/// weight matrix, taken as a column of its own (in buffers of the thread's pool).
+fn block_penalty(w: &[f64], lambda: f64) -> DMatrix<f64> {
+    let mut column: DMatrix<f64> =
+        buffers::matrix(nalgebra::Dyn(w.len()), nalgebra::Dyn(1), Fill::Overwritten);
+    column.as_mut_slice().copy_from_slice(w);
+    let (_, g) = l2_penalty_grad(&column, lambda);
+    buffers::recycle(column);
+    g.w
 }
 
 /// The leaves cut into blocks of [`BLOCK`] elements (a leaf's last block shorter), in order.
