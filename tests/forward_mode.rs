@@ -685,3 +685,56 @@ fn calls_of_functions_with_forward_mode() {
     }
     .check();
 }
+
+// ------------------------------------------------------------------------- collections
+
+/// Layers as a collection: `ws[i]` read in a loop, by reference and by value.
+#[differentiate(wrt(ws, scales), jvp, hvp)]
+fn deep(ws: &[DMatrix<f64>], scales: Vec<f64>, x: &DMatrix<f64>) -> f64 {
+    let mut h = x.clone();
+    for i in 0..ws.len() {
+        h = tanh(&h * &ws[i]) * scales[i];
+    }
+    h.norm_squared()
+}
+
+#[test]
+fn collections() {
+    let mut d = Draw::new(10);
+    let _ = (d.matrix(3, 3), d.matrix(3, 3), d.scalar(), d.scalar());
+    let theta = d.theta.clone();
+    let x = d.seed_matrix(4, 3);
+    let read = |t: &[f64]| {
+        let mut r = Read::new(t);
+        let ws = vec![r.matrix(3, 3), r.matrix(3, 3)];
+        (ws, vec![r.scalar(), r.scalar()])
+    };
+    let grad_of = |v: &[f64]| {
+        let (ws, scales) = read(v);
+        DeepGrad { ws, scales }
+    };
+    let flatten = |g: &DeepGrad| flat(&[g.ws[0].as_slice(), g.ws[1].as_slice(), &g.scales]);
+    Scalar {
+        name: "deep",
+        theta,
+        f: &|t| {
+            let (ws, scales) = read(t);
+            deep(&ws, scales, &x)
+        },
+        jvp: &|t, v| {
+            let (ws, scales) = read(t);
+            deep_jvp(&ws, scales, &x, grad_of(v))
+        },
+        grad: &|t| {
+            let (ws, scales) = read(t);
+            let (f, g) = deep_grad(&ws, scales, &x);
+            (f, flatten(&g))
+        },
+        hvp: &|t, v| {
+            let (ws, scales) = read(t);
+            let (f, g, h) = deep_hvp(&ws, scales, &x, grad_of(v));
+            (f, flatten(&g), flatten(&h))
+        },
+    }
+    .check();
+}

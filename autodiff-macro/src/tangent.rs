@@ -26,6 +26,9 @@ pub struct Tangents<'a> {
     pub errors: &'a mut Errors,
     /// The tangent of each value that has one.
     tangent: HashMap<VarId, Operand>,
+    /// Collections whose tangent a flag gates (the hidden function's, whose caller may give
+    /// none): each element read of the tangent is `tangent_if(ws[i], flag)`.
+    gated: HashMap<VarId, Verbatim>,
     /// Values whose tangent has no rule yet: what they are, reported where a tangent reads
     /// them (a Cholesky factor used only through `c.solve(&b)` needs none).
     missing: HashMap<VarId, (&'static str, &'static str)>,
@@ -48,6 +51,7 @@ impl<'a> Tangents<'a> {
             names,
             errors,
             tangent,
+            gated: HashMap::new(),
             missing: HashMap::new(),
         }
     }
@@ -116,6 +120,18 @@ impl<'a> Tangents<'a> {
             Stmt::If(i) => self.branch(*i, out),
             Stmt::Loop(l) => self.iterations(*l, out),
         }
+    }
+
+    /// Starts the collection `param`'s tangent at the collection `tangent`, its elements
+    /// zero unless `given[position]`.
+    pub fn seed_collection(&mut self, param: VarId, tangent: VarId, given: VarId, position: usize) {
+        let name = &self.vars[given].name;
+        let flag = Verbatim {
+            tokens: quote!(#name[#position]),
+            reads: vec![given],
+        };
+        self.tangent.insert(param, Operand::Var(tangent));
+        self.gated.insert(tangent, flag);
     }
 
     /// Starts `param`'s tangent at `tangent`.
@@ -426,6 +442,7 @@ impl Tangents<'_> {
             "neg" | "transpose" | "sum" | "mean" | "trace" | "row_sum" | "column_sum"
             | "row_mean" | "column_mean" | "element" | "part_row" | "part_column" | "part_rows"
             | "part_columns" | "part_view" | "fill" => same(self, out, vec![ta?]),
+            "item" => self.item(out, &y, op, ta?),
             "mul" | "component_mul" | "dot" | "kronecker" | "emul" | "scale" => {
                 let b = b?;
                 let left =
@@ -540,6 +557,40 @@ impl Tangents<'_> {
             }
             _ => self.elementwise(out, y, op, &a, ta?, span),
         }
+    }
+
+    /// The tangent of `ws[i]`: the element of the tangent collection, borrowed like the
+    /// value's (and read again by the reverse sweep, not kept), gated by its flag if any.
+    fn item(&mut self, out: &mut Block, y: &Operand, op: &OpCall, t: Operand) -> Tan {
+        let element = self.rule(out, op.op, vec![t.clone()], op.consts.clone(), op.span);
+        let (Operand::Var(e), Operand::Var(y)) = (&element, y) else {
+            return Some(element);
+        };
+        self.vars[*e].binding_refs = self.vars[*y].binding_refs;
+        if let (Some(read), Operand::Var(source)) = (self.vars[*y].reread, &t) {
+            let handle = self.handle_of(out, *e);
+            self.vars[*e].reread = Some(Reread {
+                handle: handle.unwrap_or(read.handle),
+                source: *source,
+            });
+        }
+        let gate = t.var().and_then(|v| self.gated.get(&v).cloned());
+        Some(match gate {
+            Some(flag) => self.rule(out, &ops::TANGENT_IF, vec![element], vec![flag], op.span),
+            None => element,
+        })
+    }
+
+    /// The pullback handle of the operation that defines `var` in `out`.
+    fn handle_of(&self, out: &Block, var: VarId) -> Option<VarId> {
+        out.stmts.iter().rev().find_map(|s| match s {
+            Stmt::Let {
+                var: v,
+                expr: Expr::Op(op),
+                ..
+            } if *v == var => Some(op.handle),
+            _ => None,
+        })
     }
 
     /// The tangent of a function of one value (or of a loss of one matrix), `t` the

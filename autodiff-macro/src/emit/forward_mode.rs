@@ -85,11 +85,11 @@ fn check_supported(r: &Request) -> syn::Result<()> {
         ));
     }
     for p in r.sig.params.iter().filter(|p| p.differentiable) {
-        if p.structured || p.collection {
+        if p.structured {
             let name = &p.ident;
             return Err(syn::Error::new_spanned(
                 &p.ty,
-                format!("`{keyword}` takes scalar and matrix parameters, not `{name}`, a struct or a collection of them, yet: pass the values it reads as parameters of their own, or leave `{name}` out of `wrt(..)`"),
+                format!("`{keyword}` takes scalar and matrix parameters and collections of them, not `{name}`, a struct, yet: pass the values it reads as parameters of their own, or leave `{name}` out of `wrt(..)`"),
             ));
         }
     }
@@ -113,7 +113,9 @@ fn transform(r: &Request, seeds: Seeds) -> syn::Result<Transformed> {
         let base = syn::ext::IdentExt::unraw(&p.ident).to_string();
         let name = names.temp(&format!("tan_{base}"), p.ident.span());
         let index = count + tangents.len();
-        let var = new_param(&mut body, name, p.refs, index, p.differentiable);
+        // A collection is read through a reference, as its parameter is.
+        let refs = if p.collection { 1 } else { p.refs };
+        let var = new_param(&mut body, name, refs, index, p.differentiable);
         tangents.push((i, var));
     }
     let given = (seeds == Seeds::Given).then(|| {
@@ -128,11 +130,15 @@ fn transform(r: &Request, seeds: Seeds) -> syn::Result<Transformed> {
         .iter()
         .filter(|(i, _)| r.sig.params[*i].differentiable)
     {
-        let seed = match given {
-            Some(given) => pass.given(&mut start, t, given, i, span),
-            None => Operand::Var(t),
-        };
-        pass.seed(r.param_vars[i], seed);
+        let param = r.param_vars[i];
+        match given {
+            Some(given) if r.sig.params[i].collection => pass.seed_collection(param, t, given, i),
+            Some(given) => {
+                let seed = pass.given(&mut start, t, given, i, span);
+                pass.seed(param, seed);
+            }
+            None => pass.seed(param, Operand::Var(t)),
+        }
     }
     let (mut block, tangent) = pass.body(block, &body.result, span);
     start.stmts.append(&mut block.stmts);
@@ -200,6 +206,18 @@ fn plain(
     (quote!(#alias #stmts), values)
 }
 
+/// `let ws = &ws;` for each collection parameter taken by value: the body reads it through a
+/// reference.
+fn owned_collections(sig: &Signature) -> Vec<TokenStream> {
+    let owned = sig.params.iter().filter(|p| p.collection && p.refs == 0);
+    owned
+        .map(|p| {
+            let name = &p.ident;
+            quote!(let #name = &#name;)
+        })
+        .collect()
+}
+
 /// A name for a generated parameter that no parameter of the function has.
 fn free_name(sig: &Signature, wanted: &str) -> syn::Ident {
     if sig.params.iter().any(|p| p.ident == wanted) {
@@ -243,7 +261,7 @@ fn jvp(r: &Request, t: &Transformed) -> TokenStream {
     let bind = t.tangents.iter().map(|&(i, var)| {
         let p = &r.sig.params[i];
         let (field, local) = (&p.ident, &t.body.vars[var].name);
-        if p.refs == 1 {
+        if p.refs == 1 || p.collection {
             quote!(let #local = &#tangent.#field;)
         } else {
             quote!(let #local = #tangent.#field;)
@@ -254,11 +272,13 @@ fn jvp(r: &Request, t: &Transformed) -> TokenStream {
         .collect();
     let (stmts, values) = plain(&t.body, r.krate, &params, &[&t.body.result, &t.tangent]);
     let (value, derivative) = (&values[0], &values[1]);
+    let reborrow = owned_collections(r.sig);
     jvp_item(
         r.func,
         r.sig,
         r.krate,
         quote! {
+            #(#reborrow)*
             #(#bind)*
             #stmts
             (#value, #derivative)
@@ -515,7 +535,16 @@ fn hidden_item(
     item.sig.inputs.push(syn::parse_quote!(#weight: #scalar));
     let (stmts, values) = plain(body, r.krate, params, &[&body.result]);
     let value = &values[0];
-    item.block = Box::new(syn::parse2(quote!({ #stmts #value }))?);
+    // A collection taken by value is read through a reference, its tangent too.
+    let mut reborrow = owned_collections(r.sig);
+    for &(i, var) in tangents {
+        let p = &r.sig.params[i];
+        if p.collection && p.refs == 0 {
+            let name = &body.vars[var].name;
+            reborrow.push(quote!(let #name = &#name;));
+        }
+    }
+    item.block = Box::new(syn::parse2(quote!({ #(#reborrow)* #stmts #value }))?);
     Ok(item)
 }
 
