@@ -738,3 +738,68 @@ fn collections() {
     }
     .check();
 }
+
+// ------------------------------------------------------------------ structured parameters
+
+/// A model as a struct: a matrix, a bias, a `Vec` of layers, and a skipped field read as a
+/// constant (the number of layers used).
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct Net {
+    w: DMatrix<f64>,
+    b: RowDVector<f64>,
+    layers: Vec<DMatrix<f64>>,
+    #[parameters(skip)]
+    depth: usize,
+}
+
+#[differentiate(wrt(net), jvp, hvp)]
+fn net_loss(net: &Net, x: &DMatrix<f64>) -> f64 {
+    let mut h = tanh(add_bias(x * &net.w, &net.b));
+    for i in 0..net.depth {
+        h = sigmoid(&h * &net.layers[i]);
+    }
+    h.norm_squared()
+}
+
+#[test]
+fn structured_parameters() {
+    let mut d = Draw::new(11);
+    let _ = (d.matrix(3, 4), d.row(4), d.matrix(4, 4), d.matrix(4, 4));
+    let theta = d.theta.clone();
+    let x = d.seed_matrix(5, 3);
+    let read = |t: &[f64]| {
+        let mut r = Read::new(t);
+        Net {
+            w: r.matrix(3, 4),
+            b: r.row(4),
+            layers: vec![r.matrix(4, 4), r.matrix(4, 4)],
+            depth: 2,
+        }
+    };
+    let grad_of = |v: &[f64]| NetLossGrad { net: read(v) };
+    let flatten = |g: &NetLossGrad| {
+        let n = &g.net;
+        assert_eq!(n.depth, 2, "the skipped field is copied into the gradient");
+        flat(&[
+            n.w.as_slice(),
+            n.b.as_slice(),
+            n.layers[0].as_slice(),
+            n.layers[1].as_slice(),
+        ])
+    };
+    Scalar {
+        name: "net_loss",
+        theta,
+        f: &|t| net_loss(&read(t), &x),
+        jvp: &|t, v| net_loss_jvp(&read(t), &x, grad_of(v)),
+        grad: &|t| {
+            let (f, g) = net_loss_grad(&read(t), &x);
+            (f, flatten(&g))
+        },
+        hvp: &|t, v| {
+            let (f, g, h) = net_loss_hvp(&read(t), &x, grad_of(v));
+            (f, flatten(&g), flatten(&h))
+        },
+    }
+    .check();
+}

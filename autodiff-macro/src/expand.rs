@@ -283,6 +283,7 @@ fn differentiate(
             body: body.clone(),
             names,
             param_vars: &param_vars,
+            leaves: &leaves,
             krate: &krate,
             jvp: args.jvp.as_ref(),
             hvp: args.hvp.as_ref(),

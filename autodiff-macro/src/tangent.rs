@@ -29,6 +29,8 @@ pub struct Tangents<'a> {
     /// Collections whose tangent a flag gates (the hidden function's, whose caller may give
     /// none): each element read of the tangent is `tangent_if(ws[i], flag)`.
     gated: HashMap<VarId, Verbatim>,
+    /// Every value whose tangent was read (to bind only the tangents of fields that are).
+    read: std::cell::RefCell<std::collections::HashSet<VarId>>,
     /// Values whose tangent has no rule yet: what they are, reported where a tangent reads
     /// them (a Cholesky factor used only through `c.solve(&b)` needs none).
     missing: HashMap<VarId, (&'static str, &'static str)>,
@@ -52,6 +54,7 @@ impl<'a> Tangents<'a> {
             errors,
             tangent,
             gated: HashMap::new(),
+            read: Default::default(),
             missing: HashMap::new(),
         }
     }
@@ -69,7 +72,17 @@ impl<'a> Tangents<'a> {
     }
 
     fn tan(&self, o: &Operand) -> Tan {
-        o.var().and_then(|v| self.tangent.get(&v).cloned())
+        let v = o.var()?;
+        let t = self.tangent.get(&v).cloned();
+        if t.is_some() {
+            self.read.borrow_mut().insert(v);
+        }
+        t
+    }
+
+    /// The values whose tangent some operation read.
+    pub fn read(&self) -> std::collections::HashSet<VarId> {
+        self.read.borrow().clone()
     }
 
     /// Reports each operand of an operation at `span` whose tangent has no rule.

@@ -11,6 +11,7 @@ use super::outline;
 use super::Function;
 use crate::args::Args;
 use crate::errors::Errors;
+use crate::fields::Leaf;
 use crate::generics::Printed;
 use crate::ir::*;
 use crate::names::Names;
@@ -19,7 +20,7 @@ use crate::signature::Signature;
 use crate::tangent::Tangents;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What `NAME_jvp` and `NAME_hvp` are generated from.
 pub struct Request<'a> {
@@ -29,6 +30,8 @@ pub struct Request<'a> {
     pub body: Body,
     pub names: Names,
     pub param_vars: &'a [VarId],
+    /// The fields read of structured parameters, each with its value.
+    pub leaves: &'a [(Leaf, VarId)],
     pub krate: &'a TokenStream,
     pub jvp: Option<&'a syn::Ident>,
     pub hvp: Option<&'a syn::Ident>,
@@ -44,6 +47,21 @@ struct Transformed {
     tangents: Vec<(usize, VarId)>,
     /// The hidden function's parameter that says which tangents its caller gave.
     given: Option<VarId>,
+    /// The tangents of the fields read of structured parameters: each field of the tangent
+    /// (its `Leaf` on the tangent's parameter), its value, and the field's own value.
+    leaves: Vec<TangentLeaf>,
+}
+
+/// The tangent of a field read of a structured parameter.
+struct TangentLeaf {
+    /// The field on the tangent's parameter.
+    leaf: Leaf,
+    /// The tangent's value.
+    var: VarId,
+    /// The field's own value.
+    of: VarId,
+    /// The position of the structured parameter.
+    param: usize,
 }
 
 /// How the body's tangents start.
@@ -84,12 +102,13 @@ fn check_supported(r: &Request) -> syn::Result<()> {
             format!("`{keyword}` is not supported on methods yet: write a free function that takes the value as a parameter"),
         ));
     }
-    for p in r.sig.params.iter().filter(|p| p.differentiable) {
-        if p.structured {
+    for (leaf, _) in r.leaves.iter().filter(|(l, _)| l.whole) {
+        let p = &r.sig.params[leaf.param];
+        if p.differentiable {
             let name = &p.ident;
             return Err(syn::Error::new_spanned(
                 &p.ty,
-                format!("`{keyword}` takes scalar and matrix parameters and collections of them, not `{name}`, a struct, yet: pass the values it reads as parameters of their own, or leave `{name}` out of `wrt(..)`"),
+                format!("`{keyword}` reads the fields of `{name}`, not `{name}` passed whole to a method or a function, yet: pass the fields it reads instead"),
             ));
         }
     }
@@ -102,21 +121,65 @@ fn check_supported(r: &Request) -> syn::Result<()> {
     Ok(())
 }
 
+/// The body with its tangents. Run twice: the first run finds which fields' tangents are
+/// read, and only those are bound (a `#[parameters(skip)]` field has none, and is read as a
+/// constant).
 fn transform(r: &Request, seeds: Seeds) -> syn::Result<Transformed> {
+    let (_, read) = transform_with(r, seeds, None)?;
+    Ok(transform_with(r, seeds, Some(&read))?.0)
+}
+
+fn transform_with(
+    r: &Request,
+    seeds: Seeds,
+    read: Option<&HashSet<VarId>>,
+) -> syn::Result<(Transformed, HashSet<VarId>)> {
     let mut body = r.body.clone();
     let mut names = r.names.clone();
     let mut errors = Errors::default();
     let count = r.sig.params.len();
     let mut tangents = Vec::new();
+    let mut leaves = Vec::new();
     let params = r.sig.params.iter().enumerate();
     for (i, p) in params.filter(|(_, p)| seeds == Seeds::Given || p.differentiable) {
         let base = syn::ext::IdentExt::unraw(&p.ident).to_string();
         let name = names.temp(&format!("tan_{base}"), p.ident.span());
         let index = count + tangents.len();
-        // A collection is read through a reference, as its parameter is.
+        // A collection is read through a reference, as its parameter is; a structured
+        // parameter through its fields, each a value of its own.
         let refs = if p.collection { 1 } else { p.refs };
-        let var = new_param(&mut body, name, refs, index, p.differentiable);
+        let var = new_param(
+            &mut body,
+            name.clone(),
+            refs,
+            index,
+            p.differentiable && !p.structured,
+        );
         tangents.push((i, var));
+        if !(p.structured && p.differentiable) {
+            continue;
+        }
+        let fields = r
+            .leaves
+            .iter()
+            .filter(|(l, v)| l.param == i && read.is_none_or(|read| read.contains(v)));
+        for (leaf, v) in fields {
+            let base = syn::ext::IdentExt::unraw(&leaf.ident).to_string();
+            let ident = names.temp(&format!("tan_{base}"), leaf.ident.span());
+            let t = new_param(&mut body, ident.clone(), 1, index, true);
+            let leaf = Leaf {
+                param: index,
+                path: leaf.path.clone(),
+                ident,
+                whole: false,
+            };
+            leaves.push(TangentLeaf {
+                leaf,
+                var: t,
+                of: *v,
+                param: i,
+            });
+        }
     }
     let given = (seeds == Seeds::Given).then(|| {
         let name = names.temp("given", r.func.sig.ident.span());
@@ -124,15 +187,21 @@ fn transform(r: &Request, seeds: Seeds) -> syn::Result<Transformed> {
     });
     let block = std::mem::take(&mut body.block);
     let span = r.func.sig.ident.span();
+    let collections = collections_read(&block);
     let mut pass = Tangents::new(&mut body.vars, &mut names, &mut errors, &[]);
     let mut start = Block::default();
-    for &(i, t) in tangents
-        .iter()
-        .filter(|(i, _)| r.sig.params[*i].differentiable)
-    {
-        let param = r.param_vars[i];
+    let differentiable = tangents.iter().filter(|(i, _)| {
+        let p = &r.sig.params[*i];
+        p.differentiable && !p.structured
+    });
+    let fields = leaves.iter().map(|l| (l.param, l.var, l.of));
+    let seeded = differentiable
+        .map(|&(i, t)| (i, t, r.param_vars[i]))
+        .chain(fields);
+    for (i, t, param) in seeded.collect::<Vec<_>>() {
+        let collection = r.sig.params[i].collection || collections.contains(&param);
         match given {
-            Some(given) if r.sig.params[i].collection => pass.seed_collection(param, t, given, i),
+            Some(given) if collection => pass.seed_collection(param, t, given, i),
             Some(given) => {
                 let seed = pass.given(&mut start, t, given, i, span);
                 pass.seed(param, seed);
@@ -141,16 +210,32 @@ fn transform(r: &Request, seeds: Seeds) -> syn::Result<Transformed> {
         }
     }
     let (mut block, tangent) = pass.body(block, &body.result, span);
+    let read = pass.read();
     start.stmts.append(&mut block.stmts);
     body.block = start;
     errors.finish()?;
-    Ok(Transformed {
+    let transformed = Transformed {
         body,
         names,
         tangent,
         tangents,
         given,
-    })
+        leaves,
+    };
+    Ok((transformed, read))
+}
+
+/// The values read by element (`ws[i]`) in `block`: collections.
+fn collections_read(block: &Block) -> HashSet<VarId> {
+    let mut out = HashSet::new();
+    crate::walk::for_each_let(block, &mut |_, expr, _| {
+        if let Expr::Op(op) = expr {
+            if op.op.rule == "item" {
+                out.extend(op.operands[0].var());
+            }
+        }
+    });
+    out
 }
 
 /// A parameter of the function forward mode builds.
@@ -255,19 +340,57 @@ impl Outline {
     }
 }
 
+/// `let p__w = p.__ad_field_w();` for each field read of a structured parameter, the
+/// parameter's name given by `param`.
+fn bind_fields<'l>(
+    leaves: impl Iterator<Item = &'l Leaf>,
+    param: impl Fn(&Leaf) -> TokenStream,
+) -> Vec<TokenStream> {
+    leaves
+        .map(|leaf| {
+            let (ident, param) = (&leaf.ident, param(leaf));
+            match leaf.path.split_last() {
+                Some((last, path)) if !leaf.whole => {
+                    let read = format_ident!("__ad_field_{}", syn::ext::IdentExt::unraw(last));
+                    quote!(let #ident = #param #(.#path)*.#read();)
+                }
+                _ => quote!(let #ident = &#param;),
+            }
+        })
+        .collect()
+}
+
 /// `NAME_jvp(PARAMS, tangent) -> (value, directional derivative)`.
 fn jvp(r: &Request, t: &Transformed) -> TokenStream {
     let tangent = free_name(r.sig, "tangent");
-    let bind = t.tangents.iter().map(|&(i, var)| {
+    let krate = r.krate;
+    let bind = t.tangents.iter().filter_map(|&(i, var)| {
         let p = &r.sig.params[i];
         let (field, local) = (&p.ident, &t.body.vars[var].name);
-        if p.refs == 1 || p.collection {
+        Some(if p.structured {
+            return None;
+        } else if p.refs == 1 || p.collection {
             quote!(let #local = &#tangent.#field;)
         } else {
             quote!(let #local = #tangent.#field;)
-        }
+        })
+    });
+    let fields = bind_fields(r.leaves.iter().map(|(l, _)| l), |l| {
+        let p = &r.sig.params[l.param].ident;
+        quote!(#p)
+    });
+    // A tangent field through a check: a `#[parameters(skip)]` field has no tangent.
+    let tangent_fields = t.leaves.iter().map(|l| {
+        let (ident, field) = (&l.leaf.ident, &r.sig.params[l.param].ident);
+        let path = &l.leaf.path;
+        let (last, path) = path.split_last().expect("a field");
+        let read = format_ident!("__ad_field_{}", syn::ext::IdentExt::unraw(last));
+        let rules = quote!(#krate::__private::rules);
+        quote!(let #ident = #rules::field_tangent(#tangent.#field #(.#path)*.#read());)
     });
     let params: Vec<VarId> = (r.param_vars.iter().copied())
+        .chain(r.leaves.iter().map(|(_, v)| *v))
+        .chain(t.leaves.iter().map(|l| l.var))
         .chain(t.tangents.iter().map(|t| t.1))
         .collect();
     let (stmts, values) = plain(&t.body, r.krate, &params, &[&t.body.result, &t.tangent]);
@@ -280,6 +403,8 @@ fn jvp(r: &Request, t: &Transformed) -> TokenStream {
         quote! {
             #(#reborrow)*
             #(#bind)*
+            #(#fields)*
+            #(#tangent_fields)*
             #stmts
             (#value, #derivative)
         },
@@ -367,6 +492,7 @@ fn hidden(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
         tangent,
         tangents,
         given,
+        leaves: tangent_leaves,
     } = t;
     let span = r.func.sig.ident.span();
     let weight = names.temp("weight", span);
@@ -388,7 +514,9 @@ fn hidden(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
         .chain(given)
         .chain([weight_var])
         .collect();
-    let item = hidden_item(r, &body, &tangents, given, &weight, &param_vars)?;
+    let mut leaves: Vec<(Leaf, VarId)> = r.leaves.to_vec();
+    leaves.extend(tangent_leaves.iter().map(|l| (l.leaf.clone(), l.var)));
+    let item = hidden_item(r, &body, &tangents, given, &weight, &param_vars, &leaves)?;
     let mut wrt: Vec<syn::Ident> = (r.sig.params.iter().filter(|p| p.differentiable))
         .map(|p| p.ident.clone())
         .collect();
@@ -415,14 +543,18 @@ fn hidden(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
         all: sig.differentiable(),
     };
     let lent = super::lent(&sig, &param_vars);
-    let plan = crate::differentiate::function(&body, &param_vars, mask, &lent);
+    // The fields' values are inputs as the parameters are.
+    let inputs: Vec<VarId> = (param_vars.iter().copied())
+        .chain(leaves.iter().map(|(_, v)| *v))
+        .collect();
+    let plan = crate::differentiate::function(&body, &inputs, mask, &lent);
     let generated = super::items(&Function {
         item: &item,
         sig: &sig,
         body: &body,
         plan: &plan,
         param_vars: &param_vars,
-        leaves: &[],
+        leaves: &leaves,
         krate: r.krate.clone(),
         graph: false,
     })?;
@@ -514,6 +646,7 @@ fn hidden_item(
     given: Option<VarId>,
     weight: &syn::Ident,
     params: &[VarId],
+    leaves: &[(Leaf, VarId)],
 ) -> syn::Result<syn::ItemFn> {
     let mut item = r.func.clone();
     item.sig.ident = format_ident!("__ad_tangent_{}", r.func.sig.ident);
@@ -533,8 +666,22 @@ fn hidden_item(
     }
     let scalar = scalar_of(r.sig)?;
     item.sig.inputs.push(syn::parse_quote!(#weight: #scalar));
-    let (stmts, values) = plain(body, r.krate, params, &[&body.result]);
+    let all: Vec<VarId> = (params.iter().copied())
+        .chain(leaves.iter().map(|(_, v)| *v))
+        .collect();
+    let (stmts, values) = plain(body, r.krate, &all, &[&body.result]);
     let value = &values[0];
+    let count = r.sig.params.len();
+    let fields = bind_fields(leaves.iter().map(|(l, _)| l), |l| {
+        if l.param < count {
+            let p = &r.sig.params[l.param].ident;
+            quote!(#p)
+        } else {
+            let tangent = tangents.iter().find(|(i, _)| *i == l.param - count);
+            let name = tangent.map(|&(_, v)| &body.vars[v].name);
+            quote!(#name)
+        }
+    });
     // A collection taken by value is read through a reference, its tangent too.
     let mut reborrow = owned_collections(r.sig);
     for &(i, var) in tangents {
@@ -544,7 +691,9 @@ fn hidden_item(
             reborrow.push(quote!(let #name = &#name;));
         }
     }
-    item.block = Box::new(syn::parse2(quote!({ #(#reborrow)* #stmts #value }))?);
+    item.block = Box::new(syn::parse2(
+        quote!({ #(#reborrow)* #(#fields)* #stmts #value }),
+    )?);
     Ok(item)
 }
 

@@ -329,6 +329,25 @@ pub trait ForwardMode {}
 #[inline]
 pub fn forward_mode<F: ForwardMode>() {}
 
+/// The fields of a structured parameter that have a tangent: scalars, matrices, and
+/// collections of them. A `#[parameters(skip)]` field (read as `Skipped`) has none.
+#[diagnostic::on_unimplemented(
+    message = "`jvp` and `hvp` have no tangent for a `#[parameters(skip)]` field, and this function reads one as a value",
+    label = "a skipped field: a constant",
+    note = "read a skipped field only in conditions, loop bounds and other constants, or make it a field of its own"
+)]
+pub trait FieldTangent {}
+impl<M: Value> FieldTangent for &M {}
+impl<M: Value> FieldTangent for &Vec<M> {}
+impl<M: Value> FieldTangent for &[M] {}
+
+/// The tangent of a field read of a structured parameter: the tangent's own field, checked
+/// to be one that has a tangent ([`FieldTangent`]).
+#[inline]
+pub fn field_tangent<F: FieldTangent>(field: F) -> F {
+    field
+}
+
 /// Zero in any scalar type.
 #[inline]
 pub fn zero<T: Real>() -> T {
