@@ -19,6 +19,8 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use std::collections::HashMap;
 
+mod rules;
+
 /// The forward-mode transformation of one body.
 pub struct Tangents<'a> {
     pub vars: &'a mut Vec<Var>,
@@ -229,28 +231,7 @@ impl<'a> Tangents<'a> {
         };
         let check = crate::rename::respan(quote!(__ad::forward_mode::<#adapter>()), call.span);
         self.constant(out, check, Vec::new(), call.span);
-        let mut args = call.args.clone();
-        for (a, t) in call.args.iter().zip(&tangents) {
-            args.push(match t {
-                Some(Operand::Var(t)) => CallArg {
-                    value: Some(*t),
-                    refs: a.refs,
-                    constant: None,
-                },
-                _ => a.clone(),
-            });
-        }
-        let given = tangents.iter().map(Option::is_some);
-        let constant = |tokens: TokenStream| CallArg {
-            value: None,
-            refs: 0,
-            constant: Some(Verbatim {
-                tokens,
-                reads: Vec::new(),
-            }),
-        };
-        args.push(constant(quote!([#(#given),*])));
-        args.push(constant(quote!(__ad::zero())));
+        let args = hidden_args(call, &tangents);
         let var = self.local("tan", call.span);
         let tape_name = crate::names::handle(&self.vars[var].name, "tape", self.names.short());
         let tape = self.record_var(tape_name);
@@ -433,145 +414,6 @@ impl<'a> Tangents<'a> {
 // ------------------------------------------------------------------------------ operations
 
 impl Tangents<'_> {
-    /// The tangent of `y = op(operands…)`.
-    fn op(&mut self, out: &mut Block, y: VarId, op: &OpCall) -> Tan {
-        self.check_missing(&op.operands, op.span);
-        let t: Vec<Tan> = op.operands.iter().map(|o| self.tan(o)).collect();
-        if t.iter().all(Option::is_none) {
-            return None;
-        }
-        let span = op.span;
-        let a = op.operands[0].clone();
-        let b = op.operands.get(1).cloned();
-        let (ta, tb) = (t[0].clone(), t.get(1).cloned().flatten());
-        let y = Operand::Var(y);
-        let same = |this: &mut Self, out: &mut Block, ts: Vec<Operand>| {
-            Some(this.rule(out, op.op, ts, op.consts.clone(), span))
-        };
-        let rule = op.op.rule;
-        match rule {
-            "add" => self.sum(out, vec![ta, tb], span),
-            "sub" => self.difference(out, ta, tb, span),
-            "neg" | "transpose" | "sum" | "mean" | "trace" | "row_sum" | "column_sum"
-            | "row_mean" | "column_mean" | "element" | "part_row" | "part_column" | "part_rows"
-            | "part_columns" | "part_view" | "fill" => same(self, out, vec![ta?]),
-            "item" => self.item(out, &y, op, ta?),
-            "mul" | "component_mul" | "dot" | "kronecker" | "emul" | "scale" => {
-                let b = b?;
-                let left =
-                    ta.map(|ta| self.rule(out, op.op, vec![ta, b.clone()], Vec::new(), span));
-                let right =
-                    tb.map(|tb| self.rule(out, op.op, vec![a.clone(), tb], Vec::new(), span));
-                self.sum(out, vec![left, right], span)
-            }
-            "div" | "component_div" => {
-                // (t_a − y·t_b) / b
-                let b = b?;
-                let product = if rule == "div" {
-                    &ops::MUL
-                } else {
-                    &ops::COMPONENT_MUL
-                };
-                let ytb = tb.map(|tb| self.bin(out, product, y.clone(), tb, span));
-                let top = self.difference(out, ta, ytb, span)?;
-                Some(self.bin(out, op.op, top, b, span))
-            }
-            "add_scalar" | "add_bias" => {
-                let b = b?;
-                match (ta, tb) {
-                    (ta, None) => ta,
-                    (ta, Some(tb)) => {
-                        let base = match ta {
-                            Some(ta) => ta,
-                            None => self.zeros_like(out, &a, span),
-                        };
-                        let _ = b;
-                        Some(self.bin(out, op.op, base, tb, span))
-                    }
-                }
-            }
-            "max" | "min" | "maxout" => {
-                // The slope of the operand each element came from: 1 there, 0 in the other.
-                let b = b?;
-                let (first, second) = if rule == "min" {
-                    ("picks_first_min", "picks_second_min")
-                } else {
-                    ("picks_first_max", "picks_second_max")
-                };
-                let left = match ta {
-                    Some(ta) => {
-                        let m = self.helper(out, first, &[&a, &b], quote!(), span);
-                        Some(self.bin(out, &ops::EMUL, m, ta, span))
-                    }
-                    None => None,
-                };
-                let right = match tb {
-                    Some(tb) => {
-                        let m = self.helper(out, second, &[&a, &b], quote!(), span);
-                        Some(self.bin(out, &ops::EMUL, m, tb, span))
-                    }
-                    None => None,
-                };
-                self.sum(out, vec![left, right], span)
-            }
-            "powf" => {
-                // e·x^(e−1)·t_x + y·ln(x)·t_e, for scalars.
-                let e = b?;
-                let left = match ta {
-                    Some(ta) => {
-                        let one = self.count(out, &a, 1, span);
-                        let lower = self.bin(out, &ops::SUB, e.clone(), one, span);
-                        let p = self.bin(out, &ops::POWF, a.clone(), lower, span);
-                        let ep = self.bin(out, &ops::MUL, e.clone(), p, span);
-                        Some(self.bin(out, &ops::MUL, ta, ep, span))
-                    }
-                    None => None,
-                };
-                let right = match tb {
-                    Some(tb) => {
-                        let ln = self.un(out, &ops::LN, a.clone(), span);
-                        let yl = self.bin(out, &ops::MUL, y.clone(), ln, span);
-                        Some(self.bin(out, &ops::MUL, tb, yl, span))
-                    }
-                    None => None,
-                };
-                self.sum(out, vec![left, right], span)
-            }
-            "write_element" | "write_row" | "write_column" => {
-                let b = b?;
-                let base = match ta {
-                    Some(ta) => ta,
-                    None => self.zeros_like(out, &a, span),
-                };
-                let part = match tb {
-                    Some(tb) => tb,
-                    None => self.zeros_like(out, &b, span),
-                };
-                same(self, out, vec![base, part])
-            }
-            "lu_solve"
-            | "lu_solve_expect"
-            | "cholesky_solve"
-            | "cholesky_solve_expect"
-            | "cholesky_factor_solve" => {
-                // x = a⁻¹·b: t_x = a⁻¹·(t_b − t_a·x), by the same solve.
-                let tax = ta.map(|ta| self.bin(out, &ops::MUL, ta, y.clone(), span));
-                let rhs = self.difference(out, tb, tax, span)?;
-                same(self, out, vec![a.clone(), rhs])
-            }
-            "cholesky_l" | "cholesky_l_expect" => {
-                if let Some(v) = y.var() {
-                    self.missing.insert(v, (
-                        "the Cholesky factor `l()`",
-                        "solve with the factorization instead, `let c = a.cholesky().unwrap();` then `c.solve(&b)`, which has one",
-                    ));
-                }
-                None
-            }
-            _ => self.elementwise(out, y, op, &a, ta?, span),
-        }
-    }
-
     /// The tangent of `ws[i]`: the element of the tangent collection, borrowed like the
     /// value's (and read again by the reverse sweep, not kept), gated by its flag if any.
     fn item(&mut self, out: &mut Block, y: &Operand, op: &OpCall, t: Operand) -> Tan {
@@ -604,180 +446,6 @@ impl Tangents<'_> {
             } if *v == var => Some(op.handle),
             _ => None,
         })
-    }
-
-    /// The tangent of a function of one value (or of a loss of one matrix), `t` the
-    /// operand's tangent.
-    fn elementwise(
-        &mut self,
-        out: &mut Block,
-        y: Operand,
-        op: &OpCall,
-        x: &Operand,
-        t: Operand,
-        span: Span,
-    ) -> Tan {
-        let tangent = match op.op.rule {
-            "exp" => {
-                // A matrix's `exp` is the matrix exponential: the helper takes scalars only.
-                self.helper(out, "elementwise_exp", &[x], quote!(), span);
-                self.bin(out, &ops::EMUL, t, y, span)
-            }
-            "ln" => {
-                let r = self.un(out, &ops::RECIP, x.clone(), span);
-                self.bin(out, &ops::EMUL, t, r, span)
-            }
-            "sqrt" => {
-                let r = self.un(out, &ops::RECIP, y, span);
-                let half = self.bin(out, &ops::EMUL, t, r, span);
-                let two = self.count(out, x, 2, span);
-                self.bin(out, &ops::DIV, half, two, span)
-            }
-            "sin" => {
-                let c = self.un(out, &ops::COS, x.clone(), span);
-                self.bin(out, &ops::EMUL, t, c, span)
-            }
-            "cos" => {
-                let s = self.un(out, &ops::SIN, x.clone(), span);
-                let ts = self.bin(out, &ops::EMUL, t, s, span);
-                self.un(out, &ops::NEG, ts, span)
-            }
-            "tan" => {
-                let tyy = self.times_square(out, t.clone(), &y, span);
-                self.bin(out, &ops::ADD, t, tyy, span)
-            }
-            "tanh" => {
-                let tyy = self.times_square(out, t.clone(), &y, span);
-                self.bin(out, &ops::SUB, t, tyy, span)
-            }
-            "sigmoid" => {
-                let ty = self.bin(out, &ops::EMUL, t, y.clone(), span);
-                let tyy = self.bin(out, &ops::EMUL, ty.clone(), y, span);
-                self.bin(out, &ops::SUB, ty, tyy, span)
-            }
-            "recip" => {
-                let tyy = self.times_square(out, t, &y, span);
-                self.un(out, &ops::NEG, tyy, span)
-            }
-            "square" => {
-                let tx = self.bin(out, &ops::EMUL, t, x.clone(), span);
-                self.bin(out, &ops::ADD, tx.clone(), tx, span)
-            }
-            "powi" => {
-                // n·x^(n−1)·t
-                let n = &op.consts[0];
-                let tokens = &n.tokens;
-                let lower = Verbatim {
-                    tokens: quote!((#tokens) - 1),
-                    reads: n.reads.clone(),
-                };
-                let p = self.rule(out, &ops::POWI, vec![x.clone()], vec![lower], span);
-                let tp = self.bin(out, &ops::EMUL, t, p, span);
-                let count = self.helper(out, "count_like", &[x], quote!(#tokens), span);
-                self.bin(out, &ops::MUL, tp, count, span)
-            }
-            "abs" => {
-                let s = self.helper(out, "sign_of", &[x], quote!(), span);
-                self.bin(out, &ops::EMUL, t, s, span)
-            }
-            "relu" => {
-                let s = self.helper(out, "step_of", &[&y], quote!(), span);
-                self.bin(out, &ops::EMUL, t, s, span)
-            }
-            "leaky_relu" => {
-                let alpha = &op.consts[0].tokens;
-                let s = self.helper(out, "slope_of_positive", &[&y], quote!(#alpha), span);
-                self.bin(out, &ops::EMUL, t, s, span)
-            }
-            "elu" => {
-                // t where y > 0, t·(y + α) elsewhere: t ⊙ slope(α) + t ⊙ [y ≤ 0] ⊙ y.
-                let alpha = &op.consts[0].tokens;
-                let s = self.helper(out, "slope_of_positive", &[&y], quote!(#alpha), span);
-                let below = self.helper(out, "nonpositive", &[&y], quote!(), span);
-                let ts = self.bin(out, &ops::EMUL, t.clone(), s, span);
-                let tb = self.bin(out, &ops::EMUL, t, below, span);
-                let tby = self.bin(out, &ops::EMUL, tb, y, span);
-                self.bin(out, &ops::ADD, ts, tby, span)
-            }
-            "norm_squared" => {
-                let d = self.bin(out, &ops::DOT, x.clone(), t, span);
-                self.bin(out, &ops::ADD, d.clone(), d, span)
-            }
-            "norm" => {
-                let d = self.bin(out, &ops::DOT, x.clone(), t, span);
-                self.bin(out, &ops::DIV, d, y, span)
-            }
-            "softmax" | "log_softmax" => {
-                // y ⊙ (t − rows(y ⊙ t)) for the softmax; t − rows(p ⊙ t) for its log, with
-                // rows(m) each row's sum spread over the row.
-                let p = if op.op.rule == "softmax" {
-                    y.clone()
-                } else {
-                    self.un(out, &ops::SOFTMAX, x.clone(), span)
-                };
-                let pt = self.bin(out, &ops::EMUL, p.clone(), t.clone(), span);
-                let spread = self.un(out, &ops::SPREAD_ROW_SUMS, pt, span);
-                if op.op.rule == "softmax" {
-                    let centred = self.bin(out, &ops::SUB, t, spread, span);
-                    self.bin(out, &ops::EMUL, p, centred, span)
-                } else {
-                    self.bin(out, &ops::SUB, t, spread, span)
-                }
-            }
-            "softmax_cross_entropy" => {
-                // ⟨softmax(s) − onehot, t⟩ / n
-                let labels = &op.consts[0].tokens;
-                let p = self.un(out, &ops::SOFTMAX, x.clone(), span);
-                let pt = self.bin(out, &ops::DOT, p, t.clone(), span);
-                let weight = self.helper(out, "row_weight", &[x], quote!(#labels), span);
-                let mean = self.bin(out, &ops::MUL, pt, weight, span);
-                let target = self.helper(out, "label_weights", &[x], quote!(#labels), span);
-                let tt = self.bin(out, &ops::DOT, target, t, span);
-                self.bin(out, &ops::SUB, mean, tt, span)
-            }
-            "max_element" | "min_element" => {
-                let helper = if op.op.rule == "max_element" {
-                    "max_slope"
-                } else {
-                    "min_slope"
-                };
-                let slope = self.helper(out, helper, &[x], quote!(), span);
-                self.bin(out, &ops::DOT, slope, t, span)
-            }
-            "svm_loss" => {
-                let labels = &op.consts[0].tokens;
-                let slope = self.helper(out, "svm_slope", &[x], quote!(#labels), span);
-                self.bin(out, &ops::DOT, slope, t, span)
-            }
-            "inverse" | "inverse_expect" => {
-                // −y·t·y
-                let yt = self.bin(out, &ops::MUL, y.clone(), t, span);
-                let yty = self.bin(out, &ops::MUL, yt, y, span);
-                self.un(out, &ops::NEG, yty, span)
-            }
-            "determinant" => {
-                // y·tr(x⁻¹·t)
-                let inv = self.un(out, &ops::INVERSE, x.clone(), span);
-                let it = self.bin(out, &ops::MUL, inv, t, span);
-                let tr = self.un(out, &ops::TRACE, it, span);
-                self.bin(out, &ops::MUL, y, tr, span)
-            }
-            other => {
-                let what = match other {
-                    "item" => "`ws[i]` of a collection".to_string(),
-                    _ => format!("`{other}`"),
-                };
-                self.errors.push_error(syn::Error::new(
-                    span,
-                    format!(
-                        "`jvp` and `hvp` have no tangent for {what} yet: write it with the \
-                         elementwise functions, products and sums they know"
-                    ),
-                ));
-                return None;
-            }
-        };
-        Some(tangent)
     }
 }
 
@@ -989,4 +657,32 @@ pub fn hidden_paths(path: &syn::Path) -> Option<(syn::Path, syn::Path)> {
         hidden.segments.push(segment);
     }
     Some((adapter, hidden))
+}
+
+/// The arguments of the hidden tangent function for `call`: its own, then a tangent for each
+/// (the argument itself where it has none), which ones are given, and the weight 0.
+fn hidden_args(call: &Call, tangents: &[Tan]) -> Vec<CallArg> {
+    let mut args = call.args.clone();
+    for (a, t) in call.args.iter().zip(tangents) {
+        args.push(match t {
+            Some(Operand::Var(t)) => CallArg {
+                value: Some(*t),
+                refs: a.refs,
+                constant: None,
+            },
+            _ => a.clone(),
+        });
+    }
+    let given = tangents.iter().map(Option::is_some);
+    let constant = |tokens: TokenStream| CallArg {
+        value: None,
+        refs: 0,
+        constant: Some(Verbatim {
+            tokens,
+            reads: Vec::new(),
+        }),
+    };
+    args.push(constant(quote!([#(#given),*])));
+    args.push(constant(quote!(__ad::zero())));
+    args
 }

@@ -137,53 +137,10 @@ fn transform_with(
     let mut body = r.body.clone();
     let mut names = r.names.clone();
     let mut errors = Errors::default();
-    let count = r.sig.params.len();
-    let mut tangents = Vec::new();
-    let mut leaves = Vec::new();
-    let params = r.sig.params.iter().enumerate();
-    for (i, p) in params.filter(|(_, p)| seeds == Seeds::Given || p.differentiable) {
-        let base = syn::ext::IdentExt::unraw(&p.ident).to_string();
-        let name = names.temp(&format!("tan_{base}"), p.ident.span());
-        let index = count + tangents.len();
-        // A collection is read through a reference, as its parameter is; a structured
-        // parameter through its fields, each a value of its own.
-        let refs = if p.collection { 1 } else { p.refs };
-        let var = new_param(
-            &mut body,
-            name.clone(),
-            refs,
-            index,
-            p.differentiable && !p.structured,
-        );
-        tangents.push((i, var));
-        if !(p.structured && p.differentiable) {
-            continue;
-        }
-        let fields = r
-            .leaves
-            .iter()
-            .filter(|(l, v)| l.param == i && read.is_none_or(|read| read.contains(v)));
-        for (leaf, v) in fields {
-            let base = syn::ext::IdentExt::unraw(&leaf.ident).to_string();
-            let ident = names.temp(&format!("tan_{base}"), leaf.ident.span());
-            let t = new_param(&mut body, ident.clone(), 1, index, true);
-            let leaf = Leaf {
-                param: index,
-                path: leaf.path.clone(),
-                ident,
-                whole: false,
-            };
-            leaves.push(TangentLeaf {
-                leaf,
-                var: t,
-                of: *v,
-                param: i,
-            });
-        }
-    }
+    let (tangents, leaves) = tangent_params(r, seeds, read, &mut body, &mut names);
     let given = (seeds == Seeds::Given).then(|| {
         let name = names.temp("given", r.func.sig.ident.span());
-        new_param(&mut body, name, 0, 2 * count, false)
+        new_param(&mut body, name, 0, 2 * r.sig.params.len(), false)
     });
     let block = std::mem::take(&mut body.block);
     let span = r.func.sig.ident.span();
@@ -195,9 +152,7 @@ fn transform_with(
         p.differentiable && !p.structured
     });
     let fields = leaves.iter().map(|l| (l.param, l.var, l.of));
-    let seeded = differentiable
-        .map(|&(i, t)| (i, t, r.param_vars[i]))
-        .chain(fields);
+    let seeded = (differentiable.map(|&(i, t)| (i, t, r.param_vars[i]))).chain(fields);
     for (i, t, param) in seeded.collect::<Vec<_>>() {
         let collection = r.sig.params[i].collection || collections.contains(&param);
         match given {
@@ -223,6 +178,54 @@ fn transform_with(
         leaves,
     };
     Ok((transformed, read))
+}
+
+/// The tangent parameters (of the differentiable ones for `NAME_jvp`, of every one for the
+/// hidden function), after the function's own, and the tangents of the fields read of
+/// structured ones (only those in `read`, when given).
+fn tangent_params(
+    r: &Request,
+    seeds: Seeds,
+    read: Option<&HashSet<VarId>>,
+    body: &mut Body,
+    names: &mut Names,
+) -> (Vec<(usize, VarId)>, Vec<TangentLeaf>) {
+    let count = r.sig.params.len();
+    let (mut tangents, mut leaves) = (Vec::new(), Vec::new());
+    let params = r.sig.params.iter().enumerate();
+    for (i, p) in params.filter(|(_, p)| seeds == Seeds::Given || p.differentiable) {
+        let base = syn::ext::IdentExt::unraw(&p.ident).to_string();
+        let name = names.temp(&format!("tan_{base}"), p.ident.span());
+        let index = count + tangents.len();
+        // A collection is read through a reference, as its parameter is; a structured
+        // parameter through its fields, each a value of its own.
+        let refs = if p.collection { 1 } else { p.refs };
+        let value = p.differentiable && !p.structured;
+        tangents.push((i, new_param(body, name, refs, index, value)));
+        if !(p.structured && p.differentiable) {
+            continue;
+        }
+        let fields = (r.leaves.iter())
+            .filter(|(l, v)| l.param == i && read.is_none_or(|read| read.contains(v)));
+        for (leaf, v) in fields {
+            let base = syn::ext::IdentExt::unraw(&leaf.ident).to_string();
+            let ident = names.temp(&format!("tan_{base}"), leaf.ident.span());
+            let var = new_param(body, ident.clone(), 1, index, true);
+            let leaf = Leaf {
+                param: index,
+                path: leaf.path.clone(),
+                ident,
+                whole: false,
+            };
+            leaves.push(TangentLeaf {
+                leaf,
+                var,
+                of: *v,
+                param: i,
+            });
+        }
+    }
+    (tangents, leaves)
 }
 
 /// The values read by element (`ws[i]`) in `block`: collections.
@@ -520,49 +523,59 @@ fn hidden(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
     let mut wrt: Vec<syn::Ident> = (r.sig.params.iter().filter(|p| p.differentiable))
         .map(|p| p.ident.clone())
         .collect();
-    let differentiable = tangents
-        .iter()
-        .filter(|(i, _)| r.sig.params[*i].differentiable);
+    let differentiable = (tangents.iter()).filter(|(i, _)| r.sig.params[*i].differentiable);
     wrt.extend(differentiable.map(|&(_, v)| body.vars[v].name.clone()));
     wrt.push(weight.clone());
+    let generated = reverse_items(r, &item, wrt, body.clone(), &param_vars, &leaves)?;
+    let inner = hide(generated.inner)?;
+    let hvp = r
+        .hvp
+        .map(|_| hvp(r, &item.sig.ident, &body, &tangents, &weight));
+    Ok(quote!(#inner #hvp))
+}
+
+/// The items of the reverse mode of the hidden function `item`, whose body is `body`,
+/// differentiated with respect to `wrt`.
+fn reverse_items(
+    r: &Request,
+    item: &syn::ItemFn,
+    wrt: Vec<syn::Ident>,
+    mut body: Body,
+    param_vars: &[VarId],
+    leaves: &[(Leaf, VarId)],
+) -> syn::Result<outline::Generated> {
     let args = Args {
         wrt: Some(wrt),
         ..Args::default()
     };
+    let mut errors = Errors::default();
     let sig = crate::signature::check(&item.sig, &args, None, &mut errors);
     errors.finish()?;
     let Some(sig) = sig else {
-        return Err(syn::Error::new(
-            span,
-            "forward mode: the hidden function's signature was rejected",
-        ));
+        let message = "forward mode: the hidden function's signature was rejected";
+        return Err(syn::Error::new(r.func.sig.ident.span(), message));
     };
     crate::analyse::mark_useful(&mut body);
     let mask = crate::differentiate::Mask {
         sources: crate::analyse::sources(&body),
         all: sig.differentiable(),
     };
-    let lent = super::lent(&sig, &param_vars);
+    let lent = super::lent(&sig, param_vars);
     // The fields' values are inputs as the parameters are.
     let inputs: Vec<VarId> = (param_vars.iter().copied())
         .chain(leaves.iter().map(|(_, v)| *v))
         .collect();
     let plan = crate::differentiate::function(&body, &inputs, mask, &lent);
-    let generated = super::items(&Function {
-        item: &item,
+    super::items(&Function {
+        item,
         sig: &sig,
         body: &body,
         plan: &plan,
-        param_vars: &param_vars,
-        leaves: &leaves,
+        param_vars,
+        leaves,
         krate: r.krate.clone(),
         graph: false,
-    })?;
-    let inner = hide(generated.inner)?;
-    let hvp = r
-        .hvp
-        .map(|_| hvp(r, &item.sig.ident, &body, &tangents, &weight));
-    Ok(quote!(#inner #hvp))
+    })
 }
 
 /// Every item `#[doc(hidden)]`: the hidden function's are not the user's API.
