@@ -1,5 +1,5 @@
 """Shared by the Python peers (numpy, PyTorch, JAX): the fixtures, the portable generator
-of W2's, W4's, W5's and W6's data, the timing protocol and the JSON lines that report.py reads.
+of W2's, W4's, W5's and W6's data (and W7's direction), the timing protocol and the JSON lines that report.py reads.
 
 The timing protocol is the one of benches/peers/rust/src/timing.rs: the losses of step 0
 and step 1 are kept for the cross-check, a warm-up of at least 3 steps and WARMUP_S
@@ -159,6 +159,20 @@ def w6_full():
     return squared_distances(x), y, theta
 
 
+def w7_direction():
+    """W7's direction v, shaped like W3's parameters [W1 (2x100), b1 (100), W2 (100x3), b2 (3)]:
+    W1, W2 and b2 uniform on [-1, 1) from stream 17, drawn in that order, and b1 = 0. (W3 starts
+    with b1 = 0 and has three points at the origin: 300 pre-activations sit exactly on relu's
+    kink, and a direction that moves b1 moves them across it, where the Hessian is not
+    defined.)"""
+    s = Stream(17)
+    w1, w2, b2 = s.matrix(2, 100), s.matrix(100, 3), s.row(3)
+    return [w1, np.zeros(100), w2, b2]
+
+
+W7_NAMES = ["w7_hv_W1", "w7_hv_b1", "w7_hv_W2", "w7_hv_b2"]
+
+
 def w6_fixture():
     """d2, y, theta of the reduced W6 (fixture_w6.py)."""
     return squared_distances(read("w6s_x")), read("w6s_y"), read("w6s_theta")
@@ -315,7 +329,7 @@ def emit_meta(impl, **info):
 
 def args():
     p = argparse.ArgumentParser()
-    p.add_argument("--workloads", default="W1,W2,W3,W4,W5,W6")
+    p.add_argument("--workloads", default="W1,W2,W3,W4,W5,W6,W7")
     p.add_argument("--dtypes", default="f64,f32")
     p.add_argument("--budget", type=float, default=2.0, help="measuring time per cell, seconds")
     a = p.parse_args()

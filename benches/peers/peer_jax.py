@@ -1,6 +1,7 @@
-"""JAX on CPU, W1-W6: one jitted function per workload that computes
+"""JAX on CPU, W1-W7: one jitted function per workload that computes
 jax.value_and_grad of the loss and applies the SGD update (parameters donated, so XLA
-updates their buffers in place). float64 through jax_enable_x64, and float32."""
+updates their buffers in place); W7 jits forward over reverse, jax.jvp of
+jax.value_and_grad, and does not update. float64 through jax_enable_x64, and float32."""
 
 import math
 import os
@@ -107,6 +108,31 @@ def w3(dtype, budget):
     return err, timed(step, arrays(params0, t), (x, y), budget)
 
 
+def w7(dtype, budget):
+    """W3's loss: value, gradient and Hessian-vector product along v, forward over reverse
+    (jax.jvp of jax.value_and_grad) in one jit, every step at the same point."""
+    t = DT[dtype]
+    x0, y0, params0 = c.w3_fixture()
+    x, y = jnp.asarray(x0, dtype=t), jnp.asarray(y0, dtype=jnp.int32)
+    p, v = arrays(params0, t), arrays(c.w7_direction(), t)
+
+    @jax.jit
+    def hvp(p, v, x, y):
+        (value, grads), (_, hv) = jax.jvp(lambda q: jax.value_and_grad(w3_loss)(q, x, y), (p,), (v,))
+        return value, grads, hv
+
+    value, grads, hv = hvp(p, v, x, y)
+    names = ["w3_grad_W1", "w3_grad_b1", "w3_grad_W2", "w3_grad_b2"]
+    err = max([c.scalar_error(value, c.read("w3_loss")[()])] + [c.relative_error(g, c.read(n)) for g, n in zip(grads, names)]
+              + [c.relative_error(h, c.read(n)) for h, n in zip(hv, c.W7_NAMES)])
+
+    def step():
+        value, grads, hv = hvp(p, v, x, y)
+        return value
+
+    return err, c.measure(step, budget, sync)
+
+
 def w4_loss(p, x, y):
     w1, b1, w2, b2, w3, b3 = p
     h1 = jax.nn.relu(x @ w1 + b1)
@@ -188,4 +214,4 @@ if __name__ == "__main__":
     threads = int(os.environ.get("PEERS_THREADS", os.cpu_count()))
     c.emit_meta("jax", version=jax.__version__, jaxlib=jaxlib.__version__, devices=str(jax.devices()),
                 affinity=len(os.sched_getaffinity(0)))
-    c.run("jax", threads, {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6})
+    c.run("jax", threads, {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "W7": w7})

@@ -1,6 +1,7 @@
-"""PyTorch CPU, eager autograd, on W1-W6: the loss built from tensor ops on leaf tensors
+"""PyTorch CPU, eager autograd, on W1-W7: the loss built from tensor ops on leaf tensors
 with requires_grad, loss.backward(), then the SGD update in place under no_grad with the
-gradients set to None (what torch.optim.SGD does, without its bookkeeping).
+gradients set to None (what torch.optim.SGD does, without its bookkeeping); W7 eager
+forward over reverse, torch.func.jvp of torch.func.grad_and_value, without an update.
 torch.set_num_threads(cores)."""
 
 import math
@@ -109,6 +110,32 @@ def w3(dtype, budget):
         loss.backward()
         sgd(p, 1.0)
         return loss.detach()
+
+    return err, c.measure(step, budget)
+
+
+def w7(dtype, budget):
+    """W3's loss: value, gradient and Hessian-vector product along v, forward over reverse
+    (torch.func.jvp of torch.func.grad_and_value), eager, every step at the same point."""
+    t = DT[dtype]
+    x0, y0, params0 = c.w3_fixture()
+    x, y = const(x0, t), torch.tensor(y0)
+    p = tuple(const(q, t) for q in params0)
+    v = tuple(const(q, t) for q in c.w7_direction())
+    value_and_grad = torch.func.grad_and_value(lambda q: w3_loss(x, y, *q))
+
+    def hvp():
+        (grads, value), (hv, _) = torch.func.jvp(value_and_grad, (p,), (v,))
+        return value, grads, hv
+
+    value, grads, hv = hvp()
+    names = ["w3_grad_W1", "w3_grad_b1", "w3_grad_W2", "w3_grad_b2"]
+    err = max([c.scalar_error(value.item(), c.read("w3_loss")[()])] + [c.relative_error(g, c.read(n)) for g, n in zip(grads, names)]
+              + [c.relative_error(h, c.read(n)) for h, n in zip(hv, c.W7_NAMES)])
+
+    def step():
+        value, grads, hv = hvp()
+        return value
 
     return err, c.measure(step, budget)
 
@@ -223,4 +250,4 @@ if __name__ == "__main__":
     c.emit_meta("torch", version=torch.__version__, threads=torch.get_num_threads(),
                 parallel=torch.__config__.parallel_info().splitlines()[0:3],
                 mkldnn=torch.backends.mkldnn.is_available(), blas=torch.__config__.show().count("BLAS_INFO=mkl") and "mkl" or "other")
-    c.run("torch", torch.get_num_threads(), {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "peak": peak})
+    c.run("torch", torch.get_num_threads(), {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "W7": w7, "peak": peak})

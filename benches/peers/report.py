@@ -6,7 +6,8 @@ A cell is valid when
   * its own check against the fixtures passed: max relative error of the loss and of every
     gradient (W1: the exact values; W2, W4, W5, W6: the reduced PyTorch fixtures w2s_*, w4s_*,
     w5s_*, w6s_*, and for W2, W5 and W6 the loss after one SGD step; W3: the full fixture and the losses
-    of steps 0-2 of the reference trace) at most FIXTURE_TOL[dtype];
+    of steps 0-2 of the reference trace; W7: W3's loss and gradients and the Hessian-vector
+    product w7_hv_*) at most FIXTURE_TOL[dtype];
   * its loss at step 0 and at step 1 of the timed run agree with ours in f64 (the full-size
     workload; where ours is missing, W5 for now, the median of the f64 cells) within
     CROSS_TOL[dtype].
@@ -14,7 +15,7 @@ An invalid cell is printed as such and gets no ratio; the exit status is then 1.
 
 It also prints the machine's matrix-product peak (the workload `peak`: GFLOP/s of one
 n x n by n x n product per implementation, dtype and thread count; valid when its checked
-entry agrees within FIXTURE_TOL), the GFLOP/s each implementation achieves on W2-W5
+entry agrees within FIXTURE_TOL), the GFLOP/s each implementation achieves on W2-W5 and W7
 (FLOPS below / time per step) with its fraction of the best peak measured for the same dtype
 and thread count, and the speed of f32 relative to f64 (time f64 / time f32).
 
@@ -31,7 +32,7 @@ DISTURBED = 0.25  # cores used by other processes during a cell's rounds: marked
 FIXTURE_TOL = {"f64": 1e-10, "f32": 5e-3}
 CROSS_TOL = {"f64": 1e-10, "f32": 1e-4}
 ORDER = ["ours", "hand", "ours+mt", "hand+mt", "candle", "torch", "jax", "numpy"]
-WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6"]
+WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7"]
 DTYPES = ["f64", "f32"]
 TITLES = {
     "W1": "W1 (x+y)·z",
@@ -40,13 +41,16 @@ TITLES = {
     "W4": "W4 wide 256×784→512→512→10",
     "W5": "W5 tanh RNN 64×32→128, 50 steps",
     "W6": "W6 GP likelihood n=500, 3 hyperparameters",
+    "W7": "W7 Hessian-vector product of W3's loss",
 }
 
 # The shapes of W2-W4: N examples, then the widths of the layers (input first).
 SHAPES = {"W2": (64, [1000, 100, 10]), "W3": (300, [2, 100, 3]), "W4": (256, [784, 512, 512, 10])}
 # W5's: N examples, D inputs, H hidden units, T steps.
 RNN = {"W5": (64, 32, 128, 50)}
-COUNTED = list(SHAPES) + list(RNN)  # the workloads whose GFLOP/s are reported
+# The Hessian-vector products (forward over reverse) of a net of SHAPES.
+HVP = {"W7": "W3"}
+COUNTED = list(SHAPES) + list(RNN) + list(HVP)  # the workloads whose GFLOP/s are reported
 PEAK_ORDER = ["nalgebra", "nalgebra+mt", "gemm", "candle", "torch", "jax", "numpy"]
 
 
@@ -58,7 +62,17 @@ def flops(workload):
 
     The RNN (W5): every step's input product x_t·Wx and its weight gradient (2*N*D*H each);
     the recurrent product h_(t-1)·Wh, its weight gradient and the gradient of h_(t-1)
-    (2*N*H*H each) at steps 2..T only, since h_0 = 0."""
+    (2*N*H*H each) at steps 2..T only, since h_0 = 0.
+
+    A Hessian-vector product (W7, forward over reverse): the products of the gradient, and the
+    tangent of each, dA·B + A·dB, one term per operand that depends on the parameters (the data
+    have no tangent). Per layer of widths a -> b: the first layer's forward product x·W and
+    weight gradient x^T·dZ get one tangent product each (4 products in all); a later layer's
+    forward product, weight gradient and input gradient get two each (9 in all)."""
+    if workload in HVP:
+        n, widths = SHAPES[HVP[workload]]
+        layers = list(zip(widths, widths[1:]))
+        return sum((4 if k == 0 else 9) * 2 * n * a * b for k, (a, b) in enumerate(layers))
     if workload in RNN:
         n, d, h, t = RNN[workload]
         return 2 * n * (2 * t * d * h + 3 * (t - 1) * h * h)
@@ -94,7 +108,7 @@ def rel(a, b):
 
 
 def peak_tables(cells, peaks, impls):
-    """The peak table, the achieved GFLOP/s of W2-W5 and the f32/f64 speed ratios (lines)."""
+    """The peak table, the achieved GFLOP/s of W2-W5 and W7 and the f32/f64 speed ratios (lines)."""
     out = []
     best = {}
     for (i, d, t), c in peaks.items():
@@ -237,7 +251,8 @@ def main():
             out.append(f"| {i} {d} | {threads} | " + " | ".join(parts) + " |")
 
     text = "\n".join(out)
-    notes = ["", "Median time per step (forward, backward, SGD update; W1: value and gradient); in brackets "
+    notes = ["", "Median time per step (forward, backward, SGD update; W1: value and gradient; W7: value, gradient "
+                 "and Hessian-vector product); in brackets "
                  "the implementation's time ÷ ours in the same dtype, measured in the same run (above 1: ours is faster)."]
     notes.append("")
     if disturbed:

@@ -14,7 +14,7 @@
 # Environment: PEERS_WAIT_QUIET (seconds per cell to wait for, and retry until, a moment
 # when other processes keep the machine idle; default 0), PEERS_BUDGET (seconds of
 # measurement per cell, default 2), PEERS_ONLY (a comma-separated subset of
-# rust,rust-mt,numpy,torch,jax), PEERS_WORKLOADS (default W1,W2,W3,W4,W5,W6,peak; peak = the
+# rust,rust-mt,numpy,torch,jax), PEERS_WORKLOADS (default W1,W2,W3,W4,W5,W6,W7,peak; peak = the
 # machine's matrix-product peak), PEERS_PEAK_N (its matrices' size, default 2048),
 # PEERS_DTYPES (default f64,f32), PEERS_THREADS (threads of the peers, default the number of
 # cores), PEERS_NICE (niceness of the measuring processes, default -15 where allowed; 0 to
@@ -29,7 +29,7 @@ VENV=${PEERS_VENV:-$OUT/venv}
 RES=$OUT/results-t${PEERS_THREADS:-$(getconf _NPROCESSORS_ONLN)}
 BUDGET=${PEERS_BUDGET:-2}
 ONLY=${PEERS_ONLY:-rust,rust-mt,numpy,torch,jax}
-WORKLOADS=${PEERS_WORKLOADS:-W1,W2,W3,W4,W5,W6,peak}
+WORKLOADS=${PEERS_WORKLOADS:-W1,W2,W3,W4,W5,W6,W7,peak}
 DTYPES=${PEERS_DTYPES:-f64,f32}
 # Threads for every multi-threaded peer: the machine's cores by default. PEERS_THREADS=1
 # compares one core with one core (ours and hand are single-threaded; the +mt rows are then

@@ -1,6 +1,6 @@
 //! The workloads' data: the PyTorch fixtures of `tests/data` (W2 reduced, W3, W4 reduced, W5
 //! reduced, W6 reduced) and the portable generator of W2's, W4's, W5's and W6's full-size
-//! random data (README.md, "Data").
+//! random data and W7's direction (README.md, "Data").
 
 use autodiff::prelude::*;
 use std::path::PathBuf;
@@ -227,6 +227,18 @@ pub fn w6_data(seed: u64, n: usize) -> W6 {
 /// W6 at full size, from stream 6: 500 points.
 pub fn w6_full() -> W6 {
     w6_data(6, 500)
+}
+
+/// W7's direction, shaped like W3's parameters: W1 (2×100), W2 (100×3) and b2 (3) uniform on
+/// [-1, 1) from stream 17, drawn in that order, and b1 = 0 (W3 starts with b1 = 0 and has three
+/// points at the origin, whose pre-activations sit on relu's kink: a direction that moves b1
+/// moves them across it). Returned as (W1, b1, W2, b2).
+pub fn w7_direction() -> (DMatrix<f64>, RowDVector<f64>, DMatrix<f64>, RowDVector<f64>) {
+    let mut s = Stream::new(17);
+    let w1 = s.matrix(2, 100, 1.0);
+    let w2 = s.matrix(100, 3, 1.0);
+    let b2 = s.row(3, 1.0);
+    (w1, RowDVector::zeros(100), w2, b2)
 }
 
 /// W6's reduced fixture (`benches/peers/fixture_w6.py`).

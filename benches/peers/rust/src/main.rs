@@ -1,9 +1,9 @@
 //! The Rust side of the peer kit: "ours" (`#[differentiate]`), hand-written nalgebra
-//! backprop and (with `--features candle`) candle, on W1–W6 in f64 and f32. Prints one JSON
-//! line per implementation, dtype and workload on stdout (progress on stderr); see
-//! `benches/peers/README.md`.
+//! backprop and (with `--features candle`) candle, on W1–W7 in f64 and f32 (W7: ours only).
+//! Prints one JSON line per implementation, dtype and workload on stdout (progress on
+//! stderr); see `benches/peers/README.md`.
 //!
-//! Options: `--impls ours,hand,candle` `--workloads W1,W2,W3,W4,W5,W6` `--dtypes f64,f32`
+//! Options: `--impls ours,hand,candle` `--workloads W1,W2,W3,W4,W5,W6,W7` `--dtypes f64,f32`
 //! `--budget SECONDS` (measuring time per cell, default 2) `--tag SUFFIX` (appended to the
 //! names of ours and hand, e.g. `+mt` for the build with matrixmultiply's threads).
 //!
@@ -38,7 +38,7 @@ fn list(args: &[String], flag: &str, default: &str) -> Vec<String> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let impls = list(&args, "--impls", "ours,hand,candle");
-    let workloads = list(&args, "--workloads", "W1,W2,W3,W4,W5,W6");
+    let workloads = list(&args, "--workloads", "W1,W2,W3,W4,W5,W6,W7");
     let dtypes = list(&args, "--dtypes", "f64,f32");
     let budget: f64 = list(&args, "--budget", "2")[0].parse().expect("--budget SECONDS");
     let tag = list(&args, "--tag", "").first().cloned().unwrap_or_default();
@@ -72,12 +72,14 @@ fn main() {
                         ("f64", "W4") => native::double::w4,
                         ("f64", "W5") => native::double::w5,
                         ("f64", "W6") => native::double::w6,
+                        ("f64", "W7") => native::double::w7,
                         ("f32", "W1") => native::single::w1,
                         ("f32", "W2") => native::single::w2,
                         ("f32", "W3") => native::single::w3,
                         ("f32", "W4") => native::single::w4,
                         ("f32", "W5") => native::single::w5,
                         ("f32", "W6") => native::single::w6,
+                        ("f32", "W7") => native::single::w7,
                         _ => panic!("unknown dtype/workload {d} {w}"),
                     };
                     run(which, threads, budget, &name);

@@ -1,7 +1,7 @@
-//! "ours" and "hand" on W1–W6: validation on the fixtures, then the timed
+//! "ours" and "hand" on W1–W7: validation on the fixtures, then the timed
 //! steps.
 //! One step = loss and gradients, then the SGD update `p ← p − lr·g` (W1: value and
-//! gradient only).
+//! gradient only; W7: value, gradient and Hessian-vector product, no update, ours only).
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Imp {
@@ -450,6 +450,46 @@ macro_rules! native {
                 let mut s = W6::new(&data::w6_full());
                 let t = measure(|| s.step(imp) as f64, budget);
                 emit(name, DTYPE, "W6", threads, err, &t);
+            }
+
+            /// W7: the value, the gradient and the Hessian-vector product of W3's loss at
+            /// W3's initial parameters along `data::w7_direction()`, every step at the same
+            /// point (no update). Ours only: the hand-written code has no second order.
+            pub fn w7(imp: Imp, threads: usize, budget: f64, name: &str) {
+                if imp != Imp::Ours {
+                    eprintln!("  {name:<10} {DTYPE} W7: not implemented (no Hessian-vector product by hand)");
+                    return;
+                }
+                let s = W3::fixture();
+                let (v1, vb1, v2, vb2) = data::w7_direction();
+                let v = ours::$m::SpiralLossGrad {
+                    w1: m(&v1),
+                    b1: r(&vb1),
+                    w2: m(&v2),
+                    b2: r(&vb2),
+                };
+                let hvp = |v: ours::$m::SpiralLossGrad| {
+                    ours::$m::spiral_loss_hvp(&s.x, &s.labels, &s.w1, &s.b1, &s.w2, &s.b2, W3_REG, v)
+                };
+                let (l, g, hv) = hvp(v.clone());
+                let err = err_s(l, data::scalar("w3_loss"))
+                    .max(err_m(&g.w1, "w3_grad_W1"))
+                    .max(err_r(&g.b1, "w3_grad_b1"))
+                    .max(err_m(&g.w2, "w3_grad_W2"))
+                    .max(err_r(&g.b2, "w3_grad_b2"))
+                    .max(err_m(&hv.w1, "w7_hv_W1"))
+                    .max(err_r(&hv.b1, "w7_hv_b1"))
+                    .max(err_m(&hv.w2, "w7_hv_W2"))
+                    .max(err_r(&hv.b2, "w7_hv_b2"));
+                let t = measure(
+                    || {
+                        let (l, g, hv) = hvp(black_box(v.clone()));
+                        black_box((g, hv));
+                        l as f64
+                    },
+                    budget,
+                );
+                emit(name, DTYPE, "W7", threads, err, &t);
             }
         }
     };

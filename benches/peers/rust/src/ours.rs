@@ -1,7 +1,8 @@
 //! "ours": the workloads written as a user writes them with `#[differentiate]`. W2 and W3
-//! are copied from `tests/common/workloads.rs`; W4, W5 and W6 are written the same way, inline. Each is
-//! stamped out for `f64` and `f32` (the scalar type is substituted as a plain identifier,
-//! so the macro sees `f64`/`f32` exactly as if written by hand).
+//! are copied from `tests/common/workloads.rs`; W4, W5 and W6 are written the same way, inline;
+//! W7 is W3's function with `hvp` added to its attribute. Each is stamped out for `f64` and
+//! `f32` (the scalar type is substituted as a plain identifier, so the macro sees `f64`/`f32`
+//! exactly as if written by hand).
 
 macro_rules! ours {
     ($m:ident, $r:ident) => {
@@ -29,7 +30,9 @@ macro_rules! ours {
             }
 
             /// W3: 2 → H → 3, ReLU, biases, mean softmax cross-entropy + 0.5·reg·(‖W1‖² + ‖W2‖²).
-            #[differentiate(wrt(w1, b1, w2, b2))]
+            /// With `hvp`, also W7: `spiral_loss_hvp` gives the value, the gradient and the
+            /// Hessian-vector product along a direction.
+            #[differentiate(wrt(w1, b1, w2, b2), hvp)]
             pub fn spiral_loss(
                 x: &DMatrix<$r>,
                 labels: &[usize],
