@@ -803,3 +803,67 @@ fn structured_parameters() {
     }
     .check();
 }
+
+// ----------------------------------------------------------------------------- methods
+
+/// A model with its loss as a method.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct Layer {
+    w: DMatrix<f64>,
+    b: RowDVector<f64>,
+}
+
+#[differentiate]
+impl Layer {
+    #[differentiate(wrt(self, scale), jvp, hvp)]
+    fn loss(&self, x: &DMatrix<f64>, scale: f64) -> f64 {
+        sigmoid(add_bias(x * &self.w, &self.b)).norm_squared() * scale
+    }
+}
+
+#[test]
+fn methods_of_a_model() {
+    let mut d = Draw::new(12);
+    let _ = (d.matrix(3, 2), d.row(2), d.scalar());
+    let theta = d.theta.clone();
+    let x = d.seed_matrix(4, 3);
+    let read = |t: &[f64]| {
+        let mut r = Read::new(t);
+        (
+            Layer {
+                w: r.matrix(3, 2),
+                b: r.row(2),
+            },
+            r.scalar(),
+        )
+    };
+    let grad_of = |v: &[f64]| {
+        let (self_, scale) = read(v);
+        LayerLossGrad { self_, scale }
+    };
+    let flatten =
+        |g: &LayerLossGrad| flat(&[g.self_.w.as_slice(), g.self_.b.as_slice(), &[g.scale]]);
+    Scalar {
+        name: "Layer::loss",
+        theta,
+        f: &|t| {
+            let (layer, scale) = read(t);
+            layer.loss(&x, scale)
+        },
+        jvp: &|t, v| {
+            let (layer, scale) = read(t);
+            layer.loss_jvp(&x, scale, grad_of(v))
+        },
+        grad: &|t| {
+            let (layer, scale) = read(t);
+            let (f, g) = layer.loss_grad(&x, scale);
+            (f, flatten(&g))
+        },
+        hvp: &|t, v| {
+            let (layer, scale) = read(t);
+            let (f, g, h) = layer.loss_hvp(&x, scale, grad_of(v));
+            (f, flatten(&g), flatten(&h))
+        },
+    }
+    .check();
+}

@@ -310,7 +310,10 @@ fn differentiate(
         krate,
         graph,
     })?;
-    generated.inner.extend(forward_mode);
+    if let Some(forward_mode) = forward_mode {
+        generated.inner.extend(forward_mode.inner);
+        generated.outer.extend(forward_mode.outer);
+    }
     Ok(generated)
 }
 

@@ -222,9 +222,10 @@ impl<'a> Tangents<'a> {
             self.errors.push_error(syn::Error::new(
                 call.span,
                 format!(
-                    "`jvp` and `hvp` call free functions with forward mode, not `{}`: call a \
-                     free function with `#[differentiate(jvp)]` here",
-                    quote!(#callee)
+                    "`jvp` and `hvp` call free functions with forward mode, not `{}` (a method \
+                     or an associated function, not yet): call a free function with \
+                     `#[differentiate(jvp)]` here",
+                    quote!(#callee).to_string().replace(' ', "")
                 ),
             ));
             return None;

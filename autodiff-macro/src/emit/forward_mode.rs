@@ -75,20 +75,32 @@ enum Seeds {
 }
 
 /// `NAME_jvp` and `NAME_hvp` as asked for, and the hidden function both differentiated
-/// callers and `NAME_hvp` call.
-pub fn items(r: Request) -> syn::Result<TokenStream> {
+/// callers and `NAME_hvp` call. For a method, `inner` holds the two methods (for its `impl`)
+/// and `outer` the hidden function, a free function of the receiver.
+pub fn items(r: Request) -> syn::Result<outline::Generated> {
     check_supported(&r)?;
     let jvp = match r.jvp {
         Some(_) => Some(jvp(&r, &transform(&r, Seeds::Direct)?)),
         None => None,
     };
-    let hidden = hidden(&r, transform(&r, Seeds::Given)?)?;
+    let (hidden, hvp) = hidden(&r, transform(&r, Seeds::Given)?)?;
     let name = &r.func.sig.ident;
     let krate = r.krate;
-    Ok(quote! {
-        #jvp
-        #hidden
-        impl #krate::__private::rules::ForwardMode for #name {}
+    Ok(match r.sig.owner {
+        None => outline::Generated {
+            inner: quote! {
+                #jvp
+                #hidden
+                #hvp
+                impl #krate::__private::rules::ForwardMode for #name {}
+            },
+            outer: TokenStream::new(),
+        },
+        // Other functions do not call a method's forward mode yet.
+        Some(_) => outline::Generated {
+            inner: quote!(#jvp #hvp),
+            outer: hidden,
+        },
     })
 }
 
@@ -96,19 +108,17 @@ pub fn items(r: Request) -> syn::Result<TokenStream> {
 /// yet; `hvp` needs a scalar result.
 fn check_supported(r: &Request) -> syn::Result<()> {
     let keyword = r.jvp.or(r.hvp).expect("jvp or hvp was asked for");
-    if r.sig.owner.is_some() {
-        return Err(syn::Error::new_spanned(
-            keyword,
-            format!("`{keyword}` is not supported on methods yet: write a free function that takes the value as a parameter"),
-        ));
-    }
     for (leaf, _) in r.leaves.iter().filter(|(l, _)| l.whole) {
         let p = &r.sig.params[leaf.param];
         if p.differentiable {
-            let name = &p.ident;
-            return Err(syn::Error::new_spanned(
-                &p.ty,
-                format!("`{keyword}` reads the fields of `{name}`, not `{name}` passed whole to a method or a function, yet: pass the fields it reads instead"),
+            let name = if p.receiver {
+                "self".to_string()
+            } else {
+                p.ident.to_string()
+            };
+            return Err(syn::Error::new(
+                leaf.ident.span(),
+                format!("`{keyword}` reads the fields of `{name}`, not `{name}` passed whole to a method or a function, yet: write that function's body here, or pass it the fields it reads"),
             ));
         }
     }
@@ -318,6 +328,8 @@ fn free_name(sig: &Signature, wanted: &str) -> syn::Ident {
 /// The pieces both items are written with.
 struct Outline {
     typed: Vec<TokenStream>,
+    /// `let self_ = self;` for a method.
+    receiver: Option<TokenStream>,
     generics: Printed,
     grad: TokenStream,
 }
@@ -329,14 +341,22 @@ impl Outline {
             .iter()
             .map(|p| {
                 let (i, t) = (&p.ident, &p.ty);
-                quote!(#i: #t)
+                match p.receiver {
+                    true => quote!(&self),
+                    false => quote!(#i: #t),
+                }
             })
             .collect();
+        let receiver = sig.params.iter().find(|p| p.receiver).map(|p| {
+            let ident = &p.ident;
+            quote!(let #ident = self;)
+        });
         let generics = Printed::of(sig.generics.as_ref(), krate);
-        let grad_name = outline::grad_ty(&func.sig.ident);
+        let grad_name = outline::grad_ty_of(sig.owner.as_ref(), &func.sig.ident);
         let args = &generics.args;
         Outline {
             typed,
+            receiver,
             grad: quote!(#grad_name #args),
             generics,
         }
@@ -428,15 +448,17 @@ fn jvp_item(
     let Printed {
         decl, where_clause, ..
     } = &o.generics;
-    let (typed, grad) = (&o.typed, &o.grad);
+    let (typed, grad, receiver) = (&o.typed, &o.grad, &o.receiver);
+    let link = doc_link(sig, name);
     let doc = format!(
-        "The value of [`{name}`]({name}()) and its directional derivative along `{tangent}` (one field per differentiable parameter): the Jacobian-vector product, in forward mode."
+        "The value of {link} and its directional derivative along `{tangent}` (one field per differentiable parameter): the Jacobian-vector product, in forward mode."
     );
     let span = crate::rename::at(name.span());
     quote_spanned! {span=>
         #[doc = #doc]
         #[allow(unused, non_snake_case, clippy::all)]
         #vis fn #jvp_name #decl (#(#typed,)* #tangent: #grad) -> (#ret, #ret) #where_clause {
+            #receiver
             #body
         }
     }
@@ -456,17 +478,27 @@ fn hvp_item(
     let Printed {
         decl, where_clause, ..
     } = &o.generics;
-    let (typed, grad) = (&o.typed, &o.grad);
+    let (typed, grad, receiver) = (&o.typed, &o.grad, &o.receiver);
+    let link = doc_link(sig, name);
     let doc = format!(
-        "The value of [`{name}`]({name}()), its gradient and the Hessian-vector product `H·{v}`, `{v}` having one field per differentiable parameter (reverse mode over forward mode)."
+        "The value of {link}, its gradient and the Hessian-vector product `H·{v}`, `{v}` having one field per differentiable parameter (reverse mode over forward mode)."
     );
     let span = crate::rename::at(name.span());
     quote_spanned! {span=>
         #[doc = #doc]
         #[allow(unused, non_snake_case, clippy::all)]
         #vis fn #hvp_name #decl (#(#typed,)* #v: #grad) -> (#ret, #grad, #grad) #where_clause {
+            #receiver
             #body
         }
+    }
+}
+
+/// A link to the function in a doc comment: `[`f`](f())`, or `[`f`](Self::f)` for a method.
+fn doc_link(sig: &Signature, name: &syn::Ident) -> String {
+    match sig.owner {
+        Some(_) => format!("[`{name}`](Self::{name})"),
+        None => format!("[`{name}`]({name}())"),
     }
 }
 
@@ -488,7 +520,7 @@ pub fn stubs(func: &syn::ItemFn, sig: &Signature, krate: &TokenStream, args: &Ar
 /// The hidden function `__ad_tangent_NAME(PARAMS, tangents…, given, weight) -> RET`, the
 /// weighted `weight·NAME(PARAMS) + ∇NAME·tangents` (its tangents those `given` says), with
 /// the items of the reverse mode; and `NAME_hvp`, which takes its gradient.
-fn hidden(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
+fn hidden(r: &Request, t: Transformed) -> syn::Result<(TokenStream, TokenStream)> {
     let Transformed {
         mut body,
         mut names,
@@ -531,7 +563,7 @@ fn hidden(r: &Request, t: Transformed) -> syn::Result<TokenStream> {
     let hvp = r
         .hvp
         .map(|_| hvp(r, &item.sig.ident, &body, &tangents, &weight));
-    Ok(quote!(#inner #hvp))
+    Ok((inner, hvp.unwrap_or_default()))
 }
 
 /// The items of the reverse mode of the hidden function `item`, whose body is `body`,
@@ -628,7 +660,7 @@ fn hvp(
         .map(|&(i, _)| &r.sig.params[i].ident)
         .collect();
     let tangent_fields = differentiable.iter().map(|&(_, var)| &body.vars[var].name);
-    let grad_name = outline::grad_ty(&r.func.sig.ident);
+    let grad_name = outline::grad_ty_of(r.sig.owner.as_ref(), &r.func.sig.ident);
     let krate = r.krate;
     let count = r.sig.params.len();
     hvp_item(
@@ -662,7 +694,19 @@ fn hidden_item(
     leaves: &[(Leaf, VarId)],
 ) -> syn::Result<syn::ItemFn> {
     let mut item = r.func.clone();
-    item.sig.ident = format_ident!("__ad_tangent_{}", r.func.sig.ident);
+    // A method's receiver is a parameter `self_: &Model` of the hidden free function.
+    item.sig = crate::method::signature(&r.func.sig, r.sig.owner.as_ref());
+    for (input, p) in item.sig.inputs.iter_mut().zip(&r.sig.params) {
+        if p.receiver {
+            let (name, ty) = (&p.ident, &p.ty);
+            *input = syn::parse_quote!(#name: #ty);
+        }
+    }
+    item.sig.ident = hidden_name(r.sig, &r.func.sig.ident);
+    item.vis = match r.sig.owner {
+        Some(_) => syn::Visibility::Inherited,
+        None => r.func.vis.clone(),
+    };
     item.attrs = vec![
         syn::parse_quote!(#[doc(hidden)]),
         syn::parse_quote!(#[allow(unused, non_snake_case, clippy::all)]),
@@ -708,6 +752,14 @@ fn hidden_item(
         quote!({ #(#reborrow)* #(#fields)* #stmts #value }),
     )?);
     Ok(item)
+}
+
+/// `__ad_tangent_NAME`, or for a method of `Model`, `__ad_tangent_Model_NAME`.
+fn hidden_name(sig: &Signature, name: &syn::Ident) -> syn::Ident {
+    match &sig.owner {
+        Some(owner) => format_ident!("__ad_tangent_{}_{}", owner.name, name),
+        None => format_ident!("__ad_tangent_{}", name),
+    }
 }
 
 /// The scalar type of the result: the result itself, or a matrix's element type (the first
