@@ -230,7 +230,7 @@ fn gaussian(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
     let k = a * a.transpose() + DMatrix::identity(3, 3);
     let c = k.cholesky().unwrap();
     let alpha = c.solve(b);
-    b.dot(&alpha)
+    b.dot(&alpha) + c.l().norm_squared() + c.l().trace()
 }
 
 #[test]

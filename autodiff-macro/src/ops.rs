@@ -179,6 +179,8 @@ unary!(
 // tangent). No user syntax reaches them.
 binary!(EMUL, "emul", [Op(1)], [Op(0)], first_last);
 unary!(SPREAD_ROW_SUMS, "spread_row_sums", [], 0);
+// The lower triangle with its diagonal halved (the Cholesky factor's tangent).
+unary!(LOWER_HALF, "lower_half", [], 0);
 // The tangent of a callee's parameter: the caller's, or zero where the caller has none.
 unary!(TANGENT_IF, "tangent_if", [Const(0)], 1);
 

@@ -33,9 +33,6 @@ pub struct Tangents<'a> {
     gated: HashMap<VarId, Verbatim>,
     /// Every value whose tangent was read (to bind only the tangents of fields that are).
     read: std::cell::RefCell<std::collections::HashSet<VarId>>,
-    /// Values whose tangent has no rule yet: what they are, reported where a tangent reads
-    /// them (a Cholesky factor used only through `c.solve(&b)` needs none).
-    missing: HashMap<VarId, (&'static str, &'static str)>,
 }
 
 /// An optional tangent of an operand.
@@ -57,7 +54,6 @@ impl<'a> Tangents<'a> {
             tangent,
             gated: HashMap::new(),
             read: Default::default(),
-            missing: HashMap::new(),
         }
     }
 
@@ -65,7 +61,6 @@ impl<'a> Tangents<'a> {
     /// has none).
     pub fn body(&mut self, block: Block, result: &Operand, span: Span) -> (Block, Operand) {
         let mut out = self.block(block);
-        self.check_missing(std::slice::from_ref(result), span);
         let t = match self.tan(result) {
             Some(t) => t,
             None => self.zeros_like(&mut out, result, span),
@@ -85,17 +80,6 @@ impl<'a> Tangents<'a> {
     /// The values whose tangent some operation read.
     pub fn read(&self) -> std::collections::HashSet<VarId> {
         self.read.borrow().clone()
-    }
-
-    /// Reports each operand of an operation at `span` whose tangent has no rule.
-    fn check_missing(&mut self, operands: &[Operand], span: Span) {
-        for v in operands.iter().filter_map(Operand::var) {
-            if let Some((what, instead)) = self.missing.remove(&v) {
-                self.errors.push_error(syn::Error::new(span, format!(
-                    "`jvp` and `hvp` have no tangent for {what} yet, and this operation needs it: {instead}"
-                )));
-            }
-        }
     }
 
     fn block(&mut self, block: Block) -> Block {
@@ -204,13 +188,6 @@ impl<'a> Tangents<'a> {
     /// itself (marked as not given, so that `f` takes a zero) where it has none. A callee
     /// without forward mode is a compile error at the call that names it.
     fn call(&mut self, out: &mut Block, call: &Call) -> Tan {
-        let read: Vec<Operand> = call
-            .args
-            .iter()
-            .filter_map(|a| a.value)
-            .map(Operand::Var)
-            .collect();
-        self.check_missing(&read, call.span);
         let tangents: Vec<Tan> = (call.args.iter())
             .map(|a| a.value.and_then(|v| self.tan(&Operand::Var(v))))
             .collect();
@@ -457,9 +434,6 @@ impl Tangents<'_> {
     /// tangent, the closure's partial derivative with respect to it, mapped over `m` the same
     /// way (forward mode inside the closure, seeded with 1), times that tangent.
     fn map(&mut self, out: &mut Block, map: &MapCall) -> Tan {
-        let mut read: Vec<Operand> = map.captures.iter().map(|&c| Operand::Var(c)).collect();
-        read.push(map.recv.clone());
-        self.check_missing(&read, map.span);
         let mut terms = Vec::new();
         if let Some(t_recv) = self.tan(&map.recv) {
             let d = self.partial(out, map, map.param)?;

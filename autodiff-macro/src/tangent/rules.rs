@@ -30,7 +30,6 @@ impl At<'_> {
 impl Tangents<'_> {
     /// The tangent of `y = op(operands…)`.
     pub(super) fn op(&mut self, out: &mut Block, y: VarId, op: &OpCall) -> Tan {
-        self.check_missing(&op.operands, op.span);
         let t: Vec<Tan> = op.operands.iter().map(|o| self.tan(o)).collect();
         if t.iter().all(Option::is_none) {
             return None;
@@ -149,8 +148,7 @@ impl Tangents<'_> {
     }
 
     /// Writes into parts of a matrix (linear in both operands), solves (`x = a⁻¹·b`:
-    /// `t_x = a⁻¹·(t_b − t_a·x)`, by the same solve), and the Cholesky factor, whose tangent
-    /// is reported missing where it is read.
+    /// `t_x = a⁻¹·(t_b − t_a·x)`, by the same solve), and the Cholesky factor.
     fn matrix_rule(&mut self, out: &mut Block, at: At) -> Tan {
         let span = at.span();
         match at.rule() {
@@ -167,13 +165,14 @@ impl Tangents<'_> {
                 self.same(out, &at, vec![base, part])
             }
             "cholesky_l" | "cholesky_l_expect" => {
-                if let Some(v) = at.y.var() {
-                    let instead = "solve with the factorization instead, `let c = \
-                                   a.cholesky().unwrap();` then `c.solve(&b)`, which has one";
-                    self.missing
-                        .insert(v, ("the Cholesky factor `l()`", instead));
-                }
-                None
+                // L·Φ(L⁻¹·t·L⁻ᵀ), Φ the lower triangle with its diagonal halved.
+                let t = at.ta.clone()?;
+                let inv = self.un(out, &ops::INVERSE, at.y.clone(), span);
+                let inv_t = self.un(out, &ops::TRANSPOSE, inv.clone(), span);
+                let left = self.bin(out, &ops::MUL, inv, t, span);
+                let m = self.bin(out, &ops::MUL, left, inv_t, span);
+                let phi = self.un(out, &ops::LOWER_HALF, m, span);
+                Some(self.bin(out, &ops::MUL, at.y.clone(), phi, span))
             }
             _ => {
                 let tax =

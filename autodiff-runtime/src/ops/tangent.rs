@@ -232,6 +232,61 @@ where
     })
 }
 
+/// The pullback handle of `lower_half(m)`.
+pub struct LowerHalf<M>(PhantomData<fn(&M)>);
+
+/// `Φ(m)`: the strictly lower triangle of `m`, its diagonal halved, zeros above; the
+/// tangent of a Cholesky factor is `L·Φ(L⁻¹·dA·L⁻ᵀ)`. Linear and self-adjoint (it scales
+/// each element): its pullback is the same operation.
+#[track_caller]
+pub fn lower_half<T: Real, R: Dim, C: Dim>(
+    m: &OMatrix<T, R, C>,
+) -> (OMatrix<T, R, C>, LowerHalf<OMatrix<T, R, C>>)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    (halved_lower(m), LowerHalf(PhantomData))
+}
+
+fn halved_lower<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let half = T::one() / (T::one() + T::one());
+    let mut out = m.clone();
+    for j in 0..m.ncols() {
+        for i in 0..m.nrows() {
+            out[(i, j)] = match i.cmp(&j) {
+                core::cmp::Ordering::Greater => m[(i, j)],
+                core::cmp::Ordering::Equal => m[(i, j)] * half,
+                core::cmp::Ordering::Less => T::zero(),
+            };
+        }
+    }
+    out
+}
+
+impl<T: Real, R: Dim, C: Dim> LowerHalf<OMatrix<T, R, C>>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    /// Pullback of `lower_half(m)`: `Φ(seed)`, the same operation.
+    #[track_caller]
+    pub fn arg<'s>(
+        &self,
+        d_m: &mut Option<OMatrix<T, R, C>>,
+        seed: impl Into<Seed<'s, OMatrix<T, R, C>>>,
+    ) where
+        T: 's,
+    {
+        let seed = seed.into();
+        if let Some(g) = seed.get() {
+            accumulate(d_m, halved_lower(g));
+        }
+        seed.done();
+    }
+}
+
 /// The pullback handle of `spread_row_sums(m)`.
 pub struct Spread<M>(PhantomData<fn(&M)>);
 
@@ -391,6 +446,17 @@ mod tests {
         assert!((forward - backward).abs() < 1e-14);
         let (s, _) = emul(&3.0, &-2.0);
         assert_eq!(s, -6.0);
+    }
+
+    #[test]
+    fn lower_half_is_self_adjoint() {
+        let m = DMatrix::from_row_slice(2, 2, &[1.0, -2.0, 3.0, 0.5]);
+        let (l, h) = lower_half(&m);
+        assert_eq!(l, DMatrix::from_row_slice(2, 2, &[0.5, 0.0, 3.0, 0.25]));
+        let u: DMatrix<f64> = DMatrix::from_row_slice(2, 2, &[0.3, -0.7, 1.1, 0.9]);
+        let mut d = None;
+        h.arg(&mut d, Some(u.clone()));
+        assert!((u.dot(&l) - d.unwrap().dot(&m)).abs() < 1e-14);
     }
 
     #[test]
