@@ -441,27 +441,18 @@ fn jvp_item(
     krate: &TokenStream,
     body: TokenStream,
 ) -> TokenStream {
-    let o = Outline::of(func, sig, krate);
-    let (name, vis, ret) = (&func.sig.ident, &func.vis, &sig.ret);
-    let jvp_name = format_ident!("{}_jvp", name);
+    let (name, ret) = (&func.sig.ident, &sig.ret);
     let tangent = free_name(sig, "tangent");
-    let Printed {
-        decl, where_clause, ..
-    } = &o.generics;
-    let (typed, grad, receiver) = (&o.typed, &o.grad, &o.receiver);
     let link = doc_link(sig, name);
     let doc = format!(
         "The value of {link} and its directional derivative along `{tangent}` (one field per differentiable parameter): the Jacobian-vector product, in forward mode."
     );
-    let span = crate::rename::at(name.span());
-    quote_spanned! {span=>
-        #[doc = #doc]
-        #[allow(unused, non_snake_case, clippy::all)]
-        #vis fn #jvp_name #decl (#(#typed,)* #tangent: #grad) -> (#ret, #ret) #where_clause {
-            #receiver
-            #body
-        }
-    }
+    let item = Item {
+        name: format_ident!("{}_jvp", name),
+        direction: tangent,
+        doc,
+    };
+    item.print(func, sig, krate, |_| quote!((#ret, #ret)), body)
 }
 
 /// `NAME_hvp` with `body`.
@@ -471,25 +462,53 @@ fn hvp_item(
     krate: &TokenStream,
     body: TokenStream,
 ) -> TokenStream {
-    let o = Outline::of(func, sig, krate);
-    let (name, vis, ret) = (&func.sig.ident, &func.vis, &sig.ret);
-    let hvp_name = format_ident!("{}_hvp", name);
+    let (name, ret) = (&func.sig.ident, &sig.ret);
     let v = free_name(sig, "v");
-    let Printed {
-        decl, where_clause, ..
-    } = &o.generics;
-    let (typed, grad, receiver) = (&o.typed, &o.grad, &o.receiver);
     let link = doc_link(sig, name);
     let doc = format!(
         "The value of {link}, its gradient and the Hessian-vector product `H·{v}`, `{v}` having one field per differentiable parameter (reverse mode over forward mode)."
     );
-    let span = crate::rename::at(name.span());
-    quote_spanned! {span=>
-        #[doc = #doc]
-        #[allow(unused, non_snake_case, clippy::all)]
-        #vis fn #hvp_name #decl (#(#typed,)* #v: #grad) -> (#ret, #grad, #grad) #where_clause {
-            #receiver
-            #body
+    let item = Item {
+        name: format_ident!("{}_hvp", name),
+        direction: v,
+        doc,
+    };
+    item.print(func, sig, krate, |grad| quote!((#ret, #grad, #grad)), body)
+}
+
+/// `NAME_jvp` or `NAME_hvp`: the function's parameters, then a direction of the gradient's
+/// struct.
+struct Item {
+    name: syn::Ident,
+    /// The direction's parameter: `tangent`, `v`.
+    direction: syn::Ident,
+    doc: String,
+}
+
+impl Item {
+    fn print(
+        &self,
+        func: &syn::ItemFn,
+        sig: &Signature,
+        krate: &TokenStream,
+        ret: impl Fn(&TokenStream) -> TokenStream,
+        body: TokenStream,
+    ) -> TokenStream {
+        let o = Outline::of(func, sig, krate);
+        let Printed {
+            decl, where_clause, ..
+        } = &o.generics;
+        let (typed, grad, receiver) = (&o.typed, &o.grad, &o.receiver);
+        let (name, vis, direction, doc) = (&self.name, &func.vis, &self.direction, &self.doc);
+        let ret = ret(grad);
+        let span = crate::rename::at(func.sig.ident.span());
+        quote_spanned! {span=>
+            #[doc = #doc]
+            #[allow(unused, non_snake_case, clippy::all)]
+            #vis fn #name #decl (#(#typed,)* #direction: #grad) -> #ret #where_clause {
+                #receiver
+                #body
+            }
         }
     }
 }

@@ -232,20 +232,42 @@ where
     })
 }
 
-/// The pullback handle of `lower_half(m)`.
-pub struct LowerHalf<M>(PhantomData<fn(&M)>);
+/// The pullback handle of a linear, self-adjoint map of a matrix (`lower_half`,
+/// `spread_row_sums`): the map itself, which is also its pullback.
+pub struct SelfAdjoint<M>(fn(&M) -> M);
 
-/// `Φ(m)`: the strictly lower triangle of `m`, its diagonal halved, zeros above; the
-/// tangent of a Cholesky factor is `L·Φ(L⁻¹·dA·L⁻ᵀ)`. Linear and self-adjoint (it scales
-/// each element): its pullback is the same operation.
-#[track_caller]
-pub fn lower_half<T: Real, R: Dim, C: Dim>(
-    m: &OMatrix<T, R, C>,
-) -> (OMatrix<T, R, C>, LowerHalf<OMatrix<T, R, C>>)
+impl<T: Real, R: Dim, C: Dim> SelfAdjoint<OMatrix<T, R, C>>
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    (halved_lower(m), LowerHalf(PhantomData))
+    /// Pullback of the map: the map of the seed.
+    #[track_caller]
+    pub fn arg<'s>(
+        &self,
+        d_m: &mut Option<OMatrix<T, R, C>>,
+        seed: impl Into<Seed<'s, OMatrix<T, R, C>>>,
+    ) where
+        T: 's,
+    {
+        let seed = seed.into();
+        if let Some(g) = seed.get() {
+            accumulate(d_m, (self.0)(g));
+        }
+        seed.done();
+    }
+}
+
+/// `Φ(m)`: the strictly lower triangle of `m`, its diagonal halved, zeros above; the
+/// tangent of a Cholesky factor is `L·Φ(L⁻¹·dA·L⁻ᵀ)`. Linear and self-adjoint (it scales
+/// each element).
+#[track_caller]
+pub fn lower_half<T: Real, R: Dim, C: Dim>(
+    m: &OMatrix<T, R, C>,
+) -> (OMatrix<T, R, C>, SelfAdjoint<OMatrix<T, R, C>>)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    (halved_lower(m), SelfAdjoint(halved_lower))
 }
 
 fn halved_lower<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>) -> OMatrix<T, R, C>
@@ -266,40 +288,16 @@ where
     out
 }
 
-impl<T: Real, R: Dim, C: Dim> LowerHalf<OMatrix<T, R, C>>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    /// Pullback of `lower_half(m)`: `Φ(seed)`, the same operation.
-    #[track_caller]
-    pub fn arg<'s>(
-        &self,
-        d_m: &mut Option<OMatrix<T, R, C>>,
-        seed: impl Into<Seed<'s, OMatrix<T, R, C>>>,
-    ) where
-        T: 's,
-    {
-        let seed = seed.into();
-        if let Some(g) = seed.get() {
-            accumulate(d_m, halved_lower(g));
-        }
-        seed.done();
-    }
-}
-
-/// The pullback handle of `spread_row_sums(m)`.
-pub struct Spread<M>(PhantomData<fn(&M)>);
-
 /// `m·J` with `J` all ones: each element replaced by the sum of its row. The tangent of a
-/// softmax subtracts it. Linear and self-adjoint: its pullback is the same operation.
+/// softmax subtracts it. Linear and self-adjoint (`J` is symmetric).
 #[track_caller]
 pub fn spread_row_sums<T: Real, R: Dim, C: Dim>(
     m: &OMatrix<T, R, C>,
-) -> (OMatrix<T, R, C>, Spread<OMatrix<T, R, C>>)
+) -> (OMatrix<T, R, C>, SelfAdjoint<OMatrix<T, R, C>>)
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    (spread(m), Spread(PhantomData))
+    (spread(m), SelfAdjoint(spread))
 }
 
 fn spread<T: Real, R: Dim, C: Dim>(m: &OMatrix<T, R, C>) -> OMatrix<T, R, C>
@@ -312,27 +310,6 @@ where
         out.row_mut(i).fill(s);
     }
     out
-}
-
-impl<T: Real, R: Dim, C: Dim> Spread<OMatrix<T, R, C>>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    /// Pullback of `spread_row_sums(m)`: `seed·J`, the same operation.
-    #[track_caller]
-    pub fn arg<'s>(
-        &self,
-        d_m: &mut Option<OMatrix<T, R, C>>,
-        seed: impl Into<Seed<'s, OMatrix<T, R, C>>>,
-    ) where
-        T: 's,
-    {
-        let seed = seed.into();
-        if let Some(g) = seed.get() {
-            accumulate(d_m, spread(g));
-        }
-        seed.done();
-    }
 }
 
 /// The pullback handle of `tangent_if(x, given)`.
