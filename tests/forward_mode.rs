@@ -221,6 +221,7 @@ fn methods(a: &DMatrix<f64>, b: &DMatrix<f64>, s: f64) -> f64 {
         + c.map(|v| (v * s).sin() + v * v).sum()
         + c.max() * 2.0
         - c.min()
+        + (a.transpose() * a * 0.1).exp().trace()
 }
 
 /// A Cholesky factorization named once and solved with: the factor's own tangent is not

@@ -179,6 +179,8 @@ unary!(
 // tangent). No user syntax reaches them.
 binary!(EMUL, "emul", [Op(1)], [Op(0)], first_last);
 unary!(SPREAD_ROW_SUMS, "spread_row_sums", [], 0);
+// The tangent of `x.exp()`: `t·eˣ` for a scalar, the Fréchet derivative for a matrix.
+binary!(EXP_TANGENT, "exp_tangent", [Op(0), Op(1)], [Op(0)]);
 // The lower triangle with its diagonal halved (the Cholesky factor's tangent).
 unary!(LOWER_HALF, "lower_half", [], 0);
 // The tangent of a callee's parameter: the caller's, or zero where the caller has none.

@@ -517,6 +517,10 @@ impl Tangents<'_> {
                 None => self.zeros_like(&mut else_block, &m.else_value, i.span),
             };
             let var = self.local("tan", i.span);
+            // Varied when an arm's tangent is: in a closure's partial derivative, both may be
+            // constants.
+            let varied = |o: &Operand| o.var().is_some_and(|v| self.vars[v].varied);
+            self.vars[var].varied = varied(&then_value) || varied(&else_value);
             merged.push((m.var, var));
             let merge = Merge {
                 var,

@@ -55,6 +55,7 @@ pub mod __private {
         pub use crate::ops::binary::*;
         pub use crate::ops::cholesky::*;
         pub use crate::ops::exp::*;
+        pub use crate::ops::exp_tangent::*;
         pub use crate::ops::extremes::*;
         pub use crate::ops::inverse::*;
         pub use crate::ops::items::*;

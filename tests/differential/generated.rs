@@ -23586,7 +23586,7 @@ fn j003_gradient() {
 }
 
 #[differentiate(wrt(z), jvp, hvp)]
-pub(crate) fn j004(z: &f64, ys: &[f64], xs: &[f64]) -> f64 {
+fn j004(z: &f64, ys: &[f64], xs: &[f64]) -> f64 {
     let mut s2 = 0.0_f64;
     let mut it1 = 0;
     loop {
@@ -23596,14 +23596,23 @@ pub(crate) fn j004(z: &f64, ys: &[f64], xs: &[f64]) -> f64 {
             (DMatrix::<f64>::from_element(2, 2, 0.15)).scale((*z))
         } else {
             let h4 = (DMatrix::<f64>::from_row_slice(2, 2, &[0.55, 0.75, 0.32, -0.65])).scale((*z));
-            h4.clone()
+            ((h4.abs()) * 0.38).exp()
         };
-        s2 -= (*z) * 0.20;
-        if s2 < 0.35 { break; }
+        s2 += (((((*z) / (square((*z)) + 0.5)) * 0.34).tanh()).exp()) * 0.11;
+        if it1 == 2 && (s2.tanh().tan()) > 0.25 { break; }
     }
-    let tmp6 = ((((RowDVector::<f64>::from_row_slice(&[0.84, 0.46, -0.15])).scale((*z))).map(|e5| leaky_relu(s2.max(e5), 0.1))) / (square((*z) * (*z)) + 1.0)).sum();
-    let g7 = DMatrix::<f64>::from_fn(3, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1);
-    s2 + s2 + (-((s2.abs() + 0.5).powf((g7.nrows() as f64 * 0.3))))
+    let sel5 = if (s2.exp()) > 0.49 || (if ((*z) * (*z)) > 0.33 { s2 } else { (*z) }) < (-0.20) {
+        let tmp7 = (((RowDVector::<f64>::from_row_slice(&[-0.18])) * s2) * ((DMatrix::<f64>::from_element(1, 3, 0.35)).scale(s2))) + ((-(RowDVector::<f64>::from_element(3, 0.77))).map(|e6| (e6.exp()) / (square(s2) + 0.5)));
+        ((*z).exp()).tanh()
+    } else if s2 < 0.34 || (tanh((j002((if (((*z).abs() + 0.5).sqrt()) > (-0.55) && (((*z).abs() + 0.5).ln()) > 0.36 { (*z) } else { (*z) }), &((SMatrix::<f64, 1, 2>::from_element(0.22)) * (*z)), ((*z).abs() + 0.5).powf(s2), 0.45, 3, s2 - s2)) * 0.13)) > 0.12 {
+        let u8 = ((s2.min((*z).tanh())).abs() + 0.5).sqrt();
+        ((((u8.abs() + 0.5).powi(-2)) * 0.25).tanh()).powi(2)
+    } else {
+        let u9 = s2;
+        (((*z).min(s2)).abs() + 0.5).ln()
+    };
+    s2 += ((*z).abs() + 0.5).powf((((*z).powi(2)) * 0.45).sin());
+    return s2 + s2 + s2 + (elu(s2, 0.7));
 }
 
 #[test]
@@ -23645,3639 +23654,3841 @@ fn j004_gradient() {
     });
 }
 
-#[differentiate(crate = ::autodiff, jvp)]
+#[differentiate(wrt(h), jvp, hvp)]
 /// Generated function `j005`.
-fn j005(z: &DMatrix<f64>, n: usize, v: SMatrix<f64, 1, 2>) -> SMatrix<f64, 1, 2> {
-    let act1 = sigmoid(((((z.mean()) * 1.27).exp()) * (z.mean())) * 0.10);
-    let h2: SMatrix<f64, 1, 2> = v;
-    let mut acc3 = ((act1.abs() + 0.5).ln()).min((n as f64 * 0.25) - act1);
-    ((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.89, -0.77])) * act1) + ((h2.scale(act1)).map(|e4| sigmoid(act1.cos())))
+pub fn j005(labels: &[usize], w: f64, h: f64) -> f64 {
+    let out1 = 1.65 - (1.40 * (((DMatrix::<f64>::from_element(2, 2, 0.65)).scale(h)).dot(&(DMatrix::<f64>::from_fn(2, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)))));
+    let act2 = tanh(h);
+    let mut acc3 = act2;
+    h + out1 + act2 + (((((j002((w.abs() + 0.5).recip(), &((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.34, -0.76])).add_scalar(act2)), out1.cos(), 1.24, 2, out1)) * 0.13).sin()).abs() + 0.5).powf(tanh(out1 * 0.14)))
 }
 
 #[test]
 fn j005_gradient() {
     let mut d = Draw::new(577);
-    let z = d.matrix(1, 2);
-    let n: usize = 3;
-    let v = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let u = SMatrix::<f64, 1, 2>::from_column_slice(d.seed_matrix(1, 2).as_slice());
-    let primal = j005(&z, n, v.clone());
-    let (value, g) = j005_vjp(&z, n, v.clone(), u.clone());
-    check_value("j005_vjp", &value, &primal);
-    let (value, tape) = j005_fwd(&z, n, v.clone());
+    let labels: [usize; 2] = [1, 0];
+    let w = 0.60;
+    let h = d.scalar();
+    let primal = j005(&labels, w, h);
+    let (value, g) = j005_grad(&labels, w, h);
+    check_value("j005_grad", &value, &primal);
+    let (value, tape) = j005_fwd(&labels, w, h);
     check_value("j005_fwd", &value, &primal);
-    let g = j005_bwd(tape, u.clone());
-    check("j005", &d.theta, &flat(&[g.z.as_slice(), g.v.as_slice()]), |rd| {
-        let z = rd.matrix(1, 2);
-        let v = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        u.dot(&j005(&z, n, v.clone()))
+    let g = j005_bwd(tape, 1.0);
+    check("j005", &d.theta, &flat(&[&[g.h]]), |rd| {
+        let h = rd.scalar();
+        j005(&labels, w, h)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_z = dv.matrix(1, 2);
-    let v_v = SMatrix::<f64, 1, 2>::from_column_slice(dv.matrix(1, 2).as_slice());
-    let v_dir = J005Grad { z: v_z.clone(), v: v_v.clone() };
+    let v_h = dv.scalar();
+    let v_dir = J005Grad { h: v_h.clone() };
     let mut dw = Draw::new(1021);
-    let w_z = dw.matrix(1, 2);
-    let w_v = SMatrix::<f64, 1, 2>::from_column_slice(dw.matrix(1, 2).as_slice());
-    let w_dir = J005Grad { z: w_z.clone(), v: w_v.clone() };
-    let (value, jv) = j005_jvp(&z, n, v.clone(), v_dir.clone());
+    let w_h = dw.scalar();
+    let w_dir = J005Grad { h: w_h.clone() };
+    let (value, jv) = j005_jvp(&labels, w, h, v_dir.clone());
     check_value("j005_jvp", &value, &primal);
-    check_jvp("j005", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.z.as_slice(), g.v.as_slice()]), |rd| {
-        let z = rd.matrix(1, 2);
-        let v = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        u.dot(&j005(&z, n, v.clone()))
+    check_jvp("j005", &d.theta, &dv.theta, jv, &flat(&[&[g.h]]), |rd| {
+        let h = rd.scalar();
+        j005(&labels, w, h)
+    });
+    let (value, hg, hv) = j005_hvp(&labels, w, h, v_dir.clone());
+    check_value("j005_hvp", &value, &primal);
+    let (_, _, hw) = j005_hvp(&labels, w, h, w_dir.clone());
+    check_hvp("j005", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.h]]), &flat(&[&[hg.h]]), &flat(&[&[hv.h]]), &flat(&[&[hw.h]]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let h = rd.scalar();
+        let (_, g) = j005_grad(&labels, w, h);
+        flat(&[&[g.h]])
     });
 }
 
 #[differentiate(jvp)]
-fn j006(s: f64, w: DMatrix<f64>) -> DMatrix<f64> {
-    let mut hm3 = DMatrix::<f64>::from_element(3, 3, 0.00);
-    let cs1: [f64; 3] = [(-0.19), 0.01, (-0.64)];
-    for x2 in cs1.iter() {
-        if (s + s) > 0.13 {
-            hm3 = hm3.component_mul(&sigmoid(&(tanh((((DVector::<f64>::from_element(3, 0.25)).add_scalar(s)) * (((RowDVector::<f64>::from_row_slice(&[0.58, 0.23, -0.68])).add_scalar(s)).map(|e4| { let mut t5 = s; if ((*x2).abs()) < 0.33 { t5 = t5 * (*x2); } else { t5 += s.exp(); } t5 * 0.5 + 1.40 * e4 }))) * 0.09))));
-        } else {
-            hm3 = tanh(((w.map(|e6| tanh(s))).map(|e7| { let mut t8 = s; if (*x2) > (-0.28) { t8 = (e7.abs() + 0.5).sqrt(); } else { t8 += (s.abs() + 0.5).powf(e7); } t8 * 0.5 + (*x2) * (*x2) })) * 0.34);
-        }
-        hm3 += (softmax(hm3.clone())) * 0.30;
-    }
-    let mut s10 = sigmoid(((s / (s.abs() + 0.5)).abs()) * 0.34);
-    let mut it9 = 0;
-    while s10 < 0.35 {
-        it9 += 1;
-        if it9 >= 2 { break; }
-        hm3 /= square(s) + 1.0;
-        if (relu(s)) < (-0.41) { continue; }
-        s10 = tanh(((s10.min(s10)) * (s.abs())) * 0.67);
-    }
-    let sel11 = if !(((s10.abs() + 0.5).recip()) > (-0.08)) {
-        s10 = (s10.tanh().tan()).abs();
-        hm3.clone()
-    } else if hm3.sum() > 0.35 {
-        hm3.clone().into_owned()
+fn j006(labels: &[usize], a: &DMatrix<f64>, b: &DMatrix<f64>, b2: f64, s: &f64) -> DMatrix<f64> {
+    let out1 = (-(DMatrix::<f64>::from_row_slice(3, 2, &[0.17, -0.88, -0.87, -0.59, -0.61, 0.64]))) - (((DMatrix::<f64>::from_element(3, 2, 0.20)).scale(b2)) + (b.transpose()));
+    let sel2 = if (if ((*s).abs()) < 0.56 && ((labels.len() as f64 * 0.2) / ((*s).abs() + 0.5)) > 0.14 { b2 } else { (*s) }) > (-0.04) {
+        let mut acc3 = (((*s).abs() + 0.5).ln()).cos();
+        (leaky_relu(b, 0.05)).mean()
     } else {
-        let tmp12 = hm3.clone();
-        (leaky_relu(&w, 0.05)).map(|e13| -s10)
+        let r5 = (out1.clone_owned()).map(|e4| (*s).exp());
+        (*s)
     };
-    let g14 = sel11.clone_owned();
-    let mut s16 = sigmoid(((relu(s10)) * (s10.exp())) * 0.13);
-    for i15 in 0..=g14.nrows() {
-        let out17 = ((hm3.component_mul(&sel11)).add_scalar(leaky_relu(s16, 0.1))).add_scalar(sel11.mean());
-        s16 += (((tanh((j004(&(s16 * s16), &[], &[])) * 0.13)).exp()) * (i15 as f64 * 0.2)) * 0.18;
-        let out18 = (hm3.component_div(&square(&(&sel11 * s16)).add_scalar(0.5))).transpose();
+    let mut acc6 = (sigmoid((out1.sum()) * 0.07)) * (a.nrows() as f64 * 0.3);
+    let mut hm8 = sigmoid(((a - b).abs()) * 0.34);
+    let mut it7 = 0;
+    while (-(*s)) > 0.59 && (acc6.exp()) < 0.57 {
+        hm8 = hm8.component_mul(&sigmoid(hm8.clone()));
+        it7 += 1;
+        if it7 > 3 { break; }
     }
-    &sel11 + &w
+    ((DMatrix::<f64>::from_row_slice(2, 3, &[-0.73, -0.69, 0.44, -0.06, 0.10, 0.64])) * sel2) + ((DMatrix::<f64>::from_row_slice(2, 3, &[0.87, -0.20, 0.56, 0.08, 0.88, 0.51])) * out1.mean()) + ((DMatrix::<f64>::from_row_slice(2, 3, &[0.58, 0.67, 0.07, 0.37, 0.29, 0.39])) * out1.mean()) + ((out1.component_div(&square(out1.clone()).add_scalar(0.5))).transpose())
 }
 
 #[test]
 fn j006_gradient() {
     let mut d = Draw::new(578);
+    let labels: [usize; 2] = [2, 0];
+    let a = d.matrix(2, 3);
+    let b = d.matrix(2, 3);
+    let b2 = d.scalar();
     let s = d.scalar();
-    let w = d.matrix(3, 3);
-    let u = d.seed_matrix(3, 3);
-    let primal = j006(s, w.clone());
-    let (value, g) = j006_vjp(s, w.clone(), u.clone());
+    let u = d.seed_matrix(2, 3);
+    let primal = j006(&labels, &a, &b, b2, &s);
+    let (value, g) = j006_vjp(&labels, &a, &b, b2, &s, u.clone());
     check_value("j006_vjp", &value, &primal);
-    let (value, tape) = j006_fwd(s, w.clone());
+    let (value, tape) = j006_fwd(&labels, &a, &b, b2, &s);
     check_value("j006_fwd", &value, &primal);
-    check("j006", &d.theta, &flat(&[&[g.s], g.w.as_slice()]), |rd| {
+    check("j006", &d.theta, &flat(&[g.a.as_slice(), g.b.as_slice(), &[g.b2], &[g.s]]), |rd| {
+        let a = rd.matrix(2, 3);
+        let b = rd.matrix(2, 3);
+        let b2 = rd.scalar();
         let s = rd.scalar();
-        let w = rd.matrix(3, 3);
-        u.dot(&j006(s, w.clone()))
+        u.dot(&j006(&labels, &a, &b, b2, &s))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
+    let v_a = dv.matrix(2, 3);
+    let v_b = dv.matrix(2, 3);
+    let v_b2 = dv.scalar();
     let v_s = dv.scalar();
-    let v_w = dv.matrix(3, 3);
-    let v_dir = J006Grad { s: v_s.clone(), w: v_w.clone() };
+    let v_dir = J006Grad { a: v_a.clone(), b: v_b.clone(), b2: v_b2.clone(), s: v_s.clone() };
     let mut dw = Draw::new(1021);
+    let w_a = dw.matrix(2, 3);
+    let w_b = dw.matrix(2, 3);
+    let w_b2 = dw.scalar();
     let w_s = dw.scalar();
-    let w_w = dw.matrix(3, 3);
-    let w_dir = J006Grad { s: w_s.clone(), w: w_w.clone() };
-    let (value, jv) = j006_jvp(s, w.clone(), v_dir.clone());
+    let w_dir = J006Grad { a: w_a.clone(), b: w_b.clone(), b2: w_b2.clone(), s: w_s.clone() };
+    let (value, jv) = j006_jvp(&labels, &a, &b, b2, &s, v_dir.clone());
     check_value("j006_jvp", &value, &primal);
-    check_jvp("j006", &d.theta, &dv.theta, u.dot(&jv), &flat(&[&[g.s], g.w.as_slice()]), |rd| {
+    check_jvp("j006", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.a.as_slice(), g.b.as_slice(), &[g.b2], &[g.s]]), |rd| {
+        let a = rd.matrix(2, 3);
+        let b = rd.matrix(2, 3);
+        let b2 = rd.scalar();
         let s = rd.scalar();
-        let w = rd.matrix(3, 3);
-        u.dot(&j006(s, w.clone()))
+        u.dot(&j006(&labels, &a, &b, b2, &s))
     });
 }
 
-#[differentiate(wrt(t, bias), jvp, hvp)]
-pub fn j007(bias: &DMatrix<f64>, t: f64) -> f64 {
-    let mut acc1 = (((j003(add_bias(&(DMatrix::<f64>::from_fn(1, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)), &((DVector::<f64>::from_element(1, 0.38)) * t)), &(((DMatrix::<f64>::from_row_slice(2, 3, &[-0.01, 0.06, 0.69, 0.22, -0.19, 0.11])).add_scalar(t)).scale((bias.nrows() as f64 * 0.3))), 2, 0.99, t)) * 0.13).tanh()) * (t.abs());
-    let mut acc2 = (1.63 * (bias.nrows() as f64 * 0.3)) * (if ((acc1.abs() + 0.5).sqrt()) < (-0.31) || (acc1.tanh().tan()) < (-0.52) { acc1 } else { t });
-    acc2 + (if (-acc2) > 0.29 { t * acc1 } else { t.tanh() })
+#[differentiate(wrt(b1, w1, c), jvp, hvp)]
+pub fn j007(flag: bool, c: &DVector<f64>, w1: DVector<f64>, b1: &f64) -> f64 {
+    let sc1 = ((*b1).tanh().tan()) * ((*b1) * (*b1));
+    let sc1 = sc1 + sc1;
+    let mut acc2 = ((((*b1).abs() + 0.5).recip()).abs() + 0.5).sqrt();
+    let mut acc3 = acc2;
+    let z4 = c.clone();
+    acc2 + (1.63 * (*b1))
 }
 
 #[test]
 fn j007_gradient() {
     let mut d = Draw::new(579);
-    let bias = d.matrix(1, 3);
-    let t = d.scalar();
-    let primal = j007(&bias, t);
-    let (value, g) = j007_grad(&bias, t);
+    let flag = false;
+    let c = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let w1 = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let b1 = d.scalar();
+    let primal = j007(flag, &c, w1.clone(), &b1);
+    let (value, g) = j007_grad(flag, &c, w1.clone(), &b1);
     check_value("j007_grad", &value, &primal);
-    let (value, tape) = j007_fwd(&bias, t);
+    let (value, tape) = j007_fwd(flag, &c, w1.clone(), &b1);
     check_value("j007_fwd", &value, &primal);
-    check("j007", &d.theta, &flat(&[g.bias.as_slice(), &[g.t]]), |rd| {
-        let bias = rd.matrix(1, 3);
-        let t = rd.scalar();
-        j007(&bias, t)
+    check("j007", &d.theta, &flat(&[g.c.as_slice(), g.w1.as_slice(), &[g.b1]]), |rd| {
+        let c = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let w1 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let b1 = rd.scalar();
+        j007(flag, &c, w1.clone(), &b1)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_bias = dv.matrix(1, 3);
-    let v_t = dv.scalar();
-    let v_dir = J007Grad { bias: v_bias.clone(), t: v_t.clone() };
+    let v_c = DVector::from_column_slice(dv.matrix(4, 1).as_slice());
+    let v_w1 = DVector::from_column_slice(dv.matrix(4, 1).as_slice());
+    let v_b1 = dv.scalar();
+    let v_dir = J007Grad { c: v_c.clone(), w1: v_w1.clone(), b1: v_b1.clone() };
     let mut dw = Draw::new(1021);
-    let w_bias = dw.matrix(1, 3);
-    let w_t = dw.scalar();
-    let w_dir = J007Grad { bias: w_bias.clone(), t: w_t.clone() };
-    let (value, jv) = j007_jvp(&bias, t, v_dir.clone());
+    let w_c = DVector::from_column_slice(dw.matrix(4, 1).as_slice());
+    let w_w1 = DVector::from_column_slice(dw.matrix(4, 1).as_slice());
+    let w_b1 = dw.scalar();
+    let w_dir = J007Grad { c: w_c.clone(), w1: w_w1.clone(), b1: w_b1.clone() };
+    let (value, jv) = j007_jvp(flag, &c, w1.clone(), &b1, v_dir.clone());
     check_value("j007_jvp", &value, &primal);
-    check_jvp("j007", &d.theta, &dv.theta, jv, &flat(&[g.bias.as_slice(), &[g.t]]), |rd| {
-        let bias = rd.matrix(1, 3);
-        let t = rd.scalar();
-        j007(&bias, t)
+    check_jvp("j007", &d.theta, &dv.theta, jv, &flat(&[g.c.as_slice(), g.w1.as_slice(), &[g.b1]]), |rd| {
+        let c = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let w1 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let b1 = rd.scalar();
+        j007(flag, &c, w1.clone(), &b1)
     });
-    let (value, hg, hv) = j007_hvp(&bias, t, v_dir.clone());
+    let (value, hg, hv) = j007_hvp(flag, &c, w1.clone(), &b1, v_dir.clone());
     check_value("j007_hvp", &value, &primal);
-    let (_, _, hw) = j007_hvp(&bias, t, w_dir.clone());
-    check_hvp("j007", &d.theta, &dv.theta, &dw.theta, &flat(&[g.bias.as_slice(), &[g.t]]), &flat(&[hg.bias.as_slice(), &[hg.t]]), &flat(&[hv.bias.as_slice(), &[hv.t]]), &flat(&[hw.bias.as_slice(), &[hw.t]]), |theta| {
+    let (_, _, hw) = j007_hvp(flag, &c, w1.clone(), &b1, w_dir.clone());
+    check_hvp("j007", &d.theta, &dv.theta, &dw.theta, &flat(&[g.c.as_slice(), g.w1.as_slice(), &[g.b1]]), &flat(&[hg.c.as_slice(), hg.w1.as_slice(), &[hg.b1]]), &flat(&[hv.c.as_slice(), hv.w1.as_slice(), &[hv.b1]]), &flat(&[hw.c.as_slice(), hw.w1.as_slice(), &[hw.b1]]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let bias = rd.matrix(1, 3);
-        let t = rd.scalar();
-        let (_, g) = j007_grad(&bias, t);
-        flat(&[g.bias.as_slice(), &[g.t]])
+        let c = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let w1 = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let b1 = rd.scalar();
+        let (_, g) = j007_grad(flag, &c, w1.clone(), &b1);
+        flat(&[g.c.as_slice(), g.w1.as_slice(), &[g.b1]])
     });
 }
 
-#[differentiate(crate = ::autodiff, jvp)]
-pub(crate) fn j008(h: &SMatrix<f64, 1, 2>, x: &SMatrix<f64, 2, 2>, c: f64) -> SMatrix<f64, 1, 2> {
-    let mut hm2 = SMatrix::<f64, 2, 2>::from_element(0.00);
-    let mut hm4 = sigmoid((h.component_div(&h.map(|e3| e3 * e3 + 0.5))) * 0.34);
-    let mut it1 = 0;
-    loop {
-        it1 += 1;
-        if it1 > 3 { break; }
-        hm2 = &hm2 * 0.5 + (x * ((h.transpose()) * h)) * 0.08;
-        hm2 += x * 0.20;
-        if it1 == 2 { break; }
-        hm4 = tanh(&hm4 * 1.00);
-        let mut acc5 = (h.abs()).scale(c * (h.nrows() as f64 * 0.3));
-    }
-    if !(c > 0.28) {
-        let mut hm7 = (*h);
-        let mut it6 = 0;
-        while hm7.sum() < 3.06 {
-            hm7 = (&hm4 * 1.00).map(|e8| e8.sin());
-            it6 += 1;
-            if it6 >= 6 { break; }
-        }
-        hm2 -= (-(-x));
-    }
-    let mut hm12 = tanh(((h.component_div(&square(h.clone()).add_scalar(0.5))).map(|e10| { let mut t11 = c.max(c); if (e10 / (t11.abs() + 0.5)) < (-0.47) { t11 = c; } else { t11 += t11; } t11 * 0.5 + c })) * 0.34);
-    let mut it9 = 0;
-    if x.sum() > 0.12 {
-        loop {
-            it9 += 1;
-            if it9 > 1 { break; }
-            hm12 = hm12.component_mul(&sigmoid(&((hm4.clone()).component_div(&(tanh((j005(&((DMatrix::<f64>::from_row_slice(1, 2, &[0.83, -0.16])).add_scalar(c)), 2, (SMatrix::<f64, 1, 2>::from_element(0.29)).add_scalar(c))) * 0.13)).map(|e13| e13 * e13 + 0.5)))));
-            if !(it9 == 2) { break; }
-            hm4 *= 0.46; hm4 += &hm12 * 0.50;
-            if (c.abs()) < 0.56 {
-                hm4 = (SMatrix::<f64, 1, 2>::from_row_slice(&[-0.37, -0.86])) * 1.00;
-            }
-        }
-    }
-    let mut hm15 = SMatrix::<f64, 2, 2>::from_element(0.00);
-    let mut it14 = 0;
-    while hm15.sum() < 1.74 {
-        it14 += 1;
-        if it14 > 4 { break; }
-        hm2 = (-(-&hm2)) * 1.00;
-        let acc19 = softmax(&((hm12.map(|e16| (e16.abs() + 0.5).ln())).component_div(&(((j005(&((DMatrix::<f64>::from_element(1, 2, 0.21)) * c), 4, hm4.clone())) * 0.13).map(|e17| e17.sin())).map(|e18| e18 * e18 + 0.5))));
-        hm15 += &hm2 * 0.11;
-        let mut hm21 = sigmoid((hm4.add_scalar(c.tanh().tan())) * 0.39);
-        let mut s22 = tanh((c / ((1.64 + c).abs() + 0.5)) * 0.34);
-        let mut it20 = 0;
-        loop {
-            if it20 == 2 { break; }
-            hm21 /= square(s22.exp()) + 1.0;
-            s22 = s22.max((((s22.exp()).abs() + 0.5).recip()) * 0.50);
-            let u23 = ((s22.tanh()) * (h.nrows() as f64 * 0.3)).min(-(0.43 * s22));
-            hm2 = ((x - &hm15).map(|e24| u23)) * 1.00;
-            it20 += 1;
-            if it20 > 3 { break; }
-        }
-    }
-    let acc25 = c;
-    hm15 -= ((softmax(&((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.77, -0.71, -0.25, 0.84, -0.70, 0.66])).scale(c)))) * (relu((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.32, 0.22, -0.72, -0.75, -0.82, -0.45])) * c)));
-    h + ((SMatrix::<f64, 1, 2>::from_row_slice(&[0.82, -0.78])) * hm2.mean()) + (&hm4 - h)
+#[differentiate(wrt(t, w, v), jvp, hvp)]
+pub fn j008(w: &RowDVector<f64>, m: f64, v: &DMatrix<f64>, t: f64, a: &DMatrix<f64>, flag: bool) -> f64 {
+    let act1 = (t.tanh()) / ((sigmoid((((DMatrix::<f64>::from_row_slice(3, 2, &[-0.55, 0.86, -0.85, -0.69, 0.58, -0.47])).add_scalar(t)).dot(&((DMatrix::<f64>::from_row_slice(3, 2, &[-0.29, 0.20, 0.84, -0.03, 0.75, -0.79])) * t))) * 0.06)).abs() + 0.5);
+    let v = v + (v.map(|e2| relu(e2 * (if flag { 0.5_f64 } else { 1.5 }))));
+    let tmp3 = act1.tanh().tan();
+    let g4 = sigmoid(&((DMatrix::<f64>::from_fn(2, 1, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)).component_div(&square(&(v.transpose())).add_scalar(0.5))));
+    tmp3 + (v.mean())
 }
 
 #[test]
 fn j008_gradient() {
     let mut d = Draw::new(580);
-    let h = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let x = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let c = d.scalar();
-    let u = SMatrix::<f64, 1, 2>::from_column_slice(d.seed_matrix(1, 2).as_slice());
-    let primal = j008(&h, &x, c);
-    let (value, g) = j008_vjp(&h, &x, c, u.clone());
-    check_value("j008_vjp", &value, &primal);
-    let (value, tape) = j008_fwd(&h, &x, c);
+    let w = d.row(2);
+    let m = 0.90;
+    let v = d.matrix(1, 2);
+    let t = d.scalar();
+    let a = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let flag = true;
+    let primal = j008(&w, m, &v, t, &a, flag);
+    let (value, g) = j008_grad(&w, m, &v, t, &a, flag);
+    check_value("j008_grad", &value, &primal);
+    let (value, tape) = j008_fwd(&w, m, &v, t, &a, flag);
     check_value("j008_fwd", &value, &primal);
-    check("j008", &d.theta, &flat(&[g.h.as_slice(), g.x.as_slice(), &[g.c]]), |rd| {
-        let h = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let x = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let c = rd.scalar();
-        u.dot(&j008(&h, &x, c))
+    check("j008", &d.theta, &flat(&[g.w.as_slice(), g.v.as_slice(), &[g.t]]), |rd| {
+        let w = rd.row(2);
+        let v = rd.matrix(1, 2);
+        let t = rd.scalar();
+        j008(&w, m, &v, t, &a, flag)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_h = SMatrix::<f64, 1, 2>::from_column_slice(dv.matrix(1, 2).as_slice());
-    let v_x = SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice());
-    let v_c = dv.scalar();
-    let v_dir = J008Grad { h: v_h.clone(), x: v_x.clone(), c: v_c.clone() };
+    let v_w = dv.row(2);
+    let v_v = dv.matrix(1, 2);
+    let v_t = dv.scalar();
+    let v_dir = J008Grad { w: v_w.clone(), v: v_v.clone(), t: v_t.clone() };
     let mut dw = Draw::new(1021);
-    let w_h = SMatrix::<f64, 1, 2>::from_column_slice(dw.matrix(1, 2).as_slice());
-    let w_x = SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice());
-    let w_c = dw.scalar();
-    let w_dir = J008Grad { h: w_h.clone(), x: w_x.clone(), c: w_c.clone() };
-    let (value, jv) = j008_jvp(&h, &x, c, v_dir.clone());
+    let w_w = dw.row(2);
+    let w_v = dw.matrix(1, 2);
+    let w_t = dw.scalar();
+    let w_dir = J008Grad { w: w_w.clone(), v: w_v.clone(), t: w_t.clone() };
+    let (value, jv) = j008_jvp(&w, m, &v, t, &a, flag, v_dir.clone());
     check_value("j008_jvp", &value, &primal);
-    check_jvp("j008", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.h.as_slice(), g.x.as_slice(), &[g.c]]), |rd| {
-        let h = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let x = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let c = rd.scalar();
-        u.dot(&j008(&h, &x, c))
+    check_jvp("j008", &d.theta, &dv.theta, jv, &flat(&[g.w.as_slice(), g.v.as_slice(), &[g.t]]), |rd| {
+        let w = rd.row(2);
+        let v = rd.matrix(1, 2);
+        let t = rd.scalar();
+        j008(&w, m, &v, t, &a, flag)
+    });
+    let (value, hg, hv) = j008_hvp(&w, m, &v, t, &a, flag, v_dir.clone());
+    check_value("j008_hvp", &value, &primal);
+    let (_, _, hw) = j008_hvp(&w, m, &v, t, &a, flag, w_dir.clone());
+    check_hvp("j008", &d.theta, &dv.theta, &dw.theta, &flat(&[g.w.as_slice(), g.v.as_slice(), &[g.t]]), &flat(&[hg.w.as_slice(), hg.v.as_slice(), &[hg.t]]), &flat(&[hv.w.as_slice(), hv.v.as_slice(), &[hv.t]]), &flat(&[hw.w.as_slice(), hw.v.as_slice(), &[hw.t]]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let w = rd.row(2);
+        let v = rd.matrix(1, 2);
+        let t = rd.scalar();
+        let (_, g) = j008_grad(&w, m, &v, t, &a, flag);
+        flat(&[g.w.as_slice(), g.v.as_slice(), &[g.t]])
     });
 }
 
-#[differentiate(wrt(w1), jvp, hvp)]
-/// Generated function `j009`.
-fn j009(w1: f64, b: &DMatrix<f64>) -> f64 {
-    let mut hm2 = b.clone();
-    let mut s3 = (((((b.norm()) * 0.23).tanh()).exp()) * 0.37).sin();
-    let mut it1 = 0;
-    loop {
-        it1 += 1;
-        if it1 > 5 { break; }
-        let r4: DMatrix<f64> = hm2.add_scalar(((b.nrows() as f64 * 0.3).tanh().tan()).powi(3));
-        s3 = ((if (-w1) < 0.42 || (w1.abs()) > (-0.47) { ((r4.norm()) * 0.06).tanh() } else { w1.powi(2) }) * 0.45).tanh();
-        s3 = s3.min(((hm2.norm()) + (s3 / (w1.abs() + 0.5))) * 0.15);
-        hm2 = &hm2 * 0.5 + (((DMatrix::<f64>::from_element(3, 2, 0.79)) * w1) * (((DVector::<f64>::from_element(2, 0.29)).scale(s3)) * ((RowDVector::<f64>::from_row_slice(&[-0.71, 0.88, -0.67])).scale(w1)))) * 0.80;
-        if (s3.max(s3)) < 0.22 { break; }
+#[differentiate(jvp, hvp)]
+fn j009(c: &SMatrix<f64, 2, 3>) -> f64 {
+    let mut s2 = 0.0_f64;
+    if !(((c.mean()) / (square(c.mean()) + 0.5)) < (-0.04)) {
+        for i1 in 1..=c.ncols() {
+            s2 -= (((s2 / (square(c.mean()) + 0.5)) - ((c.mean()) / (s2.abs() + 0.5))) * (i1 as f64 * 0.2)) * 0.09;
+        }
     }
-    let g5 = hm2.clone();
-    let mut s7 = w1;
-    for i6 in (0..3).rev() {
-        s3 = s3.max((square((w1.abs() + 0.5).ln())) * 1.00);
-        s7 = sigmoid(((((&hm2 + &hm2).dot(&(&hm2 + &hm2))) * 0.02).sin()) * 1.00);
-        if (maxout(s3, s3)) > (-0.50) { continue; }
+    if s2 > (-0.59) && (s2 - s2) > 0.38 {
+        let acc3 = -(if c.sum() > 0.24 || (s2.cos()) < 0.05 { s2 * s2 } else { s2.tanh().tan() });
+        s2 -= c.mean();
     }
-    let mut acc8 = square((b.nrows() as f64 * 0.3) / (s7.abs() + 0.5));
-    let mut acc9 = s3 * (b.nrows() as f64 * 0.3);
-    let r10: f64 = (((square(s7.tanh().tan())) * 0.40).tanh()).exp();
-    r10 + r10 + ((g5.mean()).min(acc8 - s7))
+    let mut s5 = 0.0_f64;
+    let mut it4 = 0;
+    if (c.norm()) > (-0.57) && c.sum() > 0.07 {
+        loop {
+            if it4 == 2 {
+                s5 = 0.5 * s5 + (((s5.max((c.nrows() as f64 * 0.3))).abs() + 0.5).powf((((s2.abs() + 0.5).powf(sigmoid(s2 * 0.38))) * 0.18).tanh())) * 0.26;
+                break;
+            }
+            s5 += s2 * 0.11;
+            it4 += 1;
+            if it4 >= 5 { break; }
+        }
+    }
+    if (s2.sin()) > 0.50 || (s5 * (c.nrows() as f64 * 0.3)) > (-0.36) {
+        let mut hm7 = SMatrix::<f64, 2, 3>::from_element(0.00);
+        let mut s8 = s5;
+        for i6 in 4..4 {
+            s8 = sigmoid(s5 * 0.67);
+            s2 = 0.5 * s2 + ((1.30 + s5).tanh().tan()) * 0.84;
+            hm7 += ((c.component_mul(c)).add_scalar((i6 as f64 * 0.2).max((i6 as f64 * 0.2)))) * 0.09;
+        }
+        s5 -= s2;
+    } else {
+        s5 = s5 + ((tanh((s5 * s5) * 0.06)) - (((s5 * s2) * 0.09).tanh()));
+    }
+    let mut s10 = 0.0_f64;
+    let mut it9 = 0;
+    if (if c.sum() > (-0.11) || c.sum() > (-0.25) { s2 } else { s2 }) > 0.20 {
+        loop {
+            s10 -= (-(1.29 + s2)) * 0.07;
+            if it9 == 2 { break; }
+            let blk11 = {
+                let t12 = (*c);
+                (s10.exp()).tanh().tan()
+            };
+            it9 += 1;
+            if it9 >= 5 { break; }
+        }
+    }
+    (c.sum()) + s10 + ((s2.max(s2)).tanh())
 }
 
 #[test]
 fn j009_gradient() {
     let mut d = Draw::new(581);
-    let w1 = d.scalar();
-    let b = DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let primal = j009(w1, &b);
-    let (value, g) = j009_grad(w1, &b);
+    let c = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let primal = j009(&c);
+    let (value, g) = j009_grad(&c);
     check_value("j009_grad", &value, &primal);
-    let (value, tape) = j009_fwd(w1, &b);
+    let (value, tape) = j009_fwd(&c);
     check_value("j009_fwd", &value, &primal);
     let g = j009_bwd(tape, 1.0);
-    check("j009", &d.theta, &flat(&[&[g.w1]]), |rd| {
-        let w1 = rd.scalar();
-        j009(w1, &b)
+    check("j009", &d.theta, &flat(&[g.c.as_slice()]), |rd| {
+        let c = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        j009(&c)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_w1 = dv.scalar();
-    let v_dir = J009Grad { w1: v_w1.clone() };
+    let v_c = SMatrix::<f64, 2, 3>::from_column_slice(dv.matrix(2, 3).as_slice());
+    let v_dir = J009Grad { c: v_c.clone() };
     let mut dw = Draw::new(1021);
-    let w_w1 = dw.scalar();
-    let w_dir = J009Grad { w1: w_w1.clone() };
-    let (value, jv) = j009_jvp(w1, &b, v_dir.clone());
+    let w_c = SMatrix::<f64, 2, 3>::from_column_slice(dw.matrix(2, 3).as_slice());
+    let w_dir = J009Grad { c: w_c.clone() };
+    let (value, jv) = j009_jvp(&c, v_dir.clone());
     check_value("j009_jvp", &value, &primal);
-    check_jvp("j009", &d.theta, &dv.theta, jv, &flat(&[&[g.w1]]), |rd| {
-        let w1 = rd.scalar();
-        j009(w1, &b)
+    check_jvp("j009", &d.theta, &dv.theta, jv, &flat(&[g.c.as_slice()]), |rd| {
+        let c = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        j009(&c)
     });
-    let (value, hg, hv) = j009_hvp(w1, &b, v_dir.clone());
+    let (value, hg, hv) = j009_hvp(&c, v_dir.clone());
     check_value("j009_hvp", &value, &primal);
-    let (_, _, hw) = j009_hvp(w1, &b, w_dir.clone());
-    check_hvp("j009", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.w1]]), &flat(&[&[hg.w1]]), &flat(&[&[hv.w1]]), &flat(&[&[hw.w1]]), |theta| {
+    let (_, _, hw) = j009_hvp(&c, w_dir.clone());
+    check_hvp("j009", &d.theta, &dv.theta, &dw.theta, &flat(&[g.c.as_slice()]), &flat(&[hg.c.as_slice()]), &flat(&[hv.c.as_slice()]), &flat(&[hw.c.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let w1 = rd.scalar();
-        let (_, g) = j009_grad(w1, &b);
-        flat(&[&[g.w1]])
+        let c = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let (_, g) = j009_grad(&c);
+        flat(&[g.c.as_slice()])
     });
 }
 
-#[differentiate(wrt(m), jvp, hvp)]
-/// Generated function `j010`.
-fn j010(m: f64, n: usize) -> f64 {
-    let acc1 = sigmoid((((m * m).abs()) * ((m.powi(2)) / ((m * (n as f64 * 0.25)).abs() + 0.5))) * 0.10);
-    let sel2 = if (m - acc1) > 0.06 {
-        (DVector::<f64>::from_element(2, 0.46)).transpose()
-    } else if n > 2 || n > 3 {
-        (RowDVector::<f64>::from_row_slice(&[-0.18, 0.69])).scale(m)
-    } else {
-        tanh((((RowDVector::<f64>::from_row_slice(&[-0.73, -0.38, -0.71])) - ((RowDVector::<f64>::from_row_slice(&[0.67, -0.09, -0.51])).add_scalar(acc1))) * ((DMatrix::<f64>::from_row_slice(3, 2, &[0.11, -0.07, 0.26, -0.79, -0.69, -0.65])).add_scalar(m))) * 0.05)
-    };
-    let mut s4 = tanh((0.86 / (square(acc1) + 0.5)) * 0.59);
-    let mut s5 = (((((s4.abs() + 0.5).powf(m)).abs() + 0.5).recip()) * 0.50).sin();
-    let mut it3 = 0;
-    while s4 > (-1.62) {
-        it3 += 1;
-        if it3 > 5 { break; }
-        s5 += ((&sel2 / (square(s4) + 1.0)).norm_squared()) * 0.08;
-        let blk6 = {
-            let t7 = sel2.clone();
-            s4
-        };
-        s4 /= square(blk6) + 1.0;
-    }
-    (sel2.sum()) + (sel2.norm_squared())
+#[differentiate(jvp, hvp)]
+fn j010(w: DMatrix<f64>, x: f64, k: f64) -> f64 {
+    let g1: f64 = k;
+    let acc2 = (w.mean()).powi(2);
+    acc2 + ((x.abs() + 0.5).ln())
 }
 
 #[test]
 fn j010_gradient() {
     let mut d = Draw::new(582);
-    let m = d.scalar();
-    let n: usize = 4;
-    let primal = j010(m, n);
-    let (value, g) = j010_grad(m, n);
+    let w = d.matrix(2, 2);
+    let x = d.scalar();
+    let k = d.scalar();
+    let primal = j010(w.clone(), x, k);
+    let (value, g) = j010_grad(w.clone(), x, k);
     check_value("j010_grad", &value, &primal);
-    let (value, tape) = j010_fwd(m, n);
+    let (value, tape) = j010_fwd(w.clone(), x, k);
     check_value("j010_fwd", &value, &primal);
-    check("j010", &d.theta, &flat(&[&[g.m]]), |rd| {
-        let m = rd.scalar();
-        j010(m, n)
+    check("j010", &d.theta, &flat(&[g.w.as_slice(), &[g.x], &[g.k]]), |rd| {
+        let w = rd.matrix(2, 2);
+        let x = rd.scalar();
+        let k = rd.scalar();
+        j010(w.clone(), x, k)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_m = dv.scalar();
-    let v_dir = J010Grad { m: v_m.clone() };
+    let v_w = dv.matrix(2, 2);
+    let v_x = dv.scalar();
+    let v_k = dv.scalar();
+    let v_dir = J010Grad { w: v_w.clone(), x: v_x.clone(), k: v_k.clone() };
     let mut dw = Draw::new(1021);
-    let w_m = dw.scalar();
-    let w_dir = J010Grad { m: w_m.clone() };
-    let (value, jv) = j010_jvp(m, n, v_dir.clone());
+    let w_w = dw.matrix(2, 2);
+    let w_x = dw.scalar();
+    let w_k = dw.scalar();
+    let w_dir = J010Grad { w: w_w.clone(), x: w_x.clone(), k: w_k.clone() };
+    let (value, jv) = j010_jvp(w.clone(), x, k, v_dir.clone());
     check_value("j010_jvp", &value, &primal);
-    check_jvp("j010", &d.theta, &dv.theta, jv, &flat(&[&[g.m]]), |rd| {
-        let m = rd.scalar();
-        j010(m, n)
+    check_jvp("j010", &d.theta, &dv.theta, jv, &flat(&[g.w.as_slice(), &[g.x], &[g.k]]), |rd| {
+        let w = rd.matrix(2, 2);
+        let x = rd.scalar();
+        let k = rd.scalar();
+        j010(w.clone(), x, k)
     });
-    let (value, hg, hv) = j010_hvp(m, n, v_dir.clone());
+    let (value, hg, hv) = j010_hvp(w.clone(), x, k, v_dir.clone());
     check_value("j010_hvp", &value, &primal);
-    let (_, _, hw) = j010_hvp(m, n, w_dir.clone());
-    check_hvp("j010", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.m]]), &flat(&[&[hg.m]]), &flat(&[&[hv.m]]), &flat(&[&[hw.m]]), |theta| {
+    let (_, _, hw) = j010_hvp(w.clone(), x, k, w_dir.clone());
+    check_hvp("j010", &d.theta, &dv.theta, &dw.theta, &flat(&[g.w.as_slice(), &[g.x], &[g.k]]), &flat(&[hg.w.as_slice(), &[hg.x], &[hg.k]]), &flat(&[hv.w.as_slice(), &[hv.x], &[hv.k]]), &flat(&[hw.w.as_slice(), &[hw.x], &[hw.k]]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let m = rd.scalar();
-        let (_, g) = j010_grad(m, n);
-        flat(&[&[g.m]])
+        let w = rd.matrix(2, 2);
+        let x = rd.scalar();
+        let k = rd.scalar();
+        let (_, g) = j010_grad(w.clone(), x, k);
+        flat(&[g.w.as_slice(), &[g.x], &[g.k]])
     });
 }
 
-#[differentiate(jvp, hvp)]
-fn j011(bias: SMatrix<f64, 3, 2>) -> f64 {
-    let out1: f64 = (if (if bias.sum() > (-0.17) && ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.37, 0.75, -0.42])).norm()) < 0.51 { bias.mean() } else { bias.mean() }) > (-0.41) && (bias.mean()) < 0.03 { bias.mean() } else { (if (((bias.mean()).abs() + 0.5).ln()) > 0.53 { (bias.mean()).min(bias.mean()) } else { (bias.mean()) * (bias.mean()) }) });
-    let tmp2 = bias.scale(0.26 - out1);
-    (bias.sum()) + out1 + (-(out1 - out1))
+#[differentiate(wrt(k, c, b1), jvp)]
+fn j011(k: &f64, c: &SMatrix<f64, 2, 2>, b1: &SMatrix<f64, 2, 2>, n: usize, h: f64) -> SMatrix<f64, 2, 2> {
+    let blk1 = {
+        let t2 = b1.add_scalar((*k).max((*k)));
+        (*c)
+    };
+    let r4 = (b1 + c).map(|e3| e3);
+    let h5 = (((c.add_scalar((*k))) + (log_softmax(c.clone()))) * 0.08).exp();
+    let act6 = (((SMatrix::<f64, 2, 3>::from_element(0.14)) * (*k)) * ((SMatrix::<f64, 3, 2>::from_element(0.31)).add_scalar((*k)))).norm();
+    let acc7 = (b1.abs()).add_scalar((*k));
+    ((SMatrix::<f64, 2, 2>::from_element(0.70)) * act6) + (((&blk1 * 0.34).exp()).abs())
 }
 
 #[test]
 fn j011_gradient() {
     let mut d = Draw::new(583);
-    let bias = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let primal = j011(bias.clone());
-    let (value, g) = j011_grad(bias.clone());
-    check_value("j011_grad", &value, &primal);
-    let (value, tape) = j011_fwd(bias.clone());
+    let k = d.scalar();
+    let c = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let b1 = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let n: usize = 4;
+    let h = 0.50;
+    let u = SMatrix::<f64, 2, 2>::from_column_slice(d.seed_matrix(2, 2).as_slice());
+    let primal = j011(&k, &c, &b1, n, h);
+    let (value, g) = j011_vjp(&k, &c, &b1, n, h, u.clone());
+    check_value("j011_vjp", &value, &primal);
+    let (value, tape) = j011_fwd(&k, &c, &b1, n, h);
     check_value("j011_fwd", &value, &primal);
-    check("j011", &d.theta, &flat(&[g.bias.as_slice()]), |rd| {
-        let bias = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        j011(bias.clone())
+    check("j011", &d.theta, &flat(&[&[g.k], g.c.as_slice(), g.b1.as_slice()]), |rd| {
+        let k = rd.scalar();
+        let c = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let b1 = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        u.dot(&j011(&k, &c, &b1, n, h))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_bias = SMatrix::<f64, 3, 2>::from_column_slice(dv.matrix(3, 2).as_slice());
-    let v_dir = J011Grad { bias: v_bias.clone() };
+    let v_k = dv.scalar();
+    let v_c = SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice());
+    let v_b1 = SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice());
+    let v_dir = J011Grad { k: v_k.clone(), c: v_c.clone(), b1: v_b1.clone() };
     let mut dw = Draw::new(1021);
-    let w_bias = SMatrix::<f64, 3, 2>::from_column_slice(dw.matrix(3, 2).as_slice());
-    let w_dir = J011Grad { bias: w_bias.clone() };
-    let (value, jv) = j011_jvp(bias.clone(), v_dir.clone());
+    let w_k = dw.scalar();
+    let w_c = SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice());
+    let w_b1 = SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice());
+    let w_dir = J011Grad { k: w_k.clone(), c: w_c.clone(), b1: w_b1.clone() };
+    let (value, jv) = j011_jvp(&k, &c, &b1, n, h, v_dir.clone());
     check_value("j011_jvp", &value, &primal);
-    check_jvp("j011", &d.theta, &dv.theta, jv, &flat(&[g.bias.as_slice()]), |rd| {
-        let bias = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        j011(bias.clone())
-    });
-    let (value, hg, hv) = j011_hvp(bias.clone(), v_dir.clone());
-    check_value("j011_hvp", &value, &primal);
-    let (_, _, hw) = j011_hvp(bias.clone(), w_dir.clone());
-    check_hvp("j011", &d.theta, &dv.theta, &dw.theta, &flat(&[g.bias.as_slice()]), &flat(&[hg.bias.as_slice()]), &flat(&[hv.bias.as_slice()]), &flat(&[hw.bias.as_slice()]), |theta| {
-        let mut rd = crate::common::check::Read::new(theta);
-        let bias = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let (_, g) = j011_grad(bias.clone());
-        flat(&[g.bias.as_slice()])
+    check_jvp("j011", &d.theta, &dv.theta, u.dot(&jv), &flat(&[&[g.k], g.c.as_slice(), g.b1.as_slice()]), |rd| {
+        let k = rd.scalar();
+        let c = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let b1 = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        u.dot(&j011(&k, &c, &b1, n, h))
     });
 }
 
-#[differentiate(wrt(b1, a), jvp, hvp)]
-fn j012(xs: &[f64], a: DMatrix<f64>, b1: RowDVector<f64>, labels: &[usize]) -> f64 {
-    let mut s2 = 0.0_f64;
-    let mut it1 = 0;
-    loop {
-        s2 -= (((((b1.mean()) + (a.mean())) * 0.34).sin()).powi(3)) * 0.30;
-        let mut acc3 = ((s2.cos()).abs() + 0.5).powf(((0.96 / (square(s2) + 0.5)) * 0.53).sin());
-        if !(it1 == 2) {
-            let tmp4 = (sigmoid(-s2)).sin();
-            s2 /= square((a.nrows() as f64 * 0.3)) + 1.0;
-        } else if (s2 * (labels.len() as f64 * 0.2)) > 0.10 {
-            s2 /= square((s2.abs() + 0.5).powf(sigmoid(s2 * 0.56))) + 1.0;
-        } else {
-            s2 = ((s2 * 1.53) * (sigmoid((a.sum()) * 0.12))) * 0.65;
-        }
-        if it1 == 2 {
-            s2 = s2.max(((((acc3 * 0.36).tanh()).powi(2)) + (a.norm())) * 0.38);
-            break;
-        }
-        it1 += 1;
-        if it1 >= 6 { break; }
-    }
-    let mut s5 = 0.0_f64;
-    let mut hm6 = tanh((((s5.abs() + 0.5).powf((s2 * 0.56).tanh())) * (a.transpose())) * 0.24);
-    for _ in (0..2).rev() {
-        hm6 += (hm6.add_scalar(((labels.len() as f64 * 0.2).abs() + 0.5).sqrt())) * 0.10;
-        if s2 < 0.52 && ((s2.abs() + 0.5).powf(tanh(s2 * 0.56))) > 0.22 { continue; }
-        s5 += (((s2.abs() + 0.5).powf(sigmoid(s2 * 0.56))).tanh().tan()) * 0.18;
-        if (-s5) > (-0.43) && s5 < 0.31 {
-            s2 *= 0.35; s2 -= (1.50 / ((s5.sin()).abs() + 0.5)) * 0.30;
-        } else {
-            s2 = ((elu(s2, 0.7)).max(s2 * s5)) * 1.00;
-        }
-        s2 = (((hm6.mean()).abs() + 0.5).powi(-2)) * 0.44;
-    }
-    s2 + (a.sum()) + ((((s5.abs() + 0.5).recip()).abs() + 0.5).recip())
+#[differentiate(jvp)]
+pub(crate) fn j012(q: &DMatrix<f64>, labels: &[usize]) -> DMatrix<f64> {
+    let mut acc1 = maxout((labels.len() as f64 * 0.2), (q.mean()) + 1.31);
+    let acc2 = q.clone();
+    let tmp3 = acc2.clone();
+    &acc2 + (tanh(((&tmp3 + &acc2).map(|e4| { let mut t5 = acc1 + acc1; if (e4 + acc1) < (-0.25) { t5 = acc1; } else { t5 += ((t5 - e4) * 0.12).tanh(); } t5 * 0.5 + e4 + e4 })) * 0.11))
 }
 
 #[test]
 fn j012_gradient() {
     let mut d = Draw::new(584);
-    let xs: [f64; 3] = [0.87, 0.77, 0.31];
-    let a = d.matrix(3, 2);
-    let b1 = d.row(2);
+    let q = d.matrix(3, 2);
     let labels: [usize; 3] = [0, 1, 0];
-    let primal = j012(&xs, a.clone(), b1.clone(), &labels);
-    let (value, g) = j012_grad(&xs, a.clone(), b1.clone(), &labels);
-    check_value("j012_grad", &value, &primal);
-    let (value, tape) = j012_fwd(&xs, a.clone(), b1.clone(), &labels);
+    let u = d.seed_matrix(3, 2);
+    let primal = j012(&q, &labels);
+    let (value, g) = j012_vjp(&q, &labels, u.clone());
+    check_value("j012_vjp", &value, &primal);
+    let (value, tape) = j012_fwd(&q, &labels);
     check_value("j012_fwd", &value, &primal);
-    check("j012", &d.theta, &flat(&[g.a.as_slice(), g.b1.as_slice()]), |rd| {
-        let a = rd.matrix(3, 2);
-        let b1 = rd.row(2);
-        j012(&xs, a.clone(), b1.clone(), &labels)
+    check("j012", &d.theta, &flat(&[g.q.as_slice()]), |rd| {
+        let q = rd.matrix(3, 2);
+        u.dot(&j012(&q, &labels))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_a = dv.matrix(3, 2);
-    let v_b1 = dv.row(2);
-    let v_dir = J012Grad { a: v_a.clone(), b1: v_b1.clone() };
+    let v_q = dv.matrix(3, 2);
+    let v_dir = J012Grad { q: v_q.clone() };
     let mut dw = Draw::new(1021);
-    let w_a = dw.matrix(3, 2);
-    let w_b1 = dw.row(2);
-    let w_dir = J012Grad { a: w_a.clone(), b1: w_b1.clone() };
-    let (value, jv) = j012_jvp(&xs, a.clone(), b1.clone(), &labels, v_dir.clone());
+    let w_q = dw.matrix(3, 2);
+    let w_dir = J012Grad { q: w_q.clone() };
+    let (value, jv) = j012_jvp(&q, &labels, v_dir.clone());
     check_value("j012_jvp", &value, &primal);
-    check_jvp("j012", &d.theta, &dv.theta, jv, &flat(&[g.a.as_slice(), g.b1.as_slice()]), |rd| {
-        let a = rd.matrix(3, 2);
-        let b1 = rd.row(2);
-        j012(&xs, a.clone(), b1.clone(), &labels)
-    });
-    let (value, hg, hv) = j012_hvp(&xs, a.clone(), b1.clone(), &labels, v_dir.clone());
-    check_value("j012_hvp", &value, &primal);
-    let (_, _, hw) = j012_hvp(&xs, a.clone(), b1.clone(), &labels, w_dir.clone());
-    check_hvp("j012", &d.theta, &dv.theta, &dw.theta, &flat(&[g.a.as_slice(), g.b1.as_slice()]), &flat(&[hg.a.as_slice(), hg.b1.as_slice()]), &flat(&[hv.a.as_slice(), hv.b1.as_slice()]), &flat(&[hw.a.as_slice(), hw.b1.as_slice()]), |theta| {
-        let mut rd = crate::common::check::Read::new(theta);
-        let a = rd.matrix(3, 2);
-        let b1 = rd.row(2);
-        let (_, g) = j012_grad(&xs, a.clone(), b1.clone(), &labels);
-        flat(&[g.a.as_slice(), g.b1.as_slice()])
+    check_jvp("j012", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.q.as_slice()]), |rd| {
+        let q = rd.matrix(3, 2);
+        u.dot(&j012(&q, &labels))
     });
 }
 
-#[differentiate(jvp, hvp)]
-fn j013(w2: &SMatrix<f64, 2, 2>, b2: &DMatrix<f64>, k: &DMatrix<f64>, b: f64, n: usize) -> f64 {
-    let z1 = (DMatrix::<f64>::from_row_slice(3, 2, &[0.14, 0.56, 0.01, -0.42, -0.06, -0.41])).add_scalar(b);
-    let mut acc2 = b;
-    return (w2.sum()) + ((acc2 * 1.25).tanh());
+#[differentiate(wrt(y, c), jvp, hvp)]
+/// Generated function `j013`.
+pub fn j013(c: f64, n: usize, y: f64) -> f64 {
+    let mut hm2 = (DMatrix::<f64>::from_element(2, 3, 0.69)) * c;
+    let mut s3 = ((square(c - y)) * 0.12).sin();
+    let mut it1 = 0;
+    while s3.abs() < 1.98 {
+        if hm2.sum() > 0.30 {
+            s3 = sigmoid(((y - c) / ((if !((y.exp()) < 0.12) { s3 } else { y }).abs() + 0.5)) * 0.17);
+            break;
+        }
+        s3 += ((((RowDVector::<f64>::from_row_slice(&[0.13, 0.68])).scale(y)).norm()).cos()) * 0.30;
+        hm2 -= ((DMatrix::<f64>::from_row_slice(2, 1, &[-0.21, 0.69])) * ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.34, -0.82, 0.64])) * c)) * 0.24;
+        it1 += 1;
+        if it1 >= 4 { break; }
+    }
+    if (if ((y.abs() + 0.5).powi(-2)) < (-0.44) { s3 } else { y }) < (-0.06) || s3 > 0.07 {
+        hm2 /= square(s3) + 1.0;
+    }
+    s3 + c
 }
 
 #[test]
 fn j013_gradient() {
     let mut d = Draw::new(585);
-    let w2 = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let b2 = d.matrix(2, 3);
-    let k = d.matrix(3, 2);
-    let b = d.scalar();
-    let n: usize = 2;
-    let primal = j013(&w2, &b2, &k, b, n);
-    let (value, g) = j013_grad(&w2, &b2, &k, b, n);
+    let c = d.scalar();
+    let n: usize = 3;
+    let y = d.scalar();
+    let primal = j013(c, n, y);
+    let (value, g) = j013_grad(c, n, y);
     check_value("j013_grad", &value, &primal);
-    let (value, tape) = j013_fwd(&w2, &b2, &k, b, n);
+    let (value, tape) = j013_fwd(c, n, y);
     check_value("j013_fwd", &value, &primal);
     let g = j013_bwd(tape, 1.0);
-    check("j013", &d.theta, &flat(&[g.w2.as_slice(), g.b2.as_slice(), g.k.as_slice(), &[g.b]]), |rd| {
-        let w2 = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let b2 = rd.matrix(2, 3);
-        let k = rd.matrix(3, 2);
-        let b = rd.scalar();
-        j013(&w2, &b2, &k, b, n)
+    check("j013", &d.theta, &flat(&[&[g.c], &[g.y]]), |rd| {
+        let c = rd.scalar();
+        let y = rd.scalar();
+        j013(c, n, y)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_w2 = SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice());
-    let v_b2 = dv.matrix(2, 3);
-    let v_k = dv.matrix(3, 2);
-    let v_b = dv.scalar();
-    let v_dir = J013Grad { w2: v_w2.clone(), b2: v_b2.clone(), k: v_k.clone(), b: v_b.clone() };
+    let v_c = dv.scalar();
+    let v_y = dv.scalar();
+    let v_dir = J013Grad { c: v_c.clone(), y: v_y.clone() };
     let mut dw = Draw::new(1021);
-    let w_w2 = SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice());
-    let w_b2 = dw.matrix(2, 3);
-    let w_k = dw.matrix(3, 2);
-    let w_b = dw.scalar();
-    let w_dir = J013Grad { w2: w_w2.clone(), b2: w_b2.clone(), k: w_k.clone(), b: w_b.clone() };
-    let (value, jv) = j013_jvp(&w2, &b2, &k, b, n, v_dir.clone());
+    let w_c = dw.scalar();
+    let w_y = dw.scalar();
+    let w_dir = J013Grad { c: w_c.clone(), y: w_y.clone() };
+    let (value, jv) = j013_jvp(c, n, y, v_dir.clone());
     check_value("j013_jvp", &value, &primal);
-    check_jvp("j013", &d.theta, &dv.theta, jv, &flat(&[g.w2.as_slice(), g.b2.as_slice(), g.k.as_slice(), &[g.b]]), |rd| {
-        let w2 = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let b2 = rd.matrix(2, 3);
-        let k = rd.matrix(3, 2);
-        let b = rd.scalar();
-        j013(&w2, &b2, &k, b, n)
+    check_jvp("j013", &d.theta, &dv.theta, jv, &flat(&[&[g.c], &[g.y]]), |rd| {
+        let c = rd.scalar();
+        let y = rd.scalar();
+        j013(c, n, y)
     });
-    let (value, hg, hv) = j013_hvp(&w2, &b2, &k, b, n, v_dir.clone());
+    let (value, hg, hv) = j013_hvp(c, n, y, v_dir.clone());
     check_value("j013_hvp", &value, &primal);
-    let (_, _, hw) = j013_hvp(&w2, &b2, &k, b, n, w_dir.clone());
-    check_hvp("j013", &d.theta, &dv.theta, &dw.theta, &flat(&[g.w2.as_slice(), g.b2.as_slice(), g.k.as_slice(), &[g.b]]), &flat(&[hg.w2.as_slice(), hg.b2.as_slice(), hg.k.as_slice(), &[hg.b]]), &flat(&[hv.w2.as_slice(), hv.b2.as_slice(), hv.k.as_slice(), &[hv.b]]), &flat(&[hw.w2.as_slice(), hw.b2.as_slice(), hw.k.as_slice(), &[hw.b]]), |theta| {
+    let (_, _, hw) = j013_hvp(c, n, y, w_dir.clone());
+    check_hvp("j013", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.c], &[g.y]]), &flat(&[&[hg.c], &[hg.y]]), &flat(&[&[hv.c], &[hv.y]]), &flat(&[&[hw.c], &[hw.y]]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let w2 = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let b2 = rd.matrix(2, 3);
-        let k = rd.matrix(3, 2);
-        let b = rd.scalar();
-        let (_, g) = j013_grad(&w2, &b2, &k, b, n);
-        flat(&[g.w2.as_slice(), g.b2.as_slice(), g.k.as_slice(), &[g.b]])
+        let c = rd.scalar();
+        let y = rd.scalar();
+        let (_, g) = j013_grad(c, n, y);
+        flat(&[&[g.c], &[g.y]])
     });
 }
 
-#[differentiate(wrt(s), jvp, hvp)]
-/// Generated function `j014`.
-fn j014(s: f64, n: usize, labels: &[usize]) -> f64 {
-    let mut s2 = s;
-    for i1 in 0..0 {
-        let g3: DMatrix<f64> = (-((DMatrix::<f64>::from_row_slice(3, 3, &[0.56, 0.56, -0.70, -0.37, -0.62, -0.22, -0.88, 0.32, -0.39])).add_scalar(s2))).component_div(&square(&((DMatrix::<f64>::from_row_slice(3, 3, &[0.34, 0.41, 0.04, -0.03, -0.55, -0.00, -0.24, 0.68, 0.24])).add_scalar(s))).add_scalar(0.5));
-        let sel4 = if i1 == 1 || (((i1 as f64 * 0.2).abs() + 0.5).ln()) > (-0.08) {
-            let sc5 = s;
-            s
-        } else {
-            ((DMatrix::<f64>::from_row_slice(3, 2, &[-0.72, -0.56, 0.50, 0.72, 0.68, -0.87])).norm()).max(((DMatrix::<f64>::from_element(2, 3, 0.68)).add_scalar(s2)).mean())
-        };
-        if (s2.tanh().tan()) < 0.22 { continue; }
-        s2 *= 0.40; s2 -= (((s2.abs()).abs() + 0.5).ln()) * 1.00;
-    }
-    let mut s7 = 0.0_f64;
-    for i6 in 0..3 {
-        s7 += (((leaky_relu(s2, 0.1)) * (i6 as f64 * 0.2)) * (i6 as f64 * 0.2)) * 0.55;
-        if i6 > 0 || (if (square(s)) < (-0.32) { (i6 as f64 * 0.2) } else { s7 }) > 0.02 { break; }
-        s2 = sigmoid(((((i6 as f64 * 0.2).sin()).abs() + 0.5).sqrt()) * 0.82);
-        if ((s.abs() + 0.5).sqrt()) < 0.41 {
-            s2 = 0.5 * s2 + s7 * 0.62;
-        }
-        let blk8 = {
-            let t9 = s7;
-            ((t9.abs() + 0.5).recip()).sin()
-        };
-    }
-    let tmp10 = (DMatrix::<f64>::from_row_slice(1, 2, &[0.89, -0.35])).scale(s);
-    return s2 + s7 + s2 + ((if ((s2.abs() + 0.5).recip()) < 0.49 { s } else { (tmp10.nrows() as f64 * 0.3) }) + (s2.tanh().tan()));
+#[differentiate(jvp)]
+fn j014(k: &SMatrix<f64, 1, 2>, p: f64) -> SMatrix<f64, 1, 2> {
+    let z1 = (*k);
+    let blk2 = {
+        let t3 = p;
+        ((tanh((p / (square(p) + 0.5)) * 0.34)).abs() + 0.5).powi(-2)
+    };
+    let p = p + ((-p).cos());
+    let act4 = z1.norm_squared();
+    let blk5 = {
+        let t6 = (SMatrix::<f64, 2, 1>::from_element(0.51)).add_scalar(blk2);
+        relu(&(z1.map(|e7| (if (if blk2 < 0.44 && blk2 < 0.39 { p } else { e7 }) < 0.50 { e7 + e7 } else { blk2 }))))
+    };
+    &blk5 + ((SMatrix::<f64, 1, 2>::from_element(0.58)) * p) + &z1 + ((-((SMatrix::<f64, 2, 1>::from_row_slice(&[0.32, -0.55])) * blk2)).transpose())
 }
 
 #[test]
 fn j014_gradient() {
     let mut d = Draw::new(586);
-    let s = d.scalar();
-    let n: usize = 2;
-    let labels: [usize; 1] = [1];
-    let primal = j014(s, n, &labels);
-    let (value, g) = j014_grad(s, n, &labels);
-    check_value("j014_grad", &value, &primal);
-    let (value, tape) = j014_fwd(s, n, &labels);
+    let k = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let p = d.scalar();
+    let u = SMatrix::<f64, 1, 2>::from_column_slice(d.seed_matrix(1, 2).as_slice());
+    let primal = j014(&k, p);
+    let (value, g) = j014_vjp(&k, p, u.clone());
+    check_value("j014_vjp", &value, &primal);
+    let (value, tape) = j014_fwd(&k, p);
     check_value("j014_fwd", &value, &primal);
-    check("j014", &d.theta, &flat(&[&[g.s]]), |rd| {
-        let s = rd.scalar();
-        j014(s, n, &labels)
+    check("j014", &d.theta, &flat(&[g.k.as_slice(), &[g.p]]), |rd| {
+        let k = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        let p = rd.scalar();
+        u.dot(&j014(&k, p))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_s = dv.scalar();
-    let v_dir = J014Grad { s: v_s.clone() };
+    let v_k = SMatrix::<f64, 1, 2>::from_column_slice(dv.matrix(1, 2).as_slice());
+    let v_p = dv.scalar();
+    let v_dir = J014Grad { k: v_k.clone(), p: v_p.clone() };
     let mut dw = Draw::new(1021);
-    let w_s = dw.scalar();
-    let w_dir = J014Grad { s: w_s.clone() };
-    let (value, jv) = j014_jvp(s, n, &labels, v_dir.clone());
+    let w_k = SMatrix::<f64, 1, 2>::from_column_slice(dw.matrix(1, 2).as_slice());
+    let w_p = dw.scalar();
+    let w_dir = J014Grad { k: w_k.clone(), p: w_p.clone() };
+    let (value, jv) = j014_jvp(&k, p, v_dir.clone());
     check_value("j014_jvp", &value, &primal);
-    check_jvp("j014", &d.theta, &dv.theta, jv, &flat(&[&[g.s]]), |rd| {
-        let s = rd.scalar();
-        j014(s, n, &labels)
-    });
-    let (value, hg, hv) = j014_hvp(s, n, &labels, v_dir.clone());
-    check_value("j014_hvp", &value, &primal);
-    let (_, _, hw) = j014_hvp(s, n, &labels, w_dir.clone());
-    check_hvp("j014", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.s]]), &flat(&[&[hg.s]]), &flat(&[&[hv.s]]), &flat(&[&[hw.s]]), |theta| {
-        let mut rd = crate::common::check::Read::new(theta);
-        let s = rd.scalar();
-        let (_, g) = j014_grad(s, n, &labels);
-        flat(&[&[g.s]])
+    check_jvp("j014", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.k.as_slice(), &[g.p]]), |rd| {
+        let k = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        let p = rd.scalar();
+        u.dot(&j014(&k, p))
     });
 }
 
-#[differentiate(wrt(b, v), jvp)]
+#[differentiate(crate = ::autodiff, jvp)]
 /// Generated function `j015`.
-pub(crate) fn j015(labels: &[usize], v: &DVector<f64>, b: f64, a: f64) -> DVector<f64> {
-    let mut acc1 = (b.abs() + 0.5).recip();
-    let blk2 = {
-        let t4 = sigmoid((v.dot(&(v.map(|e3| e3.exp())))) * 0.08);
-        -(v.add_scalar(t4))
-    };
-    let r5 = (((RowDVector::<f64>::from_element(3, 0.49)).add_scalar(acc1)) * (DMatrix::<f64>::from_element(3, 2, 0.12))).component_mul(&((v - &blk2).transpose()));
-    let blk6 = {
-        let t7 = (acc1 - acc1).max(a.exp());
-        t7
-    };
-    &blk2 + ((DVector::<f64>::from_row_slice(&[-0.44, 0.13])) * blk6) + v
+pub(crate) fn j015(k: DMatrix<f64>, b2: &DMatrix<f64>, n: usize, b1: &DMatrix<f64>, p: DMatrix<f64>) -> DMatrix<f64> {
+    let mut hm2 = DMatrix::<f64>::from_element(2, 2, 0.00);
+    let mut hm5 = ((((DMatrix::<f64>::from_row_slice(2, 3, &[-0.45, -0.29, -0.24, -0.18, -0.33, 0.38])).component_mul(&(DMatrix::<f64>::from_row_slice(2, 3, &[0.05, -0.34, -0.05, -0.32, -0.88, -0.22])))) * (((DMatrix::<f64>::from_row_slice(3, 2, &[-0.75, -0.62, -0.76, 0.87, 0.77, 0.31])) * (k.mean())).map(|e3| (e3.abs() + 0.5).powf(e3.abs())))) * 0.15).map(|e4| e4.sin());
+    let mut it1 = 0;
+    loop {
+        it1 += 1;
+        if it1 >= 3 { break; }
+        let act6 = ((leaky_relu(b1.mean(), 0.1)).max((((b2.transpose()).norm_squared()) * 0.12).tanh())).min((0.96 / (square(hm5.mean()) + 0.5)) * (n as f64 * 0.25));
+        if it1 == 2 { break; }
+        let mut s7 = (act6 * 0.53).sin();
+        for _ in 1..=5 {
+            s7 = s7.max((((n as f64 * 0.25) / (s7.abs() + 0.5)).tanh().tan()) * 0.62);
+            let out8 = p.clone();
+            if it1 == 2 { continue; }
+            hm5 = &hm5 * 0.5 + &hm5 * 0.50;
+        }
+        hm5 = (((b1.clone().into_owned()).component_div(&(b1.clone()).map(|e9| e9 * e9 + 0.5))) * 0.34).map(|e10| e10.sin());
+        hm2 -= (((&k * 0.34).exp()).map(|e11| e11)) * 0.10;
+    }
+    let mut s13 = 0.0_f64;
+    let mut hm14 = tanh(((((DVector::<f64>::from_row_slice(&[-0.09, 0.89])).scale(k.mean())) * ((RowDVector::<f64>::from_element(1, 0.42)).add_scalar(p.mean()))) * ((DMatrix::<f64>::from_row_slice(1, 3, &[0.22, 0.78, -0.16])) * ((DMatrix::<f64>::from_row_slice(3, 2, &[0.75, -0.51, 0.89, -0.44, -0.69, -0.64])).scale(b2.mean())))) * 0.11);
+    for i12 in (0..2).rev() {
+        hm14 += (b1.add_scalar(((i12 as f64 * 0.2).abs() + 0.5).sqrt())) * 0.12;
+        if i12 % 2 == 0 { break; }
+        s13 += ((((b1.mean()).abs() + 0.5).powf(b1.mean())) * (square(b1.mean()))) * 0.04;
+        let mut acc15 = s13;
+        hm5 *= 0.35; hm5 -= (add_bias(&(((DMatrix::<f64>::from_element(2, 2, 0.43)).scale(s13)).component_mul(&hm14)), &(&hm5 * ((DVector::<f64>::from_row_slice(&[-0.59, 0.18])).scale(acc15))))) * 0.21;
+    }
+    s13 = (elu(s13, 0.7)).max(s13 * s13);
+    let mut s17 = 0.0_f64;
+    for i16 in (0..2).rev() {
+        s17 += ((sigmoid((i16 as f64 * 0.2))) * (if (hm14.mean()) > (-0.10) && hm14.sum() > 0.28 { s13 } else { s13 })) * 0.33;
+    }
+    let act18 = s13 / (square((((j010(s17 * &k, ((j003(s13 * ((DMatrix::<f64>::from_row_slice(1, 2, &[0.87, -0.27])).add_scalar(s17)), &((DMatrix::<f64>::from_element(2, 3, 0.58)).scale(s13)), n, 1.04, (if hm5.sum() > (-0.47) || (s13 * (k.nrows() as f64 * 0.3)) > (-0.30) { s13 } else { s13 }))) * 0.13).sin(), (s13.abs() + 0.5).ln())) * 0.13).sin()) * (k.nrows() as f64 * 0.3)) + 0.5);
+    &p + &k + &k + (p.clone().into_owned())
 }
 
 #[test]
 fn j015_gradient() {
     let mut d = Draw::new(587);
-    let labels: [usize; 3] = [1, 0, 1];
-    let v = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let b = d.scalar();
-    let a = 0.90;
-    let u = DVector::from_column_slice(d.seed_matrix(2, 1).as_slice());
-    let primal = j015(&labels, &v, b, a);
-    let (value, g) = j015_vjp(&labels, &v, b, a, u.clone());
+    let k = d.matrix(2, 2);
+    let b2 = d.matrix(2, 2);
+    let n: usize = 1;
+    let b1 = d.matrix(2, 2);
+    let p = d.matrix(2, 2);
+    let u = d.seed_matrix(2, 2);
+    let primal = j015(k.clone(), &b2, n, &b1, p.clone());
+    let (value, g) = j015_vjp(k.clone(), &b2, n, &b1, p.clone(), u.clone());
     check_value("j015_vjp", &value, &primal);
-    let (value, tape) = j015_fwd(&labels, &v, b, a);
+    let (value, tape) = j015_fwd(k.clone(), &b2, n, &b1, p.clone());
     check_value("j015_fwd", &value, &primal);
-    check("j015", &d.theta, &flat(&[g.v.as_slice(), &[g.b]]), |rd| {
-        let v = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let b = rd.scalar();
-        u.dot(&j015(&labels, &v, b, a))
+    check("j015", &d.theta, &flat(&[g.k.as_slice(), g.b2.as_slice(), g.b1.as_slice(), g.p.as_slice()]), |rd| {
+        let k = rd.matrix(2, 2);
+        let b2 = rd.matrix(2, 2);
+        let b1 = rd.matrix(2, 2);
+        let p = rd.matrix(2, 2);
+        u.dot(&j015(k.clone(), &b2, n, &b1, p.clone()))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_v = DVector::from_column_slice(dv.matrix(2, 1).as_slice());
-    let v_b = dv.scalar();
-    let v_dir = J015Grad { v: v_v.clone(), b: v_b.clone() };
+    let v_k = dv.matrix(2, 2);
+    let v_b2 = dv.matrix(2, 2);
+    let v_b1 = dv.matrix(2, 2);
+    let v_p = dv.matrix(2, 2);
+    let v_dir = J015Grad { k: v_k.clone(), b2: v_b2.clone(), b1: v_b1.clone(), p: v_p.clone() };
     let mut dw = Draw::new(1021);
-    let w_v = DVector::from_column_slice(dw.matrix(2, 1).as_slice());
-    let w_b = dw.scalar();
-    let w_dir = J015Grad { v: w_v.clone(), b: w_b.clone() };
-    let (value, jv) = j015_jvp(&labels, &v, b, a, v_dir.clone());
+    let w_k = dw.matrix(2, 2);
+    let w_b2 = dw.matrix(2, 2);
+    let w_b1 = dw.matrix(2, 2);
+    let w_p = dw.matrix(2, 2);
+    let w_dir = J015Grad { k: w_k.clone(), b2: w_b2.clone(), b1: w_b1.clone(), p: w_p.clone() };
+    let (value, jv) = j015_jvp(k.clone(), &b2, n, &b1, p.clone(), v_dir.clone());
     check_value("j015_jvp", &value, &primal);
-    check_jvp("j015", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.v.as_slice(), &[g.b]]), |rd| {
-        let v = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let b = rd.scalar();
-        u.dot(&j015(&labels, &v, b, a))
+    check_jvp("j015", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.k.as_slice(), g.b2.as_slice(), g.b1.as_slice(), g.p.as_slice()]), |rd| {
+        let k = rd.matrix(2, 2);
+        let b2 = rd.matrix(2, 2);
+        let b1 = rd.matrix(2, 2);
+        let p = rd.matrix(2, 2);
+        u.dot(&j015(k.clone(), &b2, n, &b1, p.clone()))
     });
 }
 
 #[differentiate(jvp, hvp)]
-pub fn j016(b1: DVector<f64>, s: f64, n: usize, y: &DVector<f64>, h: f64) -> f64 {
-    let mut hm2 = DVector::<f64>::from_element(3, 0.00);
-    let mut hm3 = b1.clone();
-    let mut it1 = 0;
-    loop {
-        it1 += 1;
-        if it1 >= 4 { break; }
-        hm3 += &hm2 * 0.25;
-        hm2 -= y * 0.20;
-        if ((DVector::<f64>::from_row_slice(&[-0.55, 0.72, 0.37])).scale(s)).sum() > (-0.09) && it1 == 2 { break; }
-        let sel4 = if (s * h) < (-0.15) {
-            (s * (n as f64 * 0.25)).min((h.abs() + 0.5).recip())
-        } else {
-            (h * (n as f64 * 0.25)) * (s.abs())
-        };
-        let acc6: DVector<f64> = hm2.map(|e5| sel4);
-    }
-    let blk7 = {
-        let t8 = (-((DMatrix::<f64>::from_element(3, 1, 0.30)) * s)) * ((DVector::<f64>::from_row_slice(&[-0.39])) * s);
-        (s.min(s)).tanh().tan()
+/// Generated function `j016`.
+pub(crate) fn j016(w2: f64, c: DMatrix<f64>, w1: &f64) -> f64 {
+    let blk1 = {
+        let t2 = c.transpose();
+        ((*w1) * ((DVector::<f64>::from_element(2, 0.90)) * (*w1))) * ((RowDVector::<f64>::from_element(3, 0.35)).scale((*w1)))
     };
-    (hm2.sum()) + (tanh(h.sin()))
+    let sel3 = if (w2.cos()) < (-0.59) {
+        let mut acc4 = elu(&(((DMatrix::<f64>::from_row_slice(3, 2, &[-0.60, -0.37, 0.29, 0.35, 0.24, 0.71])).scale((*w1))) / (square(w2) + 1.0)), 0.8);
+        (sigmoid((*w1))).powi(2)
+    } else if (((*w1).abs() + 0.5).powf(w2)) > (-0.29) {
+        (w2.abs() + 0.5).powf(sigmoid((j001(&[0.77], &(((RowDVector::<f64>::from_element(3, 0.53)) * w2).map(|e5| { let mut t6 = w2.exp(); if !((((*w1).abs() + 0.5).powf(e5)) > 0.11) { t6 = ((*w1).abs() + 0.5).powf(w2); } else { t6 += leaky_relu((*w1), 0.1); } t6 * 0.5 + (*w1).tanh().tan() })), (w2.abs() + 0.5).powi(-2), 2, 1.38, ((SMatrix::<f64, 1, 2>::from_element(0.39)).scale((*w1))).component_div(&square(&((SMatrix::<f64, 1, 2>::from_row_slice(&[0.64, 0.03])).add_scalar(w2))).add_scalar(0.5)))) * 0.13))
+    } else {
+        (tanh(((*w1) - (*w1)) * 0.34)).exp()
+    };
+    let h7 = (*w1);
+    let u8 = (*w1);
+    (*w1) + (blk1.sum()) + ((((((DMatrix::<f64>::from_row_slice(2, 2, &[-0.24, 0.32, -0.75, -0.51])) * sel3) * (DMatrix::<f64>::from_row_slice(2, 3, &[0.46, -0.88, -0.21, -0.23, -0.04, 0.78]))).dot(&(&blk1 + &blk1))) * 0.02).sin())
 }
 
 #[test]
 fn j016_gradient() {
     let mut d = Draw::new(588);
-    let b1 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let s = d.scalar();
-    let n: usize = 1;
-    let y = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let h = d.scalar();
-    let primal = j016(b1.clone(), s, n, &y, h);
-    let (value, g) = j016_grad(b1.clone(), s, n, &y, h);
+    let w2 = d.scalar();
+    let c = d.matrix(2, 3);
+    let w1 = d.scalar();
+    let primal = j016(w2, c.clone(), &w1);
+    let (value, g) = j016_grad(w2, c.clone(), &w1);
     check_value("j016_grad", &value, &primal);
-    let (value, tape) = j016_fwd(b1.clone(), s, n, &y, h);
+    let (value, tape) = j016_fwd(w2, c.clone(), &w1);
     check_value("j016_fwd", &value, &primal);
-    check("j016", &d.theta, &flat(&[g.b1.as_slice(), &[g.s], g.y.as_slice(), &[g.h]]), |rd| {
-        let b1 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let s = rd.scalar();
-        let y = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let h = rd.scalar();
-        j016(b1.clone(), s, n, &y, h)
+    check("j016", &d.theta, &flat(&[&[g.w2], g.c.as_slice(), &[g.w1]]), |rd| {
+        let w2 = rd.scalar();
+        let c = rd.matrix(2, 3);
+        let w1 = rd.scalar();
+        j016(w2, c.clone(), &w1)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_b1 = DVector::from_column_slice(dv.matrix(3, 1).as_slice());
-    let v_s = dv.scalar();
-    let v_y = DVector::from_column_slice(dv.matrix(3, 1).as_slice());
-    let v_h = dv.scalar();
-    let v_dir = J016Grad { b1: v_b1.clone(), s: v_s.clone(), y: v_y.clone(), h: v_h.clone() };
+    let v_w2 = dv.scalar();
+    let v_c = dv.matrix(2, 3);
+    let v_w1 = dv.scalar();
+    let v_dir = J016Grad { w2: v_w2.clone(), c: v_c.clone(), w1: v_w1.clone() };
     let mut dw = Draw::new(1021);
-    let w_b1 = DVector::from_column_slice(dw.matrix(3, 1).as_slice());
-    let w_s = dw.scalar();
-    let w_y = DVector::from_column_slice(dw.matrix(3, 1).as_slice());
-    let w_h = dw.scalar();
-    let w_dir = J016Grad { b1: w_b1.clone(), s: w_s.clone(), y: w_y.clone(), h: w_h.clone() };
-    let (value, jv) = j016_jvp(b1.clone(), s, n, &y, h, v_dir.clone());
+    let w_w2 = dw.scalar();
+    let w_c = dw.matrix(2, 3);
+    let w_w1 = dw.scalar();
+    let w_dir = J016Grad { w2: w_w2.clone(), c: w_c.clone(), w1: w_w1.clone() };
+    let (value, jv) = j016_jvp(w2, c.clone(), &w1, v_dir.clone());
     check_value("j016_jvp", &value, &primal);
-    check_jvp("j016", &d.theta, &dv.theta, jv, &flat(&[g.b1.as_slice(), &[g.s], g.y.as_slice(), &[g.h]]), |rd| {
-        let b1 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let s = rd.scalar();
-        let y = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let h = rd.scalar();
-        j016(b1.clone(), s, n, &y, h)
+    check_jvp("j016", &d.theta, &dv.theta, jv, &flat(&[&[g.w2], g.c.as_slice(), &[g.w1]]), |rd| {
+        let w2 = rd.scalar();
+        let c = rd.matrix(2, 3);
+        let w1 = rd.scalar();
+        j016(w2, c.clone(), &w1)
     });
-    let (value, hg, hv) = j016_hvp(b1.clone(), s, n, &y, h, v_dir.clone());
+    let (value, hg, hv) = j016_hvp(w2, c.clone(), &w1, v_dir.clone());
     check_value("j016_hvp", &value, &primal);
-    let (_, _, hw) = j016_hvp(b1.clone(), s, n, &y, h, w_dir.clone());
-    check_hvp("j016", &d.theta, &dv.theta, &dw.theta, &flat(&[g.b1.as_slice(), &[g.s], g.y.as_slice(), &[g.h]]), &flat(&[hg.b1.as_slice(), &[hg.s], hg.y.as_slice(), &[hg.h]]), &flat(&[hv.b1.as_slice(), &[hv.s], hv.y.as_slice(), &[hv.h]]), &flat(&[hw.b1.as_slice(), &[hw.s], hw.y.as_slice(), &[hw.h]]), |theta| {
+    let (_, _, hw) = j016_hvp(w2, c.clone(), &w1, w_dir.clone());
+    check_hvp("j016", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.w2], g.c.as_slice(), &[g.w1]]), &flat(&[&[hg.w2], hg.c.as_slice(), &[hg.w1]]), &flat(&[&[hv.w2], hv.c.as_slice(), &[hv.w1]]), &flat(&[&[hw.w2], hw.c.as_slice(), &[hw.w1]]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let b1 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let s = rd.scalar();
-        let y = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let h = rd.scalar();
-        let (_, g) = j016_grad(b1.clone(), s, n, &y, h);
-        flat(&[g.b1.as_slice(), &[g.s], g.y.as_slice(), &[g.h]])
+        let w2 = rd.scalar();
+        let c = rd.matrix(2, 3);
+        let w1 = rd.scalar();
+        let (_, g) = j016_grad(w2, c.clone(), &w1);
+        flat(&[&[g.w2], g.c.as_slice(), &[g.w1]])
     });
 }
 
-#[differentiate(wrt(a), jvp, hvp)]
-pub(crate) fn j017(w2: f64, a: &SMatrix<f64, 2, 2>) -> f64 {
-    let h2 = (a * a).map(|e1| e1);
-    let w2 = w2 - ((-(a.nrows() as f64 * 0.3)) * (a.nrows() as f64 * 0.3));
-    (((h2.sum()) + (h2.sum()) + (a.sum()) + (a.nrows() as f64 * 0.3)) * 0.03).tanh()
+#[differentiate(wrt(x, w), jvp, hvp)]
+pub fn j017(x: &SMatrix<f64, 1, 3>, s: f64, w: &DMatrix<f64>) -> f64 {
+    let mut acc1 = (-w).component_mul(&((x.nrows() as f64 * 0.3) * w));
+    acc1 *= (acc1.mean()) * (x.nrows() as f64 * 0.3);
+    if (x.mean()) > (-0.37) {
+        let u2: DMatrix<f64> = add_bias((softmax(&acc1)).abs(), &((DVector::<f64>::from_element(1, 0.78)).scale(acc1.mean())));
+        acc1 = &acc1 + (-(acc1.scale(u2.mean())));
+    }
+    let acc3 = leaky_relu((-s) / (((w.mean()).abs()).abs() + 0.5), 0.1);
+    let mut acc4 = (leaky_relu(acc3, 0.1)) - (s + acc3);
+    (x.sum()) + (elu(((acc3 * acc4) * 0.05).tanh(), 0.7))
 }
 
 #[test]
 fn j017_gradient() {
     let mut d = Draw::new(589);
-    let w2 = 0.40;
-    let a = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let primal = j017(w2, &a);
-    let (value, g) = j017_grad(w2, &a);
+    let x = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let s = 0.40;
+    let w = d.matrix(1, 2);
+    let primal = j017(&x, s, &w);
+    let (value, g) = j017_grad(&x, s, &w);
     check_value("j017_grad", &value, &primal);
-    let (value, tape) = j017_fwd(w2, &a);
+    let (value, tape) = j017_fwd(&x, s, &w);
     check_value("j017_fwd", &value, &primal);
     let g = j017_bwd(tape, 1.0);
-    check("j017", &d.theta, &flat(&[g.a.as_slice()]), |rd| {
-        let a = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        j017(w2, &a)
+    check("j017", &d.theta, &flat(&[g.x.as_slice(), g.w.as_slice()]), |rd| {
+        let x = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let w = rd.matrix(1, 2);
+        j017(&x, s, &w)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_a = SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice());
-    let v_dir = J017Grad { a: v_a.clone() };
+    let v_x = SMatrix::<f64, 1, 3>::from_column_slice(dv.matrix(1, 3).as_slice());
+    let v_w = dv.matrix(1, 2);
+    let v_dir = J017Grad { x: v_x.clone(), w: v_w.clone() };
     let mut dw = Draw::new(1021);
-    let w_a = SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice());
-    let w_dir = J017Grad { a: w_a.clone() };
-    let (value, jv) = j017_jvp(w2, &a, v_dir.clone());
+    let w_x = SMatrix::<f64, 1, 3>::from_column_slice(dw.matrix(1, 3).as_slice());
+    let w_w = dw.matrix(1, 2);
+    let w_dir = J017Grad { x: w_x.clone(), w: w_w.clone() };
+    let (value, jv) = j017_jvp(&x, s, &w, v_dir.clone());
     check_value("j017_jvp", &value, &primal);
-    check_jvp("j017", &d.theta, &dv.theta, jv, &flat(&[g.a.as_slice()]), |rd| {
-        let a = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        j017(w2, &a)
+    check_jvp("j017", &d.theta, &dv.theta, jv, &flat(&[g.x.as_slice(), g.w.as_slice()]), |rd| {
+        let x = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let w = rd.matrix(1, 2);
+        j017(&x, s, &w)
     });
-    let (value, hg, hv) = j017_hvp(w2, &a, v_dir.clone());
+    let (value, hg, hv) = j017_hvp(&x, s, &w, v_dir.clone());
     check_value("j017_hvp", &value, &primal);
-    let (_, _, hw) = j017_hvp(w2, &a, w_dir.clone());
-    check_hvp("j017", &d.theta, &dv.theta, &dw.theta, &flat(&[g.a.as_slice()]), &flat(&[hg.a.as_slice()]), &flat(&[hv.a.as_slice()]), &flat(&[hw.a.as_slice()]), |theta| {
+    let (_, _, hw) = j017_hvp(&x, s, &w, w_dir.clone());
+    check_hvp("j017", &d.theta, &dv.theta, &dw.theta, &flat(&[g.x.as_slice(), g.w.as_slice()]), &flat(&[hg.x.as_slice(), hg.w.as_slice()]), &flat(&[hv.x.as_slice(), hv.w.as_slice()]), &flat(&[hw.x.as_slice(), hw.w.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let a = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let (_, g) = j017_grad(w2, &a);
-        flat(&[g.a.as_slice()])
+        let x = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let w = rd.matrix(1, 2);
+        let (_, g) = j017_grad(&x, s, &w);
+        flat(&[g.x.as_slice(), g.w.as_slice()])
     });
 }
 
-#[differentiate(wrt(c, a, k), jvp, hvp)]
-pub(crate) fn j018(a: SMatrix<f64, 2, 2>, k: &SMatrix<f64, 2, 2>, c: &DMatrix<f64>, t: f64) -> f64 {
-    let acc1 = t;
-    let blk2 = {
-        let t3 = (c.mean()).tanh().tan();
-        (t3 / (t3.abs() + 0.5)) / (((t3.abs() + 0.5).powi(-2)).abs() + 0.5)
-    };
-    let mut acc4 = (if (sigmoid((blk2 * blk2) * 0.03)) > (-0.09) { blk2 } else { t }).abs();
-    let h5 = k.transpose();
-    if (acc4.abs()) < 0.10 {
-        let sc6 = ((blk2.tanh().tan()).abs() + 0.5).powf(sigmoid((a.dot(k)) * 0.12));
-        acc4 = tanh(acc4);
-    } else {
-        let h7 = acc1;
-        acc4 = (1.68 * (a.nrows() as f64 * 0.3)).tanh().tan();
+#[differentiate(wrt(c, t), jvp, hvp)]
+pub(crate) fn j018(xs: &[f64], c: f64, t: &DMatrix<f64>) -> f64 {
+    let acc1 = (tanh(c)).exp();
+    let g2 = ((c.exp()).abs() + 0.5).recip();
+    let mut hm5 = (((DMatrix::<f64>::from_row_slice(2, 1, &[-0.55, 0.72])).scale(g2)) * 0.56).map(|e4| e4.sin());
+    let mut hm6 = t.clone();
+    for i3 in (1..4).rev() {
+        let sel7 = if hm5.sum() > (-0.31) {
+            (i3 as f64 * 0.2)
+        } else {
+            let act8 = ((((c * g2).max(tanh((j010((DMatrix::<f64>::from_row_slice(2, 2, &[0.09, 0.90, 0.61, 0.81])).scale(c), c / (square((i3 as f64 * 0.2)) + 0.5), c)) * 0.13))) * 0.34).sin()).powi(3);
+            (((acc1 / (square(g2) + 0.5)) / (square((t.nrows() as f64 * 0.3)) + 0.5)) * 0.10).tanh()
+        };
+        hm5 = hm5.component_mul(&sigmoid(&((((DMatrix::<f64>::from_row_slice(2, 1, &[0.30, 0.16])) * acc1) - &hm5).map(|e9| { let mut t10 = e9 * c; if !(i3 > 1) { t10 = ((t10 + e9) * 0.12).tanh(); } else { t10 += (i3 as f64 * 0.2); } t10 * 0.5 + sel7 }))));
+        if i3 > 1 { continue; }
+        let mut acc11 = -(((i3 as f64 * 0.2).abs() + 0.5).sqrt());
+        hm6 -= (tanh(((add_bias(&((DMatrix::<f64>::from_row_slice(1, 3, &[0.60, 0.28, -0.20])).add_scalar(sel7)), &((RowDVector::<f64>::from_row_slice(&[0.51, -0.62, 0.69])) * c))) * ((DMatrix::<f64>::from_row_slice(3, 2, &[0.02, -0.84, 0.89, 0.55, -0.36, 0.53])) * acc1)) * 0.05)) * 0.30;
     }
-    blk2 + (a.sum()) + acc4 + (sigmoid(((blk2 - t) + acc4) * 0.07))
+    let mut hm14 = DMatrix::<f64>::from_element(1, 2, 0.00);
+    let mut s15 = ((-((t.nrows() as f64 * 0.3).tanh().tan())) * 0.63).tanh();
+    for (i13, &x12) in xs.iter().enumerate() {
+        s15 = ((((g2.max(s15)) * ((c.abs() + 0.5).powf(tanh(g2 * 0.50)))) * x12) * 0.20).tanh();
+        let mut acc16 = x12;
+        hm14 += ((hm5.clone_owned()).transpose()) * 0.30;
+    }
+    let mut s17 = c;
+    for _ in 0..=2 {
+        let blk18 = {
+            let t19 = s17 - acc1;
+            1.08 * (s15 * (t.nrows() as f64 * 0.3))
+        };
+        let u20 = ((0.99 / (square(g2) + 0.5)).tanh().tan()) * &hm5;
+        if !((-s17) < 0.12) { break; }
+        s17 = (((s17 + 1.73).abs() + 0.5).sqrt()) * 0.77;
+    }
+    let blk21 = {
+        let t22 = (((DMatrix::<f64>::from_row_slice(2, 1, &[0.80, 0.11])).add_scalar(c)).transpose()) / (square((t.nrows() as f64 * 0.3).max(g2)) + 1.0);
+        sigmoid((j004(&(s17 * (t.nrows() as f64 * 0.3)), &[], xs)) * 0.13)
+    };
+    return blk21 + (relu(g2 * s17));
 }
 
 #[test]
 fn j018_gradient() {
     let mut d = Draw::new(590);
-    let a = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let k = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let c = d.matrix(3, 2);
-    let t = 0.50;
-    let primal = j018(a.clone(), &k, &c, t);
-    let (value, g) = j018_grad(a.clone(), &k, &c, t);
+    let xs: [f64; 0] = [];
+    let c = d.scalar();
+    let t = d.matrix(1, 2);
+    let primal = j018(&xs, c, &t);
+    let (value, g) = j018_grad(&xs, c, &t);
     check_value("j018_grad", &value, &primal);
-    let (value, tape) = j018_fwd(a.clone(), &k, &c, t);
+    let (value, tape) = j018_fwd(&xs, c, &t);
     check_value("j018_fwd", &value, &primal);
-    check("j018", &d.theta, &flat(&[g.a.as_slice(), g.k.as_slice(), g.c.as_slice()]), |rd| {
-        let a = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let k = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let c = rd.matrix(3, 2);
-        j018(a.clone(), &k, &c, t)
+    check("j018", &d.theta, &flat(&[&[g.c], g.t.as_slice()]), |rd| {
+        let c = rd.scalar();
+        let t = rd.matrix(1, 2);
+        j018(&xs, c, &t)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_a = SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice());
-    let v_k = SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice());
-    let v_c = dv.matrix(3, 2);
-    let v_dir = J018Grad { a: v_a.clone(), k: v_k.clone(), c: v_c.clone() };
+    let v_c = dv.scalar();
+    let v_t = dv.matrix(1, 2);
+    let v_dir = J018Grad { c: v_c.clone(), t: v_t.clone() };
     let mut dw = Draw::new(1021);
-    let w_a = SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice());
-    let w_k = SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice());
-    let w_c = dw.matrix(3, 2);
-    let w_dir = J018Grad { a: w_a.clone(), k: w_k.clone(), c: w_c.clone() };
-    let (value, jv) = j018_jvp(a.clone(), &k, &c, t, v_dir.clone());
+    let w_c = dw.scalar();
+    let w_t = dw.matrix(1, 2);
+    let w_dir = J018Grad { c: w_c.clone(), t: w_t.clone() };
+    let (value, jv) = j018_jvp(&xs, c, &t, v_dir.clone());
     check_value("j018_jvp", &value, &primal);
-    check_jvp("j018", &d.theta, &dv.theta, jv, &flat(&[g.a.as_slice(), g.k.as_slice(), g.c.as_slice()]), |rd| {
-        let a = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let k = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let c = rd.matrix(3, 2);
-        j018(a.clone(), &k, &c, t)
+    check_jvp("j018", &d.theta, &dv.theta, jv, &flat(&[&[g.c], g.t.as_slice()]), |rd| {
+        let c = rd.scalar();
+        let t = rd.matrix(1, 2);
+        j018(&xs, c, &t)
     });
-    let (value, hg, hv) = j018_hvp(a.clone(), &k, &c, t, v_dir.clone());
+    let (value, hg, hv) = j018_hvp(&xs, c, &t, v_dir.clone());
     check_value("j018_hvp", &value, &primal);
-    let (_, _, hw) = j018_hvp(a.clone(), &k, &c, t, w_dir.clone());
-    check_hvp("j018", &d.theta, &dv.theta, &dw.theta, &flat(&[g.a.as_slice(), g.k.as_slice(), g.c.as_slice()]), &flat(&[hg.a.as_slice(), hg.k.as_slice(), hg.c.as_slice()]), &flat(&[hv.a.as_slice(), hv.k.as_slice(), hv.c.as_slice()]), &flat(&[hw.a.as_slice(), hw.k.as_slice(), hw.c.as_slice()]), |theta| {
+    let (_, _, hw) = j018_hvp(&xs, c, &t, w_dir.clone());
+    check_hvp("j018", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.c], g.t.as_slice()]), &flat(&[&[hg.c], hg.t.as_slice()]), &flat(&[&[hv.c], hv.t.as_slice()]), &flat(&[&[hw.c], hw.t.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let a = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let k = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let c = rd.matrix(3, 2);
-        let (_, g) = j018_grad(a.clone(), &k, &c, t);
-        flat(&[g.a.as_slice(), g.k.as_slice(), g.c.as_slice()])
+        let c = rd.scalar();
+        let t = rd.matrix(1, 2);
+        let (_, g) = j018_grad(&xs, c, &t);
+        flat(&[&[g.c], g.t.as_slice()])
     });
 }
 
-#[differentiate(wrt(y, z, b), jvp)]
-fn j019(b: f64, n: usize, y: DMatrix<f64>, z: &DMatrix<f64>, b1: &DMatrix<f64>) -> DMatrix<f64> {
-    let blk1 = {
-        let t2 = (z.clone()).mean();
-        (((DMatrix::<f64>::from_element(1, 3, 0.23)) * t2).abs()) * (((DMatrix::<f64>::from_row_slice(3, 2, &[-0.02, 0.46, -0.62, 0.75, -0.64, -0.73])) * b).map(|e3| b))
-    };
-    let mut hm5 = sigmoid(&blk1 * 0.65);
-    let mut s6 = 0.0_f64;
-    for i4 in 1..2 {
-        hm5 = &hm5 * 0.5 + ((((b1.transpose()).transpose()) * (b * (n as f64 * 0.25))) * (i4 as f64 * 0.2)) * 0.55;
-        s6 += (b * (i4 as f64 * 0.2)) * 0.49;
+#[differentiate(jvp, hvp)]
+fn j019(b1: &DMatrix<f64>, q: DMatrix<f64>, h: &f64, b2: &SMatrix<f64, 1, 2>) -> f64 {
+    let mut acc1 = b2.abs();
+    let b1: DMatrix<f64> = b1 + (((add_bias(&q, &((DVector::<f64>::from_element(1, 0.13)).add_scalar((*h))))) / (square((*h).exp()) + 1.0)).abs());
+    let r2 = (*b2);
+    let mut s4 = tanh(((((*h).abs() + 0.5).powi(-2)) / (square((*h) * (q.nrows() as f64 * 0.3)) + 0.5)) * 0.13);
+    for i3 in (0..2).rev() {
+        if ((s4.abs() + 0.5).powi(-2)) > 0.32 || acc1.sum() > 0.11 { break; }
+        s4 = 0.5 * s4 + (-(*h)) * 0.33;
+        let g5 = sigmoid((((*h) * (q.nrows() as f64 * 0.3)).abs() + 0.5).powf((q.nrows() as f64 * 0.3)));
     }
-    if n > 3 {
-        s6 += (y.nrows() as f64 * 0.3).exp();
-        hm5 /= square(hm5.norm()) + 1.0;
-    } else if !((sigmoid(s6)) > (-0.51)) {
-        hm5 -= (y.clone_owned());
-    } else {
-        hm5 = &hm5 + ((softmax(hm5.clone())) + (((DMatrix::<f64>::from_row_slice(1, 1, &[0.39])).scale(b)) * &hm5));
-    }
-    return &hm5 + ((DMatrix::<f64>::from_row_slice(1, 2, &[0.19, 0.47])) * s6) + &y + &y;
+    acc1 *= tanh((-(*h)) * 0.67);
+    let act7 = ((softmax(&(q.transpose()))).component_mul(&(add_bias(&(q.transpose()), &(RowDVector::<f64>::from_row_slice(&[0.74])))))).component_div(&((q.transpose()).map(|e6| (*h))).abs().add_scalar(0.5));
+    (((b1.sum()) + s4 + (act7.sum()) + (((*h).exp()).tanh().tan())) * 0.03).tanh()
 }
 
 #[test]
 fn j019_gradient() {
     let mut d = Draw::new(591);
-    let b = d.scalar();
-    let n: usize = 4;
-    let y = d.matrix(1, 2);
-    let z = d.matrix(1, 2);
-    let b1 = DMatrix::from_fn(1, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let u = d.seed_matrix(1, 2);
-    let primal = j019(b, n, y.clone(), &z, &b1);
-    let (value, g) = j019_vjp(b, n, y.clone(), &z, &b1, u.clone());
-    check_value("j019_vjp", &value, &primal);
-    let (value, tape) = j019_fwd(b, n, y.clone(), &z, &b1);
+    let b1 = d.matrix(1, 3);
+    let q = d.matrix(1, 3);
+    let h = d.scalar();
+    let b2 = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let primal = j019(&b1, q.clone(), &h, &b2);
+    let (value, g) = j019_grad(&b1, q.clone(), &h, &b2);
+    check_value("j019_grad", &value, &primal);
+    let (value, tape) = j019_fwd(&b1, q.clone(), &h, &b2);
     check_value("j019_fwd", &value, &primal);
-    check("j019", &d.theta, &flat(&[&[g.b], g.y.as_slice(), g.z.as_slice()]), |rd| {
-        let b = rd.scalar();
-        let y = rd.matrix(1, 2);
-        let z = rd.matrix(1, 2);
-        u.dot(&j019(b, n, y.clone(), &z, &b1))
+    check("j019", &d.theta, &flat(&[g.b1.as_slice(), g.q.as_slice(), &[g.h], g.b2.as_slice()]), |rd| {
+        let b1 = rd.matrix(1, 3);
+        let q = rd.matrix(1, 3);
+        let h = rd.scalar();
+        let b2 = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        j019(&b1, q.clone(), &h, &b2)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_b = dv.scalar();
-    let v_y = dv.matrix(1, 2);
-    let v_z = dv.matrix(1, 2);
-    let v_dir = J019Grad { b: v_b.clone(), y: v_y.clone(), z: v_z.clone() };
+    let v_b1 = dv.matrix(1, 3);
+    let v_q = dv.matrix(1, 3);
+    let v_h = dv.scalar();
+    let v_b2 = SMatrix::<f64, 1, 2>::from_column_slice(dv.matrix(1, 2).as_slice());
+    let v_dir = J019Grad { b1: v_b1.clone(), q: v_q.clone(), h: v_h.clone(), b2: v_b2.clone() };
     let mut dw = Draw::new(1021);
-    let w_b = dw.scalar();
-    let w_y = dw.matrix(1, 2);
-    let w_z = dw.matrix(1, 2);
-    let w_dir = J019Grad { b: w_b.clone(), y: w_y.clone(), z: w_z.clone() };
-    let (value, jv) = j019_jvp(b, n, y.clone(), &z, &b1, v_dir.clone());
+    let w_b1 = dw.matrix(1, 3);
+    let w_q = dw.matrix(1, 3);
+    let w_h = dw.scalar();
+    let w_b2 = SMatrix::<f64, 1, 2>::from_column_slice(dw.matrix(1, 2).as_slice());
+    let w_dir = J019Grad { b1: w_b1.clone(), q: w_q.clone(), h: w_h.clone(), b2: w_b2.clone() };
+    let (value, jv) = j019_jvp(&b1, q.clone(), &h, &b2, v_dir.clone());
     check_value("j019_jvp", &value, &primal);
-    check_jvp("j019", &d.theta, &dv.theta, u.dot(&jv), &flat(&[&[g.b], g.y.as_slice(), g.z.as_slice()]), |rd| {
-        let b = rd.scalar();
-        let y = rd.matrix(1, 2);
-        let z = rd.matrix(1, 2);
-        u.dot(&j019(b, n, y.clone(), &z, &b1))
+    check_jvp("j019", &d.theta, &dv.theta, jv, &flat(&[g.b1.as_slice(), g.q.as_slice(), &[g.h], g.b2.as_slice()]), |rd| {
+        let b1 = rd.matrix(1, 3);
+        let q = rd.matrix(1, 3);
+        let h = rd.scalar();
+        let b2 = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        j019(&b1, q.clone(), &h, &b2)
+    });
+    let (value, hg, hv) = j019_hvp(&b1, q.clone(), &h, &b2, v_dir.clone());
+    check_value("j019_hvp", &value, &primal);
+    let (_, _, hw) = j019_hvp(&b1, q.clone(), &h, &b2, w_dir.clone());
+    check_hvp("j019", &d.theta, &dv.theta, &dw.theta, &flat(&[g.b1.as_slice(), g.q.as_slice(), &[g.h], g.b2.as_slice()]), &flat(&[hg.b1.as_slice(), hg.q.as_slice(), &[hg.h], hg.b2.as_slice()]), &flat(&[hv.b1.as_slice(), hv.q.as_slice(), &[hv.h], hv.b2.as_slice()]), &flat(&[hw.b1.as_slice(), hw.q.as_slice(), &[hw.h], hw.b2.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let b1 = rd.matrix(1, 3);
+        let q = rd.matrix(1, 3);
+        let h = rd.scalar();
+        let b2 = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        let (_, g) = j019_grad(&b1, q.clone(), &h, &b2);
+        flat(&[g.b1.as_slice(), g.q.as_slice(), &[g.h], g.b2.as_slice()])
     });
 }
 
-#[differentiate(crate = ::autodiff, jvp, hvp)]
-fn j020(s: f64, a: &SMatrix<f64, 1, 2>, z: f64) -> f64 {
-    let mut hm2 = a.transpose();
-    let mut it1 = 0;
-    loop {
-        hm2 /= square(z * (a.nrows() as f64 * 0.3)) + 1.0;
-        if (leaky_relu(s, 0.1)) < 0.16 && a.sum() > (-0.17) { break; }
-        let acc3 = z;
-        it1 += 1;
-        if it1 > 1 { break; }
-    }
-    if (((j001(&[0.77], &((RowDVector::<f64>::from_element(3, 0.11)).scale(z)), z, 4, 0.60, hm2.transpose())) * 0.13).tanh()) < (-0.27) && a.sum() > (-0.16) {
-        hm2 /= square(z.tanh().tan()) + 1.0;
-    }
-    z + ((s.tanh().tan()).max(z))
+#[differentiate(wrt(t, x, b), jvp, hvp)]
+pub(crate) fn j020(s: f64, b: f64, x: f64, t: &SMatrix<f64, 3, 3>, flag: bool) -> f64 {
+    let r1 = t.clone_owned();
+    let out2 = ((x.tanh().tan()).abs() + 0.5).powf(((j003(softmax((DMatrix::<f64>::from_row_slice(1, 2, &[-0.15, -0.32])) * x), &((DMatrix::<f64>::from_row_slice(2, 3, &[-0.22, 0.03, 0.66, 0.18, -0.24, 0.53])) * x), 3, 0.88, x / (square(x) + 0.5))) * 0.13).tanh());
+    let act3 = (b / (square(b) + 0.5)).tanh().tan();
+    let acc4 = x;
+    (r1.sum()) + (r1.sum()) + b + ((t.nrows() as f64 * 0.3).min(r1.mean()))
 }
 
 #[test]
 fn j020_gradient() {
     let mut d = Draw::new(592);
-    let s = d.scalar();
-    let a = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let z = d.scalar();
-    let primal = j020(s, &a, z);
-    let (value, g) = j020_grad(s, &a, z);
+    let s = 0.70;
+    let b = d.scalar();
+    let x = d.scalar();
+    let t = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let flag = false;
+    let primal = j020(s, b, x, &t, flag);
+    let (value, g) = j020_grad(s, b, x, &t, flag);
     check_value("j020_grad", &value, &primal);
-    let (value, tape) = j020_fwd(s, &a, z);
+    let (value, tape) = j020_fwd(s, b, x, &t, flag);
     check_value("j020_fwd", &value, &primal);
-    check("j020", &d.theta, &flat(&[&[g.s], g.a.as_slice(), &[g.z]]), |rd| {
-        let s = rd.scalar();
-        let a = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let z = rd.scalar();
-        j020(s, &a, z)
+    check("j020", &d.theta, &flat(&[&[g.b], &[g.x], g.t.as_slice()]), |rd| {
+        let b = rd.scalar();
+        let x = rd.scalar();
+        let t = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        j020(s, b, x, &t, flag)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_s = dv.scalar();
-    let v_a = SMatrix::<f64, 1, 2>::from_column_slice(dv.matrix(1, 2).as_slice());
-    let v_z = dv.scalar();
-    let v_dir = J020Grad { s: v_s.clone(), a: v_a.clone(), z: v_z.clone() };
+    let v_b = dv.scalar();
+    let v_x = dv.scalar();
+    let v_t = SMatrix::<f64, 3, 3>::from_column_slice(dv.matrix(3, 3).as_slice());
+    let v_dir = J020Grad { b: v_b.clone(), x: v_x.clone(), t: v_t.clone() };
     let mut dw = Draw::new(1021);
-    let w_s = dw.scalar();
-    let w_a = SMatrix::<f64, 1, 2>::from_column_slice(dw.matrix(1, 2).as_slice());
-    let w_z = dw.scalar();
-    let w_dir = J020Grad { s: w_s.clone(), a: w_a.clone(), z: w_z.clone() };
-    let (value, jv) = j020_jvp(s, &a, z, v_dir.clone());
+    let w_b = dw.scalar();
+    let w_x = dw.scalar();
+    let w_t = SMatrix::<f64, 3, 3>::from_column_slice(dw.matrix(3, 3).as_slice());
+    let w_dir = J020Grad { b: w_b.clone(), x: w_x.clone(), t: w_t.clone() };
+    let (value, jv) = j020_jvp(s, b, x, &t, flag, v_dir.clone());
     check_value("j020_jvp", &value, &primal);
-    check_jvp("j020", &d.theta, &dv.theta, jv, &flat(&[&[g.s], g.a.as_slice(), &[g.z]]), |rd| {
-        let s = rd.scalar();
-        let a = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let z = rd.scalar();
-        j020(s, &a, z)
+    check_jvp("j020", &d.theta, &dv.theta, jv, &flat(&[&[g.b], &[g.x], g.t.as_slice()]), |rd| {
+        let b = rd.scalar();
+        let x = rd.scalar();
+        let t = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        j020(s, b, x, &t, flag)
     });
-    let (value, hg, hv) = j020_hvp(s, &a, z, v_dir.clone());
+    let (value, hg, hv) = j020_hvp(s, b, x, &t, flag, v_dir.clone());
     check_value("j020_hvp", &value, &primal);
-    let (_, _, hw) = j020_hvp(s, &a, z, w_dir.clone());
-    check_hvp("j020", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.s], g.a.as_slice(), &[g.z]]), &flat(&[&[hg.s], hg.a.as_slice(), &[hg.z]]), &flat(&[&[hv.s], hv.a.as_slice(), &[hv.z]]), &flat(&[&[hw.s], hw.a.as_slice(), &[hw.z]]), |theta| {
+    let (_, _, hw) = j020_hvp(s, b, x, &t, flag, w_dir.clone());
+    check_hvp("j020", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.b], &[g.x], g.t.as_slice()]), &flat(&[&[hg.b], &[hg.x], hg.t.as_slice()]), &flat(&[&[hv.b], &[hv.x], hv.t.as_slice()]), &flat(&[&[hw.b], &[hw.x], hw.t.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let s = rd.scalar();
-        let a = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let z = rd.scalar();
-        let (_, g) = j020_grad(s, &a, z);
-        flat(&[&[g.s], g.a.as_slice(), &[g.z]])
+        let b = rd.scalar();
+        let x = rd.scalar();
+        let t = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        let (_, g) = j020_grad(s, b, x, &t, flag);
+        flat(&[&[g.b], &[g.x], g.t.as_slice()])
     });
 }
 
-#[differentiate(wrt(bias, z, m), crate = ::autodiff, jvp, hvp)]
-fn j021(labels: &[usize], z: &SMatrix<f64, 3, 2>, bias: f64, n: usize, m: &SMatrix<f64, 3, 2>, t: f64) -> f64 {
-    let bias = bias - ((((bias.abs() + 0.5).powf(bias)).abs() + 0.5).ln());
-    let h1 = z.transpose();
-    return (m.sum()) + (m.sum()) + (m.sum()) + ((tanh((if (bias * bias) < 0.48 { bias } else { bias }) * 0.38)).powi(3));
+#[differentiate(wrt(y, b, c), jvp, hvp)]
+/// Generated function `j021`.
+pub fn j021(t: f64, y: f64, n: usize, c: &DMatrix<f64>, b: &DMatrix<f64>, flag: bool) -> f64 {
+    let tmp1 = y;
+    let sc2: DMatrix<f64> = (b.clone()) * (c.transpose());
+    let act3 = y;
+    (b.sum()) + ((act3.min(y)).tanh().tan())
 }
 
 #[test]
 fn j021_gradient() {
     let mut d = Draw::new(593);
-    let labels: [usize; 2] = [1, 0];
-    let z = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let bias = d.scalar();
-    let n: usize = 4;
-    let m = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
     let t = 0.80;
-    let primal = j021(&labels, &z, bias, n, &m, t);
-    let (value, g) = j021_grad(&labels, &z, bias, n, &m, t);
+    let y = d.scalar();
+    let n: usize = 4;
+    let c = d.matrix(2, 2);
+    let b = d.matrix(2, 2);
+    let flag = false;
+    let primal = j021(t, y, n, &c, &b, flag);
+    let (value, g) = j021_grad(t, y, n, &c, &b, flag);
     check_value("j021_grad", &value, &primal);
-    let (value, tape) = j021_fwd(&labels, &z, bias, n, &m, t);
+    let (value, tape) = j021_fwd(t, y, n, &c, &b, flag);
     check_value("j021_fwd", &value, &primal);
     let g = j021_bwd(tape, 1.0);
-    check("j021", &d.theta, &flat(&[g.z.as_slice(), &[g.bias], g.m.as_slice()]), |rd| {
-        let z = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let bias = rd.scalar();
-        let m = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        j021(&labels, &z, bias, n, &m, t)
+    check("j021", &d.theta, &flat(&[&[g.y], g.c.as_slice(), g.b.as_slice()]), |rd| {
+        let y = rd.scalar();
+        let c = rd.matrix(2, 2);
+        let b = rd.matrix(2, 2);
+        j021(t, y, n, &c, &b, flag)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_z = SMatrix::<f64, 3, 2>::from_column_slice(dv.matrix(3, 2).as_slice());
-    let v_bias = dv.scalar();
-    let v_m = SMatrix::<f64, 3, 2>::from_column_slice(dv.matrix(3, 2).as_slice());
-    let v_dir = J021Grad { z: v_z.clone(), bias: v_bias.clone(), m: v_m.clone() };
+    let v_y = dv.scalar();
+    let v_c = dv.matrix(2, 2);
+    let v_b = dv.matrix(2, 2);
+    let v_dir = J021Grad { y: v_y.clone(), c: v_c.clone(), b: v_b.clone() };
     let mut dw = Draw::new(1021);
-    let w_z = SMatrix::<f64, 3, 2>::from_column_slice(dw.matrix(3, 2).as_slice());
-    let w_bias = dw.scalar();
-    let w_m = SMatrix::<f64, 3, 2>::from_column_slice(dw.matrix(3, 2).as_slice());
-    let w_dir = J021Grad { z: w_z.clone(), bias: w_bias.clone(), m: w_m.clone() };
-    let (value, jv) = j021_jvp(&labels, &z, bias, n, &m, t, v_dir.clone());
+    let w_y = dw.scalar();
+    let w_c = dw.matrix(2, 2);
+    let w_b = dw.matrix(2, 2);
+    let w_dir = J021Grad { y: w_y.clone(), c: w_c.clone(), b: w_b.clone() };
+    let (value, jv) = j021_jvp(t, y, n, &c, &b, flag, v_dir.clone());
     check_value("j021_jvp", &value, &primal);
-    check_jvp("j021", &d.theta, &dv.theta, jv, &flat(&[g.z.as_slice(), &[g.bias], g.m.as_slice()]), |rd| {
-        let z = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let bias = rd.scalar();
-        let m = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        j021(&labels, &z, bias, n, &m, t)
+    check_jvp("j021", &d.theta, &dv.theta, jv, &flat(&[&[g.y], g.c.as_slice(), g.b.as_slice()]), |rd| {
+        let y = rd.scalar();
+        let c = rd.matrix(2, 2);
+        let b = rd.matrix(2, 2);
+        j021(t, y, n, &c, &b, flag)
     });
-    let (value, hg, hv) = j021_hvp(&labels, &z, bias, n, &m, t, v_dir.clone());
+    let (value, hg, hv) = j021_hvp(t, y, n, &c, &b, flag, v_dir.clone());
     check_value("j021_hvp", &value, &primal);
-    let (_, _, hw) = j021_hvp(&labels, &z, bias, n, &m, t, w_dir.clone());
-    check_hvp("j021", &d.theta, &dv.theta, &dw.theta, &flat(&[g.z.as_slice(), &[g.bias], g.m.as_slice()]), &flat(&[hg.z.as_slice(), &[hg.bias], hg.m.as_slice()]), &flat(&[hv.z.as_slice(), &[hv.bias], hv.m.as_slice()]), &flat(&[hw.z.as_slice(), &[hw.bias], hw.m.as_slice()]), |theta| {
+    let (_, _, hw) = j021_hvp(t, y, n, &c, &b, flag, w_dir.clone());
+    check_hvp("j021", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.y], g.c.as_slice(), g.b.as_slice()]), &flat(&[&[hg.y], hg.c.as_slice(), hg.b.as_slice()]), &flat(&[&[hv.y], hv.c.as_slice(), hv.b.as_slice()]), &flat(&[&[hw.y], hw.c.as_slice(), hw.b.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let z = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let bias = rd.scalar();
-        let m = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let (_, g) = j021_grad(&labels, &z, bias, n, &m, t);
-        flat(&[g.z.as_slice(), &[g.bias], g.m.as_slice()])
+        let y = rd.scalar();
+        let c = rd.matrix(2, 2);
+        let b = rd.matrix(2, 2);
+        let (_, g) = j021_grad(t, y, n, &c, &b, flag);
+        flat(&[&[g.y], g.c.as_slice(), g.b.as_slice()])
     });
 }
 
 #[differentiate(jvp, hvp)]
-pub fn j022(labels: &[usize], c: DMatrix<f64>, flag: bool, z: &RowDVector<f64>, v: &DMatrix<f64>) -> f64 {
-    let out1 = (c.nrows() as f64 * 0.3);
-    let mut acc3 = (softmax(v)).map(|e2| e2);
-    return (v.sum()) + (acc3.sum()) + out1;
+fn j022(a: &DMatrix<f64>, b1: &DMatrix<f64>, t: DMatrix<f64>, v: f64) -> f64 {
+    let v = v - ((tanh(v)).tanh());
+    let mut hm2 = a.clone();
+    for i1 in 0..5 {
+        hm2 -= (&hm2 * (i1 as f64 * 0.2)) * 0.09;
+    }
+    (b1.sum()) + (t.sum()) + (b1.sum()) + (relu(((t.norm_squared()) * 0.05).sin()))
 }
 
 #[test]
 fn j022_gradient() {
     let mut d = Draw::new(594);
-    let labels: [usize; 3] = [0, 1, 2];
-    let c = d.matrix(2, 3);
-    let flag = true;
-    let z = d.row(3);
-    let v = d.matrix(3, 3);
-    let primal = j022(&labels, c.clone(), flag, &z, &v);
-    let (value, g) = j022_grad(&labels, c.clone(), flag, &z, &v);
+    let a = d.matrix(1, 3);
+    let b1 = d.matrix(3, 1);
+    let t = d.matrix(3, 3);
+    let v = d.scalar();
+    let primal = j022(&a, &b1, t.clone(), v);
+    let (value, g) = j022_grad(&a, &b1, t.clone(), v);
     check_value("j022_grad", &value, &primal);
-    let (value, tape) = j022_fwd(&labels, c.clone(), flag, &z, &v);
+    let (value, tape) = j022_fwd(&a, &b1, t.clone(), v);
     check_value("j022_fwd", &value, &primal);
-    check("j022", &d.theta, &flat(&[g.c.as_slice(), g.z.as_slice(), g.v.as_slice()]), |rd| {
-        let c = rd.matrix(2, 3);
-        let z = rd.row(3);
-        let v = rd.matrix(3, 3);
-        j022(&labels, c.clone(), flag, &z, &v)
+    check("j022", &d.theta, &flat(&[g.a.as_slice(), g.b1.as_slice(), g.t.as_slice(), &[g.v]]), |rd| {
+        let a = rd.matrix(1, 3);
+        let b1 = rd.matrix(3, 1);
+        let t = rd.matrix(3, 3);
+        let v = rd.scalar();
+        j022(&a, &b1, t.clone(), v)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_c = dv.matrix(2, 3);
-    let v_z = dv.row(3);
-    let v_v = dv.matrix(3, 3);
-    let v_dir = J022Grad { c: v_c.clone(), z: v_z.clone(), v: v_v.clone() };
+    let v_a = dv.matrix(1, 3);
+    let v_b1 = dv.matrix(3, 1);
+    let v_t = dv.matrix(3, 3);
+    let v_v = dv.scalar();
+    let v_dir = J022Grad { a: v_a.clone(), b1: v_b1.clone(), t: v_t.clone(), v: v_v.clone() };
     let mut dw = Draw::new(1021);
-    let w_c = dw.matrix(2, 3);
-    let w_z = dw.row(3);
-    let w_v = dw.matrix(3, 3);
-    let w_dir = J022Grad { c: w_c.clone(), z: w_z.clone(), v: w_v.clone() };
-    let (value, jv) = j022_jvp(&labels, c.clone(), flag, &z, &v, v_dir.clone());
+    let w_a = dw.matrix(1, 3);
+    let w_b1 = dw.matrix(3, 1);
+    let w_t = dw.matrix(3, 3);
+    let w_v = dw.scalar();
+    let w_dir = J022Grad { a: w_a.clone(), b1: w_b1.clone(), t: w_t.clone(), v: w_v.clone() };
+    let (value, jv) = j022_jvp(&a, &b1, t.clone(), v, v_dir.clone());
     check_value("j022_jvp", &value, &primal);
-    check_jvp("j022", &d.theta, &dv.theta, jv, &flat(&[g.c.as_slice(), g.z.as_slice(), g.v.as_slice()]), |rd| {
-        let c = rd.matrix(2, 3);
-        let z = rd.row(3);
-        let v = rd.matrix(3, 3);
-        j022(&labels, c.clone(), flag, &z, &v)
+    check_jvp("j022", &d.theta, &dv.theta, jv, &flat(&[g.a.as_slice(), g.b1.as_slice(), g.t.as_slice(), &[g.v]]), |rd| {
+        let a = rd.matrix(1, 3);
+        let b1 = rd.matrix(3, 1);
+        let t = rd.matrix(3, 3);
+        let v = rd.scalar();
+        j022(&a, &b1, t.clone(), v)
     });
-    let (value, hg, hv) = j022_hvp(&labels, c.clone(), flag, &z, &v, v_dir.clone());
+    let (value, hg, hv) = j022_hvp(&a, &b1, t.clone(), v, v_dir.clone());
     check_value("j022_hvp", &value, &primal);
-    let (_, _, hw) = j022_hvp(&labels, c.clone(), flag, &z, &v, w_dir.clone());
-    check_hvp("j022", &d.theta, &dv.theta, &dw.theta, &flat(&[g.c.as_slice(), g.z.as_slice(), g.v.as_slice()]), &flat(&[hg.c.as_slice(), hg.z.as_slice(), hg.v.as_slice()]), &flat(&[hv.c.as_slice(), hv.z.as_slice(), hv.v.as_slice()]), &flat(&[hw.c.as_slice(), hw.z.as_slice(), hw.v.as_slice()]), |theta| {
+    let (_, _, hw) = j022_hvp(&a, &b1, t.clone(), v, w_dir.clone());
+    check_hvp("j022", &d.theta, &dv.theta, &dw.theta, &flat(&[g.a.as_slice(), g.b1.as_slice(), g.t.as_slice(), &[g.v]]), &flat(&[hg.a.as_slice(), hg.b1.as_slice(), hg.t.as_slice(), &[hg.v]]), &flat(&[hv.a.as_slice(), hv.b1.as_slice(), hv.t.as_slice(), &[hv.v]]), &flat(&[hw.a.as_slice(), hw.b1.as_slice(), hw.t.as_slice(), &[hw.v]]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let c = rd.matrix(2, 3);
-        let z = rd.row(3);
-        let v = rd.matrix(3, 3);
-        let (_, g) = j022_grad(&labels, c.clone(), flag, &z, &v);
-        flat(&[g.c.as_slice(), g.z.as_slice(), g.v.as_slice()])
+        let a = rd.matrix(1, 3);
+        let b1 = rd.matrix(3, 1);
+        let t = rd.matrix(3, 3);
+        let v = rd.scalar();
+        let (_, g) = j022_grad(&a, &b1, t.clone(), v);
+        flat(&[g.a.as_slice(), g.b1.as_slice(), g.t.as_slice(), &[g.v]])
     });
 }
 
-#[differentiate(wrt(w2, a), jvp, hvp)]
-fn j023(w2: f64, w: f64, a: &RowDVector<f64>) -> f64 {
-    let sel1 = if (w2 / (square(w2) + 0.5)) > 0.49 && w > (-0.16) {
-        (-a).norm_squared()
-    } else if w2 > (-0.08) && (w2 + w2) < 0.52 {
-        tanh(a.norm_squared())
-    } else {
-        let u2 = a.component_div(&(maxout(a.clone(), a.clone())).abs().add_scalar(0.5));
-        sigmoid(((-((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.36, -0.56, 0.75])).add_scalar(w2))).dot(&(((SMatrix::<f64, 1, 3>::from_row_slice(&[0.84, -0.78, 0.87])) * w2).map(|e3| ((w2.abs() + 0.5).powf(w2)).abs())))) * 0.05)
-    };
-    let r5 = a.component_div(&(((RowDVector::<f64>::from_row_slice(&[-0.37, 0.52])) * w2) * ((DMatrix::<f64>::from_element(2, 3, 0.10)).scale(w2))).map(|e4| e4 * e4 + 0.5));
-    let u6 = (((tanh((j002((((sel1 * 0.15).tanh()).abs() + 0.5).powf(w), &((SMatrix::<f64, 1, 1>::from_row_slice(&[0.22])) * ((SMatrix::<f64, 1, 2>::from_element(0.89)).add_scalar(w2))), tanh(sel1), 1.45, 1, ((sel1 * 0.15).sin()).powi(2))) * 0.13)) * (a.nrows() as f64 * 0.3)).abs() + 0.5).sqrt();
-    let act7 = a.transpose();
-    let act7: DVector<f64> = &act7 - &act7;
-    (r5.sum()) + ((sigmoid((a.nrows() as f64 * 0.3))).sin())
+#[differentiate(wrt(a, p), jvp, hvp)]
+fn j023(ys: &[f64], n: usize, x: f64, p: f64, xs: &[f64], a: &DMatrix<f64>) -> f64 {
+    let mut acc1 = (elu(a, 0.8)).component_div(&square(a).add_scalar(0.5));
+    let mut s3 = tanh((relu(square(p))) * 0.45);
+    let mut it2 = 0;
+    while s3 < 0.91 {
+        s3 = 0.5 * s3 + (-(p.tanh().tan())) * 0.31;
+        it2 += 1;
+        if it2 > 4 { break; }
+    }
+    s3 + s3 + s3 + (tanh(((((DMatrix::<f64>::from_row_slice(1, 2, &[-0.38, 0.89])).add_scalar(s3)).norm_squared()) * (-p)) * 0.10))
 }
 
 #[test]
 fn j023_gradient() {
     let mut d = Draw::new(595);
-    let w2 = d.scalar();
-    let w = 0.30;
-    let a = d.row(3);
-    let primal = j023(w2, w, &a);
-    let (value, g) = j023_grad(w2, w, &a);
+    let ys: [f64; 4] = [0.45, 0.72, (-0.36), (-0.56)];
+    let n: usize = 4;
+    let x = 0.30;
+    let p = d.scalar();
+    let xs: [f64; 4] = [(-0.38), 0.01, 0.44, 0.48];
+    let a = d.matrix(1, 2);
+    let primal = j023(&ys, n, x, p, &xs, &a);
+    let (value, g) = j023_grad(&ys, n, x, p, &xs, &a);
     check_value("j023_grad", &value, &primal);
-    let (value, tape) = j023_fwd(w2, w, &a);
+    let (value, tape) = j023_fwd(&ys, n, x, p, &xs, &a);
     check_value("j023_fwd", &value, &primal);
-    check("j023", &d.theta, &flat(&[&[g.w2], g.a.as_slice()]), |rd| {
-        let w2 = rd.scalar();
-        let a = rd.row(3);
-        j023(w2, w, &a)
+    check("j023", &d.theta, &flat(&[&[g.p], g.a.as_slice()]), |rd| {
+        let p = rd.scalar();
+        let a = rd.matrix(1, 2);
+        j023(&ys, n, x, p, &xs, &a)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_w2 = dv.scalar();
-    let v_a = dv.row(3);
-    let v_dir = J023Grad { w2: v_w2.clone(), a: v_a.clone() };
+    let v_p = dv.scalar();
+    let v_a = dv.matrix(1, 2);
+    let v_dir = J023Grad { p: v_p.clone(), a: v_a.clone() };
     let mut dw = Draw::new(1021);
-    let w_w2 = dw.scalar();
-    let w_a = dw.row(3);
-    let w_dir = J023Grad { w2: w_w2.clone(), a: w_a.clone() };
-    let (value, jv) = j023_jvp(w2, w, &a, v_dir.clone());
+    let w_p = dw.scalar();
+    let w_a = dw.matrix(1, 2);
+    let w_dir = J023Grad { p: w_p.clone(), a: w_a.clone() };
+    let (value, jv) = j023_jvp(&ys, n, x, p, &xs, &a, v_dir.clone());
     check_value("j023_jvp", &value, &primal);
-    check_jvp("j023", &d.theta, &dv.theta, jv, &flat(&[&[g.w2], g.a.as_slice()]), |rd| {
-        let w2 = rd.scalar();
-        let a = rd.row(3);
-        j023(w2, w, &a)
+    check_jvp("j023", &d.theta, &dv.theta, jv, &flat(&[&[g.p], g.a.as_slice()]), |rd| {
+        let p = rd.scalar();
+        let a = rd.matrix(1, 2);
+        j023(&ys, n, x, p, &xs, &a)
     });
-    let (value, hg, hv) = j023_hvp(w2, w, &a, v_dir.clone());
+    let (value, hg, hv) = j023_hvp(&ys, n, x, p, &xs, &a, v_dir.clone());
     check_value("j023_hvp", &value, &primal);
-    let (_, _, hw) = j023_hvp(w2, w, &a, w_dir.clone());
-    check_hvp("j023", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.w2], g.a.as_slice()]), &flat(&[&[hg.w2], hg.a.as_slice()]), &flat(&[&[hv.w2], hv.a.as_slice()]), &flat(&[&[hw.w2], hw.a.as_slice()]), |theta| {
+    let (_, _, hw) = j023_hvp(&ys, n, x, p, &xs, &a, w_dir.clone());
+    check_hvp("j023", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.p], g.a.as_slice()]), &flat(&[&[hg.p], hg.a.as_slice()]), &flat(&[&[hv.p], hv.a.as_slice()]), &flat(&[&[hw.p], hw.a.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let w2 = rd.scalar();
-        let a = rd.row(3);
-        let (_, g) = j023_grad(w2, w, &a);
-        flat(&[&[g.w2], g.a.as_slice()])
+        let p = rd.scalar();
+        let a = rd.matrix(1, 2);
+        let (_, g) = j023_grad(&ys, n, x, p, &xs, &a);
+        flat(&[&[g.p], g.a.as_slice()])
     });
 }
 
-#[differentiate(crate = ::autodiff, jvp, hvp)]
-fn j024(y: &RowDVector<f64>, a: SMatrix<f64, 3, 2>) -> f64 {
-    let out1 = (y.nrows() as f64 * 0.3).abs();
-    let sel2 = if (sigmoid(out1)) > 0.19 && (out1.exp()) > 0.35 {
-        let z3 = ((out1 + out1).abs() + 0.5).powf(out1.powi(2));
-        y.clone()
+#[differentiate(crate = ::autodiff, wrt(b, s, m), jvp)]
+pub fn j024(b2: &DMatrix<f64>, xs: &[f64], n: usize, ys: &[f64], y: f64, m: DMatrix<f64>, s: &RowDVector<f64>, b: &SMatrix<f64, 1, 2>) -> SMatrix<f64, 1, 2> {
+    let r1 = b.clone();
+    let mut hm3 = (*b);
+    for i2 in 1..=m.ncols() {
+        if i2 > 2 {
+            hm3 = &hm3 * 0.5 + (tanh((j014(&r1, maxout(b.mean(), y))) * 0.13)) * 0.75;
+            continue;
+        }
+        let mut hm5 = s.clone();
+        let mut it4 = 0;
+        while !((b.mean()) < (-0.13)) {
+            if i2 > 2 {
+                hm5 = s * 1.00;
+                break;
+            }
+            hm5 = tanh(&hm5 * 0.67);
+            let b = b - ((((SMatrix::<f64, 1, 2>::from_element(0.89)).scale(b.mean())) * (((SMatrix::<f64, 2, 2>::from_element(0.28)).scale(hm5.mean())).exp())).abs());
+            it4 += 1;
+            if it4 > 2 { break; }
+        }
+        if (hm5.mean()) < 0.30 && i2 > 2 {
+            hm5 = &hm5 + ((s.component_div(&hm5.abs().add_scalar(0.5))).map(|e6| (sigmoid((relu(e6)) * 0.34)).exp()));
+        } else {
+            let out8 = ((DMatrix::<f64>::from_element(3, 1, 0.76)) * (s.mean())).component_div(&((DMatrix::<f64>::from_row_slice(3, 1, &[0.75, 0.61, -0.51])).add_scalar(m.mean())).map(|e7| e7 * e7 + 0.5));
+            hm5 *= ((s.mean()) * 0.67).sin();
+        }
+        hm3 = sigmoid((b * (i2 as f64 * 0.2)) * 1.00);
+    }
+    if ((m.mean()) + (hm3.mean())) > 0.11 {
+        hm3 *= ((j003(tanh((DMatrix::<f64>::from_row_slice(1, 2, &[0.69, 0.15])) * (hm3.mean())), &(DMatrix::<f64>::from_row_slice(2, 3, &[-0.57, 0.82, -0.01, -0.00, -0.09, -0.61])), n, 0.74, (r1.mean()) * (n as f64 * 0.25))) * 0.13).tanh();
     } else {
-        y.map(|e4| out1.exp())
-    };
-    let blk5 = {
-        let t7 = &a * (((SMatrix::<f64, 2, 2>::from_element(0.62)) * out1).map(|e6| ((e6 - e6).abs() + 0.5).sqrt()));
-        (-y) - (softmax(y))
-    };
-    let sel8 = if a.sum() > 0.16 && (out1 + (y.nrows() as f64 * 0.3)) > (-0.25) {
-        let acc9 = DVector::<f64>::from_row_slice(&[-0.08, -0.59, -0.04]);
-        elu(out1, 0.7)
-    } else {
-        (y.nrows() as f64 * 0.3)
-    };
-    let g10 = ((sel2.transpose()).transpose()).component_div(&blk5.abs().add_scalar(0.5));
-    (sel2.sum()) + (sel2.sum()) + out1 + ((blk5.map(|e11| { let mut t12 = sel8 - out1; if (relu(t12)) < (-0.55) && (-e11) < 0.35 { t12 = out1 * out1; } else { t12 += tanh(out1); } t12 * 0.5 + sel8.tanh().tan() })).mean())
+        hm3 = (((SMatrix::<f64, 2, 1>::from_row_slice(&[0.50, -0.08])) * (r1.mean())).scale(s.mean())).transpose();
+    }
+    let mut hm11 = (((sigmoid((((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.41, 0.10, 0.82, 0.01, -0.08, 0.88])).scale(m.mean())) * ((SMatrix::<f64, 3, 1>::from_row_slice(&[0.83, -0.46, -0.21])).add_scalar(hm3.mean()))) * 0.09)).component_div(&(hm3.transpose()).abs().add_scalar(0.5))) * 0.50).map(|e10| e10.sin());
+    for i9 in (0..3).rev() {
+        hm11 += &hm11 * 0.13;
+    }
+    return &hm3 + ((SMatrix::<f64, 1, 2>::from_element(0.35)) * s.mean()) + &r1;
 }
 
 #[test]
 fn j024_gradient() {
     let mut d = Draw::new(596);
-    let y = d.row(3);
-    let a = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
-    let primal = j024(&y, a.clone());
-    let (value, g) = j024_grad(&y, a.clone());
-    check_value("j024_grad", &value, &primal);
-    let (value, tape) = j024_fwd(&y, a.clone());
+    let b2 = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let xs: [f64; 0] = [];
+    let n: usize = 4;
+    let ys: [f64; 0] = [];
+    let y = 0.40;
+    let m = d.matrix(2, 2);
+    let s = d.row(2);
+    let b = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let u = SMatrix::<f64, 1, 2>::from_column_slice(d.seed_matrix(1, 2).as_slice());
+    let primal = j024(&b2, &xs, n, &ys, y, m.clone(), &s, &b);
+    let (value, g) = j024_vjp(&b2, &xs, n, &ys, y, m.clone(), &s, &b, u.clone());
+    check_value("j024_vjp", &value, &primal);
+    let (value, tape) = j024_fwd(&b2, &xs, n, &ys, y, m.clone(), &s, &b);
     check_value("j024_fwd", &value, &primal);
-    check("j024", &d.theta, &flat(&[g.y.as_slice(), g.a.as_slice()]), |rd| {
-        let y = rd.row(3);
-        let a = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        j024(&y, a.clone())
+    check("j024", &d.theta, &flat(&[g.m.as_slice(), g.s.as_slice(), g.b.as_slice()]), |rd| {
+        let m = rd.matrix(2, 2);
+        let s = rd.row(2);
+        let b = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        u.dot(&j024(&b2, &xs, n, &ys, y, m.clone(), &s, &b))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_y = dv.row(3);
-    let v_a = SMatrix::<f64, 3, 2>::from_column_slice(dv.matrix(3, 2).as_slice());
-    let v_dir = J024Grad { y: v_y.clone(), a: v_a.clone() };
+    let v_m = dv.matrix(2, 2);
+    let v_s = dv.row(2);
+    let v_b = SMatrix::<f64, 1, 2>::from_column_slice(dv.matrix(1, 2).as_slice());
+    let v_dir = J024Grad { m: v_m.clone(), s: v_s.clone(), b: v_b.clone() };
     let mut dw = Draw::new(1021);
-    let w_y = dw.row(3);
-    let w_a = SMatrix::<f64, 3, 2>::from_column_slice(dw.matrix(3, 2).as_slice());
-    let w_dir = J024Grad { y: w_y.clone(), a: w_a.clone() };
-    let (value, jv) = j024_jvp(&y, a.clone(), v_dir.clone());
+    let w_m = dw.matrix(2, 2);
+    let w_s = dw.row(2);
+    let w_b = SMatrix::<f64, 1, 2>::from_column_slice(dw.matrix(1, 2).as_slice());
+    let w_dir = J024Grad { m: w_m.clone(), s: w_s.clone(), b: w_b.clone() };
+    let (value, jv) = j024_jvp(&b2, &xs, n, &ys, y, m.clone(), &s, &b, v_dir.clone());
     check_value("j024_jvp", &value, &primal);
-    check_jvp("j024", &d.theta, &dv.theta, jv, &flat(&[g.y.as_slice(), g.a.as_slice()]), |rd| {
-        let y = rd.row(3);
-        let a = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        j024(&y, a.clone())
-    });
-    let (value, hg, hv) = j024_hvp(&y, a.clone(), v_dir.clone());
-    check_value("j024_hvp", &value, &primal);
-    let (_, _, hw) = j024_hvp(&y, a.clone(), w_dir.clone());
-    check_hvp("j024", &d.theta, &dv.theta, &dw.theta, &flat(&[g.y.as_slice(), g.a.as_slice()]), &flat(&[hg.y.as_slice(), hg.a.as_slice()]), &flat(&[hv.y.as_slice(), hv.a.as_slice()]), &flat(&[hw.y.as_slice(), hw.a.as_slice()]), |theta| {
-        let mut rd = crate::common::check::Read::new(theta);
-        let y = rd.row(3);
-        let a = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
-        let (_, g) = j024_grad(&y, a.clone());
-        flat(&[g.y.as_slice(), g.a.as_slice()])
+    check_jvp("j024", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.m.as_slice(), g.s.as_slice(), g.b.as_slice()]), |rd| {
+        let m = rd.matrix(2, 2);
+        let s = rd.row(2);
+        let b = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        u.dot(&j024(&b2, &xs, n, &ys, y, m.clone(), &s, &b))
     });
 }
 
-#[differentiate(wrt(z, b1), jvp, hvp)]
-pub(crate) fn j025(b1: f64, t: f64, z: f64, flag: bool) -> f64 {
-    let mut acc3 = add_bias(&(((DMatrix::<f64>::from_row_slice(2, 3, &[0.87, -0.59, 0.05, -0.60, 0.00, -0.89])).add_scalar(z)) - (DMatrix::<f64>::from_fn(2, 3, |i, j| (i as f64 - j as f64) * 0.25 + 0.1))), &(((DVector::<f64>::from_row_slice(&[0.18, -0.56])).scale(b1)).map(|e1| { let mut t2 = (e1.abs() + 0.5).powf(e1); if !((e1 - z) > 0.59) { t2 = elu(b1, 0.7); } else { t2 += -t2; } t2 * 0.5 + tanh(t2) })));
-    let act4 = ((z.powi(3)) / ((((acc3.nrows() as f64 * 0.3).abs() + 0.5).recip()).abs() + 0.5)).abs();
-    z + ((((b1 + 0.89) * 0.42).tanh()).exp())
+#[differentiate(wrt(m, s, b, x), jvp)]
+fn j025(xs: &[f64], x: &f64, n: usize, s: f64, m: &SMatrix<f64, 1, 2>, b: f64) -> SMatrix<f64, 1, 2> {
+    let mut hm2 = SMatrix::<f64, 1, 2>::from_element(0.00);
+    let mut s3 = sigmoid((if n > 1 { (*x) - 1.44 } else { b }) * 0.35);
+    for i1 in 1..5 {
+        if i1 > 1 {
+            s3 = 0.5 * s3 + (leaky_relu(b, 0.1)) * 0.33;
+            continue;
+        }
+        let x = (*x) + (((maxout(b, s3)).min(s3.tanh().tan())).max((m.dot(m)).max(s3)));
+        s3 = sigmoid(x * 0.17);
+        hm2 += (((leaky_relu(m.clone(), 0.05)).abs()) * (i1 as f64 * 0.2)) * 0.20;
+    }
+    let mut hm5 = sigmoid(((((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.41, 0.16, 0.07])).add_scalar(s3)) * ((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.32, -0.01, 0.89, 0.89, 0.82, -0.28])) * s)).component_mul(&(hm2.clone_owned()))) * 0.08);
+    let mut it4 = 0;
+    while (m.norm_squared()) < 0.57 && m.sum() > (-0.25) {
+        it4 += 1;
+        if it4 > 0 { break; }
+        let h6 = -(m.transpose());
+        let sel7 = if hm5.sum() > 0.15 {
+            s3
+        } else {
+            tanh(b)
+        };
+        hm5 *= 0.34; hm5 -= ((SMatrix::<f64, 1, 2>::from_element(0.24)).scale(b)) * 1.00;
+        if !(n > 1) { break; }
+    }
+    hm5 /= square(s3) + 1.0;
+    if (s3 - b) > (-0.36) {
+        hm5 += m;
+    }
+    let mut hm10 = tanh(hm2.clone());
+    let mut s11 = 0.0_f64;
+    let mut it9 = 0;
+    if hm5.sum() > 0.22 || (s3 / (square(s) + 0.5)) < 0.50 {
+        loop {
+            hm10 *= 0.48; hm10 += (((j024(&DMatrix::<f64>::from_element(1, 3, 0.39), &[], n, &[], 0.68, (((DMatrix::<f64>::from_row_slice(2, 2, &[-0.17, -0.34, 0.85, -0.15])).add_scalar(s)) * 0.21).exp(), &((RowDVector::<f64>::from_row_slice(&[0.59, -0.62])).scale(s3)), m)) * 0.13).map(|e12| e12.sin())) * 0.50;
+            let sc15 = hm10.map(|e13| { let mut t14 = e13; if it9 == 2 && (if (elu(t14, 0.7)) > (-0.43) && it9 == 2 { b } else { s3 }) < 0.22 { t14 = b * e13; } else { t14 += t14 + s3; } t14 * 0.5 + t14.min(e13) });
+            hm2 = sigmoid(m * 0.67);
+            s11 -= ((s3.abs()) * (s * (*x))) * 0.13;
+            if it9 == 2 { break; }
+            hm2 *= 0.36; hm2 += m * 0.60;
+            it9 += 1;
+            if it9 > 3 { break; }
+        }
+    }
+    &hm5 + &hm10 + m
 }
 
 #[test]
 fn j025_gradient() {
     let mut d = Draw::new(597);
-    let b1 = d.scalar();
-    let t = 0.50;
-    let z = d.scalar();
-    let flag = true;
-    let primal = j025(b1, t, z, flag);
-    let (value, g) = j025_grad(b1, t, z, flag);
-    check_value("j025_grad", &value, &primal);
-    let (value, tape) = j025_fwd(b1, t, z, flag);
+    let xs: [f64; 5] = [0.75, (-0.14), 0.15, (-0.30), (-0.40)];
+    let x = d.scalar();
+    let n: usize = 4;
+    let s = d.scalar();
+    let m = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let b = d.scalar();
+    let u = SMatrix::<f64, 1, 2>::from_column_slice(d.seed_matrix(1, 2).as_slice());
+    let primal = j025(&xs, &x, n, s, &m, b);
+    let (value, g) = j025_vjp(&xs, &x, n, s, &m, b, u.clone());
+    check_value("j025_vjp", &value, &primal);
+    let (value, tape) = j025_fwd(&xs, &x, n, s, &m, b);
     check_value("j025_fwd", &value, &primal);
-    let g = j025_bwd(tape, 1.0);
-    check("j025", &d.theta, &flat(&[&[g.b1], &[g.z]]), |rd| {
-        let b1 = rd.scalar();
-        let z = rd.scalar();
-        j025(b1, t, z, flag)
+    let g = j025_bwd(tape, u.clone());
+    check("j025", &d.theta, &flat(&[&[g.x], &[g.s], g.m.as_slice(), &[g.b]]), |rd| {
+        let x = rd.scalar();
+        let s = rd.scalar();
+        let m = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        let b = rd.scalar();
+        u.dot(&j025(&xs, &x, n, s, &m, b))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_b1 = dv.scalar();
-    let v_z = dv.scalar();
-    let v_dir = J025Grad { b1: v_b1.clone(), z: v_z.clone() };
+    let v_x = dv.scalar();
+    let v_s = dv.scalar();
+    let v_m = SMatrix::<f64, 1, 2>::from_column_slice(dv.matrix(1, 2).as_slice());
+    let v_b = dv.scalar();
+    let v_dir = J025Grad { x: v_x.clone(), s: v_s.clone(), m: v_m.clone(), b: v_b.clone() };
     let mut dw = Draw::new(1021);
-    let w_b1 = dw.scalar();
-    let w_z = dw.scalar();
-    let w_dir = J025Grad { b1: w_b1.clone(), z: w_z.clone() };
-    let (value, jv) = j025_jvp(b1, t, z, flag, v_dir.clone());
+    let w_x = dw.scalar();
+    let w_s = dw.scalar();
+    let w_m = SMatrix::<f64, 1, 2>::from_column_slice(dw.matrix(1, 2).as_slice());
+    let w_b = dw.scalar();
+    let w_dir = J025Grad { x: w_x.clone(), s: w_s.clone(), m: w_m.clone(), b: w_b.clone() };
+    let (value, jv) = j025_jvp(&xs, &x, n, s, &m, b, v_dir.clone());
     check_value("j025_jvp", &value, &primal);
-    check_jvp("j025", &d.theta, &dv.theta, jv, &flat(&[&[g.b1], &[g.z]]), |rd| {
-        let b1 = rd.scalar();
-        let z = rd.scalar();
-        j025(b1, t, z, flag)
-    });
-    let (value, hg, hv) = j025_hvp(b1, t, z, flag, v_dir.clone());
-    check_value("j025_hvp", &value, &primal);
-    let (_, _, hw) = j025_hvp(b1, t, z, flag, w_dir.clone());
-    check_hvp("j025", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.b1], &[g.z]]), &flat(&[&[hg.b1], &[hg.z]]), &flat(&[&[hv.b1], &[hv.z]]), &flat(&[&[hw.b1], &[hw.z]]), |theta| {
-        let mut rd = crate::common::check::Read::new(theta);
-        let b1 = rd.scalar();
-        let z = rd.scalar();
-        let (_, g) = j025_grad(b1, t, z, flag);
-        flat(&[&[g.b1], &[g.z]])
+    check_jvp("j025", &d.theta, &dv.theta, u.dot(&jv), &flat(&[&[g.x], &[g.s], g.m.as_slice(), &[g.b]]), |rd| {
+        let x = rd.scalar();
+        let s = rd.scalar();
+        let m = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        let b = rd.scalar();
+        u.dot(&j025(&xs, &x, n, s, &m, b))
     });
 }
 
-#[differentiate(wrt(b1, z, x, m), crate = ::autodiff, jvp, hvp)]
-fn j026(b1: &RowDVector<f64>, labels: &[usize], m: f64, z: &DMatrix<f64>, x: &SMatrix<f64, 2, 2>) -> f64 {
-    let blk1 = {
-        let t2 = (sigmoid((j017(0.34, &(x - x))) * 0.13)).abs();
-        (((m.abs() + 0.5).ln()).abs() + 0.5).ln()
-    };
-    let r3 = m;
-    m + m + (x.sum()) + ((r3.cos()) - (relu(r3)))
+#[differentiate(jvp, hvp)]
+fn j026(y: &SMatrix<f64, 3, 2>, v: f64) -> f64 {
+    let mut s2 = sigmoid((y.norm()) * 0.28);
+    let mut s3 = tanh((j009(&(y.transpose()))) * 0.13);
+    let mut it1 = 0;
+    if (((j008(&((RowDVector::<f64>::from_element(2, 0.48)).scale(s3)), 1.30, &(v * ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.45, 0.58])).scale(s3))), v + s3, &DMatrix::<f64>::from_row_slice(1, 3, &[0.33, -0.51, 0.08]), true)) * 0.13).sin()) > 0.43 && ((s3.abs() + 0.5).ln()) < (-0.44) {
+        while it1 < 4 {
+            it1 += 1;
+            s2 = tanh((y.nrows() as f64 * 0.3) * 1.00);
+            s2 = 0.5 * s2 + (s2 * (y.nrows() as f64 * 0.3)) * 0.55;
+            s3 = 0.5 * s3 + (((DMatrix::<f64>::from_element(1, 2, 0.34)) * s3).norm()) * 1.00;
+        }
+    }
+    let mut s5 = (y.nrows() as f64 * 0.3);
+    let mut hm6 = sigmoid((square(&(y - y))) * 0.12);
+    let mut it4 = 0;
+    loop {
+        it4 += 1;
+        if it4 > 1 { break; }
+        hm6 = &hm6 * 0.5 + ((y.add_scalar(v)).map(|e7| s2)) * 0.50;
+        if it4 == 2 || (tanh((y.nrows() as f64 * 0.3))) > (-0.23) {
+            s5 = tanh(s3 * 1.00);
+            break;
+        }
+        s5 = sigmoid((0.88 / (square(sigmoid(s5)) + 0.5)) * 0.57);
+    }
+    if !(s5 > (-0.54)) {
+        hm6 = &hm6 + &hm6;
+    } else {
+        hm6 += ((-((SMatrix::<f64, 3, 1>::from_element(0.28)) * s3)) * ((SMatrix::<f64, 1, 2>::from_element(0.24)) * s3));
+    }
+    let u10 = (((y.transpose()).transpose()).map(|e8| ((s5.abs() + 0.5).ln()) * (s3 - s3))).map(|e9| 1.05 + s5);
+    let mut hm11 = sigmoid((((((SMatrix::<f64, 3, 3>::from_row_slice(&[-0.20, 0.49, -0.38, -0.14, 0.51, -0.31, -0.20, 0.33, 0.42])) * v) * 0.25).exp()) * &u10) * 0.06);
+    let mut s12 = (((s2 - s5) / ((s3.tanh().tan()).abs() + 0.5)) * 0.25).tanh();
+    if (y.nrows() as f64 * 0.3) < 0.32 || (if !(s5 < 0.23) { s5 } else { s3 }) > 0.55 {
+        for _ in 0..=4 {
+            hm6 = &hm6 * 0.5 + ((y * (SMatrix::<f64, 2, 2>::from_element(0.69))) - (hm11.clone())) * 0.21;
+            let h13 = hm6.transpose();
+            hm11 += &hm11 * 0.12;
+            s12 = s12.max(((-&h13).norm()) * 0.20);
+            if (-(y.nrows() as f64 * 0.3)) < (-0.27) {
+                s12 = ((if s5 < 0.46 { s2 } else { s3 }) - 0.28) * 0.78;
+                continue;
+            }
+        }
+    }
+    hm6 = (y - &hm6).abs();
+    v + s2 + (hm6.sum()) + (((maxout(s3, s5)).abs() + 0.5).powf(square(s5)))
 }
 
 #[test]
 fn j026_gradient() {
     let mut d = Draw::new(598);
-    let b1 = d.row(3);
-    let labels: [usize; 3] = [1, 2, 0];
-    let m = d.scalar();
-    let z = d.matrix(3, 3);
-    let x = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let primal = j026(&b1, &labels, m, &z, &x);
-    let (value, g) = j026_grad(&b1, &labels, m, &z, &x);
+    let y = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let v = d.scalar();
+    let primal = j026(&y, v);
+    let (value, g) = j026_grad(&y, v);
     check_value("j026_grad", &value, &primal);
-    let (value, tape) = j026_fwd(&b1, &labels, m, &z, &x);
+    let (value, tape) = j026_fwd(&y, v);
     check_value("j026_fwd", &value, &primal);
-    check("j026", &d.theta, &flat(&[g.b1.as_slice(), &[g.m], g.z.as_slice(), g.x.as_slice()]), |rd| {
-        let b1 = rd.row(3);
-        let m = rd.scalar();
-        let z = rd.matrix(3, 3);
-        let x = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        j026(&b1, &labels, m, &z, &x)
+    check("j026", &d.theta, &flat(&[g.y.as_slice(), &[g.v]]), |rd| {
+        let y = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let v = rd.scalar();
+        j026(&y, v)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_b1 = dv.row(3);
-    let v_m = dv.scalar();
-    let v_z = dv.matrix(3, 3);
-    let v_x = SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice());
-    let v_dir = J026Grad { b1: v_b1.clone(), m: v_m.clone(), z: v_z.clone(), x: v_x.clone() };
+    let v_y = SMatrix::<f64, 3, 2>::from_column_slice(dv.matrix(3, 2).as_slice());
+    let v_v = dv.scalar();
+    let v_dir = J026Grad { y: v_y.clone(), v: v_v.clone() };
     let mut dw = Draw::new(1021);
-    let w_b1 = dw.row(3);
-    let w_m = dw.scalar();
-    let w_z = dw.matrix(3, 3);
-    let w_x = SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice());
-    let w_dir = J026Grad { b1: w_b1.clone(), m: w_m.clone(), z: w_z.clone(), x: w_x.clone() };
-    let (value, jv) = j026_jvp(&b1, &labels, m, &z, &x, v_dir.clone());
+    let w_y = SMatrix::<f64, 3, 2>::from_column_slice(dw.matrix(3, 2).as_slice());
+    let w_v = dw.scalar();
+    let w_dir = J026Grad { y: w_y.clone(), v: w_v.clone() };
+    let (value, jv) = j026_jvp(&y, v, v_dir.clone());
     check_value("j026_jvp", &value, &primal);
-    check_jvp("j026", &d.theta, &dv.theta, jv, &flat(&[g.b1.as_slice(), &[g.m], g.z.as_slice(), g.x.as_slice()]), |rd| {
-        let b1 = rd.row(3);
-        let m = rd.scalar();
-        let z = rd.matrix(3, 3);
-        let x = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        j026(&b1, &labels, m, &z, &x)
+    check_jvp("j026", &d.theta, &dv.theta, jv, &flat(&[g.y.as_slice(), &[g.v]]), |rd| {
+        let y = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let v = rd.scalar();
+        j026(&y, v)
     });
-    let (value, hg, hv) = j026_hvp(&b1, &labels, m, &z, &x, v_dir.clone());
+    let (value, hg, hv) = j026_hvp(&y, v, v_dir.clone());
     check_value("j026_hvp", &value, &primal);
-    let (_, _, hw) = j026_hvp(&b1, &labels, m, &z, &x, w_dir.clone());
-    check_hvp("j026", &d.theta, &dv.theta, &dw.theta, &flat(&[g.b1.as_slice(), &[g.m], g.z.as_slice(), g.x.as_slice()]), &flat(&[hg.b1.as_slice(), &[hg.m], hg.z.as_slice(), hg.x.as_slice()]), &flat(&[hv.b1.as_slice(), &[hv.m], hv.z.as_slice(), hv.x.as_slice()]), &flat(&[hw.b1.as_slice(), &[hw.m], hw.z.as_slice(), hw.x.as_slice()]), |theta| {
+    let (_, _, hw) = j026_hvp(&y, v, w_dir.clone());
+    check_hvp("j026", &d.theta, &dv.theta, &dw.theta, &flat(&[g.y.as_slice(), &[g.v]]), &flat(&[hg.y.as_slice(), &[hg.v]]), &flat(&[hv.y.as_slice(), &[hv.v]]), &flat(&[hw.y.as_slice(), &[hw.v]]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let b1 = rd.row(3);
-        let m = rd.scalar();
-        let z = rd.matrix(3, 3);
-        let x = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let (_, g) = j026_grad(&b1, &labels, m, &z, &x);
-        flat(&[g.b1.as_slice(), &[g.m], g.z.as_slice(), g.x.as_slice()])
+        let y = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let v = rd.scalar();
+        let (_, g) = j026_grad(&y, v);
+        flat(&[g.y.as_slice(), &[g.v]])
     });
 }
 
-#[differentiate(wrt(t, z, c, y), crate = ::autodiff, jvp, hvp)]
-fn j027(c: f64, z: DVector<f64>, w2: f64, n: usize, t: &DVector<f64>, y: DMatrix<f64>) -> f64 {
-    let act1 = (leaky_relu(c, 0.1)).tanh();
-    let sc2 = act1;
-    return act1 + sc2 + act1 + act1;
+#[differentiate(wrt(s), jvp, hvp)]
+pub fn j027(xs: &[f64], s: &SMatrix<f64, 1, 2>) -> f64 {
+    let mut hm2 = s.transpose();
+    let mut s3 = s.mean();
+    let mut it1 = 0;
+    while s3 < 2.11 {
+        s3 = s3.max(((s3 * s3) * (s.nrows() as f64 * 0.3)) * 1.00);
+        hm2 = sigmoid(&hm2 * 0.67);
+        it1 += 1;
+        if it1 >= 5 { break; }
+    }
+    let mut hm6 = SMatrix::<f64, 2, 1>::from_element(0.00);
+    let mut hm7 = SMatrix::<f64, 1, 2>::from_element(0.00);
+    let cs4: [f64; 4] = [0.56, 0.69, 0.60, 0.18];
+    for x5 in &cs4 {
+        hm7 = &hm7 * 0.5 + (relu(s)) * 0.40;
+        hm6 -= &hm2 * 0.20;
+        hm7 += s * 0.20;
+    }
+    if s3 < 0.09 && (s3.sin()) < (-0.59) {
+        s3 = (s3.abs() + 0.5).powf((if !((-s3) > (-0.30)) { s3 } else { s3 }));
+    } else {
+        s3 = (leaky_relu(s3, 0.1)).sin();
+    }
+    (hm6.sum()) + ((sigmoid(s3 * 0.36)).powi(2))
 }
 
 #[test]
 fn j027_gradient() {
     let mut d = Draw::new(599);
-    let c = d.scalar();
-    let z = DVector::from_column_slice(d.matrix(2, 1).as_slice());
-    let w2 = 0.70;
-    let n: usize = 2;
-    let t = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let y = d.matrix(2, 3);
-    let primal = j027(c, z.clone(), w2, n, &t, y.clone());
-    let (value, g) = j027_grad(c, z.clone(), w2, n, &t, y.clone());
+    let xs: [f64; 3] = [(-0.83), (-0.34), 0.86];
+    let s = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let primal = j027(&xs, &s);
+    let (value, g) = j027_grad(&xs, &s);
     check_value("j027_grad", &value, &primal);
-    let (value, tape) = j027_fwd(c, z.clone(), w2, n, &t, y.clone());
+    let (value, tape) = j027_fwd(&xs, &s);
     check_value("j027_fwd", &value, &primal);
-    check("j027", &d.theta, &flat(&[&[g.c], g.z.as_slice(), g.t.as_slice(), g.y.as_slice()]), |rd| {
-        let c = rd.scalar();
-        let z = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let t = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let y = rd.matrix(2, 3);
-        j027(c, z.clone(), w2, n, &t, y.clone())
+    check("j027", &d.theta, &flat(&[g.s.as_slice()]), |rd| {
+        let s = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        j027(&xs, &s)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_c = dv.scalar();
-    let v_z = DVector::from_column_slice(dv.matrix(2, 1).as_slice());
-    let v_t = DVector::from_column_slice(dv.matrix(4, 1).as_slice());
-    let v_y = dv.matrix(2, 3);
-    let v_dir = J027Grad { c: v_c.clone(), z: v_z.clone(), t: v_t.clone(), y: v_y.clone() };
+    let v_s = SMatrix::<f64, 1, 2>::from_column_slice(dv.matrix(1, 2).as_slice());
+    let v_dir = J027Grad { s: v_s.clone() };
     let mut dw = Draw::new(1021);
-    let w_c = dw.scalar();
-    let w_z = DVector::from_column_slice(dw.matrix(2, 1).as_slice());
-    let w_t = DVector::from_column_slice(dw.matrix(4, 1).as_slice());
-    let w_y = dw.matrix(2, 3);
-    let w_dir = J027Grad { c: w_c.clone(), z: w_z.clone(), t: w_t.clone(), y: w_y.clone() };
-    let (value, jv) = j027_jvp(c, z.clone(), w2, n, &t, y.clone(), v_dir.clone());
+    let w_s = SMatrix::<f64, 1, 2>::from_column_slice(dw.matrix(1, 2).as_slice());
+    let w_dir = J027Grad { s: w_s.clone() };
+    let (value, jv) = j027_jvp(&xs, &s, v_dir.clone());
     check_value("j027_jvp", &value, &primal);
-    check_jvp("j027", &d.theta, &dv.theta, jv, &flat(&[&[g.c], g.z.as_slice(), g.t.as_slice(), g.y.as_slice()]), |rd| {
-        let c = rd.scalar();
-        let z = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let t = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let y = rd.matrix(2, 3);
-        j027(c, z.clone(), w2, n, &t, y.clone())
+    check_jvp("j027", &d.theta, &dv.theta, jv, &flat(&[g.s.as_slice()]), |rd| {
+        let s = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        j027(&xs, &s)
     });
-    let (value, hg, hv) = j027_hvp(c, z.clone(), w2, n, &t, y.clone(), v_dir.clone());
+    let (value, hg, hv) = j027_hvp(&xs, &s, v_dir.clone());
     check_value("j027_hvp", &value, &primal);
-    let (_, _, hw) = j027_hvp(c, z.clone(), w2, n, &t, y.clone(), w_dir.clone());
-    check_hvp("j027", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.c], g.z.as_slice(), g.t.as_slice(), g.y.as_slice()]), &flat(&[&[hg.c], hg.z.as_slice(), hg.t.as_slice(), hg.y.as_slice()]), &flat(&[&[hv.c], hv.z.as_slice(), hv.t.as_slice(), hv.y.as_slice()]), &flat(&[&[hw.c], hw.z.as_slice(), hw.t.as_slice(), hw.y.as_slice()]), |theta| {
+    let (_, _, hw) = j027_hvp(&xs, &s, w_dir.clone());
+    check_hvp("j027", &d.theta, &dv.theta, &dw.theta, &flat(&[g.s.as_slice()]), &flat(&[hg.s.as_slice()]), &flat(&[hv.s.as_slice()]), &flat(&[hw.s.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let c = rd.scalar();
-        let z = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
-        let t = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let y = rd.matrix(2, 3);
-        let (_, g) = j027_grad(c, z.clone(), w2, n, &t, y.clone());
-        flat(&[&[g.c], g.z.as_slice(), g.t.as_slice(), g.y.as_slice()])
+        let s = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        let (_, g) = j027_grad(&xs, &s);
+        flat(&[g.s.as_slice()])
     });
 }
 
-#[differentiate(jvp)]
-pub fn j028(w1: &DVector<f64>, a: f64, flag: bool) -> DVector<f64> {
-    let acc2 = ((((((DMatrix::<f64>::from_row_slice(3, 3, &[0.70, 0.76, 0.86, 0.47, 0.63, -0.86, -0.24, -0.42, -0.39])).scale(a)) - ((DMatrix::<f64>::from_row_slice(3, 3, &[0.73, -0.48, 0.04, -0.84, 0.57, 0.27, 0.79, 0.60, 0.24])).scale(a))) * ((DMatrix::<f64>::from_element(3, 1, 0.40)) * ((DVector::<f64>::from_element(1, 0.87)).add_scalar(a)))).scale(((a.abs() + 0.5).powf(a)).abs())) * 0.05).map(|e1| e1.sin());
-    let sel3 = if !((a.abs()) > (-0.60)) {
-        &acc2 - (w1 - w1)
-    } else if (a.exp()) > 0.14 {
-        w1.add_scalar((a.abs() + 0.5).powi(-2))
-    } else {
-        tanh(acc2.clone())
-    };
-    let out4 = sel3.clone();
-    &out4 + ((DVector::<f64>::from_element(3, 0.25)) * a) + (w1.scale(a))
+#[differentiate(jvp, hvp)]
+fn j028(w1: f64, z: &RowDVector<f64>, q: DVector<f64>, labels: &[usize], w2: DVector<f64>) -> f64 {
+    let mut s1 = ((j001(&[0.77], &(((RowDVector::<f64>::from_row_slice(&[-0.28, 0.03, -0.57])).scale(w1)).abs()), ((j001(&[0.77], &((RowDVector::<f64>::from_row_slice(&[0.01, 0.55, 0.32])).add_scalar(w1)), w1 * (z.nrows() as f64 * 0.3), 1, 0.92, (SMatrix::<f64, 1, 2>::from_row_slice(&[-0.74, 0.64])).component_div(&((SMatrix::<f64, 1, 2>::from_element(0.56)).add_scalar(w1)).abs().add_scalar(0.5)))) * 0.13).sin(), 4, 0.55, (SMatrix::<f64, 1, 2>::from_row_slice(&[0.49, -0.03])) * w1)) * 0.13).tanh();
+    let mut s2 = 0.0_f64;
+    for _ in (0..1).step_by(2) {
+        let w1 = w1 + w1;
+        s2 += (((((s1 / (w1.abs() + 0.5)) * 0.32).sin()).abs() + 0.5).powi(-2)) * 0.07;
+        s1 += (-(s2.tanh().tan())) * 0.18;
+    }
+    let mut s4 = ((((w1.abs() + 0.5).powf(s2)).abs()) * 0.36).tanh();
+    for i3 in (0..q.nrows()).rev() {
+        s4 += ((relu(sigmoid((((DMatrix::<f64>::from_row_slice(3, 2, &[-0.20, -0.84, 0.56, -0.14, 0.19, -0.36])).scale(s1)).dot(&((DMatrix::<f64>::from_row_slice(3, 2, &[0.61, 0.33, -0.53, -0.70, 0.61, 0.20])).scale(s4)))) * 0.07))) * (i3 as f64 * 0.2)) * 0.74;
+        s1 *= 0.47; s1 += ((w1 * (z.nrows() as f64 * 0.3)).tanh().tan()) * 0.50;
+    }
+    s4 + (q.sum()) + (if (s4.sin()) < 0.11 { elu(w1, 0.7) } else { w1 / (s4.abs() + 0.5) })
 }
 
 #[test]
 fn j028_gradient() {
     let mut d = Draw::new(600);
-    let w1 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let a = d.scalar();
-    let flag = true;
-    let u = DVector::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let primal = j028(&w1, a, flag);
-    let (value, g) = j028_vjp(&w1, a, flag, u.clone());
-    check_value("j028_vjp", &value, &primal);
-    let (value, tape) = j028_fwd(&w1, a, flag);
+    let w1 = d.scalar();
+    let z = d.row(2);
+    let q = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let labels: [usize; 1] = [0];
+    let w2 = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let primal = j028(w1, &z, q.clone(), &labels, w2.clone());
+    let (value, g) = j028_grad(w1, &z, q.clone(), &labels, w2.clone());
+    check_value("j028_grad", &value, &primal);
+    let (value, tape) = j028_fwd(w1, &z, q.clone(), &labels, w2.clone());
     check_value("j028_fwd", &value, &primal);
-    check("j028", &d.theta, &flat(&[g.w1.as_slice(), &[g.a]]), |rd| {
-        let w1 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let a = rd.scalar();
-        u.dot(&j028(&w1, a, flag))
+    check("j028", &d.theta, &flat(&[&[g.w1], g.z.as_slice(), g.q.as_slice(), g.w2.as_slice()]), |rd| {
+        let w1 = rd.scalar();
+        let z = rd.row(2);
+        let q = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let w2 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        j028(w1, &z, q.clone(), &labels, w2.clone())
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_w1 = DVector::from_column_slice(dv.matrix(3, 1).as_slice());
-    let v_a = dv.scalar();
-    let v_dir = J028Grad { w1: v_w1.clone(), a: v_a.clone() };
+    let v_w1 = dv.scalar();
+    let v_z = dv.row(2);
+    let v_q = DVector::from_column_slice(dv.matrix(2, 1).as_slice());
+    let v_w2 = DVector::from_column_slice(dv.matrix(2, 1).as_slice());
+    let v_dir = J028Grad { w1: v_w1.clone(), z: v_z.clone(), q: v_q.clone(), w2: v_w2.clone() };
     let mut dw = Draw::new(1021);
-    let w_w1 = DVector::from_column_slice(dw.matrix(3, 1).as_slice());
-    let w_a = dw.scalar();
-    let w_dir = J028Grad { w1: w_w1.clone(), a: w_a.clone() };
-    let (value, jv) = j028_jvp(&w1, a, flag, v_dir.clone());
+    let w_w1 = dw.scalar();
+    let w_z = dw.row(2);
+    let w_q = DVector::from_column_slice(dw.matrix(2, 1).as_slice());
+    let w_w2 = DVector::from_column_slice(dw.matrix(2, 1).as_slice());
+    let w_dir = J028Grad { w1: w_w1.clone(), z: w_z.clone(), q: w_q.clone(), w2: w_w2.clone() };
+    let (value, jv) = j028_jvp(w1, &z, q.clone(), &labels, w2.clone(), v_dir.clone());
     check_value("j028_jvp", &value, &primal);
-    check_jvp("j028", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.w1.as_slice(), &[g.a]]), |rd| {
-        let w1 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let a = rd.scalar();
-        u.dot(&j028(&w1, a, flag))
+    check_jvp("j028", &d.theta, &dv.theta, jv, &flat(&[&[g.w1], g.z.as_slice(), g.q.as_slice(), g.w2.as_slice()]), |rd| {
+        let w1 = rd.scalar();
+        let z = rd.row(2);
+        let q = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let w2 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        j028(w1, &z, q.clone(), &labels, w2.clone())
+    });
+    let (value, hg, hv) = j028_hvp(w1, &z, q.clone(), &labels, w2.clone(), v_dir.clone());
+    check_value("j028_hvp", &value, &primal);
+    let (_, _, hw) = j028_hvp(w1, &z, q.clone(), &labels, w2.clone(), w_dir.clone());
+    check_hvp("j028", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.w1], g.z.as_slice(), g.q.as_slice(), g.w2.as_slice()]), &flat(&[&[hg.w1], hg.z.as_slice(), hg.q.as_slice(), hg.w2.as_slice()]), &flat(&[&[hv.w1], hv.z.as_slice(), hv.q.as_slice(), hv.w2.as_slice()]), &flat(&[&[hw.w1], hw.z.as_slice(), hw.q.as_slice(), hw.w2.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let w1 = rd.scalar();
+        let z = rd.row(2);
+        let q = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let w2 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let (_, g) = j028_grad(w1, &z, q.clone(), &labels, w2.clone());
+        flat(&[&[g.w1], g.z.as_slice(), g.q.as_slice(), g.w2.as_slice()])
     });
 }
 
-#[differentiate(jvp)]
-fn j029(n: usize, x: &DMatrix<f64>, a: &f64) -> DMatrix<f64> {
-    let tmp1 = add_bias(x.clone(), &(((DVector::<f64>::from_element(2, 0.38)) * (*a)).scale((*a))));
-    let z2 = (tmp1.component_mul(&tmp1)).abs();
-    let g3 = (tanh(((*a) * (*a)) * 0.45)).exp();
-    x + &z2 + &tmp1 + ((tmp1.component_mul(x)) + (tanh((z2.component_div(&square(&(x.transpose())).add_scalar(0.5))) * 0.10)))
+#[differentiate(wrt(y, w2, a), jvp, hvp)]
+/// Generated function `j029`.
+fn j029(y: DMatrix<f64>, k: f64, w2: &f64, a: &RowDVector<f64>) -> f64 {
+    let acc1 = (((1.77 / (square((*w2)) + 0.5)) * 0.29).sin()).powi(3);
+    let sel2 = if !((acc1.exp()) < (-0.13)) {
+        square(0.30 - acc1)
+    } else {
+        let sc3 = a.transpose();
+        (leaky_relu(k, 0.1)).abs()
+    };
+    (*w2) + acc1 + sel2
 }
 
 #[test]
 fn j029_gradient() {
     let mut d = Draw::new(601);
-    let n: usize = 3;
-    let x = d.matrix(2, 2);
-    let a = d.scalar();
-    let u = d.seed_matrix(2, 2);
-    let primal = j029(n, &x, &a);
-    let (value, g) = j029_vjp(n, &x, &a, u.clone());
-    check_value("j029_vjp", &value, &primal);
-    let (value, tape) = j029_fwd(n, &x, &a);
+    let y = d.matrix(3, 2);
+    let k = 0.90;
+    let w2 = d.scalar();
+    let a = d.row(3);
+    let primal = j029(y.clone(), k, &w2, &a);
+    let (value, g) = j029_grad(y.clone(), k, &w2, &a);
+    check_value("j029_grad", &value, &primal);
+    let (value, tape) = j029_fwd(y.clone(), k, &w2, &a);
     check_value("j029_fwd", &value, &primal);
-    let g = j029_bwd(tape, u.clone());
-    check("j029", &d.theta, &flat(&[g.x.as_slice(), &[g.a]]), |rd| {
-        let x = rd.matrix(2, 2);
-        let a = rd.scalar();
-        u.dot(&j029(n, &x, &a))
+    let g = j029_bwd(tape, 1.0);
+    check("j029", &d.theta, &flat(&[g.y.as_slice(), &[g.w2], g.a.as_slice()]), |rd| {
+        let y = rd.matrix(3, 2);
+        let w2 = rd.scalar();
+        let a = rd.row(3);
+        j029(y.clone(), k, &w2, &a)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_x = dv.matrix(2, 2);
-    let v_a = dv.scalar();
-    let v_dir = J029Grad { x: v_x.clone(), a: v_a.clone() };
+    let v_y = dv.matrix(3, 2);
+    let v_w2 = dv.scalar();
+    let v_a = dv.row(3);
+    let v_dir = J029Grad { y: v_y.clone(), w2: v_w2.clone(), a: v_a.clone() };
     let mut dw = Draw::new(1021);
-    let w_x = dw.matrix(2, 2);
-    let w_a = dw.scalar();
-    let w_dir = J029Grad { x: w_x.clone(), a: w_a.clone() };
-    let (value, jv) = j029_jvp(n, &x, &a, v_dir.clone());
+    let w_y = dw.matrix(3, 2);
+    let w_w2 = dw.scalar();
+    let w_a = dw.row(3);
+    let w_dir = J029Grad { y: w_y.clone(), w2: w_w2.clone(), a: w_a.clone() };
+    let (value, jv) = j029_jvp(y.clone(), k, &w2, &a, v_dir.clone());
     check_value("j029_jvp", &value, &primal);
-    check_jvp("j029", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.x.as_slice(), &[g.a]]), |rd| {
-        let x = rd.matrix(2, 2);
-        let a = rd.scalar();
-        u.dot(&j029(n, &x, &a))
+    check_jvp("j029", &d.theta, &dv.theta, jv, &flat(&[g.y.as_slice(), &[g.w2], g.a.as_slice()]), |rd| {
+        let y = rd.matrix(3, 2);
+        let w2 = rd.scalar();
+        let a = rd.row(3);
+        j029(y.clone(), k, &w2, &a)
+    });
+    let (value, hg, hv) = j029_hvp(y.clone(), k, &w2, &a, v_dir.clone());
+    check_value("j029_hvp", &value, &primal);
+    let (_, _, hw) = j029_hvp(y.clone(), k, &w2, &a, w_dir.clone());
+    check_hvp("j029", &d.theta, &dv.theta, &dw.theta, &flat(&[g.y.as_slice(), &[g.w2], g.a.as_slice()]), &flat(&[hg.y.as_slice(), &[hg.w2], hg.a.as_slice()]), &flat(&[hv.y.as_slice(), &[hv.w2], hv.a.as_slice()]), &flat(&[hw.y.as_slice(), &[hw.w2], hw.a.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let y = rd.matrix(3, 2);
+        let w2 = rd.scalar();
+        let a = rd.row(3);
+        let (_, g) = j029_grad(y.clone(), k, &w2, &a);
+        flat(&[g.y.as_slice(), &[g.w2], g.a.as_slice()])
     });
 }
 
-#[differentiate(wrt(bias, x), jvp, hvp)]
-pub(crate) fn j030(flag: bool, bias: f64, x: f64) -> f64 {
-    let acc2: DMatrix<f64> = ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.21, 0.62])).add_scalar(x)).map(|e1| ((bias.abs() + 0.5).powf(sigmoid(e1 * 0.42))).abs());
-    let g3 = (log_softmax(acc2.clone())).abs();
-    let sel4 = if (bias / (bias.abs() + 0.5)) < 0.44 {
-        acc2.norm()
-    } else if g3.sum() > 0.31 {
-        let tmp5 = acc2.clone();
-        (x * bias) * (((if flag { 0.5_f64 } else { 1.5 }).abs() + 0.5).ln())
-    } else {
-        bias.max((if x < 0.05 { x } else { x }))
-    };
-    let h6 = (bias.abs()) + 1.40;
-    let sel4 = sel4 + (h6 * (acc2.nrows() as f64 * 0.3));
-    (g3.sum()) + bias + sel4
+#[differentiate(wrt(m, w, w1), jvp)]
+pub fn j030(ys: &[f64], n: usize, w: f64, p: f64, m: f64, w1: DMatrix<f64>, labels: &[usize], xs: &[f64]) -> DMatrix<f64> {
+    let mut s4 = (((tanh((m.exp()) * 0.23)).exp()) * 0.37).tanh();
+    let cs1: [f64; 2] = [(-0.72), (-0.67)];
+    if (s4.tanh().tan()) > (-0.39) {
+        for (i3, x2) in cs1.iter().enumerate() {
+            s4 -= ((((i3 as f64 * 0.2).powi(2)).abs() + 0.5).powf(m.sin())) * 0.10;
+            if (*x2) > (-0.44) {
+                s4 = s4.max(((-(i3 as f64 * 0.2)) * 0.45) * 1.00);
+                break;
+            }
+            let mut acc5 = w1.component_div(&square(&(w1.component_div(&square(&w1).add_scalar(0.5)))).add_scalar(0.5));
+            let mut s9 = 1.74 * (i3 as f64 * 0.2);
+            let cs6: [f64; 2] = [0.88, 0.53];
+            for (i8, &x7) in cs6.iter().enumerate() {
+                if m > 0.25 || (softmax_cross_entropy(w1.clone(), labels)) < 0.04 { break; }
+                let r10 = w1.clone_owned();
+                let h11 = (log_softmax(w1.clone())).transpose();
+                s9 *= 0.45; s9 -= ((w * 0.77) * 0.93) * 0.46;
+            }
+        }
+    }
+    let mut hm13 = DMatrix::<f64>::from_element(3, 3, 0.00);
+    let mut it12 = 0;
+    loop {
+        if ((n as f64 * 0.25).exp()) > 0.37 {
+            s4 = (((s4.abs() + 0.5).powi(-2)).abs()) * 0.40;
+            break;
+        }
+        s4 = 0.5 * s4 + (((w.abs() + 0.5).ln()).tanh()) * 0.80;
+        hm13 += &w1 * 0.20;
+        it12 += 1;
+        if it12 >= 2 { break; }
+    }
+    ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.75, 0.05, 0.49, -0.47, -0.25, 0.17, 0.84, 0.65, 0.07])) * m) + &hm13 + ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.32, -0.14, 0.76, -0.06, 0.11, -0.11, 0.71, -0.83, 0.57])) * w) + (((w1.map(|e14| ((w.exp()).abs() + 0.5).recip())) * 0.17).exp())
 }
 
 #[test]
 fn j030_gradient() {
     let mut d = Draw::new(602);
-    let flag = true;
-    let bias = d.scalar();
-    let x = d.scalar();
-    let primal = j030(flag, bias, x);
-    let (value, g) = j030_grad(flag, bias, x);
-    check_value("j030_grad", &value, &primal);
-    let (value, tape) = j030_fwd(flag, bias, x);
+    let ys: [f64; 4] = [0.30, 0.27, 0.21, 0.01];
+    let n: usize = 3;
+    let w = d.scalar();
+    let p = 0.30;
+    let m = d.scalar();
+    let w1 = d.matrix(3, 3);
+    let labels: [usize; 3] = [2, 0, 1];
+    let xs: [f64; 4] = [(-0.22), (-0.13), 0.13, 0.31];
+    let u = d.seed_matrix(3, 3);
+    let primal = j030(&ys, n, w, p, m, w1.clone(), &labels, &xs);
+    let (value, g) = j030_vjp(&ys, n, w, p, m, w1.clone(), &labels, &xs, u.clone());
+    check_value("j030_vjp", &value, &primal);
+    let (value, tape) = j030_fwd(&ys, n, w, p, m, w1.clone(), &labels, &xs);
     check_value("j030_fwd", &value, &primal);
-    check("j030", &d.theta, &flat(&[&[g.bias], &[g.x]]), |rd| {
-        let bias = rd.scalar();
-        let x = rd.scalar();
-        j030(flag, bias, x)
+    check("j030", &d.theta, &flat(&[&[g.w], &[g.m], g.w1.as_slice()]), |rd| {
+        let w = rd.scalar();
+        let m = rd.scalar();
+        let w1 = rd.matrix(3, 3);
+        u.dot(&j030(&ys, n, w, p, m, w1.clone(), &labels, &xs))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_bias = dv.scalar();
-    let v_x = dv.scalar();
-    let v_dir = J030Grad { bias: v_bias.clone(), x: v_x.clone() };
+    let v_w = dv.scalar();
+    let v_m = dv.scalar();
+    let v_w1 = dv.matrix(3, 3);
+    let v_dir = J030Grad { w: v_w.clone(), m: v_m.clone(), w1: v_w1.clone() };
     let mut dw = Draw::new(1021);
-    let w_bias = dw.scalar();
-    let w_x = dw.scalar();
-    let w_dir = J030Grad { bias: w_bias.clone(), x: w_x.clone() };
-    let (value, jv) = j030_jvp(flag, bias, x, v_dir.clone());
+    let w_w = dw.scalar();
+    let w_m = dw.scalar();
+    let w_w1 = dw.matrix(3, 3);
+    let w_dir = J030Grad { w: w_w.clone(), m: w_m.clone(), w1: w_w1.clone() };
+    let (value, jv) = j030_jvp(&ys, n, w, p, m, w1.clone(), &labels, &xs, v_dir.clone());
     check_value("j030_jvp", &value, &primal);
-    check_jvp("j030", &d.theta, &dv.theta, jv, &flat(&[&[g.bias], &[g.x]]), |rd| {
-        let bias = rd.scalar();
-        let x = rd.scalar();
-        j030(flag, bias, x)
-    });
-    let (value, hg, hv) = j030_hvp(flag, bias, x, v_dir.clone());
-    check_value("j030_hvp", &value, &primal);
-    let (_, _, hw) = j030_hvp(flag, bias, x, w_dir.clone());
-    check_hvp("j030", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.bias], &[g.x]]), &flat(&[&[hg.bias], &[hg.x]]), &flat(&[&[hv.bias], &[hv.x]]), &flat(&[&[hw.bias], &[hw.x]]), |theta| {
-        let mut rd = crate::common::check::Read::new(theta);
-        let bias = rd.scalar();
-        let x = rd.scalar();
-        let (_, g) = j030_grad(flag, bias, x);
-        flat(&[&[g.bias], &[g.x]])
+    check_jvp("j030", &d.theta, &dv.theta, u.dot(&jv), &flat(&[&[g.w], &[g.m], g.w1.as_slice()]), |rd| {
+        let w = rd.scalar();
+        let m = rd.scalar();
+        let w1 = rd.matrix(3, 3);
+        u.dot(&j030(&ys, n, w, p, m, w1.clone(), &labels, &xs))
     });
 }
 
-#[differentiate(wrt(a, y, h, w2), crate = ::autodiff, jvp)]
-fn j031(xs: &[f64], h: &DMatrix<f64>, w2: &DMatrix<f64>, a: &DMatrix<f64>, y: &DMatrix<f64>) -> DMatrix<f64> {
-    let u1 = y.clone();
-    let g4 = u1.component_div(&square(&((h.map(|e2| { let mut t3 = -e2; if e2 < (-0.23) { t3 = (if (e2 + t3) < 0.16 { t3 } else { e2 }); } else { t3 += e2; } t3 * 0.5 + 0.80 * e2 })).transpose())).add_scalar(0.5));
-    let mut hm6 = (((((DVector::<f64>::from_row_slice(&[-0.13, 0.49])).scale(y.mean())) * ((RowDVector::<f64>::from_row_slice(&[-0.76, -0.16, -0.10])).scale(g4.mean()))).abs()) * 0.28).map(|e5| e5.sin());
-    let mut s7 = tanh(((h.scale(a.mean())).norm()) * 0.19);
-    for _ in 0..=u1.ncols() {
-        hm6 /= square(s7) + 1.0;
-        if (s7.max(s7)) > (-0.11) { break; }
-        s7 = 0.5 * s7 + ((sigmoid((g4.norm_squared()) * 0.02)).abs()) * 0.50;
+#[differentiate(wrt(b, t), jvp, hvp)]
+/// Generated function `j031`.
+pub(crate) fn j031(n: usize, b: &DMatrix<f64>, t: &DMatrix<f64>) -> f64 {
+    let mut acc1 = -(n as f64 * 0.25);
+    let mut s5 = tanh((j019(&(((DMatrix::<f64>::from_row_slice(3, 1, &[-0.74, 0.63, -0.58])) * (b.mean())).transpose()), ((DMatrix::<f64>::from_element(1, 3, 0.10)) * (b.mean())).map(|e4| e4), &((b.mean()).tanh().tan()), &(((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.87, 0.57])).scale(t.mean())).scale(acc1)))) * 0.13);
+    let mut s6 = 0.0_f64;
+    let cs2: [f64; 1] = [(-0.34)];
+    if (s5 * s5) > (-0.10) {
+        for x3 in &cs2 {
+            let mut acc7 = (((acc1.abs() + 0.5).powf(s5)).abs() + 0.5).sqrt();
+            s5 = acc7 * 0.54;
+            let mut hm10 = t.clone();
+            let cs8: [f64; 2] = [0.16, 0.10];
+            for x9 in &cs8 {
+                let mut acc11 = (if (*x3) > 0.06 || (acc7.sin()) > 0.35 { (acc7.abs() + 0.5).powf(s6) } else { acc7.sin() });
+                acc7 = (elu(s5.cos(), 0.7)) * 1.00;
+                hm10 = tanh((t * (*x3)) * 0.75);
+            }
+            s6 += (((0.73 * s5).max(acc7 + (*x3))) * (*x3)) * 0.12;
+        }
     }
-    let mut s9 = 0.0_f64;
-    let mut it8 = 0;
-    loop {
-        s9 += (s7.powi(2)) * 0.30;
-        if it8 == 2 { break; }
-        it8 += 1;
-        if it8 > 0 { break; }
+    s5 = s5 + (0.70 - (s5.abs()));
+    let mut s15 = s6;
+    let cs12: [f64; 1] = [(-0.16)];
+    for (i14, x13) in cs12.iter().enumerate() {
+        s15 += (((s6 * s15).tanh().tan()) * (i14 as f64 * 0.2)) * 0.93;
     }
-    let blk10 = {
-        let t11 = h.clone();
-        (h.nrows() as f64 * 0.3)
+    let blk16 = {
+        let t19 = ((t * 0.34).exp()).map(|e17| { let mut t18 = s6 * e17; if (acc1 + e17) > 0.20 && (t18 * (n as f64 * 0.25)) > (-0.57) { t18 = s6.max(s6); } else { t18 += e17; } t18 * 0.5 + s6 * s5 });
+        s5
     };
-    let mut s13 = (0.36 - blk10).abs();
-    let mut hm14 = sigmoid((g4.abs()) * 0.34);
-    let mut it12 = 0;
-    loop {
-        it12 += 1;
-        if it12 > 1 { break; }
-        s13 *= 0.40; s13 -= (sigmoid((j027((s9.abs() + 0.5).recip(), DVector::<f64>::from_element(2, 0.17), 1.48, 4, &(DVector::<f64>::from_row_slice(&[-0.11, 0.69, -0.71, -0.40])), g4.scale(s13))) * 0.13)) * 0.62;
-        hm14 += (-(((DVector::<f64>::from_row_slice(&[0.64, -0.24])).scale(s9)) * ((RowDVector::<f64>::from_row_slice(&[-0.15, -0.15, -0.75])) * s9))) * 1.00;
-        if it12 == 2 {
-            s13 = tanh(((s9.tanh().tan()) + ((s13.abs() + 0.5).powf(s7))) * 0.23);
-            break;
-        }
-        if (tanh((j007(&((DVector::<f64>::from_row_slice(&[-0.46])) * ((RowDVector::<f64>::from_element(3, 0.16)).scale(s7))), s9.cos())) * 0.13)) < (-0.55) {
-            s13 = sigmoid(((if y.sum() > 0.22 { blk10 } else { s13 }).abs()) * 0.80);
-        } else {
-            let act15: f64 = (s7 * s13) + blk10;
-            s13 = 0.5 * s13 + (if (blk10.tanh()) < (-0.24) { (sigmoid(act15 * 0.47)).exp() } else { s9 * blk10 }) * 0.23;
-        }
-    }
-    &u1 + y + ((DMatrix::<f64>::from_element(2, 3, 0.26)) * w2.mean()) + y
+    s6 + blk16 + ((sigmoid((((b.nrows() as f64 * 0.3).abs() + 0.5).powi(-2)) * 0.25)).powi(2))
 }
 
 #[test]
 fn j031_gradient() {
     let mut d = Draw::new(603);
-    let xs: [f64; 3] = [0.54, 0.08, 0.52];
-    let h = d.matrix(3, 2);
-    let w2 = d.matrix(2, 2);
-    let a = d.matrix(2, 2);
-    let y = d.matrix(2, 3);
-    let u = d.seed_matrix(2, 3);
-    let primal = j031(&xs, &h, &w2, &a, &y);
-    let (value, g) = j031_vjp(&xs, &h, &w2, &a, &y, u.clone());
-    check_value("j031_vjp", &value, &primal);
-    let (value, tape) = j031_fwd(&xs, &h, &w2, &a, &y);
+    let n: usize = 4;
+    let b = d.matrix(2, 2);
+    let t = d.matrix(2, 2);
+    let primal = j031(n, &b, &t);
+    let (value, g) = j031_grad(n, &b, &t);
+    check_value("j031_grad", &value, &primal);
+    let (value, tape) = j031_fwd(n, &b, &t);
     check_value("j031_fwd", &value, &primal);
-    check("j031", &d.theta, &flat(&[g.h.as_slice(), g.w2.as_slice(), g.a.as_slice(), g.y.as_slice()]), |rd| {
-        let h = rd.matrix(3, 2);
-        let w2 = rd.matrix(2, 2);
-        let a = rd.matrix(2, 2);
-        let y = rd.matrix(2, 3);
-        u.dot(&j031(&xs, &h, &w2, &a, &y))
+    check("j031", &d.theta, &flat(&[g.b.as_slice(), g.t.as_slice()]), |rd| {
+        let b = rd.matrix(2, 2);
+        let t = rd.matrix(2, 2);
+        j031(n, &b, &t)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_h = dv.matrix(3, 2);
-    let v_w2 = dv.matrix(2, 2);
-    let v_a = dv.matrix(2, 2);
-    let v_y = dv.matrix(2, 3);
-    let v_dir = J031Grad { h: v_h.clone(), w2: v_w2.clone(), a: v_a.clone(), y: v_y.clone() };
+    let v_b = dv.matrix(2, 2);
+    let v_t = dv.matrix(2, 2);
+    let v_dir = J031Grad { b: v_b.clone(), t: v_t.clone() };
     let mut dw = Draw::new(1021);
-    let w_h = dw.matrix(3, 2);
-    let w_w2 = dw.matrix(2, 2);
-    let w_a = dw.matrix(2, 2);
-    let w_y = dw.matrix(2, 3);
-    let w_dir = J031Grad { h: w_h.clone(), w2: w_w2.clone(), a: w_a.clone(), y: w_y.clone() };
-    let (value, jv) = j031_jvp(&xs, &h, &w2, &a, &y, v_dir.clone());
+    let w_b = dw.matrix(2, 2);
+    let w_t = dw.matrix(2, 2);
+    let w_dir = J031Grad { b: w_b.clone(), t: w_t.clone() };
+    let (value, jv) = j031_jvp(n, &b, &t, v_dir.clone());
     check_value("j031_jvp", &value, &primal);
-    check_jvp("j031", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.h.as_slice(), g.w2.as_slice(), g.a.as_slice(), g.y.as_slice()]), |rd| {
-        let h = rd.matrix(3, 2);
-        let w2 = rd.matrix(2, 2);
-        let a = rd.matrix(2, 2);
-        let y = rd.matrix(2, 3);
-        u.dot(&j031(&xs, &h, &w2, &a, &y))
+    check_jvp("j031", &d.theta, &dv.theta, jv, &flat(&[g.b.as_slice(), g.t.as_slice()]), |rd| {
+        let b = rd.matrix(2, 2);
+        let t = rd.matrix(2, 2);
+        j031(n, &b, &t)
+    });
+    let (value, hg, hv) = j031_hvp(n, &b, &t, v_dir.clone());
+    check_value("j031_hvp", &value, &primal);
+    let (_, _, hw) = j031_hvp(n, &b, &t, w_dir.clone());
+    check_hvp("j031", &d.theta, &dv.theta, &dw.theta, &flat(&[g.b.as_slice(), g.t.as_slice()]), &flat(&[hg.b.as_slice(), hg.t.as_slice()]), &flat(&[hv.b.as_slice(), hv.t.as_slice()]), &flat(&[hw.b.as_slice(), hw.t.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let b = rd.matrix(2, 2);
+        let t = rd.matrix(2, 2);
+        let (_, g) = j031_grad(n, &b, &t);
+        flat(&[g.b.as_slice(), g.t.as_slice()])
     });
 }
 
-#[differentiate(jvp, hvp)]
-/// Generated function `j032`.
-pub fn j032(c: f64, w2: f64, z: f64, p: &f64) -> f64 {
-    let tmp1 = ((elu(c, 0.7)).abs() + 0.5).powf(sigmoid((if !((-(*p)) > (-0.30)) { (*p) - 0.44 } else { w2 * z }) * 0.45));
-    let tmp3 = sigmoid((((((DMatrix::<f64>::from_row_slice(3, 2, &[-0.35, 0.34, -0.76, -0.36, 0.57, -0.09])).scale(c)).map(|e2| c * c)) - (DMatrix::<f64>::from_row_slice(3, 2, &[-0.70, -0.50, -0.44, 0.15, -0.20, -0.71]))) * tmp1) * 0.12);
-    let g4 = (tmp3.nrows() as f64 * 0.3);
-    let out5 = (DMatrix::<f64>::from_element(3, 2, 0.74)).scale(c);
-    let mut acc6 = (-z).max((c.abs() + 0.5).ln());
-    let acc7 = z;
-    return acc6 + (if (*p) > 0.16 { acc6 } else { (*p).abs() });
+#[differentiate(wrt(p, y, b), jvp)]
+fn j032(p: &SMatrix<f64, 3, 3>, flag: bool, b: f64, v: &SMatrix<f64, 3, 3>, labels: &[usize], y: f64) -> SMatrix<f64, 3, 3> {
+    let v: SMatrix<f64, 3, 3> = v - p;
+    let mut acc1 = tanh(((y.exp()) / (square((p.nrows() as f64 * 0.3) / (y.abs() + 0.5)) + 0.5)) * 0.12);
+    acc1 += (-y) * (p.nrows() as f64 * 0.3);
+    let blk2 = {
+        let t3 = &v + ((p * 0.23).exp());
+        v
+    };
+    ((SMatrix::<f64, 3, 3>::from_element(0.47)) * b) + &v + ((SMatrix::<f64, 3, 3>::from_row_slice(&[0.71, 0.49, -0.00, -0.68, -0.50, 0.77, 0.26, 0.38, 0.34])) * y) + (sigmoid(((maxout(&((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.86, 0.83, 0.59, -0.84, 0.77, -0.77])).scale(acc1)), &(SMatrix::<f64, 3, 2>::from_row_slice(&[-0.40, 0.47, -0.74, -0.02, 0.60, 0.46])))) * ((SMatrix::<f64, 2, 3>::from_row_slice(&[0.62, -0.86, -0.26, -0.72, 0.35, 0.20])).add_scalar(y))) * 0.10))
 }
 
 #[test]
 fn j032_gradient() {
     let mut d = Draw::new(604);
-    let c = d.scalar();
-    let w2 = d.scalar();
-    let z = d.scalar();
-    let p = d.scalar();
-    let primal = j032(c, w2, z, &p);
-    let (value, g) = j032_grad(c, w2, z, &p);
-    check_value("j032_grad", &value, &primal);
-    let (value, tape) = j032_fwd(c, w2, z, &p);
+    let p = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let flag = false;
+    let b = d.scalar();
+    let v = SMatrix::<f64, 3, 3>::from_column_slice(DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let labels: [usize; 1] = [1];
+    let y = d.scalar();
+    let u = SMatrix::<f64, 3, 3>::from_column_slice(d.seed_matrix(3, 3).as_slice());
+    let primal = j032(&p, flag, b, &v, &labels, y);
+    let (value, g) = j032_vjp(&p, flag, b, &v, &labels, y, u.clone());
+    check_value("j032_vjp", &value, &primal);
+    let (value, tape) = j032_fwd(&p, flag, b, &v, &labels, y);
     check_value("j032_fwd", &value, &primal);
-    check("j032", &d.theta, &flat(&[&[g.c], &[g.w2], &[g.z], &[g.p]]), |rd| {
-        let c = rd.scalar();
-        let w2 = rd.scalar();
-        let z = rd.scalar();
-        let p = rd.scalar();
-        j032(c, w2, z, &p)
+    check("j032", &d.theta, &flat(&[g.p.as_slice(), &[g.b], &[g.y]]), |rd| {
+        let p = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        let b = rd.scalar();
+        let y = rd.scalar();
+        u.dot(&j032(&p, flag, b, &v, &labels, y))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_c = dv.scalar();
-    let v_w2 = dv.scalar();
-    let v_z = dv.scalar();
-    let v_p = dv.scalar();
-    let v_dir = J032Grad { c: v_c.clone(), w2: v_w2.clone(), z: v_z.clone(), p: v_p.clone() };
+    let v_p = SMatrix::<f64, 3, 3>::from_column_slice(dv.matrix(3, 3).as_slice());
+    let v_b = dv.scalar();
+    let v_y = dv.scalar();
+    let v_dir = J032Grad { p: v_p.clone(), b: v_b.clone(), y: v_y.clone() };
     let mut dw = Draw::new(1021);
-    let w_c = dw.scalar();
-    let w_w2 = dw.scalar();
-    let w_z = dw.scalar();
-    let w_p = dw.scalar();
-    let w_dir = J032Grad { c: w_c.clone(), w2: w_w2.clone(), z: w_z.clone(), p: w_p.clone() };
-    let (value, jv) = j032_jvp(c, w2, z, &p, v_dir.clone());
+    let w_p = SMatrix::<f64, 3, 3>::from_column_slice(dw.matrix(3, 3).as_slice());
+    let w_b = dw.scalar();
+    let w_y = dw.scalar();
+    let w_dir = J032Grad { p: w_p.clone(), b: w_b.clone(), y: w_y.clone() };
+    let (value, jv) = j032_jvp(&p, flag, b, &v, &labels, y, v_dir.clone());
     check_value("j032_jvp", &value, &primal);
-    check_jvp("j032", &d.theta, &dv.theta, jv, &flat(&[&[g.c], &[g.w2], &[g.z], &[g.p]]), |rd| {
-        let c = rd.scalar();
-        let w2 = rd.scalar();
-        let z = rd.scalar();
-        let p = rd.scalar();
-        j032(c, w2, z, &p)
-    });
-    let (value, hg, hv) = j032_hvp(c, w2, z, &p, v_dir.clone());
-    check_value("j032_hvp", &value, &primal);
-    let (_, _, hw) = j032_hvp(c, w2, z, &p, w_dir.clone());
-    check_hvp("j032", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.c], &[g.w2], &[g.z], &[g.p]]), &flat(&[&[hg.c], &[hg.w2], &[hg.z], &[hg.p]]), &flat(&[&[hv.c], &[hv.w2], &[hv.z], &[hv.p]]), &flat(&[&[hw.c], &[hw.w2], &[hw.z], &[hw.p]]), |theta| {
-        let mut rd = crate::common::check::Read::new(theta);
-        let c = rd.scalar();
-        let w2 = rd.scalar();
-        let z = rd.scalar();
-        let p = rd.scalar();
-        let (_, g) = j032_grad(c, w2, z, &p);
-        flat(&[&[g.c], &[g.w2], &[g.z], &[g.p]])
+    check_jvp("j032", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.p.as_slice(), &[g.b], &[g.y]]), |rd| {
+        let p = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        let b = rd.scalar();
+        let y = rd.scalar();
+        u.dot(&j032(&p, flag, b, &v, &labels, y))
     });
 }
 
-#[differentiate(jvp)]
-/// Generated function `j033`.
-fn j033(w2: &SMatrix<f64, 3, 1>, bias: f64, p: f64, s: SMatrix<f64, 1, 3>) -> SMatrix<f64, 3, 1> {
-    let g1 = sigmoid((p.tanh().tan()) - (0.28 - bias));
-    let mut acc2 = (s.transpose()) / (square(-g1) + 1.0);
-    let g3: f64 = (if ((g1.abs() + 0.5).powf(bias)) < 0.06 { ((p.abs() + 0.5).recip()).tanh().tan() } else { (bias.exp()).tanh().tan() });
-    let u7 = (((log_softmax(&(s.map(|e4| { let mut t5 = p + g3; if (if (e4.sin()) < (-0.50) { e4 } else { e4 }) < (-0.02) { t5 = p / (square(g1) + 0.5); } else { t5 += (if (bias.sin()) > (-0.46) { e4 } else { g1 }); } t5 * 0.5 + p })))) * 0.12).map(|e6| e6.sin())).transpose();
-    acc2 += (-(w2.map(|e8| (p - 1.77).max(g3 * g1))));
-    ((SMatrix::<f64, 3, 1>::from_row_slice(&[-0.85, 0.18, 0.64])) * bias) + (((SMatrix::<f64, 3, 3>::from_element(0.70)) * g1) * (((SMatrix::<f64, 3, 1>::from_element(0.54)).scale(g1)) * g3))
+#[differentiate(wrt(y, h, x), jvp)]
+fn j033(xs: &[f64], x: f64, h: &DMatrix<f64>, y: &DMatrix<f64>) -> DMatrix<f64> {
+    let g3 = ((h - (h.transpose())).map(|e1| x)) * ((h.map(|e2| e2)).component_mul(h));
+    let mut hm7 = tanh((j015(sigmoid((g3.map(|e5| { let mut t6 = relu(e5); if !(e5 < (-0.48)) { t6 = (e5 * 0.15).tanh(); } else { t6 += relu(t6); } t6 * 0.5 + -x })) * 0.13), &(h + h), 1, &(log_softmax(h)), ((DVector::<f64>::from_row_slice(&[-0.74, -0.22])).scale(x)) * (RowDVector::<f64>::from_element(2, 0.39)))) * 0.13);
+    for x4 in xs.iter() {
+        hm7 -= (&g3 * (*x4)) * 0.04;
+    }
+    let r8 = h.clone();
+    let x: f64 = x - ((x.abs() + 0.5).ln());
+    let mut hm10 = DMatrix::<f64>::from_element(2, 2, 0.00);
+    let mut hm12 = ((log_softmax(&(y.add_scalar(x)))) * 0.13).map(|e11| e11.sin());
+    if (-(h.nrows() as f64 * 0.3)) > 0.45 || x > (-0.27) {
+        for i9 in 4..4 {
+            hm12 = &hm12 * 0.5 + ((add_bias(y, &((DVector::<f64>::from_row_slice(&[0.85])) * x))) + y) * 0.10;
+            hm10 += ((-(softmax(&(h.transpose())))) * (i9 as f64 * 0.2)) * 0.37;
+        }
+    }
+    if (-x) < (-0.14) && hm7.sum() > (-0.09) {
+        let mut hm15 = tanh(((((DMatrix::<f64>::from_element(2, 1, 0.32)).add_scalar(x)).map(|e14| (x.tanh().tan()).abs())).add_scalar(x)) * 0.27);
+        let mut it13 = 0;
+        while hm15.sum() < 1.64 {
+            hm15 = tanh((tanh(((((DMatrix::<f64>::from_row_slice(2, 3, &[-0.70, -0.59, 0.49, -0.69, -0.50, 0.51])).add_scalar(x)) - ((DMatrix::<f64>::from_element(2, 3, 0.42)).add_scalar(x))) * ((DMatrix::<f64>::from_row_slice(3, 1, &[-0.61, 0.39, -0.55])) * x)) * 0.03)) * 1.00);
+            it13 += 1;
+            if it13 >= 2 { break; }
+        }
+        hm10 = r8.clone();
+    }
+    &hm7 + ((DMatrix::<f64>::from_row_slice(2, 2, &[0.36, -0.66, 0.75, 0.37])) * hm12.mean()) + h + ((hm7.abs()).component_mul(&((hm12.transpose()) * y)))
 }
 
 #[test]
 fn j033_gradient() {
     let mut d = Draw::new(605);
-    let w2 = SMatrix::<f64, 3, 1>::from_column_slice(d.matrix(3, 1).as_slice());
-    let bias = d.scalar();
-    let p = d.scalar();
-    let s = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let u = SMatrix::<f64, 3, 1>::from_column_slice(d.seed_matrix(3, 1).as_slice());
-    let primal = j033(&w2, bias, p, s.clone());
-    let (value, g) = j033_vjp(&w2, bias, p, s.clone(), u.clone());
+    let xs: [f64; 1] = [(-0.62)];
+    let x = d.scalar();
+    let h = d.matrix(2, 2);
+    let y = d.matrix(1, 2);
+    let u = d.seed_matrix(2, 2);
+    let primal = j033(&xs, x, &h, &y);
+    let (value, g) = j033_vjp(&xs, x, &h, &y, u.clone());
     check_value("j033_vjp", &value, &primal);
-    let (value, tape) = j033_fwd(&w2, bias, p, s.clone());
+    let (value, tape) = j033_fwd(&xs, x, &h, &y);
     check_value("j033_fwd", &value, &primal);
     let g = j033_bwd(tape, u.clone());
-    check("j033", &d.theta, &flat(&[g.w2.as_slice(), &[g.bias], &[g.p], g.s.as_slice()]), |rd| {
-        let w2 = SMatrix::<f64, 3, 1>::from_column_slice(rd.matrix(3, 1).as_slice());
-        let bias = rd.scalar();
-        let p = rd.scalar();
-        let s = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        u.dot(&j033(&w2, bias, p, s.clone()))
+    check("j033", &d.theta, &flat(&[&[g.x], g.h.as_slice(), g.y.as_slice()]), |rd| {
+        let x = rd.scalar();
+        let h = rd.matrix(2, 2);
+        let y = rd.matrix(1, 2);
+        u.dot(&j033(&xs, x, &h, &y))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_w2 = SMatrix::<f64, 3, 1>::from_column_slice(dv.matrix(3, 1).as_slice());
-    let v_bias = dv.scalar();
-    let v_p = dv.scalar();
-    let v_s = SMatrix::<f64, 1, 3>::from_column_slice(dv.matrix(1, 3).as_slice());
-    let v_dir = J033Grad { w2: v_w2.clone(), bias: v_bias.clone(), p: v_p.clone(), s: v_s.clone() };
+    let v_x = dv.scalar();
+    let v_h = dv.matrix(2, 2);
+    let v_y = dv.matrix(1, 2);
+    let v_dir = J033Grad { x: v_x.clone(), h: v_h.clone(), y: v_y.clone() };
     let mut dw = Draw::new(1021);
-    let w_w2 = SMatrix::<f64, 3, 1>::from_column_slice(dw.matrix(3, 1).as_slice());
-    let w_bias = dw.scalar();
-    let w_p = dw.scalar();
-    let w_s = SMatrix::<f64, 1, 3>::from_column_slice(dw.matrix(1, 3).as_slice());
-    let w_dir = J033Grad { w2: w_w2.clone(), bias: w_bias.clone(), p: w_p.clone(), s: w_s.clone() };
-    let (value, jv) = j033_jvp(&w2, bias, p, s.clone(), v_dir.clone());
+    let w_x = dw.scalar();
+    let w_h = dw.matrix(2, 2);
+    let w_y = dw.matrix(1, 2);
+    let w_dir = J033Grad { x: w_x.clone(), h: w_h.clone(), y: w_y.clone() };
+    let (value, jv) = j033_jvp(&xs, x, &h, &y, v_dir.clone());
     check_value("j033_jvp", &value, &primal);
-    check_jvp("j033", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.w2.as_slice(), &[g.bias], &[g.p], g.s.as_slice()]), |rd| {
-        let w2 = SMatrix::<f64, 3, 1>::from_column_slice(rd.matrix(3, 1).as_slice());
-        let bias = rd.scalar();
-        let p = rd.scalar();
-        let s = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        u.dot(&j033(&w2, bias, p, s.clone()))
+    check_jvp("j033", &d.theta, &dv.theta, u.dot(&jv), &flat(&[&[g.x], g.h.as_slice(), g.y.as_slice()]), |rd| {
+        let x = rd.scalar();
+        let h = rd.matrix(2, 2);
+        let y = rd.matrix(1, 2);
+        u.dot(&j033(&xs, x, &h, &y))
     });
 }
 
-#[differentiate(wrt(p, h, z, c), jvp, hvp)]
-fn j034(p: &SMatrix<f64, 3, 3>, labels: &[usize], n: usize, h: f64, xs: &[f64], c: DVector<f64>, z: f64) -> f64 {
-    let mut s2 = h;
-    for x1 in xs.iter() {
-        if !((h.min(z)) < (-0.18)) {
-            s2 = (h * (*x1)) * 1.00;
-        } else {
-            let sc3 = c.clone();
-            s2 = s2.min(((s2.abs() + 0.5).powi(-2)) * 0.37);
-        }
-        s2 = s2.max((((0.54 / (square(z) + 0.5)) / ((-(*x1)).abs() + 0.5)) * (*x1)) * 0.77);
-        if (h.exp()) < 0.55 || (s2.sin()) < (-0.38) { continue; }
-        if (*x1) > 0.07 || (((((DMatrix::<f64>::from_row_slice(3, 2, &[0.20, -0.89, 0.43, 0.87, 0.57, 0.64])) * s2).sum()) * 0.13).tanh()) < 0.26 {
-            s2 *= 0.42; s2 -= ((s2.tanh().tan()) * (labels.len() as f64 * 0.2)) * 0.78;
-        } else {
-            s2 = tanh(((h - (z.tanh())) * (*x1)) * 0.45);
-        }
+#[differentiate(wrt(bias, b2, m), jvp)]
+/// Generated function `j034`.
+pub fn j034(xs: &[f64], m: DMatrix<f64>, flag: bool, bias: f64, b2: f64, ys: &[f64], labels: &[usize]) -> DMatrix<f64> {
+    let mut hm2 = sigmoid(((tanh(&(DMatrix::<f64>::from_fn(3, 1, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)))) * (((DMatrix::<f64>::from_element(1, 3, 0.21)).add_scalar(b2)).component_mul(&((DMatrix::<f64>::from_row_slice(1, 3, &[-0.60, 0.16, -0.37])).scale(b2))))) * 0.44);
+    let mut s3 = 0.0_f64;
+    for i1 in 1..4 {
+        hm2 += ((m.map(|e4| (if flag { e4.tanh() } else { (i1 as f64 * 0.2) + bias }))) * (i1 as f64 * 0.2)) * 0.16;
+        s3 += (bias * (i1 as f64 * 0.2)) * 0.24;
+        if i1 > 1 { break; }
     }
-    let mut s4 = tanh(c.norm_squared());
-    let mut s5 = h;
-    for _ in 0..=2 {
-        s5 += s5 * 0.12;
-        s4 = tanh(((z * (n as f64 * 0.25)) - 0.98) * 0.41);
-        if (s5.abs()) > 0.36 { break; }
+    let mut hm6 = tanh((hm2.transpose()) * 0.40);
+    let mut it5 = 0;
+    while it5 < 2 {
+        it5 += 1;
+        hm6 = ((s3.abs()) * (add_bias(&m, &((DVector::<f64>::from_row_slice(&[-0.30, -0.70, 0.52])).add_scalar(bias))))) * 0.17;
     }
-    let mut s7 = 0.0_f64;
-    for i6 in (0..3).rev() {
-        if i6 % 2 == 0 { break; }
-        s7 += ((s2.tanh().tan()) + (s4.powi(2))) * 0.11;
-    }
-    let mut s10 = (if (s7.abs()) > 0.60 { ((p.norm_squared()) * 0.05).sin() } else { elu(z, 0.7) });
-    for (i9, l8) in labels.iter().enumerate() {
-        let mut acc11 = -s2;
-        s10 /= square(maxout((*l8 as f64 * 0.3), (n as f64 * 0.25))) + 1.0;
-        let mut acc12 = (if *l8 == 0 && *l8 == 0 { s10 / (acc11.abs() + 0.5) } else { (*l8 as f64 * 0.3) * s2 });
-    }
-    s10 /= square(s10 * h) + 1.0;
-    return s2 + (c.sum()) + (s5 - (s4 + s7));
+    ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.13, -0.39, 0.68, 0.72, -0.27, -0.28, -0.65, -0.16, -0.12])) * b2) + &hm2 + ((((DMatrix::<f64>::from_row_slice(3, 1, &[0.64, -0.47, 0.69])).scale(bias)) * ((DMatrix::<f64>::from_element(1, 3, 0.88)).scale(s3))) + (hm6.add_scalar(s3)))
 }
 
 #[test]
 fn j034_gradient() {
     let mut d = Draw::new(606);
-    let p = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let labels: [usize; 3] = [0, 1, 0];
-    let n: usize = 2;
-    let h = d.scalar();
-    let xs: [f64; 0] = [];
-    let c = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let z = d.scalar();
-    let primal = j034(&p, &labels, n, h, &xs, c.clone(), z);
-    let (value, g) = j034_grad(&p, &labels, n, h, &xs, c.clone(), z);
-    check_value("j034_grad", &value, &primal);
-    let (value, tape) = j034_fwd(&p, &labels, n, h, &xs, c.clone(), z);
+    let xs: [f64; 2] = [(-0.54), (-0.66)];
+    let m = d.matrix(3, 3);
+    let flag = true;
+    let bias = d.scalar();
+    let b2 = d.scalar();
+    let ys: [f64; 2] = [0.03, 0.41];
+    let labels: [usize; 3] = [0, 1, 2];
+    let u = d.seed_matrix(3, 3);
+    let primal = j034(&xs, m.clone(), flag, bias, b2, &ys, &labels);
+    let (value, g) = j034_vjp(&xs, m.clone(), flag, bias, b2, &ys, &labels, u.clone());
+    check_value("j034_vjp", &value, &primal);
+    let (value, tape) = j034_fwd(&xs, m.clone(), flag, bias, b2, &ys, &labels);
     check_value("j034_fwd", &value, &primal);
-    check("j034", &d.theta, &flat(&[g.p.as_slice(), &[g.h], g.c.as_slice(), &[g.z]]), |rd| {
-        let p = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        let h = rd.scalar();
-        let c = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let z = rd.scalar();
-        j034(&p, &labels, n, h, &xs, c.clone(), z)
+    check("j034", &d.theta, &flat(&[g.m.as_slice(), &[g.bias], &[g.b2]]), |rd| {
+        let m = rd.matrix(3, 3);
+        let bias = rd.scalar();
+        let b2 = rd.scalar();
+        u.dot(&j034(&xs, m.clone(), flag, bias, b2, &ys, &labels))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_p = SMatrix::<f64, 3, 3>::from_column_slice(dv.matrix(3, 3).as_slice());
-    let v_h = dv.scalar();
-    let v_c = DVector::from_column_slice(dv.matrix(3, 1).as_slice());
-    let v_z = dv.scalar();
-    let v_dir = J034Grad { p: v_p.clone(), h: v_h.clone(), c: v_c.clone(), z: v_z.clone() };
+    let v_m = dv.matrix(3, 3);
+    let v_bias = dv.scalar();
+    let v_b2 = dv.scalar();
+    let v_dir = J034Grad { m: v_m.clone(), bias: v_bias.clone(), b2: v_b2.clone() };
     let mut dw = Draw::new(1021);
-    let w_p = SMatrix::<f64, 3, 3>::from_column_slice(dw.matrix(3, 3).as_slice());
-    let w_h = dw.scalar();
-    let w_c = DVector::from_column_slice(dw.matrix(3, 1).as_slice());
-    let w_z = dw.scalar();
-    let w_dir = J034Grad { p: w_p.clone(), h: w_h.clone(), c: w_c.clone(), z: w_z.clone() };
-    let (value, jv) = j034_jvp(&p, &labels, n, h, &xs, c.clone(), z, v_dir.clone());
+    let w_m = dw.matrix(3, 3);
+    let w_bias = dw.scalar();
+    let w_b2 = dw.scalar();
+    let w_dir = J034Grad { m: w_m.clone(), bias: w_bias.clone(), b2: w_b2.clone() };
+    let (value, jv) = j034_jvp(&xs, m.clone(), flag, bias, b2, &ys, &labels, v_dir.clone());
     check_value("j034_jvp", &value, &primal);
-    check_jvp("j034", &d.theta, &dv.theta, jv, &flat(&[g.p.as_slice(), &[g.h], g.c.as_slice(), &[g.z]]), |rd| {
-        let p = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        let h = rd.scalar();
-        let c = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let z = rd.scalar();
-        j034(&p, &labels, n, h, &xs, c.clone(), z)
-    });
-    let (value, hg, hv) = j034_hvp(&p, &labels, n, h, &xs, c.clone(), z, v_dir.clone());
-    check_value("j034_hvp", &value, &primal);
-    let (_, _, hw) = j034_hvp(&p, &labels, n, h, &xs, c.clone(), z, w_dir.clone());
-    check_hvp("j034", &d.theta, &dv.theta, &dw.theta, &flat(&[g.p.as_slice(), &[g.h], g.c.as_slice(), &[g.z]]), &flat(&[hg.p.as_slice(), &[hg.h], hg.c.as_slice(), &[hg.z]]), &flat(&[hv.p.as_slice(), &[hv.h], hv.c.as_slice(), &[hv.z]]), &flat(&[hw.p.as_slice(), &[hw.h], hw.c.as_slice(), &[hw.z]]), |theta| {
-        let mut rd = crate::common::check::Read::new(theta);
-        let p = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        let h = rd.scalar();
-        let c = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let z = rd.scalar();
-        let (_, g) = j034_grad(&p, &labels, n, h, &xs, c.clone(), z);
-        flat(&[g.p.as_slice(), &[g.h], g.c.as_slice(), &[g.z]])
+    check_jvp("j034", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.m.as_slice(), &[g.bias], &[g.b2]]), |rd| {
+        let m = rd.matrix(3, 3);
+        let bias = rd.scalar();
+        let b2 = rd.scalar();
+        u.dot(&j034(&xs, m.clone(), flag, bias, b2, &ys, &labels))
     });
 }
 
-#[differentiate(jvp, hvp)]
-fn j035(m: f64) -> f64 {
-    let mut s2 = ((((m.abs() + 0.5).ln()) + m) * 0.46).sin();
-    let mut s3 = tanh(s2);
-    for i1 in (1..=2).step_by(3) {
-        s2 += (0.73 * (square(s3))) * 0.41;
-        s3 /= square(s2.exp()) + 1.0;
+#[differentiate(crate = ::autodiff, wrt(p, m), jvp, hvp)]
+pub(crate) fn j035(m: &f64, t: &DMatrix<f64>, labels: &[usize], b: f64, flag: bool, p: &DVector<f64>) -> f64 {
+    let h1 = (*m);
+    let out2 = t.clone();
+    let blk3 = {
+        let t4 = (((*m).abs() + 0.5).powf((*m))).min((*m));
+        (sigmoid((j010(((DMatrix::<f64>::from_element(2, 2, 0.28)).add_scalar((*m))).abs(), (if !(out2.sum() > 0.47) { h1 } else { h1 }), h1.abs())) * 0.13)).abs()
+    };
+    let mut s6 = 0.0_f64;
+    let mut s7 = b;
+    for i5 in (1..3).rev() {
+        s6 += (0.67 * (*m)) * 0.29;
+        let mut hm10 = p.clone();
+        for (i9, l8) in labels.iter().enumerate() {
+            hm10 += (hm10.map(|e11| (if ((h1.abs() + 0.5).powf(blk3)) < (-0.05) { h1 } else { e11 }) * (i9 as f64 * 0.2))) * 0.35;
+            if !(*l8 == 0) { continue; }
+            let z12 = -((square((*m))).cos());
+        }
+        s7 = (h1 * 0.67).sin();
+        if (if !(((i5 as f64 * 0.2) + s6) < 0.36) { blk3 } else { (*m) }) > (-0.51) { break; }
     }
-    let g4: f64 = s3 - ((s2 * m) / (square(m * s3) + 0.5));
-    s2 + g4 + g4 + ((square(s2)) / (square(s3.abs()) + 0.5))
+    blk3 + (((h1 - h1).abs() + 0.5).recip())
 }
 
 #[test]
 fn j035_gradient() {
     let mut d = Draw::new(607);
     let m = d.scalar();
-    let primal = j035(m);
-    let (value, g) = j035_grad(m);
+    let t = DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let labels: [usize; 2] = [1, 0];
+    let b = 0.80;
+    let flag = false;
+    let p = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let primal = j035(&m, &t, &labels, b, flag, &p);
+    let (value, g) = j035_grad(&m, &t, &labels, b, flag, &p);
     check_value("j035_grad", &value, &primal);
-    let (value, tape) = j035_fwd(m);
+    let (value, tape) = j035_fwd(&m, &t, &labels, b, flag, &p);
     check_value("j035_fwd", &value, &primal);
-    check("j035", &d.theta, &flat(&[&[g.m]]), |rd| {
+    check("j035", &d.theta, &flat(&[&[g.m], g.p.as_slice()]), |rd| {
         let m = rd.scalar();
-        j035(m)
+        let p = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        j035(&m, &t, &labels, b, flag, &p)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
     let v_m = dv.scalar();
-    let v_dir = J035Grad { m: v_m.clone() };
+    let v_p = DVector::from_column_slice(dv.matrix(4, 1).as_slice());
+    let v_dir = J035Grad { m: v_m.clone(), p: v_p.clone() };
     let mut dw = Draw::new(1021);
     let w_m = dw.scalar();
-    let w_dir = J035Grad { m: w_m.clone() };
-    let (value, jv) = j035_jvp(m, v_dir.clone());
+    let w_p = DVector::from_column_slice(dw.matrix(4, 1).as_slice());
+    let w_dir = J035Grad { m: w_m.clone(), p: w_p.clone() };
+    let (value, jv) = j035_jvp(&m, &t, &labels, b, flag, &p, v_dir.clone());
     check_value("j035_jvp", &value, &primal);
-    check_jvp("j035", &d.theta, &dv.theta, jv, &flat(&[&[g.m]]), |rd| {
+    check_jvp("j035", &d.theta, &dv.theta, jv, &flat(&[&[g.m], g.p.as_slice()]), |rd| {
         let m = rd.scalar();
-        j035(m)
+        let p = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        j035(&m, &t, &labels, b, flag, &p)
     });
-    let (value, hg, hv) = j035_hvp(m, v_dir.clone());
+    let (value, hg, hv) = j035_hvp(&m, &t, &labels, b, flag, &p, v_dir.clone());
     check_value("j035_hvp", &value, &primal);
-    let (_, _, hw) = j035_hvp(m, w_dir.clone());
-    check_hvp("j035", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.m]]), &flat(&[&[hg.m]]), &flat(&[&[hv.m]]), &flat(&[&[hw.m]]), |theta| {
+    let (_, _, hw) = j035_hvp(&m, &t, &labels, b, flag, &p, w_dir.clone());
+    check_hvp("j035", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.m], g.p.as_slice()]), &flat(&[&[hg.m], hg.p.as_slice()]), &flat(&[&[hv.m], hv.p.as_slice()]), &flat(&[&[hw.m], hw.p.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
         let m = rd.scalar();
-        let (_, g) = j035_grad(m);
-        flat(&[&[g.m]])
+        let p = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let (_, g) = j035_grad(&m, &t, &labels, b, flag, &p);
+        flat(&[&[g.m], g.p.as_slice()])
     });
 }
 
-#[differentiate(wrt(w1, s, x), jvp, hvp)]
-/// Generated function `j036`.
-fn j036(xs: &[f64], x: &DMatrix<f64>, s: f64, w2: f64, w1: f64, labels: &[usize]) -> f64 {
-    let mut s2 = ((leaky_relu(s / (w1.abs() + 0.5), 0.1)) * 0.34).sin();
-    let mut s3 = w1 * (labels.len() as f64 * 0.2);
-    for i1 in (1..1).step_by(2) {
-        s2 = 0.5 * s2 + ((sigmoid(((i1 as f64 * 0.2).abs() + 0.5).powi(-2))) * (i1 as f64 * 0.2)) * 1.00;
-        s3 = ((w2.tanh().tan()) * 0.63).sin();
-    }
-    let mut s5 = w2;
-    let mut hm6 = tanh(((-x) * (square(DMatrix::<f64>::from_fn(2, 2, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)))) * 0.28);
-    let mut it4 = 0;
-    while it4 < 4 {
-        s5 = tanh(((labels.len() as f64 * 0.2) - s) * 0.48);
-        if it4 % 2 == 1 { break; }
-        hm6 = tanh(x * 0.67);
-        it4 += 1;
-    }
-    let mut s10 = (tanh(s5)) * (labels.len() as f64 * 0.2);
-    let mut s11 = 0.0_f64;
-    let cs7: [f64; 2] = [0.72, 0.03];
-    for (i9, x8) in cs7.iter().enumerate() {
-        s10 = tanh((1.33 + (s3.min(s))) * 0.36);
-        hm6 = ((x.scale((i9 as f64 * 0.2))).component_mul(&((DMatrix::<f64>::from_element(3, 1, 0.70)) * ((DMatrix::<f64>::from_row_slice(1, 2, &[0.21, 0.74])) * s5)))) * 1.00;
-        s11 += (((s5.tanh()).abs() + 0.5).powf(s2.tanh())) * 0.10;
-        if (svm_loss(x.clone(), labels)) > (-0.36) || (*x8) > (-0.07) {
-            s5 = (tanh((j003((DMatrix::<f64>::from_row_slice(1, 2, &[0.29, -0.73])) * s10, &(x.transpose()), 1, 0.85, (s2.abs() + 0.5).powf((*x8)))) * 0.13)) * 1.00;
-        }
-        let z12 = ((((RowDVector::<f64>::from_row_slice(&[0.72, 0.01, 0.47])).scale(s3)).transpose()).component_mul(&(((DVector::<f64>::from_row_slice(&[0.86, 0.56, 0.41])) * s2).component_mul(&((DVector::<f64>::from_row_slice(&[-0.67, 0.61, -0.25])) * s5))))) * ((RowDVector::<f64>::from_element(2, 0.44)).scale(s11));
-        if (s10.abs()) < (-0.06) { continue; }
-    }
-    s + s + ((0.51 / (square(w1) + 0.5)) * (s11 * (x.nrows() as f64 * 0.3)))
+#[differentiate(wrt(b, x, b2, y), jvp, hvp)]
+pub fn j036(n: usize, x: &DMatrix<f64>, b: SMatrix<f64, 1, 3>, b2: f64, y: &DMatrix<f64>) -> f64 {
+    let mut acc1 = b.transpose();
+    let g2 = ((acc1.mean()) * ((x.nrows() as f64 * 0.3) * b2)) * (-(((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.83, 0.54, -0.58, 0.35, 0.47, -0.81])).scale(b2)) * ((SMatrix::<f64, 2, 1>::from_row_slice(&[-0.52, -0.21])).scale(b2))));
+    let mut acc3 = b2.powi(3);
+    tanh(((g2.sum()) + acc3 + (x.sum()) + ((b2 + b2).abs())) * 0.03)
 }
 
 #[test]
 fn j036_gradient() {
     let mut d = Draw::new(608);
-    let xs: [f64; 5] = [(-0.17), 0.34, 0.76, 0.03, (-0.35)];
-    let x = d.matrix(3, 2);
-    let s = d.scalar();
-    let w2 = 0.90;
-    let w1 = d.scalar();
-    let labels: [usize; 3] = [0, 1, 0];
-    let primal = j036(&xs, &x, s, w2, w1, &labels);
-    let (value, g) = j036_grad(&xs, &x, s, w2, w1, &labels);
+    let n: usize = 4;
+    let x = d.matrix(3, 3);
+    let b = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let b2 = d.scalar();
+    let y = d.matrix(3, 3);
+    let primal = j036(n, &x, b.clone(), b2, &y);
+    let (value, g) = j036_grad(n, &x, b.clone(), b2, &y);
     check_value("j036_grad", &value, &primal);
-    let (value, tape) = j036_fwd(&xs, &x, s, w2, w1, &labels);
+    let (value, tape) = j036_fwd(n, &x, b.clone(), b2, &y);
     check_value("j036_fwd", &value, &primal);
-    check("j036", &d.theta, &flat(&[g.x.as_slice(), &[g.s], &[g.w1]]), |rd| {
-        let x = rd.matrix(3, 2);
-        let s = rd.scalar();
-        let w1 = rd.scalar();
-        j036(&xs, &x, s, w2, w1, &labels)
+    check("j036", &d.theta, &flat(&[g.x.as_slice(), g.b.as_slice(), &[g.b2], g.y.as_slice()]), |rd| {
+        let x = rd.matrix(3, 3);
+        let b = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let b2 = rd.scalar();
+        let y = rd.matrix(3, 3);
+        j036(n, &x, b.clone(), b2, &y)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_x = dv.matrix(3, 2);
-    let v_s = dv.scalar();
-    let v_w1 = dv.scalar();
-    let v_dir = J036Grad { x: v_x.clone(), s: v_s.clone(), w1: v_w1.clone() };
+    let v_x = dv.matrix(3, 3);
+    let v_b = SMatrix::<f64, 1, 3>::from_column_slice(dv.matrix(1, 3).as_slice());
+    let v_b2 = dv.scalar();
+    let v_y = dv.matrix(3, 3);
+    let v_dir = J036Grad { x: v_x.clone(), b: v_b.clone(), b2: v_b2.clone(), y: v_y.clone() };
     let mut dw = Draw::new(1021);
-    let w_x = dw.matrix(3, 2);
-    let w_s = dw.scalar();
-    let w_w1 = dw.scalar();
-    let w_dir = J036Grad { x: w_x.clone(), s: w_s.clone(), w1: w_w1.clone() };
-    let (value, jv) = j036_jvp(&xs, &x, s, w2, w1, &labels, v_dir.clone());
+    let w_x = dw.matrix(3, 3);
+    let w_b = SMatrix::<f64, 1, 3>::from_column_slice(dw.matrix(1, 3).as_slice());
+    let w_b2 = dw.scalar();
+    let w_y = dw.matrix(3, 3);
+    let w_dir = J036Grad { x: w_x.clone(), b: w_b.clone(), b2: w_b2.clone(), y: w_y.clone() };
+    let (value, jv) = j036_jvp(n, &x, b.clone(), b2, &y, v_dir.clone());
     check_value("j036_jvp", &value, &primal);
-    check_jvp("j036", &d.theta, &dv.theta, jv, &flat(&[g.x.as_slice(), &[g.s], &[g.w1]]), |rd| {
-        let x = rd.matrix(3, 2);
-        let s = rd.scalar();
-        let w1 = rd.scalar();
-        j036(&xs, &x, s, w2, w1, &labels)
+    check_jvp("j036", &d.theta, &dv.theta, jv, &flat(&[g.x.as_slice(), g.b.as_slice(), &[g.b2], g.y.as_slice()]), |rd| {
+        let x = rd.matrix(3, 3);
+        let b = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let b2 = rd.scalar();
+        let y = rd.matrix(3, 3);
+        j036(n, &x, b.clone(), b2, &y)
     });
-    let (value, hg, hv) = j036_hvp(&xs, &x, s, w2, w1, &labels, v_dir.clone());
+    let (value, hg, hv) = j036_hvp(n, &x, b.clone(), b2, &y, v_dir.clone());
     check_value("j036_hvp", &value, &primal);
-    let (_, _, hw) = j036_hvp(&xs, &x, s, w2, w1, &labels, w_dir.clone());
-    check_hvp("j036", &d.theta, &dv.theta, &dw.theta, &flat(&[g.x.as_slice(), &[g.s], &[g.w1]]), &flat(&[hg.x.as_slice(), &[hg.s], &[hg.w1]]), &flat(&[hv.x.as_slice(), &[hv.s], &[hv.w1]]), &flat(&[hw.x.as_slice(), &[hw.s], &[hw.w1]]), |theta| {
+    let (_, _, hw) = j036_hvp(n, &x, b.clone(), b2, &y, w_dir.clone());
+    check_hvp("j036", &d.theta, &dv.theta, &dw.theta, &flat(&[g.x.as_slice(), g.b.as_slice(), &[g.b2], g.y.as_slice()]), &flat(&[hg.x.as_slice(), hg.b.as_slice(), &[hg.b2], hg.y.as_slice()]), &flat(&[hv.x.as_slice(), hv.b.as_slice(), &[hv.b2], hv.y.as_slice()]), &flat(&[hw.x.as_slice(), hw.b.as_slice(), &[hw.b2], hw.y.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let x = rd.matrix(3, 2);
-        let s = rd.scalar();
-        let w1 = rd.scalar();
-        let (_, g) = j036_grad(&xs, &x, s, w2, w1, &labels);
-        flat(&[g.x.as_slice(), &[g.s], &[g.w1]])
+        let x = rd.matrix(3, 3);
+        let b = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let b2 = rd.scalar();
+        let y = rd.matrix(3, 3);
+        let (_, g) = j036_grad(n, &x, b.clone(), b2, &y);
+        flat(&[g.x.as_slice(), g.b.as_slice(), &[g.b2], g.y.as_slice()])
     });
 }
 
-#[differentiate(wrt(c), jvp)]
-fn j037(labels: &[usize], xs: &[f64], c: &RowDVector<f64>) -> RowDVector<f64> {
-    let mut hm2 = RowDVector::<f64>::from_row_slice(&[-0.70, -0.36, 0.13]);
-    let mut hm3 = -c;
-    for i1 in (1..c.ncols()).step_by(2) {
-        if (c.mean()) < (-0.18) { continue; }
-        hm3 *= 0.32; hm3 += c * 0.50;
-        hm2 = sigmoid(c * 0.67);
-    }
-    let blk4 = {
-        let t5 = (((RowDVector::<f64>::from_element(1, 0.69)).add_scalar(hm2.mean())).component_mul(&((RowDVector::<f64>::from_row_slice(&[0.19])).scale(hm3.mean())))) * (((DMatrix::<f64>::from_row_slice(1, 2, &[0.71, 0.22])).add_scalar(hm2.mean())) * (DMatrix::<f64>::from_row_slice(2, 3, &[-0.60, -0.54, 0.04, 0.83, 0.22, 0.64])));
-        (c.mean()).sin()
+#[differentiate(wrt(b, v, s, bias), jvp)]
+fn j037(b: &DMatrix<f64>, w: f64, bias: f64, v: &DMatrix<f64>, s: DMatrix<f64>) -> DMatrix<f64> {
+    let u1 = -&s;
+    let sel2 = if bias < -0.00 && (bias.cos()) > (-0.45) {
+        v.clone()
+    } else if v.sum() > 0.25 {
+        maxout(&(((DMatrix::<f64>::from_element(3, 2, 0.33)) * bias).add_scalar(bias)), &(s.component_mul(&u1)))
+    } else {
+        v + &u1
     };
-    hm2 = hm2.clone();
-    let blk4 = blk4 + (((blk4.abs()).abs() + 0.5).powf(blk4.abs()));
-    ((RowDVector::<f64>::from_element(3, 0.35)) * blk4) + ((hm2.component_div(&square(&hm3).add_scalar(0.5))).component_mul(&(&hm2 - &hm3)))
+    return &sel2 + (v.clone().into_owned());
 }
 
 #[test]
 fn j037_gradient() {
     let mut d = Draw::new(609);
-    let labels: [usize; 2] = [1, 0];
-    let xs: [f64; 5] = [(-0.13), (-0.68), 0.61, (-0.04), (-0.11)];
-    let c = d.row(3);
-    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
-    let primal = j037(&labels, &xs, &c);
-    let (value, g) = j037_vjp(&labels, &xs, &c, u.clone());
+    let b = d.matrix(3, 2);
+    let w = 0.30;
+    let bias = d.scalar();
+    let v = d.matrix(3, 2);
+    let s = d.matrix(3, 2);
+    let u = d.seed_matrix(3, 2);
+    let primal = j037(&b, w, bias, &v, s.clone());
+    let (value, g) = j037_vjp(&b, w, bias, &v, s.clone(), u.clone());
     check_value("j037_vjp", &value, &primal);
-    let (value, tape) = j037_fwd(&labels, &xs, &c);
+    let (value, tape) = j037_fwd(&b, w, bias, &v, s.clone());
     check_value("j037_fwd", &value, &primal);
     let g = j037_bwd(tape, u.clone());
-    check("j037", &d.theta, &flat(&[g.c.as_slice()]), |rd| {
-        let c = rd.row(3);
-        u.dot(&j037(&labels, &xs, &c))
+    check("j037", &d.theta, &flat(&[g.b.as_slice(), &[g.bias], g.v.as_slice(), g.s.as_slice()]), |rd| {
+        let b = rd.matrix(3, 2);
+        let bias = rd.scalar();
+        let v = rd.matrix(3, 2);
+        let s = rd.matrix(3, 2);
+        u.dot(&j037(&b, w, bias, &v, s.clone()))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_c = dv.row(3);
-    let v_dir = J037Grad { c: v_c.clone() };
+    let v_b = dv.matrix(3, 2);
+    let v_bias = dv.scalar();
+    let v_v = dv.matrix(3, 2);
+    let v_s = dv.matrix(3, 2);
+    let v_dir = J037Grad { b: v_b.clone(), bias: v_bias.clone(), v: v_v.clone(), s: v_s.clone() };
     let mut dw = Draw::new(1021);
-    let w_c = dw.row(3);
-    let w_dir = J037Grad { c: w_c.clone() };
-    let (value, jv) = j037_jvp(&labels, &xs, &c, v_dir.clone());
+    let w_b = dw.matrix(3, 2);
+    let w_bias = dw.scalar();
+    let w_v = dw.matrix(3, 2);
+    let w_s = dw.matrix(3, 2);
+    let w_dir = J037Grad { b: w_b.clone(), bias: w_bias.clone(), v: w_v.clone(), s: w_s.clone() };
+    let (value, jv) = j037_jvp(&b, w, bias, &v, s.clone(), v_dir.clone());
     check_value("j037_jvp", &value, &primal);
-    check_jvp("j037", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.c.as_slice()]), |rd| {
-        let c = rd.row(3);
-        u.dot(&j037(&labels, &xs, &c))
+    check_jvp("j037", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.b.as_slice(), &[g.bias], g.v.as_slice(), g.s.as_slice()]), |rd| {
+        let b = rd.matrix(3, 2);
+        let bias = rd.scalar();
+        let v = rd.matrix(3, 2);
+        let s = rd.matrix(3, 2);
+        u.dot(&j037(&b, w, bias, &v, s.clone()))
     });
 }
 
-#[differentiate(wrt(b, w), jvp, hvp)]
-fn j038(xs: &[f64], b: DMatrix<f64>, w: f64) -> f64 {
-    let u1 = b.clone();
-    let mut s3 = (w.cos()).cos();
-    let mut hm4 = DMatrix::<f64>::from_element(3, 3, 0.00);
-    for i2 in (1..3).rev() {
-        s3 = 0.5 * s3 + (-(((u1.sum()) * 0.08).tanh())) * 0.50;
-        if (-s3) > 0.56 { continue; }
-        hm4 += (&u1 * (i2 as f64 * 0.2)) * 0.33;
-        let mut acc5 = w;
-    }
-    let sc6: DMatrix<f64> = ((b.abs()) - (add_bias(b.clone(), &((RowDVector::<f64>::from_row_slice(&[-0.09, 0.12, 0.14])).add_scalar(w))))) - &hm4;
-    let mut s8 = 0.0_f64;
-    let mut s9 = ((w.tanh().tan()).abs() + 0.5).sqrt();
-    let mut it7 = 0;
-    while it7 < 6 {
-        s9 += ((0.53 * w).abs()) * 0.37;
-        if ((s3.abs() + 0.5).ln()) > (-0.45) {
-            let acc10 = 1.37 - ((leaky_relu(s3, 0.1)).exp());
-            s3 = ((((b.sum()) * 0.08).sin()) - 1.13) * 0.46;
-        }
-        hm4 *= 0.36; hm4 += &u1 * 0.40;
-        s8 += (((j012(&[(-0.87), (-0.77), (-0.31)], DMatrix::<f64>::from_element(3, 2, 0.33), (RowDVector::<f64>::from_row_slice(&[0.54, 0.37])).scale(s9), &[1, 1, 1])) * 0.13).sin()) * 0.30;
-        let sel11 = if it7 % 2 == 1 {
-            s9 *= 0.38; s9 -= ((((((DMatrix::<f64>::from_row_slice(1, 3, &[0.02, 0.27, -0.70])).scale(w)).component_mul(&((DMatrix::<f64>::from_row_slice(1, 3, &[-0.02, -0.69, 0.34])) * s8))).norm_squared()) * 0.07).sin()) * 1.00;
-            maxout(&(hm4.map(|e12| w)), &(b.map(|e13| { let mut t14 = s3.tanh().tan(); if it7 % 2 == 1 { t14 = tanh((e13.powi(3)) * 0.30); } else { t14 += 1.10 * e13; } t14 * 0.5 + s3 })))
-        } else {
-            let mut acc15 = (DMatrix::<f64>::from_row_slice(3, 3, &[0.76, -0.65, 0.43, -0.60, -0.74, 0.86, -0.68, -0.37, 0.73])) * s9;
-            (((DMatrix::<f64>::from_row_slice(3, 2, &[-0.85, -0.29, 0.88, 0.00, 0.78, 0.87])) * s8) * ((DMatrix::<f64>::from_row_slice(2, 3, &[0.20, 0.22, 0.59, 0.15, -0.13, 0.80])).scale(s8))) - (b.map(|e16| s8))
-        };
-        it7 += 1;
-    }
-    let blk17 = {
-        let t18 = sigmoid((j022(&[1, 0, 2], ((DMatrix::<f64>::from_row_slice(2, 3, &[-0.12, 0.18, 0.17, -0.35, 0.22, -0.37])).scale(w)).component_mul(&((DMatrix::<f64>::from_row_slice(2, 3, &[0.14, -0.15, 0.69, -0.24, 0.64, -0.58])).scale(s8))), true, &(((RowDVector::<f64>::from_row_slice(&[0.68, -0.15, -0.30])).scale(s9)) - ((RowDVector::<f64>::from_element(3, 0.77)).scale(w))), &(b.abs()))) * 0.13);
-        0.54 * (w.abs())
+#[differentiate(wrt(c), jvp, hvp)]
+pub(crate) fn j038(y: &DMatrix<f64>, c: f64, s: f64) -> f64 {
+    let h1 = c * (y.mean());
+    let blk2 = {
+        let t3 = (((c * h1) * 0.30).tanh()).powi(2);
+        t3
     };
-    let mut acc20 = sc6.map(|e19| e19);
-    return s3 + s9 + blk17 + (if sc6.sum() > 0.18 || (s3 - s3) < 0.42 { blk17 - 0.31 } else { -blk17 });
+    blk2 + blk2 + (sigmoid(0.45 * c))
 }
 
 #[test]
 fn j038_gradient() {
     let mut d = Draw::new(610);
-    let xs: [f64; 5] = [0.38, 0.38, (-0.43), (-0.54), (-0.86)];
-    let b = d.matrix(3, 3);
-    let w = d.scalar();
-    let primal = j038(&xs, b.clone(), w);
-    let (value, g) = j038_grad(&xs, b.clone(), w);
+    let y = DMatrix::from_fn(3, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let c = d.scalar();
+    let s = 0.40;
+    let primal = j038(&y, c, s);
+    let (value, g) = j038_grad(&y, c, s);
     check_value("j038_grad", &value, &primal);
-    let (value, tape) = j038_fwd(&xs, b.clone(), w);
+    let (value, tape) = j038_fwd(&y, c, s);
     check_value("j038_fwd", &value, &primal);
-    check("j038", &d.theta, &flat(&[g.b.as_slice(), &[g.w]]), |rd| {
-        let b = rd.matrix(3, 3);
-        let w = rd.scalar();
-        j038(&xs, b.clone(), w)
+    check("j038", &d.theta, &flat(&[&[g.c]]), |rd| {
+        let c = rd.scalar();
+        j038(&y, c, s)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_b = dv.matrix(3, 3);
-    let v_w = dv.scalar();
-    let v_dir = J038Grad { b: v_b.clone(), w: v_w.clone() };
+    let v_c = dv.scalar();
+    let v_dir = J038Grad { c: v_c.clone() };
     let mut dw = Draw::new(1021);
-    let w_b = dw.matrix(3, 3);
-    let w_w = dw.scalar();
-    let w_dir = J038Grad { b: w_b.clone(), w: w_w.clone() };
-    let (value, jv) = j038_jvp(&xs, b.clone(), w, v_dir.clone());
+    let w_c = dw.scalar();
+    let w_dir = J038Grad { c: w_c.clone() };
+    let (value, jv) = j038_jvp(&y, c, s, v_dir.clone());
     check_value("j038_jvp", &value, &primal);
-    check_jvp("j038", &d.theta, &dv.theta, jv, &flat(&[g.b.as_slice(), &[g.w]]), |rd| {
-        let b = rd.matrix(3, 3);
-        let w = rd.scalar();
-        j038(&xs, b.clone(), w)
+    check_jvp("j038", &d.theta, &dv.theta, jv, &flat(&[&[g.c]]), |rd| {
+        let c = rd.scalar();
+        j038(&y, c, s)
     });
-    let (value, hg, hv) = j038_hvp(&xs, b.clone(), w, v_dir.clone());
+    let (value, hg, hv) = j038_hvp(&y, c, s, v_dir.clone());
     check_value("j038_hvp", &value, &primal);
-    let (_, _, hw) = j038_hvp(&xs, b.clone(), w, w_dir.clone());
-    check_hvp("j038", &d.theta, &dv.theta, &dw.theta, &flat(&[g.b.as_slice(), &[g.w]]), &flat(&[hg.b.as_slice(), &[hg.w]]), &flat(&[hv.b.as_slice(), &[hv.w]]), &flat(&[hw.b.as_slice(), &[hw.w]]), |theta| {
+    let (_, _, hw) = j038_hvp(&y, c, s, w_dir.clone());
+    check_hvp("j038", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.c]]), &flat(&[&[hg.c]]), &flat(&[&[hv.c]]), &flat(&[&[hw.c]]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let b = rd.matrix(3, 3);
-        let w = rd.scalar();
-        let (_, g) = j038_grad(&xs, b.clone(), w);
-        flat(&[g.b.as_slice(), &[g.w]])
+        let c = rd.scalar();
+        let (_, g) = j038_grad(&y, c, s);
+        flat(&[&[g.c]])
     });
 }
 
-#[differentiate(crate = ::autodiff, jvp, hvp)]
-/// Generated function `j039`.
-fn j039(n: usize, k: &DMatrix<f64>, b1: &SMatrix<f64, 2, 2>, q: &SMatrix<f64, 1, 3>, h: SMatrix<f64, 2, 2>) -> f64 {
-    let acc1 = k.transpose();
-    let r2 = k.clone();
-    (acc1.sum()) + (h.sum()) + ((acc1.mean()) * (k.nrows() as f64 * 0.3))
+#[differentiate(jvp, hvp)]
+pub fn j039(b1: &DMatrix<f64>, c: f64, labels: &[usize], q: f64) -> f64 {
+    let sel1 = if (q * c) < (-0.03) {
+        let h2 = (if (c * q) > 0.40 { (q.abs() + 0.5).powi(-2) } else { q.tanh().tan() });
+        ((((DMatrix::<f64>::from_row_slice(2, 2, &[0.63, 0.80, 0.03, -0.75])) * ((DMatrix::<f64>::from_element(2, 1, 0.22)).add_scalar(c))) * ((DMatrix::<f64>::from_element(1, 3, 0.17)).map(|e3| { let mut t4 = e3.tanh().tan(); if h2 > (-0.50) { t4 = q.max(c); } else { t4 += t4; } t4 * 0.5 + h2 }))) * 0.06).map(|e5| e5.sin())
+    } else {
+        (b1 - b1).component_div(&(log_softmax(&((DMatrix::<f64>::from_row_slice(2, 3, &[0.54, 0.45, -0.65, 0.08, 0.36, 0.10])).add_scalar(q)))).abs().add_scalar(0.5))
+    };
+    let sel6 = if !(q > (-0.29)) {
+        (0.39 / (square(q) + 0.5)).max(c)
+    } else {
+        tanh(b1.norm())
+    };
+    q + (b1.sum()) + q + q
 }
 
 #[test]
 fn j039_gradient() {
     let mut d = Draw::new(611);
-    let n: usize = 4;
-    let k = d.matrix(1, 2);
-    let b1 = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let q = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let h = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
-    let primal = j039(n, &k, &b1, &q, h.clone());
-    let (value, g) = j039_grad(n, &k, &b1, &q, h.clone());
+    let b1 = d.matrix(2, 3);
+    let c = d.scalar();
+    let labels: [usize; 2] = [2, 0];
+    let q = d.scalar();
+    let primal = j039(&b1, c, &labels, q);
+    let (value, g) = j039_grad(&b1, c, &labels, q);
     check_value("j039_grad", &value, &primal);
-    let (value, tape) = j039_fwd(n, &k, &b1, &q, h.clone());
+    let (value, tape) = j039_fwd(&b1, c, &labels, q);
     check_value("j039_fwd", &value, &primal);
-    check("j039", &d.theta, &flat(&[g.k.as_slice(), g.b1.as_slice(), g.q.as_slice(), g.h.as_slice()]), |rd| {
-        let k = rd.matrix(1, 2);
-        let b1 = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let q = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let h = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        j039(n, &k, &b1, &q, h.clone())
+    check("j039", &d.theta, &flat(&[g.b1.as_slice(), &[g.c], &[g.q]]), |rd| {
+        let b1 = rd.matrix(2, 3);
+        let c = rd.scalar();
+        let q = rd.scalar();
+        j039(&b1, c, &labels, q)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_k = dv.matrix(1, 2);
-    let v_b1 = SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice());
-    let v_q = SMatrix::<f64, 1, 3>::from_column_slice(dv.matrix(1, 3).as_slice());
-    let v_h = SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice());
-    let v_dir = J039Grad { k: v_k.clone(), b1: v_b1.clone(), q: v_q.clone(), h: v_h.clone() };
+    let v_b1 = dv.matrix(2, 3);
+    let v_c = dv.scalar();
+    let v_q = dv.scalar();
+    let v_dir = J039Grad { b1: v_b1.clone(), c: v_c.clone(), q: v_q.clone() };
     let mut dw = Draw::new(1021);
-    let w_k = dw.matrix(1, 2);
-    let w_b1 = SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice());
-    let w_q = SMatrix::<f64, 1, 3>::from_column_slice(dw.matrix(1, 3).as_slice());
-    let w_h = SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice());
-    let w_dir = J039Grad { k: w_k.clone(), b1: w_b1.clone(), q: w_q.clone(), h: w_h.clone() };
-    let (value, jv) = j039_jvp(n, &k, &b1, &q, h.clone(), v_dir.clone());
+    let w_b1 = dw.matrix(2, 3);
+    let w_c = dw.scalar();
+    let w_q = dw.scalar();
+    let w_dir = J039Grad { b1: w_b1.clone(), c: w_c.clone(), q: w_q.clone() };
+    let (value, jv) = j039_jvp(&b1, c, &labels, q, v_dir.clone());
     check_value("j039_jvp", &value, &primal);
-    check_jvp("j039", &d.theta, &dv.theta, jv, &flat(&[g.k.as_slice(), g.b1.as_slice(), g.q.as_slice(), g.h.as_slice()]), |rd| {
-        let k = rd.matrix(1, 2);
-        let b1 = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let q = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let h = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        j039(n, &k, &b1, &q, h.clone())
+    check_jvp("j039", &d.theta, &dv.theta, jv, &flat(&[g.b1.as_slice(), &[g.c], &[g.q]]), |rd| {
+        let b1 = rd.matrix(2, 3);
+        let c = rd.scalar();
+        let q = rd.scalar();
+        j039(&b1, c, &labels, q)
     });
-    let (value, hg, hv) = j039_hvp(n, &k, &b1, &q, h.clone(), v_dir.clone());
+    let (value, hg, hv) = j039_hvp(&b1, c, &labels, q, v_dir.clone());
     check_value("j039_hvp", &value, &primal);
-    let (_, _, hw) = j039_hvp(n, &k, &b1, &q, h.clone(), w_dir.clone());
-    check_hvp("j039", &d.theta, &dv.theta, &dw.theta, &flat(&[g.k.as_slice(), g.b1.as_slice(), g.q.as_slice(), g.h.as_slice()]), &flat(&[hg.k.as_slice(), hg.b1.as_slice(), hg.q.as_slice(), hg.h.as_slice()]), &flat(&[hv.k.as_slice(), hv.b1.as_slice(), hv.q.as_slice(), hv.h.as_slice()]), &flat(&[hw.k.as_slice(), hw.b1.as_slice(), hw.q.as_slice(), hw.h.as_slice()]), |theta| {
+    let (_, _, hw) = j039_hvp(&b1, c, &labels, q, w_dir.clone());
+    check_hvp("j039", &d.theta, &dv.theta, &dw.theta, &flat(&[g.b1.as_slice(), &[g.c], &[g.q]]), &flat(&[hg.b1.as_slice(), &[hg.c], &[hg.q]]), &flat(&[hv.b1.as_slice(), &[hv.c], &[hv.q]]), &flat(&[hw.b1.as_slice(), &[hw.c], &[hw.q]]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let k = rd.matrix(1, 2);
-        let b1 = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let q = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let h = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
-        let (_, g) = j039_grad(n, &k, &b1, &q, h.clone());
-        flat(&[g.k.as_slice(), g.b1.as_slice(), g.q.as_slice(), g.h.as_slice()])
+        let b1 = rd.matrix(2, 3);
+        let c = rd.scalar();
+        let q = rd.scalar();
+        let (_, g) = j039_grad(&b1, c, &labels, q);
+        flat(&[g.b1.as_slice(), &[g.c], &[g.q]])
     });
 }
 
 #[differentiate(jvp, hvp)]
-fn j040(h: &RowDVector<f64>, v: &f64, w1: f64) -> f64 {
-    let mut acc1 = ((j032(w1, (*v), -w1, &(w1 - (h.nrows() as f64 * 0.3)))) * 0.13).tanh();
-    acc1 = 0.34 / (square(-(*v)) + 0.5);
-    let mut s3 = acc1;
-    for i2 in 0..5 {
-        if (relu(w1)) > 0.57 { continue; }
-        if w1 < 0.46 {
-            s3 = ((((*v) / (square(acc1) + 0.5)).abs()) * 0.34).tanh();
-        } else {
-            s3 = 0.5 * s3 + (((*v).abs() + 0.5).powf(elu(w1, 0.7))) * 0.17;
-        }
-        acc1 = (((((i2 as f64 * 0.2) * (h.nrows() as f64 * 0.3)).abs() + 0.5).powf((((i2 as f64 * 0.2).tanh().tan()) * 0.63).sin())) * (i2 as f64 * 0.2)) * 0.35;
-        s3 = s3.max(((((i2 as f64 * 0.2).abs()).tanh()) * (i2 as f64 * 0.2)) * 1.00);
-    }
-    if (s3.abs()) > 0.06 {
-        let r4 = w1;
-        s3 = ((w1.tanh().tan()).abs() + 0.5).powi(-2);
+/// Generated function `j040`.
+pub(crate) fn j040(w1: f64) -> f64 {
+    let g1 = (softmax(&((DMatrix::<f64>::from_row_slice(1, 2, &[-0.69, 0.19])).scale(w1)))).component_div(&square(&((DMatrix::<f64>::from_element(2, 1, 0.80)).transpose())).add_scalar(0.5));
+    let mut acc2 = w1 * 1.18;
+    if (w1.powi(3)) < 0.20 {
+        acc2 = acc2 + acc2;
+    } else if !(w1 > 0.06) {
+        let h3 = sigmoid((w1.abs() + 0.5).powf(w1));
+        acc2 /= square(w1.powi(3)) + 1.0;
     } else {
-        s3 = s3 + s3;
+        acc2 -= w1;
     }
-    (h.sum()) + w1
+    acc2 /= square(acc2) + 1.0;
+    acc2 + acc2 + ((softmax(&g1)).dot(&g1))
 }
 
 #[test]
 fn j040_gradient() {
     let mut d = Draw::new(612);
-    let h = d.row(2);
-    let v = d.scalar();
     let w1 = d.scalar();
-    let primal = j040(&h, &v, w1);
-    let (value, g) = j040_grad(&h, &v, w1);
+    let primal = j040(w1);
+    let (value, g) = j040_grad(w1);
     check_value("j040_grad", &value, &primal);
-    let (value, tape) = j040_fwd(&h, &v, w1);
+    let (value, tape) = j040_fwd(w1);
     check_value("j040_fwd", &value, &primal);
-    check("j040", &d.theta, &flat(&[g.h.as_slice(), &[g.v], &[g.w1]]), |rd| {
-        let h = rd.row(2);
-        let v = rd.scalar();
+    check("j040", &d.theta, &flat(&[&[g.w1]]), |rd| {
         let w1 = rd.scalar();
-        j040(&h, &v, w1)
+        j040(w1)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_h = dv.row(2);
-    let v_v = dv.scalar();
     let v_w1 = dv.scalar();
-    let v_dir = J040Grad { h: v_h.clone(), v: v_v.clone(), w1: v_w1.clone() };
+    let v_dir = J040Grad { w1: v_w1.clone() };
     let mut dw = Draw::new(1021);
-    let w_h = dw.row(2);
-    let w_v = dw.scalar();
     let w_w1 = dw.scalar();
-    let w_dir = J040Grad { h: w_h.clone(), v: w_v.clone(), w1: w_w1.clone() };
-    let (value, jv) = j040_jvp(&h, &v, w1, v_dir.clone());
+    let w_dir = J040Grad { w1: w_w1.clone() };
+    let (value, jv) = j040_jvp(w1, v_dir.clone());
     check_value("j040_jvp", &value, &primal);
-    check_jvp("j040", &d.theta, &dv.theta, jv, &flat(&[g.h.as_slice(), &[g.v], &[g.w1]]), |rd| {
-        let h = rd.row(2);
-        let v = rd.scalar();
+    check_jvp("j040", &d.theta, &dv.theta, jv, &flat(&[&[g.w1]]), |rd| {
         let w1 = rd.scalar();
-        j040(&h, &v, w1)
+        j040(w1)
     });
-    let (value, hg, hv) = j040_hvp(&h, &v, w1, v_dir.clone());
+    let (value, hg, hv) = j040_hvp(w1, v_dir.clone());
     check_value("j040_hvp", &value, &primal);
-    let (_, _, hw) = j040_hvp(&h, &v, w1, w_dir.clone());
-    check_hvp("j040", &d.theta, &dv.theta, &dw.theta, &flat(&[g.h.as_slice(), &[g.v], &[g.w1]]), &flat(&[hg.h.as_slice(), &[hg.v], &[hg.w1]]), &flat(&[hv.h.as_slice(), &[hv.v], &[hv.w1]]), &flat(&[hw.h.as_slice(), &[hw.v], &[hw.w1]]), |theta| {
+    let (_, _, hw) = j040_hvp(w1, w_dir.clone());
+    check_hvp("j040", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.w1]]), &flat(&[&[hg.w1]]), &flat(&[&[hv.w1]]), &flat(&[&[hw.w1]]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let h = rd.row(2);
-        let v = rd.scalar();
         let w1 = rd.scalar();
-        let (_, g) = j040_grad(&h, &v, w1);
-        flat(&[g.h.as_slice(), &[g.v], &[g.w1]])
+        let (_, g) = j040_grad(w1);
+        flat(&[&[g.w1]])
     });
 }
 
-#[differentiate(wrt(w2), jvp, hvp)]
-pub(crate) fn j041(b1: f64, w2: &DMatrix<f64>) -> f64 {
-    let mut acc1 = -((DMatrix::<f64>::from_row_slice(1, 3, &[-0.60, 0.58, -0.31])).norm());
-    let mut hm4 = tanh((add_bias(w2.map(|e2| { let mut t3 = e2; if (t3 * e2) < 0.16 { t3 = e2.tanh().tan(); } else { t3 += t3; } t3 * 0.5 + e2.tanh().tan() }), sigmoid(&((DVector::<f64>::from_element(1, 0.74)).scale(w2.mean()))))) * 0.25);
-    if (((w2.dot(&hm4)) * 0.12).sin()) > (-0.50) {
-        for _ in 0..2 {
-            let mut acc5 = (((hm4.mean()).min(hm4.mean())).abs() + 0.5).powf((((w2.mean()).min(acc1)) * 0.65).sin());
-            let h7: DMatrix<f64> = ((w2.transpose()) / (square(acc5 * (w2.nrows() as f64 * 0.3)) + 1.0)).map(|e6| (1.48 + e6) - e6);
-            hm4 += (h7.transpose()) * 0.06;
-        }
+#[differentiate(wrt(m), jvp, hvp)]
+fn j041(h: f64, flag: bool, m: &DMatrix<f64>) -> f64 {
+    let mut hm3 = tanh((m.map(|e2| (e2.tanh().tan()).exp())) * 0.21);
+    let mut s4 = hm3.mean();
+    let mut it1 = 0;
+    while hm3.sum() < 2.94 {
+        it1 += 1;
+        if it1 >= 3 { break; }
+        let out6 = sigmoid((((((j006(&[1, 0], &((DMatrix::<f64>::from_element(2, 3, 0.84)).add_scalar(s4)), &(add_bias(&((DMatrix::<f64>::from_row_slice(2, 3, &[0.48, -0.71, 0.37, -0.60, -0.73, 0.01])).add_scalar(s4)), &((DVector::<f64>::from_element(2, 0.33)).scale(s4)))), (h.abs() + 0.5).recip(), &h)) * 0.13).map(|e5| e5.sin())) * ((DMatrix::<f64>::from_row_slice(3, 3, &[0.09, 0.00, 0.35, -0.47, -0.66, 0.78, 0.11, -0.68, -0.53])).add_scalar(s4))) * ((DMatrix::<f64>::from_element(3, 2, 0.88)).scale(s4))) * 0.07);
+        hm3 = &hm3 * 0.5 + (((DMatrix::<f64>::from_fn(2, 1, |i, j| (i as f64 - j as f64) * 0.25 + 0.1)).scale(s4)) * (((DMatrix::<f64>::from_row_slice(1, 2, &[-0.35, 0.62])) * s4).map(|e7| (s4.abs() + 0.5).sqrt()))) * 0.48;
+        s4 /= square(s4.tanh().tan()) + 1.0;
     }
-    let r8 = tanh((((add_bias(w2, &((DVector::<f64>::from_row_slice(&[0.66])).scale(w2.mean())))).sum()) * 0.12).tanh());
-    let u9 = tanh(1.29 / (square((r8.abs() + 0.5).sqrt()) + 0.5));
-    let sel10 = if ((acc1.abs() + 0.5).recip()) > 0.22 {
-        let r8 = r8 - r8;
-        square(r8)
-    } else {
-        ((r8.powi(3)).abs() + 0.5).sqrt()
-    };
-    let tmp11 = (-((hm4.transpose()).transpose())).abs();
-    sel10 + (w2.nrows() as f64 * 0.3)
+    let tmp11: DMatrix<f64> = add_bias(&(((j015(-m, &(hm3.map(|e8| { let mut t9 = (e8.abs() + 0.5).recip(); if !(flag) { t9 = s4 + e8; } else { t9 += t9; } t9 * 0.5 + t9 * (if flag { 0.5_f64 } else { 1.5 }) })), 2, &(m + m), m.clone())) * 0.13).map(|e10| e10.sin())), &(RowDVector::<f64>::from_element(2, 0.31)));
+    let mut s13 = s4;
+    let mut hm15 = (hm3.clone().into_owned()).map(|e14| h);
+    for i12 in (1..2).rev() {
+        if i12 > 2 { continue; }
+        s13 = tanh(((((h / (square(s13) + 0.5)) * 0.34).sin()).exp()) * 0.37);
+        hm15 = (((tmp11.map(|e16| e16)).add_scalar(s13.max((i12 as f64 * 0.2)))) * 0.44).map(|e17| e17.sin());
+    }
+    let mut s20 = s13 * s4;
+    let cs18: [f64; 3] = [0.60, (-0.30), (-0.61)];
+    for x19 in cs18.iter() {
+        let mut acc21 = &hm3 - m;
+        let mut hm24 = tanh((log_softmax(&(acc21.map(|e22| { let mut t23 = s4; if ((*x19).sin()) > 0.16 || (square(e22)) > 0.48 { t23 = s20; } else { t23 += s13; } t23 * 0.5 + (s20.abs() + 0.5).powi(-2) })))) * 0.10);
+        let mut hm25 = tanh(((add_bias(&acc21, &((RowDVector::<f64>::from_row_slice(&[0.64, 0.66])).scale(s20)))).abs()) * 0.24);
+        for _ in (0..=3).step_by(1) {
+            hm24 = hm24.component_mul(&sigmoid(&((m.transpose()) * (*x19))));
+            let z26 = square(acc21.clone());
+            hm25 *= 0.31; hm25 -= (tanh(((hm24.exp()).add_scalar(s20)) * 0.11)) * 0.50;
+            let mut acc27 = hm3.scale((*x19));
+        }
+        if (*x19) > (-0.35) { break; }
+        s4 = (s13 * (*x19)) * 1.00;
+        s20 += ((((SMatrix::<f64, 1, 3>::from_row_slice(&[0.07, 0.43, 0.60])).add_scalar(s13)).sum()) * (*x19)) * 0.05;
+    }
+    let mut hm32 = sigmoid(((((DMatrix::<f64>::from_element(2, 3, 0.55)).add_scalar(s13)) * ((DMatrix::<f64>::from_row_slice(3, 2, &[0.18, 0.49, -0.58, 0.68, -0.37, -0.61])) * s20)).map(|e30| { let mut t31 = s13; if flag { t31 = sigmoid((t31 * e30) * 0.13); } else { t31 += ((e30 * 0.13).sin()).exp(); } t31 * 0.5 + (if (s20.exp()) < (-0.25) || s4 < 0.14 { s4 } else { s20 }) })) * 0.27);
+    let cs28: [f64; 4] = [(-0.40), 0.85, (-0.44), 0.47];
+    for x29 in cs28.iter() {
+        if !((*x29) > (-0.44)) {
+            let g33 = (h * s4) / (s13.abs() + 0.5);
+            s20 *= 0.33; s20 -= (-s13) * 0.95;
+        } else {
+            s20 = sigmoid(s20 * 0.53);
+        }
+        let r34 = (leaky_relu((m.nrows() as f64 * 0.3).sin(), 0.1)) + ((s20.max(s20)) - (s13 / (square((*x29)) + 0.5)));
+        s13 = sigmoid((0.50 * (s20.min(r34))) * 0.41);
+        hm32 /= square((if (h.abs()) < (-0.27) { (*x29) } else { h })) + 1.0;
+    }
+    let mut s35 = ((elu(-s20, 0.7)) * 0.53).sin();
+    let mut hm36 = tmp11.clone();
+    for _ in (1..3).step_by(3) {
+        hm36 = &hm36 * 0.5 + &hm3 * 0.65;
+        s35 = s20 * 0.52;
+    }
+    s20 + (tmp11.sum()) + ((s13 - s35).exp())
 }
 
 #[test]
 fn j041_gradient() {
     let mut d = Draw::new(613);
-    let b1 = 0.70;
-    let w2 = d.matrix(1, 3);
-    let primal = j041(b1, &w2);
-    let (value, g) = j041_grad(b1, &w2);
+    let h = 0.70;
+    let flag = true;
+    let m = d.matrix(2, 2);
+    let primal = j041(h, flag, &m);
+    let (value, g) = j041_grad(h, flag, &m);
     check_value("j041_grad", &value, &primal);
-    let (value, tape) = j041_fwd(b1, &w2);
+    let (value, tape) = j041_fwd(h, flag, &m);
     check_value("j041_fwd", &value, &primal);
     let g = j041_bwd(tape, 1.0);
-    check("j041", &d.theta, &flat(&[g.w2.as_slice()]), |rd| {
-        let w2 = rd.matrix(1, 3);
-        j041(b1, &w2)
+    check("j041", &d.theta, &flat(&[g.m.as_slice()]), |rd| {
+        let m = rd.matrix(2, 2);
+        j041(h, flag, &m)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_w2 = dv.matrix(1, 3);
-    let v_dir = J041Grad { w2: v_w2.clone() };
+    let v_m = dv.matrix(2, 2);
+    let v_dir = J041Grad { m: v_m.clone() };
     let mut dw = Draw::new(1021);
-    let w_w2 = dw.matrix(1, 3);
-    let w_dir = J041Grad { w2: w_w2.clone() };
-    let (value, jv) = j041_jvp(b1, &w2, v_dir.clone());
+    let w_m = dw.matrix(2, 2);
+    let w_dir = J041Grad { m: w_m.clone() };
+    let (value, jv) = j041_jvp(h, flag, &m, v_dir.clone());
     check_value("j041_jvp", &value, &primal);
-    check_jvp("j041", &d.theta, &dv.theta, jv, &flat(&[g.w2.as_slice()]), |rd| {
-        let w2 = rd.matrix(1, 3);
-        j041(b1, &w2)
+    check_jvp("j041", &d.theta, &dv.theta, jv, &flat(&[g.m.as_slice()]), |rd| {
+        let m = rd.matrix(2, 2);
+        j041(h, flag, &m)
     });
-    let (value, hg, hv) = j041_hvp(b1, &w2, v_dir.clone());
+    let (value, hg, hv) = j041_hvp(h, flag, &m, v_dir.clone());
     check_value("j041_hvp", &value, &primal);
-    let (_, _, hw) = j041_hvp(b1, &w2, w_dir.clone());
-    check_hvp("j041", &d.theta, &dv.theta, &dw.theta, &flat(&[g.w2.as_slice()]), &flat(&[hg.w2.as_slice()]), &flat(&[hv.w2.as_slice()]), &flat(&[hw.w2.as_slice()]), |theta| {
+    let (_, _, hw) = j041_hvp(h, flag, &m, w_dir.clone());
+    check_hvp("j041", &d.theta, &dv.theta, &dw.theta, &flat(&[g.m.as_slice()]), &flat(&[hg.m.as_slice()]), &flat(&[hv.m.as_slice()]), &flat(&[hw.m.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let w2 = rd.matrix(1, 3);
-        let (_, g) = j041_grad(b1, &w2);
-        flat(&[g.w2.as_slice()])
+        let m = rd.matrix(2, 2);
+        let (_, g) = j041_grad(h, flag, &m);
+        flat(&[g.m.as_slice()])
     });
 }
 
-#[differentiate(wrt(b2, bias), crate = ::autodiff, jvp, hvp)]
+#[differentiate(wrt(k), jvp)]
 /// Generated function `j042`.
-fn j042(n: usize, b2: &DVector<f64>, q: f64, bias: RowDVector<f64>) -> f64 {
-    let mut s2 = (((b2.component_mul(&(bias.transpose()))).mean()) * 0.45).tanh();
-    let mut s3 = 0.0_f64;
-    let mut it1 = 0;
-    loop {
-        it1 += 1;
-        if it1 >= 3 { break; }
-        if it1 == 2 { break; }
-        s3 -= s2 * 0.30;
-        s2 = 0.5 * s2 + (((s2.abs()).abs() + 0.5).powf((s3.abs() + 0.5).ln())) * 0.17;
+fn j042(xs: &[f64], n: usize, y: f64, k: &RowDVector<f64>, ys: &[f64]) -> RowDVector<f64> {
+    let mut hm3 = (((RowDVector::<f64>::from_row_slice(&[-0.38, 0.64, -0.37])).add_scalar(k.mean())) * 0.42).map(|e2| e2.sin());
+    for i1 in 1..1 {
+        hm3 += ((k + &hm3).scale(square(k.mean()))) * 0.04;
+        let sc5 = tanh((j039(&((DMatrix::<f64>::from_row_slice(2, 3, &[0.13, 0.42, 0.25, -0.31, 0.12, -0.87])).map(|e4| (e4 - 0.96) * (n as f64 * 0.25))), (hm3.mean()).min(y), &[1, 0], (hm3.mean()).tanh().tan())) * 0.13);
+        if i1 > 2 {
+            hm3 *= 0.44; hm3 += (k * (i1 as f64 * 0.2)) * 1.00;
+            continue;
+        }
     }
-    if s2 < 0.54 && s2 < (-0.35) {
-        s2 *= -s2;
+    let mut hm7 = RowDVector::<f64>::from_element(3, 0.00);
+    for i6 in 0..k.ncols() {
+        hm7 += (k * (i6 as f64 * 0.2)) * 0.33;
+        let out8 = hm3.clone().into_owned();
+        if (((j013(hm7.mean(), n, y)) * 0.13).tanh()) < (-0.47) { break; }
     }
-    let mut hm5 = DVector::<f64>::from_element(3, 0.00);
-    let mut hm7 = tanh((((hm5.transpose()).map(|e6| (s3.abs()).exp())).component_div(&bias.abs().add_scalar(0.5))) * 0.21);
-    let mut it4 = 0;
-    while s2 < 1.13 {
-        hm7 /= square(maxout(s3, s2)) + 1.0;
-        hm5 += b2 * 0.20;
-        s3 = 0.5 * s3 + ((s3 - s3).tanh().tan()) * 0.31;
-        let mut acc8 = ((s2.powi(3)).abs() + 0.5).sqrt();
-        s2 *= 0.43; s2 -= s3 * 0.55;
-        if (s2 * acc8) < 0.19 { break; }
-        it4 += 1;
-        if it4 > 2 { break; }
+    let blk9 = {
+        let t10 = (((RowDVector::<f64>::from_element(3, 0.33)).scale(k.mean())) * (hm7.mean())).component_mul(&(&hm7 - &hm3));
+        (t10.norm()) + (t10.mean())
+    };
+    if (sigmoid((blk9 - blk9) * 0.12)) < (-0.57) && (tanh((blk9 * blk9) * 0.05)) > 0.15 {
+        let mut s11 = (((blk9.abs() + 0.5).ln()) * 0.62).tanh();
+        let mut hm12 = hm7.transpose();
+        for _ in (0..2).rev() {
+            s11 = tanh((((blk9.tanh().tan()).abs() + 0.5).recip()) * 0.50);
+            hm12 /= square(s11 * (k.nrows() as f64 * 0.3)) + 1.0;
+            let mut acc13 = hm12.clone();
+        }
+        hm3 = hm7.clone();
+    } else if (if n > 2 { blk9 } else { blk9 }) > (-0.32) || n > 3 {
+        let mut hm16 = (&hm3 * 0.63).map(|e15| e15.sin());
+        let mut hm19 = tanh((k.map(|e17| { let mut t18 = blk9 * e17; if !((t18 + 0.48) > (-0.59)) { t18 = e17.abs(); } else { t18 += (sigmoid(t18 * 0.15)).exp(); } t18 * 0.5 + e17.max(blk9) })) * 0.11);
+        for i14 in (0..hm7.nrows()).rev() {
+            hm3 = k * 1.00;
+            let h20 = log_softmax(&((RowDVector::<f64>::from_element(3, 0.46)) * blk9));
+            hm19 = &hm19 * 0.5 + (&hm3 * (i14 as f64 * 0.2)) * 1.00;
+            hm16 = ((((DMatrix::<f64>::from_element(3, 2, 0.59)) * (DVector::<f64>::from_row_slice(&[-0.12, -0.32]))).transpose()) * (i14 as f64 * 0.2)) * 1.00;
+        }
+        hm3 -= &hm16;
+    } else {
+        hm3 /= square(y - blk9) + 1.0;
     }
-    s2 + s3 + ((bias.transpose()).mean())
+    &hm3 + ((RowDVector::<f64>::from_row_slice(&[0.24, -0.03, -0.40])) * blk9) + ((sigmoid((((RowDVector::<f64>::from_row_slice(&[0.53, 0.31])).scale(blk9)) * ((DMatrix::<f64>::from_row_slice(2, 3, &[0.35, 0.50, 0.78, -0.40, 0.06, -0.11])).add_scalar(blk9))) * 0.03)) - (k.add_scalar(blk9)))
 }
 
 #[test]
 fn j042_gradient() {
     let mut d = Draw::new(614);
-    let n: usize = 1;
-    let b2 = DVector::from_column_slice(d.matrix(3, 1).as_slice());
-    let q = 0.80;
-    let bias = d.row(3);
-    let primal = j042(n, &b2, q, bias.clone());
-    let (value, g) = j042_grad(n, &b2, q, bias.clone());
-    check_value("j042_grad", &value, &primal);
-    let (value, tape) = j042_fwd(n, &b2, q, bias.clone());
+    let xs: [f64; 3] = [(-0.40), (-0.04), (-0.29)];
+    let n: usize = 2;
+    let y = 0.80;
+    let k = d.row(3);
+    let ys: [f64; 3] = [0.74, (-0.71), 0.72];
+    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
+    let primal = j042(&xs, n, y, &k, &ys);
+    let (value, g) = j042_vjp(&xs, n, y, &k, &ys, u.clone());
+    check_value("j042_vjp", &value, &primal);
+    let (value, tape) = j042_fwd(&xs, n, y, &k, &ys);
     check_value("j042_fwd", &value, &primal);
-    check("j042", &d.theta, &flat(&[g.b2.as_slice(), g.bias.as_slice()]), |rd| {
-        let b2 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let bias = rd.row(3);
-        j042(n, &b2, q, bias.clone())
+    check("j042", &d.theta, &flat(&[g.k.as_slice()]), |rd| {
+        let k = rd.row(3);
+        u.dot(&j042(&xs, n, y, &k, &ys))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_b2 = DVector::from_column_slice(dv.matrix(3, 1).as_slice());
-    let v_bias = dv.row(3);
-    let v_dir = J042Grad { b2: v_b2.clone(), bias: v_bias.clone() };
+    let v_k = dv.row(3);
+    let v_dir = J042Grad { k: v_k.clone() };
     let mut dw = Draw::new(1021);
-    let w_b2 = DVector::from_column_slice(dw.matrix(3, 1).as_slice());
-    let w_bias = dw.row(3);
-    let w_dir = J042Grad { b2: w_b2.clone(), bias: w_bias.clone() };
-    let (value, jv) = j042_jvp(n, &b2, q, bias.clone(), v_dir.clone());
+    let w_k = dw.row(3);
+    let w_dir = J042Grad { k: w_k.clone() };
+    let (value, jv) = j042_jvp(&xs, n, y, &k, &ys, v_dir.clone());
     check_value("j042_jvp", &value, &primal);
-    check_jvp("j042", &d.theta, &dv.theta, jv, &flat(&[g.b2.as_slice(), g.bias.as_slice()]), |rd| {
-        let b2 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let bias = rd.row(3);
-        j042(n, &b2, q, bias.clone())
-    });
-    let (value, hg, hv) = j042_hvp(n, &b2, q, bias.clone(), v_dir.clone());
-    check_value("j042_hvp", &value, &primal);
-    let (_, _, hw) = j042_hvp(n, &b2, q, bias.clone(), w_dir.clone());
-    check_hvp("j042", &d.theta, &dv.theta, &dw.theta, &flat(&[g.b2.as_slice(), g.bias.as_slice()]), &flat(&[hg.b2.as_slice(), hg.bias.as_slice()]), &flat(&[hv.b2.as_slice(), hv.bias.as_slice()]), &flat(&[hw.b2.as_slice(), hw.bias.as_slice()]), |theta| {
-        let mut rd = crate::common::check::Read::new(theta);
-        let b2 = DVector::from_column_slice(rd.matrix(3, 1).as_slice());
-        let bias = rd.row(3);
-        let (_, g) = j042_grad(n, &b2, q, bias.clone());
-        flat(&[g.b2.as_slice(), g.bias.as_slice()])
+    check_jvp("j042", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.k.as_slice()]), |rd| {
+        let k = rd.row(3);
+        u.dot(&j042(&xs, n, y, &k, &ys))
     });
 }
 
-#[differentiate(jvp)]
-fn j043(w: &DMatrix<f64>, b1: f64, w2: f64, b: &DMatrix<f64>) -> DMatrix<f64> {
-    let b = b - b;
-    let blk1 = {
-        let t2 = b1.powi(2);
-        (tanh((j029(1, &(add_bias(w, &((DVector::<f64>::from_element(2, 0.11)).scale(t2)))), &(w.norm()))) * 0.13)).component_mul(w)
+#[differentiate(crate = ::autodiff, wrt(t, y, s, b), jvp, hvp)]
+/// Generated function `j043`.
+fn j043(s: f64, n: usize, xs: &[f64], b: &DVector<f64>, t: f64, b2: f64, y: &f64) -> f64 {
+    let mut s2 = -(b.nrows() as f64 * 0.3);
+    for &x1 in xs.iter() {
+        s2 = 0.5 * s2 + (((((0.70 - (*y)) * 0.46).sin()).abs() + 0.5).powi(-2)) * 0.12;
+    }
+    let mut hm6 = sigmoid(((((((DMatrix::<f64>::from_element(2, 3, 0.88)).add_scalar(s2)) * ((DVector::<f64>::from_row_slice(&[0.05, 0.41, -0.47])).add_scalar(t))) * 0.08).map(|e4| e4.sin())).map(|e5| 1.45 * (*y))) * 0.46);
+    let mut s7 = (((s * s2).tanh().tan()) * 0.63).tanh();
+    let mut it3 = 0;
+    if n > 2 {
+        loop {
+            it3 += 1;
+            if it3 > 2 { break; }
+            hm6 *= 0.42; hm6 -= &hm6 * 0.50;
+            if it3 == 2 { break; }
+            if it3 == 2 {
+                s7 = tanh(s7 * 1.00);
+            } else {
+                s7 = 0.5 * s7 + (if b.sum() > 0.31 || it3 == 2 { sigmoid(s2) } else { (n as f64 * 0.25) + (*y) }) * 0.20;
+            }
+            s7 = 0.5 * s7 + ((s.abs() + 0.5).powf((((t.abs() + 0.5).powf(s2)) * 0.36).tanh())) * 0.17;
+        }
+    }
+    if (t.powi(3)) > 0.33 || (b.mean()) < (-0.25) {
+        let out8 = ((s * (*y)).abs() + 0.5).recip();
+        s7 += s2.exp();
+    } else if (sigmoid((j028(t.sin(), &((b.transpose()).scale(s2)), maxout(hm6.clone(), &hm6), &[1], hm6.clone())) * 0.13)) > 0.01 {
+        s7 = s7 * (s.abs());
+    } else {
+        let mut s10 = (s2 * s2).powi(2);
+        for i9 in 1..1 {
+            if i9 > 1 {
+                s10 = (((((j027(&[0.83, 0.34, (-0.86)], &(SMatrix::<f64, 1, 2>::from_row_slice(&[0.05, -0.27])))) * 0.13).sin()).abs() + 0.5).powf(((s - 1.06) * 0.40).sin())) * 0.35;
+                break;
+            }
+            let z11 = hm6.clone();
+            s10 = (((((n as f64 * 0.25) * t) - (((DVector::<f64>::from_element(2, 0.21)) * s).mean())) * (i9 as f64 * 0.2)) * 1.00).sin();
+        }
+        s7 = (tanh(s7 * 0.18)).exp();
+    }
+    let blk12 = {
+        let t13 = ((b.transpose()).transpose()).abs();
+        sigmoid((b - (hm6.map(|e14| (s7 - 1.73).abs()))) * 0.12)
     };
-    let acc3 = ((b.transpose()) / (square(b1) + 1.0)) * (w2 * b1);
-    let out4 = ((b.sum()) * 0.09).sin();
-    let r5 = sigmoid((((tanh((&b + &acc3) * 0.11)) - (elu(acc3.clone(), 0.8))).add_scalar(-out4)) * 0.12);
-    &blk1 + &acc3 + ((DMatrix::<f64>::from_row_slice(2, 2, &[0.28, 0.21, -0.72, 0.23])) * w2) + (&r5 * (((DVector::<f64>::from_element(2, 0.76)).scale(out4)) * ((RowDVector::<f64>::from_row_slice(&[-0.68, -0.36])).add_scalar(w2))))
+    (blk12.sum()) + ((-s2).sin())
 }
 
 #[test]
 fn j043_gradient() {
     let mut d = Draw::new(615);
-    let w = d.matrix(2, 2);
-    let b1 = d.scalar();
-    let w2 = d.scalar();
-    let b = d.matrix(2, 2);
-    let u = d.seed_matrix(2, 2);
-    let primal = j043(&w, b1, w2, &b);
-    let (value, g) = j043_vjp(&w, b1, w2, &b, u.clone());
-    check_value("j043_vjp", &value, &primal);
-    let (value, tape) = j043_fwd(&w, b1, w2, &b);
+    let s = d.scalar();
+    let n: usize = 2;
+    let xs: [f64; 2] = [0.36, (-0.75)];
+    let b = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let t = d.scalar();
+    let b2 = 0.90;
+    let y = d.scalar();
+    let primal = j043(s, n, &xs, &b, t, b2, &y);
+    let (value, g) = j043_grad(s, n, &xs, &b, t, b2, &y);
+    check_value("j043_grad", &value, &primal);
+    let (value, tape) = j043_fwd(s, n, &xs, &b, t, b2, &y);
     check_value("j043_fwd", &value, &primal);
-    check("j043", &d.theta, &flat(&[g.w.as_slice(), &[g.b1], &[g.w2], g.b.as_slice()]), |rd| {
-        let w = rd.matrix(2, 2);
-        let b1 = rd.scalar();
-        let w2 = rd.scalar();
-        let b = rd.matrix(2, 2);
-        u.dot(&j043(&w, b1, w2, &b))
+    check("j043", &d.theta, &flat(&[&[g.s], g.b.as_slice(), &[g.t], &[g.y]]), |rd| {
+        let s = rd.scalar();
+        let b = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let t = rd.scalar();
+        let y = rd.scalar();
+        j043(s, n, &xs, &b, t, b2, &y)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_w = dv.matrix(2, 2);
-    let v_b1 = dv.scalar();
-    let v_w2 = dv.scalar();
-    let v_b = dv.matrix(2, 2);
-    let v_dir = J043Grad { w: v_w.clone(), b1: v_b1.clone(), w2: v_w2.clone(), b: v_b.clone() };
+    let v_s = dv.scalar();
+    let v_b = DVector::from_column_slice(dv.matrix(2, 1).as_slice());
+    let v_t = dv.scalar();
+    let v_y = dv.scalar();
+    let v_dir = J043Grad { s: v_s.clone(), b: v_b.clone(), t: v_t.clone(), y: v_y.clone() };
     let mut dw = Draw::new(1021);
-    let w_w = dw.matrix(2, 2);
-    let w_b1 = dw.scalar();
-    let w_w2 = dw.scalar();
-    let w_b = dw.matrix(2, 2);
-    let w_dir = J043Grad { w: w_w.clone(), b1: w_b1.clone(), w2: w_w2.clone(), b: w_b.clone() };
-    let (value, jv) = j043_jvp(&w, b1, w2, &b, v_dir.clone());
+    let w_s = dw.scalar();
+    let w_b = DVector::from_column_slice(dw.matrix(2, 1).as_slice());
+    let w_t = dw.scalar();
+    let w_y = dw.scalar();
+    let w_dir = J043Grad { s: w_s.clone(), b: w_b.clone(), t: w_t.clone(), y: w_y.clone() };
+    let (value, jv) = j043_jvp(s, n, &xs, &b, t, b2, &y, v_dir.clone());
     check_value("j043_jvp", &value, &primal);
-    check_jvp("j043", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.w.as_slice(), &[g.b1], &[g.w2], g.b.as_slice()]), |rd| {
-        let w = rd.matrix(2, 2);
-        let b1 = rd.scalar();
-        let w2 = rd.scalar();
-        let b = rd.matrix(2, 2);
-        u.dot(&j043(&w, b1, w2, &b))
+    check_jvp("j043", &d.theta, &dv.theta, jv, &flat(&[&[g.s], g.b.as_slice(), &[g.t], &[g.y]]), |rd| {
+        let s = rd.scalar();
+        let b = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let t = rd.scalar();
+        let y = rd.scalar();
+        j043(s, n, &xs, &b, t, b2, &y)
+    });
+    let (value, hg, hv) = j043_hvp(s, n, &xs, &b, t, b2, &y, v_dir.clone());
+    check_value("j043_hvp", &value, &primal);
+    let (_, _, hw) = j043_hvp(s, n, &xs, &b, t, b2, &y, w_dir.clone());
+    check_hvp("j043", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.s], g.b.as_slice(), &[g.t], &[g.y]]), &flat(&[&[hg.s], hg.b.as_slice(), &[hg.t], &[hg.y]]), &flat(&[&[hv.s], hv.b.as_slice(), &[hv.t], &[hv.y]]), &flat(&[&[hw.s], hw.b.as_slice(), &[hw.t], &[hw.y]]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let s = rd.scalar();
+        let b = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let t = rd.scalar();
+        let y = rd.scalar();
+        let (_, g) = j043_grad(s, n, &xs, &b, t, b2, &y);
+        flat(&[&[g.s], g.b.as_slice(), &[g.t], &[g.y]])
     });
 }
 
-#[differentiate(wrt(y, m, bias, b1), jvp)]
-fn j044(bias: f64, b1: &SMatrix<f64, 1, 3>, q: &DMatrix<f64>, y: &SMatrix<f64, 1, 3>, m: &SMatrix<f64, 1, 3>) -> SMatrix<f64, 1, 3> {
-    let m = m - b1;
-    let mut hm2 = SMatrix::<f64, 3, 1>::from_element(0.00);
-    let mut it1 = 0;
-    while hm2.sum() < 2.60 {
-        it1 += 1;
-        if it1 >= 4 { break; }
-        hm2 += (hm2.add_scalar(sigmoid((q.norm_squared()) * 0.08))) * 0.13;
-        let g3 = -q;
-        if (bias.tanh().tan()) < 0.42 {
-            hm2 = tanh((maxout(hm2.scale(bias), &(hm2.clone_owned()))) * 0.56);
-        } else if y.sum() > 0.06 {
-            hm2 = &hm2 * 0.5 + ((hm2.add_scalar((b1.nrows() as f64 * 0.3))).component_mul(&(m.transpose()))) * 0.13;
-        } else {
-            hm2 *= 0.36; hm2 += (log_softmax(&hm2)) * 0.25;
-        }
+#[differentiate(wrt(a), jvp, hvp)]
+pub fn j044(w1: f64, a: f64) -> f64 {
+    let mut acc1 = ((a.abs() + 0.5).sqrt()) + ((a.abs() + 0.5).powf(a));
+    if (1.05 / (w1.abs() + 0.5)) > (-0.37) {
+        acc1 = ((DMatrix::<f64>::from_element(2, 2, 0.12)).scale(a)).norm_squared();
+    } else if acc1 < 0.51 {
+        acc1 = tanh(acc1);
+        acc1 = tanh(acc1);
+    } else {
+        acc1 = tanh(acc1);
     }
-    let mut hm7 = sigmoid((m.map(|e6| elu(e6, 0.7))) * 0.34);
-    let mut s8 = (if (bias - bias) > (-0.29) { q.mean() } else { bias.sin() });
-    let cs4: [f64; 4] = [(-0.24), (-0.41), (-0.72), 0.78];
-    for x5 in &cs4 {
-        hm7 /= square(-s8) + 1.0;
-        if (if (*x5) < (-0.25) || bias < (-0.48) { bias } else { bias }) < (-0.11) {
-            hm7 = tanh((b1.clone_owned()) * 0.67);
-        } else if (bias * (*x5)) > (-0.31) || bias > 0.02 {
-            hm7 = ((SMatrix::<f64, 1, 3>::from_row_slice(&[0.54, -0.44, 0.44])).add_scalar(s8)) * 0.27;
-            hm7 /= square(((s8 * 0.38).tanh()).powi(2)) + 1.0;
-        } else {
-            let mut s11 = ((leaky_relu((s8.abs() + 0.5).powf((*x5)), 0.1)) * 0.18).tanh();
-            for i10 in (0..5).rev() {
-                hm2 /= square((*x5) * bias) + 1.0;
-                s11 /= square((if (s11.abs()) < (-0.27) { (*x5) } else { s11 })) + 1.0;
-            }
-            hm7 = &hm7 * 0.5 + (((b1.clone_owned()) + (&hm7 - (hm2.transpose()))) * (*x5)) * 0.15;
-        }
-        s8 += (bias * (*x5)) * 0.22;
+    if acc1 < 0.46 {
+        acc1 -= tanh((((DVector::<f64>::from_row_slice(&[-0.63, -0.34, 0.73, 0.71])).add_scalar(a)).norm_squared()) * 0.05);
+        acc1 *= tanh((a.abs()) * 0.67);
     }
-    let mut hm15 = sigmoid((add_bias(q, &(-((RowDVector::<f64>::from_row_slice(&[-0.64, -0.38])) * s8)))) * 0.26);
-    let mut hm16 = hm2;
-    let cs12: [f64; 1] = [(-0.90)];
-    for (i14, &x13) in cs12.iter().enumerate() {
-        hm16 += ((sigmoid(&hm16)).map(|e17| (if !((0.37 * s8) > 0.54) { bias } else { bias }) - (((s8 * 0.38).sin()).powi(2)))) * 0.12;
-        hm15 += (((DMatrix::<f64>::from_row_slice(3, 2, &[-0.37, 0.46, 0.17, 0.14, -0.84, -0.41])) * s8) * (i14 as f64 * 0.2)) * 0.61;
-    }
-    let acc18 = ((&hm2 * ((SMatrix::<f64, 1, 1>::from_row_slice(&[-0.08])).scale(bias))).add_scalar(((((DMatrix::<f64>::from_row_slice(1, 3, &[-0.82, 0.80, 0.28])).add_scalar(s8)).dot(&((DMatrix::<f64>::from_row_slice(1, 3, &[0.12, -0.87, -0.49])).scale(bias)))) * 0.07).sin())).transpose();
-    let tmp19: SMatrix<f64, 1, 3> = maxout(&(log_softmax(&(hm7.component_mul(y)))), &hm7);
-    ((SMatrix::<f64, 1, 3>::from_element(0.69)) * s8) + &hm7 + &hm7 + &acc18
+    return acc1 + acc1 + acc1 + (sigmoid((((((DMatrix::<f64>::from_row_slice(2, 2, &[-0.58, -0.51, 0.43, -0.89])).add_scalar(acc1)) * 0.09).exp()).sum()) * 0.09));
 }
 
 #[test]
 fn j044_gradient() {
     let mut d = Draw::new(616);
-    let bias = d.scalar();
-    let b1 = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let q = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
-    let y = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let m = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
-    let u = SMatrix::<f64, 1, 3>::from_column_slice(d.seed_matrix(1, 3).as_slice());
-    let primal = j044(bias, &b1, &q, &y, &m);
-    let (value, g) = j044_vjp(bias, &b1, &q, &y, &m, u.clone());
-    check_value("j044_vjp", &value, &primal);
-    let (value, tape) = j044_fwd(bias, &b1, &q, &y, &m);
+    let w1 = 0.30;
+    let a = d.scalar();
+    let primal = j044(w1, a);
+    let (value, g) = j044_grad(w1, a);
+    check_value("j044_grad", &value, &primal);
+    let (value, tape) = j044_fwd(w1, a);
     check_value("j044_fwd", &value, &primal);
-    check("j044", &d.theta, &flat(&[&[g.bias], g.b1.as_slice(), g.y.as_slice(), g.m.as_slice()]), |rd| {
-        let bias = rd.scalar();
-        let b1 = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let y = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let m = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        u.dot(&j044(bias, &b1, &q, &y, &m))
+    check("j044", &d.theta, &flat(&[&[g.a]]), |rd| {
+        let a = rd.scalar();
+        j044(w1, a)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_bias = dv.scalar();
-    let v_b1 = SMatrix::<f64, 1, 3>::from_column_slice(dv.matrix(1, 3).as_slice());
-    let v_y = SMatrix::<f64, 1, 3>::from_column_slice(dv.matrix(1, 3).as_slice());
-    let v_m = SMatrix::<f64, 1, 3>::from_column_slice(dv.matrix(1, 3).as_slice());
-    let v_dir = J044Grad { bias: v_bias.clone(), b1: v_b1.clone(), y: v_y.clone(), m: v_m.clone() };
+    let v_a = dv.scalar();
+    let v_dir = J044Grad { a: v_a.clone() };
     let mut dw = Draw::new(1021);
-    let w_bias = dw.scalar();
-    let w_b1 = SMatrix::<f64, 1, 3>::from_column_slice(dw.matrix(1, 3).as_slice());
-    let w_y = SMatrix::<f64, 1, 3>::from_column_slice(dw.matrix(1, 3).as_slice());
-    let w_m = SMatrix::<f64, 1, 3>::from_column_slice(dw.matrix(1, 3).as_slice());
-    let w_dir = J044Grad { bias: w_bias.clone(), b1: w_b1.clone(), y: w_y.clone(), m: w_m.clone() };
-    let (value, jv) = j044_jvp(bias, &b1, &q, &y, &m, v_dir.clone());
+    let w_a = dw.scalar();
+    let w_dir = J044Grad { a: w_a.clone() };
+    let (value, jv) = j044_jvp(w1, a, v_dir.clone());
     check_value("j044_jvp", &value, &primal);
-    check_jvp("j044", &d.theta, &dv.theta, u.dot(&jv), &flat(&[&[g.bias], g.b1.as_slice(), g.y.as_slice(), g.m.as_slice()]), |rd| {
-        let bias = rd.scalar();
-        let b1 = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let y = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        let m = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
-        u.dot(&j044(bias, &b1, &q, &y, &m))
+    check_jvp("j044", &d.theta, &dv.theta, jv, &flat(&[&[g.a]]), |rd| {
+        let a = rd.scalar();
+        j044(w1, a)
     });
-}
-
-#[differentiate(crate = ::autodiff, jvp, hvp)]
-pub(crate) fn j045(n: usize, y: DMatrix<f64>, m: RowDVector<f64>, k: f64, z: &DMatrix<f64>) -> f64 {
-    let k = k + k;
-    let g1 = k;
-    let g2 = k;
-    (m.sum()) + ((tanh(g2)).sin())
-}
-
-#[test]
-fn j045_gradient() {
-    let mut d = Draw::new(617);
-    let n: usize = 4;
-    let y = d.matrix(2, 3);
-    let m = d.row(3);
-    let k = d.scalar();
-    let z = d.matrix(3, 2);
-    let primal = j045(n, y.clone(), m.clone(), k, &z);
-    let (value, g) = j045_grad(n, y.clone(), m.clone(), k, &z);
-    check_value("j045_grad", &value, &primal);
-    let (value, tape) = j045_fwd(n, y.clone(), m.clone(), k, &z);
-    check_value("j045_fwd", &value, &primal);
-    let g = j045_bwd(tape, 1.0);
-    check("j045", &d.theta, &flat(&[g.y.as_slice(), g.m.as_slice(), &[g.k], g.z.as_slice()]), |rd| {
-        let y = rd.matrix(2, 3);
-        let m = rd.row(3);
-        let k = rd.scalar();
-        let z = rd.matrix(3, 2);
-        j045(n, y.clone(), m.clone(), k, &z)
-    });
-    // Forward mode.
-    let mut dv = Draw::new(1004);
-    let v_y = dv.matrix(2, 3);
-    let v_m = dv.row(3);
-    let v_k = dv.scalar();
-    let v_z = dv.matrix(3, 2);
-    let v_dir = J045Grad { y: v_y.clone(), m: v_m.clone(), k: v_k.clone(), z: v_z.clone() };
-    let mut dw = Draw::new(1021);
-    let w_y = dw.matrix(2, 3);
-    let w_m = dw.row(3);
-    let w_k = dw.scalar();
-    let w_z = dw.matrix(3, 2);
-    let w_dir = J045Grad { y: w_y.clone(), m: w_m.clone(), k: w_k.clone(), z: w_z.clone() };
-    let (value, jv) = j045_jvp(n, y.clone(), m.clone(), k, &z, v_dir.clone());
-    check_value("j045_jvp", &value, &primal);
-    check_jvp("j045", &d.theta, &dv.theta, jv, &flat(&[g.y.as_slice(), g.m.as_slice(), &[g.k], g.z.as_slice()]), |rd| {
-        let y = rd.matrix(2, 3);
-        let m = rd.row(3);
-        let k = rd.scalar();
-        let z = rd.matrix(3, 2);
-        j045(n, y.clone(), m.clone(), k, &z)
-    });
-    let (value, hg, hv) = j045_hvp(n, y.clone(), m.clone(), k, &z, v_dir.clone());
-    check_value("j045_hvp", &value, &primal);
-    let (_, _, hw) = j045_hvp(n, y.clone(), m.clone(), k, &z, w_dir.clone());
-    check_hvp("j045", &d.theta, &dv.theta, &dw.theta, &flat(&[g.y.as_slice(), g.m.as_slice(), &[g.k], g.z.as_slice()]), &flat(&[hg.y.as_slice(), hg.m.as_slice(), &[hg.k], hg.z.as_slice()]), &flat(&[hv.y.as_slice(), hv.m.as_slice(), &[hv.k], hv.z.as_slice()]), &flat(&[hw.y.as_slice(), hw.m.as_slice(), &[hw.k], hw.z.as_slice()]), |theta| {
+    let (value, hg, hv) = j044_hvp(w1, a, v_dir.clone());
+    check_value("j044_hvp", &value, &primal);
+    let (_, _, hw) = j044_hvp(w1, a, w_dir.clone());
+    check_hvp("j044", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.a]]), &flat(&[&[hg.a]]), &flat(&[&[hv.a]]), &flat(&[&[hw.a]]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let y = rd.matrix(2, 3);
-        let m = rd.row(3);
-        let k = rd.scalar();
-        let z = rd.matrix(3, 2);
-        let (_, g) = j045_grad(n, y.clone(), m.clone(), k, &z);
-        flat(&[g.y.as_slice(), g.m.as_slice(), &[g.k], g.z.as_slice()])
+        let a = rd.scalar();
+        let (_, g) = j044_grad(w1, a);
+        flat(&[&[g.a]])
     });
 }
 
 #[differentiate(jvp, hvp)]
-pub fn j046(a: &DMatrix<f64>, n: usize) -> f64 {
-    let mut hm4 = (((a - a).add_scalar(relu(a.mean()))) * 0.23).map(|e3| e3.sin());
-    let mut s5 = 0.0_f64;
-    let cs1: [f64; 1] = [(-0.08)];
-    if n > 2 || n > 3 {
-        for x2 in &cs1 {
-            s5 = (s5 * (*x2)) * 1.00;
-            s5 -= ((a.mean()) * (*x2)) * 0.22;
-            let tmp6 = hm4.clone();
-            if (*x2) > 0.44 { continue; }
-            hm4 = hm4.component_mul(&sigmoid(&tmp6));
-        }
-    }
-    let z7 = ((relu(a.clone())).sum()).abs();
-    let r8 = a.clone();
-    z7 + z7 + (1.31 * (0.68 * z7))
-}
-
-#[test]
-fn j046_gradient() {
-    let mut d = Draw::new(618);
-    let a = d.matrix(1, 3);
-    let n: usize = 3;
-    let primal = j046(&a, n);
-    let (value, g) = j046_grad(&a, n);
-    check_value("j046_grad", &value, &primal);
-    let (value, tape) = j046_fwd(&a, n);
-    check_value("j046_fwd", &value, &primal);
-    check("j046", &d.theta, &flat(&[g.a.as_slice()]), |rd| {
-        let a = rd.matrix(1, 3);
-        j046(&a, n)
-    });
-    // Forward mode.
-    let mut dv = Draw::new(1004);
-    let v_a = dv.matrix(1, 3);
-    let v_dir = J046Grad { a: v_a.clone() };
-    let mut dw = Draw::new(1021);
-    let w_a = dw.matrix(1, 3);
-    let w_dir = J046Grad { a: w_a.clone() };
-    let (value, jv) = j046_jvp(&a, n, v_dir.clone());
-    check_value("j046_jvp", &value, &primal);
-    check_jvp("j046", &d.theta, &dv.theta, jv, &flat(&[g.a.as_slice()]), |rd| {
-        let a = rd.matrix(1, 3);
-        j046(&a, n)
-    });
-    let (value, hg, hv) = j046_hvp(&a, n, v_dir.clone());
-    check_value("j046_hvp", &value, &primal);
-    let (_, _, hw) = j046_hvp(&a, n, w_dir.clone());
-    check_hvp("j046", &d.theta, &dv.theta, &dw.theta, &flat(&[g.a.as_slice()]), &flat(&[hg.a.as_slice()]), &flat(&[hv.a.as_slice()]), &flat(&[hw.a.as_slice()]), |theta| {
-        let mut rd = crate::common::check::Read::new(theta);
-        let a = rd.matrix(1, 3);
-        let (_, g) = j046_grad(&a, n);
-        flat(&[g.a.as_slice()])
-    });
-}
-
-#[differentiate(wrt(k, b1, c, h), jvp, hvp)]
-pub(crate) fn j047(c: f64, flag: bool, b2: f64, h: &RowDVector<f64>, b1: f64, k: &DMatrix<f64>) -> f64 {
-    let blk1 = {
-        let t2 = h.transpose();
-        tanh(((((DMatrix::<f64>::from_row_slice(3, 2, &[0.33, -0.68, 0.09, 0.36, -0.75, -0.12])).add_scalar(b1)) * b1).norm()) * 0.12)
-    };
-    let tmp3: RowDVector<f64> = (-h).component_div(&(log_softmax(&((RowDVector::<f64>::from_element(3, 0.46)) * c))).abs().add_scalar(0.5));
-    let u4 = (((b2.abs() + 0.5).powf(b1)).abs() + 0.5).powf(sigmoid((c / (square(c) + 0.5)) * 0.34));
-    let u6 = ((((log_softmax(&tmp3)) - ((RowDVector::<f64>::from_row_slice(&[-0.34, 0.49, 0.77])) * c)) * 0.12).map(|e5| e5.sin())).component_div(&square(&(maxout(&(h.clone_owned()), &tmp3))).add_scalar(0.5));
-    b1 + blk1 + (u6.sum()) + ((relu(b2)) * b1)
-}
-
-#[test]
-fn j047_gradient() {
-    let mut d = Draw::new(619);
-    let c = d.scalar();
-    let flag = true;
-    let b2 = 0.60;
-    let h = d.row(3);
-    let b1 = d.scalar();
-    let k = d.matrix(1, 3);
-    let primal = j047(c, flag, b2, &h, b1, &k);
-    let (value, g) = j047_grad(c, flag, b2, &h, b1, &k);
-    check_value("j047_grad", &value, &primal);
-    let (value, tape) = j047_fwd(c, flag, b2, &h, b1, &k);
-    check_value("j047_fwd", &value, &primal);
-    check("j047", &d.theta, &flat(&[&[g.c], g.h.as_slice(), &[g.b1], g.k.as_slice()]), |rd| {
-        let c = rd.scalar();
-        let h = rd.row(3);
-        let b1 = rd.scalar();
-        let k = rd.matrix(1, 3);
-        j047(c, flag, b2, &h, b1, &k)
-    });
-    // Forward mode.
-    let mut dv = Draw::new(1004);
-    let v_c = dv.scalar();
-    let v_h = dv.row(3);
-    let v_b1 = dv.scalar();
-    let v_k = dv.matrix(1, 3);
-    let v_dir = J047Grad { c: v_c.clone(), h: v_h.clone(), b1: v_b1.clone(), k: v_k.clone() };
-    let mut dw = Draw::new(1021);
-    let w_c = dw.scalar();
-    let w_h = dw.row(3);
-    let w_b1 = dw.scalar();
-    let w_k = dw.matrix(1, 3);
-    let w_dir = J047Grad { c: w_c.clone(), h: w_h.clone(), b1: w_b1.clone(), k: w_k.clone() };
-    let (value, jv) = j047_jvp(c, flag, b2, &h, b1, &k, v_dir.clone());
-    check_value("j047_jvp", &value, &primal);
-    check_jvp("j047", &d.theta, &dv.theta, jv, &flat(&[&[g.c], g.h.as_slice(), &[g.b1], g.k.as_slice()]), |rd| {
-        let c = rd.scalar();
-        let h = rd.row(3);
-        let b1 = rd.scalar();
-        let k = rd.matrix(1, 3);
-        j047(c, flag, b2, &h, b1, &k)
-    });
-    let (value, hg, hv) = j047_hvp(c, flag, b2, &h, b1, &k, v_dir.clone());
-    check_value("j047_hvp", &value, &primal);
-    let (_, _, hw) = j047_hvp(c, flag, b2, &h, b1, &k, w_dir.clone());
-    check_hvp("j047", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.c], g.h.as_slice(), &[g.b1], g.k.as_slice()]), &flat(&[&[hg.c], hg.h.as_slice(), &[hg.b1], hg.k.as_slice()]), &flat(&[&[hv.c], hv.h.as_slice(), &[hv.b1], hv.k.as_slice()]), &flat(&[&[hw.c], hw.h.as_slice(), &[hw.b1], hw.k.as_slice()]), |theta| {
-        let mut rd = crate::common::check::Read::new(theta);
-        let c = rd.scalar();
-        let h = rd.row(3);
-        let b1 = rd.scalar();
-        let k = rd.matrix(1, 3);
-        let (_, g) = j047_grad(c, flag, b2, &h, b1, &k);
-        flat(&[&[g.c], g.h.as_slice(), &[g.b1], g.k.as_slice()])
-    });
-}
-
-#[differentiate(wrt(q), jvp)]
-fn j048(q: &DMatrix<f64>, xs: &[f64], n: usize) -> DMatrix<f64> {
-    let blk1 = {
-        let t2 = tanh((j020((q.mean()).tanh().tan(), &((SMatrix::<f64, 1, 2>::from_row_slice(&[0.23, -0.67])).component_mul(&((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.89, -0.87])).add_scalar(q.mean())))), (q.mean()) - (q.mean()))) * 0.13);
-        sigmoid(((q * q) - ((q.transpose()).map(|e3| { let mut t4 = (t2.abs() + 0.5).ln(); if ((t4.abs() + 0.5).powf(e3)) < (-0.03) { t4 = (t4.abs() + 0.5).powf(e3); } else { t4 += e3; } t4 * 0.5 + 1.45 * t2 }))) * 0.11)
-    };
-    let out5 = ((((q.nrows() as f64 * 0.3).abs() + 0.5).powf(blk1.mean())) * (blk1.mean())).tanh().tan();
-    let mut s7 = sigmoid((1.62 * (q.mean())) * 0.42);
-    let mut hm9 = (q.map(|e8| e8)).transpose();
-    for i6 in (0..=4).step_by(1) {
-        hm9 = &hm9 * 0.5 + (((add_bias(&hm9, &((DVector::<f64>::from_row_slice(&[0.21, 0.18, 0.24])).add_scalar(s7)))) - (blk1.transpose())) * (i6 as f64 * 0.2)) * 0.15;
-        s7 -= (s7 * (i6 as f64 * 0.2)) * 0.15;
-    }
-    let acc12 = (hm9.map(|e10| { let mut t11 = out5; if (out5.sin()) < 0.20 || (e10.cos()) > (-0.56) { t11 = out5; } else { t11 += out5.exp(); } t11 * 0.5 + 0.99 * t11 })).component_mul(&blk1);
-    let mut hm14 = DMatrix::<f64>::from_element(3, 3, 0.00);
-    let mut s15 = 0.0_f64;
-    for i13 in 1..4 {
-        hm14 += ((((DMatrix::<f64>::from_row_slice(3, 2, &[0.13, -0.35, -0.21, -0.56, -0.71, 0.24])).scale(out5)) * ((DMatrix::<f64>::from_element(2, 3, 0.58)).add_scalar(out5))).abs()) * 0.04;
-        s15 += (0.55 - s7) * 0.09;
-    }
-    &hm9 + &hm9 + (add_bias(&((DMatrix::<f64>::from_row_slice(3, 3, &[0.28, -0.02, -0.69, 0.49, -0.42, 0.13, 0.36, -0.28, -0.26])).scale(s7)), &(((RowDVector::<f64>::from_row_slice(&[-0.82, 0.88, -0.43])).add_scalar(s7)) / (square(out5) + 1.0))))
-}
-
-#[test]
-fn j048_gradient() {
-    let mut d = Draw::new(620);
-    let q = d.matrix(3, 3);
-    let xs: [f64; 4] = [(-0.19), 0.82, (-0.72), 0.74];
-    let n: usize = 3;
-    let u = d.seed_matrix(3, 3);
-    let primal = j048(&q, &xs, n);
-    let (value, g) = j048_vjp(&q, &xs, n, u.clone());
-    check_value("j048_vjp", &value, &primal);
-    let (value, tape) = j048_fwd(&q, &xs, n);
-    check_value("j048_fwd", &value, &primal);
-    check("j048", &d.theta, &flat(&[g.q.as_slice()]), |rd| {
-        let q = rd.matrix(3, 3);
-        u.dot(&j048(&q, &xs, n))
-    });
-    // Forward mode.
-    let mut dv = Draw::new(1004);
-    let v_q = dv.matrix(3, 3);
-    let v_dir = J048Grad { q: v_q.clone() };
-    let mut dw = Draw::new(1021);
-    let w_q = dw.matrix(3, 3);
-    let w_dir = J048Grad { q: w_q.clone() };
-    let (value, jv) = j048_jvp(&q, &xs, n, v_dir.clone());
-    check_value("j048_jvp", &value, &primal);
-    check_jvp("j048", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.q.as_slice()]), |rd| {
-        let q = rd.matrix(3, 3);
-        u.dot(&j048(&q, &xs, n))
-    });
-}
-
-#[differentiate(jvp, hvp)]
-fn j049(t: &SMatrix<f64, 1, 2>, b1: f64, v: f64, s: &SMatrix<f64, 1, 2>) -> f64 {
-    let h1 = tanh(((s - ((t.transpose()).transpose())).norm_squared()) * 0.06);
-    let mut s3 = sigmoid((s.sum()) * 0.34);
-    let mut hm4 = tanh((log_softmax(&(s.add_scalar(b1)))) * 0.15);
-    for i2 in 0..=1 {
-        s3 += v * 0.20;
-        if i2 > 0 { break; }
-        hm4 = &hm4 * 0.5 + (softmax(&((s.transpose()).transpose()))) * 0.50;
-    }
-    s3 += (v - b1).sin();
-    let act5 = sigmoid((-v) * (hm4.norm()));
-    let mut hm7 = sigmoid((&hm4 * ((SMatrix::<f64, 2, 2>::from_element(0.71)).add_scalar(v))) * 0.23);
-    let mut s8 = (((1.01 * s3).tanh().tan()) * 0.63).tanh();
-    let mut it6 = 0;
-    while it6 < 5 {
-        it6 += 1;
-        hm7 = &hm7 * 0.5 + s * 0.33;
-        let mut s9 = 0.0_f64;
-        let mut s10 = maxout(act5, h1.abs());
-        for _ in (0..1).rev() {
-            if !((h1 * (t.nrows() as f64 * 0.3)) > (-0.37)) { continue; }
-            s9 += s3 * 0.11;
-            s10 = 0.5 * s10 + (0.93 / ((leaky_relu(s9, 0.1)).abs() + 0.5)) * 0.26;
-        }
-        s8 = s8.min(s8 * 1.00);
-    }
-    act5 + v + (elu(0.23 * act5, 0.7))
-}
-
-#[test]
-fn j049_gradient() {
-    let mut d = Draw::new(621);
-    let t = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let b1 = d.scalar();
-    let v = d.scalar();
-    let s = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
-    let primal = j049(&t, b1, v, &s);
-    let (value, g) = j049_grad(&t, b1, v, &s);
-    check_value("j049_grad", &value, &primal);
-    let (value, tape) = j049_fwd(&t, b1, v, &s);
-    check_value("j049_fwd", &value, &primal);
-    let g = j049_bwd(tape, 1.0);
-    check("j049", &d.theta, &flat(&[g.t.as_slice(), &[g.b1], &[g.v], g.s.as_slice()]), |rd| {
-        let t = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let b1 = rd.scalar();
-        let v = rd.scalar();
-        let s = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        j049(&t, b1, v, &s)
-    });
-    // Forward mode.
-    let mut dv = Draw::new(1004);
-    let v_t = SMatrix::<f64, 1, 2>::from_column_slice(dv.matrix(1, 2).as_slice());
-    let v_b1 = dv.scalar();
-    let v_v = dv.scalar();
-    let v_s = SMatrix::<f64, 1, 2>::from_column_slice(dv.matrix(1, 2).as_slice());
-    let v_dir = J049Grad { t: v_t.clone(), b1: v_b1.clone(), v: v_v.clone(), s: v_s.clone() };
-    let mut dw = Draw::new(1021);
-    let w_t = SMatrix::<f64, 1, 2>::from_column_slice(dw.matrix(1, 2).as_slice());
-    let w_b1 = dw.scalar();
-    let w_v = dw.scalar();
-    let w_s = SMatrix::<f64, 1, 2>::from_column_slice(dw.matrix(1, 2).as_slice());
-    let w_dir = J049Grad { t: w_t.clone(), b1: w_b1.clone(), v: w_v.clone(), s: w_s.clone() };
-    let (value, jv) = j049_jvp(&t, b1, v, &s, v_dir.clone());
-    check_value("j049_jvp", &value, &primal);
-    check_jvp("j049", &d.theta, &dv.theta, jv, &flat(&[g.t.as_slice(), &[g.b1], &[g.v], g.s.as_slice()]), |rd| {
-        let t = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let b1 = rd.scalar();
-        let v = rd.scalar();
-        let s = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        j049(&t, b1, v, &s)
-    });
-    let (value, hg, hv) = j049_hvp(&t, b1, v, &s, v_dir.clone());
-    check_value("j049_hvp", &value, &primal);
-    let (_, _, hw) = j049_hvp(&t, b1, v, &s, w_dir.clone());
-    check_hvp("j049", &d.theta, &dv.theta, &dw.theta, &flat(&[g.t.as_slice(), &[g.b1], &[g.v], g.s.as_slice()]), &flat(&[hg.t.as_slice(), &[hg.b1], &[hg.v], hg.s.as_slice()]), &flat(&[hv.t.as_slice(), &[hv.b1], &[hv.v], hv.s.as_slice()]), &flat(&[hw.t.as_slice(), &[hw.b1], &[hw.v], hw.s.as_slice()]), |theta| {
-        let mut rd = crate::common::check::Read::new(theta);
-        let t = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let b1 = rd.scalar();
-        let v = rd.scalar();
-        let s = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
-        let (_, g) = j049_grad(&t, b1, v, &s);
-        flat(&[g.t.as_slice(), &[g.b1], &[g.v], g.s.as_slice()])
-    });
-}
-
-#[differentiate(wrt(v, w, b, b1), jvp, hvp)]
-fn j050(b: f64, w: &DMatrix<f64>, v: f64, n: usize, b1: f64) -> f64 {
-    let mut hm2 = w.transpose();
+/// Generated function `j045`.
+pub fn j045(t: &SMatrix<f64, 3, 2>, c: &DMatrix<f64>, k: f64, n: usize, w: &SMatrix<f64, 2, 3>) -> f64 {
+    let mut hm2 = c.transpose();
     let mut s3 = 0.0_f64;
     let mut it1 = 0;
     while s3 < 1.50 {
         it1 += 1;
         if it1 > 1 { break; }
-        s3 -= (if !((v * (w.nrows() as f64 * 0.3)) > (-0.56)) { b1.powi(3) } else { (b1.abs() + 0.5).recip() }) * 0.08;
-        let mut acc4 = hm2.clone();
+        s3 -= (if !((k * (t.nrows() as f64 * 0.3)) > (-0.56)) { k.powi(3) } else { (k.abs() + 0.5).recip() }) * 0.08;
+        let mut acc4 = c.clone();
         if n > 1 { continue; }
-        acc4 = add_bias(&acc4, &(((RowDVector::<f64>::from_row_slice(&[0.33])) * v).abs()));
-        hm2 *= 0.48; hm2 -= ((w.transpose()).scale(b1 - b)) * 0.16;
+        acc4 = &acc4 + (add_bias(&acc4, &(((RowDVector::<f64>::from_row_slice(&[0.33, 0.73])) * s3).abs())));
+        hm2 = tanh(((log_softmax(hm2.clone())) * (s3.exp())) * 0.19);
     }
-    if !((b1.exp()) < 0.36) {
-        let r5 = (b.powi(2)) * (w.nrows() as f64 * 0.3);
-        s3 += b * (w.nrows() as f64 * 0.3);
-    }
-    let blk6 = {
-        let t7 = b1;
-        (((hm2.scale(t7)).dot(&(((DMatrix::<f64>::from_row_slice(2, 1, &[-0.18, -0.62])) * t7).component_mul(&hm2)))) * 0.11).tanh()
-    };
-    let mut s9 = 0.0_f64;
-    for i8 in 0..=2 {
-        let mut s12 = b1;
-        let mut s13 = tanh(((blk6.abs() + 0.5).powi(-2)) * 0.25);
-        let cs10: [f64; 4] = [(-0.02), (-0.32), 0.56, (-0.87)];
-        for x11 in cs10.iter() {
-            s13 = 0.5 * s13 + (elu(s12, 0.7)) * 0.33;
-            let mut acc15 = add_bias(&(s3 * (hm2.transpose())), ((RowDVector::<f64>::from_element(2, 0.63)) * s13).map(|e14| v));
-            let mut acc16 = acc15.clone();
-            s12 = (b + (s3.tanh().tan())) * 0.48;
+    let h5 = (relu(tanh(s3))).tanh().tan();
+    return (t.sum()) + (w.sum()) + s3 + ((tanh((k * h5) * 0.42)).exp());
+}
+
+#[test]
+fn j045_gradient() {
+    let mut d = Draw::new(617);
+    let t = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let c = d.matrix(1, 2);
+    let k = d.scalar();
+    let n: usize = 1;
+    let w = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let primal = j045(&t, &c, k, n, &w);
+    let (value, g) = j045_grad(&t, &c, k, n, &w);
+    check_value("j045_grad", &value, &primal);
+    let (value, tape) = j045_fwd(&t, &c, k, n, &w);
+    check_value("j045_fwd", &value, &primal);
+    let g = j045_bwd(tape, 1.0);
+    check("j045", &d.theta, &flat(&[g.t.as_slice(), g.c.as_slice(), &[g.k], g.w.as_slice()]), |rd| {
+        let t = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let c = rd.matrix(1, 2);
+        let k = rd.scalar();
+        let w = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        j045(&t, &c, k, n, &w)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_t = SMatrix::<f64, 3, 2>::from_column_slice(dv.matrix(3, 2).as_slice());
+    let v_c = dv.matrix(1, 2);
+    let v_k = dv.scalar();
+    let v_w = SMatrix::<f64, 2, 3>::from_column_slice(dv.matrix(2, 3).as_slice());
+    let v_dir = J045Grad { t: v_t.clone(), c: v_c.clone(), k: v_k.clone(), w: v_w.clone() };
+    let mut dw = Draw::new(1021);
+    let w_t = SMatrix::<f64, 3, 2>::from_column_slice(dw.matrix(3, 2).as_slice());
+    let w_c = dw.matrix(1, 2);
+    let w_k = dw.scalar();
+    let w_w = SMatrix::<f64, 2, 3>::from_column_slice(dw.matrix(2, 3).as_slice());
+    let w_dir = J045Grad { t: w_t.clone(), c: w_c.clone(), k: w_k.clone(), w: w_w.clone() };
+    let (value, jv) = j045_jvp(&t, &c, k, n, &w, v_dir.clone());
+    check_value("j045_jvp", &value, &primal);
+    check_jvp("j045", &d.theta, &dv.theta, jv, &flat(&[g.t.as_slice(), g.c.as_slice(), &[g.k], g.w.as_slice()]), |rd| {
+        let t = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let c = rd.matrix(1, 2);
+        let k = rd.scalar();
+        let w = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        j045(&t, &c, k, n, &w)
+    });
+    let (value, hg, hv) = j045_hvp(&t, &c, k, n, &w, v_dir.clone());
+    check_value("j045_hvp", &value, &primal);
+    let (_, _, hw) = j045_hvp(&t, &c, k, n, &w, w_dir.clone());
+    check_hvp("j045", &d.theta, &dv.theta, &dw.theta, &flat(&[g.t.as_slice(), g.c.as_slice(), &[g.k], g.w.as_slice()]), &flat(&[hg.t.as_slice(), hg.c.as_slice(), &[hg.k], hg.w.as_slice()]), &flat(&[hv.t.as_slice(), hv.c.as_slice(), &[hv.k], hv.w.as_slice()]), &flat(&[hw.t.as_slice(), hw.c.as_slice(), &[hw.k], hw.w.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let t = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let c = rd.matrix(1, 2);
+        let k = rd.scalar();
+        let w = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let (_, g) = j045_grad(&t, &c, k, n, &w);
+        flat(&[g.t.as_slice(), g.c.as_slice(), &[g.k], g.w.as_slice()])
+    });
+}
+
+#[differentiate(wrt(y, z, b2), jvp, hvp)]
+fn j046(b2: f64, z: &DVector<f64>, y: f64, xs: &[f64]) -> f64 {
+    let mut s2 = tanh(((z.sum()) * (z.nrows() as f64 * 0.3)) * 0.56);
+    let mut it1 = 0;
+    loop {
+        let mut acc3 = z.clone_owned();
+        if (if !(b2 > (-0.06)) { s2 } else { y }) > 0.13 {
+            s2 = (((s2.abs() + 0.5).powf(b2)).abs()) * 0.35;
+            break;
         }
-        s9 *= 0.47; s9 += (((s3.abs() + 0.5).ln()).tanh().tan()) * 0.31;
-        s9 -= ((((n as f64 * 0.25).powi(2)) + (((j042(n, &((DVector::<f64>::from_row_slice(&[-0.85, 0.83, -0.87])) * b1), 1.35, (RowDVector::<f64>::from_row_slice(&[0.47, 0.81, -0.23])) * s13)) * 0.13).tanh())) * (i8 as f64 * 0.2)) * 0.37;
+        s2 = 0.5 * s2 + y * 0.33;
+        it1 += 1;
+        if it1 > 2 { break; }
     }
-    blk6 + v + (hm2.sum()) + (b1.min(v))
+    s2 *= ((b2 * b2) * 0.45).tanh();
+    let mut hm5 = z.clone();
+    let mut s6 = ((j018(&[], y.powi(2), &(((DMatrix::<f64>::from_element(1, 2, 0.26)) * y) * ((DMatrix::<f64>::from_element(2, 2, 0.60)) * b2)))) * 0.13).tanh();
+    for x4 in xs.iter() {
+        hm5 *= 0.30; hm5 -= (((z.clone()).map(|e7| (y.powi(2)) + b2)) * (*x4)) * 0.22;
+        if (*x4) < 0.31 {
+            s6 = 0.5 * s6 + ((((b2.abs() + 0.5).powi(-2)) * (z.nrows() as f64 * 0.3)) * (*x4)) * 0.23;
+            continue;
+        }
+        s6 = s6 * 1.00;
+    }
+    let mut s9 = 0.0_f64;
+    let mut hm10 = z.clone().into_owned();
+    let mut it8 = 0;
+    if (s2 * s6) < 0.39 && ((s6.abs() + 0.5).powf(y)) < 0.16 {
+        while s9 < 1.54 {
+            it8 += 1;
+            if it8 > 3 { break; }
+            s9 += ((b2.tanh().tan()).exp()) * 0.06;
+            let sel11 = if (s2.tanh().tan()) > 0.37 || (sigmoid((j018(&[], b2 - s2, &(DMatrix::<f64>::from_row_slice(1, 2, &[0.66, -0.41])))) * 0.13)) < (-0.21) {
+                (if (s6 * s2) > (-0.21) { s9 * 1.66 } else { s6 * y })
+            } else if (1.36 / (square(s9) + 0.5)) < (-0.58) {
+                (hm5.map(|e12| (maxout(y, y)).tanh().tan())).mean()
+            } else {
+                let h13 = ((((y.abs() + 0.5).powf(s6)).abs()).abs() + 0.5).powf((square(s2)) * (leaky_relu(s2, 0.1)));
+                (((if (h13.cos()) < 0.05 && ((h13.abs() + 0.5).sqrt()) < 0.38 { h13 } else { h13 }) * 0.17).sin()).powi(2)
+            };
+            if hm5.sum() > (-0.34) {
+                hm5 *= 0.45; hm5 += ((DVector::<f64>::from_row_slice(&[0.57, -0.75])) * s9) * 0.69;
+                s9 = ((sigmoid(((z.dot(z)) - (hm5.dot(&hm5))) * 0.12)) * 1.00).sin();
+            }
+            hm10 -= (((DVector::<f64>::from_element(2, 0.78)) * b2) - &hm10) * 0.07;
+        }
+    }
+    let sc14 = sigmoid((((((DMatrix::<f64>::from_row_slice(2, 1, &[-0.56, 0.33])).add_scalar(b2)) * ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.88, 0.25])) * s2)).dot(&(DMatrix::<f64>::from_row_slice(2, 2, &[0.63, 0.86, -0.81, 0.65])))) + y) * 0.11);
+    let blk15 = {
+        let t16 = tanh(((((DVector::<f64>::from_row_slice(&[-0.30, -0.18, 0.28])).add_scalar(s9)).component_mul(&((DVector::<f64>::from_row_slice(&[-0.23, -0.43, 0.61])).scale(b2)))).dot(&((DVector::<f64>::from_element(3, 0.51)).add_scalar(sc14)))) * 0.08);
+        t16
+    };
+    return (hm5.sum()) + (((-sc14).abs() + 0.5).powf(s2));
+}
+
+#[test]
+fn j046_gradient() {
+    let mut d = Draw::new(618);
+    let b2 = d.scalar();
+    let z = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let y = d.scalar();
+    let xs: [f64; 3] = [(-0.32), 0.89, 0.27];
+    let primal = j046(b2, &z, y, &xs);
+    let (value, g) = j046_grad(b2, &z, y, &xs);
+    check_value("j046_grad", &value, &primal);
+    let (value, tape) = j046_fwd(b2, &z, y, &xs);
+    check_value("j046_fwd", &value, &primal);
+    check("j046", &d.theta, &flat(&[&[g.b2], g.z.as_slice(), &[g.y]]), |rd| {
+        let b2 = rd.scalar();
+        let z = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let y = rd.scalar();
+        j046(b2, &z, y, &xs)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_b2 = dv.scalar();
+    let v_z = DVector::from_column_slice(dv.matrix(2, 1).as_slice());
+    let v_y = dv.scalar();
+    let v_dir = J046Grad { b2: v_b2.clone(), z: v_z.clone(), y: v_y.clone() };
+    let mut dw = Draw::new(1021);
+    let w_b2 = dw.scalar();
+    let w_z = DVector::from_column_slice(dw.matrix(2, 1).as_slice());
+    let w_y = dw.scalar();
+    let w_dir = J046Grad { b2: w_b2.clone(), z: w_z.clone(), y: w_y.clone() };
+    let (value, jv) = j046_jvp(b2, &z, y, &xs, v_dir.clone());
+    check_value("j046_jvp", &value, &primal);
+    check_jvp("j046", &d.theta, &dv.theta, jv, &flat(&[&[g.b2], g.z.as_slice(), &[g.y]]), |rd| {
+        let b2 = rd.scalar();
+        let z = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let y = rd.scalar();
+        j046(b2, &z, y, &xs)
+    });
+    let (value, hg, hv) = j046_hvp(b2, &z, y, &xs, v_dir.clone());
+    check_value("j046_hvp", &value, &primal);
+    let (_, _, hw) = j046_hvp(b2, &z, y, &xs, w_dir.clone());
+    check_hvp("j046", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.b2], g.z.as_slice(), &[g.y]]), &flat(&[&[hg.b2], hg.z.as_slice(), &[hg.y]]), &flat(&[&[hv.b2], hv.z.as_slice(), &[hv.y]]), &flat(&[&[hw.b2], hw.z.as_slice(), &[hw.y]]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let b2 = rd.scalar();
+        let z = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let y = rd.scalar();
+        let (_, g) = j046_grad(b2, &z, y, &xs);
+        flat(&[&[g.b2], g.z.as_slice(), &[g.y]])
+    });
+}
+
+#[differentiate(crate = ::autodiff, wrt(z, b1, m, p), jvp, hvp)]
+pub(crate) fn j047(m: &DMatrix<f64>, z: &DMatrix<f64>, xs: &[f64], b1: f64, p: f64) -> f64 {
+    let u1 = m.clone();
+    let acc2 = (b1.tanh().tan()) * (p.tanh().tan());
+    let mut s4 = ((((m.nrows() as f64 * 0.3).min(acc2)) + (acc2.tanh().tan())) * 0.25).tanh();
+    let mut hm5 = tanh(((-&u1) * (((DMatrix::<f64>::from_row_slice(2, 2, &[0.03, -0.52, 0.87, -0.55])).add_scalar(acc2)).component_mul(&((DMatrix::<f64>::from_row_slice(2, 2, &[-0.83, 0.33, -0.27, 0.46])).add_scalar(s4))))) * 0.06);
+    let mut it3 = 0;
+    while (((tanh(acc2 * 0.40)).abs() + 0.5).powi(-2)) < 0.07 {
+        it3 += 1;
+        if it3 > 2 { break; }
+        s4 = ((acc2 * 1.17) * 0.34).tanh();
+        hm5 = tanh((hm5.component_div(&((z.transpose()) + &hm5).map(|e6| e6 * e6 + 0.5))) * 0.50);
+    }
+    if !((s4 / (square(s4) + 0.5)) < 0.52) {
+        s4 *= (((s4.abs() + 0.5).powf(b1)) * 0.36).sin();
+    }
+    let mut acc7 = ((b1.abs() + 0.5).powi(-2)).min(b1.tanh().tan());
+    (z.sum()) + (u1.sum()) + ((((acc2.abs() + 0.5).powf((acc2 * 0.40).sin())).abs() + 0.5).ln())
+}
+
+#[test]
+fn j047_gradient() {
+    let mut d = Draw::new(619);
+    let m = d.matrix(3, 2);
+    let z = d.matrix(2, 3);
+    let xs: [f64; 2] = [0.41, (-0.65)];
+    let b1 = d.scalar();
+    let p = d.scalar();
+    let primal = j047(&m, &z, &xs, b1, p);
+    let (value, g) = j047_grad(&m, &z, &xs, b1, p);
+    check_value("j047_grad", &value, &primal);
+    let (value, tape) = j047_fwd(&m, &z, &xs, b1, p);
+    check_value("j047_fwd", &value, &primal);
+    check("j047", &d.theta, &flat(&[g.m.as_slice(), g.z.as_slice(), &[g.b1], &[g.p]]), |rd| {
+        let m = rd.matrix(3, 2);
+        let z = rd.matrix(2, 3);
+        let b1 = rd.scalar();
+        let p = rd.scalar();
+        j047(&m, &z, &xs, b1, p)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_m = dv.matrix(3, 2);
+    let v_z = dv.matrix(2, 3);
+    let v_b1 = dv.scalar();
+    let v_p = dv.scalar();
+    let v_dir = J047Grad { m: v_m.clone(), z: v_z.clone(), b1: v_b1.clone(), p: v_p.clone() };
+    let mut dw = Draw::new(1021);
+    let w_m = dw.matrix(3, 2);
+    let w_z = dw.matrix(2, 3);
+    let w_b1 = dw.scalar();
+    let w_p = dw.scalar();
+    let w_dir = J047Grad { m: w_m.clone(), z: w_z.clone(), b1: w_b1.clone(), p: w_p.clone() };
+    let (value, jv) = j047_jvp(&m, &z, &xs, b1, p, v_dir.clone());
+    check_value("j047_jvp", &value, &primal);
+    check_jvp("j047", &d.theta, &dv.theta, jv, &flat(&[g.m.as_slice(), g.z.as_slice(), &[g.b1], &[g.p]]), |rd| {
+        let m = rd.matrix(3, 2);
+        let z = rd.matrix(2, 3);
+        let b1 = rd.scalar();
+        let p = rd.scalar();
+        j047(&m, &z, &xs, b1, p)
+    });
+    let (value, hg, hv) = j047_hvp(&m, &z, &xs, b1, p, v_dir.clone());
+    check_value("j047_hvp", &value, &primal);
+    let (_, _, hw) = j047_hvp(&m, &z, &xs, b1, p, w_dir.clone());
+    check_hvp("j047", &d.theta, &dv.theta, &dw.theta, &flat(&[g.m.as_slice(), g.z.as_slice(), &[g.b1], &[g.p]]), &flat(&[hg.m.as_slice(), hg.z.as_slice(), &[hg.b1], &[hg.p]]), &flat(&[hv.m.as_slice(), hv.z.as_slice(), &[hv.b1], &[hv.p]]), &flat(&[hw.m.as_slice(), hw.z.as_slice(), &[hw.b1], &[hw.p]]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let m = rd.matrix(3, 2);
+        let z = rd.matrix(2, 3);
+        let b1 = rd.scalar();
+        let p = rd.scalar();
+        let (_, g) = j047_grad(&m, &z, &xs, b1, p);
+        flat(&[g.m.as_slice(), g.z.as_slice(), &[g.b1], &[g.p]])
+    });
+}
+
+#[differentiate(crate = ::autodiff, jvp, hvp)]
+pub(crate) fn j048(w1: f64, w: f64, m: f64, b2: RowDVector<f64>) -> f64 {
+    let mut acc1 = m * (w * 0.34);
+    let mut s3 = (((leaky_relu(w, 0.1)) * (w1 / (square(acc1) + 0.5))) * 0.23).tanh();
+    let mut hm4 = -&b2;
+    for i2 in (0..3).step_by(2) {
+        if i2 % 2 == 1 {
+            s3 = s3.min((((((b2.norm_squared()) * 0.23).sin()).abs() + 0.5).powf(sigmoid((b2.norm_squared()) * 0.23))) * 0.35);
+        } else {
+            let h6 = b2.map(|e5| w);
+            s3 *= 0.36; s3 -= (maxout(w1 - 0.79, w1.exp())) * 0.11;
+        }
+        s3 = ((((m * acc1) / ((m.abs()).abs() + 0.5)) * (i2 as f64 * 0.2)) * 0.73).tanh();
+        let sel7 = if hm4.sum() > (-0.35) && i2 % 2 == 1 {
+            (s3 + w1) * (elu(acc1, 0.7))
+        } else {
+            m
+        };
+        hm4 += (b2.component_mul(&(b2.component_div(&square(hm4.clone()).add_scalar(0.5))))) * 0.06;
+    }
+    let mut hm9 = RowDVector::<f64>::from_element(2, 0.00);
+    let mut s10 = 0.0_f64;
+    for i8 in (0..b2.ncols()).step_by(3) {
+        s10 += ((((hm4.norm_squared()) * 0.07).sin()) - 1.25) * 0.13;
+        hm9 -= ((-(&b2 * ((DMatrix::<f64>::from_row_slice(2, 2, &[0.13, 0.34, -0.78, 0.34])).add_scalar(m)))) * (i8 as f64 * 0.2)) * 0.10;
+    }
+    s3 + (tanh(tanh((j018(&[], s3 * (b2.nrows() as f64 * 0.3), &((DMatrix::<f64>::from_element(1, 2, 0.63)).scale(s10)))) * 0.13)))
+}
+
+#[test]
+fn j048_gradient() {
+    let mut d = Draw::new(620);
+    let w1 = d.scalar();
+    let w = d.scalar();
+    let m = d.scalar();
+    let b2 = d.row(2);
+    let primal = j048(w1, w, m, b2.clone());
+    let (value, g) = j048_grad(w1, w, m, b2.clone());
+    check_value("j048_grad", &value, &primal);
+    let (value, tape) = j048_fwd(w1, w, m, b2.clone());
+    check_value("j048_fwd", &value, &primal);
+    check("j048", &d.theta, &flat(&[&[g.w1], &[g.w], &[g.m], g.b2.as_slice()]), |rd| {
+        let w1 = rd.scalar();
+        let w = rd.scalar();
+        let m = rd.scalar();
+        let b2 = rd.row(2);
+        j048(w1, w, m, b2.clone())
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_w1 = dv.scalar();
+    let v_w = dv.scalar();
+    let v_m = dv.scalar();
+    let v_b2 = dv.row(2);
+    let v_dir = J048Grad { w1: v_w1.clone(), w: v_w.clone(), m: v_m.clone(), b2: v_b2.clone() };
+    let mut dw = Draw::new(1021);
+    let w_w1 = dw.scalar();
+    let w_w = dw.scalar();
+    let w_m = dw.scalar();
+    let w_b2 = dw.row(2);
+    let w_dir = J048Grad { w1: w_w1.clone(), w: w_w.clone(), m: w_m.clone(), b2: w_b2.clone() };
+    let (value, jv) = j048_jvp(w1, w, m, b2.clone(), v_dir.clone());
+    check_value("j048_jvp", &value, &primal);
+    check_jvp("j048", &d.theta, &dv.theta, jv, &flat(&[&[g.w1], &[g.w], &[g.m], g.b2.as_slice()]), |rd| {
+        let w1 = rd.scalar();
+        let w = rd.scalar();
+        let m = rd.scalar();
+        let b2 = rd.row(2);
+        j048(w1, w, m, b2.clone())
+    });
+    let (value, hg, hv) = j048_hvp(w1, w, m, b2.clone(), v_dir.clone());
+    check_value("j048_hvp", &value, &primal);
+    let (_, _, hw) = j048_hvp(w1, w, m, b2.clone(), w_dir.clone());
+    check_hvp("j048", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.w1], &[g.w], &[g.m], g.b2.as_slice()]), &flat(&[&[hg.w1], &[hg.w], &[hg.m], hg.b2.as_slice()]), &flat(&[&[hv.w1], &[hv.w], &[hv.m], hv.b2.as_slice()]), &flat(&[&[hw.w1], &[hw.w], &[hw.m], hw.b2.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let w1 = rd.scalar();
+        let w = rd.scalar();
+        let m = rd.scalar();
+        let b2 = rd.row(2);
+        let (_, g) = j048_grad(w1, w, m, b2.clone());
+        flat(&[&[g.w1], &[g.w], &[g.m], g.b2.as_slice()])
+    });
+}
+
+#[differentiate(jvp)]
+/// Generated function `j049`.
+pub fn j049(q: &DMatrix<f64>, b2: &f64, n: usize, t: &DMatrix<f64>, x: f64) -> DMatrix<f64> {
+    let mut s2 = ((maxout(x * (n as f64 * 0.25), (x.abs() + 0.5).recip())) * 0.50).sin();
+    for i1 in 1..5 {
+        s2 *= 0.36; s2 -= x * 0.33;
+        let sel3 = if s2 < 0.15 {
+            t.clone()
+        } else if t.sum() > 0.38 {
+            (t.scale(s2)) * s2
+        } else {
+            s2 = 0.5 * s2 + (x * (i1 as f64 * 0.2)) * 0.33;
+            (DMatrix::<f64>::from_row_slice(2, 1, &[-0.71, 0.50])).add_scalar((*b2))
+        };
+    }
+    let mut hm6 = ((t - (q.transpose())) * 0.34).map(|e5| e5.sin());
+    let mut s7 = (((*b2) * (s2 - 0.67)) * 0.40).tanh();
+    let mut it4 = 0;
+    while hm6.sum() < 3.16 {
+        it4 += 1;
+        if it4 > 0 { break; }
+        s7 = s7.max((q.dot(q)) * 0.22);
+        if (q.mean()) > (-0.16) { break; }
+        let sel8 = if !((s7 * (*b2)) < 0.54) {
+            let act9 = elu((*b2).min(s2), 0.7);
+            (((((DMatrix::<f64>::from_element(2, 3, 0.71)).add_scalar(x)) * ((DMatrix::<f64>::from_row_slice(3, 1, &[0.89, 0.33, -0.59])) * (*b2))) * 0.12).map(|e10| e10.sin())) * (s7.powi(2))
+        } else {
+            hm6.map(|e11| { let mut t12 = s2; if t12 > (-0.45) { t12 = t12 * t12; } else { t12 += x; } t12 * 0.5 + t12 + t12 })
+        };
+        hm6 -= (q.transpose()) * 0.20;
+        s7 = s7.max(x * 0.66);
+    }
+    let mut acc13 = q.clone();
+    if (s2.abs()) > 0.16 || q.sum() > 0.49 {
+        hm6 += ((q.abs()).transpose());
+    } else if ((s2.abs() + 0.5).powi(-2)) > 0.56 && (if !(s7 > 0.46) { x } else { s2 }) < 0.21 {
+        hm6 /= square((s7.abs() + 0.5).sqrt()) + 1.0;
+    } else {
+        hm6 = &hm6 + &hm6;
+    }
+    let sc14: DMatrix<f64> = hm6.clone();
+    ((DMatrix::<f64>::from_row_slice(2, 1, &[-0.44, -0.36])) * q.mean()) + ((DMatrix::<f64>::from_row_slice(2, 1, &[0.28, -0.66])) * s7) + ((DMatrix::<f64>::from_row_slice(2, 1, &[-0.46, -0.58])) * s7) + &hm6
+}
+
+#[test]
+fn j049_gradient() {
+    let mut d = Draw::new(621);
+    let q = d.matrix(1, 2);
+    let b2 = d.scalar();
+    let n: usize = 4;
+    let t = d.matrix(2, 1);
+    let x = d.scalar();
+    let u = d.seed_matrix(2, 1);
+    let primal = j049(&q, &b2, n, &t, x);
+    let (value, g) = j049_vjp(&q, &b2, n, &t, x, u.clone());
+    check_value("j049_vjp", &value, &primal);
+    let (value, tape) = j049_fwd(&q, &b2, n, &t, x);
+    check_value("j049_fwd", &value, &primal);
+    let g = j049_bwd(tape, u.clone());
+    check("j049", &d.theta, &flat(&[g.q.as_slice(), &[g.b2], g.t.as_slice(), &[g.x]]), |rd| {
+        let q = rd.matrix(1, 2);
+        let b2 = rd.scalar();
+        let t = rd.matrix(2, 1);
+        let x = rd.scalar();
+        u.dot(&j049(&q, &b2, n, &t, x))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_q = dv.matrix(1, 2);
+    let v_b2 = dv.scalar();
+    let v_t = dv.matrix(2, 1);
+    let v_x = dv.scalar();
+    let v_dir = J049Grad { q: v_q.clone(), b2: v_b2.clone(), t: v_t.clone(), x: v_x.clone() };
+    let mut dw = Draw::new(1021);
+    let w_q = dw.matrix(1, 2);
+    let w_b2 = dw.scalar();
+    let w_t = dw.matrix(2, 1);
+    let w_x = dw.scalar();
+    let w_dir = J049Grad { q: w_q.clone(), b2: w_b2.clone(), t: w_t.clone(), x: w_x.clone() };
+    let (value, jv) = j049_jvp(&q, &b2, n, &t, x, v_dir.clone());
+    check_value("j049_jvp", &value, &primal);
+    check_jvp("j049", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.q.as_slice(), &[g.b2], g.t.as_slice(), &[g.x]]), |rd| {
+        let q = rd.matrix(1, 2);
+        let b2 = rd.scalar();
+        let t = rd.matrix(2, 1);
+        let x = rd.scalar();
+        u.dot(&j049(&q, &b2, n, &t, x))
+    });
+}
+
+#[differentiate(jvp, hvp)]
+fn j050(h: &f64, bias: &DMatrix<f64>) -> f64 {
+    let mut hm3 = tanh((j006(&[1, 0], &(tanh((j006(&[1, 0], bias, &(((DMatrix::<f64>::from_row_slice(2, 3, &[-0.23, -0.00, -0.35, -0.09, -0.76, 0.34])).scale((*h))) + bias), (*h), &((*h).tanh().tan()))) * 0.13)), &(bias.abs()), -(*h), &((*h).abs()))) * 0.13);
+    let cs1: [f64; 3] = [0.41, 0.87, (-0.89)];
+    for x2 in &cs1 {
+        if (((bias.norm_squared()) * 0.08).sin()) < 0.20 || (hm3.mean()) > 0.37 { break; }
+        hm3 += (bias * (*x2)) * 0.22;
+    }
+    hm3 = &hm3 + ((&hm3 - &hm3) - (hm3.abs()));
+    let g4 = (if hm3.sum() > (-0.02) { (sigmoid((*h))).tanh().tan() } else { -((*h).cos()) });
+    let sel5 = if ((*h) * g4) > (-0.15) {
+        ((g4 * g4).abs() + 0.5).ln()
+    } else if !((g4.max(g4)) > (-0.15)) {
+        g4
+    } else {
+        let mut hm7 = tanh(((-&hm3) + bias) * 0.11);
+        for i6 in (0..=3).step_by(3) {
+            let mut hm9 = sigmoid(&hm7 * 0.46);
+            for i8 in 0..=5 {
+                hm9 = (((tanh((log_softmax(&hm3)) * 0.07)).add_scalar(leaky_relu((*h), 0.1))) * 0.40).map(|e10| e10.sin());
+                let out11 = bias.clone();
+            }
+            let mut acc12 = (g4.exp()).min((*h));
+            hm7 += ((add_bias(((DMatrix::<f64>::from_row_slice(2, 3, &[-0.24, -0.01, -0.46, 0.03, 0.22, -0.90])).add_scalar(acc12)).map(|e13| acc12), &(((RowDVector::<f64>::from_row_slice(&[-0.23, -0.72, -0.39])).scale(g4)).abs()))) * (i6 as f64 * 0.2)) * 0.07;
+            if i6 > 0 { break; }
+        }
+        (elu(g4, 0.7)).max((*h).tanh().tan())
+    };
+    sigmoid((g4 + (hm3.sum()) + (((*h) * 1.13) * ((g4.abs() + 0.5).powf((*h))))) * 0.03)
 }
 
 #[test]
 fn j050_gradient() {
     let mut d = Draw::new(622);
-    let b = d.scalar();
-    let w = d.matrix(1, 2);
-    let v = d.scalar();
-    let n: usize = 1;
-    let b1 = d.scalar();
-    let primal = j050(b, &w, v, n, b1);
-    let (value, g) = j050_grad(b, &w, v, n, b1);
+    let h = d.scalar();
+    let bias = d.matrix(2, 3);
+    let primal = j050(&h, &bias);
+    let (value, g) = j050_grad(&h, &bias);
     check_value("j050_grad", &value, &primal);
-    let (value, tape) = j050_fwd(b, &w, v, n, b1);
+    let (value, tape) = j050_fwd(&h, &bias);
     check_value("j050_fwd", &value, &primal);
-    check("j050", &d.theta, &flat(&[&[g.b], g.w.as_slice(), &[g.v], &[g.b1]]), |rd| {
-        let b = rd.scalar();
-        let w = rd.matrix(1, 2);
-        let v = rd.scalar();
-        let b1 = rd.scalar();
-        j050(b, &w, v, n, b1)
+    check("j050", &d.theta, &flat(&[&[g.h], g.bias.as_slice()]), |rd| {
+        let h = rd.scalar();
+        let bias = rd.matrix(2, 3);
+        j050(&h, &bias)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_b = dv.scalar();
-    let v_w = dv.matrix(1, 2);
-    let v_v = dv.scalar();
-    let v_b1 = dv.scalar();
-    let v_dir = J050Grad { b: v_b.clone(), w: v_w.clone(), v: v_v.clone(), b1: v_b1.clone() };
+    let v_h = dv.scalar();
+    let v_bias = dv.matrix(2, 3);
+    let v_dir = J050Grad { h: v_h.clone(), bias: v_bias.clone() };
     let mut dw = Draw::new(1021);
-    let w_b = dw.scalar();
-    let w_w = dw.matrix(1, 2);
-    let w_v = dw.scalar();
-    let w_b1 = dw.scalar();
-    let w_dir = J050Grad { b: w_b.clone(), w: w_w.clone(), v: w_v.clone(), b1: w_b1.clone() };
-    let (value, jv) = j050_jvp(b, &w, v, n, b1, v_dir.clone());
+    let w_h = dw.scalar();
+    let w_bias = dw.matrix(2, 3);
+    let w_dir = J050Grad { h: w_h.clone(), bias: w_bias.clone() };
+    let (value, jv) = j050_jvp(&h, &bias, v_dir.clone());
     check_value("j050_jvp", &value, &primal);
-    check_jvp("j050", &d.theta, &dv.theta, jv, &flat(&[&[g.b], g.w.as_slice(), &[g.v], &[g.b1]]), |rd| {
-        let b = rd.scalar();
-        let w = rd.matrix(1, 2);
-        let v = rd.scalar();
-        let b1 = rd.scalar();
-        j050(b, &w, v, n, b1)
+    check_jvp("j050", &d.theta, &dv.theta, jv, &flat(&[&[g.h], g.bias.as_slice()]), |rd| {
+        let h = rd.scalar();
+        let bias = rd.matrix(2, 3);
+        j050(&h, &bias)
     });
-    let (value, hg, hv) = j050_hvp(b, &w, v, n, b1, v_dir.clone());
+    let (value, hg, hv) = j050_hvp(&h, &bias, v_dir.clone());
     check_value("j050_hvp", &value, &primal);
-    let (_, _, hw) = j050_hvp(b, &w, v, n, b1, w_dir.clone());
-    check_hvp("j050", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.b], g.w.as_slice(), &[g.v], &[g.b1]]), &flat(&[&[hg.b], hg.w.as_slice(), &[hg.v], &[hg.b1]]), &flat(&[&[hv.b], hv.w.as_slice(), &[hv.v], &[hv.b1]]), &flat(&[&[hw.b], hw.w.as_slice(), &[hw.v], &[hw.b1]]), |theta| {
+    let (_, _, hw) = j050_hvp(&h, &bias, w_dir.clone());
+    check_hvp("j050", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.h], g.bias.as_slice()]), &flat(&[&[hg.h], hg.bias.as_slice()]), &flat(&[&[hv.h], hv.bias.as_slice()]), &flat(&[&[hw.h], hw.bias.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let b = rd.scalar();
-        let w = rd.matrix(1, 2);
-        let v = rd.scalar();
-        let b1 = rd.scalar();
-        let (_, g) = j050_grad(b, &w, v, n, b1);
-        flat(&[&[g.b], g.w.as_slice(), &[g.v], &[g.b1]])
+        let h = rd.scalar();
+        let bias = rd.matrix(2, 3);
+        let (_, g) = j050_grad(&h, &bias);
+        flat(&[&[g.h], g.bias.as_slice()])
     });
 }
 
 #[differentiate(jvp, hvp)]
-fn j051(labels: &[usize], w: f64) -> f64 {
-    let mut s2 = tanh((leaky_relu((labels.len() as f64 * 0.2) + w, 0.1)) * 0.53);
-    let mut s3 = leaky_relu((w.abs() + 0.5).ln(), 0.1);
+pub(crate) fn j051(bias: &SMatrix<f64, 2, 2>, p: f64, m: DMatrix<f64>, q: &DVector<f64>) -> f64 {
+    let mut s2 = tanh(((-q).sum()) * 0.17);
+    let mut s5 = (((s2.tanh().tan()) - (if (((j027(&[0.83, 0.34, (-0.86)], &(((SMatrix::<f64, 1, 2>::from_row_slice(&[0.49, -0.05])).add_scalar(p)).map(|e3| { let mut t4 = s2 - s2; if s2 > (-0.16) && p < (-0.29) { t4 = e3.abs(); } else { t4 += e3.min(t4); } t4 * 0.5 + s2 })))) * 0.13).sin()) > 0.02 { (bias.nrows() as f64 * 0.3) } else { s2 })) * 0.39).tanh();
     let mut it1 = 0;
-    loop {
-        let out4 = (((w.tanh().tan()).abs()).abs() + 0.5).powf(tanh((((((DMatrix::<f64>::from_row_slice(2, 2, &[0.20, -0.08, -0.24, -0.31])).scale(s2)).mean()).abs() + 0.5).recip()) * 0.50));
-        s3 += ((if (s2.exp()) < (-0.20) { w } else { s2 }) * w) * 0.13;
-        if it1 == 2 {
-            s2 /= square(s2.min(out4)) + 1.0;
-            break;
-        }
-        s2 = (((((((DMatrix::<f64>::from_row_slice(2, 2, &[0.55, -0.27, -0.26, -0.49])).add_scalar(s3)).abs()).sum()) * 0.10).tanh()) * 1.00).tanh();
+    while s2 > (-2.09) {
         it1 += 1;
-        if it1 > 2 { break; }
+        if it1 >= 1 { break; }
+        s2 /= square(maxout(p, s2)) + 1.0;
+        s5 += (1.77 * (square(p))) * 0.07;
+        let mut acc6 = m.clone();
+        s2 = ((tanh(s5)).powi(2)) * 1.00;
+        if (-p) > 0.46 { break; }
     }
-    let mut hm6 = sigmoid(((DMatrix::<f64>::from_row_slice(3, 2, &[0.01, -0.88, 0.44, 0.03, 0.33, 0.15])).add_scalar(w)) * 0.42);
-    for i5 in 0..1 {
-        if !((w * (hm6.nrows() as f64 * 0.3)) > 0.20) {
-            s3 = tanh(((w.powi(3)) * (hm6.nrows() as f64 * 0.3)) * 0.33);
-        }
-        hm6 = &hm6 * 0.5 + (((&hm6 / (square(s3) + 1.0)) - (hm6.component_mul(&hm6))) * (i5 as f64 * 0.2)) * 1.00;
-        if w > 0.01 { break; }
+    let mut s8 = tanh((0.94 + (s5.powi(2))) * 0.39);
+    let mut s9 = ((((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.81, 0.07, 0.17])).add_scalar(s2)).mean()) * 0.53).sin();
+    for i7 in 0..4 {
+        s5 = (p * p) * 0.57;
+        s9 /= square(s9) + 1.0;
+        let mut acc10 = -((DMatrix::<f64>::from_row_slice(2, 1, &[-0.79, 0.78])) * s8);
+        s8 -= (((p + s9) + (0.90 + s2)) * (i7 as f64 * 0.2)) * 0.08;
     }
-    let mut acc7 = (hm6.sum()).tanh().tan();
-    let z8 = (square(w)).max(leaky_relu(sigmoid((j013(&((SMatrix::<f64, 2, 2>::from_element(0.75)) * w), &(((DMatrix::<f64>::from_row_slice(2, 3, &[-0.31, 0.85, -0.76, -0.78, -0.19, -0.71])).add_scalar(w)) * (DMatrix::<f64>::from_row_slice(3, 3, &[0.79, -0.77, 0.55, 0.54, 0.26, -0.56, 0.33, 0.65, 0.71]))), &((DMatrix::<f64>::from_element(3, 2, 0.19)) * w), hm6.dot(&hm6), 1)) * 0.13), 0.1));
-    let g9 = ((-z8).sin()) * (tanh((j001(&[0.77], &((RowDVector::<f64>::from_element(3, 0.77)).scale(w)), 0.97 * acc7, 1, 0.72, (SMatrix::<f64, 1, 2>::from_row_slice(&[-0.06, -0.69])).scale(z8))) * 0.13));
-    let mut s11 = 0.0_f64;
-    let mut it10 = 0;
-    while it10 < 1 {
-        it10 += 1;
-        s3 = s3.min((square(s2.sin())) * 1.00);
-        s11 += (hm6.mean()) * 0.30;
-    }
-    return (hm6.sum()) + (sigmoid((if ((sigmoid(z8 * 0.45)).exp()) > (-0.55) { s2 } else { z8 })));
+    return p + s8 + (1.19 * ((s5.abs() + 0.5).powf((s8 * 0.40).sin())));
 }
 
 #[test]
 fn j051_gradient() {
     let mut d = Draw::new(623);
-    let labels: [usize; 2] = [1, 0];
-    let w = d.scalar();
-    let primal = j051(&labels, w);
-    let (value, g) = j051_grad(&labels, w);
+    let bias = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let p = d.scalar();
+    let m = d.matrix(1, 2);
+    let q = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let primal = j051(&bias, p, m.clone(), &q);
+    let (value, g) = j051_grad(&bias, p, m.clone(), &q);
     check_value("j051_grad", &value, &primal);
-    let (value, tape) = j051_fwd(&labels, w);
+    let (value, tape) = j051_fwd(&bias, p, m.clone(), &q);
     check_value("j051_fwd", &value, &primal);
-    check("j051", &d.theta, &flat(&[&[g.w]]), |rd| {
-        let w = rd.scalar();
-        j051(&labels, w)
+    check("j051", &d.theta, &flat(&[g.bias.as_slice(), &[g.p], g.m.as_slice(), g.q.as_slice()]), |rd| {
+        let bias = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let p = rd.scalar();
+        let m = rd.matrix(1, 2);
+        let q = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        j051(&bias, p, m.clone(), &q)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_w = dv.scalar();
-    let v_dir = J051Grad { w: v_w.clone() };
+    let v_bias = SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice());
+    let v_p = dv.scalar();
+    let v_m = dv.matrix(1, 2);
+    let v_q = DVector::from_column_slice(dv.matrix(4, 1).as_slice());
+    let v_dir = J051Grad { bias: v_bias.clone(), p: v_p.clone(), m: v_m.clone(), q: v_q.clone() };
     let mut dw = Draw::new(1021);
-    let w_w = dw.scalar();
-    let w_dir = J051Grad { w: w_w.clone() };
-    let (value, jv) = j051_jvp(&labels, w, v_dir.clone());
+    let w_bias = SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice());
+    let w_p = dw.scalar();
+    let w_m = dw.matrix(1, 2);
+    let w_q = DVector::from_column_slice(dw.matrix(4, 1).as_slice());
+    let w_dir = J051Grad { bias: w_bias.clone(), p: w_p.clone(), m: w_m.clone(), q: w_q.clone() };
+    let (value, jv) = j051_jvp(&bias, p, m.clone(), &q, v_dir.clone());
     check_value("j051_jvp", &value, &primal);
-    check_jvp("j051", &d.theta, &dv.theta, jv, &flat(&[&[g.w]]), |rd| {
-        let w = rd.scalar();
-        j051(&labels, w)
+    check_jvp("j051", &d.theta, &dv.theta, jv, &flat(&[g.bias.as_slice(), &[g.p], g.m.as_slice(), g.q.as_slice()]), |rd| {
+        let bias = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let p = rd.scalar();
+        let m = rd.matrix(1, 2);
+        let q = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        j051(&bias, p, m.clone(), &q)
     });
-    let (value, hg, hv) = j051_hvp(&labels, w, v_dir.clone());
+    let (value, hg, hv) = j051_hvp(&bias, p, m.clone(), &q, v_dir.clone());
     check_value("j051_hvp", &value, &primal);
-    let (_, _, hw) = j051_hvp(&labels, w, w_dir.clone());
-    check_hvp("j051", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.w]]), &flat(&[&[hg.w]]), &flat(&[&[hv.w]]), &flat(&[&[hw.w]]), |theta| {
+    let (_, _, hw) = j051_hvp(&bias, p, m.clone(), &q, w_dir.clone());
+    check_hvp("j051", &d.theta, &dv.theta, &dw.theta, &flat(&[g.bias.as_slice(), &[g.p], g.m.as_slice(), g.q.as_slice()]), &flat(&[hg.bias.as_slice(), &[hg.p], hg.m.as_slice(), hg.q.as_slice()]), &flat(&[hv.bias.as_slice(), &[hv.p], hv.m.as_slice(), hv.q.as_slice()]), &flat(&[hw.bias.as_slice(), &[hw.p], hw.m.as_slice(), hw.q.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let w = rd.scalar();
-        let (_, g) = j051_grad(&labels, w);
-        flat(&[&[g.w]])
+        let bias = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let p = rd.scalar();
+        let m = rd.matrix(1, 2);
+        let q = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let (_, g) = j051_grad(&bias, p, m.clone(), &q);
+        flat(&[g.bias.as_slice(), &[g.p], g.m.as_slice(), g.q.as_slice()])
     });
 }
 
-#[differentiate(wrt(b, p), jvp)]
-pub(crate) fn j052(b: &DMatrix<f64>, t: f64, p: &f64) -> DMatrix<f64> {
-    let acc1 = (*p).min(t * (*p));
-    let mut acc4 = (-b).map(|e2| { let mut t3 = (*p); if ((t3.abs() + 0.5).powf((acc1 * 0.45).tanh())) > 0.14 { t3 = e2 + (*p); } else { t3 += (*p).tanh().tan(); } t3 * 0.5 + (*p) * 0.60 });
-    let act5 = -b;
-    let tmp6 = b.clone();
-    &acc4 + &acc4 + ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.66, -0.38, 0.56, 0.84, -0.36, 0.37, -0.61, -0.34, 0.05])) * acc1) + &act5
+#[differentiate(wrt(m), jvp)]
+fn j052(labels: &[usize], w1: f64, m: &SMatrix<f64, 1, 3>) -> SMatrix<f64, 1, 3> {
+    let blk1 = {
+        let t2 = (tanh((j014(&((SMatrix::<f64, 1, 2>::from_row_slice(&[-0.65, -0.85])).scale(m.mean())), m.mean())) * 0.13)) * (((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.38, -0.34, -0.51, 0.30, 0.60, 0.65])).scale(m.mean())).abs());
+        t2.mean()
+    };
+    let out3 = m.transpose();
+    return ((SMatrix::<f64, 1, 3>::from_element(0.53)) * out3.mean()) + (m / (square(leaky_relu(blk1, 0.1)) + 1.0));
 }
 
 #[test]
 fn j052_gradient() {
     let mut d = Draw::new(624);
-    let b = d.matrix(3, 3);
-    let t = 0.40;
-    let p = d.scalar();
-    let u = d.seed_matrix(3, 3);
-    let primal = j052(&b, t, &p);
-    let (value, g) = j052_vjp(&b, t, &p, u.clone());
+    let labels: [usize; 2] = [0, 1];
+    let w1 = 0.40;
+    let m = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let u = SMatrix::<f64, 1, 3>::from_column_slice(d.seed_matrix(1, 3).as_slice());
+    let primal = j052(&labels, w1, &m);
+    let (value, g) = j052_vjp(&labels, w1, &m, u.clone());
     check_value("j052_vjp", &value, &primal);
-    let (value, tape) = j052_fwd(&b, t, &p);
+    let (value, tape) = j052_fwd(&labels, w1, &m);
     check_value("j052_fwd", &value, &primal);
-    check("j052", &d.theta, &flat(&[g.b.as_slice(), &[g.p]]), |rd| {
-        let b = rd.matrix(3, 3);
-        let p = rd.scalar();
-        u.dot(&j052(&b, t, &p))
+    check("j052", &d.theta, &flat(&[g.m.as_slice()]), |rd| {
+        let m = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        u.dot(&j052(&labels, w1, &m))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_b = dv.matrix(3, 3);
-    let v_p = dv.scalar();
-    let v_dir = J052Grad { b: v_b.clone(), p: v_p.clone() };
+    let v_m = SMatrix::<f64, 1, 3>::from_column_slice(dv.matrix(1, 3).as_slice());
+    let v_dir = J052Grad { m: v_m.clone() };
     let mut dw = Draw::new(1021);
-    let w_b = dw.matrix(3, 3);
-    let w_p = dw.scalar();
-    let w_dir = J052Grad { b: w_b.clone(), p: w_p.clone() };
-    let (value, jv) = j052_jvp(&b, t, &p, v_dir.clone());
+    let w_m = SMatrix::<f64, 1, 3>::from_column_slice(dw.matrix(1, 3).as_slice());
+    let w_dir = J052Grad { m: w_m.clone() };
+    let (value, jv) = j052_jvp(&labels, w1, &m, v_dir.clone());
     check_value("j052_jvp", &value, &primal);
-    check_jvp("j052", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.b.as_slice(), &[g.p]]), |rd| {
-        let b = rd.matrix(3, 3);
-        let p = rd.scalar();
-        u.dot(&j052(&b, t, &p))
+    check_jvp("j052", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.m.as_slice()]), |rd| {
+        let m = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        u.dot(&j052(&labels, w1, &m))
     });
 }
 
 #[differentiate(jvp)]
-fn j053(x: &DVector<f64>, q: f64, s: &SMatrix<f64, 3, 3>) -> SMatrix<f64, 3, 3> {
-    let mut acc1 = x.clone_owned();
-    let mut acc2 = (((DMatrix::<f64>::from_element(3, 3, 0.27)).scale(q)).norm_squared()).tanh().tan();
-    acc1 *= tanh((0.83 * q) * 0.81);
-    let out4 = (if !(s.sum() > (-0.02)) { acc2 * (q * 0.34) } else { ((q.min(acc2)).abs() + 0.5).powf(x.mean()) });
-    let mut hm7 = SMatrix::<f64, 3, 3>::from_element(0.00);
-    let mut s8 = tanh((((x.nrows() as f64 * 0.3) * acc2) * ((x.nrows() as f64 * 0.3) * out4)) * 0.15);
-    let cs5: [f64; 4] = [0.82, 0.38, 0.42, 0.30];
-    for x6 in cs5.iter() {
-        s8 = s8.min((1.32 - (q * (x.nrows() as f64 * 0.3))) * 0.32);
-        hm7 += (hm7.clone_owned()) * 0.25;
-        if (*x6) > 0.08 { continue; }
-    }
-    s + ((SMatrix::<f64, 3, 3>::from_row_slice(&[0.13, -0.60, 0.28, 0.23, 0.04, -0.62, 0.26, 0.42, 0.46])) * out4) + ((SMatrix::<f64, 3, 3>::from_row_slice(&[-0.39, -0.57, 0.33, -0.24, 0.10, 0.85, 0.41, 0.82, -0.23])) * q) + &hm7
+pub(crate) fn j053(h: SMatrix<f64, 2, 3>, b1: f64, x: &SMatrix<f64, 2, 2>, w1: f64) -> SMatrix<f64, 2, 3> {
+    let r1 = (softmax(x)).exp();
+    let mut acc2 = h;
+    ((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.57, -0.65, 0.88, -0.88, 0.84, 0.35])) * w1) + (acc2.component_mul(&(acc2.abs())))
 }
 
 #[test]
 fn j053_gradient() {
     let mut d = Draw::new(625);
-    let x = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let q = d.scalar();
-    let s = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let u = SMatrix::<f64, 3, 3>::from_column_slice(d.seed_matrix(3, 3).as_slice());
-    let primal = j053(&x, q, &s);
-    let (value, g) = j053_vjp(&x, q, &s, u.clone());
+    let h = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let b1 = d.scalar();
+    let x = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let w1 = d.scalar();
+    let u = SMatrix::<f64, 2, 3>::from_column_slice(d.seed_matrix(2, 3).as_slice());
+    let primal = j053(h.clone(), b1, &x, w1);
+    let (value, g) = j053_vjp(h.clone(), b1, &x, w1, u.clone());
     check_value("j053_vjp", &value, &primal);
-    let (value, tape) = j053_fwd(&x, q, &s);
+    let (value, tape) = j053_fwd(h.clone(), b1, &x, w1);
     check_value("j053_fwd", &value, &primal);
     let g = j053_bwd(tape, u.clone());
-    check("j053", &d.theta, &flat(&[g.x.as_slice(), &[g.q], g.s.as_slice()]), |rd| {
-        let x = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let q = rd.scalar();
-        let s = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        u.dot(&j053(&x, q, &s))
+    check("j053", &d.theta, &flat(&[g.h.as_slice(), &[g.b1], g.x.as_slice(), &[g.w1]]), |rd| {
+        let h = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let b1 = rd.scalar();
+        let x = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let w1 = rd.scalar();
+        u.dot(&j053(h.clone(), b1, &x, w1))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_x = DVector::from_column_slice(dv.matrix(4, 1).as_slice());
-    let v_q = dv.scalar();
-    let v_s = SMatrix::<f64, 3, 3>::from_column_slice(dv.matrix(3, 3).as_slice());
-    let v_dir = J053Grad { x: v_x.clone(), q: v_q.clone(), s: v_s.clone() };
+    let v_h = SMatrix::<f64, 2, 3>::from_column_slice(dv.matrix(2, 3).as_slice());
+    let v_b1 = dv.scalar();
+    let v_x = SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice());
+    let v_w1 = dv.scalar();
+    let v_dir = J053Grad { h: v_h.clone(), b1: v_b1.clone(), x: v_x.clone(), w1: v_w1.clone() };
     let mut dw = Draw::new(1021);
-    let w_x = DVector::from_column_slice(dw.matrix(4, 1).as_slice());
-    let w_q = dw.scalar();
-    let w_s = SMatrix::<f64, 3, 3>::from_column_slice(dw.matrix(3, 3).as_slice());
-    let w_dir = J053Grad { x: w_x.clone(), q: w_q.clone(), s: w_s.clone() };
-    let (value, jv) = j053_jvp(&x, q, &s, v_dir.clone());
+    let w_h = SMatrix::<f64, 2, 3>::from_column_slice(dw.matrix(2, 3).as_slice());
+    let w_b1 = dw.scalar();
+    let w_x = SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice());
+    let w_w1 = dw.scalar();
+    let w_dir = J053Grad { h: w_h.clone(), b1: w_b1.clone(), x: w_x.clone(), w1: w_w1.clone() };
+    let (value, jv) = j053_jvp(h.clone(), b1, &x, w1, v_dir.clone());
     check_value("j053_jvp", &value, &primal);
-    check_jvp("j053", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.x.as_slice(), &[g.q], g.s.as_slice()]), |rd| {
-        let x = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let q = rd.scalar();
-        let s = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        u.dot(&j053(&x, q, &s))
+    check_jvp("j053", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.h.as_slice(), &[g.b1], g.x.as_slice(), &[g.w1]]), |rd| {
+        let h = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let b1 = rd.scalar();
+        let x = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let w1 = rd.scalar();
+        u.dot(&j053(h.clone(), b1, &x, w1))
     });
 }
 
-#[differentiate(wrt(z, y), jvp, hvp)]
+#[differentiate(wrt(z, b2, q, k), jvp, hvp)]
 /// Generated function `j054`.
-pub fn j054(labels: &[usize], z: &DVector<f64>, y: DMatrix<f64>, xs: &[f64], n: usize) -> f64 {
-    let h1 = -(y.component_mul(&((DMatrix::<f64>::from_row_slice(2, 2, &[-0.60, -0.43, -0.56, 0.19])) * (y.mean()))));
-    let r2 = (h1.transpose()).transpose();
-    let g3: f64 = z.mean();
-    let mut s5 = g3;
-    for i4 in 0..n {
-        s5 = tanh(((((i4 as f64 * 0.2).abs()) + (g3.tanh().tan())) * (i4 as f64 * 0.2)) * 0.53);
-        s5 *= 0.47; s5 += g3 * 0.50;
-        if n > 2 { continue; }
+pub(crate) fn j054(s: f64, k: f64, z: &SMatrix<f64, 3, 3>, w: &SMatrix<f64, 3, 2>, q: &SMatrix<f64, 3, 2>, xs: &[f64], b2: SMatrix<f64, 2, 3>) -> f64 {
+    let mut acc1 = ((k.abs() + 0.5).powf(k)).abs();
+    let mut s3 = sigmoid(((((z.nrows() as f64 * 0.3).abs() + 0.5).powi(-2)).tanh().tan()) * 0.63);
+    let mut hm4 = sigmoid(((leaky_relu(z, 0.05)) * (q.component_div(&square(q).add_scalar(0.5)))) * 0.08);
+    for i2 in 0..=1 {
+        s3 = ((sigmoid((hm4.norm_squared()) * 0.07)).min(square(s3))) * 1.00;
+        let z7 = &b2 / (square((((j041(0.70, true, &(((DMatrix::<f64>::from_row_slice(2, 2, &[0.14, -0.22, 0.90, 0.50])) * s3).map(|e5| { let mut t6 = 1.04 * k; if e5 > (-0.51) { t6 = (e5.abs() + 0.5).sqrt(); } else { t6 += s3.exp(); } t6 * 0.5 + s })))) * 0.13).tanh()) - (sigmoid((j020(0.48, k - acc1, k * (i2 as f64 * 0.2), &(z.component_div(&z.abs().add_scalar(0.5))), true)) * 0.13))) + 1.0);
+        acc1 = ((i2 as f64 * 0.2) * 1.00).sin();
+        hm4 += ((z.map(|e8| s3)) * &hm4) * 0.06;
     }
-    s5 + (h1.sum()) + (h1.sum()) + g3
+    let mut s10 = k.sin();
+    let mut hm11 = (*z);
+    for x9 in xs.iter() {
+        hm11 = &hm11 * 0.5 + ((softmax(&(hm11.component_mul(z)))) * (*x9)) * 0.83;
+        let mut acc12 = (&b2 - &b2).mean();
+        s10 += s3 * 0.30;
+    }
+    let mut s14 = tanh(((s3 + s10) * (if !((((SMatrix::<f64, 2, 2>::from_row_slice(&[0.30, -0.32, 0.16, -0.59])).scale(k)).sum()) > 0.47) { acc1 } else { k })) * 0.16);
+    let mut s15 = 0.0_f64;
+    let mut it13 = 0;
+    while !(((z.nrows() as f64 * 0.3).abs()) > 0.48) {
+        it13 += 1;
+        if it13 >= 1 { break; }
+        s15 += (tanh((if !(((k.abs() + 0.5).powi(-2)) < 0.19) { k } else { k }))) * 0.30;
+        s14 = 0.5 * s14 + (if s14 < (-0.44) { sigmoid((z.nrows() as f64 * 0.3)) } else { (s10.abs() + 0.5).ln() }) * 0.50;
+    }
+    let mut s17 = 0.0_f64;
+    for i16 in (1..=5).step_by(2) {
+        s17 += (acc1 * (i16 as f64 * 0.2)) * 0.10;
+        s10 = s3 * 1.00;
+        if i16 > 1 {
+            s10 = s10.min((leaky_relu(-s17, 0.1)) * 0.72);
+            break;
+        }
+    }
+    let mut acc18 = (if (-s10) < (-0.01) { k } else { s3 }).exp();
+    acc1 + (s17.sin())
 }
 
 #[test]
 fn j054_gradient() {
     let mut d = Draw::new(626);
-    let labels: [usize; 2] = [0, 1];
-    let z = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let y = d.matrix(2, 2);
-    let xs: [f64; 1] = [(-0.61)];
-    let n: usize = 2;
-    let primal = j054(&labels, &z, y.clone(), &xs, n);
-    let (value, g) = j054_grad(&labels, &z, y.clone(), &xs, n);
+    let s = 0.60;
+    let k = d.scalar();
+    let z = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
+    let w = SMatrix::<f64, 3, 2>::from_column_slice(DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let q = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let xs: [f64; 1] = [(-0.83)];
+    let b2 = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let primal = j054(s, k, &z, &w, &q, &xs, b2.clone());
+    let (value, g) = j054_grad(s, k, &z, &w, &q, &xs, b2.clone());
     check_value("j054_grad", &value, &primal);
-    let (value, tape) = j054_fwd(&labels, &z, y.clone(), &xs, n);
+    let (value, tape) = j054_fwd(s, k, &z, &w, &q, &xs, b2.clone());
     check_value("j054_fwd", &value, &primal);
-    check("j054", &d.theta, &flat(&[g.z.as_slice(), g.y.as_slice()]), |rd| {
-        let z = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let y = rd.matrix(2, 2);
-        j054(&labels, &z, y.clone(), &xs, n)
+    check("j054", &d.theta, &flat(&[&[g.k], g.z.as_slice(), g.q.as_slice(), g.b2.as_slice()]), |rd| {
+        let k = rd.scalar();
+        let z = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        let q = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let b2 = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        j054(s, k, &z, &w, &q, &xs, b2.clone())
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_z = DVector::from_column_slice(dv.matrix(4, 1).as_slice());
-    let v_y = dv.matrix(2, 2);
-    let v_dir = J054Grad { z: v_z.clone(), y: v_y.clone() };
+    let v_k = dv.scalar();
+    let v_z = SMatrix::<f64, 3, 3>::from_column_slice(dv.matrix(3, 3).as_slice());
+    let v_q = SMatrix::<f64, 3, 2>::from_column_slice(dv.matrix(3, 2).as_slice());
+    let v_b2 = SMatrix::<f64, 2, 3>::from_column_slice(dv.matrix(2, 3).as_slice());
+    let v_dir = J054Grad { k: v_k.clone(), z: v_z.clone(), q: v_q.clone(), b2: v_b2.clone() };
     let mut dw = Draw::new(1021);
-    let w_z = DVector::from_column_slice(dw.matrix(4, 1).as_slice());
-    let w_y = dw.matrix(2, 2);
-    let w_dir = J054Grad { z: w_z.clone(), y: w_y.clone() };
-    let (value, jv) = j054_jvp(&labels, &z, y.clone(), &xs, n, v_dir.clone());
+    let w_k = dw.scalar();
+    let w_z = SMatrix::<f64, 3, 3>::from_column_slice(dw.matrix(3, 3).as_slice());
+    let w_q = SMatrix::<f64, 3, 2>::from_column_slice(dw.matrix(3, 2).as_slice());
+    let w_b2 = SMatrix::<f64, 2, 3>::from_column_slice(dw.matrix(2, 3).as_slice());
+    let w_dir = J054Grad { k: w_k.clone(), z: w_z.clone(), q: w_q.clone(), b2: w_b2.clone() };
+    let (value, jv) = j054_jvp(s, k, &z, &w, &q, &xs, b2.clone(), v_dir.clone());
     check_value("j054_jvp", &value, &primal);
-    check_jvp("j054", &d.theta, &dv.theta, jv, &flat(&[g.z.as_slice(), g.y.as_slice()]), |rd| {
-        let z = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let y = rd.matrix(2, 2);
-        j054(&labels, &z, y.clone(), &xs, n)
+    check_jvp("j054", &d.theta, &dv.theta, jv, &flat(&[&[g.k], g.z.as_slice(), g.q.as_slice(), g.b2.as_slice()]), |rd| {
+        let k = rd.scalar();
+        let z = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        let q = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let b2 = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        j054(s, k, &z, &w, &q, &xs, b2.clone())
     });
-    let (value, hg, hv) = j054_hvp(&labels, &z, y.clone(), &xs, n, v_dir.clone());
+    let (value, hg, hv) = j054_hvp(s, k, &z, &w, &q, &xs, b2.clone(), v_dir.clone());
     check_value("j054_hvp", &value, &primal);
-    let (_, _, hw) = j054_hvp(&labels, &z, y.clone(), &xs, n, w_dir.clone());
-    check_hvp("j054", &d.theta, &dv.theta, &dw.theta, &flat(&[g.z.as_slice(), g.y.as_slice()]), &flat(&[hg.z.as_slice(), hg.y.as_slice()]), &flat(&[hv.z.as_slice(), hv.y.as_slice()]), &flat(&[hw.z.as_slice(), hw.y.as_slice()]), |theta| {
+    let (_, _, hw) = j054_hvp(s, k, &z, &w, &q, &xs, b2.clone(), w_dir.clone());
+    check_hvp("j054", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.k], g.z.as_slice(), g.q.as_slice(), g.b2.as_slice()]), &flat(&[&[hg.k], hg.z.as_slice(), hg.q.as_slice(), hg.b2.as_slice()]), &flat(&[&[hv.k], hv.z.as_slice(), hv.q.as_slice(), hv.b2.as_slice()]), &flat(&[&[hw.k], hw.z.as_slice(), hw.q.as_slice(), hw.b2.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let z = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let y = rd.matrix(2, 2);
-        let (_, g) = j054_grad(&labels, &z, y.clone(), &xs, n);
-        flat(&[g.z.as_slice(), g.y.as_slice()])
+        let k = rd.scalar();
+        let z = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
+        let q = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        let b2 = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let (_, g) = j054_grad(s, k, &z, &w, &q, &xs, b2.clone());
+        flat(&[&[g.k], g.z.as_slice(), g.q.as_slice(), g.b2.as_slice()])
     });
 }
 
-#[differentiate(wrt(b), jvp)]
+#[differentiate(wrt(k, m), jvp, hvp)]
 /// Generated function `j055`.
-pub fn j055(b: &DMatrix<f64>, n: usize, xs: &[f64]) -> DMatrix<f64> {
-    let mut hm2 = b.clone();
-    let mut hm3 = b.clone();
-    for i1 in (1..b.nrows()).rev() {
-        if hm2.sum() > (-0.09) || (hm2.mean()) < (-0.49) {
-            hm2 = tanh(b * 0.67);
-        }
-        hm2 = tanh(((((b.transpose()).transpose()) + (add_bias(hm3.clone(), (RowDVector::<f64>::from_row_slice(&[-0.11, -0.81])) * (hm3.mean())))) * (i1 as f64 * 0.2)) * 1.00);
-        if i1 % 2 == 0 { break; }
-        hm3 = (hm3.clone()) * 1.00;
-        hm3 /= square((hm3.mean()).max((i1 as f64 * 0.2))) + 1.0;
-    }
-    let mut s5 = ((((relu((n as f64 * 0.25))).abs() + 0.5).recip()) * 0.50).tanh();
-    let mut s6 = hm2.mean();
-    let mut it4 = 0;
-    while s5.abs() < 1.63 {
-        s5 = tanh(((s6 + s6).max(s5.powi(2))) * 0.24);
-        let blk7 = {
-            let t8 = (b - &hm2) + &hm3;
-            hm2.clone()
-        };
-        s6 += (-(s5.max(s5))) * 0.30;
-        it4 += 1;
-        if it4 > 1 { break; }
-    }
-    let mut s10 = 0.0_f64;
-    let mut s11 = (((-s5) - (hm2.mean())) * 0.40).sin();
-    for x9 in xs.iter() {
-        s11 += (1.69 + (s11 * 0.82)) * 0.11;
-        s10 += ((((s11 / (square(s10) + 0.5)).abs() + 0.5).sqrt()) * (*x9)) * 0.21;
-    }
-    let b: DMatrix<f64> = b + (b.clone_owned());
-    s5 = s5 + (((s5.abs() + 0.5).sqrt()).tanh().tan());
-    return ((DMatrix::<f64>::from_element(1, 2, 0.35)) * s5) + ((DMatrix::<f64>::from_row_slice(1, 2, &[0.60, 0.10])) * s10) + ((DMatrix::<f64>::from_row_slice(1, 2, &[0.25, 0.31])) * s10) + (-&hm2);
+fn j055(m: f64, k: DMatrix<f64>, w: f64) -> f64 {
+    let u1 = k.clone();
+    let r2 = (m.tanh().tan()).powi(2);
+    let h3 = k.clone();
+    let h4 = (&k - (u1.component_mul(&u1))).component_mul(&(u1.clone()));
+    let act5 = r2;
+    let h6 = u1.transpose();
+    r2 + (k.sum()) + act5 + ((h6.map(|e7| leaky_relu(act5, 0.1))).norm())
 }
 
 #[test]
 fn j055_gradient() {
     let mut d = Draw::new(627);
-    let b = d.matrix(1, 2);
-    let n: usize = 2;
-    let xs: [f64; 0] = [];
-    let u = d.seed_matrix(1, 2);
-    let primal = j055(&b, n, &xs);
-    let (value, g) = j055_vjp(&b, n, &xs, u.clone());
-    check_value("j055_vjp", &value, &primal);
-    let (value, tape) = j055_fwd(&b, n, &xs);
+    let m = d.scalar();
+    let k = d.matrix(1, 3);
+    let w = 0.70;
+    let primal = j055(m, k.clone(), w);
+    let (value, g) = j055_grad(m, k.clone(), w);
+    check_value("j055_grad", &value, &primal);
+    let (value, tape) = j055_fwd(m, k.clone(), w);
     check_value("j055_fwd", &value, &primal);
-    check("j055", &d.theta, &flat(&[g.b.as_slice()]), |rd| {
-        let b = rd.matrix(1, 2);
-        u.dot(&j055(&b, n, &xs))
+    check("j055", &d.theta, &flat(&[&[g.m], g.k.as_slice()]), |rd| {
+        let m = rd.scalar();
+        let k = rd.matrix(1, 3);
+        j055(m, k.clone(), w)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_b = dv.matrix(1, 2);
-    let v_dir = J055Grad { b: v_b.clone() };
+    let v_m = dv.scalar();
+    let v_k = dv.matrix(1, 3);
+    let v_dir = J055Grad { m: v_m.clone(), k: v_k.clone() };
     let mut dw = Draw::new(1021);
-    let w_b = dw.matrix(1, 2);
-    let w_dir = J055Grad { b: w_b.clone() };
-    let (value, jv) = j055_jvp(&b, n, &xs, v_dir.clone());
+    let w_m = dw.scalar();
+    let w_k = dw.matrix(1, 3);
+    let w_dir = J055Grad { m: w_m.clone(), k: w_k.clone() };
+    let (value, jv) = j055_jvp(m, k.clone(), w, v_dir.clone());
     check_value("j055_jvp", &value, &primal);
-    check_jvp("j055", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.b.as_slice()]), |rd| {
-        let b = rd.matrix(1, 2);
-        u.dot(&j055(&b, n, &xs))
+    check_jvp("j055", &d.theta, &dv.theta, jv, &flat(&[&[g.m], g.k.as_slice()]), |rd| {
+        let m = rd.scalar();
+        let k = rd.matrix(1, 3);
+        j055(m, k.clone(), w)
+    });
+    let (value, hg, hv) = j055_hvp(m, k.clone(), w, v_dir.clone());
+    check_value("j055_hvp", &value, &primal);
+    let (_, _, hw) = j055_hvp(m, k.clone(), w, w_dir.clone());
+    check_hvp("j055", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.m], g.k.as_slice()]), &flat(&[&[hg.m], hg.k.as_slice()]), &flat(&[&[hv.m], hv.k.as_slice()]), &flat(&[&[hw.m], hw.k.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let m = rd.scalar();
+        let k = rd.matrix(1, 3);
+        let (_, g) = j055_grad(m, k.clone(), w);
+        flat(&[&[g.m], g.k.as_slice()])
     });
 }
 
-#[differentiate(jvp, hvp)]
-fn j056(b1: DMatrix<f64>, w2: &DMatrix<f64>) -> f64 {
-    let blk1 = {
-        let t2 = softmax(&b1);
-        -((b1.mean()) - 1.79)
-    };
-    let mut acc3 = (if !(((b1.nrows() as f64 * 0.3).sin()) < (-0.55)) { blk1 - blk1 } else { blk1 });
-    acc3 /= square((if (((b1.norm_squared()) * 0.05).sin()) < (-0.07) { acc3 } else { acc3 })) + 1.0;
-    return acc3 + blk1 + (b1.sum()) + (relu(((blk1 * 0.31).tanh()).exp()));
+#[differentiate(wrt(s), jvp, hvp)]
+fn j056(y: f64, s: &RowDVector<f64>) -> f64 {
+    let mut s2 = sigmoid((((s.mean()) * (s.mean())) * (s.norm())) * 0.18);
+    for i1 in 1..=2 {
+        let g3 = y.powi(3);
+        s2 += ((tanh(s2 * s2)) * (i1 as f64 * 0.2)) * 0.74;
+    }
+    let z4 = maxout((relu(s2)).cos(), ((s2.tanh().tan()).abs() + 0.5).powi(-2));
+    let act5 = s.clone();
+    let mut hm10 = ((((act5.transpose()).map(|e7| { let mut t8 = e7; if (-e7) < 0.44 { t8 = s2.tanh().tan(); } else { t8 += z4.tanh().tan(); } t8 * 0.5 + t8 })) - (act5.transpose())) * 0.22).map(|e9| e9.sin());
+    let mut it6 = 0;
+    while hm10.sum() < 1.70 {
+        it6 += 1;
+        if it6 >= 3 { break; }
+        s2 = 0.5 * s2 + (-(-s2)) * 0.50;
+        let r11 = s2;
+        hm10 -= &hm10 * 0.15;
+    }
+    let act12 = z4;
+    return (s.sum()) + (s2 - 1.23);
 }
 
 #[test]
 fn j056_gradient() {
     let mut d = Draw::new(628);
-    let b1 = d.matrix(3, 3);
-    let w2 = d.matrix(3, 3);
-    let primal = j056(b1.clone(), &w2);
-    let (value, g) = j056_grad(b1.clone(), &w2);
+    let y = 0.80;
+    let s = d.row(3);
+    let primal = j056(y, &s);
+    let (value, g) = j056_grad(y, &s);
     check_value("j056_grad", &value, &primal);
-    let (value, tape) = j056_fwd(b1.clone(), &w2);
+    let (value, tape) = j056_fwd(y, &s);
     check_value("j056_fwd", &value, &primal);
-    check("j056", &d.theta, &flat(&[g.b1.as_slice(), g.w2.as_slice()]), |rd| {
-        let b1 = rd.matrix(3, 3);
-        let w2 = rd.matrix(3, 3);
-        j056(b1.clone(), &w2)
+    check("j056", &d.theta, &flat(&[g.s.as_slice()]), |rd| {
+        let s = rd.row(3);
+        j056(y, &s)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_b1 = dv.matrix(3, 3);
-    let v_w2 = dv.matrix(3, 3);
-    let v_dir = J056Grad { b1: v_b1.clone(), w2: v_w2.clone() };
+    let v_s = dv.row(3);
+    let v_dir = J056Grad { s: v_s.clone() };
     let mut dw = Draw::new(1021);
-    let w_b1 = dw.matrix(3, 3);
-    let w_w2 = dw.matrix(3, 3);
-    let w_dir = J056Grad { b1: w_b1.clone(), w2: w_w2.clone() };
-    let (value, jv) = j056_jvp(b1.clone(), &w2, v_dir.clone());
+    let w_s = dw.row(3);
+    let w_dir = J056Grad { s: w_s.clone() };
+    let (value, jv) = j056_jvp(y, &s, v_dir.clone());
     check_value("j056_jvp", &value, &primal);
-    check_jvp("j056", &d.theta, &dv.theta, jv, &flat(&[g.b1.as_slice(), g.w2.as_slice()]), |rd| {
-        let b1 = rd.matrix(3, 3);
-        let w2 = rd.matrix(3, 3);
-        j056(b1.clone(), &w2)
+    check_jvp("j056", &d.theta, &dv.theta, jv, &flat(&[g.s.as_slice()]), |rd| {
+        let s = rd.row(3);
+        j056(y, &s)
     });
-    let (value, hg, hv) = j056_hvp(b1.clone(), &w2, v_dir.clone());
+    let (value, hg, hv) = j056_hvp(y, &s, v_dir.clone());
     check_value("j056_hvp", &value, &primal);
-    let (_, _, hw) = j056_hvp(b1.clone(), &w2, w_dir.clone());
-    check_hvp("j056", &d.theta, &dv.theta, &dw.theta, &flat(&[g.b1.as_slice(), g.w2.as_slice()]), &flat(&[hg.b1.as_slice(), hg.w2.as_slice()]), &flat(&[hv.b1.as_slice(), hv.w2.as_slice()]), &flat(&[hw.b1.as_slice(), hw.w2.as_slice()]), |theta| {
+    let (_, _, hw) = j056_hvp(y, &s, w_dir.clone());
+    check_hvp("j056", &d.theta, &dv.theta, &dw.theta, &flat(&[g.s.as_slice()]), &flat(&[hg.s.as_slice()]), &flat(&[hv.s.as_slice()]), &flat(&[hw.s.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let b1 = rd.matrix(3, 3);
-        let w2 = rd.matrix(3, 3);
-        let (_, g) = j056_grad(b1.clone(), &w2);
-        flat(&[g.b1.as_slice(), g.w2.as_slice()])
+        let s = rd.row(3);
+        let (_, g) = j056_grad(y, &s);
+        flat(&[g.s.as_slice()])
     });
 }
 
-#[differentiate(jvp, hvp)]
+#[differentiate(wrt(s, y, b2), jvp, hvp)]
 /// Generated function `j057`.
-pub fn j057(q: &DVector<f64>, m: f64, c: &f64) -> f64 {
-    let mut hm3 = tanh((j000(elu(m, 0.7), &[1, 0, 2], -(*c), q, 0.60)) * 0.13);
-    let cs1: [f64; 3] = [0.41, 0.87, (-0.89)];
-    for x2 in &cs1 {
-        if (*x2) > 0.36 { continue; }
-        hm3 += (((q.map(|e4| { let mut t5 = (if (*x2) > 0.36 || e4 < 0.30 { (*x2) } else { (*c) }); if t5 < (-0.59) { t5 = relu(e4); } else { t5 += (*c).exp(); } t5 * 0.5 + m })).map(|e6| ((m.abs() + 0.5).powi(-2)).sin())) * (*x2)) * 0.33;
-    }
-    hm3 = &hm3 + ((&hm3 - &hm3) - (hm3.abs()));
-    let g7 = (if hm3.sum() > (-0.02) { (sigmoid((*c))).tanh().tan() } else { -(m.cos()) });
-    let sel8 = if ((*c) * m) > (-0.15) {
-        (((*c) * (*c)).abs() + 0.5).ln()
-    } else if !(((*c).max(g7)) > (-0.15)) {
-        (*c)
+fn j057(y: &DMatrix<f64>, n: usize, c: f64, b2: &DVector<f64>, s: DMatrix<f64>) -> f64 {
+    let sel1 = if n > 3 && (c * (b2.mean())) < 0.56 {
+        let c = c + (y.nrows() as f64 * 0.3);
+        sigmoid(((((RowDVector::<f64>::from_element(3, 0.12)).add_scalar(c)) / (square(c) + 1.0)).dot(&(((RowDVector::<f64>::from_row_slice(&[0.47, -0.74, 0.77])).add_scalar(c)).map(|e2| c.powi(2))))) * 0.06)
+    } else if s.sum() > 0.03 {
+        ((y.norm()).abs() + 0.5).recip()
     } else {
-        let mut hm10 = tanh(((-&hm3) + q) * 0.11);
-        for i9 in (0..=3).step_by(3) {
-            let mut hm12 = sigmoid(&hm10 * 0.46);
-            for i11 in 0..=5 {
-                hm12 = ((((hm3.add_scalar(tanh((hm10.sum()) * 0.12))) * 0.12).map(|e13| e13.sin())) * 1.00).map(|e14| e14.sin());
-                let out15 = q.clone();
-            }
-            let mut acc16 = (g7.exp()).min(m);
-            hm10 -= (&hm10 * (i9 as f64 * 0.2)) * 0.22;
-            if !(g7 < 0.12) { continue; }
-        }
-        (m.abs()) * (if ((*c) * m) < 0.54 { (*c) } else { m })
+        sigmoid((b2.mean()).tanh().tan())
     };
-    let mut acc17 = ((DMatrix::<f64>::from_row_slice(4, 3, &[-0.19, 0.12, -0.49, -0.18, -0.73, 0.15, 0.90, -0.37, -0.41, 0.65, -0.18, -0.81])) / (square(m) + 1.0)) * (tanh((j028(&(((RowDVector::<f64>::from_row_slice(&[-0.70, -0.90, -0.02])).add_scalar(g7)).transpose()), m * (q.nrows() as f64 * 0.3), true)) * 0.13));
-    m + (-((*c) / ((*c).abs() + 0.5)))
+    let out3 = c;
+    let out5 = (((if y.sum() > (-0.42) { sel1 } else { sel1 }).abs() + 0.5).powf(sigmoid((j019(&(y.map(|e4| 1.30 * (sel1.cos()))), y.component_mul(y), &sel1, &((SMatrix::<f64, 1, 2>::from_element(0.34)) - ((SMatrix::<f64, 1, 2>::from_element(0.34)).add_scalar(sel1))))) * 0.13))) + ((sel1.max(sel1)).abs());
+    let r7 = (tanh((j028(sel1 + sel1, &(((RowDVector::<f64>::from_row_slice(&[-0.12, 0.49])).add_scalar(out5)).map(|e6| (((e6 * 0.15).tanh()).powi(2)) * (n as f64 * 0.25))), b2.clone(), &[1], b2.clone())) * 0.13)) - (sigmoid((out5 / (sel1.abs() + 0.5)) * 0.09));
+    let mut acc8 = b2 - (b2.component_mul(&((DVector::<f64>::from_row_slice(&[0.53, 0.17])).add_scalar(sel1))));
+    (((acc8.sum()) + sel1 + out5 + (((r7.tanh()).abs() + 0.5).powf(tanh(((sel1.abs() + 0.5).recip()) * 0.50)))) * 0.03).tanh()
 }
 
 #[test]
 fn j057_gradient() {
     let mut d = Draw::new(629);
-    let q = DVector::from_column_slice(d.matrix(4, 1).as_slice());
-    let m = d.scalar();
-    let c = d.scalar();
-    let primal = j057(&q, m, &c);
-    let (value, g) = j057_grad(&q, m, &c);
+    let y = d.matrix(1, 3);
+    let n: usize = 2;
+    let c = 0.90;
+    let b2 = DVector::from_column_slice(d.matrix(2, 1).as_slice());
+    let s = d.matrix(3, 3);
+    let primal = j057(&y, n, c, &b2, s.clone());
+    let (value, g) = j057_grad(&y, n, c, &b2, s.clone());
     check_value("j057_grad", &value, &primal);
-    let (value, tape) = j057_fwd(&q, m, &c);
+    let (value, tape) = j057_fwd(&y, n, c, &b2, s.clone());
     check_value("j057_fwd", &value, &primal);
     let g = j057_bwd(tape, 1.0);
-    check("j057", &d.theta, &flat(&[g.q.as_slice(), &[g.m], &[g.c]]), |rd| {
-        let q = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let m = rd.scalar();
-        let c = rd.scalar();
-        j057(&q, m, &c)
+    check("j057", &d.theta, &flat(&[g.y.as_slice(), g.b2.as_slice(), g.s.as_slice()]), |rd| {
+        let y = rd.matrix(1, 3);
+        let b2 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let s = rd.matrix(3, 3);
+        j057(&y, n, c, &b2, s.clone())
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_q = DVector::from_column_slice(dv.matrix(4, 1).as_slice());
-    let v_m = dv.scalar();
-    let v_c = dv.scalar();
-    let v_dir = J057Grad { q: v_q.clone(), m: v_m.clone(), c: v_c.clone() };
+    let v_y = dv.matrix(1, 3);
+    let v_b2 = DVector::from_column_slice(dv.matrix(2, 1).as_slice());
+    let v_s = dv.matrix(3, 3);
+    let v_dir = J057Grad { y: v_y.clone(), b2: v_b2.clone(), s: v_s.clone() };
     let mut dw = Draw::new(1021);
-    let w_q = DVector::from_column_slice(dw.matrix(4, 1).as_slice());
-    let w_m = dw.scalar();
-    let w_c = dw.scalar();
-    let w_dir = J057Grad { q: w_q.clone(), m: w_m.clone(), c: w_c.clone() };
-    let (value, jv) = j057_jvp(&q, m, &c, v_dir.clone());
+    let w_y = dw.matrix(1, 3);
+    let w_b2 = DVector::from_column_slice(dw.matrix(2, 1).as_slice());
+    let w_s = dw.matrix(3, 3);
+    let w_dir = J057Grad { y: w_y.clone(), b2: w_b2.clone(), s: w_s.clone() };
+    let (value, jv) = j057_jvp(&y, n, c, &b2, s.clone(), v_dir.clone());
     check_value("j057_jvp", &value, &primal);
-    check_jvp("j057", &d.theta, &dv.theta, jv, &flat(&[g.q.as_slice(), &[g.m], &[g.c]]), |rd| {
-        let q = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let m = rd.scalar();
-        let c = rd.scalar();
-        j057(&q, m, &c)
+    check_jvp("j057", &d.theta, &dv.theta, jv, &flat(&[g.y.as_slice(), g.b2.as_slice(), g.s.as_slice()]), |rd| {
+        let y = rd.matrix(1, 3);
+        let b2 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let s = rd.matrix(3, 3);
+        j057(&y, n, c, &b2, s.clone())
     });
-    let (value, hg, hv) = j057_hvp(&q, m, &c, v_dir.clone());
+    let (value, hg, hv) = j057_hvp(&y, n, c, &b2, s.clone(), v_dir.clone());
     check_value("j057_hvp", &value, &primal);
-    let (_, _, hw) = j057_hvp(&q, m, &c, w_dir.clone());
-    check_hvp("j057", &d.theta, &dv.theta, &dw.theta, &flat(&[g.q.as_slice(), &[g.m], &[g.c]]), &flat(&[hg.q.as_slice(), &[hg.m], &[hg.c]]), &flat(&[hv.q.as_slice(), &[hv.m], &[hv.c]]), &flat(&[hw.q.as_slice(), &[hw.m], &[hw.c]]), |theta| {
+    let (_, _, hw) = j057_hvp(&y, n, c, &b2, s.clone(), w_dir.clone());
+    check_hvp("j057", &d.theta, &dv.theta, &dw.theta, &flat(&[g.y.as_slice(), g.b2.as_slice(), g.s.as_slice()]), &flat(&[hg.y.as_slice(), hg.b2.as_slice(), hg.s.as_slice()]), &flat(&[hv.y.as_slice(), hv.b2.as_slice(), hv.s.as_slice()]), &flat(&[hw.y.as_slice(), hw.b2.as_slice(), hw.s.as_slice()]), |theta| {
         let mut rd = crate::common::check::Read::new(theta);
-        let q = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
-        let m = rd.scalar();
-        let c = rd.scalar();
-        let (_, g) = j057_grad(&q, m, &c);
-        flat(&[g.q.as_slice(), &[g.m], &[g.c]])
+        let y = rd.matrix(1, 3);
+        let b2 = DVector::from_column_slice(rd.matrix(2, 1).as_slice());
+        let s = rd.matrix(3, 3);
+        let (_, g) = j057_grad(&y, n, c, &b2, s.clone());
+        flat(&[g.y.as_slice(), g.b2.as_slice(), g.s.as_slice()])
     });
 }
 
-#[differentiate(wrt(c, x), jvp)]
-fn j058(w2: f64, n: usize, c: &DMatrix<f64>, labels: &[usize], x: f64) -> DMatrix<f64> {
-    let mut acc4 = (c.map(|e1| { let mut t2 = (if !(e1 < (-0.15)) { e1 } else { e1 }); if (e1 - e1) < 0.37 && x > (-0.16) { t2 = x; } else { t2 += e1 * x; } t2 * 0.5 + t2.exp() })).map(|e3| e3);
-    let u5: DMatrix<f64> = acc4.transpose();
-    let mut acc6 = (tanh((&u5 - &u5) * 0.08)).scale(x.tanh().tan());
-    acc4 += (acc6.transpose());
-    acc6 = tanh(&acc6);
-    c + c + (sigmoid(&((acc6.transpose()) * x)))
+#[differentiate(wrt(w1, z, y), jvp)]
+fn j058(y: f64, z: &RowDVector<f64>, m: &RowDVector<f64>, w1: &DMatrix<f64>) -> RowDVector<f64> {
+    let mut s2 = ((((y.abs() + 0.5).powf((z.nrows() as f64 * 0.3))).tanh().tan()) * 0.63).sin();
+    let mut s3 = tanh((((z.nrows() as f64 * 0.3).abs() + 0.5).powi(-2)) * 0.25);
+    let mut it1 = 0;
+    loop {
+        it1 += 1;
+        if it1 >= 1 { break; }
+        let blk4 = {
+            let t5 = maxout((z.nrows() as f64 * 0.3) / (square(s2) + 0.5), y.powi(2));
+            t5
+        };
+        if it1 == 2 { break; }
+        let acc6 = (((DVector::<f64>::from_row_slice(&[0.57, -0.69])).scale(blk4)) + ((DVector::<f64>::from_row_slice(&[-0.78, -0.63])).scale(s2))) * ((RowDVector::<f64>::from_row_slice(&[0.62, -0.01])).scale(s2));
+        s3 = sigmoid((((s3.tanh().tan()).abs() + 0.5).powf(((blk4.min(blk4)) * 0.45).tanh())) * 0.33);
+        s2 *= 0.46; s2 -= (((m.transpose()).sum()) * 0.39) * 0.28;
+    }
+    if ((s3.abs() + 0.5).recip()) < (-0.13) || (y.min(s2)) < (-0.31) {
+        s3 *= ((y.abs()) * 0.67).tanh();
+    } else if (s3.tanh().tan()) < 0.08 {
+        let g7: DMatrix<f64> = (w1.clone().into_owned()).abs();
+        s3 += (s2.exp()) * (z.nrows() as f64 * 0.3);
+    } else {
+        s3 = ((s3.abs() + 0.5).powf(y)).abs();
+    }
+    if (leaky_relu(s2, 0.1)) > (-0.38) || (1.39 + s2) > (-0.26) {
+        let r8 = w1.clone();
+        s2 -= square(sigmoid((j046(((r8.dot(&r8)) * 0.12).sin(), &((DVector::<f64>::from_element(2, 0.80)).scale(s3)), ((tanh(s3 * 0.29)).abs() + 0.5).powf(y), &[0.32, (-0.89), (-0.27)])) * 0.13));
+    } else {
+        s2 *= ((relu(s2)) * 0.50).sin();
+    }
+    let mut hm11 = ((((RowDVector::<f64>::from_row_slice(&[0.31, 0.20, -0.87])).add_scalar(y)) - (z - z)) * 0.19).map(|e10| e10.sin());
+    let mut it9 = 0;
+    loop {
+        it9 += 1;
+        if it9 > 1 { break; }
+        if it9 == 2 { break; }
+        hm11 /= square(s2 * s2) + 1.0;
+        let mut hm13 = -(w1.abs());
+        let mut s14 = 0.0_f64;
+        for i12 in 0..4 {
+            s14 += (((j031(2, &((w1 * 0.34).exp()), &(add_bias(w1, (RowDVector::<f64>::from_element(2, 0.61)).add_scalar(y))))) * 0.13).sin()) * 0.30;
+            hm13 = &hm13 * 0.5 + ((hm13.transpose()).map(|e15| { let mut t16 = (e15.abs() + 0.5).powf(s14); if (s2 - t16) > (-0.01) || (t16 - s3) < (-0.36) { t16 = s2; } else { t16 += s2.exp(); } t16 * 0.5 + (s14.abs() + 0.5).powf(y) })) * 0.09;
+        }
+    }
+    if (s2 * s2) < 0.16 && (0.64 / (y.abs() + 0.5)) < 0.26 {
+        s2 /= square((z.nrows() as f64 * 0.3) - y) + 1.0;
+    }
+    ((RowDVector::<f64>::from_row_slice(&[0.41, -0.47, -0.66])) * s3) + ((RowDVector::<f64>::from_element(3, 0.17)) * y) + (z.scale(y.tanh()))
 }
 
 #[test]
 fn j058_gradient() {
     let mut d = Draw::new(630);
-    let w2 = 0.30;
-    let n: usize = 1;
-    let c = d.matrix(1, 2);
-    let labels: [usize; 1] = [0];
-    let x = d.scalar();
-    let u = d.seed_matrix(1, 2);
-    let primal = j058(w2, n, &c, &labels, x);
-    let (value, g) = j058_vjp(w2, n, &c, &labels, x, u.clone());
+    let y = d.scalar();
+    let z = d.row(3);
+    let m = RowDVector::from_row_slice(DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let w1 = d.matrix(2, 2);
+    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
+    let primal = j058(y, &z, &m, &w1);
+    let (value, g) = j058_vjp(y, &z, &m, &w1, u.clone());
     check_value("j058_vjp", &value, &primal);
-    let (value, tape) = j058_fwd(w2, n, &c, &labels, x);
+    let (value, tape) = j058_fwd(y, &z, &m, &w1);
     check_value("j058_fwd", &value, &primal);
-    check("j058", &d.theta, &flat(&[g.c.as_slice(), &[g.x]]), |rd| {
-        let c = rd.matrix(1, 2);
-        let x = rd.scalar();
-        u.dot(&j058(w2, n, &c, &labels, x))
+    check("j058", &d.theta, &flat(&[&[g.y], g.z.as_slice(), g.w1.as_slice()]), |rd| {
+        let y = rd.scalar();
+        let z = rd.row(3);
+        let w1 = rd.matrix(2, 2);
+        u.dot(&j058(y, &z, &m, &w1))
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_c = dv.matrix(1, 2);
-    let v_x = dv.scalar();
-    let v_dir = J058Grad { c: v_c.clone(), x: v_x.clone() };
+    let v_y = dv.scalar();
+    let v_z = dv.row(3);
+    let v_w1 = dv.matrix(2, 2);
+    let v_dir = J058Grad { y: v_y.clone(), z: v_z.clone(), w1: v_w1.clone() };
     let mut dw = Draw::new(1021);
-    let w_c = dw.matrix(1, 2);
-    let w_x = dw.scalar();
-    let w_dir = J058Grad { c: w_c.clone(), x: w_x.clone() };
-    let (value, jv) = j058_jvp(w2, n, &c, &labels, x, v_dir.clone());
+    let w_y = dw.scalar();
+    let w_z = dw.row(3);
+    let w_w1 = dw.matrix(2, 2);
+    let w_dir = J058Grad { y: w_y.clone(), z: w_z.clone(), w1: w_w1.clone() };
+    let (value, jv) = j058_jvp(y, &z, &m, &w1, v_dir.clone());
     check_value("j058_jvp", &value, &primal);
-    check_jvp("j058", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.c.as_slice(), &[g.x]]), |rd| {
-        let c = rd.matrix(1, 2);
-        let x = rd.scalar();
-        u.dot(&j058(w2, n, &c, &labels, x))
+    check_jvp("j058", &d.theta, &dv.theta, u.dot(&jv), &flat(&[&[g.y], g.z.as_slice(), g.w1.as_slice()]), |rd| {
+        let y = rd.scalar();
+        let z = rd.row(3);
+        let w1 = rd.matrix(2, 2);
+        u.dot(&j058(y, &z, &m, &w1))
     });
 }
 
-#[differentiate(wrt(z), jvp)]
-/// Generated function `j059`.
-pub(crate) fn j059(xs: &[f64], n: usize, z: SMatrix<f64, 3, 3>) -> SMatrix<f64, 3, 3> {
-    let z3 = z.map(|e1| { let mut t2 = e1; if (if (e1.abs()) < 0.60 { e1 } else { e1 }) > 0.14 { t2 = e1.tanh().tan(); } else { t2 += e1; } t2 * 0.5 + -e1 });
-    let sel4 = if (n as f64 * 0.25) < (-0.30) {
-        (((z3.mean()) * 0.34).sin()).powi(2)
-    } else {
-        z.mean()
-    };
-    let mut hm6 = SMatrix::<f64, 3, 3>::from_element(0.00);
-    let mut s7 = sigmoid((if ((((hm6.transpose()).sum()) * 0.08).sin()) < (-0.57) { sel4.abs() } else { sel4.exp() }) * 0.23);
-    for i5 in 0..=n {
-        let mut hm9 = tanh((log_softmax(&(tanh(&z3)))) * 0.33);
-        let mut s10 = 0.0_f64;
-        let mut it8 = 0;
-        loop {
-            it8 += 1;
-            if it8 >= 5 { break; }
-            if i5 % 2 == 0 { break; }
-            s10 = ((((i5 as f64 * 0.2) * sel4).max(s7 + sel4)) * (i5 as f64 * 0.2)) * 0.75;
-            s10 += sel4 * 0.20;
-            hm9 = &hm9 * 0.5 + ((softmax(&((SMatrix::<f64, 3, 2>::from_row_slice(&[-0.34, -0.27, -0.64, -0.26, -0.03, 0.71])) * s7))) * (s7 * ((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.74, 0.06, 0.79, -0.32, 0.33, -0.25])) * sel4))) * 0.18;
-            if s7 > (-0.31) && i5 % 2 == 0 {
-                hm6 = &hm6 * 0.5 + &z * 0.50;
-            } else {
-                let act12: SMatrix<f64, 3, 3> = hm9.map(|e11| s7.tanh());
-                hm6 = ((SMatrix::<f64, 3, 3>::from_row_slice(&[-0.28, 0.49, -0.66, -0.57, -0.65, 0.88, -0.88, 0.84, 0.35])).add_scalar(s10)) * 0.62;
-            }
-        }
-        hm6 += ((z.transpose()) * (i5 as f64 * 0.2)) * 0.24;
-        s10 = s10 + (0.25 * (s7 - s10));
-        s7 = ((((sigmoid(s7)).abs() + 0.5).sqrt()) * (i5 as f64 * 0.2)) * 1.00;
-    }
-    let act14 = ((j053(&(((RowDVector::<f64>::from_row_slice(&[-0.88, 0.04, 0.25, -0.64])).add_scalar(s7)).transpose()), maxout(s7, (n as f64 * 0.25)), &(&z3 - &z3))) * 0.13).map(|e13| e13.sin());
-    hm6 /= square(sel4 * s7) + 1.0;
-    let mut s17 = s7;
-    let mut it16 = 0;
-    while z.sum() > (-0.22) {
-        s17 += ((((j036(&[0.17, (-0.34), (-0.76), (-0.03), 0.35], &(add_bias(&((DMatrix::<f64>::from_element(3, 2, 0.30)).scale(sel4)), &((RowDVector::<f64>::from_row_slice(&[-0.22, 0.90])).scale(sel4)))), 1.04 * sel4, 0.53, s17 - 0.83, &[1, 1, 1])) * 0.13).tanh()) / (square(s7 - sel4) + 0.5)) * 0.15;
-        hm6 /= square((sel4.abs() + 0.5).powf(s7)) + 1.0;
-        let mut s22 = 0.0_f64;
-        let mut hm23 = sigmoid(&z3 * 0.34);
-        let cs19: [f64; 2] = [(-0.14), 0.28];
-        for (i21, x20) in cs19.iter().enumerate() {
-            let out24 = ((z.scale(s17)).add_scalar(relu(s7))).scale(elu(s22, 0.7));
-            if (*x20) > (-0.40) { continue; }
-            hm23 += (hm6.component_mul(&(&hm23 - &act14))) * 0.07;
-            s22 += (((s7 + s7).tanh().tan()) * (i21 as f64 * 0.2)) * 0.46;
-        }
-        it16 += 1;
-        if it16 >= 6 { break; }
-    }
-    &act14 + ((SMatrix::<f64, 3, 3>::from_element(0.14)) * sel4) + ((SMatrix::<f64, 3, 3>::from_row_slice(&[-0.84, 0.71, -0.79, 0.27, -0.00, 0.57, 0.40, 0.52, -0.00])) * sel4) + (act14.component_div(&square(&((z.transpose()) * &hm6)).add_scalar(0.5)))
+#[differentiate(wrt(b2), jvp, hvp)]
+fn j059(k: f64, n: usize, b2: &DMatrix<f64>, y: &DMatrix<f64>, labels: &[usize], flag: bool) -> f64 {
+    let out1 = ((k * (labels.len() as f64 * 0.2)).abs() + 0.5).powi(-2);
+    let act2 = (((b2.mean()) * (labels.len() as f64 * 0.2)).exp()) - 0.92;
+    let r3 = (DMatrix::<f64>::from_row_slice(1, 3, &[0.10, -0.06, 0.76])).add_scalar(act2);
+    tanh((act2 + (r3.sum()) + (r3.sum()) + (r3.norm())) * 0.04)
 }
 
 #[test]
 fn j059_gradient() {
     let mut d = Draw::new(631);
-    let xs: [f64; 0] = [];
+    let k = 0.40;
     let n: usize = 2;
-    let z = SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice());
-    let u = SMatrix::<f64, 3, 3>::from_column_slice(d.seed_matrix(3, 3).as_slice());
-    let primal = j059(&xs, n, z.clone());
-    let (value, g) = j059_vjp(&xs, n, z.clone(), u.clone());
-    check_value("j059_vjp", &value, &primal);
-    let (value, tape) = j059_fwd(&xs, n, z.clone());
+    let b2 = d.matrix(1, 3);
+    let y = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let labels: [usize; 1] = [1];
+    let flag = false;
+    let primal = j059(k, n, &b2, &y, &labels, flag);
+    let (value, g) = j059_grad(k, n, &b2, &y, &labels, flag);
+    check_value("j059_grad", &value, &primal);
+    let (value, tape) = j059_fwd(k, n, &b2, &y, &labels, flag);
     check_value("j059_fwd", &value, &primal);
-    check("j059", &d.theta, &flat(&[g.z.as_slice()]), |rd| {
-        let z = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        u.dot(&j059(&xs, n, z.clone()))
+    check("j059", &d.theta, &flat(&[g.b2.as_slice()]), |rd| {
+        let b2 = rd.matrix(1, 3);
+        j059(k, n, &b2, &y, &labels, flag)
     });
     // Forward mode.
     let mut dv = Draw::new(1004);
-    let v_z = SMatrix::<f64, 3, 3>::from_column_slice(dv.matrix(3, 3).as_slice());
-    let v_dir = J059Grad { z: v_z.clone() };
+    let v_b2 = dv.matrix(1, 3);
+    let v_dir = J059Grad { b2: v_b2.clone() };
     let mut dw = Draw::new(1021);
-    let w_z = SMatrix::<f64, 3, 3>::from_column_slice(dw.matrix(3, 3).as_slice());
-    let w_dir = J059Grad { z: w_z.clone() };
-    let (value, jv) = j059_jvp(&xs, n, z.clone(), v_dir.clone());
+    let w_b2 = dw.matrix(1, 3);
+    let w_dir = J059Grad { b2: w_b2.clone() };
+    let (value, jv) = j059_jvp(k, n, &b2, &y, &labels, flag, v_dir.clone());
     check_value("j059_jvp", &value, &primal);
-    check_jvp("j059", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.z.as_slice()]), |rd| {
-        let z = SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice());
-        u.dot(&j059(&xs, n, z.clone()))
+    check_jvp("j059", &d.theta, &dv.theta, jv, &flat(&[g.b2.as_slice()]), |rd| {
+        let b2 = rd.matrix(1, 3);
+        j059(k, n, &b2, &y, &labels, flag)
+    });
+    let (value, hg, hv) = j059_hvp(k, n, &b2, &y, &labels, flag, v_dir.clone());
+    check_value("j059_hvp", &value, &primal);
+    let (_, _, hw) = j059_hvp(k, n, &b2, &y, &labels, flag, w_dir.clone());
+    check_hvp("j059", &d.theta, &dv.theta, &dw.theta, &flat(&[g.b2.as_slice()]), &flat(&[hg.b2.as_slice()]), &flat(&[hv.b2.as_slice()]), &flat(&[hw.b2.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let b2 = rd.matrix(1, 3);
+        let (_, g) = j059_grad(k, n, &b2, &y, &labels, flag);
+        flat(&[g.b2.as_slice()])
     });
 }
 

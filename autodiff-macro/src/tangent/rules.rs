@@ -188,11 +188,9 @@ impl Tangents<'_> {
     fn elementwise(&mut self, out: &mut Block, at: &At, x: &Operand, t: Operand) -> Tan {
         let (span, y) = (at.span(), at.y.clone());
         Some(match at.rule() {
-            "exp" => {
-                // A matrix's `exp` is the matrix exponential: the helper takes scalars only.
-                self.helper(out, "elementwise_exp", &[x], quote!(), span);
-                self.bin(out, &ops::EMUL, t, y, span)
-            }
+            // `t·eˣ` for a scalar; a matrix's `exp` is the matrix exponential, whose tangent
+            // is its Fréchet derivative: one rule for both, chosen by the type.
+            "exp" => self.bin(out, &ops::EXP_TANGENT, x.clone(), t, span),
             "ln" => {
                 let r = self.un(out, &ops::RECIP, x.clone(), span);
                 self.bin(out, &ops::EMUL, t, r, span)

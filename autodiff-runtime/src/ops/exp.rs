@@ -138,7 +138,11 @@ where
 
 /// `size · L(Aᵀ, G / size)`: the upper-right block of the exponential of the block matrix
 /// `[[Aᵀ, G/size], [0, Aᵀ]]`, scaled back.
-fn frechet<T: Real, D: Dim>(a: &OMatrix<T, D, D>, g: &OMatrix<T, D, D>, size: T) -> OMatrix<T, D, D>
+pub(super) fn frechet<T: Real, D: Dim>(
+    a: &OMatrix<T, D, D>,
+    g: &OMatrix<T, D, D>,
+    size: T,
+) -> OMatrix<T, D, D>
 where
     DefaultAllocator: Allocator<D, D>,
 {
@@ -164,6 +168,6 @@ where
 
 /// nalgebra's `exp` of a dynamic matrix, outside any `where` clause on `D`: one on
 /// `DefaultAllocator` would keep rustc from seeing that `DMatrix` is an `OMatrix`.
-fn dynamic_exp<T: Real>(m: DMatrix<T>) -> DMatrix<T> {
+pub(super) fn dynamic_exp<T: Real>(m: DMatrix<T>) -> DMatrix<T> {
     m.exp()
 }

@@ -74,6 +74,7 @@ pub mod axis;
 pub mod binary;
 pub mod cholesky;
 pub mod exp;
+pub mod exp_tangent;
 pub mod extremes;
 pub mod inverse;
 pub mod items;

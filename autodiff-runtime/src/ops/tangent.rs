@@ -136,21 +136,6 @@ pub fn picks_second_min<T: Real, X: Value<Elem = T>>(a: &X, b: &X) -> X {
     mask(a, b, |a, b| !first_is_min(a, b))
 }
 
-/// The values whose `exp` is the exponential of each element (scalars): a matrix's `exp`
-/// is the matrix exponential, whose tangent is not `t ⊙ eˣ`.
-#[diagnostic::on_unimplemented(
-    message = "`jvp` and `hvp` differentiate `exp` of a scalar, not of `{Self}`",
-    label = "the matrix exponential has no tangent rule",
-    note = "for the exponential of each element write `m.map(|v| v.exp())`"
-)]
-pub trait ElementwiseExp {}
-impl ElementwiseExp for f32 {}
-impl ElementwiseExp for f64 {}
-
-/// Checks that `exp` of `x` is elementwise (see [`ElementwiseExp`]).
-#[inline]
-pub fn elementwise_exp<X: ElementwiseExp>(_x: &X) {}
-
 /// `1/n` for the mean over the `n` rows of `scores`: the weight of each row of a loss.
 #[inline]
 #[track_caller]

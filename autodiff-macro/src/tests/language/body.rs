@@ -63,8 +63,6 @@ struct Gen<'a> {
     data: Vec<(String, usize)>,
     /// Whether parts of values are generated (SPEC §7): elements, views, built matrices.
     parts: bool,
-    /// Whether only what forward mode differentiates is generated (no matrix exponential).
-    forward: bool,
     /// Whether the function is generic over its scalar `T`: casts of constants are converted.
     generic: bool,
 }
@@ -577,8 +575,6 @@ pub(super) struct Mode {
     pub parts: bool,
     /// Casts of constants converted to the scalar `T` of a generic function (SPEC §11).
     pub generic: bool,
-    /// Only what forward mode differentiates (SPEC §10): no matrix exponential.
-    pub forward: bool,
 }
 
 /// The body of a function with these parameters and result: `statements` statements, then
@@ -595,7 +591,6 @@ pub(super) fn body(
         loops,
         parts,
         generic,
-        forward,
     } = mode;
     let mut gen = Gen {
         rng,
@@ -616,7 +611,6 @@ pub(super) fn body(
         data: Vec::new(),
         parts,
         generic,
-        forward,
     };
     for p in params {
         match p {

@@ -375,7 +375,7 @@ pub fn function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
 
 /// One random function with `statements` top-level statements before its result.
 pub fn function_with(rng: &mut Rng, name: String, callees: &[GenFn], statements: usize) -> GenFn {
-    generate(rng, name, callees, statements, false, false, false)
+    generate(rng, name, callees, statements, false, false)
 }
 
 /// One random function with at least one loop (SPEC §6) among its statements, and loops
@@ -383,7 +383,7 @@ pub fn function_with(rng: &mut Rng, name: String, callees: &[GenFn], statements:
 /// `break`/`continue` under `if`, nested loops, carried scalars and matrices.
 pub fn loop_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
     let statements = rng.range(1, 5);
-    generate(rng, name, callees, statements, true, false, false)
+    generate(rng, name, callees, statements, true, false)
 }
 
 /// One random function with loops that reads parts of values and builds values by parts
@@ -391,7 +391,7 @@ pub fn loop_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
 /// a recurrence), by compound writes, rows and columns, then read.
 pub fn parts_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
     let statements = rng.range(2, 5);
-    generate(rng, name, callees, statements, true, true, false)
+    generate(rng, name, callees, statements, true, true)
 }
 
 fn generate(
@@ -401,7 +401,6 @@ fn generate(
     statements: usize,
     loops: bool,
     parts: bool,
-    forward: bool,
 ) -> GenFn {
     let (params, shapes, needs_wrt) = params(rng, loops);
     let ret = if shapes.is_empty() || rng.chance(0.6) {
@@ -419,7 +418,6 @@ fn generate(
             loops,
             parts,
             generic: false,
-            forward,
         },
     );
     let args = attribute_args(rng, &params, needs_wrt);
@@ -464,7 +462,6 @@ pub fn generic_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn
             loops,
             parts: false,
             generic: true,
-            forward: false,
         },
     );
     let args = attribute_args(rng, &params, needs_wrt);
@@ -595,7 +592,6 @@ pub fn struct_function(rng: &mut Rng, name: String, callees: &[GenFn], method: b
             loops,
             parts: false,
             generic: false,
-            forward: false,
         },
     );
     // `wrt(..)`: the struct and the other differentiable parameters, when a constant needs it.
@@ -975,7 +971,7 @@ pub fn rule_program(seed: u64, count: usize, callees: &[GenFn]) -> Vec<GenFn> {
 pub fn forward_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
     let loops = rng.chance(0.5);
     let statements = rng.range(2, 6);
-    let mut f = generate(rng, name, callees, statements, loops, false, true);
+    let mut f = generate(rng, name, callees, statements, loops, false);
     let mut args: Vec<&str> = Vec::new();
     if !f.args.is_empty() {
         args.push(&f.args);

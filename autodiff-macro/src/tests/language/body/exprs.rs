@@ -701,7 +701,7 @@ impl Gen<'_> {
                     None => a,
                 }
             }
-            17 | 18 if ty.is_square() && !self.forward => self.matrix_exp(ty, d),
+            17 | 18 if ty.is_square() => self.matrix_exp(ty, d),
             19 => {
                 let a = self.matrix(ty, d);
                 Self::temp(format!("{}.abs()", Self::receiver(&a)), a.bound, ty)
