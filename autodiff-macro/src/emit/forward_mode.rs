@@ -107,7 +107,9 @@ pub fn items(r: Request) -> syn::Result<outline::Generated> {
 /// Methods and structured or collection parameters are not differentiated in forward mode
 /// yet; `hvp` needs a scalar result.
 fn check_supported(r: &Request) -> syn::Result<()> {
-    let keyword = r.jvp.or(r.hvp).expect("jvp or hvp was asked for");
+    let Some(keyword) = r.jvp.or(r.hvp) else {
+        return Ok(());
+    };
     for (leaf, _) in r.leaves.iter().filter(|(l, _)| l.whole) {
         let p = &r.sig.params[leaf.param];
         if p.differentiable {
@@ -216,7 +218,7 @@ fn tangent_params(
             continue;
         }
         let fields = (r.leaves.iter())
-            .filter(|(l, v)| l.param == i && read.is_none_or(|read| read.contains(v)));
+            .filter(|(l, v)| l.param == i && !l.whole && read.is_none_or(|read| read.contains(v)));
         for (leaf, v) in fields {
             let base = syn::ext::IdentExt::unraw(&leaf.ident).to_string();
             let ident = names.temp(&format!("tan_{base}"), leaf.ident.span());
@@ -371,16 +373,23 @@ fn bind_fields<'l>(
 ) -> Vec<TokenStream> {
     leaves
         .map(|leaf| {
-            let (ident, param) = (&leaf.ident, param(leaf));
-            match leaf.path.split_last() {
-                Some((last, path)) if !leaf.whole => {
-                    let read = format_ident!("__ad_field_{}", syn::ext::IdentExt::unraw(last));
-                    quote!(let #ident = #param #(.#path)*.#read();)
-                }
-                _ => quote!(let #ident = &#param;),
-            }
+            let ident = &leaf.ident;
+            let read = field_read(leaf, param(leaf));
+            quote!(let #ident = #read;)
         })
         .collect()
+}
+
+/// `p.inner.__ad_field_w()`: how a field is read through the accessor `#[derive(Parameters)]`
+/// generates; `&p` for the parameter whole.
+fn field_read(leaf: &Leaf, param: TokenStream) -> TokenStream {
+    match leaf.path.split_last() {
+        Some((last, path)) if !leaf.whole => {
+            let read = format_ident!("__ad_field_{}", syn::ext::IdentExt::unraw(last));
+            quote!(#param #(.#path)*.#read())
+        }
+        _ => quote!(&#param),
+    }
 }
 
 /// `NAME_jvp(PARAMS, tangent) -> (value, directional derivative)`.
@@ -405,11 +414,8 @@ fn jvp(r: &Request, t: &Transformed) -> TokenStream {
     // A tangent field through a check: a `#[parameters(skip)]` field has no tangent.
     let tangent_fields = t.leaves.iter().map(|l| {
         let (ident, field) = (&l.leaf.ident, &r.sig.params[l.param].ident);
-        let path = &l.leaf.path;
-        let (last, path) = path.split_last().expect("a field");
-        let read = format_ident!("__ad_field_{}", syn::ext::IdentExt::unraw(last));
-        let rules = quote!(#krate::__private::rules);
-        quote!(let #ident = #rules::field_tangent(#tangent.#field #(.#path)*.#read());)
+        let read = field_read(&l.leaf, quote!(#tangent.#field));
+        quote!(let #ident = #krate::__private::rules::field_tangent(#read);)
     });
     let params: Vec<VarId> = (r.param_vars.iter().copied())
         .chain(r.leaves.iter().map(|(_, v)| *v))

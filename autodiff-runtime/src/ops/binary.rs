@@ -292,6 +292,12 @@ where
 }
 
 impl<M: Value> ComponentMul<M> {
+    /// The handle, for the elementwise product of any two values (`tangent::emul`).
+    #[inline]
+    pub(crate) fn new() -> Self {
+        ComponentMul(PhantomData)
+    }
+
     /// Pullback of `a.component_mul(&b)` to `a`; reads `b`.
     #[inline]
     #[track_caller]

@@ -11,8 +11,8 @@
 // A rule on `OMatrix<T, R, C>` returns the matrix and its handle.
 #![allow(clippy::type_complexity)]
 
-use super::adjoint::{accumulate, accumulate_elementwise, accumulate_seed, Seed};
-use super::binary::{first_is_max, first_is_min};
+use super::adjoint::{accumulate, accumulate_seed, Seed};
+use super::binary::{first_is_max, first_is_min, ComponentMul};
 use super::loss::{check_labels, inverse_count, svm_loss};
 use super::reads::{Const, Operand};
 use crate::real::Real;
@@ -20,49 +20,16 @@ use crate::value::Value;
 use core::marker::PhantomData;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
-/// The pullback handle of `emul(a, b)`.
-pub struct Emul<X>(PhantomData<fn(&X)>);
-
 /// `c = a ⊙ b`, the elementwise product of two values of the same shape: two scalars, or
-/// two matrices (then `a.component_mul(&b)`). Derivatives `∂c/∂a = b`, `∂c/∂b = a`.
-/// Panics with both shapes when they differ.
+/// two matrices (then `a.component_mul(&b)`, whose pullbacks it shares). Derivatives
+/// `∂c/∂a = b`, `∂c/∂b = a`. Panics with both shapes when they differ.
 #[inline]
 #[track_caller]
-pub fn emul<X: Value>(a: &X, b: &X) -> (X, Emul<X>) {
+pub fn emul<X: Value>(a: &X, b: &X) -> (X, ComponentMul<X>) {
     crate::value::assert_same_shape("emul", a.dims(), b.dims());
     let mut c = a.copied();
     c.zip_apply_elems(b, |a, b| a * b);
-    (c, Emul(PhantomData))
-}
-
-impl<X: Value> Emul<X> {
-    /// Pullback of `emul(a, b)` to `a`; reads `b`.
-    #[inline]
-    #[track_caller]
-    pub fn lhs<'s>(
-        &self,
-        d_a: &mut Option<X>,
-        seed: impl Into<Seed<'s, X>>,
-        Operand(b): Operand<1, &X>,
-    ) where
-        X: 's,
-    {
-        accumulate_elementwise(d_a, seed.into(), b, |g, b| g * b);
-    }
-
-    /// Pullback of `emul(a, b)` to `b`; reads `a`.
-    #[inline]
-    #[track_caller]
-    pub fn rhs<'s>(
-        &self,
-        d_b: &mut Option<X>,
-        seed: impl Into<Seed<'s, X>>,
-        Operand(a): Operand<0, &X>,
-    ) where
-        X: 's,
-    {
-        accumulate_elementwise(d_b, seed.into(), a, |g, a| g * a);
-    }
+    (c, ComponentMul::new())
 }
 
 /// A zero of `x`'s shape: the tangent of a value that does not depend on the direction.
