@@ -868,3 +868,203 @@ fn methods_of_a_model() {
     }
     .check();
 }
+
+// ----------------------------------------------- collections and structs passed on whole
+
+/// Passes the collection it was given on to [`deep_leaf`], whole.
+#[differentiate(wrt(ws, s), jvp, hvp)]
+fn deep_middle(ws: &[DMatrix<f64>], s: f64) -> f64 {
+    deep_leaf(ws, s) * s
+}
+
+#[differentiate(wrt(ws, s), jvp, hvp)]
+fn deep_leaf(ws: &[DMatrix<f64>], s: f64) -> f64 {
+    let mut total = s;
+    for w in ws.iter() {
+        total = total + (w * s).map(|v| v.tanh()).sum();
+    }
+    total
+}
+
+/// Differentiated with respect to `s` only: the collection reaches [`deep_middle`] without a
+/// tangent, and must reach [`deep_leaf`] without one too.
+#[differentiate(wrt(s), jvp, hvp)]
+fn deep_outer(ws: &[DMatrix<f64>], s: f64) -> f64 {
+    deep_middle(ws, s.sin())
+}
+
+#[test]
+fn a_collection_without_tangent_passed_on_whole() {
+    let mut d = Draw::new(13);
+    let ws = vec![d.seed_matrix(2, 3), d.seed_matrix(3, 2)];
+    let _ = d.scalar();
+    let theta = d.theta.clone();
+    Scalar {
+        name: "deep_outer",
+        theta,
+        f: &|t| deep_outer(&ws, t[0]),
+        jvp: &|t, v| deep_outer_jvp(&ws, t[0], DeepOuterGrad { s: v[0] }),
+        grad: &|t| {
+            let (f, g) = deep_outer_grad(&ws, t[0]);
+            (f, vec![g.s])
+        },
+        hvp: &|t, v| {
+            let (f, g, h) = deep_outer_hvp(&ws, t[0], DeepOuterGrad { s: v[0] });
+            (f, vec![g.s], vec![h.s])
+        },
+    }
+    .check();
+}
+
+/// A model whose loss calls its other methods and associated functions, passing `self` on
+/// whole.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct Stack {
+    w1: DMatrix<f64>,
+    w2: DMatrix<f64>,
+    scale: f64,
+}
+
+#[differentiate]
+impl Stack {
+    #[differentiate(jvp)]
+    fn hidden(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
+        tanh(x * &self.w1)
+    }
+
+    #[differentiate(jvp, hvp)]
+    fn squash(v: f64) -> f64 {
+        v.tanh() * v
+    }
+
+    #[differentiate(wrt(s, x), jvp, hvp)]
+    fn scaled(s: &Stack, x: f64) -> f64 {
+        s.scale * x * x
+    }
+
+    /// `self.hidden(..)` (the receiver passed whole), `Self::squash(..)`, `Stack::scaled(self,
+    /// ..)` and its own fields.
+    #[differentiate(wrt(self, t), jvp, hvp)]
+    fn loss(&self, x: &DMatrix<f64>, t: f64) -> f64 {
+        let h = self.hidden(x);
+        let y = &h * &self.w2;
+        Self::squash(y.norm_squared() * t) + Stack::scaled(self, t) + self.scale * t
+    }
+}
+
+/// A free function calling a method with a struct parameter passed whole.
+#[differentiate(wrt(stack), jvp, hvp)]
+fn whole_stack_loss(stack: &Stack, x: &DMatrix<f64>) -> f64 {
+    Stack::loss(stack, x, 0.75) + Stack::scaled(stack, 1.5)
+}
+
+fn read_stack(t: &[f64]) -> Stack {
+    let mut r = Read::new(t);
+    Stack {
+        w1: r.matrix(3, 4),
+        w2: r.matrix(4, 2),
+        scale: r.scalar(),
+    }
+}
+
+fn flat_stack(s: &Stack) -> Vec<f64> {
+    flat(&[s.w1.as_slice(), s.w2.as_slice(), &[s.scale]])
+}
+
+#[test]
+fn methods_calling_methods() {
+    let mut d = Draw::new(14);
+    let _ = (d.matrix(3, 4), d.matrix(4, 2), d.scalar(), d.scalar());
+    let theta = d.theta.clone();
+    let x = d.seed_matrix(5, 3);
+    let read = |t: &[f64]| (read_stack(t), t[t.len() - 1]);
+    let grad_of = |v: &[f64]| {
+        let (self_, t) = read(v);
+        StackLossGrad { self_, t }
+    };
+    let flatten = |g: &StackLossGrad| [flat_stack(&g.self_), vec![g.t]].concat();
+    Scalar {
+        name: "Stack::loss",
+        theta,
+        f: &|t| {
+            let (s, t) = read(t);
+            s.loss(&x, t)
+        },
+        jvp: &|t, v| {
+            let (s, t) = read(t);
+            s.loss_jvp(&x, t, grad_of(v))
+        },
+        grad: &|t| {
+            let (s, t) = read(t);
+            let (f, g) = s.loss_grad(&x, t);
+            (f, flatten(&g))
+        },
+        hvp: &|t, v| {
+            let (s, t) = read(t);
+            let (f, g, h) = s.loss_hvp(&x, t, grad_of(v));
+            (f, flatten(&g), flatten(&h))
+        },
+    }
+    .check();
+}
+
+#[test]
+fn a_struct_passed_whole_to_a_method() {
+    let mut d = Draw::new(15);
+    let _ = (d.matrix(3, 4), d.matrix(4, 2), d.scalar());
+    let theta = d.theta.clone();
+    let x = d.seed_matrix(5, 3);
+    let grad_of = |v: &[f64]| WholeStackLossGrad {
+        stack: read_stack(v),
+    };
+    Scalar {
+        name: "whole_stack_loss",
+        theta,
+        f: &|t| whole_stack_loss(&read_stack(t), &x),
+        jvp: &|t, v| whole_stack_loss_jvp(&read_stack(t), &x, grad_of(v)),
+        grad: &|t| {
+            let (f, g) = whole_stack_loss_grad(&read_stack(t), &x);
+            (f, flat_stack(&g.stack))
+        },
+        hvp: &|t, v| {
+            let (f, g, h) = whole_stack_loss_hvp(&read_stack(t), &x, grad_of(v));
+            (f, flat_stack(&g.stack), flat_stack(&h.stack))
+        },
+    }
+    .check();
+}
+
+/// Differentiated with respect to `t` only: `stack` reaches `Stack::loss` without a tangent,
+/// and must reach the methods `loss` passes it on to without one too.
+#[differentiate(wrt(t), jvp, hvp)]
+fn stack_at(stack: &Stack, x: &DMatrix<f64>, t: f64) -> f64 {
+    Stack::loss(stack, x, t * t)
+}
+
+#[test]
+fn a_struct_without_tangent_passed_on_whole() {
+    let mut d = Draw::new(16);
+    let stack = Stack {
+        w1: d.seed_matrix(3, 4),
+        w2: d.seed_matrix(4, 2),
+        scale: 0.8,
+    };
+    let x = d.seed_matrix(5, 3);
+    let _ = d.scalar();
+    let theta = d.theta.clone();
+    Scalar {
+        name: "stack_at",
+        theta,
+        f: &|t| stack_at(&stack, &x, t[0]),
+        jvp: &|t, v| stack_at_jvp(&stack, &x, t[0], StackAtGrad { t: v[0] }),
+        grad: &|t| {
+            let (f, g) = stack_at_grad(&stack, &x, t[0]);
+            (f, vec![g.t])
+        },
+        hvp: &|t, v| {
+            let (f, g, h) = stack_at_hvp(&stack, &x, t[0], StackAtGrad { t: v[0] });
+            (f, vec![g.t], vec![h.t])
+        },
+    }
+    .check();
+}

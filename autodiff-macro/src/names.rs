@@ -111,3 +111,16 @@ fn derived(binding: &Ident, what: &str, short: bool) -> Ident {
     let prefix = prefix(short);
     Ident::new(&format!("{prefix}{what}_{base}"), binding.span())
 }
+
+/// The name of a function's adapter for its callers: `__ad_sweeps_f`.
+pub fn adapter(function: &syn::Ident) -> syn::Ident {
+    let name = function.to_string();
+    let name = name.strip_prefix("r#").unwrap_or(&name);
+    syn::Ident::new(&format!("__ad_sweeps_{name}"), function.span())
+}
+
+/// The name of a function's hidden tangent function (forward mode): `__ad_tangent_f`.
+pub fn tangent_fn(function: &syn::Ident) -> syn::Ident {
+    let name = syn::ext::IdentExt::unraw(function).to_string();
+    syn::Ident::new(&format!("__ad_tangent_{name}"), function.span())
+}

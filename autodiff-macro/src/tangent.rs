@@ -28,8 +28,10 @@ pub struct Tangents<'a> {
     pub errors: &'a mut Errors,
     /// The tangent of each value that has one.
     tangent: HashMap<VarId, Operand>,
-    /// Collections whose tangent a flag gates (the hidden function's, whose caller may give
-    /// none): each element read of the tangent is `tangent_if(ws[i], flag)`.
+    /// Tangents of values passed whole (collections, structs) that a flag gates: the hidden
+    /// function's, whose caller may give none and passes the value itself instead. Each
+    /// element read of the tangent is `tangent_if(ws[i], flag)`, and a call passes the flag
+    /// on with the tangent.
     gated: HashMap<VarId, Verbatim>,
     /// Every value whose tangent was read (to bind only the tangents of fields that are).
     read: std::cell::RefCell<std::collections::HashSet<VarId>>,
@@ -133,6 +135,18 @@ impl<'a> Tangents<'a> {
         self.gated.insert(tangent, flag);
     }
 
+    /// Starts the tangent of the struct `param`, passed whole to methods, at the struct
+    /// `tangent`, which is a tangent only if `given[position]`.
+    pub fn seed_whole(&mut self, param: VarId, tangent: VarId, given: VarId, position: usize) {
+        let name = &self.vars[given].name;
+        let flag = Verbatim {
+            tokens: quote!(#name[#position]),
+            reads: vec![given],
+        };
+        self.tangent.insert(param, Operand::Var(tangent));
+        self.gated.insert(tangent, flag);
+    }
+
     /// Starts `param`'s tangent at `tangent`.
     pub fn seed(&mut self, param: VarId, tangent: Operand) {
         self.tangent.insert(param, tangent);
@@ -194,22 +208,28 @@ impl<'a> Tangents<'a> {
         if tangents.iter().all(Option::is_none) {
             return None;
         }
-        let Some((adapter, hidden)) = hidden_paths(&call.path) else {
+        let Some((check, hidden)) = hidden_paths(&call.path) else {
             let callee = &call.path;
             self.errors.push_error(syn::Error::new(
                 call.span,
                 format!(
-                    "`jvp` and `hvp` call free functions with forward mode, not `{}` (a method \
-                     or an associated function, not yet): call a free function with \
-                     `#[differentiate(jvp)]` here",
+                    "`jvp` and `hvp` cannot call `{}`, whose path has type arguments before \
+                     the function's name: call it through its type without them \
+                     (`Model::f(..)`, `Self::f(..)`)",
                     quote!(#callee).to_string().replace(' ', "")
                 ),
             ));
             return None;
         };
-        let check = crate::rename::respan(quote!(__ad::forward_mode::<#adapter>()), call.span);
+        let check = crate::rename::respan(check, call.span);
         self.constant(out, check, Vec::new(), call.span);
-        let args = hidden_args(call, &tangents);
+        let flags: Vec<Option<Verbatim>> = (tangents.iter())
+            .map(|t| {
+                let t = t.as_ref()?.var()?;
+                self.gated.get(&t).cloned()
+            })
+            .collect();
+        let args = hidden_args(call, &tangents, &flags);
         let var = self.local("tan", call.span);
         let tape_name = crate::names::handle(&self.vars[var].name, "tape", self.names.short());
         let tape = self.record_var(tape_name);
@@ -604,43 +624,52 @@ fn before_tan(tangents: &HashMap<VarId, Operand>, o: &Operand) -> Tan {
     o.var().and_then(|v| tangents.get(&v).cloned())
 }
 
-/// For a call of `m::f` (or `f`, `f::<T>`): the callee's adapter type `m::f` and its hidden
-/// tangent function `m::__ad_tangent_f` (with the call's generic arguments); `None` for a
-/// path through a type (`Self::f`, `Model::f`), a method's.
-pub fn hidden_paths(path: &syn::Path) -> Option<(syn::Path, syn::Path)> {
-    let typed = |s: &syn::PathSegment| {
-        let name = s.ident.to_string();
-        name == "Self" || name.starts_with(|c: char| c.is_ascii_uppercase())
-    };
-    let (last, modules) = path
+/// For a call of `m::f` (or `f`, `f::<T>`): the check that the callee has forward mode,
+/// `forward_mode::<m::f>()` on its adapter type, and its hidden tangent function
+/// `m::__ad_tangent_f` (with the call's generic arguments). For a method or an associated
+/// function (`Self::f`, `Model::f`, `m::Model::f`: the segment before the name is a type),
+/// the check `method_forward_mode(&Model::__ad_sweeps_f)` on its adapter's value, and the
+/// hidden function `Model::__ad_tangent_f` of the same type. `None` when a segment before the
+/// name has type arguments.
+pub fn hidden_paths(path: &syn::Path) -> Option<(TokenStream, syn::Path)> {
+    let last = path.segments.last()?;
+    let before = path.segments.len() - 1;
+    if path
         .segments
         .iter()
-        .collect::<Vec<_>>()
-        .split_last()
-        .map(|(l, m)| (*l, m.to_vec()))?;
-    if modules.iter().any(|s| typed(s) || !s.arguments.is_none()) {
+        .take(before)
+        .any(|s| !s.arguments.is_none())
+    {
         return None;
     }
-    let mut adapter = path.clone();
-    if let Some(mut segment) = adapter
-        .segments
-        .pop()
-        .map(syn::punctuated::Pair::into_value)
-    {
-        segment.arguments = syn::PathArguments::None;
-        adapter.segments.push(segment);
-    }
     let mut hidden = path.clone();
-    if let Some(mut segment) = hidden.segments.pop().map(syn::punctuated::Pair::into_value) {
-        segment.ident = quote::format_ident!("__ad_tangent_{}", last.ident);
-        hidden.segments.push(segment);
+    if let Some(segment) = hidden.segments.last_mut() {
+        segment.ident = crate::names::tangent_fn(&last.ident);
     }
-    Some((adapter, hidden))
+    let mut prefix = path.clone();
+    prefix.segments.pop();
+    let typed = prefix.segments.last().is_some_and(|s| {
+        let name = s.ident.to_string();
+        name == "Self" || name.starts_with(|c: char| c.is_ascii_uppercase())
+    });
+    let check = if typed {
+        prefix.segments.pop_punct();
+        let adapter = crate::names::adapter(&last.ident);
+        quote!(__ad::method_forward_mode(&#prefix::#adapter))
+    } else {
+        let mut adapter = path.clone();
+        if let Some(segment) = adapter.segments.last_mut() {
+            segment.arguments = syn::PathArguments::None;
+        }
+        quote!(__ad::forward_mode::<#adapter>())
+    };
+    Some((check, hidden))
 }
 
 /// The arguments of the hidden tangent function for `call`: its own, then a tangent for each
-/// (the argument itself where it has none), which ones are given, and the weight 0.
-fn hidden_args(call: &Call, tangents: &[Tan]) -> Vec<CallArg> {
+/// (the argument itself where it has none), which ones are given (a tangent's flag where a
+/// flag gates it), and the weight 0.
+fn hidden_args(call: &Call, tangents: &[Tan], flags: &[Option<Verbatim>]) -> Vec<CallArg> {
     let mut args = call.args.clone();
     for (a, t) in call.args.iter().zip(tangents) {
         args.push(match t {
@@ -652,16 +681,24 @@ fn hidden_args(call: &Call, tangents: &[Tan]) -> Vec<CallArg> {
             _ => a.clone(),
         });
     }
-    let given = tangents.iter().map(Option::is_some);
-    let constant = |tokens: TokenStream| CallArg {
+    let mut reads = Vec::new();
+    let given = tangents.iter().zip(flags).map(|(t, flag)| match (t, flag) {
+        (Some(_), Some(flag)) => {
+            reads.extend(flag.reads.iter().copied());
+            flag.tokens.clone()
+        }
+        (t, _) => {
+            let given = t.is_some();
+            quote!(#given)
+        }
+    });
+    let given = quote!([#(#given),*]);
+    let constant = |tokens: TokenStream, reads: Vec<VarId>| CallArg {
         value: None,
         refs: 0,
-        constant: Some(Verbatim {
-            tokens,
-            reads: Vec::new(),
-        }),
+        constant: Some(Verbatim { tokens, reads }),
     };
-    args.push(constant(quote!([#(#given),*])));
-    args.push(constant(quote!(__ad::zero())));
+    args.push(constant(given, reads));
+    args.push(constant(quote!(__ad::zero()), Vec::new()));
     args
 }

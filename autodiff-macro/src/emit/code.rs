@@ -100,13 +100,6 @@ impl<'a> Code<'a> {
     }
 }
 
-/// The name of a function's adapter for its callers: `__ad_sweeps_f`.
-pub fn adapter(function: &syn::Ident) -> syn::Ident {
-    let name = function.to_string();
-    let name = name.strip_prefix("r#").unwrap_or(&name);
-    syn::Ident::new(&format!("__ad_sweeps_{name}"), function.span())
-}
-
 /// `m::f` → `m::f::__ad_sweeps_f.fwd`: a sweep of what `#[differentiate]` generated for `f`,
 /// reached through the same path as `f` itself (a `use` of `f` brings it along).
 /// A method or an associated function (`Self::f`, `Model::f`: the segment before the name is
@@ -119,7 +112,7 @@ pub fn callee_item(path: &syn::Path, sweep: &str) -> TokenStream {
     let Some(mut last) = path.segments.pop().map(syn::punctuated::Pair::into_value) else {
         return quote!(#path);
     };
-    let item = adapter(&last.ident);
+    let item = crate::names::adapter(&last.ident);
     let turbofish = match std::mem::take(&mut last.arguments) {
         syn::PathArguments::AngleBracketed(mut a) if sweep == "fwd" => {
             a.colon2_token = Some(Default::default());

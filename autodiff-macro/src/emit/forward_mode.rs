@@ -75,8 +75,9 @@ enum Seeds {
 }
 
 /// `NAME_jvp` and `NAME_hvp` as asked for, and the hidden function both differentiated
-/// callers and `NAME_hvp` call. For a method, `inner` holds the two methods (for its `impl`)
-/// and `outer` the hidden function, a free function of the receiver.
+/// callers and `NAME_hvp` call. For a method, the hidden function is an associated function
+/// of the same `impl` (`Model::__ad_tangent_NAME`, whose receiver is a parameter `self_`):
+/// `inner` holds the items for the `impl`, `outer` the types next to it.
 pub fn items(r: Request) -> syn::Result<outline::Generated> {
     check_supported(&r)?;
     let jvp = match r.jvp {
@@ -84,46 +85,32 @@ pub fn items(r: Request) -> syn::Result<outline::Generated> {
         None => None,
     };
     let (hidden, hvp) = hidden(&r, transform(&r, Seeds::Given)?)?;
+    let outline::Generated { inner, outer } = hidden;
     let name = &r.func.sig.ident;
     let krate = r.krate;
-    Ok(match r.sig.owner {
+    let rules = quote!(#krate::__private::rules);
+    Ok(match &r.sig.owner {
         None => outline::Generated {
             inner: quote! {
                 #jvp
-                #hidden
+                #inner
                 #hvp
-                impl #krate::__private::rules::ForwardMode for #name {}
+                impl #rules::ForwardMode for #name {}
             },
-            outer: TokenStream::new(),
+            outer,
         },
-        // Other functions do not call a method's forward mode yet.
-        Some(_) => outline::Generated {
-            inner: quote!(#jvp #hvp),
-            outer: hidden,
-        },
+        Some(owner) => {
+            let adapter = outline::adapter_ty_of(Some(owner), name);
+            outline::Generated {
+                inner: quote!(#jvp #hvp #inner),
+                outer: quote!(#outer impl #rules::MethodForwardMode for #adapter {}),
+            }
+        }
     })
 }
 
-/// Methods and structured or collection parameters are not differentiated in forward mode
-/// yet; `hvp` needs a scalar result.
+/// `hvp` needs a scalar result.
 fn check_supported(r: &Request) -> syn::Result<()> {
-    let Some(keyword) = r.jvp.or(r.hvp) else {
-        return Ok(());
-    };
-    for (leaf, _) in r.leaves.iter().filter(|(l, _)| l.whole) {
-        let p = &r.sig.params[leaf.param];
-        if p.differentiable {
-            let name = if p.receiver {
-                "self".to_string()
-            } else {
-                p.ident.to_string()
-            };
-            return Err(syn::Error::new(
-                leaf.ident.span(),
-                format!("`{keyword}` reads the fields of `{name}`, not `{name}` passed whole to a method or a function, yet: write that function's body here, or pass it the fields it reads"),
-            ));
-        }
-    }
     if let (Some(hvp), false) = (r.hvp, r.sig.scalar_result) {
         return Err(syn::Error::new_spanned(
             hvp,
@@ -163,11 +150,12 @@ fn transform_with(
         let p = &r.sig.params[*i];
         p.differentiable && !p.structured
     });
-    let fields = leaves.iter().map(|l| (l.param, l.var, l.of));
-    let seeded = (differentiable.map(|&(i, t)| (i, t, r.param_vars[i]))).chain(fields);
-    for (i, t, param) in seeded.collect::<Vec<_>>() {
+    let fields = leaves.iter().map(|l| (l.param, l.var, l.of, l.leaf.whole));
+    let params = differentiable.map(|&(i, t)| (i, t, r.param_vars[i], false));
+    for (i, t, param, whole) in params.chain(fields).collect::<Vec<_>>() {
         let collection = r.sig.params[i].collection || collections.contains(&param);
         match given {
+            Some(given) if whole => pass.seed_whole(param, t, given, i),
             Some(given) if collection => pass.seed_collection(param, t, given, i),
             Some(given) => {
                 let seed = pass.given(&mut start, t, given, i, span);
@@ -217,8 +205,9 @@ fn tangent_params(
         if !(p.structured && p.differentiable) {
             continue;
         }
+        // The fields read, and the struct whole where it is passed to methods.
         let fields = (r.leaves.iter())
-            .filter(|(l, v)| l.param == i && !l.whole && read.is_none_or(|read| read.contains(v)));
+            .filter(|(l, v)| l.param == i && read.is_none_or(|read| read.contains(v)));
         for (leaf, v) in fields {
             let base = syn::ext::IdentExt::unraw(&leaf.ident).to_string();
             let ident = names.temp(&format!("tan_{base}"), leaf.ident.span());
@@ -227,7 +216,7 @@ fn tangent_params(
                 param: index,
                 path: leaf.path.clone(),
                 ident,
-                whole: false,
+                whole: leaf.whole,
             };
             leaves.push(TangentLeaf {
                 leaf,
@@ -411,11 +400,15 @@ fn jvp(r: &Request, t: &Transformed) -> TokenStream {
         let p = &r.sig.params[l.param].ident;
         quote!(#p)
     });
-    // A tangent field through a check: a `#[parameters(skip)]` field has no tangent.
+    // A tangent field through a check: a `#[parameters(skip)]` field has no tangent. The
+    // struct whole is the tangent's field.
     let tangent_fields = t.leaves.iter().map(|l| {
         let (ident, field) = (&l.leaf.ident, &r.sig.params[l.param].ident);
         let read = field_read(&l.leaf, quote!(#tangent.#field));
-        quote!(let #ident = #krate::__private::rules::field_tangent(#read);)
+        match l.leaf.whole {
+            true => quote!(let #ident = #read;),
+            false => quote!(let #ident = #krate::__private::rules::field_tangent(#read);),
+        }
     });
     let params: Vec<VarId> = (r.param_vars.iter().copied())
         .chain(r.leaves.iter().map(|(_, v)| *v))
@@ -545,7 +538,7 @@ pub fn stubs(func: &syn::ItemFn, sig: &Signature, krate: &TokenStream, args: &Ar
 /// The hidden function `__ad_tangent_NAME(PARAMS, tangents…, given, weight) -> RET`, the
 /// weighted `weight·NAME(PARAMS) + ∇NAME·tangents` (its tangents those `given` says), with
 /// the items of the reverse mode; and `NAME_hvp`, which takes its gradient.
-fn hidden(r: &Request, t: Transformed) -> syn::Result<(TokenStream, TokenStream)> {
+fn hidden(r: &Request, t: Transformed) -> syn::Result<(outline::Generated, TokenStream)> {
     let Transformed {
         mut body,
         mut names,
@@ -584,11 +577,14 @@ fn hidden(r: &Request, t: Transformed) -> syn::Result<(TokenStream, TokenStream)
     wrt.extend(differentiable.map(|&(_, v)| body.vars[v].name.clone()));
     wrt.push(weight.clone());
     let generated = reverse_items(r, &item, wrt, body.clone(), &param_vars, &leaves)?;
-    let inner = hide(generated.inner)?;
+    let hidden = outline::Generated {
+        inner: hide(generated.inner, r.sig.owner.is_some())?,
+        outer: hide(generated.outer, false)?,
+    };
     let hvp = r
         .hvp
         .map(|_| hvp(r, &item.sig.ident, &body, &tangents, &weight));
-    Ok((inner, hvp.unwrap_or_default()))
+    Ok((hidden, hvp.unwrap_or_default()))
 }
 
 /// The items of the reverse mode of the hidden function `item`, whose body is `body`,
@@ -606,7 +602,7 @@ fn reverse_items(
         ..Args::default()
     };
     let mut errors = Errors::default();
-    let sig = crate::signature::check(&item.sig, &args, None, &mut errors);
+    let sig = crate::signature::check(&item.sig, &args, r.sig.owner.as_ref(), &mut errors);
     errors.finish()?;
     let Some(sig) = sig else {
         let message = "forward mode: the hidden function's signature was rejected";
@@ -635,8 +631,23 @@ fn reverse_items(
     })
 }
 
-/// Every item `#[doc(hidden)]`: the hidden function's are not the user's API.
-fn hide(tokens: TokenStream) -> syn::Result<TokenStream> {
+/// Every item `#[doc(hidden)]`: the hidden function's are not the user's API. `in_impl`:
+/// the items of an `impl` block (a method's), not of a module.
+fn hide(tokens: TokenStream, in_impl: bool) -> syn::Result<TokenStream> {
+    let hidden: syn::Attribute = syn::parse_quote!(#[doc(hidden)]);
+    if in_impl {
+        let mut block: syn::ItemImpl = syn::parse2(quote!(impl __AdHidden { #tokens }))?;
+        for item in &mut block.items {
+            match item {
+                syn::ImplItem::Fn(i) => i.attrs.push(hidden.clone()),
+                syn::ImplItem::Const(i) => i.attrs.push(hidden.clone()),
+                syn::ImplItem::Type(i) => i.attrs.push(hidden.clone()),
+                _ => {}
+            }
+        }
+        let items = &block.items;
+        return Ok(quote!(#(#items)*));
+    }
     let mut file: syn::File = syn::parse2(tokens)?;
     for item in &mut file.items {
         let attrs = match item {
@@ -648,7 +659,7 @@ fn hide(tokens: TokenStream) -> syn::Result<TokenStream> {
             syn::Item::Const(i) => &mut i.attrs,
             _ => continue,
         };
-        attrs.push(syn::parse_quote!(#[doc(hidden)]));
+        attrs.push(hidden.clone());
     }
     Ok(quote!(#file))
 }
@@ -664,6 +675,10 @@ fn hvp(
     weight: &syn::Ident,
 ) -> TokenStream {
     let grad_fn = format_ident!("{}_grad", hidden);
+    let grad_fn = match r.sig.owner {
+        Some(_) => quote!(Self::#grad_fn),
+        None => quote!(#grad_fn),
+    };
     let v = free_name(r.sig, "v");
     let names_in: Vec<&syn::Ident> = r.sig.params.iter().map(|p| &p.ident).collect();
     let tangent_args = tangents.iter().map(|&(i, _)| {
@@ -727,11 +742,8 @@ fn hidden_item(
             *input = syn::parse_quote!(#name: #ty);
         }
     }
-    item.sig.ident = hidden_name(r.sig, &r.func.sig.ident);
-    item.vis = match r.sig.owner {
-        Some(_) => syn::Visibility::Inherited,
-        None => r.func.vis.clone(),
-    };
+    item.sig.ident = crate::names::tangent_fn(&r.func.sig.ident);
+    item.vis = r.func.vis.clone();
     item.attrs = vec![
         syn::parse_quote!(#[doc(hidden)]),
         syn::parse_quote!(#[allow(unused, non_snake_case, clippy::all)]),
@@ -777,14 +789,6 @@ fn hidden_item(
         quote!({ #(#reborrow)* #(#fields)* #stmts #value }),
     )?);
     Ok(item)
-}
-
-/// `__ad_tangent_NAME`, or for a method of `Model`, `__ad_tangent_Model_NAME`.
-fn hidden_name(sig: &Signature, name: &syn::Ident) -> syn::Ident {
-    match &sig.owner {
-        Some(owner) => format_ident!("__ad_tangent_{}_{}", owner.name, name),
-        None => format_ident!("__ad_tangent_{}", name),
-    }
 }
 
 /// The scalar type of the result: the result itself, or a matrix's element type (the first

@@ -62,6 +62,17 @@ pub fn grad_ty(fn_name: &syn::Ident) -> syn::Ident {
     grad_ty_of(None, fn_name)
 }
 
+/// The type of a function's adapter: `__AdSweeps_loss`, or for a method, named after its
+/// type too, `__AdSweeps_Model_loss`.
+pub fn adapter_ty_of(owner: Option<&Owner>, fn_name: &syn::Ident) -> syn::Ident {
+    let name = syn::ext::IdentExt::unraw(fn_name).to_string();
+    let hidden = match owner {
+        Some(o) => format!("{}_{name}", o.name),
+        None => name,
+    };
+    format_ident!("__AdSweeps_{}", hidden, span = fn_name.span())
+}
+
 /// The gradient struct of `fn_name`, a method of `owner` when given: `ModelNameGrad`.
 pub fn grad_ty_of(owner: Option<&Owner>, fn_name: &syn::Ident) -> syn::Ident {
     format_ident!("{}Grad", camel(owner, fn_name), span = fn_name.span())
@@ -120,15 +131,6 @@ struct Names {
 impl Names {
     fn of(fn_name: &syn::Ident, owner: Option<&Owner>) -> Names {
         let camel = camel(owner, fn_name);
-        // The hidden items of a method are named after its type too: `__AdSweeps_Model_loss`.
-        let hidden = {
-            let name = fn_name.to_string();
-            let name = name.strip_prefix("r#").unwrap_or(&name).to_string();
-            match owner {
-                Some(o) => format!("{}_{name}", o.name),
-                None => name,
-            }
-        };
         let (inner_path, outer_path) = match owner {
             Some(o) => {
                 let ty = &o.ty;
@@ -145,8 +147,8 @@ impl Names {
             bwd: format_ident!("{}_bwd", fn_name),
             vjp: format_ident!("{}_vjp", fn_name),
             grad: format_ident!("{}_grad", fn_name),
-            adapter_ty: format_ident!("__AdSweeps_{}", hidden, span = fn_name.span()),
-            adapter: super::code::adapter(fn_name),
+            adapter_ty: adapter_ty_of(owner, fn_name),
+            adapter: crate::names::adapter(fn_name),
             reverse_trait: format_ident!("__AdReverse{}", camel, span = fn_name.span()),
             grads_ty: format_ident!("__AdGrads{}", camel, span = fn_name.span()),
         }

@@ -313,6 +313,22 @@ pub trait ForwardMode {}
 #[inline]
 pub fn forward_mode<F: ForwardMode>() {}
 
+/// The methods and associated functions with forward mode (their adapters, whose types have
+/// generated names: the error names the call instead).
+#[diagnostic::on_unimplemented(
+    message = "this method or associated function has no forward mode, and a function with `jvp` or `hvp` calls it",
+    label = "called here",
+    note = "add `jvp` (or `hvp`) to the `#[differentiate(..)]` of the method called here"
+)]
+pub trait MethodForwardMode {}
+
+/// Checks that the method whose adapter is `adapter` has forward mode (see
+/// [`MethodForwardMode`]).
+#[inline]
+pub fn method_forward_mode<A: MethodForwardMode>(adapter: &A) {
+    let _ = adapter;
+}
+
 /// The fields of a structured parameter that have a tangent: scalars, matrices, and
 /// collections of them. A `#[parameters(skip)]` field (read as `Skipped`) has none.
 #[diagnostic::on_unimplemented(

@@ -7,15 +7,20 @@ struct Model {
 
 #[differentiate]
 impl Model {
+    #[differentiate]
+    fn scores(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
+        x * &self.w
+    }
+
     #[differentiate(jvp)]
     fn squash(x: f64) -> f64 {
         x.tanh()
     }
 
-    // Forward mode calls free functions with it, not associated functions yet.
+    // `scores` has no forward mode; `squash` has.
     #[differentiate(wrt(self), jvp)]
-    fn loss(&self) -> f64 {
-        Self::squash(self.w.sum())
+    fn loss(&self, x: &DMatrix<f64>) -> f64 {
+        Self::squash(self.scores(x).norm_squared())
     }
 }
 
