@@ -450,6 +450,46 @@ fn constant_fields_and_a_captured_field() {
     }
 }
 
+/// A skipped rate passed to a parameter its callee differentiates: a constant there, whose
+/// gradient the caller drops.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct Rated {
+    w: DMatrix<f64>,
+    #[parameters(skip)]
+    rate: f64,
+}
+
+#[differentiate]
+fn rated_penalty(w: &DMatrix<f64>, rate: f64) -> f64 {
+    rate * w.map(|v| v.sin()).norm_squared()
+}
+
+#[differentiate(wrt(p))]
+fn rated(p: &Rated) -> f64 {
+    rated_penalty(&p.w, p.rate) + rated_penalty(&p.w, 2.0 * p.w.sum())
+}
+
+#[test]
+fn a_skipped_field_passed_to_a_differentiated_parameter() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let shapes = Rated {
+        w: DMatrix::zeros(2, 3),
+        rate: 0.0,
+    };
+    let mut p = random(&shapes, &mut rng);
+    p.rate = 0.75;
+    let (value, grad) = rated_grad(&p);
+    assert_eq!(value, rated(&p));
+    assert_eq!(
+        grad.p.rate, 0.75,
+        "a skipped field is copied into the gradient"
+    );
+    GradCheck::new()
+        .wrt_params("p", &p, &grad.p, rated)
+        .run()
+        .assert_passed();
+}
+
 /// A choice of nonlinearity, kept in skipped fields.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Squash {

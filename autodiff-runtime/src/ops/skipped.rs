@@ -98,6 +98,16 @@ impl IntoGrad<SkippedSlot> for NoGrad {
     }
 }
 
+/// A skipped field passed to a parameter the callee differentiates (a rate, a scale): a
+/// constant, whose gradient is dropped.
+impl<T: crate::value::Value> IntoGrad<SkippedSlot> for T {
+    #[inline(always)]
+    fn into_grad(self) -> SkippedSlot {
+        self.recycle();
+        SkippedSlot
+    }
+}
+
 /// Never a slot: a second type that accepts [`NoGrad`], so that rustc cannot infer an
 /// adjoint's type from a callee's `NoGrad` alone. The adjoint of a differentiable value is
 /// fixed by its other uses, and then `NoGrad` is reported where it meets it ([`IntoGrad`]'s
