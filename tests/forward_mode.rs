@@ -1068,3 +1068,57 @@ fn a_struct_without_tangent_passed_on_whole() {
     }
     .check();
 }
+
+/// A model with skipped fields passed to calls: a count to a constant parameter, a rate to a
+/// differentiable one (where it must arrive without a tangent).
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct Tuned {
+    w: DMatrix<f64>,
+    #[parameters(skip)]
+    rate: f64,
+    #[parameters(skip)]
+    repeats: usize,
+}
+
+#[differentiate(jvp, hvp)]
+fn repeated(w: &DMatrix<f64>, n: usize) -> f64 {
+    let mut total = 0.0;
+    for k in 0..n {
+        total = total + (w * (k as f64 + 1.0)).map(|v| v.sin()).sum();
+    }
+    total
+}
+
+#[differentiate(wrt(tuned), jvp, hvp)]
+fn tuned_loss(tuned: &Tuned) -> f64 {
+    repeated(&tuned.w, tuned.repeats) + penalty(&tuned.w, tuned.rate)
+}
+
+#[test]
+fn skipped_fields_passed_to_calls() {
+    let mut d = Draw::new(17);
+    let _ = d.matrix(2, 3);
+    let theta = d.theta.clone();
+    let read = |t: &[f64]| Tuned {
+        w: Read::new(t).matrix(2, 3),
+        rate: 0.7,
+        repeats: 3,
+    };
+    let grad_of = |v: &[f64]| TunedLossGrad { tuned: read(v) };
+    let flatten = |g: &TunedLossGrad| g.tuned.w.as_slice().to_vec();
+    Scalar {
+        name: "tuned_loss",
+        theta,
+        f: &|t| tuned_loss(&read(t)),
+        jvp: &|t, v| tuned_loss_jvp(&read(t), grad_of(v)),
+        grad: &|t| {
+            let (f, g) = tuned_loss_grad(&read(t));
+            (f, flatten(&g))
+        },
+        hvp: &|t, v| {
+            let (f, g, h) = tuned_loss_hvp(&read(t), grad_of(v));
+            (f, flatten(&g), flatten(&h))
+        },
+    }
+    .check();
+}

@@ -33,8 +33,12 @@ pub struct Tangents<'a> {
     /// element read of the tangent is `tangent_if(ws[i], flag)`, and a call passes the flag
     /// on with the tangent.
     gated: HashMap<VarId, Verbatim>,
-    /// Every value whose tangent was read (to bind only the tangents of fields that are).
+    /// Every value whose tangent an operation read (to bind only the tangents of fields that
+    /// are).
     read: std::cell::RefCell<std::collections::HashSet<VarId>>,
+    /// Every value whose tangent a call passed on (a field read only so may be a skipped one,
+    /// which has none: its tangent goes with a flag that says so).
+    called: std::collections::HashSet<VarId>,
 }
 
 /// An optional tangent of an operand.
@@ -56,6 +60,7 @@ impl<'a> Tangents<'a> {
             tangent,
             gated: HashMap::new(),
             read: Default::default(),
+            called: Default::default(),
         }
     }
 
@@ -82,6 +87,11 @@ impl<'a> Tangents<'a> {
     /// The values whose tangent some operation read.
     pub fn read(&self) -> std::collections::HashSet<VarId> {
         self.read.borrow().clone()
+    }
+
+    /// The values whose tangent some call passed on.
+    pub fn called(&self) -> std::collections::HashSet<VarId> {
+        self.called.clone()
     }
 
     fn block(&mut self, block: Block) -> Block {
@@ -135,13 +145,35 @@ impl<'a> Tangents<'a> {
         self.gated.insert(tangent, flag);
     }
 
-    /// Starts the tangent of the struct `param`, passed whole to methods, at the struct
-    /// `tangent`, which is a tangent only if `given[position]`.
-    pub fn seed_whole(&mut self, param: VarId, tangent: VarId, given: VarId, position: usize) {
-        let name = &self.vars[given].name;
+    /// Starts the tangent of `param`, a value only passed to calls (a struct passed whole to
+    /// methods, a field passed on), at `tangent`, with the flag that says whether it is one:
+    /// `given[position]` in the hidden function (`given`), and for a field, whether it is not
+    /// a `#[parameters(skip)]` one (`is_tangent`, which only its type tells).
+    pub fn seed_flagged(
+        &mut self,
+        param: VarId,
+        tangent: VarId,
+        given: Option<(VarId, usize)>,
+        field: bool,
+    ) {
+        let mut tokens = Vec::new();
+        let mut reads = Vec::new();
+        if let Some((given, position)) = given {
+            let name = &self.vars[given].name;
+            tokens.push(quote!(#name[#position]));
+            reads.push(given);
+        }
+        if field {
+            let name = &self.vars[tangent].name;
+            tokens.push(quote!(__ad::is_tangent(&#name)));
+            reads.push(tangent);
+        }
+        if tokens.is_empty() {
+            tokens.push(quote!(true));
+        }
         let flag = Verbatim {
-            tokens: quote!(#name[#position]),
-            reads: vec![given],
+            tokens: quote!(#(#tokens)&&*),
+            reads,
         };
         self.tangent.insert(param, Operand::Var(tangent));
         self.gated.insert(tangent, flag);
@@ -203,7 +235,14 @@ impl<'a> Tangents<'a> {
     /// without forward mode is a compile error at the call that names it.
     fn call(&mut self, out: &mut Block, call: &Call) -> Tan {
         let tangents: Vec<Tan> = (call.args.iter())
-            .map(|a| a.value.and_then(|v| self.tan(&Operand::Var(v))))
+            .map(|a| {
+                let v = a.value?;
+                let t = self.tangent.get(&v).cloned();
+                if t.is_some() {
+                    self.called.insert(v);
+                }
+                t
+            })
             .collect();
         if tangents.iter().all(Option::is_none) {
             return None;

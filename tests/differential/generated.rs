@@ -4,7 +4,8 @@
 // 30 functions generic over their scalar, then seed 20261204, 30 functions
 // of a `#[derive(Parameters)]` struct (every third a method), then seed 20261205,
 // 6 functions with a rule of their own, each with a function calling it,
-// then seed 20261206, 60 functions with forward mode).
+// then seed 20261206, 60 functions with forward mode, then seed
+// 20261207, 30 functions of a struct with forward mode and their callers).
 // Do not edit: regenerate with
 //     AUTODIFF_REGENERATE=1 cargo test -p autodiff-macro differential_file_is_up_to_date
 // Each function is random well-formed code of the language; each test checks its
@@ -27489,6 +27490,3096 @@ fn j059_gradient() {
         let b2 = rd.matrix(1, 3);
         let (_, g) = j059_grad(k, n, &b2, &y, &labels, flag);
         flat(&[g.b2.as_slice()])
+    });
+}
+
+/// The parameters of `k000`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K000 {
+    a: f64,
+}
+#[differentiate]
+impl K000 {
+#[differentiate(jvp, hvp)]
+fn k000(&self) -> f64 {
+    let g1 = (DVector::<f64>::from_row_slice(&[-0.81, -0.68])).scale(self.a);
+    let mut acc2 = g1.clone();
+    let mut hm4 = tanh((&acc2 - &acc2) * 0.38);
+    let mut it3 = 0;
+    loop {
+        let out5 = self.a - self.a;
+        hm4 = &hm4 * 0.5 + ((g1.map(|e6| (out5.abs()).tanh().tan())).map(|e7| { let mut t8 = out5; if e7 > (-0.56) || it3 == 2 { t8 = t8; } else { t8 += ((t8 * out5) * 0.12).sin(); } t8 * 0.5 + out5.cos() })) * 0.16;
+        let sel9 = if ((self.a.abs() + 0.5).ln()) > (-0.11) {
+            DVector::<f64>::from_row_slice(&[-0.85, -0.16])
+        } else if (-out5) > (-0.48) || (self.a * self.a) < 0.26 {
+            hm4.component_mul(&(self.a * &acc2))
+        } else {
+            -&hm4
+        };
+        if !(it3 == 2) { break; }
+        it3 += 1;
+        if it3 >= 6 { break; }
+    }
+    self.a + (g1.sum()) + (acc2.sum()) + (((g1.nrows() as f64 * 0.3).exp()) * (g1.nrows() as f64 * 0.3))
+}
+}
+
+#[test]
+fn k000_gradient() {
+    let mut d = Draw::new(632);
+    let params = K000 { a: d.scalar() };
+    let primal = params.k000();
+    let (value, g) = params.k000_grad();
+    check_value("k000_grad", &value, &primal);
+    let (value, tape) = params.k000_fwd();
+    check_value("k000_fwd", &value, &primal);
+    check("k000", &d.theta, &flat(&[&[g.self_.a]]), |rd| {
+        let params = K000 { a: rd.scalar() };
+        params.k000()
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K000 { a: dv.scalar() };
+    let v_dir = K000K000Grad { self_: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K000 { a: dw.scalar() };
+    let w_dir = K000K000Grad { self_: w_params.clone() };
+    let (value, jv) = params.k000_jvp(v_dir.clone());
+    check_value("k000_jvp", &value, &primal);
+    check_jvp("k000", &d.theta, &dv.theta, jv, &flat(&[&[g.self_.a]]), |rd| {
+        let params = K000 { a: rd.scalar() };
+        params.k000()
+    });
+    let (value, hg, hv) = params.k000_hvp(v_dir.clone());
+    check_value("k000_hvp", &value, &primal);
+    let (_, _, hw) = params.k000_hvp(w_dir.clone());
+    check_hvp("k000", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.self_.a]]), &flat(&[&[hg.self_.a]]), &flat(&[&[hv.self_.a]]), &flat(&[&[hw.self_.a]]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K000 { a: rd.scalar() };
+        let (_, g) = params.k000_grad();
+        flat(&[&[g.self_.a]])
+    });
+}
+
+#[differentiate]
+impl K000 {
+#[differentiate(jvp, hvp)]
+pub(crate) fn kc000(&self, c: RowDVector<f64>, v: f64, w: &DMatrix<f64>) -> f64 {
+    let u1: f64 = ((1.01 / ((-v).abs() + 0.5)).abs() + 0.5).ln();
+    let g2 = (if u1 < (-0.28) { u1 } else { self.a }).tanh().tan();
+    let mut hm4 = sigmoid((((c.transpose()) + ((DVector::<f64>::from_row_slice(&[0.11, -0.24])).scale(self.a))) * &c) * 0.24);
+    let mut it3 = 0;
+    while (((j017(&((SMatrix::<f64, 1, 3>::from_row_slice(&[0.64, 0.64, -0.26])).add_scalar(g2)), 0.99, &(-(DMatrix::<f64>::from_element(1, 2, 0.63))))) * 0.13).sin()) < 0.12 || (((((SMatrix::<f64, 3, 2>::from_row_slice(&[0.73, -0.41, 0.42, 0.78, -0.90, 0.43])).add_scalar(v)).norm_squared()) * 0.03).sin()) > 0.12 {
+        hm4 = &hm4 * 0.5 + ((w.map(|e5| self.a.abs())).abs()) * 0.33;
+        let sel6 = if (g2.exp()) > (-0.04) || g2 > (-0.45) {
+            (hm4.sum()) * ((u1.abs() + 0.5).sqrt())
+        } else {
+            let sc7 = (-(v * u1)).min(v);
+            (sigmoid(((sc7.abs() + 0.5).powf(u1)) * 0.36)).powi(2)
+        };
+        it3 += 1;
+        if it3 > 5 { break; }
+    }
+    self.a + (hm4.sum()) + (square(tanh((Self::k000(self)) * 0.13)))
+}
+}
+
+#[test]
+fn kc000_gradient() {
+    let mut d = Draw::new(633);
+    let params = K000 { a: d.scalar() };
+    let c = d.row(2);
+    let v = d.scalar();
+    let w = d.matrix(2, 2);
+    let primal = params.kc000(c.clone(), v, &w);
+    let (value, g) = params.kc000_grad(c.clone(), v, &w);
+    check_value("kc000_grad", &value, &primal);
+    let (value, tape) = params.kc000_fwd(c.clone(), v, &w);
+    check_value("kc000_fwd", &value, &primal);
+    let g = K000::kc000_bwd(tape, 1.0);
+    check("kc000", &d.theta, &flat(&[&[g.self_.a], g.c.as_slice(), &[g.v], g.w.as_slice()]), |rd| {
+        let params = K000 { a: rd.scalar() };
+        let c = rd.row(2);
+        let v = rd.scalar();
+        let w = rd.matrix(2, 2);
+        params.kc000(c.clone(), v, &w)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_params = K000 { a: dv.scalar() };
+    let v_c = dv.row(2);
+    let v_v = dv.scalar();
+    let v_w = dv.matrix(2, 2);
+    let v_dir = K000Kc000Grad { self_: v_params.clone(), c: v_c.clone(), v: v_v.clone(), w: v_w.clone() };
+    let mut dw = Draw::new(1022);
+    let w_params = K000 { a: dw.scalar() };
+    let w_c = dw.row(2);
+    let w_v = dw.scalar();
+    let w_w = dw.matrix(2, 2);
+    let w_dir = K000Kc000Grad { self_: w_params.clone(), c: w_c.clone(), v: w_v.clone(), w: w_w.clone() };
+    let (value, jv) = params.kc000_jvp(c.clone(), v, &w, v_dir.clone());
+    check_value("kc000_jvp", &value, &primal);
+    check_jvp("kc000", &d.theta, &dv.theta, jv, &flat(&[&[g.self_.a], g.c.as_slice(), &[g.v], g.w.as_slice()]), |rd| {
+        let params = K000 { a: rd.scalar() };
+        let c = rd.row(2);
+        let v = rd.scalar();
+        let w = rd.matrix(2, 2);
+        params.kc000(c.clone(), v, &w)
+    });
+    let (value, hg, hv) = params.kc000_hvp(c.clone(), v, &w, v_dir.clone());
+    check_value("kc000_hvp", &value, &primal);
+    let (_, _, hw) = params.kc000_hvp(c.clone(), v, &w, w_dir.clone());
+    check_hvp("kc000", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.self_.a], g.c.as_slice(), &[g.v], g.w.as_slice()]), &flat(&[&[hg.self_.a], hg.c.as_slice(), &[hg.v], hg.w.as_slice()]), &flat(&[&[hv.self_.a], hv.c.as_slice(), &[hv.v], hv.w.as_slice()]), &flat(&[&[hw.self_.a], hw.c.as_slice(), &[hw.v], hw.w.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K000 { a: rd.scalar() };
+        let c = rd.row(2);
+        let v = rd.scalar();
+        let w = rd.matrix(2, 2);
+        let (_, g) = params.kc000_grad(c.clone(), v, &w);
+        flat(&[&[g.self_.a], g.c.as_slice(), &[g.v], g.w.as_slice()])
+    });
+}
+
+/// The parameters of `k001`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K001 {
+    t: RowDVector<f64>,
+    k: f64,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate(wrt(p), jvp)]
+pub fn k001(y: &RowDVector<f64>, p: &K001) -> RowDVector<f64> {
+    let mut s2 = tanh((y.norm()) * 0.39);
+    let mut it1 = 0;
+    loop {
+        it1 += 1;
+        if it1 > 2 { break; }
+        s2 += (p.k - ((y.nrows() as f64 * 0.3).tanh().tan())) * 0.09;
+        if !((s2.exp()) < 0.14) { break; }
+        let sc3 = (y.transpose()).transpose();
+    }
+    let mut hm5 = RowDVector::<f64>::from_element(3, 0.00);
+    let mut hm6 = p.t.clone();
+    let mut it4 = 0;
+    if (((RowDVector::<f64>::from_element(3, 0.81)).scale(s2)).sum()) > (-0.14) && (p.k.tanh().tan()) > (-0.56) {
+        while it4 < 1 {
+            it4 += 1;
+            hm6 = tanh((((DVector::<f64>::from_row_slice(&[0.35, -0.21, 0.77])).scale(s2)).transpose()) * 0.59);
+            if p.steps > 3 {
+                hm6 = hm6.component_mul(&sigmoid(&(RowDVector::<f64>::from_element(3, 0.69))));
+            } else if (if !(p.steps > 2) { s2 } else { p.k }) > (-0.55) {
+                hm6 = hm6.component_mul(&sigmoid(hm6.abs()));
+            } else {
+                hm6 = tanh(&hm6 * 0.67);
+            }
+            hm5 -= (hm6.map(|e7| { let mut t8 = p.k; if (e7 / (e7.abs() + 0.5)) > (-0.02) { t8 = (t8.abs() + 0.5).powf(e7); } else { t8 += p.k - t8; } t8 * 0.5 + e7.abs() })) * 0.08;
+        }
+    }
+    let mut s10 = (tanh((p.t.sum()) * 0.23)).powi(2);
+    let mut s11 = tanh(((p.k.abs() + 0.5).powf((s2.abs() + 0.5).ln())) * 0.36);
+    let mut it9 = 0;
+    loop {
+        let mut acc12 = ((tanh((j050(&s2, &((DMatrix::<f64>::from_row_slice(2, 3, &[0.10, 0.54, -0.81, 0.27, 0.46, -0.46])).scale(s10)))) * 0.13)).abs() + 0.5).sqrt();
+        s11 += acc12 * 0.24;
+        if it9 == 2 { break; }
+        if it9 == 2 {
+            hm5 = sigmoid((-(hm5.clone())) * 1.00);
+        } else {
+            hm5 = &hm5 * 0.5 + &hm5 * 1.00;
+        }
+        s10 -= (-s2) * 0.15;
+        it9 += 1;
+        if it9 > 5 { break; }
+    }
+    let mut s14 = sigmoid(((((s10 * 0.36).tanh()).powi(2)) / ((((RowDVector::<f64>::from_row_slice(&[-0.57, 0.22, -0.80])).add_scalar(s2)).mean()).abs() + 0.5)) * 0.50);
+    let mut hm15 = RowDVector::<f64>::from_element(3, 0.00);
+    let mut it13 = 0;
+    loop {
+        it13 += 1;
+        if it13 > 0 { break; }
+        hm15 += (&hm5 + (((RowDVector::<f64>::from_row_slice(&[-0.54, -0.68, -0.31])) * s11) * s2)) * 0.05;
+        s14 += ((((((DMatrix::<f64>::from_row_slice(1, 3, &[-0.49, -0.54, 0.37])) * s10).norm_squared()) * 0.06).tanh()).max(leaky_relu(s14, 0.1))) * 0.23;
+        if (s11 + p.k) < (-0.31) { break; }
+    }
+    &hm15 + &hm15 + (hm5.add_scalar((s10.abs() + 0.5).sqrt()))
+}
+
+#[test]
+fn k001_gradient() {
+    let mut d = Draw::new(634);
+    let y = RowDVector::from_row_slice(DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let params = K001 { t: d.row(3), k: d.scalar(), steps: 3 };
+    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
+    let primal = k001(&y, &params);
+    let (value, g) = k001_vjp(&y, &params, u.clone());
+    check_value("k001_vjp", &value, &primal);
+    let (value, tape) = k001_fwd(&y, &params);
+    check_value("k001_fwd", &value, &primal);
+    assert_eq!(g.p.steps, params.steps);
+    check("k001", &d.theta, &flat(&[g.p.t.as_slice(), &[g.p.k]]), |rd| {
+        let params = K001 { t: rd.row(3), k: rd.scalar(), steps: 3 };
+        u.dot(&k001(&y, &params))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K001 { t: dv.row(3), k: dv.scalar(), steps: 3 };
+    let v_dir = K001Grad { p: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K001 { t: dw.row(3), k: dw.scalar(), steps: 3 };
+    let w_dir = K001Grad { p: w_params.clone() };
+    let (value, jv) = k001_jvp(&y, &params, v_dir.clone());
+    check_value("k001_jvp", &value, &primal);
+    check_jvp("k001", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.p.t.as_slice(), &[g.p.k]]), |rd| {
+        let params = K001 { t: rd.row(3), k: rd.scalar(), steps: 3 };
+        u.dot(&k001(&y, &params))
+    });
+}
+
+/// The parameters of `k002`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K002 {
+    b2: SMatrix<f64, 1, 3>,
+    p: SMatrix<f64, 2, 3>,
+    w: DVector<f64>,
+    z: f64,
+    ws: Vec<DMatrix<f64>>,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate]
+impl K002 {
+#[differentiate(crate = ::autodiff, jvp, hvp)]
+pub fn k002(&self) -> f64 {
+    let act1 = self.z;
+    let sel2 = if !(self.ws[0].sum() > 0.17) {
+        tanh((((DMatrix::<f64>::from_element(4, 3, 0.56)).add_scalar(act1)) * (((DMatrix::<f64>::from_row_slice(3, 2, &[-0.74, 0.44, 0.58, -0.52, -0.14, -0.10])).add_scalar(self.z)) * ((DVector::<f64>::from_row_slice(&[-0.21, -0.63])) * self.z))) * 0.03)
+    } else {
+        let mut acc3 = (-act1) - (self.z.exp());
+        self.w.clone()
+    };
+    let mut acc4 = tanh((j052(&[1, 0], 0.25, &self.b2)) * 0.13);
+    let mut acc8 = ((j000(act1 * (self.b2.nrows() as f64 * 0.3), &[1, 0, 2], act1, &(self.w.map(|e5| { let mut t6 = self.z + 0.52; if (t6 * 0.95) > 0.01 { t6 = (self.z.abs() + 0.5).powf(self.z); } else { t6 += -e5; } t6 * 0.5 + e5 * t6 })), 0.81)) * 0.13).map(|e7| e7.sin());
+    let g9 = (tanh(&self.ws[2])).norm();
+    g9 + self.z + ((act1 * (self.b2.nrows() as f64 * 0.3)).min(act1))
+}
+}
+
+#[test]
+fn k002_gradient() {
+    let mut d = Draw::new(635);
+    let params = K002 { b2: SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice()), p: SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice()), w: DVector::from_column_slice(d.matrix(4, 1).as_slice()), z: d.scalar(), ws: vec![d.matrix(3, 2), d.matrix(3, 2), d.matrix(3, 3)], steps: 3 };
+    let primal = params.k002();
+    let (value, g) = params.k002_grad();
+    check_value("k002_grad", &value, &primal);
+    let (value, tape) = params.k002_fwd();
+    check_value("k002_fwd", &value, &primal);
+    assert_eq!(g.self_.steps, params.steps);
+    check("k002", &d.theta, &flat(&[g.self_.b2.as_slice(), g.self_.p.as_slice(), g.self_.w.as_slice(), &[g.self_.z], g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), |rd| {
+        let params = K002 { b2: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), p: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), w: DVector::from_column_slice(rd.matrix(4, 1).as_slice()), z: rd.scalar(), ws: vec![rd.matrix(3, 2), rd.matrix(3, 2), rd.matrix(3, 3)], steps: 3 };
+        params.k002()
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K002 { b2: SMatrix::<f64, 1, 3>::from_column_slice(dv.matrix(1, 3).as_slice()), p: SMatrix::<f64, 2, 3>::from_column_slice(dv.matrix(2, 3).as_slice()), w: DVector::from_column_slice(dv.matrix(4, 1).as_slice()), z: dv.scalar(), ws: vec![dv.matrix(3, 2), dv.matrix(3, 2), dv.matrix(3, 3)], steps: 3 };
+    let v_dir = K002K002Grad { self_: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K002 { b2: SMatrix::<f64, 1, 3>::from_column_slice(dw.matrix(1, 3).as_slice()), p: SMatrix::<f64, 2, 3>::from_column_slice(dw.matrix(2, 3).as_slice()), w: DVector::from_column_slice(dw.matrix(4, 1).as_slice()), z: dw.scalar(), ws: vec![dw.matrix(3, 2), dw.matrix(3, 2), dw.matrix(3, 3)], steps: 3 };
+    let w_dir = K002K002Grad { self_: w_params.clone() };
+    let (value, jv) = params.k002_jvp(v_dir.clone());
+    check_value("k002_jvp", &value, &primal);
+    check_jvp("k002", &d.theta, &dv.theta, jv, &flat(&[g.self_.b2.as_slice(), g.self_.p.as_slice(), g.self_.w.as_slice(), &[g.self_.z], g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), |rd| {
+        let params = K002 { b2: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), p: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), w: DVector::from_column_slice(rd.matrix(4, 1).as_slice()), z: rd.scalar(), ws: vec![rd.matrix(3, 2), rd.matrix(3, 2), rd.matrix(3, 3)], steps: 3 };
+        params.k002()
+    });
+    let (value, hg, hv) = params.k002_hvp(v_dir.clone());
+    check_value("k002_hvp", &value, &primal);
+    let (_, _, hw) = params.k002_hvp(w_dir.clone());
+    check_hvp("k002", &d.theta, &dv.theta, &dw.theta, &flat(&[g.self_.b2.as_slice(), g.self_.p.as_slice(), g.self_.w.as_slice(), &[g.self_.z], g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), &flat(&[hg.self_.b2.as_slice(), hg.self_.p.as_slice(), hg.self_.w.as_slice(), &[hg.self_.z], hg.self_.ws[0].as_slice(), hg.self_.ws[1].as_slice(), hg.self_.ws[2].as_slice()]), &flat(&[hv.self_.b2.as_slice(), hv.self_.p.as_slice(), hv.self_.w.as_slice(), &[hv.self_.z], hv.self_.ws[0].as_slice(), hv.self_.ws[1].as_slice(), hv.self_.ws[2].as_slice()]), &flat(&[hw.self_.b2.as_slice(), hw.self_.p.as_slice(), hw.self_.w.as_slice(), &[hw.self_.z], hw.self_.ws[0].as_slice(), hw.self_.ws[1].as_slice(), hw.self_.ws[2].as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K002 { b2: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), p: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), w: DVector::from_column_slice(rd.matrix(4, 1).as_slice()), z: rd.scalar(), ws: vec![rd.matrix(3, 2), rd.matrix(3, 2), rd.matrix(3, 3)], steps: 3 };
+        let (_, g) = params.k002_grad();
+        flat(&[g.self_.b2.as_slice(), g.self_.p.as_slice(), g.self_.w.as_slice(), &[g.self_.z], g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()])
+    });
+}
+
+#[differentiate(jvp, hvp)]
+pub(crate) fn kc002(p: &K002, k: f64, w: f64, v: f64, m: f64) -> f64 {
+    let mut acc1 = tanh((j034(&[0.54, 0.66], &p.ws[2] - &p.ws[2], true, (if (-k) < 0.50 && (if (if p.steps > 1 { k } else { m }) < 0.05 || (((K002::k002(p)) * 0.13).tanh()) < (-0.46) { k } else { m }) < (-0.31) { w } else { p.z }), (v.abs() + 0.5).powi(-2), &[(-0.03), (-0.41)], &[1, 0, 2])) * 0.13);
+    if !(((m.abs() + 0.5).ln()) < 0.27) {
+        acc1 = p.ws[2].clone();
+    } else if p.b2.sum() > (-0.41) && (m * 0.82) > 0.31 {
+        acc1 /= square(-p.z) + 1.0;
+    } else {
+        let mut hm3 = tanh((log_softmax(&(&p.p * m))) * 0.18);
+        for i2 in (0..3).step_by(2) {
+            hm3 *= 0.33; hm3 -= (((relu(p.p.transpose())).transpose()) * (i2 as f64 * 0.2)) * 0.55;
+            let mut s5 = 0.0_f64;
+            let mut hm6 = DMatrix::<f64>::from_element(3, 2, 0.50);
+            let mut it4 = 0;
+            loop {
+                s5 += ((((((DMatrix::<f64>::from_row_slice(3, 1, &[0.76, -0.28, 0.80])).add_scalar(m)).transpose()).norm_squared()) * 0.06).sin()) * 0.30;
+                if (m * (i2 as f64 * 0.2)) < (-0.43) || ((s5.abs() + 0.5).ln()) > 0.32 { break; }
+                hm6 = &p.ws[1] * 0.66;
+                hm3 = sigmoid(((SMatrix::<f64, 2, 3>::from_row_slice(&[0.86, -0.11, -0.83, 0.78, 0.24, -0.70])).scale(s5)) * 0.62);
+                it4 += 1;
+                if it4 > 5 { break; }
+            }
+            let act7 = (p.b2.nrows() as f64 * 0.3);
+        }
+        acc1 = ((&acc1 * 0.23).exp()).map(|e8| (((k + e8) / (square(k) + 0.5)) * 0.12).sin());
+    }
+    let mut hm10 = RowDVector::<f64>::from_element(4, 0.00);
+    let mut s11 = ((((m.tanh().tan()).abs() + 0.5).powf(((hm10.sum()) * 0.17).sin())) * 0.33).tanh();
+    for i9 in (0..p.steps).rev() {
+        acc1 = sigmoid((&acc1 * (i9 as f64 * 0.2)) * 0.84);
+        s11 = s11.max(((v.min(k)).abs()) * 0.66);
+        hm10 += &hm10 * 0.20;
+        let sel12 = if i9 == 1 {
+            s11
+        } else if i9 == 1 {
+            let out13 = (&p.b2 - (softmax(&p.b2))).abs();
+            1.44 + (relu(v))
+        } else {
+            (p.steps as f64 * 0.25)
+        };
+        hm10 = (&hm10 * (i9 as f64 * 0.2)) * 1.00;
+    }
+    if ((k.abs() + 0.5).ln()) < (-0.02) {
+        hm10 = (w * &hm10).map(|e14| -(0.95 / (w.abs() + 0.5)));
+    } else {
+        hm10 = &hm10 + ((hm10.clone_owned()) + (hm10.component_div(&hm10.map(|e15| e15 * e15 + 0.5))));
+    }
+    return tanh(((hm10.sum()) + (p.b2.sum()) + ((w - 1.08) + p.z)) * 0.03);
+}
+
+#[test]
+fn kc002_gradient() {
+    let mut d = Draw::new(636);
+    let params = K002 { b2: SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice()), p: SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice()), w: DVector::from_column_slice(d.matrix(4, 1).as_slice()), z: d.scalar(), ws: vec![d.matrix(3, 2), d.matrix(3, 2), d.matrix(3, 3)], steps: 3 };
+    let k = d.scalar();
+    let w = d.scalar();
+    let v = d.scalar();
+    let m = d.scalar();
+    let primal = kc002(&params, k, w, v, m);
+    let (value, g) = kc002_grad(&params, k, w, v, m);
+    check_value("kc002_grad", &value, &primal);
+    let (value, tape) = kc002_fwd(&params, k, w, v, m);
+    check_value("kc002_fwd", &value, &primal);
+    assert_eq!(g.p.steps, params.steps);
+    check("kc002", &d.theta, &flat(&[g.p.b2.as_slice(), g.p.p.as_slice(), g.p.w.as_slice(), &[g.p.z], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), &[g.k], &[g.w], &[g.v], &[g.m]]), |rd| {
+        let params = K002 { b2: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), p: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), w: DVector::from_column_slice(rd.matrix(4, 1).as_slice()), z: rd.scalar(), ws: vec![rd.matrix(3, 2), rd.matrix(3, 2), rd.matrix(3, 3)], steps: 3 };
+        let k = rd.scalar();
+        let w = rd.scalar();
+        let v = rd.scalar();
+        let m = rd.scalar();
+        kc002(&params, k, w, v, m)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_params = K002 { b2: SMatrix::<f64, 1, 3>::from_column_slice(dv.matrix(1, 3).as_slice()), p: SMatrix::<f64, 2, 3>::from_column_slice(dv.matrix(2, 3).as_slice()), w: DVector::from_column_slice(dv.matrix(4, 1).as_slice()), z: dv.scalar(), ws: vec![dv.matrix(3, 2), dv.matrix(3, 2), dv.matrix(3, 3)], steps: 3 };
+    let v_k = dv.scalar();
+    let v_w = dv.scalar();
+    let v_v = dv.scalar();
+    let v_m = dv.scalar();
+    let v_dir = Kc002Grad { p: v_params.clone(), k: v_k.clone(), w: v_w.clone(), v: v_v.clone(), m: v_m.clone() };
+    let mut dw = Draw::new(1022);
+    let w_params = K002 { b2: SMatrix::<f64, 1, 3>::from_column_slice(dw.matrix(1, 3).as_slice()), p: SMatrix::<f64, 2, 3>::from_column_slice(dw.matrix(2, 3).as_slice()), w: DVector::from_column_slice(dw.matrix(4, 1).as_slice()), z: dw.scalar(), ws: vec![dw.matrix(3, 2), dw.matrix(3, 2), dw.matrix(3, 3)], steps: 3 };
+    let w_k = dw.scalar();
+    let w_w = dw.scalar();
+    let w_v = dw.scalar();
+    let w_m = dw.scalar();
+    let w_dir = Kc002Grad { p: w_params.clone(), k: w_k.clone(), w: w_w.clone(), v: w_v.clone(), m: w_m.clone() };
+    let (value, jv) = kc002_jvp(&params, k, w, v, m, v_dir.clone());
+    check_value("kc002_jvp", &value, &primal);
+    check_jvp("kc002", &d.theta, &dv.theta, jv, &flat(&[g.p.b2.as_slice(), g.p.p.as_slice(), g.p.w.as_slice(), &[g.p.z], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), &[g.k], &[g.w], &[g.v], &[g.m]]), |rd| {
+        let params = K002 { b2: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), p: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), w: DVector::from_column_slice(rd.matrix(4, 1).as_slice()), z: rd.scalar(), ws: vec![rd.matrix(3, 2), rd.matrix(3, 2), rd.matrix(3, 3)], steps: 3 };
+        let k = rd.scalar();
+        let w = rd.scalar();
+        let v = rd.scalar();
+        let m = rd.scalar();
+        kc002(&params, k, w, v, m)
+    });
+    let (value, hg, hv) = kc002_hvp(&params, k, w, v, m, v_dir.clone());
+    check_value("kc002_hvp", &value, &primal);
+    let (_, _, hw) = kc002_hvp(&params, k, w, v, m, w_dir.clone());
+    check_hvp("kc002", &d.theta, &dv.theta, &dw.theta, &flat(&[g.p.b2.as_slice(), g.p.p.as_slice(), g.p.w.as_slice(), &[g.p.z], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), &[g.k], &[g.w], &[g.v], &[g.m]]), &flat(&[hg.p.b2.as_slice(), hg.p.p.as_slice(), hg.p.w.as_slice(), &[hg.p.z], hg.p.ws[0].as_slice(), hg.p.ws[1].as_slice(), hg.p.ws[2].as_slice(), &[hg.k], &[hg.w], &[hg.v], &[hg.m]]), &flat(&[hv.p.b2.as_slice(), hv.p.p.as_slice(), hv.p.w.as_slice(), &[hv.p.z], hv.p.ws[0].as_slice(), hv.p.ws[1].as_slice(), hv.p.ws[2].as_slice(), &[hv.k], &[hv.w], &[hv.v], &[hv.m]]), &flat(&[hw.p.b2.as_slice(), hw.p.p.as_slice(), hw.p.w.as_slice(), &[hw.p.z], hw.p.ws[0].as_slice(), hw.p.ws[1].as_slice(), hw.p.ws[2].as_slice(), &[hw.k], &[hw.w], &[hw.v], &[hw.m]]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K002 { b2: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), p: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), w: DVector::from_column_slice(rd.matrix(4, 1).as_slice()), z: rd.scalar(), ws: vec![rd.matrix(3, 2), rd.matrix(3, 2), rd.matrix(3, 3)], steps: 3 };
+        let k = rd.scalar();
+        let w = rd.scalar();
+        let v = rd.scalar();
+        let m = rd.scalar();
+        let (_, g) = kc002_grad(&params, k, w, v, m);
+        flat(&[g.p.b2.as_slice(), g.p.p.as_slice(), g.p.w.as_slice(), &[g.p.z], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), &[g.k], &[g.w], &[g.v], &[g.m]])
+    });
+}
+
+/// The parameters of `k003`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K003 {
+    m: SMatrix<f64, 2, 2>,
+    ws: Vec<DMatrix<f64>>,
+    #[parameters(skip)]
+    on: bool,
+}
+#[differentiate(wrt(sp), crate = ::autodiff, jvp)]
+fn k003(sp: &K003, p: f64) -> SMatrix<f64, 2, 2> {
+    let z1 = sp.ws[0].transpose();
+    let mut acc2 = elu(tanh(&z1), 0.8);
+    let r3 = (((((-p).abs() + 0.5).powf(((sp.ws[1].norm()) * 0.23).sin())) * 0.36).tanh()).exp();
+    if (r3.abs()) < (-0.55) {
+        acc2 = &acc2 + (acc2.clone());
+    } else if (if (r3 * r3) > 0.57 { r3 } else { r3 }) > (-0.54) {
+        acc2 /= square(r3 * (if sp.on { 0.5_f64 } else { 1.5 })) + 1.0;
+    } else {
+        acc2 *= ((r3.tanh().tan()) * 0.63).tanh();
+    }
+    return &sp.m + &sp.m + ((SMatrix::<f64, 2, 2>::from_element(0.67)) * sp.ws[1].mean()) + &sp.m;
+}
+
+#[test]
+fn k003_gradient() {
+    let mut d = Draw::new(637);
+    let params = K003 { m: SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice()), ws: vec![d.matrix(1, 2), d.matrix(3, 3)], on: true };
+    let p = 0.30;
+    let u = SMatrix::<f64, 2, 2>::from_column_slice(d.seed_matrix(2, 2).as_slice());
+    let primal = k003(&params, p);
+    let (value, g) = k003_vjp(&params, p, u.clone());
+    check_value("k003_vjp", &value, &primal);
+    let (value, tape) = k003_fwd(&params, p);
+    check_value("k003_fwd", &value, &primal);
+    let g = k003_bwd(tape, u.clone());
+    assert_eq!(g.sp.on, params.on);
+    check("k003", &d.theta, &flat(&[g.sp.m.as_slice(), g.sp.ws[0].as_slice(), g.sp.ws[1].as_slice()]), |rd| {
+        let params = K003 { m: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), ws: vec![rd.matrix(1, 2), rd.matrix(3, 3)], on: true };
+        u.dot(&k003(&params, p))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K003 { m: SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice()), ws: vec![dv.matrix(1, 2), dv.matrix(3, 3)], on: true };
+    let v_dir = K003Grad { sp: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K003 { m: SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice()), ws: vec![dw.matrix(1, 2), dw.matrix(3, 3)], on: true };
+    let w_dir = K003Grad { sp: w_params.clone() };
+    let (value, jv) = k003_jvp(&params, p, v_dir.clone());
+    check_value("k003_jvp", &value, &primal);
+    check_jvp("k003", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.sp.m.as_slice(), g.sp.ws[0].as_slice(), g.sp.ws[1].as_slice()]), |rd| {
+        let params = K003 { m: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), ws: vec![rd.matrix(1, 2), rd.matrix(3, 3)], on: true };
+        u.dot(&k003(&params, p))
+    });
+}
+
+/// The parameters of `k004`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K004 {
+    m: DMatrix<f64>,
+}
+#[differentiate]
+impl K004 {
+#[differentiate(jvp, hvp)]
+/// Generated function `k004`.
+pub(crate) fn k004(&self) -> f64 {
+    let out1 = (if !(((self.m.nrows() as f64 * 0.3).tanh().tan()) > (-0.56)) { (self.m.nrows() as f64 * 0.3) + (self.m.mean()) } else { (self.m.mean()).sin() });
+    let sc3 = relu(&(-(((DMatrix::<f64>::from_row_slice(1, 2, &[-0.74, -0.17])).add_scalar(out1)).component_div(&self.m.map(|e2| e2 * e2 + 0.5)))));
+    let acc5 = (add_bias(tanh((((DMatrix::<f64>::from_row_slice(2, 1, &[-0.53, -0.11])) * out1).component_mul(&(sc3.transpose()))) * 0.12), &((RowDVector::<f64>::from_row_slice(&[0.53])).add_scalar(out1)))).map(|e4| out1);
+    let mut acc6 = tanh((square(square(out1))) * 0.10);
+    (acc5.sum()) + (elu(sigmoid((j002(out1.exp(), &((SMatrix::<f64, 1, 2>::from_row_slice(&[0.83, -0.42])).scale(acc6)), (out1.abs() + 0.5).powf(acc6), 0.24, 2, acc6.cos())) * 0.13), 0.7))
+}
+}
+
+#[test]
+fn k004_gradient() {
+    let mut d = Draw::new(638);
+    let params = K004 { m: d.matrix(1, 2) };
+    let primal = params.k004();
+    let (value, g) = params.k004_grad();
+    check_value("k004_grad", &value, &primal);
+    let (value, tape) = params.k004_fwd();
+    check_value("k004_fwd", &value, &primal);
+    check("k004", &d.theta, &flat(&[g.self_.m.as_slice()]), |rd| {
+        let params = K004 { m: rd.matrix(1, 2) };
+        params.k004()
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K004 { m: dv.matrix(1, 2) };
+    let v_dir = K004K004Grad { self_: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K004 { m: dw.matrix(1, 2) };
+    let w_dir = K004K004Grad { self_: w_params.clone() };
+    let (value, jv) = params.k004_jvp(v_dir.clone());
+    check_value("k004_jvp", &value, &primal);
+    check_jvp("k004", &d.theta, &dv.theta, jv, &flat(&[g.self_.m.as_slice()]), |rd| {
+        let params = K004 { m: rd.matrix(1, 2) };
+        params.k004()
+    });
+    let (value, hg, hv) = params.k004_hvp(v_dir.clone());
+    check_value("k004_hvp", &value, &primal);
+    let (_, _, hw) = params.k004_hvp(w_dir.clone());
+    check_hvp("k004", &d.theta, &dv.theta, &dw.theta, &flat(&[g.self_.m.as_slice()]), &flat(&[hg.self_.m.as_slice()]), &flat(&[hv.self_.m.as_slice()]), &flat(&[hw.self_.m.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K004 { m: rd.matrix(1, 2) };
+        let (_, g) = params.k004_grad();
+        flat(&[g.self_.m.as_slice()])
+    });
+}
+
+#[differentiate(wrt(p, k, y), jvp, hvp)]
+pub(crate) fn kc004(p: &K004, y: f64, k: &DMatrix<f64>) -> f64 {
+    let mut s2 = 0.0_f64;
+    let mut it1 = 0;
+    if ((y.abs() + 0.5).sqrt()) > (-0.31) && (k.sum()) > 0.09 {
+        while it1 < 2 {
+            let tmp3: f64 = (square(y.min(y))) / (y.abs() + 0.5);
+            if it1 % 2 == 1 && (p.m.nrows() as f64 * 0.3) < 0.02 { break; }
+            s2 += (((y.abs() + 0.5).sqrt()).exp()) * 0.07;
+            it1 += 1;
+        }
+    }
+    let mut s5 = (((((K004::k004(p)) * 0.13).tanh()) + s2) * 0.63).tanh();
+    let mut s6 = 0.0_f64;
+    let mut it4 = 0;
+    loop {
+        it4 += 1;
+        if it4 > 4 { break; }
+        let r7 = s2 - 1.44;
+        let sel8 = if (((DVector::<f64>::from_row_slice(&[-0.71, 0.66])).scale(s2)).dot(&((DVector::<f64>::from_row_slice(&[-0.65, -0.52])).add_scalar(r7)))) > (-0.54) {
+            (if it4 == 2 { s5 / (square(y) + 0.5) } else { s2.powi(3) })
+        } else if !((r7 / (s5.abs() + 0.5)) < 0.17) {
+            let u9: f64 = (if it4 == 2 { (((s5.exp()) * 0.37).sin()).powi(3) } else { maxout((p.m.nrows() as f64 * 0.3) * (p.m.nrows() as f64 * 0.3), 1.14 + s5) });
+            tanh(p.m.mean())
+        } else {
+            (0.99 * s2).abs()
+        };
+        if k.sum() > (-0.29) {
+            s5 = sel8 * 0.50;
+            break;
+        }
+        s6 += (s2 - 0.90) * 0.20;
+        s5 /= square(y) + 1.0;
+    }
+    let mut hm14 = (((((DMatrix::<f64>::from_row_slice(1, 3, &[-0.63, 0.22, 0.37])).scale(y)) + ((DMatrix::<f64>::from_row_slice(1, 3, &[0.59, 0.42, 0.05])) * s5)) * (((DMatrix::<f64>::from_row_slice(3, 2, &[-0.40, 0.29, -0.09, -0.42, 0.74, -0.27])).add_scalar(y)).map(|e12| -(s5.tanh().tan())))) * 0.10).map(|e13| e13.sin());
+    let mut s15 = tanh(((((DMatrix::<f64>::from_row_slice(1, 3, &[-0.79, -0.62, 0.85])) * s6) * ((DMatrix::<f64>::from_element(3, 2, 0.52)) * y)).mean()) * 0.32);
+    let cs10: [f64; 1] = [(-0.79)];
+    for x11 in &cs10 {
+        s15 += (leaky_relu(p.m.norm(), 0.1)) * 0.14;
+        hm14 *= 0.31; hm14 += ((k * ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.79, 0.37, -0.78, -0.29])) * s15)) - (-&hm14)) * 0.11;
+        s2 = (y / (square(s2 * s6) + 0.5)) * 0.33;
+        hm14 = tanh((softmax(&hm14)) * 1.00);
+    }
+    hm14 *= s2;
+    return y + (hm14.sum()) + (hm14.sum()) + (tanh(square(s6)));
+}
+
+#[test]
+fn kc004_gradient() {
+    let mut d = Draw::new(639);
+    let params = K004 { m: d.matrix(1, 2) };
+    let y = d.scalar();
+    let k = d.matrix(1, 2);
+    let primal = kc004(&params, y, &k);
+    let (value, g) = kc004_grad(&params, y, &k);
+    check_value("kc004_grad", &value, &primal);
+    let (value, tape) = kc004_fwd(&params, y, &k);
+    check_value("kc004_fwd", &value, &primal);
+    check("kc004", &d.theta, &flat(&[g.p.m.as_slice(), &[g.y], g.k.as_slice()]), |rd| {
+        let params = K004 { m: rd.matrix(1, 2) };
+        let y = rd.scalar();
+        let k = rd.matrix(1, 2);
+        kc004(&params, y, &k)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_params = K004 { m: dv.matrix(1, 2) };
+    let v_y = dv.scalar();
+    let v_k = dv.matrix(1, 2);
+    let v_dir = Kc004Grad { p: v_params.clone(), y: v_y.clone(), k: v_k.clone() };
+    let mut dw = Draw::new(1022);
+    let w_params = K004 { m: dw.matrix(1, 2) };
+    let w_y = dw.scalar();
+    let w_k = dw.matrix(1, 2);
+    let w_dir = Kc004Grad { p: w_params.clone(), y: w_y.clone(), k: w_k.clone() };
+    let (value, jv) = kc004_jvp(&params, y, &k, v_dir.clone());
+    check_value("kc004_jvp", &value, &primal);
+    check_jvp("kc004", &d.theta, &dv.theta, jv, &flat(&[g.p.m.as_slice(), &[g.y], g.k.as_slice()]), |rd| {
+        let params = K004 { m: rd.matrix(1, 2) };
+        let y = rd.scalar();
+        let k = rd.matrix(1, 2);
+        kc004(&params, y, &k)
+    });
+    let (value, hg, hv) = kc004_hvp(&params, y, &k, v_dir.clone());
+    check_value("kc004_hvp", &value, &primal);
+    let (_, _, hw) = kc004_hvp(&params, y, &k, w_dir.clone());
+    check_hvp("kc004", &d.theta, &dv.theta, &dw.theta, &flat(&[g.p.m.as_slice(), &[g.y], g.k.as_slice()]), &flat(&[hg.p.m.as_slice(), &[hg.y], hg.k.as_slice()]), &flat(&[hv.p.m.as_slice(), &[hv.y], hv.k.as_slice()]), &flat(&[hw.p.m.as_slice(), &[hw.y], hw.k.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K004 { m: rd.matrix(1, 2) };
+        let y = rd.scalar();
+        let k = rd.matrix(1, 2);
+        let (_, g) = kc004_grad(&params, y, &k);
+        flat(&[g.p.m.as_slice(), &[g.y], g.k.as_slice()])
+    });
+}
+
+/// The parameters of `k005`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K005 {
+    #[parameters(skip)]
+    on: bool,
+    t: DMatrix<f64>,
+    a: f64,
+    b: f64,
+    ws: Vec<DMatrix<f64>>,
+    y: DMatrix<f64>,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate(wrt(p), jvp)]
+/// Generated function `k005`.
+pub(crate) fn k005(p: &K005, v: f64) -> DMatrix<f64> {
+    let mut acc1 = (DMatrix::<f64>::from_row_slice(1, 3, &[-0.50, 0.09, 0.74])).add_scalar(p.a);
+    acc1 = (((DVector::<f64>::from_element(1, 0.54)).scale(p.b)) * ((RowDVector::<f64>::from_element(3, 0.37)).add_scalar(p.b))).component_div(&(add_bias(&p.t, (RowDVector::<f64>::from_row_slice(&[0.35, -0.02, 0.13])).scale(p.b))).abs().add_scalar(0.5));
+    let r2 = softmax(-(p.y.component_div(&p.y.abs().add_scalar(0.5))));
+    return ((DMatrix::<f64>::from_row_slice(1, 3, &[0.21, -0.31, 0.11])) * r2.mean()) + &acc1 + &p.ws[1];
+}
+
+#[test]
+fn k005_gradient() {
+    let mut d = Draw::new(640);
+    let params = K005 { on: false, t: d.matrix(1, 3), a: d.scalar(), b: d.scalar(), ws: vec![d.matrix(2, 2), d.matrix(1, 3)], y: d.matrix(2, 2), steps: 2 };
+    let v = 0.60;
+    let u = d.seed_matrix(1, 3);
+    let primal = k005(&params, v);
+    let (value, g) = k005_vjp(&params, v, u.clone());
+    check_value("k005_vjp", &value, &primal);
+    let (value, tape) = k005_fwd(&params, v);
+    check_value("k005_fwd", &value, &primal);
+    assert_eq!(g.p.on, params.on);
+    assert_eq!(g.p.steps, params.steps);
+    check("k005", &d.theta, &flat(&[g.p.t.as_slice(), &[g.p.a], &[g.p.b], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.y.as_slice()]), |rd| {
+        let params = K005 { on: false, t: rd.matrix(1, 3), a: rd.scalar(), b: rd.scalar(), ws: vec![rd.matrix(2, 2), rd.matrix(1, 3)], y: rd.matrix(2, 2), steps: 2 };
+        u.dot(&k005(&params, v))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K005 { on: false, t: dv.matrix(1, 3), a: dv.scalar(), b: dv.scalar(), ws: vec![dv.matrix(2, 2), dv.matrix(1, 3)], y: dv.matrix(2, 2), steps: 2 };
+    let v_dir = K005Grad { p: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K005 { on: false, t: dw.matrix(1, 3), a: dw.scalar(), b: dw.scalar(), ws: vec![dw.matrix(2, 2), dw.matrix(1, 3)], y: dw.matrix(2, 2), steps: 2 };
+    let w_dir = K005Grad { p: w_params.clone() };
+    let (value, jv) = k005_jvp(&params, v, v_dir.clone());
+    check_value("k005_jvp", &value, &primal);
+    check_jvp("k005", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.p.t.as_slice(), &[g.p.a], &[g.p.b], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.y.as_slice()]), |rd| {
+        let params = K005 { on: false, t: rd.matrix(1, 3), a: rd.scalar(), b: rd.scalar(), ws: vec![rd.matrix(2, 2), rd.matrix(1, 3)], y: rd.matrix(2, 2), steps: 2 };
+        u.dot(&k005(&params, v))
+    });
+}
+
+/// The parameters of `k006`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K006 {
+    a: SMatrix<f64, 2, 2>,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate]
+impl K006 {
+#[differentiate(wrt(self), jvp)]
+/// Generated function `k006`.
+pub fn k006(&self, s: f64, labels: &[usize]) -> SMatrix<f64, 2, 2> {
+    let blk1 = {
+        let t2 = (leaky_relu(s, 0.1)).max((self.a.mean()).tanh());
+        t2
+    };
+    let h3 = (log_softmax(self.a.clone())) - ((self.a.transpose()).abs());
+    let s = s - (0.90 / (square((if ((s.abs() + 0.5).ln()) < (-0.08) && blk1 > (-0.04) { blk1 } else { blk1 })) + 0.5));
+    let u6 = ((sigmoid((h3.component_div(&self.a.abs().add_scalar(0.5))) * 0.10)).map(|e4| { let mut t5 = e4.max(s); if (-t5) < 0.56 { t5 = sigmoid((if (tanh((square(t5)) * 0.10)) > (-0.45) { t5 } else { e4 }) * 0.31); } else { t5 += blk1; } t5 * 0.5 + (if (t5.tanh().tan()) > (-0.28) { blk1 } else { blk1 }) })) / (square((((((DMatrix::<f64>::from_element(3, 3, 0.46)).add_scalar(blk1)).sum()) * 0.06).sin()).exp()) + 1.0);
+    &u6 + &self.a + &u6
+}
+}
+
+#[test]
+fn k006_gradient() {
+    let mut d = Draw::new(641);
+    let params = K006 { a: SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice()), steps: 3 };
+    let s = 0.70;
+    let labels: [usize; 3] = [2, 0, 1];
+    let u = SMatrix::<f64, 2, 2>::from_column_slice(d.seed_matrix(2, 2).as_slice());
+    let primal = params.k006(s, &labels);
+    let (value, g) = params.k006_vjp(s, &labels, u.clone());
+    check_value("k006_vjp", &value, &primal);
+    let (value, tape) = params.k006_fwd(s, &labels);
+    check_value("k006_fwd", &value, &primal);
+    let g = K006::k006_bwd(tape, u.clone());
+    assert_eq!(g.self_.steps, params.steps);
+    check("k006", &d.theta, &flat(&[g.self_.a.as_slice()]), |rd| {
+        let params = K006 { a: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), steps: 3 };
+        u.dot(&params.k006(s, &labels))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K006 { a: SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice()), steps: 3 };
+    let v_dir = K006K006Grad { self_: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K006 { a: SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice()), steps: 3 };
+    let w_dir = K006K006Grad { self_: w_params.clone() };
+    let (value, jv) = params.k006_jvp(s, &labels, v_dir.clone());
+    check_value("k006_jvp", &value, &primal);
+    check_jvp("k006", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.self_.a.as_slice()]), |rd| {
+        let params = K006 { a: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), steps: 3 };
+        u.dot(&params.k006(s, &labels))
+    });
+}
+
+#[differentiate]
+impl K006 {
+#[differentiate(jvp)]
+pub(crate) fn kc006(&self, a: DMatrix<f64>, b1: f64) -> SMatrix<f64, 2, 2> {
+    let u1 = log_softmax((self.a.transpose()) - &self.a);
+    let u1: SMatrix<f64, 2, 2> = tanh((&u1 - &u1) * 0.08);
+    let u1 = &u1 + ((&u1 - &u1) * (b1.tanh()));
+    let acc4 = ((tanh((K006::k006(self, 0.26, &[1, 0, 2])) * 0.13)).map(|e2| b1)).map(|e3| ((b1.abs() + 0.5).recip()).cos());
+    let blk5 = {
+        let t6 = (acc4.transpose()) - &acc4;
+        (self.steps as f64 * 0.25)
+    };
+    &self.a + &acc4 + &acc4 + &self.a
+}
+}
+
+#[test]
+fn kc006_gradient() {
+    let mut d = Draw::new(642);
+    let params = K006 { a: SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice()), steps: 3 };
+    let a = d.matrix(1, 2);
+    let b1 = d.scalar();
+    let u = SMatrix::<f64, 2, 2>::from_column_slice(d.seed_matrix(2, 2).as_slice());
+    let primal = params.kc006(a.clone(), b1);
+    let (value, g) = params.kc006_vjp(a.clone(), b1, u.clone());
+    check_value("kc006_vjp", &value, &primal);
+    let (value, tape) = params.kc006_fwd(a.clone(), b1);
+    check_value("kc006_fwd", &value, &primal);
+    assert_eq!(g.self_.steps, params.steps);
+    check("kc006", &d.theta, &flat(&[g.self_.a.as_slice(), g.a.as_slice(), &[g.b1]]), |rd| {
+        let params = K006 { a: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), steps: 3 };
+        let a = rd.matrix(1, 2);
+        let b1 = rd.scalar();
+        u.dot(&params.kc006(a.clone(), b1))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_params = K006 { a: SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice()), steps: 3 };
+    let v_a = dv.matrix(1, 2);
+    let v_b1 = dv.scalar();
+    let v_dir = K006Kc006Grad { self_: v_params.clone(), a: v_a.clone(), b1: v_b1.clone() };
+    let mut dw = Draw::new(1022);
+    let w_params = K006 { a: SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice()), steps: 3 };
+    let w_a = dw.matrix(1, 2);
+    let w_b1 = dw.scalar();
+    let w_dir = K006Kc006Grad { self_: w_params.clone(), a: w_a.clone(), b1: w_b1.clone() };
+    let (value, jv) = params.kc006_jvp(a.clone(), b1, v_dir.clone());
+    check_value("kc006_jvp", &value, &primal);
+    check_jvp("kc006", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.self_.a.as_slice(), g.a.as_slice(), &[g.b1]]), |rd| {
+        let params = K006 { a: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), steps: 3 };
+        let a = rd.matrix(1, 2);
+        let b1 = rd.scalar();
+        u.dot(&params.kc006(a.clone(), b1))
+    });
+}
+
+/// The parameters of `k007`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K007 {
+    p: DMatrix<f64>,
+    #[parameters(skip)]
+    on: bool,
+}
+#[differentiate(wrt(p), jvp)]
+pub fn k007(q: &DMatrix<f64>, p: &K007) -> DMatrix<f64> {
+    let act3 = (&p.p - &p.p).component_div(&(p.p.map(|e1| { let mut t2 = e1; if (t2 * t2) > (-0.35) && e1 < (-0.43) { t2 = 1.58 * e1; } else { t2 += t2.min(e1); } t2 * 0.5 + t2 })).abs().add_scalar(0.5));
+    let h4 = p.p.clone();
+    let mut acc5 = ((h4.mean()) * (if p.on { 0.5_f64 } else { 1.5 })).tanh().tan();
+    return &act3 + (p.p.clone());
+}
+
+#[test]
+fn k007_gradient() {
+    let mut d = Draw::new(643);
+    let q = DMatrix::from_fn(2, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let params = K007 { p: d.matrix(1, 2), on: false };
+    let u = d.seed_matrix(1, 2);
+    let primal = k007(&q, &params);
+    let (value, g) = k007_vjp(&q, &params, u.clone());
+    check_value("k007_vjp", &value, &primal);
+    let (value, tape) = k007_fwd(&q, &params);
+    check_value("k007_fwd", &value, &primal);
+    assert_eq!(g.p.on, params.on);
+    check("k007", &d.theta, &flat(&[g.p.p.as_slice()]), |rd| {
+        let params = K007 { p: rd.matrix(1, 2), on: false };
+        u.dot(&k007(&q, &params))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K007 { p: dv.matrix(1, 2), on: false };
+    let v_dir = K007Grad { p: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K007 { p: dw.matrix(1, 2), on: false };
+    let w_dir = K007Grad { p: w_params.clone() };
+    let (value, jv) = k007_jvp(&q, &params, v_dir.clone());
+    check_value("k007_jvp", &value, &primal);
+    check_jvp("k007", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.p.p.as_slice()]), |rd| {
+        let params = K007 { p: rd.matrix(1, 2), on: false };
+        u.dot(&k007(&q, &params))
+    });
+}
+
+/// The parameters of `k008`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K008 {
+    ws: Vec<DMatrix<f64>>,
+    b1: RowDVector<f64>,
+}
+#[differentiate]
+impl K008 {
+#[differentiate(jvp)]
+/// Generated function `k008`.
+pub(crate) fn k008(&self) -> DMatrix<f64> {
+    let act3 = (((DMatrix::<f64>::from_element(1, 1, 0.63)) * (self.ws[1].mean())) * &self.ws[1]).map(|e1| { let mut t2 = e1; if (e1.abs()) > 0.46 { t2 = t2 / (t2.abs() + 0.5); } else { t2 += t2.abs(); } t2 * 0.5 + t2 });
+    let r6 = self.ws[0].map(|e4| { let mut t5 = e4; if (t5.powi(2)) > 0.37 || (t5 - e4) < 0.19 { t5 = t5; } else { t5 += e4.min(t5); } t5 * 0.5 + e4.abs() });
+    &self.ws[2] + (log_softmax(&((act3.transpose()).transpose())))
+}
+}
+
+#[test]
+fn k008_gradient() {
+    let mut d = Draw::new(644);
+    let params = K008 { ws: vec![d.matrix(3, 2), d.matrix(1, 2), d.matrix(1, 2)], b1: d.row(2) };
+    let u = d.seed_matrix(1, 2);
+    let primal = params.k008();
+    let (value, g) = params.k008_vjp(u.clone());
+    check_value("k008_vjp", &value, &primal);
+    let (value, tape) = params.k008_fwd();
+    check_value("k008_fwd", &value, &primal);
+    check("k008", &d.theta, &flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.self_.b1.as_slice()]), |rd| {
+        let params = K008 { ws: vec![rd.matrix(3, 2), rd.matrix(1, 2), rd.matrix(1, 2)], b1: rd.row(2) };
+        u.dot(&params.k008())
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K008 { ws: vec![dv.matrix(3, 2), dv.matrix(1, 2), dv.matrix(1, 2)], b1: dv.row(2) };
+    let v_dir = K008K008Grad { self_: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K008 { ws: vec![dw.matrix(3, 2), dw.matrix(1, 2), dw.matrix(1, 2)], b1: dw.row(2) };
+    let w_dir = K008K008Grad { self_: w_params.clone() };
+    let (value, jv) = params.k008_jvp(v_dir.clone());
+    check_value("k008_jvp", &value, &primal);
+    check_jvp("k008", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.self_.b1.as_slice()]), |rd| {
+        let params = K008 { ws: vec![rd.matrix(3, 2), rd.matrix(1, 2), rd.matrix(1, 2)], b1: rd.row(2) };
+        u.dot(&params.k008())
+    });
+}
+
+#[differentiate]
+impl K008 {
+#[differentiate(jvp, hvp)]
+pub(crate) fn kc008(&self, b1: f64, labels: &[usize], t: &DMatrix<f64>, k: &SMatrix<f64, 1, 3>) -> f64 {
+    let tmp2 = self.b1.map(|e1| e1);
+    let b1 = b1 + (-(b1 * (b1.sin())));
+    let sel3 = if tmp2.sum() > (-0.01) {
+        let tmp4: f64 = ((self.ws[0].nrows() as f64 * 0.3) * (labels.len() as f64 * 0.2)) * 0.53;
+        svm_loss(elu(t, 0.8), labels)
+    } else {
+        let z5 = k.clone();
+        ((j051(&(((SMatrix::<f64, 2, 2>::from_row_slice(&[-0.43, -0.44, -0.73, 0.31])).scale(b1)).component_mul(&((SMatrix::<f64, 2, 2>::from_row_slice(&[0.57, 0.44, 0.05, 0.20])) * b1))), (b1.abs() + 0.5).ln(), sigmoid((K008::k008(self)) * 0.13), &((DVector::<f64>::from_row_slice(&[0.65, 0.73, 0.05, 0.50])).add_scalar(b1)))) * 0.13).tanh()
+    };
+    return sel3 + (self.b1.sum()) + (k.sum()) + (b1.max(tanh(((t.transpose()).sum()) * 0.08)));
+}
+}
+
+#[test]
+fn kc008_gradient() {
+    let mut d = Draw::new(645);
+    let params = K008 { ws: vec![d.matrix(3, 2), d.matrix(1, 2), d.matrix(1, 2)], b1: d.row(2) };
+    let b1 = d.scalar();
+    let labels: [usize; 3] = [0, 1, 2];
+    let t = d.matrix(3, 3);
+    let k = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let primal = params.kc008(b1, &labels, &t, &k);
+    let (value, g) = params.kc008_grad(b1, &labels, &t, &k);
+    check_value("kc008_grad", &value, &primal);
+    let (value, tape) = params.kc008_fwd(b1, &labels, &t, &k);
+    check_value("kc008_fwd", &value, &primal);
+    let g = K008::kc008_bwd(tape, 1.0);
+    check("kc008", &d.theta, &flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.self_.b1.as_slice(), &[g.b1], g.t.as_slice(), g.k.as_slice()]), |rd| {
+        let params = K008 { ws: vec![rd.matrix(3, 2), rd.matrix(1, 2), rd.matrix(1, 2)], b1: rd.row(2) };
+        let b1 = rd.scalar();
+        let t = rd.matrix(3, 3);
+        let k = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        params.kc008(b1, &labels, &t, &k)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_params = K008 { ws: vec![dv.matrix(3, 2), dv.matrix(1, 2), dv.matrix(1, 2)], b1: dv.row(2) };
+    let v_b1 = dv.scalar();
+    let v_t = dv.matrix(3, 3);
+    let v_k = SMatrix::<f64, 1, 3>::from_column_slice(dv.matrix(1, 3).as_slice());
+    let v_dir = K008Kc008Grad { self_: v_params.clone(), b1: v_b1.clone(), t: v_t.clone(), k: v_k.clone() };
+    let mut dw = Draw::new(1022);
+    let w_params = K008 { ws: vec![dw.matrix(3, 2), dw.matrix(1, 2), dw.matrix(1, 2)], b1: dw.row(2) };
+    let w_b1 = dw.scalar();
+    let w_t = dw.matrix(3, 3);
+    let w_k = SMatrix::<f64, 1, 3>::from_column_slice(dw.matrix(1, 3).as_slice());
+    let w_dir = K008Kc008Grad { self_: w_params.clone(), b1: w_b1.clone(), t: w_t.clone(), k: w_k.clone() };
+    let (value, jv) = params.kc008_jvp(b1, &labels, &t, &k, v_dir.clone());
+    check_value("kc008_jvp", &value, &primal);
+    check_jvp("kc008", &d.theta, &dv.theta, jv, &flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.self_.b1.as_slice(), &[g.b1], g.t.as_slice(), g.k.as_slice()]), |rd| {
+        let params = K008 { ws: vec![rd.matrix(3, 2), rd.matrix(1, 2), rd.matrix(1, 2)], b1: rd.row(2) };
+        let b1 = rd.scalar();
+        let t = rd.matrix(3, 3);
+        let k = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        params.kc008(b1, &labels, &t, &k)
+    });
+    let (value, hg, hv) = params.kc008_hvp(b1, &labels, &t, &k, v_dir.clone());
+    check_value("kc008_hvp", &value, &primal);
+    let (_, _, hw) = params.kc008_hvp(b1, &labels, &t, &k, w_dir.clone());
+    check_hvp("kc008", &d.theta, &dv.theta, &dw.theta, &flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.self_.b1.as_slice(), &[g.b1], g.t.as_slice(), g.k.as_slice()]), &flat(&[hg.self_.ws[0].as_slice(), hg.self_.ws[1].as_slice(), hg.self_.ws[2].as_slice(), hg.self_.b1.as_slice(), &[hg.b1], hg.t.as_slice(), hg.k.as_slice()]), &flat(&[hv.self_.ws[0].as_slice(), hv.self_.ws[1].as_slice(), hv.self_.ws[2].as_slice(), hv.self_.b1.as_slice(), &[hv.b1], hv.t.as_slice(), hv.k.as_slice()]), &flat(&[hw.self_.ws[0].as_slice(), hw.self_.ws[1].as_slice(), hw.self_.ws[2].as_slice(), hw.self_.b1.as_slice(), &[hw.b1], hw.t.as_slice(), hw.k.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K008 { ws: vec![rd.matrix(3, 2), rd.matrix(1, 2), rd.matrix(1, 2)], b1: rd.row(2) };
+        let b1 = rd.scalar();
+        let t = rd.matrix(3, 3);
+        let k = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let (_, g) = params.kc008_grad(b1, &labels, &t, &k);
+        flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.self_.b1.as_slice(), &[g.b1], g.t.as_slice(), g.k.as_slice()])
+    });
+}
+
+/// The parameters of `k009`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K009 {
+    ws: Vec<DMatrix<f64>>,
+    w1: DMatrix<f64>,
+}
+#[differentiate(wrt(p, t), jvp, hvp)]
+/// Generated function `k009`.
+pub fn k009(t: &DMatrix<f64>, w2: f64, p: &K009) -> f64 {
+    let acc1 = -(((t.mean()) * (t.nrows() as f64 * 0.3)).abs());
+    let t = t + (-(&p.ws[1] - (sigmoid((((DMatrix::<f64>::from_row_slice(3, 3, &[0.23, 0.71, -0.74, 0.04, 0.80, 0.40, -0.90, -0.85, -0.04])).add_scalar(acc1)) * &p.ws[1]) * 0.10))));
+    (t.sum()) + (p.w1.sum()) + acc1 + ((w2.abs()) / (square(acc1) + 0.5))
+}
+
+#[test]
+fn k009_gradient() {
+    let mut d = Draw::new(646);
+    let t = d.matrix(3, 2);
+    let w2 = 0.50;
+    let params = K009 { ws: vec![d.matrix(1, 2), d.matrix(3, 2)], w1: d.matrix(3, 2) };
+    let primal = k009(&t, w2, &params);
+    let (value, g) = k009_grad(&t, w2, &params);
+    check_value("k009_grad", &value, &primal);
+    let (value, tape) = k009_fwd(&t, w2, &params);
+    check_value("k009_fwd", &value, &primal);
+    check("k009", &d.theta, &flat(&[g.t.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.w1.as_slice()]), |rd| {
+        let t = rd.matrix(3, 2);
+        let params = K009 { ws: vec![rd.matrix(1, 2), rd.matrix(3, 2)], w1: rd.matrix(3, 2) };
+        k009(&t, w2, &params)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_t = dv.matrix(3, 2);
+    let v_params = K009 { ws: vec![dv.matrix(1, 2), dv.matrix(3, 2)], w1: dv.matrix(3, 2) };
+    let v_dir = K009Grad { t: v_t.clone(), p: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_t = dw.matrix(3, 2);
+    let w_params = K009 { ws: vec![dw.matrix(1, 2), dw.matrix(3, 2)], w1: dw.matrix(3, 2) };
+    let w_dir = K009Grad { t: w_t.clone(), p: w_params.clone() };
+    let (value, jv) = k009_jvp(&t, w2, &params, v_dir.clone());
+    check_value("k009_jvp", &value, &primal);
+    check_jvp("k009", &d.theta, &dv.theta, jv, &flat(&[g.t.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.w1.as_slice()]), |rd| {
+        let t = rd.matrix(3, 2);
+        let params = K009 { ws: vec![rd.matrix(1, 2), rd.matrix(3, 2)], w1: rd.matrix(3, 2) };
+        k009(&t, w2, &params)
+    });
+    let (value, hg, hv) = k009_hvp(&t, w2, &params, v_dir.clone());
+    check_value("k009_hvp", &value, &primal);
+    let (_, _, hw) = k009_hvp(&t, w2, &params, w_dir.clone());
+    check_hvp("k009", &d.theta, &dv.theta, &dw.theta, &flat(&[g.t.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.w1.as_slice()]), &flat(&[hg.t.as_slice(), hg.p.ws[0].as_slice(), hg.p.ws[1].as_slice(), hg.p.w1.as_slice()]), &flat(&[hv.t.as_slice(), hv.p.ws[0].as_slice(), hv.p.ws[1].as_slice(), hv.p.w1.as_slice()]), &flat(&[hw.t.as_slice(), hw.p.ws[0].as_slice(), hw.p.ws[1].as_slice(), hw.p.w1.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let t = rd.matrix(3, 2);
+        let params = K009 { ws: vec![rd.matrix(1, 2), rd.matrix(3, 2)], w1: rd.matrix(3, 2) };
+        let (_, g) = k009_grad(&t, w2, &params);
+        flat(&[g.t.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.w1.as_slice()])
+    });
+}
+
+/// The parameters of `k010`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K010 {
+    ws: Vec<DMatrix<f64>>,
+    z: DMatrix<f64>,
+    #[parameters(skip)]
+    on: bool,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate]
+impl K010 {
+#[differentiate(wrt(self), jvp, hvp)]
+pub fn k010(&self, c: f64) -> f64 {
+    let blk1 = {
+        let t2 = (tanh((j048((self.z.mean()).min(self.ws[1].mean()), ((self.z.dot(&self.ws[0])) * 0.08).tanh(), (self.z.mean()) - 0.76, (RowDVector::<f64>::from_element(2, 0.44)).add_scalar(self.ws[0].mean()))) * 0.13)) - ((self.ws[0].mean()).tanh().tan());
+        c
+    };
+    let blk3 = {
+        let t5 = ((self.ws[1].transpose()) - (self.z.transpose())).map(|e4| ((blk1.abs() + 0.5).sqrt()) * (if self.on { 0.5_f64 } else { 1.5 }));
+        ((tanh((if self.on { 0.5_f64 } else { 1.5 }))).abs() + 0.5).sqrt()
+    };
+    let sel6 = if !(self.on) {
+        ((self.z.mean()) * (self.ws[1].mean())).tanh().tan()
+    } else {
+        ((self.ws[0].mean()) + blk3) - (tanh((self.ws[0].sum()) * 0.12))
+    };
+    let tmp7 = elu(self.ws[1].transpose(), 0.8);
+    let z8 = tmp7.clone();
+    (z8.sum()) + (z8.sum()) + ((sel6 / (sel6.abs() + 0.5)).tanh().tan())
+}
+}
+
+#[test]
+fn k010_gradient() {
+    let mut d = Draw::new(647);
+    let params = K010 { ws: vec![d.matrix(2, 3), d.matrix(2, 3)], z: d.matrix(2, 3), on: false, steps: 1 };
+    let c = 0.60;
+    let primal = params.k010(c);
+    let (value, g) = params.k010_grad(c);
+    check_value("k010_grad", &value, &primal);
+    let (value, tape) = params.k010_fwd(c);
+    check_value("k010_fwd", &value, &primal);
+    assert_eq!(g.self_.on, params.on);
+    assert_eq!(g.self_.steps, params.steps);
+    check("k010", &d.theta, &flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.z.as_slice()]), |rd| {
+        let params = K010 { ws: vec![rd.matrix(2, 3), rd.matrix(2, 3)], z: rd.matrix(2, 3), on: false, steps: 1 };
+        params.k010(c)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K010 { ws: vec![dv.matrix(2, 3), dv.matrix(2, 3)], z: dv.matrix(2, 3), on: false, steps: 1 };
+    let v_dir = K010K010Grad { self_: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K010 { ws: vec![dw.matrix(2, 3), dw.matrix(2, 3)], z: dw.matrix(2, 3), on: false, steps: 1 };
+    let w_dir = K010K010Grad { self_: w_params.clone() };
+    let (value, jv) = params.k010_jvp(c, v_dir.clone());
+    check_value("k010_jvp", &value, &primal);
+    check_jvp("k010", &d.theta, &dv.theta, jv, &flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.z.as_slice()]), |rd| {
+        let params = K010 { ws: vec![rd.matrix(2, 3), rd.matrix(2, 3)], z: rd.matrix(2, 3), on: false, steps: 1 };
+        params.k010(c)
+    });
+    let (value, hg, hv) = params.k010_hvp(c, v_dir.clone());
+    check_value("k010_hvp", &value, &primal);
+    let (_, _, hw) = params.k010_hvp(c, w_dir.clone());
+    check_hvp("k010", &d.theta, &dv.theta, &dw.theta, &flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.z.as_slice()]), &flat(&[hg.self_.ws[0].as_slice(), hg.self_.ws[1].as_slice(), hg.self_.z.as_slice()]), &flat(&[hv.self_.ws[0].as_slice(), hv.self_.ws[1].as_slice(), hv.self_.z.as_slice()]), &flat(&[hw.self_.ws[0].as_slice(), hw.self_.ws[1].as_slice(), hw.self_.z.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K010 { ws: vec![rd.matrix(2, 3), rd.matrix(2, 3)], z: rd.matrix(2, 3), on: false, steps: 1 };
+        let (_, g) = params.k010_grad(c);
+        flat(&[g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.z.as_slice()])
+    });
+}
+
+#[differentiate(jvp)]
+fn kc010(b1: f64, v: f64, p: &K010) -> DMatrix<f64> {
+    let z1 = tanh((&p.z - &p.ws[1]).mean());
+    let z2 = sigmoid(v);
+    let tmp3 = p.z.clone();
+    let out4 = (((DMatrix::<f64>::from_element(2, 2, 0.74)) + (DMatrix::<f64>::from_row_slice(2, 2, &[0.63, -0.50, 0.38, 0.48]))).component_mul(&((DMatrix::<f64>::from_row_slice(2, 2, &[0.09, -0.56, -0.07, 0.31])) * v))) * (p.ws[1].clone().into_owned());
+    &p.ws[0] + &p.ws[0] + (sigmoid(sigmoid((j006(&[1, 0], &(-&tmp3), &(((DMatrix::<f64>::from_element(2, 2, 0.73)) * z2) * &p.ws[1]), ((if p.on { 0.5_f64 } else { 1.5 }).abs() + 0.5).ln(), &(((K010::k010(p, 1.04)) * 0.13).sin()))) * 0.13)))
+}
+
+#[test]
+fn kc010_gradient() {
+    let mut d = Draw::new(648);
+    let b1 = d.scalar();
+    let v = d.scalar();
+    let params = K010 { ws: vec![d.matrix(2, 3), d.matrix(2, 3)], z: d.matrix(2, 3), on: false, steps: 1 };
+    let u = d.seed_matrix(2, 3);
+    let primal = kc010(b1, v, &params);
+    let (value, g) = kc010_vjp(b1, v, &params, u.clone());
+    check_value("kc010_vjp", &value, &primal);
+    let (value, tape) = kc010_fwd(b1, v, &params);
+    check_value("kc010_fwd", &value, &primal);
+    assert_eq!(g.p.on, params.on);
+    assert_eq!(g.p.steps, params.steps);
+    check("kc010", &d.theta, &flat(&[&[g.b1], &[g.v], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.z.as_slice()]), |rd| {
+        let b1 = rd.scalar();
+        let v = rd.scalar();
+        let params = K010 { ws: vec![rd.matrix(2, 3), rd.matrix(2, 3)], z: rd.matrix(2, 3), on: false, steps: 1 };
+        u.dot(&kc010(b1, v, &params))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_b1 = dv.scalar();
+    let v_v = dv.scalar();
+    let v_params = K010 { ws: vec![dv.matrix(2, 3), dv.matrix(2, 3)], z: dv.matrix(2, 3), on: false, steps: 1 };
+    let v_dir = Kc010Grad { b1: v_b1.clone(), v: v_v.clone(), p: v_params.clone() };
+    let mut dw = Draw::new(1022);
+    let w_b1 = dw.scalar();
+    let w_v = dw.scalar();
+    let w_params = K010 { ws: vec![dw.matrix(2, 3), dw.matrix(2, 3)], z: dw.matrix(2, 3), on: false, steps: 1 };
+    let w_dir = Kc010Grad { b1: w_b1.clone(), v: w_v.clone(), p: w_params.clone() };
+    let (value, jv) = kc010_jvp(b1, v, &params, v_dir.clone());
+    check_value("kc010_jvp", &value, &primal);
+    check_jvp("kc010", &d.theta, &dv.theta, u.dot(&jv), &flat(&[&[g.b1], &[g.v], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.z.as_slice()]), |rd| {
+        let b1 = rd.scalar();
+        let v = rd.scalar();
+        let params = K010 { ws: vec![rd.matrix(2, 3), rd.matrix(2, 3)], z: rd.matrix(2, 3), on: false, steps: 1 };
+        u.dot(&kc010(b1, v, &params))
+    });
+}
+
+/// The parameters of `k011`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K011 {
+    #[parameters(skip)]
+    on: bool,
+    w1: RowDVector<f64>,
+    q: f64,
+}
+#[differentiate(jvp)]
+/// Generated function `k011`.
+fn k011(p: &K011, w2: f64) -> RowDVector<f64> {
+    let u1 = tanh(p.w1.clone());
+    let act2 = p.w1.component_div(&square(&(&p.w1 - &p.w1)).add_scalar(0.5));
+    let w2 = w2 + (((p.w1.nrows() as f64 * 0.3).tanh()).max(p.q.tanh().tan()));
+    let out3 = w2;
+    return ((RowDVector::<f64>::from_element(3, 0.64)) * w2) + ((u1.map(|e4| e4 + 0.23)) + (p.w1.abs()));
+}
+
+#[test]
+fn k011_gradient() {
+    let mut d = Draw::new(649);
+    let params = K011 { on: false, w1: d.row(3), q: d.scalar() };
+    let w2 = d.scalar();
+    let u = RowDVector::from_row_slice(d.seed_matrix(1, 3).as_slice());
+    let primal = k011(&params, w2);
+    let (value, g) = k011_vjp(&params, w2, u.clone());
+    check_value("k011_vjp", &value, &primal);
+    let (value, tape) = k011_fwd(&params, w2);
+    check_value("k011_fwd", &value, &primal);
+    let g = k011_bwd(tape, u.clone());
+    assert_eq!(g.p.on, params.on);
+    check("k011", &d.theta, &flat(&[g.p.w1.as_slice(), &[g.p.q], &[g.w2]]), |rd| {
+        let params = K011 { on: false, w1: rd.row(3), q: rd.scalar() };
+        let w2 = rd.scalar();
+        u.dot(&k011(&params, w2))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K011 { on: false, w1: dv.row(3), q: dv.scalar() };
+    let v_w2 = dv.scalar();
+    let v_dir = K011Grad { p: v_params.clone(), w2: v_w2.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K011 { on: false, w1: dw.row(3), q: dw.scalar() };
+    let w_w2 = dw.scalar();
+    let w_dir = K011Grad { p: w_params.clone(), w2: w_w2.clone() };
+    let (value, jv) = k011_jvp(&params, w2, v_dir.clone());
+    check_value("k011_jvp", &value, &primal);
+    check_jvp("k011", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.p.w1.as_slice(), &[g.p.q], &[g.w2]]), |rd| {
+        let params = K011 { on: false, w1: rd.row(3), q: rd.scalar() };
+        let w2 = rd.scalar();
+        u.dot(&k011(&params, w2))
+    });
+}
+
+/// The parameters of `k012`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K012 {
+    w2: f64,
+    k: f64,
+    p: DMatrix<f64>,
+    #[parameters(skip)]
+    steps: usize,
+    #[parameters(skip)]
+    on: bool,
+}
+#[differentiate]
+impl K012 {
+#[differentiate(wrt(w, self), jvp)]
+pub(crate) fn k012(&self, q: f64, w: &DMatrix<f64>, labels: &[usize]) -> DMatrix<f64> {
+    let blk1 = {
+        let t4 = (w.map(|e2| { let mut t3 = self.w2; if (self.w2.max(self.k)) > (-0.05) || (e2.abs()) < 0.18 { t3 = -self.k; } else { t3 += self.w2; } t3 * 0.5 + self.w2.abs() })).transpose();
+        (w.map(|e5| -(self.k.tanh()))).abs()
+    };
+    let acc6 = self.p.clone();
+    ((DMatrix::<f64>::from_row_slice(1, 3, &[0.59, -0.38, 0.55])) * self.k) + ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.34, -0.63, -0.70])) * self.w2) + ((DMatrix::<f64>::from_row_slice(1, 3, &[0.71, 0.44, 0.41])) * w.mean()) + &acc6
+}
+}
+
+#[test]
+fn k012_gradient() {
+    let mut d = Draw::new(650);
+    let params = K012 { w2: d.scalar(), k: d.scalar(), p: d.matrix(1, 3), steps: 1, on: false };
+    let q = 0.90;
+    let w = d.matrix(1, 2);
+    let labels: [usize; 1] = [0];
+    let u = d.seed_matrix(1, 3);
+    let primal = params.k012(q, &w, &labels);
+    let (value, g) = params.k012_vjp(q, &w, &labels, u.clone());
+    check_value("k012_vjp", &value, &primal);
+    let (value, tape) = params.k012_fwd(q, &w, &labels);
+    check_value("k012_fwd", &value, &primal);
+    assert_eq!(g.self_.steps, params.steps);
+    assert_eq!(g.self_.on, params.on);
+    check("k012", &d.theta, &flat(&[&[g.self_.w2], &[g.self_.k], g.self_.p.as_slice(), g.w.as_slice()]), |rd| {
+        let params = K012 { w2: rd.scalar(), k: rd.scalar(), p: rd.matrix(1, 3), steps: 1, on: false };
+        let w = rd.matrix(1, 2);
+        u.dot(&params.k012(q, &w, &labels))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K012 { w2: dv.scalar(), k: dv.scalar(), p: dv.matrix(1, 3), steps: 1, on: false };
+    let v_w = dv.matrix(1, 2);
+    let v_dir = K012K012Grad { self_: v_params.clone(), w: v_w.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K012 { w2: dw.scalar(), k: dw.scalar(), p: dw.matrix(1, 3), steps: 1, on: false };
+    let w_w = dw.matrix(1, 2);
+    let w_dir = K012K012Grad { self_: w_params.clone(), w: w_w.clone() };
+    let (value, jv) = params.k012_jvp(q, &w, &labels, v_dir.clone());
+    check_value("k012_jvp", &value, &primal);
+    check_jvp("k012", &d.theta, &dv.theta, u.dot(&jv), &flat(&[&[g.self_.w2], &[g.self_.k], g.self_.p.as_slice(), g.w.as_slice()]), |rd| {
+        let params = K012 { w2: rd.scalar(), k: rd.scalar(), p: rd.matrix(1, 3), steps: 1, on: false };
+        let w = rd.matrix(1, 2);
+        u.dot(&params.k012(q, &w, &labels))
+    });
+}
+
+#[differentiate]
+impl K012 {
+#[differentiate(jvp)]
+/// Generated function `kc012`.
+fn kc012(&self, x: &RowDVector<f64>) -> DMatrix<f64> {
+    let sel1 = if ((self.w2.abs() + 0.5).recip()) < (-0.23) {
+        self.p.clone()
+    } else {
+        (tanh((K012::k012(self, 1.09, &(((DMatrix::<f64>::from_row_slice(2, 1, &[-0.57, 0.41])).scale(self.w2)).transpose()), &[1])) * 0.13)).map(|e2| self.w2)
+    };
+    let sel1 = &sel1 + &self.p;
+    let mut acc4 = (self.w2.abs()) * (sigmoid((j022(&((DMatrix::<f64>::from_element(1, 3, 0.83)).scale(self.w2)), &((self.p.transpose()).map(|e3| (e3 * e3) / (square(1.13 / (square(self.k) + 0.5)) + 0.5))), add_bias(&((DMatrix::<f64>::from_row_slice(3, 3, &[0.41, 0.46, 0.35, 0.80, 0.01, 0.72, -0.84, 0.11, 0.45])) * self.k), x.clone()), self.k.exp())) * 0.13));
+    let z5 = (((-self.k).exp()).abs() + 0.5).ln();
+    ((DMatrix::<f64>::from_row_slice(1, 3, &[-0.86, -0.56, -0.75])) * z5) + &sel1 + (-(sel1.clone()))
+}
+}
+
+#[test]
+fn kc012_gradient() {
+    let mut d = Draw::new(651);
+    let params = K012 { w2: d.scalar(), k: d.scalar(), p: d.matrix(1, 3), steps: 1, on: false };
+    let x = d.row(3);
+    let u = d.seed_matrix(1, 3);
+    let primal = params.kc012(&x);
+    let (value, g) = params.kc012_vjp(&x, u.clone());
+    check_value("kc012_vjp", &value, &primal);
+    let (value, tape) = params.kc012_fwd(&x);
+    check_value("kc012_fwd", &value, &primal);
+    assert_eq!(g.self_.steps, params.steps);
+    assert_eq!(g.self_.on, params.on);
+    check("kc012", &d.theta, &flat(&[&[g.self_.w2], &[g.self_.k], g.self_.p.as_slice(), g.x.as_slice()]), |rd| {
+        let params = K012 { w2: rd.scalar(), k: rd.scalar(), p: rd.matrix(1, 3), steps: 1, on: false };
+        let x = rd.row(3);
+        u.dot(&params.kc012(&x))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_params = K012 { w2: dv.scalar(), k: dv.scalar(), p: dv.matrix(1, 3), steps: 1, on: false };
+    let v_x = dv.row(3);
+    let v_dir = K012Kc012Grad { self_: v_params.clone(), x: v_x.clone() };
+    let mut dw = Draw::new(1022);
+    let w_params = K012 { w2: dw.scalar(), k: dw.scalar(), p: dw.matrix(1, 3), steps: 1, on: false };
+    let w_x = dw.row(3);
+    let w_dir = K012Kc012Grad { self_: w_params.clone(), x: w_x.clone() };
+    let (value, jv) = params.kc012_jvp(&x, v_dir.clone());
+    check_value("kc012_jvp", &value, &primal);
+    check_jvp("kc012", &d.theta, &dv.theta, u.dot(&jv), &flat(&[&[g.self_.w2], &[g.self_.k], g.self_.p.as_slice(), g.x.as_slice()]), |rd| {
+        let params = K012 { w2: rd.scalar(), k: rd.scalar(), p: rd.matrix(1, 3), steps: 1, on: false };
+        let x = rd.row(3);
+        u.dot(&params.kc012(&x))
+    });
+}
+
+/// The parameters of `k013`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K013 {
+    p: RowDVector<f64>,
+    b: f64,
+    k: f64,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate(jvp, hvp)]
+pub(crate) fn k013(p: &K013, labels: &[usize]) -> f64 {
+    let mut acc1 = svm_loss(&(((DMatrix::<f64>::from_element(2, 2, 0.71)) * p.b).add_scalar(p.k)), labels);
+    let out2 = (tanh((p.p.add_scalar((if ((acc1.abs() + 0.5).ln()) > 0.10 || (acc1 - 0.64) > 0.59 { acc1 } else { p.k }))) * 0.12)).component_mul(&p.p);
+    let sel3 = if (out2.sum()) > 0.48 && out2.sum() > 0.49 {
+        (labels.len() as f64 * 0.2) - (tanh((j027(&[0.83, 0.34, (-0.86)], &(-((SMatrix::<f64, 1, 2>::from_row_slice(&[0.89, 0.42])).scale(acc1))))) * 0.13))
+    } else {
+        (((RowDVector::<f64>::from_element(3, 0.49)).scale(p.k)).abs()).sum()
+    };
+    let acc4: f64 = tanh((if !((if out2.sum() > 0.19 && p.p.sum() > (-0.22) { p.k } else { p.k }) < 0.06) { p.k * (p.steps as f64 * 0.25) } else { tanh((((DMatrix::<f64>::from_element(2, 2, 0.24)).add_scalar(sel3)).norm_squared()) * 0.05) }));
+    acc1 + ((sigmoid((p.k * acc1) * 0.10)).abs())
+}
+
+#[test]
+fn k013_gradient() {
+    let mut d = Draw::new(652);
+    let params = K013 { p: d.row(3), b: d.scalar(), k: d.scalar(), steps: 1 };
+    let labels: [usize; 2] = [0, 1];
+    let primal = k013(&params, &labels);
+    let (value, g) = k013_grad(&params, &labels);
+    check_value("k013_grad", &value, &primal);
+    let (value, tape) = k013_fwd(&params, &labels);
+    check_value("k013_fwd", &value, &primal);
+    assert_eq!(g.p.steps, params.steps);
+    check("k013", &d.theta, &flat(&[g.p.p.as_slice(), &[g.p.b], &[g.p.k]]), |rd| {
+        let params = K013 { p: rd.row(3), b: rd.scalar(), k: rd.scalar(), steps: 1 };
+        k013(&params, &labels)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K013 { p: dv.row(3), b: dv.scalar(), k: dv.scalar(), steps: 1 };
+    let v_dir = K013Grad { p: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K013 { p: dw.row(3), b: dw.scalar(), k: dw.scalar(), steps: 1 };
+    let w_dir = K013Grad { p: w_params.clone() };
+    let (value, jv) = k013_jvp(&params, &labels, v_dir.clone());
+    check_value("k013_jvp", &value, &primal);
+    check_jvp("k013", &d.theta, &dv.theta, jv, &flat(&[g.p.p.as_slice(), &[g.p.b], &[g.p.k]]), |rd| {
+        let params = K013 { p: rd.row(3), b: rd.scalar(), k: rd.scalar(), steps: 1 };
+        k013(&params, &labels)
+    });
+    let (value, hg, hv) = k013_hvp(&params, &labels, v_dir.clone());
+    check_value("k013_hvp", &value, &primal);
+    let (_, _, hw) = k013_hvp(&params, &labels, w_dir.clone());
+    check_hvp("k013", &d.theta, &dv.theta, &dw.theta, &flat(&[g.p.p.as_slice(), &[g.p.b], &[g.p.k]]), &flat(&[hg.p.p.as_slice(), &[hg.p.b], &[hg.p.k]]), &flat(&[hv.p.p.as_slice(), &[hv.p.b], &[hv.p.k]]), &flat(&[hw.p.p.as_slice(), &[hw.p.b], &[hw.p.k]]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K013 { p: rd.row(3), b: rd.scalar(), k: rd.scalar(), steps: 1 };
+        let (_, g) = k013_grad(&params, &labels);
+        flat(&[g.p.p.as_slice(), &[g.p.b], &[g.p.k]])
+    });
+}
+
+/// The parameters of `k014`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K014 {
+    y: SMatrix<f64, 1, 2>,
+    ws: Vec<DMatrix<f64>>,
+}
+#[differentiate]
+impl K014 {
+#[differentiate(wrt(self), jvp, hvp)]
+fn k014(&self, c: &DMatrix<f64>, m: f64) -> f64 {
+    let sc1 = (leaky_relu(self.y.mean(), 0.1)).exp();
+    let out2 = ((sc1 * (((sc1 * 0.23).sin()).exp())) * 0.09).sin();
+    let mut hm6 = sigmoid((((DVector::<f64>::from_row_slice(&[0.20])) * ((RowDVector::<f64>::from_row_slice(&[-0.42, 0.42, 0.45])) * out2)).component_div(&(self.ws[0].map(|e4| out2.exp())).map(|e5| e5 * e5 + 0.5))) * 0.62);
+    for i3 in 0..=1 {
+        hm6 = &hm6 * 0.5 + (tanh(((((DMatrix::<f64>::from_row_slice(1, 1, &[-0.17])).add_scalar(sc1)).transpose()) * &self.ws[0]) * 0.13)) * 0.50;
+    }
+    let sel7 = if (sc1 * (self.y.nrows() as f64 * 0.3)) < 0.05 || (sc1 * (self.y.nrows() as f64 * 0.3)) > 0.30 {
+        let tmp8 = sc1;
+        tanh((j013(sigmoid((square(sc1)) * 0.05), 1, (sc1.abs() + 0.5).sqrt())) * 0.13)
+    } else {
+        out2
+    };
+    (self.ws[2].sum()) + (self.ws[1].sum()) + (self.y.sum()) + sc1
+}
+}
+
+#[test]
+fn k014_gradient() {
+    let mut d = Draw::new(653);
+    let params = K014 { y: SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice()), ws: vec![d.matrix(1, 3), d.matrix(1, 2), d.matrix(1, 3)] };
+    let c = DMatrix::from_fn(3, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let m = 0.50;
+    let primal = params.k014(&c, m);
+    let (value, g) = params.k014_grad(&c, m);
+    check_value("k014_grad", &value, &primal);
+    let (value, tape) = params.k014_fwd(&c, m);
+    check_value("k014_fwd", &value, &primal);
+    let g = K014::k014_bwd(tape, 1.0);
+    check("k014", &d.theta, &flat(&[g.self_.y.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), |rd| {
+        let params = K014 { y: SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice()), ws: vec![rd.matrix(1, 3), rd.matrix(1, 2), rd.matrix(1, 3)] };
+        params.k014(&c, m)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K014 { y: SMatrix::<f64, 1, 2>::from_column_slice(dv.matrix(1, 2).as_slice()), ws: vec![dv.matrix(1, 3), dv.matrix(1, 2), dv.matrix(1, 3)] };
+    let v_dir = K014K014Grad { self_: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K014 { y: SMatrix::<f64, 1, 2>::from_column_slice(dw.matrix(1, 2).as_slice()), ws: vec![dw.matrix(1, 3), dw.matrix(1, 2), dw.matrix(1, 3)] };
+    let w_dir = K014K014Grad { self_: w_params.clone() };
+    let (value, jv) = params.k014_jvp(&c, m, v_dir.clone());
+    check_value("k014_jvp", &value, &primal);
+    check_jvp("k014", &d.theta, &dv.theta, jv, &flat(&[g.self_.y.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), |rd| {
+        let params = K014 { y: SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice()), ws: vec![rd.matrix(1, 3), rd.matrix(1, 2), rd.matrix(1, 3)] };
+        params.k014(&c, m)
+    });
+    let (value, hg, hv) = params.k014_hvp(&c, m, v_dir.clone());
+    check_value("k014_hvp", &value, &primal);
+    let (_, _, hw) = params.k014_hvp(&c, m, w_dir.clone());
+    check_hvp("k014", &d.theta, &dv.theta, &dw.theta, &flat(&[g.self_.y.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), &flat(&[hg.self_.y.as_slice(), hg.self_.ws[0].as_slice(), hg.self_.ws[1].as_slice(), hg.self_.ws[2].as_slice()]), &flat(&[hv.self_.y.as_slice(), hv.self_.ws[0].as_slice(), hv.self_.ws[1].as_slice(), hv.self_.ws[2].as_slice()]), &flat(&[hw.self_.y.as_slice(), hw.self_.ws[0].as_slice(), hw.self_.ws[1].as_slice(), hw.self_.ws[2].as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K014 { y: SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice()), ws: vec![rd.matrix(1, 3), rd.matrix(1, 2), rd.matrix(1, 3)] };
+        let (_, g) = params.k014_grad(&c, m);
+        flat(&[g.self_.y.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()])
+    });
+}
+
+#[differentiate]
+impl K014 {
+#[differentiate(wrt(bias, s, w1, self, w), jvp, hvp)]
+/// Generated function `kc014`.
+pub(crate) fn kc014(&self, w1: &DMatrix<f64>, bias: &DVector<f64>, s: &SMatrix<f64, 1, 2>, w2: f64, w: f64) -> f64 {
+    let mut hm2 = self.ws[0].clone();
+    let mut s3 = (((w.abs()) + (w * w)) * 0.27).tanh();
+    for i1 in (1..5).step_by(2) {
+        hm2 = tanh(((((DMatrix::<f64>::from_row_slice(1, 3, &[0.51, 0.12, 0.69])) * w).map(|e4| (w.max(s3)) + (if e4 < 0.58 { s3 } else { w }))).map(|e5| { let mut t6 = w; if (s3 * (i1 as f64 * 0.2)) > 0.37 && (e5 - w) < (-0.32) { t6 = ((-e5) * 0.18).tanh(); } else { t6 += t6.min(w2); } t6 * 0.5 + tanh(s3) })) * 0.40);
+        if ((self.y.nrows() as f64 * 0.3) / (square(s3) + 0.5)) > 0.49 { continue; }
+        s3 += (s3 * (i1 as f64 * 0.2)) * 0.10;
+        let sel7 = if (((j045(&(SMatrix::<f64, 3, 2>::from_element(0.15)), &((DMatrix::<f64>::from_element(1, 2, 0.77)) * w), w, 3, &((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.76, -0.09, 0.01, 0.35, 0.70, 0.26])) * w))) * 0.13).sin()) > (-0.41) {
+            0.25 / (square((tanh(s3 * 0.36)).powi(3)) + 0.5)
+        } else if i1 == 1 {
+            let mut acc8 = self.ws[2].component_mul(&(log_softmax(&((DMatrix::<f64>::from_row_slice(1, 3, &[-0.24, -0.30, -0.44])).scale(w)))));
+            sigmoid(((w2 / (s3.abs() + 0.5)) * (s3 / (square((i1 as f64 * 0.2)) + 0.5))) * 0.06)
+        } else {
+            let mut hm12 = sigmoid(((bias.clone()).map(|e10| { let mut t11 = maxout(s3, e10); if (0.56 * s3) > 0.44 { t11 = e10 / (e10.abs() + 0.5); } else { t11 += e10 * (i1 as f64 * 0.2); } t11 * 0.5 + (tanh(s3 * 0.36)).exp() })) * 0.21);
+            let mut s13 = (((i1 as f64 * 0.2).abs() + 0.5).sqrt()).cos();
+            let mut it9 = 0;
+            while hm12.sum() < 2.98 {
+                it9 += 1;
+                if it9 > 1 { break; }
+                hm12 = &hm12 * 0.5 + bias * 0.33;
+                s13 = s13.max(((sigmoid((((DMatrix::<f64>::from_row_slice(3, 3, &[0.69, 0.10, 0.79, 0.08, -0.41, 0.57, -0.06, -0.51, -0.10])).add_scalar(s3)).dot(&(((DMatrix::<f64>::from_row_slice(3, 3, &[0.42, -0.19, 0.18, 0.66, 0.32, -0.56, -0.09, -0.45, -0.67])).add_scalar(s3)) - ((DMatrix::<f64>::from_element(3, 3, 0.45)).scale(s3))))) * 0.01)) * (i1 as f64 * 0.2)) * 1.00);
+                let z14 = (DMatrix::<f64>::from_element(1, 2, 0.45)).scale(s13);
+            }
+            ((w.abs() + 0.5).powf((i1 as f64 * 0.2))) - (square(s13))
+        };
+        let mut acc15 = relu(sigmoid((square(sel7)) * 0.07));
+    }
+    let mut hm18 = (((log_softmax(&self.ws[1])).scale(s3 - 0.54)) * 0.09).map(|e17| e17.sin());
+    let mut hm20 = (((hm18.transpose()) * ((((DMatrix::<f64>::from_row_slice(1, 1, &[0.77])).scale(s3)) * 0.40).exp())) * 0.15).map(|e19| e19.sin());
+    let mut it16 = 0;
+    while hm18.sum() < 4.28 {
+        it16 += 1;
+        if it16 > 4 { break; }
+        hm18 -= w1 * 0.20;
+        hm20 = ((&hm20 * ((DMatrix::<f64>::from_element(1, 1, 0.37)) * s3)).abs()) * 0.96;
+    }
+    let mut hm22 = DMatrix::<f64>::from_element(1, 2, 0.00);
+    for i21 in (0..2).rev() {
+        hm18 = &hm18 * 0.5 + (self.ws[1].clone().into_owned()) * 0.83;
+        let out23 = tanh((K014::k014(self, &DMatrix::<f64>::from_row_slice(3, 2, &[0.58, -0.79, -0.23, 0.58, -0.48, 0.86]), 1.36)) * 0.13);
+        if i21 == 0 { continue; }
+        hm22 += ((add_bias(softmax(&hm22), softmax(&((RowDVector::<f64>::from_row_slice(&[0.08, 0.49])).scale(w))))) * (i21 as f64 * 0.2)) * 0.37;
+    }
+    (s.sum()) + (self.y.sum()) + w
+}
+}
+
+#[test]
+fn kc014_gradient() {
+    let mut d = Draw::new(654);
+    let params = K014 { y: SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice()), ws: vec![d.matrix(1, 3), d.matrix(1, 2), d.matrix(1, 3)] };
+    let w1 = d.matrix(1, 2);
+    let bias = DVector::from_column_slice(d.matrix(4, 1).as_slice());
+    let s = SMatrix::<f64, 1, 2>::from_column_slice(d.matrix(1, 2).as_slice());
+    let w2 = 0.60;
+    let w = d.scalar();
+    let primal = params.kc014(&w1, &bias, &s, w2, w);
+    let (value, g) = params.kc014_grad(&w1, &bias, &s, w2, w);
+    check_value("kc014_grad", &value, &primal);
+    let (value, tape) = params.kc014_fwd(&w1, &bias, &s, w2, w);
+    check_value("kc014_fwd", &value, &primal);
+    check("kc014", &d.theta, &flat(&[g.self_.y.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.w1.as_slice(), g.bias.as_slice(), g.s.as_slice(), &[g.w]]), |rd| {
+        let params = K014 { y: SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice()), ws: vec![rd.matrix(1, 3), rd.matrix(1, 2), rd.matrix(1, 3)] };
+        let w1 = rd.matrix(1, 2);
+        let bias = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let s = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        let w = rd.scalar();
+        params.kc014(&w1, &bias, &s, w2, w)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_params = K014 { y: SMatrix::<f64, 1, 2>::from_column_slice(dv.matrix(1, 2).as_slice()), ws: vec![dv.matrix(1, 3), dv.matrix(1, 2), dv.matrix(1, 3)] };
+    let v_w1 = dv.matrix(1, 2);
+    let v_bias = DVector::from_column_slice(dv.matrix(4, 1).as_slice());
+    let v_s = SMatrix::<f64, 1, 2>::from_column_slice(dv.matrix(1, 2).as_slice());
+    let v_w = dv.scalar();
+    let v_dir = K014Kc014Grad { self_: v_params.clone(), w1: v_w1.clone(), bias: v_bias.clone(), s: v_s.clone(), w: v_w.clone() };
+    let mut dw = Draw::new(1022);
+    let w_params = K014 { y: SMatrix::<f64, 1, 2>::from_column_slice(dw.matrix(1, 2).as_slice()), ws: vec![dw.matrix(1, 3), dw.matrix(1, 2), dw.matrix(1, 3)] };
+    let w_w1 = dw.matrix(1, 2);
+    let w_bias = DVector::from_column_slice(dw.matrix(4, 1).as_slice());
+    let w_s = SMatrix::<f64, 1, 2>::from_column_slice(dw.matrix(1, 2).as_slice());
+    let w_w = dw.scalar();
+    let w_dir = K014Kc014Grad { self_: w_params.clone(), w1: w_w1.clone(), bias: w_bias.clone(), s: w_s.clone(), w: w_w.clone() };
+    let (value, jv) = params.kc014_jvp(&w1, &bias, &s, w2, w, v_dir.clone());
+    check_value("kc014_jvp", &value, &primal);
+    check_jvp("kc014", &d.theta, &dv.theta, jv, &flat(&[g.self_.y.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.w1.as_slice(), g.bias.as_slice(), g.s.as_slice(), &[g.w]]), |rd| {
+        let params = K014 { y: SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice()), ws: vec![rd.matrix(1, 3), rd.matrix(1, 2), rd.matrix(1, 3)] };
+        let w1 = rd.matrix(1, 2);
+        let bias = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let s = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        let w = rd.scalar();
+        params.kc014(&w1, &bias, &s, w2, w)
+    });
+    let (value, hg, hv) = params.kc014_hvp(&w1, &bias, &s, w2, w, v_dir.clone());
+    check_value("kc014_hvp", &value, &primal);
+    let (_, _, hw) = params.kc014_hvp(&w1, &bias, &s, w2, w, w_dir.clone());
+    check_hvp("kc014", &d.theta, &dv.theta, &dw.theta, &flat(&[g.self_.y.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.w1.as_slice(), g.bias.as_slice(), g.s.as_slice(), &[g.w]]), &flat(&[hg.self_.y.as_slice(), hg.self_.ws[0].as_slice(), hg.self_.ws[1].as_slice(), hg.self_.ws[2].as_slice(), hg.w1.as_slice(), hg.bias.as_slice(), hg.s.as_slice(), &[hg.w]]), &flat(&[hv.self_.y.as_slice(), hv.self_.ws[0].as_slice(), hv.self_.ws[1].as_slice(), hv.self_.ws[2].as_slice(), hv.w1.as_slice(), hv.bias.as_slice(), hv.s.as_slice(), &[hv.w]]), &flat(&[hw.self_.y.as_slice(), hw.self_.ws[0].as_slice(), hw.self_.ws[1].as_slice(), hw.self_.ws[2].as_slice(), hw.w1.as_slice(), hw.bias.as_slice(), hw.s.as_slice(), &[hw.w]]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K014 { y: SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice()), ws: vec![rd.matrix(1, 3), rd.matrix(1, 2), rd.matrix(1, 3)] };
+        let w1 = rd.matrix(1, 2);
+        let bias = DVector::from_column_slice(rd.matrix(4, 1).as_slice());
+        let s = SMatrix::<f64, 1, 2>::from_column_slice(rd.matrix(1, 2).as_slice());
+        let w = rd.scalar();
+        let (_, g) = params.kc014_grad(&w1, &bias, &s, w2, w);
+        flat(&[g.self_.y.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.w1.as_slice(), g.bias.as_slice(), g.s.as_slice(), &[g.w]])
+    });
+}
+
+/// The parameters of `k015`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K015 {
+    #[parameters(skip)]
+    on: bool,
+    ws: Vec<DMatrix<f64>>,
+    p: DMatrix<f64>,
+    t: f64,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate(wrt(p), crate = ::autodiff, jvp)]
+pub(crate) fn k015(s: f64, p: &K015, labels: &[usize]) -> DMatrix<f64> {
+    let mut hm2 = p.ws[1].clone();
+    let mut hm3 = DMatrix::<f64>::from_element(1, 3, 0.00);
+    for i1 in 1..p.steps {
+        hm2 = hm2.component_mul(&sigmoid((hm2.clone().into_owned()).map(|e4| { let mut t5 = p.t * (i1 as f64 * 0.2); if (i1 as f64 * 0.2) < (-0.04) && p.on { t5 = -e4; } else { t5 += p.t; } t5 * 0.5 + t5 - 1.30 })));
+        hm3 -= ((&p.ws[1] + (DMatrix::<f64>::from_row_slice(1, 3, &[0.26, -0.29, -0.19]))) * (i1 as f64 * 0.2)) * 0.15;
+    }
+    let acc6 = sigmoid((j015((p.ws[0].transpose()) * &p.ws[0], &(p.ws[2].add_scalar(p.t)), p.steps, &p.ws[2], tanh((((DMatrix::<f64>::from_row_slice(2, 3, &[0.56, 0.67, 0.06, -0.85, 0.53, -0.84])).add_scalar(p.t)) * ((DMatrix::<f64>::from_row_slice(3, 2, &[0.56, -0.69, 0.02, 0.49, 0.45, 0.57])).scale(p.t))) * 0.11))) * 0.13);
+    ((DMatrix::<f64>::from_row_slice(1, 3, &[0.65, 0.89, -0.13])) * p.ws[0].mean()) + &hm3
+}
+
+#[test]
+fn k015_gradient() {
+    let mut d = Draw::new(655);
+    let s = 0.70;
+    let params = K015 { on: false, ws: vec![d.matrix(1, 2), d.matrix(1, 3), d.matrix(2, 2)], p: d.matrix(2, 2), t: d.scalar(), steps: 4 };
+    let labels: [usize; 2] = [1, 0];
+    let u = d.seed_matrix(1, 3);
+    let primal = k015(s, &params, &labels);
+    let (value, g) = k015_vjp(s, &params, &labels, u.clone());
+    check_value("k015_vjp", &value, &primal);
+    let (value, tape) = k015_fwd(s, &params, &labels);
+    check_value("k015_fwd", &value, &primal);
+    assert_eq!(g.p.on, params.on);
+    assert_eq!(g.p.steps, params.steps);
+    check("k015", &d.theta, &flat(&[g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), g.p.p.as_slice(), &[g.p.t]]), |rd| {
+        let params = K015 { on: false, ws: vec![rd.matrix(1, 2), rd.matrix(1, 3), rd.matrix(2, 2)], p: rd.matrix(2, 2), t: rd.scalar(), steps: 4 };
+        u.dot(&k015(s, &params, &labels))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K015 { on: false, ws: vec![dv.matrix(1, 2), dv.matrix(1, 3), dv.matrix(2, 2)], p: dv.matrix(2, 2), t: dv.scalar(), steps: 4 };
+    let v_dir = K015Grad { p: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K015 { on: false, ws: vec![dw.matrix(1, 2), dw.matrix(1, 3), dw.matrix(2, 2)], p: dw.matrix(2, 2), t: dw.scalar(), steps: 4 };
+    let w_dir = K015Grad { p: w_params.clone() };
+    let (value, jv) = k015_jvp(s, &params, &labels, v_dir.clone());
+    check_value("k015_jvp", &value, &primal);
+    check_jvp("k015", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), g.p.p.as_slice(), &[g.p.t]]), |rd| {
+        let params = K015 { on: false, ws: vec![rd.matrix(1, 2), rd.matrix(1, 3), rd.matrix(2, 2)], p: rd.matrix(2, 2), t: rd.scalar(), steps: 4 };
+        u.dot(&k015(s, &params, &labels))
+    });
+}
+
+/// The parameters of `k016`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K016 {
+    bias: DVector<f64>,
+    a: DMatrix<f64>,
+    ws: Vec<DMatrix<f64>>,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate]
+impl K016 {
+#[differentiate(wrt(self), jvp)]
+pub(crate) fn k016(&self, z: f64, labels: &[usize]) -> DMatrix<f64> {
+    let sc1 = -((sigmoid((self.ws[0].sum()) * 0.12)).tanh().tan());
+    let u3 = tanh((j034(&[0.54, 0.66], self.ws[2].map(|e2| (e2.tanh().tan()).tanh().tan()), true, softmax_cross_entropy(&self.ws[0], labels), sc1, &[(-0.03), (-0.41)], &[1, 0, 2])) * 0.13);
+    &self.ws[0] + ((&self.ws[0] + &self.a) - &self.a)
+}
+}
+
+#[test]
+fn k016_gradient() {
+    let mut d = Draw::new(656);
+    let params = K016 { bias: DVector::from_column_slice(d.matrix(3, 1).as_slice()), a: d.matrix(2, 3), ws: vec![d.matrix(2, 3), d.matrix(2, 3), d.matrix(3, 3)], steps: 4 };
+    let z = 0.80;
+    let labels: [usize; 2] = [2, 0];
+    let u = d.seed_matrix(2, 3);
+    let primal = params.k016(z, &labels);
+    let (value, g) = params.k016_vjp(z, &labels, u.clone());
+    check_value("k016_vjp", &value, &primal);
+    let (value, tape) = params.k016_fwd(z, &labels);
+    check_value("k016_fwd", &value, &primal);
+    assert_eq!(g.self_.steps, params.steps);
+    check("k016", &d.theta, &flat(&[g.self_.bias.as_slice(), g.self_.a.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), |rd| {
+        let params = K016 { bias: DVector::from_column_slice(rd.matrix(3, 1).as_slice()), a: rd.matrix(2, 3), ws: vec![rd.matrix(2, 3), rd.matrix(2, 3), rd.matrix(3, 3)], steps: 4 };
+        u.dot(&params.k016(z, &labels))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K016 { bias: DVector::from_column_slice(dv.matrix(3, 1).as_slice()), a: dv.matrix(2, 3), ws: vec![dv.matrix(2, 3), dv.matrix(2, 3), dv.matrix(3, 3)], steps: 4 };
+    let v_dir = K016K016Grad { self_: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K016 { bias: DVector::from_column_slice(dw.matrix(3, 1).as_slice()), a: dw.matrix(2, 3), ws: vec![dw.matrix(2, 3), dw.matrix(2, 3), dw.matrix(3, 3)], steps: 4 };
+    let w_dir = K016K016Grad { self_: w_params.clone() };
+    let (value, jv) = params.k016_jvp(z, &labels, v_dir.clone());
+    check_value("k016_jvp", &value, &primal);
+    check_jvp("k016", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.self_.bias.as_slice(), g.self_.a.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), |rd| {
+        let params = K016 { bias: DVector::from_column_slice(rd.matrix(3, 1).as_slice()), a: rd.matrix(2, 3), ws: vec![rd.matrix(2, 3), rd.matrix(2, 3), rd.matrix(3, 3)], steps: 4 };
+        u.dot(&params.k016(z, &labels))
+    });
+}
+
+#[differentiate]
+impl K016 {
+#[differentiate(wrt(q, self), jvp)]
+pub(crate) fn kc016(&self, a: f64, q: &SMatrix<f64, 1, 3>, n: usize) -> DMatrix<f64> {
+    let mut hm2 = DMatrix::<f64>::from_element(3, 3, 0.00);
+    let mut hm3 = self.ws[1].clone();
+    let mut it1 = 0;
+    while it1 < 3 {
+        if ((hm3.mean()) * 1.78) > 0.37 { break; }
+        hm3 = sigmoid((sigmoid((self.k016(1.22, &[1, 0])) * 0.13)) * 1.00);
+        hm3 /= square(a - (self.ws[1].mean())) + 1.0;
+        hm2 += ((&self.ws[2] + &self.ws[2]).component_mul(&(tanh((j034(&[0.54, 0.66], self.ws[2].transpose(), true, self.ws[0].mean(), (if !(self.ws[2].sum() > 0.17) { q.mean() } else { self.ws[1].mean() }), &[(-0.03), (-0.41)], &[1, 0, 2])) * 0.13)))) * 0.10;
+        it1 += 1;
+    }
+    let r7: DMatrix<f64> = hm3.map(|e6| -(e6 * (n as f64 * 0.25)));
+    let sc8: DMatrix<f64> = ((&hm2 - &self.ws[2]) - (leaky_relu(hm2.clone(), 0.05))).abs();
+    if !(a < (-0.22)) {
+        hm3 *= tanh((self.ws[1].mean()) * 0.67);
+        hm3 = (&self.ws[0] * (hm3.mean())).abs();
+    } else {
+        let acc9: SMatrix<f64, 3, 1> = q.transpose();
+        hm3 = hm3.clone().into_owned();
+    }
+    let sel10 = if ((self.ws[2].mean()).abs()) < (-0.50) {
+        sc8.clone()
+    } else if !(((self.bias.nrows() as f64 * 0.3) - a) > 0.03) {
+        (self.ws[2].component_mul(&sc8)).transpose()
+    } else {
+        softmax(add_bias(self.ws[2].clone(), &((RowDVector::<f64>::from_row_slice(&[0.26, 0.10, 0.24])).scale(self.ws[0].mean()))))
+    };
+    return ((DMatrix::<f64>::from_row_slice(2, 3, &[0.71, 0.07, 0.85, -0.41, -0.31, 0.50])) * self.ws[2].mean()) + &self.a + ((-((DMatrix::<f64>::from_row_slice(3, 2, &[0.36, -0.73, -0.83, 0.68, -0.69, 0.44])).scale(self.ws[0].mean()))).transpose());
+}
+}
+
+#[test]
+fn kc016_gradient() {
+    let mut d = Draw::new(657);
+    let params = K016 { bias: DVector::from_column_slice(d.matrix(3, 1).as_slice()), a: d.matrix(2, 3), ws: vec![d.matrix(2, 3), d.matrix(2, 3), d.matrix(3, 3)], steps: 4 };
+    let a = 0.90;
+    let q = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let n: usize = 3;
+    let u = d.seed_matrix(2, 3);
+    let primal = params.kc016(a, &q, n);
+    let (value, g) = params.kc016_vjp(a, &q, n, u.clone());
+    check_value("kc016_vjp", &value, &primal);
+    let (value, tape) = params.kc016_fwd(a, &q, n);
+    check_value("kc016_fwd", &value, &primal);
+    let g = K016::kc016_bwd(tape, u.clone());
+    assert_eq!(g.self_.steps, params.steps);
+    check("kc016", &d.theta, &flat(&[g.self_.bias.as_slice(), g.self_.a.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.q.as_slice()]), |rd| {
+        let params = K016 { bias: DVector::from_column_slice(rd.matrix(3, 1).as_slice()), a: rd.matrix(2, 3), ws: vec![rd.matrix(2, 3), rd.matrix(2, 3), rd.matrix(3, 3)], steps: 4 };
+        let q = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        u.dot(&params.kc016(a, &q, n))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_params = K016 { bias: DVector::from_column_slice(dv.matrix(3, 1).as_slice()), a: dv.matrix(2, 3), ws: vec![dv.matrix(2, 3), dv.matrix(2, 3), dv.matrix(3, 3)], steps: 4 };
+    let v_q = SMatrix::<f64, 1, 3>::from_column_slice(dv.matrix(1, 3).as_slice());
+    let v_dir = K016Kc016Grad { self_: v_params.clone(), q: v_q.clone() };
+    let mut dw = Draw::new(1022);
+    let w_params = K016 { bias: DVector::from_column_slice(dw.matrix(3, 1).as_slice()), a: dw.matrix(2, 3), ws: vec![dw.matrix(2, 3), dw.matrix(2, 3), dw.matrix(3, 3)], steps: 4 };
+    let w_q = SMatrix::<f64, 1, 3>::from_column_slice(dw.matrix(1, 3).as_slice());
+    let w_dir = K016Kc016Grad { self_: w_params.clone(), q: w_q.clone() };
+    let (value, jv) = params.kc016_jvp(a, &q, n, v_dir.clone());
+    check_value("kc016_jvp", &value, &primal);
+    check_jvp("kc016", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.self_.bias.as_slice(), g.self_.a.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.q.as_slice()]), |rd| {
+        let params = K016 { bias: DVector::from_column_slice(rd.matrix(3, 1).as_slice()), a: rd.matrix(2, 3), ws: vec![rd.matrix(2, 3), rd.matrix(2, 3), rd.matrix(3, 3)], steps: 4 };
+        let q = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        u.dot(&params.kc016(a, &q, n))
+    });
+}
+
+/// The parameters of `k017`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K017 {
+    k: DVector<f64>,
+    p: DMatrix<f64>,
+    ws: Vec<DMatrix<f64>>,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate(jvp, hvp)]
+pub(crate) fn k017(p: &K017, a: &DMatrix<f64>) -> f64 {
+    let out2: f64 = ((-(p.k.nrows() as f64 * 0.3)) * (sigmoid((j041(1.37, true, &((DMatrix::<f64>::from_row_slice(2, 2, &[-0.08, -0.23, -0.75, -0.83])).map(|e1| e1.powi(3))))) * 0.13))).tanh().tan();
+    let sc3 = (&p.ws[2] - &p.ws[2]).scale(out2.cos());
+    let blk4 = {
+        let t5 = out2;
+        relu(out2.tanh().tan())
+    };
+    (p.p.sum()) + out2
+}
+
+#[test]
+fn k017_gradient() {
+    let mut d = Draw::new(658);
+    let params = K017 { k: DVector::from_column_slice(d.matrix(4, 1).as_slice()), p: d.matrix(2, 3), ws: vec![d.matrix(2, 3), d.matrix(2, 3), d.matrix(3, 2)], steps: 4 };
+    let a = d.matrix(1, 2);
+    let primal = k017(&params, &a);
+    let (value, g) = k017_grad(&params, &a);
+    check_value("k017_grad", &value, &primal);
+    let (value, tape) = k017_fwd(&params, &a);
+    check_value("k017_fwd", &value, &primal);
+    assert_eq!(g.p.steps, params.steps);
+    check("k017", &d.theta, &flat(&[g.p.k.as_slice(), g.p.p.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), g.a.as_slice()]), |rd| {
+        let params = K017 { k: DVector::from_column_slice(rd.matrix(4, 1).as_slice()), p: rd.matrix(2, 3), ws: vec![rd.matrix(2, 3), rd.matrix(2, 3), rd.matrix(3, 2)], steps: 4 };
+        let a = rd.matrix(1, 2);
+        k017(&params, &a)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K017 { k: DVector::from_column_slice(dv.matrix(4, 1).as_slice()), p: dv.matrix(2, 3), ws: vec![dv.matrix(2, 3), dv.matrix(2, 3), dv.matrix(3, 2)], steps: 4 };
+    let v_a = dv.matrix(1, 2);
+    let v_dir = K017Grad { p: v_params.clone(), a: v_a.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K017 { k: DVector::from_column_slice(dw.matrix(4, 1).as_slice()), p: dw.matrix(2, 3), ws: vec![dw.matrix(2, 3), dw.matrix(2, 3), dw.matrix(3, 2)], steps: 4 };
+    let w_a = dw.matrix(1, 2);
+    let w_dir = K017Grad { p: w_params.clone(), a: w_a.clone() };
+    let (value, jv) = k017_jvp(&params, &a, v_dir.clone());
+    check_value("k017_jvp", &value, &primal);
+    check_jvp("k017", &d.theta, &dv.theta, jv, &flat(&[g.p.k.as_slice(), g.p.p.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), g.a.as_slice()]), |rd| {
+        let params = K017 { k: DVector::from_column_slice(rd.matrix(4, 1).as_slice()), p: rd.matrix(2, 3), ws: vec![rd.matrix(2, 3), rd.matrix(2, 3), rd.matrix(3, 2)], steps: 4 };
+        let a = rd.matrix(1, 2);
+        k017(&params, &a)
+    });
+    let (value, hg, hv) = k017_hvp(&params, &a, v_dir.clone());
+    check_value("k017_hvp", &value, &primal);
+    let (_, _, hw) = k017_hvp(&params, &a, w_dir.clone());
+    check_hvp("k017", &d.theta, &dv.theta, &dw.theta, &flat(&[g.p.k.as_slice(), g.p.p.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), g.a.as_slice()]), &flat(&[hg.p.k.as_slice(), hg.p.p.as_slice(), hg.p.ws[0].as_slice(), hg.p.ws[1].as_slice(), hg.p.ws[2].as_slice(), hg.a.as_slice()]), &flat(&[hv.p.k.as_slice(), hv.p.p.as_slice(), hv.p.ws[0].as_slice(), hv.p.ws[1].as_slice(), hv.p.ws[2].as_slice(), hv.a.as_slice()]), &flat(&[hw.p.k.as_slice(), hw.p.p.as_slice(), hw.p.ws[0].as_slice(), hw.p.ws[1].as_slice(), hw.p.ws[2].as_slice(), hw.a.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K017 { k: DVector::from_column_slice(rd.matrix(4, 1).as_slice()), p: rd.matrix(2, 3), ws: vec![rd.matrix(2, 3), rd.matrix(2, 3), rd.matrix(3, 2)], steps: 4 };
+        let a = rd.matrix(1, 2);
+        let (_, g) = k017_grad(&params, &a);
+        flat(&[g.p.k.as_slice(), g.p.p.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), g.a.as_slice()])
+    });
+}
+
+/// The parameters of `k018`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K018 {
+    x: f64,
+    m: f64,
+    k: DMatrix<f64>,
+    w: f64,
+    #[parameters(skip)]
+    on: bool,
+    ws: Vec<DMatrix<f64>>,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate]
+impl K018 {
+#[differentiate(jvp)]
+pub(crate) fn k018(&self) -> DMatrix<f64> {
+    let sel1 = if !((self.ws[0].norm()) < (-0.31)) {
+        ((((if self.on { 0.5_f64 } else { 1.5 }) * (if self.on { 0.5_f64 } else { 1.5 })) * 0.45).sin()).powi(3)
+    } else {
+        let mut acc2 = (self.x.powi(2)) / ((if self.steps > 1 || ((DMatrix::<f64>::from_row_slice(1, 2, &[-0.15, 0.74])).scale(self.w)).sum() > 0.38 { self.x } else { self.m }).abs() + 0.5);
+        (self.m.abs() + 0.5).sqrt()
+    };
+    let h5 = (self.ws[0].clone()).map(|e3| { let mut t4 = (if self.x < (-0.13) { self.w } else { self.w }); if self.on { t4 = sigmoid((self.m.exp()) * 0.23); } else { t4 += 0.36 + t4; } t4 * 0.5 + relu(self.x) });
+    let act6 = tanh(&h5);
+    let blk7 = {
+        let t8 = ((j048(sigmoid((j041(0.60, self.on, &(((DMatrix::<f64>::from_row_slice(2, 2, &[-0.78, -0.81, 0.05, -0.68])) * self.m).scale((self.k.nrows() as f64 * 0.3))))) * 0.13), self.m.exp(), self.x, (RowDVector::<f64>::from_element(2, 0.29)) * self.x)) * 0.13).sin();
+        ((DMatrix::<f64>::from_row_slice(1, 2, &[0.84, 0.59])).add_scalar(t8)).abs()
+    };
+    let mut acc9 = (self.x.max(self.w)) * (((DMatrix::<f64>::from_row_slice(3, 1, &[-0.44, 0.73, -0.35])).add_scalar(self.w)) * &self.ws[1]);
+    return ((DMatrix::<f64>::from_row_slice(1, 2, &[0.49, 0.89])) * h5.mean()) + &self.k + ((DMatrix::<f64>::from_element(1, 2, 0.28)) * h5.mean()) + &blk7;
+}
+}
+
+#[test]
+fn k018_gradient() {
+    let mut d = Draw::new(659);
+    let params = K018 { x: d.scalar(), m: d.scalar(), k: d.matrix(1, 2), w: d.scalar(), on: false, ws: vec![d.matrix(3, 2), d.matrix(1, 2), d.matrix(1, 2)], steps: 1 };
+    let u = d.seed_matrix(1, 2);
+    let primal = params.k018();
+    let (value, g) = params.k018_vjp(u.clone());
+    check_value("k018_vjp", &value, &primal);
+    let (value, tape) = params.k018_fwd();
+    check_value("k018_fwd", &value, &primal);
+    assert_eq!(g.self_.on, params.on);
+    assert_eq!(g.self_.steps, params.steps);
+    check("k018", &d.theta, &flat(&[&[g.self_.x], &[g.self_.m], g.self_.k.as_slice(), &[g.self_.w], g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), |rd| {
+        let params = K018 { x: rd.scalar(), m: rd.scalar(), k: rd.matrix(1, 2), w: rd.scalar(), on: false, ws: vec![rd.matrix(3, 2), rd.matrix(1, 2), rd.matrix(1, 2)], steps: 1 };
+        u.dot(&params.k018())
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K018 { x: dv.scalar(), m: dv.scalar(), k: dv.matrix(1, 2), w: dv.scalar(), on: false, ws: vec![dv.matrix(3, 2), dv.matrix(1, 2), dv.matrix(1, 2)], steps: 1 };
+    let v_dir = K018K018Grad { self_: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K018 { x: dw.scalar(), m: dw.scalar(), k: dw.matrix(1, 2), w: dw.scalar(), on: false, ws: vec![dw.matrix(3, 2), dw.matrix(1, 2), dw.matrix(1, 2)], steps: 1 };
+    let w_dir = K018K018Grad { self_: w_params.clone() };
+    let (value, jv) = params.k018_jvp(v_dir.clone());
+    check_value("k018_jvp", &value, &primal);
+    check_jvp("k018", &d.theta, &dv.theta, u.dot(&jv), &flat(&[&[g.self_.x], &[g.self_.m], g.self_.k.as_slice(), &[g.self_.w], g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice()]), |rd| {
+        let params = K018 { x: rd.scalar(), m: rd.scalar(), k: rd.matrix(1, 2), w: rd.scalar(), on: false, ws: vec![rd.matrix(3, 2), rd.matrix(1, 2), rd.matrix(1, 2)], steps: 1 };
+        u.dot(&params.k018())
+    });
+}
+
+#[differentiate]
+impl K018 {
+#[differentiate(crate = ::autodiff, jvp, hvp)]
+fn kc018(&self, b2: SMatrix<f64, 2, 3>, q: &SMatrix<f64, 2, 3>, m: &DMatrix<f64>) -> f64 {
+    let r1 = 0.84 * (self.w.cos());
+    let sel2 = if (self.m.cos()) > 0.30 {
+        let m = m - ((m.component_mul(&(self.ws[0].transpose()))).map(|e3| self.x));
+        (tanh(((self.m.abs() + 0.5).powf(self.x)) * 0.36)).exp()
+    } else {
+        (if self.steps > 2 || self.on { self.m } else { self.m }).exp()
+    };
+    let z4 = (SMatrix::<f64, 3, 2>::from_row_slice(&[0.70, 0.01, 0.67, -0.09, -0.02, 0.00])).scale(self.x);
+    let r5 = sel2;
+    let sel6 = if !((sigmoid((j054(0.36, sel2 * self.m, &((((SMatrix::<f64, 3, 3>::from_row_slice(&[-0.77, -0.64, -0.10, -0.74, -0.62, 0.73, 0.24, -0.57, -0.88])).scale(self.w)) * 0.25).exp()), &SMatrix::<f64, 3, 2>::from_row_slice(&[-0.03, 0.29, -0.88, 0.88, 0.39, 0.80]), &z4, &[0.83], b2.map(|e7| (if self.m < 0.44 { e7.abs() } else { self.x * self.w })))) * 0.13)) > (-0.06)) {
+        (((DMatrix::<f64>::from_element(1, 1, 0.75)).scale(self.m)).map(|e8| ((r5 * 0.23).tanh()).exp())) * (((K018::k018(self)) * 0.13).map(|e9| e9.sin()))
+    } else {
+        tanh(((((DMatrix::<f64>::from_row_slice(1, 2, &[0.40, -0.38])) * self.m).scale(self.w)) * ((((DMatrix::<f64>::from_row_slice(2, 2, &[-0.89, 0.32, -0.22, 0.57])).add_scalar(sel2)) * 0.10).exp())) * 0.09)
+    };
+    return r5 + (self.ws[1].sum()) + ((self.x + 0.90).min(((sigmoid(sel2 * 0.23)).abs() + 0.5).powi(-2)));
+}
+}
+
+#[test]
+fn kc018_gradient() {
+    let mut d = Draw::new(660);
+    let params = K018 { x: d.scalar(), m: d.scalar(), k: d.matrix(1, 2), w: d.scalar(), on: false, ws: vec![d.matrix(3, 2), d.matrix(1, 2), d.matrix(1, 2)], steps: 1 };
+    let b2 = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let q = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let m = d.matrix(2, 3);
+    let primal = params.kc018(b2.clone(), &q, &m);
+    let (value, g) = params.kc018_grad(b2.clone(), &q, &m);
+    check_value("kc018_grad", &value, &primal);
+    let (value, tape) = params.kc018_fwd(b2.clone(), &q, &m);
+    check_value("kc018_fwd", &value, &primal);
+    assert_eq!(g.self_.on, params.on);
+    assert_eq!(g.self_.steps, params.steps);
+    check("kc018", &d.theta, &flat(&[&[g.self_.x], &[g.self_.m], g.self_.k.as_slice(), &[g.self_.w], g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.b2.as_slice(), g.q.as_slice(), g.m.as_slice()]), |rd| {
+        let params = K018 { x: rd.scalar(), m: rd.scalar(), k: rd.matrix(1, 2), w: rd.scalar(), on: false, ws: vec![rd.matrix(3, 2), rd.matrix(1, 2), rd.matrix(1, 2)], steps: 1 };
+        let b2 = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let q = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let m = rd.matrix(2, 3);
+        params.kc018(b2.clone(), &q, &m)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_params = K018 { x: dv.scalar(), m: dv.scalar(), k: dv.matrix(1, 2), w: dv.scalar(), on: false, ws: vec![dv.matrix(3, 2), dv.matrix(1, 2), dv.matrix(1, 2)], steps: 1 };
+    let v_b2 = SMatrix::<f64, 2, 3>::from_column_slice(dv.matrix(2, 3).as_slice());
+    let v_q = SMatrix::<f64, 2, 3>::from_column_slice(dv.matrix(2, 3).as_slice());
+    let v_m = dv.matrix(2, 3);
+    let v_dir = K018Kc018Grad { self_: v_params.clone(), b2: v_b2.clone(), q: v_q.clone(), m: v_m.clone() };
+    let mut dw = Draw::new(1022);
+    let w_params = K018 { x: dw.scalar(), m: dw.scalar(), k: dw.matrix(1, 2), w: dw.scalar(), on: false, ws: vec![dw.matrix(3, 2), dw.matrix(1, 2), dw.matrix(1, 2)], steps: 1 };
+    let w_b2 = SMatrix::<f64, 2, 3>::from_column_slice(dw.matrix(2, 3).as_slice());
+    let w_q = SMatrix::<f64, 2, 3>::from_column_slice(dw.matrix(2, 3).as_slice());
+    let w_m = dw.matrix(2, 3);
+    let w_dir = K018Kc018Grad { self_: w_params.clone(), b2: w_b2.clone(), q: w_q.clone(), m: w_m.clone() };
+    let (value, jv) = params.kc018_jvp(b2.clone(), &q, &m, v_dir.clone());
+    check_value("kc018_jvp", &value, &primal);
+    check_jvp("kc018", &d.theta, &dv.theta, jv, &flat(&[&[g.self_.x], &[g.self_.m], g.self_.k.as_slice(), &[g.self_.w], g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.b2.as_slice(), g.q.as_slice(), g.m.as_slice()]), |rd| {
+        let params = K018 { x: rd.scalar(), m: rd.scalar(), k: rd.matrix(1, 2), w: rd.scalar(), on: false, ws: vec![rd.matrix(3, 2), rd.matrix(1, 2), rd.matrix(1, 2)], steps: 1 };
+        let b2 = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let q = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let m = rd.matrix(2, 3);
+        params.kc018(b2.clone(), &q, &m)
+    });
+    let (value, hg, hv) = params.kc018_hvp(b2.clone(), &q, &m, v_dir.clone());
+    check_value("kc018_hvp", &value, &primal);
+    let (_, _, hw) = params.kc018_hvp(b2.clone(), &q, &m, w_dir.clone());
+    check_hvp("kc018", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.self_.x], &[g.self_.m], g.self_.k.as_slice(), &[g.self_.w], g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.b2.as_slice(), g.q.as_slice(), g.m.as_slice()]), &flat(&[&[hg.self_.x], &[hg.self_.m], hg.self_.k.as_slice(), &[hg.self_.w], hg.self_.ws[0].as_slice(), hg.self_.ws[1].as_slice(), hg.self_.ws[2].as_slice(), hg.b2.as_slice(), hg.q.as_slice(), hg.m.as_slice()]), &flat(&[&[hv.self_.x], &[hv.self_.m], hv.self_.k.as_slice(), &[hv.self_.w], hv.self_.ws[0].as_slice(), hv.self_.ws[1].as_slice(), hv.self_.ws[2].as_slice(), hv.b2.as_slice(), hv.q.as_slice(), hv.m.as_slice()]), &flat(&[&[hw.self_.x], &[hw.self_.m], hw.self_.k.as_slice(), &[hw.self_.w], hw.self_.ws[0].as_slice(), hw.self_.ws[1].as_slice(), hw.self_.ws[2].as_slice(), hw.b2.as_slice(), hw.q.as_slice(), hw.m.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K018 { x: rd.scalar(), m: rd.scalar(), k: rd.matrix(1, 2), w: rd.scalar(), on: false, ws: vec![rd.matrix(3, 2), rd.matrix(1, 2), rd.matrix(1, 2)], steps: 1 };
+        let b2 = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let q = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let m = rd.matrix(2, 3);
+        let (_, g) = params.kc018_grad(b2.clone(), &q, &m);
+        flat(&[&[g.self_.x], &[g.self_.m], g.self_.k.as_slice(), &[g.self_.w], g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.self_.ws[2].as_slice(), g.b2.as_slice(), g.q.as_slice(), g.m.as_slice()])
+    });
+}
+
+/// The parameters of `k019`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K019 {
+    k: DMatrix<f64>,
+    m: SMatrix<f64, 2, 2>,
+    ws: Vec<DMatrix<f64>>,
+}
+#[differentiate(wrt(p), jvp, hvp)]
+fn k019(p: &K019, c: f64) -> f64 {
+    let mut acc2 = (((DVector::<f64>::from_element(3, 0.54)).add_scalar(p.m.mean())).map(|e1| ((e1.abs() + 0.5).recip()) * (-c))) * (-((RowDVector::<f64>::from_row_slice(&[0.48])).scale(p.ws[2].mean())));
+    if (-(p.ws[1].mean())) > (-0.11) {
+        acc2 = acc2.clone();
+    } else {
+        acc2 = p.k.transpose();
+    }
+    let mut hm5 = sigmoid((((DMatrix::<f64>::from_row_slice(1, 1, &[-0.35])).add_scalar(p.ws[0].mean())) * (relu(acc2.transpose()))) * 0.11);
+    let cs3: [f64; 1] = [0.09];
+    for &x4 in &cs3 {
+        if ((p.k.mean()).cos()) > (-0.43) {
+            acc2 *= 0.37; acc2 -= (acc2.clone_owned()) * 0.50;
+        }
+        let mut acc6 = (if x4 > (-0.37) && (c * x4) < 0.50 { p.ws[2].mean() } else { maxout(p.m.mean(), c) });
+        hm5 = &hm5 * 0.5 + (hm5.abs()) * 0.50;
+    }
+    let mut acc7 = tanh((p.m.mean()) * (p.k.nrows() as f64 * 0.3));
+    let mut acc8 = acc7;
+    return (p.k.sum()) + ((acc8.powi(2)) - (acc7 * (p.k.nrows() as f64 * 0.3)));
+}
+
+#[test]
+fn k019_gradient() {
+    let mut d = Draw::new(661);
+    let params = K019 { k: d.matrix(1, 3), m: SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice()), ws: vec![d.matrix(3, 3), d.matrix(1, 3), d.matrix(2, 3)] };
+    let c = 0.60;
+    let primal = k019(&params, c);
+    let (value, g) = k019_grad(&params, c);
+    check_value("k019_grad", &value, &primal);
+    let (value, tape) = k019_fwd(&params, c);
+    check_value("k019_fwd", &value, &primal);
+    let g = k019_bwd(tape, 1.0);
+    check("k019", &d.theta, &flat(&[g.p.k.as_slice(), g.p.m.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice()]), |rd| {
+        let params = K019 { k: rd.matrix(1, 3), m: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), ws: vec![rd.matrix(3, 3), rd.matrix(1, 3), rd.matrix(2, 3)] };
+        k019(&params, c)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K019 { k: dv.matrix(1, 3), m: SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice()), ws: vec![dv.matrix(3, 3), dv.matrix(1, 3), dv.matrix(2, 3)] };
+    let v_dir = K019Grad { p: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K019 { k: dw.matrix(1, 3), m: SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice()), ws: vec![dw.matrix(3, 3), dw.matrix(1, 3), dw.matrix(2, 3)] };
+    let w_dir = K019Grad { p: w_params.clone() };
+    let (value, jv) = k019_jvp(&params, c, v_dir.clone());
+    check_value("k019_jvp", &value, &primal);
+    check_jvp("k019", &d.theta, &dv.theta, jv, &flat(&[g.p.k.as_slice(), g.p.m.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice()]), |rd| {
+        let params = K019 { k: rd.matrix(1, 3), m: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), ws: vec![rd.matrix(3, 3), rd.matrix(1, 3), rd.matrix(2, 3)] };
+        k019(&params, c)
+    });
+    let (value, hg, hv) = k019_hvp(&params, c, v_dir.clone());
+    check_value("k019_hvp", &value, &primal);
+    let (_, _, hw) = k019_hvp(&params, c, w_dir.clone());
+    check_hvp("k019", &d.theta, &dv.theta, &dw.theta, &flat(&[g.p.k.as_slice(), g.p.m.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice()]), &flat(&[hg.p.k.as_slice(), hg.p.m.as_slice(), hg.p.ws[0].as_slice(), hg.p.ws[1].as_slice(), hg.p.ws[2].as_slice()]), &flat(&[hv.p.k.as_slice(), hv.p.m.as_slice(), hv.p.ws[0].as_slice(), hv.p.ws[1].as_slice(), hv.p.ws[2].as_slice()]), &flat(&[hw.p.k.as_slice(), hw.p.m.as_slice(), hw.p.ws[0].as_slice(), hw.p.ws[1].as_slice(), hw.p.ws[2].as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K019 { k: rd.matrix(1, 3), m: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), ws: vec![rd.matrix(3, 3), rd.matrix(1, 3), rd.matrix(2, 3)] };
+        let (_, g) = k019_grad(&params, c);
+        flat(&[g.p.k.as_slice(), g.p.m.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice()])
+    });
+}
+
+/// The parameters of `k020`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K020 {
+    t: SMatrix<f64, 3, 3>,
+    ws: Vec<DMatrix<f64>>,
+}
+#[differentiate]
+impl K020 {
+#[differentiate(wrt(self), jvp, hvp)]
+/// Generated function `k020`.
+pub(crate) fn k020(&self, m: f64) -> f64 {
+    let blk1 = {
+        let t2 = self.t.mean();
+        t2.tanh().tan()
+    };
+    let sel3 = if !(self.ws[0].sum() > 0.01) {
+        let acc4 = ((((0.64 + blk1) * (self.t.nrows() as f64 * 0.3)) * 0.50).sin()).powi(2);
+        sigmoid(((self.t.map(|e5| { let mut t6 = blk1; if (square(e5)) < (-0.54) || (e5 + acc4) < (-0.47) { t6 = -acc4; } else { t6 += blk1; } t6 * 0.5 + blk1.sin() })).norm_squared()) * 0.02)
+    } else {
+        let r7 = (blk1 * (self.t.nrows() as f64 * 0.3)) * blk1;
+        (sigmoid(((blk1.abs() + 0.5).powi(-2)) * 0.25)).exp()
+    };
+    let sel8 = if (leaky_relu(blk1, 0.1)) < 0.29 {
+        (sel3.min(m)) * (blk1 * (self.t.nrows() as f64 * 0.3))
+    } else {
+        let acc9 = ((((self.ws[0].norm_squared()) * 0.05).sin()) - (blk1.sin())).tanh();
+        ((acc9 / (sel3.abs() + 0.5)).abs() + 0.5).sqrt()
+    };
+    let sel10 = if !(self.t.sum() > (-0.40)) {
+        let u11 = sigmoid(((&self.ws[0] * &self.ws[0]).add_scalar(sel3)) * 0.11);
+        maxout(0.27 + sel8, sel3)
+    } else {
+        let sc12 = (blk1.exp()).abs();
+        ((((&self.ws[1] * 0.34).exp()).dot(&(self.ws[1].map(|e13| (e13.tanh()).tanh())))) * 0.10).tanh()
+    };
+    let sc14 = (tanh((self.ws[0].sum()) * 0.08)).powi(3);
+    (self.ws[1].sum()) + sel10 + (sc14.exp())
+}
+}
+
+#[test]
+fn k020_gradient() {
+    let mut d = Draw::new(662);
+    let params = K020 { t: SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice()), ws: vec![d.matrix(3, 3), d.matrix(2, 2)] };
+    let m = 0.70;
+    let primal = params.k020(m);
+    let (value, g) = params.k020_grad(m);
+    check_value("k020_grad", &value, &primal);
+    let (value, tape) = params.k020_fwd(m);
+    check_value("k020_fwd", &value, &primal);
+    check("k020", &d.theta, &flat(&[g.self_.t.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice()]), |rd| {
+        let params = K020 { t: SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice()), ws: vec![rd.matrix(3, 3), rd.matrix(2, 2)] };
+        params.k020(m)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K020 { t: SMatrix::<f64, 3, 3>::from_column_slice(dv.matrix(3, 3).as_slice()), ws: vec![dv.matrix(3, 3), dv.matrix(2, 2)] };
+    let v_dir = K020K020Grad { self_: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K020 { t: SMatrix::<f64, 3, 3>::from_column_slice(dw.matrix(3, 3).as_slice()), ws: vec![dw.matrix(3, 3), dw.matrix(2, 2)] };
+    let w_dir = K020K020Grad { self_: w_params.clone() };
+    let (value, jv) = params.k020_jvp(m, v_dir.clone());
+    check_value("k020_jvp", &value, &primal);
+    check_jvp("k020", &d.theta, &dv.theta, jv, &flat(&[g.self_.t.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice()]), |rd| {
+        let params = K020 { t: SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice()), ws: vec![rd.matrix(3, 3), rd.matrix(2, 2)] };
+        params.k020(m)
+    });
+    let (value, hg, hv) = params.k020_hvp(m, v_dir.clone());
+    check_value("k020_hvp", &value, &primal);
+    let (_, _, hw) = params.k020_hvp(m, w_dir.clone());
+    check_hvp("k020", &d.theta, &dv.theta, &dw.theta, &flat(&[g.self_.t.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice()]), &flat(&[hg.self_.t.as_slice(), hg.self_.ws[0].as_slice(), hg.self_.ws[1].as_slice()]), &flat(&[hv.self_.t.as_slice(), hv.self_.ws[0].as_slice(), hv.self_.ws[1].as_slice()]), &flat(&[hw.self_.t.as_slice(), hw.self_.ws[0].as_slice(), hw.self_.ws[1].as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K020 { t: SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice()), ws: vec![rd.matrix(3, 3), rd.matrix(2, 2)] };
+        let (_, g) = params.k020_grad(m);
+        flat(&[g.self_.t.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice()])
+    });
+}
+
+#[differentiate(jvp)]
+pub fn kc020(h: RowDVector<f64>, s: f64, n: usize, a: f64, p: &K020) -> DMatrix<f64> {
+    let mut s2 = a;
+    let mut s3 = tanh(((s.min(a)).powi(3)) * 0.30);
+    for i1 in 0..2 {
+        s3 /= square(s2 / (s2.abs() + 0.5)) + 1.0;
+        s2 /= square(s2 - s) + 1.0;
+    }
+    let mut acc4 = h.clone();
+    let mut s6 = elu(maxout(s3, s3), 0.7);
+    for i5 in (0..n).step_by(2) {
+        s6 -= ((0.60 + s3) * (i5 as f64 * 0.2)) * 0.23;
+        let r7 = ((tanh((K020::k020(p, 0.48)) * 0.13)).exp()) / ((a * (h.nrows() as f64 * 0.3)).abs() + 0.5);
+    }
+    let mut hm9 = DMatrix::<f64>::from_element(3, 3, 0.00);
+    let mut hm10 = p.ws[1].clone();
+    for i8 in (0..1).rev() {
+        hm10 = tanh(((hm10.map(|e11| a)).component_mul(&(sigmoid(hm10.clone())))) * 0.67);
+        hm9 -= (((&p.ws[0] + &p.ws[0]) + (add_bias(&hm9, &((DVector::<f64>::from_row_slice(&[0.36, -0.80, -0.54])) * s3)))) * (i8 as f64 * 0.2)) * 0.33;
+    }
+    ((DMatrix::<f64>::from_row_slice(2, 2, &[0.04, 0.79, -0.06, -0.80])) * a) + ((DMatrix::<f64>::from_row_slice(2, 2, &[-0.24, -0.15, -0.89, -0.60])) * p.t.mean()) + (((DMatrix::<f64>::from_row_slice(2, 3, &[0.73, 0.10, 0.50, -0.46, 0.51, 0.56])) * a) * (-((DMatrix::<f64>::from_row_slice(3, 2, &[-0.16, -0.41, 0.01, 0.31, -0.49, -0.50])) * s)))
+}
+
+#[test]
+fn kc020_gradient() {
+    let mut d = Draw::new(663);
+    let h = d.row(3);
+    let s = d.scalar();
+    let n: usize = 1;
+    let a = d.scalar();
+    let params = K020 { t: SMatrix::<f64, 3, 3>::from_column_slice(d.matrix(3, 3).as_slice()), ws: vec![d.matrix(3, 3), d.matrix(2, 2)] };
+    let u = d.seed_matrix(2, 2);
+    let primal = kc020(h.clone(), s, n, a, &params);
+    let (value, g) = kc020_vjp(h.clone(), s, n, a, &params, u.clone());
+    check_value("kc020_vjp", &value, &primal);
+    let (value, tape) = kc020_fwd(h.clone(), s, n, a, &params);
+    check_value("kc020_fwd", &value, &primal);
+    check("kc020", &d.theta, &flat(&[g.h.as_slice(), &[g.s], &[g.a], g.p.t.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice()]), |rd| {
+        let h = rd.row(3);
+        let s = rd.scalar();
+        let a = rd.scalar();
+        let params = K020 { t: SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice()), ws: vec![rd.matrix(3, 3), rd.matrix(2, 2)] };
+        u.dot(&kc020(h.clone(), s, n, a, &params))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_h = dv.row(3);
+    let v_s = dv.scalar();
+    let v_a = dv.scalar();
+    let v_params = K020 { t: SMatrix::<f64, 3, 3>::from_column_slice(dv.matrix(3, 3).as_slice()), ws: vec![dv.matrix(3, 3), dv.matrix(2, 2)] };
+    let v_dir = Kc020Grad { h: v_h.clone(), s: v_s.clone(), a: v_a.clone(), p: v_params.clone() };
+    let mut dw = Draw::new(1022);
+    let w_h = dw.row(3);
+    let w_s = dw.scalar();
+    let w_a = dw.scalar();
+    let w_params = K020 { t: SMatrix::<f64, 3, 3>::from_column_slice(dw.matrix(3, 3).as_slice()), ws: vec![dw.matrix(3, 3), dw.matrix(2, 2)] };
+    let w_dir = Kc020Grad { h: w_h.clone(), s: w_s.clone(), a: w_a.clone(), p: w_params.clone() };
+    let (value, jv) = kc020_jvp(h.clone(), s, n, a, &params, v_dir.clone());
+    check_value("kc020_jvp", &value, &primal);
+    check_jvp("kc020", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.h.as_slice(), &[g.s], &[g.a], g.p.t.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice()]), |rd| {
+        let h = rd.row(3);
+        let s = rd.scalar();
+        let a = rd.scalar();
+        let params = K020 { t: SMatrix::<f64, 3, 3>::from_column_slice(rd.matrix(3, 3).as_slice()), ws: vec![rd.matrix(3, 3), rd.matrix(2, 2)] };
+        u.dot(&kc020(h.clone(), s, n, a, &params))
+    });
+}
+
+/// The parameters of `k021`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K021 {
+    x: f64,
+    bias: f64,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate(jvp, hvp)]
+pub(crate) fn k021(p: &K021) -> f64 {
+    let mut acc2 = ((DVector::<f64>::from_element(3, 0.76)).add_scalar(p.bias)).map(|e1| (p.bias * 0.86).abs());
+    if (p.x.abs()) > 0.31 {
+        acc2 = -&acc2;
+    } else {
+        acc2 /= square(p.x / (p.x.abs() + 0.5)) + 1.0;
+    }
+    return p.bias + p.x + p.bias + ((-&acc2).mean());
+}
+
+#[test]
+fn k021_gradient() {
+    let mut d = Draw::new(664);
+    let params = K021 { x: d.scalar(), bias: d.scalar(), steps: 1 };
+    let primal = k021(&params);
+    let (value, g) = k021_grad(&params);
+    check_value("k021_grad", &value, &primal);
+    let (value, tape) = k021_fwd(&params);
+    check_value("k021_fwd", &value, &primal);
+    assert_eq!(g.p.steps, params.steps);
+    check("k021", &d.theta, &flat(&[&[g.p.x], &[g.p.bias]]), |rd| {
+        let params = K021 { x: rd.scalar(), bias: rd.scalar(), steps: 1 };
+        k021(&params)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K021 { x: dv.scalar(), bias: dv.scalar(), steps: 1 };
+    let v_dir = K021Grad { p: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K021 { x: dw.scalar(), bias: dw.scalar(), steps: 1 };
+    let w_dir = K021Grad { p: w_params.clone() };
+    let (value, jv) = k021_jvp(&params, v_dir.clone());
+    check_value("k021_jvp", &value, &primal);
+    check_jvp("k021", &d.theta, &dv.theta, jv, &flat(&[&[g.p.x], &[g.p.bias]]), |rd| {
+        let params = K021 { x: rd.scalar(), bias: rd.scalar(), steps: 1 };
+        k021(&params)
+    });
+    let (value, hg, hv) = k021_hvp(&params, v_dir.clone());
+    check_value("k021_hvp", &value, &primal);
+    let (_, _, hw) = k021_hvp(&params, w_dir.clone());
+    check_hvp("k021", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.p.x], &[g.p.bias]]), &flat(&[&[hg.p.x], &[hg.p.bias]]), &flat(&[&[hv.p.x], &[hv.p.bias]]), &flat(&[&[hw.p.x], &[hw.p.bias]]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K021 { x: rd.scalar(), bias: rd.scalar(), steps: 1 };
+        let (_, g) = k021_grad(&params);
+        flat(&[&[g.p.x], &[g.p.bias]])
+    });
+}
+
+/// The parameters of `k022`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K022 {
+    s: DMatrix<f64>,
+    bias: f64,
+    y: f64,
+}
+#[differentiate]
+impl K022 {
+#[differentiate(wrt(z, self), jvp, hvp)]
+pub(crate) fn k022(&self, z: f64) -> f64 {
+    let blk1 = {
+        let t2 = ((-z).abs() + 0.5).powf(self.bias);
+        (self.s.add_scalar(z)).mean()
+    };
+    let tmp3 = blk1;
+    let r4 = ((j009(&(((SMatrix::<f64, 2, 3>::from_row_slice(&[0.23, -0.04, -0.13, 0.59, -0.34, 0.58])).scale(self.bias)) * blk1))) * 0.13).sin();
+    self.y + r4 + tmp3
+}
+}
+
+#[test]
+fn k022_gradient() {
+    let mut d = Draw::new(665);
+    let params = K022 { s: d.matrix(3, 3), bias: d.scalar(), y: d.scalar() };
+    let z = d.scalar();
+    let primal = params.k022(z);
+    let (value, g) = params.k022_grad(z);
+    check_value("k022_grad", &value, &primal);
+    let (value, tape) = params.k022_fwd(z);
+    check_value("k022_fwd", &value, &primal);
+    let g = K022::k022_bwd(tape, 1.0);
+    check("k022", &d.theta, &flat(&[g.self_.s.as_slice(), &[g.self_.bias], &[g.self_.y], &[g.z]]), |rd| {
+        let params = K022 { s: rd.matrix(3, 3), bias: rd.scalar(), y: rd.scalar() };
+        let z = rd.scalar();
+        params.k022(z)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K022 { s: dv.matrix(3, 3), bias: dv.scalar(), y: dv.scalar() };
+    let v_z = dv.scalar();
+    let v_dir = K022K022Grad { self_: v_params.clone(), z: v_z.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K022 { s: dw.matrix(3, 3), bias: dw.scalar(), y: dw.scalar() };
+    let w_z = dw.scalar();
+    let w_dir = K022K022Grad { self_: w_params.clone(), z: w_z.clone() };
+    let (value, jv) = params.k022_jvp(z, v_dir.clone());
+    check_value("k022_jvp", &value, &primal);
+    check_jvp("k022", &d.theta, &dv.theta, jv, &flat(&[g.self_.s.as_slice(), &[g.self_.bias], &[g.self_.y], &[g.z]]), |rd| {
+        let params = K022 { s: rd.matrix(3, 3), bias: rd.scalar(), y: rd.scalar() };
+        let z = rd.scalar();
+        params.k022(z)
+    });
+    let (value, hg, hv) = params.k022_hvp(z, v_dir.clone());
+    check_value("k022_hvp", &value, &primal);
+    let (_, _, hw) = params.k022_hvp(z, w_dir.clone());
+    check_hvp("k022", &d.theta, &dv.theta, &dw.theta, &flat(&[g.self_.s.as_slice(), &[g.self_.bias], &[g.self_.y], &[g.z]]), &flat(&[hg.self_.s.as_slice(), &[hg.self_.bias], &[hg.self_.y], &[hg.z]]), &flat(&[hv.self_.s.as_slice(), &[hv.self_.bias], &[hv.self_.y], &[hv.z]]), &flat(&[hw.self_.s.as_slice(), &[hw.self_.bias], &[hw.self_.y], &[hw.z]]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K022 { s: rd.matrix(3, 3), bias: rd.scalar(), y: rd.scalar() };
+        let z = rd.scalar();
+        let (_, g) = params.k022_grad(z);
+        flat(&[g.self_.s.as_slice(), &[g.self_.bias], &[g.self_.y], &[g.z]])
+    });
+}
+
+#[differentiate]
+impl K022 {
+#[differentiate(jvp)]
+pub fn kc022(&self, a: &DMatrix<f64>, bias: &DMatrix<f64>, c: &SMatrix<f64, 3, 2>, labels: &[usize]) -> DMatrix<f64> {
+    let mut hm2 = a.clone();
+    let mut it1 = 0;
+    loop {
+        it1 += 1;
+        if it1 > 4 { break; }
+        let h3 = ((sigmoid(0.79 - (labels.len() as f64 * 0.2))).abs() + 0.5).powf(tanh((if it1 == 2 || it1 == 2 { self.y.powi(2) } else { (self.s.nrows() as f64 * 0.3).tanh() }) * 0.45));
+        hm2 = (a.clone()) * 1.00;
+        let mut acc4 = softmax(bias);
+        if it1 == 2 { break; }
+    }
+    if (sigmoid((self.k022(-self.y)) * 0.13)) < 0.01 {
+        let mut hm6 = hm2.clone();
+        for i5 in (0..4).step_by(3) {
+            hm6 /= square(self.y) + 1.0;
+            hm6 *= 0.49; hm6 += ((a.map(|e8| e8 * (i5 as f64 * 0.2))) * (i5 as f64 * 0.2)) * 0.78;
+            let sel9 = if self.bias > (-0.54) {
+                sigmoid(((hm6.map(|e10| { let mut t11 = (e10.abs() + 0.5).powf(self.bias); if self.y < (-0.01) { t11 = e10; } else { t11 += (self.bias.abs() + 0.5).ln(); } t11 * 0.5 + self.y / (e10.abs() + 0.5) })).scale(self.y - (self.s.nrows() as f64 * 0.3))) * 0.09)
+            } else {
+                (DMatrix::<f64>::from_row_slice(2, 1, &[-0.71, 0.20])) * (((DMatrix::<f64>::from_row_slice(1, 3, &[-0.35, 0.74, 0.13])).scale(self.bias)).map(|e12| 0.56 * (self.y - e12)))
+            };
+        }
+        hm2 /= square((labels.len() as f64 * 0.2)) + 1.0;
+    } else if ((self.y.abs() + 0.5).powf(self.y)) < (-0.46) {
+        hm2 /= square(self.bias * self.bias) + 1.0;
+    } else {
+        let r13 = &hm2 + ((hm2.component_mul(a)).abs());
+        hm2 = (bias / (square(self.bias) + 1.0)).transpose();
+    }
+    bias + ((DMatrix::<f64>::from_element(3, 2, 0.75)) * self.bias) + ((bias.abs()).component_mul(&(log_softmax(bias))))
+}
+}
+
+#[test]
+fn kc022_gradient() {
+    let mut d = Draw::new(666);
+    let params = K022 { s: d.matrix(3, 3), bias: d.scalar(), y: d.scalar() };
+    let a = d.matrix(2, 3);
+    let bias = d.matrix(3, 2);
+    let c = SMatrix::<f64, 3, 2>::from_column_slice(d.matrix(3, 2).as_slice());
+    let labels: [usize; 3] = [0, 1, 0];
+    let u = d.seed_matrix(3, 2);
+    let primal = params.kc022(&a, &bias, &c, &labels);
+    let (value, g) = params.kc022_vjp(&a, &bias, &c, &labels, u.clone());
+    check_value("kc022_vjp", &value, &primal);
+    let (value, tape) = params.kc022_fwd(&a, &bias, &c, &labels);
+    check_value("kc022_fwd", &value, &primal);
+    check("kc022", &d.theta, &flat(&[g.self_.s.as_slice(), &[g.self_.bias], &[g.self_.y], g.a.as_slice(), g.bias.as_slice(), g.c.as_slice()]), |rd| {
+        let params = K022 { s: rd.matrix(3, 3), bias: rd.scalar(), y: rd.scalar() };
+        let a = rd.matrix(2, 3);
+        let bias = rd.matrix(3, 2);
+        let c = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        u.dot(&params.kc022(&a, &bias, &c, &labels))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_params = K022 { s: dv.matrix(3, 3), bias: dv.scalar(), y: dv.scalar() };
+    let v_a = dv.matrix(2, 3);
+    let v_bias = dv.matrix(3, 2);
+    let v_c = SMatrix::<f64, 3, 2>::from_column_slice(dv.matrix(3, 2).as_slice());
+    let v_dir = K022Kc022Grad { self_: v_params.clone(), a: v_a.clone(), bias: v_bias.clone(), c: v_c.clone() };
+    let mut dw = Draw::new(1022);
+    let w_params = K022 { s: dw.matrix(3, 3), bias: dw.scalar(), y: dw.scalar() };
+    let w_a = dw.matrix(2, 3);
+    let w_bias = dw.matrix(3, 2);
+    let w_c = SMatrix::<f64, 3, 2>::from_column_slice(dw.matrix(3, 2).as_slice());
+    let w_dir = K022Kc022Grad { self_: w_params.clone(), a: w_a.clone(), bias: w_bias.clone(), c: w_c.clone() };
+    let (value, jv) = params.kc022_jvp(&a, &bias, &c, &labels, v_dir.clone());
+    check_value("kc022_jvp", &value, &primal);
+    check_jvp("kc022", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.self_.s.as_slice(), &[g.self_.bias], &[g.self_.y], g.a.as_slice(), g.bias.as_slice(), g.c.as_slice()]), |rd| {
+        let params = K022 { s: rd.matrix(3, 3), bias: rd.scalar(), y: rd.scalar() };
+        let a = rd.matrix(2, 3);
+        let bias = rd.matrix(3, 2);
+        let c = SMatrix::<f64, 3, 2>::from_column_slice(rd.matrix(3, 2).as_slice());
+        u.dot(&params.kc022(&a, &bias, &c, &labels))
+    });
+}
+
+/// The parameters of `k023`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K023 {
+    a: f64,
+    ws: Vec<DMatrix<f64>>,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate(jvp)]
+/// Generated function `k023`.
+fn k023(k: DMatrix<f64>, p: &K023) -> DMatrix<f64> {
+    let mut hm2 = (p.ws[2].abs()).abs();
+    let mut hm3 = p.ws[1].clone();
+    for i1 in 0..2 {
+        if (p.a.exp()) > (-0.21) {
+            hm2 = &p.ws[2] * 1.00;
+        } else {
+            hm2 = &hm2 * 0.5 + (log_softmax(hm2.abs())) * 0.20;
+        }
+        hm2 = &hm2 * 0.5 + (hm2.clone()) * 0.50;
+        let mut hm6 = ((&hm2 - &p.ws[2]) * 0.34).map(|e5| e5.sin());
+        let mut s7 = tanh(((0.67 + p.a) * (p.ws[2].norm())) * 0.13);
+        for i4 in (0..1).step_by(3) {
+            if i4 % 2 == 0 { continue; }
+            s7 *= 0.38; s7 += (1.25 * ((i4 as f64 * 0.2) * s7)) * 1.00;
+            hm6 = tanh(((softmax(&(p.ws[2].abs()))) * (i1 as f64 * 0.2)) * 1.00);
+            hm3 = hm3.component_mul(&sigmoid(&((((&hm3 * 0.34).exp()) * 0.19).exp())));
+        }
+        if i1 % 2 == 0 || i1 % 2 == 0 { break; }
+        hm3 /= square(((j044(1.00, p.a.cos())) * 0.13).tanh()) + 1.0;
+    }
+    let mut s9 = p.a;
+    for i8 in 0..=p.ws[2].nrows() {
+        hm2 = &hm2 * 0.5 + ((((DMatrix::<f64>::from_element(3, 3, 0.26)) * ((DMatrix::<f64>::from_row_slice(3, 2, &[0.78, 0.80, -0.76, -0.71, 0.60, 0.14])).scale(s9))) + &p.ws[2]) * (i8 as f64 * 0.2)) * 0.36;
+        s9 += (s9 * (i8 as f64 * 0.2)) * 0.18;
+        let r10 = s9;
+    }
+    s9 = 0.74 / (square(p.a * p.a) + 0.5);
+    s9 -= (p.steps as f64 * 0.25);
+    let mut acc11 = (p.a.max((k.nrows() as f64 * 0.3))).abs();
+    ((DMatrix::<f64>::from_row_slice(3, 2, &[-0.19, 0.42, 0.87, 0.25, -0.68, 0.50])) * p.ws[0].mean()) + &hm2
+}
+
+#[test]
+fn k023_gradient() {
+    let mut d = Draw::new(667);
+    let k = d.matrix(2, 3);
+    let params = K023 { a: d.scalar(), ws: vec![d.matrix(2, 3), d.matrix(2, 2), d.matrix(3, 2)], steps: 2 };
+    let u = d.seed_matrix(3, 2);
+    let primal = k023(k.clone(), &params);
+    let (value, g) = k023_vjp(k.clone(), &params, u.clone());
+    check_value("k023_vjp", &value, &primal);
+    let (value, tape) = k023_fwd(k.clone(), &params);
+    check_value("k023_fwd", &value, &primal);
+    assert_eq!(g.p.steps, params.steps);
+    check("k023", &d.theta, &flat(&[g.k.as_slice(), &[g.p.a], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice()]), |rd| {
+        let k = rd.matrix(2, 3);
+        let params = K023 { a: rd.scalar(), ws: vec![rd.matrix(2, 3), rd.matrix(2, 2), rd.matrix(3, 2)], steps: 2 };
+        u.dot(&k023(k.clone(), &params))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_k = dv.matrix(2, 3);
+    let v_params = K023 { a: dv.scalar(), ws: vec![dv.matrix(2, 3), dv.matrix(2, 2), dv.matrix(3, 2)], steps: 2 };
+    let v_dir = K023Grad { k: v_k.clone(), p: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_k = dw.matrix(2, 3);
+    let w_params = K023 { a: dw.scalar(), ws: vec![dw.matrix(2, 3), dw.matrix(2, 2), dw.matrix(3, 2)], steps: 2 };
+    let w_dir = K023Grad { k: w_k.clone(), p: w_params.clone() };
+    let (value, jv) = k023_jvp(k.clone(), &params, v_dir.clone());
+    check_value("k023_jvp", &value, &primal);
+    check_jvp("k023", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.k.as_slice(), &[g.p.a], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice()]), |rd| {
+        let k = rd.matrix(2, 3);
+        let params = K023 { a: rd.scalar(), ws: vec![rd.matrix(2, 3), rd.matrix(2, 2), rd.matrix(3, 2)], steps: 2 };
+        u.dot(&k023(k.clone(), &params))
+    });
+}
+
+/// The parameters of `k024`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K024 {
+    k: f64,
+    a: DMatrix<f64>,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate]
+impl K024 {
+#[differentiate(jvp, hvp)]
+/// Generated function `k024`.
+pub fn k024(&self, q: &DMatrix<f64>) -> f64 {
+    let tmp1 = -(leaky_relu(&self.a, 0.05));
+    let act2: f64 = ((((self.k.abs() + 0.5).powf(self.k)).abs() + 0.5).powf(self.k.cos())).min((if (((j041(0.21, true, &(DMatrix::<f64>::from_row_slice(2, 2, &[-0.50, -0.30, 0.89, 0.10])))) * 0.13).sin()) < (-0.54) && q.sum() > (-0.20) { self.k } else { sigmoid(self.k) }));
+    act2 + (self.a.sum()) + self.k + ((SMatrix::<f64, 2, 2>::from_row_slice(&[-0.05, -0.42, 0.68, 0.25])).norm())
+}
+}
+
+#[test]
+fn k024_gradient() {
+    let mut d = Draw::new(668);
+    let params = K024 { k: d.scalar(), a: d.matrix(2, 2), steps: 4 };
+    let q = d.matrix(2, 2);
+    let primal = params.k024(&q);
+    let (value, g) = params.k024_grad(&q);
+    check_value("k024_grad", &value, &primal);
+    let (value, tape) = params.k024_fwd(&q);
+    check_value("k024_fwd", &value, &primal);
+    assert_eq!(g.self_.steps, params.steps);
+    check("k024", &d.theta, &flat(&[&[g.self_.k], g.self_.a.as_slice(), g.q.as_slice()]), |rd| {
+        let params = K024 { k: rd.scalar(), a: rd.matrix(2, 2), steps: 4 };
+        let q = rd.matrix(2, 2);
+        params.k024(&q)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K024 { k: dv.scalar(), a: dv.matrix(2, 2), steps: 4 };
+    let v_q = dv.matrix(2, 2);
+    let v_dir = K024K024Grad { self_: v_params.clone(), q: v_q.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K024 { k: dw.scalar(), a: dw.matrix(2, 2), steps: 4 };
+    let w_q = dw.matrix(2, 2);
+    let w_dir = K024K024Grad { self_: w_params.clone(), q: w_q.clone() };
+    let (value, jv) = params.k024_jvp(&q, v_dir.clone());
+    check_value("k024_jvp", &value, &primal);
+    check_jvp("k024", &d.theta, &dv.theta, jv, &flat(&[&[g.self_.k], g.self_.a.as_slice(), g.q.as_slice()]), |rd| {
+        let params = K024 { k: rd.scalar(), a: rd.matrix(2, 2), steps: 4 };
+        let q = rd.matrix(2, 2);
+        params.k024(&q)
+    });
+    let (value, hg, hv) = params.k024_hvp(&q, v_dir.clone());
+    check_value("k024_hvp", &value, &primal);
+    let (_, _, hw) = params.k024_hvp(&q, w_dir.clone());
+    check_hvp("k024", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.self_.k], g.self_.a.as_slice(), g.q.as_slice()]), &flat(&[&[hg.self_.k], hg.self_.a.as_slice(), hg.q.as_slice()]), &flat(&[&[hv.self_.k], hv.self_.a.as_slice(), hv.q.as_slice()]), &flat(&[&[hw.self_.k], hw.self_.a.as_slice(), hw.q.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K024 { k: rd.scalar(), a: rd.matrix(2, 2), steps: 4 };
+        let q = rd.matrix(2, 2);
+        let (_, g) = params.k024_grad(&q);
+        flat(&[&[g.self_.k], g.self_.a.as_slice(), g.q.as_slice()])
+    });
+}
+
+#[differentiate(wrt(p, q, sp, m), crate = ::autodiff, jvp, hvp)]
+/// Generated function `kc024`.
+pub fn kc024(bias: f64, q: SMatrix<f64, 1, 3>, p: &RowDVector<f64>, n: usize, m: &DMatrix<f64>, sp: &K024) -> f64 {
+    let r1 = tanh(sp.k * sp.k);
+    let sel2 = if (tanh((K024::k024(sp, &(&sp.a - &sp.a))) * 0.13)) > (-0.45) {
+        let h3 = sigmoid((j017(&(q.abs()), 0.85, &((DMatrix::<f64>::from_row_slice(1, 2, &[-0.79, -0.11])).add_scalar(sp.k)))) * 0.13);
+        h3 - (h3.min((q.nrows() as f64 * 0.3)))
+    } else {
+        let g4 = (q.transpose()).abs();
+        (if (((RowDVector::<f64>::from_row_slice(&[-0.01, 0.02, 0.24])) * sp.k).norm_squared()) > (-0.32) { sp.k.sin() } else { sp.k })
+    };
+    let mut acc5 = (p.transpose()).transpose();
+    (acc5.sum()) + sel2
+}
+
+#[test]
+fn kc024_gradient() {
+    let mut d = Draw::new(669);
+    let bias = 0.70;
+    let q = SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice());
+    let p = d.row(2);
+    let n: usize = 3;
+    let m = d.matrix(1, 3);
+    let params = K024 { k: d.scalar(), a: d.matrix(2, 2), steps: 4 };
+    let primal = kc024(bias, q.clone(), &p, n, &m, &params);
+    let (value, g) = kc024_grad(bias, q.clone(), &p, n, &m, &params);
+    check_value("kc024_grad", &value, &primal);
+    let (value, tape) = kc024_fwd(bias, q.clone(), &p, n, &m, &params);
+    check_value("kc024_fwd", &value, &primal);
+    let g = kc024_bwd(tape, 1.0);
+    assert_eq!(g.sp.steps, params.steps);
+    check("kc024", &d.theta, &flat(&[g.q.as_slice(), g.p.as_slice(), g.m.as_slice(), &[g.sp.k], g.sp.a.as_slice()]), |rd| {
+        let q = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let p = rd.row(2);
+        let m = rd.matrix(1, 3);
+        let params = K024 { k: rd.scalar(), a: rd.matrix(2, 2), steps: 4 };
+        kc024(bias, q.clone(), &p, n, &m, &params)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_q = SMatrix::<f64, 1, 3>::from_column_slice(dv.matrix(1, 3).as_slice());
+    let v_p = dv.row(2);
+    let v_m = dv.matrix(1, 3);
+    let v_params = K024 { k: dv.scalar(), a: dv.matrix(2, 2), steps: 4 };
+    let v_dir = Kc024Grad { q: v_q.clone(), p: v_p.clone(), m: v_m.clone(), sp: v_params.clone() };
+    let mut dw = Draw::new(1022);
+    let w_q = SMatrix::<f64, 1, 3>::from_column_slice(dw.matrix(1, 3).as_slice());
+    let w_p = dw.row(2);
+    let w_m = dw.matrix(1, 3);
+    let w_params = K024 { k: dw.scalar(), a: dw.matrix(2, 2), steps: 4 };
+    let w_dir = Kc024Grad { q: w_q.clone(), p: w_p.clone(), m: w_m.clone(), sp: w_params.clone() };
+    let (value, jv) = kc024_jvp(bias, q.clone(), &p, n, &m, &params, v_dir.clone());
+    check_value("kc024_jvp", &value, &primal);
+    check_jvp("kc024", &d.theta, &dv.theta, jv, &flat(&[g.q.as_slice(), g.p.as_slice(), g.m.as_slice(), &[g.sp.k], g.sp.a.as_slice()]), |rd| {
+        let q = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let p = rd.row(2);
+        let m = rd.matrix(1, 3);
+        let params = K024 { k: rd.scalar(), a: rd.matrix(2, 2), steps: 4 };
+        kc024(bias, q.clone(), &p, n, &m, &params)
+    });
+    let (value, hg, hv) = kc024_hvp(bias, q.clone(), &p, n, &m, &params, v_dir.clone());
+    check_value("kc024_hvp", &value, &primal);
+    let (_, _, hw) = kc024_hvp(bias, q.clone(), &p, n, &m, &params, w_dir.clone());
+    check_hvp("kc024", &d.theta, &dv.theta, &dw.theta, &flat(&[g.q.as_slice(), g.p.as_slice(), g.m.as_slice(), &[g.sp.k], g.sp.a.as_slice()]), &flat(&[hg.q.as_slice(), hg.p.as_slice(), hg.m.as_slice(), &[hg.sp.k], hg.sp.a.as_slice()]), &flat(&[hv.q.as_slice(), hv.p.as_slice(), hv.m.as_slice(), &[hv.sp.k], hv.sp.a.as_slice()]), &flat(&[hw.q.as_slice(), hw.p.as_slice(), hw.m.as_slice(), &[hw.sp.k], hw.sp.a.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let q = SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice());
+        let p = rd.row(2);
+        let m = rd.matrix(1, 3);
+        let params = K024 { k: rd.scalar(), a: rd.matrix(2, 2), steps: 4 };
+        let (_, g) = kc024_grad(bias, q.clone(), &p, n, &m, &params);
+        flat(&[g.q.as_slice(), g.p.as_slice(), g.m.as_slice(), &[g.sp.k], g.sp.a.as_slice()])
+    });
+}
+
+/// The parameters of `k025`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K025 {
+    c: f64,
+    z: f64,
+    s: f64,
+    v: DMatrix<f64>,
+    #[parameters(skip)]
+    on: bool,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate(wrt(p), jvp, hvp)]
+/// Generated function `k025`.
+pub fn k025(b1: f64, h: &DMatrix<f64>, p: &K025) -> f64 {
+    let h1 = (tanh(p.s)) * 0.67;
+    let r2 = p.s * 1.55;
+    let mut acc3 = (if (relu((if p.on { 0.5_f64 } else { 1.5 }))) < (-0.07) { maxout(r2, (p.steps as f64 * 0.25)) } else { (p.s.abs() + 0.5).powi(-2) });
+    let h4 = 0.82 * ((((p.c.abs() + 0.5).recip()).abs() + 0.5).ln());
+    p.s + h1 + h1
+}
+
+#[test]
+fn k025_gradient() {
+    let mut d = Draw::new(670);
+    let b1 = 0.80;
+    let h = DMatrix::from_fn(1, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let params = K025 { c: d.scalar(), z: d.scalar(), s: d.scalar(), v: d.matrix(1, 3), on: false, steps: 3 };
+    let primal = k025(b1, &h, &params);
+    let (value, g) = k025_grad(b1, &h, &params);
+    check_value("k025_grad", &value, &primal);
+    let (value, tape) = k025_fwd(b1, &h, &params);
+    check_value("k025_fwd", &value, &primal);
+    assert_eq!(g.p.on, params.on);
+    assert_eq!(g.p.steps, params.steps);
+    check("k025", &d.theta, &flat(&[&[g.p.c], &[g.p.z], &[g.p.s], g.p.v.as_slice()]), |rd| {
+        let params = K025 { c: rd.scalar(), z: rd.scalar(), s: rd.scalar(), v: rd.matrix(1, 3), on: false, steps: 3 };
+        k025(b1, &h, &params)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K025 { c: dv.scalar(), z: dv.scalar(), s: dv.scalar(), v: dv.matrix(1, 3), on: false, steps: 3 };
+    let v_dir = K025Grad { p: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K025 { c: dw.scalar(), z: dw.scalar(), s: dw.scalar(), v: dw.matrix(1, 3), on: false, steps: 3 };
+    let w_dir = K025Grad { p: w_params.clone() };
+    let (value, jv) = k025_jvp(b1, &h, &params, v_dir.clone());
+    check_value("k025_jvp", &value, &primal);
+    check_jvp("k025", &d.theta, &dv.theta, jv, &flat(&[&[g.p.c], &[g.p.z], &[g.p.s], g.p.v.as_slice()]), |rd| {
+        let params = K025 { c: rd.scalar(), z: rd.scalar(), s: rd.scalar(), v: rd.matrix(1, 3), on: false, steps: 3 };
+        k025(b1, &h, &params)
+    });
+    let (value, hg, hv) = k025_hvp(b1, &h, &params, v_dir.clone());
+    check_value("k025_hvp", &value, &primal);
+    let (_, _, hw) = k025_hvp(b1, &h, &params, w_dir.clone());
+    check_hvp("k025", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.p.c], &[g.p.z], &[g.p.s], g.p.v.as_slice()]), &flat(&[&[hg.p.c], &[hg.p.z], &[hg.p.s], hg.p.v.as_slice()]), &flat(&[&[hv.p.c], &[hv.p.z], &[hv.p.s], hv.p.v.as_slice()]), &flat(&[&[hw.p.c], &[hw.p.z], &[hw.p.s], hw.p.v.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K025 { c: rd.scalar(), z: rd.scalar(), s: rd.scalar(), v: rd.matrix(1, 3), on: false, steps: 3 };
+        let (_, g) = k025_grad(b1, &h, &params);
+        flat(&[&[g.p.c], &[g.p.z], &[g.p.s], g.p.v.as_slice()])
+    });
+}
+
+/// The parameters of `k026`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K026 {
+    q: DMatrix<f64>,
+    #[parameters(skip)]
+    on: bool,
+    k: DMatrix<f64>,
+    b1: SMatrix<f64, 2, 3>,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate]
+impl K026 {
+#[differentiate(wrt(t, self), jvp, hvp)]
+pub fn k026(&self, t: DMatrix<f64>) -> f64 {
+    let out1 = -(tanh(&(&self.b1 + &self.b1)));
+    let u2 = ((SMatrix::<f64, 2, 1>::from_row_slice(&[0.86, -0.69])) * (out1.mean())) * ((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.40, 0.59, -0.35])).scale(out1.mean()));
+    let sc3: f64 = ((if self.on { self.b1.mean() } else { (self.steps as f64 * 0.25) }) * (((t.dot(&t)) * 0.08).sin())) * (self.q.nrows() as f64 * 0.3);
+    let acc4 = ((sc3.abs()).powi(2)) * (self.steps as f64 * 0.25);
+    return (self.k.sum()) + (self.b1.sum()) + (u2.sum()) + (square((if ((self.q.nrows() as f64 * 0.3).tanh()) < (-0.42) || self.steps > 2 { sc3 } else { sc3 })));
+}
+}
+
+#[test]
+fn k026_gradient() {
+    let mut d = Draw::new(671);
+    let params = K026 { q: d.matrix(2, 3), on: false, k: d.matrix(2, 3), b1: SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice()), steps: 1 };
+    let t = d.matrix(2, 3);
+    let primal = params.k026(t.clone());
+    let (value, g) = params.k026_grad(t.clone());
+    check_value("k026_grad", &value, &primal);
+    let (value, tape) = params.k026_fwd(t.clone());
+    check_value("k026_fwd", &value, &primal);
+    assert_eq!(g.self_.on, params.on);
+    assert_eq!(g.self_.steps, params.steps);
+    check("k026", &d.theta, &flat(&[g.self_.q.as_slice(), g.self_.k.as_slice(), g.self_.b1.as_slice(), g.t.as_slice()]), |rd| {
+        let params = K026 { q: rd.matrix(2, 3), on: false, k: rd.matrix(2, 3), b1: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), steps: 1 };
+        let t = rd.matrix(2, 3);
+        params.k026(t.clone())
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K026 { q: dv.matrix(2, 3), on: false, k: dv.matrix(2, 3), b1: SMatrix::<f64, 2, 3>::from_column_slice(dv.matrix(2, 3).as_slice()), steps: 1 };
+    let v_t = dv.matrix(2, 3);
+    let v_dir = K026K026Grad { self_: v_params.clone(), t: v_t.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K026 { q: dw.matrix(2, 3), on: false, k: dw.matrix(2, 3), b1: SMatrix::<f64, 2, 3>::from_column_slice(dw.matrix(2, 3).as_slice()), steps: 1 };
+    let w_t = dw.matrix(2, 3);
+    let w_dir = K026K026Grad { self_: w_params.clone(), t: w_t.clone() };
+    let (value, jv) = params.k026_jvp(t.clone(), v_dir.clone());
+    check_value("k026_jvp", &value, &primal);
+    check_jvp("k026", &d.theta, &dv.theta, jv, &flat(&[g.self_.q.as_slice(), g.self_.k.as_slice(), g.self_.b1.as_slice(), g.t.as_slice()]), |rd| {
+        let params = K026 { q: rd.matrix(2, 3), on: false, k: rd.matrix(2, 3), b1: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), steps: 1 };
+        let t = rd.matrix(2, 3);
+        params.k026(t.clone())
+    });
+    let (value, hg, hv) = params.k026_hvp(t.clone(), v_dir.clone());
+    check_value("k026_hvp", &value, &primal);
+    let (_, _, hw) = params.k026_hvp(t.clone(), w_dir.clone());
+    check_hvp("k026", &d.theta, &dv.theta, &dw.theta, &flat(&[g.self_.q.as_slice(), g.self_.k.as_slice(), g.self_.b1.as_slice(), g.t.as_slice()]), &flat(&[hg.self_.q.as_slice(), hg.self_.k.as_slice(), hg.self_.b1.as_slice(), hg.t.as_slice()]), &flat(&[hv.self_.q.as_slice(), hv.self_.k.as_slice(), hv.self_.b1.as_slice(), hv.t.as_slice()]), &flat(&[hw.self_.q.as_slice(), hw.self_.k.as_slice(), hw.self_.b1.as_slice(), hw.t.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K026 { q: rd.matrix(2, 3), on: false, k: rd.matrix(2, 3), b1: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), steps: 1 };
+        let t = rd.matrix(2, 3);
+        let (_, g) = params.k026_grad(t.clone());
+        flat(&[g.self_.q.as_slice(), g.self_.k.as_slice(), g.self_.b1.as_slice(), g.t.as_slice()])
+    });
+}
+
+#[differentiate]
+impl K026 {
+#[differentiate(jvp)]
+/// Generated function `kc026`.
+fn kc026(&self, b: f64, s: &DMatrix<f64>, a: &DMatrix<f64>, w2: &DMatrix<f64>) -> SMatrix<f64, 2, 3> {
+    let blk1 = {
+        let t2 = (b.exp()) * (self.q.nrows() as f64 * 0.3);
+        ((w2.transpose()).map(|e3| (tanh(t2)).tanh().tan())).transpose()
+    };
+    let r4 = -(-((DMatrix::<f64>::from_row_slice(1, 3, &[0.67, -0.78, -0.63])).add_scalar(b)));
+    let z5 = -(((SMatrix::<f64, 2, 3>::from_row_slice(&[0.30, 0.00, 0.33, -0.42, 0.53, 0.85])) * b) - &self.b1);
+    let sel6 = if w2.sum() > (-0.22) {
+        let u8 = self.k.component_mul(&((&self.k * ((DMatrix::<f64>::from_row_slice(3, 3, &[-0.76, -0.53, 0.21, -0.33, 0.59, -0.21, -0.10, 0.63, 0.82])).scale(b))).map(|e7| (if b > 0.45 { tanh(b) } else { b }))));
+        &blk1 + w2
+    } else if (tanh((Self::k026(self, elu(&((DMatrix::<f64>::from_row_slice(2, 3, &[0.06, -0.03, -0.88, -0.37, -0.47, -0.01])).add_scalar(b)), 0.8))) * 0.13)) > 0.46 {
+        let tmp10 = (blk1.transpose()).map(|e9| e9);
+        (((DMatrix::<f64>::from_row_slice(1, 2, &[0.14, 0.77])).scale(b)) * &self.q).map(|e11| (sigmoid(((((e11 * 0.25).sin()).abs() + 0.5).powf((e11 * 0.25).sin())) * 0.36)).powi(2))
+    } else {
+        let mut acc12 = w2.clone();
+        w2.clone()
+    };
+    ((SMatrix::<f64, 2, 3>::from_element(0.24)) * self.q.mean()) + ((SMatrix::<f64, 2, 3>::from_row_slice(&[-0.49, 0.19, 0.59, -0.68, 0.84, 0.67])) * self.k.mean()) + ((self.b1.abs()) + &z5)
+}
+}
+
+#[test]
+fn kc026_gradient() {
+    let mut d = Draw::new(672);
+    let params = K026 { q: d.matrix(2, 3), on: false, k: d.matrix(2, 3), b1: SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice()), steps: 1 };
+    let b = d.scalar();
+    let s = d.matrix(2, 2);
+    let a = d.matrix(2, 2);
+    let w2 = d.matrix(1, 3);
+    let u = SMatrix::<f64, 2, 3>::from_column_slice(d.seed_matrix(2, 3).as_slice());
+    let primal = params.kc026(b, &s, &a, &w2);
+    let (value, g) = params.kc026_vjp(b, &s, &a, &w2, u.clone());
+    check_value("kc026_vjp", &value, &primal);
+    let (value, tape) = params.kc026_fwd(b, &s, &a, &w2);
+    check_value("kc026_fwd", &value, &primal);
+    assert_eq!(g.self_.on, params.on);
+    assert_eq!(g.self_.steps, params.steps);
+    check("kc026", &d.theta, &flat(&[g.self_.q.as_slice(), g.self_.k.as_slice(), g.self_.b1.as_slice(), &[g.b], g.s.as_slice(), g.a.as_slice(), g.w2.as_slice()]), |rd| {
+        let params = K026 { q: rd.matrix(2, 3), on: false, k: rd.matrix(2, 3), b1: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), steps: 1 };
+        let b = rd.scalar();
+        let s = rd.matrix(2, 2);
+        let a = rd.matrix(2, 2);
+        let w2 = rd.matrix(1, 3);
+        u.dot(&params.kc026(b, &s, &a, &w2))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_params = K026 { q: dv.matrix(2, 3), on: false, k: dv.matrix(2, 3), b1: SMatrix::<f64, 2, 3>::from_column_slice(dv.matrix(2, 3).as_slice()), steps: 1 };
+    let v_b = dv.scalar();
+    let v_s = dv.matrix(2, 2);
+    let v_a = dv.matrix(2, 2);
+    let v_w2 = dv.matrix(1, 3);
+    let v_dir = K026Kc026Grad { self_: v_params.clone(), b: v_b.clone(), s: v_s.clone(), a: v_a.clone(), w2: v_w2.clone() };
+    let mut dw = Draw::new(1022);
+    let w_params = K026 { q: dw.matrix(2, 3), on: false, k: dw.matrix(2, 3), b1: SMatrix::<f64, 2, 3>::from_column_slice(dw.matrix(2, 3).as_slice()), steps: 1 };
+    let w_b = dw.scalar();
+    let w_s = dw.matrix(2, 2);
+    let w_a = dw.matrix(2, 2);
+    let w_w2 = dw.matrix(1, 3);
+    let w_dir = K026Kc026Grad { self_: w_params.clone(), b: w_b.clone(), s: w_s.clone(), a: w_a.clone(), w2: w_w2.clone() };
+    let (value, jv) = params.kc026_jvp(b, &s, &a, &w2, v_dir.clone());
+    check_value("kc026_jvp", &value, &primal);
+    check_jvp("kc026", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.self_.q.as_slice(), g.self_.k.as_slice(), g.self_.b1.as_slice(), &[g.b], g.s.as_slice(), g.a.as_slice(), g.w2.as_slice()]), |rd| {
+        let params = K026 { q: rd.matrix(2, 3), on: false, k: rd.matrix(2, 3), b1: SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice()), steps: 1 };
+        let b = rd.scalar();
+        let s = rd.matrix(2, 2);
+        let a = rd.matrix(2, 2);
+        let w2 = rd.matrix(1, 3);
+        u.dot(&params.kc026(b, &s, &a, &w2))
+    });
+}
+
+/// The parameters of `k027`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K027 {
+    #[parameters(skip)]
+    on: bool,
+    b: SMatrix<f64, 1, 3>,
+    m: DMatrix<f64>,
+    ws: Vec<DMatrix<f64>>,
+    bias: f64,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate(jvp)]
+fn k027(p: &K027) -> SMatrix<f64, 1, 3> {
+    let mut acc1 = p.b;
+    if p.bias > 0.41 {
+        acc1 *= sigmoid((if (p.bias * 0.22) > (-0.01) && p.steps > 3 { p.bias } else { p.bias }) * 0.67);
+    } else {
+        acc1 = &acc1 + &acc1;
+    }
+    let mut hm3 = SMatrix::<f64, 1, 3>::from_element(0.00);
+    let mut it2 = 0;
+    while p.b.sum() > 0.22 {
+        it2 += 1;
+        if it2 >= 3 { break; }
+        hm3 -= (tanh((j052(&[1, 0], 1.35, &p.b)) * 0.13)) * 0.30;
+        if p.on { break; }
+        if p.on {
+            acc1 /= square(p.bias.abs()) + 1.0;
+        } else {
+            acc1 = tanh(&hm3 * 1.00);
+        }
+    }
+    let mut hm5 = tanh((j052(&[1, 0], 0.32, &(elu(&p.b, 0.8)))) * 0.13);
+    let mut hm6 = DMatrix::<f64>::from_element(2, 3, 0.00);
+    for i4 in 0..3 {
+        hm5 = &hm5 * 0.5 + (((SMatrix::<f64, 3, 1>::from_row_slice(&[-0.09, 0.58, -0.12])) * p.bias).transpose()) * 0.37;
+        let mut acc7 = (SMatrix::<f64, 1, 3>::from_row_slice(&[-0.51, 0.53, 0.55])).add_scalar(p.bias);
+        hm6 -= ((p.ws[1].clone()) * (i4 as f64 * 0.2)) * 0.33;
+        hm3 = hm3.component_mul(&sigmoid(&(-&hm5)));
+    }
+    &hm5 + ((SMatrix::<f64, 1, 3>::from_row_slice(&[-0.03, -0.65, -0.87])) * hm6.mean()) + &hm3
+}
+
+#[test]
+fn k027_gradient() {
+    let mut d = Draw::new(673);
+    let params = K027 { on: true, b: SMatrix::<f64, 1, 3>::from_column_slice(d.matrix(1, 3).as_slice()), m: d.matrix(1, 3), ws: vec![d.matrix(1, 3), d.matrix(2, 3), d.matrix(1, 3)], bias: d.scalar(), steps: 3 };
+    let u = SMatrix::<f64, 1, 3>::from_column_slice(d.seed_matrix(1, 3).as_slice());
+    let primal = k027(&params);
+    let (value, g) = k027_vjp(&params, u.clone());
+    check_value("k027_vjp", &value, &primal);
+    let (value, tape) = k027_fwd(&params);
+    check_value("k027_fwd", &value, &primal);
+    let g = k027_bwd(tape, u.clone());
+    assert_eq!(g.p.on, params.on);
+    assert_eq!(g.p.steps, params.steps);
+    check("k027", &d.theta, &flat(&[g.p.b.as_slice(), g.p.m.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), &[g.p.bias]]), |rd| {
+        let params = K027 { on: true, b: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), m: rd.matrix(1, 3), ws: vec![rd.matrix(1, 3), rd.matrix(2, 3), rd.matrix(1, 3)], bias: rd.scalar(), steps: 3 };
+        u.dot(&k027(&params))
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K027 { on: true, b: SMatrix::<f64, 1, 3>::from_column_slice(dv.matrix(1, 3).as_slice()), m: dv.matrix(1, 3), ws: vec![dv.matrix(1, 3), dv.matrix(2, 3), dv.matrix(1, 3)], bias: dv.scalar(), steps: 3 };
+    let v_dir = K027Grad { p: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K027 { on: true, b: SMatrix::<f64, 1, 3>::from_column_slice(dw.matrix(1, 3).as_slice()), m: dw.matrix(1, 3), ws: vec![dw.matrix(1, 3), dw.matrix(2, 3), dw.matrix(1, 3)], bias: dw.scalar(), steps: 3 };
+    let w_dir = K027Grad { p: w_params.clone() };
+    let (value, jv) = k027_jvp(&params, v_dir.clone());
+    check_value("k027_jvp", &value, &primal);
+    check_jvp("k027", &d.theta, &dv.theta, u.dot(&jv), &flat(&[g.p.b.as_slice(), g.p.m.as_slice(), g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), &[g.p.bias]]), |rd| {
+        let params = K027 { on: true, b: SMatrix::<f64, 1, 3>::from_column_slice(rd.matrix(1, 3).as_slice()), m: rd.matrix(1, 3), ws: vec![rd.matrix(1, 3), rd.matrix(2, 3), rd.matrix(1, 3)], bias: rd.scalar(), steps: 3 };
+        u.dot(&k027(&params))
+    });
+}
+
+/// The parameters of `k028`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K028 {
+    s: DVector<f64>,
+    c: SMatrix<f64, 2, 2>,
+    ws: Vec<DMatrix<f64>>,
+}
+#[differentiate]
+impl K028 {
+#[differentiate(wrt(self), jvp, hvp)]
+/// Generated function `k028`.
+pub fn k028(&self, v: f64, q: &SMatrix<f64, 2, 2>, labels: &[usize]) -> f64 {
+    let mut hm2 = self.ws[1].clone();
+    for i1 in (0..2).rev() {
+        let sc3 = add_bias(&self.ws[0], &((DVector::<f64>::from_row_slice(&[-0.04, 0.67])).add_scalar(self.c.mean())));
+        hm2 -= ((maxout(&self.ws[1], &hm2)).scale((self.s.nrows() as f64 * 0.3) * (labels.len() as f64 * 0.2))) * 0.34;
+        if i1 % 2 == 1 { break; }
+        let out4: f64 = ((sigmoid(self.c.mean())) * (i1 as f64 * 0.2)) / (square(self.s.mean()) + 0.5);
+    }
+    let mut hm7 = (((self.ws[0].scale(v)).abs()) * 0.45).map(|e6| e6.sin());
+    let mut s8 = tanh((if ((v.abs() + 0.5).powf(hm7.mean())) > (-0.48) { self.ws[1].sum() } else { ((j017(&(((SMatrix::<f64, 1, 3>::from_row_slice(&[0.08, 0.54, 0.40])) * (self.s.mean())).component_mul(&(SMatrix::<f64, 1, 3>::from_element(0.36)))), 1.20, &(hm2.clone_owned()))) * 0.13).tanh() }) * 0.34);
+    for i5 in (0..=5).step_by(2) {
+        if i5 % 2 == 0 { break; }
+        let blk9 = {
+            let t10 = (((s8 + s8) * 0.18).tanh()).exp();
+            -(s8.tanh().tan())
+        };
+        hm7 = ((self.ws[0].clone().into_owned()) * 0.67).map(|e11| e11.sin());
+        s8 += ((0.22 * ((v.abs() + 0.5).powf((s8 * 0.36).sin()))) * (i5 as f64 * 0.2)) * 0.48;
+    }
+    (self.c.sum()) + (self.c.sum()) + (self.c.sum()) + (tanh((square((s8.abs() + 0.5).powf(tanh(s8 * 0.36)))) * 0.03))
+}
+}
+
+#[test]
+fn k028_gradient() {
+    let mut d = Draw::new(674);
+    let params = K028 { s: DVector::from_column_slice(d.matrix(2, 1).as_slice()), c: SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice()), ws: vec![d.matrix(2, 2), d.matrix(1, 2)] };
+    let v = 0.50;
+    let q = SMatrix::<f64, 2, 2>::from_column_slice(DMatrix::from_fn(2, 2, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64).as_slice());
+    let labels: [usize; 3] = [2, 0, 1];
+    let primal = params.k028(v, &q, &labels);
+    let (value, g) = params.k028_grad(v, &q, &labels);
+    check_value("k028_grad", &value, &primal);
+    let (value, tape) = params.k028_fwd(v, &q, &labels);
+    check_value("k028_fwd", &value, &primal);
+    check("k028", &d.theta, &flat(&[g.self_.s.as_slice(), g.self_.c.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice()]), |rd| {
+        let params = K028 { s: DVector::from_column_slice(rd.matrix(2, 1).as_slice()), c: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), ws: vec![rd.matrix(2, 2), rd.matrix(1, 2)] };
+        params.k028(v, &q, &labels)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K028 { s: DVector::from_column_slice(dv.matrix(2, 1).as_slice()), c: SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice()), ws: vec![dv.matrix(2, 2), dv.matrix(1, 2)] };
+    let v_dir = K028K028Grad { self_: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K028 { s: DVector::from_column_slice(dw.matrix(2, 1).as_slice()), c: SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice()), ws: vec![dw.matrix(2, 2), dw.matrix(1, 2)] };
+    let w_dir = K028K028Grad { self_: w_params.clone() };
+    let (value, jv) = params.k028_jvp(v, &q, &labels, v_dir.clone());
+    check_value("k028_jvp", &value, &primal);
+    check_jvp("k028", &d.theta, &dv.theta, jv, &flat(&[g.self_.s.as_slice(), g.self_.c.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice()]), |rd| {
+        let params = K028 { s: DVector::from_column_slice(rd.matrix(2, 1).as_slice()), c: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), ws: vec![rd.matrix(2, 2), rd.matrix(1, 2)] };
+        params.k028(v, &q, &labels)
+    });
+    let (value, hg, hv) = params.k028_hvp(v, &q, &labels, v_dir.clone());
+    check_value("k028_hvp", &value, &primal);
+    let (_, _, hw) = params.k028_hvp(v, &q, &labels, w_dir.clone());
+    check_hvp("k028", &d.theta, &dv.theta, &dw.theta, &flat(&[g.self_.s.as_slice(), g.self_.c.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice()]), &flat(&[hg.self_.s.as_slice(), hg.self_.c.as_slice(), hg.self_.ws[0].as_slice(), hg.self_.ws[1].as_slice()]), &flat(&[hv.self_.s.as_slice(), hv.self_.c.as_slice(), hv.self_.ws[0].as_slice(), hv.self_.ws[1].as_slice()]), &flat(&[hw.self_.s.as_slice(), hw.self_.c.as_slice(), hw.self_.ws[0].as_slice(), hw.self_.ws[1].as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K028 { s: DVector::from_column_slice(rd.matrix(2, 1).as_slice()), c: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), ws: vec![rd.matrix(2, 2), rd.matrix(1, 2)] };
+        let (_, g) = params.k028_grad(v, &q, &labels);
+        flat(&[g.self_.s.as_slice(), g.self_.c.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice()])
+    });
+}
+
+#[differentiate]
+impl K028 {
+#[differentiate(wrt(w, c, b, self, y), jvp, hvp)]
+/// Generated function `kc028`.
+pub fn kc028(&self, b: &RowDVector<f64>, y: &SMatrix<f64, 2, 3>, c: SMatrix<f64, 2, 2>, b1: &DMatrix<f64>, w: DMatrix<f64>) -> f64 {
+    let tmp1 = &self.ws[0] * &self.s;
+    let mut s3 = (self.s.nrows() as f64 * 0.3);
+    for i2 in (0..2).rev() {
+        if (1.33 * s3) > 0.32 { continue; }
+        s3 = tanh(((-(s3 * s3)) * (i2 as f64 * 0.2)) * 1.00);
+        if i2 > 2 || ((s3.abs() + 0.5).ln()) < (-0.43) {
+            s3 = s3.max(((0.38 * ((s3.abs() + 0.5).recip())) * (i2 as f64 * 0.2)) * 1.00);
+        }
+        let mut s5 = sigmoid(s3);
+        let mut hm6 = -&w;
+        for i4 in (0..=w.ncols()).step_by(3) {
+            if s5 > (-0.01) || (s3.sin()) < 0.11 { break; }
+            s5 = (s5 * 1.00).tanh();
+            hm6 = (hm6.map(|e7| (e7.tanh().tan()) * ((s3.abs() + 0.5).ln()))) * 1.00;
+            let mut acc8 = (s5.max((i2 as f64 * 0.2))).max(s3.tanh().tan());
+        }
+    }
+    let mut hm10 = self.ws[1].clone();
+    for i9 in 1..3 {
+        if i9 > 2 { continue; }
+        hm10 /= square(hm10.dot(&hm10)) + 1.0;
+        let u11: f64 = ((self.s.nrows() as f64 * 0.3).abs()) * (self.s.nrows() as f64 * 0.3);
+    }
+    let blk12 = {
+        let t13 = ((K028::k028(self, 0.76, &SMatrix::<f64, 2, 2>::from_row_slice(&[0.89, 0.51, 0.36, 0.80]), &[1, 0, 2])) * 0.13).tanh();
+        s3
+    };
+    return (((tmp1.sum()) + (self.ws[0].sum()) + (self.ws[1].sum()) + ((y.map(|e14| { let mut t15 = blk12 * blk12; if (e14.abs()) > 0.44 && (e14 + 1.72) > (-0.55) { t15 = s3 * 0.54; } else { t15 += sigmoid(t15); } t15 * 0.5 + (blk12.abs() + 0.5).ln() })).norm())) * 0.03).sin();
+}
+}
+
+#[test]
+fn kc028_gradient() {
+    let mut d = Draw::new(675);
+    let params = K028 { s: DVector::from_column_slice(d.matrix(2, 1).as_slice()), c: SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice()), ws: vec![d.matrix(2, 2), d.matrix(1, 2)] };
+    let b = d.row(2);
+    let y = SMatrix::<f64, 2, 3>::from_column_slice(d.matrix(2, 3).as_slice());
+    let c = SMatrix::<f64, 2, 2>::from_column_slice(d.matrix(2, 2).as_slice());
+    let b1 = DMatrix::from_fn(2, 3, |i, j| 0.4 - 0.3 * i as f64 + 0.2 * j as f64);
+    let w = d.matrix(3, 3);
+    let primal = params.kc028(&b, &y, c.clone(), &b1, w.clone());
+    let (value, g) = params.kc028_grad(&b, &y, c.clone(), &b1, w.clone());
+    check_value("kc028_grad", &value, &primal);
+    let (value, tape) = params.kc028_fwd(&b, &y, c.clone(), &b1, w.clone());
+    check_value("kc028_fwd", &value, &primal);
+    check("kc028", &d.theta, &flat(&[g.self_.s.as_slice(), g.self_.c.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.b.as_slice(), g.y.as_slice(), g.c.as_slice(), g.w.as_slice()]), |rd| {
+        let params = K028 { s: DVector::from_column_slice(rd.matrix(2, 1).as_slice()), c: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), ws: vec![rd.matrix(2, 2), rd.matrix(1, 2)] };
+        let b = rd.row(2);
+        let y = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let c = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let w = rd.matrix(3, 3);
+        params.kc028(&b, &y, c.clone(), &b1, w.clone())
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1005);
+    let v_params = K028 { s: DVector::from_column_slice(dv.matrix(2, 1).as_slice()), c: SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice()), ws: vec![dv.matrix(2, 2), dv.matrix(1, 2)] };
+    let v_b = dv.row(2);
+    let v_y = SMatrix::<f64, 2, 3>::from_column_slice(dv.matrix(2, 3).as_slice());
+    let v_c = SMatrix::<f64, 2, 2>::from_column_slice(dv.matrix(2, 2).as_slice());
+    let v_w = dv.matrix(3, 3);
+    let v_dir = K028Kc028Grad { self_: v_params.clone(), b: v_b.clone(), y: v_y.clone(), c: v_c.clone(), w: v_w.clone() };
+    let mut dw = Draw::new(1022);
+    let w_params = K028 { s: DVector::from_column_slice(dw.matrix(2, 1).as_slice()), c: SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice()), ws: vec![dw.matrix(2, 2), dw.matrix(1, 2)] };
+    let w_b = dw.row(2);
+    let w_y = SMatrix::<f64, 2, 3>::from_column_slice(dw.matrix(2, 3).as_slice());
+    let w_c = SMatrix::<f64, 2, 2>::from_column_slice(dw.matrix(2, 2).as_slice());
+    let w_w = dw.matrix(3, 3);
+    let w_dir = K028Kc028Grad { self_: w_params.clone(), b: w_b.clone(), y: w_y.clone(), c: w_c.clone(), w: w_w.clone() };
+    let (value, jv) = params.kc028_jvp(&b, &y, c.clone(), &b1, w.clone(), v_dir.clone());
+    check_value("kc028_jvp", &value, &primal);
+    check_jvp("kc028", &d.theta, &dv.theta, jv, &flat(&[g.self_.s.as_slice(), g.self_.c.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.b.as_slice(), g.y.as_slice(), g.c.as_slice(), g.w.as_slice()]), |rd| {
+        let params = K028 { s: DVector::from_column_slice(rd.matrix(2, 1).as_slice()), c: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), ws: vec![rd.matrix(2, 2), rd.matrix(1, 2)] };
+        let b = rd.row(2);
+        let y = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let c = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let w = rd.matrix(3, 3);
+        params.kc028(&b, &y, c.clone(), &b1, w.clone())
+    });
+    let (value, hg, hv) = params.kc028_hvp(&b, &y, c.clone(), &b1, w.clone(), v_dir.clone());
+    check_value("kc028_hvp", &value, &primal);
+    let (_, _, hw) = params.kc028_hvp(&b, &y, c.clone(), &b1, w.clone(), w_dir.clone());
+    check_hvp("kc028", &d.theta, &dv.theta, &dw.theta, &flat(&[g.self_.s.as_slice(), g.self_.c.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.b.as_slice(), g.y.as_slice(), g.c.as_slice(), g.w.as_slice()]), &flat(&[hg.self_.s.as_slice(), hg.self_.c.as_slice(), hg.self_.ws[0].as_slice(), hg.self_.ws[1].as_slice(), hg.b.as_slice(), hg.y.as_slice(), hg.c.as_slice(), hg.w.as_slice()]), &flat(&[hv.self_.s.as_slice(), hv.self_.c.as_slice(), hv.self_.ws[0].as_slice(), hv.self_.ws[1].as_slice(), hv.b.as_slice(), hv.y.as_slice(), hv.c.as_slice(), hv.w.as_slice()]), &flat(&[hw.self_.s.as_slice(), hw.self_.c.as_slice(), hw.self_.ws[0].as_slice(), hw.self_.ws[1].as_slice(), hw.b.as_slice(), hw.y.as_slice(), hw.c.as_slice(), hw.w.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K028 { s: DVector::from_column_slice(rd.matrix(2, 1).as_slice()), c: SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice()), ws: vec![rd.matrix(2, 2), rd.matrix(1, 2)] };
+        let b = rd.row(2);
+        let y = SMatrix::<f64, 2, 3>::from_column_slice(rd.matrix(2, 3).as_slice());
+        let c = SMatrix::<f64, 2, 2>::from_column_slice(rd.matrix(2, 2).as_slice());
+        let w = rd.matrix(3, 3);
+        let (_, g) = params.kc028_grad(&b, &y, c.clone(), &b1, w.clone());
+        flat(&[g.self_.s.as_slice(), g.self_.c.as_slice(), g.self_.ws[0].as_slice(), g.self_.ws[1].as_slice(), g.b.as_slice(), g.y.as_slice(), g.c.as_slice(), g.w.as_slice()])
+    });
+}
+
+/// The parameters of `k029`.
+#[derive(Parameters, Clone, Debug, PartialEq)]
+pub struct K029 {
+    w: f64,
+    ws: Vec<DMatrix<f64>>,
+    a: RowDVector<f64>,
+    #[parameters(skip)]
+    steps: usize,
+}
+#[differentiate(jvp, hvp)]
+fn k029(p: &K029) -> f64 {
+    let tmp1 = (p.w * (p.ws[0].nrows() as f64 * 0.3)) / ((p.w.exp()).abs() + 0.5);
+    let mut acc2 = (p.w * p.w).abs();
+    if (((DMatrix::<f64>::from_row_slice(2, 3, &[-0.15, 0.68, -0.44, -0.61, -0.11, -0.10])) * p.w).mean()) > (-0.34) {
+        acc2 *= ((p.a.mean()) * 0.67).sin();
+    } else {
+        acc2 *= sigmoid(((p.w.abs() + 0.5).powf(p.w)) * 0.36);
+    }
+    let mut acc3 = (tmp1.exp()).cos();
+    let mut hm5 = p.a.clone();
+    for i4 in 0..=2 {
+        hm5 = hm5.component_mul(&sigmoid((RowDVector::<f64>::from_row_slice(&[0.52, -0.03, -0.83])) * acc2));
+        if !(i4 % 2 == 0) { break; }
+        acc3 *= 0.41; acc3 -= (((((p.w.abs() + 0.5).powi(-2)) * 0.25).tanh()).exp()) * 0.18;
+    }
+    (p.ws[0].sum()) + (p.ws[0].sum()) + tmp1 + (tanh(((-&p.ws[2]).dot(&(p.ws[2].transpose()))) * 0.12))
+}
+
+#[test]
+fn k029_gradient() {
+    let mut d = Draw::new(676);
+    let params = K029 { w: d.scalar(), ws: vec![d.matrix(1, 3), d.matrix(1, 3), d.matrix(2, 2)], a: d.row(3), steps: 3 };
+    let primal = k029(&params);
+    let (value, g) = k029_grad(&params);
+    check_value("k029_grad", &value, &primal);
+    let (value, tape) = k029_fwd(&params);
+    check_value("k029_fwd", &value, &primal);
+    assert_eq!(g.p.steps, params.steps);
+    check("k029", &d.theta, &flat(&[&[g.p.w], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), g.p.a.as_slice()]), |rd| {
+        let params = K029 { w: rd.scalar(), ws: vec![rd.matrix(1, 3), rd.matrix(1, 3), rd.matrix(2, 2)], a: rd.row(3), steps: 3 };
+        k029(&params)
+    });
+    // Forward mode.
+    let mut dv = Draw::new(1004);
+    let v_params = K029 { w: dv.scalar(), ws: vec![dv.matrix(1, 3), dv.matrix(1, 3), dv.matrix(2, 2)], a: dv.row(3), steps: 3 };
+    let v_dir = K029Grad { p: v_params.clone() };
+    let mut dw = Draw::new(1021);
+    let w_params = K029 { w: dw.scalar(), ws: vec![dw.matrix(1, 3), dw.matrix(1, 3), dw.matrix(2, 2)], a: dw.row(3), steps: 3 };
+    let w_dir = K029Grad { p: w_params.clone() };
+    let (value, jv) = k029_jvp(&params, v_dir.clone());
+    check_value("k029_jvp", &value, &primal);
+    check_jvp("k029", &d.theta, &dv.theta, jv, &flat(&[&[g.p.w], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), g.p.a.as_slice()]), |rd| {
+        let params = K029 { w: rd.scalar(), ws: vec![rd.matrix(1, 3), rd.matrix(1, 3), rd.matrix(2, 2)], a: rd.row(3), steps: 3 };
+        k029(&params)
+    });
+    let (value, hg, hv) = k029_hvp(&params, v_dir.clone());
+    check_value("k029_hvp", &value, &primal);
+    let (_, _, hw) = k029_hvp(&params, w_dir.clone());
+    check_hvp("k029", &d.theta, &dv.theta, &dw.theta, &flat(&[&[g.p.w], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), g.p.a.as_slice()]), &flat(&[&[hg.p.w], hg.p.ws[0].as_slice(), hg.p.ws[1].as_slice(), hg.p.ws[2].as_slice(), hg.p.a.as_slice()]), &flat(&[&[hv.p.w], hv.p.ws[0].as_slice(), hv.p.ws[1].as_slice(), hv.p.ws[2].as_slice(), hv.p.a.as_slice()]), &flat(&[&[hw.p.w], hw.p.ws[0].as_slice(), hw.p.ws[1].as_slice(), hw.p.ws[2].as_slice(), hw.p.a.as_slice()]), |theta| {
+        let mut rd = crate::common::check::Read::new(theta);
+        let params = K029 { w: rd.scalar(), ws: vec![rd.matrix(1, 3), rd.matrix(1, 3), rd.matrix(2, 2)], a: rd.row(3), steps: 3 };
+        let (_, g) = k029_grad(&params);
+        flat(&[&[g.p.w], g.p.ws[0].as_slice(), g.p.ws[1].as_slice(), g.p.ws[2].as_slice(), g.p.a.as_slice()])
     });
 }
 

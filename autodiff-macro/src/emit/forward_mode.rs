@@ -56,6 +56,10 @@ struct Transformed {
 struct TangentLeaf {
     /// The field on the tangent's parameter.
     leaf: Leaf,
+    /// Only passed to calls (the struct whole, or a field no operation reads): bound as it
+    /// is, with a flag that says whether it is a tangent, since a `#[parameters(skip)]`
+    /// field, whose type alone tells it is one, has none.
+    flagged: bool,
     /// The tangent's value.
     var: VarId,
     /// The field's own value.
@@ -120,6 +124,13 @@ fn check_supported(r: &Request) -> syn::Result<()> {
     Ok(())
 }
 
+/// The values whose tangents the body reads: by operations, and by calls only.
+#[derive(Default)]
+struct Reads {
+    ops: HashSet<VarId>,
+    calls: HashSet<VarId>,
+}
+
 /// The body with its tangents. Run twice: the first run finds which fields' tangents are
 /// read, and only those are bound (a `#[parameters(skip)]` field has none, and is read as a
 /// constant).
@@ -131,8 +142,8 @@ fn transform(r: &Request, seeds: Seeds) -> syn::Result<Transformed> {
 fn transform_with(
     r: &Request,
     seeds: Seeds,
-    read: Option<&HashSet<VarId>>,
-) -> syn::Result<(Transformed, HashSet<VarId>)> {
+    read: Option<&Reads>,
+) -> syn::Result<(Transformed, Reads)> {
     let mut body = r.body.clone();
     let mut names = r.names.clone();
     let mut errors = Errors::default();
@@ -150,12 +161,16 @@ fn transform_with(
         let p = &r.sig.params[*i];
         p.differentiable && !p.structured
     });
-    let fields = leaves.iter().map(|l| (l.param, l.var, l.of, l.leaf.whole));
-    let params = differentiable.map(|&(i, t)| (i, t, r.param_vars[i], false));
-    for (i, t, param, whole) in params.chain(fields).collect::<Vec<_>>() {
+    let fields = leaves.iter().map(|l| (l.param, l.var, l.of, Some(l)));
+    let params = differentiable.map(|&(i, t)| (i, t, r.param_vars[i], None));
+    for (i, t, param, leaf) in params.chain(fields).collect::<Vec<_>>() {
         let collection = r.sig.params[i].collection || collections.contains(&param);
+        if let Some(leaf) = leaf.filter(|l| l.flagged) {
+            let field = !leaf.leaf.whole;
+            pass.seed_flagged(param, t, given.map(|g| (g, i)), field);
+            continue;
+        }
         match given {
-            Some(given) if whole => pass.seed_whole(param, t, given, i),
             Some(given) if collection => pass.seed_collection(param, t, given, i),
             Some(given) => {
                 let seed = pass.given(&mut start, t, given, i, span);
@@ -165,7 +180,10 @@ fn transform_with(
         }
     }
     let (mut block, tangent) = pass.body(block, &body.result, span);
-    let read = pass.read();
+    let read = Reads {
+        ops: pass.read(),
+        calls: pass.called(),
+    };
     start.stmts.append(&mut block.stmts);
     body.block = start;
     errors.finish()?;
@@ -186,7 +204,7 @@ fn transform_with(
 fn tangent_params(
     r: &Request,
     seeds: Seeds,
-    read: Option<&HashSet<VarId>>,
+    read: Option<&Reads>,
     body: &mut Body,
     names: &mut Names,
 ) -> (Vec<(usize, VarId)>, Vec<TangentLeaf>) {
@@ -206,9 +224,11 @@ fn tangent_params(
             continue;
         }
         // The fields read, and the struct whole where it is passed to methods.
-        let fields = (r.leaves.iter())
-            .filter(|(l, v)| l.param == i && read.is_none_or(|read| read.contains(v)));
+        let fields = (r.leaves.iter()).filter(|(l, v)| {
+            l.param == i && read.is_none_or(|read| read.ops.contains(v) || read.calls.contains(v))
+        });
         for (leaf, v) in fields {
+            let by_ops = read.is_none_or(|read| read.ops.contains(v));
             let base = syn::ext::IdentExt::unraw(&leaf.ident).to_string();
             let ident = names.temp(&format!("tan_{base}"), leaf.ident.span());
             let var = new_param(body, ident.clone(), 1, index, true);
@@ -219,6 +239,7 @@ fn tangent_params(
                 whole: leaf.whole,
             };
             leaves.push(TangentLeaf {
+                flagged: leaf.whole || !by_ops,
                 leaf,
                 var,
                 of: *v,
@@ -400,12 +421,12 @@ fn jvp(r: &Request, t: &Transformed) -> TokenStream {
         let p = &r.sig.params[l.param].ident;
         quote!(#p)
     });
-    // A tangent field through a check: a `#[parameters(skip)]` field has no tangent. The
-    // struct whole is the tangent's field.
+    // A tangent field through a check: a `#[parameters(skip)]` field has no tangent. One
+    // only passed to calls goes as it is, with its flag.
     let tangent_fields = t.leaves.iter().map(|l| {
         let (ident, field) = (&l.leaf.ident, &r.sig.params[l.param].ident);
         let read = field_read(&l.leaf, quote!(#tangent.#field));
-        match l.leaf.whole {
+        match l.flagged {
             true => quote!(let #ident = #read;),
             false => quote!(let #ident = #krate::__private::rules::field_tangent(#read);),
         }

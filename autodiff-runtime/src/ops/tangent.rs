@@ -15,6 +15,7 @@ use super::adjoint::{accumulate, accumulate_seed, Seed};
 use super::binary::{first_is_max, first_is_min, ComponentMul};
 use super::loss::{check_labels, inverse_count, svm_loss};
 use super::reads::{Const, Operand};
+use super::skipped::Skipped;
 use crate::real::Real;
 use crate::value::Value;
 use core::marker::PhantomData;
@@ -281,7 +282,9 @@ pub fn tangent_if<X: Value>(x: &X, given: bool) -> (X, TangentIf<X>) {
 }
 
 impl<X: Value> TangentIf<X> {
-    /// Pullback of `tangent_if(x, given)` to `x`: the seed where the tangent was given.
+    /// Pullback of `tangent_if(x, given)` to `x`: the seed where the tangent was given, and
+    /// zero otherwise, written all the same (the reverse sweep counts on every rule's
+    /// pullback writing its operand's adjoint).
     #[inline]
     pub fn arg<'s>(
         &self,
@@ -294,9 +297,12 @@ impl<X: Value> TangentIf<X> {
         let seed = seed.into();
         if given {
             accumulate_seed(d_x, seed);
-        } else {
-            seed.done();
+            return;
         }
+        if let (None, Some(s)) = (&d_x, seed.get()) {
+            *d_x = Some(X::zeros(s.shape()));
+        }
+        seed.done();
     }
 }
 
@@ -363,6 +369,33 @@ pub fn count_like<T: Real, X: Value<Elem = T>>(_x: &X, n: i32) -> T {
     } else {
         magnitude
     }
+}
+
+/// Whether a field of a structured parameter's tangent, passed on to a call, is a tangent:
+/// a value's is, a `#[parameters(skip)]` field's ([`Skipped`]) is not.
+pub trait IsTangent {
+    /// Whether this is a tangent.
+    fn is_tangent(&self) -> bool;
+}
+
+impl<T: ?Sized> IsTangent for &T {
+    #[inline(always)]
+    fn is_tangent(&self) -> bool {
+        true
+    }
+}
+
+impl<T> IsTangent for Skipped<'_, T> {
+    #[inline(always)]
+    fn is_tangent(&self) -> bool {
+        false
+    }
+}
+
+/// See [`IsTangent`].
+#[inline(always)]
+pub fn is_tangent<X: IsTangent>(x: &X) -> bool {
+    x.is_tangent()
 }
 
 #[cfg(test)]
@@ -432,6 +465,25 @@ mod tests {
             svm_slope(&close, &labels).as_slice(),
             &[0.5, -0.5, -0.5, 0.5]
         );
+    }
+
+    #[test]
+    fn tangent_if_gives_the_tangent_or_zero_and_always_writes_its_pullback() {
+        let t = DMatrix::from_row_slice(1, 2, &[1.5, -2.0]);
+        let (given, h) = tangent_if(&t, true);
+        assert_eq!(given, t);
+        let (not_given, _) = tangent_if(&t, false);
+        assert_eq!(not_given, DMatrix::zeros(1, 2));
+        let u = DMatrix::from_row_slice(1, 2, &[0.5, 3.0]);
+        let mut d = None;
+        h.arg(&mut d, Some(u.clone()), Const::<0, _>(true));
+        assert_eq!(d, Some(u.clone()));
+        // Not given: a zero, written all the same.
+        let mut d = None;
+        h.arg(&mut d, Some(u), Const::<0, _>(false));
+        assert_eq!(d, Some(DMatrix::zeros(1, 2)));
+        let skipped = 3usize;
+        assert!(is_tangent(&&t) && !is_tangent(&Skipped(&skipped)));
     }
 
     #[test]

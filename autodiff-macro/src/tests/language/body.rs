@@ -65,6 +65,9 @@ struct Gen<'a> {
     parts: bool,
     /// Whether the function is generic over its scalar `T`: casts of constants are converted.
     generic: bool,
+    /// The `#[derive(Parameters)]` parameter, if any: its name (`self`, `p`) and type's name,
+    /// to pass whole to methods of its type.
+    structured: Option<(String, String)>,
 }
 
 impl<'a> Gen<'a> {
@@ -611,6 +614,7 @@ pub(super) fn body(
         data: Vec::new(),
         parts,
         generic,
+        structured: None,
     };
     for p in params {
         match p {
@@ -636,7 +640,12 @@ pub(super) fn body(
             Param::Labels { name, rows, cols } => gen.labels = Some((name.clone(), *rows, *cols)),
             Param::Flag { name, .. } => gen.flag = Some(name.clone()),
             Param::Data { name, values } => gen.data.push((name.clone(), values.len())),
-            Param::Struct { name, fields, .. } => {
+            Param::Struct {
+                name,
+                fields,
+                ty_name,
+            } => {
+                gen.structured = Some((name.clone(), ty_name.clone()));
                 for f in fields {
                     let field = |ty: Ty, name: String| Local {
                         name,

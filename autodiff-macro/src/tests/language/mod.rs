@@ -487,10 +487,133 @@ pub fn generic_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn
 /// as constants (a count, a flag). With `method`, it is a method `fn NAME(&self, …)` in a
 /// `#[differentiate] impl` block of its own, reading `self.a`.
 pub fn struct_function(rng: &mut Rng, name: String, callees: &[GenFn], method: bool) -> GenFn {
+    struct_function_of(rng, name, callees, method, None)
+}
+
+/// A function of a `#[derive(Parameters)]` struct as [`struct_function`]; with `shared`, of
+/// that struct (its type's name and fields, written by another function), which it may pass
+/// whole to the methods of that struct among `callees`.
+pub fn struct_function_of(
+    rng: &mut Rng,
+    name: String,
+    callees: &[GenFn],
+    method: bool,
+    shared: Option<(&str, &[Field])>,
+) -> GenFn {
     let statements = rng.range(2, 5);
     let loops = rng.chance(0.3);
-    let (mut params, mut shapes, needs_wrt) = params(rng, false);
-    let ty_name = name.to_uppercase();
+    let (params, mut shapes, needs_wrt) = params(rng, false);
+    let (mut rest, fields, ty_name) = match shared {
+        Some((ty_name, fields)) => {
+            for f in fields {
+                match f {
+                    Field::Leaf { ty, .. } if *ty != Ty::Scalar => shapes.push(*ty),
+                    Field::Vec { tys, .. } => shapes.extend(tys.iter().copied()),
+                    _ => {}
+                }
+            }
+            (params, fields.to_vec(), ty_name.to_string())
+        }
+        None => {
+            let (rest, fields) = struct_fields(rng, params, &mut shapes);
+            (rest, fields, name.to_uppercase())
+        }
+    };
+    let struct_name = if method {
+        "self"
+    } else if rest.iter().any(|p| p.name() == "p") {
+        "sp"
+    } else {
+        "p"
+    };
+    let at = if method { 0 } else { rng.below(rest.len() + 1) };
+    rest.insert(
+        at,
+        Param::Struct {
+            name: struct_name.into(),
+            ty_name: ty_name.clone(),
+            fields: fields.clone(),
+        },
+    );
+    let params = rest;
+    let ret = if shapes.is_empty() || rng.chance(0.6) {
+        Ty::Scalar
+    } else {
+        *rng.pick(&shapes)
+    };
+    // Functions of other structs cannot be called: this one has none to pass them.
+    let callees: Vec<GenFn> = callees
+        .iter()
+        .filter(|f| {
+            f.struct_param()
+                .is_none_or(|(_, ty, _)| f.method && ty == ty_name)
+        })
+        .cloned()
+        .collect();
+    let body = body::body(
+        rng,
+        &callees,
+        &params,
+        ret,
+        statements,
+        body::Mode {
+            loops,
+            parts: false,
+            generic: false,
+        },
+    );
+    // `wrt(..)`: the struct and the other differentiable parameters, when a constant needs it.
+    let mut args = Vec::new();
+    if needs_wrt || rng.chance(0.15) {
+        let mut listed: Vec<&str> = params
+            .iter()
+            .filter(|p| matches!(p, Param::Diff { .. } | Param::Struct { .. }))
+            .map(Param::name)
+            .collect();
+        for i in (1..listed.len()).rev() {
+            let j = rng.below(i + 1);
+            listed.swap(i, j);
+        }
+        args.push(format!("wrt({})", listed.join(", ")));
+    }
+    if rng.chance(0.1) {
+        args.push("crate = ::autodiff".into());
+    }
+    let vis = *rng.pick(&["", "pub ", "pub(crate) "]);
+    let doc = rng.chance(0.3);
+    let list: Vec<String> = fields
+        .iter()
+        .map(|f| format!("    {},", f.rust()))
+        .collect();
+    let extra = match shared {
+        Some(_) => String::new(),
+        None => format!(
+            "/// The parameters of `{name}`.\n#[derive(Parameters, Clone, Debug, PartialEq)]\npub struct {ty_name} {{\n{}\n}}\n",
+            list.join("\n")
+        ),
+    };
+    GenFn {
+        name,
+        params,
+        ret,
+        args: args.join(", "),
+        vis,
+        doc,
+        body,
+        generic: false,
+        method,
+        extra,
+    }
+}
+
+/// The fields of a new struct from `params` (its differentiable ones, maybe all but one, and
+/// its count and flag), often with a `Vec` of matrices and skipped fields: the parameters
+/// left, and the fields.
+fn struct_fields(
+    rng: &mut Rng,
+    mut params: Vec<Param>,
+    shapes: &mut Vec<Ty>,
+) -> (Vec<Param>, Vec<Field>) {
     // The fields: the differentiable parameters, maybe all but one.
     let diff: Vec<usize> = (0..params.len())
         .filter(|&i| matches!(params[i], Param::Diff { .. }))
@@ -555,84 +678,7 @@ pub fn struct_function(rng: &mut Rng, name: String, callees: &[GenFn], method: b
             },
         );
     }
-    let struct_name = if method {
-        "self"
-    } else if rest.iter().any(|p| p.name() == "p") {
-        "sp"
-    } else {
-        "p"
-    };
-    let at = if method { 0 } else { rng.below(rest.len() + 1) };
-    rest.insert(
-        at,
-        Param::Struct {
-            name: struct_name.into(),
-            ty_name: ty_name.clone(),
-            fields: fields.clone(),
-        },
-    );
-    let params = rest;
-    let ret = if shapes.is_empty() || rng.chance(0.6) {
-        Ty::Scalar
-    } else {
-        *rng.pick(&shapes)
-    };
-    let callees: Vec<GenFn> = callees
-        .iter()
-        .filter(|f| f.struct_param().is_none())
-        .cloned()
-        .collect();
-    let body = body::body(
-        rng,
-        &callees,
-        &params,
-        ret,
-        statements,
-        body::Mode {
-            loops,
-            parts: false,
-            generic: false,
-        },
-    );
-    // `wrt(..)`: the struct and the other differentiable parameters, when a constant needs it.
-    let mut args = Vec::new();
-    if needs_wrt || rng.chance(0.15) {
-        let mut listed: Vec<&str> = params
-            .iter()
-            .filter(|p| matches!(p, Param::Diff { .. } | Param::Struct { .. }))
-            .map(Param::name)
-            .collect();
-        for i in (1..listed.len()).rev() {
-            let j = rng.below(i + 1);
-            listed.swap(i, j);
-        }
-        args.push(format!("wrt({})", listed.join(", ")));
-    }
-    if rng.chance(0.1) {
-        args.push("crate = ::autodiff".into());
-    }
-    let vis = *rng.pick(&["", "pub ", "pub(crate) "]);
-    let doc = rng.chance(0.3);
-    let list: Vec<String> = fields
-        .iter()
-        .map(|f| format!("    {},", f.rust()))
-        .collect();
-    let extra = format!(
-        "/// The parameters of `{name}`.\n#[derive(Parameters, Clone, Debug, PartialEq)]\npub struct {ty_name} {{\n{}\n}}\n",
-        list.join("\n")
-    );
-    GenFn {
-        name,
-        params,
-        ret,
-        args: args.join(", "),
-        vis,
-        doc,
-        body,
-        generic: false,
-        method,
-        extra,
-    }
+    (rest, fields)
 }
 
 /// The text of a body written for `f64`, for a function generic over `T`: the type `f64`
@@ -971,7 +1017,11 @@ pub fn rule_program(seed: u64, count: usize, callees: &[GenFn]) -> Vec<GenFn> {
 pub fn forward_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn {
     let loops = rng.chance(0.5);
     let statements = rng.range(2, 6);
-    let mut f = generate(rng, name, callees, statements, loops, false);
+    with_forward_mode(generate(rng, name, callees, statements, loops, false))
+}
+
+/// `jvp` (and `hvp` for a scalar result) added to `f`'s attribute.
+fn with_forward_mode(mut f: GenFn) -> GenFn {
     let mut args: Vec<&str> = Vec::new();
     if !f.args.is_empty() {
         args.push(&f.args);
@@ -982,6 +1032,40 @@ pub fn forward_function(rng: &mut Rng, name: String, callees: &[GenFn]) -> GenFn
     }
     f.args = args.join(", ");
     f
+}
+
+/// `count` functions of a `#[derive(Parameters)]` struct of their own with forward mode
+/// (`k000`, …; every other one a method), calling functions among `callees` (which have
+/// forward mode); each method followed by a function of the same struct that passes it
+/// whole to the method (`kc000`, …; a method or a free function).
+pub fn forward_struct_program(seed: u64, count: usize, callees: &[GenFn]) -> Vec<GenFn> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::new();
+    for i in 0..count {
+        let name = format!("k{i:03}");
+        let f = with_forward_mode(struct_function(&mut rng, name.clone(), callees, i % 2 == 0));
+        let mut pool = callees.to_vec();
+        pool.push(f.clone());
+        let caller = f.method.then(|| {
+            let (_, ty, fields) = f.struct_param()?;
+            (0..400).find_map(|_| {
+                let method = rng.chance(0.5);
+                let g = struct_function_of(
+                    &mut rng,
+                    format!("kc{i:03}"),
+                    &pool,
+                    method,
+                    Some((ty, fields)),
+                );
+                g.body
+                    .contains(&format!("{name}("))
+                    .then(|| with_forward_mode(g))
+            })
+        });
+        out.push(f);
+        out.extend(caller.flatten());
+    }
+    out
 }
 
 /// `count` functions with forward mode, each calling only earlier ones.

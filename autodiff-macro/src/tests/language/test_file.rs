@@ -2,8 +2,8 @@
 //! test for each, of the value of every generated item (bit for bit) and of the gradient.
 
 use super::{
-    forward_program, generic_program, lit, loop_program, parts_program, program, rule_program,
-    struct_program, Field, GenFn, Kind, Param, Ty,
+    forward_program, forward_struct_program, generic_program, lit, loop_program, parts_program,
+    program, rule_program, struct_program, Field, GenFn, Kind, Param, Ty,
 };
 use std::fmt::Write;
 
@@ -35,6 +35,11 @@ pub const RULE_COUNT: usize = 6;
 /// scalar result), which call only each other.
 pub const FORWARD_SEED: u64 = 20_261_206;
 pub const FORWARD_COUNT: usize = 60;
+/// The seed and number of the functions of a `#[derive(Parameters)]` struct with forward
+/// mode (`k000`, …; every other one a method, followed by a function passing the struct whole
+/// to it, `kc000`, …), which call the functions with forward mode.
+pub const FORWARD_STRUCT_SEED: u64 = 20_261_207;
+pub const FORWARD_STRUCT_COUNT: usize = 30;
 
 /// Generated functions whose expansion does not compile because of a known bug of the macro,
 /// with the test of `tests/differential/regressions.rs` that reproduces it: each is written
@@ -72,7 +77,12 @@ pub fn differential_file() -> String {
     let rule_seed = seed ^ DIFFERENTIAL_SEED ^ RULE_SEED;
     functions.extend(rule_program(rule_seed, RULE_COUNT, &functions));
     let forward_seed = seed ^ DIFFERENTIAL_SEED ^ FORWARD_SEED;
-    functions.extend(forward_program(forward_seed, FORWARD_COUNT));
+    let forward = forward_program(forward_seed, FORWARD_COUNT);
+    let forward_struct_seed = seed ^ DIFFERENTIAL_SEED ^ FORWARD_STRUCT_SEED;
+    let forward_structs =
+        forward_struct_program(forward_struct_seed, FORWARD_STRUCT_COUNT, &forward);
+    functions.extend(forward);
+    functions.extend(forward_structs);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -82,7 +92,8 @@ pub fn differential_file() -> String {
          // {GENERIC_COUNT} functions generic over their scalar, then seed {struct_seed}, {STRUCT_COUNT} functions\n\
          // of a `#[derive(Parameters)]` struct (every third a method), then seed {rule_seed},\n\
          // {RULE_COUNT} functions with a rule of their own, each with a function calling it,\n\
-         // then seed {forward_seed}, {FORWARD_COUNT} functions with forward mode).\n\
+         // then seed {forward_seed}, {FORWARD_COUNT} functions with forward mode, then seed\n\
+         // {forward_struct_seed}, {FORWARD_STRUCT_COUNT} functions of a struct with forward mode and their callers).\n\
          // Do not edit: regenerate with\n\
          //     AUTODIFF_REGENERATE=1 cargo test -p autodiff-macro differential_file_is_up_to_date\n\
          // Each function is random well-formed code of the language; each test checks its\n\
@@ -287,17 +298,21 @@ fn test_for(f: &GenFn, seed: u64) -> String {
         at_f32(&mut t, f, &args);
     }
     if f.args.contains("jvp") {
-        forward_mode(&mut t, f, &args, &parts);
+        forward_mode(&mut t, f, &call, &args, &parts);
     }
     let _ = writeln!(t, "}}");
     t
 }
 
 /// `NAME_jvp` along a direction `v` (`check_jvp`) and, for a scalar result, `NAME_hvp` along
-/// `v` and `w` (`check_hvp`).
-fn forward_mode(t: &mut String, f: &GenFn, args: &str, parts: &[String]) {
+/// `v` and `w` (`check_hvp`); `call` is how the function is called (`params.NAME` for a
+/// method).
+fn forward_mode(t: &mut String, f: &GenFn, call: &str, args: &str, parts: &[String]) {
     let name = &f.name;
-    let grad_ty = format!("{}Grad", upper_first(name));
+    let grad_ty = match f.struct_param() {
+        Some((_, ty, _)) if f.method => format!("{ty}{}Grad", upper_first(name)),
+        _ => format!("{}Grad", upper_first(name)),
+    };
     let _ = writeln!(t, "    // Forward mode.");
     let directions = ["v", "w"];
     for (k, dir) in directions.iter().enumerate() {
@@ -308,16 +323,25 @@ fn forward_mode(t: &mut String, f: &GenFn, args: &str, parts: &[String]) {
         );
         let mut fields = Vec::new();
         for p in &f.params {
-            if let Param::Diff {
-                name: pname, ty, ..
-            } = p
-            {
-                let _ = writeln!(
-                    t,
-                    "    let {dir}_{pname} = {};",
-                    draw(*ty, &format!("d{dir}"))
-                );
-                fields.push(format!("{pname}: {dir}_{pname}.clone()"));
+            match p {
+                Param::Diff {
+                    name: pname, ty, ..
+                } => {
+                    let value = draw(*ty, &format!("d{dir}"));
+                    let _ = writeln!(t, "    let {dir}_{pname} = {value};");
+                    fields.push(format!("{pname}: {dir}_{pname}.clone()"));
+                }
+                Param::Struct {
+                    name: pname,
+                    ty_name,
+                    fields: struct_fields,
+                } => {
+                    let value = struct_value(ty_name, struct_fields, &format!("d{dir}"));
+                    let _ = writeln!(t, "    let {dir}_params = {value};");
+                    let field = if pname == "self" { "self_" } else { pname };
+                    fields.push(format!("{field}: {dir}_params.clone()"));
+                }
+                _ => {}
             }
         }
         let _ = writeln!(
@@ -333,7 +357,7 @@ fn forward_mode(t: &mut String, f: &GenFn, args: &str, parts: &[String]) {
             format!("{args}, {dir}_dir.clone()")
         }
     };
-    let _ = writeln!(t, "    let (value, jv) = {name}_jvp({});", with_dir("v"));
+    let _ = writeln!(t, "    let (value, jv) = {call}_jvp({});", with_dir("v"));
     let _ = writeln!(t, "    check_value(\"{name}_jvp\", &value, &primal);");
     let u_jv = if f.ret == Ty::Scalar {
         "jv"
@@ -347,16 +371,25 @@ fn forward_mode(t: &mut String, f: &GenFn, args: &str, parts: &[String]) {
     );
     let reads = |t: &mut String, indent: &str| {
         for p in &f.params {
-            if let Param::Diff { name, ty, .. } = p {
-                let _ = writeln!(t, "{indent}let {name} = {};", read(*ty, "rd"));
+            match p {
+                Param::Diff { name, ty, .. } => {
+                    let _ = writeln!(t, "{indent}let {name} = {};", read(*ty, "rd"));
+                }
+                Param::Struct {
+                    ty_name, fields, ..
+                } => {
+                    let value = struct_value(ty_name, fields, "rd");
+                    let _ = writeln!(t, "{indent}let params = {value};");
+                }
+                _ => {}
             }
         }
     };
     reads(t, "        ");
     if f.ret == Ty::Scalar {
-        let _ = writeln!(t, "        {name}({args})");
+        let _ = writeln!(t, "        {call}({args})");
     } else {
-        let _ = writeln!(t, "        u.dot(&{name}({args}))");
+        let _ = writeln!(t, "        u.dot(&{call}({args}))");
     }
     let _ = writeln!(t, "    }});");
     if !f.args.contains("hvp") {
@@ -364,11 +397,11 @@ fn forward_mode(t: &mut String, f: &GenFn, args: &str, parts: &[String]) {
     }
     let _ = writeln!(
         t,
-        "    let (value, hg, hv) = {name}_hvp({});",
+        "    let (value, hg, hv) = {call}_hvp({});",
         with_dir("v")
     );
     let _ = writeln!(t, "    check_value(\"{name}_hvp\", &value, &primal);");
-    let _ = writeln!(t, "    let (_, _, hw) = {name}_hvp({});", with_dir("w"));
+    let _ = writeln!(t, "    let (_, _, hw) = {call}_hvp({});", with_dir("w"));
     let flat_of = |g: &str| {
         let parts: Vec<String> = parts
             .iter()
@@ -389,7 +422,7 @@ fn forward_mode(t: &mut String, f: &GenFn, args: &str, parts: &[String]) {
         "        let mut rd = crate::common::check::Read::new(theta);"
     );
     reads(t, "        ");
-    let _ = writeln!(t, "        let (_, g) = {name}_grad({args});");
+    let _ = writeln!(t, "        let (_, g) = {call}_grad({args});");
     let _ = writeln!(t, "        {}", flat_of("g"));
     let _ = writeln!(t, "    }});");
 }

@@ -838,16 +838,32 @@ impl Gen<'_> {
 
     // ----------------------------------------------------------------------- calls
 
+    /// A call of the method `name` of the struct `receiver` (of type `ty`), its arguments
+    /// `args` the struct first: `self.f(..)`, `Self::f(self, ..)`, `Ty::f(p, ..)`.
+    fn method_call(&mut self, name: &str, receiver: &str, ty: &str, args: &[String]) -> String {
+        let rest = args[1..].join(", ");
+        let all = args.join(", ");
+        match (receiver, self.rng.below(3)) {
+            ("self", 0) => format!("self.{name}({rest})"),
+            ("self", 1) => format!("Self::{name}({all})"),
+            _ => format!("{ty}::{name}({all})"),
+        }
+    }
+
     /// A call to an earlier generated function with this result type.
     pub(super) fn call(&mut self, ret: Ty) -> Option<Ex> {
         if self.calls >= 2 {
             return None;
         }
-        // Not the functions of a structured parameter: a struct is not passed whole.
-        let candidates: Vec<&GenFn> = self
-            .callees
-            .iter()
-            .filter(|f| f.ret == ret && f.struct_param().is_none())
+        // A function of a struct only if it is a method of this function's struct, which is
+        // passed to it whole.
+        let own = self.structured.as_ref().map(|(_, ty)| ty.as_str());
+        let candidates: Vec<&GenFn> = (self.callees.iter())
+            .filter(|f| {
+                f.ret == ret
+                    && f.struct_param()
+                        .is_none_or(|(_, ty, _)| f.method && Some(ty) == own)
+            })
             .collect();
         if candidates.is_empty() {
             return None;
@@ -890,7 +906,10 @@ impl Gen<'_> {
                     Some(f) => f.clone(),
                     None => "true".into(),
                 },
-                Param::Struct { .. } => unreachable!("no struct is passed whole"),
+                Param::Struct { .. } => match &self.structured {
+                    Some((name, _)) => name.clone(),
+                    None => continue,
+                },
                 Param::Data { values, .. } => {
                     match self.data.iter().find(|(_, n)| *n == values.len()) {
                         Some((name, _)) if self.rng.chance(0.5) => name.clone(),
@@ -903,7 +922,11 @@ impl Gen<'_> {
             };
             args.push(arg);
         }
-        let e = Self::temp(format!("{}({})", f.name, args.join(", ")), LIMIT, ret);
+        let call = match (self.structured.clone(), f.struct_param()) {
+            (Some((receiver, ty)), Some(_)) => self.method_call(&f.name, &receiver, &ty, &args),
+            _ => format!("{}({})", f.name, args.join(", ")),
+        };
+        let e = Self::temp(call, LIMIT, ret);
         Some(if ret == Ty::Scalar {
             self.squash_scalar(e)
         } else {
