@@ -72,6 +72,17 @@ impl Names {
         }
     }
 
+    /// A temporary named after the value it belongs to: `tan_q` for the tangent of `q`, or,
+    /// when that name is taken, numbered as [`Names::temp`] does (`tan_q7`).
+    pub fn named(&mut self, what: &str, span: Span) -> Ident {
+        let candidate = format!("{}{what}", prefix(self.short));
+        if self.taken.insert(candidate.clone()) {
+            self.temps.insert(candidate.clone());
+            return Ident::new(&candidate, span);
+        }
+        self.temp(what, span)
+    }
+
     /// A temporary named after what it holds: `mul3`.
     pub fn temp(&mut self, what: &str, span: Span) -> Ident {
         let prefix = prefix(self.short);

@@ -110,17 +110,17 @@ impl<'a> Tangents<'a> {
                     Expr::Call(call) => {
                         let call = call.clone();
                         out.stmts.push(Stmt::Let { var, expr, span });
-                        return self.record(var, |this| this.call(out, &call));
+                        return self.record(out, var, |this, out| this.call(out, &call));
                     }
                     Expr::Op(op) => {
                         let op = op.clone();
                         out.stmts.push(Stmt::Let { var, expr, span });
-                        return self.record(var, |this| this.op(out, var, &op));
+                        return self.record(out, var, |this, out| this.op(out, var, &op));
                     }
                     Expr::Map(map) => {
                         let map = (**map).clone();
                         out.stmts.push(Stmt::Let { var, expr, span });
-                        return self.record(var, |this| this.map(out, &map));
+                        return self.record(out, var, |this, out| this.map(out, &map));
                     }
                 };
                 out.stmts.push(Stmt::Let { var, expr, span });
@@ -199,13 +199,19 @@ impl<'a> Tangents<'a> {
             tokens: quote!(#name[#position]),
             reads: vec![given],
         };
-        self.rule(
+        let t = self.rule(
             out,
             &ops::TANGENT_IF,
             vec![Operand::Var(tangent)],
             vec![flag],
             span,
-        )
+        );
+        if let Some(v) = t.var() {
+            let base = syn::ext::IdentExt::unraw(&self.vars[tangent].name).to_string();
+            let base = base.strip_prefix("__ad_").unwrap_or(&base).to_string();
+            self.rename(out, v, &format!("given_{base}"));
+        }
+        t
     }
 
     /// `s·y + t`, at the end of `out`: the function `NAME_hvp` differentiates.
@@ -218,14 +224,50 @@ impl<'a> Tangents<'a> {
         span: Span,
     ) -> Operand {
         let sy = self.bin(out, &ops::MUL, s, y, span);
-        self.bin(out, &ops::ADD, sy, t, span)
+        if let Some(v) = sy.var() {
+            self.rename(out, v, "weighted_value");
+        }
+        let weighted = self.bin(out, &ops::ADD, sy, t, span);
+        if let Some(v) = weighted.var() {
+            self.rename(out, v, "weighted");
+        }
+        weighted
     }
 
-    /// Keeps the tangent `f` computes as `var`'s.
-    fn record(&mut self, var: VarId, f: impl FnOnce(&mut Self) -> Tan) {
-        if let Some(t) = f(self) {
-            self.tangent.insert(var, t);
+    /// Keeps the tangent `f` computes (at the end of `out`) as `var`'s, named after it
+    /// (`tan_q`) when `f` made it.
+    fn record(
+        &mut self,
+        out: &mut Block,
+        var: VarId,
+        f: impl FnOnce(&mut Self, &mut Block) -> Tan,
+    ) {
+        let first_new = self.vars.len();
+        let Some(t) = f(self, out) else { return };
+        if let Some(v) = t.var().filter(|&v| v >= first_new) {
+            let base = syn::ext::IdentExt::unraw(&self.vars[var].name).to_string();
+            let base = base.strip_prefix("__ad_").unwrap_or(&base).to_string();
+            self.rename(out, v, &format!("tan_{base}"));
         }
+        self.tangent.insert(var, t);
+    }
+
+    /// Names the value `v`, made by the last statements of `out`, `name` (and its pullback
+    /// handle or tape after it).
+    fn rename(&mut self, out: &Block, v: VarId, name: &str) {
+        let span = self.vars[v].name.span();
+        self.vars[v].name = self.names.named(name, span);
+        let made = out.stmts.iter().rev().find_map(|stmt| match stmt {
+            Stmt::Let { var, expr, .. } if *var == v => Some(expr),
+            _ => None,
+        });
+        let (record, what) = match made {
+            Some(Expr::Op(op)) => (op.handle, "op"),
+            Some(Expr::Call(call)) => (call.tape, "tape"),
+            _ => return,
+        };
+        let short = self.names.short();
+        self.vars[record].name = crate::names::handle(&self.vars[v].name, what, short);
     }
 
     /// The tangent of `y = f(args…)`: `__ad_tangent_f(args…, tangents…, given, 0)`, the

@@ -149,7 +149,7 @@ fn transform_with(
     let mut errors = Errors::default();
     let (tangents, leaves) = tangent_params(r, seeds, read, &mut body, &mut names);
     let given = (seeds == Seeds::Given).then(|| {
-        let name = names.temp("given", r.func.sig.ident.span());
+        let name = names.named("given", r.func.sig.ident.span());
         new_param(&mut body, name, 0, 2 * r.sig.params.len(), false)
     });
     let block = std::mem::take(&mut body.block);
@@ -213,7 +213,7 @@ fn tangent_params(
     let params = r.sig.params.iter().enumerate();
     for (i, p) in params.filter(|(_, p)| seeds == Seeds::Given || p.differentiable) {
         let base = syn::ext::IdentExt::unraw(&p.ident).to_string();
-        let name = names.temp(&format!("tan_{base}"), p.ident.span());
+        let name = names.named(&format!("tan_{base}"), p.ident.span());
         let index = count + tangents.len();
         // A collection is read through a reference, as its parameter is; a structured
         // parameter through its fields, each a value of its own.
@@ -230,7 +230,7 @@ fn tangent_params(
         for (leaf, v) in fields {
             let by_ops = read.is_none_or(|read| read.ops.contains(v));
             let base = syn::ext::IdentExt::unraw(&leaf.ident).to_string();
-            let ident = names.temp(&format!("tan_{base}"), leaf.ident.span());
+            let ident = names.named(&format!("tan_{base}"), leaf.ident.span());
             let var = new_param(body, ident.clone(), 1, index, true);
             let leaf = Leaf {
                 param: index,
@@ -569,7 +569,7 @@ fn hidden(r: &Request, t: Transformed) -> syn::Result<(outline::Generated, Token
         leaves: tangent_leaves,
     } = t;
     let span = r.func.sig.ident.span();
-    let weight = names.temp("weight", span);
+    let weight = names.named("weight", span);
     let weight_var = new_param(
         &mut body,
         weight.clone(),
@@ -656,13 +656,18 @@ fn reverse_items(
 /// the items of an `impl` block (a method's), not of a module.
 fn hide(tokens: TokenStream, in_impl: bool) -> syn::Result<TokenStream> {
     let hidden: syn::Attribute = syn::parse_quote!(#[doc(hidden)]);
+    let hide = |attrs: &mut Vec<syn::Attribute>| {
+        if !attrs.contains(&hidden) {
+            attrs.push(hidden.clone());
+        }
+    };
     if in_impl {
         let mut block: syn::ItemImpl = syn::parse2(quote!(impl __AdHidden { #tokens }))?;
         for item in &mut block.items {
             match item {
-                syn::ImplItem::Fn(i) => i.attrs.push(hidden.clone()),
-                syn::ImplItem::Const(i) => i.attrs.push(hidden.clone()),
-                syn::ImplItem::Type(i) => i.attrs.push(hidden.clone()),
+                syn::ImplItem::Fn(i) => hide(&mut i.attrs),
+                syn::ImplItem::Const(i) => hide(&mut i.attrs),
+                syn::ImplItem::Type(i) => hide(&mut i.attrs),
                 _ => {}
             }
         }
@@ -680,7 +685,7 @@ fn hide(tokens: TokenStream, in_impl: bool) -> syn::Result<TokenStream> {
             syn::Item::Const(i) => &mut i.attrs,
             _ => continue,
         };
-        attrs.push(hidden.clone());
+        hide(attrs);
     }
     Ok(quote!(#file))
 }

@@ -26,6 +26,22 @@ fn scalar_lecture_example() {
     ));
 }
 
+/// Forward mode of the lecture's circuit: `f_jvp` carries each value's tangent next to it
+/// (`t_q = t_x + t_y`, then the product rule), and `f_hvp` differentiates the hidden
+/// `__ad_tangent_f` (`weight·f + ∇f·t`) in reverse mode.
+#[test]
+fn scalar_lecture_example_forward_mode() {
+    insta::assert_snapshot!(pretty(
+        quote!(jvp, hvp),
+        quote! {
+            pub fn f(x: f64, y: f64, z: f64) -> f64 {
+                let q = x + y;
+                q * z
+            }
+        }
+    ));
+}
+
 /// The lecture's circuit with its picture: `circuit_graph` runs the same sweeps as
 /// `circuit_fwd`, with a node added after each value and each gradient given before its
 /// pullbacks.
