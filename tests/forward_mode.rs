@@ -1122,3 +1122,48 @@ fn skipped_fields_passed_to_calls() {
     }
     .check();
 }
+
+/// Generic functions calling a generic function, with the scalar inferred and by turbofish.
+#[differentiate(jvp, hvp)]
+fn generic_caller<T: RealScalar>(w: &DMatrix<T>, s: T) -> T {
+    generic(w, s * s) + generic::<T>(&(w * s), s)
+}
+
+#[test]
+fn generic_functions_calling_generic_functions() {
+    let mut d = Draw::new(18);
+    let _ = (d.matrix(2, 2), d.scalar());
+    let theta = d.theta.clone();
+    let read = |t: &[f64]| {
+        let mut r = Read::new(t);
+        (r.matrix(2, 2), r.scalar())
+    };
+    let grad_of = |v: &[f64]| {
+        let (w, s) = read(v);
+        GenericCallerGrad { w, s }
+    };
+    let flatten = |g: &GenericCallerGrad<f64>| flat(&[g.w.as_slice(), &[g.s]]);
+    Scalar {
+        name: "generic_caller",
+        theta,
+        f: &|t| {
+            let (w, s) = read(t);
+            generic_caller(&w, s)
+        },
+        jvp: &|t, v| {
+            let (w, s) = read(t);
+            generic_caller_jvp(&w, s, grad_of(v))
+        },
+        grad: &|t| {
+            let (w, s) = read(t);
+            let (f, g) = generic_caller_grad(&w, s);
+            (f, flatten(&g))
+        },
+        hvp: &|t, v| {
+            let (w, s) = read(t);
+            let (f, g, h) = generic_caller_hvp(&w, s, grad_of(v));
+            (f, flatten(&g), flatten(&h))
+        },
+    }
+    .check();
+}
