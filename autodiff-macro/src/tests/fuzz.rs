@@ -7,8 +7,8 @@
 //! - random well-formed functions of the language (from [`super::language`]): with loops,
 //!   reading and building values by parts, generic over their scalar, of a
 //!   `#[derive(Parameters)]` struct (methods of it among them), with a rule of their own
-//!   (`vjp = rule`, in the pool mutated and decorated), which must also expand without any
-//!   error;
+//!   (`vjp = rule`, in the pool mutated and decorated), with forward mode (`jvp`, `hvp`, of
+//!   plain parameters or of a struct), which must also expand without any error;
 //! - random attribute arguments on a valid function.
 //!
 //! `fuzz_short` runs in CI; `fuzz_long` (ignored) runs at least 100,000 inputs:
@@ -578,6 +578,12 @@ fn random_attr(rng: &mut Rng, params: &[&str]) -> TokenStream {
                     "vjp(rule)",
                     "vjp = f_vjp",
                     "vjp = f",
+                    "jvp",
+                    "hvp",
+                    "jvp, hvp",
+                    "jvp = rule",
+                    "hvp(x)",
+                    "jvp, vjp = rule",
                 ])
                 .to_string(),
             _ => {
@@ -610,6 +616,10 @@ fn fuzz(seed: u64, cases: usize) -> Report {
     pool.extend(structs);
     let rules = language::rule_program(seed ^ 0x7b1e, 3, &pool);
     pool.extend(rules);
+    let forward = language::forward_program(seed ^ 0xf0a7, 8);
+    let forward_structs = language::forward_struct_program(seed ^ 0xf057, 4, &forward);
+    pool.extend(forward);
+    pool.extend(forward_structs);
     let mut made = 0;
     while report.inputs < cases {
         match made % 4 {
@@ -634,19 +644,21 @@ fn fuzz(seed: u64, cases: usize) -> Report {
                 } else {
                     rng.pick(&pool).item()
                 };
-                let attr = if rng.chance(0.8) {
-                    TokenStream::new()
-                } else {
-                    mutated(&mut rng, "wrt(x, y), crate = ::autodiff")
+                let attr = match rng.below(10) {
+                    0..=6 => TokenStream::new(),
+                    7 => mutated(&mut rng, "wrt(x, y), jvp, hvp"),
+                    _ => mutated(&mut rng, "wrt(x, y), crate = ::autodiff"),
                 };
                 let item = mutated(&mut rng, &source);
                 report.run(Kind::Mutated, attr, item);
             }
             2 => {
-                let name = format!("g{}", made);
+                // Not `g…`: the bodies name locals `g1`, `g2`, ….
+                let name = format!("fz{made}");
                 // Of ten: three with loops (SPEC §6), one reading and building parts of values
                 // (SPEC §7), one generic over its scalar (SPEC §11), one of a
-                // `#[derive(Parameters)]` struct, a method of it or not (SPEC §8).
+                // `#[derive(Parameters)]` struct, a method of it or not (SPEC §8), one with
+                // forward mode (SPEC §10), of plain parameters or of a struct.
                 let f = match rng.below(10) {
                     0..=2 => language::loop_function(&mut rng, name, &pool),
                     3 => language::parts_function(&mut rng, name, &pool),
@@ -654,6 +666,11 @@ fn fuzz(seed: u64, cases: usize) -> Report {
                     5 => {
                         let method = rng.chance(0.4);
                         language::struct_function(&mut rng, name, &pool, method)
+                    }
+                    6 if rng.chance(0.5) => language::forward_function(&mut rng, name, &pool),
+                    6 => {
+                        let method = rng.chance(0.5);
+                        language::forward_struct_function(&mut rng, name, &pool, method)
                     }
                     _ => language::function(&mut rng, name, &pool),
                 };

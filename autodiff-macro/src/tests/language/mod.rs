@@ -1034,6 +1034,17 @@ fn with_forward_mode(mut f: GenFn) -> GenFn {
     f
 }
 
+/// A function of a `#[derive(Parameters)]` struct of its own with forward mode (a method of
+/// it with `method`).
+pub fn forward_struct_function(
+    rng: &mut Rng,
+    name: String,
+    callees: &[GenFn],
+    method: bool,
+) -> GenFn {
+    with_forward_mode(struct_function(rng, name, callees, method))
+}
+
 /// `count` functions of a `#[derive(Parameters)]` struct of their own with forward mode
 /// (`k000`, …; every other one a method), calling functions among `callees` (which have
 /// forward mode); each method followed by a function of the same struct that passes it
@@ -1043,7 +1054,7 @@ pub fn forward_struct_program(seed: u64, count: usize, callees: &[GenFn]) -> Vec
     let mut out = Vec::new();
     for i in 0..count {
         let name = format!("k{i:03}");
-        let f = with_forward_mode(struct_function(&mut rng, name.clone(), callees, i % 2 == 0));
+        let f = forward_struct_function(&mut rng, name.clone(), callees, i % 2 == 0);
         let mut pool = callees.to_vec();
         pool.push(f.clone());
         let caller = f.method.then(|| {
