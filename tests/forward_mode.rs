@@ -881,7 +881,7 @@ fn deep_middle(ws: &[DMatrix<f64>], s: f64) -> f64 {
 fn deep_leaf(ws: &[DMatrix<f64>], s: f64) -> f64 {
     let mut total = s;
     for w in ws.iter() {
-        total = total + (w * s).map(|v| v.tanh()).sum();
+        total += (w * s).map(|v| v.tanh()).sum();
     }
     total
 }
@@ -1084,7 +1084,7 @@ pub struct Tuned {
 fn repeated(w: &DMatrix<f64>, n: usize) -> f64 {
     let mut total = 0.0;
     for k in 0..n {
-        total = total + (w * (k as f64 + 1.0)).map(|v| v.sin()).sum();
+        total += (w * (k as f64 + 1.0)).map(|v| v.sin()).sum();
     }
     total
 }
