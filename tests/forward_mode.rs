@@ -1167,3 +1167,39 @@ fn generic_functions_calling_generic_functions() {
     }
     .check();
 }
+
+/// A module whose name is capitalised, as a type's is: its functions are reached as a
+/// method's are (`Shifts::shift`).
+#[allow(non_snake_case)]
+mod Shifts {
+    use autodiff::prelude::*;
+
+    #[differentiate(jvp)]
+    pub fn shift(x: f64, by: f64) -> f64 {
+        (x + by).sin()
+    }
+}
+
+#[differentiate(jvp, hvp)]
+fn shifted(x: f64) -> f64 {
+    Shifts::shift(x * x, 0.5)
+}
+
+#[test]
+fn a_function_of_a_capitalised_module() {
+    Scalar {
+        name: "shifted",
+        theta: vec![0.8],
+        f: &|t| shifted(t[0]),
+        jvp: &|t, v| shifted_jvp(t[0], ShiftedGrad { x: v[0] }),
+        grad: &|t| {
+            let (f, g) = shifted_grad(t[0]);
+            (f, vec![g.x])
+        },
+        hvp: &|t, v| {
+            let (f, g, h) = shifted_hvp(t[0], ShiftedGrad { x: v[0] });
+            (f, vec![g.x], vec![h.x])
+        },
+    }
+    .check();
+}

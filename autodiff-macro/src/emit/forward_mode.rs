@@ -100,6 +100,8 @@ pub fn items(r: Request) -> syn::Result<outline::Generated> {
                 #inner
                 #hvp
                 impl #rules::ForwardMode for #name {}
+                // Reached as a method's is when its module's name is capitalised (`Nets::f`).
+                impl #rules::MethodForwardMode for #name {}
             },
             outer,
         },
