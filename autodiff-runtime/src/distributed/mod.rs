@@ -52,6 +52,7 @@
 //! on this machine, at least 1, so that two ranks on two cores do not fight over them.
 #![forbid(unsafe_code)]
 
+mod owned;
 mod ring;
 mod training;
 
@@ -59,6 +60,7 @@ use crate::params::Parameters;
 use mpi::environment::Universe;
 use mpi::topology::{Communicator, SimpleCommunicator};
 use mpi::Threading;
+use std::convert::Infallible;
 use std::fmt;
 use std::ops::Range;
 use std::time::Duration;
@@ -220,10 +222,46 @@ impl Cluster {
     /// documentation). Every rank must call it with a buffer of the same length.
     pub fn all_reduce_sum(&mut self, buf: &mut [f64]) {
         self.reductions += 1;
-        let (rank, size, reduction, len) = (self.rank(), self.size(), self.reductions, buf.len());
+        self.collective(buf.len(), |world, scratch, timeout, stalled| {
+            ring::all_reduce(world, buf, scratch, timeout, stalled)
+        });
+    }
+
+    /// The first half of [`Cluster::all_reduce_sum`] by the ring: afterwards this rank holds
+    /// the finished sum of the chunk of `buf` returned (the whole buffer on one rank).
+    /// Only for a buffer that goes by the ring (`ring::splits`); [`Cluster::all_gather`]
+    /// completes it.
+    fn reduce_scatter(&mut self, buf: &mut [f64]) -> Range<usize> {
+        self.reductions += 1;
+        self.collective(buf.len(), |world, scratch, timeout, stalled| {
+            ring::reduce_scatter(world, buf, scratch, timeout, stalled)
+        })
+    }
+
+    /// The second half of [`Cluster::all_reduce_sum`] after [`Cluster::reduce_scatter`]:
+    /// every rank's chunk, as its owner left it, copied to every rank.
+    fn all_gather(&mut self, buf: &mut [f64]) {
+        self.collective(buf.len(), |world, scratch, timeout, stalled| {
+            ring::all_gather(world, buf, scratch, timeout, stalled)
+        });
+    }
+
+    /// Runs one of the ring's calls on a buffer of `len` numbers with the communicator, the
+    /// scratch buffer, the timeout, and what ends the job when an exchange stalls.
+    fn collective<T>(
+        &mut self,
+        len: usize,
+        call: impl FnOnce(
+            &SimpleCommunicator,
+            &mut Vec<f64>,
+            Duration,
+            &dyn Fn(ring::Stalled) -> Infallible,
+        ) -> T,
+    ) -> T {
+        let (rank, size, reduction) = (self.rank(), self.size(), self.reductions);
         let timeout = self.timeout;
         let world = &self.world;
-        let stalled = |s: ring::Stalled| -> std::convert::Infallible {
+        let stalled = |s: ring::Stalled| -> Infallible {
             let waited = if s.received {
                 format!("could not deliver to rank {}", s.to)
             } else {
@@ -238,7 +276,7 @@ impl Cluster {
             );
             world.abort(TIMEOUT_EXIT_CODE)
         };
-        ring::all_reduce(world, buf, &mut self.scratch, timeout, &stalled);
+        call(world, &mut self.scratch, timeout, &stalled)
     }
 
     /// The mean over every rank's samples: from this rank's mean `value` and gradient

@@ -8,6 +8,8 @@
 //! `((g_c + g_{c+1}) + …) + g_{c−1}` (ranks modulo `N`) on rank `c − 1`: an order that
 //! depends on `N` only. In `N − 1` steps of the all-gather, each finished chunk travels round
 //! the ring and is copied, not added, so every rank ends with the bits its owner computed.
+//! The two halves are also called on their own ([`reduce_scatter`], [`all_gather`]), so that
+//! a rank can work on the chunk it owns in between.
 //! Each rank sends and receives `2·(N − 1)/N` times the buffer: the bandwidth-optimal
 //! all-reduce, as MPI libraries do it for large buffers, written here so that the order of
 //! the sum is ours and every wait can time out.
@@ -24,6 +26,7 @@ use crate::parallel::shard_range;
 use mpi::point_to_point::{Destination, Source};
 use mpi::topology::{Communicator, SimpleCommunicator};
 use std::convert::Infallible;
+use std::ops::{Range, RangeInclusive};
 use std::time::{Duration, Instant};
 
 /// The largest buffer (in numbers) that goes by recursive doubling: above it, the ring's
@@ -54,13 +57,69 @@ pub(super) fn all_reduce(
     timeout: Duration,
     stalled: &dyn Fn(Stalled) -> Infallible,
 ) {
-    let (n, r) = (world.size() as usize, world.rank() as usize);
+    let n = world.size() as usize;
     if n == 1 {
         return;
     }
-    if n.is_power_of_two() && buf.len() <= EXCHANGE_MAX_LEN {
+    if !splits(n, buf.len()) {
         return recursive_doubling(world, buf, scratch, timeout, stalled);
     }
+    ring_steps(world, buf, scratch, 1..=2 * (n - 1), timeout, stalled);
+}
+
+/// Whether a buffer of `len` numbers on `n` ranks goes by the ring, whose two halves
+/// [`reduce_scatter`] and [`all_gather`] are then the two halves of [`all_reduce`].
+pub(super) fn splits(n: usize, len: usize) -> bool {
+    n > 1 && !(n.is_power_of_two() && len <= EXCHANGE_MAX_LEN)
+}
+
+/// The ring's first half: afterwards this rank holds the sum over the ranks of its own
+/// chunk of `buf` (the range returned), in the order of [`all_reduce`]; the rest of `buf` is
+/// partly summed. On one rank, the whole buffer.
+pub(super) fn reduce_scatter(
+    world: &SimpleCommunicator,
+    buf: &mut [f64],
+    scratch: &mut Vec<f64>,
+    timeout: Duration,
+    stalled: &dyn Fn(Stalled) -> Infallible,
+) -> Range<usize> {
+    let (n, r) = (world.size() as usize, world.rank() as usize);
+    ring_steps(world, buf, scratch, 1..=n - 1, timeout, stalled);
+    owned_chunk(n, r, buf.len())
+}
+
+/// The ring's second half: every rank's own chunk ([`reduce_scatter`]'s range) copied from
+/// its owner to every rank.
+pub(super) fn all_gather(
+    world: &SimpleCommunicator,
+    buf: &mut [f64],
+    scratch: &mut Vec<f64>,
+    timeout: Duration,
+    stalled: &dyn Fn(Stalled) -> Infallible,
+) {
+    let n = world.size() as usize;
+    ring_steps(world, buf, scratch, n..=2 * (n - 1), timeout, stalled);
+}
+
+/// The chunk of a buffer of `len` that rank `r` of `n` finishes in the reduce-scatter.
+fn owned_chunk(n: usize, r: usize, len: usize) -> Range<usize> {
+    shard_range(len, n, (r + 1) % n)
+}
+
+/// The ring's exchanges `steps`, of `1..=2·(N − 1)`: the first `N − 1` the reduce-scatter,
+/// the others the all-gather.
+fn ring_steps(
+    world: &SimpleCommunicator,
+    buf: &mut [f64],
+    scratch: &mut Vec<f64>,
+    steps: RangeInclusive<usize>,
+    timeout: Duration,
+    stalled: &dyn Fn(Stalled) -> Infallible,
+) {
+    if steps.is_empty() {
+        return;
+    }
+    let (n, r) = (world.size() as usize, world.rank() as usize);
     let (next, prev) = ((r + 1) % n, (r + n - 1) % n);
     let len = buf.len();
     let chunk = |c: usize| shard_range(len, n, c);
@@ -71,7 +130,7 @@ pub(super) fn all_reduce(
     // and adds the chunk r − s − 1 that arrives; then rank r owns the finished chunk r + 1,
     // and the all-gather's step n + s sends chunk r + 1 − s and copies the chunk r − s that
     // arrives.
-    for step in 1..=2 * (n - 1) {
+    for step in steps {
         let s = (step - 1) % (n - 1);
         let gather = step >= n;
         let (send, recv) = if gather {
