@@ -238,11 +238,13 @@ impl Cluster {
         })
     }
 
-    /// The second half of [`Cluster::all_reduce_sum`] after [`Cluster::reduce_scatter`]:
-    /// every rank's chunk, as its owner left it, copied to every rank.
-    fn all_gather(&mut self, buf: &mut [f64]) {
-        self.collective(buf.len(), |world, scratch, timeout, stalled| {
-            ring::all_gather(world, buf, scratch, timeout, stalled)
+    /// The second half of [`Cluster::all_reduce_sum`] after [`Cluster::reduce_scatter`],
+    /// on the buffer held as `leaves` one after the other: every rank's chunk, as its owner
+    /// left it, copied to every rank.
+    fn all_gather(&mut self, leaves: &mut [&mut [f64]]) {
+        let len = leaves.iter().map(|leaf| leaf.len()).sum();
+        self.collective(len, |world, _, timeout, stalled| {
+            ring::all_gather(world, leaves, timeout, stalled)
         });
     }
 

@@ -59,7 +59,7 @@ impl Cluster {
         } else if !norm.is_finite() {
             Err(("gradient", norm))
         } else {
-            self.update_and_gather(model, &mut fused, own, optimizer);
+            self.update_and_gather(model, &fused, own, optimizer);
             Ok(loss)
         };
         self.fused = fused;
@@ -67,24 +67,18 @@ impl Cluster {
     }
 
     /// The optimizer's step on this rank's chunk `own` of the parameters (`fused[own]` its
-    /// gradient), then the all-gather of every rank's updated chunk into `model`.
+    /// gradient), then the all-gather of every rank's updated chunk, from and into the
+    /// model's matrices.
     fn update_and_gather(
         &mut self,
         model: &mut Mlp,
-        fused: &mut [f64],
+        fused: &[f64],
         own: Range<usize>,
         optimizer: &mut impl Optimizer,
     ) {
         let grads = pieces(&fused[own.clone()], &lengths(model), own.clone());
-        optimizer.step(pieces_mut(model.parameters_mut(), own.clone()), grads);
-        if self.size() == 1 {
-            return;
-        }
-        copy_into(&mut fused[own.clone()], &model.parameters(), own.clone());
-        self.all_gather(fused);
-        let mut params = model.parameters_mut();
-        copy_from(&mut params, &fused[..own.start], 0..own.start);
-        copy_from(&mut params, &fused[own.end..], own.end..fused.len());
+        optimizer.step(pieces_mut(model.parameters_mut(), own), grads);
+        self.all_gather(&mut model.parameters_mut());
     }
 }
 
@@ -139,22 +133,6 @@ fn pieces_mut(leaves: Vec<&mut [f64]>, range: Range<usize>) -> Vec<&mut [f64]> {
         .collect()
 }
 
-/// `segment ← ` the elements `range` of `leaves`.
-fn copy_into(segment: &mut [f64], leaves: &[&[f64]], range: Range<usize>) {
-    let lengths: Vec<usize> = leaves.iter().map(|leaf| leaf.len()).collect();
-    for (leaf, part, within) in overlaps(&lengths, range) {
-        segment[within].copy_from_slice(&leaves[leaf][part]);
-    }
-}
-
-/// The elements `range` of `leaves` `← segment`.
-fn copy_from(leaves: &mut [&mut [f64]], segment: &[f64], range: Range<usize>) {
-    let lengths: Vec<usize> = leaves.iter().map(|leaf| leaf.len()).collect();
-    for (leaf, part, within) in overlaps(&lengths, range) {
-        leaves[leaf][part].copy_from_slice(&segment[within]);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,19 +148,11 @@ mod tests {
     }
 
     #[test]
-    fn pieces_copy_into_and_out_of_the_leaves() {
+    fn pieces_cut_a_segment_and_the_leaves() {
         let (mut a, mut b) = (vec![1.0, 2.0, 3.0], vec![4.0, 5.0]);
-        let mut segment = vec![0.0; 3];
-        copy_into(&mut segment, &[&a, &b], 1..4);
-        assert_eq!(segment, [2.0, 3.0, 4.0]);
-        let cut = pieces(&segment, &[3, 2], 1..4);
+        let cut = pieces(&[2.0, 3.0, 4.0], &[3, 2], 1..4);
         assert_eq!(cut, vec![&[2.0, 3.0][..], &[4.0][..]]);
-        copy_from(&mut [&mut a[..], &mut b[..]], &[7.0, 8.0], 2..4);
-        assert_eq!(
-            (a.as_slice(), b.as_slice()),
-            (&[1.0, 2.0, 7.0][..], &[8.0, 5.0][..])
-        );
-        let parts = pieces_mut(vec![&mut a[..], &mut b[..]], 0..2);
-        assert_eq!(parts.len(), 1);
+        let parts = pieces_mut(vec![&mut a[..], &mut b[..]], 2..4);
+        assert_eq!(parts, vec![&mut [3.0][..], &mut [4.0][..]]);
     }
 }
