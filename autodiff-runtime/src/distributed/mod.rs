@@ -359,12 +359,13 @@ impl Cluster {
     /// all pieces are equal exactly when `Σp = N·p` and `Σp² = N·p²` on a rank, the sums
     /// exact in `f64` for fewer than 2²¹ ranks.
     pub fn agree(&mut self, values: &[f64]) -> bool {
-        // FNV-1a over the bits.
+        // FNV-1a's steps over whole 64-bit words rather than bytes (8 times fewer dependent
+        // multiplications: a model's parameters are checked at the start of every training
+        // run). Each step is a bijection of the hash, so values that differ in one word hash
+        // differently.
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for v in values {
-            for byte in v.to_bits().to_le_bytes() {
-                hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-            }
+            hash = (hash ^ v.to_bits()).wrapping_mul(0x0100_0000_01b3);
         }
         let pieces: Vec<f64> = (0..4)
             .map(|i| ((hash >> (16 * i)) & 0xffff) as f64)
