@@ -386,6 +386,32 @@ fn owned_chunks(cluster: &mut Cluster, data: &Dataset, mine: &Dataset) {
         owned_against_whole(cluster, &start, data, mine, Momentum::new(0.05, 0.9), batch);
         owned_against_whole(cluster, &start, data, mine, Adam::new(0.01), batch);
     }
+    diverging(cluster, &start, mine);
+}
+
+/// A step that overflows stops every rank at the same step with the same error, with the
+/// owned chunks as with the whole buffer, and leaves the ranks' parameters the same.
+fn diverging(cluster: &mut Cluster, start: &Mlp, mine: &Dataset) {
+    let mut run =
+        |optimizer: &mut dyn FnMut(&mut Cluster, &mut Mlp) -> Result<History, TrainError>| {
+            let mut model = start.clone();
+            let error = optimizer(cluster, &mut model).unwrap_err();
+            assert!(cluster.agree(&model.parameters().concat()));
+            match error {
+                TrainError::NonFinite {
+                    what, step, epoch, ..
+                } => (what, step, epoch),
+                other => panic!("expected a non-finite step, got {other:?}"),
+            }
+        };
+    let config = config(40, 1);
+    let owned = run(&mut |cluster, model| {
+        distributed::train(cluster, model, mine, &mut Sgd::new(1e200), &config)
+    });
+    let whole = run(&mut |cluster, model| {
+        distributed::train(cluster, model, mine, &mut Whole(Sgd::new(1e200)), &config)
+    });
+    assert_eq!(owned, whole);
 }
 
 fn owned_against_whole<O: Optimizer + Clone>(

@@ -32,6 +32,14 @@
 //! summed in rank order would also be deterministic but sends `N − 1` times the buffer; a
 //! reduce to rank 0 followed by a broadcast would be two collectives of a buffer each.)
 //!
+//! # Each rank its own chunk
+//!
+//! With an elementwise optimizer ([`crate::optim::Optimizer::elementwise`]) and a gradient
+//! that goes by the ring, [`train`] stops the all-reduce between its halves: each rank adds
+//! the penalty, takes the norm and updates the parameters of the chunk it owns after the
+//! reduce-scatter, and the all-gather copies the updated parameters to every rank, so that
+//! this work is shared instead of done by every rank (`owned.rs`).
+//!
 //! # A rank that fails
 //!
 //! A blocking MPI collective waits forever for a rank that crashed without the launcher

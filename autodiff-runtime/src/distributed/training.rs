@@ -1,5 +1,6 @@
 //! [`train`] over MPI: every rank steps through minibatches of its own shard of the data,
-//! the ranks' gradients summed by [`Cluster::mean_of_slices`] at every step.
+//! the ranks' gradients summed by [`Cluster::mean_of_slices`] at every step, or, with an
+//! elementwise optimizer and a large model, each rank finishing its own chunk (`owned.rs`).
 
 use super::{ring, Cluster};
 use crate::data::Dataset;
