@@ -80,6 +80,16 @@ pub trait Optimizer {
     /// One update of every parameter, given as slices.
     fn step(&mut self, params: Vec<&mut [f64]>, grads: Vec<&[f64]>);
 
+    /// Whether the update of each element depends only on that element's parameter,
+    /// gradient and state, and on the number of steps: then [`Optimizer::step`] on any
+    /// parts of the parameters (the same parts at every step) gives those elements the bits
+    /// of a step on the whole. Training over MPI then has each rank update only its part
+    /// (`distributed::train`), and the optimizer keeps state for that part only. `false`
+    /// unless an optimizer says otherwise; [`Sgd`], [`Momentum`] and [`Adam`] are.
+    fn elementwise(&self) -> bool {
+        false
+    }
+
     /// One update of every leaf of `params` from the same leaf of `grads` (any scalar type:
     /// the update is computed in `f64`). The default copies the leaves into slices for
     /// [`Optimizer::step`]; the optimizers of this module update them in place.
@@ -186,6 +196,10 @@ impl Optimizer for Sgd {
         for_each(params, grads, |_, p, g| self.leaf(p, g));
     }
 
+    fn elementwise(&self) -> bool {
+        true
+    }
+
     #[track_caller]
     fn update<P: Parameters>(&mut self, params: &mut P, grads: &P) {
         for_each_leaf(params, grads, |_, p, g| self.leaf(p, g));
@@ -247,6 +261,10 @@ impl Optimizer for Momentum {
         let count = params.len();
         for_each(params, grads, |k, p, g| self.leaf(k, p, g));
         self.velocity.finish(count);
+    }
+
+    fn elementwise(&self) -> bool {
+        true
     }
 
     #[track_caller]
@@ -326,6 +344,10 @@ impl Optimizer for Adam {
         let count = params.len();
         for_each(params, grads, |k, p, g| self.leaf(k, p, g));
         self.finish(count);
+    }
+
+    fn elementwise(&self) -> bool {
+        true
     }
 
     #[track_caller]

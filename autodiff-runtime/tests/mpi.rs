@@ -13,7 +13,7 @@ use autodiff_runtime::data::{spiral, Dataset};
 use autodiff_runtime::distributed::{self, Cluster};
 use autodiff_runtime::init::{seeded_rng, Init};
 use autodiff_runtime::nn::{Activation, Loss, Mlp};
-use autodiff_runtime::optim::Adam;
+use autodiff_runtime::optim::{Adam, Momentum, Optimizer, Sgd};
 use autodiff_runtime::train::{train, History, Progress, TrainConfig, TrainError};
 use nalgebra::DMatrix;
 use std::fs::File;
@@ -34,18 +34,25 @@ fn main() {
 // The launcher.
 
 fn launcher() {
-    let equal = job("equal", "60");
-    assert!(equal.status.success(), "two ranks failed:\n{equal}");
-    for r in 0..2 {
-        assert!(
-            equal.stdout.contains(&format!("rank {r} of 2: ok")),
-            "{equal}"
+    // Three ranks: a ring for every buffer (not a power of two), chunks of odd lengths.
+    for ranks in [2, 1, 3] {
+        let equal = job("equal", "60", ranks);
+        assert!(equal.status.success(), "{ranks} ranks failed:\n{equal}");
+        for r in 0..ranks {
+            assert!(
+                equal.stdout.contains(&format!("rank {r} of {ranks}: ok")),
+                "{equal}"
+            );
+        }
+        let plural = if ranks == 1 { "" } else { "s" };
+        println!(
+            "mpi: {ranks} rank{plural} equal one process on the whole batch, bit-identical to \
+             each other"
         );
     }
-    println!("mpi: two ranks equal one process on the whole batch, bit-identical to each other");
 
     for scenario in ["hang", "leave"] {
-        let job = job(scenario, "2");
+        let job = job(scenario, "2", 2);
         assert!(
             !job.status.success(),
             "{scenario}: the job succeeded:\n{job}"
@@ -75,14 +82,14 @@ impl std::fmt::Display for Job {
     }
 }
 
-/// Runs `scenario` under `mpirun -np 2` with `AUTODIFF_MPI_TIMEOUT=timeout`; a job that
+/// Runs `scenario` under `mpirun -np ranks` with `AUTODIFF_MPI_TIMEOUT=timeout`; a job that
 /// has not ended after two minutes is killed, and that fails the test.
-fn job(scenario: &str, timeout: &str) -> Job {
+fn job(scenario: &str, timeout: &str, ranks: usize) -> Job {
     let mpirun = std::env::var("MPIRUN").unwrap_or_else(|_| "mpirun".into());
     let version = Command::new(&mpirun).arg("--version").output();
     let version = version.unwrap_or_else(|e| panic!("cannot run `{mpirun} --version`: {e}"));
     let mut command = Command::new(&mpirun);
-    command.args(["-np", "2"]);
+    command.args(["-np", &ranks.to_string()]);
     if String::from_utf8_lossy(&version.stdout).contains("Open MPI") {
         // Open MPI refuses to start as root without the first, and more ranks than cores
         // without the second.
@@ -90,8 +97,8 @@ fn job(scenario: &str, timeout: &str) -> Job {
     }
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     let (out, err) = (
-        dir.join(format!("mpi-{scenario}.out")),
-        dir.join(format!("mpi-{scenario}.err")),
+        dir.join(format!("mpi-{scenario}-{ranks}.out")),
+        dir.join(format!("mpi-{scenario}-{ranks}.err")),
     );
     let exe = std::env::current_exe().expect("the test's executable");
     let mut child = command
@@ -172,6 +179,7 @@ fn equal(cluster: &mut Cluster) {
     a_rank_without_samples(cluster);
     full_batch_training(cluster, &model, &data, &mine);
     minibatches(cluster, &model, &mine);
+    owned_chunks(cluster, &data, &mine);
     if cluster.size() > 1 {
         different_models_are_refused(cluster, &mine);
     }
@@ -342,6 +350,122 @@ fn minibatches(cluster: &mut Cluster, start: &Mlp, mine: &Dataset) {
     assert!(cluster.agree(&a.parameters().concat()));
     let epochs = &history.epochs;
     assert!(epochs[24].loss < 0.8 * epochs[0].loss, "{:?}", epochs);
+}
+
+/// An optimizer that does not say it is elementwise: every rank updates every parameter
+/// after summing the whole gradient.
+#[derive(Clone)]
+struct Whole<O>(O);
+
+impl<O: Optimizer> Optimizer for Whole<O> {
+    fn step(&mut self, params: Vec<&mut [f64]>, grads: Vec<&[f64]>) {
+        self.0.step(params, grads);
+    }
+}
+
+fn bits(model: &Mlp) -> Vec<u64> {
+    let values = model.parameters().concat();
+    values.iter().map(|v| v.to_bits()).collect()
+}
+
+/// A model whose gradient goes by the ring (33,243 parameters, an odd number, above the
+/// buffers that go by recursive doubling): with an elementwise optimizer each rank updates
+/// its chunk only, and the parameters are those of every rank updating all of them, bit for
+/// bit on one or two ranks (on more, some sums are added in another order: to rounding),
+/// also when a second run goes on with the optimizer's state; the losses equal to rounding;
+/// the full batch equals one process.
+fn owned_chunks(cluster: &mut Cluster, data: &Dataset, mine: &Dataset) {
+    let start = Mlp::new(
+        &[2, 200, 160, 3],
+        Activation::Relu,
+        Init::He,
+        &mut seeded_rng(2),
+    );
+    for batch in [0, 40] {
+        owned_against_whole(cluster, &start, data, mine, Sgd::new(0.1), batch);
+        owned_against_whole(cluster, &start, data, mine, Momentum::new(0.05, 0.9), batch);
+        owned_against_whole(cluster, &start, data, mine, Adam::new(0.01), batch);
+    }
+    diverging(cluster, &start, mine);
+}
+
+/// A step that overflows stops every rank at the same step with the same error, with the
+/// owned chunks as with the whole buffer, and leaves the ranks' parameters the same.
+fn diverging(cluster: &mut Cluster, start: &Mlp, mine: &Dataset) {
+    let mut run =
+        |optimizer: &mut dyn FnMut(&mut Cluster, &mut Mlp) -> Result<History, TrainError>| {
+            let mut model = start.clone();
+            let error = optimizer(cluster, &mut model).unwrap_err();
+            assert!(cluster.agree(&model.parameters().concat()));
+            match error {
+                TrainError::NonFinite {
+                    what, step, epoch, ..
+                } => (what, step, epoch),
+                other => panic!("expected a non-finite step, got {other:?}"),
+            }
+        };
+    let config = config(40, 1);
+    let owned = run(&mut |cluster, model| {
+        distributed::train(cluster, model, mine, &mut Sgd::new(1e200), &config)
+    });
+    let whole = run(&mut |cluster, model| {
+        distributed::train(cluster, model, mine, &mut Whole(Sgd::new(1e200)), &config)
+    });
+    assert_eq!(owned, whole);
+}
+
+fn owned_against_whole<O: Optimizer + Clone>(
+    cluster: &mut Cluster,
+    start: &Mlp,
+    data: &Dataset,
+    mine: &Dataset,
+    optimizer: O,
+    batch: usize,
+) {
+    assert!(optimizer.elementwise());
+    let config = TrainConfig {
+        epochs: 3,
+        ..config(batch, 1)
+    };
+    let (mut owned, mut owned_optimizer) = (start.clone(), optimizer.clone());
+    let (mut whole, mut whole_optimizer) = (start.clone(), Whole(optimizer.clone()));
+    let mut losses = Vec::new();
+    for _ in 0..2 {
+        let history =
+            distributed::train(cluster, &mut owned, mine, &mut owned_optimizer, &config).unwrap();
+        let reference =
+            distributed::train(cluster, &mut whole, mine, &mut whole_optimizer, &config).unwrap();
+        if cluster.size() <= 2 {
+            assert_eq!(bits(&owned), bits(&whole), "batch {batch}");
+        } else {
+            let err = relative_error(&owned.parameters().concat(), &whole.parameters().concat());
+            assert!(err < 1e-9, "batch {batch}: relative error {err:e}");
+        }
+        for (x, y) in history.step_losses.iter().zip(&reference.step_losses) {
+            assert!(
+                (x - y).abs() <= 1e-12 * y.abs(),
+                "batch {batch}: {x} against {y}"
+            );
+        }
+        assert!(cluster.agree(&owned.parameters().concat()));
+        assert!(cluster.agree(&history.step_losses));
+        losses.extend(history.step_losses);
+    }
+    if batch == 0 {
+        let (mut alone, mut optimizer) = (start.clone(), optimizer);
+        let reference = train(&mut alone, data, &mut optimizer, &config).unwrap();
+        let reference = [reference.step_losses.clone(), {
+            train(&mut alone, data, &mut optimizer, &config)
+                .unwrap()
+                .step_losses
+        }]
+        .concat();
+        for (x, y) in losses.iter().zip(&reference) {
+            assert!((x - y).abs() <= 1e-9 * y.abs(), "loss {x} against {y}");
+        }
+        let err = relative_error(&owned.parameters().concat(), &alone.parameters().concat());
+        assert!(err < 1e-9, "relative error {err:e}");
+    }
 }
 
 /// Ranks that start from different models get an error, all of them, and no step.

@@ -32,6 +32,14 @@
 //! summed in rank order would also be deterministic but sends `N − 1` times the buffer; a
 //! reduce to rank 0 followed by a broadcast would be two collectives of a buffer each.)
 //!
+//! # Each rank its own chunk
+//!
+//! With an elementwise optimizer ([`crate::optim::Optimizer::elementwise`]) and a gradient
+//! that goes by the ring, [`train`] stops the all-reduce between its halves: each rank adds
+//! the penalty, takes the norm and updates the parameters of the chunk it owns after the
+//! reduce-scatter, and the all-gather copies the updated parameters to every rank, so that
+//! this work is shared instead of done by every rank (`owned.rs`).
+//!
 //! # A rank that fails
 //!
 //! A blocking MPI collective waits forever for a rank that crashed without the launcher
@@ -52,6 +60,7 @@
 //! on this machine, at least 1, so that two ranks on two cores do not fight over them.
 #![forbid(unsafe_code)]
 
+mod owned;
 mod ring;
 mod training;
 
@@ -59,6 +68,7 @@ use crate::params::Parameters;
 use mpi::environment::Universe;
 use mpi::topology::{Communicator, SimpleCommunicator};
 use mpi::Threading;
+use std::convert::Infallible;
 use std::fmt;
 use std::ops::Range;
 use std::time::Duration;
@@ -220,10 +230,48 @@ impl Cluster {
     /// documentation). Every rank must call it with a buffer of the same length.
     pub fn all_reduce_sum(&mut self, buf: &mut [f64]) {
         self.reductions += 1;
-        let (rank, size, reduction, len) = (self.rank(), self.size(), self.reductions, buf.len());
+        self.collective(buf.len(), |world, scratch, timeout, stalled| {
+            ring::all_reduce(world, buf, scratch, timeout, stalled)
+        });
+    }
+
+    /// The first half of [`Cluster::all_reduce_sum`] by the ring: afterwards this rank holds
+    /// the finished sum of the chunk of `buf` returned (the whole buffer on one rank).
+    /// Only for a buffer that goes by the ring (`ring::splits`); [`Cluster::all_gather`]
+    /// completes it.
+    fn reduce_scatter(&mut self, buf: &mut [f64]) -> Range<usize> {
+        self.reductions += 1;
+        self.collective(buf.len(), |world, scratch, timeout, stalled| {
+            ring::reduce_scatter(world, buf, scratch, timeout, stalled)
+        })
+    }
+
+    /// The second half of [`Cluster::all_reduce_sum`] after [`Cluster::reduce_scatter`],
+    /// on the buffer held as `leaves` one after the other: every rank's chunk, as its owner
+    /// left it, copied to every rank.
+    fn all_gather(&mut self, leaves: &mut [&mut [f64]]) {
+        let len = leaves.iter().map(|leaf| leaf.len()).sum();
+        self.collective(len, |world, _, timeout, stalled| {
+            ring::all_gather(world, leaves, timeout, stalled)
+        });
+    }
+
+    /// Runs one of the ring's calls on a buffer of `len` numbers with the communicator, the
+    /// scratch buffer, the timeout, and what ends the job when an exchange stalls.
+    fn collective<T>(
+        &mut self,
+        len: usize,
+        call: impl FnOnce(
+            &SimpleCommunicator,
+            &mut Vec<f64>,
+            Duration,
+            &dyn Fn(ring::Stalled) -> Infallible,
+        ) -> T,
+    ) -> T {
+        let (rank, size, reduction) = (self.rank(), self.size(), self.reductions);
         let timeout = self.timeout;
         let world = &self.world;
-        let stalled = |s: ring::Stalled| -> std::convert::Infallible {
+        let stalled = |s: ring::Stalled| -> Infallible {
             let waited = if s.received {
                 format!("could not deliver to rank {}", s.to)
             } else {
@@ -238,7 +286,7 @@ impl Cluster {
             );
             world.abort(TIMEOUT_EXIT_CODE)
         };
-        ring::all_reduce(world, buf, &mut self.scratch, timeout, &stalled);
+        call(world, &mut self.scratch, timeout, &stalled)
     }
 
     /// The mean over every rank's samples: from this rank's mean `value` and gradient
@@ -319,12 +367,13 @@ impl Cluster {
     /// all pieces are equal exactly when `Σp = N·p` and `Σp² = N·p²` on a rank, the sums
     /// exact in `f64` for fewer than 2²¹ ranks.
     pub fn agree(&mut self, values: &[f64]) -> bool {
-        // FNV-1a over the bits.
+        // FNV-1a's steps over whole 64-bit words rather than bytes (8 times fewer dependent
+        // multiplications: a model's parameters are checked at the start of every training
+        // run). Each step is a bijection of the hash, so values that differ in one word hash
+        // differently.
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for v in values {
-            for byte in v.to_bits().to_le_bytes() {
-                hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-            }
+            hash = (hash ^ v.to_bits()).wrapping_mul(0x0100_0000_01b3);
         }
         let pieces: Vec<f64> = (0..4)
             .map(|i| ((hash >> (16 * i)) & 0xffff) as f64)

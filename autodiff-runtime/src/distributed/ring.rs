@@ -8,6 +8,9 @@
 //! `((g_c + g_{c+1}) + …) + g_{c−1}` (ranks modulo `N`) on rank `c − 1`: an order that
 //! depends on `N` only. In `N − 1` steps of the all-gather, each finished chunk travels round
 //! the ring and is copied, not added, so every rank ends with the bits its owner computed.
+//! The two halves are also called on their own ([`reduce_scatter`], [`all_gather`]), so that
+//! a rank can work on the chunk it owns in between; the all-gather takes the buffer as a list
+//! of slices (a model's matrices), so that it sends from and receives into them directly.
 //! Each rank sends and receives `2·(N − 1)/N` times the buffer: the bandwidth-optimal
 //! all-reduce, as MPI libraries do it for large buffers, written here so that the order of
 //! the sum is ours and every wait can time out.
@@ -22,8 +25,10 @@
 
 use crate::parallel::shard_range;
 use mpi::point_to_point::{Destination, Source};
+use mpi::request::{Request, Scope};
 use mpi::topology::{Communicator, SimpleCommunicator};
 use std::convert::Infallible;
+use std::ops::{Range, RangeInclusive};
 use std::time::{Duration, Instant};
 
 /// The largest buffer (in numbers) that goes by recursive doubling: above it, the ring's
@@ -54,31 +59,126 @@ pub(super) fn all_reduce(
     timeout: Duration,
     stalled: &dyn Fn(Stalled) -> Infallible,
 ) {
-    let (n, r) = (world.size() as usize, world.rank() as usize);
+    let n = world.size() as usize;
     if n == 1 {
         return;
     }
-    if n.is_power_of_two() && buf.len() <= EXCHANGE_MAX_LEN {
+    if !splits(n, buf.len()) {
         return recursive_doubling(world, buf, scratch, timeout, stalled);
     }
+    ring_steps(world, buf, scratch, 1..=n - 1, timeout, stalled);
+    all_gather(world, &mut [buf], timeout, stalled);
+}
+
+/// Whether a buffer of `len` numbers on `n` ranks goes by the ring, whose two halves
+/// [`reduce_scatter`] and [`all_gather`] are then the two halves of [`all_reduce`].
+pub(super) fn splits(n: usize, len: usize) -> bool {
+    n > 1 && !(n.is_power_of_two() && len <= EXCHANGE_MAX_LEN)
+}
+
+/// The ring's first half: afterwards this rank holds the sum over the ranks of its own
+/// chunk of `buf` (the range returned), in the order of [`all_reduce`]; the rest of `buf` is
+/// partly summed. On one rank, the whole buffer.
+pub(super) fn reduce_scatter(
+    world: &SimpleCommunicator,
+    buf: &mut [f64],
+    scratch: &mut Vec<f64>,
+    timeout: Duration,
+    stalled: &dyn Fn(Stalled) -> Infallible,
+) -> Range<usize> {
+    let (n, r) = (world.size() as usize, world.rank() as usize);
+    ring_steps(world, buf, scratch, 1..=n - 1, timeout, stalled);
+    owned_chunk(n, r, buf.len())
+}
+
+/// The ring's second half on a buffer held as `leaves`, one after the other (the model's
+/// matrices, say): every rank's own chunk ([`reduce_scatter`]'s range), as its owner left
+/// it, sent from the leaves and received into them, a message per part of a chunk within
+/// one leaf (no copy into and out of one buffer).
+pub(super) fn all_gather(
+    world: &SimpleCommunicator,
+    leaves: &mut [&mut [f64]],
+    timeout: Duration,
+    stalled: &dyn Fn(Stalled) -> Infallible,
+) {
+    let (n, r) = (world.size() as usize, world.rank() as usize);
+    let (next, prev) = ((r + 1) % n, (r + n - 1) % n);
+    let mut parts = cut(leaves, n);
+    // Step n + s sends chunk r + 1 − s and receives chunk r − s (see `ring_steps`).
+    for s in 0..n.saturating_sub(1) {
+        let (send, recv) = ((r + 1 + n - s) % n, (r + n - s) % n);
+        let (mut sends, mut recvs) = (Vec::new(), Vec::new());
+        for (chunk, part) in parts.iter_mut() {
+            if *chunk == send {
+                sends.push(&**part);
+            } else if *chunk == recv {
+                recvs.push(&mut **part);
+            }
+        }
+        let on_timeout = |received| {
+            stalled(Stalled {
+                from: prev,
+                to: next,
+                received,
+                step: n + s,
+            })
+        };
+        exchange(world, &sends, next, &mut recvs, prev, timeout, &on_timeout);
+    }
+}
+
+/// `leaves` cut at the borders of the `n` chunks of all their elements: each part with the
+/// chunk it lies in, in order, empty parts left out.
+fn cut<'a>(leaves: &'a mut [&mut [f64]], n: usize) -> Vec<(usize, &'a mut [f64])> {
+    let len = leaves.iter().map(|leaf| leaf.len()).sum();
+    let mut parts = Vec::new();
+    let (mut at, mut chunk) = (0, 0);
+    for leaf in leaves.iter_mut() {
+        let mut rest: &'a mut [f64] = leaf;
+        while !rest.is_empty() {
+            while shard_range(len, n, chunk).end <= at {
+                chunk += 1;
+            }
+            let take = (shard_range(len, n, chunk).end - at).min(rest.len());
+            let (part, tail) = std::mem::take(&mut rest).split_at_mut(take);
+            parts.push((chunk, part));
+            rest = tail;
+            at += take;
+        }
+    }
+    parts
+}
+
+/// The chunk of a buffer of `len` that rank `r` of `n` finishes in the reduce-scatter.
+fn owned_chunk(n: usize, r: usize, len: usize) -> Range<usize> {
+    shard_range(len, n, (r + 1) % n)
+}
+
+/// The reduce-scatter's exchanges `steps`, of `1..=N − 1`.
+fn ring_steps(
+    world: &SimpleCommunicator,
+    buf: &mut [f64],
+    scratch: &mut Vec<f64>,
+    steps: RangeInclusive<usize>,
+    timeout: Duration,
+    stalled: &dyn Fn(Stalled) -> Infallible,
+) {
+    if steps.is_empty() {
+        return;
+    }
+    let (n, r) = (world.size() as usize, world.rank() as usize);
     let (next, prev) = ((r + 1) % n, (r + n - 1) % n);
     let len = buf.len();
     let chunk = |c: usize| shard_range(len, n, c);
     if scratch.len() < chunk(0).len() {
         scratch.resize(chunk(0).len(), 0.0);
     }
-    // With s counted from 0 in each half: the reduce-scatter's step s + 1 sends chunk r − s
-    // and adds the chunk r − s − 1 that arrives; then rank r owns the finished chunk r + 1,
-    // and the all-gather's step n + s sends chunk r + 1 − s and copies the chunk r − s that
-    // arrives.
-    for step in 1..=2 * (n - 1) {
-        let s = (step - 1) % (n - 1);
-        let gather = step >= n;
-        let (send, recv) = if gather {
-            ((r + 1 + n - s) % n, (r + n - s) % n)
-        } else {
-            ((r + n - s) % n, (r + 2 * n - s - 1) % n)
-        };
+    // With s counted from 0: step s + 1 sends chunk r − s and adds the chunk r − s − 1 that
+    // arrives; then rank r owns the finished chunk r + 1, which the all-gather's step n + s
+    // (s from 0 again) passes on as chunk r + 1 − s while the chunk r − s arrives.
+    for step in steps {
+        let s = step - 1;
+        let (send, recv) = ((r + n - s) % n, (r + 2 * n - s - 1) % n);
         let range = chunk(recv);
         let arrived = &mut scratch[..range.len()];
         let on_timeout = |received| {
@@ -89,21 +189,18 @@ pub(super) fn all_reduce(
                 step,
             })
         };
+        let sends = [&buf[chunk(send)]];
         exchange(
             world,
-            &buf[chunk(send)],
+            &sends,
             next,
-            arrived,
+            &mut [&mut *arrived],
             prev,
             timeout,
             &on_timeout,
         );
-        if gather {
-            buf[range].copy_from_slice(arrived);
-        } else {
-            for (b, x) in buf[range].iter_mut().zip(arrived.iter()) {
-                *b += *x;
-            }
+        for (b, x) in buf[range].iter_mut().zip(arrived.iter()) {
+            *b += *x;
         }
     }
 }
@@ -132,44 +229,87 @@ fn recursive_doubling(
                 step: k + 1,
             })
         };
-        exchange(world, buf, partner, arrived, partner, timeout, &on_timeout);
+        let sends = [&*buf];
+        exchange(
+            world,
+            &sends,
+            partner,
+            &mut [&mut *arrived],
+            partner,
+            timeout,
+            &on_timeout,
+        );
         for (b, x) in buf.iter_mut().zip(arrived.iter()) {
             *b += *x;
         }
     }
 }
 
-/// Sends `send` to rank `to` while receiving `recv` from rank `from`, polling both until done
-/// or until `timeout` has passed; then calls `on_timeout(whether recv had arrived)`, which
-/// must end the job: a pending request can be neither dropped nor forgotten (rsmpi aborts
-/// the process when its scope ends with one), and MPI may still write into `recv`.
+/// Sends the slices `send` to rank `to` while receiving the slices `recv` from rank `from`
+/// (a message each, matched in order), polling every request until done or until `timeout`
+/// has passed; then calls `on_timeout(whether every receive had arrived)`, which must end
+/// the job: a pending request can be neither dropped nor forgotten (rsmpi aborts the process
+/// when its scope ends with one), and MPI may still write into `recv`.
 fn exchange(
     world: &SimpleCommunicator,
-    send: &[f64],
+    send: &[&[f64]],
     to: usize,
-    recv: &mut [f64],
+    recv: &mut [&mut [f64]],
     from: usize,
     timeout: Duration,
     on_timeout: &dyn Fn(bool) -> Infallible,
 ) {
     let start = Instant::now();
     mpi::request::scope(|scope| {
-        let mut sending = Some(world.process_at_rank(to as i32).immediate_send(scope, send));
-        let mut receiving = Some(
-            world
-                .process_at_rank(from as i32)
-                .immediate_receive_into(scope, recv),
+        let (to, from) = (
+            world.process_at_rank(to as i32),
+            world.process_at_rank(from as i32),
         );
+        let mut sending: Vec<_> = send
+            .iter()
+            .map(|part| Some(to.immediate_send(scope, *part)))
+            .collect();
+        let mut receiving: Vec<_> = recv
+            .iter_mut()
+            .map(|part| Some(from.immediate_receive_into(scope, &mut **part)))
+            .collect();
         loop {
-            sending = sending.and_then(|request| request.test().err());
-            receiving = receiving.and_then(|request| request.test().err());
-            if sending.is_none() && receiving.is_none() {
+            let sent = poll(&mut sending);
+            let received = poll(&mut receiving);
+            if sent && received {
                 return;
             }
             if start.elapsed() > timeout {
-                match on_timeout(receiving.is_none()) {}
+                match on_timeout(received) {}
             }
             std::thread::yield_now();
         }
     })
+}
+
+/// Tests every pending request of `requests`, dropping those that completed: whether none
+/// is left.
+fn poll<'a, S: Scope<'a>>(requests: &mut [Option<Request<'a, [f64], S>>]) -> bool {
+    for request in requests.iter_mut() {
+        *request = request.take().and_then(|r| r.test().err());
+    }
+    requests.iter().all(Option::is_none)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaves_are_cut_at_the_chunks() {
+        let (mut a, mut b, mut c) = ([1.0; 3], [2.0; 0], [3.0; 4]);
+        let mut leaves = [&mut a[..], &mut b[..], &mut c[..]];
+        let parts = cut(&mut leaves, 3);
+        let shape: Vec<(usize, usize)> = parts.iter().map(|(c, p)| (*c, p.len())).collect();
+        // Chunks of 7: 0..3, 3..5, 5..7.
+        assert_eq!(shape, vec![(0, 3), (1, 2), (2, 2)]);
+        let parts = cut(&mut leaves, 2);
+        let shape: Vec<(usize, usize)> = parts.iter().map(|(c, p)| (*c, p.len())).collect();
+        assert_eq!(shape, vec![(0, 3), (0, 1), (1, 3)]);
+    }
 }

@@ -1,7 +1,8 @@
 //! [`train`] over MPI: every rank steps through minibatches of its own shard of the data,
-//! the ranks' gradients summed by [`Cluster::mean_of_slices`] at every step.
+//! the ranks' gradients summed by [`Cluster::mean_of_slices`] at every step, or, with an
+//! elementwise optimizer and a large model, each rank finishing its own chunk (`owned.rs`).
 
-use super::Cluster;
+use super::{ring, Cluster};
 use crate::data::Dataset;
 use crate::init::seeded_rng;
 use crate::nn::Mlp;
@@ -63,7 +64,8 @@ pub fn train(
             let part = &order[shard_range(data.len(), plan.steps, k)];
             let rows = (plan.steps > 1).then_some(part);
             let step = history.step_losses.len() + 1;
-            let loss = descend(cluster, model, data, rows, optimizer, config)
+            let total = plan.step_samples(k);
+            let loss = descend(cluster, model, (data, rows, total), optimizer, config)
                 .map_err(|(what, value)| TrainError::non_finite(what, value, step, epoch))
                 .map_err(|e| reporter.fail(e))?;
             history.step_losses.push(loss);
@@ -95,6 +97,16 @@ struct Plan {
     samples: usize,
     /// The steps of an epoch.
     steps: usize,
+    /// The samples of each rank.
+    counts: Vec<usize>,
+}
+
+impl Plan {
+    /// The samples of all ranks in step `k` of an epoch: each rank's part of its shard.
+    fn step_samples(&self, k: usize) -> usize {
+        let part = |&count: &usize| shard_range(count, self.steps, k).len();
+        self.counts.iter().map(part).sum()
+    }
 }
 
 /// One all-reduce of every rank's sample count and of whether its data fits the model, and
@@ -137,17 +149,25 @@ fn agree_on_the_data(
             counts[r], config.batch_size
         )));
     }
-    Ok(Plan { samples, steps })
+    let counts = counts[..size].iter().map(|&c| c as usize).collect();
+    Ok(Plan {
+        samples,
+        steps,
+        counts,
+    })
 }
 
-/// One step: this rank's part `rows` of the minibatch (its whole shard when `None`), the
-/// sum over the ranks, the penalty and the gradient's norm in one pass, the update; the
-/// objective, or what was not finite (and no update).
+/// One step: this rank's part `rows` of the minibatch (its whole shard when `None`) of
+/// `total` samples over all ranks, the sum over the ranks, the penalty and the gradient's
+/// norm in one pass, the update; the objective, or what was not finite (and no update).
+///
+/// With an elementwise optimizer and a gradient that goes by the ring, each rank finishes
+/// and updates only its chunk of the parameters (`owned.rs`); otherwise every rank does
+/// the whole after one all-reduce.
 fn descend(
     cluster: &mut Cluster,
     model: &mut Mlp,
-    data: &Dataset,
-    rows: Option<&[usize]>,
+    (data, rows, total): (&Dataset, Option<&[usize]>, usize),
     optimizer: &mut impl Optimizer,
     config: &TrainConfig,
 ) -> Result<f64, (&'static str, f64)> {
@@ -160,6 +180,10 @@ fn descend(
         None,
         config.shards,
     );
+    if optimizer.elementwise() && ring::splits(cluster.size(), model.parameter_count()) {
+        let mine = (count, step.loss, step.grad);
+        return cluster.owned_step(model, mine, total, config.lambda, optimizer);
+    }
     let (data_loss, _) = cluster.mean_of_slices(count, step.loss, &mut step.grad.parameters_mut());
     let (loss, norm) = model.add_penalty_and_norm(data_loss, &mut step.grad, config.lambda);
     crate::train::apply(model, step.grad, loss, norm, optimizer)

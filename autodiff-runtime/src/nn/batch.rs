@@ -178,6 +178,45 @@ impl Mlp {
         self.totals(data_loss, grad, &partials, lambda)
     }
 
+    /// The second pass of a step for one segment of the gradient summed over MPI ranks:
+    /// `sums` holds the elements `range` of that sum (the leaves of [`Mlp::parameters`] one
+    /// after the other), each rank's gradient weighted by its samples, `total` the samples.
+    /// `sums ← sums / total + ∇penalty`, the derived penalty's gradient added to the elements
+    /// of weight matrices, in blocks as [`Mlp::add_penalty_and_norm`] adds it (the same
+    /// bits); returns the sums of squares of the result and of the penalised weights.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub(crate) fn finish_segment(
+        &self,
+        sums: &mut [f64],
+        range: Range<usize>,
+        total: f64,
+        lambda: f64,
+    ) -> Partial {
+        let penalised = self.penalised_leaves();
+        let (mut squares, mut weights_squared) = (0.0, 0.0);
+        let mut start = 0;
+        for (leaf, w) in self.parameters().into_iter().enumerate() {
+            let (from, to) = (range.start.max(start), range.end.min(start + w.len()));
+            for lo in (from..to).step_by(BLOCK) {
+                let hi = (lo + BLOCK).min(to);
+                let out = &mut sums[lo - range.start..hi - range.start];
+                out.iter_mut().for_each(|s| *s /= total);
+                let w = &w[lo - start..hi - start];
+                let penalty =
+                    (penalised[leaf].is_some() && lambda != 0.0).then(|| block_penalty(w, lambda));
+                let p = penalty.as_ref().map(|p| p.as_slice());
+                let (g, ws) = combine_block(out, &[], &[1.0], w, p);
+                squares += g;
+                weights_squared += ws;
+                if let Some(p) = penalty {
+                    buffers::recycle(p);
+                }
+            }
+            start += w.len();
+        }
+        (squares, weights_squared)
+    }
+
     /// The combining pass on `threads` threads, `grad ← weights[0]·grad + Σₛ weights[s]·gₛ +
     /// ∇penalty` with `gₛ` the gradients of `others` (shards 1, 2, … on the threads that
     /// computed them, which give them back to their pools at the end) and `∇penalty` the
