@@ -158,10 +158,7 @@ impl LeafState {
             self.leaves.push(vec![0.0; len]);
         }
         let same = self.leaves.get(k).is_some_and(|s| s.len() == len);
-        assert!(
-            same,
-            "the optimizer was given parameters of a different layout than on its first step"
-        );
+        assert!(same, "{LAYOUT_CHANGED}");
         &mut self.leaves[k]
     }
 
@@ -170,12 +167,15 @@ impl LeafState {
     #[track_caller]
     fn finish(&mut self, count: usize) {
         self.known = true;
-        assert!(
-            self.leaves.len() == count,
-            "the optimizer was given parameters of a different layout than on its first step"
-        );
+        assert!(self.leaves.len() == count, "{LAYOUT_CHANGED}");
     }
 }
+
+/// Why an optimizer with state refuses a step.
+const LAYOUT_CHANGED: &str = "the optimizer was given parameters of a different layout than \
+    on its first step (one optimizer per model; after `distributed::train`, an optimizer \
+    holds the state of its rank's part of the parameters only: continue elsewhere with a new \
+    one)";
 
 /// Stochastic gradient descent: `p ← p − η·g`.
 #[derive(Debug, Clone, PartialEq)]

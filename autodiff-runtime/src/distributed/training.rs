@@ -30,6 +30,11 @@ use rand::seq::SliceRandom;
 ///   shard: the run then equals the one-process run on all the samples to rounding.
 /// - `config.shards` cuts each rank's part into shards on its threads as in
 ///   [`crate::train::train`]; the L2 penalty is added once, after the sum over the ranks.
+/// - With an optimizer whose update is elementwise ([`Optimizer::elementwise`]: SGD,
+///   momentum, Adam) and a model large enough for the ring, each rank updates only its part
+///   of the parameters, and the optimizer keeps the state of that part only: it can go on
+///   with `distributed::train` on the same ranks, but not with one process's
+///   [`crate::train::train`] (a panic that says so; give that a new optimizer).
 /// - Progress is shown by rank 0 only; the other ranks are silent.
 /// - The accuracy of each epoch's [`Record`] is over all ranks' samples (one more
 ///   all-reduce, of one number, per epoch that measures it: see
