@@ -67,7 +67,7 @@ pub fn grad_ty(fn_name: &syn::Ident) -> syn::Ident {
 pub fn adapter_ty_of(owner: Option<&Owner>, fn_name: &syn::Ident) -> syn::Ident {
     let name = syn::ext::IdentExt::unraw(fn_name).to_string();
     let hidden = match owner {
-        Some(o) => format!("{}_{name}", o.name),
+        Some(o) => format!("{}_{name}", syn::ext::IdentExt::unraw(&o.name)),
         None => name,
     };
     format_ident!("__AdSweeps_{}", hidden, span = fn_name.span())

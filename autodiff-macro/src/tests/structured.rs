@@ -145,3 +145,30 @@ fn rejected_forms_are_reported_not_panicked() {
         );
     }
 }
+
+/// A type named by a raw identifier (`impl r#type`), and a method so named, with and without
+/// forward mode: the generated names leave out the `r#` (a name with it is no identifier).
+#[test]
+fn raw_names_of_a_type_and_its_methods() {
+    let errors = errors_of(
+        quote!(),
+        quote! {
+            impl r#type {
+                #[differentiate]
+                fn score(&self, x: &DMatrix<f64>) -> f64 {
+                    (x * &self.w).sum()
+                }
+                #[differentiate(jvp, hvp)]
+                fn r#loop(&self, x: &DMatrix<f64>) -> f64 {
+                    let a = self.score(x);
+                    Self::sq(a)
+                }
+                #[differentiate(jvp, hvp)]
+                fn sq(v: f64) -> f64 {
+                    v * v
+                }
+            }
+        },
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+}
