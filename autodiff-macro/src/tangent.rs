@@ -133,20 +133,9 @@ impl<'a> Tangents<'a> {
         }
     }
 
-    /// Starts the collection `param`'s tangent at the collection `tangent`, its elements
-    /// zero unless `given[position]`.
-    pub fn seed_collection(&mut self, param: VarId, tangent: VarId, given: VarId, position: usize) {
-        let name = &self.vars[given].name;
-        let flag = Verbatim {
-            tokens: quote!(#name[#position]),
-            reads: vec![given],
-        };
-        self.tangent.insert(param, Operand::Var(tangent));
-        self.gated.insert(tangent, flag);
-    }
-
-    /// Starts the tangent of `param`, a value only passed to calls (a struct passed whole to
-    /// methods, a field passed on), at `tangent`, with the flag that says whether it is one:
+    /// Starts the tangent of `param`, a value whose tangent a flag gates (a collection, read
+    /// by element; a struct passed whole to methods; a field only passed on to calls), at
+    /// `tangent`, with the flag that says whether it is one:
     /// `given[position]` in the hidden function (`given`), and for a field, whether it is not
     /// a `#[parameters(skip)]` one (`is_tangent`, which only its type tells).
     pub fn seed_flagged(
@@ -159,9 +148,9 @@ impl<'a> Tangents<'a> {
         let mut tokens = Vec::new();
         let mut reads = Vec::new();
         if let Some((given, position)) = given {
-            let name = &self.vars[given].name;
-            tokens.push(quote!(#name[#position]));
-            reads.push(given);
+            let flag = self.given_flag(given, position);
+            tokens.push(flag.tokens);
+            reads.extend(flag.reads);
         }
         if field {
             let name = &self.vars[tangent].name;
@@ -194,11 +183,7 @@ impl<'a> Tangents<'a> {
         position: usize,
         span: Span,
     ) -> Operand {
-        let name = &self.vars[given].name;
-        let flag = Verbatim {
-            tokens: quote!(#name[#position]),
-            reads: vec![given],
-        };
+        let flag = self.given_flag(given, position);
         let t = self.rule(
             out,
             &ops::TANGENT_IF,
@@ -207,11 +192,20 @@ impl<'a> Tangents<'a> {
             span,
         );
         if let Some(v) = t.var() {
-            let base = syn::ext::IdentExt::unraw(&self.vars[tangent].name).to_string();
-            let base = base.strip_prefix("__ad_").unwrap_or(&base).to_string();
-            self.rename(out, v, &format!("given_{base}"));
+            let name = format!("given_{}", self.base_name(tangent));
+            self.rename(out, v, &name);
         }
         t
+    }
+
+    /// `given[position]`: whether the hidden function's caller gave the tangent of its
+    /// parameter at `position`.
+    fn given_flag(&self, given: VarId, position: usize) -> Verbatim {
+        let name = &self.vars[given].name;
+        Verbatim {
+            tokens: quote!(#name[#position]),
+            reads: vec![given],
+        }
     }
 
     /// `s·y + t`, at the end of `out`: the function `NAME_hvp` differentiates.
@@ -245,11 +239,16 @@ impl<'a> Tangents<'a> {
         let first_new = self.vars.len();
         let Some(t) = f(self, out) else { return };
         if let Some(v) = t.var().filter(|&v| v >= first_new) {
-            let base = syn::ext::IdentExt::unraw(&self.vars[var].name).to_string();
-            let base = base.strip_prefix("__ad_").unwrap_or(&base).to_string();
-            self.rename(out, v, &format!("tan_{base}"));
+            let name = format!("tan_{}", self.base_name(var));
+            self.rename(out, v, &name);
         }
         self.tangent.insert(var, t);
+    }
+
+    /// The name of `v` without `r#` and `__ad_`, for names derived from it.
+    fn base_name(&self, v: VarId) -> String {
+        let name = syn::ext::IdentExt::unraw(&self.vars[v].name).to_string();
+        name.strip_prefix("__ad_").unwrap_or(&name).to_string()
     }
 
     /// Names the value `v`, made by the last statements of `out`, `name` (and its pullback

@@ -173,7 +173,7 @@ fn transform_with(
             continue;
         }
         match given {
-            Some(given) if collection => pass.seed_collection(param, t, given, i),
+            Some(given) if collection => pass.seed_flagged(param, t, Some((given, i)), false),
             Some(given) => {
                 let seed = pass.given(&mut start, t, given, i, span);
                 pass.seed(param, seed);
