@@ -4,7 +4,8 @@
 //! (64 → 64 → 10, ReLU, minibatches of 32, and the same full batch) and W4's (minibatches of
 //! 256, 784 → 512 → 512 → 10, ReLU, softmax cross-entropy), on random data of their shapes.
 //!
-//! Run with `cargo run --release --example sharded`; the numbers are in BENCHMARKS.md.
+//! Run with `cargo run --release --example sharded` (`-- W4` runs only the networks whose name
+//! holds `W4`); the numbers are in BENCHMARKS.md.
 
 use autodiff::data::Dataset;
 use autodiff::init::{seeded_rng, Init};
@@ -76,7 +77,11 @@ fn main() {
         ),
     ];
     println!("{cores} cores; samples per second, best of 3 rounds");
+    let only = std::env::args().nth(1).unwrap_or_default();
     for (name, sizes, data, batch, epochs) in runs {
+        if !name.contains(&only) {
+            continue;
+        }
         let settings = [(1, 1), (cores, 1), (cores, cores)];
         let mut best = [0.0f64; 3];
         for _ in 0..3 {

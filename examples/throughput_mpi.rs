@@ -7,6 +7,7 @@
 //! cargo build --release -p autodiff-examples --features mpi --example throughput_mpi
 //! mpirun -np 1 target/release/examples/throughput_mpi
 //! mpirun -np 2 target/release/examples/throughput_mpi
+//! mpirun -np 2 target/release/examples/throughput_mpi W4   # only the networks named W4…
 //! ```
 //!
 //! The numbers are in BENCHMARKS.md ("Threads and MPI ranks"), beside `sharded`'s threads.
@@ -90,7 +91,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             4,
         ),
     ];
+    let only = std::env::args().nth(1).unwrap_or_default();
     for (name, sizes, data, batch, epochs) in runs {
+        if !name.contains(&only) {
+            continue;
+        }
         let mut best = 0.0f64;
         for _ in 0..3 {
             best = best.max(throughput(&mut cluster, sizes, data, batch, epochs));

@@ -38,7 +38,10 @@
 //! that goes by the ring, [`train`] stops the all-reduce between its halves: each rank adds
 //! the penalty, takes the norm and updates the parameters of the chunk it owns after the
 //! reduce-scatter, and the all-gather copies the updated parameters to every rank, so that
-//! this work is shared instead of done by every rank (`owned.rs`).
+//! this work is shared instead of done by every rank (`owned.rs`). That reduce-scatter reads
+//! the gradient's matrices directly, each rank sending its raw chunk and the receiver
+//! weighing it by the sender's samples (the counts are known to every rank): no fused copy
+//! of the whole gradient, and the same bits as the fused buffer's sum.
 //!
 //! # A rank that fails
 //!
@@ -235,18 +238,23 @@ impl Cluster {
         });
     }
 
-    /// The first half of [`Cluster::all_reduce_sum`] by the ring: afterwards this rank holds
-    /// the finished sum of the chunk of `buf` returned (the whole buffer on one rank).
-    /// Only for a buffer that goes by the ring (`ring::splits`); [`Cluster::all_gather`]
-    /// completes it.
-    fn reduce_scatter(&mut self, buf: &mut [f64]) -> Range<usize> {
+    /// The first half of [`Cluster::all_reduce_sum`] by the ring, of this rank's buffer
+    /// held as `leaves` weighted by `weights[rank]` (`ring::weighted_reduce_scatter`):
+    /// afterwards `self.fused` holds the finished sum of the chunk returned. Only for a
+    /// buffer that goes by the ring (`ring::splits`); [`Cluster::all_gather`] completes it.
+    fn weighted_reduce_scatter(&mut self, leaves: &[&[f64]], weights: &[f64]) -> Range<usize> {
         self.reductions += 1;
-        self.collective(buf.len(), |world, scratch, timeout, stalled| {
-            ring::reduce_scatter(world, buf, scratch, timeout, stalled)
-        })
+        let mut acc = std::mem::take(&mut self.fused);
+        let len = leaves.iter().map(|leaf| leaf.len()).sum();
+        let own = self.collective(len, |world, scratch, timeout, stalled| {
+            let buffers = (&mut acc, scratch);
+            ring::weighted_reduce_scatter(world, leaves, weights, buffers, timeout, stalled)
+        });
+        self.fused = acc;
+        own
     }
 
-    /// The second half of [`Cluster::all_reduce_sum`] after [`Cluster::reduce_scatter`],
+    /// The second half of [`Cluster::all_reduce_sum`] after [`Cluster::weighted_reduce_scatter`],
     /// on the buffer held as `leaves` one after the other: every rank's chunk, as its owner
     /// left it, copied to every rank.
     fn all_gather(&mut self, leaves: &mut [&mut [f64]]) {

@@ -2,8 +2,10 @@
 //! the penalty's gradient, the gradient's norm and the optimizer's update run between the
 //! reduce-scatter and the all-gather of the ring, each on `1/N` of the parameters.
 //!
-//! After the reduce-scatter a rank holds the finished sum of one chunk of the fused gradient
-//! (`ring.rs`). It scales that chunk to the mean, adds the penalty's gradient, takes the
+//! After the reduce-scatter a rank holds the finished sum of one chunk of the ranks'
+//! gradients, each weighted by its rank's samples (`ring::weighted_reduce_scatter`, which
+//! sends from the gradient's matrices and weighs what arrives: no weighted copy of the whole
+//! gradient is made). It scales that chunk to the mean, adds the penalty's gradient, takes the
 //! chunk's sums of squares, and the ranks sum these and their losses in one all-reduce of
 //! three numbers, so that every rank sees the same loss and norm and takes (or refuses) the
 //! step alike. It then updates its chunk of the parameters, and the all-gather copies every
@@ -16,6 +18,7 @@
 //! Only for an [`Optimizer::elementwise`] optimizer: its state is then kept for this rank's
 //! chunk only.
 
+use super::ring::overlaps;
 use super::Cluster;
 use crate::nn::Mlp;
 use crate::optim::Optimizer;
@@ -23,33 +26,26 @@ use std::ops::Range;
 
 impl Cluster {
     /// One optimizer step of `model` from this rank's mean loss `value` and gradient `grad`
-    /// over its `count` samples, of `total` samples over all ranks, with the L2 penalty
+    /// over its part of the minibatch, `counts[r]` the samples of rank `r`'s part (0 for a
+    /// rank without samples, whose loss and gradient are then ignored), with the L2 penalty
     /// `lambda`: the objective, or what was not finite (and no step on any rank).
     pub(super) fn owned_step(
         &mut self,
         model: &mut Mlp,
-        (count, value, grad): (usize, f64, Mlp),
-        total: usize,
+        (value, grad): (f64, Mlp),
+        counts: &[usize],
         lambda: f64,
         optimizer: &mut impl Optimizer,
     ) -> Result<f64, (&'static str, f64)> {
-        let mut fused = std::mem::take(&mut self.fused);
-        fused.clear();
-        let weight = count as f64;
-        if count == 0 {
-            // What a rank without samples computed (NaN, say) must not reach the sum.
-            fused.resize(grad.parameter_count(), 0.0);
-        } else {
-            for leaf in grad.parameters() {
-                fused.extend(leaf.iter().map(|x| weight * x));
-            }
-        }
+        let weights: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
+        let own = self.weighted_reduce_scatter(&grad.parameters(), &weights);
         grad.recycle();
-        let own = self.reduce_scatter(&mut fused);
-        let total = total as f64;
+        let mut chunk = std::mem::take(&mut self.fused);
+        let total = counts.iter().sum::<usize>() as f64;
         let (squares, weights_squared) =
-            model.finish_segment(&mut fused[own.clone()], own.clone(), total, lambda);
-        let weighted_loss = if count == 0 { 0.0 } else { weight * value };
+            model.finish_segment(&mut chunk, own.clone(), total, lambda);
+        let weight = weights[self.rank()];
+        let weighted_loss = if weight == 0.0 { 0.0 } else { weight * value };
         let mut sums = [weighted_loss, squares, weights_squared];
         self.all_reduce_sum(&mut sums);
         let loss = sums[0] / total + 0.5 * lambda * sums[2];
@@ -59,24 +55,24 @@ impl Cluster {
         } else if !norm.is_finite() {
             Err(("gradient", norm))
         } else {
-            self.update_and_gather(model, &fused, own, optimizer);
+            self.update_and_gather(model, &chunk, own, optimizer);
             Ok(loss)
         };
-        self.fused = fused;
+        self.fused = chunk;
         result
     }
 
-    /// The optimizer's step on this rank's chunk `own` of the parameters (`fused[own]` its
+    /// The optimizer's step on this rank's chunk `own` of the parameters (`grad` its
     /// gradient), then the all-gather of every rank's updated chunk, from and into the
     /// model's matrices.
     fn update_and_gather(
         &mut self,
         model: &mut Mlp,
-        fused: &[f64],
+        grad: &[f64],
         own: Range<usize>,
         optimizer: &mut impl Optimizer,
     ) {
-        let grads = pieces(&fused[own.clone()], &lengths(model), own.clone());
+        let grads = pieces(grad, &lengths(model), own.clone());
         optimizer.step(pieces_mut(model.parameters_mut(), own), grads);
         self.all_gather(&mut model.parameters_mut());
     }
@@ -84,32 +80,6 @@ impl Cluster {
 
 fn lengths(model: &Mlp) -> Vec<usize> {
     model.parameters().iter().map(|leaf| leaf.len()).collect()
-}
-
-/// For each leaf (of `lengths`, one after the other) that meets `range`: the leaf, the
-/// part of it inside `range`, and where that part lies in `range`.
-fn overlaps(
-    lengths: &[usize],
-    range: Range<usize>,
-) -> impl Iterator<Item = (usize, Range<usize>, Range<usize>)> + '_ {
-    let starts = lengths.iter().scan(0, |start, len| {
-        let this = *start;
-        *start += len;
-        Some(this)
-    });
-    starts
-        .zip(lengths)
-        .enumerate()
-        .filter_map(move |(leaf, (start, len))| {
-            let (from, to) = (range.start.max(start), range.end.min(start + len));
-            (from < to).then(|| {
-                (
-                    leaf,
-                    from - start..to - start,
-                    from - range.start..to - range.start,
-                )
-            })
-        })
 }
 
 /// `segment` (the elements `range` of the leaves of `lengths`) cut at the leaves' borders.

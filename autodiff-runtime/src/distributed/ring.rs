@@ -8,9 +8,11 @@
 //! `((g_c + g_{c+1}) + …) + g_{c−1}` (ranks modulo `N`) on rank `c − 1`: an order that
 //! depends on `N` only. In `N − 1` steps of the all-gather, each finished chunk travels round
 //! the ring and is copied, not added, so every rank ends with the bits its owner computed.
-//! The two halves are also called on their own ([`reduce_scatter`], [`all_gather`]), so that
-//! a rank can work on the chunk it owns in between; the all-gather takes the buffer as a list
-//! of slices (a model's matrices), so that it sends from and receives into them directly.
+//! The two halves are also called on their own ([`weighted_reduce_scatter`], [`all_gather`]),
+//! so that a rank can work on the chunk it owns in between. Both take the buffer as a list of
+//! slices (a model's matrices), so that they send from and receive into them directly; the
+//! reduce-scatter's slices are weighted per rank (each rank's gradient by its samples): a
+//! rank sends its raw chunk and the receiver weighs it, so no weighted copy is made.
 //! Each rank sends and receives `2·(N − 1)/N` times the buffer: the bandwidth-optimal
 //! all-reduce, as MPI libraries do it for large buffers, written here so that the order of
 //! the sum is ours and every wait can time out.
@@ -71,28 +73,145 @@ pub(super) fn all_reduce(
 }
 
 /// Whether a buffer of `len` numbers on `n` ranks goes by the ring, whose two halves
-/// [`reduce_scatter`] and [`all_gather`] are then the two halves of [`all_reduce`].
+/// [`weighted_reduce_scatter`] and [`all_gather`] are then the two halves of [`all_reduce`].
 pub(super) fn splits(n: usize, len: usize) -> bool {
     n > 1 && !(n.is_power_of_two() && len <= EXCHANGE_MAX_LEN)
 }
 
-/// The ring's first half: afterwards this rank holds the sum over the ranks of its own
-/// chunk of `buf` (the range returned), in the order of [`all_reduce`]; the rest of `buf` is
-/// partly summed. On one rank, the whole buffer.
-pub(super) fn reduce_scatter(
+/// The ring's first half on a weighted sum: afterwards `acc` holds this rank's own chunk
+/// (the range returned; the whole buffer on one rank) of `Σ_r weights[r]·g_r`, `g_r` rank
+/// `r`'s buffer held as `leaves` one after the other, a rank of weight 0 counting as zeros.
+/// The bits are those of [`all_reduce`] of the weighted buffers: chunk `c` becomes
+/// `((w_c·g_c + w_{c+1}·g_{c+1}) + …)`. A rank sends its raw chunk straight from its leaves
+/// and the receiver weighs it, so no weighted copy of the whole buffer is made.
+pub(super) fn weighted_reduce_scatter(
     world: &SimpleCommunicator,
-    buf: &mut [f64],
-    scratch: &mut Vec<f64>,
+    leaves: &[&[f64]],
+    weights: &[f64],
+    (acc, scratch): (&mut Vec<f64>, &mut Vec<f64>),
     timeout: Duration,
     stalled: &dyn Fn(Stalled) -> Infallible,
 ) -> Range<usize> {
     let (n, r) = (world.size() as usize, world.rank() as usize);
-    ring_steps(world, buf, scratch, 1..=n - 1, timeout, stalled);
-    owned_chunk(n, r, buf.len())
+    let (next, prev) = ((r + 1) % n, (r + n - 1) % n);
+    let lengths: Vec<usize> = leaves.iter().map(|leaf| leaf.len()).collect();
+    let len = lengths.iter().sum();
+    let chunk = |c: usize| shard_range(len, n, c);
+    let pieces = |c: usize| overlaps(&lengths, chunk(c)).map(|(_, _, within)| within);
+    if n == 1 {
+        weigh_into(acc, leaves, &lengths, 0..len, (weights[r], &[], 0.0));
+        return 0..len;
+    }
+    if scratch.len() < chunk(0).len() {
+        scratch.resize(chunk(0).len(), 0.0);
+    }
+    // As in `ring_steps`: step s + 1 sends chunk r − s (raw from the leaves when s = 0, else
+    // the sum `acc` made in step s) and receives chunk r − s − 1, a message per piece of a
+    // chunk within one leaf on both sides.
+    for step in 1..n {
+        let s = step - 1;
+        let (send, recv) = ((r + n - s) % n, (r + 2 * n - s - 1) % n);
+        let arrived = &mut scratch[..chunk(recv).len()];
+        let mut receives = split_mut(arrived, pieces(recv));
+        let sends: Vec<&[f64]> = if s == 0 {
+            overlaps(&lengths, chunk(send))
+                .map(|(leaf, part, _)| &leaves[leaf][part])
+                .collect()
+        } else {
+            pieces(send).map(|within| &acc[within]).collect()
+        };
+        let on_timeout = |received| {
+            stalled(Stalled {
+                from: prev,
+                to: next,
+                received,
+                step,
+            })
+        };
+        exchange(
+            world,
+            &sends,
+            next,
+            &mut receives,
+            prev,
+            timeout,
+            &on_timeout,
+        );
+        // What arrives in the first step is the sender's raw chunk, later a weighted sum.
+        let arrived_weight = if s == 0 { weights[prev] } else { 1.0 };
+        let arrived = &scratch[..chunk(recv).len()];
+        weigh_into(
+            acc,
+            leaves,
+            &lengths,
+            chunk(recv),
+            (weights[r], arrived, arrived_weight),
+        );
+    }
+    owned_chunk(n, r, len)
+}
+
+/// `acc ← own·g[range] + weight·arrived` (`arrived` empty: no second term), `g` the leaves
+/// one after the other; a weight of 0 gives zeros, whatever the numbers it weighs.
+fn weigh_into(
+    acc: &mut Vec<f64>,
+    leaves: &[&[f64]],
+    lengths: &[usize],
+    range: Range<usize>,
+    (own, arrived, weight): (f64, &[f64], f64),
+) {
+    let weigh = |w: f64, x: f64| if w == 0.0 { 0.0 } else { w * x };
+    acc.clear();
+    for (leaf, part, within) in overlaps(lengths, range) {
+        let g = leaves[leaf][part].iter();
+        if arrived.is_empty() {
+            acc.extend(g.map(|&g| weigh(own, g)));
+        } else {
+            let x = arrived[within].iter();
+            acc.extend(g.zip(x).map(|(&g, &x)| weigh(own, g) + weigh(weight, x)));
+        }
+    }
+}
+
+/// `buf` cut into consecutive parts at the `ranges` (which follow one another from 0).
+fn split_mut(mut buf: &mut [f64], ranges: impl Iterator<Item = Range<usize>>) -> Vec<&mut [f64]> {
+    ranges
+        .map(|range| {
+            let (part, rest) = std::mem::take(&mut buf).split_at_mut(range.len());
+            buf = rest;
+            part
+        })
+        .collect()
+}
+
+/// For each leaf (of `lengths`, one after the other) that meets `range`: the leaf, the
+/// part of it inside `range`, and where that part lies in `range`.
+pub(super) fn overlaps(
+    lengths: &[usize],
+    range: Range<usize>,
+) -> impl Iterator<Item = (usize, Range<usize>, Range<usize>)> + '_ {
+    let starts = lengths.iter().scan(0, |start, len| {
+        let this = *start;
+        *start += len;
+        Some(this)
+    });
+    starts
+        .zip(lengths)
+        .enumerate()
+        .filter_map(move |(leaf, (start, len))| {
+            let (from, to) = (range.start.max(start), range.end.min(start + len));
+            (from < to).then(|| {
+                (
+                    leaf,
+                    from - start..to - start,
+                    from - range.start..to - range.start,
+                )
+            })
+        })
 }
 
 /// The ring's second half on a buffer held as `leaves`, one after the other (the model's
-/// matrices, say): every rank's own chunk ([`reduce_scatter`]'s range), as its owner left
+/// matrices, say): every rank's own chunk ([`weighted_reduce_scatter`]'s range), as its owner left
 /// it, sent from the leaves and received into them, a message per part of a chunk within
 /// one leaf (no copy into and out of one buffer).
 pub(super) fn all_gather(
@@ -299,6 +418,42 @@ fn poll<'a, S: Scope<'a>>(requests: &mut [Option<Request<'a, [f64], S>>]) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_buffer_is_split_at_consecutive_ranges() {
+        let mut buf = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let parts = split_mut(&mut buf, [0..2, 2..2, 2..5].into_iter());
+        let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+        assert_eq!(lens, vec![2, 0, 3]);
+        assert_eq!(parts[2], [3.0, 4.0, 5.0]);
+    }
+
+    #[test]
+    fn weighing_adds_the_arrived_part_and_zero_weights_give_zeros() {
+        let (a, b) = ([1.0, 2.0], [f64::NAN, 4.0]);
+        let (leaves, lengths, mut acc) = ([&a[..], &b[..]], [2, 2], Vec::new());
+        weigh_into(
+            &mut acc,
+            &leaves,
+            &lengths,
+            1..4,
+            (2.0, &[10.0, 20.0, 30.0], 0.5),
+        );
+        assert_eq!(acc[0], 2.0 * 2.0 + 0.5 * 10.0);
+        assert!(acc[1].is_nan());
+        assert_eq!(acc[2], 2.0 * 4.0 + 0.5 * 30.0);
+        weigh_into(
+            &mut acc,
+            &leaves,
+            &lengths,
+            0..4,
+            (0.0, &[1.0, 2.0, 3.0, 4.0], 3.0),
+        );
+        assert_eq!(acc, vec![3.0, 6.0, 9.0, 12.0]);
+        weigh_into(&mut acc, &leaves, &lengths, 2..4, (1.0, &[], 0.0));
+        assert!(acc[0].is_nan());
+        assert_eq!(acc[1], 4.0);
+    }
 
     #[test]
     fn leaves_are_cut_at_the_chunks() {

@@ -69,8 +69,8 @@ pub fn train(
             let part = &order[shard_range(data.len(), plan.steps, k)];
             let rows = (plan.steps > 1).then_some(part);
             let step = history.step_losses.len() + 1;
-            let total = plan.step_samples(k);
-            let loss = descend(cluster, model, (data, rows, total), optimizer, config)
+            let counts = plan.step_counts(k);
+            let loss = descend(cluster, model, (data, rows, &counts), optimizer, config)
                 .map_err(|(what, value)| TrainError::non_finite(what, value, step, epoch))
                 .map_err(|e| reporter.fail(e))?;
             history.step_losses.push(loss);
@@ -107,10 +107,10 @@ struct Plan {
 }
 
 impl Plan {
-    /// The samples of all ranks in step `k` of an epoch: each rank's part of its shard.
-    fn step_samples(&self, k: usize) -> usize {
+    /// The samples of each rank in step `k` of an epoch: its part of its shard.
+    fn step_counts(&self, k: usize) -> Vec<usize> {
         let part = |&count: &usize| shard_range(count, self.steps, k).len();
-        self.counts.iter().map(part).sum()
+        self.counts.iter().map(part).collect()
     }
 }
 
@@ -162,8 +162,8 @@ fn agree_on_the_data(
     })
 }
 
-/// One step: this rank's part `rows` of the minibatch (its whole shard when `None`) of
-/// `total` samples over all ranks, the sum over the ranks, the penalty and the gradient's
+/// One step: this rank's part `rows` of the minibatch (its whole shard when `None`), of
+/// `counts[r]` samples on rank `r`, the sum over the ranks, the penalty and the gradient's
 /// norm in one pass, the update; the objective, or what was not finite (and no update).
 ///
 /// With an elementwise optimizer and a gradient that goes by the ring, each rank finishes
@@ -172,7 +172,7 @@ fn agree_on_the_data(
 fn descend(
     cluster: &mut Cluster,
     model: &mut Mlp,
-    (data, rows, total): (&Dataset, Option<&[usize]>, usize),
+    (data, rows, counts): (&Dataset, Option<&[usize]>, &[usize]),
     optimizer: &mut impl Optimizer,
     config: &TrainConfig,
 ) -> Result<f64, (&'static str, f64)> {
@@ -186,8 +186,8 @@ fn descend(
         config.shards,
     );
     if optimizer.elementwise() && ring::splits(cluster.size(), model.parameter_count()) {
-        let mine = (count, step.loss, step.grad);
-        return cluster.owned_step(model, mine, total, config.lambda, optimizer);
+        let mine = (step.loss, step.grad);
+        return cluster.owned_step(model, mine, counts, config.lambda, optimizer);
     }
     let (data_loss, _) = cluster.mean_of_slices(count, step.loss, &mut step.grad.parameters_mut());
     let (loss, norm) = model.add_penalty_and_norm(data_loss, &mut step.grad, config.lambda);
