@@ -240,18 +240,27 @@ impl Cluster {
 
     /// The first half of [`Cluster::all_reduce_sum`] by the ring, of this rank's buffer
     /// held as `leaves` weighted by `weights[rank]` (`ring::weighted_reduce_scatter`):
-    /// afterwards `self.fused` holds the finished sum of the chunk returned. Only for a
-    /// buffer that goes by the ring (`ring::splits`); [`Cluster::all_gather`] completes it.
-    fn weighted_reduce_scatter(&mut self, leaves: &[&[f64]], weights: &[f64]) -> Range<usize> {
+    /// `then` gets the sum of the chunk this rank owns, to write where it wants it, and
+    /// `acc`, a buffer of the cluster's (the partial sums passed on, which it may reuse).
+    /// Only for a buffer that goes by the ring (`ring::splits`); [`Cluster::all_gather`]
+    /// completes it.
+    fn weighted_reduce_scatter<T>(
+        &mut self,
+        leaves: &[&[f64]],
+        weights: &[f64],
+        then: impl FnOnce(&ring::ChunkSum<'_>, &mut Vec<f64>) -> T,
+    ) -> T {
         self.reductions += 1;
         let mut acc = std::mem::take(&mut self.fused);
         let len = leaves.iter().map(|leaf| leaf.len()).sum();
-        let own = self.collective(len, |world, scratch, timeout, stalled| {
+        let result = self.collective(len, |world, scratch, timeout, stalled| {
             let buffers = (&mut acc, scratch);
-            ring::weighted_reduce_scatter(world, leaves, weights, buffers, timeout, stalled)
+            let sum =
+                ring::weighted_reduce_scatter(world, leaves, weights, buffers, timeout, stalled);
+            then(&sum, &mut acc)
         });
         self.fused = acc;
-        own
+        result
     }
 
     /// The second half of [`Cluster::all_reduce_sum`] after [`Cluster::weighted_reduce_scatter`],

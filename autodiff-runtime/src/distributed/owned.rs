@@ -5,7 +5,8 @@
 //! After the reduce-scatter a rank holds the finished sum of one chunk of the ranks'
 //! gradients, each weighted by its rank's samples (`ring::weighted_reduce_scatter`, which
 //! sends from the gradient's matrices and weighs what arrives: no weighted copy of the whole
-//! gradient is made). It scales that chunk to the mean, adds the penalty's gradient, takes the
+//! gradient is made). In one pass, block by block, it writes that sum, scales it to the
+//! mean, adds the penalty's gradient, takes the
 //! chunk's sums of squares, and the ranks sum these and their losses in one all-reduce of
 //! three numbers, so that every rank sees the same loss and norm and takes (or refuses) the
 //! step alike. It then updates its chunk of the parameters, and the all-gather copies every
@@ -38,12 +39,21 @@ impl Cluster {
         optimizer: &mut impl Optimizer,
     ) -> Result<f64, (&'static str, f64)> {
         let weights: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
-        let own = self.weighted_reduce_scatter(&grad.parameters(), &weights);
-        grad.recycle();
-        let mut chunk = std::mem::take(&mut self.fused);
         let total = counts.iter().sum::<usize>() as f64;
-        let (squares, weights_squared) =
-            model.finish_segment(&mut chunk, own.clone(), total, lambda);
+        let mut chunk = Vec::new();
+        let (own, (squares, weights_squared)) =
+            self.weighted_reduce_scatter(&grad.parameters(), &weights, |sum, acc| {
+                // The chunk's sum is written block by block as `finish_segment` reaches it.
+                chunk = std::mem::take(acc);
+                chunk.resize(sum.range.len(), 0.0);
+                let write = |within, out: &mut [f64]| sum.write(within, out);
+                let range = sum.range.clone();
+                (
+                    range.clone(),
+                    model.finish_segment(&mut chunk, range, (total, lambda), write),
+                )
+            });
+        grad.recycle();
         let weight = weights[self.rank()];
         let weighted_loss = if weight == 0.0 { 0.0 } else { weight * value };
         let mut sums = [weighted_loss, squares, weights_squared];

@@ -78,41 +78,45 @@ pub(super) fn splits(n: usize, len: usize) -> bool {
     n > 1 && !(n.is_power_of_two() && len <= EXCHANGE_MAX_LEN)
 }
 
-/// The ring's first half on a weighted sum: afterwards `acc` holds this rank's own chunk
-/// (the range returned; the whole buffer on one rank) of `Σ_r weights[r]·g_r`, `g_r` rank
-/// `r`'s buffer held as `leaves` one after the other, a rank of weight 0 counting as zeros.
+/// The ring's first half on a weighted sum, `Σ_r weights[r]·g_r`, `g_r` rank `r`'s buffer
+/// held as `leaves` one after the other, a rank of weight 0 counting as zeros: the sum of
+/// this rank's own chunk, to be written where its caller wants it ([`ChunkSum::write`]).
 /// The bits are those of [`all_reduce`] of the weighted buffers: chunk `c` becomes
 /// `((w_c·g_c + w_{c+1}·g_{c+1}) + …)`. A rank sends its raw chunk straight from its leaves
-/// and the receiver weighs it, so no weighted copy of the whole buffer is made.
-pub(super) fn weighted_reduce_scatter(
+/// and the receiver weighs it, so no weighted copy of the whole buffer is made; `acc` holds
+/// the partial sums passed on (on more than two ranks), `scratch` what arrives.
+pub(super) fn weighted_reduce_scatter<'a>(
     world: &SimpleCommunicator,
-    leaves: &[&[f64]],
+    leaves: &'a [&'a [f64]],
     weights: &[f64],
-    (acc, scratch): (&mut Vec<f64>, &mut Vec<f64>),
+    (acc, scratch): (&mut Vec<f64>, &'a mut Vec<f64>),
     timeout: Duration,
     stalled: &dyn Fn(Stalled) -> Infallible,
-) -> Range<usize> {
+) -> ChunkSum<'a> {
     let (n, r) = (world.size() as usize, world.rank() as usize);
     let (next, prev) = ((r + 1) % n, (r + n - 1) % n);
     let lengths: Vec<usize> = leaves.iter().map(|leaf| leaf.len()).collect();
     let len = lengths.iter().sum();
     let chunk = |c: usize| shard_range(len, n, c);
     let pieces = |c: usize| overlaps(&lengths, chunk(c)).map(|(_, _, within)| within);
-    if n == 1 {
-        weigh_into(acc, leaves, &lengths, 0..len, (weights[r], &[], 0.0));
-        return 0..len;
-    }
     if scratch.len() < chunk(0).len() {
         scratch.resize(chunk(0).len(), 0.0);
     }
     // As in `ring_steps`: step s + 1 sends chunk r − s (raw from the leaves when s = 0, else
     // the sum `acc` made in step s) and receives chunk r − s − 1, a message per piece of a
     // chunk within one leaf on both sides.
+    let mut arrived_weight = 0.0;
     for step in 1..n {
         let s = step - 1;
         let (send, recv) = ((r + n - s) % n, (r + 2 * n - s - 1) % n);
-        let arrived = &mut scratch[..chunk(recv).len()];
-        let mut receives = split_mut(arrived, pieces(recv));
+        if s > 0 {
+            // What arrived in the step before, summed with this rank's part, is sent on.
+            let last = ChunkSum::new(leaves, &lengths, chunk(send), weights[r]);
+            acc.resize(chunk(send).len(), 0.0);
+            last.with(&scratch[..acc.len()], arrived_weight)
+                .write(0..acc.len(), acc);
+        }
+        let mut receives = split_mut(&mut scratch[..chunk(recv).len()], pieces(recv));
         let sends: Vec<&[f64]> = if s == 0 {
             overlaps(&lengths, chunk(send))
                 .map(|(leaf, part, _)| &leaves[leaf][part])
@@ -138,37 +142,70 @@ pub(super) fn weighted_reduce_scatter(
             &on_timeout,
         );
         // What arrives in the first step is the sender's raw chunk, later a weighted sum.
-        let arrived_weight = if s == 0 { weights[prev] } else { 1.0 };
-        let arrived = &scratch[..chunk(recv).len()];
-        weigh_into(
-            acc,
-            leaves,
-            &lengths,
-            chunk(recv),
-            (weights[r], arrived, arrived_weight),
-        );
+        arrived_weight = if s == 0 { weights[prev] } else { 1.0 };
     }
-    owned_chunk(n, r, len)
+    let own = owned_chunk(n, r, len);
+    let sum = ChunkSum::new(leaves, &lengths, own.clone(), weights[r]);
+    match n {
+        1 => sum,
+        _ => sum.with(&scratch[..own.len()], arrived_weight),
+    }
 }
 
-/// `acc ← own·g[range] + weight·arrived` (`arrived` empty: no second term), `g` the leaves
-/// one after the other; a weight of 0 gives zeros, whatever the numbers it weighs.
-fn weigh_into(
-    acc: &mut Vec<f64>,
-    leaves: &[&[f64]],
-    lengths: &[usize],
-    range: Range<usize>,
-    (own, arrived, weight): (f64, &[f64], f64),
-) {
-    let weigh = |w: f64, x: f64| if w == 0.0 { 0.0 } else { w * x };
-    acc.clear();
-    for (leaf, part, within) in overlaps(lengths, range) {
-        let g = leaves[leaf][part].iter();
-        if arrived.is_empty() {
-            acc.extend(g.map(|&g| weigh(own, g)));
-        } else {
-            let x = arrived[within].iter();
-            acc.extend(g.zip(x).map(|(&g, &x)| weigh(own, g) + weigh(weight, x)));
+/// The weighted sum of one chunk of the ranks' buffers, read when written:
+/// `own·g[range] + weight·arrived`, `g` this rank's leaves one after the other and
+/// `arrived` (when given) what came from the ring; a weight of 0 gives zeros, whatever the
+/// numbers it weighs.
+pub(super) struct ChunkSum<'a> {
+    leaves: &'a [&'a [f64]],
+    lengths: Vec<usize>,
+    /// The chunk's elements, of the leaves one after the other.
+    pub range: Range<usize>,
+    own: f64,
+    arrived: (&'a [f64], f64),
+}
+
+impl<'a> ChunkSum<'a> {
+    /// This rank's part alone, weighted by `own`.
+    fn new(leaves: &'a [&'a [f64]], lengths: &[usize], range: Range<usize>, own: f64) -> Self {
+        let lengths = lengths.to_vec();
+        let arrived = (&[][..], 0.0);
+        ChunkSum {
+            leaves,
+            lengths,
+            range,
+            own,
+            arrived,
+        }
+    }
+
+    /// The same plus what `arrived`, weighted by `weight`.
+    fn with(self, arrived: &'a [f64], weight: f64) -> Self {
+        ChunkSum {
+            arrived: (arrived, weight),
+            ..self
+        }
+    }
+
+    /// Writes the elements `within` (of the chunk) of the sum into `out`, of that length.
+    pub(super) fn write(&self, within: Range<usize>, out: &mut [f64]) {
+        let weigh = |w: f64, x: f64| if w == 0.0 { 0.0 } else { w * x };
+        let (arrived, weight) = self.arrived;
+        let start = self.range.start;
+        let range = start + within.start..start + within.end;
+        for (leaf, part, at) in overlaps(&self.lengths, range) {
+            let g = self.leaves[leaf][part].iter();
+            let out = &mut out[at.clone()];
+            if arrived.is_empty() {
+                out.iter_mut()
+                    .zip(g)
+                    .for_each(|(o, &g)| *o = weigh(self.own, g));
+            } else {
+                let x = arrived[within.start + at.start..within.start + at.end].iter();
+                for ((o, &g), &x) in out.iter_mut().zip(g).zip(x) {
+                    *o = weigh(self.own, g) + weigh(weight, x);
+                }
+            }
         }
     }
 }
@@ -429,30 +466,30 @@ mod tests {
     }
 
     #[test]
-    fn weighing_adds_the_arrived_part_and_zero_weights_give_zeros() {
+    fn a_chunk_sum_weighs_both_parts_and_zero_weights_give_zeros() {
         let (a, b) = ([1.0, 2.0], [f64::NAN, 4.0]);
-        let (leaves, lengths, mut acc) = ([&a[..], &b[..]], [2, 2], Vec::new());
-        weigh_into(
-            &mut acc,
-            &leaves,
-            &lengths,
-            1..4,
-            (2.0, &[10.0, 20.0, 30.0], 0.5),
-        );
-        assert_eq!(acc[0], 2.0 * 2.0 + 0.5 * 10.0);
-        assert!(acc[1].is_nan());
-        assert_eq!(acc[2], 2.0 * 4.0 + 0.5 * 30.0);
-        weigh_into(
-            &mut acc,
-            &leaves,
-            &lengths,
-            0..4,
-            (0.0, &[1.0, 2.0, 3.0, 4.0], 3.0),
-        );
-        assert_eq!(acc, vec![3.0, 6.0, 9.0, 12.0]);
-        weigh_into(&mut acc, &leaves, &lengths, 2..4, (1.0, &[], 0.0));
-        assert!(acc[0].is_nan());
-        assert_eq!(acc[1], 4.0);
+        let leaves = [&a[..], &b[..]];
+        let arrived = [10.0, 20.0, 30.0];
+        let sum = ChunkSum::new(&leaves, &[2, 2], 1..4, 2.0).with(&arrived, 0.5);
+        let mut out = [0.0; 3];
+        sum.write(0..3, &mut out);
+        assert_eq!(out[0], 2.0 * 2.0 + 0.5 * 10.0);
+        assert!(out[1].is_nan());
+        assert_eq!(out[2], 2.0 * 4.0 + 0.5 * 30.0);
+        // A part of the chunk, within the second leaf.
+        let mut part = [0.0; 1];
+        sum.write(2..3, &mut part);
+        assert_eq!(part[0], out[2]);
+        // A sender of weight 0 counts as zeros, and so does this rank's own part.
+        let zeros = ChunkSum::new(&leaves, &[2, 2], 0..4, 0.0).with(&[1.0, 2.0, 3.0, 4.0], 3.0);
+        let mut out = [f64::NAN; 4];
+        zeros.write(0..4, &mut out);
+        assert_eq!(out, [3.0, 6.0, 9.0, 12.0]);
+        let alone = ChunkSum::new(&leaves, &[2, 2], 2..4, 1.0);
+        let mut out = [0.0; 2];
+        alone.write(0..2, &mut out);
+        assert!(out[0].is_nan());
+        assert_eq!(out[1], 4.0);
     }
 
     #[test]

@@ -178,19 +178,22 @@ impl Mlp {
         self.totals(data_loss, grad, &partials, lambda)
     }
 
-    /// The second pass of a step for one segment of the gradient summed over MPI ranks:
-    /// `sums` holds the elements `range` of that sum (the leaves of [`Mlp::parameters`] one
-    /// after the other), each rank's gradient weighted by its samples, `total` the samples.
-    /// `sums ← sums / total + ∇penalty`, the derived penalty's gradient added to the elements
-    /// of weight matrices, in blocks as [`Mlp::add_penalty_and_norm`] adds it (the same
-    /// bits); returns the sums of squares of the result and of the penalised weights.
+    /// The second pass of a step for one segment of the gradient summed over MPI ranks,
+    /// the elements `range` of that sum (the leaves of [`Mlp::parameters`] one after the
+    /// other), each rank's gradient weighted by its samples, `total` the samples: block by
+    /// block, `sum(within, block)` writes the elements `within` (of the segment) of the sum
+    /// into `sums[within]`, then `sums ← sums / total + ∇penalty`, the derived penalty's
+    /// gradient added to the elements of weight matrices, in blocks as
+    /// [`Mlp::add_penalty_and_norm`] adds it (the same bits); returns the sums of squares
+    /// of the result and of the penalised weights. Writing the sum block by block keeps
+    /// each block in the cache for the rest of its pass.
     #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
     pub(crate) fn finish_segment(
         &self,
         sums: &mut [f64],
         range: Range<usize>,
-        total: f64,
-        lambda: f64,
+        (total, lambda): (f64, f64),
+        sum: impl Fn(Range<usize>, &mut [f64]),
     ) -> Partial {
         let penalised = self.penalised_leaves();
         let (mut squares, mut weights_squared) = (0.0, 0.0);
@@ -199,7 +202,9 @@ impl Mlp {
             let (from, to) = (range.start.max(start), range.end.min(start + w.len()));
             for lo in (from..to).step_by(BLOCK) {
                 let hi = (lo + BLOCK).min(to);
-                let out = &mut sums[lo - range.start..hi - range.start];
+                let within = lo - range.start..hi - range.start;
+                let out = &mut sums[within.clone()];
+                sum(within, out);
                 out.iter_mut().for_each(|s| *s /= total);
                 let w = &w[lo - start..hi - start];
                 let penalty =
