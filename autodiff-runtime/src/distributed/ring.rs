@@ -189,25 +189,43 @@ impl<'a> ChunkSum<'a> {
 
     /// Writes the elements `within` (of the chunk) of the sum into `out`, of that length.
     pub(super) fn write(&self, within: Range<usize>, out: &mut [f64]) {
-        let weigh = |w: f64, x: f64| if w == 0.0 { 0.0 } else { w * x };
         let (arrived, weight) = self.arrived;
         let start = self.range.start;
         let range = start + within.start..start + within.end;
         for (leaf, part, at) in overlaps(&self.lengths, range) {
-            let g = self.leaves[leaf][part].iter();
-            let out = &mut out[at.clone()];
-            if arrived.is_empty() {
-                out.iter_mut()
-                    .zip(g)
-                    .for_each(|(o, &g)| *o = weigh(self.own, g));
-            } else {
-                let x = arrived[within.start + at.start..within.start + at.end].iter();
-                for ((o, &g), &x) in out.iter_mut().zip(g).zip(x) {
-                    *o = weigh(self.own, g) + weigh(weight, x);
-                }
-            }
+            let g = &self.leaves[leaf][part];
+            let x = (!arrived.is_empty())
+                .then(|| &arrived[within.start + at.start..within.start + at.end]);
+            weigh(&mut out[at], (self.own, g), x.map(|x| (weight, x)));
         }
     }
+}
+
+/// `out ← own·g + weight·x` (without the second term when `arrived` is `None`), a weight of
+/// 0 giving zeros whatever it weighs; vectorised for the processor at hand.
+fn weigh(out: &mut [f64], (own, g): (f64, &[f64]), arrived: Option<(f64, &[f64])>) {
+    #[inline(always)]
+    fn weighed(w: f64, x: f64) -> f64 {
+        if w == 0.0 {
+            0.0
+        } else {
+            w * x
+        }
+    }
+    crate::simd::dispatch(
+        #[inline(always)]
+        || match arrived {
+            None => out
+                .iter_mut()
+                .zip(g)
+                .for_each(|(o, &g)| *o = weighed(own, g)),
+            Some((weight, x)) => {
+                for ((o, &g), &x) in out.iter_mut().zip(g).zip(x) {
+                    *o = weighed(own, g) + weighed(weight, x);
+                }
+            }
+        },
+    )
 }
 
 /// `buf` cut into consecutive parts at the `ranges` (which follow one another from 0).

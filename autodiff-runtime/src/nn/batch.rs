@@ -205,7 +205,10 @@ impl Mlp {
                 let within = lo - range.start..hi - range.start;
                 let out = &mut sums[within.clone()];
                 sum(within, out);
-                out.iter_mut().for_each(|s| *s /= total);
+                crate::simd::dispatch(
+                    #[inline(always)]
+                    || out.iter_mut().for_each(|s| *s /= total),
+                );
                 let w = &w[lo - start..hi - start];
                 let penalty =
                     (penalised[leaf].is_some() && lambda != 0.0).then(|| block_penalty(w, lambda));
