@@ -124,14 +124,7 @@ pub(super) fn weighted_reduce_scatter<'a>(
         } else {
             pieces(send).map(|within| &acc[within]).collect()
         };
-        let on_timeout = |received| {
-            stalled(Stalled {
-                from: prev,
-                to: next,
-                received,
-                step,
-            })
-        };
+        let on_timeout = timed_out(stalled, (prev, next), step);
         exchange(
             world,
             &sends,
@@ -289,14 +282,7 @@ pub(super) fn all_gather(
                 recvs.push(&mut **part);
             }
         }
-        let on_timeout = |received| {
-            stalled(Stalled {
-                from: prev,
-                to: next,
-                received,
-                step: n + s,
-            })
-        };
+        let on_timeout = timed_out(stalled, (prev, next), n + s);
         exchange(world, &sends, next, &mut recvs, prev, timeout, &on_timeout);
     }
 }
@@ -355,14 +341,7 @@ fn ring_steps(
         let (send, recv) = ((r + n - s) % n, (r + 2 * n - s - 1) % n);
         let range = chunk(recv);
         let arrived = &mut scratch[..range.len()];
-        let on_timeout = |received| {
-            stalled(Stalled {
-                from: prev,
-                to: next,
-                received,
-                step,
-            })
-        };
+        let on_timeout = timed_out(stalled, (prev, next), step);
         let sends = [&buf[chunk(send)]];
         exchange(
             world,
@@ -395,14 +374,7 @@ fn recursive_doubling(
     let arrived = &mut scratch[..buf.len()];
     for k in 0..n.trailing_zeros() as usize {
         let partner = r ^ (1 << k);
-        let on_timeout = |received| {
-            stalled(Stalled {
-                from: partner,
-                to: partner,
-                received,
-                step: k + 1,
-            })
-        };
+        let on_timeout = timed_out(stalled, (partner, partner), k + 1);
         let sends = [&*buf];
         exchange(
             world,
@@ -416,6 +388,23 @@ fn recursive_doubling(
         for (b, x) in buf.iter_mut().zip(arrived.iter()) {
             *b += *x;
         }
+    }
+}
+
+/// What an exchange of `step` with `from` and `to` calls when it stalls: `stalled` told
+/// whether the message from `from` had arrived.
+fn timed_out<'a>(
+    stalled: &'a dyn Fn(Stalled) -> Infallible,
+    (from, to): (usize, usize),
+    step: usize,
+) -> impl Fn(bool) -> Infallible + 'a {
+    move |received| {
+        stalled(Stalled {
+            from,
+            to,
+            received,
+            step,
+        })
     }
 }
 
