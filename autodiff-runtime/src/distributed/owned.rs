@@ -4,16 +4,17 @@
 //!
 //! After the reduce-scatter a rank holds the finished sum of one chunk of the ranks'
 //! gradients, each weighted by its rank's samples (`ring::weighted_reduce_scatter`, which
-//! sends from the gradient's matrices and weighs what arrives: no weighted copy of the whole
-//! gradient is made). In one pass, block by block, it writes that sum, scales it to the
-//! mean, adds the penalty's gradient and takes the chunk's sums of squares; the ranks sum
-//! these and their losses in one all-reduce of three numbers, so that every rank sees the same loss and norm and takes (or refuses) the
-//! step alike. It then updates its chunk of the parameters, and the all-gather copies every
-//! chunk from its owner to every rank: the same bits everywhere. Each element is computed as
-//! the whole-buffer step computes it, so on two ranks the parameters are those of that step,
-//! bit for bit (on more, the chunks of the sum are cut elsewhere, that step's buffer also
-//! carrying the loss and the count, so some additions run in another order); the loss and
-//! the norm are summed in another order (equal to rounding).
+//! sends from the gradient's matrices and weighs what arrives: no weighted copy of the
+//! whole gradient is made). In one pass, block by block, it writes that sum, scales it to
+//! the mean, adds the penalty's gradient and takes the chunk's sums of squares; the ranks
+//! sum these and their losses in one all-reduce of three numbers, so that every rank sees
+//! the same loss and norm and takes (or refuses) the step alike. It then updates its chunk
+//! of the parameters, and the all-gather copies every chunk from its owner to every rank:
+//! the same bits everywhere. Each element is computed as the whole-buffer step computes it,
+//! so on two ranks the parameters are those of that step, bit for bit (on more, the chunks
+//! of the sum are cut elsewhere, that step's buffer also carrying the loss and the count,
+//! so some additions run in another order); the loss and the norm are summed in another
+//! order (equal to rounding).
 //!
 //! Only for an [`Optimizer::elementwise`] optimizer: its state is then kept for this rank's
 //! chunk only.
