@@ -192,7 +192,7 @@ impl<'a> Tangents<'a> {
             span,
         );
         if let Some(v) = t.var() {
-            let name = format!("given_{}", self.base_name(tangent));
+            let name = crate::names::handle(&self.vars[tangent].name, "given", true).to_string();
             self.rename(out, v, &name);
         }
         t
@@ -239,16 +239,10 @@ impl<'a> Tangents<'a> {
         let first_new = self.vars.len();
         let Some(t) = f(self, out) else { return };
         if let Some(v) = t.var().filter(|&v| v >= first_new) {
-            let name = format!("tan_{}", self.base_name(var));
+            let name = crate::names::handle(&self.vars[var].name, "tan", true).to_string();
             self.rename(out, v, &name);
         }
         self.tangent.insert(var, t);
-    }
-
-    /// The name of `v` without `r#` and `__ad_`, for names derived from it.
-    fn base_name(&self, v: VarId) -> String {
-        let name = syn::ext::IdentExt::unraw(&self.vars[v].name).to_string();
-        name.strip_prefix("__ad_").unwrap_or(&name).to_string()
     }
 
     /// Names the value `v`, made by the last statements of `out`, `name` (and its pullback
