@@ -239,28 +239,25 @@ impl Cluster {
     }
 
     /// The first half of [`Cluster::all_reduce_sum`] by the ring, of this rank's buffer
-    /// held as `leaves` weighted by `weights[rank]` (`ring::weighted_reduce_scatter`):
-    /// `then` gets the sum of the chunk this rank owns, to write where it wants it, and
-    /// `acc`, a buffer of the cluster's (the partial sums passed on, which it may reuse).
-    /// Only for a buffer that goes by the ring (`ring::splits`); [`Cluster::all_gather`]
-    /// completes it.
+    /// held as `leaves` weighted by `weights[rank]` (`ring::weighted_reduce_scatter`, with
+    /// `acc` for the partial sums passed on): `then` gets the sum of the chunk this rank
+    /// owns, to write where it wants it, and `acc` back. Only for a buffer that goes by the
+    /// ring (`ring::splits`); [`Cluster::all_gather`] completes it.
     fn weighted_reduce_scatter<T>(
         &mut self,
-        leaves: &[&[f64]],
-        weights: &[f64],
+        (leaves, weights): (&[&[f64]], &[f64]),
+        acc: &mut Vec<f64>,
         then: impl FnOnce(&ring::ChunkSum<'_>, &mut Vec<f64>) -> T,
     ) -> T {
         self.reductions += 1;
-        let mut acc = std::mem::take(&mut self.fused);
-        let len = leaves.iter().map(|leaf| leaf.len()).sum();
-        let result = self.collective(len, |world, scratch, timeout, stalled| {
-            let buffers = (&mut acc, scratch);
+        let lengths: Vec<usize> = leaves.iter().map(|leaf| leaf.len()).collect();
+        let len = lengths.iter().sum();
+        self.collective(len, |world, scratch, timeout, stalled| {
+            let (buffers, leaves) = ((&mut *acc, scratch), (leaves, &lengths[..]));
             let sum =
                 ring::weighted_reduce_scatter(world, leaves, weights, buffers, timeout, stalled);
-            then(&sum, &mut acc)
-        });
-        self.fused = acc;
-        result
+            then(&sum, acc)
+        })
     }
 
     /// The second half of [`Cluster::all_reduce_sum`] after [`Cluster::weighted_reduce_scatter`],

@@ -40,17 +40,17 @@ impl Cluster {
     ) -> Result<f64, (&'static str, f64)> {
         let weights: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
         let total = counts.iter().sum::<usize>() as f64;
-        let mut chunk = Vec::new();
+        let mut chunk = std::mem::take(&mut self.fused);
+        let gradient = (&grad.parameters()[..], &weights[..]);
         let (own, (squares, weights_squared)) =
-            self.weighted_reduce_scatter(&grad.parameters(), &weights, |sum, acc| {
+            self.weighted_reduce_scatter(gradient, &mut chunk, |sum, chunk| {
                 // The chunk's sum is written block by block as `finish_segment` reaches it.
-                chunk = std::mem::take(acc);
                 chunk.resize(sum.range.len(), 0.0);
                 let write = |within, out: &mut [f64]| sum.write(within, out);
                 let range = sum.range.clone();
                 (
                     range.clone(),
-                    model.finish_segment(&mut chunk, range, (total, lambda), write),
+                    model.finish_segment(chunk, range, (total, lambda), write),
                 )
             });
         grad.recycle();

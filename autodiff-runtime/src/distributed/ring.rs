@@ -83,11 +83,12 @@ pub(super) fn splits(n: usize, len: usize) -> bool {
 /// this rank's own chunk, to be written where its caller wants it ([`ChunkSum::write`]).
 /// The bits are those of [`all_reduce`] of the weighted buffers: chunk `c` becomes
 /// `((w_c·g_c + w_{c+1}·g_{c+1}) + …)`. A rank sends its raw chunk straight from its leaves
-/// and the receiver weighs it, so no weighted copy of the whole buffer is made; `acc` holds
-/// the partial sums passed on (on more than two ranks), `scratch` what arrives.
+/// (of `lengths`) and the receiver weighs it, so no weighted copy of the whole buffer is
+/// made; `acc` holds the partial sums passed on (on more than two ranks), `scratch` what
+/// arrives.
 pub(super) fn weighted_reduce_scatter<'a>(
     world: &SimpleCommunicator,
-    leaves: &'a [&'a [f64]],
+    (leaves, lengths): (&'a [&'a [f64]], &'a [usize]),
     weights: &[f64],
     (acc, scratch): (&mut Vec<f64>, &'a mut Vec<f64>),
     timeout: Duration,
@@ -95,10 +96,9 @@ pub(super) fn weighted_reduce_scatter<'a>(
 ) -> ChunkSum<'a> {
     let (n, r) = (world.size() as usize, world.rank() as usize);
     let (next, prev) = ((r + 1) % n, (r + n - 1) % n);
-    let lengths: Vec<usize> = leaves.iter().map(|leaf| leaf.len()).collect();
     let len = lengths.iter().sum();
     let chunk = |c: usize| shard_range(len, n, c);
-    let pieces = |c: usize| overlaps(&lengths, chunk(c)).map(|(_, _, within)| within);
+    let pieces = |c: usize| overlaps(lengths, chunk(c)).map(|(_, _, within)| within);
     if scratch.len() < chunk(0).len() {
         scratch.resize(chunk(0).len(), 0.0);
     }
@@ -111,14 +111,14 @@ pub(super) fn weighted_reduce_scatter<'a>(
         let (send, recv) = ((r + n - s) % n, (r + 2 * n - s - 1) % n);
         if s > 0 {
             // What arrived in the step before, summed with this rank's part, is sent on.
-            let last = ChunkSum::new(leaves, &lengths, chunk(send), weights[r]);
+            let last = ChunkSum::new(leaves, lengths, chunk(send), weights[r]);
             acc.resize(chunk(send).len(), 0.0);
             last.with(&scratch[..acc.len()], arrived_weight)
                 .write(0..acc.len(), acc);
         }
         let mut receives = split_mut(&mut scratch[..chunk(recv).len()], pieces(recv));
         let sends: Vec<&[f64]> = if s == 0 {
-            overlaps(&lengths, chunk(send))
+            overlaps(lengths, chunk(send))
                 .map(|(leaf, part, _)| &leaves[leaf][part])
                 .collect()
         } else {
@@ -138,7 +138,7 @@ pub(super) fn weighted_reduce_scatter<'a>(
         arrived_weight = if s == 0 { weights[prev] } else { 1.0 };
     }
     let own = owned_chunk(n, r, len);
-    let sum = ChunkSum::new(leaves, &lengths, own.clone(), weights[r]);
+    let sum = ChunkSum::new(leaves, lengths, own.clone(), weights[r]);
     match n {
         1 => sum,
         _ => sum.with(&scratch[..own.len()], arrived_weight),
@@ -151,7 +151,7 @@ pub(super) fn weighted_reduce_scatter<'a>(
 /// numbers it weighs.
 pub(super) struct ChunkSum<'a> {
     leaves: &'a [&'a [f64]],
-    lengths: Vec<usize>,
+    lengths: &'a [usize],
     /// The chunk's elements, of the leaves one after the other.
     pub range: Range<usize>,
     own: f64,
@@ -160,8 +160,7 @@ pub(super) struct ChunkSum<'a> {
 
 impl<'a> ChunkSum<'a> {
     /// This rank's part alone, weighted by `own`.
-    fn new(leaves: &'a [&'a [f64]], lengths: &[usize], range: Range<usize>, own: f64) -> Self {
-        let lengths = lengths.to_vec();
+    fn new(leaves: &'a [&'a [f64]], lengths: &'a [usize], range: Range<usize>, own: f64) -> Self {
         let arrived = (&[][..], 0.0);
         ChunkSum {
             leaves,
@@ -185,7 +184,7 @@ impl<'a> ChunkSum<'a> {
         let (arrived, weight) = self.arrived;
         let start = self.range.start;
         let range = start + within.start..start + within.end;
-        for (leaf, part, at) in overlaps(&self.lengths, range) {
+        for (leaf, part, at) in overlaps(self.lengths, range) {
             let g = &self.leaves[leaf][part];
             let x = (!arrived.is_empty())
                 .then(|| &arrived[within.start + at.start..within.start + at.end]);
