@@ -246,10 +246,9 @@ fn bench_criterion(c: &mut Criterion) {
     g.finish();
 }
 
-/// Times `a` and `b` alternately, batch against batch (about 2 ms each), and returns the
-/// median of the per-round ratios a ÷ b and the median time of one call of each: load that
-/// drifts during the run slows both sides of a round alike.
-fn paired(rounds: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64, f64) {
+/// Times `a` and `b` alternately, batch against batch (about 2 ms each), `rounds` times:
+/// load that drifts during the run slows both sides of a round alike.
+fn paired(rounds: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> Paired {
     let time = |f: &mut dyn FnMut(), n: usize| {
         let start = Instant::now();
         for _ in 0..n {
@@ -259,29 +258,66 @@ fn paired(rounds: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64,
     };
     let once = time(&mut a, 1).max(1e-9);
     let batch = ((2e-3 / once) as usize).clamp(1, 1_000_000);
-    let mut rounds_ab: Vec<(f64, f64)> = (0..rounds)
+    let rounds_ab: Vec<(f64, f64)> = (0..rounds)
         .map(|_| (time(&mut a, batch), time(&mut b, batch)))
         .collect();
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+    let ratios: Vec<f64> = rounds_ab.iter().map(|(x, y)| x / y).collect();
+    let per_call = |side: fn(&(f64, f64)) -> f64| {
+        median(rounds_ab.iter().map(|r| side(r) / batch as f64).collect())
     };
-    let mut ratios: Vec<f64> = rounds_ab.iter().map(|(x, y)| x / y).collect();
-    let mut ta: Vec<f64> = rounds_ab.iter().map(|r| r.0 / batch as f64).collect();
-    let mut tb: Vec<f64> = rounds_ab.iter_mut().map(|r| r.1 / batch as f64).collect();
-    (median(&mut ratios), median(&mut ta), median(&mut tb))
+    Paired {
+        ratio: median(ratios.clone()),
+        a: per_call(|r| r.0),
+        b: per_call(|r| r.1),
+        ratios,
+    }
+}
+
+/// What [`paired`] measured: the median of the rounds' ratios a ÷ b, the median time of one
+/// call of each, and the rounds' ratios in the order they ran.
+struct Paired {
+    ratio: f64,
+    a: f64,
+    b: f64,
+    ratios: Vec<f64>,
+}
+
+impl Paired {
+    /// The 10th and 90th percentiles of the rounds' ratios, each divided by `per`.
+    fn spread(&self, per: f64) -> String {
+        let mut sorted = self.ratios.clone();
+        sorted.sort_by(f64::total_cmp);
+        let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize] / per;
+        format!("{:.3}–{:.3}", at(0.1), at(0.9))
+    }
+
+    /// The median ratio of each run of ten consecutive rounds, in order: a machine whose
+    /// speed changes during the run (a shared one) shows as runs of rounds that disagree
+    /// with each other.
+    fn in_order(&self) -> String {
+        let blocks: Vec<String> = (self.ratios.chunks(10))
+            .map(|block| format!("{:.2}", median(block.to_vec())))
+            .collect();
+        blocks.join(" ")
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 fn paired_table(rounds: usize) {
     println!(
         "\npaired ratios, loop ÷ unrolled, value and gradient per call (median of {rounds} \
-         alternating rounds):"
+         alternating rounds, and the rounds' 10th to 90th percentile):"
     );
-    println!("| workload | loop | unrolled | loop ÷ unrolled |");
-    println!("| --- | ---: | ---: | ---: |");
+    println!("| workload | loop | unrolled | loop ÷ unrolled | rounds |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    let mut scalar_in_order = Vec::new();
     for (name, k, looped, unrolled) in scalar_pairs() {
         let (a, s0, xs) = scalar_inputs(k);
-        let (r, tl, tu) = paired(
+        let p = paired(
             rounds,
             || {
                 black_box(looped(black_box(a), black_box(s0), black_box(&xs)));
@@ -290,11 +326,13 @@ fn paired_table(rounds: usize) {
                 black_box(unrolled(black_box(a), black_box(s0), black_box(&xs)));
             },
         );
-        println!("| {name} | {} | {} | {r:.3} |", show(tl), show(tu));
+        let (r, tl, tu) = (p.ratio, show(p.a), show(p.b));
+        println!("| {name} | {tl} | {tu} | {r:.3} | {} |", p.spread(1.0));
+        scalar_in_order.push((name, p.in_order()));
     }
     for (name, k, looped, unrolled) in rnn_pairs() {
         let d = rnn_inputs(k);
-        let (r, tl, tu) = paired(
+        let p = paired(
             rounds,
             || {
                 black_box(looped(black_box(&d)));
@@ -303,12 +341,13 @@ fn paired_table(rounds: usize) {
                 black_box(unrolled(black_box(&d)));
             },
         );
-        println!("| {name} | {} | {} | {r:.3} |", show(tl), show(tu));
+        let (r, tl, tu) = (p.ratio, show(p.a), show(p.b));
+        println!("| {name} | {tl} | {tu} | {r:.3} | {} |", p.spread(1.0));
     }
     // The loop of 1000 steps against 100 unrolled steps, per step: each round times the
     // same number of calls of each, so the ratio of the rounds is divided by 10.
     let (long, short) = (rnn_inputs(1000), rnn_inputs(100));
-    let (r, tl, tu) = paired(
+    let p = paired(
         rounds,
         || {
             drop(black_box(rnn_loop_grad(
@@ -322,11 +361,16 @@ fn paired_table(rounds: usize) {
         },
     );
     println!(
-        "| RNN 32×64, k = 1000 (unrolled: k = 100, per step) | {} | {} × 10 | {:.3} |",
-        show(tl),
-        show(tu),
-        r / 10.0
+        "| RNN 32×64, k = 1000 (unrolled: k = 100, per step) | {} | {} × 10 | {:.3} | {} |",
+        show(p.a),
+        show(p.b),
+        p.ratio / 10.0,
+        p.spread(10.0)
     );
+    println!("\nthe scalar rounds in order, median ratio of each ten:");
+    for (name, blocks) in scalar_in_order {
+        println!("- {name}: {blocks}");
+    }
 }
 
 fn main() {
