@@ -291,6 +291,17 @@ impl Paired {
         format!("{:.3}–{:.3}", at(0.1), at(0.9))
     }
 
+    /// The table's row for `name`, the unrolled side's time and the ratio per `per` calls of
+    /// it (the loop of 1000 steps against 100 unrolled steps is compared per step).
+    fn row(&self, name: &str, per: f64) -> String {
+        let unrolled = match per {
+            1.0 => show(self.b),
+            _ => format!("{} × {per}", show(self.b)),
+        };
+        let (loop_, ratio, spread) = (show(self.a), self.ratio / per, self.spread(per));
+        format!("| {name} | {loop_} | {unrolled} | {ratio:.3} | {spread} |")
+    }
+
     /// The median ratio of each run of ten consecutive rounds, in order: a machine whose
     /// speed changes during the run (a shared one) shows as runs of rounds that disagree
     /// with each other.
@@ -326,8 +337,7 @@ fn paired_table(rounds: usize) {
                 black_box(unrolled(black_box(a), black_box(s0), black_box(&xs)));
             },
         );
-        let (r, tl, tu) = (p.ratio, show(p.a), show(p.b));
-        println!("| {name} | {tl} | {tu} | {r:.3} | {} |", p.spread(1.0));
+        println!("{}", p.row(name, 1.0));
         scalar_in_order.push((name, p.in_order()));
     }
     for (name, k, looped, unrolled) in rnn_pairs() {
@@ -341,8 +351,7 @@ fn paired_table(rounds: usize) {
                 black_box(unrolled(black_box(&d)));
             },
         );
-        let (r, tl, tu) = (p.ratio, show(p.a), show(p.b));
-        println!("| {name} | {tl} | {tu} | {r:.3} | {} |", p.spread(1.0));
+        println!("{}", p.row(name, 1.0));
     }
     // The loop of 1000 steps against 100 unrolled steps, per step: each round times the
     // same number of calls of each, so the ratio of the rounds is divided by 10.
@@ -360,13 +369,8 @@ fn paired_table(rounds: usize) {
             )))
         },
     );
-    println!(
-        "| RNN 32×64, k = 1000 (unrolled: k = 100, per step) | {} | {} × 10 | {:.3} | {} |",
-        show(p.a),
-        show(p.b),
-        p.ratio / 10.0,
-        p.spread(10.0)
-    );
+    let name = "RNN 32×64, k = 1000 (unrolled: k = 100, per step)";
+    println!("{}", p.row(name, 10.0));
     println!("\nthe scalar rounds in order, median ratio of each ten:");
     for (name, blocks) in scalar_in_order {
         println!("- {name}: {blocks}");
